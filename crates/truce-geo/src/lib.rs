@@ -1,0 +1,52 @@
+//! Geodesy and spatial indexes for truce.
+//!
+//! Everything here answers one of two questions about a point on the WGS84 ellipsoid, fast enough to be
+//! asked millions of times per second per core:
+//!
+//! - [`LineIndex`]: how far is the point from a reference line (in metres, along the ellipsoid), and on
+//!   which side of it does it lie?
+//! - [`ZoneIndex`]: which of a set of polygons (with holes, multipolygons) contain it?
+//!
+//! Both follow the same design: the fences change rarely and the points are many, so all the work that
+//! can be done once is done when the index is built. A quadtree over longitude/latitude cells stores, for
+//! every leaf, the few items (line segments, polygon edges) that can matter for any point in that leaf;
+//! a query walks a handful of tree levels and then looks at those few items only. The cost per point
+//! therefore depends on how crowded the neighbourhood of the point is, not on the total number of
+//! vertices or zones (see `benches/` and the README for the figures).
+//!
+//! [`geodesic`] holds the exact (Karney) reference used to check the fast paths, and the geodesic length
+//! and area used in summaries.
+
+mod ecef;
+pub mod geodesic;
+mod line;
+mod quadtree;
+mod zone;
+
+pub use ecef::Ecef;
+pub use line::{LineDistance, LineIndex, LineIndexError, LineIndexStats, LineOptions, Side, SideBeyondEnds};
+
+
+/// A position in WGS84 degrees: longitude east, latitude north (the GeoJSON axis order).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct LonLat {
+    /// Longitude in degrees, -180..=180.
+    pub lon: f64,
+    /// Latitude in degrees, -90..=90.
+    pub lat: f64,
+}
+
+impl LonLat {
+    /// A position from longitude and latitude in degrees.
+    pub const fn new(lon: f64, lat: f64) -> Self {
+        Self { lon, lat }
+    }
+
+    /// True when both coordinates are finite and within their ranges.
+    pub fn is_valid(&self) -> bool {
+        self.lon.is_finite()
+            && self.lat.is_finite()
+            && (-180.0..=180.0).contains(&self.lon)
+            && (-90.0..=90.0).contains(&self.lat)
+    }
+}

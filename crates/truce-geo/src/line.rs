@@ -1,0 +1,530 @@
+//! Distance and side from a point to a reference line on the WGS84 ellipsoid.
+//!
+//! # Design
+//!
+//! The line's edges are geodesics. When the index is built each edge is cut into pieces of at most
+//! [`LineOptions::max_segment_m`] along the exact geodesic (Karney's direct problem), and every piece is
+//! kept as a 3-D chord in ECEF coordinates. A query converts the point to ECEF once, finds the closest
+//! point on a few candidate chords, lifts that foot back onto the ellipsoid and converts the chord
+//! length to a surface distance. With 3 km pieces the result stays within a few decimetres of the exact
+//! geodesic distance near the line and within 0.05% far from it (the property tests check 0.1% / 1 m
+//! against Karney over 1,000 km).
+//!
+//! The candidates come from a quadtree over longitude/latitude cells. For a cell with centre `c` and
+//! radius `r` (a ball that contains the cell's surface patch), a piece `s` is dropped when some kept
+//! piece `b` is provably at least as close for every point of the cell:
+//!
+//! - by the triangle inequality, `D_s - D_b >= D_s(c) - D_b(c) - 2r`;
+//! - by smoothness away from the line: the gradient of a distance-to-convex-set is a unit vector whose
+//!   derivative is bounded by `1/D`, so `D_s - D_b >= f(c) - r·|u_s(c) - u_b(c)| - r²/2·(1/D_s + 1/D_b)`
+//!   with `f = D_s - D_b` and `u` the unit direction from the foot to `c`.
+//!
+//! Far from the line many pieces are almost equally distant, so a piece may also be dropped when it can
+//! be better than `b` by no more than a tolerance (0.25 m or 0.04% of the distance). To keep those
+//! tolerances from adding up level after level, a piece that served as `b` for such a drop is never
+//! itself dropped by tolerance further down. Cells split until at most four candidates remain or the
+//! cell is 1/256° wide, so the work per point does not grow with the number of vertices.
+//!
+//! # Side
+//!
+//! Left and right are relative to the direction in which the line is stored. At a foot inside a piece
+//! the side is the sign against the plane of that piece's chord and the earth's centre; at a shared
+//! vertex it is the sign against the sum of the two neighbouring planes' normals (the vertex
+//! pseudo-normal, which is exact for points whose nearest feature is the vertex). Beyond the two ends of
+//! a part the line is either extended along its end piece or the side is reported as undetermined
+//! ([`SideBeyondEnds`]). A point within 1 cm of the line is [`Side::On`] it.
+
+use crate::ecef::{chord_to_arc_m, gaussian_radius_m};
+use crate::geodesic::{azimuth_and_distance, destination};
+use crate::quadtree::{Cell, QuadTree, Refined};
+use crate::{Ecef, LonLat};
+
+/// What the side of a point beyond either end of a line part is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum SideBeyondEnds {
+    /// The end piece is extended along its geodesic: beyond the ends, the side is the side of that
+    /// extension.
+    #[default]
+    Extend,
+    /// Beyond the ends the side is [`Side::Undetermined`].
+    Undetermined,
+}
+
+/// Options for building a [`LineIndex`].
+#[derive(Debug, Clone, Copy)]
+pub struct LineOptions {
+    /// Side policy beyond the ends of each part.
+    pub beyond_ends: SideBeyondEnds,
+    /// Longest chord piece, metres. Shorter pieces are more exact near the line and cost more memory.
+    pub max_segment_m: f64,
+    /// How far around the line the quadtree reaches, metres. Points beyond it are answered by a scan
+    /// of every piece (exact, slow).
+    pub margin_m: f64,
+}
+
+impl Default for LineOptions {
+    fn default() -> Self {
+        Self { beyond_ends: SideBeyondEnds::Extend, max_segment_m: 3_000.0, margin_m: 1_100_000.0 }
+    }
+}
+
+/// The side of a line a point is on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Side {
+    /// Left of the line's stored direction.
+    Left,
+    /// Right of the line's stored direction.
+    Right,
+    /// On the line (within 1 cm).
+    On,
+    /// Beyond an end of the line, with [`SideBeyondEnds::Undetermined`].
+    Undetermined,
+}
+
+/// The answer of [`LineIndex::query`].
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct LineDistance {
+    /// Distance along the ellipsoid to the nearest point of the line, metres.
+    pub distance_m: f64,
+    /// Side of the line.
+    pub side: Side,
+}
+
+/// Why a line could not be indexed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum LineIndexError {
+    /// The line has no part.
+    Empty,
+    /// A part has fewer than two distinct positions.
+    TooFewPositions {
+        /// Index of the part.
+        part: usize,
+    },
+    /// A position is not a valid WGS84 longitude/latitude.
+    InvalidPosition {
+        /// Index of the part.
+        part: usize,
+        /// Index of the position in the part.
+        index: usize,
+    },
+    /// An edge spans more than 180° of longitude (crossing the antimeridian is not supported).
+    EdgeTooLong {
+        /// Index of the part.
+        part: usize,
+        /// Index of the edge's first position.
+        index: usize,
+    },
+}
+
+
+impl std::fmt::Display for LineIndexError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::Empty => write!(f, "the line has no positions"),
+            Self::TooFewPositions { part } => {
+                write!(f, "part {part} has fewer than two distinct positions")
+            }
+            Self::InvalidPosition { part, index } => write!(
+                f,
+                "part {part}, position {index}: not a WGS84 longitude/latitude (lon -180..180, lat -90..90)"
+            ),
+            Self::EdgeTooLong { part, index } => write!(
+                f,
+                "part {part}, edge from position {index}: spans more than 180° of longitude"
+            ),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy)]
+struct Piece {
+    a: Ecef,
+    ab: Ecef,
+    inv_len2: f64,
+    /// Unit normal of the plane through the earth's centre, `a` and `b`; positive on the left.
+    n: Ecef,
+    /// First piece of a part (its start is an end of the line).
+    first: bool,
+    /// Last piece of a part.
+    last: bool,
+}
+
+impl Piece {
+    /// Closest point of the chord to `p`, lifted to the surface; and where on the chord it fell.
+    #[inline]
+    fn foot(&self, p: Ecef) -> (Ecef, Foot) {
+        let t = p.sub(self.a).dot(self.ab) * self.inv_len2;
+        if t <= 0.0 {
+            (self.a, Foot::Start)
+        } else if t >= 1.0 {
+            (self.a.add(self.ab), Foot::End)
+        } else {
+            (self.a.add(self.ab.scale(t)).to_surface(), Foot::Inside)
+        }
+    }
+
+    /// 3-D distance from `p` to the chord itself (not lifted): the convex function the pruning
+    /// bounds are about.
+    fn chord_distance(&self, p: Ecef) -> (f64, Ecef) {
+        let t = (p.sub(self.a).dot(self.ab) * self.inv_len2).clamp(0.0, 1.0);
+        let v = p.sub(self.a.add(self.ab.scale(t)));
+        (v.norm(), v)
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Foot {
+    Start,
+    Inside,
+    End,
+}
+
+/// A reference line indexed for distance and side queries. See the module documentation.
+#[derive(Debug, Clone)]
+pub struct LineIndex {
+    pieces: Vec<Piece>,
+    tree: QuadTree,
+    /// Leaf payloads: ranges into `candidates`.
+    leaves: Vec<(u32, u32)>,
+    candidates: Vec<u32>,
+    beyond_ends: SideBeyondEnds,
+    vertices: usize,
+}
+
+/// Figures about a built index, for benchmarks and the README.
+#[derive(Debug, Clone, Copy)]
+pub struct LineIndexStats {
+    /// Vertices of the line as given.
+    pub vertices: usize,
+    /// Chord pieces after cutting the geodesic edges.
+    pub pieces: usize,
+    /// Quadtree nodes.
+    pub nodes: usize,
+    /// Deepest quadtree level.
+    pub depth: u32,
+    /// Largest number of candidates in a leaf.
+    pub max_candidates: usize,
+    /// Mean number of candidates per leaf.
+    pub mean_candidates: f64,
+}
+
+const TOP_CELL_DEG: f64 = 1.0;
+const MAX_DEPTH: u32 = 8;
+const LEAF_CANDIDATES: usize = 4;
+const ABS_TOLERANCE_M: f64 = 0.25;
+const REL_TOLERANCE: f64 = 0.0004;
+const ON_LINE_M: f64 = 0.01;
+
+impl LineIndex {
+    /// Indexes a line made of one or more parts (a LineString is one part, a MultiLineString several).
+    ///
+    /// # Errors
+    /// When a part has fewer than two distinct positions, a position is out of range, or an edge spans
+    /// more than 180° of longitude.
+    pub fn new(parts: &[Vec<LonLat>], options: LineOptions) -> Result<Self, LineIndexError> {
+        if parts.is_empty() {
+            return Err(LineIndexError::Empty);
+        }
+        let mut pieces = Vec::new();
+        let mut vertices = 0;
+        let (mut min_lon, mut min_lat, mut max_lon, mut max_lat) = (180.0f64, 90.0f64, -180.0f64, -90.0f64);
+        let mut max_piece_m: f64 = 0.0;
+        for (pi, part) in parts.iter().enumerate() {
+            let mut pts: Vec<LonLat> = Vec::with_capacity(part.len());
+            for (i, p) in part.iter().enumerate() {
+                if !p.is_valid() {
+                    return Err(LineIndexError::InvalidPosition { part: pi, index: i });
+                }
+                if pts.last() != Some(p) {
+                    pts.push(*p);
+                }
+            }
+            if pts.len() < 2 {
+                return Err(LineIndexError::TooFewPositions { part: pi });
+            }
+            vertices += part.len();
+            let mut dense: Vec<LonLat> = vec![pts[0]];
+            for (i, w) in pts.windows(2).enumerate() {
+                if (w[1].lon - w[0].lon).abs() > 180.0 {
+                    return Err(LineIndexError::EdgeTooLong { part: pi, index: i });
+                }
+                let (azi, len) = azimuth_and_distance(w[0], w[1]);
+                let n = (len / options.max_segment_m).ceil().max(1.0) as usize;
+                for k in 1..n {
+                    dense.push(destination(w[0], azi, len * k as f64 / n as f64));
+                }
+                dense.push(w[1]);
+                max_piece_m = max_piece_m.max(len / n as f64);
+            }
+            let first_piece = pieces.len();
+            for w in dense.windows(2) {
+                let (a, b) = (Ecef::from_lonlat(w[0]), Ecef::from_lonlat(w[1]));
+                let ab = b.sub(a);
+                let n = a.cross(b);
+                pieces.push(Piece {
+                    a,
+                    ab,
+                    inv_len2: 1.0 / ab.dot(ab),
+                    n: n.scale(1.0 / n.norm()),
+                    first: false,
+                    last: false,
+                });
+            }
+            pieces[first_piece].first = true;
+            if let Some(last) = pieces.last_mut() {
+                last.last = true;
+            }
+            for p in &dense {
+                min_lon = min_lon.min(p.lon);
+                max_lon = max_lon.max(p.lon);
+                min_lat = min_lat.min(p.lat);
+                max_lat = max_lat.max(p.lat);
+            }
+        }
+
+        // The extent: the line's box grown by the margin, in whole top-level cells.
+        let dlat = options.margin_m / 110_574.0;
+        let lat0 = (min_lat - dlat).max(-90.0).floor();
+        let lat1 = (max_lat + dlat).min(90.0).ceil();
+        let widest = lat0.abs().max(lat1.abs()).min(89.0).to_radians().cos();
+        let dlon = (options.margin_m / (111_320.0 * widest)).min(360.0);
+        let lon0 = (min_lon - dlon).max(-180.0).floor();
+        let lon1 = (max_lon + dlon).min(180.0).ceil();
+        let nx = ((lon1 - lon0) / TOP_CELL_DEG).ceil().max(1.0) as usize;
+        let ny = ((lat1 - lat0) / TOP_CELL_DEG).ceil().max(1.0) as usize;
+
+        // Sagitta of the longest piece: how far a lifted foot can be from the chord.
+        let sagitta = max_piece_m * max_piece_m / (8.0 * 6_356_000.0);
+        let root: Vec<(u32, bool)> = (0..pieces.len() as u32).map(|i| (i, false)).collect();
+        let mut leaves = Vec::new();
+        let mut candidates = Vec::new();
+        let tree = QuadTree::build(lon0, lat0, TOP_CELL_DEG, nx, ny, &root, MAX_DEPTH, &mut |cell, parent, depth| {
+            let kept = prune(&pieces, cell, parent, sagitta);
+            if kept.len() <= LEAF_CANDIDATES || depth == MAX_DEPTH {
+                let start = candidates.len() as u32;
+                candidates.extend(kept.iter().map(|&(i, _)| i));
+                leaves.push((start, kept.len() as u32));
+                Refined::Leaf((leaves.len() - 1) as u32)
+            } else {
+                Refined::Split(kept)
+            }
+        });
+        Ok(Self { pieces, tree, leaves, candidates, beyond_ends: options.beyond_ends, vertices })
+    }
+
+    /// Distance from `p` to the line and the side it is on.
+    ///
+    /// # Units
+    /// `p` in WGS84 degrees; the distance in metres along the ellipsoid.
+    ///
+    /// # Examples
+    /// ```
+    /// use truce_geo::{LineIndex, LineOptions, LonLat, Side};
+    /// // A meridian walked northwards: east of it is the right-hand side.
+    /// let line = LineIndex::new(&[vec![LonLat::new(36.0, 47.0), LonLat::new(36.0, 49.0)]], LineOptions::default()).unwrap();
+    /// let d = line.query(LonLat::new(36.1, 48.0));
+    /// assert!((d.distance_m - 7_460.0).abs() < 10.0);
+    /// assert_eq!(d.side, Side::Right);
+    /// ```
+    #[inline]
+    pub fn query(&self, p: LonLat) -> LineDistance {
+        let pe = Ecef::from_lonlat(p);
+        let best = match self.tree.lookup(p) {
+            Some(leaf) => {
+                let (start, len) = self.leaves[leaf as usize];
+                let ids = &self.candidates[start as usize..(start + len) as usize];
+                self.nearest(pe, ids.iter().map(|&i| i as usize))
+            }
+            None => self.nearest(pe, 0..self.pieces.len()),
+        };
+        let Some((i, foot, chord2)) = best else {
+            return LineDistance { distance_m: f64::INFINITY, side: Side::Undetermined };
+        };
+        let distance_m = chord_to_arc_m(chord2.sqrt(), gaussian_radius_m(p.lat));
+        if distance_m < ON_LINE_M {
+            return LineDistance { distance_m, side: Side::On };
+        }
+        let piece = &self.pieces[i];
+        let normal = match foot {
+            Foot::Inside => Some(piece.n),
+            Foot::Start if !piece.first => Some(piece.n.add(self.pieces[i - 1].n)),
+            Foot::End if !piece.last => Some(piece.n.add(self.pieces[i + 1].n)),
+            _ => match self.beyond_ends {
+                SideBeyondEnds::Extend => Some(piece.n),
+                SideBeyondEnds::Undetermined => None,
+            },
+        };
+        let side = match normal.map(|n| pe.dot(n)) {
+            None => Side::Undetermined,
+            Some(s) if s > 0.0 => Side::Left,
+            Some(s) if s < 0.0 => Side::Right,
+            Some(_) => Side::On,
+        };
+        LineDistance { distance_m, side }
+    }
+
+    #[inline]
+    fn nearest(&self, pe: Ecef, ids: impl Iterator<Item = usize>) -> Option<(usize, Foot, f64)> {
+        let mut best: Option<(usize, Foot, f64)> = None;
+        for i in ids {
+            let (q, foot) = self.pieces[i].foot(pe);
+            let v = pe.sub(q);
+            let d2 = v.dot(v);
+            if best.is_none_or(|(_, _, b)| d2 < b) {
+                best = Some((i, foot, d2));
+            }
+        }
+        best
+    }
+
+    /// Figures about the index.
+    pub fn stats(&self) -> LineIndexStats {
+        let (nodes, depth) = self.tree.stats();
+        let max_candidates = self.leaves.iter().map(|l| l.1 as usize).max().unwrap_or(0);
+        let mean_candidates = self.candidates.len() as f64 / self.leaves.len().max(1) as f64;
+        LineIndexStats {
+            vertices: self.vertices,
+            pieces: self.pieces.len(),
+            nodes,
+            depth,
+            max_candidates,
+            mean_candidates,
+        }
+    }
+}
+
+/// The pieces of `parent` that can still matter somewhere in `cell` (see the module documentation).
+fn prune(pieces: &[Piece], cell: &Cell, parent: &[(u32, bool)], sagitta: f64) -> Vec<(u32, bool)> {
+    let c = Ecef::from_lonlat(cell.center());
+    let mut r: f64 = 0.0;
+    for (fx, fy) in [(0.0, 0.0), (1.0, 0.0), (0.0, 1.0), (1.0, 1.0), (0.5, 0.0), (0.5, 1.0), (0.0, 0.5), (1.0, 0.5)] {
+        r = r.max(Ecef::from_lonlat(cell.at(fx, fy)).sub(c).norm());
+    }
+    // The patch bulges a little beyond its corners and edge midpoints; points may also fall a rounding
+    // error outside the cell.
+    let r = r * 1.01 + 1.0;
+
+    let dist: Vec<(f64, Ecef)> = parent.iter().map(|&(i, _)| pieces[i as usize].chord_distance(c)).collect();
+    let Some(b) = (0..parent.len()).min_by(|&x, &y| dist[x].0.total_cmp(&dist[y].0)) else {
+        return Vec::new();
+    };
+    let (db, vb) = dist[b];
+    let ub = if db > 0.0 { vb.scale(1.0 / db) } else { Ecef::default() };
+    let tolerance = ABS_TOLERANCE_M.max(REL_TOLERANCE * (db - r).max(0.0));
+    let exact_margin = 2.0 * sagitta;
+    let mut b_protected = parent[b].1;
+    let mut kept: Vec<(u32, bool)> = Vec::with_capacity(parent.len());
+    for (k, &(i, protected)) in parent.iter().enumerate() {
+        if k == b {
+            continue;
+        }
+        let (ds, vs) = dist[k];
+        let f = ds - db;
+        let mut lower = f - 2.0 * r;
+        if ds - r > 0.0 && db - r > 0.0 {
+            let us = vs.scale(1.0 / ds);
+            let smooth = f - r * us.sub(ub).norm() - 0.5 * r * r * (1.0 / (ds - r) + 1.0 / (db - r));
+            lower = lower.max(smooth);
+        }
+        if lower >= exact_margin {
+            continue;
+        }
+        if !protected && lower >= exact_margin - tolerance {
+            b_protected = true;
+            continue;
+        }
+        kept.push((i, protected));
+    }
+    kept.push((parent[b].0, b_protected));
+    kept
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::geodesic::reference_distance_to_line_m;
+
+    fn loc() -> Vec<LonLat> {
+        // The approximate 2025 line of contact (21 vertices), north-east to south-west.
+        [
+            [36.94278, 50.28778], [37.583, 49.717], [37.64083, 49.38167], [37.81111, 48.98528],
+            [38.09722, 48.86306], [37.83588, 48.58844], [37.87333, 48.39167], [37.18278, 48.28278],
+            [36.835, 47.83833], [36.25306, 47.66639], [35.82611, 47.44306], [35.43972, 47.52278],
+            [34.40305, 47.51489], [33.39585, 46.79415], [32.64983, 46.63334], [32.33, 46.51],
+            [32.2, 46.528], [32.0, 46.566], [31.8, 46.571], [31.65, 46.593], [31.52633, 46.59728],
+        ]
+        .iter()
+        .map(|c| LonLat::new(c[0], c[1]))
+        .collect()
+    }
+
+    fn check(index: &LineIndex, parts: &[Vec<LonLat>], p: LonLat) {
+        let got = index.query(p).distance_m;
+        let want = reference_distance_to_line_m(p, parts);
+        let allowed = (want * 0.001).max(1.0);
+        assert!((got - want).abs() <= allowed, "{p:?}: got {got} m, Karney {want} m");
+    }
+
+    #[test]
+    fn matches_karney_near_and_far() {
+        let parts = vec![loc()];
+        let index = LineIndex::new(&parts, LineOptions::default()).unwrap();
+        for p in [
+            LonLat::new(37.5557, 48.7305),  // Kramatorsk
+            LonLat::new(37.8028, 48.0159),  // Donetsk
+            LonLat::new(35.1396, 47.8388),  // Zaporizhzhia
+            LonLat::new(32.6169, 46.6354),  // Kherson
+            LonLat::new(34.1024, 44.9521),  // Simferopol, Crimea
+            LonLat::new(30.5234, 50.4501),  // Kyiv
+            LonLat::new(24.0316, 49.8397),  // Lviv: ~900 km
+            LonLat::new(37.6173, 55.7558),  // Moscow: ~600 km, beyond the northern end
+        ] {
+            check(&index, &parts, p);
+        }
+    }
+
+    #[test]
+    fn vertex_is_on_the_line_and_sides_follow_direction() {
+        let index = LineIndex::new(&[loc()], LineOptions::default()).unwrap();
+        let v = index.query(LonLat::new(37.83588, 48.58844));
+        assert!(v.distance_m < 0.01, "{v:?}");
+        assert_eq!(v.side, Side::On);
+        // Russian-held ground is on the left walking north-east to south-west.
+        assert_eq!(index.query(LonLat::new(37.8028, 48.0159)).side, Side::Left); // Donetsk
+        assert_eq!(index.query(LonLat::new(37.5557, 48.7305)).side, Side::Right); // Kramatorsk
+        assert_eq!(index.query(LonLat::new(34.1024, 44.9521)).side, Side::Left); // Crimea
+        assert_eq!(index.query(LonLat::new(32.6169, 46.6354)).side, Side::Right); // Kherson
+    }
+
+    #[test]
+    fn beyond_the_ends_policy() {
+        let line = vec![vec![LonLat::new(36.0, 47.0), LonLat::new(36.0, 48.0)]];
+        let p = LonLat::new(36.05, 48.5); // north of the end, slightly east
+        let ext = LineIndex::new(&line, LineOptions::default()).unwrap();
+        assert_eq!(ext.query(p).side, Side::Right);
+        let und = LineIndex::new(&line, LineOptions { beyond_ends: SideBeyondEnds::Undetermined, ..LineOptions::default() }).unwrap();
+        assert_eq!(und.query(p).side, Side::Undetermined);
+        // Within the span the policy changes nothing.
+        assert_eq!(und.query(LonLat::new(36.05, 47.5)).side, Side::Right);
+    }
+
+    #[test]
+    fn degenerate_lines_are_rejected() {
+        assert_eq!(LineIndex::new(&[], LineOptions::default()).unwrap_err(), LineIndexError::Empty);
+        let one = vec![vec![LonLat::new(30.0, 45.0), LonLat::new(30.0, 45.0)]];
+        assert_eq!(LineIndex::new(&one, LineOptions::default()).unwrap_err(), LineIndexError::TooFewPositions { part: 0 });
+        let bad = vec![vec![LonLat::new(30.0, 45.0), LonLat::new(30.0, 95.0)]];
+        assert_eq!(
+            LineIndex::new(&bad, LineOptions::default()).unwrap_err(),
+            LineIndexError::InvalidPosition { part: 0, index: 1 }
+        );
+    }
+
+    #[test]
+    fn index_is_compact() {
+        let s = LineIndex::new(&[loc()], LineOptions::default()).unwrap().stats();
+        assert!(s.max_candidates <= 64, "{s:?}");
+        assert!(s.nodes < 2_000_000, "{s:?}");
+    }
+}
+impl std::error::Error for LineIndexError {}

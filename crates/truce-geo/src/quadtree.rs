@@ -1,0 +1,193 @@
+//! A quadtree over longitude/latitude cells with a payload per leaf.
+//!
+//! The tree is built top-down by a caller-supplied `refine` step that, for one cell and the state
+//! handed down from its parent, either stops (a leaf with a payload index) or asks for the four
+//! children with a narrower state. The shape is stored flat: a grid of top-level cells and one vector
+//! of nodes whose branches point at four consecutive children, so a lookup is a few array reads.
+
+use crate::LonLat;
+
+/// A closed longitude/latitude box, degrees.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub(crate) struct Cell {
+    pub(crate) lon0: f64,
+    pub(crate) lat0: f64,
+    pub(crate) size: f64,
+}
+
+impl Cell {
+    pub(crate) fn lon1(&self) -> f64 {
+        self.lon0 + self.size
+    }
+    pub(crate) fn lat1(&self) -> f64 {
+        self.lat0 + self.size
+    }
+    pub(crate) fn at(&self, fx: f64, fy: f64) -> LonLat {
+        LonLat::new(self.lon0 + fx * self.size, self.lat0 + fy * self.size)
+    }
+    pub(crate) fn center(&self) -> LonLat {
+        self.at(0.5, 0.5)
+    }
+    fn child(&self, q: usize) -> Cell {
+        let h = self.size * 0.5;
+        Cell {
+            lon0: self.lon0 + if q & 1 == 1 { h } else { 0.0 },
+            lat0: self.lat0 + if q & 2 == 2 { h } else { 0.0 },
+            size: h,
+        }
+    }
+}
+
+/// What `refine` decides for a cell.
+pub(crate) enum Refined<S> {
+    /// Stop here; the payload index is the caller's.
+    Leaf(u32),
+    /// Split into four children, each refined with this state.
+    Split(S),
+}
+
+#[derive(Debug, Clone, Copy)]
+enum Node {
+    Branch(u32),
+    Leaf(u32),
+}
+
+/// The built tree. Lookups outside the extent return `None`.
+#[derive(Debug, Clone)]
+pub(crate) struct QuadTree {
+    lon0: f64,
+    lat0: f64,
+    top_size: f64,
+    nx: usize,
+    ny: usize,
+    top: Vec<Node>,
+    nodes: Vec<Node>,
+    depth: u32,
+}
+
+impl QuadTree {
+    /// Builds a tree covering `[lon0, lon0 + nx*top_size] x [lat0, lat0 + ny*top_size]`.
+    /// `refine(cell, parent_state, depth)` is called for every cell; at `max_depth` it must return a leaf
+    /// (a `Split` there is turned into the parent's decision by calling `leaf_at_max`).
+    pub(crate) fn build<S>(
+        lon0: f64,
+        lat0: f64,
+        top_size: f64,
+        nx: usize,
+        ny: usize,
+        root: &S,
+        max_depth: u32,
+        refine: &mut dyn FnMut(&Cell, &S, u32) -> Refined<S>,
+    ) -> Self {
+        let mut tree = QuadTree {
+            lon0,
+            lat0,
+            top_size,
+            nx,
+            ny,
+            top: Vec::with_capacity(nx * ny),
+            nodes: Vec::new(),
+            depth: 0,
+        };
+        for iy in 0..ny {
+            for ix in 0..nx {
+                let cell = Cell {
+                    lon0: lon0 + ix as f64 * top_size,
+                    lat0: lat0 + iy as f64 * top_size,
+                    size: top_size,
+                };
+                let node = tree.build_cell(&cell, root, 0, max_depth, refine);
+                tree.top.push(node);
+            }
+        }
+        tree
+    }
+
+    fn build_cell<S>(
+        &mut self,
+        cell: &Cell,
+        state: &S,
+        depth: u32,
+        max_depth: u32,
+        refine: &mut dyn FnMut(&Cell, &S, u32) -> Refined<S>,
+    ) -> Node {
+        self.depth = self.depth.max(depth);
+        match refine(cell, state, depth) {
+            Refined::Leaf(p) => Node::Leaf(p),
+            Refined::Split(child_state) => {
+                debug_assert!(depth < max_depth, "refine must return a leaf at max depth");
+                let first = self.nodes.len();
+                self.nodes.extend([Node::Leaf(0); 4]);
+                for q in 0..4 {
+                    let n = self.build_cell(&cell.child(q), &child_state, depth + 1, max_depth, refine);
+                    self.nodes[first + q] = n;
+                }
+                Node::Branch(first as u32)
+            }
+        }
+    }
+
+    /// The payload of the leaf containing `p`, or `None` outside the extent.
+    #[inline]
+    pub(crate) fn lookup(&self, p: LonLat) -> Option<u32> {
+        let fx = (p.lon - self.lon0) / self.top_size;
+        let fy = (p.lat - self.lat0) / self.top_size;
+        if !(fx >= 0.0 && fy >= 0.0) {
+            return None;
+        }
+        // Points on the far edge of the extent belong to the last cell.
+        let ix = (fx as usize).min(self.nx - 1);
+        let iy = (fy as usize).min(self.ny - 1);
+        if fx > self.nx as f64 || fy > self.ny as f64 {
+            return None;
+        }
+        let mut node = self.top[iy * self.nx + ix];
+        let (mut x, mut y) = (fx - ix as f64, fy - iy as f64);
+        loop {
+            match node {
+                Node::Leaf(p) => return Some(p),
+                Node::Branch(first) => {
+                    x *= 2.0;
+                    y *= 2.0;
+                    let qx = usize::from(x >= 1.0);
+                    let qy = usize::from(y >= 1.0);
+                    x -= qx as f64;
+                    y -= qy as f64;
+                    node = self.nodes[first as usize + qy * 2 + qx];
+                }
+            }
+        }
+    }
+
+    /// Number of nodes (branches and leaves) below the top grid, and the deepest level reached.
+    pub(crate) fn stats(&self) -> (usize, u32) {
+        (self.nodes.len() + self.top.len(), self.depth)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn lookup_finds_the_leaf_that_was_built_for_the_point() {
+        // Split every cell down to depth 3, payload = encoded cell origin.
+        let mut leaves: Vec<Cell> = Vec::new();
+        let tree = QuadTree::build(10.0, 20.0, 1.0, 3, 2, &(), 3, &mut |cell, _, depth| {
+            if depth == 3 {
+                leaves.push(*cell);
+                Refined::Leaf((leaves.len() - 1) as u32)
+            } else {
+                Refined::Split(())
+            }
+        });
+        for (lon, lat) in [(10.0, 20.0), (12.99, 21.99), (11.3, 20.7), (13.0, 22.0)] {
+            let p = LonLat::new(lon, lat);
+            let c = leaves[tree.lookup(p).expect("inside") as usize];
+            assert!(lon >= c.lon0 && lon <= c.lon1() && lat >= c.lat0 && lat <= c.lat1(), "{p:?} {c:?}");
+        }
+        assert_eq!(tree.lookup(LonLat::new(9.99, 20.5)), None);
+        assert_eq!(tree.lookup(LonLat::new(11.0, 22.01)), None);
+        assert_eq!(tree.lookup(LonLat::new(f64::NAN, 21.0)), None);
+    }
+}

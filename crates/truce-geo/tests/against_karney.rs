@@ -1,0 +1,109 @@
+//! Property tests: the indexed distance against the brute-force Karney reference, on the shipped line
+//! of contact, on a dense 2,000-vertex line, and on random lines that wiggle and double back.
+
+use proptest::prelude::*;
+use truce_geo::geodesic::{distance_m, reference_distance_to_line_m};
+use truce_geo::{LineIndex, LineOptions, LonLat, Side};
+
+fn loc() -> Vec<LonLat> {
+    [
+        [36.94278, 50.28778], [37.583, 49.717], [37.64083, 49.38167], [37.81111, 48.98528],
+        [38.09722, 48.86306], [37.83588, 48.58844], [37.87333, 48.39167], [37.18278, 48.28278],
+        [36.835, 47.83833], [36.25306, 47.66639], [35.82611, 47.44306], [35.43972, 47.52278],
+        [34.40305, 47.51489], [33.39585, 46.79415], [32.64983, 46.63334], [32.33, 46.51],
+        [32.2, 46.528], [32.0, 46.566], [31.8, 46.571], [31.65, 46.593], [31.52633, 46.59728],
+    ]
+    .iter()
+    .map(|c| LonLat::new(c[0], c[1]))
+    .collect()
+}
+
+/// The line of contact with a deterministic 1–3 km zig-zag: 2,000 vertices.
+fn wiggly_loc(n: usize) -> Vec<LonLat> {
+    let base = loc();
+    let mut out = Vec::with_capacity(n);
+    let per = (n - 1) as f64 / (base.len() - 1) as f64;
+    for k in 0..n {
+        let f = k as f64 / per;
+        let i = (f.floor() as usize).min(base.len() - 2);
+        let t = f - i as f64;
+        let (a, b) = (base[i], base[i + 1]);
+        let wig = if k == 0 || k == n - 1 { 0.0 } else { ((k * 7919) % 13) as f64 / 13.0 * 0.03 - 0.015 };
+        out.push(LonLat::new(a.lon + (b.lon - a.lon) * t + wig, a.lat + (b.lat - a.lat) * t - wig * 0.5));
+    }
+    out
+}
+
+fn assert_close(index: &LineIndex, parts: &[Vec<LonLat>], p: LonLat) -> Result<(), TestCaseError> {
+    let got = index.query(p).distance_m;
+    let want = reference_distance_to_line_m(p, parts);
+    let allowed = (want * 0.001).max(1.0);
+    prop_assert!((got - want).abs() <= allowed, "{:?}: index {} m, Karney {} m", p, got, want);
+    Ok(())
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 300, .. ProptestConfig::default() })]
+
+    #[test]
+    fn line_of_contact_within_1000_km(lon in 22.0f64..52.0, lat in 40.0f64..57.0) {
+        let parts = vec![loc()];
+        let index = LineIndex::new(&parts, LineOptions::default()).unwrap();
+        let p = LonLat::new(lon, lat);
+        prop_assume!(reference_distance_to_line_m(p, &parts) <= 1_000_000.0);
+        assert_close(&index, &parts, p)?;
+    }
+
+    #[test]
+    fn close_to_the_line(k in 0usize..20, t in 0.0f64..1.0, off_lon in -0.05f64..0.05, off_lat in -0.05f64..0.05) {
+        let parts = vec![loc()];
+        let index = LineIndex::new(&parts, LineOptions::default()).unwrap();
+        let (a, b) = (parts[0][k], parts[0][k + 1]);
+        let p = LonLat::new(a.lon + (b.lon - a.lon) * t + off_lon, a.lat + (b.lat - a.lat) * t + off_lat);
+        assert_close(&index, &parts, p)?;
+    }
+
+    #[test]
+    fn random_lines_that_double_back(
+        pts in prop::collection::vec((30.0f64..40.0, 45.0f64..50.0), 2..12),
+        lon in 25.0f64..45.0, lat in 42.0f64..53.0,
+    ) {
+        let line: Vec<LonLat> = pts.iter().map(|&(x, y)| LonLat::new(x, y)).collect();
+        prop_assume!(line.windows(2).all(|w| distance_m(w[0], w[1]) > 1.0));
+        let parts = vec![line];
+        let index = LineIndex::new(&parts, LineOptions::default()).unwrap();
+        assert_close(&index, &parts, LonLat::new(lon, lat))?;
+    }
+}
+
+#[test]
+fn dense_line_stays_exact_and_compact() {
+    let parts = vec![wiggly_loc(2_000)];
+    let index = LineIndex::new(&parts, LineOptions::default()).unwrap();
+    let stats = index.stats();
+    eprintln!("2,000-vertex line: {stats:?}");
+    assert_eq!(stats.vertices, 2_000);
+    let mut state = 0x2545_f491_4f6c_dd1du64;
+    for _ in 0..200 {
+        state ^= state << 13;
+        state ^= state >> 7;
+        state ^= state << 17;
+        let lon = 31.0 + (state % 10_000) as f64 / 10_000.0 * 8.0;
+        let lat = 46.0 + ((state >> 20) % 10_000) as f64 / 10_000.0 * 5.0;
+        assert_close(&index, &parts, LonLat::new(lon, lat)).unwrap();
+    }
+}
+
+#[test]
+fn side_agrees_with_the_party_holding_the_ground() {
+    let index = LineIndex::new(&[loc()], LineOptions::default()).unwrap();
+    // Walking the line north-east to south-west, Russian-held ground is on the left.
+    let left = [(37.8028, 48.0159), (39.3078, 48.5740), (35.3658, 46.8489), (32.5, 46.5), (34.1024, 44.9521)];
+    let right = [(37.5557, 48.7305), (35.1396, 47.8388), (32.6169, 46.6354), (36.2304, 49.9935), (31.5414, 46.6206)];
+    for (lon, lat) in left {
+        assert_eq!(index.query(LonLat::new(lon, lat)).side, Side::Left, "{lon},{lat}");
+    }
+    for (lon, lat) in right {
+        assert_eq!(index.query(LonLat::new(lon, lat)).side, Side::Right, "{lon},{lat}");
+    }
+}
