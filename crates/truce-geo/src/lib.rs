@@ -23,7 +23,9 @@ mod line;
 mod quadtree;
 mod zone;
 
+
 pub use ecef::Ecef;
+pub use zone::{ZoneIndex, ZoneIndexError, ZonePolygon};
 pub use line::{LineDistance, LineIndex, LineIndexError, LineIndexStats, LineOptions, Side, SideBeyondEnds};
 
 
