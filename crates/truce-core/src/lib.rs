@@ -1,1 +1,16 @@
-//! placeholder
+//! The truce domain, without I/O: what monitors observe, what an agreement forbids, and the violations
+//! that follow.
+//!
+//! The vocabulary follows the OSCE Special Monitoring Mission to Ukraine (see `docs/classification.md`):
+//! ceasefire violations are explosions (impact, airburst, outgoing, undetermined), projectiles in
+//! flight, muzzle flashes, illumination flares, and bursts and shots; beside them monitors record weapon
+//! sightings, restrictions of freedom of movement, civilian casualties, engineering works and GPS
+//! jamming. Every identifier here is a stable string used in files, the API and reports.
+
+mod category;
+mod violation;
+mod zone_kind;
+
+pub use category::{Category, CategorySet, UnknownCategory};
+pub use violation::ViolationCode;
+pub use zone_kind::ZoneKind;

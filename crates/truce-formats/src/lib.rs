@@ -1,1 +1,9 @@
-//! placeholder
+//! Parsers and writers for truce, bytes in and values out.
+//!
+//! [`records`] reads observation records for batch classification from CSV (with a header) or NDJSON,
+//! one record at a time, reporting each bad record with its input line number and the reason, and
+//! never panicking whatever the bytes.
+
+pub mod records;
+
+pub use records::{FatalError, InputFormat, InputRecord, RecordError, RecordId, RecordReader};

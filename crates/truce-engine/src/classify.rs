@@ -1,0 +1,261 @@
+//! Classification of one observation against an agreement.
+//!
+//! # Rules (documented for users in `docs/classification.md`)
+//!
+//! - **Lines.** For every reference line: the ellipsoidal distance and the party holding the ground on
+//!   the observation's side (or "on the line", or undetermined beyond an end, per the line's policy).
+//! - **Zones.** Every zone whose geometry covers the point (polygon edges count as inside; a band covers
+//!   points within its width of its line, on the chosen side).
+//! - **Time.** Before the agreement's `effective` date nothing is a violation. The phase in force at the
+//!   observation's time (start inclusive, end exclusive) overrides withdrawal distances and switches
+//!   zones on or off. An observation without a time is judged under the base rules.
+//! - **Zone violations.** An observation in an active zone whose `violated_by` includes its category
+//!   violates it (for weapon sightings, only classes listed in the zone's `weapon_classes` if given); the
+//!   code follows the zone's kind.
+//! - **Withdrawal.** A weapon sighting of a class is judged against each party's rule for that class:
+//!   the weapon is that party's when the observation names it as owner, or, when it does not, when it
+//!   stands on that party's side of the rule's line. Its signed distance is positive on the owner's own
+//!   side and negative beyond the line; below the required distance it is
+//!   `weapon_forward_of_withdrawal_line`. A required distance of 0 means no requirement in that phase.
+//!   Behind the line, a class that must be stored, seen outside every storage site, is
+//!   `weapon_outside_storage_site`.
+//!
+//! The classifier allocates nothing per observation once its output buffers have grown: the hot loop
+//! reuses one [`Classification`].
+
+use time::OffsetDateTime;
+use truce_core::{Category, ViolationCode, ZoneKind};
+use truce_geo::{LonLat, Side};
+
+use crate::agreement::{Agreement, ClassIdx, LineIdx, PartyIdx, PhaseIdx, ZoneIdx, ZoneShape};
+
+/// What the classifier needs to know about an observation.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Observation {
+    /// When it was observed; `None` judges it under the base rules.
+    pub time: Option<OffsetDateTime>,
+    /// Where.
+    pub position: LonLat,
+    /// What, if known.
+    pub category: Option<Category>,
+    /// Weapon class for weapon sightings.
+    pub weapon_class: Option<ClassIdx>,
+    /// How many (weapons, rounds ...).
+    pub count: Option<u32>,
+    /// The party the weapon or activity belongs to, when the observer could tell.
+    pub party: Option<PartyIdx>,
+}
+
+impl Observation {
+    /// An observation of nothing in particular at a position.
+    pub fn at(position: LonLat) -> Self {
+        Self { time: None, position, category: None, weapon_class: None, count: None, party: None }
+    }
+}
+
+/// Which side of a line an observation is on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SideOf {
+    /// The ground of this party.
+    Party(PartyIdx),
+    /// On the line itself (within 1 cm).
+    On,
+    /// Beyond an end of the line, with the "undetermined" policy.
+    Undetermined,
+}
+
+/// Distance and side for one line.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct LineResult {
+    /// Ellipsoidal distance to the line, metres.
+    pub distance_m: f64,
+    /// Side.
+    pub side: SideOf,
+}
+
+/// One violation with its evidence.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Violation {
+    /// What is violated.
+    pub code: ViolationCode,
+    /// The zone violated.
+    pub zone: Option<ZoneIdx>,
+    /// The line measured from.
+    pub line: Option<LineIdx>,
+    /// The weapon class.
+    pub class: Option<ClassIdx>,
+    /// The party bound by the rule.
+    pub party: Option<PartyIdx>,
+    /// The observed category.
+    pub category: Option<Category>,
+    /// The required distance, metres.
+    pub required_m: Option<f64>,
+    /// The actual distance, metres (negative: beyond the party's own line).
+    pub actual_m: Option<f64>,
+    /// The phase in force.
+    pub phase: Option<PhaseIdx>,
+    /// How many.
+    pub count: Option<u32>,
+}
+
+impl Violation {
+    fn new(code: ViolationCode, obs: &Observation, phase: Option<PhaseIdx>) -> Self {
+        Self {
+            code,
+            zone: None,
+            line: None,
+            class: None,
+            party: None,
+            category: obs.category,
+            required_m: None,
+            actual_m: None,
+            phase,
+            count: obs.count,
+        }
+    }
+}
+
+/// The result of classifying one observation; reuse one value across calls.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Classification {
+    /// One entry per line of the agreement, in its order.
+    pub lines: Vec<LineResult>,
+    /// Zones covering the point, in the agreement's order.
+    pub zones: Vec<ZoneIdx>,
+    /// Violations, in a stable order: zones first (agreement order), then withdrawal rules.
+    pub violations: Vec<Violation>,
+    /// Phase in force at the observation's time.
+    pub phase: Option<PhaseIdx>,
+    /// False when the observation predates the agreement.
+    pub in_force: bool,
+    scratch: Vec<u32>,
+}
+
+impl Agreement {
+    /// Classifies one observation. See the module documentation for the rules.
+    pub fn classify(&self, obs: &Observation) -> Classification {
+        let mut out = Classification::default();
+        self.classify_into(obs, &mut out);
+        out
+    }
+
+    /// Classifies one observation into `out`, reusing its buffers.
+    pub fn classify_into(&self, obs: &Observation, out: &mut Classification) {
+        out.lines.clear();
+        out.zones.clear();
+        out.violations.clear();
+        for line in &self.lines {
+            let d = line.index.query(obs.position);
+            let side = match d.side {
+                Side::Left => SideOf::Party(line.left),
+                Side::Right => SideOf::Party(line.right),
+                Side::On => SideOf::On,
+                Side::Undetermined => SideOf::Undetermined,
+            };
+            out.lines.push(LineResult { distance_m: d.distance_m, side });
+        }
+
+        out.scratch.clear();
+        self.polygon_index.covering(obs.position, &mut out.scratch);
+        let mut polygons = out.scratch.iter().map(|&slot| self.polygon_zones[slot as usize]).peekable();
+        for (zi, zone) in self.zones.iter().enumerate() {
+            let inside = match zone.shape {
+                ZoneShape::Polygons { .. } => polygons.next_if_eq(&zi).is_some(),
+                ZoneShape::Band { line, width_m, side } => {
+                    let r = out.lines[line];
+                    r.distance_m <= width_m
+                        && match (side, r.side) {
+                            (None, _) | (_, SideOf::On) => true,
+                            (Some(p), SideOf::Party(q)) => p == q,
+                            (Some(_), SideOf::Undetermined) => false,
+                        }
+                }
+            };
+            if inside {
+                out.zones.push(zi);
+            }
+        }
+
+        out.in_force = match (self.effective, obs.time) {
+            (Some(effective), Some(t)) => t >= effective,
+            _ => true,
+        };
+        out.phase = obs.time.and_then(|t| self.phase_at(t));
+        if !out.in_force {
+            return;
+        }
+        let phase = out.phase;
+        let active = |zi: ZoneIdx| self.zones[zi].phases.as_ref().is_none_or(|ps| phase.is_some_and(|p| ps.contains(&p)));
+
+        // Zone violations.
+        if let Some(category) = obs.category {
+            for &zi in &out.zones {
+                let zone = &self.zones[zi];
+                let Some(code) = zone.kind.violation() else { continue };
+                if !zone.violated_by.contains(category) || !active(zi) {
+                    continue;
+                }
+                if category == Category::WeaponSighting {
+                    if let (Some(classes), Some(c)) = (&zone.weapon_classes, obs.weapon_class) {
+                        if !classes.contains(&c) {
+                            continue;
+                        }
+                    }
+                }
+                let mut v = Violation::new(code, obs, phase);
+                v.zone = Some(zi);
+                v.class = obs.weapon_class;
+                if let ZoneShape::Band { line, width_m, .. } = zone.shape {
+                    v.line = Some(line);
+                    v.required_m = Some(width_m);
+                    v.actual_m = Some(out.lines[line].distance_m);
+                }
+                out.violations.push(v);
+            }
+        }
+
+        // Withdrawal rules.
+        let (Some(Category::WeaponSighting), Some(class)) = (obs.category, obs.weapon_class) else { return };
+        let wc = &self.classes[class];
+        let in_storage = out.zones.iter().any(|&zi| self.zones[zi].kind == ZoneKind::StorageSite && active(zi));
+        for rule in &wc.withdrawal {
+            let required_m = self.withdrawal_distance_m(class, rule, phase);
+            let r = out.lines[rule.line];
+            let line = &self.lines[rule.line];
+            let owner = match (obs.party, r.side) {
+                (Some(p), _) => p,
+                (None, SideOf::Party(p)) => p,
+                (None, SideOf::On | SideOf::Undetermined) => continue,
+            };
+            if owner != rule.party {
+                continue;
+            }
+            let signed_m = match r.side {
+                SideOf::Party(p) if p == owner => r.distance_m,
+                SideOf::Party(_) => -r.distance_m,
+                SideOf::On => 0.0,
+                // The owner was named but the side is unknown: nothing can be measured.
+                SideOf::Undetermined => continue,
+            };
+            debug_assert!(line.left == owner || line.right == owner);
+            if required_m > 0.0 && signed_m < required_m {
+                let mut v = Violation::new(ViolationCode::WeaponForwardOfWithdrawalLine, obs, phase);
+                v.line = Some(rule.line);
+                v.class = Some(class);
+                v.party = Some(owner);
+                v.required_m = Some(required_m);
+                v.actual_m = Some(signed_m);
+                out.violations.push(v);
+            } else {
+                if wc.storage_required && !in_storage {
+                    let mut v = Violation::new(ViolationCode::WeaponOutsideStorageSite, obs, phase);
+                    v.class = Some(class);
+                    v.party = Some(owner);
+                    v.line = Some(rule.line);
+                    v.actual_m = Some(signed_m);
+                    out.violations.push(v);
+                }
+            }
+        }
+    }
+}
