@@ -132,7 +132,6 @@ def cmd_agreement(args: argparse.Namespace) -> None:
     base = toml_path.resolve().parent
     meta: dict = {"agreement": str(toml_path), "lines": [], "zones": [], "skipped_zones": []}
     sql = [
-        "DROP TABLE IF EXISTS lines, zones;",
         "CREATE TABLE lines (n int PRIMARY KEY, id text UNIQUE NOT NULL, geog geography NOT NULL);",
         "CREATE TABLE zones (n int PRIMARY KEY, id text UNIQUE NOT NULL, geom geometry NOT NULL);",
     ]

@@ -7,6 +7,7 @@
 
 pub mod agreement;
 pub mod classify;
+pub mod output;
 
 pub use agreement::{Agreement, AgreementErrors, Problem};
 pub use classify::{Classification, LineResult, Observation, SideOf, Violation};

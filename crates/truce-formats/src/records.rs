@@ -107,7 +107,7 @@ pub struct RecordReader<R: Read> {
 
 enum Inner<R: Read> {
     Csv { reader: csv::Reader<R>, columns: Columns, record: csv::ByteRecord },
-    Ndjson { reader: std::io::BufReader<R>, buf: Vec<u8>, line: u64 },
+    Ndjson { reader: std::io::BufReader<R>, buf: Vec<u8>, line: u64, consumed: u64 },
 }
 
 #[derive(Debug, Clone, Copy)]
@@ -146,9 +146,17 @@ impl<R: Read> RecordReader<R> {
                 };
                 Inner::Csv { reader, columns, record: csv::ByteRecord::new() }
             }
-            InputFormat::Ndjson => Inner::Ndjson { reader: std::io::BufReader::with_capacity(1 << 16, input), buf: Vec::new(), line: 0 },
+            InputFormat::Ndjson => Inner::Ndjson { reader: std::io::BufReader::with_capacity(1 << 16, input), buf: Vec::new(), line: 0, consumed: 0 },
         };
         Ok(Self { inner })
+    }
+
+    /// Bytes of input consumed so far (for progress reporting).
+    pub fn bytes_read(&self) -> u64 {
+        match &self.inner {
+            Inner::Csv { reader, .. } => reader.position().byte(),
+            Inner::Ndjson { consumed, .. } => *consumed,
+        }
     }
 
     /// The next record, a bad record, or `None` at the end.
@@ -171,9 +179,10 @@ impl<R: Read> RecordReader<R> {
                     },
                 }
             }
-            Inner::Ndjson { reader, buf, line } => loop {
+            Inner::Ndjson { reader, buf, line, consumed } => loop {
                 buf.clear();
                 let n = read_line_bounded(reader, buf)?;
+                *consumed += n as u64;
                 if n == 0 {
                     return Ok(None);
                 }

@@ -1,1 +1,29 @@
-fn main() {}
+//! `truce`: the command line. A thin `main` that parses arguments and hands each command to its module;
+//! errors print as chains and exit codes are deliberate (0 success, 1 bad records, 2 bad invocation or
+//! invalid agreement).
+
+mod cli;
+mod cmd_agreement;
+mod cmd_classify;
+
+use std::process::ExitCode;
+
+use clap::Parser;
+
+fn main() -> ExitCode {
+    let cli = cli::Cli::parse();
+    match run(cli) {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("truce: error: {e:#}");
+            ExitCode::from(2)
+        }
+    }
+}
+
+fn run(cli: cli::Cli) -> anyhow::Result<ExitCode> {
+    match cli.command {
+        cli::Command::Agreement { command: cli::AgreementCommand::Check(args) } => cmd_agreement::check(&args),
+        cli::Command::Classify(args) => cmd_classify::run(&args),
+    }
+}

@@ -102,7 +102,8 @@ impl GeoFiles {
             _ => {
                 let expected = if want == Want::Line { "LineString or MultiLineString" } else { "Polygon or MultiPolygon" };
                 let (at, ty) = other.unwrap_or_default();
-                Err(format!("{shown}: {at}: expected a {expected}, found {ty:?}"))
+                let at = if at.is_empty() { String::new() } else { format!("{at}: ") };
+                Err(format!("{shown}: {at}expected a {expected}, found {ty:?}"))
             }
         }
     }

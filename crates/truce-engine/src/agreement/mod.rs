@@ -251,6 +251,12 @@ impl Agreement {
             }
         };
         let agreement = c.compile(&doc);
+        // Report in the order of the file's sections, whatever order they were checked in.
+        let rank = |p: &Problem| {
+            let section = p.field.split(['.', '[']).next().unwrap_or("");
+            ["agreement", "parties", "lines", "weapon_classes", "zones", "phases"].iter().position(|s| *s == section)
+        };
+        c.problems.sort_by_key(rank);
         match agreement {
             Some(a) if c.problems.is_empty() => Ok(a),
             _ => Err(AgreementErrors(c.problems)),
@@ -649,5 +655,65 @@ impl Compiler {
             polygon_index,
             polygon_zones,
         })
+    }
+}
+
+/// How a zone's area was obtained.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Area {
+    /// Exact geodesic area of the polygons, m².
+    Exact(f64),
+    /// Numerical estimate (bands): m², with the grid step used in degrees.
+    Estimated {
+        /// Area, m².
+        m2: f64,
+        /// Grid step, degrees.
+        step_deg: f64,
+    },
+}
+
+impl Agreement {
+    /// The area of a zone: exact for polygons; for bands, the sum over a fine longitude/latitude grid
+    /// of the cells whose centre the band covers (within about 1% for bands wider than 10 km).
+    pub fn zone_area(&self, zone: ZoneIdx) -> Area {
+        match &self.zones[zone].shape {
+            ZoneShape::Polygons { polygons, .. } => Area::Exact(polygons.iter().map(|p| truce_geo::geodesic::polygon_area_m2(p)).sum()),
+            &ZoneShape::Band { line, width_m, side } => {
+                let l = &self.lines[line];
+                let pts = l.parts.iter().flatten();
+                let (lon0, lon1) = pts.clone().fold((180.0f64, -180.0f64), |(a, b), p| (a.min(p.lon), b.max(p.lon)));
+                let (lat0, lat1) = pts.fold((90.0f64, -90.0f64), |(a, b), p| (a.min(p.lat), b.max(p.lat)));
+                let dlat = width_m / 110_000.0 + 0.02;
+                let (lat0, lat1) = ((lat0 - dlat).max(-90.0), (lat1 + dlat).min(90.0));
+                let coslat = lat0.abs().max(lat1.abs()).min(89.0).to_radians().cos();
+                let dlon = width_m / (111_000.0 * coslat) + 0.02;
+                let (lon0, lon1) = ((lon0 - dlon).max(-180.0), (lon1 + dlon).min(180.0));
+                // About 500,000 probes whatever the size.
+                let step = (((lon1 - lon0) * (lat1 - lat0)) / 500_000.0).sqrt().max(1e-4);
+                // Authalic radius: cells of equal area on the sphere of the same surface as WGS84.
+                let r = 6_371_007.2f64;
+                let mut m2 = 0.0;
+                let mut lat = lat0;
+                while lat < lat1 {
+                    let cell = r * r * step.to_radians() * ((lat + step).to_radians().sin() - lat.to_radians().sin());
+                    let mut lon = lon0;
+                    while lon < lon1 {
+                        let d = l.index.query(LonLat::new(lon + step / 2.0, lat + step / 2.0));
+                        let on_side = match (side, d.side) {
+                            (None, _) | (_, truce_geo::Side::On) => true,
+                            (Some(p), truce_geo::Side::Left) => p == l.left,
+                            (Some(p), truce_geo::Side::Right) => p == l.right,
+                            (Some(_), truce_geo::Side::Undetermined) => false,
+                        };
+                        if d.distance_m <= width_m && on_side {
+                            m2 += cell;
+                        }
+                        lon += step;
+                    }
+                    lat += step;
+                }
+                Area::Estimated { m2, step_deg: step }
+            }
+        }
     }
 }
