@@ -505,7 +505,8 @@ def cmd_report(args: argparse.Namespace) -> None:
         s = pg_line[l["id"]]
         p(f"| distance to `{l['id']}` ({l['vertices']:,} vertices) | {s:.2f} | {fmt_rate(n, s)} | | | |")
     if len(line_ids) != 1:
-        p(f"| (a) distance to all {len(line_ids)} lines | {pg_lines_total:.2f} | {fmt_rate(n, pg_lines_total)} | | | |")
+        both = "both lines" if len(line_ids) == 2 else f"all {len(line_ids)} lines"
+        p(f"| (a) distance to {both} | {pg_lines_total:.2f} | {fmt_rate(n, pg_lines_total)} | | | |")
     if pg_zones is not None:
         nv = sum(z["vertices"] for z in zones)
         p(f"| (b) zones ({len(zones)} polygons, {nv:,} vertices) | {pg_zones:.2f} | {fmt_rate(n, pg_zones)} | | | |")
@@ -534,8 +535,14 @@ def cmd_report(args: argparse.Namespace) -> None:
     p(
         f"Machine: `nproc` = {env['nproc']}, {env['cpu']}; PostgreSQL {env['pg_version']}, PostGIS {env['postgis_version']} "
         f"(GEOS {env['geos_version']}, PROJ {env['proj_version']}), max_parallel_workers_per_gather = {env['pg_workers']}, JIT off; "
-        f"truce {env.get('truce_version') or '(not run)'}. Load average before / after: {env['loadavg_before']} / "
-        f"{env.get('loadavg_after', '?')}."
+        f"truce {env.get('truce_version') or '(not run)'}"
+        + (
+            f", {timings['truce_cpu']:.2f} CPU-s in {tr_total:.2f} s (≈ {timings['truce_cpu'] / tr_total:.1f} cores busy)"
+            if tr_total and timings.get("truce_cpu") is not None
+            else ""
+        )
+        + f". Load average before / after: {env['loadavg_before']} / {env.get('loadavg_after', '?')}"
+        + (" (the machine was not idle: these figures are noisy)." if float(env["loadavg_before"].split()[0]) > 0.5 else ".")
     )
     p("")
 

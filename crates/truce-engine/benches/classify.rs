@@ -1,1 +1,99 @@
-fn main() {}
+//! The classification hot path.
+//!
+//! - `classify`: the whole kernel (every line, zone and violation rule of the illustrative agreement)
+//!   over uniform points around the line, with a realistic mix of categories and times;
+//! - `line_query`: distance and side alone, for the shipped 21-vertex line and the same line grown to
+//!   2,000 vertices: the cost per point must stay flat;
+//! - `classify_2000`: the whole kernel with the 2,000-vertex line.
+//!
+//! Run: `cargo bench -p truce-engine --bench classify`.
+
+use std::path::{Path, PathBuf};
+
+use criterion::{Criterion, Throughput, criterion_group, criterion_main};
+use truce_core::Category;
+use truce_engine::{Agreement, Classification, Observation};
+use truce_geo::fixtures::{Rng, zigzag};
+use truce_geo::{LineIndex, LineOptions, LonLat};
+
+const BOX: (f64, f64, f64, f64) = (29.5, 45.0, 40.5, 51.5);
+const N: usize = 100_000;
+
+fn agreement_path() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../data/agreements/illustrative.toml")
+}
+
+/// The illustrative agreement with its line of contact replaced by a 2,000-vertex version.
+fn agreement_2000(base: &Agreement) -> Agreement {
+    let dense = zigzag(&base.lines[0].parts[0], 2_000, 0.015);
+    let coords: Vec<String> = dense.iter().map(|p| format!("[{},{}]", p.lon, p.lat)).collect();
+    let dir = std::env::temp_dir().join(format!("truce-bench-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("temp dir");
+    let file = dir.join("loc_2000.geojson");
+    std::fs::write(&file, format!(r#"{{"type":"LineString","coordinates":[{}]}}"#, coords.join(","))).expect("write fixture");
+    let text = std::fs::read_to_string(agreement_path()).expect("agreement");
+    let text = text.replacen(
+        "geometry = \"../geo/contact_line_2025_approx.geojson\"\nfeature = \"loc\"",
+        &format!("geometry = {:?}", file.display().to_string()),
+        1,
+    );
+    Agreement::from_toml(&text, &agreement_path()).expect("2,000-vertex agreement")
+}
+
+fn observations(a: &Agreement) -> Vec<Observation> {
+    let mut rng = Rng::new(7);
+    let cats = [Category::ExplosionImpact, Category::ExplosionOutgoing, Category::BurstsAndShots, Category::WeaponSighting, Category::Aircraft];
+    let start = time::macros::datetime!(2026-11-10 00:00 UTC);
+    rng.points(N, BOX)
+        .into_iter()
+        .map(|position| {
+            let category = cats[(rng.uniform(0.0, cats.len() as f64)) as usize];
+            let weapon_class = (category == Category::WeaponSighting).then(|| rng.uniform(0.0, a.classes.len() as f64) as usize);
+            let time = start + time::Duration::seconds(rng.uniform(0.0, 20.0 * 86_400.0) as i64);
+            Observation { time: Some(time), position, category: Some(category), weapon_class, count: Some(1), party: None }
+        })
+        .collect()
+}
+
+fn bench(c: &mut Criterion) {
+    let a = Agreement::load(&agreement_path()).expect("illustrative agreement");
+    let a2000 = agreement_2000(&a);
+    let obs = observations(&a);
+
+    let mut g = c.benchmark_group("classify");
+    g.throughput(Throughput::Elements(N as u64));
+    for (name, agreement) in [("illustrative_21_vertices", &a), ("illustrative_2000_vertices", &a2000)] {
+        g.bench_function(name, |b| {
+            let mut out = Classification::default();
+            b.iter(|| {
+                let mut violations = 0;
+                for o in &obs {
+                    agreement.classify_into(o, &mut out);
+                    violations += out.violations.len();
+                }
+                violations
+            });
+        });
+    }
+    g.finish();
+
+    let base = a.lines[0].parts[0].clone();
+    let points: Vec<LonLat> = obs.iter().map(|o| o.position).collect();
+    let mut g = c.benchmark_group("line_query");
+    g.throughput(Throughput::Elements(N as u64));
+    for n in [21usize, 200, 2_000, 20_000] {
+        let line = if n == base.len() { base.clone() } else { zigzag(&base, n, 0.015) };
+        let index = LineIndex::new(&[line], LineOptions::default()).expect("line");
+        g.bench_function(format!("{n}_vertices"), |b| {
+            b.iter(|| points.iter().map(|&p| index.query(p).distance_m).sum::<f64>());
+        });
+    }
+    g.finish();
+}
+
+criterion_group! {
+    name = benches;
+    config = Criterion::default().sample_size(20).measurement_time(std::time::Duration::from_secs(4)).warm_up_time(std::time::Duration::from_secs(1));
+    targets = bench
+}
+criterion_main!(benches);

@@ -18,6 +18,7 @@
 //! and area used in summaries.
 
 mod ecef;
+pub mod fixtures;
 pub mod geodesic;
 mod line;
 mod quadtree;

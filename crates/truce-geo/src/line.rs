@@ -209,7 +209,7 @@ pub struct LineIndexStats {
 }
 
 const TOP_CELL_DEG: f64 = 1.0;
-const MAX_DEPTH: u32 = 8;
+const MAX_DEPTH: u32 = 10;
 const LEAF_CANDIDATES: usize = 4;
 const ABS_TOLERANCE_M: f64 = 0.25;
 const REL_TOLERANCE: f64 = 0.0004;

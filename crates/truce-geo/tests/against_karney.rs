@@ -18,22 +18,6 @@ fn loc() -> Vec<LonLat> {
     .collect()
 }
 
-/// The line of contact with a deterministic 1–3 km zig-zag: 2,000 vertices.
-fn wiggly_loc(n: usize) -> Vec<LonLat> {
-    let base = loc();
-    let mut out = Vec::with_capacity(n);
-    let per = (n - 1) as f64 / (base.len() - 1) as f64;
-    for k in 0..n {
-        let f = k as f64 / per;
-        let i = (f.floor() as usize).min(base.len() - 2);
-        let t = f - i as f64;
-        let (a, b) = (base[i], base[i + 1]);
-        let wig = if k == 0 || k == n - 1 { 0.0 } else { ((k * 7919) % 13) as f64 / 13.0 * 0.03 - 0.015 };
-        out.push(LonLat::new(a.lon + (b.lon - a.lon) * t + wig, a.lat + (b.lat - a.lat) * t - wig * 0.5));
-    }
-    out
-}
-
 fn assert_close(index: &LineIndex, parts: &[Vec<LonLat>], p: LonLat) -> Result<(), TestCaseError> {
     let got = index.query(p).distance_m;
     let want = reference_distance_to_line_m(p, parts);
@@ -43,7 +27,7 @@ fn assert_close(index: &LineIndex, parts: &[Vec<LonLat>], p: LonLat) -> Result<(
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig { cases: 300, .. ProptestConfig::default() })]
+    #![proptest_config(ProptestConfig { cases: 120, .. ProptestConfig::default() })]
 
     #[test]
     fn line_of_contact_within_1000_km(lon in 22.0f64..52.0, lat in 40.0f64..57.0) {
@@ -78,19 +62,13 @@ proptest! {
 
 #[test]
 fn dense_line_stays_exact_and_compact() {
-    let parts = vec![wiggly_loc(2_000)];
+    let parts = vec![truce_geo::fixtures::zigzag(&loc(), 2_000, 0.015)];
     let index = LineIndex::new(&parts, LineOptions::default()).unwrap();
     let stats = index.stats();
     eprintln!("2,000-vertex line: {stats:?}");
     assert_eq!(stats.vertices, 2_000);
-    let mut state = 0x2545_f491_4f6c_dd1du64;
-    for _ in 0..200 {
-        state ^= state << 13;
-        state ^= state >> 7;
-        state ^= state << 17;
-        let lon = 31.0 + (state % 10_000) as f64 / 10_000.0 * 8.0;
-        let lat = 46.0 + ((state >> 20) % 10_000) as f64 / 10_000.0 * 5.0;
-        assert_close(&index, &parts, LonLat::new(lon, lat)).unwrap();
+    for p in truce_geo::fixtures::Rng::new(42).points(150, (31.0, 46.0, 39.0, 51.0)) {
+        assert_close(&index, &parts, p).unwrap();
     }
 }
 

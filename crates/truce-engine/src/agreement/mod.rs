@@ -380,6 +380,9 @@ impl Compiler {
                 None
             }
         };
+        if let Some(m) = &meta {
+            self.unique_id(&mut HashSet::new(), "agreement", &m.id);
+        }
         let effective = meta.as_ref().and_then(|m| m.effective.clone()).and_then(|s| self.time("agreement.effective".into(), &s));
 
         // Parties.
