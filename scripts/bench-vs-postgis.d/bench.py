@@ -371,7 +371,9 @@ def cmd_compare(args: argparse.Namespace) -> None:
         )
     offenders.sort(reverse=True)
 
+    sample = sorted({1 + (j * n) // args.karney_sample for j in range(args.karney_sample)}) if args.karney_sample > 0 else []
     wanted = {o[2] for o in offenders} | {z[0] for z in zone_mismatch} | {s["worst_abs_point"] for s in per_line}
+    wanted |= set(sample)
     points: dict[int, tuple[float, float]] = {}
     with open(args.points, newline="") as f:
         r = csv.reader(f)
@@ -391,8 +393,8 @@ def cmd_compare(args: argparse.Namespace) -> None:
     parts = {l["id"]: l["parts"] for l in meta["lines"]}
     arbitrated = []
     t0 = time.monotonic()
-    if karney is not None and offenders:
-        todo = offenders[: args.arbitrate_max]
+    todo = offenders[: args.arbitrate_max] if karney is not None else []
+    if todo:
         print(f"bench-vs-postgis: settling {len(todo)} distance disagreement(s) against Karney ...", file=sys.stderr)
         for r_, a, i, lid, pv, tv in todo:
             lat, lon = points[i]
@@ -415,6 +417,30 @@ def cmd_compare(args: argparse.Namespace) -> None:
             if i:
                 s["worst_abs_karney_m"] = karney.distance(points[i][0], points[i][1], parts[s["id"]])
 
+    # Both engines against Karney on an evenly spread sample of the points.
+    sample_stats = []
+    if karney is not None and sample:
+        print(f"bench-vs-postgis: checking both engines against Karney on {len(sample)} points ...", file=sys.stderr)
+        for lid in line_ids:
+            errs = {"postgis": [], "truce": []}
+            for i in sample:
+                pv, tv = pg[lid][i], tr[lid][i]
+                if math.isnan(pv) or math.isnan(tv):
+                    continue
+                k = karney.distance(points[i][0], points[i][1], parts[lid])
+                errs["postgis"].append((abs(pv - k), abs(pv - k) / k if k > 0 else 0.0, i, pv, k))
+                errs["truce"].append((abs(tv - k), abs(tv - k) / k if k > 0 else 0.0, i, tv, k))
+            st = {"id": lid, "points": len(errs["truce"])}
+            for eng, e in errs.items():
+                if e:
+                    st[eng] = {
+                        "max_abs_m": max(x[0] for x in e),
+                        "median_abs_m": statistics.median(x[0] for x in e),
+                        "max_rel": max(x[1] for x in e),
+                        "outside_tolerance": sum(1 for x in e if x[0] > max(DIST_ABS_TOL_M, DIST_REL_TOL * x[4])),
+                    }
+            sample_stats.append(st)
+
     zones_by_id = {z["id"]: z["polygons"] for z in meta["zones"]}
     with open(outdir / "zone-mismatches.csv", "w", newline="") as f:
         w = csv.writer(f)
@@ -428,6 +454,7 @@ def cmd_compare(args: argparse.Namespace) -> None:
         "distance_disagreements": len(offenders),
         "arbiter": "Karney (geographiclib)" if karney is not None else None,
         "arbiter_seconds": arb_secs,
+        "karney_sample": sample_stats,
         "arbitrated": arbitrated,
         "unsettled": unsettled[: max(args.show, 0) * 10],
         "unsettled_count": len(unsettled),
@@ -569,6 +596,23 @@ def cmd_report(args: argparse.Namespace) -> None:
         )
         if s["missing"]:
             failed = True
+    ks = cmp.get("karney_sample") or []
+    if ks:
+        p("")
+        p(
+            f"Both engines against Karney's exact geodesic distance (edges as geodesics) on {ks[0]['points']:,} evenly "
+            "spread points:"
+        )
+        p("")
+        p("| line | PostGIS max abs err | PostGIS median abs err | PostGIS max rel err | truce max abs err | truce median abs err | truce max rel err |")
+        p("|---|---:|---:|---:|---:|---:|---:|")
+        for st in ks:
+            pe, te = st.get("postgis"), st.get("truce")
+            if pe and te:
+                p(
+                    f"| `{st['id']}` | {fmt_m(pe['max_abs_m'])} | {fmt_m(pe['median_abs_m'])} | {100 * pe['max_rel']:.4f} % "
+                    f"| {fmt_m(te['max_abs_m'])} | {fmt_m(te['median_abs_m'])} | {100 * te['max_rel']:.4f} % |"
+                )
     arb = cmp["arbitrated"]
     pg_wrong = [a for a in arb if a["truce_ok"]]
     truce_wrong = [a for a in arb if not a["truce_ok"]]
@@ -667,6 +711,7 @@ def main() -> None:
     a.add_argument("--show", type=int, default=10)
     a.add_argument("--arbitrate-max", type=int, default=20000)
     a.add_argument("--no-arbiter", action="store_true")
+    a.add_argument("--karney-sample", type=int, default=200)
     a = sub.add_parser("report")
     a.add_argument("--dir", required=True)
     a.add_argument("--env", required=True)

@@ -30,7 +30,8 @@ fn agreement_2000(base: &Agreement) -> Agreement {
     let dir = std::env::temp_dir().join(format!("truce-bench-{}", std::process::id()));
     std::fs::create_dir_all(&dir).expect("temp dir");
     let file = dir.join("loc_2000.geojson");
-    std::fs::write(&file, format!(r#"{{"type":"LineString","coordinates":[{}]}}"#, coords.join(","))).expect("write fixture");
+    std::fs::write(&file, format!(r#"{{"type":"LineString","coordinates":[{}]}}"#, coords.join(",")))
+        .expect("write fixture");
     let text = std::fs::read_to_string(agreement_path()).expect("agreement");
     let text = text.replacen(
         "geometry = \"../geo/contact_line_2025_approx.geojson\"\nfeature = \"loc\"",
@@ -42,15 +43,29 @@ fn agreement_2000(base: &Agreement) -> Agreement {
 
 fn observations(a: &Agreement) -> Vec<Observation> {
     let mut rng = Rng::new(7);
-    let cats = [Category::ExplosionImpact, Category::ExplosionOutgoing, Category::BurstsAndShots, Category::WeaponSighting, Category::Aircraft];
+    let cats = [
+        Category::ExplosionImpact,
+        Category::ExplosionOutgoing,
+        Category::BurstsAndShots,
+        Category::WeaponSighting,
+        Category::Aircraft,
+    ];
     let start = time::macros::datetime!(2026-11-10 00:00 UTC);
     rng.points(N, BOX)
         .into_iter()
         .map(|position| {
             let category = cats[(rng.uniform(0.0, cats.len() as f64)) as usize];
-            let weapon_class = (category == Category::WeaponSighting).then(|| rng.uniform(0.0, a.classes.len() as f64) as usize);
+            let weapon_class =
+                (category == Category::WeaponSighting).then(|| rng.uniform(0.0, a.classes.len() as f64) as usize);
             let time = start + time::Duration::seconds(rng.uniform(0.0, 20.0 * 86_400.0) as i64);
-            Observation { time: Some(time), position, category: Some(category), weapon_class, count: Some(1), party: None }
+            Observation {
+                time: Some(time),
+                position,
+                category: Some(category),
+                weapon_class,
+                count: Some(1),
+                party: None,
+            }
         })
         .collect()
 }

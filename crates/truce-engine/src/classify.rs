@@ -185,7 +185,8 @@ impl Agreement {
             return;
         }
         let phase = out.phase;
-        let active = |zi: ZoneIdx| self.zones[zi].phases.as_ref().is_none_or(|ps| phase.is_some_and(|p| ps.contains(&p)));
+        let active =
+            |zi: ZoneIdx| self.zones[zi].phases.as_ref().is_none_or(|ps| phase.is_some_and(|p| ps.contains(&p)));
 
         // Zone violations.
         if let Some(category) = obs.category {
@@ -195,12 +196,11 @@ impl Agreement {
                 if !zone.violated_by.contains(category) || !active(zi) {
                     continue;
                 }
-                if category == Category::WeaponSighting {
-                    if let (Some(classes), Some(c)) = (&zone.weapon_classes, obs.weapon_class) {
-                        if !classes.contains(&c) {
-                            continue;
-                        }
-                    }
+                if category == Category::WeaponSighting
+                    && let (Some(classes), Some(c)) = (&zone.weapon_classes, obs.weapon_class)
+                    && !classes.contains(&c)
+                {
+                    continue;
                 }
                 let mut v = Violation::new(code, obs, phase);
                 v.zone = Some(zi);

@@ -169,7 +169,14 @@ mod tests {
 
     #[test]
     fn metres_round_to_a_tenth() {
-        for (m, s) in [(0.0, "0.0"), (1234.56, "1234.6"), (-25.04, "-25.0"), (-0.06, "-0.1"), (7.0, "7.0"), (f64::INFINITY, "null")] {
+        for (m, s) in [
+            (0.0, "0.0"),
+            (1234.56, "1234.6"),
+            (-25.04, "-25.0"),
+            (-0.06, "-0.1"),
+            (7.0, "7.0"),
+            (f64::INFINITY, "null"),
+        ] {
             let mut out = Vec::new();
             write_metres(&mut out, m);
             assert_eq!(String::from_utf8(out).unwrap(), s);

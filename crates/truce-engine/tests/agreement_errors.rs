@@ -1,5 +1,7 @@
 //! Invalid agreement files: every error reported at once, each with file, field and reason.
 
+#![allow(clippy::unwrap_used)]
+
 use std::path::Path;
 
 use truce_engine::Agreement;
@@ -9,17 +11,22 @@ fn errors(toml: &str, dir: &Path) -> Vec<String> {
     std::fs::write(&path, toml).unwrap();
     match Agreement::load(&path) {
         Ok(_) => panic!("accepted an invalid agreement"),
-        Err(e) => e.0.iter().map(|p| {
-            assert_eq!(p.file, path, "every problem names the file");
-            format!("{}: {}", p.field, p.message)
-        }).collect(),
+        Err(e) => {
+            e.0.iter()
+                .map(|p| {
+                    assert_eq!(p.file, path, "every problem names the file");
+                    format!("{}: {}", p.field, p.message)
+                })
+                .collect()
+        }
     }
 }
 
 #[test]
 fn many_errors_are_all_reported() {
     let dir = tempfile::tempdir().unwrap();
-    std::fs::write(dir.path().join("line.geojson"), r#"{"type":"LineString","coordinates":[[36,47],[36,48]]}"#).unwrap();
+    std::fs::write(dir.path().join("line.geojson"), r#"{"type":"LineString","coordinates":[[36,47],[36,48]]}"#)
+        .unwrap();
     std::fs::write(dir.path().join("pt.geojson"), r#"{"type":"Point","coordinates":[36,47]}"#).unwrap();
     let toml = r#"
 [agreement]
@@ -97,11 +104,15 @@ end = "2026-01-05T00:00:00Z"
         assert!(errs.iter().any(|got| got.starts_with(e) || got.contains(e)), "missing {e:?} in:\n{}", errs.join("\n"));
     }
     assert!(errs.iter().any(|e| e.contains("missing.geojson") && e.contains("cannot read")), "{errs:#?}");
-    assert!(errs.iter().any(|e| e.contains("pt.geojson: expected a LineString") && e.contains("found \"Point\"")), "{errs:#?}");
+    assert!(
+        errs.iter().any(|e| e.contains("pt.geojson: expected a LineString") && e.contains("found \"Point\"")),
+        "{errs:#?}"
+    );
     // Reported in the order of the file's sections.
     let first: Vec<&str> = errs.iter().map(|e| e.split(['.', '[']).next().unwrap()).collect();
     let mut sorted = first.clone();
-    let rank = |s: &&str| ["agreement", "parties", "lines", "weapon_classes", "zones", "phases"].iter().position(|k| k == s);
+    let rank =
+        |s: &&str| ["agreement", "parties", "lines", "weapon_classes", "zones", "phases"].iter().position(|k| k == s);
     sorted.sort_by_key(rank);
     assert_eq!(first, sorted);
 }
@@ -109,7 +120,8 @@ end = "2026-01-05T00:00:00Z"
 #[test]
 fn phase_dates_and_overlaps() {
     let dir = tempfile::tempdir().unwrap();
-    std::fs::write(dir.path().join("line.geojson"), r#"{"type":"LineString","coordinates":[[36,47],[36,48]]}"#).unwrap();
+    std::fs::write(dir.path().join("line.geojson"), r#"{"type":"LineString","coordinates":[[36,47],[36,48]]}"#)
+        .unwrap();
     let toml = r#"
 [agreement]
 id = "x"
@@ -139,7 +151,10 @@ withdrawal = [ { class = "nope", party = "a", distance_km = 1 } ]
     let errs = errors(toml, dir.path());
     assert!(errs.iter().any(|e| e.starts_with("phases[0].end: the phase must end after it starts")), "{errs:#?}");
     assert!(errs.iter().any(|e| e.contains("overlaps")), "{errs:#?}");
-    assert!(errs.iter().any(|e| e.starts_with("phases[1].withdrawal[0].class: unknown weapon class \"nope\"")), "{errs:#?}");
+    assert!(
+        errs.iter().any(|e| e.starts_with("phases[1].withdrawal[0].class: unknown weapon class \"nope\"")),
+        "{errs:#?}"
+    );
 }
 
 #[test]
@@ -154,7 +169,8 @@ fn toml_syntax_error_names_line_and_column() {
 fn geojson_problems_name_the_geojson_location() {
     let dir = tempfile::tempdir().unwrap();
     std::fs::write(dir.path().join("z.geojson"), r#"{"type":"FeatureCollection","features":[{"type":"Feature","id":"a","properties":{},"geometry":{"type":"Polygon","coordinates":[[[30,45],[31,45],[31,46],[30,45.5]]]}}]}"#).unwrap();
-    std::fs::write(dir.path().join("bad.geojson"), "{\"type\": \"LineString\", \"coordinates\": [[36, 47], [36, 95]]}").unwrap();
+    std::fs::write(dir.path().join("bad.geojson"), "{\"type\": \"LineString\", \"coordinates\": [[36, 47], [36, 95]]}")
+        .unwrap();
     std::fs::write(dir.path().join("trunc.geojson"), "{\"type\": \"LineString\", \"coordin").unwrap();
     let toml = r#"
 [agreement]
@@ -190,15 +206,23 @@ geometry = "z.geojson"
 feature = "nope"
 "#;
     let errs = errors(toml, dir.path());
-    assert!(errs.iter().any(|e| e.starts_with("lines[0].geometry:") && e.contains("coordinates[1]") && e.contains("out of range")), "{errs:#?}");
+    assert!(
+        errs.iter()
+            .any(|e| e.starts_with("lines[0].geometry:") && e.contains("coordinates[1]") && e.contains("out of range")),
+        "{errs:#?}"
+    );
     assert!(errs.iter().any(|e| e.starts_with("lines[1].geometry:") && e.contains("invalid JSON")), "{errs:#?}");
     assert!(errs.iter().any(|e| e.starts_with("zones[0].geometry:") && e.contains("not closed")), "{errs:#?}");
-    assert!(errs.iter().any(|e| e.starts_with("zones[1].geometry:") && e.contains("no feature with id \"nope\"")), "{errs:#?}");
+    assert!(
+        errs.iter().any(|e| e.starts_with("zones[1].geometry:") && e.contains("no feature with id \"nope\"")),
+        "{errs:#?}"
+    );
 }
 
 #[test]
 fn the_shipped_agreement_is_valid() {
-    let a = Agreement::load(&Path::new(env!("CARGO_MANIFEST_DIR")).join("../../data/agreements/illustrative.toml")).unwrap();
+    let a = Agreement::load(&Path::new(env!("CARGO_MANIFEST_DIR")).join("../../data/agreements/illustrative.toml"))
+        .unwrap();
     assert!(a.illustrative);
     assert_eq!(a.zones.iter().filter(|z| z.kind == truce_core::ZoneKind::DisengagementArea).count(), 3);
     assert!(a.zones.iter().filter(|z| z.kind == truce_core::ZoneKind::StorageSite).count() >= 2);

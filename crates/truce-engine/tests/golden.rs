@@ -1,6 +1,8 @@
 //! Golden tests on the shipped illustrative agreement at real places: distances against Karney's
 //! geodesics, sides against who holds the ground, zones and violations against the agreement's text.
 
+#![allow(clippy::unwrap_used)]
+
 use std::path::{Path, PathBuf};
 
 use time::macros::datetime;
@@ -56,7 +58,12 @@ impl Case {
     fn km_from_loc(&self) -> f64 {
         for (line, r) in agreement().lines.iter().zip(&self.c.lines) {
             let want = reference_distance_to_line_m(self.obs.position, &line.parts);
-            assert!((r.distance_m - want).abs() <= (want * 0.001).max(1.0), "{}: {} vs Karney {want}", line.id, r.distance_m);
+            assert!(
+                (r.distance_m - want).abs() <= (want * 0.001).max(1.0),
+                "{}: {} vs Karney {want}",
+                line.id,
+                r.distance_m
+            );
         }
         self.line("loc").0 / 1000.0
     }
@@ -166,7 +173,8 @@ fn a_disengagement_area_edge_is_inside() {
 fn storage_site_with_a_hole() {
     let a = agreement();
     let ukr = a.party("ukr");
-    let mut stored = Observation { party: ukr, ..with(48.3270, 35.2450, Category::WeaponSighting, Some("heavy_mlrs"), FINAL).obs };
+    let mut stored =
+        Observation { party: ukr, ..with(48.3270, 35.2450, Category::WeaponSighting, Some("heavy_mlrs"), FINAL).obs };
     assert!(a.classify(&stored).violations.is_empty());
     stored.position = LonLat::new(35.25, 48.33); // the hole
     let c = a.classify(&stored);
@@ -176,7 +184,8 @@ fn storage_site_with_a_hole() {
 #[test]
 fn withdrawal_distance_follows_the_phase() {
     let place = (48.70, 37.65); // ~18 km from the line, Ukrainian side
-    let during = with(place.0, place.1, Category::WeaponSighting, Some("artillery_100mm"), datetime!(2026-11-15 10:00 UTC));
+    let during =
+        with(place.0, place.1, Category::WeaponSighting, Some("artillery_100mm"), datetime!(2026-11-15 10:00 UTC));
     assert!(during.codes().is_empty(), "12.5 km required during the withdrawal phase");
     let ceasefire = with(place.0, place.1, Category::WeaponSighting, Some("tanks"), datetime!(2026-11-11 10:00 UTC));
     assert!(ceasefire.codes().is_empty(), "no requirement before withdrawal starts");
@@ -184,7 +193,8 @@ fn withdrawal_distance_follows_the_phase() {
     assert_eq!(after.codes(), ["weapon_forward_of_withdrawal_line"]);
     let v = after.c.violations[0];
     assert_eq!((v.required_m, v.actual_m), (Some(25_000.0), Some(after.line("loc").0)));
-    let before = with(place.0, place.1, Category::WeaponSighting, Some("artillery_100mm"), datetime!(2026-11-01 10:00 UTC));
+    let before =
+        with(place.0, place.1, Category::WeaponSighting, Some("artillery_100mm"), datetime!(2026-11-01 10:00 UTC));
     assert!(!before.c.in_force && before.codes().is_empty());
     let untimed = obs(Observation { time: None, ..after.obs });
     assert_eq!(untimed.codes(), ["weapon_forward_of_withdrawal_line"], "no time: base rules");
@@ -197,7 +207,10 @@ fn each_party_is_measured_from_its_own_line() {
     let (d_loc, s_loc) = p.line("loc");
     let (d_rus, s_rus) = p.line("loc_rus");
     assert!(d_rus < d_loc, "{d_rus} {d_loc}");
-    assert_eq!((s_loc, s_rus), (SideOf::Party(agreement().party("ukr").unwrap()), SideOf::Party(agreement().party("ukr").unwrap())));
+    assert_eq!(
+        (s_loc, s_rus),
+        (SideOf::Party(agreement().party("ukr").unwrap()), SideOf::Party(agreement().party("ukr").unwrap()))
+    );
     // A Ukrainian tank there is 5.8 km from Ukraine's line: forward of its 15 km line.
     assert_eq!(p.codes(), ["weapon_forward_of_withdrawal_line"]);
     assert_eq!(p.c.violations[0].line, Some(0));

@@ -146,7 +146,12 @@ impl<R: Read> RecordReader<R> {
                 };
                 Inner::Csv { reader, columns, record: csv::ByteRecord::new() }
             }
-            InputFormat::Ndjson => Inner::Ndjson { reader: std::io::BufReader::with_capacity(1 << 16, input), buf: Vec::new(), line: 0, consumed: 0 },
+            InputFormat::Ndjson => Inner::Ndjson {
+                reader: std::io::BufReader::with_capacity(1 << 16, input),
+                buf: Vec::new(),
+                line: 0,
+                consumed: 0,
+            },
         };
         Ok(Self { inner })
     }
@@ -188,7 +193,10 @@ impl<R: Read> RecordReader<R> {
                 }
                 *line += 1;
                 if n > MAX_RECORD_BYTES {
-                    return Ok(Some(Err(RecordError { line: *line, reason: format!("record longer than {MAX_RECORD_BYTES} bytes") })));
+                    return Ok(Some(Err(RecordError {
+                        line: *line,
+                        reason: format!("record longer than {MAX_RECORD_BYTES} bytes"),
+                    })));
                 }
                 let text = trim_ascii(buf);
                 if text.is_empty() {
@@ -232,16 +240,23 @@ fn trim_ascii(b: &[u8]) -> &[u8] {
     trim_bom(b).trim_ascii()
 }
 
-fn field<'a>(record: &'a csv::ByteRecord, index: Option<usize>, name: &str, line: u64) -> Result<Option<&'a str>, RecordError> {
+fn field<'a>(
+    record: &'a csv::ByteRecord,
+    index: Option<usize>,
+    name: &str,
+    line: u64,
+) -> Result<Option<&'a str>, RecordError> {
     let Some(raw) = index.and_then(|i| record.get(i)) else { return Ok(None) };
-    let text = std::str::from_utf8(raw).map_err(|_| RecordError { line, reason: format!("field `{name}` is not valid UTF-8") })?;
+    let text = std::str::from_utf8(raw)
+        .map_err(|_| RecordError { line, reason: format!("field `{name}` is not valid UTF-8") })?;
     let text = text.trim();
     Ok(if text.is_empty() { None } else { Some(text) })
 }
 
 fn csv_record(record: &csv::ByteRecord, c: &Columns, line: u64) -> Result<InputRecord, RecordError> {
     let required = |index: usize, name: &str| -> Result<&str, RecordError> {
-        field(record, Some(index), name, line)?.ok_or_else(|| RecordError { line, reason: format!("missing field `{name}`") })
+        field(record, Some(index), name, line)?
+            .ok_or_else(|| RecordError { line, reason: format!("missing field `{name}`") })
     };
     let id = required(c.id, "id")?;
     let lat = parse_coordinate(required(c.lat, "lat")?, "lat", 90.0, line)?;
@@ -249,7 +264,12 @@ fn csv_record(record: &csv::ByteRecord, c: &Columns, line: u64) -> Result<InputR
     let time = field(record, c.time, "time", line)?.map(|t| parse_time(t, line)).transpose()?;
     let category = field(record, c.category, "category", line)?.map(|t| parse_category(t, line)).transpose()?;
     let count = field(record, c.count, "count", line)?
-        .map(|t| t.parse::<u32>().map_err(|_| RecordError { line, reason: format!("field `count`: {t:?} is not a whole number 0..=4294967295") }))
+        .map(|t| {
+            t.parse::<u32>().map_err(|_| RecordError {
+                line,
+                reason: format!("field `count`: {t:?} is not a whole number 0..=4294967295"),
+            })
+        })
         .transpose()?;
     Ok(InputRecord {
         line,
@@ -265,7 +285,8 @@ fn csv_record(record: &csv::ByteRecord, c: &Columns, line: u64) -> Result<InputR
 }
 
 fn parse_coordinate(text: &str, name: &str, limit: f64, line: u64) -> Result<f64, RecordError> {
-    let v: f64 = text.parse().map_err(|_| RecordError { line, reason: format!("field `{name}`: {text:?} is not a number") })?;
+    let v: f64 =
+        text.parse().map_err(|_| RecordError { line, reason: format!("field `{name}`: {text:?} is not a number") })?;
     check_coordinate(v, name, limit, line)
 }
 
@@ -278,7 +299,8 @@ fn check_coordinate(v: f64, name: &str, limit: f64, line: u64) -> Result<f64, Re
 }
 
 fn parse_time(text: &str, line: u64) -> Result<OffsetDateTime, RecordError> {
-    OffsetDateTime::parse(text, &Rfc3339).map_err(|e| RecordError { line, reason: format!("field `time`: {text:?} is not an RFC 3339 date-time ({e})") })
+    OffsetDateTime::parse(text, &Rfc3339)
+        .map_err(|e| RecordError { line, reason: format!("field `time`: {text:?} is not an RFC 3339 date-time ({e})") })
 }
 
 fn parse_category(text: &str, line: u64) -> Result<Category, RecordError> {
@@ -303,8 +325,10 @@ struct JsonRecord<'a> {
 }
 
 fn json_record(text: &[u8], line: u64) -> Result<InputRecord, RecordError> {
-    let text = std::str::from_utf8(text).map_err(|e| RecordError { line, reason: format!("not valid UTF-8 (byte {})", e.valid_up_to()) })?;
-    let r: JsonRecord<'_> = serde_json::from_str(text).map_err(|e| RecordError { line, reason: format!("invalid JSON: {e}") })?;
+    let text = std::str::from_utf8(text)
+        .map_err(|e| RecordError { line, reason: format!("not valid UTF-8 (byte {})", e.valid_up_to()) })?;
+    let r: JsonRecord<'_> =
+        serde_json::from_str(text).map_err(|e| RecordError { line, reason: format!("invalid JSON: {e}") })?;
     let missing = |name: &str| RecordError { line, reason: format!("missing field `{name}`") };
     let raw_id = r.id.ok_or_else(|| missing("id"))?.get();
     let id = match serde_json::from_str::<serde_json::Value>(raw_id) {
@@ -326,11 +350,12 @@ fn json_record(text: &[u8], line: u64) -> Result<InputRecord, RecordError> {
     let category = r.category.as_deref().map(|t| parse_category(t, line)).transpose()?;
     let count = match r.count {
         None | Some(serde_json::Value::Null) => None,
-        Some(serde_json::Value::Number(n)) => Some(
-            n.as_u64()
-                .and_then(|c| u32::try_from(c).ok())
-                .ok_or_else(|| RecordError { line, reason: format!("field `count`: {n} is not a whole number 0..=4294967295") })?,
-        ),
+        Some(serde_json::Value::Number(n)) => {
+            Some(n.as_u64().and_then(|c| u32::try_from(c).ok()).ok_or_else(|| RecordError {
+                line,
+                reason: format!("field `count`: {n} is not a whole number 0..=4294967295"),
+            })?)
+        }
         Some(other) => return Err(RecordError { line, reason: format!("field `count`: {other} is not a number") }),
     };
     Ok(InputRecord {

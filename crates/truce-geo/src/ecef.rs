@@ -52,11 +52,7 @@ impl Ecef {
     }
 
     pub(crate) fn cross(self, o: Self) -> Self {
-        Self {
-            x: self.y * o.z - self.z * o.y,
-            y: self.z * o.x - self.x * o.z,
-            z: self.x * o.y - self.y * o.x,
-        }
+        Self { x: self.y * o.z - self.z * o.y, y: self.z * o.x - self.x * o.z, z: self.x * o.y - self.y * o.x }
     }
 
     pub(crate) fn norm(self) -> f64 {
@@ -65,8 +61,7 @@ impl Ecef {
 
     /// The point where the ray from the earth's centre through `self` meets the ellipsoid.
     pub(crate) fn to_surface(self) -> Self {
-        let k = 1.0
-            / ((self.x * self.x + self.y * self.y) / (A * A) + self.z * self.z / (B * B)).sqrt();
+        let k = 1.0 / ((self.x * self.x + self.y * self.y) / (A * A) + self.z * self.z / (B * B)).sqrt();
         self.scale(k)
     }
 }

@@ -36,7 +36,7 @@
 
 use crate::ecef::{chord_to_arc_m, gaussian_radius_m};
 use crate::geodesic::{azimuth_and_distance, destination};
-use crate::quadtree::{Cell, QuadTree, Refined};
+use crate::quadtree::{Cell, Grid, QuadTree, Refined};
 use crate::{Ecef, LonLat};
 
 /// What the side of a point beyond either end of a line part is.
@@ -116,7 +116,6 @@ pub enum LineIndexError {
     },
 }
 
-
 impl std::fmt::Display for LineIndexError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
@@ -124,14 +123,12 @@ impl std::fmt::Display for LineIndexError {
             Self::TooFewPositions { part } => {
                 write!(f, "part {part} has fewer than two distinct positions")
             }
-            Self::InvalidPosition { part, index } => write!(
-                f,
-                "part {part}, position {index}: not a WGS84 longitude/latitude (lon -180..180, lat -90..90)"
-            ),
-            Self::EdgeTooLong { part, index } => write!(
-                f,
-                "part {part}, edge from position {index}: spans more than 180° of longitude"
-            ),
+            Self::InvalidPosition { part, index } => {
+                write!(f, "part {part}, position {index}: not a WGS84 longitude/latitude (lon -180..180, lat -90..90)")
+            }
+            Self::EdgeTooLong { part, index } => {
+                write!(f, "part {part}, edge from position {index}: spans more than 180° of longitude")
+            }
         }
     }
 }
@@ -298,17 +295,22 @@ impl LineIndex {
         let root: Vec<(u32, bool)> = (0..pieces.len() as u32).map(|i| (i, false)).collect();
         let mut leaves = Vec::new();
         let mut candidates = Vec::new();
-        let tree = QuadTree::build(lon0, lat0, TOP_CELL_DEG, nx, ny, &root, MAX_DEPTH, &mut |cell, parent, depth| {
-            let kept = prune(&pieces, cell, parent, sagitta);
-            if kept.len() <= LEAF_CANDIDATES || depth == MAX_DEPTH {
-                let start = candidates.len() as u32;
-                candidates.extend(kept.iter().map(|&(i, _)| i));
-                leaves.push((start, kept.len() as u32));
-                Refined::Leaf((leaves.len() - 1) as u32)
-            } else {
-                Refined::Split(kept)
-            }
-        });
+        let tree = QuadTree::build(
+            Grid { lon0, lat0, top_size: TOP_CELL_DEG, nx, ny },
+            &root,
+            MAX_DEPTH,
+            &mut |cell, parent, depth| {
+                let kept = prune(&pieces, cell, parent, sagitta);
+                if kept.len() <= LEAF_CANDIDATES || depth == MAX_DEPTH {
+                    let start = candidates.len() as u32;
+                    candidates.extend(kept.iter().map(|&(i, _)| i));
+                    leaves.push((start, kept.len() as u32));
+                    Refined::Leaf((leaves.len() - 1) as u32)
+                } else {
+                    Refined::Split(kept)
+                }
+            },
+        );
         Ok(Self { pieces, tree, leaves, candidates, beyond_ends: options.beyond_ends, vertices })
     }
 
@@ -438,6 +440,7 @@ fn prune(pieces: &[Piece], cell: &Cell, parent: &[(u32, bool)], sagitta: f64) ->
     kept.push((parent[b].0, b_protected));
     kept
 }
+impl std::error::Error for LineIndexError {}
 
 #[cfg(test)]
 mod tests {
@@ -447,11 +450,27 @@ mod tests {
     fn loc() -> Vec<LonLat> {
         // The approximate 2025 line of contact (21 vertices), north-east to south-west.
         [
-            [36.94278, 50.28778], [37.583, 49.717], [37.64083, 49.38167], [37.81111, 48.98528],
-            [38.09722, 48.86306], [37.83588, 48.58844], [37.87333, 48.39167], [37.18278, 48.28278],
-            [36.835, 47.83833], [36.25306, 47.66639], [35.82611, 47.44306], [35.43972, 47.52278],
-            [34.40305, 47.51489], [33.39585, 46.79415], [32.64983, 46.63334], [32.33, 46.51],
-            [32.2, 46.528], [32.0, 46.566], [31.8, 46.571], [31.65, 46.593], [31.52633, 46.59728],
+            [36.94278, 50.28778],
+            [37.583, 49.717],
+            [37.64083, 49.38167],
+            [37.81111, 48.98528],
+            [38.09722, 48.86306],
+            [37.83588, 48.58844],
+            [37.87333, 48.39167],
+            [37.18278, 48.28278],
+            [36.835, 47.83833],
+            [36.25306, 47.66639],
+            [35.82611, 47.44306],
+            [35.43972, 47.52278],
+            [34.40305, 47.51489],
+            [33.39585, 46.79415],
+            [32.64983, 46.63334],
+            [32.33, 46.51],
+            [32.2, 46.528],
+            [32.0, 46.566],
+            [31.8, 46.571],
+            [31.65, 46.593],
+            [31.52633, 46.59728],
         ]
         .iter()
         .map(|c| LonLat::new(c[0], c[1]))
@@ -470,14 +489,14 @@ mod tests {
         let parts = vec![loc()];
         let index = LineIndex::new(&parts, LineOptions::default()).unwrap();
         for p in [
-            LonLat::new(37.5557, 48.7305),  // Kramatorsk
-            LonLat::new(37.8028, 48.0159),  // Donetsk
-            LonLat::new(35.1396, 47.8388),  // Zaporizhzhia
-            LonLat::new(32.6169, 46.6354),  // Kherson
-            LonLat::new(34.1024, 44.9521),  // Simferopol, Crimea
-            LonLat::new(30.5234, 50.4501),  // Kyiv
-            LonLat::new(24.0316, 49.8397),  // Lviv: ~900 km
-            LonLat::new(37.6173, 55.7558),  // Moscow: ~600 km, beyond the northern end
+            LonLat::new(37.5557, 48.7305), // Kramatorsk
+            LonLat::new(37.8028, 48.0159), // Donetsk
+            LonLat::new(35.1396, 47.8388), // Zaporizhzhia
+            LonLat::new(32.6169, 46.6354), // Kherson
+            LonLat::new(34.1024, 44.9521), // Simferopol, Crimea
+            LonLat::new(30.5234, 50.4501), // Kyiv
+            LonLat::new(24.0316, 49.8397), // Lviv: ~900 km
+            LonLat::new(37.6173, 55.7558), // Moscow: ~600 km, beyond the northern end
         ] {
             check(&index, &parts, p);
         }
@@ -502,7 +521,9 @@ mod tests {
         let p = LonLat::new(36.05, 48.5); // north of the end, slightly east
         let ext = LineIndex::new(&line, LineOptions::default()).unwrap();
         assert_eq!(ext.query(p).side, Side::Right);
-        let und = LineIndex::new(&line, LineOptions { beyond_ends: SideBeyondEnds::Undetermined, ..LineOptions::default() }).unwrap();
+        let und =
+            LineIndex::new(&line, LineOptions { beyond_ends: SideBeyondEnds::Undetermined, ..LineOptions::default() })
+                .unwrap();
         assert_eq!(und.query(p).side, Side::Undetermined);
         // Within the span the policy changes nothing.
         assert_eq!(und.query(LonLat::new(36.05, 47.5)).side, Side::Right);
@@ -512,7 +533,10 @@ mod tests {
     fn degenerate_lines_are_rejected() {
         assert_eq!(LineIndex::new(&[], LineOptions::default()).unwrap_err(), LineIndexError::Empty);
         let one = vec![vec![LonLat::new(30.0, 45.0), LonLat::new(30.0, 45.0)]];
-        assert_eq!(LineIndex::new(&one, LineOptions::default()).unwrap_err(), LineIndexError::TooFewPositions { part: 0 });
+        assert_eq!(
+            LineIndex::new(&one, LineOptions::default()).unwrap_err(),
+            LineIndexError::TooFewPositions { part: 0 }
+        );
         let bad = vec![vec![LonLat::new(30.0, 45.0), LonLat::new(30.0, 95.0)]];
         assert_eq!(
             LineIndex::new(&bad, LineOptions::default()).unwrap_err(),
@@ -527,4 +551,3 @@ mod tests {
         assert!(s.nodes < 2_000_000, "{s:?}");
     }
 }
-impl std::error::Error for LineIndexError {}

@@ -52,6 +52,16 @@ enum Node {
     Leaf(u32),
 }
 
+/// The top-level grid: `nx` × `ny` cells of `top_size` degrees from (`lon0`, `lat0`).
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Grid {
+    pub(crate) lon0: f64,
+    pub(crate) lat0: f64,
+    pub(crate) top_size: f64,
+    pub(crate) nx: usize,
+    pub(crate) ny: usize,
+}
+
 /// The built tree. Lookups outside the extent return `None`.
 #[derive(Debug, Clone)]
 pub(crate) struct QuadTree {
@@ -66,36 +76,22 @@ pub(crate) struct QuadTree {
 }
 
 impl QuadTree {
-    /// Builds a tree covering `[lon0, lon0 + nx*top_size] x [lat0, lat0 + ny*top_size]`.
+    /// Builds a tree covering the grid.
     /// `refine(cell, parent_state, depth)` is called for every cell; at `max_depth` it must return a leaf
     /// (a `Split` there is turned into the parent's decision by calling `leaf_at_max`).
     pub(crate) fn build<S>(
-        lon0: f64,
-        lat0: f64,
-        top_size: f64,
-        nx: usize,
-        ny: usize,
+        grid: Grid,
         root: &S,
         max_depth: u32,
         refine: &mut dyn FnMut(&Cell, &S, u32) -> Refined<S>,
     ) -> Self {
-        let mut tree = QuadTree {
-            lon0,
-            lat0,
-            top_size,
-            nx,
-            ny,
-            top: Vec::with_capacity(nx * ny),
-            nodes: Vec::new(),
-            depth: 0,
-        };
+        let Grid { lon0, lat0, top_size, nx, ny } = grid;
+        let mut tree =
+            QuadTree { lon0, lat0, top_size, nx, ny, top: Vec::with_capacity(nx * ny), nodes: Vec::new(), depth: 0 };
         for iy in 0..ny {
             for ix in 0..nx {
-                let cell = Cell {
-                    lon0: lon0 + ix as f64 * top_size,
-                    lat0: lat0 + iy as f64 * top_size,
-                    size: top_size,
-                };
+                let cell =
+                    Cell { lon0: lon0 + ix as f64 * top_size, lat0: lat0 + iy as f64 * top_size, size: top_size };
                 let node = tree.build_cell(&cell, root, 0, max_depth, refine);
                 tree.top.push(node);
             }
@@ -173,14 +169,19 @@ mod tests {
     fn lookup_finds_the_leaf_that_was_built_for_the_point() {
         // Split every cell down to depth 3, payload = encoded cell origin.
         let mut leaves: Vec<Cell> = Vec::new();
-        let tree = QuadTree::build(10.0, 20.0, 1.0, 3, 2, &(), 3, &mut |cell, _, depth| {
-            if depth == 3 {
-                leaves.push(*cell);
-                Refined::Leaf((leaves.len() - 1) as u32)
-            } else {
-                Refined::Split(())
-            }
-        });
+        let tree = QuadTree::build(
+            Grid { lon0: 10.0, lat0: 20.0, top_size: 1.0, nx: 3, ny: 2 },
+            &(),
+            3,
+            &mut |cell, _, depth| {
+                if depth == 3 {
+                    leaves.push(*cell);
+                    Refined::Leaf((leaves.len() - 1) as u32)
+                } else {
+                    Refined::Split(())
+                }
+            },
+        );
         for (lon, lat) in [(10.0, 20.0), (12.99, 21.99), (11.3, 20.7), (13.0, 22.0)] {
             let p = LonLat::new(lon, lat);
             let c = leaves[tree.lookup(p).expect("inside") as usize];

@@ -22,7 +22,7 @@
 use robust::{Coord, orient2d};
 
 use crate::LonLat;
-use crate::quadtree::{Cell, QuadTree, Refined};
+use crate::quadtree::{Cell, Grid, QuadTree, Refined};
 
 /// A zone's geometry: one or more polygons, each an exterior ring followed by its holes.
 /// Rings are closed (the last position repeats the first).
@@ -174,23 +174,33 @@ impl ZoneIndex {
         let mut leaves = Vec::new();
         let mut entries = Vec::new();
         let mut edge_ids = Vec::new();
-        let tree = QuadTree::build(lon0, lat0, TOP_CELL_DEG, nx, ny, &root, MAX_DEPTH, &mut |cell, parent, depth| {
-            let here = index.refine(cell, parent);
-            let boundary_edges: usize = here.iter().map(|b| b.edges.len()).sum();
-            if boundary_edges <= LEAF_EDGES || depth == MAX_DEPTH {
-                let start = entries.len() as u32;
-                for b in &here {
-                    let e0 = edge_ids.len() as u32;
-                    edge_ids.extend_from_slice(&b.edges);
-                    let (reference, reference_inside) = b.reference.unwrap_or((Coord { x: 0.0, y: 0.0 }, true));
-                    entries.push(Entry { zone: b.zone, edges: (e0, b.edges.len() as u32), reference, reference_inside });
+        let tree = QuadTree::build(
+            Grid { lon0, lat0, top_size: TOP_CELL_DEG, nx, ny },
+            &root,
+            MAX_DEPTH,
+            &mut |cell, parent, depth| {
+                let here = index.refine(cell, parent);
+                let boundary_edges: usize = here.iter().map(|b| b.edges.len()).sum();
+                if boundary_edges <= LEAF_EDGES || depth == MAX_DEPTH {
+                    let start = entries.len() as u32;
+                    for b in &here {
+                        let e0 = edge_ids.len() as u32;
+                        edge_ids.extend_from_slice(&b.edges);
+                        let (reference, reference_inside) = b.reference.unwrap_or((Coord { x: 0.0, y: 0.0 }, true));
+                        entries.push(Entry {
+                            zone: b.zone,
+                            edges: (e0, b.edges.len() as u32),
+                            reference,
+                            reference_inside,
+                        });
+                    }
+                    leaves.push((start, here.len() as u32));
+                    Refined::Leaf((leaves.len() - 1) as u32)
+                } else {
+                    Refined::Split(here)
                 }
-                leaves.push((start, here.len() as u32));
-                Refined::Leaf((leaves.len() - 1) as u32)
-            } else {
-                Refined::Split(here)
-            }
-        });
+            },
+        );
         index.tree = Some(tree);
         index.leaves = leaves;
         index.entries = entries;
@@ -219,18 +229,18 @@ impl ZoneIndex {
             let reference = (0..64)
                 .map(|k| {
                     let k = f64::from(k);
-                    let p = cell.at((0.5 + 0.0137 * k + 0.00731 * k * k).fract(), (0.5 + 0.0291 * k + 0.00317 * k * k).fract());
+                    let p = cell
+                        .at((0.5 + 0.0137 * k + 0.00731 * k * k).fract(), (0.5 + 0.0291 * k + 0.00317 * k * k).fract());
                     Coord { x: p.lon, y: p.lat }
                 })
-                .find(|p| edges.iter().all(|&e| {
-                    let e = &self.edges[e as usize];
-                    orient2d(e.a, e.b, *p) != 0.0
-                }));
-            let reference = match reference {
-                Some(p) => Some((p, state_of(p))),
-                // Every probe lies on an edge's line: keep no reference, queries use the full test.
-                None => None,
-            };
+                .find(|p| {
+                    edges.iter().all(|&e| {
+                        let e = &self.edges[e as usize];
+                        orient2d(e.a, e.b, *p) != 0.0
+                    })
+                });
+            // When every probe lies on an edge's line there is no reference: queries use the full test.
+            let reference = reference.map(|p| (p, state_of(p)));
             out.push(Building { zone: b.zone, edges, reference });
         }
         out
@@ -419,7 +429,9 @@ mod tests {
                 vec![ring(&[(31.0, 45.0), (31.5, 45.0), (31.5, 45.5), (31.0, 45.5), (31.0, 45.0)])],
             ],
         };
-        let big = ZonePolygon { polygons: vec![vec![ring(&[(29.0, 44.0), (32.0, 44.0), (32.0, 46.0), (29.0, 46.0), (29.0, 44.0)])]] };
+        let big = ZonePolygon {
+            polygons: vec![vec![ring(&[(29.0, 44.0), (32.0, 44.0), (32.0, 46.0), (29.0, 46.0), (29.0, 44.0)])]],
+        };
         let index = ZoneIndex::new(&[two, big]).unwrap();
         assert_eq!(covering(&index, 30.4, 45.1), vec![0, 1]);
         assert_eq!(covering(&index, 30.1, 45.4), vec![1], "outside the triangle");

@@ -15,7 +15,12 @@ pub fn check(args: &CheckArgs) -> anyhow::Result<ExitCode> {
             for p in &errors.0 {
                 eprintln!("error: {p}");
             }
-            eprintln!("{}: {} error{} found", args.file.display(), errors.0.len(), if errors.0.len() == 1 { "" } else { "s" });
+            eprintln!(
+                "{}: {} error{} found",
+                args.file.display(),
+                errors.0.len(),
+                if errors.0.len() == 1 { "" } else { "s" }
+            );
             return Ok(ExitCode::from(2));
         }
     };
@@ -56,7 +61,8 @@ pub fn summary(a: &Agreement) -> String {
     }
     let _ = writeln!(s, "\nparties ({}):", a.parties.len());
     for p in &a.parties {
-        let _ = writeln!(s, "  {:<10} {}{}", p.id, p.name, p.iso3.as_ref().map(|c| format!(" ({c})")).unwrap_or_default());
+        let _ =
+            writeln!(s, "  {:<10} {}{}", p.id, p.name, p.iso3.as_ref().map(|c| format!(" ({c})")).unwrap_or_default());
     }
     let _ = writeln!(s, "\nlines ({}):", a.lines.len());
     for l in &a.lines {
@@ -81,14 +87,25 @@ pub fn summary(a: &Agreement) -> String {
             .iter()
             .map(|w| format!("{} {} from {}", a.parties[w.party].id, km(w.distance_m), a.lines[w.line].id))
             .collect();
-        let _ = writeln!(s, "  {:<24} {}{}", c.id, rules.join("; "), if c.storage_required { "; storage sites required" } else { "" });
+        let _ = writeln!(
+            s,
+            "  {:<24} {}{}",
+            c.id,
+            rules.join("; "),
+            if c.storage_required { "; storage sites required" } else { "" }
+        );
     }
     let _ = writeln!(s, "\nzones ({}):", a.zones.len());
     for (i, z) in a.zones.iter().enumerate() {
         let shape = match &z.shape {
             ZoneShape::Polygons { polygons, .. } => {
                 let holes: usize = polygons.iter().map(|p| p.len() - 1).sum();
-                format!("{} polygon{}{}", polygons.len(), if polygons.len() == 1 { "" } else { "s" }, if holes > 0 { format!(", {holes} holes") } else { String::new() })
+                format!(
+                    "{} polygon{}{}",
+                    polygons.len(),
+                    if polygons.len() == 1 { "" } else { "s" },
+                    if holes > 0 { format!(", {holes} holes") } else { String::new() }
+                )
             }
             ZoneShape::Band { line, width_m, side } => format!(
                 "band {} {} of {}",
@@ -101,17 +118,33 @@ pub fn summary(a: &Agreement) -> String {
             Area::Exact(m2) => format!("{:.2} km²", m2 / 1e6),
             Area::Estimated { m2, .. } => format!("≈{:.0} km²", m2 / 1e6),
         };
-        let by = if z.violated_by.is_empty() { "never violated".to_owned() } else { format!("violated by: {}", categories(z.violated_by)) };
+        let by = if z.violated_by.is_empty() {
+            "never violated".to_owned()
+        } else {
+            format!("violated by: {}", categories(z.violated_by))
+        };
         let when = z.phases.as_ref().map(|ps| {
             let ids: Vec<&str> = ps.iter().map(|&p| a.phases[p].id.as_str()).collect();
             format!("; only during {}", ids.join(", "))
         });
-        let _ = writeln!(s, "  {:<18} {:<20} {:<34} {:>14}  {}{}", z.id, z.kind.id(), shape, area, by, when.unwrap_or_default());
+        let _ = writeln!(
+            s,
+            "  {:<18} {:<20} {:<34} {:>14}  {}{}",
+            z.id,
+            z.kind.id(),
+            shape,
+            area,
+            by,
+            when.unwrap_or_default()
+        );
     }
     let _ = writeln!(s, "\nphases ({}):", a.phases.len());
     for p in &a.phases {
-        let overrides: Vec<String> =
-            p.withdrawal.iter().map(|&(c, party, d)| format!("{}/{} {}", a.classes[c].id, a.parties[party].id, km(d))).collect();
+        let overrides: Vec<String> = p
+            .withdrawal
+            .iter()
+            .map(|&(c, party, d)| format!("{}/{} {}", a.classes[c].id, a.parties[party].id, km(d)))
+            .collect();
         let _ = writeln!(s, "  {:<12} {} → {}  {}", p.id, rfc3339(p.start), rfc3339(p.end), p.name);
         if !overrides.is_empty() {
             let _ = writeln!(s, "  {:<12} withdrawal: {}", "", overrides.join(", "));

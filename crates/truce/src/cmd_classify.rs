@@ -45,25 +45,37 @@ pub fn run(args: &ClassifyArgs) -> anyhow::Result<ExitCode> {
         (Some(Format::Ndjson), _) => InputFormat::Ndjson,
         (None, Some(f)) if !stdin => f,
         (None, _) if stdin => {
-            let first = input.fill_buf().context("cannot read standard input")?.iter().find(|b| !b.is_ascii_whitespace()).copied();
+            let first = input
+                .fill_buf()
+                .context("cannot read standard input")?
+                .iter()
+                .find(|b| !b.is_ascii_whitespace())
+                .copied();
             if first == Some(b'{') { InputFormat::Ndjson } else { InputFormat::Csv }
         }
-        (None, _) => anyhow::bail!("cannot tell the format of {input_name} from its extension; pass --format csv or --format ndjson"),
+        (None, _) => anyhow::bail!(
+            "cannot tell the format of {input_name} from its extension; pass --format csv or --format ndjson"
+        ),
     };
-    let mut reader = RecordReader::new(input, format).with_context(|| format!("{input_name}"))?;
+    let mut reader = RecordReader::new(input, format).with_context(|| input_name.to_string())?;
     let mut out: Box<dyn Write> = if args.output == Path::new("-") {
         Box::new(std::io::stdout().lock())
     } else {
-        Box::new(File::create(&args.output).with_context(|| format!("cannot create the output {}", args.output.display()))?)
+        Box::new(
+            File::create(&args.output)
+                .with_context(|| format!("cannot create the output {}", args.output.display()))?,
+        )
     };
 
     let bar = match total_bytes {
         Some(len) if std::io::stderr().is_terminal() && len > 1 << 20 => {
             let bar = ProgressBar::with_draw_target(Some(len), ProgressDrawTarget::stderr());
             bar.set_style(
-                ProgressStyle::with_template("{spinner} classifying [{bar:40}] {bytes}/{total_bytes} {msg} ({eta} left)")
-                    .map_err(|e| anyhow::anyhow!("progress template: {e}"))?
-                    .progress_chars("=> "),
+                ProgressStyle::with_template(
+                    "{spinner} classifying [{bar:40}] {bytes}/{total_bytes} {msg} ({eta} left)",
+                )
+                .map_err(|e| anyhow::anyhow!("progress template: {e}"))?
+                .progress_chars("=> "),
             );
             bar
         }
@@ -125,16 +137,28 @@ fn observation(agreement: &Agreement, r: &InputRecord) -> Result<Observation, Re
         None => None,
         Some(id) => Some(agreement.class(id).ok_or_else(|| {
             let known: Vec<&str> = agreement.classes.iter().map(|c| c.id.as_str()).collect();
-            RecordError { line: r.line, reason: format!("field `weapon_class`: unknown class {id:?} (the agreement has: {})", known.join(", ")) }
+            RecordError {
+                line: r.line,
+                reason: format!("field `weapon_class`: unknown class {id:?} (the agreement has: {})", known.join(", ")),
+            }
         })?),
     };
     let party = match &r.party {
         None => None,
         Some(id) => Some(agreement.party(id).ok_or_else(|| {
             let known: Vec<&str> = agreement.parties.iter().map(|p| p.id.as_str()).collect();
-            RecordError { line: r.line, reason: format!("field `party`: unknown party {id:?} (the agreement has: {})", known.join(", ")) }
+            RecordError {
+                line: r.line,
+                reason: format!("field `party`: unknown party {id:?} (the agreement has: {})", known.join(", ")),
+            }
         })?),
     };
-    Ok(Observation { time: r.time, position: LonLat::new(r.lon, r.lat), category: r.category, weapon_class, count: r.count, party })
+    Ok(Observation {
+        time: r.time,
+        position: LonLat::new(r.lon, r.lat),
+        category: r.category,
+        weapon_class,
+        count: r.count,
+        party,
+    })
 }
-

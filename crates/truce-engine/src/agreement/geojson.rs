@@ -33,12 +33,7 @@ pub(super) enum Geometry {
 impl GeoFiles {
     /// Loads the geometry `path` (with `feature`) refers to. Errors are one sentence naming the file.
     pub(super) fn load(&mut self, path: &Path, feature: Option<&str>, want: Want) -> Result<Geometry, String> {
-        let doc = self
-            .files
-            .entry(path.to_path_buf())
-            .or_insert_with(|| read(path))
-            .as_ref()
-            .map_err(Clone::clone)?;
+        let doc = self.files.entry(path.to_path_buf()).or_insert_with(|| read(path)).as_ref().map_err(Clone::clone)?;
         let shown = path.display();
         let mut found = Vec::new();
         match doc.get("type").and_then(Value::as_str) {
@@ -100,7 +95,8 @@ impl GeoFiles {
             Want::Line if !line.is_empty() => Ok(Geometry::Line(line)),
             Want::Area if !area.is_empty() => Ok(Geometry::Area(area)),
             _ => {
-                let expected = if want == Want::Line { "LineString or MultiLineString" } else { "Polygon or MultiPolygon" };
+                let expected =
+                    if want == Want::Line { "LineString or MultiLineString" } else { "Polygon or MultiPolygon" };
                 let (at, ty) = other.unwrap_or_default();
                 let at = if at.is_empty() { String::new() } else { format!("{at}: ") };
                 Err(format!("{shown}: {at}expected a {expected}, found {ty:?}"))
@@ -111,7 +107,8 @@ impl GeoFiles {
 
 fn read(path: &Path) -> Result<Value, String> {
     let text = std::fs::read(path).map_err(|e| format!("{}: cannot read: {e}", path.display()))?;
-    serde_json::from_slice(&text).map_err(|e| format!("{}:{}:{}: invalid JSON: {e}", path.display(), e.line(), e.column()))
+    serde_json::from_slice(&text)
+        .map_err(|e| format!("{}:{}:{}: invalid JSON: {e}", path.display(), e.line(), e.column()))
 }
 
 fn feature_has_id(f: &Value, id: &str) -> bool {

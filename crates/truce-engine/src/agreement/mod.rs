@@ -230,7 +230,11 @@ impl Agreement {
     /// Every problem found, each with file, field and reason.
     pub fn load(path: &Path) -> Result<Self, AgreementErrors> {
         let text = std::fs::read_to_string(path).map_err(|e| {
-            AgreementErrors(vec![Problem { file: path.to_path_buf(), field: String::new(), message: format!("cannot read: {e}") }])
+            AgreementErrors(vec![Problem {
+                file: path.to_path_buf(),
+                field: String::new(),
+                message: format!("cannot read: {e}"),
+            }])
         })?;
         Self::from_toml(&text, path)
     }
@@ -241,13 +245,26 @@ impl Agreement {
     /// # Errors
     /// Every problem found, each with file, field and reason.
     pub fn from_toml(text: &str, path: &Path) -> Result<Self, AgreementErrors> {
-        let mut c = Compiler { file: path.to_path_buf(), base: path.parent().map(Path::to_path_buf).unwrap_or_default(), problems: Vec::new(), geo: GeoFiles::default() };
+        let mut c = Compiler {
+            file: path.to_path_buf(),
+            base: path.parent().map(Path::to_path_buf).unwrap_or_default(),
+            problems: Vec::new(),
+            geo: GeoFiles::default(),
+        };
         let doc: toml::Table = match text.parse() {
             Ok(t) => t,
             Err(e) => {
                 let e: toml::de::Error = e;
-                let at = e.span().map(|s| line_col(text, s.start)).map(|(l, c)| format!("line {l}, column {c}")).unwrap_or_default();
-                return Err(AgreementErrors(vec![Problem { file: c.file, field: at, message: format!("invalid TOML: {}", e.message()) }]));
+                let at = e
+                    .span()
+                    .map(|s| line_col(text, s.start))
+                    .map(|(l, c)| format!("line {l}, column {c}"))
+                    .unwrap_or_default();
+                return Err(AgreementErrors(vec![Problem {
+                    file: c.file,
+                    field: at,
+                    message: format!("invalid TOML: {}", e.message()),
+                }]));
             }
         };
         let agreement = c.compile(&doc);
@@ -343,7 +360,10 @@ impl Compiler {
 
     fn unique_id(&mut self, seen: &mut HashSet<String>, at: &str, id: &str) {
         if id.is_empty() || !id.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_' || c == '-') {
-            self.problem(format!("{at}.id"), format!("{id:?} is not a valid id (lowercase letters, digits, '_' and '-')"));
+            self.problem(
+                format!("{at}.id"),
+                format!("{id:?} is not a valid id (lowercase letters, digits, '_' and '-')"),
+            );
         }
         if !seen.insert(id.to_owned()) {
             self.problem(format!("{at}.id"), format!("duplicate id {id:?}"));
@@ -370,7 +390,10 @@ impl Compiler {
     fn compile(&mut self, doc: &toml::Table) -> Option<Agreement> {
         for key in doc.keys() {
             if !["agreement", "parties", "lines", "weapon_classes", "zones", "phases"].contains(&key.as_str()) {
-                self.problem(key.clone(), "unknown section (expected agreement, parties, lines, weapon_classes, zones, phases)");
+                self.problem(
+                    key.clone(),
+                    "unknown section (expected agreement, parties, lines, weapon_classes, zones, phases)",
+                );
             }
         }
         let meta: Option<RawMeta> = match doc.get("agreement") {
@@ -383,7 +406,8 @@ impl Compiler {
         if let Some(m) = &meta {
             self.unique_id(&mut HashSet::new(), "agreement", &m.id);
         }
-        let effective = meta.as_ref().and_then(|m| m.effective.clone()).and_then(|s| self.time("agreement.effective".into(), &s));
+        let effective =
+            meta.as_ref().and_then(|m| m.effective.clone()).and_then(|s| self.time("agreement.effective".into(), &s));
 
         // Parties.
         let raw_parties: Vec<(String, RawParty)> = self.section(doc, "parties", true);
@@ -391,10 +415,13 @@ impl Compiler {
         let mut parties = Vec::new();
         for (at, p) in raw_parties {
             self.unique_id(&mut seen, &at, &p.id);
-            if let Some(iso) = &p.iso3 {
-                if iso.len() != 3 || !iso.chars().all(|c| c.is_ascii_uppercase()) {
-                    self.problem(format!("{at}.iso3"), format!("{iso:?} is not an ISO 3166 alpha-3 code (three capital letters)"));
-                }
+            if let Some(iso) = &p.iso3
+                && (iso.len() != 3 || !iso.chars().all(|c| c.is_ascii_uppercase()))
+            {
+                self.problem(
+                    format!("{at}.iso3"),
+                    format!("{iso:?} is not an ISO 3166 alpha-3 code (three capital letters)"),
+                );
             }
             parties.push(Party { id: p.id, name: p.name, iso3: p.iso3 });
         }
@@ -423,7 +450,10 @@ impl Compiler {
                 None | Some("extend") => SideBeyondEnds::Extend,
                 Some("undetermined") => SideBeyondEnds::Undetermined,
                 Some(other) => {
-                    self.problem(format!("{at}.beyond_ends"), format!("{other:?} is not \"extend\" or \"undetermined\""));
+                    self.problem(
+                        format!("{at}.beyond_ends"),
+                        format!("{other:?} is not \"extend\" or \"undetermined\""),
+                    );
                     SideBeyondEnds::Extend
                 }
             };
@@ -447,7 +477,15 @@ impl Compiler {
             let built = match (left, right, parts, index) {
                 (Some(left), Some(right), Some(parts), Some(index)) => {
                     let length_m = truce_geo::geodesic::polyline_length_m(&parts);
-                    lines.push(Line { id: l.id.clone(), name: l.name.unwrap_or_else(|| l.id.clone()), left, right, parts, length_m, index });
+                    lines.push(Line {
+                        id: l.id.clone(),
+                        name: l.name.unwrap_or_else(|| l.id.clone()),
+                        left,
+                        right,
+                        parts,
+                        length_m,
+                        index,
+                    });
                     Some(lines.len() - 1)
                 }
                 _ => None,
@@ -479,16 +517,28 @@ impl Compiler {
                 let l = line(self, format!("{wat}.line"), &w.line);
                 let d = self.distance_m(format!("{wat}.distance_km"), w.distance_km);
                 if p.is_some() && !bound.insert(p) {
-                    self.problem(format!("{wat}.party"), format!("a second rule for party {:?} in the same class", w.party));
+                    self.problem(
+                        format!("{wat}.party"),
+                        format!("a second rule for party {:?} in the same class", w.party),
+                    );
                 }
                 if let (Some(party), Some(line)) = (p, l) {
                     if lines[line].left != party && lines[line].right != party {
-                        self.problem(format!("{wat}.line"), format!("party {:?} holds neither side of line {:?}", w.party, w.line));
+                        self.problem(
+                            format!("{wat}.line"),
+                            format!("party {:?} holds neither side of line {:?}", w.party, w.line),
+                        );
                     }
                     withdrawal.push(Withdrawal { party, line, distance_m: d });
                 }
             }
-            classes.push(WeaponClass { id: k.id, description: k.description, examples: k.examples, storage_required: k.storage_required, withdrawal });
+            classes.push(WeaponClass {
+                id: k.id,
+                description: k.description,
+                examples: k.examples,
+                storage_required: k.storage_required,
+                withdrawal,
+            });
         }
         let class_ids: HashMap<String, ClassIdx> = classes.iter().enumerate().map(|(i, c)| (c.id.clone(), i)).collect();
 
@@ -511,7 +561,13 @@ impl Compiler {
                 let d = self.distance_m(format!("{wat}.distance_km"), w.distance_km);
                 if let (Some(c), Some(p)) = (c, p) {
                     if !classes[c].withdrawal.iter().any(|r| r.party == p) {
-                        self.problem(wat.clone(), format!("class {:?} has no base withdrawal rule for party {:?} to override", w.class, w.party));
+                        self.problem(
+                            wat.clone(),
+                            format!(
+                                "class {:?} has no base withdrawal rule for party {:?} to override",
+                                w.class, w.party
+                            ),
+                        );
                     }
                     withdrawal.push((c, p, d));
                 }
@@ -526,7 +582,10 @@ impl Compiler {
         phases.sort_by_key(|(_, p)| p.start);
         for w in phases.windows(2) {
             if w[1].1.start < w[0].1.end {
-                self.problem(format!("{}.start", w[1].0), format!("phase {:?} overlaps phase {:?}", w[1].1.id, w[0].1.id));
+                self.problem(
+                    format!("{}.start", w[1].0),
+                    format!("phase {:?} overlaps phase {:?}", w[1].1.id, w[0].1.id),
+                );
             }
         }
         let phases: Vec<Phase> = phases.into_iter().map(|(_, p)| p).collect();
@@ -551,13 +610,19 @@ impl Compiler {
             for (i, word) in z.violated_by.iter().enumerate() {
                 match CategorySet::parse_entry(word) {
                     Ok(s) => violated_by = violated_by.union(s),
-                    Err(e) => self.problem(format!("{at}.violated_by[{i}]"), format!("{e}; or the groups \"cfv\", \"all\"")),
+                    Err(e) => {
+                        self.problem(format!("{at}.violated_by[{i}]"), format!("{e}; or the groups \"cfv\", \"all\""))
+                    }
                 }
             }
-            if let Some(k) = kind {
-                if k.violation().is_none() && !violated_by.is_empty() {
-                    self.problem(format!("{at}.violated_by"), format!("a {} zone is never violated; leave violated_by empty", k.id()));
-                }
+            if let Some(k) = kind
+                && k.violation().is_none()
+                && !violated_by.is_empty()
+            {
+                self.problem(
+                    format!("{at}.violated_by"),
+                    format!("a {} zone is never violated; leave violated_by empty", k.id()),
+                );
             }
             let weapon_classes = z.weapon_classes.as_ref().map(|ids| {
                 ids.iter()
@@ -589,7 +654,10 @@ impl Compiler {
                     None
                 }
                 (None, None) => {
-                    self.problem(at.clone(), "a zone needs `geometry` (a GeoJSON file) or `band` (a band along a line)");
+                    self.problem(
+                        at.clone(),
+                        "a zone needs `geometry` (a GeoJSON file) or `band` (a band along a line)",
+                    );
                     None
                 }
                 (Some(file), None) => match self.geo.load(&self.base.join(file), z.feature.as_deref(), Want::Area) {
@@ -602,7 +670,10 @@ impl Compiler {
                 },
                 (None, Some(band)) => {
                     if z.feature.is_some() {
-                        self.problem(format!("{at}.feature"), "`feature` selects from a `geometry` file; a band has none");
+                        self.problem(
+                            format!("{at}.feature"),
+                            "`feature` selects from a `geometry` file; a band has none",
+                        );
                     }
                     let l = line(self, format!("{at}.band.line"), &band.line);
                     let width_m = self.distance_m(format!("{at}.band.width_km"), band.width_km);
@@ -614,7 +685,10 @@ impl Compiler {
                         id => match (party_ids.get(id), l) {
                             (Some(&p), Some(l)) if lines[l].left == p || lines[l].right == p => Some(Some(p)),
                             _ => {
-                                self.problem(format!("{at}.band.side"), format!("{id:?} is not \"both\" or a party holding a side of line {:?}", band.line));
+                                self.problem(
+                                    format!("{at}.band.side"),
+                                    format!("{id:?} is not \"both\" or a party holding a side of line {:?}", band.line),
+                                );
                                 None
                             }
                         },
@@ -631,7 +705,15 @@ impl Compiler {
                     polygons_for_index.push(ZonePolygon { polygons: polygons.clone() });
                     polygon_zones.push(zones.len());
                 }
-                zones.push(Zone { id: z.id, name: z.name.unwrap_or_default(), kind, shape, violated_by, weapon_classes, phases: zone_phases });
+                zones.push(Zone {
+                    id: z.id,
+                    name: z.name.unwrap_or_default(),
+                    kind,
+                    shape,
+                    violated_by,
+                    weapon_classes,
+                    phases: zone_phases,
+                });
             }
         }
         let polygon_index = match ZoneIndex::new(&polygons_for_index) {
@@ -680,7 +762,9 @@ impl Agreement {
     /// of the cells whose centre the band covers (within about 1% for bands wider than 10 km).
     pub fn zone_area(&self, zone: ZoneIdx) -> Area {
         match &self.zones[zone].shape {
-            ZoneShape::Polygons { polygons, .. } => Area::Exact(polygons.iter().map(|p| truce_geo::geodesic::polygon_area_m2(p)).sum()),
+            ZoneShape::Polygons { polygons, .. } => {
+                Area::Exact(polygons.iter().map(|p| truce_geo::geodesic::polygon_area_m2(p)).sum())
+            }
             &ZoneShape::Band { line, width_m, side } => {
                 let l = &self.lines[line];
                 let pts = l.parts.iter().flatten();

@@ -10,9 +10,18 @@ fn summary_of_the_shipped_agreement() {
     assert!(s.contains("ILLUSTRATIVE"));
     // The line's geodesic length (811.2 km in the source file's own metadata).
     assert!(s.lines().any(|l| l.trim_start().starts_with("loc ") && l.contains("811.2 km")), "{s}");
-    assert!(s.lines().any(|l| l.contains("artillery_100mm") && l.contains("ukr 25 km from loc") && l.contains("rus 25 km from loc_rus")), "{s}");
+    assert!(
+        s.lines().any(|l| l.contains("artillery_100mm")
+            && l.contains("ukr 25 km from loc")
+            && l.contains("rus 25 km from loc_rus")),
+        "{s}"
+    );
     assert!(s.lines().any(|l| l.contains("da_kupiansk") && l.contains("15.95 km²")), "{s}");
-    assert!(s.lines().any(|l| l.contains("security_zone") && l.contains("band 15 km both sides of loc") && l.contains("km²")), "{s}");
+    assert!(
+        s.lines()
+            .any(|l| l.contains("security_zone") && l.contains("band 15 km both sides of loc") && l.contains("km²")),
+        "{s}"
+    );
     assert!(s.contains("withdrawal   2026-11-12T00:00:00Z → 2026-11-24T00:00:00Z"), "{s}");
 }
 
@@ -53,7 +62,11 @@ band = { line = "loc", width_km = 2000 }
         ("zones[0].kind", "unknown zone kind \"moat\""),
         ("zones[0].band.width_km", "out of range"),
     ] {
-        assert!(errors.iter().any(|e| e.contains(&format!("broken.toml: {field}: ")) && e.contains(reason)), "{field}: {}", run.stderr);
+        assert!(
+            errors.iter().any(|e| e.contains(&format!("broken.toml: {field}: ")) && e.contains(reason)),
+            "{field}: {}",
+            run.stderr
+        );
     }
     assert!(run.stderr.contains("5 errors found"));
 }

@@ -11,7 +11,8 @@ fn lines(stdout: &str) -> Vec<Value> {
 #[test]
 fn csv_in_ndjson_out_in_input_order() {
     let input = data("samples/observations.csv");
-    let run = truce(&["classify", "--agreement", agreement().to_str().unwrap(), "--input", input.to_str().unwrap()], b"");
+    let run =
+        truce(&["classify", "--agreement", agreement().to_str().unwrap(), "--input", input.to_str().unwrap()], b"");
     assert_eq!(run.code, 0, "{}", run.stderr);
     let out = lines(&run.stdout);
     let csv = std::fs::read_to_string(&input).unwrap();
@@ -34,7 +35,10 @@ fn csv_in_ndjson_out_in_input_order() {
     let art = out.iter().find(|o| o["id"] == "artillery-final").unwrap();
     let v = &art["violations"][0];
     assert_eq!(v["code"], "weapon_forward_of_withdrawal_line");
-    assert_eq!((v["class"].as_str(), v["line"].as_str(), v["required_m"].as_f64()), (Some("artillery_100mm"), Some("loc"), Some(25_000.0)));
+    assert_eq!(
+        (v["class"].as_str(), v["line"].as_str(), v["required_m"].as_f64()),
+        (Some("artillery_100mm"), Some("loc"), Some(25_000.0))
+    );
     assert_eq!(v["actual_m"], art["lines"]["loc"]["distance_m"]);
     let vertex = out.iter().find(|o| o["id"] == "siversk-vertex").unwrap();
     assert_eq!(vertex["lines"]["loc"]["side"], Value::Null);
@@ -58,8 +62,19 @@ fn bad_records_are_reported_with_their_line_and_skipped() {
     assert_eq!(out.iter().map(|o| o["id"].as_str().unwrap()).collect::<Vec<_>>(), ["ok1", "ok2"]);
     let err: Vec<&str> = run.stderr.lines().filter(|l| l.starts_with("<stdin>:")).collect();
     assert_eq!(err.len(), 6, "{}", run.stderr);
-    for (line, reason) in [(3, "`lat`"), (4, "`lon`"), (5, "not a number"), (6, "unknown category \"shelling\""), (7, "unknown class \"howitzer\""), (8, "missing field `id`")] {
-        assert!(err.iter().any(|e| e.starts_with(&format!("<stdin>:{line}: ")) && e.contains(reason)), "line {line}: {}", run.stderr);
+    for (line, reason) in [
+        (3, "`lat`"),
+        (4, "`lon`"),
+        (5, "not a number"),
+        (6, "unknown category \"shelling\""),
+        (7, "unknown class \"howitzer\""),
+        (8, "missing field `id`"),
+    ] {
+        assert!(
+            err.iter().any(|e| e.starts_with(&format!("<stdin>:{line}: ")) && e.contains(reason)),
+            "line {line}: {}",
+            run.stderr
+        );
     }
     assert!(run.stderr.contains("2 records classified, 6 bad"), "{}", run.stderr);
 }
@@ -87,7 +102,15 @@ fn ndjson_in_from_a_file_with_output_file() {
     .unwrap();
     let output = dir.path().join("out.ndjson");
     let run = truce(
-        &["classify", "--agreement", agreement().to_str().unwrap(), "--input", input.to_str().unwrap(), "--output", output.to_str().unwrap()],
+        &[
+            "classify",
+            "--agreement",
+            agreement().to_str().unwrap(),
+            "--input",
+            input.to_str().unwrap(),
+            "--output",
+            output.to_str().unwrap(),
+        ],
         b"",
     );
     assert_eq!(run.code, 1);
@@ -109,7 +132,11 @@ fn garbage_never_panics() {
                 state ^= state << 13;
                 state ^= state >> 7;
                 state ^= state << 17;
-                if round % 2 == 0 { (state % 256) as u8 } else { b"0123456789,.-\n\"{}:id,lat,lon"[(state % 28) as usize] }
+                if round % 2 == 0 {
+                    (state % 256) as u8
+                } else {
+                    b"0123456789,.-\n\"{}:id,lat,lon"[(state % 28) as usize]
+                }
             })
             .collect();
         for format in ["csv", "ndjson"] {
@@ -130,7 +157,10 @@ fn missing_input_and_unknown_extension_are_clear() {
     let run = truce(&["classify", "--agreement", agreement().to_str().unwrap(), "--input", f.to_str().unwrap()], b"");
     assert_eq!(run.code, 2);
     assert!(run.stderr.contains("--format"), "{}", run.stderr);
-    let run = truce(&["classify", "--agreement", agreement().to_str().unwrap(), "--format", "csv"], b"id,latitude,lon\n1,2,3\n");
+    let run = truce(
+        &["classify", "--agreement", agreement().to_str().unwrap(), "--format", "csv"],
+        b"id,latitude,lon\n1,2,3\n",
+    );
     assert_eq!(run.code, 2);
     assert!(run.stderr.contains("no \"lat\" column"), "{}", run.stderr);
 }

@@ -1,5 +1,7 @@
 //! Integration tests of the `truce` binary: one test binary, a module per area.
 
+#![allow(clippy::unwrap_used)]
+
 mod agreement_check;
 mod classify;
 mod util;
