@@ -645,12 +645,23 @@ def cmd_report(args: argparse.Namespace) -> None:
         failed = True
     p("")
     if pg_wrong:
-        p("PostGIS distance errors (truce agrees with Karney), the largest:")
+        def pick(cands: list, k: int) -> list:
+            seen, res = set(), []
+            for a in cands:
+                if a["id"] not in seen:
+                    seen.add(a["id"])
+                    res.append(a)
+            return res[:k]
+
+        worst = pick(sorted(pg_wrong, key=lambda a: -a["rel"]), 3)
+        close = pick(sorted((a for a in pg_wrong if a["karney_m"] < 50_000), key=lambda a: -a["abs_m"]), 3)
+        p("PostGIS distance errors (truce agrees with Karney): the largest, and the largest within 50 km of the line:")
         p("")
-        for a in sorted(pg_wrong, key=lambda a: -a["rel"])[:3]:
+        for a in worst + [a for a in close if a not in worst]:
             p(
                 f"- point {a['id']} (lat {a['lat']:.8f}, lon {a['lon']:.8f}), `{a['line']}`: PostGIS {a['postgis_m']:,.1f} m, "
-                f"truce {a['truce_m']:,.1f} m, Karney {a['karney_m']:,.1f} m"
+                f"truce {a['truce_m']:,.1f} m, Karney {a['karney_m']:,.1f} m "
+                f"(PostGIS {a['postgis_m'] - a['karney_m']:+,.1f} m, {100 * (a['postgis_m'] - a['karney_m']) / a['karney_m']:+.3f} %)"
             )
         p("")
     text = "\n".join(out)

@@ -228,3 +228,16 @@ fn the_shipped_agreement_is_valid() {
     assert!(a.zones.iter().filter(|z| z.kind == truce_core::ZoneKind::StorageSite).count() >= 2);
     assert_eq!(a.lines.len(), 2);
 }
+
+#[test]
+fn the_complete_example_in_the_docs_is_valid() {
+    let doc = std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("../../docs/agreement.md")).unwrap();
+    let example = doc.split("## A complete minimal example").nth(1).unwrap();
+    let toml = example.split("```toml").nth(1).unwrap().split("```").next().unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("line.geojson"), r#"{"type": "LineString", "coordinates": [[36, 47], [36, 49]]}"#).unwrap();
+    let path = dir.path().join("example.toml");
+    std::fs::write(&path, toml).unwrap();
+    let a = Agreement::load(&path).unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!((a.parties.len(), a.lines.len(), a.classes.len(), a.zones.len(), a.phases.len()), (2, 1, 1, 1, 1));
+}
