@@ -235,7 +235,8 @@ fn the_complete_example_in_the_docs_is_valid() {
     let example = doc.split("## A complete minimal example").nth(1).unwrap();
     let toml = example.split("```toml").nth(1).unwrap().split("```").next().unwrap();
     let dir = tempfile::tempdir().unwrap();
-    std::fs::write(dir.path().join("line.geojson"), r#"{"type": "LineString", "coordinates": [[36, 47], [36, 49]]}"#).unwrap();
+    std::fs::write(dir.path().join("line.geojson"), r#"{"type": "LineString", "coordinates": [[36, 47], [36, 49]]}"#)
+        .unwrap();
     let path = dir.path().join("example.toml");
     std::fs::write(&path, toml).unwrap();
     let a = Agreement::load(&path).unwrap_or_else(|e| panic!("{e}"));

@@ -2,6 +2,38 @@
 
 use crate::LonLat;
 
+/// The 21 vertices of the approximate 2025 line of contact shipped in
+/// `data/geo/contact_line_2025_approx.geojson` (feature `loc`; sources of every vertex in that file),
+/// north-east to south-west: Russian-held ground is on the left. An approximation for testing only.
+pub fn line_of_contact_2025() -> Vec<LonLat> {
+    [
+        [36.94278, 50.28778],
+        [37.583, 49.717],
+        [37.64083, 49.38167],
+        [37.81111, 48.98528],
+        [38.09722, 48.86306],
+        [37.83588, 48.58844],
+        [37.87333, 48.39167],
+        [37.18278, 48.28278],
+        [36.835, 47.83833],
+        [36.25306, 47.66639],
+        [35.82611, 47.44306],
+        [35.43972, 47.52278],
+        [34.40305, 47.51489],
+        [33.39585, 46.79415],
+        [32.64983, 46.63334],
+        [32.33, 46.51],
+        [32.2, 46.528],
+        [32.0, 46.566],
+        [31.8, 46.571],
+        [31.65, 46.593],
+        [31.52633, 46.59728],
+    ]
+    .iter()
+    .map(|c| LonLat::new(c[0], c[1]))
+    .collect()
+}
+
 /// `base` resampled to `n` vertices (evenly along its vertex sequence) with a deterministic zig-zag of
 /// up to `amplitude_deg` across it; the two ends stay where they are. Used to grow the 21-vertex line of
 /// contact into a 2,000-vertex one with the same overall shape.

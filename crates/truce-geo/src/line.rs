@@ -447,36 +447,6 @@ mod tests {
     use super::*;
     use crate::geodesic::reference_distance_to_line_m;
 
-    fn loc() -> Vec<LonLat> {
-        // The approximate 2025 line of contact (21 vertices), north-east to south-west.
-        [
-            [36.94278, 50.28778],
-            [37.583, 49.717],
-            [37.64083, 49.38167],
-            [37.81111, 48.98528],
-            [38.09722, 48.86306],
-            [37.83588, 48.58844],
-            [37.87333, 48.39167],
-            [37.18278, 48.28278],
-            [36.835, 47.83833],
-            [36.25306, 47.66639],
-            [35.82611, 47.44306],
-            [35.43972, 47.52278],
-            [34.40305, 47.51489],
-            [33.39585, 46.79415],
-            [32.64983, 46.63334],
-            [32.33, 46.51],
-            [32.2, 46.528],
-            [32.0, 46.566],
-            [31.8, 46.571],
-            [31.65, 46.593],
-            [31.52633, 46.59728],
-        ]
-        .iter()
-        .map(|c| LonLat::new(c[0], c[1]))
-        .collect()
-    }
-
     fn check(index: &LineIndex, parts: &[Vec<LonLat>], p: LonLat) {
         let got = index.query(p).distance_m;
         let want = reference_distance_to_line_m(p, parts);
@@ -486,7 +456,7 @@ mod tests {
 
     #[test]
     fn matches_karney_near_and_far() {
-        let parts = vec![loc()];
+        let parts = vec![crate::fixtures::line_of_contact_2025()];
         let index = LineIndex::new(&parts, LineOptions::default()).unwrap();
         for p in [
             LonLat::new(37.5557, 48.7305), // Kramatorsk
@@ -504,7 +474,7 @@ mod tests {
 
     #[test]
     fn vertex_is_on_the_line_and_sides_follow_direction() {
-        let index = LineIndex::new(&[loc()], LineOptions::default()).unwrap();
+        let index = LineIndex::new(&[crate::fixtures::line_of_contact_2025()], LineOptions::default()).unwrap();
         let v = index.query(LonLat::new(37.83588, 48.58844));
         assert!(v.distance_m < 0.01, "{v:?}");
         assert_eq!(v.side, Side::On);
@@ -546,7 +516,7 @@ mod tests {
 
     #[test]
     fn index_is_compact() {
-        let s = LineIndex::new(&[loc()], LineOptions::default()).unwrap().stats();
+        let s = LineIndex::new(&[crate::fixtures::line_of_contact_2025()], LineOptions::default()).unwrap().stats();
         assert!(s.max_candidates <= 64, "{s:?}");
         assert!(s.nodes < 2_000_000, "{s:?}");
     }

@@ -77,8 +77,7 @@ pub(crate) struct QuadTree {
 
 impl QuadTree {
     /// Builds a tree covering the grid.
-    /// `refine(cell, parent_state, depth)` is called for every cell; at `max_depth` it must return a leaf
-    /// (a `Split` there is turned into the parent's decision by calling `leaf_at_max`).
+    /// `refine(cell, parent_state, depth)` is called for every cell; at `max_depth` it must return a leaf.
     pub(crate) fn build<S>(
         grid: Grid,
         root: &S,

@@ -4,37 +4,9 @@
 #![allow(clippy::unwrap_used)]
 
 use proptest::prelude::*;
+use truce_geo::fixtures::line_of_contact_2025;
 use truce_geo::geodesic::{distance_m, reference_distance_to_line_m};
 use truce_geo::{LineIndex, LineOptions, LonLat, Side};
-
-fn loc() -> Vec<LonLat> {
-    [
-        [36.94278, 50.28778],
-        [37.583, 49.717],
-        [37.64083, 49.38167],
-        [37.81111, 48.98528],
-        [38.09722, 48.86306],
-        [37.83588, 48.58844],
-        [37.87333, 48.39167],
-        [37.18278, 48.28278],
-        [36.835, 47.83833],
-        [36.25306, 47.66639],
-        [35.82611, 47.44306],
-        [35.43972, 47.52278],
-        [34.40305, 47.51489],
-        [33.39585, 46.79415],
-        [32.64983, 46.63334],
-        [32.33, 46.51],
-        [32.2, 46.528],
-        [32.0, 46.566],
-        [31.8, 46.571],
-        [31.65, 46.593],
-        [31.52633, 46.59728],
-    ]
-    .iter()
-    .map(|c| LonLat::new(c[0], c[1]))
-    .collect()
-}
 
 fn assert_close(index: &LineIndex, parts: &[Vec<LonLat>], p: LonLat) -> Result<(), TestCaseError> {
     let got = index.query(p).distance_m;
@@ -49,7 +21,7 @@ proptest! {
 
     #[test]
     fn line_of_contact_within_1000_km(lon in 22.0f64..52.0, lat in 40.0f64..57.0) {
-        let parts = vec![loc()];
+        let parts = vec![line_of_contact_2025()];
         let index = LineIndex::new(&parts, LineOptions::default()).unwrap();
         let p = LonLat::new(lon, lat);
         prop_assume!(reference_distance_to_line_m(p, &parts) <= 1_000_000.0);
@@ -58,7 +30,7 @@ proptest! {
 
     #[test]
     fn close_to_the_line(k in 0usize..20, t in 0.0f64..1.0, off_lon in -0.05f64..0.05, off_lat in -0.05f64..0.05) {
-        let parts = vec![loc()];
+        let parts = vec![line_of_contact_2025()];
         let index = LineIndex::new(&parts, LineOptions::default()).unwrap();
         let (a, b) = (parts[0][k], parts[0][k + 1]);
         let p = LonLat::new(a.lon + (b.lon - a.lon) * t + off_lon, a.lat + (b.lat - a.lat) * t + off_lat);
@@ -80,7 +52,7 @@ proptest! {
 
 #[test]
 fn dense_line_stays_exact_and_compact() {
-    let parts = vec![truce_geo::fixtures::zigzag(&loc(), 2_000, 0.015)];
+    let parts = vec![truce_geo::fixtures::zigzag(&line_of_contact_2025(), 2_000, 0.015)];
     let index = LineIndex::new(&parts, LineOptions::default()).unwrap();
     let stats = index.stats();
     eprintln!("2,000-vertex line: {stats:?}");
@@ -92,7 +64,7 @@ fn dense_line_stays_exact_and_compact() {
 
 #[test]
 fn side_agrees_with_the_party_holding_the_ground() {
-    let index = LineIndex::new(&[loc()], LineOptions::default()).unwrap();
+    let index = LineIndex::new(&[line_of_contact_2025()], LineOptions::default()).unwrap();
     // Walking the line north-east to south-west, Russian-held ground is on the left.
     let left = [(37.8028, 48.0159), (39.3078, 48.5740), (35.3658, 46.8489), (32.5, 46.5), (34.1024, 44.9521)];
     let right = [(37.5557, 48.7305), (35.1396, 47.8388), (32.6169, 46.6354), (36.2304, 49.9935), (31.5414, 46.6206)];
