@@ -8,9 +8,13 @@
 //! jamming. Every identifier here is a stable string used in files, the API and reports.
 
 mod category;
+mod observation;
+mod record;
 mod violation;
 mod zone_kind;
 
 pub use category::{Category, CategorySet, UnknownCategory};
+pub use observation::{Casualties, Confidence, LocationPrecision, Marking, Means, Observation, Observer, TimePrecision};
+pub use record::{ClassificationRecord, LineRecord, ViolationRecord};
 pub use violation::ViolationCode;
 pub use zone_kind::ZoneKind;
