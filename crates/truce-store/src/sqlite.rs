@@ -1,0 +1,379 @@
+//! The embedded SQLite implementation of [`Store`].
+//!
+//! One writer connection behind a mutex (SQLite has one writer at a time anyway) and a separate reader
+//! connection, so queries run while a batch commits (WAL). Migrations are SQL files applied in order,
+//! tracked by `PRAGMA user_version`. Positions are indexed in an R*Tree; since its boxes are float32
+//! rounded outwards, every spatial filter is rechecked exactly on the stored coordinates.
+
+use std::path::{Path, PathBuf};
+use std::sync::Mutex;
+
+use rusqlite::{Connection, OptionalExtension, params};
+use time::OffsetDateTime;
+use truce_core::{ClassificationRecord, Observation};
+
+use crate::{InsertReport, MAX_PAGE, Page, Query, Stats, Store, StoreError, StoredObservation};
+
+const MIGRATIONS: &[&str] = &[include_str!("migrations/0001_observations.sql")];
+
+/// The database file inside the data directory.
+pub const DATABASE_FILE: &str = "truce.sqlite";
+
+/// Observations on an embedded SQLite database. See the crate documentation for durability.
+pub struct SqliteStore {
+    writer: Mutex<Connection>,
+    reader: Mutex<Connection>,
+    path: PathBuf,
+}
+
+impl std::fmt::Debug for SqliteStore {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SqliteStore").field("path", &self.path).finish_non_exhaustive()
+    }
+}
+
+fn open_connection(path: &Path) -> Result<Connection, StoreError> {
+    let conn = Connection::open(path)?;
+    conn.pragma_update(None, "journal_mode", "WAL")?;
+    conn.pragma_update(None, "synchronous", "FULL")?;
+    conn.pragma_update(None, "foreign_keys", "ON")?;
+    conn.busy_timeout(std::time::Duration::from_secs(10))?;
+    Ok(conn)
+}
+
+impl SqliteStore {
+    /// Opens (creating if needed) the store in `data_dir`, applying pending migrations.
+    ///
+    /// # Errors
+    /// When the directory cannot be created, the database cannot be opened, or its schema is newer
+    /// than this program.
+    pub fn open(data_dir: &Path) -> Result<Self, StoreError> {
+        std::fs::create_dir_all(data_dir).map_err(|source| StoreError::DataDir { path: data_dir.to_path_buf(), source })?;
+        let path = data_dir.join(DATABASE_FILE);
+        let mut writer = open_connection(&path)?;
+        migrate(&mut writer)?;
+        let reader = open_connection(&path)?;
+        Ok(Self { writer: Mutex::new(writer), reader: Mutex::new(reader), path })
+    }
+
+    /// The database file.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    fn writer(&self) -> std::sync::MutexGuard<'_, Connection> {
+        // A panic while holding the lock cannot leave a transaction open (rusqlite rolls back on drop),
+        // so a poisoned lock is still safe to use.
+        self.writer.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    fn reader(&self) -> std::sync::MutexGuard<'_, Connection> {
+        self.reader.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+}
+
+fn migrate(conn: &mut Connection) -> Result<(), StoreError> {
+    let version: i64 = conn.pragma_query_value(None, "user_version", |r| r.get(0))?;
+    let supported = MIGRATIONS.len() as i64;
+    if version > supported {
+        return Err(StoreError::TooNew { found: version, supported });
+    }
+    for (i, sql) in MIGRATIONS.iter().enumerate().skip(version as usize) {
+        let tx = conn.transaction()?;
+        tx.execute_batch(sql)?;
+        tx.pragma_update(None, "user_version", i as i64 + 1)?;
+        tx.commit()?;
+    }
+    Ok(())
+}
+
+fn to_ms(t: OffsetDateTime) -> i64 {
+    (t.unix_timestamp_nanos() / 1_000_000) as i64
+}
+
+fn from_ms(ms: i64) -> OffsetDateTime {
+    OffsetDateTime::from_unix_timestamp_nanos(i128::from(ms) * 1_000_000).unwrap_or(OffsetDateTime::UNIX_EPOCH)
+}
+
+fn insert_one(tx: &rusqlite::Transaction<'_>, s: &StoredObservation) -> Result<bool, StoreError> {
+    let o = &s.observation;
+    let body = serde_json::to_string(o).map_err(|e| StoreError::Corrupt { id: o.id.clone(), reason: e.to_string() })?;
+    let classification =
+        serde_json::to_string(&s.classification).map_err(|e| StoreError::Corrupt { id: o.id.clone(), reason: e.to_string() })?;
+    let mut insert = tx.prepare_cached(
+        "INSERT INTO observations (id, time_ms, time_end_ms, lat, lon, category, received_ms, body, classification)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9) ON CONFLICT (id) DO NOTHING",
+    )?;
+    let changed = insert.execute(params![
+        o.id,
+        to_ms(o.time),
+        o.time_end.map(to_ms),
+        o.lat,
+        o.lon,
+        o.category.id(),
+        to_ms(s.received_at),
+        body,
+        classification
+    ])?;
+    if changed == 0 {
+        return Ok(false);
+    }
+    let seq = tx.last_insert_rowid();
+    tx.prepare_cached("INSERT INTO observations_rtree (seq, min_lon, max_lon, min_lat, max_lat) VALUES (?1, ?2, ?2, ?3, ?3)")?
+        .execute(params![seq, o.lon, o.lat])?;
+    index_classification(tx, seq, &s.classification)?;
+    Ok(true)
+}
+
+fn index_classification(tx: &rusqlite::Transaction<'_>, seq: i64, c: &ClassificationRecord) -> Result<(), StoreError> {
+    let mut zone = tx.prepare_cached("INSERT OR IGNORE INTO observation_zones (zone, seq) VALUES (?1, ?2)")?;
+    for z in &c.zones {
+        zone.execute(params![z, seq])?;
+    }
+    let mut violation = tx.prepare_cached("INSERT INTO observation_violations (code, seq, n) VALUES (?1, ?2, ?3)")?;
+    for (n, v) in c.violations.iter().enumerate() {
+        violation.execute(params![v.code, seq, n as i64])?;
+    }
+    Ok(())
+}
+
+fn decode(id: String, body: &str, classification: &str, received_ms: i64) -> Result<StoredObservation, StoreError> {
+    let observation: Observation =
+        serde_json::from_str(body).map_err(|e| StoreError::Corrupt { id: id.clone(), reason: format!("body: {e}") })?;
+    let classification: ClassificationRecord =
+        serde_json::from_str(classification).map_err(|e| StoreError::Corrupt { id, reason: format!("classification: {e}") })?;
+    Ok(StoredObservation { observation, classification, received_at: from_ms(received_ms) })
+}
+
+/// The WHERE clause and parameters for a query's filters (paging excluded).
+fn filters(q: &Query) -> (String, Vec<rusqlite::types::Value>) {
+    use rusqlite::types::Value;
+    let mut clauses: Vec<String> = Vec::new();
+    let mut args: Vec<Value> = Vec::new();
+    if let Some(t) = q.since {
+        args.push(Value::Integer(to_ms(t)));
+        clauses.push(format!("o.time_ms >= ?{}", args.len()));
+    }
+    if let Some(t) = q.until {
+        args.push(Value::Integer(to_ms(t)));
+        clauses.push(format!("o.time_ms < ?{}", args.len()));
+    }
+    let mut boxes: Vec<[f64; 4]> = Vec::new();
+    if let Some(b) = q.bbox {
+        boxes.push(b);
+        let n = args.len();
+        args.extend(b.iter().map(|&v| Value::Real(v)));
+        clauses.push(format!("o.lon >= ?{} AND o.lat >= ?{} AND o.lon <= ?{} AND o.lat <= ?{}", n + 1, n + 2, n + 3, n + 4));
+    }
+    if let Some((lat, lon, km)) = q.near {
+        // A box that surely contains the circle; the exact distance is checked in Rust.
+        let dlat = km / 110.5 + 0.001;
+        let dlon = km / (111.3 * lat.to_radians().cos().max(0.01)) + 0.001;
+        boxes.push([lon - dlon, lat - dlat, lon + dlon, lat + dlat]);
+    }
+    for b in boxes {
+        let n = args.len();
+        args.extend(b.iter().map(|&v| Value::Real(v)));
+        clauses.push(format!(
+            "o.seq IN (SELECT seq FROM observations_rtree WHERE max_lon >= ?{} AND min_lat <= ?{} AND min_lon <= ?{} AND max_lat >= ?{})",
+            n + 1,
+            n + 4,
+            n + 3,
+            n + 2
+        ));
+    }
+    if let Some(c) = q.category {
+        args.push(Value::Text(c.id().to_owned()));
+        clauses.push(format!("o.category = ?{}", args.len()));
+    }
+    if let Some(code) = &q.violation {
+        args.push(Value::Text(code.clone()));
+        clauses.push(format!("o.seq IN (SELECT seq FROM observation_violations WHERE code = ?{})", args.len()));
+    }
+    if let Some(zone) = &q.zone {
+        args.push(Value::Text(zone.clone()));
+        clauses.push(format!("o.seq IN (SELECT seq FROM observation_zones WHERE zone = ?{})", args.len()));
+    }
+    let sql = if clauses.is_empty() { "1".to_owned() } else { clauses.join(" AND ") };
+    (sql, args)
+}
+
+fn near_ok(q: &Query, lat: f64, lon: f64) -> bool {
+    q.near.is_none_or(|(clat, clon, km)| haversine_km(clat, clon, lat, lon) <= km)
+}
+
+/// Great-circle distance on the mean-radius sphere, km. Within 0.5% of the ellipsoidal distance,
+/// which is what a "near" filter typed by a person means.
+fn haversine_km(lat1: f64, lon1: f64, lat2: f64, lon2: f64) -> f64 {
+    let (p1, p2) = (lat1.to_radians(), lat2.to_radians());
+    let dp = p2 - p1;
+    let dl = (lon2 - lon1).to_radians();
+    let a = (dp / 2.0).sin().powi(2) + p1.cos() * p2.cos() * (dl / 2.0).sin().powi(2);
+    2.0 * 6_371.008_8 * a.sqrt().min(1.0).asin()
+}
+
+fn parse_cursor(c: &str) -> Result<(i64, i64), StoreError> {
+    let bad = || StoreError::BadCursor(c.to_owned());
+    let (t, s) = c.split_once('.').ok_or_else(bad)?;
+    Ok((t.parse().map_err(|_| bad())?, s.parse().map_err(|_| bad())?))
+}
+
+impl Store for SqliteStore {
+    fn insert(&self, batch: &[StoredObservation]) -> Result<InsertReport, StoreError> {
+        let mut conn = self.writer();
+        let tx = conn.transaction()?;
+        let mut report = InsertReport::default();
+        for s in batch {
+            if insert_one(&tx, s)? {
+                report.inserted.push(s.observation.id.clone());
+            } else {
+                report.duplicates.push(s.observation.id.clone());
+            }
+        }
+        tx.commit()?;
+        Ok(report)
+    }
+
+    fn get(&self, id: &str) -> Result<Option<StoredObservation>, StoreError> {
+        let conn = self.reader();
+        let row = conn
+            .prepare_cached("SELECT id, body, classification, received_ms FROM observations WHERE id = ?1")?
+            .query_row([id], |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?, r.get::<_, String>(2)?, r.get::<_, i64>(3)?)))
+            .optional()?;
+        row.map(|(id, b, c, r)| decode(id, &b, &c, r)).transpose()
+    }
+
+    fn query(&self, q: &Query) -> Result<Page, StoreError> {
+        let limit = q.limit.clamp(1, MAX_PAGE);
+        let (mut sql, mut args) = filters(q);
+        if let Some(c) = &q.cursor {
+            let (t, s) = parse_cursor(c)?;
+            let n = args.len();
+            args.push(rusqlite::types::Value::Integer(t));
+            args.push(rusqlite::types::Value::Integer(s));
+            sql.push_str(&format!(" AND (o.time_ms, o.seq) > (?{}, ?{})", n + 1, n + 2));
+        }
+        let conn = self.reader();
+        let mut stmt = conn.prepare(&format!(
+            "SELECT o.id, o.body, o.classification, o.received_ms, o.time_ms, o.seq, o.lat, o.lon FROM observations o
+             WHERE {sql} ORDER BY o.time_ms, o.seq"
+        ))?;
+        let mut rows = stmt.query(rusqlite::params_from_iter(args))?;
+        let mut page = Page::default();
+        let mut last = None;
+        while let Some(r) = rows.next()? {
+            let (lat, lon): (f64, f64) = (r.get(6)?, r.get(7)?);
+            let key = (r.get::<_, i64>(4)?, r.get::<_, i64>(5)?);
+            if !near_ok(q, lat, lon) {
+                continue;
+            }
+            if page.items.len() == limit {
+                page.next = last.map(|(t, s): (i64, i64)| format!("{t}.{s}"));
+                break;
+            }
+            page.items.push(decode(r.get(0)?, &r.get::<_, String>(1)?, &r.get::<_, String>(2)?, r.get(3)?)?);
+            last = Some(key);
+        }
+        Ok(page)
+    }
+
+    fn stats(&self, q: &Query) -> Result<Stats, StoreError> {
+        let (sql, args) = filters(q);
+        let conn = self.reader();
+        let mut stats = Stats::default();
+        // The near filter needs the exact distance: collect the matching rows' keys once.
+        let selected = format!(
+            "SELECT o.seq, o.category, o.time_ms, o.lat, o.lon FROM observations o WHERE {sql}"
+        );
+        let mut seqs: Vec<i64> = Vec::new();
+        {
+            let mut stmt = conn.prepare(&selected)?;
+            let mut rows = stmt.query(rusqlite::params_from_iter(args))?;
+            while let Some(r) = rows.next()? {
+                if !near_ok(q, r.get(3)?, r.get(4)?) {
+                    continue;
+                }
+                let seq: i64 = r.get(0)?;
+                let category: String = r.get(1)?;
+                let day = from_ms(r.get(2)?).date().to_string();
+                stats.total += 1;
+                *stats.by_category.entry(category).or_default() += 1;
+                *stats.by_day.entry(day).or_default() += 1;
+                seqs.push(seq);
+            }
+        }
+        let mut zone = conn.prepare_cached("SELECT zone FROM observation_zones WHERE seq = ?1")?;
+        let mut violation = conn.prepare_cached("SELECT code FROM observation_violations WHERE seq = ?1")?;
+        for seq in seqs {
+            for z in zone.query_map([seq], |r| r.get::<_, String>(0))? {
+                *stats.by_zone.entry(z?).or_default() += 1;
+            }
+            for v in violation.query_map([seq], |r| r.get::<_, String>(0))? {
+                *stats.by_violation.entry(v?).or_default() += 1;
+            }
+        }
+        Ok(stats)
+    }
+
+    fn count(&self) -> Result<u64, StoreError> {
+        let n: i64 = self.reader().query_row("SELECT count(*) FROM observations", [], |r| r.get(0))?;
+        Ok(n as u64)
+    }
+
+    fn agreement_fingerprint(&self) -> Result<Option<String>, StoreError> {
+        Ok(self.reader().query_row("SELECT value FROM meta WHERE key = 'agreement'", [], |r| r.get(0)).optional()?)
+    }
+
+    fn reclassify(
+        &self,
+        fingerprint: &str,
+        classify: &mut dyn FnMut(&Observation) -> ClassificationRecord,
+    ) -> Result<u64, StoreError> {
+        let mut conn = self.writer();
+        let mut done = 0u64;
+        let mut after = 0i64;
+        loop {
+            let tx = conn.transaction()?;
+            let batch: Vec<(i64, String, String)> = {
+                let mut stmt =
+                    tx.prepare_cached("SELECT seq, id, body FROM observations WHERE seq > ?1 ORDER BY seq LIMIT 10000")?;
+                stmt.query_map([after], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?.collect::<Result<_, _>>()?
+            };
+            if batch.is_empty() {
+                tx.execute(
+                    "INSERT INTO meta (key, value) VALUES ('agreement', ?1) ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+                    [fingerprint],
+                )?;
+                tx.commit()?;
+                return Ok(done);
+            }
+            for (seq, id, body) in &batch {
+                let o: Observation =
+                    serde_json::from_str(body).map_err(|e| StoreError::Corrupt { id: id.clone(), reason: format!("body: {e}") })?;
+                let c = classify(&o);
+                let json = serde_json::to_string(&c).map_err(|e| StoreError::Corrupt { id: id.clone(), reason: e.to_string() })?;
+                tx.prepare_cached("UPDATE observations SET classification = ?1 WHERE seq = ?2")?.execute(params![json, seq])?;
+                tx.prepare_cached("DELETE FROM observation_zones WHERE seq = ?1")?.execute([seq])?;
+                tx.prepare_cached("DELETE FROM observation_violations WHERE seq = ?1")?.execute([seq])?;
+                index_classification(&tx, *seq, &c)?;
+                done += 1;
+                after = *seq;
+            }
+            tx.commit()?;
+        }
+    }
+}
+
+impl SqliteStore {
+    /// Records the agreement fingerprint without reclassifying (for a new, empty store).
+    ///
+    /// # Errors
+    /// When the database fails.
+    pub fn set_agreement_fingerprint(&self, fingerprint: &str) -> Result<(), StoreError> {
+        self.writer().execute(
+            "INSERT INTO meta (key, value) VALUES ('agreement', ?1) ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+            [fingerprint],
+        )?;
+        Ok(())
+    }
+}
