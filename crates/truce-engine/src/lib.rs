@@ -8,6 +8,7 @@
 pub mod agreement;
 pub mod classify;
 pub mod output;
+pub mod record;
 
 pub use agreement::{Agreement, AgreementErrors, Problem};
 pub use classify::{Classification, LineResult, Observation, SideOf, Violation};

@@ -4,6 +4,8 @@
 //! one record at a time, reporting each bad record with its input line number and the reason, and
 //! never panicking whatever the bytes.
 
+pub mod ingest;
+pub mod observation;
 pub mod records;
 
 pub use records::{FatalError, InputFormat, InputRecord, RecordError, RecordId, RecordReader};

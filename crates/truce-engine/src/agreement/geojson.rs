@@ -11,10 +11,20 @@ use std::path::{Path, PathBuf};
 use serde_json::Value;
 use truce_geo::LonLat;
 
-/// Parsed GeoJSON files, read once however many references point at them.
-#[derive(Default)]
+/// Parsed GeoJSON files, read once however many references point at them, and a running hash of
+/// everything read (the agreement's fingerprint).
 pub(super) struct GeoFiles {
     files: HashMap<PathBuf, Result<Value, String>>,
+    hash: u64,
+}
+
+/// FNV-1a, 64 bits: stable across builds and platforms, unlike `std`'s hasher.
+fn fnv1a(mut hash: u64, bytes: &[u8]) -> u64 {
+    for &b in bytes {
+        hash ^= u64::from(b);
+        hash = hash.wrapping_mul(0x0100_0000_01b3);
+    }
+    hash
 }
 
 /// What a reference is expected to hold.
@@ -31,9 +41,30 @@ pub(super) enum Geometry {
 }
 
 impl GeoFiles {
+    /// Starts with the agreement file's own text.
+    pub(super) fn new(agreement_text: &[u8]) -> Self {
+        Self { files: HashMap::new(), hash: fnv1a(0xcbf2_9ce4_8422_2325, agreement_text) }
+    }
+
+    /// The hash of the agreement text and every file read so far.
+    pub(super) fn fingerprint(&self) -> u64 {
+        self.hash
+    }
+
     /// Loads the geometry `path` (with `feature`) refers to. Errors are one sentence naming the file.
     pub(super) fn load(&mut self, path: &Path, feature: Option<&str>, want: Want) -> Result<Geometry, String> {
-        let doc = self.files.entry(path.to_path_buf()).or_insert_with(|| read(path)).as_ref().map_err(Clone::clone)?;
+        if !self.files.contains_key(path) {
+            let read = std::fs::read(path).map_err(|e| format!("{}: cannot read: {e}", path.display()));
+            if let Ok(bytes) = &read {
+                self.hash = fnv1a(self.hash, bytes);
+            }
+            let parsed = read.and_then(|bytes| {
+                serde_json::from_slice(&bytes)
+                    .map_err(|e| format!("{}:{}:{}: invalid JSON: {e}", path.display(), e.line(), e.column()))
+            });
+            self.files.insert(path.to_path_buf(), parsed);
+        }
+        let doc = self.files.get(path).map_or_else(|| Err(String::new()), |r| r.as_ref().map_err(Clone::clone))?;
         let shown = path.display();
         let mut found = Vec::new();
         match doc.get("type").and_then(Value::as_str) {
@@ -105,11 +136,6 @@ impl GeoFiles {
     }
 }
 
-fn read(path: &Path) -> Result<Value, String> {
-    let text = std::fs::read(path).map_err(|e| format!("{}: cannot read: {e}", path.display()))?;
-    serde_json::from_slice(&text)
-        .map_err(|e| format!("{}:{}:{}: invalid JSON: {e}", path.display(), e.line(), e.column()))
-}
 
 fn feature_has_id(f: &Value, id: &str) -> bool {
     let matches = |v: Option<&Value>| match v {

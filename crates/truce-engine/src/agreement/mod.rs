@@ -218,6 +218,9 @@ pub struct Agreement {
     pub polygon_index: ZoneIndex,
     /// Zone index of each polygon slot.
     pub polygon_zones: Vec<ZoneIdx>,
+    /// A hash of the file and every geometry file it read (FNV-1a, hex): stored classifications
+    /// computed against another fingerprint are recomputed.
+    pub fingerprint: String,
 }
 
 /// Largest distance accepted anywhere in a file, km.
@@ -249,7 +252,7 @@ impl Agreement {
             file: path.to_path_buf(),
             base: path.parent().map(Path::to_path_buf).unwrap_or_default(),
             problems: Vec::new(),
-            geo: GeoFiles::default(),
+            geo: GeoFiles::new(text.as_bytes()),
         };
         let doc: toml::Table = match text.parse() {
             Ok(t) => t,
@@ -739,6 +742,7 @@ impl Compiler {
             phases,
             polygon_index,
             polygon_zones,
+            fingerprint: format!("{:016x}", self.geo.fingerprint()),
         })
     }
 }

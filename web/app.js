@@ -1,0 +1,970 @@
+// truce live map. Plain ES module, no build step: served as is by the truce binary.
+// Leaflet and leaflet.markercluster are loaded as classic scripts before this module (global `L`).
+// API used (relative to the page): api/v1/basemap, api/v1/agreement, api/v1/agreement/geometry,
+// api/v1/observations?format=geojson, api/v1/stats, WebSocket api/v1/stream. See web/README.md.
+
+/* global L */
+
+const API = document.querySelector('meta[name="truce-api"]')?.content || 'api/v1/';
+const PAGE_MARKING = document.querySelector('meta[name="truce-marking"]')?.content || 'NATO UNCLASSIFIED';
+const WINDOW_DAYS = 7;
+const PAGE_LIMIT = 5000;
+const MAX_PAGES = 200;
+
+// ---------------------------------------------------------------- vocabulary
+
+// Most severe first. Unknown codes sort after these.
+const VIOLATIONS = [
+  ['weapon_forward_of_withdrawal_line', 'Weapon forward of withdrawal line', '#b3001b'],
+  ['in_disengagement_area', 'In disengagement area', '#e8590c'],
+  ['force_inside_standoff', 'Reassurance force inside stand-off', '#d6336c'],
+  ['cfv_in_security_zone', 'Ceasefire violation in security zone', '#f59f00'],
+  ['weapon_outside_storage_site', 'Weapon outside storage site', '#7048e8'],
+  ['in_no_fly_zone', 'In no-fly zone', '#1c7ed6'],
+  ['in_maritime_exclusion_zone', 'In maritime exclusion zone', '#0c8599'],
+  ['in_no_mine_zone', 'In no-mine zone', '#845000'],
+];
+const VIOLATION = new Map(VIOLATIONS.map(([code, label, color], rank) => [code, { code, label, color, rank }]));
+const NO_VIOLATION = { code: 'none', label: 'No violation', color: '#868e96', rank: 1000 };
+const UNKNOWN_COLOR = '#343a40';
+function violationInfo(code) {
+  return VIOLATION.get(code) || { code, label: humanize(code), color: UNKNOWN_COLOR, rank: 500 };
+}
+
+// Zone kinds, drawn in this order (wide bands below, small areas on top).
+const ZONE_KINDS = [
+  ['force_standoff', 'Force stand-off', { color: '#5f3dc4', weight: 1.5, dashArray: '6 5', fillColor: '#5f3dc4', fillOpacity: 0.04 }],
+  ['territory', 'Territory', { color: '#2b8a3e', weight: 1, fillColor: '#2b8a3e', fillOpacity: 0.10 }],
+  ['security_zone', 'Security zone', { color: '#c7920a', weight: 1.2, fillColor: '#ffd43b', fillOpacity: 0.28 }],
+  ['no_fly', 'No-fly zone', { color: '#1971c2', weight: 1.5, dashArray: '2 6', fillColor: '#1971c2', fillOpacity: 0.03 }],
+  ['no_mine', 'No-mine zone', { color: '#845000', weight: 1.5, dashArray: '10 4 2 4', fillColor: '#845000', fillOpacity: 0.03 }],
+  ['maritime_exclusion', 'Maritime exclusion zone', { color: '#0b7285', weight: 1.5, fillColor: '#15aabf', fillOpacity: 0.30 }],
+  ['disengagement_area', 'Disengagement area', { color: '#a61e4d', weight: 2, fillColor: '#f06595', fillOpacity: 0.55 }],
+  ['storage_site', 'Storage site', { color: '#3b0764', weight: 2, fillColor: '#9c36b5', fillOpacity: 0.65 }],
+];
+const ZONE_KIND = new Map(ZONE_KINDS.map(([kind, label, style], order) => [kind, { kind, label, style, order }]));
+function zoneKindInfo(kind) {
+  return ZONE_KIND.get(kind) || {
+    kind, label: humanize(kind || 'zone'), order: 50,
+    style: { color: '#495057', weight: 1.5, fillColor: '#adb5bd', fillOpacity: 0.2 },
+  };
+}
+
+const PARTY_COLORS = { ukr: '#0057b7', rus: '#c92a2a' };
+const LINE_PALETTE = ['#c92a2a', '#0057b7', '#2b8a3e', '#e67700', '#862e9c', '#0b7285'];
+const LINE_DASHES = ['12 6', '4 6', '16 4 4 4', '2 4'];
+
+const MARKINGS = ['NATO UNCLASSIFIED', 'NATO RESTRICTED', 'NATO CONFIDENTIAL', 'NATO SECRET', 'COSMIC TOP SECRET'];
+const MONTHS = ['JAN', 'FEB', 'MAR', 'APR', 'MAY', 'JUN', 'JUL', 'AUG', 'SEP', 'OCT', 'NOV', 'DEC'];
+
+// ---------------------------------------------------------------- small helpers
+
+const $ = (id) => document.getElementById(id);
+
+/** Builds an element; children are nodes or strings (strings become text, never HTML). */
+function h(tag, attrs, ...children) {
+  const el = document.createElement(tag);
+  for (const [k, v] of Object.entries(attrs || {})) {
+    if (v == null || v === false) continue;
+    if (k === 'class') el.className = v;
+    else if (k === 'style') el.style.cssText = v;
+    else if (k === 'dataset') Object.assign(el.dataset, v);
+    else if (k.startsWith('on')) el.addEventListener(k.slice(2), v);
+    else el.setAttribute(k, v === true ? '' : v);
+  }
+  for (const c of children.flat()) {
+    if (c == null || c === false) continue;
+    el.append(c instanceof Node ? c : String(c));
+  }
+  return el;
+}
+
+function humanize(s) {
+  const t = String(s ?? '').replace(/_/g, ' ');
+  return t.charAt(0).toUpperCase() + t.slice(1);
+}
+
+const pad2 = (n) => String(n).padStart(2, '0');
+
+/** NATO date-time group, e.g. `051100Z SEP 25`. */
+function dtg(d) {
+  if (!(d instanceof Date) || Number.isNaN(d.getTime())) return '—';
+  return `${pad2(d.getUTCDate())}${pad2(d.getUTCHours())}${pad2(d.getUTCMinutes())}Z ` +
+    `${MONTHS[d.getUTCMonth()]} ${pad2(d.getUTCFullYear() % 100)}`;
+}
+const utcDay = (d) => d.toISOString().slice(0, 10);
+function dayLabel(day) {
+  const [y, m, dd] = day.split('-');
+  return `${dd} ${MONTHS[Number(m) - 1]} ${y}`;
+}
+function rfc3339(d) { return d.toISOString().replace(/\.\d{3}Z$/, 'Z'); }
+
+const km = (m) => (m == null || !Number.isFinite(Number(m)) ? '—' : `${(Number(m) / 1000).toFixed(2)} km`);
+const fmtCoord = (x) => (Number.isFinite(Number(x)) ? Number(x).toFixed(5) : '—');
+
+let mgrsModule = null;
+import(new URL('vendor/mgrs/dist/mgrs.esm.js', document.baseURI).href)
+  .then((m) => { mgrsModule = m; })
+  .catch(() => { /* MGRS is optional: lat/lon is always shown */ });
+
+/** 10-digit MGRS (1 m, truncated), spaced: `37U DQ 12345 67890`. */
+function mgrs(lat, lon) {
+  if (!mgrsModule || !Number.isFinite(lat) || !Number.isFinite(lon)) return null;
+  try {
+    const s = mgrsModule.forward([lon, lat], 5);
+    const m = /^(\d{1,2}[A-Z])([A-Z]{2})(\d+)$/.exec(s);
+    if (!m) return s;
+    const half = m[3].length / 2;
+    return `${m[1]} ${m[2]} ${m[3].slice(0, half)} ${m[3].slice(half)}`;
+  } catch {
+    return null;
+  }
+}
+
+async function getJson(path, { timeoutMs = 20000 } = {}) {
+  const url = new URL(path, new URL(API, document.baseURI));
+  const ctl = new AbortController();
+  const timer = setTimeout(() => ctl.abort(), timeoutMs);
+  let res;
+  try {
+    res = await fetch(url, { signal: ctl.signal, headers: { accept: 'application/json' } });
+  } catch (e) {
+    throw new Error(`GET ${url.pathname}${url.search}: ${e.name === 'AbortError' ? 'timed out' : e.message}`);
+  } finally {
+    clearTimeout(timer);
+  }
+  if (!res.ok) {
+    const body = (await res.text().catch(() => '')).slice(0, 200);
+    throw new Error(`GET ${url.pathname}: HTTP ${res.status}${body ? ` — ${body}` : ''}`);
+  }
+  try {
+    return await res.json();
+  } catch (e) {
+    throw new Error(`GET ${url.pathname}: not JSON (${e.message})`);
+  }
+}
+
+const statusMessages = new Map();
+function setStatus(key, msg) {
+  if (msg) statusMessages.set(key, msg); else statusMessages.delete(key);
+  const el = $('status');
+  el.replaceChildren(...[...statusMessages.values()].map((m) => h('div', null, m)));
+  el.hidden = statusMessages.size === 0;
+}
+
+// ---------------------------------------------------------------- state
+
+const state = {
+  agreement: null,
+  parties: new Map(), // id -> {id,name,iso3}
+  lineNames: new Map(), // id -> name
+  zoneNames: new Map(), // id -> {name, kind}
+  lineFeatures: 0,
+  zoneFeatures: 0,
+  byId: new Map(), // observation id -> marker
+  highestMarking: 0,
+  stats: null, // last /stats answer, with live increments on by_day
+  day: null, // {date, total, by_category, by_violation, source}
+  statsLoaded: false,
+  selectedId: null,
+  feed: [],
+  home: null, // bounds of Ukraine, the initial view
+};
+
+// ---------------------------------------------------------------- map
+
+const map = L.map('map', {
+  zoomSnap: 0.25,
+  minZoom: 4,
+  maxZoom: 15,
+  worldCopyJump: false,
+  attributionControl: true,
+});
+map.attributionControl.addAttribution(
+  '© <a href="https://www.openstreetmap.org/copyright" target="_blank" rel="noopener">OpenStreetMap</a> contributors',
+);
+L.control.scale({ imperial: false, position: 'bottomleft' }).addTo(map);
+map.setView([48.5, 32], 6);
+
+map.createPane('basemap').style.zIndex = 200;
+map.createPane('zones').style.zIndex = 350;
+map.createPane('lines').style.zIndex = 420;
+map.createPane('labels').style.zIndex = 430;
+map.getPane('labels').style.pointerEvents = 'none';
+
+const basemapLayer = L.layerGroup().addTo(map);
+const zoneGroups = new Map(); // kind -> L.LayerGroup
+const zonePins = L.layerGroup(); // small zones shown as pins when zoomed out
+const lineLayer = L.layerGroup().addTo(map);
+
+function severityOf(obs) {
+  let best = NO_VIOLATION;
+  for (const v of obs?.classification?.violations || []) {
+    const info = violationInfo(v.code);
+    if (info.rank < best.rank) best = info;
+  }
+  return best;
+}
+
+const iconCache = new Map();
+function obsIcon(sev, selected) {
+  const key = `${sev.code}|${selected ? 1 : 0}`;
+  let icon = iconCache.get(key);
+  if (!icon) {
+    const size = sev === NO_VIOLATION ? 12 : 15;
+    icon = L.divIcon({
+      className: `obs-marker sev-${sev.code}${selected ? ' obs-selected' : ''}`,
+      html: `<span style="background:${sev.color}"></span>`,
+      iconSize: [size, size],
+      iconAnchor: [size / 2, size / 2],
+    });
+    iconCache.set(key, icon);
+  }
+  return icon;
+}
+
+const clusters = L.markerClusterGroup({
+  maxClusterRadius: 45,
+  showCoverageOnHover: false,
+  spiderfyOnMaxZoom: true,
+  disableClusteringAtZoom: 14,
+  iconCreateFunction(cluster) {
+    const children = cluster.getAllChildMarkers();
+    let worst = NO_VIOLATION;
+    for (const m of children) if (m.sev.rank < worst.rank) worst = m.sev;
+    const n = cluster.getChildCount();
+    const size = n < 10 ? 30 : n < 100 ? 36 : n < 1000 ? 44 : 52;
+    return L.divIcon({
+      className: 'obs-cluster',
+      html: `<div style="border-color:${worst.color};width:${size - 8}px;height:${size - 8}px"><span>${n}</span></div>`,
+      iconSize: [size, size],
+    });
+  },
+});
+clusters.addTo(map);
+clusters.on('click', (e) => selectObservation(e.layer.obs.id, { fromMap: true }));
+
+function tagMarkerElement(marker) {
+  const el = marker.getElement();
+  if (el) {
+    el.dataset.obsId = marker.obs.id;
+    el.dataset.testid = 'obs-marker';
+    el.title = `${marker.obs.id} · ${humanize(marker.obs.category)} · ${dtg(new Date(marker.obs.time))}`;
+  }
+}
+
+function makeMarker(obs) {
+  const sev = severityOf(obs);
+  const m = L.marker([obs.lat, obs.lon], { icon: obsIcon(sev, obs.id === state.selectedId), keyboard: false });
+  m.obs = obs;
+  m.sev = sev;
+  m.on('add', () => tagMarkerElement(m));
+  return m;
+}
+
+function validObs(o) {
+  return o && typeof o.id === 'string' && Number.isFinite(Number(o.lat)) && Number.isFinite(Number(o.lon));
+}
+
+function noteMarking(obs) {
+  const i = MARKINGS.indexOf(String(obs.marking || '').toUpperCase());
+  if (i > state.highestMarking) {
+    state.highestMarking = i;
+    renderBanner();
+  }
+}
+
+/** Adds (or replaces) observations on the map. Returns the ones that were new. */
+function addObservations(list) {
+  const fresh = [];
+  const toAdd = [];
+  const toRemove = [];
+  for (const raw of list) {
+    if (!validObs(raw)) continue;
+    const obs = { ...raw, lat: Number(raw.lat), lon: Number(raw.lon) };
+    const old = state.byId.get(obs.id);
+    if (old) toRemove.push(old); else fresh.push(obs);
+    const m = makeMarker(obs);
+    state.byId.set(obs.id, m);
+    toAdd.push(m);
+    noteMarking(obs);
+  }
+  if (toRemove.length) clusters.removeLayers(toRemove);
+  if (toAdd.length) clusters.addLayers(toAdd);
+  $('obs-count').textContent = `${state.byId.size.toLocaleString('en-GB')} observations`;
+  return fresh;
+}
+
+// ---------------------------------------------------------------- basemap
+
+const LABEL_AT = { RUS: [53.2, 41.5], UKR: [49.2, 31.0], BLR: [53.6, 27.8], POL: [51.8, 20.5] };
+
+async function loadBasemap() {
+  const fc = await getJson('basemap');
+  if (!fc || !Array.isArray(fc.features)) throw new Error('GET /api/v1/basemap: not a FeatureCollection');
+  const code = (f) => (f.properties?.a3 || f.properties?.A3 || f.properties?.iso3 || '').toUpperCase();
+  // Ukraine last, so that its recognised border (Crimea included) is drawn on top of its neighbours.
+  const features = [...fc.features].sort((a, b) => (code(a) === 'UKR') - (code(b) === 'UKR'));
+  let ukrBounds = null;
+  for (const f of features) {
+    const isUkr = code(f) === 'UKR';
+    const layer = L.geoJSON(f, {
+      pane: 'basemap',
+      interactive: false,
+      style: {
+        color: isUkr ? '#495057' : '#adb5bd',
+        weight: isUkr ? 1.6 : 0.8,
+        fillColor: isUkr ? '#fffdf5' : '#ece9e0',
+        fillOpacity: 1,
+      },
+    }).addTo(basemapLayer);
+    if (isUkr) ukrBounds = layer.getBounds();
+    const name = f.properties?.name;
+    if (name) {
+      const at = LABEL_AT[code(f)] || largestPartCenter(layer);
+      if (at) {
+        L.marker(at, {
+          pane: 'labels', interactive: false, keyboard: false,
+          icon: L.divIcon({ className: `country-label${isUkr ? ' country-ukr' : ''}`, html: '<span></span>', iconSize: null }),
+        }).addTo(basemapLayer).getElement()?.firstChild?.append(String(name).toUpperCase());
+      }
+    }
+  }
+  state.home = ukrBounds || L.latLngBounds([44.3, 22.1], [52.4, 40.3]);
+  goHome(false);
+  map.setMaxBounds(L.latLngBounds([36, 5], [64, 60]));
+}
+
+/** Back to the whole of Ukraine. */
+function goHome(animate = true) {
+  map.fitBounds(state.home || L.latLngBounds([44.3, 22.1], [52.4, 40.3]), { padding: [10, 10], animate });
+}
+
+function largestPartCenter(layer) {
+  let best = null;
+  let bestArea = 0;
+  layer.eachLayer((l) => {
+    const b = l.getBounds();
+    const a = (b.getNorth() - b.getSouth()) * (b.getEast() - b.getWest());
+    if (a > bestArea) { bestArea = a; best = b.getCenter(); }
+  });
+  return best;
+}
+
+// ---------------------------------------------------------------- agreement
+
+function partyName(id) {
+  if (id == null) return null;
+  return state.parties.get(id)?.name || String(id).toUpperCase();
+}
+
+async function loadAgreement() {
+  const a = await getJson('agreement');
+  state.agreement = a;
+  for (const p of a.parties || []) state.parties.set(p.id, p);
+  for (const l of a.lines || []) state.lineNames.set(l.id, l.name);
+  for (const z of a.zones || []) state.zoneNames.set(z.id, { name: z.name, kind: z.kind, area_km2: z.area_km2 });
+  $('agreement-title').textContent = a.title || a.id || 'Agreement';
+  $('illustrative').hidden = !a.illustrative;
+  renderBanner();
+
+  const body = $('agreement-body');
+  body.classList.remove('muted');
+  const eff = a.effective ? new Date(a.effective) : null;
+  body.replaceChildren(
+    h('dl', { class: 'kv' },
+      h('dt', null, 'Id'), h('dd', null, `${a.id ?? '—'} v${a.version ?? '?'}`),
+      h('dt', null, 'Effective'), h('dd', null, eff ? `${dtg(eff)} (${a.effective})` : 'not set'),
+      h('dt', null, 'Parties'), h('dd', null, (a.parties || []).map((p) => `${p.name} (${p.iso3 || p.id})`).join(', ') || '—'),
+      h('dt', null, 'Phases'), h('dd', null, String((a.phases || []).length)),
+    ),
+    a.illustrative ? h('p', { class: 'warn' }, 'ILLUSTRATIVE: invented for testing and demonstration; not a real agreement.') : null,
+    h('h3', null, 'Lines'),
+    h('ul', { class: 'plain' }, (a.lines || []).map((l) => h('li', null, `${l.name} — ${fmtNum(l.length_km, 1)} km`))),
+    h('h3', null, 'Zones'),
+    h('ul', { class: 'plain' }, (a.zones || []).map((z) =>
+      h('li', null, `${z.name} (${zoneKindInfo(z.kind).label}) — ${fmtNum(z.area_km2, 1)} km²`))),
+  );
+}
+
+function fmtNum(x, digits) {
+  const n = Number(x);
+  return x == null || !Number.isFinite(n) ? '—' : n.toLocaleString('en-GB', { maximumFractionDigits: digits, minimumFractionDigits: digits });
+}
+
+function renderBanner() {
+  const base = Math.max(0, MARKINGS.indexOf(PAGE_MARKING.toUpperCase()));
+  const idx = Math.max(base, state.highestMarking);
+  const marking = MARKINGS[idx] || PAGE_MARKING;
+  const text = state.agreement?.illustrative ? `${marking} — ILLUSTRATIVE DATA` : marking;
+  for (const id of ['banner-top', 'banner-bottom']) {
+    const el = $(id);
+    el.textContent = text;
+    el.dataset.level = String(idx);
+  }
+}
+
+// ---------------------------------------------------------------- lines and zones
+
+function lineStyleFor(props, index, primary) {
+  if (primary) return { color: '#111', weight: 3.5, opacity: 1 };
+  // A line named after one party (e.g. "loc_rus") takes that party's colour.
+  let color = null;
+  for (const [pid, c] of Object.entries(PARTY_COLORS)) {
+    if (props.id?.toLowerCase().endsWith(`_${pid}`) || props.party?.toLowerCase?.() === pid) color = c;
+  }
+  for (const p of state.parties.values()) {
+    if (!color && props.id?.toLowerCase().endsWith(`_${String(p.id).toLowerCase()}`)) {
+      color = LINE_PALETTE[[...state.parties.keys()].indexOf(p.id) % LINE_PALETTE.length];
+    }
+  }
+  return {
+    color: color || LINE_PALETTE[index % LINE_PALETTE.length],
+    weight: 2.5,
+    opacity: 0.95,
+    dashArray: LINE_DASHES[index % LINE_DASHES.length],
+  };
+}
+
+function popupFor(title, rows) {
+  return h('div', { class: 'popup' }, h('strong', null, title),
+    h('dl', { class: 'kv' }, rows.filter(Boolean).flatMap(([k, v]) => [h('dt', null, k), h('dd', null, v)])));
+}
+
+async function loadGeometry() {
+  const fc = await getJson('agreement/geometry');
+  if (!fc || !Array.isArray(fc.features)) throw new Error('GET /api/v1/agreement/geometry: not a FeatureCollection');
+  const zones = fc.features.filter((f) => f?.properties?.layer === 'zone' && f.geometry);
+  const lines = fc.features.filter((f) => f?.properties?.layer === 'line' && f.geometry);
+
+  // Zones: wide kinds first so small areas stay clickable on top.
+  zones.sort((a, b) => zoneKindInfo(a.properties.kind).order - zoneKindInfo(b.properties.kind).order);
+  const kindsPresent = [];
+  for (const f of zones) {
+    const p = f.properties;
+    const info = zoneKindInfo(p.kind);
+    let group = zoneGroups.get(info.kind);
+    if (!group) {
+      group = L.layerGroup().addTo(map);
+      zoneGroups.set(info.kind, group);
+      kindsPresent.push(info);
+    }
+    const meta = state.zoneNames.get(p.id);
+    const layer = L.geoJSON(f, { pane: 'zones', style: { ...info.style } });
+    layer.bindPopup(() => popupFor(p.name || p.id, [
+      ['Id', p.id], ['Kind', info.label],
+      meta?.area_km2 != null ? ['Area', `${fmtNum(meta.area_km2, 1)} km²`] : null,
+    ]));
+    layer.bindTooltip(`${p.name || p.id} (${info.label})`, { sticky: true });
+    layer.addTo(group);
+    state.zoneFeatures += 1;
+    // Small zones (a few km) vanish at country scale: add a pin at their centre when zoomed out.
+    const b = layer.getBounds();
+    if (b.isValid() && map.distance(b.getSouthWest(), b.getNorthEast()) < 30000) {
+      const pin = L.marker(b.getCenter(), {
+        pane: 'lines',
+        keyboard: false,
+        icon: L.divIcon({
+          className: `zone-pin zone-pin-${info.kind}`,
+          html: `<span style="background:${info.style.fillColor};border-color:${info.style.color}"></span>`,
+          iconSize: [12, 12],
+        }),
+      });
+      pin.zoneKind = info.kind;
+      pin.bindTooltip(`${p.name || p.id} (${info.label})`);
+      pin.on('click', () => map.fitBounds(b, { maxZoom: 12 }));
+      pin.addTo(zonePins);
+    }
+  }
+  map.on('zoomend', updateZonePins);
+  updateZonePins();
+
+  // Lines on top; the line of contact ('loc', or the agreement's first line) is the prominent one.
+  const primaryId = lines.some((f) => f.properties.id === 'loc') ? 'loc' : (state.agreement?.lines?.[0]?.id ?? lines[0]?.properties.id);
+  const legendLines = [];
+  let other = 0;
+  // Draw the primary last so it stays on top.
+  lines.sort((a, b) => (a.properties.id === primaryId) - (b.properties.id === primaryId));
+  for (const f of lines) {
+    const p = f.properties;
+    const primary = p.id === primaryId;
+    const style = lineStyleFor(p, primary ? 0 : other++, primary);
+    if (primary) {
+      L.geoJSON(f, { pane: 'lines', interactive: false, style: { color: '#fff', weight: 7, opacity: 0.85 } }).addTo(lineLayer);
+    }
+    const layer = L.geoJSON(f, { pane: 'lines', style });
+    const length = state.agreement?.lines?.find((l) => l.id === p.id)?.length_km;
+    layer.bindPopup(() => popupFor(p.name || p.id, [
+      ['Id', p.id],
+      ['Left side', partyName(p.left) ?? '—'],
+      ['Right side', partyName(p.right) ?? '—'],
+      length != null ? ['Length', `${fmtNum(length, 1)} km`] : null,
+    ]));
+    layer.bindTooltip(p.name || p.id, { sticky: true });
+    layer.addTo(lineLayer);
+    state.lineFeatures += 1;
+    legendLines.push({ p, style, primary });
+  }
+  renderZoneAndLineLegend(kindsPresent, legendLines.reverse());
+}
+
+function updateZonePins() {
+  const show = map.getZoom() < 10;
+  if (show && !map.hasLayer(zonePins)) zonePins.addTo(map);
+  if (!show && map.hasLayer(zonePins)) zonePins.remove();
+  // A pin follows its kind's visibility.
+  zonePins.eachLayer((pin) => {
+    const visible = map.hasLayer(zoneGroups.get(pin.zoneKind));
+    pin.setOpacity(visible ? 1 : 0);
+  });
+}
+
+function lineSwatch(style) {
+  const dash = style.dashArray ? ` stroke-dasharray="${style.dashArray}"` : '';
+  const svg = `<svg width="34" height="10" aria-hidden="true"><line x1="1" y1="5" x2="33" y2="5" stroke="${style.color}" stroke-width="${Math.min(style.weight, 4)}"${dash}/></svg>`;
+  const span = h('span', { class: 'swatch-line' });
+  span.innerHTML = svg; // built only from our own constants
+  return span;
+}
+
+function renderZoneAndLineLegend(kinds, lines) {
+  $('legend-lines').replaceChildren(...lines.map(({ p, style, primary }) => h('li', { dataset: { line: p.id } },
+    lineSwatch(style),
+    h('span', null, p.name || p.id, primary ? h('span', { class: 'muted small' }, ' (line of contact)') : null,
+      p.left || p.right ? h('span', { class: 'muted small' }, ` — left ${partyName(p.left) ?? '?'}, right ${partyName(p.right) ?? '?'}`) : null))));
+
+  $('legend-zones').replaceChildren(...kinds.map((info) => {
+    const box = h('input', {
+      type: 'checkbox', checked: true, id: `zone-toggle-${info.kind}`, 'data-testid': `zone-toggle-${info.kind}`,
+      onchange: (e) => {
+        const g = zoneGroups.get(info.kind);
+        if (e.target.checked) g.addTo(map); else g.remove();
+        updateZonePins();
+      },
+    });
+    const s = info.style;
+    return h('li', { dataset: { zoneKind: info.kind } },
+      h('label', { for: `zone-toggle-${info.kind}` }, box,
+        h('span', {
+          class: 'swatch-area',
+          style: `background:${hexA(s.fillColor, Math.max(s.fillOpacity, 0.08))};border:2px ${s.dashArray ? 'dashed' : 'solid'} ${s.color}`,
+        }),
+        h('span', null, info.label)));
+  }));
+}
+
+function hexA(hex, a) {
+  const m = /^#([0-9a-f]{6})$/i.exec(hex || '');
+  if (!m) return hex;
+  const n = parseInt(m[1], 16);
+  return `rgba(${(n >> 16) & 255},${(n >> 8) & 255},${n & 255},${a})`;
+}
+
+function renderObservationLegend() {
+  const items = [...VIOLATIONS.map(([code]) => VIOLATION.get(code)), NO_VIOLATION];
+  $('legend-observations').replaceChildren(
+    ...items.map((v) => h('li', { dataset: { violation: v.code } },
+      h('span', { class: `swatch-dot${v === NO_VIOLATION ? ' small-dot' : ''}`, style: `background:${v.color}` }),
+      h('span', null, v.label))),
+    h('li', null, h('span', { class: 'swatch-cluster' }, 'n'),
+      h('span', null, 'Cluster of n observations; ring = its most severe violation')),
+  );
+}
+
+// ---------------------------------------------------------------- observations
+
+async function loadObservations(since) {
+  let cursor = null;
+  const seen = new Set();
+  let total = 0;
+  for (let page = 0; page < MAX_PAGES; page++) {
+    const q = new URLSearchParams({ since: rfc3339(since), limit: String(PAGE_LIMIT), format: 'geojson' });
+    if (cursor) q.set('cursor', cursor);
+    const fc = await getJson(`observations?${q}`, { timeoutMs: 60000 });
+    const feats = Array.isArray(fc?.features) ? fc.features : [];
+    const list = feats.map((f) => {
+      const p = f.properties || {};
+      // The point geometry is authoritative for the position if the properties lack it.
+      const c = f.geometry?.type === 'Point' ? f.geometry.coordinates : null;
+      return { ...p, lat: p.lat ?? c?.[1], lon: p.lon ?? c?.[0] };
+    });
+    total += addObservations(list).length;
+    setStatus('load', `Loading observations… ${state.byId.size.toLocaleString('en-GB')}`);
+    cursor = fc?.next ?? null;
+    if (!cursor || seen.has(cursor) || feats.length === 0) break;
+    seen.add(cursor);
+  }
+  setStatus('load', null);
+  return total;
+}
+
+// ---------------------------------------------------------------- today's counts
+
+function inc(m, k, by = 1) { m[k] = (m[k] || 0) + by; }
+
+function obsDay(o) {
+  const d = new Date(o.time);
+  return Number.isNaN(d.getTime()) ? null : utcDay(d);
+}
+
+function violationCodes(o) {
+  return [...new Set((o.classification?.violations || []).map((v) => v.code))];
+}
+
+function pickDay() {
+  const today = utcDay(new Date());
+  const byDay = state.stats?.by_day || {};
+  if ((byDay[today] || 0) > 0) return today;
+  const days = Object.keys(byDay).filter((d) => byDay[d] > 0).sort();
+  return days.length ? days[days.length - 1] : today;
+}
+
+function countsFromLoaded(day) {
+  const c = { date: day, total: 0, by_category: {}, by_violation: {}, source: 'map' };
+  for (const m of state.byId.values()) {
+    if (obsDay(m.obs) !== day) continue;
+    c.total += 1;
+    inc(c.by_category, m.obs.category || 'unknown');
+    for (const code of violationCodes(m.obs)) inc(c.by_violation, code);
+  }
+  return c;
+}
+
+function chooseDayCounts() {
+  const day = pickDay();
+  const t = state.stats?.today;
+  if (t && t.date === day) {
+    state.day = { date: day, total: t.total ?? 0, by_category: { ...(t.by_category || {}) }, by_violation: { ...(t.by_violation || {}) }, source: 'server' };
+  } else {
+    state.day = countsFromLoaded(day);
+  }
+}
+
+async function loadStats() {
+  const s = await getJson('stats');
+  state.stats = { ...s, by_day: { ...(s.by_day || {}) } };
+  state.statsLoaded = true;
+  chooseDayCounts();
+  renderToday();
+}
+
+/** A new observation arrived live: bump the counts. */
+function countLive(o) {
+  if (!state.stats) return;
+  const day = obsDay(o);
+  if (!day) return;
+  state.stats.total = (state.stats.total || 0) + 1;
+  inc(state.stats.by_day, day);
+  const want = pickDay();
+  if (!state.day || want !== state.day.date) {
+    state.day = countsFromLoaded(want); // already includes o, which is on the map
+  } else if (day === state.day.date) {
+    state.day.total += 1;
+    inc(state.day.by_category, o.category || 'unknown');
+    for (const code of violationCodes(o)) inc(state.day.by_violation, code);
+  }
+  scheduleRenderToday();
+}
+
+let renderPending = false;
+function scheduleRenderToday() {
+  if (renderPending) return;
+  renderPending = true;
+  requestAnimationFrame(() => { renderPending = false; renderToday(); });
+}
+
+function renderToday() {
+  const d = state.day;
+  if (!d) return;
+  const today = utcDay(new Date());
+  $('today-title').textContent = d.date === today ? `Today, ${dayLabel(d.date)} (UTC)` : `${dayLabel(d.date)} (UTC)`;
+  $('today-title').dataset.date = d.date;
+  $('today-note').textContent = d.date === today
+    ? 'Counts for the current UTC day, updated live.'
+    : `No observations yet today (${dayLabel(today)}); showing the latest day with observations.`;
+  $('today-total').textContent = d.total.toLocaleString('en-GB');
+  const viol = Object.entries(d.by_violation).filter(([, n]) => n > 0)
+    .sort((a, b) => violationInfo(a[0]).rank - violationInfo(b[0]).rank);
+  $('today-violations').replaceChildren(...(viol.length ? viol.map(([code, n]) => {
+    const v = violationInfo(code);
+    return h('li', { dataset: { violation: code } },
+      h('span', { class: 'swatch-dot', style: `background:${v.color}` }), h('span', { class: 'label' }, v.label), h('span', { class: 'n' }, n));
+  }) : [h('li', { class: 'muted' }, 'None')]));
+  const cats = Object.entries(d.by_category).filter(([, n]) => n > 0).sort((a, b) => b[1] - a[1]);
+  $('today-categories').replaceChildren(...(cats.length ? cats.map(([c, n]) =>
+    h('li', { dataset: { category: c } }, h('span', { class: 'label' }, humanize(c)), h('span', { class: 'n' }, n)))
+    : [h('li', { class: 'muted' }, 'None')]));
+}
+
+// ---------------------------------------------------------------- details
+
+function row(k, v) { return v == null || v === '' ? null : [h('dt', null, k), h('dd', null, v)]; }
+
+function renderDetails(o) {
+  const t = o.time ? new Date(o.time) : null;
+  const te = o.time_end ? new Date(o.time_end) : null;
+  const ob = o.observer || {};
+  const cls = o.classification || {};
+  const grid = mgrs(o.lat, o.lon);
+  const sev = severityOf(o);
+
+  const lineRows = Object.entries(cls.lines || {}).map(([id, r]) => h('li', null,
+    h('span', null, state.lineNames.get(id) || id), ': ',
+    h('strong', null, km(r?.distance_m)), ', ',
+    r?.side ? `${partyName(r.side)} side` : 'on the line or beyond its ends (side undetermined)'));
+
+  const zoneRows = (cls.zones || []).map((z) => {
+    const meta = state.zoneNames.get(z);
+    return h('li', null, meta ? `${meta.name} (${zoneKindInfo(meta.kind).label})` : z);
+  });
+
+  const violRows = (cls.violations || []).map((v) => {
+    const info = violationInfo(v.code);
+    const ev = [];
+    if (v.zone) ev.push(`zone: ${state.zoneNames.get(v.zone)?.name || v.zone}`);
+    if (v.class) ev.push(`weapon class: ${v.class}`);
+    if (v.party) ev.push(`party: ${partyName(v.party)}`);
+    if (v.line) ev.push(`line: ${state.lineNames.get(v.line) || v.line}`);
+    if (v.required_m != null) ev.push(`required ≥ ${km(v.required_m)}`);
+    if (v.actual_m != null) ev.push(`actual ${km(v.actual_m)}`);
+    if (v.phase) ev.push(`phase: ${v.phase}`);
+    if (v.count != null) ev.push(`count: ${v.count}`);
+    if (v.category) ev.push(`category: ${humanize(v.category)}`);
+    return h('li', { dataset: { violation: v.code } },
+      h('span', { class: 'swatch-dot', style: `background:${info.color}` }),
+      h('strong', null, info.label), ev.length ? h('div', { class: 'evidence' }, ev.join(' · ')) : null);
+  });
+
+  const observer = [ob.means && humanize(ob.means), ob.team, ob.callsign && `callsign ${ob.callsign}`].filter(Boolean).join(' · ');
+  const observerGeo = [
+    ob.lat != null && ob.lon != null ? `from ${fmtCoord(ob.lat)}, ${fmtCoord(ob.lon)}` : null,
+    ob.bearing_deg != null ? `bearing ${fmtNum(ob.bearing_deg, 0)}°` : null,
+    ob.range_m != null ? `range ${km(ob.range_m)}` : null,
+  ].filter(Boolean).join(', ');
+
+  $('details-title').textContent = o.id;
+  $('details-body').replaceChildren(
+    h('div', { class: 'details-marking', 'data-testid': 'details-marking' },
+      `${o.marking || 'UNMARKED'}${o.releasable_to?.length ? ` · REL TO ${o.releasable_to.join(', ')}` : ''}`),
+    h('div', { class: 'sev', style: `border-left-color:${sev.color}` }, sev.label),
+    h('dl', { class: 'kv' },
+      row('Id', h('code', { 'data-testid': 'details-id' }, o.id)),
+      row('Time (DTG)', h('span', { 'data-testid': 'details-dtg' }, t ? dtg(t) : '—')),
+      row('Time (ISO)', [o.time, te ? ` → ${o.time_end}` : ''].join('')),
+      row('Precision', o.time_precision && humanize(o.time_precision)),
+      row('Category', humanize(o.category)),
+      row('Weapon class', o.weapon_class),
+      row('Count', o.count != null ? String(o.count) : null),
+      row('Direction', o.direction),
+      row('Party', o.party && partyName(o.party)),
+      row('Position', `${fmtCoord(o.lat)}, ${fmtCoord(o.lon)}`),
+      row('MGRS', grid),
+      row('Location', [o.place, o.location_precision && `precision: ${o.location_precision}`].filter(Boolean).join(' · ')),
+      row('Observer', observer || null),
+      row('Observer geometry', observerGeo || null),
+      row('Confidence', o.confidence && humanize(o.confidence)),
+      row('Source', o.source_ref),
+      row('Received', o.received_at ? `${dtg(new Date(o.received_at))} (${o.received_at})` : null),
+    ),
+    o.text ? h('blockquote', { 'data-testid': 'details-text' }, o.text) : null,
+    h('h3', null, 'Distance to lines'),
+    h('ul', { class: 'plain' }, lineRows.length ? lineRows : h('li', { class: 'muted' }, '—')),
+    h('h3', null, 'Zones'),
+    h('ul', { class: 'plain' }, zoneRows.length ? zoneRows : h('li', { class: 'muted' }, 'Outside every zone')),
+    h('h3', null, 'Violations'),
+    h('ul', { class: 'plain violations', 'data-testid': 'details-violations' }, violRows.length ? violRows : h('li', { class: 'muted' }, 'None')),
+  );
+  $('details').hidden = false;
+}
+
+function setSelectedIcon(id, selected) {
+  const m = id && state.byId.get(id);
+  if (m) {
+    m.setIcon(obsIcon(m.sev, selected));
+    tagMarkerElement(m);
+  }
+}
+
+function selectObservation(id, { fromMap = false } = {}) {
+  const m = state.byId.get(id);
+  if (!m) return Promise.resolve(false);
+  if (state.selectedId && state.selectedId !== id) setSelectedIcon(state.selectedId, false);
+  state.selectedId = id;
+  setSelectedIcon(id, true);
+  renderDetails(m.obs);
+  $('details').scrollIntoView({ block: 'nearest' });
+  if (fromMap) return Promise.resolve(true);
+  // Resolves once the marker is on screen (zoomed in and out of its cluster).
+  return new Promise((resolve) => clusters.zoomToShowLayer(m, () => resolve(true)));
+}
+
+$('details-close').addEventListener('click', () => {
+  setSelectedIcon(state.selectedId, false);
+  state.selectedId = null;
+  $('details').hidden = true;
+});
+
+// ---------------------------------------------------------------- live stream
+
+const conn = { ws: null, attempt: 0, timer: null, buffer: [], initialDone: false, connectedOnce: false, lostAt: null };
+
+function setConn(s, text) {
+  const el = $('conn');
+  el.dataset.state = s;
+  el.textContent = text;
+}
+
+function connect() {
+  clearTimeout(conn.timer);
+  const url = new URL('stream', new URL(API, document.baseURI));
+  url.protocol = location.protocol === 'https:' ? 'wss:' : 'ws:';
+  setConn('connecting', '○ CONNECTING');
+  let ws;
+  try {
+    ws = new WebSocket(url);
+  } catch (e) {
+    scheduleReconnect();
+    return;
+  }
+  conn.ws = ws;
+  ws.onopen = () => {
+    conn.attempt = 0;
+    setConn('open', '● LIVE');
+    if (conn.connectedOnce && conn.initialDone) resync();
+    conn.connectedOnce = true;
+  };
+  ws.onmessage = (ev) => {
+    let msg;
+    try { msg = JSON.parse(ev.data); } catch { return; }
+    if (msg?.type !== 'observation' || !msg.observation) return;
+    const item = { obs: msg.observation, countable: state.statsLoaded };
+    if (conn.initialDone) handleLive(item); else conn.buffer.push(item);
+  };
+  ws.onclose = () => {
+    if (conn.ws !== ws) return;
+    conn.lostAt ??= new Date();
+    scheduleReconnect();
+  };
+  ws.onerror = () => { /* onclose follows */ };
+}
+
+function scheduleReconnect() {
+  conn.attempt += 1;
+  const delay = Math.min(30000, 1000 * 2 ** Math.min(conn.attempt - 1, 5)) * (0.8 + Math.random() * 0.4);
+  const until = Date.now() + delay;
+  const tick = () => {
+    const s = Math.max(0, Math.ceil((until - Date.now()) / 1000));
+    setConn('closed', `○ OFFLINE — retry in ${s}s`);
+  };
+  tick();
+  const iv = setInterval(tick, 1000);
+  conn.timer = setTimeout(() => { clearInterval(iv); connect(); }, delay);
+}
+
+/** After a reconnect: fetch what may have been missed while offline, then fresh counts. */
+async function resync() {
+  const from = new Date((conn.lostAt || new Date()).getTime() - 10 * 60 * 1000);
+  conn.lostAt = null;
+  try {
+    await loadObservations(from);
+    await loadStats();
+  } catch (e) {
+    setStatus('resync', `Could not catch up after reconnecting: ${e.message}`);
+    return;
+  }
+  setStatus('resync', null);
+}
+
+function handleLive({ obs, countable }) {
+  if (!validObs(obs)) return;
+  const fresh = addObservations([obs]);
+  if (!fresh.length) return;
+  if (countable) countLive(fresh[0]);
+  if (state.selectedId === obs.id) renderDetails(state.byId.get(obs.id).obs);
+  pushFeed(fresh[0]);
+  flash(obs.id);
+}
+
+function flash(id) {
+  const m = state.byId.get(id);
+  if (!m) return;
+  const parent = clusters.getVisibleParent(m);
+  const el = parent?.getElement?.();
+  if (!el) return;
+  el.classList.remove('flash');
+  void el.offsetWidth; // restart the animation
+  el.classList.add('flash');
+  setTimeout(() => el.classList.remove('flash'), 2500);
+}
+
+function pushFeed(o) {
+  state.feed.unshift(o);
+  state.feed.length = Math.min(state.feed.length, 8);
+  $('feed').replaceChildren(...state.feed.map((x) => {
+    const sev = severityOf(x);
+    return h('li', null, h('button', {
+      type: 'button', class: 'feed-item', 'data-obs-id': x.id, onclick: () => selectObservation(x.id),
+    }, h('span', { class: 'swatch-dot', style: `background:${sev.color}` }),
+    h('span', { class: 'feed-time' }, dtg(new Date(x.time))),
+    h('span', null, `${humanize(x.category)}${x.place ? ` · ${x.place}` : ''}`)));
+  }));
+}
+
+// ---------------------------------------------------------------- clock
+
+function tickClock() {
+  const now = new Date();
+  $('clock').textContent = dtg(now);
+  $('clock').dateTime = now.toISOString();
+  if (state.day && state.stats && pickDay() !== state.day.date) {
+    chooseDayCounts();
+    renderToday();
+  }
+}
+tickClock();
+setInterval(tickClock, 1000);
+
+// ---------------------------------------------------------------- start
+
+renderObservationLegend();
+renderBanner();
+connect();
+
+async function start() {
+  const since = new Date(Date.now() - WINDOW_DAYS * 86400 * 1000);
+  // The agreement gives names for lines, zones and parties; geometry can be drawn without it.
+  const agreement = loadAgreement().catch((e) => setStatus('agreement', `Agreement: ${e.message}`));
+  const basemap = loadBasemap();
+  await agreement;
+  const geometry = loadGeometry();
+  const observations = loadObservations(since);
+  await Promise.all([basemap, geometry, observations]);
+  await loadStats().catch((e) => setStatus('stats', `Counts: ${e.message}`));
+  conn.initialDone = true;
+  const buffered = conn.buffer.splice(0);
+  for (const item of buffered) handleLive(item);
+}
+
+const ready = start().then(
+  () => {
+    document.body.dataset.ready = 'true';
+  },
+  (e) => {
+    setStatus('fatal', `The map could not load: ${e.message}`);
+    document.body.dataset.ready = 'error';
+    document.body.dataset.error = e.message;
+    conn.initialDone = true;
+    throw e;
+  },
+);
+ready.catch(() => {});
+
+window.truceMap = {
+  ready,
+  map,
+  counts: () => ({ lines: state.lineFeatures, zones: state.zoneFeatures, observations: clusters.getLayers().length }),
+  has: (id) => state.byId.has(id),
+  select: (id) => selectObservation(id),
+  connection: () => $('conn').dataset.state,
+  home: () => goHome(false),
+};

@@ -1,0 +1,213 @@
+// End-to-end test of the web map against the REAL truce server, in a real (headless) Chromium.
+//
+//   cargo build -p truce            # or set TRUCE_BIN to a built binary
+//   (cd web && npm ci)              # leaflet, leaflet.markercluster, mgrs, playwright-core
+//   node --test web/tests/          # from the repository root
+//
+// Needs Debian's chromium at /usr/bin/chromium (`apt-get install -y chromium`); playwright-core never
+// downloads a browser. Override the browser with CHROMIUM_BIN.
+
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const HERE = path.dirname(fileURLToPath(import.meta.url));
+const ROOT = path.resolve(HERE, '..', '..');
+const TRUCE_BIN = path.resolve(ROOT, process.env.TRUCE_BIN || 'target/debug/truce');
+const CHROMIUM = process.env.CHROMIUM_BIN || '/usr/bin/chromium';
+const SCREENSHOT = path.join(ROOT, 'target', 'screenshots', 'map.png');
+const STARTUP_MS = 30_000;
+const READY_MS = 30_000;
+const LIVE_MS = 15_000;
+
+let server; // child process
+let serverLog = '';
+let baseUrl;
+let browser;
+let page;
+const tmpDirs = [];
+const pageProblems = [];
+
+function tail(s, n = 2000) {
+  return s.length > n ? `…${s.slice(-n)}` : s;
+}
+
+/** Starts `truce demo` and resolves with its base URL once it prints it. */
+function startDemo() {
+  const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'truce-web-test-'));
+  tmpDirs.push(dataDir);
+  const args = ['demo', '--port', '0', '--data-dir', dataDir, '--speed', '60'];
+  server = spawn(TRUCE_BIN, args, { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+  return new Promise((resolve, reject) => {
+    let stdoutBuf = '';
+    const timer = setTimeout(() => {
+      reject(new Error(`\`${TRUCE_BIN} ${args.join(' ')}\` printed no "http://127.0.0.1:<port>/" within ` +
+        `${STARTUP_MS / 1000} s. Output so far:\n${tail(serverLog)}`));
+    }, STARTUP_MS);
+    server.on('error', (e) => {
+      clearTimeout(timer);
+      reject(new Error(`cannot start ${TRUCE_BIN}: ${e.message}`));
+    });
+    server.on('exit', (code, signal) => {
+      clearTimeout(timer);
+      reject(new Error(`truce demo exited early (code ${code}, signal ${signal}). Output:\n${tail(serverLog)}`));
+    });
+    server.stderr.on('data', (d) => { serverLog += d; });
+    server.stdout.on('data', (d) => {
+      serverLog += d;
+      stdoutBuf += d;
+      const m = /http:\/\/127\.0\.0\.1:(\d+)\//.exec(stdoutBuf);
+      if (m) {
+        clearTimeout(timer);
+        resolve(`http://127.0.0.1:${m[1]}/`);
+      }
+    });
+  });
+}
+
+async function stopDemo() {
+  if (!server || server.exitCode !== null || server.signalCode !== null) return;
+  const exited = new Promise((r) => server.once('exit', r));
+  server.kill('SIGTERM');
+  const timer = setTimeout(() => server.kill('SIGKILL'), 5000);
+  await exited;
+  clearTimeout(timer);
+}
+
+before(async () => {
+  assert.ok(fs.existsSync(TRUCE_BIN),
+    `truce binary not found at ${TRUCE_BIN}: build it (cargo build -p truce) or set TRUCE_BIN`);
+  assert.ok(fs.existsSync(CHROMIUM),
+    `Chromium not found at ${CHROMIUM}: apt-get install -y chromium (or set CHROMIUM_BIN)`);
+  let chromium;
+  try {
+    ({ chromium } = await import('playwright-core'));
+  } catch (e) {
+    assert.fail(`playwright-core is not installed: run \`npm ci\` in web/ (${e.message})`);
+  }
+
+  baseUrl = await startDemo();
+
+  // playwright-core gives the browser a fresh, empty profile directory of its own.
+  browser = await chromium.launch({
+    executablePath: CHROMIUM,
+    timeout: 20_000,
+    args: [
+      '--headless=new', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
+      '--disable-background-networking', '--disable-component-update', '--disable-sync',
+    ],
+  });
+  page = await browser.newPage({ viewport: { width: 1400, height: 900 } });
+  page.on('pageerror', (e) => pageProblems.push(`page error: ${e.message}`));
+  page.on('console', (m) => { if (m.type() === 'error') pageProblems.push(`console error: ${m.text()} (${m.location()?.url || '?'})`); });
+  page.on('requestfailed', (r) => pageProblems.push(`request failed: ${r.url()} (${r.failure()?.errorText})`));
+  page.on('response', (r) => { if (r.status() >= 400) pageProblems.push(`HTTP ${r.status()}: ${r.url()}`); });
+});
+
+after(async () => {
+  await browser?.close().catch(() => {});
+  await stopDemo().catch(() => {});
+  for (const d of tmpDirs) fs.rmSync(d, { recursive: true, force: true });
+});
+
+const problems = () => (pageProblems.length ? `\nbrowser reported:\n  ${pageProblems.join('\n  ')}` : '');
+
+test('the map draws the basemap, lines, zones and a week of observations, and takes live ones', async () => {
+  await page.goto(baseUrl, { waitUntil: 'domcontentloaded', timeout: 15_000 });
+
+  // Ready: basemap, geometry and the initial observations drawn (or a reported failure).
+  try {
+    await page.waitForFunction(() => ['true', 'error'].includes(document.body.dataset.ready), null,
+      { timeout: READY_MS, polling: 100 });
+  } catch {
+    assert.fail(`page not ready after ${READY_MS / 1000} s${problems()}`);
+  }
+  const ready = await page.evaluate(() => ({ ready: document.body.dataset.ready, error: document.body.dataset.error }));
+  assert.equal(ready.ready, 'true', `page reported an error while loading: ${ready.error}${problems()}`);
+
+  const counts = await page.evaluate(() => window.truceMap.counts());
+  assert.ok(counts.lines >= 1, `expected at least 1 line drawn, got ${counts.lines}`);
+  assert.ok(counts.zones >= 1, `expected at least 1 zone drawn, got ${counts.zones}`);
+  assert.ok(counts.observations >= 100, `expected at least 100 observations drawn, got ${counts.observations}`);
+
+  // Legend, attribution, banners, clock.
+  assert.ok(await page.locator('#legend').isVisible(), 'legend not visible');
+  const legendZones = await page.locator('#legend-zones li').count();
+  assert.ok(legendZones >= 1, `legend lists no zone kind (${legendZones})`);
+  const legendLines = await page.locator('#legend-lines li').count();
+  assert.equal(legendLines, counts.lines, 'legend lists every line');
+  assert.ok(await page.locator('#legend-observations li[data-violation="cfv_in_security_zone"]').isVisible(),
+    'observation legend not visible');
+  const attribution = page.locator('.leaflet-control-attribution');
+  assert.ok(await attribution.isVisible(), 'attribution control not visible');
+  assert.match(await attribution.innerText(), /© OpenStreetMap contributors/, 'OSM attribution missing');
+  assert.match(await page.locator('#banner-top').innerText(), /UNCLASSIFIED|RESTRICTED|CONFIDENTIAL|SECRET/i, 'top banner');
+  assert.match(await page.locator('#banner-bottom').innerText(), /UNCLASSIFIED|RESTRICTED|CONFIDENTIAL|SECRET/i, 'bottom banner');
+  assert.match(await page.locator('#clock').innerText(), /^\d{6}Z [A-Z]{3} \d{2}$/, 'clock shows a DTG');
+  const illustrative = await page.evaluate(async () => (await (await fetch('api/v1/agreement')).json()).illustrative);
+  if (illustrative) {
+    assert.ok(await page.locator('#illustrative').isVisible(), 'ILLUSTRATIVE marker not visible');
+  }
+  assert.match(await page.locator('#today-total').innerText(), /^\d[\d,]*$/, 'today total shown');
+
+  // Live: POST an observation and wait for it to appear, without reloading the page.
+  await page.evaluate(() => { window.__notReloaded = true; });
+  const before = counts.observations;
+  const body = {
+    id: 'browser-test-1',
+    time: new Date().toISOString().replace(/\.\d{3}Z$/, 'Z'),
+    lat: 48.6,
+    lon: 37.9,
+    category: 'explosion_impact',
+    count: 1,
+    observer: { means: 'patrol', team: 'test' },
+  };
+  const res = await fetch(new URL('api/v1/observations', baseUrl), {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify(body),
+  });
+  const resText = await res.text();
+  assert.equal(res.status, 201, `POST /api/v1/observations: HTTP ${res.status} ${resText}`);
+  try {
+    await page.waitForFunction(
+      (n) => window.truceMap.counts().observations > n && window.truceMap.has('browser-test-1'),
+      before, { timeout: LIVE_MS, polling: 100 },
+    );
+  } catch {
+    const now = await page.evaluate(() => ({ c: window.truceMap.counts(), conn: window.truceMap.connection() }));
+    assert.fail(`observation browser-test-1 did not appear within ${LIVE_MS / 1000} s ` +
+      `(observations ${before} → ${now.c.observations}, stream ${now.conn})${problems()}`);
+  }
+  assert.equal(await page.evaluate(() => window.__notReloaded), true, 'the page reloaded');
+
+  // Click the new observation's marker and read its details.
+  assert.equal(await page.evaluate(() => window.truceMap.select('browser-test-1')), true, 'select the new observation');
+  const marker = page.locator('[data-obs-id="browser-test-1"][data-testid="obs-marker"]');
+  await marker.waitFor({ state: 'visible', timeout: 10_000 });
+  await page.locator('#details-close').click();
+  assert.ok(await page.locator('#details').isHidden(), 'details panel closes');
+  await marker.click();
+  await page.locator('#details').waitFor({ state: 'visible', timeout: 5000 });
+  assert.equal(await page.locator('[data-testid="details-id"]').innerText(), 'browser-test-1');
+  assert.match(await page.locator('[data-testid="details-dtg"]').innerText(), /^\d{6}Z [A-Z]{3} \d{2}$/);
+  const details = await page.locator('#details-body').innerText();
+  assert.match(details, /48\.60000, 37\.90000/, 'position with 5 decimals');
+  assert.match(details, /Explosion impact/, 'category');
+  assert.match(details, /Patrol · test/, 'observer');
+
+  // Back to the whole picture for the screenshot.
+  await page.locator('#details-close').click();
+  await page.evaluate(() => window.truceMap.home());
+  await page.evaluate(() => new Promise((r) => requestAnimationFrame(() => requestAnimationFrame(r))));
+  fs.mkdirSync(path.dirname(SCREENSHOT), { recursive: true });
+  await page.screenshot({ path: SCREENSHOT });
+  assert.ok(fs.statSync(SCREENSHOT).size > 10_000, 'screenshot written');
+
+  const unexpected = pageProblems.filter((p) => !/favicon/.test(p));
+  assert.deepEqual(unexpected, [], `the browser reported problems${problems()}`);
+});
