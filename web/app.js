@@ -28,8 +28,10 @@ const VIOLATION = new Map(VIOLATIONS.map(([code, label, color], rank) => [code, 
 const NO_VIOLATION = { code: 'none', label: 'No violation', color: '#868e96', rank: 1000 };
 const UNKNOWN_COLOR = '#343a40';
 function violationInfo(code) {
-  return VIOLATION.get(code) || { code, label: humanize(code), color: UNKNOWN_COLOR, rank: 500 };
+  return VIOLATION.get(code) || { code, label: humanize(code), color: UNKNOWN_COLOR, rank: 500, unknown: true };
 }
+/** CSS class carrying a severity's colour (see installColourRules); unknown codes share one class. */
+const sevClass = (sev) => `sev-${sev.unknown ? 'unknown' : sev.code}`;
 
 // Zone kinds, drawn in this order (wide bands below, small areas on top).
 const ZONE_KINDS = [
@@ -49,6 +51,23 @@ function zoneKindInfo(kind) {
     style: { color: '#495057', weight: 1.5, fillColor: '#adb5bd', fillOpacity: 0.2 },
   };
 }
+
+const zoneClass = (info) => (ZONE_KIND.has(info.kind) ? `zk-${info.kind}` : 'zk-unknown');
+
+/**
+ * Colours live in JS (one table for map, legend and panel); map symbols get them through classes defined
+ * here with the CSSOM, so no inline style attribute is needed (works under a strict Content-Security-Policy).
+ */
+function installColourRules() {
+  const rules = [...VIOLATIONS.map(([code]) => VIOLATION.get(code)), NO_VIOLATION, { code: 'unknown', color: UNKNOWN_COLOR }]
+    .map((v) => `.sev-${v.code} { --sev: ${v.color}; }`);
+  for (const [kind, , st] of ZONE_KINDS) rules.push(`.zk-${kind} { --zone-fill: ${st.fillColor}; --zone-stroke: ${st.color}; }`);
+  rules.push('.zk-unknown { --zone-fill: #adb5bd; --zone-stroke: #495057; }');
+  const sheet = new CSSStyleSheet();
+  sheet.replaceSync(rules.join('\n'));
+  document.adoptedStyleSheets = [...document.adoptedStyleSheets, sheet];
+}
+installColourRules();
 
 const PARTY_COLORS = { ukr: '#0057b7', rus: '#c92a2a' };
 const LINE_PALETTE = ['#c92a2a', '#0057b7', '#2b8a3e', '#e67700', '#862e9c', '#0b7285'];
@@ -79,8 +98,9 @@ function h(tag, attrs, ...children) {
   return el;
 }
 
+const ACRONYMS = { uav: 'UAV', tak: 'TAK', gps: 'GPS', cfv: 'CFV', ais: 'AIS', 'ads-b': 'ADS-B', adsb: 'ADS-B', mlrs: 'MLRS' };
 function humanize(s) {
-  const t = String(s ?? '').replace(/_/g, ' ');
+  const t = String(s ?? '').replace(/_/g, ' ').replace(/[A-Za-z-]+/g, (w) => ACRONYMS[w.toLowerCase()] || w);
   return t.charAt(0).toUpperCase() + t.slice(1);
 }
 
@@ -184,6 +204,23 @@ map.attributionControl.addAttribution(
   '© <a href="https://www.openstreetmap.org/copyright" target="_blank" rel="noopener">OpenStreetMap</a> contributors',
 );
 L.control.scale({ imperial: false, position: 'bottomleft' }).addTo(map);
+const HomeControl = L.Control.extend({
+  options: { position: 'topleft' },
+  onAdd() {
+    const bar = L.DomUtil.create('div', 'leaflet-bar');
+    const a = L.DomUtil.create('a', 'home-button', bar);
+    a.href = '#';
+    a.id = 'home-button';
+    a.title = 'Whole of Ukraine';
+    a.setAttribute('role', 'button');
+    a.setAttribute('data-testid', 'home-button');
+    a.textContent = '⌂';
+    L.DomEvent.disableClickPropagation(bar);
+    L.DomEvent.on(a, 'click', (e) => { L.DomEvent.preventDefault(e); goHome(true); });
+    return bar;
+  },
+});
+new HomeControl().addTo(map);
 map.setView([48.5, 32], 6);
 
 map.createPane('basemap').style.zIndex = 200;
@@ -213,8 +250,8 @@ function obsIcon(sev, selected) {
   if (!icon) {
     const size = sev === NO_VIOLATION ? 12 : 15;
     icon = L.divIcon({
-      className: `obs-marker sev-${sev.code}${selected ? ' obs-selected' : ''}`,
-      html: `<span style="background:${sev.color}"></span>`,
+      className: `obs-marker ${sevClass(sev)}${selected ? ' obs-selected' : ''}`,
+      html: '<span></span>',
       iconSize: [size, size],
       iconAnchor: [size / 2, size / 2],
     });
@@ -227,16 +264,17 @@ const clusters = L.markerClusterGroup({
   maxClusterRadius: 45,
   showCoverageOnHover: false,
   spiderfyOnMaxZoom: true,
-  disableClusteringAtZoom: 14,
+  disableClusteringAtZoom: 12,
   iconCreateFunction(cluster) {
     const children = cluster.getAllChildMarkers();
     let worst = NO_VIOLATION;
     for (const m of children) if (m.sev.rank < worst.rank) worst = m.sev;
     const n = cluster.getChildCount();
-    const size = n < 10 ? 30 : n < 100 ? 36 : n < 1000 ? 44 : 52;
+    const step = n < 10 ? 0 : n < 100 ? 1 : n < 1000 ? 2 : 3;
+    const size = [30, 36, 44, 52][step];
     return L.divIcon({
-      className: 'obs-cluster',
-      html: `<div style="border-color:${worst.color};width:${size - 8}px;height:${size - 8}px"><span>${n}</span></div>`,
+      className: `obs-cluster cs-${step} ${sevClass(worst)}`,
+      html: `<div><span>${Number(n)}</span></div>`,
       iconSize: [size, size],
     });
   },
@@ -262,8 +300,9 @@ function makeMarker(obs) {
   return m;
 }
 
+const isNum = (x) => x != null && x !== '' && Number.isFinite(Number(x));
 function validObs(o) {
-  return o && typeof o.id === 'string' && Number.isFinite(Number(o.lat)) && Number.isFinite(Number(o.lon));
+  return o && typeof o.id === 'string' && o.id !== '' && isNum(o.lat) && isNum(o.lon);
 }
 
 function noteMarking(obs) {
@@ -279,8 +318,9 @@ function addObservations(list) {
   const fresh = [];
   const toAdd = [];
   const toRemove = [];
-  for (const raw of list) {
-    if (!validObs(raw)) continue;
+  const batch = new Map(); // the last of several with one id wins
+  for (const raw of list) if (validObs(raw)) batch.set(raw.id, raw);
+  for (const raw of batch.values()) {
     const obs = { ...raw, lat: Number(raw.lat), lon: Number(raw.lon) };
     const old = state.byId.get(obs.id);
     if (old) toRemove.push(old); else fresh.push(obs);
@@ -465,8 +505,8 @@ async function loadGeometry() {
         pane: 'lines',
         keyboard: false,
         icon: L.divIcon({
-          className: `zone-pin zone-pin-${info.kind}`,
-          html: `<span style="background:${info.style.fillColor};border-color:${info.style.color}"></span>`,
+          className: `zone-pin ${zoneClass(info)}`,
+          html: '<span></span>',
           iconSize: [12, 12],
         }),
       });
@@ -577,14 +617,18 @@ async function loadObservations(since) {
   let cursor = null;
   const seen = new Set();
   let total = 0;
-  for (let page = 0; page < MAX_PAGES; page++) {
+  for (let page = 0; ; page++) {
+    if (page === MAX_PAGES) {
+      setStatus('truncated', `Showing the first ${state.byId.size.toLocaleString('en-GB')} observations only (page limit).`);
+      break;
+    }
     const q = new URLSearchParams({ since: rfc3339(since), limit: String(PAGE_LIMIT), format: 'geojson' });
     if (cursor) q.set('cursor', cursor);
     const fc = await getJson(`observations?${q}`, { timeoutMs: 60000 });
     const feats = Array.isArray(fc?.features) ? fc.features : [];
     const list = feats.map((f) => {
       const p = f.properties || {};
-      // The point geometry is authoritative for the position if the properties lack it.
+      // The point geometry gives the position when the properties lack it.
       const c = f.geometry?.type === 'Point' ? f.geometry.coordinates : null;
       return { ...p, lat: p.lat ?? c?.[1], lon: p.lon ?? c?.[0] };
     });
@@ -763,6 +807,8 @@ function renderDetails(o) {
       row('Observer', observer || null),
       row('Observer geometry', observerGeo || null),
       row('Confidence', o.confidence && humanize(o.confidence)),
+      row('Reason', o.reason),
+      row('Casualties', o.casualties ? `${o.casualties.killed ?? 0} killed, ${o.casualties.injured ?? 0} injured` : null),
       row('Source', o.source_ref),
       row('Received', o.received_at ? `${dtg(new Date(o.received_at))} (${o.received_at})` : null),
     ),
@@ -878,9 +924,9 @@ async function resync() {
 function handleLive({ obs, countable }) {
   if (!validObs(obs)) return;
   const fresh = addObservations([obs]);
-  if (!fresh.length) return;
-  if (countable) countLive(fresh[0]);
   if (state.selectedId === obs.id) renderDetails(state.byId.get(obs.id).obs);
+  if (!fresh.length) return; // an update of one already shown
+  if (countable) countLive(fresh[0]);
   pushFeed(fresh[0]);
   flash(obs.id);
 }
@@ -930,11 +976,30 @@ renderObservationLegend();
 renderBanner();
 connect();
 
+/**
+ * The last 7 days; but when the newest day with observations is older than that (a replayed or archived
+ * data set), the 7 days that end with it, so the map never opens empty when there is data.
+ */
+async function observationWindow() {
+  const now = Date.now();
+  let since = new Date(now - WINDOW_DAYS * 86400 * 1000);
+  try {
+    const s = await getJson('stats');
+    const days = Object.keys(s?.by_day || {}).filter((d) => s.by_day[d] > 0 && /^\d{4}-\d{2}-\d{2}$/.test(d)).sort();
+    const last = days.length ? Date.parse(`${days[days.length - 1]}T00:00:00Z`) : NaN;
+    if (Number.isFinite(last) && last < since.getTime()) since = new Date(last - (WINDOW_DAYS - 1) * 86400 * 1000);
+  } catch {
+    // Counts are loaded again later, and report their own error.
+  }
+  $('obs-window').textContent = `Since ${dtg(since)}, then live.`;
+  return since;
+}
+
 async function start() {
-  const since = new Date(Date.now() - WINDOW_DAYS * 86400 * 1000);
   // The agreement gives names for lines, zones and parties; geometry can be drawn without it.
   const agreement = loadAgreement().catch((e) => setStatus('agreement', `Agreement: ${e.message}`));
   const basemap = loadBasemap();
+  const since = await observationWindow();
   await agreement;
   const geometry = loadGeometry();
   const observations = loadObservations(since);
@@ -966,5 +1031,20 @@ window.truceMap = {
   has: (id) => state.byId.has(id),
   select: (id) => selectObservation(id),
   connection: () => $('conn').dataset.state,
-  home: () => goHome(false),
+  /** Back to the whole of Ukraine; resolves when the clusters have settled. */
+  home: () => new Promise((resolve) => {
+    let done = false;
+    const finish = () => {
+      if (done) return;
+      done = true;
+      clusters.off('animationend', finish);
+      // markercluster's CSS transitions (0.3 s) can outlast its animationend event.
+      const moving = document.getAnimations().filter((a) => a instanceof CSSTransition);
+      Promise.all(moving.map((a) => a.finished.catch(() => {})))
+        .then(() => requestAnimationFrame(() => requestAnimationFrame(() => resolve(true))));
+    };
+    clusters.on('animationend', finish);
+    setTimeout(finish, 1000); // no cluster animation when the zoom did not change
+    goHome(false);
+  }),
 };

@@ -203,7 +203,6 @@ test('the map draws the basemap, lines, zones and a week of observations, and ta
   // Back to the whole picture for the screenshot.
   await page.locator('#details-close').click();
   await page.evaluate(() => window.truceMap.home());
-  await page.evaluate(() => new Promise((r) => requestAnimationFrame(() => requestAnimationFrame(r))));
   fs.mkdirSync(path.dirname(SCREENSHOT), { recursive: true });
   await page.screenshot({ path: SCREENSHOT });
   assert.ok(fs.statSync(SCREENSHOT).size > 10_000, 'screenshot written');

@@ -137,16 +137,22 @@ pub struct Observer {
     /// The means.
     pub means: Means,
     /// The reporting team (e.g. a monitoring team's call name).
+    #[serde(skip_serializing_if = "Option::is_none", default)]
     pub team: Option<String>,
     /// Callsign or device name.
+    #[serde(skip_serializing_if = "Option::is_none", default)]
     pub callsign: Option<String>,
     /// Observer's latitude, degrees.
+    #[serde(skip_serializing_if = "Option::is_none", default)]
     pub lat: Option<f64>,
     /// Observer's longitude, degrees.
+    #[serde(skip_serializing_if = "Option::is_none", default)]
     pub lon: Option<f64>,
     /// Bearing from the observer to what was observed, degrees clockwise from true north.
+    #[serde(skip_serializing_if = "Option::is_none", default)]
     pub bearing_deg: Option<f64>,
     /// Range from the observer, metres.
+    #[serde(skip_serializing_if = "Option::is_none", default)]
     pub range_m: Option<f64>,
 }
 
@@ -168,7 +174,7 @@ pub struct Observation {
     #[serde(with = "time::serde::rfc3339")]
     pub time: OffsetDateTime,
     /// End of the window, when it is a window.
-    #[serde(with = "time::serde::rfc3339::option")]
+    #[serde(with = "time::serde::rfc3339::option", skip_serializing_if = "Option::is_none", default)]
     pub time_end: Option<OffsetDateTime>,
     /// How precisely the time is known.
     pub time_precision: TimePrecision,
@@ -179,28 +185,38 @@ pub struct Observation {
     /// How precisely the position is known.
     pub location_precision: LocationPrecision,
     /// Named place.
+    #[serde(skip_serializing_if = "Option::is_none", default)]
     pub place: Option<String>,
     /// Who observed.
     pub observer: Observer,
     /// What.
     pub category: Category,
     /// Weapon class id (for weapon sightings).
+    #[serde(skip_serializing_if = "Option::is_none", default)]
     pub weapon_class: Option<String>,
     /// Count (rounds, weapons, ...).
+    #[serde(skip_serializing_if = "Option::is_none", default)]
     pub count: Option<u32>,
     /// Direction (of fire or flight), e.g. `ESE` or `110°`.
+    #[serde(skip_serializing_if = "Option::is_none", default)]
     pub direction: Option<String>,
     /// The party the activity or weapon is attributed to, when known.
+    #[serde(skip_serializing_if = "Option::is_none", default)]
     pub party: Option<String>,
     /// Assessed confidence.
+    #[serde(skip_serializing_if = "Option::is_none", default)]
     pub confidence: Option<Confidence>,
     /// Reason cited (restrictions of freedom of movement).
+    #[serde(skip_serializing_if = "Option::is_none", default)]
     pub reason: Option<String>,
     /// Civilian casualties.
+    #[serde(skip_serializing_if = "Option::is_none", default)]
     pub casualties: Option<Casualties>,
     /// Free text.
+    #[serde(skip_serializing_if = "Option::is_none", default)]
     pub text: Option<String>,
     /// Source reference (report number, URL, file and line).
+    #[serde(skip_serializing_if = "Option::is_none", default)]
     pub source_ref: Option<String>,
     /// Classification marking.
     pub marking: Marking,

@@ -5,6 +5,10 @@
 mod cli;
 mod cmd_agreement;
 mod cmd_classify;
+mod cmd_ingest;
+mod cmd_observations;
+mod json;
+mod setup;
 
 use std::process::ExitCode;
 
@@ -25,5 +29,7 @@ fn run(cli: cli::Cli) -> anyhow::Result<ExitCode> {
     match cli.command {
         cli::Command::Agreement { command: cli::AgreementCommand::Check(args) } => cmd_agreement::check(&args),
         cli::Command::Classify(args) => cmd_classify::run(&args),
+        cli::Command::Ingest(args) => cmd_ingest::run(&args),
+        cli::Command::Observations(args) => cmd_observations::run(&args),
     }
 }
