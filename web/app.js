@@ -403,7 +403,9 @@ async function loadAgreement() {
   state.agreement = a;
   for (const p of a.parties || []) state.parties.set(p.id, p);
   for (const l of a.lines || []) state.lineNames.set(l.id, l.name);
-  for (const z of a.zones || []) state.zoneNames.set(z.id, { name: z.name, kind: z.kind, area_km2: z.area_km2 });
+  for (const z of a.zones || []) {
+    state.zoneNames.set(z.id, { name: z.name, kind: z.kind, area_km2: z.area_km2, violated_by: z.violated_by });
+  }
   $('agreement-title').textContent = a.title || a.id || 'Agreement';
   $('illustrative').hidden = !a.illustrative;
   renderBanner();
@@ -489,11 +491,15 @@ async function loadGeometry() {
       zoneGroups.set(info.kind, group);
       kindsPresent.push(info);
     }
-    const meta = state.zoneNames.get(p.id);
+    const area = p.area_km2 ?? state.zoneNames.get(p.id)?.area_km2;
+    if (!state.zoneNames.has(p.id)) state.zoneNames.set(p.id, { name: p.name, kind: p.kind, area_km2: area });
     const layer = L.geoJSON(f, { pane: 'zones', style: { ...info.style } });
     layer.bindPopup(() => popupFor(p.name || p.id, [
       ['Id', p.id], ['Kind', info.label],
-      meta?.area_km2 != null ? ['Area', `${fmtNum(meta.area_km2, 1)} km²`] : null,
+      area != null ? ['Area', `${fmtNum(area, 1)} km²`] : null,
+      state.zoneNames.get(p.id)?.violated_by?.length
+        ? ['Violated by', state.zoneNames.get(p.id).violated_by.map(humanize).join(', ')] : null,
+      p.derived ? ['Outline', 'traced from its line for display (to about 2 km)'] : null,
     ]));
     layer.bindTooltip(`${p.name || p.id} (${info.label})`, { sticky: true });
     layer.addTo(group);
@@ -533,7 +539,8 @@ async function loadGeometry() {
       L.geoJSON(f, { pane: 'lines', interactive: false, style: { color: '#fff', weight: 7, opacity: 0.85 } }).addTo(lineLayer);
     }
     const layer = L.geoJSON(f, { pane: 'lines', style });
-    const length = state.agreement?.lines?.find((l) => l.id === p.id)?.length_km;
+    const length = p.length_km ?? state.agreement?.lines?.find((l) => l.id === p.id)?.length_km;
+    if (!state.lineNames.has(p.id) && p.name) state.lineNames.set(p.id, p.name);
     layer.bindPopup(() => popupFor(p.name || p.id, [
       ['Id', p.id],
       ['Left side', partyName(p.left) ?? '—'],
@@ -852,7 +859,9 @@ $('details-close').addEventListener('click', () => {
 
 // ---------------------------------------------------------------- live stream
 
-const conn = { ws: null, attempt: 0, timer: null, buffer: [], initialDone: false, connectedOnce: false, lostAt: null };
+const conn = {
+  ws: null, attempt: 0, timer: null, buffer: [], initialDone: false, connectedOnce: false, lostAt: null, lastMessageAt: null,
+};
 
 function setConn(s, text) {
   const el = $('conn');
@@ -876,13 +885,20 @@ function connect() {
   ws.onopen = () => {
     conn.attempt = 0;
     setConn('open', '● LIVE');
-    if (conn.connectedOnce && conn.initialDone) resync();
+    if (conn.connectedOnce && conn.initialDone) resync(conn.lostAt || new Date());
+    conn.lostAt = null;
     conn.connectedOnce = true;
   };
   ws.onmessage = (ev) => {
     let msg;
     try { msg = JSON.parse(ev.data); } catch { return; }
+    if (msg?.type === 'lagged') {
+      // The server dropped messages for us (we read too slowly): fetch what was missed.
+      if (conn.initialDone) resync(new Date(conn.lastMessageAt || Date.now()));
+      return;
+    }
     if (msg?.type !== 'observation' || !msg.observation) return;
+    conn.lastMessageAt = Date.now();
     const item = { obs: msg.observation, countable: state.statsLoaded };
     if (conn.initialDone) handleLive(item); else conn.buffer.push(item);
   };
@@ -907,10 +923,12 @@ function scheduleReconnect() {
   conn.timer = setTimeout(() => { clearInterval(iv); connect(); }, delay);
 }
 
-/** After a reconnect: fetch what may have been missed while offline, then fresh counts. */
-async function resync() {
-  const from = new Date((conn.lostAt || new Date()).getTime() - 10 * 60 * 1000);
-  conn.lostAt = null;
+/**
+ * After a reconnect, or when the server says we lagged: fetch the observations timed from 10 minutes
+ * before `lostAt` on (known ids are replaced, not duplicated), then fresh counts.
+ */
+async function resync(lostAt) {
+  const from = new Date(lostAt.getTime() - 10 * 60 * 1000);
   try {
     await loadObservations(from);
     await loadStats();

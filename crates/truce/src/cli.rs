@@ -28,6 +28,50 @@ pub enum Command {
     Ingest(IngestArgs),
     /// List stored observations, filtered, as GeoJSON, CSV or NDJSON.
     Observations(ObservationsArgs),
+    /// Serve the HTTP API, the WebSocket stream and the map page.
+    Serve(ServeArgs),
+    /// Start everything on 127.0.0.1 with a simulated week of observations and a live feed.
+    Demo(DemoArgs),
+}
+
+/// `truce serve`.
+#[derive(Debug, Args)]
+pub struct ServeArgs {
+    /// Store and agreement.
+    #[command(flatten)]
+    pub store: StoreArgs,
+    /// Address to listen on.
+    #[arg(long, default_value = "127.0.0.1:8080")]
+    pub listen: String,
+    /// The web folder (its node_modules holds the map page's packages).
+    #[arg(long)]
+    pub web_dir: Option<PathBuf>,
+}
+
+/// `truce demo`.
+#[derive(Debug, Args)]
+pub struct DemoArgs {
+    /// Port on 127.0.0.1 (0: any free port; the address is printed).
+    #[arg(long, default_value_t = 8080)]
+    pub port: u16,
+    /// A fresh data directory (default: a new one under the system's temporary directory).
+    #[arg(long)]
+    pub data_dir: Option<PathBuf>,
+    /// The agreement (default: data/agreements/illustrative.toml).
+    #[arg(long)]
+    pub agreement: Option<PathBuf>,
+    /// Seed of the simulation.
+    #[arg(long, default_value_t = 1)]
+    pub seed: u64,
+    /// Days simulated before now.
+    #[arg(long, default_value_t = 7, value_parser = clap::value_parser!(i64).range(1..=60))]
+    pub days: i64,
+    /// How much faster than real time the live feed runs.
+    #[arg(long, default_value_t = 1.0)]
+    pub speed: f64,
+    /// The web folder (its node_modules holds the map page's packages).
+    #[arg(long)]
+    pub web_dir: Option<PathBuf>,
 }
 
 /// Where the store is and which agreement applies.

@@ -7,7 +7,10 @@ mod cmd_agreement;
 mod cmd_classify;
 mod cmd_ingest;
 mod cmd_observations;
+mod cmd_serve;
+mod demo;
 mod json;
+mod server;
 mod setup;
 
 use std::process::ExitCode;
@@ -31,5 +34,7 @@ fn run(cli: cli::Cli) -> anyhow::Result<ExitCode> {
         cli::Command::Classify(args) => cmd_classify::run(&args),
         cli::Command::Ingest(args) => cmd_ingest::run(&args),
         cli::Command::Observations(args) => cmd_observations::run(&args),
+        cli::Command::Serve(args) => cmd_serve::run(&args),
+        cli::Command::Demo(args) => demo::run(&args),
     }
 }

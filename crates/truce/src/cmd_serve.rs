@@ -1,0 +1,49 @@
+//! `truce serve`: the HTTP API, stream and map page on a data directory.
+
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use anyhow::Context;
+
+use crate::cli::ServeArgs;
+use crate::server::{self, AppState};
+use crate::setup;
+
+/// Logs to stderr, filtered by `RUST_LOG` (default `info`).
+pub fn init_logging() {
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    let _ = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).try_init();
+}
+
+/// Where the map page's npm packages are: `--web-dir`/node_modules, `./web/node_modules`, or the
+/// repository this binary was built from.
+pub fn vendor_dir(web_dir: Option<&Path>) -> PathBuf {
+    if let Some(d) = web_dir {
+        return d.join("node_modules");
+    }
+    let here = PathBuf::from("web/node_modules");
+    if here.is_dir() {
+        return here;
+    }
+    PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../../web/node_modules"))
+}
+
+pub fn run(args: &ServeArgs) -> anyhow::Result<ExitCode> {
+    init_logging();
+    let (store, agreement) = setup::open(&args.store.data_dir, args.store.agreement.as_deref())?;
+    let vendor = vendor_dir(args.web_dir.as_deref());
+    if !vendor.join("leaflet").is_dir() {
+        tracing::warn!("the map page's packages are missing in {}: run `npm ci --prefix web`", vendor.display());
+    }
+    let state = AppState::new(store, agreement, vendor);
+    let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
+    runtime.block_on(async move {
+        let listener = tokio::net::TcpListener::bind(&args.listen).await.with_context(|| format!("cannot listen on {}", args.listen))?;
+        let addr = listener.local_addr()?;
+        println!("truce serve: listening on http://{addr}/");
+        use std::io::Write;
+        std::io::stdout().flush()?;
+        server::serve(listener, state, server::shutdown_signal()).await.context("the server failed")
+    })?;
+    Ok(ExitCode::SUCCESS)
+}

@@ -1,0 +1,328 @@
+//! The REST API under `/api/v1`, plus `/healthz` and `/metrics`. The OpenAPI document
+//! (`/api/v1/openapi.json`) is generated from the annotations on these handlers.
+
+// utoipa's expansion of `Query<...>` parameters names axum's path in full.
+#![allow(unused_qualifications)]
+
+use axum::body::Bytes;
+use axum::extract::rejection::BytesRejection;
+use axum::extract::{DefaultBodyLimit, Path, Query, State};
+use axum::http::{StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use axum::{Json, Router};
+use serde::{Deserialize, Serialize};
+use serde_json::{Value, json};
+use time::OffsetDateTime;
+use time::format_description::well_known::Rfc3339;
+use truce_core::Means;
+use truce_formats::observation::{FieldError, Options, from_json};
+use truce_store::{Store, StoredObservation};
+
+use utoipa::{IntoParams, OpenApi, ToSchema};
+
+use super::error::{ApiError, ErrorBody};
+use super::{AppState, MAX_BATCH, MAX_BODY_BYTES};
+use crate::cmd_observations::Filters;
+use crate::json;
+
+#[derive(OpenApi)]
+#[openapi(
+    info(title = "truce API", description = "Observations, the agreement and statistics of a ceasefire monitoring mission."),
+    paths(post_observations, list_observations, get_observation, agreement, agreement_geometry, stats, healthz, metrics, openapi, super::stream::upgrade),
+    components(schemas(InsertResponse, ErrorBody, StatsResponse))
+)]
+pub struct ApiDoc;
+
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/api/v1/observations", get(list_observations).post(post_observations))
+        .route("/api/v1/observations/{id}", get(get_observation))
+        .route("/api/v1/agreement", get(agreement))
+        .route("/api/v1/agreement/geometry", get(agreement_geometry))
+        .route("/api/v1/stats", get(stats))
+        .route("/api/v1/openapi.json", get(openapi))
+        .route("/healthz", get(healthz))
+        .route("/metrics", get(metrics))
+        .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
+}
+
+/// What a POST stored.
+#[derive(Serialize, ToSchema)]
+pub struct InsertResponse {
+    /// Ids stored by this request.
+    pub ids: Vec<String>,
+    /// Ids that were already stored (sent before): stored once, unchanged.
+    pub duplicates: Vec<String>,
+}
+
+/// Store one observation or an array of them (all or nothing).
+///
+/// Each observation: `time` (RFC 3339) and `category` are required; the position is `lat`/`lon`, or the
+/// observer's `lat`/`lon` with `bearing_deg` and `range_m`. Without an `id`, one is derived from the
+/// content, so a resent report is stored once. The answer comes after the commit is durable.
+#[utoipa::path(post, path = "/api/v1/observations", tag = "observations",
+    request_body(content = Object, description = "An observation or an array of at most 10,000", content_type = "application/json"),
+    responses(
+        (status = 201, description = "Stored (durably); duplicates listed", body = InsertResponse),
+        (status = 400, description = "Malformed JSON or not an object/array", body = ErrorBody),
+        (status = 413, description = "Body over 8 MiB or more than 10,000 observations", body = ErrorBody),
+        (status = 422, description = "Invalid observations: every field at fault, as `[index].field`", body = ErrorBody),
+        (status = 503, description = "The store failed: nothing was stored", body = ErrorBody),
+    ))]
+pub async fn post_observations(State(state): State<AppState>, body: Result<Bytes, BytesRejection>) -> Result<Response, ApiError> {
+    let body = body.map_err(|e| {
+        if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
+            ApiError::new(StatusCode::PAYLOAD_TOO_LARGE, "body_too_large", format!("the body is larger than {MAX_BODY_BYTES} bytes"))
+        } else {
+            ApiError::new(e.status(), "invalid_body", e.body_text())
+        }
+    })?;
+    let text = std::str::from_utf8(&body)
+        .map_err(|e| ApiError::new(StatusCode::BAD_REQUEST, "malformed_json", format!("the body is not UTF-8 (byte {})", e.valid_up_to())))?;
+    let value: Value = serde_json::from_str(text).map_err(|e| {
+        ApiError::new(StatusCode::BAD_REQUEST, "malformed_json", format!("invalid JSON at line {}, column {}: {e}", e.line(), e.column()))
+    })?;
+    let (items, single) = match value {
+        Value::Object(o) => (vec![o], true),
+        Value::Array(a) => {
+            if a.len() > MAX_BATCH {
+                return Err(ApiError::new(StatusCode::PAYLOAD_TOO_LARGE, "batch_too_large", format!("{} observations; at most {MAX_BATCH} per request", a.len())));
+            }
+            if a.is_empty() {
+                return Err(ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "invalid_observation", "the array is empty"));
+            }
+            let mut objects = Vec::with_capacity(a.len());
+            for (i, v) in a.into_iter().enumerate() {
+                match v {
+                    Value::Object(o) => objects.push(o),
+                    _ => return Err(ApiError::new(StatusCode::BAD_REQUEST, "invalid_type", "every element must be an observation object").field(format!("[{i}]"))),
+                }
+            }
+            (objects, false)
+        }
+        _ => return Err(ApiError::new(StatusCode::BAD_REQUEST, "invalid_type", "expected an observation object or an array of them")),
+    };
+    metrics::counter!("truce_observations_received_total").increment(items.len() as u64);
+    let options = Options { reject_unknown: true, default_means: Means::Patrol };
+    let received_at = OffsetDateTime::now_utc();
+    let mut errors: Vec<FieldError> = Vec::new();
+    let mut batch = Vec::with_capacity(items.len());
+    for (i, item) in items.iter().enumerate() {
+        let prefix = |f: &str| if single { f.to_owned() } else { format!("[{i}].{f}") };
+        match from_json(item, options) {
+            Ok(observation) => match state.agreement.observation(&observation) {
+                Ok(obs) => {
+                    let classification = state.agreement.record(&state.agreement.classify(&obs));
+                    batch.push(StoredObservation { observation, classification, received_at });
+                }
+                Err(e) => errors.push(FieldError { field: prefix(e.field), code: "invalid_value", message: e.message }),
+            },
+            Err(es) => errors.extend(es.into_iter().map(|e| FieldError { field: prefix(&e.field), ..e })),
+        }
+    }
+    if !errors.is_empty() {
+        metrics::counter!("truce_observations_rejected_total").increment(items.len() as u64);
+        let first = errors[0].field.clone();
+        let mut err = ApiError::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "invalid_observation",
+            format!("{} problem{} found; nothing was stored", errors.len(), if errors.len() == 1 { "" } else { "s" }),
+        )
+        .field(first);
+        err.fields = errors;
+        return Err(err);
+    }
+    let report = super::store_and_publish(&state, batch).await.map_err(ApiError::internal)?;
+    let body = InsertResponse { ids: report.inserted, duplicates: report.duplicates };
+    Ok((StatusCode::CREATED, Json(body)).into_response())
+}
+
+/// Filters and paging for listing observations.
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct ListParams {
+    /// At or after this time (RFC 3339 or YYYY-MM-DD).
+    since: Option<String>,
+    /// Before this time (RFC 3339 or YYYY-MM-DD).
+    until: Option<String>,
+    /// W,S,E,N in degrees.
+    bbox: Option<String>,
+    /// LAT,LON,KM: within KM of a point.
+    near: Option<String>,
+    /// An OSCE category id.
+    category: Option<String>,
+    /// A violation code.
+    violation: Option<String>,
+    /// A zone id.
+    zone: Option<String>,
+    /// Page size, 1 to 10,000 (default 1,000).
+    limit: Option<String>,
+    /// The `next` cursor of the previous page.
+    cursor: Option<String>,
+    /// `json` (default) or `geojson`.
+    format: Option<String>,
+}
+
+impl ListParams {
+    fn query(&self) -> Result<truce_store::Query, ApiError> {
+        let filters = Filters {
+            since: self.since.as_deref(),
+            until: self.until.as_deref(),
+            bbox: self.bbox.as_deref(),
+            near: self.near.as_deref(),
+            category: self.category.as_deref(),
+            violation: self.violation.as_deref(),
+            zone: self.zone.as_deref(),
+        };
+        let mut q = filters.query().map_err(|(field, reason)| ApiError::parameter(field, reason))?;
+        q.limit = match self.limit.as_deref() {
+            None => 1_000,
+            Some(l) => match l.parse::<usize>() {
+                Ok(n) if (1..=truce_store::MAX_PAGE).contains(&n) => n,
+                _ => return Err(ApiError::parameter("limit", format!("{l:?} is not a whole number from 1 to {}", truce_store::MAX_PAGE))),
+            },
+        };
+        q.cursor = self.cursor.clone();
+        Ok(q)
+    }
+}
+
+/// List observations, oldest first, with filters and cursor paging.
+#[utoipa::path(get, path = "/api/v1/observations", tag = "observations", params(ListParams),
+    responses(
+        (status = 200, description = "`{\"observations\": [...], \"next\": cursor|null}`, or a GeoJSON FeatureCollection with `next`", body = Object),
+        (status = 400, description = "A parameter is invalid", body = ErrorBody),
+    ))]
+pub async fn list_observations(State(state): State<AppState>, Query(params): Query<ListParams>) -> Result<Response, ApiError> {
+    let q = params.query()?;
+    let geojson = match params.format.as_deref() {
+        None | Some("json") => false,
+        Some("geojson") => true,
+        Some(other) => return Err(ApiError::parameter("format", format!("{other:?} is not json or geojson"))),
+    };
+    let store = state.store.clone();
+    let page = tokio::task::spawn_blocking(move || store.query(&q)).await.map_err(ApiError::internal)?.map_err(|e| match e {
+        truce_store::StoreError::BadCursor(c) => ApiError::parameter("cursor", format!("{c:?} is not a cursor this server handed out")),
+        other => ApiError::internal(other),
+    })?;
+    if geojson {
+        return Ok(([(header::CONTENT_TYPE, "application/geo+json")], Json(json::feature_collection(&page.items, page.next.as_deref()))).into_response());
+    }
+    let observations: Vec<Value> = page.items.iter().map(json::observation).collect();
+    Ok(Json(json!({"observations": observations, "next": page.next})).into_response())
+}
+
+/// One observation with its classification.
+#[utoipa::path(get, path = "/api/v1/observations/{id}", tag = "observations",
+    params(("id" = String, Path, description = "The observation's id")),
+    responses((status = 200, description = "The observation", body = Object), (status = 404, description = "No such observation", body = ErrorBody)))]
+pub async fn get_observation(State(state): State<AppState>, Path(id): Path<String>) -> Result<Json<Value>, ApiError> {
+    let store = state.store.clone();
+    let key = id.clone();
+    let found = tokio::task::spawn_blocking(move || store.get(&key)).await.map_err(ApiError::internal)?.map_err(ApiError::internal)?;
+    match found {
+        Some(s) => Ok(Json(json::observation(&s))),
+        None => Err(ApiError::new(StatusCode::NOT_FOUND, "not_found", format!("no observation with id {id:?}")).field("id")),
+    }
+}
+
+fn rfc3339(t: OffsetDateTime) -> String {
+    t.format(&Rfc3339).unwrap_or_default()
+}
+
+/// A summary of the agreement in force.
+#[utoipa::path(get, path = "/api/v1/agreement", tag = "agreement", responses((status = 200, description = "Parties, lines, classes, zones, phases", body = Object)))]
+pub async fn agreement(State(state): State<AppState>) -> Json<Value> {
+    let a = &state.agreement;
+    let now = OffsetDateTime::now_utc();
+    let zones: Vec<Value> = a
+        .zones
+        .iter()
+        .map(|z| json!({"id": z.id, "name": z.name, "kind": z.kind.id(), "violated_by": z.violated_by.iter().map(|c| c.id()).collect::<Vec<_>>()}))
+        .collect();
+    Json(json!({
+        "id": a.id, "title": a.title, "version": a.version, "illustrative": a.illustrative,
+        "effective": a.effective.map(rfc3339), "fingerprint": a.fingerprint,
+        "phase_now": a.phase_at(now).map(|p| a.phases[p].id.clone()),
+        "parties": a.parties.iter().map(|p| json!({"id": p.id, "name": p.name, "iso3": p.iso3})).collect::<Vec<_>>(),
+        "lines": a.lines.iter().map(|l| json!({"id": l.id, "name": l.name, "length_km": (l.length_m / 100.0).round() / 10.0,
+            "left": a.parties[l.left].id, "right": a.parties[l.right].id})).collect::<Vec<_>>(),
+        "weapon_classes": a.classes.iter().map(|c| json!({"id": c.id, "description": c.description, "storage_required": c.storage_required,
+            "withdrawal": c.withdrawal.iter().map(|w| json!({"party": a.parties[w.party].id, "line": a.lines[w.line].id, "distance_km": w.distance_m / 1000.0})).collect::<Vec<_>>()})).collect::<Vec<_>>(),
+        "zones": zones,
+        "phases": a.phases.iter().map(|p| json!({"id": p.id, "name": p.name, "start": rfc3339(p.start), "end": rfc3339(p.end)})).collect::<Vec<_>>(),
+    }))
+}
+
+/// The agreement's lines and zones as GeoJSON (bands traced as polygons for display).
+#[utoipa::path(get, path = "/api/v1/agreement/geometry", tag = "agreement", responses((status = 200, description = "A FeatureCollection", body = Object)))]
+pub async fn agreement_geometry(State(state): State<AppState>) -> Response {
+    ([(header::CONTENT_TYPE, "application/geo+json")], Json(state.geometry.as_ref().clone())).into_response()
+}
+
+/// Counts for the observations matching the filters.
+#[derive(Serialize, ToSchema)]
+pub struct StatsResponse {
+    /// Observations.
+    total: u64,
+    /// Per category.
+    #[schema(value_type = Object)]
+    by_category: std::collections::BTreeMap<String, u64>,
+    /// Violations per code.
+    #[schema(value_type = Object)]
+    by_violation: std::collections::BTreeMap<String, u64>,
+    /// Observations per zone.
+    #[schema(value_type = Object)]
+    by_zone: std::collections::BTreeMap<String, u64>,
+    /// Observations per UTC day.
+    #[schema(value_type = Object)]
+    by_day: std::collections::BTreeMap<String, u64>,
+    /// The same counts for the current UTC day.
+    #[schema(value_type = Object)]
+    today: Value,
+}
+
+/// Counts by category, violation, zone and day (same filters as the list).
+#[utoipa::path(get, path = "/api/v1/stats", tag = "observations", params(ListParams),
+    responses((status = 200, description = "Counts", body = StatsResponse), (status = 400, description = "A parameter is invalid", body = ErrorBody)))]
+pub async fn stats(State(state): State<AppState>, Query(params): Query<ListParams>) -> Result<Json<StatsResponse>, ApiError> {
+    let q = params.query()?;
+    let today = OffsetDateTime::now_utc().date();
+    let mut tq = q.clone();
+    tq.since = Some(today.midnight().assume_utc());
+    tq.until = today.next_day().map(|d| d.midnight().assume_utc());
+    let store = state.store.clone();
+    let (all, day) = tokio::task::spawn_blocking(move || Ok::<_, truce_store::StoreError>((store.stats(&q)?, store.stats(&tq)?)))
+        .await
+        .map_err(ApiError::internal)?
+        .map_err(ApiError::internal)?;
+    Ok(Json(StatsResponse {
+        total: all.total,
+        by_category: all.by_category,
+        by_violation: all.by_violation,
+        by_zone: all.by_zone,
+        by_day: all.by_day,
+        today: json!({"date": today.to_string(), "total": day.total, "by_category": day.by_category, "by_violation": day.by_violation, "by_zone": day.by_zone}),
+    }))
+}
+
+/// Liveness and the number of stored observations.
+#[utoipa::path(get, path = "/healthz", tag = "operations", responses((status = 200, description = "OK", body = Object), (status = 503, description = "The store is unavailable", body = ErrorBody)))]
+pub async fn healthz(State(state): State<AppState>) -> Result<Json<Value>, ApiError> {
+    let store = state.store.clone();
+    let n = tokio::task::spawn_blocking(move || store.count()).await.map_err(ApiError::internal)?.map_err(ApiError::internal)?;
+    Ok(Json(json!({"status": "ok", "observations": n, "agreement": state.agreement.id})))
+}
+
+/// Prometheus metrics.
+#[utoipa::path(get, path = "/metrics", tag = "operations", responses((status = 200, description = "Prometheus text format", content_type = "text/plain")))]
+pub async fn metrics(State(state): State<AppState>) -> Response {
+    ([(header::CONTENT_TYPE, "text/plain; version=0.0.4")], state.metrics.render()).into_response()
+}
+
+/// This document.
+#[utoipa::path(get, path = "/api/v1/openapi.json", tag = "operations", responses((status = 200, description = "The OpenAPI 3.1 document", body = Object)))]
+pub async fn openapi() -> Json<utoipa::openapi::OpenApi> {
+    Json(ApiDoc::openapi())
+}
