@@ -4,4 +4,6 @@
 
 mod agreement_check;
 mod classify;
+mod ingest;
+mod server;
 mod util;

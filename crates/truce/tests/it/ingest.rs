@@ -1,0 +1,43 @@
+//! `truce ingest` and `truce observations` on a real SQLite file.
+
+use crate::util::{agreement, data, truce};
+
+#[test]
+fn ingest_then_query() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path().to_str().unwrap();
+    let a = agreement();
+    let acled = dir.path().join("acled.csv");
+    std::fs::write(
+        &acled,
+        "event_id_cnty,event_date,time_precision,sub_event_type,location,latitude,longitude,geo_precision,source,notes\n\
+         UKR1,2026-11-20,1,Shelling/artillery/missile attack,Huliaipole,47.6639,36.2531,1,Ukrinform,shelling\n\
+         UKR2,2026-11-21,1,Peaceful protest,Kyiv,50.45,30.52,1,X,protest\n\
+         UKR3,2026-11-21,1,Armed clash,Robotyne,47.4431,35.8261,2,X,clash\n",
+    )
+    .unwrap();
+    let samples = data("samples/observations.csv");
+    let run = truce(&["ingest", samples.to_str().unwrap(), acled.to_str().unwrap(), "--data-dir", d, "--agreement", a.to_str().unwrap()], b"");
+    assert_eq!(run.code, 1, "one bad record: {}", run.stderr);
+    assert!(run.stderr.contains("acled.csv:3: field `sub_event_type`: \"Peaceful protest\" has no truce category"), "{}", run.stderr);
+    assert!(run.stderr.contains("18 new observations stored, 0 already stored, 1 bad"), "{}", run.stderr);
+
+    let again = truce(&["ingest", samples.to_str().unwrap(), "--data-dir", d], b"");
+    assert_eq!(again.code, 0, "{}", again.stderr);
+    assert!(again.stderr.contains("0 new observations stored, 16 already stored"), "idempotent: {}", again.stderr);
+
+    let list = truce(&["observations", "--data-dir", d, "--violation", "weapon_forward_of_withdrawal_line", "--format", "csv"], b"");
+    assert_eq!(list.code, 0, "{}", list.stderr);
+    let rows: Vec<&str> = list.stdout.lines().skip(1).collect();
+    assert_eq!(rows.len(), 1, "{}", list.stdout);
+    assert!(rows[0].starts_with("artillery-final,"));
+    let near = truce(&["observations", "--data-dir", d, "--near", "47.6639,36.2531,1", "--format", "geojson"], b"");
+    let fc: serde_json::Value = serde_json::from_str(&near.stdout).unwrap();
+    assert_eq!(fc["features"].as_array().unwrap().len(), 1);
+    assert_eq!(fc["features"][0]["properties"]["id"], "acled-UKR1");
+    let zone = truce(&["observations", "--data-dir", d, "--zone", "mez_northwest"], b"");
+    assert_eq!(zone.stdout.lines().count(), 1, "{}", zone.stdout);
+    let bad = truce(&["observations", "--data-dir", d, "--violation", "nonsense"], b"");
+    assert_eq!(bad.code, 2);
+    assert!(bad.stderr.contains("--violation"), "{}", bad.stderr);
+}

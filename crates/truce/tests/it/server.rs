@@ -1,0 +1,134 @@
+//! `truce serve` over real sockets: the API's answers and errors, the stream, and durability of an
+//! acknowledged write across SIGKILL.
+
+use serde_json::{Value, json};
+
+use crate::util::{Server, agreement};
+
+fn serve(dir: &std::path::Path) -> Server {
+    Server::start(&["serve", "--data-dir", dir.to_str().unwrap(), "--agreement", agreement().to_str().unwrap(), "--listen", "127.0.0.1:0"])
+}
+
+fn obs(id: &str, lat: f64, lon: f64, category: &str) -> Value {
+    json!({"id": id, "time": "2026-11-25T01:00:00Z", "lat": lat, "lon": lon, "category": category, "observer": {"means": "patrol", "team": "MT-1"}})
+}
+
+#[test]
+fn post_get_list_and_stats() {
+    let dir = tempfile::tempdir().unwrap();
+    let s = serve(dir.path());
+    let (status, body) = s.json("POST", "/api/v1/observations", obs("k1", 46.6354, 32.6169, "explosion_outgoing").to_string().as_bytes());
+    assert_eq!(status, 201, "{body}");
+    assert_eq!(body["ids"], json!(["k1"]));
+    let (status, body) = s.json("POST", "/api/v1/observations", json!([obs("k1", 46.6354, 32.6169, "explosion_outgoing"), obs("k2", 48.0159, 37.8028, "muzzle_flash")]).to_string().as_bytes());
+    assert_eq!(status, 201, "{body}");
+    assert_eq!((body["ids"].clone(), body["duplicates"].clone()), (json!(["k2"]), json!(["k1"])), "the same id is stored once");
+
+    let (status, one) = s.json("GET", "/api/v1/observations/k1", b"");
+    assert_eq!(status, 200);
+    assert_eq!(one["classification"]["violations"][0]["code"], "cfv_in_security_zone");
+    assert_eq!(one["classification"]["lines"]["loc"]["side"], "ukr");
+
+    let (_, list) = s.json("GET", "/api/v1/observations?category=muzzle_flash", b"");
+    assert_eq!(list["observations"].as_array().unwrap().len(), 1);
+    let (_, geo) = s.json("GET", "/api/v1/observations?format=geojson&violation=cfv_in_security_zone&limit=10", b"");
+    assert_eq!(geo["type"], "FeatureCollection");
+    assert_eq!(geo["features"][0]["geometry"]["coordinates"], json!([32.6169, 46.6354]));
+    let (_, near) = s.json("GET", "/api/v1/observations?near=46.64,32.62,5", b"");
+    assert_eq!(near["observations"].as_array().unwrap().len(), 1);
+
+    let (_, stats) = s.json("GET", "/api/v1/stats", b"");
+    assert_eq!(stats["total"], 2);
+    assert_eq!(stats["by_violation"]["cfv_in_security_zone"], 1, "Donetsk is outside the security zone");
+    assert_eq!(stats["by_day"]["2026-11-25"], 2);
+
+    let (status, health) = s.json("GET", "/healthz", b"");
+    assert_eq!((status, health["observations"].clone()), (200, json!(2)));
+    let (_, metrics) = s.http("GET", "/metrics", b"");
+    assert!(metrics.contains("truce_observations_stored_total 2"), "{metrics}");
+    let (_, summary) = s.json("GET", "/api/v1/agreement", b"");
+    assert_eq!(summary["id"], "illustrative-2026");
+    let (_, geometry) = s.json("GET", "/api/v1/agreement/geometry", b"");
+    let features = geometry["features"].as_array().unwrap();
+    assert!(features.iter().any(|f| f["properties"]["id"] == "security_zone" && f["geometry"]["type"] == "MultiPolygon"));
+    let (_, api) = s.json("GET", "/api/v1/openapi.json", b"");
+    for path in ["/api/v1/observations", "/api/v1/observations/{id}", "/api/v1/stats", "/api/v1/stream", "/healthz"] {
+        assert!(api["paths"][path].is_object(), "{path} missing from the OpenAPI document");
+    }
+    let (status, page) = s.http("GET", "/", b"");
+    assert_eq!(status, 200);
+    assert!(page.contains("<html") || page.contains("<!doctype") || page.contains("<!DOCTYPE"));
+}
+
+#[test]
+fn bad_requests_get_stable_codes_and_change_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let s = serve(dir.path());
+    let cases: Vec<(Vec<u8>, u16, &str, Option<&str>)> = vec![
+        (b"{\"time\": ".to_vec(), 400, "malformed_json", None),
+        (b"\xff\xfe".to_vec(), 400, "malformed_json", None),
+        (b"42".to_vec(), 400, "invalid_type", None),
+        (b"[1]".to_vec(), 400, "invalid_type", Some("[0]")),
+        (json!({"time": "2026-11-25T01:00:00Z", "lat": 91, "lon": 30, "category": "muzzle_flash"}).to_string().into_bytes(), 422, "invalid_observation", Some("lat")),
+        (json!({"time": "2026-11-25T01:00:00Z", "lat": 48, "lon": 37, "category": "shelling"}).to_string().into_bytes(), 422, "invalid_observation", Some("category")),
+        (json!({"lat": 48, "lon": 37, "category": "muzzle_flash"}).to_string().into_bytes(), 422, "invalid_observation", Some("time")),
+        (json!({"time": "2026-11-25T01:00:00Z", "lat": 48, "lon": 37, "category": "weapon_sighting", "weapon_class": "howitzer"}).to_string().into_bytes(), 422, "invalid_observation", Some("weapon_class")),
+        (json!([obs("good", 48.0, 37.0, "muzzle_flash"), {"id": "bad", "lat": 48}]).to_string().into_bytes(), 422, "invalid_observation", Some("[1].time")),
+        (vec![b' '; 9 * 1024 * 1024], 413, "body_too_large", None),
+    ];
+    for (body, status, code, field) in cases {
+        let (got, err) = s.json("POST", "/api/v1/observations", &body);
+        assert_eq!((got, err["error"]["code"].as_str()), (status, Some(code)), "{err}");
+        if let Some(f) = field {
+            assert_eq!(err["error"]["field"], f, "{err}");
+        }
+    }
+    let many: Vec<Value> = (0..10_001).map(|i| obs(&format!("m{i}"), 48.0, 37.0, "muzzle_flash")).collect();
+    let (status, err) = s.json("POST", "/api/v1/observations", json!(many).to_string().as_bytes());
+    assert_eq!((status, err["error"]["code"].as_str()), (413, Some("batch_too_large")));
+    let (_, health) = s.json("GET", "/healthz", b"");
+    assert_eq!(health["observations"], 0, "nothing of a rejected request is stored");
+    for (path, field) in [("/api/v1/observations?bbox=1,2,3", "bbox"), ("/api/v1/observations?limit=0", "limit"), ("/api/v1/observations?since=yesterday", "since"), ("/api/v1/observations?cursor=zz", "cursor"), ("/api/v1/stats?category=nope", "category")] {
+        let (status, err) = s.json("GET", path, b"");
+        assert_eq!((status, err["error"]["field"].as_str()), (400, Some(field)), "{path}: {err}");
+    }
+    let (status, err) = s.json("GET", "/api/v1/observations/nope", b"");
+    assert_eq!((status, err["error"]["code"].as_str()), (404, Some("not_found")));
+}
+
+#[test]
+fn an_acknowledged_observation_survives_sigkill() {
+    let dir = tempfile::tempdir().unwrap();
+    let s = serve(dir.path());
+    let mut acked = Vec::new();
+    for i in 0..40 {
+        let id = format!("durable-{i}");
+        let (status, body) = s.json("POST", "/api/v1/observations", obs(&id, 48.0 + f64::from(i) * 0.01, 37.0, "explosion_impact").to_string().as_bytes());
+        assert_eq!(status, 201, "{body}");
+        acked.push(id);
+    }
+    // Killed right after the last 201: no shutdown, no flush.
+    s.kill();
+    let s = serve(dir.path());
+    for id in &acked {
+        let (status, _) = s.json("GET", &format!("/api/v1/observations/{id}"), b"");
+        assert_eq!(status, 200, "{id} was acknowledged and lost");
+    }
+    let (_, health) = s.json("GET", "/healthz", b"");
+    assert_eq!(health["observations"], 40);
+}
+
+#[test]
+fn the_stream_delivers_what_is_stored() {
+    let dir = tempfile::tempdir().unwrap();
+    let s = serve(dir.path());
+    let (mut ws, _) = tungstenite::connect(format!("ws://{}/api/v1/stream", s.addr)).expect("websocket");
+    // The subscription exists once the upgrade is done; a POST now must be delivered.
+    let (status, _) = s.json("POST", "/api/v1/observations", obs("live-1", 47.6, 36.0, "explosion_impact").to_string().as_bytes());
+    assert_eq!(status, 201);
+    let msg = ws.read().expect("a message");
+    let v: Value = serde_json::from_str(msg.to_text().unwrap()).unwrap();
+    assert_eq!(v["type"], "observation");
+    assert_eq!(v["observation"]["id"], "live-1");
+    assert!(v["observation"]["classification"]["zones"].as_array().unwrap().iter().any(|z| z == "security_zone"));
+}
