@@ -28,13 +28,30 @@ pub fn vendor_dir(web_dir: Option<&Path>) -> PathBuf {
     PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../../web/node_modules"))
 }
 
+/// The vendor directory, installing the page's packages from the lockfile first if they are missing
+/// and npm is at hand (`npm ci`: exact versions, nothing else changes).
+pub fn ensure_vendor_dir(web_dir: Option<&Path>) -> PathBuf {
+    let vendor = vendor_dir(web_dir);
+    if vendor.join("leaflet").is_dir() {
+        return vendor;
+    }
+    let Some(web) = vendor.parent().filter(|w| w.join("package-lock.json").is_file()) else {
+        tracing::warn!("the map page's packages are missing in {} and there is no web/package-lock.json to install them from", vendor.display());
+        return vendor;
+    };
+    eprintln!("truce: installing the map page's packages: npm ci --prefix {}", web.display());
+    match std::process::Command::new("npm").args(["ci", "--no-audit", "--no-fund", "--prefix"]).arg(web).stdout(std::process::Stdio::null()).status() {
+        Ok(s) if s.success() => {}
+        Ok(s) => tracing::warn!("npm ci failed ({s}); the map page will not load its packages"),
+        Err(e) => tracing::warn!("cannot run npm ({e}); run `npm ci --prefix web` for the map page"),
+    }
+    vendor
+}
+
 pub fn run(args: &ServeArgs) -> anyhow::Result<ExitCode> {
     init_logging();
     let (store, agreement) = setup::open(&args.store.data_dir, args.store.agreement.as_deref())?;
-    let vendor = vendor_dir(args.web_dir.as_deref());
-    if !vendor.join("leaflet").is_dir() {
-        tracing::warn!("the map page's packages are missing in {}: run `npm ci --prefix web`", vendor.display());
-    }
+    let vendor = ensure_vendor_dir(args.web_dir.as_deref());
     let state = AppState::new(store, agreement, vendor);
     let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
     runtime.block_on(async move {

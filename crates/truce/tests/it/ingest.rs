@@ -41,3 +41,36 @@ fn ingest_then_query() {
     assert_eq!(bad.code, 2);
     assert!(bad.stderr.contains("--violation"), "{}", bad.stderr);
 }
+
+#[test]
+fn stored_classifications_follow_a_changed_agreement() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path().join("store");
+    let d = d.to_str().unwrap();
+    let samples = data("samples/observations.csv");
+    let run = truce(&["ingest", samples.to_str().unwrap(), "--data-dir", d, "--agreement", agreement().to_str().unwrap()], b"");
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let in_zone = |d: &str| {
+        let out = truce(&["observations", "--data-dir", d, "--zone", "security_zone", "--format", "csv"], b"");
+        out.stdout.lines().skip(1).map(|l| l.split(',').next().unwrap().to_owned()).collect::<Vec<_>>()
+    };
+    assert!(in_zone(d).contains(&"kherson-outgoing".to_owned()));
+
+    // The same agreement with a 1 km security zone: Kherson (1.4 km from the line) falls out of it.
+    let text = std::fs::read_to_string(agreement()).unwrap();
+    let geo = data("geo").canonicalize().unwrap();
+    let narrow = text
+        .replace("../geo/", &format!("{}/", geo.display()))
+        .replacen("band = { line = \"loc\", width_km = 15, side = \"both\" }\nviolated_by = [\"cfv\"]", "band = { line = \"loc\", width_km = 1, side = \"both\" }\nviolated_by = [\"cfv\"]", 1);
+    assert_ne!(narrow, text);
+    let changed = dir.path().join("narrow.toml");
+    std::fs::write(&changed, narrow).unwrap();
+    let empty = dir.path().join("empty.csv");
+    std::fs::write(&empty, "id,time,lat,lon,category\n").unwrap();
+    let run = truce(&["ingest", empty.to_str().unwrap(), "--data-dir", d, "--agreement", changed.to_str().unwrap()], b"");
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert!(run.stderr.contains("classifying the 16 stored observations again"), "{}", run.stderr);
+    let now = in_zone(d);
+    assert!(!now.contains(&"kherson-outgoing".to_owned()), "{now:?}");
+    assert!(now.contains(&"siversk-vertex".to_owned()), "a point on the line stays in any band");
+}
