@@ -5,6 +5,20 @@
 
 /* global L */
 
+if (typeof L === 'undefined' || typeof L.markerClusterGroup !== 'function') {
+  // The vendor files are served from web/node_modules: without `npm ci` there is no map.
+  const msg = 'The map libraries did not load (vendor/leaflet, vendor/leaflet.markercluster): '
+    + 'run `npm ci --prefix web` on the server and reload.';
+  const el = document.getElementById('status');
+  el.textContent = msg;
+  el.hidden = false;
+  document.body.dataset.ready = 'error';
+  document.body.dataset.error = msg;
+  window.truceMap = { ready: Promise.reject(new Error(msg)), counts: () => ({ lines: 0, zones: 0, observations: 0 }), has: () => false };
+  window.truceMap.ready.catch(() => {});
+  throw new Error(msg);
+}
+
 const API = document.querySelector('meta[name="truce-api"]')?.content || 'api/v1/';
 const PAGE_MARKING = document.querySelector('meta[name="truce-marking"]')?.content || 'NATO UNCLASSIFIED';
 const WINDOW_DAYS = 7;
@@ -995,12 +1009,13 @@ renderBanner();
 connect();
 
 /**
- * The last 7 days; but when the newest day with observations is older than that (a replayed or archived
- * data set), the 7 days that end with it, so the map never opens empty when there is data.
+ * The last 7 days, from 00:00Z, so that whole UTC days are on the map (and match the per-day counts);
+ * but when the newest day with observations is older than that (a replayed or archived data set), the
+ * 7 days that end with it, so the map never opens empty when there is data.
  */
 async function observationWindow() {
   const now = Date.now();
-  let since = new Date(now - WINDOW_DAYS * 86400 * 1000);
+  let since = new Date(Date.parse(`${utcDay(new Date(now - WINDOW_DAYS * 86400 * 1000))}T00:00:00Z`));
   try {
     const s = await getJson('stats');
     const days = Object.keys(s?.by_day || {}).filter((d) => s.by_day[d] > 0 && /^\d{4}-\d{2}-\d{2}$/.test(d)).sort();

@@ -14,7 +14,9 @@ mod violation;
 mod zone_kind;
 
 pub use category::{Category, CategorySet, UnknownCategory};
-pub use observation::{Casualties, Confidence, LocationPrecision, Marking, Means, Observation, Observer, TimePrecision};
+pub use observation::{
+    Casualties, Confidence, LocationPrecision, Marking, Means, Observation, Observer, TimePrecision,
+};
 pub use record::{ClassificationRecord, LineRecord, ViolationRecord};
 pub use violation::ViolationCode;
 pub use zone_kind::ZoneKind;

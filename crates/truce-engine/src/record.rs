@@ -30,14 +30,20 @@ impl Agreement {
             None => None,
             Some(id) => Some(self.class(id).ok_or_else(|| {
                 let known: Vec<&str> = self.classes.iter().map(|c| c.id.as_str()).collect();
-                UnknownReference { field: "weapon_class", message: format!("unknown weapon class {id:?} (the agreement has: {})", known.join(", ")) }
+                UnknownReference {
+                    field: "weapon_class",
+                    message: format!("unknown weapon class {id:?} (the agreement has: {})", known.join(", ")),
+                }
             })?),
         };
         let party = match &o.party {
             None => None,
             Some(id) => Some(self.party(id).ok_or_else(|| {
                 let known: Vec<&str> = self.parties.iter().map(|p| p.id.as_str()).collect();
-                UnknownReference { field: "party", message: format!("unknown party {id:?} (the agreement has: {})", known.join(", ")) }
+                UnknownReference {
+                    field: "party",
+                    message: format!("unknown party {id:?} (the agreement has: {})", known.join(", ")),
+                }
             })?),
         };
         Ok(Observation {

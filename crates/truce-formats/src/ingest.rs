@@ -104,21 +104,31 @@ impl<R: Read> FileReader<R> {
                 } else {
                     Dialect::Truce
                 };
-                Ok(Self { inner: Inner::Csv { reader, header, record: csv::StringRecord::new() }, dialect: Some(dialect) })
+                Ok(Self {
+                    inner: Inner::Csv { reader, header, record: csv::StringRecord::new() },
+                    dialect: Some(dialect),
+                })
             }
             FileFormat::Ndjson => Ok(Self {
-                inner: Inner::Ndjson { reader: std::io::BufReader::with_capacity(1 << 16, input), buf: Vec::new(), line: 0 },
+                inner: Inner::Ndjson {
+                    reader: std::io::BufReader::with_capacity(1 << 16, input),
+                    buf: Vec::new(),
+                    line: 0,
+                },
                 dialect: None,
             }),
             FileFormat::GeoJson => {
                 let mut text = Vec::new();
                 input.read_to_end(&mut text)?;
-                let doc: Value = serde_json::from_slice(&text)
-                    .map_err(|e| FileError::Format(format!("line {}, column {}: invalid JSON: {e}", e.line(), e.column())))?;
+                let doc: Value = serde_json::from_slice(&text).map_err(|e| {
+                    FileError::Format(format!("line {}, column {}: invalid JSON: {e}", e.line(), e.column()))
+                })?;
                 let features = match (doc.get("type").and_then(Value::as_str), doc.get("features")) {
                     (Some("FeatureCollection"), Some(Value::Array(f))) => f.clone(),
                     (Some("Feature"), _) => vec![doc],
-                    _ => return Err(FileError::Format("expected a GeoJSON FeatureCollection of Point features".into())),
+                    _ => {
+                        return Err(FileError::Format("expected a GeoJSON FeatureCollection of Point features".into()));
+                    }
                 };
                 Ok(Self { inner: Inner::GeoJson { features: features.into_iter(), index: 0 }, dialect: None })
             }
@@ -153,7 +163,9 @@ impl<R: Read> FileReader<R> {
                     }
                     Err(e) => match e.kind() {
                         csv::ErrorKind::Io(_) => Err(FileError::Format(e.to_string())),
-                        csv::ErrorKind::Utf8 { .. } => Ok(Some(bad(line, "record", "invalid_value", "not valid UTF-8".into()))),
+                        csv::ErrorKind::Utf8 { .. } => {
+                            Ok(Some(bad(line, "record", "invalid_value", "not valid UTF-8".into())))
+                        }
                         _ => Ok(Some(bad(line, "record", "invalid_value", format!("malformed CSV: {e}")))),
                     },
                 }
@@ -166,15 +178,28 @@ impl<R: Read> FileReader<R> {
                 }
                 *line += 1;
                 if n > MAX_RECORD_BYTES {
-                    return Ok(Some(bad(*line, "record", "out_of_range", format!("longer than {MAX_RECORD_BYTES} bytes"))));
+                    return Ok(Some(bad(
+                        *line,
+                        "record",
+                        "out_of_range",
+                        format!("longer than {MAX_RECORD_BYTES} bytes"),
+                    )));
                 }
                 if buf.trim_ascii().is_empty() {
                     continue;
                 }
                 let result = match serde_json::from_slice::<Value>(buf.trim_ascii()) {
                     Ok(Value::Object(m)) => from_json(&m, FILE_OPTIONS),
-                    Ok(_) => Err(vec![FieldError { field: "record".into(), code: "invalid_type", message: "expected a JSON object".into() }]),
-                    Err(e) => Err(vec![FieldError { field: "record".into(), code: "malformed_json", message: format!("invalid JSON: {e}") }]),
+                    Ok(_) => Err(vec![FieldError {
+                        field: "record".into(),
+                        code: "invalid_type",
+                        message: "expected a JSON object".into(),
+                    }]),
+                    Err(e) => Err(vec![FieldError {
+                        field: "record".into(),
+                        code: "malformed_json",
+                        message: format!("invalid JSON: {e}"),
+                    }]),
                 };
                 return Ok(Some(IngestRecord { position: *line, result }));
             },
@@ -215,7 +240,9 @@ fn read_line<R: BufRead>(reader: &mut R, buf: &mut Vec<u8>) -> std::io::Result<u
 }
 
 fn geojson_feature(f: &Value) -> Result<Observation, Vec<FieldError>> {
-    let err = |field: &str, code: &'static str, message: &str| vec![FieldError { field: field.into(), code, message: message.into() }];
+    let err = |field: &str, code: &'static str, message: &str| {
+        vec![FieldError { field: field.into(), code, message: message.into() }]
+    };
     let mut props = match f.get("properties") {
         Some(Value::Object(p)) => p.clone(),
         None | Some(Value::Null) => Map::new(),
@@ -313,19 +340,27 @@ fn acled(mut row: Map<String, Value>) -> Result<Map<String, Value>, Vec<FieldErr
             code: "invalid_value",
             message: format!("{d:?} is not a date (YYYY-MM-DD or \"15 January 2024\")"),
         }),
-        None => errors.push(FieldError { field: "event_date".into(), code: "missing_field", message: "required".into() }),
+        None => {
+            errors.push(FieldError { field: "event_date".into(), code: "missing_field", message: "required".into() })
+        }
     }
     let precision = match take(&mut row, "time_precision").as_deref().map(str::trim) {
         None | Some("1") => "day",
         Some("2") => "week",
         Some("3") => "month",
         Some(other) => {
-            errors.push(FieldError { field: "time_precision".into(), code: "invalid_value", message: format!("{other:?} is not 1, 2 or 3") });
+            errors.push(FieldError {
+                field: "time_precision".into(),
+                code: "invalid_value",
+                message: format!("{other:?} is not 1, 2 or 3"),
+            });
             "day"
         }
     };
     out.insert("time_precision".into(), Value::String(precision.into()));
-    for (from, to) in [("latitude", "lat"), ("longitude", "lon"), ("notes", "text"), ("source", "source_ref"), ("location", "place")] {
+    for (from, to) in
+        [("latitude", "lat"), ("longitude", "lon"), ("notes", "text"), ("source", "source_ref"), ("location", "place")]
+    {
         if let Some(v) = row.remove(from) {
             out.insert(to.into(), v);
         }
@@ -336,7 +371,11 @@ fn acled(mut row: Map<String, Value>) -> Result<Map<String, Value>, Vec<FieldErr
             "1" => drop(out.insert("location_precision".into(), "settlement".into())),
             "2" => drop(out.insert("location_precision".into(), "near_settlement".into())),
             "3" => drop(out.insert("location_precision".into(), "region".into())),
-            other => errors.push(FieldError { field: "geo_precision".into(), code: "invalid_value", message: format!("{other:?} is not 1, 2 or 3") }),
+            other => errors.push(FieldError {
+                field: "geo_precision".into(),
+                code: "invalid_value",
+                message: format!("{other:?} is not 1, 2 or 3"),
+            }),
         },
     }
     if let Some(c) = row.remove("category") {
@@ -369,7 +408,11 @@ fn ucdp(mut row: Map<String, Value>) -> Result<Map<String, Value>, Vec<FieldErro
             let day = d.get(..10).and_then(parse_day);
             match day {
                 Some(day) => drop(out.insert(to.into(), Value::String(format!("{day}T00:00:00Z")))),
-                None => errors.push(FieldError { field: from.into(), code: "invalid_value", message: format!("{d:?} is not a date") }),
+                None => errors.push(FieldError {
+                    field: from.into(),
+                    code: "invalid_value",
+                    message: format!("{d:?} is not a date"),
+                }),
             }
         }
     }
@@ -385,7 +428,9 @@ fn ucdp(mut row: Map<String, Value>) -> Result<Map<String, Value>, Vec<FieldErro
         _ => "region",
     };
     out.insert("location_precision".into(), Value::String(location.into()));
-    for (from, to) in [("latitude", "lat"), ("longitude", "lon"), ("where_description", "place"), ("source_article", "source_ref")] {
+    for (from, to) in
+        [("latitude", "lat"), ("longitude", "lon"), ("where_description", "place"), ("source_article", "source_ref")]
+    {
         if let Some(v) = row.remove(from) {
             out.insert(to.into(), v);
         }
@@ -416,9 +461,22 @@ fn parse_day(s: &str) -> Option<String> {
     let month_name = parts.next()?.to_ascii_lowercase();
     let year: i32 = parts.next()?.parse().ok()?;
     let month = time::Month::January.nth_next(
-        ["january", "february", "march", "april", "may", "june", "july", "august", "september", "october", "november", "december"]
-            .iter()
-            .position(|m| m.starts_with(&month_name) && month_name.len() >= 3)? as u8,
+        [
+            "january",
+            "february",
+            "march",
+            "april",
+            "may",
+            "june",
+            "july",
+            "august",
+            "september",
+            "october",
+            "november",
+            "december",
+        ]
+        .iter()
+        .position(|m| m.starts_with(&month_name) && month_name.len() >= 3)? as u8,
     );
     time::Date::from_calendar_date(year, month, day).ok().map(|d| d.to_string())
 }

@@ -12,7 +12,9 @@
 use serde_json::{Map, Value};
 use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
-use truce_core::{Casualties, Category, Confidence, LocationPrecision, Marking, Means, Observation, Observer, TimePrecision};
+use truce_core::{
+    Casualties, Category, Confidence, LocationPrecision, Marking, Means, Observation, Observer, TimePrecision,
+};
 use truce_geo::LonLat;
 use truce_geo::geodesic::destination;
 
@@ -43,8 +45,26 @@ pub struct Options {
 }
 
 const FIELDS: &[&str] = &[
-    "id", "time", "time_end", "time_precision", "lat", "lon", "location_precision", "place", "observer", "category",
-    "weapon_class", "count", "direction", "party", "confidence", "reason", "casualties", "text", "source_ref", "marking",
+    "id",
+    "time",
+    "time_end",
+    "time_precision",
+    "lat",
+    "lon",
+    "location_precision",
+    "place",
+    "observer",
+    "category",
+    "weapon_class",
+    "count",
+    "direction",
+    "party",
+    "confidence",
+    "reason",
+    "casualties",
+    "text",
+    "source_ref",
+    "marking",
     "releasable_to",
 ];
 const OBSERVER_FIELDS: &[&str] = &["means", "team", "callsign", "lat", "lon", "bearing_deg", "range_m"];
@@ -188,13 +208,17 @@ pub fn from_json(obj: &Map<String, Value>, options: Options) -> Result<Observati
     }
     let time = r.time("time");
     if r.present("time").is_none() {
-        r.err("time", "missing_field", "required: the RFC 3339 date-time of the observation (start of its window)".into());
+        r.err(
+            "time",
+            "missing_field",
+            "required: the RFC 3339 date-time of the observation (start of its window)".into(),
+        );
     }
     let time_end = r.time("time_end");
-    if let (Some(t), Some(e)) = (time, time_end) {
-        if e < t {
-            r.err("time_end", "out_of_range", "the window ends before it starts".into());
-        }
+    if let (Some(t), Some(e)) = (time, time_end)
+        && e < t
+    {
+        r.err("time_end", "out_of_range", "the window ends before it starts".into());
     }
     let time_precision = r.parsed::<TimePrecision>("time_precision");
     let category = match r.string("category", 64) {
@@ -282,10 +306,18 @@ pub fn from_json(obj: &Map<String, Value>, options: Options) -> Result<Observati
         },
         (a, o) => {
             if a.is_none() && obj.get("lat").is_none() {
-                errors.push(FieldError { field: "lat".into(), code: "missing_field", message: "required with lon".into() });
+                errors.push(FieldError {
+                    field: "lat".into(),
+                    code: "missing_field",
+                    message: "required with lon".into(),
+                });
             }
             if o.is_none() && obj.get("lon").is_none() {
-                errors.push(FieldError { field: "lon".into(), code: "missing_field", message: "required with lat".into() });
+                errors.push(FieldError {
+                    field: "lon".into(),
+                    code: "missing_field",
+                    message: "required with lat".into(),
+                });
             }
             (None, None, false)
         }
@@ -300,8 +332,11 @@ pub fn from_json(obj: &Map<String, Value>, options: Options) -> Result<Observati
                 time_precision: time_precision.unwrap_or(TimePrecision::Exact),
                 lat,
                 lon,
-                location_precision: location_precision
-                    .unwrap_or(if estimated { LocationPrecision::Estimated } else { LocationPrecision::Exact }),
+                location_precision: location_precision.unwrap_or(if estimated {
+                    LocationPrecision::Estimated
+                } else {
+                    LocationPrecision::Exact
+                }),
                 place,
                 observer,
                 category,
@@ -440,7 +475,8 @@ mod tests {
     #[test]
     fn files_ignore_extra_columns() {
         let v = serde_json::json!({"time": "2026-11-20T01:10:00Z", "lat": "48", "lon": "37", "category": "muzzle_flash", "extra": "x"});
-        let o = from_json(v.as_object().unwrap(), Options { reject_unknown: false, default_means: Means::Import }).unwrap();
+        let o =
+            from_json(v.as_object().unwrap(), Options { reject_unknown: false, default_means: Means::Import }).unwrap();
         assert_eq!(o.observer.means, Means::Import);
     }
 }

@@ -84,11 +84,13 @@ impl SqliteStore {
     /// When the directory cannot be created, the database cannot be opened, or its schema is newer
     /// than this program.
     pub fn open(data_dir: &Path) -> Result<Self, StoreError> {
-        std::fs::create_dir_all(data_dir).map_err(|source| StoreError::DataDir { path: data_dir.to_path_buf(), source })?;
+        std::fs::create_dir_all(data_dir)
+            .map_err(|source| StoreError::DataDir { path: data_dir.to_path_buf(), source })?;
         let path = data_dir.join(DATABASE_FILE);
         let mut conn = open_connection(&path)?;
         migrate(&mut conn)?;
-        let cells = conn.prepare("SELECT cell FROM cells_rtree")?.query_map([], |r| r.get(0))?.collect::<Result<_, _>>()?;
+        let cells =
+            conn.prepare("SELECT cell FROM cells_rtree")?.query_map([], |r| r.get(0))?.collect::<Result<_, _>>()?;
         let reader = open_connection(&path)?;
         Ok(Self { writer: Mutex::new(Writer { conn, cells }), reader: Mutex::new(reader), path })
     }
@@ -139,8 +141,8 @@ fn insert_one(
 ) -> Result<bool, StoreError> {
     let o = &s.observation;
     let body = serde_json::to_string(o).map_err(|e| StoreError::Corrupt { id: o.id.clone(), reason: e.to_string() })?;
-    let classification =
-        serde_json::to_string(&s.classification).map_err(|e| StoreError::Corrupt { id: o.id.clone(), reason: e.to_string() })?;
+    let classification = serde_json::to_string(&s.classification)
+        .map_err(|e| StoreError::Corrupt { id: o.id.clone(), reason: e.to_string() })?;
     let mut insert = tx.prepare_cached(
         "INSERT INTO observations (id, time_ms, time_end_ms, lat, lon, cell, category, received_ms, body, classification)
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10) ON CONFLICT (id) DO NOTHING",
@@ -164,8 +166,10 @@ fn insert_one(
     let seq = tx.last_insert_rowid();
     if !cells.contains(&cell) {
         let (x0, x1, y0, y1) = cell_box(cell);
-        tx.prepare_cached("INSERT INTO cells_rtree (cell, min_lon, max_lon, min_lat, max_lat) VALUES (?1, ?2, ?3, ?4, ?5)")?
-            .execute(params![cell, x0, x1, y0, y1])?;
+        tx.prepare_cached(
+            "INSERT INTO cells_rtree (cell, min_lon, max_lon, min_lat, max_lat) VALUES (?1, ?2, ?3, ?4, ?5)",
+        )?
+        .execute(params![cell, x0, x1, y0, y1])?;
     }
     index_classification(tx, seq, &s.classification)?;
     Ok(true)
@@ -186,8 +190,8 @@ fn index_classification(tx: &rusqlite::Transaction<'_>, seq: i64, c: &Classifica
 fn decode(id: String, body: &str, classification: &str, received_ms: i64) -> Result<StoredObservation, StoreError> {
     let observation: Observation =
         serde_json::from_str(body).map_err(|e| StoreError::Corrupt { id: id.clone(), reason: format!("body: {e}") })?;
-    let classification: ClassificationRecord =
-        serde_json::from_str(classification).map_err(|e| StoreError::Corrupt { id, reason: format!("classification: {e}") })?;
+    let classification: ClassificationRecord = serde_json::from_str(classification)
+        .map_err(|e| StoreError::Corrupt { id, reason: format!("classification: {e}") })?;
     Ok(StoredObservation { observation, classification, received_at: from_ms(received_ms) })
 }
 
@@ -209,7 +213,13 @@ fn filters(q: &Query) -> (String, Vec<rusqlite::types::Value>) {
         boxes.push(b);
         let n = args.len();
         args.extend(b.iter().map(|&v| Value::Real(v)));
-        clauses.push(format!("o.lon >= ?{} AND o.lat >= ?{} AND o.lon <= ?{} AND o.lat <= ?{}", n + 1, n + 2, n + 3, n + 4));
+        clauses.push(format!(
+            "o.lon >= ?{} AND o.lat >= ?{} AND o.lon <= ?{} AND o.lat <= ?{}",
+            n + 1,
+            n + 2,
+            n + 3,
+            n + 4
+        ));
     }
     if let Some((lat, lon, km)) = q.near {
         // A box that surely contains the circle; the exact distance is checked in Rust.
@@ -301,7 +311,9 @@ impl Store for SqliteStore {
         let conn = self.reader();
         let row = conn
             .prepare_cached("SELECT id, body, classification, received_ms FROM observations WHERE id = ?1")?
-            .query_row([id], |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?, r.get::<_, String>(2)?, r.get::<_, i64>(3)?)))
+            .query_row([id], |r| {
+                Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?, r.get::<_, String>(2)?, r.get::<_, i64>(3)?))
+            })
             .optional()?;
         row.map(|(id, b, c, r)| decode(id, &b, &c, r)).transpose()
     }
@@ -345,9 +357,7 @@ impl Store for SqliteStore {
         let conn = self.reader();
         let mut stats = Stats::default();
         // The near filter needs the exact distance: collect the matching rows' keys once.
-        let selected = format!(
-            "SELECT o.seq, o.category, o.time_ms, o.lat, o.lon FROM observations o WHERE {sql}"
-        );
+        let selected = format!("SELECT o.seq, o.category, o.time_ms, o.lat, o.lon FROM observations o WHERE {sql}");
         let mut seqs: Vec<i64> = Vec::new();
         {
             let mut stmt = conn.prepare(&selected)?;
@@ -399,8 +409,8 @@ impl Store for SqliteStore {
         loop {
             let tx = conn.transaction()?;
             let batch: Vec<(i64, String, String)> = {
-                let mut stmt =
-                    tx.prepare_cached("SELECT seq, id, body FROM observations WHERE seq > ?1 ORDER BY seq LIMIT 10000")?;
+                let mut stmt = tx
+                    .prepare_cached("SELECT seq, id, body FROM observations WHERE seq > ?1 ORDER BY seq LIMIT 10000")?;
                 stmt.query_map([after], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?.collect::<Result<_, _>>()?
             };
             if batch.is_empty() {
@@ -412,11 +422,13 @@ impl Store for SqliteStore {
                 return Ok(done);
             }
             for (seq, id, body) in &batch {
-                let o: Observation =
-                    serde_json::from_str(body).map_err(|e| StoreError::Corrupt { id: id.clone(), reason: format!("body: {e}") })?;
+                let o: Observation = serde_json::from_str(body)
+                    .map_err(|e| StoreError::Corrupt { id: id.clone(), reason: format!("body: {e}") })?;
                 let c = classify(&o);
-                let json = serde_json::to_string(&c).map_err(|e| StoreError::Corrupt { id: id.clone(), reason: e.to_string() })?;
-                tx.prepare_cached("UPDATE observations SET classification = ?1 WHERE seq = ?2")?.execute(params![json, seq])?;
+                let json = serde_json::to_string(&c)
+                    .map_err(|e| StoreError::Corrupt { id: id.clone(), reason: e.to_string() })?;
+                tx.prepare_cached("UPDATE observations SET classification = ?1 WHERE seq = ?2")?
+                    .execute(params![json, seq])?;
                 tx.prepare_cached("DELETE FROM observation_zones WHERE seq = ?1")?.execute([seq])?;
                 tx.prepare_cached("DELETE FROM observation_violations WHERE seq = ?1")?.execute([seq])?;
                 index_classification(&tx, *seq, &c)?;

@@ -3,7 +3,10 @@
 #![allow(clippy::unwrap_used)]
 
 use time::macros::datetime;
-use truce_core::{Category, ClassificationRecord, LocationPrecision, Marking, Means, Observation, Observer, TimePrecision, ViolationRecord};
+use truce_core::{
+    Category, ClassificationRecord, LocationPrecision, Marking, Means, Observation, Observer, TimePrecision,
+    ViolationRecord,
+};
 use truce_store::{Query, SqliteStore, Store, StoreError, StoredObservation};
 
 fn obs(id: &str, minute: i64, lat: f64, lon: f64, category: Category) -> StoredObservation {
@@ -17,7 +20,15 @@ fn obs(id: &str, minute: i64, lat: f64, lon: f64, category: Category) -> StoredO
             lon,
             location_precision: LocationPrecision::Exact,
             place: None,
-            observer: Observer { means: Means::Patrol, team: Some("t1".into()), callsign: None, lat: None, lon: None, bearing_deg: None, range_m: None },
+            observer: Observer {
+                means: Means::Patrol,
+                team: Some("t1".into()),
+                callsign: None,
+                lat: None,
+                lon: None,
+                bearing_deg: None,
+                range_m: None,
+            },
             category,
             weapon_class: None,
             count: Some(1),
@@ -35,7 +46,18 @@ fn obs(id: &str, minute: i64, lat: f64, lon: f64, category: Category) -> StoredO
             lines: Default::default(),
             zones: if lat > 48.0 { vec!["security_zone".into()] } else { vec![] },
             violations: if category == Category::ExplosionImpact {
-                vec![ViolationRecord { code: "cfv_in_security_zone".into(), zone: Some("security_zone".into()), class: None, party: None, line: None, required_m: None, actual_m: None, category: None, phase: None, count: None }]
+                vec![ViolationRecord {
+                    code: "cfv_in_security_zone".into(),
+                    zone: Some("security_zone".into()),
+                    class: None,
+                    party: None,
+                    line: None,
+                    required_m: None,
+                    actual_m: None,
+                    category: None,
+                    phase: None,
+                    count: None,
+                }]
             } else {
                 vec![]
             },
@@ -90,7 +112,13 @@ fn filters_and_pagination() {
     let mut batch = Vec::new();
     for i in 0..250 {
         let cat = if i % 2 == 0 { Category::ExplosionImpact } else { Category::MuzzleFlash };
-        batch.push(obs(&format!("o{i:03}"), i, 47.0 + f64::from(i as u32) * 0.01, 36.0 + f64::from(i as u32) * 0.005, cat));
+        batch.push(obs(
+            &format!("o{i:03}"),
+            i,
+            47.0 + f64::from(i as u32) * 0.01,
+            36.0 + f64::from(i as u32) * 0.005,
+            cat,
+        ));
     }
     store.insert(&batch).unwrap();
 
@@ -109,7 +137,14 @@ fn filters_and_pagination() {
 
     let count = |q: Query| store.query(&Query { limit: 10_000, ..q }).unwrap().items.len();
     assert_eq!(count(Query { category: Some(Category::MuzzleFlash), ..Query::default() }), 125);
-    assert_eq!(count(Query { since: Some(datetime!(2026-11-20 01:40 UTC)), until: Some(datetime!(2026-11-20 02:00 UTC)), ..Query::default() }), 20);
+    assert_eq!(
+        count(Query {
+            since: Some(datetime!(2026-11-20 01:40 UTC)),
+            until: Some(datetime!(2026-11-20 02:00 UTC)),
+            ..Query::default()
+        }),
+        20
+    );
     // o100..o149 have lat 48.00..48.49; bbox edges are included.
     assert_eq!(count(Query { bbox: Some([36.0, 48.0, 37.0, 48.49]), ..Query::default() }), 50);
     assert_eq!(count(Query { violation: Some("cfv_in_security_zone".into()), ..Query::default() }), 125);
@@ -124,14 +159,19 @@ fn filters_and_pagination() {
     assert_eq!(stats.by_zone["security_zone"], 149);
     assert_eq!(stats.by_day["2026-11-20"], 250);
 
-    assert!(matches!(store.query(&Query { cursor: Some("nonsense".into()), ..Query::default() }), Err(StoreError::BadCursor(_))));
+    assert!(matches!(
+        store.query(&Query { cursor: Some("nonsense".into()), ..Query::default() }),
+        Err(StoreError::BadCursor(_))
+    ));
 }
 
 #[test]
 fn reclassify_rewrites_every_classification_and_indexes() {
     let dir = tempfile::tempdir().unwrap();
     let store = SqliteStore::open(dir.path()).unwrap();
-    store.insert(&(0..30).map(|i| obs(&format!("r{i}"), i, 48.5, 37.5, Category::ExplosionImpact)).collect::<Vec<_>>()).unwrap();
+    store
+        .insert(&(0..30).map(|i| obs(&format!("r{i}"), i, 48.5, 37.5, Category::ExplosionImpact)).collect::<Vec<_>>())
+        .unwrap();
     let n = store
         .reclassify("v2", &mut |_o| ClassificationRecord { zones: vec!["new_zone".into()], ..Default::default() })
         .unwrap();

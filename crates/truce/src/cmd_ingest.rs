@@ -42,7 +42,8 @@ pub fn run(args: &IngestArgs) -> anyhow::Result<ExitCode> {
         let writer = scope.spawn(move || -> anyhow::Result<InsertReport> {
             let mut total = InsertReport::default();
             for batch in rx {
-                let r = store.insert(&batch).context("cannot store a batch of observations (nothing of it was stored)")?;
+                let r =
+                    store.insert(&batch).context("cannot store a batch of observations (nothing of it was stored)")?;
                 total.inserted.extend(r.inserted);
                 total.duplicates.extend(r.duplicates);
             }
@@ -54,7 +55,11 @@ pub fn run(args: &IngestArgs) -> anyhow::Result<ExitCode> {
             let name = path.display().to_string();
             bar.set_message(name.clone());
             let Some(format) = FileFormat::from_path(path) else {
-                bar.suspend(|| eprintln!("{name}: cannot tell the format from the extension (.csv, .ndjson, .jsonl, .geojson, .json)"));
+                bar.suspend(|| {
+                    eprintln!(
+                        "{name}: cannot tell the format from the extension (.csv, .ndjson, .jsonl, .geojson, .json)"
+                    )
+                });
                 unreadable += 1;
                 continue;
             };
@@ -111,10 +116,8 @@ pub fn run(args: &IngestArgs) -> anyhow::Result<ExitCode> {
                 };
                 let classification = agreement.record(&agreement.classify(&obs));
                 batch.push(StoredObservation { observation, classification, received_at });
-                if batch.len() == BATCH {
-                    if tx.send(std::mem::replace(&mut batch, Vec::with_capacity(BATCH))).is_err() {
-                        break;
-                    }
+                if batch.len() == BATCH && tx.send(std::mem::replace(&mut batch, Vec::with_capacity(BATCH))).is_err() {
+                    break;
                 }
             }
         }

@@ -45,20 +45,36 @@ pub struct Filters<'a> {
 impl Filters<'_> {
     /// The query, or the first filter at fault (name, reason).
     pub fn query(&self) -> Result<Query, (&'static str, String)> {
-        let mut q = Query::default();
-        q.since = self.since.map(parse_time).transpose().map_err(|e| ("since", e.to_string()))?;
-        q.until = self.until.map(parse_time).transpose().map_err(|e| ("until", e.to_string()))?;
+        let mut q = Query {
+            since: self.since.map(parse_time).transpose().map_err(|e| ("since", e.to_string()))?,
+            until: self.until.map(parse_time).transpose().map_err(|e| ("until", e.to_string()))?,
+            ..Query::default()
+        };
         if let Some(b) = self.bbox {
             let [w, s, e, n] = numbers::<4>(b, "bbox").map_err(|e| ("bbox", e.to_string()))?;
-            if !(-180.0..=180.0).contains(&w) || !(-180.0..=180.0).contains(&e) || !(-90.0..=90.0).contains(&s) || !(-90.0..=90.0).contains(&n) || w > e || s > n {
-                return Err(("bbox", format!("{b:?}: expected W,S,E,N with W <= E, S <= N, longitudes in -180..180 and latitudes in -90..90")));
+            if !(-180.0..=180.0).contains(&w)
+                || !(-180.0..=180.0).contains(&e)
+                || !(-90.0..=90.0).contains(&s)
+                || !(-90.0..=90.0).contains(&n)
+                || w > e
+                || s > n
+            {
+                return Err((
+                    "bbox",
+                    format!(
+                        "{b:?}: expected W,S,E,N with W <= E, S <= N, longitudes in -180..180 and latitudes in -90..90"
+                    ),
+                ));
             }
             q.bbox = Some([w, s, e, n]);
         }
         if let Some(near) = self.near {
             let [lat, lon, km] = numbers::<3>(near, "near").map_err(|e| ("near", e.to_string()))?;
             if !(-90.0..=90.0).contains(&lat) || !(-180.0..=180.0).contains(&lon) || !(0.0..=20_000.0).contains(&km) {
-                return Err(("near", format!("{near:?}: expected LAT,LON,KM with lat in -90..90, lon in -180..180, km in 0..20000")));
+                return Err((
+                    "near",
+                    format!("{near:?}: expected LAT,LON,KM with lat in -90..90, lon in -180..180, km in 0..20000"),
+                ));
             }
             q.near = Some((lat, lon, km));
         }
@@ -91,7 +107,8 @@ pub fn run(args: &ObservationsArgs) -> anyhow::Result<ExitCode> {
     if !args.data_dir.join(truce_store::DATABASE_FILE).exists() {
         anyhow::bail!("no store in {} (ingest or serve first, or pass --data-dir)", args.data_dir.display());
     }
-    let store = SqliteStore::open(&args.data_dir).with_context(|| format!("cannot open the store in {}", args.data_dir.display()))?;
+    let store = SqliteStore::open(&args.data_dir)
+        .with_context(|| format!("cannot open the store in {}", args.data_dir.display()))?;
     q.limit = truce_store::MAX_PAGE;
     let stdout = std::io::stdout();
     let mut out = std::io::BufWriter::new(stdout.lock());

@@ -11,7 +11,8 @@ use crate::setup;
 
 /// Logs to stderr, filtered by `RUST_LOG` (default `info`).
 pub fn init_logging() {
-    let filter = tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
     let _ = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).try_init();
 }
 
@@ -36,11 +37,19 @@ pub fn ensure_vendor_dir(web_dir: Option<&Path>) -> PathBuf {
         return vendor;
     }
     let Some(web) = vendor.parent().filter(|w| w.join("package-lock.json").is_file()) else {
-        tracing::warn!("the map page's packages are missing in {} and there is no web/package-lock.json to install them from", vendor.display());
+        tracing::warn!(
+            "the map page's packages are missing in {} and there is no web/package-lock.json to install them from",
+            vendor.display()
+        );
         return vendor;
     };
     eprintln!("truce: installing the map page's packages: npm ci --prefix {}", web.display());
-    match std::process::Command::new("npm").args(["ci", "--no-audit", "--no-fund", "--prefix"]).arg(web).stdout(std::process::Stdio::null()).status() {
+    match std::process::Command::new("npm")
+        .args(["ci", "--no-audit", "--no-fund", "--prefix"])
+        .arg(web)
+        .stdout(std::process::Stdio::null())
+        .status()
+    {
         Ok(s) if s.success() => {}
         Ok(s) => tracing::warn!("npm ci failed ({s}); the map page will not load its packages"),
         Err(e) => tracing::warn!("cannot run npm ({e}); run `npm ci --prefix web` for the map page"),
@@ -55,7 +64,9 @@ pub fn run(args: &ServeArgs) -> anyhow::Result<ExitCode> {
     let state = AppState::new(store, agreement, vendor);
     let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
     runtime.block_on(async move {
-        let listener = tokio::net::TcpListener::bind(&args.listen).await.with_context(|| format!("cannot listen on {}", args.listen))?;
+        let listener = tokio::net::TcpListener::bind(&args.listen)
+            .await
+            .with_context(|| format!("cannot listen on {}", args.listen))?;
         let addr = listener.local_addr()?;
         println!("truce serve: listening on http://{addr}/");
         use std::io::Write;

@@ -29,7 +29,8 @@ pub fn load_agreement(path: &Path) -> anyhow::Result<Agreement> {
 /// Opens the store in `data_dir` with the agreement (given, remembered or default), reclassifying the
 /// stored observations if the agreement changed.
 pub fn open(data_dir: &Path, agreement: Option<&Path>) -> anyhow::Result<(SqliteStore, Agreement)> {
-    let store = SqliteStore::open(data_dir).with_context(|| format!("cannot open the store in {}", data_dir.display()))?;
+    let store =
+        SqliteStore::open(data_dir).with_context(|| format!("cannot open the store in {}", data_dir.display()))?;
     let remembered = data_dir.join(AGREEMENT_PATH_FILE);
     let path: PathBuf = match agreement {
         Some(p) => p.to_path_buf(),

@@ -136,7 +136,6 @@ impl GeoFiles {
     }
 }
 
-
 fn feature_has_id(f: &Value, id: &str) -> bool {
     let matches = |v: Option<&Value>| match v {
         Some(Value::String(s)) => s == id,

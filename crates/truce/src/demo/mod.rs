@@ -21,11 +21,18 @@ pub fn run(args: &DemoArgs) -> anyhow::Result<ExitCode> {
     let data_dir = match &args.data_dir {
         Some(d) => {
             if d.join(truce_store::DATABASE_FILE).exists() {
-                anyhow::bail!("{} already holds a store; the demo needs a fresh directory (or none: it makes one)", d.display());
+                anyhow::bail!(
+                    "{} already holds a store; the demo needs a fresh directory (or none: it makes one)",
+                    d.display()
+                );
             }
             d.clone()
         }
-        None => std::env::temp_dir().join(format!("truce-demo-{}-{}", std::process::id(), OffsetDateTime::now_utc().unix_timestamp())),
+        None => std::env::temp_dir().join(format!(
+            "truce-demo-{}-{}",
+            std::process::id(),
+            OffsetDateTime::now_utc().unix_timestamp()
+        )),
     };
     let agreement_path = args.agreement.clone().unwrap_or_else(|| PathBuf::from(setup::DEFAULT_AGREEMENT));
     let (store, agreement) = setup::open(&data_dir, Some(&agreement_path))?;
@@ -38,7 +45,8 @@ pub fn run(args: &DemoArgs) -> anyhow::Result<ExitCode> {
         .context("the agreement has no line")?;
 
     let now = OffsetDateTime::now_utc();
-    let end = now.replace_minute(0).and_then(|t| t.replace_second(0)).and_then(|t| t.replace_nanosecond(0)).unwrap_or(now);
+    let end =
+        now.replace_minute(0).and_then(|t| t.replace_second(0)).and_then(|t| t.replace_nanosecond(0)).unwrap_or(now);
     let start = end - Duration::days(args.days);
     let mut scenario = scenario::Scenario::new(&line, args.seed, start);
     let week = scenario.hours(24 * args.days);
@@ -65,7 +73,12 @@ pub fn run(args: &DemoArgs) -> anyhow::Result<ExitCode> {
             .with_context(|| format!("cannot listen on 127.0.0.1:{}", args.port))?;
         let addr = listener.local_addr()?;
         let fmt = |t: OffsetDateTime| t.format(&time::format_description::well_known::Rfc3339).unwrap_or_default();
-        println!("truce demo: {stored} simulated observations from {} to {} in {}", fmt(start), fmt(end), data_dir.display());
+        println!(
+            "truce demo: {stored} simulated observations from {} to {} in {}",
+            fmt(start),
+            fmt(end),
+            data_dir.display()
+        );
         println!("truce demo: open http://{addr}/");
         std::io::stdout().flush()?;
         let feed = tokio::spawn(feed(state.clone(), scenario, args.speed, args.days));

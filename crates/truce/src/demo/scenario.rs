@@ -18,7 +18,9 @@
 //! heavier weapons forward of their lines, new engineering works and jamming.
 
 use time::{Duration, OffsetDateTime};
-use truce_core::{Casualties, Category, Confidence, LocationPrecision, Marking, Means, Observation, Observer, TimePrecision};
+use truce_core::{
+    Casualties, Category, Confidence, LocationPrecision, Marking, Means, Observation, Observer, TimePrecision,
+};
 use truce_geo::LonLat;
 use truce_geo::fixtures::Rng;
 use truce_geo::geodesic::{azimuth_and_distance, destination, distance_m};
@@ -141,7 +143,15 @@ impl Scenario {
             lon: (at.lon * 1e6).round() / 1e6,
             location_precision: LocationPrecision::Exact,
             place: None,
-            observer: Observer { means, team: Some(team.to_owned()), callsign: None, lat: None, lon: None, bearing_deg: None, range_m: None },
+            observer: Observer {
+                means,
+                team: Some(team.to_owned()),
+                callsign: None,
+                lat: None,
+                lon: None,
+                bearing_deg: None,
+                range_m: None,
+            },
             category,
             weapon_class: None,
             count: Some(1),
@@ -159,7 +169,15 @@ impl Scenario {
 
     /// An observation from an observer at `from`, of something at `at`, by bearing and range with
     /// errors: the position is what the observer assessed.
-    fn sighted(&mut self, time: OffsetDateTime, from: LonLat, at: LonLat, category: Category, means: Means, team: &str) -> Observation {
+    fn sighted(
+        &mut self,
+        time: OffsetDateTime,
+        from: LonLat,
+        at: LonLat,
+        category: Category,
+        means: Means,
+        team: &str,
+    ) -> Observation {
         let (azi, range) = azimuth_and_distance(from, at);
         let bearing = (azi + self.rng.uniform(-3.0, 3.0)).rem_euclid(360.0);
         let range = (range * self.rng.uniform(0.85, 1.15)).max(50.0);
@@ -183,7 +201,7 @@ impl Scenario {
         let mut out = Vec::new();
         let day = self.day_of(hour);
         let h = hour.hour();
-        let night = if h >= 20 || h < 4 { 2.5 } else { 0.6 };
+        let night = if !(4..20).contains(&h) { 2.5 } else { 0.6 };
         for si in 0..self.sectors.len() {
             let escalating = si == ESCALATING && day == ESCALATION_DAY;
             let rate = self.sectors[si].events_per_day / 24.0 * night * if escalating { 4.0 } else { 1.0 };
@@ -217,7 +235,8 @@ impl Scenario {
         let at = destination(on_line, azi + side, off.min(30_000.0));
         let time = hour + Duration::seconds(self.rng.uniform(0.0, 3_600.0) as i64);
         let category = self.pick(CFV_MIX);
-        let count = if self.chance(0.3) { self.rng.uniform(2.0, if escalating { 40.0 } else { 15.0 }) as u32 } else { 1 };
+        let count =
+            if self.chance(0.3) { self.rng.uniform(2.0, if escalating { 40.0 } else { 15.0 }) as u32 } else { 1 };
         let sector = self.sectors[si].name;
         // A patrol 2–8 km away on the Ukrainian-held side heard or saw it.
         let patrol = destination(on_line, azi + 90.0, self.rng.uniform(2_000.0, 8_000.0));
@@ -225,17 +244,22 @@ impl Scenario {
         let team = format!("MT-{}-{}", sector, 1 + (self.rng.uniform(0.0, 3.0) as u32));
         let mut o = self.sighted(time, patrol, at, category, Means::Patrol, &team);
         o.count = Some(count);
-        o.text = Some(format!("{count} {} assessed {:.0}-{:.0} km from the patrol's position", category.description().trim_end_matches('.').to_lowercase(), o.observer.range_m.unwrap_or(0.0) / 1000.0 * 0.8, o.observer.range_m.unwrap_or(0.0) / 1000.0 * 1.2));
+        o.text = Some(format!(
+            "{count} {} assessed {:.0}-{:.0} km from the patrol's position",
+            category.description().trim_end_matches('.').to_lowercase(),
+            o.observer.range_m.unwrap_or(0.0) / 1000.0 * 0.8,
+            o.observer.range_m.unwrap_or(0.0) / 1000.0 * 1.2
+        ));
         out.push(o);
         // A fixed camera within 12 km records it too.
         let camera = self.cameras.iter().find(|(_, c)| distance_m(*c, at) < 12_000.0).cloned();
-        if let Some((name, cam)) = camera {
-            if self.chance(0.7) {
-                let t = time + Duration::seconds(self.rng.uniform(-60.0, 120.0) as i64);
-                let mut c = self.sighted(t, cam, at, category, Means::FixedCamera, &name);
-                c.count = Some(count);
-                out.push(c);
-            }
+        if let Some((name, cam)) = camera
+            && self.chance(0.7)
+        {
+            let t = time + Duration::seconds(self.rng.uniform(-60.0, 120.0) as i64);
+            let mut c = self.sighted(t, cam, at, category, Means::FixedCamera, &name);
+            c.count = Some(count);
+            out.push(c);
         }
         // Sometimes a UAV was overhead: exact position.
         if self.chance(if escalating { 0.35 } else { 0.12 }) {
@@ -254,9 +278,17 @@ impl Scenario {
             let escalating = si == ESCALATING && day == ESCALATION_DAY;
             let sightings = if escalating { 8 } else { 2 };
             for _ in 0..sightings {
-                let k = if escalating { [1, 2, 4][self.rng.uniform(0.0, 3.0) as usize] } else { self.rng.uniform(0.0, classes.len() as f64) as usize };
+                let k = if escalating {
+                    [1, 2, 4][self.rng.uniform(0.0, 3.0) as usize]
+                } else {
+                    self.rng.uniform(0.0, classes.len() as f64) as usize
+                };
                 let forward = self.chance(if escalating { 0.7 } else { 0.16 });
-                let km = if forward { self.rng.uniform(2.0, required_km[k] * 0.8) } else { self.rng.uniform(required_km[k] * 1.1, required_km[k] * 2.0 + 20.0) };
+                let km = if forward {
+                    self.rng.uniform(2.0, required_km[k] * 0.8)
+                } else {
+                    self.rng.uniform(required_km[k] * 1.1, required_km[k] * 2.0 + 20.0)
+                };
                 let (p, azi) = along(&self.sectors[si].path, self.rng.uniform(0.05, 0.95));
                 let russian = self.chance(0.5);
                 let at = destination(p, azi + if russian { -90.0 } else { 90.0 }, km * 1000.0);
@@ -271,24 +303,37 @@ impl Scenario {
             if escalating || (si == ESCALATING && day == ESCALATION_DAY - 1) {
                 let (p, azi) = along(&self.sectors[si].path, self.rng.uniform(0.2, 0.8));
                 let at = destination(p, azi - 90.0, self.rng.uniform(1_000.0, 6_000.0));
-                let mut e = self.base(hour + Duration::minutes(30), at, Category::EngineeringWorks, Means::Uav, "UAV-Pokrovsk");
+                let mut e =
+                    self.base(hour + Duration::minutes(30), at, Category::EngineeringWorks, Means::Uav, "UAV-Pokrovsk");
                 e.text = Some("new trenches and vehicle revetments, not present on earlier imagery".into());
                 out.push(e);
-                let mut j = self.base(hour + Duration::minutes(45), p, Category::GpsJamming, Means::Uav, "UAV-Pokrovsk");
-                j.text = Some("GPS signal interference; the mid-range UAV lost satellite positioning for 20 minutes".into());
+                let mut j =
+                    self.base(hour + Duration::minutes(45), p, Category::GpsJamming, Means::Uav, "UAV-Pokrovsk");
+                j.text =
+                    Some("GPS signal interference; the mid-range UAV lost satellite positioning for 20 minutes".into());
                 out.push(j);
             }
         }
         // Storage sites: daily verification of 12 heavy MLRS at each.
-        for (site, at, party) in [("Luhansk", LonLat::new(39.2, 48.45), "rus"), ("Dnipro", LonLat::new(35.245, 48.327), "ukr")] {
+        for (site, at, party) in
+            [("Luhansk", LonLat::new(39.2, 48.45), "rus"), ("Dnipro", LonLat::new(35.245, 48.327), "ukr")]
+        {
             let missing = site == "Luhansk" && day >= 4;
             let present = if missing { 9 } else { 12 };
-            let mut o = self.base(hour + Duration::minutes(90), at, Category::WeaponSighting, Means::Patrol, &format!("MT-Storage-{site}"));
+            let mut o = self.base(
+                hour + Duration::minutes(90),
+                at,
+                Category::WeaponSighting,
+                Means::Patrol,
+                &format!("MT-Storage-{site}"),
+            );
             o.weapon_class = Some("heavy_mlrs".into());
             o.count = Some(present);
             o.party = Some(party.into());
             o.text = Some(if missing {
-                format!("Verification at the {site} storage site: {present} of 12 Smerch launchers present; 3 missing (serial numbers recorded)")
+                format!(
+                    "Verification at the {site} storage site: {present} of 12 Smerch launchers present; 3 missing (serial numbers recorded)"
+                )
             } else {
                 format!("Verification at the {site} storage site: all 12 Smerch launchers present")
             });
@@ -298,7 +343,8 @@ impl Scenario {
             // One of the missing launchers, seen forward of its withdrawal line.
             let (p, azi) = along(&self.sectors[1].path, 0.6);
             let at = destination(p, azi - 90.0, 42_000.0);
-            let mut o = self.base(hour + Duration::minutes(200), at, Category::WeaponSighting, Means::Uav, "UAV-Siversk-Lyman");
+            let mut o =
+                self.base(hour + Duration::minutes(200), at, Category::WeaponSighting, Means::Uav, "UAV-Siversk-Lyman");
             o.weapon_class = Some("heavy_mlrs".into());
             o.party = Some("rus".into());
             o.text = Some("1 Smerch launcher, serial number matching one missing from the Luhansk storage site".into());
@@ -307,23 +353,47 @@ impl Scenario {
         // A restriction of movement, an aircraft in the no-fly band, a vessel at sea, most days.
         let (p, azi) = along(&self.sectors[(day as usize) % self.sectors.len()].path, 0.5);
         let checkpoint = destination(p, azi - 90.0, 9_000.0);
-        let mut r = self.base(hour + Duration::minutes(60), checkpoint, Category::RestrictionOfMovement, Means::Patrol, "MT-Patrol-Access");
+        let mut r = self.base(
+            hour + Duration::minutes(60),
+            checkpoint,
+            Category::RestrictionOfMovement,
+            Means::Patrol,
+            "MT-Patrol-Access",
+        );
         r.reason = Some(if day % 2 == 0 { "superiors were not informed".into() } else { "ongoing demining".into() });
         r.party = Some("rus".into());
         r.text = Some("the patrol was denied passage at a checkpoint".into());
         out.push(r);
         if day % 2 == 1 {
             let (p, azi) = along(&self.sectors[4].path, 0.4);
-            let mut a = self.base(hour + Duration::minutes(150), destination(p, azi + 90.0, 6_000.0), Category::Aircraft, Means::Sensor, "RADAR-South");
+            let mut a = self.base(
+                hour + Duration::minutes(150),
+                destination(p, azi + 90.0, 6_000.0),
+                Category::Aircraft,
+                Means::Sensor,
+                "RADAR-South",
+            );
             a.text = Some("a military UAV (not the mission's) over the security zone".into());
             out.push(a);
         }
-        let mut v = self.base(hour + Duration::minutes(240), LonLat::new(30.6 + 0.05 * day as f64, 45.6), Category::Vessel, Means::Ship, "MCM-Black-Sea");
+        let mut v = self.base(
+            hour + Duration::minutes(240),
+            LonLat::new(30.6 + 0.05 * day as f64, 45.6),
+            Category::Vessel,
+            Means::Ship,
+            "MCM-Black-Sea",
+        );
         v.text = Some("a military patrol boat inside the maritime exclusion zone".into());
         out.push(v);
         if day % 3 == 0 {
             let (p, azi) = along(&self.sectors[2].path, 0.5);
-            let mut c = self.base(hour + Duration::minutes(300), destination(p, azi + 90.0, 7_000.0), Category::CivilianCasualty, Means::Patrol, "MT-Toretsk-2");
+            let mut c = self.base(
+                hour + Duration::minutes(300),
+                destination(p, azi + 90.0, 7_000.0),
+                Category::CivilianCasualty,
+                Means::Patrol,
+                "MT-Toretsk-2",
+            );
             c.casualties = Some(Casualties { killed: 0, injured: 1 + (day % 2) as u32 });
             c.text = Some("a civilian injured by shelling, confirmed at the hospital".into());
             out.push(c);
@@ -364,7 +434,12 @@ mod tests {
         let day = week.iter().filter(cfv).filter(|o| (8..16).contains(&o.time.hour())).count();
         assert!(night > 2 * day, "night {night} day {day}");
         let per_day = |d: i64| week.iter().filter(cfv).filter(|o| (o.time - start).whole_days() + 1 == d).count();
-        assert!(per_day(ESCALATION_DAY) as f64 > 1.4 * per_day(ESCALATION_DAY - 1) as f64, "{} vs {}", per_day(6), per_day(5));
+        assert!(
+            per_day(ESCALATION_DAY) as f64 > 1.4 * per_day(ESCALATION_DAY - 1) as f64,
+            "{} vs {}",
+            per_day(6),
+            per_day(5)
+        );
         assert!(week.iter().any(|o| o.observer.means == Means::FixedCamera));
         assert!(week.iter().any(|o| o.text.as_deref().is_some_and(|t| t.contains("3 missing"))));
     }

@@ -28,8 +28,22 @@ use crate::json;
 
 #[derive(OpenApi)]
 #[openapi(
-    info(title = "truce API", description = "Observations, the agreement and statistics of a ceasefire monitoring mission."),
-    paths(post_observations, list_observations, get_observation, agreement, agreement_geometry, stats, healthz, metrics, openapi, super::stream::upgrade),
+    info(
+        title = "truce API",
+        description = "Observations, the agreement and statistics of a ceasefire monitoring mission."
+    ),
+    paths(
+        post_observations,
+        list_observations,
+        get_observation,
+        agreement,
+        agreement_geometry,
+        stats,
+        healthz,
+        metrics,
+        openapi,
+        super::stream::upgrade
+    ),
     components(schemas(InsertResponse, ErrorBody, StatsResponse))
 )]
 pub struct ApiDoc;
@@ -70,38 +84,75 @@ pub struct InsertResponse {
         (status = 422, description = "Invalid observations: every field at fault, as `[index].field`", body = ErrorBody),
         (status = 503, description = "The store failed: nothing was stored", body = ErrorBody),
     ))]
-pub async fn post_observations(State(state): State<AppState>, body: Result<Bytes, BytesRejection>) -> Result<Response, ApiError> {
+pub async fn post_observations(
+    State(state): State<AppState>,
+    body: Result<Bytes, BytesRejection>,
+) -> Result<Response, ApiError> {
     let body = body.map_err(|e| {
         if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
-            ApiError::new(StatusCode::PAYLOAD_TOO_LARGE, "body_too_large", format!("the body is larger than {MAX_BODY_BYTES} bytes"))
+            ApiError::new(
+                StatusCode::PAYLOAD_TOO_LARGE,
+                "body_too_large",
+                format!("the body is larger than {MAX_BODY_BYTES} bytes"),
+            )
         } else {
             ApiError::new(e.status(), "invalid_body", e.body_text())
         }
     })?;
-    let text = std::str::from_utf8(&body)
-        .map_err(|e| ApiError::new(StatusCode::BAD_REQUEST, "malformed_json", format!("the body is not UTF-8 (byte {})", e.valid_up_to())))?;
+    let text = std::str::from_utf8(&body).map_err(|e| {
+        ApiError::new(
+            StatusCode::BAD_REQUEST,
+            "malformed_json",
+            format!("the body is not UTF-8 (byte {})", e.valid_up_to()),
+        )
+    })?;
     let value: Value = serde_json::from_str(text).map_err(|e| {
-        ApiError::new(StatusCode::BAD_REQUEST, "malformed_json", format!("invalid JSON at line {}, column {}: {e}", e.line(), e.column()))
+        ApiError::new(
+            StatusCode::BAD_REQUEST,
+            "malformed_json",
+            format!("invalid JSON at line {}, column {}: {e}", e.line(), e.column()),
+        )
     })?;
     let (items, single) = match value {
         Value::Object(o) => (vec![o], true),
         Value::Array(a) => {
             if a.len() > MAX_BATCH {
-                return Err(ApiError::new(StatusCode::PAYLOAD_TOO_LARGE, "batch_too_large", format!("{} observations; at most {MAX_BATCH} per request", a.len())));
+                return Err(ApiError::new(
+                    StatusCode::PAYLOAD_TOO_LARGE,
+                    "batch_too_large",
+                    format!("{} observations; at most {MAX_BATCH} per request", a.len()),
+                ));
             }
             if a.is_empty() {
-                return Err(ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "invalid_observation", "the array is empty"));
+                return Err(ApiError::new(
+                    StatusCode::UNPROCESSABLE_ENTITY,
+                    "invalid_observation",
+                    "the array is empty",
+                ));
             }
             let mut objects = Vec::with_capacity(a.len());
             for (i, v) in a.into_iter().enumerate() {
                 match v {
                     Value::Object(o) => objects.push(o),
-                    _ => return Err(ApiError::new(StatusCode::BAD_REQUEST, "invalid_type", "every element must be an observation object").field(format!("[{i}]"))),
+                    _ => {
+                        return Err(ApiError::new(
+                            StatusCode::BAD_REQUEST,
+                            "invalid_type",
+                            "every element must be an observation object",
+                        )
+                        .field(format!("[{i}]")));
+                    }
                 }
             }
             (objects, false)
         }
-        _ => return Err(ApiError::new(StatusCode::BAD_REQUEST, "invalid_type", "expected an observation object or an array of them")),
+        _ => {
+            return Err(ApiError::new(
+                StatusCode::BAD_REQUEST,
+                "invalid_type",
+                "expected an observation object or an array of them",
+            ));
+        }
     };
     metrics::counter!("truce_observations_received_total").increment(items.len() as u64);
     let options = Options { reject_unknown: true, default_means: Means::Patrol };
@@ -180,7 +231,12 @@ impl ListParams {
             None => 1_000,
             Some(l) => match l.parse::<usize>() {
                 Ok(n) if (1..=truce_store::MAX_PAGE).contains(&n) => n,
-                _ => return Err(ApiError::parameter("limit", format!("{l:?} is not a whole number from 1 to {}", truce_store::MAX_PAGE))),
+                _ => {
+                    return Err(ApiError::parameter(
+                        "limit",
+                        format!("{l:?} is not a whole number from 1 to {}", truce_store::MAX_PAGE),
+                    ));
+                }
             },
         };
         q.cursor = self.cursor.clone();
@@ -194,7 +250,10 @@ impl ListParams {
         (status = 200, description = "`{\"observations\": [...], \"next\": cursor|null}`, or a GeoJSON FeatureCollection with `next`", body = Object),
         (status = 400, description = "A parameter is invalid", body = ErrorBody),
     ))]
-pub async fn list_observations(State(state): State<AppState>, Query(params): Query<ListParams>) -> Result<Response, ApiError> {
+pub async fn list_observations(
+    State(state): State<AppState>,
+    Query(params): Query<ListParams>,
+) -> Result<Response, ApiError> {
     let q = params.query()?;
     let geojson = match params.format.as_deref() {
         None | Some("json") => false,
@@ -202,12 +261,20 @@ pub async fn list_observations(State(state): State<AppState>, Query(params): Que
         Some(other) => return Err(ApiError::parameter("format", format!("{other:?} is not json or geojson"))),
     };
     let store = state.store.clone();
-    let page = tokio::task::spawn_blocking(move || store.query(&q)).await.map_err(ApiError::internal)?.map_err(|e| match e {
-        truce_store::StoreError::BadCursor(c) => ApiError::parameter("cursor", format!("{c:?} is not a cursor this server handed out")),
-        other => ApiError::internal(other),
-    })?;
+    let page = tokio::task::spawn_blocking(move || store.query(&q)).await.map_err(ApiError::internal)?.map_err(
+        |e| match e {
+            truce_store::StoreError::BadCursor(c) => {
+                ApiError::parameter("cursor", format!("{c:?} is not a cursor this server handed out"))
+            }
+            other => ApiError::internal(other),
+        },
+    )?;
     if geojson {
-        return Ok(([(header::CONTENT_TYPE, "application/geo+json")], Json(json::feature_collection(&page.items, page.next.as_deref()))).into_response());
+        return Ok((
+            [(header::CONTENT_TYPE, "application/geo+json")],
+            Json(json::feature_collection(&page.items, page.next.as_deref())),
+        )
+            .into_response());
     }
     let observations: Vec<Value> = page.items.iter().map(json::observation).collect();
     Ok(Json(json!({"observations": observations, "next": page.next})).into_response())
@@ -220,10 +287,15 @@ pub async fn list_observations(State(state): State<AppState>, Query(params): Que
 pub async fn get_observation(State(state): State<AppState>, Path(id): Path<String>) -> Result<Json<Value>, ApiError> {
     let store = state.store.clone();
     let key = id.clone();
-    let found = tokio::task::spawn_blocking(move || store.get(&key)).await.map_err(ApiError::internal)?.map_err(ApiError::internal)?;
+    let found = tokio::task::spawn_blocking(move || store.get(&key))
+        .await
+        .map_err(ApiError::internal)?
+        .map_err(ApiError::internal)?;
     match found {
         Some(s) => Ok(Json(json::observation(&s))),
-        None => Err(ApiError::new(StatusCode::NOT_FOUND, "not_found", format!("no observation with id {id:?}")).field("id")),
+        None => {
+            Err(ApiError::new(StatusCode::NOT_FOUND, "not_found", format!("no observation with id {id:?}")).field("id"))
+        }
     }
 }
 
@@ -286,17 +358,21 @@ pub struct StatsResponse {
 /// Counts by category, violation, zone and day (same filters as the list).
 #[utoipa::path(get, path = "/api/v1/stats", tag = "observations", params(ListParams),
     responses((status = 200, description = "Counts", body = StatsResponse), (status = 400, description = "A parameter is invalid", body = ErrorBody)))]
-pub async fn stats(State(state): State<AppState>, Query(params): Query<ListParams>) -> Result<Json<StatsResponse>, ApiError> {
+pub async fn stats(
+    State(state): State<AppState>,
+    Query(params): Query<ListParams>,
+) -> Result<Json<StatsResponse>, ApiError> {
     let q = params.query()?;
     let today = OffsetDateTime::now_utc().date();
     let mut tq = q.clone();
     tq.since = Some(today.midnight().assume_utc());
     tq.until = today.next_day().map(|d| d.midnight().assume_utc());
     let store = state.store.clone();
-    let (all, day) = tokio::task::spawn_blocking(move || Ok::<_, truce_store::StoreError>((store.stats(&q)?, store.stats(&tq)?)))
-        .await
-        .map_err(ApiError::internal)?
-        .map_err(ApiError::internal)?;
+    let (all, day) =
+        tokio::task::spawn_blocking(move || Ok::<_, truce_store::StoreError>((store.stats(&q)?, store.stats(&tq)?)))
+            .await
+            .map_err(ApiError::internal)?
+            .map_err(ApiError::internal)?;
     Ok(Json(StatsResponse {
         total: all.total,
         by_category: all.by_category,
@@ -311,7 +387,10 @@ pub async fn stats(State(state): State<AppState>, Query(params): Query<ListParam
 #[utoipa::path(get, path = "/healthz", tag = "operations", responses((status = 200, description = "OK", body = Object), (status = 503, description = "The store is unavailable", body = ErrorBody)))]
 pub async fn healthz(State(state): State<AppState>) -> Result<Json<Value>, ApiError> {
     let store = state.store.clone();
-    let n = tokio::task::spawn_blocking(move || store.count()).await.map_err(ApiError::internal)?.map_err(ApiError::internal)?;
+    let n = tokio::task::spawn_blocking(move || store.count())
+        .await
+        .map_err(ApiError::internal)?
+        .map_err(ApiError::internal)?;
     Ok(Json(json!({"status": "ok", "observations": n, "agreement": state.agreement.id})))
 }
 

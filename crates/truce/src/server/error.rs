@@ -55,7 +55,11 @@ impl ApiError {
 
     pub fn internal(e: impl std::fmt::Display) -> Self {
         tracing::error!("store failure: {e}");
-        Self::new(StatusCode::SERVICE_UNAVAILABLE, "store_unavailable", format!("the store failed: {e}; nothing was stored"))
+        Self::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "store_unavailable",
+            format!("the store failed: {e}; nothing was stored"),
+        )
     }
 }
 

@@ -48,7 +48,8 @@ pub fn agreement_geometry(a: &Agreement) -> Value {
                 trace_band(&l.index, &l.parts, *width_m, side)
             }
         };
-        let coords: Vec<Value> = polygons.iter().map(|p| Value::Array(p.iter().map(|r| ring_json(r)).collect())).collect();
+        let coords: Vec<Value> =
+            polygons.iter().map(|p| Value::Array(p.iter().map(|r| ring_json(r)).collect())).collect();
         let area_km2 = match a.zone_area(i) {
             Area::Exact(m2) | Area::Estimated { m2, .. } => (m2 / 1e4).round() / 100.0,
         };

@@ -22,7 +22,6 @@ use tokio::sync::broadcast;
 use truce_engine::Agreement;
 use truce_store::SqliteStore;
 
-
 /// Largest request body, bytes.
 pub const MAX_BODY_BYTES: usize = 8 * 1024 * 1024;
 /// Most observations in one POST.
@@ -78,7 +77,10 @@ pub fn app(state: AppState) -> Router {
 
 /// Stores a batch (durably) and then publishes what was new on the stream: the one path by which
 /// observations enter a running server, whether from the API or the demo feed.
-pub async fn store_and_publish(state: &AppState, batch: Vec<truce_store::StoredObservation>) -> Result<truce_store::InsertReport, truce_store::StoreError> {
+pub async fn store_and_publish(
+    state: &AppState,
+    batch: Vec<truce_store::StoredObservation>,
+) -> Result<truce_store::InsertReport, truce_store::StoreError> {
     use truce_store::Store;
     let store = state.store.clone();
     let started = std::time::Instant::now();
@@ -87,7 +89,10 @@ pub async fn store_and_publish(state: &AppState, batch: Vec<truce_store::StoredO
         (r, batch)
     })
     .await
-    .map_err(|e| truce_store::StoreError::Corrupt { id: String::new(), reason: format!("the store task failed: {e}") })?;
+    .map_err(|e| truce_store::StoreError::Corrupt {
+        id: String::new(),
+        reason: format!("the store task failed: {e}"),
+    })?;
     let report = report?;
     metrics::histogram!("truce_store_insert_seconds").record(started.elapsed().as_secs_f64());
     metrics::counter!("truce_observations_stored_total").increment(report.inserted.len() as u64);

@@ -46,7 +46,10 @@ async fn vendor(State(state): State<AppState>, Path(path): Path<String>) -> Resp
         }
         Err(_) => (
             StatusCode::NOT_FOUND,
-            format!("{path} is not installed: run `npm ci --prefix web` (vendor directory {})", state.vendor_dir.display()),
+            format!(
+                "{path} is not installed: run `npm ci --prefix web` (vendor directory {})",
+                state.vendor_dir.display()
+            ),
         )
             .into_response(),
     }

@@ -17,16 +17,34 @@ fn ingest_then_query() {
     )
     .unwrap();
     let samples = data("samples/observations.csv");
-    let run = truce(&["ingest", samples.to_str().unwrap(), acled.to_str().unwrap(), "--data-dir", d, "--agreement", a.to_str().unwrap()], b"");
+    let run = truce(
+        &[
+            "ingest",
+            samples.to_str().unwrap(),
+            acled.to_str().unwrap(),
+            "--data-dir",
+            d,
+            "--agreement",
+            a.to_str().unwrap(),
+        ],
+        b"",
+    );
     assert_eq!(run.code, 1, "one bad record: {}", run.stderr);
-    assert!(run.stderr.contains("acled.csv:3: field `sub_event_type`: \"Peaceful protest\" has no truce category"), "{}", run.stderr);
+    assert!(
+        run.stderr.contains("acled.csv:3: field `sub_event_type`: \"Peaceful protest\" has no truce category"),
+        "{}",
+        run.stderr
+    );
     assert!(run.stderr.contains("18 new observations stored, 0 already stored, 1 bad"), "{}", run.stderr);
 
     let again = truce(&["ingest", samples.to_str().unwrap(), "--data-dir", d], b"");
     assert_eq!(again.code, 0, "{}", again.stderr);
     assert!(again.stderr.contains("0 new observations stored, 16 already stored"), "idempotent: {}", again.stderr);
 
-    let list = truce(&["observations", "--data-dir", d, "--violation", "weapon_forward_of_withdrawal_line", "--format", "csv"], b"");
+    let list = truce(
+        &["observations", "--data-dir", d, "--violation", "weapon_forward_of_withdrawal_line", "--format", "csv"],
+        b"",
+    );
     assert_eq!(list.code, 0, "{}", list.stderr);
     let rows: Vec<&str> = list.stdout.lines().skip(1).collect();
     assert_eq!(rows.len(), 1, "{}", list.stdout);
@@ -48,7 +66,10 @@ fn stored_classifications_follow_a_changed_agreement() {
     let d = dir.path().join("store");
     let d = d.to_str().unwrap();
     let samples = data("samples/observations.csv");
-    let run = truce(&["ingest", samples.to_str().unwrap(), "--data-dir", d, "--agreement", agreement().to_str().unwrap()], b"");
+    let run = truce(
+        &["ingest", samples.to_str().unwrap(), "--data-dir", d, "--agreement", agreement().to_str().unwrap()],
+        b"",
+    );
     assert_eq!(run.code, 0, "{}", run.stderr);
     let in_zone = |d: &str| {
         let out = truce(&["observations", "--data-dir", d, "--zone", "security_zone", "--format", "csv"], b"");
@@ -59,15 +80,18 @@ fn stored_classifications_follow_a_changed_agreement() {
     // The same agreement with a 1 km security zone: Kherson (1.4 km from the line) falls out of it.
     let text = std::fs::read_to_string(agreement()).unwrap();
     let geo = data("geo").canonicalize().unwrap();
-    let narrow = text
-        .replace("../geo/", &format!("{}/", geo.display()))
-        .replacen("band = { line = \"loc\", width_km = 15, side = \"both\" }\nviolated_by = [\"cfv\"]", "band = { line = \"loc\", width_km = 1, side = \"both\" }\nviolated_by = [\"cfv\"]", 1);
+    let narrow = text.replace("../geo/", &format!("{}/", geo.display())).replacen(
+        "band = { line = \"loc\", width_km = 15, side = \"both\" }\nviolated_by = [\"cfv\"]",
+        "band = { line = \"loc\", width_km = 1, side = \"both\" }\nviolated_by = [\"cfv\"]",
+        1,
+    );
     assert_ne!(narrow, text);
     let changed = dir.path().join("narrow.toml");
     std::fs::write(&changed, narrow).unwrap();
     let empty = dir.path().join("empty.csv");
     std::fs::write(&empty, "id,time,lat,lon,category\n").unwrap();
-    let run = truce(&["ingest", empty.to_str().unwrap(), "--data-dir", d, "--agreement", changed.to_str().unwrap()], b"");
+    let run =
+        truce(&["ingest", empty.to_str().unwrap(), "--data-dir", d, "--agreement", changed.to_str().unwrap()], b"");
     assert_eq!(run.code, 0, "{}", run.stderr);
     assert!(run.stderr.contains("classifying the 16 stored observations again"), "{}", run.stderr);
     let now = in_zone(d);

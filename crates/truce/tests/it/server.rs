@@ -6,7 +6,15 @@ use serde_json::{Value, json};
 use crate::util::{Server, agreement};
 
 fn serve(dir: &std::path::Path) -> Server {
-    Server::start(&["serve", "--data-dir", dir.to_str().unwrap(), "--agreement", agreement().to_str().unwrap(), "--listen", "127.0.0.1:0"])
+    Server::start(&[
+        "serve",
+        "--data-dir",
+        dir.to_str().unwrap(),
+        "--agreement",
+        agreement().to_str().unwrap(),
+        "--listen",
+        "127.0.0.1:0",
+    ])
 }
 
 fn obs(id: &str, lat: f64, lon: f64, category: &str) -> Value {
@@ -17,12 +25,26 @@ fn obs(id: &str, lat: f64, lon: f64, category: &str) -> Value {
 fn post_get_list_and_stats() {
     let dir = tempfile::tempdir().unwrap();
     let s = serve(dir.path());
-    let (status, body) = s.json("POST", "/api/v1/observations", obs("k1", 46.6354, 32.6169, "explosion_outgoing").to_string().as_bytes());
+    let (status, body) = s.json(
+        "POST",
+        "/api/v1/observations",
+        obs("k1", 46.6354, 32.6169, "explosion_outgoing").to_string().as_bytes(),
+    );
     assert_eq!(status, 201, "{body}");
     assert_eq!(body["ids"], json!(["k1"]));
-    let (status, body) = s.json("POST", "/api/v1/observations", json!([obs("k1", 46.6354, 32.6169, "explosion_outgoing"), obs("k2", 48.0159, 37.8028, "muzzle_flash")]).to_string().as_bytes());
+    let (status, body) = s.json(
+        "POST",
+        "/api/v1/observations",
+        json!([obs("k1", 46.6354, 32.6169, "explosion_outgoing"), obs("k2", 48.0159, 37.8028, "muzzle_flash")])
+            .to_string()
+            .as_bytes(),
+    );
     assert_eq!(status, 201, "{body}");
-    assert_eq!((body["ids"].clone(), body["duplicates"].clone()), (json!(["k2"]), json!(["k1"])), "the same id is stored once");
+    assert_eq!(
+        (body["ids"].clone(), body["duplicates"].clone()),
+        (json!(["k2"]), json!(["k1"])),
+        "the same id is stored once"
+    );
 
     let (status, one) = s.json("GET", "/api/v1/observations/k1", b"");
     assert_eq!(status, 200);
@@ -50,7 +72,9 @@ fn post_get_list_and_stats() {
     assert_eq!(summary["id"], "illustrative-2026");
     let (_, geometry) = s.json("GET", "/api/v1/agreement/geometry", b"");
     let features = geometry["features"].as_array().unwrap();
-    assert!(features.iter().any(|f| f["properties"]["id"] == "security_zone" && f["geometry"]["type"] == "MultiPolygon"));
+    assert!(
+        features.iter().any(|f| f["properties"]["id"] == "security_zone" && f["geometry"]["type"] == "MultiPolygon")
+    );
     let (_, api) = s.json("GET", "/api/v1/openapi.json", b"");
     for path in ["/api/v1/observations", "/api/v1/observations/{id}", "/api/v1/stats", "/api/v1/stream", "/healthz"] {
         assert!(api["paths"][path].is_object(), "{path} missing from the OpenAPI document");
@@ -88,7 +112,13 @@ fn bad_requests_get_stable_codes_and_change_nothing() {
     assert_eq!((status, err["error"]["code"].as_str()), (413, Some("batch_too_large")));
     let (_, health) = s.json("GET", "/healthz", b"");
     assert_eq!(health["observations"], 0, "nothing of a rejected request is stored");
-    for (path, field) in [("/api/v1/observations?bbox=1,2,3", "bbox"), ("/api/v1/observations?limit=0", "limit"), ("/api/v1/observations?since=yesterday", "since"), ("/api/v1/observations?cursor=zz", "cursor"), ("/api/v1/stats?category=nope", "category")] {
+    for (path, field) in [
+        ("/api/v1/observations?bbox=1,2,3", "bbox"),
+        ("/api/v1/observations?limit=0", "limit"),
+        ("/api/v1/observations?since=yesterday", "since"),
+        ("/api/v1/observations?cursor=zz", "cursor"),
+        ("/api/v1/stats?category=nope", "category"),
+    ] {
         let (status, err) = s.json("GET", path, b"");
         assert_eq!((status, err["error"]["field"].as_str()), (400, Some(field)), "{path}: {err}");
     }
@@ -103,7 +133,11 @@ fn an_acknowledged_observation_survives_sigkill() {
     let mut acked = Vec::new();
     for i in 0..40 {
         let id = format!("durable-{i}");
-        let (status, body) = s.json("POST", "/api/v1/observations", obs(&id, 48.0 + f64::from(i) * 0.01, 37.0, "explosion_impact").to_string().as_bytes());
+        let (status, body) = s.json(
+            "POST",
+            "/api/v1/observations",
+            obs(&id, 48.0 + f64::from(i) * 0.01, 37.0, "explosion_impact").to_string().as_bytes(),
+        );
         assert_eq!(status, 201, "{body}");
         acked.push(id);
     }
@@ -124,7 +158,8 @@ fn the_stream_delivers_what_is_stored() {
     let s = serve(dir.path());
     let (mut ws, _) = tungstenite::connect(format!("ws://{}/api/v1/stream", s.addr)).expect("websocket");
     // The subscription exists once the upgrade is done; a POST now must be delivered.
-    let (status, _) = s.json("POST", "/api/v1/observations", obs("live-1", 47.6, 36.0, "explosion_impact").to_string().as_bytes());
+    let (status, _) =
+        s.json("POST", "/api/v1/observations", obs("live-1", 47.6, 36.0, "explosion_impact").to_string().as_bytes());
     assert_eq!(status, 201);
     let msg = ws.read().expect("a message");
     let v: Value = serde_json::from_str(msg.to_text().unwrap()).unwrap();
