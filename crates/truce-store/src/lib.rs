@@ -21,7 +21,7 @@ use std::collections::BTreeMap;
 use time::OffsetDateTime;
 use truce_core::{Category, ClassificationRecord, Observation};
 
-pub use sqlite::{DATABASE_FILE, SqliteStore};
+pub use sqlite::{DATABASE_FILE, EncodedRow, SqliteStore};
 
 /// An observation with its classification, as stored.
 #[derive(Debug, Clone, PartialEq)]

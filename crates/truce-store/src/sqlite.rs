@@ -137,43 +137,86 @@ fn from_ms(ms: i64) -> OffsetDateTime {
     OffsetDateTime::from_unix_timestamp_nanos(i128::from(ms) * 1_000_000).unwrap_or(OffsetDateTime::UNIX_EPOCH)
 }
 
+/// A row ready for the database: everything that does not need the connection is computed here, so
+/// bulk loads can do it on another thread than the writer's.
+#[derive(Debug, Clone)]
+pub struct EncodedRow {
+    id: String,
+    time_ms: i64,
+    time_end_ms: Option<i64>,
+    lat: f64,
+    lon: f64,
+    cell: i64,
+    category: &'static str,
+    received_ms: i64,
+    body: String,
+    classification: String,
+    zones: String,
+    violations: String,
+}
+
+impl EncodedRow {
+    /// Encodes a stored observation.
+    ///
+    /// # Errors
+    /// When the observation cannot be serialised (never for values built by truce).
+    pub fn new(s: &StoredObservation) -> Result<Self, StoreError> {
+        let o = &s.observation;
+        let corrupt = |e: serde_json::Error| StoreError::Corrupt { id: o.id.clone(), reason: e.to_string() };
+        Ok(Self {
+            id: o.id.clone(),
+            time_ms: to_ms(o.time),
+            time_end_ms: o.time_end.map(to_ms),
+            lat: o.lat,
+            lon: o.lon,
+            cell: cell_of(o.lat, o.lon),
+            category: o.category.id(),
+            received_ms: to_ms(s.received_at),
+            body: serde_json::to_string(o).map_err(corrupt)?,
+            classification: serde_json::to_string(&s.classification).map_err(corrupt)?,
+            zones: zone_list(&s.classification),
+            violations: violation_list(&s.classification),
+        })
+    }
+
+    /// The observation's id.
+    pub fn id(&self) -> &str {
+        &self.id
+    }
+}
+
 fn insert_one(
     tx: &rusqlite::Transaction<'_>,
-    cells: &mut std::collections::HashSet<i64>,
-    s: &StoredObservation,
+    cells: &std::collections::HashSet<i64>,
+    r: &EncodedRow,
 ) -> Result<bool, StoreError> {
-    let o = &s.observation;
-    let body = serde_json::to_string(o).map_err(|e| StoreError::Corrupt { id: o.id.clone(), reason: e.to_string() })?;
-    let classification = serde_json::to_string(&s.classification)
-        .map_err(|e| StoreError::Corrupt { id: o.id.clone(), reason: e.to_string() })?;
     let mut insert = tx.prepare_cached(
         "INSERT INTO observations (id, time_ms, time_end_ms, lat, lon, cell, category, received_ms, body, classification, zones, violations)
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12) ON CONFLICT (id) DO NOTHING",
     )?;
-    let cell = cell_of(o.lat, o.lon);
     let changed = insert.execute(params![
-        o.id,
-        to_ms(o.time),
-        o.time_end.map(to_ms),
-        o.lat,
-        o.lon,
-        cell,
-        o.category.id(),
-        to_ms(s.received_at),
-        body,
-        classification,
-        zone_list(&s.classification),
-        violation_list(&s.classification)
+        r.id,
+        r.time_ms,
+        r.time_end_ms,
+        r.lat,
+        r.lon,
+        r.cell,
+        r.category,
+        r.received_ms,
+        r.body,
+        r.classification,
+        r.zones,
+        r.violations
     ])?;
     if changed == 0 {
         return Ok(false);
     }
-    if !cells.contains(&cell) {
-        let (x0, x1, y0, y1) = cell_box(cell);
+    if !cells.contains(&r.cell) {
+        let (x0, x1, y0, y1) = cell_box(r.cell);
         tx.prepare_cached(
             "INSERT INTO cells_rtree (cell, min_lon, max_lon, min_lat, max_lat) VALUES (?1, ?2, ?3, ?4, ?5)",
         )?
-        .execute(params![cell, x0, x1, y0, y1])?;
+        .execute(params![r.cell, x0, x1, y0, y1])?;
     }
     Ok(true)
 }
@@ -285,35 +328,8 @@ fn parse_cursor(c: &str) -> Result<(i64, i64), StoreError> {
 
 impl Store for SqliteStore {
     fn insert(&self, batch: &[StoredObservation]) -> Result<InsertReport, StoreError> {
-        let mut guard = self.writer();
-        let Writer { conn, cells } = &mut *guard;
-        let mut new_cells = Vec::new();
-        let result = (|| {
-            let tx = conn.transaction()?;
-            let mut report = InsertReport::default();
-            for s in batch {
-                let cell = cell_of(s.observation.lat, s.observation.lon);
-                let fresh = !cells.contains(&cell);
-                if insert_one(&tx, cells, s)? {
-                    if fresh {
-                        cells.insert(cell);
-                        new_cells.push(cell);
-                    }
-                    report.inserted.push(s.observation.id.clone());
-                } else {
-                    report.duplicates.push(s.observation.id.clone());
-                }
-            }
-            tx.commit()?;
-            Ok(report)
-        })();
-        if result.is_err() {
-            // Nothing of the batch was stored: forget the cells it would have added.
-            for c in new_cells {
-                cells.remove(&c);
-            }
-        }
-        result
+        let rows = batch.iter().map(EncodedRow::new).collect::<Result<Vec<_>, _>>()?;
+        self.insert_rows(&rows)
     }
 
     fn get(&self, id: &str) -> Result<Option<StoredObservation>, StoreError> {
@@ -446,6 +462,42 @@ impl Store for SqliteStore {
 }
 
 impl SqliteStore {
+    /// Stores encoded rows, all or nothing, like [`Store::insert`]; for bulk loads that encode on
+    /// another thread ([`EncodedRow::new`]).
+    ///
+    /// # Errors
+    /// When the database fails; nothing of the batch is stored then.
+    pub fn insert_rows(&self, rows: &[EncodedRow]) -> Result<InsertReport, StoreError> {
+        let mut guard = self.writer();
+        let Writer { conn, cells } = &mut *guard;
+        let mut new_cells = Vec::new();
+        let result = (|| {
+            let tx = conn.transaction()?;
+            let mut report = InsertReport::default();
+            for r in rows {
+                let fresh = !cells.contains(&r.cell);
+                if insert_one(&tx, cells, r)? {
+                    if fresh {
+                        cells.insert(r.cell);
+                        new_cells.push(r.cell);
+                    }
+                    report.inserted.push(r.id.clone());
+                } else {
+                    report.duplicates.push(r.id.clone());
+                }
+            }
+            tx.commit()?;
+            Ok(report)
+        })();
+        if result.is_err() {
+            // Nothing of the batch was stored: forget the cells it would have added.
+            for c in new_cells {
+                cells.remove(&c);
+            }
+        }
+        result
+    }
+
     /// Records the agreement fingerprint without reclassifying (for a new, empty store).
     ///
     /// # Errors

@@ -1,6 +1,7 @@
 //! `truce ingest FILE...`: observations from files into the store, each classified against the
 //! agreement. Records are read and classified on this thread and committed in batches by a writer
-//! thread, so parsing and SQLite work overlap on two cores. A bad record is reported with its file,
+//! thread, so parsing and SQLite work overlap on two cores; rows are encoded (JSON bodies, cells) on the
+//! reading thread, leaving the writer only the database's own work. A bad record is reported with its file,
 //! line (or feature) and every field at fault, and skipped; a record is stored whole or not at all,
 //! and each batch commits atomically.
 
@@ -14,7 +15,7 @@ use anyhow::Context;
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use time::OffsetDateTime;
 use truce_formats::ingest::{FileFormat, FileReader};
-use truce_store::{InsertReport, Store, StoredObservation};
+use truce_store::{EncodedRow, InsertReport, StoredObservation};
 
 use crate::cli::IngestArgs;
 use crate::setup;
@@ -37,13 +38,14 @@ pub fn run(args: &IngestArgs) -> anyhow::Result<ExitCode> {
     };
     let (mut bad, mut unreadable, mut read) = (0u64, 0u64, 0u64);
     let report = std::thread::scope(|scope| -> anyhow::Result<InsertReport> {
-        let (tx, rx) = sync_channel::<Vec<StoredObservation>>(2);
+        let (tx, rx) = sync_channel::<Vec<EncodedRow>>(2);
         let store = &store;
         let writer = scope.spawn(move || -> anyhow::Result<InsertReport> {
             let mut total = InsertReport::default();
             for batch in rx {
-                let r =
-                    store.insert(&batch).context("cannot store a batch of observations (nothing of it was stored)")?;
+                let r = store
+                    .insert_rows(&batch)
+                    .context("cannot store a batch of observations (nothing of it was stored)")?;
                 total.inserted.extend(r.inserted);
                 total.duplicates.extend(r.duplicates);
             }
@@ -115,7 +117,7 @@ pub fn run(args: &IngestArgs) -> anyhow::Result<ExitCode> {
                     }
                 };
                 let classification = agreement.record(&agreement.classify(&obs));
-                batch.push(StoredObservation { observation, classification, received_at });
+                batch.push(EncodedRow::new(&StoredObservation { observation, classification, received_at })?);
                 if batch.len() == BATCH && tx.send(std::mem::replace(&mut batch, Vec::with_capacity(BATCH))).is_err() {
                     break;
                 }
