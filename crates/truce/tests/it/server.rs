@@ -167,3 +167,80 @@ fn the_stream_delivers_what_is_stored() {
     assert_eq!(v["observation"]["id"], "live-1");
     assert!(v["observation"]["classification"]["zones"].as_array().unwrap().iter().any(|z| z == "security_zone"));
 }
+
+#[test]
+fn random_bodies_never_break_the_server() {
+    let dir = tempfile::tempdir().unwrap();
+    let s = serve(dir.path());
+    let mut state = 0x853c_49e6_748f_ea9bu64;
+    let mut next = |n: u64| {
+        state ^= state << 13;
+        state ^= state >> 7;
+        state ^= state << 17;
+        state % n
+    };
+    let fields = [
+        "id",
+        "time",
+        "lat",
+        "lon",
+        "category",
+        "observer",
+        "count",
+        "weapon_class",
+        "releasable_to",
+        "casualties",
+        "time_end",
+        "marking",
+    ];
+    let values = [
+        json!(null),
+        json!(true),
+        json!(-1),
+        json!(1e308),
+        json!(91.5),
+        json!("2026-11-25T01:00:00Z"),
+        json!("explosion_impact"),
+        json!("tanks"),
+        json!(""),
+        json!("\u{0}\u{7f}é"),
+        json!([]),
+        json!(["GBR", 3]),
+        json!({"means": "uav", "bearing_deg": 400}),
+        json!({"killed": -2}),
+        json!(48.5),
+        json!(37.5),
+        json!("x".repeat(20_000)),
+    ];
+    let mut stored = 0;
+    for round in 0..150 {
+        let mut o = serde_json::Map::new();
+        for _ in 0..next(8) {
+            o.insert(
+                fields[next(fields.len() as u64) as usize].into(),
+                values[next(values.len() as u64) as usize].clone(),
+            );
+        }
+        let body = if round % 10 == 9 {
+            // Truncated JSON.
+            let text = Value::Object(o).to_string();
+            text[..text.len() / 2].as_bytes().to_vec()
+        } else {
+            Value::Object(o).to_string().into_bytes()
+        };
+        let (status, reply) = s.json("POST", "/api/v1/observations", &body);
+        assert!(
+            [201, 400, 413, 422].contains(&status),
+            "status {status} for {}: {reply}",
+            String::from_utf8_lossy(&body)
+        );
+        if status == 201 {
+            stored += reply["ids"].as_array().unwrap().len();
+        } else {
+            assert!(reply["error"]["code"].is_string(), "{reply}");
+        }
+    }
+    let (status, health) = s.json("GET", "/healthz", b"");
+    assert_eq!(status, 200, "the server is still up");
+    assert_eq!(health["observations"], stored, "only accepted observations are stored");
+}
