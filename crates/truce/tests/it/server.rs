@@ -224,7 +224,7 @@ fn random_bodies_never_break_the_server() {
         let body = if round % 10 == 9 {
             // Truncated JSON.
             let text = Value::Object(o).to_string();
-            text[..text.len() / 2].as_bytes().to_vec()
+            text.as_bytes()[..text.len() / 2].to_vec()
         } else {
             Value::Object(o).to_string().into_bytes()
         };
