@@ -3,14 +3,14 @@
 //! either an observation or every field error; reading goes on after a bad record. The column mappings
 //! are documented in `docs/ingest.md`.
 
-use std::io::{BufRead, Read};
+use std::io::Read;
 use std::path::Path;
 
 use serde_json::{Map, Value};
 use truce_core::{Means, Observation};
 
 use crate::observation::{FieldError, Options, from_json};
-use crate::records::MAX_RECORD_BYTES;
+use crate::records::{MAX_RECORD_BYTES, read_line_bounded};
 
 /// A file's format.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -172,7 +172,7 @@ impl<R: Read> FileReader<R> {
             }
             Inner::Ndjson { reader, buf, line } => loop {
                 buf.clear();
-                let n = read_line(reader, buf)?;
+                let n = read_line_bounded(reader, buf)?;
                 if n == 0 {
                     return Ok(None);
                 }
@@ -215,28 +215,6 @@ impl<R: Read> FileReader<R> {
 
 fn bad(position: u64, field: &str, code: &'static str, message: String) -> IngestRecord {
     IngestRecord { position, result: Err(vec![FieldError { field: field.into(), code, message }]) }
-}
-
-fn read_line<R: BufRead>(reader: &mut R, buf: &mut Vec<u8>) -> std::io::Result<usize> {
-    let mut total = 0;
-    loop {
-        let available = reader.fill_buf()?;
-        if available.is_empty() {
-            return Ok(total);
-        }
-        let (chunk, done) = match available.iter().position(|&b| b == b'\n') {
-            Some(i) => (&available[..=i], true),
-            None => (available, false),
-        };
-        let room = (MAX_RECORD_BYTES + 1).saturating_sub(buf.len());
-        buf.extend_from_slice(&chunk[..chunk.len().min(room)]);
-        let used = chunk.len();
-        total += used;
-        reader.consume(used);
-        if done {
-            return Ok(total);
-        }
-    }
 }
 
 fn geojson_feature(f: &Value) -> Result<Observation, Vec<FieldError>> {

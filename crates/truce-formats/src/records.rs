@@ -210,7 +210,7 @@ impl<R: Read> RecordReader<R> {
 
 /// Reads one line into `buf`, keeping at most `MAX_RECORD_BYTES + 1` bytes of it; returns the line's
 /// full length (0 at the end of input).
-fn read_line_bounded<R: BufRead>(reader: &mut R, buf: &mut Vec<u8>) -> std::io::Result<usize> {
+pub(crate) fn read_line_bounded<R: BufRead>(reader: &mut R, buf: &mut Vec<u8>) -> std::io::Result<usize> {
     let mut total = 0;
     loop {
         let available = reader.fill_buf()?;
