@@ -52,7 +52,7 @@ pub struct Query {
     pub until: Option<OffsetDateTime>,
     /// West, south, east, north, degrees (edges included).
     pub bbox: Option<[f64; 4]>,
-    /// Within `km` of (`lat`, `lon`), geodesic distance.
+    /// Within `km` of (`lat`, `lon`): the exact geodesic distance on WGS84 (Karney).
     pub near: Option<(f64, f64, f64)>,
     /// This category.
     pub category: Option<Category>,

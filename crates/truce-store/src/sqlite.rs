@@ -307,17 +307,10 @@ fn filters(q: &Query) -> (String, Vec<rusqlite::types::Value>) {
 }
 
 fn near_ok(q: &Query, lat: f64, lon: f64) -> bool {
-    q.near.is_none_or(|(clat, clon, km)| haversine_km(clat, clon, lat, lon) <= km)
-}
-
-/// Great-circle distance on the mean-radius sphere, km. Within 0.5% of the ellipsoidal distance,
-/// which is what a "near" filter typed by a person means.
-fn haversine_km(lat1: f64, lon1: f64, lat2: f64, lon2: f64) -> f64 {
-    let (p1, p2) = (lat1.to_radians(), lat2.to_radians());
-    let dp = p2 - p1;
-    let dl = (lon2 - lon1).to_radians();
-    let a = (dp / 2.0).sin().powi(2) + p1.cos() * p2.cos() * (dl / 2.0).sin().powi(2);
-    2.0 * 6_371.008_8 * a.sqrt().min(1.0).asin()
+    q.near.is_none_or(|(clat, clon, km)| {
+        truce_geo::geodesic::distance_m(truce_geo::LonLat::new(clon, clat), truce_geo::LonLat::new(lon, lat))
+            <= km * 1000.0
+    })
 }
 
 fn parse_cursor(c: &str) -> Result<(i64, i64), StoreError> {
