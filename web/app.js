@@ -634,7 +634,9 @@ function renderObservationLegend() {
 
 // ---------------------------------------------------------------- observations
 
-async function loadObservations(since) {
+/** Loads every observation timed at or after `since` (or, with `param` 'received_since', received
+ * by the server at or after it, whatever its own time). */
+async function loadObservations(since, param = 'since') {
   let cursor = null;
   const seen = new Set();
   let total = 0;
@@ -643,7 +645,7 @@ async function loadObservations(since) {
       setStatus('truncated', `Showing the first ${state.byId.size.toLocaleString('en-GB')} observations only (page limit).`);
       break;
     }
-    const q = new URLSearchParams({ since: rfc3339(since), limit: String(PAGE_LIMIT), format: 'geojson' });
+    const q = new URLSearchParams({ [param]: rfc3339(since), limit: String(PAGE_LIMIT), format: 'geojson' });
     if (cursor) q.set('cursor', cursor);
     const fc = await getJson(`observations?${q}`, { timeoutMs: 60000 });
     const feats = Array.isArray(fc?.features) ? fc.features : [];
@@ -938,13 +940,14 @@ function scheduleReconnect() {
 }
 
 /**
- * After a reconnect, or when the server says we lagged: fetch the observations timed from 10 minutes
- * before `lostAt` on (known ids are replaced, not duplicated), then fresh counts.
+ * After a reconnect, or when the server says we lagged: fetch the observations the server received from
+ * 10 minutes before `lostAt` on, whatever their own time (a late report can carry an old time; known ids
+ * are replaced, not duplicated), then fresh counts.
  */
 async function resync(lostAt) {
   const from = new Date(lostAt.getTime() - 10 * 60 * 1000);
   try {
-    await loadObservations(from);
+    await loadObservations(from, 'received_since');
     await loadStats();
   } catch (e) {
     setStatus('resync', `Could not catch up after reconnecting: ${e.message}`);

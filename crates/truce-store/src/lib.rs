@@ -50,6 +50,9 @@ pub struct Query {
     pub since: Option<OffsetDateTime>,
     /// Observations whose time is before this.
     pub until: Option<OffsetDateTime>,
+    /// Observations the store received at or after this (whatever their own time): for catching up
+    /// after a disconnection, when late reports carry old times.
+    pub received_since: Option<OffsetDateTime>,
     /// West, south, east, north, degrees (edges included).
     pub bbox: Option<[f64; 4]>,
     /// Within `km` of (`lat`, `lon`): the exact geodesic distance on WGS84 (Karney).

@@ -260,6 +260,10 @@ fn filters(q: &Query) -> (String, Vec<rusqlite::types::Value>) {
         args.push(Value::Integer(to_ms(t)));
         clauses.push(format!("o.time_ms < ?{}", args.len()));
     }
+    if let Some(t) = q.received_since {
+        args.push(Value::Integer(to_ms(t)));
+        clauses.push(format!("o.received_ms >= ?{}", args.len()));
+    }
     let mut boxes: Vec<[f64; 4]> = Vec::new();
     if let Some(b) = q.bbox {
         boxes.push(b);

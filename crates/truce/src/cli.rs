@@ -120,6 +120,9 @@ pub struct ObservationsArgs {
     /// Only observations before this time (RFC 3339, or a date YYYY-MM-DD).
     #[arg(long)]
     pub until: Option<String>,
+    /// Only observations the store received at or after this time, whatever their own time.
+    #[arg(long)]
+    pub received_since: Option<String>,
     /// Only inside this box: W,S,E,N in degrees.
     #[arg(long, allow_hyphen_values = true)]
     pub bbox: Option<String>,

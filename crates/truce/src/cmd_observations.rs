@@ -34,6 +34,7 @@ fn numbers<const N: usize>(s: &str, what: &str) -> anyhow::Result<[f64; N]> {
 /// The store query for the command-line (and API) filters; every value checked.
 pub struct Filters<'a> {
     pub since: Option<&'a str>,
+    pub received_since: Option<&'a str>,
     pub until: Option<&'a str>,
     pub bbox: Option<&'a str>,
     pub near: Option<&'a str>,
@@ -48,6 +49,11 @@ impl Filters<'_> {
         let mut q = Query {
             since: self.since.map(parse_time).transpose().map_err(|e| ("since", e.to_string()))?,
             until: self.until.map(parse_time).transpose().map_err(|e| ("until", e.to_string()))?,
+            received_since: self
+                .received_since
+                .map(parse_time)
+                .transpose()
+                .map_err(|e| ("received_since", e.to_string()))?,
             ..Query::default()
         };
         if let Some(b) = self.bbox {
@@ -96,6 +102,7 @@ impl Filters<'_> {
 pub fn run(args: &ObservationsArgs) -> anyhow::Result<ExitCode> {
     let filters = Filters {
         since: args.since.as_deref(),
+        received_since: args.received_since.as_deref(),
         until: args.until.as_deref(),
         bbox: args.bbox.as_deref(),
         near: args.near.as_deref(),

@@ -197,6 +197,9 @@ pub struct ListParams {
     since: Option<String>,
     /// Before this time (RFC 3339 or YYYY-MM-DD).
     until: Option<String>,
+    /// Received by the server at or after this time, whatever the observation's own time (catch-up
+    /// after a disconnection).
+    received_since: Option<String>,
     /// W,S,E,N in degrees.
     bbox: Option<String>,
     /// LAT,LON,KM: within KM of a point.
@@ -219,6 +222,7 @@ impl ListParams {
     fn query(&self) -> Result<truce_store::Query, ApiError> {
         let filters = Filters {
             since: self.since.as_deref(),
+            received_since: self.received_since.as_deref(),
             until: self.until.as_deref(),
             bbox: self.bbox.as_deref(),
             near: self.near.as_deref(),

@@ -244,3 +244,28 @@ fn random_bodies_never_break_the_server() {
     assert_eq!(status, 200, "the server is still up");
     assert_eq!(health["observations"], stored, "only accepted observations are stored");
 }
+
+#[test]
+fn received_since_finds_late_reports_with_old_times() {
+    let dir = tempfile::tempdir().unwrap();
+    let s = serve(dir.path());
+    let (status, _) =
+        s.json("POST", "/api/v1/observations", obs("early", 47.6, 36.0, "muzzle_flash").to_string().as_bytes());
+    assert_eq!(status, 201);
+    // The server's clock decides what "received" means: take the time from its own answer.
+    let (_, early) = s.json("GET", "/api/v1/observations/early", b"");
+    let mark = early["received_at"].as_str().unwrap().to_owned();
+    // A report that arrives later but is about something that happened a week ago.
+    let mut late = obs("late", 47.6, 36.0, "muzzle_flash");
+    late["time"] = json!("2026-11-18T01:00:00Z");
+    // Received after `early`, so at or after the mark (the store compares milliseconds).
+    let (status, _) = s.json("POST", "/api/v1/observations", late.to_string().as_bytes());
+    assert_eq!(status, 201);
+    let (_, by_time) = s.json("GET", &format!("/api/v1/observations?since={}", mark.replace('+', "%2B")), b"");
+    assert!(by_time["observations"].as_array().unwrap().iter().all(|o| o["id"] != "late"), "late is timed a week ago");
+    let (_, received) =
+        s.json("GET", &format!("/api/v1/observations?received_since={}", mark.replace('+', "%2B")), b"");
+    let ids: Vec<&str> =
+        received["observations"].as_array().unwrap().iter().map(|o| o["id"].as_str().unwrap()).collect();
+    assert!(ids.contains(&"late"), "{ids:?}");
+}
