@@ -98,3 +98,51 @@ fn stored_classifications_follow_a_changed_agreement() {
     assert!(!now.contains(&"kherson-outgoing".to_owned()), "{now:?}");
     assert!(now.contains(&"siversk-vertex".to_owned()), "a point on the line stays in any band");
 }
+
+#[test]
+fn an_ingest_killed_midway_leaves_whole_batches_and_a_rerun_completes_it() {
+    use std::process::{Command, Stdio};
+    let dir = tempfile::tempdir().unwrap();
+    let store = dir.path().join("store");
+    let file = dir.path().join("many.csv");
+    let rows = 70_000;
+    let mut csv = String::from("id,time,lat,lon,category\n");
+    for i in 0..rows {
+        csv.push_str(&format!(
+            "k{i:06},2026-11-20T{:02}:{:02}:00Z,{:.5},{:.5},muzzle_flash\n",
+            (i / 60) % 24,
+            i % 60,
+            47.0 + (i % 300) as f64 * 0.01,
+            35.0 + (i % 500) as f64 * 0.01
+        ));
+    }
+    std::fs::write(&file, csv).unwrap();
+    let (s, f, a) = (store.to_str().unwrap(), file.to_str().unwrap(), agreement());
+    let mut child = Command::new(env!("CARGO_BIN_EXE_truce"))
+        .args(["ingest", f, "--data-dir", s, "--agreement", a.to_str().unwrap()])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    // Kill it once its write-ahead log passes 10 MiB (here: after the first 20,000-row commit, in the
+    // middle of the second), or whenever it ends by itself: either way only whole batches may be stored.
+    let wal = store.join("truce.sqlite-wal");
+    while child.try_wait().unwrap().is_none() && std::fs::metadata(&wal).map(|m| m.len()).unwrap_or(0) < 10 << 20 {
+        std::thread::yield_now();
+    }
+    let _ = child.kill();
+    child.wait().unwrap();
+
+    let count = |s: &str| truce(&["observations", "--data-dir", s, "--format", "csv"], b"").stdout.lines().count() - 1;
+    let partial = count(s);
+    eprintln!("killed after {partial} of {rows} observations were committed");
+    assert_eq!(partial % 20_000, 0, "a killed ingest leaves whole transactions of 20,000 only, found {partial}");
+    let rerun = truce(&["ingest", f, "--data-dir", s], b"");
+    assert_eq!(rerun.code, 0, "{}", rerun.stderr);
+    assert!(
+        rerun.stderr.contains(&format!("{} new observations stored, {partial} already stored", rows - partial)),
+        "{}",
+        rerun.stderr
+    );
+    assert_eq!(count(s), rows);
+}
