@@ -117,12 +117,8 @@ end = "2026-01-05T00:00:00Z"
     assert_eq!(first, sorted);
 }
 
-#[test]
-fn phase_dates_and_overlaps() {
-    let dir = tempfile::tempdir().unwrap();
-    std::fs::write(dir.path().join("line.geojson"), r#"{"type":"LineString","coordinates":[[36,47],[36,48]]}"#)
-        .unwrap();
-    let toml = r#"
+/// The head of a minimal agreement: metadata and two parties, `a` and `b`.
+const TWO_PARTIES: &str = r#"
 [agreement]
 id = "x"
 title = "t"
@@ -133,6 +129,15 @@ name = "A"
 [[parties]]
 id = "b"
 name = "B"
+"#;
+
+#[test]
+fn phase_dates_and_overlaps() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("line.geojson"), r#"{"type":"LineString","coordinates":[[36,47],[36,48]]}"#)
+        .unwrap();
+    let toml = TWO_PARTIES.to_owned()
+        + r#"
 [[lines]]
 id = "l"
 geometry = "line.geojson"
@@ -148,7 +153,7 @@ start = "2026-01-01T00:00:00Z"
 end = "2026-01-20T00:00:00Z"
 withdrawal = [ { class = "nope", party = "a", distance_km = 1 } ]
 "#;
-    let errs = errors(toml, dir.path());
+    let errs = errors(&toml, dir.path());
     assert!(errs.iter().any(|e| e.starts_with("phases[0].end: the phase must end after it starts")), "{errs:#?}");
     assert!(errs.iter().any(|e| e.contains("overlaps")), "{errs:#?}");
     assert!(
@@ -172,17 +177,8 @@ fn geojson_problems_name_the_geojson_location() {
     std::fs::write(dir.path().join("bad.geojson"), "{\"type\": \"LineString\", \"coordinates\": [[36, 47], [36, 95]]}")
         .unwrap();
     std::fs::write(dir.path().join("trunc.geojson"), "{\"type\": \"LineString\", \"coordin").unwrap();
-    let toml = r#"
-[agreement]
-id = "x"
-title = "t"
-version = "1"
-[[parties]]
-id = "a"
-name = "A"
-[[parties]]
-id = "b"
-name = "B"
+    let toml = TWO_PARTIES.to_owned()
+        + r#"
 [[lines]]
 id = "l"
 geometry = "bad.geojson"
@@ -205,7 +201,7 @@ kind = "no_fly"
 geometry = "z.geojson"
 feature = "nope"
 "#;
-    let errs = errors(toml, dir.path());
+    let errs = errors(&toml, dir.path());
     assert!(
         errs.iter()
             .any(|e| e.starts_with("lines[0].geometry:") && e.contains("coordinates[1]") && e.contains("out of range")),
