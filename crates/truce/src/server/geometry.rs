@@ -40,8 +40,12 @@ pub fn agreement_geometry(a: &Agreement) -> Value {
         }));
     }
     for (i, z) in a.zones.iter().enumerate() {
-        let polygons = match &z.shape {
-            ZoneShape::Polygons { polygons, .. } => polygons.clone(),
+        let (polygons, area_m2) = match &z.shape {
+            ZoneShape::Polygons { polygons, .. } => {
+                let (Area::Exact(m2) | Area::Estimated { m2, .. }) = a.zone_area(i);
+                (polygons.clone(), m2)
+            }
+            // The band's outline and area come from one pass over one grid.
             ZoneShape::Band { line, width_m, side } => {
                 let l = &a.lines[*line];
                 let side = side.map(|p| if p == l.left { Side::Left } else { Side::Right });
@@ -50,9 +54,7 @@ pub fn agreement_geometry(a: &Agreement) -> Value {
         };
         let coords: Vec<Value> =
             polygons.iter().map(|p| Value::Array(p.iter().map(|r| ring_json(r)).collect())).collect();
-        let area_km2 = match a.zone_area(i) {
-            Area::Exact(m2) | Area::Estimated { m2, .. } => (m2 / 1e4).round() / 100.0,
-        };
+        let area_km2 = (area_m2 / 1e4).round() / 100.0;
         features.push(json!({
             "type": "Feature", "id": z.id,
             "geometry": {"type": "MultiPolygon", "coordinates": coords},
@@ -63,8 +65,14 @@ pub fn agreement_geometry(a: &Agreement) -> Value {
     json!({"type": "FeatureCollection", "features": features})
 }
 
-/// Polygons (exterior ring then holes) outlining the grid cells inside the band.
-pub fn trace_band(index: &LineIndex, parts: &[Vec<LonLat>], width_m: f64, side: Option<Side>) -> Vec<Vec<Vec<LonLat>>> {
+/// Polygons (exterior ring then holes) outlining the grid cells inside the band, and the area of those
+/// cells in square metres (the same grid serves both, so the band is sampled once).
+pub fn trace_band(
+    index: &LineIndex,
+    parts: &[Vec<LonLat>],
+    width_m: f64,
+    side: Option<Side>,
+) -> (Vec<Vec<Vec<LonLat>>>, f64) {
     let pts = parts.iter().flatten();
     let (mut lon0, mut lon1, mut lat0, mut lat1) = (180.0f64, -180.0f64, 90.0f64, -90.0f64);
     for p in pts {
@@ -88,6 +96,15 @@ pub fn trace_band(index: &LineIndex, parts: &[Vec<LonLat>], width_m: f64, side: 
     };
     let grid: Vec<bool> = (0..ny).flat_map(|j| (0..nx).map(move |i| (i, j))).map(|(i, j)| inside(i, j)).collect();
     let at = |i: i64, j: i64| i >= 0 && j >= 0 && i < nx && j < ny && grid[(j * nx + i) as usize];
+    // Cells on the sphere of WGS84's surface area (authalic radius).
+    let r = 6_371_007.2f64;
+    let area_m2: f64 = (0..ny)
+        .map(|j| {
+            let (lat_a, lat_b) = (lat0 + j as f64 * STEP_DEG, lat0 + (j + 1) as f64 * STEP_DEG);
+            let cell = r * r * STEP_DEG.to_radians() * (lat_b.to_radians().sin() - lat_a.to_radians().sin());
+            cell * (0..nx).filter(|&i| at(i, j)).count() as f64
+        })
+        .sum();
 
     // Directed boundary edges between grid vertices, with the inside on the left (exteriors come out
     // counter-clockwise, holes clockwise).
@@ -139,7 +156,7 @@ pub fn trace_band(index: &LineIndex, parts: &[Vec<LonLat>], width_m: f64, side: 
             polygons[k].push(to_lonlat(&h));
         }
     }
-    polygons
+    (polygons, area_m2)
 }
 
 /// Drops the vertices in the middle of straight runs.
@@ -180,7 +197,9 @@ mod tests {
     fn a_band_along_a_meridian_is_one_rectangle_like_ring() {
         let parts = vec![vec![LonLat::new(36.0, 47.0), LonLat::new(36.0, 48.0)]];
         let index = LineIndex::new(&parts, LineOptions::default()).unwrap();
-        let polys = trace_band(&index, &parts, 10_000.0, None);
+        let (polys, area_m2) = trace_band(&index, &parts, 10_000.0, None);
+        // 111 km long, 20 km wide, plus round ends: about 2,540 km², within a grid cell's worth.
+        assert!((2_450.0..2_650.0).contains(&(area_m2 / 1e6)), "{}", area_m2 / 1e6);
         assert_eq!(polys.len(), 1);
         assert_eq!(polys[0].len(), 1, "no holes");
         let ring = &polys[0][0];
@@ -188,7 +207,7 @@ mod tests {
         let (w, e) = ring.iter().fold((180.0f64, -180.0f64), |(w, e), p| (w.min(p.lon), e.max(p.lon)));
         // 10 km at 47.5°N is 0.133° of longitude each side.
         assert!((35.84..35.88).contains(&w) && (36.12..36.16).contains(&e), "{w} {e}");
-        let only_right = trace_band(&index, &parts, 10_000.0, Some(Side::Right));
+        let (only_right, _) = trace_band(&index, &parts, 10_000.0, Some(Side::Right));
         let w = only_right[0][0].iter().fold(180.0f64, |w, p| w.min(p.lon));
         assert!(w >= 35.98, "the right (east) side only: {w}");
     }
