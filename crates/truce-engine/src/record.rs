@@ -59,12 +59,14 @@ impl Agreement {
     /// Classifies a stored observation. References the agreement does not know (possible after the
     /// agreement changed) are left out of the judgement rather than failing it.
     pub fn classify_record(&self, o: &truce_core::Observation) -> ClassificationRecord {
-        let obs = self.observation(o).unwrap_or_else(|_| Observation {
+        let obs = Observation {
+            time: Some(o.time),
+            position: LonLat::new(o.lon, o.lat),
+            category: Some(o.category),
             weapon_class: o.weapon_class.as_deref().and_then(|id| self.class(id)),
+            count: o.count,
             party: o.party.as_deref().and_then(|id| self.party(id)),
-            ..Observation { time: Some(o.time), ..Observation::at(LonLat::new(o.lon, o.lat)) }
-        });
-        let obs = Observation { category: Some(o.category), count: o.count, ..obs };
+        };
         self.record(&self.classify(&obs))
     }
 
