@@ -3,7 +3,7 @@
 use truce_core::{ClassificationRecord, LineRecord, ViolationRecord};
 use truce_geo::LonLat;
 
-use crate::agreement::Agreement;
+use crate::agreement::{Agreement, ClassIdx, PartyIdx};
 use crate::classify::{Classification, Observation, SideOf};
 
 /// Rounds metres to 0.1 m, as everywhere in truce's output.
@@ -21,31 +21,47 @@ pub struct UnknownReference {
 }
 
 impl Agreement {
+    /// A weapon class id as the agreement's index; `None` stays `None`.
+    ///
+    /// # Errors
+    /// When the agreement has no such class (the message lists the ones it has).
+    pub fn weapon_class_ref(&self, id: Option<&str>) -> Result<Option<ClassIdx>, UnknownReference> {
+        id.map(|id| {
+            self.class(id).ok_or_else(|| {
+                let known: Vec<&str> = self.classes.iter().map(|c| c.id.as_str()).collect();
+                UnknownReference {
+                    field: "weapon_class",
+                    message: format!("unknown class {id:?} (the agreement's weapon classes: {})", known.join(", ")),
+                }
+            })
+        })
+        .transpose()
+    }
+
+    /// A party id as the agreement's index; `None` stays `None`.
+    ///
+    /// # Errors
+    /// When the agreement has no such party (the message lists the ones it has).
+    pub fn party_ref(&self, id: Option<&str>) -> Result<Option<PartyIdx>, UnknownReference> {
+        id.map(|id| {
+            self.party(id).ok_or_else(|| {
+                let known: Vec<&str> = self.parties.iter().map(|p| p.id.as_str()).collect();
+                UnknownReference {
+                    field: "party",
+                    message: format!("unknown party {id:?} (the agreement's parties: {})", known.join(", ")),
+                }
+            })
+        })
+        .transpose()
+    }
+
     /// The classifier's view of a stored observation.
     ///
     /// # Errors
     /// When its weapon class or party is not in the agreement.
     pub fn observation(&self, o: &truce_core::Observation) -> Result<Observation, UnknownReference> {
-        let weapon_class = match &o.weapon_class {
-            None => None,
-            Some(id) => Some(self.class(id).ok_or_else(|| {
-                let known: Vec<&str> = self.classes.iter().map(|c| c.id.as_str()).collect();
-                UnknownReference {
-                    field: "weapon_class",
-                    message: format!("unknown weapon class {id:?} (the agreement has: {})", known.join(", ")),
-                }
-            })?),
-        };
-        let party = match &o.party {
-            None => None,
-            Some(id) => Some(self.party(id).ok_or_else(|| {
-                let known: Vec<&str> = self.parties.iter().map(|p| p.id.as_str()).collect();
-                UnknownReference {
-                    field: "party",
-                    message: format!("unknown party {id:?} (the agreement has: {})", known.join(", ")),
-                }
-            })?),
-        };
+        let weapon_class = self.weapon_class_ref(o.weapon_class.as_deref())?;
+        let party = self.party_ref(o.party.as_deref())?;
         Ok(Observation {
             time: Some(o.time),
             position: LonLat::new(o.lon, o.lat),

@@ -133,26 +133,12 @@ pub fn run(args: &ClassifyArgs) -> anyhow::Result<ExitCode> {
 
 /// The classifier's view of a record, checking the ids that only the agreement knows.
 fn observation(agreement: &Agreement, r: &InputRecord) -> Result<Observation, RecordError> {
-    let weapon_class = match &r.weapon_class {
-        None => None,
-        Some(id) => Some(agreement.class(id).ok_or_else(|| {
-            let known: Vec<&str> = agreement.classes.iter().map(|c| c.id.as_str()).collect();
-            RecordError {
-                line: r.line,
-                reason: format!("field `weapon_class`: unknown class {id:?} (the agreement has: {})", known.join(", ")),
-            }
-        })?),
+    let unknown = |e: truce_engine::record::UnknownReference| RecordError {
+        line: r.line,
+        reason: format!("field `{}`: {}", e.field, e.message),
     };
-    let party = match &r.party {
-        None => None,
-        Some(id) => Some(agreement.party(id).ok_or_else(|| {
-            let known: Vec<&str> = agreement.parties.iter().map(|p| p.id.as_str()).collect();
-            RecordError {
-                line: r.line,
-                reason: format!("field `party`: unknown party {id:?} (the agreement has: {})", known.join(", ")),
-            }
-        })?),
-    };
+    let weapon_class = agreement.weapon_class_ref(r.weapon_class.as_deref()).map_err(unknown)?;
+    let party = agreement.party_ref(r.party.as_deref()).map_err(unknown)?;
     Ok(Observation {
         time: r.time,
         position: LonLat::new(r.lon, r.lat),
