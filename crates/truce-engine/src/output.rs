@@ -52,13 +52,13 @@ pub fn write_metres(out: &mut Vec<u8>, m: f64) {
         out.push(b'-');
     }
     let t = tenths.unsigned_abs();
-    let mut buf = itoa_buf(t / 10);
-    out.append(&mut buf);
+    write_u64(out, t / 10);
     out.push(b'.');
     out.push(b'0' + (t % 10) as u8);
 }
 
-fn itoa_buf(mut n: u64) -> Vec<u8> {
+/// Appends the decimal digits of `n` (no allocation: this runs for every number written).
+fn write_u64(out: &mut Vec<u8>, mut n: u64) {
     let mut digits = [0u8; 20];
     let mut i = digits.len();
     loop {
@@ -69,7 +69,7 @@ fn itoa_buf(mut n: u64) -> Vec<u8> {
             break;
         }
     }
-    digits[i..].to_vec()
+    out.extend_from_slice(&digits[i..]);
 }
 
 fn key(out: &mut Vec<u8>, name: &str) {
@@ -147,7 +147,7 @@ impl Classification {
             }
             if let Some(n) = v.count {
                 key(out, "count");
-                out.append(&mut itoa_buf(u64::from(n)));
+                write_u64(out, u64::from(n));
             }
             out.push(b'}');
         }
