@@ -142,7 +142,8 @@ impl<R: Read> FileReader<R> {
     pub fn next_record(&mut self) -> Result<Option<IngestRecord>, FileError> {
         match &mut self.inner {
             Inner::Csv { reader, header, record } => {
-                let line = reader.position().line() + 1;
+                // Where the next record starts (csv's lines are 1-based); an error carries its own position.
+                let line = reader.position().line();
                 match reader.read_record(record) {
                     Ok(false) => Ok(None),
                     Ok(true) => {
@@ -161,13 +162,16 @@ impl<R: Read> FileReader<R> {
                         let result = mapped.and_then(|m| from_json(&m, FILE_OPTIONS));
                         Ok(Some(IngestRecord { position: line, result }))
                     }
-                    Err(e) => match e.kind() {
-                        csv::ErrorKind::Io(_) => Err(FileError::Format(e.to_string())),
-                        csv::ErrorKind::Utf8 { .. } => {
-                            Ok(Some(bad(line, "record", "invalid_value", "not valid UTF-8".into())))
+                    Err(e) => {
+                        let line = e.position().map_or(line, csv::Position::line);
+                        match e.kind() {
+                            csv::ErrorKind::Io(_) => Err(FileError::Format(e.to_string())),
+                            csv::ErrorKind::Utf8 { .. } => {
+                                Ok(Some(bad(line, "record", "invalid_value", "not valid UTF-8".into())))
+                            }
+                            _ => Ok(Some(bad(line, "record", "invalid_value", format!("malformed CSV: {e}")))),
                         }
-                        _ => Ok(Some(bad(line, "record", "invalid_value", format!("malformed CSV: {e}")))),
-                    },
+                    }
                 }
             }
             Inner::Ndjson { reader, buf, line } => loop {
@@ -522,6 +526,16 @@ mod tests {
         let o = r[0].result.as_ref().unwrap();
         assert_eq!((o.id.as_str(), o.category), ("ucdp-7", truce_core::Category::BurstsAndShots));
         assert!(o.time_end.is_some());
+    }
+
+    #[test]
+    fn a_bad_row_is_reported_on_its_own_line() {
+        let csv = b"id,time,lat,lon,category\n\xff\xfe,2026-11-20T01:00:00Z,48.5,37.5,muzzle_flash\nok,2026-11-20T01:00:00Z,48.5,37.5,muzzle_flash\n";
+        let recs = all(csv, FileFormat::Csv);
+        assert_eq!(recs[0].position, 2, "{recs:?}");
+        assert!(recs[0].result.as_ref().unwrap_err()[0].message.contains("UTF-8"));
+        assert_eq!(recs[1].position, 3);
+        assert!(recs[1].result.is_ok());
     }
 
     #[test]

@@ -171,17 +171,21 @@ impl<R: Read> RecordReader<R> {
     pub fn next_record(&mut self) -> Result<Option<Result<InputRecord, RecordError>>, FatalError> {
         match &mut self.inner {
             Inner::Csv { reader, columns, record } => {
-                let line = reader.position().line() + 1;
+                // Where the next record starts (csv's lines are 1-based); an error carries its own position.
+                let line = reader.position().line();
                 match reader.read_byte_record(record) {
                     Ok(false) => Ok(None),
                     Ok(true) => {
                         let line = record.position().map_or(line, csv::Position::line);
                         Ok(Some(csv_record(record, columns, line)))
                     }
-                    Err(e) => match e.kind() {
-                        csv::ErrorKind::Io(_) => Err(FatalError::Io(std::io::Error::other(e.to_string()))),
-                        _ => Ok(Some(Err(RecordError { line, reason: format!("malformed CSV: {e}") }))),
-                    },
+                    Err(e) => {
+                        let line = e.position().map_or(line, csv::Position::line);
+                        match e.kind() {
+                            csv::ErrorKind::Io(_) => Err(FatalError::Io(std::io::Error::other(e.to_string()))),
+                            _ => Ok(Some(Err(RecordError { line, reason: format!("malformed CSV: {e}") }))),
+                        }
+                    }
                 }
             }
             Inner::Ndjson { reader, buf, line, consumed } => loop {
