@@ -1,0 +1,440 @@
+//! Incidents: the observations of one event by several monitors, merged.
+//!
+//! A patrol hears an explosion and estimates it "3–5 km east-south-east"; a fixed camera records the
+//! flash from another place; a UAV overhead gives its exact position. Counting each report would
+//! count one explosion three times, so the daily report and the early-warning series count
+//! **incidents**. The rule (documented with its numbers in `docs/incidents.md`) is a greedy
+//! single pass in time order:
+//!
+//! 1. **Time**: an observation can join an incident whose time window, widened by
+//!    [`Rule::window`], overlaps its own.
+//! 2. **Category**: the same category, or two explosions of which one is `explosion_undetermined`
+//!    (a patrol that heard what a camera saw as an impact); weapon sightings also need the same
+//!    weapon class.
+//! 3. **Observer**: one report per observer (team, else callsign) per incident.
+//! 4. **Place**: the distance between the observation and the incident's best location is at most
+//!    [`Rule::gate_sigma`] combined standard deviations (each position's uncertainty comes from
+//!    how it was obtained: [`position_sigma_m`]).
+//!
+//! Among the incidents that pass, the nearest in standard deviations wins; none passing opens a new
+//! incident. The best location of an incident is, in order of preference: the mean of its exact
+//! positions (UAV, camera, sensor with a measured position); the intersection of two bearings from
+//! different observers when they cross at 10° or more and the crossing agrees with both assessed
+//! ranges; otherwise the inverse-variance weighted mean of the assessed positions. Every choice is
+//! recorded in [`Incident::located_by`] with its uncertainty.
+
+use serde::Serialize;
+use time::OffsetDateTime;
+use truce_core::{Casualties, Category, Confidence, LocationPrecision, Marking, Observation, ViolationRecord};
+use truce_geo::LonLat;
+use truce_geo::geodesic::distance_m;
+use truce_store::StoredObservation;
+
+/// The correlation rule's parameters.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Rule {
+    /// Largest gap between two reports' time windows, seconds.
+    pub window_s: i64,
+    /// Gate: largest distance in combined standard deviations.
+    pub gate_sigma: f64,
+    /// Smallest angle between two bearings for their intersection to be used, degrees.
+    pub min_crossing_deg: f64,
+}
+
+impl Default for Rule {
+    fn default() -> Self {
+        Self { window_s: 900, gate_sigma: 3.0, min_crossing_deg: 10.0 }
+    }
+}
+
+impl Rule {
+    /// The time window as a duration.
+    pub fn window(&self) -> time::Duration {
+        time::Duration::seconds(self.window_s)
+    }
+}
+
+/// How an incident's best location was obtained.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Located {
+    /// One report: its position.
+    Single,
+    /// The mean of exact positions (UAV, camera, sensor).
+    Exact,
+    /// Two bearings from different observers crossing.
+    Intersection,
+    /// The inverse-variance weighted mean of assessed positions.
+    Combined,
+}
+
+/// One event, seen by one or more observers.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Incident {
+    /// `inc-` followed by the id of its earliest observation: stable while that observation is.
+    pub id: String,
+    /// Start of the earliest report's window (UTC).
+    #[serde(with = "time::serde::rfc3339")]
+    pub time: OffsetDateTime,
+    /// End of the latest report's window.
+    #[serde(with = "time::serde::rfc3339")]
+    pub time_end: OffsetDateTime,
+    /// The most specific category reported (an impact rather than an undetermined explosion).
+    pub category: Category,
+    /// Weapon class, for weapon sightings.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub weapon_class: Option<String>,
+    /// The party the reports attribute it to, when they agree.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub party: Option<String>,
+    /// The largest count reported (reports of one event each count it whole).
+    pub count: u32,
+    /// Best latitude, degrees.
+    pub lat: f64,
+    /// Best longitude, degrees.
+    pub lon: f64,
+    /// One standard deviation of the best location, metres.
+    pub uncertainty_m: f64,
+    /// How the best location was obtained.
+    pub located_by: Located,
+    /// Confirmed when seen exactly or by two or more observers; else the report's own.
+    pub confidence: Confidence,
+    /// Sector name, when the caller assigned one.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub sector: Option<String>,
+    /// Ids of the observations, in time order.
+    pub observations: Vec<String>,
+    /// The observers (team, callsign or means) in the same order.
+    pub observers: Vec<String>,
+    /// Violations found on any of its observations, each once.
+    pub violations: Vec<ViolationRecord>,
+    /// Civilian casualties (the largest reported).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub casualties: Option<Casualties>,
+    /// The highest marking of its observations.
+    pub marking: Marking,
+    /// Countries every observation is releasable to (the intersection).
+    pub releasable_to: Vec<String>,
+}
+
+impl Incident {
+    /// True when any observation of the incident violated the agreement.
+    pub fn is_violation(&self) -> bool {
+        !self.violations.is_empty()
+    }
+}
+
+/// One standard deviation of an observation's position, metres, from how it was obtained:
+/// 50 m for an exact position; for one assessed from a bearing and range, 10% of the range along it
+/// and 2° across it (at least 100 m; 1,000 m when no range is given); 2.5 km for a settlement,
+/// 5 km near one and 25 km for a region.
+pub fn position_sigma_m(o: &Observation) -> f64 {
+    match o.location_precision {
+        LocationPrecision::Exact => 50.0,
+        LocationPrecision::Estimated => match o.observer.range_m {
+            Some(r) if r.is_finite() && r > 0.0 => {
+                let along = 0.10 * r;
+                let across = r * 2f64.to_radians().sin();
+                along.hypot(across).max(100.0)
+            }
+            _ => 1_000.0,
+        },
+        LocationPrecision::Settlement => 2_500.0,
+        LocationPrecision::NearSettlement => 5_000.0,
+        LocationPrecision::Region => 25_000.0,
+    }
+}
+
+/// Whether two categories can describe the same event.
+pub fn compatible(a: Category, b: Category) -> bool {
+    a == b || (is_explosion(a) && is_explosion(b) && (a == Category::ExplosionUndetermined || b == Category::ExplosionUndetermined))
+}
+
+fn is_explosion(c: Category) -> bool {
+    matches!(
+        c,
+        Category::ExplosionImpact
+            | Category::ExplosionAirburst
+            | Category::ExplosionOutgoing
+            | Category::ExplosionUndetermined
+    )
+}
+
+fn observer_key(o: &Observation) -> String {
+    o.observer
+        .team
+        .clone()
+        .or_else(|| o.observer.callsign.clone())
+        .unwrap_or_else(|| match (o.observer.lat, o.observer.lon) {
+            (Some(lat), Some(lon)) => format!("{} at {lat:.4},{lon:.4}", o.observer.means),
+            _ => format!("{} {}", o.observer.means, o.id),
+        })
+}
+
+fn window_end(o: &Observation) -> OffsetDateTime {
+    o.time_end.unwrap_or(o.time).max(o.time)
+}
+
+/// An incident being built.
+struct Open<'a> {
+    members: Vec<&'a StoredObservation>,
+    keys: Vec<String>,
+    end: OffsetDateTime,
+    at: LonLat,
+    sigma: f64,
+    located_by: Located,
+}
+
+impl<'a> Open<'a> {
+    fn new(s: &'a StoredObservation) -> Self {
+        let o = &s.observation;
+        Self {
+            members: vec![s],
+            keys: vec![observer_key(o)],
+            end: window_end(o),
+            at: LonLat::new(o.lon, o.lat),
+            sigma: position_sigma_m(o),
+            located_by: Located::Single,
+        }
+    }
+
+    fn accepts(&self, o: &Observation, key: &str, rule: &Rule) -> Option<f64> {
+        let first = &self.members[0].observation;
+        if !compatible(first.category, o.category)
+            || (o.category == Category::WeaponSighting && first.weapon_class != o.weapon_class)
+            || self.keys.iter().any(|k| k == key)
+            || o.time > self.end + rule.window()
+        {
+            return None;
+        }
+        let d = distance_m(self.at, LonLat::new(o.lon, o.lat));
+        let combined = self.sigma.hypot(position_sigma_m(o));
+        let z = d / combined;
+        (z <= rule.gate_sigma).then_some(z)
+    }
+
+    fn add(&mut self, s: &'a StoredObservation, key: String, rule: &Rule) {
+        self.end = self.end.max(window_end(&s.observation));
+        self.members.push(s);
+        self.keys.push(key);
+        self.locate(rule);
+    }
+
+    fn locate(&mut self, rule: &Rule) {
+        let obs: Vec<&Observation> = self.members.iter().map(|s| &s.observation).collect();
+        let exact: Vec<&&Observation> =
+            obs.iter().filter(|o| o.location_precision == LocationPrecision::Exact).collect();
+        if !exact.is_empty() {
+            let n = exact.len() as f64;
+            self.at = LonLat::new(
+                exact.iter().map(|o| o.lon).sum::<f64>() / n,
+                exact.iter().map(|o| o.lat).sum::<f64>() / n,
+            );
+            self.sigma = 50.0 / n.sqrt();
+            self.located_by = if obs.len() == 1 { Located::Single } else { Located::Exact };
+            return;
+        }
+        if let Some((at, sigma)) = best_intersection(&obs, rule) {
+            self.at = at;
+            self.sigma = sigma;
+            self.located_by = Located::Intersection;
+            return;
+        }
+        let mut w_sum = 0.0;
+        let (mut lon, mut lat) = (0.0, 0.0);
+        for o in &obs {
+            let w = position_sigma_m(o).powi(-2);
+            w_sum += w;
+            lon += w * o.lon;
+            lat += w * o.lat;
+        }
+        self.at = LonLat::new(lon / w_sum, lat / w_sum);
+        self.sigma = w_sum.sqrt().recip();
+        self.located_by = if obs.len() == 1 { Located::Single } else { Located::Combined };
+    }
+
+    fn finish(self) -> Incident {
+        let first = &self.members[0].observation;
+        let obs: Vec<&Observation> = self.members.iter().map(|s| &s.observation).collect();
+        let category = obs
+            .iter()
+            .map(|o| o.category)
+            .find(|&c| c != Category::ExplosionUndetermined)
+            .unwrap_or(first.category);
+        let party = {
+            let mut parties = obs.iter().filter_map(|o| o.party.as_deref());
+            let p = parties.next();
+            if p.is_some() && parties.all(|q| Some(q) == p) { p.map(str::to_owned) } else { None }
+        };
+        let corroborated = self.keys.len() >= 2 || self.located_by == Located::Exact;
+        let any_exact = obs.iter().any(|o| o.location_precision == LocationPrecision::Exact);
+        let confidence = if corroborated || any_exact {
+            Confidence::Confirmed
+        } else {
+            obs.iter().filter_map(|o| o.confidence).min_by_key(|c| confidence_rank(*c)).unwrap_or(Confidence::Possible)
+        };
+        let mut violations: Vec<ViolationRecord> = Vec::new();
+        for s in &self.members {
+            for v in &s.classification.violations {
+                if !violations.iter().any(|w| w.code == v.code && w.zone == v.zone && w.class == v.class) {
+                    violations.push(v.clone());
+                }
+            }
+        }
+        let casualties = obs.iter().filter_map(|o| o.casualties).max_by_key(|c| (c.killed, c.injured));
+        let marking = obs.iter().map(|o| o.marking).max_by_key(|m| marking_rank(*m)).unwrap_or(first.marking);
+        let mut releasable_to = first.releasable_to.clone();
+        releasable_to.retain(|c| obs.iter().all(|o| o.releasable_to.contains(c)));
+        Incident {
+            id: format!("inc-{}", first.id),
+            time: obs.iter().map(|o| o.time).min().unwrap_or(first.time),
+            time_end: self.end,
+            category,
+            weapon_class: first.weapon_class.clone(),
+            party,
+            count: obs.iter().filter_map(|o| o.count).max().unwrap_or(1),
+            lat: (self.at.lat * 1e6).round() / 1e6,
+            lon: (self.at.lon * 1e6).round() / 1e6,
+            uncertainty_m: self.sigma.round(),
+            located_by: self.located_by,
+            confidence,
+            sector: None,
+            observations: obs.iter().map(|o| o.id.clone()).collect(),
+            observers: self.keys,
+            violations,
+            casualties,
+            marking,
+            releasable_to,
+        }
+    }
+}
+
+fn confidence_rank(c: Confidence) -> u8 {
+    match c {
+        Confidence::Confirmed => 0,
+        Confidence::Probable => 1,
+        Confidence::Possible => 2,
+    }
+}
+
+/// Rank of a marking, lowest first.
+pub fn marking_rank(m: Marking) -> u8 {
+    match m {
+        Marking::NatoUnclassified => 0,
+        Marking::NatoRestricted => 1,
+        Marking::NatoConfidential => 2,
+        Marking::NatoSecret => 3,
+        Marking::CosmicTopSecret => 4,
+    }
+}
+
+/// Metres east and north of `origin` (a local tangent plane; good to 0.1% within 50 km).
+fn local(origin: LonLat, p: LonLat) -> (f64, f64) {
+    let (m, n) = radii(origin.lat);
+    ((p.lon - origin.lon).to_radians() * n * origin.lat.to_radians().cos(), (p.lat - origin.lat).to_radians() * m)
+}
+
+fn unlocal(origin: LonLat, (x, y): (f64, f64)) -> LonLat {
+    let (m, n) = radii(origin.lat);
+    LonLat::new(origin.lon + (x / (n * origin.lat.to_radians().cos())).to_degrees(), origin.lat + (y / m).to_degrees())
+}
+
+/// Meridional and prime-vertical radii of curvature of WGS84 at a latitude, metres.
+fn radii(lat: f64) -> (f64, f64) {
+    const A: f64 = 6_378_137.0;
+    const E2: f64 = 6.694_379_990_14e-3;
+    let s = lat.to_radians().sin();
+    let w = (1.0 - E2 * s * s).sqrt();
+    (A * (1.0 - E2) / (w * w * w), A / w)
+}
+
+/// The best crossing of two bearings from different observers, with its standard deviation.
+fn best_intersection(obs: &[&Observation], rule: &Rule) -> Option<(LonLat, f64)> {
+    let rays: Vec<(LonLat, f64, f64)> = obs
+        .iter()
+        .filter_map(|o| match (o.observer.lon, o.observer.lat, o.observer.bearing_deg) {
+            (Some(lon), Some(lat), Some(b)) if lon.is_finite() && lat.is_finite() && b.is_finite() => {
+                Some((LonLat::new(lon, lat), b, o.observer.range_m.unwrap_or(f64::NAN)))
+            }
+            _ => None,
+        })
+        .collect();
+    let mut best: Option<(LonLat, f64)> = None;
+    for i in 0..rays.len() {
+        for j in i + 1..rays.len() {
+            let ((p1, b1, r1), (p2, b2, r2)) = (rays[i], rays[j]);
+            let origin = p1;
+            let (x2, y2) = local(origin, p2);
+            let (d1, d2) = ((b1.to_radians().sin(), b1.to_radians().cos()), (b2.to_radians().sin(), b2.to_radians().cos()));
+            let cross = d1.0 * d2.1 - d1.1 * d2.0;
+            let angle = cross.abs().asin().to_degrees();
+            if angle < rule.min_crossing_deg || x2.hypot(y2) < 1.0 {
+                continue;
+            }
+            // p1 + t1 d1 = p2 + t2 d2
+            let t1 = (x2 * d2.1 - y2 * d2.0) / cross;
+            let t2 = (x2 * d1.1 - y2 * d1.0) / cross;
+            if t1 <= 0.0 || t2 <= 0.0 {
+                continue;
+            }
+            let agrees = |t: f64, r: f64| r.is_nan() || (t - r).abs() <= rule.gate_sigma * 0.10 * r.max(1_000.0);
+            if !agrees(t1, r1) || !agrees(t2, r2) {
+                continue;
+            }
+            let sigma = (2f64.to_radians().sin() * t1.hypot(t2) / angle.to_radians().sin()).max(50.0);
+            let at = unlocal(origin, (t1 * d1.0, t1 * d1.1));
+            if best.is_none_or(|(_, s)| sigma < s) {
+                best = Some((at, sigma));
+            }
+        }
+    }
+    best
+}
+
+/// Correlates observations into incidents. The input need not be sorted; the output is in time order.
+/// Deterministic: the same observations give the same incidents.
+pub fn correlate(observations: &[StoredObservation], rule: &Rule) -> Vec<Incident> {
+    let mut order: Vec<&StoredObservation> = observations.iter().collect();
+    order.sort_by(|a, b| a.observation.time.cmp(&b.observation.time).then_with(|| a.observation.id.cmp(&b.observation.id)));
+    let mut open: Vec<Open<'_>> = Vec::new();
+    let mut done: Vec<Open<'_>> = Vec::new();
+    for s in order {
+        let o = &s.observation;
+        // Close the incidents that nothing from now on can join.
+        let mut k = 0;
+        while k < open.len() {
+            if open[k].end + rule.window() < o.time {
+                done.push(open.swap_remove(k));
+            } else {
+                k += 1;
+            }
+        }
+        let key = observer_key(o);
+        let best = open
+            .iter()
+            .enumerate()
+            .filter_map(|(i, inc)| inc.accepts(o, &key, rule).map(|z| (i, z)))
+            .min_by(|a, b| a.1.total_cmp(&b.1).then(a.0.cmp(&b.0)));
+        match best {
+            Some((i, _)) => open[i].add(s, key, rule),
+            None => open.push(Open::new(s)),
+        }
+    }
+    done.extend(open);
+    let mut incidents: Vec<Incident> = done.into_iter().map(Open::finish).collect();
+    incidents.sort_by(|a, b| a.time.cmp(&b.time).then_with(|| a.id.cmp(&b.id)));
+    incidents
+}
+
+/// [`correlate`], then each incident's sector from `sectors` (by its best location).
+pub fn incidents_in_sectors(
+    observations: &[StoredObservation],
+    sectors: &crate::Sectors,
+    rule: &Rule,
+) -> Vec<Incident> {
+    let mut incidents = correlate(observations, rule);
+    for i in &mut incidents {
+        i.sector = sectors.name_of(LonLat::new(i.lon, i.lat)).map(str::to_owned);
+    }
+    incidents
+}

@@ -1,0 +1,260 @@
+//! Sectors: the areas along the line that early warning counts in and the daily report breaks down by.
+//!
+//! A sector is either a **stretch** of one of the agreement's lines (from km A to km B measured along
+//! the line from its first vertex) or a **polygon**. An observation belongs to the polygon sector that
+//! contains it, else to the stretch nearest to it (exact ellipsoidal distance through a
+//! [`LineIndex`] per stretch) when that is within `max_distance_km`, else to none. The file format
+//! (TOML) is in `docs/incidents.md`; `every_km` cuts the whole line into equal stretches instead of
+//! listing them.
+
+use std::path::Path;
+
+use serde::Deserialize;
+use truce_engine::Agreement;
+use truce_geo::geodesic::{azimuth_and_distance, destination, distance_m};
+use truce_geo::{LineIndex, LineOptions, LonLat, ZoneIndex, ZonePolygon};
+
+/// A problem in a sectors file.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+#[error("{file}: {field}: {message}")]
+pub struct SectorProblem {
+    /// The file.
+    pub file: String,
+    /// The field (`sector[2].to_km`).
+    pub field: String,
+    /// What is wrong.
+    pub message: String,
+}
+
+/// Every problem found in a sectors file.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+#[error("{}", .0.iter().map(ToString::to_string).collect::<Vec<_>>().join("\n"))]
+pub struct SectorErrors(pub Vec<SectorProblem>);
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawFile {
+    line: Option<String>,
+    max_distance_km: Option<f64>,
+    every_km: Option<f64>,
+    #[serde(default)]
+    sector: Vec<RawSector>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawSector {
+    id: String,
+    name: Option<String>,
+    from_km: Option<f64>,
+    to_km: Option<f64>,
+    polygon: Option<Vec<[f64; 2]>>,
+}
+
+/// One sector.
+#[derive(Debug, Clone)]
+pub struct Sector {
+    /// Stable identifier.
+    pub id: String,
+    /// Display name.
+    pub name: String,
+    /// The stretch of line (km from, km to), or `None` for a polygon sector.
+    pub stretch: Option<(f64, f64)>,
+    /// The geometry: the stretch's vertices, or the polygon's ring.
+    pub path: Vec<LonLat>,
+    index: Option<LineIndex>,
+}
+
+/// The sectors of a front.
+#[derive(Debug, Clone)]
+pub struct Sectors {
+    /// In file order.
+    pub sectors: Vec<Sector>,
+    /// Observations farther than this from every stretch are in no sector, metres.
+    pub max_distance_m: f64,
+    polygons: Option<(ZoneIndex, Vec<usize>)>,
+}
+
+const DEFAULT_MAX_KM: f64 = 60.0;
+
+impl Sectors {
+    /// Loads a sectors file against an agreement (for its lines).
+    ///
+    /// # Errors
+    /// Every problem, each with file, field and reason.
+    pub fn load(path: &Path, agreement: &Agreement) -> Result<Self, SectorErrors> {
+        let file = path.display().to_string();
+        let problem = |field: &str, message: String| SectorProblem { file: file.clone(), field: field.into(), message };
+        let text = std::fs::read_to_string(path).map_err(|e| SectorErrors(vec![problem("(file)", e.to_string())]))?;
+        Self::from_toml(&text, &file, agreement)
+    }
+
+    /// Parses a sectors file's text; `file` names it in errors.
+    ///
+    /// # Errors
+    /// Every problem, each with file, field and reason.
+    pub fn from_toml(text: &str, file: &str, agreement: &Agreement) -> Result<Self, SectorErrors> {
+        let problem = |field: &str, message: String| SectorProblem { file: file.into(), field: field.into(), message };
+        let raw: RawFile = toml::from_str(text).map_err(|e| {
+            let at = e.span().map(|s| {
+                let line = text[..s.start.min(text.len())].matches('\n').count() + 1;
+                format!("line {line}")
+            });
+            SectorErrors(vec![problem(&at.unwrap_or_else(|| "(file)".into()), e.message().to_owned())])
+        })?;
+        let mut problems = Vec::new();
+        let max_km = raw.max_distance_km.unwrap_or(DEFAULT_MAX_KM);
+        if !(max_km.is_finite() && max_km > 0.0 && max_km <= 1_000.0) {
+            problems.push(problem("max_distance_km", format!("{max_km} is not within (0, 1000]")));
+        }
+        let line = match &raw.line {
+            Some(id) => match agreement.lines.iter().find(|l| &l.id == id) {
+                Some(l) => Some(l),
+                None => {
+                    let ids: Vec<&str> = agreement.lines.iter().map(|l| l.id.as_str()).collect();
+                    problems.push(problem("line", format!("{id:?} is not a line of the agreement ({})", ids.join(", "))));
+                    None
+                }
+            },
+            None => None,
+        };
+        let vertices: Vec<LonLat> = line.map(|l| l.parts.concat()).unwrap_or_default();
+        let length_km = line.map_or(0.0, |l| l.length_m / 1_000.0);
+        let mut raws = raw.sector;
+        if let Some(every) = raw.every_km {
+            if !(every.is_finite() && every >= 1.0) {
+                problems.push(problem("every_km", format!("{every} is not a number of km ≥ 1")));
+            } else if line.is_none() {
+                problems.push(problem("every_km", "needs `line`".into()));
+            } else {
+                let n = (length_km / every).ceil().max(1.0) as usize;
+                for k in 0..n {
+                    let (a, b) = (k as f64 * every, ((k + 1) as f64 * every).min(length_km));
+                    raws.push(RawSector {
+                        id: format!("km{:.0}-{:.0}", a, b),
+                        name: Some(format!("km {a:.0}–{b:.0}")),
+                        from_km: Some(a),
+                        to_km: Some(b),
+                        polygon: None,
+                    });
+                }
+            }
+        }
+        if raws.is_empty() {
+            problems.push(problem("sector", "no sectors: list [[sector]] tables or set every_km".into()));
+        }
+        let mut sectors = Vec::new();
+        let mut rings = Vec::new();
+        for (i, s) in raws.into_iter().enumerate() {
+            let field = |f: &str| format!("sector[{i}].{f}");
+            if s.id.trim().is_empty() {
+                problems.push(problem(&field("id"), "empty".into()));
+            }
+            if sectors.iter().any(|o: &Sector| o.id == s.id) {
+                problems.push(problem(&field("id"), format!("{:?} is used twice", s.id)));
+            }
+            let name = s.name.clone().unwrap_or_else(|| s.id.clone());
+            match (s.from_km, s.to_km, s.polygon) {
+                (Some(a), Some(b), None) => {
+                    if line.is_none() {
+                        problems.push(problem(&field("from_km"), "a stretch needs `line`".into()));
+                        continue;
+                    }
+                    if !(a.is_finite() && b.is_finite() && 0.0 <= a && a < b && b <= length_km + 0.5) {
+                        problems.push(problem(
+                            &field("to_km"),
+                            format!("{a}–{b} km is not a stretch of the line (0–{length_km:.1} km, from < to)"),
+                        ));
+                        continue;
+                    }
+                    let path = cut(&vertices, a * 1_000.0, b * 1_000.0);
+                    let options = LineOptions { margin_m: max_km * 1_000.0 + 10_000.0, ..LineOptions::default() };
+                    match LineIndex::new(std::slice::from_ref(&path), options) {
+                        Ok(index) => {
+                            sectors.push(Sector { id: s.id, name, stretch: Some((a, b)), path, index: Some(index) })
+                        }
+                        Err(e) => problems.push(problem(&field("to_km"), e.to_string())),
+                    }
+                }
+                (None, None, Some(ring)) => {
+                    let ring: Vec<LonLat> = ring.iter().map(|p| LonLat::new(p[0], p[1])).collect();
+                    if ring.len() < 4 || ring.first() != ring.last() {
+                        problems.push(problem(&field("polygon"), "a closed ring of at least 4 positions is needed".into()));
+                        continue;
+                    }
+                    if let Some(k) = ring.iter().position(|p| !p.is_valid()) {
+                        problems.push(problem(&field(&format!("polygon[{k}]")), "not a valid longitude, latitude".into()));
+                        continue;
+                    }
+                    rings.push((sectors.len(), ring.clone()));
+                    sectors.push(Sector { id: s.id, name, stretch: None, path: ring, index: None });
+                }
+                _ => problems.push(problem(&field("from_km"), "give either from_km and to_km, or polygon".into())),
+            }
+        }
+        let polygons = if rings.is_empty() {
+            None
+        } else {
+            let zones: Vec<ZonePolygon> = rings.iter().map(|(_, r)| ZonePolygon { polygons: vec![vec![r.clone()]] }).collect();
+            match ZoneIndex::new(&zones) {
+                Ok(ix) => Some((ix, rings.iter().map(|(i, _)| *i).collect())),
+                Err(e) => {
+                    problems.push(problem("sector", e.to_string()));
+                    None
+                }
+            }
+        };
+        if !problems.is_empty() {
+            return Err(SectorErrors(problems));
+        }
+        Ok(Self { sectors, max_distance_m: max_km * 1_000.0, polygons })
+    }
+
+    /// The sector of a position, if any.
+    pub fn assign(&self, p: LonLat) -> Option<usize> {
+        if let Some((ix, slots)) = &self.polygons {
+            let mut hits = Vec::new();
+            ix.covering(p, &mut hits);
+            if let Some(&h) = hits.iter().min() {
+                return Some(slots[h as usize]);
+            }
+        }
+        let mut best: Option<(usize, f64)> = None;
+        for (i, s) in self.sectors.iter().enumerate() {
+            if let Some(ix) = &s.index {
+                let d = ix.query(p).distance_m;
+                if d <= self.max_distance_m && best.is_none_or(|(_, b)| d < b) {
+                    best = Some((i, d));
+                }
+            }
+        }
+        best.map(|(i, _)| i)
+    }
+
+    /// The sector's name for a position, if any.
+    pub fn name_of(&self, p: LonLat) -> Option<&str> {
+        self.assign(p).map(|i| self.sectors[i].name.as_str())
+    }
+}
+
+/// The part of a polyline between two distances along it, metres.
+fn cut(vertices: &[LonLat], from: f64, to: f64) -> Vec<LonLat> {
+    let mut out = Vec::new();
+    let mut walked = 0.0;
+    for w in vertices.windows(2) {
+        let (azi, len) = azimuth_and_distance(w[0], w[1]);
+        let (a, b) = (walked, walked + len);
+        if b >= from && a <= to {
+            if out.is_empty() {
+                out.push(if from > a { destination(w[0], azi, from - a) } else { w[0] });
+            }
+            out.push(if to < b { destination(w[0], azi, to - a) } else { w[1] });
+        }
+        walked = b;
+    }
+    out.dedup_by(|a, b| distance_m(*a, *b) < 0.01);
+    if out.len() == 1 {
+        out.push(out[0]);
+    }
+    out
+}
