@@ -147,7 +147,10 @@ pub fn position_sigma_m(o: &Observation) -> f64 {
 
 /// Whether two categories can describe the same event.
 pub fn compatible(a: Category, b: Category) -> bool {
-    a == b || (is_explosion(a) && is_explosion(b) && (a == Category::ExplosionUndetermined || b == Category::ExplosionUndetermined))
+    a == b
+        || (is_explosion(a)
+            && is_explosion(b)
+            && (a == Category::ExplosionUndetermined || b == Category::ExplosionUndetermined))
 }
 
 fn is_explosion(c: Category) -> bool {
@@ -161,14 +164,12 @@ fn is_explosion(c: Category) -> bool {
 }
 
 fn observer_key(o: &Observation) -> String {
-    o.observer
-        .team
-        .clone()
-        .or_else(|| o.observer.callsign.clone())
-        .unwrap_or_else(|| match (o.observer.lat, o.observer.lon) {
+    o.observer.team.clone().or_else(|| o.observer.callsign.clone()).unwrap_or_else(|| {
+        match (o.observer.lat, o.observer.lon) {
             (Some(lat), Some(lon)) => format!("{} at {lat:.4},{lon:.4}", o.observer.means),
             _ => format!("{} {}", o.observer.means, o.id),
-        })
+        }
+    })
 }
 
 fn window_end(o: &Observation) -> OffsetDateTime {
@@ -226,10 +227,8 @@ impl<'a> Open<'a> {
             obs.iter().filter(|o| o.location_precision == LocationPrecision::Exact).collect();
         if !exact.is_empty() {
             let n = exact.len() as f64;
-            self.at = LonLat::new(
-                exact.iter().map(|o| o.lon).sum::<f64>() / n,
-                exact.iter().map(|o| o.lat).sum::<f64>() / n,
-            );
+            self.at =
+                LonLat::new(exact.iter().map(|o| o.lon).sum::<f64>() / n, exact.iter().map(|o| o.lat).sum::<f64>() / n);
             self.sigma = 50.0 / n.sqrt();
             self.located_by = if obs.len() == 1 { Located::Single } else { Located::Exact };
             return;
@@ -256,11 +255,8 @@ impl<'a> Open<'a> {
     fn finish(self) -> Incident {
         let first = &self.members[0].observation;
         let obs: Vec<&Observation> = self.members.iter().map(|s| &s.observation).collect();
-        let category = obs
-            .iter()
-            .map(|o| o.category)
-            .find(|&c| c != Category::ExplosionUndetermined)
-            .unwrap_or(first.category);
+        let category =
+            obs.iter().map(|o| o.category).find(|&c| c != Category::ExplosionUndetermined).unwrap_or(first.category);
         let party = {
             let mut parties = obs.iter().filter_map(|o| o.party.as_deref());
             let p = parties.next();
@@ -365,7 +361,8 @@ fn best_intersection(obs: &[&Observation], rule: &Rule) -> Option<(LonLat, f64)>
             let ((p1, b1, r1), (p2, b2, r2)) = (rays[i], rays[j]);
             let origin = p1;
             let (x2, y2) = local(origin, p2);
-            let (d1, d2) = ((b1.to_radians().sin(), b1.to_radians().cos()), (b2.to_radians().sin(), b2.to_radians().cos()));
+            let (d1, d2) =
+                ((b1.to_radians().sin(), b1.to_radians().cos()), (b2.to_radians().sin(), b2.to_radians().cos()));
             let cross = d1.0 * d2.1 - d1.1 * d2.0;
             let angle = cross.abs().asin().to_degrees();
             if angle < rule.min_crossing_deg || x2.hypot(y2) < 1.0 {
@@ -395,7 +392,9 @@ fn best_intersection(obs: &[&Observation], rule: &Rule) -> Option<(LonLat, f64)>
 /// Deterministic: the same observations give the same incidents.
 pub fn correlate(observations: &[StoredObservation], rule: &Rule) -> Vec<Incident> {
     let mut order: Vec<&StoredObservation> = observations.iter().collect();
-    order.sort_by(|a, b| a.observation.time.cmp(&b.observation.time).then_with(|| a.observation.id.cmp(&b.observation.id)));
+    order.sort_by(|a, b| {
+        a.observation.time.cmp(&b.observation.time).then_with(|| a.observation.id.cmp(&b.observation.id))
+    });
     let mut open: Vec<Open<'_>> = Vec::new();
     let mut done: Vec<Open<'_>> = Vec::new();
     for s in order {

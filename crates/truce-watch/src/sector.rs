@@ -112,7 +112,8 @@ impl Sectors {
                 Some(l) => Some(l),
                 None => {
                     let ids: Vec<&str> = agreement.lines.iter().map(|l| l.id.as_str()).collect();
-                    problems.push(problem("line", format!("{id:?} is not a line of the agreement ({})", ids.join(", "))));
+                    problems
+                        .push(problem("line", format!("{id:?} is not a line of the agreement ({})", ids.join(", "))));
                     None
                 }
             },
@@ -179,11 +180,13 @@ impl Sectors {
                 (None, None, Some(ring)) => {
                     let ring: Vec<LonLat> = ring.iter().map(|p| LonLat::new(p[0], p[1])).collect();
                     if ring.len() < 4 || ring.first() != ring.last() {
-                        problems.push(problem(&field("polygon"), "a closed ring of at least 4 positions is needed".into()));
+                        problems
+                            .push(problem(&field("polygon"), "a closed ring of at least 4 positions is needed".into()));
                         continue;
                     }
                     if let Some(k) = ring.iter().position(|p| !p.is_valid()) {
-                        problems.push(problem(&field(&format!("polygon[{k}]")), "not a valid longitude, latitude".into()));
+                        problems
+                            .push(problem(&field(&format!("polygon[{k}]")), "not a valid longitude, latitude".into()));
                         continue;
                     }
                     rings.push((sectors.len(), ring.clone()));
@@ -195,7 +198,8 @@ impl Sectors {
         let polygons = if rings.is_empty() {
             None
         } else {
-            let zones: Vec<ZonePolygon> = rings.iter().map(|(_, r)| ZonePolygon { polygons: vec![vec![r.clone()]] }).collect();
+            let zones: Vec<ZonePolygon> =
+                rings.iter().map(|(_, r)| ZonePolygon { polygons: vec![vec![r.clone()]] }).collect();
             match ZoneIndex::new(&zones) {
                 Ok(ix) => Some((ix, rings.iter().map(|(i, _)| *i).collect())),
                 Err(e) => {

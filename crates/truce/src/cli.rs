@@ -72,6 +72,19 @@ pub struct DemoArgs {
     /// The web folder (its node_modules holds the map page's packages).
     #[arg(long)]
     pub web_dir: Option<PathBuf>,
+    /// Write the simulated days as NDJSON observations to this file (`-`: standard output) and stop,
+    /// instead of serving; `truce ingest` loads the file.
+    #[arg(long)]
+    pub export: Option<PathBuf>,
+    /// When the simulated days start (RFC 3339; default: `--days` before the current hour).
+    #[arg(long, value_parser = parse_rfc3339)]
+    pub start: Option<time::OffsetDateTime>,
+}
+
+/// Parses an RFC 3339 time.
+pub fn parse_rfc3339(s: &str) -> Result<time::OffsetDateTime, String> {
+    time::OffsetDateTime::parse(s, &time::format_description::well_known::Rfc3339)
+        .map_err(|e| format!("{s:?} is not an RFC 3339 time (e.g. 2026-11-17T00:00:00Z): {e}"))
 }
 
 /// Where the store is and which agreement applies.

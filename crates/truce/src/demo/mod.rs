@@ -17,6 +17,9 @@ use crate::server::{self, AppState};
 use crate::setup;
 
 pub fn run(args: &DemoArgs) -> anyhow::Result<ExitCode> {
+    if let Some(out) = &args.export {
+        return export(args, out);
+    }
     crate::cmd_serve::init_logging();
     let data_dir = match &args.data_dir {
         Some(d) => {
@@ -36,18 +39,11 @@ pub fn run(args: &DemoArgs) -> anyhow::Result<ExitCode> {
     };
     let agreement_path = args.agreement.clone().unwrap_or_else(|| PathBuf::from(setup::DEFAULT_AGREEMENT));
     let (store, agreement) = setup::open(&data_dir, Some(&agreement_path))?;
-    let line = agreement
-        .lines
-        .iter()
-        .find(|l| l.id == "loc")
-        .or_else(|| agreement.lines.first())
-        .map(|l| l.parts[0].clone())
-        .context("the agreement has no line")?;
+    let line = demo_line(&agreement)?;
 
     let now = OffsetDateTime::now_utc();
-    let end =
-        now.replace_minute(0).and_then(|t| t.replace_second(0)).and_then(|t| t.replace_nanosecond(0)).unwrap_or(now);
-    let start = end - Duration::days(args.days);
+    let start = start_of(args, now);
+    let end = start + Duration::days(args.days);
     let mut scenario = scenario::Scenario::new(&line, args.seed, start);
     let week = scenario.hours(24 * args.days);
     let received_at = now;
@@ -91,6 +87,55 @@ pub fn run(args: &DemoArgs) -> anyhow::Result<ExitCode> {
 
 /// Plays the scenario on from where the simulated week ended: each observation is released when its
 /// time comes (scaled by `speed`), stamped with the time it is released, stored and streamed.
+/// When the simulated days start: `--start`, else `--days` before the current hour.
+fn start_of(args: &DemoArgs, now: OffsetDateTime) -> OffsetDateTime {
+    args.start.unwrap_or_else(|| {
+        let hour = now
+            .replace_minute(0)
+            .and_then(|t| t.replace_second(0))
+            .and_then(|t| t.replace_nanosecond(0))
+            .unwrap_or(now);
+        hour - Duration::days(args.days)
+    })
+}
+
+/// `truce demo --export FILE`: the simulated days as NDJSON observations, one per line, in the API's
+/// form (so `truce ingest` loads them).
+fn export(args: &DemoArgs, out: &std::path::Path) -> anyhow::Result<ExitCode> {
+    let agreement_path = args.agreement.clone().unwrap_or_else(|| PathBuf::from(setup::DEFAULT_AGREEMENT));
+    let agreement = setup::load_agreement(&agreement_path)?;
+    let line = demo_line(&agreement)?;
+    let start = start_of(args, OffsetDateTime::now_utc());
+    let days = scenario::Scenario::new(&line, args.seed, start).hours(24 * args.days);
+    let mut w: Box<dyn Write> = if out.as_os_str() == "-" {
+        Box::new(std::io::BufWriter::new(std::io::stdout().lock()))
+    } else {
+        Box::new(std::io::BufWriter::new(
+            std::fs::File::create(out).with_context(|| format!("cannot create {}", out.display()))?,
+        ))
+    };
+    for o in &days {
+        serde_json::to_writer(&mut w, o)?;
+        w.write_all(b"\n")?;
+    }
+    w.flush().with_context(|| format!("cannot write {}", out.display()))?;
+    if out.as_os_str() != "-" {
+        eprintln!("truce demo: {} simulated observations written to {}", days.len(), out.display());
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// The line the demo's sectors are cut from: the agreement's `loc`, else its first line.
+fn demo_line(agreement: &truce_engine::Agreement) -> anyhow::Result<Vec<truce_geo::LonLat>> {
+    agreement
+        .lines
+        .iter()
+        .find(|l| l.id == "loc")
+        .or_else(|| agreement.lines.first())
+        .map(|l| l.parts[0].clone())
+        .context("the agreement has no line")
+}
+
 async fn feed(state: AppState, mut scenario: scenario::Scenario, speed: f64, days: i64) {
     let began = tokio::time::Instant::now();
     let epoch = OffsetDateTime::now_utc();
