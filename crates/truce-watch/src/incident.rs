@@ -437,3 +437,133 @@ pub fn incidents_in_sectors(
     }
     incidents
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use time::macros::datetime;
+    use truce_core::{Means, Observer, TimePrecision};
+    use truce_geo::geodesic::{azimuth_and_distance, destination};
+
+    fn report(id: &str, team: &str, minute: i64, at: LonLat, category: Category) -> StoredObservation {
+        let time = datetime!(2026-11-20 22:00 UTC) + time::Duration::minutes(minute);
+        StoredObservation {
+            observation: Observation {
+                id: id.into(),
+                time,
+                time_end: None,
+                time_precision: TimePrecision::Minute,
+                lat: at.lat,
+                lon: at.lon,
+                location_precision: LocationPrecision::Exact,
+                place: None,
+                observer: Observer {
+                    means: Means::Uav,
+                    team: Some(team.into()),
+                    callsign: None,
+                    lat: None,
+                    lon: None,
+                    bearing_deg: None,
+                    range_m: None,
+                },
+                category,
+                weapon_class: None,
+                count: Some(1),
+                direction: None,
+                party: None,
+                confidence: Some(Confidence::Probable),
+                reason: None,
+                casualties: None,
+                text: None,
+                source_ref: None,
+                marking: Marking::NatoUnclassified,
+                releasable_to: vec!["UKR".into(), "GBR".into()],
+            },
+            classification: Default::default(),
+            received_at: time,
+        }
+    }
+
+    /// A report by bearing and range from `from`, with the bearing off by `error_deg` and the range by
+    /// `range_factor`.
+    fn heard(
+        id: &str,
+        team: &str,
+        minute: i64,
+        from: LonLat,
+        at: LonLat,
+        error_deg: f64,
+        range_factor: f64,
+    ) -> StoredObservation {
+        let (azi, range) = azimuth_and_distance(from, at);
+        let assessed = destination(from, azi + error_deg, range * range_factor);
+        let mut s = report(id, team, minute, assessed, Category::ExplosionUndetermined);
+        let o = &mut s.observation;
+        o.location_precision = LocationPrecision::Estimated;
+        o.observer.means = Means::Patrol;
+        o.observer.lat = Some(from.lat);
+        o.observer.lon = Some(from.lon);
+        o.observer.bearing_deg = Some(azi + error_deg);
+        o.observer.range_m = Some(range * range_factor);
+        s
+    }
+
+    const EVENT: LonLat = LonLat::new(37.6, 48.1);
+
+    #[test]
+    fn two_bearings_locate_an_explosion_better_than_either_range() {
+        let a = heard("a", "MT-1", 0, destination(EVENT, 250.0, 6_000.0), EVENT, 1.0, 1.12);
+        let b = heard("b", "MT-2", 2, destination(EVENT, 160.0, 5_000.0), EVENT, -1.0, 0.88);
+        let incidents = correlate(&[a, b], &Rule::default());
+        assert_eq!(incidents.len(), 1);
+        let inc = &incidents[0];
+        assert_eq!(inc.located_by, Located::Intersection);
+        assert_eq!(inc.observations, ["a", "b"]);
+        assert_eq!(inc.confidence, Confidence::Confirmed);
+        let error = distance_m(EVENT, LonLat::new(inc.lon, inc.lat));
+        assert!(error < 250.0, "intersection {error:.0} m off");
+        assert!(inc.uncertainty_m < 600.0 && inc.uncertainty_m > 50.0, "{}", inc.uncertainty_m);
+    }
+
+    #[test]
+    fn an_exact_position_wins_and_the_specific_category_is_kept() {
+        let a = heard("a", "MT-1", 0, destination(EVENT, 250.0, 6_000.0), EVENT, 2.0, 1.1);
+        let b = report("b", "UAV-1", 5, EVENT, Category::ExplosionImpact);
+        let incidents = correlate(&[b, a], &Rule::default());
+        assert_eq!(incidents.len(), 1, "{incidents:?}");
+        assert_eq!(incidents[0].located_by, Located::Exact);
+        assert_eq!(incidents[0].category, Category::ExplosionImpact);
+        assert_eq!(incidents[0].id, "inc-a");
+        assert!(distance_m(EVENT, LonLat::new(incidents[0].lon, incidents[0].lat)) < 1.0);
+    }
+
+    #[test]
+    fn time_place_category_and_observer_keep_events_apart() {
+        let far = destination(EVENT, 90.0, 5_000.0);
+        let cases = [
+            ("later than the window", report("b", "UAV-2", 16, EVENT, Category::ExplosionImpact)),
+            ("too far", report("b", "UAV-2", 1, far, Category::ExplosionImpact)),
+            ("another category", report("b", "UAV-2", 1, EVENT, Category::BurstsAndShots)),
+            ("two explosion kinds", report("b", "UAV-2", 1, EVENT, Category::ExplosionOutgoing)),
+            ("the same observer", report("b", "UAV-1", 1, EVENT, Category::ExplosionImpact)),
+        ];
+        for (why, b) in cases {
+            let a = report("a", "UAV-1", 0, EVENT, Category::ExplosionImpact);
+            assert_eq!(correlate(&[a, b], &Rule::default()).len(), 2, "{why}");
+        }
+        let a = report("a", "UAV-1", 0, EVENT, Category::ExplosionImpact);
+        let b = report("b", "UAV-2", 14, destination(EVENT, 90.0, 100.0), Category::ExplosionImpact);
+        assert_eq!(correlate(&[a, b], &Rule::default()).len(), 1, "within 15 min and 100 m");
+    }
+
+    #[test]
+    fn releasability_is_the_intersection_and_the_marking_the_highest() {
+        let a = report("a", "UAV-1", 0, EVENT, Category::ExplosionImpact);
+        let mut b = report("b", "UAV-2", 1, EVENT, Category::ExplosionImpact);
+        b.observation.marking = Marking::NatoRestricted;
+        b.observation.releasable_to = vec!["UKR".into()];
+        let inc = &correlate(&[a, b], &Rule::default())[0];
+        assert_eq!(inc.marking, Marking::NatoRestricted);
+        assert_eq!(inc.releasable_to, ["UKR"]);
+    }
+}

@@ -97,6 +97,10 @@ pub struct StoreArgs {
     /// `data/agreements/illustrative.toml`.
     #[arg(long, env = "TRUCE_AGREEMENT")]
     pub agreement: Option<PathBuf>,
+    /// The early-warning and reporting sectors (default: data/warning/sectors.toml, else the
+    /// agreement's first line cut every 50 km).
+    #[arg(long, env = "TRUCE_SECTORS")]
+    pub sectors: Option<PathBuf>,
 }
 
 /// `truce ingest`.

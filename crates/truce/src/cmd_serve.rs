@@ -60,8 +60,9 @@ pub fn ensure_vendor_dir(web_dir: Option<&Path>) -> PathBuf {
 pub fn run(args: &ServeArgs) -> anyhow::Result<ExitCode> {
     init_logging();
     let (store, agreement) = setup::open(&args.store.data_dir, args.store.agreement.as_deref())?;
+    let sectors = setup::load_sectors(args.store.sectors.as_deref(), &agreement)?;
     let vendor = ensure_vendor_dir(args.web_dir.as_deref());
-    let state = AppState::new(store, agreement, vendor);
+    let state = AppState::new(store, agreement, sectors, vendor);
     let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
     runtime.block_on(async move {
         let listener = tokio::net::TcpListener::bind(&args.listen)

@@ -16,6 +16,36 @@ const AGREEMENT_PATH_FILE: &str = "agreement.path";
 /// The agreement used when none is given or remembered.
 pub const DEFAULT_AGREEMENT: &str = "data/agreements/illustrative.toml";
 
+/// The sectors used when none are given.
+pub const DEFAULT_SECTORS: &str = "data/warning/sectors.toml";
+
+/// Loads the sectors file given (every problem printed, then an error), or the default one, or when
+/// that does not fit the agreement, the agreement's first line cut every 50 km.
+pub fn load_sectors(path: Option<&Path>, agreement: &Agreement) -> anyhow::Result<truce_watch::Sectors> {
+    let print = |errors: &truce_watch::SectorErrors| {
+        for p in &errors.0 {
+            eprintln!("error: {p}");
+        }
+    };
+    if let Some(path) = path {
+        return truce_watch::Sectors::load(path, agreement).map_err(|errors| {
+            print(&errors);
+            anyhow::anyhow!("the sectors file {} is invalid ({} errors)", path.display(), errors.0.len())
+        });
+    }
+    match truce_watch::Sectors::load(Path::new(DEFAULT_SECTORS), agreement) {
+        Ok(s) => Ok(s),
+        Err(_) => {
+            let line = agreement.lines.first().context("the agreement has no line to cut sectors from")?;
+            let text = format!("line = {:?}\nevery_km = 50\n", line.id);
+            truce_watch::Sectors::from_toml(&text, "(sectors every 50 km)", agreement).map_err(|errors| {
+                print(&errors);
+                anyhow::anyhow!("cannot cut sectors from the line {}", line.id)
+            })
+        }
+    }
+}
+
 /// Loads an agreement, printing every problem.
 pub fn load_agreement(path: &Path) -> anyhow::Result<Agreement> {
     Agreement::load(path).map_err(|errors| {

@@ -59,8 +59,9 @@ pub fn run(args: &DemoArgs) -> anyhow::Result<ExitCode> {
         use truce_store::Store;
         store.insert(&batch).context("cannot store the simulated week")?;
     }
+    let sectors = setup::load_sectors(None, &agreement)?;
     let vendor = crate::cmd_serve::ensure_vendor_dir(args.web_dir.as_deref());
-    let state = AppState::new(store, agreement, vendor);
+    let state = AppState::new(store, agreement, sectors, vendor);
 
     let runtime = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build()?;
     runtime.block_on(async move {

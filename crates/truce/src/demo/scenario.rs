@@ -8,7 +8,8 @@
 //! mix. Each event is reported by one to three monitoring teams from different places: a patrol that
 //! heard it (bearing and range from where it stood, with errors), a fixed camera if one is within
 //! 12 km, and now and then a UAV (exact position). So one event gives several observations, as in the
-//! OSCE mission's reports, for the correlation step to merge.
+//! OSCE mission's reports, for the correlation step to merge. Each report's `source_ref` names the
+//! simulated event (`simulated event 17`), so anyone can score the correlation against the truth.
 //!
 //! Beside them: daily weapon sightings (mostly behind their withdrawal lines, about one in six
 //! forward of it), daily verification visits to two storage sites, where on day 4 three of the twelve
@@ -76,6 +77,7 @@ pub struct Scenario {
     sectors: Vec<Sector>,
     cameras: Vec<(String, LonLat)>,
     serial: u64,
+    events: u64,
     start: OffsetDateTime,
 }
 
@@ -104,7 +106,7 @@ impl Scenario {
                 cameras.push((format!("CAM-{}-{}", i + 1, k + 1), cam));
             }
         }
-        Self { rng, sectors, cameras, serial: 0, start }
+        Self { rng, sectors, cameras, serial: 0, events: 0, start }
     }
 
     /// When the simulated week starts.
@@ -238,6 +240,8 @@ impl Scenario {
         let count =
             if self.chance(0.3) { self.rng.uniform(2.0, if escalating { 40.0 } else { 15.0 }) as u32 } else { 1 };
         let sector = self.sectors[si].name;
+        self.events += 1;
+        let event = format!("simulated event {}", self.events);
         // A patrol 2–8 km away on the Ukrainian-held side heard or saw it.
         let patrol = destination(on_line, azi + 90.0, self.rng.uniform(2_000.0, 8_000.0));
         let patrol = destination(patrol, azi, self.rng.uniform(-3_000.0, 3_000.0));
@@ -250,6 +254,7 @@ impl Scenario {
             o.observer.range_m.unwrap_or(0.0) / 1000.0 * 0.8,
             o.observer.range_m.unwrap_or(0.0) / 1000.0 * 1.2
         ));
+        o.source_ref = Some(event.clone());
         out.push(o);
         // A fixed camera within 12 km records it too.
         let camera = self.cameras.iter().find(|(_, c)| distance_m(*c, at) < 12_000.0).cloned();
@@ -259,6 +264,7 @@ impl Scenario {
             let t = time + Duration::seconds(self.rng.uniform(-60.0, 120.0) as i64);
             let mut c = self.sighted(t, cam, at, category, Means::FixedCamera, &name);
             c.count = Some(count);
+            c.source_ref = Some(event.clone());
             out.push(c);
         }
         // Sometimes a UAV was overhead: exact position.
@@ -266,6 +272,7 @@ impl Scenario {
             let t = time + Duration::seconds(self.rng.uniform(0.0, 600.0) as i64);
             let mut u = self.base(t, at, category, Means::Uav, &format!("UAV-{sector}"));
             u.count = Some(count);
+            u.source_ref = Some(event);
             out.push(u);
         }
     }
@@ -442,5 +449,66 @@ mod tests {
         );
         assert!(week.iter().any(|o| o.observer.means == Means::FixedCamera));
         assert!(week.iter().any(|o| o.text.as_deref().is_some_and(|t| t.contains("3 missing"))));
+    }
+
+    #[test]
+    fn the_reports_of_one_event_become_one_incident() {
+        use std::collections::HashMap;
+        use truce_store::StoredObservation;
+        let start = time::macros::datetime!(2026-11-17 00:00 UTC);
+        let week: Vec<StoredObservation> = Scenario::new(&line(), 7, start)
+            .hours(24 * 7)
+            .into_iter()
+            .map(|observation| StoredObservation {
+                observation,
+                classification: Default::default(),
+                received_at: start,
+            })
+            .collect();
+        let event: HashMap<&str, &str> = week
+            .iter()
+            .filter_map(|s| s.observation.source_ref.as_deref().map(|e| (s.observation.id.as_str(), e)))
+            .collect();
+        let incidents = truce_watch::correlate(&week, &truce_watch::Rule::default());
+        // Pairs of reports put together, and pairs that truly belong together.
+        let (mut merged, mut merged_right) = (0usize, 0usize);
+        let mut incident_of: HashMap<&str, usize> = HashMap::new();
+        for (k, inc) in incidents.iter().enumerate() {
+            for (i, a) in inc.observations.iter().enumerate() {
+                incident_of.insert(a.as_str(), k);
+                for b in &inc.observations[i + 1..] {
+                    merged += 1;
+                    if event.get(a.as_str()).is_some() && event.get(a.as_str()) == event.get(b.as_str()) {
+                        merged_right += 1;
+                    }
+                }
+            }
+        }
+        let mut by_event: HashMap<&str, Vec<&str>> = HashMap::new();
+        for (id, e) in &event {
+            by_event.entry(e).or_default().push(id);
+        }
+        let (mut truth, mut found) = (0usize, 0usize);
+        for ids in by_event.values() {
+            for (i, a) in ids.iter().enumerate() {
+                for b in &ids[i + 1..] {
+                    truth += 1;
+                    if incident_of[a] == incident_of[b] {
+                        found += 1;
+                    }
+                }
+            }
+        }
+        let precision = merged_right as f64 / merged as f64;
+        let recall = found as f64 / truth as f64;
+        eprintln!(
+            "{} observations, {} incidents, {} events; pairs: truth {truth}, merged {merged}, right {merged_right}; precision {precision:.3} recall {recall:.3}",
+            week.len(),
+            incidents.len(),
+            by_event.len()
+        );
+        assert!(truth > 200, "{truth}");
+        assert!(precision >= 0.97, "precision {precision:.3}");
+        assert!(recall >= 0.95, "recall {recall:.3}");
     }
 }

@@ -32,6 +32,8 @@ pub const MAX_BATCH: usize = 10_000;
 pub struct AppState {
     pub store: Arc<SqliteStore>,
     pub agreement: Arc<Agreement>,
+    /// The early-warning and reporting sectors.
+    pub sectors: Arc<truce_watch::Sectors>,
     /// JSON messages for the WebSocket stream.
     pub events: broadcast::Sender<Arc<str>>,
     pub metrics: PrometheusHandle,
@@ -56,12 +58,13 @@ pub fn metrics_handle() -> PrometheusHandle {
 }
 
 impl AppState {
-    pub fn new(store: SqliteStore, agreement: Agreement, vendor_dir: PathBuf) -> Self {
+    pub fn new(store: SqliteStore, agreement: Agreement, sectors: truce_watch::Sectors, vendor_dir: PathBuf) -> Self {
         let geometry = geometry::agreement_geometry(&agreement);
         let (events, _) = broadcast::channel(4096);
         Self {
             store: Arc::new(store),
             agreement: Arc::new(agreement),
+            sectors: Arc::new(sectors),
             events,
             metrics: metrics_handle(),
             geometry: Arc::new(geometry),
