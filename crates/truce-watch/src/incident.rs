@@ -108,6 +108,8 @@ pub struct Incident {
     pub observers: Vec<String>,
     /// Violations found on any of its observations, each once.
     pub violations: Vec<ViolationRecord>,
+    /// Zones (ids) containing any of its observations.
+    pub zones: Vec<String>,
     /// Civilian casualties (the largest reported).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub casualties: Option<Casualties>,
@@ -277,6 +279,14 @@ impl<'a> Open<'a> {
                 }
             }
         }
+        let mut zones: Vec<String> = Vec::new();
+        for s in &self.members {
+            for z in &s.classification.zones {
+                if !zones.contains(z) {
+                    zones.push(z.clone());
+                }
+            }
+        }
         let casualties = obs.iter().filter_map(|o| o.casualties).max_by_key(|c| (c.killed, c.injured));
         let marking = obs.iter().map(|o| o.marking).max_by_key(|m| marking_rank(*m)).unwrap_or(first.marking);
         let mut releasable_to = first.releasable_to.clone();
@@ -298,6 +308,7 @@ impl<'a> Open<'a> {
             observations: obs.iter().map(|o| o.id.clone()).collect(),
             observers: self.keys,
             violations,
+            zones,
             casualties,
             marking,
             releasable_to,

@@ -5,10 +5,11 @@
 //! - [`sector`]: the areas along the line that counts are made in.
 //! - [`warning`]: count series per sector and category, explainable detectors (surge rule, Poisson
 //!   CUSUM, EWMA) and the domain indicators monitors trust, fused into a level per sector.
-//! - [`case`]: compliance cases opened on incidents, moving through evidence → attribution → remedy.
 
 pub mod incident;
 pub mod sector;
+pub mod warning;
 
 pub use incident::{Incident, Located, Rule, correlate, incidents_in_sectors};
 pub use sector::{Sector, SectorErrors, SectorProblem, Sectors};
+pub use warning::{Assessment, Config, Detector, Level, Reason, SectorAssessment, Watch};

@@ -32,6 +32,18 @@ pub enum Command {
     Serve(ServeArgs),
     /// Start everything on 127.0.0.1 with a simulated week of observations and a live feed.
     Demo(DemoArgs),
+    /// Daily, spot and status reports.
+    Report {
+        /// Which report.
+        #[command(subcommand)]
+        command: crate::cmd_report::ReportCommand,
+    },
+    /// Early warning: the level of every sector now, and a backtest on the demo scenario.
+    Warn {
+        /// What to do.
+        #[command(subcommand)]
+        command: crate::cmd_warn::WarnCommand,
+    },
 }
 
 /// `truce serve`.

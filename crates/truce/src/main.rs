@@ -7,11 +7,14 @@ mod cmd_agreement;
 mod cmd_classify;
 mod cmd_ingest;
 mod cmd_observations;
+mod cmd_report;
 mod cmd_serve;
+mod cmd_warn;
 mod demo;
 mod json;
 mod server;
 mod setup;
+mod warning;
 
 use std::process::ExitCode;
 
@@ -36,5 +39,7 @@ fn run(cli: cli::Cli) -> anyhow::Result<ExitCode> {
         cli::Command::Observations(args) => cmd_observations::run(&args),
         cli::Command::Serve(args) => cmd_serve::run(&args),
         cli::Command::Demo(args) => demo::run(&args),
+        cli::Command::Report { command } => cmd_report::run(&command),
+        cli::Command::Warn { command } => cmd_warn::run(&command),
     }
 }

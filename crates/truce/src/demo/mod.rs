@@ -127,7 +127,7 @@ fn export(args: &DemoArgs, out: &std::path::Path) -> anyhow::Result<ExitCode> {
 }
 
 /// The line the demo's sectors are cut from: the agreement's `loc`, else its first line.
-fn demo_line(agreement: &truce_engine::Agreement) -> anyhow::Result<Vec<truce_geo::LonLat>> {
+pub fn demo_line(agreement: &truce_engine::Agreement) -> anyhow::Result<Vec<truce_geo::LonLat>> {
     agreement
         .lines
         .iter()

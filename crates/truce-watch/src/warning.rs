@@ -1,0 +1,894 @@
+//! Early warning: a level per sector and for the whole line, with the reasons behind it.
+//!
+//! Everything is counted on **incidents** (see [`crate::incident`]), so an explosion seen by three
+//! monitors counts once. At an assessment time `at`, in the UTC day `D`:
+//!
+//! - **Baseline**: the complete days from `D − 1 − baseline_days` to `D − 2` (yesterday is left out,
+//!   so a surge that began yesterday does not raise its own baseline). At least
+//!   [`Config::min_baseline_days`] are needed for the statistical detectors; until then they say so in
+//!   [`Assessment::notes`] and only the domain indicators speak.
+//! - **Poisson CUSUM** on the hourly counts of ceasefire-violation incidents in each sector, from the
+//!   start of day `D − 1` to the last complete hour. The in-control rate of an hour is the sector's
+//!   baseline daily rate times the share of that hour of the day in the baseline of all sectors (most
+//!   fire is at night). The statistic detects a rise by [`Config::detect_ratio`]:
+//!   `S ← max(0, S + x·ln ρ − (ρ − 1)·λ₀)`. Its decision boundary `h` is derived from the target
+//!   false-alarm rate: `h` is the quantile of the largest `S` reached in simulated quiet two-day
+//!   windows of that sector (its own rates, [`Config::simulations`] runs, a fixed seed) such that a
+//!   quiet sector crosses it once in [`Config::false_alarm_days`] daily windows. The baseline rate is
+//!   itself estimated, so the simulation draws it from its posterior (see `Watch::boundary`).
+//! - **EWMA** (λ = 0.2, 3σ limit) on the daily counts of complete days, mean and Poisson σ from the
+//!   baseline.
+//! - **Surge rule** (ACLED): the last seven complete days at least 100% above the mean week of the
+//!   four before, where that mean is at least 1; needs 35 days of history.
+//! - **Domain indicators** over the last 24 hours: heavy weapons forward of their withdrawal lines,
+//!   weapons outside storage sites, weapons missing from a storage site (fewer verified than before),
+//!   denials of access, GPS jamming, engineering works, and a rising share of the heavier weapon
+//!   classes among weapon sightings. Counts are compared with the baseline's daily mean `m` (fired when
+//!   above `m + 2√m`).
+//!
+//! **Fusion**: *critical* when a statistical alarm (CUSUM or surge) comes with two or more domain
+//! indicators; *high* on a statistical alarm alone, on many weapons forward of their lines, or on three
+//! indicators; *elevated* on any one indicator or an EWMA signal; else *normal*. The line's level is
+//! the highest sector's, raised by indicators outside every sector (a storage site in the rear), and
+//! critical when two sectors are high. Every reason lists the observations behind it.
+
+use std::collections::HashMap;
+
+use serde::Serialize;
+use time::{Duration, OffsetDateTime};
+use truce_core::{Category, ZoneKind};
+use truce_engine::Agreement;
+
+use crate::incident::Incident;
+use crate::sector::Sectors;
+
+/// A warning level.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Level {
+    /// Nothing beyond the usual.
+    Normal,
+    /// Something the watch should look at.
+    Elevated,
+    /// A statistical alarm or several indicators together.
+    High,
+    /// A statistical alarm with the indicators that precede an offensive.
+    Critical,
+}
+
+impl Level {
+    /// Every level, lowest first.
+    pub const ALL: [Level; 4] = [Level::Normal, Level::Elevated, Level::High, Level::Critical];
+
+    /// The stable identifier.
+    pub const fn id(self) -> &'static str {
+        match self {
+            Level::Normal => "normal",
+            Level::Elevated => "elevated",
+            Level::High => "high",
+            Level::Critical => "critical",
+        }
+    }
+}
+
+impl std::str::FromStr for Level {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        Level::ALL.into_iter().find(|l| l.id() == s).ok_or_else(|| format!("{s:?} is not a level"))
+    }
+}
+
+impl std::fmt::Display for Level {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.id())
+    }
+}
+
+/// The detectors and indicators.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Detector {
+    /// Poisson CUSUM on hourly ceasefire-violation incidents.
+    Cusum,
+    /// EWMA on daily ceasefire-violation incidents.
+    Ewma,
+    /// A week at least 100% above the previous four weeks' mean.
+    Surge,
+    /// Heavy weapons forward of their withdrawal lines.
+    WeaponsForward,
+    /// Weapons that must be stored, seen outside storage sites.
+    WeaponsOutsideStorage,
+    /// Fewer weapons verified at a storage site than before.
+    MissingFromStorage,
+    /// Denials of access to the monitors.
+    DenialOfAccess,
+    /// GPS jamming.
+    GpsJamming,
+    /// New trenches, revetments, mine laying.
+    EngineeringWorks,
+    /// A rising share of the heavier weapon classes among weapon sightings.
+    HeavierWeapons,
+}
+
+impl Detector {
+    /// Every detector, in report order.
+    pub const ALL: [Detector; 10] = [
+        Detector::Cusum,
+        Detector::Ewma,
+        Detector::Surge,
+        Detector::WeaponsForward,
+        Detector::WeaponsOutsideStorage,
+        Detector::MissingFromStorage,
+        Detector::DenialOfAccess,
+        Detector::GpsJamming,
+        Detector::EngineeringWorks,
+        Detector::HeavierWeapons,
+    ];
+
+    /// The stable identifier.
+    pub const fn id(self) -> &'static str {
+        match self {
+            Detector::Cusum => "cusum",
+            Detector::Ewma => "ewma",
+            Detector::Surge => "surge",
+            Detector::WeaponsForward => "weapons_forward",
+            Detector::WeaponsOutsideStorage => "weapons_outside_storage",
+            Detector::MissingFromStorage => "missing_from_storage",
+            Detector::DenialOfAccess => "denial_of_access",
+            Detector::GpsJamming => "gps_jamming",
+            Detector::EngineeringWorks => "engineering_works",
+            Detector::HeavierWeapons => "heavier_weapons",
+        }
+    }
+
+    fn is_indicator(self) -> bool {
+        !matches!(self, Detector::Cusum | Detector::Ewma | Detector::Surge)
+    }
+}
+
+/// Why a level was raised.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Reason {
+    /// What fired.
+    pub detector: Detector,
+    /// What it alone would raise the level to.
+    pub level: Level,
+    /// In words, with the numbers.
+    pub message: String,
+    /// The observations behind it (ids).
+    pub observations: Vec<String>,
+}
+
+/// One sector's level.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct SectorAssessment {
+    /// Sector id.
+    pub sector: String,
+    /// Sector name.
+    pub name: String,
+    /// Level.
+    pub level: Level,
+    /// Why.
+    pub reasons: Vec<Reason>,
+}
+
+/// The warning picture at one time.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Assessment {
+    /// When.
+    #[serde(with = "time::serde::rfc3339")]
+    pub at: OffsetDateTime,
+    /// The whole line's level.
+    pub level: Level,
+    /// Reasons outside every sector (e.g. a storage site in the rear).
+    pub reasons: Vec<Reason>,
+    /// Per sector, in the sectors file's order.
+    pub sectors: Vec<SectorAssessment>,
+    /// What could not be evaluated and why (e.g. too little history).
+    pub notes: Vec<String>,
+}
+
+/// Parameters of the detectors.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Config {
+    /// The rise the CUSUM is tuned to detect (2: a doubling).
+    pub detect_ratio: f64,
+    /// A quiet sector raises a false CUSUM alarm once in this many days.
+    pub false_alarm_days: f64,
+    /// Days of baseline at most.
+    pub baseline_days: i64,
+    /// Days of baseline needed for the statistical detectors.
+    pub min_baseline_days: i64,
+    /// EWMA smoothing.
+    pub ewma_lambda: f64,
+    /// EWMA limit in standard deviations.
+    pub ewma_sigmas: f64,
+    /// Runs simulated to set the CUSUM boundary.
+    pub simulations: usize,
+    /// Weapons forward of their lines in 24 h that alone make the level high (at least; also at least
+    /// four times the baseline's daily mean plus one).
+    pub weapons_forward_high: u32,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Self {
+            detect_ratio: 2.0,
+            false_alarm_days: 365.0,
+            baseline_days: 28,
+            min_baseline_days: 3,
+            ewma_lambda: 0.2,
+            ewma_sigmas: 3.0,
+            simulations: 4_000,
+            weapons_forward_high: 10,
+        }
+    }
+}
+
+/// The early-warning engine: the agreement's and sectors' facts it needs, and a cache of CUSUM
+/// boundaries (one per sector and day).
+pub struct Watch {
+    config: Config,
+    sectors: Vec<(String, String)>,
+    storage_sites: Vec<(String, String)>,
+    heavy_classes: Vec<String>,
+    boundaries: HashMap<(usize, i64, u64), f64>,
+}
+
+const HOUR: i64 = 3_600;
+const DAY: i64 = 86_400;
+
+fn day_of(t: OffsetDateTime) -> i64 {
+    t.unix_timestamp().div_euclid(DAY)
+}
+
+fn day_start(day: i64) -> OffsetDateTime {
+    OffsetDateTime::from_unix_timestamp(day * DAY).unwrap_or(OffsetDateTime::UNIX_EPOCH)
+}
+
+/// The incidents' observation ids, flattened (at most 200, the earliest first).
+fn evidence<'a>(incidents: impl Iterator<Item = &'a Incident>) -> Vec<String> {
+    let mut ids: Vec<String> = incidents.flat_map(|i| i.observations.iter().cloned()).collect();
+    ids.truncate(200);
+    ids
+}
+
+impl Watch {
+    /// An engine for an agreement's storage sites and weapon classes and a set of sectors.
+    pub fn new(agreement: &Agreement, sectors: &Sectors, config: Config) -> Self {
+        let heavy_classes = agreement
+            .classes
+            .iter()
+            .filter(|c| c.withdrawal.iter().any(|w| w.distance_m >= 25_000.0))
+            .map(|c| c.id.clone())
+            .collect();
+        Self {
+            config,
+            sectors: sectors.sectors.iter().map(|s| (s.id.clone(), s.name.clone())).collect(),
+            storage_sites: agreement
+                .zones
+                .iter()
+                .filter(|z| z.kind == ZoneKind::StorageSite)
+                .map(|z| (z.id.clone(), z.name.clone()))
+                .collect(),
+            heavy_classes,
+            boundaries: HashMap::new(),
+        }
+    }
+
+    /// The configuration.
+    pub fn config(&self) -> &Config {
+        &self.config
+    }
+
+    /// The picture at `at` from the incidents known then (their `sector` set by name, as
+    /// [`crate::incidents_in_sectors`] does). `history_start` is when the data begins: baselines never
+    /// reach before it.
+    pub fn assess(&mut self, incidents: &[Incident], history_start: OffsetDateTime, at: OffsetDateTime) -> Assessment {
+        let known: Vec<&Incident> = incidents.iter().filter(|i| i.time < at).collect();
+        let d = day_of(at);
+        let first_day = day_of(history_start) + i64::from(history_start != day_start(day_of(history_start)));
+        let base_from = first_day.max(d - 1 - self.config.baseline_days);
+        let base_to = d - 1; // exclusive
+        let base_days = (base_to - base_from).max(0);
+        let mut notes = Vec::new();
+        let statistical = base_days >= self.config.min_baseline_days;
+        if !statistical {
+            notes.push(format!(
+                "CUSUM and EWMA need {} complete days of baseline before yesterday; there are {base_days}",
+                self.config.min_baseline_days
+            ));
+        }
+        let (base_start, base_end) = (day_start(base_from), day_start(base_to));
+        // Diurnal profile of ceasefire-violation incidents, all sectors pooled (add-one smoothed).
+        let mut by_hour = [1.0f64; 24];
+        for i in &known {
+            if i.category.is_ceasefire_violation() && i.time >= base_start && i.time < base_end {
+                by_hour[usize::from(i.time.hour())] += 1.0;
+            }
+        }
+        let total: f64 = by_hour.iter().sum();
+        let share: Vec<f64> = by_hour.iter().map(|c| c / total).collect();
+
+        let index: HashMap<&str, usize> = self.sectors.iter().enumerate().map(|(k, (_, n))| (n.as_str(), k)).collect();
+        let mut per_sector: Vec<Vec<&Incident>> = vec![Vec::new(); self.sectors.len()];
+        let mut outside: Vec<&Incident> = Vec::new();
+        for i in &known {
+            match i.sector.as_deref().and_then(|s| index.get(s)) {
+                Some(&k) => per_sector[k].push(i),
+                None => outside.push(i),
+            }
+        }
+        let window = Window { at, base_start, base_end, base_days: base_days.max(1) as f64 };
+        let mut sectors = Vec::new();
+        for (k, incs) in per_sector.iter().enumerate() {
+            let mut reasons = Vec::new();
+            if statistical {
+                reasons.extend(self.cusum(k, incs, &window, &share));
+                reasons.extend(self.ewma(incs, &window, d));
+            }
+            reasons.extend(self.surge(incs, first_day, d, &mut notes, k == 0));
+            reasons.extend(self.indicators(incs, &window));
+            let level = fuse(&reasons);
+            let (id, name) = &self.sectors[k];
+            sectors.push(SectorAssessment { sector: id.clone(), name: name.clone(), level, reasons });
+        }
+        let reasons = self.indicators(&outside, &window);
+        let mut level = fuse(&reasons).max(sectors.iter().map(|s| s.level).max().unwrap_or(Level::Normal));
+        if sectors.iter().filter(|s| s.level >= Level::High).count() >= 2 {
+            level = Level::Critical;
+        }
+        Assessment { at, level, reasons, sectors, notes }
+    }
+
+    fn cusum(&mut self, k: usize, incs: &[&Incident], w: &Window, share: &[f64]) -> Option<Reason> {
+        let cfv: Vec<&&Incident> = incs.iter().filter(|i| i.category.is_ceasefire_violation()).collect();
+        let n_base = cfv.iter().filter(|i| i.time >= w.base_start && i.time < w.base_end).count() as f64;
+        let rate = (n_base + 1.0) / w.base_days;
+        let (shape, scale) = (n_base + 1.0, 1.0 / w.base_days);
+        let start = day_start(day_of(w.at) - 1);
+        let hours = ((w.at - start).whole_seconds() / HOUR).max(0) as usize;
+        let mut counts = vec![0u32; hours];
+        for i in &cfv {
+            let h = (i.time - start).whole_seconds();
+            if h >= 0 && ((h / HOUR) as usize) < hours {
+                counts[(h / HOUR) as usize] += 1;
+            }
+        }
+        let rho = self.config.detect_ratio;
+        let lambda = |hour: usize| rate * share[hour % 24];
+        let h = self.boundary(k, day_of(w.at), (shape, scale), share);
+        let (mut s, mut run_start, mut crossed) = (0.0f64, 0usize, None);
+        for (t, &x) in counts.iter().enumerate() {
+            if s == 0.0 {
+                run_start = t;
+            }
+            s = (s + f64::from(x) * rho.ln() - (rho - 1.0) * lambda(t)).max(0.0);
+            if s >= h && crossed.is_none() {
+                crossed = Some((t, run_start, s));
+            }
+        }
+        let (t, from, peak) = crossed?;
+        let since = start + Duration::hours(from as i64);
+        let until = start + Duration::hours(t as i64 + 1);
+        let behind: Vec<&Incident> = cfv.iter().filter(|i| i.time >= since && i.time < until).map(|i| **i).collect();
+        let expected: f64 = (from..=t).map(lambda).sum();
+        Some(Reason {
+            detector: Detector::Cusum,
+            level: Level::High,
+            message: format!(
+                "{} ceasefire-violation incidents from {} to {} UTC where {expected:.1} were expected \
+                 (CUSUM {peak:.1} ≥ boundary {h:.1}; baseline {rate:.1} a day)",
+                behind.len(),
+                hhmm(since),
+                hhmm(until),
+            ),
+            observations: evidence(behind.into_iter()),
+        })
+    }
+
+    /// The CUSUM boundary for a sector's quiet two-day window, cached per sector, day and baseline.
+    ///
+    /// The baseline rate is itself an estimate from a few days, so each simulated window draws its
+    /// daily rate from the rate's posterior given the baseline count, Gamma(n + 1, 1 / days), and the
+    /// statistic runs with the rate the detector uses, (n + 1) / days: a boundary for the counts a
+    /// quiet sector can really produce, not only for the estimate.
+    fn boundary(&mut self, k: usize, day: i64, (shape, scale): (f64, f64), share: &[f64]) -> f64 {
+        let key = (k, day, shape.to_bits() ^ scale.to_bits().rotate_left(17));
+        if let Some(&h) = self.boundaries.get(&key) {
+            return h;
+        }
+        let rho = self.config.detect_ratio;
+        let assumed = shape * scale;
+        let mut rng = SplitMix(0x7275_6365 ^ ((k as u64) << 32) ^ day as u64);
+        let runs = self.config.simulations.max(100);
+        let mut peaks: Vec<f64> = (0..runs)
+            .map(|_| {
+                let rate = gamma(&mut rng, shape) * scale;
+                let (mut s, mut peak) = (0.0f64, 0.0f64);
+                for t in 0..48 {
+                    let x = poisson(&mut rng, rate * share[t % 24]);
+                    s = (s + f64::from(x) * rho.ln() - (rho - 1.0) * assumed * share[t % 24]).max(0.0);
+                    peak = peak.max(s);
+                }
+                peak
+            })
+            .collect();
+        peaks.sort_by(f64::total_cmp);
+        // A window is assessed every day (the next one overlaps it by a day): one crossing in
+        // `false_alarm_days` windows.
+        let alpha = 1.0 / self.config.false_alarm_days;
+        let q = ((1.0 - alpha) * runs as f64).ceil() as usize;
+        let h = peaks[q.min(runs - 1)].max(rho.ln());
+        self.boundaries.insert(key, h);
+        h
+    }
+
+    fn ewma(&self, incs: &[&Incident], w: &Window, d: i64) -> Option<Reason> {
+        let cfv: Vec<&&Incident> = incs.iter().filter(|i| i.category.is_ceasefire_violation()).collect();
+        let base_from = day_of(w.base_start);
+        let mut daily: Vec<f64> = vec![0.0; (d - base_from).max(0) as usize];
+        for i in &cfv {
+            let k = day_of(i.time) - base_from;
+            if k >= 0 && (k as usize) < daily.len() {
+                daily[k as usize] += 1.0;
+            }
+        }
+        let base_n = w.base_days as usize;
+        let mean = daily[..base_n.min(daily.len())].iter().sum::<f64>() / w.base_days;
+        let lambda = self.config.ewma_lambda;
+        let limit = mean + self.config.ewma_sigmas * mean.max(1.0).sqrt() * (lambda / (2.0 - lambda)).sqrt();
+        let mut z = mean;
+        for x in &daily {
+            z = lambda * x + (1.0 - lambda) * z;
+        }
+        let last = *daily.last()?;
+        if z <= limit {
+            return None;
+        }
+        let yesterday = day_start(d - 1);
+        Some(Reason {
+            detector: Detector::Ewma,
+            level: Level::Elevated,
+            message: format!(
+                "EWMA of daily ceasefire-violation incidents {z:.1} above its limit {limit:.1} \
+                 (yesterday {last:.0}; baseline {mean:.1} a day)"
+            ),
+            observations: evidence(cfv.iter().filter(|i| i.time >= yesterday && i.time < day_start(d)).map(|i| **i)),
+        })
+    }
+
+    fn surge(&self, incs: &[&Incident], first_day: i64, d: i64, notes: &mut Vec<String>, note: bool) -> Option<Reason> {
+        if d - first_day < 35 {
+            if note {
+                notes.push(format!(
+                    "the surge rule needs 35 complete days of history; there are {}",
+                    (d - first_day).max(0)
+                ));
+            }
+            return None;
+        }
+        let cfv = || incs.iter().filter(|i| i.category.is_ceasefire_violation());
+        let week = |from: i64| cfv().filter(|i| (from..from + 7).contains(&day_of(i.time))).count() as f64;
+        let last = week(d - 7);
+        let before = (1..=4).map(|k| week(d - 7 - 7 * k)).sum::<f64>() / 4.0;
+        if before < 1.0 || last < 2.0 * before {
+            return None;
+        }
+        Some(Reason {
+            detector: Detector::Surge,
+            level: Level::High,
+            message: format!(
+                "{last:.0} ceasefire-violation incidents in the last seven days, {:.0}% above the previous four \
+                 weeks' mean of {before:.1}",
+                (last / before - 1.0) * 100.0
+            ),
+            observations: evidence(cfv().filter(|i| day_of(i.time) >= d - 7).map(|i| *i)),
+        })
+    }
+
+    fn indicators(&self, incs: &[&Incident], w: &Window) -> Vec<Reason> {
+        let recent = |i: &&&Incident| i.time >= w.at - Duration::days(1);
+        let base = |i: &&&Incident| i.time >= w.base_start && i.time < w.base_end;
+        let mut out = Vec::new();
+        // Counts against the baseline's daily mean.
+        let mut above = |detector: Detector, what: &str, select: &dyn Fn(&Incident) -> Option<u32>, min: u32| {
+            let now: Vec<&Incident> = incs.iter().filter(recent).filter(|i| select(i).is_some()).map(|i| *i).collect();
+            let n: u32 = now.iter().filter_map(|i| select(i)).sum();
+            let m = incs.iter().filter(base).filter_map(|i| select(i)).sum::<u32>() as f64 / w.base_days;
+            if n >= min && f64::from(n) > m + 2.0 * m.sqrt() {
+                let level = if detector == Detector::WeaponsForward
+                    && n >= self.config.weapons_forward_high.max((4.0 * (m + 1.0)).ceil() as u32)
+                {
+                    Level::High
+                } else {
+                    Level::Elevated
+                };
+                out.push(Reason {
+                    detector,
+                    level,
+                    message: format!("{n} {what} in the last 24 hours (baseline {m:.1} a day)"),
+                    observations: evidence(now.into_iter()),
+                });
+            }
+        };
+        let forward = |i: &Incident| {
+            i.violations.iter().any(|v| v.code == "weapon_forward_of_withdrawal_line").then_some(i.count.max(1))
+        };
+        above(Detector::WeaponsForward, "weapons forward of their withdrawal lines", &forward, 1);
+        let outside = |i: &Incident| {
+            i.violations.iter().any(|v| v.code == "weapon_outside_storage_site").then_some(i.count.max(1))
+        };
+        above(Detector::WeaponsOutsideStorage, "weapons outside storage sites", &outside, 1);
+        let of = |c: Category| move |i: &Incident| (i.category == c).then_some(1);
+        above(Detector::DenialOfAccess, "denials of access", &of(Category::RestrictionOfMovement), 2);
+        above(Detector::GpsJamming, "reports of GPS jamming", &of(Category::GpsJamming), 1);
+        let works = |i: &Incident| matches!(i.category, Category::EngineeringWorks | Category::MineLaying).then_some(1);
+        above(Detector::EngineeringWorks, "reports of new engineering works or mine laying", &works, 1);
+        out.extend(self.missing_from_storage(incs, w));
+        out.extend(self.heavier(incs, w));
+        out
+    }
+
+    /// A storage site where the latest verification counts fewer weapons of a class than an earlier one.
+    fn missing_from_storage(&self, incs: &[&Incident], w: &Window) -> Vec<Reason> {
+        let mut out = Vec::new();
+        for (zone, name) in &self.storage_sites {
+            let visits: Vec<&&Incident> = incs
+                .iter()
+                .filter(|i| i.category == Category::WeaponSighting && i.zones.iter().any(|z| z == zone))
+                .collect();
+            let mut classes: Vec<&str> = visits.iter().filter_map(|i| i.weapon_class.as_deref()).collect();
+            classes.sort_unstable();
+            classes.dedup();
+            for class in classes {
+                let of_class = || visits.iter().filter(|i| i.weapon_class.as_deref() == Some(class));
+                let Some(latest) = of_class().filter(|i| i.time >= w.at - Duration::days(1)).max_by_key(|i| i.time)
+                else {
+                    continue;
+                };
+                let Some(before) = of_class().filter(|i| i.time < w.at - Duration::days(1)).max_by_key(|i| i.count)
+                else {
+                    continue;
+                };
+                if latest.count < before.count {
+                    out.push(Reason {
+                        detector: Detector::MissingFromStorage,
+                        level: Level::Elevated,
+                        message: format!(
+                            "{} {class} missing at {name}: {} verified now, {} on {}",
+                            before.count - latest.count,
+                            latest.count,
+                            before.count,
+                            before.time.date()
+                        ),
+                        observations: evidence([**latest, **before].into_iter()),
+                    });
+                }
+            }
+        }
+        out
+    }
+
+    /// The share of heavier classes among weapon sightings: the last 24 hours against the baseline.
+    fn heavier(&self, incs: &[&Incident], w: &Window) -> Option<Reason> {
+        let sightings = |from: OffsetDateTime, to: OffsetDateTime| -> Vec<&Incident> {
+            incs.iter()
+                .filter(|i| i.category == Category::WeaponSighting && i.time >= from && i.time < to)
+                .filter(|i| i.zones.iter().all(|z| !self.storage_sites.iter().any(|(s, _)| s == z)))
+                .map(|i| *i)
+                .collect()
+        };
+        let heavy = |i: &&&Incident| i.weapon_class.as_ref().is_some_and(|c| self.heavy_classes.contains(c));
+        let now = sightings(w.at - Duration::days(1), w.at);
+        let base = sightings(w.base_start, w.base_end);
+        if now.len() < 4 || base.len() < 4 {
+            return None;
+        }
+        let p1 = now.iter().filter(heavy).count() as f64 / now.len() as f64;
+        let p0 = (base.iter().filter(heavy).count() as f64 / base.len() as f64).clamp(0.02, 0.98);
+        let z = (p1 - p0) / (p0 * (1.0 - p0) / now.len() as f64).sqrt();
+        if p1 - p0 < 0.25 || z < 2.0 {
+            return None;
+        }
+        Some(Reason {
+            detector: Detector::HeavierWeapons,
+            level: Level::Elevated,
+            message: format!(
+                "heavier weapon classes are {:.0}% of {} weapon sightings in the last 24 hours, {:.0}% in the baseline",
+                p1 * 100.0,
+                now.len(),
+                p0 * 100.0
+            ),
+            observations: evidence(now.iter().filter(heavy).copied()),
+        })
+    }
+}
+
+struct Window {
+    at: OffsetDateTime,
+    base_start: OffsetDateTime,
+    base_end: OffsetDateTime,
+    base_days: f64,
+}
+
+/// The level the reasons add up to (see the module documentation).
+pub fn fuse(reasons: &[Reason]) -> Level {
+    let statistical = reasons.iter().any(|r| matches!(r.detector, Detector::Cusum | Detector::Surge));
+    let mut indicators: Vec<Detector> = reasons.iter().map(|r| r.detector).filter(|d| d.is_indicator()).collect();
+    indicators.dedup();
+    let strongest = reasons.iter().map(|r| r.level).max().unwrap_or(Level::Normal);
+    if statistical && indicators.len() >= 2 {
+        Level::Critical
+    } else if indicators.len() >= 3 {
+        Level::High.max(strongest)
+    } else if !indicators.is_empty() {
+        Level::Elevated.max(strongest)
+    } else {
+        strongest
+    }
+}
+
+fn hhmm(t: OffsetDateTime) -> String {
+    format!("{} {:02}:{:02}", t.date(), t.hour(), t.minute())
+}
+
+/// SplitMix64: a small, fast, deterministic generator for the boundary simulations.
+struct SplitMix(u64);
+
+impl SplitMix {
+    fn next_f64(&mut self) -> f64 {
+        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
+        let mut z = self.0;
+        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+        z ^= z >> 31;
+        (z >> 11) as f64 / (1u64 << 53) as f64
+    }
+}
+
+/// A standard normal draw (Box–Muller).
+fn normal(rng: &mut SplitMix) -> f64 {
+    let u1 = rng.next_f64().max(f64::MIN_POSITIVE);
+    let u2 = rng.next_f64();
+    (-2.0 * u1.ln()).sqrt() * (std::f64::consts::TAU * u2).cos()
+}
+
+/// A Gamma(shape, 1) draw (Marsaglia and Tsang; shape ≥ 1 here since it is a count plus one).
+fn gamma(rng: &mut SplitMix, shape: f64) -> f64 {
+    let d = shape.max(1.0) - 1.0 / 3.0;
+    let c = 1.0 / (9.0 * d).sqrt();
+    loop {
+        let x = normal(rng);
+        let v = (1.0 + c * x).powi(3);
+        if v <= 0.0 {
+            continue;
+        }
+        let u = rng.next_f64();
+        if u.ln() < 0.5 * x * x + d - d * v + d * v.ln() {
+            return d * v;
+        }
+    }
+}
+
+/// A Poisson draw by inversion (the hourly rates are small).
+fn poisson(rng: &mut SplitMix, lambda: f64) -> u32 {
+    let u = rng.next_f64();
+    let mut p = (-lambda).exp();
+    let mut cdf = p;
+    let mut n = 0u32;
+    while u > cdf && n < 1_000 {
+        n += 1;
+        p *= lambda / f64::from(n);
+        cdf += p;
+    }
+    n
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::incident::Located;
+    use time::macros::datetime;
+    use truce_core::{Confidence, Marking, ViolationRecord};
+
+    const START: OffsetDateTime = datetime!(2026-10-01 00:00 UTC);
+
+    fn incident(n: usize, time: OffsetDateTime, sector: &str, category: Category) -> Incident {
+        Incident {
+            id: format!("inc-{n}"),
+            time,
+            time_end: time,
+            category,
+            weapon_class: None,
+            party: None,
+            count: 1,
+            lat: 48.0,
+            lon: 37.5,
+            uncertainty_m: 50.0,
+            located_by: Located::Single,
+            confidence: Confidence::Confirmed,
+            sector: Some(sector.into()),
+            observations: vec![format!("obs-{n}")],
+            observers: vec!["UAV".into()],
+            violations: Vec::new(),
+            zones: Vec::new(),
+            casualties: None,
+            marking: Marking::NatoUnclassified,
+            releasable_to: Vec::new(),
+        }
+    }
+
+    /// `per_day(day)` ceasefire-violation incidents a day in sector "A", spread over the hours with
+    /// three quarters of them at night.
+    fn series(days: i64, per_day: impl Fn(i64) -> u32) -> Vec<Incident> {
+        let mut out = Vec::new();
+        for d in 0..days {
+            let n = per_day(d);
+            for k in 0..n {
+                let hour = if k % 4 == 3 { 12 } else { (20 + (k * 7) % 8) % 24 };
+                let t =
+                    START + Duration::days(d) + Duration::hours(i64::from(hour)) + Duration::minutes(i64::from(k % 60));
+                out.push(incident(out.len(), t, "A", Category::ExplosionImpact));
+            }
+        }
+        out
+    }
+
+    fn watch() -> Watch {
+        Watch {
+            config: Config::default(),
+            sectors: vec![("a".into(), "A".into())],
+            storage_sites: vec![("site".into(), "Site 1".into())],
+            heavy_classes: vec!["mlrs".into()],
+            boundaries: HashMap::new(),
+        }
+    }
+
+    fn reasons(a: &Assessment) -> Vec<Detector> {
+        a.sectors[0].reasons.iter().map(|r| r.detector).chain(a.reasons.iter().map(|r| r.detector)).collect()
+    }
+
+    /// A tiny deterministic Poisson source for quiet data.
+    fn poisson_series(days: i64, mean: f64, seed: u64) -> Vec<u32> {
+        let mut rng = SplitMix(seed);
+        (0..days).map(|_| poisson(&mut rng, mean)).collect()
+    }
+
+    #[test]
+    fn a_quiet_sector_rarely_raises_a_cusum_alarm() {
+        // 120 quiet days at 20 a day, assessed at 21:00 every day from day 5.
+        let counts = poisson_series(120, 20.0, 11);
+        let incidents = series(120, |d| counts[d as usize]);
+        let mut w = watch();
+        let alarms = (5..120)
+            .filter(|&d| {
+                let a = w.assess(&incidents, START, START + Duration::days(d) + Duration::hours(21));
+                reasons(&a).contains(&Detector::Cusum)
+            })
+            .count();
+        assert!(alarms <= 2, "{alarms} CUSUM alarms in 115 quiet days (design: one in 365)");
+    }
+
+    #[test]
+    fn a_doubling_is_found_by_the_cusum_within_hours_and_points_at_the_incidents() {
+        let incidents = series(8, |d| if d == 6 { 60 } else { 20 });
+        let mut w = watch();
+        let before = w.assess(&incidents, START, START + Duration::days(6));
+        assert_eq!(before.sectors[0].level, Level::Normal, "{before:?}");
+        let after = w.assess(&incidents, START, START + Duration::days(6) + Duration::hours(23));
+        let cusum = after.sectors[0].reasons.iter().find(|r| r.detector == Detector::Cusum).expect("no CUSUM alarm");
+        assert_eq!(after.sectors[0].level, Level::High);
+        assert!(!cusum.observations.is_empty());
+        let day6: Vec<String> = incidents
+            .iter()
+            .filter(|i| i.time >= START + Duration::days(5))
+            .flat_map(|i| i.observations.clone())
+            .collect();
+        assert!(cusum.observations.iter().all(|o| day6.contains(o)), "evidence outside the alarm's run");
+    }
+
+    #[test]
+    fn the_surge_rule_needs_five_weeks_and_a_doubled_week() {
+        let incidents = series(43, |d| if d >= 35 { 25 } else { 10 });
+        let mut w = watch();
+        let a = w.assess(&incidents, START, START + Duration::days(42) + Duration::hours(1));
+        let surge = a.sectors[0].reasons.iter().find(|r| r.detector == Detector::Surge).expect("no surge");
+        assert!(surge.message.contains("175 ceasefire-violation incidents"), "{}", surge.message);
+        assert!(surge.message.contains("150% above"), "{}", surge.message);
+        let short = w.assess(&incidents[..incidents.len() / 2], START, START + Duration::days(20));
+        assert!(short.notes.iter().any(|n| n.contains("surge rule needs 35")), "{:?}", short.notes);
+        let flat = series(43, |_| 10);
+        let a = w.assess(&flat, START, START + Duration::days(42) + Duration::hours(1));
+        assert!(!reasons(&a).contains(&Detector::Surge));
+    }
+
+    #[test]
+    fn too_little_history_is_said_and_only_indicators_speak() {
+        let mut incidents = series(2, |_| 20);
+        let mut j = incident(999, START + Duration::days(1) + Duration::hours(3), "A", Category::GpsJamming);
+        j.observations = vec!["jam-1".into()];
+        incidents.push(j);
+        let a = watch().assess(&incidents, START, START + Duration::days(1) + Duration::hours(5));
+        assert!(a.notes.iter().any(|n| n.contains("CUSUM and EWMA need 3")), "{:?}", a.notes);
+        let s = &a.sectors[0];
+        assert_eq!(s.level, Level::Elevated);
+        assert_eq!(s.reasons.len(), 1);
+        assert_eq!(s.reasons[0].detector, Detector::GpsJamming);
+        assert_eq!(s.reasons[0].observations, ["jam-1"]);
+    }
+
+    #[test]
+    fn missing_weapons_at_a_storage_site_are_reported_in_the_rear() {
+        let mut incidents = series(6, |_| 20);
+        for (d, count) in [(1i64, 12), (2, 12), (3, 9)] {
+            let mut v = incident(
+                1_000 + d as usize,
+                START + Duration::days(d) + Duration::hours(10),
+                "rear",
+                Category::WeaponSighting,
+            );
+            v.sector = None;
+            v.weapon_class = Some("heavy_mlrs".into());
+            v.count = count;
+            v.zones = vec!["site".into()];
+            incidents.push(v);
+        }
+        let a = watch().assess(&incidents, START, START + Duration::days(3) + Duration::hours(12));
+        let r = a.reasons.iter().find(|r| r.detector == Detector::MissingFromStorage).expect("not reported");
+        assert!(
+            r.message.starts_with("3 heavy_mlrs missing at Site 1: 9 verified now, 12 on 2026-10-03"),
+            "{}",
+            r.message
+        );
+        assert_eq!(a.level, Level::Elevated);
+    }
+
+    #[test]
+    fn weapons_forward_in_numbers_make_it_high_and_with_a_statistical_alarm_critical() {
+        let mut incidents = series(7, |d| if d == 6 { 60 } else { 20 });
+        for k in 0..4 {
+            let mut v = incident(
+                2_000 + k,
+                START + Duration::days(6) + Duration::hours(2 + k as i64),
+                "A",
+                Category::WeaponSighting,
+            );
+            v.weapon_class = Some("mlrs".into());
+            v.count = 3;
+            v.violations = vec![ViolationRecord {
+                code: "weapon_forward_of_withdrawal_line".into(),
+                zone: None,
+                class: Some("mlrs".into()),
+                party: Some("rus".into()),
+                line: Some("loc".into()),
+                required_m: Some(35_000.0),
+                actual_m: Some(12_000.0),
+                category: None,
+                phase: None,
+                count: Some(3),
+            }];
+            incidents.push(v);
+        }
+        let mut w = watch();
+        let a = w.assess(&incidents, START, START + Duration::days(6) + Duration::hours(8));
+        let forward = a.sectors[0].reasons.iter().find(|r| r.detector == Detector::WeaponsForward).unwrap();
+        assert_eq!(forward.level, Level::High, "{}", forward.message);
+        assert!(forward.message.starts_with("12 weapons forward"), "{}", forward.message);
+        let mut j = incident(3_000, START + Duration::days(6) + Duration::hours(1), "A", Category::EngineeringWorks);
+        j.observations = vec!["works".into()];
+        incidents.push(j);
+        let a = w.assess(&incidents, START, START + Duration::days(6) + Duration::hours(23));
+        assert!(reasons(&a).contains(&Detector::Cusum), "{a:?}");
+        assert_eq!(a.sectors[0].level, Level::Critical);
+        assert_eq!(a.level, Level::Critical);
+    }
+
+    #[test]
+    fn levels_parse_and_order() {
+        assert!(Level::Critical > Level::High && Level::High > Level::Elevated && Level::Elevated > Level::Normal);
+        assert_eq!("high".parse::<Level>(), Ok(Level::High));
+        assert!("severe".parse::<Level>().is_err());
+    }
+}
