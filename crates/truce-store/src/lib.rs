@@ -14,6 +14,7 @@
 //! survives the process being killed and the machine losing power. Checkpoints move the log into the
 //! database file later; a crash at any point leaves whole transactions only.
 
+mod journal;
 mod sqlite;
 
 use std::collections::BTreeMap;
@@ -21,6 +22,7 @@ use std::collections::BTreeMap;
 use time::OffsetDateTime;
 use truce_core::{Category, ClassificationRecord, Observation};
 
+pub use journal::{ActionRow, AlertRow, CaseRow, CaseUpdateError};
 pub use sqlite::{DATABASE_FILE, EncodedRow, SqliteStore};
 
 /// An observation with its classification, as stored.

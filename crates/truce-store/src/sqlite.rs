@@ -18,7 +18,8 @@ use truce_core::{ClassificationRecord, Observation};
 
 use crate::{InsertReport, MAX_PAGE, Page, Query, Stats, Store, StoreError, StoredObservation};
 
-const MIGRATIONS: &[&str] = &[include_str!("migrations/0001_observations.sql")];
+const MIGRATIONS: &[&str] =
+    &[include_str!("migrations/0001_observations.sql"), include_str!("migrations/0002_alerts_cases.sql")];
 
 /// The database file inside the data directory.
 pub const DATABASE_FILE: &str = "truce.sqlite";
@@ -31,8 +32,8 @@ pub struct SqliteStore {
 }
 
 /// The writer connection and the cells already in the R*Tree.
-struct Writer {
-    conn: Connection,
+pub(crate) struct Writer {
+    pub(crate) conn: Connection,
     cells: std::collections::HashSet<i64>,
 }
 
@@ -103,13 +104,13 @@ impl SqliteStore {
         &self.path
     }
 
-    fn writer(&self) -> std::sync::MutexGuard<'_, Writer> {
+    pub(crate) fn writer(&self) -> std::sync::MutexGuard<'_, Writer> {
         // A panic while holding the lock cannot leave a transaction open (rusqlite rolls back on drop),
         // so a poisoned lock is still safe to use.
         self.writer.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 
-    fn reader(&self) -> std::sync::MutexGuard<'_, Connection> {
+    pub(crate) fn reader(&self) -> std::sync::MutexGuard<'_, Connection> {
         self.reader.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 }
@@ -129,11 +130,11 @@ fn migrate(conn: &mut Connection) -> Result<(), StoreError> {
     Ok(())
 }
 
-fn to_ms(t: OffsetDateTime) -> i64 {
+pub(crate) fn to_ms(t: OffsetDateTime) -> i64 {
     (t.unix_timestamp_nanos() / 1_000_000) as i64
 }
 
-fn from_ms(ms: i64) -> OffsetDateTime {
+pub(crate) fn from_ms(ms: i64) -> OffsetDateTime {
     OffsetDateTime::from_unix_timestamp_nanos(i128::from(ms) * 1_000_000).unwrap_or(OffsetDateTime::UNIX_EPOCH)
 }
 

@@ -5,7 +5,9 @@
 //! - [`sector`]: the areas along the line that counts are made in.
 //! - [`warning`]: count series per sector and category, explainable detectors (surge rule, Poisson
 //!   CUSUM, EWMA) and the domain indicators monitors trust, fused into a level per sector.
+//! - [`case`]: compliance cases opened on incidents, moving through evidence → attribution → remedy.
 
+pub mod case;
 pub mod incident;
 pub mod sector;
 pub mod warning;

@@ -34,7 +34,7 @@
 
 use std::collections::HashMap;
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use time::{Duration, OffsetDateTime};
 use truce_core::{Category, ZoneKind};
 use truce_engine::Agreement;
@@ -43,7 +43,7 @@ use crate::incident::Incident;
 use crate::sector::Sectors;
 
 /// A warning level.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Level {
     /// Nothing beyond the usual.
@@ -86,7 +86,7 @@ impl std::fmt::Display for Level {
 }
 
 /// The detectors and indicators.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Detector {
     /// Poisson CUSUM on hourly ceasefire-violation incidents.
@@ -148,7 +148,7 @@ impl Detector {
 }
 
 /// Why a level was raised.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Reason {
     /// What fired.
     pub detector: Detector,

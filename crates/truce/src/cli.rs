@@ -38,6 +38,14 @@ pub enum Command {
         #[command(subcommand)]
         command: crate::cmd_report::ReportCommand,
     },
+    /// The stored observations correlated into incidents (one per event seen by several monitors).
+    Incidents(crate::cmd_case::IncidentsArgs),
+    /// Compliance cases on incidents: evidence -> attribution -> remedy.
+    Case {
+        /// What to do.
+        #[command(subcommand)]
+        command: crate::cmd_case::CaseCommand,
+    },
     /// Early warning: the level of every sector now, and a backtest on the demo scenario.
     Warn {
         /// What to do.
@@ -55,6 +63,9 @@ pub struct ServeArgs {
     /// Address to listen on.
     #[arg(long, default_value = "127.0.0.1:8080")]
     pub listen: String,
+    /// Seconds between early-warning assessments (alerts are raised when a level changes).
+    #[arg(long, default_value_t = 60)]
+    pub watch_every: u64,
     /// The web folder (its node_modules holds the map page's packages).
     #[arg(long)]
     pub web_dir: Option<PathBuf>,

@@ -72,7 +72,11 @@ pub fn run(args: &ServeArgs) -> anyhow::Result<ExitCode> {
         println!("truce serve: listening on http://{addr}/");
         use std::io::Write;
         std::io::stdout().flush()?;
-        server::serve(listener, state, server::shutdown_signal()).await.context("the server failed")
+        let every = std::time::Duration::from_secs(args.watch_every.max(1));
+        let watch = tokio::spawn(server::watch::watch_task(state.clone(), every));
+        let served = server::serve(listener, state, server::shutdown_signal()).await;
+        watch.abort();
+        served.context("the server failed")
     })?;
     Ok(ExitCode::SUCCESS)
 }

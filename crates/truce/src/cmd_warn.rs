@@ -260,7 +260,7 @@ fn status(args: &StatusArgs) -> anyhow::Result<ExitCode> {
     let (store, agreement) = setup::open(&args.store.data_dir, args.store.agreement.as_deref())?;
     let sectors = setup::load_sectors(args.store.sectors.as_deref(), &agreement)?;
     let at = args.at.unwrap_or_else(OffsetDateTime::now_utc);
-    let picture = crate::warning::assess_store(&store, &agreement, &sectors, at)?;
+    let picture = crate::watch::assess_store(&store, &agreement, &sectors, at)?;
     if let Format::Json = args.format {
         println!("{}", serde_json::to_string_pretty(&picture)?);
         return Ok(ExitCode::SUCCESS);

@@ -4,6 +4,7 @@
 
 mod cli;
 mod cmd_agreement;
+mod cmd_case;
 mod cmd_classify;
 mod cmd_ingest;
 mod cmd_observations;
@@ -14,7 +15,7 @@ mod demo;
 mod json;
 mod server;
 mod setup;
-mod warning;
+mod watch;
 
 use std::process::ExitCode;
 
@@ -41,5 +42,7 @@ fn run(cli: cli::Cli) -> anyhow::Result<ExitCode> {
         cli::Command::Demo(args) => demo::run(&args),
         cli::Command::Report { command } => cmd_report::run(&command),
         cli::Command::Warn { command } => cmd_warn::run(&command),
+        cli::Command::Incidents(args) => cmd_case::incidents(&args),
+        cli::Command::Case { command } => cmd_case::case(&command),
     }
 }

@@ -60,8 +60,14 @@ pub fn run(args: &DemoArgs) -> anyhow::Result<ExitCode> {
         store.insert(&batch).context("cannot store the simulated week")?;
     }
     let sectors = setup::load_sectors(None, &agreement)?;
+    // The alerts the watch would have raised over the simulated days, hour by hour.
+    let (_, picture) = crate::watch::replay(&store, &agreement, &sectors, &batch, start, end.min(now))
+        .context("cannot assess the simulated days")?;
     let vendor = crate::cmd_serve::ensure_vendor_dir(args.web_dir.as_deref());
     let state = AppState::new(store, agreement, sectors, vendor);
+    if let Ok(mut w) = state.warning.write() {
+        *w = picture;
+    }
 
     let runtime = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build()?;
     runtime.block_on(async move {
@@ -79,15 +85,15 @@ pub fn run(args: &DemoArgs) -> anyhow::Result<ExitCode> {
         println!("truce demo: open http://{addr}/");
         std::io::stdout().flush()?;
         let feed = tokio::spawn(feed(state.clone(), scenario, args.speed, args.days));
+        let watch = tokio::spawn(server::watch::watch_task(state.clone(), std::time::Duration::from_secs(60)));
         let served = server::serve(listener, state, server::shutdown_signal()).await;
         feed.abort();
+        watch.abort();
         served.context("the server failed")
     })?;
     Ok(ExitCode::SUCCESS)
 }
 
-/// Plays the scenario on from where the simulated week ended: each observation is released when its
-/// time comes (scaled by `speed`), stamped with the time it is released, stored and streamed.
 /// When the simulated days start: `--start`, else `--days` before the current hour.
 fn start_of(args: &DemoArgs, now: OffsetDateTime) -> OffsetDateTime {
     args.start.unwrap_or_else(|| {
@@ -137,6 +143,8 @@ pub fn demo_line(agreement: &truce_engine::Agreement) -> anyhow::Result<Vec<truc
         .context("the agreement has no line")
 }
 
+/// Plays the scenario on from where the simulated week ended: each observation is released when its
+/// time comes (scaled by `speed`), stamped with the time it is released, stored and streamed.
 async fn feed(state: AppState, mut scenario: scenario::Scenario, speed: f64, days: i64) {
     let began = tokio::time::Instant::now();
     let epoch = OffsetDateTime::now_utc();

@@ -42,7 +42,18 @@ use crate::json;
         healthz,
         metrics,
         openapi,
-        super::stream::upgrade
+        super::stream::upgrade,
+        super::watch::list_incidents,
+        super::watch::get_incident,
+        super::watch::warning,
+        super::watch::list_alerts,
+        super::watch::list_cases,
+        super::watch::open_case,
+        super::watch::get_case,
+        super::watch::act_on_case,
+        super::reports::report_daily,
+        super::reports::report_spot,
+        super::reports::report_status
     ),
     components(schemas(InsertResponse, ErrorBody, StatsResponse))
 )]

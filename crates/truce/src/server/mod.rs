@@ -9,7 +9,9 @@
 mod api;
 mod error;
 pub mod geometry;
+mod reports;
 mod stream;
+pub mod watch;
 mod web;
 
 use std::net::SocketAddr;
@@ -41,6 +43,8 @@ pub struct AppState {
     pub geometry: Arc<serde_json::Value>,
     /// Where the npm packages of the map page are (`web/node_modules`).
     pub vendor_dir: Arc<PathBuf>,
+    /// The latest early-warning assessment (set by the watch task).
+    pub warning: Arc<std::sync::RwLock<Option<truce_watch::Assessment>>>,
 }
 
 /// The process-wide Prometheus recorder (installed once, shared by every server in the process).
@@ -69,13 +73,20 @@ impl AppState {
             metrics: metrics_handle(),
             geometry: Arc::new(geometry),
             vendor_dir: Arc::new(vendor_dir),
+            warning: Arc::new(std::sync::RwLock::new(None)),
         }
     }
 }
 
 /// The whole application.
 pub fn app(state: AppState) -> Router {
-    Router::new().merge(api::routes()).merge(stream::routes()).merge(web::routes()).with_state(state)
+    Router::new()
+        .merge(api::routes())
+        .merge(reports::routes())
+        .merge(stream::routes())
+        .merge(watch::routes())
+        .merge(web::routes())
+        .with_state(state)
 }
 
 /// Stores a batch (durably) and then publishes what was new on the stream: the one path by which

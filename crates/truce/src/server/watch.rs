@@ -1,0 +1,329 @@
+//! Incidents, early warning, alerts and compliance cases over HTTP, and the watch task that assesses
+//! the picture every minute and raises alerts.
+//!
+//! The watch task runs on the blocking pool (it reads weeks of observations and correlates them); when
+//! a sector's or the line's level changes it stores an alert (durably) and only then publishes it on
+//! the WebSocket stream as `{"type": "alert", "alert": {...}}`, so a client never sees an alert the
+//! store does not have. `GET /api/v1/warning` serves the latest assessment.
+
+// utoipa's expansion of `Query<...>` parameters names axum's path in full.
+#![allow(unused_qualifications)]
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use axum::body::Bytes;
+use axum::extract::rejection::BytesRejection;
+use axum::extract::{Path, Query, State};
+use axum::http::StatusCode;
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use serde::Deserialize;
+use serde_json::{Value, json};
+use time::OffsetDateTime;
+use truce_watch::case::{Stage, Step};
+use truce_watch::{Assessment, Level};
+use utoipa::IntoParams;
+
+use super::AppState;
+use super::error::{ApiError, ErrorBody};
+use crate::cmd_observations::parse_time;
+use crate::watch::{self, CaseError};
+
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/api/v1/incidents", get(list_incidents))
+        .route("/api/v1/incidents/{id}", get(get_incident))
+        .route("/api/v1/warning", get(warning))
+        .route("/api/v1/alerts", get(list_alerts))
+        .route("/api/v1/cases", get(list_cases).post(open_case))
+        .route("/api/v1/cases/{id}", get(get_case))
+        .route("/api/v1/cases/{id}/actions", post(act_on_case))
+}
+
+async fn blocking<T: Send + 'static>(f: impl FnOnce() -> Result<T, ApiError> + Send + 'static) -> Result<T, ApiError> {
+    tokio::task::spawn_blocking(f).await.map_err(ApiError::internal)?
+}
+
+fn time_param(field: &str, value: Option<&str>) -> Result<Option<OffsetDateTime>, ApiError> {
+    value.map(|v| parse_time(v).map_err(|e| ApiError::parameter(field, format!("{e:#}")))).transpose()
+}
+
+/// The period of an incident listing.
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct IncidentParams {
+    /// First report at or after this (RFC 3339 or YYYY-MM-DD; default 24 hours before `until`).
+    since: Option<String>,
+    /// Before this (default now).
+    until: Option<String>,
+    /// `true`: only incidents with a violation.
+    violations: Option<bool>,
+}
+
+/// Incidents (observations of one event merged), oldest first; at most 31 days at a time.
+#[utoipa::path(get, path = "/api/v1/incidents", tag = "incidents", params(IncidentParams),
+    responses(
+        (status = 200, description = "`{\"incidents\": [...]}`", body = Object),
+        (status = 400, description = "A parameter is invalid", body = ErrorBody),
+    ))]
+pub async fn list_incidents(
+    State(state): State<AppState>,
+    Query(p): Query<IncidentParams>,
+) -> Result<Json<Value>, ApiError> {
+    let until = time_param("until", p.until.as_deref())?.unwrap_or_else(OffsetDateTime::now_utc);
+    let since = time_param("since", p.since.as_deref())?.unwrap_or(until - time::Duration::days(1));
+    if since >= until || until - since > time::Duration::days(31) {
+        return Err(ApiError::parameter("since", "the period must be positive and at most 31 days"));
+    }
+    let list =
+        blocking(move || watch::incidents(&state.store, &state.sectors, since, until).map_err(ApiError::internal))
+            .await?;
+    let list: Vec<_> = list.into_iter().filter(|i| !p.violations.unwrap_or(false) || i.is_violation()).collect();
+    Ok(Json(json!({ "incidents": list })))
+}
+
+/// One incident by id (`inc-` and the id of its first observation).
+#[utoipa::path(get, path = "/api/v1/incidents/{id}", tag = "incidents",
+    params(("id" = String, Path, description = "Incident id")),
+    responses(
+        (status = 200, description = "The incident", body = Object),
+        (status = 404, description = "No such incident", body = ErrorBody),
+    ))]
+pub async fn get_incident(State(state): State<AppState>, Path(id): Path<String>) -> Result<Json<Value>, ApiError> {
+    let key = id.clone();
+    let found =
+        blocking(move || watch::find_incident(&state.store, &state.sectors, &key).map_err(ApiError::internal)).await?;
+    match found {
+        Some(i) => Ok(Json(serde_json::to_value(i).map_err(ApiError::internal)?)),
+        None => Err(ApiError::new(StatusCode::NOT_FOUND, "not_found", format!("no incident {id:?}")).field("id")),
+    }
+}
+
+/// The latest early-warning assessment: the line's level and every sector's, with reasons.
+#[utoipa::path(get, path = "/api/v1/warning", tag = "warning",
+    responses((status = 200, description = "The assessment", body = Object)))]
+pub async fn warning(State(state): State<AppState>) -> Result<Json<Value>, ApiError> {
+    let cached = state.warning.read().map(|w| w.clone()).unwrap_or_else(|p| p.into_inner().clone());
+    let picture = match cached {
+        Some(p) => p,
+        None => {
+            let at = OffsetDateTime::now_utc();
+            blocking(move || {
+                watch::assess_store(&state.store, &state.agreement, &state.sectors, at).map_err(ApiError::internal)
+            })
+            .await?
+        }
+    };
+    Ok(Json(serde_json::to_value(picture).map_err(ApiError::internal)?))
+}
+
+/// Which alerts.
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct AlertParams {
+    /// At or after this time.
+    since: Option<String>,
+    /// After this sequence number (catch-up after a disconnection).
+    after: Option<i64>,
+    /// At most this many (1 to 10,000; default 1,000).
+    limit: Option<usize>,
+}
+
+/// Stored alerts (changes of a sector's or the line's level), oldest first.
+#[utoipa::path(get, path = "/api/v1/alerts", tag = "warning", params(AlertParams),
+    responses(
+        (status = 200, description = "`{\"alerts\": [...]}`", body = Object),
+        (status = 400, description = "A parameter is invalid", body = ErrorBody),
+    ))]
+pub async fn list_alerts(State(state): State<AppState>, Query(p): Query<AlertParams>) -> Result<Json<Value>, ApiError> {
+    let since = time_param("since", p.since.as_deref())?;
+    let limit = p.limit.unwrap_or(1_000);
+    if !(1..=10_000).contains(&limit) {
+        return Err(ApiError::parameter("limit", "a whole number from 1 to 10,000"));
+    }
+    let list = blocking(move || watch::alerts(&state.store, since, p.after, limit).map_err(ApiError::internal)).await?;
+    Ok(Json(json!({ "alerts": list })))
+}
+
+fn case_error(e: CaseError) -> ApiError {
+    match e {
+        CaseError::Invalid(m) => {
+            let field = m.split(':').next().unwrap_or("body").to_owned();
+            ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "invalid_case", m).field(field)
+        }
+        CaseError::NotFound(id) => {
+            ApiError::new(StatusCode::NOT_FOUND, "not_found", format!("no case {id:?}")).field("id")
+        }
+        CaseError::Conflict(m) => ApiError::new(StatusCode::CONFLICT, "conflict", m).field("expected_stage"),
+        CaseError::Store(e) => ApiError::internal(e),
+    }
+}
+
+fn json_body<T: serde::de::DeserializeOwned>(body: Result<Bytes, BytesRejection>) -> Result<T, ApiError> {
+    let body = body.map_err(|e| ApiError::new(e.status(), "invalid_body", e.body_text()))?;
+    let text = std::str::from_utf8(&body).map_err(|e| {
+        ApiError::new(
+            StatusCode::BAD_REQUEST,
+            "malformed_json",
+            format!("the body is not UTF-8 (byte {})", e.valid_up_to()),
+        )
+    })?;
+    let mut de = serde_json::Deserializer::from_str(text);
+    serde_path_to_error::deserialize(&mut de).map_err(|e| {
+        let field = e.path().to_string();
+        ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "invalid_case", format!("{field}: {}", e.inner())).field(field)
+    })
+}
+
+/// Opening a case.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct OpenCase {
+    title: String,
+    incidents: Vec<String>,
+    by: String,
+    note: Option<String>,
+}
+
+/// Open a compliance case on incidents: `{"title", "incidents": [...], "by", "note"?}`.
+#[utoipa::path(post, path = "/api/v1/cases", tag = "cases",
+    request_body(content = Object, content_type = "application/json"),
+    responses(
+        (status = 201, description = "The case", body = Object),
+        (status = 422, description = "Invalid request: the field at fault", body = ErrorBody),
+    ))]
+pub async fn open_case(
+    State(state): State<AppState>,
+    body: Result<Bytes, BytesRejection>,
+) -> Result<(StatusCode, Json<Value>), ApiError> {
+    let req: OpenCase = json_body(body)?;
+    let at = OffsetDateTime::now_utc();
+    let case = blocking(move || {
+        watch::open_case(&state.store, &state.sectors, &req.title, &req.incidents, &req.by, req.note.as_deref(), at)
+            .map_err(case_error)
+    })
+    .await?;
+    Ok((StatusCode::CREATED, Json(serde_json::to_value(case).map_err(ApiError::internal)?)))
+}
+
+/// An action on a case.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct CaseAction {
+    /// The next stage, or absent for a note.
+    to: Option<String>,
+    by: String,
+    party: Option<String>,
+    note: Option<String>,
+    /// The stage the caller saw: refused with 409 if the case has moved since.
+    expected_stage: Option<String>,
+}
+
+/// Move a case to its next stage or add a note: `{"to"?, "by", "party"?, "note"?, "expected_stage"?}`.
+#[utoipa::path(post, path = "/api/v1/cases/{id}/actions", tag = "cases",
+    params(("id" = String, Path, description = "Case id")),
+    request_body(content = Object, content_type = "application/json"),
+    responses(
+        (status = 200, description = "The case after the action", body = Object),
+        (status = 404, description = "No such case", body = ErrorBody),
+        (status = 409, description = "The case is no longer at `expected_stage`", body = ErrorBody),
+        (status = 422, description = "A move the stages do not allow, or a missing party/note", body = ErrorBody),
+    ))]
+pub async fn act_on_case(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    body: Result<Bytes, BytesRejection>,
+) -> Result<Json<Value>, ApiError> {
+    let req: CaseAction = json_body(body)?;
+    let stage = |field: &str, s: Option<String>| {
+        s.map(|s| {
+            s.parse::<Stage>().map_err(|m| {
+                ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "invalid_case", format!("{field}: {m}")).field(field)
+            })
+        })
+        .transpose()
+    };
+    let to = stage("to", req.to)?;
+    let expected = stage("expected_stage", req.expected_stage)?;
+    let step = Step { to, by: req.by, party: req.party, note: req.note };
+    let at = OffsetDateTime::now_utc();
+    let case = blocking(move || watch::step_case(&state.store, &id, &step, expected, at).map_err(case_error)).await?;
+    Ok(Json(serde_json::to_value(case).map_err(ApiError::internal)?))
+}
+
+/// One case with its history.
+#[utoipa::path(get, path = "/api/v1/cases/{id}", tag = "cases",
+    params(("id" = String, Path, description = "Case id")),
+    responses(
+        (status = 200, description = "The case", body = Object),
+        (status = 404, description = "No such case", body = ErrorBody),
+    ))]
+pub async fn get_case(State(state): State<AppState>, Path(id): Path<String>) -> Result<Json<Value>, ApiError> {
+    let key = id.clone();
+    let found = blocking(move || watch::case(&state.store, &key).map_err(ApiError::internal)).await?;
+    let case = found.ok_or_else(|| case_error(CaseError::NotFound(id)))?;
+    Ok(Json(serde_json::to_value(case).map_err(ApiError::internal)?))
+}
+
+/// Every case (without their histories), oldest first.
+#[utoipa::path(get, path = "/api/v1/cases", tag = "cases",
+    responses((status = 200, description = "`{\"cases\": [...]}`", body = Object)))]
+pub async fn list_cases(State(state): State<AppState>) -> Result<Json<Value>, ApiError> {
+    let list = blocking(move || watch::cases(&state.store).map_err(ApiError::internal)).await?;
+    Ok(Json(json!({ "cases": list })))
+}
+
+/// Publishes alerts on the stream (after they were stored).
+pub fn publish_alerts(state: &AppState, alerts: &[watch::Alert]) {
+    for a in alerts {
+        let msg = json!({"type": "alert", "alert": a});
+        let _ = state.events.send(Arc::from(msg.to_string()));
+        metrics::counter!("truce_alerts_total", "level" => a.level.id()).increment(1);
+    }
+}
+
+/// Assesses the picture at `at`, stores and publishes the level changes, and caches the picture.
+pub async fn assess_now(
+    state: &AppState,
+    levels: &mut HashMap<String, Level>,
+    at: OffsetDateTime,
+) -> Result<Assessment, ApiError> {
+    let s = state.clone();
+    let mut known = std::mem::take(levels);
+    let (picture, alerts, known) = blocking(move || {
+        let picture = watch::assess_store(&s.store, &s.agreement, &s.sectors, at).map_err(ApiError::internal)?;
+        let alerts = watch::record_changes(&s.store, &picture, &mut known).map_err(ApiError::internal)?;
+        Ok((picture, alerts, known))
+    })
+    .await?;
+    *levels = known;
+    publish_alerts(state, &alerts);
+    if let Ok(mut w) = state.warning.write() {
+        *w = Some(picture.clone());
+    }
+    Ok(picture)
+}
+
+/// Every `interval`, the picture now: see the module documentation.
+pub async fn watch_task(state: AppState, interval: std::time::Duration) {
+    let store = state.store.clone();
+    let mut levels = match tokio::task::spawn_blocking(move || watch::stored_levels(&store)).await {
+        Ok(Ok(l)) => l,
+        Ok(Err(e)) => {
+            tracing::error!("watch: cannot read the stored alert levels: {e}");
+            HashMap::new()
+        }
+        Err(e) => {
+            tracing::error!("watch: {e}");
+            HashMap::new()
+        }
+    };
+    let mut ticker = tokio::time::interval(interval);
+    loop {
+        ticker.tick().await;
+        if let Err(e) = assess_now(&state, &mut levels, OffsetDateTime::now_utc()).await {
+            tracing::error!("watch: the assessment failed: {}", e.message);
+        }
+    }
+}

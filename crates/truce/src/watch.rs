@@ -1,0 +1,323 @@
+//! truce-watch over a store: incidents recomputed from the stored observations, early-warning
+//! assessments and the alerts they raise, and compliance cases. Shared by the CLI and the server.
+//!
+//! Incidents are not stored: they are a deterministic function of the observations, recomputed for the
+//! period asked (with a margin so that none is cut in half), so a late report joins its incident
+//! without any migration. An incident's id is `inc-` plus its earliest observation's id, which lets
+//! one be found again from that observation alone. Alerts (level changes) and cases are stored.
+
+use std::collections::HashMap;
+
+use time::{Duration, OffsetDateTime};
+use truce_engine::Agreement;
+use truce_store::{ActionRow, AlertRow, CaseRow, CaseUpdateError, Query, SqliteStore, Store, StoredObservation};
+use truce_watch::case::{Action, Case, CaseFacts, Stage, Step};
+use truce_watch::{Assessment, Incident, Level, Rule, Sectors, Watch};
+
+/// How far back an assessment reads: the longest baseline (28 days), yesterday, today and the
+/// surge rule's five weeks.
+pub const LOOKBACK_DAYS: i64 = 36;
+
+/// Every stored observation with a time in `[since, until)`, oldest first.
+pub fn load(
+    store: &SqliteStore,
+    since: OffsetDateTime,
+    until: OffsetDateTime,
+) -> Result<Vec<StoredObservation>, truce_store::StoreError> {
+    let mut out = Vec::new();
+    let mut q = Query { since: Some(since), until: Some(until), limit: truce_store::MAX_PAGE, ..Query::default() };
+    loop {
+        let page = store.query(&q)?;
+        out.extend(page.items);
+        match page.next {
+            Some(c) => q.cursor = Some(c),
+            None => return Ok(out),
+        }
+    }
+}
+
+/// When the store's data begins (the earliest observation), if it holds any.
+pub fn history_start(store: &SqliteStore) -> Result<Option<OffsetDateTime>, truce_store::StoreError> {
+    let first = store.query(&Query { limit: 1, ..Query::default() })?;
+    Ok(first.items.first().map(|s| s.observation.time))
+}
+
+/// The picture at `at` from the store.
+pub fn assess_store(
+    store: &SqliteStore,
+    agreement: &Agreement,
+    sectors: &Sectors,
+    at: OffsetDateTime,
+) -> anyhow::Result<Assessment> {
+    let mut watch = Watch::new(agreement, sectors, truce_watch::Config::default());
+    let observations = load(store, at - Duration::days(LOOKBACK_DAYS), at)?;
+    let incidents = truce_watch::incidents_in_sectors(&observations, sectors, &Rule::default());
+    let start = history_start(store)?.unwrap_or(at);
+    Ok(watch.assess(&incidents, start, at))
+}
+
+/// Incidents whose first report lies in `[since, until)`. Reads a correlation window beyond both ends
+/// so that an incident straddling them is whole.
+pub fn incidents(
+    store: &SqliteStore,
+    sectors: &Sectors,
+    since: OffsetDateTime,
+    until: OffsetDateTime,
+) -> Result<Vec<Incident>, truce_store::StoreError> {
+    let margin = Duration::hours(2);
+    let observations = load(store, since - margin, until + margin)?;
+    let mut all = truce_watch::incidents_in_sectors(&observations, sectors, &Rule::default());
+    all.retain(|i| i.time >= since && i.time < until);
+    Ok(all)
+}
+
+/// The incident `inc-<observation id>`, recomputed from the store around its first observation.
+pub fn find_incident(
+    store: &SqliteStore,
+    sectors: &Sectors,
+    id: &str,
+) -> Result<Option<Incident>, truce_store::StoreError> {
+    let Some(first) = id.strip_prefix("inc-") else { return Ok(None) };
+    let Some(seed) = store.get(first)? else { return Ok(None) };
+    let t = seed.observation.time;
+    let around = incidents(store, sectors, t - Duration::hours(1), t + Duration::hours(1))?;
+    Ok(around.into_iter().find(|i| i.id == id))
+}
+
+/// Why a case could not be opened or changed.
+#[derive(Debug, thiserror::Error)]
+pub enum CaseError {
+    /// The request is wrong (names the field).
+    #[error("{0}")]
+    Invalid(String),
+    /// No such case.
+    #[error("no case {0}")]
+    NotFound(String),
+    /// Someone else moved the case first.
+    #[error("{0}")]
+    Conflict(String),
+    /// The store failed.
+    #[error(transparent)]
+    Store(#[from] truce_store::StoreError),
+}
+
+/// Opens a case on incidents (all must exist) and returns it.
+pub fn open_case(
+    store: &SqliteStore,
+    sectors: &Sectors,
+    title: &str,
+    incident_ids: &[String],
+    by: &str,
+    note: Option<&str>,
+    at: OffsetDateTime,
+) -> Result<Case, CaseError> {
+    let title = title.trim();
+    if title.is_empty() || title.len() > 300 {
+        return Err(CaseError::Invalid("title: 1 to 300 characters".into()));
+    }
+    if incident_ids.is_empty() || incident_ids.len() > 500 {
+        return Err(CaseError::Invalid("incidents: 1 to 500 incident ids".into()));
+    }
+    let mut facts = CaseFacts::default();
+    for id in incident_ids {
+        let Some(incident) = find_incident(store, sectors, id)? else {
+            return Err(CaseError::Invalid(format!("incidents: no incident {id:?}")));
+        };
+        if !facts.incidents.contains(&incident.id) {
+            facts.incidents.push(incident.id.clone());
+            facts.observations.extend(incident.observations);
+        }
+    }
+    let step = Step { to: None, by: by.to_owned(), party: None, note: Some(note.unwrap_or("opened").to_owned()) };
+    let (stage, facts, mut action) =
+        truce_watch::case::apply(Stage::Evidence, &facts, &step, at).map_err(CaseError::Invalid)?;
+    action.action = "open".into();
+    let row = CaseRow {
+        id: String::new(),
+        opened_at: at,
+        title: title.to_owned(),
+        stage: stage.id().to_owned(),
+        body: serde_json::to_string(&facts).map_err(|e| CaseError::Invalid(e.to_string()))?,
+    };
+    let first = ActionRow { seq: 1, at, actor: action.by.clone(), body: action_body(&action)? };
+    let id = store.open_case(&row, &first)?;
+    case(store, &id)?.ok_or(CaseError::NotFound(id))
+}
+
+fn action_body(action: &Action) -> Result<String, CaseError> {
+    serde_json::to_string(action).map_err(|e| CaseError::Invalid(e.to_string()))
+}
+
+/// Applies a step to a case. With `expected`, refuses if the case is no longer at that stage.
+pub fn step_case(
+    store: &SqliteStore,
+    id: &str,
+    step: &Step,
+    expected: Option<Stage>,
+    at: OffsetDateTime,
+) -> Result<Case, CaseError> {
+    let current = case(store, id)?.ok_or_else(|| CaseError::NotFound(id.to_owned()))?;
+    if let Some(e) = expected
+        && e != current.stage
+    {
+        return Err(CaseError::Conflict(format!("case {id} is at stage {}, not {e}", current.stage)));
+    }
+    let (stage, facts, action) =
+        truce_watch::case::apply(current.stage, &current.facts, step, at).map_err(CaseError::Invalid)?;
+    let body = serde_json::to_string(&facts).map_err(|e| CaseError::Invalid(e.to_string()))?;
+    let row = ActionRow { seq: 0, at, actor: action.by.clone(), body: action_body(&action)? };
+    store.update_case(id, current.stage.id(), stage.id(), &body, &row).map_err(|e| match e {
+        CaseUpdateError::NotFound(id) => CaseError::NotFound(id),
+        CaseUpdateError::Conflict { .. } => CaseError::Conflict(e.to_string()),
+        CaseUpdateError::Store(s) => CaseError::Store(s),
+    })?;
+    case(store, id)?.ok_or_else(|| CaseError::NotFound(id.to_owned()))
+}
+
+/// A case with its history.
+pub fn case(store: &SqliteStore, id: &str) -> Result<Option<Case>, truce_store::StoreError> {
+    let Some((row, actions)) = store.case(id)? else { return Ok(None) };
+    Ok(Some(decode_case(row, actions)?))
+}
+
+/// Every case (without parsing errors hidden: a corrupt row is an error).
+pub fn cases(store: &SqliteStore) -> Result<Vec<Case>, truce_store::StoreError> {
+    store.cases()?.into_iter().map(|row| decode_case(row, Vec::new())).collect()
+}
+
+fn decode_case(row: CaseRow, actions: Vec<ActionRow>) -> Result<Case, truce_store::StoreError> {
+    let corrupt = |reason: String| truce_store::StoreError::Corrupt { id: row.id.clone(), reason };
+    let stage: Stage = row.stage.parse().map_err(corrupt)?;
+    let facts: CaseFacts = serde_json::from_str(&row.body).map_err(|e| corrupt(e.to_string()))?;
+    let actions = actions
+        .into_iter()
+        .map(|a| {
+            let mut action: Action = serde_json::from_str(&a.body).map_err(|e| corrupt(e.to_string()))?;
+            action.seq = a.seq;
+            Ok(action)
+        })
+        .collect::<Result<_, truce_store::StoreError>>()?;
+    Ok(Case { id: row.id.clone(), title: row.title, opened_at: row.opened_at, stage, facts, actions })
+}
+
+/// An alert as served: a change of level of a sector or the line, with the reasons.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct Alert {
+    /// Sequence number.
+    pub seq: i64,
+    /// When.
+    #[serde(with = "time::serde::rfc3339")]
+    pub at: OffsetDateTime,
+    /// Sector id, or `line`.
+    pub scope: String,
+    /// Sector name, or "Whole line".
+    pub name: String,
+    /// New level.
+    pub level: Level,
+    /// Level before.
+    pub previous: Level,
+    /// Why (empty when the level fell back to normal).
+    pub reasons: Vec<truce_watch::Reason>,
+}
+
+#[derive(serde::Serialize, serde::Deserialize)]
+struct AlertBody {
+    name: String,
+    reasons: serde_json::Value,
+}
+
+/// Stores an alert for every scope whose level differs from `levels` (the last known ones), updates
+/// `levels`, and returns the alerts stored.
+pub fn record_changes(
+    store: &SqliteStore,
+    picture: &Assessment,
+    levels: &mut HashMap<String, Level>,
+) -> Result<Vec<Alert>, truce_store::StoreError> {
+    let mut scopes: Vec<(String, String, Level, &Vec<truce_watch::Reason>)> =
+        vec![("line".into(), "Whole line".into(), picture.level, &picture.reasons)];
+    scopes.extend(picture.sectors.iter().map(|s| (s.sector.clone(), s.name.clone(), s.level, &s.reasons)));
+    let mut out = Vec::new();
+    for (scope, name, level, reasons) in scopes {
+        let previous = levels.get(&scope).copied().unwrap_or(Level::Normal);
+        if previous == level {
+            continue;
+        }
+        let reasons = if scope == "line" {
+            picture.sectors.iter().flat_map(|s| s.reasons.iter()).chain(reasons.iter()).cloned().collect()
+        } else {
+            reasons.clone()
+        };
+        let body = AlertBody { name: name.clone(), reasons: serde_json::to_value(&reasons).unwrap_or_default() };
+        let row = AlertRow {
+            seq: 0,
+            at: picture.at,
+            scope: scope.clone(),
+            level: level.id().to_owned(),
+            previous: previous.id().to_owned(),
+            body: serde_json::to_string(&body).unwrap_or_default(),
+        };
+        let seq = store.record_alert(&row)?;
+        levels.insert(scope.clone(), level);
+        out.push(Alert { seq, at: picture.at, scope, name, level, previous, reasons });
+    }
+    Ok(out)
+}
+
+/// The last known level of every scope, from the stored alerts.
+pub fn stored_levels(store: &SqliteStore) -> Result<HashMap<String, Level>, truce_store::StoreError> {
+    Ok(store.latest_alerts()?.into_iter().filter_map(|a| Some((a.scope, a.level.parse().ok()?))).collect())
+}
+
+/// Stored alerts as served (oldest first).
+pub fn alerts(
+    store: &SqliteStore,
+    since: Option<OffsetDateTime>,
+    after: Option<i64>,
+    limit: usize,
+) -> Result<Vec<Alert>, truce_store::StoreError> {
+    store
+        .alerts(since, after, limit)?
+        .into_iter()
+        .map(|row| {
+            let corrupt =
+                |reason: String| truce_store::StoreError::Corrupt { id: format!("alert {}", row.seq), reason };
+            let body: AlertBody = serde_json::from_str(&row.body).map_err(|e| corrupt(e.to_string()))?;
+            Ok(Alert {
+                seq: row.seq,
+                at: row.at,
+                scope: row.scope.clone(),
+                name: body.name,
+                level: row.level.parse().map_err(corrupt)?,
+                previous: row.previous.parse().map_err(corrupt)?,
+                reasons: serde_json::from_value(body.reasons).map_err(|e| corrupt(e.to_string()))?,
+            })
+        })
+        .collect()
+}
+
+/// Assesses every hour from `start` to `end` over `observations` (sorted by time) as the watch task
+/// would have, storing the alerts; returns the levels at the end. The demo fills its history with it.
+pub fn replay(
+    store: &SqliteStore,
+    agreement: &Agreement,
+    sectors: &Sectors,
+    observations: &[StoredObservation],
+    start: OffsetDateTime,
+    end: OffsetDateTime,
+) -> Result<(HashMap<String, Level>, Option<Assessment>), truce_store::StoreError> {
+    let mut watch = Watch::new(agreement, sectors, truce_watch::Config::default());
+    let mut levels = HashMap::new();
+    let mut last = None;
+    let (mut at, mut known) = (start + Duration::hours(1), 0);
+    while at <= end {
+        while known < observations.len() && observations[known].observation.time < at {
+            known += 1;
+        }
+        let incidents = truce_watch::incidents_in_sectors(&observations[..known], sectors, &Rule::default());
+        let picture = watch.assess(&incidents, start, at);
+        record_changes(store, &picture, &mut levels)?;
+        last = Some(picture);
+        at += Duration::hours(1);
+    }
+    Ok((levels, last))
+}
