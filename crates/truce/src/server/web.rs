@@ -12,6 +12,8 @@ use super::AppState;
 const INDEX: &str = include_str!("../../../../web/index.html");
 const APP_JS: &str = include_str!("../../../../web/app.js");
 const STYLE: &str = include_str!("../../../../web/style.css");
+const REPORTS: &str = include_str!("../../../../web/reports.html");
+const REPORTS_JS: &str = include_str!("../../../../web/reports.js");
 const BASEMAP: &[u8] = include_bytes!("../../../../data/geo/ukraine_and_neighbours_land_10km.geojson");
 
 /// Packages the page may load.
@@ -22,6 +24,11 @@ pub fn routes() -> Router<AppState> {
         .route("/", get(|| async { ([(header::CONTENT_TYPE, "text/html; charset=utf-8")], INDEX) }))
         .route("/app.js", get(|| async { ([(header::CONTENT_TYPE, "text/javascript; charset=utf-8")], APP_JS) }))
         .route("/style.css", get(|| async { ([(header::CONTENT_TYPE, "text/css; charset=utf-8")], STYLE) }))
+        .route("/reports.html", get(|| async { ([(header::CONTENT_TYPE, "text/html; charset=utf-8")], REPORTS) }))
+        .route(
+            "/reports.js",
+            get(|| async { ([(header::CONTENT_TYPE, "text/javascript; charset=utf-8")], REPORTS_JS) }),
+        )
         .route("/api/v1/basemap", get(|| async { ([(header::CONTENT_TYPE, "application/geo+json")], BASEMAP) }))
         .route("/vendor/{*path}", get(vendor))
 }

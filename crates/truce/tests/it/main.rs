@@ -5,5 +5,6 @@
 mod agreement_check;
 mod classify;
 mod ingest;
+mod report;
 mod server;
 mod util;

@@ -1,0 +1,275 @@
+//! Reporting periods: the 24 hours ending at a cutoff on a date in a time zone.
+//!
+//! The OSCE SMM's daily reports were "based on information from the monitoring teams as of 19:30"
+//! local time, so a report dated D covers the period from D−1 at the cutoff to D at the cutoff, local
+//! time. The period is fixed in local time, not as 24 hours of UTC: on the day the clocks change it is
+//! 23 or 25 hours long, and the next report starts exactly where this one ended, so consecutive
+//! reports neither overlap nor leave a gap. A cutoff that falls in a gap of the local clock (spring
+//! forward) is moved forward by the gap's length, one that falls in a fold (fall back) takes the
+//! earlier of its two instants (jiff's "compatible" rule, as RFC 5545 does).
+//!
+//! `time` has no time-zone database, so [`Clock`] uses jiff with its bundled copy of the IANA database
+//! (the same answers on every machine, with or without `/usr/share/zoneinfo`) for the two conversions
+//! the reports need: (date, cutoff, zone) → UTC instant, and UTC instant → local wall time. Everything
+//! else works on `time::OffsetDateTime` in UTC, like the rest of truce.
+
+use jiff::civil::{Date, Time};
+use jiff::tz::TimeZone;
+use jiff::{Timestamp, ToSpan};
+use time::OffsetDateTime;
+
+use crate::ReportError;
+
+/// The default cutoff, as in the OSCE's "as of 19:30".
+pub const DEFAULT_CUTOFF: &str = "19:30";
+/// The default time zone (Eastern European (Summer) Time, as the OSCE reported in).
+pub const DEFAULT_TZ: &str = "Europe/Kyiv";
+
+/// A cutoff time in a time zone: what turns a date into a reporting period.
+#[derive(Debug, Clone)]
+pub struct Clock {
+    tz: TimeZone,
+    tz_name: String,
+    cutoff: Time,
+}
+
+/// One reporting period, `[start, end)` in UTC.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Period {
+    /// The local date the period ends on (the report's date).
+    pub date: Date,
+    /// Start, inclusive.
+    pub start: OffsetDateTime,
+    /// End, exclusive.
+    pub end: OffsetDateTime,
+}
+
+impl Period {
+    /// Length in hours (23, 24 or 25 around clock changes).
+    pub fn hours(&self) -> f64 {
+        (self.end - self.start).as_seconds_f64() / 3_600.0
+    }
+
+    /// True when `t` is in the period.
+    pub fn contains(&self, t: OffsetDateTime) -> bool {
+        self.start <= t && t < self.end
+    }
+}
+
+/// Parses a `YYYY-MM-DD` date given with the flag (or API parameter) `flag`.
+///
+/// # Errors
+/// [`ReportError::Parameter`] naming the flag and the value.
+pub fn parse_date(flag: &'static str, value: &str) -> Result<Date, ReportError> {
+    let bad = |reason: &str| ReportError::Parameter { flag, value: value.to_owned(), reason: reason.to_owned() };
+    let b = value.as_bytes();
+    if b.len() != 10 || b[4] != b'-' || b[7] != b'-' {
+        return Err(bad("is not a date YYYY-MM-DD (e.g. 2026-11-22)"));
+    }
+    let date: Date = value.parse().map_err(|_| bad("is not a date YYYY-MM-DD (e.g. 2026-11-22)"))?;
+    if !(1900..=2200).contains(&date.year()) {
+        return Err(bad("is outside the years 1900 to 2200"));
+    }
+    Ok(date)
+}
+
+fn to_time(ts: Timestamp) -> OffsetDateTime {
+    // jiff's and time's ranges both cover the years 1900–2200 that dates are checked to lie in.
+    OffsetDateTime::from_unix_timestamp_nanos(ts.as_nanosecond()).unwrap_or(OffsetDateTime::UNIX_EPOCH)
+}
+
+fn to_jiff(t: OffsetDateTime) -> Timestamp {
+    Timestamp::from_nanosecond(t.unix_timestamp_nanos()).unwrap_or(Timestamp::UNIX_EPOCH)
+}
+
+impl Clock {
+    /// A clock from a cutoff (`HH:MM`) and an IANA time zone name.
+    ///
+    /// # Errors
+    /// [`ReportError::Parameter`] naming `cutoff` or `tz` and the bad value.
+    pub fn new(cutoff: &str, tz: &str) -> Result<Self, ReportError> {
+        let bad_cutoff = || ReportError::Parameter {
+            flag: "cutoff",
+            value: cutoff.to_owned(),
+            reason: "is not a time of day HH:MM (e.g. 19:30)".to_owned(),
+        };
+        let b = cutoff.as_bytes();
+        if b.len() != 5 || b[2] != b':' || !b.iter().enumerate().all(|(i, c)| i == 2 || c.is_ascii_digit()) {
+            return Err(bad_cutoff());
+        }
+        let cutoff_time: Time = format!("{cutoff}:00").parse().map_err(|_| bad_cutoff())?;
+        let zone = TimeZone::get(tz).map_err(|_| ReportError::Parameter {
+            flag: "tz",
+            value: tz.to_owned(),
+            reason: "is not a time zone of the IANA database (e.g. Europe/Kyiv, UTC)".to_owned(),
+        })?;
+        Ok(Self { tz: zone, tz_name: tz.to_owned(), cutoff: cutoff_time })
+    }
+
+    /// The default clock: 19:30 Europe/Kyiv.
+    ///
+    /// # Errors
+    /// Never in practice (the bundled database has Europe/Kyiv); an error names the zone.
+    pub fn default_clock() -> Result<Self, ReportError> {
+        Self::new(DEFAULT_CUTOFF, DEFAULT_TZ)
+    }
+
+    /// The time zone's name as given.
+    pub fn tz_name(&self) -> &str {
+        &self.tz_name
+    }
+
+    /// The cutoff as `HH:MM`.
+    pub fn cutoff(&self) -> String {
+        format!("{:02}:{:02}", self.cutoff.hour(), self.cutoff.minute())
+    }
+
+    /// The instant of the cutoff on a local date.
+    fn cutoff_on(&self, date: Date) -> Result<OffsetDateTime, ReportError> {
+        let zoned = date.to_datetime(self.cutoff).to_zoned(self.tz.clone()).map_err(|e| ReportError::Parameter {
+            flag: "date",
+            value: date.to_string(),
+            reason: format!("has no {} in {}: {e}", self.cutoff(), self.tz_name),
+        })?;
+        Ok(to_time(zoned.timestamp()))
+    }
+
+    /// The period of the report dated `date`: from the cutoff on the day before to the cutoff on `date`.
+    ///
+    /// # Errors
+    /// When the date is out of range.
+    pub fn period(&self, date: Date) -> Result<Period, ReportError> {
+        let before = date.checked_sub(1.day()).map_err(|e| ReportError::Parameter {
+            flag: "date",
+            value: date.to_string(),
+            reason: e.to_string(),
+        })?;
+        Ok(Period { date, start: self.cutoff_on(before)?, end: self.cutoff_on(date)? })
+    }
+
+    /// The period that contains `t`.
+    ///
+    /// # Errors
+    /// When `t` is out of range.
+    pub fn period_containing(&self, t: OffsetDateTime) -> Result<Period, ReportError> {
+        let local = to_jiff(t).to_zoned(self.tz.clone()).date();
+        let p = self.period(local)?;
+        if t < p.end {
+            return Ok(p);
+        }
+        let next = local.checked_add(1.day()).map_err(|e| ReportError::Parameter {
+            flag: "date",
+            value: local.to_string(),
+            reason: e.to_string(),
+        })?;
+        self.period(next)
+    }
+
+    /// The periods of the reports dated `from` to `to`, inclusive.
+    ///
+    /// # Errors
+    /// When a date is out of range.
+    pub fn periods(&self, from: Date, to: Date) -> Result<Vec<Period>, ReportError> {
+        let mut out = Vec::new();
+        let mut d = from;
+        while d <= to {
+            out.push(self.period(d)?);
+            d = match d.checked_add(1.day()) {
+                Ok(n) => n,
+                Err(_) => break,
+            };
+        }
+        Ok(out)
+    }
+
+    /// `t` as local wall time with the zone's abbreviation: `2026-11-22 19:30 EET`.
+    pub fn local(&self, t: OffsetDateTime) -> String {
+        to_jiff(t).to_zoned(self.tz.clone()).strftime("%Y-%m-%d %H:%M %Z").to_string()
+    }
+
+    /// `t` as local time of day: `19:30`.
+    pub fn local_hm(&self, t: OffsetDateTime) -> String {
+        to_jiff(t).to_zoned(self.tz.clone()).strftime("%H:%M").to_string()
+    }
+}
+
+/// `t` as RFC 3339 (UTC, `Z`).
+pub fn rfc3339(t: OffsetDateTime) -> String {
+    t.format(&time::format_description::well_known::Rfc3339).unwrap_or_default()
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+
+    use time::macros::datetime;
+
+    use super::*;
+
+    #[test]
+    fn the_default_period_is_19_30_kyiv_in_winter() {
+        let c = Clock::default_clock().unwrap();
+        let p = c.period(parse_date("date", "2026-11-22").unwrap()).unwrap();
+        assert_eq!(p.start, datetime!(2026-11-21 17:30 UTC));
+        assert_eq!(p.end, datetime!(2026-11-22 17:30 UTC));
+        assert_eq!(p.hours(), 24.0);
+        assert_eq!(c.local(p.end), "2026-11-22 19:30 EET");
+    }
+
+    #[test]
+    fn summer_time_is_utc_plus_3() {
+        let c = Clock::default_clock().unwrap();
+        let p = c.period(parse_date("date", "2026-07-01").unwrap()).unwrap();
+        assert_eq!(p.end, datetime!(2026-07-01 16:30 UTC));
+        assert_eq!(c.local(p.end), "2026-07-01 19:30 EEST");
+    }
+
+    #[test]
+    fn the_period_of_the_autumn_clock_change_is_25_hours() {
+        // 2026-10-25 04:00 EEST → 03:00 EET in Kyiv.
+        let c = Clock::default_clock().unwrap();
+        let p = c.period(parse_date("date", "2026-10-25").unwrap()).unwrap();
+        assert_eq!(p.start, datetime!(2026-10-24 16:30 UTC), "19:30 EEST");
+        assert_eq!(p.end, datetime!(2026-10-25 17:30 UTC), "19:30 EET");
+        assert_eq!(p.hours(), 25.0);
+        let next = c.period(parse_date("date", "2026-10-26").unwrap()).unwrap();
+        assert_eq!(next.start, p.end, "consecutive periods meet");
+        assert_eq!(next.hours(), 24.0);
+        // The spring change (2026-03-29 03:00 EET → 04:00 EEST) gives a 23-hour period.
+        let spring = c.period(parse_date("date", "2026-03-29").unwrap()).unwrap();
+        assert_eq!(spring.hours(), 23.0);
+    }
+
+    #[test]
+    fn a_cutoff_inside_the_repeated_hour_takes_the_earlier_instant() {
+        let c = Clock::new("03:30", "Europe/Kyiv").unwrap();
+        let p = c.period(parse_date("date", "2026-10-25").unwrap()).unwrap();
+        assert_eq!(p.end, datetime!(2026-10-25 00:30 UTC), "03:30 EEST, the first of the two");
+    }
+
+    #[test]
+    fn the_period_containing_an_instant() {
+        let c = Clock::default_clock().unwrap();
+        let p = c.period_containing(datetime!(2026-11-22 17:29:59 UTC)).unwrap();
+        assert_eq!(p.date.to_string(), "2026-11-22");
+        let p = c.period_containing(datetime!(2026-11-22 17:30 UTC)).unwrap();
+        assert_eq!(p.date.to_string(), "2026-11-23", "the end is exclusive");
+        let p = c.period_containing(datetime!(2026-11-22 00:10 UTC)).unwrap();
+        assert_eq!(p.date.to_string(), "2026-11-22");
+        assert_eq!(c.periods(p.date, parse_date("to", "2026-11-24").unwrap()).unwrap().len(), 3);
+    }
+
+    #[test]
+    fn bad_values_name_their_flag() {
+        for (flag, value, result) in [
+            ("date", "2026-13-01", parse_date("date", "2026-13-01").map(|_| ())),
+            ("date", "22/11/2026", parse_date("date", "22/11/2026").map(|_| ())),
+            ("cutoff", "25:00", Clock::new("25:00", "UTC").map(|_| ())),
+            ("cutoff", "7pm", Clock::new("7pm", "UTC").map(|_| ())),
+            ("tz", "Mars/Olympus", Clock::new("19:30", "Mars/Olympus").map(|_| ())),
+        ] {
+            let e = result.unwrap_err().to_string();
+            assert!(e.starts_with(&format!("--{flag}: ")) && e.contains(value), "{e}");
+        }
+    }
+}

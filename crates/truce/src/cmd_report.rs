@@ -1,0 +1,166 @@
+//! `truce report daily|spot|status`: the reports of `truce-report`, from a data directory, to a file or
+//! standard output.
+//!
+//! Every parameter is checked before the store is opened, so a bad `--date`, `--cutoff`, `--tz`,
+//! `--format` or `--edition` fails at once with a message naming the flag (exit code 2) and touches
+//! nothing. The store is then opened as `ingest` and `serve` open it (reclassified if the agreement
+//! changed), so the report always counts against the agreement it names.
+
+use std::io::Write;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use anyhow::Context as _;
+use clap::{Args, Subcommand};
+use truce_report::{Clock, Edition, Format};
+
+use crate::cli::StoreArgs;
+use crate::setup;
+
+/// The reports.
+#[derive(Debug, Subcommand)]
+pub enum ReportCommand {
+    /// The daily report: the 24 hours ending at the cutoff on a date, in the OSCE SMM's structure.
+    Daily(DailyArgs),
+    /// The spot report on one serious incident.
+    Spot(SpotArgs),
+    /// The status report over several days (usually two weeks).
+    Status(StatusArgs),
+}
+
+/// Options every report takes.
+#[derive(Debug, Args)]
+pub struct OutputArgs {
+    /// Output format: html (one self-contained file), md or json (the report's data model).
+    #[arg(long, default_value = "html")]
+    pub format: String,
+    /// public (only NATO UNCLASSIFIED observations; says how many were withheld) or restricted
+    /// (everything; the banner carries the highest marking).
+    #[arg(long, default_value = "public")]
+    pub edition: String,
+    /// Write to this file instead of standard output.
+    #[arg(long)]
+    pub out: Option<PathBuf>,
+    /// Store, agreement and sectors.
+    #[command(flatten)]
+    pub store: StoreArgs,
+}
+
+/// `truce report daily`.
+#[derive(Debug, Args)]
+pub struct DailyArgs {
+    /// The report's date (YYYY-MM-DD): the period ends at the cutoff on this date.
+    #[arg(long)]
+    pub date: String,
+    /// The cutoff, local time HH:MM.
+    #[arg(long, default_value = truce_report::DEFAULT_CUTOFF)]
+    pub cutoff: String,
+    /// The time zone of the cutoff and of local times (IANA name).
+    #[arg(long, default_value = truce_report::DEFAULT_TZ)]
+    pub tz: String,
+    /// Format, edition, output, store.
+    #[command(flatten)]
+    pub output: OutputArgs,
+}
+
+/// `truce report spot`.
+#[derive(Debug, Args)]
+pub struct SpotArgs {
+    /// The incident (`inc-<observation id>`, as in the daily report), or one of its observations' ids.
+    pub incident: String,
+    /// The cutoff of the reporting period the incident is correlated in, local time HH:MM.
+    #[arg(long, default_value = truce_report::DEFAULT_CUTOFF)]
+    pub cutoff: String,
+    /// The time zone of local times (IANA name).
+    #[arg(long, default_value = truce_report::DEFAULT_TZ)]
+    pub tz: String,
+    /// Format, edition, output, store.
+    #[command(flatten)]
+    pub output: OutputArgs,
+}
+
+/// `truce report status`.
+#[derive(Debug, Args)]
+pub struct StatusArgs {
+    /// The first report date (YYYY-MM-DD).
+    #[arg(long)]
+    pub from: String,
+    /// The last report date (YYYY-MM-DD), inclusive.
+    #[arg(long)]
+    pub to: String,
+    /// The cutoff, local time HH:MM.
+    #[arg(long, default_value = truce_report::DEFAULT_CUTOFF)]
+    pub cutoff: String,
+    /// The time zone (IANA name).
+    #[arg(long, default_value = truce_report::DEFAULT_TZ)]
+    pub tz: String,
+    /// Format, edition, output, store.
+    #[command(flatten)]
+    pub output: OutputArgs,
+}
+
+/// Runs a report command.
+pub fn run(cmd: &ReportCommand) -> anyhow::Result<ExitCode> {
+    match cmd {
+        ReportCommand::Daily(a) => {
+            let date = truce_report::parse_date("date", &a.date)?;
+            let clock = Clock::new(&a.cutoff, &a.tz)?;
+            let (format, edition) = output_options(&a.output)?;
+            with_context(&a.output.store, |ctx| {
+                let r = truce_report::daily(ctx, &clock, date, edition)?;
+                Ok(truce_report::render_daily(&r, format))
+            })
+            .and_then(|text| write_out(a.output.out.as_ref(), &text))
+        }
+        ReportCommand::Spot(a) => {
+            let clock = Clock::new(&a.cutoff, &a.tz)?;
+            let (format, edition) = output_options(&a.output)?;
+            with_context(&a.output.store, |ctx| {
+                let r = truce_report::spot(ctx, &clock, &a.incident, edition)?;
+                Ok(truce_report::render_spot(&r, format))
+            })
+            .and_then(|text| write_out(a.output.out.as_ref(), &text))
+        }
+        ReportCommand::Status(a) => {
+            let from = truce_report::parse_date("from", &a.from)?;
+            let to = truce_report::parse_date("to", &a.to)?;
+            let clock = Clock::new(&a.cutoff, &a.tz)?;
+            let (format, edition) = output_options(&a.output)?;
+            with_context(&a.output.store, |ctx| {
+                let r = truce_report::status(ctx, &clock, from, to, edition)?;
+                Ok(truce_report::render_status(&r, format))
+            })
+            .and_then(|text| write_out(a.output.out.as_ref(), &text))
+        }
+    }
+}
+
+fn output_options(o: &OutputArgs) -> anyhow::Result<(Format, Edition)> {
+    Ok((o.format.parse::<Format>()?, o.edition.parse::<Edition>()?))
+}
+
+/// Opens the store, the agreement and the sectors, and runs `f` on them.
+fn with_context(
+    store: &StoreArgs,
+    f: impl FnOnce(&truce_report::Context<'_>) -> anyhow::Result<String>,
+) -> anyhow::Result<String> {
+    if !store.data_dir.join(truce_store::DATABASE_FILE).exists() {
+        anyhow::bail!("no store in {} (ingest or serve first, or pass --data-dir)", store.data_dir.display());
+    }
+    let (db, agreement) = setup::open(&store.data_dir, store.agreement.as_deref())?;
+    let sectors = setup::load_sectors(store.sectors.as_deref(), &agreement)?;
+    f(&truce_report::Context { store: &db, agreement: &agreement, sectors: &sectors })
+}
+
+fn write_out(out: Option<&PathBuf>, text: &str) -> anyhow::Result<ExitCode> {
+    match out {
+        Some(path) => std::fs::write(path, text).with_context(|| format!("cannot write {}", path.display()))?,
+        None => {
+            let stdout = std::io::stdout();
+            let mut lock = stdout.lock();
+            lock.write_all(text.as_bytes())?;
+            lock.flush()?;
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
