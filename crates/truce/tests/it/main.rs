@@ -8,3 +8,4 @@ mod ingest;
 mod report;
 mod server;
 mod util;
+mod watch;

@@ -1,0 +1,268 @@
+//! Incidents, cases, early warning and alerts through the CLI and the API, on a real store.
+
+use std::collections::HashMap;
+
+use serde_json::{Value, json};
+
+use crate::util::{Server, agreement, data, truce};
+
+fn sectors() -> String {
+    data("warning/sectors.toml").to_str().unwrap().to_owned()
+}
+
+/// The demo week (2026-11-17 .. 24) ingested into a fresh store.
+fn demo_store() -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("week.ndjson");
+    let a = agreement();
+    let run = truce(
+        &[
+            "demo",
+            "--export",
+            file.to_str().unwrap(),
+            "--start",
+            "2026-11-17T00:00:00Z",
+            "--agreement",
+            a.to_str().unwrap(),
+        ],
+        b"",
+    );
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let store = dir.path().join("store");
+    let run = truce(
+        &["ingest", file.to_str().unwrap(), "--data-dir", store.to_str().unwrap(), "--agreement", a.to_str().unwrap()],
+        b"",
+    );
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    dir
+}
+
+fn store_args(dir: &tempfile::TempDir) -> Vec<String> {
+    vec![
+        "--data-dir".into(),
+        dir.path().join("store").to_str().unwrap().into(),
+        "--agreement".into(),
+        agreement().to_str().unwrap().into(),
+        "--sectors".into(),
+        sectors(),
+    ]
+}
+
+fn run_with(args: &[&str], extra: &[String]) -> crate::util::Run {
+    let mut all: Vec<&str> = args.to_vec();
+    all.extend(extra.iter().map(String::as_str));
+    truce(&all, b"")
+}
+
+#[test]
+fn incidents_merge_only_reports_of_the_same_simulated_event_and_cases_follow_their_stages() {
+    let dir = demo_store();
+    let extra = store_args(&dir);
+    let day = ["--since", "2026-11-22", "--until", "2026-11-23"];
+    let run = run_with(&[&["incidents", "--format", "json"][..], &day[..]].concat(), &extra);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let incidents: Vec<Value> = run.stdout.lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+    // The truth, independently: the simulated event each stored report came from.
+    let run = truce(
+        &[
+            "observations",
+            "--data-dir",
+            dir.path().join("store").to_str().unwrap(),
+            "--since",
+            "2026-11-21T23:00:00Z",
+            "--until",
+            "2026-11-23T01:00:00Z",
+            "--format",
+            "ndjson",
+        ],
+        b"",
+    );
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let event: HashMap<String, Option<String>> = run
+        .stdout
+        .lines()
+        .map(|l| {
+            let v: Value = serde_json::from_str(l).unwrap();
+            (v["id"].as_str().unwrap().to_owned(), v["source_ref"].as_str().map(str::to_owned))
+        })
+        .collect();
+    let mut seen = std::collections::HashSet::new();
+    let (mut merged, mut right) = (0, 0);
+    for i in &incidents {
+        let t = i["time"].as_str().unwrap();
+        assert!(t >= "2026-11-22" && t < "2026-11-23", "{t}");
+        let members: Vec<&str> = i["observations"].as_array().unwrap().iter().map(|o| o.as_str().unwrap()).collect();
+        assert_eq!(i["id"], format!("inc-{}", members[0]));
+        for m in &members {
+            assert!(seen.insert(m.to_string()), "{m} in two incidents");
+        }
+        if members.len() > 1 {
+            merged += 1;
+            let truth: Vec<&Option<String>> = members.iter().map(|m| &event[*m]).collect();
+            if truth.iter().all(|t| t.is_some() && *t == truth[0]) {
+                right += 1;
+            }
+        }
+    }
+    // The escalation day is the busiest: events close in time and place are occasionally merged.
+    assert!(merged > 30, "only {merged} incidents with several reports on the escalation day");
+    assert!(right as f64 >= 0.95 * merged as f64, "{right} of {merged} merged incidents are one simulated event");
+    // A case on a violation incident.
+    let violating = incidents.iter().find(|i| !i["violations"].as_array().unwrap().is_empty()).unwrap();
+    let id = violating["id"].as_str().unwrap();
+    let run =
+        run_with(&["case", "open", "--incident", id, "--title", "Shelling near Pokrovsk", "--by", "analyst.a"], &extra);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert!(run.stdout.starts_with("case-0001  Shelling near Pokrovsk  [evidence]"), "{}", run.stdout);
+    let run = run_with(&["case", "open", "--incident", "inc-nonexistent", "--title", "x", "--by", "a"], &extra);
+    assert_eq!(run.code, 1);
+    assert!(run.stderr.contains("incidents: no incident \"inc-nonexistent\""), "{}", run.stderr);
+    let run = run_with(&["case", "move", "case-0001", "--to", "attribution", "--by", "analyst.b"], &extra);
+    assert_eq!(run.code, 1);
+    assert!(run.stderr.contains("party:"), "{}", run.stderr);
+    let run =
+        run_with(&["case", "move", "case-0001", "--to", "attribution", "--by", "analyst.b", "--party", "rus"], &extra);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let run = run_with(&["case", "move", "case-0001", "--to", "closed", "--by", "analyst.b"], &extra);
+    assert_eq!(run.code, 1, "closing needs a reason");
+    let run =
+        run_with(&["case", "note", "case-0001", "--by", "analyst.c", "--note", "camera footage requested"], &extra);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let run = run_with(&["case", "show", "case-0001", "--format", "json"], &extra);
+    let case: Value = serde_json::from_str(&run.stdout).unwrap();
+    assert_eq!(case["stage"], "attribution");
+    assert_eq!(case["party"], "rus");
+    assert_eq!(case["incidents"], json!([id]));
+    assert_eq!(case["observations"], violating["observations"]);
+    let who: Vec<(&str, &str)> = case["actions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| (a["by"].as_str().unwrap(), a["action"].as_str().unwrap()))
+        .collect();
+    assert_eq!(who, [("analyst.a", "open"), ("analyst.b", "move"), ("analyst.c", "note")]);
+}
+
+#[test]
+fn the_backtest_command_reports_the_escalation_within_a_day() {
+    let a = agreement();
+    let run = truce(
+        &["warn", "backtest", "--format", "json", "--agreement", a.to_str().unwrap(), "--sectors", &sectors()],
+        b"",
+    );
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let b: Value = serde_json::from_str(&run.stdout).unwrap();
+    assert_eq!(b["escalating"], "Pokrovsk");
+    for s in b["sectors"].as_array().unwrap() {
+        if s["escalating"] == true {
+            assert!(s["high_delay_hours"].as_i64().unwrap() <= 24, "{s}");
+        } else {
+            assert!(["normal", "elevated"].contains(&s["max_after_onset"].as_str().unwrap()), "{s}");
+            assert!(["normal", "elevated"].contains(&s["max_before_onset"].as_str().unwrap()), "{s}");
+        }
+    }
+    let text = truce(&["warn", "backtest", "--agreement", a.to_str().unwrap(), "--sectors", &sectors()], b"");
+    assert!(text.stdout.contains("cusum") && text.stdout.contains("Pokrovsk *"), "{}", text.stdout);
+}
+
+#[test]
+fn warn_status_explains_the_level_of_each_sector() {
+    let dir = demo_store();
+    let run = run_with(&["warn", "status", "--at", "2026-11-22T12:00:00Z", "--format", "json"], &store_args(&dir));
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let picture: Value = serde_json::from_str(&run.stdout).unwrap();
+    let pokrovsk = picture["sectors"].as_array().unwrap().iter().find(|s| s["name"] == "Pokrovsk").unwrap();
+    assert!(["high", "critical"].contains(&pokrovsk["level"].as_str().unwrap()), "{pokrovsk}");
+    let cusum = pokrovsk["reasons"].as_array().unwrap().iter().find(|r| r["detector"] == "cusum").unwrap();
+    assert!(!cusum["observations"].as_array().unwrap().is_empty());
+    assert!(["elevated", "high", "critical"].contains(&picture["level"].as_str().unwrap()));
+}
+
+fn serve(dir: &std::path::Path) -> Server {
+    Server::start(&[
+        "serve",
+        "--data-dir",
+        dir.to_str().unwrap(),
+        "--agreement",
+        agreement().to_str().unwrap(),
+        "--sectors",
+        &sectors(),
+        "--listen",
+        "127.0.0.1:0",
+        "--watch-every",
+        "1",
+    ])
+}
+
+#[test]
+fn the_server_raises_an_alert_on_the_stream_and_serves_incidents_and_cases() {
+    let dir = tempfile::tempdir().unwrap();
+    let s = serve(dir.path());
+    let (mut ws, _) = tungstenite::connect(format!("ws://{}/api/v1/stream", s.addr)).expect("websocket");
+    let now = time::OffsetDateTime::now_utc() - time::Duration::minutes(1);
+    let now = now.format(&time::format_description::well_known::Rfc3339).unwrap();
+    // GPS jamming in the Pokrovsk sector: an indicator, so the sector becomes elevated.
+    let jam = json!({"id": "jam-1", "time": now, "lat": 48.05, "lon": 37.2, "category": "gps_jamming",
+        "observer": {"means": "uav", "team": "UAV-Pokrovsk"}, "text": "UAV lost GPS"});
+    let (status, body) = s.json("POST", "/api/v1/observations", jam.to_string().as_bytes());
+    assert_eq!(status, 201, "{body}");
+    let alert = loop {
+        let msg = ws.read().expect("a message");
+        let v: Value = serde_json::from_str(msg.to_text().unwrap()).unwrap();
+        if v["type"] == "alert" && v["alert"]["scope"] == "pokrovsk" {
+            break v["alert"].clone();
+        }
+    };
+    assert_eq!(alert["level"], "elevated");
+    assert_eq!(alert["previous"], "normal");
+    assert_eq!(alert["reasons"][0]["detector"], "gps_jamming");
+    assert_eq!(alert["reasons"][0]["observations"], json!(["jam-1"]));
+    let (status, stored) = s.json("GET", "/api/v1/alerts", b"");
+    assert_eq!(status, 200);
+    assert!(stored["alerts"].as_array().unwrap().iter().any(|a| a["seq"] == alert["seq"] && a["scope"] == "pokrovsk"));
+    let (_, warning) = s.json("GET", "/api/v1/warning", b"");
+    let pokrovsk = warning["sectors"].as_array().unwrap().iter().find(|x| x["sector"] == "pokrovsk").unwrap();
+    assert_eq!(pokrovsk["level"], "elevated");
+
+    let (status, list) = s.json("GET", "/api/v1/incidents", b"");
+    assert_eq!(status, 200);
+    assert_eq!(list["incidents"][0]["id"], "inc-jam-1");
+    assert_eq!(list["incidents"][0]["sector"], "Pokrovsk");
+    let (status, one) = s.json("GET", "/api/v1/incidents/inc-jam-1", b"");
+    assert_eq!((status, one["observations"].clone()), (200, json!(["jam-1"])));
+    let (status, _) = s.json("GET", "/api/v1/incidents/inc-nothing", b"");
+    assert_eq!(status, 404);
+    let (status, e) = s.json("GET", "/api/v1/incidents?since=yesterday", b"");
+    assert_eq!((status, e["error"]["field"].clone()), (400, json!("since")));
+
+    let open = json!({"title": "Jamming of the mission's UAV", "incidents": ["inc-jam-1"], "by": "watch.officer"});
+    let (status, case) = s.json("POST", "/api/v1/cases", open.to_string().as_bytes());
+    assert_eq!(status, 201, "{case}");
+    assert_eq!((case["id"].as_str(), case["stage"].as_str()), (Some("case-0001"), Some("evidence")));
+    let act = |body: Value| s.json("POST", "/api/v1/cases/case-0001/actions", body.to_string().as_bytes());
+    let (status, e) = act(json!({"to": "remedy", "by": "a", "note": "x"}));
+    assert_eq!((status, e["error"]["field"].clone()), (422, json!("to")));
+    let (status, e) = act(json!({"to": "attribution", "by": "a"}));
+    assert_eq!((status, e["error"]["field"].clone()), (422, json!("party")));
+    let (status, c) = act(json!({"to": "attribution", "by": "a", "party": "rus", "expected_stage": "evidence"}));
+    assert_eq!((status, c["stage"].clone(), c["party"].clone()), (200, json!("attribution"), json!("rus")));
+    let (status, e) = act(json!({"to": "remedy", "by": "b", "note": "stop", "expected_stage": "evidence"}));
+    assert_eq!((status, e["error"]["code"].clone()), (409, json!("conflict")));
+    let (status, e) = act(json!({"to": "remedy", "by": "b", "bogus": 1}));
+    assert_eq!((status, e["error"]["code"].clone()), (422, json!("invalid_case")));
+    let (status, e) = s.json("POST", "/api/v1/cases/case-0001/actions", b"{not json");
+    assert_eq!(status, 422, "{e}");
+    let (status, _) =
+        s.json("POST", "/api/v1/cases/case-0009/actions", json!({"by": "a", "note": "x"}).to_string().as_bytes());
+    assert_eq!(status, 404);
+    let (status, e) = s.json(
+        "POST",
+        "/api/v1/cases",
+        json!({"title": "x", "incidents": ["inc-nothing"], "by": "a"}).to_string().as_bytes(),
+    );
+    assert_eq!((status, e["error"]["field"].clone()), (422, json!("incidents")));
+    let (_, c) = s.json("GET", "/api/v1/cases/case-0001", b"");
+    assert_eq!(c["actions"].as_array().unwrap().len(), 2, "rejected actions changed nothing: {c}");
+    let (_, all) = s.json("GET", "/api/v1/cases", b"");
+    assert_eq!(all["cases"].as_array().unwrap().len(), 1);
+}
