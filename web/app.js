@@ -913,6 +913,11 @@ function connect() {
       if (conn.initialDone) resync(new Date(conn.lastMessageAt || Date.now()));
       return;
     }
+    if (msg?.type === 'alert' && msg.alert) {
+      pushAlert(msg.alert, true);
+      loadWarning().catch((e) => setStatus('warning', `Early warning: ${e.message}`));
+      return;
+    }
     if (msg?.type !== 'observation' || !msg.observation) return;
     conn.lastMessageAt = Date.now();
     const item = { obs: msg.observation, countable: state.statsLoaded };
@@ -991,6 +996,65 @@ function pushFeed(o) {
   }));
 }
 
+// ---------------------------------------------------------------- early warning
+
+const LEVELS = ['normal', 'elevated', 'high', 'critical'];
+const alertState = { list: [], seqs: new Set() };
+
+function levelBadge(level) {
+  const known = LEVELS.includes(level) ? level : 'unknown';
+  return h('span', { class: 'level', 'data-level': known }, known);
+}
+
+/** The latest assessment: the line's level and each sector's, with its first reason. */
+async function loadWarning() {
+  const w = await getJson('warning');
+  const line = $('warning-line');
+  line.dataset.level = LEVELS.includes(w.level) ? w.level : 'unknown';
+  line.textContent = `Line: ${w.level}`;
+  line.title = (w.notes || []).join('\n');
+  $('warning-sectors').replaceChildren(...(w.sectors || []).map((s) => {
+    const why = (s.reasons || []).map((r) => r.message).join('; ');
+    return h('li', { 'data-sector': s.sector, 'data-level': s.level, title: why },
+      h('span', null, s.name), h('span', { class: 'why' }, why), levelBadge(s.level));
+  }));
+  setStatus('warning', null);
+}
+
+/** Adds an alert to the panel (newest first); clicking it selects the first observation behind it. */
+function pushAlert(a, fresh = false) {
+  if (alertState.seqs.has(a.seq)) return;
+  alertState.seqs.add(a.seq);
+  alertState.list.unshift(a);
+  alertState.list.sort((x, y) => y.seq - x.seq);
+  alertState.list.length = Math.min(alertState.list.length, 50);
+  renderAlerts(fresh ? a.seq : null);
+}
+
+function renderAlerts(freshSeq) {
+  if (!alertState.list.length) return;
+  $('alerts').replaceChildren(...alertState.list.map((a) => {
+    const reason = (a.reasons || [])[0];
+    const first = reason?.observations?.[0];
+    const li = h('li', {
+      'data-level': a.level, 'data-seq': String(a.seq), 'data-scope': a.scope,
+      class: a.seq === freshSeq ? 'fresh' : '',
+      title: (a.reasons || []).map((r) => `${r.detector}: ${r.message}`).join('\n'),
+      onclick: () => { if (first && state.byId.has(first)) selectObservation(first); },
+    },
+    h('div', null, h('b', null, a.name), ` ${a.previous} → `, levelBadge(a.level)),
+    h('div', { class: 'muted' }, dtg(new Date(a.at))),
+    h('div', null, reason ? reason.message : 'back to normal'));
+    return li;
+  }));
+}
+
+async function loadAlerts() {
+  const since = rfc3339(new Date(Date.now() - 8 * 86400 * 1000));
+  const r = await getJson(`alerts?since=${encodeURIComponent(since)}&limit=1000`);
+  for (const a of r.alerts || []) pushAlert(a);
+}
+
 // ---------------------------------------------------------------- clock
 
 function tickClock() {
@@ -1039,7 +1103,9 @@ async function start() {
   await agreement;
   const geometry = loadGeometry();
   const observations = loadObservations(since);
-  await Promise.all([basemap, geometry, observations]);
+  const warning = Promise.all([loadWarning(), loadAlerts()])
+    .catch((e) => setStatus('warning', `Early warning: ${e.message}`));
+  await Promise.all([basemap, geometry, observations, warning]);
   await loadStats().catch((e) => setStatus('stats', `Counts: ${e.message}`));
   conn.initialDone = true;
   const buffered = conn.buffer.splice(0);
@@ -1067,6 +1133,7 @@ window.truceMap = {
   has: (id) => state.byId.has(id),
   select: (id) => selectObservation(id),
   connection: () => $('conn').dataset.state,
+  alerts: () => alertState.list.map((a) => ({ seq: a.seq, scope: a.scope, level: a.level })),
   /** Back to the whole of Ukraine; resolves when the clusters have settled. */
   home: () => new Promise((resolve) => {
     let done = false;

@@ -154,6 +154,16 @@ test('the map draws the basemap, lines, zones and a week of observations, and ta
   }
   assert.match(await page.locator('#today-total').innerText(), /^\d[\d,]*$/, 'today total shown');
 
+  // Early warning: the demo's week has the Pokrovsk escalation; its alerts are listed and every sector
+  // has a level.
+  const alerts = await page.evaluate(() => window.truceMap.alerts());
+  assert.ok(alerts.some((a) => a.scope === 'pokrovsk' && ['high', 'critical'].includes(a.level)),
+    `no high or critical alert for Pokrovsk among ${JSON.stringify(alerts)}`);
+  assert.ok(await page.locator('#alerts li[data-scope="pokrovsk"][data-level="critical"], #alerts li[data-scope="pokrovsk"][data-level="high"]').first().isVisible(),
+    'the Pokrovsk alert is shown in the panel');
+  assert.equal(await page.locator('#warning-sectors li').count(), 6, 'six sectors with a level');
+  assert.match(await page.locator('#warning-line').innerText(), /^Line: (normal|elevated|high|critical)$/i);
+
   // Live: POST an observation and wait for it to appear, without reloading the page.
   await page.evaluate(() => { window.__notReloaded = true; });
   const before = counts.observations;
