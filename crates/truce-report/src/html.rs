@@ -7,9 +7,10 @@
 //! printed offline.
 //!
 //! Printing: the classification banner is `position: fixed` at the top and the bottom in print media,
-//! which browsers repeat on every printed page; the page body is laid out as a CSS table whose header
-//! and footer groups (repeated on every page too) are empty spacers as tall as the banners, so text
-//! never runs under them. The annex starts on a new page; rows, figures and headings are not split.
+//! which browsers repeat on every printed page; the body sits in a table whose `thead` and `tfoot`
+//! (repeated on every printed page too) are empty spacers as tall as the banners, so text never runs
+//! under them (on screen that table is displayed as plain blocks). The annex starts on a new page;
+//! rows, figures and headings are not split, and tables repeat their header row.
 
 use std::fmt::Write as _;
 
@@ -71,8 +72,6 @@ body { margin: 0; background: #fff; }
 .banner { text-align: center; font-weight: 700; letter-spacing: .08em; padding: .3rem; color: #fff;
   -webkit-print-color-adjust: exact; print-color-adjust: exact; font-size: .9rem; }
 .banner.top { position: sticky; top: 0; z-index: 10; }
-.page { display: block; }
-.page-head, .page-foot { display: none; }
 main { max-width: 1000px; margin: 0 auto; padding: 1rem 1.5rem 2rem; }
 h1 { font-size: 1.45rem; margin: .6rem 0 .3rem; }
 h2 { font-size: 1.15rem; border-bottom: 2px solid #333; margin-top: 1.8rem; padding-bottom: .15rem; }
@@ -95,19 +94,24 @@ figure { margin: .8rem 0; } figcaption { font-size: .8rem; color: #444; }
 svg { max-width: 100%; height: auto; -webkit-print-color-adjust: exact; print-color-adjust: exact; }
 .annex table { font-size: .72rem; }
 .mono { font-family: "DejaVu Sans Mono", Consolas, monospace; font-size: .95em; white-space: nowrap; }
-@page { size: A4; margin: 12mm 10mm; }
+.frame, .frame > tbody, .frame > tbody > tr, .frame > tbody > tr > td { display: block; border: 0; padding: 0; }
+.frame { font-size: inherit; margin: 0; width: 100%; }
+.frame > thead, .frame > tfoot { display: none; }
+@page { size: A4; margin: 10mm; }
 @media print {
-  .banner { position: fixed; left: 0; right: 0; }
+  .banner.top, .banner.bottom { position: fixed; left: 0; right: 0; }
   .banner.top { top: 0; }
   .banner.bottom { bottom: 0; }
-  .page { display: table; width: 100%; }
-  .page-head { display: table-header-group; }
-  .page-foot { display: table-footer-group; }
-  .page-head div, .page-foot div { height: 2.2rem; }
-  .page-body { display: table-row-group; }
+  .frame { display: table; width: 100%; border-collapse: collapse; margin: 0; }
+  .frame > thead { display: table-header-group; }
+  .frame > tfoot { display: table-footer-group; }
+  .frame > tbody { display: table-row-group; }
+  .frame > tbody > tr { display: table-row; }
+  .frame > tbody > tr > td { display: table-cell; }
+  .frame > thead td, .frame > tfoot td { height: 9mm; border: 0; padding: 0; background: none; }
   main { max-width: none; padding: 0; }
   .annex { break-before: page; page-break-before: always; }
-  tr, figure, .figures, .note { break-inside: avoid; page-break-inside: avoid; }
+  tr, figure, svg, .figures, .note { break-inside: avoid; page-break-inside: avoid; }
   thead { display: table-header-group; }
   h2, h3 { break-after: avoid; page-break-after: avoid; }
 }
@@ -129,9 +133,9 @@ fn page(title: &str, classification: &str, body: &str) -> String {
 </head>
 <body>
 <div class="banner top" style="background:{colour}">{banner}</div>
-<div class="page"><div class="page-head"><div></div></div><div class="page-body"><main>
+<table class="frame" role="presentation"><thead><tr><td></td></tr></thead><tfoot><tr><td></td></tr></tfoot><tbody><tr><td><main>
 {body}
-</main></div><div class="page-foot"><div></div></div></div>
+</main></td></tr></tbody></table>
 <div class="banner bottom" style="background:{colour}">{banner}</div>
 </body>
 </html>
