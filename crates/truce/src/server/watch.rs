@@ -22,7 +22,7 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 use time::OffsetDateTime;
 use truce_watch::case::{Stage, Step};
-use truce_watch::{Assessment, Level};
+use truce_watch::{Assessment, Level, Watch};
 use utoipa::IntoParams;
 
 use super::AppState;
@@ -286,18 +286,21 @@ pub fn publish_alerts(state: &AppState, alerts: &[watch::Alert]) {
 /// Assesses the picture at `at`, stores and publishes the level changes, and caches the picture.
 pub async fn assess_now(
     state: &AppState,
+    engine: &mut Option<Watch>,
     levels: &mut HashMap<String, Level>,
     at: OffsetDateTime,
 ) -> Result<Assessment, ApiError> {
     let s = state.clone();
     let mut known = std::mem::take(levels);
-    let (picture, alerts, known) = blocking(move || {
-        let picture = watch::assess_store(&s.store, &s.agreement, &s.sectors, at).map_err(ApiError::internal)?;
+    let mut w = engine.take().unwrap_or_else(|| Watch::new(&s.agreement, &s.sectors, truce_watch::Config::default()));
+    let (picture, alerts, known, w) = blocking(move || {
+        let picture = watch::assess_with(&mut w, &s.store, &s.sectors, at).map_err(ApiError::internal)?;
         let alerts = watch::record_changes(&s.store, &picture, &mut known).map_err(ApiError::internal)?;
-        Ok((picture, alerts, known))
+        Ok((picture, alerts, known, w))
     })
     .await?;
     *levels = known;
+    *engine = Some(w);
     publish_alerts(state, &alerts);
     if let Ok(mut w) = state.warning.write() {
         *w = Some(picture.clone());
@@ -319,10 +322,11 @@ pub async fn watch_task(state: AppState, interval: std::time::Duration) {
             HashMap::new()
         }
     };
+    let mut engine = None;
     let mut ticker = tokio::time::interval(interval);
     loop {
         ticker.tick().await;
-        if let Err(e) = assess_now(&state, &mut levels, OffsetDateTime::now_utc()).await {
+        if let Err(e) = assess_now(&state, &mut engine, &mut levels, OffsetDateTime::now_utc()).await {
             tracing::error!("watch: the assessment failed: {}", e.message);
         }
     }

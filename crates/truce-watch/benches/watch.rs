@@ -1,0 +1,122 @@
+//! The two hot paths of truce-watch, on synthetic data shaped like the demo's (criterion, one core):
+//!
+//! - `correlate`: 30 days of reports along the illustrative line of contact, 150 events a day, each
+//!   reported by one to three observers (a patrol by bearing and range, a camera, now and then a UAV):
+//!   reports merged into incidents per second.
+//! - `assess`: one early-warning assessment over those 30 days (six sectors), as the server runs every
+//!   minute: with a fresh engine (the CUSUM boundaries simulated: 4,000 two-day runs per sector) and
+//!   with the boundaries cached.
+
+use criterion::{Criterion, Throughput, criterion_group, criterion_main};
+use std::hint::black_box;
+use time::macros::datetime;
+use time::{Duration, OffsetDateTime};
+use truce_core::{Category, Confidence, LocationPrecision, Marking, Means, Observation, Observer, TimePrecision};
+use truce_engine::Agreement;
+use truce_geo::LonLat;
+use truce_geo::fixtures::Rng;
+use truce_geo::geodesic::{azimuth_and_distance, destination};
+use truce_store::StoredObservation;
+use truce_watch::{Config, Rule, Sectors, Watch, incidents_in_sectors};
+
+const START: OffsetDateTime = datetime!(2026-10-01 00:00 UTC);
+
+fn report(id: usize, time: OffsetDateTime, at: LonLat, means: Means, team: String) -> StoredObservation {
+    StoredObservation {
+        observation: Observation {
+            id: format!("b{id:07}"),
+            time,
+            time_end: None,
+            time_precision: TimePrecision::Minute,
+            lat: at.lat,
+            lon: at.lon,
+            location_precision: LocationPrecision::Exact,
+            place: None,
+            observer: Observer {
+                means,
+                team: Some(team),
+                callsign: None,
+                lat: None,
+                lon: None,
+                bearing_deg: None,
+                range_m: None,
+            },
+            category: Category::ExplosionImpact,
+            weapon_class: None,
+            count: Some(1),
+            direction: None,
+            party: None,
+            confidence: Some(Confidence::Confirmed),
+            reason: None,
+            casualties: None,
+            text: None,
+            source_ref: None,
+            marking: Marking::NatoUnclassified,
+            releasable_to: Vec::new(),
+        },
+        classification: Default::default(),
+        received_at: time,
+    }
+}
+
+fn month(line: &[LonLat]) -> Vec<StoredObservation> {
+    let mut rng = Rng::new(5);
+    let mut out = Vec::new();
+    for e in 0..30 * 150 {
+        let time = START + Duration::seconds((e as f64 * 86_400.0 / 150.0 + rng.uniform(0.0, 300.0)) as i64);
+        let k = (rng.uniform(0.0, (line.len() - 1) as f64) as usize).min(line.len() - 2);
+        let (azi, len) = azimuth_and_distance(line[k], line[k + 1]);
+        let on = destination(line[k], azi, rng.uniform(0.0, len));
+        let at = destination(on, azi + 90.0, rng.uniform(-8_000.0, 8_000.0));
+        let from = destination(on, azi + 90.0, rng.uniform(3_000.0, 8_000.0));
+        let (b, r) = azimuth_and_distance(from, at);
+        let mut patrol = report(
+            out.len(),
+            time,
+            destination(from, b + rng.uniform(-3.0, 3.0), r * rng.uniform(0.85, 1.15)),
+            Means::Patrol,
+            format!("MT-{}", k % 4),
+        );
+        patrol.observation.location_precision = LocationPrecision::Estimated;
+        patrol.observation.observer.lat = Some(from.lat);
+        patrol.observation.observer.lon = Some(from.lon);
+        patrol.observation.observer.bearing_deg = Some(b);
+        patrol.observation.observer.range_m = Some(r);
+        out.push(patrol);
+        if rng.uniform(0.0, 1.0) < 0.5 {
+            out.push(report(out.len(), time + Duration::seconds(60), at, Means::FixedCamera, format!("CAM-{k}")));
+        }
+        if rng.uniform(0.0, 1.0) < 0.15 {
+            out.push(report(out.len(), time + Duration::seconds(300), at, Means::Uav, "UAV".into()));
+        }
+    }
+    out
+}
+
+fn bench(c: &mut Criterion) {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
+    let agreement = Agreement::load(&root.join("data/agreements/illustrative.toml")).expect("agreement");
+    let sectors = Sectors::load(&root.join("data/warning/sectors.toml"), &agreement).expect("sectors");
+    let line = agreement.lines.iter().find(|l| l.id == "loc").expect("loc").parts[0].clone();
+    let reports = month(&line);
+    let mut g = c.benchmark_group("correlate");
+    g.sample_size(10);
+    g.throughput(Throughput::Elements(reports.len() as u64));
+    g.bench_function("30_days_reports", |b| {
+        b.iter(|| incidents_in_sectors(black_box(&reports), &sectors, &Rule::default()))
+    });
+    g.finish();
+    let incidents = incidents_in_sectors(&reports, &sectors, &Rule::default());
+    let at = START + Duration::days(30);
+    let mut g = c.benchmark_group("assess");
+    g.sample_size(10);
+    g.bench_function("30_days_fresh_engine", |b| {
+        b.iter(|| Watch::new(&agreement, &sectors, Config::default()).assess(black_box(&incidents), START, at))
+    });
+    let mut warm = Watch::new(&agreement, &sectors, Config::default());
+    g.bench_function("30_days_cached_boundaries", |b| b.iter(|| warm.assess(black_box(&incidents), START, at)));
+    g.finish();
+}
+
+criterion_group!(benches, bench);
+criterion_main!(benches);
