@@ -484,7 +484,7 @@ impl Watch {
                  weeks' mean of {before:.1}",
                 (last / before - 1.0) * 100.0
             ),
-            observations: evidence(cfv().filter(|i| day_of(i.time) >= d - 7).map(|i| *i)),
+            observations: evidence(cfv().filter(|i| day_of(i.time) >= d - 7).copied()),
         })
     }
 
@@ -494,7 +494,7 @@ impl Watch {
         let mut out = Vec::new();
         // Counts against the baseline's daily mean.
         let mut above = |detector: Detector, what: &str, select: &dyn Fn(&Incident) -> Option<u32>, min: u32| {
-            let now: Vec<&Incident> = incs.iter().filter(recent).filter(|i| select(i).is_some()).map(|i| *i).collect();
+            let now: Vec<&Incident> = incs.iter().filter(recent).filter(|i| select(i).is_some()).copied().collect();
             let n: u32 = now.iter().filter_map(|i| select(i)).sum();
             let m = incs.iter().filter(base).filter_map(|i| select(i)).sum::<u32>() as f64 / w.base_days;
             if n >= min && f64::from(n) > m + 2.0 * m.sqrt() {
@@ -577,7 +577,7 @@ impl Watch {
             incs.iter()
                 .filter(|i| i.category == Category::WeaponSighting && i.time >= from && i.time < to)
                 .filter(|i| i.zones.iter().all(|z| !self.storage_sites.iter().any(|(s, _)| s == z)))
-                .map(|i| *i)
+                .copied()
                 .collect()
         };
         let heavy = |i: &&&Incident| i.weapon_class.as_ref().is_some_and(|c| self.heavy_classes.contains(c));

@@ -478,7 +478,7 @@ mod tests {
                 incident_of.insert(a.as_str(), k);
                 for b in &inc.observations[i + 1..] {
                     merged += 1;
-                    if event.get(a.as_str()).is_some() && event.get(a.as_str()) == event.get(b.as_str()) {
+                    if event.contains_key(a.as_str()) && event.get(a.as_str()) == event.get(b.as_str()) {
                         merged_right += 1;
                     }
                 }

@@ -90,7 +90,7 @@ fn incidents_merge_only_reports_of_the_same_simulated_event_and_cases_follow_the
     let (mut merged, mut right) = (0, 0);
     for i in &incidents {
         let t = i["time"].as_str().unwrap();
-        assert!(t >= "2026-11-22" && t < "2026-11-23", "{t}");
+        assert!(("2026-11-22".."2026-11-23").contains(&t), "{t}");
         let members: Vec<&str> = i["observations"].as_array().unwrap().iter().map(|o| o.as_str().unwrap()).collect();
         assert_eq!(i["id"], format!("inc-{}", members[0]));
         for m in &members {
