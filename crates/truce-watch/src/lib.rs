@@ -3,6 +3,7 @@
 //! - [`incident`]: observations of one event by several monitors merged into one incident, with a
 //!   best location, its uncertainty and a confidence.
 //! - [`sector`]: the areas along the line that counts are made in.
+//! - [`series`]: incidents per sector, category and hour or day.
 //! - [`warning`]: count series per sector and category, explainable detectors (surge rule, Poisson
 //!   CUSUM, EWMA) and the domain indicators monitors trust, fused into a level per sector.
 //! - [`case`]: compliance cases opened on incidents, moving through evidence → attribution → remedy.
@@ -10,6 +11,7 @@
 pub mod case;
 pub mod incident;
 pub mod sector;
+pub mod series;
 pub mod warning;
 
 pub use incident::{Incident, Located, Rule, correlate, incidents_in_sectors};

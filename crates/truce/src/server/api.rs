@@ -47,6 +47,7 @@ use crate::json;
         super::watch::get_incident,
         super::watch::warning,
         super::watch::list_alerts,
+        super::watch::series,
         super::watch::list_cases,
         super::watch::open_case,
         super::watch::get_case,

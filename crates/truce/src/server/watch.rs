@@ -36,6 +36,7 @@ pub fn routes() -> Router<AppState> {
         .route("/api/v1/incidents/{id}", get(get_incident))
         .route("/api/v1/warning", get(warning))
         .route("/api/v1/alerts", get(list_alerts))
+        .route("/api/v1/series", get(series))
         .route("/api/v1/cases", get(list_cases).post(open_case))
         .route("/api/v1/cases/{id}", get(get_case))
         .route("/api/v1/cases/{id}/actions", post(act_on_case))
@@ -116,6 +117,49 @@ pub async fn warning(State(state): State<AppState>) -> Result<Json<Value>, ApiEr
         }
     };
     Ok(Json(serde_json::to_value(picture).map_err(ApiError::internal)?))
+}
+
+/// The period and bucket of count series.
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct SeriesParams {
+    /// Start (RFC 3339 or YYYY-MM-DD; default 7 days before `until`, at 00:00 UTC).
+    since: Option<String>,
+    /// End (default now).
+    until: Option<String>,
+    /// `hour` or `day` (default `day`).
+    bucket: Option<String>,
+}
+
+/// Incidents per sector, category and hour or day (the detectors' input): at most 2,000 buckets.
+#[utoipa::path(get, path = "/api/v1/series", tag = "warning", params(SeriesParams),
+    responses(
+        (status = 200, description = "`{\"start\", \"bucket\", \"buckets\", \"sectors\": {sector: {category: {\"incidents\": [...], \"count\": [...]}}}}`", body = Object),
+        (status = 400, description = "A parameter is invalid", body = ErrorBody),
+    ))]
+pub async fn series(State(state): State<AppState>, Query(p): Query<SeriesParams>) -> Result<Json<Value>, ApiError> {
+    use truce_watch::series::Bucket;
+    let bucket = match p.bucket.as_deref() {
+        None | Some("day") => Bucket::Day,
+        Some("hour") => Bucket::Hour,
+        Some(other) => return Err(ApiError::parameter("bucket", format!("{other:?} is not hour or day"))),
+    };
+    let until = time_param("until", p.until.as_deref())?.unwrap_or_else(OffsetDateTime::now_utc);
+    let since = match time_param("since", p.since.as_deref())? {
+        Some(t) => t,
+        None => (until - time::Duration::days(7)).replace_time(time::Time::MIDNIGHT),
+    };
+    let len = bucket.length().whole_seconds();
+    let buckets = ((until - since).whole_seconds() + len - 1).div_euclid(len);
+    if !(1..=2_000).contains(&buckets) {
+        return Err(ApiError::parameter("since", format!("the period must hold 1 to 2,000 buckets, not {buckets}")));
+    }
+    let out = blocking(move || {
+        let incidents = watch::incidents(&state.store, &state.sectors, since, until).map_err(ApiError::internal)?;
+        Ok(truce_watch::series::series(&incidents, &state.sectors, since, bucket, buckets as usize))
+    })
+    .await?;
+    Ok(Json(serde_json::to_value(out).map_err(ApiError::internal)?))
 }
 
 /// Which alerts.

@@ -235,6 +235,18 @@ fn the_server_raises_an_alert_on_the_stream_and_serves_incidents_and_cases() {
     let (status, e) = s.json("GET", "/api/v1/incidents?since=yesterday", b"");
     assert_eq!((status, e["error"]["field"].clone()), (400, json!("since")));
 
+    let (status, series) = s.json("GET", "/api/v1/series?bucket=hour", b"");
+    assert_eq!(status, 200, "{series}");
+    let jams: u64 = series["sectors"]["pokrovsk"]["gps_jamming"]["incidents"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|n| n.as_u64().unwrap())
+        .sum();
+    assert_eq!(jams, 1);
+    let (status, e) = s.json("GET", "/api/v1/series?bucket=week", b"");
+    assert_eq!((status, e["error"]["field"].clone()), (400, json!("bucket")));
+
     let open = json!({"title": "Jamming of the mission's UAV", "incidents": ["inc-jam-1"], "by": "watch.officer"});
     let (status, case) = s.json("POST", "/api/v1/cases", open.to_string().as_bytes());
     assert_eq!(status, 201, "{case}");
