@@ -145,16 +145,23 @@ impl Sectors {
             problems.push(problem("sector", "no sectors: list [[sector]] tables or set every_km".into()));
         }
         let mut sectors = Vec::new();
+        let mut ids: Vec<String> = Vec::new();
+        let mut names: Vec<String> = Vec::new();
         let mut rings = Vec::new();
         for (i, s) in raws.into_iter().enumerate() {
             let field = |f: &str| format!("sector[{i}].{f}");
             if s.id.trim().is_empty() {
                 problems.push(problem(&field("id"), "empty".into()));
             }
-            if sectors.iter().any(|o: &Sector| o.id == s.id) {
+            if ids.contains(&s.id) {
                 problems.push(problem(&field("id"), format!("{:?} is used twice", s.id)));
             }
+            ids.push(s.id.clone());
             let name = s.name.clone().unwrap_or_else(|| s.id.clone());
+            if names.contains(&name) {
+                problems.push(problem(&field("name"), format!("{name:?} is used twice (incidents name their sector)")));
+            }
+            names.push(name.clone());
             match (s.from_km, s.to_km, s.polygon) {
                 (Some(a), Some(b), None) => {
                     if line.is_none() {
@@ -261,4 +268,98 @@ fn cut(vertices: &[LonLat], from: f64, to: f64) -> Vec<LonLat> {
         out.push(out[0]);
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn agreement() -> Agreement {
+        Agreement::load(Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/../../data/agreements/illustrative.toml")))
+            .unwrap()
+    }
+
+    #[test]
+    fn the_shipped_sectors_match_the_demo_cuts_and_assign_by_nearest_stretch() {
+        let a = agreement();
+        let s = Sectors::load(Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/../../data/warning/sectors.toml")), &a)
+            .unwrap();
+        assert_eq!(s.sectors.len(), 6);
+        // The stretches meet the line's vertices where the demo cuts its sectors (within 100 m).
+        let loc = &a.lines.iter().find(|l| l.id == "loc").unwrap().parts[0];
+        for (sector, vertex) in s.sectors.iter().zip([0usize, 3, 6, 7, 9, 12]) {
+            assert!(distance_m(sector.path[0], loc[vertex]) < 100.0, "{} starts off vertex {vertex}", sector.name);
+        }
+        assert_eq!(
+            s.name_of(LonLat::new(37.18, 48.28)),
+            Some("Pokrovsk"),
+            "on the cut: the first sector that reaches it"
+        );
+        assert_eq!(s.name_of(LonLat::new(37.05, 48.05)), Some("Pokrovsk"));
+        assert_eq!(s.name_of(LonLat::new(32.6, 46.63)), Some("Kherson"));
+        assert_eq!(s.name_of(LonLat::new(30.5, 50.45)), None, "Kyiv is in no sector");
+    }
+
+    #[test]
+    fn every_problem_in_a_sectors_file_is_reported_at_once() {
+        let text = r#"
+line = "nope"
+max_distance_km = -3
+every_km = 0.5
+
+[[sector]]
+id = "a"
+from_km = 0
+to_km = 10
+
+[[sector]]
+id = "a"
+polygon = [[30.0, 45.0], [31.0, 45.0], [31.0, 46.0]]
+
+[[sector]]
+id = "b"
+from_km = 10
+"#;
+        let errors = Sectors::from_toml(text, "bad.toml", &agreement()).unwrap_err().0;
+        let fields: Vec<&str> = errors.iter().map(|p| p.field.as_str()).collect();
+        assert_eq!(
+            fields,
+            [
+                "max_distance_km",
+                "line",
+                "every_km",
+                "sector[0].from_km",
+                "sector[1].id",
+                "sector[1].name",
+                "sector[1].polygon",
+                "sector[2].from_km"
+            ],
+            "{errors:#?}"
+        );
+        assert!(errors.iter().all(|p| p.file == "bad.toml"));
+        assert!(errors[1].message.contains("\"nope\" is not a line of the agreement (loc, loc_rus)"), "{}", errors[1]);
+        let stretch = Sectors::from_toml(
+            "line = \"loc\"\n[[sector]]\nid = \"x\"\nfrom_km = 700\nto_km = 900\n",
+            "f",
+            &agreement(),
+        )
+        .unwrap_err();
+        assert!(
+            stretch.to_string().contains("f: sector[0].to_km: 700–900 km is not a stretch of the line (0–811.2 km"),
+            "{stretch}"
+        );
+        let syntax = Sectors::from_toml("line = \n", "g.toml", &agreement()).unwrap_err();
+        assert!(syntax.to_string().starts_with("g.toml: line 1:"), "{syntax}");
+        let unknown =
+            Sectors::from_toml("line = \"loc\"\nevery_km = 100\ncolour = 1\n", "h", &agreement()).unwrap_err();
+        assert!(unknown.to_string().contains("colour"), "{unknown}");
+    }
+
+    #[test]
+    fn every_km_cuts_the_whole_line() {
+        let s = Sectors::from_toml("line = \"loc\"\nevery_km = 100\n", "f", &agreement()).unwrap();
+        assert_eq!(s.sectors.len(), 9);
+        assert_eq!(s.sectors[0].name, "km 0–100");
+        assert_eq!(s.sectors[8].stretch, Some((800.0, s.sectors[8].stretch.unwrap().1)));
+    }
 }
