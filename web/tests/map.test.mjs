@@ -220,3 +220,21 @@ test('the map draws the basemap, lines, zones and a week of observations, and ta
   const unexpected = pageProblems.filter((p) => !/favicon/.test(p));
   assert.deepEqual(unexpected, [], `the browser reported problems${problems()}`);
 });
+
+test('the reports page loads the daily report of the demo week into its frame', async () => {
+  // Yesterday in Kyiv is inside the demo's simulated week whatever the time of day.
+  const yesterday = new Date(Date.now() - 86400 * 1000).toLocaleDateString('en-CA', { timeZone: 'Europe/Kyiv' });
+  await page.goto(`${baseUrl}reports.html?date=${yesterday}`, { waitUntil: 'domcontentloaded', timeout: 15_000 });
+  const frame = page.frameLocator('#report');
+  await frame.locator('h1').waitFor({ state: 'visible', timeout: READY_MS });
+  assert.match(await frame.locator('h1').innerText(), new RegExp(`^Daily report ${yesterday}`));
+  const sections = await frame.locator('h2').allInnerTexts();
+  for (const want of ['Summary', 'Ceasefire violations', 'Map', 'Weapons', 'Freedom of movement', 'Civilian casualties', 'Annex']) {
+    assert.ok(sections.some((s) => s.includes(want)), `no section "${want}" in ${JSON.stringify(sections)}`);
+  }
+  assert.ok(await frame.locator('svg').count() >= 2, 'charts and map are inline SVG');
+  assert.match(await page.locator('#banner-top').innerText(), /NATO UNCLASSIFIED/);
+  assert.equal(await page.locator('#download-html').getAttribute('aria-disabled'), 'false', 'download offered');
+  const problems = pageProblems.filter((p) => !/favicon/.test(p));
+  assert.deepEqual(problems, [], 'the browser reported problems');
+});
