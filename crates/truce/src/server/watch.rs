@@ -59,7 +59,7 @@ pub struct IncidentParams {
     /// Before this (default now).
     until: Option<String>,
     /// `true`: only incidents with a violation.
-    violations: Option<bool>,
+    violations: Option<String>,
 }
 
 /// Incidents (observations of one event merged), oldest first; at most 31 days at a time.
@@ -74,13 +74,18 @@ pub async fn list_incidents(
 ) -> Result<Json<Value>, ApiError> {
     let until = time_param("until", p.until.as_deref())?.unwrap_or_else(OffsetDateTime::now_utc);
     let since = time_param("since", p.since.as_deref())?.unwrap_or(until - time::Duration::days(1));
+    let only_violations = match p.violations.as_deref() {
+        None | Some("false") => false,
+        Some("true") => true,
+        Some(other) => return Err(ApiError::parameter("violations", format!("{other:?} is not true or false"))),
+    };
     if since >= until || until - since > time::Duration::days(31) {
         return Err(ApiError::parameter("since", "the period must be positive and at most 31 days"));
     }
     let list =
         blocking(move || watch::incidents(&state.store, &state.sectors, since, until).map_err(ApiError::internal))
             .await?;
-    let list: Vec<_> = list.into_iter().filter(|i| !p.violations.unwrap_or(false) || i.is_violation()).collect();
+    let list: Vec<_> = list.into_iter().filter(|i| !only_violations || i.is_violation()).collect();
     Ok(Json(json!({ "incidents": list })))
 }
 
@@ -169,9 +174,9 @@ pub struct AlertParams {
     /// At or after this time.
     since: Option<String>,
     /// After this sequence number (catch-up after a disconnection).
-    after: Option<i64>,
+    after: Option<String>,
     /// At most this many (1 to 10,000; default 1,000).
-    limit: Option<usize>,
+    limit: Option<String>,
 }
 
 /// Stored alerts (changes of a sector's or the line's level), oldest first.
@@ -182,11 +187,17 @@ pub struct AlertParams {
     ))]
 pub async fn list_alerts(State(state): State<AppState>, Query(p): Query<AlertParams>) -> Result<Json<Value>, ApiError> {
     let since = time_param("since", p.since.as_deref())?;
-    let limit = p.limit.unwrap_or(1_000);
-    if !(1..=10_000).contains(&limit) {
-        return Err(ApiError::parameter("limit", "a whole number from 1 to 10,000"));
-    }
-    let list = blocking(move || watch::alerts(&state.store, since, p.after, limit).map_err(ApiError::internal)).await?;
+    let limit = match p.limit.as_deref().map(str::parse::<usize>) {
+        None => 1_000,
+        Some(Ok(n)) if (1..=10_000).contains(&n) => n,
+        Some(_) => return Err(ApiError::parameter("limit", "a whole number from 1 to 10,000")),
+    };
+    let after = match p.after.as_deref().map(str::parse::<i64>) {
+        None => None,
+        Some(Ok(n)) if n >= 0 => Some(n),
+        Some(_) => return Err(ApiError::parameter("after", "a sequence number (a whole number ≥ 0)")),
+    };
+    let list = blocking(move || watch::alerts(&state.store, since, after, limit).map_err(ApiError::internal)).await?;
     Ok(Json(json!({ "alerts": list })))
 }
 

@@ -232,6 +232,15 @@ fn the_server_raises_an_alert_on_the_stream_and_serves_incidents_and_cases() {
     assert_eq!((status, one["observations"].clone()), (200, json!(["jam-1"])));
     let (status, _) = s.json("GET", "/api/v1/incidents/inc-nothing", b"");
     assert_eq!(status, 404);
+    for (query, field) in [
+        ("/api/v1/alerts?after=x", "after"),
+        ("/api/v1/alerts?limit=0", "limit"),
+        ("/api/v1/incidents?violations=maybe", "violations"),
+        ("/api/v1/incidents?since=2026-11-01&until=2026-12-31", "since"),
+    ] {
+        let (status, e) = s.json("GET", query, b"");
+        assert_eq!((status, e["error"]["field"].clone()), (400, json!(field)), "{query}");
+    }
     let (status, e) = s.json("GET", "/api/v1/incidents?since=yesterday", b"");
     assert_eq!((status, e["error"]["field"].clone()), (400, json!("since")));
 
