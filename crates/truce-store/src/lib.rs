@@ -14,6 +14,7 @@
 //! survives the process being killed and the machine losing power. Checkpoints move the log into the
 //! database file later; a crash at any point leaves whole transactions only.
 
+mod coalition;
 mod journal;
 mod sqlite;
 
@@ -22,6 +23,9 @@ use std::collections::BTreeMap;
 use time::OffsetDateTime;
 use truce_core::{Category, ClassificationRecord, Observation};
 
+pub use coalition::{
+    CoalitionBatch, CoalitionImportReport, CoalitionImportRow, CoalitionItem, PledgeEvent, ProgressPoint, Stored,
+};
 pub use journal::{ActionRow, AlertRow, CaseRow, CaseUpdateError};
 pub use sqlite::{DATABASE_FILE, EncodedRow, SqliteStore};
 

@@ -18,8 +18,11 @@ use truce_core::{ClassificationRecord, Observation};
 
 use crate::{InsertReport, MAX_PAGE, Page, Query, Stats, Store, StoreError, StoredObservation};
 
-const MIGRATIONS: &[&str] =
-    &[include_str!("migrations/0001_observations.sql"), include_str!("migrations/0002_alerts_cases.sql")];
+const MIGRATIONS: &[&str] = &[
+    include_str!("migrations/0001_observations.sql"),
+    include_str!("migrations/0002_alerts_cases.sql"),
+    include_str!("migrations/0003_coalition.sql"),
+];
 
 /// The database file inside the data directory.
 pub const DATABASE_FILE: &str = "truce.sqlite";
