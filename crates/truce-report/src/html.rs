@@ -1,10 +1,13 @@
 //! HTML: one self-contained file per report, written by hand.
 //!
-//! No template engine: the reports are a fixed sequence of sections, and writing them as Rust keeps
-//! every value typed up to the one place it becomes text. Every string that did not come from this
-//! file goes through [`esc`] (observation text is user input). The page has inline CSS only and inline
-//! SVG ([`crate::svg`]); it references nothing outside itself, so it can be mailed, archived and
-//! printed offline.
+//! What a report says — its sections, sentences and tables — is decided once for both formats by the
+//! crate's `doc` module, as plain text; this module only lays that document out (headings, paragraphs,
+//! key-figure boxes, tables with right-aligned numeric columns, coloured changes, the annex on its own
+//! printed page) and draws the charts and maps the document leaves room for, from the report itself.
+//! No template engine: writing the page as Rust keeps every value typed up to the one place it becomes
+//! text. Every string goes through [`esc`] on its way in (observation text is user input); the only
+//! markup not escaped is written here. The page has inline CSS only and inline SVG ([`crate::svg`]); it
+//! references nothing outside itself, so it can be mailed, archived and printed offline.
 //!
 //! Printing: the classification banner is `position: fixed` at the top and the bottom in print media,
 //! which browsers repeat on every printed page; the body sits in a table whose `thead` and `tfoot`
@@ -14,10 +17,8 @@
 
 use std::fmt::Write as _;
 
-use crate::model::{
-    AnnexRow, CasualtySection, CfvRow, DailyReport, Dot, MovementRow, SectorRow, SpotReport, StatusReport,
-    WeaponsSection, category_label,
-};
+use crate::doc::{self, Block, Column, Doc, Graphic, Heading, Span, Table, Text, signed};
+use crate::model::{DailyReport, Dot, SpotReport, StatusReport, category_label};
 use crate::svg::{self, Mark, Series};
 
 /// Escapes text for HTML element content and quoted attribute values.
@@ -34,26 +35,6 @@ pub fn esc(s: &str) -> String {
         }
     }
     out
-}
-
-fn opt(s: Option<&str>) -> String {
-    s.map_or_else(|| "—".to_owned(), esc)
-}
-
-fn num_opt(n: Option<u64>) -> String {
-    n.map_or_else(|| "—".to_owned(), |n| n.to_string())
-}
-
-fn km(m: Option<f64>) -> String {
-    m.map_or_else(|| "—".to_owned(), |m| format!("{:.1}", m / 1000.0))
-}
-
-fn signed(n: i64) -> String {
-    match n {
-        0 => "0".to_owned(),
-        n if n > 0 => format!(r#"<span class="up">+{n}</span>"#),
-        n => format!(r#"<span class="down">{n}</span>"#),
-    }
 }
 
 fn banner_colour(marking: &str) -> &'static str {
@@ -144,183 +125,101 @@ fn page(title: &str, classification: &str, body: &str) -> String {
     )
 }
 
-/// A table: headers (a leading `#` marks a numeric column) and rows of ready HTML cells.
-fn table(out: &mut String, headers: &[&str], rows: &[Vec<String>], total: Option<Vec<String>>) {
+/// A text's spans, each escaped.
+fn text(t: &Text) -> String {
+    let mut out = String::new();
+    for s in &t.0 {
+        let _ = match s {
+            Span::Plain(s) => write!(out, "{}", esc(s)),
+            Span::Strong(s) => write!(out, "<b>{}</b>", esc(s)),
+            Span::Mono(s) | Span::Code(s) => write!(out, r#"<span class="mono">{}</span>"#, esc(s)),
+            Span::Change(0) => write!(out, "0"),
+            Span::Change(n) => {
+                write!(out, r#"<span class="{}">{}</span>"#, if *n > 0 { "up" } else { "down" }, signed(*n))
+            }
+            Span::Break => write!(out, "<br>"),
+        };
+    }
+    out
+}
+
+/// A table; numeric columns are right-aligned (class `n`), the total row is set apart (class `total`).
+fn table(out: &mut String, t: &Table) {
+    let class = |c: &Column| if c.numeric { r#" class="n""# } else { "" };
     out.push_str("<table><thead><tr>");
-    for h in headers {
-        match h.strip_prefix('#') {
-            Some(h) => {
-                let _ = write!(out, r#"<th class="n">{}</th>"#, esc(h));
-            }
-            None => {
-                let _ = write!(out, "<th>{}</th>", esc(h));
-            }
-        }
+    for c in &t.columns {
+        let _ = write!(out, "<th{}>{}</th>", class(c), esc(c.title));
     }
     out.push_str("</tr></thead><tbody>");
-    let mut row = |cells: &[String], class: &str| {
-        let _ = write!(out, "<tr{class}>");
-        for (h, c) in headers.iter().zip(cells) {
-            if h.starts_with('#') {
-                let _ = write!(out, r#"<td class="n">{c}</td>"#);
-            } else {
-                let _ = write!(out, "<td>{c}</td>");
-            }
+    let mut row = |cells: &[Text], tr: &str| {
+        let _ = write!(out, "<tr{tr}>");
+        for (c, cell) in t.columns.iter().zip(cells) {
+            let _ = write!(out, "<td{}>{}</td>", class(c), text(cell));
         }
         out.push_str("</tr>");
     };
-    for r in rows {
+    for r in &t.rows {
         row(r, "");
     }
-    if let Some(t) = total {
-        row(&t, r#" class="total""#);
+    if let Some(total) = &t.total {
+        row(total, r#" class="total""#);
     }
     out.push_str("</tbody></table>");
 }
 
-fn none(out: &mut String, what: &str) {
-    let _ = write!(out, "<p>{}</p>", esc(what));
-}
-
-fn head(out: &mut String, title: &str, agreement: &crate::model::AgreementRef, lines: &[String]) {
-    let _ = write!(out, "<h1>{}</h1>", esc(title));
-    let _ = write!(
-        out,
-        r#"<p class="meta">Agreement: {} (<span class="mono">{}</span>, version {})</p>"#,
-        esc(&agreement.title),
-        esc(&agreement.id),
-        esc(&agreement.version)
-    );
-    for l in lines {
-        let _ = write!(out, r#"<p class="meta">{l}</p>"#);
-    }
-    if agreement.illustrative {
-        out.push_str(
-            r#"<p class="warn">The agreement is an invented illustration and the line of contact an approximation: not for operational use.</p>"#,
-        );
-    }
-}
-
-fn cfv_cells(r: &CfvRow) -> Vec<String> {
-    vec![
-        esc(&r.label),
-        r.counts.cfv.to_string(),
-        r.counts.incidents.to_string(),
-        r.counts.reports.to_string(),
-        r.previous_cfv.to_string(),
-        signed(r.change),
-        num_opt(r.cumulative_cfv),
-    ]
-}
-
-fn sector_cells(r: &SectorRow) -> Vec<String> {
-    vec![
-        esc(&r.name),
-        r.counts.cfv.to_string(),
-        r.counts.incidents.to_string(),
-        r.counts.reports.to_string(),
-        r.previous_cfv.to_string(),
-        signed(r.change),
-        num_opt(r.cumulative_cfv),
-    ]
-}
-
-fn code_label(code: &str) -> &'static str {
-    match code {
-        crate::model::FORWARD => "forward of withdrawal line",
-        crate::model::OUTSIDE_STORAGE => "outside storage site",
-        _ => "other",
+/// One block of a section.
+fn block(out: &mut String, block: &Block, graphic: &impl Fn(&mut String, Graphic)) {
+    match block {
+        Block::Para(t) => {
+            let _ = write!(out, "<p>{}</p>", text(t));
+        }
+        Block::Meta(t) => {
+            let _ = write!(out, r#"<p class="meta">{}</p>"#, text(t));
+        }
+        Block::Sub(t) => {
+            let _ = write!(out, "<h3>{}</h3>", esc(t));
+        }
+        Block::Figures(figures) => {
+            out.push_str(r#"<div class="figures">"#);
+            for (label, value) in figures {
+                let _ = write!(out, "<div>{}<b>{}</b></div>", esc(label), text(value));
+            }
+            out.push_str("</div>");
+        }
+        Block::Fields(fields) => {
+            let columns = vec![Column { title: "", numeric: false }, Column { title: "Detail", numeric: false }];
+            let rows = fields.iter().map(|(label, value)| vec![Text::from(*label), value.clone()]).collect();
+            table(out, &Table { columns, rows, total: None });
+        }
+        Block::Table(t) => table(out, t),
+        Block::Graphic(g) => graphic(out, *g),
     }
 }
 
-fn weapons_section(out: &mut String, w: &WeaponsSection) {
-    let _ = write!(
-        out,
-        "<p><b>{}</b> weapons in violation of the respective withdrawal lines; <b>{}</b> beyond the lines but outside designated storage sites.</p>",
-        w.forward_of_withdrawal_line, w.outside_storage_site
-    );
-    if w.rows.is_empty() {
-        return;
+/// The body of a report, with the graphics drawn by `graphic`, in its page.
+fn render(doc: &Doc, graphic: impl Fn(&mut String, Graphic)) -> String {
+    let mut b = String::new();
+    let _ = write!(b, "<h1>{}</h1>", esc(&doc.title));
+    for line in std::iter::once(&doc.agreement).chain(&doc.meta) {
+        let _ = write!(b, r#"<p class="meta">{}</p>"#, text(line));
     }
-    let rows: Vec<Vec<String>> = w
-        .rows
-        .iter()
-        .map(|r| {
-            vec![
-                esc(&r.time_local),
-                esc(code_label(&r.code)),
-                opt(r.class.as_deref()),
-                opt(r.party.as_deref()),
-                r.count.to_string(),
-                km(r.actual_m),
-                km(r.required_m),
-                opt(r.sector.as_deref()),
-                format!(r#"<span class="mono">{:.4}, {:.4}</span>"#, r.lat, r.lon),
-                opt(r.text.as_deref()),
-            ]
-        })
-        .collect();
-    table(
-        out,
-        &[
-            "Time",
-            "Violation",
-            "Class",
-            "Party",
-            "#Count",
-            "#Distance km",
-            "#Required km",
-            "Sector",
-            "Position",
-            "Report",
-        ],
-        &rows,
-        None,
-    );
-}
-
-fn movement_table(out: &mut String, rows: &[MovementRow], empty: &str) {
-    if rows.is_empty() {
-        none(out, empty);
-        return;
+    if let Some(w) = doc.warning {
+        let _ = write!(b, r#"<p class="warn">{}</p>"#, esc(w));
     }
-    let rows: Vec<Vec<String>> = rows
-        .iter()
-        .map(|r| {
-            vec![
-                esc(&r.time_local),
-                opt(r.party.as_deref()),
-                opt(r.reason.as_deref()),
-                esc(&r.observers.join(", ")),
-                opt(r.sector.as_deref()),
-                format!(r#"<span class="mono">{:.4}, {:.4}</span>"#, r.lat, r.lon),
-                opt(r.text.as_deref()),
-            ]
-        })
-        .collect();
-    table(out, &["Time", "Party", "Reason cited", "Reported by", "Sector", "Position", "Report"], &rows, None);
-}
-
-fn casualty_section(out: &mut String, c: &CasualtySection) {
-    let _ = write!(out, "<p><b>{}</b> civilians killed, <b>{}</b> injured.</p>", c.killed, c.injured);
-    if c.rows.is_empty() {
-        return;
+    if let Some(note) = &doc.note {
+        let _ = write!(b, r#"<p class="note">{}</p>"#, esc(note));
     }
-    let rows: Vec<Vec<String>> = c
-        .rows
-        .iter()
-        .map(|r| {
-            vec![
-                esc(&r.time_local),
-                esc(&r.category),
-                r.killed.to_string(),
-                r.injured.to_string(),
-                opt(r.sector.as_deref()),
-                opt(r.text.as_deref()),
-            ]
-        })
-        .collect();
-    table(out, &["Time", "Category", "#Killed", "#Injured", "Sector", "Report"], &rows, None);
+    for (heading, s) in doc.headed(|_| false) {
+        let annex = s.heading == Heading::Annex;
+        let _ = write!(b, "{}<h2>{}</h2>", if annex { r#"<section class="annex">"# } else { "" }, esc(&heading));
+        for x in &s.blocks {
+            block(&mut b, x, &graphic);
+        }
+        if annex {
+            b.push_str("</section>");
+        }
+    }
+    page(&doc.title, &doc.classification, &b)
 }
 
 fn legend(out: &mut String, dots: &[Dot]) {
@@ -355,241 +254,50 @@ fn dot_marks(dots: &[Dot]) -> Vec<Mark> {
         .collect()
 }
 
-fn annex_table(out: &mut String, rows: &[AnnexRow]) {
-    let rows: Vec<Vec<String>> = rows
-        .iter()
-        .map(|r| {
-            vec![
-                format!(r#"<span class="mono">{}</span>"#, esc(&r.id)),
-                esc(&r.time_local),
-                format!(
-                    r#"<span class="mono">{:.4}, {:.4}</span>{}"#,
-                    r.lat,
-                    r.lon,
-                    r.mgrs
-                        .as_deref()
-                        .map(|m| format!(r#"<br><span class="mono">{}</span>"#, esc(m)))
-                        .unwrap_or_default()
-                ),
-                esc(&r.category),
-                r.count.map_or_else(|| "—".into(), |c| c.to_string()),
-                format!("{}<br>{}", esc(&r.means), opt(r.team.as_deref())),
-                opt(r.text.as_deref()),
-                opt(r.incident.as_deref()),
-            ]
-        })
-        .collect();
-    table(
+/// A bar chart of CFVs per category or sector, this period and the previous one.
+fn cfv_bars<'a>(out: &mut String, by: &str, rows: impl Iterator<Item = (&'a str, u64, u64)>) {
+    let series =
+        [Series { name: "this period", colour: "#b00020" }, Series { name: "previous period", colour: "#9aa5b1" }];
+    let chart: Vec<(String, Vec<u64>)> = rows.map(|(name, now, before)| (name.to_owned(), vec![now, before])).collect();
+    let _ = write!(
         out,
-        &["Id", "Time", "Place (lat, lon; MGRS)", "Category", "#Count", "Means / team", "Text", "Incident"],
-        &rows,
-        None,
+        "<figure>{}<figcaption>Ceasefire violations by {by}, this period and the previous one.</figcaption></figure>",
+        svg::bars(&format!("Ceasefire violations by {by}"), &series, &chart)
     );
 }
 
-/// The daily report as one HTML file.
-pub fn daily(r: &DailyReport) -> String {
-    let mut b = String::new();
-    let p = &r.period;
-    head(
-        &mut b,
-        &r.title,
-        &r.agreement,
-        &[
-            format!(
-                "Reporting period: {} to {} ({} h; UTC {} to {}). Compared with the previous period, {} to {}.",
-                esc(&p.start_local),
-                esc(&p.end_local),
-                p.hours,
-                esc(&p.start),
-                esc(&p.end),
-                esc(&r.previous_period.start_local),
-                esc(&r.previous_period.end_local)
-            ),
-            format!(
-                "Edition: <b>{}</b>. Cumulative counts since {}.",
-                esc(r.edition.id()),
-                r.cumulative_since.as_deref().map_or_else(|| "— (the agreement has no effective date)".into(), esc)
-            ),
-        ],
-    );
-    if let Some(note) = &r.withheld.note {
-        let _ = write!(b, r#"<p class="note">{}</p>"#, esc(note));
-    }
-
-    b.push_str("<h2>1. Summary</h2>");
-    let s = &r.summary;
-    let _ = write!(
-        b,
-        r#"<div class="figures"><div>Ceasefire violations<b>{}</b></div><div>Change<b>{}</b></div><div>Since the agreement<b>{}</b></div><div>Incidents / reports<b>{} / {}</b></div><div>Weapons in violation<b>{}</b></div><div>Restrictions<b>{}</b></div><div>Civilians killed / injured<b>{} / {}</b></div></div>"#,
-        s.cfv,
-        signed(s.cfv_change),
-        num_opt(s.cfv_cumulative),
-        s.incidents,
-        s.reports,
-        s.weapons_in_violation,
-        s.restrictions,
-        s.killed,
-        s.injured
-    );
-    for t in &s.text {
-        let _ = write!(b, "<p>{}</p>", esc(t));
-    }
-
-    b.push_str("<h2>2. Ceasefire violations</h2>");
-    b.push_str(
-        "<p class=\"meta\">Counted on incidents: one event seen by several monitors is one incident; the CFVs of a category are the sum of its incidents' counts. Reports are the observations behind them.</p>",
-    );
-    let cfv = &r.ceasefire_violations;
-    b.push_str("<h3>By category</h3>");
-    let headers = ["Category", "#CFVs", "#Incidents", "#Reports", "#Previous period", "#Change", "#Cumulative"];
-    let rows: Vec<Vec<String>> = cfv.by_category.iter().map(cfv_cells).collect();
-    table(&mut b, &headers, &rows, Some(cfv_cells(&cfv.total)));
-    let series =
-        [Series { name: "this period", colour: "#b00020" }, Series { name: "previous period", colour: "#9aa5b1" }];
-    let chart: Vec<(String, Vec<u64>)> =
-        cfv.by_category.iter().map(|c| (c.label.clone(), vec![c.counts.cfv, c.previous_cfv])).collect();
-    let _ = write!(
-        b,
-        "<figure>{}<figcaption>Ceasefire violations by category, this period and the previous one.</figcaption></figure>",
-        svg::bars("Ceasefire violations by category", &series, &chart)
-    );
-    b.push_str("<h3>By sector</h3>");
-    let mut headers = headers;
-    headers[0] = "Sector";
-    let rows: Vec<Vec<String>> = cfv.by_sector.iter().map(sector_cells).collect();
-    let mut total = cfv_cells(&cfv.total);
-    total[0] = "Total".into();
-    table(&mut b, &headers, &rows, Some(total));
-    let chart: Vec<(String, Vec<u64>)> =
-        cfv.by_sector.iter().map(|c| (c.name.clone(), vec![c.counts.cfv, c.previous_cfv])).collect();
-    let _ = write!(
-        b,
-        "<figure>{}<figcaption>Ceasefire violations by sector, this period and the previous one.</figcaption></figure>",
-        svg::bars("Ceasefire violations by sector", &series, &chart)
-    );
-
-    b.push_str("<h2>3. Map of the period's violations</h2>");
+/// The map of the period's violations, with its legend.
+fn period_map(out: &mut String, r: &DailyReport) {
     let marks = dot_marks(&r.dots);
     let points =
         r.geometry.sectors.iter().flat_map(|s| s.1.iter().copied()).chain(r.dots.iter().map(|d| [d.lon, d.lat]));
     if let Some(bounds) = svg::bounds_of(points, 0.06, 0.5) {
-        let _ = write!(b, "<figure>{}", svg::map("The period's incidents", &r.geometry, &marks, bounds, 900.0));
-        legend(&mut b, &r.dots);
-        b.push_str(
+        let _ = write!(out, "<figure>{}", svg::map("The period's incidents", &r.geometry, &marks, bounds, 900.0));
+        legend(out, &r.dots);
+        out.push_str(
             "<figcaption>Ceasefire violations and incidents with a violation of the agreement, at their best location; dot size grows with the count. The line of contact in red, other lines dashed, sectors shaded.</figcaption></figure>",
         );
     }
-
-    b.push_str("<h2>4. Weapons in violation of withdrawal lines and outside storage sites</h2>");
-    weapons_section(&mut b, &r.weapons);
-    b.push_str("<h3>Storage sites</h3>");
-    if r.storage_sites.is_empty() {
-        none(&mut b, "No storage site was visited in the period.");
-    } else {
-        let rows: Vec<Vec<String>> = r
-            .storage_sites
-            .iter()
-            .map(|s| {
-                vec![
-                    esc(&s.time_local),
-                    esc(&s.site_name),
-                    opt(s.class.as_deref()),
-                    opt(s.party.as_deref()),
-                    s.count.to_string(),
-                    opt(s.text.as_deref()),
-                ]
-            })
-            .collect();
-        table(&mut b, &["Time", "Site", "Class", "Party", "#Present", "Report"], &rows, None);
-    }
-
-    b.push_str("<h2>5. Disengagement areas</h2>");
-    if r.disengagement_areas.is_empty() {
-        none(&mut b, "No violation was recorded inside the disengagement areas.");
-    } else {
-        let rows: Vec<Vec<String>> = r
-            .disengagement_areas
-            .iter()
-            .map(|z| {
-                vec![
-                    esc(&z.time_local),
-                    opt(z.zone_name.as_deref().or(z.zone.as_deref())),
-                    esc(&z.category),
-                    z.count.to_string(),
-                    opt(z.party.as_deref()),
-                    opt(z.text.as_deref()),
-                ]
-            })
-            .collect();
-        table(&mut b, &["Time", "Area", "Category", "#Count", "Party", "Report"], &rows, None);
-    }
-
-    b.push_str("<h2>6. Freedom of movement</h2>");
-    let fom = &r.freedom_of_movement;
-    let _ = write!(
-        b,
-        "<p>Restrictions of the monitors' freedom of movement: <b>{}</b>; instances of GPS jamming: <b>{}</b>.</p>",
-        fom.restrictions.len(),
-        fom.gps_jamming.len()
-    );
-    b.push_str("<h3>Restrictions</h3>");
-    movement_table(&mut b, &fom.restrictions, "No restriction was recorded.");
-    b.push_str("<h3>GPS jamming</h3>");
-    movement_table(&mut b, &fom.gps_jamming, "No GPS jamming was recorded.");
-
-    b.push_str("<h2>7. Civilian casualties</h2>");
-    casualty_section(&mut b, &r.civilian_casualties);
-
-    b.push_str(r#"<section class="annex"><h2>Annex: the period's observations</h2>"#);
-    let _ =
-        write!(b, r#"<p class="meta">{} observations, times in {} local time.</p>"#, r.annex.len(), esc(&r.period.tz));
-    annex_table(&mut b, &r.annex);
-    b.push_str("</section>");
-    page(&r.title, &r.classification, &b)
 }
 
-/// The spot report as one HTML file.
-pub fn spot(r: &SpotReport) -> String {
-    let mut b = String::new();
-    let i = &r.incident;
-    head(
-        &mut b,
-        &r.title,
-        &r.agreement,
-        &[format!("Edition: <b>{}</b>. Times in {}.", esc(r.edition.id()), esc(&r.tz))],
-    );
-    b.push_str("<h2>What, when, where</h2>");
-    let rows = vec![
-        vec!["Incident".into(), format!(r#"<span class="mono">{}</span>"#, esc(&i.id))],
-        vec![
-            "What".into(),
-            format!("{} ({}), count {}", esc(category_label(i.category)), esc(i.category.id()), i.count),
-        ],
-        vec!["Weapon class".into(), opt(i.weapon_class.as_deref())],
-        vec!["Party".into(), opt(i.party.as_deref())],
-        vec!["When".into(), format!("{} to {}", esc(&r.time_local), esc(&r.time_end_local))],
-        vec![
-            "Where".into(),
-            format!(
-                r#"<span class="mono">{:.5}, {:.5}</span>{} ± {:.0} m, located by {}"#,
-                i.lat,
-                i.lon,
-                r.mgrs.as_deref().map(|m| format!(r#" (<span class="mono">{}</span>)"#, esc(m))).unwrap_or_default(),
-                i.uncertainty_m,
-                esc(&r.located_by_text)
-            ),
-        ],
-        vec!["Sector".into(), opt(i.sector.as_deref())],
-        vec!["Confidence".into(), esc(i.confidence.id())],
-        vec![
-            "Civilian casualties".into(),
-            i.casualties.map_or_else(|| "—".into(), |c| format!("{} killed, {} injured", c.killed, c.injured)),
-        ],
-    ];
-    table(&mut b, &["", "Detail"], &rows, None);
+/// The daily report as one HTML file.
+pub fn daily(r: &DailyReport) -> String {
+    let cfv = &r.ceasefire_violations;
+    render(&doc::daily(r), |out, g| match g {
+        Graphic::CfvByCategory => {
+            cfv_bars(out, "category", cfv.by_category.iter().map(|c| (c.label.as_str(), c.counts.cfv, c.previous_cfv)));
+        }
+        Graphic::CfvBySector => {
+            cfv_bars(out, "sector", cfv.by_sector.iter().map(|c| (c.name.as_str(), c.counts.cfv, c.previous_cfv)));
+        }
+        Graphic::PeriodMap => period_map(out, r),
+        Graphic::IncidentMap | Graphic::CfvPerDay => {}
+    })
+}
 
-    b.push_str("<h2>Map</h2>");
+/// The map of a spot report's incident: its best location and uncertainty, each report and observer.
+fn incident_map(out: &mut String, r: &SpotReport) {
+    let i = &r.incident;
     let mut marks = vec![Mark::Ring {
         lon: i.lon,
         lat: i.lat,
@@ -621,172 +329,35 @@ pub fn spot(r: &SpotReport) -> String {
     });
     if let Some(bounds) = svg::bounds_of(points, 0.25, 0.08) {
         let _ = write!(
-            b,
+            out,
             "<figure>{}<figcaption>The best location (large dot) with its uncertainty (dashed circle); each report's position (grey) and, where given, its observer (square) and bearing.</figcaption></figure>",
             svg::map("The incident", &r.geometry, &marks, bounds, 640.0)
         );
     }
+}
 
-    b.push_str("<h2>Observations</h2>");
-    let rows: Vec<Vec<String>> = r
-        .observations
-        .iter()
-        .map(|o| {
-            vec![
-                format!(r#"<span class="mono">{}</span>"#, esc(&o.id)),
-                esc(&o.time_local),
-                format!("{}<br>{}", esc(&o.means), opt(o.observer.as_deref())),
-                match (o.observer_lat, o.observer_lon) {
-                    (Some(a), Some(b)) => format!(r#"<span class="mono">{a:.4}, {b:.4}</span>"#),
-                    _ => "—".into(),
-                },
-                o.bearing_deg.map_or_else(|| "—".into(), |v| format!("{v:.0}°")),
-                o.range_m.map_or_else(|| "—".into(), |v| format!("{:.1} km", v / 1000.0)),
-                format!(r#"<span class="mono">{:.4}, {:.4}</span><br>{}"#, o.lat, o.lon, esc(&o.location_precision)),
-                esc(&o.category),
-                o.count.map_or_else(|| "—".into(), |c| c.to_string()),
-                opt(o.text.as_deref()),
-            ]
-        })
-        .collect();
-    table(
-        &mut b,
-        &[
-            "Id",
-            "Time",
-            "Means / observer",
-            "Observer at",
-            "#Bearing",
-            "#Range",
-            "Reported at",
-            "Category",
-            "#Count",
-            "Text",
-        ],
-        &rows,
-        None,
-    );
-
-    b.push_str("<h2>Violations</h2>");
-    if r.violations.is_empty() {
-        none(&mut b, "No violation of the agreement.");
-    } else {
-        let rows: Vec<Vec<String>> = r
-            .violations
-            .iter()
-            .map(|v| {
-                vec![
-                    esc(&v.code),
-                    opt(v.zone.as_deref()),
-                    opt(v.class.as_deref()),
-                    opt(v.party.as_deref()),
-                    opt(v.line.as_deref()),
-                    km(v.actual_m),
-                    km(v.required_m),
-                    opt(v.phase.as_deref()),
-                ]
-            })
-            .collect();
-        table(
-            &mut b,
-            &["Code", "Zone", "Class", "Party", "Line", "#Distance km", "#Required km", "Phase"],
-            &rows,
-            None,
-        );
-    }
-    page(&r.title, &r.classification, &b)
+/// The spot report as one HTML file.
+pub fn spot(r: &SpotReport) -> String {
+    render(&doc::spot(r), |out, g| {
+        if g == Graphic::IncidentMap {
+            incident_map(out, r);
+        }
+    })
 }
 
 /// The status report as one HTML file.
 pub fn status(r: &StatusReport) -> String {
-    let mut b = String::new();
-    head(
-        &mut b,
-        &r.title,
-        &r.agreement,
-        &[format!(
-            "{} reporting periods, {} to {} (UTC); edition <b>{}</b>.",
-            r.by_day.len(),
-            esc(&r.start),
-            esc(&r.end),
-            esc(r.edition.id())
-        )],
-    );
-    if let Some(note) = &r.withheld_note {
-        let _ = write!(b, r#"<p class="note">{}</p>"#, esc(note));
-    }
-    let t = &r.totals;
-    b.push_str("<h2>Totals</h2>");
-    let _ = write!(
-        b,
-        r#"<div class="figures"><div>Ceasefire violations<b>{}</b></div><div>Incidents / reports<b>{} / {}</b></div><div>Weapons in violation<b>{}</b></div><div>Restrictions<b>{}</b></div><div>GPS jamming<b>{}</b></div><div>Civilians killed / injured<b>{} / {}</b></div></div>"#,
-        t.counts.cfv,
-        t.counts.incidents,
-        t.counts.reports,
-        t.weapons_in_violation,
-        t.restrictions,
-        t.gps_jamming,
-        t.killed,
-        t.injured
-    );
-    let rows: Vec<Vec<String>> = r
-        .by_category
-        .iter()
-        .map(|c| {
-            vec![esc(&c.label), c.counts.cfv.to_string(), c.counts.incidents.to_string(), c.counts.reports.to_string()]
-        })
-        .collect();
-    table(
-        &mut b,
-        &["Category", "#CFVs", "#Incidents", "#Reports"],
-        &rows,
-        Some(vec![
-            "Total".into(),
-            t.counts.cfv.to_string(),
-            t.counts.incidents.to_string(),
-            t.counts.reports.to_string(),
-        ]),
-    );
-    b.push_str("<h2>Per day</h2>");
-    let chart: Vec<(String, u64)> =
-        r.by_day.iter().map(|d| (d.date.get(5..).unwrap_or(&d.date).to_owned(), d.counts.cfv)).collect();
-    let _ = write!(
-        b,
-        "<figure>{}<figcaption>Ceasefire violations per reporting period (labelled by its date).</figcaption></figure>",
-        svg::columns("Ceasefire violations per day", "#b00020", &chart)
-    );
-    let rows: Vec<Vec<String>> = r
-        .by_day
-        .iter()
-        .map(|d| {
-            vec![
-                esc(&d.date),
-                d.counts.cfv.to_string(),
-                d.counts.incidents.to_string(),
-                d.counts.reports.to_string(),
-                d.observations.to_string(),
-            ]
-        })
-        .collect();
-    table(&mut b, &["Date", "#CFVs", "#Incidents", "#Reports", "#Observations"], &rows, None);
-    b.push_str("<h2>Per sector</h2>");
-    let rows: Vec<Vec<String>> = r
-        .by_sector
-        .iter()
-        .map(|s| {
-            vec![esc(&s.name), s.counts.cfv.to_string(), s.counts.incidents.to_string(), s.counts.reports.to_string()]
-        })
-        .collect();
-    table(&mut b, &["Sector", "#CFVs", "#Incidents", "#Reports"], &rows, None);
-    b.push_str("<h2>Weapons in violation</h2>");
-    weapons_section(&mut b, &r.weapons);
-    b.push_str("<h2>Restrictions of freedom of movement</h2>");
-    movement_table(&mut b, &r.freedom_of_movement.restrictions, "No restriction was recorded.");
-    b.push_str("<h3>GPS jamming</h3>");
-    movement_table(&mut b, &r.freedom_of_movement.gps_jamming, "No GPS jamming was recorded.");
-    b.push_str("<h2>Civilian casualties</h2>");
-    casualty_section(&mut b, &r.civilian_casualties);
-    page(&r.title, &r.classification, &b)
+    render(&doc::status(r), |out, g| {
+        if g == Graphic::CfvPerDay {
+            let chart: Vec<(String, u64)> =
+                r.by_day.iter().map(|d| (d.date.get(5..).unwrap_or(&d.date).to_owned(), d.counts.cfv)).collect();
+            let _ = write!(
+                out,
+                "<figure>{}<figcaption>Ceasefire violations per reporting period (labelled by its date).</figcaption></figure>",
+                svg::columns("Ceasefire violations per day", "#b00020", &chart)
+            );
+        }
+    })
 }
 
 #[cfg(test)]
@@ -807,6 +378,28 @@ mod tests {
         assert_eq!(html.matches(">NATO RESTRICTED</div>").count(), 2);
         assert!(html.contains("&lt;b&gt;t&lt;/b&gt;") && !html.contains("<b>t</b>"));
         assert!(html.contains("position: fixed"));
+    }
+
+    #[test]
+    fn a_document_is_laid_out_with_every_text_escaped() {
+        let html = render(&doc::sample(), |out, g| {
+            let _ = write!(out, "<figure>{g:?}</figure>");
+        });
+        assert!(!html.contains("<script") && !html.contains("<i>") && !html.contains("Title <b>"), "{html}");
+        assert_eq!(html.matches("&lt;script&gt;alert(&#39;x&#39;)&lt;/script&gt; &amp;").count(), 6, "{html}");
+        assert!(html.contains("<h2>1. First</h2>") && html.contains("<h2>2. Map</h2><figure>PeriodMap</figure>"));
+        assert!(
+            html.contains("<h2>3. Second</h2><h3>Sub</h3><table><thead><tr><th>Name</th><th class=\"n\">Change</th>")
+        );
+        assert!(html.contains(r#"<td class="n"><span class="down">-2</span></td>"#));
+        assert!(html.contains(
+            r#"<tr class="total"><td>Total</td><td class="n"><span class="up">+3</span></td><td>—</td></tr>"#
+        ));
+        assert!(html.contains(r#"<span class="mono">1, 2</span><br><span class="mono">&lt;script&gt;"#));
+        assert!(html.contains(r#"<tr><td>Id</td><td><span class="mono">inc-&lt;1&gt;</span></td></tr>"#));
+        assert!(html.contains("<div>Change<b>0</b></div>") && html.contains("<h2>4. Empty</h2><p>None.</p>"));
+        assert!(html.contains(r#"<section class="annex"><h2>Annex</h2><p class="meta">&lt;script"#));
+        assert!(html.contains(r#"<p class="warn">"#) && html.contains(r#"<p class="note">&lt;script"#));
     }
 
     #[test]

@@ -4,9 +4,12 @@
 //! # Design
 //!
 //! A report is first a **model**, a plain serde struct computed from the store, the agreement and the
-//! sectors for a period and an edition ([`model`]); then it is **rendered** as Markdown ([`md`]) or as
-//! one self-contained HTML file with inline CSS and hand-written inline SVG charts and maps ([`html`],
-//! [`svg`]); `--format json` is the model itself, so tests compare it with the database.
+//! sectors for a period and an edition ([`model`]); then a **document**, format-neutral: its sections
+//! in order, its sentences and what every table holds, as plain text (the private `doc` module, the one
+//! place that decides what the two formats say); then it is **rendered**, with each format's own layout
+//! and escaping, as Markdown ([`md`]) or as one self-contained HTML file with inline CSS and hand-written
+//! inline SVG charts and maps ([`html`], [`svg`]); `--format json` is the model itself, so tests compare
+//! it with the database.
 //!
 //! - Ceasefire violations are counted **the OSCE way, on incidents**: one explosion reported by three
 //!   monitors is one incident of `count` explosions (see `truce_watch::incident`), and the number of
@@ -21,6 +24,7 @@
 //! - Every string that comes from an observation is user input: the renderers escape it for HTML and
 //!   Markdown (which passes HTML through).
 
+mod doc;
 pub mod html;
 pub mod md;
 pub mod mgrs;

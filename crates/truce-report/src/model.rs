@@ -31,6 +31,7 @@ use truce_store::{MAX_PAGE, Query, Store, StoredObservation};
 use truce_watch::incident::marking_rank;
 use truce_watch::{Incident, Located, Rule, Sectors, incidents_in_sectors};
 
+use crate::doc::signed;
 use crate::period::{Clock, Period, rfc3339};
 use crate::{Edition, ReportError};
 
@@ -918,10 +919,6 @@ fn annex(day: &Day, clock: &Clock) -> Vec<AnnexRow> {
             }
         })
         .collect()
-}
-
-fn signed(n: i64) -> String {
-    if n > 0 { format!("+{n}") } else { n.to_string() }
 }
 
 fn plural(n: u64, one: &str, many: &str) -> String {
