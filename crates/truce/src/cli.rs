@@ -52,6 +52,24 @@ pub enum Command {
         #[command(subcommand)]
         command: crate::cmd_warn::WarnCommand,
     },
+    /// The coalition: import pledges, requirements, units and plans; summary, gaps and history.
+    Coalition {
+        /// What to do.
+        #[command(subcommand)]
+        command: crate::cmd_coalition::CoalitionCommand,
+    },
+    /// Deployment plans checked against the agreement and the pledges' caveats.
+    Plan {
+        /// What to do.
+        #[command(subcommand)]
+        command: crate::cmd_coalition::PlanCommand,
+    },
+    /// Regeneration of Ukraine's forces: progress against each target.
+    Regeneration {
+        /// What to do.
+        #[command(subcommand)]
+        command: crate::cmd_coalition::RegenerationCommand,
+    },
 }
 
 /// `truce serve`.

@@ -6,6 +6,7 @@ mod cli;
 mod cmd_agreement;
 mod cmd_case;
 mod cmd_classify;
+mod cmd_coalition;
 mod cmd_ingest;
 mod cmd_observations;
 mod cmd_report;
@@ -44,5 +45,8 @@ fn run(cli: cli::Cli) -> anyhow::Result<ExitCode> {
         cli::Command::Warn { command } => cmd_warn::run(&command),
         cli::Command::Incidents(args) => cmd_case::incidents(&args),
         cli::Command::Case { command } => cmd_case::case(&command),
+        cli::Command::Coalition { command } => cmd_coalition::coalition(&command),
+        cli::Command::Plan { command } => cmd_coalition::plan(&command),
+        cli::Command::Regeneration { command } => cmd_coalition::regeneration(&command),
     }
 }

@@ -151,8 +151,13 @@ pub fn load_texts(files: &[(PathBuf, String)], base: &Coalition) -> Result<Loade
             }),
         }
     }
-    let mut c =
-        Compiler { sources: &sources, problems, seen: HashMap::new(), file_illustrative: vec![false; sources.len()] };
+    let mut c = Compiler {
+        sources: &sources,
+        problems,
+        seen: HashMap::new(),
+        file_illustrative: vec![false; sources.len()],
+        declared: HashSet::new(),
+    };
     let mut loaded = c.compile(base);
     loaded.origins = c
         .seen
@@ -218,6 +223,9 @@ struct Compiler<'s, 't> {
     seen: HashMap<(&'static str, String), (usize, usize)>,
     /// Each file's `[file] illustrative` default.
     file_illustrative: Vec<bool>,
+    /// (section, id) of every entry of these files that has an id, valid or not: a reference to one
+    /// that failed to compile is not reported again.
+    declared: HashSet<(String, String)>,
 }
 
 fn is_id(s: &str) -> bool {
@@ -459,9 +467,25 @@ impl<'s, 't> Compiler<'s, 't> {
         }
     }
 
+    /// True when `id` is an entry of `section` in these files (whether or not it compiled).
+    fn declared(&self, section: &str, id: &str) -> bool {
+        self.declared.contains(&(section.to_owned(), id.to_owned()))
+    }
+
     fn compile(&mut self, base: &Coalition) -> Loaded {
         let mut new = Coalition::default();
         let mut m = base.clone();
+        for src in self.sources {
+            for (k, v) in src.table.get_ref().iter() {
+                if let DeValue::Array(items) = v.get_ref() {
+                    for item in items {
+                        if let Some(id) = item.get_ref().get("id").and_then(|i| i.get_ref().as_str()) {
+                            self.declared.insert((k.get_ref().to_string(), id.to_owned()));
+                        }
+                    }
+                }
+            }
+        }
 
         // Unknown top-level keys, and the [file] table.
         let sources = self.sources;
@@ -550,7 +574,7 @@ impl<'s, 't> Compiler<'s, 't> {
         }
         let nations: HashSet<String> = m.nations.iter().map(|n| n.id.clone()).collect();
         let nation_ref = |c: &mut Self, at: &At<'_, 't>, name: &str, id: &str| {
-            if !nations.contains(id) {
+            if !nations.contains(id) && !c.declared("nations", id) {
                 c.problem(at, name, format!("unknown nation {id:?} (define it in [[nations]])"));
             }
         };
@@ -599,7 +623,13 @@ impl<'s, 't> Compiler<'s, 't> {
             if let Some(q) = r.quantity {
                 self.quantity(&at, "quantity", q, false);
                 if r.measure.is_none() {
-                    self.problem(&at, "measure", "a quantity needs its measure (e.g. measure = \"personnel\")");
+                    let field = at.sub("measure");
+                    self.problem_at(
+                        at.entry,
+                        "quantity",
+                        field,
+                        "a quantity needs its measure (e.g. measure = \"personnel\")",
+                    );
                 }
             }
             if let Some(ms) = &r.measure
@@ -810,6 +840,7 @@ impl<'s, 't> Compiler<'s, 't> {
             }
             if let Some(pid) = &r.pledge {
                 match lookup.pledge(&m, pid) {
+                    None if self.declared("pledges", pid) => {}
                     None => self.problem(&at, "pledge", format!("unknown pledge {pid:?}")),
                     Some(p) => {
                         if p.nation != r.nation {
@@ -823,7 +854,7 @@ impl<'s, 't> Compiler<'s, 't> {
                             self.problem(
                                 &at,
                                 "domain",
-                                format!("{} unit filling a {} pledge ({pid:?})", r.domain, p.domain),
+                                format!("the unit's domain is {}, its pledge {pid:?} is for {}", r.domain, p.domain),
                             );
                         }
                     }
@@ -975,7 +1006,7 @@ impl<'s, 't> Compiler<'s, 't> {
         let targets: HashSet<String> = m.targets.iter().map(|t| t.id.clone()).collect();
         for at in self.section("progress") {
             let Some(r) = self.raw::<RawProgress>(&at) else { continue };
-            if !targets.contains(&r.target) {
+            if !targets.contains(&r.target) && !self.declared("targets", &r.target) {
                 self.problem(&at, "target", format!("unknown target {:?} (define it in [[targets]])", r.target));
             }
             let date = self.day(&at, "date", &r.date);
@@ -1123,7 +1154,7 @@ impl<'s, 't> Compiler<'s, 't> {
     ) -> Option<Deployment> {
         let r = self.raw::<RawDeployment>(d)?;
         let unit = lookup.unit(m, &r.unit);
-        if unit.is_none() {
+        if unit.is_none() && !self.declared("units", &r.unit) {
             self.problem(d, "unit", format!("unknown unit {:?} (define it in [[units]])", r.unit));
         }
         let from = self.day(d, "from", &r.from);
@@ -1143,6 +1174,7 @@ impl<'s, 't> Compiler<'s, 't> {
             (Some(_), Some(_)) => self.problem(d, "position", "give `place` or `position`, not both"),
             (Some(pid), None) => match lookup.place(m, pid) {
                 Some(p) => position = Some(p.position),
+                None if self.declared("places", pid) => {}
                 None => self.problem(d, "place", format!("unknown place {pid:?} (define it in [[places]])")),
             },
             (None, Some(p)) => {

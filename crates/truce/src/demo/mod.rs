@@ -39,6 +39,7 @@ pub fn run(args: &DemoArgs) -> anyhow::Result<ExitCode> {
     };
     let agreement_path = args.agreement.clone().unwrap_or_else(|| PathBuf::from(setup::DEFAULT_AGREEMENT));
     let (store, agreement) = setup::open(&data_dir, Some(&agreement_path))?;
+    crate::cmd_coalition::import_shipped(&store).context("cannot import the shipped coalition (data/coalition)")?;
     let line = demo_line(&agreement)?;
 
     let now = OffsetDateTime::now_utc();

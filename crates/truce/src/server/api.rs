@@ -54,7 +54,14 @@ use crate::json;
         super::watch::act_on_case,
         super::reports::report_daily,
         super::reports::report_spot,
-        super::reports::report_status
+        super::reports::report_status,
+        super::coalition::coalition_summary,
+        super::coalition::coalition_gaps,
+        super::coalition::nation_history,
+        super::coalition::list_plans,
+        super::coalition::get_plan,
+        super::coalition::check_plan,
+        super::coalition::regeneration_status
     ),
     components(schemas(InsertResponse, ErrorBody, StatsResponse))
 )]

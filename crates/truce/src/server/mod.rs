@@ -7,6 +7,7 @@
 //! subscribes to; a slow client that falls behind is told how many messages it missed and goes on.
 
 mod api;
+mod coalition;
 mod error;
 pub mod geometry;
 mod reports;
@@ -82,6 +83,7 @@ impl AppState {
 pub fn app(state: AppState) -> Router {
     Router::new()
         .merge(api::routes())
+        .merge(coalition::routes())
         .merge(reports::routes())
         .merge(stream::routes())
         .merge(watch::routes())

@@ -14,10 +14,12 @@ const APP_JS: &str = include_str!("../../../../web/app.js");
 const STYLE: &str = include_str!("../../../../web/style.css");
 const REPORTS: &str = include_str!("../../../../web/reports.html");
 const REPORTS_JS: &str = include_str!("../../../../web/reports.js");
+const COALITION: &str = include_str!("../../../../web/coalition.html");
+const COALITION_JS: &str = include_str!("../../../../web/coalition.js");
 const BASEMAP: &[u8] = include_bytes!("../../../../data/geo/ukraine_and_neighbours_land_10km.geojson");
 
 /// Packages the page may load.
-const PACKAGES: &[&str] = &["leaflet", "leaflet.markercluster", "mgrs"];
+const PACKAGES: &[&str] = &["leaflet", "leaflet.markercluster", "mgrs", "milsymbol"];
 
 pub fn routes() -> Router<AppState> {
     Router::new()
@@ -28,6 +30,11 @@ pub fn routes() -> Router<AppState> {
         .route(
             "/reports.js",
             get(|| async { ([(header::CONTENT_TYPE, "text/javascript; charset=utf-8")], REPORTS_JS) }),
+        )
+        .route("/coalition.html", get(|| async { ([(header::CONTENT_TYPE, "text/html; charset=utf-8")], COALITION) }))
+        .route(
+            "/coalition.js",
+            get(|| async { ([(header::CONTENT_TYPE, "text/javascript; charset=utf-8")], COALITION_JS) }),
         )
         .route("/api/v1/basemap", get(|| async { ([(header::CONTENT_TYPE, "application/geo+json")], BASEMAP) }))
         .route("/vendor/{*path}", get(vendor))

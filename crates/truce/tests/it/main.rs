@@ -4,6 +4,7 @@
 
 mod agreement_check;
 mod classify;
+mod coalition;
 mod ingest;
 mod report;
 mod server;
