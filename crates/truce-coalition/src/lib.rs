@@ -8,7 +8,7 @@
 //!   latest entry of a dated, sourced history; requirements per component and phase; units with their
 //!   APP-6 / MIL-STD-2525 symbol codes; places; plans of deployments and rotations; the theatre's
 //!   geography; regeneration targets and progress.
-//! - [`file`]: the TOML files planners write (`docs/coalition.md`), parsed then compiled, every
+//! - [`mod@file`]: the TOML files planners write (`docs/coalition.md`), parsed then compiled, every
 //!   problem at once as `FILE:LINE: field: reason`.
 //! - [`store`]: import into the store in one transaction, history accumulating across imports; load.
 //! - [`summary`], [`gaps`], [`history`], [`regeneration`]: what planners read.

@@ -4,10 +4,10 @@
 //! # Design
 //!
 //! These are the validated, compiled values: every id resolves, every date parsed, every enumeration
-//! known. They are built by [`crate::file`] from the files a planner writes, and stored by
+//! known. They are built by [`mod@crate::file`] from the files a planner writes, and stored by
 //! [`crate::store`] as one JSON body per entity (serde below), so the store keeps no schema of its own
 //! beyond the keys. A pledge's *status* is not a field: it is the latest entry of its history, which
-//! accumulates across imports (see [`Coalition::status`]). Ids are short lowercase words; nations are
+//! accumulates across imports (see [`Lookup::status`]). Ids are short lowercase words; nations are
 //! ISO 3166 alpha-3 codes. Every entity says whether it is `illustrative` (invented for planning and
 //! the demo) or a public fact with its source.
 

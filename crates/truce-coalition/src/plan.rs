@@ -561,7 +561,7 @@ impl<'a> Checker<'a> {
                 ));
             }
         } else if in_host
-            && !ground.sea
+            && !(is_ship && ground.sea)
             && let (Some(front), Some(host)) = (front, self.host_party)
         {
             let line = &self.agreement.lines[front];
@@ -641,7 +641,11 @@ impl<'a> Checker<'a> {
             }
         }
 
-        if in_host {
+        // A ship in the sea polygon is at sea even where the generalised land polygons reach over the
+        // water; anything else on land is in that country.
+        if is_ship && ground.sea {
+            Location::AtSea
+        } else if in_host {
             Location::InsideUkraine
         } else if codes.iter().any(|c| t.neighbours.iter().any(|n| n == c)) {
             Location::Neighbouring
@@ -1015,11 +1019,19 @@ pub fn sample_ring(ring: &[LonLat], step_m: f64) -> Vec<LonLat> {
     let mut out = Vec::new();
     for w in ring.windows(2) {
         let (a, b) = (w[0], w[1]);
+        let at = |t: f64| LonLat::new(a.lon + (b.lon - a.lon) * t, a.lat + (b.lat - a.lat) * t);
         let len = truce_geo::geodesic::distance_m(a, b);
-        let n = (len / step_m).ceil().max(1.0) as usize;
+        let mut n = (len / step_m).ceil().max(1.0);
+        // Equal steps in longitude/latitude are not equal on the ground: the longest is at one end of
+        // the edge (the metres per degree change monotonically along it); make that one fit.
+        let piece = |n: f64, k: f64| truce_geo::geodesic::distance_m(at(k / n), at((k + 1.0) / n));
+        let worst = piece(n, 0.0).max(piece(n, n - 1.0));
+        if worst > step_m {
+            n = (n * worst / step_m * 1.001).ceil();
+        }
+        let n = n as usize;
         for k in 0..n {
-            let t = k as f64 / n as f64;
-            out.push(LonLat::new(a.lon + (b.lon - a.lon) * t, a.lat + (b.lat - a.lat) * t));
+            out.push(at(k as f64 / n as f64));
         }
     }
     if let Some(&last) = ring.last() {
