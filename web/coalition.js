@@ -281,8 +281,9 @@ async function loadPlan(id) {
   }
   page.deployments = page.markers.size;
   page.invalidSymbols = invalid;
-  const inTheatre = bounds.filter(([lat, lon]) => lon > 15 && lon < 45 && lat > 40 && lat < 56);
-  if (inTheatre.length) map.fitBounds(inTheatre, { padding: [20, 20], maxZoom: 8 });
+  // The theatre's deployments frame the view (the HQ in Paris would zoom out to half of Europe).
+  page.bounds = bounds.filter(([lat, lon]) => lon > 15 && lon < 45 && lat > 40 && lat < 56);
+  fit();
 
   $('plan-counts').textContent = `${fc.features.filter((f) => f.properties.layer === 'deployment').length} deployments — ${check.errors} errors, ${check.warnings} warnings`;
   $('standoff').textContent = check.standoff.length ? `(stand-off: ${check.standoff.join('; ')})` : '';
@@ -303,6 +304,13 @@ async function loadPlan(id) {
     });
     list.append(li);
   }
+}
+
+/** The whole plan in view, no unit highlighted. */
+function fit() {
+  map.closePopup();
+  for (const m of page.markers.values()) m.getElement()?.classList.remove('highlighted');
+  if (page.bounds?.length) map.fitBounds(page.bounds, { padding: [20, 20], maxZoom: 8, animate: false });
 }
 
 function highlight(index) {
@@ -338,6 +346,7 @@ window.truceCoalition = {
     errors: page.findings.filter((f) => f.severity === 'error').length,
   }),
   highlight,
+  fit,
 };
 
 $('assume').addEventListener('change', () => {

@@ -108,9 +108,14 @@ test('the live map links to the coalition page', async () => {
   await page.goto(baseUrl, { waitUntil: 'domcontentloaded', timeout: 15_000 });
   const link = page.locator('header a[href="coalition.html"]');
   assert.equal(await link.innerText(), 'Coalition');
+  await link.click();
+  await page.waitForURL(/coalition\.html$/, { timeout: 10_000 });
+  await page.waitForFunction(() => ['true', 'error'].includes(document.body.dataset.ready), null, { timeout: READY_MS, polling: 100 });
 });
 
 test('the coalition page shows the nations, the gaps and the draft plan with military symbols and findings', async () => {
+  // Only this page's problems: leaving the live map above aborts its requests in flight.
+  pageProblems.length = 0;
   await page.goto(`${baseUrl}coalition.html`, { waitUntil: 'domcontentloaded', timeout: 15_000 });
   try {
     await page.waitForFunction(() => ['true', 'error'].includes(document.body.dataset.ready), null, { timeout: READY_MS, polling: 100 });
@@ -168,6 +173,7 @@ test('the coalition page shows the nations, the gaps and the draft plan with mil
   assert.match(await page.locator('#banner-top').innerText(), /NATO UNCLASSIFIED/);
   assert.match(await page.locator('.leaflet-control-attribution').innerText(), /© OpenStreetMap contributors/);
 
+  await page.evaluate(() => window.truceCoalition.fit());
   fs.mkdirSync(path.dirname(SCREENSHOT), { recursive: true });
   await page.screenshot({ path: SCREENSHOT });
   const unexpected = pageProblems.filter((p) => !/favicon/.test(p));
