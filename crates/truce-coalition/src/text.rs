@@ -221,7 +221,11 @@ pub fn plan_check(c: &PlanCheck) -> String {
             Severity::Error => "error",
             Severity::Warning => "warning",
         };
-        let line = if f.line > 0 { format!("line {}: ", f.line) } else { String::new() };
+        let line = match (f.line, c.file.is_empty()) {
+            (0, _) => String::new(),
+            (n, true) => format!("line {n}: "),
+            (n, false) => format!("{}:{n}: ", c.file),
+        };
         let _ = writeln!(o, "{sev}[{}]: {line}{}", f.rule, f.message);
     }
     let _ = writeln!(

@@ -134,8 +134,8 @@ fn plan_check_exits_1_on_errors_and_0_on_a_sound_plan() {
     assert_eq!(import_shipped(d).code, 0);
     let r = plan_check(d, "draft-2027");
     assert_eq!(r.code, 1, "{}", r.stderr);
-    assert!(r.stdout.contains("error[caveat]: line 492: unit deu-engr-coy (DEU) is inside Ukraine; Germany's pledge deu-land allows only on neighbouring territory"), "{}", r.stdout);
-    assert!(r.stdout.contains("error[standoff]: line 480: unit fra-armd-coy (FRA) is 25.0 km from loc; the force's minimum stand-off is 50 km (agreement zone force_standoff)"));
+    assert!(r.stdout.contains("force.toml:492: unit deu-engr-coy (DEU) is inside Ukraine; Germany's pledge deu-land allows only on neighbouring territory"), "{}", r.stdout);
+    assert!(r.stdout.contains("force.toml:480: unit fra-armd-coy (FRA) is 25.0 km from loc; the force's minimum stand-off is 50 km (agreement zone force_standoff)"));
     assert!(r.stdout.trim_end().ends_with("6 errors, 13 warnings"), "{}", r.stdout);
     let json: Value = serde_json::from_str(
         &run(
@@ -168,7 +168,11 @@ fn plan_check_exits_1_on_errors_and_0_on_a_sound_plan() {
     .unwrap();
     let r = plan_check(d, near.to_str().unwrap());
     assert_eq!(r.code, 1, "{}", r.stdout);
-    assert!(r.stdout.contains("error[standoff]: line 4: unit ltu-coy (LTU) is "), "{}", r.stdout);
+    assert!(
+        r.stdout.contains(&format!("error[standoff]: {}:4: unit ltu-coy (LTU) is ", near.display())),
+        "{}",
+        r.stdout
+    );
     assert_eq!(count(d, "coalition_items"), plans, "checking a file imports nothing");
 
     let r = plan_check(d, "nope");
