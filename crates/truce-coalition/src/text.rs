@@ -69,7 +69,7 @@ pub fn summary(s: &Summary) -> String {
         }
         let _ = writeln!(o);
     }
-    let _ = writeln!(o, "\nTotals by status");
+    let _ = writeln!(o, "\nTotals by status (nations counted once, at their strongest status)");
     let _ = writeln!(o, "  {}{}{}quantities pledged", pad("status", 14), pad("pledges", 9), pad("nations", 9));
     for t in &s.totals {
         if t.pledges == 0 && t.nations == 0 {
