@@ -19,7 +19,7 @@ pub mod pkcs12;
 mod store;
 
 pub use identity::{Identity, identity};
-pub use store::{CertStore, InitOptions, IssueOptions, Issued, IssuedRecord, TrustMaterial};
+pub use store::{CertStore, InitOptions, IssueOptions, Issued, IssuedRecord, TrustMaterial, write_atomic};
 
 use std::path::PathBuf;
 

@@ -312,6 +312,28 @@ impl CertStore {
         })
     }
 
+    /// The server certificate's DNS names and IP addresses (its subjectAltNames).
+    pub fn server_names(&self) -> Result<Vec<String>, Error> {
+        let path = self.server_cert_path();
+        let der = read_cert_der(&path)?;
+        let (_, x509) = x509_parser::parse_x509_certificate(&der)
+            .map_err(|e| Error::Corrupt { path: path.clone(), reason: e.to_string() })?;
+        let sans = x509.subject_alternative_name().map_err(|e| Error::Corrupt { path, reason: e.to_string() })?;
+        let mut names = Vec::new();
+        for name in sans.map(|s| &s.value.general_names[..]).unwrap_or_default() {
+            match name {
+                x509_parser::extensions::GeneralName::DNSName(dns) => names.push((*dns).to_owned()),
+                x509_parser::extensions::GeneralName::IPAddress(ip) => match ip.len() {
+                    4 => names.push(IpAddr::from(<[u8; 4]>::try_from(*ip).unwrap_or_default()).to_string()),
+                    16 => names.push(IpAddr::from(<[u8; 16]>::try_from(*ip).unwrap_or_default()).to_string()),
+                    _ => {}
+                },
+                _ => {}
+            }
+        }
+        Ok(names)
+    }
+
     /// The issued certificates, in issue order (empty before the first).
     pub fn list(&self) -> Result<Vec<IssuedRecord>, Error> {
         let path = self.dir.join(ISSUED_FILE);
@@ -452,8 +474,9 @@ fn create_private_dir(dir: &Path) -> Result<(), Error> {
     builder.create(dir).map_err(|source| Error::Io { path: dir.to_owned(), source })
 }
 
-/// Writes `bytes` to a temporary file beside `path` with `mode`, syncs it and renames it over `path`.
-pub(crate) fn write_atomic(path: &Path, bytes: &[u8], mode: u32) -> Result<(), Error> {
+/// Writes `bytes` to a temporary file beside `path` with `mode`, syncs it and renames it over `path`:
+/// `path` holds either its old content or all of the new.
+pub fn write_atomic(path: &Path, bytes: &[u8], mode: u32) -> Result<(), Error> {
     let io = |source| Error::Io { path: path.to_owned(), source };
     let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
     let tmp = path.with_file_name(format!(".{name}.tmp-{}", std::process::id()));

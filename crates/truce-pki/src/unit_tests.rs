@@ -48,6 +48,7 @@ fn ca_and_server_certificates() {
     let sans = &server.subject_alternative_name().unwrap().unwrap().value.general_names;
     assert!(sans.contains(&GeneralName::DNSName("tak.example.org")), "{sans:?}");
     assert!(sans.contains(&GeneralName::IPAddress(&[10, 1, 2, 3])), "{sans:?}");
+    assert_eq!(store.server_names().unwrap(), ["tak.example.org", "10.1.2.3"]);
     assert!(!server.basic_constraints().unwrap().is_some_and(|b| b.value.ca));
     server.verify_signature(Some(ca.public_key())).unwrap();
 

@@ -70,6 +70,12 @@ pub enum Command {
         #[command(subcommand)]
         command: crate::cmd_coalition::RegenerationCommand,
     },
+    /// Certificates for TAK devices: a CA, server and client certificates, ATAK data packages.
+    Certs {
+        /// What to do.
+        #[command(subcommand)]
+        command: crate::cmd_certs::CertsCommand,
+    },
 }
 
 /// `truce serve`.

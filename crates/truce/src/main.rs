@@ -5,6 +5,7 @@
 mod cli;
 mod cmd_agreement;
 mod cmd_case;
+mod cmd_certs;
 mod cmd_classify;
 mod cmd_coalition;
 mod cmd_ingest;
@@ -48,5 +49,6 @@ fn run(cli: cli::Cli) -> anyhow::Result<ExitCode> {
         cli::Command::Coalition { command } => cmd_coalition::coalition(&command),
         cli::Command::Plan { command } => cmd_coalition::plan(&command),
         cli::Command::Regeneration { command } => cmd_coalition::regeneration(&command),
+        cli::Command::Certs { command } => cmd_certs::run(&command),
     }
 }

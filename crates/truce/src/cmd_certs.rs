@@ -1,0 +1,224 @@
+//! `truce certs`: the certificates TAK devices (ATAK, WinTAK, iTAK) join the TAK server with.
+//!
+//! A thin layer over [`truce_pki`]: `init` makes the CA and the server certificate, `issue` a client
+//! certificate for a callsign, `package` the ATAK data package that enrols a device in one import
+//! (issuing its certificate first if there is none), `list` what was issued. Everything lives in one
+//! directory, by default `<data-dir>/certs`. A bad callsign is refused by the argument parser (exit 2,
+//! naming `--callsign`); the library's errors name the file or flag at fault. Every file, the package
+//! included, is written to a temporary file and renamed.
+
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use anyhow::Context;
+use clap::{Args, Subcommand};
+use time::format_description::well_known::Rfc3339;
+use truce_pki::package::{self, PackageOptions};
+use truce_pki::{CertStore, DEFAULT_P12_PASSWORD, DEFAULT_TLS_PORT, InitOptions, IssueOptions};
+
+/// `truce certs ...`.
+#[derive(Debug, Subcommand)]
+pub enum CertsCommand {
+    /// Make the CA and the server certificate (refuses to replace an existing CA without --force).
+    Init(InitArgs),
+    /// Issue a client certificate whose subject CN is the callsign.
+    Issue(IssueArgs),
+    /// Write the ATAK data package (zip) that enrols a device: connection, truststore and keystore.
+    Package(PackageArgs),
+    /// List the issued certificates: serial, callsign, not-after.
+    List(DirArgs),
+}
+
+/// Where the certificates are.
+#[derive(Debug, Args)]
+pub struct DirArgs {
+    /// The certificate directory [default: <data-dir>/certs].
+    #[arg(long)]
+    pub dir: Option<PathBuf>,
+    /// The data directory (the certificates go in its `certs` folder unless --dir is given).
+    #[arg(long, default_value = "./truce-data", env = "TRUCE_DATA_DIR")]
+    pub data_dir: PathBuf,
+}
+
+impl DirArgs {
+    fn store(&self) -> CertStore {
+        CertStore::new(self.dir.clone().unwrap_or_else(|| self.data_dir.join("certs")))
+    }
+}
+
+/// `truce certs init`.
+#[derive(Debug, Args)]
+pub struct InitArgs {
+    /// Where the certificates are.
+    #[command(flatten)]
+    pub dir: DirArgs,
+    /// A host name or IP address devices reach the server by (repeatable; the first is also its CN).
+    #[arg(long = "host", value_name = "NAME", default_values_t = ["127.0.0.1".to_owned(), "localhost".to_owned()])]
+    pub hosts: Vec<String>,
+    /// The organisation (O) of the certificates' subjects.
+    #[arg(long, default_value = "truce")]
+    pub org: String,
+    /// Replace an existing CA: certificates it issued stop working and are moved aside.
+    #[arg(long)]
+    pub force: bool,
+}
+
+/// `truce certs issue`.
+#[derive(Debug, Args)]
+pub struct IssueArgs {
+    /// Where the certificates are.
+    #[command(flatten)]
+    pub dir: DirArgs,
+    /// The device's callsign: the certificate's subject CN and the client's identity.
+    #[arg(long, value_name = "NAME", value_parser = parse_callsign)]
+    pub callsign: String,
+    /// Validity in days.
+    #[arg(long, default_value_t = 730, value_parser = clap::value_parser!(u32).range(1..=36500))]
+    pub days: u32,
+    /// The organisation (O) of the subject [default: the CA's].
+    #[arg(long)]
+    pub org: Option<String>,
+    /// The organisational unit (OU) of the subject.
+    #[arg(long)]
+    pub unit: Option<String>,
+    /// Replace an existing certificate for the callsign (the old one stays valid until it expires).
+    #[arg(long)]
+    pub force: bool,
+}
+
+/// `truce certs package`.
+#[derive(Debug, Args)]
+pub struct PackageArgs {
+    /// Where the certificates are.
+    #[command(flatten)]
+    pub dir: DirArgs,
+    /// The device's callsign; its certificate is issued first if there is none.
+    #[arg(long, value_name = "NAME", value_parser = parse_callsign)]
+    pub callsign: String,
+    /// The server's host name or IP address as the device reaches it [default: the server certificate's first name].
+    #[arg(long, value_parser = parse_host)]
+    pub host: Option<String>,
+    /// The TLS streaming port.
+    #[arg(long, default_value_t = DEFAULT_TLS_PORT)]
+    pub port: u16,
+    /// The password of the two PKCS#12 files in the package.
+    #[arg(long, env = "TRUCE_P12_PASSWORD", default_value = DEFAULT_P12_PASSWORD, hide_env_values = true)]
+    pub password: String,
+    /// Validity in days of a certificate issued for the package.
+    #[arg(long, default_value_t = 730, value_parser = clap::value_parser!(u32).range(1..=36500))]
+    pub days: u32,
+    /// The zip to write [default: ./<callsign>.zip].
+    #[arg(long, value_name = "FILE.zip")]
+    pub out: Option<PathBuf>,
+}
+
+fn parse_callsign(s: &str) -> Result<String, String> {
+    truce_pki::validate_callsign(s).map(|()| s.to_owned()).map_err(|e| e.to_string())
+}
+
+fn parse_host(s: &str) -> Result<String, String> {
+    if s.is_empty() || s.contains(|c: char| c == ':' || c.is_whitespace() || c.is_control() || c == '<' || c == '&') {
+        Err(format!("{s:?}: a host name or IPv4 address (the connect string HOST:PORT:ssl has no room for ':')"))
+    } else {
+        Ok(s.to_owned())
+    }
+}
+
+/// Runs a `truce certs` command.
+pub fn run(command: &CertsCommand) -> anyhow::Result<ExitCode> {
+    match command {
+        CertsCommand::Init(args) => init(args),
+        CertsCommand::Issue(args) => issue(args),
+        CertsCommand::Package(args) => package(args),
+        CertsCommand::List(args) => list(args),
+    }
+}
+
+fn init(args: &InitArgs) -> anyhow::Result<ExitCode> {
+    let store = args.dir.store();
+    let opts = InitOptions {
+        hosts: args.hosts.clone(),
+        organization: args.org.clone(),
+        force: args.force,
+        ..InitOptions::default()
+    };
+    store.init(&opts)?;
+    println!("CA:     {}", store.ca_cert_path().display());
+    println!("server: {} (names: {})", store.server_cert_path().display(), args.hosts.join(", "));
+    println!("next:   truce certs package --callsign NAME --host HOST");
+    Ok(ExitCode::SUCCESS)
+}
+
+fn issue(args: &IssueArgs) -> anyhow::Result<ExitCode> {
+    let store = args.dir.store();
+    let opts =
+        IssueOptions { days: args.days, organization: args.org.clone(), unit: args.unit.clone(), replace: args.force };
+    let issued = store.issue(&args.callsign, &opts)?;
+    println!(
+        "issued {} serial {} valid until {}: {}",
+        issued.callsign,
+        issued.serial,
+        issued.not_after.format(&Rfc3339)?,
+        issued.cert_path.display()
+    );
+    Ok(ExitCode::SUCCESS)
+}
+
+fn package(args: &PackageArgs) -> anyhow::Result<ExitCode> {
+    let store = args.dir.store();
+    let ca = store.ca_cert_der()?;
+    let names = store.server_names()?;
+    let host = match &args.host {
+        Some(h) => h.clone(),
+        None => names.first().cloned().context("the server certificate has no names; give --host")?,
+    };
+    if !names.contains(&host) {
+        eprintln!(
+            "truce: warning: --host {host} is not among the server certificate's names ({}); devices that check \
+             the name will refuse it: `truce certs init --force --host {host}` makes one that has it",
+            names.join(", ")
+        );
+    }
+    let (client, fresh) = match store.client(&args.callsign)? {
+        Some(c) => (c, false),
+        None => (store.issue(&args.callsign, &IssueOptions { days: args.days, ..IssueOptions::default() })?, true),
+    };
+    let opts = PackageOptions {
+        host: host.clone(),
+        port: args.port,
+        password: args.password.clone(),
+        description: format!("truce {host}"),
+    };
+    let zip = package::build(&client, &ca, &opts)?;
+    let out = args.out.clone().unwrap_or_else(|| PathBuf::from(format!("{}.zip", args.callsign)));
+    write_package(&out, &zip)?;
+    if fresh {
+        println!("issued {} serial {}", client.callsign, client.serial);
+    }
+    println!(
+        "{}: data package for {} ({}); import it in ATAK (Import Manager), WinTAK or iTAK",
+        out.display(),
+        client.callsign,
+        package::connect_string(&host, args.port)
+    );
+    Ok(ExitCode::SUCCESS)
+}
+
+/// The package holds a private key: mode 0600, written whole or not at all.
+fn write_package(out: &Path, zip: &[u8]) -> anyhow::Result<()> {
+    if out.is_dir() {
+        anyhow::bail!("--out {}: is a directory", out.display());
+    }
+    truce_pki::write_atomic(out, zip, 0o600).with_context(|| format!("--out {}", out.display()))
+}
+
+fn list(args: &DirArgs) -> anyhow::Result<ExitCode> {
+    let store = args.store();
+    store.ca_cert_der()?;
+    let records = store.list()?;
+    println!("{:<34} {:<24} not_after", "serial", "callsign");
+    for r in &records {
+        println!("{:<34} {:<24} {}", r.serial, r.callsign, r.not_after);
+    }
+    Ok(ExitCode::SUCCESS)
+}
