@@ -244,6 +244,9 @@ impl Event {
                 check_text(field, v)?;
             }
         }
+        check_time("event@time", self.time)?;
+        check_time("event@start", self.start)?;
+        check_time("event@stale", self.stale)?;
         if self.stale < self.start {
             return Err(CotError::new("event@stale", "is before start"));
         }
@@ -389,14 +392,31 @@ pub(crate) fn check_text(field: &str, value: &str) -> Result<(), CotError> {
 /// Parses a CoT time: RFC 3339 (`2023-07-18T15:23:09.00Z`, any number of fractional digits, `Z` or an
 /// offset), returned in UTC.
 pub fn parse_time(field: &str, value: &str) -> Result<OffsetDateTime, CotError> {
-    OffsetDateTime::parse(value, &time::format_description::well_known::Rfc3339)
-        .map(|t| t.to_offset(time::UtcOffset::UTC))
-        .map_err(|e| CotError::new(field, format!("{value:?} is not an RFC 3339 time ({e})")))
+    let t = OffsetDateTime::parse(value, &time::format_description::well_known::Rfc3339)
+        .map_err(|e| CotError::new(field, format!("{value:?} is not an RFC 3339 time ({e})")))?;
+    let utc = t
+        .checked_to_offset(time::UtcOffset::UTC)
+        .ok_or_else(|| CotError::new(field, format!("{value:?} is outside the years 0000 to 9999 in UTC")))?;
+    check_time(field, utc)?;
+    Ok(utc)
+}
+
+/// Checks that a time is in UTC and within the years 0000 to 9999 (what RFC 3339 can write).
+fn check_time(field: &str, t: OffsetDateTime) -> Result<(), CotError> {
+    if !t.offset().is_utc() {
+        return Err(CotError::new(field, "is not in UTC"));
+    }
+    if !(0..=9999).contains(&t.year()) {
+        return Err(CotError::new(field, format!("year {} is outside 0000 to 9999", t.year())));
+    }
+    Ok(())
 }
 
 /// Formats a time as CoT clients write it: UTC, `Z`, milliseconds (more digits only when needed).
+/// The time should be in UTC, as every decoder in this crate returns it and [`Event::validate`]
+/// requires; a time in another offset is converted when it can be.
 pub fn format_time(t: OffsetDateTime) -> String {
-    let t = t.to_offset(time::UtcOffset::UTC);
+    let t = t.checked_to_offset(time::UtcOffset::UTC).unwrap_or(t);
     let nanos = t.nanosecond();
     let frac = if nanos.is_multiple_of(1_000_000) {
         format!("{:03}", nanos / 1_000_000)
@@ -449,6 +469,9 @@ mod tests {
         let e = parse_time("event@stale", "yesterday").unwrap_err();
         assert_eq!(e.field, "event@stale");
         assert!(parse_time("event@time", "2023-07-18T15:23:09").is_err(), "an offset or Z is required");
+        let e = parse_time("event@time", "9999-12-31T23:59:59-23:59").unwrap_err();
+        assert!(e.reason.contains("outside"), "{e}");
+        assert!(parse_time("event@time", "0000-01-01T00:30:00+01:00").is_err());
     }
 
     #[test]

@@ -196,7 +196,7 @@ fn control_event(type_: &str, uid: &str, now: OffsetDateTime, control: String) -
         how: "m-g".to_owned(),
         time: now,
         start: now,
-        stale: now + Duration::minutes(1),
+        stale: now.checked_add(Duration::minutes(1)).unwrap_or(now),
         access: None,
         qos: None,
         opex: None,

@@ -648,7 +648,7 @@ impl XmlStreamDecoder {
                     }
                     self.scanned = self.buf.len();
                     if self.buf.len() > self.limits.max_bytes {
-                        let cut = self.buf.len() - keep;
+                        let cut = self.buf.len().saturating_sub(keep);
                         self.buf.drain(..cut);
                         self.scanned = self.buf.len();
                         self.skipping = true;
