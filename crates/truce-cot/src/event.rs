@@ -203,7 +203,7 @@ pub struct Link {
     pub relation: Option<String>,
     /// `callsign`.
     pub callsign: Option<String>,
-    /// `point`, "lat,lon[,hae]" as written.
+    /// `point`, `lat,lon[,hae]` as written.
     pub point: Option<String>,
     /// `remarks`.
     pub remarks: Option<String>,

@@ -1,6 +1,6 @@
 //! CoT XML: one `<event>` document to an [`Event`] and back, and a splitter for TCP XML streams.
 //!
-//! Parsing is two steps. quick-xml reads the document into a small tree of [`Node`]s, each with its
+//! Parsing is two steps. quick-xml reads the document into a small tree of nodes, each with its
 //! byte span in the input, under limits checked before and during the read: the document size, the
 //! nesting depth, UTF-8 only, no DTD (so no entity can be declared: only the five predefined
 //! entities and character references are expanded), nothing but comments and whitespace around the
