@@ -11,7 +11,8 @@
 //! the middle is a varint; only 1 is defined) or plain CoT XML ([`decode_datagram`]).
 //!
 //! Negotiation (the TAK protocol's "Streaming Connection Protocol Negotiation", checked against
-//! `protocol.txt` in snstac/takproto `src-protobuf/`, the text shipped with ATAK's commoncommo): the
+//! deptofdefense/AndroidTacticalAssaultKit-CIV `takproto/README.md` (42f0a46) and the same text as
+//! snstac/takproto `src-protobuf/protocol.txt` (5acacdc)): the
 //! server offers versions with a `t-x-takp-v` event holding
 //! `<TakControl><TakProtocolSupport version="1"/></TakControl>`, the client asks for one with
 //! `t-x-takp-q` and `<TakControl><TakRequest version="1"/></TakControl>`, the server answers with
