@@ -32,7 +32,7 @@ pub enum CertsCommand {
 /// Where the certificates are.
 #[derive(Debug, Args)]
 pub struct DirArgs {
-    /// The certificate directory [default: <data-dir>/certs].
+    /// The certificate directory [default: DATA_DIR/certs].
     #[arg(long)]
     pub dir: Option<PathBuf>,
     /// The data directory (the certificates go in its `certs` folder unless --dir is given).
@@ -107,7 +107,7 @@ pub struct PackageArgs {
     /// Validity in days of a certificate issued for the package.
     #[arg(long, default_value_t = 730, value_parser = clap::value_parser!(u32).range(1..=36500))]
     pub days: u32,
-    /// The zip to write [default: ./<callsign>.zip].
+    /// The zip to write [default: ./CALLSIGN.zip].
     #[arg(long, value_name = "FILE.zip")]
     pub out: Option<PathBuf>,
 }
