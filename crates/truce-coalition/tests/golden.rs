@@ -96,7 +96,7 @@ fn germanys_history_moves_from_undecided_to_conditional() {
     let statuses: Vec<Status> = land.steps.iter().map(|s| s.entry.status).collect();
     assert_eq!(statuses, [Status::Undecided, Status::Conditional]);
     assert!(history::history(&c, "Germany").is_some());
-    assert!(history::history(&c, "XXX").is_none());
+    assert!(history::history(&c, "NOR").is_none(), "Norway is a nation with no recorded position");
 }
 
 #[test]

@@ -223,7 +223,7 @@ fn the_api_serves_the_coalition_plans_and_regeneration() {
     let steps = h["pledges"][0]["steps"].as_array().unwrap();
     assert_eq!(steps.len(), 2);
     assert_eq!((steps[0]["status"].as_str(), steps[1]["from"].as_str()), (Some("undecided"), Some("undecided")));
-    let (status, e) = get(&s, "/api/v1/coalition/nations/XXX/history");
+    let (status, e) = get(&s, "/api/v1/coalition/nations/NOR/history");
     assert_eq!((status, e["error"]["code"].as_str()), (404, Some("not_found")));
 
     let (status, plans) = get(&s, "/api/v1/plans");
