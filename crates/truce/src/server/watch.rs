@@ -216,7 +216,13 @@ fn case_error(e: CaseError) -> ApiError {
 }
 
 fn json_body<T: serde::de::DeserializeOwned>(body: Result<Bytes, BytesRejection>) -> Result<T, ApiError> {
-    let body = body.map_err(|e| ApiError::new(e.status(), "invalid_body", e.body_text()))?;
+    let body = body.map_err(|e| {
+        if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
+            ApiError::new(e.status(), "body_too_large", "the body is larger than the server accepts (2 MiB)")
+        } else {
+            ApiError::new(e.status(), "invalid_body", e.body_text())
+        }
+    })?;
     let text = std::str::from_utf8(&body).map_err(|e| {
         ApiError::new(
             StatusCode::BAD_REQUEST,
@@ -226,8 +232,16 @@ fn json_body<T: serde::de::DeserializeOwned>(body: Result<Bytes, BytesRejection>
     })?;
     let mut de = serde_json::Deserializer::from_str(text);
     serde_path_to_error::deserialize(&mut de).map_err(|e| {
+        let inner = e.inner();
+        if inner.is_syntax() || inner.is_eof() {
+            return ApiError::new(
+                StatusCode::BAD_REQUEST,
+                "malformed_json",
+                format!("invalid JSON at line {}, column {}: {inner}", inner.line(), inner.column()),
+            );
+        }
         let field = e.path().to_string();
-        ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "invalid_case", format!("{field}: {}", e.inner())).field(field)
+        ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "invalid_case", format!("{field}: {inner}")).field(field)
     })
 }
 

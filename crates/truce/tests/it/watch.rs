@@ -272,7 +272,15 @@ fn the_server_raises_an_alert_on_the_stream_and_serves_incidents_and_cases() {
     let (status, e) = act(json!({"to": "remedy", "by": "b", "bogus": 1}));
     assert_eq!((status, e["error"]["code"].clone()), (422, json!("invalid_case")));
     let (status, e) = s.json("POST", "/api/v1/cases/case-0001/actions", b"{not json");
-    assert_eq!(status, 422, "{e}");
+    assert_eq!((status, e["error"]["code"].clone()), (400, json!("malformed_json")), "{e}");
+    let (status, e) = s.json("POST", "/api/v1/cases", b"{\"title\": \"t\", \"incidents\": [");
+    assert_eq!((status, e["error"]["code"].clone()), (400, json!("malformed_json")), "truncated: {e}");
+    let (status, e) =
+        s.json("POST", "/api/v1/cases", json!({"title": 5, "incidents": [], "by": "a"}).to_string().as_bytes());
+    assert_eq!((status, e["error"]["field"].clone()), (422, json!("title")), "wrong type: {e}");
+    let huge = format!("{{\"title\": \"{}\"}}", "x".repeat(3_000_000));
+    let (status, e) = s.json("POST", "/api/v1/cases", huge.as_bytes());
+    assert_eq!((status, e["error"]["code"].clone()), (413, json!("body_too_large")), "{e}");
     let (status, _) =
         s.json("POST", "/api/v1/cases/case-0009/actions", json!({"by": "a", "note": "x"}).to_string().as_bytes());
     assert_eq!(status, 404);
