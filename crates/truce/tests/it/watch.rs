@@ -295,3 +295,23 @@ fn the_server_raises_an_alert_on_the_stream_and_serves_incidents_and_cases() {
     let (_, all) = s.json("GET", "/api/v1/cases", b"");
     assert_eq!(all["cases"].as_array().unwrap().len(), 1);
 }
+
+#[test]
+fn an_acknowledged_case_action_survives_sigkill() {
+    let dir = tempfile::tempdir().unwrap();
+    let s = serve(dir.path());
+    let now = time::OffsetDateTime::now_utc() - time::Duration::minutes(1);
+    let now = now.format(&time::format_description::well_known::Rfc3339).unwrap();
+    let obs = json!({"id": "k-1", "time": now, "lat": 48.05, "lon": 37.2, "category": "explosion_impact",
+        "observer": {"means": "uav", "team": "UAV-1"}});
+    assert_eq!(s.json("POST", "/api/v1/observations", obs.to_string().as_bytes()).0, 201);
+    let open = json!({"title": "Impact", "incidents": ["inc-k-1"], "by": "a"});
+    assert_eq!(s.json("POST", "/api/v1/cases", open.to_string().as_bytes()).0, 201);
+    let step = json!({"to": "attribution", "party": "rus", "by": "b"});
+    assert_eq!(s.json("POST", "/api/v1/cases/case-0001/actions", step.to_string().as_bytes()).0, 200);
+    s.kill();
+    let s = serve(dir.path());
+    let (status, c) = s.json("GET", "/api/v1/cases/case-0001", b"");
+    assert_eq!(status, 200);
+    assert_eq!((c["stage"].as_str(), c["actions"].as_array().unwrap().len()), (Some("attribution"), 2));
+}
