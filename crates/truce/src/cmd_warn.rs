@@ -17,7 +17,7 @@ use serde::Serialize;
 use time::{Duration, OffsetDateTime};
 use truce_engine::Agreement;
 use truce_store::StoredObservation;
-use truce_watch::{Detector, Level, Rule, Sectors, Watch};
+use truce_watch::{Detector, Level, Sectors};
 
 use crate::cli::{StoreArgs, parse_rfc3339};
 use crate::demo::scenario;
@@ -146,7 +146,6 @@ pub fn backtest(agreement: &Agreement, sectors: &Sectors, seed: u64, start: Offs
             StoredObservation { observation, classification, received_at: start }
         })
         .collect();
-    let mut watch = Watch::new(agreement, sectors, truce_watch::Config::default());
     let names: Vec<String> = sectors.sectors.iter().map(|s| s.name.clone()).collect();
     let mut firing: HashMap<(usize, Detector), bool> = HashMap::new();
     let mut detectors: Vec<DetectorResult> = Detector::ALL
@@ -169,47 +168,44 @@ pub fn backtest(agreement: &Agreement, sectors: &Sectors, seed: u64, start: Offs
             high_delay_hours: None,
         })
         .collect();
-    let mut known = 0;
-    for hour in 1..=24 * days {
-        let at = start + Duration::hours(hour);
-        while known < stored.len() && stored[known].observation.time < at {
-            known += 1;
-        }
-        let incidents = truce_watch::incidents_in_sectors(&stored[..known], sectors, &Rule::default());
-        let picture = watch.assess(&incidents, start, at);
-        let after = at > onset;
-        let delay = (at - onset).whole_hours();
-        for d in &mut detectors {
-            if d.rear_first_hour.is_none() && picture.reasons.iter().any(|x| x.detector == d.detector) {
-                d.rear_first_hour = Some(hour);
-            }
-        }
-        for (k, s) in picture.sectors.iter().enumerate() {
-            let r = &mut results[k];
-            if after {
-                r.max_after_onset = r.max_after_onset.max(s.level);
-                if r.escalating && s.level >= Level::High && r.high_delay_hours.is_none() {
-                    r.high_delay_hours = Some(delay);
-                }
-            } else {
-                r.max_before_onset = r.max_before_onset.max(s.level);
-            }
+    let end = start + Duration::days(days);
+    let Ok(()) =
+        crate::watch::hourly::<std::convert::Infallible>(agreement, sectors, &stored, start, end, |hour, picture| {
+            let at = start + Duration::hours(hour);
+            let after = at > onset;
+            let delay = (at - onset).whole_hours();
             for d in &mut detectors {
-                let fired = s.reasons.iter().any(|x| x.detector == d.detector);
-                let was = firing.insert((k, d.detector), fired).unwrap_or(false);
-                if !fired || was && !(r.escalating && after && d.delay_hours.is_none()) {
-                    continue;
-                }
-                match (r.escalating, after) {
-                    (true, true) => {
-                        d.delay_hours.get_or_insert(delay);
-                    }
-                    (true, false) => d.before_onset += 1,
-                    (false, _) => d.false_alarms += 1,
+                if d.rear_first_hour.is_none() && picture.reasons.iter().any(|x| x.detector == d.detector) {
+                    d.rear_first_hour = Some(hour);
                 }
             }
-        }
-    }
+            for (k, s) in picture.sectors.iter().enumerate() {
+                let r = &mut results[k];
+                if after {
+                    r.max_after_onset = r.max_after_onset.max(s.level);
+                    if r.escalating && s.level >= Level::High && r.high_delay_hours.is_none() {
+                        r.high_delay_hours = Some(delay);
+                    }
+                } else {
+                    r.max_before_onset = r.max_before_onset.max(s.level);
+                }
+                for d in &mut detectors {
+                    let fired = s.reasons.iter().any(|x| x.detector == d.detector);
+                    let was = firing.insert((k, d.detector), fired).unwrap_or(false);
+                    if !fired || was && !(r.escalating && after && d.delay_hours.is_none()) {
+                        continue;
+                    }
+                    match (r.escalating, after) {
+                        (true, true) => {
+                            d.delay_hours.get_or_insert(delay);
+                        }
+                        (true, false) => d.before_onset += 1,
+                        (false, _) => d.false_alarms += 1,
+                    }
+                }
+            }
+            Ok(())
+        });
     Backtest { escalating, onset, hours: 24 * days, observations: stored.len(), detectors, sectors: results }
 }
 

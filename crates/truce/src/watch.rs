@@ -306,8 +306,33 @@ pub fn alerts(
         .collect()
 }
 
-/// Assesses every hour from `start` to `end` over `observations` (sorted by time) as the watch task
-/// would have, storing the alerts; returns the levels at the end. The demo fills its history with it.
+/// Assesses every hour from `start` + 1 h to `end` over `observations` (sorted by time) with what
+/// had been reported by then, as the watch task would have; calls `each` with the hour's number and
+/// the picture. The demo's replay and the backtest share it.
+pub fn hourly<E>(
+    agreement: &Agreement,
+    sectors: &Sectors,
+    observations: &[StoredObservation],
+    start: OffsetDateTime,
+    end: OffsetDateTime,
+    mut each: impl FnMut(i64, Assessment) -> Result<(), E>,
+) -> Result<(), E> {
+    let mut watch = Watch::new(agreement, sectors, truce_watch::Config::default());
+    let (mut hour, mut known) = (1, 0);
+    while start + Duration::hours(hour) <= end {
+        let at = start + Duration::hours(hour);
+        while known < observations.len() && observations[known].observation.time < at {
+            known += 1;
+        }
+        let incidents = truce_watch::incidents_in_sectors(&observations[..known], sectors, &Rule::default());
+        each(hour, watch.assess(&incidents, start, at))?;
+        hour += 1;
+    }
+    Ok(())
+}
+
+/// [`hourly`], storing the alerts each hour's picture raises; returns the last picture. The demo fills
+/// its history with it.
 pub fn replay(
     store: &SqliteStore,
     agreement: &Agreement,
@@ -315,20 +340,13 @@ pub fn replay(
     observations: &[StoredObservation],
     start: OffsetDateTime,
     end: OffsetDateTime,
-) -> Result<(HashMap<String, Level>, Option<Assessment>), truce_store::StoreError> {
-    let mut watch = Watch::new(agreement, sectors, truce_watch::Config::default());
+) -> Result<Option<Assessment>, truce_store::StoreError> {
     let mut levels = HashMap::new();
     let mut last = None;
-    let (mut at, mut known) = (start + Duration::hours(1), 0);
-    while at <= end {
-        while known < observations.len() && observations[known].observation.time < at {
-            known += 1;
-        }
-        let incidents = truce_watch::incidents_in_sectors(&observations[..known], sectors, &Rule::default());
-        let picture = watch.assess(&incidents, start, at);
+    hourly(agreement, sectors, observations, start, end, |_, picture| {
         record_changes(store, &picture, &mut levels)?;
         last = Some(picture);
-        at += Duration::hours(1);
-    }
-    Ok((levels, last))
+        Ok::<(), truce_store::StoreError>(())
+    })?;
+    Ok(last)
 }

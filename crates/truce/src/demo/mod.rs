@@ -62,7 +62,7 @@ pub fn run(args: &DemoArgs) -> anyhow::Result<ExitCode> {
     }
     let sectors = setup::load_sectors(None, &agreement)?;
     // The alerts the watch would have raised over the simulated days, hour by hour.
-    let (_, picture) = crate::watch::replay(&store, &agreement, &sectors, &batch, start, end.min(now))
+    let picture = crate::watch::replay(&store, &agreement, &sectors, &batch, start, end.min(now))
         .context("cannot assess the simulated days")?;
     let vendor = crate::cmd_serve::ensure_vendor_dir(args.web_dir.as_deref());
     let state = AppState::new(store, agreement, sectors, vendor);
