@@ -1,5 +1,5 @@
 // End-to-end test of the coalition page against the REAL truce demo (which imports the shipped
-// coalition: data/coalition/), in a real (headless) Chromium. Same harness as map.test.mjs.
+// coalition: data/coalition/), in a real (headless) Chromium, through harness.mjs.
 //
 //   cargo build -p truce            # or set TRUCE_BIN to a built binary
 //   (cd web && npm ci)              # leaflet, milsymbol, playwright-core
@@ -9,100 +9,30 @@
 
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import fs from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { READY_MS, screenshotPath, startSession } from './harness.mjs';
 
-const HERE = path.dirname(fileURLToPath(import.meta.url));
-const ROOT = path.resolve(HERE, '..', '..');
-const TRUCE_BIN = path.resolve(ROOT, process.env.TRUCE_BIN || 'target/debug/truce');
-const CHROMIUM = process.env.CHROMIUM_BIN || '/usr/bin/chromium';
-const SCREENSHOT = path.join(ROOT, 'target', 'screenshots', 'coalition.png');
-const STARTUP_MS = 30_000;
-const READY_MS = 30_000;
+const SCREENSHOT = screenshotPath('coalition.png');
 
-let server;
-let serverLog = '';
-let baseUrl;
-let browser;
+let session;
 let page;
-const tmpDirs = [];
-const pageProblems = [];
-
-function tail(s, n = 2000) {
-  return s.length > n ? `…${s.slice(-n)}` : s;
-}
-
-/** Starts `truce demo` and resolves with its base URL once it prints it. */
-function startDemo() {
-  const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'truce-coalition-test-'));
-  tmpDirs.push(dataDir);
-  const args = ['demo', '--port', '0', '--data-dir', dataDir, '--days', '1'];
-  server = spawn(TRUCE_BIN, args, { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
-  return new Promise((resolve, reject) => {
-    let stdoutBuf = '';
-    const timer = setTimeout(() => {
-      reject(new Error(`\`${TRUCE_BIN} ${args.join(' ')}\` printed no address within ${STARTUP_MS / 1000} s. Output:\n${tail(serverLog)}`));
-    }, STARTUP_MS);
-    server.on('error', (e) => { clearTimeout(timer); reject(new Error(`cannot start ${TRUCE_BIN}: ${e.message}`)); });
-    server.on('exit', (code, signal) => {
-      clearTimeout(timer);
-      reject(new Error(`truce demo exited early (code ${code}, signal ${signal}). Output:\n${tail(serverLog)}`));
-    });
-    server.stderr.on('data', (d) => { serverLog += d; });
-    server.stdout.on('data', (d) => {
-      serverLog += d;
-      stdoutBuf += d;
-      const m = /http:\/\/127\.0\.0\.1:(\d+)\//.exec(stdoutBuf);
-      if (m) {
-        clearTimeout(timer);
-        resolve(`http://127.0.0.1:${m[1]}/`);
-      }
-    });
-  });
-}
-
-async function stopDemo() {
-  if (!server || server.exitCode !== null || server.signalCode !== null) return;
-  const exited = new Promise((r) => server.once('exit', r));
-  server.kill('SIGTERM');
-  const timer = setTimeout(() => server.kill('SIGKILL'), 5000);
-  await exited;
-  clearTimeout(timer);
-}
+let baseUrl;
+let pageProblems = [];
 
 before(async () => {
-  assert.ok(fs.existsSync(TRUCE_BIN), `truce binary not found at ${TRUCE_BIN}: build it (cargo build -p truce) or set TRUCE_BIN`);
-  assert.ok(fs.existsSync(CHROMIUM), `Chromium not found at ${CHROMIUM}: apt-get install -y chromium (or set CHROMIUM_BIN)`);
-  let chromium;
-  try {
-    ({ chromium } = await import('playwright-core'));
-  } catch (e) {
-    assert.fail(`playwright-core is not installed: run \`npm ci\` in web/ (${e.message})`);
-  }
-  baseUrl = await startDemo();
-  browser = await chromium.launch({
-    executablePath: CHROMIUM,
-    timeout: 20_000,
-    args: ['--headless=new', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
-      '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+  session = await startSession({
+    demoArgs: ['--days', '1'],
+    tmpPrefix: 'truce-coalition-test-',
+    viewport: { width: 1500, height: 950 },
   });
-  page = await browser.newPage({ viewport: { width: 1500, height: 950 } });
-  page.on('pageerror', (e) => pageProblems.push(`page error: ${e.message}`));
-  page.on('console', (m) => { if (m.type() === 'error') pageProblems.push(`console error: ${m.text()} (${m.location()?.url || '?'})`); });
-  page.on('requestfailed', (r) => pageProblems.push(`request failed: ${r.url()} (${r.failure()?.errorText})`));
-  page.on('response', (r) => { if (r.status() >= 400) pageProblems.push(`HTTP ${r.status()}: ${r.url()}`); });
+  ({ page, baseUrl, problems: pageProblems } = session);
 });
 
 after(async () => {
-  await browser?.close().catch(() => {});
-  await stopDemo().catch(() => {});
-  for (const d of tmpDirs) fs.rmSync(d, { recursive: true, force: true });
+  await session?.close();
 });
 
-const problems = () => (pageProblems.length ? `\nbrowser reported:\n  ${pageProblems.join('\n  ')}` : '');
+const problems = () => session.report();
 
 test('the live map links to the coalition page', async () => {
   await page.goto(baseUrl, { waitUntil: 'domcontentloaded', timeout: 15_000 });
@@ -174,7 +104,6 @@ test('the coalition page shows the nations, the gaps and the draft plan with mil
   assert.match(await page.locator('.leaflet-control-attribution').innerText(), /© OpenStreetMap contributors/);
 
   await page.evaluate(() => window.truceCoalition.fit());
-  fs.mkdirSync(path.dirname(SCREENSHOT), { recursive: true });
   await page.screenshot({ path: SCREENSHOT });
   const unexpected = pageProblems.filter((p) => !/favicon/.test(p));
   assert.deepEqual(unexpected, [], `the browser reported problems${problems()}`);

@@ -9,112 +9,27 @@
 
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import fs from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { READY_MS, screenshotPath, startSession } from './harness.mjs';
 
-const HERE = path.dirname(fileURLToPath(import.meta.url));
-const ROOT = path.resolve(HERE, '..', '..');
-const TRUCE_BIN = path.resolve(ROOT, process.env.TRUCE_BIN || 'target/debug/truce');
-const CHROMIUM = process.env.CHROMIUM_BIN || '/usr/bin/chromium';
-const SCREENSHOT = path.join(ROOT, 'target', 'screenshots', 'map.png');
-const STARTUP_MS = 30_000;
-const READY_MS = 30_000;
+const SCREENSHOT = screenshotPath('map.png');
 const LIVE_MS = 15_000;
 
-let server; // child process
-let serverLog = '';
-let baseUrl;
-let browser;
+let session;
 let page;
-const tmpDirs = [];
-const pageProblems = [];
-
-function tail(s, n = 2000) {
-  return s.length > n ? `…${s.slice(-n)}` : s;
-}
-
-/** Starts `truce demo` and resolves with its base URL once it prints it. */
-function startDemo() {
-  const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'truce-web-test-'));
-  tmpDirs.push(dataDir);
-  const args = ['demo', '--port', '0', '--data-dir', dataDir, '--speed', '60'];
-  server = spawn(TRUCE_BIN, args, { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
-  return new Promise((resolve, reject) => {
-    let stdoutBuf = '';
-    const timer = setTimeout(() => {
-      reject(new Error(`\`${TRUCE_BIN} ${args.join(' ')}\` printed no "http://127.0.0.1:<port>/" within ` +
-        `${STARTUP_MS / 1000} s. Output so far:\n${tail(serverLog)}`));
-    }, STARTUP_MS);
-    server.on('error', (e) => {
-      clearTimeout(timer);
-      reject(new Error(`cannot start ${TRUCE_BIN}: ${e.message}`));
-    });
-    server.on('exit', (code, signal) => {
-      clearTimeout(timer);
-      reject(new Error(`truce demo exited early (code ${code}, signal ${signal}). Output:\n${tail(serverLog)}`));
-    });
-    server.stderr.on('data', (d) => { serverLog += d; });
-    server.stdout.on('data', (d) => {
-      serverLog += d;
-      stdoutBuf += d;
-      const m = /http:\/\/127\.0\.0\.1:(\d+)\//.exec(stdoutBuf);
-      if (m) {
-        clearTimeout(timer);
-        resolve(`http://127.0.0.1:${m[1]}/`);
-      }
-    });
-  });
-}
-
-async function stopDemo() {
-  if (!server || server.exitCode !== null || server.signalCode !== null) return;
-  const exited = new Promise((r) => server.once('exit', r));
-  server.kill('SIGTERM');
-  const timer = setTimeout(() => server.kill('SIGKILL'), 5000);
-  await exited;
-  clearTimeout(timer);
-}
+let baseUrl;
+let pageProblems = [];
 
 before(async () => {
-  assert.ok(fs.existsSync(TRUCE_BIN),
-    `truce binary not found at ${TRUCE_BIN}: build it (cargo build -p truce) or set TRUCE_BIN`);
-  assert.ok(fs.existsSync(CHROMIUM),
-    `Chromium not found at ${CHROMIUM}: apt-get install -y chromium (or set CHROMIUM_BIN)`);
-  let chromium;
-  try {
-    ({ chromium } = await import('playwright-core'));
-  } catch (e) {
-    assert.fail(`playwright-core is not installed: run \`npm ci\` in web/ (${e.message})`);
-  }
-
-  baseUrl = await startDemo();
-
-  // playwright-core gives the browser a fresh, empty profile directory of its own.
-  browser = await chromium.launch({
-    executablePath: CHROMIUM,
-    timeout: 20_000,
-    args: [
-      '--headless=new', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
-      '--disable-background-networking', '--disable-component-update', '--disable-sync',
-    ],
-  });
-  page = await browser.newPage({ viewport: { width: 1400, height: 900 } });
-  page.on('pageerror', (e) => pageProblems.push(`page error: ${e.message}`));
-  page.on('console', (m) => { if (m.type() === 'error') pageProblems.push(`console error: ${m.text()} (${m.location()?.url || '?'})`); });
-  page.on('requestfailed', (r) => pageProblems.push(`request failed: ${r.url()} (${r.failure()?.errorText})`));
-  page.on('response', (r) => { if (r.status() >= 400) pageProblems.push(`HTTP ${r.status()}: ${r.url()}`); });
+  session = await startSession({ demoArgs: ['--speed', '60'], tmpPrefix: 'truce-web-test-' });
+  ({ page, baseUrl, problems: pageProblems } = session);
 });
 
 after(async () => {
-  await browser?.close().catch(() => {});
-  await stopDemo().catch(() => {});
-  for (const d of tmpDirs) fs.rmSync(d, { recursive: true, force: true });
+  await session?.close();
 });
 
-const problems = () => (pageProblems.length ? `\nbrowser reported:\n  ${pageProblems.join('\n  ')}` : '');
+const problems = () => session.report();
 
 test('the map draws the basemap, lines, zones and a week of observations, and takes live ones', async () => {
   await page.goto(baseUrl, { waitUntil: 'domcontentloaded', timeout: 15_000 });
@@ -213,7 +128,6 @@ test('the map draws the basemap, lines, zones and a week of observations, and ta
   // Back to the whole picture for the screenshot.
   await page.locator('#details-close').click();
   await page.evaluate(() => window.truceMap.home());
-  fs.mkdirSync(path.dirname(SCREENSHOT), { recursive: true });
   await page.screenshot({ path: SCREENSHOT });
   assert.ok(fs.statSync(SCREENSHOT).size > 10_000, 'screenshot written');
 
