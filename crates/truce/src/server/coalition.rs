@@ -40,12 +40,11 @@ async fn with_coalition<T: Send + 'static>(
     f: impl FnOnce(&Coalition) -> Result<T, ApiError> + Send + 'static,
 ) -> Result<T, ApiError> {
     let store = state.store.clone();
-    tokio::task::spawn_blocking(move || {
+    super::blocking(move || {
         let c = truce_coalition::load(&store).map_err(ApiError::internal)?;
         f(&c)
     })
     .await
-    .map_err(ApiError::internal)?
 }
 
 fn not_found(what: &str, field: &str) -> ApiError {

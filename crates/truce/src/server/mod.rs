@@ -91,6 +91,13 @@ pub fn app(state: AppState) -> Router {
         .with_state(state)
 }
 
+/// Runs `f` on the blocking pool (store reads, correlation, reports); a task that panics is a 503.
+pub(crate) async fn blocking<T: Send + 'static>(
+    f: impl FnOnce() -> Result<T, error::ApiError> + Send + 'static,
+) -> Result<T, error::ApiError> {
+    tokio::task::spawn_blocking(f).await.map_err(error::ApiError::internal)?
+}
+
 /// Stores a batch (durably) and then publishes what was new on the stream: the one path by which
 /// observations enter a running server, whether from the API or the demo feed.
 pub async fn store_and_publish(

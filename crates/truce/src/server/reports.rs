@@ -112,14 +112,12 @@ async fn serve(
     format: Format,
     make: impl FnOnce(&truce_report::Context<'_>) -> Result<String, ReportError> + Send + 'static,
 ) -> Result<Response, ApiError> {
-    let text = tokio::task::spawn_blocking(move || {
+    let text = super::blocking(move || {
         let ctx =
             truce_report::Context { store: state.store.as_ref(), agreement: &state.agreement, sectors: &state.sectors };
-        make(&ctx)
+        make(&ctx).map_err(api_error)
     })
-    .await
-    .map_err(ApiError::internal)?
-    .map_err(api_error)?;
+    .await?;
     let mut response = ([(header::CONTENT_TYPE, format.content_type())], text).into_response();
     if format == Format::Html
         && let Ok(v) = header::HeaderValue::from_str(REPORT_CSP)

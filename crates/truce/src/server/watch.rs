@@ -25,8 +25,8 @@ use truce_watch::case::{Stage, Step};
 use truce_watch::{Assessment, Level, Watch};
 use utoipa::IntoParams;
 
-use super::AppState;
 use super::error::{ApiError, ErrorBody};
+use super::{AppState, blocking};
 use crate::cmd_observations::parse_time;
 use crate::watch::{self, CaseError};
 
@@ -40,10 +40,6 @@ pub fn routes() -> Router<AppState> {
         .route("/api/v1/cases", get(list_cases).post(open_case))
         .route("/api/v1/cases/{id}", get(get_case))
         .route("/api/v1/cases/{id}/actions", post(act_on_case))
-}
-
-async fn blocking<T: Send + 'static>(f: impl FnOnce() -> Result<T, ApiError> + Send + 'static) -> Result<T, ApiError> {
-    tokio::task::spawn_blocking(f).await.map_err(ApiError::internal)?
 }
 
 fn time_param(field: &str, value: Option<&str>) -> Result<Option<OffsetDateTime>, ApiError> {
