@@ -17,6 +17,7 @@
 mod coalition;
 mod journal;
 mod sqlite;
+mod tracks;
 
 use std::collections::BTreeMap;
 
@@ -28,6 +29,7 @@ pub use coalition::{
 };
 pub use journal::{ActionRow, AlertRow, CaseRow, CaseUpdateError};
 pub use sqlite::{DATABASE_FILE, EncodedRow, SqliteStore};
+pub use tracks::{GeofenceKind, GeofenceRow, TrackRow};
 
 /// An observation with its classification, as stored.
 #[derive(Debug, Clone, PartialEq)]

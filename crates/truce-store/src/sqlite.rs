@@ -22,6 +22,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("migrations/0001_observations.sql"),
     include_str!("migrations/0002_alerts_cases.sql"),
     include_str!("migrations/0003_coalition.sql"),
+    include_str!("migrations/0004_tracks.sql"),
 ];
 
 /// The database file inside the data directory.
