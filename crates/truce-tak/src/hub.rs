@@ -1,0 +1,492 @@
+//! The shared state of the server: the client table, routing, the picture and the counters.
+//!
+//! See the crate documentation for the design. Locks are held only for short, non-blocking work:
+//! the client table (a `RwLock`, read by every routing and written on connect/disconnect), each
+//! client's queue and identity, and the picture. No lock is held across an `.await`.
+
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, OnceLock, RwLock};
+use std::time::Duration;
+
+use time::OffsetDateTime;
+use tokio::sync::{Notify, mpsc, watch};
+use truce_cot::Event;
+
+use crate::queue::{Droppable, Push, Queue};
+use crate::{Limits, Received, Source, Transport};
+
+/// Locks a mutex, taking the data even if another thread panicked holding it (every critical
+/// section here leaves the data consistent).
+pub(crate) fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+}
+
+fn read<T>(m: &RwLock<T>) -> std::sync::RwLockReadGuard<'_, T> {
+    m.read().unwrap_or_else(std::sync::PoisonError::into_inner)
+}
+
+fn write<T>(m: &RwLock<T>) -> std::sync::RwLockWriteGuard<'_, T> {
+    m.write().unwrap_or_else(std::sync::PoisonError::into_inner)
+}
+
+macro_rules! counters {
+    ($($(#[$doc:meta])* $name:ident,)*) => {
+        /// The server's counters (monotonic, except `clients`).
+        #[derive(Debug, Default)]
+        pub struct Stats {
+            $($(#[$doc])* pub $name: AtomicU64,)*
+        }
+
+        /// A copy of [`Stats`] at one moment.
+        #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize)]
+        pub struct StatsSnapshot {
+            $($(#[$doc])* pub $name: u64,)*
+        }
+
+        impl Stats {
+            fn snapshot(&self) -> StatsSnapshot {
+                StatsSnapshot { $($name: self.$name.load(Ordering::Relaxed),)* }
+            }
+        }
+    };
+}
+
+counters! {
+    /// Clients connected now.
+    clients,
+    /// Connections accepted since start.
+    connections,
+    /// Connections refused because `max_clients` were connected.
+    refused_full,
+    /// TLS handshakes that failed (no certificate, wrong CA, timeout, not TLS).
+    tls_failed,
+    /// Events received and routed (pings and protocol control excluded).
+    events_in,
+    /// Events written to clients.
+    deliveries,
+    /// Sessions that negotiated TAK protocol v1.
+    negotiated_tak1,
+    /// Messages rejected as malformed XML or invalid CoT.
+    rejected_malformed,
+    /// Messages rejected as larger than `max_message`.
+    rejected_oversized,
+    /// Frames rejected as invalid TAK protocol (bad magic, bad length, invalid protobuf).
+    rejected_invalid_protobuf,
+    /// Events dropped because their connection exceeded its rate.
+    rejected_flood,
+    /// Queued position updates dropped because a newer one of the same uid arrived at a full queue.
+    dropped_same_uid,
+    /// Queued position updates of another uid dropped at a full queue.
+    dropped_other_position,
+    /// New position updates dropped at a queue full of other messages.
+    dropped_new,
+    /// Sessions closed because their queue was full of messages that cannot be dropped.
+    closed_stalled_queue,
+    /// Sessions closed because a write did not complete in time.
+    closed_write_timeout,
+    /// Sessions closed after `idle_timeout` without a byte.
+    closed_idle,
+    /// Sessions closed for too many bad messages.
+    closed_errors,
+    /// Sessions closed for flooding.
+    closed_flood,
+    /// Sessions closed because another connection announced the same uid.
+    closed_replaced,
+    /// Picture entries removed because they became stale.
+    expired,
+    /// Events that could not be encoded as TAK protocol for a v1 client (skipped for it).
+    encode_failed,
+}
+
+/// Why a session was closed by the server.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum CloseReason {
+    StalledQueue,
+    WriteTimeout,
+    Idle,
+    Errors,
+    Flood,
+    Replaced,
+    Shutdown,
+}
+
+impl CloseReason {
+    pub(crate) fn as_str(self) -> &'static str {
+        match self {
+            CloseReason::StalledQueue => "its queue is full of messages that cannot be dropped",
+            CloseReason::WriteTimeout => "a write did not complete in time",
+            CloseReason::Idle => "idle",
+            CloseReason::Errors => "too many bad messages",
+            CloseReason::Flood => "flooding",
+            CloseReason::Replaced => "another connection announced the same uid",
+            CloseReason::Shutdown => "the server is shutting down",
+        }
+    }
+}
+
+/// One event on its way to clients, encoded at most once per wire format.
+#[derive(Debug)]
+pub struct Outbound {
+    /// The event.
+    pub event: Arc<Event>,
+    /// The session that sent it (it is not sent back there); `None` for the server's own events and
+    /// UDP.
+    pub sender: Option<u64>,
+    /// The sender's `__group` at the time it was routed.
+    group: Option<String>,
+    /// Whether it is a position update (`a-*`), which the queue may supersede.
+    position: bool,
+    xml: OnceLock<Arc<[u8]>>,
+    tak1: OnceLock<Option<Arc<[u8]>>>,
+}
+
+impl Outbound {
+    fn new(event: Arc<Event>, sender: Option<u64>, group: Option<String>) -> Self {
+        let position = event.type_.starts_with("a-");
+        Outbound { event, sender, group, position, xml: OnceLock::new(), tak1: OnceLock::new() }
+    }
+
+    /// The event as CoT XML with the declaration TAK clients send.
+    pub fn xml(&self) -> &[u8] {
+        self.xml.get_or_init(|| {
+            let mut s = String::with_capacity(800);
+            s.push_str("<?xml version=\"1.0\" encoding=\"UTF-8\" standalone=\"yes\"?>");
+            s.push_str(&truce_cot::xml::to_xml(&self.event));
+            Arc::from(s.into_bytes())
+        })
+    }
+
+    /// The event as a TAK protocol v1 stream frame; `None` if it cannot be (times before 1970).
+    pub fn tak1(&self) -> Option<&[u8]> {
+        self.tak1
+            .get_or_init(|| {
+                truce_cot::tak::event_to_message(&self.event)
+                    .ok()
+                    .map(|m| Arc::from(truce_cot::frame::encode_stream_frame(&m)))
+            })
+            .as_deref()
+    }
+}
+
+/// One item of a client's queue.
+#[derive(Debug)]
+pub(crate) enum Item {
+    /// An event, encoded in whatever the client speaks when it is written.
+    Event(Arc<Outbound>),
+    /// Bytes to write as they are (protocol control replies).
+    Raw(Arc<[u8]>),
+    /// From here on the client speaks TAK protocol v1.
+    SwitchToTak1,
+}
+
+impl Droppable for Item {
+    fn position_uid(&self) -> Option<&str> {
+        match self {
+            Item::Event(o) if o.position => Some(&o.event.uid),
+            _ => None,
+        }
+    }
+}
+
+/// What a client said about itself in its own SA event.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct Ident {
+    pub uid: Option<String>,
+    pub callsign: Option<String>,
+    pub group: Option<String>,
+}
+
+/// One connected client.
+#[derive(Debug)]
+pub(crate) struct Client {
+    pub id: u64,
+    pub peer: String,
+    pub transport: Transport,
+    /// The callsign of its verified certificate (TLS).
+    pub cert_callsign: Option<String>,
+    pub ident: Mutex<Ident>,
+    pub queue: Mutex<Queue<Item>>,
+    /// Woken when something is queued.
+    pub wake: Notify,
+    closing: AtomicBool,
+    close_reason: Mutex<Option<CloseReason>>,
+    /// Becomes true when the session must end.
+    closed: watch::Sender<bool>,
+}
+
+impl Client {
+    fn group(&self) -> Option<String> {
+        lock(&self.ident).group.clone()
+    }
+
+    /// Whether any of `dests` names this client by callsign or uid.
+    fn is_named(&self, dests: &[truce_cot::event::MartiDest]) -> bool {
+        let ident = lock(&self.ident);
+        dests.iter().any(|d| {
+            let by_callsign = d
+                .callsign
+                .as_deref()
+                .is_some_and(|c| ident.callsign.as_deref() == Some(c) || self.cert_callsign.as_deref() == Some(c));
+            let by_uid = d.uid.is_some() && d.uid == ident.uid;
+            by_callsign || by_uid
+        })
+    }
+
+    /// Who this client is, for the application.
+    pub fn source(&self) -> Source {
+        let ident = lock(&self.ident);
+        let identity =
+            self.cert_callsign.clone().or_else(|| ident.callsign.clone()).unwrap_or_else(|| self.peer.clone());
+        Source { identity, group: ident.group.clone(), peer: self.peer.clone(), transport: self.transport }
+    }
+
+    /// Asks the session to end (the first reason wins).
+    pub fn close(&self, reason: CloseReason) {
+        if !self.closing.swap(true, Ordering::AcqRel) {
+            *lock(&self.close_reason) = Some(reason);
+        }
+        self.closed.send_replace(true);
+    }
+
+    /// Completes once the session must end.
+    pub async fn wait_closed(&self) {
+        let mut rx = self.closed.subscribe();
+        // The sender lives as long as `self`, so this only returns once the flag is set.
+        let _ = rx.wait_for(|&closed| closed).await;
+    }
+
+    pub fn is_closing(&self) -> bool {
+        self.closing.load(Ordering::Acquire)
+    }
+
+    pub fn close_reason(&self) -> Option<CloseReason> {
+        *lock(&self.close_reason)
+    }
+}
+
+/// The shared state.
+pub struct Hub {
+    pub(crate) limits: Limits,
+    pub(crate) server_uid: String,
+    clients: RwLock<HashMap<u64, Arc<Client>>>,
+    by_uid: Mutex<HashMap<String, u64>>,
+    picture: Mutex<HashMap<String, Arc<Outbound>>>,
+    pub(crate) stats: Stats,
+    pub(crate) received: mpsc::Sender<Received>,
+    next_id: AtomicU64,
+}
+
+impl Hub {
+    pub(crate) fn new(limits: Limits, server_uid: String, received: mpsc::Sender<Received>) -> Self {
+        Hub {
+            limits,
+            server_uid,
+            clients: RwLock::new(HashMap::new()),
+            by_uid: Mutex::new(HashMap::new()),
+            picture: Mutex::new(HashMap::new()),
+            stats: Stats::default(),
+            received,
+            next_id: AtomicU64::new(1),
+        }
+    }
+
+    pub(crate) fn snapshot(&self) -> StatsSnapshot {
+        self.stats.snapshot()
+    }
+
+    pub(crate) fn count(&self, counter: &AtomicU64) {
+        counter.fetch_add(1, Ordering::Relaxed);
+    }
+
+    /// Registers a new client, or `None` when `max_clients` are connected.
+    pub(crate) fn register(
+        &self,
+        peer: String,
+        transport: Transport,
+        cert_callsign: Option<String>,
+    ) -> Option<Arc<Client>> {
+        let mut clients = write(&self.clients);
+        if clients.len() >= self.limits.max_clients {
+            self.count(&self.stats.refused_full);
+            return None;
+        }
+        let id = self.next_id.fetch_add(1, Ordering::Relaxed);
+        let client = Arc::new(Client {
+            id,
+            peer,
+            transport,
+            cert_callsign,
+            ident: Mutex::new(Ident::default()),
+            queue: Mutex::new(Queue::new(self.limits.queue_capacity)),
+            wake: Notify::new(),
+            closing: AtomicBool::new(false),
+            close_reason: Mutex::new(None),
+            closed: watch::Sender::new(false),
+        });
+        clients.insert(id, client.clone());
+        self.stats.clients.store(clients.len() as u64, Ordering::Relaxed);
+        self.count(&self.stats.connections);
+        Some(client)
+    }
+
+    /// Removes a client whose session ended.
+    pub(crate) fn unregister(&self, client: &Client) {
+        {
+            let mut clients = write(&self.clients);
+            clients.remove(&client.id);
+            self.stats.clients.store(clients.len() as u64, Ordering::Relaxed);
+        }
+        if let Some(uid) = lock(&client.ident).uid.clone() {
+            let mut by_uid = lock(&self.by_uid);
+            if by_uid.get(&uid) == Some(&client.id) {
+                by_uid.remove(&uid);
+            }
+        }
+    }
+
+    /// Closes every session (shutdown).
+    pub(crate) fn close_all(&self) {
+        for c in read(&self.clients).values() {
+            c.close(CloseReason::Shutdown);
+        }
+    }
+
+    /// Learns who a client is from its own SA event: an atom (`a-*`) with a contact endpoint. A uid
+    /// another session holds closes that session.
+    pub(crate) fn learn(&self, client: &Client, ev: &Event) {
+        let Some(contact) = ev.detail.contact.as_ref() else { return };
+        if !ev.type_.starts_with("a-") || contact.endpoint.is_none() {
+            return;
+        }
+        let previous_uid = {
+            let mut ident = lock(&client.ident);
+            ident.callsign = contact.callsign.clone().or(ident.callsign.take());
+            if let Some(g) = ev.detail.group.as_ref().and_then(|g| g.name.clone()) {
+                ident.group = Some(g);
+            }
+            if ident.uid.as_deref() == Some(ev.uid.as_str()) {
+                return;
+            }
+            ident.uid.replace(ev.uid.clone())
+        };
+        let replaced = {
+            let mut by_uid = lock(&self.by_uid);
+            if let Some(old) = previous_uid
+                && by_uid.get(&old) == Some(&client.id)
+            {
+                by_uid.remove(&old);
+            }
+            by_uid.insert(ev.uid.clone(), client.id).filter(|&other| other != client.id)
+        };
+        if let Some(other) = replaced
+            && let Some(old) = read(&self.clients).get(&other)
+        {
+            old.close(CloseReason::Replaced);
+        }
+    }
+
+    /// Routes an event a client (or UDP, `sender` None) sent, and keeps it in the picture.
+    pub(crate) fn route(&self, event: Arc<Event>, sender: Option<&Client>) {
+        self.count(&self.stats.events_in);
+        let group = if self.limits.group_channels { sender.and_then(Client::group) } else { None };
+        let out = Arc::new(Outbound::new(event, sender.map(|c| c.id), group));
+        self.remember(&out);
+        self.fan_out(&out);
+    }
+
+    /// Sends a server event to everyone.
+    pub(crate) fn publish(&self, event: Event) {
+        let out = Arc::new(Outbound::new(Arc::new(event), None, None));
+        self.remember(&out);
+        self.fan_out(&out);
+    }
+
+    fn remember(&self, out: &Arc<Outbound>) {
+        let ev = &out.event;
+        let directed = ev.detail.marti.as_ref().is_some_and(|m| !m.dests.is_empty());
+        if directed || ev.type_.starts_with("b-t-f") || ev.type_.starts_with("t-") {
+            return;
+        }
+        if ev.stale > OffsetDateTime::now_utc() {
+            lock(&self.picture).insert(ev.uid.clone(), out.clone());
+        }
+    }
+
+    fn fan_out(&self, out: &Arc<Outbound>) {
+        let dests = out.event.detail.marti.as_ref().map(|m| m.dests.as_slice()).unwrap_or_default();
+        let clients = read(&self.clients);
+        for c in clients.values() {
+            if Some(c.id) == out.sender || c.is_closing() {
+                continue;
+            }
+            if !dests.is_empty() {
+                if !c.is_named(dests) {
+                    continue;
+                }
+            } else if let Some(g) = &out.group
+                && let Some(cg) = c.group()
+                && *g != cg
+            {
+                continue;
+            }
+            self.enqueue(c, Item::Event(out.clone()));
+        }
+    }
+
+    /// Appends to one client's queue, counting what the drop policy did.
+    pub(crate) fn enqueue(&self, c: &Client, item: Item) {
+        let pushed = lock(&c.queue).push(item);
+        let s = &self.stats;
+        match pushed {
+            Push::Queued => {}
+            Push::ReplacedSameUid => self.count(&s.dropped_same_uid),
+            Push::DroppedOtherPosition => self.count(&s.dropped_other_position),
+            Push::DroppedNew => {
+                self.count(&s.dropped_new);
+                return;
+            }
+            Push::Stalled => {
+                c.close(CloseReason::StalledQueue);
+                return;
+            }
+        }
+        c.wake.notify_one();
+    }
+
+    /// Queues the current picture for a client that just connected.
+    pub(crate) fn send_picture(&self, c: &Client) {
+        let now = OffsetDateTime::now_utc();
+        let mut items: Vec<Arc<Outbound>> =
+            lock(&self.picture).values().filter(|o| o.event.stale > now).cloned().collect();
+        items.sort_by_key(|o| o.event.time);
+        for o in items {
+            self.enqueue(c, Item::Event(o));
+        }
+    }
+
+    /// Removes stale picture entries; returns how many.
+    fn expire(&self, now: OffsetDateTime) -> usize {
+        let mut picture = lock(&self.picture);
+        let before = picture.len();
+        picture.retain(|_, o| o.event.stale > now);
+        let gone = before - picture.len();
+        self.stats.expired.fetch_add(gone as u64, Ordering::Relaxed);
+        gone
+    }
+
+    /// How many uids the picture holds.
+    pub fn picture_len(&self) -> usize {
+        lock(&self.picture).len()
+    }
+}
+
+/// Expires stale picture entries every second.
+pub(crate) async fn sweep(hub: Arc<Hub>) {
+    let mut tick = tokio::time::interval(Duration::from_secs(1));
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        tick.tick().await;
+        hub.expire(OffsetDateTime::now_utc());
+    }
+}
