@@ -1,0 +1,282 @@
+//! TAK tracks: what truce makes of every Cursor on Target event a TAK client sends.
+//!
+//! The network server (`truce-tak`) hands each received [`Event`] with its [`Source`] to
+//! [`Tracker::process`], which returns, without doing I/O:
+//!
+//! 1. a [`TrackRow`] for the history, always, with the position classified against the agreement
+//!    (zones, and per line the side and distance) unless the event has no position (CoT writes
+//!    lat = lon = 0 for that: pings `t-x-c-t`, protocol control `t-x-takp-*`);
+//! 2. a weapon-sighting observation when the event is a hostile-looking mark of a weapon
+//!    ([`cot_type`]), built as the observation API builds one (same defaults, same checks, same
+//!    classification), with id `cot-<uid>` so that later edits of a marker are duplicates in the
+//!    observation log;
+//! 3. geofence events from the previous and the current position of the uid ([`geofence`]), for
+//!    atoms (`a-*`) that are not weapon marks.
+//!
+//! The caller stores them ([`truce_store::SqliteStore::insert_tracks`] and
+//! [`truce_store::Store::insert`]) and sends [`geofence_cot`] alerts to its clients.
+//!
+//! The tracker keeps the last position of every uid (and its zones and line sides) in memory; it
+//! does not survive a restart, so the first report of a track after one is compared with nothing
+//! and gives `inside` events again. A report older than the last one of its uid (a late delivery)
+//! is stored in the history but neither compared nor remembered, so it cannot make a track jump
+//! back. Uids whose last report went stale more than an hour ago are forgotten (checked every
+//! [`PRUNE_EVERY`] events), so memory follows the live picture rather than the history.
+
+pub mod cot_type;
+pub mod geofence;
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use time::{Duration, OffsetDateTime};
+use truce_core::{Category, LocationPrecision, Marking, Means, Observation, Observer, TimePrecision};
+use truce_cot::Event;
+use truce_engine::{Agreement, Classification};
+use truce_geo::LonLat;
+use truce_store::StoredObservation;
+
+pub use geofence::geofence_cot;
+pub use truce_store::{GeofenceKind, GeofenceRow, TrackRow};
+
+use crate::cot_type::{Affiliation, WeaponMark, weapon_mark};
+use crate::geofence::{Fix, TrackRef};
+
+/// Where an event came from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Source {
+    /// The sender's identity: its TLS certificate's CN, or the callsign it announced.
+    pub identity: String,
+    /// The sender's team (`__group` name), if known.
+    pub group: Option<String>,
+    /// The connection, such as `tcp:127.0.0.1:5555`.
+    pub peer: String,
+}
+
+/// What one event gave.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Processed {
+    /// The history row (every event has one).
+    pub point: TrackRow,
+    /// The weapon-sighting observation, when the event marks one.
+    pub observation: Option<StoredObservation>,
+    /// Geofence events, in the agreement's order (zones, then lines).
+    pub geofence: Vec<GeofenceRow>,
+}
+
+/// How many events between two prunes of forgotten tracks.
+pub const PRUNE_EVERY: u64 = 4_096;
+
+/// How long after its stale time a track is remembered.
+const REMEMBER_AFTER_STALE: Duration = Duration::hours(1);
+
+/// The longest circular error (1 sigma, metres) for which a marked position counts as exact.
+pub const EXACT_CE_M: f64 = 100.0;
+
+/// Limits of the observation API (`truce-formats`), kept here so a sighting always passes it.
+const MAX_ID: usize = 200;
+const MAX_NAME: usize = 200;
+const MAX_TEXT: usize = 10_000;
+const MAX_SOURCE_REF: usize = 1_000;
+
+/// Turns CoT events into track points, observations and geofence events. See the crate
+/// documentation.
+#[derive(Debug)]
+pub struct Tracker {
+    agreement: Arc<Agreement>,
+    last: HashMap<String, Fix>,
+    scratch: Classification,
+    sample: Classification,
+    processed: u64,
+}
+
+impl Tracker {
+    /// A tracker that knows no track yet.
+    pub fn new(agreement: Arc<Agreement>) -> Self {
+        Tracker {
+            agreement,
+            last: HashMap::new(),
+            scratch: Classification::default(),
+            sample: Classification::default(),
+            processed: 0,
+        }
+    }
+
+    /// The agreement fences and classifications are computed against.
+    pub fn agreement(&self) -> &Arc<Agreement> {
+        &self.agreement
+    }
+
+    /// How many uids the tracker remembers a position for.
+    pub fn tracks(&self) -> usize {
+        self.last.len()
+    }
+
+    /// Processes one received event. See the crate documentation.
+    pub fn process(&mut self, ev: &Event, source: &Source, received_at: OffsetDateTime) -> Processed {
+        self.processed += 1;
+        if self.processed.is_multiple_of(PRUNE_EVERY) {
+            self.last.retain(|_, f| f.stale + REMEMBER_AFTER_STALE > received_at);
+        }
+        let position = has_position(ev).then(|| LonLat::new(ev.point.lon, ev.point.lat));
+        let classification = position.map(|p| {
+            let obs = truce_engine::Observation { time: Some(ev.time), ..truce_engine::Observation::at(p) };
+            self.agreement.classify_into(&obs, &mut self.scratch);
+            let r = self.agreement.record(&self.scratch);
+            serde_json::json!({ "lines": r.lines, "zones": r.zones }).to_string()
+        });
+        let callsign = ev.detail.contact.as_ref().and_then(|c| c.callsign.clone());
+        let point = TrackRow {
+            uid: ev.uid.clone(),
+            type_: ev.type_.clone(),
+            how: ev.how.clone(),
+            callsign: callsign.clone(),
+            group: ev.detail.group.as_ref().and_then(|g| g.name.clone()),
+            source: source.identity.clone(),
+            peer: source.peer.clone(),
+            time: ev.time,
+            start: ev.start,
+            stale: ev.stale,
+            received_at,
+            lat: ev.point.lat,
+            lon: ev.point.lon,
+            hae: ev.point.hae,
+            ce: ev.point.ce,
+            course: ev.detail.track.as_ref().and_then(|t| t.course),
+            speed: ev.detail.track.as_ref().and_then(|t| t.speed),
+            classification,
+            xml: truce_cot::xml::to_xml(ev),
+        };
+        let Some(position) = position else {
+            return Processed { point, observation: None, geofence: Vec::new() };
+        };
+
+        // The fix must be taken before `scratch` is reused for the observation.
+        let affiliation = Affiliation::of(&ev.type_);
+        let mark = weapon_mark(&ev.type_);
+        let geofence = match (affiliation, mark) {
+            (Some(affiliation), None) => {
+                let cur = Fix::new(ev.time, ev.stale, position, &self.scratch);
+                match self.last.get(&ev.uid) {
+                    Some(prev) if ev.time < prev.time => Vec::new(),
+                    prev => {
+                        let track = TrackRef {
+                            uid: &ev.uid,
+                            callsign: callsign.as_deref().unwrap_or(&ev.uid),
+                            type_: &ev.type_,
+                            friendly: affiliation.is_friendly(),
+                        };
+                        let events = geofence::events(&self.agreement, &track, prev, &cur, &mut self.sample);
+                        self.last.insert(ev.uid.clone(), cur);
+                        events
+                    }
+                }
+            }
+            _ => Vec::new(),
+        };
+        let observation = mark.map(|m| self.sighting(ev, m, source, received_at));
+        Processed { point, observation, geofence }
+    }
+
+    /// The weapon-sighting observation for a marked weapon, classified like an API observation.
+    fn sighting(
+        &mut self,
+        ev: &Event,
+        mark: WeaponMark,
+        source: &Source,
+        received_at: OffsetDateTime,
+    ) -> StoredObservation {
+        let weapon_class = mark.class.filter(|c| self.agreement.class(c).is_some()).map(str::to_owned);
+        let id = observation_id(&ev.uid);
+        let identity = clean(&source.identity, MAX_NAME);
+        let source_ref = match &identity {
+            Some(who) => format!("cot:{} via {who}", ev.uid),
+            None => format!("cot:{}", ev.uid),
+        };
+        let observation = Observation {
+            id,
+            time: ev.time,
+            time_end: None,
+            time_precision: TimePrecision::Exact,
+            lat: ev.point.lat,
+            lon: ev.point.lon,
+            location_precision: if ev.point.ce <= EXACT_CE_M {
+                LocationPrecision::Exact
+            } else {
+                LocationPrecision::Estimated
+            },
+            place: None,
+            observer: Observer {
+                means: Means::TakDevice,
+                team: source.group.as_deref().and_then(|g| clean(g, MAX_NAME)),
+                callsign: identity,
+                lat: None,
+                lon: None,
+                bearing_deg: None,
+                range_m: None,
+            },
+            category: Category::WeaponSighting,
+            weapon_class,
+            count: Some(1),
+            direction: None,
+            party: None,
+            confidence: Some(mark.confidence),
+            reason: None,
+            casualties: None,
+            text: ev.detail.remarks.as_ref().and_then(|r| clean(&r.text, MAX_TEXT)),
+            source_ref: clean(&source_ref, MAX_SOURCE_REF),
+            // The defaults of the observation API (truce-formats `from_json`).
+            marking: Marking::NatoUnclassified,
+            releasable_to: Vec::new(),
+        };
+        let classification = match self.agreement.observation(&observation) {
+            Ok(obs) => {
+                self.agreement.classify_into(&obs, &mut self.scratch);
+                self.agreement.record(&self.scratch)
+            }
+            // Not reached: the class was checked above and no party is named.
+            Err(_) => self.agreement.classify_record(&observation),
+        };
+        StoredObservation { observation, classification, received_at }
+    }
+}
+
+/// Whether the event carries a position: CoT writes lat = lon = 0 for "no position".
+fn has_position(ev: &Event) -> bool {
+    !(ev.point.lat == 0.0 && ev.point.lon == 0.0)
+}
+
+/// Text as the observation API keeps it: trimmed, absent when blank, at most `max` characters.
+fn clean(s: &str, max: usize) -> Option<String> {
+    let t = s.trim();
+    if t.is_empty() {
+        return None;
+    }
+    Some(match t.char_indices().nth(max) {
+        Some((cut, _)) => t[..cut].trim_end().to_owned(),
+        None => t.to_owned(),
+    })
+}
+
+/// `cot-<uid>`, or `cot-h<hash of uid>` when that would not pass the API's id rules (too long, or
+/// blank at either end, which the API would trim away).
+fn observation_id(uid: &str) -> String {
+    let id = format!("cot-{uid}");
+    if id.chars().count() <= MAX_ID && id.trim() == id { id } else { format!("cot-h{:016x}", geofence::fnv(uid)) }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn text_is_cleaned_as_the_api_would() {
+        assert_eq!(clean("  a b  ", 10).as_deref(), Some("a b"));
+        assert_eq!(clean(" \n ", 10), None);
+        assert_eq!(clean("abcdef", 3).as_deref(), Some("abc"));
+        assert_eq!(clean("ééééé", 2).as_deref(), Some("éé"));
+        assert_eq!(observation_id("ANDROID-1"), "cot-ANDROID-1");
+        assert!(observation_id(&"x".repeat(256)).starts_with("cot-h"));
+        assert!(observation_id("x ").starts_with("cot-h"));
+    }
+}
