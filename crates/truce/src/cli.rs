@@ -93,6 +93,39 @@ pub struct ServeArgs {
     /// The web folder (its node_modules holds the map page's packages).
     #[arg(long)]
     pub web_dir: Option<PathBuf>,
+    /// The TAK listeners.
+    #[command(flatten)]
+    pub tak: TakArgs,
+}
+
+/// The TAK (Cursor on Target) listeners of `truce serve` and `truce demo`.
+#[derive(Debug, Clone, Args)]
+pub struct TakArgs {
+    /// CoT over TCP, XML and TAK protocol v1 (TAK's port is 8087), or `off`.
+    #[arg(long, value_name = "ADDR|off", default_value = "0.0.0.0:8087")]
+    pub tak_tcp: String,
+    /// CoT over TLS with client certificates (TAK's port is 8089), or `off` [default: 0.0.0.0:8089 when
+    /// the certificate directory holds a server certificate, else off].
+    #[arg(long, value_name = "ADDR|off")]
+    pub tak_tls: Option<String>,
+    /// CoT over UDP: mesh TAK protocol and XML datagrams (TAK's port is 6969), or `off`.
+    #[arg(long, value_name = "ADDR|off", default_value = "0.0.0.0:6969")]
+    pub tak_udp: String,
+    /// Also join this multicast group on the UDP port (TAK's SA group is 239.2.3.1).
+    #[arg(long, value_name = "GROUP")]
+    pub tak_multicast: Option<std::net::Ipv4Addr>,
+    /// The certificate directory for TLS [default: DATA_DIR/certs].
+    #[arg(long)]
+    pub certs_dir: Option<PathBuf>,
+    /// Route between all clients whatever their `__group` team (by default a team is a channel).
+    #[arg(long)]
+    pub tak_no_channels: bool,
+    /// Messages queued per client before older positions are dropped.
+    #[arg(long, default_value_t = 8192, value_parser = clap::value_parser!(usize))]
+    pub tak_queue: usize,
+    /// A client's writes are coalesced over this many milliseconds (fewer, larger writes under load).
+    #[arg(long, default_value_t = 20, value_parser = clap::value_parser!(u64).range(0..=1000))]
+    pub tak_flush_ms: u64,
 }
 
 /// `truce demo`.
@@ -126,6 +159,9 @@ pub struct DemoArgs {
     /// When the simulated days start (RFC 3339; default: `--days` before the current hour).
     #[arg(long, value_parser = parse_rfc3339)]
     pub start: Option<time::OffsetDateTime>,
+    /// The TAK listeners (the demo listens on 127.0.0.1 unless told otherwise).
+    #[command(flatten)]
+    pub tak: TakArgs,
 }
 
 /// Parses an RFC 3339 time.

@@ -74,8 +74,11 @@ pub fn run(args: &ServeArgs) -> anyhow::Result<ExitCode> {
         std::io::stdout().flush()?;
         let every = std::time::Duration::from_secs(args.watch_every.max(1));
         let watch = tokio::spawn(server::watch::watch_task(state.clone(), every));
+        let tak = server::tak::start(&state, &args.tak, &args.store.data_dir).await?;
+        std::io::stdout().flush()?;
         let served = server::serve(listener, state, server::shutdown_signal()).await;
         watch.abort();
+        drop(tak);
         served.context("the server failed")
     })?;
     Ok(ExitCode::SUCCESS)

@@ -40,6 +40,13 @@ pub fn run(args: &DemoArgs) -> anyhow::Result<ExitCode> {
     let agreement_path = args.agreement.clone().unwrap_or_else(|| PathBuf::from(setup::DEFAULT_AGREEMENT));
     let (store, agreement) = setup::open(&data_dir, Some(&agreement_path))?;
     crate::cmd_coalition::import_shipped(&store).context("cannot import the shipped coalition (data/coalition)")?;
+    // A CA and server certificate of its own, so TAK clients can join over TLS too
+    // (`truce certs issue --data-dir DIR --callsign NAME` then makes a client's).
+    if args.tak.certs_dir.is_none() {
+        truce_pki::CertStore::new(data_dir.join("certs"))
+            .init(&truce_pki::InitOptions::default())
+            .context("cannot make the demo's certificates")?;
+    }
     let line = demo_line(&agreement)?;
 
     let now = OffsetDateTime::now_utc();
@@ -86,10 +93,13 @@ pub fn run(args: &DemoArgs) -> anyhow::Result<ExitCode> {
         println!("truce demo: open http://{addr}/");
         std::io::stdout().flush()?;
         let feed = tokio::spawn(feed(state.clone(), scenario, args.speed, args.days));
+        let tak = server::tak::start(&state, &server::tak::demo_args(&args.tak, args.port == 0), &data_dir).await?;
+        std::io::stdout().flush()?;
         let watch = tokio::spawn(server::watch::watch_task(state.clone(), std::time::Duration::from_secs(60)));
         let served = server::serve(listener, state, server::shutdown_signal()).await;
         feed.abort();
         watch.abort();
+        drop(tak);
         served.context("the server failed")
     })?;
     Ok(ExitCode::SUCCESS)

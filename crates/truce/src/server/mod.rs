@@ -12,6 +12,7 @@ mod error;
 pub mod geometry;
 mod reports;
 mod stream;
+pub mod tak;
 pub mod watch;
 mod web;
 
@@ -46,6 +47,8 @@ pub struct AppState {
     pub vendor_dir: Arc<PathBuf>,
     /// The latest early-warning assessment (set by the watch task).
     pub warning: Arc<std::sync::RwLock<Option<truce_watch::Assessment>>>,
+    /// The TAK server, once started.
+    pub tak: Arc<OnceLock<truce_tak::TakHandle>>,
 }
 
 /// The process-wide Prometheus recorder (installed once, shared by every server in the process).
@@ -75,6 +78,7 @@ impl AppState {
             geometry: Arc::new(geometry),
             vendor_dir: Arc::new(vendor_dir),
             warning: Arc::new(std::sync::RwLock::new(None)),
+            tak: Arc::new(OnceLock::new()),
         }
     }
 }
@@ -86,6 +90,7 @@ pub fn app(state: AppState) -> Router {
         .merge(coalition::routes())
         .merge(reports::routes())
         .merge(stream::routes())
+        .merge(tak::routes())
         .merge(watch::routes())
         .merge(web::routes())
         .with_state(state)
