@@ -77,6 +77,21 @@ fn bench(c: &mut Criterion) {
             BatchSize::LargeInput,
         );
     });
+    // The worst case of the segment sampling: every report 100 km from the previous one (200 samples).
+    let jumps: Vec<Event> = events
+        .iter()
+        .take(100)
+        .enumerate()
+        .map(|(i, ev)| Event { point: Point { lat: if i % 2 == 0 { 48.6 } else { 47.7 }, ..ev.point }, ..ev.clone() })
+        .collect();
+    g.throughput(Throughput::Elements(jumps.len() as u64));
+    g.bench_function("process_100_km_jumps", |b| {
+        b.iter_batched(
+            || Tracker::new(a.clone()),
+            |mut t| jumps.iter().map(|ev| t.process(ev, &src, ev.time).geofence.len()).sum::<usize>(),
+            BatchSize::LargeInput,
+        );
+    });
     g.finish();
 
     let mut t = Tracker::new(a.clone());
