@@ -49,13 +49,30 @@ pub(crate) struct Fix {
     pub(crate) position: LonLat,
     /// Zones containing the position, in the agreement's order.
     pub(crate) zones: Vec<usize>,
-    /// Side of every line, in the agreement's order.
+    /// The last party whose ground the track was on, for every line in the agreement's order: a
+    /// report on the line itself (or beyond its ends) keeps the side before it, so that a track
+    /// stepping onto the line and then off it on the other side still crosses.
     pub(crate) sides: Vec<SideOf>,
 }
 
 impl Fix {
-    pub(crate) fn new(time: OffsetDateTime, stale: OffsetDateTime, position: LonLat, c: &Classification) -> Self {
-        Fix { time, stale, position, zones: c.zones.clone(), sides: c.lines.iter().map(|l| l.side).collect() }
+    pub(crate) fn new(
+        time: OffsetDateTime,
+        stale: OffsetDateTime,
+        position: LonLat,
+        c: &Classification,
+        prev: Option<&Fix>,
+    ) -> Self {
+        let sides = c
+            .lines
+            .iter()
+            .enumerate()
+            .map(|(li, l)| match (l.side, prev.and_then(|p| p.sides.get(li))) {
+                (SideOf::On | SideOf::Undetermined, Some(&before)) => before,
+                (side, _) => side,
+            })
+            .collect();
+        Fix { time, stale, position, zones: c.zones.clone(), sides }
     }
 }
 

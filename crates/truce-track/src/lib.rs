@@ -60,7 +60,8 @@ pub struct Processed {
     pub point: TrackRow,
     /// The weapon-sighting observation, when the event marks one.
     pub observation: Option<StoredObservation>,
-    /// Geofence events, in the agreement's order (zones, then lines).
+    /// Geofence events: `inside`, `enter` and `exit` in the agreement's order of zones, then zones
+    /// crossed, then lines crossed.
     pub geofence: Vec<GeofenceRow>,
 }
 
@@ -155,23 +156,21 @@ impl Tracker {
         let affiliation = Affiliation::of(&ev.type_);
         let mark = weapon_mark(&ev.type_);
         let geofence = match (affiliation, mark) {
-            (Some(affiliation), None) => {
-                let cur = Fix::new(ev.time, ev.stale, position, &self.scratch);
-                match self.last.get(&ev.uid) {
-                    Some(prev) if ev.time < prev.time => Vec::new(),
-                    prev => {
-                        let track = TrackRef {
-                            uid: &ev.uid,
-                            callsign: callsign.as_deref().unwrap_or(&ev.uid),
-                            type_: &ev.type_,
-                            friendly: affiliation.is_friendly(),
-                        };
-                        let events = geofence::events(&self.agreement, &track, prev, &cur, &mut self.sample);
-                        self.last.insert(ev.uid.clone(), cur);
-                        events
-                    }
+            (Some(affiliation), None) => match self.last.get(&ev.uid) {
+                Some(prev) if ev.time < prev.time => Vec::new(),
+                prev => {
+                    let cur = Fix::new(ev.time, ev.stale, position, &self.scratch, prev);
+                    let track = TrackRef {
+                        uid: &ev.uid,
+                        callsign: callsign.as_deref().unwrap_or(&ev.uid),
+                        type_: &ev.type_,
+                        friendly: affiliation.is_friendly(),
+                    };
+                    let events = geofence::events(&self.agreement, &track, prev, &cur, &mut self.sample);
+                    self.last.insert(ev.uid.clone(), cur);
+                    events
                 }
-            }
+            },
             _ => Vec::new(),
         };
         let observation = mark.map(|m| self.sighting(ev, m, source, received_at));

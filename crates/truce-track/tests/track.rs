@@ -417,3 +417,20 @@ fn processed_events_go_into_the_store_and_an_edited_marker_is_a_duplicate_observ
     assert_eq!(fences.len(), 1);
     assert_eq!((fences[0].1.kind, fences[0].1.fence_id.as_str()), (GeofenceKind::Enter, "force_standoff"));
 }
+
+#[test]
+fn a_track_that_stops_on_the_line_and_goes_on_to_the_other_side_crosses_once() {
+    // A vertex of the line of contact (data/geo/contact_line_2025_approx.geojson).
+    let (lat, lon) = (47.44306, 35.82611);
+    let (d, side) = from_line(lat, lon);
+    assert!(d < 0.01 && side.is_none(), "on the line: {d} {side:?}");
+    let mut t = Tracker::new(agreement());
+    let crossings = |p: &Processed| -> Vec<(Option<String>, Option<String>)> {
+        p.geofence.iter().filter(|g| g.fence_id == "loc").map(|g| (g.from_side.clone(), g.to_side.clone())).collect()
+    };
+    let a = t.process(&event("hotel-8", "a-f-G-U-C", lat + 0.02, lon, 0), &source(), T0);
+    let b = t.process(&event("hotel-8", "a-f-G-U-C", lat, lon, 60), &source(), T0);
+    let c = t.process(&event("hotel-8", "a-f-G-U-C", lat - 0.02, lon, 120), &source(), T0);
+    assert!(crossings(&a).is_empty() && crossings(&b).is_empty());
+    assert_eq!(crossings(&c), [(Some("ukr".to_owned()), Some("rus".to_owned()))]);
+}
