@@ -144,7 +144,7 @@ fn xml_bytes(ev: &Event) -> Vec<u8> {
 async fn write_loop<W: AsyncWrite + Unpin>(hub: Arc<Hub>, client: Arc<Client>, mut writer: W) {
     let mut tak1 = false;
     let mut items = Vec::new();
-    let mut buf: Vec<u8> = Vec::with_capacity(16 * 1024);
+    let mut buf: Vec<u8> = Vec::with_capacity(WRITE_CHUNK + 4096);
     let mut last_write: Option<Instant> = None;
     loop {
         tokio::select! {
@@ -163,6 +163,7 @@ async fn write_loop<W: AsyncWrite + Unpin>(hub: Arc<Hub>, client: Arc<Client>, m
         lock(&client.queue).drain_into(&mut items);
         buf.clear();
         let mut delivered = 0u64;
+        let mut failed = false;
         for item in items.drain(..) {
             match item {
                 Item::Raw(bytes) => buf.extend_from_slice(&bytes),
@@ -179,31 +180,42 @@ async fn write_loop<W: AsyncWrite + Unpin>(hub: Arc<Hub>, client: Arc<Client>, m
                     delivered += 1;
                 }
             }
-        }
-        if buf.is_empty() {
-            continue;
-        }
-        let write = async {
-            writer.write_all(&buf).await?;
-            writer.flush().await
-        };
-        match tokio::time::timeout(hub.limits.write_timeout, write).await {
-            Ok(Ok(())) => {}
-            Ok(Err(_)) => break,
-            Err(_) => {
-                client.close(CloseReason::WriteTimeout);
-                break;
+            // A picture on join or a long backlog goes out in pieces, so the buffer stays small.
+            if buf.len() >= WRITE_CHUNK {
+                if !write(&hub, &client, &mut writer, &buf).await {
+                    failed = true;
+                    break;
+                }
+                buf.clear();
             }
+        }
+        if failed || (!buf.is_empty() && !write(&hub, &client, &mut writer, &buf).await) {
+            break;
         }
         hub.stats.deliveries.fetch_add(delivered, std::sync::atomic::Ordering::Relaxed);
         last_write = Some(Instant::now());
-        // A burst may have left a large buffer: give the memory back between bursts.
-        if buf.capacity() > 1 << 20 {
-            buf = Vec::with_capacity(16 * 1024);
-        }
     }
     let _ = writer.shutdown().await;
     client.close(CloseReason::Shutdown);
+}
+
+/// Bytes gathered before a write is issued (a batch larger than this is written in pieces).
+const WRITE_CHUNK: usize = 64 * 1024;
+
+/// Writes `bytes` within the write timeout; false ends the session (closed, or stalled).
+async fn write<W: AsyncWrite + Unpin>(hub: &Hub, client: &Client, writer: &mut W, bytes: &[u8]) -> bool {
+    let write = async {
+        writer.write_all(bytes).await?;
+        writer.flush().await
+    };
+    match tokio::time::timeout(hub.limits.write_timeout, write).await {
+        Ok(Ok(())) => true,
+        Ok(Err(_)) => false,
+        Err(_) => {
+            client.close(CloseReason::WriteTimeout);
+            false
+        }
+    }
 }
 
 enum Decoder {
@@ -267,6 +279,16 @@ impl Reader {
 
     /// Feeds bytes to the decoder and handles every complete message; false ends the session.
     async fn consume(&mut self, bytes: &[u8]) -> bool {
+        // A client that starts a message with the TAK protocol magic byte instead of `<` speaks
+        // version 1 without negotiating (pytak with TAK_PROTO=1 does): both directions switch.
+        if let Some(Decoder::Xml(d)) = &self.decoder
+            && d.buffered() == 0
+            && bytes.iter().find(|b| !b.is_ascii_whitespace()) == Some(&frame::MAGIC)
+        {
+            self.decoder = Some(Decoder::Tak(FrameDecoder::new(self.hub.limits.max_message)));
+            self.hub.enqueue(&self.client, Item::SwitchToTak1);
+            self.hub.count(&self.hub.stats.negotiated_tak1);
+        }
         match &mut self.decoder {
             Some(Decoder::Xml(d)) => d.push(bytes),
             Some(Decoder::Tak(d)) => d.push(bytes),

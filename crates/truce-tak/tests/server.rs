@@ -537,3 +537,17 @@ fn client_tls(ca: &[u8], cert: Option<(&[u8], &[u8])>) -> tokio_rustls::TlsConne
     };
     tokio_rustls::TlsConnector::from(Arc::new(config))
 }
+
+#[tokio::test]
+async fn a_client_that_sends_frames_without_negotiating_is_spoken_to_in_frames() {
+    let s = Server::start(Limits::default()).await;
+    let mut xml = s.client().await;
+    let mut raw = s.client().await;
+    // pytak with TAK_PROTO=1 streams frames straight away.
+    raw.send_tak(&sa("P", "PYTAK", "Cyan")).await;
+    assert_eq!(xml.next().await.unwrap().uid, "P");
+    raw.tak = Some(FrameDecoder::with_initial(64 * 1024, Vec::new()));
+    xml.send(&sa("X", "XRAY", "Cyan")).await;
+    assert_eq!(raw.next().await.unwrap().uid, "X", "answered in frames");
+    assert_eq!(s.handle().stats().negotiated_tak1, 1);
+}
