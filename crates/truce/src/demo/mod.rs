@@ -3,6 +3,7 @@
 //! (`--speed` multiplies it). See [`scenario`] for the story.
 
 pub mod scenario;
+pub mod tak_units;
 
 use std::io::Write;
 use std::path::PathBuf;
@@ -94,11 +95,17 @@ pub fn run(args: &DemoArgs) -> anyhow::Result<ExitCode> {
         std::io::stdout().flush()?;
         let feed = tokio::spawn(feed(state.clone(), scenario, args.speed, args.days));
         let tak = server::tak::start(&state, &server::tak::demo_args(&args.tak, args.port == 0), &data_dir).await?;
+        // Simulated units join as TAK clients over TCP (none when that listener is off).
+        let units = tak
+            .as_ref()
+            .and_then(server::tak::Tak::tcp_addr)
+            .map(|addr| tak_units::spawn(addr, tak_units::units(&line, args.seed)));
         std::io::stdout().flush()?;
         let watch = tokio::spawn(server::watch::watch_task(state.clone(), std::time::Duration::from_secs(60)));
         let served = server::serve(listener, state, server::shutdown_signal()).await;
         feed.abort();
         watch.abort();
+        drop(units);
         drop(tak);
         served.context("the server failed")
     })?;

@@ -48,6 +48,13 @@ pub struct Tak {
     consumer: tokio::task::JoinHandle<()>,
 }
 
+impl Tak {
+    /// Where the plain TCP listener is bound, if it is on.
+    pub fn tcp_addr(&self) -> Option<SocketAddr> {
+        self._server.tcp_addr
+    }
+}
+
 impl Drop for Tak {
     fn drop(&mut self) {
         self.consumer.abort();

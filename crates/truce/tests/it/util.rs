@@ -53,9 +53,15 @@ pub struct Server {
 impl Server {
     /// Starts `truce <args>` and waits for the line announcing its address.
     pub fn start(args: &[&str]) -> Server {
+        Server::start_in(Path::new("."), args)
+    }
+
+    /// Starts `truce <args>` in the directory `cwd` (the demo reads the shipped data relative to it).
+    pub fn start_in(cwd: &Path, args: &[&str]) -> Server {
         use std::io::BufRead;
         let mut child = Command::new(env!("CARGO_BIN_EXE_truce"))
             .args(args)
+            .current_dir(cwd)
             .stdout(Stdio::piped())
             .stderr(Stdio::null())
             .spawn()
