@@ -1,7 +1,8 @@
 // truce live map. Plain ES module, no build step: served as is by the truce binary.
 // Leaflet and leaflet.markercluster are loaded as classic scripts before this module (global `L`).
 // API used (relative to the page): api/v1/basemap, api/v1/agreement, api/v1/agreement/geometry,
-// api/v1/observations?format=geojson, api/v1/stats, WebSocket api/v1/stream. See web/README.md.
+// api/v1/observations?format=geojson, api/v1/stats, api/v1/tracks, api/v1/geofence, WebSocket api/v1/stream.
+// milsymbol (global `ms`) draws the TAK tracks. See web/README.md.
 
 /* global L */
 
@@ -918,6 +919,14 @@ function connect() {
       loadWarning().catch((e) => setStatus('warning', `Early warning: ${e.message}`));
       return;
     }
+    if (msg?.type === 'track' && msg.track) {
+      upsertTrack(msg.track);
+      return;
+    }
+    if (msg?.type === 'geofence' && msg.geofence) {
+      pushGeofence(msg.geofence, true);
+      return;
+    }
     if (msg?.type !== 'observation' || !msg.observation) return;
     conn.lastMessageAt = Date.now();
     const item = { obs: msg.observation, countable: state.statsLoaded };
@@ -954,6 +963,7 @@ async function resync(lostAt) {
   try {
     await loadObservations(from, 'received_since');
     await loadStats();
+    await Promise.all([loadTracks(), loadGeofence()]);
   } catch (e) {
     setStatus('resync', `Could not catch up after reconnecting: ${e.message}`);
     return;
@@ -1055,6 +1065,177 @@ async function loadAlerts() {
   for (const a of r.alerts || []) pushAlert(a);
 }
 
+// ---------------------------------------------------------------- live TAK tracks and geofence events
+
+/* global ms */
+
+const COT_AFFILIATION = { f: 'F', h: 'H', u: 'U', n: 'N', a: 'A', s: 'S', j: 'J', k: 'K', p: 'P' };
+const COT_DIMENSIONS = new Set(['G', 'A', 'S', 'U', 'P', 'F', 'X']);
+
+/**
+ * The 15-letter MIL-STD-2525B SIDC of a CoT atom type: `a-f-G-U-C` → `SFGPUC---------`: 'S',
+ * the affiliation, the battle dimension, 'P', the function letters padded to 6 with '-', then '-----'.
+ * A type without a known dimension gives the affiliation's frame alone (dimension 'Z', unknown).
+ */
+function sidcFromCot(type) {
+  const atoms = String(type || '').split('-');
+  const aff = COT_AFFILIATION[atoms[1]] || 'U';
+  const dim = atoms[0] === 'a' && COT_DIMENSIONS.has(atoms[2]) ? atoms[2] : null;
+  if (!dim) return `S${aff}ZP-----------`;
+  const fn = atoms.slice(3).join('').toUpperCase().replace(/[^A-Z0-9]/g, '').slice(0, 6).padEnd(6, '-');
+  return `S${aff}${dim}P${fn}-----`;
+}
+
+const trackIconCache = new Map();
+function trackIcon(type) {
+  let icon = trackIconCache.get(type);
+  if (icon) return icon;
+  if (typeof ms === 'undefined') {
+    // milsymbol did not load (vendor/milsymbol): a plain frame rather than no track.
+    icon = L.divIcon({ className: 'track-icon', html: '<span class="track-frame"></span>', iconSize: [14, 14] });
+  } else {
+    let sym = new ms.Symbol(sidcFromCot(type), { size: 20, fill: true });
+    if (!sym.isValid()) sym = new ms.Symbol(`${sidcFromCot(type).slice(0, 4)}-----------`, { size: 20, fill: true });
+    const size = sym.getSize();
+    const anchor = sym.getAnchor();
+    icon = L.divIcon({
+      className: 'track-icon',
+      html: sym.asSVG(),
+      iconSize: [size.width, size.height],
+      iconAnchor: [anchor.x, anchor.y],
+    });
+  }
+  trackIconCache.set(type, icon);
+  return icon;
+}
+
+const trackLayer = L.layerGroup().addTo(map);
+L.control.layers(null, { 'Live tracks (TAK)': trackLayer }, { collapsed: false, position: 'topright' }).addTo(map);
+const tracks = new Map(); // uid -> { track, marker }
+
+function validTrack(t) {
+  return t && typeof t.uid === 'string' && t.uid !== '' && isNum(t.lat) && isNum(t.lon) && String(t.type || '').startsWith('a-');
+}
+
+function trackPopup(t) {
+  const zones = (t.classification?.zones || []).map((z) => state.zoneNames.get(z)?.name || z);
+  const motion = isNum(t.speed) || isNum(t.course)
+    ? `${isNum(t.speed) ? `${fmtNum(Number(t.speed) * 3.6, 0)} km/h` : '–'} · ${isNum(t.course) ? `${fmtNum(Number(t.course), 0)}°` : '–'}`
+    : null;
+  const rows = [
+    ['Type', t.type],
+    ['Time', t.time ? dtg(new Date(t.time)) : null],
+    ['Speed · course', motion],
+    ['Source', [t.source, t.group].filter(Boolean).join(' · ')],
+    ['Zones', zones.length ? zones.join(', ') : 'none'],
+    ['Stale', t.stale ? dtg(new Date(t.stale)) : null],
+  ];
+  return popupFor(t.callsign || t.uid, rows.filter(([, v]) => v != null && v !== ''));
+}
+
+function tagTrackElement(marker) {
+  const el = marker.getElement();
+  if (!el) return;
+  el.dataset.testid = 'track-marker';
+  el.dataset.uid = marker.track.uid;
+  el.dataset.type = marker.track.type;
+}
+
+/** Adds or moves the marker of a track; an older report than the one shown is ignored. */
+function upsertTrack(raw) {
+  if (!validTrack(raw)) return;
+  const t = { ...raw, lat: Number(raw.lat), lon: Number(raw.lon) };
+  if (Date.parse(t.stale) <= Date.now()) return;
+  const old = tracks.get(t.uid);
+  if (old && Date.parse(old.track.time) > Date.parse(t.time)) return;
+  if (old) {
+    old.track = t;
+    old.marker.track = t;
+    old.marker.setLatLng([t.lat, t.lon]);
+    old.marker.setIcon(trackIcon(t.type));
+    old.marker.setTooltipContent(t.callsign || t.uid);
+    old.marker.setPopupContent(trackPopup(t));
+    tagTrackElement(old.marker);
+  } else {
+    const marker = L.marker([t.lat, t.lon], { icon: trackIcon(t.type), keyboard: false, zIndexOffset: 1000 });
+    marker.track = t;
+    marker.bindTooltip(t.callsign || t.uid, { permanent: true, direction: 'right', offset: [10, 0], className: 'track-label' });
+    marker.bindPopup(() => trackPopup(marker.track));
+    marker.on('add', () => tagTrackElement(marker));
+    marker.addTo(trackLayer);
+    tracks.set(t.uid, { track: t, marker });
+  }
+  renderTrackCount();
+}
+
+function renderTrackCount() {
+  $('tracks-count').textContent = `${tracks.size} live track${tracks.size === 1 ? '' : 's'}`;
+}
+
+/** Removes the tracks whose stale time has passed. */
+function pruneTracks() {
+  const now = Date.now();
+  for (const [uid, { track, marker }] of tracks) {
+    if (!(Date.parse(track.stale) > now)) {
+      trackLayer.removeLayer(marker);
+      tracks.delete(uid);
+    }
+  }
+  renderTrackCount();
+}
+setInterval(pruneTracks, 5000);
+
+async function loadTracks() {
+  const r = await getJson('tracks');
+  for (const t of r.tracks || []) upsertTrack(t);
+}
+
+const GEOFENCE_SHOWN = 50;
+const geofenceState = { list: [], ids: new Set(), next: 0 };
+
+/** Adds a geofence event to the list (newest first). */
+function pushGeofence(g, fresh = false) {
+  if (!g || typeof g.id !== 'string' || geofenceState.ids.has(g.id)) return;
+  geofenceState.ids.add(g.id);
+  geofenceState.list.push(g);
+  geofenceState.list.sort((x, y) => Date.parse(y.time) - Date.parse(x.time) || (y.seq ?? Infinity) - (x.seq ?? Infinity));
+  for (const old of geofenceState.list.splice(GEOFENCE_SHOWN)) geofenceState.ids.delete(old.id);
+  renderGeofence(fresh ? g.id : null);
+}
+
+function renderGeofence(freshId) {
+  if (!geofenceState.list.length) return;
+  $('geofence-events').replaceChildren(...geofenceState.list.map((g) => {
+    const sides = g.from_side || g.to_side ? ` (${partyName(g.from_side) || '?'} → ${partyName(g.to_side) || '?'})` : '';
+    return h('li', {
+      'data-kind': g.kind, 'data-fence-id': g.fence_id, 'data-uid': g.uid, 'data-id': g.id,
+      class: g.id === freshId ? 'fresh' : '',
+      title: `${g.callsign} (${g.track_type}) ${g.kind} ${g.fence_name}${sides}`,
+      onclick: () => panToGeofence(g),
+    },
+    h('div', null, h('span', { class: 'kind' }, g.kind), h('b', null, g.callsign || g.uid)),
+    h('div', null, `${g.fence_name || g.fence_id}${sides}`),
+    h('div', { class: 'muted' }, dtg(new Date(g.time))));
+  }));
+}
+
+function panToGeofence(g) {
+  if (!isNum(g.lat) || !isNum(g.lon)) return;
+  map.setView([Number(g.lat), Number(g.lon)], Math.max(map.getZoom(), 10));
+  tracks.get(g.uid)?.marker.openPopup();
+}
+
+/** Catch-up: every geofence event stored after the last one seen, page by page. */
+async function loadGeofence() {
+  for (let page = 0; page < MAX_PAGES; page += 1) {
+    const r = await getJson(`geofence?after=${geofenceState.next}&limit=10000`);
+    const events = r.events || [];
+    for (const g of events) pushGeofence(g);
+    if (Number.isFinite(r.next)) geofenceState.next = Math.max(geofenceState.next, r.next);
+    if (events.length < 10000) break;
+  }
+}
+
 // ---------------------------------------------------------------- clock
 
 function tickClock() {
@@ -1105,7 +1286,9 @@ async function start() {
   const observations = loadObservations(since);
   const warning = Promise.all([loadWarning(), loadAlerts()])
     .catch((e) => setStatus('warning', `Early warning: ${e.message}`));
-  await Promise.all([basemap, geometry, observations, warning]);
+  const tak = Promise.all([loadTracks(), loadGeofence()])
+    .then(() => setStatus('tak', null), (e) => setStatus('tak', `TAK tracks: ${e.message}`));
+  await Promise.all([basemap, geometry, observations, warning, tak]);
   await loadStats().catch((e) => setStatus('stats', `Counts: ${e.message}`));
   conn.initialDone = true;
   const buffered = conn.buffer.splice(0);
@@ -1134,6 +1317,8 @@ window.truceMap = {
   select: (id) => selectObservation(id),
   connection: () => $('conn').dataset.state,
   alerts: () => alertState.list.map((a) => ({ seq: a.seq, scope: a.scope, level: a.level })),
+  tracks: () => [...tracks.values()].map(({ track: t }) => ({ uid: t.uid, type: t.type, callsign: t.callsign, lat: t.lat, lon: t.lon })),
+  geofence: () => geofenceState.list.map((g) => ({ id: g.id, kind: g.kind, fence_id: g.fence_id, callsign: g.callsign })),
   /** Back to the whole of Ukraine; resolves when the clusters have settled. */
   home: () => new Promise((resolve) => {
     let done = false;

@@ -14,6 +14,8 @@ import { READY_MS, screenshotPath, startSession } from './harness.mjs';
 
 const SCREENSHOT = screenshotPath('map.png');
 const LIVE_MS = 15_000;
+// The demo's simulated TAK units report every 3 s; UK-RECCE-2 enters the stand-off zone ~40 s after start.
+const TAK_MS = 90_000;
 
 let session;
 let page;
@@ -130,6 +132,53 @@ test('the map draws the basemap, lines, zones and a week of observations, and ta
   await page.evaluate(() => window.truceMap.home());
   await page.screenshot({ path: SCREENSHOT });
   assert.ok(fs.statSync(SCREENSHOT).size > 10_000, 'screenshot written');
+
+  const unexpected = pageProblems.filter((p) => !/favicon/.test(p));
+  assert.deepEqual(unexpected, [], `the browser reported problems${problems()}`);
+});
+
+test('the live-tracks layer shows the demo\'s TAK units as symbols and the geofence list an enter of the stand-off zone', async () => {
+  await page.goto(baseUrl, { waitUntil: 'domcontentloaded', timeout: 15_000 });
+  try {
+    await page.waitForFunction(() => document.body.dataset.ready === 'true', null, { timeout: READY_MS, polling: 100 });
+  } catch {
+    assert.fail(`page not ready after ${READY_MS / 1000} s${problems()}`);
+  }
+
+  // The simulated units (five patrols, the approaching recce unit, the monitor) on the layer.
+  try {
+    await page.waitForFunction(() => window.truceMap.tracks().filter((t) => t.type.startsWith('a-f-')).length >= 6,
+      null, { timeout: TAK_MS, polling: 250 });
+  } catch {
+    const now = await page.evaluate(() => window.truceMap.tracks());
+    assert.fail(`fewer than 6 friendly TAK tracks within ${TAK_MS / 1000} s: ${JSON.stringify(now)}${problems()}`);
+  }
+  const tracks = await page.evaluate(() => window.truceMap.tracks());
+  assert.ok(tracks.length > 0, 'live tracks drawn');
+  const symbols = await page.locator('[data-testid="track-marker"] svg').count();
+  assert.ok(symbols > 0, `track markers are milsymbol SVG icons (${symbols})`);
+  assert.ok(await page.locator('.leaflet-control-layers-overlays', { hasText: 'Live tracks' }).isVisible(),
+    'the live-tracks layer is in the layer control');
+  assert.ok(await page.locator('.track-label', { hasText: 'UK-RECCE-1' }).count() >= 1, 'a callsign label');
+  assert.match(await page.locator('#tracks-count').innerText(), /^\d+ live tracks?$/);
+  const friendly = await page.locator('[data-testid="track-marker"][data-type^="a-f-G"] svg').first();
+  assert.ok(await friendly.count() === 1, 'a friendly ground unit symbol');
+
+  // The geofence list: at least one enter of the force stand-off zone (catch-up or live).
+  const enter = page.locator('#geofence-events li[data-kind="enter"][data-fence-id="force_standoff"]').first();
+  try {
+    await enter.waitFor({ state: 'visible', timeout: TAK_MS });
+  } catch {
+    const list = await page.evaluate(() => window.truceMap.geofence());
+    assert.fail(`no enter of force_standoff listed within ${TAK_MS / 1000} s: ${JSON.stringify(list)}${problems()}`);
+  }
+  assert.match(await enter.innerText(), /UK-RECCE-2/, 'the callsign of the unit that entered');
+  assert.match(await enter.innerText(), /stand-off/i, 'the fence name');
+  assert.match(await enter.innerText(), /\d{6}Z [A-Z]{3} \d{2}/, 'the time');
+  // Clicking it pans to where it happened.
+  await page.evaluate(() => window.truceMap.home());
+  await enter.click();
+  await page.waitForFunction(() => window.truceMap.map.getZoom() >= 10, null, { timeout: 5000, polling: 100 });
 
   const unexpected = pageProblems.filter((p) => !/favicon/.test(p));
   assert.deepEqual(unexpected, [], `the browser reported problems${problems()}`);
