@@ -1318,6 +1318,7 @@ window.truceMap = {
   connection: () => $('conn').dataset.state,
   alerts: () => alertState.list.map((a) => ({ seq: a.seq, scope: a.scope, level: a.level })),
   tracks: () => [...tracks.values()].map(({ track: t }) => ({ uid: t.uid, type: t.type, callsign: t.callsign, lat: t.lat, lon: t.lon })),
+  sidc: (cotType) => sidcFromCot(cotType),
   geofence: () => geofenceState.list.map((g) => ({ id: g.id, kind: g.kind, fence_id: g.fence_id, callsign: g.callsign })),
   /** Back to the whole of Ukraine; resolves when the clusters have settled. */
   home: () => new Promise((resolve) => {

@@ -153,6 +153,11 @@ test('the live-tracks layer shows the demo\'s TAK units as symbols and the geofe
     const now = await page.evaluate(() => window.truceMap.tracks());
     assert.fail(`fewer than 6 friendly TAK tracks within ${TAK_MS / 1000} s: ${JSON.stringify(now)}${problems()}`);
   }
+  // CoT type → 2525B letter SIDC (15 characters), the frame alone when the type says too little.
+  const sidcs = await page.evaluate(() => ['a-f-G-U-C', 'a-h-G-E-W-H', 'a-n-G-U-C-R', 'a-u-A', 'a-f', 'b-t-f']
+    .map((t) => window.truceMap.sidc(t)));
+  assert.deepEqual(sidcs, ['SFGPUC---------', 'SHGPEWH--------', 'SNGPUCR--------', 'SUAP-----------',
+    'SFZP-----------', 'SUZP-----------']);
   const tracks = await page.evaluate(() => window.truceMap.tracks());
   assert.ok(tracks.length > 0, 'live tracks drawn');
   const symbols = await page.locator('[data-testid="track-marker"] svg').count();
