@@ -551,3 +551,39 @@ async fn a_client_that_sends_frames_without_negotiating_is_spoken_to_in_frames()
     assert_eq!(raw.next().await.unwrap().uid, "X", "answered in frames");
     assert_eq!(s.handle().stats().negotiated_tak1, 1);
 }
+
+#[tokio::test]
+async fn random_bytes_on_many_connections_never_take_the_server_down() {
+    let s = Server::start(Limits { max_errors: 1_000_000, ..Limits::default() }).await;
+    // A deterministic generator: garbage, truncated events, stray magic bytes and huge varints.
+    let mut x: u64 = 0x9E37_79B9_7F4A_7C15;
+    let mut next = move || {
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        x
+    };
+    let valid = sa("G", "G", "Cyan");
+    for conn in 0..40 {
+        let mut c = TcpStream::connect(s.server.tcp_addr.unwrap()).await.unwrap();
+        let mut bytes = Vec::new();
+        for _ in 0..50 {
+            match next() % 4 {
+                0 => bytes.extend((0..next() % 300).map(|_| next() as u8)),
+                1 => bytes.extend_from_slice(&valid.as_bytes()[..(next() as usize) % valid.len()]),
+                2 => bytes.extend_from_slice(&[0xBF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0x7F]),
+                _ => bytes.extend_from_slice(b"<event><detail><a><b><c></c></b></a></detail></event>"),
+            }
+        }
+        if conn % 2 == 0 {
+            bytes.insert(0, 0xBF);
+        }
+        // The server may close the connection part-way; that is fine.
+        let _ = c.write_all(&bytes).await;
+    }
+    // Still serving: a fresh pair of clients talk.
+    let mut a = s.client().await;
+    let mut b = s.client().await;
+    a.send(&sa("AFTER", "AFTER", "Cyan")).await;
+    while b.next().await.expect("the server is still up").uid != "AFTER" {}
+}

@@ -8,10 +8,10 @@
 //! - five reassurance-force patrols well behind the force stand-off zone (near Kharkiv, Poltava,
 //!   Dnipro, Pavlohrad and Kryvyi Rih, over 60 km from the line), each driving a loop of five
 //!   waypoints around its base;
-//! - `UK-RECCE-2`, whose route runs from 60 km to 45 km from the line north of Zaporizhzhia and so
-//!   enters the 50 km stand-off zone about 40 seconds after the demo starts. To make that happen
-//!   within the first minute it covers the 15 km in one minute (250 m/s, reported as such: a demo
-//!   pace, not a vehicle's); it then holds ten minutes and withdraws at a road speed, in a loop;
+//! - `UK-RECCE-2`, whose route runs from 50.8 km to 45 km from the line north of Zaporizhzhia and so
+//!   enters the 50 km stand-off zone about 40 seconds after the demo starts.
+//!   It starts 800 m outside the 50 km stand-off and drives in at 72 km/h;
+//!   it then holds ten minutes and withdraws at a road speed, in a loop;
 //! - a ceasefire monitor (neutral: monitors are not the force, so the stand-off zone does not
 //!   concern them) 18 km behind the line near Pokrovsk, who marks once, 20 seconds in, a hostile
 //!   howitzer (`a-h-G-E-W-H`) a few kilometres beyond the line, with remarks: a weapon sighting.
@@ -211,9 +211,10 @@ pub fn units(line: &[LonLat], seed: u64) -> Vec<Unit> {
         })
         .collect();
 
-    // North of Zaporizhzhia, square to the line: 60 km out to 45 km and back.
+    // North of Zaporizhzhia, square to the line: from 50.8 km out (just outside the 50 km stand-off) to
+    // 45 km at road speed, so it enters about 40 s after the demo starts, and back.
     if let Some((mid, azimuth)) = segment_near(line, LonLat::new(34.92, 47.52)) {
-        let far = destination(mid, azimuth + 90.0, 60_000.0);
+        let far = destination(mid, azimuth + 90.0, 50_800.0);
         let near = destination(mid, azimuth + 90.0, 45_000.0);
         out.push(Unit {
             uid: uid("UK-RECCE-2"),
@@ -221,8 +222,8 @@ pub fn units(line: &[LonLat], seed: u64) -> Vec<Unit> {
             type_: "a-f-G-U-C-R".to_owned(),
             team: "Cyan",
             role: "Team Member",
-            // 15 km in 60 s (the demo pace), 10 minutes inside, back out at 12 m/s, again.
-            route: Route::looped(&[(far, 12.0, 0.0), (near, 250.0, 600.0)]),
+            // In at 20 m/s (72 km/h), 10 minutes inside, back out at 12 m/s, again.
+            route: Route::looped(&[(far, 12.0, 0.0), (near, 20.0, 600.0)]),
             marks: Vec::new(),
         });
     }
