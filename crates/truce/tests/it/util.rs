@@ -57,10 +57,16 @@ impl Server {
     }
 
     /// Starts `truce <args>` in the directory `cwd` (the demo reads the shipped data relative to it).
+    /// A `serve` without TAK addresses gets its TAK listeners on free loopback ports, so that tests
+    /// running at once do not contend for 8087 and 6969.
     pub fn start_in(cwd: &Path, args: &[&str]) -> Server {
         use std::io::BufRead;
+        let mut args: Vec<&str> = args.to_vec();
+        if args.first() == Some(&"serve") && !args.iter().any(|a| a.starts_with("--tak-")) {
+            args.extend(["--tak-tcp", "127.0.0.1:0", "--tak-udp", "127.0.0.1:0"]);
+        }
         let mut child = Command::new(env!("CARGO_BIN_EXE_truce"))
-            .args(args)
+            .args(&args)
             .current_dir(cwd)
             .stdout(Stdio::piped())
             .stderr(Stdio::null())
