@@ -113,6 +113,26 @@ impl Tracker {
         self.last.len()
     }
 
+    /// Remembers the tracks of a previous run (the store's latest row of every uid), so that a restart
+    /// does not report each track's next position as first seen (`inside`) again. Rows without a
+    /// position, weapon marks and non-atoms are skipped, as `process` would.
+    pub fn resume(&mut self, rows: &[TrackRow]) {
+        for row in rows {
+            let position = LonLat::new(row.lon, row.lat);
+            if (row.lat == 0.0 && row.lon == 0.0)
+                || Affiliation::of(&row.type_).is_none()
+                || weapon_mark(&row.type_).is_some()
+                || self.last.get(&row.uid).is_some_and(|f| f.time >= row.time)
+            {
+                continue;
+            }
+            let obs = truce_engine::Observation { time: Some(row.time), ..truce_engine::Observation::at(position) };
+            self.agreement.classify_into(&obs, &mut self.scratch);
+            let fix = Fix::new(row.time, row.stale, position, &self.scratch, None);
+            self.last.insert(row.uid.clone(), fix);
+        }
+    }
+
     /// Processes one received event. See the crate documentation.
     pub fn process(&mut self, ev: &Event, source: &Source, received_at: OffsetDateTime) -> Processed {
         self.processed += 1;

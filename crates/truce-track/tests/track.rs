@@ -434,3 +434,24 @@ fn a_track_that_stops_on_the_line_and_goes_on_to_the_other_side_crosses_once() {
     assert!(crossings(&a).is_empty() && crossings(&b).is_empty());
     assert_eq!(crossings(&c), [(Some("ukr".to_owned()), Some("rus".to_owned()))]);
 }
+
+#[test]
+fn a_tracker_resumed_from_the_store_does_not_report_known_tracks_as_first_seen() {
+    let mut before = Tracker::new(agreement());
+    let first = before.process(&event("alpha-1", "a-f-G-U-C", LAT_30_KM, LON, 0), &source(), T0);
+    assert_eq!(kinds(&first), [(GeofenceKind::Inside, "force_standoff")]);
+
+    // A restart: a new tracker that has only the store's latest row of the track.
+    let mut after = Tracker::new(agreement());
+    after.resume(std::slice::from_ref(&first.point));
+    assert_eq!(after.tracks(), 1);
+    let next = after.process(&event("alpha-1", "a-f-G-U-C", LAT_30_KM + 0.001, LON, 60), &source(), T0);
+    assert!(next.geofence.is_empty(), "still inside, not first seen: {:?}", kinds(&next));
+    let out = after.process(&event("alpha-1", "a-f-G-U-C", LAT_80_KM, LON, 120), &source(), T0);
+    assert_eq!(kinds(&out), [(GeofenceKind::Exit, "force_standoff")]);
+
+    // A fresh tracker without the row would have said `inside` again.
+    let mut forgetful = Tracker::new(agreement());
+    let again = forgetful.process(&event("alpha-1", "a-f-G-U-C", LAT_30_KM + 0.001, LON, 60), &source(), T0);
+    assert_eq!(kinds(&again), [(GeofenceKind::Inside, "force_standoff")]);
+}

@@ -152,7 +152,16 @@ pub async fn start(state: &AppState, args: &TakArgs, data_dir: &std::path::Path)
 
 /// Processes, stores and publishes what clients send, batch by batch, until the channel closes.
 pub async fn consume(state: AppState, tak: TakHandle, mut rx: mpsc::Receiver<Received>) {
-    let mut tracker = Some(Tracker::new(state.agreement.clone()));
+    let mut t = Tracker::new(state.agreement.clone());
+    // Tracks of a previous run (stale for under an hour) are known, not first seen again.
+    let since = OffsetDateTime::now_utc() - time::Duration::hours(1);
+    let store = state.store.clone();
+    match tokio::task::spawn_blocking(move || store.latest_tracks(since)).await {
+        Ok(Ok(rows)) => t.resume(&rows),
+        Ok(Err(e)) => tracing::error!("cannot read the stored tracks; geofencing starts afresh: {e}"),
+        Err(e) => tracing::error!("cannot read the stored tracks; geofencing starts afresh: {e}"),
+    }
+    let mut tracker = Some(t);
     let mut batch = Vec::new();
     while rx.recv_many(&mut batch, MAX_BATCH).await > 0 {
         let Some(t) = tracker.take() else { return };

@@ -10,5 +10,6 @@ mod demo_tak;
 mod ingest;
 mod report;
 mod server;
+mod tak;
 mod util;
 mod watch;

@@ -48,6 +48,8 @@ pub fn truce(args: &[&str], stdin: &[u8]) -> Run {
 pub struct Server {
     pub child: std::process::Child,
     pub addr: String,
+    /// The lines the process printed after its address.
+    lines: std::sync::Mutex<std::sync::mpsc::Receiver<String>>,
 }
 
 impl Server {
@@ -80,9 +82,14 @@ impl Server {
                 break rest.trim_end_matches('/').to_owned();
             }
         };
-        // Keep draining stdout so the server never blocks on a full pipe.
-        std::thread::spawn(move || for _ in lines {});
-        Server { child, addr }
+        // Keep draining stdout so the server never blocks on a full pipe; later lines stay readable.
+        let (tx, rx) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            for line in lines.map_while(Result::ok) {
+                let _ = tx.send(line);
+            }
+        });
+        Server { child, addr, lines: std::sync::Mutex::new(rx) }
     }
 
     /// Sends one HTTP/1.1 request and returns the status and body.
@@ -114,6 +121,18 @@ impl Server {
     pub fn json(&self, method: &str, path: &str, body: &[u8]) -> (u16, serde_json::Value) {
         let (status, text) = self.http(method, path, body);
         (status, serde_json::from_str(&text).unwrap_or_else(|e| panic!("{method} {path}: not JSON ({e}): {text}")))
+    }
+
+    /// The address of the TAK listener `what` (`tcp`, `tls`, `udp`), from the line the server prints.
+    pub fn tak_addr(&self, what: &str) -> String {
+        let lines = self.lines.lock().expect("lines");
+        let marker = format!("TAK CoT over {what} on ");
+        loop {
+            let line = lines.recv_timeout(std::time::Duration::from_secs(30)).expect("the TAK listener's address");
+            if let Some(addr) = line.split(&marker).nth(1) {
+                return addr.trim().to_owned();
+            }
+        }
     }
 
     /// Kills the process with SIGKILL: no chance to flush or clean up.
