@@ -61,7 +61,11 @@ use crate::json;
         super::coalition::list_plans,
         super::coalition::get_plan,
         super::coalition::check_plan,
-        super::coalition::regeneration_status
+        super::coalition::regeneration_status,
+        super::tak::tracks,
+        super::tak::history,
+        super::tak::geofence,
+        super::tak::status
     ),
     components(schemas(InsertResponse, ErrorBody, StatsResponse))
 )]
@@ -250,18 +254,7 @@ impl ListParams {
             zone: self.zone.as_deref(),
         };
         let mut q = filters.query().map_err(|(field, reason)| ApiError::parameter(field, reason))?;
-        q.limit = match self.limit.as_deref() {
-            None => 1_000,
-            Some(l) => match l.parse::<usize>() {
-                Ok(n) if (1..=truce_store::MAX_PAGE).contains(&n) => n,
-                _ => {
-                    return Err(ApiError::parameter(
-                        "limit",
-                        format!("{l:?} is not a whole number from 1 to {}", truce_store::MAX_PAGE),
-                    ));
-                }
-            },
-        };
+        q.limit = super::limit_param(self.limit.as_deref(), 1_000, truce_store::MAX_PAGE)?;
         q.cursor = self.cursor.clone();
         Ok(q)
     }

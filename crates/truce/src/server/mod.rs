@@ -96,6 +96,29 @@ pub fn app(state: AppState) -> Router {
         .with_state(state)
 }
 
+/// A `limit` query parameter: a whole number from 1 to `max`, `default` when absent.
+pub(crate) fn limit_param(value: Option<&str>, default: usize, max: usize) -> Result<usize, error::ApiError> {
+    match value {
+        None => Ok(default),
+        Some(v) => match v.parse::<usize>() {
+            Ok(n) if (1..=max).contains(&n) => Ok(n),
+            _ => Err(error::ApiError::parameter("limit", format!("{v:?} is not a whole number from 1 to {max}"))),
+        },
+    }
+}
+
+/// An `after` query parameter: a sequence number (a whole number ≥ 0) to catch up from.
+pub(crate) fn after_param(value: Option<&str>) -> Result<Option<i64>, error::ApiError> {
+    value
+        .map(|v| match v.parse::<i64>() {
+            Ok(n) if n >= 0 => Ok(n),
+            _ => {
+                Err(error::ApiError::parameter("after", format!("{v:?} is not a sequence number (a whole number ≥ 0)")))
+            }
+        })
+        .transpose()
+}
+
 /// Runs `f` on the blocking pool (store reads, correlation, reports); a task that panics is a 503.
 pub(crate) async fn blocking<T: Send + 'static>(
     f: impl FnOnce() -> Result<T, error::ApiError> + Send + 'static,

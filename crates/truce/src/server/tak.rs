@@ -15,6 +15,9 @@
 //! (history), `GET /api/v1/geofence` (catch-up with `after`), `GET /api/v1/tak/status` (listeners
 //! and counters).
 
+// utoipa's expansion of `Query<...>` parameters names axum's path in full.
+#![allow(unused_qualifications)]
+
 use std::collections::HashMap;
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -32,7 +35,7 @@ use tokio::sync::mpsc;
 use truce_tak::{Received, TakHandle, TakServer};
 use truce_track::{GeofenceRow, Source, TrackRow, Tracker};
 
-use super::error::ApiError;
+use super::error::{ApiError, ErrorBody};
 use super::{AppState, blocking};
 use crate::cli::TakArgs;
 
@@ -296,20 +299,21 @@ pub async fn tracks(State(state): State<AppState>) -> Result<Json<Value>, ApiErr
 
 /// `?limit=` for the history.
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct HistoryQuery {
-    /// Most rows, newest first (default 500, at most 10,000).
-    pub limit: Option<usize>,
+    /// Most rows, newest first (1 to 10,000; default 500).
+    pub limit: Option<String>,
 }
 
 /// One uid's track history, newest first.
 #[utoipa::path(get, path = "/api/v1/tracks/{uid}", tag = "tak", params(("uid" = String, Path), HistoryQuery),
-    responses((status = 200, description = "{\"uid\", \"points\": [track...]}"), (status = 404, description = "no event of that uid")))]
+    responses((status = 200, description = "{\"uid\", \"points\": [track...]}"), (status = 400, description = "a parameter is invalid", body = ErrorBody), (status = 404, description = "no event of that uid", body = ErrorBody)))]
 pub async fn history(
     State(state): State<AppState>,
     Path(uid): Path<String>,
     Query(q): Query<HistoryQuery>,
 ) -> Result<Json<Value>, ApiError> {
-    let limit = q.limit.unwrap_or(500).clamp(1, 10_000);
+    let limit = super::limit_param(q.limit.as_deref(), 500, 10_000)?;
     let store = state.store.clone();
     let key = uid.clone();
     let rows = blocking(move || store.track_history(&key, limit).map_err(ApiError::internal)).await?;
@@ -322,19 +326,20 @@ pub async fn history(
 
 /// `?after=&limit=` for geofence catch-up.
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct GeofenceQuery {
     /// Only events after this sequence number (default 0: from the start).
-    pub after: Option<i64>,
-    /// Most events (default 500, at most 10,000).
-    pub limit: Option<usize>,
+    pub after: Option<String>,
+    /// Most events (1 to 10,000; default 500).
+    pub limit: Option<String>,
 }
 
 /// Geofence events in the order they were stored.
 #[utoipa::path(get, path = "/api/v1/geofence", tag = "tak", params(GeofenceQuery),
-    responses((status = 200, description = "{\"events\": [{\"seq\", ...geofence}], \"next\": last seq}")))]
+    responses((status = 200, description = "{\"events\": [{\"seq\", ...geofence}], \"next\": last seq}"), (status = 400, description = "a parameter is invalid", body = ErrorBody)))]
 pub async fn geofence(State(state): State<AppState>, Query(q): Query<GeofenceQuery>) -> Result<Json<Value>, ApiError> {
-    let after = q.after.unwrap_or(0);
-    let limit = q.limit.unwrap_or(500).clamp(1, 10_000);
+    let after = super::after_param(q.after.as_deref())?.unwrap_or(0);
+    let limit = super::limit_param(q.limit.as_deref(), 500, 10_000)?;
     let store = state.store.clone();
     let rows = blocking(move || store.geofence_events(after, limit).map_err(ApiError::internal)).await?;
     let next = rows.last().map_or(after, |(seq, _)| *seq);

@@ -183,16 +183,8 @@ pub struct AlertParams {
     ))]
 pub async fn list_alerts(State(state): State<AppState>, Query(p): Query<AlertParams>) -> Result<Json<Value>, ApiError> {
     let since = time_param("since", p.since.as_deref())?;
-    let limit = match p.limit.as_deref().map(str::parse::<usize>) {
-        None => 1_000,
-        Some(Ok(n)) if (1..=10_000).contains(&n) => n,
-        Some(_) => return Err(ApiError::parameter("limit", "a whole number from 1 to 10,000")),
-    };
-    let after = match p.after.as_deref().map(str::parse::<i64>) {
-        None => None,
-        Some(Ok(n)) if n >= 0 => Some(n),
-        Some(_) => return Err(ApiError::parameter("after", "a sequence number (a whole number ≥ 0)")),
-    };
+    let limit = super::limit_param(p.limit.as_deref(), 1_000, 10_000)?;
+    let after = super::after_param(p.after.as_deref())?;
     let list = blocking(move || watch::alerts(&state.store, since, after, limit).map_err(ApiError::internal)).await?;
     Ok(Json(json!({ "alerts": list })))
 }

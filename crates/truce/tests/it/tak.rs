@@ -88,3 +88,27 @@ fn tracks_survive_a_kill_and_a_restart_does_not_alert_them_again() {
     let body = until(&s, "/api/v1/geofence", |b| geofence_kinds(b, "alpha-1").len() >= 2);
     assert_eq!(geofence_kinds(&body, "alpha-1"), ["inside force_standoff", "exit force_standoff"]);
 }
+
+#[test]
+fn the_track_and_geofence_routes_name_a_bad_parameter() {
+    let dir = tempfile::tempdir().unwrap();
+    let s = serve(dir.path());
+    for (path, field) in [
+        ("/api/v1/geofence?after=abc", "after"),
+        ("/api/v1/geofence?after=-1", "after"),
+        ("/api/v1/geofence?limit=0", "limit"),
+        ("/api/v1/geofence?limit=99999999999999999999", "limit"),
+        ("/api/v1/tracks/x?limit=-3", "limit"),
+    ] {
+        let (status, body) = s.json("GET", path, b"");
+        assert_eq!(status, 400, "{path}: {body}");
+        assert_eq!(body["error"]["code"], "invalid_parameter", "{path}: {body}");
+        assert_eq!(body["error"]["field"], field, "{path}: {body}");
+    }
+    let (status, body) = s.json("GET", "/api/v1/tracks/nobody", b"");
+    assert_eq!((status, body["error"]["code"].as_str()), (404, Some("not_found")));
+    let (_, api) = s.json("GET", "/api/v1/openapi.json", b"");
+    for route in ["/api/v1/tracks", "/api/v1/tracks/{uid}", "/api/v1/geofence", "/api/v1/tak/status"] {
+        assert!(api["paths"].get(route).is_some(), "{route} is documented in the OpenAPI");
+    }
+}
