@@ -34,12 +34,25 @@ pub struct CotError {
     pub field: String,
     /// What is wrong, in words.
     pub reason: String,
+    /// Whether the input broke a size limit rather than the format (servers count these apart).
+    pub too_large: bool,
 }
 
 impl CotError {
     /// An error on `field` for `reason`.
     pub fn new(field: impl Into<String>, reason: impl Into<String>) -> Self {
-        CotError { field: field.into(), reason: reason.into() }
+        CotError { field: field.into(), reason: reason.into(), too_large: false }
+    }
+
+    /// An input longer than a limit allows.
+    pub fn too_large(field: impl Into<String>, reason: impl Into<String>) -> Self {
+        CotError { too_large: true, ..CotError::new(field, reason) }
+    }
+
+    /// Whether the failure is in the TAK protocol layer (framing or protobuf) rather than in XML or
+    /// the event itself.
+    pub fn is_binary(&self) -> bool {
+        self.field == "frame" || self.field == "protobuf"
     }
 }
 

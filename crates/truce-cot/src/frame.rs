@@ -127,7 +127,10 @@ impl FrameDecoder {
             Err(e) => return Some(Err(self.fail(e))),
         };
         if len > self.max_message as u64 {
-            let e = frame_error(format!("message of {len} bytes, more than the limit of {}", self.max_message));
+            let e = CotError::too_large(
+                "frame",
+                format!("message of {len} bytes, more than the limit of {}", self.max_message),
+            );
             return Some(Err(self.fail(e)));
         }
         let end = 1 + n + len as usize;
@@ -165,7 +168,10 @@ pub fn encode_mesh(msg: &TakMessage) -> Vec<u8> {
 /// Decodes one UDP datagram: the mesh TAK protocol header, or else CoT XML.
 pub fn decode_datagram(bytes: &[u8], max_message: usize) -> Result<Datagram, CotError> {
     if bytes.len() > max_message + 3 {
-        return Err(frame_error(format!("datagram of {} bytes, more than the limit of {max_message}", bytes.len())));
+        return Err(CotError::too_large(
+            "frame",
+            format!("datagram of {} bytes, more than the limit of {max_message}", bytes.len()),
+        ));
     }
     if bytes.first() != Some(&MAGIC) {
         let limits = XmlLimits { max_bytes: max_message, ..XmlLimits::default() };

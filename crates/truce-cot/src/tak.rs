@@ -125,7 +125,7 @@ pub fn event_from_proto(p: &proto::CotEvent, limits: &XmlLimits) -> Result<Event
     let mut detail = Default::default();
     if let Some(pd) = &p.detail {
         if pd.xml_detail.len() > limits.max_bytes {
-            return Err(CotError::new(
+            return Err(CotError::too_large(
                 "detail.xmlDetail",
                 format!("longer than the limit of {} bytes", limits.max_bytes),
             ));

@@ -46,7 +46,7 @@ impl Default for XmlLimits {
 }
 
 fn oversized(limit: usize) -> CotError {
-    CotError::new("xml", format!("message longer than the limit of {limit} bytes"))
+    CotError::too_large("xml", format!("message longer than the limit of {limit} bytes"))
 }
 
 /// Parses one `<event>` document with the default [`XmlLimits`].

@@ -11,7 +11,7 @@ use std::time::Duration;
 
 use time::OffsetDateTime;
 use tokio::sync::{Notify, mpsc, watch};
-use truce_cot::Event;
+use truce_cot::{CotError, Event};
 
 use crate::queue::{Droppable, Push, Queue};
 use crate::{Limits, Received, Source, Transport};
@@ -149,12 +149,7 @@ impl Outbound {
 
     /// The event as CoT XML with the declaration TAK clients send.
     pub fn xml(&self) -> &[u8] {
-        self.xml.get_or_init(|| {
-            let mut s = String::with_capacity(800);
-            s.push_str("<?xml version=\"1.0\" encoding=\"UTF-8\" standalone=\"yes\"?>");
-            s.push_str(&truce_cot::xml::to_xml(&self.event));
-            Arc::from(s.into_bytes())
-        })
+        self.xml.get_or_init(|| Arc::from(xml_document(&self.event)))
     }
 
     /// The event as a TAK protocol v1 stream frame; `None` if it cannot be (times before 1970).
@@ -167,6 +162,14 @@ impl Outbound {
             })
             .as_deref()
     }
+}
+
+/// An event as one CoT XML document, with the declaration TAK clients send.
+pub(crate) fn xml_document(ev: &Event) -> Vec<u8> {
+    let mut s = String::with_capacity(800);
+    s.push_str("<?xml version=\"1.0\" encoding=\"UTF-8\" standalone=\"yes\"?>");
+    s.push_str(&truce_cot::xml::to_xml(ev));
+    s.into_bytes()
 }
 
 /// One item of a client's queue.
@@ -218,6 +221,12 @@ pub(crate) struct Client {
 impl Client {
     fn group(&self) -> Option<String> {
         lock(&self.ident).group.clone()
+    }
+
+    /// Whether an event from a sender of team `group` may reach this client: yes when this client has
+    /// not announced a team, or announced the same one.
+    fn hears(&self, group: &str) -> bool {
+        lock(&self.ident).group.as_deref().is_none_or(|g| g == group)
     }
 
     /// Whether any of `dests` names this client by callsign or uid.
@@ -297,6 +306,21 @@ impl Hub {
 
     pub(crate) fn count(&self, counter: &AtomicU64) {
         counter.fetch_add(1, Ordering::Relaxed);
+    }
+
+    /// Counts one rejected message under its reason and returns the reason's name.
+    pub(crate) fn reject(&self, e: &CotError) -> &'static str {
+        let s = &self.stats;
+        let (counter, reason) = if e.too_large {
+            (&s.rejected_oversized, "oversized")
+        } else if e.is_binary() {
+            (&s.rejected_invalid_protobuf, "invalid_protobuf")
+        } else {
+            (&s.rejected_malformed, "malformed")
+        };
+        self.count(counter);
+        metrics::counter!("truce_tak_rejected_total", "reason" => reason).increment(1);
+        reason
     }
 
     /// Registers a new client, or `None` when `max_clients` are connected.
@@ -425,8 +449,7 @@ impl Hub {
                     continue;
                 }
             } else if let Some(g) = &out.group
-                && let Some(cg) = c.group()
-                && *g != cg
+                && !c.hears(g)
             {
                 continue;
             }
@@ -473,11 +496,6 @@ impl Hub {
         let gone = before - picture.len();
         self.stats.expired.fetch_add(gone as u64, Ordering::Relaxed);
         gone
-    }
-
-    /// How many uids the picture holds.
-    pub fn picture_len(&self) -> usize {
-        lock(&self.picture).len()
     }
 }
 

@@ -8,7 +8,7 @@
 //! [`queue::Queue`]. Routing happens in the reader of the sender, right after decoding: it takes a
 //! read lock on the client table, picks the recipients (everyone but the sender; only those named
 //! by `marti/dest` for directed messages; only the same `__group` when channels are on) and appends
-//! one shared [`hub::Outbound`] to each recipient's queue under that queue's own short lock. An
+//! one shared `Outbound` to each recipient's queue under that queue's own short lock. An
 //! event is encoded at most once per wire format, lazily, by the first writer that needs it, and the
 //! bytes are shared by every recipient; a writer concatenates everything queued into one buffer and
 //! writes it in one call, at most once per `flush_interval`, so 500 clients × 500 events/s become a
@@ -28,7 +28,7 @@
 //! and geofence alerts, which it publishes back through [`TakHandle::publish`]). The handoff waits
 //! when the consumer is behind, which slows that sender's reading rather than losing its events.
 
-pub mod hub;
+mod hub;
 pub mod queue;
 mod session;
 mod udp;
@@ -42,7 +42,7 @@ use tokio::sync::mpsc;
 use tokio::task::JoinHandle;
 use truce_cot::Event;
 
-pub use hub::{Stats, StatsSnapshot};
+pub use hub::StatsSnapshot;
 
 /// Which listener a client came through.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]

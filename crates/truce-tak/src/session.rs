@@ -11,7 +11,7 @@ use truce_cot::frame::{self, FrameDecoder};
 use truce_cot::xml::{XmlLimits, XmlStreamDecoder};
 use truce_cot::{CotError, Event};
 
-use crate::hub::{Client, CloseReason, Hub, Item, lock};
+use crate::hub::{Client, CloseReason, Hub, Item, lock, xml_document};
 use crate::{Received, Transport};
 
 /// Logged bad messages per connection; the rest are only counted (and summarised at close).
@@ -107,7 +107,7 @@ where
     };
     tracing::debug!("tak {}: connected", client.peer);
     let offer = frame::offer_event(&hub.server_uid, OffsetDateTime::now_utc(), &[1]);
-    hub.enqueue(&client, Item::Raw(Arc::from(xml_bytes(&offer))));
+    hub.enqueue(&client, Item::Raw(Arc::from(xml_document(&offer))));
     hub.send_picture(&client);
     let writer_task = tokio::spawn(write_loop(hub.clone(), client.clone(), writer));
     let mut session = Reader::new(hub.clone(), client.clone());
@@ -132,12 +132,6 @@ where
         }
         _ => tracing::debug!("tak {}: disconnected ({} bad messages)", client.peer, session.errors),
     }
-}
-
-fn xml_bytes(ev: &Event) -> Vec<u8> {
-    let mut s = String::from("<?xml version=\"1.0\" encoding=\"UTF-8\" standalone=\"yes\"?>");
-    s.push_str(&truce_cot::xml::to_xml(ev));
-    s.into_bytes()
 }
 
 /// Drains the client's queue into the socket until the session ends.
@@ -335,17 +329,7 @@ impl Reader {
 
     /// Counts and logs one bad message; closes the session after too many.
     fn bad(&mut self, e: &CotError) -> Next {
-        let s = &self.hub.stats;
-        let (counter, kind) = if e.reason.contains("longer than the limit") || e.reason.contains("more than the limit")
-        {
-            (&s.rejected_oversized, "oversized")
-        } else if e.field == "frame" || e.field == "protobuf" {
-            (&s.rejected_invalid_protobuf, "invalid_protobuf")
-        } else {
-            (&s.rejected_malformed, "malformed")
-        };
-        self.hub.count(counter);
-        metrics::counter!("truce_tak_rejected_total", "reason" => kind).increment(1);
+        let kind = self.hub.reject(e);
         self.errors += 1;
         if self.errors <= LOGGED_ERRORS {
             tracing::warn!("tak {}: rejected a message ({kind}): {e}", self.client.peer);
@@ -416,7 +400,7 @@ impl Reader {
     fn negotiate(&mut self, ev: &Event, now: OffsetDateTime) -> Next {
         let accepted = matches!(frame::parse_request(ev), Some(Ok(1))) && !self.is_tak1();
         let reply = frame::response_event(&self.hub.server_uid, now, accepted);
-        self.hub.enqueue(&self.client, Item::Raw(Arc::from(xml_bytes(&reply))));
+        self.hub.enqueue(&self.client, Item::Raw(Arc::from(xml_document(&reply))));
         if !accepted {
             return Next::Continue;
         }
@@ -430,7 +414,7 @@ fn xml_or_frame(ev: &Event, tak1: bool) -> Vec<u8> {
     if tak1 && let Ok(m) = truce_cot::tak::event_to_message(ev) {
         return frame::encode_stream_frame(&m);
     }
-    xml_bytes(ev)
+    xml_document(ev)
 }
 
 /// The reply TAK servers give a client's ping (`t-x-c-t`): `t-x-c-t-r` under the ping's uid.

@@ -50,16 +50,8 @@ pub(crate) async fn serve(hub: Arc<Hub>, socket: UdpSocket) {
             Ok(Some(ev)) => ev,
             Ok(None) => continue,
             Err(e) => {
-                let s = &hub.stats;
-                let counter = if e.field == "frame" || e.field == "protobuf" {
-                    &s.rejected_invalid_protobuf
-                } else if e.reason.contains("limit") {
-                    &s.rejected_oversized
-                } else {
-                    &s.rejected_malformed
-                };
-                hub.count(counter);
-                tracing::debug!("tak udp {peer}: rejected a datagram: {e}");
+                let reason = hub.reject(&e);
+                tracing::debug!("tak udp {peer}: rejected a datagram ({reason}): {e}");
                 continue;
             }
         };
