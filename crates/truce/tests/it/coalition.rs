@@ -193,15 +193,7 @@ fn the_api_serves_the_coalition_plans_and_regeneration() {
     let dir = tempfile::tempdir().unwrap();
     let d: PathBuf = dir.path().to_path_buf();
     assert_eq!(import_shipped(&d).code, 0);
-    let s = Server::start(&[
-        "serve",
-        "--data-dir",
-        d.to_str().unwrap(),
-        "--agreement",
-        agreement().to_str().unwrap(),
-        "--listen",
-        "127.0.0.1:0",
-    ]);
+    let s = crate::util::serve(&d, &[]);
     let (status, summary) = get(&s, "/api/v1/coalition/summary");
     assert_eq!(status, 200);
     let deu = summary["nations"].as_array().unwrap().iter().find(|n| n["nation"] == "DEU").unwrap();

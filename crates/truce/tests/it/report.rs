@@ -529,19 +529,8 @@ fn get(server: &Server, path: &str) -> (u16, String, String) {
 #[test]
 fn report_api_serves_html_md_json_and_rejects_bad_parameters() {
     let w = week(&[]);
-    let agreement = agreement();
     let sectors = data("warning/sectors.toml");
-    let server = Server::start(&[
-        "serve",
-        "--data-dir",
-        path(&w.data),
-        "--agreement",
-        path(&agreement),
-        "--sectors",
-        path(&sectors),
-        "--listen",
-        "127.0.0.1:0",
-    ]);
+    let server = crate::util::serve(&w.data, &["--sectors", path(&sectors)]);
     let (status, ctype, html) = get(&server, "/api/v1/reports/daily?date=2026-11-22&format=html");
     assert_eq!((status, ctype.as_str()), (200, "text/html; charset=utf-8"));
     assert_eq!(html.matches(">NATO UNCLASSIFIED</div>").count(), 2);

@@ -3,18 +3,10 @@
 
 use serde_json::{Value, json};
 
-use crate::util::{Server, agreement};
+use crate::util::Server;
 
 fn serve(dir: &std::path::Path) -> Server {
-    Server::start(&[
-        "serve",
-        "--data-dir",
-        dir.to_str().unwrap(),
-        "--agreement",
-        agreement().to_str().unwrap(),
-        "--listen",
-        "127.0.0.1:0",
-    ])
+    crate::util::serve(dir, &[])
 }
 
 fn obs(id: &str, lat: f64, lon: f64, category: &str) -> Value {

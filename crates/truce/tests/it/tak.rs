@@ -5,22 +5,10 @@ use std::io::Write;
 
 use serde_json::Value;
 
-use crate::util::{Server, agreement};
+use crate::util::Server;
 
 fn serve(dir: &std::path::Path) -> Server {
-    Server::start(&[
-        "serve",
-        "--data-dir",
-        dir.to_str().unwrap(),
-        "--agreement",
-        agreement().to_str().unwrap(),
-        "--listen",
-        "127.0.0.1:0",
-        "--tak-tcp",
-        "127.0.0.1:0",
-        "--tak-udp",
-        "off",
-    ])
+    crate::util::serve(dir, &["--tak-tcp", "127.0.0.1:0", "--tak-udp", "off"])
 }
 
 /// A friendly SA of `uid` at `lat`, 35.6 E, sent now.

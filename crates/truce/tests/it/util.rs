@@ -52,6 +52,17 @@ pub struct Server {
     lines: std::sync::Mutex<std::sync::mpsc::Receiver<String>>,
 }
 
+/// `truce serve` on a data directory with the illustrative agreement on a free port, plus `extra`
+/// arguments.
+pub fn serve(dir: &Path, extra: &[&str]) -> Server {
+    let dir = dir.to_str().expect("a UTF-8 path");
+    let agreement = agreement();
+    let mut args = vec!["serve", "--data-dir", dir, "--agreement", agreement.to_str().expect("a UTF-8 path")];
+    args.extend(["--listen", "127.0.0.1:0"]);
+    args.extend(extra);
+    Server::start(&args)
+}
+
 impl Server {
     /// Starts `truce <args>` and waits for the line announcing its address.
     pub fn start(args: &[&str]) -> Server {

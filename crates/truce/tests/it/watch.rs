@@ -179,19 +179,7 @@ fn warn_status_explains_the_level_of_each_sector() {
 }
 
 fn serve(dir: &std::path::Path) -> Server {
-    Server::start(&[
-        "serve",
-        "--data-dir",
-        dir.to_str().unwrap(),
-        "--agreement",
-        agreement().to_str().unwrap(),
-        "--sectors",
-        &sectors(),
-        "--listen",
-        "127.0.0.1:0",
-        "--watch-every",
-        "1",
-    ])
+    crate::util::serve(dir, &["--sectors", &sectors(), "--watch-every", "1"])
 }
 
 #[test]
