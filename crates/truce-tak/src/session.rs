@@ -26,19 +26,27 @@ fn tune(stream: &TcpStream) {
     let _ = socket2::SockRef::from(stream).set_tcp_keepalive(&keepalive);
 }
 
+/// The next connection, tuned; a failed accept (out of file descriptors and the like) is logged and
+/// retried after a pause rather than in a spin.
+async fn accept(listener: &TcpListener, what: &str) -> (TcpStream, std::net::SocketAddr) {
+    loop {
+        match listener.accept().await {
+            Ok((stream, peer)) => {
+                tune(&stream);
+                return (stream, peer);
+            }
+            Err(e) => {
+                tracing::warn!("tak {what} accept failed: {e}");
+                tokio::time::sleep(Duration::from_millis(50)).await;
+            }
+        }
+    }
+}
+
 /// Accepts plain TCP clients forever.
 pub(crate) async fn accept_tcp(hub: Arc<Hub>, listener: TcpListener) {
     loop {
-        let (stream, peer) = match listener.accept().await {
-            Ok(c) => c,
-            Err(e) => {
-                // Out of file descriptors and the like: wait a little rather than spin.
-                tracing::warn!("tak tcp accept failed: {e}");
-                tokio::time::sleep(Duration::from_millis(50)).await;
-                continue;
-            }
-        };
-        tune(&stream);
+        let (stream, peer) = accept(&listener, "tcp").await;
         let hub = hub.clone();
         tokio::spawn(async move {
             let (r, w) = stream.into_split();
@@ -50,15 +58,7 @@ pub(crate) async fn accept_tcp(hub: Arc<Hub>, listener: TcpListener) {
 /// Accepts TLS clients forever; the verified certificate's callsign becomes the identity.
 pub(crate) async fn accept_tls(hub: Arc<Hub>, listener: TcpListener, acceptor: tokio_rustls::TlsAcceptor) {
     loop {
-        let (stream, peer) = match listener.accept().await {
-            Ok(c) => c,
-            Err(e) => {
-                tracing::warn!("tak tls accept failed: {e}");
-                tokio::time::sleep(Duration::from_millis(50)).await;
-                continue;
-            }
-        };
-        tune(&stream);
+        let (stream, peer) = accept(&listener, "tls").await;
         let hub = hub.clone();
         let acceptor = acceptor.clone();
         tokio::spawn(async move {

@@ -78,11 +78,16 @@ fn addr(what: &str, value: &str) -> anyhow::Result<Option<SocketAddr>> {
 /// (`--port 0`, as the tests do) unless an address was given.
 pub fn demo_args(args: &TakArgs, any_port: bool) -> TakArgs {
     let local = |value: &str, default: &str| -> String {
-        if value == "off" {
-            return value.to_owned();
+        let Ok(mut a) = value.parse::<SocketAddr>() else {
+            return value.to_owned(); // `off`, or an error `start` reports
+        };
+        if any_port && value == default {
+            a.set_port(0);
         }
-        let value = if any_port && value == default { "0.0.0.0:0" } else { value };
-        value.replacen("0.0.0.0:", "127.0.0.1:", 1)
+        if a.ip().is_unspecified() {
+            a.set_ip(std::net::Ipv4Addr::LOCALHOST.into());
+        }
+        a.to_string()
     };
     TakArgs {
         tak_tcp: local(&args.tak_tcp, "0.0.0.0:8087"),
@@ -361,5 +366,34 @@ pub async fn status(State(state): State<AppState>) -> Json<Value> {
     match state.tak.get() {
         Some(h) => Json(json!({"enabled": true, "stats": h.stats()})),
         None => Json(json!({"enabled": false})),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use clap::Parser;
+
+    use super::demo_args;
+    use crate::cli::{Cli, Command, TakArgs};
+
+    fn demo(args: &[&str]) -> TakArgs {
+        let all = [&["truce", "demo"], args].concat();
+        match Cli::try_parse_from(all).unwrap().command {
+            Command::Demo(d) => d.tak,
+            _ => unreachable!("parsed a demo"),
+        }
+    }
+
+    #[test]
+    fn the_demo_listens_on_loopback_and_on_free_ports_with_port_0() {
+        let d = demo_args(&demo(&[]), false);
+        assert_eq!((d.tak_tcp.as_str(), d.tak_udp.as_str()), ("127.0.0.1:8087", "127.0.0.1:6969"));
+        assert_eq!(d.tak_tls.as_deref(), Some("127.0.0.1:8089"));
+        let d = demo_args(&demo(&["--tak-udp", "off"]), true);
+        assert_eq!((d.tak_tcp.as_str(), d.tak_udp.as_str()), ("127.0.0.1:0", "off"));
+        assert_eq!(d.tak_tls.as_deref(), Some("127.0.0.1:0"));
+        let d = demo_args(&demo(&["--tak-tcp", "0.0.0.0:9000", "--tak-tls", "192.0.2.1:9001"]), true);
+        assert_eq!(d.tak_tcp, "127.0.0.1:9000", "an address given keeps its port, on loopback");
+        assert_eq!(d.tak_tls.as_deref(), Some("192.0.2.1:9001"));
     }
 }
