@@ -162,7 +162,7 @@ pub struct Received {
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
     /// A listener could not bind.
-    #[error("cannot listen on {addr} ({what}): {source}")]
+    #[error("cannot listen on {addr} ({what})")]
     Bind {
         /// The address.
         addr: SocketAddr,

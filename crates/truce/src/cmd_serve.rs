@@ -68,14 +68,14 @@ pub fn run(args: &ServeArgs) -> anyhow::Result<ExitCode> {
         let listener = tokio::net::TcpListener::bind(&args.listen)
             .await
             .with_context(|| format!("cannot listen on {}", args.listen))?;
+        // Every listener is bound (or the command has failed) before the address is announced.
+        let tak = server::tak::start(&state, &args.tak, &args.store.data_dir).await?;
         let addr = listener.local_addr()?;
         println!("truce serve: listening on http://{addr}/");
         use std::io::Write;
         std::io::stdout().flush()?;
         let every = std::time::Duration::from_secs(args.watch_every.max(1));
         let watch = tokio::spawn(server::watch::watch_task(state.clone(), every));
-        let tak = server::tak::start(&state, &args.tak, &args.store.data_dir).await?;
-        std::io::stdout().flush()?;
         let served = server::serve(listener, state, server::shutdown_signal()).await;
         watch.abort();
         drop(tak);

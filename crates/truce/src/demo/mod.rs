@@ -83,6 +83,7 @@ pub fn run(args: &DemoArgs) -> anyhow::Result<ExitCode> {
         let listener = tokio::net::TcpListener::bind(("127.0.0.1", args.port))
             .await
             .with_context(|| format!("cannot listen on 127.0.0.1:{}", args.port))?;
+        let tak = server::tak::start(&state, &server::tak::demo_args(&args.tak, args.port == 0), &data_dir).await?;
         let addr = listener.local_addr()?;
         let fmt = |t: OffsetDateTime| t.format(&time::format_description::well_known::Rfc3339).unwrap_or_default();
         println!(
@@ -94,13 +95,11 @@ pub fn run(args: &DemoArgs) -> anyhow::Result<ExitCode> {
         println!("truce demo: open http://{addr}/");
         std::io::stdout().flush()?;
         let feed = tokio::spawn(feed(state.clone(), scenario, args.speed, args.days));
-        let tak = server::tak::start(&state, &server::tak::demo_args(&args.tak, args.port == 0), &data_dir).await?;
         // Simulated units join as TAK clients over TCP (none when that listener is off).
         let units = tak
             .as_ref()
             .and_then(server::tak::Tak::tcp_addr)
             .map(|addr| tak_units::spawn(addr, tak_units::units(&line, args.seed)));
-        std::io::stdout().flush()?;
         let watch = tokio::spawn(server::watch::watch_task(state.clone(), std::time::Duration::from_secs(60)));
         let served = server::serve(listener, state, server::shutdown_signal()).await;
         feed.abort();

@@ -48,7 +48,7 @@ pub fn truce(args: &[&str], stdin: &[u8]) -> Run {
 pub struct Server {
     pub child: std::process::Child,
     pub addr: String,
-    /// The lines the process printed after its address.
+    /// The lines the process printed, other than its address.
     lines: std::sync::Mutex<std::sync::mpsc::Receiver<String>>,
 }
 
@@ -87,14 +87,16 @@ impl Server {
             .expect("start truce");
         let stdout = child.stdout.take().expect("stdout");
         let mut lines = std::io::BufReader::new(stdout).lines();
+        // Every line stays readable (the TAK listeners are announced before the HTTP address).
+        let (tx, rx) = std::sync::mpsc::channel();
         let addr = loop {
             let line = lines.next().expect("truce exited before listening").expect("read stdout");
             if let Some(rest) = line.split("http://").nth(1) {
                 break rest.trim_end_matches('/').to_owned();
             }
+            let _ = tx.send(line);
         };
-        // Keep draining stdout so the server never blocks on a full pipe; later lines stay readable.
-        let (tx, rx) = std::sync::mpsc::channel();
+        // Keep draining stdout so the server never blocks on a full pipe.
         std::thread::spawn(move || {
             for line in lines.map_while(Result::ok) {
                 let _ = tx.send(line);
