@@ -38,7 +38,7 @@ macro_rules! counters {
             $($(#[$doc])* pub $name: AtomicU64,)*
         }
 
-        /// A copy of [`Stats`] at one moment.
+        /// The server's counters at one moment (monotonic, except `clients`).
         #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize)]
         pub struct StatsSnapshot {
             $($(#[$doc])* pub $name: u64,)*

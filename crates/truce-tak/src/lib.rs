@@ -15,7 +15,7 @@
 //! few tens of thousands of writes per second rather than a quarter of a million.
 //!
 //! A slow or stalled client only fills its own queue; what is dropped when it is full is decided by
-//! [`queue::Queue::push`] (older positions of the same uid first) and counted in [`Stats`]. A write
+//! [`queue::Queue::push`] (older positions of the same uid first) and counted (see [`StatsSnapshot`]). A write
 //! that does not finish within `write_timeout`, a connection silent for `idle_timeout` (TCP
 //! keep-alive also probes half-open peers), too many bad messages, or a sustained flood closes the
 //! session with a counted, logged reason. A client announcing a uid that another session already
