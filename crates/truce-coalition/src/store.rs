@@ -12,7 +12,7 @@
 use std::path::PathBuf;
 
 use time::OffsetDateTime;
-use truce_store::{CoalitionBatch, CoalitionImportReport, CoalitionItem, PledgeEvent, ProgressPoint, SqliteStore};
+use truce_store::{CoalitionBatch, CoalitionImportReport, CoalitionItem, CoalitionStore, PledgeEvent, ProgressPoint};
 
 use crate::file::{Loaded, Problems};
 use crate::model::{Coalition, HistoryEntry, Progress, Recorded};
@@ -127,7 +127,7 @@ pub fn batch(loaded: &Loaded) -> CoalitionBatch {
 ///
 /// # Errors
 /// [`CoalitionError::Invalid`] with every problem (nothing stored), or the store failed.
-pub fn import(store: &SqliteStore, paths: &[PathBuf]) -> Result<Imported, CoalitionError> {
+pub fn import(store: &dyn CoalitionStore, paths: &[PathBuf]) -> Result<Imported, CoalitionError> {
     let base = load(store)?;
     let loaded = crate::file::load(paths, &base).map_err(CoalitionError::Invalid)?;
     let report = store.import_coalition(&batch(&loaded), OffsetDateTime::now_utc())?;
@@ -150,7 +150,7 @@ fn rfc3339(t: OffsetDateTime) -> String {
 ///
 /// # Errors
 /// The store failed or holds a body that does not decode.
-pub fn load(store: &SqliteStore) -> Result<Coalition, CoalitionError> {
+pub fn load(store: &dyn CoalitionStore) -> Result<Coalition, CoalitionError> {
     let mut c = Coalition::default();
     for s in store.coalition_items()? {
         let it = &s.row;

@@ -8,15 +8,23 @@
 //! jamming. Every identifier here is a stable string used in files, the API and reports.
 
 mod category;
+mod journal;
+mod label;
 mod observation;
 mod record;
+mod stored;
+mod track;
 mod violation;
 mod zone_kind;
 
 pub use category::{Category, CategorySet, UnknownCategory};
+pub use journal::{ActionRow, AlertRow, CaseRow};
+pub use label::Label;
 pub use observation::{
     Casualties, Confidence, LocationPrecision, Marking, Means, Observation, Observer, TimePrecision,
 };
 pub use record::{ClassificationRecord, LineRecord, ViolationRecord};
+pub use stored::StoredObservation;
+pub use track::{GeofenceKind, GeofenceRow, TrackRow};
 pub use violation::ViolationCode;
 pub use zone_kind::ZoneKind;

@@ -25,9 +25,10 @@ use std::collections::{BTreeMap, HashMap};
 
 use serde::Serialize;
 use time::OffsetDateTime;
+use truce_core::StoredObservation;
 use truce_core::{Category, Marking, ViolationRecord, ZoneKind};
 use truce_engine::Agreement;
-use truce_store::{MAX_PAGE, Query, Store, StoredObservation};
+use truce_store::{MAX_PAGE, ObservationStore, Query};
 use truce_watch::incident::marking_rank;
 use truce_watch::{Incident, Located, Rule, Sectors, incidents_in_sectors};
 
@@ -48,7 +49,7 @@ pub const MAX_STATUS_DAYS: i32 = 92;
 #[derive(Clone, Copy)]
 pub struct Context<'a> {
     /// The observation store.
-    pub store: &'a dyn Store,
+    pub store: &'a dyn ObservationStore,
     /// The agreement in force.
     pub agreement: &'a Agreement,
     /// The sectors counts are broken down by.

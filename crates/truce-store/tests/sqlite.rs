@@ -1,193 +1,95 @@
-//! The SQLite store on real database files.
+//! The SQLite backend on real database files: the whole behaviour suite, and what only a file-backed
+//! store has (surviving a reopen, refusing a newer schema, a failure inside a transaction).
 
 #![allow(clippy::unwrap_used)]
 
 use time::macros::datetime;
-use truce_core::{
-    Category, ClassificationRecord, LocationPrecision, Marking, Means, Observation, Observer, TimePrecision,
-    ViolationRecord,
-};
-use truce_store::{Query, SqliteStore, Store, StoreError, StoredObservation};
+use truce_core::{ActionRow, AlertRow, CaseRow, Category, GeofenceKind};
+use truce_store::conformance::observations::observation;
+use truce_store::conformance::tracks::{fence, point};
+use truce_store::{JournalStore, ObservationStore, SqliteStore, StoreError, TrackStore};
 
-fn obs(id: &str, minute: i64, lat: f64, lon: f64, category: Category) -> StoredObservation {
-    StoredObservation {
-        observation: Observation {
-            id: id.to_owned(),
-            time: datetime!(2026-11-20 00:00 UTC) + time::Duration::minutes(minute),
-            time_end: None,
-            time_precision: TimePrecision::Minute,
-            lat,
-            lon,
-            location_precision: LocationPrecision::Exact,
-            place: None,
-            observer: Observer {
-                means: Means::Patrol,
-                team: Some("t1".into()),
-                callsign: None,
-                lat: None,
-                lon: None,
-                bearing_deg: None,
-                range_m: None,
-            },
-            category,
-            weapon_class: None,
-            count: Some(1),
-            direction: None,
-            party: None,
-            confidence: None,
-            reason: None,
-            casualties: None,
-            text: Some("é \"quoted\"".into()),
-            source_ref: None,
-            marking: Marking::NatoUnclassified,
-            releasable_to: vec!["GBR".into()],
-        },
-        classification: ClassificationRecord {
-            lines: Default::default(),
-            zones: if lat > 48.0 { vec!["security_zone".into()] } else { vec![] },
-            violations: if category == Category::ExplosionImpact {
-                vec![ViolationRecord {
-                    code: "cfv_in_security_zone".into(),
-                    zone: Some("security_zone".into()),
-                    class: None,
-                    party: None,
-                    line: None,
-                    required_m: None,
-                    actual_m: None,
-                    category: None,
-                    phase: None,
-                    count: None,
-                }]
-            } else {
-                vec![]
-            },
-        },
-        received_at: datetime!(2026-11-24 10:00 UTC),
-    }
-}
-
-#[test]
-fn insert_get_and_idempotency() {
+fn open() -> (tempfile::TempDir, SqliteStore) {
     let dir = tempfile::tempdir().unwrap();
     let store = SqliteStore::open(dir.path()).unwrap();
-    let a = obs("a", 0, 48.5, 37.5, Category::ExplosionImpact);
-    let r = store.insert(&[a.clone(), obs("b", 5, 47.0, 35.0, Category::MuzzleFlash)]).unwrap();
-    assert_eq!(r.inserted, ["a", "b"]);
-    let again = store.insert(&[a.clone(), obs("c", 7, 47.0, 35.0, Category::MuzzleFlash)]).unwrap();
-    assert_eq!((again.inserted, again.duplicates), (vec!["c".to_owned()], vec!["a".to_owned()]));
-    assert_eq!(store.count().unwrap(), 3);
-    assert_eq!(store.get("a").unwrap().unwrap(), a);
-    assert_eq!(store.get("zz").unwrap(), None);
+    (dir, store)
 }
 
+truce_store::conformance_suite!(open);
+
 #[test]
-fn survives_reopening() {
+fn everything_survives_reopening() {
     let dir = tempfile::tempdir().unwrap();
-    {
+    let at = datetime!(2026-11-22 08:00 UTC);
+    let kept = observation("kept", 0, 48.5, 37.5, Category::ExplosionImpact);
+    let case_id = {
         let store = SqliteStore::open(dir.path()).unwrap();
-        store.insert(&[obs("kept", 0, 48.5, 37.5, Category::ExplosionImpact)]).unwrap();
+        store.insert(std::slice::from_ref(&kept)).unwrap();
         store.set_agreement_fingerprint("abc").unwrap();
-    }
+        store.insert_tracks(&[point("T1", "a-f-G-U-C", 0, 60)], &[fence("T1", 0, GeofenceKind::Enter)]).unwrap();
+        store
+            .record_alert(&AlertRow {
+                seq: 0,
+                at,
+                scope: "line".into(),
+                level: "high".into(),
+                previous: "normal".into(),
+                body: "{}".into(),
+            })
+            .unwrap();
+        let case = CaseRow {
+            id: String::new(),
+            opened_at: at,
+            title: "t".into(),
+            stage: "evidence".into(),
+            body: "{}".into(),
+        };
+        store.open_case(&case, &ActionRow { seq: 0, at, actor: "a".into(), body: "{}".into() }).unwrap()
+    };
     let store = SqliteStore::open(dir.path()).unwrap();
-    assert!(store.get("kept").unwrap().is_some());
+    assert_eq!(store.get("kept").unwrap(), Some(kept));
     assert_eq!(store.agreement_fingerprint().unwrap().as_deref(), Some("abc"));
+    assert_eq!(store.track_history("T1", 10).unwrap().len(), 1);
+    assert_eq!(store.latest_tracks(at).unwrap().len(), 1);
+    assert_eq!(store.geofence_events(0, 10).unwrap().len(), 1);
+    assert_eq!(store.latest_alerts().unwrap().len(), 1);
+    assert!(store.case(&case_id).unwrap().is_some());
+    // Spatial queries still find the cells indexed before the reopen, and new rows in them.
+    store.insert(&[observation("near", 1, 48.51, 37.51, Category::MuzzleFlash)]).unwrap();
+    let q = truce_store::Query { near: Some((48.5, 37.5, 5.0)), limit: 10, ..Default::default() };
+    assert_eq!(store.query(&q).unwrap().items.len(), 2);
 }
 
 #[test]
-fn a_failed_batch_stores_nothing() {
-    let dir = tempfile::tempdir().unwrap();
-    let store = SqliteStore::open(dir.path()).unwrap();
-    let mut bad = obs("bad", 0, 48.5, 37.5, Category::ExplosionImpact);
-    bad.observation.lat = f64::NAN; // SQLite stores NaN as NULL: the NOT NULL constraint fails.
-    let err = store.insert(&[obs("good", 0, 48.5, 37.5, Category::ExplosionImpact), bad]).unwrap_err();
-    assert!(matches!(err, StoreError::Sqlite(_)), "{err}");
+fn a_failure_inside_the_transaction_stores_nothing_of_the_batch() {
+    let (dir, store) = open();
+    // A trigger makes the database itself refuse the second row, after the first was written.
+    let conn = rusqlite::Connection::open(dir.path().join(truce_store::DATABASE_FILE)).unwrap();
+    conn.execute_batch(
+        "CREATE TRIGGER refuse BEFORE INSERT ON observations WHEN NEW.id = 'refused'
+         BEGIN SELECT RAISE(ABORT, 'refused by a test trigger'); END;",
+    )
+    .unwrap();
+    drop(conn);
+    let batch = [
+        observation("first", 0, 48.5, 37.5, Category::ExplosionImpact),
+        observation("refused", 1, 10.0, 10.0, Category::ExplosionImpact),
+    ];
+    let err = store.insert(&batch).unwrap_err();
+    assert!(matches!(err, StoreError::Database(_)), "{err}");
     assert_eq!(store.count().unwrap(), 0);
-    assert!(store.get("good").unwrap().is_none());
-}
-
-#[test]
-fn filters_and_pagination() {
-    let dir = tempfile::tempdir().unwrap();
-    let store = SqliteStore::open(dir.path()).unwrap();
-    let mut batch = Vec::new();
-    for i in 0..250 {
-        let cat = if i % 2 == 0 { Category::ExplosionImpact } else { Category::MuzzleFlash };
-        batch.push(obs(
-            &format!("o{i:03}"),
-            i,
-            47.0 + f64::from(i as u32) * 0.01,
-            36.0 + f64::from(i as u32) * 0.005,
-            cat,
-        ));
-    }
-    store.insert(&batch).unwrap();
-
-    let mut q = Query { limit: 100, ..Query::default() };
-    let mut seen = Vec::new();
-    loop {
-        let page = store.query(&q).unwrap();
-        seen.extend(page.items.iter().map(|s| s.observation.id.clone()));
-        match page.next {
-            Some(c) => q.cursor = Some(c),
-            None => break,
-        }
-    }
-    assert_eq!(seen.len(), 250);
-    assert!(seen.windows(2).all(|w| w[0] < w[1]), "time order");
-
-    let count = |q: Query| store.query(&Query { limit: 10_000, ..q }).unwrap().items.len();
-    assert_eq!(count(Query { category: Some(Category::MuzzleFlash), ..Query::default() }), 125);
-    assert_eq!(
-        count(Query {
-            since: Some(datetime!(2026-11-20 01:40 UTC)),
-            until: Some(datetime!(2026-11-20 02:00 UTC)),
-            ..Query::default()
-        }),
-        20
-    );
-    // o100..o149 have lat 48.00..48.49; bbox edges are included.
-    assert_eq!(count(Query { bbox: Some([36.0, 48.0, 37.0, 48.49]), ..Query::default() }), 50);
-    assert_eq!(count(Query { violation: Some("cfv_in_security_zone".into()), ..Query::default() }), 125);
-    assert_eq!(count(Query { zone: Some("security_zone".into()), ..Query::default() }), 149);
-    // Within 2 km of o000 (47.0, 36.0): o000 and o001 (1.2 km away).
-    assert_eq!(count(Query { near: Some((47.0, 36.0, 2.0)), ..Query::default() }), 2);
-
-    let stats = store.stats(&Query::default()).unwrap();
-    assert_eq!(stats.total, 250);
-    assert_eq!(stats.by_category["explosion_impact"], 125);
-    assert_eq!(stats.by_violation["cfv_in_security_zone"], 125);
-    assert_eq!(stats.by_zone["security_zone"], 149);
-    assert_eq!(stats.by_day["2026-11-20"], 250);
-
-    assert!(matches!(
-        store.query(&Query { cursor: Some("nonsense".into()), ..Query::default() }),
-        Err(StoreError::BadCursor(_))
-    ));
-}
-
-#[test]
-fn reclassify_rewrites_every_classification_and_indexes() {
-    let dir = tempfile::tempdir().unwrap();
-    let store = SqliteStore::open(dir.path()).unwrap();
-    store
-        .insert(&(0..30).map(|i| obs(&format!("r{i}"), i, 48.5, 37.5, Category::ExplosionImpact)).collect::<Vec<_>>())
-        .unwrap();
-    let n = store
-        .reclassify("v2", &mut |_o| ClassificationRecord { zones: vec!["new_zone".into()], ..Default::default() })
-        .unwrap();
-    assert_eq!(n, 30);
-    assert_eq!(store.agreement_fingerprint().unwrap().as_deref(), Some("v2"));
-    let stats = store.stats(&Query::default()).unwrap();
-    assert_eq!(stats.by_zone.get("new_zone"), Some(&30));
-    assert!(stats.by_violation.is_empty());
-    assert_eq!(store.get("r3").unwrap().unwrap().classification.zones, ["new_zone"]);
+    // The cell the refused batch's first row indexed was rolled back and forgotten: a later row there
+    // indexes it again and a box query finds it.
+    store.insert(&[observation("later", 2, 48.5, 37.5, Category::MuzzleFlash)]).unwrap();
+    let q = truce_store::Query { bbox: Some([37.0, 48.0, 38.0, 49.0]), limit: 10, ..Default::default() };
+    assert_eq!(store.query(&q).unwrap().items.len(), 1);
 }
 
 #[test]
 fn a_newer_schema_is_refused() {
     let dir = tempfile::tempdir().unwrap();
     drop(SqliteStore::open(dir.path()).unwrap());
-    let conn = rusqlite::Connection::open(dir.path().join("truce.sqlite")).unwrap();
+    let conn = rusqlite::Connection::open(dir.path().join(truce_store::DATABASE_FILE)).unwrap();
     conn.pragma_update(None, "user_version", 99).unwrap();
     drop(conn);
     assert!(matches!(SqliteStore::open(dir.path()), Err(StoreError::TooNew { found: 99, .. })));

@@ -100,6 +100,7 @@ fn bench(c: &mut Criterion) {
     let rows: Vec<TrackRow> = events.iter().take(500).map(|ev| t.process(ev, &src, ev.time).point).collect();
     let dir = tempfile::tempdir().unwrap();
     let store = truce_store::SqliteStore::open(dir.path()).unwrap();
+    use truce_store::TrackStore;
     let mut g = c.benchmark_group("store");
     g.throughput(Throughput::Elements(rows.len() as u64));
     // What a server stores: 50 tracks reporting 10 times each per batch, time moving on. (The same 500

@@ -23,13 +23,13 @@
 //! tracks (`a-f-*`, `a-a-*`) alone. Zones apply whatever the phase in force: a fence is geometry.
 
 use time::{Duration, OffsetDateTime};
+use truce_core::{GeofenceKind, GeofenceRow};
 use truce_cot::event::{Contact, Link, Remarks, UNKNOWN_ERROR};
 use truce_cot::{Detail, Event, Point};
 use truce_engine::classify::Observation;
 use truce_engine::{Agreement, Classification, SideOf};
 use truce_geo::LonLat;
 use truce_geo::geodesic::{azimuth_and_distance, destination};
-use truce_store::{GeofenceKind, GeofenceRow};
 
 /// Spacing of the samples along a segment, metres.
 pub const SAMPLE_SPACING_M: f64 = 500.0;

@@ -13,8 +13,8 @@
 //! 3. geofence events from the previous and the current position of the uid ([`geofence`]), for
 //!    atoms (`a-*`) that are not weapon marks.
 //!
-//! The caller stores them ([`truce_store::SqliteStore::insert_tracks`] and
-//! [`truce_store::Store::insert`]) and sends [`geofence_cot`] alerts to its clients.
+//! The caller stores them (`TrackStore::insert_tracks` of `truce-store` and
+//! `ObservationStore::insert`) and sends [`geofence_cot`] alerts to its clients.
 //!
 //! The tracker keeps the last position of every uid (and its zones and line sides) in memory; it
 //! does not survive a restart, so the first report of a track after one is compared with nothing
@@ -30,14 +30,14 @@ use std::collections::HashMap;
 use std::sync::Arc;
 
 use time::{Duration, OffsetDateTime};
+use truce_core::StoredObservation;
 use truce_core::{Category, LocationPrecision, Marking, Means, Observation, Observer, TimePrecision};
 use truce_cot::Event;
 use truce_engine::{Agreement, Classification};
 use truce_geo::LonLat;
-use truce_store::StoredObservation;
 
 pub use geofence::geofence_cot;
-pub use truce_store::{GeofenceKind, GeofenceRow, TrackRow};
+pub use truce_core::{GeofenceKind, GeofenceRow, TrackRow};
 
 use crate::cot_type::{Affiliation, WeaponMark, weapon_mark};
 use crate::geofence::{Fix, TrackRef};

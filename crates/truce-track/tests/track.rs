@@ -380,7 +380,7 @@ fn the_geofence_alert_is_a_valid_atak_event_linked_to_the_track() {
 
 #[test]
 fn processed_events_go_into_the_store_and_an_edited_marker_is_a_duplicate_observation() {
-    use truce_store::{SqliteStore, Store};
+    use truce_store::{ObservationStore, SqliteStore, TrackStore};
     let dir = tempfile::tempdir().unwrap();
     let store = SqliteStore::open(dir.path()).unwrap();
     let mut t = Tracker::new(agreement());

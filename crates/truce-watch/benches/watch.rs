@@ -11,12 +11,12 @@ use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 use std::hint::black_box;
 use time::macros::datetime;
 use time::{Duration, OffsetDateTime};
+use truce_core::StoredObservation;
 use truce_core::{Category, Confidence, LocationPrecision, Marking, Means, Observation, Observer, TimePrecision};
 use truce_engine::Agreement;
 use truce_geo::LonLat;
 use truce_geo::fixtures::Rng;
 use truce_geo::geodesic::{azimuth_and_distance, destination};
-use truce_store::StoredObservation;
 use truce_watch::{Config, Rule, Sectors, Watch, incidents_in_sectors};
 
 const START: OffsetDateTime = datetime!(2026-10-01 00:00 UTC);

@@ -25,10 +25,10 @@
 
 use serde::Serialize;
 use time::OffsetDateTime;
+use truce_core::StoredObservation;
 use truce_core::{Casualties, Category, Confidence, LocationPrecision, Marking, Observation, ViolationRecord};
 use truce_geo::LonLat;
 use truce_geo::geodesic::distance_m;
-use truce_store::StoredObservation;
 
 /// The correlation rule's parameters.
 #[derive(Debug, Clone, Copy, PartialEq)]

@@ -14,8 +14,9 @@ use std::time::Instant;
 use anyhow::Context;
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use time::OffsetDateTime;
+use truce_core::StoredObservation;
 use truce_formats::ingest::{FileFormat, FileReader};
-use truce_store::{EncodedRow, InsertReport, StoredObservation};
+use truce_store::{EncodedRow, InsertReport, ObservationStore};
 
 use crate::cli::IngestArgs;
 use crate::setup;
@@ -44,7 +45,7 @@ pub fn run(args: &IngestArgs) -> anyhow::Result<ExitCode> {
             let mut total = InsertReport::default();
             for batch in rx {
                 let r = store
-                    .insert_rows(&batch)
+                    .insert_encoded(&batch)
                     .context("cannot store a batch of observations (nothing of it was stored)")?;
                 total.inserted.extend(r.inserted);
                 total.duplicates.extend(r.duplicates);

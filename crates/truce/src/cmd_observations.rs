@@ -6,7 +6,7 @@ use std::process::ExitCode;
 use anyhow::Context;
 use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
-use truce_store::{Query, SqliteStore, Store};
+use truce_store::{ObservationStore, Query, SqliteStore};
 
 use crate::cli::{ListFormat, ObservationsArgs};
 use crate::json;

@@ -15,8 +15,8 @@ use std::process::ExitCode;
 use clap::{Args, Subcommand, ValueEnum};
 use serde::Serialize;
 use time::{Duration, OffsetDateTime};
+use truce_core::StoredObservation;
 use truce_engine::Agreement;
-use truce_store::StoredObservation;
 use truce_watch::{Detector, Level, Sectors};
 
 use crate::cli::{StoreArgs, parse_rfc3339};

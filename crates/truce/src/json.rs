@@ -3,7 +3,7 @@
 
 use serde_json::{Map, Value, json};
 use time::format_description::well_known::Rfc3339;
-use truce_store::StoredObservation;
+use truce_core::StoredObservation;
 
 /// The observation as a JSON object.
 pub fn observation(s: &StoredObservation) -> Value {

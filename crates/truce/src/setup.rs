@@ -9,7 +9,7 @@ use std::path::{Path, PathBuf};
 
 use anyhow::Context;
 use truce_engine::Agreement;
-use truce_store::{SqliteStore, Store};
+use truce_store::{ObservationStore, SqliteStore};
 
 /// Remembers which agreement file a data directory uses.
 const AGREEMENT_PATH_FILE: &str = "agreement.path";

@@ -9,8 +9,9 @@
 use std::collections::HashMap;
 
 use time::{Duration, OffsetDateTime};
+use truce_core::{ActionRow, AlertRow, CaseRow, StoredObservation};
 use truce_engine::Agreement;
-use truce_store::{ActionRow, AlertRow, CaseRow, CaseUpdateError, Query, SqliteStore, Store, StoredObservation};
+use truce_store::{CaseUpdateError, Query, Store};
 use truce_watch::case::{Action, Case, CaseFacts, Stage, Step};
 use truce_watch::{Assessment, Incident, Level, Rule, Sectors, Watch};
 
@@ -20,7 +21,7 @@ pub const LOOKBACK_DAYS: i64 = 36;
 
 /// Every stored observation with a time in `[since, until)`, oldest first.
 pub fn load(
-    store: &SqliteStore,
+    store: &dyn Store,
     since: OffsetDateTime,
     until: OffsetDateTime,
 ) -> Result<Vec<StoredObservation>, truce_store::StoreError> {
@@ -37,14 +38,14 @@ pub fn load(
 }
 
 /// When the store's data begins (the earliest observation), if it holds any.
-pub fn history_start(store: &SqliteStore) -> Result<Option<OffsetDateTime>, truce_store::StoreError> {
+pub fn history_start(store: &dyn Store) -> Result<Option<OffsetDateTime>, truce_store::StoreError> {
     let first = store.query(&Query { limit: 1, ..Query::default() })?;
     Ok(first.items.first().map(|s| s.observation.time))
 }
 
 /// The picture at `at` from the store, with a fresh engine.
 pub fn assess_store(
-    store: &SqliteStore,
+    store: &dyn Store,
     agreement: &Agreement,
     sectors: &Sectors,
     at: OffsetDateTime,
@@ -57,7 +58,7 @@ pub fn assess_store(
 /// simulated once per sector and day: 29 ms fresh, 0.6 ms cached, see `benches/watch.rs`).
 pub fn assess_with(
     watch: &mut Watch,
-    store: &SqliteStore,
+    store: &dyn Store,
     sectors: &Sectors,
     at: OffsetDateTime,
 ) -> anyhow::Result<Assessment> {
@@ -70,7 +71,7 @@ pub fn assess_with(
 /// Incidents whose first report lies in `[since, until)`. Reads a correlation window beyond both ends
 /// so that an incident straddling them is whole.
 pub fn incidents(
-    store: &SqliteStore,
+    store: &dyn Store,
     sectors: &Sectors,
     since: OffsetDateTime,
     until: OffsetDateTime,
@@ -84,7 +85,7 @@ pub fn incidents(
 
 /// The incident `inc-<observation id>`, recomputed from the store around its first observation.
 pub fn find_incident(
-    store: &SqliteStore,
+    store: &dyn Store,
     sectors: &Sectors,
     id: &str,
 ) -> Result<Option<Incident>, truce_store::StoreError> {
@@ -114,7 +115,7 @@ pub enum CaseError {
 
 /// Opens a case on incidents (all must exist) and returns it.
 pub fn open_case(
-    store: &SqliteStore,
+    store: &dyn Store,
     sectors: &Sectors,
     title: &str,
     incident_ids: &[String],
@@ -161,7 +162,7 @@ fn action_body(action: &Action) -> Result<String, CaseError> {
 
 /// Applies a step to a case. With `expected`, refuses if the case is no longer at that stage.
 pub fn step_case(
-    store: &SqliteStore,
+    store: &dyn Store,
     id: &str,
     step: &Step,
     expected: Option<Stage>,
@@ -186,13 +187,13 @@ pub fn step_case(
 }
 
 /// A case with its history.
-pub fn case(store: &SqliteStore, id: &str) -> Result<Option<Case>, truce_store::StoreError> {
+pub fn case(store: &dyn Store, id: &str) -> Result<Option<Case>, truce_store::StoreError> {
     let Some((row, actions)) = store.case(id)? else { return Ok(None) };
     Ok(Some(decode_case(row, actions)?))
 }
 
 /// Every case (without parsing errors hidden: a corrupt row is an error).
-pub fn cases(store: &SqliteStore) -> Result<Vec<Case>, truce_store::StoreError> {
+pub fn cases(store: &dyn Store) -> Result<Vec<Case>, truce_store::StoreError> {
     store.cases()?.into_iter().map(|row| decode_case(row, Vec::new())).collect()
 }
 
@@ -240,7 +241,7 @@ struct AlertBody {
 /// Stores an alert for every scope whose level differs from `levels` (the last known ones), updates
 /// `levels`, and returns the alerts stored.
 pub fn record_changes(
-    store: &SqliteStore,
+    store: &dyn Store,
     picture: &Assessment,
     levels: &mut HashMap<String, Level>,
 ) -> Result<Vec<Alert>, truce_store::StoreError> {
@@ -275,13 +276,13 @@ pub fn record_changes(
 }
 
 /// The last known level of every scope, from the stored alerts.
-pub fn stored_levels(store: &SqliteStore) -> Result<HashMap<String, Level>, truce_store::StoreError> {
+pub fn stored_levels(store: &dyn Store) -> Result<HashMap<String, Level>, truce_store::StoreError> {
     Ok(store.latest_alerts()?.into_iter().filter_map(|a| Some((a.scope, a.level.parse().ok()?))).collect())
 }
 
 /// Stored alerts as served (oldest first).
 pub fn alerts(
-    store: &SqliteStore,
+    store: &dyn Store,
     since: Option<OffsetDateTime>,
     after: Option<i64>,
     limit: usize,
@@ -334,7 +335,7 @@ pub fn hourly<E>(
 /// [`hourly`], storing the alerts each hour's picture raises; returns the last picture. The demo fills
 /// its history with it.
 pub fn replay(
-    store: &SqliteStore,
+    store: &dyn Store,
     agreement: &Agreement,
     sectors: &Sectors,
     observations: &[StoredObservation],

@@ -11,7 +11,7 @@ use std::process::ExitCode;
 
 use anyhow::Context;
 use time::{Duration, OffsetDateTime};
-use truce_store::StoredObservation;
+use truce_core::StoredObservation;
 
 use crate::cli::DemoArgs;
 use crate::server::{self, AppState};
@@ -65,7 +65,7 @@ pub fn run(args: &DemoArgs) -> anyhow::Result<ExitCode> {
         .collect();
     let stored = batch.len();
     {
-        use truce_store::Store;
+        use truce_store::ObservationStore;
         store.insert(&batch).context("cannot store the simulated week")?;
     }
     let sectors = setup::load_sectors(None, &agreement)?;

@@ -454,7 +454,7 @@ mod tests {
     #[test]
     fn the_reports_of_one_event_become_one_incident() {
         use std::collections::HashMap;
-        use truce_store::StoredObservation;
+        use truce_core::StoredObservation;
         let start = time::macros::datetime!(2026-11-17 00:00 UTC);
         let week: Vec<StoredObservation> = Scenario::new(&line(), 7, start)
             .hours(24 * 7)

@@ -16,8 +16,8 @@ use serde_json::{Value, json};
 use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
 use truce_core::Means;
+use truce_core::StoredObservation;
 use truce_formats::observation::{FieldError, Options, from_json};
-use truce_store::{Store, StoredObservation};
 
 use utoipa::{IntoParams, OpenApi, ToSchema};
 

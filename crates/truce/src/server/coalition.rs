@@ -41,7 +41,7 @@ async fn with_coalition<T: Send + 'static>(
 ) -> Result<T, ApiError> {
     let store = state.store.clone();
     super::blocking(move || {
-        let c = truce_coalition::load(&store).map_err(ApiError::internal)?;
+        let c = truce_coalition::load(&*store).map_err(ApiError::internal)?;
         f(&c)
     })
     .await

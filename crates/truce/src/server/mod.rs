@@ -24,7 +24,7 @@ use axum::Router;
 use metrics_exporter_prometheus::{PrometheusBuilder, PrometheusHandle};
 use tokio::sync::broadcast;
 use truce_engine::Agreement;
-use truce_store::SqliteStore;
+use truce_store::{SqliteStore, Store};
 
 /// Largest request body, bytes.
 pub const MAX_BODY_BYTES: usize = 8 * 1024 * 1024;
@@ -34,7 +34,7 @@ pub const MAX_BATCH: usize = 10_000;
 /// Everything the handlers share.
 #[derive(Clone)]
 pub struct AppState {
-    pub store: Arc<SqliteStore>,
+    pub store: Arc<dyn Store>,
     pub agreement: Arc<Agreement>,
     /// The early-warning and reporting sectors.
     pub sectors: Arc<truce_watch::Sectors>,
@@ -130,9 +130,8 @@ pub(crate) async fn blocking<T: Send + 'static>(
 /// observations enter a running server, whether from the API or the demo feed.
 pub async fn store_and_publish(
     state: &AppState,
-    batch: Vec<truce_store::StoredObservation>,
+    batch: Vec<truce_core::StoredObservation>,
 ) -> Result<truce_store::InsertReport, truce_store::StoreError> {
-    use truce_store::Store;
     let store = state.store.clone();
     let started = std::time::Instant::now();
     let (report, batch) = tokio::task::spawn_blocking(move || {

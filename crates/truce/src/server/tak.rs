@@ -219,7 +219,7 @@ pub async fn consume(state: AppState, tak: TakHandle, mut rx: mpsc::Receiver<Rec
 
 struct Batch {
     points: Vec<TrackRow>,
-    observations: Vec<truce_store::StoredObservation>,
+    observations: Vec<truce_core::StoredObservation>,
     geofence: Vec<GeofenceRow>,
 }
 

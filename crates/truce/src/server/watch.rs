@@ -79,7 +79,7 @@ pub async fn list_incidents(
         return Err(ApiError::parameter("since", "the period must be positive and at most 31 days"));
     }
     let list =
-        blocking(move || watch::incidents(&state.store, &state.sectors, since, until).map_err(ApiError::internal))
+        blocking(move || watch::incidents(&*state.store, &state.sectors, since, until).map_err(ApiError::internal))
             .await?;
     let list: Vec<_> = list.into_iter().filter(|i| !only_violations || i.is_violation()).collect();
     Ok(Json(json!({ "incidents": list })))
@@ -95,7 +95,7 @@ pub async fn list_incidents(
 pub async fn get_incident(State(state): State<AppState>, Path(id): Path<String>) -> Result<Json<Value>, ApiError> {
     let key = id.clone();
     let found =
-        blocking(move || watch::find_incident(&state.store, &state.sectors, &key).map_err(ApiError::internal)).await?;
+        blocking(move || watch::find_incident(&*state.store, &state.sectors, &key).map_err(ApiError::internal)).await?;
     match found {
         Some(i) => Ok(Json(serde_json::to_value(i).map_err(ApiError::internal)?)),
         None => Err(ApiError::new(StatusCode::NOT_FOUND, "not_found", format!("no incident {id:?}")).field("id")),
@@ -112,7 +112,7 @@ pub async fn warning(State(state): State<AppState>) -> Result<Json<Value>, ApiEr
         None => {
             let at = OffsetDateTime::now_utc();
             blocking(move || {
-                watch::assess_store(&state.store, &state.agreement, &state.sectors, at).map_err(ApiError::internal)
+                watch::assess_store(&*state.store, &state.agreement, &state.sectors, at).map_err(ApiError::internal)
             })
             .await?
         }
@@ -156,7 +156,7 @@ pub async fn series(State(state): State<AppState>, Query(p): Query<SeriesParams>
         return Err(ApiError::parameter("since", format!("the period must hold 1 to 2,000 buckets, not {buckets}")));
     }
     let out = blocking(move || {
-        let incidents = watch::incidents(&state.store, &state.sectors, since, until).map_err(ApiError::internal)?;
+        let incidents = watch::incidents(&*state.store, &state.sectors, since, until).map_err(ApiError::internal)?;
         Ok(truce_watch::series::series(&incidents, &state.sectors, since, bucket, buckets as usize))
     })
     .await?;
@@ -185,7 +185,7 @@ pub async fn list_alerts(State(state): State<AppState>, Query(p): Query<AlertPar
     let since = time_param("since", p.since.as_deref())?;
     let limit = super::limit_param(p.limit.as_deref(), 1_000, 10_000)?;
     let after = super::after_param(p.after.as_deref())?;
-    let list = blocking(move || watch::alerts(&state.store, since, after, limit).map_err(ApiError::internal)).await?;
+    let list = blocking(move || watch::alerts(&*state.store, since, after, limit).map_err(ApiError::internal)).await?;
     Ok(Json(json!({ "alerts": list })))
 }
 
@@ -257,7 +257,7 @@ pub async fn open_case(
     let req: OpenCase = json_body(body)?;
     let at = OffsetDateTime::now_utc();
     let case = blocking(move || {
-        watch::open_case(&state.store, &state.sectors, &req.title, &req.incidents, &req.by, req.note.as_deref(), at)
+        watch::open_case(&*state.store, &state.sectors, &req.title, &req.incidents, &req.by, req.note.as_deref(), at)
             .map_err(case_error)
     })
     .await?;
@@ -305,7 +305,7 @@ pub async fn act_on_case(
     let expected = stage("expected_stage", req.expected_stage)?;
     let step = Step { to, by: req.by, party: req.party, note: req.note };
     let at = OffsetDateTime::now_utc();
-    let case = blocking(move || watch::step_case(&state.store, &id, &step, expected, at).map_err(case_error)).await?;
+    let case = blocking(move || watch::step_case(&*state.store, &id, &step, expected, at).map_err(case_error)).await?;
     Ok(Json(serde_json::to_value(case).map_err(ApiError::internal)?))
 }
 
@@ -318,7 +318,7 @@ pub async fn act_on_case(
     ))]
 pub async fn get_case(State(state): State<AppState>, Path(id): Path<String>) -> Result<Json<Value>, ApiError> {
     let key = id.clone();
-    let found = blocking(move || watch::case(&state.store, &key).map_err(ApiError::internal)).await?;
+    let found = blocking(move || watch::case(&*state.store, &key).map_err(ApiError::internal)).await?;
     let case = found.ok_or_else(|| case_error(CaseError::NotFound(id)))?;
     Ok(Json(serde_json::to_value(case).map_err(ApiError::internal)?))
 }
@@ -327,7 +327,7 @@ pub async fn get_case(State(state): State<AppState>, Path(id): Path<String>) -> 
 #[utoipa::path(get, path = "/api/v1/cases", tag = "cases",
     responses((status = 200, description = "`{\"cases\": [...]}`", body = Object)))]
 pub async fn list_cases(State(state): State<AppState>) -> Result<Json<Value>, ApiError> {
-    let list = blocking(move || watch::cases(&state.store).map_err(ApiError::internal)).await?;
+    let list = blocking(move || watch::cases(&*state.store).map_err(ApiError::internal)).await?;
     Ok(Json(json!({ "cases": list })))
 }
 
@@ -351,8 +351,8 @@ pub async fn assess_now(
     let mut known = std::mem::take(levels);
     let mut w = engine.take().unwrap_or_else(|| Watch::new(&s.agreement, &s.sectors, truce_watch::Config::default()));
     let (picture, alerts, known, w) = blocking(move || {
-        let picture = watch::assess_with(&mut w, &s.store, &s.sectors, at).map_err(ApiError::internal)?;
-        let alerts = watch::record_changes(&s.store, &picture, &mut known).map_err(ApiError::internal)?;
+        let picture = watch::assess_with(&mut w, &*s.store, &s.sectors, at).map_err(ApiError::internal)?;
+        let alerts = watch::record_changes(&*s.store, &picture, &mut known).map_err(ApiError::internal)?;
         Ok((picture, alerts, known, w))
     })
     .await?;
@@ -368,7 +368,7 @@ pub async fn assess_now(
 /// Every `interval`, the picture now: see the module documentation.
 pub async fn watch_task(state: AppState, interval: std::time::Duration) {
     let store = state.store.clone();
-    let mut levels = match tokio::task::spawn_blocking(move || watch::stored_levels(&store)).await {
+    let mut levels = match tokio::task::spawn_blocking(move || watch::stored_levels(&*store)).await {
         Ok(Ok(l)) => l,
         Ok(Err(e)) => {
             tracing::error!("watch: cannot read the stored alert levels: {e}");

@@ -1,199 +1,18 @@
-//! The embedded SQLite implementation of [`Store`].
-//!
-//! One writer connection behind a mutex (SQLite has one writer at a time anyway) and a separate reader
-//! connection, so queries run while a batch commits (WAL). Migrations are SQL files applied in order,
-//! tracked by `PRAGMA user_version`.
-//!
-//! Positions are indexed in two levels: an R*Tree over the occupied 0.1° cells, and a B-tree from cell
-//! to rows. A spatial query asks the R*Tree for the cells touching its box, takes their rows, and
-//! rechecks every stored position exactly (the R*Tree's float32 boxes are rounded outwards anyway).
-//! This keeps inserts at one B-tree entry per row (see the migration for the measured reason).
+//! Observations on SQLite: one row per observation with its JSON bodies, a 0.1° cell for the spatial
+//! index (see the module above), and keyset paging over `(time_ms, seq)`.
 
-use std::path::{Path, PathBuf};
-use std::sync::Mutex;
+use rusqlite::{OptionalExtension, params};
+use truce_core::{ClassificationRecord, Observation, StoredObservation};
 
-use rusqlite::{Connection, OptionalExtension, params};
-use time::OffsetDateTime;
-use truce_core::{ClassificationRecord, Observation};
-
-use crate::{InsertReport, MAX_PAGE, Page, Query, Stats, Store, StoreError, StoredObservation};
-
-const MIGRATIONS: &[&str] = &[
-    include_str!("migrations/0001_observations.sql"),
-    include_str!("migrations/0002_alerts_cases.sql"),
-    include_str!("migrations/0003_coalition.sql"),
-    include_str!("migrations/0004_tracks.sql"),
-];
-
-/// The database file inside the data directory.
-pub const DATABASE_FILE: &str = "truce.sqlite";
-
-/// Observations on an embedded SQLite database. See the crate documentation for durability.
-pub struct SqliteStore {
-    writer: Mutex<Writer>,
-    reader: Mutex<Connection>,
-    path: PathBuf,
-}
-
-/// The writer connection and the cells already in the R*Tree.
-pub(crate) struct Writer {
-    pub(crate) conn: Connection,
-    cells: std::collections::HashSet<i64>,
-}
-
-/// Cells are 0.1° on a side (about 11 km by 7 km in Ukraine).
-const CELLS_PER_DEGREE: f64 = 10.0;
-
-/// Cells in a row of the grid (one more than 360° needs, for longitude 180 itself).
-const ROW: i64 = 360 * CELLS_PER_DEGREE as i64 + 1;
-
-/// The cell holding a position: row-major from (-180, -90).
-fn cell_of(lat: f64, lon: f64) -> i64 {
-    let x = ((lon + 180.0) * CELLS_PER_DEGREE).floor().clamp(0.0, 360.0 * CELLS_PER_DEGREE) as i64;
-    let y = ((lat + 90.0) * CELLS_PER_DEGREE).floor().clamp(0.0, 180.0 * CELLS_PER_DEGREE) as i64;
-    y * ROW + x
-}
-
-/// The box of a cell: (min_lon, max_lon, min_lat, max_lat).
-fn cell_box(cell: i64) -> (f64, f64, f64, f64) {
-    let (y, x) = (cell / ROW, cell % ROW);
-    let lon = x as f64 / CELLS_PER_DEGREE - 180.0;
-    let lat = y as f64 / CELLS_PER_DEGREE - 90.0;
-    (lon, lon + 1.0 / CELLS_PER_DEGREE, lat, lat + 1.0 / CELLS_PER_DEGREE)
-}
-
-impl std::fmt::Debug for SqliteStore {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("SqliteStore").field("path", &self.path).finish_non_exhaustive()
-    }
-}
-
-fn open_connection(path: &Path) -> Result<Connection, StoreError> {
-    let conn = Connection::open(path)?;
-    // 16 KiB pages for a new database (ignored once it exists): rows are ~600 bytes of JSON, and larger
-    // pages cut B-tree work on bulk loads by about 10% (measured with `scripts/bench --ingest`).
-    conn.pragma_update(None, "page_size", 16_384)?;
-    conn.pragma_update(None, "journal_mode", "WAL")?;
-    conn.pragma_update(None, "synchronous", "FULL")?;
-    conn.busy_timeout(std::time::Duration::from_secs(10))?;
-    // Index pages of a large store stay in memory while a bulk load updates them (256 MiB at most).
-    conn.pragma_update(None, "cache_size", -262_144)?;
-    conn.pragma_update(None, "temp_store", "MEMORY")?;
-    // Checkpoint the log into the database every 4,096 pages (64 MiB) rather than every 1,000: fewer,
-    // larger sequential writes during bulk loads; readers are unaffected.
-    conn.pragma_update(None, "wal_autocheckpoint", 4_096)?;
-    Ok(conn)
-}
-
-impl SqliteStore {
-    /// Opens (creating if needed) the store in `data_dir`, applying pending migrations.
-    ///
-    /// # Errors
-    /// When the directory cannot be created, the database cannot be opened, or its schema is newer
-    /// than this program.
-    pub fn open(data_dir: &Path) -> Result<Self, StoreError> {
-        std::fs::create_dir_all(data_dir)
-            .map_err(|source| StoreError::DataDir { path: data_dir.to_path_buf(), source })?;
-        let path = data_dir.join(DATABASE_FILE);
-        let mut conn = open_connection(&path)?;
-        migrate(&mut conn)?;
-        let cells =
-            conn.prepare("SELECT cell FROM cells_rtree")?.query_map([], |r| r.get(0))?.collect::<Result<_, _>>()?;
-        let reader = open_connection(&path)?;
-        Ok(Self { writer: Mutex::new(Writer { conn, cells }), reader: Mutex::new(reader), path })
-    }
-
-    /// The database file.
-    pub fn path(&self) -> &Path {
-        &self.path
-    }
-
-    pub(crate) fn writer(&self) -> std::sync::MutexGuard<'_, Writer> {
-        // A panic while holding the lock cannot leave a transaction open (rusqlite rolls back on drop),
-        // so a poisoned lock is still safe to use.
-        self.writer.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
-    }
-
-    pub(crate) fn reader(&self) -> std::sync::MutexGuard<'_, Connection> {
-        self.reader.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
-    }
-}
-
-fn migrate(conn: &mut Connection) -> Result<(), StoreError> {
-    let version: i64 = conn.pragma_query_value(None, "user_version", |r| r.get(0))?;
-    let supported = MIGRATIONS.len() as i64;
-    if version > supported {
-        return Err(StoreError::TooNew { found: version, supported });
-    }
-    for (i, sql) in MIGRATIONS.iter().enumerate().skip(version as usize) {
-        let tx = conn.transaction()?;
-        tx.execute_batch(sql)?;
-        tx.pragma_update(None, "user_version", i as i64 + 1)?;
-        tx.commit()?;
-    }
-    Ok(())
-}
-
-pub(crate) fn to_ms(t: OffsetDateTime) -> i64 {
-    (t.unix_timestamp_nanos() / 1_000_000) as i64
-}
-
-pub(crate) fn from_ms(ms: i64) -> OffsetDateTime {
-    OffsetDateTime::from_unix_timestamp_nanos(i128::from(ms) * 1_000_000).unwrap_or(OffsetDateTime::UNIX_EPOCH)
-}
-
-/// A row ready for the database: everything that does not need the connection is computed here, so
-/// bulk loads can do it on another thread than the writer's.
-#[derive(Debug, Clone)]
-pub struct EncodedRow {
-    id: String,
-    time_ms: i64,
-    time_end_ms: Option<i64>,
-    lat: f64,
-    lon: f64,
-    cell: i64,
-    category: &'static str,
-    received_ms: i64,
-    body: String,
-    classification: String,
-    zones: String,
-    violations: String,
-}
-
-impl EncodedRow {
-    /// Encodes a stored observation.
-    ///
-    /// # Errors
-    /// When the observation cannot be serialised (never for values built by truce).
-    pub fn new(s: &StoredObservation) -> Result<Self, StoreError> {
-        let o = &s.observation;
-        let corrupt = |e: serde_json::Error| StoreError::Corrupt { id: o.id.clone(), reason: e.to_string() };
-        Ok(Self {
-            id: o.id.clone(),
-            time_ms: to_ms(o.time),
-            time_end_ms: o.time_end.map(to_ms),
-            lat: o.lat,
-            lon: o.lon,
-            cell: cell_of(o.lat, o.lon),
-            category: o.category.id(),
-            received_ms: to_ms(s.received_at),
-            body: serde_json::to_string(o).map_err(corrupt)?,
-            classification: serde_json::to_string(&s.classification).map_err(corrupt)?,
-            zones: zone_list(&s.classification),
-            violations: violation_list(&s.classification),
-        })
-    }
-
-    /// The observation's id.
-    pub fn id(&self) -> &str {
-        &self.id
-    }
-}
+use super::{SqliteStore, Writer, cell_box, cell_of, from_ms, to_ms};
+use crate::observations::{violation_list, zone_list};
+use crate::{EncodedRow, InsertReport, MAX_PAGE, ObservationStore, Page, Query, Stats, StoreError};
 
 fn insert_one(
     tx: &rusqlite::Transaction<'_>,
     cells: &std::collections::HashSet<i64>,
     r: &EncodedRow,
+    cell: i64,
 ) -> Result<bool, StoreError> {
     let mut insert = tx.prepare_cached(
         "INSERT INTO observations (id, time_ms, time_end_ms, lat, lon, cell, category, received_ms, body, classification, zones, violations)
@@ -205,7 +24,7 @@ fn insert_one(
         r.time_end_ms,
         r.lat,
         r.lon,
-        r.cell,
+        cell,
         r.category,
         r.received_ms,
         r.body,
@@ -216,32 +35,14 @@ fn insert_one(
     if changed == 0 {
         return Ok(false);
     }
-    if !cells.contains(&r.cell) {
-        let (x0, x1, y0, y1) = cell_box(r.cell);
+    if !cells.contains(&cell) {
+        let (x0, x1, y0, y1) = cell_box(cell);
         tx.prepare_cached(
             "INSERT INTO cells_rtree (cell, min_lon, max_lon, min_lat, max_lat) VALUES (?1, ?2, ?3, ?4, ?5)",
         )?
-        .execute(params![r.cell, x0, x1, y0, y1])?;
+        .execute(params![cell, x0, x1, y0, y1])?;
     }
     Ok(true)
-}
-
-/// `,a,b,`: a list that `instr(column, ',a,')` can search without matching `a` inside `ab`.
-fn delimited<'a>(items: impl Iterator<Item = &'a str>) -> String {
-    let mut out = String::from(",");
-    for i in items {
-        out.push_str(i);
-        out.push(',');
-    }
-    out
-}
-
-fn zone_list(c: &ClassificationRecord) -> String {
-    delimited(c.zones.iter().map(String::as_str))
-}
-
-fn violation_list(c: &ClassificationRecord) -> String {
-    delimited(c.violations.iter().map(|v| v.code.as_str()))
 }
 
 fn decode(id: String, body: &str, classification: &str, received_ms: i64) -> Result<StoredObservation, StoreError> {
@@ -328,12 +129,7 @@ fn parse_cursor(c: &str) -> Result<(i64, i64), StoreError> {
     Ok((t.parse().map_err(|_| bad())?, s.parse().map_err(|_| bad())?))
 }
 
-impl Store for SqliteStore {
-    fn insert(&self, batch: &[StoredObservation]) -> Result<InsertReport, StoreError> {
-        let rows = batch.iter().map(EncodedRow::new).collect::<Result<Vec<_>, _>>()?;
-        self.insert_rows(&rows)
-    }
-
+impl ObservationStore for SqliteStore {
     fn get(&self, id: &str) -> Result<Option<StoredObservation>, StoreError> {
         let conn = self.reader();
         let row = conn
@@ -461,15 +257,8 @@ impl Store for SqliteStore {
             tx.commit()?;
         }
     }
-}
 
-impl SqliteStore {
-    /// Stores encoded rows, all or nothing, like [`Store::insert`]; for bulk loads that encode on
-    /// another thread ([`EncodedRow::new`]).
-    ///
-    /// # Errors
-    /// When the database fails; nothing of the batch is stored then.
-    pub fn insert_rows(&self, rows: &[EncodedRow]) -> Result<InsertReport, StoreError> {
+    fn insert_encoded(&self, rows: &[EncodedRow]) -> Result<InsertReport, StoreError> {
         let mut guard = self.writer();
         let Writer { conn, cells } = &mut *guard;
         let mut new_cells = Vec::new();
@@ -477,11 +266,12 @@ impl SqliteStore {
             let tx = conn.transaction()?;
             let mut report = InsertReport::default();
             for r in rows {
-                let fresh = !cells.contains(&r.cell);
-                if insert_one(&tx, cells, r)? {
+                let cell = cell_of(r.lat, r.lon);
+                let fresh = !cells.contains(&cell);
+                if insert_one(&tx, cells, r, cell)? {
                     if fresh {
-                        cells.insert(r.cell);
-                        new_cells.push(r.cell);
+                        cells.insert(cell);
+                        new_cells.push(cell);
                     }
                     report.inserted.push(r.id.clone());
                 } else {
@@ -500,11 +290,7 @@ impl SqliteStore {
         result
     }
 
-    /// Records the agreement fingerprint without reclassifying (for a new, empty store).
-    ///
-    /// # Errors
-    /// When the database fails.
-    pub fn set_agreement_fingerprint(&self, fingerprint: &str) -> Result<(), StoreError> {
+    fn set_agreement_fingerprint(&self, fingerprint: &str) -> Result<(), StoreError> {
         self.writer().conn.execute(
             "INSERT INTO meta (key, value) VALUES ('agreement', ?1) ON CONFLICT (key) DO UPDATE SET value = excluded.value",
             [fingerprint],

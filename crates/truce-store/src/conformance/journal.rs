@@ -1,0 +1,84 @@
+//! Alerts and compliance cases.
+
+use time::macros::datetime;
+use time::{Duration, OffsetDateTime};
+use truce_core::{ActionRow, AlertRow, CaseRow};
+
+use crate::{CaseUpdateError, Store};
+
+const T0: OffsetDateTime = datetime!(2026-11-22 01:00 UTC);
+
+fn alert(scope: &str, level: &str, previous: &str, minute: i64) -> AlertRow {
+    AlertRow {
+        seq: 0,
+        at: T0 + Duration::minutes(minute),
+        scope: scope.into(),
+        level: level.into(),
+        previous: previous.into(),
+        body: format!("{{\"level\":\"{level}\"}}"),
+    }
+}
+
+fn case_row(title: &str, at: OffsetDateTime) -> CaseRow {
+    CaseRow { id: String::new(), opened_at: at, title: title.into(), stage: "evidence".into(), body: "{}".into() }
+}
+
+fn action(actor: &str, at: OffsetDateTime) -> ActionRow {
+    ActionRow { seq: 0, at, actor: actor.into(), body: format!("{{\"by\":\"{actor}\"}}") }
+}
+
+/// Alerts get increasing sequence numbers; `since` and `after` select, `limit` cuts; the latest of
+/// each scope is found.
+pub fn alerts_keep_their_order_and_the_latest_of_each_scope(store: &dyn Store) {
+    let first = store.record_alert(&alert("pokrovsk", "elevated", "normal", 0)).expect("an alert");
+    let second = store.record_alert(&alert("line", "elevated", "normal", 0)).expect("an alert");
+    let third = store.record_alert(&alert("pokrovsk", "high", "elevated", 60)).expect("an alert");
+    assert!(first < second && second < third, "{first} {second} {third}");
+    let all = store.alerts(None, None, 100).expect("alerts");
+    assert_eq!(all.iter().map(|a| a.seq).collect::<Vec<_>>(), [first, second, third]);
+    assert_eq!(all[2], AlertRow { seq: third, ..alert("pokrovsk", "high", "elevated", 60) }, "every field survives");
+    assert_eq!(store.alerts(None, Some(second), 100).expect("alerts").len(), 1);
+    assert_eq!(store.alerts(Some(T0 + Duration::minutes(30)), None, 100).expect("alerts").len(), 1);
+    assert_eq!(store.alerts(None, None, 2).expect("alerts").len(), 2);
+    let latest = store.latest_alerts().expect("the latest alerts");
+    assert_eq!(
+        latest.iter().map(|a| (a.scope.as_str(), a.level.as_str())).collect::<Vec<_>>(),
+        [("line", "elevated"), ("pokrovsk", "high")]
+    );
+}
+
+/// A case changes stage only from the stage its caller saw; its actions are numbered from 1 in order.
+pub fn a_case_moves_only_from_the_stage_its_caller_saw(store: &dyn Store) {
+    let at = datetime!(2026-11-22 08:00 UTC);
+    let id = store.open_case(&case_row("Shelling", at), &action("analyst.a", at)).expect("a case");
+    let later = at + Duration::hours(2);
+    assert_eq!(
+        store
+            .update_case(&id, "evidence", "attribution", "{\"party\":\"rus\"}", &action("analyst.b", later))
+            .expect("a move"),
+        2
+    );
+    let stale = store.update_case(&id, "evidence", "attribution", "{}", &action("analyst.c", later));
+    assert!(matches!(stale, Err(CaseUpdateError::Conflict { ref actual, .. }) if actual == "attribution"), "{stale:?}");
+    assert!(matches!(
+        store.update_case("case-9999", "evidence", "remedy", "{}", &action("analyst.c", later)),
+        Err(CaseUpdateError::NotFound(_))
+    ));
+    let (case, actions) = store.case(&id).expect("a case").expect("the case exists");
+    assert_eq!((case.stage.as_str(), case.body.as_str(), case.opened_at), ("attribution", "{\"party\":\"rus\"}", at));
+    assert_eq!(
+        actions.iter().map(|a| (a.seq, a.actor.as_str(), a.at)).collect::<Vec<_>>(),
+        [(1, "analyst.a", at), (2, "analyst.b", later)]
+    );
+    assert!(store.case("case-9999").expect("a case").is_none());
+}
+
+/// Cases have distinct ids and are listed oldest first.
+pub fn cases_are_listed_oldest_first(store: &dyn Store) {
+    let at = datetime!(2026-11-22 08:00 UTC);
+    let b = store.open_case(&case_row("Second", at + Duration::hours(1)), &action("a", at)).expect("a case");
+    let a = store.open_case(&case_row("First", at), &action("a", at)).expect("a case");
+    assert_ne!(a, b);
+    let list = store.cases().expect("cases");
+    assert_eq!(list.iter().map(|c| c.title.as_str()).collect::<Vec<_>>(), ["First", "Second"]);
+}

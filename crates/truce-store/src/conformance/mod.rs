@@ -1,0 +1,63 @@
+//! The behaviour suite every store backend passes: one function per behaviour, written once against
+//! the traits (cargo feature `conformance`).
+//!
+//! A backend's test file runs the whole suite with one line, [`conformance_suite!`](crate::conformance_suite),
+//! given a function that opens a fresh, empty store and returns it with whatever keeps it alive (a
+//! temporary directory, a throw-away database):
+//!
+//! ```ignore
+//! truce_store::conformance_suite!(|| {
+//!     let dir = tempfile::tempdir().expect("a temporary directory");
+//!     let store = truce_store::SqliteStore::open(dir.path()).expect("a store");
+//!     (dir, store)
+//! });
+//! ```
+//!
+//! Each behaviour becomes one `#[test]` named after it, so a backend that breaks one says which. What
+//! is specific to a backend (reopening a file, its schema version) stays in that backend's own tests.
+
+pub mod coalition;
+pub mod journal;
+pub mod observations;
+pub mod tracks;
+
+/// Runs every behaviour of the suite as its own `#[test]` against the store `$open` returns (a
+/// `(guard, store)` pair: the guard keeps the store's resources alive for the test).
+#[macro_export]
+macro_rules! conformance_suite {
+    ($open:expr) => {
+        $crate::conformance_suite!(@each $open;
+            observations::an_insert_is_idempotent,
+            observations::an_id_twice_in_one_batch_is_stored_once,
+            observations::a_batch_with_an_unstorable_row_stores_nothing,
+            observations::the_time_window_includes_since_and_excludes_until,
+            observations::received_since_finds_late_reports_with_old_times,
+            observations::the_bbox_filter_includes_its_edges,
+            observations::the_near_filter_is_geodesic,
+            observations::category_violation_and_zone_filters_combine,
+            observations::paging_visits_every_row_once_in_time_then_insertion_order,
+            observations::a_cursor_not_handed_out_is_refused,
+            observations::stats_count_what_the_filters_select,
+            observations::reclassification_rewrites_every_classification_and_filter,
+            tracks::the_history_is_newest_first_and_limited,
+            tracks::the_live_picture_is_the_latest_unstale_atom_of_each_uid,
+            tracks::a_late_report_does_not_replace_the_latest_position,
+            tracks::a_geofence_event_is_stored_once_and_caught_up_by_sequence,
+            tracks::a_point_without_position_details_round_trips,
+            journal::alerts_keep_their_order_and_the_latest_of_each_scope,
+            journal::a_case_moves_only_from_the_stage_its_caller_saw,
+            journal::cases_are_listed_oldest_first,
+            coalition::the_pledge_history_accumulates_across_imports,
+            coalition::an_import_that_changes_nothing_writes_nothing,
+        );
+    };
+    (@each $open:expr; $($module:ident :: $behaviour:ident),* $(,)?) => {
+        $(
+            #[test]
+            fn $behaviour() {
+                let (_guard, store) = ($open)();
+                $crate::conformance::$module::$behaviour(&store);
+            }
+        )*
+    };
+}

@@ -1,0 +1,260 @@
+//! Observations: idempotent, all-or-nothing inserts, filters, paging, stats and reclassification.
+
+use time::macros::datetime;
+use time::{Duration, OffsetDateTime};
+use truce_core::{
+    Category, ClassificationRecord, LocationPrecision, Marking, Means, Observation, Observer, StoredObservation,
+    TimePrecision, ViolationRecord,
+};
+
+use crate::{Query, Store, StoreError};
+
+const T0: OffsetDateTime = datetime!(2026-11-20 00:00 UTC);
+
+/// An observation `minute`s after 2026-11-20 00:00 UTC at (`lat`, `lon`); in the security zone north of
+/// 48°, and a ceasefire violation when it is an explosion.
+pub fn observation(id: &str, minute: i64, lat: f64, lon: f64, category: Category) -> StoredObservation {
+    let in_zone = lat > 48.0;
+    StoredObservation {
+        observation: Observation {
+            id: id.to_owned(),
+            time: T0 + Duration::minutes(minute),
+            time_end: None,
+            time_precision: TimePrecision::Minute,
+            lat,
+            lon,
+            location_precision: LocationPrecision::Exact,
+            place: None,
+            observer: Observer {
+                means: Means::Patrol,
+                team: Some("t1".into()),
+                callsign: None,
+                lat: None,
+                lon: None,
+                bearing_deg: None,
+                range_m: None,
+            },
+            category,
+            weapon_class: None,
+            count: Some(1),
+            direction: None,
+            party: None,
+            confidence: None,
+            reason: None,
+            casualties: None,
+            text: Some("é \"quoted\", with a comma".into()),
+            source_ref: None,
+            marking: Marking::NatoUnclassified,
+            releasable_to: vec!["GBR".into()],
+        },
+        classification: ClassificationRecord {
+            lines: Default::default(),
+            zones: if in_zone { vec!["security_zone".into()] } else { vec![] },
+            violations: if category == Category::ExplosionImpact {
+                vec![ViolationRecord {
+                    code: "cfv_in_security_zone".into(),
+                    zone: Some("security_zone".into()),
+                    class: None,
+                    party: None,
+                    line: None,
+                    required_m: None,
+                    actual_m: None,
+                    category: None,
+                    phase: None,
+                    count: None,
+                }]
+            } else {
+                vec![]
+            },
+        },
+        received_at: datetime!(2026-11-24 10:00 UTC),
+    }
+}
+
+/// The ids of every observation matching `q`, page by page.
+fn ids(store: &dyn Store, q: &Query) -> Vec<String> {
+    let mut q = Query { limit: if q.limit == 0 { 1_000 } else { q.limit }, ..q.clone() };
+    let mut out = Vec::new();
+    loop {
+        let page = store.query(&q).expect("a query");
+        out.extend(page.items.into_iter().map(|s| s.observation.id));
+        match page.next {
+            Some(c) => q.cursor = Some(c),
+            None => return out,
+        }
+    }
+}
+
+/// 250 observations a minute apart along a diagonal: `o000` at (47.0, 36.0), each 0.01° north and
+/// 0.005° east of the one before; even ones explosions, odd ones muzzle flashes.
+fn diagonal(store: &dyn Store) {
+    let batch: Vec<_> = (0..250)
+        .map(|i| {
+            let cat = if i % 2 == 0 { Category::ExplosionImpact } else { Category::MuzzleFlash };
+            observation(&format!("o{i:03}"), i, 47.0 + i as f64 * 0.01, 36.0 + i as f64 * 0.005, cat)
+        })
+        .collect();
+    store.insert(&batch).expect("an insert");
+}
+
+/// An id already stored is a duplicate, left as it was; what is stored comes back equal.
+pub fn an_insert_is_idempotent(store: &dyn Store) {
+    let a = observation("a", 0, 48.5, 37.5, Category::ExplosionImpact);
+    let r = store.insert(&[a.clone(), observation("b", 5, 47.0, 35.0, Category::MuzzleFlash)]).expect("an insert");
+    assert_eq!(r.inserted, ["a", "b"]);
+    let mut changed = observation("a", 9, 47.0, 35.0, Category::MuzzleFlash);
+    changed.observation.text = Some("resent with other words".into());
+    let again =
+        store.insert(&[changed, observation("c", 7, 47.0, 35.0, Category::MuzzleFlash)]).expect("a second insert");
+    assert_eq!((again.inserted, again.duplicates), (vec!["c".to_owned()], vec!["a".to_owned()]));
+    assert_eq!(store.count().expect("a count"), 3);
+    assert_eq!(store.get("a").expect("a get"), Some(a), "the first one stored stays, every field intact");
+    assert_eq!(store.get("zz").expect("a get"), None);
+}
+
+/// The same id twice in one batch is stored once and reported once as a duplicate.
+pub fn an_id_twice_in_one_batch_is_stored_once(store: &dyn Store) {
+    let a = observation("same", 0, 48.5, 37.5, Category::ExplosionImpact);
+    let r = store.insert(&[a.clone(), a]).expect("an insert");
+    assert_eq!((r.inserted, r.duplicates), (vec!["same".to_owned()], vec!["same".to_owned()]));
+    assert_eq!(store.count().expect("a count"), 1);
+}
+
+/// A batch holding a row the store cannot keep (a position that is not a number) is refused whole.
+pub fn a_batch_with_an_unstorable_row_stores_nothing(store: &dyn Store) {
+    let mut bad = observation("bad", 0, 48.5, 37.5, Category::ExplosionImpact);
+    bad.observation.lat = f64::NAN;
+    let err = store
+        .insert(&[observation("good", 0, 48.5, 37.5, Category::ExplosionImpact), bad])
+        .expect_err("a batch with a NaN latitude");
+    assert!(matches!(&err, StoreError::Invalid { id, .. } if id == "bad"), "{err}");
+    assert_eq!(store.count().expect("a count"), 0);
+    assert!(store.get("good").expect("a get").is_none());
+}
+
+/// `since` is inclusive, `until` exclusive.
+pub fn the_time_window_includes_since_and_excludes_until(store: &dyn Store) {
+    diagonal(store);
+    let q = Query {
+        since: Some(T0 + Duration::minutes(100)),
+        until: Some(T0 + Duration::minutes(120)),
+        ..Query::default()
+    };
+    let got = ids(store, &q);
+    assert_eq!(got.len(), 20);
+    assert_eq!((got[0].as_str(), got[19].as_str()), ("o100", "o119"));
+}
+
+/// `received_since` selects by arrival, whatever the observation's own time.
+pub fn received_since_finds_late_reports_with_old_times(store: &dyn Store) {
+    diagonal(store);
+    let mut late = observation("late", -600, 48.5, 37.5, Category::MuzzleFlash);
+    late.received_at = datetime!(2026-11-25 12:00 UTC);
+    store.insert(&[late]).expect("an insert");
+    let q = Query { received_since: Some(datetime!(2026-11-25 00:00 UTC)), ..Query::default() };
+    assert_eq!(ids(store, &q), ["late"]);
+}
+
+/// A box includes the observations on its edges.
+pub fn the_bbox_filter_includes_its_edges(store: &dyn Store) {
+    diagonal(store);
+    // o100..o149 have lat 48.00..48.49; o100 lies exactly on the south edge, o149 on the north edge.
+    let q = Query { bbox: Some([36.0, 48.0, 37.0, 48.49]), ..Query::default() };
+    let got = ids(store, &q);
+    assert_eq!(got.len(), 50);
+    assert_eq!((got[0].as_str(), got[49].as_str()), ("o100", "o149"));
+}
+
+/// `near` is the geodesic distance on WGS84, not a box.
+pub fn the_near_filter_is_geodesic(store: &dyn Store) {
+    diagonal(store);
+    // o001 is 1.2 km from o000 (47.0, 36.0); o002 is 2.4 km away.
+    assert_eq!(ids(store, &Query { near: Some((47.0, 36.0, 2.0)), ..Query::default() }), ["o000", "o001"]);
+    // A point 0.9 km east and 0.9 km north of a corner: inside the box of a 1 km circle, outside the circle.
+    let corner = observation(
+        "corner",
+        0,
+        50.0 + 0.9 / 111.2,
+        30.0 + 0.9 / (111.3 * 50f64.to_radians().cos()),
+        Category::MuzzleFlash,
+    );
+    store.insert(&[corner]).expect("an insert");
+    assert!(ids(store, &Query { near: Some((50.0, 30.0, 1.0)), ..Query::default() }).is_empty());
+    assert_eq!(ids(store, &Query { near: Some((50.0, 30.0, 1.5)), ..Query::default() }), ["corner"]);
+}
+
+/// Category, violation and zone filters, alone and together.
+pub fn category_violation_and_zone_filters_combine(store: &dyn Store) {
+    diagonal(store);
+    let count = |q: Query| ids(store, &q).len();
+    assert_eq!(count(Query { category: Some(Category::MuzzleFlash), ..Query::default() }), 125);
+    assert_eq!(count(Query { violation: Some("cfv_in_security_zone".into()), ..Query::default() }), 125);
+    assert_eq!(count(Query { zone: Some("security_zone".into()), ..Query::default() }), 149);
+    assert_eq!(count(Query { zone: Some("security".into()), ..Query::default() }), 0, "no match inside an id");
+    assert_eq!(
+        count(Query { category: Some(Category::MuzzleFlash), zone: Some("security_zone".into()), ..Query::default() }),
+        75
+    );
+}
+
+/// Pages of any size visit every row once, by time and then by insertion for equal times.
+pub fn paging_visits_every_row_once_in_time_then_insertion_order(store: &dyn Store) {
+    diagonal(store);
+    // Three more at o010's time, inserted later: they come after o010, in insertion order.
+    for id in ["z1", "a2", "m3"] {
+        store.insert(&[observation(id, 10, 47.5, 36.5, Category::MuzzleFlash)]).expect("an insert");
+    }
+    let all = ids(store, &Query { limit: 10_000, ..Query::default() });
+    for limit in [1, 7, 100] {
+        assert_eq!(ids(store, &Query { limit, ..Query::default() }), all, "page size {limit}");
+    }
+    assert_eq!(all.len(), 253);
+    assert_eq!(all[10..14], ["o010", "z1", "a2", "m3"]);
+    let page = store.query(&Query { limit: 253, ..Query::default() }).expect("a query");
+    assert_eq!((page.items.len(), page.next), (253, None), "no cursor after the last row");
+}
+
+/// A cursor this store did not hand out is an error, not an empty page.
+pub fn a_cursor_not_handed_out_is_refused(store: &dyn Store) {
+    diagonal(store);
+    let err = store.query(&Query { cursor: Some("nonsense".into()), limit: 10, ..Query::default() });
+    assert!(matches!(err, Err(StoreError::BadCursor(_))), "{err:?}");
+}
+
+/// Stats count the rows the filters select, by category, violation, zone and day.
+pub fn stats_count_what_the_filters_select(store: &dyn Store) {
+    diagonal(store);
+    let stats = store.stats(&Query::default()).expect("stats");
+    assert_eq!(stats.total, 250);
+    assert_eq!(stats.by_category["explosion_impact"], 125);
+    assert_eq!(stats.by_violation["cfv_in_security_zone"], 125);
+    assert_eq!(stats.by_zone["security_zone"], 149);
+    assert_eq!(stats.by_day["2026-11-20"], 250);
+    let north = store.stats(&Query { bbox: Some([30.0, 49.0, 40.0, 50.0]), ..Query::default() }).expect("stats");
+    assert_eq!(north.total, 50);
+}
+
+/// Reclassification rewrites every stored classification and what the filters search, and records the
+/// agreement's fingerprint.
+pub fn reclassification_rewrites_every_classification_and_filter(store: &dyn Store) {
+    assert_eq!(store.agreement_fingerprint().expect("a fingerprint"), None);
+    store.set_agreement_fingerprint("v1").expect("a fingerprint");
+    store
+        .insert(
+            &(0..30)
+                .map(|i| observation(&format!("r{i}"), i, 48.5, 37.5, Category::ExplosionImpact))
+                .collect::<Vec<_>>(),
+        )
+        .expect("an insert");
+    let n = store
+        .reclassify("v2", &mut |_o| ClassificationRecord { zones: vec!["new_zone".into()], ..Default::default() })
+        .expect("a reclassification");
+    assert_eq!(n, 30);
+    assert_eq!(store.agreement_fingerprint().expect("a fingerprint").as_deref(), Some("v2"));
+    let stats = store.stats(&Query::default()).expect("stats");
+    assert_eq!(stats.by_zone.get("new_zone"), Some(&30));
+    assert!(stats.by_violation.is_empty());
+    assert!(ids(store, &Query { violation: Some("cfv_in_security_zone".into()), ..Query::default() }).is_empty());
+    assert_eq!(ids(store, &Query { zone: Some("new_zone".into()), ..Query::default() }).len(), 30);
+    assert_eq!(store.get("r3").expect("a get").expect("r3").classification.zones, ["new_zone"]);
+}

@@ -1,0 +1,234 @@
+//! Observations: the [`ObservationStore`] contract, its queries and the stored form of a row.
+//!
+//! An insert is all or nothing and idempotent: an id already stored is reported as a duplicate and
+//! left as it is, so a client that resends after a lost answer stores nothing twice. Queries combine
+//! their filters with AND and page by a keyset cursor over (time, insertion order), so a page never
+//! skips or repeats a row while others are being inserted. A changed agreement is applied by
+//! [`ObservationStore::reclassify`], which rewrites every stored classification and records the
+//! agreement's fingerprint last, so an interrupted run is redone.
+//!
+//! [`EncodedRow`] is an observation already serialised for storage (JSON bodies, the delimited zone
+//! and violation lists the filters search): bulk loads encode on the reading thread and hand the
+//! writer only the database's own work ([`ObservationStore::insert_encoded`]).
+
+use std::collections::BTreeMap;
+
+use time::OffsetDateTime;
+use truce_core::{Category, ClassificationRecord, Observation, StoredObservation};
+
+use crate::StoreError;
+
+/// What an insert did.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct InsertReport {
+    /// Ids stored by this call.
+    pub inserted: Vec<String>,
+    /// Ids that were already stored (nothing changed for them).
+    pub duplicates: Vec<String>,
+}
+
+/// Filters for [`ObservationStore::query`] and [`ObservationStore::stats`]; all optional, combined
+/// with AND.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Query {
+    /// Observations whose time is at or after this.
+    pub since: Option<OffsetDateTime>,
+    /// Observations whose time is before this.
+    pub until: Option<OffsetDateTime>,
+    /// Observations the store received at or after this (whatever their own time): for catching up
+    /// after a disconnection, when late reports carry old times.
+    pub received_since: Option<OffsetDateTime>,
+    /// West, south, east, north, degrees (edges included).
+    pub bbox: Option<[f64; 4]>,
+    /// Within `km` of (`lat`, `lon`): the exact geodesic distance on WGS84 (Karney).
+    pub near: Option<(f64, f64, f64)>,
+    /// This category.
+    pub category: Option<Category>,
+    /// With a violation of this code.
+    pub violation: Option<String>,
+    /// Inside this zone.
+    pub zone: Option<String>,
+    /// Page size (at most [`MAX_PAGE`]).
+    pub limit: usize,
+    /// Continue after this cursor (from a previous [`Page::next`]).
+    pub cursor: Option<String>,
+}
+
+/// Largest page a query returns.
+pub const MAX_PAGE: usize = 10_000;
+
+/// One page of results, oldest first.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Page {
+    /// The observations.
+    pub items: Vec<StoredObservation>,
+    /// Cursor for the next page, if there may be more.
+    pub next: Option<String>,
+}
+
+/// Counts for the filters of a [`Query`] (paging fields ignored).
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize)]
+pub struct Stats {
+    /// Observations.
+    pub total: u64,
+    /// Observations per category.
+    pub by_category: BTreeMap<String, u64>,
+    /// Violations per code.
+    pub by_violation: BTreeMap<String, u64>,
+    /// Observations per zone.
+    pub by_zone: BTreeMap<String, u64>,
+    /// Observations per UTC day (`YYYY-MM-DD`).
+    pub by_day: BTreeMap<String, u64>,
+}
+
+/// Persistence for observations. See the module documentation.
+pub trait ObservationStore: Send + Sync {
+    /// Stores a batch, all or nothing; ids already stored are reported as duplicates and left as they
+    /// are. Returns after the commit is durable.
+    ///
+    /// # Errors
+    /// When an observation cannot be stored (a position that is not a finite number) or the database
+    /// fails; nothing of the batch is stored then.
+    fn insert(&self, batch: &[StoredObservation]) -> Result<InsertReport, StoreError> {
+        let rows = batch.iter().map(EncodedRow::new).collect::<Result<Vec<_>, _>>()?;
+        self.insert_encoded(&rows)
+    }
+
+    /// Stores encoded rows, all or nothing, like [`ObservationStore::insert`]; for bulk loads that
+    /// encode on another thread ([`EncodedRow::new`]).
+    ///
+    /// # Errors
+    /// When the database fails; nothing of the batch is stored then.
+    fn insert_encoded(&self, rows: &[EncodedRow]) -> Result<InsertReport, StoreError>;
+
+    /// One observation by id.
+    ///
+    /// # Errors
+    /// When the database fails.
+    fn get(&self, id: &str) -> Result<Option<StoredObservation>, StoreError>;
+
+    /// A page of observations matching `q`, ordered by time then insertion.
+    ///
+    /// # Errors
+    /// When the database fails or the cursor is invalid ([`StoreError::BadCursor`]).
+    fn query(&self, q: &Query) -> Result<Page, StoreError>;
+
+    /// Counts for the observations matching `q`.
+    ///
+    /// # Errors
+    /// When the database fails.
+    fn stats(&self, q: &Query) -> Result<Stats, StoreError>;
+
+    /// Number of stored observations.
+    ///
+    /// # Errors
+    /// When the database fails.
+    fn count(&self) -> Result<u64, StoreError>;
+
+    /// The fingerprint of the agreement the stored classifications were computed against.
+    ///
+    /// # Errors
+    /// When the database fails.
+    fn agreement_fingerprint(&self) -> Result<Option<String>, StoreError>;
+
+    /// Records the agreement fingerprint without reclassifying (for a new, empty store).
+    ///
+    /// # Errors
+    /// When the database fails.
+    fn set_agreement_fingerprint(&self, fingerprint: &str) -> Result<(), StoreError>;
+
+    /// Recomputes every stored classification with `classify` and records `fingerprint`. Safe to
+    /// interrupt: the fingerprint is written last, so an interrupted run is redone.
+    ///
+    /// # Errors
+    /// When the database fails.
+    fn reclassify(
+        &self,
+        fingerprint: &str,
+        classify: &mut dyn FnMut(&Observation) -> ClassificationRecord,
+    ) -> Result<u64, StoreError>;
+}
+
+/// A stored observation serialised for a backend: the JSON bodies of the observation and its
+/// classification, the columns that queries filter on, and the zone and violation lists delimited
+/// as `,a,b,` so that a substring search for `,a,` never matches inside another id.
+#[derive(Debug, Clone)]
+pub struct EncodedRow {
+    pub(crate) id: String,
+    pub(crate) time_ms: i64,
+    pub(crate) time_end_ms: Option<i64>,
+    pub(crate) lat: f64,
+    pub(crate) lon: f64,
+    pub(crate) category: &'static str,
+    pub(crate) received_ms: i64,
+    pub(crate) body: String,
+    pub(crate) classification: String,
+    pub(crate) zones: String,
+    pub(crate) violations: String,
+}
+
+impl EncodedRow {
+    /// Encodes a stored observation.
+    ///
+    /// # Errors
+    /// [`StoreError::Invalid`] when its position is not a pair of finite numbers (no backend can index
+    /// it), or [`StoreError::Corrupt`] when it cannot be serialised (never for values built by truce).
+    pub fn new(s: &StoredObservation) -> Result<Self, StoreError> {
+        let o = &s.observation;
+        if !o.lat.is_finite() || !o.lon.is_finite() {
+            return Err(StoreError::Invalid {
+                id: o.id.clone(),
+                reason: format!("the position ({}, {}) is not a pair of finite numbers", o.lat, o.lon),
+            });
+        }
+        let corrupt = |e: serde_json::Error| StoreError::Corrupt { id: o.id.clone(), reason: e.to_string() };
+        Ok(Self {
+            id: o.id.clone(),
+            time_ms: to_ms(o.time),
+            time_end_ms: o.time_end.map(to_ms),
+            lat: o.lat,
+            lon: o.lon,
+            category: o.category.id(),
+            received_ms: to_ms(s.received_at),
+            body: serde_json::to_string(o).map_err(corrupt)?,
+            classification: serde_json::to_string(&s.classification).map_err(corrupt)?,
+            zones: zone_list(&s.classification),
+            violations: violation_list(&s.classification),
+        })
+    }
+
+    /// The observation's id.
+    pub fn id(&self) -> &str {
+        &self.id
+    }
+}
+
+/// Milliseconds since the Unix epoch: the resolution every backend stores times at.
+pub(crate) fn to_ms(t: OffsetDateTime) -> i64 {
+    (t.unix_timestamp_nanos() / 1_000_000) as i64
+}
+
+/// The time of a stored millisecond count.
+pub(crate) fn from_ms(ms: i64) -> OffsetDateTime {
+    OffsetDateTime::from_unix_timestamp_nanos(i128::from(ms) * 1_000_000).unwrap_or(OffsetDateTime::UNIX_EPOCH)
+}
+
+/// `,a,b,`: a list that a search for `,a,` finds without matching `a` inside `ab`.
+fn delimited<'a>(items: impl Iterator<Item = &'a str>) -> String {
+    let mut out = String::from(",");
+    for i in items {
+        out.push_str(i);
+        out.push(',');
+    }
+    out
+}
+
+/// The zones of a classification as a delimited list.
+pub(crate) fn zone_list(c: &ClassificationRecord) -> String {
+    delimited(c.zones.iter().map(String::as_str))
+}
+
+/// The violation codes of a classification as a delimited list.
+pub(crate) fn violation_list(c: &ClassificationRecord) -> String {
+    delimited(c.violations.iter().map(|v| v.code.as_str()))
+}

@@ -1,0 +1,151 @@
+//! The embedded SQLite implementation of [`Store`](crate::Store): one data directory, one database file.
+//!
+//! One writer connection behind a mutex (SQLite has one writer at a time anyway) and a separate reader
+//! connection, so queries run while a batch commits (WAL). Migrations are SQL files applied in order,
+//! tracked by `PRAGMA user_version`.
+//!
+//! Positions are indexed in two levels: an R*Tree over the occupied 0.1° cells, and a B-tree from cell
+//! to rows. A spatial query asks the R*Tree for the cells touching its box, takes their rows, and
+//! rechecks every stored position exactly (the R*Tree's float32 boxes are rounded outwards anyway).
+//! This keeps inserts at one B-tree entry per row (see the migration for the measured reason).
+
+use std::path::{Path, PathBuf};
+use std::sync::Mutex;
+
+use rusqlite::Connection;
+
+pub(crate) use crate::observations::{from_ms, to_ms};
+use crate::{CaseUpdateError, StoreError};
+
+mod coalition;
+mod journal;
+mod observations;
+mod tracks;
+
+const MIGRATIONS: &[&str] = &[
+    include_str!("migrations/0001_observations.sql"),
+    include_str!("migrations/0002_alerts_cases.sql"),
+    include_str!("migrations/0003_coalition.sql"),
+    include_str!("migrations/0004_tracks.sql"),
+];
+
+/// The database file inside the data directory.
+pub const DATABASE_FILE: &str = "truce.sqlite";
+
+/// Observations on an embedded SQLite database. See the crate documentation for durability.
+pub struct SqliteStore {
+    writer: Mutex<Writer>,
+    reader: Mutex<Connection>,
+    path: PathBuf,
+}
+
+/// The writer connection and the cells already in the R*Tree.
+pub(crate) struct Writer {
+    pub(crate) conn: Connection,
+    cells: std::collections::HashSet<i64>,
+}
+
+/// Cells are 0.1° on a side (about 11 km by 7 km in Ukraine).
+const CELLS_PER_DEGREE: f64 = 10.0;
+
+/// Cells in a row of the grid (one more than 360° needs, for longitude 180 itself).
+const ROW: i64 = 360 * CELLS_PER_DEGREE as i64 + 1;
+
+/// The cell holding a position: row-major from (-180, -90).
+pub(crate) fn cell_of(lat: f64, lon: f64) -> i64 {
+    let x = ((lon + 180.0) * CELLS_PER_DEGREE).floor().clamp(0.0, 360.0 * CELLS_PER_DEGREE) as i64;
+    let y = ((lat + 90.0) * CELLS_PER_DEGREE).floor().clamp(0.0, 180.0 * CELLS_PER_DEGREE) as i64;
+    y * ROW + x
+}
+
+/// The box of a cell: (min_lon, max_lon, min_lat, max_lat).
+pub(crate) fn cell_box(cell: i64) -> (f64, f64, f64, f64) {
+    let (y, x) = (cell / ROW, cell % ROW);
+    let lon = x as f64 / CELLS_PER_DEGREE - 180.0;
+    let lat = y as f64 / CELLS_PER_DEGREE - 90.0;
+    (lon, lon + 1.0 / CELLS_PER_DEGREE, lat, lat + 1.0 / CELLS_PER_DEGREE)
+}
+
+impl std::fmt::Debug for SqliteStore {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SqliteStore").field("path", &self.path).finish_non_exhaustive()
+    }
+}
+
+fn open_connection(path: &Path) -> Result<Connection, StoreError> {
+    let conn = Connection::open(path)?;
+    // 16 KiB pages for a new database (ignored once it exists): rows are ~600 bytes of JSON, and larger
+    // pages cut B-tree work on bulk loads by about 10% (measured with `scripts/bench --ingest`).
+    conn.pragma_update(None, "page_size", 16_384)?;
+    conn.pragma_update(None, "journal_mode", "WAL")?;
+    conn.pragma_update(None, "synchronous", "FULL")?;
+    conn.busy_timeout(std::time::Duration::from_secs(10))?;
+    // Index pages of a large store stay in memory while a bulk load updates them (256 MiB at most).
+    conn.pragma_update(None, "cache_size", -262_144)?;
+    conn.pragma_update(None, "temp_store", "MEMORY")?;
+    // Checkpoint the log into the database every 4,096 pages (64 MiB) rather than every 1,000: fewer,
+    // larger sequential writes during bulk loads; readers are unaffected.
+    conn.pragma_update(None, "wal_autocheckpoint", 4_096)?;
+    Ok(conn)
+}
+
+impl SqliteStore {
+    /// Opens (creating if needed) the store in `data_dir`, applying pending migrations.
+    ///
+    /// # Errors
+    /// When the directory cannot be created, the database cannot be opened, or its schema is newer
+    /// than this program.
+    pub fn open(data_dir: &Path) -> Result<Self, StoreError> {
+        std::fs::create_dir_all(data_dir)
+            .map_err(|source| StoreError::DataDir { path: data_dir.to_path_buf(), source })?;
+        let path = data_dir.join(DATABASE_FILE);
+        let mut conn = open_connection(&path)?;
+        migrate(&mut conn)?;
+        let cells =
+            conn.prepare("SELECT cell FROM cells_rtree")?.query_map([], |r| r.get(0))?.collect::<Result<_, _>>()?;
+        let reader = open_connection(&path)?;
+        Ok(Self { writer: Mutex::new(Writer { conn, cells }), reader: Mutex::new(reader), path })
+    }
+
+    /// The database file.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    pub(crate) fn writer(&self) -> std::sync::MutexGuard<'_, Writer> {
+        // A panic while holding the lock cannot leave a transaction open (rusqlite rolls back on drop),
+        // so a poisoned lock is still safe to use.
+        self.writer.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    pub(crate) fn reader(&self) -> std::sync::MutexGuard<'_, Connection> {
+        self.reader.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+}
+
+fn migrate(conn: &mut Connection) -> Result<(), StoreError> {
+    let version: i64 = conn.pragma_query_value(None, "user_version", |r| r.get(0))?;
+    let supported = MIGRATIONS.len() as i64;
+    if version > supported {
+        return Err(StoreError::TooNew { found: version, supported });
+    }
+    for (i, sql) in MIGRATIONS.iter().enumerate().skip(version as usize) {
+        let tx = conn.transaction()?;
+        tx.execute_batch(sql)?;
+        tx.pragma_update(None, "user_version", i as i64 + 1)?;
+        tx.commit()?;
+    }
+    Ok(())
+}
+
+impl From<rusqlite::Error> for StoreError {
+    fn from(e: rusqlite::Error) -> Self {
+        StoreError::Database(Box::new(e))
+    }
+}
+
+impl From<rusqlite::Error> for CaseUpdateError {
+    fn from(e: rusqlite::Error) -> Self {
+        Self::Store(e.into())
+    }
+}
