@@ -7,14 +7,14 @@
 //!    (zones, and per line the side and distance) unless the event has no position (CoT writes
 //!    lat = lon = 0 for that: pings `t-x-c-t`, protocol control `t-x-takp-*`);
 //! 2. a weapon-sighting observation when the event is a hostile-looking mark of a weapon
-//!    ([`cot_type`]), built as the observation API builds one (same defaults, same checks, same
-//!    classification), with id `cot-<uid>` so that later edits of a marker are duplicates in the
-//!    observation log;
+//!    ([`cot_type`]), built as the observation API builds one (same defaults, same limits), with id
+//!    `cot-<uid>` so that later edits of a marker are duplicates in the observation log; the node's
+//!    pipeline validates, classifies, stores and publishes it like any other observation;
 //! 3. geofence events from the previous and the current position of the uid ([`geofence`]), for
 //!    atoms (`a-*`) that are not weapon marks.
 //!
-//! The caller stores them (`TrackStore::insert_tracks` of `truce-store` and
-//! `ObservationStore::insert`) and sends [`geofence_cot`] alerts to its clients.
+//! The caller stores the points and geofence events (`TrackStore::insert_tracks` of `truce-store`),
+//! hands the sightings to its observation pipeline, and sends [`geofence_cot`] alerts to its clients.
 //!
 //! The tracker keeps the last position of every uid (and its zones and line sides) in memory; it
 //! does not survive a restart, so the first report of a track after one is compared with nothing
@@ -30,7 +30,6 @@ use std::collections::HashMap;
 use std::sync::Arc;
 
 use time::{Duration, OffsetDateTime};
-use truce_core::StoredObservation;
 use truce_core::{Category, LocationPrecision, Marking, Means, Observation, Observer, TimePrecision};
 use truce_cot::Event;
 use truce_engine::{Agreement, Classification};
@@ -58,8 +57,9 @@ pub struct Source {
 pub struct Processed {
     /// The history row (every event has one).
     pub point: TrackRow,
-    /// The weapon-sighting observation, when the event marks one.
-    pub observation: Option<StoredObservation>,
+    /// The weapon-sighting observation, when the event marks one: built as the observation API
+    /// builds one, not yet classified (the node's pipeline classifies and stores it).
+    pub observation: Option<Observation>,
     /// Geofence events: `inside`, `enter` and `exit` in the agreement's order of zones, then zones
     /// crossed, then lines crossed.
     pub geofence: Vec<GeofenceRow>,
@@ -193,18 +193,12 @@ impl Tracker {
             },
             _ => Vec::new(),
         };
-        let observation = mark.map(|m| self.sighting(ev, m, source, received_at));
+        let observation = mark.map(|m| self.sighting(ev, m, source));
         Processed { point, observation, geofence }
     }
 
-    /// The weapon-sighting observation for a marked weapon, classified like an API observation.
-    fn sighting(
-        &mut self,
-        ev: &Event,
-        mark: WeaponMark,
-        source: &Source,
-        received_at: OffsetDateTime,
-    ) -> StoredObservation {
+    /// The weapon-sighting observation for a marked weapon, as the observation API would build it.
+    fn sighting(&self, ev: &Event, mark: WeaponMark, source: &Source) -> Observation {
         let weapon_class = mark.class.filter(|c| self.agreement.class(c).is_some()).map(str::to_owned);
         let id = observation_id(&ev.uid);
         let identity = clean(&source.identity, MAX_NAME);
@@ -212,7 +206,7 @@ impl Tracker {
             Some(who) => format!("cot:{} via {who}", ev.uid),
             None => format!("cot:{}", ev.uid),
         };
-        let observation = Observation {
+        Observation {
             id,
             time: ev.time,
             time_end: None,
@@ -247,16 +241,7 @@ impl Tracker {
             // The defaults of the observation API (truce-formats `from_json`).
             marking: Marking::NatoUnclassified,
             releasable_to: Vec::new(),
-        };
-        let classification = match self.agreement.observation(&observation) {
-            Ok(obs) => {
-                self.agreement.classify_into(&obs, &mut self.scratch);
-                self.agreement.record(&self.scratch)
-            }
-            // Not reached: the class was checked above and no party is named.
-            Err(_) => self.agreement.classify_record(&observation),
-        };
-        StoredObservation { observation, classification, received_at }
+        }
     }
 }
 

@@ -211,8 +211,7 @@ fn a_hostile_howitzer_near_the_line_is_a_weapon_sighting_with_the_engines_violat
     let mut t = Tracker::new(a.clone());
     let p = t.process(&ev, &source(), T0 + Duration::seconds(3));
     assert!(p.geofence.is_empty(), "weapon marks are not geofenced");
-    let s = p.observation.expect("a sighting");
-    let o = &s.observation;
+    let o = &p.observation.expect("a sighting");
     assert_eq!(o.id, "cot-marker-1");
     assert_eq!(o.category, Category::WeaponSighting);
     assert_eq!(o.weapon_class.as_deref(), Some("artillery_100mm"));
@@ -225,9 +224,9 @@ fn a_hostile_howitzer_near_the_line_is_a_weapon_sighting_with_the_engines_violat
     assert_eq!(o.text.as_deref(), Some("2S19 in a tree line, barrel east"));
     assert_eq!(o.source_ref.as_deref(), Some("cot:marker-1 via MONITOR-7"));
     assert_eq!(o.party, None, "the engine attributes it by the side it stands on");
-    assert_eq!(s.received_at, T0 + Duration::seconds(3));
 
-    // The classification is the engine's for that observation, and holds the withdrawal violation.
+    // What the pipeline classifies is the engine's observation of that position and class, and holds
+    // the withdrawal violation.
     let direct = truce_engine::Observation {
         time: Some(T0),
         position: LonLat::new(lon, lat),
@@ -236,9 +235,9 @@ fn a_hostile_howitzer_near_the_line_is_a_weapon_sighting_with_the_engines_violat
         count: Some(1),
         party: None,
     };
-    assert_eq!(s.classification, a.record(&a.classify(&direct)));
-    let v = s
-        .classification
+    assert_eq!(a.observation(o).unwrap(), direct);
+    let classification = a.classify_record(o);
+    let v = classification
         .violations
         .iter()
         .find(|v| v.code == "weapon_forward_of_withdrawal_line")
@@ -253,7 +252,7 @@ fn a_hostile_howitzer_near_the_line_is_a_weapon_sighting_with_the_engines_violat
     moved.time += Duration::minutes(5);
     moved.point.lat += 0.01;
     let p2 = t.process(&moved, &source(), T0 + Duration::minutes(5));
-    assert_eq!(p2.observation.unwrap().observation.id, "cot-marker-1");
+    assert_eq!(p2.observation.unwrap().id, "cot-marker-1");
     assert_eq!(p2.point.lat, lat + 0.01);
 }
 
@@ -264,15 +263,14 @@ fn a_sighting_passes_the_observation_apis_validation_unchanged() {
     for type_ in ["a-h-G-E-W-H", "a-u-G-E-W", "a-s-G-E-V-A-T", "a-k-G-E-W-X-H"] {
         let mut ev = event(&format!("m-{type_}"), type_, 47.6, LON, 0);
         ev.point.ce = 9_999_999.0;
-        let s = t.process(&ev, &source(), T0).observation.unwrap();
-        assert_eq!(s.observation.location_precision, LocationPrecision::Estimated);
-        let json = serde_json::to_value(&s.observation).unwrap();
+        let o = t.process(&ev, &source(), T0).observation.unwrap();
+        assert_eq!(o.location_precision, LocationPrecision::Estimated);
+        let json = serde_json::to_value(&o).unwrap();
         let options = truce_formats::observation::Options { reject_unknown: true, default_means: Means::Patrol };
         let back = truce_formats::observation::from_json(json.as_object().unwrap(), options)
             .unwrap_or_else(|e| panic!("{type_}: {e:?}"));
-        assert_eq!(back, s.observation, "{type_}");
-        let obs = a.observation(&back).unwrap();
-        assert_eq!(a.record(&a.classify(&obs)), s.classification, "{type_}");
+        assert_eq!(back, o, "{type_}");
+        assert!(a.observation(&back).is_ok(), "{type_}: every reference is the agreement's");
     }
 }
 
@@ -284,11 +282,11 @@ fn only_hostile_looking_weapon_marks_are_sightings_and_unknown_codes_have_no_cla
     assert_eq!(kinds(&friendly).len(), 4, "a friendly gun is a track like any other");
 
     let unknown = t.process(&event("aa-gun", "a-u-G-E-W-A", 47.6, LON, 0), &source(), T0);
-    let o = unknown.observation.unwrap().observation;
+    let o = unknown.observation.unwrap();
     assert_eq!((o.weapon_class, o.confidence), (None, Some(Confidence::Possible)));
 
     let generic = t.process(&event("weapon", "a-j-G-E-W", 47.6, LON, 0), &source(), T0);
-    assert_eq!(generic.observation.unwrap().observation.weapon_class, None);
+    assert_eq!(generic.observation.unwrap().weapon_class, None);
 
     let unit = t.process(&event("hostile-unit", "a-h-G-U-C-I", 47.6, LON, 0), &source(), T0);
     assert!(unit.observation.is_none(), "a unit is not a weapon");
@@ -310,8 +308,8 @@ fn a_class_the_agreement_does_not_have_is_left_out() {
     let b = Arc::new(Agreement::from_toml(&without, &a.source).unwrap());
     assert!(b.class("tanks").is_none());
     let mut t = Tracker::new(b);
-    let s = t.process(&event("t-72", "a-h-G-E-V-A-T", 47.6, LON, 0), &source(), T0).observation.unwrap();
-    assert_eq!(s.observation.weapon_class, None);
+    let o = t.process(&event("t-72", "a-h-G-E-V-A-T", 47.6, LON, 0), &source(), T0).observation.unwrap();
+    assert_eq!(o.weapon_class, None);
 }
 
 #[test]
@@ -383,7 +381,8 @@ fn processed_events_go_into_the_store_and_an_edited_marker_is_a_duplicate_observ
     use truce_store::{ObservationStore, SqliteStore, TrackStore};
     let dir = tempfile::tempdir().unwrap();
     let store = SqliteStore::open(dir.path()).unwrap();
-    let mut t = Tracker::new(agreement());
+    let a = agreement();
+    let mut t = Tracker::new(a.clone());
     let marker = event("marker-9", "a-h-G-E-W-X-H", 47.6, LON, 0);
     let mut edited = marker.clone();
     edited.time += Duration::minutes(1);
@@ -399,7 +398,9 @@ fn processed_events_go_into_the_store_and_an_edited_marker_is_a_duplicate_observ
         let p = t.process(ev, &source(), ev.time);
         store.insert_tracks(std::slice::from_ref(&p.point), &p.geofence).unwrap();
         if let Some(o) = p.observation {
-            reports.push(store.insert(&[o]).unwrap());
+            let classification = a.classify_record(&o);
+            let stored = truce_core::StoredObservation { observation: o, classification, received_at: ev.time };
+            reports.push(store.insert(&[stored]).unwrap());
         }
     }
     assert_eq!(reports[0].inserted, ["cot-marker-9"]);

@@ -1,8 +1,11 @@
 //! Command-line arguments.
 
+use std::net::SocketAddr;
 use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
+
+use crate::args::{StoreArgs, TakArgs, parse_rfc3339};
 
 /// truce: ceasefire monitoring for a multinational reassurance force.
 #[derive(Debug, Parser)]
@@ -81,109 +84,66 @@ pub enum Command {
 /// `truce serve`.
 #[derive(Debug, Args)]
 pub struct ServeArgs {
+    /// The configuration file (TOML, docs/config.md); flags and TRUCE_* variables override it.
+    #[arg(long, env = "TRUCE_CONFIG")]
+    pub config: Option<PathBuf>,
     /// Store and agreement.
     #[command(flatten)]
     pub store: StoreArgs,
-    /// Address to listen on.
-    #[arg(long, default_value = "127.0.0.1:8080")]
-    pub listen: String,
-    /// Seconds between early-warning assessments (alerts are raised when a level changes).
-    #[arg(long, default_value_t = 60)]
-    pub watch_every: u64,
-    /// The web folder (its node_modules holds the map page's packages).
-    #[arg(long)]
+    /// Address to listen on [default: 127.0.0.1:8080].
+    #[arg(long, env = "TRUCE_LISTEN")]
+    pub listen: Option<SocketAddr>,
+    /// Seconds between early-warning assessments (alerts are raised when a level changes; 1 to
+    /// 86,400) [default: 60].
+    #[arg(long, env = "TRUCE_WATCH_EVERY", value_parser = clap::value_parser!(u64).range(1..=86_400))]
+    pub watch_every: Option<u64>,
+    /// Serve the web page from this folder (and its packages from its node_modules) instead of the
+    /// copy built into the binary.
+    #[arg(long, env = "TRUCE_WEB_DIR")]
     pub web_dir: Option<PathBuf>,
     /// The TAK listeners.
     #[command(flatten)]
     pub tak: TakArgs,
 }
 
-/// The TAK (Cursor on Target) listeners of `truce serve` and `truce demo`.
-#[derive(Debug, Clone, Args)]
-pub struct TakArgs {
-    /// CoT over TCP, XML and TAK protocol v1 (TAK's port is 8087), or `off`.
-    #[arg(long, value_name = "ADDR|off", default_value = "0.0.0.0:8087")]
-    pub tak_tcp: String,
-    /// CoT over TLS with client certificates (TAK's port is 8089), or `off` [default: 0.0.0.0:8089 when
-    /// the certificate directory holds a server certificate, else off].
-    #[arg(long, value_name = "ADDR|off")]
-    pub tak_tls: Option<String>,
-    /// CoT over UDP: mesh TAK protocol and XML datagrams (TAK's port is 6969), or `off`.
-    #[arg(long, value_name = "ADDR|off", default_value = "0.0.0.0:6969")]
-    pub tak_udp: String,
-    /// Also join this multicast group on the UDP port (TAK's SA group is 239.2.3.1).
-    #[arg(long, value_name = "GROUP")]
-    pub tak_multicast: Option<std::net::Ipv4Addr>,
-    /// The certificate directory for TLS [default: DATA_DIR/certs].
-    #[arg(long)]
-    pub certs_dir: Option<PathBuf>,
-    /// Route between all clients whatever their `__group` team (by default a team is a channel).
-    #[arg(long)]
-    pub tak_no_channels: bool,
-    /// Messages queued per client before older positions are dropped.
-    #[arg(long, default_value_t = 8192, value_parser = clap::value_parser!(usize))]
-    pub tak_queue: usize,
-    /// A client's writes are coalesced over this many milliseconds (fewer, larger writes under load).
-    #[arg(long, default_value_t = 20, value_parser = clap::value_parser!(u64).range(0..=1000))]
-    pub tak_flush_ms: u64,
-}
-
 /// `truce demo`.
 #[derive(Debug, Args)]
 pub struct DemoArgs {
-    /// Port on 127.0.0.1 (0: any free port; the address is printed).
-    #[arg(long, default_value_t = 8080)]
-    pub port: u16,
+    /// The configuration file (TOML, docs/config.md); flags and TRUCE_* variables override it.
+    #[arg(long, env = "TRUCE_CONFIG")]
+    pub config: Option<PathBuf>,
+    /// Port on 127.0.0.1 (0: any free port; the address is printed) [default: 8080].
+    #[arg(long, env = "TRUCE_DEMO_PORT")]
+    pub port: Option<u16>,
     /// A fresh data directory (default: a new one under the system's temporary directory).
-    #[arg(long)]
+    #[arg(long, env = "TRUCE_DEMO_DATA_DIR")]
     pub data_dir: Option<PathBuf>,
-    /// The agreement (default: data/agreements/illustrative.toml).
-    #[arg(long)]
+    /// The agreement (default: the illustrative agreement shipped with truce).
+    #[arg(long, env = "TRUCE_AGREEMENT")]
     pub agreement: Option<PathBuf>,
-    /// Seed of the simulation.
-    #[arg(long, default_value_t = 1)]
-    pub seed: u64,
-    /// Days simulated before now.
-    #[arg(long, default_value_t = 7, value_parser = clap::value_parser!(i64).range(1..=60))]
-    pub days: i64,
-    /// How much faster than real time the live feed runs.
-    #[arg(long, default_value_t = 1.0)]
-    pub speed: f64,
-    /// The web folder (its node_modules holds the map page's packages).
-    #[arg(long)]
+    /// Seed of the simulation [default: 1].
+    #[arg(long, env = "TRUCE_DEMO_SEED")]
+    pub seed: Option<u64>,
+    /// Days simulated before now (1 to 60) [default: 7].
+    #[arg(long, env = "TRUCE_DEMO_DAYS", value_parser = |s: &str| s.parse::<i64>().map_err(|e| e.to_string()).and_then(truce_node::sources::demo::config::check_days))]
+    pub days: Option<i64>,
+    /// How much faster than real time the live feed runs (above 0, at most 10,000) [default: 1].
+    #[arg(long, env = "TRUCE_DEMO_SPEED", value_parser = |s: &str| s.parse::<f64>().map_err(|e| e.to_string()).and_then(truce_node::sources::demo::config::check_speed))]
+    pub speed: Option<f64>,
+    /// Serve the web page from this folder (and its packages from its node_modules) instead of the
+    /// copy built into the binary.
+    #[arg(long, env = "TRUCE_WEB_DIR")]
     pub web_dir: Option<PathBuf>,
     /// Write the simulated days as NDJSON observations to this file (`-`: standard output) and stop,
     /// instead of serving; `truce ingest` loads the file.
     #[arg(long)]
     pub export: Option<PathBuf>,
     /// When the simulated days start (RFC 3339; default: `--days` before the current hour).
-    #[arg(long, value_parser = parse_rfc3339)]
+    #[arg(long, env = "TRUCE_DEMO_START", value_parser = parse_rfc3339)]
     pub start: Option<time::OffsetDateTime>,
     /// The TAK listeners (the demo listens on 127.0.0.1 unless told otherwise).
     #[command(flatten)]
     pub tak: TakArgs,
-}
-
-/// Parses an RFC 3339 time.
-pub fn parse_rfc3339(s: &str) -> Result<time::OffsetDateTime, String> {
-    time::OffsetDateTime::parse(s, &time::format_description::well_known::Rfc3339)
-        .map_err(|e| format!("{s:?} is not an RFC 3339 time (e.g. 2026-11-17T00:00:00Z): {e}"))
-}
-
-/// Where the store is and which agreement applies.
-#[derive(Debug, Args)]
-pub struct StoreArgs {
-    /// The data directory (created if missing).
-    #[arg(long, default_value = "./truce-data", env = "TRUCE_DATA_DIR")]
-    pub data_dir: PathBuf,
-    /// The agreement file; by default the one this data directory was last used with, else
-    /// `data/agreements/illustrative.toml`.
-    #[arg(long, env = "TRUCE_AGREEMENT")]
-    pub agreement: Option<PathBuf>,
-    /// The early-warning and reporting sectors (default: data/warning/sectors.toml, else the
-    /// agreement's first line cut every 50 km).
-    #[arg(long, env = "TRUCE_SECTORS")]
-    pub sectors: Option<PathBuf>,
 }
 
 /// `truce ingest`.

@@ -7,10 +7,10 @@ use clap::{Args, Subcommand, ValueEnum};
 use time::OffsetDateTime;
 use truce_watch::case::{Case, Stage, Step};
 
-use crate::cli::StoreArgs;
-use crate::cmd_observations::parse_time;
-use crate::setup;
-use crate::watch::{self, CaseError};
+use crate::args::StoreArgs;
+use truce_node::data_dir;
+use truce_node::query::parse_time;
+use truce_node::watch::{self, CaseError};
 
 /// Output formats.
 #[derive(Debug, Clone, Copy, ValueEnum)]
@@ -139,11 +139,18 @@ pub struct ListArgs {
 }
 
 pub fn incidents(args: &IncidentsArgs) -> anyhow::Result<ExitCode> {
-    let (store, agreement) = setup::open(&args.store.data_dir, args.store.agreement.as_deref())?;
-    let sectors = setup::load_sectors(args.store.sectors.as_deref(), &agreement)?;
+    let (store, agreement) = data_dir::open(&args.store.data_dir(), args.store.agreement.as_deref())?;
+    let sectors = data_dir::load_sectors(args.store.sectors.as_deref(), &agreement)?;
     let now = OffsetDateTime::now_utc();
-    let until = args.until.as_deref().map(parse_time).transpose()?.unwrap_or(now);
-    let since = args.since.as_deref().map(parse_time).transpose()?.unwrap_or(until - time::Duration::days(1));
+    let until =
+        args.until.as_deref().map(parse_time).transpose().map_err(|e| anyhow::anyhow!("--until: {e}"))?.unwrap_or(now);
+    let since = args
+        .since
+        .as_deref()
+        .map(parse_time)
+        .transpose()
+        .map_err(|e| anyhow::anyhow!("--since: {e}"))?
+        .unwrap_or(until - time::Duration::days(1));
     let mut list = watch::incidents(&store, &sectors, since, until)?;
     if args.violations {
         list.retain(truce_watch::Incident::is_violation);
@@ -182,11 +189,11 @@ pub fn incidents(args: &IncidentsArgs) -> anyhow::Result<ExitCode> {
 
 pub fn case(cmd: &CaseCommand) -> anyhow::Result<ExitCode> {
     let now = OffsetDateTime::now_utc();
-    let open_store = |s: &StoreArgs| setup::open(&s.data_dir, s.agreement.as_deref());
+    let open_store = |s: &StoreArgs| data_dir::open(&s.data_dir(), s.agreement.as_deref());
     let result = match cmd {
         CaseCommand::Open(a) => {
             let (store, agreement) = open_store(&a.store)?;
-            let sectors = setup::load_sectors(a.store.sectors.as_deref(), &agreement)?;
+            let sectors = data_dir::load_sectors(a.store.sectors.as_deref(), &agreement)?;
             watch::open_case(&store, &sectors, &a.title, &a.incidents, &a.by, a.note.as_deref(), now)
         }
         CaseCommand::Move(a) => {

@@ -16,12 +16,8 @@ use truce_coalition::store::CoalitionError;
 use truce_coalition::{Coalition, gaps, history, plan, regeneration, summary, text};
 use truce_store::SqliteStore;
 
-use crate::cli::StoreArgs;
-use crate::setup;
-
-/// The shipped coalition: the public positions, the illustrative force and plan, regeneration.
-pub const SHIPPED: &[&str] =
-    &["data/coalition/positions.toml", "data/coalition/force.toml", "data/coalition/regeneration.toml"];
+use crate::args::StoreArgs;
+use truce_node::data_dir;
 
 /// `truce coalition ...`.
 #[derive(Debug, Subcommand)]
@@ -168,11 +164,11 @@ fn print_json(v: &impl serde::Serialize) -> anyhow::Result<()> {
 pub fn coalition(cmd: &CoalitionCommand) -> anyhow::Result<ExitCode> {
     match cmd {
         CoalitionCommand::Import(a) => {
-            let store = open(&a.store.data_dir)?;
+            let store = open(&a.store.data_dir())?;
             import(&store, &a.files)
         }
         CoalitionCommand::Summary(a) => {
-            let c = load(&open(&a.store.data_dir)?)?;
+            let c = load(&open(&a.store.data_dir())?)?;
             let s = summary::summary(&c);
             match a.format {
                 Format::Text => print!("{}", text::summary(&s)),
@@ -181,7 +177,7 @@ pub fn coalition(cmd: &CoalitionCommand) -> anyhow::Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
         CoalitionCommand::Gaps(a) => {
-            let c = load(&open(&a.store.data_dir)?)?;
+            let c = load(&open(&a.store.data_dir())?)?;
             if let Some(p) = &a.phase
                 && !c.requirements.iter().any(|r| &r.phase == p)
             {
@@ -198,7 +194,7 @@ pub fn coalition(cmd: &CoalitionCommand) -> anyhow::Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
         CoalitionCommand::History(a) => {
-            let c = load(&open(&a.store.data_dir)?)?;
+            let c = load(&open(&a.store.data_dir())?)?;
             let Some(h) = history::history(&c, &a.nation) else {
                 let known: Vec<&str> = c.nations.iter().map(|n| n.id.as_str()).collect();
                 anyhow::bail!("no nation {:?} (known: {})", a.nation, known.join(", "));
@@ -248,20 +244,10 @@ fn import(store: &SqliteStore, files: &[PathBuf]) -> anyhow::Result<ExitCode> {
     }
 }
 
-/// Imports the shipped coalition files into a store (the demo's data).
-pub fn import_shipped(store: &SqliteStore) -> anyhow::Result<()> {
-    let files: Vec<PathBuf> = SHIPPED.iter().map(PathBuf::from).collect();
-    truce_coalition::import(store, &files).map_err(|e| match e {
-        CoalitionError::Invalid(p) => anyhow::anyhow!("the shipped coalition files are invalid:\n{p}"),
-        other => anyhow::anyhow!(other),
-    })?;
-    Ok(())
-}
-
 /// Runs `truce plan ...`.
 pub fn plan(cmd: &PlanCommand) -> anyhow::Result<ExitCode> {
     let PlanCommand::Check(a) = cmd;
-    let (store, agreement) = setup::open(&a.store.data_dir, a.store.agreement.as_deref())?;
+    let (store, agreement) = data_dir::open(&a.store.data_dir(), a.store.agreement.as_deref())?;
     let base = load(&store)?;
     let path = Path::new(&a.plan);
     let (coalition, plans): (Coalition, Vec<String>) = if path.is_file() {
@@ -316,7 +302,7 @@ pub fn plan(cmd: &PlanCommand) -> anyhow::Result<ExitCode> {
 /// Runs `truce regeneration ...`.
 pub fn regeneration(cmd: &RegenerationCommand) -> anyhow::Result<ExitCode> {
     let RegenerationCommand::Status(a) = cmd;
-    let c = load(&open(&a.store.data_dir)?)?;
+    let c = load(&open(&a.store.data_dir())?)?;
     let r = regeneration::status(&c, a.at);
     match a.format {
         Format::Text => print!("{}", text::regeneration(&r)),

@@ -14,8 +14,8 @@ use anyhow::Context as _;
 use clap::{Args, Subcommand};
 use truce_report::{Clock, Edition, Format};
 
-use crate::cli::StoreArgs;
-use crate::setup;
+use crate::args::StoreArgs;
+use truce_node::data_dir;
 
 /// The reports.
 #[derive(Debug, Subcommand)]
@@ -144,11 +144,11 @@ fn with_context(
     store: &StoreArgs,
     f: impl FnOnce(&truce_report::Context<'_>) -> anyhow::Result<String>,
 ) -> anyhow::Result<String> {
-    if !store.data_dir.join(truce_store::DATABASE_FILE).exists() {
-        anyhow::bail!("no store in {} (ingest or serve first, or pass --data-dir)", store.data_dir.display());
+    if !store.data_dir().join(truce_store::DATABASE_FILE).exists() {
+        anyhow::bail!("no store in {} (ingest or serve first, or pass --data-dir)", store.data_dir().display());
     }
-    let (db, agreement) = setup::open(&store.data_dir, store.agreement.as_deref())?;
-    let sectors = setup::load_sectors(store.sectors.as_deref(), &agreement)?;
+    let (db, agreement) = data_dir::open(&store.data_dir(), store.agreement.as_deref())?;
+    let sectors = data_dir::load_sectors(store.sectors.as_deref(), &agreement)?;
     f(&truce_report::Context { store: &db, agreement: &agreement, sectors: &sectors })
 }
 

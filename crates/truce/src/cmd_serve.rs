@@ -1,13 +1,16 @@
-//! `truce serve`: the HTTP API, stream and map page on a data directory.
+//! `truce serve`: the node on a data directory with its feeds (the HTTP API and stream, TAK), the
+//! watch task, and the map page.
 
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
+use std::sync::Arc;
 
 use anyhow::Context;
+use truce_node::sources::tak::{self, TakConfig};
+use truce_node::{LocalBus, Node, data_dir};
 
 use crate::cli::ServeArgs;
 use crate::server::{self, AppState};
-use crate::setup;
 
 /// Logs to stderr, filtered by `RUST_LOG` (default `info`).
 pub fn init_logging() {
@@ -57,25 +60,43 @@ pub fn ensure_vendor_dir(web_dir: Option<&Path>) -> PathBuf {
     vendor
 }
 
+/// Starts the TAK feed (printing where each listener is) and records its handle for the API.
+pub async fn start_tak(state: &AppState, config: &TakConfig, data_dir: &Path) -> anyhow::Result<Option<tak::Tak>> {
+    let tak = tak::start(&state.node, config, data_dir).await?;
+    if let Some(t) = &tak {
+        let _ = state.tak.set(t.handle());
+        for (what, a) in t.addrs() {
+            println!("truce: TAK CoT over {what} on {a}");
+        }
+    }
+    Ok(tak)
+}
+
 pub fn run(args: &ServeArgs) -> anyhow::Result<ExitCode> {
     init_logging();
-    let (store, agreement) = setup::open(&args.store.data_dir, args.store.agreement.as_deref())?;
-    let sectors = setup::load_sectors(args.store.sectors.as_deref(), &agreement)?;
+    let data = args.store.data_dir();
+    let (store, agreement) = data_dir::open(&data, args.store.agreement.as_deref())?;
+    let sectors = data_dir::load_sectors(args.store.sectors.as_deref(), &agreement)?;
+    let node = Arc::new(Node::new(Arc::new(store), Arc::new(agreement), Arc::new(sectors), Arc::new(LocalBus::new())));
+    // Trace the agreement's bands for the map now, so that no request waits for it.
+    node.geometry();
     let vendor = ensure_vendor_dir(args.web_dir.as_deref());
-    let state = AppState::new(store, agreement, sectors, vendor);
+    let state = AppState::new(node.clone(), vendor);
+    let mut tak_config = TakConfig::default();
+    args.tak.apply(&mut tak_config);
+    let listen = args.listen.unwrap_or_else(|| std::net::SocketAddr::from(([127, 0, 0, 1], 8080)));
+    let every = std::time::Duration::from_secs(args.watch_every.unwrap_or(60));
     let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
     runtime.block_on(async move {
-        let listener = tokio::net::TcpListener::bind(&args.listen)
-            .await
-            .with_context(|| format!("cannot listen on {}", args.listen))?;
+        let listener =
+            tokio::net::TcpListener::bind(listen).await.with_context(|| format!("cannot listen on {listen}"))?;
         // Every listener is bound (or the command has failed) before the address is announced.
-        let tak = server::tak::start(&state, &args.tak, &args.store.data_dir).await?;
+        let tak = start_tak(&state, &tak_config, &data).await?;
         let addr = listener.local_addr()?;
         println!("truce serve: listening on http://{addr}/");
         use std::io::Write;
         std::io::stdout().flush()?;
-        let every = std::time::Duration::from_secs(args.watch_every.max(1));
-        let watch = tokio::spawn(server::watch::watch_task(state.clone(), every));
+        let watch = tokio::spawn(truce_node::watch::task::run(node, every));
         let served = server::serve(listener, state, server::shutdown_signal()).await;
         watch.abort();
         drop(tak);

@@ -19,9 +19,9 @@ use truce_core::StoredObservation;
 use truce_engine::Agreement;
 use truce_watch::{Detector, Level, Sectors};
 
-use crate::cli::{StoreArgs, parse_rfc3339};
-use crate::demo::scenario;
-use crate::setup;
+use crate::args::{StoreArgs, parse_rfc3339};
+use truce_node::data_dir;
+use truce_node::sources::demo::scenario;
 
 /// `truce warn ...`.
 #[derive(Debug, Subcommand)]
@@ -54,7 +54,7 @@ pub struct BacktestArgs {
     #[arg(long, value_parser = parse_rfc3339, default_value = "2026-11-17T00:00:00Z")]
     pub start: OffsetDateTime,
     /// The agreement.
-    #[arg(long, default_value = setup::DEFAULT_AGREEMENT)]
+    #[arg(long, default_value = data_dir::DEFAULT_AGREEMENT)]
     pub agreement: PathBuf,
     /// The sectors.
     #[arg(long)]
@@ -135,7 +135,7 @@ pub struct Backtest {
 
 /// Replays `days` of the scenario from `start` and measures every detector.
 pub fn backtest(agreement: &Agreement, sectors: &Sectors, seed: u64, start: OffsetDateTime, days: i64) -> Backtest {
-    let line = crate::demo::demo_line(agreement).unwrap_or_default();
+    let line = truce_node::sources::demo::demo_line(agreement).unwrap_or_default();
     let escalating = scenario::sectors(&line)[scenario::ESCALATING].name.to_owned();
     let onset = start + Duration::days(scenario::ESCALATION_DAY - 1);
     let stored: Vec<StoredObservation> = scenario::Scenario::new(&line, seed, start)
@@ -169,8 +169,13 @@ pub fn backtest(agreement: &Agreement, sectors: &Sectors, seed: u64, start: Offs
         })
         .collect();
     let end = start + Duration::days(days);
-    let Ok(()) =
-        crate::watch::hourly::<std::convert::Infallible>(agreement, sectors, &stored, start, end, |hour, picture| {
+    let Ok(()) = truce_node::watch::hourly::<std::convert::Infallible>(
+        agreement,
+        sectors,
+        &stored,
+        start,
+        end,
+        |hour, picture| {
             let at = start + Duration::hours(hour);
             let after = at > onset;
             let delay = (at - onset).whole_hours();
@@ -205,13 +210,14 @@ pub fn backtest(agreement: &Agreement, sectors: &Sectors, seed: u64, start: Offs
                 }
             }
             Ok(())
-        });
+        },
+    );
     Backtest { escalating, onset, hours: 24 * days, observations: stored.len(), detectors, sectors: results }
 }
 
 fn backtest_command(args: &BacktestArgs) -> anyhow::Result<ExitCode> {
-    let agreement = setup::load_agreement(&args.agreement)?;
-    let sectors = setup::load_sectors(args.sectors.as_deref(), &agreement)?;
+    let agreement = data_dir::load_agreement(&args.agreement)?;
+    let sectors = data_dir::load_sectors(args.sectors.as_deref(), &agreement)?;
     let started = std::time::Instant::now();
     let b = backtest(&agreement, &sectors, args.seed, args.start, args.days);
     if let Format::Json = args.format {
@@ -253,10 +259,10 @@ fn backtest_command(args: &BacktestArgs) -> anyhow::Result<ExitCode> {
 }
 
 fn status(args: &StatusArgs) -> anyhow::Result<ExitCode> {
-    let (store, agreement) = setup::open(&args.store.data_dir, args.store.agreement.as_deref())?;
-    let sectors = setup::load_sectors(args.store.sectors.as_deref(), &agreement)?;
+    let (store, agreement) = data_dir::open(&args.store.data_dir(), args.store.agreement.as_deref())?;
+    let sectors = data_dir::load_sectors(args.store.sectors.as_deref(), &agreement)?;
     let at = args.at.unwrap_or_else(OffsetDateTime::now_utc);
-    let picture = crate::watch::assess_store(&store, &agreement, &sectors, at)?;
+    let picture = truce_node::watch::assess_store(&store, &agreement, &sectors, at)?;
     if let Format::Json = args.format {
         println!("{}", serde_json::to_string_pretty(&picture)?);
         return Ok(ExitCode::SUCCESS);
@@ -287,8 +293,8 @@ mod tests {
 
     #[test]
     fn the_demo_escalation_is_detected_within_a_day_and_quiet_sectors_stay_at_most_elevated() {
-        let agreement = Agreement::load(&repo(setup::DEFAULT_AGREEMENT)).unwrap();
-        let sectors = Sectors::load(&repo(setup::DEFAULT_SECTORS), &agreement).unwrap();
+        let agreement = Agreement::load(&repo(data_dir::DEFAULT_AGREEMENT)).unwrap();
+        let sectors = Sectors::load(&repo(data_dir::DEFAULT_SECTORS), &agreement).unwrap();
         let start = time::macros::datetime!(2026-11-17 00:00 UTC);
         let b = backtest(&agreement, &sectors, 1, start, 7);
         eprintln!("{}", serde_json::to_string_pretty(&b).unwrap());

@@ -2,22 +2,20 @@
 //! errors print as chains and exit codes are deliberate (0 success, 1 bad records, 2 bad invocation or
 //! invalid agreement).
 
+mod args;
 mod cli;
 mod cmd_agreement;
 mod cmd_case;
 mod cmd_certs;
 mod cmd_classify;
 mod cmd_coalition;
+mod cmd_demo;
 mod cmd_ingest;
 mod cmd_observations;
 mod cmd_report;
 mod cmd_serve;
 mod cmd_warn;
-mod demo;
-mod json;
 mod server;
-mod setup;
-mod watch;
 
 use std::process::ExitCode;
 
@@ -28,6 +26,12 @@ fn main() -> ExitCode {
     match run(cli) {
         Ok(code) => code,
         Err(e) => {
+            // A file with several problems: every one of them first, then what failed.
+            if let Some(n) = e.chain().find_map(|c| c.downcast_ref::<truce_node::NodeError>()) {
+                for p in n.problems() {
+                    eprintln!("error: {p}");
+                }
+            }
             eprintln!("truce: error: {e:#}");
             ExitCode::from(2)
         }
@@ -41,7 +45,7 @@ fn run(cli: cli::Cli) -> anyhow::Result<ExitCode> {
         cli::Command::Ingest(args) => cmd_ingest::run(&args),
         cli::Command::Observations(args) => cmd_observations::run(&args),
         cli::Command::Serve(args) => cmd_serve::run(&args),
-        cli::Command::Demo(args) => demo::run(&args),
+        cli::Command::Demo(args) => cmd_demo::run(&args),
         cli::Command::Report { command } => cmd_report::run(&command),
         cli::Command::Warn { command } => cmd_warn::run(&command),
         cli::Command::Incidents(args) => cmd_case::incidents(&args),

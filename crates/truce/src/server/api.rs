@@ -15,16 +15,14 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
-use truce_core::Means;
-use truce_core::StoredObservation;
-use truce_formats::observation::{FieldError, Options, from_json};
+use truce_node::query::Filters;
+use truce_node::sources::http::{self, BodyError, MAX_BODY_BYTES};
+use truce_node::wire;
 
 use utoipa::{IntoParams, OpenApi, ToSchema};
 
+use super::AppState;
 use super::error::{ApiError, ErrorBody};
-use super::{AppState, MAX_BATCH, MAX_BODY_BYTES};
-use crate::cmd_observations::Filters;
-use crate::json;
 
 #[derive(OpenApi)]
 #[openapi(
@@ -38,6 +36,7 @@ use crate::json;
         get_observation,
         agreement,
         agreement_geometry,
+        vocabulary,
         stats,
         healthz,
         metrics,
@@ -77,6 +76,7 @@ pub fn routes() -> Router<AppState> {
         .route("/api/v1/observations/{id}", get(get_observation))
         .route("/api/v1/agreement", get(agreement))
         .route("/api/v1/agreement/geometry", get(agreement_geometry))
+        .route("/api/v1/vocabulary", get(vocabulary))
         .route("/api/v1/stats", get(stats))
         .route("/api/v1/openapi.json", get(openapi))
         .route("/healthz", get(healthz))
@@ -122,92 +122,29 @@ pub async fn post_observations(
             ApiError::new(e.status(), "invalid_body", e.body_text())
         }
     })?;
-    let text = std::str::from_utf8(&body).map_err(|e| {
-        ApiError::new(
-            StatusCode::BAD_REQUEST,
-            "malformed_json",
-            format!("the body is not UTF-8 (byte {})", e.valid_up_to()),
-        )
-    })?;
-    let value: Value = serde_json::from_str(text).map_err(|e| {
-        ApiError::new(
-            StatusCode::BAD_REQUEST,
-            "malformed_json",
-            format!("invalid JSON at line {}, column {}: {e}", e.line(), e.column()),
-        )
-    })?;
-    let (items, single) = match value {
-        Value::Object(o) => (vec![o], true),
-        Value::Array(a) => {
-            if a.len() > MAX_BATCH {
-                return Err(ApiError::new(
-                    StatusCode::PAYLOAD_TOO_LARGE,
-                    "batch_too_large",
-                    format!("{} observations; at most {MAX_BATCH} per request", a.len()),
-                ));
-            }
-            if a.is_empty() {
-                return Err(ApiError::new(
-                    StatusCode::UNPROCESSABLE_ENTITY,
-                    "invalid_observation",
-                    "the array is empty",
-                ));
-            }
-            let mut objects = Vec::with_capacity(a.len());
-            for (i, v) in a.into_iter().enumerate() {
-                match v {
-                    Value::Object(o) => objects.push(o),
-                    _ => {
-                        return Err(ApiError::new(
-                            StatusCode::BAD_REQUEST,
-                            "invalid_type",
-                            "every element must be an observation object",
-                        )
-                        .field(format!("[{i}]")));
-                    }
+    let batch = http::read_batch(&state.node, &body, OffsetDateTime::now_utc()).map_err(|e| {
+        let message = e.to_string();
+        match e {
+            BodyError::Malformed(_) => ApiError::new(StatusCode::BAD_REQUEST, "malformed_json", message),
+            BodyError::WrongType { field, .. } => {
+                let err = ApiError::new(StatusCode::BAD_REQUEST, "invalid_type", message);
+                match field {
+                    Some(f) => err.field(f),
+                    None => err,
                 }
             }
-            (objects, false)
+            BodyError::TooMany(_) => ApiError::new(StatusCode::PAYLOAD_TOO_LARGE, "batch_too_large", message),
+            BodyError::Empty => ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "invalid_observation", message),
+            BodyError::Invalid(fields) => {
+                let first = fields.first().map(|f| f.field.clone()).unwrap_or_default();
+                let mut err =
+                    ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "invalid_observation", message).field(first);
+                err.fields = fields;
+                err
+            }
         }
-        _ => {
-            return Err(ApiError::new(
-                StatusCode::BAD_REQUEST,
-                "invalid_type",
-                "expected an observation object or an array of them",
-            ));
-        }
-    };
-    metrics::counter!("truce_observations_received_total").increment(items.len() as u64);
-    let options = Options { reject_unknown: true, default_means: Means::Patrol };
-    let received_at = OffsetDateTime::now_utc();
-    let mut errors: Vec<FieldError> = Vec::new();
-    let mut batch = Vec::with_capacity(items.len());
-    for (i, item) in items.iter().enumerate() {
-        let prefix = |f: &str| if single { f.to_owned() } else { format!("[{i}].{f}") };
-        match from_json(item, options) {
-            Ok(observation) => match state.agreement.observation(&observation) {
-                Ok(obs) => {
-                    let classification = state.agreement.record(&state.agreement.classify(&obs));
-                    batch.push(StoredObservation { observation, classification, received_at });
-                }
-                Err(e) => errors.push(FieldError { field: prefix(e.field), code: "invalid_value", message: e.message }),
-            },
-            Err(es) => errors.extend(es.into_iter().map(|e| FieldError { field: prefix(&e.field), ..e })),
-        }
-    }
-    if !errors.is_empty() {
-        metrics::counter!("truce_observations_rejected_total").increment(items.len() as u64);
-        let first = errors[0].field.clone();
-        let mut err = ApiError::new(
-            StatusCode::UNPROCESSABLE_ENTITY,
-            "invalid_observation",
-            format!("{} problem{} found; nothing was stored", errors.len(), if errors.len() == 1 { "" } else { "s" }),
-        )
-        .field(first);
-        err.fields = errors;
-        return Err(err);
-    }
-    let report = super::store_and_publish(&state, batch).await.map_err(ApiError::internal)?;
+    })?;
+    let report = state.node.commit_async(batch).await.map_err(ApiError::internal)?;
     let body = InsertResponse { ids: report.inserted, duplicates: report.duplicates };
     Ok((StatusCode::CREATED, Json(body)).into_response())
 }
@@ -276,7 +213,7 @@ pub async fn list_observations(
         Some("geojson") => true,
         Some(other) => return Err(ApiError::parameter("format", format!("{other:?} is not json or geojson"))),
     };
-    let store = state.store.clone();
+    let store = state.node.store.clone();
     let page = tokio::task::spawn_blocking(move || store.query(&q)).await.map_err(ApiError::internal)?.map_err(
         |e| match e {
             truce_store::StoreError::BadCursor(c) => {
@@ -288,11 +225,11 @@ pub async fn list_observations(
     if geojson {
         return Ok((
             [(header::CONTENT_TYPE, "application/geo+json")],
-            Json(json::feature_collection(&page.items, page.next.as_deref())),
+            Json(wire::feature_collection(&page.items, page.next.as_deref())),
         )
             .into_response());
     }
-    let observations: Vec<Value> = page.items.iter().map(json::observation).collect();
+    let observations: Vec<Value> = page.items.iter().map(wire::observation).collect();
     Ok(Json(json!({"observations": observations, "next": page.next})).into_response())
 }
 
@@ -301,14 +238,14 @@ pub async fn list_observations(
     params(("id" = String, Path, description = "The observation's id")),
     responses((status = 200, description = "The observation", body = Object), (status = 404, description = "No such observation", body = ErrorBody)))]
 pub async fn get_observation(State(state): State<AppState>, Path(id): Path<String>) -> Result<Json<Value>, ApiError> {
-    let store = state.store.clone();
+    let store = state.node.store.clone();
     let key = id.clone();
     let found = tokio::task::spawn_blocking(move || store.get(&key))
         .await
         .map_err(ApiError::internal)?
         .map_err(ApiError::internal)?;
     match found {
-        Some(s) => Ok(Json(json::observation(&s))),
+        Some(s) => Ok(Json(wire::observation(&s))),
         None => {
             Err(ApiError::new(StatusCode::NOT_FOUND, "not_found", format!("no observation with id {id:?}")).field("id"))
         }
@@ -322,7 +259,7 @@ fn rfc3339(t: OffsetDateTime) -> String {
 /// A summary of the agreement in force.
 #[utoipa::path(get, path = "/api/v1/agreement", tag = "agreement", responses((status = 200, description = "Parties, lines, classes, zones, phases", body = Object)))]
 pub async fn agreement(State(state): State<AppState>) -> Json<Value> {
-    let a = &state.agreement;
+    let a = &state.node.agreement;
     let now = OffsetDateTime::now_utc();
     let zones: Vec<Value> = a
         .zones
@@ -346,7 +283,7 @@ pub async fn agreement(State(state): State<AppState>) -> Json<Value> {
 /// The agreement's lines and zones as GeoJSON (bands traced as polygons for display).
 #[utoipa::path(get, path = "/api/v1/agreement/geometry", tag = "agreement", responses((status = 200, description = "A FeatureCollection", body = Object)))]
 pub async fn agreement_geometry(State(state): State<AppState>) -> Response {
-    ([(header::CONTENT_TYPE, "application/geo+json")], Json(state.geometry.as_ref().clone())).into_response()
+    ([(header::CONTENT_TYPE, "application/geo+json")], Json(state.node.geometry().as_ref().clone())).into_response()
 }
 
 /// Counts for the observations matching the filters.
@@ -383,7 +320,7 @@ pub async fn stats(
     let mut tq = q.clone();
     tq.since = Some(today.midnight().assume_utc());
     tq.until = today.next_day().map(|d| d.midnight().assume_utc());
-    let store = state.store.clone();
+    let store = state.node.store.clone();
     let (all, day) =
         tokio::task::spawn_blocking(move || Ok::<_, truce_store::StoreError>((store.stats(&q)?, store.stats(&tq)?)))
             .await
@@ -402,12 +339,19 @@ pub async fn stats(
 /// Liveness and the number of stored observations.
 #[utoipa::path(get, path = "/healthz", tag = "operations", responses((status = 200, description = "OK", body = Object), (status = 503, description = "The store is unavailable", body = ErrorBody)))]
 pub async fn healthz(State(state): State<AppState>) -> Result<Json<Value>, ApiError> {
-    let store = state.store.clone();
+    let store = state.node.store.clone();
     let n = tokio::task::spawn_blocking(move || store.count())
         .await
         .map_err(ApiError::internal)?
         .map_err(ApiError::internal)?;
-    Ok(Json(json!({"status": "ok", "observations": n, "agreement": state.agreement.id})))
+    Ok(Json(json!({"status": "ok", "observations": n, "agreement": state.node.agreement.id})))
+}
+
+/// The vocabulary clients key on: observation categories, violation codes (most severe first), zone
+/// kinds (in drawing order), markings, early-warning levels and geofence kinds, each with its words.
+#[utoipa::path(get, path = "/api/v1/vocabulary", tag = "agreement", responses((status = 200, description = "`{\"categories\", \"violations\", \"zone_kinds\", \"markings\", \"levels\", \"geofence_kinds\"}`", body = Object)))]
+pub async fn vocabulary() -> Json<Value> {
+    Json(wire::vocabulary())
 }
 
 /// Prometheus metrics.

@@ -39,7 +39,7 @@ async fn with_coalition<T: Send + 'static>(
     state: &AppState,
     f: impl FnOnce(&Coalition) -> Result<T, ApiError> + Send + 'static,
 ) -> Result<T, ApiError> {
-    let store = state.store.clone();
+    let store = state.node.store.clone();
     super::blocking(move || {
         let c = truce_coalition::load(&*store).map_err(ApiError::internal)?;
         f(&c)
@@ -220,7 +220,7 @@ pub async fn get_plan(State(state): State<AppState>, Path(id): Path<String>) -> 
         (status = 503, description = "The store failed", body = ErrorBody),
     ))]
 pub async fn check_plan(State(state): State<AppState>, Path(id): Path<String>) -> Result<Json<Value>, ApiError> {
-    let agreement = state.agreement.clone();
+    let agreement = state.node.agreement.clone();
     with_coalition(&state, move |c| {
         let plan = c.plans.iter().find(|p| p.id == id).ok_or_else(|| not_found(&format!("no plan {id:?}"), "id"))?;
         let check = truce_coalition::plan::check(&agreement, c, plan).map_err(ApiError::internal)?;

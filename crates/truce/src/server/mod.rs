@@ -1,19 +1,18 @@
 //! The HTTP server: the REST API, the WebSocket stream, metrics and the map page.
 //!
-//! `fn app(state) -> Router` builds everything from an [`AppState`], so the tests run the real router
-//! in-process and over real sockets alike. Store calls run on the blocking pool; a write is
-//! acknowledged (201) only after the store's commit returned, which is durable (see `truce-store`).
-//! Newly stored observations are published on a broadcast channel that every WebSocket client
-//! subscribes to; a slow client that falls behind is told how many messages it missed and goes on.
+//! `fn app(state) -> Router` builds everything from an [`AppState`]: the node (crate `truce-node`:
+//! agreement, store, bus, pipeline) and this process's runtime handles. Handlers parse requests,
+//! call the node, and shape answers; store calls run on the blocking pool. A write is acknowledged
+//! (201) only after the node's pipeline committed it, which is durable (see `truce-store`). The
+//! WebSocket stream is a subscription to the node's bus and nothing else.
 
 mod api;
 mod coalition;
 mod error;
-pub mod geometry;
 mod reports;
 mod stream;
-pub mod tak;
-pub mod watch;
+mod tak;
+mod watch;
 mod web;
 
 use std::net::SocketAddr;
@@ -22,31 +21,16 @@ use std::sync::{Arc, OnceLock};
 
 use axum::Router;
 use metrics_exporter_prometheus::{PrometheusBuilder, PrometheusHandle};
-use tokio::sync::broadcast;
-use truce_engine::Agreement;
-use truce_store::{SqliteStore, Store};
+use truce_node::Node;
 
-/// Largest request body, bytes.
-pub const MAX_BODY_BYTES: usize = 8 * 1024 * 1024;
-/// Most observations in one POST.
-pub const MAX_BATCH: usize = 10_000;
-
-/// Everything the handlers share.
+/// Everything the handlers share: the node, and the runtime handles of this process.
 #[derive(Clone)]
 pub struct AppState {
-    pub store: Arc<dyn Store>,
-    pub agreement: Arc<Agreement>,
-    /// The early-warning and reporting sectors.
-    pub sectors: Arc<truce_watch::Sectors>,
-    /// JSON messages for the WebSocket stream.
-    pub events: broadcast::Sender<Arc<str>>,
+    /// The node: agreement, sectors, store, bus.
+    pub node: Arc<Node>,
     pub metrics: PrometheusHandle,
-    /// The agreement as GeoJSON (computed once).
-    pub geometry: Arc<serde_json::Value>,
     /// Where the npm packages of the map page are (`web/node_modules`).
     pub vendor_dir: Arc<PathBuf>,
-    /// The latest early-warning assessment (set by the watch task).
-    pub warning: Arc<std::sync::RwLock<Option<truce_watch::Assessment>>>,
     /// The TAK server, once started.
     pub tak: Arc<OnceLock<truce_tak::TakHandle>>,
 }
@@ -66,20 +50,8 @@ pub fn metrics_handle() -> PrometheusHandle {
 }
 
 impl AppState {
-    pub fn new(store: SqliteStore, agreement: Agreement, sectors: truce_watch::Sectors, vendor_dir: PathBuf) -> Self {
-        let geometry = geometry::agreement_geometry(&agreement);
-        let (events, _) = broadcast::channel(4096);
-        Self {
-            store: Arc::new(store),
-            agreement: Arc::new(agreement),
-            sectors: Arc::new(sectors),
-            events,
-            metrics: metrics_handle(),
-            geometry: Arc::new(geometry),
-            vendor_dir: Arc::new(vendor_dir),
-            warning: Arc::new(std::sync::RwLock::new(None)),
-            tak: Arc::new(OnceLock::new()),
-        }
+    pub fn new(node: Arc<Node>, vendor_dir: PathBuf) -> Self {
+        Self { node, metrics: metrics_handle(), vendor_dir: Arc::new(vendor_dir), tak: Arc::new(OnceLock::new()) }
     }
 }
 
@@ -124,36 +96,6 @@ pub(crate) async fn blocking<T: Send + 'static>(
     f: impl FnOnce() -> Result<T, error::ApiError> + Send + 'static,
 ) -> Result<T, error::ApiError> {
     tokio::task::spawn_blocking(f).await.map_err(error::ApiError::internal)?
-}
-
-/// Stores a batch (durably) and then publishes what was new on the stream: the one path by which
-/// observations enter a running server, whether from the API or the demo feed.
-pub async fn store_and_publish(
-    state: &AppState,
-    batch: Vec<truce_core::StoredObservation>,
-) -> Result<truce_store::InsertReport, truce_store::StoreError> {
-    let store = state.store.clone();
-    let started = std::time::Instant::now();
-    let (report, batch) = tokio::task::spawn_blocking(move || {
-        let r = store.insert(&batch);
-        (r, batch)
-    })
-    .await
-    .map_err(|e| truce_store::StoreError::Corrupt {
-        id: String::new(),
-        reason: format!("the store task failed: {e}"),
-    })?;
-    let report = report?;
-    metrics::histogram!("truce_store_insert_seconds").record(started.elapsed().as_secs_f64());
-    metrics::counter!("truce_observations_stored_total").increment(report.inserted.len() as u64);
-    metrics::counter!("truce_observations_duplicate_total").increment(report.duplicates.len() as u64);
-    let new: std::collections::HashSet<&str> = report.inserted.iter().map(String::as_str).collect();
-    for s in batch.iter().filter(|s| new.contains(s.observation.id.as_str())) {
-        let msg = serde_json::json!({"type": "observation", "observation": crate::json::observation(s)});
-        // No subscriber is not an error.
-        let _ = state.events.send(Arc::from(msg.to_string()));
-    }
-    Ok(report)
 }
 
 /// Serves `app` on `listener` until `shutdown` completes, then finishes the requests in flight.

@@ -113,8 +113,11 @@ async fn serve(
     make: impl FnOnce(&truce_report::Context<'_>) -> Result<String, ReportError> + Send + 'static,
 ) -> Result<Response, ApiError> {
     let text = super::blocking(move || {
-        let ctx =
-            truce_report::Context { store: state.store.as_ref(), agreement: &state.agreement, sectors: &state.sectors };
+        let ctx = truce_report::Context {
+            store: state.node.store.as_ref(),
+            agreement: &state.node.agreement,
+            sectors: &state.node.sectors,
+        };
         make(&ctx).map_err(api_error)
     })
     .await?;

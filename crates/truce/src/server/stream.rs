@@ -1,8 +1,10 @@
-//! `GET /api/v1/stream`: every newly stored observation, as it lands, over a WebSocket.
+//! `GET /api/v1/stream`: what happens, as it happens, over a WebSocket: a subscription to the node's
+//! bus, sent as the wire form of each event.
 //!
-//! Messages are JSON: `{"type": "observation", "observation": {...}}`. A client that reads too slowly
-//! to keep up with the broadcast buffer (4,096 messages) gets `{"type": "lagged", "missed": n}` and the
-//! stream goes on; the server never waits for a client.
+//! Messages are JSON: `{"type": "observation", "observation": {...}}`, and likewise `track`,
+//! `geofence`, `alert` and `case`. A client that reads too slowly to keep up with the bus's buffer
+//! (4,096 events) gets `{"type": "lagged", "missed": n}` and the stream goes on; the server never
+//! waits for a client.
 
 use axum::Router;
 use axum::extract::State;
@@ -10,7 +12,7 @@ use axum::extract::ws::{Message, WebSocket, WebSocketUpgrade};
 use axum::response::Response;
 use axum::routing::get;
 use futures_util::{SinkExt, StreamExt};
-use tokio::sync::broadcast::error::RecvError;
+use truce_node::Delivery;
 
 use super::AppState;
 
@@ -18,27 +20,27 @@ pub fn routes() -> Router<AppState> {
     Router::new().route("/api/v1/stream", get(upgrade))
 }
 
-/// WebSocket stream of newly stored observations.
+/// WebSocket stream of what the node publishes.
 #[utoipa::path(get, path = "/api/v1/stream", tag = "stream",
-    responses((status = 101, description = "Switching protocols: JSON messages {\"type\": \"observation\", \"observation\": {...}} follow")))]
+    responses((status = 101, description = "Switching protocols: JSON messages {\"type\": \"observation\"|\"track\"|\"geofence\"|\"alert\"|\"case\", <type>: {...}} follow")))]
 pub async fn upgrade(ws: WebSocketUpgrade, State(state): State<AppState>) -> Response {
     ws.on_upgrade(move |socket| client(socket, state))
 }
 
 async fn client(socket: WebSocket, state: AppState) {
-    let mut events = state.events.subscribe();
+    let mut events = state.node.bus.subscribe();
     metrics::gauge!("truce_stream_clients").increment(1.0);
     let (mut tx, mut rx) = socket.split();
     loop {
         tokio::select! {
             event = events.recv() => {
                 let text: String = match event {
-                    Ok(json) => json.to_string(),
-                    Err(RecvError::Lagged(n)) => {
+                    Delivery::Event(e) => e.to_json().to_string(),
+                    Delivery::Lagged(n) => {
                         metrics::counter!("truce_stream_lagged_total").increment(n);
                         format!("{{\"type\":\"lagged\",\"missed\":{n}}}")
                     }
-                    Err(RecvError::Closed) => break,
+                    Delivery::Closed => break,
                 };
                 if tx.send(Message::Text(text.into())).await.is_err() {
                     break;

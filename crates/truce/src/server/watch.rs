@@ -1,16 +1,9 @@
-//! Incidents, early warning, alerts and compliance cases over HTTP, and the watch task that assesses
-//! the picture every minute and raises alerts.
-//!
-//! The watch task runs on the blocking pool (it reads weeks of observations and correlates them); when
-//! a sector's or the line's level changes it stores an alert (durably) and only then publishes it on
-//! the WebSocket stream as `{"type": "alert", "alert": {...}}`, so a client never sees an alert the
-//! store does not have. `GET /api/v1/warning` serves the latest assessment.
+//! Incidents, early warning, alerts and compliance cases over HTTP (`truce_node::watch` computes them;
+//! its watch task assesses the picture every minute and publishes the alerts it raises on the bus).
+//! `GET /api/v1/warning` serves the latest assessment; opening or moving a case publishes the case.
 
 // utoipa's expansion of `Query<...>` parameters names axum's path in full.
 #![allow(unused_qualifications)]
-
-use std::collections::HashMap;
-use std::sync::Arc;
 
 use axum::body::Bytes;
 use axum::extract::rejection::BytesRejection;
@@ -21,14 +14,13 @@ use axum::{Json, Router};
 use serde::Deserialize;
 use serde_json::{Value, json};
 use time::OffsetDateTime;
+use truce_node::query::parse_time;
+use truce_node::watch::{self, CaseError};
 use truce_watch::case::{Stage, Step};
-use truce_watch::{Assessment, Level, Watch};
 use utoipa::IntoParams;
 
 use super::error::{ApiError, ErrorBody};
 use super::{AppState, blocking};
-use crate::cmd_observations::parse_time;
-use crate::watch::{self, CaseError};
 
 pub fn routes() -> Router<AppState> {
     Router::new()
@@ -43,7 +35,7 @@ pub fn routes() -> Router<AppState> {
 }
 
 fn time_param(field: &str, value: Option<&str>) -> Result<Option<OffsetDateTime>, ApiError> {
-    value.map(|v| parse_time(v).map_err(|e| ApiError::parameter(field, format!("{e:#}")))).transpose()
+    value.map(|v| parse_time(v).map_err(|e| ApiError::parameter(field, e))).transpose()
 }
 
 /// The period of an incident listing.
@@ -78,9 +70,10 @@ pub async fn list_incidents(
     if since >= until || until - since > time::Duration::days(31) {
         return Err(ApiError::parameter("since", "the period must be positive and at most 31 days"));
     }
-    let list =
-        blocking(move || watch::incidents(&*state.store, &state.sectors, since, until).map_err(ApiError::internal))
-            .await?;
+    let list = blocking(move || {
+        watch::incidents(&*state.node.store, &state.node.sectors, since, until).map_err(ApiError::internal)
+    })
+    .await?;
     let list: Vec<_> = list.into_iter().filter(|i| !only_violations || i.is_violation()).collect();
     Ok(Json(json!({ "incidents": list })))
 }
@@ -94,8 +87,10 @@ pub async fn list_incidents(
     ))]
 pub async fn get_incident(State(state): State<AppState>, Path(id): Path<String>) -> Result<Json<Value>, ApiError> {
     let key = id.clone();
-    let found =
-        blocking(move || watch::find_incident(&*state.store, &state.sectors, &key).map_err(ApiError::internal)).await?;
+    let found = blocking(move || {
+        watch::find_incident(&*state.node.store, &state.node.sectors, &key).map_err(ApiError::internal)
+    })
+    .await?;
     match found {
         Some(i) => Ok(Json(serde_json::to_value(i).map_err(ApiError::internal)?)),
         None => Err(ApiError::new(StatusCode::NOT_FOUND, "not_found", format!("no incident {id:?}")).field("id")),
@@ -106,13 +101,14 @@ pub async fn get_incident(State(state): State<AppState>, Path(id): Path<String>)
 #[utoipa::path(get, path = "/api/v1/warning", tag = "warning",
     responses((status = 200, description = "The assessment", body = Object)))]
 pub async fn warning(State(state): State<AppState>) -> Result<Json<Value>, ApiError> {
-    let cached = state.warning.read().map(|w| w.clone()).unwrap_or_else(|p| p.into_inner().clone());
+    let cached = state.node.warning();
     let picture = match cached {
         Some(p) => p,
         None => {
             let at = OffsetDateTime::now_utc();
             blocking(move || {
-                watch::assess_store(&*state.store, &state.agreement, &state.sectors, at).map_err(ApiError::internal)
+                watch::assess_store(&*state.node.store, &state.node.agreement, &state.node.sectors, at)
+                    .map_err(ApiError::internal)
             })
             .await?
         }
@@ -156,8 +152,9 @@ pub async fn series(State(state): State<AppState>, Query(p): Query<SeriesParams>
         return Err(ApiError::parameter("since", format!("the period must hold 1 to 2,000 buckets, not {buckets}")));
     }
     let out = blocking(move || {
-        let incidents = watch::incidents(&*state.store, &state.sectors, since, until).map_err(ApiError::internal)?;
-        Ok(truce_watch::series::series(&incidents, &state.sectors, since, bucket, buckets as usize))
+        let incidents =
+            watch::incidents(&*state.node.store, &state.node.sectors, since, until).map_err(ApiError::internal)?;
+        Ok(truce_watch::series::series(&incidents, &state.node.sectors, since, bucket, buckets as usize))
     })
     .await?;
     Ok(Json(serde_json::to_value(out).map_err(ApiError::internal)?))
@@ -185,7 +182,8 @@ pub async fn list_alerts(State(state): State<AppState>, Query(p): Query<AlertPar
     let since = time_param("since", p.since.as_deref())?;
     let limit = super::limit_param(p.limit.as_deref(), 1_000, 10_000)?;
     let after = super::after_param(p.after.as_deref())?;
-    let list = blocking(move || watch::alerts(&*state.store, since, after, limit).map_err(ApiError::internal)).await?;
+    let list =
+        blocking(move || watch::alerts(&*state.node.store, since, after, limit).map_err(ApiError::internal)).await?;
     Ok(Json(json!({ "alerts": list })))
 }
 
@@ -257,8 +255,7 @@ pub async fn open_case(
     let req: OpenCase = json_body(body)?;
     let at = OffsetDateTime::now_utc();
     let case = blocking(move || {
-        watch::open_case(&*state.store, &state.sectors, &req.title, &req.incidents, &req.by, req.note.as_deref(), at)
-            .map_err(case_error)
+        state.node.open_case(&req.title, &req.incidents, &req.by, req.note.as_deref(), at).map_err(case_error)
     })
     .await?;
     Ok((StatusCode::CREATED, Json(serde_json::to_value(case).map_err(ApiError::internal)?)))
@@ -305,7 +302,7 @@ pub async fn act_on_case(
     let expected = stage("expected_stage", req.expected_stage)?;
     let step = Step { to, by: req.by, party: req.party, note: req.note };
     let at = OffsetDateTime::now_utc();
-    let case = blocking(move || watch::step_case(&*state.store, &id, &step, expected, at).map_err(case_error)).await?;
+    let case = blocking(move || state.node.step_case(&id, &step, expected, at).map_err(case_error)).await?;
     Ok(Json(serde_json::to_value(case).map_err(ApiError::internal)?))
 }
 
@@ -318,7 +315,7 @@ pub async fn act_on_case(
     ))]
 pub async fn get_case(State(state): State<AppState>, Path(id): Path<String>) -> Result<Json<Value>, ApiError> {
     let key = id.clone();
-    let found = blocking(move || watch::case(&*state.store, &key).map_err(ApiError::internal)).await?;
+    let found = blocking(move || watch::case(&*state.node.store, &key).map_err(ApiError::internal)).await?;
     let case = found.ok_or_else(|| case_error(CaseError::NotFound(id)))?;
     Ok(Json(serde_json::to_value(case).map_err(ApiError::internal)?))
 }
@@ -327,64 +324,6 @@ pub async fn get_case(State(state): State<AppState>, Path(id): Path<String>) -> 
 #[utoipa::path(get, path = "/api/v1/cases", tag = "cases",
     responses((status = 200, description = "`{\"cases\": [...]}`", body = Object)))]
 pub async fn list_cases(State(state): State<AppState>) -> Result<Json<Value>, ApiError> {
-    let list = blocking(move || watch::cases(&*state.store).map_err(ApiError::internal)).await?;
+    let list = blocking(move || watch::cases(&*state.node.store).map_err(ApiError::internal)).await?;
     Ok(Json(json!({ "cases": list })))
-}
-
-/// Publishes alerts on the stream (after they were stored).
-pub fn publish_alerts(state: &AppState, alerts: &[watch::Alert]) {
-    for a in alerts {
-        let msg = json!({"type": "alert", "alert": a});
-        let _ = state.events.send(Arc::from(msg.to_string()));
-        metrics::counter!("truce_alerts_total", "level" => a.level.id()).increment(1);
-    }
-}
-
-/// Assesses the picture at `at`, stores and publishes the level changes, and caches the picture.
-pub async fn assess_now(
-    state: &AppState,
-    engine: &mut Option<Watch>,
-    levels: &mut HashMap<String, Level>,
-    at: OffsetDateTime,
-) -> Result<Assessment, ApiError> {
-    let s = state.clone();
-    let mut known = std::mem::take(levels);
-    let mut w = engine.take().unwrap_or_else(|| Watch::new(&s.agreement, &s.sectors, truce_watch::Config::default()));
-    let (picture, alerts, known, w) = blocking(move || {
-        let picture = watch::assess_with(&mut w, &*s.store, &s.sectors, at).map_err(ApiError::internal)?;
-        let alerts = watch::record_changes(&*s.store, &picture, &mut known).map_err(ApiError::internal)?;
-        Ok((picture, alerts, known, w))
-    })
-    .await?;
-    *levels = known;
-    *engine = Some(w);
-    publish_alerts(state, &alerts);
-    if let Ok(mut w) = state.warning.write() {
-        *w = Some(picture.clone());
-    }
-    Ok(picture)
-}
-
-/// Every `interval`, the picture now: see the module documentation.
-pub async fn watch_task(state: AppState, interval: std::time::Duration) {
-    let store = state.store.clone();
-    let mut levels = match tokio::task::spawn_blocking(move || watch::stored_levels(&*store)).await {
-        Ok(Ok(l)) => l,
-        Ok(Err(e)) => {
-            tracing::error!("watch: cannot read the stored alert levels: {e}");
-            HashMap::new()
-        }
-        Err(e) => {
-            tracing::error!("watch: {e}");
-            HashMap::new()
-        }
-    };
-    let mut engine = None;
-    let mut ticker = tokio::time::interval(interval);
-    loop {
-        ticker.tick().await;
-        if let Err(e) = assess_now(&state, &mut engine, &mut levels, OffsetDateTime::now_utc()).await {
-            tracing::error!("watch: the assessment failed: {}", e.message);
-        }
-    }
 }

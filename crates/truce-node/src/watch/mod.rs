@@ -1,10 +1,14 @@
 //! truce-watch over a store: incidents recomputed from the stored observations, early-warning
-//! assessments and the alerts they raise, and compliance cases. Shared by the CLI and the server.
+//! assessments and the alerts they raise, and compliance cases. Shared by the command line and the
+//! server; [`task`] is the running node's watch, which assesses the picture every minute and publishes
+//! the alerts it raises.
 //!
 //! Incidents are not stored: they are a deterministic function of the observations, recomputed for the
 //! period asked (with a margin so that none is cut in half), so a late report joins its incident
 //! without any migration. An incident's id is `inc-` plus its earliest observation's id, which lets
 //! one be found again from that observation alone. Alerts (level changes) and cases are stored.
+
+pub mod task;
 
 use std::collections::HashMap;
 
@@ -49,7 +53,7 @@ pub fn assess_store(
     agreement: &Agreement,
     sectors: &Sectors,
     at: OffsetDateTime,
-) -> anyhow::Result<Assessment> {
+) -> Result<Assessment, truce_store::StoreError> {
     let mut watch = Watch::new(agreement, sectors, truce_watch::Config::default());
     assess_with(&mut watch, store, sectors, at)
 }
@@ -61,7 +65,7 @@ pub fn assess_with(
     store: &dyn Store,
     sectors: &Sectors,
     at: OffsetDateTime,
-) -> anyhow::Result<Assessment> {
+) -> Result<Assessment, truce_store::StoreError> {
     let observations = load(store, at - Duration::days(LOOKBACK_DAYS), at)?;
     let incidents = truce_watch::incidents_in_sectors(&observations, sectors, &Rule::default());
     let start = history_start(store)?.unwrap_or(at);
@@ -350,4 +354,39 @@ pub fn replay(
         Ok::<(), truce_store::StoreError>(())
     })?;
     Ok(last)
+}
+
+impl crate::Node {
+    /// Opens a case (see [`open_case`]) and publishes it on the bus.
+    ///
+    /// # Errors
+    /// As [`open_case`].
+    pub fn open_case(
+        &self,
+        title: &str,
+        incident_ids: &[String],
+        by: &str,
+        note: Option<&str>,
+        at: OffsetDateTime,
+    ) -> Result<Case, CaseError> {
+        let case = open_case(&*self.store, &self.sectors, title, incident_ids, by, note, at)?;
+        self.bus.publish(crate::Event::case(std::sync::Arc::new(case.clone())));
+        Ok(case)
+    }
+
+    /// Applies a step to a case (see [`step_case`]) and publishes the case after it on the bus.
+    ///
+    /// # Errors
+    /// As [`step_case`].
+    pub fn step_case(
+        &self,
+        id: &str,
+        step: &Step,
+        expected: Option<Stage>,
+        at: OffsetDateTime,
+    ) -> Result<Case, CaseError> {
+        let case = step_case(&*self.store, id, step, expected, at)?;
+        self.bus.publish(crate::Event::case(std::sync::Arc::new(case.clone())));
+        Ok(case)
+    }
 }

@@ -426,13 +426,13 @@ mod tests {
 
     fn agreement() -> Arc<truce_engine::Agreement> {
         let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../data/agreements/illustrative.toml");
-        Arc::new(crate::setup::load_agreement(&path).expect("the illustrative agreement"))
+        Arc::new(crate::data_dir::load_agreement(&path).expect("the illustrative agreement"))
     }
 
     /// Plays the first `seconds` of every unit through the tracker the TAK server uses.
     fn play(seconds: u32) -> Vec<truce_track::Processed> {
         let agreement = agreement();
-        let line = crate::demo::demo_line(&agreement).expect("a line");
+        let line = super::super::demo_line(&agreement).expect("a line");
         let units = units(&line, 1);
         let mut tracker = Tracker::new(agreement);
         let t0 = time::macros::datetime!(2026-11-24 06:00 UTC);
@@ -493,11 +493,12 @@ mod tests {
         let out = play(60);
         let sightings: Vec<_> = out.iter().filter_map(|p| p.observation.as_ref()).collect();
         assert_eq!(sightings.len(), 1, "one weapon sighting");
-        let s = sightings[0];
-        assert_eq!(s.observation.id, "cot-truce-demo-mark-howitzer-1");
-        assert_eq!(s.observation.weapon_class.as_deref(), Some("artillery_100mm"));
-        assert!(s.observation.text.as_deref().is_some_and(|t| t.contains("2S19")));
-        let codes: Vec<_> = s.classification.violations.iter().map(|v| v.code.as_str()).collect();
+        let o = sightings[0];
+        assert_eq!(o.id, "cot-truce-demo-mark-howitzer-1");
+        assert_eq!(o.weapon_class.as_deref(), Some("artillery_100mm"));
+        assert!(o.text.as_deref().is_some_and(|t| t.contains("2S19")));
+        let classification = agreement().classify_record(o);
+        let codes: Vec<_> = classification.violations.iter().map(|v| v.code.as_str()).collect();
         assert!(codes.contains(&"weapon_forward_of_withdrawal_line"), "{codes:?}");
     }
 

@@ -1,0 +1,95 @@
+//! The one path by which observations enter a node, whatever their source (the HTTP API, `truce
+//! ingest`, a TAK device's weapon mark, the demo's simulator): **validate → classify → store →
+//! publish**.
+//!
+//! Sources parse their own formats into [`Observation`]s (`truce-formats` for JSON, CSV and GeoJSON;
+//! `truce-track` for CoT). [`Node::prepare`] validates one against the agreement (its weapon class and
+//! party must be the agreement's) and classifies it; [`Node::commit`] stores a batch, all or nothing,
+//! and only after the store's commit returned (durable) publishes the observations that were new on
+//! the bus. So a client never sees an observation the store does not have, and a duplicate is never
+//! published twice. Bulk loads encode rows on their reading thread and commit them with
+//! [`Node::commit_encoded`], which publishes the same way.
+
+use std::collections::HashSet;
+use std::sync::Arc;
+
+use time::OffsetDateTime;
+use truce_core::{Observation, StoredObservation};
+use truce_store::{EncodedRow, InsertReport, StoreError};
+
+use crate::{Event, Node};
+
+/// Why the pipeline refused an observation: the field at fault and the reason.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("field `{field}`: {message}")]
+pub struct Rejection {
+    /// The field at fault (`weapon_class`, `party`).
+    pub field: &'static str,
+    /// Why.
+    pub message: String,
+}
+
+impl Node {
+    /// Validates an observation against the agreement and classifies it, as it will be stored.
+    ///
+    /// # Errors
+    /// A [`Rejection`] naming the field whose value the agreement does not know.
+    pub fn prepare(
+        &self,
+        observation: Observation,
+        received_at: OffsetDateTime,
+    ) -> Result<StoredObservation, Rejection> {
+        let obs =
+            self.agreement.observation(&observation).map_err(|e| Rejection { field: e.field, message: e.message })?;
+        let classification = self.agreement.record(&self.agreement.classify(&obs));
+        Ok(StoredObservation { observation, classification, received_at })
+    }
+
+    /// Stores a batch (all or nothing, durable on return) and publishes what was new. Blocking: call
+    /// it from a blocking thread, or use [`Node::commit_async`].
+    ///
+    /// # Errors
+    /// When the store refuses the batch or fails; nothing of it is stored or published then.
+    pub fn commit(&self, batch: Vec<StoredObservation>) -> Result<InsertReport, StoreError> {
+        let rows = batch.iter().map(EncodedRow::new).collect::<Result<Vec<_>, _>>()?;
+        self.commit_encoded(&rows, batch)
+    }
+
+    /// [`Node::commit`] for rows already encoded (bulk loads encode on their reading thread);
+    /// `observations` are the same observations, in the same order, for publishing.
+    ///
+    /// # Errors
+    /// When the store refuses the batch or fails; nothing of it is stored or published then.
+    pub fn commit_encoded(
+        &self,
+        rows: &[EncodedRow],
+        observations: Vec<StoredObservation>,
+    ) -> Result<InsertReport, StoreError> {
+        let started = std::time::Instant::now();
+        let report = self.store.insert_encoded(rows)?;
+        metrics::histogram!("truce_store_insert_seconds").record(started.elapsed().as_secs_f64());
+        metrics::counter!("truce_observations_stored_total").increment(report.inserted.len() as u64);
+        metrics::counter!("truce_observations_duplicate_total").increment(report.duplicates.len() as u64);
+        if !report.inserted.is_empty() {
+            // An id twice in one batch is stored once: publish its first occurrence, once.
+            let mut new: HashSet<&str> = report.inserted.iter().map(String::as_str).collect();
+            for s in observations {
+                if new.remove(s.observation.id.as_str()) {
+                    self.bus.publish(Event::observation(Arc::new(s)));
+                }
+            }
+        }
+        Ok(report)
+    }
+
+    /// [`Node::commit`] on the blocking pool, for async callers.
+    ///
+    /// # Errors
+    /// As [`Node::commit`]; also when the blocking task could not run.
+    pub async fn commit_async(self: &Arc<Self>, batch: Vec<StoredObservation>) -> Result<InsertReport, StoreError> {
+        let node = self.clone();
+        tokio::task::spawn_blocking(move || node.commit(batch))
+            .await
+            .map_err(|e| StoreError::Corrupt { id: String::new(), reason: format!("the store task failed: {e}") })?
+    }
+}

@@ -1,0 +1,193 @@
+//! The demo's simulator: a fresh data directory with the illustrative agreement and the shipped
+//! coalition, a deterministic simulated week of observations (see [`scenario`] for the story) with the
+//! alerts the watch would have raised hour by hour, a live feed that goes on at a realistic rate
+//! (`speed` multiplies it), and simulated TAK units that join the node's own TAK server as real
+//! clients would ([`tak_units`]). Everything goes through the node's pipeline like any other feed.
+
+pub mod config;
+pub mod scenario;
+pub mod tak_units;
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use time::{Duration, OffsetDateTime};
+use truce_engine::Agreement;
+use truce_geo::LonLat;
+
+pub use config::DemoConfig;
+
+use crate::{LocalBus, Node, NodeError, data_dir};
+
+/// A demo ready to serve: the node with its simulated days stored, and what the live feed needs.
+pub struct Demo {
+    /// The node.
+    pub node: Arc<Node>,
+    /// Its data directory.
+    pub data_dir: PathBuf,
+    /// When the simulated days start.
+    pub start: OffsetDateTime,
+    /// When they end.
+    pub end: OffsetDateTime,
+    /// How many simulated observations were stored.
+    pub stored: usize,
+    /// The line the scenario and the units follow.
+    pub line: Vec<LonLat>,
+    scenario: Option<scenario::Scenario>,
+    config: DemoConfig,
+}
+
+/// When the simulated days start: `start`, else `days` before the current hour.
+fn start_of(config: &DemoConfig, now: OffsetDateTime) -> OffsetDateTime {
+    config.start.unwrap_or_else(|| {
+        let hour = now
+            .replace_minute(0)
+            .and_then(|t| t.replace_second(0))
+            .and_then(|t| t.replace_nanosecond(0))
+            .unwrap_or(now);
+        hour - Duration::days(config.days)
+    })
+}
+
+/// The line the demo's scenario is cut from: the agreement's `loc`, else its first line.
+///
+/// # Errors
+/// The agreement has no line.
+pub fn demo_line(agreement: &Agreement) -> Result<Vec<LonLat>, NodeError> {
+    agreement
+        .lines
+        .iter()
+        .find(|l| l.id == "loc")
+        .or_else(|| agreement.lines.first())
+        .map(|l| l.parts[0].clone())
+        .ok_or_else(|| NodeError::Invalid("the agreement has no line for the demo".into()))
+}
+
+impl Demo {
+    /// Makes the demo's node: a fresh data directory (`config.data_dir`, which must not hold a store,
+    /// or a new one under the system's temporary directory), the agreement (`agreement`, else the
+    /// shipped one) and sectors, the shipped coalition, a CA and server certificate for TAK over TLS
+    /// (unless `certs_dir` is given), the simulated days stored through the pipeline and the alerts
+    /// they raise hour by hour.
+    ///
+    /// # Errors
+    /// The data directory already holds a store, a file is invalid, or the store failed.
+    pub fn prepare(
+        config: &DemoConfig,
+        agreement: Option<&Path>,
+        sectors: Option<&Path>,
+        certs_dir: Option<&Path>,
+    ) -> Result<Demo, NodeError> {
+        let dir = match &config.data_dir {
+            Some(d) => {
+                if d.join(truce_store::DATABASE_FILE).exists() {
+                    return Err(NodeError::Invalid(format!(
+                        "{} already holds a store; the demo needs a fresh directory (or none: it makes one)",
+                        d.display()
+                    )));
+                }
+                d.clone()
+            }
+            None => std::env::temp_dir().join(format!(
+                "truce-demo-{}-{}",
+                std::process::id(),
+                OffsetDateTime::now_utc().unix_timestamp()
+            )),
+        };
+        let agreement_path = agreement.map_or_else(|| PathBuf::from(data_dir::DEFAULT_AGREEMENT), Path::to_path_buf);
+        let (store, agreement) = data_dir::open(&dir, Some(&agreement_path))?;
+        data_dir::import_shipped_coalition(&store)?;
+        if certs_dir.is_none() {
+            truce_pki::CertStore::new(dir.join("certs")).init(&truce_pki::InitOptions::default())?;
+        }
+        let line = demo_line(&agreement)?;
+        let sectors = data_dir::load_sectors(sectors, &agreement)?;
+        let node =
+            Arc::new(Node::new(Arc::new(store), Arc::new(agreement), Arc::new(sectors), Arc::new(LocalBus::new())));
+
+        let now = OffsetDateTime::now_utc();
+        let start = start_of(config, now);
+        let end = start + Duration::days(config.days);
+        let mut scenario = scenario::Scenario::new(&line, config.seed, start);
+        let simulated = scenario.hours(24 * config.days);
+        let made = simulated.len();
+        // An agreement other than the shipped one may not know every weapon class the story uses.
+        let batch: Vec<_> = simulated.into_iter().filter_map(|o| node.prepare(o, now).ok()).collect();
+        if batch.len() < made {
+            tracing::warn!(
+                "{} simulated observations name what the agreement does not know; left out",
+                made - batch.len()
+            );
+        }
+        let stored = batch.len();
+        node.commit(batch.clone())?;
+        // The alerts the watch would have raised over the simulated days, hour by hour.
+        let picture = crate::watch::replay(&*node.store, &node.agreement, &node.sectors, &batch, start, end.min(now))?;
+        node.set_warning(picture);
+        Ok(Demo { node, data_dir: dir, start, end, stored, line, scenario: Some(scenario), config: config.clone() })
+    }
+
+    /// Plays the scenario on from where the simulated days ended: each observation is released when
+    /// its time comes (scaled by `speed`), stamped with the time it is released, and committed through
+    /// the pipeline. Runs until aborted.
+    pub async fn feed(node: Arc<Node>, mut scenario: scenario::Scenario, speed: f64, days: i64) {
+        let began = tokio::time::Instant::now();
+        let epoch = OffsetDateTime::now_utc();
+        let mut hour_index = 24 * days;
+        let first_live_hour = scenario.start() + Duration::hours(24 * days);
+        loop {
+            let hour_start = scenario.start() + Duration::hours(hour_index);
+            for mut observation in scenario.hour(hour_start) {
+                let offset = (observation.time - first_live_hour).as_seconds_f64().max(0.0);
+                let due = began + std::time::Duration::from_secs_f64(offset / speed.max(0.001));
+                tokio::time::sleep_until(due).await;
+                let released = epoch + (tokio::time::Instant::now() - began);
+                observation.time = released.replace_nanosecond(0).unwrap_or(released);
+                let stored = match node.prepare(observation, released) {
+                    Ok(s) => s,
+                    Err(e) => {
+                        tracing::error!("demo feed: the scenario made an observation the agreement refuses: {e}");
+                        continue;
+                    }
+                };
+                if let Err(e) = node.commit_async(vec![stored]).await {
+                    tracing::error!("demo feed: cannot store an observation: {e}");
+                }
+            }
+            hour_index += 1;
+        }
+    }
+
+    /// Starts the live feed (see [`Demo::feed`]) on the current runtime; `None` if it was started
+    /// already.
+    pub fn spawn_feed(&mut self) -> Option<tokio::task::JoinHandle<()>> {
+        let scenario = self.scenario.take()?;
+        Some(tokio::spawn(Self::feed(self.node.clone(), scenario, self.config.speed, self.config.days)))
+    }
+
+    /// Connects the simulated TAK units to the TAK server's TCP listener at `addr`.
+    pub fn spawn_units(&self, addr: std::net::SocketAddr) -> tak_units::Units {
+        tak_units::spawn(addr, tak_units::units(&self.line, self.config.seed))
+    }
+}
+
+/// Writes the simulated days as NDJSON observations, one per line, in the API's form (so `truce
+/// ingest` loads them); returns how many.
+///
+/// # Errors
+/// The agreement is invalid or has no line, or writing failed.
+pub fn export(config: &DemoConfig, agreement: Option<&Path>, out: &mut dyn Write) -> Result<usize, NodeError> {
+    let agreement_path = agreement.map_or_else(|| PathBuf::from(data_dir::DEFAULT_AGREEMENT), Path::to_path_buf);
+    let agreement = data_dir::load_agreement(&agreement_path)?;
+    let line = demo_line(&agreement)?;
+    let start = start_of(config, OffsetDateTime::now_utc());
+    let days = scenario::Scenario::new(&line, config.seed, start).hours(24 * config.days);
+    let io = |e: std::io::Error| NodeError::io("cannot write the simulated observations", e);
+    for o in &days {
+        serde_json::to_writer(&mut *out, o).map_err(|e| io(e.into()))?;
+        out.write_all(b"\n").map_err(io)?;
+    }
+    out.flush().map_err(io)?;
+    Ok(days.len())
+}

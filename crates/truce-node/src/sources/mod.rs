@@ -1,0 +1,44 @@
+//! The feeds a node takes observations and tracks from. Each is a folder with its configuration
+//! (serde, unknown keys refused, a doc comment per field) and its runtime:
+//!
+//! - [`http`]: observations posted to the REST API (the server itself is the binary's);
+//! - [`tak`]: TAK devices over TCP, TLS and UDP: tracks, geofence alerts, weapon marks;
+//! - [`files`]: CSV, NDJSON and GeoJSON files (`truce ingest`, or loaded at start);
+//! - [`demo`]: the simulated scenario and TAK units of `truce demo`.
+//!
+//! Every observation they produce goes through the node's one pipeline (`Node::prepare` then
+//! `Node::commit`). [`SourceConfig`] is the plain list of them: a new feed is one more variant and one
+//! more folder, not a plugin.
+
+pub mod demo;
+pub mod files;
+pub mod http;
+mod listen;
+pub mod tak;
+
+pub use listen::Listen;
+
+/// One feed's configuration.
+#[derive(Debug, Clone, PartialEq)]
+pub enum SourceConfig {
+    /// The REST API.
+    Http(http::HttpConfig),
+    /// TAK devices.
+    Tak(tak::TakConfig),
+    /// Files loaded at start.
+    Files(files::FilesConfig),
+    /// The demo's simulator.
+    Demo(demo::DemoConfig),
+}
+
+impl SourceConfig {
+    /// The feed's name, as its configuration section is called.
+    pub fn name(&self) -> &'static str {
+        match self {
+            SourceConfig::Http(_) => "http",
+            SourceConfig::Tak(_) => "tak",
+            SourceConfig::Files(_) => "files",
+            SourceConfig::Demo(_) => "demo",
+        }
+    }
+}

@@ -1,0 +1,190 @@
+//! The one JSON form of what a node serves, used by the API, the WebSocket stream and the command
+//! line (and, across nodes, the bus): observations (with `received_at` and their `classification`),
+//! GeoJSON features of them, tracks, geofence events, and the vocabulary the web page reads instead of
+//! re-typing it.
+
+use serde_json::{Map, Value, json};
+use time::OffsetDateTime;
+use time::format_description::well_known::Rfc3339;
+use truce_core::{Category, GeofenceKind, GeofenceRow, Marking, StoredObservation, TrackRow, ViolationCode, ZoneKind};
+
+fn rfc3339(t: OffsetDateTime) -> String {
+    t.format(&Rfc3339).unwrap_or_default()
+}
+
+/// The observation as a JSON object.
+pub fn observation(s: &StoredObservation) -> Value {
+    let mut v = serde_json::to_value(&s.observation).unwrap_or(Value::Null);
+    if let Value::Object(m) = &mut v {
+        m.insert("received_at".into(), Value::String(rfc3339(s.received_at)));
+        m.insert("classification".into(), serde_json::to_value(&s.classification).unwrap_or(Value::Null));
+    }
+    v
+}
+
+/// The observation as a GeoJSON Point feature.
+pub fn feature(s: &StoredObservation) -> Value {
+    json!({
+        "type": "Feature",
+        "id": s.observation.id,
+        "geometry": {"type": "Point", "coordinates": [s.observation.lon, s.observation.lat]},
+        "properties": observation(s),
+    })
+}
+
+/// A FeatureCollection of observations, with the cursor of the next page.
+pub fn feature_collection(items: &[StoredObservation], next: Option<&str>) -> Value {
+    let mut m = Map::new();
+    m.insert("type".into(), "FeatureCollection".into());
+    m.insert("features".into(), Value::Array(items.iter().map(feature).collect()));
+    m.insert("next".into(), next.map_or(Value::Null, |n| Value::String(n.to_owned())));
+    Value::Object(m)
+}
+
+/// A track row.
+pub fn track(p: &TrackRow) -> Value {
+    let classification: Value =
+        p.classification.as_deref().and_then(|c| serde_json::from_str(c).ok()).unwrap_or(Value::Null);
+    json!({
+        "uid": p.uid,
+        "type": p.type_,
+        "how": p.how,
+        "callsign": p.callsign,
+        "group": p.group,
+        "source": p.source,
+        "time": rfc3339(p.time),
+        "stale": rfc3339(p.stale),
+        "received_at": rfc3339(p.received_at),
+        "lat": p.lat,
+        "lon": p.lon,
+        "hae": p.hae,
+        "ce": p.ce,
+        "course": p.course,
+        "speed": p.speed,
+        "classification": classification,
+    })
+}
+
+/// A geofence event.
+pub fn geofence(g: &GeofenceRow) -> Value {
+    json!({
+        "id": g.id,
+        "uid": g.uid,
+        "callsign": g.callsign,
+        "track_type": g.track_type,
+        "kind": g.kind.id(),
+        "fence_id": g.fence_id,
+        "fence_name": g.fence_name,
+        "fence_kind": g.fence_kind,
+        "from_side": g.from_side,
+        "to_side": g.to_side,
+        "time": rfc3339(g.time),
+        "lat": g.lat,
+        "lon": g.lon,
+        "prev_lat": g.prev_lat,
+        "prev_lon": g.prev_lon,
+    })
+}
+
+/// The words of a violation code, for people.
+pub fn violation_label(code: ViolationCode) -> &'static str {
+    match code {
+        ViolationCode::WeaponForwardOfWithdrawalLine => "Weapon forward of withdrawal line",
+        ViolationCode::InDisengagementArea => "In disengagement area",
+        ViolationCode::ForceInsideStandoff => "Reassurance force inside stand-off",
+        ViolationCode::CfvInSecurityZone => "Ceasefire violation in security zone",
+        ViolationCode::WeaponOutsideStorageSite => "Weapon outside storage site",
+        ViolationCode::InNoFlyZone => "In no-fly zone",
+        ViolationCode::InMaritimeExclusionZone => "In maritime exclusion zone",
+        ViolationCode::InNoMineZone => "In no-mine zone",
+        _ => "Violation",
+    }
+}
+
+/// The words of a zone kind, for people.
+pub fn zone_kind_label(kind: ZoneKind) -> &'static str {
+    match kind {
+        ZoneKind::ForceStandoff => "Force stand-off",
+        ZoneKind::Territory => "Territory",
+        ZoneKind::SecurityZone => "Security zone",
+        ZoneKind::NoFly => "No-fly zone",
+        ZoneKind::NoMine => "No-mine zone",
+        ZoneKind::MaritimeExclusion => "Maritime exclusion zone",
+        ZoneKind::DisengagementArea => "Disengagement area",
+        ZoneKind::StorageSite => "Storage site",
+    }
+}
+
+/// Violation codes, most severe first: the order the map ranks and colours them in.
+const SEVERITY: [ViolationCode; 8] = [
+    ViolationCode::WeaponForwardOfWithdrawalLine,
+    ViolationCode::InDisengagementArea,
+    ViolationCode::ForceInsideStandoff,
+    ViolationCode::CfvInSecurityZone,
+    ViolationCode::WeaponOutsideStorageSite,
+    ViolationCode::InNoFlyZone,
+    ViolationCode::InMaritimeExclusionZone,
+    ViolationCode::InNoMineZone,
+];
+
+/// Zone kinds in drawing order: wide bands below, small areas on top.
+const DRAWING_ORDER: [ZoneKind; 8] = [
+    ZoneKind::ForceStandoff,
+    ZoneKind::Territory,
+    ZoneKind::SecurityZone,
+    ZoneKind::NoFly,
+    ZoneKind::NoMine,
+    ZoneKind::MaritimeExclusion,
+    ZoneKind::DisengagementArea,
+    ZoneKind::StorageSite,
+];
+
+/// The vocabulary clients key on (`GET /api/v1/vocabulary`): observation categories, violation codes
+/// most severe first, zone kinds in drawing order, markings from the lowest, the early-warning levels
+/// and the geofence event kinds, each with its stable id and its words.
+pub fn vocabulary() -> Value {
+    let categories: Vec<Value> = Category::ALL
+        .iter()
+        .map(|c| json!({"id": c.id(), "label": c.description(), "ceasefire_violation": c.is_ceasefire_violation()}))
+        .collect();
+    let violations: Vec<Value> =
+        SEVERITY.iter().map(|c| json!({"code": c.code(), "label": violation_label(*c)})).collect();
+    let zone_kinds: Vec<Value> = DRAWING_ORDER
+        .iter()
+        .map(|k| json!({"id": k.id(), "label": zone_kind_label(*k), "violation": k.violation().map(ViolationCode::code)}))
+        .collect();
+    let markings: Vec<&str> = Marking::ALL.iter().map(|m| m.id()).collect();
+    let levels: Vec<&str> = truce_watch::Level::ALL.iter().map(|l| l.id()).collect();
+    let geofence: Vec<&str> = GeofenceKind::ALL.iter().map(|k| k.id()).collect();
+    json!({
+        "categories": categories,
+        "violations": violations,
+        "zone_kinds": zone_kinds,
+        "markings": markings,
+        "levels": levels,
+        "geofence_kinds": geofence,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_vocabulary_names_every_code_once() {
+        let v = vocabulary();
+        let codes: Vec<&str> =
+            v["violations"].as_array().into_iter().flatten().filter_map(|c| c["code"].as_str()).collect();
+        let mut all: Vec<&str> = ViolationCode::ALL.iter().map(|c| c.code()).collect();
+        let mut sorted = codes.clone();
+        sorted.sort_unstable();
+        all.sort_unstable();
+        assert_eq!(sorted, all, "every violation code, once");
+        assert!(v["violations"].as_array().into_iter().flatten().all(|c| c["label"] != "Violation"));
+        let kinds: Vec<&str> =
+            v["zone_kinds"].as_array().into_iter().flatten().filter_map(|k| k["id"].as_str()).collect();
+        assert_eq!(kinds.len(), ZoneKind::ALL.len());
+        assert_eq!(v["categories"].as_array().map(Vec::len), Some(Category::ALL.len()));
+        assert_eq!(v["markings"][0], "NATO UNCLASSIFIED");
+    }
+}

@@ -1,0 +1,103 @@
+//! Argument groups several commands share: where the store is and which agreement applies, and the
+//! TAK listeners of `truce serve` and `truce demo`. Flags of `serve` and `demo` have no clap
+//! defaults: what is not given falls back to the configuration file, then to the built-in defaults
+//! (`truce_node::config`), so a flag can be told apart from a default.
+
+use std::net::Ipv4Addr;
+use std::path::PathBuf;
+
+use clap::Args;
+use truce_node::sources::Listen;
+use truce_node::sources::tak::TakConfig;
+
+/// The data directory used when none is given.
+pub const DEFAULT_DATA_DIR: &str = "./truce-data";
+
+/// Where the store is and which agreement applies.
+#[derive(Debug, Args)]
+pub struct StoreArgs {
+    /// The data directory (created if missing) [default: ./truce-data].
+    #[arg(long, env = "TRUCE_DATA_DIR")]
+    pub data_dir: Option<PathBuf>,
+    /// The agreement file; by default the one this data directory was last used with, else the
+    /// illustrative agreement shipped with truce.
+    #[arg(long, env = "TRUCE_AGREEMENT")]
+    pub agreement: Option<PathBuf>,
+    /// The early-warning and reporting sectors (default: the shipped sectors when they fit the
+    /// agreement, else the agreement's first line cut every 50 km).
+    #[arg(long, env = "TRUCE_SECTORS")]
+    pub sectors: Option<PathBuf>,
+}
+
+impl StoreArgs {
+    /// The data directory given, or `./truce-data`.
+    pub fn data_dir(&self) -> PathBuf {
+        self.data_dir.clone().unwrap_or_else(|| PathBuf::from(DEFAULT_DATA_DIR))
+    }
+}
+
+/// The TAK (Cursor on Target) listeners of `truce serve` and `truce demo`.
+#[derive(Debug, Clone, Args)]
+pub struct TakArgs {
+    /// CoT over TCP, XML and TAK protocol v1 (TAK's port is 8087), or `off` [default: 0.0.0.0:8087].
+    #[arg(long, value_name = "ADDR|off", env = "TRUCE_TAK_TCP")]
+    pub tak_tcp: Option<Listen>,
+    /// CoT over TLS with client certificates (TAK's port is 8089), or `off` [default: 0.0.0.0:8089 when
+    /// the certificate directory holds a server certificate, else off].
+    #[arg(long, value_name = "ADDR|off", env = "TRUCE_TAK_TLS")]
+    pub tak_tls: Option<Listen>,
+    /// CoT over UDP: mesh TAK protocol and XML datagrams (TAK's port is 6969), or `off` [default:
+    /// 0.0.0.0:6969].
+    #[arg(long, value_name = "ADDR|off", env = "TRUCE_TAK_UDP")]
+    pub tak_udp: Option<Listen>,
+    /// Also join this multicast group on the UDP port (TAK's SA group is 239.2.3.1).
+    #[arg(long, value_name = "GROUP", env = "TRUCE_TAK_MULTICAST")]
+    pub tak_multicast: Option<Ipv4Addr>,
+    /// The certificate directory for TLS [default: DATA_DIR/certs].
+    #[arg(long, env = "TRUCE_CERTS_DIR")]
+    pub certs_dir: Option<PathBuf>,
+    /// Route between all clients whatever their `__group` team (by default a team is a channel).
+    #[arg(long, env = "TRUCE_TAK_NO_CHANNELS")]
+    pub tak_no_channels: bool,
+    /// Messages queued per client before older positions are dropped (1 to 1,000,000) [default: 8192].
+    #[arg(long, env = "TRUCE_TAK_QUEUE", value_parser = |s: &str| s.parse::<u64>().map_err(|e| e.to_string()).and_then(truce_node::sources::tak::config::check_queue))]
+    pub tak_queue: Option<usize>,
+    /// A client's writes are coalesced over this many milliseconds (0 to 1,000) [default: 20].
+    #[arg(long, env = "TRUCE_TAK_FLUSH_MS", value_parser = |s: &str| s.parse::<u64>().map_err(|e| e.to_string()).and_then(truce_node::sources::tak::config::check_flush_ms))]
+    pub tak_flush_ms: Option<u64>,
+}
+
+impl TakArgs {
+    /// Sets what was given on the command line (or in the environment) over `config`.
+    pub fn apply(&self, config: &mut TakConfig) {
+        if let Some(l) = self.tak_tcp {
+            config.tcp = l;
+        }
+        if let Some(l) = self.tak_tls {
+            config.tls = Some(l);
+        }
+        if let Some(l) = self.tak_udp {
+            config.udp = l;
+        }
+        if let Some(g) = self.tak_multicast {
+            config.multicast = Some(g);
+        }
+        if let Some(d) = &self.certs_dir {
+            config.certs_dir = Some(d.clone());
+        }
+        if self.tak_no_channels {
+            config.channels = false;
+        }
+        if let Some(q) = self.tak_queue {
+            config.queue = q;
+        }
+        if let Some(f) = self.tak_flush_ms {
+            config.flush_ms = f;
+        }
+    }
+}
+
+/// Parses an RFC 3339 time.
+pub fn parse_rfc3339(s: &str) -> Result<time::OffsetDateTime, String> {
+    truce_node::sources::demo::config::parse_start(s)
+}
