@@ -16,11 +16,14 @@
 //!   demo's simulator.
 //! - [`watch`]: incidents, early warning, alerts and compliance cases over the store, and the watch
 //!   task that raises alerts.
+//! - [`config`]: the configuration file, every section the config of a feed or of the node, every
+//!   problem reported at once with its line.
 //! - [`data_dir`]: opening a data directory with its agreement and sectors.
 //! - [`query`]: the filters of an observation listing, checked.
 //! - [`geometry`]: the agreement as GeoJSON for the map.
 
 pub mod bus;
+pub mod config;
 pub mod data_dir;
 mod error;
 pub mod event;

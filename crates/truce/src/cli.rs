@@ -1,11 +1,10 @@
 //! Command-line arguments.
 
-use std::net::SocketAddr;
 use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
-use crate::args::{StoreArgs, TakArgs, parse_rfc3339};
+use crate::args::{DemoArgs, ServeArgs, StoreArgs};
 
 /// truce: ceasefire monitoring for a multinational reassurance force.
 #[derive(Debug, Parser)]
@@ -73,77 +72,18 @@ pub enum Command {
         #[command(subcommand)]
         command: crate::cmd_coalition::RegenerationCommand,
     },
+    /// Configuration files of `truce serve` and `truce demo`: check one, print the effective settings.
+    Config {
+        /// What to do.
+        #[command(subcommand)]
+        command: crate::cmd_config::ConfigCommand,
+    },
     /// Certificates for TAK devices: a CA, server and client certificates, ATAK data packages.
     Certs {
         /// What to do.
         #[command(subcommand)]
         command: crate::cmd_certs::CertsCommand,
     },
-}
-
-/// `truce serve`.
-#[derive(Debug, Args)]
-pub struct ServeArgs {
-    /// The configuration file (TOML, docs/config.md); flags and TRUCE_* variables override it.
-    #[arg(long, env = "TRUCE_CONFIG")]
-    pub config: Option<PathBuf>,
-    /// Store and agreement.
-    #[command(flatten)]
-    pub store: StoreArgs,
-    /// Address to listen on [default: 127.0.0.1:8080].
-    #[arg(long, env = "TRUCE_LISTEN")]
-    pub listen: Option<SocketAddr>,
-    /// Seconds between early-warning assessments (alerts are raised when a level changes; 1 to
-    /// 86,400) [default: 60].
-    #[arg(long, env = "TRUCE_WATCH_EVERY", value_parser = clap::value_parser!(u64).range(1..=86_400))]
-    pub watch_every: Option<u64>,
-    /// Serve the web page from this folder (and its packages from its node_modules) instead of the
-    /// copy built into the binary.
-    #[arg(long, env = "TRUCE_WEB_DIR")]
-    pub web_dir: Option<PathBuf>,
-    /// The TAK listeners.
-    #[command(flatten)]
-    pub tak: TakArgs,
-}
-
-/// `truce demo`.
-#[derive(Debug, Args)]
-pub struct DemoArgs {
-    /// The configuration file (TOML, docs/config.md); flags and TRUCE_* variables override it.
-    #[arg(long, env = "TRUCE_CONFIG")]
-    pub config: Option<PathBuf>,
-    /// Port on 127.0.0.1 (0: any free port; the address is printed) [default: 8080].
-    #[arg(long, env = "TRUCE_DEMO_PORT")]
-    pub port: Option<u16>,
-    /// A fresh data directory (default: a new one under the system's temporary directory).
-    #[arg(long, env = "TRUCE_DEMO_DATA_DIR")]
-    pub data_dir: Option<PathBuf>,
-    /// The agreement (default: the illustrative agreement shipped with truce).
-    #[arg(long, env = "TRUCE_AGREEMENT")]
-    pub agreement: Option<PathBuf>,
-    /// Seed of the simulation [default: 1].
-    #[arg(long, env = "TRUCE_DEMO_SEED")]
-    pub seed: Option<u64>,
-    /// Days simulated before now (1 to 60) [default: 7].
-    #[arg(long, env = "TRUCE_DEMO_DAYS", value_parser = |s: &str| s.parse::<i64>().map_err(|e| e.to_string()).and_then(truce_node::sources::demo::config::check_days))]
-    pub days: Option<i64>,
-    /// How much faster than real time the live feed runs (above 0, at most 10,000) [default: 1].
-    #[arg(long, env = "TRUCE_DEMO_SPEED", value_parser = |s: &str| s.parse::<f64>().map_err(|e| e.to_string()).and_then(truce_node::sources::demo::config::check_speed))]
-    pub speed: Option<f64>,
-    /// Serve the web page from this folder (and its packages from its node_modules) instead of the
-    /// copy built into the binary.
-    #[arg(long, env = "TRUCE_WEB_DIR")]
-    pub web_dir: Option<PathBuf>,
-    /// Write the simulated days as NDJSON observations to this file (`-`: standard output) and stop,
-    /// instead of serving; `truce ingest` loads the file.
-    #[arg(long)]
-    pub export: Option<PathBuf>,
-    /// When the simulated days start (RFC 3339; default: `--days` before the current hour).
-    #[arg(long, env = "TRUCE_DEMO_START", value_parser = parse_rfc3339)]
-    pub start: Option<time::OffsetDateTime>,
-    /// The TAK listeners (the demo listens on 127.0.0.1 unless told otherwise).
-    #[command(flatten)]
-    pub tak: TakArgs,
 }
 
 /// `truce ingest`.

@@ -7,38 +7,28 @@ use std::process::ExitCode;
 
 use anyhow::Context;
 use truce_node::sources::demo::{self, Demo, DemoConfig};
-use truce_node::sources::tak::TakConfig;
 
-use crate::cli::DemoArgs;
+use crate::args::DemoArgs;
 use crate::cmd_serve::{ensure_vendor_dir, init_logging, start_tak};
 use crate::server::{self, AppState};
 
-/// The demo's configuration from its flags.
-fn config(args: &DemoArgs) -> DemoConfig {
-    let d = DemoConfig::default();
-    DemoConfig {
-        port: args.port.unwrap_or(d.port),
-        data_dir: args.data_dir.clone(),
-        seed: args.seed.unwrap_or(d.seed),
-        days: args.days.unwrap_or(d.days),
-        speed: args.speed.unwrap_or(d.speed),
-        start: args.start,
-    }
-}
-
 pub fn run(args: &DemoArgs) -> anyhow::Result<ExitCode> {
-    let config = config(args);
+    let settings = crate::config::demo(args)?;
+    let config = settings.demo.clone();
     if let Some(out) = &args.export {
-        return export(&config, args, out);
+        return export(&config, settings.store.agreement.as_deref(), out);
     }
     init_logging();
-    let mut tak_config = TakConfig::default();
-    args.tak.apply(&mut tak_config);
-    let tak_config = tak_config.for_demo(config.port == 0);
-    let mut demo = Demo::prepare(&config, args.agreement.as_deref(), None, tak_config.certs_dir.as_deref())?;
+    let tak_config = settings.tak.for_demo(config.port == 0);
+    let mut demo = Demo::prepare(
+        &config,
+        settings.store.agreement.as_deref(),
+        settings.store.sectors.as_deref(),
+        tak_config.certs_dir.as_deref(),
+    )?;
     demo.node.geometry();
-    let vendor = ensure_vendor_dir(args.web_dir.as_deref());
-    let state = AppState::new(demo.node.clone(), vendor);
+    let state = AppState::new(demo.node.clone(), ensure_vendor_dir(settings.http.web_dir.as_deref()));
+    let every = std::time::Duration::from_secs(settings.watch.every_s);
     let runtime = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build()?;
     runtime.block_on(async move {
         let listener = tokio::net::TcpListener::bind(("127.0.0.1", config.port))
@@ -60,7 +50,7 @@ pub fn run(args: &DemoArgs) -> anyhow::Result<ExitCode> {
         let feed = demo.spawn_feed();
         // Simulated units join as TAK clients over TCP (none when that listener is off).
         let units = tak.as_ref().and_then(truce_node::sources::tak::Tak::tcp_addr).map(|a| demo.spawn_units(a));
-        let watch = tokio::spawn(truce_node::watch::task::run(demo.node.clone(), std::time::Duration::from_secs(60)));
+        let watch = tokio::spawn(truce_node::watch::task::run(demo.node.clone(), every));
         let served = server::serve(listener, state, server::shutdown_signal()).await;
         if let Some(f) = feed {
             f.abort();
@@ -75,7 +65,7 @@ pub fn run(args: &DemoArgs) -> anyhow::Result<ExitCode> {
 
 /// `truce demo --export FILE`: the simulated days as NDJSON observations, one per line, in the API's
 /// form (so `truce ingest` loads them).
-fn export(config: &DemoConfig, args: &DemoArgs, out: &std::path::Path) -> anyhow::Result<ExitCode> {
+fn export(config: &DemoConfig, agreement: Option<&std::path::Path>, out: &std::path::Path) -> anyhow::Result<ExitCode> {
     let mut w: Box<dyn Write> = if out.as_os_str() == "-" {
         Box::new(std::io::BufWriter::new(std::io::stdout().lock()))
     } else {
@@ -83,8 +73,7 @@ fn export(config: &DemoConfig, args: &DemoArgs, out: &std::path::Path) -> anyhow
             std::fs::File::create(out).with_context(|| format!("cannot create {}", out.display()))?,
         ))
     };
-    let n = demo::export(config, args.agreement.as_deref(), &mut w)
-        .with_context(|| format!("cannot write {}", out.display()))?;
+    let n = demo::export(config, agreement, &mut w).with_context(|| format!("cannot write {}", out.display()))?;
     if out.as_os_str() != "-" {
         eprintln!("truce demo: {n} simulated observations written to {}", out.display());
     }

@@ -6,10 +6,12 @@ use std::process::ExitCode;
 use std::sync::Arc;
 
 use anyhow::Context;
+use truce_node::sources::SourceConfig;
+use truce_node::sources::files;
 use truce_node::sources::tak::{self, TakConfig};
 use truce_node::{LocalBus, Node, data_dir};
 
-use crate::cli::ServeArgs;
+use crate::args::ServeArgs;
 use crate::server::{self, AppState};
 
 /// Logs to stderr, filtered by `RUST_LOG` (default `info`).
@@ -74,28 +76,51 @@ pub async fn start_tak(state: &AppState, config: &TakConfig, data_dir: &Path) ->
 
 pub fn run(args: &ServeArgs) -> anyhow::Result<ExitCode> {
     init_logging();
-    let data = args.store.data_dir();
-    let (store, agreement) = data_dir::open(&data, args.store.agreement.as_deref())?;
-    let sectors = data_dir::load_sectors(args.store.sectors.as_deref(), &agreement)?;
+    let config = crate::config::serve(args)?;
+    let data = config.store.data_dir.clone();
+    let (store, agreement) = data_dir::open(&data, config.store.agreement.as_deref())?;
+    let sectors = data_dir::load_sectors(config.store.sectors.as_deref(), &agreement)?;
     let node = Arc::new(Node::new(Arc::new(store), Arc::new(agreement), Arc::new(sectors), Arc::new(LocalBus::new())));
     // Trace the agreement's bands for the map now, so that no request waits for it.
     node.geometry();
-    let vendor = ensure_vendor_dir(args.web_dir.as_deref());
-    let state = AppState::new(node.clone(), vendor);
-    let mut tak_config = TakConfig::default();
-    args.tak.apply(&mut tak_config);
-    let listen = args.listen.unwrap_or_else(|| std::net::SocketAddr::from(([127, 0, 0, 1], 8080)));
-    let every = std::time::Duration::from_secs(args.watch_every.unwrap_or(60));
+    let state = AppState::new(node.clone(), ensure_vendor_dir(config.http.web_dir.as_deref()));
+    let every = std::time::Duration::from_secs(config.watch.every_s);
     let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
     runtime.block_on(async move {
-        let listener =
-            tokio::net::TcpListener::bind(listen).await.with_context(|| format!("cannot listen on {listen}"))?;
+        let (mut listener, mut tak, mut files) = (None, None, None);
         // Every listener is bound (or the command has failed) before the address is announced.
-        let tak = start_tak(&state, &tak_config, &data).await?;
+        for source in config.serve_sources() {
+            match source {
+                SourceConfig::Http(h) => {
+                    let l = tokio::net::TcpListener::bind(h.listen)
+                        .await
+                        .with_context(|| format!("cannot listen on {}", h.listen))?;
+                    listener = Some(l);
+                }
+                SourceConfig::Tak(t) => tak = start_tak(&state, &t, &data).await?,
+                SourceConfig::Files(f) => files = Some(f),
+                SourceConfig::Demo(_) => {}
+            }
+        }
+        let listener = listener.context("no HTTP listener")?;
         let addr = listener.local_addr()?;
         println!("truce serve: listening on http://{addr}/");
         use std::io::Write;
         std::io::stdout().flush()?;
+        if let Some(f) = files {
+            let n = node.clone();
+            tokio::task::spawn_blocking(move || {
+                let done = files::ingest(&n, &f.paths, &mut |p| {
+                    if let files::Progress::Problem(line) = p {
+                        eprintln!("{line}");
+                    }
+                });
+                match done {
+                    Ok(summary) => eprintln!("truce serve: [files] {summary}"),
+                    Err(e) => eprintln!("truce serve: [files] stopped: {e}"),
+                }
+            });
+        }
         let watch = tokio::spawn(truce_node::watch::task::run(node, every));
         let served = server::serve(listener, state, server::shutdown_signal()).await;
         watch.abort();

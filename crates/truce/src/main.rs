@@ -9,12 +9,14 @@ mod cmd_case;
 mod cmd_certs;
 mod cmd_classify;
 mod cmd_coalition;
+mod cmd_config;
 mod cmd_demo;
 mod cmd_ingest;
 mod cmd_observations;
 mod cmd_report;
 mod cmd_serve;
 mod cmd_warn;
+mod config;
 mod server;
 
 use std::process::ExitCode;
@@ -29,6 +31,11 @@ fn main() -> ExitCode {
             // A file with several problems: every one of them first, then what failed.
             if let Some(n) = e.chain().find_map(|c| c.downcast_ref::<truce_node::NodeError>()) {
                 for p in n.problems() {
+                    eprintln!("error: {p}");
+                }
+            }
+            if let Some(c) = e.chain().find_map(|c| c.downcast_ref::<truce_node::config::ConfigErrors>()) {
+                for p in &c.0 {
                     eprintln!("error: {p}");
                 }
             }
@@ -53,6 +60,7 @@ fn run(cli: cli::Cli) -> anyhow::Result<ExitCode> {
         cli::Command::Coalition { command } => cmd_coalition::coalition(&command),
         cli::Command::Plan { command } => cmd_coalition::plan(&command),
         cli::Command::Regeneration { command } => cmd_coalition::regeneration(&command),
+        cli::Command::Config { command } => cmd_config::run(&command),
         cli::Command::Certs { command } => cmd_certs::run(&command),
     }
 }

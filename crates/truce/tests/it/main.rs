@@ -6,6 +6,7 @@ mod agreement_check;
 mod certs;
 mod classify;
 mod coalition;
+mod config;
 mod demo_tak;
 mod ingest;
 mod report;

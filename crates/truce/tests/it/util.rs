@@ -20,8 +20,14 @@ pub struct Run {
 
 /// Runs `truce` with `args`, feeding `stdin`.
 pub fn truce(args: &[&str], stdin: &[u8]) -> Run {
+    truce_with(args, &[], stdin)
+}
+
+/// [`truce`] with environment variables set for the process.
+pub fn truce_with(args: &[&str], env: &[(&str, &str)], stdin: &[u8]) -> Run {
     let mut child = Command::new(env!("CARGO_BIN_EXE_truce"))
         .args(args)
+        .envs(env.iter().copied())
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
@@ -73,6 +79,11 @@ impl Server {
     /// A `serve` without TAK addresses gets its TAK listeners on free loopback ports, so that tests
     /// running at once do not contend for 8087 and 6969.
     pub fn start_in(cwd: &Path, args: &[&str]) -> Server {
+        Server::start_with(cwd, args, &[])
+    }
+
+    /// [`Server::start_in`] with environment variables set for the process.
+    pub fn start_with(cwd: &Path, args: &[&str], env: &[(&str, &str)]) -> Server {
         use std::io::BufRead;
         let mut args: Vec<&str> = args.to_vec();
         if args.first() == Some(&"serve") && !args.iter().any(|a| a.starts_with("--tak-")) {
@@ -80,6 +91,7 @@ impl Server {
         }
         let mut child = Command::new(env!("CARGO_BIN_EXE_truce"))
             .args(&args)
+            .envs(env.iter().copied())
             .current_dir(cwd)
             .stdout(Stdio::piped())
             .stderr(Stdio::null())

@@ -1,0 +1,86 @@
+//! The effective configuration of `truce serve` and `truce demo`: the built-in defaults, then the
+//! configuration file (`--config` or `TRUCE_CONFIG`), then the `TRUCE_*` variables and the flags
+//! (clap reads a flag's variable when the flag is absent, so a flag wins over its variable).
+
+use std::path::Path;
+
+use truce_node::config::ConfigFile;
+
+use crate::args::{DemoArgs, ServeArgs};
+
+/// The file, or the defaults when there is none.
+fn file(path: Option<&Path>) -> anyhow::Result<ConfigFile> {
+    Ok(match path {
+        Some(p) => ConfigFile::load(p)?,
+        None => ConfigFile::default(),
+    })
+}
+
+/// `truce serve`'s configuration.
+pub fn serve(args: &ServeArgs) -> anyhow::Result<ConfigFile> {
+    let mut c = file(args.config.as_deref())?;
+    apply_serve(args, &mut c);
+    Ok(c)
+}
+
+/// Sets what `truce serve`'s flags (and variables) give over `c`.
+pub fn apply_serve(args: &ServeArgs, c: &mut ConfigFile) {
+    if let Some(d) = &args.store.data_dir {
+        c.store.data_dir.clone_from(d);
+    }
+    if let Some(a) = &args.store.agreement {
+        c.store.agreement = Some(a.clone());
+    }
+    if let Some(s) = &args.store.sectors {
+        c.store.sectors = Some(s.clone());
+    }
+    if let Some(l) = args.listen {
+        c.http.listen = l;
+    }
+    if let Some(w) = &args.web_dir {
+        c.http.web_dir = Some(w.clone());
+    }
+    if let Some(n) = args.watch_every {
+        c.watch.every_s = n;
+    }
+    args.tak.apply(&mut c.tak);
+}
+
+/// `truce demo`'s configuration.
+pub fn demo(args: &DemoArgs) -> anyhow::Result<ConfigFile> {
+    let mut c = file(args.config.as_deref())?;
+    apply_demo(args, &mut c);
+    Ok(c)
+}
+
+/// Sets what `truce demo`'s flags (and variables) give over `c`.
+pub fn apply_demo(args: &DemoArgs, c: &mut ConfigFile) {
+    if let Some(p) = args.port {
+        c.demo.port = p;
+    }
+    if let Some(d) = &args.data_dir {
+        c.demo.data_dir = Some(d.clone());
+    }
+    if let Some(a) = &args.agreement {
+        c.store.agreement = Some(a.clone());
+    }
+    if let Some(s) = &args.sectors {
+        c.store.sectors = Some(s.clone());
+    }
+    if let Some(s) = args.seed {
+        c.demo.seed = s;
+    }
+    if let Some(d) = args.days {
+        c.demo.days = d;
+    }
+    if let Some(s) = args.speed {
+        c.demo.speed = s;
+    }
+    if let Some(t) = args.start {
+        c.demo.start = Some(t);
+    }
+    if let Some(w) = &args.web_dir {
+        c.http.web_dir = Some(w.clone());
+    }
+    args.tak.apply(&mut c.tak);
+}

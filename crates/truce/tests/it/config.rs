@@ -1,0 +1,85 @@
+//! `truce serve --config`, `truce config check`, and which of file, variable and flag wins.
+
+use std::path::Path;
+
+use crate::util::{Server, data, truce, truce_with};
+
+fn write(dir: &Path, name: &str, text: &str) -> String {
+    let path = dir.join(name);
+    std::fs::write(&path, text).unwrap();
+    path.to_str().unwrap().to_owned()
+}
+
+#[test]
+fn a_config_with_three_mistakes_reports_three_lines_and_exits_2() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = write(
+        dir.path(),
+        "truce.toml",
+        "[watch]\nevery_s = \"often\"\n\n[tak]\ntcpp = \"0.0.0.0:8087\"\nflush_ms = 5000\n",
+    );
+    for args in [vec!["config", "check", file.as_str()], vec!["serve", "--config", file.as_str()]] {
+        let run = truce(&args, b"");
+        assert_eq!(run.code, 2, "{args:?}: {}", run.stderr);
+        let lines: Vec<&str> = run.stderr.lines().filter(|l| l.starts_with("error: ")).collect();
+        assert_eq!(
+            lines,
+            [
+                format!("error: {file}:2: watch.every_s: invalid type: string \"often\", expected u64"),
+                format!(
+                    "error: {file}:5: tak.tcpp: unknown field `tcpp`, expected one of `tcp`, `tls`, `udp`, `multicast`, `certs_dir`, `channels`, `queue`, `flush_ms`"
+                ),
+                format!("error: {file}:6: tak.flush_ms: 5000 is not from 0 to 1,000"),
+            ],
+            "{args:?}"
+        );
+        assert!(run.stderr.contains("truce: error: 3 problems in the configuration"), "{}", run.stderr);
+        assert!(run.stdout.is_empty(), "nothing starts: {}", run.stdout);
+    }
+}
+
+#[test]
+fn config_check_prints_the_effective_configuration_with_the_variables_over_the_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = write(dir.path(), "truce.toml", "[tak]\nqueue = 64\nflush_ms = 5\n[store]\ndata_dir = \"d\"\n");
+    let run = truce_with(&["config", "check", &file], &[("TRUCE_TAK_QUEUE", "16")], b"");
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let effective: toml::Table = run.stdout.parse().unwrap();
+    assert_eq!(effective["tak"]["queue"].as_integer(), Some(16), "the variable wins over the file");
+    assert_eq!(effective["tak"]["flush_ms"].as_integer(), Some(5), "the file wins over the default");
+    assert_eq!(effective["watch"]["every_s"].as_integer(), Some(60), "defaults are filled in");
+    let data_dir = dir.path().join("d");
+    assert_eq!(effective["store"]["data_dir"].as_str(), data_dir.to_str(), "relative to the file's folder");
+}
+
+#[test]
+fn serve_takes_its_settings_from_the_file_the_variables_and_the_flags_in_that_order() {
+    let dir = tempfile::tempdir().unwrap();
+    let samples = data("samples/observations.csv");
+    let text = format!(
+        "[store]\ndata_dir = \"data\"\nagreement = {:?}\n[http]\nlisten = \"127.0.0.1:0\"\n[tak]\ntcp = \"off\"\nudp = \"off\"\n[watch]\nevery_s = 5\n[files]\npaths = [{:?}]\n",
+        crate::util::agreement().to_str().unwrap(),
+        samples.to_str().unwrap(),
+    );
+    let file = write(dir.path(), "truce.toml", &text);
+    let s = Server::start_with(
+        dir.path(),
+        &["serve", "--config", &file, "--watch-every", "3600"],
+        &[("TRUCE_TAK_TCP", "127.0.0.1:0")],
+    );
+    // The variable turned the file's `off` listener on.
+    let tak = s.tak_addr("tcp");
+    assert!(tak.starts_with("127.0.0.1:"), "{tak}");
+    // [files] is loaded through the pipeline after the server listens.
+    let expected = std::fs::read_to_string(&samples).unwrap().lines().count() as u64 - 1;
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+    loop {
+        let (_, stats) = s.json("GET", "/api/v1/stats", b"");
+        if stats["total"].as_u64() == Some(expected) {
+            break;
+        }
+        assert!(std::time::Instant::now() < deadline, "the files were not loaded: {stats}");
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    assert!(dir.path().join("data").join(truce_store::DATABASE_FILE).is_file(), "the data directory of the file");
+}
