@@ -90,7 +90,8 @@ pub struct ServeArgs {
     /// Seconds between early-warning assessments (alerts are raised when a level changes).
     #[arg(long, default_value_t = 60)]
     pub watch_every: u64,
-    /// The web folder (its node_modules holds the map page's packages).
+    /// Serve the pages from this folder (e.g. web) and their npm packages from its node_modules, read at each
+    /// request, instead of the copies built into the binary: edit a page and reload, no rebuild.
     #[arg(long)]
     pub web_dir: Option<PathBuf>,
     /// The TAK listeners.
@@ -149,7 +150,8 @@ pub struct DemoArgs {
     /// How much faster than real time the live feed runs.
     #[arg(long, default_value_t = 1.0)]
     pub speed: f64,
-    /// The web folder (its node_modules holds the map page's packages).
+    /// Serve the pages from this folder (e.g. web) and their npm packages from its node_modules, read at each
+    /// request, instead of the copies built into the binary: edit a page and reload, no rebuild.
     #[arg(long)]
     pub web_dir: Option<PathBuf>,
     /// Write the simulated days as NDJSON observations to this file (`-`: standard output) and stop,

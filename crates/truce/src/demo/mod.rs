@@ -72,8 +72,8 @@ pub fn run(args: &DemoArgs) -> anyhow::Result<ExitCode> {
     // The alerts the watch would have raised over the simulated days, hour by hour.
     let picture = crate::watch::replay(&store, &agreement, &sectors, &batch, start, end.min(now))
         .context("cannot assess the simulated days")?;
-    let vendor = crate::cmd_serve::ensure_vendor_dir(args.web_dir.as_deref());
-    let state = AppState::new(store, agreement, sectors, vendor);
+    let web = crate::cmd_serve::web_dir(args.web_dir.as_deref())?;
+    let state = AppState::new(store, agreement, sectors, web);
     if let Ok(mut w) = state.warning.write() {
         *w = picture;
     }

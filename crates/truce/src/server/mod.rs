@@ -43,8 +43,9 @@ pub struct AppState {
     pub metrics: PrometheusHandle,
     /// The agreement as GeoJSON (computed once).
     pub geometry: Arc<serde_json::Value>,
-    /// Where the npm packages of the map page are (`web/node_modules`).
-    pub vendor_dir: Arc<PathBuf>,
+    /// `--web-dir`: the pages are read from this folder and their npm packages from its `node_modules`
+    /// at each request; `None`: both are the copies built into the binary.
+    pub web_dir: Option<Arc<PathBuf>>,
     /// The latest early-warning assessment (set by the watch task).
     pub warning: Arc<std::sync::RwLock<Option<truce_watch::Assessment>>>,
     /// The TAK server, once started.
@@ -66,7 +67,7 @@ pub fn metrics_handle() -> PrometheusHandle {
 }
 
 impl AppState {
-    pub fn new(store: SqliteStore, agreement: Agreement, sectors: truce_watch::Sectors, vendor_dir: PathBuf) -> Self {
+    pub fn new(store: SqliteStore, agreement: Agreement, sectors: truce_watch::Sectors, web: Option<PathBuf>) -> Self {
         let geometry = geometry::agreement_geometry(&agreement);
         let (events, _) = broadcast::channel(4096);
         Self {
@@ -76,7 +77,7 @@ impl AppState {
             events,
             metrics: metrics_handle(),
             geometry: Arc::new(geometry),
-            vendor_dir: Arc::new(vendor_dir),
+            web_dir: web.map(Arc::new),
             warning: Arc::new(std::sync::RwLock::new(None)),
             tak: Arc::new(OnceLock::new()),
         }

@@ -13,3 +13,4 @@ mod server;
 mod tak;
 mod util;
 mod watch;
+mod web;
