@@ -7,9 +7,9 @@
 /* global L */
 
 if (typeof L === 'undefined' || typeof L.markerClusterGroup !== 'function') {
-  // The vendor files are served from web/node_modules: without `npm ci` there is no map.
+  // The vendor files are built into the server; under --web-dir they come from its node_modules.
   const msg = 'The map libraries did not load (vendor/leaflet, vendor/leaflet.markercluster): '
-    + 'run `npm ci --prefix web` on the server and reload.';
+    + 'if the server runs with --web-dir, run `npm ci` in that folder, then reload.';
   const el = document.getElementById('status');
   el.textContent = msg;
   el.hidden = false;

@@ -62,7 +62,7 @@ function statusChip(status, title) {
 // ---------------------------------------------------------------- map
 
 if (typeof L === 'undefined' || typeof ms === 'undefined') {
-  const msg = 'The page libraries did not load (vendor/leaflet, vendor/milsymbol): run `npm ci --prefix web` on the server and reload.';
+  const msg = 'The page libraries did not load (vendor/leaflet, vendor/milsymbol): if the server runs with --web-dir, run `npm ci` in that folder, then reload.';
   showError(msg);
   document.body.dataset.ready = 'error';
   document.body.dataset.error = msg;

@@ -114,8 +114,8 @@ pub struct ServeArgs {
     /// 86,400) [default: 60].
     #[arg(long, env = "TRUCE_WATCH_EVERY", value_parser = clap::value_parser!(u64).range(1..=86_400))]
     pub watch_every: Option<u64>,
-    /// Serve the web page from this folder (and its packages from its node_modules) instead of the
-    /// copy built into the binary.
+    /// Serve the pages from this folder (e.g. web) and their npm packages from its node_modules, read at
+    /// each request, instead of the copies built into the binary: edit a page and reload, no rebuild.
     #[arg(long, env = "TRUCE_WEB_DIR")]
     pub web_dir: Option<PathBuf>,
     /// The TAK listeners.
@@ -151,8 +151,8 @@ pub struct DemoArgs {
     /// How much faster than real time the live feed runs (above 0, at most 10,000) [default: 1].
     #[arg(long, env = "TRUCE_DEMO_SPEED", value_parser = |s: &str| s.parse::<f64>().map_err(|e| e.to_string()).and_then(truce_node::sources::demo::config::check_speed))]
     pub speed: Option<f64>,
-    /// Serve the web page from this folder (and its packages from its node_modules) instead of the
-    /// copy built into the binary.
+    /// Serve the pages from this folder (e.g. web) and their npm packages from its node_modules, read at
+    /// each request, instead of the copies built into the binary: edit a page and reload, no rebuild.
     #[arg(long, env = "TRUCE_WEB_DIR")]
     pub web_dir: Option<PathBuf>,
     /// Write the simulated days as NDJSON observations to this file (`-`: standard output) and stop,

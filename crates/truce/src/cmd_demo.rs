@@ -9,7 +9,7 @@ use anyhow::Context;
 use truce_node::sources::demo::{self, Demo, DemoConfig};
 
 use crate::args::DemoArgs;
-use crate::cmd_serve::{ensure_vendor_dir, init_logging, start_tak};
+use crate::cmd_serve::{init_logging, start_tak, web_dir};
 use crate::server::{self, AppState};
 
 pub fn run(args: &DemoArgs) -> anyhow::Result<ExitCode> {
@@ -27,7 +27,7 @@ pub fn run(args: &DemoArgs) -> anyhow::Result<ExitCode> {
         tak_config.certs_dir.as_deref(),
     )?;
     demo.node.geometry();
-    let state = AppState::new(demo.node.clone(), ensure_vendor_dir(settings.http.web_dir.as_deref()));
+    let state = AppState::new(demo.node.clone(), web_dir(settings.http.web_dir.as_deref())?);
     let every = std::time::Duration::from_secs(settings.watch.every_s);
     let runtime = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build()?;
     runtime.block_on(async move {

@@ -21,45 +21,15 @@ pub fn init_logging() {
     let _ = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).try_init();
 }
 
-/// Where the map page's npm packages are: `--web-dir`/node_modules, `./web/node_modules`, or the
-/// repository this binary was built from.
-pub fn vendor_dir(web_dir: Option<&Path>) -> PathBuf {
-    if let Some(d) = web_dir {
-        return d.join("node_modules");
+/// The `--web-dir` override, checked: a folder to read the pages (and from its `node_modules`, their
+/// packages) from at each request instead of the copies built into the binary.
+pub fn web_dir(web_dir: Option<&Path>) -> anyhow::Result<Option<PathBuf>> {
+    let Some(dir) = web_dir else { return Ok(None) };
+    anyhow::ensure!(dir.is_dir(), "--web-dir {}: not a directory", dir.display());
+    if !dir.join("node_modules").is_dir() {
+        tracing::warn!("--web-dir {} has no node_modules: run `npm ci` there for the pages' packages", dir.display());
     }
-    let here = PathBuf::from("web/node_modules");
-    if here.is_dir() {
-        return here;
-    }
-    PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../../web/node_modules"))
-}
-
-/// The vendor directory, installing the page's packages from the lockfile first if they are missing
-/// and npm is at hand (`npm ci`: exact versions, nothing else changes).
-pub fn ensure_vendor_dir(web_dir: Option<&Path>) -> PathBuf {
-    let vendor = vendor_dir(web_dir);
-    if vendor.join("leaflet").is_dir() {
-        return vendor;
-    }
-    let Some(web) = vendor.parent().filter(|w| w.join("package-lock.json").is_file()) else {
-        tracing::warn!(
-            "the map page's packages are missing in {} and there is no web/package-lock.json to install them from",
-            vendor.display()
-        );
-        return vendor;
-    };
-    eprintln!("truce: installing the map page's packages: npm ci --prefix {}", web.display());
-    match std::process::Command::new("npm")
-        .args(["ci", "--no-audit", "--no-fund", "--prefix"])
-        .arg(web)
-        .stdout(std::process::Stdio::null())
-        .status()
-    {
-        Ok(s) if s.success() => {}
-        Ok(s) => tracing::warn!("npm ci failed ({s}); the map page will not load its packages"),
-        Err(e) => tracing::warn!("cannot run npm ({e}); run `npm ci --prefix web` for the map page"),
-    }
-    vendor
+    Ok(Some(dir.to_path_buf()))
 }
 
 /// Starts the TAK feed (printing where each listener is) and records its handle for the API.
@@ -83,7 +53,7 @@ pub fn run(args: &ServeArgs) -> anyhow::Result<ExitCode> {
     let node = Arc::new(Node::new(Arc::new(store), Arc::new(agreement), Arc::new(sectors), Arc::new(LocalBus::new())));
     // Trace the agreement's bands for the map now, so that no request waits for it.
     node.geometry();
-    let state = AppState::new(node.clone(), ensure_vendor_dir(config.http.web_dir.as_deref()));
+    let state = AppState::new(node.clone(), web_dir(config.http.web_dir.as_deref())?);
     let every = std::time::Duration::from_secs(config.watch.every_s);
     let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
     runtime.block_on(async move {

@@ -29,8 +29,9 @@ pub struct AppState {
     /// The node: agreement, sectors, store, bus.
     pub node: Arc<Node>,
     pub metrics: PrometheusHandle,
-    /// Where the npm packages of the map page are (`web/node_modules`).
-    pub vendor_dir: Arc<PathBuf>,
+    /// `--web-dir`: the pages are read from this folder and their npm packages from its `node_modules`
+    /// at each request; `None`: both are the copies built into the binary.
+    pub web_dir: Option<Arc<PathBuf>>,
     /// The TAK server, once started.
     pub tak: Arc<OnceLock<truce_tak::TakHandle>>,
 }
@@ -50,8 +51,8 @@ pub fn metrics_handle() -> PrometheusHandle {
 }
 
 impl AppState {
-    pub fn new(node: Arc<Node>, vendor_dir: PathBuf) -> Self {
-        Self { node, metrics: metrics_handle(), vendor_dir: Arc::new(vendor_dir), tak: Arc::new(OnceLock::new()) }
+    pub fn new(node: Arc<Node>, web: Option<PathBuf>) -> Self {
+        Self { node, metrics: metrics_handle(), web_dir: web.map(Arc::new), tak: Arc::new(OnceLock::new()) }
     }
 }
 

@@ -1,5 +1,8 @@
-//! The map page: its own files are compiled into the binary; the npm packages it uses (Leaflet,
-//! markercluster) are served from `web/node_modules`, installed from `web/package-lock.json`.
+//! The pages and the npm packages they load. By default everything comes from the binary: the page files
+//! with `include_str!`, and the packages (Leaflet, markercluster, mgrs, milsymbol: each one's `dist/`,
+//! licence and `package.json`) from the table `build.rs` generates from `web/package-lock.json`, served
+//! at `/vendor/<package>/...`. With `--web-dir DIR` the page files are read from `DIR/` and the packages
+//! from `DIR/node_modules/` at each request instead, so an edited page shows on reload without a rebuild.
 
 use axum::Router;
 use axum::extract::{Path, State};
@@ -8,6 +11,9 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 
 use super::AppState;
+
+// VENDOR_PACKAGES and VENDOR_FILES (see build.rs).
+include!(concat!(env!("OUT_DIR"), "/vendor.rs"));
 
 const INDEX: &str = include_str!("../../../../web/index.html");
 const APP_JS: &str = include_str!("../../../../web/app.js");
@@ -18,53 +24,93 @@ const COALITION: &str = include_str!("../../../../web/coalition.html");
 const COALITION_JS: &str = include_str!("../../../../web/coalition.js");
 const BASEMAP: &[u8] = include_bytes!("../../../../data/geo/ukraine_and_neighbours_land_10km.geojson");
 
-/// Packages the page may load.
-const PACKAGES: &[&str] = &["leaflet", "leaflet.markercluster", "mgrs", "milsymbol"];
+const HTML: &str = "text/html; charset=utf-8";
+const JS: &str = "text/javascript; charset=utf-8";
+const CSS: &str = "text/css; charset=utf-8";
+
+/// The page files: URL, file name under the web folder, MIME type, the embedded copy.
+const PAGES: &[(&str, &str, &str, &str)] = &[
+    ("/", "index.html", HTML, INDEX),
+    ("/app.js", "app.js", JS, APP_JS),
+    ("/style.css", "style.css", CSS, STYLE),
+    ("/reports.html", "reports.html", HTML, REPORTS),
+    ("/reports.js", "reports.js", JS, REPORTS_JS),
+    ("/coalition.html", "coalition.html", HTML, COALITION),
+    ("/coalition.js", "coalition.js", JS, COALITION_JS),
+];
 
 pub fn routes() -> Router<AppState> {
-    Router::new()
-        .route("/", get(|| async { ([(header::CONTENT_TYPE, "text/html; charset=utf-8")], INDEX) }))
-        .route("/app.js", get(|| async { ([(header::CONTENT_TYPE, "text/javascript; charset=utf-8")], APP_JS) }))
-        .route("/style.css", get(|| async { ([(header::CONTENT_TYPE, "text/css; charset=utf-8")], STYLE) }))
-        .route("/reports.html", get(|| async { ([(header::CONTENT_TYPE, "text/html; charset=utf-8")], REPORTS) }))
-        .route(
-            "/reports.js",
-            get(|| async { ([(header::CONTENT_TYPE, "text/javascript; charset=utf-8")], REPORTS_JS) }),
-        )
-        .route("/coalition.html", get(|| async { ([(header::CONTENT_TYPE, "text/html; charset=utf-8")], COALITION) }))
-        .route(
-            "/coalition.js",
-            get(|| async { ([(header::CONTENT_TYPE, "text/javascript; charset=utf-8")], COALITION_JS) }),
-        )
+    let mut router = Router::new();
+    for &(url, name, mime, embedded) in PAGES {
+        router = router.route(url, get(move |State(state): State<AppState>| page(state, name, mime, embedded)));
+    }
+    router
         .route("/api/v1/basemap", get(|| async { ([(header::CONTENT_TYPE, "application/geo+json")], BASEMAP) }))
         .route("/vendor/{*path}", get(vendor))
 }
 
+/// A page file: the embedded copy, or `--web-dir`'s.
+async fn page(state: AppState, name: &str, mime: &'static str, embedded: &'static str) -> Response {
+    let Some(dir) = &state.web_dir else {
+        return ([(header::CONTENT_TYPE, mime)], embedded).into_response();
+    };
+    let file = dir.join(name);
+    match tokio::fs::read(&file).await {
+        Ok(bytes) => ([(header::CONTENT_TYPE, mime)], bytes).into_response(),
+        Err(e) => (StatusCode::NOT_FOUND, format!("cannot read {} (--web-dir): {e}", file.display())).into_response(),
+    }
+}
+
+/// The embedded copy of the vendor file at `path` (under `node_modules`).
+fn embedded(path: &str) -> Option<&'static [u8]> {
+    let i = VENDOR_FILES.binary_search_by(|(p, _)| (*p).cmp(path)).ok()?;
+    VENDOR_FILES.get(i).map(|&(_, bytes)| bytes)
+}
+
 async fn vendor(State(state): State<AppState>, Path(path): Path<String>) -> Response {
-    let ok = PACKAGES.iter().any(|p| path.starts_with(&format!("{p}/")))
+    let ok = VENDOR_PACKAGES.iter().any(|p| path.starts_with(&format!("{p}/")))
         && path.split('/').all(|seg| !seg.is_empty() && seg != ".." && seg != "." && !seg.contains('\\'));
     if !ok {
         return (StatusCode::NOT_FOUND, "not a vendor file").into_response();
     }
-    let file = state.vendor_dir.join(&path);
-    match tokio::fs::read(&file).await {
-        Ok(bytes) => {
-            let mime = match file.extension().and_then(|e| e.to_str()) {
-                Some("js" | "mjs") => "text/javascript; charset=utf-8",
-                Some("css") => "text/css; charset=utf-8",
-                Some("png") => "image/png",
-                Some("svg") => "image/svg+xml",
-                _ => "application/octet-stream",
-            };
-            ([(header::CONTENT_TYPE, mime), (header::CACHE_CONTROL, "public, max-age=3600")], bytes).into_response()
+    let bytes: std::borrow::Cow<'static, [u8]> = match &state.web_dir {
+        None => match embedded(&path) {
+            Some(bytes) => bytes.into(),
+            None => return (StatusCode::NOT_FOUND, format!("{path} is not built into truce")).into_response(),
+        },
+        Some(dir) => {
+            let modules = dir.join("node_modules");
+            match tokio::fs::read(modules.join(&path)).await {
+                Ok(bytes) => bytes.into(),
+                Err(_) => {
+                    let msg =
+                        format!("{path} is not installed in {} (--web-dir): run `npm ci` there", modules.display());
+                    return (StatusCode::NOT_FOUND, msg).into_response();
+                }
+            }
         }
-        Err(_) => (
-            StatusCode::NOT_FOUND,
-            format!(
-                "{path} is not installed: run `npm ci --prefix web` (vendor directory {})",
-                state.vendor_dir.display()
-            ),
-        )
-            .into_response(),
+    };
+    let mime = match std::path::Path::new(&path).extension().and_then(|e| e.to_str()) {
+        Some("js" | "mjs") => "text/javascript; charset=utf-8",
+        Some("css") => "text/css; charset=utf-8",
+        Some("png") => "image/png",
+        Some("svg") => "image/svg+xml",
+        _ => "application/octet-stream",
+    };
+    ([(header::CONTENT_TYPE, mime), (header::CACHE_CONTROL, "public, max-age=3600")], bytes).into_response()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_embedded_files_are_sorted_and_found() {
+        assert!(VENDOR_FILES.windows(2).all(|w| w[0].0 < w[1].0), "sorted, no duplicates");
+        for p in VENDOR_PACKAGES {
+            assert!(embedded(&format!("{p}/package.json")).is_some_and(|b| !b.is_empty()), "{p}");
+        }
+        assert!(embedded("leaflet/dist/images/marker-icon.png").is_some());
+        assert!(embedded("leaflet/src/Leaflet.js").is_none(), "only dist/, the licence and package.json");
     }
 }

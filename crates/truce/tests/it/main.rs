@@ -14,3 +14,4 @@ mod server;
 mod tak;
 mod util;
 mod watch;
+mod web;

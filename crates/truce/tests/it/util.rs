@@ -119,6 +119,12 @@ impl Server {
 
     /// Sends one HTTP/1.1 request and returns the status and body.
     pub fn http(&self, method: &str, path: &str, body: &[u8]) -> (u16, String) {
+        let reply = self.request(method, path, body);
+        (reply.status, String::from_utf8_lossy(&reply.body).into_owned())
+    }
+
+    /// Sends one HTTP/1.1 request and returns the status, the headers and the body's bytes.
+    pub fn request(&self, method: &str, path: &str, body: &[u8]) -> Reply {
         use std::io::{Read, Write};
         let mut s = std::net::TcpStream::connect(&self.addr).expect("connect");
         let head = format!(
@@ -131,16 +137,22 @@ impl Server {
         let _ = s.write_all(body);
         let mut raw = Vec::new();
         let _ = s.read_to_end(&mut raw);
-        let text = String::from_utf8_lossy(&raw).into_owned();
-        let status: u16 =
-            text.split(' ').nth(1).and_then(|c| c.parse().ok()).unwrap_or_else(|| panic!("no status in {text:?}"));
-        let (headers, payload) = text.split_once("\r\n\r\n").unwrap_or((&text, ""));
-        let payload = if headers.to_ascii_lowercase().contains("transfer-encoding: chunked") {
-            dechunk(payload)
-        } else {
-            payload.to_owned()
+        let split = raw.windows(4).position(|w| w == b"\r\n\r\n");
+        let (head, payload) = match split {
+            Some(i) => (String::from_utf8_lossy(&raw[..i]).into_owned(), &raw[i + 4..]),
+            None => (String::from_utf8_lossy(&raw).into_owned(), &[][..]),
         };
-        (status, payload)
+        let status: u16 =
+            head.split(' ').nth(1).and_then(|c| c.parse().ok()).unwrap_or_else(|| panic!("no status in {head:?}"));
+        let headers: Vec<(String, String)> = head
+            .lines()
+            .skip(1)
+            .filter_map(|l| l.split_once(':'))
+            .map(|(k, v)| (k.trim().to_ascii_lowercase(), v.trim().to_owned()))
+            .collect();
+        let chunked = headers.iter().any(|(k, v)| k == "transfer-encoding" && v.eq_ignore_ascii_case("chunked"));
+        let body = if chunked { dechunk(payload) } else { payload.to_vec() };
+        Reply { status, headers, body }
     }
 
     pub fn json(&self, method: &str, path: &str, body: &[u8]) -> (u16, serde_json::Value) {
@@ -174,16 +186,31 @@ impl Drop for Server {
     }
 }
 
-fn dechunk(body: &str) -> String {
-    let mut out = String::new();
+fn dechunk(body: &[u8]) -> Vec<u8> {
+    let mut out = Vec::new();
     let mut rest = body;
-    while let Some((size, tail)) = rest.split_once("\r\n") {
-        let n = usize::from_str_radix(size.trim(), 16).unwrap_or(0);
+    while let Some(i) = rest.windows(2).position(|w| w == b"\r\n") {
+        let (size, tail) = (&rest[..i], &rest[i + 2..]);
+        let n = std::str::from_utf8(size).ok().and_then(|s| usize::from_str_radix(s.trim(), 16).ok()).unwrap_or(0);
         if n == 0 || tail.len() < n {
             break;
         }
-        out.push_str(&tail[..n]);
-        rest = tail[n..].trim_start_matches("\r\n");
+        out.extend_from_slice(&tail[..n]);
+        rest = tail[n..].strip_prefix(b"\r\n").unwrap_or(&tail[n..]);
     }
     out
+}
+
+/// An HTTP response: status, headers (names in lower case) and body.
+pub struct Reply {
+    pub status: u16,
+    pub headers: Vec<(String, String)>,
+    pub body: Vec<u8>,
+}
+
+impl Reply {
+    /// The first header `name` (lower case).
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers.iter().find(|(k, _)| k == name).map(|(_, v)| v.as_str())
+    }
 }

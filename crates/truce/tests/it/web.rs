@@ -1,0 +1,102 @@
+//! The pages and their npm packages come from the binary, wherever it runs; `--web-dir` serves them
+//! from a folder instead.
+
+use std::path::Path;
+
+use crate::util::{Reply, Server};
+
+/// `truce serve` in the working directory `cwd`, with absolute data and agreement paths, plus `extra`.
+fn serve_in(cwd: &Path, data: &Path, extra: &[&str]) -> Server {
+    let agreement = crate::util::agreement();
+    let mut args = vec!["serve", "--data-dir", data.to_str().unwrap(), "--agreement", agreement.to_str().unwrap()];
+    args.extend(["--listen", "127.0.0.1:0"]);
+    args.extend(extra);
+    Server::start_in(cwd, &args)
+}
+
+fn get(s: &Server, path: &str) -> Reply {
+    s.request("GET", path, b"")
+}
+
+fn assert_js(r: &Reply, path: &str) {
+    assert_eq!(r.status, 200, "{path}: {}", String::from_utf8_lossy(&r.body));
+    assert_eq!(r.header("content-type"), Some("text/javascript; charset=utf-8"), "{path}");
+    assert!(!r.body.is_empty(), "{path}");
+}
+
+#[test]
+fn the_binary_serves_the_pages_and_their_packages_from_any_directory() {
+    let cwd = tempfile::tempdir().unwrap();
+    let data = tempfile::tempdir().unwrap();
+    let s = serve_in(cwd.path(), data.path(), &[]);
+
+    let page = get(&s, "/");
+    assert_eq!((page.status, page.header("content-type")), (200, Some("text/html; charset=utf-8")));
+    assert_eq!(page.body, include_bytes!("../../../../web/index.html"));
+
+    let leaflet = get(&s, "/vendor/leaflet/dist/leaflet.js");
+    assert_js(&leaflet, "leaflet.js");
+    assert!(leaflet.body.starts_with(b"/* @preserve\n * Leaflet 1.9.4"), "the leaflet banner");
+    assert_eq!(leaflet.header("cache-control"), Some("public, max-age=3600"));
+    let icon = get(&s, "/vendor/leaflet/dist/images/marker-icon.png");
+    assert_eq!((icon.status, icon.header("content-type")), (200, Some("image/png")));
+    assert!(icon.body.starts_with(b"\x89PNG\r\n\x1a\n"), "a PNG");
+    assert_js(&get(&s, "/vendor/milsymbol/dist/milsymbol.js"), "milsymbol.js");
+    assert_js(&get(&s, "/vendor/mgrs/dist/mgrs.esm.js"), "mgrs.esm.js");
+    let css = get(&s, "/vendor/leaflet/dist/leaflet.css");
+    assert_eq!((css.status, css.header("content-type")), (200, Some("text/css; charset=utf-8")));
+
+    // Every vendor file the pages name is there.
+    for page in ["/", "/coalition.html", "/reports.html", "/app.js", "/coalition.js"] {
+        let (status, text) = s.http("GET", page, b"");
+        assert_eq!(status, 200, "{page}");
+        for (at, _) in text.match_indices("\"vendor/").chain(text.match_indices("'vendor/")) {
+            let name = &text[at + 1..];
+            let name = &name[..name.find(['"', '\'']).unwrap()];
+            assert_eq!(get(&s, &format!("/{name}")).status, 200, "{page} loads {name}");
+        }
+    }
+
+    for path in [
+        "/vendor/leaflet/../../Cargo.toml",
+        "/vendor/leaflet/nonexistent.js",
+        "/vendor/leaflet/src/Leaflet.js",
+        "/vendor/playwright-core/package.json",
+        "/vendor/leaflet",
+    ] {
+        assert_eq!(get(&s, path).status, 404, "{path}");
+    }
+}
+
+#[test]
+fn web_dir_serves_the_pages_and_packages_from_a_folder_at_each_request() {
+    let cwd = tempfile::tempdir().unwrap();
+    let data = tempfile::tempdir().unwrap();
+    let web = tempfile::tempdir().unwrap();
+    std::fs::write(web.path().join("index.html"), "<!doctype html><title>edited</title>").unwrap();
+    let dist = web.path().join("node_modules/leaflet/dist");
+    std::fs::create_dir_all(&dist).unwrap();
+    std::fs::write(dist.join("leaflet.js"), "/* an edited leaflet */").unwrap();
+    let s = serve_in(cwd.path(), data.path(), &["--web-dir", web.path().to_str().unwrap()]);
+
+    let page = get(&s, "/");
+    assert_eq!((page.status, page.header("content-type")), (200, Some("text/html; charset=utf-8")));
+    assert_eq!(page.body, b"<!doctype html><title>edited</title>");
+    let leaflet = get(&s, "/vendor/leaflet/dist/leaflet.js");
+    assert_js(&leaflet, "leaflet.js");
+    assert_eq!(leaflet.body, b"/* an edited leaflet */");
+
+    // Read at each request: an edit shows without a restart.
+    std::fs::write(web.path().join("index.html"), "<!doctype html><title>edited again</title>").unwrap();
+    assert_eq!(get(&s, "/").body, b"<!doctype html><title>edited again</title>");
+
+    // Nothing falls back to the embedded copies, and the path checks hold.
+    for path in [
+        "/app.js",
+        "/vendor/milsymbol/dist/milsymbol.js",
+        "/vendor/leaflet/../../Cargo.toml",
+        "/vendor/leaflet/nonexistent.js",
+    ] {
+        assert_eq!(get(&s, path).status, 404, "{path}");
+    }
+}
