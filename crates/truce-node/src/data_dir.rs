@@ -12,17 +12,12 @@ use truce_engine::Agreement;
 use truce_store::{CoalitionStore, ObservationStore, SqliteStore};
 use truce_watch::Sectors;
 
-use crate::NodeError;
+use crate::{NodeError, shipped};
 
 /// Remembers which agreement file a data directory uses.
 const AGREEMENT_PATH_FILE: &str = "agreement.path";
-/// The agreement used when none is given or remembered.
-pub const DEFAULT_AGREEMENT: &str = "data/agreements/illustrative.toml";
 
-/// The sectors used when none are given.
-pub const DEFAULT_SECTORS: &str = "data/warning/sectors.toml";
-
-/// Loads the sectors file given, or the default one, or when that does not fit the agreement, the
+/// Loads the sectors file given, or the shipped ones, or when those do not fit the agreement, the
 /// agreement's first line cut every 50 km.
 ///
 /// # Errors
@@ -32,7 +27,8 @@ pub fn load_sectors(path: Option<&Path>, agreement: &Agreement) -> Result<Sector
         return Sectors::load(path, agreement)
             .map_err(|errors| NodeError::Sectors { what: format!("file {}", path.display()), errors });
     }
-    match Sectors::load(Path::new(DEFAULT_SECTORS), agreement) {
+    let shipped = shipped::text(shipped::SECTORS).unwrap_or_default();
+    match Sectors::from_toml(shipped, &format!("(shipped) {}", shipped::SECTORS), agreement) {
         Ok(s) => Ok(s),
         Err(_) => {
             let line = agreement
@@ -54,19 +50,29 @@ pub fn load_agreement(path: &Path) -> Result<Agreement, NodeError> {
     Agreement::load(path).map_err(|errors| NodeError::Agreement { path: path.to_path_buf(), errors })
 }
 
-/// Opens the store in `data_dir` with the agreement (given, remembered or default), reclassifying the
-/// stored observations if the agreement changed.
+/// Opens the store in `data_dir` with the agreement (given, else remembered, else the shipped one,
+/// written into the data directory's `shipped/` folder), reclassifying the stored observations if the
+/// agreement changed. A remembered shipped agreement is written again first, so the data directory
+/// follows the binary's copy.
 ///
 /// # Errors
 /// The store cannot be opened, the agreement is invalid, or the reclassification failed.
 pub fn open(data_dir: &Path, agreement: Option<&Path>) -> Result<(SqliteStore, Agreement), NodeError> {
     let store = SqliteStore::open(data_dir)?;
     let remembered = data_dir.join(AGREEMENT_PATH_FILE);
+    let shipped_dir = data_dir.join(shipped::FOLDER);
     let path: PathBuf = match agreement {
         Some(p) => p.to_path_buf(),
         None => match std::fs::read_to_string(&remembered) {
-            Ok(p) => PathBuf::from(p.trim()),
-            Err(_) => PathBuf::from(DEFAULT_AGREEMENT),
+            Ok(p) => {
+                let p = PathBuf::from(p.trim());
+                let canonical_shipped = std::fs::canonicalize(&shipped_dir).unwrap_or(shipped_dir.clone());
+                if p.starts_with(&canonical_shipped) || p.starts_with(&shipped_dir) {
+                    shipped::in_data_dir(data_dir)?;
+                }
+                p
+            }
+            Err(_) => shipped::in_data_dir(data_dir)?.join(shipped::AGREEMENT),
         },
     };
     let agreement = load_agreement(&path)?;
@@ -97,16 +103,14 @@ pub fn reconcile(store: &dyn ObservationStore, agreement: &Agreement) -> Result<
     Ok(())
 }
 
-/// The shipped coalition: the public positions, the illustrative force and plan, regeneration.
-pub const SHIPPED_COALITION: &[&str] =
-    &["data/coalition/positions.toml", "data/coalition/force.toml", "data/coalition/regeneration.toml"];
-
-/// Imports the shipped coalition files into a store (the demo's data).
+/// Imports the shipped coalition (the public positions, the illustrative force and plan,
+/// regeneration) into the store of `data_dir` (the demo's data), from the data directory's `shipped/`.
 ///
 /// # Errors
-/// A file is invalid (every problem) or the store failed.
-pub fn import_shipped_coalition(store: &dyn CoalitionStore) -> Result<(), NodeError> {
-    let paths: Vec<PathBuf> = SHIPPED_COALITION.iter().map(PathBuf::from).collect();
+/// A file is invalid (every problem), cannot be written, or the store failed.
+pub fn import_shipped_coalition(store: &dyn CoalitionStore, data_dir: &Path) -> Result<(), NodeError> {
+    let root = shipped::in_data_dir(data_dir)?;
+    let paths: Vec<PathBuf> = shipped::COALITION.iter().map(|p| root.join(p)).collect();
     truce_coalition::store::import(store, &paths)?;
     Ok(())
 }

@@ -20,6 +20,7 @@
 //!   problem reported at once with its line.
 //! - [`data_dir`]: opening a data directory with its agreement and sectors.
 //! - [`query`]: the filters of an observation listing, checked.
+//! - [`shipped`]: the agreement, sectors, coalition and geography carried inside the binary.
 //! - [`geometry`]: the agreement as GeoJSON for the map.
 
 pub mod bus;
@@ -31,6 +32,7 @@ pub mod geometry;
 mod node;
 pub mod pipeline;
 pub mod query;
+pub mod shipped;
 pub mod sources;
 pub mod watch;
 pub mod wire;

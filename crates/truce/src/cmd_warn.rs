@@ -53,10 +53,10 @@ pub struct BacktestArgs {
     /// When the scenario starts (RFC 3339).
     #[arg(long, value_parser = parse_rfc3339, default_value = "2026-11-17T00:00:00Z")]
     pub start: OffsetDateTime,
-    /// The agreement.
-    #[arg(long, default_value = data_dir::DEFAULT_AGREEMENT)]
-    pub agreement: PathBuf,
-    /// The sectors.
+    /// The agreement (default: the illustrative agreement shipped with truce).
+    #[arg(long)]
+    pub agreement: Option<PathBuf>,
+    /// The sectors (default: the shipped sectors when they fit the agreement).
     #[arg(long)]
     pub sectors: Option<PathBuf>,
     /// Output format.
@@ -216,7 +216,11 @@ pub fn backtest(agreement: &Agreement, sectors: &Sectors, seed: u64, start: Offs
 }
 
 fn backtest_command(args: &BacktestArgs) -> anyhow::Result<ExitCode> {
-    let agreement = data_dir::load_agreement(&args.agreement)?;
+    let path = match &args.agreement {
+        Some(p) => p.clone(),
+        None => truce_node::shipped::in_temp_dir()?.join(truce_node::shipped::AGREEMENT),
+    };
+    let agreement = data_dir::load_agreement(&path)?;
     let sectors = data_dir::load_sectors(args.sectors.as_deref(), &agreement)?;
     let started = std::time::Instant::now();
     let b = backtest(&agreement, &sectors, args.seed, args.start, args.days);
@@ -293,8 +297,8 @@ mod tests {
 
     #[test]
     fn the_demo_escalation_is_detected_within_a_day_and_quiet_sectors_stay_at_most_elevated() {
-        let agreement = Agreement::load(&repo(data_dir::DEFAULT_AGREEMENT)).unwrap();
-        let sectors = Sectors::load(&repo(data_dir::DEFAULT_SECTORS), &agreement).unwrap();
+        let agreement = Agreement::load(&repo("data/agreements/illustrative.toml")).unwrap();
+        let sectors = Sectors::load(&repo("data/warning/sectors.toml"), &agreement).unwrap();
         let start = time::macros::datetime!(2026-11-17 00:00 UTC);
         let b = backtest(&agreement, &sectors, 1, start, 7);
         eprintln!("{}", serde_json::to_string_pretty(&b).unwrap());

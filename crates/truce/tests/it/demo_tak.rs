@@ -22,10 +22,10 @@ fn wait_for<T>(what: &str, limit: Duration, mut f: impl FnMut() -> Option<T>) ->
 #[test]
 fn the_demo_units_report_over_tak_and_one_enters_the_standoff_zone() {
     let dir = tempfile::tempdir().unwrap();
-    // The demo reads the shipped data (agreement, coalition, sectors) relative to the repository.
-    let root = crate::util::data("..");
-    let server =
-        Server::start_in(&root, &["demo", "--port", "0", "--days", "1", "--data-dir", dir.path().to_str().unwrap()]);
+    let server = Server::start_in(
+        dir.path(),
+        &["demo", "--port", "0", "--days", "1", "--data-dir", dir.path().join("data").to_str().unwrap()],
+    );
 
     let tracks = wait_for("the simulated units on /api/v1/tracks", Duration::from_secs(60), || {
         let (status, body) = server.json("GET", "/api/v1/tracks", b"");

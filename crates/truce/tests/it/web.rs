@@ -100,3 +100,41 @@ fn web_dir_serves_the_pages_and_packages_from_a_folder_at_each_request() {
         assert_eq!(get(&s, path).status, 404, "{path}");
     }
 }
+
+#[test]
+fn an_installed_demo_run_from_an_empty_directory_serves_the_map_the_reports_and_the_coalition() {
+    // No data/, no web/ anywhere near: everything the demo shows comes from the binary.
+    let cwd = tempfile::tempdir().unwrap();
+    let s = Server::start_in(cwd.path(), &["demo", "--port", "0", "--days", "2", "--tak-udp", "off"]);
+    for page in ["/", "/app.js", "/reports.html", "/coalition.html", "/coalition.js"] {
+        let r = get(&s, page);
+        assert_eq!(r.status, 200, "{page}");
+        assert!(!r.body.is_empty(), "{page}");
+    }
+    assert_js(&get(&s, "/vendor/leaflet/dist/leaflet.js"), "/vendor/leaflet/dist/leaflet.js");
+    let (status, agreement) = s.json("GET", "/api/v1/agreement", b"");
+    assert_eq!((status, agreement["id"].as_str()), (200, Some("illustrative-2026")), "{agreement}");
+    let (_, geometry) = s.json("GET", "/api/v1/agreement/geometry", b"");
+    assert!(geometry["features"].as_array().is_some_and(|f| f.len() > 10), "the zones read from the shipped geometry");
+    let (_, basemap) = s.json("GET", "/api/v1/basemap", b"");
+    assert_eq!(basemap["features"].as_array().map(Vec::len), Some(8));
+    let (_, stats) = s.json("GET", "/api/v1/stats", b"");
+    assert!(stats["total"].as_u64().is_some_and(|n| n > 100), "the simulated days: {stats}");
+    let (status, summary) = s.json("GET", "/api/v1/coalition/summary", b"");
+    assert_eq!(status, 200, "{summary}");
+    let nations: Vec<&str> =
+        summary["nations"].as_array().into_iter().flatten().filter_map(|n| n["nation"].as_str()).collect();
+    assert!(
+        nations.len() >= 15 && nations.contains(&"GBR") && nations.contains(&"FRA"),
+        "the shipped coalition: {nations:?}"
+    );
+    let (status, plans) = s.json("GET", "/api/v1/plans", b"");
+    assert_eq!(status, 200, "{plans}");
+    assert!(plans["plans"].as_array().is_some_and(|p| !p.is_empty()), "the shipped plan: {plans}");
+    let (_, warning) = s.json("GET", "/api/v1/warning", b"");
+    assert!(warning["sectors"].as_array().is_some_and(|x| x.len() == 6), "the shipped sectors: {warning}");
+    let yesterday = (time::OffsetDateTime::now_utc() - time::Duration::days(1)).date();
+    let r = get(&s, &format!("/api/v1/reports/daily?date={yesterday}"));
+    assert_eq!(r.status, 200, "{}", String::from_utf8_lossy(&r.body));
+    assert!(String::from_utf8_lossy(&r.body).contains("<html"), "an HTML report");
+}

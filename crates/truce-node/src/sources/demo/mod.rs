@@ -95,9 +95,8 @@ impl Demo {
                 OffsetDateTime::now_utc().unix_timestamp()
             )),
         };
-        let agreement_path = agreement.map_or_else(|| PathBuf::from(data_dir::DEFAULT_AGREEMENT), Path::to_path_buf);
-        let (store, agreement) = data_dir::open(&dir, Some(&agreement_path))?;
-        data_dir::import_shipped_coalition(&store)?;
+        let (store, agreement) = data_dir::open(&dir, agreement)?;
+        data_dir::import_shipped_coalition(&store, &dir)?;
         if certs_dir.is_none() {
             truce_pki::CertStore::new(dir.join("certs")).init(&truce_pki::InitOptions::default())?;
         }
@@ -178,7 +177,10 @@ impl Demo {
 /// # Errors
 /// The agreement is invalid or has no line, or writing failed.
 pub fn export(config: &DemoConfig, agreement: Option<&Path>, out: &mut dyn Write) -> Result<usize, NodeError> {
-    let agreement_path = agreement.map_or_else(|| PathBuf::from(data_dir::DEFAULT_AGREEMENT), Path::to_path_buf);
+    let agreement_path = match agreement {
+        Some(p) => p.to_path_buf(),
+        None => crate::shipped::in_temp_dir()?.join(crate::shipped::AGREEMENT),
+    };
     let agreement = data_dir::load_agreement(&agreement_path)?;
     let line = demo_line(&agreement)?;
     let start = start_of(config, OffsetDateTime::now_utc());
