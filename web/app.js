@@ -1,6 +1,6 @@
 // truce live map. Plain ES module, no build step: served as is by the truce binary.
 // Leaflet and leaflet.markercluster are loaded as classic scripts before this module (global `L`).
-// API used (relative to the page): api/v1/basemap, api/v1/agreement, api/v1/agreement/geometry,
+// API used (relative to the page): api/v1/vocabulary, api/v1/basemap, api/v1/agreement, api/v1/agreement/geometry,
 // api/v1/observations?format=geojson, api/v1/stats, api/v1/tracks, api/v1/geofence, WebSocket api/v1/stream.
 // milsymbol (global `ms`) draws the TAK tracks. See web/README.md.
 
@@ -28,43 +28,65 @@ const MAX_PAGES = 200;
 
 // ---------------------------------------------------------------- vocabulary
 
-// Most severe first. Unknown codes sort after these.
-const VIOLATIONS = [
-  ['weapon_forward_of_withdrawal_line', 'Weapon forward of withdrawal line', '#b3001b'],
-  ['in_disengagement_area', 'In disengagement area', '#e8590c'],
-  ['force_inside_standoff', 'Reassurance force inside stand-off', '#d6336c'],
-  ['cfv_in_security_zone', 'Ceasefire violation in security zone', '#f59f00'],
-  ['weapon_outside_storage_site', 'Weapon outside storage site', '#7048e8'],
-  ['in_no_fly_zone', 'In no-fly zone', '#1c7ed6'],
-  ['in_maritime_exclusion_zone', 'In maritime exclusion zone', '#0c8599'],
-  ['in_no_mine_zone', 'In no-mine zone', '#845000'],
-];
-const VIOLATION = new Map(VIOLATIONS.map(([code, label, color], rank) => [code, { code, label, color, rank }]));
+// The codes, their order and their words come from the server (GET api/v1/vocabulary, loaded first by
+// start()); the page keeps only how each one looks. A code the page has no colour for is drawn in the
+// neutral colour with the server's words, so a new violation code or zone kind shows without a page
+// change.
+const VIOLATION_COLOURS = {
+  weapon_forward_of_withdrawal_line: '#b3001b',
+  in_disengagement_area: '#e8590c',
+  force_inside_standoff: '#d6336c',
+  cfv_in_security_zone: '#f59f00',
+  weapon_outside_storage_site: '#7048e8',
+  in_no_fly_zone: '#1c7ed6',
+  in_maritime_exclusion_zone: '#0c8599',
+  in_no_mine_zone: '#845000',
+};
+const ZONE_STYLES = {
+  force_standoff: { color: '#5f3dc4', weight: 1.5, dashArray: '6 5', fillColor: '#5f3dc4', fillOpacity: 0.04 },
+  territory: { color: '#2b8a3e', weight: 1, fillColor: '#2b8a3e', fillOpacity: 0.10 },
+  security_zone: { color: '#c7920a', weight: 1.2, fillColor: '#ffd43b', fillOpacity: 0.28 },
+  no_fly: { color: '#1971c2', weight: 1.5, dashArray: '2 6', fillColor: '#1971c2', fillOpacity: 0.03 },
+  no_mine: { color: '#845000', weight: 1.5, dashArray: '10 4 2 4', fillColor: '#845000', fillOpacity: 0.03 },
+  maritime_exclusion: { color: '#0b7285', weight: 1.5, fillColor: '#15aabf', fillOpacity: 0.30 },
+  disengagement_area: { color: '#a61e4d', weight: 2, fillColor: '#f06595', fillOpacity: 0.55 },
+  storage_site: { color: '#3b0764', weight: 2, fillColor: '#9c36b5', fillOpacity: 0.65 },
+};
+const UNKNOWN_ZONE_STYLE = { color: '#495057', weight: 1.5, fillColor: '#adb5bd', fillOpacity: 0.2 };
 const NO_VIOLATION = { code: 'none', label: 'No violation', color: '#868e96', rank: 1000 };
 const UNKNOWN_COLOR = '#343a40';
+
+/** Violations most severe first: [{code, label, color, rank}] (from the server). */
+let VIOLATIONS = [];
+const VIOLATION = new Map();
+/** Zone kinds in drawing order (from the server). */
+const ZONE_KIND = new Map();
+/** Markings from the lowest (from the server). */
+let MARKINGS = ['NATO UNCLASSIFIED'];
+/** Early-warning levels from the lowest (from the server). */
+let LEVELS = ['normal'];
+
+/** Takes the server's vocabulary: which codes exist, in which order, with which words. */
+function applyVocabulary(v) {
+  VIOLATIONS = (v.violations || []).map(({ code, label }, rank) => ({ code, label, color: VIOLATION_COLOURS[code] || UNKNOWN_COLOR, rank }));
+  VIOLATION.clear();
+  for (const info of VIOLATIONS) VIOLATION.set(info.code, info);
+  ZONE_KIND.clear();
+  (v.zone_kinds || []).forEach(({ id, label }, order) => {
+    ZONE_KIND.set(id, { kind: id, label, style: ZONE_STYLES[id] || UNKNOWN_ZONE_STYLE, order });
+  });
+  if (Array.isArray(v.markings) && v.markings.length) MARKINGS = v.markings.map((m) => String(m).toUpperCase());
+  if (Array.isArray(v.levels) && v.levels.length) LEVELS = v.levels;
+}
+
 function violationInfo(code) {
   return VIOLATION.get(code) || { code, label: humanize(code), color: UNKNOWN_COLOR, rank: 500, unknown: true };
 }
 /** CSS class carrying a severity's colour (see installColourRules); unknown codes share one class. */
 const sevClass = (sev) => `sev-${sev.unknown ? 'unknown' : sev.code}`;
 
-// Zone kinds, drawn in this order (wide bands below, small areas on top).
-const ZONE_KINDS = [
-  ['force_standoff', 'Force stand-off', { color: '#5f3dc4', weight: 1.5, dashArray: '6 5', fillColor: '#5f3dc4', fillOpacity: 0.04 }],
-  ['territory', 'Territory', { color: '#2b8a3e', weight: 1, fillColor: '#2b8a3e', fillOpacity: 0.10 }],
-  ['security_zone', 'Security zone', { color: '#c7920a', weight: 1.2, fillColor: '#ffd43b', fillOpacity: 0.28 }],
-  ['no_fly', 'No-fly zone', { color: '#1971c2', weight: 1.5, dashArray: '2 6', fillColor: '#1971c2', fillOpacity: 0.03 }],
-  ['no_mine', 'No-mine zone', { color: '#845000', weight: 1.5, dashArray: '10 4 2 4', fillColor: '#845000', fillOpacity: 0.03 }],
-  ['maritime_exclusion', 'Maritime exclusion zone', { color: '#0b7285', weight: 1.5, fillColor: '#15aabf', fillOpacity: 0.30 }],
-  ['disengagement_area', 'Disengagement area', { color: '#a61e4d', weight: 2, fillColor: '#f06595', fillOpacity: 0.55 }],
-  ['storage_site', 'Storage site', { color: '#3b0764', weight: 2, fillColor: '#9c36b5', fillOpacity: 0.65 }],
-];
-const ZONE_KIND = new Map(ZONE_KINDS.map(([kind, label, style], order) => [kind, { kind, label, style, order }]));
 function zoneKindInfo(kind) {
-  return ZONE_KIND.get(kind) || {
-    kind, label: humanize(kind || 'zone'), order: 50,
-    style: { color: '#495057', weight: 1.5, fillColor: '#adb5bd', fillOpacity: 0.2 },
-  };
+  return ZONE_KIND.get(kind) || { kind, label: humanize(kind || 'zone'), order: 50, style: UNKNOWN_ZONE_STYLE };
 }
 
 const zoneClass = (info) => (ZONE_KIND.has(info.kind) ? `zk-${info.kind}` : 'zk-unknown');
@@ -74,21 +96,19 @@ const zoneClass = (info) => (ZONE_KIND.has(info.kind) ? `zk-${info.kind}` : 'zk-
  * here with the CSSOM, so no inline style attribute is needed (works under a strict Content-Security-Policy).
  */
 function installColourRules() {
-  const rules = [...VIOLATIONS.map(([code]) => VIOLATION.get(code)), NO_VIOLATION, { code: 'unknown', color: UNKNOWN_COLOR }]
+  const rules = [...VIOLATIONS, NO_VIOLATION, { code: 'unknown', color: UNKNOWN_COLOR }]
     .map((v) => `.sev-${v.code} { --sev: ${v.color}; }`);
-  for (const [kind, , st] of ZONE_KINDS) rules.push(`.zk-${kind} { --zone-fill: ${st.fillColor}; --zone-stroke: ${st.color}; }`);
+  for (const { kind, style: st } of ZONE_KIND.values()) rules.push(`.zk-${kind} { --zone-fill: ${st.fillColor}; --zone-stroke: ${st.color}; }`);
   rules.push('.zk-unknown { --zone-fill: #adb5bd; --zone-stroke: #495057; }');
   const sheet = new CSSStyleSheet();
   sheet.replaceSync(rules.join('\n'));
   document.adoptedStyleSheets = [...document.adoptedStyleSheets, sheet];
 }
-installColourRules();
 
 const PARTY_COLORS = { ukr: '#0057b7', rus: '#c92a2a' };
 const LINE_PALETTE = ['#c92a2a', '#0057b7', '#2b8a3e', '#e67700', '#862e9c', '#0b7285'];
 const LINE_DASHES = ['12 6', '4 6', '16 4 4 4', '2 4'];
 
-const MARKINGS = ['NATO UNCLASSIFIED', 'NATO RESTRICTED', 'NATO CONFIDENTIAL', 'NATO SECRET', 'COSMIC TOP SECRET'];
 const MONTHS = ['JAN', 'FEB', 'MAR', 'APR', 'MAY', 'JUN', 'JUL', 'AUG', 'SEP', 'OCT', 'NOV', 'DEC'];
 
 // ---------------------------------------------------------------- small helpers
@@ -623,7 +643,7 @@ function hexA(hex, a) {
 }
 
 function renderObservationLegend() {
-  const items = [...VIOLATIONS.map(([code]) => VIOLATION.get(code)), NO_VIOLATION];
+  const items = [...VIOLATIONS, NO_VIOLATION];
   $('legend-observations').replaceChildren(
     ...items.map((v) => h('li', { dataset: { violation: v.code } },
       h('span', { class: `swatch-dot${v === NO_VIOLATION ? ' small-dot' : ''}`, style: `background:${v.color}` }),
@@ -1008,7 +1028,6 @@ function pushFeed(o) {
 
 // ---------------------------------------------------------------- early warning
 
-const LEVELS = ['normal', 'elevated', 'high', 'critical'];
 const alertState = { list: [], seqs: new Set() };
 
 function levelBadge(level) {
@@ -1252,8 +1271,6 @@ setInterval(tickClock, 1000);
 
 // ---------------------------------------------------------------- start
 
-renderObservationLegend();
-renderBanner();
 connect();
 
 /**
@@ -1277,6 +1294,11 @@ async function observationWindow() {
 }
 
 async function start() {
+  // The vocabulary first: legends, colours, markings and levels are keyed on its codes.
+  applyVocabulary(await getJson('vocabulary'));
+  installColourRules();
+  renderObservationLegend();
+  renderBanner();
   // The agreement gives names for lines, zones and parties; geometry can be drawn without it.
   const agreement = loadAgreement().catch((e) => setStatus('agreement', `Agreement: ${e.message}`));
   const basemap = loadBasemap();

@@ -59,6 +59,12 @@ test('the map draws the basemap, lines, zones and a week of observations, and ta
   assert.equal(legendLines, counts.lines, 'legend lists every line');
   assert.ok(await page.locator('#legend-observations li[data-violation="cfv_in_security_zone"]').isVisible(),
     'observation legend not visible');
+  // The legend is the server's vocabulary: every violation code, in its order, with its words.
+  const vocabulary = await page.evaluate(async () => (await (await fetch('api/v1/vocabulary')).json()));
+  const legend = await page.locator('#legend-observations li[data-violation]').evaluateAll(
+    (items) => items.map((li) => [li.dataset.violation, li.innerText.trim()]));
+  assert.deepEqual(legend, [...vocabulary.violations.map((v) => [v.code, v.label]), ['none', 'No violation']],
+    'the observation legend lists the vocabulary of the server');
   const attribution = page.locator('.leaflet-control-attribution');
   assert.ok(await attribution.isVisible(), 'attribution control not visible');
   assert.match(await attribution.innerText(), /© OpenStreetMap contributors/, 'OSM attribution missing');

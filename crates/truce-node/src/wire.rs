@@ -145,7 +145,7 @@ const DRAWING_ORDER: [ZoneKind; 8] = [
 pub fn vocabulary() -> Value {
     let categories: Vec<Value> = Category::ALL
         .iter()
-        .map(|c| json!({"id": c.id(), "label": c.description(), "ceasefire_violation": c.is_ceasefire_violation()}))
+        .map(|c| json!({"id": c.id(), "description": c.description(), "ceasefire_violation": c.is_ceasefire_violation()}))
         .collect();
     let violations: Vec<Value> =
         SEVERITY.iter().map(|c| json!({"code": c.code(), "label": violation_label(*c)})).collect();
