@@ -9,6 +9,7 @@ mod coalition;
 mod config;
 mod demo_tak;
 mod ingest;
+mod layout;
 mod report;
 mod server;
 mod tak;

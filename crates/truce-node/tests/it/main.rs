@@ -1,0 +1,44 @@
+//! Integration tests of the running node: the pipeline, the bus and the feeds, on a real SQLite store
+//! and real sockets. One test binary, a module per area.
+
+#![allow(clippy::unwrap_used)]
+
+mod bus;
+mod files;
+mod pipeline;
+mod tak;
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use truce_node::{LocalBus, Node, data_dir};
+
+/// A file of the repository's `data/`.
+pub fn data(rel: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../data").join(rel)
+}
+
+/// A node on a fresh SQLite store in `dir` with the illustrative agreement and an in-process bus.
+pub fn node(dir: &Path) -> Arc<Node> {
+    let (store, agreement) = data_dir::open(dir, Some(&data("agreements/illustrative.toml"))).unwrap();
+    let sectors = data_dir::load_sectors(None, &agreement).unwrap();
+    Arc::new(Node::new(Arc::new(store), Arc::new(agreement), Arc::new(sectors), Arc::new(LocalBus::new())))
+}
+
+/// An observation as the API would parse it.
+pub fn observation(
+    id: &str,
+    lat: f64,
+    lon: f64,
+    category: &str,
+    weapon_class: Option<&str>,
+) -> truce_core::Observation {
+    let mut v = serde_json::json!({"id": id, "time": "2026-11-25T01:00:00Z", "lat": lat, "lon": lon, "category": category,
+        "observer": {"means": "patrol", "team": "MT-1"}, "marking": "NATO RESTRICTED", "releasable_to": ["GBR", "FRA"]});
+    if let Some(w) = weapon_class {
+        v["weapon_class"] = w.into();
+    }
+    let options =
+        truce_formats::observation::Options { reject_unknown: true, default_means: truce_core::Means::Patrol };
+    truce_formats::observation::from_json(v.as_object().unwrap(), options).unwrap()
+}
