@@ -2,8 +2,11 @@
 //!
 //! [`records`] reads observation records for batch classification from CSV (with a header) or NDJSON,
 //! one record at a time, reporting each bad record with its input line number and the reason, and
-//! never panicking whatever the bytes.
+//! never panicking whatever the bytes. [`ingest`] reads observation files (CSV with truce, ACLED or
+//! UCDP columns, NDJSON, GeoJSON) and [`observation`] one observation's JSON. [`config`] deserializes a
+//! TOML configuration into serde structs reporting every problem of the file at once, with its line.
 
+pub mod config;
 pub mod ingest;
 pub mod observation;
 pub mod records;

@@ -4,7 +4,7 @@
 //!
 //! Loading parses the file into those structs and then checks what a type cannot say (that a file it
 //! names exists). **Every** problem is reported at once as `FILE:LINE: key: reason`, unknown keys
-//! included: the loader ([`load`]) records a problem for each entry that does not deserialize,
+//! included: the loader (`truce_formats::config`) records a problem for each entry that does not deserialize,
 //! removes it and tries again, so one mistake never hides the next; values that are out of range are
 //! refused while they are read, with their line. Relative paths in the file are relative to the
 //! file's folder, so a configuration can be moved with the files it names.
@@ -12,13 +12,11 @@
 //! What the command line and the `TRUCE_*` variables give overrides the file (the binary applies
 //! them); [`ConfigFile::to_toml`] prints the effective result (`truce config check`).
 
-mod load;
-
 use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
-pub use load::{Problem, key_line, line_of};
+pub use truce_formats::config::{Problem, key_line, line_of};
 
 use crate::sources::SourceConfig;
 use crate::sources::demo::DemoConfig;
@@ -118,7 +116,7 @@ impl ConfigFile {
     /// # Errors
     /// Every problem, each with its line and key.
     pub fn from_toml(text: &str, file: &str, base: &Path) -> Result<Self, ConfigErrors> {
-        let (value, mut problems) = load::load::<ConfigFile>(text, file);
+        let (value, mut problems) = truce_formats::config::load::<ConfigFile>(text, file);
         let Some(mut config) = value else { return Err(ConfigErrors(problems)) };
         config.resolve(base, text);
         let mut problem = |path: &[&str], reason: String| {

@@ -1,4 +1,4 @@
-//! Configuration loading that reports every mistake of a TOML file at once.
+//! TOML configuration files: deserialization that reports every mistake of a file at once.
 //!
 //! Design: the text is parsed once into toml's spanned tree ([`DeTable`]). A syntax
 //! error is a single problem and stops loading. Otherwise `T` is deserialized from a
