@@ -6,6 +6,11 @@
 //! flight, muzzle flashes, illumination flares, and bursts and shots; beside them monitors record weapon
 //! sightings, restrictions of freedom of movement, civilian casualties, engineering works and GPS
 //! jamming. Every identifier here is a stable string used in files, the API and reports.
+//!
+//! The records a store keeps and a node publishes are here too, as plain values, so that the crates that
+//! make them (`truce-track`, `truce-watch`) and the store that keeps them need not know each other:
+//! [`StoredObservation`], [`TrackRow`], [`GeofenceRow`], [`AlertRow`], [`CaseRow`], [`ActionRow`], and
+//! the security [`Label`] every record and event carries.
 
 mod category;
 mod journal;

@@ -23,6 +23,10 @@ pub trait Bus: Send + Sync {
 
     /// A new subscription: every event published from now on, in order.
     fn subscribe(&self) -> Subscription;
+
+    /// Whether a published event would reach anyone now. Bulk loads ask it once per batch and skip
+    /// building events nobody receives; a bus that carries events to other nodes always says yes.
+    fn has_subscribers(&self) -> bool;
 }
 
 /// What a subscription delivers next.
@@ -86,5 +90,9 @@ impl Bus for LocalBus {
 
     fn subscribe(&self) -> Subscription {
         Subscription { rx: self.tx.subscribe() }
+    }
+
+    fn has_subscribers(&self) -> bool {
+        self.tx.receiver_count() > 0
     }
 }

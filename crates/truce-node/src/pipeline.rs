@@ -56,7 +56,9 @@ impl Node {
     }
 
     /// [`Node::commit`] for rows already encoded (bulk loads encode on their reading thread);
-    /// `observations` are the same observations, in the same order, for publishing.
+    /// `observations` are the same observations, for publishing. A bulk load that found the bus without
+    /// subscribers ([`Bus::has_subscribers`](crate::Bus::has_subscribers)) passes none: nobody would
+    /// receive them.
     ///
     /// # Errors
     /// When the store refuses the batch or fails; nothing of it is stored or published then.
@@ -70,7 +72,7 @@ impl Node {
         metrics::histogram!("truce_store_insert_seconds").record(started.elapsed().as_secs_f64());
         metrics::counter!("truce_observations_stored_total").increment(report.inserted.len() as u64);
         metrics::counter!("truce_observations_duplicate_total").increment(report.duplicates.len() as u64);
-        if !report.inserted.is_empty() {
+        if !report.inserted.is_empty() && !observations.is_empty() {
             // An id twice in one batch is stored once: publish its first occurrence, once.
             let mut new: HashSet<&str> = report.inserted.iter().map(String::as_str).collect();
             for s in observations {

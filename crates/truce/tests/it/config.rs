@@ -83,3 +83,22 @@ fn serve_takes_its_settings_from_the_file_the_variables_and_the_flags_in_that_or
     }
     assert!(dir.path().join("data").join(truce_store::DATABASE_FILE).is_file(), "the data directory of the file");
 }
+
+#[test]
+fn the_demo_takes_its_scenario_from_the_file_and_a_flag_over_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = write(
+        dir.path(),
+        "demo.toml",
+        "[demo]\nport = 0\ndays = 30\nseed = 4\nstart = 2026-11-01T00:00:00Z\ndata_dir = \"fresh\"\n[tak]\nudp = \"off\"\n",
+    );
+    let s = Server::start_with(dir.path(), &["demo", "--config", &file, "--days", "2"], &[]);
+    let (_, stats) = s.json("GET", "/api/v1/stats", b"");
+    let days: Vec<&String> = stats["by_day"].as_object().unwrap().keys().collect();
+    assert_eq!(days.first().map(|d| d.as_str()), Some("2026-11-01"), "the file's start: {days:?}");
+    assert!(
+        days.contains(&&"2026-11-02".to_owned()) && !days.contains(&&"2026-11-05".to_owned()),
+        "--days 2 over the file's 30: {days:?}"
+    );
+    assert!(dir.path().join("fresh").join(truce_store::DATABASE_FILE).is_file(), "the file's data directory");
+}

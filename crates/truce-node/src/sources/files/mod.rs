@@ -91,7 +91,9 @@ pub fn ingest(node: &Node, paths: &[PathBuf], progress: &mut dyn FnMut(Progress<
             Ok(total)
         });
         let mut rows = Vec::with_capacity(BATCH);
-        let mut observations = Vec::with_capacity(BATCH);
+        let mut observations = Vec::new();
+        // Events are built for a batch only when someone listens (checked at each batch's start).
+        let mut publishing = node.bus.has_subscribers();
         let received_at = OffsetDateTime::now_utc();
         'files: for path in paths {
             let name = path.display().to_string();
@@ -155,12 +157,13 @@ pub fn ingest(node: &Node, paths: &[PathBuf], progress: &mut dyn FnMut(Progress<
                     }
                 };
                 rows.push(EncodedRow::new(&stored)?);
-                observations.push(stored);
+                if publishing {
+                    observations.push(stored);
+                }
                 if rows.len() == BATCH {
-                    let full = (
-                        std::mem::replace(&mut rows, Vec::with_capacity(BATCH)),
-                        std::mem::replace(&mut observations, Vec::with_capacity(BATCH)),
-                    );
+                    let full =
+                        (std::mem::replace(&mut rows, Vec::with_capacity(BATCH)), std::mem::take(&mut observations));
+                    publishing = node.bus.has_subscribers();
                     if tx.send(full).is_err() {
                         // The writer stopped: its error says why.
                         break 'files;
