@@ -11,7 +11,7 @@
 //! (PostgreSQL) is one more implementation. The record types are the domain's (`truce-core`); this
 //! crate knows neither CoT nor the agreement.
 //!
-//! Every backend passes the same behaviour suite, [`conformance`] (cargo feature `conformance`): one
+//! Every backend passes the same behaviour suite, `conformance` (cargo feature `conformance`): one
 //! function per behaviour, written against the traits. `tests/sqlite.rs` runs it for [`SqliteStore`].
 //!
 //! # Durability
