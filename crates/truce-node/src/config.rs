@@ -146,8 +146,7 @@ impl ConfigFile {
                 problem(&["files", "paths"], format!("{} is not a file", f.display()));
             }
         }
-        let http = config.http.listen;
-        if let Some(tcp) = config.tak.tcp.addr()
+        if let (Some(tcp), Ok(http)) = (config.tak.tcp.addr(), config.http.listen.parse::<std::net::SocketAddr>())
             && tcp.port() != 0
             && tcp.port() == http.port()
             && (tcp.ip() == http.ip() || tcp.ip().is_unspecified() || http.ip().is_unspecified())

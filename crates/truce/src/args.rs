@@ -4,7 +4,7 @@
 //! defaults: what is not given falls back to the configuration file, then to the built-in defaults
 //! (`truce_node::config`), so a flag can be told apart from a default.
 
-use std::net::{Ipv4Addr, SocketAddr};
+use std::net::Ipv4Addr;
 use std::path::PathBuf;
 
 use clap::Args;
@@ -107,9 +107,9 @@ pub struct ServeArgs {
     /// Store and agreement.
     #[command(flatten)]
     pub store: StoreArgs,
-    /// Address to listen on [default: 127.0.0.1:8080].
-    #[arg(long, env = "TRUCE_LISTEN")]
-    pub listen: Option<SocketAddr>,
+    /// Address to listen on, HOST:PORT [default: 127.0.0.1:8080].
+    #[arg(long, env = "TRUCE_LISTEN", value_parser = truce_node::sources::http::config::check_listen)]
+    pub listen: Option<String>,
     /// Seconds between early-warning assessments (alerts are raised when a level changes; 1 to
     /// 86,400) [default: 60].
     #[arg(long, env = "TRUCE_WATCH_EVERY", value_parser = clap::value_parser!(u64).range(1..=86_400))]

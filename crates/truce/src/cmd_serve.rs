@@ -62,7 +62,7 @@ pub fn run(args: &ServeArgs) -> anyhow::Result<ExitCode> {
         for source in config.serve_sources() {
             match source {
                 SourceConfig::Http(h) => {
-                    let l = tokio::net::TcpListener::bind(h.listen)
+                    let l = tokio::net::TcpListener::bind(h.listen.as_str())
                         .await
                         .with_context(|| format!("cannot listen on {}", h.listen))?;
                     listener = Some(l);

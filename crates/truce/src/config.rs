@@ -34,8 +34,8 @@ pub fn apply_serve(args: &ServeArgs, c: &mut ConfigFile) {
     if let Some(s) = &args.store.sectors {
         c.store.sectors = Some(s.clone());
     }
-    if let Some(l) = args.listen {
-        c.http.listen = l;
+    if let Some(l) = &args.listen {
+        c.http.listen.clone_from(l);
     }
     if let Some(w) = &args.web_dir {
         c.http.web_dir = Some(w.clone());

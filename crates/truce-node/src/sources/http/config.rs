@@ -1,6 +1,5 @@
 //! The HTTP feed's configuration: where the API, the stream and the map page listen.
 
-use std::net::SocketAddr;
 use std::path::PathBuf;
 
 use serde::{Deserialize, Serialize};
@@ -9,8 +8,10 @@ use serde::{Deserialize, Serialize};
 #[derive(Debug, Clone, PartialEq, Deserialize, Serialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct HttpConfig {
-    /// The address to listen on (`truce demo` always listens on 127.0.0.1, on `demo.port`).
-    pub listen: SocketAddr,
+    /// The address to listen on, `HOST:PORT` (`127.0.0.1:8080`, `localhost:8080`, `[::1]:8080`; port 0:
+    /// any free port). `truce demo` always listens on 127.0.0.1, on `demo.port`.
+    #[serde(deserialize_with = "listen")]
+    pub listen: String,
     /// Serve the web page from this folder (and its packages from its `node_modules`) instead of the
     /// copy built into the binary: for working on the page without rebuilding.
     pub web_dir: Option<PathBuf>,
@@ -18,6 +19,38 @@ pub struct HttpConfig {
 
 impl Default for HttpConfig {
     fn default() -> Self {
-        Self { listen: SocketAddr::from(([127, 0, 0, 1], 8080)), web_dir: None }
+        Self { listen: "127.0.0.1:8080".to_owned(), web_dir: None }
+    }
+}
+
+/// Checks `--listen` and `http.listen`: a host (a name, an IPv4 address, or an IPv6 address in
+/// brackets) and a port.
+pub fn check_listen(s: &str) -> Result<String, String> {
+    let bad = || format!("{s:?} is not HOST:PORT, like 127.0.0.1:8080, localhost:8080 or [::1]:8080");
+    let (host, port) = s.rsplit_once(':').ok_or_else(bad)?;
+    port.parse::<u16>().map_err(|_| bad())?;
+    let host_ok = match host.strip_prefix('[').and_then(|h| h.strip_suffix(']')) {
+        Some(v6) => v6.parse::<std::net::Ipv6Addr>().is_ok(),
+        None => !host.is_empty() && host.chars().all(|c| c.is_ascii_alphanumeric() || c == '.' || c == '-'),
+    };
+    if host_ok { Ok(s.to_owned()) } else { Err(bad()) }
+}
+
+fn listen<'de, D: serde::Deserializer<'de>>(d: D) -> Result<String, D::Error> {
+    check_listen(&String::deserialize(d)?).map_err(serde::de::Error::custom)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::check_listen;
+
+    #[test]
+    fn a_listening_address_is_a_host_and_a_port() {
+        for ok in ["127.0.0.1:0", "localhost:8080", "[::1]:8080", "0.0.0.0:80", "truce-hq.example:443"] {
+            assert_eq!(check_listen(ok).as_deref(), Ok(ok));
+        }
+        for bad in ["8080", "localhost", ":8080", "127.0.0.1:99999", "[::1:8080", "a b:80", "[zz]:80"] {
+            assert!(check_listen(bad).is_err(), "{bad}");
+        }
     }
 }
