@@ -41,7 +41,11 @@ impl fmt::Display for Problem {
     }
 }
 
-/// Deserializes `T` from `text`, collecting every problem. Returns the value built from the entries
+/// Most problems listed for one file: each costs a pass over the file, and past this many the file is
+/// not a configuration with mistakes but something else.
+pub const MAX_PROBLEMS: usize = 100;
+
+/// Deserializes `T` from `text`, collecting every problem (at most [`MAX_PROBLEMS`]). Returns the value built from the entries
 /// that deserialized (None only when the text is not TOML at all or the root could not be built)
 /// and every problem, in the order of the file's lines.
 ///
@@ -76,6 +80,11 @@ pub fn load<T: DeserializeOwned>(text: &str, file: &str) -> (Option<T>, Vec<Prob
         match (span, located) {
             (Some(s), Some((shown, here))) if remove_table(work.get_mut(), &here) => {
                 found.push(problem(s.start, render(&shown), err.message()));
+                if found.len() == MAX_PROBLEMS {
+                    let reason = format!("more problems follow; only the first {MAX_PROBLEMS} are listed");
+                    found.push(problem(s.start, String::new(), &reason));
+                    break None;
+                }
             }
             _ => {
                 let at = err.span().map_or(0, |s| s.start);
@@ -219,6 +228,17 @@ fn render(path: &[Step]) -> String {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn a_file_of_nothing_but_mistakes_stops_after_the_first_hundred() {
+        let text: String =
+            std::iter::once("[tak]\n".to_owned()).chain((0..5000).map(|i| format!("k{i} = 1\n"))).collect();
+        let (value, problems) = load::<Config>(&text, "big.toml");
+        assert!(value.is_none());
+        assert_eq!(problems.len(), MAX_PROBLEMS + 1);
+        assert_eq!(problems[0].key, "tak.k0");
+        assert!(problems[MAX_PROBLEMS].reason.starts_with("more problems follow"), "{:?}", problems.last());
+    }
+
     use super::*;
     use serde::Deserialize;
     use toml::Spanned;

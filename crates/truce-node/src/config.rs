@@ -87,6 +87,9 @@ pub struct ConfigFile {
     pub demo: DemoConfig,
 }
 
+/// Largest configuration file read, bytes.
+pub const MAX_FILE_BYTES: usize = 1024 * 1024;
+
 /// Every problem of a configuration file (at least one).
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("{} problem{} in the configuration", .0.len(), if .0.len() == 1 { "" } else { "s" })]
@@ -99,15 +102,22 @@ impl ConfigFile {
     /// Every problem of the file, each with its line and key.
     pub fn load(path: &Path) -> Result<Self, ConfigErrors> {
         let name = path.display().to_string();
-        let text = std::fs::read_to_string(path).map_err(|e| {
-            ConfigErrors(vec![Problem {
-                file: name.clone(),
-                line: 1,
-                key: String::new(),
-                reason: format!("cannot read: {e}"),
-            }])
+        let refuse = |line: usize, reason: String| {
+            ConfigErrors(vec![Problem { file: name.clone(), line, key: String::new(), reason }])
+        };
+        let bytes = std::fs::read(path).map_err(|e| refuse(1, format!("cannot read: {e}")))?;
+        if bytes.len() > MAX_FILE_BYTES {
+            return Err(refuse(
+                1,
+                format!("{} bytes; a configuration file is at most {MAX_FILE_BYTES} bytes", bytes.len()),
+            ));
+        }
+        let text = std::str::from_utf8(&bytes).map_err(|e| {
+            let at = e.valid_up_to();
+            let line = 1 + bytes[..at].iter().filter(|&&b| b == b'\n').count();
+            refuse(line, format!("not UTF-8 (byte {} of the file)", at + 1))
         })?;
-        Self::from_toml(&text, &name, path.parent().unwrap_or(Path::new("")))
+        Self::from_toml(text, &name, path.parent().unwrap_or(Path::new("")))
     }
 
     /// Reads and checks configuration text; `file` names it in problems and relative paths are

@@ -144,7 +144,15 @@ pub async fn post_observations(
             }
         }
     })?;
-    let report = state.node.commit_async(batch).await.map_err(ApiError::internal)?;
+    let report = state.node.commit_async(batch).await.map_err(|e| match e {
+        // A record no store can keep is the client's; nothing was stored.
+        truce_store::StoreError::Invalid { id, reason } => ApiError::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "invalid_observation",
+            format!("observation {id:?}: {reason}; nothing was stored"),
+        ),
+        other => ApiError::internal(other),
+    })?;
     let body = InsertResponse { ids: report.inserted, duplicates: report.duplicates };
     Ok((StatusCode::CREATED, Json(body)).into_response())
 }

@@ -102,3 +102,43 @@ fn the_demo_takes_its_scenario_from_the_file_and_a_flag_over_it() {
     );
     assert!(dir.path().join("fresh").join(truce_store::DATABASE_FILE).is_file(), "the file's data directory");
 }
+
+#[test]
+fn a_broken_config_file_is_named_with_the_reason_and_nothing_starts() {
+    let dir = tempfile::tempdir().unwrap();
+    let cases: [(&str, &[u8], &str); 5] = [
+        ("truncated.toml", b"[tak]\nqueue = ", "truncated.toml:2: "),
+        ("latin1.toml", b"[store]\n# caf\xe9\n", "latin1.toml:2: not UTF-8 (byte 14 of the file)"),
+        (
+            "huge.toml",
+            &[b'#'; 2 * 1024 * 1024],
+            "huge.toml:1: 2097152 bytes; a configuration file is at most 1048576 bytes",
+        ),
+        (
+            "types.toml",
+            b"[demo]\ndays = 90\nspeed = -1\nstart = 17\n",
+            "types.toml:2: demo.days: 90 is not from 1 to 60",
+        ),
+        ("listen.toml", b"[http]\nlisten = \"8080\"\n", "listen.toml:2: http.listen: \"8080\" is not HOST:PORT"),
+    ];
+    for (name, bytes, expected) in cases {
+        let path = dir.path().join(name);
+        std::fs::write(&path, bytes).unwrap();
+        let run = truce(
+            &["serve", "--config", path.to_str().unwrap(), "--data-dir", dir.path().join("d").to_str().unwrap()],
+            b"",
+        );
+        assert_eq!(run.code, 2, "{name}: {}", run.stderr);
+        let first = run.stderr.lines().find(|l| l.starts_with("error: ")).unwrap_or_default();
+        assert!(
+            first.starts_with(&format!("error: {}", dir.path().join(expected).display())),
+            "{name}: {}",
+            run.stderr
+        );
+        assert!(run.stdout.is_empty(), "{name}: nothing starts");
+    }
+    assert!(!dir.path().join("d").exists(), "no data directory was made");
+    // The wrong types of one section are all named, each with its line.
+    let run = truce(&["config", "check", dir.path().join("types.toml").to_str().unwrap()], b"");
+    assert_eq!(run.stderr.lines().filter(|l| l.starts_with("error: ")).count(), 3, "{}", run.stderr);
+}

@@ -156,7 +156,15 @@ pub fn ingest(node: &Node, paths: &[PathBuf], progress: &mut dyn FnMut(Progress<
                         continue;
                     }
                 };
-                rows.push(EncodedRow::new(&stored)?);
+                match EncodedRow::new(&stored) {
+                    Ok(row) => rows.push(row),
+                    Err(e) => {
+                        // A record the store cannot keep is one bad record, not the end of the load.
+                        bad += 1;
+                        progress(Progress::Problem(format!("{}: {e}", at(record.position))));
+                        continue;
+                    }
+                }
                 if publishing {
                     observations.push(stored);
                 }
