@@ -60,14 +60,14 @@ pub fn load_agreement(path: &Path) -> Result<Agreement, NodeError> {
 pub fn open(data_dir: &Path, agreement: Option<&Path>) -> Result<(SqliteStore, Agreement), NodeError> {
     let store = SqliteStore::open(data_dir)?;
     let remembered = data_dir.join(AGREEMENT_PATH_FILE);
-    let shipped_dir = data_dir.join(shipped::FOLDER);
     let path: PathBuf = match agreement {
         Some(p) => p.to_path_buf(),
         None => match std::fs::read_to_string(&remembered) {
             Ok(p) => {
+                // Remembered paths are canonical, and the store made the data directory.
                 let p = PathBuf::from(p.trim());
-                let canonical_shipped = std::fs::canonicalize(&shipped_dir).unwrap_or(shipped_dir.clone());
-                if p.starts_with(&canonical_shipped) || p.starts_with(&shipped_dir) {
+                let shipped_dir = std::fs::canonicalize(data_dir).unwrap_or_default().join(shipped::FOLDER);
+                if p.starts_with(&shipped_dir) {
                     shipped::in_data_dir(data_dir)?;
                 }
                 p

@@ -6,6 +6,7 @@
 mod bus;
 mod files;
 mod pipeline;
+mod shipped_agreement;
 mod tak;
 
 use std::path::{Path, PathBuf};

@@ -51,7 +51,10 @@ pub fn metrics_handle() -> PrometheusHandle {
 }
 
 impl AppState {
+    /// The state of a server on `node`; traces the agreement's bands for the map now, so that no
+    /// request waits for it.
     pub fn new(node: Arc<Node>, web: Option<PathBuf>) -> Self {
+        node.geometry();
         Self { node, metrics: metrics_handle(), web_dir: web.map(Arc::new), tak: Arc::new(OnceLock::new()) }
     }
 }

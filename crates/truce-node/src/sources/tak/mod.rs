@@ -18,7 +18,6 @@ use std::sync::Arc;
 
 use time::OffsetDateTime;
 use tokio::sync::mpsc;
-use truce_core::TrackRow;
 use truce_tak::{Received, TakHandle, TakServer};
 use truce_track::{Source, Tracker};
 
@@ -214,11 +213,18 @@ fn store_batch(node: &Node, tracker: &mut Tracker, received: &[Received]) {
     for g in geofence {
         node.bus.publish(Event::geofence(Arc::new(g)));
     }
-    let mut latest: HashMap<String, TrackRow> = HashMap::new();
-    for p in points.into_iter().filter(|p| p.type_.starts_with("a-")) {
-        latest.insert(p.uid.clone(), p);
+    // The last report of each atom uid in the batch, in batch order.
+    let mut last: HashMap<&str, usize> = HashMap::new();
+    for (i, p) in points.iter().enumerate().filter(|(_, p)| p.type_.starts_with("a-")) {
+        last.insert(&p.uid, i);
     }
-    for p in latest.into_values() {
-        node.bus.publish(Event::track(Arc::new(p)));
+    let mut keep = vec![false; points.len()];
+    for i in last.into_values() {
+        keep[i] = true;
+    }
+    for (p, keep) in points.into_iter().zip(keep) {
+        if keep {
+            node.bus.publish(Event::track(Arc::new(p)));
+        }
     }
 }
