@@ -8,6 +8,10 @@
 //! - [`Access`]: one viewer under one policy, the single rule every store query and bus subscription
 //!   applies: [`Access::permits`] in Rust and the same predicate as SQL.
 
+mod access;
+mod policy;
 mod role;
 
+pub use access::{Access, LabelColumns, Viewer};
+pub use policy::{Group, MAX_POLICY_BYTES, NOBODY, Policy, PolicyError, SHIPPED, Span};
 pub use role::{Action, Role};

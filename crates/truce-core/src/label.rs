@@ -16,18 +16,21 @@ pub struct Label {
     pub marking: Marking,
     /// The nations the record may be released to; empty means no `REL TO` restriction was given.
     pub releasable_to: Vec<String>,
+    /// Restrictive categories: a viewer must hold every one.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub categories: Vec<String>,
 }
 
 impl Label {
     /// The label of a record without a marking of its own (TAK positions, alerts derived from
     /// labelled records until their own label is computed): NATO UNCLASSIFIED, no `REL TO` list.
     pub fn unclassified() -> Self {
-        Self { marking: Marking::NatoUnclassified, releasable_to: Vec::new() }
+        Self { marking: Marking::NatoUnclassified, releasable_to: Vec::new(), categories: Vec::new() }
     }
 
     /// The label an observation carries.
     pub fn of(o: &Observation) -> Self {
-        Self { marking: o.marking, releasable_to: o.releasable_to.clone() }
+        Self { marking: o.marking, releasable_to: o.releasable_to.clone(), categories: o.categories.clone() }
     }
 }
 

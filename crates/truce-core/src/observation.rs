@@ -131,6 +131,19 @@ vocabulary! {
     }
 }
 
+impl Marking {
+    /// The level's rank: 0 for NATO UNCLASSIFIED up to 4 for COSMIC TOP SECRET.
+    pub const fn rank(self) -> u8 {
+        match self {
+            Marking::NatoUnclassified => 0,
+            Marking::NatoRestricted => 1,
+            Marking::NatoConfidential => 2,
+            Marking::NatoSecret => 3,
+            Marking::CosmicTopSecret => 4,
+        }
+    }
+}
+
 /// Who or what observed, and from where.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Observer {
@@ -222,6 +235,9 @@ pub struct Observation {
     pub marking: Marking,
     /// Releasability: ISO 3166 alpha-3 codes (`REL TO`).
     pub releasable_to: Vec<String>,
+    /// Restrictive categories of the label (a viewer must hold every one).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub categories: Vec<String>,
 }
 
 impl Serialize for Category {

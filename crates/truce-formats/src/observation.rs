@@ -66,6 +66,7 @@ const FIELDS: &[&str] = &[
     "source_ref",
     "marking",
     "releasable_to",
+    "categories",
 ];
 const OBSERVER_FIELDS: &[&str] = &["means", "team", "callsign", "lat", "lon", "bearing_deg", "range_m"];
 
@@ -247,7 +248,8 @@ pub fn from_json(obj: &Map<String, Value>, options: Options) -> Result<Observati
     let text = r.string("text", MAX_TEXT);
     let source_ref = r.string("source_ref", 1_000);
     let marking = r.parsed::<Marking>("marking");
-    let releasable_to = releasability(&mut r);
+    let releasable_to = codes(&mut r, "releasable_to");
+    let categories = codes(&mut r, "categories");
     let casualties = match present(obj, "casualties") {
         None => None,
         Some(Value::Object(c)) => {
@@ -351,6 +353,7 @@ pub fn from_json(obj: &Map<String, Value>, options: Options) -> Result<Observati
                 source_ref,
                 marking: marking.unwrap_or(Marking::NatoUnclassified),
                 releasable_to,
+                categories: Vec::new(),
             };
             o.id = id.unwrap_or_else(|| content_id(&o));
             Ok(o)
@@ -359,26 +362,34 @@ pub fn from_json(obj: &Map<String, Value>, options: Options) -> Result<Observati
     }
 }
 
-fn releasability(r: &mut Reader<'_>) -> Vec<String> {
-    let codes: Vec<String> = match r.present("releasable_to") {
+/// A label's codes: `releasable_to` (ISO 3166 alpha-3 nations and groups such as NATO or EU) or
+/// `categories` (restrictive categories). Only their shape is checked here; whether the node's label
+/// policy knows them is the pipeline's check.
+fn codes(r: &mut Reader<'_>, field: &str) -> Vec<String> {
+    let (what, allowed): (&str, fn(u8) -> bool) = if field == "releasable_to" {
+        ("a nation (ISO 3166 alpha-3, e.g. GBR) or group (e.g. NATO)", |b| b.is_ascii_uppercase() || b.is_ascii_digit())
+    } else {
+        ("a category (capitals, digits and '-')", |b| b.is_ascii_uppercase() || b.is_ascii_digit() || b == b'-')
+    };
+    let codes: Vec<String> = match r.present(field) {
         None => return Vec::new(),
         Some(Value::Array(items)) => items.iter().map(|v| v.as_str().unwrap_or("").to_owned()).collect(),
         Some(Value::String(s)) => s.split([',', ';', ' ']).filter(|c| !c.is_empty()).map(str::to_owned).collect(),
         Some(other) => {
             let t = type_name(other);
-            r.err("releasable_to", "invalid_type", format!("expected an array of ISO 3166 alpha-3 codes, found {t}"));
+            r.err(field, "invalid_type", format!("expected an array of codes, each {what}, found {t}"));
             return Vec::new();
         }
     };
     let mut out = Vec::with_capacity(codes.len());
     for c in codes {
         let c = c.trim().to_owned();
-        if c.len() == 3 && c.chars().all(|ch| ch.is_ascii_uppercase()) {
+        if (2..=40).contains(&c.len()) && c.bytes().all(allowed) {
             if !out.contains(&c) {
                 out.push(c);
             }
         } else {
-            r.err("releasable_to", "invalid_value", format!("{c:?} is not an ISO 3166 alpha-3 code (e.g. GBR)"));
+            r.err(field, "invalid_value", format!("{c:?} is not {what}"));
         }
     }
     out
@@ -452,7 +463,7 @@ mod tests {
     fn every_error_named() {
         let errs = parse(serde_json::json!({
             "lat": 91, "lon": "east", "category": "shelling", "count": -1, "time_end": "soon",
-            "observer": {"means": "pigeon", "bearing_deg": 400}, "releasable_to": ["GB"], "colour": "red"
+            "observer": {"means": "pigeon", "bearing_deg": 400}, "releasable_to": ["gb"], "colour": "red"
         }))
         .unwrap_err();
         let got: Vec<(&str, &str)> = errs.iter().map(|e| (e.field.as_str(), e.code)).collect();

@@ -241,6 +241,7 @@ impl Tracker {
             // The defaults of the observation API (truce-formats `from_json`).
             marking: Marking::NatoUnclassified,
             releasable_to: Vec::new(),
+            categories: Vec::new(),
         }
     }
 }

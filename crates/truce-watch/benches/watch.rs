@@ -53,6 +53,7 @@ fn report(id: usize, time: OffsetDateTime, at: LonLat, means: Means, team: Strin
             source_ref: None,
             marking: Marking::NatoUnclassified,
             releasable_to: Vec::new(),
+            categories: Vec::new(),
         },
         classification: Default::default(),
         received_at: time,

@@ -117,6 +117,9 @@ pub struct Incident {
     pub marking: Marking,
     /// Countries every observation is releasable to (the intersection).
     pub releasable_to: Vec<String>,
+    /// Every restrictive category of its observations (the union).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub categories: Vec<String>,
 }
 
 impl Incident {
@@ -291,6 +294,8 @@ impl<'a> Open<'a> {
         let marking = obs.iter().map(|o| o.marking).max_by_key(|m| marking_rank(*m)).unwrap_or(first.marking);
         let mut releasable_to = first.releasable_to.clone();
         releasable_to.retain(|c| obs.iter().all(|o| o.releasable_to.contains(c)));
+        let categories: std::collections::BTreeSet<&String> = obs.iter().flat_map(|o| &o.categories).collect();
+        let categories = categories.into_iter().cloned().collect();
         Incident {
             id: format!("inc-{}", first.id),
             time: obs.iter().map(|o| o.time).min().unwrap_or(first.time),
@@ -312,6 +317,7 @@ impl<'a> Open<'a> {
             casualties,
             marking,
             releasable_to,
+            categories,
         }
     }
 }
@@ -489,6 +495,7 @@ mod tests {
                 source_ref: None,
                 marking: Marking::NatoUnclassified,
                 releasable_to: vec!["UKR".into(), "GBR".into()],
+                categories: Vec::new(),
             },
             classification: Default::default(),
             received_at: time,

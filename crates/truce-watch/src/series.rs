@@ -130,6 +130,7 @@ mod tests {
             casualties: None,
             marking: Marking::NatoUnclassified,
             releasable_to: vec![],
+            categories: Vec::new(),
         };
         let list = [
             incident(10, Some("North"), Category::ExplosionImpact, 3),

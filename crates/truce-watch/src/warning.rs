@@ -717,6 +717,7 @@ mod tests {
             casualties: None,
             marking: Marking::NatoUnclassified,
             releasable_to: Vec::new(),
+            categories: Vec::new(),
         }
     }
 

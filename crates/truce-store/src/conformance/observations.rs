@@ -46,6 +46,7 @@ pub fn observation(id: &str, minute: i64, lat: f64, lon: f64, category: Category
             source_ref: None,
             marking: Marking::NatoUnclassified,
             releasable_to: vec!["GBR".into()],
+            categories: Vec::new(),
         },
         classification: ClassificationRecord {
             lines: Default::default(),

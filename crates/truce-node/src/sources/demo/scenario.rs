@@ -166,6 +166,7 @@ impl Scenario {
             source_ref: None,
             marking: Marking::NatoUnclassified,
             releasable_to: Vec::new(),
+            categories: Vec::new(),
         }
     }
 

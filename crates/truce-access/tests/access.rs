@@ -1,0 +1,229 @@
+//! The label algebra and the access rule: the shipped policy, dated groups, dominance, aggregates,
+//! and the SQL predicate against the Rust rule in a real SQLite database.
+
+use std::collections::BTreeSet;
+
+use proptest::prelude::*;
+use time::macros::date;
+use time::{Date, OffsetDateTime};
+use truce_access::{Access, Action, LabelColumns, Policy, Role, Viewer};
+use truce_core::{Label, Marking};
+
+fn viewer(nation: Option<&str>, clearance: Marking, cats: &[&str]) -> Viewer {
+    Viewer {
+        name: "v".into(),
+        nation: nation.map(str::to_owned),
+        role: Role::NationalRep,
+        clearance,
+        categories: cats.iter().map(|c| (*c).to_owned()).collect(),
+    }
+}
+
+fn label(marking: Marking, rel: &[&str], cats: &[&str]) -> Label {
+    Label {
+        marking,
+        releasable_to: rel.iter().map(|c| (*c).to_owned()).collect(),
+        categories: cats.iter().map(|c| (*c).to_owned()).collect(),
+    }
+}
+
+fn at(d: Date) -> OffsetDateTime {
+    d.with_hms(12, 0, 0).map(|t| t.assume_utc()).unwrap_or(OffsetDateTime::UNIX_EPOCH)
+}
+
+#[test]
+fn the_shipped_policy_loads_and_knows_its_groups() {
+    let p = Policy::shipped();
+    assert_eq!(p.id, "NATO");
+    assert_eq!(p.default_release, ["MNFU"]);
+    assert!(p.groups.contains_key("NATO") && p.groups.contains_key("EU"));
+    assert_eq!(p.groups["NATO"].members.len(), 32);
+    assert_eq!(p.groups["EU"].members.len(), 28, "27 members and the United Kingdom until 2020");
+}
+
+#[test]
+fn finland_and_sweden_are_nato_from_their_accession_days() {
+    let p = Policy::shipped();
+    let nato = label(Marking::NatoUnclassified, &["NATO"], &[]);
+    let fin = Access::new(&p, &viewer(Some("FIN"), Marking::NatoSecret, &[]));
+    let swe = Access::new(&p, &viewer(Some("SWE"), Marking::NatoSecret, &[]));
+    assert!(!fin.permits(&nato, at(date!(2023 - 04 - 03))));
+    assert!(fin.permits(&nato, at(date!(2023 - 04 - 04))));
+    assert!(!swe.permits(&nato, at(date!(2024 - 03 - 06))));
+    assert!(swe.permits(&nato, at(date!(2024 - 03 - 07))));
+    let exp = |d| p.expand(&nato, d).unwrap_or_default();
+    assert!(exp(date!(2024 - 03 - 07)).contains("SWE"));
+    assert!(!exp(date!(2023 - 12 - 31)).contains("SWE"));
+}
+
+#[test]
+fn the_united_kingdom_left_the_eu_on_31_january_2020() {
+    let p = Policy::shipped();
+    let eu = label(Marking::NatoUnclassified, &["EU"], &[]);
+    let gbr = Access::new(&p, &viewer(Some("GBR"), Marking::NatoSecret, &[]));
+    assert!(gbr.permits(&eu, at(date!(2020 - 01 - 31))));
+    assert!(!gbr.permits(&eu, at(date!(2020 - 02 - 01))));
+}
+
+#[test]
+fn clearance_categories_and_release_each_decide() {
+    let p = Policy::shipped();
+    let pol = Access::new(&p, &viewer(Some("POL"), Marking::NatoConfidential, &["SOURCES"]));
+    let t = at(date!(2026 - 11 - 20));
+    assert!(pol.permits(&label(Marking::NatoConfidential, &["POL"], &["SOURCES"]), t));
+    assert!(!pol.permits(&label(Marking::NatoSecret, &["POL"], &[]), t), "above clearance");
+    assert!(!pol.permits(&label(Marking::NatoUnclassified, &["POL"], &["SIGINT"]), t), "a category not held");
+    assert!(!pol.permits(&label(Marking::NatoUnclassified, &["GBR", "FRA"], &[]), t), "not released to POL");
+    assert!(pol.permits(&label(Marking::NatoUnclassified, &[], &[]), t), "the default release (MNFU) holds POL");
+    let anon = Access::new(&p, &viewer(None, Marking::NatoUnclassified, &[]));
+    assert!(!anon.permits(&label(Marking::NatoUnclassified, &[], &[]), t));
+    assert!(anon.permits(&label(Marking::NatoUnclassified, &["PUBLIC"], &[]), t));
+    assert!(Access::all().permits(&label(Marking::CosmicTopSecret, &["NONE"], &["SIGINT"]), t));
+}
+
+#[test]
+fn unknown_codes_are_named() {
+    let p = Policy::shipped();
+    let e = p.check(&label(Marking::NatoUnclassified, &["XYZ"], &[])).unwrap_err();
+    assert_eq!(e.field, "releasable_to");
+    assert!(e.reason.contains("\"XYZ\""), "{e}");
+    let e = p.check(&label(Marking::NatoUnclassified, &["GBR"], &["SECRETSAUCE"])).unwrap_err();
+    assert_eq!(e.field, "categories");
+}
+
+#[test]
+fn a_bad_policy_names_its_key() {
+    let bad = truce_access::SHIPPED.replace("{ nation = \"FIN\", from = \"2023-04-04\" }", "{ nation = \"FIN\", from = \"2023-13-04\" }");
+    let e = Policy::parse(&bad).unwrap_err();
+    assert_eq!(e.field, "groups.NATO.members[30].from", "{e}");
+    let e = Policy::parse("policy = \"X\"\n").unwrap_err();
+    assert!(e.to_string().contains("missing field"), "{e}");
+}
+
+#[test]
+fn the_permission_table_separates_the_roles() {
+    assert!(Role::Monitor.may(Action::SubmitObservation));
+    assert!(!Role::NationalRep.may(Action::SubmitObservation));
+    assert!(Role::Commission.may(Action::DecideCase) && !Role::Analyst.may(Action::DecideCase));
+    assert!(Role::Auditor.may(Action::ReadAudit) && !Role::Analyst.may(Action::ReadAudit));
+    assert!(Role::Planner.may(Action::EditCoalition) && !Role::Monitor.may(Action::EditCoalition));
+    for r in Role::ALL {
+        assert!(r.may(Action::Read));
+        assert_eq!(r.id().parse::<Role>(), Ok(*r));
+    }
+}
+
+const NATIONS: &[&str] = &["GBR", "FRA", "POL", "FIN", "SWE", "UKR", "USA", "AUS", "JPN", "RUS"];
+const CODES: &[&str] = &["GBR", "FRA", "POL", "FIN", "SWE", "UKR", "USA", "AUS", "NATO", "EU", "FVEY", "MNFU", "PUBLIC"];
+const CATS: &[&str] = &["MONITOR-LOCATIONS", "SOURCES", "SIGINT", "COMMISSION"];
+
+fn arb_marking() -> impl Strategy<Value = Marking> {
+    (0..Marking::ALL.len()).prop_map(|i| Marking::ALL[i])
+}
+
+fn arb_label() -> impl Strategy<Value = Label> {
+    (arb_marking(), proptest::sample::subsequence(CODES, 0..4), proptest::sample::subsequence(CATS, 0..3))
+        .prop_map(|(m, r, c)| label(m, &r, &c))
+}
+
+fn arb_viewer() -> impl Strategy<Value = Viewer> {
+    (proptest::option::of(proptest::sample::select(NATIONS)), arb_marking(), proptest::sample::subsequence(CATS, 0..5))
+        .prop_map(|(n, m, c)| viewer(n, m, &c))
+}
+
+fn arb_day() -> impl Strategy<Value = Date> {
+    (0i64..(30 * 365)).prop_map(|d| date!(2000 - 01 - 01) + time::Duration::days(d))
+}
+
+/// `a` dominates `b` on `day`: higher or equal classification, every category of `b`, and a release
+/// set inside `b`'s.
+fn dominates(p: &Policy, a: &Label, b: &Label, day: Date) -> bool {
+    let sub = match (p.expand(a, day), p.expand(b, day)) {
+        (_, None) => true,
+        (None, Some(_)) => false,
+        (Some(x), Some(y)) => x.is_subset(&y),
+    };
+    let ca: BTreeSet<_> = a.categories.iter().collect();
+    a.marking.rank() >= b.marking.rank() && b.categories.iter().all(|c| ca.contains(c)) && sub
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(512))]
+
+    #[test]
+    fn dominance_is_a_partial_order(a in arb_label(), b in arb_label(), c in arb_label(), day in arb_day()) {
+        let p = Policy::shipped();
+        prop_assert!(dominates(&p, &a, &a, day));
+        if dominates(&p, &a, &b, day) && dominates(&p, &b, &c, day) {
+            prop_assert!(dominates(&p, &a, &c, day));
+        }
+        if dominates(&p, &a, &b, day) && dominates(&p, &b, &a, day) {
+            prop_assert_eq!(a.marking, b.marking);
+            prop_assert_eq!(p.expand(&a, day), p.expand(&b, day));
+        }
+    }
+
+    #[test]
+    fn an_aggregate_released_to_a_viewer_is_releasable_for_each_part(
+        parts in proptest::collection::vec((arb_label(), arb_day()), 1..5),
+        v in arb_viewer(),
+        day in arb_day(),
+    ) {
+        let p = Policy::shipped();
+        let joined = p.join(parts.iter().map(|(l, d)| (l, *d))).unwrap_or_default();
+        let access = Access::new(&p, &v);
+        for (l, d) in &parts {
+            prop_assert!(dominates(&p, &joined, l, *d), "the join dominates every part");
+        }
+        if access.permits(&joined, at(day)) {
+            for (l, d) in &parts {
+                prop_assert!(access.permits(l, at(*d)), "a part the viewer may not see: {l:?} on {d}");
+            }
+        }
+    }
+
+    #[test]
+    fn group_expansion_depends_on_the_day(nation in proptest::sample::select(NATIONS), day in arb_day()) {
+        let p = Policy::shipped();
+        let nato = label(Marking::NatoUnclassified, &["NATO"], &[]);
+        let member = p.groups["NATO"].members.get(nation).is_some_and(|s| s.iter().any(|s| s.contains(day)));
+        let access = Access::new(&p, &viewer(Some(nation), Marking::CosmicTopSecret, &CATS.to_vec()));
+        prop_assert_eq!(access.permits(&nato, at(day)), member);
+    }
+
+    #[test]
+    fn the_sql_predicate_is_the_rust_rule(
+        rows in proptest::collection::vec((arb_label(), arb_day()), 1..40),
+        v in arb_viewer(),
+    ) {
+        let p = Policy::shipped();
+        let access = Access::new(&p, &v);
+        let db = rusqlite::Connection::open_in_memory().map_err(|e| TestCaseError::fail(e.to_string()))?;
+        db.execute_batch("CREATE TABLE t (id INTEGER, rank INTEGER, rel TEXT, cats TEXT, time_ms INTEGER)")
+            .map_err(|e| TestCaseError::fail(e.to_string()))?;
+        let mut expected = Vec::new();
+        for (i, (l, d)) in rows.iter().enumerate() {
+            let c = LabelColumns::of(l);
+            let t = at(*d);
+            db.execute(
+                "INSERT INTO t VALUES (?1, ?2, ?3, ?4, ?5)",
+                rusqlite::params![i as i64, c.rank, c.rel, c.cats, (t.unix_timestamp() * 1000)],
+            ).map_err(|e| TestCaseError::fail(e.to_string()))?;
+            if access.permits(l, t) {
+                expected.push(i as i64);
+            }
+        }
+        let sql = format!("SELECT id FROM t WHERE {} ORDER BY id", access.sql("rank", "rel", "cats", "time_ms"));
+        let mut stmt = db.prepare(&sql).map_err(|e| TestCaseError::fail(format!("{e}: {sql}")))?;
+        let got: Vec<i64> = stmt.query_map([], |r| r.get(0)).and_then(Iterator::collect)
+            .map_err(|e| TestCaseError::fail(e.to_string()))?;
+        prop_assert_eq!(got, expected);
+    }
+}
+
+#[test]
+fn a_viewer_sees_the_observer_only_above_the_policy_label() {
+    let p = Policy::shipped();
+    assert!(!Access::new(&p, &viewer(Some("POL"), Marking::NatoUnclassified, &[])).sees_observer());
+    assert!(Access::new(&p, &viewer(Some("POL"), Marking::NatoRestricted, &[])).sees_observer());
+}
