@@ -141,6 +141,21 @@ impl Access {
         }
     }
 
+    /// Whether a writer with this access may give a record `label`: its clearance must dominate the
+    /// classification and it must hold every category (a writer cannot label above itself). `None`
+    /// when it may; otherwise the field at fault (`marking` or `categories`) and why.
+    pub fn may_label(&self, label: &Label) -> Option<(&'static str, String)> {
+        let Rule::Viewer { clearance, held, .. } = &self.rule else { return None };
+        if label.marking.rank() > *clearance {
+            return Some(("marking", format!("{} is above your clearance", label.marking)));
+        }
+        label
+            .categories
+            .iter()
+            .find(|c| !held.contains(*c))
+            .map(|c| ("categories", format!("you do not hold the category {c:?}")))
+    }
+
     /// Whether the viewer may also see the observer's fields of a record it may see.
     pub fn sees_observer(&self) -> bool {
         match &self.rule {
@@ -224,5 +239,26 @@ impl LabelColumns {
     pub fn of(label: &Label) -> Self {
         let join = |v: &[String]| if v.is_empty() { String::new() } else { format!("|{}|", v.join("|")) };
         Self { rank: i64::from(label.marking.rank()), rel: join(&label.releasable_to), cats: join(&label.categories) }
+    }
+}
+
+/// Leaves out the fields that locate the monitors (the observer's team, callsign, position, bearing
+/// and range), for a viewer below the policy's observer label.
+pub fn redact_observer(o: &mut truce_core::Observation) {
+    let ob = &mut o.observer;
+    ob.team = None;
+    ob.callsign = None;
+    ob.lat = None;
+    ob.lon = None;
+    ob.bearing_deg = None;
+    ob.range_m = None;
+}
+
+impl LabelColumns {
+    /// The label back from its columns; `None` when they do not describe one (a rank out of range).
+    pub fn label(rank: i64, rel: &str, cats: &str) -> Option<Label> {
+        let marking = *Marking::ALL.iter().find(|m| i64::from(m.rank()) == rank)?;
+        let split = |s: &str| s.split('|').filter(|c| !c.is_empty()).map(str::to_owned).collect();
+        Some(Label { marking, releasable_to: split(rel), categories: split(cats) })
     }
 }

@@ -12,6 +12,6 @@ mod access;
 mod policy;
 mod role;
 
-pub use access::{Access, LabelColumns, Viewer};
+pub use access::{Access, LabelColumns, Viewer, redact_observer};
 pub use policy::{Group, MAX_POLICY_BYTES, NOBODY, Policy, PolicyError, SHIPPED, Span};
 pub use role::{Action, Role};

@@ -18,6 +18,8 @@ pub struct AlertRow {
     pub previous: String,
     /// JSON body.
     pub body: String,
+    /// The security label: the aggregate of what the assessment read.
+    pub label: crate::Label,
 }
 
 /// A stored case (without its actions).
@@ -33,6 +35,8 @@ pub struct CaseRow {
     pub stage: String,
     /// JSON body.
     pub body: String,
+    /// The security label of the case and its actions (at least its incident's).
+    pub label: crate::Label,
 }
 
 /// One action on a case.

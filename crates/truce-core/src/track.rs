@@ -48,6 +48,8 @@ pub struct TrackRow {
     pub classification: Option<String>,
     /// The whole event as CoT XML.
     pub xml: String,
+    /// The security label (the sending device's user's default, or the event's own).
+    pub label: crate::Label,
 }
 
 /// What a geofence event says about a track and a fence.
@@ -132,4 +134,6 @@ pub struct GeofenceRow {
     pub prev_lat: Option<f64>,
     /// Previous longitude, degrees.
     pub prev_lon: Option<f64>,
+    /// The security label (the track's).
+    pub label: crate::Label,
 }

@@ -353,7 +353,7 @@ pub fn from_json(obj: &Map<String, Value>, options: Options) -> Result<Observati
                 source_ref,
                 marking: marking.unwrap_or(Marking::NatoUnclassified),
                 releasable_to,
-                categories: Vec::new(),
+                categories,
             };
             o.id = id.unwrap_or_else(|| content_id(&o));
             Ok(o)

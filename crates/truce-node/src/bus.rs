@@ -11,6 +11,8 @@ use std::sync::Arc;
 use tokio::sync::broadcast;
 use tokio::sync::broadcast::error::RecvError;
 
+use truce_access::Access;
+
 use crate::Event;
 
 /// Events buffered per subscriber before the slowest one lags.
@@ -21,8 +23,9 @@ pub trait Bus: Send + Sync {
     /// Publishes an event to every current subscriber. Never blocks; no subscriber is not an error.
     fn publish(&self, event: Event);
 
-    /// A new subscription: every event published from now on, in order.
-    fn subscribe(&self) -> Subscription;
+    /// A new subscription for one viewer: every event published from now on that `access` permits,
+    /// in order. The access rule is applied here, so no output can forget it.
+    fn subscribe(&self, access: Access) -> Subscription;
 
     /// Whether a published event would reach anyone now. Bulk loads ask it once per batch and skip
     /// building events nobody receives; a bus that carries events to other nodes always says yes.
@@ -32,27 +35,53 @@ pub trait Bus: Send + Sync {
 /// What a subscription delivers next.
 #[derive(Debug)]
 pub enum Delivery {
-    /// The next event.
-    Event(Arc<Event>),
+    /// The next event the viewer may see.
+    Event(Seen),
     /// The subscriber fell behind: this many events were dropped for it.
     Lagged(u64),
     /// The bus is gone.
     Closed,
 }
 
-/// A subscriber's end of the bus.
+/// An event as one viewer may see it.
+#[derive(Debug, Clone)]
+pub struct Seen {
+    /// The event.
+    pub event: Arc<Event>,
+    observer: bool,
+}
+
+impl Seen {
+    /// The wire form for this viewer: without the observer's fields unless the viewer may see them.
+    pub fn to_json(&self) -> Arc<str> {
+        if self.observer { self.event.to_json() } else { self.event.to_json_without_observer() }
+    }
+}
+
+/// A subscriber's end of the bus: one viewer's.
 #[derive(Debug)]
 pub struct Subscription {
     rx: broadcast::Receiver<Arc<Event>>,
+    access: Access,
 }
 
 impl Subscription {
-    /// Waits for the next delivery.
+    /// A subscription over a broadcast receiver (for buses built on one).
+    pub fn new(rx: broadcast::Receiver<Arc<Event>>, access: Access) -> Self {
+        Self { rx, access }
+    }
+
+    /// Waits for the next delivery; events the viewer may not see are skipped.
     pub async fn recv(&mut self) -> Delivery {
-        match self.rx.recv().await {
-            Ok(e) => Delivery::Event(e),
-            Err(RecvError::Lagged(n)) => Delivery::Lagged(n),
-            Err(RecvError::Closed) => Delivery::Closed,
+        loop {
+            match self.rx.recv().await {
+                Ok(e) if self.access.permits(&e.label, e.at) => {
+                    return Delivery::Event(Seen { event: e, observer: self.access.sees_observer() });
+                }
+                Ok(_) => {}
+                Err(RecvError::Lagged(n)) => return Delivery::Lagged(n),
+                Err(RecvError::Closed) => return Delivery::Closed,
+            }
         }
     }
 }
@@ -88,8 +117,8 @@ impl Bus for LocalBus {
         let _ = self.tx.send(Arc::new(event));
     }
 
-    fn subscribe(&self) -> Subscription {
-        Subscription { rx: self.tx.subscribe() }
+    fn subscribe(&self, access: Access) -> Subscription {
+        Subscription::new(self.tx.subscribe(), access)
     }
 
     fn has_subscribers(&self) -> bool {

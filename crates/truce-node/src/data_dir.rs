@@ -46,6 +46,20 @@ pub fn load_sectors(path: Option<&Path>, agreement: &Agreement) -> Result<Sector
 ///
 /// # Errors
 /// Every problem of the file.
+/// The label policy of a data directory: its `policy.toml` when there is one, else the shipped one
+/// (`data/access/policy.toml`).
+///
+/// # Errors
+/// When the directory's policy file is invalid (naming the file and key).
+pub fn load_policy(data_dir: &Path) -> Result<truce_access::Policy, NodeError> {
+    let path = data_dir.join(POLICY_FILE);
+    if path.exists() { Ok(truce_access::Policy::load(&path)?) } else { Ok(truce_access::Policy::shipped()) }
+}
+
+/// The file in a data directory that overrides the shipped label policy.
+pub const POLICY_FILE: &str = "policy.toml";
+
+/// Reads an agreement file.
 pub fn load_agreement(path: &Path) -> Result<Agreement, NodeError> {
     Agreement::load(path).map_err(|errors| NodeError::Agreement { path: path.to_path_buf(), errors })
 }

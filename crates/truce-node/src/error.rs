@@ -47,6 +47,9 @@ pub enum NodeError {
     /// The coalition could not be imported or read.
     #[error(transparent)]
     Coalition(#[from] truce_coalition::store::CoalitionError),
+    /// The label policy file is invalid.
+    #[error("the label policy {0}")]
+    Policy(#[from] truce_access::PolicyError),
     /// A setting or request does not fit what the node has (names what to fix).
     #[error("{0}")]
     Invalid(String),

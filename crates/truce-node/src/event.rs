@@ -7,6 +7,7 @@
 use std::sync::{Arc, OnceLock};
 
 use serde_json::json;
+use time::OffsetDateTime;
 use truce_core::{GeofenceRow, Label, StoredObservation, TrackRow};
 use truce_watch::case::Case;
 
@@ -34,40 +35,57 @@ pub enum EventKind {
 pub struct Event {
     /// The security label of what the event shows.
     pub label: Label,
+    /// The time of the record (the day its release codes are expanded on).
+    pub at: OffsetDateTime,
     /// What happened.
     pub kind: EventKind,
     wire: Arc<OnceLock<Arc<str>>>,
+    redacted: Arc<OnceLock<Arc<str>>>,
 }
 
 impl Event {
-    fn new(label: Label, kind: EventKind) -> Self {
-        Self { label, kind, wire: Arc::new(OnceLock::new()) }
+    fn new(label: Label, at: OffsetDateTime, kind: EventKind) -> Self {
+        Self { label, at, kind, wire: Arc::new(OnceLock::new()), redacted: Arc::new(OnceLock::new()) }
     }
 
-    /// A stored observation, labelled with its own marking and releasability.
+    /// A stored observation, labelled with its own marking, releasability and categories.
     pub fn observation(o: Arc<StoredObservation>) -> Self {
-        Self::new(Label::of(&o.observation), EventKind::Observation(o))
+        Self::new(Label::of(&o.observation), o.observation.time, EventKind::Observation(o))
     }
 
-    /// A track report. TAK positions carry no marking of their own: the node's default label.
+    /// A track report, with the label its sender gave it (see `truce_track::Source`).
     pub fn track(t: Arc<TrackRow>) -> Self {
-        Self::new(Label::unclassified(), EventKind::Track(t))
+        Self::new(t.label.clone(), t.time, EventKind::Track(t))
     }
 
-    /// A geofence event (the default label, as its track's).
+    /// A geofence event (its track's label).
     pub fn geofence(g: Arc<GeofenceRow>) -> Self {
-        Self::new(Label::unclassified(), EventKind::Geofence(g))
+        Self::new(g.label.clone(), g.time, EventKind::Geofence(g))
     }
 
-    /// A change of early-warning level. Its label is the default one: the label derived from the
-    /// observations behind an alert belongs to the access rule that reads it.
-    pub fn alert(a: Arc<Alert>) -> Self {
-        Self::new(Label::unclassified(), EventKind::Alert(a))
+    /// A change of early-warning level, labelled with the aggregate of what the assessment read.
+    pub fn alert(a: Arc<Alert>, label: Label) -> Self {
+        let at = a.at;
+        Self::new(label, at, EventKind::Alert(a))
     }
 
-    /// A case after an action (the default label, as alerts).
-    pub fn case(c: Arc<Case>) -> Self {
-        Self::new(Label::unclassified(), EventKind::Case(c))
+    /// A case after an action, with the case's label.
+    pub fn case(c: Arc<Case>, label: Label) -> Self {
+        let at = c.opened_at;
+        Self::new(label, at, EventKind::Case(c))
+    }
+
+    /// The wire form for a viewer who may not see the observer's fields (see
+    /// `truce_access::redact_observer`): the same as [`Event::to_json`] for every other kind.
+    pub fn to_json_without_observer(&self) -> Arc<str> {
+        let EventKind::Observation(o) = &self.kind else { return self.to_json() };
+        self.redacted
+            .get_or_init(|| {
+                let mut o = (**o).clone();
+                truce_access::redact_observer(&mut o.observation);
+                Arc::from(json!({"type": "observation", "observation": wire::observation(&o)}).to_string())
+            })
+            .clone()
     }
 
     /// The stable type name of the event on the wire: `observation`, `track`, `geofence`, `alert`,

@@ -37,7 +37,7 @@ pub mod sources;
 pub mod watch;
 pub mod wire;
 
-pub use bus::{Bus, Delivery, LocalBus, Subscription};
+pub use bus::{Bus, Delivery, LocalBus, Seen, Subscription};
 pub use error::NodeError;
 pub use event::{Event, EventKind};
 pub use node::Node;

@@ -5,11 +5,13 @@
 //! the latest early-warning picture). Runtime handles (listeners, tasks, the TAK server) belong to
 //! whoever runs the node, not to it.
 
-use std::sync::{Arc, OnceLock, RwLock};
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex, OnceLock, PoisonError, RwLock};
 
 use serde_json::Value;
 use truce_engine::Agreement;
-use truce_store::Store;
+use truce_access::{Access, Policy, Viewer};
+use truce_store::{Store, StoreError};
 use truce_watch::{Assessment, Sectors};
 
 use crate::Bus;
@@ -20,12 +22,18 @@ pub struct Node {
     pub agreement: Arc<Agreement>,
     /// The early-warning and reporting sectors.
     pub sectors: Arc<Sectors>,
-    /// The store.
+    /// The store, read as everything (the node's own tasks). Viewers read through [`Node::view`].
     pub store: Arc<dyn Store>,
+    /// The label policy.
+    pub policy: Arc<Policy>,
+    /// Who a client without an identity (plain TCP and UDP TAK) is: by default no nation and NATO
+    /// UNCLASSIFIED, so it sees only what is released to everyone (the policy's public code).
+    pub anonymous: Viewer,
     /// Where every event is published.
     pub bus: Arc<dyn Bus>,
     geometry: OnceLock<Arc<Value>>,
     warning: RwLock<Option<Assessment>>,
+    warnings: Mutex<HashMap<String, (i64, Assessment)>>,
 }
 
 impl std::fmt::Debug for Node {
@@ -39,8 +47,68 @@ impl std::fmt::Debug for Node {
 
 impl Node {
     /// A node over a store and a bus.
-    pub fn new(store: Arc<dyn Store>, agreement: Arc<Agreement>, sectors: Arc<Sectors>, bus: Arc<dyn Bus>) -> Self {
-        Self { agreement, sectors, store, bus, geometry: OnceLock::new(), warning: RwLock::new(None) }
+    pub fn new(
+        store: Arc<dyn Store>,
+        policy: Arc<Policy>,
+        agreement: Arc<Agreement>,
+        sectors: Arc<Sectors>,
+        bus: Arc<dyn Bus>,
+    ) -> Self {
+        Self {
+            agreement,
+            sectors,
+            store,
+            policy,
+            anonymous: Viewer {
+                name: "anonymous".into(),
+                nation: None,
+                role: truce_access::Role::Monitor,
+                clearance: truce_core::Marking::NatoUnclassified,
+                categories: Default::default(),
+            },
+            bus,
+            geometry: OnceLock::new(),
+            warning: RwLock::new(None),
+            warnings: Mutex::new(HashMap::new()),
+        }
+    }
+
+    /// The viewer compiled against the node's policy.
+    pub fn access(&self, viewer: &Viewer) -> Access {
+        Access::new(&self.policy, viewer)
+    }
+
+    /// The store as `access` reads it: every query, count and everything derived from them (incidents,
+    /// statistics, warnings, reports) sees only what the viewer may.
+    pub fn view(&self, access: &Access) -> Arc<dyn Store> {
+        self.store.scoped(access.clone())
+    }
+
+    /// The early-warning picture at `at` as `access` may know it: the watch's latest for a viewer who
+    /// sees everything, otherwise assessed from the viewer's own view of the store (kept for the
+    /// minute, so a page refresh does not reassess).
+    ///
+    /// # Errors
+    /// When the store fails.
+    pub fn warning_for(&self, access: &Access, at: time::OffsetDateTime) -> Result<Assessment, StoreError> {
+        if access.is_all()
+            && let Some(p) = self.warning()
+        {
+            return Ok(p);
+        }
+        let minute = at.unix_timestamp().div_euclid(60);
+        let key = format!("{access:?}");
+        if let Some((m, p)) = self.warnings.lock().unwrap_or_else(PoisonError::into_inner).get(&key)
+            && *m == minute
+        {
+            return Ok(p.clone());
+        }
+        let view = self.view(access);
+        let picture = crate::watch::assess_store(&*view, &self.agreement, &self.sectors, at)?;
+        let mut cache = self.warnings.lock().unwrap_or_else(PoisonError::into_inner);
+        cache.retain(|_, (m, _)| *m == minute);
+        cache.insert(key, (minute, picture.clone()));
+        Ok(picture)
     }
 
     /// The agreement's lines and zones as GeoJSON (bands traced as polygons for display, on first

@@ -14,7 +14,8 @@ use std::collections::HashSet;
 use std::sync::Arc;
 
 use time::OffsetDateTime;
-use truce_core::{Observation, StoredObservation};
+use truce_access::Access;
+use truce_core::{Label, Observation, StoredObservation};
 use truce_store::{EncodedRow, InsertReport, StoreError};
 
 use crate::{Event, Node};
@@ -23,24 +24,41 @@ use crate::{Event, Node};
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("field `{field}`: {message}")]
 pub struct Rejection {
-    /// The field at fault (`weapon_class`, `party`).
+    /// The field at fault (`weapon_class`, `party`, `releasable_to`, `marking`).
     pub field: &'static str,
     /// Why.
     pub message: String,
+    /// The writer may not give this label (a 403, not a 422).
+    pub forbidden: bool,
 }
 
 impl Node {
-    /// Validates an observation against the agreement and classifies it, as it will be stored.
+    /// Validates an observation against the label policy (every release code and category known, the
+    /// label within what `writer` may give) and the agreement, and classifies it, as it will be stored.
     ///
     /// # Errors
-    /// A [`Rejection`] naming the field whose value the agreement does not know.
+    /// A [`Rejection`] naming the field whose value the policy or the agreement does not know, or the
+    /// label the writer may not give.
     pub fn prepare(
         &self,
-        observation: Observation,
+        mut observation: Observation,
         received_at: OffsetDateTime,
+        writer: &Access,
     ) -> Result<StoredObservation, Rejection> {
-        let obs =
-            self.agreement.observation(&observation).map_err(|e| Rejection { field: e.field, message: e.message })?;
+        let label = self.policy.check(&Label::of(&observation)).map_err(|e| Rejection {
+            field: if e.field == "categories" { "categories" } else { "releasable_to" },
+            message: e.reason,
+            forbidden: false,
+        })?;
+        if let Some((field, message)) = writer.may_label(&label) {
+            return Err(Rejection { field, message, forbidden: true });
+        }
+        observation.releasable_to = label.releasable_to;
+        observation.categories = label.categories;
+        let obs = self
+            .agreement
+            .observation(&observation)
+            .map_err(|e| Rejection { field: e.field, message: e.message, forbidden: false })?;
         let classification = self.agreement.record(&self.agreement.classify(&obs));
         Ok(StoredObservation { observation, classification, received_at })
     }

@@ -40,9 +40,22 @@ pub use sqlite::{DATABASE_FILE, SqliteStore};
 pub use tracks::TrackStore;
 
 /// Every kind of record: what a running node needs from its backend.
-pub trait Store: ObservationStore + TrackStore + JournalStore + CoalitionStore {}
+pub trait Store: ObservationStore + TrackStore + JournalStore + CoalitionStore + Scope {}
 
-impl<T: ObservationStore + TrackStore + JournalStore + CoalitionStore> Store for T {}
+impl<T: ObservationStore + TrackStore + JournalStore + CoalitionStore + Scope> Store for T {}
+
+/// Whose reads a store handle answers: the access rule lives here, in every backend's queries, so no
+/// caller can read past it. A handle opened on a data directory reads everything (the operator's:
+/// filesystem access to the data directory is full access); a running node hands each viewer a
+/// [`Scope::scoped`] handle, and everything computed from that handle (incidents, statistics,
+/// warnings, reports) sees only what the viewer may.
+pub trait Scope {
+    /// A handle on the same data that reads as `access`.
+    fn scoped(&self, access: truce_access::Access) -> std::sync::Arc<dyn Store>;
+
+    /// The access this handle reads with.
+    fn access(&self) -> &truce_access::Access;
+}
 
 /// Why the store failed.
 #[derive(Debug, thiserror::Error)]

@@ -165,6 +165,7 @@ pub struct EncodedRow {
     pub(crate) classification: String,
     pub(crate) zones: String,
     pub(crate) violations: String,
+    pub(crate) label: truce_access::LabelColumns,
 }
 
 impl EncodedRow {
@@ -194,6 +195,7 @@ impl EncodedRow {
             classification: serde_json::to_string(&s.classification).map_err(corrupt)?,
             zones: zone_list(&s.classification),
             violations: violation_list(&s.classification),
+            label: truce_access::LabelColumns::of(&truce_core::Label::of(o)),
         })
     }
 

@@ -131,6 +131,7 @@ pub(crate) fn events(
         lon: cur.position.lon,
         prev_lat: prev.map(|p| p.position.lat),
         prev_lon: prev.map(|p| p.position.lon),
+        label: truce_core::Label::default(),
     };
     let zone_row = |kind: GeofenceKind, zi: usize| {
         let z = &agreement.zones[zi];

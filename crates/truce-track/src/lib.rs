@@ -50,6 +50,8 @@ pub struct Source {
     pub group: Option<String>,
     /// The connection, such as `tcp:127.0.0.1:5555`.
     pub peer: String,
+    /// The label of what it sends: its user's default (the anonymous viewer's for plain TCP and UDP).
+    pub label: truce_core::Label,
 }
 
 /// What one event gave.
@@ -167,6 +169,7 @@ impl Tracker {
             speed: ev.detail.track.as_ref().and_then(|t| t.speed),
             classification,
             xml: truce_cot::xml::to_xml(ev),
+            label: source.label.clone(),
         };
         let Some(position) = position else {
             return Processed { point, observation: None, geofence: Vec::new() };
@@ -186,7 +189,10 @@ impl Tracker {
                         type_: &ev.type_,
                         friendly: affiliation.is_friendly(),
                     };
-                    let events = geofence::events(&self.agreement, &track, prev, &cur, &mut self.sample);
+                    let mut events = geofence::events(&self.agreement, &track, prev, &cur, &mut self.sample);
+                    for e in &mut events {
+                        e.label = source.label.clone();
+                    }
                     self.last.insert(ev.uid.clone(), cur);
                     events
                 }

@@ -27,7 +27,7 @@ fn agreement() -> Arc<Agreement> {
 }
 
 fn source() -> Source {
-    Source { identity: "MONITOR-7".into(), group: Some("Cyan".into()), peer: "tcp:127.0.0.1:5555".into() }
+    Source { identity: "MONITOR-7".into(), group: Some("Cyan".into()), peer: "tcp:127.0.0.1:5555".into(), label: Default::default() }
 }
 
 fn event(uid: &str, type_: &str, lat: f64, lon: f64, second: i64) -> Event {

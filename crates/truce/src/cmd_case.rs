@@ -194,17 +194,19 @@ pub fn case(cmd: &CaseCommand) -> anyhow::Result<ExitCode> {
         CaseCommand::Open(a) => {
             let (store, agreement) = open_store(&a.store)?;
             let sectors = data_dir::load_sectors(a.store.sectors.as_deref(), &agreement)?;
-            watch::open_case(&store, &sectors, &a.title, &a.incidents, &a.by, a.note.as_deref(), now)
+            let policy = data_dir::load_policy(&a.store.data_dir())?;
+            watch::open_case(&store, &policy, &sectors, &a.title, &a.incidents, &a.by, a.note.as_deref(), now)
+                .map(|(c, _)| c)
         }
         CaseCommand::Move(a) => {
             let (store, _) = open_store(&a.store)?;
             let step = Step { to: Some(a.to), by: a.by.clone(), party: a.party.clone(), note: a.note.clone() };
-            watch::step_case(&store, &a.case, &step, None, now)
+            watch::step_case(&store, &a.case, &step, None, now).map(|(c, _)| c)
         }
         CaseCommand::Note(a) => {
             let (store, _) = open_store(&a.store)?;
             let step = Step { to: None, by: a.by.clone(), party: None, note: Some(a.note.clone()) };
-            watch::step_case(&store, &a.case, &step, None, now)
+            watch::step_case(&store, &a.case, &step, None, now).map(|(c, _)| c)
         }
         CaseCommand::Show(a) => {
             let (store, _) = open_store(&a.store)?;

@@ -13,7 +13,8 @@ pub mod task;
 use std::collections::HashMap;
 
 use time::{Duration, OffsetDateTime};
-use truce_core::{ActionRow, AlertRow, CaseRow, StoredObservation};
+use truce_access::Policy;
+use truce_core::{ActionRow, AlertRow, CaseRow, Label, StoredObservation};
 use truce_engine::Agreement;
 use truce_store::{CaseUpdateError, Query, Store};
 use truce_watch::case::{Action, Case, CaseFacts, Stage, Step};
@@ -67,7 +68,31 @@ pub fn assess_with(
     at: OffsetDateTime,
 ) -> Result<Assessment, truce_store::StoreError> {
     let observations = load(store, at - Duration::days(LOOKBACK_DAYS), at)?;
-    let incidents = truce_watch::incidents_in_sectors(&observations, sectors, &Rule::default());
+    Ok(assess_observations(watch, store, sectors, &observations, at)?)
+}
+
+/// [`assess_with`], also returning the label of what the assessment read (the aggregate of the
+/// observations in its look-back; the default label when there were none).
+pub fn assess_labelled(
+    watch: &mut Watch,
+    store: &dyn Store,
+    policy: &Policy,
+    sectors: &Sectors,
+    at: OffsetDateTime,
+) -> Result<(Assessment, Label), truce_store::StoreError> {
+    let observations = load(store, at - Duration::days(LOOKBACK_DAYS), at)?;
+    let picture = assess_observations(watch, store, sectors, &observations, at)?;
+    Ok((picture, label_of(policy, &observations).unwrap_or_default()))
+}
+
+fn assess_observations(
+    watch: &mut Watch,
+    store: &dyn Store,
+    sectors: &Sectors,
+    observations: &[StoredObservation],
+    at: OffsetDateTime,
+) -> Result<Assessment, truce_store::StoreError> {
+    let incidents = truce_watch::incidents_in_sectors(observations, sectors, &Rule::default());
     let start = history_start(store)?.unwrap_or(at);
     Ok(watch.assess(&incidents, start, at))
 }
@@ -117,16 +142,26 @@ pub enum CaseError {
     Store(#[from] truce_store::StoreError),
 }
 
-/// Opens a case on incidents (all must exist) and returns it.
+/// The aggregate label of observations (see `Policy::join`): what anything derived from them carries.
+/// `None` for no observations.
+pub fn label_of(policy: &Policy, observations: &[StoredObservation]) -> Option<Label> {
+    let labels: Vec<(Label, time::Date)> =
+        observations.iter().map(|s| (Label::of(&s.observation), s.observation.time.date())).collect();
+    policy.join(labels.iter().map(|(l, d)| (l, *d)))
+}
+
+/// Opens a case on incidents (all must exist, as `store` reads them) and returns it with its label:
+/// the aggregate of the incidents' observations.
 pub fn open_case(
     store: &dyn Store,
+    policy: &Policy,
     sectors: &Sectors,
     title: &str,
     incident_ids: &[String],
     by: &str,
     note: Option<&str>,
     at: OffsetDateTime,
-) -> Result<Case, CaseError> {
+) -> Result<(Case, Label), CaseError> {
     let title = title.trim();
     if title.is_empty() || title.len() > 300 {
         return Err(CaseError::Invalid("title: 1 to 300 characters".into()));
@@ -135,15 +170,20 @@ pub fn open_case(
         return Err(CaseError::Invalid("incidents: 1 to 500 incident ids".into()));
     }
     let mut facts = CaseFacts::default();
+    let mut evidence = Vec::new();
     for id in incident_ids {
         let Some(incident) = find_incident(store, sectors, id)? else {
             return Err(CaseError::Invalid(format!("incidents: no incident {id:?}")));
         };
         if !facts.incidents.contains(&incident.id) {
             facts.incidents.push(incident.id.clone());
+            for o in &incident.observations {
+                evidence.extend(store.get(o)?);
+            }
             facts.observations.extend(incident.observations);
         }
     }
+    let label = label_of(policy, &evidence).unwrap_or_default();
     let step = Step { to: None, by: by.to_owned(), party: None, note: Some(note.unwrap_or("opened").to_owned()) };
     let (stage, facts, mut action) =
         truce_watch::case::apply(Stage::Evidence, &facts, &step, at).map_err(CaseError::Invalid)?;
@@ -154,10 +194,12 @@ pub fn open_case(
         title: title.to_owned(),
         stage: stage.id().to_owned(),
         body: serde_json::to_string(&facts).map_err(|e| CaseError::Invalid(e.to_string()))?,
+        label,
     };
     let first = ActionRow { seq: 1, at, actor: action.by.clone(), body: action_body(&action)? };
     let id = store.open_case(&row, &first)?;
-    case(store, &id)?.ok_or(CaseError::NotFound(id))
+    let opened = case(store, &id)?.ok_or(CaseError::NotFound(id))?;
+    Ok((opened, row.label))
 }
 
 fn action_body(action: &Action) -> Result<String, CaseError> {
@@ -171,7 +213,9 @@ pub fn step_case(
     step: &Step,
     expected: Option<Stage>,
     at: OffsetDateTime,
-) -> Result<Case, CaseError> {
+) -> Result<(Case, Label), CaseError> {
+    let (row, _) = store.case(id)?.ok_or_else(|| CaseError::NotFound(id.to_owned()))?;
+    let label = row.label.clone();
     let current = case(store, id)?.ok_or_else(|| CaseError::NotFound(id.to_owned()))?;
     if let Some(e) = expected
         && e != current.stage
@@ -187,7 +231,8 @@ pub fn step_case(
         CaseUpdateError::Conflict { .. } => CaseError::Conflict(e.to_string()),
         CaseUpdateError::Store(s) => CaseError::Store(s),
     })?;
-    case(store, id)?.ok_or_else(|| CaseError::NotFound(id.to_owned()))
+    let after = case(store, id)?.ok_or_else(|| CaseError::NotFound(id.to_owned()))?;
+    Ok((after, label))
 }
 
 /// A case with its history.
@@ -247,6 +292,7 @@ struct AlertBody {
 pub fn record_changes(
     store: &dyn Store,
     picture: &Assessment,
+    label: &Label,
     levels: &mut HashMap<String, Level>,
 ) -> Result<Vec<Alert>, truce_store::StoreError> {
     let mut scopes: Vec<(String, String, Level, &Vec<truce_watch::Reason>)> =
@@ -271,6 +317,7 @@ pub fn record_changes(
             level: level.id().to_owned(),
             previous: previous.id().to_owned(),
             body: serde_json::to_string(&body).unwrap_or_default(),
+            label: label.clone(),
         };
         let seq = store.record_alert(&row)?;
         levels.insert(scope.clone(), level);
@@ -340,6 +387,7 @@ pub fn hourly<E>(
 /// its history with it.
 pub fn replay(
     store: &dyn Store,
+    policy: &Policy,
     agreement: &Agreement,
     sectors: &Sectors,
     observations: &[StoredObservation],
@@ -348,8 +396,15 @@ pub fn replay(
 ) -> Result<Option<Assessment>, truce_store::StoreError> {
     let mut levels = HashMap::new();
     let mut last = None;
-    hourly(agreement, sectors, observations, start, end, |_, picture| {
-        record_changes(store, &picture, &mut levels)?;
+    hourly(agreement, sectors, observations, start, end, |hour, picture| {
+        let known: Vec<StoredObservation> = observations
+            .iter()
+            .filter(|o| o.observation.time < start + Duration::hours(hour))
+            .filter(|o| o.observation.time >= start + Duration::hours(hour) - Duration::days(LOOKBACK_DAYS))
+            .cloned()
+            .collect();
+        let label = label_of(policy, &known).unwrap_or_default();
+        record_changes(store, &picture, &label, &mut levels)?;
         last = Some(picture);
         Ok::<(), truce_store::StoreError>(())
     })?;
@@ -357,36 +412,40 @@ pub fn replay(
 }
 
 impl crate::Node {
-    /// Opens a case (see [`open_case`]) and publishes it on the bus.
+    /// Opens a case as `access` sees the incidents (see [`open_case`]) and publishes it on the bus.
     ///
     /// # Errors
     /// As [`open_case`].
     pub fn open_case(
         &self,
+        access: &truce_access::Access,
         title: &str,
         incident_ids: &[String],
         by: &str,
         note: Option<&str>,
         at: OffsetDateTime,
     ) -> Result<Case, CaseError> {
-        let case = open_case(&*self.store, &self.sectors, title, incident_ids, by, note, at)?;
-        self.bus.publish(crate::Event::case(std::sync::Arc::new(case.clone())));
+        let store = self.view(access);
+        let (case, label) = open_case(&*store, &self.policy, &self.sectors, title, incident_ids, by, note, at)?;
+        self.bus.publish(crate::Event::case(std::sync::Arc::new(case.clone()), label));
         Ok(case)
     }
 
-    /// Applies a step to a case (see [`step_case`]) and publishes the case after it on the bus.
+    /// Applies a step to a case `access` may see (see [`step_case`]) and publishes the case after it on
+    /// the bus.
     ///
     /// # Errors
     /// As [`step_case`].
     pub fn step_case(
         &self,
+        access: &truce_access::Access,
         id: &str,
         step: &Step,
         expected: Option<Stage>,
         at: OffsetDateTime,
     ) -> Result<Case, CaseError> {
-        let case = step_case(&*self.store, id, step, expected, at)?;
-        self.bus.publish(crate::Event::case(std::sync::Arc::new(case.clone())));
+        let (case, label) = step_case(&*self.view(access), id, step, expected, at)?;
+        self.bus.publish(crate::Event::case(std::sync::Arc::new(case.clone()), label));
         Ok(case)
     }
 }

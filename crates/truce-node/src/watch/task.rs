@@ -40,11 +40,11 @@ impl WatchState {
 pub fn assess(node: &Node, state: &mut WatchState, at: OffsetDateTime) -> Result<Assessment, NodeError> {
     let engine =
         state.engine.get_or_insert_with(|| Watch::new(&node.agreement, &node.sectors, truce_watch::Config::default()));
-    let picture = super::assess_with(engine, &*node.store, &node.sectors, at)?;
-    let alerts = super::record_changes(&*node.store, &picture, &mut state.levels)?;
+    let (picture, label) = super::assess_labelled(engine, &*node.store, &node.policy, &node.sectors, at)?;
+    let alerts = super::record_changes(&*node.store, &picture, &label, &mut state.levels)?;
     for a in alerts {
         metrics::counter!("truce_alerts_total", "level" => a.level.id()).increment(1);
-        node.bus.publish(Event::alert(Arc::new(a)));
+        node.bus.publish(Event::alert(Arc::new(a), label.clone()));
     }
     node.set_warning(Some(picture.clone()));
     Ok(picture)

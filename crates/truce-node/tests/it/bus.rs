@@ -23,18 +23,19 @@ fn fence(n: i64) -> Event {
         lon: 37.0,
         prev_lat: Some(47.9),
         prev_lon: Some(37.0),
+        label: Label::default(),
     }))
 }
 
 #[tokio::test]
 async fn subscribers_get_every_event_in_order_and_a_slow_one_is_told_what_it_missed() {
     let bus = LocalBus::with_capacity(4);
-    let mut fast = bus.subscribe();
-    let mut slow = bus.subscribe();
+    let mut fast = bus.subscribe(truce_access::Access::all());
+    let mut slow = bus.subscribe(truce_access::Access::all());
     for n in 0..3 {
         bus.publish(fence(n));
         match fast.recv().await {
-            Delivery::Event(e) => assert_eq!(e.type_name(), "geofence"),
+            Delivery::Event(e) => assert_eq!(e.event.type_name(), "geofence"),
             other => panic!("{other:?}"),
         }
     }

@@ -19,7 +19,7 @@ async fn a_file_is_loaded_through_the_pipeline_and_its_bad_records_are_named() {
          d,2026-11-25T01:15:00Z,48.01,37.80,weapon_sighting,tanks,2\n",
     )
     .unwrap();
-    let mut sub = n.bus.subscribe();
+    let mut sub = n.bus.subscribe(truce_access::Access::all());
     let node = n.clone();
     let path = csv.clone();
     let (summary, problems) = tokio::task::spawn_blocking(move || {
@@ -42,7 +42,7 @@ async fn a_file_is_loaded_through_the_pipeline_and_its_bad_records_are_named() {
     let mut published = Vec::new();
     for _ in 0..2 {
         match sub.recv().await {
-            Delivery::Event(e) => match &e.kind {
+            Delivery::Event(e) => match &e.event.kind {
                 EventKind::Observation(o) => published.push(o.observation.id.clone()),
                 other => panic!("{other:?}"),
             },

@@ -15,7 +15,7 @@ fn drain(sub: &mut truce_node::Subscription) -> Vec<Arc<Event>> {
     rt.block_on(async {
         while let Ok(d) = tokio::time::timeout(std::time::Duration::from_millis(20), sub.recv()).await {
             match d {
-                Delivery::Event(e) => out.push(e),
+                Delivery::Event(e) => out.push(e.event),
                 other => panic!("{other:?}"),
             }
         }
@@ -28,11 +28,11 @@ fn prepare_validates_against_the_agreement_and_classifies() {
     let dir = tempfile::tempdir().unwrap();
     let n = node(dir.path());
     let at = datetime!(2026-11-25 02:00 UTC);
-    let s = n.prepare(observation("a", 46.6354, 32.6169, "explosion_impact", None), at).unwrap();
+    let s = n.prepare(observation("a", 46.6354, 32.6169, "explosion_impact", None), at, &truce_access::Access::all()).unwrap();
     assert_eq!(s.received_at, at);
     assert_eq!(s.classification, n.agreement.classify_record(&s.observation));
     assert!(s.classification.violations.iter().any(|v| v.code == "cfv_in_security_zone"), "{:?}", s.classification);
-    let err = n.prepare(observation("b", 48.0, 37.8, "weapon_sighting", Some("trebuchet")), at).unwrap_err();
+    let err = n.prepare(observation("b", 48.0, 37.8, "weapon_sighting", Some("trebuchet")), at, &truce_access::Access::all()).unwrap_err();
     assert_eq!(err.field, "weapon_class");
     assert!(err.message.contains("trebuchet"), "{err}");
 }
@@ -41,10 +41,10 @@ fn prepare_validates_against_the_agreement_and_classifies() {
 fn commit_stores_then_publishes_each_new_observation_once_with_its_label() {
     let dir = tempfile::tempdir().unwrap();
     let n = node(dir.path());
-    let mut sub = n.bus.subscribe();
+    let mut sub = n.bus.subscribe(truce_access::Access::all());
     let at = datetime!(2026-11-25 02:00 UTC);
-    let a = n.prepare(observation("a", 48.73, 37.55, "explosion_impact", None), at).unwrap();
-    let b = n.prepare(observation("b", 48.01, 37.80, "muzzle_flash", None), at).unwrap();
+    let a = n.prepare(observation("a", 48.73, 37.55, "explosion_impact", None), at, &truce_access::Access::all()).unwrap();
+    let b = n.prepare(observation("b", 48.01, 37.80, "muzzle_flash", None), at, &truce_access::Access::all()).unwrap();
     let r = n.commit(vec![a.clone(), b.clone(), a.clone()]).unwrap();
     assert_eq!((r.inserted, r.duplicates), (vec!["a".to_owned(), "b".to_owned()], vec!["a".to_owned()]));
     let again = n.commit(vec![a.clone()]).unwrap();
@@ -71,10 +71,10 @@ fn commit_stores_then_publishes_each_new_observation_once_with_its_label() {
 fn a_batch_the_store_refuses_is_neither_stored_nor_published() {
     let dir = tempfile::tempdir().unwrap();
     let n = node(dir.path());
-    let mut sub = n.bus.subscribe();
+    let mut sub = n.bus.subscribe(truce_access::Access::all());
     let at = datetime!(2026-11-25 02:00 UTC);
-    let good = n.prepare(observation("good", 48.73, 37.55, "explosion_impact", None), at).unwrap();
-    let mut bad = n.prepare(observation("bad", 48.73, 37.55, "explosion_impact", None), at).unwrap();
+    let good = n.prepare(observation("good", 48.73, 37.55, "explosion_impact", None), at, &truce_access::Access::all()).unwrap();
+    let mut bad = n.prepare(observation("bad", 48.73, 37.55, "explosion_impact", None), at, &truce_access::Access::all()).unwrap();
     bad.observation.lon = f64::INFINITY;
     assert!(matches!(n.commit(vec![good, bad]), Err(StoreError::Invalid { .. })));
     assert_eq!(n.store.count().unwrap(), 0);

@@ -31,7 +31,7 @@ fn event(uid: &str, type_: &str, lat: f64) -> String {
 async fn reports_become_history_events_and_an_observation_and_the_alert_goes_back_to_the_devices() {
     let dir = tempfile::tempdir().unwrap();
     let n = node(&dir.path().join("store"));
-    let mut events = n.bus.subscribe();
+    let mut events = n.bus.subscribe(truce_access::Access::all());
     let config = TakConfig {
         tcp: Listen::At("127.0.0.1:0".parse().unwrap()),
         udp: Listen::Off,
@@ -51,7 +51,7 @@ async fn reports_become_history_events_and_an_observation_and_the_alert_goes_bac
     while !(track && enter && sighting) {
         let d = tokio::time::timeout_at(deadline, events.recv()).await.expect("the bus events within 20 s");
         let Delivery::Event(e) = d else { panic!("{d:?}") };
-        match &e.kind {
+        match &e.event.kind {
             EventKind::Track(t) if t.uid == "alpha-1" => track = true,
             EventKind::Geofence(g) if g.uid == "alpha-1" && g.fence_id == "force_standoff" => {
                 assert_eq!(g.kind, truce_core::GeofenceKind::Enter);

@@ -16,11 +16,12 @@ fn alert(scope: &str, level: &str, previous: &str, minute: i64) -> AlertRow {
         level: level.into(),
         previous: previous.into(),
         body: format!("{{\"level\":\"{level}\"}}"),
+        label: truce_core::Label::default(),
     }
 }
 
 fn case_row(title: &str, at: OffsetDateTime) -> CaseRow {
-    CaseRow { id: String::new(), opened_at: at, title: title.into(), stage: "evidence".into(), body: "{}".into() }
+    CaseRow { id: String::new(), opened_at: at, title: title.into(), stage: "evidence".into(), body: "{}".into(), label: Default::default() }
 }
 
 fn action(actor: &str, at: OffsetDateTime) -> ActionRow {

@@ -31,6 +31,7 @@ pub fn point(uid: &str, type_: &str, second: i64, stale_minutes: i64) -> TrackRo
         speed: Some(11.5),
         classification: Some("{\"lines\":{},\"zones\":[]}".into()),
         xml: format!("<event uid=\"{uid}\"/>"),
+        label: truce_core::Label::default(),
     }
 }
 
@@ -53,6 +54,7 @@ pub fn fence(uid: &str, second: i64, kind: GeofenceKind) -> GeofenceRow {
         lon: 37.2,
         prev_lat: Some(48.0),
         prev_lon: Some(37.0),
+        label: truce_core::Label::default(),
     }
 }
 

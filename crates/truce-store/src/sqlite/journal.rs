@@ -11,15 +11,18 @@ use time::OffsetDateTime;
 
 use truce_core::{ActionRow, AlertRow, CaseRow};
 
+use super::tracks::label;
 use super::{SqliteStore, from_ms, to_ms};
+use truce_access::LabelColumns;
 use crate::{CaseUpdateError, JournalStore, StoreError};
 
 impl JournalStore for SqliteStore {
     fn record_alert(&self, alert: &AlertRow) -> Result<i64, StoreError> {
         let w = self.writer();
+        let l = LabelColumns::of(&alert.label);
         w.conn.execute(
-            "INSERT INTO alerts (at_ms, scope, level, previous, body) VALUES (?1, ?2, ?3, ?4, ?5)",
-            params![to_ms(alert.at), alert.scope, alert.level, alert.previous, alert.body],
+            "INSERT INTO alerts (at_ms, scope, level, previous, body, rank, rel, cats) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+            params![to_ms(alert.at), alert.scope, alert.level, alert.previous, alert.body, l.rank, l.rel, l.cats],
         )?;
         Ok(w.conn.last_insert_rowid())
     }
@@ -31,10 +34,10 @@ impl JournalStore for SqliteStore {
         limit: usize,
     ) -> Result<Vec<AlertRow>, StoreError> {
         let r = self.reader();
-        let mut stmt = r.prepare_cached(
-            "SELECT seq, at_ms, scope, level, previous, body FROM alerts \
-             WHERE at_ms >= ?1 AND seq > ?2 ORDER BY seq LIMIT ?3",
-        )?;
+        let mut stmt = r.prepare_cached(&format!(
+            "SELECT {ALERT_COLUMNS} FROM alerts WHERE at_ms >= ?1 AND seq > ?2 AND {} ORDER BY seq LIMIT ?3",
+            self.visible("", "at_ms")
+        ))?;
         let rows = stmt.query_map(
             params![since.map_or(i64::MIN, to_ms), after.unwrap_or(0), limit.min(10_000) as i64],
             alert_row,
@@ -44,10 +47,11 @@ impl JournalStore for SqliteStore {
 
     fn latest_alerts(&self) -> Result<Vec<AlertRow>, StoreError> {
         let r = self.reader();
-        let mut stmt = r.prepare_cached(
-            "SELECT seq, at_ms, scope, level, previous, body FROM alerts \
-             WHERE seq IN (SELECT MAX(seq) FROM alerts GROUP BY scope) ORDER BY scope",
-        )?;
+        let visible = self.visible("", "at_ms");
+        let mut stmt = r.prepare_cached(&format!(
+            "SELECT {ALERT_COLUMNS} FROM alerts \
+             WHERE seq IN (SELECT MAX(seq) FROM alerts WHERE {visible} GROUP BY scope) ORDER BY scope"
+        ))?;
         let rows = stmt.query_map([], alert_row)?;
         Ok(rows.collect::<Result<_, _>>()?)
     }
@@ -57,9 +61,10 @@ impl JournalStore for SqliteStore {
         let tx = w.conn.transaction()?;
         let n: i64 = tx.query_row("SELECT COUNT(*) FROM cases", [], |r| r.get(0))?;
         let id = format!("case-{:04}", n + 1);
+        let l = LabelColumns::of(&case.label);
         tx.execute(
-            "INSERT INTO cases (id, opened_ms, title, stage, body) VALUES (?1, ?2, ?3, ?4, ?5)",
-            params![id, to_ms(case.opened_at), case.title, case.stage, case.body],
+            "INSERT INTO cases (id, opened_ms, title, stage, body, rank, rel, cats) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+            params![id, to_ms(case.opened_at), case.title, case.stage, case.body, l.rank, l.rel, l.cats],
         )?;
         tx.execute(
             "INSERT INTO case_actions (case_id, seq, at_ms, actor, body) VALUES (?1, 1, ?2, ?3, ?4)",
@@ -79,8 +84,13 @@ impl JournalStore for SqliteStore {
     ) -> Result<i64, CaseUpdateError> {
         let mut w = self.writer();
         let tx = w.conn.transaction()?;
-        let actual: Option<String> =
-            tx.query_row("SELECT stage FROM cases WHERE id = ?1", [id], |r| r.get(0)).optional()?;
+        let actual: Option<String> = tx
+            .query_row(
+                &format!("SELECT stage FROM cases WHERE id = ?1 AND {}", self.visible("", "opened_ms")),
+                [id],
+                |r| r.get(0),
+            )
+            .optional()?;
         let Some(actual) = actual else {
             return Err(CaseUpdateError::NotFound(id.to_owned()));
         };
@@ -101,7 +111,11 @@ impl JournalStore for SqliteStore {
     fn case(&self, id: &str) -> Result<Option<(CaseRow, Vec<ActionRow>)>, StoreError> {
         let r = self.reader();
         let case = r
-            .query_row("SELECT id, opened_ms, title, stage, body FROM cases WHERE id = ?1", [id], case_row)
+            .query_row(
+                &format!("SELECT {CASE_COLUMNS} FROM cases WHERE id = ?1 AND {}", self.visible("", "opened_ms")),
+                [id],
+                case_row,
+            )
             .optional()?;
         let Some(case) = case else { return Ok(None) };
         let mut stmt =
@@ -116,8 +130,10 @@ impl JournalStore for SqliteStore {
 
     fn cases(&self) -> Result<Vec<CaseRow>, StoreError> {
         let r = self.reader();
-        let mut stmt =
-            r.prepare_cached("SELECT id, opened_ms, title, stage, body FROM cases ORDER BY opened_ms, id")?;
+        let mut stmt = r.prepare_cached(&format!(
+            "SELECT {CASE_COLUMNS} FROM cases WHERE {} ORDER BY opened_ms, id",
+            self.visible("", "opened_ms")
+        ))?;
         let rows = stmt.query_map([], case_row)?;
         Ok(rows.collect::<Result<_, _>>()?)
     }
@@ -131,8 +147,12 @@ fn alert_row(row: &rusqlite::Row<'_>) -> rusqlite::Result<AlertRow> {
         level: row.get(3)?,
         previous: row.get(4)?,
         body: row.get(5)?,
+        label: label(row, 6)?,
     })
 }
+
+const ALERT_COLUMNS: &str = "seq, at_ms, scope, level, previous, body, rank, rel, cats";
+const CASE_COLUMNS: &str = "id, opened_ms, title, stage, body, rank, rel, cats";
 
 fn case_row(row: &rusqlite::Row<'_>) -> rusqlite::Result<CaseRow> {
     Ok(CaseRow {
@@ -141,5 +161,6 @@ fn case_row(row: &rusqlite::Row<'_>) -> rusqlite::Result<CaseRow> {
         title: row.get(2)?,
         stage: row.get(3)?,
         body: row.get(4)?,
+        label: label(row, 5)?,
     })
 }

@@ -10,9 +10,10 @@
 //! This keeps inserts at one B-tree entry per row (see the migration for the measured reason).
 
 use std::path::{Path, PathBuf};
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 
 use rusqlite::Connection;
+use truce_access::Access;
 
 pub(crate) use crate::observations::{from_ms, to_ms};
 use crate::{CaseUpdateError, StoreError};
@@ -27,13 +28,25 @@ const MIGRATIONS: &[&str] = &[
     include_str!("migrations/0002_alerts_cases.sql"),
     include_str!("migrations/0003_coalition.sql"),
     include_str!("migrations/0004_tracks.sql"),
+    include_str!("migrations/0006_labels.sql"),
 ];
 
 /// The database file inside the data directory.
 pub const DATABASE_FILE: &str = "truce.sqlite";
 
 /// Observations on an embedded SQLite database. See the crate documentation for durability.
+///
+/// A handle reads as one viewer ([`Scope::access`](crate::Scope::access)): the handle
+/// [`SqliteStore::open`] returns reads everything (the operator's), and
+/// [`Scope::scoped`](crate::Scope::scoped) makes a handle on the same connections that adds the
+/// viewer's predicate to every read.
+#[derive(Clone)]
 pub struct SqliteStore {
+    shared: Arc<Shared>,
+    access: Access,
+}
+
+struct Shared {
     writer: Mutex<Writer>,
     reader: Mutex<Connection>,
     path: PathBuf,
@@ -68,7 +81,7 @@ pub(crate) fn cell_box(cell: i64) -> (f64, f64, f64, f64) {
 
 impl std::fmt::Debug for SqliteStore {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("SqliteStore").field("path", &self.path).finish_non_exhaustive()
+        f.debug_struct("SqliteStore").field("path", &self.shared.path).field("access", &self.access).finish()
     }
 }
 
@@ -104,22 +117,41 @@ impl SqliteStore {
         let cells =
             conn.prepare("SELECT cell FROM cells_rtree")?.query_map([], |r| r.get(0))?.collect::<Result<_, _>>()?;
         let reader = open_connection(&path)?;
-        Ok(Self { writer: Mutex::new(Writer { conn, cells }), reader: Mutex::new(reader), path })
+        let shared = Shared { writer: Mutex::new(Writer { conn, cells }), reader: Mutex::new(reader), path };
+        Ok(Self { shared: Arc::new(shared), access: Access::all() })
     }
 
     /// The database file.
     pub fn path(&self) -> &Path {
-        &self.path
+        &self.shared.path
     }
 
     pub(crate) fn writer(&self) -> std::sync::MutexGuard<'_, Writer> {
         // A panic while holding the lock cannot leave a transaction open (rusqlite rolls back on drop),
         // so a poisoned lock is still safe to use.
-        self.writer.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+        self.shared.writer.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 
     pub(crate) fn reader(&self) -> std::sync::MutexGuard<'_, Connection> {
-        self.reader.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+        self.shared.reader.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+}
+
+impl crate::Scope for SqliteStore {
+    fn scoped(&self, access: Access) -> Arc<dyn crate::Store> {
+        Arc::new(Self { shared: Arc::clone(&self.shared), access })
+    }
+
+    fn access(&self) -> &Access {
+        &self.access
+    }
+}
+
+impl SqliteStore {
+    /// The access predicate over a table's label columns (`prefix` is the table's alias and a dot, or
+    /// empty), and the time column that dates the record.
+    pub(crate) fn visible(&self, prefix: &str, time: &str) -> String {
+        self.access.sql(&format!("{prefix}rank"), &format!("{prefix}rel"), &format!("{prefix}cats"), &format!("{prefix}{time}"))
     }
 }
 

@@ -2,6 +2,7 @@
 //! index (see the module above), and keyset paging over `(time_ms, seq)`.
 
 use rusqlite::{OptionalExtension, params};
+use truce_access::Access;
 use truce_core::{ClassificationRecord, Observation, StoredObservation};
 
 use super::{SqliteStore, Writer, cell_box, cell_of, from_ms, to_ms};
@@ -15,8 +16,8 @@ fn insert_one(
     cell: i64,
 ) -> Result<bool, StoreError> {
     let mut insert = tx.prepare_cached(
-        "INSERT INTO observations (id, time_ms, time_end_ms, lat, lon, cell, category, received_ms, body, classification, zones, violations)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12) ON CONFLICT (id) DO NOTHING",
+        "INSERT INTO observations (id, time_ms, time_end_ms, lat, lon, cell, category, received_ms, body, classification, zones, violations, rank, rel, cats)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15) ON CONFLICT (id) DO NOTHING",
     )?;
     let changed = insert.execute(params![
         r.id,
@@ -30,7 +31,10 @@ fn insert_one(
         r.body,
         r.classification,
         r.zones,
-        r.violations
+        r.violations,
+        r.label.rank,
+        r.label.rel,
+        r.label.cats
     ])?;
     if changed == 0 {
         return Ok(false);
@@ -45,18 +49,29 @@ fn insert_one(
     Ok(true)
 }
 
-fn decode(id: String, body: &str, classification: &str, received_ms: i64) -> Result<StoredObservation, StoreError> {
-    let observation: Observation =
+/// Decodes a row; without the right to see the observer (see `truce_access::Access::sees_observer`)
+/// the observer's team, callsign and position are left out.
+fn decode(
+    access: &Access,
+    id: String,
+    body: &str,
+    classification: &str,
+    received_ms: i64,
+) -> Result<StoredObservation, StoreError> {
+    let mut observation: Observation =
         serde_json::from_str(body).map_err(|e| StoreError::Corrupt { id: id.clone(), reason: format!("body: {e}") })?;
+    if !access.sees_observer() {
+        truce_access::redact_observer(&mut observation);
+    }
     let classification: ClassificationRecord = serde_json::from_str(classification)
         .map_err(|e| StoreError::Corrupt { id, reason: format!("classification: {e}") })?;
     Ok(StoredObservation { observation, classification, received_at: from_ms(received_ms) })
 }
 
 /// The WHERE clause and parameters for a query's filters (paging excluded).
-fn filters(q: &Query) -> (String, Vec<rusqlite::types::Value>) {
+fn filters(access: &str, q: &Query) -> (String, Vec<rusqlite::types::Value>) {
     use rusqlite::types::Value;
-    let mut clauses: Vec<String> = Vec::new();
+    let mut clauses: Vec<String> = vec![access.to_owned()];
     let mut args: Vec<Value> = Vec::new();
     if let Some(t) = q.since {
         args.push(Value::Integer(to_ms(t)));
@@ -112,7 +127,7 @@ fn filters(q: &Query) -> (String, Vec<rusqlite::types::Value>) {
         args.push(Value::Text(format!(",{zone},")));
         clauses.push(format!("instr(o.zones, ?{}) > 0", args.len()));
     }
-    let sql = if clauses.is_empty() { "1".to_owned() } else { clauses.join(" AND ") };
+    let sql = clauses.join(" AND ");
     (sql, args)
 }
 
@@ -133,17 +148,20 @@ impl ObservationStore for SqliteStore {
     fn get(&self, id: &str) -> Result<Option<StoredObservation>, StoreError> {
         let conn = self.reader();
         let row = conn
-            .prepare_cached("SELECT id, body, classification, received_ms FROM observations WHERE id = ?1")?
+            .prepare_cached(&format!(
+                "SELECT id, body, classification, received_ms FROM observations WHERE id = ?1 AND {}",
+                self.visible("", "time_ms")
+            ))?
             .query_row([id], |r| {
                 Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?, r.get::<_, String>(2)?, r.get::<_, i64>(3)?))
             })
             .optional()?;
-        row.map(|(id, b, c, r)| decode(id, &b, &c, r)).transpose()
+        row.map(|(id, b, c, r)| decode(&self.access, id, &b, &c, r)).transpose()
     }
 
     fn query(&self, q: &Query) -> Result<Page, StoreError> {
         let limit = q.limit.clamp(1, MAX_PAGE);
-        let (mut sql, mut args) = filters(q);
+        let (mut sql, mut args) = filters(&self.visible("o.", "time_ms"), q);
         if let Some(c) = &q.cursor {
             let (t, s) = parse_cursor(c)?;
             let n = args.len();
@@ -169,14 +187,14 @@ impl ObservationStore for SqliteStore {
                 page.next = last.map(|(t, s): (i64, i64)| format!("{t}.{s}"));
                 break;
             }
-            page.items.push(decode(r.get(0)?, &r.get::<_, String>(1)?, &r.get::<_, String>(2)?, r.get(3)?)?);
+            page.items.push(decode(&self.access, r.get(0)?, &r.get::<_, String>(1)?, &r.get::<_, String>(2)?, r.get(3)?)?);
             last = Some(key);
         }
         Ok(page)
     }
 
     fn stats(&self, q: &Query) -> Result<Stats, StoreError> {
-        let (sql, args) = filters(q);
+        let (sql, args) = filters(&self.visible("o.", "time_ms"), q);
         let conn = self.reader();
         let mut stats = Stats::default();
         let mut stmt = conn.prepare(&format!(
@@ -209,7 +227,11 @@ impl ObservationStore for SqliteStore {
     }
 
     fn count(&self) -> Result<u64, StoreError> {
-        let n: i64 = self.reader().query_row("SELECT count(*) FROM observations", [], |r| r.get(0))?;
+        let n: i64 = self.reader().query_row(
+            &format!("SELECT count(*) FROM observations WHERE {}", self.visible("", "time_ms")),
+            [],
+            |r| r.get(0),
+        )?;
         Ok(n as u64)
     }
 

@@ -13,13 +13,14 @@
 use rusqlite::params;
 use time::OffsetDateTime;
 
+use truce_access::LabelColumns;
 use truce_core::{GeofenceRow, TrackRow};
 
 use super::{SqliteStore, from_ms, to_ms};
 use crate::{StoreError, TrackStore};
 
 const TRACK_COLUMNS: &str = "t.uid, t.type, t.how, t.callsign, t.grp, t.source, t.peer, t.time_ms, t.start_ms, \
-     t.stale_ms, t.received_ms, t.lat, t.lon, t.hae, t.ce, t.course, t.speed, t.classification, t.xml";
+     t.stale_ms, t.received_ms, t.lat, t.lon, t.hae, t.ce, t.course, t.speed, t.classification, t.xml, t.rank, t.rel, t.cats";
 
 fn track_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<TrackRow> {
     Ok(TrackRow {
@@ -42,6 +43,17 @@ fn track_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<TrackRow> {
         speed: r.get(16)?,
         classification: r.get(17)?,
         xml: r.get(18)?,
+        label: label(r, 19)?,
+    })
+}
+
+/// The label from its three columns, starting at `first`.
+pub(crate) fn label(r: &rusqlite::Row<'_>, first: usize) -> rusqlite::Result<truce_core::Label> {
+    let rank: i64 = r.get(first)?;
+    let rel: String = r.get(first + 1)?;
+    let cats: String = r.get(first + 2)?;
+    LabelColumns::label(rank, &rel, &cats).ok_or_else(|| {
+        rusqlite::Error::FromSqlConversionFailure(first, rusqlite::types::Type::Integer, format!("rank {rank}").into())
     })
 }
 
@@ -52,8 +64,8 @@ impl TrackStore for SqliteStore {
         {
             let mut insert = tx.prepare_cached(
                 "INSERT INTO tracks (uid, type, how, callsign, grp, source, peer, time_ms, start_ms, stale_ms,
-                     received_ms, lat, lon, hae, ce, course, speed, classification, xml)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19)",
+                     received_ms, lat, lon, hae, ce, course, speed, classification, xml, rank, rel, cats)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21, ?22)",
             )?;
             let mut latest = tx.prepare_cached(
                 "INSERT INTO track_latest (uid, seq, time_ms, stale_ms) VALUES (?1, ?2, ?3, ?4)
@@ -62,6 +74,7 @@ impl TrackStore for SqliteStore {
                  WHERE excluded.time_ms >= track_latest.time_ms",
             )?;
             for p in points {
+                let l = LabelColumns::of(&p.label);
                 let time_ms = to_ms(p.time);
                 let stale_ms = to_ms(p.stale);
                 insert.execute(params![
@@ -83,17 +96,21 @@ impl TrackStore for SqliteStore {
                     p.course,
                     p.speed,
                     p.classification,
-                    p.xml
+                    p.xml,
+                    l.rank,
+                    l.rel,
+                    l.cats
                 ])?;
                 latest.execute(params![p.uid, tx.last_insert_rowid(), time_ms, stale_ms])?;
             }
             let mut fence = tx.prepare_cached(
                 "INSERT INTO geofence_events (id, uid, callsign, track_type, kind, fence_id, fence_name, fence_kind,
-                     from_side, to_side, time_ms, lat, lon, prev_lat, prev_lon)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)
+                     from_side, to_side, time_ms, lat, lon, prev_lat, prev_lon, rank, rel, cats)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18)
                  ON CONFLICT (id) DO NOTHING",
             )?;
             for g in geofence {
+                let l = LabelColumns::of(&g.label);
                 fence.execute(params![
                     g.id,
                     g.uid,
@@ -109,7 +126,10 @@ impl TrackStore for SqliteStore {
                     g.lat,
                     g.lon,
                     g.prev_lat,
-                    g.prev_lon
+                    g.prev_lon,
+                    l.rank,
+                    l.rel,
+                    l.cats
                 ])?;
             }
         }
@@ -121,7 +141,8 @@ impl TrackStore for SqliteStore {
         let r = self.reader();
         let mut stmt = r.prepare_cached(&format!(
             "SELECT {TRACK_COLUMNS} FROM track_latest l JOIN tracks t ON t.seq = l.seq
-             WHERE l.stale_ms > ?1 AND t.type GLOB 'a-*' ORDER BY l.uid"
+             WHERE l.stale_ms > ?1 AND t.type GLOB 'a-*' AND {} ORDER BY l.uid",
+            self.visible("t.", "time_ms")
         ))?;
         let rows = stmt.query_map([to_ms(now)], track_row)?;
         Ok(rows.collect::<Result<_, _>>()?)
@@ -130,7 +151,8 @@ impl TrackStore for SqliteStore {
     fn track_history(&self, uid: &str, limit: usize) -> Result<Vec<TrackRow>, StoreError> {
         let r = self.reader();
         let mut stmt = r.prepare_cached(&format!(
-            "SELECT {TRACK_COLUMNS} FROM tracks t WHERE t.uid = ?1 ORDER BY t.time_ms DESC, t.seq DESC LIMIT ?2"
+            "SELECT {TRACK_COLUMNS} FROM tracks t WHERE t.uid = ?1 AND {} ORDER BY t.time_ms DESC, t.seq DESC LIMIT ?2",
+            self.visible("t.", "time_ms")
         ))?;
         let rows = stmt.query_map(params![uid, limit.min(i64::MAX as usize) as i64], track_row)?;
         Ok(rows.collect::<Result<_, _>>()?)
@@ -138,11 +160,12 @@ impl TrackStore for SqliteStore {
 
     fn geofence_events(&self, after_seq: i64, limit: usize) -> Result<Vec<(i64, GeofenceRow)>, StoreError> {
         let r = self.reader();
-        let mut stmt = r.prepare_cached(
+        let mut stmt = r.prepare_cached(&format!(
             "SELECT seq, id, uid, callsign, track_type, kind, fence_id, fence_name, fence_kind, from_side, to_side,
-                 time_ms, lat, lon, prev_lat, prev_lon
-             FROM geofence_events WHERE seq > ?1 ORDER BY seq LIMIT ?2",
-        )?;
+                 time_ms, lat, lon, prev_lat, prev_lon, rank, rel, cats
+             FROM geofence_events WHERE seq > ?1 AND {} ORDER BY seq LIMIT ?2",
+            self.visible("", "time_ms")
+        ))?;
         let mut rows = stmt.query(params![after_seq, limit.min(i64::MAX as usize) as i64])?;
         let mut out = Vec::new();
         while let Some(r) = rows.next()? {
@@ -167,6 +190,7 @@ impl TrackStore for SqliteStore {
                     lon: r.get(13)?,
                     prev_lat: r.get(14)?,
                     prev_lon: r.get(15)?,
+                    label: label(r, 16)?,
                 },
             ));
         }

@@ -22,6 +22,9 @@ use truce_node::wire;
 use utoipa::{IntoParams, OpenApi, ToSchema};
 
 use super::AppState;
+use super::audit::Note;
+use super::auth::Caller;
+use truce_access::Action;
 use super::error::{ApiError, ErrorBody};
 
 #[derive(OpenApi)]
@@ -109,6 +112,7 @@ pub struct InsertResponse {
     ))]
 pub async fn post_observations(
     State(state): State<AppState>,
+    caller: Caller,
     body: Result<Bytes, BytesRejection>,
 ) -> Result<Response, ApiError> {
     let body = body.map_err(|e| {
@@ -122,7 +126,8 @@ pub async fn post_observations(
             ApiError::new(e.status(), "invalid_body", e.body_text())
         }
     })?;
-    let batch = http::read_batch(&state.node, &body, OffsetDateTime::now_utc()).map_err(|e| {
+    caller.require(Action::SubmitObservation)?;
+    let batch = http::read_batch(&state.node, &caller.access, &body, OffsetDateTime::now_utc()).map_err(|e| {
         let message = e.to_string();
         match e {
             BodyError::Malformed(_) => ApiError::new(StatusCode::BAD_REQUEST, "malformed_json", message),
@@ -135,6 +140,7 @@ pub async fn post_observations(
             }
             BodyError::TooMany(_) => ApiError::new(StatusCode::PAYLOAD_TOO_LARGE, "batch_too_large", message),
             BodyError::Empty => ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "invalid_observation", message),
+            BodyError::Forbidden { field, .. } => ApiError::new(StatusCode::FORBIDDEN, "label_above_clearance", message).field(field),
             BodyError::Invalid(fields) => {
                 let first = fields.first().map(|f| f.field.clone()).unwrap_or_default();
                 let mut err =
@@ -153,8 +159,11 @@ pub async fn post_observations(
         ),
         other => ApiError::internal(other),
     })?;
+    let note = Note { target: report.inserted.join(","), ..Note::default() };
     let body = InsertResponse { ids: report.inserted, duplicates: report.duplicates };
-    Ok((StatusCode::CREATED, Json(body)).into_response())
+    let mut response = (StatusCode::CREATED, Json(body)).into_response();
+    response.extensions_mut().insert(note);
+    Ok(response)
 }
 
 /// Filters and paging for listing observations.
@@ -213,6 +222,7 @@ impl ListParams {
     ))]
 pub async fn list_observations(
     State(state): State<AppState>,
+    caller: Caller,
     Query(params): Query<ListParams>,
 ) -> Result<Response, ApiError> {
     let q = params.query()?;
@@ -221,7 +231,7 @@ pub async fn list_observations(
         Some("geojson") => true,
         Some(other) => return Err(ApiError::parameter("format", format!("{other:?} is not json or geojson"))),
     };
-    let store = state.node.store.clone();
+    let store = caller.store(&state);
     let page = tokio::task::spawn_blocking(move || store.query(&q)).await.map_err(ApiError::internal)?.map_err(
         |e| match e {
             truce_store::StoreError::BadCursor(c) => {
@@ -245,8 +255,12 @@ pub async fn list_observations(
 #[utoipa::path(get, path = "/api/v1/observations/{id}", tag = "observations",
     params(("id" = String, Path, description = "The observation's id")),
     responses((status = 200, description = "The observation", body = Object), (status = 404, description = "No such observation", body = ErrorBody)))]
-pub async fn get_observation(State(state): State<AppState>, Path(id): Path<String>) -> Result<Json<Value>, ApiError> {
-    let store = state.node.store.clone();
+pub async fn get_observation(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+) -> Result<Json<Value>, ApiError> {
+    let store = caller.store(&state);
     let key = id.clone();
     let found = tokio::task::spawn_blocking(move || store.get(&key))
         .await
@@ -321,6 +335,7 @@ pub struct StatsResponse {
     responses((status = 200, description = "Counts", body = StatsResponse), (status = 400, description = "A parameter is invalid", body = ErrorBody)))]
 pub async fn stats(
     State(state): State<AppState>,
+    caller: Caller,
     Query(params): Query<ListParams>,
 ) -> Result<Json<StatsResponse>, ApiError> {
     let q = params.query()?;
@@ -328,7 +343,7 @@ pub async fn stats(
     let mut tq = q.clone();
     tq.since = Some(today.midnight().assume_utc());
     tq.until = today.next_day().map(|d| d.midnight().assume_utc());
-    let store = state.node.store.clone();
+    let store = caller.store(&state);
     let (all, day) =
         tokio::task::spawn_blocking(move || Ok::<_, truce_store::StoreError>((store.stats(&q)?, store.stats(&tq)?)))
             .await
@@ -344,15 +359,16 @@ pub async fn stats(
     }))
 }
 
-/// Liveness and the number of stored observations.
+/// Liveness: the store answers. Served without a session, so it tells nothing about the records
+/// (not even how many there are).
 #[utoipa::path(get, path = "/healthz", tag = "operations", responses((status = 200, description = "OK", body = Object), (status = 503, description = "The store is unavailable", body = ErrorBody)))]
 pub async fn healthz(State(state): State<AppState>) -> Result<Json<Value>, ApiError> {
-    let store = state.node.store.clone();
-    let n = tokio::task::spawn_blocking(move || store.count())
+    let store = state.node.view(&truce_access::Access::new(&state.node.policy, &state.node.anonymous));
+    tokio::task::spawn_blocking(move || store.count())
         .await
         .map_err(ApiError::internal)?
         .map_err(ApiError::internal)?;
-    Ok(Json(json!({"status": "ok", "observations": n, "agreement": state.node.agreement.id})))
+    Ok(Json(json!({"status": "ok", "agreement": state.node.agreement.id})))
 }
 
 /// The vocabulary clients key on: observation categories, violation codes (most severe first), zone

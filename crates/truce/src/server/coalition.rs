@@ -21,6 +21,7 @@ use truce_coalition::model::{Day, Status};
 use utoipa::IntoParams;
 
 use super::AppState;
+use super::auth::Caller;
 use super::error::{ApiError, ErrorBody};
 
 pub fn routes() -> Router<AppState> {
@@ -37,9 +38,10 @@ pub fn routes() -> Router<AppState> {
 /// Runs `f` on the coalition read from the store, on the blocking pool.
 async fn with_coalition<T: Send + 'static>(
     state: &AppState,
+    caller: &Caller,
     f: impl FnOnce(&Coalition) -> Result<T, ApiError> + Send + 'static,
 ) -> Result<T, ApiError> {
-    let store = state.node.store.clone();
+    let store = caller.store(state);
     super::blocking(move || {
         let c = truce_coalition::load(&*store).map_err(ApiError::internal)?;
         f(&c)
@@ -58,8 +60,8 @@ fn not_found(what: &str, field: &str) -> ApiError {
         (status = 200, description = "The summary: `nations[].cells[]` per domain, `totals[]` per status", body = Object),
         (status = 503, description = "The store failed", body = ErrorBody),
     ))]
-pub async fn coalition_summary(State(state): State<AppState>) -> Result<Json<Value>, ApiError> {
-    with_coalition(&state, |c| Ok(Json(json!(truce_coalition::summary::summary(c))))).await
+pub async fn coalition_summary(State(state): State<AppState>, caller: Caller) -> Result<Json<Value>, ApiError> {
+    with_coalition(&state, &caller, |c| Ok(Json(json!(truce_coalition::summary::summary(c))))).await
 }
 
 /// Parameters of the gap analysis.
@@ -83,7 +85,7 @@ pub struct GapsParams {
         (status = 503, description = "The store failed", body = ErrorBody),
     ))]
 pub async fn coalition_gaps(
-    State(state): State<AppState>,
+    State(state): State<AppState>, caller: Caller,
     Query(p): Query<GapsParams>,
 ) -> Result<Json<Value>, ApiError> {
     let mut assume = Vec::new();
@@ -100,7 +102,7 @@ pub async fn coalition_gaps(
         }
     }
     let phase = p.phase;
-    with_coalition(&state, move |c| {
+    with_coalition(&state, &caller, move |c| {
         if let Some(ph) = &phase
             && !c.requirements.iter().any(|r| &r.phase == ph)
         {
@@ -121,10 +123,10 @@ pub async fn coalition_gaps(
         (status = 503, description = "The store failed", body = ErrorBody),
     ))]
 pub async fn nation_history(
-    State(state): State<AppState>,
+    State(state): State<AppState>, caller: Caller,
     Path(nation): Path<String>,
 ) -> Result<Json<Value>, ApiError> {
-    with_coalition(&state, move |c| match truce_coalition::history::history(c, &nation) {
+    with_coalition(&state, &caller, move |c| match truce_coalition::history::history(c, &nation) {
         Some(h) => Ok(Json(json!(h))),
         None => Err(not_found(&format!("no nation {nation:?}"), "nation")),
     })
@@ -137,8 +139,8 @@ pub async fn nation_history(
         (status = 200, description = "`[{id, name, deployments, tasks, illustrative}]`", body = Object),
         (status = 503, description = "The store failed", body = ErrorBody),
     ))]
-pub async fn list_plans(State(state): State<AppState>) -> Result<Json<Value>, ApiError> {
-    with_coalition(&state, |c| {
+pub async fn list_plans(State(state): State<AppState>, caller: Caller) -> Result<Json<Value>, ApiError> {
+    with_coalition(&state, &caller, |c| {
         let plans: Vec<Value> = c
             .plans
             .iter()
@@ -162,8 +164,8 @@ pub async fn list_plans(State(state): State<AppState>) -> Result<Json<Value>, Ap
         (status = 404, description = "No such plan", body = ErrorBody),
         (status = 503, description = "The store failed", body = ErrorBody),
     ))]
-pub async fn get_plan(State(state): State<AppState>, Path(id): Path<String>) -> Result<Json<Value>, ApiError> {
-    with_coalition(&state, move |c| {
+pub async fn get_plan(State(state): State<AppState>, caller: Caller, Path(id): Path<String>) -> Result<Json<Value>, ApiError> {
+    with_coalition(&state, &caller, move |c| {
         let plan = c.plans.iter().find(|p| p.id == id).ok_or_else(|| not_found(&format!("no plan {id:?}"), "id"))?;
         let lookup = c.lookup();
         let mut features = Vec::new();
@@ -219,9 +221,9 @@ pub async fn get_plan(State(state): State<AppState>, Path(id): Path<String>) -> 
         (status = 404, description = "No such plan", body = ErrorBody),
         (status = 503, description = "The store failed", body = ErrorBody),
     ))]
-pub async fn check_plan(State(state): State<AppState>, Path(id): Path<String>) -> Result<Json<Value>, ApiError> {
+pub async fn check_plan(State(state): State<AppState>, caller: Caller, Path(id): Path<String>) -> Result<Json<Value>, ApiError> {
     let agreement = state.node.agreement.clone();
-    with_coalition(&state, move |c| {
+    with_coalition(&state, &caller, move |c| {
         let plan = c.plans.iter().find(|p| p.id == id).ok_or_else(|| not_found(&format!("no plan {id:?}"), "id"))?;
         let check = truce_coalition::plan::check(&agreement, c, plan).map_err(ApiError::internal)?;
         Ok(Json(json!(check)))
@@ -246,9 +248,9 @@ pub struct RegenerationParams {
         (status = 503, description = "The store failed", body = ErrorBody),
     ))]
 pub async fn regeneration_status(
-    State(state): State<AppState>,
+    State(state): State<AppState>, caller: Caller,
     Query(p): Query<RegenerationParams>,
 ) -> Result<Json<Value>, ApiError> {
     let at = p.at.as_deref().map(Day::parse).transpose().map_err(|e| ApiError::parameter("at", e))?;
-    with_coalition(&state, move |c| Ok(Json(json!(truce_coalition::regeneration::status(c, at))))).await
+    with_coalition(&state, &caller, move |c| Ok(Json(json!(truce_coalition::regeneration::status(c, at))))).await
 }

@@ -7,6 +7,8 @@
 //! WebSocket stream is a subscription to the node's bus and nothing else.
 
 mod api;
+pub mod audit;
+pub mod auth;
 mod coalition;
 mod error;
 mod reports;
@@ -34,6 +36,10 @@ pub struct AppState {
     pub web_dir: Option<Arc<PathBuf>>,
     /// The TAK server, once started.
     pub tak: Arc<OnceLock<truce_tak::TakHandle>>,
+    /// Logins, sessions and API tokens.
+    pub sessions: Arc<truce_auth::Sessions>,
+    /// The audit log (in the data directory).
+    pub audit: Arc<truce_audit::AuditLog>,
 }
 
 /// The process-wide Prometheus recorder (installed once, shared by every server in the process).
@@ -51,17 +57,34 @@ pub fn metrics_handle() -> PrometheusHandle {
 }
 
 impl AppState {
-    /// The state of a server on `node`; traces the agreement's bands for the map now, so that no
-    /// request waits for it.
-    pub fn new(node: Arc<Node>, web: Option<PathBuf>) -> Self {
+    /// The state of a server on `node` whose data directory is `data_dir` (its audit log is there);
+    /// traces the agreement's bands for the map now, so that no request waits for it.
+    ///
+    /// # Errors
+    /// When the audit log cannot be opened.
+    pub fn new(node: Arc<Node>, data_dir: &std::path::Path, web: Option<PathBuf>) -> anyhow::Result<Self> {
         node.geometry();
-        Self { node, metrics: metrics_handle(), web_dir: web.map(Arc::new), tak: Arc::new(OnceLock::new()) }
+        let audit = truce_audit::AuditLog::open(data_dir)
+            .map_err(|e| anyhow::anyhow!("the audit log in {}: {e}", data_dir.display()))?;
+        let users: Arc<dyn truce_store::UserStore> = node.store.clone();
+        let sessions = truce_auth::Sessions::new(users, truce_auth::Settings::default());
+        Ok(Self {
+            node,
+            metrics: metrics_handle(),
+            web_dir: web.map(Arc::new),
+            tak: Arc::new(OnceLock::new()),
+            sessions: Arc::new(sessions),
+            audit: Arc::new(audit),
+        })
     }
 }
 
 /// The whole application.
 pub fn app(state: AppState) -> Router {
     Router::new()
+        .route("/api/v1/login", axum::routing::post(auth::login))
+        .route("/api/v1/logout", axum::routing::post(auth::logout))
+        .route("/api/v1/me", axum::routing::get(auth::me))
         .merge(api::routes())
         .merge(coalition::routes())
         .merge(reports::routes())
@@ -69,6 +92,9 @@ pub fn app(state: AppState) -> Router {
         .merge(tak::routes())
         .merge(watch::routes())
         .merge(web::routes())
+        // Outermost last: the audit log sees the answer of the session check too.
+        .layer(axum::middleware::from_fn_with_state(state.clone(), auth::require_session))
+        .layer(axum::middleware::from_fn_with_state(state.clone(), audit::record))
         .with_state(state)
 }
 

@@ -21,6 +21,7 @@ use truce_report::{Clock, Edition, Format, ReportError};
 use utoipa::IntoParams;
 
 use super::AppState;
+use super::auth::Caller;
 use super::error::ApiError;
 
 /// The policy HTML reports are served with: inline styles and images only.
@@ -109,12 +110,14 @@ fn common(
 /// Runs `make` on the blocking pool with the server's store, agreement and sectors, and serves the text.
 async fn serve(
     state: AppState,
+    caller: Caller,
     format: Format,
     make: impl FnOnce(&truce_report::Context<'_>) -> Result<String, ReportError> + Send + 'static,
 ) -> Result<Response, ApiError> {
     let text = super::blocking(move || {
+        let store = caller.store(&state);
         let ctx = truce_report::Context {
-            store: state.node.store.as_ref(),
+            store: store.as_ref(),
             agreement: &state.node.agreement,
             sectors: &state.node.sectors,
         };
@@ -140,11 +143,15 @@ async fn serve(
         (status = 400, description = "A parameter is invalid (named in `field`)", body = super::error::ErrorBody),
         (status = 503, description = "The store failed", body = super::error::ErrorBody),
     ))]
-pub async fn report_daily(State(state): State<AppState>, Query(p): Query<DailyParams>) -> Result<Response, ApiError> {
+pub async fn report_daily(
+    State(state): State<AppState>,
+    caller: Caller,
+    Query(p): Query<DailyParams>,
+) -> Result<Response, ApiError> {
     let date = truce_report::parse_date("date", required("date", p.date.as_deref())?).map_err(api_error)?;
     let (clock, format, edition) =
         common(p.cutoff.as_deref(), p.tz.as_deref(), p.format.as_deref(), p.edition.as_deref())?;
-    serve(state, format, move |ctx| {
+    serve(state, caller, format, move |ctx| {
         let r = truce_report::daily(ctx, &clock, date, edition)?;
         Ok(truce_report::render_daily(&r, format))
     })
@@ -162,12 +169,13 @@ pub async fn report_daily(State(state): State<AppState>, Query(p): Query<DailyPa
     ))]
 pub async fn report_spot(
     State(state): State<AppState>,
+    caller: Caller,
     Path(incident): Path<String>,
     Query(p): Query<SpotParams>,
 ) -> Result<Response, ApiError> {
     let (clock, format, edition) =
         common(p.cutoff.as_deref(), p.tz.as_deref(), p.format.as_deref(), p.edition.as_deref())?;
-    serve(state, format, move |ctx| {
+    serve(state, caller, format, move |ctx| {
         let r = truce_report::spot(ctx, &clock, &incident, edition)?;
         Ok(truce_report::render_spot(&r, format))
     })
@@ -181,12 +189,16 @@ pub async fn report_spot(
             content((String = "text/html"), (String = "text/markdown"), (Object = "application/json"))),
         (status = 400, description = "A parameter is invalid", body = super::error::ErrorBody),
     ))]
-pub async fn report_status(State(state): State<AppState>, Query(p): Query<StatusParams>) -> Result<Response, ApiError> {
+pub async fn report_status(
+    State(state): State<AppState>,
+    caller: Caller,
+    Query(p): Query<StatusParams>,
+) -> Result<Response, ApiError> {
     let from = truce_report::parse_date("from", required("from", p.from.as_deref())?).map_err(api_error)?;
     let to = truce_report::parse_date("to", required("to", p.to.as_deref())?).map_err(api_error)?;
     let (clock, format, edition) =
         common(p.cutoff.as_deref(), p.tz.as_deref(), p.format.as_deref(), p.edition.as_deref())?;
-    serve(state, format, move |ctx| {
+    serve(state, caller, format, move |ctx| {
         let r = truce_report::status(ctx, &clock, from, to, edition)?;
         Ok(truce_report::render_status(&r, format))
     })

@@ -28,8 +28,8 @@ pub fn routes() -> Router<AppState> {
 /// The live picture: the latest non-stale position of every uid.
 #[utoipa::path(get, path = "/api/v1/tracks", tag = "tak",
     responses((status = 200, description = "{\"tracks\": [track...]}: the latest non-stale event of every atom (a-*) uid")))]
-pub async fn tracks(State(state): State<AppState>) -> Result<Json<Value>, ApiError> {
-    let store = state.node.store.clone();
+pub async fn tracks(State(state): State<AppState>, caller: Caller) -> Result<Json<Value>, ApiError> {
+    let store = caller.store(&state);
     let rows = blocking(move || store.latest_tracks(OffsetDateTime::now_utc()).map_err(ApiError::internal)).await?;
     Ok(Json(json!({"tracks": rows.iter().map(wire::track).collect::<Vec<_>>()})))
 }
@@ -47,11 +47,12 @@ pub struct HistoryQuery {
     responses((status = 200, description = "{\"uid\", \"points\": [track...]}"), (status = 400, description = "a parameter is invalid", body = ErrorBody), (status = 404, description = "no event of that uid", body = ErrorBody)))]
 pub async fn history(
     State(state): State<AppState>,
+    caller: Caller,
     Path(uid): Path<String>,
     Query(q): Query<HistoryQuery>,
 ) -> Result<Json<Value>, ApiError> {
     let limit = super::limit_param(q.limit.as_deref(), 500, 10_000)?;
-    let store = state.node.store.clone();
+    let store = caller.store(&state);
     let key = uid.clone();
     let rows = blocking(move || store.track_history(&key, limit).map_err(ApiError::internal)).await?;
     if rows.is_empty() {
@@ -74,10 +75,14 @@ pub struct GeofenceQuery {
 /// Geofence events in the order they were stored.
 #[utoipa::path(get, path = "/api/v1/geofence", tag = "tak", params(GeofenceQuery),
     responses((status = 200, description = "{\"events\": [{\"seq\", ...geofence}], \"next\": last seq}"), (status = 400, description = "a parameter is invalid", body = ErrorBody)))]
-pub async fn geofence(State(state): State<AppState>, Query(q): Query<GeofenceQuery>) -> Result<Json<Value>, ApiError> {
+pub async fn geofence(
+    State(state): State<AppState>,
+    caller: Caller,
+    Query(q): Query<GeofenceQuery>,
+) -> Result<Json<Value>, ApiError> {
     let after = super::after_param(q.after.as_deref())?.unwrap_or(0);
     let limit = super::limit_param(q.limit.as_deref(), 500, 10_000)?;
-    let store = state.node.store.clone();
+    let store = caller.store(&state);
     let rows = blocking(move || store.geofence_events(after, limit).map_err(ApiError::internal)).await?;
     let next = rows.last().map_or(after, |(seq, _)| *seq);
     let events: Vec<Value> = rows

@@ -20,6 +20,8 @@ use truce_watch::case::{Stage, Step};
 use utoipa::IntoParams;
 
 use super::error::{ApiError, ErrorBody};
+use super::auth::Caller;
+use truce_access::Action;
 use super::{AppState, blocking};
 
 pub fn routes() -> Router<AppState> {
@@ -58,6 +60,7 @@ pub struct IncidentParams {
     ))]
 pub async fn list_incidents(
     State(state): State<AppState>,
+    caller: Caller,
     Query(p): Query<IncidentParams>,
 ) -> Result<Json<Value>, ApiError> {
     let until = time_param("until", p.until.as_deref())?.unwrap_or_else(OffsetDateTime::now_utc);
@@ -71,7 +74,7 @@ pub async fn list_incidents(
         return Err(ApiError::parameter("since", "the period must be positive and at most 31 days"));
     }
     let list = blocking(move || {
-        watch::incidents(&*state.node.store, &state.node.sectors, since, until).map_err(ApiError::internal)
+        watch::incidents(&*caller.store(&state), &state.node.sectors, since, until).map_err(ApiError::internal)
     })
     .await?;
     let list: Vec<_> = list.into_iter().filter(|i| !only_violations || i.is_violation()).collect();
@@ -85,10 +88,14 @@ pub async fn list_incidents(
         (status = 200, description = "The incident", body = Object),
         (status = 404, description = "No such incident", body = ErrorBody),
     ))]
-pub async fn get_incident(State(state): State<AppState>, Path(id): Path<String>) -> Result<Json<Value>, ApiError> {
+pub async fn get_incident(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+) -> Result<Json<Value>, ApiError> {
     let key = id.clone();
     let found = blocking(move || {
-        watch::find_incident(&*state.node.store, &state.node.sectors, &key).map_err(ApiError::internal)
+        watch::find_incident(&*caller.store(&state), &state.node.sectors, &key).map_err(ApiError::internal)
     })
     .await?;
     match found {
@@ -100,19 +107,10 @@ pub async fn get_incident(State(state): State<AppState>, Path(id): Path<String>)
 /// The latest early-warning assessment: the line's level and every sector's, with reasons.
 #[utoipa::path(get, path = "/api/v1/warning", tag = "warning",
     responses((status = 200, description = "The assessment", body = Object)))]
-pub async fn warning(State(state): State<AppState>) -> Result<Json<Value>, ApiError> {
-    let cached = state.node.warning();
-    let picture = match cached {
-        Some(p) => p,
-        None => {
-            let at = OffsetDateTime::now_utc();
-            blocking(move || {
-                watch::assess_store(&*state.node.store, &state.node.agreement, &state.node.sectors, at)
-                    .map_err(ApiError::internal)
-            })
-            .await?
-        }
-    };
+pub async fn warning(State(state): State<AppState>, caller: Caller) -> Result<Json<Value>, ApiError> {
+    let at = OffsetDateTime::now_utc();
+    let picture =
+        blocking(move || state.node.warning_for(&caller.access, at).map_err(ApiError::internal)).await?;
     Ok(Json(serde_json::to_value(picture).map_err(ApiError::internal)?))
 }
 
@@ -134,7 +132,11 @@ pub struct SeriesParams {
         (status = 200, description = "`{\"start\", \"bucket\", \"buckets\", \"sectors\": {sector: {category: {\"incidents\": [...], \"count\": [...]}}}}`", body = Object),
         (status = 400, description = "A parameter is invalid", body = ErrorBody),
     ))]
-pub async fn series(State(state): State<AppState>, Query(p): Query<SeriesParams>) -> Result<Json<Value>, ApiError> {
+pub async fn series(
+    State(state): State<AppState>,
+    caller: Caller,
+    Query(p): Query<SeriesParams>,
+) -> Result<Json<Value>, ApiError> {
     use truce_watch::series::Bucket;
     let bucket = match p.bucket.as_deref() {
         None | Some("day") => Bucket::Day,
@@ -153,7 +155,7 @@ pub async fn series(State(state): State<AppState>, Query(p): Query<SeriesParams>
     }
     let out = blocking(move || {
         let incidents =
-            watch::incidents(&*state.node.store, &state.node.sectors, since, until).map_err(ApiError::internal)?;
+            watch::incidents(&*caller.store(&state), &state.node.sectors, since, until).map_err(ApiError::internal)?;
         Ok(truce_watch::series::series(&incidents, &state.node.sectors, since, bucket, buckets as usize))
     })
     .await?;
@@ -178,12 +180,16 @@ pub struct AlertParams {
         (status = 200, description = "`{\"alerts\": [...]}`", body = Object),
         (status = 400, description = "A parameter is invalid", body = ErrorBody),
     ))]
-pub async fn list_alerts(State(state): State<AppState>, Query(p): Query<AlertParams>) -> Result<Json<Value>, ApiError> {
+pub async fn list_alerts(
+    State(state): State<AppState>,
+    caller: Caller,
+    Query(p): Query<AlertParams>,
+) -> Result<Json<Value>, ApiError> {
     let since = time_param("since", p.since.as_deref())?;
     let limit = super::limit_param(p.limit.as_deref(), 1_000, 10_000)?;
     let after = super::after_param(p.after.as_deref())?;
     let list =
-        blocking(move || watch::alerts(&*state.node.store, since, after, limit).map_err(ApiError::internal)).await?;
+        blocking(move || watch::alerts(&*caller.store(&state), since, after, limit).map_err(ApiError::internal)).await?;
     Ok(Json(json!({ "alerts": list })))
 }
 
@@ -237,11 +243,13 @@ fn json_body<T: serde::de::DeserializeOwned>(body: Result<Bytes, BytesRejection>
 struct OpenCase {
     title: String,
     incidents: Vec<String>,
-    by: String,
+    /// Accepted for older clients and ignored: the actor is the logged-in user.
+    by: Option<String>,
     note: Option<String>,
 }
 
-/// Open a compliance case on incidents: `{"title", "incidents": [...], "by", "note"?}`.
+/// Open a compliance case on incidents the caller may see: `{"title", "incidents": [...], "note"?}`
+/// (the actor is the logged-in user).
 #[utoipa::path(post, path = "/api/v1/cases", tag = "cases",
     request_body(content = Object, content_type = "application/json"),
     responses(
@@ -250,12 +258,16 @@ struct OpenCase {
     ))]
 pub async fn open_case(
     State(state): State<AppState>,
+    caller: Caller,
     body: Result<Bytes, BytesRejection>,
 ) -> Result<(StatusCode, Json<Value>), ApiError> {
+    caller.require(Action::OpenCase)?;
     let req: OpenCase = json_body(body)?;
     let at = OffsetDateTime::now_utc();
+    let _ = req.by;
+    let by = caller.viewer.name.clone();
     let case = blocking(move || {
-        state.node.open_case(&req.title, &req.incidents, &req.by, req.note.as_deref(), at).map_err(case_error)
+        state.node.open_case(&caller.access, &req.title, &req.incidents, &by, req.note.as_deref(), at).map_err(case_error)
     })
     .await?;
     Ok((StatusCode::CREATED, Json(serde_json::to_value(case).map_err(ApiError::internal)?)))
@@ -267,14 +279,16 @@ pub async fn open_case(
 struct CaseAction {
     /// The next stage, or absent for a note.
     to: Option<String>,
-    by: String,
+    /// Accepted for older clients and ignored: the actor is the logged-in user.
+    by: Option<String>,
     party: Option<String>,
     note: Option<String>,
     /// The stage the caller saw: refused with 409 if the case has moved since.
     expected_stage: Option<String>,
 }
 
-/// Move a case to its next stage or add a note: `{"to"?, "by", "party"?, "note"?, "expected_stage"?}`.
+/// Move a case to its next stage or add a note: `{"to"?, "party"?, "note"?, "expected_stage"?}`
+/// (the actor is the logged-in user; attribution and remedy are the Special Commission's).
 #[utoipa::path(post, path = "/api/v1/cases/{id}/actions", tag = "cases",
     params(("id" = String, Path, description = "Case id")),
     request_body(content = Object, content_type = "application/json"),
@@ -286,6 +300,7 @@ struct CaseAction {
     ))]
 pub async fn act_on_case(
     State(state): State<AppState>,
+    caller: Caller,
     Path(id): Path<String>,
     body: Result<Bytes, BytesRejection>,
 ) -> Result<Json<Value>, ApiError> {
@@ -300,9 +315,14 @@ pub async fn act_on_case(
     };
     let to = stage("to", req.to)?;
     let expected = stage("expected_stage", req.expected_stage)?;
-    let step = Step { to, by: req.by, party: req.party, note: req.note };
+    // The Special Commission attributes and remedies; analysts gather evidence and submit it.
+    let decides = req.party.is_some() || matches!(to, Some(Stage::Remedy | Stage::Closed));
+    caller.require(if decides { Action::DecideCase } else { Action::ReviewCase })?;
+    let _ = req.by;
+    let step = Step { to, by: caller.viewer.name.clone(), party: req.party, note: req.note };
     let at = OffsetDateTime::now_utc();
-    let case = blocking(move || state.node.step_case(&id, &step, expected, at).map_err(case_error)).await?;
+    let case =
+        blocking(move || state.node.step_case(&caller.access, &id, &step, expected, at).map_err(case_error)).await?;
     Ok(Json(serde_json::to_value(case).map_err(ApiError::internal)?))
 }
 
@@ -313,9 +333,13 @@ pub async fn act_on_case(
         (status = 200, description = "The case", body = Object),
         (status = 404, description = "No such case", body = ErrorBody),
     ))]
-pub async fn get_case(State(state): State<AppState>, Path(id): Path<String>) -> Result<Json<Value>, ApiError> {
+pub async fn get_case(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+) -> Result<Json<Value>, ApiError> {
     let key = id.clone();
-    let found = blocking(move || watch::case(&*state.node.store, &key).map_err(ApiError::internal)).await?;
+    let found = blocking(move || watch::case(&*caller.store(&state), &key).map_err(ApiError::internal)).await?;
     let case = found.ok_or_else(|| case_error(CaseError::NotFound(id)))?;
     Ok(Json(serde_json::to_value(case).map_err(ApiError::internal)?))
 }
@@ -323,7 +347,7 @@ pub async fn get_case(State(state): State<AppState>, Path(id): Path<String>) -> 
 /// Every case (without their histories), oldest first.
 #[utoipa::path(get, path = "/api/v1/cases", tag = "cases",
     responses((status = 200, description = "`{\"cases\": [...]}`", body = Object)))]
-pub async fn list_cases(State(state): State<AppState>) -> Result<Json<Value>, ApiError> {
-    let list = blocking(move || watch::cases(&*state.node.store).map_err(ApiError::internal)).await?;
+pub async fn list_cases(State(state): State<AppState>, caller: Caller) -> Result<Json<Value>, ApiError> {
+    let list = blocking(move || watch::cases(&*caller.store(&state)).map_err(ApiError::internal)).await?;
     Ok(Json(json!({ "cases": list })))
 }

@@ -102,8 +102,14 @@ impl Demo {
         }
         let line = demo_line(&agreement)?;
         let sectors = data_dir::load_sectors(sectors, &agreement)?;
-        let node =
-            Arc::new(Node::new(Arc::new(store), Arc::new(agreement), Arc::new(sectors), Arc::new(LocalBus::new())));
+        let policy = Arc::new(data_dir::load_policy(&dir)?);
+        let node = Arc::new(Node::new(
+            Arc::new(store),
+            policy,
+            Arc::new(agreement),
+            Arc::new(sectors),
+            Arc::new(LocalBus::new()),
+        ));
 
         let now = OffsetDateTime::now_utc();
         let start = start_of(config, now);
@@ -112,7 +118,7 @@ impl Demo {
         let simulated = scenario.hours(24 * config.days);
         let made = simulated.len();
         // An agreement other than the shipped one may not know every weapon class the story uses.
-        let batch: Vec<_> = simulated.into_iter().filter_map(|o| node.prepare(o, now).ok()).collect();
+        let batch: Vec<_> = simulated.into_iter().filter_map(|o| node.prepare(o, now, &truce_access::Access::all()).ok()).collect();
         if batch.len() < made {
             tracing::warn!(
                 "{} simulated observations name what the agreement does not know; left out",
@@ -122,7 +128,7 @@ impl Demo {
         let stored = batch.len();
         node.commit(batch.clone())?;
         // The alerts the watch would have raised over the simulated days, hour by hour.
-        let picture = crate::watch::replay(&*node.store, &node.agreement, &node.sectors, &batch, start, end.min(now))?;
+        let picture = crate::watch::replay(&*node.store, &node.policy, &node.agreement, &node.sectors, &batch, start, end.min(now))?;
         node.set_warning(picture);
         Ok(Demo { node, data_dir: dir, start, end, stored, line, scenario: Some(scenario), config: config.clone() })
     }
@@ -143,7 +149,7 @@ impl Demo {
                 tokio::time::sleep_until(due).await;
                 let released = epoch + (tokio::time::Instant::now() - began);
                 observation.time = released.replace_nanosecond(0).unwrap_or(released);
-                let stored = match node.prepare(observation, released) {
+                let stored = match node.prepare(observation, released, &truce_access::Access::all()) {
                     Ok(s) => s,
                     Err(e) => {
                         tracing::error!("demo feed: the scenario made an observation the agreement refuses: {e}");

@@ -148,7 +148,7 @@ pub fn ingest(node: &Node, paths: &[PathBuf], progress: &mut dyn FnMut(Progress<
                         continue;
                     }
                 };
-                let stored = match node.prepare(observation, received_at) {
+                let stored = match node.prepare(observation, received_at, &truce_access::Access::all()) {
                     Ok(s) => s,
                     Err(e) => {
                         bad += 1;

@@ -12,6 +12,7 @@ pub mod config;
 
 use serde_json::Value;
 use time::OffsetDateTime;
+use truce_access::Access;
 use truce_core::{Means, StoredObservation};
 use truce_formats::observation::{FieldError, Options, from_json};
 
@@ -47,6 +48,14 @@ pub enum BodyError {
     /// Observations that do not pass: every field at fault.
     #[error("{} problem{} found; nothing was stored", .0.len(), if .0.len() == 1 { "" } else { "s" })]
     Invalid(Vec<FieldError>),
+    /// A label the writer may not give (above its clearance, or a category it does not hold).
+    #[error("{field}: {message}; nothing was stored")]
+    Forbidden {
+        /// The field (`[3].marking`).
+        field: String,
+        /// Why.
+        message: String,
+    },
 }
 
 /// Reads a request body into stored-form observations (validated and classified), or the reason it
@@ -54,7 +63,12 @@ pub enum BodyError {
 ///
 /// # Errors
 /// See [`BodyError`].
-pub fn read_batch(node: &Node, body: &[u8], received_at: OffsetDateTime) -> Result<Vec<StoredObservation>, BodyError> {
+pub fn read_batch(
+    node: &Node,
+    writer: &Access,
+    body: &[u8],
+    received_at: OffsetDateTime,
+) -> Result<Vec<StoredObservation>, BodyError> {
     let text = std::str::from_utf8(body)
         .map_err(|e| BodyError::Malformed(format!("the body is not UTF-8 (byte {})", e.valid_up_to())))?;
     let value: Value = serde_json::from_str(text)
@@ -96,8 +110,9 @@ pub fn read_batch(node: &Node, body: &[u8], received_at: OffsetDateTime) -> Resu
     for (i, item) in items.iter().enumerate() {
         let prefix = |f: &str| if single { f.to_owned() } else { format!("[{i}].{f}") };
         match from_json(item, options) {
-            Ok(observation) => match node.prepare(observation, received_at) {
+            Ok(observation) => match node.prepare(observation, received_at, writer) {
                 Ok(s) => batch.push(s),
+                Err(e) if e.forbidden => return Err(BodyError::Forbidden { field: prefix(e.field), message: e.message }),
                 Err(e) => errors.push(FieldError { field: prefix(e.field), code: "invalid_value", message: e.message }),
             },
             Err(es) => errors.extend(es.into_iter().map(|e| FieldError { field: prefix(&e.field), ..e })),

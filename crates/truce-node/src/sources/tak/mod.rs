@@ -121,7 +121,9 @@ pub async fn start(node: &Arc<Node>, config: &TakConfig, data_dir: &Path) -> Res
     let (tx, rx) = mpsc::channel(CHANNEL);
     let server = TakServer::start(server_config, tx).await?;
     // Subscribe before the consumer can publish anything, so no geofence event is missed.
-    let push = tokio::spawn(push_alerts(node.bus.subscribe(), server.handle()));
+    // TAK clients share one connection to the bus; what they may see is the anonymous viewer's until
+    // devices carry their user's identity.
+    let push = tokio::spawn(push_alerts(node.bus.subscribe(node.access(&node.anonymous)), server.handle()));
     let consumer = tokio::spawn(consume(node.clone(), rx));
     Ok(Some(Tak { server, consumer, push }))
 }
@@ -131,7 +133,7 @@ async fn push_alerts(mut events: crate::Subscription, tak: TakHandle) {
     loop {
         match events.recv().await {
             Delivery::Event(e) => {
-                if let EventKind::Geofence(g) = &e.kind {
+                if let EventKind::Geofence(g) = &e.event.kind {
                     tak.publish(truce_track::geofence_cot(g, OffsetDateTime::now_utc()));
                 }
             }
@@ -185,7 +187,12 @@ fn store_batch(node: &Node, tracker: &mut Tracker, received: &[Received]) {
     let mut geofence = Vec::new();
     for r in received {
         let source =
-            Source { identity: r.source.identity.clone(), group: r.source.group.clone(), peer: r.source.peer.clone() };
+            Source {
+                identity: r.source.identity.clone(),
+                group: r.source.group.clone(),
+                peer: r.source.peer.clone(),
+                label: truce_core::Label::default(),
+            };
         let p = tracker.process(&r.event, &source, r.received_at);
         points.push(p.point);
         sightings.extend(p.observation.map(|o| (o, r.received_at)));
@@ -200,7 +207,7 @@ fn store_batch(node: &Node, tracker: &mut Tracker, received: &[Received]) {
     metrics::counter!("truce_tak_events_stored_total").increment(points.len() as u64);
     let mut batch = Vec::with_capacity(sightings.len());
     for (o, at) in sightings {
-        match node.prepare(o, at) {
+        match node.prepare(o, at, &truce_access::Access::all()) {
             Ok(s) => batch.push(s),
             Err(e) => tracing::error!("a weapon sighting from TAK was refused: {e}"),
         }
