@@ -94,3 +94,19 @@ fn a_newer_schema_is_refused() {
     drop(conn);
     assert!(matches!(SqliteStore::open(dir.path()), Err(StoreError::TooNew { found: 99, .. })));
 }
+
+#[test]
+fn users_and_sessions_survive_reopening() {
+    use truce_store::conformance::users::{PHC, session, user};
+    use truce_store::{SessionKind, UserStore};
+    let dir = tempfile::tempdir().unwrap();
+    let at = datetime!(2026-11-22 08:00 UTC);
+    {
+        let store = SqliteStore::open(dir.path()).unwrap();
+        store.add_user(&user("alpha", "FRA", truce_access::Role::Monitor), PHC).unwrap();
+        store.create_session(&session(9, "alpha", SessionKind::Api, at, None)).unwrap();
+    }
+    let store = SqliteStore::open(dir.path()).unwrap();
+    assert_eq!(store.credentials("alpha").unwrap().unwrap().1, PHC);
+    assert_eq!(store.session(&[9; 32]).unwrap().unwrap().0.expires, None);
+}
