@@ -117,9 +117,8 @@ fn hasher() -> Result<Argon2<'static>, HashError> {
 pub fn hash(password: &str) -> Result<String, HashError> {
     let mut salt = [0u8; SALT_BYTES];
     SystemRandom::new().fill(&mut salt).map_err(|_| HashError::Random)?;
-    let phc = hasher()?
-        .hash_password_with_salt(password.as_bytes(), &salt)
-        .map_err(|e| HashError::Argon2(e.to_string()))?;
+    let phc =
+        hasher()?.hash_password_with_salt(password.as_bytes(), &salt).map_err(|e| HashError::Argon2(e.to_string()))?;
     Ok(phc.to_string())
 }
 

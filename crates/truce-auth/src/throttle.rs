@@ -103,11 +103,8 @@ impl Throttle {
             !times.is_empty()
         });
         if self.failures.len() >= self.capacity {
-            let stalest = self
-                .failures
-                .iter()
-                .min_by_key(|(_, times)| times.back().copied())
-                .map(|(key, _)| key.clone());
+            let stalest =
+                self.failures.iter().min_by_key(|(_, times)| times.back().copied()).map(|(key, _)| key.clone());
             if let Some(key) = stalest {
                 self.failures.remove(&key);
             }

@@ -79,9 +79,15 @@ mod tests {
     #[test]
     fn base64url_matches_rfc_4648_vectors() {
         // RFC 4648 section 10, unpadded; then bytes that use the URL-safe characters.
-        for (input, expected) in
-            [("", ""), ("f", "Zg"), ("fo", "Zm8"), ("foo", "Zm9v"), ("foob", "Zm9vYg"), ("fooba", "Zm9vYmE"), ("foobar", "Zm9vYmFy")]
-        {
+        for (input, expected) in [
+            ("", ""),
+            ("f", "Zg"),
+            ("fo", "Zm8"),
+            ("foo", "Zm9v"),
+            ("foob", "Zm9vYg"),
+            ("fooba", "Zm9vYmE"),
+            ("foobar", "Zm9vYmFy"),
+        ] {
             assert_eq!(base64url(input.as_bytes()), expected, "{input:?}");
         }
         assert_eq!(base64url(&[0xfb, 0xff, 0xbf]), "-_-_");
@@ -102,8 +108,7 @@ mod tests {
 
     #[test]
     fn tokens_differ() {
-        let tokens: std::collections::HashSet<String> =
-            (0..1000).map(|_| new_token().expect("a token").0).collect();
+        let tokens: std::collections::HashSet<String> = (0..1000).map(|_| new_token().expect("a token").0).collect();
         assert_eq!(tokens.len(), 1000);
     }
 

@@ -14,7 +14,8 @@ use crate::{SessionKind, SessionRow, Store, User, UserError};
 const T0: OffsetDateTime = datetime!(2026-11-20 08:00 UTC);
 
 /// A password hash as the store sees it: any PHC string (the store does not interpret it).
-pub const PHC: &str = "$argon2id$v=19$m=19456,t=2,p=1$c29tZXNhbHRzb21lc2FsdA$aGFzaGhhc2hoYXNoaGFzaGhhc2hoYXNoaGFzaGhhc2g";
+pub const PHC: &str =
+    "$argon2id$v=19$m=19456,t=2,p=1$c29tZXNhbHRzb21lc2FsdA$aGFzaGhhc2hoYXNoaGFzaGhhc2hoYXNoaGFzaGhhc2g";
 
 /// An enabled user of `nation` with `role`, created at a fixed time.
 pub fn user(name: &str, nation: &str, role: Role) -> User {

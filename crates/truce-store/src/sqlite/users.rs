@@ -30,8 +30,7 @@ fn user_from(row: &Row<'_>, at: usize) -> Result<Result<User, StoreError>, rusql
     Ok((|| {
         let role = role.parse().map_err(|e: String| corrupt(&name, e))?;
         let clearance = clearance.parse().map_err(|e: String| corrupt(&name, e))?;
-        let categories =
-            serde_json::from_str(&categories).map_err(|e| corrupt(&name, format!("categories: {e}")))?;
+        let categories = serde_json::from_str(&categories).map_err(|e| corrupt(&name, format!("categories: {e}")))?;
         Ok(User { name, nation, role, clearance, categories, disabled, created, updated })
     })())
 }
@@ -71,10 +70,8 @@ impl UserStore for SqliteStore {
         let mut categories = user.categories.clone();
         categories.sort();
         categories.dedup();
-        let categories = serde_json::to_string(&categories).map_err(|e| UserError::Invalid {
-            name: user.name.clone(),
-            reason: format!("categories: {e}"),
-        })?;
+        let categories = serde_json::to_string(&categories)
+            .map_err(|e| UserError::Invalid { name: user.name.clone(), reason: format!("categories: {e}") })?;
         let mut w = self.writer();
         let tx = w.conn.transaction().map_err(StoreError::from)?;
         if disabled_in(&tx, &user.name).map_err(StoreError::from)?.is_some() {
