@@ -6,8 +6,10 @@
 //! - [`TrackStore`]: the history of every TAK event, the live picture, geofence events.
 //! - [`JournalStore`]: alerts and compliance cases.
 //! - [`CoalitionStore`]: the coalition's entities and the pledge history that only ever grows.
+//! - [`UserStore`]: users with their password hashes, and their sessions and API tokens (stored as
+//!   hashes of the tokens).
 //!
-//! [`Store`] is all four; a running node holds one as `Arc<dyn Store>`, so a second backend
+//! [`Store`] is all five; a running node holds one as `Arc<dyn Store>`, so a second backend
 //! (PostgreSQL) is one more implementation. The record types are the domain's (`truce-core`); this
 //! crate knows neither CoT nor the agreement.
 //!
@@ -29,6 +31,7 @@ mod journal;
 mod observations;
 mod sqlite;
 mod tracks;
+mod users;
 
 pub use coalition::{
     CoalitionBatch, CoalitionImportReport, CoalitionImportRow, CoalitionItem, CoalitionStore, PledgeEvent,
@@ -38,11 +41,15 @@ pub use journal::{CaseUpdateError, JournalStore};
 pub use observations::{EncodedRow, InsertReport, MAX_PAGE, ObservationStore, Page, Query, Stats};
 pub use sqlite::{DATABASE_FILE, SqliteStore};
 pub use tracks::TrackStore;
+pub use users::{
+    MAX_CATEGORY_LEN, MAX_NAME_LEN, SessionKind, SessionRow, User, UserError, UserStore, check_category, check_name,
+    check_nation, check_user,
+};
 
 /// Every kind of record: what a running node needs from its backend.
-pub trait Store: ObservationStore + TrackStore + JournalStore + CoalitionStore + Scope {}
+pub trait Store: ObservationStore + TrackStore + JournalStore + CoalitionStore + UserStore + Scope {}
 
-impl<T: ObservationStore + TrackStore + JournalStore + CoalitionStore + Scope> Store for T {}
+impl<T: ObservationStore + TrackStore + JournalStore + CoalitionStore + UserStore + Scope> Store for T {}
 
 /// Whose reads a store handle answers: the access rule lives here, in every backend's queries, so no
 /// caller can read past it. A handle opened on a data directory reads everything (the operator's:

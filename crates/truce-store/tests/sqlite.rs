@@ -35,6 +35,7 @@ fn everything_survives_reopening() {
                 level: "high".into(),
                 previous: "normal".into(),
                 body: "{}".into(),
+                label: Default::default(),
             })
             .unwrap();
         let case = CaseRow {
@@ -43,6 +44,7 @@ fn everything_survives_reopening() {
             title: "t".into(),
             stage: "evidence".into(),
             body: "{}".into(),
+            label: Default::default(),
         };
         store.open_case(&case, &ActionRow { seq: 0, at, actor: "a".into(), body: "{}".into() }).unwrap()
     };
@@ -93,4 +95,20 @@ fn a_newer_schema_is_refused() {
     conn.pragma_update(None, "user_version", 99).unwrap();
     drop(conn);
     assert!(matches!(SqliteStore::open(dir.path()), Err(StoreError::TooNew { found: 99, .. })));
+}
+
+#[test]
+fn users_and_sessions_survive_reopening() {
+    use truce_store::conformance::users::{PHC, session, user};
+    use truce_store::{SessionKind, UserStore};
+    let dir = tempfile::tempdir().unwrap();
+    let at = datetime!(2026-11-22 08:00 UTC);
+    {
+        let store = SqliteStore::open(dir.path()).unwrap();
+        store.add_user(&user("alpha", "FRA", truce_access::Role::Monitor), PHC).unwrap();
+        store.create_session(&session(9, "alpha", SessionKind::Api, at, None)).unwrap();
+    }
+    let store = SqliteStore::open(dir.path()).unwrap();
+    assert_eq!(store.credentials("alpha").unwrap().unwrap().1, PHC);
+    assert_eq!(store.session(&[9; 32]).unwrap().unwrap().0.expires, None);
 }

@@ -84,6 +84,12 @@ pub enum Command {
         #[command(subcommand)]
         command: crate::cmd_certs::CertsCommand,
     },
+    /// Users of a data directory: add, list, disable, enable, change a password, issue an API token.
+    Users {
+        /// What to do.
+        #[command(subcommand)]
+        command: crate::cmd_users::UsersCommand,
+    },
 }
 
 /// `truce ingest`.

@@ -15,6 +15,7 @@ mod cmd_ingest;
 mod cmd_observations;
 mod cmd_report;
 mod cmd_serve;
+mod cmd_users;
 mod cmd_warn;
 mod config;
 mod server;
@@ -62,5 +63,6 @@ fn run(cli: cli::Cli) -> anyhow::Result<ExitCode> {
         cli::Command::Regeneration { command } => cmd_coalition::regeneration(&command),
         cli::Command::Config { command } => cmd_config::run(&command),
         cli::Command::Certs { command } => cmd_certs::run(&command),
+        cli::Command::Users { command } => cmd_users::run(&command),
     }
 }

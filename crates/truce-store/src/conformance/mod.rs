@@ -20,6 +20,7 @@ pub mod coalition;
 pub mod journal;
 pub mod observations;
 pub mod tracks;
+pub mod users;
 
 /// Runs every behaviour of the suite as its own `#[test]` against the store `$open` returns (a
 /// `(guard, store)` pair: the guard keeps the store's resources alive for the test).
@@ -49,6 +50,15 @@ macro_rules! conformance_suite {
             journal::cases_are_listed_oldest_first,
             coalition::the_pledge_history_accumulates_across_imports,
             coalition::an_import_that_changes_nothing_writes_nothing,
+            users::a_user_round_trips_with_its_password_kept_apart,
+            users::a_duplicate_user_is_refused,
+            users::an_invalid_user_is_refused,
+            users::users_are_listed_by_name,
+            users::disabling_a_user_ends_its_sessions_and_tokens,
+            users::a_password_change_ends_logins_but_keeps_api_tokens,
+            users::an_unknown_user_cannot_be_changed,
+            users::a_session_is_found_touched_and_deleted,
+            users::sessions_expire_absolutely_and_when_idle,
         );
     };
     (@each $open:expr; $($module:ident :: $behaviour:ident),* $(,)?) => {

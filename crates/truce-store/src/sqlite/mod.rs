@@ -22,12 +22,14 @@ mod coalition;
 mod journal;
 mod observations;
 mod tracks;
+mod users;
 
 const MIGRATIONS: &[&str] = &[
     include_str!("migrations/0001_observations.sql"),
     include_str!("migrations/0002_alerts_cases.sql"),
     include_str!("migrations/0003_coalition.sql"),
     include_str!("migrations/0004_tracks.sql"),
+    include_str!("migrations/0005_users.sql"),
     include_str!("migrations/0006_labels.sql"),
 ];
 

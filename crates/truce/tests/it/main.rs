@@ -13,6 +13,7 @@ mod layout;
 mod report;
 mod server;
 mod tak;
+mod users;
 mod util;
 mod watch;
 mod web;
