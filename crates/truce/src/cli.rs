@@ -84,6 +84,12 @@ pub enum Command {
         #[command(subcommand)]
         command: crate::cmd_certs::CertsCommand,
     },
+    /// The audit log: verify it (and a saved checkpoint), sign a checkpoint, list entries.
+    Audit {
+        /// What to do.
+        #[command(subcommand)]
+        command: crate::cmd_audit::AuditCommand,
+    },
 }
 
 /// `truce ingest`.
