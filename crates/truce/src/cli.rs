@@ -90,6 +90,12 @@ pub enum Command {
         #[command(subcommand)]
         command: crate::cmd_users::UsersCommand,
     },
+    /// The audit log: verify it (and a saved checkpoint), sign a checkpoint, list entries.
+    Audit {
+        /// What to do.
+        #[command(subcommand)]
+        command: crate::cmd_audit::AuditCommand,
+    },
 }
 
 /// `truce ingest`.

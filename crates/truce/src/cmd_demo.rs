@@ -26,7 +26,7 @@ pub fn run(args: &DemoArgs) -> anyhow::Result<ExitCode> {
         settings.store.sectors.as_deref(),
         tak_config.certs_dir.as_deref(),
     )?;
-    let state = AppState::new(demo.node.clone(), web_dir(settings.http.web_dir.as_deref())?);
+    let state = AppState::new(demo.node.clone(), &demo.data_dir, web_dir(settings.http.web_dir.as_deref())?)?;
     let every = std::time::Duration::from_secs(settings.watch.every_s);
     let runtime = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build()?;
     runtime.block_on(async move {

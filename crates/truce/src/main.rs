@@ -5,6 +5,7 @@
 mod args;
 mod cli;
 mod cmd_agreement;
+mod cmd_audit;
 mod cmd_case;
 mod cmd_certs;
 mod cmd_classify;
@@ -64,5 +65,6 @@ fn run(cli: cli::Cli) -> anyhow::Result<ExitCode> {
         cli::Command::Config { command } => cmd_config::run(&command),
         cli::Command::Certs { command } => cmd_certs::run(&command),
         cli::Command::Users { command } => cmd_users::run(&command),
+        cli::Command::Audit { command } => cmd_audit::run(&command),
     }
 }

@@ -15,6 +15,7 @@ use time::OffsetDateTime;
 use truce_node::wire;
 
 use super::error::{ApiError, ErrorBody};
+use super::auth::Caller;
 use super::{AppState, blocking};
 
 pub fn routes() -> Router<AppState> {

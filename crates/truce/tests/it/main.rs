@@ -3,6 +3,7 @@
 #![allow(clippy::unwrap_used)]
 
 mod agreement_check;
+mod audit;
 mod certs;
 mod classify;
 mod coalition;

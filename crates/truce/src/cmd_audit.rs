@@ -1,0 +1,154 @@
+//! `truce audit`: check, sign and read the audit log of a data directory (`DATA_DIR/audit.log`).
+//!
+//! A thin layer over [`truce_audit`]. None of these commands takes the writer's lock, so they run
+//! beside a `truce serve` that is appending: `verify` recomputes the whole Merkle tree from the file
+//! and checks a checkpoint saved earlier (exit 0 intact, 1 naming the first bad entry, 2 when the files
+//! cannot be read); `checkpoint` verifies the log, then signs its size and root with `audit.key`;
+//! `list` prints the entries as NDJSON.
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use anyhow::Context;
+use clap::{Args, Subcommand};
+use truce_audit::{Checkpoint, SigningKey, VerifyError, merkle};
+
+use crate::args::DEFAULT_DATA_DIR;
+
+/// `truce audit ...`.
+#[derive(Debug, Subcommand)]
+pub enum AuditCommand {
+    /// Recompute the whole tree and check every entry, and a checkpoint saved earlier: exit 0 when
+    /// intact, 1 naming the first bad entry.
+    Verify(VerifyArgs),
+    /// Verify the log, then write a checkpoint of its size and root signed with the log's key.
+    Checkpoint(CheckpointArgs),
+    /// Print entries as NDJSON.
+    List(ListArgs),
+}
+
+/// Where the log is.
+#[derive(Debug, Args)]
+pub struct DataDirArgs {
+    /// The data directory holding audit.log and audit.key [default: ./truce-data].
+    #[arg(long, env = "TRUCE_DATA_DIR")]
+    pub data_dir: Option<PathBuf>,
+}
+
+impl DataDirArgs {
+    fn dir(&self) -> PathBuf {
+        self.data_dir.clone().unwrap_or_else(|| PathBuf::from(DEFAULT_DATA_DIR))
+    }
+}
+
+/// `truce audit verify`.
+#[derive(Debug, Args)]
+pub struct VerifyArgs {
+    /// A checkpoint saved earlier (by `truce audit checkpoint` or the API): the log must extend it.
+    #[arg(long, value_name = "FILE")]
+    pub checkpoint: Option<PathBuf>,
+    /// Where the log is.
+    #[command(flatten)]
+    pub dir: DataDirArgs,
+}
+
+/// `truce audit checkpoint`.
+#[derive(Debug, Args)]
+pub struct CheckpointArgs {
+    /// Write the checkpoint to this file (replaced whole) instead of standard output.
+    #[arg(long, value_name = "FILE")]
+    pub out: Option<PathBuf>,
+    /// Where the log is.
+    #[command(flatten)]
+    pub dir: DataDirArgs,
+}
+
+/// `truce audit list`.
+#[derive(Debug, Args)]
+pub struct ListArgs {
+    /// Skip the first N entries (start at index N).
+    #[arg(long, default_value_t = 0, value_name = "N")]
+    pub after: u64,
+    /// Print at most N entries.
+    #[arg(long, value_name = "N")]
+    pub limit: Option<usize>,
+    /// Where the log is.
+    #[command(flatten)]
+    pub dir: DataDirArgs,
+}
+
+/// Runs a `truce audit` command.
+pub fn run(command: &AuditCommand) -> anyhow::Result<ExitCode> {
+    match command {
+        AuditCommand::Verify(args) => verify(args),
+        AuditCommand::Checkpoint(args) => checkpoint(args),
+        AuditCommand::List(args) => list(args),
+    }
+}
+
+fn read_checkpoint(path: &Path) -> anyhow::Result<Checkpoint> {
+    let bytes = std::fs::read(path).with_context(|| format!("reading the checkpoint {}", path.display()))?;
+    let text = String::from_utf8(bytes)
+        .map_err(|e| anyhow::anyhow!("{}: byte {}: not UTF-8", path.display(), e.utf8_error().valid_up_to()))?;
+    Checkpoint::parse(&text).map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))
+}
+
+fn verify(args: &VerifyArgs) -> anyhow::Result<ExitCode> {
+    let dir = args.dir.dir();
+    let checkpoint = args.checkpoint.as_deref().map(read_checkpoint).transpose()?;
+    match truce_audit::verify(&dir, checkpoint.as_ref()) {
+        Ok(report) => {
+            println!("intact: {} entries, root {}", report.entries, merkle::to_hex(&report.root));
+            if let (Some(size), Some(path)) = (report.checkpoint, &args.checkpoint) {
+                println!("consistent with the checkpoint of {size} entries in {}", path.display());
+            }
+            if report.torn_tail {
+                println!("note: the last line is incomplete (a write under way, or a torn tail the server drops)");
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        Err(e @ VerifyError::Io { .. }) => Err(e.into()),
+        Err(e) => {
+            eprintln!("truce: {}: NOT intact: {e}", dir.join(truce_audit::LOG_FILE).display());
+            Ok(ExitCode::from(1))
+        }
+    }
+}
+
+fn checkpoint(args: &CheckpointArgs) -> anyhow::Result<ExitCode> {
+    let dir = args.dir.dir();
+    let report = match truce_audit::verify(&dir, None) {
+        Ok(r) => r,
+        Err(e @ VerifyError::Io { .. }) => return Err(e.into()),
+        Err(e) => {
+            eprintln!("truce: {}: NOT intact, no checkpoint signed: {e}", dir.join(truce_audit::LOG_FILE).display());
+            return Ok(ExitCode::from(1));
+        }
+    };
+    let key = SigningKey::load(&dir)?;
+    let text = key.sign(report.entries, report.root).to_text();
+    match &args.out {
+        None => print!("{text}"),
+        Some(out) => {
+            let tmp = out.with_extension("tmp");
+            std::fs::write(&tmp, &text)
+                .and_then(|()| std::fs::rename(&tmp, out))
+                .with_context(|| format!("writing {}", out.display()))?;
+            eprintln!("checkpoint of {} entries written to {}", report.entries, out.display());
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn list(args: &ListArgs) -> anyhow::Result<ExitCode> {
+    let stdout = std::io::stdout();
+    let mut out = std::io::BufWriter::new(stdout.lock());
+    let limit = args.limit.unwrap_or(usize::MAX);
+    for record in truce_audit::records(&args.dir.dir(), args.after)?.take(limit) {
+        serde_json::to_writer(&mut out, &record?)?;
+        out.write_all(b"\n")?;
+    }
+    out.flush()?;
+    Ok(ExitCode::SUCCESS)
+}
