@@ -104,7 +104,8 @@ impl Access {
         }
         let windows = windows(policy, nation, codes);
         let default = windows_for(policy, nation, &policy.default_release);
-        let lacking: Vec<String> = policy.categories.iter().filter(|c| !viewer.categories.contains(*c)).cloned().collect();
+        let lacking: Vec<String> =
+            policy.categories.iter().filter(|c| !viewer.categories.contains(*c)).cloned().collect();
         let observer = viewer.clearance.rank() >= policy.observer.marking.rank()
             && policy.observer.categories.iter().all(|c| viewer.categories.contains(c));
         Self {

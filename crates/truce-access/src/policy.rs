@@ -129,7 +129,9 @@ fn is_nation(code: &str) -> bool {
 }
 
 fn is_group(code: &str) -> bool {
-    (2..=8).contains(&code.len()) && code.bytes().all(|b| b.is_ascii_uppercase() || b.is_ascii_digit()) && !is_nation(code)
+    (2..=8).contains(&code.len())
+        && code.bytes().all(|b| b.is_ascii_uppercase() || b.is_ascii_digit())
+        && !is_nation(code)
 }
 
 fn is_category(code: &str) -> bool {
@@ -160,7 +162,10 @@ impl Policy {
         let name = path.display().to_string();
         let meta = std::fs::metadata(path).map_err(|e| PolicyError::new(&name, e.to_string()))?;
         if meta.len() > MAX_POLICY_BYTES {
-            return Err(PolicyError::new(&name, format!("{} bytes is over the limit of {MAX_POLICY_BYTES}", meta.len())));
+            return Err(PolicyError::new(
+                &name,
+                format!("{} bytes is over the limit of {MAX_POLICY_BYTES}", meta.len()),
+            ));
         }
         let text = std::fs::read_to_string(path).map_err(|e| PolicyError::new(&name, e.to_string()))?;
         Self::parse(&text).map_err(|e| PolicyError::new(format!("{name}: {}", e.field), e.reason))
@@ -182,7 +187,10 @@ impl Policy {
         let mut nations = BTreeSet::new();
         for (i, n) in file.nations.iter().enumerate() {
             if !is_nation(n) {
-                return Err(PolicyError::new(format!("nations[{i}]"), format!("{n:?} is not an ISO 3166 alpha-3 code")));
+                return Err(PolicyError::new(
+                    format!("nations[{i}]"),
+                    format!("{n:?} is not an ISO 3166 alpha-3 code"),
+                ));
             }
             nations.insert(n.clone());
         }
@@ -216,7 +224,10 @@ impl Policy {
             groups.insert(code, Group { name: g.name, members });
         }
         if !is_group(&file.public) || groups.contains_key(&file.public) {
-            return Err(PolicyError::new("public", format!("{:?} must be a code of its own (2 to 8 capitals)", file.public)));
+            return Err(PolicyError::new(
+                "public",
+                format!("{:?} must be a code of its own (2 to 8 capitals)", file.public),
+            ));
         }
         let mut categories = BTreeSet::new();
         for (i, c) in file.categories.iter().enumerate() {
@@ -348,7 +359,9 @@ impl Policy {
         let mut release: Option<Option<BTreeSet<String>>> = None;
         let mut categories = BTreeSet::new();
         for (label, day) in parts {
-            marking = Some(marking.map_or(label.marking, |m| if label.marking.rank() > m.rank() { label.marking } else { m }));
+            marking = Some(
+                marking.map_or(label.marking, |m| if label.marking.rank() > m.rank() { label.marking } else { m }),
+            );
             categories.extend(label.categories.iter().cloned());
             let set = self.expand(label, day);
             release = Some(match (release, set) {

@@ -93,7 +93,8 @@ fn unknown_codes_are_named() {
 
 #[test]
 fn a_bad_policy_names_its_key() {
-    let bad = truce_access::SHIPPED.replace("{ nation = \"FIN\", from = \"2023-04-04\" }", "{ nation = \"FIN\", from = \"2023-13-04\" }");
+    let bad = truce_access::SHIPPED
+        .replace("{ nation = \"FIN\", from = \"2023-04-04\" }", "{ nation = \"FIN\", from = \"2023-13-04\" }");
     let e = Policy::parse(&bad).unwrap_err();
     assert_eq!(e.field, "groups.NATO.members[30].from", "{e}");
     let e = Policy::parse("policy = \"X\"\n").unwrap_err();
@@ -114,7 +115,8 @@ fn the_permission_table_separates_the_roles() {
 }
 
 const NATIONS: &[&str] = &["GBR", "FRA", "POL", "FIN", "SWE", "UKR", "USA", "AUS", "JPN", "RUS"];
-const CODES: &[&str] = &["GBR", "FRA", "POL", "FIN", "SWE", "UKR", "USA", "AUS", "NATO", "EU", "FVEY", "MNFU", "PUBLIC"];
+const CODES: &[&str] =
+    &["GBR", "FRA", "POL", "FIN", "SWE", "UKR", "USA", "AUS", "NATO", "EU", "FVEY", "MNFU", "PUBLIC"];
 const CATS: &[&str] = &["MONITOR-LOCATIONS", "SOURCES", "SIGINT", "COMMISSION"];
 
 fn arb_marking() -> impl Strategy<Value = Marking> {

@@ -9,8 +9,8 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex, OnceLock, PoisonError, RwLock};
 
 use serde_json::Value;
-use truce_engine::Agreement;
 use truce_access::{Access, Policy, Viewer};
+use truce_engine::Agreement;
 use truce_store::{Store, StoreError};
 use truce_watch::{Assessment, Sectors};
 
@@ -70,6 +70,17 @@ impl Node {
             geometry: OnceLock::new(),
             warning: RwLock::new(None),
             warnings: Mutex::new(HashMap::new()),
+        }
+    }
+
+    /// The label of what a client without an identity sends (plain TCP and UDP TAK): NATO
+    /// UNCLASSIFIED, released to everyone (the policy's public code), so the anonymous viewer sees
+    /// its own picture.
+    pub fn anonymous_label(&self) -> truce_core::Label {
+        truce_core::Label {
+            marking: truce_core::Marking::NatoUnclassified,
+            releasable_to: vec![self.policy.public.clone()],
+            categories: Vec::new(),
         }
     }
 

@@ -55,10 +55,11 @@ impl Node {
         }
         observation.releasable_to = label.releasable_to;
         observation.categories = label.categories;
-        let obs = self
-            .agreement
-            .observation(&observation)
-            .map_err(|e| Rejection { field: e.field, message: e.message, forbidden: false })?;
+        let obs = self.agreement.observation(&observation).map_err(|e| Rejection {
+            field: e.field,
+            message: e.message,
+            forbidden: false,
+        })?;
         let classification = self.agreement.record(&self.agreement.classify(&obs));
         Ok(StoredObservation { observation, classification, received_at })
     }

@@ -55,7 +55,12 @@ fn drive() -> Vec<Event> {
 }
 
 fn source() -> Source {
-    Source { identity: "ALPHA-1".into(), group: Some("Cyan".into()), peer: "tcp:127.0.0.1:5555".into(), label: Default::default() }
+    Source {
+        identity: "ALPHA-1".into(),
+        group: Some("Cyan".into()),
+        peer: "tcp:127.0.0.1:5555".into(),
+        label: Default::default(),
+    }
 }
 
 fn bench(c: &mut Criterion) {

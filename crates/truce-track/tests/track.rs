@@ -27,7 +27,12 @@ fn agreement() -> Arc<Agreement> {
 }
 
 fn source() -> Source {
-    Source { identity: "MONITOR-7".into(), group: Some("Cyan".into()), peer: "tcp:127.0.0.1:5555".into(), label: Default::default() }
+    Source {
+        identity: "MONITOR-7".into(),
+        group: Some("Cyan".into()),
+        peer: "tcp:127.0.0.1:5555".into(),
+        label: Default::default(),
+    }
 }
 
 fn event(uid: &str, type_: &str, lat: f64, lon: f64, second: i64) -> Event {

@@ -8,6 +8,9 @@ use std::process::ExitCode;
 use anyhow::Context;
 use truce_node::sources::demo::{self, Demo, DemoConfig};
 
+use truce_access::Role;
+use truce_core::Marking;
+
 use crate::args::DemoArgs;
 use crate::cmd_serve::{init_logging, start_tak, web_dir};
 use crate::server::{self, AppState};
@@ -27,6 +30,7 @@ pub fn run(args: &DemoArgs) -> anyhow::Result<ExitCode> {
         tak_config.certs_dir.as_deref(),
     )?;
     let state = AppState::new(demo.node.clone(), &demo.data_dir, web_dir(settings.http.web_dir.as_deref())?)?;
+    demo_users(&*demo.node.store)?;
     let every = std::time::Duration::from_secs(settings.watch.every_s);
     let runtime = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build()?;
     runtime.block_on(async move {
@@ -45,6 +49,9 @@ pub fn run(args: &DemoArgs) -> anyhow::Result<ExitCode> {
             demo.data_dir.display()
         );
         println!("truce demo: open http://{addr}/");
+        let names: Vec<String> =
+            DEMO_USERS.iter().map(|u| format!("{} ({} {})", u.0, u.1, u.2.id().replace('_', " "))).collect();
+        println!("truce demo: log in as {} with the password {DEMO_PASSWORD}", names.join(", "));
         std::io::stdout().flush()?;
         let feed = demo.spawn_feed();
         // Simulated units join as TAK clients over TCP (none when that listener is off).
@@ -60,6 +67,42 @@ pub fn run(args: &DemoArgs) -> anyhow::Result<ExitCode> {
         served.context("the server failed")
     })?;
     Ok(ExitCode::SUCCESS)
+}
+
+/// The demo's password for every demo user (the demo listens on 127.0.0.1 only).
+pub const DEMO_PASSWORD: &str = "ceasefire-demo";
+
+/// The demo's users: name, nation, role, clearance, categories.
+const DEMO_USERS: &[(&str, &str, Role, Marking, &[&str])] = &[
+    ("admin", "GBR", Role::Admin, Marking::CosmicTopSecret, &["MONITOR-LOCATIONS", "SOURCES", "SIGINT", "COMMISSION"]),
+    ("gbr.watch", "GBR", Role::WatchOfficer, Marking::NatoSecret, &["SOURCES"]),
+    ("pol.rep", "POL", Role::NationalRep, Marking::NatoRestricted, &[]),
+    ("ukr.monitor", "UKR", Role::Monitor, Marking::NatoRestricted, &[]),
+    ("ita.analyst", "ITA", Role::Analyst, Marking::NatoConfidential, &["SOURCES"]),
+    ("usa.commission", "USA", Role::Commission, Marking::NatoSecret, &["COMMISSION"]),
+    ("fra.auditor", "FRA", Role::Auditor, Marking::NatoUnclassified, &[]),
+];
+
+/// Adds the demo's users to the store unless they are there (a reused data directory).
+fn demo_users(store: &dyn truce_store::UserStore) -> anyhow::Result<()> {
+    let now = time::OffsetDateTime::now_utc();
+    for (name, nation, role, clearance, categories) in DEMO_USERS {
+        if store.user(name)?.is_some() {
+            continue;
+        }
+        let user = truce_store::User {
+            name: (*name).to_owned(),
+            nation: (*nation).to_owned(),
+            role: *role,
+            clearance: *clearance,
+            categories: categories.iter().map(|c| (*c).to_owned()).collect(),
+            disabled: false,
+            created: now,
+            updated: now,
+        };
+        truce_auth::accounts::add_user(store, &user, DEMO_PASSWORD).with_context(|| format!("demo user {name}"))?;
+    }
+    Ok(())
 }
 
 /// `truce demo --export FILE`: the simulated days as NDJSON observations, one per line, in the API's

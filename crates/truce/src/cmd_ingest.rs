@@ -15,7 +15,13 @@ use crate::cli::IngestArgs;
 pub fn run(args: &IngestArgs) -> anyhow::Result<ExitCode> {
     let (store, agreement) = data_dir::open(&args.store.data_dir(), args.store.agreement.as_deref())?;
     let sectors = data_dir::load_sectors(args.store.sectors.as_deref(), &agreement)?;
-    let node = Node::new(Arc::new(store), Arc::new(data_dir::load_policy(&args.store.data_dir())?), Arc::new(agreement), Arc::new(sectors), Arc::new(LocalBus::new()));
+    let node = Node::new(
+        Arc::new(store),
+        Arc::new(data_dir::load_policy(&args.store.data_dir())?),
+        Arc::new(agreement),
+        Arc::new(sectors),
+        Arc::new(LocalBus::new()),
+    );
     let bar = if std::io::stderr().is_terminal() {
         let bar = ProgressBar::with_draw_target(None, ProgressDrawTarget::stderr());
         bar.set_style(

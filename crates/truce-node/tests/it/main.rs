@@ -23,7 +23,13 @@ pub fn data(rel: &str) -> PathBuf {
 pub fn node(dir: &Path) -> Arc<Node> {
     let (store, agreement) = data_dir::open(dir, Some(&data("agreements/illustrative.toml"))).unwrap();
     let sectors = data_dir::load_sectors(None, &agreement).unwrap();
-    Arc::new(Node::new(Arc::new(store), Arc::new(truce_access::Policy::shipped()), Arc::new(agreement), Arc::new(sectors), Arc::new(LocalBus::new())))
+    Arc::new(Node::new(
+        Arc::new(store),
+        Arc::new(truce_access::Policy::shipped()),
+        Arc::new(agreement),
+        Arc::new(sectors),
+        Arc::new(LocalBus::new()),
+    ))
 }
 
 /// An observation as the API would parse it.

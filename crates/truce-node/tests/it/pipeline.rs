@@ -28,11 +28,15 @@ fn prepare_validates_against_the_agreement_and_classifies() {
     let dir = tempfile::tempdir().unwrap();
     let n = node(dir.path());
     let at = datetime!(2026-11-25 02:00 UTC);
-    let s = n.prepare(observation("a", 46.6354, 32.6169, "explosion_impact", None), at, &truce_access::Access::all()).unwrap();
+    let s = n
+        .prepare(observation("a", 46.6354, 32.6169, "explosion_impact", None), at, &truce_access::Access::all())
+        .unwrap();
     assert_eq!(s.received_at, at);
     assert_eq!(s.classification, n.agreement.classify_record(&s.observation));
     assert!(s.classification.violations.iter().any(|v| v.code == "cfv_in_security_zone"), "{:?}", s.classification);
-    let err = n.prepare(observation("b", 48.0, 37.8, "weapon_sighting", Some("trebuchet")), at, &truce_access::Access::all()).unwrap_err();
+    let err = n
+        .prepare(observation("b", 48.0, 37.8, "weapon_sighting", Some("trebuchet")), at, &truce_access::Access::all())
+        .unwrap_err();
     assert_eq!(err.field, "weapon_class");
     assert!(err.message.contains("trebuchet"), "{err}");
 }
@@ -43,7 +47,8 @@ fn commit_stores_then_publishes_each_new_observation_once_with_its_label() {
     let n = node(dir.path());
     let mut sub = n.bus.subscribe(truce_access::Access::all());
     let at = datetime!(2026-11-25 02:00 UTC);
-    let a = n.prepare(observation("a", 48.73, 37.55, "explosion_impact", None), at, &truce_access::Access::all()).unwrap();
+    let a =
+        n.prepare(observation("a", 48.73, 37.55, "explosion_impact", None), at, &truce_access::Access::all()).unwrap();
     let b = n.prepare(observation("b", 48.01, 37.80, "muzzle_flash", None), at, &truce_access::Access::all()).unwrap();
     let r = n.commit(vec![a.clone(), b.clone(), a.clone()]).unwrap();
     assert_eq!((r.inserted, r.duplicates), (vec!["a".to_owned(), "b".to_owned()], vec!["a".to_owned()]));
@@ -59,7 +64,7 @@ fn commit_stores_then_publishes_each_new_observation_once_with_its_label() {
         .collect();
     assert_eq!(ids, ["a", "b"], "each new observation once, in order; duplicates never");
     assert_eq!(events[0].label.marking, truce_core::Marking::NatoRestricted);
-    assert_eq!(events[0].label.releasable_to, ["GBR", "FRA"]);
+    assert_eq!(events[0].label.releasable_to, ["FRA", "GBR"], "checked against the policy and sorted");
     let wire: serde_json::Value = serde_json::from_str(&events[0].to_json()).unwrap();
     assert_eq!(wire["type"], "observation");
     assert_eq!(wire["observation"]["id"], "a");
@@ -73,8 +78,12 @@ fn a_batch_the_store_refuses_is_neither_stored_nor_published() {
     let n = node(dir.path());
     let mut sub = n.bus.subscribe(truce_access::Access::all());
     let at = datetime!(2026-11-25 02:00 UTC);
-    let good = n.prepare(observation("good", 48.73, 37.55, "explosion_impact", None), at, &truce_access::Access::all()).unwrap();
-    let mut bad = n.prepare(observation("bad", 48.73, 37.55, "explosion_impact", None), at, &truce_access::Access::all()).unwrap();
+    let good = n
+        .prepare(observation("good", 48.73, 37.55, "explosion_impact", None), at, &truce_access::Access::all())
+        .unwrap();
+    let mut bad = n
+        .prepare(observation("bad", 48.73, 37.55, "explosion_impact", None), at, &truce_access::Access::all())
+        .unwrap();
     bad.observation.lon = f64::INFINITY;
     assert!(matches!(n.commit(vec![good, bad]), Err(StoreError::Invalid { .. })));
     assert_eq!(n.store.count().unwrap(), 0);

@@ -21,7 +21,14 @@ fn alert(scope: &str, level: &str, previous: &str, minute: i64) -> AlertRow {
 }
 
 fn case_row(title: &str, at: OffsetDateTime) -> CaseRow {
-    CaseRow { id: String::new(), opened_at: at, title: title.into(), stage: "evidence".into(), body: "{}".into(), label: Default::default() }
+    CaseRow {
+        id: String::new(),
+        opened_at: at,
+        title: title.into(),
+        stage: "evidence".into(),
+        body: "{}".into(),
+        label: Default::default(),
+    }
 }
 
 fn action(actor: &str, at: OffsetDateTime) -> ActionRow {

@@ -13,8 +13,8 @@ use truce_core::{ActionRow, AlertRow, CaseRow};
 
 use super::tracks::label;
 use super::{SqliteStore, from_ms, to_ms};
-use truce_access::LabelColumns;
 use crate::{CaseUpdateError, JournalStore, StoreError};
+use truce_access::LabelColumns;
 
 impl JournalStore for SqliteStore {
     fn record_alert(&self, alert: &AlertRow) -> Result<i64, StoreError> {

@@ -153,7 +153,12 @@ impl SqliteStore {
     /// The access predicate over a table's label columns (`prefix` is the table's alias and a dot, or
     /// empty), and the time column that dates the record.
     pub(crate) fn visible(&self, prefix: &str, time: &str) -> String {
-        self.access.sql(&format!("{prefix}rank"), &format!("{prefix}rel"), &format!("{prefix}cats"), &format!("{prefix}{time}"))
+        self.access.sql(
+            &format!("{prefix}rank"),
+            &format!("{prefix}rel"),
+            &format!("{prefix}cats"),
+            &format!("{prefix}{time}"),
+        )
     }
 }
 

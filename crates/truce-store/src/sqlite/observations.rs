@@ -187,7 +187,13 @@ impl ObservationStore for SqliteStore {
                 page.next = last.map(|(t, s): (i64, i64)| format!("{t}.{s}"));
                 break;
             }
-            page.items.push(decode(&self.access, r.get(0)?, &r.get::<_, String>(1)?, &r.get::<_, String>(2)?, r.get(3)?)?);
+            page.items.push(decode(
+                &self.access,
+                r.get(0)?,
+                &r.get::<_, String>(1)?,
+                &r.get::<_, String>(2)?,
+                r.get(3)?,
+            )?);
             last = Some(key);
         }
         Ok(page)

@@ -24,8 +24,8 @@ use utoipa::{IntoParams, OpenApi, ToSchema};
 use super::AppState;
 use super::audit::Note;
 use super::auth::Caller;
-use truce_access::Action;
 use super::error::{ApiError, ErrorBody};
+use truce_access::Action;
 
 #[derive(OpenApi)]
 #[openapi(
@@ -34,6 +34,10 @@ use super::error::{ApiError, ErrorBody};
         description = "Observations, the agreement and statistics of a ceasefire monitoring mission."
     ),
     paths(
+        super::auth::login,
+        super::auth::logout,
+        super::auth::me,
+        super::audit_api::list,
         post_observations,
         list_observations,
         get_observation,
@@ -69,7 +73,7 @@ use super::error::{ApiError, ErrorBody};
         super::tak::geofence,
         super::tak::status
     ),
-    components(schemas(InsertResponse, ErrorBody, StatsResponse))
+    components(schemas(InsertResponse, ErrorBody, StatsResponse, super::auth::LoginRequest))
 )]
 pub struct ApiDoc;
 
@@ -140,7 +144,9 @@ pub async fn post_observations(
             }
             BodyError::TooMany(_) => ApiError::new(StatusCode::PAYLOAD_TOO_LARGE, "batch_too_large", message),
             BodyError::Empty => ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "invalid_observation", message),
-            BodyError::Forbidden { field, .. } => ApiError::new(StatusCode::FORBIDDEN, "label_above_clearance", message).field(field),
+            BodyError::Forbidden { field, .. } => {
+                ApiError::new(StatusCode::FORBIDDEN, "label_above_clearance", message).field(field)
+            }
             BodyError::Invalid(fields) => {
                 let first = fields.first().map(|f| f.field.clone()).unwrap_or_default();
                 let mut err =

@@ -39,7 +39,14 @@ pub struct Note {
 }
 
 /// The entry for a request and its answer, if it is one the log keeps.
-fn entry(method: &Method, path: &str, query: &str, status: StatusCode, caller: Option<&Caller>, note: Option<&Note>) -> Option<Entry> {
+fn entry(
+    method: &Method,
+    path: &str,
+    query: &str,
+    status: StatusCode,
+    caller: Option<&Caller>,
+    note: Option<&Note>,
+) -> Option<Entry> {
     let kind = if path == "/api/v1/login" {
         if status.is_success() { Kind::Login } else { Kind::LoginFailed }
     } else if matches!(status, StatusCode::UNAUTHORIZED | StatusCode::FORBIDDEN | StatusCode::TOO_MANY_REQUESTS) {
@@ -116,7 +123,8 @@ pub async fn record(State(state): State<AppState>, request: Request, next: Next)
     if let Some(p) = peer
         && e.detail.len() < 3000
     {
-        e.detail = if e.detail.is_empty() { format!("from {}", p.ip()) } else { format!("{}; from {}", e.detail, p.ip()) };
+        e.detail =
+            if e.detail.is_empty() { format!("from {}", p.ip()) } else { format!("{}; from {}", e.detail, p.ip()) };
     }
     match append(&state.audit, e).await {
         Ok(()) => response,

@@ -124,10 +124,9 @@ pub async fn require_session(State(state): State<AppState>, mut request: Request
         return unauthenticated().into_response();
     };
     let sessions = state.sessions.clone();
-    let user = super::blocking(move || {
-        sessions.authenticate(&token, OffsetDateTime::now_utc()).map_err(ApiError::internal)
-    })
-    .await;
+    let user =
+        super::blocking(move || sessions.authenticate(&token, OffsetDateTime::now_utc()).map_err(ApiError::internal))
+            .await;
     match user {
         Ok(Some(user)) => {
             let caller = Caller::of(&state, &user);
@@ -171,13 +170,15 @@ pub async fn login(
     })?;
     let sessions = state.sessions.clone();
     let name = req.user.clone();
-    let outcome = super::blocking(move || Ok(sessions.login(&req.user, &req.password, peer.ip(), OffsetDateTime::now_utc())))
-        .await?;
+    let outcome =
+        super::blocking(move || Ok(sessions.login(&req.user, &req.password, peer.ip(), OffsetDateTime::now_utc())))
+            .await?;
     match outcome {
         Ok(login) => {
             let expires = login.expires_at.format(&Rfc3339).unwrap_or_default();
             let max_age = (login.expires_at - OffsetDateTime::now_utc()).whole_seconds().max(0);
-            let cookie = format!("{COOKIE}={}; Path=/; Secure; HttpOnly; SameSite=Strict; Max-Age={max_age}", login.token);
+            let cookie =
+                format!("{COOKIE}={}; Path=/; Secure; HttpOnly; SameSite=Strict; Max-Age={max_age}", login.token);
             let u = &login.user;
             let body = json!({
                 "token": login.token, "expires_at": expires,
@@ -187,7 +188,11 @@ pub async fn login(
             if let Ok(v) = HeaderValue::from_str(&cookie) {
                 response.headers_mut().insert(header::SET_COOKIE, v);
             }
-            response.extensions_mut().insert(Note { actor: Some(u.name.clone()), nation: Some(u.nation.clone()), ..Note::default() });
+            response.extensions_mut().insert(Note {
+                actor: Some(u.name.clone()),
+                nation: Some(u.nation.clone()),
+                ..Note::default()
+            });
             Ok(response)
         }
         Err(LoginError::Invalid) => {
@@ -234,5 +239,7 @@ pub async fn logout(State(state): State<AppState>, _caller: Caller, headers: Hea
     responses((status = 200, description = "The caller", body = Object), (status = 401, description = "No session", body = ErrorBody)))]
 pub async fn me(caller: Caller) -> Json<serde_json::Value> {
     let v = &caller.viewer;
-    Json(json!({"name": v.name, "nation": v.nation, "role": v.role, "clearance": v.clearance, "categories": v.categories}))
+    Json(
+        json!({"name": v.name, "nation": v.nation, "role": v.role, "clearance": v.clearance, "categories": v.categories}),
+    )
 }

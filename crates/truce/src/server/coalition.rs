@@ -85,7 +85,8 @@ pub struct GapsParams {
         (status = 503, description = "The store failed", body = ErrorBody),
     ))]
 pub async fn coalition_gaps(
-    State(state): State<AppState>, caller: Caller,
+    State(state): State<AppState>,
+    caller: Caller,
     Query(p): Query<GapsParams>,
 ) -> Result<Json<Value>, ApiError> {
     let mut assume = Vec::new();
@@ -123,7 +124,8 @@ pub async fn coalition_gaps(
         (status = 503, description = "The store failed", body = ErrorBody),
     ))]
 pub async fn nation_history(
-    State(state): State<AppState>, caller: Caller,
+    State(state): State<AppState>,
+    caller: Caller,
     Path(nation): Path<String>,
 ) -> Result<Json<Value>, ApiError> {
     with_coalition(&state, &caller, move |c| match truce_coalition::history::history(c, &nation) {
@@ -164,7 +166,11 @@ pub async fn list_plans(State(state): State<AppState>, caller: Caller) -> Result
         (status = 404, description = "No such plan", body = ErrorBody),
         (status = 503, description = "The store failed", body = ErrorBody),
     ))]
-pub async fn get_plan(State(state): State<AppState>, caller: Caller, Path(id): Path<String>) -> Result<Json<Value>, ApiError> {
+pub async fn get_plan(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+) -> Result<Json<Value>, ApiError> {
     with_coalition(&state, &caller, move |c| {
         let plan = c.plans.iter().find(|p| p.id == id).ok_or_else(|| not_found(&format!("no plan {id:?}"), "id"))?;
         let lookup = c.lookup();
@@ -221,7 +227,11 @@ pub async fn get_plan(State(state): State<AppState>, caller: Caller, Path(id): P
         (status = 404, description = "No such plan", body = ErrorBody),
         (status = 503, description = "The store failed", body = ErrorBody),
     ))]
-pub async fn check_plan(State(state): State<AppState>, caller: Caller, Path(id): Path<String>) -> Result<Json<Value>, ApiError> {
+pub async fn check_plan(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+) -> Result<Json<Value>, ApiError> {
     let agreement = state.node.agreement.clone();
     with_coalition(&state, &caller, move |c| {
         let plan = c.plans.iter().find(|p| p.id == id).ok_or_else(|| not_found(&format!("no plan {id:?}"), "id"))?;
@@ -248,7 +258,8 @@ pub struct RegenerationParams {
         (status = 503, description = "The store failed", body = ErrorBody),
     ))]
 pub async fn regeneration_status(
-    State(state): State<AppState>, caller: Caller,
+    State(state): State<AppState>,
+    caller: Caller,
     Query(p): Query<RegenerationParams>,
 ) -> Result<Json<Value>, ApiError> {
     let at = p.at.as_deref().map(Day::parse).transpose().map_err(|e| ApiError::parameter("at", e))?;

@@ -8,6 +8,7 @@
 
 mod api;
 pub mod audit;
+mod audit_api;
 pub mod auth;
 mod coalition;
 mod error;
@@ -85,6 +86,7 @@ pub fn app(state: AppState) -> Router {
         .route("/api/v1/login", axum::routing::post(auth::login))
         .route("/api/v1/logout", axum::routing::post(auth::logout))
         .route("/api/v1/me", axum::routing::get(auth::me))
+        .route("/api/v1/audit", axum::routing::get(audit_api::list))
         .merge(api::routes())
         .merge(coalition::routes())
         .merge(reports::routes())

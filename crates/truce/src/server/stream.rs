@@ -42,9 +42,9 @@ fn check_origin(headers: &HeaderMap) -> Result<(), ApiError> {
     let Some(origin) = headers.get(header::ORIGIN) else { return Ok(()) };
     let origin = origin.to_str().unwrap_or("");
     let host = headers.get(header::HOST).and_then(|h| h.to_str().ok()).unwrap_or("");
-    let same = origin.split_once("://").is_some_and(|(scheme, rest)| {
-        matches!(scheme, "http" | "https") && rest.trim_end_matches('/') == host
-    });
+    let same = origin
+        .split_once("://")
+        .is_some_and(|(scheme, rest)| matches!(scheme, "http" | "https") && rest.trim_end_matches('/') == host);
     if same {
         Ok(())
     } else {

@@ -14,8 +14,8 @@ use serde_json::{Value, json};
 use time::OffsetDateTime;
 use truce_node::wire;
 
-use super::error::{ApiError, ErrorBody};
 use super::auth::Caller;
+use super::error::{ApiError, ErrorBody};
 use super::{AppState, blocking};
 
 pub fn routes() -> Router<AppState> {

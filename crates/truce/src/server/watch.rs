@@ -19,10 +19,10 @@ use truce_node::watch::{self, CaseError};
 use truce_watch::case::{Stage, Step};
 use utoipa::IntoParams;
 
-use super::error::{ApiError, ErrorBody};
 use super::auth::Caller;
-use truce_access::Action;
+use super::error::{ApiError, ErrorBody};
 use super::{AppState, blocking};
+use truce_access::Action;
 
 pub fn routes() -> Router<AppState> {
     Router::new()
@@ -109,8 +109,7 @@ pub async fn get_incident(
     responses((status = 200, description = "The assessment", body = Object)))]
 pub async fn warning(State(state): State<AppState>, caller: Caller) -> Result<Json<Value>, ApiError> {
     let at = OffsetDateTime::now_utc();
-    let picture =
-        blocking(move || state.node.warning_for(&caller.access, at).map_err(ApiError::internal)).await?;
+    let picture = blocking(move || state.node.warning_for(&caller.access, at).map_err(ApiError::internal)).await?;
     Ok(Json(serde_json::to_value(picture).map_err(ApiError::internal)?))
 }
 
@@ -188,8 +187,8 @@ pub async fn list_alerts(
     let since = time_param("since", p.since.as_deref())?;
     let limit = super::limit_param(p.limit.as_deref(), 1_000, 10_000)?;
     let after = super::after_param(p.after.as_deref())?;
-    let list =
-        blocking(move || watch::alerts(&*caller.store(&state), since, after, limit).map_err(ApiError::internal)).await?;
+    let list = blocking(move || watch::alerts(&*caller.store(&state), since, after, limit).map_err(ApiError::internal))
+        .await?;
     Ok(Json(json!({ "alerts": list })))
 }
 
@@ -267,7 +266,10 @@ pub async fn open_case(
     let _ = req.by;
     let by = caller.viewer.name.clone();
     let case = blocking(move || {
-        state.node.open_case(&caller.access, &req.title, &req.incidents, &by, req.note.as_deref(), at).map_err(case_error)
+        state
+            .node
+            .open_case(&caller.access, &req.title, &req.incidents, &by, req.note.as_deref(), at)
+            .map_err(case_error)
     })
     .await?;
     Ok((StatusCode::CREATED, Json(serde_json::to_value(case).map_err(ApiError::internal)?)))

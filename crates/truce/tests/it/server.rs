@@ -148,7 +148,7 @@ fn an_acknowledged_observation_survives_sigkill() {
 fn the_stream_delivers_what_is_stored() {
     let dir = tempfile::tempdir().unwrap();
     let s = serve(dir.path());
-    let (mut ws, _) = tungstenite::connect(format!("ws://{}/api/v1/stream", s.addr)).expect("websocket");
+    let mut ws = s.stream();
     // The subscription exists once the upgrade is done; a POST now must be delivered.
     let (status, _) =
         s.json("POST", "/api/v1/observations", obs("live-1", 47.6, 36.0, "explosion_impact").to_string().as_bytes());

@@ -56,11 +56,46 @@ pub struct Server {
     pub addr: String,
     /// The lines the process printed, other than its address.
     lines: std::sync::Mutex<std::sync::mpsc::Receiver<String>>,
+    /// The session every request carries (the admin's, after [`serve`] or a demo), if any.
+    token: std::sync::Mutex<Option<String>>,
 }
+
+/// The password of the users tests make.
+pub const PASSWORD: &str = "test-password-1234";
+
+/// The demo's password (see `truce demo`).
+pub const DEMO_PASSWORD: &str = "ceasefire-demo";
+
+/// Adds a user to a data directory with `truce users add` (nothing when it exists already).
+pub fn add_user(dir: &Path, name: &str, nation: &str, role: &str, clearance: &str, categories: &[&str]) {
+    let dir = dir.to_str().expect("a UTF-8 path");
+    let mut args = vec!["users", "add", name, "--data-dir", dir, "--nation", nation, "--role", role];
+    args.extend(["--clearance", clearance, "--password-stdin"]);
+    for c in categories {
+        args.extend(["--category", c]);
+    }
+    let run = truce(&args, format!("{PASSWORD}\n").as_bytes());
+    assert!(run.code == 0 || run.stderr.contains("exists already"), "users add {name}: {}", run.stderr);
+}
+
+/// The categories of the shipped label policy (an admin holding them all sees everything).
+pub const ALL_CATEGORIES: &[&str] = &["MONITOR-LOCATIONS", "SOURCES", "SIGINT", "COMMISSION"];
 
 /// `truce serve` on a data directory with the illustrative agreement on a free port, plus `extra`
 /// arguments.
+///
+/// The data directory gets an `admin` user (GBR, COSMIC TOP SECRET, every category) and every request
+/// of the returned server carries the admin's session.
 pub fn serve(dir: &Path, extra: &[&str]) -> Server {
+    add_user(dir, "admin", "GBR", "admin", "COSMIC TOP SECRET", ALL_CATEGORIES);
+    let server = serve_plain(dir, extra);
+    let token = server.login("admin", PASSWORD);
+    server.use_token(Some(&token));
+    server
+}
+
+/// [`serve`] without a user or a session.
+pub fn serve_plain(dir: &Path, extra: &[&str]) -> Server {
     let dir = dir.to_str().expect("a UTF-8 path");
     let agreement = agreement();
     let mut args = vec!["serve", "--data-dir", dir, "--agreement", agreement.to_str().expect("a UTF-8 path")];
@@ -114,7 +149,50 @@ impl Server {
                 let _ = tx.send(line);
             }
         });
-        Server { child, addr, lines: std::sync::Mutex::new(rx) }
+        let server = Server { child, addr, lines: std::sync::Mutex::new(rx), token: std::sync::Mutex::new(None) };
+        if args.first() == Some(&"demo") {
+            let token = server.login("admin", DEMO_PASSWORD);
+            server.use_token(Some(&token));
+        }
+        server
+    }
+
+    /// Logs in and returns the session token.
+    pub fn login(&self, user: &str, password: &str) -> String {
+        let body = serde_json::json!({"user": user, "password": password}).to_string();
+        let reply = self.request_as(None, "POST", "/api/v1/login", body.as_bytes());
+        assert_eq!(reply.status, 200, "login as {user}: {}", String::from_utf8_lossy(&reply.body));
+        let v: serde_json::Value = serde_json::from_slice(&reply.body).expect("a JSON login answer");
+        v["token"].as_str().expect("a token").to_owned()
+    }
+
+    /// Makes every later request carry `token` (or none).
+    pub fn use_token(&self, token: Option<&str>) {
+        *self.token.lock().expect("token") = token.map(str::to_owned);
+    }
+
+    /// Opens the WebSocket stream with the server's session.
+    pub fn stream(&self) -> tungstenite::WebSocket<tungstenite::stream::MaybeTlsStream<std::net::TcpStream>> {
+        self.stream_as(self.token().as_deref()).expect("websocket")
+    }
+
+    /// Opens the WebSocket stream with `token` (or none).
+    pub fn stream_as(
+        &self,
+        token: Option<&str>,
+    ) -> tungstenite::Result<tungstenite::WebSocket<tungstenite::stream::MaybeTlsStream<std::net::TcpStream>>> {
+        use tungstenite::client::IntoClientRequest;
+        let mut req = format!("ws://{}/api/v1/stream", self.addr).into_client_request()?;
+        if let Some(t) = token {
+            let v = format!("Bearer {t}").parse().expect("a header value");
+            req.headers_mut().insert("Authorization", v);
+        }
+        tungstenite::connect(req).map(|(ws, _)| ws)
+    }
+
+    /// The session requests carry now.
+    pub fn token(&self) -> Option<String> {
+        self.token.lock().expect("token").clone()
     }
 
     /// Sends one HTTP/1.1 request and returns the status and body.
@@ -123,12 +201,20 @@ impl Server {
         (reply.status, String::from_utf8_lossy(&reply.body).into_owned())
     }
 
-    /// Sends one HTTP/1.1 request and returns the status, the headers and the body's bytes.
+    /// Sends one HTTP/1.1 request with the server's session and returns the status, the headers and
+    /// the body's bytes.
     pub fn request(&self, method: &str, path: &str, body: &[u8]) -> Reply {
+        let token = self.token();
+        self.request_as(token.as_deref(), method, path, body)
+    }
+
+    /// [`Server::request`] with the session `token` (or none).
+    pub fn request_as(&self, token: Option<&str>, method: &str, path: &str, body: &[u8]) -> Reply {
         use std::io::{Read, Write};
         let mut s = std::net::TcpStream::connect(&self.addr).expect("connect");
+        let auth = token.map(|t| format!("Authorization: Bearer {t}\r\n")).unwrap_or_default();
         let head = format!(
-            "{method} {path} HTTP/1.1\r\nHost: {}\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
+            "{method} {path} HTTP/1.1\r\nHost: {}\r\n{auth}Content-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
             self.addr,
             body.len()
         );

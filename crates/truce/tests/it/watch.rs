@@ -186,7 +186,7 @@ fn serve(dir: &std::path::Path) -> Server {
 fn the_server_raises_an_alert_on_the_stream_and_serves_incidents_and_cases() {
     let dir = tempfile::tempdir().unwrap();
     let s = serve(dir.path());
-    let (mut ws, _) = tungstenite::connect(format!("ws://{}/api/v1/stream", s.addr)).expect("websocket");
+    let mut ws = s.stream();
     let now = time::OffsetDateTime::now_utc() - time::Duration::minutes(1);
     let now = now.format(&time::format_description::well_known::Rfc3339).unwrap();
     // GPS jamming in the Pokrovsk sector: an indicator, so the sector becomes elevated.

@@ -118,7 +118,8 @@ impl Demo {
         let simulated = scenario.hours(24 * config.days);
         let made = simulated.len();
         // An agreement other than the shipped one may not know every weapon class the story uses.
-        let batch: Vec<_> = simulated.into_iter().filter_map(|o| node.prepare(o, now, &truce_access::Access::all()).ok()).collect();
+        let batch: Vec<_> =
+            simulated.into_iter().filter_map(|o| node.prepare(o, now, &truce_access::Access::all()).ok()).collect();
         if batch.len() < made {
             tracing::warn!(
                 "{} simulated observations name what the agreement does not know; left out",
@@ -128,7 +129,15 @@ impl Demo {
         let stored = batch.len();
         node.commit(batch.clone())?;
         // The alerts the watch would have raised over the simulated days, hour by hour.
-        let picture = crate::watch::replay(&*node.store, &node.policy, &node.agreement, &node.sectors, &batch, start, end.min(now))?;
+        let picture = crate::watch::replay(
+            &*node.store,
+            &node.policy,
+            &node.agreement,
+            &node.sectors,
+            &batch,
+            start,
+            end.min(now),
+        )?;
         node.set_warning(picture);
         Ok(Demo { node, data_dir: dir, start, end, stored, line, scenario: Some(scenario), config: config.clone() })
     }

@@ -442,13 +442,12 @@ mod tests {
             let elapsed = f64::from(k) * step;
             let now = t0 + Duration::seconds_f64(elapsed);
             for u in &units {
-                let source =
-                    Source {
-                        identity: u.callsign.clone(),
-                        group: Some(u.team.to_owned()),
-                        peer: "test".into(),
-                        label: Default::default(),
-                    };
+                let source = Source {
+                    identity: u.callsign.clone(),
+                    group: Some(u.team.to_owned()),
+                    peer: "test".into(),
+                    label: Default::default(),
+                };
                 let ev = sa_event(u, &u.route.at(elapsed), now);
                 ev.validate().expect("a valid SA event");
                 out.push(tracker.process(&ev, &source, now));

@@ -112,7 +112,9 @@ pub fn read_batch(
         match from_json(item, options) {
             Ok(observation) => match node.prepare(observation, received_at, writer) {
                 Ok(s) => batch.push(s),
-                Err(e) if e.forbidden => return Err(BodyError::Forbidden { field: prefix(e.field), message: e.message }),
+                Err(e) if e.forbidden => {
+                    return Err(BodyError::Forbidden { field: prefix(e.field), message: e.message });
+                }
                 Err(e) => errors.push(FieldError { field: prefix(e.field), code: "invalid_value", message: e.message }),
             },
             Err(es) => errors.extend(es.into_iter().map(|e| FieldError { field: prefix(&e.field), ..e })),

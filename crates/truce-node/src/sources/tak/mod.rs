@@ -186,13 +186,12 @@ fn store_batch(node: &Node, tracker: &mut Tracker, received: &[Received]) {
     let mut sightings = Vec::new();
     let mut geofence = Vec::new();
     for r in received {
-        let source =
-            Source {
-                identity: r.source.identity.clone(),
-                group: r.source.group.clone(),
-                peer: r.source.peer.clone(),
-                label: truce_core::Label::default(),
-            };
+        let source = Source {
+            identity: r.source.identity.clone(),
+            group: r.source.group.clone(),
+            peer: r.source.peer.clone(),
+            label: node.anonymous_label(),
+        };
         let p = tracker.process(&r.event, &source, r.received_at);
         points.push(p.point);
         sightings.extend(p.observation.map(|o| (o, r.received_at)));
