@@ -122,6 +122,8 @@ pub enum Action {
     ReadAudit,
     /// Manage users.
     ManageUsers,
+    /// Read the node's operating figures (`/metrics`: counters of everything received).
+    ReadMetrics,
 }
 
 impl Action {
@@ -139,6 +141,7 @@ impl Action {
         Action::EditCoalition,
         Action::ReadAudit,
         Action::ManageUsers,
+        Action::ReadMetrics,
     ];
 
     /// The stable identifier.
@@ -156,6 +159,7 @@ impl Action {
             Action::EditCoalition => "edit_coalition",
             Action::ReadAudit => "read_audit",
             Action::ManageUsers => "manage_users",
+            Action::ReadMetrics => "read_metrics",
         }
     }
 }

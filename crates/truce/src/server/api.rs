@@ -165,7 +165,12 @@ pub async fn post_observations(
         ),
         other => ApiError::internal(other),
     })?;
-    let note = Note { target: report.inserted.join(","), ..Note::default() };
+    // The log says how many, not which: an auditor's label need not cover every record written.
+    let note = Note {
+        target: format!("{} observation(s)", report.inserted.len()),
+        detail: format!("{} duplicate(s)", report.duplicates.len()),
+        ..Note::default()
+    };
     let body = InsertResponse { ids: report.inserted, duplicates: report.duplicates };
     let mut response = (StatusCode::CREATED, Json(body)).into_response();
     response.extensions_mut().insert(note);
@@ -386,8 +391,10 @@ pub async fn vocabulary() -> Json<Value> {
 
 /// Prometheus metrics.
 #[utoipa::path(get, path = "/metrics", tag = "operations", responses((status = 200, description = "Prometheus text format", content_type = "text/plain")))]
-pub async fn metrics(State(state): State<AppState>) -> Response {
-    ([(header::CONTENT_TYPE, "text/plain; version=0.0.4")], state.metrics.render()).into_response()
+pub async fn metrics(State(state): State<AppState>, caller: Caller) -> Result<Response, ApiError> {
+    // Counters of everything received, whatever its label: the node's operators only.
+    caller.require(Action::ReadMetrics)?;
+    Ok(([(header::CONTENT_TYPE, "text/plain; version=0.0.4")], state.metrics.render()).into_response())
 }
 
 /// This document.

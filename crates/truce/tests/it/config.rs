@@ -62,11 +62,21 @@ fn serve_takes_its_settings_from_the_file_the_variables_and_the_flags_in_that_or
         samples.to_str().unwrap(),
     );
     let file = write(dir.path(), "truce.toml", &text);
+    crate::util::add_user(
+        &dir.path().join("data"),
+        "admin",
+        "GBR",
+        "admin",
+        "COSMIC TOP SECRET",
+        crate::util::ALL_CATEGORIES,
+    );
     let s = Server::start_with(
         dir.path(),
         &["serve", "--config", &file, "--watch-every", "3600"],
         &[("TRUCE_TAK_TCP", "127.0.0.1:0")],
     );
+    let token = s.login("admin", crate::util::PASSWORD);
+    s.use_token(Some(&token));
     // The variable turned the file's `off` listener on.
     let tak = s.tak_addr("tcp");
     assert!(tak.starts_with("127.0.0.1:"), "{tak}");

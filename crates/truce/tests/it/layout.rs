@@ -161,5 +161,5 @@ fn only_the_bus_sends_on_the_stream() {
     }
     assert_eq!(channels, ["truce-node/src/bus.rs"], "a broadcast channel outside the bus");
     let stream = std::fs::read_to_string(crates().join("truce/src/server/stream.rs")).unwrap();
-    assert!(stream.contains("bus.subscribe()"), "the stream subscribes to the bus");
+    assert!(stream.contains("bus.subscribe(caller.access)"), "the stream subscribes to the bus as its caller");
 }

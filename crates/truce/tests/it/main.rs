@@ -4,6 +4,7 @@
 
 mod agreement_check;
 mod audit;
+mod auth;
 mod certs;
 mod classify;
 mod coalition;
@@ -11,6 +12,7 @@ mod config;
 mod demo_tak;
 mod ingest;
 mod layout;
+mod leak;
 mod report;
 mod server;
 mod tak;

@@ -1,0 +1,119 @@
+//! Who may do what over HTTP: logins, sessions, roles, labels above clearance, unknown codes, and the
+//! audit log of all of it (a real server, real users made with `truce users add`).
+
+use serde_json::{Value, json};
+
+use crate::util::{ALL_CATEGORIES, PASSWORD, add_user, serve_plain, truce};
+
+fn obs(id: &str, marking: &str, rel: &[&str]) -> Value {
+    json!({"id": id, "time": "2026-11-25T10:00:00Z", "category": "explosion_impact", "lat": 47.6, "lon": 36.0,
+        "marking": marking, "releasable_to": rel})
+}
+
+#[test]
+fn logins_sessions_roles_and_labels_are_enforced_and_audited() {
+    let dir = tempfile::tempdir().unwrap();
+    add_user(dir.path(), "admin", "GBR", "admin", "COSMIC TOP SECRET", ALL_CATEGORIES);
+    add_user(dir.path(), "ukr.monitor", "UKR", "monitor", "NATO RESTRICTED", &[]);
+    add_user(dir.path(), "pol.rep", "POL", "national_rep", "NATO SECRET", &[]);
+    add_user(dir.path(), "fra.auditor", "FRA", "auditor", "NATO UNCLASSIFIED", &[]);
+    let s = serve_plain(dir.path(), &[]);
+    let login = |user: &str, password: &str| {
+        let body = json!({"user": user, "password": password}).to_string();
+        let r = s.request_as(None, "POST", "/api/v1/login", body.as_bytes());
+        (r.status, String::from_utf8_lossy(&r.body).into_owned(), r.headers)
+    };
+
+    // An unknown user and a wrong password get the same answer; a good one a token and the cookie.
+    let (a, unknown, _) = login("nobody", PASSWORD);
+    let (b, wrong, _) = login("pol.rep", "not-the-password");
+    assert_eq!((a, b), (401, 401));
+    assert_eq!(unknown, wrong, "the same body for an unknown user and a wrong password");
+    let (status, body, headers) = login("ukr.monitor", PASSWORD);
+    assert_eq!(status, 200, "{body}");
+    let v: Value = serde_json::from_str(&body).unwrap();
+    let monitor = v["token"].as_str().unwrap().to_owned();
+    assert!(monitor.len() >= 22, "at least 128 random bits");
+    assert_eq!(v["user"]["nation"], "UKR");
+    let cookie = headers.iter().find(|(k, _)| k == "set-cookie").map(|(_, v)| v.clone()).unwrap();
+    assert!(cookie.starts_with("__Host-truce=") && cookie.contains("Secure") && cookie.contains("HttpOnly"));
+    assert!(cookie.contains("SameSite=Strict"), "{cookie}");
+    let rep = s.login("pol.rep", PASSWORD);
+    let admin = s.login("admin", PASSWORD);
+    let auditor = s.login("fra.auditor", PASSWORD);
+
+    // No session, a forged token: 401 naming the session.
+    for token in [None, Some("truce_AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA")] {
+        let r = s.request_as(token, "GET", "/api/v1/observations", b"");
+        assert_eq!(r.status, 401);
+        let e: Value = serde_json::from_slice(&r.body).unwrap();
+        assert_eq!(
+            (e["error"]["code"].as_str(), e["error"]["field"].as_str()),
+            (Some("unauthenticated"), Some("session"))
+        );
+    }
+
+    // A national representative may not submit; a monitor may not label above its clearance, nor use
+    // a code the policy does not know; nothing of a refused request is stored.
+    let post = |token: &str, body: Value| {
+        let r = s.request_as(Some(token), "POST", "/api/v1/observations", body.to_string().as_bytes());
+        (r.status, serde_json::from_slice::<Value>(&r.body).unwrap_or(Value::Null))
+    };
+    let (status, e) = post(&rep, obs("r1", "NATO UNCLASSIFIED", &[]));
+    assert_eq!((status, e["error"]["field"].as_str()), (403, Some("role")), "{e}");
+    let (status, e) = post(&monitor, obs("m1", "NATO SECRET", &[]));
+    assert_eq!(
+        (status, e["error"]["code"].as_str(), e["error"]["field"].as_str()),
+        (403, Some("label_above_clearance"), Some("marking")),
+        "{e}"
+    );
+    let (status, e) = post(&monitor, obs("m2", "NATO UNCLASSIFIED", &["XYZ"]));
+    assert_eq!((status, e["error"]["field"].as_str()), (422, Some("releasable_to")), "{e}");
+    let (status, e) = post(&monitor, obs("m3", "NATO RESTRICTED", &["GBR", "FRA"]));
+    assert_eq!(status, 201, "{e}");
+    let (status, _) = post(&admin, obs("a1", "NATO SECRET", &["POL"]));
+    assert_eq!(status, 201);
+
+    // Each sees what is released to it: the monitor wrote m3 for GBR and FRA, so it does not see it.
+    let ids = |token: &str| {
+        let r = s.request_as(Some(token), "GET", "/api/v1/observations", b"");
+        let v: Value = serde_json::from_slice(&r.body).unwrap();
+        v["observations"].as_array().unwrap().iter().map(|o| o["id"].as_str().unwrap().to_owned()).collect::<Vec<_>>()
+    };
+    // The admin is British: a1 is NATO SECRET released to Poland only, so not even the admin sees it.
+    assert_eq!(ids(&admin), ["m3"]);
+    assert_eq!(ids(&rep), ["a1"]);
+    assert!(ids(&monitor).is_empty());
+
+    // The audit log: auditors only, with proofs; it holds the logins, the failures, the refusals and
+    // the writes, and `truce audit verify` finds it intact.
+    assert_eq!(s.request_as(Some(&admin), "GET", "/api/v1/audit", b"").status, 200);
+    assert_eq!(s.request_as(Some(&rep), "GET", "/api/v1/audit", b"").status, 403);
+    let r = s.request_as(Some(&auditor), "GET", "/api/v1/audit?limit=1000", b"");
+    assert_eq!(r.status, 200);
+    let log: Value = serde_json::from_slice(&r.body).unwrap();
+    let kinds: Vec<&str> = log["entries"].as_array().unwrap().iter().map(|e| e["kind"].as_str().unwrap()).collect();
+    for k in ["login", "login_failed", "denied", "write"] {
+        assert!(kinds.contains(&k), "no {k} entry in {kinds:?}");
+    }
+    assert!(log["checkpoint"].as_str().unwrap().contains("truce audit log"), "{}", log["checkpoint"]);
+    assert!(log["entries"][0]["proof"]["path"].is_array());
+    let writes = log["entries"].as_array().unwrap().iter().filter(|e| e["kind"] == "write").count();
+    assert_eq!(writes, 2, "two acknowledged writes, two entries");
+    let run = truce(&["audit", "verify", "--data-dir", dir.path().to_str().unwrap()], b"");
+    assert_eq!(run.code, 0, "{}{}", run.stdout, run.stderr);
+
+    // Logout ends the session at once; disabling a user ends its other sessions.
+    assert_eq!(s.request_as(Some(&monitor), "POST", "/api/v1/logout", b"").status, 204);
+    assert_eq!(s.request_as(Some(&monitor), "GET", "/api/v1/me", b"").status, 401);
+    let run = truce(&["users", "disable", "pol.rep", "--data-dir", dir.path().to_str().unwrap()], b"");
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert_eq!(s.request_as(Some(&rep), "GET", "/api/v1/me", b"").status, 401);
+
+    // Repeated failures are throttled with Retry-After.
+    let mut last = 0;
+    for _ in 0..7 {
+        last = login("admin", "wrong-password-1").0;
+    }
+    assert_eq!(last, 429);
+}
