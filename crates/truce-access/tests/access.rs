@@ -229,3 +229,22 @@ fn a_viewer_sees_the_observer_only_above_the_policy_label() {
     assert!(!Access::new(&p, &viewer(Some("POL"), Marking::NatoUnclassified, &[])).sees_observer());
     assert!(Access::new(&p, &viewer(Some("POL"), Marking::NatoRestricted, &[])).sees_observer());
 }
+
+#[test]
+fn the_permission_table_in_the_docs_is_the_code() {
+    let doc = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../../docs/security.md")).unwrap();
+    let mut rows = doc.lines().skip_while(|l| !l.starts_with("| action |"));
+    let header: Vec<&str> = rows.next().unwrap().split('|').map(str::trim).filter(|c| !c.is_empty()).collect();
+    let roles: Vec<Role> = header[1..].iter().map(|r| r.parse().unwrap()).collect();
+    assert_eq!(roles, Role::ALL, "one column per role, in order");
+    let mut seen = Vec::new();
+    for line in rows.skip(1).take_while(|l| l.starts_with('|')) {
+        let cells: Vec<&str> = line.split('|').map(str::trim).filter(|c| !c.is_empty()).collect();
+        let action = *Action::ALL.iter().find(|a| a.id() == cells[0]).unwrap_or_else(|| panic!("{}", cells[0]));
+        for (role, cell) in roles.iter().zip(&cells[1..]) {
+            assert_eq!(*cell == "yes", role.may(action), "docs/security.md: {role} {action}");
+        }
+        seen.push(action);
+    }
+    assert_eq!(seen, Action::ALL, "one row per action, in order");
+}
