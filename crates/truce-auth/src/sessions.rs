@@ -526,8 +526,13 @@ mod tests {
     }
 
     #[test]
-    fn the_service_is_shared_between_threads() {
+    fn the_service_is_shared_between_threads_over_the_nodes_store() {
         fn shared<T: Send + Sync>() {}
         shared::<Sessions>();
+        // A node holds `Arc<dyn Store>`; the service takes it as it is (trait upcasting).
+        let dir = tempfile::tempdir().unwrap();
+        let store: Arc<dyn truce_store::Store> = Arc::new(SqliteStore::open(dir.path()).unwrap());
+        let sessions = Sessions::new(store, Settings::default());
+        assert!(sessions.authenticate("truce_nothing", T0).unwrap().is_none());
     }
 }

@@ -22,6 +22,9 @@ pub const RANDOM_BYTES: usize = 32;
 /// Characters after the prefix: 32 bytes in unpadded base64.
 const ENCODED_LEN: usize = (RANDOM_BYTES * 4).div_ceil(3);
 
+// The issue asks for at least 128 random bits; keep that true whatever RANDOM_BYTES becomes.
+const _: () = assert!(RANDOM_BYTES * 8 >= 128);
+
 /// The length of a token in characters.
 pub const TOKEN_LEN: usize = PREFIX.len() + ENCODED_LEN;
 
@@ -99,8 +102,6 @@ mod tests {
         assert!(token.starts_with("truce_"), "{token}");
         assert_eq!(token.len(), TOKEN_LEN);
         assert_eq!(TOKEN_LEN, 6 + 43);
-        // 43 base64 characters carry 258 bits, of which the 256 random ones are at least 128.
-        assert!(RANDOM_BYTES * 8 >= 128);
         assert!(token[PREFIX.len()..].bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_'), "{token}");
         assert_eq!(hash, hash_token(&token));
         assert_eq!(parse(&token), Some(hash));
@@ -110,6 +111,12 @@ mod tests {
     fn tokens_differ() {
         let tokens: std::collections::HashSet<String> = (0..1000).map(|_| new_token().expect("a token").0).collect();
         assert_eq!(tokens.len(), 1000);
+        // Every one of the first 42 characters (252 bits) varies across the tokens like random
+        // base64 does (the 43rd carries the last 4 bits and 2 zero bits): far more than 128 bits.
+        for i in 0..42 {
+            let seen: std::collections::HashSet<u8> = tokens.iter().map(|t| t.as_bytes()[PREFIX.len() + i]).collect();
+            assert!(seen.len() >= 48, "character {i} took only {} values", seen.len());
+        }
     }
 
     #[test]
