@@ -9,7 +9,7 @@ use std::time::{Duration, Instant};
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 use truce_audit::{AuditLog, Entry, Kind, verify};
 
-/// A typical entry: about 230 bytes on its line.
+/// A typical entry: about 300 bytes on its line.
 fn entry(i: u64) -> Entry {
     Entry::new(Kind::Write, format!("monitor-{}", i % 50), "POST /api/v1/observations")
         .nation("FRA")

@@ -6,11 +6,11 @@
 //! ```text
 //! truce audit log                                   origin
 //! 1234                                              tree size, decimal
-//! 3q2+7w...=                                        root, base64 (standard, padded) of 32 bytes
+//! 3tDpukN+GxC7…=                                    root, base64 (standard, padded) of 32 bytes
 //! time 2026-05-01T09:12:03Z                         when it was signed, RFC 3339
-//! key MCowBQYDK2VwAyEA...=                          the Ed25519 public key, base64 of 32 bytes
+//! key cYmF+fVveuW8…=                                the Ed25519 public key, base64 of 32 bytes
 //!                                                   (blank)
-//! — truce audit log AbCd...                         em dash, key name, base64(key id || signature)
+//! — truce audit log BVwh+H99…                       em dash, key name, base64(key id || signature)
 //! ```
 //!
 //! The signature is Ed25519 over the body's bytes (the five lines, each with its `\n`). The key id is the

@@ -150,6 +150,10 @@ pub fn verify(dir: &Path, checkpoint: Option<&Checkpoint>) -> Result<VerifyRepor
 /// The first problem of a part: its position in the chunk and why.
 type Problem = (usize, String);
 
+/// What a part of a chunk gives: the leaf hash and stored root of each good line, up to its first
+/// problem.
+type Part = (Vec<(Hash, Hash)>, Option<Problem>);
+
 /// Checks the lines of `data` (complete lines, the last `\n` removed), which follow the entries of
 /// `tree`, and adds them to it.
 fn check_chunk(data: &[u8], tree: &mut Tree, threads: usize) -> Result<(), VerifyError> {
@@ -158,7 +162,7 @@ fn check_chunk(data: &[u8], tree: &mut Tree, threads: usize) -> Result<(), Verif
     let per = lines.len().div_ceil(threads).max(1);
 
     // Parse and hash, in parallel; each part stops at its first bad line.
-    let parsed: Vec<(Vec<(Hash, Hash)>, Option<Problem>)> = std::thread::scope(|s| {
+    let parsed: Vec<Part> = std::thread::scope(|s| {
         let handles: Vec<_> = lines
             .chunks(per)
             .enumerate()
