@@ -138,7 +138,7 @@ impl Access {
         if label.releasable_to.is_empty() {
             default.iter().any(inside)
         } else {
-            windows.iter().any(|w| inside(w) && label.releasable_to.iter().any(|c| *c == w.code))
+            windows.iter().any(|w| inside(w) && label.releasable_to.contains(&w.code))
         }
     }
 

@@ -189,7 +189,7 @@ proptest! {
         let p = Policy::shipped();
         let nato = label(Marking::NatoUnclassified, &["NATO"], &[]);
         let member = p.groups["NATO"].members.get(nation).is_some_and(|s| s.iter().any(|s| s.contains(day)));
-        let access = Access::new(&p, &viewer(Some(nation), Marking::CosmicTopSecret, &CATS.to_vec()));
+        let access = Access::new(&p, &viewer(Some(nation), Marking::CosmicTopSecret, CATS));
         prop_assert_eq!(access.permits(&nato, at(day)), member);
     }
 

@@ -195,8 +195,9 @@ pub fn case(cmd: &CaseCommand) -> anyhow::Result<ExitCode> {
             let (store, agreement) = open_store(&a.store)?;
             let sectors = data_dir::load_sectors(a.store.sectors.as_deref(), &agreement)?;
             let policy = data_dir::load_policy(&a.store.data_dir())?;
-            watch::open_case(&store, &policy, &sectors, &a.title, &a.incidents, &a.by, a.note.as_deref(), now)
-                .map(|(c, _)| c)
+            let opening =
+                watch::Opening { title: &a.title, incidents: &a.incidents, by: &a.by, note: a.note.as_deref() };
+            watch::open_case(&store, &policy, &sectors, &opening, now).map(|(c, _)| c)
         }
         CaseCommand::Move(a) => {
             let (store, _) = open_store(&a.store)?;

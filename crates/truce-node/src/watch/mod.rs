@@ -68,7 +68,7 @@ pub fn assess_with(
     at: OffsetDateTime,
 ) -> Result<Assessment, truce_store::StoreError> {
     let observations = load(store, at - Duration::days(LOOKBACK_DAYS), at)?;
-    Ok(assess_observations(watch, store, sectors, &observations, at)?)
+    assess_observations(watch, store, sectors, &observations, at)
 }
 
 /// [`assess_with`], also returning the label of what the assessment read (the aggregate of the
@@ -142,6 +142,19 @@ pub enum CaseError {
     Store(#[from] truce_store::StoreError),
 }
 
+/// What a new case is opened with.
+#[derive(Debug, Clone, Copy)]
+pub struct Opening<'a> {
+    /// Its title (1 to 300 characters).
+    pub title: &'a str,
+    /// The incidents it is about (`inc-…`, 1 to 500).
+    pub incidents: &'a [String],
+    /// Who opens it.
+    pub by: &'a str,
+    /// A first note.
+    pub note: Option<&'a str>,
+}
+
 /// The aggregate label of observations (see `Policy::join`): what anything derived from them carries.
 /// `None` for no observations.
 pub fn label_of(policy: &Policy, observations: &[StoredObservation]) -> Option<Label> {
@@ -156,12 +169,10 @@ pub fn open_case(
     store: &dyn Store,
     policy: &Policy,
     sectors: &Sectors,
-    title: &str,
-    incident_ids: &[String],
-    by: &str,
-    note: Option<&str>,
+    opening: &Opening<'_>,
     at: OffsetDateTime,
 ) -> Result<(Case, Label), CaseError> {
+    let Opening { title, incidents: incident_ids, by, note } = *opening;
     let title = title.trim();
     if title.is_empty() || title.len() > 300 {
         return Err(CaseError::Invalid("title: 1 to 300 characters".into()));
@@ -426,7 +437,8 @@ impl crate::Node {
         at: OffsetDateTime,
     ) -> Result<Case, CaseError> {
         let store = self.view(access);
-        let (case, label) = open_case(&*store, &self.policy, &self.sectors, title, incident_ids, by, note, at)?;
+        let opening = Opening { title, incidents: incident_ids, by, note };
+        let (case, label) = open_case(&*store, &self.policy, &self.sectors, &opening, at)?;
         self.bus.publish(crate::Event::case(std::sync::Arc::new(case.clone()), label));
         Ok(case)
     }

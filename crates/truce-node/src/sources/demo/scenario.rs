@@ -416,6 +416,29 @@ impl Scenario {
     }
 }
 
+/// The demo's labels, so that two nations see different pictures: by the observation's serial number
+/// (not the random stream, so the simulated events stay the same), one in ten is NATO CONFIDENTIAL
+/// released to the United Kingdom and France only, one NATO RESTRICTED released to NATO, one released
+/// to Ukraine and the United States only, one public, one carries the SOURCES category, and the rest
+/// have the policy's default release (the mission's nations).
+fn demo_label(o: &mut Observation, serial: u64) {
+    let codes = |c: &[&str]| c.iter().map(|s| (*s).to_owned()).collect();
+    match serial % 10 {
+        1 => {
+            o.marking = Marking::NatoConfidential;
+            o.releasable_to = codes(&["GBR", "FRA"]);
+        }
+        3 => {
+            o.marking = Marking::NatoRestricted;
+            o.releasable_to = codes(&["NATO"]);
+        }
+        5 => o.releasable_to = codes(&["UKR", "USA"]),
+        7 => o.releasable_to = codes(&["PUBLIC"]),
+        9 => o.categories = codes(&["SOURCES"]),
+        _ => {}
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -513,28 +536,5 @@ mod tests {
         assert!(truth > 200, "{truth}");
         assert!(precision >= 0.97, "precision {precision:.3}");
         assert!(recall >= 0.95, "recall {recall:.3}");
-    }
-}
-
-/// The demo's labels, so that two nations see different pictures: by the observation's serial number
-/// (not the random stream, so the simulated events stay the same), one in ten is NATO CONFIDENTIAL
-/// released to the United Kingdom and France only, one NATO RESTRICTED released to NATO, one released
-/// to Ukraine and the United States only, one public, one carries the SOURCES category, and the rest
-/// have the policy's default release (the mission's nations).
-fn demo_label(o: &mut Observation, serial: u64) {
-    let codes = |c: &[&str]| c.iter().map(|s| (*s).to_owned()).collect();
-    match serial % 10 {
-        1 => {
-            o.marking = Marking::NatoConfidential;
-            o.releasable_to = codes(&["GBR", "FRA"]);
-        }
-        3 => {
-            o.marking = Marking::NatoRestricted;
-            o.releasable_to = codes(&["NATO"]);
-        }
-        5 => o.releasable_to = codes(&["UKR", "USA"]),
-        7 => o.releasable_to = codes(&["PUBLIC"]),
-        9 => o.categories = codes(&["SOURCES"]),
-        _ => {}
     }
 }
