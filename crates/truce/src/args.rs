@@ -110,6 +110,10 @@ pub struct ServeArgs {
     /// Address to listen on, HOST:PORT [default: 127.0.0.1:8080].
     #[arg(long, env = "TRUCE_LISTEN", value_parser = truce_node::sources::http::config::check_listen)]
     pub listen: Option<String>,
+    /// Serve plain HTTP on an address other than loopback (there is no HTTPS yet; see
+    /// docs/security.md).
+    #[arg(long, env = "TRUCE_INSECURE_HTTP")]
+    pub insecure_http: bool,
     /// Seconds between early-warning assessments (alerts are raised when a level changes; 1 to
     /// 86,400) [default: 60].
     #[arg(long, env = "TRUCE_WATCH_EVERY", value_parser = clap::value_parser!(u64).range(1..=86_400))]

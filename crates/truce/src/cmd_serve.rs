@@ -69,6 +69,15 @@ pub fn run(args: &ServeArgs) -> anyhow::Result<ExitCode> {
                     let l = tokio::net::TcpListener::bind(h.listen.as_str())
                         .await
                         .with_context(|| format!("cannot listen on {}", h.listen))?;
+                    let at = l.local_addr()?;
+                    if !at.ip().is_loopback() && !h.insecure_http {
+                        anyhow::bail!(
+                            "refusing to serve plain HTTP on {at} (http.listen {:?}): sessions and passwords would \
+                             cross the network in clear and truce has no HTTPS yet; listen on 127.0.0.1 behind a \
+                             TLS-terminating proxy, or pass --insecure-http (http.insecure_http = true)",
+                            h.listen
+                        );
+                    }
                     listener = Some(l);
                 }
                 SourceConfig::Tak(t) => tak = start_tak(&state, &t, &data).await?,

@@ -37,6 +37,9 @@ pub fn apply_serve(args: &ServeArgs, c: &mut ConfigFile) {
     if let Some(l) = &args.listen {
         c.http.listen.clone_from(l);
     }
+    if args.insecure_http {
+        c.http.insecure_http = true;
+    }
     if let Some(w) = &args.web_dir {
         c.http.web_dir = Some(w.clone());
     }

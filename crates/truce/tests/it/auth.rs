@@ -117,3 +117,23 @@ fn logins_sessions_roles_and_labels_are_enforced_and_audited() {
     }
     assert_eq!(last, 429);
 }
+
+#[test]
+fn plain_http_off_loopback_needs_to_be_asked_for() {
+    let dir = tempfile::tempdir().unwrap();
+    let agreement = crate::util::agreement();
+    let (d, a) = (dir.path().to_str().unwrap(), agreement.to_str().unwrap());
+    let args =
+        ["serve", "--data-dir", d, "--agreement", a, "--listen", "0.0.0.0:0", "--tak-tcp", "off", "--tak-udp", "off"];
+    let run = truce(&args, b"");
+    assert_ne!(run.code, 0);
+    assert!(
+        run.stderr.contains("refusing to serve plain HTTP") && run.stderr.contains("--insecure-http"),
+        "{}",
+        run.stderr
+    );
+    let mut asked = args.to_vec();
+    asked.push("--insecure-http");
+    let s = crate::util::Server::start(&asked);
+    assert_eq!(s.request_as(None, "GET", "/healthz", b"").status, 200);
+}

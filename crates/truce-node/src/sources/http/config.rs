@@ -15,11 +15,15 @@ pub struct HttpConfig {
     /// Serve the web page from this folder (and its packages from its `node_modules`) instead of the
     /// copy built into the binary: for working on the page without rebuilding.
     pub web_dir: Option<PathBuf>,
+    /// Serve plain HTTP on an address other than loopback. truce has no HTTPS of its own yet: without
+    /// this, `truce serve` refuses such an address (sessions and passwords would cross the network in
+    /// clear); put a TLS-terminating proxy on the same host in front of 127.0.0.1 instead.
+    pub insecure_http: bool,
 }
 
 impl Default for HttpConfig {
     fn default() -> Self {
-        Self { listen: "127.0.0.1:8080".to_owned(), web_dir: None }
+        Self { listen: "127.0.0.1:8080".to_owned(), web_dir: None, insecure_http: false }
     }
 }
 
