@@ -9,7 +9,8 @@ use truce_core::{
 
 use crate::{Query, Store, StoreError};
 
-const T0: OffsetDateTime = datetime!(2026-11-20 00:00 UTC);
+/// The day the suite's observations start: 2026-11-20 00:00 UTC.
+pub const T0: OffsetDateTime = datetime!(2026-11-20 00:00 UTC);
 
 /// An observation `minute`s after 2026-11-20 00:00 UTC at (`lat`, `lon`); in the security zone north of
 /// 48°, and a ceasefire violation when it is an explosion.
