@@ -5,7 +5,8 @@
 //   (cd web && npm ci)              # leaflet, milsymbol, playwright-core
 //   node --test web/tests/coalition.test.mjs
 //
-// Needs Debian's chromium at /usr/bin/chromium; playwright-core never downloads a browser.
+// Needs Debian's chromium at /usr/bin/chromium; playwright-core never downloads a browser. The page is
+// logged in as the demo's `admin` (harness.mjs).
 
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';

@@ -5,7 +5,8 @@
 //   node --test web/tests/          # from the repository root
 //
 // Needs Debian's chromium at /usr/bin/chromium (`apt-get install -y chromium`); playwright-core never
-// downloads a browser. Override the browser with CHROMIUM_BIN.
+// downloads a browser. Override the browser with CHROMIUM_BIN. The page is logged in as the demo's
+// `admin` (harness.mjs); sessions.test.mjs tests the login itself and what each nation sees.
 
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
@@ -60,7 +61,7 @@ test('the map draws the basemap, lines, zones and a week of observations, and ta
   assert.ok(await page.locator('#legend-observations li[data-violation="cfv_in_security_zone"]').isVisible(),
     'observation legend not visible');
   // The legend is the server's vocabulary: every violation code, in its order, with its words.
-  const vocabulary = await page.evaluate(async () => (await (await fetch('api/v1/vocabulary')).json()));
+  const vocabulary = await page.evaluate(async () => (await (await window.truceSession.fetch('api/v1/vocabulary')).json()));
   const legend = await page.locator('#legend-observations li[data-violation]').evaluateAll(
     (items) => items.map((li) => [li.dataset.violation, li.innerText.trim()]));
   assert.deepEqual(legend, [...vocabulary.violations.map((v) => [v.code, v.label]), ['none', 'No violation']],
@@ -71,7 +72,7 @@ test('the map draws the basemap, lines, zones and a week of observations, and ta
   assert.match(await page.locator('#banner-top').innerText(), /UNCLASSIFIED|RESTRICTED|CONFIDENTIAL|SECRET/i, 'top banner');
   assert.match(await page.locator('#banner-bottom').innerText(), /UNCLASSIFIED|RESTRICTED|CONFIDENTIAL|SECRET/i, 'bottom banner');
   assert.match(await page.locator('#clock').innerText(), /^\d{6}Z [A-Z]{3} \d{2}$/, 'clock shows a DTG');
-  const illustrative = await page.evaluate(async () => (await (await fetch('api/v1/agreement')).json()).illustrative);
+  const illustrative = await page.evaluate(async () => (await (await window.truceSession.fetch('api/v1/agreement')).json()).illustrative);
   if (illustrative) {
     assert.ok(await page.locator('#illustrative').isVisible(), 'ILLUSTRATIVE marker not visible');
   }
@@ -101,7 +102,7 @@ test('the map draws the basemap, lines, zones and a week of observations, and ta
   };
   const res = await fetch(new URL('api/v1/observations', baseUrl), {
     method: 'POST',
-    headers: { 'content-type': 'application/json' },
+    headers: { 'content-type': 'application/json', authorization: `Bearer ${session.token}` },
     body: JSON.stringify(body),
   });
   const resText = await res.text();
