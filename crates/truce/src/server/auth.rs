@@ -278,7 +278,7 @@ mod tests {
         let cookie = (header::COOKIE, "a=b; __Host-truce=fromcookie");
         let protocol = (header::SEC_WEBSOCKET_PROTOCOL, "truce, bearer.fromprotocol");
         let bearer = (header::AUTHORIZATION, "Bearer fromheader");
-        assert_eq!(token(&headers(&[cookie.clone()])), Some("fromcookie"));
+        assert_eq!(token(&headers(std::slice::from_ref(&cookie))), Some("fromcookie"));
         assert_eq!(token(&headers(&[cookie.clone(), protocol.clone()])), Some("fromprotocol"));
         assert_eq!(token(&headers(&[cookie, protocol.clone(), bearer])), Some("fromheader"));
         assert_eq!(token(&headers(&[(header::SEC_WEBSOCKET_PROTOCOL, "truce")])), None);
