@@ -4,7 +4,7 @@
 // api/v1/observations?format=geojson, api/v1/stats, api/v1/tracks, api/v1/geofence, WebSocket api/v1/stream.
 // milsymbol (global `ms`) draws the TAK tracks. See web/README.md.
 
-/* global L */
+/* global L, truceSession */
 
 if (typeof L === 'undefined' || typeof L.markerClusterGroup !== 'function') {
   // The vendor files are built into the server; under --web-dir they come from its node_modules.
@@ -182,7 +182,7 @@ async function getJson(path, { timeoutMs = 20000 } = {}) {
   const timer = setTimeout(() => ctl.abort(), timeoutMs);
   let res;
   try {
-    res = await fetch(url, { signal: ctl.signal, headers: { accept: 'application/json' } });
+    res = await truceSession.fetch(url, { signal: ctl.signal, headers: { accept: 'application/json' } });
   } catch (e) {
     throw new Error(`GET ${url.pathname}${url.search}: ${e.name === 'AbortError' ? 'timed out' : e.message}`);
   } finally {
@@ -224,6 +224,7 @@ const state = {
   selectedId: null,
   feed: [],
   home: null, // bounds of Ukraine, the initial view
+  since: null, // the start of the observation window, RFC 3339
 };
 
 // ---------------------------------------------------------------- map
@@ -473,12 +474,7 @@ function renderBanner() {
   const base = Math.max(0, MARKINGS.indexOf(PAGE_MARKING.toUpperCase()));
   const idx = Math.max(base, state.highestMarking);
   const marking = MARKINGS[idx] || PAGE_MARKING;
-  const text = state.agreement?.illustrative ? `${marking} — ILLUSTRATIVE DATA` : marking;
-  for (const id of ['banner-top', 'banner-bottom']) {
-    const el = $(id);
-    el.textContent = text;
-    el.dataset.level = String(idx);
-  }
+  truceSession.banner(marking, state.agreement?.illustrative ? ' — ILLUSTRATIVE DATA' : '');
 }
 
 // ---------------------------------------------------------------- lines and zones
@@ -913,7 +909,8 @@ function connect() {
   setConn('connecting', '○ CONNECTING');
   let ws;
   try {
-    ws = new WebSocket(url);
+    // The token as a subprotocol: a browser cannot set Authorization on a WebSocket.
+    ws = new WebSocket(url, truceSession.wsProtocols());
   } catch (e) {
     scheduleReconnect();
     return;
@@ -952,9 +949,13 @@ function connect() {
     const item = { obs: msg.observation, countable: state.statsLoaded };
     if (conn.initialDone) handleLive(item); else conn.buffer.push(item);
   };
+  let opened = false;
+  ws.addEventListener('open', () => { opened = true; });
   ws.onclose = () => {
     if (conn.ws !== ws) return;
     conn.lostAt ??= new Date();
+    // Refused before it opened: perhaps the session ended (a 401 brings the login form back).
+    if (!opened) truceSession.fetch(new URL('me', new URL(API, document.baseURI))).catch(() => {});
     scheduleReconnect();
   };
   ws.onerror = () => { /* onclose follows */ };
@@ -1271,8 +1272,6 @@ setInterval(tickClock, 1000);
 
 // ---------------------------------------------------------------- start
 
-connect();
-
 /**
  * The last 7 days, from 00:00Z, so that whole UTC days are on the map (and match the per-day counts);
  * but when the newest day with observations is older than that (a replayed or archived data set), the
@@ -1290,6 +1289,7 @@ async function observationWindow() {
     // Counts are loaded again later, and report their own error.
   }
   $('obs-window').textContent = `Since ${dtg(since)}, then live.`;
+  state.since = rfc3339(since);
   return since;
 }
 
@@ -1317,7 +1317,11 @@ async function start() {
   for (const item of buffered) handleLive(item);
 }
 
-const ready = start().then(
+// Nothing is asked of the server before someone has logged in (GET api/v1/me, else the login form).
+const ready = truceSession.require().then(() => {
+  connect();
+  return start();
+}).then(
   () => {
     document.body.dataset.ready = 'true';
   },
@@ -1336,6 +1340,10 @@ window.truceMap = {
   map,
   counts: () => ({ lines: state.lineFeatures, zones: state.zoneFeatures, observations: clusters.getLayers().length }),
   has: (id) => state.byId.has(id),
+  /** The ids of the observations on the map. */
+  ids: () => [...state.byId.keys()],
+  /** The start of the observation window (RFC 3339), once known. */
+  since: () => state.since,
   select: (id) => selectObservation(id),
   connection: () => $('conn').dataset.state,
   alerts: () => alertState.list.map((a) => ({ seq: a.seq, scope: a.scope, level: a.level })),

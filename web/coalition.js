@@ -4,7 +4,7 @@
 // api/v1/coalition/gaps, api/v1/regeneration, api/v1/plans, api/v1/plans/{id}, api/v1/plans/{id}/check.
 // Every text from the API is inserted as text (textContent), never as HTML.
 
-/* global L, ms */
+/* global L, ms, truceSession */
 
 const API = document.querySelector('meta[name="truce-api"]')?.content || 'api/v1/';
 const $ = (id) => document.getElementById(id);
@@ -29,13 +29,21 @@ function dated(date, how) {
   return how === 'by' ? `by ${s}` : s;
 }
 
+// The markings of what is on screen, by the request it came from (a plan's id and a query left out, so
+// that choosing another plan replaces the last one's): the banners show the highest, NATO UNCLASSIFIED
+// when nothing carries a marking. The basemap and the agreement's geometry carry none.
+const onScreen = new Map();
+function renderBanner() {
+  truceSession.banner(truceSession.highest([...onScreen.values()].flat()));
+}
+
 async function getJson(path) {
   const url = new URL(path, new URL(API, document.baseURI));
   const ctl = new AbortController();
   const timer = setTimeout(() => ctl.abort(), 20000);
   let res;
   try {
-    res = await fetch(url, { signal: ctl.signal, headers: { accept: 'application/json' } });
+    res = await truceSession.fetch(url, { signal: ctl.signal, headers: { accept: 'application/json' } });
   } catch (e) {
     throw new Error(`GET ${url.pathname}: ${e.name === 'AbortError' ? 'timed out' : e.message}`);
   } finally {
@@ -45,7 +53,12 @@ async function getJson(path) {
     const body = (await res.text().catch(() => '')).slice(0, 300);
     throw new Error(`GET ${url.pathname}${url.search}: HTTP ${res.status}${body ? ` — ${body}` : ''}`);
   }
-  return res.json();
+  const json = await res.json();
+  if (!['basemap', 'agreement/geometry'].includes(path)) {
+    onScreen.set(path.replace(/\?.*$/, '').replace(/^plans\/[^/]+/, 'plans/*'), truceSession.markingsIn(json));
+    renderBanner();
+  }
+  return json;
 }
 
 function showError(e) {
@@ -356,6 +369,9 @@ $('assume').addEventListener('change', () => {
 
 window.truceCoalition.ready = (async () => {
   try {
+    // Nothing is asked of the server before someone has logged in (GET api/v1/me, else the login form).
+    await truceSession.require();
+    renderBanner();
     await Promise.all([loadBasemap(), loadGeometry(), loadSummary(), loadGaps(), loadRegeneration(), loadPlans()]);
     document.body.dataset.gaps = 'ready';
     document.body.dataset.ready = 'true';

@@ -1,6 +1,9 @@
 // The reports page: builds the report's URL from the form, loads the HTML report into a sandboxed
 // iframe (no script runs in it), offers the same report as HTML, Markdown and JSON downloads, and
-// shows the loaded report's classification in the page's own banners. No framework, no build step.
+// shows the loaded report's classification in the page's own banners: the report's own marking (the
+// HTML's classification, which is the JSON's `classification`), else the highest `marking` of its items.
+// Every request carries the session token (session.js); the downloads are fetched with it and handed
+// to the browser as files. No framework, no build step.
 'use strict';
 
 (() => {
@@ -8,25 +11,12 @@
   const form = $('form');
   const frame = $('report');
   const error = $('error');
-  const colours = {
-    'NATO UNCLASSIFIED': '#007a33',
-    'NATO RESTRICTED': '#0b5394',
-    'NATO CONFIDENTIAL': '#0b5394',
-    'NATO SECRET': '#c8102e',
-    'COSMIC TOP SECRET': '#ff8c00',
-  };
-
   function isoDate(d) {
     const pad = (n) => String(n).padStart(2, '0');
     return `${d.getFullYear()}-${pad(d.getMonth() + 1)}-${pad(d.getDate())}`;
   }
 
-  function setBanner(marking) {
-    for (const id of ['banner-top', 'banner-bottom']) {
-      $(id).textContent = marking;
-      $(id).style.background = colours[marking] || '#ff8c00';
-    }
-  }
+  const session = window.truceSession;
 
   function showFields() {
     const kind = $('kind').value;
@@ -81,6 +71,42 @@
     $('print').disabled = !enabled;
   }
 
+  // The report's JSON: its own `classification` (or `marking`), else the highest marking of its items.
+  async function markingOfJson() {
+    try {
+      const response = await session.fetch(url('json'));
+      if (!response.ok) return 'NATO UNCLASSIFIED';
+      const report = await response.json();
+      const own = report?.classification || report?.marking;
+      return own && session.rank(own) >= 0 ? own : session.highest(session.markingsIn(report));
+    } catch (_) {
+      return 'NATO UNCLASSIFIED';
+    }
+  }
+
+  // A download: the link's URL fetched with the token (a plain link would go without it), saved as a file.
+  async function download(event) {
+    const a = event.currentTarget;
+    event.preventDefault();
+    if (a.getAttribute('aria-disabled') !== 'false') return;
+    error.hidden = true;
+    try {
+      const response = await session.fetch(a.href);
+      if (!response.ok) throw new Error(`HTTP ${response.status}`);
+      const blobUrl = URL.createObjectURL(await response.blob());
+      const save = document.createElement('a');
+      save.href = blobUrl;
+      save.download = a.download;
+      document.body.append(save);
+      save.click();
+      save.remove();
+      setTimeout(() => URL.revokeObjectURL(blobUrl), 60000);
+    } catch (e) {
+      error.textContent = `The download failed: ${e.message}`;
+      error.hidden = false;
+    }
+  }
+
   async function load(event) {
     if (event) event.preventDefault();
     const target = url('html');
@@ -88,7 +114,7 @@
     error.hidden = true;
     $('load').disabled = true;
     try {
-      const response = await fetch(target);
+      const response = await session.fetch(target);
       const text = await response.text();
       if (!response.ok) {
         let message = `${response.status} ${response.statusText}`;
@@ -102,8 +128,8 @@
         return;
       }
       const doc = new DOMParser().parseFromString(text, 'text/html');
-      const marking = doc.querySelector('meta[name="classification"]');
-      setBanner(marking ? marking.content : 'NATO UNCLASSIFIED');
+      const own = doc.querySelector('meta[name="classification"]')?.content;
+      session.banner(own && session.rank(own) >= 0 ? own : await markingOfJson());
       frame.srcdoc = text;
       setLinks(true);
     } catch (e) {
@@ -126,8 +152,16 @@
     $(id).addEventListener('change', () => setLinks(false));
   }
   $('print').addEventListener('click', () => frame.contentWindow && frame.contentWindow.print());
+  for (const id of ['download-html', 'download-md', 'download-json']) $(id).addEventListener('click', download);
   form.addEventListener('submit', load);
   showFields();
   setLinks(false);
-  if (params.get('date') || params.get('incident')) load();
+  session.banner('NATO UNCLASSIFIED');
+  // Nothing is asked of the server before someone has logged in (GET api/v1/me, else the login form).
+  session.require().then(() => {
+    if (params.get('date') || params.get('incident')) load();
+  }, (e) => {
+    error.textContent = `The session could not be checked: ${e.message}`;
+    error.hidden = false;
+  });
 })();

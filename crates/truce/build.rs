@@ -18,8 +18,16 @@ use std::{env, fs};
 const PACKAGES: &[&str] = &["leaflet", "leaflet.markercluster", "mgrs", "milsymbol"];
 
 /// The page files (embedded by `src/server/web.rs`); scanned for the vendor files they name.
-const PAGES: &[&str] =
-    &["index.html", "app.js", "style.css", "reports.html", "reports.js", "coalition.html", "coalition.js"];
+const PAGES: &[&str] = &[
+    "index.html",
+    "app.js",
+    "style.css",
+    "reports.html",
+    "reports.js",
+    "coalition.html",
+    "coalition.js",
+    "session.js",
+];
 
 /// The `npm ci` the build runs when `web/node_modules` cannot be used. Development packages (the browser
 /// test's driver) and install scripts are not needed for files that are only served.

@@ -5,7 +5,8 @@
 //   (cd web && npm ci)              # leaflet, milsymbol, playwright-core
 //   node --test web/tests/coalition.test.mjs
 //
-// Needs Debian's chromium at /usr/bin/chromium; playwright-core never downloads a browser.
+// Needs Debian's chromium at /usr/bin/chromium; playwright-core never downloads a browser. The page is
+// logged in as the demo's `admin` (harness.mjs).
 
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
@@ -101,6 +102,8 @@ test('the coalition page shows the nations, the gaps and the draft plan with mil
   assert.ok(counts.targets >= 3);
   assert.match(await page.locator('#regeneration tr[data-target="army-strength"]').innerText(), /800,000/);
   assert.match(await page.locator('#banner-top').innerText(), /NATO UNCLASSIFIED/);
+  assert.equal(await page.locator('#banner-bottom').getAttribute('data-marking'), 'NATO UNCLASSIFIED');
+  assert.equal(await page.locator('[data-testid="session-user"]').innerText(), 'admin · GBR · admin');
   assert.match(await page.locator('.leaflet-control-attribution').innerText(), /© OpenStreetMap contributors/);
 
   await page.evaluate(() => window.truceCoalition.fit());

@@ -1,9 +1,14 @@
 // What the browser tests share: the real `truce demo` on a free port with a fresh data directory, and
 // Debian's Chromium driven by playwright-core (which never downloads a browser), with every problem the
 // page reports (errors, failed requests, HTTP errors) collected so a test can assert there were none.
+// The pages need a session: startSession logs its page in through the login form (as `admin` unless
+// told otherwise; the demo's users share DEMO_PASSWORD), and the token stays in the tab's
+// sessionStorage for the pages the test opens next. apiLogin/apiGet are the API for the test itself.
 //
 //   const s = await startSession({ demoArgs: ['--days', '1'], tmpPrefix: 'truce-x-' });
-//   ... s.page, s.baseUrl, s.problems ...
+//   ... s.page, s.baseUrl, s.problems, s.token (admin's, for the test's own requests) ...
+//   const other = await s.newPage();   // a second browser context: its own storage and cookies
+//   await login(other.page, s.baseUrl, 'pol.rep');
 //   await s.close();
 //
 // TRUCE_BIN overrides the binary (default target/debug/truce), CHROMIUM_BIN the browser.
@@ -21,6 +26,8 @@ export const TRUCE_BIN = path.resolve(ROOT, process.env.TRUCE_BIN || 'target/deb
 export const CHROMIUM = process.env.CHROMIUM_BIN || '/usr/bin/chromium';
 export const READY_MS = 30_000;
 const STARTUP_MS = 30_000;
+/** The password of every user `truce demo` creates. */
+export const DEMO_PASSWORD = 'ceasefire-demo';
 
 /** Where a test's screenshot goes (target/screenshots/NAME). */
 export function screenshotPath(name) {
@@ -77,11 +84,85 @@ function startDemo(args, tmpPrefix) {
   return { started, stop };
 }
 
+/** Logs in through the API; returns the session token. */
+export async function apiLogin(baseUrl, user = 'admin', password = DEMO_PASSWORD) {
+  const res = await fetch(new URL('api/v1/login', baseUrl), {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ user, password }),
+  });
+  const text = await res.text();
+  assert.equal(res.status, 200, `POST /api/v1/login as ${user}: HTTP ${res.status} ${text}`);
+  return JSON.parse(text).token;
+}
+
+/** GET an API path (relative to the server) with a bearer token; the parsed JSON. */
+export async function apiGet(baseUrl, token, path) {
+  const res = await fetch(new URL(path, baseUrl), { headers: { authorization: `Bearer ${token}` } });
+  const text = await res.text();
+  assert.equal(res.status, 200, `GET ${path}: HTTP ${res.status} ${text.slice(0, 300)}`);
+  return JSON.parse(text);
+}
+
+/** Every observation id the API gives `token` (GeoJSON pages followed), with each one's label. */
+export async function apiObservations(baseUrl, token, query) {
+  const out = new Map();
+  let cursor = null;
+  for (let i = 0; i < 200; i++) {
+    const q = new URLSearchParams({ ...query, limit: '5000', format: 'geojson' });
+    if (cursor) q.set('cursor', cursor);
+    const fc = await apiGet(baseUrl, token, `api/v1/observations?${q}`);
+    for (const f of fc.features || []) out.set(f.properties.id, f.properties);
+    cursor = fc.next ?? null;
+    if (!cursor || !(fc.features || []).length) break;
+  }
+  return out;
+}
+
 /**
- * The demo and a browser page on it. `problems` collects what the page reports; `report()` formats it
- * for an assertion message; `close()` stops both.
+ * Collects what a page reports into `problems`. The pages' first request, GET api/v1/me, answers 401
+ * before anyone has logged in, and so does a refused login: those are expected, not problems.
  */
-export async function startSession({ demoArgs = [], tmpPrefix = 'truce-web-test-', viewport = { width: 1400, height: 900 } } = {}) {
+export function watch(page, problems = []) {
+  const expected401 = (url) => /\/api\/v1\/(me|login)$/.test(new URL(url).pathname);
+  page.on('pageerror', (e) => problems.push(`page error: ${e.message}`));
+  page.on('console', (m) => {
+    if (m.type() !== 'error') return;
+    const url = m.location()?.url || '';
+    if (/status of 401/.test(m.text()) && url && expected401(url)) return;
+    problems.push(`console error: ${m.text()} (${url || '?'})`);
+  });
+  page.on('requestfailed', (r) => problems.push(`request failed: ${r.url()} (${r.failure()?.errorText})`));
+  page.on('response', (r) => {
+    if (r.status() === 401 && expected401(r.url())) return;
+    if (r.status() >= 400) problems.push(`HTTP ${r.status()}: ${r.url()}`);
+  });
+  return problems;
+}
+
+/**
+ * Logs a page in through the login form: opens `path` (default the reports page, which loads nothing
+ * before a report is asked for) unless `open` is false (the form is already up), fills the form and waits
+ * for the user to show in the header.
+ */
+export async function login(page, baseUrl, user = 'admin', { password = DEMO_PASSWORD, path = 'reports.html', open = true } = {}) {
+  if (open) await page.goto(new URL(path, baseUrl).href, { waitUntil: 'domcontentloaded', timeout: 15_000 });
+  await page.locator('[data-testid="login-form"]').waitFor({ state: 'visible', timeout: 10_000 });
+  await page.locator('[data-testid="login-user"]').fill(user);
+  await page.locator('[data-testid="login-password"]').fill(password);
+  await page.locator('[data-testid="login-submit"]').click();
+  await page.locator('[data-testid="session-user"]').waitFor({ state: 'visible', timeout: 10_000 });
+  await page.locator('[data-testid="login"]').waitFor({ state: 'hidden', timeout: 10_000 });
+}
+
+/**
+ * The demo and a browser page on it, logged in as `user` (null: not logged in). `problems` collects
+ * what the page reports; `report()` formats it for an assertion message; `newPage()` opens a page in a
+ * fresh browser context; `close()` stops everything.
+ */
+export async function startSession({
+  demoArgs = [], tmpPrefix = 'truce-web-test-', viewport = { width: 1400, height: 900 }, user = 'admin',
+} = {}) {
   assert.ok(fs.existsSync(TRUCE_BIN),
     `truce binary not found at ${TRUCE_BIN}: build it (cargo build -p truce) or set TRUCE_BIN`);
   assert.ok(fs.existsSync(CHROMIUM),
@@ -109,18 +190,32 @@ export async function startSession({ demoArgs = [], tmpPrefix = 'truce-web-test-
       '--disable-background-networking', '--disable-component-update', '--disable-sync',
     ],
   });
-  const page = await browser.newPage({ viewport });
-  const problems = [];
-  page.on('pageerror', (e) => problems.push(`page error: ${e.message}`));
-  page.on('console', (m) => { if (m.type() === 'error') problems.push(`console error: ${m.text()} (${m.location()?.url || '?'})`); });
-  page.on('requestfailed', (r) => problems.push(`request failed: ${r.url()} (${r.failure()?.errorText})`));
-  page.on('response', (r) => { if (r.status() >= 400) problems.push(`HTTP ${r.status()}: ${r.url()}`); });
+  const newPage = async () => {
+    const context = await browser.newContext({ viewport });
+    const page = await context.newPage();
+    const problems = watch(page);
+    const report = () => (problems.length ? `\nbrowser reported:\n  ${problems.join('\n  ')}` : '');
+    return { context, page, problems, report };
+  };
+  const first = await newPage();
+  const { page, problems } = first;
+  let token = null;
+  try {
+    token = await apiLogin(baseUrl);
+    if (user) await login(page, baseUrl, user);
+  } catch (e) {
+    await browser.close().catch(() => {});
+    await demo.stop().catch(() => {});
+    throw e;
+  }
   return {
     baseUrl,
     browser,
     page,
     problems,
-    report: () => (problems.length ? `\nbrowser reported:\n  ${problems.join('\n  ')}` : ''),
+    token,
+    newPage,
+    report: first.report,
     close: async () => {
       await browser.close().catch(() => {});
       await demo.stop().catch(() => {});

@@ -3,8 +3,12 @@
 //! [`require_session`] is a middleware over the whole router: every request except the public ones
 //! ([`PUBLIC`]: the login, `/healthz`, the OpenAPI document and the static pages the login form lives
 //! on) must carry a session token, as `Authorization: Bearer TOKEN` (API clients, machine feeds with
-//! an API token) or the `__Host-truce` cookie the login sets (the web pages; also how the WebSocket
-//! is authenticated, since browsers cannot set headers on it). A valid token becomes a [`Caller`] in
+//! an API token) or the `__Host-truce` cookie the login sets. Browsers cannot set headers on a
+//! WebSocket, so `/api/v1/stream` also takes the token as a subprotocol named `bearer.TOKEN` in
+//! `Sec-WebSocket-Protocol` (the pages open `new WebSocket(url, ["truce", "bearer." + token])`; the
+//! server answers with `truce`, never echoing the token): the pages keep their token per tab, in
+//! `sessionStorage`, and do not rely on the cookie, which a browser shares between tabs (and keeps
+//! only over HTTPS or on `localhost`, being `Secure`). A valid token becomes a [`Caller`] in
 //! the request's extensions; handlers take it as an extractor and read the store only through
 //! [`Caller::store`], the node's view for that viewer, so the access rule is applied by the store and
 //! the bus, never by a handler. Writes ask [`Caller::require`] for their action (the permission table
@@ -100,10 +104,23 @@ fn unauthenticated() -> ApiError {
     ApiError::new(StatusCode::UNAUTHORIZED, "unauthenticated", "log in first: POST /api/v1/login").field("session")
 }
 
-/// The token a request carries: the bearer token, else the session cookie.
+/// The subprotocol prefix that carries a token on a WebSocket (`bearer.TOKEN`).
+pub const WS_BEARER: &str = "bearer.";
+
+/// The token a request carries: the bearer token, else a `bearer.TOKEN` WebSocket subprotocol, else
+/// the session cookie.
 pub fn token(headers: &HeaderMap) -> Option<&str> {
     if let Some(v) = headers.get(header::AUTHORIZATION).and_then(|v| v.to_str().ok()) {
         return v.strip_prefix("Bearer ").map(str::trim);
+    }
+    let protocol = headers
+        .get_all(header::SEC_WEBSOCKET_PROTOCOL)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(','))
+        .find_map(|p| p.trim().strip_prefix(WS_BEARER));
+    if protocol.is_some() {
+        return protocol;
     }
     headers
         .get_all(header::COOKIE)
@@ -242,4 +259,28 @@ pub async fn me(caller: Caller) -> Json<serde_json::Value> {
     Json(
         json!({"name": v.name, "nation": v.nation, "role": v.role, "clearance": v.clearance, "categories": v.categories}),
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn headers(pairs: &[(header::HeaderName, &str)]) -> HeaderMap {
+        let mut h = HeaderMap::new();
+        for (k, v) in pairs {
+            h.append(k.clone(), HeaderValue::from_str(v).unwrap());
+        }
+        h
+    }
+
+    #[test]
+    fn the_token_comes_from_the_header_else_the_subprotocol_else_the_cookie() {
+        let cookie = (header::COOKIE, "a=b; __Host-truce=fromcookie");
+        let protocol = (header::SEC_WEBSOCKET_PROTOCOL, "truce, bearer.fromprotocol");
+        let bearer = (header::AUTHORIZATION, "Bearer fromheader");
+        assert_eq!(token(&headers(std::slice::from_ref(&cookie))), Some("fromcookie"));
+        assert_eq!(token(&headers(&[cookie.clone(), protocol.clone()])), Some("fromprotocol"));
+        assert_eq!(token(&headers(&[cookie, protocol.clone(), bearer])), Some("fromheader"));
+        assert_eq!(token(&headers(&[(header::SEC_WEBSOCKET_PROTOCOL, "truce")])), None);
+    }
 }

@@ -5,6 +5,9 @@
 //! `geofence`, `alert` and `case`. A client that reads too slowly to keep up with the bus's buffer
 //! (4,096 events) gets `{"type": "lagged", "missed": n}` and the stream goes on; the server never
 //! waits for a client.
+//!
+//! A browser authenticates with the subprotocol `bearer.TOKEN` beside `truce` (see [`super::auth`]);
+//! the answer selects `truce`, as a browser requires when it offered protocols.
 
 use axum::Router;
 use axum::extract::State;
@@ -33,7 +36,7 @@ pub async fn upgrade(
     headers: HeaderMap,
 ) -> Result<Response, ApiError> {
     check_origin(&headers)?;
-    Ok(ws.on_upgrade(move |socket| client(socket, state, caller)))
+    Ok(ws.protocols(["truce"]).on_upgrade(move |socket| client(socket, state, caller)))
 }
 
 /// A browser's WebSocket carries the page's `Origin`: it must be this server (`Host`), so that a page

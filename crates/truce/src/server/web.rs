@@ -22,6 +22,7 @@ const REPORTS: &str = include_str!("../../../../web/reports.html");
 const REPORTS_JS: &str = include_str!("../../../../web/reports.js");
 const COALITION: &str = include_str!("../../../../web/coalition.html");
 const COALITION_JS: &str = include_str!("../../../../web/coalition.js");
+const SESSION_JS: &str = include_str!("../../../../web/session.js");
 const BASEMAP: &[u8] = include_bytes!("../../../../data/geo/ukraine_and_neighbours_land_10km.geojson");
 
 const HTML: &str = "text/html; charset=utf-8";
@@ -37,6 +38,7 @@ const PAGES: &[(&str, &str, &str, &str)] = &[
     ("/reports.js", "reports.js", JS, REPORTS_JS),
     ("/coalition.html", "coalition.html", HTML, COALITION),
     ("/coalition.js", "coalition.js", JS, COALITION_JS),
+    ("/session.js", "session.js", JS, SESSION_JS),
 ];
 
 pub fn routes() -> Router<AppState> {

@@ -47,7 +47,7 @@ fn the_binary_serves_the_pages_and_their_packages_from_any_directory() {
     assert_eq!((css.status, css.header("content-type")), (200, Some("text/css; charset=utf-8")));
 
     // Every vendor file the pages name is there.
-    for page in ["/", "/coalition.html", "/reports.html", "/app.js", "/coalition.js"] {
+    for page in ["/", "/coalition.html", "/reports.html", "/app.js", "/coalition.js", "/session.js"] {
         let (status, text) = s.http("GET", page, b"");
         assert_eq!(status, 200, "{page}");
         for (at, _) in text.match_indices("\"vendor/").chain(text.match_indices("'vendor/")) {
@@ -106,7 +106,7 @@ fn an_installed_demo_run_from_an_empty_directory_serves_the_map_the_reports_and_
     // No data/, no web/ anywhere near: everything the demo shows comes from the binary.
     let cwd = tempfile::tempdir().unwrap();
     let s = Server::start_in(cwd.path(), &["demo", "--port", "0", "--days", "2", "--tak-udp", "off"]);
-    for page in ["/", "/app.js", "/reports.html", "/coalition.html", "/coalition.js"] {
+    for page in ["/", "/app.js", "/reports.html", "/coalition.html", "/coalition.js", "/session.js"] {
         let r = get(&s, page);
         assert_eq!(r.status, 200, "{page}");
         assert!(!r.body.is_empty(), "{page}");
