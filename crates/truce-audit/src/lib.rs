@@ -10,6 +10,7 @@
 //!   open.
 //! - [`checkpoint`]: signed tree heads ([`Checkpoint`], Ed25519, in the C2SP signed-note style) and the
 //!   log's key `audit.key`.
+//! - [`inbox`]: entries from other processes (the operator's commands) while a server holds the log.
 //! - [`verify`](mod@verify): recomputes the whole tree from the file, checks every stored root and a
 //!   checkpoint saved earlier, and names the first bad entry.
 //!
@@ -17,6 +18,7 @@
 
 pub mod checkpoint;
 pub mod entry;
+pub mod inbox;
 pub mod log;
 pub mod merkle;
 pub mod verify;

@@ -5,7 +5,7 @@
 #![allow(clippy::unwrap_used)]
 
 use std::collections::BTreeSet;
-use std::io::{BufRead, BufReader};
+use std::io::{BufRead, BufReader, Write};
 use std::path::Path;
 use std::process::{Command, Stdio};
 use std::sync::Arc;
@@ -331,4 +331,34 @@ fn a_killed_writer_loses_no_acknowledged_entry() {
         drop(log);
         assert_eq!(verify(tmp.path(), None).unwrap().entries, size);
     }
+}
+
+#[test]
+fn entries_from_another_process_wait_in_the_inbox_and_are_drained_in_order() {
+    use truce_audit::inbox::{INBOX_FILE, drain, submit};
+    let dir = tempfile::tempdir().unwrap();
+    let change = |who: &str| Entry::new(Kind::UserChange, "root (operator)", "users add").target(who);
+    // Nobody holds the log: the entry goes straight in.
+    submit(dir.path(), &change("first")).unwrap();
+    let log = AuditLog::open(dir.path()).unwrap();
+    assert_eq!(log.size(), 1);
+    // A server holds it: entries wait in the inbox, durable, until drained.
+    submit(dir.path(), &change("second")).unwrap();
+    submit(dir.path(), &change("third")).unwrap();
+    std::fs::OpenOptions::new()
+        .append(true)
+        .open(dir.path().join(INBOX_FILE))
+        .unwrap()
+        .write_all(b"{garbage\n")
+        .unwrap();
+    assert_eq!(log.size(), 1);
+    assert_eq!(drain(dir.path(), &log).unwrap(), 3);
+    assert_eq!(drain(dir.path(), &log).unwrap(), 0, "drained once");
+    let targets: Vec<String> = log.entries(0, 10).unwrap().into_iter().map(|r| r.target).collect();
+    assert_eq!(targets, ["first", "second", "third", ""]);
+    let last = log.entries(3, 1).unwrap().remove(0);
+    assert_eq!(last.kind, Kind::System, "an unreadable line is logged, not dropped");
+    assert!(last.detail.contains("{garbage"), "{}", last.detail);
+    drop(log);
+    verify(dir.path(), None).unwrap();
 }

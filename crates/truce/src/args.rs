@@ -114,6 +114,16 @@ pub struct ServeArgs {
     /// docs/security.md).
     #[arg(long, env = "TRUCE_INSECURE_HTTP")]
     pub insecure_http: bool,
+    /// Serve HTTPS, with the server certificate of `truce certs init` (DATA_DIR/certs) unless
+    /// --tls-cert and --tls-key give another.
+    #[arg(long, env = "TRUCE_TLS")]
+    pub tls: bool,
+    /// The server's certificate chain for HTTPS, PEM.
+    #[arg(long, env = "TRUCE_TLS_CERT", requires = "tls_key")]
+    pub tls_cert: Option<PathBuf>,
+    /// The server's private key for HTTPS, PEM.
+    #[arg(long, env = "TRUCE_TLS_KEY", requires = "tls_cert")]
+    pub tls_key: Option<PathBuf>,
     /// Seconds between early-warning assessments (alerts are raised when a level changes; 1 to
     /// 86,400) [default: 60].
     #[arg(long, env = "TRUCE_WATCH_EVERY", value_parser = clap::value_parser!(u64).range(1..=86_400))]

@@ -30,7 +30,7 @@ pub fn run(args: &DemoArgs) -> anyhow::Result<ExitCode> {
         tak_config.certs_dir.as_deref(),
     )?;
     let state = AppState::new(demo.node.clone(), &demo.data_dir, web_dir(settings.http.web_dir.as_deref())?)?;
-    demo_users(&*demo.node.store)?;
+    demo_users(&*demo.node.store, &state.audit)?;
     let every = std::time::Duration::from_secs(settings.watch.every_s);
     let runtime = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build()?;
     runtime.block_on(async move {
@@ -84,7 +84,7 @@ const DEMO_USERS: &[(&str, &str, Role, Marking, &[&str])] = &[
 ];
 
 /// Adds the demo's users to the store unless they are there (a reused data directory).
-fn demo_users(store: &dyn truce_store::UserStore) -> anyhow::Result<()> {
+fn demo_users(store: &dyn truce_store::UserStore, audit: &truce_audit::AuditLog) -> anyhow::Result<()> {
     let now = time::OffsetDateTime::now_utc();
     for (name, nation, role, clearance, categories) in DEMO_USERS {
         if store.user(name)?.is_some() {
@@ -101,6 +101,11 @@ fn demo_users(store: &dyn truce_store::UserStore) -> anyhow::Result<()> {
             updated: now,
         };
         truce_auth::accounts::add_user(store, &user, DEMO_PASSWORD).with_context(|| format!("demo user {name}"))?;
+        let detail = format!("nation {nation}, role {role}, clearance {clearance}, the demo's password");
+        let entry = truce_audit::Entry::new(truce_audit::Kind::UserChange, "truce demo", "users add")
+            .target(*name)
+            .detail(detail);
+        audit.append(&entry).with_context(|| format!("audit of demo user {name}"))?;
     }
     Ok(())
 }

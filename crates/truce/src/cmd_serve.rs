@@ -61,7 +61,7 @@ pub fn run(args: &ServeArgs) -> anyhow::Result<ExitCode> {
     let every = std::time::Duration::from_secs(config.watch.every_s);
     let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
     runtime.block_on(async move {
-        let (mut listener, mut tak, mut files) = (None, None, None);
+        let (mut listener, mut tak, mut files, mut https) = (None, None, None, None);
         // Every listener is bound (or the command has failed) before the address is announced.
         for source in config.serve_sources() {
             match source {
@@ -70,14 +70,25 @@ pub fn run(args: &ServeArgs) -> anyhow::Result<ExitCode> {
                         .await
                         .with_context(|| format!("cannot listen on {}", h.listen))?;
                     let at = l.local_addr()?;
-                    if !at.ip().is_loopback() && !h.insecure_http {
+                    let tls = if h.tls {
+                        Some(match (&h.tls_cert, &h.tls_key) {
+                            (Some(cert), Some(key)) => server::tls::from_pem(cert, key)?,
+                            _ => server::tls::from_cert_dir(
+                                &config.tak.certs_dir.clone().unwrap_or_else(|| data.join("certs")),
+                            )?,
+                        })
+                    } else {
+                        None
+                    };
+                    if tls.is_none() && !at.ip().is_loopback() && !h.insecure_http {
                         anyhow::bail!(
                             "refusing to serve plain HTTP on {at} (http.listen {:?}): sessions and passwords would \
-                             cross the network in clear and truce has no HTTPS yet; listen on 127.0.0.1 behind a \
-                             TLS-terminating proxy, or pass --insecure-http (http.insecure_http = true)",
+                             cross the network in clear; serve HTTPS (--tls, after `truce certs init`, or \
+                             --tls-cert and --tls-key), or pass --insecure-http (http.insecure_http = true)",
                             h.listen
                         );
                     }
+                    https = tls;
                     listener = Some(l);
                 }
                 SourceConfig::Tak(t) => tak = start_tak(&state, &t, &data).await?,
@@ -87,7 +98,8 @@ pub fn run(args: &ServeArgs) -> anyhow::Result<ExitCode> {
         }
         let listener = listener.context("no HTTP listener")?;
         let addr = listener.local_addr()?;
-        println!("truce serve: listening on http://{addr}/");
+        let scheme = if https.is_some() { "https" } else { "http" };
+        println!("truce serve: listening on {scheme}://{addr}/");
         use std::io::Write;
         std::io::stdout().flush()?;
         if let Some(f) = files {
@@ -105,7 +117,10 @@ pub fn run(args: &ServeArgs) -> anyhow::Result<ExitCode> {
             });
         }
         let watch = tokio::spawn(truce_node::watch::task::run(node, every));
-        let served = server::serve(listener, state, server::shutdown_signal()).await;
+        let served = match https {
+            Some(tls) => server::tls::serve(listener, tls, state, server::shutdown_signal()).await,
+            None => server::serve(listener, state, server::shutdown_signal()).await,
+        };
         watch.abort();
         drop(tak);
         served.context("the server failed")

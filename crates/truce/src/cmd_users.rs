@@ -156,6 +156,17 @@ pub fn run(command: &UsersCommand) -> anyhow::Result<ExitCode> {
     }
 }
 
+/// Records a user change in the data directory's audit log (through its inbox while a server holds
+/// the log), as the operator (the login name of the process, from `USER`).
+fn audit(dir: &Path, action: &str, name: &str, detail: String) -> anyhow::Result<()> {
+    let operator = std::env::var("USER").ok().filter(|u| !u.is_empty()).unwrap_or_else(|| "operator".to_owned());
+    let entry = truce_audit::Entry::new(truce_audit::Kind::UserChange, format!("{operator} (operator)"), action)
+        .target(name)
+        .detail(detail);
+    truce_audit::inbox::submit(dir, &entry)
+        .with_context(|| format!("the change is made but could not be audited in {}", dir.display()))
+}
+
 /// Opens the store; `create` for `add`, the first command on a new data directory.
 fn open(dir: &Path, create: bool) -> anyhow::Result<SqliteStore> {
     if !create && !dir.join(truce_store::DATABASE_FILE).exists() {
@@ -202,6 +213,9 @@ fn add(args: &AddArgs, now: OffsetDateTime) -> anyhow::Result<ExitCode> {
         updated: now,
     };
     accounts::add_user(&store, &user, &password).with_context(|| format!("users add {}", args.name))?;
+    let cats = if user.categories.is_empty() { "-".to_owned() } else { user.categories.join(",") };
+    let detail = format!("nation {}, role {}, clearance {}, categories {cats}", user.nation, user.role, user.clearance);
+    audit(&args.dir.data_dir, "users add", &user.name, detail)?;
     println!("added {} ({}, {}, {})", user.name, user.nation, user.role, user.clearance);
     Ok(ExitCode::SUCCESS)
 }
@@ -250,6 +264,7 @@ fn set_disabled(args: &NameArgs, disabled: bool, now: OffsetDateTime) -> anyhow:
     let store = open(&args.dir.data_dir, false)?;
     let verb = if disabled { "disable" } else { "enable" };
     let ended = store.set_disabled(&args.name, disabled, now).with_context(|| format!("users {verb} {}", args.name))?;
+    audit(&args.dir.data_dir, &format!("users {verb}"), &args.name, format!("{ended} session(s) and token(s) ended"))?;
     if disabled {
         println!("disabled {}: {ended} session(s) and API token(s) ended", args.name);
     } else {
@@ -263,6 +278,7 @@ fn passwd(args: &PasswdArgs, now: OffsetDateTime) -> anyhow::Result<ExitCode> {
     let store = open(&args.dir.data_dir, false)?;
     accounts::set_password(&store, &args.name, &password, now)
         .with_context(|| format!("users passwd {}", args.name))?;
+    audit(&args.dir.data_dir, "users passwd", &args.name, String::new())?;
     println!("password of {} changed; its logins ended", args.name);
     Ok(ExitCode::SUCCESS)
 }
@@ -274,6 +290,7 @@ fn token(args: &TokenArgs, now: OffsetDateTime) -> anyhow::Result<ExitCode> {
     let token = sessions
         .issue_api_token(&args.name, Some(expires), now)
         .with_context(|| format!("users token {}", args.name))?;
+    audit(&args.dir.data_dir, "users token", &args.name, format!("an API token valid for {} days", args.days))?;
     // The token alone on standard output (for a pipe into a secret store); the rest on standard error.
     println!("{token}");
     eprintln!(

@@ -40,6 +40,13 @@ pub fn apply_serve(args: &ServeArgs, c: &mut ConfigFile) {
     if args.insecure_http {
         c.http.insecure_http = true;
     }
+    if args.tls || args.tls_cert.is_some() {
+        c.http.tls = true;
+    }
+    if let (Some(cert), Some(key)) = (&args.tls_cert, &args.tls_key) {
+        c.http.tls_cert = Some(cert.clone());
+        c.http.tls_key = Some(key.clone());
+    }
     if let Some(w) = &args.web_dir {
         c.http.web_dir = Some(w.clone());
     }

@@ -15,6 +15,7 @@ mod error;
 mod reports;
 mod stream;
 mod tak;
+pub mod tls;
 mod watch;
 mod web;
 
@@ -41,6 +42,8 @@ pub struct AppState {
     pub sessions: Arc<truce_auth::Sessions>,
     /// The audit log (in the data directory).
     pub audit: Arc<truce_audit::AuditLog>,
+    /// The data directory (its audit inbox is drained into the log).
+    pub data_dir: Arc<PathBuf>,
 }
 
 /// The process-wide Prometheus recorder (installed once, shared by every server in the process).
@@ -67,6 +70,8 @@ impl AppState {
         node.geometry();
         let audit = truce_audit::AuditLog::open(data_dir)
             .map_err(|e| anyhow::anyhow!("the audit log in {}: {e}", data_dir.display()))?;
+        truce_audit::inbox::drain(data_dir, &audit)
+            .map_err(|e| anyhow::anyhow!("the audit inbox in {}: {e}", data_dir.display()))?;
         let users: Arc<dyn truce_store::UserStore> = node.store.clone();
         let sessions = truce_auth::Sessions::new(users, truce_auth::Settings::default());
         Ok(Self {
@@ -76,6 +81,7 @@ impl AppState {
             tak: Arc::new(OnceLock::new()),
             sessions: Arc::new(sessions),
             audit: Arc::new(audit),
+            data_dir: Arc::new(data_dir.to_path_buf()),
         })
     }
 }
@@ -136,8 +142,26 @@ pub async fn serve(
     state: AppState,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
+    let drain = tokio::spawn(drain_inbox(state.clone()));
     let app = app(state).into_make_service_with_connect_info::<SocketAddr>();
-    axum::serve(listener, app).with_graceful_shutdown(shutdown).await
+    let served = axum::serve(listener, app).with_graceful_shutdown(shutdown).await;
+    drain.abort();
+    served
+}
+
+/// Every two seconds, moves what the operator's commands (`truce users ...`) wrote to the audit inbox
+/// while this server holds the log into the log (`truce_audit::inbox`).
+async fn drain_inbox(state: AppState) {
+    let mut tick = tokio::time::interval(std::time::Duration::from_secs(2));
+    loop {
+        tick.tick().await;
+        let (dir, log) = (state.data_dir.clone(), state.audit.clone());
+        match tokio::task::spawn_blocking(move || truce_audit::inbox::drain(&dir, &log)).await {
+            Ok(Ok(_)) => {}
+            Ok(Err(e)) => tracing::error!("audit inbox: {e}"),
+            Err(e) => tracing::error!("audit inbox: {e}"),
+        }
+    }
 }
 
 /// Completes on Ctrl-C or SIGTERM.

@@ -109,6 +109,20 @@ fn logins_sessions_roles_and_labels_are_enforced_and_audited() {
     let run = truce(&["users", "disable", "pol.rep", "--data-dir", dir.path().to_str().unwrap()], b"");
     assert_eq!(run.code, 0, "{}", run.stderr);
     assert_eq!(s.request_as(Some(&rep), "GET", "/api/v1/me", b"").status, 401);
+    // The change was made while the server holds the audit log: it reaches the log through the inbox.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    loop {
+        let r = s.request_as(Some(&auditor), "GET", "/api/v1/audit?limit=1000", b"");
+        let log: Value = serde_json::from_slice(&r.body).unwrap();
+        let changes: Vec<&Value> =
+            log["entries"].as_array().unwrap().iter().filter(|e| e["kind"] == "user_change").collect();
+        if changes.iter().any(|e| e["action"] == "users disable" && e["target"] == "pol.rep") {
+            assert!(changes.iter().any(|e| e["action"] == "users add" && e["target"] == "fra.auditor"), "{changes:?}");
+            break;
+        }
+        assert!(std::time::Instant::now() < deadline, "the disable never reached the audit log: {changes:?}");
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
 
     // Repeated failures are throttled with Retry-After.
     let mut last = 0;
@@ -136,4 +150,75 @@ fn plain_http_off_loopback_needs_to_be_asked_for() {
     asked.push("--insecure-http");
     let s = crate::util::Server::start(&asked);
     assert_eq!(s.request_as(None, "GET", "/healthz", b"").status, 200);
+}
+
+/// One HTTPS request with rustls, trusting only the CA `truce certs init` made.
+fn https(port: u16, ca_pem: &std::path::Path, request: &str) -> Result<String, rustls::Error> {
+    use rustls::pki_types::pem::PemObject;
+    use std::io::{Read, Write};
+    let ca = rustls::pki_types::CertificateDer::from_pem_file(ca_pem).unwrap();
+    let mut roots = rustls::RootCertStore::empty();
+    roots.add(ca).unwrap();
+    let provider = std::sync::Arc::new(rustls::crypto::ring::default_provider());
+    let config = rustls::ClientConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()
+        .unwrap()
+        .with_root_certificates(roots)
+        .with_no_client_auth();
+    let name = rustls::pki_types::ServerName::try_from("127.0.0.1").unwrap();
+    let conn = rustls::ClientConnection::new(std::sync::Arc::new(config), name)?;
+    let tcp = std::net::TcpStream::connect(("127.0.0.1", port)).unwrap();
+    let mut tls = rustls::StreamOwned::new(conn, tcp);
+    tls.write_all(request.as_bytes()).map_err(|e| rustls::Error::General(e.to_string()))?;
+    let mut out = Vec::new();
+    match tls.read_to_end(&mut out) {
+        Ok(_) => {}
+        // A server that closes without close_notify after a complete answer.
+        Err(e) if e.kind() == std::io::ErrorKind::UnexpectedEof && !out.is_empty() => {}
+        Err(e) => return Err(rustls::Error::General(e.to_string())),
+    }
+    Ok(String::from_utf8_lossy(&out).into_owned())
+}
+
+#[test]
+fn https_serves_the_api_with_the_certificate_truce_certs_made() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path().to_str().unwrap();
+    let run = truce(&["certs", "init", "--data-dir", d], b"");
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    add_user(dir.path(), "admin", "GBR", "admin", "COSMIC TOP SECRET", ALL_CATEGORIES);
+    let agreement = crate::util::agreement();
+    // HTTPS may listen beyond loopback without --insecure-http.
+    let s = crate::util::Server::start(&[
+        "serve",
+        "--data-dir",
+        d,
+        "--agreement",
+        agreement.to_str().unwrap(),
+        "--listen",
+        "0.0.0.0:0",
+        "--tls",
+        "--tak-tcp",
+        "off",
+        "--tak-udp",
+        "off",
+    ]);
+    let port: u16 = s.addr.rsplit(':').next().unwrap().parse().unwrap();
+    let ca = dir.path().join("certs/ca.pem");
+    let health = https(port, &ca, "GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n").unwrap();
+    assert!(health.starts_with("HTTP/1.1 200"), "{health}");
+    let body = json!({"user": "admin", "password": PASSWORD}).to_string();
+    let login = format!(
+        "POST /api/v1/login HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+        body.len()
+    );
+    let answer = https(port, &ca, &login).unwrap();
+    assert!(answer.starts_with("HTTP/1.1 200") && answer.contains("set-cookie: __Host-truce="), "{answer}");
+    // Plain HTTP to the HTTPS port gets no HTTP answer.
+    use std::io::{Read, Write};
+    let mut plain = std::net::TcpStream::connect(("127.0.0.1", port)).unwrap();
+    plain.write_all(b"GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n").unwrap();
+    let mut got = Vec::new();
+    let _ = plain.read_to_end(&mut got);
+    assert!(!got.starts_with(b"HTTP/"), "{}", String::from_utf8_lossy(&got));
 }

@@ -138,7 +138,7 @@ impl Server {
         let (tx, rx) = std::sync::mpsc::channel();
         let addr = loop {
             let line = lines.next().expect("truce exited before listening").expect("read stdout");
-            if let Some(rest) = line.split("http://").nth(1) {
+            if let Some(rest) = line.split("http://").nth(1).or_else(|| line.split("https://").nth(1)) {
                 break rest.trim_end_matches('/').to_owned();
             }
             let _ = tx.send(line);

@@ -19,11 +19,25 @@ pub struct HttpConfig {
     /// this, `truce serve` refuses such an address (sessions and passwords would cross the network in
     /// clear); put a TLS-terminating proxy on the same host in front of 127.0.0.1 instead.
     pub insecure_http: bool,
+    /// Serve HTTPS: with `tls_cert` and `tls_key` (PEM files) when given, else with the server
+    /// certificate `truce certs init` made (`certs` in the data directory, or `[tak] certs_dir`).
+    pub tls: bool,
+    /// The server's certificate chain, PEM (with `tls`).
+    pub tls_cert: Option<PathBuf>,
+    /// The server's private key, PEM (with `tls`).
+    pub tls_key: Option<PathBuf>,
 }
 
 impl Default for HttpConfig {
     fn default() -> Self {
-        Self { listen: "127.0.0.1:8080".to_owned(), web_dir: None, insecure_http: false }
+        Self {
+            listen: "127.0.0.1:8080".to_owned(),
+            web_dir: None,
+            insecure_http: false,
+            tls: false,
+            tls_cert: None,
+            tls_key: None,
+        }
     }
 }
 

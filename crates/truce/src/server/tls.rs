@@ -1,0 +1,110 @@
+//! HTTPS: the same application behind rustls, with an accept loop of our own (axum's `serve` speaks
+//! plain TCP only).
+//!
+//! Each connection is accepted, its TLS handshake done (10 seconds at most), and served by hyper's
+//! HTTP/1.1 connection with upgrades (the WebSocket stream); the peer's address is put into the
+//! request as axum's `ConnectInfo`, as the plain server does, so logins are throttled per address. The
+//! certificate is the server certificate `truce certs init` made, or PEM files given.
+
+use std::net::SocketAddr;
+use std::path::Path;
+use std::sync::Arc;
+
+use anyhow::Context;
+use axum::extract::ConnectInfo;
+use hyper_util::rt::TokioIo;
+use rustls::pki_types::pem::PemObject;
+use rustls::pki_types::{CertificateDer, PrivateKeyDer, PrivatePkcs8KeyDer};
+
+use super::{AppState, app, drain_inbox};
+
+/// A rustls configuration from the certificate directory of `truce certs init`.
+///
+/// # Errors
+/// When there is no server certificate there, or it cannot be used.
+pub fn from_cert_dir(dir: &Path) -> anyhow::Result<Arc<rustls::ServerConfig>> {
+    let material = truce_pki::CertStore::new(dir).trust_material().with_context(|| {
+        format!(
+            "--tls: no server certificate in {} (run `truce certs init`, or give --tls-cert and --tls-key)",
+            dir.display()
+        )
+    })?;
+    // The chain: the server certificate, then the CA that signed it.
+    let chain = vec![CertificateDer::from(material.server_cert_der), CertificateDer::from(material.ca_cert_der)];
+    config(chain, PrivateKeyDer::Pkcs8(PrivatePkcs8KeyDer::from(material.server_key_der)))
+}
+
+/// A rustls configuration from PEM files.
+///
+/// # Errors
+/// When a file cannot be read or holds no certificate or key.
+pub fn from_pem(cert: &Path, key: &Path) -> anyhow::Result<Arc<rustls::ServerConfig>> {
+    let chain = CertificateDer::pem_file_iter(cert)
+        .and_then(Iterator::collect::<Result<Vec<_>, _>>)
+        .map_err(|e| anyhow::anyhow!("--tls-cert {}: {e}", cert.display()))?;
+    if chain.is_empty() {
+        anyhow::bail!("--tls-cert {}: no certificate in the file", cert.display());
+    }
+    let key = PrivateKeyDer::from_pem_file(key).map_err(|e| anyhow::anyhow!("--tls-key {}: {e}", key.display()))?;
+    config(chain, key)
+}
+
+fn config(
+    chain: Vec<CertificateDer<'static>>,
+    key: PrivateKeyDer<'static>,
+) -> anyhow::Result<Arc<rustls::ServerConfig>> {
+    let provider = Arc::new(rustls::crypto::ring::default_provider());
+    let mut config = rustls::ServerConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()?
+        .with_no_client_auth()
+        .with_single_cert(chain, key)
+        .context("the HTTPS certificate or key")?;
+    config.alpn_protocols = vec![b"http/1.1".to_vec()];
+    Ok(Arc::new(config))
+}
+
+/// Serves `state`'s application over HTTPS on `listener` until `shutdown` completes.
+pub async fn serve(
+    listener: tokio::net::TcpListener,
+    tls: Arc<rustls::ServerConfig>,
+    state: AppState,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    let acceptor = tokio_rustls::TlsAcceptor::from(tls);
+    let drain = tokio::spawn(drain_inbox(state.clone()));
+    let app = app(state);
+    tokio::pin!(shutdown);
+    loop {
+        let (tcp, peer): (tokio::net::TcpStream, SocketAddr) = tokio::select! {
+            accepted = listener.accept() => match accepted {
+                Ok(a) => a,
+                Err(e) => {
+                    tracing::warn!("HTTPS accept: {e}");
+                    continue;
+                }
+            },
+            () = &mut shutdown => break,
+        };
+        let (acceptor, app) = (acceptor.clone(), app.clone());
+        tokio::spawn(async move {
+            let stream = match tokio::time::timeout(std::time::Duration::from_secs(10), acceptor.accept(tcp)).await {
+                Ok(Ok(s)) => s,
+                Ok(Err(e)) => {
+                    tracing::debug!(%peer, "TLS handshake failed: {e}");
+                    return;
+                }
+                Err(_) => return,
+            };
+            let service = hyper::service::service_fn(move |mut request: hyper::Request<hyper::body::Incoming>| {
+                request.extensions_mut().insert(ConnectInfo(peer));
+                tower::ServiceExt::oneshot(app.clone(), request)
+            });
+            let connection = hyper::server::conn::http1::Builder::new().serve_connection(TokioIo::new(stream), service);
+            if let Err(e) = connection.with_upgrades().await {
+                tracing::debug!(%peer, "HTTPS connection: {e}");
+            }
+        });
+    }
+    drain.abort();
+    Ok(())
+}
