@@ -110,8 +110,7 @@ pub struct ServeArgs {
     /// Address to listen on, HOST:PORT [default: 127.0.0.1:8080].
     #[arg(long, env = "TRUCE_LISTEN", value_parser = truce_node::sources::http::config::check_listen)]
     pub listen: Option<String>,
-    /// Serve plain HTTP on an address other than loopback (there is no HTTPS yet; see
-    /// docs/security.md).
+    /// Serve plain HTTP on an address other than loopback (without --tls; see docs/security.md).
     #[arg(long, env = "TRUCE_INSECURE_HTTP")]
     pub insecure_http: bool,
     /// Serve HTTPS, with the server certificate of `truce certs init` (DATA_DIR/certs) unless

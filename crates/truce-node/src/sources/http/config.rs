@@ -15,9 +15,8 @@ pub struct HttpConfig {
     /// Serve the web page from this folder (and its packages from its `node_modules`) instead of the
     /// copy built into the binary: for working on the page without rebuilding.
     pub web_dir: Option<PathBuf>,
-    /// Serve plain HTTP on an address other than loopback. truce has no HTTPS of its own yet: without
-    /// this, `truce serve` refuses such an address (sessions and passwords would cross the network in
-    /// clear); put a TLS-terminating proxy on the same host in front of 127.0.0.1 instead.
+    /// Serve plain HTTP (without `tls`) on an address other than loopback. Without this, `truce serve`
+    /// refuses such an address: sessions and passwords would cross the network in clear.
     pub insecure_http: bool,
     /// Serve HTTPS: with `tls_cert` and `tls_key` (PEM files) when given, else with the server
     /// certificate `truce certs init` made (`certs` in the data directory, or `[tak] certs_dir`).
