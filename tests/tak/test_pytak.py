@@ -33,6 +33,7 @@ import pytak
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 TRUCE = os.environ.get("TRUCE_BIN", os.path.join(ROOT, "target", "debug", "truce"))
 DEADLINE = 20.0
+PASSWORD = "pytak-test-password"
 
 
 def run(*args):
@@ -47,6 +48,9 @@ class Server:
         self.data = os.path.join(self.dir, "data")
         run("certs", "init", "--data-dir", self.data)
         run("certs", "issue", "--data-dir", self.data, "--callsign", "PYTAK-1")
+        subprocess.run([TRUCE, "users", "add", "admin", "--data-dir", self.data, "--nation", "GBR", "--role", "admin",
+                        "--clearance", "COSMIC TOP SECRET", "--password-stdin"],
+                       cwd=ROOT, check=True, stdout=subprocess.DEVNULL, input=PASSWORD + "\n", text=True)
         args = [TRUCE, "serve", "--data-dir", self.data, "--listen", "127.0.0.1:0", "--tak-tcp", "127.0.0.1:0",
                 "--tak-tls", "127.0.0.1:0", "--tak-udp", "off", "--watch-every", "3600"]
         self.proc = subprocess.Popen(args, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
@@ -64,10 +68,17 @@ class Server:
                 self.addrs[m.group(1)] = m.group(2)
         if len(self.addrs) < 3:
             raise RuntimeError(f"truce serve printed only {self.addrs}")
+        login = json.dumps({"user": "admin", "password": PASSWORD}).encode()
+        req = urllib.request.Request(f"http://{self.addrs['http']}/api/v1/login", data=login,
+                                     headers={"Content-Type": "application/json"})
+        with urllib.request.urlopen(req, timeout=10) as r:
+            self.token = json.loads(r.read())["token"]
 
     def get(self, path):
         try:
-            with urllib.request.urlopen(f"http://{self.addrs['http']}{path}", timeout=5) as r:
+            req = urllib.request.Request(f"http://{self.addrs['http']}{path}",
+                                         headers={"Authorization": f"Bearer {self.token}"})
+            with urllib.request.urlopen(req, timeout=5) as r:
                 return r.status, json.loads(r.read())
         except urllib.error.HTTPError as e:
             return e.code, json.loads(e.read() or b"{}")
