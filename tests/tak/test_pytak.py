@@ -48,9 +48,15 @@ class Server:
         self.data = os.path.join(self.dir, "data")
         run("certs", "init", "--data-dir", self.data)
         run("certs", "issue", "--data-dir", self.data, "--callsign", "PYTAK-1")
-        subprocess.run([TRUCE, "users", "add", "admin", "--data-dir", self.data, "--nation", "GBR", "--role", "admin",
-                        "--clearance", "COSMIC TOP SECRET", "--password-stdin"],
-                       cwd=ROOT, check=True, stdout=subprocess.DEVNULL, input=PASSWORD + "\n", text=True)
+        for name, nation, role, clearance in [("admin", "GBR", "admin", "COSMIC TOP SECRET"),
+                                              ("pol.rep", "POL", "national_rep", "NATO RESTRICTED"),
+                                              ("jpn.rep", "JPN", "national_rep", "NATO RESTRICTED")]:
+            subprocess.run([TRUCE, "users", "add", name, "--data-dir", self.data, "--nation", nation, "--role", role,
+                            "--clearance", clearance, "--password-stdin"],
+                           cwd=ROOT, check=True, stdout=subprocess.DEVNULL, input=PASSWORD + "\n", text=True)
+        # Devices bound to users of two nations (the certificate names the user).
+        run("certs", "issue", "--data-dir", self.data, "--callsign", "PYTAK-POL", "--user", "pol.rep")
+        run("certs", "issue", "--data-dir", self.data, "--callsign", "PYTAK-JPN", "--user", "jpn.rep")
         args = [TRUCE, "serve", "--data-dir", self.data, "--listen", "127.0.0.1:0", "--tak-tcp", "127.0.0.1:0",
                 "--tak-tls", "127.0.0.1:0", "--tak-udp", "off", "--watch-every", "3600"]
         self.proc = subprocess.Popen(args, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
@@ -238,6 +244,42 @@ class PytakAgainstTruce(unittest.IsolatedAsyncioTestCase):
             if not data:
                 raise ConnectionError("closed without a byte")
         self.server.until("/api/v1/tak/status", lambda b: b["stats"]["tls_failed"] >= 1)
+
+    async def tls_as(self, callsign):
+        return await Client.connect(
+            f"tls://{self.server.addrs['tls']}",
+            PYTAK_TLS_CLIENT_CERT=self.server.certs(f"clients/{callsign}.pem"),
+            PYTAK_TLS_CLIENT_KEY=self.server.certs(f"clients/{callsign}.key"),
+            PYTAK_TLS_CLIENT_CAFILE=self.server.certs("ca.pem"),
+            PYTAK_TLS_DONT_CHECK_HOSTNAME="1",
+        )
+
+    async def test_two_nations_over_tls_each_receive_only_what_they_may(self):
+        # Poland is in the mission's release group, Japan is not: what a Polish device sends is released
+        # to the group and Poland, what a Japanese device sends to the group and Japan.
+        pol = await self.tls_as("PYTAK-POL")
+        jpn = await self.tls_as("PYTAK-JPN")
+        anon = await Client.connect(self.tcp())
+        for c in (pol, jpn, anon):
+            await c.next_event(lambda ev: ev.get("type") == "t-x-takp-v")
+        await jpn.send(cot("pytak-jpn-1", "a-f-G-U-C", 48.5, 33.1, "JPN-1"))
+        await pol.next_event(of_uid("pytak-jpn-1"))
+        await pol.send(cot("pytak-pol-1", "a-f-G-U-C", 48.5, 33.2, "POL-1"))
+        # Once the Polish event is stored it has been routed; then a public event from an anonymous
+        # client marks the end: neither the Japanese nor the anonymous client got the Polish one first.
+        body = self.server.until("/api/v1/tracks/pytak-pol-1", lambda b: len(b["points"]) == 1)
+        self.assertEqual(body["points"][0]["source"], "PYTAK-POL")
+        await anon.send(cot("pytak-public-1", "a-f-G-U-C", 48.5, 33.3, "PUBLIC-1"))
+        seen = await jpn.next_event(lambda ev: ev.get("uid") in ("pytak-pol-1", "pytak-public-1"))
+        self.assertEqual(seen.get("uid"), "pytak-public-1", "the Japanese device never gets the Polish report")
+        self.server.until("/api/v1/tracks/pytak-public-1", lambda b: len(b["points"]) == 1)
+        # A new anonymous client's picture on join holds only the public report (the picture is sent
+        # oldest first, so a leaked Polish or Japanese report would come before it).
+        late = await Client.connect(self.tcp())
+        seen = await late.next_event(lambda ev: ev.get("uid") in ("pytak-pol-1", "pytak-jpn-1", "pytak-public-1"))
+        self.assertEqual(seen.get("uid"), "pytak-public-1", "the anonymous client sees only public data")
+        for c in (pol, jpn, anon, late):
+            await c.close()
 
     async def test_a_hostile_howitzer_marked_from_pytak_becomes_a_weapon_sighting(self):
         monitor = await Client.connect(self.tcp())

@@ -84,6 +84,42 @@ impl Node {
         }
     }
 
+    /// The party of a TAK client: the user its certificate was issued for (`truce certs issue
+    /// --user`), when that user exists and is enabled — it receives what the user may see and what it
+    /// sends is NATO UNCLASSIFIED released to the policy's default release and the user's nation —
+    /// else the anonymous viewer, sending public data ([`Node::anonymous_label`]).
+    pub fn tak_party(&self, user: Option<&str>) -> truce_tak::Party {
+        let found = user.and_then(|name| match self.store.user(name) {
+            Ok(Some(u)) if !u.disabled => Some(u),
+            Ok(_) => None,
+            Err(e) => {
+                tracing::error!("TAK client of user {name}: the store failed: {e}");
+                None
+            }
+        });
+        let Some(u) = found else {
+            return truce_tak::Party { access: self.access(&self.anonymous), label: self.anonymous_label() };
+        };
+        let viewer = Viewer {
+            name: u.name.clone(),
+            nation: Some(u.nation.clone()),
+            role: u.role,
+            clearance: u.clearance,
+            categories: u.categories.iter().cloned().collect(),
+        };
+        let mut release: Vec<String> = self.policy.default_release.clone();
+        if !release.contains(&u.nation) {
+            release.push(u.nation.clone());
+        }
+        release.sort();
+        let label = truce_core::Label {
+            marking: truce_core::Marking::NatoUnclassified,
+            releasable_to: release,
+            categories: Vec::new(),
+        };
+        truce_tak::Party { access: self.access(&viewer), label }
+    }
+
     /// The viewer compiled against the node's policy.
     pub fn access(&self, viewer: &Viewer) -> Access {
         Access::new(&self.policy, viewer)

@@ -19,7 +19,13 @@ pub struct Identity {
     pub subject: String,
     /// The certificate's serial number, upper-case hex.
     pub serial: String,
+    /// The truce user the certificate was issued for (`truce certs issue --user`): the subject's
+    /// organisational unit `truce-user:NAME`, signed with the rest by the CA.
+    pub user: Option<String>,
 }
+
+/// The prefix of the organisational unit that binds a certificate to a truce user.
+pub const USER_OU_PREFIX: &str = "truce-user:";
 
 /// The identity of a client from its (already verified) certificate in DER.
 ///
@@ -34,5 +40,10 @@ pub fn identity(cert_der: &[u8]) -> Result<Identity, Error> {
         .as_str()
         .map_err(|e| Error::X509(format!("subject {subject}: the common name is not a string: {e}")))?
         .to_owned();
-    Ok(Identity { callsign, subject: subject.to_string(), serial: hex(cert.raw_serial()) })
+    let user = subject
+        .iter_organizational_unit()
+        .filter_map(|ou| ou.as_str().ok())
+        .find_map(|ou| ou.strip_prefix(USER_OU_PREFIX))
+        .map(str::to_owned);
+    Ok(Identity { callsign, subject: subject.to_string(), serial: hex(cert.raw_serial()), user })
 }

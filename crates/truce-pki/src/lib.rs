@@ -18,7 +18,7 @@ pub mod package;
 pub mod pkcs12;
 mod store;
 
-pub use identity::{Identity, identity};
+pub use identity::{Identity, USER_OU_PREFIX, identity};
 pub use store::{CertStore, InitOptions, IssueOptions, Issued, IssuedRecord, TrustMaterial, write_atomic};
 
 use std::path::PathBuf;

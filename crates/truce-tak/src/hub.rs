@@ -14,7 +14,7 @@ use tokio::sync::{Notify, mpsc, watch};
 use truce_cot::{CotError, Event};
 
 use crate::queue::{Droppable, Push, Queue};
-use crate::{Limits, Received, Source, Transport};
+use crate::{Limits, Parties, Party, Received, Source, Transport};
 
 /// Locks a mutex, taking the data even if another thread panicked holding it (every critical
 /// section here leaves the data consistent).
@@ -135,6 +135,8 @@ pub struct Outbound {
     pub sender: Option<u64>,
     /// The sender's `__group` at the time it was routed.
     group: Option<String>,
+    /// Its label: the sender's party's, or the server's for its own events.
+    label: truce_core::Label,
     /// Whether it is a position update (`a-*`), which the queue may supersede.
     position: bool,
     xml: OnceLock<Arc<[u8]>>,
@@ -142,9 +144,9 @@ pub struct Outbound {
 }
 
 impl Outbound {
-    fn new(event: Arc<Event>, sender: Option<u64>, group: Option<String>) -> Self {
+    fn new(event: Arc<Event>, sender: Option<u64>, group: Option<String>, label: truce_core::Label) -> Self {
         let position = event.type_.starts_with("a-");
-        Outbound { event, sender, group, position, xml: OnceLock::new(), tak1: OnceLock::new() }
+        Outbound { event, sender, group, label, position, xml: OnceLock::new(), tak1: OnceLock::new() }
     }
 
     /// The event as CoT XML with the declaration TAK clients send.
@@ -208,6 +210,8 @@ pub(crate) struct Client {
     pub transport: Transport,
     /// The callsign of its verified certificate (TLS).
     pub cert_callsign: Option<String>,
+    /// What it may receive and the label of what it sends.
+    pub party: Party,
     pub ident: Mutex<Ident>,
     pub queue: Mutex<Queue<Item>>,
     /// Woken when something is queued.
@@ -247,7 +251,13 @@ impl Client {
         let ident = lock(&self.ident);
         let identity =
             self.cert_callsign.clone().or_else(|| ident.callsign.clone()).unwrap_or_else(|| self.peer.clone());
-        Source { identity, group: ident.group.clone(), peer: self.peer.clone(), transport: self.transport }
+        Source {
+            identity,
+            group: ident.group.clone(),
+            peer: self.peer.clone(),
+            transport: self.transport,
+            label: self.party.label.clone(),
+        }
     }
 
     /// Asks the session to end (the first reason wins).
@@ -284,10 +294,11 @@ pub struct Hub {
     pub(crate) stats: Stats,
     pub(crate) received: mpsc::Sender<Received>,
     next_id: AtomicU64,
+    pub(crate) parties: Parties,
 }
 
 impl Hub {
-    pub(crate) fn new(limits: Limits, server_uid: String, received: mpsc::Sender<Received>) -> Self {
+    pub(crate) fn new(limits: Limits, server_uid: String, received: mpsc::Sender<Received>, parties: Parties) -> Self {
         Hub {
             limits,
             server_uid,
@@ -297,6 +308,7 @@ impl Hub {
             stats: Stats::default(),
             received,
             next_id: AtomicU64::new(1),
+            parties,
         }
     }
 
@@ -329,6 +341,7 @@ impl Hub {
         peer: String,
         transport: Transport,
         cert_callsign: Option<String>,
+        party: Party,
     ) -> Option<Arc<Client>> {
         let mut clients = write(&self.clients);
         if clients.len() >= self.limits.max_clients {
@@ -341,6 +354,7 @@ impl Hub {
             peer,
             transport,
             cert_callsign,
+            party,
             ident: Mutex::new(Ident::default()),
             queue: Mutex::new(Queue::new(self.limits.queue_capacity)),
             wake: Notify::new(),
@@ -414,14 +428,18 @@ impl Hub {
     pub(crate) fn route(&self, event: Arc<Event>, sender: Option<&Client>) {
         self.count(&self.stats.events_in);
         let group = if self.limits.group_channels { sender.and_then(Client::group) } else { None };
-        let out = Arc::new(Outbound::new(event, sender.map(|c| c.id), group));
+        let label = match sender {
+            Some(c) => c.party.label.clone(),
+            None => (self.parties)(None).label,
+        };
+        let out = Arc::new(Outbound::new(event, sender.map(|c| c.id), group, label));
         self.remember(&out);
         self.fan_out(&out);
     }
 
     /// Sends a server event to everyone.
-    pub(crate) fn publish(&self, event: Event) {
-        let out = Arc::new(Outbound::new(Arc::new(event), None, None));
+    pub(crate) fn publish(&self, event: Event, label: truce_core::Label) {
+        let out = Arc::new(Outbound::new(Arc::new(event), None, None, label));
         self.remember(&out);
         self.fan_out(&out);
     }
@@ -441,7 +459,7 @@ impl Hub {
         let dests = out.event.detail.marti.as_ref().map(|m| m.dests.as_slice()).unwrap_or_default();
         let clients = read(&self.clients);
         for c in clients.values() {
-            if Some(c.id) == out.sender || c.is_closing() {
+            if Some(c.id) == out.sender || c.is_closing() || !c.party.access.permits(&out.label, out.event.time) {
                 continue;
             }
             if !dests.is_empty() {
@@ -480,8 +498,11 @@ impl Hub {
     /// Queues the current picture for a client that just connected.
     pub(crate) fn send_picture(&self, c: &Client) {
         let now = OffsetDateTime::now_utc();
-        let mut items: Vec<Arc<Outbound>> =
-            lock(&self.picture).values().filter(|o| o.event.stale > now).cloned().collect();
+        let mut items: Vec<Arc<Outbound>> = lock(&self.picture)
+            .values()
+            .filter(|o| o.event.stale > now && c.party.access.permits(&o.label, o.event.time))
+            .cloned()
+            .collect();
         items.sort_by_key(|o| o.event.time);
         for o in items {
             self.enqueue(c, Item::Event(o));

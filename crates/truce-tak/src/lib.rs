@@ -131,7 +131,30 @@ pub struct Config {
     pub limits: Limits,
     /// The uid this server uses for its own control events.
     pub server_uid: String,
+    /// Who a client is, from its verified certificate (TLS) or nothing (TCP, UDP): what it may
+    /// receive and the label of what it sends. `None`: every client receives everything and sends
+    /// with the default label (a server without users).
+    pub parties: Option<Parties>,
 }
+
+/// What a client may receive (an access rule) and the label of what it sends.
+#[derive(Debug, Clone)]
+pub struct Party {
+    /// What it may receive: an event reaches it only when this permits the event's label.
+    pub access: truce_access::Access,
+    /// The label of what it sends (its user's default).
+    pub label: truce_core::Label,
+}
+
+impl Party {
+    /// Receives everything, sends with the default label.
+    pub fn open() -> Self {
+        Party { access: truce_access::Access::all(), label: truce_core::Label::default() }
+    }
+}
+
+/// Decides a client's [`Party`] from its certificate's identity (`None` without one).
+pub type Parties = Arc<dyn Fn(Option<&truce_pki::Identity>) -> Party + Send + Sync>;
 
 /// Who sent an event.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -145,6 +168,8 @@ pub struct Source {
     pub peer: String,
     /// The listener.
     pub transport: Transport,
+    /// The label of what it sends (its party's).
+    pub label: truce_core::Label,
 }
 
 /// An event a client sent, for the application.
@@ -195,10 +220,10 @@ pub struct TakHandle {
 }
 
 impl TakHandle {
-    /// Sends a server-originated event (an alert) to every client, and keeps it in the picture
-    /// until it is stale.
-    pub fn publish(&self, event: Event) {
-        self.hub.publish(event);
+    /// Sends a server-originated event (an alert) to every client that may see `label`, and keeps it
+    /// in the picture until it is stale.
+    pub fn publish(&self, event: Event, label: truce_core::Label) {
+        self.hub.publish(event, label);
     }
 
     /// The counters.
@@ -210,7 +235,8 @@ impl TakHandle {
 impl TakServer {
     /// Binds every configured listener and starts serving; received events go to `received`.
     pub async fn start(config: Config, received: mpsc::Sender<Received>) -> Result<TakServer, Error> {
-        let hub = Arc::new(hub::Hub::new(config.limits.clone(), config.server_uid.clone(), received));
+        let parties = config.parties.clone().unwrap_or_else(|| Arc::new(|_| Party::open()));
+        let hub = Arc::new(hub::Hub::new(config.limits.clone(), config.server_uid.clone(), received, parties));
         let mut tasks = Vec::new();
         let mut server = TakServer {
             handle: TakHandle { hub: hub.clone() },

@@ -12,7 +12,7 @@ use truce_cot::xml::{XmlLimits, XmlStreamDecoder};
 use truce_cot::{CotError, Event};
 
 use crate::hub::{Client, CloseReason, Hub, Item, lock, xml_document};
-use crate::{Received, Transport};
+use crate::{Party, Received, Transport};
 
 /// Logged bad messages per connection; the rest are only counted (and summarised at close).
 const LOGGED_ERRORS: u32 = 5;
@@ -50,7 +50,8 @@ pub(crate) async fn accept_tcp(hub: Arc<Hub>, listener: TcpListener) {
         let hub = hub.clone();
         tokio::spawn(async move {
             let (r, w) = stream.into_split();
-            run(hub, r, w, format!("tcp:{peer}"), Transport::Tcp, None).await;
+            let party = (hub.parties)(None);
+            run(hub, r, w, format!("tcp:{peer}"), Transport::Tcp, None, party).await;
         });
     }
 }
@@ -76,8 +77,11 @@ pub(crate) async fn accept_tls(hub: Arc<Hub>, listener: TcpListener, acceptor: t
                 }
             };
             let cert = tls.get_ref().1.peer_certificates().and_then(|c| c.first()).map(|c| c.to_vec());
-            let callsign = match cert.as_deref().map(truce_pki::identity) {
-                Some(Ok(id)) => id.callsign,
+            let (callsign, party) = match cert.as_deref().map(truce_pki::identity) {
+                Some(Ok(id)) => {
+                    let party = (hub.parties)(Some(&id));
+                    (id.callsign, party)
+                }
                 Some(Err(e)) => {
                     hub.count(&hub.stats.tls_failed);
                     tracing::info!("tak tls {peer}: unusable client certificate: {e}");
@@ -90,18 +94,25 @@ pub(crate) async fn accept_tls(hub: Arc<Hub>, listener: TcpListener, acceptor: t
                 }
             };
             let (r, w) = tokio::io::split(tls);
-            run(hub, r, w, format!("tls:{peer}"), Transport::Tls, Some(callsign)).await;
+            run(hub, r, w, format!("tls:{peer}"), Transport::Tls, Some(callsign), party).await;
         });
     }
 }
 
 /// Runs one session to its end.
-async fn run<R, W>(hub: Arc<Hub>, reader: R, writer: W, peer: String, transport: Transport, cert: Option<String>)
-where
+async fn run<R, W>(
+    hub: Arc<Hub>,
+    reader: R,
+    writer: W,
+    peer: String,
+    transport: Transport,
+    cert: Option<String>,
+    party: Party,
+) where
     R: AsyncRead + Unpin + Send + 'static,
     W: AsyncWrite + Unpin + Send + 'static,
 {
-    let Some(client) = hub.register(peer, transport, cert) else {
+    let Some(client) = hub.register(peer, transport, cert, party) else {
         tracing::warn!("tak: refusing a connection: {} clients connected", hub.limits.max_clients);
         return;
     };

@@ -264,7 +264,8 @@ async fn group_channels_separate_teams() {
     red.send(&event("RM", "a-h-G", "R1", "Red", 600, "")).await;
     s.until("5 events", |st| st.events_in == 5).await;
     // A server event reaches everyone: it is the sentinel after which nothing else may have come.
-    s.handle().publish(parse_event(event("SENTINEL", "b-a-g", "truce", "", 600, "").as_bytes()).unwrap());
+    s.handle()
+        .publish(parse_event(event("SENTINEL", "b-a-g", "truce", "", 600, "").as_bytes()).unwrap(), Default::default());
     // Cyan 2 saw C1's SA and marker, never Red's; Red saw none of Cyan's.
     let mut cyan2_saw = Vec::new();
     loop {

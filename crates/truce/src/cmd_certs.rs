@@ -79,8 +79,13 @@ pub struct IssueArgs {
     #[arg(long)]
     pub org: Option<String>,
     /// The organisational unit (OU) of the subject.
-    #[arg(long)]
+    #[arg(long, conflicts_with = "user")]
     pub unit: Option<String>,
+    /// The truce user the device acts as (its nation, role and clearance decide what it receives and
+    /// label what it sends): a user of the data directory, written into the certificate's subject
+    /// as OU `truce-user:NAME`.
+    #[arg(long, value_name = "NAME")]
+    pub user: Option<String>,
     /// Replace an existing certificate for the callsign (the old one stays valid until it expires).
     #[arg(long)]
     pub force: bool,
@@ -151,8 +156,19 @@ fn init(args: &InitArgs) -> anyhow::Result<ExitCode> {
 
 fn issue(args: &IssueArgs) -> anyhow::Result<ExitCode> {
     let store = args.dir.store();
-    let opts =
-        IssueOptions { days: args.days, organization: args.org.clone(), unit: args.unit.clone(), replace: args.force };
+    let unit = match &args.user {
+        Some(name) => {
+            let users = truce_store::SqliteStore::open(&args.dir.data_dir)
+                .with_context(|| format!("--user: cannot open the store in {}", args.dir.data_dir.display()))?;
+            match truce_store::UserStore::user(&users, name)? {
+                Some(u) if !u.disabled => Some(format!("{}{name}", truce_pki::USER_OU_PREFIX)),
+                Some(_) => anyhow::bail!("--user {name:?}: the user is disabled"),
+                None => anyhow::bail!("--user {name:?}: no such user in {}", args.dir.data_dir.display()),
+            }
+        }
+        None => args.unit.clone(),
+    };
+    let opts = IssueOptions { days: args.days, organization: args.org.clone(), unit, replace: args.force };
     let issued = store.issue(&args.callsign, &opts)?;
     println!(
         "issued {} serial {} valid until {}: {}",

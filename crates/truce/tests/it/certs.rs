@@ -130,3 +130,20 @@ fn package_to_a_directory_fails_without_leaving_files() {
     assert_eq!(std::fs::read_dir(&out).unwrap().count(), 0);
     assert_eq!(std::fs::read_dir(tmp.path()).unwrap().count(), 2, "only certs/ and out/");
 }
+
+#[test]
+fn a_certificate_for_a_user_names_the_user_and_needs_one_that_exists() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path().to_str().unwrap();
+    assert_eq!(truce(&["certs", "init", "--data-dir", d], b"").code, 0);
+    let issue = ["certs", "issue", "--data-dir", d, "--callsign", "POL-1", "--user", "pol.rep"];
+    let r = truce(&issue, b"");
+    assert_ne!(r.code, 0);
+    assert!(r.stderr.contains("--user \"pol.rep\""), "{}", r.stderr);
+    crate::util::add_user(dir.path(), "pol.rep", "POL", "national_rep", "NATO RESTRICTED", &[]);
+    let r = truce(&issue, b"");
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let issued = CertStore::new(dir.path().join("certs")).client("POL-1").unwrap().unwrap();
+    let id = identity(&issued.cert_der).unwrap();
+    assert_eq!((id.callsign.as_str(), id.user.as_deref()), ("POL-1", Some("pol.rep")));
+}

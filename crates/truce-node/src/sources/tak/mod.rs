@@ -117,13 +117,17 @@ pub async fn start(node: &Arc<Node>, config: &TakConfig, data_dir: &Path) -> Res
         multicast: config.multicast,
         limits,
         server_uid: format!("truce-{}", std::process::id()),
+        parties: Some({
+            let n = node.clone();
+            Arc::new(move |id: Option<&truce_pki::Identity>| n.tak_party(id.and_then(|i| i.user.as_deref())))
+        }),
     };
     let (tx, rx) = mpsc::channel(CHANNEL);
     let server = TakServer::start(server_config, tx).await?;
-    // Subscribe before the consumer can publish anything, so no geofence event is missed.
-    // TAK clients share one connection to the bus; what they may see is the anonymous viewer's until
-    // devices carry their user's identity.
-    let push = tokio::spawn(push_alerts(node.bus.subscribe(node.access(&node.anonymous)), server.handle()));
+    // Subscribe before the consumer can publish anything, so no geofence event is missed. The push
+    // hears everything and hands the TAK server each alert with its label: the server delivers it to
+    // the clients whose party may see it.
+    let push = tokio::spawn(push_alerts(node.bus.subscribe(truce_access::Access::all()), server.handle()));
     let consumer = tokio::spawn(consume(node.clone(), rx));
     Ok(Some(Tak { server, consumer, push }))
 }
@@ -134,7 +138,7 @@ async fn push_alerts(mut events: crate::Subscription, tak: TakHandle) {
         match events.recv().await {
             Delivery::Event(e) => {
                 if let EventKind::Geofence(g) = &e.event.kind {
-                    tak.publish(truce_track::geofence_cot(g, OffsetDateTime::now_utc()));
+                    tak.publish(truce_track::geofence_cot(g, OffsetDateTime::now_utc()), e.event.label.clone());
                 }
             }
             Delivery::Lagged(n) => {
@@ -190,7 +194,7 @@ fn store_batch(node: &Node, tracker: &mut Tracker, received: &[Received]) {
             identity: r.source.identity.clone(),
             group: r.source.group.clone(),
             peer: r.source.peer.clone(),
-            label: node.anonymous_label(),
+            label: r.source.label.clone(),
         };
         let p = tracker.process(&r.event, &source, r.received_at);
         points.push(p.point);
