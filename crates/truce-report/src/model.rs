@@ -233,6 +233,18 @@ fn releasable(s: &StoredObservation, edition: Edition) -> bool {
     edition == Edition::Restricted || s.observation.marking == Marking::NatoUnclassified
 }
 
+/// The public edition leaves out what locates the monitors: the observer's team, callsign, position,
+/// bearing and range (the label policy gives them a stricter label than the observation's).
+fn without_observer(s: &mut StoredObservation) {
+    let o = &mut s.observation.observer;
+    o.team = None;
+    o.callsign = None;
+    o.lat = None;
+    o.lon = None;
+    o.bearing_deg = None;
+    o.range_m = None;
+}
+
 fn higher(a: Marking, b: Marking) -> Marking {
     if marking_rank(b) > marking_rank(a) { b } else { a }
 }
@@ -247,9 +259,12 @@ impl Day {
         let mut highest = Marking::NatoUnclassified;
         loop {
             let page = ctx.store.query(&q)?;
-            for s in page.items {
+            for mut s in page.items {
                 if releasable(&s, edition) {
                     highest = higher(highest, s.observation.marking);
+                    if edition == Edition::Public {
+                        without_observer(&mut s);
+                    }
                     observations.push(s);
                 } else {
                     withheld += 1;

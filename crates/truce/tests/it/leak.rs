@@ -435,6 +435,12 @@ fn no_surface_shows_a_viewer_what_it_may_not_see() {
             let (status, body) = get(&s, v, &path);
             checks.check(status == 200, || format!("{path}: {} → {status} {body}", v.name));
             checks.no_leak(&oracle, v, &all, route, &body);
+            if path.contains("edition=public") {
+                // The public edition never locates the monitors, whoever reads it.
+                let team =
+                    body.match_indices("CANARY").any(|(i, _)| body[i..(i + 24).min(body.len())].contains("TEAM"));
+                checks.check(!team, || format!("{path}: {} sees an observer's team", v.name));
+            }
             exercised.insert(route);
         }
         for r in stored.iter().take(60) {

@@ -143,6 +143,14 @@ fn an_acknowledged_observation_survives_sigkill() {
     }
     let (_, stats) = s.json("GET", "/api/v1/stats", b"");
     assert_eq!(stats["total"], 40);
+    // Every acknowledged write has its audit entry, and the log is intact after the kill.
+    let d = dir.path().to_str().unwrap();
+    let run = crate::util::truce(&["audit", "list", "--data-dir", d, "--limit", "10000"], b"");
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let writes = run.stdout.lines().filter(|l| l.contains("\"kind\":\"write\"")).count();
+    assert_eq!(writes, 40, "one audit entry per acknowledged write");
+    let run = crate::util::truce(&["audit", "verify", "--data-dir", d], b"");
+    assert_eq!(run.code, 0, "{}{}", run.stdout, run.stderr);
 }
 
 #[test]
