@@ -222,3 +222,62 @@ fn https_serves_the_api_with_the_certificate_truce_certs_made() {
     let _ = plain.read_to_end(&mut got);
     assert!(!got.starts_with(b"HTTP/"), "{}", String::from_utf8_lossy(&got));
 }
+
+#[test]
+fn every_write_route_asks_the_permission_table_role_by_role() {
+    use truce_access::{Action, Role};
+    let dir = tempfile::tempdir().unwrap();
+    for role in Role::ALL {
+        add_user(
+            dir.path(),
+            &format!("u.{}", role.id().replace('_', "-")),
+            "GBR",
+            role.id(),
+            "COSMIC TOP SECRET",
+            ALL_CATEGORIES,
+        );
+    }
+    let s = serve_plain(dir.path(), &[]);
+    let admin = s.login("u.admin", PASSWORD);
+    // An incident and a case to act on.
+    let r = s.request_as(
+        Some(&admin),
+        "POST",
+        "/api/v1/observations",
+        obs("seed", "NATO UNCLASSIFIED", &[]).to_string().as_bytes(),
+    );
+    assert_eq!(r.status, 201);
+    let body = json!({"title": "seed", "incidents": ["inc-seed"]}).to_string();
+    let r = s.request_as(Some(&admin), "POST", "/api/v1/cases", body.as_bytes());
+    assert_eq!(r.status, 201, "{}", String::from_utf8_lossy(&r.body));
+    let case: Value = serde_json::from_slice(&r.body).unwrap();
+    let case = case["id"].as_str().unwrap().to_owned();
+    for role in Role::ALL {
+        let token = s.login(&format!("u.{}", role.id().replace('_', "-")), PASSWORD);
+        let n = role.id();
+        let act = format!("/api/v1/cases/{case}/actions");
+        let calls: [(Action, &str, &str, String); 6] = [
+            (
+                Action::SubmitObservation,
+                "POST",
+                "/api/v1/observations",
+                obs(&format!("o-{n}"), "NATO UNCLASSIFIED", &[]).to_string(),
+            ),
+            (Action::OpenCase, "POST", "/api/v1/cases", json!({"title": n, "incidents": ["inc-seed"]}).to_string()),
+            (Action::ReviewCase, "POST", &act, json!({"note": n}).to_string()),
+            (Action::DecideCase, "POST", &act, json!({"to": "closed", "note": "not a breach"}).to_string()),
+            (Action::ReadAudit, "GET", "/api/v1/audit", String::new()),
+            (Action::ReadMetrics, "GET", "/metrics", String::new()),
+        ];
+        for (action, method, path, body) in calls {
+            let r = s.request_as(Some(&token), method, path, body.as_bytes());
+            let text = String::from_utf8_lossy(&r.body).into_owned();
+            if role.may(action) {
+                assert_ne!(r.status, 403, "{n} may {action}: {method} {path} → {text}");
+            } else {
+                assert_eq!(r.status, 403, "{n} may not {action}: {method} {path} → {text}");
+                assert!(text.contains("\"field\":\"role\""), "{text}");
+            }
+        }
+    }
+}
