@@ -73,6 +73,28 @@ impl Node {
         }
     }
 
+    /// Sets who the anonymous viewer is (`[tak] anonymous_nation`, `anonymous_clearance`).
+    ///
+    /// # Errors
+    /// When the nation is not one the label policy knows.
+    pub fn set_anonymous(
+        &mut self,
+        nation: Option<String>,
+        clearance: truce_core::Marking,
+    ) -> Result<(), crate::NodeError> {
+        if let Some(n) = &nation
+            && !self.policy.nations.contains(n)
+        {
+            return Err(crate::NodeError::Invalid(format!(
+                "tak.anonymous_nation: {n:?} is not a nation of the {} label policy",
+                self.policy.id
+            )));
+        }
+        self.anonymous.nation = nation;
+        self.anonymous.clearance = clearance;
+        Ok(())
+    }
+
     /// The label of what a client without an identity sends (plain TCP and UDP TAK): NATO
     /// UNCLASSIFIED, released to everyone (the policy's public code), so the anonymous viewer sees
     /// its own picture.

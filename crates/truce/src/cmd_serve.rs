@@ -50,13 +50,15 @@ pub fn run(args: &ServeArgs) -> anyhow::Result<ExitCode> {
     let data = config.store.data_dir.clone();
     let (store, agreement) = data_dir::open(&data, config.store.agreement.as_deref())?;
     let sectors = data_dir::load_sectors(config.store.sectors.as_deref(), &agreement)?;
-    let node = Arc::new(Node::new(
+    let mut node = Node::new(
         Arc::new(store),
         Arc::new(data_dir::load_policy(&data)?),
         Arc::new(agreement),
         Arc::new(sectors),
         Arc::new(LocalBus::new()),
-    ));
+    );
+    node.set_anonymous(config.tak.anonymous_nation.clone(), config.tak.anonymous_clearance)?;
+    let node = Arc::new(node);
     let state = AppState::new(node.clone(), &data, web_dir(config.http.web_dir.as_deref())?)?;
     let every = std::time::Duration::from_secs(config.watch.every_s);
     let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;

@@ -49,3 +49,21 @@ pub fn observation(
         truce_formats::observation::Options { reject_unknown: true, default_means: truce_core::Means::Patrol };
     truce_formats::observation::from_json(v.as_object().unwrap(), options).unwrap()
 }
+
+#[test]
+fn the_anonymous_viewer_is_configured_and_checked_against_the_policy() {
+    let dir = tempfile::tempdir().unwrap();
+    let n = node(dir.path());
+    let mut node = Arc::try_unwrap(n).expect("the only handle");
+    let mission = truce_core::Label { releasable_to: vec!["MNFU".into()], ..truce_core::Label::default() };
+    let at = time::OffsetDateTime::now_utc();
+    // By default: no nation, so only what is released to everyone.
+    assert!(!node.tak_party(None).access.permits(&mission, at));
+    assert!(node.tak_party(None).access.permits(&node.anonymous_label(), at));
+    let err = node.set_anonymous(Some("XYZ".into()), truce_core::Marking::NatoUnclassified).unwrap_err();
+    assert!(err.to_string().contains("tak.anonymous_nation"), "{err}");
+    node.set_anonymous(Some("UKR".into()), truce_core::Marking::NatoUnclassified).unwrap();
+    assert!(node.tak_party(None).access.permits(&mission, at), "Ukraine is in the mission's group");
+    let secret = truce_core::Label { marking: truce_core::Marking::NatoSecret, ..mission };
+    assert!(!node.tak_party(None).access.permits(&secret, at));
+}

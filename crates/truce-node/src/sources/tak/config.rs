@@ -31,6 +31,22 @@ pub struct TakConfig {
     /// A client's writes are coalesced over this many milliseconds (0 to 1,000).
     #[serde(deserialize_with = "flush_ms")]
     pub flush_ms: u64,
+    /// The nation of the anonymous viewer (plain TCP and UDP clients, certificates without a user):
+    /// none by default, so they receive only what is released to everyone (docs/security.md).
+    #[serde(deserialize_with = "anonymous_nation")]
+    pub anonymous_nation: Option<String>,
+    /// The anonymous viewer's clearance (default NATO UNCLASSIFIED).
+    pub anonymous_clearance: truce_core::Marking,
+}
+
+fn anonymous_nation<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<String>, D::Error> {
+    let n = Option::<String>::deserialize(d)?;
+    match n {
+        Some(code) if code.len() != 3 || !code.bytes().all(|b| b.is_ascii_uppercase()) => {
+            Err(serde::de::Error::custom(format!("{code:?} is not an ISO 3166 alpha-3 code (e.g. UKR)")))
+        }
+        other => Ok(other),
+    }
 }
 
 impl Default for TakConfig {
@@ -44,6 +60,8 @@ impl Default for TakConfig {
             channels: true,
             queue: 8192,
             flush_ms: 20,
+            anonymous_nation: None,
+            anonymous_clearance: truce_core::Marking::NatoUnclassified,
         }
     }
 }
