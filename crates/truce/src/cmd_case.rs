@@ -151,7 +151,8 @@ pub fn incidents(args: &IncidentsArgs) -> anyhow::Result<ExitCode> {
         .transpose()
         .map_err(|e| anyhow::anyhow!("--since: {e}"))?
         .unwrap_or(until - time::Duration::days(1));
-    let mut list = watch::incidents(&store, &sectors, since, until)?;
+    let policy = data_dir::load_policy(&args.store.data_dir())?;
+    let mut list = watch::incidents(&store, &policy, &sectors, since, until)?;
     if args.violations {
         list.retain(truce_watch::Incident::is_violation);
     }

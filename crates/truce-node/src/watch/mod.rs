@@ -97,10 +97,12 @@ fn assess_observations(
     Ok(watch.assess(&incidents, start, at))
 }
 
-/// Incidents whose first report lies in `[since, until)`. Reads a correlation window beyond both ends
-/// so that an incident straddling them is whole.
+/// Incidents whose first report lies in `[since, until)`, each labelled with the join of its
+/// observations' labels under `policy`. Reads a correlation window beyond both ends so that an
+/// incident straddling them is whole.
 pub fn incidents(
     store: &dyn Store,
+    policy: &Policy,
     sectors: &Sectors,
     since: OffsetDateTime,
     until: OffsetDateTime,
@@ -109,19 +111,31 @@ pub fn incidents(
     let observations = load(store, since - margin, until + margin)?;
     let mut all = truce_watch::incidents_in_sectors(&observations, sectors, &Rule::default());
     all.retain(|i| i.time >= since && i.time < until);
+    let by_id: HashMap<&str, &StoredObservation> =
+        observations.iter().map(|s| (s.observation.id.as_str(), s)).collect();
+    for i in &mut all {
+        let parts: Vec<StoredObservation> =
+            i.observations.iter().filter_map(|id| by_id.get(id.as_str()).map(|s| (*s).clone())).collect();
+        if let Some(label) = label_of(policy, &parts) {
+            i.marking = label.marking;
+            i.releasable_to = label.releasable_to;
+            i.categories = label.categories;
+        }
+    }
     Ok(all)
 }
 
 /// The incident `inc-<observation id>`, recomputed from the store around its first observation.
 pub fn find_incident(
     store: &dyn Store,
+    policy: &Policy,
     sectors: &Sectors,
     id: &str,
 ) -> Result<Option<Incident>, truce_store::StoreError> {
     let Some(first) = id.strip_prefix("inc-") else { return Ok(None) };
     let Some(seed) = store.get(first)? else { return Ok(None) };
     let t = seed.observation.time;
-    let around = incidents(store, sectors, t - Duration::hours(1), t + Duration::hours(1))?;
+    let around = incidents(store, policy, sectors, t - Duration::hours(1), t + Duration::hours(1))?;
     Ok(around.into_iter().find(|i| i.id == id))
 }
 
@@ -183,7 +197,7 @@ pub fn open_case(
     let mut facts = CaseFacts::default();
     let mut evidence = Vec::new();
     for id in incident_ids {
-        let Some(incident) = find_incident(store, sectors, id)? else {
+        let Some(incident) = find_incident(store, policy, sectors, id)? else {
             return Err(CaseError::Invalid(format!("incidents: no incident {id:?}")));
         };
         if !facts.incidents.contains(&incident.id) {

@@ -67,3 +67,34 @@ fn the_anonymous_viewer_is_configured_and_checked_against_the_policy() {
     let secret = truce_core::Label { marking: truce_core::Marking::NatoSecret, ..mission };
     assert!(!node.tak_party(None).access.permits(&secret, at));
 }
+
+#[test]
+fn an_incident_carries_the_join_of_its_observations_labels() {
+    use time::macros::datetime;
+    let dir = tempfile::tempdir().unwrap();
+    let n = node(dir.path());
+    let all = truce_access::Access::all();
+    let at = datetime!(2026-11-25 02:00 UTC);
+    // The same explosion seen by two teams: one report for the United Kingdom and France (NATO
+    // RESTRICTED), one with the policy's default release (the mission's group, NATO UNCLASSIFIED).
+    let a = observation("a", 48.73, 37.55, "explosion_impact", None);
+    let mut b = observation("b", 48.7301, 37.5501, "explosion_impact", None);
+    b.observer.team = Some("MT-2".into());
+    b.marking = truce_core::Marking::NatoUnclassified;
+    b.releasable_to = Vec::new();
+    let batch = vec![n.prepare(a, at, &all).unwrap(), n.prepare(b, at, &all).unwrap()];
+    n.commit(batch).unwrap();
+    let list = truce_node::watch::incidents(
+        &*n.store,
+        &n.policy,
+        &n.sectors,
+        datetime!(2026-11-25 00:00 UTC),
+        datetime!(2026-11-26 00:00 UTC),
+    )
+    .unwrap();
+    assert_eq!(list.len(), 1, "{list:?}");
+    let i = &list[0];
+    assert_eq!(i.observations.len(), 2);
+    assert_eq!(i.marking, truce_core::Marking::NatoRestricted, "the highest");
+    assert_eq!(i.releasable_to, ["FRA", "GBR"], "the intersection, the default release expanded");
+}

@@ -74,7 +74,8 @@ pub async fn list_incidents(
         return Err(ApiError::parameter("since", "the period must be positive and at most 31 days"));
     }
     let list = blocking(move || {
-        watch::incidents(&*caller.store(&state), &state.node.sectors, since, until).map_err(ApiError::internal)
+        watch::incidents(&*caller.store(&state), &state.node.policy, &state.node.sectors, since, until)
+            .map_err(ApiError::internal)
     })
     .await?;
     let list: Vec<_> = list.into_iter().filter(|i| !only_violations || i.is_violation()).collect();
@@ -95,7 +96,8 @@ pub async fn get_incident(
 ) -> Result<Json<Value>, ApiError> {
     let key = id.clone();
     let found = blocking(move || {
-        watch::find_incident(&*caller.store(&state), &state.node.sectors, &key).map_err(ApiError::internal)
+        watch::find_incident(&*caller.store(&state), &state.node.policy, &state.node.sectors, &key)
+            .map_err(ApiError::internal)
     })
     .await?;
     match found {
@@ -153,8 +155,8 @@ pub async fn series(
         return Err(ApiError::parameter("since", format!("the period must hold 1 to 2,000 buckets, not {buckets}")));
     }
     let out = blocking(move || {
-        let incidents =
-            watch::incidents(&*caller.store(&state), &state.node.sectors, since, until).map_err(ApiError::internal)?;
+        let incidents = watch::incidents(&*caller.store(&state), &state.node.policy, &state.node.sectors, since, until)
+            .map_err(ApiError::internal)?;
         Ok(truce_watch::series::series(&incidents, &state.node.sectors, since, bucket, buckets as usize))
     })
     .await?;
