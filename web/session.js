@@ -225,12 +225,15 @@
   /** Ends the session (server and tab), then reloads the page, which shows the form. */
   async function logout() {
     const t = currentToken();
-    setToken(null);
-    current = null;
     if (t) {
+      // The server ends the session first; the answer is read to its end before the page reloads, so
+      // the browser never sees the request cut off by the navigation.
       await fetch(apiUrl('logout'), { method: 'POST', credentials: 'omit', headers: { authorization: `Bearer ${t}` } })
+        .then((res) => res.arrayBuffer())
         .catch(() => {});
     }
+    setToken(null);
+    current = null;
     location.reload();
   }
 
