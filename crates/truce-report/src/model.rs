@@ -259,12 +259,9 @@ impl Day {
         let mut highest = Marking::NatoUnclassified;
         loop {
             let page = ctx.store.query(&q)?;
-            for mut s in page.items {
+            for s in page.items {
                 if releasable(&s, edition) {
                     highest = higher(highest, s.observation.marking);
-                    if edition == Edition::Public {
-                        without_observer(&mut s);
-                    }
                     observations.push(s);
                 } else {
                     withheld += 1;
@@ -275,7 +272,14 @@ impl Day {
                 None => break,
             }
         }
-        let incidents = incidents_in_sectors(&observations, ctx.sectors, &Rule::default());
+        let mut incidents = incidents_in_sectors(&observations, ctx.sectors, &Rule::default());
+        if edition == Edition::Public {
+            // Correlated first, so the numbers are the same; then what locates the monitors goes.
+            observations.iter_mut().for_each(without_observer);
+            for i in &mut incidents {
+                i.observers = (1..=i.observers.len()).map(|n| format!("observer {n}")).collect();
+            }
+        }
         let tally = Tally::of(&incidents);
         Ok(Self { period, observations, withheld, incidents, tally, highest })
     }

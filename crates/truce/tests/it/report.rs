@@ -419,7 +419,10 @@ fn html_is_one_self_contained_file_with_banners_numbers_and_escaped_text() {
         assert!(html.contains(&format!(">{n}<")), "{n} missing");
     }
     assert!(html.contains("&lt;script&gt;alert(&#39;x&#39;)&lt;/script&gt; &amp; &lt;b&gt;bold&lt;/b&gt;"));
-    assert!(html.contains("MT-&lt;i&gt;X&lt;/i&gt;") && !html.contains("<i>X</i>"));
+    // The public edition never names the monitoring team; the restricted one does, escaped.
+    assert!(!html.contains("MT-&lt;i&gt;X") && !html.contains("<i>X</i>"));
+    let restricted = report(&w, &["daily", "--date", DAY6, "--edition", "restricted"]).stdout;
+    assert!(restricted.contains("MT-&lt;i&gt;X&lt;/i&gt;") && !restricted.contains("<i>X</i>"));
 
     let md = report(&w, &["daily", "--date", DAY6, "--format", "md"]);
     assert_eq!(md.code, 0, "{}", md.stderr);
@@ -467,7 +470,13 @@ fn spot_report_on_an_incident_of_the_daily_report() {
     assert_eq!(&s["incident"], incident, "the same incident as in the daily report");
     let ids: Vec<&Value> = s["observations"].as_array().unwrap().iter().map(|o| &o["id"]).collect();
     assert_eq!(ids, incident["observations"].as_array().unwrap().iter().collect::<Vec<_>>());
-    assert!(s["observations"].as_array().unwrap().iter().any(|o| o["bearing_deg"].is_number()));
+    // The public edition leaves out where the observers were; the restricted one has their bearings.
+    assert!(
+        s["observations"].as_array().unwrap().iter().all(|o| o["bearing_deg"].is_null() && o["observer"].is_null())
+    );
+    let run = report(&w, &["spot", id, "--format", "json", "--edition", "restricted"]);
+    let r: Value = serde_json::from_str(&run.stdout).unwrap();
+    assert!(r["observations"].as_array().unwrap().iter().any(|o| o["bearing_deg"].is_number()));
     assert_eq!(s["violations"], incident["violations"]);
     let html = report(&w, &["spot", id]).stdout;
     assert!(html.contains(id) && html.contains("class=\"map\"") && !html.contains("<script"));
