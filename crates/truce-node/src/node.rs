@@ -122,13 +122,7 @@ impl Node {
         let Some(u) = found else {
             return truce_tak::Party { access: self.access(&self.anonymous), label: self.anonymous_label() };
         };
-        let viewer = Viewer {
-            name: u.name.clone(),
-            nation: Some(u.nation.clone()),
-            role: u.role,
-            clearance: u.clearance,
-            categories: u.categories.iter().cloned().collect(),
-        };
+        let viewer = u.viewer();
         let mut release: Vec<String> = self.policy.default_release.clone();
         if !release.contains(&u.nation) {
             release.push(u.nation.clone());

@@ -233,18 +233,6 @@ fn releasable(s: &StoredObservation, edition: Edition) -> bool {
     edition == Edition::Restricted || s.observation.marking == Marking::NatoUnclassified
 }
 
-/// The public edition leaves out what locates the monitors: the observer's team, callsign, position,
-/// bearing and range (the label policy gives them a stricter label than the observation's).
-fn without_observer(s: &mut StoredObservation) {
-    let o = &mut s.observation.observer;
-    o.team = None;
-    o.callsign = None;
-    o.lat = None;
-    o.lon = None;
-    o.bearing_deg = None;
-    o.range_m = None;
-}
-
 fn higher(a: Marking, b: Marking) -> Marking {
     if marking_rank(b) > marking_rank(a) { b } else { a }
 }
@@ -275,7 +263,8 @@ impl Day {
         let mut incidents = incidents_in_sectors(&observations, ctx.sectors, &Rule::default());
         if edition == Edition::Public {
             // Correlated first, so the numbers are the same; then what locates the monitors goes.
-            observations.iter_mut().for_each(without_observer);
+            // What the label policy's observer label covers (docs/security.md).
+            observations.iter_mut().for_each(|s| truce_access::redact_observer(&mut s.observation));
             for i in &mut incidents {
                 i.observers = (1..=i.observers.len()).map(|n| format!("observer {n}")).collect();
             }

@@ -49,6 +49,19 @@ pub struct User {
     pub updated: OffsetDateTime,
 }
 
+impl User {
+    /// The user as the access rule sees it.
+    pub fn viewer(&self) -> truce_access::Viewer {
+        truce_access::Viewer {
+            name: self.name.clone(),
+            nation: Some(self.nation.clone()),
+            role: self.role,
+            clearance: self.clearance,
+            categories: self.categories.iter().cloned().collect(),
+        }
+    }
+}
+
 /// Whether a [`SessionRow`] is an interactive login or a machine feed's API token.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum SessionKind {

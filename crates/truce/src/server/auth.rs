@@ -61,13 +61,7 @@ pub struct Caller {
 
 impl Caller {
     fn of(state: &AppState, user: &User) -> Self {
-        let viewer = Viewer {
-            name: user.name.clone(),
-            nation: Some(user.nation.clone()),
-            role: user.role,
-            clearance: user.clearance,
-            categories: user.categories.iter().cloned().collect(),
-        };
+        let viewer = user.viewer();
         let access = state.node.access(&viewer);
         Self { viewer, access }
     }
