@@ -54,6 +54,7 @@ struct Window {
 enum Rule {
     All,
     Viewer {
+        audience: String,
         clearance: u8,
         held: BTreeSet<String>,
         lacking: Vec<String>,
@@ -108,8 +109,12 @@ impl Access {
             policy.categories.iter().filter(|c| !viewer.categories.contains(*c)).cloned().collect();
         let observer = viewer.clearance.rank() >= policy.observer.marking.rank()
             && policy.observer.categories.iter().all(|c| viewer.categories.contains(c));
+        let effective: Vec<&str> =
+            policy.categories.iter().filter(|c| viewer.categories.contains(*c)).map(String::as_str).collect();
+        let audience = format!("{}/{}/{}", nation.unwrap_or("-"), viewer.clearance.rank(), effective.join(","));
         Self {
             rule: Rule::Viewer {
+                audience,
                 clearance: viewer.clearance.rank(),
                 held: viewer.categories.clone(),
                 lacking,
@@ -117,6 +122,17 @@ impl Access {
                 default,
                 observer,
             },
+        }
+    }
+
+    /// The viewer's audience: a key that two viewers share exactly when the rule lets them see the
+    /// same records (same nation, clearance and held categories of the policy; the role does not
+    /// change what is visible). Derived results that are computed per audience, such as stored
+    /// alerts, carry it; [`Access::all`]'s is `*`.
+    pub fn audience(&self) -> &str {
+        match &self.rule {
+            Rule::All => "*",
+            Rule::Viewer { audience, .. } => audience,
         }
     }
 

@@ -185,6 +185,25 @@ proptest! {
     }
 
     #[test]
+    fn viewers_of_one_audience_see_the_same_records(
+        a in arb_viewer(),
+        b in arb_viewer(),
+        labels in proptest::collection::vec((arb_label(), arb_day()), 1..20),
+    ) {
+        let p = Policy::shipped();
+        let (x, y) = (Access::new(&p, &a), Access::new(&p, &b));
+        let same_view = a.nation == b.nation && a.clearance.rank() == b.clearance.rank() && a.categories == b.categories;
+        prop_assert_eq!(x.audience() == y.audience(), same_view, "{} vs {}", x.audience(), y.audience());
+        if x.audience() == y.audience() {
+            prop_assert_eq!(x.sees_observer(), y.sees_observer());
+            for (l, d) in &labels {
+                prop_assert_eq!(x.permits(l, at(*d)), y.permits(l, at(*d)));
+            }
+        }
+        prop_assert_ne!(x.audience(), "*");
+    }
+
+    #[test]
     fn group_expansion_depends_on_the_day(nation in proptest::sample::select(NATIONS), day in arb_day()) {
         let p = Policy::shipped();
         let nato = label(Marking::NatoUnclassified, &["NATO"], &[]);

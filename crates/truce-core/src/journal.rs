@@ -20,6 +20,10 @@ pub struct AlertRow {
     pub body: String,
     /// The security label: the aggregate of what the assessment read.
     pub label: crate::Label,
+    /// Whose assessment raised it: the audience key of the viewers it was assessed for
+    /// (`truce_access::Access::audience`; `*` for the assessment of everything). A level is a fact
+    /// about what one class of viewer may see, so each class has its own alerts and reads only them.
+    pub audience: String,
 }
 
 /// A stored case (without its actions).

@@ -23,8 +23,9 @@ pub trait Bus: Send + Sync {
     /// Publishes an event to every current subscriber. Never blocks; no subscriber is not an error.
     fn publish(&self, event: Event);
 
-    /// A new subscription for one viewer: every event published from now on that `access` permits,
-    /// in order. The access rule is applied here, so no output can forget it.
+    /// A new subscription for one viewer: every event published from now on that `access` permits
+    /// (and, for an event derived per audience, that is for the viewer's audience), in order. The
+    /// access rule is applied here, so no output can forget it.
     fn subscribe(&self, access: Access) -> Subscription;
 
     /// Whether a published event would reach anyone now. Bulk loads ask it once per batch and skip
@@ -75,7 +76,10 @@ impl Subscription {
     pub async fn recv(&mut self) -> Delivery {
         loop {
             match self.rx.recv().await {
-                Ok(e) if self.access.permits(&e.label, e.at) => {
+                Ok(e)
+                    if self.access.permits(&e.label, e.at)
+                        && e.audience.as_deref().is_none_or(|a| a == self.access.audience()) =>
+                {
                     return Delivery::Event(Seen { event: e, observer: self.access.sees_observer() });
                 }
                 Ok(_) => {}

@@ -37,6 +37,9 @@ pub struct Event {
     pub label: Label,
     /// The time of the record (the day its release codes are expanded on).
     pub at: OffsetDateTime,
+    /// For what is derived per audience (alerts): the only audience it is for
+    /// (`truce_access::Access::audience`). `None`: every viewer the label permits.
+    pub audience: Option<Arc<str>>,
     /// What happened.
     pub kind: EventKind,
     wire: Arc<OnceLock<Arc<str>>>,
@@ -45,7 +48,7 @@ pub struct Event {
 
 impl Event {
     fn new(label: Label, at: OffsetDateTime, kind: EventKind) -> Self {
-        Self { label, at, kind, wire: Arc::new(OnceLock::new()), redacted: Arc::new(OnceLock::new()) }
+        Self { label, at, audience: None, kind, wire: Arc::new(OnceLock::new()), redacted: Arc::new(OnceLock::new()) }
     }
 
     /// A stored observation, labelled with its own marking, releasability and categories.
@@ -63,10 +66,11 @@ impl Event {
         Self::new(g.label.clone(), g.time, EventKind::Geofence(g))
     }
 
-    /// A change of early-warning level, labelled with the aggregate of what the assessment read.
-    pub fn alert(a: Arc<Alert>, label: Label) -> Self {
+    /// A change of early-warning level for one audience (whose view the assessment read), labelled
+    /// with the aggregate of what it read.
+    pub fn alert(a: Arc<Alert>, label: Label, audience: &str) -> Self {
         let at = a.at;
-        Self::new(label, at, EventKind::Alert(a))
+        Self { audience: Some(Arc::from(audience)), ..Self::new(label, at, EventKind::Alert(a)) }
     }
 
     /// A case after an action, with the case's label.

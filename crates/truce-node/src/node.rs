@@ -1,9 +1,9 @@
 //! The node: the domain state a running truce holds, shared by every source, service and output.
 //!
 //! It is the agreement in force, the early-warning sectors, the store (through its traits, whatever
-//! the backend), the bus, and what is derived once from them (the agreement's geometry for the map,
-//! the latest early-warning picture). Runtime handles (listeners, tasks, the TAK server) belong to
-//! whoever runs the node, not to it.
+//! the backend), the bus, and what is derived from them (the agreement's geometry for the map, the
+//! latest early-warning picture of each audience). Runtime handles (listeners, tasks, the TAK
+//! server) belong to whoever runs the node, not to it.
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, OnceLock, PoisonError, RwLock};
@@ -32,7 +32,9 @@ pub struct Node {
     /// Where every event is published.
     pub bus: Arc<dyn Bus>,
     geometry: OnceLock<Arc<Value>>,
-    warning: RwLock<Option<Assessment>>,
+    /// The watch's latest picture of each audience it assesses.
+    watched: RwLock<HashMap<String, Assessment>>,
+    /// Pictures of other audiences, assessed on demand and kept for the minute.
     warnings: Mutex<HashMap<String, (i64, Assessment)>>,
 }
 
@@ -68,7 +70,7 @@ impl Node {
             },
             bus,
             geometry: OnceLock::new(),
-            warning: RwLock::new(None),
+            watched: RwLock::new(HashMap::new()),
             warnings: Mutex::new(HashMap::new()),
         }
     }
@@ -147,20 +149,18 @@ impl Node {
         self.store.scoped(access.clone())
     }
 
-    /// The early-warning picture at `at` as `access` may know it: the watch's latest for a viewer who
-    /// sees everything, otherwise assessed from the viewer's own view of the store (kept for the
-    /// minute, so a page refresh does not reassess).
+    /// The early-warning picture at `at` as `access` may know it: the watch's latest for the viewer's
+    /// audience when the watch assesses it, otherwise assessed from the viewer's own view of the
+    /// store (kept for the minute, so a page refresh does not reassess).
     ///
     /// # Errors
     /// When the store fails.
     pub fn warning_for(&self, access: &Access, at: time::OffsetDateTime) -> Result<Assessment, StoreError> {
-        if access.is_all()
-            && let Some(p) = self.warning()
-        {
+        if let Some(p) = self.warning(access.audience()) {
             return Ok(p);
         }
         let minute = at.unix_timestamp().div_euclid(60);
-        let key = format!("{access:?}");
+        let key = access.audience().to_owned();
         if let Some((m, p)) = self.warnings.lock().unwrap_or_else(PoisonError::into_inner).get(&key)
             && *m == minute
         {
@@ -174,22 +174,39 @@ impl Node {
         Ok(picture)
     }
 
+    /// The audiences the watch assesses for, each once ([`Access::audience`]): everything (the
+    /// operator's), the anonymous TAK viewer's, and every enabled user's. Two users of one nation,
+    /// clearance and categories share one.
+    ///
+    /// # Errors
+    /// When the store fails.
+    pub fn audiences(&self) -> Result<Vec<Access>, StoreError> {
+        let mut out = vec![Access::all(), self.access(&self.anonymous)];
+        for user in self.store.list_users()? {
+            if !user.disabled {
+                out.push(self.access(&user.viewer()));
+            }
+        }
+        let mut seen = std::collections::HashSet::new();
+        out.retain(|a| seen.insert(a.audience().to_owned()));
+        Ok(out)
+    }
+
     /// The agreement's lines and zones as GeoJSON (bands traced as polygons for display, on first
     /// use: a server calls it once at start so that no request waits for it).
     pub fn geometry(&self) -> Arc<Value> {
         self.geometry.get_or_init(|| Arc::new(crate::geometry::agreement_geometry(&self.agreement))).clone()
     }
 
-    /// The latest early-warning picture, if the watch has made one.
-    pub fn warning(&self) -> Option<Assessment> {
-        self.warning.read().map(|w| w.clone()).unwrap_or_else(|p| p.into_inner().clone())
+    /// The watch's latest early-warning picture for `audience`, if it has made one.
+    pub fn warning(&self, audience: &str) -> Option<Assessment> {
+        let watched = self.watched.read().unwrap_or_else(PoisonError::into_inner);
+        watched.get(audience).cloned()
     }
 
-    /// Records the latest early-warning picture.
-    pub fn set_warning(&self, picture: Option<Assessment>) {
-        match self.warning.write() {
-            Ok(mut w) => *w = picture,
-            Err(p) => *p.into_inner() = picture,
-        }
+    /// Records the watch's latest pictures, one per audience it assesses (replacing the previous
+    /// ones: an audience no longer assessed is assessed on demand again).
+    pub fn set_warnings(&self, pictures: HashMap<String, Assessment>) {
+        *self.watched.write().unwrap_or_else(PoisonError::into_inner) = pictures;
     }
 }

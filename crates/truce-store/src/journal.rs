@@ -40,7 +40,8 @@ pub trait JournalStore: Send + Sync {
     /// When the database fails.
     fn record_alert(&self, alert: &AlertRow) -> Result<i64, StoreError>;
 
-    /// Alerts at or after `since` and after sequence `after`, oldest first, at most `limit`.
+    /// The reader's alerts (those of its audience, `truce_access::Access::audience`, that it may see)
+    /// at or after `since` and after sequence `after`, oldest first, at most `limit`.
     ///
     /// # Errors
     /// When the database fails.
@@ -51,7 +52,7 @@ pub trait JournalStore: Send + Sync {
         limit: usize,
     ) -> Result<Vec<AlertRow>, StoreError>;
 
-    /// The latest alert of every scope.
+    /// The latest alert of every scope among the reader's alerts (as [`JournalStore::alerts`]).
     ///
     /// # Errors
     /// When the database fails.

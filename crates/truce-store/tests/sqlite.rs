@@ -36,6 +36,7 @@ fn everything_survives_reopening() {
                 previous: "normal".into(),
                 body: "{}".into(),
                 label: Default::default(),
+                audience: "*".into(),
             })
             .unwrap();
         let case = CaseRow {

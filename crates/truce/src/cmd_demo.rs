@@ -31,6 +31,7 @@ pub fn run(args: &DemoArgs) -> anyhow::Result<ExitCode> {
     )?;
     let state = AppState::new(demo.node.clone(), &demo.data_dir, web_dir(settings.http.web_dir.as_deref())?)?;
     demo_users(&*demo.node.store, &state.audit)?;
+    demo.replay_alerts()?;
     let every = std::time::Duration::from_secs(settings.watch.every_s);
     let runtime = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build()?;
     runtime.block_on(async move {

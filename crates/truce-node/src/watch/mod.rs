@@ -13,7 +13,7 @@ pub mod task;
 use std::collections::HashMap;
 
 use time::{Duration, OffsetDateTime};
-use truce_access::Policy;
+use truce_access::{Access, Policy};
 use truce_core::{ActionRow, AlertRow, CaseRow, Label, StoredObservation};
 use truce_engine::Agreement;
 use truce_store::{CaseUpdateError, Query, Store};
@@ -312,12 +312,14 @@ struct AlertBody {
     reasons: serde_json::Value,
 }
 
-/// Stores an alert for every scope whose level differs from `levels` (the last known ones), updates
-/// `levels`, and returns the alerts stored.
+/// Stores an alert for `audience` (whose view `picture` was assessed from) for every scope whose
+/// level differs from `levels` (the audience's last known ones), updates `levels`, and returns the
+/// alerts stored.
 pub fn record_changes(
     store: &dyn Store,
     picture: &Assessment,
     label: &Label,
+    audience: &str,
     levels: &mut HashMap<String, Level>,
 ) -> Result<Vec<Alert>, truce_store::StoreError> {
     let mut scopes: Vec<(String, String, Level, &Vec<truce_watch::Reason>)> =
@@ -343,6 +345,7 @@ pub fn record_changes(
             previous: previous.id().to_owned(),
             body: serde_json::to_string(&body).unwrap_or_default(),
             label: label.clone(),
+            audience: audience.to_owned(),
         };
         let seq = store.record_alert(&row)?;
         levels.insert(scope.clone(), level);
@@ -351,12 +354,12 @@ pub fn record_changes(
     Ok(out)
 }
 
-/// The last known level of every scope, from the stored alerts.
+/// The last known level of every scope, from the stored alerts of the store's reader's audience.
 pub fn stored_levels(store: &dyn Store) -> Result<HashMap<String, Level>, truce_store::StoreError> {
     Ok(store.latest_alerts()?.into_iter().filter_map(|a| Some((a.scope, a.level.parse().ok()?))).collect())
 }
 
-/// Stored alerts as served (oldest first).
+/// The reader's stored alerts as served (oldest first): those of its audience.
 pub fn alerts(
     store: &dyn Store,
     since: Option<OffsetDateTime>,
@@ -408,32 +411,64 @@ pub fn hourly<E>(
     Ok(())
 }
 
-/// [`hourly`], storing the alerts each hour's picture raises; returns the last picture. The demo fills
-/// its history with it.
+/// [`hourly`] for each audience over what it may see (`observations` sorted by time), storing the
+/// alerts each audience's hourly pictures raise, as the watch task would have; returns each
+/// audience's last picture. Audiences that see exactly the same observations share one assessment.
+/// The demo fills its history with it.
+#[allow(clippy::too_many_arguments)]
 pub fn replay(
     store: &dyn Store,
     policy: &Policy,
+    audiences: &[Access],
     agreement: &Agreement,
     sectors: &Sectors,
     observations: &[StoredObservation],
     start: OffsetDateTime,
     end: OffsetDateTime,
-) -> Result<Option<Assessment>, truce_store::StoreError> {
-    let mut levels = HashMap::new();
-    let mut last = None;
-    hourly(agreement, sectors, observations, start, end, |hour, picture| {
-        let known: Vec<StoredObservation> = observations
+) -> Result<HashMap<String, Assessment>, truce_store::StoreError> {
+    // Audiences grouped by what they see: the observations and whether with their observers.
+    let mut groups: Vec<(Vec<bool>, bool, Vec<&Access>)> = Vec::new();
+    for a in audiences {
+        let seen: Vec<bool> =
+            observations.iter().map(|o| a.permits(&Label::of(&o.observation), o.observation.time)).collect();
+        let observer = a.sees_observer();
+        match groups.iter_mut().find(|g| g.0 == seen && g.1 == observer) {
+            Some(g) => g.2.push(a),
+            None => groups.push((seen, observer, vec![a])),
+        }
+    }
+    let mut out = HashMap::new();
+    for (seen, observer, members) in groups {
+        let view: Vec<StoredObservation> = observations
             .iter()
-            .filter(|o| o.observation.time < start + Duration::hours(hour))
-            .filter(|o| o.observation.time >= start + Duration::hours(hour) - Duration::days(LOOKBACK_DAYS))
-            .cloned()
+            .zip(&seen)
+            .filter(|(_, s)| **s)
+            .map(|(o, _)| {
+                let mut o = o.clone();
+                if !observer {
+                    truce_access::redact_observer(&mut o.observation);
+                }
+                o
+            })
             .collect();
-        let label = label_of(policy, &known).unwrap_or_default();
-        record_changes(store, &picture, &label, &mut levels)?;
-        last = Some(picture);
-        Ok::<(), truce_store::StoreError>(())
-    })?;
-    Ok(last)
+        let mut levels: Vec<HashMap<String, Level>> = vec![HashMap::new(); members.len()];
+        let mut last = None;
+        hourly(agreement, sectors, &view, start, end, |hour, picture| {
+            let at = start + Duration::hours(hour);
+            let from = view.partition_point(|o| o.observation.time < at - Duration::days(LOOKBACK_DAYS));
+            let to = view.partition_point(|o| o.observation.time < at);
+            let label = label_of(policy, &view[from..to]).unwrap_or_default();
+            for (a, known) in members.iter().zip(&mut levels) {
+                record_changes(store, &picture, &label, a.audience(), known)?;
+            }
+            last = Some(picture);
+            Ok::<(), truce_store::StoreError>(())
+        })?;
+        if let Some(p) = last {
+            out.extend(members.iter().map(|a| (a.audience().to_owned(), p.clone())));
+        }
+    }
+    Ok(out)
 }
 
 impl crate::Node {
@@ -443,7 +478,7 @@ impl crate::Node {
     /// As [`open_case`].
     pub fn open_case(
         &self,
-        access: &truce_access::Access,
+        access: &Access,
         title: &str,
         incident_ids: &[String],
         by: &str,
@@ -464,7 +499,7 @@ impl crate::Node {
     /// As [`step_case`].
     pub fn step_case(
         &self,
-        access: &truce_access::Access,
+        access: &Access,
         id: &str,
         step: &Step,
         expected: Option<Stage>,

@@ -1,13 +1,20 @@
-//! The watch task: every interval, the early-warning picture now. When a sector's or the line's
-//! level changes, it stores an alert (durably) and only then publishes it on the bus, so a client
-//! never sees an alert the store does not have. The latest picture is kept on the node.
+//! The watch task: every interval, the early-warning picture now, once per audience. A level is a
+//! fact about what one class of viewer may see (`truce_access::Access::audience`: nation,
+//! clearance, categories): a Polish representative's Pokrovsk may be elevated on what Poland may see
+//! while the operator's is high on everything. So the task assesses each audience's own view of the
+//! store ([`Node::audiences`]: everything, the anonymous TAK viewer, every enabled user's class) and
+//! keeps each one's levels. When an audience's level of a sector or the line changes, it stores an
+//! alert for that audience, labelled with the aggregate of what that view read (always visible to
+//! the audience: each part was), durably, and only then publishes it on the bus for that audience
+//! alone, so a client never sees an alert the store does not have, nor another audience's.
 //!
 //! The assessment reads weeks of observations and correlates them: it runs on the blocking pool. The
-//! detector engine (with its cached CUSUM boundaries) and the last known levels are kept between
-//! runs; the levels start from the stored alerts, so a restart does not alert again on what was
-//! already said.
+//! detector engine (with its cached CUSUM boundaries) and the last known levels are kept between runs
+//! per audience; an audience's levels start from its stored alerts, so a restart does not alert again
+//! on what was already said. The cost grows with the number of audiences, not of users.
 
 use std::collections::HashMap;
+use std::collections::hash_map::Entry;
 use std::sync::Arc;
 
 use time::OffsetDateTime;
@@ -15,44 +22,52 @@ use truce_watch::{Assessment, Level, Watch};
 
 use crate::{Event, Node, NodeError};
 
-/// What the watch keeps between two assessments.
+/// What the watch keeps between two assessments, per audience.
 #[derive(Default)]
 pub struct WatchState {
-    engine: Option<Watch>,
+    audiences: HashMap<String, Kept>,
+}
+
+struct Kept {
+    engine: Watch,
     levels: HashMap<String, Level>,
 }
 
-impl WatchState {
-    /// The state a node starts from: the last level of every scope, from the stored alerts.
-    ///
-    /// # Errors
-    /// When the store fails.
-    pub fn resume(node: &Node) -> Result<Self, NodeError> {
-        Ok(Self { engine: None, levels: super::stored_levels(&*node.store)? })
-    }
-}
-
-/// Assesses the picture at `at`, stores the level changes as alerts and publishes them, and keeps the
-/// picture on the node. Blocking.
+/// Assesses the picture at `at` for every audience, stores each audience's level changes as alerts
+/// and publishes them, and keeps the pictures on the node. Blocking. Returns the picture of
+/// everything.
 ///
 /// # Errors
-/// When the store fails; nothing is published then.
+/// When the store fails; what was stored before the failure is published.
 pub fn assess(node: &Node, state: &mut WatchState, at: OffsetDateTime) -> Result<Assessment, NodeError> {
-    let engine =
-        state.engine.get_or_insert_with(|| Watch::new(&node.agreement, &node.sectors, truce_watch::Config::default()));
-    let (picture, label) = super::assess_labelled(engine, &*node.store, &node.policy, &node.sectors, at)?;
-    let alerts = super::record_changes(&*node.store, &picture, &label, &mut state.levels)?;
-    for a in alerts {
-        metrics::counter!("truce_alerts_total", "level" => a.level.id()).increment(1);
-        node.bus.publish(Event::alert(Arc::new(a), label.clone()));
+    let mut pictures = HashMap::new();
+    for access in node.audiences()? {
+        let key = access.audience().to_owned();
+        let view = node.view(&access);
+        let kept = match state.audiences.entry(key.clone()) {
+            Entry::Occupied(e) => e.into_mut(),
+            Entry::Vacant(e) => e.insert(Kept {
+                engine: Watch::new(&node.agreement, &node.sectors, truce_watch::Config::default()),
+                levels: super::stored_levels(&*view)?,
+            }),
+        };
+        let (picture, label) = super::assess_labelled(&mut kept.engine, &*view, &node.policy, &node.sectors, at)?;
+        let alerts = super::record_changes(&*node.store, &picture, &label, &key, &mut kept.levels)?;
+        for a in alerts {
+            metrics::counter!("truce_alerts_total", "level" => a.level.id()).increment(1);
+            node.bus.publish(Event::alert(Arc::new(a), label.clone(), &key));
+        }
+        pictures.insert(key, picture);
     }
-    node.set_warning(Some(picture.clone()));
-    Ok(picture)
+    state.audiences.retain(|k, _| pictures.contains_key(k));
+    let everything = pictures.get("*").cloned();
+    node.set_warnings(pictures);
+    everything.ok_or_else(|| NodeError::Invalid("the watch assessed no picture of everything".into()))
 }
 
 /// Every `interval`, the picture now (see the module documentation). Runs until aborted.
 pub async fn run(node: Arc<Node>, interval: std::time::Duration) {
-    let mut state = resume(&node).await;
+    let mut state = WatchState::default();
     let mut ticker = tokio::time::interval(interval);
     loop {
         ticker.tick().await;
@@ -71,24 +86,8 @@ pub async fn run(node: Arc<Node>, interval: std::time::Duration) {
             }
             Err(e) => {
                 tracing::error!("watch: the assessment task failed ({e}); starting again from the stored levels");
-                resume(&node).await
+                WatchState::default()
             }
         };
-    }
-}
-
-/// [`WatchState::resume`] on the blocking pool; a fresh state (and an error in the log) if it fails.
-async fn resume(node: &Arc<Node>) -> WatchState {
-    let n = node.clone();
-    match tokio::task::spawn_blocking(move || WatchState::resume(&n)).await {
-        Ok(Ok(s)) => s,
-        Ok(Err(e)) => {
-            tracing::error!("watch: cannot read the stored alert levels: {e}");
-            WatchState::default()
-        }
-        Err(e) => {
-            tracing::error!("watch: {e}");
-            WatchState::default()
-        }
     }
 }

@@ -17,6 +17,7 @@ fn alert(scope: &str, level: &str, previous: &str, minute: i64) -> AlertRow {
         previous: previous.into(),
         body: format!("{{\"level\":\"{level}\"}}"),
         label: truce_core::Label::default(),
+        audience: "*".into(),
     }
 }
 
@@ -53,6 +54,45 @@ pub fn alerts_keep_their_order_and_the_latest_of_each_scope(store: &dyn Store) {
         latest.iter().map(|a| (a.scope.as_str(), a.level.as_str())).collect::<Vec<_>>(),
         [("line", "elevated"), ("pokrovsk", "high")]
     );
+}
+
+/// Each audience reads only the alerts assessed for it (and of those only what its label permits);
+/// the store read as everything reads the alerts assessed from everything.
+pub fn each_audience_reads_only_its_own_alerts(store: &dyn Store) {
+    let policy = truce_access::Policy::shipped();
+    let viewer = |nation: &str| truce_access::Viewer {
+        name: nation.to_lowercase(),
+        nation: Some(nation.into()),
+        role: truce_access::Role::NationalRep,
+        clearance: truce_core::Marking::NatoSecret,
+        categories: Default::default(),
+    };
+    let (gbr, pol) =
+        (truce_access::Access::new(&policy, &viewer("GBR")), truce_access::Access::new(&policy, &viewer("POL")));
+    let nato = truce_core::Label {
+        marking: truce_core::Marking::NatoRestricted,
+        releasable_to: vec!["NATO".into()],
+        categories: Vec::new(),
+    };
+    let ukr_only = truce_core::Label { releasable_to: vec!["UKR".into()], ..nato.clone() };
+    let to = |a: &truce_access::Access, level: &str, label: &truce_core::Label| AlertRow {
+        audience: a.audience().into(),
+        label: label.clone(),
+        ..alert("pokrovsk", level, "normal", 0)
+    };
+    store.record_alert(&to(&gbr, "elevated", &nato)).expect("an alert");
+    store.record_alert(&to(&pol, "high", &nato)).expect("an alert");
+    store.record_alert(&alert("pokrovsk", "critical", "normal", 1)).expect("an alert");
+    store.record_alert(&to(&gbr, "high", &ukr_only)).expect("an alert");
+    let levels = |s: &dyn Store| {
+        let listed: Vec<String> = s.alerts(None, None, 100).expect("alerts").into_iter().map(|a| a.level).collect();
+        let latest: Vec<String> = s.latest_alerts().expect("alerts").into_iter().map(|a| a.level).collect();
+        (listed, latest)
+    };
+    let one = |l: &str| vec![l.to_owned()];
+    assert_eq!(levels(&*store.scoped(gbr)), (one("elevated"), one("elevated")), "GBR's own, not UKR's label");
+    assert_eq!(levels(&*store.scoped(pol)), (one("high"), one("high")), "POL's own");
+    assert_eq!(levels(store), (one("critical"), one("critical")), "everything's");
 }
 
 /// A case changes stage only from the stage its caller saw; its actions are numbered from 1 in order.

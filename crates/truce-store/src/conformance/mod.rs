@@ -46,6 +46,7 @@ macro_rules! conformance_suite {
             tracks::a_geofence_event_is_stored_once_and_caught_up_by_sequence,
             tracks::a_point_without_position_details_round_trips,
             journal::alerts_keep_their_order_and_the_latest_of_each_scope,
+            journal::each_audience_reads_only_its_own_alerts,
             journal::a_case_moves_only_from_the_stage_its_caller_saw,
             journal::cases_are_listed_oldest_first,
             coalition::the_pledge_history_accumulates_across_imports,

@@ -21,8 +21,19 @@ impl JournalStore for SqliteStore {
         let w = self.writer();
         let l = LabelColumns::of(&alert.label);
         w.conn.execute(
-            "INSERT INTO alerts (at_ms, scope, level, previous, body, rank, rel, cats) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
-            params![to_ms(alert.at), alert.scope, alert.level, alert.previous, alert.body, l.rank, l.rel, l.cats],
+            "INSERT INTO alerts (at_ms, scope, level, previous, body, rank, rel, cats, audience) \
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+            params![
+                to_ms(alert.at),
+                alert.scope,
+                alert.level,
+                alert.previous,
+                alert.body,
+                l.rank,
+                l.rel,
+                l.cats,
+                alert.audience
+            ],
         )?;
         Ok(w.conn.last_insert_rowid())
     }
@@ -35,11 +46,17 @@ impl JournalStore for SqliteStore {
     ) -> Result<Vec<AlertRow>, StoreError> {
         let r = self.reader();
         let mut stmt = r.prepare_cached(&format!(
-            "SELECT {ALERT_COLUMNS} FROM alerts WHERE at_ms >= ?1 AND seq > ?2 AND {} ORDER BY seq LIMIT ?3",
+            "SELECT {ALERT_COLUMNS} FROM alerts WHERE audience = ?4 AND at_ms >= ?1 AND seq > ?2 AND {} \
+             ORDER BY seq LIMIT ?3",
             self.visible("", "at_ms")
         ))?;
         let rows = stmt.query_map(
-            params![since.map_or(i64::MIN, to_ms), after.unwrap_or(0), limit.min(10_000) as i64],
+            params![
+                since.map_or(i64::MIN, to_ms),
+                after.unwrap_or(0),
+                limit.min(10_000) as i64,
+                self.access.audience()
+            ],
             alert_row,
         )?;
         Ok(rows.collect::<Result<_, _>>()?)
@@ -50,9 +67,10 @@ impl JournalStore for SqliteStore {
         let visible = self.visible("", "at_ms");
         let mut stmt = r.prepare_cached(&format!(
             "SELECT {ALERT_COLUMNS} FROM alerts \
-             WHERE seq IN (SELECT MAX(seq) FROM alerts WHERE {visible} GROUP BY scope) ORDER BY scope"
+             WHERE seq IN (SELECT MAX(seq) FROM alerts WHERE audience = ?1 AND {visible} GROUP BY scope) \
+             ORDER BY scope"
         ))?;
-        let rows = stmt.query_map([], alert_row)?;
+        let rows = stmt.query_map([self.access.audience()], alert_row)?;
         Ok(rows.collect::<Result<_, _>>()?)
     }
 
@@ -148,10 +166,11 @@ fn alert_row(row: &rusqlite::Row<'_>) -> rusqlite::Result<AlertRow> {
         previous: row.get(4)?,
         body: row.get(5)?,
         label: label(row, 6)?,
+        audience: row.get(9)?,
     })
 }
 
-const ALERT_COLUMNS: &str = "seq, at_ms, scope, level, previous, body, rank, rel, cats";
+const ALERT_COLUMNS: &str = "seq, at_ms, scope, level, previous, body, rank, rel, cats, audience";
 const CASE_COLUMNS: &str = "id, opened_ms, title, stage, body, rank, rel, cats";
 
 fn case_row(row: &rusqlite::Row<'_>) -> rusqlite::Result<CaseRow> {

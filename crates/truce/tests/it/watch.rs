@@ -303,3 +303,85 @@ fn an_acknowledged_case_action_survives_sigkill() {
     assert_eq!(status, 200);
     assert_eq!((c["stage"].as_str(), c["actions"].as_array().unwrap().len()), (Some("attribution"), 2));
 }
+
+/// Each nation's alerts are assessed from what it may see: a Polish representative is alerted on the
+/// jamming released to Poland, a Ukrainian one on the jamming released to Ukraine, neither on the
+/// other's, a French one (and a British admin) on nothing.
+#[test]
+fn each_nation_is_alerted_on_what_it_may_see_and_only_that() {
+    let dir = tempfile::tempdir().unwrap();
+    for (name, nation) in [("pol.rep", "POL"), ("ukr.rep", "UKR"), ("fra.rep", "FRA")] {
+        crate::util::add_user(dir.path(), name, nation, "national_rep", "NATO SECRET", &[]);
+    }
+    let s = serve(dir.path());
+    let token = |name: &str| s.login(name, crate::util::PASSWORD);
+    let (pol, ukr, fra) = (token("pol.rep"), token("ukr.rep"), token("fra.rep"));
+    let mut pol_stream = s.stream_as(Some(&pol)).unwrap();
+    let mut ukr_stream = s.stream_as(Some(&ukr)).unwrap();
+    // An alert that never comes fails the test rather than hanging it.
+    for ws in [&pol_stream, &ukr_stream] {
+        if let tungstenite::stream::MaybeTlsStream::Plain(tcp) = ws.get_ref() {
+            tcp.set_read_timeout(Some(std::time::Duration::from_secs(60))).unwrap();
+        }
+    }
+    let now = time::OffsetDateTime::now_utc() - time::Duration::minutes(1);
+    let now = now.format(&time::format_description::well_known::Rfc3339).unwrap();
+    let jam = |id: &str, lat: f64, lon: f64, rel: &str| {
+        json!({"id": id, "time": now, "lat": lat, "lon": lon, "category": "gps_jamming", "releasable_to": [rel],
+            "observer": {"means": "uav", "team": "UAV"}, "text": "UAV lost GPS"})
+    };
+    let batch = [jam("jam-pol", 48.05, 37.2, "POL"), jam("jam-ukr", 47.6, 36.0, "UKR")];
+    for o in &batch {
+        let (status, body) = s.json("POST", "/api/v1/observations", o.to_string().as_bytes());
+        assert_eq!(status, 201, "{body}");
+    }
+    // The first sector alert each one's stream brings.
+    let first_sector_alert = |ws: &mut tungstenite::WebSocket<_>| loop {
+        let msg: tungstenite::Message = ws.read().expect("a message");
+        let v: Value = serde_json::from_str(msg.to_text().unwrap()).unwrap();
+        if v["type"] == "alert" && v["alert"]["scope"] != "line" {
+            break v["alert"].clone();
+        }
+    };
+    let pol_alert = first_sector_alert(&mut pol_stream);
+    assert_eq!((pol_alert["scope"].as_str(), pol_alert["level"].as_str()), (Some("pokrovsk"), Some("elevated")));
+    assert_eq!(pol_alert["reasons"][0]["observations"], json!(["jam-pol"]));
+    let ukr_alert = first_sector_alert(&mut ukr_stream);
+    assert_ne!(ukr_alert["scope"], "pokrovsk", "{ukr_alert}");
+    assert_eq!(ukr_alert["reasons"][0]["observations"], json!(["jam-ukr"]));
+    let ukr_scope = ukr_alert["scope"].as_str().unwrap().to_owned();
+
+    // Stored alerts, as each reads them: its own only, and the line alert cites its own report.
+    let stored = |token: &str| {
+        let reply = s.request_as(Some(token), "GET", "/api/v1/alerts", b"");
+        assert_eq!(reply.status, 200);
+        let v: Value = serde_json::from_slice(&reply.body).unwrap();
+        v["alerts"].as_array().unwrap().clone()
+    };
+    let scopes = |alerts: &[Value]| {
+        let mut s: Vec<String> = alerts.iter().map(|a| a["scope"].as_str().unwrap().to_owned()).collect();
+        s.sort();
+        s
+    };
+    let pol_stored = stored(&pol);
+    assert_eq!(scopes(&pol_stored), ["line", "pokrovsk"]);
+    assert!(!String::from_utf8_lossy(&serde_json::to_vec(&pol_stored).unwrap()).contains("jam-ukr"));
+    let ukr_stored = stored(&ukr);
+    assert_eq!(scopes(&ukr_stored), ["line".to_owned(), ukr_scope.clone()]);
+    assert!(!serde_json::to_string(&ukr_stored).unwrap().contains("jam-pol"));
+    assert_eq!(stored(&fra), Vec::<Value>::new(), "France may see neither report");
+
+    // Each one's warning agrees with its alerts.
+    let level = |token: &str, sector: &str| {
+        let reply = s.request_as(Some(token), "GET", "/api/v1/warning", b"");
+        let v: Value = serde_json::from_slice(&reply.body).unwrap();
+        v["sectors"].as_array().unwrap().iter().find(|x| x["sector"] == sector).unwrap()["level"].clone()
+    };
+    assert_eq!((level(&pol, "pokrovsk"), level(&pol, &ukr_scope)), (json!("elevated"), json!("normal")));
+    assert_eq!((level(&ukr, "pokrovsk"), level(&ukr, &ukr_scope)), (json!("normal"), json!("elevated")));
+    assert_eq!((level(&fra, "pokrovsk"), level(&fra, &ukr_scope)), (json!("normal"), json!("normal")));
+
+    // The British admin may see neither report either: its role manages, its nation decides.
+    let (_, gbr) = s.json("GET", "/api/v1/alerts", b"");
+    assert_eq!(gbr["alerts"], json!([]));
+}

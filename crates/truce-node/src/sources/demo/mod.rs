@@ -68,8 +68,8 @@ impl Demo {
     /// Makes the demo's node: a fresh data directory (`config.data_dir`, which must not hold a store,
     /// or a new one under the system's temporary directory), the agreement (`agreement`, else the
     /// shipped one) and sectors, the shipped coalition, a CA and server certificate for TAK over TLS
-    /// (unless `certs_dir` is given), the simulated days stored through the pipeline and the alerts
-    /// they raise hour by hour.
+    /// (unless `certs_dir` is given) and the simulated days stored through the pipeline. The alerts
+    /// they raise come with [`Demo::replay_alerts`], once the users are made.
     ///
     /// # Errors
     /// The data directory already holds a store, a file is invalid, or the store failed.
@@ -127,19 +127,32 @@ impl Demo {
             );
         }
         let stored = batch.len();
-        node.commit(batch.clone())?;
-        // The alerts the watch would have raised over the simulated days, hour by hour.
-        let picture = crate::watch::replay(
+        node.commit(batch)?;
+        Ok(Demo { node, data_dir: dir, start, end, stored, line, scenario: Some(scenario), config: config.clone() })
+    }
+
+    /// Fills the alert history the watch would have raised over the simulated days, hour by hour, for
+    /// each of the node's audiences ([`Node::audiences`]: call it once the users are made), and keeps
+    /// each audience's last picture on the node.
+    ///
+    /// # Errors
+    /// When the store fails.
+    pub fn replay_alerts(&self) -> Result<(), NodeError> {
+        let node = &self.node;
+        let until = self.end.min(OffsetDateTime::now_utc());
+        let simulated = crate::watch::load(&*node.store, self.start, until)?;
+        let pictures = crate::watch::replay(
             &*node.store,
             &node.policy,
+            &node.audiences()?,
             &node.agreement,
             &node.sectors,
-            &batch,
-            start,
-            end.min(now),
+            &simulated,
+            self.start,
+            until,
         )?;
-        node.set_warning(picture);
-        Ok(Demo { node, data_dir: dir, start, end, stored, line, scenario: Some(scenario), config: config.clone() })
+        node.set_warnings(pictures);
+        Ok(())
     }
 
     /// Plays the scenario on from where the simulated days ended: each observation is released when
