@@ -1,7 +1,8 @@
 // The reports page: builds the report's URL from the form, loads the HTML report into a sandboxed
 // iframe (no script runs in it), offers the same report as HTML, Markdown and JSON downloads, and
-// shows the loaded report's classification in the page's own banners: the report's own marking (the
-// HTML's classification, which is the JSON's `classification`), else the highest `marking` of its items.
+// shows the loaded report's classification in the page's own banners: the report's own banner (the
+// HTML's `classification` and `banner`, the JSON's `classification` and `banner`: the label of what
+// the report contains), else the highest `marking` of its items.
 // Every request carries the session token (session.js); the downloads are fetched with it and handed
 // to the browser as files. No framework, no build step.
 'use strict';
@@ -71,16 +72,23 @@
     $('print').disabled = !enabled;
   }
 
-  // The report's JSON: its own `classification` (or `marking`), else the highest marking of its items.
-  async function markingOfJson() {
+  // Both banners say a report's `classification` and the rest of its `banner` (release, categories).
+  function showBanner(own, full) {
+    session.banner(own, full && full.startsWith(own) ? full.slice(own.length) : '');
+  }
+
+  // The report's JSON: its own `classification` and `banner` (or `marking`), else the highest marking
+  // of its items.
+  async function bannerOfJson() {
     try {
       const response = await session.fetch(url('json'));
-      if (!response.ok) return 'NATO UNCLASSIFIED';
+      if (!response.ok) return showBanner('NATO UNCLASSIFIED');
       const report = await response.json();
       const own = report?.classification || report?.marking;
-      return own && session.rank(own) >= 0 ? own : session.highest(session.markingsIn(report));
+      if (own && session.rank(own) >= 0) return showBanner(own, report?.banner);
+      return showBanner(session.highest(session.markingsIn(report)));
     } catch (_) {
-      return 'NATO UNCLASSIFIED';
+      return showBanner('NATO UNCLASSIFIED');
     }
   }
 
@@ -129,7 +137,8 @@
       }
       const doc = new DOMParser().parseFromString(text, 'text/html');
       const own = doc.querySelector('meta[name="classification"]')?.content;
-      session.banner(own && session.rank(own) >= 0 ? own : await markingOfJson());
+      if (own && session.rank(own) >= 0) showBanner(own, doc.querySelector('meta[name="banner"]')?.content);
+      else await bannerOfJson();
       frame.srcdoc = text;
       setLinks(true);
     } catch (e) {

@@ -197,14 +197,16 @@ test('the reports and coalition pages log in, show the user, and mark their bann
   assert.equal(await p.page.locator('#banner-bottom').innerText(), 'NATO UNCLASSIFIED');
 
   // The reports page in the same tab: the session carries over; the restricted edition's banner is the
-  // report's own marking.
+  // report's own: its marking and the rest of its label (release, categories).
   const yesterday = new Date(Date.now() - 86400 * 1000).toLocaleDateString('en-CA', { timeZone: 'Europe/Kyiv' });
   await p.page.goto(`${baseUrl}reports.html?date=${yesterday}&edition=restricted`, { waitUntil: 'domcontentloaded' });
   const frame = p.page.frameLocator('#report');
   await frame.locator('h1').waitFor({ state: 'visible', timeout: READY_MS });
   const own = await frame.locator('meta[name="classification"]').getAttribute('content');
   assert.ok(MARKINGS.includes(own), `the report has a marking (${own})`);
-  assert.equal(await p.page.locator('#banner-top').innerText(), own);
+  const full = await frame.locator('meta[name="banner"]').getAttribute('content');
+  assert.ok(full.startsWith(`${own} // `) && full.includes('REL TO'), `the report states its label (${full})`);
+  assert.equal(await p.page.locator('#banner-top').innerText(), full);
   assert.equal(await p.page.locator('#banner-bottom').getAttribute('data-marking'), own);
   // A download goes with the token.
   const [download] = await Promise.all([

@@ -378,6 +378,31 @@ impl Policy {
         };
         Some(Label { marking: marking?, releasable_to, categories: categories.into_iter().collect() })
     }
+
+    /// How `label` reads on a banner on `day`: the classification, then the restrictive categories,
+    /// then the release set, each after ` // `, as in `NATO SECRET // SOURCES // REL TO FRA, GBR`. A
+    /// release set that is exactly one group's membership on `day` is named by the group
+    /// (`REL TO NATO`); the public code adds nothing; the default release is spelled out.
+    pub fn banner(&self, label: &Label, day: Date) -> String {
+        let mut out = label.marking.to_string();
+        if !label.categories.is_empty() {
+            out.push_str(" // ");
+            out.push_str(&label.categories.join(", "));
+        }
+        let Some(set) = self.expand(label, day) else { return out };
+        let group = self.groups.iter().find(|(_, g)| {
+            let members: BTreeSet<&String> =
+                g.members.iter().filter(|(_, spans)| spans.iter().any(|s| s.contains(day))).map(|(n, _)| n).collect();
+            !members.is_empty() && members.len() == set.len() && set.iter().all(|n| members.contains(n))
+        });
+        out.push_str(" // REL TO ");
+        match group {
+            Some((code, _)) => out.push_str(code),
+            None if set.is_empty() => out.push_str(NOBODY),
+            None => out.push_str(&set.into_iter().collect::<Vec<_>>().join(", ")),
+        }
+        out
+    }
 }
 
 /// The release code of an aggregate whose parts share no nation: releasable to nobody. It is not a

@@ -267,3 +267,23 @@ fn the_permission_table_in_the_docs_is_the_code() {
     }
     assert_eq!(seen, Action::ALL, "one row per action, in order");
 }
+
+#[test]
+fn a_banner_states_classification_categories_and_release() {
+    let p = Policy::shipped();
+    let day = date!(2026 - 11 - 20);
+    let secret = label(Marking::NatoSecret, &["GBR", "FRA"], &["SOURCES"]);
+    assert_eq!(p.banner(&secret, day), "NATO SECRET // SOURCES // REL TO FRA, GBR");
+    // A join of parts released to NATO is the member nations; the banner names the group again.
+    let nato = label(Marking::NatoRestricted, &["NATO"], &[]);
+    let joined = p.join([(&nato, day), (&nato, date!(2025 - 01 - 01))]).unwrap();
+    assert_ne!(joined.releasable_to, ["NATO"]);
+    assert_eq!(p.banner(&joined, day), "NATO RESTRICTED // REL TO NATO");
+    // Before Sweden joined, NATO's members on that day name it.
+    let before = p.join([(&nato, date!(2024 - 01 - 01))]).unwrap();
+    assert_eq!(p.banner(&before, date!(2024 - 01 - 01)), "NATO RESTRICTED // REL TO NATO");
+    assert_eq!(p.banner(&label(Marking::NatoUnclassified, &["PUBLIC"], &[]), day), "NATO UNCLASSIFIED");
+    assert_eq!(p.banner(&label(Marking::NatoUnclassified, &[], &[]), day), "NATO UNCLASSIFIED // REL TO MNFU");
+    let disjoint = p.join([(&label(Marking::NatoUnclassified, &["UKR"], &[]), day), (&secret, day)]).unwrap();
+    assert_eq!(p.banner(&disjoint, day), "NATO SECRET // SOURCES // REL TO NONE");
+}

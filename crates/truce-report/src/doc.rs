@@ -257,8 +257,10 @@ impl Section {
 pub(crate) struct Doc {
     /// The title.
     pub title: String,
-    /// The classification banner.
+    /// The highest classification (the banner's colour).
     pub classification: String,
+    /// The banner: the label of what the report includes.
+    pub banner: String,
     /// The agreement it is made against, one line.
     pub agreement: Text,
     /// The warning of an illustrative agreement.
@@ -272,10 +274,11 @@ pub(crate) struct Doc {
 }
 
 impl Doc {
-    fn new(title: &str, classification: &str, agreement: &AgreementRef, meta: Vec<Text>) -> Self {
+    fn new(title: &str, classification: &str, banner: &str, agreement: &AgreementRef, meta: Vec<Text>) -> Self {
         Self {
             title: title.to_owned(),
             classification: classification.to_owned(),
+            banner: banner.to_owned(),
             agreement: Text::default()
                 .plain(format!("Agreement: {} (", agreement.title))
                 .code(&agreement.id)
@@ -464,7 +467,7 @@ pub(crate) fn daily(r: &DailyReport) -> Doc {
             r.cumulative_since.as_deref().unwrap_or("— (the agreement has no effective date)")
         )),
     ];
-    let mut d = Doc::new(&r.title, &r.classification, &r.agreement, meta);
+    let mut d = Doc::new(&r.title, &r.classification, &r.label.banner, &r.agreement, meta);
     d.note = r.withheld.note.clone();
     let n = Heading::Numbered;
 
@@ -618,7 +621,7 @@ pub(crate) fn daily(r: &DailyReport) -> Doc {
 pub(crate) fn spot(r: &SpotReport) -> Doc {
     let i = &r.incident;
     let meta = vec![Text::default().plain("Edition: ").strong(r.edition.id()).plain(format!(". Times in {}.", r.tz))];
-    let mut d = Doc::new(&r.title, &r.classification, &r.agreement, meta);
+    let mut d = Doc::new(&r.title, &r.classification, &r.label.banner, &r.agreement, meta);
     let mut at = Text::default().mono(format!("{:.5}, {:.5}", i.lat, i.lon));
     if let Some(m) = &r.mgrs {
         at = at.plain(" (").mono(m).plain(")");
@@ -724,7 +727,7 @@ pub(crate) fn status(r: &StatusReport) -> Doc {
             .strong(r.edition.id())
             .plain("."),
     ];
-    let mut d = Doc::new(&r.title, &r.classification, &r.agreement, meta);
+    let mut d = Doc::new(&r.title, &r.classification, &r.label.banner, &r.agreement, meta);
     d.note = r.withheld_note.clone();
     let p = Heading::Plain;
     let t = &r.totals;
@@ -788,6 +791,7 @@ pub(crate) fn sample() -> Doc {
     let hostile = "<script>alert('x')</script> & *y* | [l](u)";
     let mut d = Doc::new(
         "Title <b>",
+        "NATO UNCLASSIFIED",
         "NATO UNCLASSIFIED",
         &AgreementRef {
             id: "id`<i>".into(),

@@ -99,16 +99,17 @@ svg { max-width: 100%; height: auto; -webkit-print-color-adjust: exact; print-co
 "#;
 
 /// The page around a report's body: banners, styles, the print layout.
-fn page(title: &str, classification: &str, body: &str) -> String {
+fn page(title: &str, classification: &str, banner: &str, body: &str) -> String {
     let colour = banner_colour(classification);
-    let banner = esc(classification);
+    let (classification, banner) = (esc(classification), esc(banner));
     format!(
         r#"<!DOCTYPE html>
 <html lang="en">
 <head>
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
-<meta name="classification" content="{banner}">
+<meta name="classification" content="{classification}">
+<meta name="banner" content="{banner}">
 <title>{banner} — {title}</title>
 <style>{CSS}</style>
 </head>
@@ -219,7 +220,7 @@ fn render(doc: &Doc, graphic: impl Fn(&mut String, Graphic)) -> String {
             b.push_str("</section>");
         }
     }
-    page(&doc.title, &doc.classification, &b)
+    page(&doc.title, &doc.classification, &doc.banner, &b)
 }
 
 fn legend(out: &mut String, dots: &[Dot]) {
@@ -374,8 +375,8 @@ mod tests {
 
     #[test]
     fn the_page_has_a_banner_top_and_bottom_and_escapes_the_title() {
-        let html = page("<b>t</b>", "NATO RESTRICTED", "<p>body</p>");
-        assert_eq!(html.matches(">NATO RESTRICTED</div>").count(), 2);
+        let html = page("<b>t</b>", "NATO RESTRICTED", "NATO RESTRICTED // REL TO FRA, GBR", "<p>body</p>");
+        assert_eq!(html.matches(">NATO RESTRICTED // REL TO FRA, GBR</div>").count(), 2);
         assert!(html.contains("&lt;b&gt;t&lt;/b&gt;") && !html.contains("<b>t</b>"));
         assert!(html.contains("position: fixed"));
     }

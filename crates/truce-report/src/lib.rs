@@ -20,7 +20,8 @@
 //!   correlated on its own, exactly as the daily reports of those dates count.
 //! - The **public** edition includes only `NATO UNCLASSIFIED` observations, before anything is counted
 //!   (so no number leaks what is withheld), and says how many were withheld; the **restricted** edition
-//!   includes everything and carries the highest marking of what went into it.
+//!   includes everything the reader may see. Either carries the label of what went into it (the join of
+//!   the observations' labels under the label policy) and states it on its banner.
 //! - Every string that comes from an observation is user input: the renderers escape it for HTML and
 //!   Markdown (which passes HTML through).
 
@@ -77,7 +78,7 @@ impl ReportError {
 pub enum Edition {
     /// Only `NATO UNCLASSIFIED` observations; how many were withheld is said.
     Public,
-    /// Everything; the banner carries the highest marking included.
+    /// Everything the reader may see.
     Restricted,
 }
 

@@ -97,7 +97,7 @@ fn block(out: &mut String, block: &Block) {
 
 /// A report between its classification banners.
 fn render(doc: &Doc) -> String {
-    let banner = format!("**{}**\n\n", esc(&doc.classification));
+    let banner = format!("**{}**\n\n", esc(&doc.banner));
     let mut b = banner.clone();
     let _ = writeln!(b, "# {}\n\n{}\n", esc(&doc.title), text(&doc.agreement));
     if let Some(w) = doc.warning {

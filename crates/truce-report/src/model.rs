@@ -26,10 +26,9 @@ use std::collections::{BTreeMap, HashMap};
 use serde::Serialize;
 use time::OffsetDateTime;
 use truce_core::StoredObservation;
-use truce_core::{Category, Marking, ViolationRecord, ZoneKind};
+use truce_core::{Category, Label, Marking, ViolationRecord, ZoneKind};
 use truce_engine::Agreement;
 use truce_store::{MAX_PAGE, ObservationStore, Query};
-use truce_watch::incident::marking_rank;
 use truce_watch::{Incident, Located, Rule, Sectors, incidents_in_sectors};
 
 use crate::doc::signed;
@@ -54,6 +53,37 @@ pub struct Context<'a> {
     pub agreement: &'a Agreement,
     /// The sectors counts are broken down by.
     pub sectors: &'a Sectors,
+    /// The label policy (a report's label is the join of what it includes).
+    pub policy: &'a truce_access::Policy,
+}
+
+/// What a report states about its own label: the join of the labels of everything it includes, and
+/// how that reads on its banner.
+#[derive(Debug, Clone, Serialize)]
+pub struct ReportLabel {
+    /// The join: the highest classification, the nations every part is released to, every category.
+    pub label: Label,
+    /// The banner, e.g. `NATO SECRET // SOURCES // REL TO FRA, GBR` (see `truce_access::Policy::banner`).
+    pub banner: String,
+}
+
+impl ReportLabel {
+    /// The join of `parts` (labels already joined, or observations' own labels with their days),
+    /// read on `day`; a report that includes nothing is NATO UNCLASSIFIED, released to everyone.
+    fn of<'a>(ctx: &Context<'_>, parts: impl IntoIterator<Item = (&'a Label, time::Date)>, day: time::Date) -> Self {
+        let label = ctx.policy.join(parts).unwrap_or_else(|| Label {
+            marking: Marking::NatoUnclassified,
+            releasable_to: vec![ctx.policy.public.clone()],
+            categories: Vec::new(),
+        });
+        Self { banner: ctx.policy.banner(&label, day), label }
+    }
+}
+
+/// The join of labels of several parts; `None` for none. Joined labels are nations (or the public
+/// code), whatever the day, so the day they are read on does not matter.
+fn join(ctx: &Context<'_>, parts: &[Option<&Label>]) -> Option<Label> {
+    ctx.policy.join(parts.iter().flatten().map(|l| (*l, time::Date::MIN)))
 }
 
 /// A short label for a category, as the tables show it.
@@ -226,15 +256,12 @@ struct Day {
     withheld: u64,
     incidents: Vec<Incident>,
     tally: Tally,
-    highest: Marking,
+    /// The join of the included observations' labels (`None` when none is included).
+    label: Option<Label>,
 }
 
 fn releasable(s: &StoredObservation, edition: Edition) -> bool {
     edition == Edition::Restricted || s.observation.marking == Marking::NatoUnclassified
-}
-
-fn higher(a: Marking, b: Marking) -> Marking {
-    if marking_rank(b) > marking_rank(a) { b } else { a }
 }
 
 impl Day {
@@ -244,12 +271,10 @@ impl Day {
         let mut q = Query { since: Some(start), until: Some(period.end), limit: MAX_PAGE, ..Query::default() };
         let mut observations = Vec::new();
         let mut withheld = 0;
-        let mut highest = Marking::NatoUnclassified;
         loop {
             let page = ctx.store.query(&q)?;
             for s in page.items {
                 if releasable(&s, edition) {
-                    highest = higher(highest, s.observation.marking);
                     observations.push(s);
                 } else {
                     withheld += 1;
@@ -269,8 +294,11 @@ impl Day {
                 i.observers = (1..=i.observers.len()).map(|n| format!("observer {n}")).collect();
             }
         }
+        let labels: Vec<(Label, time::Date)> =
+            observations.iter().map(|s| (Label::of(&s.observation), s.observation.time.date())).collect();
+        let label = ctx.policy.join(labels.iter().map(|(l, d)| (l, *d)));
         let tally = Tally::of(&incidents);
-        Ok(Self { period, observations, withheld, incidents, tally, highest })
+        Ok(Self { period, observations, withheld, incidents, tally, label })
     }
 
     fn index(&self) -> HashMap<&str, &StoredObservation> {
@@ -772,8 +800,11 @@ pub struct DailyReport {
     pub agreement: AgreementRef,
     /// `public` or `restricted`.
     pub edition: Edition,
-    /// The banner: the highest marking of what is included.
+    /// The highest classification of what is included.
     pub classification: String,
+    /// The label of what is included and the banner.
+    #[serde(flatten)]
+    pub label: ReportLabel,
     /// The reporting period.
     pub period: PeriodRef,
     /// The period compared with.
@@ -864,12 +895,12 @@ fn cumulative(
     edition: Edition,
     current: &Day,
     previous: &Day,
-) -> Result<Option<(Tally, Marking)>, ReportError> {
+) -> Result<Option<(Tally, Option<Label>)>, ReportError> {
     let Some(effective) = ctx.agreement.effective else { return Ok(None) };
     let mut total = Tally::default();
-    let mut highest = Marking::NatoUnclassified;
+    let mut label = None;
     if effective >= current.period.end {
-        return Ok(Some((total, highest)));
+        return Ok(Some((total, label)));
     }
     let first = clock.period_containing(effective)?;
     for p in clock.periods(first.date, current.period.date)? {
@@ -882,12 +913,12 @@ fn cumulative(
             Some(d) => total.add(&d.tally),
             None => {
                 let d = Day::load(ctx, p, start, edition)?;
-                highest = higher(highest, d.highest);
+                label = join(ctx, &[label.as_ref(), d.label.as_ref()]);
                 total.add(&d.tally);
             }
         }
     }
-    Ok(Some((total, highest)))
+    Ok(Some((total, label)))
 }
 
 fn dots(incidents: &[Incident]) -> Vec<Dot> {
@@ -954,10 +985,9 @@ pub fn daily(
     let day = Day::load(ctx, period.clone(), period.start, edition)?;
     let previous = Day::load(ctx, previous_period.clone(), previous_period.start, edition)?;
     let cumulative = cumulative(ctx, clock, edition, &day, &previous)?;
-    let highest = [Some(day.highest), Some(previous.highest), cumulative.as_ref().map(|c| c.1)]
-        .into_iter()
-        .flatten()
-        .fold(Marking::NatoUnclassified, higher);
+    let parts = [day.label.as_ref(), previous.label.as_ref(), cumulative.as_ref().and_then(|c| c.1.as_ref())];
+    let label =
+        ReportLabel::of(ctx, parts.into_iter().flatten().map(|l| (l, period.start.date())), period.start.date());
     let cum = cumulative.map(|c| c.0);
     let idx = day.index();
 
@@ -1063,7 +1093,8 @@ pub fn daily(
         title: format!("Daily report {} (as of {} {})", date, clock.cutoff(), clock.tz_name()),
         agreement: AgreementRef::of(ctx.agreement),
         edition,
-        classification: highest.id().to_owned(),
+        classification: label.label.marking.id().to_owned(),
+        label,
         period: PeriodRef::of(&period, clock),
         previous_period: PeriodRef::of(&previous_period, clock),
         cumulative_since: ctx.agreement.effective.map(rfc3339),
@@ -1137,8 +1168,11 @@ pub struct SpotReport {
     pub agreement: AgreementRef,
     /// Edition.
     pub edition: Edition,
-    /// Banner.
+    /// The highest classification of what is included.
     pub classification: String,
+    /// The label of what is included and the banner.
+    #[serde(flatten)]
+    pub label: ReportLabel,
     /// The time zone local times are in.
     pub tz: String,
     /// The reporting period it was correlated in.
@@ -1217,6 +1251,13 @@ pub fn spot(ctx: &Context<'_>, clock: &Clock, incident: &str, edition: Edition) 
             }
         })
         .collect();
+    let parts: Vec<(Label, time::Date)> = inc
+        .observations
+        .iter()
+        .filter_map(|id| idx.get(id.as_str()))
+        .map(|s| (Label::of(&s.observation), s.observation.time.date()))
+        .collect();
+    let label = ReportLabel::of(ctx, parts.iter().map(|(l, d)| (l, *d)), inc.time.date());
     let located_by_text = match inc.located_by {
         Located::Single => "the position of its only report",
         Located::Exact => "the mean of exact positions (UAV, camera or sensor)",
@@ -1229,7 +1270,8 @@ pub fn spot(ctx: &Context<'_>, clock: &Clock, incident: &str, edition: Edition) 
         title: format!("Spot report: {} ×{} ({})", category_label(inc.category), inc.count, inc.id),
         agreement: AgreementRef::of(ctx.agreement),
         edition,
-        classification: inc.marking.id().to_owned(),
+        classification: label.label.marking.id().to_owned(),
+        label,
         tz: clock.tz_name().to_owned(),
         period: PeriodRef::of(&period, clock),
         time_local: clock.local(inc.time),
@@ -1313,8 +1355,11 @@ pub struct StatusReport {
     pub agreement: AgreementRef,
     /// Edition.
     pub edition: Edition,
-    /// Banner.
+    /// The highest classification of what is included.
     pub classification: String,
+    /// The label of what is included and the banner.
+    #[serde(flatten)]
+    pub label: ReportLabel,
     /// First report date.
     pub from: String,
     /// Last report date.
@@ -1380,7 +1425,7 @@ pub fn status(
     let mut casualties_all = CasualtySection::default();
     let mut observations = 0;
     let mut withheld = 0;
-    let mut highest = Marking::NatoUnclassified;
+    let mut label = None;
     for p in &periods {
         let day = Day::load(ctx, p.clone(), p.start, edition)?;
         let idx = day.index();
@@ -1415,7 +1460,7 @@ pub fn status(
         });
         observations += day.observations.len() as u64;
         withheld += day.withheld;
-        highest = higher(highest, day.highest);
+        label = join(ctx, &[label.as_ref(), day.label.as_ref()]);
         tally.add(&day.tally);
     }
     let empty = Tally::default();
@@ -1426,6 +1471,8 @@ pub fn status(
     let by_category = cfv_categories()
         .map(|c| cfv_row(c.id(), category_label(c), tally.category(c), Counts::default(), None))
         .collect();
+    let last_day = periods.last().map_or(time::Date::MIN, |p| p.start.date());
+    let label = ReportLabel::of(ctx, label.iter().map(|l| (l, last_day)), last_day);
     let (start, end) = match (periods.first(), periods.last()) {
         (Some(a), Some(b)) => (rfc3339(a.start), rfc3339(b.end)),
         _ => (String::new(), String::new()),
@@ -1445,7 +1492,8 @@ pub fn status(
         title: format!("Status report {from} to {to} (as of {} {})", clock.cutoff(), clock.tz_name()),
         agreement: AgreementRef::of(ctx.agreement),
         edition,
-        classification: highest.id().to_owned(),
+        classification: label.label.marking.id().to_owned(),
+        label,
         from: from.to_string(),
         to: to.to_string(),
         cutoff: clock.cutoff(),

@@ -149,7 +149,8 @@ fn with_context(
     }
     let (db, agreement) = data_dir::open(&store.data_dir(), store.agreement.as_deref())?;
     let sectors = data_dir::load_sectors(store.sectors.as_deref(), &agreement)?;
-    f(&truce_report::Context { store: &db, agreement: &agreement, sectors: &sectors })
+    let policy = data_dir::load_policy(&store.data_dir())?;
+    f(&truce_report::Context { store: &db, agreement: &agreement, sectors: &sectors, policy: &policy })
 }
 
 fn write_out(out: Option<&PathBuf>, text: &str) -> anyhow::Result<ExitCode> {

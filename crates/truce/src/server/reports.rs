@@ -120,6 +120,7 @@ async fn serve(
             store: store.as_ref(),
             agreement: &state.node.agreement,
             sectors: &state.node.sectors,
+            policy: &state.node.policy,
         };
         make(&ctx).map_err(api_error)
     })

@@ -361,7 +361,8 @@ fn daily_json_counts_match_the_store() {
 fn restricted_and_hostile() -> Vec<Value> {
     vec![
         json!({"id": "secret-1", "time": "2026-11-22T03:00:00Z", "lat": 48.3, "lon": 37.3, "category": "explosion_impact",
-               "count": 40, "marking": "NATO RESTRICTED", "text": "a sensitive source saw forty impacts",
+               "count": 40, "marking": "NATO RESTRICTED", "releasable_to": ["GBR", "FRA"], "categories": ["SOURCES"],
+               "text": "a sensitive source saw forty impacts",
                "observer": {"means": "sensor", "team": "SIGINT-1"}}),
         json!({"id": "hostile-1", "time": "2026-11-22T04:00:00Z", "lat": 47.5, "lon": 35.9, "category": "bursts_and_shots",
                "text": "<script>alert('x')</script> & <b>bold</b>", "observer": {"means": "patrol", "team": "MT-<i>X</i>"}}),
@@ -380,6 +381,15 @@ fn the_public_edition_withholds_what_is_not_releasable_and_says_so() {
     assert!(public["withheld"]["note"].as_str().unwrap().contains("1 observation of this period was withheld"));
     assert_eq!(public["classification"], "NATO UNCLASSIFIED");
     assert_eq!(restricted["classification"], "NATO RESTRICTED");
+    // The banner states the whole label of what each edition contains: the join of its parts.
+    assert_eq!(public["banner"], "NATO UNCLASSIFIED // REL TO MNFU");
+    let public_release = public["label"]["releasable_to"].as_array().unwrap();
+    assert!(public_release.len() > 20 && public_release.contains(&json!("UKR")), "MNFU's nations: {public_release:?}");
+    assert_eq!(restricted["banner"], "NATO RESTRICTED // SOURCES // REL TO FRA, GBR");
+    assert_eq!(
+        restricted["label"],
+        json!({"marking": "NATO RESTRICTED", "releasable_to": ["FRA", "GBR"], "categories": ["SOURCES"]})
+    );
     let ids = |m: &Value| -> Vec<String> {
         m["annex"].as_array().unwrap().iter().map(|a| a["id"].as_str().unwrap().to_owned()).collect()
     };
@@ -394,7 +404,7 @@ fn the_public_edition_withholds_what_is_not_releasable_and_says_so() {
     assert!(!html.contains("secret-1") && !html.contains("sensitive source"));
     assert!(html.contains("1 observation of this period was withheld"));
     let html = report(&w, &["daily", "--date", DAY6, "--edition", "restricted"]).stdout;
-    assert_eq!(html.matches(">NATO RESTRICTED</div>").count(), 2, "banner top and bottom");
+    assert_eq!(html.matches(">NATO RESTRICTED // SOURCES // REL TO FRA, GBR</div>").count(), 2, "banners");
     assert!(html.contains("sensitive source"));
 }
 
@@ -411,7 +421,7 @@ fn html_is_one_self_contained_file_with_banners_numbers_and_escaped_text() {
     for external in ["src=\"http", "href=\"http", "src='http", "url(http", "@import", "<link", "<script"] {
         assert!(!html.contains(external), "{external} in the report");
     }
-    assert_eq!(html.matches(">NATO UNCLASSIFIED</div>").count(), 2, "banner top and bottom");
+    assert_eq!(html.matches(">NATO UNCLASSIFIED // REL TO MNFU</div>").count(), 2, "banner top and bottom");
     assert!(html.contains("position: fixed") && html.contains("break-before: page"), "print CSS");
     assert!(html.contains("<svg") && html.contains("class=\"map\""), "inline charts and map");
     for n in [&m["summary"]["cfv"], &m["summary"]["cfv_cumulative"], &m["ceasefire_violations"]["by_sector"][3]["cfv"]]
@@ -426,7 +436,7 @@ fn html_is_one_self_contained_file_with_banners_numbers_and_escaped_text() {
 
     let md = report(&w, &["daily", "--date", DAY6, "--format", "md"]);
     assert_eq!(md.code, 0, "{}", md.stderr);
-    assert!(md.stdout.starts_with("**NATO UNCLASSIFIED**"));
+    assert!(md.stdout.starts_with("**NATO UNCLASSIFIED // REL TO MNFU**"));
     assert!(md.stdout.contains("## 2. Ceasefire violations"));
     assert!(md.stdout.contains(&format!("| **Total** | **{}** |", m["summary"]["cfv"])));
     assert!(md.stdout.contains("&lt;script&gt;") && !md.stdout.contains("<script"));
@@ -480,7 +490,7 @@ fn spot_report_on_an_incident_of_the_daily_report() {
     assert_eq!(s["violations"], incident["violations"]);
     let html = report(&w, &["spot", id]).stdout;
     assert!(html.contains(id) && html.contains("class=\"map\"") && !html.contains("<script"));
-    assert_eq!(html.matches(">NATO UNCLASSIFIED</div>").count(), 2);
+    assert_eq!(html.matches(">NATO UNCLASSIFIED // REL TO MNFU</div>").count(), 2);
 }
 
 #[test]
@@ -557,7 +567,7 @@ fn report_api_serves_html_md_json_and_rejects_bad_parameters() {
     let server = crate::util::serve(&w.data, &["--sectors", path(&sectors)]);
     let (status, ctype, html) = get(&server, "/api/v1/reports/daily?date=2026-11-22&format=html");
     assert_eq!((status, ctype.as_str()), (200, "text/html; charset=utf-8"));
-    assert_eq!(html.matches(">NATO UNCLASSIFIED</div>").count(), 2);
+    assert_eq!(html.matches(">NATO UNCLASSIFIED // REL TO MNFU</div>").count(), 2);
     let (status, ctype, md) = get(&server, "/api/v1/reports/daily?date=2026-11-22&format=md&edition=restricted");
     assert_eq!((status, ctype.as_str()), (200, "text/markdown; charset=utf-8"));
     assert!(md.contains("## 2. Ceasefire violations"));
