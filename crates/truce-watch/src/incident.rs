@@ -257,7 +257,7 @@ impl<'a> Open<'a> {
         self.located_by = if obs.len() == 1 { Located::Single } else { Located::Combined };
     }
 
-    fn finish(self) -> Incident {
+    fn finish(&self) -> Incident {
         let first = &self.members[0].observation;
         let obs: Vec<&Observation> = self.members.iter().map(|s| &s.observation).collect();
         let category =
@@ -311,7 +311,7 @@ impl<'a> Open<'a> {
             confidence,
             sector: None,
             observations: obs.iter().map(|o| o.id.clone()).collect(),
-            observers: self.keys,
+            observers: self.keys.clone(),
             violations,
             zones,
             casualties,
@@ -408,38 +408,83 @@ fn best_intersection(obs: &[&Observation], rule: &Rule) -> Option<(LonLat, f64)>
 /// Correlates observations into incidents. The input need not be sorted; the output is in time order.
 /// Deterministic: the same observations give the same incidents.
 pub fn correlate(observations: &[StoredObservation], rule: &Rule) -> Vec<Incident> {
+    let mut c = Correlator::new(*rule, None);
+    for s in in_order(observations) {
+        c.push(s);
+    }
+    c.incidents()
+}
+
+/// The observations in the order the pass takes them: by time, then id.
+pub fn in_order(observations: &[StoredObservation]) -> Vec<&StoredObservation> {
     let mut order: Vec<&StoredObservation> = observations.iter().collect();
     order.sort_by(|a, b| {
         a.observation.time.cmp(&b.observation.time).then_with(|| a.observation.id.cmp(&b.observation.id))
     });
-    let mut open: Vec<Open<'_>> = Vec::new();
-    let mut done: Vec<Open<'_>> = Vec::new();
-    for s in order {
+    order
+}
+
+/// The greedy pass of [`correlate`] fed one observation at a time, so that assessments over a growing
+/// prefix of the observations (the hourly replay) correlate each observation once: an incident that
+/// nothing from now on can join is finished (and given its sector) once, when it closes, and only
+/// the incidents still open are finished again on each [`Correlator::incidents`]. Fed the
+/// observations of [`in_order`], it gives exactly what [`correlate`] (or [`incidents_in_sectors`])
+/// gives for the observations pushed so far.
+pub struct Correlator<'a> {
+    rule: Rule,
+    sectors: Option<&'a crate::Sectors>,
+    open: Vec<Open<'a>>,
+    done: Vec<Incident>,
+}
+
+impl<'a> Correlator<'a> {
+    /// An empty pass; with `sectors`, each incident gets its sector.
+    pub fn new(rule: Rule, sectors: Option<&'a crate::Sectors>) -> Self {
+        Self { rule, sectors, open: Vec::new(), done: Vec::new() }
+    }
+
+    fn finish(&self, open: &Open<'_>) -> Incident {
+        let mut i = open.finish();
+        if let Some(sectors) = self.sectors {
+            i.sector = sectors.name_of(LonLat::new(i.lon, i.lat)).map(str::to_owned);
+        }
+        i
+    }
+
+    /// Adds the next observation (in the order of [`in_order`]).
+    pub fn push(&mut self, s: &'a StoredObservation) {
         let o = &s.observation;
         // Close the incidents that nothing from now on can join.
         let mut k = 0;
-        while k < open.len() {
-            if open[k].end + rule.window() < o.time {
-                done.push(open.swap_remove(k));
+        while k < self.open.len() {
+            if self.open[k].end + self.rule.window() < o.time {
+                let closed = self.open.swap_remove(k);
+                let finished = self.finish(&closed);
+                self.done.push(finished);
             } else {
                 k += 1;
             }
         }
         let key = observer_key(o);
-        let best = open
+        let best = self
+            .open
             .iter()
             .enumerate()
-            .filter_map(|(i, inc)| inc.accepts(o, &key, rule).map(|z| (i, z)))
+            .filter_map(|(i, inc)| inc.accepts(o, &key, &self.rule).map(|z| (i, z)))
             .min_by(|a, b| a.1.total_cmp(&b.1).then(a.0.cmp(&b.0)));
         match best {
-            Some((i, _)) => open[i].add(s, key, rule),
-            None => open.push(Open::new(s)),
+            Some((i, _)) => self.open[i].add(s, key, &self.rule),
+            None => self.open.push(Open::new(s)),
         }
     }
-    done.extend(open);
-    let mut incidents: Vec<Incident> = done.into_iter().map(Open::finish).collect();
-    incidents.sort_by(|a, b| a.time.cmp(&b.time).then_with(|| a.id.cmp(&b.id)));
-    incidents
+
+    /// The incidents of the observations pushed so far, by time then id.
+    pub fn incidents(&self) -> Vec<Incident> {
+        let mut incidents = self.done.clone();
+        incidents.extend(self.open.iter().map(|o| self.finish(o)));
+        incidents.sort_by(|a, b| a.time.cmp(&b.time).then_with(|| a.id.cmp(&b.id)));
+        incidents
+    }
 }
 
 /// [`correlate`], then each incident's sector from `sectors` (by its best location).
@@ -448,11 +493,11 @@ pub fn incidents_in_sectors(
     sectors: &crate::Sectors,
     rule: &Rule,
 ) -> Vec<Incident> {
-    let mut incidents = correlate(observations, rule);
-    for i in &mut incidents {
-        i.sector = sectors.name_of(LonLat::new(i.lon, i.lat)).map(str::to_owned);
+    let mut c = Correlator::new(*rule, Some(sectors));
+    for s in in_order(observations) {
+        c.push(s);
     }
-    incidents
+    c.incidents()
 }
 
 #[cfg(test)]
@@ -583,5 +628,63 @@ mod tests {
         let inc = &correlate(&[a, b], &Rule::default())[0];
         assert_eq!(inc.marking, Marking::NatoRestricted);
         assert_eq!(inc.releasable_to, ["UKR"]);
+    }
+
+    /// Fed hour by hour, the incremental pass gives for each prefix exactly what a fresh pass over
+    /// that prefix gives (the hourly replay relies on it).
+    #[test]
+    fn the_incremental_pass_gives_what_a_fresh_pass_gives_for_every_prefix() {
+        let mut state = 0x2545_f491_4f6c_dd1du64;
+        let mut next = |n: u64| {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            state % n
+        };
+        let categories = [Category::ExplosionImpact, Category::ExplosionUndetermined, Category::MuzzleFlash];
+        let mut all: Vec<StoredObservation> = (0..400)
+            .map(|i| {
+                let at = destination(EVENT, next(360) as f64, next(4_000) as f64);
+                let team = format!("MT-{}", next(6));
+                let minute = next(24 * 60) as i64;
+                if next(2) == 0 {
+                    report(&format!("o{i:03}"), &team, minute, at, categories[next(3) as usize])
+                } else {
+                    let from = destination(at, next(360) as f64, 3_000.0 + next(5_000) as f64);
+                    heard(
+                        &format!("o{i:03}"),
+                        &team,
+                        minute,
+                        from,
+                        at,
+                        next(5) as f64 - 2.0,
+                        0.9 + next(20) as f64 / 100.0,
+                    )
+                }
+            })
+            .collect();
+        all.sort_by_key(|s| s.observation.time);
+        let order = in_order(&all);
+        let mut c = Correlator::new(Rule::default(), None);
+        let mut pushed = 0;
+        for hour in 1..=24 {
+            let until = datetime!(2026-11-20 22:00 UTC) + time::Duration::hours(hour);
+            while pushed < order.len() && order[pushed].observation.time < until {
+                c.push(order[pushed]);
+                pushed += 1;
+            }
+            let prefix: Vec<StoredObservation> = order[..pushed].iter().map(|s| (*s).clone()).collect();
+            let fresh = correlate(&prefix, &Rule::default());
+            let incremental = c.incidents();
+            assert_eq!(incremental.len(), fresh.len(), "hour {hour}");
+            for (a, b) in incremental.iter().zip(&fresh) {
+                assert_eq!(
+                    (&a.id, &a.observations, a.lat, a.lon),
+                    (&b.id, &b.observations, b.lat, b.lon),
+                    "hour {hour}"
+                );
+            }
+        }
+        assert_eq!(pushed, all.len());
     }
 }

@@ -14,6 +14,6 @@ pub mod sector;
 pub mod series;
 pub mod warning;
 
-pub use incident::{Incident, Located, Rule, correlate, incidents_in_sectors};
+pub use incident::{Correlator, Incident, Located, Rule, correlate, incidents_in_sectors};
 pub use sector::{Sector, SectorErrors, SectorProblem, Sectors};
 pub use warning::{Assessment, Config, Detector, Level, Reason, SectorAssessment, Watch};

@@ -398,14 +398,17 @@ pub fn hourly<E>(
     mut each: impl FnMut(i64, Assessment) -> Result<(), E>,
 ) -> Result<(), E> {
     let mut watch = Watch::new(agreement, sectors, truce_watch::Config::default());
+    // One correlation pass over the whole period, fed hour by hour (see `truce_watch::Correlator`).
+    let order = truce_watch::incident::in_order(observations);
+    let mut correlator = truce_watch::Correlator::new(Rule::default(), Some(sectors));
     let (mut hour, mut known) = (1, 0);
     while start + Duration::hours(hour) <= end {
         let at = start + Duration::hours(hour);
-        while known < observations.len() && observations[known].observation.time < at {
+        while known < order.len() && order[known].observation.time < at {
+            correlator.push(order[known]);
             known += 1;
         }
-        let incidents = truce_watch::incidents_in_sectors(&observations[..known], sectors, &Rule::default());
-        each(hour, watch.assess(&incidents, start, at))?;
+        each(hour, watch.assess(&correlator.incidents(), start, at))?;
         hour += 1;
     }
     Ok(())
@@ -453,11 +456,21 @@ pub fn replay(
             .collect();
         let mut levels: Vec<HashMap<String, Level>> = vec![HashMap::new(); members.len()];
         let mut last = None;
+        // The label of the look-back `[from, to)`, extended hour by hour while its start stays.
+        let mut read: (usize, usize, Option<Label>) = (0, 0, None);
         hourly(agreement, sectors, &view, start, end, |hour, picture| {
             let at = start + Duration::hours(hour);
             let from = view.partition_point(|o| o.observation.time < at - Duration::days(LOOKBACK_DAYS));
             let to = view.partition_point(|o| o.observation.time < at);
-            let label = label_of(policy, &view[from..to]).unwrap_or_default();
+            read = if from == read.0 {
+                let added = label_of(policy, &view[read.1..to]);
+                // A join is nations (or the public code): the day it is read on does not matter.
+                let parts = [read.2.as_ref(), added.as_ref()];
+                (from, to, policy.join(parts.into_iter().flatten().map(|l| (l, time::Date::MIN))))
+            } else {
+                (from, to, label_of(policy, &view[from..to]))
+            };
+            let label = read.2.clone().unwrap_or_default();
             for (a, known) in members.iter().zip(&mut levels) {
                 record_changes(store, &picture, &label, a.audience(), known)?;
             }
