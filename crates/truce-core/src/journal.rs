@@ -29,7 +29,7 @@ pub struct AlertRow {
 /// A stored case (without its actions).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct CaseRow {
-    /// Identifier (`case-0001`; assigned by the store).
+    /// Identifier (`case-3f9a0c12de`: random, assigned by the store).
     pub id: String,
     /// When it was opened.
     pub opened_at: OffsetDateTime,

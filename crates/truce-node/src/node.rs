@@ -204,9 +204,14 @@ impl Node {
         watched.get(audience).cloned()
     }
 
-    /// Records the watch's latest pictures, one per audience it assesses (replacing the previous
-    /// ones: an audience no longer assessed is assessed on demand again).
-    pub fn set_warnings(&self, pictures: HashMap<String, Assessment>) {
-        *self.watched.write().unwrap_or_else(PoisonError::into_inner) = pictures;
+    /// Records the watch's latest picture of `audience`.
+    pub fn set_warning(&self, audience: &str, picture: Assessment) {
+        self.watched.write().unwrap_or_else(PoisonError::into_inner).insert(audience.to_owned(), picture);
+    }
+
+    /// Forgets the watch's pictures of audiences it no longer assesses (they are assessed on demand
+    /// again).
+    pub fn keep_warnings(&self, audiences: &std::collections::HashSet<String>) {
+        self.watched.write().unwrap_or_else(PoisonError::into_inner).retain(|a, _| audiences.contains(a));
     }
 }

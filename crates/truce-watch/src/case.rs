@@ -98,7 +98,7 @@ pub struct Action {
 /// A case with its history.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Case {
-    /// Identifier (`case-0001`).
+    /// Identifier (`case-` and ten random hexadecimal digits).
     pub id: String,
     /// Title.
     pub title: String,

@@ -13,8 +13,8 @@
 //! per audience; an audience's levels start from its stored alerts, so a restart does not alert again
 //! on what was already said. The cost grows with the number of audiences, not of users.
 
-use std::collections::HashMap;
 use std::collections::hash_map::Entry;
+use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 
 use time::OffsetDateTime;
@@ -33,14 +33,15 @@ struct Kept {
     levels: HashMap<String, Level>,
 }
 
-/// Assesses the picture at `at` for every audience, stores each audience's level changes as alerts
-/// and publishes them, and keeps the pictures on the node. Blocking. Returns the picture of
-/// everything.
+/// Assesses the picture at `at` for every audience: stores each audience's level changes as alerts,
+/// keeps its picture on the node and then publishes its alerts (so a client that hears an alert reads
+/// a warning that agrees with it). Blocking. Returns the picture of everything.
 ///
 /// # Errors
 /// When the store fails; what was stored before the failure is published.
 pub fn assess(node: &Node, state: &mut WatchState, at: OffsetDateTime) -> Result<Assessment, NodeError> {
-    let mut pictures = HashMap::new();
+    let mut assessed = HashSet::new();
+    let mut everything = None;
     for access in node.audiences()? {
         let key = access.audience().to_owned();
         let view = node.view(&access);
@@ -53,15 +54,18 @@ pub fn assess(node: &Node, state: &mut WatchState, at: OffsetDateTime) -> Result
         };
         let (picture, label) = super::assess_labelled(&mut kept.engine, &*view, &node.policy, &node.sectors, at)?;
         let alerts = super::record_changes(&*node.store, &picture, &label, &key, &mut kept.levels)?;
+        node.set_warning(&key, picture.clone());
         for a in alerts {
             metrics::counter!("truce_alerts_total", "level" => a.level.id()).increment(1);
             node.bus.publish(Event::alert(Arc::new(a), label.clone(), &key));
         }
-        pictures.insert(key, picture);
+        if access.is_all() {
+            everything = Some(picture);
+        }
+        assessed.insert(key);
     }
-    state.audiences.retain(|k, _| pictures.contains_key(k));
-    let everything = pictures.get("*").cloned();
-    node.set_warnings(pictures);
+    state.audiences.retain(|k, _| assessed.contains(k));
+    node.keep_warnings(&assessed);
     everything.ok_or_else(|| NodeError::Invalid("the watch assessed no picture of everything".into()))
 }
 

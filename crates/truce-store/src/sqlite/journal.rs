@@ -77,8 +77,15 @@ impl JournalStore for SqliteStore {
     fn open_case(&self, case: &CaseRow, first: &ActionRow) -> Result<String, StoreError> {
         let mut w = self.writer();
         let tx = w.conn.transaction()?;
-        let n: i64 = tx.query_row("SELECT COUNT(*) FROM cases", [], |r| r.get(0))?;
-        let id = format!("case-{:04}", n + 1);
+        // A random id (40 bits from SQLite's randomblob): a sequence would tell whoever opens a case
+        // how many cases exist, including those it may not see.
+        let id = loop {
+            let id: String = tx.query_row("SELECT 'case-' || lower(hex(randomblob(5)))", [], |r| r.get(0))?;
+            let taken: bool = tx.query_row("SELECT EXISTS (SELECT 1 FROM cases WHERE id = ?1)", [&id], |r| r.get(0))?;
+            if !taken {
+                break id;
+            }
+        };
         let l = LabelColumns::of(&case.label);
         tx.execute(
             "INSERT INTO cases (id, opened_ms, title, stage, body, rank, rel, cats) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",

@@ -113,22 +113,23 @@ fn incidents_merge_only_reports_of_the_same_simulated_event_and_cases_follow_the
     let run =
         run_with(&["case", "open", "--incident", id, "--title", "Shelling near Pokrovsk", "--by", "analyst.a"], &extra);
     assert_eq!(run.code, 0, "{}", run.stderr);
-    assert!(run.stdout.starts_with("case-0001  Shelling near Pokrovsk  [evidence]"), "{}", run.stdout);
+    let case_id = run.stdout.split_whitespace().next().unwrap().to_owned();
+    assert!(case_id.starts_with("case-") && case_id.len() == 15, "a random id: {}", run.stdout);
+    assert!(run.stdout.starts_with(&format!("{case_id}  Shelling near Pokrovsk  [evidence]")), "{}", run.stdout);
     let run = run_with(&["case", "open", "--incident", "inc-nonexistent", "--title", "x", "--by", "a"], &extra);
     assert_eq!(run.code, 1);
     assert!(run.stderr.contains("incidents: no incident \"inc-nonexistent\""), "{}", run.stderr);
-    let run = run_with(&["case", "move", "case-0001", "--to", "attribution", "--by", "analyst.b"], &extra);
+    let run = run_with(&["case", "move", &case_id, "--to", "attribution", "--by", "analyst.b"], &extra);
     assert_eq!(run.code, 1);
     assert!(run.stderr.contains("party:"), "{}", run.stderr);
     let run =
-        run_with(&["case", "move", "case-0001", "--to", "attribution", "--by", "analyst.b", "--party", "rus"], &extra);
+        run_with(&["case", "move", &case_id, "--to", "attribution", "--by", "analyst.b", "--party", "rus"], &extra);
     assert_eq!(run.code, 0, "{}", run.stderr);
-    let run = run_with(&["case", "move", "case-0001", "--to", "closed", "--by", "analyst.b"], &extra);
+    let run = run_with(&["case", "move", &case_id, "--to", "closed", "--by", "analyst.b"], &extra);
     assert_eq!(run.code, 1, "closing needs a reason");
-    let run =
-        run_with(&["case", "note", "case-0001", "--by", "analyst.c", "--note", "camera footage requested"], &extra);
+    let run = run_with(&["case", "note", &case_id, "--by", "analyst.c", "--note", "camera footage requested"], &extra);
     assert_eq!(run.code, 0, "{}", run.stderr);
-    let run = run_with(&["case", "show", "case-0001", "--format", "json"], &extra);
+    let run = run_with(&["case", "show", &case_id, "--format", "json"], &extra);
     let case: Value = serde_json::from_str(&run.stdout).unwrap();
     assert_eq!(case["stage"], "attribution");
     assert_eq!(case["party"], "rus");
@@ -247,8 +248,10 @@ fn the_server_raises_an_alert_on_the_stream_and_serves_incidents_and_cases() {
     let open = json!({"title": "Jamming of the mission's UAV", "incidents": ["inc-jam-1"], "by": "watch.officer"});
     let (status, case) = s.json("POST", "/api/v1/cases", open.to_string().as_bytes());
     assert_eq!(status, 201, "{case}");
-    assert_eq!((case["id"].as_str(), case["stage"].as_str()), (Some("case-0001"), Some("evidence")));
-    let act = |body: Value| s.json("POST", "/api/v1/cases/case-0001/actions", body.to_string().as_bytes());
+    assert_eq!(case["stage"], "evidence");
+    let case_id = case["id"].as_str().unwrap().to_owned();
+    let actions = format!("/api/v1/cases/{case_id}/actions");
+    let act = |body: Value| s.json("POST", &actions, body.to_string().as_bytes());
     let (status, e) = act(json!({"to": "remedy", "by": "a", "note": "x"}));
     assert_eq!((status, e["error"]["field"].clone()), (422, json!("to")));
     let (status, e) = act(json!({"to": "attribution", "by": "a"}));
@@ -259,7 +262,7 @@ fn the_server_raises_an_alert_on_the_stream_and_serves_incidents_and_cases() {
     assert_eq!((status, e["error"]["code"].clone()), (409, json!("conflict")));
     let (status, e) = act(json!({"to": "remedy", "by": "b", "bogus": 1}));
     assert_eq!((status, e["error"]["code"].clone()), (422, json!("invalid_case")));
-    let (status, e) = s.json("POST", "/api/v1/cases/case-0001/actions", b"{not json");
+    let (status, e) = s.json("POST", &actions, b"{not json");
     assert_eq!((status, e["error"]["code"].clone()), (400, json!("malformed_json")), "{e}");
     let (status, e) = s.json("POST", "/api/v1/cases", b"{\"title\": \"t\", \"incidents\": [");
     assert_eq!((status, e["error"]["code"].clone()), (400, json!("malformed_json")), "truncated: {e}");
@@ -270,7 +273,7 @@ fn the_server_raises_an_alert_on_the_stream_and_serves_incidents_and_cases() {
     let (status, e) = s.json("POST", "/api/v1/cases", huge.as_bytes());
     assert_eq!((status, e["error"]["code"].clone()), (413, json!("body_too_large")), "{e}");
     let (status, _) =
-        s.json("POST", "/api/v1/cases/case-0009/actions", json!({"by": "a", "note": "x"}).to_string().as_bytes());
+        s.json("POST", "/api/v1/cases/case-0000000000/actions", json!({"by": "a", "note": "x"}).to_string().as_bytes());
     assert_eq!(status, 404);
     let (status, e) = s.json(
         "POST",
@@ -278,7 +281,7 @@ fn the_server_raises_an_alert_on_the_stream_and_serves_incidents_and_cases() {
         json!({"title": "x", "incidents": ["inc-nothing"], "by": "a"}).to_string().as_bytes(),
     );
     assert_eq!((status, e["error"]["field"].clone()), (422, json!("incidents")));
-    let (_, c) = s.json("GET", "/api/v1/cases/case-0001", b"");
+    let (_, c) = s.json("GET", &format!("/api/v1/cases/{case_id}"), b"");
     assert_eq!(c["actions"].as_array().unwrap().len(), 2, "rejected actions changed nothing: {c}");
     let (_, all) = s.json("GET", "/api/v1/cases", b"");
     assert_eq!(all["cases"].as_array().unwrap().len(), 1);
@@ -294,12 +297,14 @@ fn an_acknowledged_case_action_survives_sigkill() {
         "observer": {"means": "uav", "team": "UAV-1"}});
     assert_eq!(s.json("POST", "/api/v1/observations", obs.to_string().as_bytes()).0, 201);
     let open = json!({"title": "Impact", "incidents": ["inc-k-1"], "by": "a"});
-    assert_eq!(s.json("POST", "/api/v1/cases", open.to_string().as_bytes()).0, 201);
+    let (status, case) = s.json("POST", "/api/v1/cases", open.to_string().as_bytes());
+    assert_eq!(status, 201);
+    let case = format!("/api/v1/cases/{}", case["id"].as_str().unwrap());
     let step = json!({"to": "attribution", "party": "rus", "by": "b"});
-    assert_eq!(s.json("POST", "/api/v1/cases/case-0001/actions", step.to_string().as_bytes()).0, 200);
+    assert_eq!(s.json("POST", &format!("{case}/actions"), step.to_string().as_bytes()).0, 200);
     s.kill();
     let s = serve(dir.path());
-    let (status, c) = s.json("GET", "/api/v1/cases/case-0001", b"");
+    let (status, c) = s.json("GET", &case, b"");
     assert_eq!(status, 200);
     assert_eq!((c["stage"].as_str(), c["actions"].as_array().unwrap().len()), (Some("attribution"), 2));
 }

@@ -151,7 +151,9 @@ impl Demo {
             self.start,
             until,
         )?;
-        node.set_warnings(pictures);
+        for (audience, picture) in pictures {
+            node.set_warning(&audience, picture);
+        }
         Ok(())
     }
 
