@@ -101,8 +101,10 @@ test('the coalition page shows the nations, the gaps and the draft plan with mil
   // Regeneration and banners.
   assert.ok(counts.targets >= 3);
   assert.match(await page.locator('#regeneration tr[data-target="army-strength"]').innerText(), /800,000/);
-  assert.match(await page.locator('#banner-top').innerText(), /NATO UNCLASSIFIED/);
-  assert.equal(await page.locator('#banner-bottom').getAttribute('data-marking'), 'NATO UNCLASSIFIED');
+  // The plan list names the NATO CONFIDENTIAL reserve plan (data/coalition/force.toml): the page is
+  // as high as the highest label it shows.
+  assert.match(await page.locator('#banner-top').innerText(), /NATO CONFIDENTIAL/);
+  assert.equal(await page.locator('#banner-bottom').getAttribute('data-marking'), 'NATO CONFIDENTIAL');
   assert.equal(await page.locator('[data-testid="session-user"]').innerText(), 'admin · GBR · admin');
   assert.match(await page.locator('.leaflet-control-attribution').innerText(), /© OpenStreetMap contributors/);
 

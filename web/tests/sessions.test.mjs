@@ -193,8 +193,9 @@ test('the reports and coalition pages log in, show the user, and mark their bann
   await p.page.waitForFunction(() => ['true', 'error'].includes(document.body.dataset.ready), null, { timeout: READY_MS, polling: 100 });
   assert.equal(await p.page.evaluate(() => document.body.dataset.ready), 'true', `coalition page${p.report()}`);
   assert.equal(await p.page.locator('[data-testid="session-user"]').innerText(), 'ita.analyst · ITA · analyst');
-  assert.equal(await p.page.locator('#banner-top').getAttribute('data-marking'), 'NATO UNCLASSIFIED');
-  assert.equal(await p.page.locator('#banner-bottom').innerText(), 'NATO UNCLASSIFIED');
+  // Italy (NATO, cleared to NATO CONFIDENTIAL) is shown the NATO CONFIDENTIAL reserve plan in the list.
+  assert.equal(await p.page.locator('#banner-top').getAttribute('data-marking'), 'NATO CONFIDENTIAL');
+  assert.equal(await p.page.locator('#banner-bottom').innerText(), 'NATO CONFIDENTIAL');
 
   // The reports page in the same tab: the session carries over; the restricted edition's banner is the
   // report's own: its marking and the rest of its label (release, categories).

@@ -27,7 +27,9 @@ fn data(rel: &str) -> PathBuf {
 fn shipped() -> Coalition {
     let files: Vec<PathBuf> =
         ["positions.toml", "force.toml"].iter().map(|f| data(&format!("coalition/{f}"))).collect();
-    file::load(&files, &Coalition::default()).expect("the shipped coalition loads").merged
+    file::load(&files, &Coalition::default(), &truce_access::Policy::shipped())
+        .expect("the shipped coalition loads")
+        .merged
 }
 
 /// 1,000 units and 10,000 deployments; every `area_every`-th one an air patrol area (0: none).
@@ -91,6 +93,7 @@ fn big_plan(c: &mut Coalition, area_every: usize) -> Plan {
         deployments,
         file: String::new(),
         illustrative: true,
+        label: Default::default(),
     }
 }
 

@@ -10,12 +10,18 @@
 //! accumulates across imports (see [`Lookup::status`]). Ids are short lowercase words; nations are
 //! ISO 3166 alpha-3 codes. Every entity says whether it is `illustrative` (invented for planning and
 //! the demo) or a public fact with its source.
+//!
+//! Every entity, history entry and progress point carries a security [`Label`]. A [`Coalition`] read
+//! through a viewer's store holds only what that viewer may see, and
+//! [`Coalition::drop_unresolved`] then removes every reference to what it may not: no id of a hidden
+//! entity reaches the viewer through one it may see.
 
 use std::collections::HashMap;
 use std::fmt;
 
 use serde::{Deserialize, Serialize};
 use time::Date;
+pub use truce_core::Label;
 
 macro_rules! word_enum {
     ($(#[$meta:meta])* $name:ident { $($(#[$vmeta:meta])* $variant:ident = $id:literal),+ $(,)? }) => {
@@ -296,6 +302,10 @@ pub struct Nation {
     /// Invented for planning and the demo.
     #[serde(default)]
     pub illustrative: bool,
+    /// The security label (docs/security.md); NATO UNCLASSIFIED to the default release when the file
+    /// gives none.
+    #[serde(default, skip_serializing_if = "is_unlabelled")]
+    pub label: Label,
 }
 
 /// A nation's offer (or refusal) of one contribution. Its status is its history's latest entry.
@@ -327,6 +337,10 @@ pub struct Pledge {
     /// Invented for planning and the demo.
     #[serde(default)]
     pub illustrative: bool,
+    /// The security label (docs/security.md); NATO UNCLASSIFIED to the default release when the file
+    /// gives none.
+    #[serde(default, skip_serializing_if = "is_unlabelled")]
+    pub label: Label,
 }
 
 /// Where an entry was read from and when it was first recorded.
@@ -370,6 +384,10 @@ pub struct HistoryEntry {
     /// Invented for planning and the demo.
     #[serde(default)]
     pub illustrative: bool,
+    /// The security label (docs/security.md); NATO UNCLASSIFIED to the default release when the file
+    /// gives none.
+    #[serde(default, skip_serializing_if = "is_unlabelled")]
+    pub label: Label,
     /// Where it came from (filled by the store).
     #[serde(default, skip_serializing)]
     pub recorded: Recorded,
@@ -388,6 +406,10 @@ pub struct Measure {
     /// Invented for planning and the demo.
     #[serde(default)]
     pub illustrative: bool,
+    /// The security label (docs/security.md); NATO UNCLASSIFIED to the default release when the file
+    /// gives none.
+    #[serde(default, skip_serializing_if = "is_unlabelled")]
+    pub label: Label,
 }
 
 /// What the force needs: a quantity of something, for a component, in a phase.
@@ -416,6 +438,10 @@ pub struct Requirement {
     /// Invented for planning and the demo.
     #[serde(default)]
     pub illustrative: bool,
+    /// The security label (docs/security.md); NATO UNCLASSIFIED to the default release when the file
+    /// gives none.
+    #[serde(default, skip_serializing_if = "is_unlabelled")]
+    pub label: Label,
 }
 
 /// A hub, HQ, base or port.
@@ -438,6 +464,10 @@ pub struct Place {
     /// Invented for planning and the demo.
     #[serde(default)]
     pub illustrative: bool,
+    /// The security label (docs/security.md); NATO UNCLASSIFIED to the default release when the file
+    /// gives none.
+    #[serde(default, skip_serializing_if = "is_unlabelled")]
+    pub label: Label,
 }
 
 /// A unit a nation provides.
@@ -468,6 +498,10 @@ pub struct Unit {
     /// Invented for planning and the demo.
     #[serde(default)]
     pub illustrative: bool,
+    /// The security label (docs/security.md); NATO UNCLASSIFIED to the default release when the file
+    /// gives none.
+    #[serde(default, skip_serializing_if = "is_unlabelled")]
+    pub label: Label,
 }
 
 /// One country of the theatre's geography.
@@ -513,6 +547,10 @@ pub struct Theatre {
     /// Invented for planning and the demo.
     #[serde(default)]
     pub illustrative: bool,
+    /// The security label (docs/security.md); NATO UNCLASSIFIED to the default release when the file
+    /// gives none.
+    #[serde(default, skip_serializing_if = "is_unlabelled")]
+    pub label: Label,
 }
 
 /// A presence to hold continuously, filled by rotating units.
@@ -589,6 +627,10 @@ pub struct Plan {
     /// Invented for planning and the demo.
     #[serde(default)]
     pub illustrative: bool,
+    /// The security label (docs/security.md); NATO UNCLASSIFIED to the default release when the file
+    /// gives none.
+    #[serde(default, skip_serializing_if = "is_unlabelled")]
+    pub label: Label,
 }
 
 /// A regeneration target for Ukraine's forces.
@@ -621,6 +663,10 @@ pub struct Target {
     /// Invented for planning and the demo.
     #[serde(default)]
     pub illustrative: bool,
+    /// The security label (docs/security.md); NATO UNCLASSIFIED to the default release when the file
+    /// gives none.
+    #[serde(default, skip_serializing_if = "is_unlabelled")]
+    pub label: Label,
 }
 
 /// One measurement of progress toward a target.
@@ -645,6 +691,10 @@ pub struct Progress {
     /// Invented for planning and the demo.
     #[serde(default)]
     pub illustrative: bool,
+    /// The security label (docs/security.md); NATO UNCLASSIFIED to the default release when the file
+    /// gives none.
+    #[serde(default, skip_serializing_if = "is_unlabelled")]
+    pub label: Label,
     /// Where it came from (filled by the store).
     #[serde(default, skip_serializing)]
     pub recorded: Recorded,
@@ -668,6 +718,10 @@ pub struct Milestone {
     /// Invented for planning and the demo.
     #[serde(default)]
     pub illustrative: bool,
+    /// The security label (docs/security.md); NATO UNCLASSIFIED to the default release when the file
+    /// gives none.
+    #[serde(default, skip_serializing_if = "is_unlabelled")]
+    pub label: Label,
 }
 
 /// Everything known about the coalition. Built from the store (or from files); ids are unique within
@@ -698,6 +752,12 @@ pub struct Coalition {
     pub progress: Vec<Progress>,
     /// Milestones, oldest first.
     pub milestones: Vec<Milestone>,
+}
+
+/// True for the default label, which bodies leave out (so that a store written before labels reads
+/// the same).
+fn is_unlabelled(l: &Label) -> bool {
+    *l == Label::default()
 }
 
 /// Id → position lookups over a [`Coalition`].
@@ -738,6 +798,58 @@ impl Coalition {
         self.targets.sort_by(|a, b| a.id.cmp(&b.id));
         self.progress.sort_by(|a, b| (&a.target, a.date).cmp(&(&b.target, b.date)));
         self.milestones.sort_by(|a, b| (a.date, &a.id).cmp(&(b.date, &b.id)));
+    }
+
+    /// Removes what refers to an entity this coalition does not hold (one a viewer may not see, when
+    /// the coalition was read through the viewer's store), so that no id of it shows:
+    ///
+    /// - an entry that cannot stand without it is left out: a pledge of a missing nation or measure, a
+    ///   history entry of a missing pledge, a requirement in a missing measure, a unit of a missing
+    ///   nation, a plan's deployment of a missing unit or at a missing place, a progress point of a
+    ///   missing target;
+    /// - an optional reference is cleared: a unit's pledge (and its quantity, which counts against
+    ///   the pledge), a place's nation, a measure's conversion, a target's partner.
+    ///
+    /// A coalition read whole (the operator's, or loaded from files) resolves everything already and
+    /// is left as it is.
+    pub fn drop_unresolved(&mut self) {
+        use std::collections::HashSet;
+        fn ids<T>(items: &[T], id: impl Fn(&T) -> &str) -> HashSet<String> {
+            items.iter().map(|t| id(t).to_owned()).collect()
+        }
+        let nations = ids(&self.nations, |n| &n.id);
+        let measures = ids(&self.measures, |m| &m.id);
+        for m in &mut self.measures {
+            if m.equals.as_ref().is_some_and(|(base, _)| !measures.contains(base)) {
+                m.equals = None;
+            }
+        }
+        self.pledges.retain(|p| nations.contains(&p.nation) && p.measure.as_ref().is_none_or(|m| measures.contains(m)));
+        let pledges = ids(&self.pledges, |p| &p.id);
+        self.history.retain(|h| pledges.contains(&h.pledge));
+        self.requirements.retain(|r| measures.contains(&r.measure));
+        for p in &mut self.places {
+            if p.nation.as_ref().is_some_and(|n| !nations.contains(n)) {
+                p.nation = None;
+            }
+        }
+        self.units.retain(|u| nations.contains(&u.nation));
+        for u in &mut self.units {
+            if u.pledge.as_ref().is_some_and(|p| !pledges.contains(p)) {
+                u.pledge = None;
+                u.quantity = None;
+            }
+        }
+        let units = ids(&self.units, |u| &u.id);
+        let places = ids(&self.places, |p| &p.id);
+        for plan in &mut self.plans {
+            plan.deployments.retain(|d| units.contains(&d.unit) && d.place.as_ref().is_none_or(|p| places.contains(p)));
+        }
+        for t in &mut self.targets {
+            t.partners.retain(|n| nations.contains(n));
+        }
+        let targets = ids(&self.targets, |t| &t.id);
+        self.progress.retain(|p| targets.contains(&p.target));
     }
 
     /// The lookups.

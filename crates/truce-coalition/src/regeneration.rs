@@ -153,6 +153,7 @@ mod tests {
                 date: day("2024-01-01"),
                 dated: Dated::On,
                 illustrative: true,
+                label: Default::default(),
             }],
             progress: points
                 .iter()
@@ -165,6 +166,7 @@ mod tests {
                     source: "s".into(),
                     note: None,
                     illustrative: true,
+                    label: Default::default(),
                     recorded: Recorded::default(),
                 })
                 .collect(),

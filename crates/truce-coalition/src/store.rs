@@ -8,10 +8,18 @@
 //! bodies are this crate's serde shapes; where a row came from (file, line, import) lives beside the
 //! body, not in it, so importing the same file again changes nothing, and history entries are only ever
 //! added or reworded, never removed.
+//!
+//! Every row goes to the store with its label (also in its body, when not the default). [`load`]
+//! reads through whatever store handle it is given: a viewer's handle returns only what the viewer may
+//! see, and [`Coalition::drop_unresolved`] then removes the references to what it may not, so that
+//! everything computed from the result (summary, gaps, history, plans and their check, regeneration)
+//! is computed from the viewer's part alone.
 
 use std::path::PathBuf;
 
 use time::OffsetDateTime;
+use truce_access::Policy;
+use truce_core::Label;
 use truce_store::{CoalitionBatch, CoalitionImportReport, CoalitionItem, CoalitionStore, PledgeEvent, ProgressPoint};
 
 use crate::file::{Loaded, Problems};
@@ -62,39 +70,46 @@ pub fn batch(loaded: &Loaded) -> CoalitionBatch {
             .map_or((String::new(), 0), |(f, l)| (f.clone(), *l as i64))
     };
     let mut items = Vec::new();
-    let mut item = |kind: &str, id: &str, b: String| {
+    let mut item = |kind: &str, id: &str, b: String, label: &Label| {
         let (file, line) = origin(kind, id);
-        items.push(CoalitionItem { kind: kind.to_owned(), id: id.to_owned(), body: b, file, line });
+        items.push(CoalitionItem {
+            kind: kind.to_owned(),
+            id: id.to_owned(),
+            body: b,
+            file,
+            line,
+            label: label.clone(),
+        });
     };
     for x in &new.nations {
-        item("nation", &x.id, body(x));
+        item("nation", &x.id, body(x), &x.label);
     }
     for x in &new.measures {
-        item("measure", &x.id, body(x));
+        item("measure", &x.id, body(x), &x.label);
     }
     for x in &new.pledges {
-        item("pledge", &x.id, body(x));
+        item("pledge", &x.id, body(x), &x.label);
     }
     for x in &new.requirements {
-        item("requirement", &x.id, body(x));
+        item("requirement", &x.id, body(x), &x.label);
     }
     if let Some(t) = &new.theatre {
-        item("theatre", "theatre", body(t));
+        item("theatre", "theatre", body(t), &t.label);
     }
     for x in &new.places {
-        item("place", &x.id, body(x));
+        item("place", &x.id, body(x), &x.label);
     }
     for x in &new.units {
-        item("unit", &x.id, body(x));
+        item("unit", &x.id, body(x), &x.label);
     }
     for x in &new.plans {
-        item("plan", &x.id, body(x));
+        item("plan", &x.id, body(x), &x.label);
     }
     for x in &new.targets {
-        item("target", &x.id, body(x));
+        item("target", &x.id, body(x), &x.label);
     }
     for x in &new.milestones {
-        item("milestone", &x.id, body(x));
+        item("milestone", &x.id, body(x), &x.label);
     }
     let history = new
         .history
@@ -107,6 +122,7 @@ pub fn batch(loaded: &Loaded) -> CoalitionBatch {
             body: body(h),
             file: h.recorded.file.clone(),
             line: h.recorded.line as i64,
+            label: h.label.clone(),
         })
         .collect();
     let progress = new
@@ -118,18 +134,21 @@ pub fn batch(loaded: &Loaded) -> CoalitionBatch {
             body: body(p),
             file: p.recorded.file.clone(),
             line: p.recorded.line as i64,
+            label: p.label.clone(),
         })
         .collect();
     CoalitionBatch { files: loaded.files.clone(), items, history, progress }
 }
 
-/// Imports coalition files into the store: every problem, or one transaction.
+/// Imports coalition files into the store: every problem (a label code `policy` does not know among
+/// them), or one transaction. `store` should read everything (the operator's): references resolve
+/// against what it returns.
 ///
 /// # Errors
 /// [`CoalitionError::Invalid`] with every problem (nothing stored), or the store failed.
-pub fn import(store: &dyn CoalitionStore, paths: &[PathBuf]) -> Result<Imported, CoalitionError> {
+pub fn import(store: &dyn CoalitionStore, paths: &[PathBuf], policy: &Policy) -> Result<Imported, CoalitionError> {
     let base = load(store)?;
-    let loaded = crate::file::load(paths, &base).map_err(CoalitionError::Invalid)?;
+    let loaded = crate::file::load(paths, &base, policy).map_err(CoalitionError::Invalid)?;
     let report = store.import_coalition(&batch(&loaded), OffsetDateTime::now_utc())?;
     Ok(Imported { report, loaded })
 }
@@ -146,7 +165,8 @@ fn rfc3339(t: OffsetDateTime) -> String {
     t.format(&time::format_description::well_known::Rfc3339).unwrap_or_default()
 }
 
-/// Everything the store holds about the coalition.
+/// Everything the store holds about the coalition that its handle's viewer may see, without the
+/// references to what it may not ([`Coalition::drop_unresolved`]).
 ///
 /// # Errors
 /// The store failed or holds a body that does not decode.
@@ -193,6 +213,7 @@ pub fn load(store: &dyn CoalitionStore) -> Result<Coalition, CoalitionError> {
             Recorded { file: s.row.file, line: s.row.line as usize, import: s.import, at: rfc3339(s.imported_at) };
         c.progress.push(p);
     }
+    c.drop_unresolved();
     c.normalise();
     Ok(c)
 }

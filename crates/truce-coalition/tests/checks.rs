@@ -5,6 +5,7 @@
 
 use std::path::{Path, PathBuf};
 
+use truce_access::Policy;
 use truce_coalition::plan::{Finding, PlanCheck, Severity};
 use truce_coalition::{Coalition, file, plan};
 use truce_engine::Agreement;
@@ -215,7 +216,7 @@ fn check(plan_toml: &str) -> PlanCheck {
     let text = format!("{BASE}\n{plan_toml}");
     // A path in data/coalition/ so that the theatre's relative geometry paths resolve.
     let path = data("coalition/test-plan.toml");
-    let loaded = match file::load_texts(&[(path, text)], &Coalition::default()) {
+    let loaded = match file::load_texts(&[(path, text)], &Coalition::default(), &Policy::shipped()) {
         Ok(l) => l,
         Err(e) => panic!("the test plan does not load:\n{e}"),
     };

@@ -4,6 +4,7 @@
 
 use std::path::{Path, PathBuf};
 
+use truce_access::Policy;
 use truce_coalition::{Coalition, Problems, file};
 
 fn data(rel: &str) -> PathBuf {
@@ -12,7 +13,7 @@ fn data(rel: &str) -> PathBuf {
 
 fn problems(name: &str, text: &str) -> Vec<String> {
     let path = data(&format!("coalition/{name}"));
-    match file::load_texts(&[(path.clone(), text.to_owned())], &Coalition::default()) {
+    match file::load_texts(&[(path.clone(), text.to_owned())], &Coalition::default(), &Policy::shipped()) {
         Ok(_) => panic!("{name} loaded"),
         Err(Problems(ps)) => {
             let dir = format!("{}/", data("coalition").display());
@@ -109,7 +110,7 @@ fn a_file_with_many_errors_reports_them_all_with_their_lines() {
         "many.toml:17: pledges[0].measure: a quantity needs its measure (e.g. measure = \"personnel\")",
         "many.toml:19: pledges[0].history[0].date: \"2026-13-01\" is not a date YYYY-MM-DD",
         "many.toml:20: pledges[0].history[0].status: unknown status \"comitted\" (expected one of: undecided, conditional, committed, approved, deployed, declined, withdrawn)",
-        "many.toml:28: pledges[0].history[1].colour: unknown field `colour`, expected one of `date`, `dated`, `status`, `source`, `quote`, `quantity`, `relay`, `note`, `illustrative`",
+        "many.toml:28: pledges[0].history[1].colour: unknown field `colour`, expected one of `date`, `dated`, `status`, `source`, `quote`, `quantity`, `relay`, `note`, `illustrative`, `marking`, `releasable_to`, `categories`",
         "many.toml:30: pledges[1].history: a pledge needs at least one [[pledges.history]] entry (date, status, source, quote)",
         "many.toml:32: pledges[1].nation: unknown nation \"FRA\" (define it in [[nations]])",
         "many.toml:54: units[0].strength: invalid type: string \"many\", expected u32",
@@ -167,8 +168,13 @@ countries = "../geo/nowhere.geojson"
 #[test]
 fn references_resolve_against_what_the_store_already_holds() {
     let base_text = "[[nations]]\nid = \"EST\"\nname = \"Estonia\"\n";
-    let base =
-        file::load_texts(&[(data("coalition/a.toml"), base_text.to_owned())], &Coalition::default()).unwrap().merged;
+    let base = file::load_texts(
+        &[(data("coalition/a.toml"), base_text.to_owned())],
+        &Coalition::default(),
+        &Policy::shipped(),
+    )
+    .unwrap()
+    .merged;
     let text = r#"
 [[pledges]]
 id = "est-x"
@@ -181,10 +187,84 @@ status = "conditional"
 source = "err.ee"
 quote = "a company-sized unit"
 "#;
-    let l = file::load_texts(&[(data("coalition/b.toml"), text.to_owned())], &base).unwrap();
+    let l = file::load_texts(&[(data("coalition/b.toml"), text.to_owned())], &base, &Policy::shipped()).unwrap();
     assert_eq!(l.new.pledges.len(), 1);
     assert_eq!(l.new.nations.len(), 0);
     assert_eq!(l.merged.nations.len(), 1);
     // Without the base, the nation is unknown.
-    assert!(file::load_texts(&[(data("coalition/b.toml"), text.to_owned())], &Coalition::default()).is_err());
+    assert!(
+        file::load_texts(&[(data("coalition/b.toml"), text.to_owned())], &Coalition::default(), &Policy::shipped())
+            .is_err()
+    );
+}
+
+const LABELLED: &str = r#"[[nations]]
+id = "GBR"
+name = "United Kingdom"
+releasable_to = ["GBR", "FRA", "GBR"]
+
+[[nations]]
+id = "FRA"
+name = "France"
+marking = "NATO CONFIDENTIAL"
+releasable_to = "NATO, EU"
+categories = ["SOURCES"]
+
+[[pledges]]
+id = "gbr-x"
+nation = "GBR"
+domain = "land"
+capability = "Troops"
+releasable_to = ["GBR", "XYZ"]
+[[pledges.history]]
+date = "2026-01-06"
+status = "conditional"
+source = "gov.uk"
+quote = "troops"
+marking = "NATO SEKRET"
+categories = ["GOSSIP"]
+
+[[units]]
+id = "fra-x"
+name = "Company"
+nation = "FRA"
+domain = "land"
+type = "infantry company"
+sidc = "10031000151211000000"
+strength = 150
+releasable_to = 7
+"#;
+
+#[test]
+fn labels_are_read_like_an_observations_and_checked_against_the_policy() {
+    let got = problems("labelled.toml", LABELLED);
+    let want = [
+        "labelled.toml:18: pledges[0].releasable_to: \"XYZ\" is not a nation or group of the NATO policy",
+        "labelled.toml:24: pledges[0].history[0].marking: \"NATO SEKRET\" is not one of: NATO UNCLASSIFIED, NATO RESTRICTED, NATO CONFIDENTIAL, NATO SECRET, COSMIC TOP SECRET",
+        "labelled.toml:25: pledges[0].history[0].categories: \"GOSSIP\" is not a category of the NATO policy",
+    ];
+    for w in &want {
+        assert!(got.contains(&w.to_string()), "missing:\n  {w}\ngot:\n  {}", got.join("\n  "));
+    }
+    assert!(got.iter().any(|g| g.starts_with("labelled.toml:35: units[0].releasable_to: ")), "{got:?}");
+    assert_eq!(got.len(), want.len() + 1, "got:\n  {}", got.join("\n  "));
+
+    // Without the faults, the labels are read: codes sorted without duplicates, from a list or a string.
+    let good = LABELLED
+        .replace(", \"XYZ\"]", "]")
+        .replace("marking = \"NATO SEKRET\"\n", "")
+        .replace("categories = [\"GOSSIP\"]\n", "")
+        .replace("releasable_to = 7\n", "");
+    let l = file::load_texts(&[(data("coalition/labelled.toml"), good)], &Coalition::default(), &Policy::shipped())
+        .unwrap_or_else(|e| panic!("{e}"));
+    let gbr = l.new.nations.iter().find(|n| n.id == "GBR").unwrap();
+    assert_eq!(gbr.label.releasable_to, ["FRA", "GBR"]);
+    assert_eq!(gbr.label.marking, truce_core::Marking::NatoUnclassified);
+    let fra = l.new.nations.iter().find(|n| n.id == "FRA").unwrap();
+    assert_eq!(fra.label.releasable_to, ["EU", "NATO"]);
+    assert_eq!(fra.label.marking, truce_core::Marking::NatoConfidential);
+    assert_eq!(fra.label.categories, ["SOURCES"]);
+    assert_eq!(l.new.pledges[0].label.releasable_to, ["GBR"]);
+    assert_eq!(l.new.history[0].label, truce_core::Label::default(), "an entry without a label gets the default");
+    assert_eq!(l.new.units[0].label, truce_core::Label::default());
 }

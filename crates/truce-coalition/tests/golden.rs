@@ -7,6 +7,7 @@
 
 use std::path::{Path, PathBuf};
 
+use truce_access::Policy;
 use truce_coalition::model::Status;
 use truce_coalition::{Coalition, file, gaps, history, plan, regeneration, summary, text};
 use truce_engine::Agreement;
@@ -18,7 +19,7 @@ fn data(rel: &str) -> PathBuf {
 fn shipped() -> Coalition {
     let files: Vec<PathBuf> =
         ["positions.toml", "force.toml", "regeneration.toml"].iter().map(|f| data(&format!("coalition/{f}"))).collect();
-    match file::load(&files, &Coalition::default()) {
+    match file::load(&files, &Coalition::default(), &Policy::shipped()) {
         Ok(l) => l.merged,
         Err(e) => panic!("the shipped coalition files do not load:\n{e}"),
     }

@@ -118,13 +118,14 @@ pub fn reconcile(store: &dyn ObservationStore, agreement: &Agreement) -> Result<
 }
 
 /// Imports the shipped coalition (the public positions, the illustrative force and plan,
-/// regeneration) into the store of `data_dir` (the demo's data), from the data directory's `shipped/`.
+/// regeneration) into the store of `data_dir` (the demo's data), from the data directory's `shipped/`;
+/// its labels are checked against the data directory's label policy.
 ///
 /// # Errors
-/// A file is invalid (every problem), cannot be written, or the store failed.
+/// A file is invalid (every problem), cannot be written, the policy is invalid, or the store failed.
 pub fn import_shipped_coalition(store: &dyn CoalitionStore, data_dir: &Path) -> Result<(), NodeError> {
     let root = shipped::in_data_dir(data_dir)?;
     let paths: Vec<PathBuf> = shipped::COALITION.iter().map(|p| root.join(p)).collect();
-    truce_coalition::store::import(store, &paths)?;
+    truce_coalition::store::import(store, &paths, &load_policy(data_dir)?)?;
     Ok(())
 }

@@ -122,7 +122,11 @@ mod tests {
         let sectors = truce_watch::Sectors::from_toml(text(SECTORS).expect("sectors"), SECTORS, &agreement);
         assert!(sectors.is_ok());
         let paths: Vec<PathBuf> = COALITION.iter().map(|p| root.join(p)).collect();
-        let c = truce_coalition::file::load(&paths, &truce_coalition::Coalition::default());
+        let c = truce_coalition::file::load(
+            &paths,
+            &truce_coalition::Coalition::default(),
+            &truce_access::Policy::shipped(),
+        );
         assert!(c.is_ok(), "the coalition loads with the geography it names");
         // A changed file is written again; an unchanged one is left alone.
         let a = root.join(AGREEMENT);

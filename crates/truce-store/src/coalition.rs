@@ -11,8 +11,20 @@
 //! first recorded it are kept beside the body and are not part of the comparison, so importing the
 //! same file again, from anywhere, changes nothing — and writes nothing: an import that would change
 //! nothing is not even logged. A whole import is one transaction.
+//!
+//! # Labels
+//!
+//! Every row carries a security label (columns beside the body, compared with it: an import that
+//! only relabels a row changes it), and every read answers only what the handle's viewer may see
+//! ([`Scope`](crate::Scope)). The day a row's release codes are expanded on is a history entry's or
+//! progress point's own date, and for an entity the time it was **first recorded** (the import that
+//! added it; a later import that changes it keeps that time), so Finland sees an entity released to
+//! `NATO` only when it was first recorded on or after 4 April 2023. Hidden rows answer like missing
+//! ones, and the import log ([`CoalitionStore::coalition_imports`]), whose counts cover every row, is
+//! the operator's alone.
 
 use time::OffsetDateTime;
+use truce_core::Label;
 
 use crate::StoreError;
 
@@ -29,6 +41,8 @@ pub struct CoalitionItem {
     pub file: String,
     /// The line in the file.
     pub line: i64,
+    /// The security label.
+    pub label: Label,
 }
 
 /// One step of a pledge's history.
@@ -48,6 +62,8 @@ pub struct PledgeEvent {
     pub file: String,
     /// The line in the file.
     pub line: i64,
+    /// The security label.
+    pub label: Label,
 }
 
 /// One measurement of regeneration progress.
@@ -63,6 +79,8 @@ pub struct ProgressPoint {
     pub file: String,
     /// The line in the file.
     pub line: i64,
+    /// The security label.
+    pub label: Label,
 }
 
 /// What one import brings.
@@ -140,29 +158,31 @@ pub trait CoalitionStore: Send + Sync {
     /// (never removed). Nothing is written when nothing would change.
     ///
     /// # Errors
-    /// When the database fails; nothing of the import is stored then.
+    /// When the database fails, or a history entry's or progress point's date is not `YYYY-MM-DD`;
+    /// nothing of the import is stored then.
     fn import_coalition(&self, batch: &CoalitionBatch, at: OffsetDateTime)
     -> Result<CoalitionImportReport, StoreError>;
 
-    /// Every stored entity, by kind then id.
+    /// Every stored entity the handle's viewer may see, by kind then id.
     ///
     /// # Errors
     /// When the database fails.
     fn coalition_items(&self) -> Result<Vec<Stored<CoalitionItem>>, StoreError>;
 
-    /// Every history entry, by pledge, date and the order recorded.
+    /// Every history entry the handle's viewer may see, by pledge, date and the order recorded.
     ///
     /// # Errors
     /// When the database fails.
     fn pledge_history(&self) -> Result<Vec<Stored<PledgeEvent>>, StoreError>;
 
-    /// Every progress point, by target and date.
+    /// Every progress point the handle's viewer may see, by target and date.
     ///
     /// # Errors
     /// When the database fails.
     fn regeneration_progress(&self) -> Result<Vec<Stored<ProgressPoint>>, StoreError>;
 
-    /// The imports that changed something, oldest first.
+    /// The imports that changed something, oldest first; nothing for a handle that reads as a viewer
+    /// (an import's files and counts cover rows the viewer may not see).
     ///
     /// # Errors
     /// When the database fails.

@@ -165,7 +165,8 @@ pub fn coalition(cmd: &CoalitionCommand) -> anyhow::Result<ExitCode> {
     match cmd {
         CoalitionCommand::Import(a) => {
             let store = open(&a.store.data_dir())?;
-            import(&store, &a.files)
+            let policy = data_dir::load_policy(&a.store.data_dir())?;
+            import(&store, &a.files, &policy)
         }
         CoalitionCommand::Summary(a) => {
             let c = load(&open(&a.store.data_dir())?)?;
@@ -208,9 +209,10 @@ pub fn coalition(cmd: &CoalitionCommand) -> anyhow::Result<ExitCode> {
     }
 }
 
-/// Imports files, printing every problem or what changed.
-fn import(store: &SqliteStore, files: &[PathBuf]) -> anyhow::Result<ExitCode> {
-    match truce_coalition::import(store, files) {
+/// Imports files, printing every problem (a label code `policy` does not know among them) or what
+/// changed.
+fn import(store: &SqliteStore, files: &[PathBuf], policy: &truce_access::Policy) -> anyhow::Result<ExitCode> {
+    match truce_coalition::import(store, files, policy) {
         Ok(done) => {
             let r = &done.report;
             if r.is_empty() {
@@ -251,7 +253,8 @@ pub fn plan(cmd: &PlanCommand) -> anyhow::Result<ExitCode> {
     let base = load(&store)?;
     let path = Path::new(&a.plan);
     let (coalition, plans): (Coalition, Vec<String>) = if path.is_file() {
-        match truce_coalition::file::load(&[path.to_path_buf()], &base) {
+        let policy = data_dir::load_policy(&a.store.data_dir())?;
+        match truce_coalition::file::load(&[path.to_path_buf()], &base, &policy) {
             Ok(l) => {
                 let ids: Vec<String> = l.new.plans.iter().map(|p| p.id.clone()).collect();
                 if ids.is_empty() {

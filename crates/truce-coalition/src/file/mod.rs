@@ -16,17 +16,25 @@
 //! can use units imported last week. Every problem carries the file, the line (from the TOML spans) and
 //! the field path, `pledges[3].history[1].status`, and all are returned together, sorted by file and
 //! line. Nothing is returned for storing unless there is no problem at all.
+//!
+//! Labels: every entry that stands on its own (an entity, a history entry, a progress point) may say
+//! `marking`, `releasable_to` and `categories`, as an observation does; each code must be known to
+//! the deployment's label policy (an unknown one is a problem naming the file, line and field), and an
+//! entry that gives none gets the default label (NATO UNCLASSIFIED, the policy's default release).
+//! A plan's tasks and deployments are the plan's and carry its label.
 
 mod raw;
 mod spans;
 
-use std::collections::{HashMap, HashSet};
+use std::collections::{BTreeSet, HashMap, HashSet};
 use std::fmt;
 use std::path::{Path, PathBuf};
 
 use serde::de::DeserializeOwned;
 use toml::Spanned;
 use toml::de::{DeTable, DeValue, ValueDeserializer};
+use truce_access::Policy;
+use truce_core::{Label, Marking};
 use truce_geo::LonLat;
 
 use crate::model::{
@@ -35,7 +43,7 @@ use crate::model::{
     Theatre, Unit,
 };
 use raw::{
-    RawDeployment, RawFileMeta, RawHistory, RawMeasure, RawMilestone, RawNation, RawPlace, RawPlan, RawPledge,
+    Codes, RawDeployment, RawFileMeta, RawHistory, RawMeasure, RawMilestone, RawNation, RawPlace, RawPlan, RawPledge,
     RawProgress, RawRequirement, RawTarget, RawTask, RawTheatre, RawUnit,
 };
 use spans::{Lines, span_at};
@@ -97,11 +105,12 @@ pub struct Loaded {
     pub origins: HashMap<(String, String), (String, usize)>,
 }
 
-/// Loads coalition files on top of `base` (what the store holds).
+/// Loads coalition files on top of `base` (what the store holds), checking their labels' codes
+/// against `policy`.
 ///
 /// # Errors
 /// Every problem found in every file, each with file, line, field and reason.
-pub fn load(paths: &[PathBuf], base: &Coalition) -> Result<Loaded, Problems> {
+pub fn load(paths: &[PathBuf], base: &Coalition, policy: &Policy) -> Result<Loaded, Problems> {
     let mut texts = Vec::new();
     let mut problems = Vec::new();
     for p in paths {
@@ -115,7 +124,7 @@ pub fn load(paths: &[PathBuf], base: &Coalition) -> Result<Loaded, Problems> {
             }),
         }
     }
-    let loaded = load_texts(&texts, base);
+    let loaded = load_texts(&texts, base, policy);
     match loaded {
         Ok(l) if problems.is_empty() => Ok(l),
         Ok(_) => Err(Problems(problems)),
@@ -127,11 +136,11 @@ pub fn load(paths: &[PathBuf], base: &Coalition) -> Result<Loaded, Problems> {
 }
 
 /// Loads coalition files given as (path, text); the paths name the files in problems and anchor
-/// relative geometry paths.
+/// relative geometry paths. Labels are checked against `policy`.
 ///
 /// # Errors
 /// Every problem found, each with file, line, field and reason.
-pub fn load_texts(files: &[(PathBuf, String)], base: &Coalition) -> Result<Loaded, Problems> {
+pub fn load_texts(files: &[(PathBuf, String)], base: &Coalition, policy: &Policy) -> Result<Loaded, Problems> {
     let mut problems = Vec::new();
     let mut sources = Vec::new();
     for (path, text) in files {
@@ -153,6 +162,7 @@ pub fn load_texts(files: &[(PathBuf, String)], base: &Coalition) -> Result<Loade
     }
     let mut c = Compiler {
         sources: &sources,
+        policy,
         problems,
         seen: HashMap::new(),
         file_illustrative: vec![false; sources.len()],
@@ -218,6 +228,8 @@ const SECTIONS: &[&str] = &[
 
 struct Compiler<'s, 't> {
     sources: &'s [Source<'t>],
+    /// The label policy the codes must belong to.
+    policy: &'s Policy,
     problems: Vec<Problem>,
     /// (kind, id) → where first defined in these files.
     seen: HashMap<(&'static str, String), (usize, usize)>,
@@ -398,6 +410,39 @@ impl<'s, 't> Compiler<'s, 't> {
         }
     }
 
+    /// An entry's label from its `marking`, `releasable_to` and `categories`: every code known to the
+    /// policy, sorted and without duplicates; the default label for what it does not give.
+    fn label(&mut self, at: &At<'_, 't>, marking: Option<&str>, rel: Option<&Codes>, cats: Option<&Codes>) -> Label {
+        let mut label = Label::default();
+        if let Some(m) = marking {
+            match m.parse::<Marking>() {
+                Ok(m) => label.marking = m,
+                Err(e) => self.problem(at, "marking", e),
+            }
+        }
+        let mut release = BTreeSet::new();
+        for code in rel.map(Codes::codes).unwrap_or_default() {
+            if self.policy.knows(&code) {
+                release.insert(code);
+            } else {
+                let policy = &self.policy.id;
+                self.problem(at, "releasable_to", format!("{code:?} is not a nation or group of the {policy} policy"));
+            }
+        }
+        let mut categories = BTreeSet::new();
+        for code in cats.map(Codes::codes).unwrap_or_default() {
+            if self.policy.categories.contains(&code) {
+                categories.insert(code);
+            } else {
+                let policy = &self.policy.id;
+                self.problem(at, "categories", format!("{code:?} is not a category of the {policy} policy"));
+            }
+        }
+        label.releasable_to = release.into_iter().collect();
+        label.categories = categories.into_iter().collect();
+        label
+    }
+
     fn day(&mut self, at: &At<'_, 't>, name: &str, s: &str) -> Option<Day> {
         match Day::parse(s) {
             Ok(d) => Some(d),
@@ -534,7 +579,8 @@ impl<'s, 't> Compiler<'s, 't> {
                 None => None,
             };
             let illustrative = self.illustrative(&at, r.illustrative);
-            upsert(&mut new.measures, Measure { id: r.id, name: r.name, equals, illustrative }, |x| &x.id);
+            let label = self.label(&at, r.marking.as_deref(), r.releasable_to.as_ref(), r.categories.as_ref());
+            upsert(&mut new.measures, Measure { id: r.id, name: r.name, equals, illustrative, label }, |x| &x.id);
         }
         for x in &new.measures {
             upsert(&mut m.measures, x.clone(), |x| &x.id);
@@ -566,7 +612,10 @@ impl<'s, 't> Compiler<'s, 't> {
                 self.unique("nation", &at, &r.id);
                 self.text(&at, "name", &r.name);
                 let illustrative = self.illustrative(&at, r.illustrative);
-                upsert(&mut new.nations, Nation { id: r.id, name: r.name, notes: r.notes, illustrative }, |x| &x.id);
+                let label = self.label(&at, r.marking.as_deref(), r.releasable_to.as_ref(), r.categories.as_ref());
+                upsert(&mut new.nations, Nation { id: r.id, name: r.name, notes: r.notes, illustrative, label }, |x| {
+                    &x.id
+                });
             }
         }
         for x in &new.nations {
@@ -589,6 +638,7 @@ impl<'s, 't> Compiler<'s, 't> {
             self.text(&at, "quote", &r.quote);
             self.text(&at, "source", &r.source);
             let illustrative = self.illustrative(&at, r.illustrative);
+            let label = self.label(&at, r.marking.as_deref(), r.releasable_to.as_ref(), r.categories.as_ref());
             if let (Some(date), Some(dated)) = (date, dated) {
                 new.milestones.push(Milestone {
                     id: r.id,
@@ -598,6 +648,7 @@ impl<'s, 't> Compiler<'s, 't> {
                     quote: r.quote,
                     source: r.source,
                     illustrative,
+                    label,
                 });
             }
         }
@@ -645,6 +696,7 @@ impl<'s, 't> Compiler<'s, 't> {
                 }
             }
             let illustrative = self.illustrative(&at, r.illustrative);
+            let label = self.label(&at, r.marking.as_deref(), r.releasable_to.as_ref(), r.categories.as_ref());
             let mut n_history = 0;
             for h in &history {
                 let Some(rh) = self.raw::<RawHistory>(h) else { continue };
@@ -656,6 +708,8 @@ impl<'s, 't> Compiler<'s, 't> {
                 if let Some(q) = rh.quantity {
                     self.quantity(h, "quantity", q, false);
                 }
+                let entry_label =
+                    self.label(h, rh.marking.as_deref(), rh.releasable_to.as_ref(), rh.categories.as_ref());
                 n_history += 1;
                 if let (Some(date), Some(dated), Some(status)) = (date, dated, status) {
                     let entry = HistoryEntry {
@@ -669,6 +723,7 @@ impl<'s, 't> Compiler<'s, 't> {
                         relay: rh.relay.unwrap_or(false),
                         note: rh.note,
                         illustrative: rh.illustrative.unwrap_or(illustrative),
+                        label: entry_label,
                         recorded: self.recorded(h),
                     };
                     if let Some(prev) = new.history.iter().find(|x| same_history(x, &entry)) {
@@ -694,6 +749,7 @@ impl<'s, 't> Compiler<'s, 't> {
                         conditions,
                         notes: r.notes,
                         illustrative,
+                        label,
                     },
                     |x| &x.id,
                 );
@@ -743,6 +799,7 @@ impl<'s, 't> Compiler<'s, 't> {
             }
             let locations = self.locations(&at, r.locations.as_deref());
             let illustrative = self.illustrative(&at, r.illustrative);
+            let label = self.label(&at, r.marking.as_deref(), r.releasable_to.as_ref(), r.categories.as_ref());
             if let Some(component) = component {
                 if domains.is_empty() {
                     domains = component.default_domains();
@@ -760,6 +817,7 @@ impl<'s, 't> Compiler<'s, 't> {
                         locations,
                         notes: r.notes,
                         illustrative,
+                        label,
                     },
                     |x| &x.id,
                 );
@@ -800,6 +858,7 @@ impl<'s, 't> Compiler<'s, 't> {
                 nation_ref(self, &at, "nation", n);
             }
             let illustrative = self.illustrative(&at, r.illustrative);
+            let label = self.label(&at, r.marking.as_deref(), r.releasable_to.as_ref(), r.categories.as_ref());
             if let Some(kind) = kind {
                 upsert(
                     &mut new.places,
@@ -811,6 +870,7 @@ impl<'s, 't> Compiler<'s, 't> {
                         nation: r.nation,
                         notes: r.notes,
                         illustrative,
+                        label,
                     },
                     |x| &x.id,
                 );
@@ -863,6 +923,7 @@ impl<'s, 't> Compiler<'s, 't> {
                 self.problem(&at, "quantity", "a quantity counts against a pledge: name the pledge");
             }
             let illustrative = self.illustrative(&at, r.illustrative);
+            let label = self.label(&at, r.marking.as_deref(), r.releasable_to.as_ref(), r.categories.as_ref());
             if let Some(domain) = domain {
                 upsert(
                     &mut new.units,
@@ -877,6 +938,7 @@ impl<'s, 't> Compiler<'s, 't> {
                         pledge: r.pledge,
                         quantity: r.quantity,
                         illustrative,
+                        label,
                     },
                     |x| &x.id,
                 );
@@ -939,6 +1001,7 @@ impl<'s, 't> Compiler<'s, 't> {
             }
             if let Some(r) = plan {
                 let illustrative = self.illustrative(&at, r.illustrative);
+                let label = self.label(&at, r.marking.as_deref(), r.releasable_to.as_ref(), r.categories.as_ref());
                 if deployments.is_empty() {
                     self.problem(&at, "deployments", "a plan needs at least one [[plans.deployments]] entry");
                 }
@@ -954,6 +1017,7 @@ impl<'s, 't> Compiler<'s, 't> {
                         deployments: list,
                         file: self.sources[at.entry.file].path.display().to_string(),
                         illustrative,
+                        label,
                     },
                     |x| &x.id,
                 );
@@ -980,6 +1044,7 @@ impl<'s, 't> Compiler<'s, 't> {
             let date = self.day(&at, "date", &r.date);
             let dated = self.dated(&at, r.dated.as_deref());
             let illustrative = self.illustrative(&at, r.illustrative);
+            let label = self.label(&at, r.marking.as_deref(), r.releasable_to.as_ref(), r.categories.as_ref());
             if let (Some(date), Some(dated)) = (date, dated) {
                 upsert(
                     &mut new.targets,
@@ -995,6 +1060,7 @@ impl<'s, 't> Compiler<'s, 't> {
                         date,
                         dated,
                         illustrative,
+                        label,
                     },
                     |x| &x.id,
                 );
@@ -1014,6 +1080,7 @@ impl<'s, 't> Compiler<'s, 't> {
             self.quantity(&at, "value", r.value, false);
             self.text(&at, "source", &r.source);
             let illustrative = self.illustrative(&at, r.illustrative);
+            let label = self.label(&at, r.marking.as_deref(), r.releasable_to.as_ref(), r.categories.as_ref());
             if let (Some(date), Some(dated)) = (date, dated) {
                 let p = Progress {
                     target: r.target,
@@ -1024,6 +1091,7 @@ impl<'s, 't> Compiler<'s, 't> {
                     source: r.source,
                     note: r.note,
                     illustrative,
+                    label,
                     recorded: self.recorded(&at),
                 };
                 if let Some(prev) = new.progress.iter().find(|x| x.target == p.target && x.date == p.date) {
@@ -1132,6 +1200,7 @@ impl<'s, 't> Compiler<'s, 't> {
             }
         }
         let illustrative = self.illustrative(at, r.illustrative);
+        let label = self.label(at, r.marking.as_deref(), r.releasable_to.as_ref(), r.categories.as_ref());
         ok.then(|| Theatre {
             host: r.host,
             neighbours: r.neighbours,
@@ -1142,6 +1211,7 @@ impl<'s, 't> Compiler<'s, 't> {
             seas,
             sources: std::iter::once(r.countries).chain(r.seas).collect(),
             illustrative,
+            label,
         })
     }
 

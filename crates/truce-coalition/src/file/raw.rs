@@ -1,6 +1,7 @@
 //! The coalition files as written: serde structures with every field a plain type, nothing validated
 //! beyond types. Nested arrays of tables (a pledge's `history`, a plan's `deployments` and `tasks`) are
-//! skipped here and read entry by entry, so one bad history entry hides nothing else.
+//! skipped here and read entry by entry, so one bad history entry hides nothing else. Every entry that
+//! stands on its own may carry a label: `marking`, `releasable_to` and `categories`.
 
 use serde::Deserialize;
 use serde::de::IgnoredAny;
@@ -27,6 +28,9 @@ pub(super) struct RawMilestone {
     pub quote: String,
     pub source: String,
     pub illustrative: Option<bool>,
+    pub marking: Option<String>,
+    pub releasable_to: Option<Codes>,
+    pub categories: Option<Codes>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -36,6 +40,9 @@ pub(super) struct RawNation {
     pub name: String,
     pub notes: Option<String>,
     pub illustrative: Option<bool>,
+    pub marking: Option<String>,
+    pub releasable_to: Option<Codes>,
+    pub categories: Option<Codes>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -45,6 +52,9 @@ pub(super) struct RawMeasure {
     pub name: String,
     pub equals: Option<RawEquals>,
     pub illustrative: Option<bool>,
+    pub marking: Option<String>,
+    pub releasable_to: Option<Codes>,
+    pub categories: Option<Codes>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -70,6 +80,9 @@ pub(super) struct RawPledge {
     pub illustrative: Option<bool>,
     #[allow(dead_code)]
     pub history: Option<IgnoredAny>,
+    pub marking: Option<String>,
+    pub releasable_to: Option<Codes>,
+    pub categories: Option<Codes>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -84,6 +97,9 @@ pub(super) struct RawHistory {
     pub relay: Option<bool>,
     pub note: Option<String>,
     pub illustrative: Option<bool>,
+    pub marking: Option<String>,
+    pub releasable_to: Option<Codes>,
+    pub categories: Option<Codes>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -100,6 +116,9 @@ pub(super) struct RawRequirement {
     pub locations: Option<Vec<String>>,
     pub notes: Option<String>,
     pub illustrative: Option<bool>,
+    pub marking: Option<String>,
+    pub releasable_to: Option<Codes>,
+    pub categories: Option<Codes>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -118,6 +137,9 @@ pub(super) struct RawTheatre {
     #[serde(default)]
     pub seas: Vec<String>,
     pub illustrative: Option<bool>,
+    pub marking: Option<String>,
+    pub releasable_to: Option<Codes>,
+    pub categories: Option<Codes>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -130,6 +152,9 @@ pub(super) struct RawPlace {
     pub nation: Option<String>,
     pub notes: Option<String>,
     pub illustrative: Option<bool>,
+    pub marking: Option<String>,
+    pub releasable_to: Option<Codes>,
+    pub categories: Option<Codes>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -146,6 +171,9 @@ pub(super) struct RawUnit {
     pub pledge: Option<String>,
     pub quantity: Option<f64>,
     pub illustrative: Option<bool>,
+    pub marking: Option<String>,
+    pub releasable_to: Option<Codes>,
+    pub categories: Option<Codes>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -161,6 +189,9 @@ pub(super) struct RawPlan {
     pub tasks: Option<IgnoredAny>,
     #[allow(dead_code)]
     pub deployments: Option<IgnoredAny>,
+    pub marking: Option<String>,
+    pub releasable_to: Option<Codes>,
+    pub categories: Option<Codes>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -201,6 +232,9 @@ pub(super) struct RawTarget {
     pub date: String,
     pub dated: Option<String>,
     pub illustrative: Option<bool>,
+    pub marking: Option<String>,
+    pub releasable_to: Option<Codes>,
+    pub categories: Option<Codes>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -214,4 +248,25 @@ pub(super) struct RawProgress {
     pub source: String,
     pub note: Option<String>,
     pub illustrative: Option<bool>,
+    pub marking: Option<String>,
+    pub releasable_to: Option<Codes>,
+    pub categories: Option<Codes>,
+}
+
+/// A label's codes as observations give them: a list, or one string separated by commas, semicolons
+/// or spaces (`"GBR, FRA"`).
+#[derive(Debug, Deserialize)]
+#[serde(untagged)]
+pub(super) enum Codes {
+    List(Vec<String>),
+    Text(String),
+}
+
+impl Codes {
+    pub fn codes(&self) -> Vec<String> {
+        match self {
+            Codes::List(v) => v.iter().map(|c| c.trim().to_owned()).collect(),
+            Codes::Text(t) => t.split([',', ';', ' ']).filter(|c| !c.is_empty()).map(str::to_owned).collect(),
+        }
+    }
 }

@@ -32,6 +32,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("migrations/0005_users.sql"),
     include_str!("migrations/0006_labels.sql"),
     include_str!("migrations/0007_alert_audience.sql"),
+    include_str!("migrations/0008_coalition_labels.sql"),
 ];
 
 /// The database file inside the data directory.

@@ -6,6 +6,11 @@
 //! Each request reads the coalition from the store on the blocking pool, so an import by the command
 //! line shows at once. Parameters are checked first and answered with the API's one error shape
 //! (400 `invalid_parameter` naming the parameter; 404 `not_found` for an unknown nation or plan).
+//!
+//! Every route reads through the caller's store ([`Caller::store`]) and computes only from what it
+//! returns: the coalition the caller may see, without references to the rest
+//! (`Coalition::drop_unresolved`). A plan or nation the caller may not see answers exactly like a
+//! missing one; a plan it may see shows only the deployments of units and places it may see.
 
 // utoipa's expansion of `Query<...>` parameters names axum's path in full.
 #![allow(unused_qualifications)]
@@ -138,7 +143,7 @@ pub async fn nation_history(
 /// The imported plans.
 #[utoipa::path(get, path = "/api/v1/plans", tag = "plans",
     responses(
-        (status = 200, description = "`[{id, name, deployments, tasks, illustrative}]`", body = Object),
+        (status = 200, description = "`[{id, name, deployments, tasks, illustrative, notes, label}]`", body = Object),
         (status = 503, description = "The store failed", body = ErrorBody),
     ))]
 pub async fn list_plans(State(state): State<AppState>, caller: Caller) -> Result<Json<Value>, ApiError> {
@@ -148,7 +153,7 @@ pub async fn list_plans(State(state): State<AppState>, caller: Caller) -> Result
             .iter()
             .map(|p| {
                 json!({"id": p.id, "name": p.name, "deployments": p.deployments.len(), "tasks": p.tasks.len(),
-                       "illustrative": p.illustrative, "notes": p.notes})
+                       "illustrative": p.illustrative, "notes": p.notes, "label": p.label})
             })
             .collect();
         Ok(Json(json!({ "plans": plans })))
@@ -210,7 +215,7 @@ pub async fn get_plan(
         Ok(Json(json!({
             "type": "FeatureCollection",
             "properties": {"id": plan.id, "name": plan.name, "illustrative": plan.illustrative, "notes": plan.notes,
-                           "tasks": plan.tasks},
+                           "tasks": plan.tasks, "label": plan.label},
             "features": features,
         })))
     })

@@ -46,7 +46,7 @@ fn import_then_summary_gaps_history_and_regeneration() {
     let r = import_shipped(d);
     assert_eq!(r.code, 0, "{}", r.stderr);
     assert!(
-        r.stdout.starts_with("truce: import 1: 114 added and 0 changed entities, 37 history entries added"),
+        r.stdout.starts_with("truce: import 1: 116 added and 0 changed entities, 37 history entries added"),
         "{}",
         r.stdout
     );
@@ -122,6 +122,26 @@ fn a_file_with_many_errors_is_reported_whole_and_imports_nothing() {
     assert_eq!(count(d, "coalition_items"), 0, "the valid nation was not stored either");
 }
 
+#[test]
+fn a_release_code_the_policy_does_not_know_is_refused_and_nothing_is_imported() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let bad = d.join("labels.toml");
+    std::fs::write(
+        &bad,
+        "[[nations]]\nid = \"NOR\"\nname = \"Norway\"\nmarking = \"NATO RESTRICTED\"\nreleasable_to = [\"NATO\", \"NORDIC\"]\n",
+    )
+    .unwrap();
+    let r = run(&["coalition", "import", bad.to_str().unwrap()], d, &[]);
+    assert_eq!(r.code, 2, "{}\n{}", r.stdout, r.stderr);
+    let want = format!(
+        "error: {}:5: nations[0].releasable_to: \"NORDIC\" is not a nation or group of the NATO policy",
+        bad.display()
+    );
+    assert!(r.stderr.lines().any(|l| l == want), "missing {want}\n{}", r.stderr);
+    assert_eq!(count(d, "coalition_items"), 0);
+}
+
 fn plan_check(d: &Path, plan: &str) -> crate::util::Run {
     let a = agreement().display().to_string();
     run(&["plan", "check", plan], d, &["--agreement", &a])
@@ -178,7 +198,7 @@ fn plan_check_exits_1_on_errors_and_0_on_a_sound_plan() {
     let r = plan_check(d, "nope");
     assert_eq!(r.code, 2);
     assert!(
-        r.stderr.contains("no plan \"nope\" in the store and no such file (imported plans: draft-2027)"),
+        r.stderr.contains("no plan \"nope\" in the store and no such file (imported plans: draft-2027, reserve-2027)"),
         "{}",
         r.stderr
     );
@@ -193,6 +213,8 @@ fn the_api_serves_the_coalition_plans_and_regeneration() {
     let dir = tempfile::tempdir().unwrap();
     let d: PathBuf = dir.path().to_path_buf();
     assert_eq!(import_shipped(&d).code, 0);
+    crate::util::add_user(&d, "ita", "ITA", "analyst", "NATO CONFIDENTIAL", &[]);
+    crate::util::add_user(&d, "pol", "POL", "national_rep", "NATO RESTRICTED", &[]);
     let s = crate::util::serve(&d, &[]);
     let (status, summary) = get(&s, "/api/v1/coalition/summary");
     assert_eq!(status, 200);
@@ -238,6 +260,34 @@ fn the_api_serves_the_coalition_plans_and_regeneration() {
     assert!(caveat["quote"].as_str().unwrap().contains("binding US guarantee and backstop"));
     let (status, _) = get(&s, "/api/v1/plans/nope/check");
     assert_eq!(status, 404);
+
+    // The shipped labelled entries: the NATO CONFIDENTIAL reserve plan is Italy's to see without the
+    // UK–French liaison team, and Poland's representative (NATO RESTRICTED) gets what a missing plan
+    // gets.
+    let (status, fc) = get(&s, "/api/v1/plans/reserve-2027");
+    assert_eq!(status, 200);
+    assert_eq!(fc["properties"]["label"]["marking"], "NATO CONFIDENTIAL");
+    assert_eq!(fc["features"].as_array().unwrap().len(), 2, "as the admin: both deployments");
+    let ita = s.login("ita", crate::util::PASSWORD);
+    let reply = s.request_as(Some(&ita), "GET", "/api/v1/plans/reserve-2027", b"");
+    assert_eq!(reply.status, 200);
+    let fc: Value = serde_json::from_slice(&reply.body).unwrap();
+    let units: Vec<&str> =
+        fc["features"].as_array().unwrap().iter().filter_map(|f| f["properties"]["unit"].as_str()).collect();
+    assert_eq!(units, ["deu-mech-bn"]);
+    assert!(!String::from_utf8_lossy(&reply.body).contains("liaison"), "nothing of the team reaches Italy");
+    let pol = s.login("pol", crate::util::PASSWORD);
+    let hidden = s.request_as(Some(&pol), "GET", "/api/v1/plans/reserve-2027", b"");
+    let missing = s.request_as(Some(&pol), "GET", "/api/v1/plans/reserve-2028", b"");
+    assert_eq!(hidden.status, 404);
+    assert_eq!(
+        String::from_utf8_lossy(&hidden.body).replace("2027", "2028"),
+        String::from_utf8_lossy(&missing.body),
+        "a hidden plan answers like a missing one"
+    );
+    let reply = s.request_as(Some(&pol), "GET", "/api/v1/plans", b"");
+    let plans: Value = serde_json::from_slice(&reply.body).unwrap();
+    assert_eq!(plans["plans"].as_array().unwrap().len(), 1, "Poland's representative lists the draft plan only");
 
     let (status, r) = get(&s, "/api/v1/regeneration");
     assert_eq!(status, 200);

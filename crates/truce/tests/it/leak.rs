@@ -7,6 +7,13 @@
 //! (nor the observer's canary of a record whose observer fields the viewer may not see) may appear in
 //! any byte of any answer, error, count or stream message. The oracle is written here, independently
 //! of `truce-access`: it reads only the policy's data (group membership spans).
+//!
+//! The coalition gets the same treatment: labelled nations, pledges and their history entries,
+//! requirements, units, places, plans, milestones, regeneration targets and progress points, each a
+//! record of the oracle (an entity dated by its import, an entry by its own date) whose words carry its
+//! canary. Every coalition route must list exactly what the viewer may see (a pledge's history and a
+//! target's progress only with their pledge and target; a plan's deployments only with their unit and
+//! place), show no hidden canary or unit id, and answer a hidden plan or nation like a missing one.
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -255,6 +262,359 @@ fn records(rng: &mut Rng, n: usize, prefix: &str) -> Vec<Record> {
         .collect()
 }
 
+/// A random label for a coalition record (the records' distribution), dated `time`.
+fn coalition_record(rng: &mut Rng, id: String, time: OffsetDateTime) -> Record {
+    Record {
+        body: Value::Null,
+        id,
+        time,
+        marking: rng.below(MARKINGS.len()),
+        releasable_to: if rng.chance(0.15) { Vec::new() } else { rng.subset(CODES, 0.25) },
+        categories: if rng.chance(0.3) { rng.subset(CATEGORIES, 0.4) } else { Vec::new() },
+    }
+}
+
+/// A record's label as coalition file lines.
+fn label_toml(r: &Record) -> String {
+    let list = |v: &[&str]| v.iter().map(|c| format!("{c:?}")).collect::<Vec<_>>().join(", ");
+    let mut out = format!("marking = {:?}\n", MARKINGS[r.marking]);
+    if !r.releasable_to.is_empty() {
+        out.push_str(&format!("releasable_to = [{}]\n", list(&r.releasable_to)));
+    }
+    if !r.categories.is_empty() {
+        out.push_str(&format!("categories = [{}]\n", list(&r.categories)));
+    }
+    out
+}
+
+/// The labelled coalition of the harness and the file that holds it.
+struct LeakCoalition {
+    /// Nations with a label (their names are canaries); the pledges' nations are public.
+    nations: Vec<Record>,
+    /// (pledge, its nation, its labelled history entry).
+    pledges: Vec<(Record, &'static str, Record)>,
+    requirements: Vec<Record>,
+    milestones: Vec<Record>,
+    units: Vec<Record>,
+    places: Vec<Record>,
+    /// (plan, its deployments as (unit, place); `pub-unit` and `pub-base` are public).
+    plans: Vec<(Record, Vec<(String, String)>)>,
+    /// (target, its progress points).
+    targets: Vec<(Record, Vec<Record>)>,
+    toml: String,
+}
+
+/// The nations every viewer may see, which the labelled pledges belong to.
+const PUBLIC_NATIONS: &[&str] = &["GBR", "FRA", "POL", "UKR"];
+
+fn leak_coalition(rng: &mut Rng, imported: OffsetDateTime) -> LeakCoalition {
+    let public = "releasable_to = [\"PUBLIC\"]\n";
+    let mut t = String::new();
+    for n in PUBLIC_NATIONS {
+        t.push_str(&format!("[[nations]]\nid = \"{n}\"\nname = \"Nation {n}\"\n{public}\n"));
+    }
+    t.push_str(&format!("[[measures]]\nid = \"personnel\"\nname = \"personnel\"\n{public}\n"));
+    t.push_str(&format!(
+        "[[places]]\nid = \"pub-base\"\nname = \"Public base\"\nkind = \"base\"\nposition = [22.57, 51.25]\n{public}\n"
+    ));
+    t.push_str(&format!(
+        "[[units]]\nid = \"pub-unit\"\nname = \"Public unit\"\nnation = \"GBR\"\ndomain = \"land\"\ntype = \"infantry company\"\nsidc = \"10031000151211000000\"\nstrength = 150\n{public}\n"
+    ));
+    let nations: Vec<Record> = ["NOR", "DNK", "NLD", "BEL", "ESP", "PRT", "CZE", "ROU"]
+        .iter()
+        .map(|n| coalition_record(rng, (*n).to_owned(), imported))
+        .collect();
+    for r in &nations {
+        t.push_str(&format!("[[nations]]\nid = \"{}\"\nname = \"{}\"\n{}\n", r.id, r.canary(), label_toml(r)));
+    }
+    let dated = |rng: &mut Rng| datetime!(2019-06-01 00:00 UTC) + Duration::days(rng.below(2_700) as i64);
+    let mut pledges = Vec::new();
+    for i in 0..30 {
+        let p = coalition_record(rng, format!("cpledge-{i:03}"), imported);
+        let nation = PUBLIC_NATIONS[i % PUBLIC_NATIONS.len()];
+        let day = dated(rng);
+        let entry = coalition_record(rng, format!("chist-{i:03}"), day);
+        t.push_str(&format!(
+            "[[pledges]]\nid = \"{}\"\nnation = \"{nation}\"\ndomain = \"land\"\ncapability = \"{}\"\nquantity = 100\nmeasure = \"personnel\"\n{}\n",
+            p.id,
+            p.canary(),
+            label_toml(&p)
+        ));
+        t.push_str(&format!(
+            "[[pledges.history]]\ndate = \"2019-01-01\"\nstatus = \"undecided\"\nsource = \"public\"\nquote = \"open to it\"\n{public}\n"
+        ));
+        t.push_str(&format!(
+            "[[pledges.history]]\ndate = \"{}\"\nstatus = \"committed\"\nsource = \"src-{i:03}\"\nquote = \"{}\"\n{}\n",
+            entry.time.date(),
+            entry.canary(),
+            label_toml(&entry)
+        ));
+        pledges.push((p, nation, entry));
+    }
+    let requirements: Vec<Record> = (0..6).map(|i| coalition_record(rng, format!("creq-{i:02}"), imported)).collect();
+    for r in &requirements {
+        t.push_str(&format!(
+            "[[requirements]]\nid = \"{}\"\ncomponent = \"land\"\nphase = \"initial\"\ncapability = \"{}\"\nquantity = 1000\nmeasure = \"personnel\"\n{}\n",
+            r.id,
+            r.canary(),
+            label_toml(r)
+        ));
+    }
+    let milestones: Vec<Record> = (0..6).map(|i| coalition_record(rng, format!("cmile-{i:02}"), imported)).collect();
+    for r in &milestones {
+        t.push_str(&format!(
+            "[[milestones]]\nid = \"{}\"\ndate = \"2025-09-04\"\ntitle = \"{}\"\nquote = \"words\"\nsource = \"a source\"\n{}\n",
+            r.id,
+            r.canary(),
+            label_toml(r)
+        ));
+    }
+    let units: Vec<Record> = (0..20).map(|i| coalition_record(rng, format!("cunit-{i:02}"), imported)).collect();
+    for (i, r) in units.iter().enumerate() {
+        t.push_str(&format!(
+            "[[units]]\nid = \"{}\"\nname = \"{}\"\nnation = \"{}\"\ndomain = \"land\"\ntype = \"infantry company\"\nsidc = \"10031000151211000000\"\nstrength = 150\n{}\n",
+            r.id,
+            r.canary(),
+            PUBLIC_NATIONS[i % PUBLIC_NATIONS.len()],
+            label_toml(r)
+        ));
+    }
+    let places: Vec<Record> = (0..6).map(|i| coalition_record(rng, format!("cplace-{i:02}"), imported)).collect();
+    for (i, r) in places.iter().enumerate() {
+        t.push_str(&format!(
+            "[[places]]\nid = \"{}\"\nname = \"{}\"\nkind = \"base\"\nposition = [{}, 51.0]\n{}\n",
+            r.id,
+            r.canary(),
+            22.2 + 0.1 * i as f64,
+            label_toml(r)
+        ));
+    }
+    let mut plans = Vec::new();
+    for i in 0..10 {
+        let p = coalition_record(rng, format!("cplan-{i:02}"), imported);
+        let mut deployments = vec![("pub-unit".to_owned(), "pub-base".to_owned())];
+        for k in 0..3 {
+            let unit = units[(i * 3 + k) % units.len()].id.clone();
+            let place =
+                if rng.chance(0.5) { "pub-base".to_owned() } else { places[rng.below(places.len())].id.clone() };
+            deployments.push((unit, place));
+        }
+        t.push_str(&format!(
+            "[[plans]]\nid = \"{}\"\nname = \"{}\"\nnotes = \"{}\"\n{}\n",
+            p.id,
+            p.canary(),
+            p.canary(),
+            label_toml(&p)
+        ));
+        for (unit, place) in &deployments {
+            t.push_str(&format!(
+                "[[plans.deployments]]\nunit = \"{unit}\"\nplace = \"{place}\"\nfrom = \"2027-01-01\"\n\n"
+            ));
+        }
+        plans.push((p, deployments));
+    }
+    let mut targets = Vec::new();
+    for i in 0..5 {
+        let target = coalition_record(rng, format!("ctarget-{i:02}"), imported);
+        t.push_str(&format!(
+            "[[targets]]\nid = \"{}\"\nname = \"{}\"\nmetric = \"trained\"\ntarget = 1000\nsource = \"a plan\"\ndate = \"2019-01-01\"\n{}\n",
+            target.id,
+            target.canary(),
+            label_toml(&target)
+        ));
+        let mut points = Vec::new();
+        for k in 0..4 {
+            let time = datetime!(2019-06-01 00:00 UTC) + Duration::days((k * 700 + rng.below(600)) as i64);
+            let p = coalition_record(rng, format!("cprog-{i:02}-{k}"), time);
+            t.push_str(&format!(
+                "[[progress]]\ntarget = \"{}\"\ndate = \"{}\"\nvalue = {}\nsource = \"a count\"\nnote = \"{}\"\n{}\n",
+                target.id,
+                time.date(),
+                100 * (k + 1),
+                p.canary(),
+                label_toml(&p)
+            ));
+            points.push(p);
+        }
+        targets.push((target, points));
+    }
+    LeakCoalition { nations, pledges, requirements, milestones, units, places, plans, targets, toml: t }
+}
+
+impl LeakCoalition {
+    /// Every labelled record.
+    fn all(&self) -> Vec<Record> {
+        let mut out: Vec<Record> = self.nations.clone();
+        for (p, _, e) in &self.pledges {
+            out.extend([p.clone(), e.clone()]);
+        }
+        out.extend(self.requirements.iter().chain(&self.milestones).chain(&self.units).chain(&self.places).cloned());
+        out.extend(self.plans.iter().map(|(p, _)| p.clone()));
+        for (target, points) in &self.targets {
+            out.push(target.clone());
+            out.extend(points.iter().cloned());
+        }
+        out
+    }
+
+    /// The records among `records` whose canary `text` shows.
+    fn shown(records: &[Record], text: &str) -> BTreeSet<String> {
+        records.iter().filter(|r| text.contains(&r.canary())).map(|r| r.id.clone()).collect()
+    }
+
+    /// Checks every coalition route as `v`.
+    #[allow(clippy::too_many_lines)]
+    fn check(&self, s: &Server, oracle: &Oracle, v: &Viewer, checks: &mut Checks) {
+        let all = self.all();
+        let visible = |r: &Record| oracle.visible(v, r);
+        let visible_id =
+            |id: &str, records: &[Record]| records.iter().find(|r| r.id == id).is_none_or(|r| oracle.visible(v, r));
+        // A pledge's entry shows with its pledge only; a target's progress with its target only.
+        let entries: Vec<Record> = self.pledges.iter().map(|(_, _, e)| e.clone()).collect();
+        let shown_entries = |nation: Option<&str>| -> Vec<Record> {
+            self.pledges
+                .iter()
+                .filter(|(p, n, _)| nation.is_none_or(|x| x == *n) && visible(p))
+                .map(|(_, _, e)| e.clone())
+                .collect()
+        };
+        let pledges: Vec<Record> = self.pledges.iter().map(|(p, _, _)| p.clone()).collect();
+
+        let (status, body) = get(s, v, "/api/v1/coalition/summary");
+        checks.check(status == 200, || format!("summary: {} → {status}", v.name));
+        checks.no_leak(oracle, v, &all, "coalition summary", &body);
+        let json: Value = serde_json::from_str(&body).unwrap_or(Value::Null);
+        let listed: BTreeSet<String> = json["nations"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .flat_map(|n| n["cells"].as_array().into_iter().flatten())
+            .flat_map(|c| c["pledges"].as_array().into_iter().flatten())
+            .filter_map(|p| p["id"].as_str().map(str::to_owned))
+            .collect();
+        checks.exactly(oracle, v, &pledges, "coalition summary pledges", &listed);
+        checks.exactly(oracle, v, &self.milestones, "coalition summary milestones", &ids_in(&json, "milestones"));
+
+        let (status, body) = get(s, v, "/api/v1/coalition/gaps");
+        checks.check(status == 200, || format!("gaps: {} → {status}", v.name));
+        checks.no_leak(oracle, v, &all, "coalition gaps", &body);
+        let json: Value = serde_json::from_str(&body).unwrap_or(Value::Null);
+        let rows: BTreeSet<String> = json["rows"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter_map(|r| r["requirement"].as_str().map(str::to_owned))
+            .collect();
+        checks.exactly(oracle, v, &self.requirements, "coalition gaps", &rows);
+
+        for nation in PUBLIC_NATIONS {
+            let (status, body) = get(s, v, &format!("/api/v1/coalition/nations/{nation}/history"));
+            checks.check(status == 200, || format!("history {nation}: {} → {status}", v.name));
+            checks.no_leak(oracle, v, &all, "nation history", &body);
+            let json: Value = serde_json::from_str(&body).unwrap_or(Value::Null);
+            let listed: BTreeSet<String> = json["pledges"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .filter_map(|p| p["pledge"]["id"].as_str().map(str::to_owned))
+                .collect();
+            let mine: Vec<Record> =
+                self.pledges.iter().filter(|(_, n, _)| n == nation).map(|(p, _, _)| p.clone()).collect();
+            checks.exactly(oracle, v, &mine, "nation history pledges", &listed);
+            // Exactly the visible entries of the visible pledges.
+            let expect: BTreeSet<String> =
+                shown_entries(Some(nation)).iter().filter(|e| visible(e)).map(|e| e.id.clone()).collect();
+            let got = Self::shown(&entries, &body);
+            checks.check(got == expect, || format!("history {nation}: {} sees {got:?}, expected {expect:?}", v.name));
+        }
+        for r in &self.nations {
+            let (status, body) = get(s, v, &format!("/api/v1/coalition/nations/{}/history", r.id));
+            let missing =
+                format!(r#"{{"error":{{"code":"not_found","message":"no nation \"{}\"","field":"nation"}}}}"#, r.id);
+            let ok =
+                if visible(r) { status == 200 && body.contains(&r.canary()) } else { status == 404 && body == missing };
+            checks.check(ok, || format!("nation {}: {} → {status} {body}", r.id, v.name));
+        }
+
+        let (status, body) = get(s, v, "/api/v1/plans");
+        checks.check(status == 200, || format!("plans: {} → {status}", v.name));
+        checks.no_leak(oracle, v, &all, "plans", &body);
+        let plans: Vec<Record> = self.plans.iter().map(|(p, _)| p.clone()).collect();
+        checks.exactly(
+            oracle,
+            v,
+            &plans,
+            "plans",
+            &ids_in(&serde_json::from_str(&body).unwrap_or(Value::Null), "plans"),
+        );
+        for (plan, deployments) in &self.plans {
+            let missing =
+                format!(r#"{{"error":{{"code":"not_found","message":"no plan \"{}\"","field":"id"}}}}"#, plan.id);
+            let (status, body) = get(s, v, &format!("/api/v1/plans/{}", plan.id));
+            checks.no_leak(oracle, v, &all, "plan", &body);
+            let (check_status, check_body) = get(s, v, &format!("/api/v1/plans/{}/check", plan.id));
+            checks.no_leak(oracle, v, &all, "plan check", &check_body);
+            if !visible(plan) {
+                checks.check(status == 404 && body == missing, || {
+                    format!("plan {}: {} → {status} {body}", plan.id, v.name)
+                });
+                checks.check(check_status == 404 && check_body == missing, || {
+                    format!("plan check {}: {} → {check_status} {check_body}", plan.id, v.name)
+                });
+                continue;
+            }
+            checks.check(status == 200 && check_status == 200, || {
+                format!("plan {}: {} → {status}, check {check_status}", plan.id, v.name)
+            });
+            let json: Value = serde_json::from_str(&body).unwrap_or(Value::Null);
+            let got: BTreeSet<String> = json["features"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .filter(|f| f["properties"]["layer"] == "deployment")
+                .filter_map(|f| f["properties"]["unit"].as_str().map(str::to_owned))
+                .collect();
+            let expect: BTreeSet<String> = deployments
+                .iter()
+                .filter(|(u, p)| visible_id(u, &self.units) && visible_id(p, &self.places))
+                .map(|(u, _)| u.clone())
+                .collect();
+            checks.check(got == expect, || {
+                format!("plan {}: {} sees units {got:?}, expected {expect:?}", plan.id, v.name)
+            });
+            // No id of a unit or place it may not see, in the plan or its check.
+            for r in self.units.iter().chain(&self.places).filter(|r| !visible(r)) {
+                let quoted = format!("\"{}\"", r.id);
+                checks.check(!body.contains(&quoted) && !check_body.contains(&quoted), || {
+                    format!("plan {}: {} sees the id of {}", plan.id, v.name, r.id)
+                });
+            }
+        }
+
+        let (status, body) = get(s, v, "/api/v1/regeneration");
+        checks.check(status == 200, || format!("regeneration: {} → {status}", v.name));
+        checks.no_leak(oracle, v, &all, "regeneration", &body);
+        let json: Value = serde_json::from_str(&body).unwrap_or(Value::Null);
+        let listed: BTreeSet<String> = json["targets"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter_map(|t| t["target"]["id"].as_str().map(str::to_owned))
+            .collect();
+        let targets: Vec<Record> = self.targets.iter().map(|(t, _)| t.clone()).collect();
+        checks.exactly(oracle, v, &targets, "regeneration targets", &listed);
+        let points: Vec<Record> = self.targets.iter().flat_map(|(_, p)| p.iter().cloned()).collect();
+        let expect: BTreeSet<String> = self
+            .targets
+            .iter()
+            .filter(|(t, _)| visible(t))
+            .flat_map(|(_, p)| p.iter().filter(|p| visible(p)).map(|p| p.id.clone()))
+            .collect();
+        let got = Self::shown(&points, &body);
+        checks.check(got == expect, || format!("regeneration: {} sees {got:?}, expected {expect:?}", v.name));
+    }
+}
+
 #[test]
 #[allow(clippy::too_many_lines)]
 fn no_surface_shows_a_viewer_what_it_may_not_see() {
@@ -267,6 +627,15 @@ fn no_surface_shows_a_viewer_what_it_may_not_see() {
         let cats: Vec<&str> = v.categories.iter().copied().collect();
         add_user(dir.path(), &v.name, v.nation, v.role, MARKINGS[v.clearance], &cats);
     }
+    // The labelled coalition, imported by the operator.
+    let coalition = leak_coalition(&mut Rng(0x2545_f491_4f6c_dd1d), OffsetDateTime::now_utc());
+    let file = dir.path().join("coalition.toml");
+    std::fs::write(&file, &coalition.toml).unwrap();
+    let run = crate::util::truce(
+        &["coalition", "import", file.to_str().unwrap(), "--data-dir", dir.path().to_str().unwrap()],
+        b"",
+    );
+    assert_eq!(run.code, 0, "{}\n{}", run.stdout, run.stderr);
     let s = serve_plain(dir.path(), &[]);
     let admin = s.login("admin", PASSWORD);
     for v in &mut viewers {
@@ -463,6 +832,9 @@ fn no_surface_shows_a_viewer_what_it_may_not_see() {
             checks.no_leak(&oracle, v, &all, "case", &body);
         }
         exercised.extend(["/api/v1/cases", "/api/v1/cases/{id}"]);
+
+        // The coalition: its lists exactly, hidden plans and nations like missing ones, no hidden canary.
+        coalition.check(&s, &oracle, v, &mut checks);
 
         // Writes a viewer may not make are refused before anything is read.
         let probe = &cases[0].0;
