@@ -50,13 +50,15 @@ class Server:
         run("certs", "issue", "--data-dir", self.data, "--callsign", "PYTAK-1")
         for name, nation, role, clearance in [("admin", "GBR", "admin", "COSMIC TOP SECRET"),
                                               ("pol.rep", "POL", "national_rep", "NATO RESTRICTED"),
-                                              ("jpn.rep", "JPN", "national_rep", "NATO RESTRICTED")]:
+                                              ("jpn.rep", "JPN", "national_rep", "NATO RESTRICTED"),
+                                              ("est.rep", "EST", "national_rep", "NATO RESTRICTED")]:
             subprocess.run([TRUCE, "users", "add", name, "--data-dir", self.data, "--nation", nation, "--role", role,
                             "--clearance", clearance, "--password-stdin"],
                            cwd=ROOT, check=True, stdout=subprocess.DEVNULL, input=PASSWORD + "\n", text=True)
         # Devices bound to users of two nations (the certificate names the user).
         run("certs", "issue", "--data-dir", self.data, "--callsign", "PYTAK-POL", "--user", "pol.rep")
         run("certs", "issue", "--data-dir", self.data, "--callsign", "PYTAK-JPN", "--user", "jpn.rep")
+        run("certs", "issue", "--data-dir", self.data, "--callsign", "PYTAK-EST", "--user", "est.rep")
         args = [TRUCE, "serve", "--data-dir", self.data, "--listen", "127.0.0.1:0", "--tak-tcp", "127.0.0.1:0",
                 "--tak-tls", "127.0.0.1:0", "--tak-udp", "off", "--watch-every", "3600"]
         self.proc = subprocess.Popen(args, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
@@ -280,6 +282,18 @@ class PytakAgainstTruce(unittest.IsolatedAsyncioTestCase):
         self.assertEqual(seen.get("uid"), "pytak-public-1", "the anonymous client sees only public data")
         for c in (pol, jpn, anon, late):
             await c.close()
+
+    async def test_disabling_a_user_ends_its_devices_connection(self):
+        est = await self.tls_as("PYTAK-EST")
+        await est.next_event(lambda ev: ev.get("type") == "t-x-takp-v")
+        self.server.until("/api/v1/tak/status", lambda b: b["stats"]["clients"] >= 1)
+        # The operator disables the user from another process, as the docs say; the server notices.
+        run("users", "disable", "est.rep", "--data-dir", self.server.data)
+        with self.assertRaisesRegex(AssertionError, "the server closed the connection"):
+            await est.next_event(lambda ev: False)
+        body = self.server.until("/api/v1/tak/status", lambda b: b["stats"]["closed_user_disabled"] >= 1)
+        self.assertEqual(body["stats"]["closed_user_disabled"], 1)
+        await est.close()
 
     async def test_a_hostile_howitzer_marked_from_pytak_becomes_a_weapon_sighting(self):
         monitor = await Client.connect(self.tcp())

@@ -122,7 +122,11 @@ impl Node {
             }
         });
         let Some(u) = found else {
-            return truce_tak::Party { access: self.access(&self.anonymous), label: self.anonymous_label() };
+            return truce_tak::Party {
+                access: self.access(&self.anonymous),
+                label: self.anonymous_label(),
+                user: None,
+            };
         };
         let viewer = u.viewer();
         let mut release: Vec<String> = self.policy.default_release.clone();
@@ -135,7 +139,7 @@ impl Node {
             releasable_to: release,
             categories: Vec::new(),
         };
-        truce_tak::Party { access: self.access(&viewer), label }
+        truce_tak::Party { access: self.access(&viewer), label, user: Some(u.name.clone()) }
     }
 
     /// The viewer compiled against the node's policy.

@@ -93,6 +93,8 @@ counters! {
     closed_flood,
     /// Sessions closed because another connection announced the same uid.
     closed_replaced,
+    /// Sessions closed because the user their certificate was issued for was disabled.
+    closed_user_disabled,
     /// Picture entries removed because they became stale.
     expired,
     /// Events that could not be encoded as TAK protocol for a v1 client (skipped for it).
@@ -109,6 +111,7 @@ pub(crate) enum CloseReason {
     Flood,
     Replaced,
     Shutdown,
+    UserDisabled,
 }
 
 impl CloseReason {
@@ -121,6 +124,7 @@ impl CloseReason {
             CloseReason::Flood => "flooding",
             CloseReason::Replaced => "another connection announced the same uid",
             CloseReason::Shutdown => "the server is shutting down",
+            CloseReason::UserDisabled => "its user was disabled",
         }
     }
 }
@@ -381,6 +385,23 @@ impl Hub {
                 by_uid.remove(&uid);
             }
         }
+    }
+
+    /// The users the connected clients act for.
+    pub(crate) fn users(&self) -> std::collections::BTreeSet<String> {
+        read(&self.clients).values().filter_map(|c| c.party.user.clone()).collect()
+    }
+
+    /// Closes the sessions acting for one of `users`; how many.
+    pub(crate) fn close_users(&self, users: &std::collections::BTreeSet<String>) -> usize {
+        let mut n = 0;
+        for c in read(&self.clients).values() {
+            if c.party.user.as_ref().is_some_and(|u| users.contains(u)) && !c.is_closing() {
+                c.close(CloseReason::UserDisabled);
+                n += 1;
+            }
+        }
+        n
     }
 
     /// Closes every session (shutdown).

@@ -144,12 +144,14 @@ pub struct Party {
     pub access: truce_access::Access,
     /// The label of what it sends (its user's default).
     pub label: truce_core::Label,
+    /// The user it acts for (`None`: anonymous): [`TakHandle::close_users`] ends its connections.
+    pub user: Option<String>,
 }
 
 impl Party {
     /// Receives everything, sends with the default label.
     pub fn open() -> Self {
-        Party { access: truce_access::Access::all(), label: truce_core::Label::default() }
+        Party { access: truce_access::Access::all(), label: truce_core::Label::default(), user: None }
     }
 }
 
@@ -229,6 +231,17 @@ impl TakHandle {
     /// The counters.
     pub fn stats(&self) -> StatsSnapshot {
         self.hub.snapshot()
+    }
+
+    /// The users the connected clients act for, each once.
+    pub fn users(&self) -> std::collections::BTreeSet<String> {
+        self.hub.users()
+    }
+
+    /// Ends at once every connection acting for one of `users` (disabled or removed: its device must
+    /// connect again and is then anonymous); returns how many were closed.
+    pub fn close_users(&self, users: &std::collections::BTreeSet<String>) -> usize {
+        self.hub.close_users(users)
     }
 }
 

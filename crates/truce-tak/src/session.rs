@@ -135,6 +135,7 @@ async fn run<R, W>(
         Some(CloseReason::Errors) => hub.count(&s.closed_errors),
         Some(CloseReason::Flood) => hub.count(&s.closed_flood),
         Some(CloseReason::Replaced) => hub.count(&s.closed_replaced),
+        Some(CloseReason::UserDisabled) => hub.count(&s.closed_user_disabled),
         Some(CloseReason::Shutdown) | None => {}
     }
     match reason {

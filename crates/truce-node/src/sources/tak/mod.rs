@@ -36,6 +36,7 @@ pub struct Tak {
     server: TakServer,
     consumer: tokio::task::JoinHandle<()>,
     push: tokio::task::JoinHandle<()>,
+    disabled: tokio::task::JoinHandle<()>,
 }
 
 impl Tak {
@@ -62,6 +63,7 @@ impl Drop for Tak {
     fn drop(&mut self) {
         self.consumer.abort();
         self.push.abort();
+        self.disabled.abort();
     }
 }
 
@@ -129,7 +131,45 @@ pub async fn start(node: &Arc<Node>, config: &TakConfig, data_dir: &Path) -> Res
     // the clients whose party may see it.
     let push = tokio::spawn(push_alerts(node.bus.subscribe(truce_access::Access::all()), server.handle()));
     let consumer = tokio::spawn(consume(node.clone(), rx));
-    Ok(Some(Tak { server, consumer, push }))
+    let disabled = tokio::spawn(end_disabled_users(node.clone(), server.handle()));
+    Ok(Some(Tak { server, consumer, push, disabled }))
+}
+
+/// How often the connected devices' users are looked up: a device whose user was disabled (by
+/// `truce users disable`, from another process too) loses its connection within this.
+pub const USER_CHECK: std::time::Duration = std::time::Duration::from_secs(2);
+
+/// Every [`USER_CHECK`], ends the connections of devices whose user is disabled or gone (as a
+/// disabled user's web sessions end); such a device that connects again is anonymous.
+async fn end_disabled_users(node: Arc<Node>, tak: TakHandle) {
+    let mut ticker = tokio::time::interval(USER_CHECK);
+    loop {
+        ticker.tick().await;
+        let users = tak.users();
+        if users.is_empty() {
+            continue;
+        }
+        let store = node.store.clone();
+        let gone = tokio::task::spawn_blocking(move || {
+            users
+                .into_iter()
+                .filter(|name| match store.user(name) {
+                    Ok(Some(u)) => u.disabled,
+                    Ok(None) => true,
+                    Err(e) => {
+                        tracing::error!("TAK: cannot look up user {name}: {e}");
+                        false
+                    }
+                })
+                .collect::<std::collections::BTreeSet<String>>()
+        })
+        .await
+        .unwrap_or_default();
+        if !gone.is_empty() {
+            let n = tak.close_users(&gone);
+            tracing::info!("TAK: closed {n} connection(s) of disabled user(s) {gone:?}");
+        }
+    }
 }
 
 /// Sends every geofence event on the bus to the TAK clients as a CoT alert.
