@@ -6,7 +6,7 @@
 //! server) belong to whoever runs the node, not to it.
 
 use std::collections::HashMap;
-use std::sync::{Arc, Mutex, OnceLock, PoisonError, RwLock};
+use std::sync::{Arc, Mutex, OnceLock, PoisonError};
 
 use serde_json::Value;
 use truce_access::{Access, Policy, Viewer};
@@ -15,6 +15,13 @@ use truce_store::{Store, StoreError};
 use truce_watch::{Assessment, Sectors};
 
 use crate::Bus;
+
+/// An early-warning picture kept for an audience: the minute it is of and the data version it read.
+struct Held {
+    minute: i64,
+    version: u64,
+    picture: Assessment,
+}
 
 /// The domain state of a running node. Cheap to share: hold it in an `Arc`.
 pub struct Node {
@@ -32,10 +39,9 @@ pub struct Node {
     /// Where every event is published.
     pub bus: Arc<dyn Bus>,
     geometry: OnceLock<Arc<Value>>,
-    /// The watch's latest picture of each audience it assesses.
-    watched: RwLock<HashMap<String, Assessment>>,
-    /// Pictures of other audiences, assessed on demand and kept for the minute.
-    warnings: Mutex<HashMap<String, (i64, Assessment)>>,
+    /// The latest early-warning picture of each audience (see [`Node::warning_for`]).
+    warnings: Mutex<HashMap<String, Held>>,
+    data_version: std::sync::atomic::AtomicU64,
 }
 
 impl std::fmt::Debug for Node {
@@ -70,8 +76,8 @@ impl Node {
             },
             bus,
             geometry: OnceLock::new(),
-            watched: RwLock::new(HashMap::new()),
             warnings: Mutex::new(HashMap::new()),
+            data_version: std::sync::atomic::AtomicU64::new(0),
         }
     }
 
@@ -153,29 +159,45 @@ impl Node {
         self.store.scoped(access.clone())
     }
 
-    /// The early-warning picture at `at` as `access` may know it: the watch's latest for the viewer's
-    /// audience when the watch assesses it, otherwise assessed from the viewer's own view of the
-    /// store (kept for the minute, so a page refresh does not reassess).
+    /// The early-warning picture at `at` as `access` may know it: assessed from the viewer's own view
+    /// of the store, and kept for its audience ([`Access::audience`]) while the minute and the stored
+    /// observations stay the same (so a page refresh does not reassess, and a report just stored
+    /// counts at once). The watch task hands in what it assesses ([`Node::seed_warning`]).
     ///
     /// # Errors
     /// When the store fails.
     pub fn warning_for(&self, access: &Access, at: time::OffsetDateTime) -> Result<Assessment, StoreError> {
-        if let Some(p) = self.warning(access.audience()) {
-            return Ok(p);
-        }
         let minute = at.unix_timestamp().div_euclid(60);
-        let key = access.audience().to_owned();
-        if let Some((m, p)) = self.warnings.lock().unwrap_or_else(PoisonError::into_inner).get(&key)
-            && *m == minute
+        let version = self.data_version();
+        if let Some(held) = self.warnings.lock().unwrap_or_else(PoisonError::into_inner).get(access.audience())
+            && held.minute == minute
+            && held.version == version
         {
-            return Ok(p.clone());
+            return Ok(held.picture.clone());
         }
         let view = self.view(access);
         let picture = crate::watch::assess_store(&*view, &self.agreement, &self.sectors, at)?;
-        let mut cache = self.warnings.lock().unwrap_or_else(PoisonError::into_inner);
-        cache.retain(|_, (m, _)| *m == minute);
-        cache.insert(key, (minute, picture.clone()));
+        self.seed_warning(access.audience(), version, picture.clone());
         Ok(picture)
+    }
+
+    /// Keeps `picture`, assessed for `audience` from the store as it was at [`Node::data_version`]
+    /// `version`, for [`Node::warning_for`] (pictures of other minutes are dropped).
+    pub fn seed_warning(&self, audience: &str, version: u64, picture: Assessment) {
+        let minute = picture.at.unix_timestamp().div_euclid(60);
+        let mut held = self.warnings.lock().unwrap_or_else(PoisonError::into_inner);
+        held.retain(|_, h| h.minute >= minute);
+        held.insert(audience.to_owned(), Held { minute, version, picture });
+    }
+
+    /// A number that changes whenever this node stores new observations.
+    pub fn data_version(&self) -> u64 {
+        self.data_version.load(std::sync::atomic::Ordering::Acquire)
+    }
+
+    /// Notes that new observations were stored (see [`Node::data_version`]).
+    pub(crate) fn bump_data_version(&self) {
+        self.data_version.fetch_add(1, std::sync::atomic::Ordering::AcqRel);
     }
 
     /// The audiences the watch assesses for, each once ([`Access::audience`]): everything (the
@@ -200,22 +222,5 @@ impl Node {
     /// use: a server calls it once at start so that no request waits for it).
     pub fn geometry(&self) -> Arc<Value> {
         self.geometry.get_or_init(|| Arc::new(crate::geometry::agreement_geometry(&self.agreement))).clone()
-    }
-
-    /// The watch's latest early-warning picture for `audience`, if it has made one.
-    pub fn warning(&self, audience: &str) -> Option<Assessment> {
-        let watched = self.watched.read().unwrap_or_else(PoisonError::into_inner);
-        watched.get(audience).cloned()
-    }
-
-    /// Records the watch's latest picture of `audience`.
-    pub fn set_warning(&self, audience: &str, picture: Assessment) {
-        self.watched.write().unwrap_or_else(PoisonError::into_inner).insert(audience.to_owned(), picture);
-    }
-
-    /// Forgets the watch's pictures of audiences it no longer assesses (they are assessed on demand
-    /// again).
-    pub fn keep_warnings(&self, audiences: &std::collections::HashSet<String>) {
-        self.watched.write().unwrap_or_else(PoisonError::into_inner).retain(|a, _| audiences.contains(a));
     }
 }

@@ -91,6 +91,9 @@ impl Node {
         metrics::histogram!("truce_store_insert_seconds").record(started.elapsed().as_secs_f64());
         metrics::counter!("truce_observations_stored_total").increment(report.inserted.len() as u64);
         metrics::counter!("truce_observations_duplicate_total").increment(report.duplicates.len() as u64);
+        if !report.inserted.is_empty() {
+            self.bump_data_version();
+        }
         if !report.inserted.is_empty() && !observations.is_empty() {
             // An id twice in one batch is stored once: publish its first occurrence, once.
             let mut new: HashSet<&str> = report.inserted.iter().map(String::as_str).collect();

@@ -34,14 +34,15 @@ struct Kept {
 }
 
 /// Assesses the picture at `at` for every audience: stores each audience's level changes as alerts,
-/// keeps its picture on the node and then publishes its alerts (so a client that hears an alert reads
-/// a warning that agrees with it). Blocking. Returns the picture of everything.
+/// hands its picture to the node ([`Node::seed_warning`]) and then publishes its alerts (so a client
+/// that hears an alert reads a warning at least as new). Blocking. Returns the picture of everything.
 ///
 /// # Errors
 /// When the store fails; what was stored before the failure is published.
 pub fn assess(node: &Node, state: &mut WatchState, at: OffsetDateTime) -> Result<Assessment, NodeError> {
     let mut assessed = HashSet::new();
     let mut everything = None;
+    let version = node.data_version();
     for access in node.audiences()? {
         let key = access.audience().to_owned();
         let view = node.view(&access);
@@ -54,7 +55,7 @@ pub fn assess(node: &Node, state: &mut WatchState, at: OffsetDateTime) -> Result
         };
         let (picture, label) = super::assess_labelled(&mut kept.engine, &*view, &node.policy, &node.sectors, at)?;
         let alerts = super::record_changes(&*node.store, &picture, &label, &key, &mut kept.levels)?;
-        node.set_warning(&key, picture.clone());
+        node.seed_warning(&key, version, picture.clone());
         for a in alerts {
             metrics::counter!("truce_alerts_total", "level" => a.level.id()).increment(1);
             node.bus.publish(Event::alert(Arc::new(a), label.clone(), &key));
@@ -65,7 +66,6 @@ pub fn assess(node: &Node, state: &mut WatchState, at: OffsetDateTime) -> Result
         assessed.insert(key);
     }
     state.audiences.retain(|k, _| assessed.contains(k));
-    node.keep_warnings(&assessed);
     everything.ok_or_else(|| NodeError::Invalid("the watch assessed no picture of everything".into()))
 }
 

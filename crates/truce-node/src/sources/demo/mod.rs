@@ -151,8 +151,9 @@ impl Demo {
             self.start,
             until,
         )?;
+        let version = node.data_version();
         for (audience, picture) in pictures {
-            node.set_warning(&audience, picture);
+            node.seed_warning(&audience, version, picture);
         }
         Ok(())
     }
