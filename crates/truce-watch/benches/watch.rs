@@ -3,6 +3,9 @@
 //! - `correlate`: 30 days of reports along the illustrative line of contact, 150 events a day, each
 //!   reported by one to three observers (a patrol by bearing and range, a camera, now and then a UAV):
 //!   reports merged into incidents per second.
+//! - `hourly`: the incidents of every hour of a week as the hourly replay needs them (the demo's alert
+//!   history, once per audience; `truce warn backtest`): a fresh pass over what is known each hour
+//!   against one incremental pass (`Correlator`) fed hour by hour.
 //! - `assess`: one early-warning assessment over those 30 days (six sectors), as the server runs every
 //!   minute: with a fresh engine (the CUSUM boundaries simulated: 4,000 two-day runs per sector) and
 //!   with the boundaries cached.
@@ -17,7 +20,7 @@ use truce_engine::Agreement;
 use truce_geo::LonLat;
 use truce_geo::fixtures::Rng;
 use truce_geo::geodesic::{azimuth_and_distance, destination};
-use truce_watch::{Config, Rule, Sectors, Watch, incidents_in_sectors};
+use truce_watch::{Config, Correlator, Rule, Sectors, Watch, incidents_in_sectors};
 
 const START: OffsetDateTime = datetime!(2026-10-01 00:00 UTC);
 
@@ -105,6 +108,45 @@ fn bench(c: &mut Criterion) {
     g.throughput(Throughput::Elements(reports.len() as u64));
     g.bench_function("30_days_reports", |b| {
         b.iter(|| incidents_in_sectors(black_box(&reports), &sectors, &Rule::default()))
+    });
+    g.finish();
+    // The hourly replay (the demo's alerts, `truce warn backtest`, once per audience): the incidents
+    // of every hour of a week, from a fresh pass over what is known by then or from one incremental
+    // pass fed hour by hour.
+    let week: Vec<StoredObservation> =
+        reports.iter().filter(|s| s.observation.time < START + Duration::days(7)).cloned().collect();
+    let hours = |each: &mut dyn FnMut(OffsetDateTime)| {
+        for h in 1..=7 * 24 {
+            each(START + Duration::hours(h));
+        }
+    };
+    let mut g = c.benchmark_group("hourly");
+    g.sample_size(10);
+    g.throughput(Throughput::Elements(7 * 24));
+    g.bench_function("week_fresh_pass_each_hour", |b| {
+        b.iter(|| {
+            let mut n = 0;
+            hours(&mut |at| {
+                let known: Vec<StoredObservation> = week.iter().filter(|s| s.observation.time < at).cloned().collect();
+                n += incidents_in_sectors(&known, &sectors, &Rule::default()).len();
+            });
+            n
+        })
+    });
+    g.bench_function("week_incremental_pass", |b| {
+        b.iter(|| {
+            let order = truce_watch::incident::in_order(&week);
+            let mut pass = Correlator::new(Rule::default(), Some(&sectors));
+            let (mut known, mut n) = (0, 0);
+            hours(&mut |at| {
+                while known < order.len() && order[known].observation.time < at {
+                    pass.push(order[known]);
+                    known += 1;
+                }
+                n += pass.incidents().len();
+            });
+            n
+        })
     });
     g.finish();
     let incidents = incidents_in_sectors(&reports, &sectors, &Rule::default());
