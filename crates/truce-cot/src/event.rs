@@ -23,6 +23,13 @@ use time::OffsetDateTime;
 /// The `ce`/`le` value CoT uses for "unknown" (some clients write 999999).
 pub const UNKNOWN_ERROR: f64 = 9_999_999.0;
 
+/// A `hae`, `ce` or `le` as read: a number that is not finite is "unknown" ([`UNKNOWN_ERROR`]), as
+/// TAK's convention has it. ATAK writes `hae="NaN" ce="NaN" le="NaN"` in some events (file-transfer
+/// acknowledgements), and TAK Server routes them.
+pub fn or_unknown(v: f64) -> f64 {
+    if v.is_finite() { v } else { UNKNOWN_ERROR }
+}
+
 /// The longest `uid` accepted, in characters.
 pub const MAX_UID_CHARS: usize = 256;
 
@@ -240,6 +247,8 @@ pub struct MartiDest {
     pub callsign: Option<String>,
     /// `uid`.
     pub uid: Option<String>,
+    /// `mission`: addressed to a mission's subscribers (TAK Server's Data Sync), not to a device.
+    pub mission: Option<String>,
 }
 
 impl Event {
@@ -247,7 +256,10 @@ impl Event {
     pub fn validate(&self) -> Result<(), CotError> {
         check_uid(&self.uid)?;
         check_type("event@type", &self.type_)?;
-        check_type("event@how", &self.how)?;
+        // Some clients omit `how` (iTAK's UAS telemetry): empty is "not given".
+        if !self.how.is_empty() {
+            check_type("event@how", &self.how)?;
+        }
         check_text("event@version", &self.version)?;
         if self.version.is_empty() {
             return Err(CotError::new("event@version", "is empty"));

@@ -171,7 +171,13 @@ pub fn event_from_proto(p: &proto::CotEvent, limits: &XmlLimits) -> Result<Event
         access: nonempty(&p.access),
         qos: nonempty(&p.qos),
         opex: nonempty(&p.opex),
-        point: Point { lat: p.lat, lon: p.lon, hae: p.hae, ce: p.ce, le: p.le },
+        point: Point {
+            lat: p.lat,
+            lon: p.lon,
+            hae: crate::event::or_unknown(p.hae),
+            ce: crate::event::or_unknown(p.ce),
+            le: crate::event::or_unknown(p.le),
+        },
         detail,
     };
     ev.validate()?;

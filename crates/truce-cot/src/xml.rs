@@ -252,9 +252,10 @@ fn build_event(text: &str, root: &Node) -> Result<Event, CotError> {
             "time" => times[0] = Some(parse_time("event@time", value)?),
             "start" => times[1] = Some(parse_time("event@start", value)?),
             "stale" => times[2] = Some(parse_time("event@stale", value)?),
-            "access" => access = v.filter(|s| !s.is_empty()),
-            "qos" => qos = v.filter(|s| !s.is_empty()),
-            "opex" => opex = v.filter(|s| !s.is_empty()),
+            // Kept as sent, empty too (`access=""` from ATAK).
+            "access" => access = v,
+            "qos" => qos = v,
+            "opex" => opex = v,
             other => return Err(CotError::new(format!("event@{other}"), "unknown attribute")),
         }
     }
@@ -277,7 +278,7 @@ fn build_event(text: &str, root: &Node) -> Result<Event, CotError> {
         version: version.ok_or_else(|| missing("version"))?,
         uid: uid.ok_or_else(|| missing("uid"))?,
         type_: type_.ok_or_else(|| missing("type"))?,
-        how: how.ok_or_else(|| missing("how"))?,
+        how: how.unwrap_or_default(),
         time: time.ok_or_else(|| missing("time"))?,
         start: start.ok_or_else(|| missing("start"))?,
         stale: stale.ok_or_else(|| missing("stale"))?,
@@ -303,7 +304,7 @@ fn build_point(node: &Node) -> Result<Point, CotError> {
             .trim()
             .parse()
             .map_err(|_| CotError::new(format!("point@{key}"), format!("{value:?} is not a number")))?;
-        values[i] = Some(v);
+        values[i] = Some(if i >= 2 { crate::event::or_unknown(v) } else { v });
     }
     let get = |i: usize| values[i].ok_or_else(|| CotError::new(format!("point@{}", NAMES[i]), "missing"));
     Ok(Point { lat: get(0)?, lon: get(1)?, hae: get(2)?, ce: get(3)?, le: get(4)? })
@@ -418,8 +419,8 @@ fn take_typed(d: &mut Detail, node: &Node) -> bool {
                 if child.name != "dest" {
                     return false;
                 }
-                match plain(child, ["callsign", "uid"], false) {
-                    Some([callsign, uid]) => dests.push(MartiDest { callsign, uid }),
+                match plain(child, ["callsign", "uid", "mission"], false) {
+                    Some([callsign, uid, mission]) => dests.push(MartiDest { callsign, uid, mission }),
                     None => return false,
                 }
             }
@@ -474,7 +475,7 @@ pub fn to_xml(ev: &Event) -> String {
     attr(&mut out, "version", Some(&ev.version));
     attr(&mut out, "uid", Some(&ev.uid));
     attr(&mut out, "type", Some(&ev.type_));
-    attr(&mut out, "how", Some(&ev.how));
+    attr(&mut out, "how", Some(ev.how.as_str()).filter(|h| !h.is_empty()));
     attr(&mut out, "time", Some(&format_time(ev.time)));
     attr(&mut out, "start", Some(&format_time(ev.start)));
     attr(&mut out, "stale", Some(&format_time(ev.stale)));
@@ -586,6 +587,7 @@ pub(crate) fn write_detail(out: &mut String, d: &Detail, parts: DetailParts) {
                 out.push_str("<dest");
                 attr(out, "callsign", dest.callsign.as_deref());
                 attr(out, "uid", dest.uid.as_deref());
+                attr(out, "mission", dest.mission.as_deref());
                 out.push_str("/>");
             }
             out.push_str("</marti>");
@@ -756,17 +758,38 @@ mod tests {
         assert!(ev.detail.unknown[1].contains("&lt;&#x41;&#66;"));
     }
 
+    /// What real clients send and TAK Server routes: `how` left out (iTAK's UAS telemetry), `NaN` for
+    /// an unknown height or error (ATAK's file-transfer acknowledgements), an empty `access`, and a
+    /// message addressed to a mission.
+    #[test]
+    fn accepts_what_real_clients_send_and_writes_it_back_as_sent() {
+        let text = sa_with(" how=\"m-g\"", "")
+            .replace("hae=\"25.0\" ce=\"9.9\" le=\"9999999.0\"", "hae=\"NaN\" ce=\"NaN\" le=\"nan\"")
+            .replace("<event ", "<event access=\"\" ")
+            .replace("<detail>", "<detail><marti><dest mission=\"ceasefire-ops\"/></marti>");
+        let ev = parse_event(text.as_bytes()).unwrap();
+        assert_eq!(ev.how, "");
+        let unknown = crate::event::UNKNOWN_ERROR;
+        assert_eq!((ev.point.hae, ev.point.ce, ev.point.le), (unknown, unknown, unknown));
+        assert_eq!(ev.access.as_deref(), Some(""));
+        let dests = &ev.detail.marti.as_ref().unwrap().dests;
+        assert_eq!(dests[0].mission.as_deref(), Some("ceasefire-ops"));
+        let again = to_xml(&ev);
+        assert!(!again.contains(" how=") && again.contains(" access=\"\""), "{again}");
+        assert!(again.contains(r#"<marti><dest mission="ceasefire-ops"/></marti>"#), "{again}");
+        assert_eq!(parse_event(again.as_bytes()).unwrap(), ev);
+    }
+
     #[test]
     fn rejects_out_of_range_and_missing_values() {
         assert_eq!(err(&sa_with("lat=\"48.5\"", "lat=\"91\"")).field, "point@lat");
         assert_eq!(err(&sa_with("lon=\"37.9\"", "lon=\"-180.5\"")).field, "point@lon");
         assert_eq!(err(&sa_with("ce=\"9.9\"", "ce=\"-1\"")).field, "point@ce");
-        assert_eq!(err(&sa_with("hae=\"25.0\"", "hae=\"NaN\"")).reason, "NaN is not a finite number");
+        assert_eq!(err(&sa_with("lat=\"48.5\"", "lat=\"NaN\"")).field, "point@lat");
         assert_eq!(err(&sa_with("lat=\"48.5\"", "lat=\"north\"")).field, "point@lat");
         assert_eq!(err(&sa_with(" lat=\"48.5\"", "")).to_string(), "point@lat: missing");
         assert_eq!(err(&sa_with("uid=\"ANDROID-1\"", "uid=\"\"")).to_string(), "event@uid: is empty");
         assert_eq!(err(&sa_with("type=\"a-f-G-U-C\"", "type=\"a--f\"")).field, "event@type");
-        assert_eq!(err(&sa_with(" how=\"m-g\"", "")).to_string(), "event@how: missing");
         assert_eq!(err(&sa_with("time=\"2024-05-01T12:00:00.000Z\"", "time=\"now\"")).field, "event@time");
         assert_eq!(
             err(&sa_with("stale=\"2024-05-01T12:06:15.000Z\"", "stale=\"2024-04-01T12:06:15.000Z\"")).field,

@@ -7,7 +7,7 @@
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, OnceLock, RwLock};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use time::OffsetDateTime;
 use tokio::sync::{Notify, mpsc, watch};
@@ -95,6 +95,9 @@ counters! {
     closed_replaced,
     /// Sessions closed because the user their certificate was issued for was disabled.
     closed_user_disabled,
+    /// Events addressed to a mission (`<marti><dest mission>`): truce has no missions, so such an event
+    /// reaches only the devices it also names by callsign or uid, never everyone.
+    undelivered_mission,
     /// Picture entries removed because they became stale.
     expired,
     /// Events that could not be encoded as TAK protocol for a v1 client (skipped for it).
@@ -299,6 +302,25 @@ pub struct Hub {
     pub(crate) received: mpsc::Sender<Received>,
     next_id: AtomicU64,
     pub(crate) parties: Parties,
+    rejections: Mutex<std::collections::BTreeMap<(&'static str, String), u64>>,
+    logged: Mutex<HashMap<&'static str, (Instant, u64)>>,
+}
+
+/// At most one log line per rejection reason this often.
+pub const LOG_EVERY: Duration = Duration::from_secs(10);
+
+/// Distinct (reason, field) pairs counted apart; further fields count as `other`.
+const MAX_REJECTION_KEYS: usize = 64;
+
+/// How many messages were rejected for one reason on one field.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct Rejection {
+    /// `malformed`, `oversized` or `invalid_protobuf`.
+    pub reason: &'static str,
+    /// The attribute, element or layer at fault (`event@how`, `point@lat`, `xml`, `frame`).
+    pub field: String,
+    /// How many.
+    pub count: u64,
 }
 
 impl Hub {
@@ -313,6 +335,8 @@ impl Hub {
             received,
             next_id: AtomicU64::new(1),
             parties,
+            rejections: Mutex::new(std::collections::BTreeMap::new()),
+            logged: Mutex::new(HashMap::new()),
         }
     }
 
@@ -324,8 +348,9 @@ impl Hub {
         counter.fetch_add(1, Ordering::Relaxed);
     }
 
-    /// Counts one rejected message under its reason and returns the reason's name.
-    pub(crate) fn reject(&self, e: &CotError) -> &'static str {
+    /// Counts one rejected message from `peer` under its reason and field, logs it (at most one line
+    /// per reason every [`LOG_EVERY`], saying how many went unlogged), and returns the reason's name.
+    pub(crate) fn reject(&self, e: &CotError, peer: &str) -> &'static str {
         let s = &self.stats;
         let (counter, reason) = if e.too_large {
             (&s.rejected_oversized, "oversized")
@@ -335,8 +360,53 @@ impl Hub {
             (&s.rejected_malformed, "malformed")
         };
         self.count(counter);
-        metrics::counter!("truce_tak_rejected_total", "reason" => reason).increment(1);
+        let field = {
+            let mut by = lock(&self.rejections);
+            // An unknown attribute's or element's name is the sender's choice, so it is not shown
+            // (`event@*`); the distinct keys are bounded all the same, and a long field is cut.
+            let mut field: String = if e.reason.starts_with("unknown attribute") {
+                e.field.split_once('@').map_or_else(|| "*".to_owned(), |(element, _)| format!("{element}@*"))
+            } else if e.reason.starts_with("unknown element") {
+                e.field.split_once('/').map_or_else(|| "*".to_owned(), |(parent, _)| format!("{parent}/*"))
+            } else {
+                e.field.chars().take(64).collect()
+            };
+            if !by.contains_key(&(reason, field.clone())) && by.len() >= MAX_REJECTION_KEYS {
+                field = "other".to_owned();
+            }
+            *by.entry((reason, field.clone())).or_default() += 1;
+            field
+        };
+        metrics::counter!("truce_tak_rejected_total", "reason" => reason, "field" => field).increment(1);
+        let unlogged = {
+            let mut logged = lock(&self.logged);
+            let now = Instant::now();
+            let entry = logged.entry(reason).or_insert((now - LOG_EVERY, 0));
+            if now.duration_since(entry.0) >= LOG_EVERY {
+                let unlogged = entry.1;
+                *entry = (now, 0);
+                Some(unlogged)
+            } else {
+                entry.1 += 1;
+                None
+            }
+        };
+        if let Some(n) = unlogged {
+            tracing::warn!(
+                "tak {peer}: rejected a message ({reason}): {e} ({n} more {reason} before this one unlogged)"
+            );
+        }
         reason
+    }
+
+    /// Every rejection so far by reason and field, most frequent first.
+    pub(crate) fn rejections(&self) -> Vec<Rejection> {
+        let mut out: Vec<Rejection> = lock(&self.rejections)
+            .iter()
+            .map(|((reason, field), count)| Rejection { reason, field: field.clone(), count: *count })
+            .collect();
+        out.sort_by(|a, b| b.count.cmp(&a.count).then_with(|| (a.reason, &a.field).cmp(&(b.reason, &b.field))));
+        out
     }
 
     /// Registers a new client, or `None` when `max_clients` are connected.
@@ -448,6 +518,9 @@ impl Hub {
     /// Routes an event a client (or UDP, `sender` None) sent, and keeps it in the picture.
     pub(crate) fn route(&self, event: Arc<Event>, sender: Option<&Client>) {
         self.count(&self.stats.events_in);
+        if event.detail.marti.as_ref().is_some_and(|m| m.dests.iter().any(|d| d.mission.is_some())) {
+            self.count(&self.stats.undelivered_mission);
+        }
         let group = if self.limits.group_channels { sender.and_then(Client::group) } else { None };
         let label = match sender {
             Some(c) => c.party.label.clone(),

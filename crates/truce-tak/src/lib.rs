@@ -42,7 +42,7 @@ use tokio::sync::mpsc;
 use tokio::task::JoinHandle;
 use truce_cot::Event;
 
-pub use hub::StatsSnapshot;
+pub use hub::{LOG_EVERY, Rejection, StatsSnapshot};
 
 /// Which listener a client came through.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
@@ -231,6 +231,12 @@ impl TakHandle {
     /// The counters.
     pub fn stats(&self) -> StatsSnapshot {
         self.hub.snapshot()
+    }
+
+    /// Every rejected message so far by reason and field (`rejected{reason,field}`), most frequent
+    /// first.
+    pub fn rejections(&self) -> Vec<Rejection> {
+        self.hub.rejections()
     }
 
     /// The users the connected clients act for, each once.

@@ -14,9 +14,6 @@ use truce_cot::{CotError, Event};
 use crate::hub::{Client, CloseReason, Hub, Item, lock, xml_document};
 use crate::{Party, Received, Transport};
 
-/// Logged bad messages per connection; the rest are only counted (and summarised at close).
-const LOGGED_ERRORS: u32 = 5;
-
 fn tune(stream: &TcpStream) {
     let _ = stream.set_nodelay(true);
     let keepalive = socket2::TcpKeepalive::new()
@@ -341,11 +338,8 @@ impl Reader {
 
     /// Counts and logs one bad message; closes the session after too many.
     fn bad(&mut self, e: &CotError) -> Next {
-        let kind = self.hub.reject(e);
+        self.hub.reject(e, &self.client.peer);
         self.errors += 1;
-        if self.errors <= LOGGED_ERRORS {
-            tracing::warn!("tak {}: rejected a message ({kind}): {e}", self.client.peer);
-        }
         if self.errors > self.hub.limits.max_errors {
             self.client.close(CloseReason::Errors);
             return Next::Close;

@@ -50,8 +50,7 @@ pub(crate) async fn serve(hub: Arc<Hub>, socket: UdpSocket) {
             Ok(Some(ev)) => ev,
             Ok(None) => continue,
             Err(e) => {
-                let reason = hub.reject(&e);
-                tracing::debug!("tak udp {peer}: rejected a datagram ({reason}): {e}");
+                hub.reject(&e, &format!("udp {peer}"));
                 continue;
             }
         };

@@ -336,6 +336,50 @@ async fn pings_are_answered_not_routed() {
     assert_eq!(s.handle().stats().events_in, 1);
 }
 
+/// What real clients send and TAK Server routes is routed unchanged: an event without `how` (iTAK's
+/// UAS telemetry), `NaN` for an unknown height and errors (ATAK's file-transfer acknowledgements), an
+/// empty `access`; a message addressed to a mission reaches no device and is counted.
+#[tokio::test]
+async fn real_clients_quirks_are_routed_and_mission_traffic_is_not_broadcast() {
+    let s = Server::start(Limits::default()).await;
+    let mut a = s.client().await;
+    let mut b = s.client().await;
+    let quirky = event("UAS-1", "a-f-A-M-F-Q", "UAS", "Cyan", 60, "<vendor:x xmlns:vendor=\"urn:x\"/>")
+        .replace(" how=\"m-g\"", " access=\"\"")
+        .replace("hae=\"10\" ce=\"5\" le=\"5\"", "hae=\"NaN\" ce=\"NaN\" le=\"NaN\"");
+    a.send(&quirky).await;
+    let got = b.next().await.unwrap();
+    assert_eq!((got.uid.as_str(), got.how.as_str(), got.access.as_deref()), ("UAS-1", "", Some("")));
+    let unknown = truce_cot::event::UNKNOWN_ERROR;
+    assert_eq!((got.point.hae, got.point.ce, got.point.le), (unknown, unknown, unknown));
+    assert_eq!(got.detail.unknown, ["<vendor:x xmlns:vendor=\"urn:x\"/>"], "the detail as sent");
+    // Addressed to a mission: nobody gets it; the next broadcast is what B reads next.
+    a.send(&event("MSN-1", "b-t-f", "ALPHA", "Cyan", 60, "<marti><dest mission=\"ops\"/></marti>")).await;
+    a.send(&event("ALL-1", "a-h-G", "ALPHA", "Cyan", 60, "")).await;
+    assert_eq!(b.next().await.unwrap().uid, "ALL-1", "the mission message was not broadcast");
+    let st = s.until("the mission message counted", |st| st.undelivered_mission == 1).await;
+    assert_eq!(st.events_in, 3);
+}
+
+/// Rejections are counted by reason and by the field at fault (an unknown attribute's name, the
+/// sender's choice, is not shown).
+#[tokio::test]
+async fn rejections_are_counted_by_reason_and_field() {
+    let s = Server::start(Limits { max_errors: 100, ..Limits::default() }).await;
+    let mut bad = s.client().await;
+    let out_of_range = sa("R", "R", "Cyan").replace("lat=\"48.5\"", "lat=\"91\"");
+    bad.send(&out_of_range).await;
+    bad.send(&out_of_range).await;
+    bad.send(&sa("S", "S", "Cyan").replace("uid=\"S\"", "uid=\"S\" color=\"red\"")).await;
+    s.until("three rejections", |st| st.rejected_malformed == 3).await;
+    let by: Vec<(String, String, u64)> =
+        s.handle().rejections().into_iter().map(|r| (r.reason.to_owned(), r.field, r.count)).collect();
+    assert_eq!(
+        by,
+        [("malformed".to_owned(), "point@lat".to_owned(), 2), ("malformed".to_owned(), "event@*".to_owned(), 1)]
+    );
+}
+
 #[tokio::test]
 async fn bad_input_is_counted_and_too_much_of_it_closes_the_connection() {
     let limits = Limits { max_message: 2048, max_errors: 3, ..Limits::default() };

@@ -84,8 +84,15 @@ fn detail() -> impl Strategy<Value = Detail> {
             0..4,
         ),
         option::of(
-            vec((opt_text(), opt_text()).prop_map(|(callsign, uid)| MartiDest { callsign, uid }), 0..3)
-                .prop_map(|dests| Marti { dests }),
+            vec(
+                (opt_text(), opt_text(), opt_text()).prop_map(|(callsign, uid, mission)| MartiDest {
+                    callsign,
+                    uid,
+                    mission,
+                }),
+                0..3,
+            )
+            .prop_map(|dests| Marti { dests }),
         ),
         any::<bool>(),
         vec(unknown(), 0..4),

@@ -99,10 +99,10 @@ pub async fn geofence(
 
 /// The TAK listeners and their counters.
 #[utoipa::path(get, path = "/api/v1/tak/status", tag = "tak",
-    responses((status = 200, description = "{\"enabled\", \"stats\": {clients, events_in, deliveries, rejected_*, dropped_*, closed_*...}}")))]
+    responses((status = 200, description = "{\"enabled\", \"stats\": {clients, events_in, deliveries, rejected_*, dropped_*, closed_*...}, \"rejected\": [{reason, field, count}]}")))]
 pub async fn status(State(state): State<AppState>) -> Json<Value> {
     match state.tak.get() {
-        Some(h) => Json(json!({"enabled": true, "stats": h.stats()})),
+        Some(h) => Json(json!({"enabled": true, "stats": h.stats(), "rejected": h.rejections()})),
         None => Json(json!({"enabled": false})),
     }
 }
