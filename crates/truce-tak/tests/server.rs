@@ -632,3 +632,89 @@ async fn random_bytes_on_many_connections_never_take_the_server_down() {
     a.send(&sa("AFTER", "AFTER", "Cyan")).await;
     while b.next().await.expect("the server is still up").uid != "AFTER" {}
 }
+
+/// Corpus files whose events are addressed (`<marti><dest …>`) to a callsign, uid or mission the
+/// receiving client does not have: the server routes them to nobody here, as TAK Server would.
+const CORPUS_NOT_FOR_THE_RECEIVER: &[(&str, &str)] = &[
+    ("atak-file-transfer-ack-nan.xml", "<dest callsign=\"KEPD Jensen KE600\"/>"),
+    ("atak-geochat-to-callsign.xml", "<dest callsign=\"JOKER MAN\"/>"),
+];
+
+/// Corpus files the parser refuses, with the field its error names. Empty: every event real
+/// clients sent in the corpus is accepted. (An entry here documents a refusal; see SOURCES.md.)
+const CORPUS_REFUSED: &[(&str, &str)] = &[];
+
+/// Real events from other projects' public test suites (see `tests/corpus/SOURCES.md`) go through the
+/// server as sent: each complete event reaches another client with its uid, type and detail (typed
+/// fields and the exact bytes of unknown elements) unchanged; events addressed to someone else reach
+/// nobody here; refused events are listed in [`CORPUS_REFUSED`].
+///
+/// The events are sent exactly as stored, times included: many are long stale, but the server routes
+/// every event whatever its stale time (only the picture a joining client gets keeps non-stale
+/// ones), so no time is replaced.
+#[tokio::test]
+async fn a_corpus_of_real_client_events_is_routed_with_its_detail_unchanged() {
+    let s = Server::start(Limits { max_errors: 1000, ..Limits::default() }).await;
+    let mut receiver = s.client().await;
+    let mut sender = s.client().await;
+    s.until("2 clients", |st| st.clients == 2).await;
+    let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/corpus");
+    let mut files: Vec<std::path::PathBuf> = std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|x| x == "xml"))
+        .collect();
+    files.sort();
+    let (mut routed, mut not_for_receiver, mut refused) = (0, 0, 0);
+    for (i, path) in files.iter().enumerate() {
+        let name = path.file_name().unwrap().to_str().unwrap();
+        let original = std::fs::read_to_string(path).unwrap();
+        let parsed = parse_event(original.as_bytes());
+        let refusal = CORPUS_REFUSED.iter().find(|(f, _)| *f == name);
+        let addressed = CORPUS_NOT_FOR_THE_RECEIVER.iter().any(|(f, _)| *f == name);
+        match (&parsed, refusal) {
+            (Ok(_), None) => {}
+            (Err(e), Some((_, field))) => assert_eq!(&e.field, field, "{name}: refused for another reason: {e}"),
+            (Ok(_), Some(_)) => panic!("{name} is listed as refused but parses"),
+            (Err(e), None) => panic!("{name} is refused: {e}"),
+        }
+        sender.send(&original).await;
+        // A marker after each file: the next thing the receiver reads is the corpus event, then the
+        // marker, or the marker alone when the event was not for it or was refused.
+        let marker = format!("CORPUS-MARKER-{i}");
+        sender
+            .send(
+                &event(&marker, "b-m-p-s-m", "", "", 600, "")
+                    .replace("<contact callsign=\"\" endpoint=\"*:-1:stcp\"/>", ""),
+            )
+            .await;
+        let first = receiver.next().await.unwrap_or_else(|| panic!("{name}: connection closed"));
+        match parsed {
+            Ok(expected) if !addressed => {
+                assert_eq!(
+                    (first.uid.as_str(), first.type_.as_str()),
+                    (expected.uid.as_str(), expected.type_.as_str()),
+                    "{name}"
+                );
+                assert_eq!(first.detail, expected.detail, "{name}: detail changed on the way");
+                assert_eq!(first, expected, "{name}: event changed on the way");
+                assert_eq!(receiver.next().await.unwrap().uid, marker, "{name}: then the marker");
+                routed += 1;
+            }
+            Ok(_) => {
+                assert_eq!(first.uid, marker, "{name} was addressed to someone else, yet the receiver got it");
+                not_for_receiver += 1;
+            }
+            Err(_) => {
+                assert_eq!(first.uid, marker, "{name}");
+                refused += 1;
+            }
+        }
+    }
+    assert_eq!(not_for_receiver, CORPUS_NOT_FOR_THE_RECEIVER.len());
+    assert_eq!(refused, CORPUS_REFUSED.len());
+    assert!(routed >= 20, "only {routed} corpus events routed");
+    let st = s.handle().stats();
+    assert_eq!(st.rejected_malformed, refused as u64, "{:?}", s.handle().rejections());
+    assert_eq!(st.events_in, 2 * files.len() as u64 - refused as u64);
+}
