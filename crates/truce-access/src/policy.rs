@@ -379,6 +379,13 @@ impl Policy {
         Some(Label { marking: marking?, releasable_to, categories: categories.into_iter().collect() })
     }
 
+    /// The join of aggregates, each already a [`Policy::join`] (or `None`, nothing): their release sets
+    /// are nations, the public code or nobody, whatever the day, so no day is needed. `None` when every
+    /// part is.
+    pub fn rejoin<'a>(&self, parts: impl IntoIterator<Item = Option<&'a Label>>) -> Option<Label> {
+        self.join(parts.into_iter().flatten().map(|l| (l, Date::MIN)))
+    }
+
     /// How `label` reads on a banner on `day`: the classification, then the restrictive categories,
     /// then the release set, each after ` // `, as in `NATO SECRET // SOURCES // REL TO FRA, GBR`. A
     /// release set that is exactly one group's membership on `day` is named by the group

@@ -80,12 +80,6 @@ impl ReportLabel {
     }
 }
 
-/// The join of labels of several parts; `None` for none. Joined labels are nations (or the public
-/// code), whatever the day, so the day they are read on does not matter.
-fn join(ctx: &Context<'_>, parts: &[Option<&Label>]) -> Option<Label> {
-    ctx.policy.join(parts.iter().flatten().map(|l| (*l, time::Date::MIN)))
-}
-
 /// A short label for a category, as the tables show it.
 pub fn category_label(c: Category) -> &'static str {
     match c {
@@ -913,7 +907,7 @@ fn cumulative(
             Some(d) => total.add(&d.tally),
             None => {
                 let d = Day::load(ctx, p, start, edition)?;
-                label = join(ctx, &[label.as_ref(), d.label.as_ref()]);
+                label = ctx.policy.rejoin([label.as_ref(), d.label.as_ref()]);
                 total.add(&d.tally);
             }
         }
@@ -1460,7 +1454,7 @@ pub fn status(
         });
         observations += day.observations.len() as u64;
         withheld += day.withheld;
-        label = join(ctx, &[label.as_ref(), day.label.as_ref()]);
+        label = ctx.policy.rejoin([label.as_ref(), day.label.as_ref()]);
         tally.add(&day.tally);
     }
     let empty = Tally::default();

@@ -226,6 +226,9 @@ const SECTIONS: &[&str] = &[
     "progress",
 ];
 
+/// A policy's rule for one field of a label (`Policy::release_codes`, `Policy::category_codes`).
+type CodeCheck = fn(&Policy, &str, &[String]) -> Result<Vec<String>, truce_access::PolicyError>;
+
 struct Compiler<'s, 't> {
     sources: &'s [Source<'t>],
     /// The label policy the codes must belong to.
@@ -420,27 +423,24 @@ impl<'s, 't> Compiler<'s, 't> {
                 Err(e) => self.problem(at, "marking", e),
             }
         }
-        let mut release = BTreeSet::new();
-        for code in rel.map(Codes::codes).unwrap_or_default() {
-            if self.policy.knows(&code) {
-                release.insert(code);
-            } else {
-                let policy = &self.policy.id;
-                self.problem(at, "releasable_to", format!("{code:?} is not a nation or group of the {policy} policy"));
-            }
-        }
-        let mut categories = BTreeSet::new();
-        for code in cats.map(Codes::codes).unwrap_or_default() {
-            if self.policy.categories.contains(&code) {
-                categories.insert(code);
-            } else {
-                let policy = &self.policy.id;
-                self.problem(at, "categories", format!("{code:?} is not a category of the {policy} policy"));
-            }
-        }
-        label.releasable_to = release.into_iter().collect();
-        label.categories = categories.into_iter().collect();
+        label.releasable_to = self.known(at, "releasable_to", rel, Policy::release_codes);
+        label.categories = self.known(at, "categories", cats, Policy::category_codes);
         label
+    }
+
+    /// The codes of `field` that the policy knows (by `check`, its rule for the field), sorted and
+    /// without duplicates; a problem for each one it does not.
+    fn known(&mut self, at: &At<'_, 't>, field: &'static str, codes: Option<&Codes>, check: CodeCheck) -> Vec<String> {
+        let mut out = BTreeSet::new();
+        for code in codes.map(Codes::codes).unwrap_or_default() {
+            match check(self.policy, field, std::slice::from_ref(&code)) {
+                Ok(_) => {
+                    out.insert(code);
+                }
+                Err(e) => self.problem(at, field, e.reason),
+            }
+        }
+        out.into_iter().collect()
     }
 
     fn day(&mut self, at: &At<'_, 't>, name: &str, s: &str) -> Option<Day> {

@@ -464,9 +464,7 @@ pub fn replay(
             let to = view.partition_point(|o| o.observation.time < at);
             read = if from == read.0 {
                 let added = label_of(policy, &view[read.1..to]);
-                // A join is nations (or the public code): the day it is read on does not matter.
-                let parts = [read.2.as_ref(), added.as_ref()];
-                (from, to, policy.join(parts.into_iter().flatten().map(|l| (l, time::Date::MIN))))
+                (from, to, policy.rejoin([read.2.as_ref(), added.as_ref()]))
             } else {
                 (from, to, label_of(policy, &view[from..to]))
             };
