@@ -247,6 +247,8 @@ fn labels_are_read_like_an_observations_and_checked_against_the_policy() {
         assert!(got.contains(&w.to_string()), "missing:\n  {w}\ngot:\n  {}", got.join("\n  "));
     }
     assert!(got.iter().any(|g| g.starts_with("labelled.toml:35: units[0].releasable_to: ")), "{got:?}");
+    let wrong_type = got.iter().find(|g| g.starts_with("labelled.toml:35:")).unwrap();
+    assert!(wrong_type.contains("integer `7`, expected a list of codes such as"), "{wrong_type}");
     assert_eq!(got.len(), want.len() + 1, "got:\n  {}", got.join("\n  "));
 
     // Without the faults, the labels are read: codes sorted without duplicates, from a list or a string.

@@ -254,12 +254,34 @@ pub(super) struct RawProgress {
 }
 
 /// A label's codes as observations give them: a list, or one string separated by commas, semicolons
-/// or spaces (`"GBR, FRA"`).
-#[derive(Debug, Deserialize)]
-#[serde(untagged)]
+/// or spaces (`"GBR, FRA"`). Anything else is refused saying what was expected.
+#[derive(Debug)]
 pub(super) enum Codes {
     List(Vec<String>),
     Text(String),
+}
+
+impl<'de> Deserialize<'de> for Codes {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct Visit;
+        impl<'de> serde::de::Visitor<'de> for Visit {
+            type Value = Codes;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str(r#"a list of codes such as ["GBR", "FRA"] or a text such as "GBR, FRA""#)
+            }
+            fn visit_str<E: serde::de::Error>(self, v: &str) -> Result<Codes, E> {
+                Ok(Codes::Text(v.to_owned()))
+            }
+            fn visit_seq<A: serde::de::SeqAccess<'de>>(self, mut seq: A) -> Result<Codes, A::Error> {
+                let mut out = Vec::new();
+                while let Some(code) = seq.next_element::<String>()? {
+                    out.push(code);
+                }
+                Ok(Codes::List(out))
+            }
+        }
+        d.deserialize_any(Visit)
+    }
 }
 
 impl Codes {
