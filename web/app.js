@@ -371,6 +371,15 @@ function addObservations(list) {
   return fresh;
 }
 
+/** Takes a withdrawn observation off the map (its history stays on the server). */
+function removeObservation(id) {
+  const m = state.byId.get(id);
+  if (!m) return;
+  clusters.removeLayer(m);
+  state.byId.delete(id);
+  $('obs-count').textContent = `${state.byId.size.toLocaleString('en-GB')} observations`;
+}
+
 // ---------------------------------------------------------------- basemap
 
 const LABEL_AT = { RUS: [53.2, 41.5], UKR: [49.2, 31.0], BLR: [53.6, 27.8], POL: [51.8, 20.5] };
@@ -942,6 +951,10 @@ function connect() {
     }
     if (msg?.type === 'geofence' && msg.geofence) {
       pushGeofence(msg.geofence, true);
+      return;
+    }
+    if (msg?.type === 'withdrawn' && msg.withdrawn) {
+      removeObservation(msg.withdrawn.id);
       return;
     }
     if (msg?.type !== 'observation' || !msg.observation) return;

@@ -20,6 +20,8 @@ use crate::wire;
 pub enum EventKind {
     /// An observation was stored (new, not a duplicate).
     Observation(Arc<StoredObservation>),
+    /// An observation was withdrawn (its last content; it left every list and count).
+    Withdrawn(Arc<StoredObservation>),
     /// A TAK client reported a position (the latest of its uid in a batch).
     Track(Arc<TrackRow>),
     /// A track entered, left, was first seen inside or crossed a zone or line.
@@ -54,6 +56,11 @@ impl Event {
     /// A stored observation, labelled with its own marking, releasability and categories.
     pub fn observation(o: Arc<StoredObservation>) -> Self {
         Self::new(Label::of(&o.observation), o.observation.time, EventKind::Observation(o))
+    }
+
+    /// A withdrawn observation, labelled like the observation.
+    pub fn withdrawn(o: Arc<StoredObservation>) -> Self {
+        Self::new(Label::of(&o.observation), o.observation.time, EventKind::Withdrawn(o))
     }
 
     /// A track report, with the label its sender gave it (see `truce_track::Source`).
@@ -92,11 +99,12 @@ impl Event {
             .clone()
     }
 
-    /// The stable type name of the event on the wire: `observation`, `track`, `geofence`, `alert`,
-    /// `case`.
+    /// The stable type name of the event on the wire: `observation`, `withdrawn`, `track`, `geofence`,
+    /// `alert`, `case`.
     pub fn type_name(&self) -> &'static str {
         match &self.kind {
             EventKind::Observation(_) => "observation",
+            EventKind::Withdrawn(_) => "withdrawn",
             EventKind::Track(_) => "track",
             EventKind::Geofence(_) => "geofence",
             EventKind::Alert(_) => "alert",
@@ -111,6 +119,7 @@ impl Event {
             .get_or_init(|| {
                 let payload = match &self.kind {
                     EventKind::Observation(o) => wire::observation(o),
+                    EventKind::Withdrawn(o) => json!({"id": o.observation.id}),
                     EventKind::Track(t) => wire::track(t),
                     EventKind::Geofence(g) => wire::geofence(g),
                     EventKind::Alert(a) => serde_json::to_value(&**a).unwrap_or_default(),

@@ -8,7 +8,14 @@
 //! and only after the store's commit returned (durable) publishes the observations that were new on
 //! the bus. So a client never sees an observation the store does not have, and a duplicate is never
 //! published twice. Bulk loads encode rows on their reading thread and commit them with
-//! [`Node::commit_encoded`], which publishes the same way.
+//! [`Node::commit_encoded`], which publishes the same way. Every commit says who records the batch (a
+//! user, or the source: `import <file>`, `tak <callsign>`, `demo`): the first version's author in the
+//! observation's history.
+//!
+//! Corrections take the same path: [`Node::revise`] validates and classifies the amended observation
+//! like a new one, has the store replace the version the writer read (or withdraw it), and publishes
+//! the new version (an `observation` event with the same id, which replaces the old one on every map)
+//! or the withdrawal.
 
 use std::collections::HashSet;
 use std::sync::Arc;
@@ -69,13 +76,14 @@ impl Node {
     ///
     /// # Errors
     /// When the store refuses the batch or fails; nothing of it is stored or published then.
-    pub fn commit(&self, batch: Vec<StoredObservation>) -> Result<InsertReport, StoreError> {
-        let rows = batch.iter().map(EncodedRow::new).collect::<Result<Vec<_>, _>>()?;
+    pub fn commit(&self, by: &str, batch: Vec<StoredObservation>) -> Result<InsertReport, StoreError> {
+        let rows = batch.iter().map(|s| EncodedRow::new(s).map(|r| r.by(by))).collect::<Result<Vec<_>, _>>()?;
         self.commit_encoded(&rows, batch)
     }
 
-    /// [`Node::commit`] for rows already encoded (bulk loads encode on their reading thread);
-    /// `observations` are the same observations, for publishing. A bulk load that found the bus without
+    /// [`Node::commit`] for rows already encoded (bulk loads encode on their reading thread, and say
+    /// who records them with [`EncodedRow::by`]); `observations` are the same observations, for
+    /// publishing. A bulk load that found the bus without
     /// subscribers ([`Bus::has_subscribers`](crate::Bus::has_subscribers)) passes none: nobody would
     /// receive them.
     ///
@@ -110,10 +118,38 @@ impl Node {
     ///
     /// # Errors
     /// As [`Node::commit`]; also when the blocking task could not run.
-    pub async fn commit_async(self: &Arc<Self>, batch: Vec<StoredObservation>) -> Result<InsertReport, StoreError> {
+    pub async fn commit_async(
+        self: &Arc<Self>,
+        by: &str,
+        batch: Vec<StoredObservation>,
+    ) -> Result<InsertReport, StoreError> {
         let node = self.clone();
-        tokio::task::spawn_blocking(move || node.commit(batch))
+        let by = by.to_owned();
+        tokio::task::spawn_blocking(move || node.commit(&by, batch))
             .await
             .map_err(|e| StoreError::Corrupt { id: String::new(), reason: format!("the store task failed: {e}") })?
+    }
+
+    /// Amends (`change.amended`, the new content [prepared](Node::prepare) and encoded) or withdraws
+    /// one observation through `store` (the writer's view: what it may not see is not found), against
+    /// the version the writer read, and publishes the change once the store's commit returned.
+    ///
+    /// # Errors
+    /// As [`ObservationStore::revise`](truce_store::ObservationStore::revise); nothing changes or is
+    /// published then.
+    pub fn revise(
+        &self,
+        store: &dyn truce_store::Store,
+        change: &truce_store::Revise<'_>,
+    ) -> Result<truce_store::Revision, StoreError> {
+        let event = match change.amended {
+            Some(row) => Some(Event::observation(Arc::new(row.decode()?))),
+            None => None,
+        };
+        let revision = store.revise(change)?;
+        self.bump_data_version();
+        metrics::counter!("truce_observations_revised_total", "change" => revision.change.id()).increment(1);
+        self.bus.publish(event.unwrap_or_else(|| Event::withdrawn(Arc::new(revision.stored.clone()))));
+        Ok(revision)
     }
 }

@@ -597,6 +597,33 @@ pub(crate) fn daily(r: &DailyReport) -> Doc {
             ]
         })
         .collect();
+    if !r.corrections.is_empty() {
+        let rows = r
+            .corrections
+            .iter()
+            .map(|c| {
+                vec![
+                    c.id.as_str().into(),
+                    c.version.to_string().into(),
+                    c.change.as_str().into(),
+                    c.at.as_str().into(),
+                    c.by.as_str().into(),
+                    c.reason.as_str().into(),
+                ]
+            })
+            .collect();
+        d.sections.push(Section::new(
+            "Corrections since this report was first issued",
+            n,
+            vec![
+                Block::Meta(
+                    "Observations of this period amended or withdrawn after the period ended; the counts above use their current versions, and withdrawn observations are counted nowhere."
+                        .into(),
+                ),
+                Block::Table(Table::new(&["Id", "Version", "Change", "When (UTC)", "By", "Reason"], rows).numeric(&["Version"])),
+            ],
+        ));
+    }
     d.sections.push(Section::new(
         "Annex: the period's observations",
         Heading::Annex,

@@ -783,6 +783,24 @@ pub struct AnnexRow {
     pub marking: String,
 }
 
+/// An observation of the period amended or withdrawn after the report was first issued (the end of
+/// its period): the report as made now counts its current version, and says so.
+#[derive(Debug, Clone, Serialize)]
+pub struct CorrectionRow {
+    /// Observation id.
+    pub id: String,
+    /// Its current version.
+    pub version: u32,
+    /// `amended` or `withdrawn`.
+    pub change: String,
+    /// When (RFC 3339 UTC).
+    pub at: String,
+    /// Who.
+    pub by: String,
+    /// Why.
+    pub reason: String,
+}
+
 /// The daily report.
 #[derive(Debug, Clone, Serialize)]
 pub struct DailyReport {
@@ -825,6 +843,9 @@ pub struct DailyReport {
     pub incidents: Vec<Incident>,
     /// The period's observations.
     pub annex: Vec<AnnexRow>,
+    /// Observations of the period amended or withdrawn since the period ended (when the report was
+    /// first issued), latest change first in time order.
+    pub corrections: Vec<CorrectionRow>,
     /// The map's dots: the period's CFV and weapon incidents.
     #[serde(skip)]
     pub dots: Vec<Dot>,
@@ -955,6 +976,25 @@ fn annex(day: &Day, clock: &Clock) -> Vec<AnnexRow> {
         .collect()
 }
 
+/// The period's observations amended or withdrawn after its end, in what the edition may show.
+fn corrections(ctx: &Context<'_>, period: &Period, edition: Edition) -> Result<Vec<CorrectionRow>, ReportError> {
+    let window = Query { since: Some(period.start), until: Some(period.end), ..Query::default() };
+    Ok(ctx
+        .store
+        .revisions_since(&window, period.end)?
+        .into_iter()
+        .filter(|c| edition == Edition::Restricted || c.marking == Marking::NatoUnclassified)
+        .map(|c| CorrectionRow {
+            id: c.id,
+            version: c.version,
+            change: c.change.id().to_owned(),
+            at: rfc3339(c.at),
+            by: c.by,
+            reason: c.reason,
+        })
+        .collect())
+}
+
 fn plural(n: u64, one: &str, many: &str) -> String {
     format!("{n} {}", if n == 1 { one } else { many })
 }
@@ -1065,6 +1105,14 @@ pub fn daily(
     if let Some(note) = &withheld.note {
         text.push(note.clone());
     }
+    let corrections = corrections(ctx, &period, edition)?;
+    if !corrections.is_empty() {
+        text.push(format!(
+            "Since this report was first issued, {} of this period {} corrected (see Corrections): this edition counts the current versions.",
+            plural(corrections.len() as u64, "observation", "observations"),
+            if corrections.len() == 1 { "was" } else { "were" }
+        ));
+    }
     let summary = Summary {
         cfv: total.counts.cfv,
         incidents: total.counts.incidents,
@@ -1101,6 +1149,7 @@ pub fn daily(
         freedom_of_movement: movement,
         civilian_casualties: casualties,
         annex: annex(&day, clock),
+        corrections,
         dots: dots(&day.incidents),
         geometry: Geometry::of(ctx.agreement, ctx.sectors),
         incidents: day.incidents,

@@ -38,7 +38,10 @@ pub use coalition::{
     ProgressPoint, Stored,
 };
 pub use journal::{CaseUpdateError, JournalStore};
-pub use observations::{EncodedRow, InsertReport, MAX_PAGE, ObservationStore, Page, Query, Stats};
+pub use observations::{
+    Change, Conflict, Correction, EncodedRow, InsertReport, MAX_PAGE, ObservationStore, Page, Query, Revise, Revision,
+    Stats,
+};
 pub use sqlite::{DATABASE_FILE, SqliteStore};
 pub use tracks::TrackStore;
 pub use users::{
@@ -94,6 +97,30 @@ pub enum StoreError {
         id: String,
         /// What is wrong.
         reason: String,
+    },
+    /// Ids already stored with other content (nothing of the batch was stored).
+    #[error("{}", .0.iter().map(ToString::to_string).collect::<Vec<_>>().join("; "))]
+    Conflict(Vec<Conflict>),
+    /// No such record (or none the reader may see).
+    #[error("no record {0:?}")]
+    NotFound(String),
+    /// A correction against a version that is no longer current.
+    #[error("record {id}: version {expected} is not the current version ({current}); read it again")]
+    Stale {
+        /// The record.
+        id: String,
+        /// The version the writer read.
+        expected: u32,
+        /// The current version.
+        current: u32,
+    },
+    /// A correction to a withdrawn record.
+    #[error("record {id} was withdrawn (version {version}); it cannot be changed")]
+    Withdrawn {
+        /// The record.
+        id: String,
+        /// Its last version.
+        version: u32,
     },
     /// A cursor that this store did not hand out.
     #[error("invalid cursor {0:?}")]

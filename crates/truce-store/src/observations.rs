@@ -1,7 +1,15 @@
 //! Observations: the [`ObservationStore`] contract, its queries and the stored form of a row.
 //!
-//! An insert is all or nothing and idempotent: an id already stored is reported as a duplicate and
-//! left as it is, so a client that resends after a lost answer stores nothing twice. Queries combine
+//! An insert is all or nothing and idempotent: an id already stored with the same content (as any of
+//! its versions) is reported as a duplicate and left as it is, so a client that resends after a lost
+//! answer stores nothing twice; the same id with different content is a [`StoreError::Conflict`] that
+//! names the fields that differ, and nothing of the batch is stored.
+//!
+//! Corrections ([`ObservationStore::revise`]): an observation is amended (a new version replaces it)
+//! or withdrawn (it leaves every list and count), never deleted, and only against the version the
+//! writer last read, so two people correcting the same report cannot overwrite each other unseen. Every
+//! version is kept with who made it, when and why ([`ObservationStore::history`]); lists, counts and
+//! [`ObservationStore::get`] read the current version of what is not withdrawn. Queries combine
 //! their filters with AND and page by a keyset cursor over (time, insertion order), so a page never
 //! skips or repeats a row while others are being inserted. A changed agreement is applied by
 //! [`ObservationStore::reclassify`], which rewrites every stored classification and records the
@@ -23,8 +31,112 @@ use crate::StoreError;
 pub struct InsertReport {
     /// Ids stored by this call.
     pub inserted: Vec<String>,
-    /// Ids that were already stored (nothing changed for them).
+    /// Ids that were already stored with this content (nothing changed for them).
     pub duplicates: Vec<String>,
+}
+
+/// An id already stored with other content: the fields (top-level keys of the observation's JSON
+/// form) whose values differ.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Conflict {
+    /// The observation's id.
+    pub id: String,
+    /// The fields that differ from the stored current version, in the observation's field order.
+    pub fields: Vec<String>,
+}
+
+impl std::fmt::Display for Conflict {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "observation {:?} is already stored with other content (differs in: {})",
+            self.id,
+            self.fields.join(", ")
+        )
+    }
+}
+
+/// What a version of an observation did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Change {
+    /// The first version, as recorded.
+    Recorded,
+    /// A correction replaced the previous version.
+    Amended,
+    /// The observation was withdrawn (it stays in the history, out of every list and count).
+    Withdrawn,
+}
+
+impl Change {
+    /// The stable id: `recorded`, `amended`, `withdrawn`.
+    pub fn id(self) -> &'static str {
+        match self {
+            Self::Recorded => "recorded",
+            Self::Amended => "amended",
+            Self::Withdrawn => "withdrawn",
+        }
+    }
+
+    pub(crate) fn parse(s: &str) -> Option<Self> {
+        [Self::Recorded, Self::Amended, Self::Withdrawn].into_iter().find(|c| c.id() == s)
+    }
+}
+
+/// One version of an observation.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Revision {
+    /// 1 for the first version.
+    pub version: u32,
+    /// What this version did.
+    pub change: Change,
+    /// When it was made.
+    pub at: OffsetDateTime,
+    /// Who made it: a user, or the source that imported it (`''` when not known, for observations
+    /// stored before versions were kept).
+    pub by: String,
+    /// Why (`''` for the first version).
+    pub reason: String,
+    /// The observation as this version had it (a withdrawal keeps the last content).
+    pub stored: StoredObservation,
+}
+
+/// A correction to one observation, for [`ObservationStore::revise`].
+#[derive(Debug, Clone)]
+pub struct Revise<'a> {
+    /// The observation.
+    pub id: &'a str,
+    /// The version the writer read and corrects; another current version is a
+    /// [`StoreError::Stale`].
+    pub expected: u32,
+    /// Who corrects it.
+    pub by: &'a str,
+    /// Why (required: a correction without a reason cannot be judged later).
+    pub reason: &'a str,
+    /// When.
+    pub at: OffsetDateTime,
+    /// The new content (same id), or `None` to withdraw the observation.
+    pub amended: Option<&'a EncodedRow>,
+}
+
+/// A change made after some instant to an observation of a time window
+/// ([`ObservationStore::revisions_since`]).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Correction {
+    /// The observation's id.
+    pub id: String,
+    /// Its current version.
+    pub version: u32,
+    /// What the latest change did.
+    pub change: Change,
+    /// When the latest change was made.
+    pub at: OffsetDateTime,
+    /// Who made it.
+    pub by: String,
+    /// Why.
+    pub reason: String,
+    /// The classification of its current version (a public report lists only what it may show).
+    pub marking: truce_core::Marking,
 }
 
 /// Filters for [`ObservationStore::query`] and [`ObservationStore::stats`]; all optional, combined
@@ -119,6 +231,31 @@ pub trait ObservationStore: Send + Sync {
     /// When the database fails.
     fn stats(&self, q: &Query) -> Result<Stats, StoreError>;
 
+    /// Amends or withdraws one observation (see the module documentation), in one durable transaction:
+    /// the previous versions stay in its history. Returns the new current version.
+    ///
+    /// # Errors
+    /// [`StoreError::NotFound`] when there is no such observation the store's reader may see,
+    /// [`StoreError::Stale`] when its current version is not `expected`, [`StoreError::Withdrawn`] when
+    /// it was withdrawn, [`StoreError::Invalid`] when the amended content has another id or no reason
+    /// is given; nothing changes then.
+    fn revise(&self, change: &Revise<'_>) -> Result<Revision, StoreError>;
+
+    /// Every version of one observation, oldest first, that the store's reader may see; `None` when
+    /// there is no such observation or its current version is not visible.
+    ///
+    /// # Errors
+    /// When the database fails.
+    fn history(&self, id: &str) -> Result<Option<Vec<Revision>>, StoreError>;
+
+    /// The observations timed within `q`'s `since`..`until` (other filters ignored) that were amended
+    /// or withdrawn at or after `after`, with their latest change, oldest change first: what a report
+    /// issued at `after` no longer says as it is now.
+    ///
+    /// # Errors
+    /// When the database fails.
+    fn revisions_since(&self, q: &Query, after: OffsetDateTime) -> Result<Vec<Correction>, StoreError>;
+
     /// Number of stored observations.
     ///
     /// # Errors
@@ -166,6 +303,7 @@ pub struct EncodedRow {
     pub(crate) zones: String,
     pub(crate) violations: String,
     pub(crate) label: truce_access::LabelColumns,
+    pub(crate) by: String,
 }
 
 impl EncodedRow {
@@ -196,12 +334,39 @@ impl EncodedRow {
             zones: zone_list(&s.classification),
             violations: violation_list(&s.classification),
             label: truce_access::LabelColumns::of(&truce_core::Label::of(o)),
+            by: String::new(),
         })
+    }
+
+    /// Says who records it: a user, or the source that imports it (kept as the first version's
+    /// author).
+    #[must_use]
+    pub fn by(mut self, who: &str) -> Self {
+        who.clone_into(&mut self.by);
+        self
     }
 
     /// The observation's id.
     pub fn id(&self) -> &str {
         &self.id
+    }
+
+    /// Who records it ([`EncodedRow::by`]).
+    pub fn recorded_by(&self) -> &str {
+        &self.by
+    }
+
+    /// The stored observation this row encodes.
+    ///
+    /// # Errors
+    /// [`StoreError::Corrupt`] when a body does not decode (never for rows built by [`EncodedRow::new`]).
+    pub fn decode(&self) -> Result<StoredObservation, StoreError> {
+        let corrupt = |e: serde_json::Error| StoreError::Corrupt { id: self.id.clone(), reason: e.to_string() };
+        Ok(StoredObservation {
+            observation: serde_json::from_str(&self.body).map_err(corrupt)?,
+            classification: serde_json::from_str(&self.classification).map_err(corrupt)?,
+            received_at: from_ms(self.received_ms),
+        })
     }
 }
 

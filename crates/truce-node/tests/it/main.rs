@@ -83,7 +83,7 @@ fn an_incident_carries_the_join_of_its_observations_labels() {
     b.marking = truce_core::Marking::NatoUnclassified;
     b.releasable_to = Vec::new();
     let batch = vec![n.prepare(a, at, &all).unwrap(), n.prepare(b, at, &all).unwrap()];
-    n.commit(batch).unwrap();
+    n.commit("test", batch).unwrap();
     let list = truce_node::watch::incidents(
         &*n.store,
         &n.policy,

@@ -50,9 +50,9 @@ fn commit_stores_then_publishes_each_new_observation_once_with_its_label() {
     let a =
         n.prepare(observation("a", 48.73, 37.55, "explosion_impact", None), at, &truce_access::Access::all()).unwrap();
     let b = n.prepare(observation("b", 48.01, 37.80, "muzzle_flash", None), at, &truce_access::Access::all()).unwrap();
-    let r = n.commit(vec![a.clone(), b.clone(), a.clone()]).unwrap();
+    let r = n.commit("test", vec![a.clone(), b.clone(), a.clone()]).unwrap();
     assert_eq!((r.inserted, r.duplicates), (vec!["a".to_owned(), "b".to_owned()], vec!["a".to_owned()]));
-    let again = n.commit(vec![a.clone()]).unwrap();
+    let again = n.commit("test", vec![a.clone()]).unwrap();
     assert_eq!(again.duplicates, ["a"]);
     let events = drain(&mut sub);
     let ids: Vec<&str> = events
@@ -85,7 +85,7 @@ fn a_batch_the_store_refuses_is_neither_stored_nor_published() {
         .prepare(observation("bad", 48.73, 37.55, "explosion_impact", None), at, &truce_access::Access::all())
         .unwrap();
     bad.observation.lon = f64::INFINITY;
-    assert!(matches!(n.commit(vec![good, bad]), Err(StoreError::Invalid { .. })));
+    assert!(matches!(n.commit("test", vec![good, bad]), Err(StoreError::Invalid { .. })));
     assert_eq!(n.store.count().unwrap(), 0);
     assert!(drain(&mut sub).is_empty(), "nothing published");
 }

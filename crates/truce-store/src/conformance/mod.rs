@@ -29,7 +29,10 @@ macro_rules! conformance_suite {
     ($open:expr) => {
         $crate::conformance_suite!(@each $open;
             observations::an_insert_is_idempotent,
+            observations::other_content_under_a_stored_id_is_a_conflict,
             observations::an_id_twice_in_one_batch_is_stored_once,
+            observations::an_amendment_keeps_every_version,
+            observations::a_withdrawal_leaves_lists_and_keeps_the_history,
             observations::a_batch_with_an_unstorable_row_stores_nothing,
             observations::the_time_window_includes_since_and_excludes_until,
             observations::received_since_finds_late_reports_with_old_times,

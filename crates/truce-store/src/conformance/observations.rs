@@ -7,7 +7,7 @@ use truce_core::{
     TimePrecision, ViolationRecord,
 };
 
-use crate::{Query, Store, StoreError};
+use crate::{Change, EncodedRow, Query, Revise, Store, StoreError};
 
 /// The day the suite's observations start: 2026-11-20 00:00 UTC.
 pub const T0: OffsetDateTime = datetime!(2026-11-20 00:00 UTC);
@@ -99,19 +99,43 @@ fn diagonal(store: &dyn Store) {
     store.insert(&batch).expect("an insert");
 }
 
-/// An id already stored is a duplicate, left as it was; what is stored comes back equal.
+/// An id already stored with the same content is a duplicate, left as it was; what is stored comes
+/// back equal.
 pub fn an_insert_is_idempotent(store: &dyn Store) {
     let a = observation("a", 0, 48.5, 37.5, Category::ExplosionImpact);
     let r = store.insert(&[a.clone(), observation("b", 5, 47.0, 35.0, Category::MuzzleFlash)]).expect("an insert");
     assert_eq!(r.inserted, ["a", "b"]);
-    let mut changed = observation("a", 9, 47.0, 35.0, Category::MuzzleFlash);
-    changed.observation.text = Some("resent with other words".into());
+    let mut resent = a.clone();
+    resent.received_at = datetime!(2026-11-25 10:00 UTC);
     let again =
-        store.insert(&[changed, observation("c", 7, 47.0, 35.0, Category::MuzzleFlash)]).expect("a second insert");
+        store.insert(&[resent, observation("c", 7, 47.0, 35.0, Category::MuzzleFlash)]).expect("a second insert");
     assert_eq!((again.inserted, again.duplicates), (vec!["c".to_owned()], vec!["a".to_owned()]));
     assert_eq!(store.count().expect("a count"), 3);
     assert_eq!(store.get("a").expect("a get"), Some(a), "the first one stored stays, every field intact");
     assert_eq!(store.get("zz").expect("a get"), None);
+}
+
+/// The same id with other content is a conflict naming the fields that differ; nothing of its batch
+/// is stored and the stored one is unchanged.
+pub fn other_content_under_a_stored_id_is_a_conflict(store: &dyn Store) {
+    let a = observation("a", 0, 48.5, 37.5, Category::ExplosionImpact);
+    store.insert(std::slice::from_ref(&a)).expect("an insert");
+    let mut changed = a.clone();
+    changed.observation.text = Some("resent with other words".into());
+    changed.observation.count = Some(3);
+    let err = store
+        .insert(&[observation("new", 7, 47.0, 35.0, Category::MuzzleFlash), changed])
+        .expect_err("other content under id a");
+    match &err {
+        StoreError::Conflict(c) => {
+            assert_eq!(c.len(), 1, "{err}");
+            assert_eq!((c[0].id.as_str(), c[0].fields.clone()), ("a", vec!["count".to_owned(), "text".to_owned()]));
+        }
+        other => panic!("expected a conflict, got {other}"),
+    }
+    assert!(err.to_string().contains("differs in: count, text"), "{err}");
+    assert_eq!(store.count().expect("a count"), 1, "nothing of the batch is stored");
+    assert_eq!(store.get("a").expect("a get"), Some(a));
 }
 
 /// The same id twice in one batch is stored once and reported once as a duplicate.
@@ -120,6 +144,82 @@ pub fn an_id_twice_in_one_batch_is_stored_once(store: &dyn Store) {
     let r = store.insert(&[a.clone(), a]).expect("an insert");
     assert_eq!((r.inserted, r.duplicates), (vec!["same".to_owned()], vec!["same".to_owned()]));
     assert_eq!(store.count().expect("a count"), 1);
+}
+
+fn revise<'a>(id: &'a str, expected: u32, reason: &'a str, amended: Option<&'a EncodedRow>) -> Revise<'a> {
+    Revise { id, expected, by: "gbr.watch", reason, at: datetime!(2026-11-26 09:30 UTC), amended }
+}
+
+/// An amendment replaces the current version (lists, filters and counts read it), keeps every earlier
+/// version with who, when and why, and is refused against a stale version; resending the first
+/// version is still a duplicate.
+pub fn an_amendment_keeps_every_version(store: &dyn Store) {
+    let a = observation("a", 0, 48.5, 37.5, Category::ExplosionImpact);
+    store.insert(&[a.clone(), observation("b", 5, 47.0, 35.0, Category::MuzzleFlash)]).expect("an insert");
+    let mut moved = observation("a", 30, 47.2, 35.1, Category::MuzzleFlash);
+    moved.observation.text = Some("the grid was wrong".into());
+    let row = EncodedRow::new(&moved).expect("encodes");
+    let v2 = store.revise(&revise("a", 1, "wrong grid in the first report", Some(&row))).expect("an amendment");
+    assert_eq!((v2.version, v2.change, v2.by.as_str()), (2, Change::Amended, "gbr.watch"));
+    assert_eq!(store.get("a").expect("a get").map(|s| s.observation), Some(moved.observation.clone()));
+    let in_zone = Query { zone: Some("security_zone".into()), ..Query::default() };
+    assert!(ids(store, &in_zone).is_empty(), "the zone filter reads the amended position");
+    assert_eq!(store.stats(&Query::default()).expect("stats").by_category.get("muzzle_flash"), Some(&2));
+    let stale = store.revise(&revise("a", 1, "again", Some(&row))).expect_err("a stale version");
+    assert!(matches!(stale, StoreError::Stale { expected: 1, current: 2, .. }), "{stale}");
+    let history = store.history("a").expect("a history").expect("a is stored");
+    let summary: Vec<_> = history.iter().map(|r| (r.version, r.change, r.reason.as_str())).collect();
+    assert_eq!(
+        summary,
+        [(1, Change::Recorded, ""), (2, Change::Amended, "wrong grid in the first report")],
+        "every version, oldest first"
+    );
+    assert_eq!(history[0].stored.observation, a.observation, "the first version as recorded");
+    assert_eq!(history[1].at, datetime!(2026-11-26 09:30 UTC));
+    let resent = store.insert(std::slice::from_ref(&a)).expect("a resend of the first version");
+    assert_eq!(resent.duplicates, ["a"], "a resend after a lost answer is not a conflict");
+    assert_eq!(store.get("a").expect("a get").map(|s| s.observation), Some(moved.observation));
+    let other_id = EncodedRow::new(&observation("b", 0, 48.5, 37.5, Category::ExplosionImpact)).expect("encodes");
+    let err = store.revise(&revise("a", 2, "x", Some(&other_id))).expect_err("another id");
+    assert!(matches!(err, StoreError::Invalid { .. }), "{err}");
+    let err = store.revise(&revise("a", 2, " ", None)).expect_err("no reason");
+    assert!(matches!(err, StoreError::Invalid { .. }), "{err}");
+    let err = store.revise(&revise("zz", 1, "x", None)).expect_err("no such id");
+    assert!(matches!(err, StoreError::NotFound(_)), "{err}");
+}
+
+/// A withdrawn observation leaves every list and count but keeps its history; it cannot be changed
+/// again; a report issued before the change learns of it.
+pub fn a_withdrawal_leaves_lists_and_keeps_the_history(store: &dyn Store) {
+    store
+        .insert(&[
+            observation("a", 0, 48.5, 37.5, Category::ExplosionImpact),
+            observation("b", 5, 48.5, 37.5, Category::ExplosionImpact),
+            observation("late", 3 * 24 * 60, 48.5, 37.5, Category::ExplosionImpact),
+        ])
+        .expect("an insert");
+    let w = store.revise(&revise("a", 1, "a duplicate of b", None)).expect("a withdrawal");
+    assert_eq!((w.version, w.change), (2, Change::Withdrawn));
+    assert_eq!(store.count().expect("a count"), 2);
+    assert_eq!(ids(store, &Query::default()), ["b", "late"]);
+    assert_eq!(store.stats(&Query::default()).expect("stats").total, 2);
+    assert_eq!(store.get("a").expect("a get"), None, "get reads what is current and not withdrawn");
+    let history = store.history("a").expect("a history").expect("a is kept");
+    assert_eq!(history.iter().map(|r| r.change).collect::<Vec<_>>(), [Change::Recorded, Change::Withdrawn]);
+    assert_eq!(history[1].reason, "a duplicate of b");
+    let err = store.revise(&revise("a", 2, "back", None)).expect_err("withdrawn");
+    assert!(matches!(err, StoreError::Withdrawn { version: 2, .. }), "{err}");
+    let row =
+        EncodedRow::new(&observation("late", 3 * 24 * 60, 48.6, 37.5, Category::ExplosionImpact)).expect("encodes");
+    store.revise(&revise("late", 1, "grid", Some(&row))).expect("an amendment");
+    let day = Query { since: Some(T0), until: Some(T0 + Duration::days(1)), ..Query::default() };
+    let changed = store.revisions_since(&day, datetime!(2026-11-26 00:00 UTC)).expect("corrections");
+    assert_eq!(
+        changed.iter().map(|c| (c.id.as_str(), c.version, c.change)).collect::<Vec<_>>(),
+        [("a", 2, Change::Withdrawn)],
+        "only the day's observations"
+    );
+    assert!(store.revisions_since(&day, datetime!(2026-11-27 00:00 UTC)).expect("corrections").is_empty());
 }
 
 /// A batch holding a row the store cannot keep (a position that is not a number) is refused whole.

@@ -33,6 +33,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("migrations/0006_labels.sql"),
     include_str!("migrations/0007_alert_audience.sql"),
     include_str!("migrations/0008_coalition_labels.sql"),
+    include_str!("migrations/0009_observation_versions.sql"),
 ];
 
 /// The database file inside the data directory.

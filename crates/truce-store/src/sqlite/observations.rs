@@ -2,12 +2,16 @@
 //! index (see the module above), and keyset paging over `(time_ms, seq)`.
 
 use rusqlite::{OptionalExtension, params};
+use time::OffsetDateTime;
 use truce_access::Access;
 use truce_core::{ClassificationRecord, Observation, StoredObservation};
 
 use super::{SqliteStore, Writer, cell_box, cell_of, from_ms, to_ms};
 use crate::observations::{violation_list, zone_list};
-use crate::{EncodedRow, InsertReport, MAX_PAGE, ObservationStore, Page, Query, Stats, StoreError};
+use crate::{
+    Change, Conflict, Correction, EncodedRow, InsertReport, MAX_PAGE, ObservationStore, Page, Query, Revise, Revision,
+    Stats, StoreError,
+};
 
 fn insert_one(
     tx: &rusqlite::Transaction<'_>,
@@ -16,8 +20,8 @@ fn insert_one(
     cell: i64,
 ) -> Result<bool, StoreError> {
     let mut insert = tx.prepare_cached(
-        "INSERT INTO observations (id, time_ms, time_end_ms, lat, lon, cell, category, received_ms, body, classification, zones, violations, rank, rel, cats)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15) ON CONFLICT (id) DO NOTHING",
+        "INSERT INTO observations (id, time_ms, time_end_ms, lat, lon, cell, category, received_ms, body, classification, zones, violations, rank, rel, cats, recorded_by)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16) ON CONFLICT (id) DO NOTHING",
     )?;
     let changed = insert.execute(params![
         r.id,
@@ -34,11 +38,22 @@ fn insert_one(
         r.violations,
         r.label.rank,
         r.label.rel,
-        r.label.cats
+        r.label.cats,
+        r.by
     ])?;
     if changed == 0 {
         return Ok(false);
     }
+    add_cell(tx, cells, cell)?;
+    Ok(true)
+}
+
+/// Adds `cell` to the spatial index unless the writer knows it is there.
+fn add_cell(
+    tx: &rusqlite::Transaction<'_>,
+    cells: &std::collections::HashSet<i64>,
+    cell: i64,
+) -> Result<(), StoreError> {
     if !cells.contains(&cell) {
         let (x0, x1, y0, y1) = cell_box(cell);
         tx.prepare_cached(
@@ -46,7 +61,32 @@ fn insert_one(
         )?
         .execute(params![cell, x0, x1, y0, y1])?;
     }
-    Ok(true)
+    Ok(())
+}
+
+/// For an id already stored: `None` when `r` has the content of one of its versions (a resend),
+/// otherwise the fields whose values differ from the current version.
+fn differs(tx: &rusqlite::Transaction<'_>, r: &EncodedRow) -> Result<Option<Vec<String>>, StoreError> {
+    let current: String =
+        tx.prepare_cached("SELECT body FROM observations WHERE id = ?1")?.query_row([&r.id], |row| row.get(0))?;
+    if current == r.body {
+        return Ok(None);
+    }
+    let earlier: bool = tx
+        .prepare_cached("SELECT EXISTS (SELECT 1 FROM observation_versions WHERE id = ?1 AND body = ?2)")?
+        .query_row(params![r.id, r.body], |row| row.get(0))?;
+    if earlier {
+        return Ok(None);
+    }
+    let parse = |body: &str| {
+        serde_json::from_str::<serde_json::Map<String, serde_json::Value>>(body)
+            .map_err(|e| StoreError::Corrupt { id: r.id.clone(), reason: format!("body: {e}") })
+    };
+    let (old, new) = (parse(&current)?, parse(&r.body)?);
+    let mut fields: Vec<String> = new.iter().filter(|(k, v)| old.get(*k) != Some(*v)).map(|(k, _)| k.clone()).collect();
+    fields.extend(old.keys().filter(|k| !new.contains_key(*k)).cloned());
+    fields.sort();
+    Ok(Some(fields))
 }
 
 /// Decodes a row; without the right to see the observer (see `truce_access::Access::sees_observer`)
@@ -71,7 +111,7 @@ fn decode(
 /// The WHERE clause and parameters for a query's filters (paging excluded).
 fn filters(access: &str, q: &Query) -> (String, Vec<rusqlite::types::Value>) {
     use rusqlite::types::Value;
-    let mut clauses: Vec<String> = vec![access.to_owned()];
+    let mut clauses: Vec<String> = vec![access.to_owned(), "o.withdrawn = 0".to_owned()];
     let mut args: Vec<Value> = Vec::new();
     if let Some(t) = q.since {
         args.push(Value::Integer(to_ms(t)));
@@ -149,7 +189,7 @@ impl ObservationStore for SqliteStore {
         let conn = self.reader();
         let row = conn
             .prepare_cached(&format!(
-                "SELECT id, body, classification, received_ms FROM observations WHERE id = ?1 AND {}",
+                "SELECT id, body, classification, received_ms FROM observations WHERE id = ?1 AND withdrawn = 0 AND {}",
                 self.visible("", "time_ms")
             ))?
             .query_row([id], |r| {
@@ -234,7 +274,7 @@ impl ObservationStore for SqliteStore {
 
     fn count(&self) -> Result<u64, StoreError> {
         let n: i64 = self.reader().query_row(
-            &format!("SELECT count(*) FROM observations WHERE {}", self.visible("", "time_ms")),
+            &format!("SELECT count(*) FROM observations WHERE withdrawn = 0 AND {}", self.visible("", "time_ms")),
             [],
             |r| r.get(0),
         )?;
@@ -293,6 +333,7 @@ impl ObservationStore for SqliteStore {
         let result = (|| {
             let tx = conn.transaction()?;
             let mut report = InsertReport::default();
+            let mut conflicts = Vec::new();
             for r in rows {
                 let cell = cell_of(r.lat, r.lon);
                 let fresh = !cells.contains(&cell);
@@ -302,9 +343,14 @@ impl ObservationStore for SqliteStore {
                         new_cells.push(cell);
                     }
                     report.inserted.push(r.id.clone());
+                } else if let Some(fields) = differs(&tx, r)? {
+                    conflicts.push(Conflict { id: r.id.clone(), fields });
                 } else {
                     report.duplicates.push(r.id.clone());
                 }
+            }
+            if !conflicts.is_empty() {
+                return Err(StoreError::Conflict(conflicts));
             }
             tx.commit()?;
             Ok(report)
@@ -316,6 +362,212 @@ impl ObservationStore for SqliteStore {
             }
         }
         result
+    }
+
+    fn revise(&self, c: &Revise<'_>) -> Result<Revision, StoreError> {
+        let invalid = |reason: &str| StoreError::Invalid { id: c.id.to_owned(), reason: reason.to_owned() };
+        if c.reason.trim().is_empty() {
+            return Err(invalid("a correction needs a reason"));
+        }
+        if c.amended.is_some_and(|r| r.id != c.id) {
+            return Err(invalid("the amended observation has another id; an id cannot be changed"));
+        }
+        let visible = self.visible("", "time_ms");
+        let mut guard = self.writer();
+        let Writer { conn, cells } = &mut *guard;
+        let tx = conn.transaction()?;
+        let current = tx
+            .prepare_cached(&format!(
+                "SELECT seq, version, withdrawn, received_ms, body, classification FROM observations
+                 WHERE id = ?1 AND {visible}"
+            ))?
+            .query_row([c.id], |r| {
+                Ok((
+                    r.get::<_, i64>(0)?,
+                    r.get::<_, u32>(1)?,
+                    r.get::<_, bool>(2)?,
+                    r.get::<_, i64>(3)?,
+                    r.get::<_, String>(4)?,
+                    r.get::<_, String>(5)?,
+                ))
+            })
+            .optional()?;
+        let Some((seq, version, withdrawn, received_ms, body, classification)) = current else {
+            return Err(StoreError::NotFound(c.id.to_owned()));
+        };
+        if withdrawn {
+            return Err(StoreError::Withdrawn { id: c.id.to_owned(), version });
+        }
+        if version != c.expected {
+            return Err(StoreError::Stale { id: c.id.to_owned(), expected: c.expected, current: version });
+        }
+        // The first change keeps the version as first recorded beside the ones that follow.
+        tx.prepare_cached(
+            "INSERT INTO observation_versions (id, version, action, at_ms, by, reason, body, classification, time_ms, rank, rel, cats)
+             SELECT id, version, 'recorded', received_ms, recorded_by, '', body, classification, time_ms, rank, rel, cats
+             FROM observations WHERE seq = ?1 AND NOT EXISTS (SELECT 1 FROM observation_versions WHERE id = ?2)",
+        )?
+        .execute(params![seq, c.id])?;
+        let next = version + 1;
+        let at_ms = to_ms(c.at);
+        let mut new_cell = None;
+        let (change, body, classification) = match c.amended {
+            Some(r) => {
+                let cell = cell_of(r.lat, r.lon);
+                add_cell(&tx, cells, cell)?;
+                new_cell = Some(cell);
+                tx.prepare_cached(
+                    "UPDATE observations SET time_ms = ?1, time_end_ms = ?2, lat = ?3, lon = ?4, cell = ?5, category = ?6,
+                     body = ?7, classification = ?8, zones = ?9, violations = ?10, rank = ?11, rel = ?12, cats = ?13,
+                     version = ?14 WHERE seq = ?15",
+                )?
+                .execute(params![
+                    r.time_ms,
+                    r.time_end_ms,
+                    r.lat,
+                    r.lon,
+                    cell,
+                    r.category,
+                    r.body,
+                    r.classification,
+                    r.zones,
+                    r.violations,
+                    r.label.rank,
+                    r.label.rel,
+                    r.label.cats,
+                    next,
+                    seq
+                ])?;
+                (Change::Amended, r.body.clone(), r.classification.clone())
+            }
+            None => {
+                tx.prepare_cached("UPDATE observations SET withdrawn = 1, version = ?1 WHERE seq = ?2")?
+                    .execute(params![next, seq])?;
+                (Change::Withdrawn, body, classification)
+            }
+        };
+        tx.prepare_cached(
+            "INSERT INTO observation_versions (id, version, action, at_ms, by, reason, body, classification, time_ms, rank, rel, cats)
+             SELECT id, version, ?1, ?2, ?3, ?4, ?5, ?6, time_ms, rank, rel, cats FROM observations WHERE seq = ?7",
+        )?
+        .execute(params![change.id(), at_ms, c.by, c.reason, body, classification, seq])?;
+        tx.commit()?;
+        if let Some(cell) = new_cell {
+            cells.insert(cell);
+        }
+        Ok(Revision {
+            version: next,
+            change,
+            at: from_ms(at_ms),
+            by: c.by.to_owned(),
+            reason: c.reason.to_owned(),
+            stored: decode(&self.access, c.id.to_owned(), &body, &classification, received_ms)?,
+        })
+    }
+
+    fn history(&self, id: &str) -> Result<Option<Vec<Revision>>, StoreError> {
+        let conn = self.reader();
+        let current = conn
+            .prepare_cached(&format!(
+                "SELECT version, received_ms, recorded_by, body, classification FROM observations WHERE id = ?1 AND {}",
+                self.visible("", "time_ms")
+            ))?
+            .query_row([id], |r| {
+                Ok((
+                    r.get::<_, u32>(0)?,
+                    r.get::<_, i64>(1)?,
+                    r.get::<_, String>(2)?,
+                    r.get::<_, String>(3)?,
+                    r.get::<_, String>(4)?,
+                ))
+            })
+            .optional()?;
+        let Some((version, received_ms, recorded_by, body, classification)) = current else { return Ok(None) };
+        let mut stmt = conn.prepare_cached(&format!(
+            "SELECT version, action, at_ms, by, reason, body, classification FROM observation_versions
+             WHERE id = ?1 AND {} ORDER BY version",
+            self.visible("", "time_ms")
+        ))?;
+        let mut rows = stmt.query([id])?;
+        let mut out = Vec::new();
+        while let Some(r) = rows.next()? {
+            let action: String = r.get(1)?;
+            let change = Change::parse(&action).ok_or_else(|| StoreError::Corrupt {
+                id: id.to_owned(),
+                reason: format!("version action {action:?}"),
+            })?;
+            out.push(Revision {
+                version: r.get(0)?,
+                change,
+                at: from_ms(r.get(2)?),
+                by: r.get(3)?,
+                reason: r.get(4)?,
+                stored: decode(
+                    &self.access,
+                    id.to_owned(),
+                    &r.get::<_, String>(5)?,
+                    &r.get::<_, String>(6)?,
+                    received_ms,
+                )?,
+            });
+        }
+        if out.is_empty() {
+            out.push(Revision {
+                version,
+                change: Change::Recorded,
+                at: from_ms(received_ms),
+                by: recorded_by,
+                reason: String::new(),
+                stored: decode(&self.access, id.to_owned(), &body, &classification, received_ms)?,
+            });
+        }
+        Ok(Some(out))
+    }
+
+    fn revisions_since(&self, q: &Query, after: OffsetDateTime) -> Result<Vec<Correction>, StoreError> {
+        use rusqlite::types::Value;
+        let mut args = vec![Value::Integer(to_ms(after))];
+        let mut window = String::new();
+        if let Some(t) = q.since {
+            args.push(Value::Integer(to_ms(t)));
+            window.push_str(&format!(" AND w.time_ms >= ?{}", args.len()));
+        }
+        if let Some(t) = q.until {
+            args.push(Value::Integer(to_ms(t)));
+            window.push_str(&format!(" AND w.time_ms < ?{}", args.len()));
+        }
+        let conn = self.reader();
+        let mut stmt = conn.prepare(&format!(
+            "SELECT o.id, o.version, v.action, v.at_ms, v.by, v.reason, o.rank FROM observations o
+             JOIN observation_versions v ON v.id = o.id AND v.version = o.version
+             WHERE v.at_ms >= ?1 AND v.action <> 'recorded' AND {}
+               AND EXISTS (SELECT 1 FROM observation_versions w WHERE w.id = o.id{window})
+             ORDER BY v.at_ms, o.id",
+            self.visible("o.", "time_ms")
+        ))?;
+        let mut rows = stmt.query(rusqlite::params_from_iter(args))?;
+        let mut out = Vec::new();
+        while let Some(r) = rows.next()? {
+            let id: String = r.get(0)?;
+            let action: String = r.get(2)?;
+            let change = Change::parse(&action)
+                .ok_or_else(|| StoreError::Corrupt { id: id.clone(), reason: format!("version action {action:?}") })?;
+            let rank: u8 = r.get(6)?;
+            let marking =
+                truce_core::Marking::ALL.iter().copied().find(|m| m.rank() == rank).ok_or_else(|| {
+                    StoreError::Corrupt { id: id.clone(), reason: format!("classification rank {rank}") }
+                })?;
+            out.push(Correction {
+                id,
+                version: r.get(1)?,
+                change,
+                at: from_ms(r.get(3)?),
+                by: r.get(4)?,
+                reason: r.get(5)?,
+                marking,
+            });
+        }
+        Ok(out)
     }
 
     fn set_agreement_fingerprint(&self, fingerprint: &str) -> Result<(), StoreError> {

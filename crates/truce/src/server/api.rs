@@ -18,6 +18,7 @@ use time::format_description::well_known::Rfc3339;
 use truce_node::query::Filters;
 use truce_node::sources::http::{self, BodyError, MAX_BODY_BYTES};
 use truce_node::wire;
+use truce_store::{Change, EncodedRow, Revise, Revision, StoreError};
 
 use utoipa::{IntoParams, OpenApi, ToSchema};
 
@@ -41,6 +42,8 @@ use truce_access::Action;
         post_observations,
         list_observations,
         get_observation,
+        put_observation,
+        observation_history,
         agreement,
         agreement_geometry,
         vocabulary,
@@ -80,7 +83,8 @@ pub struct ApiDoc;
 pub fn routes() -> Router<AppState> {
     Router::new()
         .route("/api/v1/observations", get(list_observations).post(post_observations))
-        .route("/api/v1/observations/{id}", get(get_observation))
+        .route("/api/v1/observations/{id}", get(get_observation).put(put_observation))
+        .route("/api/v1/observations/{id}/history", get(observation_history))
         .route("/api/v1/agreement", get(agreement))
         .route("/api/v1/agreement/geometry", get(agreement_geometry))
         .route("/api/v1/vocabulary", get(vocabulary))
@@ -131,38 +135,25 @@ pub async fn post_observations(
         }
     })?;
     caller.require(Action::SubmitObservation)?;
-    let batch = http::read_batch(&state.node, &caller.access, &body, OffsetDateTime::now_utc()).map_err(|e| {
-        let message = e.to_string();
-        match e {
-            BodyError::Malformed(_) => ApiError::new(StatusCode::BAD_REQUEST, "malformed_json", message),
-            BodyError::WrongType { field, .. } => {
-                let err = ApiError::new(StatusCode::BAD_REQUEST, "invalid_type", message);
-                match field {
-                    Some(f) => err.field(f),
-                    None => err,
-                }
-            }
-            BodyError::TooMany(_) => ApiError::new(StatusCode::PAYLOAD_TOO_LARGE, "batch_too_large", message),
-            BodyError::Empty => ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "invalid_observation", message),
-            BodyError::Forbidden { field, .. } => {
-                ApiError::new(StatusCode::FORBIDDEN, "label_above_clearance", message).field(field)
-            }
-            BodyError::Invalid(fields) => {
-                let first = fields.first().map(|f| f.field.clone()).unwrap_or_default();
-                let mut err =
-                    ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "invalid_observation", message).field(first);
-                err.fields = fields;
-                err
-            }
-        }
-    })?;
-    let report = state.node.commit_async(batch).await.map_err(|e| match e {
+    let batch = http::read_batch(&state.node, &caller.access, &body, OffsetDateTime::now_utc()).map_err(body_error)?;
+    let report = state.node.commit_async(&caller.viewer.name, batch).await.map_err(|e| match e {
         // A record no store can keep is the client's; nothing was stored.
         truce_store::StoreError::Invalid { id, reason } => ApiError::new(
             StatusCode::UNPROCESSABLE_ENTITY,
             "invalid_observation",
             format!("observation {id:?}: {reason}; nothing was stored"),
         ),
+        // Other content under a stored id is a correction, which says so (PUT with the version).
+        truce_store::StoreError::Conflict(conflicts) => {
+            let first = conflicts.first().map(|c| c.id.clone()).unwrap_or_default();
+            let message = conflicts.iter().map(ToString::to_string).collect::<Vec<_>>().join("; ");
+            ApiError::new(
+                StatusCode::CONFLICT,
+                "conflict",
+                format!("{message}; nothing was stored; to correct a stored observation, PUT /api/v1/observations/{{id}} with the version you read and a reason"),
+            )
+            .field(format!("id {first}"))
+        }
         other => ApiError::internal(other),
     })?;
     // The log says how many, not which: an auditor's label need not cover every record written.
@@ -175,6 +166,32 @@ pub async fn post_observations(
     let mut response = (StatusCode::CREATED, Json(body)).into_response();
     response.extensions_mut().insert(note);
     Ok(response)
+}
+
+/// The API's answer to a body that does not pass ([`http::BodyError`]).
+fn body_error(e: BodyError) -> ApiError {
+    let message = e.to_string();
+    match e {
+        BodyError::Malformed(_) => ApiError::new(StatusCode::BAD_REQUEST, "malformed_json", message),
+        BodyError::WrongType { field, .. } => {
+            let err = ApiError::new(StatusCode::BAD_REQUEST, "invalid_type", message);
+            match field {
+                Some(f) => err.field(f),
+                None => err,
+            }
+        }
+        BodyError::TooMany(_) => ApiError::new(StatusCode::PAYLOAD_TOO_LARGE, "batch_too_large", message),
+        BodyError::Empty => ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "invalid_observation", message),
+        BodyError::Forbidden { field, .. } => {
+            ApiError::new(StatusCode::FORBIDDEN, "label_above_clearance", message).field(field)
+        }
+        BodyError::Invalid(fields) => {
+            let first = fields.first().map(|f| f.field.clone()).unwrap_or_default();
+            let mut err = ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "invalid_observation", message).field(first);
+            err.fields = fields;
+            err
+        }
+    }
 }
 
 /// Filters and paging for listing observations.
@@ -262,27 +279,155 @@ pub async fn list_observations(
     Ok(Json(json!({"observations": observations, "next": page.next})).into_response())
 }
 
-/// One observation with its classification.
+/// One observation with its classification, its current `version` and whether it was `amended`; a
+/// withdrawn observation is 410 Gone (its history stays readable).
 #[utoipa::path(get, path = "/api/v1/observations/{id}", tag = "observations",
     params(("id" = String, Path, description = "The observation's id")),
-    responses((status = 200, description = "The observation", body = Object), (status = 404, description = "No such observation", body = ErrorBody)))]
+    responses(
+        (status = 200, description = "The observation, with `version` and `amended`", body = Object),
+        (status = 404, description = "No such observation", body = ErrorBody),
+        (status = 410, description = "Withdrawn: who, when and why; see its history", body = ErrorBody),
+    ))]
 pub async fn get_observation(
     State(state): State<AppState>,
     caller: Caller,
     Path(id): Path<String>,
 ) -> Result<Json<Value>, ApiError> {
-    let store = caller.store(&state);
-    let key = id.clone();
-    let found = tokio::task::spawn_blocking(move || store.get(&key))
+    let current = history_of(&state, &caller, &id).await?.pop().ok_or_else(|| not_found(&id))?;
+    if current.change == Change::Withdrawn {
+        return Err(ApiError::new(
+            StatusCode::GONE,
+            "withdrawn",
+            format!(
+                "observation {id:?} was withdrawn (version {}) by {} at {}: {}; its history is at /api/v1/observations/{id}/history",
+                current.version,
+                current.by,
+                rfc3339(current.at),
+                current.reason
+            ),
+        )
+        .field("id"));
+    }
+    let mut body = wire::observation(&current.stored);
+    body["version"] = json!(current.version);
+    body["amended"] = json!(current.version > 1);
+    Ok(Json(body))
+}
+
+fn not_found(id: &str) -> ApiError {
+    ApiError::new(StatusCode::NOT_FOUND, "not_found", format!("no observation with id {id:?}")).field("id")
+}
+
+/// Every version of an observation the caller may see, oldest first; 404 when there is none.
+async fn history_of(state: &AppState, caller: &Caller, id: &str) -> Result<Vec<Revision>, ApiError> {
+    let store = caller.store(state);
+    let key = id.to_owned();
+    tokio::task::spawn_blocking(move || store.history(&key))
         .await
         .map_err(ApiError::internal)?
-        .map_err(ApiError::internal)?;
-    match found {
-        Some(s) => Ok(Json(wire::observation(&s))),
-        None => {
-            Err(ApiError::new(StatusCode::NOT_FOUND, "not_found", format!("no observation with id {id:?}")).field("id"))
-        }
+        .map_err(ApiError::internal)?
+        .ok_or_else(|| not_found(id))
+}
+
+/// Every version of an observation, oldest first: what it said, who made each version, when and why.
+#[utoipa::path(get, path = "/api/v1/observations/{id}/history", tag = "observations",
+    params(("id" = String, Path, description = "The observation's id")),
+    responses(
+        (status = 200, description = "`{\"id\": ..., \"versions\": [{\"version\", \"change\": recorded|amended|withdrawn, \"at\", \"by\", \"reason\", \"observation\"}]}`", body = Object),
+        (status = 404, description = "No such observation", body = ErrorBody),
+    ))]
+pub async fn observation_history(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+) -> Result<Json<Value>, ApiError> {
+    let versions: Vec<Value> = history_of(&state, &caller, &id)
+        .await?
+        .iter()
+        .map(|r| {
+            json!({"version": r.version, "change": r.change.id(), "at": rfc3339(r.at), "by": r.by,
+                "reason": r.reason, "observation": wire::observation(&r.stored)})
+        })
+        .collect();
+    Ok(Json(json!({"id": id, "versions": versions})))
+}
+
+/// Amend or withdraw an observation: `{"version": N, "reason": "...", "observation": {...}}` replaces
+/// version N with the observation (validated like a new one), `{"version": N, "reason": "...",
+/// "withdraw": true}` withdraws it. Every version stays in the history; a version other than the
+/// current one is 409.
+#[utoipa::path(put, path = "/api/v1/observations/{id}", tag = "observations",
+    params(("id" = String, Path, description = "The observation's id")),
+    request_body(content = Object, description = "The version read, a reason, and the amended observation or `withdraw: true`", content_type = "application/json"),
+    responses(
+        (status = 200, description = "`{\"id\", \"version\", \"change\"}`: the new current version", body = Object),
+        (status = 400, description = "Malformed JSON or not an object", body = ErrorBody),
+        (status = 403, description = "The role may not submit observations, may not see the observer, or the label is above what it may give", body = ErrorBody),
+        (status = 404, description = "No such observation", body = ErrorBody),
+        (status = 409, description = "Not the current version (`stale_version`), or withdrawn (`withdrawn`)", body = ErrorBody),
+        (status = 422, description = "A member is invalid: `version`, `reason`, `observation.<field>`", body = ErrorBody),
+    ))]
+pub async fn put_observation(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+    body: Result<Bytes, BytesRejection>,
+) -> Result<Response, ApiError> {
+    let body = body.map_err(|e| ApiError::new(e.status(), "invalid_body", e.body_text()))?;
+    caller.require(Action::SubmitObservation)?;
+    if !caller.access.sees_observer() {
+        // An amendment is the whole observation: one who cannot see the observer would erase it.
+        return Err(ApiError::new(
+            StatusCode::FORBIDDEN,
+            "forbidden",
+            "correcting an observation needs the right to see its observer (team, callsign, position)",
+        ));
     }
+    let now = OffsetDateTime::now_utc();
+    let correction = http::read_correction(&state.node, &caller.access, &id, &body, now).map_err(body_error)?;
+    let row = correction
+        .amended
+        .as_ref()
+        .map(EncodedRow::new)
+        .transpose()
+        .map_err(|e| ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "invalid_observation", e.to_string()))?;
+    let store = caller.store(&state);
+    let node = state.node.clone();
+    let by = caller.viewer.name.clone();
+    let key = id.clone();
+    let revised = tokio::task::spawn_blocking(move || {
+        let change = Revise {
+            id: &key,
+            expected: correction.version,
+            by: &by,
+            reason: &correction.reason,
+            at: now,
+            amended: row.as_ref(),
+        };
+        node.revise(store.as_ref(), &change)
+    })
+    .await
+    .map_err(ApiError::internal)?
+    .map_err(|e| match e {
+        StoreError::NotFound(_) => not_found(&id),
+        e @ StoreError::Stale { .. } => {
+            ApiError::new(StatusCode::CONFLICT, "stale_version", e.to_string()).field("version")
+        }
+        e @ StoreError::Withdrawn { .. } => ApiError::new(StatusCode::CONFLICT, "withdrawn", e.to_string()).field("id"),
+        e @ StoreError::Invalid { .. } => {
+            ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "invalid_observation", e.to_string())
+        }
+        other => ApiError::internal(other),
+    })?;
+    let note = Note {
+        target: "1 observation".into(),
+        detail: format!("{} to version {}", revised.change.id(), revised.version),
+        ..Note::default()
+    };
+    let mut response =
+        Json(json!({"id": id, "version": revised.version, "change": revised.change.id()})).into_response();
+    response.extensions_mut().insert(note);
+    Ok(response)
 }
 
 fn rfc3339(t: OffsetDateTime) -> String {

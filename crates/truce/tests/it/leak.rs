@@ -754,6 +754,28 @@ fn no_surface_shows_a_viewer_what_it_may_not_see() {
         }
         exercised.insert("/api/v1/observations/{id}");
 
+        // Histories: as the record itself; a correction of a hidden record answers like a missing one
+        // (or the role's refusal), never with its version or state, and changes nothing.
+        for r in &stored {
+            let (status, body) = get(&s, v, &format!("/api/v1/observations/{}/history", r.id));
+            let ok = if oracle.visible(v, r) {
+                status == 200
+                    && body.contains(&r.canary())
+                    && body.contains(&r.observer_canary()) == oracle.sees_observer(v, r)
+            } else {
+                status == 404 && body == missing_body(&r.id)
+            };
+            checks.check(ok, || format!("history: {} {} → {status} {body}", v.name, r.id));
+            if !oracle.visible(v, r) {
+                let probe = br#"{"version": 1, "reason": "probe", "withdraw": true}"#;
+                let reply = s.request_as(Some(&v.token), "PUT", &format!("/api/v1/observations/{}", r.id), probe);
+                let body = String::from_utf8_lossy(&reply.body).into_owned();
+                let ok = reply.status == 403 || (reply.status == 404 && body == missing_body(&r.id));
+                checks.check(ok, || format!("put: {} {} → {} {body}", v.name, r.id, reply.status));
+            }
+        }
+        exercised.insert("/api/v1/observations/{id}/history");
+
         // Counts.
         let (_, stats) = get(&s, v, "/api/v1/stats");
         let stats: Value = serde_json::from_str(&stats).unwrap();

@@ -9,6 +9,7 @@ mod certs;
 mod classify;
 mod coalition;
 mod config;
+mod corrections;
 mod demo_tak;
 mod ingest;
 mod layout;

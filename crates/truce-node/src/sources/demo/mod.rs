@@ -127,7 +127,7 @@ impl Demo {
             );
         }
         let stored = batch.len();
-        node.commit(batch)?;
+        node.commit("demo", batch)?;
         Ok(Demo { node, data_dir: dir, start, end, stored, line, scenario: Some(scenario), config: config.clone() })
     }
 
@@ -181,7 +181,7 @@ impl Demo {
                         continue;
                     }
                 };
-                if let Err(e) = node.commit_async(vec![stored]).await {
+                if let Err(e) = node.commit_async("demo feed", vec![stored]).await {
                     tracing::error!("demo feed: cannot store an observation: {e}");
                 }
             }

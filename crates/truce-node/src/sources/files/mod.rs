@@ -6,6 +6,11 @@
 //! two cores. A bad record is reported with its file, line (or feature) and every field at fault, and
 //! skipped; a record is stored whole or not at all, and each batch commits atomically, then what it
 //! stored is published on the bus.
+//!
+//! A record whose id is already stored with other content is a conflict: reported with its file and
+//! line and the fields that differ, and left out of its batch (the rest of the batch is stored). With
+//! [`Options::amend`] it amends the stored observation instead: a new version, by `truce ingest FILE`,
+//! whose reason names the file and line, the earlier versions kept in the history.
 
 pub mod config;
 
@@ -18,7 +23,7 @@ use std::time::Instant;
 use time::OffsetDateTime;
 use truce_core::StoredObservation;
 use truce_formats::ingest::{FileFormat, FileReader};
-use truce_store::{EncodedRow, InsertReport};
+use truce_store::{EncodedRow, InsertReport, Revise, StoreError};
 
 pub use config::FilesConfig;
 
@@ -38,13 +43,24 @@ pub enum Progress<'a> {
     Problem(String),
 }
 
+/// How an ingest treats records whose id is already stored with other content.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Options {
+    /// Amend the stored observation (a new version) instead of refusing the record as a conflict.
+    pub amend: bool,
+}
+
 /// What an ingest did.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Summary {
     /// Observations stored by this ingest.
     pub inserted: usize,
-    /// Observations that were already stored.
+    /// Observations that were already stored with the same content.
     pub duplicates: usize,
+    /// Observations amended ([`Options::amend`]).
+    pub amended: usize,
+    /// Records whose id is stored with other content, refused (each reported).
+    pub conflicts: u64,
     /// Records refused (each reported).
     pub bad: u64,
     /// Files that could not be read, or not to the end (each reported).
@@ -59,9 +75,11 @@ impl std::fmt::Display for Summary {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         write!(
             f,
-            "{} new observations stored, {} already stored, {} bad, {} unreadable file{} ({} records read in {:.2} s, {:.0} records/s)",
+            "{} new observations stored, {} already stored, {} amended, {} conflicting, {} bad, {} unreadable file{} ({} records read in {:.2} s, {:.0} records/s)",
             self.inserted,
             self.duplicates,
+            self.amended,
+            self.conflicts,
             self.bad,
             self.unreadable,
             if self.unreadable == 1 { "" } else { "s" },
@@ -72,31 +90,127 @@ impl std::fmt::Display for Summary {
     }
 }
 
-/// Loads `paths` into the node's store, reporting problems and progress through `progress`.
+/// Loads `paths` into the node's store, reporting problems and progress through `progress`; a
+/// record whose id is stored with other content is a conflict (see [`ingest_with`]).
 ///
 /// # Errors
 /// The store failed (nothing of the failing batch was stored; earlier batches were).
 pub fn ingest(node: &Node, paths: &[PathBuf], progress: &mut dyn FnMut(Progress<'_>)) -> Result<Summary, NodeError> {
+    ingest_with(node, paths, Options::default(), progress)
+}
+
+/// Where a row came from: the index of its file in the ingest's list, and its line or feature.
+type Origin = (usize, u64);
+
+/// A batch for the writer: the rows, the observations to publish (empty when nobody listens), and
+/// where each row came from.
+type Batch = (Vec<EncodedRow>, Vec<StoredObservation>, Vec<Origin>);
+
+/// What the writer did: the store's report, the rows amended, and the conflicts it refused (where,
+/// and why).
+#[derive(Default)]
+struct Written {
+    report: InsertReport,
+    amended: usize,
+    conflicts: Vec<(Origin, String)>,
+}
+
+/// Commits one batch; rows in conflict are taken out and the rest committed again, then amended
+/// when `options.amend`.
+fn write_batch(node: &Node, options: Options, batch: Batch, out: &mut Written) -> Result<(), NodeError> {
+    let (mut rows, mut observations, mut origins) = batch;
+    let mut conflicting: Vec<(EncodedRow, Origin, String)> = Vec::new();
+    loop {
+        match node.commit_encoded(&rows, std::mem::take(&mut observations)) {
+            Ok(r) => {
+                out.report.inserted.extend(r.inserted);
+                out.report.duplicates.extend(r.duplicates);
+                break;
+            }
+            Err(StoreError::Conflict(conflicts)) => {
+                let why: std::collections::HashMap<String, String> =
+                    conflicts.into_iter().map(|c| (c.id.clone(), c.to_string())).collect();
+                let mut kept = (Vec::with_capacity(rows.len()), Vec::with_capacity(rows.len()));
+                for (row, origin) in rows.into_iter().zip(origins) {
+                    match why.get(row.id()) {
+                        Some(reason) => conflicting.push((row, origin, reason.clone())),
+                        None => {
+                            kept.0.push(row);
+                            kept.1.push(origin);
+                        }
+                    }
+                }
+                (rows, origins) = kept;
+                // The observations to publish are rebuilt from what remains (conflicts are rare).
+                if node.bus.has_subscribers() {
+                    observations = rows.iter().filter_map(|r| r.decode().ok()).collect();
+                }
+            }
+            Err(e) => return Err(e.into()),
+        }
+    }
+    for (row, origin, reason) in conflicting {
+        if !options.amend {
+            out.conflicts.push((origin, format!("{reason}; `truce ingest --amend` corrects it")));
+            continue;
+        }
+        let current = node.store.history(row.id())?.and_then(|h| h.last().map(|r| r.version));
+        let Some(expected) = current else {
+            out.conflicts.push((origin, format!("{reason}; it cannot be read to amend it")));
+            continue;
+        };
+        let because = format!("amended by `truce ingest` from line or feature {}", origin.1);
+        let change = Revise {
+            id: row.id(),
+            expected,
+            by: row.recorded_by(),
+            reason: &because,
+            at: OffsetDateTime::now_utc(),
+            amended: Some(&row),
+        };
+        match node.revise(node.store.as_ref(), &change) {
+            Ok(_) => out.amended += 1,
+            Err(e @ (StoreError::Withdrawn { .. } | StoreError::Stale { .. })) => {
+                out.conflicts.push((origin, e.to_string()))
+            }
+            Err(e) => return Err(e.into()),
+        }
+    }
+    Ok(())
+}
+
+/// Loads `paths` into the node's store, reporting problems and progress through `progress`; records
+/// in conflict with what is stored are refused or, with [`Options::amend`], amend it.
+///
+/// # Errors
+/// The store failed (nothing of the failing batch was stored; earlier batches were).
+pub fn ingest_with(
+    node: &Node,
+    paths: &[PathBuf],
+    options: Options,
+    progress: &mut dyn FnMut(Progress<'_>),
+) -> Result<Summary, NodeError> {
     let started = Instant::now();
     let (mut bad, mut unreadable, mut read) = (0u64, 0u64, 0u64);
-    let report = std::thread::scope(|scope| -> Result<InsertReport, NodeError> {
-        let (tx, rx) = sync_channel::<(Vec<EncodedRow>, Vec<StoredObservation>)>(2);
-        let writer = scope.spawn(move || -> Result<InsertReport, NodeError> {
-            let mut total = InsertReport::default();
-            for (rows, observations) in rx {
-                let r = node.commit_encoded(&rows, observations)?;
-                total.inserted.extend(r.inserted);
-                total.duplicates.extend(r.duplicates);
+    let mut names: Vec<(String, bool)> = Vec::with_capacity(paths.len());
+    let written = std::thread::scope(|scope| -> Result<Written, NodeError> {
+        let (tx, rx) = sync_channel::<Batch>(2);
+        let writer = scope.spawn(move || -> Result<Written, NodeError> {
+            let mut out = Written::default();
+            for batch in rx {
+                write_batch(node, options, batch, &mut out)?;
             }
-            Ok(total)
+            Ok(out)
         });
         let mut rows = Vec::with_capacity(BATCH);
+        let mut origins = Vec::with_capacity(BATCH);
         let mut observations = Vec::new();
         // Events are built for a batch only when someone listens (checked at each batch's start).
         let mut publishing = node.bus.has_subscribers();
         let received_at = OffsetDateTime::now_utc();
         'files: for path in paths {
             let name = path.display().to_string();
+            let by = format!("truce ingest {name}");
             progress(Progress::File(&name));
             let Some(format) = FileFormat::from_path(path) else {
                 progress(Progress::Problem(format!(
@@ -121,6 +235,8 @@ pub fn ingest(node: &Node, paths: &[PathBuf], progress: &mut dyn FnMut(Progress<
                     continue;
                 }
             };
+            let file_index = names.len();
+            names.push((name.clone(), format == FileFormat::GeoJson));
             let at = |position: u64| match format {
                 FileFormat::GeoJson => format!("{name}: feature {position}"),
                 _ => format!("{name}:{position}"),
@@ -157,7 +273,10 @@ pub fn ingest(node: &Node, paths: &[PathBuf], progress: &mut dyn FnMut(Progress<
                     }
                 };
                 match EncodedRow::new(&stored) {
-                    Ok(row) => rows.push(row),
+                    Ok(row) => {
+                        rows.push(row.by(&by));
+                        origins.push((file_index, record.position));
+                    }
                     Err(e) => {
                         // A record the store cannot keep is one bad record, not the end of the load.
                         bad += 1;
@@ -169,8 +288,11 @@ pub fn ingest(node: &Node, paths: &[PathBuf], progress: &mut dyn FnMut(Progress<
                     observations.push(stored);
                 }
                 if rows.len() == BATCH {
-                    let full =
-                        (std::mem::replace(&mut rows, Vec::with_capacity(BATCH)), std::mem::take(&mut observations));
+                    let full = (
+                        std::mem::replace(&mut rows, Vec::with_capacity(BATCH)),
+                        std::mem::take(&mut observations),
+                        std::mem::replace(&mut origins, Vec::with_capacity(BATCH)),
+                    );
                     publishing = node.bus.has_subscribers();
                     if tx.send(full).is_err() {
                         // The writer stopped: its error says why.
@@ -180,14 +302,21 @@ pub fn ingest(node: &Node, paths: &[PathBuf], progress: &mut dyn FnMut(Progress<
             }
         }
         if !rows.is_empty() {
-            let _ = tx.send((rows, observations));
+            let _ = tx.send((rows, observations, origins));
         }
         drop(tx);
         writer.join().map_err(|_| NodeError::Invalid("the writer thread panicked".into()))?
     })?;
+    for ((file, position), reason) in &written.conflicts {
+        let (name, features) = &names[*file];
+        let at = if *features { format!("{name}: feature {position}") } else { format!("{name}:{position}") };
+        progress(Progress::Problem(format!("{at}: {reason}")));
+    }
     Ok(Summary {
-        inserted: report.inserted.len(),
-        duplicates: report.duplicates.len(),
+        inserted: written.report.inserted.len(),
+        duplicates: written.report.duplicates.len(),
+        amended: written.amended,
+        conflicts: written.conflicts.len() as u64,
         bad,
         unreadable,
         read,

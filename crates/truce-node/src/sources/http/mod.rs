@@ -7,6 +7,10 @@
 //! field at fault (`[index].field` in an array) rather than the first. The HTTP server (in the binary)
 //! maps the error onto the API's error shape and commits the batch with
 //! [`Node::commit_async`](crate::Node::commit_async).
+//!
+//! [`read_correction`] reads the body of `PUT /api/v1/observations/{id}`: the version the writer read,
+//! a reason, and either the amended observation (parsed and validated exactly like a new one) or
+//! `"withdraw": true`.
 
 pub mod config;
 
@@ -125,4 +129,123 @@ pub fn read_batch(
         return Err(BodyError::Invalid(errors));
     }
     Ok(batch)
+}
+
+/// Longest reason for a correction, characters.
+pub const MAX_REASON_CHARS: usize = 2_000;
+
+/// A correction read from a request body ([`read_correction`]).
+#[derive(Debug, Clone)]
+pub struct CorrectionBody {
+    /// The version the writer read and corrects.
+    pub version: u32,
+    /// Why.
+    pub reason: String,
+    /// The amended observation, ready to store; `None` withdraws it.
+    pub amended: Option<StoredObservation>,
+}
+
+fn field_error(field: &str, code: &'static str, message: impl Into<String>) -> BodyError {
+    BodyError::Invalid(vec![FieldError { field: field.to_owned(), code, message: message.into() }])
+}
+
+/// Reads a correction of observation `id`: `{"version": N, "reason": "...", "observation": {...}}`
+/// amends it (the observation's `id`, when given, must be `id`), `{"version": N, "reason": "...",
+/// "withdraw": true}` withdraws it.
+///
+/// # Errors
+/// A [`BodyError`] naming the member at fault (`version`, `reason`, `observation.lat`, ...); nothing
+/// is changed then.
+pub fn read_correction(
+    node: &Node,
+    writer: &Access,
+    id: &str,
+    body: &[u8],
+    received_at: OffsetDateTime,
+) -> Result<CorrectionBody, BodyError> {
+    let text = std::str::from_utf8(body)
+        .map_err(|e| BodyError::Malformed(format!("the body is not UTF-8 (byte {})", e.valid_up_to())))?;
+    let value: Value = serde_json::from_str(text)
+        .map_err(|e| BodyError::Malformed(format!("invalid JSON at line {}, column {}: {e}", e.line(), e.column())))?;
+    let Value::Object(mut members) = value else {
+        return Err(BodyError::WrongType {
+            field: None,
+            message: "expected an object: {\"version\": N, \"reason\": \"...\", \"observation\": {...}} or \"withdraw\": true".into(),
+        });
+    };
+    if let Some(unknown) =
+        members.keys().find(|k| !["version", "reason", "observation", "withdraw"].contains(&k.as_str()))
+    {
+        return Err(field_error(
+            unknown,
+            "unknown_field",
+            "not a member of a correction (version, reason, observation, withdraw)",
+        ));
+    }
+    let version = match members.get("version") {
+        None => {
+            return Err(field_error(
+                "version",
+                "missing_field",
+                "the version you read is required (see the observation's `version`)",
+            ));
+        }
+        Some(v) => v.as_u64().and_then(|n| u32::try_from(n).ok()).filter(|n| *n >= 1).ok_or_else(|| {
+            field_error("version", "invalid_value", format!("{v} is not a version (a whole number from 1)"))
+        })?,
+    };
+    let reason = match members.get("reason") {
+        Some(Value::String(r)) if !r.trim().is_empty() => r.trim().to_owned(),
+        Some(Value::String(_)) | None => {
+            return Err(field_error("reason", "missing_field", "a correction needs a reason"));
+        }
+        Some(_) => return Err(field_error("reason", "invalid_type", "expected a string")),
+    };
+    if reason.chars().count() > MAX_REASON_CHARS {
+        return Err(field_error("reason", "out_of_range", format!("longer than {MAX_REASON_CHARS} characters")));
+    }
+    let withdraw = match members.get("withdraw") {
+        None | Some(Value::Bool(false)) => false,
+        Some(Value::Bool(true)) => true,
+        Some(_) => return Err(field_error("withdraw", "invalid_type", "expected true")),
+    };
+    let amended = match (members.remove("observation"), withdraw) {
+        (Some(_), true) => {
+            return Err(field_error("withdraw", "invalid_value", "either amend (observation) or withdraw, not both"));
+        }
+        (None, true) => None,
+        (None, false) => {
+            return Err(field_error("observation", "missing_field", "the amended observation, or \"withdraw\": true"));
+        }
+        (Some(Value::Object(mut o)), false) => {
+            match o.get("id") {
+                None => {
+                    o.insert("id".into(), Value::String(id.to_owned()));
+                }
+                Some(Value::String(given)) if given == id => {}
+                Some(other) => {
+                    return Err(field_error(
+                        "observation.id",
+                        "invalid_value",
+                        format!("{other} is not {id:?}: an observation's id cannot be changed"),
+                    ));
+                }
+            }
+            let options = Options { reject_unknown: true, default_means: Means::Patrol };
+            let observation = from_json(&o, options).map_err(|es| {
+                BodyError::Invalid(
+                    es.into_iter().map(|e| FieldError { field: format!("observation.{}", e.field), ..e }).collect(),
+                )
+            })?;
+            match node.prepare(observation, received_at, writer) {
+                Ok(s) => Some(s),
+                Err(e) if e.forbidden => {
+                    return Err(BodyError::Forbidden { field: format!("observation.{}", e.field), message: e.message });
+                }
+                Err(e) => return Err(field_error(&format!("observation.{}", e.field), "invalid_value", e.message)),
+            }
+        }
+        (Some(_), false) => return Err(field_error("observation", "invalid_type", "expected an observation object")),
+    };
+    Ok(CorrectionBody { version, reason, amended })
 }

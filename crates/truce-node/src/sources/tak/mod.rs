@@ -255,8 +255,13 @@ fn store_batch(node: &Node, tracker: &mut Tracker, received: &[Received]) {
             Err(e) => tracing::error!("a weapon sighting from TAK was refused: {e}"),
         }
     }
+    // Each sighting's first version is recorded by the TAK user who marked it.
+    let rows = batch.iter().map(|s| {
+        let who = s.observation.observer.callsign.as_deref().unwrap_or("unknown");
+        truce_store::EncodedRow::new(s).map(|r| r.by(&format!("tak {who}")))
+    });
     if !batch.is_empty()
-        && let Err(e) = node.commit(batch)
+        && let Err(e) = rows.collect::<Result<Vec<_>, _>>().and_then(|rows| node.commit_encoded(&rows, batch))
     {
         tracing::error!("cannot store weapon sightings from TAK: {e}");
     }
