@@ -104,6 +104,10 @@ pub struct IngestArgs {
     /// Files to ingest (.csv, .ndjson/.jsonl, .geojson/.json).
     #[arg(required = true)]
     pub files: Vec<PathBuf>,
+    /// A record whose id is stored with other content amends it (a new version; the earlier ones stay
+    /// in its history) instead of being refused as a conflict.
+    #[arg(long)]
+    pub amend: bool,
     /// Store and agreement.
     #[command(flatten)]
     pub store: StoreArgs,

@@ -1,6 +1,7 @@
 //! `truce ingest FILE...`: observations from files into the store, through the node's pipeline
 //! (`truce_node::sources::files`): every bad record reported with its file, line (or feature) and
-//! every field at fault, and skipped; a progress bar on a terminal.
+//! every field at fault, and skipped; a record whose id is stored with other content refused as a
+//! conflict naming the fields, or with `--amend` amending it; a progress bar on a terminal.
 
 use std::io::IsTerminal;
 use std::process::ExitCode;
@@ -32,12 +33,17 @@ pub fn run(args: &IngestArgs) -> anyhow::Result<ExitCode> {
     } else {
         ProgressBar::hidden()
     };
-    let summary = files::ingest(&node, &args.files, &mut |p| match p {
+    let options = files::Options { amend: args.amend };
+    let summary = files::ingest_with(&node, &args.files, options, &mut |p| match p {
         Progress::File(name) => bar.set_message(name.to_owned()),
         Progress::Read(n) => bar.set_position(n),
         Progress::Problem(line) => bar.suspend(|| eprintln!("{line}")),
     })?;
     bar.finish_and_clear();
     eprintln!("truce ingest: {summary}");
-    Ok(if summary.bad > 0 || summary.unreadable > 0 { ExitCode::from(1) } else { ExitCode::SUCCESS })
+    Ok(if summary.bad > 0 || summary.unreadable > 0 || summary.conflicts > 0 {
+        ExitCode::from(1)
+    } else {
+        ExitCode::SUCCESS
+    })
 }

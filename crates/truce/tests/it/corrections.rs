@@ -6,7 +6,7 @@
 
 use serde_json::{Value, json};
 
-use crate::util::{PASSWORD, add_user, serve};
+use crate::util::{PASSWORD, add_user, serve, truce};
 
 fn obs(id: &str, lat: f64, category: &str, count: u32) -> Value {
     json!({"id": id, "time": "2026-11-25T01:00:00Z", "lat": lat, "lon": 32.6169, "category": category,
@@ -141,7 +141,7 @@ fn an_observation_is_amended_then_withdrawn_and_every_version_is_kept() {
     assert!(md.contains("Corrections since this report was first issued") && md.contains("a duplicate of k0"), "{md}");
 
     // Every change is in the audit log.
-    let run = crate::util::truce(&["audit", "list", "--data-dir", dir.path().to_str().unwrap(), "--limit", "100"], b"");
+    let run = truce(&["audit", "list", "--data-dir", dir.path().to_str().unwrap(), "--limit", "100"], b"");
     let puts = run
         .stdout
         .lines()
@@ -237,4 +237,141 @@ fn a_bad_or_unauthorised_correction_names_its_fault_and_changes_nothing() {
             "{one}"
         );
     }
+}
+
+/// A CSV in truce's columns: `id,time,lat,lon,category,count,text` rows.
+fn csv(rows: &[(String, f64, u32, String)]) -> String {
+    let mut out = String::from("id,time,lat,lon,category,count,text\n");
+    for (id, lat, count, text) in rows {
+        out.push_str(&format!("{id},2026-11-25T01:00:00Z,{lat},32.6169,explosion_impact,{count},{text}\n"));
+    }
+    out
+}
+
+#[test]
+fn truce_ingest_refuses_a_conflict_and_amends_with_amend() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path().to_str().unwrap();
+    let a = crate::util::agreement();
+    let first = dir.path().join("first.csv");
+    std::fs::write(&first, csv(&[("k1".into(), 46.6, 1, "one".into()), ("k2".into(), 46.7, 1, "two".into())])).unwrap();
+    let run = truce(&["ingest", first.to_str().unwrap(), "--data-dir", d, "--agreement", a.to_str().unwrap()], b"");
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let second = dir.path().join("second.csv");
+    std::fs::write(&second, csv(&[("k1".into(), 46.6, 3, "one".into()), ("k3".into(), 46.8, 1, "three".into())]))
+        .unwrap();
+    let run = truce(&["ingest", second.to_str().unwrap(), "--data-dir", d], b"");
+    assert_eq!(run.code, 1, "a conflict is a failure: {}", run.stderr);
+    let expected = format!(
+        "{}:2: observation \"k1\" is already stored with other content (differs in: count); `truce ingest --amend` corrects it",
+        second.display()
+    );
+    assert!(run.stderr.contains(&expected), "{}", run.stderr);
+    assert!(run.stderr.contains("1 new observations stored, 0 already stored, 1 in conflict"), "{}", run.stderr);
+    let list = |d: &str| {
+        let run = truce(&["observations", "--data-dir", d, "--format", "ndjson"], b"");
+        assert_eq!(run.code, 0, "{}", run.stderr);
+        run.stdout
+            .lines()
+            .map(|l| serde_json::from_str::<Value>(l).unwrap())
+            .map(|v| (v["id"].as_str().unwrap().to_owned(), v["count"].as_u64().unwrap()))
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(list(d), [("k1".to_owned(), 1), ("k2".to_owned(), 1), ("k3".to_owned(), 1)], "k1 unchanged");
+
+    let run = truce(&["ingest", second.to_str().unwrap(), "--data-dir", d, "--amend"], b"");
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert!(run.stderr.contains("0 new observations stored, 1 already stored, 1 amended"), "{}", run.stderr);
+    assert_eq!(list(d), [("k1".to_owned(), 3), ("k2".to_owned(), 1), ("k3".to_owned(), 1)], "k1 amended");
+    // Its history says who and why.
+    let s = serve(dir.path(), &[]);
+    let (_, history) = s.json("GET", "/api/v1/observations/k1/history", b"");
+    let versions = history["versions"].as_array().unwrap();
+    assert_eq!(versions.len(), 2, "{history}");
+    assert_eq!(versions[0]["by"], format!("truce ingest {}", first.display()));
+    assert_eq!(versions[1]["by"], format!("truce ingest {}", second.display()));
+    assert_eq!(versions[1]["reason"], "amended by `truce ingest` from line or feature 2");
+}
+
+#[test]
+fn a_process_killed_during_amendments_leaves_each_observation_old_or_new() {
+    const N: usize = 3_000;
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path().to_str().unwrap();
+    let a = crate::util::agreement();
+    let old = dir.path().join("old.csv");
+    let new = dir.path().join("new.csv");
+    let ids: Vec<String> = (0..N).map(|i| format!("obs{i:05}")).collect();
+    let rows = |count: u32, text: &str| -> Vec<(String, f64, u32, String)> {
+        ids.iter().enumerate().map(|(i, id)| (id.clone(), 46.0 + i as f64 * 1e-4, count, text.to_owned())).collect()
+    };
+    std::fs::write(&old, csv(&rows(1, "as first reported"))).unwrap();
+    std::fs::write(&new, csv(&rows(2, "as corrected"))).unwrap();
+    let run = truce(&["ingest", old.to_str().unwrap(), "--data-dir", d, "--agreement", a.to_str().unwrap()], b"");
+    assert_eq!(run.code, 0, "{}", run.stderr);
+
+    // Amend every one (one durable transaction each) and kill the process once some are done.
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_truce"))
+        .args(["ingest", new.to_str().unwrap(), "--data-dir", d, "--amend"])
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let db = dir.path().join("truce.sqlite");
+    let amended = || -> i64 {
+        let conn = rusqlite::Connection::open_with_flags(&db, rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY).unwrap();
+        conn.busy_timeout(std::time::Duration::from_secs(5)).unwrap();
+        conn.query_row("SELECT count(*) FROM observations WHERE version = 2", [], |r| r.get(0)).unwrap()
+    };
+    let started = std::time::Instant::now();
+    while amended() < 50 {
+        assert!(child.try_wait().unwrap().is_none(), "the ingest ended before it could be killed");
+        assert!(started.elapsed().as_secs() < 120, "no amendment within two minutes");
+        std::thread::yield_now();
+    }
+    child.kill().unwrap();
+    child.wait().unwrap();
+
+    let conn = rusqlite::Connection::open(&db).unwrap();
+    let mut stmt = conn
+        .prepare(
+            "SELECT o.id, o.version, json_extract(o.body, '$.count'), json_extract(o.body, '$.text'),
+                    (SELECT count(*) FROM observation_versions v WHERE v.id = o.id),
+                    (SELECT v.body = o.body FROM observation_versions v WHERE v.id = o.id AND v.version = o.version)
+             FROM observations o",
+        )
+        .unwrap();
+    let rows: Vec<(String, i64, i64, String, i64, Option<bool>)> = stmt
+        .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?, r.get(5)?)))
+        .unwrap()
+        .collect::<Result<_, _>>()
+        .unwrap();
+    assert_eq!(rows.len(), N, "nothing lost");
+    let (mut old_n, mut new_n) = (0, 0);
+    for (id, version, count, text, versions, current_kept) in &rows {
+        match version {
+            1 => {
+                assert_eq!(
+                    (*count, text.as_str(), *versions),
+                    (1, "as first reported", 0),
+                    "{id}: the old version whole"
+                );
+                old_n += 1;
+            }
+            2 => {
+                assert_eq!(
+                    (*count, text.as_str(), *versions, *current_kept),
+                    (2, "as corrected", 2, Some(true)),
+                    "{id}: the new version whole, with its history"
+                );
+                new_n += 1;
+            }
+            other => panic!("{id}: version {other}"),
+        }
+    }
+    assert!(new_n >= 50 && old_n > 0, "killed mid-way: {new_n} amended, {old_n} not");
+    // The store opens and finishes the job: the rest are amended, none twice.
+    let run = truce(&["ingest", new.to_str().unwrap(), "--data-dir", d, "--amend"], b"");
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert!(run.stderr.contains(&format!("{new_n} already stored, {old_n} amended")), "{}", run.stderr);
 }

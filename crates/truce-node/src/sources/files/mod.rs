@@ -73,13 +73,16 @@ pub struct Summary {
 
 impl std::fmt::Display for Summary {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{} new observations stored, {} already stored, ", self.inserted, self.duplicates)?;
+        if self.amended > 0 {
+            write!(f, "{} amended, ", self.amended)?;
+        }
+        if self.conflicts > 0 {
+            write!(f, "{} in conflict with what is stored, ", self.conflicts)?;
+        }
         write!(
             f,
-            "{} new observations stored, {} already stored, {} amended, {} conflicting, {} bad, {} unreadable file{} ({} records read in {:.2} s, {:.0} records/s)",
-            self.inserted,
-            self.duplicates,
-            self.amended,
-            self.conflicts,
+            "{} bad, {} unreadable file{} ({} records read in {:.2} s, {:.0} records/s)",
             self.bad,
             self.unreadable,
             if self.unreadable == 1 { "" } else { "s" },
