@@ -1,12 +1,14 @@
 //! `truce ingest FILE...`: observations from files into the store, through the node's pipeline
 //! (`truce_node::sources::files`): every bad record reported with its file, line (or feature) and
-//! every field at fault, and skipped; a progress bar on a terminal.
+//! every column or field at fault, and skipped (many alike in one line); notices (encoding guessed,
+//! columns not used, text cut, rows skipped) on stderr too; a progress bar on a terminal.
 
 use std::io::IsTerminal;
 use std::process::ExitCode;
 use std::sync::Arc;
 
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+use truce_formats::ingest::ReadOptions;
 use truce_node::sources::files::{self, Progress};
 use truce_node::{LocalBus, Node, data_dir};
 
@@ -32,10 +34,12 @@ pub fn run(args: &IngestArgs) -> anyhow::Result<ExitCode> {
     } else {
         ProgressBar::hidden()
     };
-    let summary = files::ingest(&node, &args.files, &mut |p| match p {
+    let options = ReadOptions { date_order: args.date_order, encoding: args.encoding };
+    let summary = files::ingest_with(&node, &args.files, &options, &mut |p| match p {
         Progress::File(name) => bar.set_message(name.to_owned()),
         Progress::Read(n) => bar.set_position(n),
         Progress::Problem(line) => bar.suspend(|| eprintln!("{line}")),
+        Progress::Notice(line) => bar.suspend(|| eprintln!("{line}")),
     })?;
     bar.finish_and_clear();
     eprintln!("truce ingest: {summary}");

@@ -108,7 +108,7 @@ pub fn run(args: &ServeArgs) -> anyhow::Result<ExitCode> {
             let n = node.clone();
             tokio::task::spawn_blocking(move || {
                 let done = files::ingest(&n, &f.paths, &mut |p| {
-                    if let files::Progress::Problem(line) = p {
+                    if let files::Progress::Problem(line) | files::Progress::Notice(line) = p {
                         eprintln!("{line}");
                     }
                 });
