@@ -232,7 +232,8 @@ impl OrderEvidence {
     /// Takes one cell into account.
     pub fn see(&mut self, column: &str, line: u64, value: &str) {
         // ISO dates (and RFC 3339 times), most cells of most files, say nothing of the order.
-        if value.as_bytes().get(4) == Some(&b'-') {
+        let b = value.as_bytes();
+        if b.len() > 4 && b[4] == b'-' && b[..4].iter().all(u8::is_ascii_digit) {
             return;
         }
         let Some((Shape::Numeric { a, b, year }, _)) = shape(value) else { return };
@@ -318,6 +319,10 @@ mod tests {
         assert_eq!(e.decide(Some(DateOrder::Mdy)), Ok(Some(DateOrder::Mdy)));
         e.see("event_date", 900, "14/08/2020 00:00:00");
         assert_eq!(e.decide(None), Ok(Some(DateOrder::Dmy)), "one value above 12 settles it for all");
+        let mut dashes = OrderEvidence::default();
+        dashes.see("date", 7, "13-1-2014");
+        dashes.see("date", 8, "1-22-2014");
+        assert!(dashes.decide(None).unwrap_err().contains("line 8"), "dashes count as much as slashes");
         e.see("event_date", 901, "1/22/2014 12:00:00 AM");
         let err = e.decide(None).unwrap_err();
         assert!(err.contains("line 900") && err.contains("line 901"), "{err}");
