@@ -107,7 +107,7 @@ pub fn run(args: &ServeArgs) -> anyhow::Result<ExitCode> {
         if let Some(f) = files {
             let n = node.clone();
             tokio::task::spawn_blocking(move || {
-                let done = files::ingest(&n, &f.paths, &mut |p| {
+                let done = files::ingest_with(&n, &f.paths, &f.read_options(), &mut |p| {
                     if let files::Progress::Problem(line) | files::Progress::Notice(line) = p {
                         eprintln!("{line}");
                     }

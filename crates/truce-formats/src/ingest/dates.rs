@@ -9,8 +9,9 @@
 
 use time::{Date, Month, Time};
 
-/// The order of day and month in numeric dates.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// The order of day and month in numeric dates (`dmy` or `mdy` in a configuration file too).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Deserialize, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
 pub enum DateOrder {
     /// Day, month, year (`14/08/2020`): most of the world.
     Dmy,

@@ -7,12 +7,14 @@
 //! general encoding library for one table.
 
 /// How a CSV file's bytes are text.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Deserialize, serde::Serialize)]
 pub enum Encoding {
     /// UTF-8, with or without a byte-order mark.
+    #[serde(rename = "utf-8", alias = "utf8")]
     Utf8,
     /// Windows-1252. `latin1` and `iso-8859-1` mean this too, as in the WHATWG Encoding Standard that
     /// browsers follow: files labelled Latin-1 are in practice Windows-1252.
+    #[serde(rename = "windows-1252", alias = "latin1", alias = "cp1252", alias = "iso-8859-1")]
     Windows1252,
 }
 
