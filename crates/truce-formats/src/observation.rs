@@ -4,7 +4,7 @@
 //!
 //! Positions: either `lat`/`lon`, or the observer's position with a bearing and a range, from which the
 //! position is computed on the ellipsoid (and the location precision defaults to `estimated`).
-//! Numbers may be given as JSON numbers or as strings holding numbers (CSV cells).
+//! Numbers may be given as JSON numbers or as strings holding a plain decimal number ([`plain_number`]).
 //!
 //! An observation without an `id` gets one derived from its content (time, position, category, observer,
 //! text, source), so the same report imported twice is stored once.
@@ -44,7 +44,8 @@ pub struct Options {
     pub default_means: Means,
 }
 
-const FIELDS: &[&str] = &[
+/// The members of an observation.
+pub(crate) const FIELDS: &[&str] = &[
     "id",
     "time",
     "time_end",
@@ -70,8 +71,12 @@ const FIELDS: &[&str] = &[
 ];
 const OBSERVER_FIELDS: &[&str] = &["means", "team", "callsign", "lat", "lon", "bearing_deg", "range_m"];
 
-/// Longest accepted free text, characters.
-pub const MAX_TEXT: usize = 10_000;
+/// Longest accepted free text (`text`, `reason`, `source_ref`), characters: sized for real event data,
+/// where a UCDP `source_article` lists several articles in a few thousand characters and ACLED's `notes`
+/// run to a few thousand too. Files cut a longer text with a warning; the API refuses it.
+pub const MAX_TEXT: usize = 20_000;
+/// Longest accepted `place`, characters: a UCDP `where_description` can list many settlements.
+pub const MAX_PLACE: usize = 2_000;
 /// Longest accepted id, bytes.
 pub const MAX_ID: usize = 200;
 
@@ -108,10 +113,10 @@ impl<'a> Reader<'a> {
     fn number(&mut self, name: &str, lo: f64, hi: f64) -> Option<f64> {
         let v = match self.present(name)? {
             Value::Number(n) => n.as_f64(),
-            Value::String(s) => match s.trim().parse::<f64>() {
+            Value::String(s) => match plain_number(s) {
                 Ok(v) => Some(v),
-                Err(_) => {
-                    self.err(name, "invalid_type", format!("{s:?} is not a number"));
+                Err(why) => {
+                    self.err(name, "invalid_type", why);
                     return None;
                 }
             },
@@ -170,6 +175,44 @@ impl<'a> Reader<'a> {
         for k in extra {
             self.err(&k, "unknown_field", format!("not a field of an observation (fields: {})", known.join(", ")));
         }
+    }
+}
+
+/// The one rule for numbers written as text (CSV cells, and JSON strings such as `"lat": "48.5"`): a plain
+/// decimal number, `-48.5`, `1234`, `1.5e3`, with spaces around it ignored. Thousands separators
+/// (`1,234`), decimal commas (`48,5`), units and `NaN`/`inf` are refused, saying why: `1,234` could be
+/// 1234 or 1.234 depending on who wrote it.
+///
+/// # Errors
+/// Why the text is not such a number.
+pub fn plain_number(s: &str) -> Result<f64, String> {
+    let t = s.trim();
+    let body = t.strip_prefix(['-', '+']).unwrap_or(t);
+    let (mantissa, exponent) = match body.find(['e', 'E']) {
+        Some(i) => (&body[..i], Some(&body[i + 1..])),
+        None => (body, None),
+    };
+    let (whole, fraction) = mantissa.split_once('.').unwrap_or((mantissa, ""));
+    let digits = |d: &str| d.bytes().all(|b| b.is_ascii_digit());
+    let plain = !(whole.is_empty() && fraction.is_empty())
+        && digits(whole)
+        && digits(fraction)
+        && exponent.is_none_or(|e| {
+            let e = e.strip_prefix(['-', '+']).unwrap_or(e);
+            !e.is_empty() && digits(e)
+        });
+    if plain
+        && let Ok(v) = t.parse::<f64>()
+        && v.is_finite()
+    {
+        return Ok(v);
+    }
+    if t.contains(',') {
+        Err(format!(
+            "{s:?} is not a number: write it without thousands separators and with a point for decimals (1234, 48.5)"
+        ))
+    } else {
+        Err(format!("{s:?} is not a number"))
     }
 }
 
@@ -238,7 +281,7 @@ pub fn from_json(obj: &Map<String, Value>, options: Options) -> Result<Observati
     let lat = r.number("lat", -90.0, 90.0);
     let lon = r.number("lon", -180.0, 180.0);
     let location_precision = r.parsed::<LocationPrecision>("location_precision");
-    let place = r.string("place", 200);
+    let place = r.string("place", MAX_PLACE);
     let weapon_class = r.string("weapon_class", 64);
     let count = r.count("count");
     let direction = r.string("direction", 64);
@@ -246,7 +289,7 @@ pub fn from_json(obj: &Map<String, Value>, options: Options) -> Result<Observati
     let confidence = r.parsed::<Confidence>("confidence");
     let reason = r.string("reason", MAX_TEXT);
     let text = r.string("text", MAX_TEXT);
-    let source_ref = r.string("source_ref", 1_000);
+    let source_ref = r.string("source_ref", MAX_TEXT);
     let marking = r.parsed::<Marking>("marking");
     let releasable_to = codes(&mut r, "releasable_to");
     let categories = codes(&mut r, "categories");
@@ -481,6 +524,37 @@ mod tests {
         ] {
             assert!(got.contains(&want), "missing {want:?} in {got:?}");
         }
+    }
+
+    #[test]
+    fn numbers_as_text_follow_one_rule() {
+        for (text, want) in
+            [("48.5", 48.5), (" -48.5 ", -48.5), ("+3", 3.0), (".5", 0.5), ("5.", 5.0), ("1.5e3", 1500.0)]
+        {
+            assert_eq!(plain_number(text), Ok(want), "{text}");
+        }
+        for text in ["1,234", "48,5", "NaN", "inf", "12 km", "0x10", "", "-", "1e", "1.2.3"] {
+            assert!(plain_number(text).is_err(), "{text}");
+        }
+        assert!(plain_number("1,234").unwrap_err().contains("thousands separators"));
+        let errs = parse(serde_json::json!({"time": "2026-11-20T01:10:00Z", "lat": "48.5", "lon": "1,234", "category": "muzzle_flash"}))
+            .unwrap_err();
+        assert_eq!(
+            (errs[0].field.as_str(), errs.len()),
+            ("lon", 1),
+            "a string holding a plain number is accepted: {errs:?}"
+        );
+    }
+
+    #[test]
+    fn long_texts_of_real_event_data_fit() {
+        let article = "x".repeat(5_000);
+        let place = "Donetsk, Horlivka, Makiivka, Yasynuvata, Avdiivka; ".repeat(10);
+        let o =
+            parse(serde_json::json!({"time": "2026-11-20T01:10:00Z", "lat": 48, "lon": 37, "category": "muzzle_flash",
+            "source_ref": article, "place": place}))
+            .unwrap();
+        assert_eq!(o.source_ref.map(|s| s.len()), Some(5_000));
     }
 
     #[test]

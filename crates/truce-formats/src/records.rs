@@ -98,7 +98,7 @@ pub enum FatalError {
 }
 
 /// Largest accepted record, bytes: anything longer is reported and skipped.
-pub const MAX_RECORD_BYTES: usize = 64 * 1024;
+pub const MAX_RECORD_BYTES: usize = 256 * 1024;
 
 /// Reads records one at a time. See the module documentation.
 pub struct RecordReader<R: Read> {

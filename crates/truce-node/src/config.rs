@@ -290,6 +290,13 @@ mod tests {
             .unwrap_or_else(|e| panic!("{}", e.0.iter().map(ToString::to_string).collect::<Vec<_>>().join("\n")));
         assert_eq!(c.demo.speed, 60.0);
         assert_eq!(c.tak.udp, Listen::Off);
+        assert_eq!(
+            c.files.read_options(),
+            truce_formats::ingest::ReadOptions {
+                date_order: Some(truce_formats::ingest::DateOrder::Dmy),
+                encoding: Some(truce_formats::ingest::Encoding::Utf8)
+            }
+        );
         // Every key the configuration has is in the example: what it prints back has the same keys.
         let keys = |t: &toml::Table| -> Vec<String> {
             t.iter()

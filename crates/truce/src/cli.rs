@@ -108,6 +108,14 @@ pub struct IngestArgs {
     /// in its history) instead of being refused as a conflict.
     #[arg(long)]
     pub amend: bool,
+    /// The order of day and month in numeric dates (14/08/2020: dmy; 8/14/2020: mdy). Needed only when
+    /// no date of a file has a part above 12; otherwise the file's dates tell it.
+    #[arg(long, value_name = "dmy|mdy")]
+    pub date_order: Option<truce_formats::ingest::DateOrder>,
+    /// The encoding of CSV files: utf-8, windows-1252 or latin1 (the same). Default: UTF-8 when the file
+    /// is valid UTF-8, else Windows-1252, said on stderr.
+    #[arg(long, value_name = "utf-8|windows-1252|latin1")]
+    pub encoding: Option<truce_formats::ingest::Encoding>,
     /// Store and agreement.
     #[command(flatten)]
     pub store: StoreArgs,

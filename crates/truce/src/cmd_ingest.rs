@@ -1,13 +1,16 @@
 //! `truce ingest FILE...`: observations from files into the store, through the node's pipeline
 //! (`truce_node::sources::files`): every bad record reported with its file, line (or feature) and
-//! every field at fault, and skipped; a record whose id is stored with other content refused as a
-//! conflict naming the fields, or with `--amend` amending it; a progress bar on a terminal.
+//! every column or field at fault, and skipped (many alike in one line); notices (encoding guessed,
+//! columns not used, text cut, rows skipped) on stderr too; a record whose id is stored with other
+//! content refused as a conflict naming the fields, or with `--amend` amending it; a progress bar on a
+//! terminal.
 
 use std::io::IsTerminal;
 use std::process::ExitCode;
 use std::sync::Arc;
 
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+use truce_formats::ingest::ReadOptions;
 use truce_node::sources::files::{self, Progress};
 use truce_node::{LocalBus, Node, data_dir};
 
@@ -33,11 +36,13 @@ pub fn run(args: &IngestArgs) -> anyhow::Result<ExitCode> {
     } else {
         ProgressBar::hidden()
     };
-    let options = files::Options { amend: args.amend };
-    let summary = files::ingest_with(&node, &args.files, options, &mut |p| match p {
+    let read = ReadOptions { date_order: args.date_order, encoding: args.encoding };
+    let options = files::Options { read, amend: args.amend };
+    let summary = files::ingest_with(&node, &args.files, &options, &mut |p| match p {
         Progress::File(name) => bar.set_message(name.to_owned()),
         Progress::Read(n) => bar.set_position(n),
         Progress::Problem(line) => bar.suspend(|| eprintln!("{line}")),
+        Progress::Notice(line) => bar.suspend(|| eprintln!("{line}")),
     })?;
     bar.finish_and_clear();
     eprintln!("truce ingest: {summary}");

@@ -107,11 +107,16 @@ pub fn run(args: &ServeArgs) -> anyhow::Result<ExitCode> {
         if let Some(f) = files {
             let n = node.clone();
             tokio::task::spawn_blocking(move || {
-                let done = files::ingest(&n, &f.paths, &mut |p| {
-                    if let files::Progress::Problem(line) = p {
-                        eprintln!("{line}");
-                    }
-                });
+                let done = files::ingest_with(
+                    &n,
+                    &f.paths,
+                    &files::Options { read: f.read_options(), amend: false },
+                    &mut |p| {
+                        if let files::Progress::Problem(line) | files::Progress::Notice(line) = p {
+                            eprintln!("{line}");
+                        }
+                    },
+                );
                 match done {
                     Ok(summary) => eprintln!("truce serve: [files] {summary}"),
                     Err(e) => eprintln!("truce serve: [files] stopped: {e}"),

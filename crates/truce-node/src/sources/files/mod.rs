@@ -3,9 +3,11 @@
 //!
 //! Records are read, validated, classified and encoded for the store on the calling thread, and
 //! committed in batches of [`BATCH`] by a writer thread, so parsing and the database's work overlap on
-//! two cores. A bad record is reported with its file, line (or feature) and every field at fault, and
-//! skipped; a record is stored whole or not at all, and each batch commits atomically, then what it
-//! stored is published on the bus.
+//! two cores. A bad record is reported with its file, line (or feature) and every column or field at
+//! fault, and skipped; when more than [`SHOWN`] records of a file fail the same way, the rest are told
+//! in one line at the end of the file ("1,000 rows: column `event_date`: ..., first at line 2"). A
+//! record is stored whole or not at all, and each batch commits atomically, then what it stored is
+//! published on the bus.
 //!
 //! A record whose id is already stored with other content is a conflict: reported with its file and
 //! line and the fields that differ, and left out of its batch (the rest of the batch is stored). With
@@ -14,6 +16,7 @@
 
 pub mod config;
 
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::fs::File;
 use std::io::BufReader;
 use std::path::PathBuf;
@@ -22,7 +25,7 @@ use std::time::Instant;
 
 use time::OffsetDateTime;
 use truce_core::StoredObservation;
-use truce_formats::ingest::{FileFormat, FileReader};
+use truce_formats::ingest::{FileFormat, FileReader, Outcome, ReadOptions, describe, thousands};
 use truce_store::{EncodedRow, InsertReport, Revise, StoreError};
 
 pub use config::FilesConfig;
@@ -39,16 +42,25 @@ pub enum Progress<'a> {
     File(&'a str),
     /// This many records read so far (every 4,096).
     Read(u64),
-    /// A bad record or an unreadable file: where and why (`FILE:LINE: reasons`).
+    /// A bad record or an unreadable file: where and why (`FILE:LINE: reasons`), or how many more
+    /// records of a file failed the same way (`FILE: 1,000 rows: reason, first at line 2`).
     Problem(String),
+    /// Something the user should know that refused nothing: the file's encoding was guessed, columns
+    /// are not used, a text was cut, rows were skipped as not ceasefire events.
+    Notice(String),
 }
 
-/// How an ingest treats records whose id is already stored with other content.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+/// How an ingest reads its files and treats records whose id is already stored with other content.
+#[derive(Debug, Clone, Default)]
 pub struct Options {
+    /// What the user told of the files (date order, encoding).
+    pub read: ReadOptions,
     /// Amend the stored observation (a new version) instead of refusing the record as a conflict.
     pub amend: bool,
 }
+
+/// Records shown one by one per file and kind of failure; the others are counted in one line.
+pub const SHOWN: u64 = 3;
 
 /// What an ingest did.
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -61,8 +73,10 @@ pub struct Summary {
     pub amended: usize,
     /// Records whose id is stored with other content, refused (each reported).
     pub conflicts: u64,
-    /// Records refused (each reported).
+    /// Records refused (each reported, or counted in a line for its kind).
     pub bad: u64,
+    /// Records that are not observations (an ACLED protest), counted per file and reason.
+    pub skipped: u64,
     /// Files that could not be read, or not to the end (each reported).
     pub unreadable: u64,
     /// Records read.
@@ -73,6 +87,7 @@ pub struct Summary {
 
 impl std::fmt::Display for Summary {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let skipped = if self.skipped > 0 { format!(", {} skipped", self.skipped) } else { String::new() };
         write!(f, "{} new observations stored, {} already stored, ", self.inserted, self.duplicates)?;
         if self.amended > 0 {
             write!(f, "{} amended, ", self.amended)?;
@@ -82,7 +97,7 @@ impl std::fmt::Display for Summary {
         }
         write!(
             f,
-            "{} bad, {} unreadable file{} ({} records read in {:.2} s, {:.0} records/s)",
+            "{} bad{skipped}, {} unreadable file{} ({} records read in {:.2} s, {:.0} records/s)",
             self.bad,
             self.unreadable,
             if self.unreadable == 1 { "" } else { "s" },
@@ -99,7 +114,7 @@ impl std::fmt::Display for Summary {
 /// # Errors
 /// The store failed (nothing of the failing batch was stored; earlier batches were).
 pub fn ingest(node: &Node, paths: &[PathBuf], progress: &mut dyn FnMut(Progress<'_>)) -> Result<Summary, NodeError> {
-    ingest_with(node, paths, Options::default(), progress)
+    ingest_with(node, paths, &Options::default(), progress)
 }
 
 /// Where a row came from: the index of its file in the ingest's list, and its line or feature.
@@ -119,10 +134,13 @@ struct Written {
 }
 
 /// Commits one batch; rows in conflict are taken out and the rest committed again, then amended
-/// when `options.amend`.
-fn write_batch(node: &Node, options: Options, batch: Batch, out: &mut Written) -> Result<(), NodeError> {
+/// when `amend`.
+fn write_batch(node: &Node, amend: bool, batch: Batch, out: &mut Written) -> Result<(), NodeError> {
     let (mut rows, mut observations, mut origins) = batch;
     let mut conflicting: Vec<(EncodedRow, Origin, String)> = Vec::new();
+    // An id in conflict may be new, with two contents in this batch: its first occurrence gets one
+    // more try, and is refused only if it conflicts again (with what was stored before).
+    let mut second_try: HashSet<String> = HashSet::new();
     loop {
         match node.commit_encoded(&rows, std::mem::take(&mut observations)) {
             Ok(r) => {
@@ -131,11 +149,16 @@ fn write_batch(node: &Node, options: Options, batch: Batch, out: &mut Written) -
                 break;
             }
             Err(StoreError::Conflict(conflicts)) => {
-                let why: std::collections::HashMap<String, String> =
+                let why: HashMap<String, String> =
                     conflicts.into_iter().map(|c| (c.id.clone(), c.to_string())).collect();
+                let mut first: HashSet<String> = HashSet::new();
                 let mut kept = (Vec::with_capacity(rows.len()), Vec::with_capacity(rows.len()));
                 for (row, origin) in rows.into_iter().zip(origins) {
                     match why.get(row.id()) {
+                        Some(_) if !second_try.contains(row.id()) && first.insert(row.id().to_owned()) => {
+                            kept.0.push(row);
+                            kept.1.push(origin);
+                        }
                         Some(reason) => conflicting.push((row, origin, reason.clone())),
                         None => {
                             kept.0.push(row);
@@ -143,6 +166,7 @@ fn write_batch(node: &Node, options: Options, batch: Batch, out: &mut Written) -
                         }
                     }
                 }
+                second_try.extend(first);
                 (rows, origins) = kept;
                 // The observations to publish are rebuilt from what remains (conflicts are rare).
                 if node.bus.has_subscribers() {
@@ -152,8 +176,9 @@ fn write_batch(node: &Node, options: Options, batch: Batch, out: &mut Written) -
             Err(e) => return Err(e.into()),
         }
     }
+    conflicting.sort_by_key(|(_, origin, _)| *origin);
     for (row, origin, reason) in conflicting {
-        if !options.amend {
+        if !amend {
             out.conflicts.push((origin, format!("{reason}; `truce ingest --amend` corrects it")));
             continue;
         }
@@ -182,26 +207,95 @@ fn write_batch(node: &Node, options: Options, batch: Batch, out: &mut Written) -
     Ok(())
 }
 
-/// Loads `paths` into the node's store, reporting problems and progress through `progress`; records
-/// in conflict with what is stored are refused or, with [`Options::amend`], amend it.
+/// The bad records of one file, grouped by what is wrong with them (the reason with its values left
+/// out), so that a thousand rows failing alike make one line.
+#[derive(Default)]
+struct Failures {
+    groups: Vec<(String, u64, String)>,
+    by_shape: HashMap<String, usize>,
+}
+
+impl Failures {
+    /// Counts a bad record's reasons; true while one of them is among the first [`SHOWN`] of its kind.
+    fn count(&mut self, at: &str, reasons: &[String]) -> bool {
+        let mut show = false;
+        for r in reasons {
+            let i = *self.by_shape.entry(shape(r)).or_insert_with(|| {
+                self.groups.push((r.clone(), 0, at.to_owned()));
+                self.groups.len() - 1
+            });
+            self.groups[i].1 += 1;
+            show |= self.groups[i].1 <= SHOWN;
+        }
+        show
+    }
+
+    /// One line per kind with records not shown.
+    fn summary(&self, name: &str, unit: &str) -> Vec<String> {
+        self.groups
+            .iter()
+            .filter(|(_, n, _)| *n > SHOWN)
+            .map(|(reason, n, first)| {
+                let (head, hint) = reason
+                    .split_once("; try ")
+                    .map_or((reason.as_str(), String::new()), |(h, t)| (h, format!("; try {t}")));
+                format!(
+                    "{name}: {} {unit}: {head}, first at {first}{hint} (the first {SHOWN} are shown above)",
+                    thousands(*n)
+                )
+            })
+            .collect()
+    }
+}
+
+/// A reason without its values: quoted text becomes `"…"` and numbers `#`.
+fn shape(reason: &str) -> String {
+    let mut out = String::with_capacity(reason.len());
+    let mut chars = reason.chars();
+    while let Some(c) = chars.next() {
+        match c {
+            '"' => {
+                out.push_str("\"…\"");
+                let mut escaped = false;
+                for q in chars.by_ref() {
+                    match (escaped, q) {
+                        (false, '\\') => escaped = true,
+                        (false, '"') => break,
+                        _ => escaped = false,
+                    }
+                }
+            }
+            '0'..='9' => {
+                if !out.ends_with('#') {
+                    out.push('#');
+                }
+            }
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+/// [`ingest`], with what the user told of the files (date order, encoding); records in conflict with
+/// what is stored are refused or, with [`Options::amend`], amend it.
 ///
 /// # Errors
 /// The store failed (nothing of the failing batch was stored; earlier batches were).
 pub fn ingest_with(
     node: &Node,
     paths: &[PathBuf],
-    options: Options,
+    options: &Options,
     progress: &mut dyn FnMut(Progress<'_>),
 ) -> Result<Summary, NodeError> {
     let started = Instant::now();
-    let (mut bad, mut unreadable, mut read) = (0u64, 0u64, 0u64);
+    let (mut bad, mut skipped, mut unreadable, mut read) = (0u64, 0u64, 0u64, 0u64);
     let mut names: Vec<(String, bool)> = Vec::with_capacity(paths.len());
     let written = std::thread::scope(|scope| -> Result<Written, NodeError> {
         let (tx, rx) = sync_channel::<Batch>(2);
         let writer = scope.spawn(move || -> Result<Written, NodeError> {
             let mut out = Written::default();
             for batch in rx {
-                write_batch(node, options, batch, &mut out)?;
+                write_batch(node, options.amend, batch, &mut out)?;
             }
             Ok(out)
         });
@@ -230,19 +324,35 @@ pub fn ingest_with(
                     continue;
                 }
             };
-            let mut reader = match FileReader::new(BufReader::with_capacity(1 << 16, file), format) {
-                Ok(r) => r,
-                Err(e) => {
-                    progress(Progress::Problem(format!("{name}: {e}")));
-                    unreadable += 1;
-                    continue;
-                }
-            };
+            let mut reader =
+                match FileReader::with_options(BufReader::with_capacity(1 << 16, file), format, &options.read) {
+                    Ok(r) => r,
+                    Err(e) => {
+                        progress(Progress::Problem(format!("{name}: {e}")));
+                        unreadable += 1;
+                        continue;
+                    }
+                };
             let file_index = names.len();
             names.push((name.clone(), format == FileFormat::GeoJson));
+            for n in reader.take_notices() {
+                progress(Progress::Notice(format!("{name}: {n}")));
+            }
             let at = |position: u64| match format {
                 FileFormat::GeoJson => format!("{name}: feature {position}"),
                 _ => format!("{name}:{position}"),
+            };
+            let (first_at, unit): (fn(u64) -> String, &str) = match format {
+                FileFormat::GeoJson => (|p: u64| format!("feature {p}"), "features"),
+                FileFormat::Csv => (|p: u64| format!("line {p}"), "rows"),
+                FileFormat::Ndjson => (|p: u64| format!("line {p}"), "records"),
+            };
+            let mut failures = Failures::default();
+            let mut skips: BTreeMap<String, u64> = BTreeMap::new();
+            let mut fail = |position: u64, reasons: Vec<String>, progress: &mut dyn FnMut(Progress<'_>)| {
+                if failures.count(&first_at(position), &reasons) {
+                    progress(Progress::Problem(format!("{}: {}", at(position), reasons.join("; "))));
+                }
             };
             loop {
                 let record = match reader.next_record() {
@@ -258,12 +368,19 @@ pub fn ingest_with(
                 if read % 4096 == 0 {
                     progress(Progress::Read(read));
                 }
-                let observation = match record.result {
-                    Ok(o) => o,
-                    Err(errors) => {
+                for w in &record.warnings {
+                    progress(Progress::Notice(format!("{}: {w}", at(record.position))));
+                }
+                let observation = match record.outcome {
+                    Outcome::Observation(o) => *o,
+                    Outcome::Skipped(why) => {
+                        skipped += 1;
+                        *skips.entry(why).or_default() += 1;
+                        continue;
+                    }
+                    Outcome::Bad(errors) => {
                         bad += 1;
-                        let reasons: Vec<String> = errors.iter().map(ToString::to_string).collect();
-                        progress(Progress::Problem(format!("{}: {}", at(record.position), reasons.join("; "))));
+                        fail(record.position, errors.iter().map(|e| describe(e, format)).collect(), progress);
                         continue;
                     }
                 };
@@ -271,7 +388,7 @@ pub fn ingest_with(
                     Ok(s) => s,
                     Err(e) => {
                         bad += 1;
-                        progress(Progress::Problem(format!("{}: {e}", at(record.position))));
+                        fail(record.position, vec![e.to_string()], progress);
                         continue;
                     }
                 };
@@ -283,7 +400,7 @@ pub fn ingest_with(
                     Err(e) => {
                         // A record the store cannot keep is one bad record, not the end of the load.
                         bad += 1;
-                        progress(Progress::Problem(format!("{}: {e}", at(record.position))));
+                        fail(record.position, vec![e.to_string()], progress);
                         continue;
                     }
                 }
@@ -303,6 +420,18 @@ pub fn ingest_with(
                     }
                 }
             }
+            for line in failures.summary(&name, unit) {
+                progress(Progress::Problem(line));
+            }
+            for n in reader.take_notices() {
+                progress(Progress::Notice(format!("{name}: {n}")));
+            }
+            if !skips.is_empty() {
+                let n: u64 = skips.values().sum();
+                let each: Vec<String> = skips.iter().map(|(why, k)| format!("{why} ({})", thousands(*k))).collect();
+                let unit = if n == 1 { unit.trim_end_matches('s') } else { unit };
+                progress(Progress::Notice(format!("{name}: {} {unit} skipped: {}", thousands(n), each.join("; "))));
+            }
         }
         if !rows.is_empty() {
             let _ = tx.send((rows, observations, origins));
@@ -321,6 +450,7 @@ pub fn ingest_with(
         amended: written.amended,
         conflicts: written.conflicts.len() as u64,
         bad,
+        skipped,
         unreadable,
         read,
         seconds: started.elapsed().as_secs_f64(),
