@@ -24,7 +24,7 @@ pub fn check(args: &CheckArgs) -> anyhow::Result<ExitCode> {
             return Ok(ExitCode::from(2));
         }
     };
-    print!("{}", summary(&agreement));
+    out!("{}", summary(&agreement));
     Ok(ExitCode::SUCCESS)
 }
 

@@ -158,8 +158,8 @@ pub fn incidents(args: &IncidentsArgs) -> anyhow::Result<ExitCode> {
     }
     for i in &list {
         match args.format {
-            Format::Json => println!("{}", serde_json::to_string(i)?),
-            Format::Text => println!(
+            Format::Json => outln!("{}", serde_json::to_string(i)?),
+            Format::Text => outln!(
                 "{}  {}  {:<24} x{:<3} {:>9.5} {:>9.5} ±{:.0} m ({:?})  {} report(s)  {}{}",
                 i.id,
                 i.time,
@@ -224,8 +224,8 @@ pub fn case(cmd: &CaseCommand) -> anyhow::Result<ExitCode> {
             let (store, _) = open_store(&a.store)?;
             for c in watch::cases(&store)? {
                 match a.format {
-                    Format::Json => println!("{}", serde_json::to_string(&c)?),
-                    Format::Text => println!(
+                    Format::Json => outln!("{}", serde_json::to_string(&c)?),
+                    Format::Text => outln!(
                         "{}  {:<11}  {}  {} incident(s)  {}",
                         c.id,
                         c.stage,
@@ -253,20 +253,20 @@ pub fn case(cmd: &CaseCommand) -> anyhow::Result<ExitCode> {
 
 fn print_case(c: &Case, format: Format) -> anyhow::Result<()> {
     if let Format::Json = format {
-        println!("{}", serde_json::to_string_pretty(c)?);
+        outln!("{}", serde_json::to_string_pretty(c)?);
         return Ok(());
     }
-    println!("{}  {}  [{}]", c.id, c.title, c.stage);
-    println!("  incidents: {}", c.facts.incidents.join(", "));
-    println!("  observations: {}", c.facts.observations.join(", "));
+    outln!("{}  {}  [{}]", c.id, c.title, c.stage);
+    outln!("  incidents: {}", c.facts.incidents.join(", "));
+    outln!("  observations: {}", c.facts.observations.join(", "));
     if let Some(p) = &c.facts.party {
-        println!("  attributed to: {p}");
+        outln!("  attributed to: {p}");
     }
     if let Some(r) = &c.facts.remedy {
-        println!("  remedy: {r}");
+        outln!("  remedy: {r}");
     }
     for a in &c.actions {
-        println!(
+        outln!(
             "  {}. {} {} {} -> {}{}{}",
             a.seq,
             a.at,

@@ -148,9 +148,9 @@ fn init(args: &InitArgs) -> anyhow::Result<ExitCode> {
         ..InitOptions::default()
     };
     store.init(&opts)?;
-    println!("CA:     {}", store.ca_cert_path().display());
-    println!("server: {} (names: {})", store.server_cert_path().display(), args.hosts.join(", "));
-    println!("next:   truce certs package --callsign NAME --host HOST");
+    outln!("CA:     {}", store.ca_cert_path().display());
+    outln!("server: {} (names: {})", store.server_cert_path().display(), args.hosts.join(", "));
+    outln!("next:   truce certs package --callsign NAME --host HOST");
     Ok(ExitCode::SUCCESS)
 }
 
@@ -170,7 +170,7 @@ fn issue(args: &IssueArgs) -> anyhow::Result<ExitCode> {
     };
     let opts = IssueOptions { days: args.days, organization: args.org.clone(), unit, replace: args.force };
     let issued = store.issue(&args.callsign, &opts)?;
-    println!(
+    outln!(
         "issued {} serial {} valid until {}: {}",
         issued.callsign,
         issued.serial,
@@ -209,9 +209,9 @@ fn package(args: &PackageArgs) -> anyhow::Result<ExitCode> {
     let out = args.out.clone().unwrap_or_else(|| PathBuf::from(format!("{}.zip", args.callsign)));
     write_package(&out, &zip)?;
     if fresh {
-        println!("issued {} serial {}", client.callsign, client.serial);
+        outln!("issued {} serial {}", client.callsign, client.serial);
     }
-    println!(
+    outln!(
         "{}: data package for {} ({}); import it in ATAK (Import Manager), WinTAK or iTAK",
         out.display(),
         client.callsign,
@@ -232,9 +232,9 @@ fn list(args: &DirArgs) -> anyhow::Result<ExitCode> {
     let store = args.store();
     store.ca_cert_der()?;
     let records = store.list()?;
-    println!("{:<34} {:<24} not_after", "serial", "callsign");
+    outln!("{:<34} {:<24} not_after", "serial", "callsign");
     for r in &records {
-        println!("{:<34} {:<24} {}", r.serial, r.callsign, r.not_after);
+        outln!("{:<34} {:<24} {}", r.serial, r.callsign, r.not_after);
     }
     Ok(ExitCode::SUCCESS)
 }

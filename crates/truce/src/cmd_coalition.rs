@@ -156,7 +156,7 @@ fn load(store: &SqliteStore) -> anyhow::Result<Coalition> {
 }
 
 fn print_json(v: &impl serde::Serialize) -> anyhow::Result<()> {
-    println!("{}", serde_json::to_string_pretty(v)?);
+    outln!("{}", serde_json::to_string_pretty(v)?);
     Ok(())
 }
 
@@ -172,7 +172,7 @@ pub fn coalition(cmd: &CoalitionCommand) -> anyhow::Result<ExitCode> {
             let c = load(&open(&a.store.data_dir())?)?;
             let s = summary::summary(&c);
             match a.format {
-                Format::Text => print!("{}", text::summary(&s)),
+                Format::Text => out!("{}", text::summary(&s)),
                 Format::Json => print_json(&s)?,
             }
             Ok(ExitCode::SUCCESS)
@@ -189,7 +189,7 @@ pub fn coalition(cmd: &CoalitionCommand) -> anyhow::Result<ExitCode> {
             }
             let g = gaps::gaps(&c, &a.assume, a.phase.as_deref());
             match a.format {
-                Format::Text => print!("{}", text::gaps(&g)),
+                Format::Text => out!("{}", text::gaps(&g)),
                 Format::Json => print_json(&g)?,
             }
             Ok(ExitCode::SUCCESS)
@@ -201,7 +201,7 @@ pub fn coalition(cmd: &CoalitionCommand) -> anyhow::Result<ExitCode> {
                 anyhow::bail!("no nation {:?} (known: {})", a.nation, known.join(", "));
             };
             match a.format {
-                Format::Text => print!("{}", text::history(&h)),
+                Format::Text => out!("{}", text::history(&h)),
                 Format::Json => print_json(&h)?,
             }
             Ok(ExitCode::SUCCESS)
@@ -216,9 +216,9 @@ fn import(store: &SqliteStore, files: &[PathBuf], policy: &truce_access::Policy)
         Ok(done) => {
             let r = &done.report;
             if r.is_empty() {
-                println!("truce: nothing changed: the store already holds everything in these files");
+                outln!("truce: nothing changed: the store already holds everything in these files");
             } else {
-                println!(
+                outln!(
                     "truce: import {}: {} added and {} changed entities, {} history entries added ({} reworded), {} progress points added ({} changed)",
                     r.import.unwrap_or_default(),
                     r.items_added,
@@ -293,7 +293,7 @@ pub fn plan(cmd: &PlanCommand) -> anyhow::Result<ExitCode> {
     match a.format {
         Format::Text => {
             for c in &checks {
-                print!("{}", text::plan_check(c));
+                out!("{}", text::plan_check(c));
             }
         }
         Format::Json if checks.len() == 1 => print_json(&checks[0])?,
@@ -308,7 +308,7 @@ pub fn regeneration(cmd: &RegenerationCommand) -> anyhow::Result<ExitCode> {
     let c = load(&open(&a.store.data_dir())?)?;
     let r = regeneration::status(&c, a.at);
     match a.format {
-        Format::Text => print!("{}", text::regeneration(&r)),
+        Format::Text => out!("{}", text::regeneration(&r)),
         Format::Json => print_json(&r)?,
     }
     Ok(ExitCode::SUCCESS)

@@ -46,7 +46,7 @@ fn check(args: &CheckArgs) -> anyhow::Result<ExitCode> {
     crate::config::apply_serve(&serve.args, &mut c);
     let demo = FromEnv::<DemoArgs>::try_parse_from(["truce demo"])?;
     crate::config::apply_demo(&demo.args, &mut c);
-    print!(
+    out!(
         "# The effective configuration of {} (with the TRUCE_* variables of this environment)\n{}",
         args.file.display(),
         c.to_toml()

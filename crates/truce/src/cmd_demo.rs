@@ -42,17 +42,17 @@ pub fn run(args: &DemoArgs) -> anyhow::Result<ExitCode> {
         let addr = listener.local_addr()?;
         let fmt =
             |t: time::OffsetDateTime| t.format(&time::format_description::well_known::Rfc3339).unwrap_or_default();
-        println!(
+        outln!(
             "truce demo: {} simulated observations from {} to {} in {}",
             demo.stored,
             fmt(demo.start),
             fmt(demo.end),
             demo.data_dir.display()
         );
-        println!("truce demo: open http://{addr}/");
+        outln!("truce demo: open http://{addr}/");
         let names: Vec<String> =
             DEMO_USERS.iter().map(|u| format!("{} ({} {})", u.0, u.1, u.2.id().replace('_', " "))).collect();
-        println!("truce demo: log in as {} with the password {DEMO_PASSWORD}", names.join(", "));
+        outln!("truce demo: log in as {} with the password {DEMO_PASSWORD}", names.join(", "));
         std::io::stdout().flush()?;
         let feed = demo.spawn_feed();
         // Simulated units join as TAK clients over TCP (none when that listener is off).

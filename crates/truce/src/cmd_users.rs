@@ -216,7 +216,7 @@ fn add(args: &AddArgs, now: OffsetDateTime) -> anyhow::Result<ExitCode> {
     let cats = if user.categories.is_empty() { "-".to_owned() } else { user.categories.join(",") };
     let detail = format!("nation {}, role {}, clearance {}, categories {cats}", user.nation, user.role, user.clearance);
     audit(&args.dir.data_dir, "users add", &user.name, detail)?;
-    println!("added {} ({}, {}, {})", user.name, user.nation, user.role, user.clearance);
+    outln!("added {} ({}, {}, {})", user.name, user.nation, user.role, user.clearance);
     Ok(ExitCode::SUCCESS)
 }
 
@@ -235,19 +235,24 @@ fn list(args: &ListArgs) -> anyhow::Result<ExitCode> {
                 "created": u.created.format(&Rfc3339)?,
                 "updated": u.updated.format(&Rfc3339)?,
             });
-            println!("{line}");
+            outln!("{line}");
         }
         return Ok(ExitCode::SUCCESS);
     }
     let name_width = users.iter().map(|u| u.name.len()).max().unwrap_or(0).max(4);
-    println!(
+    outln!(
         "{:<name_width$}  {:<6}  {:<13}  {:<17}  {:<8}  {:<20}  categories",
-        "name", "nation", "role", "clearance", "status", "created"
+        "name",
+        "nation",
+        "role",
+        "clearance",
+        "status",
+        "created"
     );
     for u in &users {
         let categories = if u.categories.is_empty() { "-".to_owned() } else { u.categories.join(",") };
         let created = u.created.replace_nanosecond(0).unwrap_or(u.created).format(&Rfc3339)?;
-        println!(
+        outln!(
             "{:<name_width$}  {:<6}  {:<13}  {:<17}  {:<8}  {:<20}  {categories}",
             u.name,
             u.nation,
@@ -266,9 +271,9 @@ fn set_disabled(args: &NameArgs, disabled: bool, now: OffsetDateTime) -> anyhow:
     let ended = store.set_disabled(&args.name, disabled, now).with_context(|| format!("users {verb} {}", args.name))?;
     audit(&args.dir.data_dir, &format!("users {verb}"), &args.name, format!("{ended} session(s) and token(s) ended"))?;
     if disabled {
-        println!("disabled {}: {ended} session(s) and API token(s) ended", args.name);
+        outln!("disabled {}: {ended} session(s) and API token(s) ended", args.name);
     } else {
-        println!("enabled {}", args.name);
+        outln!("enabled {}", args.name);
     }
     Ok(ExitCode::SUCCESS)
 }
@@ -279,7 +284,7 @@ fn passwd(args: &PasswdArgs, now: OffsetDateTime) -> anyhow::Result<ExitCode> {
     accounts::set_password(&store, &args.name, &password, now)
         .with_context(|| format!("users passwd {}", args.name))?;
     audit(&args.dir.data_dir, "users passwd", &args.name, String::new())?;
-    println!("password of {} changed; its logins ended", args.name);
+    outln!("password of {} changed; its logins ended", args.name);
     Ok(ExitCode::SUCCESS)
 }
 
@@ -292,7 +297,7 @@ fn token(args: &TokenArgs, now: OffsetDateTime) -> anyhow::Result<ExitCode> {
         .with_context(|| format!("users token {}", args.name))?;
     audit(&args.dir.data_dir, "users token", &args.name, format!("an API token valid for {} days", args.days))?;
     // The token alone on standard output (for a pipe into a secret store); the rest on standard error.
-    println!("{token}");
+    outln!("{token}");
     eprintln!(
         "API token for {} valid until {}; it is shown only this once",
         args.name,

@@ -225,10 +225,10 @@ fn backtest_command(args: &BacktestArgs) -> anyhow::Result<ExitCode> {
     let started = std::time::Instant::now();
     let b = backtest(&agreement, &sectors, args.seed, args.start, args.days);
     if let Format::Json = args.format {
-        println!("{}", serde_json::to_string_pretty(&b)?);
+        outln!("{}", serde_json::to_string_pretty(&b)?);
         return Ok(ExitCode::SUCCESS);
     }
-    println!(
+    outln!(
         "Backtest: seed {}, {} days from {}, {} observations, {} hourly assessments ({:.1} s)",
         args.seed,
         args.days,
@@ -237,14 +237,18 @@ fn backtest_command(args: &BacktestArgs) -> anyhow::Result<ExitCode> {
         b.hours,
         started.elapsed().as_secs_f64()
     );
-    println!("Escalation: {} from {}\n", b.escalating, b.onset.date());
-    println!(
+    outln!("Escalation: {} from {}\n", b.escalating, b.onset.date());
+    outln!(
         "{:<24} {:>14} {:>13} {:>21} {:>15}",
-        "detector", "delay (hours)", "before onset", "false alarms (quiet)", "rear (hour)"
+        "detector",
+        "delay (hours)",
+        "before onset",
+        "false alarms (quiet)",
+        "rear (hour)"
     );
     let or_dash = |h: Option<i64>| h.map_or_else(|| "-".to_owned(), |h| h.to_string());
     for d in &b.detectors {
-        println!(
+        outln!(
             "{:<24} {:>14} {:>13} {:>21} {:>15}",
             d.detector.id(),
             or_dash(d.delay_hours),
@@ -253,11 +257,11 @@ fn backtest_command(args: &BacktestArgs) -> anyhow::Result<ExitCode> {
             or_dash(d.rear_first_hour)
         );
     }
-    println!("\n{:<16} {:>18} {:>18} {:>18}", "sector", "max before onset", "max after onset", "high after (h)");
+    outln!("\n{:<16} {:>18} {:>18} {:>18}", "sector", "max before onset", "max after onset", "high after (h)");
     for s in &b.sectors {
         let delay = or_dash(s.high_delay_hours);
         let name = if s.escalating { format!("{} *", s.sector) } else { s.sector.clone() };
-        println!("{:<16} {:>18} {:>18} {:>18}", name, s.max_before_onset.id(), s.max_after_onset.id(), delay);
+        outln!("{:<16} {:>18} {:>18} {:>18}", name, s.max_before_onset.id(), s.max_after_onset.id(), delay);
     }
     Ok(ExitCode::SUCCESS)
 }
@@ -268,21 +272,21 @@ fn status(args: &StatusArgs) -> anyhow::Result<ExitCode> {
     let at = args.at.unwrap_or_else(OffsetDateTime::now_utc);
     let picture = truce_node::watch::assess_store(&store, &agreement, &sectors, at)?;
     if let Format::Json = args.format {
-        println!("{}", serde_json::to_string_pretty(&picture)?);
+        outln!("{}", serde_json::to_string_pretty(&picture)?);
         return Ok(ExitCode::SUCCESS);
     }
-    println!("Warning level at {}: {}", picture.at, picture.level.id().to_uppercase());
+    outln!("Warning level at {}: {}", picture.at, picture.level.id().to_uppercase());
     for r in &picture.reasons {
-        println!("  (rear) {}: {}", r.detector.id(), r.message);
+        outln!("  (rear) {}: {}", r.detector.id(), r.message);
     }
     for s in &picture.sectors {
-        println!("{:<16} {}", s.name, s.level.id());
+        outln!("{:<16} {}", s.name, s.level.id());
         for r in &s.reasons {
-            println!("    {}: {}", r.detector.id(), r.message);
+            outln!("    {}: {}", r.detector.id(), r.message);
         }
     }
     for n in &picture.notes {
-        println!("note: {n}");
+        outln!("note: {n}");
     }
     Ok(ExitCode::SUCCESS)
 }
