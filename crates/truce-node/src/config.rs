@@ -28,7 +28,7 @@ use crate::sources::tak::TakConfig;
 #[derive(Debug, Clone, PartialEq, Deserialize, Serialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct StoreConfig {
-    /// The data directory (created if missing).
+    /// The data directory (made if missing).
     pub data_dir: PathBuf,
     /// The agreement file; by default the one the data directory was last used with, else the
     /// illustrative agreement shipped with truce.

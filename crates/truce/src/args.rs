@@ -5,7 +5,7 @@
 //! (`truce_node::config`), so a flag can be told apart from a default.
 
 use std::net::Ipv4Addr;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use clap::Args;
 use truce_node::sources::Listen;
@@ -17,7 +17,8 @@ pub const DEFAULT_DATA_DIR: &str = "./truce-data";
 /// Where the store is and which agreement applies.
 #[derive(Debug, Args)]
 pub struct StoreArgs {
-    /// The data directory (created if missing) [default: ./truce-data].
+    /// The data directory [default: ./truce-data]; `serve`, `ingest` and the imports make it when it is
+    /// missing, the commands that read one need it to exist.
     #[arg(long, env = "TRUCE_DATA_DIR")]
     pub data_dir: Option<PathBuf>,
     /// The agreement file; by default the one this data directory was last used with, else the
@@ -35,6 +36,29 @@ impl StoreArgs {
     pub fn data_dir(&self) -> PathBuf {
         self.data_dir.clone().unwrap_or_else(|| PathBuf::from(DEFAULT_DATA_DIR))
     }
+
+    /// Opens the store for a command that brings data in, making the data directory (and saying so)
+    /// when it does not exist.
+    pub fn open_or_create(&self) -> anyhow::Result<(truce_store::SqliteStore, truce_engine::Agreement)> {
+        open_or_create(&self.data_dir(), self.agreement.as_deref())
+    }
+}
+
+/// [`truce_node::data_dir::open_or_create`], saying on standard error when the directory was made.
+pub fn open_or_create(
+    dir: &Path,
+    agreement: Option<&Path>,
+) -> anyhow::Result<(truce_store::SqliteStore, truce_engine::Agreement)> {
+    let (store, agreement, made) = truce_node::data_dir::open_or_create(dir, agreement)?;
+    if made {
+        said_made(dir);
+    }
+    Ok((store, agreement))
+}
+
+/// Says that the data directory `dir` was made (on standard error, so output stays clean).
+pub fn said_made(dir: &Path) {
+    eprintln!("truce: made the data directory {}", dir.display());
 }
 
 /// The TAK (Cursor on Target) listeners of `truce serve` and `truce demo`.

@@ -158,6 +158,7 @@ fn issue(args: &IssueArgs) -> anyhow::Result<ExitCode> {
     let store = args.dir.store();
     let unit = match &args.user {
         Some(name) => {
+            truce_node::data_dir::require(&args.dir.data_dir).with_context(|| format!("--user {name:?}"))?;
             let users = truce_store::SqliteStore::open(&args.dir.data_dir)
                 .with_context(|| format!("--user: cannot open the store in {}", args.dir.data_dir.display()))?;
             match truce_store::UserStore::user(&users, name)? {

@@ -147,7 +147,9 @@ fn parse_day(s: &str) -> Result<Day, String> {
     Day::parse(s)
 }
 
+/// Opens the store of an existing data directory (the read commands).
 fn open(data_dir: &Path) -> anyhow::Result<SqliteStore> {
+    data_dir::require(data_dir)?;
     SqliteStore::open(data_dir).with_context(|| format!("cannot open the store in {}", data_dir.display()))
 }
 
@@ -164,7 +166,12 @@ fn print_json(v: &impl serde::Serialize) -> anyhow::Result<()> {
 pub fn coalition(cmd: &CoalitionCommand) -> anyhow::Result<ExitCode> {
     match cmd {
         CoalitionCommand::Import(a) => {
-            let store = open(&a.store.data_dir())?;
+            // An import brings data in: it may make the data directory.
+            if data_dir::create(&a.store.data_dir())? {
+                crate::args::said_made(&a.store.data_dir());
+            }
+            let store = SqliteStore::open(&a.store.data_dir())
+                .with_context(|| format!("cannot open the store in {}", a.store.data_dir().display()))?;
             let policy = data_dir::load_policy(&a.store.data_dir())?;
             import(&store, &a.files, &policy)
         }

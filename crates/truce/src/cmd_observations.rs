@@ -23,9 +23,7 @@ pub fn run(args: &ObservationsArgs) -> anyhow::Result<ExitCode> {
         zone: args.zone.as_deref(),
     };
     let mut q = filters.query().map_err(|(field, reason)| anyhow::anyhow!("--{field}: {reason}"))?;
-    if !args.data_dir.join(truce_store::DATABASE_FILE).exists() {
-        anyhow::bail!("no store in {} (ingest or serve first, or pass --data-dir)", args.data_dir.display());
-    }
+    truce_node::data_dir::require(&args.data_dir)?;
     let store = SqliteStore::open(&args.data_dir)
         .with_context(|| format!("cannot open the store in {}", args.data_dir.display()))?;
     q.limit = truce_store::MAX_PAGE;

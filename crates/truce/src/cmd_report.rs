@@ -144,9 +144,6 @@ fn with_context(
     store: &StoreArgs,
     f: impl FnOnce(&truce_report::Context<'_>) -> anyhow::Result<String>,
 ) -> anyhow::Result<String> {
-    if !store.data_dir().join(truce_store::DATABASE_FILE).exists() {
-        anyhow::bail!("no store in {} (ingest or serve first, or pass --data-dir)", store.data_dir().display());
-    }
     let (db, agreement) = data_dir::open(&store.data_dir(), store.agreement.as_deref())?;
     let sectors = data_dir::load_sectors(store.sectors.as_deref(), &agreement)?;
     let policy = data_dir::load_policy(&store.data_dir())?;

@@ -169,8 +169,12 @@ fn audit(dir: &Path, action: &str, name: &str, detail: String) -> anyhow::Result
 
 /// Opens the store; `create` for `add`, the first command on a new data directory.
 fn open(dir: &Path, create: bool) -> anyhow::Result<SqliteStore> {
-    if !create && !dir.join(truce_store::DATABASE_FILE).exists() {
-        anyhow::bail!("--data-dir {}: no store there (add a user first, or pass --data-dir)", dir.display());
+    if create {
+        if truce_node::data_dir::create(dir)? {
+            crate::args::said_made(dir);
+        }
+    } else {
+        truce_node::data_dir::require(dir)?;
     }
     SqliteStore::open(dir).with_context(|| format!("cannot open the store in {}", dir.display()))
 }
