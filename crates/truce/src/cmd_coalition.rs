@@ -257,8 +257,11 @@ fn import(store: &SqliteStore, files: &[PathBuf], policy: &truce_access::Policy)
 pub fn plan(cmd: &PlanCommand) -> anyhow::Result<ExitCode> {
     let PlanCommand::Check(a) = cmd;
     let (store, agreement) = data_dir::open(&a.store.data_dir(), a.store.agreement.as_deref())?;
-    let base = load(&store)?;
     let path = Path::new(&a.plan);
+    let mut base = load(&store)?;
+    if base.nations.is_empty() && base.measures.is_empty() && base.units.is_empty() && base.plans.is_empty() {
+        base = shipped_coalition(&a.store.data_dir(), path)?;
+    }
     let (coalition, plans): (Coalition, Vec<String>) = if path.is_file() {
         let policy = data_dir::load_policy(&a.store.data_dir())?;
         match truce_coalition::file::load(&[path.to_path_buf()], &base, &policy) {
@@ -307,6 +310,32 @@ pub fn plan(cmd: &PlanCommand) -> anyhow::Result<ExitCode> {
         Format::Json => print_json(&checks)?,
     }
     Ok(if errors > 0 { ExitCode::from(1) } else { ExitCode::SUCCESS })
+}
+
+/// The shipped coalition (positions, the illustrative force and plans, regeneration), for checking a
+/// plan on a data directory where none is imported, saying so on standard error; a shipped file with
+/// the same content as `plan` is left out, so checking `data/coalition/force.toml` does not define
+/// its entities twice.
+fn shipped_coalition(dir: &Path, plan: &Path) -> anyhow::Result<Coalition> {
+    let root = truce_node::shipped::in_data_dir(dir)?;
+    let plan_text = std::fs::read(plan).ok();
+    let files: Vec<PathBuf> = truce_node::shipped::COALITION
+        .iter()
+        .map(|p| root.join(p))
+        .filter(|p| plan_text.is_none() || std::fs::read(p).ok() != plan_text)
+        .collect();
+    let names: Vec<String> = truce_node::shipped::COALITION.iter().map(|p| format!("data/{p}")).collect();
+    eprintln!(
+        "truce: no coalition is imported in {}: checking against the coalition shipped with truce ({}); \
+         import yours with `truce coalition import FILE... --data-dir {}`",
+        dir.display(),
+        names.join(", "),
+        dir.display()
+    );
+    let policy = data_dir::load_policy(dir)?;
+    truce_coalition::file::load(&files, &Coalition::default(), &policy)
+        .map(|l| l.merged)
+        .map_err(|p| anyhow::anyhow!("the shipped coalition does not load: {p}"))
 }
 
 /// Runs `truce regeneration ...`.
