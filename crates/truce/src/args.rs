@@ -64,15 +64,16 @@ pub fn said_made(dir: &Path) {
 /// The TAK (Cursor on Target) listeners of `truce serve` and `truce demo`.
 #[derive(Debug, Clone, Args)]
 pub struct TakArgs {
-    /// CoT over TCP, XML and TAK protocol v1 (TAK's port is 8087), or `off` [default: 0.0.0.0:8087].
+    /// CoT over TCP, XML and TAK protocol v1 (TAK's port is 8087), or `off` [default: the HTTP
+    /// listener's host, port 8087].
     #[arg(long, value_name = "ADDR|off", env = "TRUCE_TAK_TCP")]
     pub tak_tcp: Option<Listen>,
-    /// CoT over TLS with client certificates (TAK's port is 8089), or `off` [default: 0.0.0.0:8089 when
-    /// the certificate directory holds a server certificate, else off].
+    /// CoT over TLS with client certificates (TAK's port is 8089), or `off` [default: the TCP listener's
+    /// host, port 8089, when the certificate directory holds a server certificate, else off].
     #[arg(long, value_name = "ADDR|off", env = "TRUCE_TAK_TLS")]
     pub tak_tls: Option<Listen>,
-    /// CoT over UDP: mesh TAK protocol and XML datagrams (TAK's port is 6969), or `off` [default:
-    /// 0.0.0.0:6969].
+    /// CoT over UDP: mesh TAK protocol and XML datagrams (TAK's port is 6969), or `off` [default: the
+    /// HTTP listener's host, port 6969].
     #[arg(long, value_name = "ADDR|off", env = "TRUCE_TAK_UDP")]
     pub tak_udp: Option<Listen>,
     /// Also join this multicast group on the UDP port (TAK's SA group is 239.2.3.1).

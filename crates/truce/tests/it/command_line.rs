@@ -132,3 +132,31 @@ fn a_demo_whose_web_port_is_taken_makes_nothing() {
     assert!(run.stderr.contains(&format!("cannot listen on 127.0.0.1:{port}")), "{}", run.stderr);
     assert!(!new.exists(), "the demo made its directory although it could not start");
 }
+
+#[test]
+fn the_demos_tak_ports_can_be_set_and_are_shown() {
+    let dir = tempfile::tempdir().unwrap();
+    let free = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = free.local_addr().unwrap().port();
+    drop(free);
+    let tcp = format!("127.0.0.1:{port}");
+    let data_dir = dir.path().join("demo");
+    let server = crate::util::Server::start_in(
+        dir.path(),
+        &[
+            "demo",
+            "--port",
+            "0",
+            "--days",
+            "1",
+            "--tak-tcp",
+            &tcp,
+            "--tak-udp",
+            "off",
+            "--data-dir",
+            data_dir.to_str().unwrap(),
+        ],
+    );
+    assert_eq!(server.tak_addr("tcp"), tcp, "the port given");
+    assert!(server.tak_addr("tls").starts_with("127.0.0.1:"), "a free port on loopback, shown");
+}
