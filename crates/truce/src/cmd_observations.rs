@@ -7,7 +7,7 @@ use anyhow::Context;
 use time::format_description::well_known::Rfc3339;
 use truce_node::query::Filters;
 use truce_node::wire;
-use truce_store::{ObservationStore, SqliteStore};
+use truce_store::ObservationStore;
 
 use crate::cli::{ListFormat, ObservationsArgs};
 
@@ -23,9 +23,16 @@ pub fn run(args: &ObservationsArgs) -> anyhow::Result<ExitCode> {
         zone: args.zone.as_deref(),
     };
     let mut q = filters.query().map_err(|(field, reason)| anyhow::anyhow!("--{field}: {reason}"))?;
-    truce_node::data_dir::require(&args.data_dir)?;
-    let store = SqliteStore::open(&args.data_dir)
+    // The agreement the data directory uses knows its zones: an unknown one is an error, not an
+    // empty list.
+    let (store, agreement) = truce_node::data_dir::open(&args.data_dir, None)
         .with_context(|| format!("cannot open the store in {}", args.data_dir.display()))?;
+    if let Some(z) = &args.zone
+        && !agreement.zones.iter().any(|k| &k.id == z)
+    {
+        let zones: Vec<&str> = agreement.zones.iter().map(|k| k.id.as_str()).collect();
+        anyhow::bail!("--zone: unknown zone {z:?} in the agreement {} (zones: {})", agreement.id, zones.join(", "));
+    }
     q.limit = truce_store::MAX_PAGE;
     let stdout = std::io::stdout();
     let mut out = std::io::BufWriter::new(stdout.lock());

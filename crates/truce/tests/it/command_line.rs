@@ -160,3 +160,22 @@ fn the_demos_tak_ports_can_be_set_and_are_shown() {
     assert_eq!(server.tak_addr("tcp"), tcp, "the port given");
     assert!(server.tak_addr("tls").starts_with("127.0.0.1:"), "a free port on loopback, shown");
 }
+
+#[test]
+fn an_unknown_zone_violation_or_category_is_an_error_listing_the_valid_ones() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path().join("d");
+    let d = d.to_str().unwrap();
+    let sample = data("samples/observations.csv");
+    assert_eq!(truce(&["ingest", sample.to_str().unwrap(), "--data-dir", d], b"").code, 0);
+    for (flag, listed) in
+        [("--zone", "(zones: "), ("--violation", "(codes: "), ("--category", "(expected one of: explosion_impact")]
+    {
+        let run = truce(&["observations", "--data-dir", d, flag, "bogus"], b"");
+        assert_eq!(run.code, 2, "{flag}: {}", run.stderr);
+        assert!(run.stdout.is_empty(), "{flag}: {}", run.stdout);
+        assert!(run.stderr.contains(&format!("{flag}: unknown")) && run.stderr.contains(listed), "{}", run.stderr);
+    }
+    let run = truce(&["observations", "--data-dir", d, "--zone", "bogus"], b"");
+    assert!(run.stderr.contains("force_standoff"), "the agreement's zones are listed: {}", run.stderr);
+}
