@@ -25,6 +25,8 @@ pub fn run(args: &ObservationsArgs) -> anyhow::Result<ExitCode> {
     let mut q = filters.query().map_err(|(field, reason)| anyhow::anyhow!("--{field}: {reason}"))?;
     // The agreement the data directory uses knows its zones: an unknown one is an error, not an
     // empty list.
+    // A missing or mistyped data directory is one error of its own, not a store that cannot open.
+    truce_node::data_dir::require(&args.data_dir)?;
     let (store, agreement) = truce_node::data_dir::open(&args.data_dir, None)
         .with_context(|| format!("cannot open the store in {}", args.data_dir.display()))?;
     if let Some(z) = &args.zone
