@@ -197,15 +197,10 @@ pub struct DemoArgs {
     /// instead of serving; `truce ingest` loads the file.
     #[arg(long)]
     pub export: Option<PathBuf>,
-    /// When the simulated days start (RFC 3339; default: `--days` before the current hour).
-    #[arg(long, env = "TRUCE_DEMO_START", value_parser = parse_rfc3339)]
+    /// When the simulated days start (RFC 3339, YYYY-MM-DD or a DTG DDHHMMZMONYY; default: `--days` before the current hour).
+    #[arg(long, env = "TRUCE_DEMO_START", value_parser = truce_node::when::instant)]
     pub start: Option<time::OffsetDateTime>,
     /// The TAK listeners (the demo listens on 127.0.0.1 unless told otherwise).
     #[command(flatten)]
     pub tak: TakArgs,
-}
-
-/// Parses an RFC 3339 time.
-pub fn parse_rfc3339(s: &str) -> Result<time::OffsetDateTime, String> {
-    truce_node::sources::demo::config::parse_start(s)
 }

@@ -29,7 +29,7 @@ pub fn check(args: &CheckArgs) -> anyhow::Result<ExitCode> {
 }
 
 fn rfc3339(t: time::OffsetDateTime) -> String {
-    t.format(&time::format_description::well_known::Rfc3339).unwrap_or_else(|_| t.to_string())
+    truce_node::when::show(t)
 }
 
 /// "cfv" for the whole ceasefire-violation group, then the other categories.

@@ -175,7 +175,7 @@ fn issue(args: &IssueArgs) -> anyhow::Result<ExitCode> {
         "issued {} serial {} valid until {}: {}",
         issued.callsign,
         issued.serial,
-        issued.not_after.format(&Rfc3339)?,
+        truce_node::when::show(issued.not_after),
         issued.cert_path.display()
     );
     Ok(ExitCode::SUCCESS)
@@ -235,7 +235,10 @@ fn list(args: &DirArgs) -> anyhow::Result<ExitCode> {
     let records = store.list()?;
     outln!("{:<34} {:<24} not_after", "serial", "callsign");
     for r in &records {
-        outln!("{:<34} {:<24} {}", r.serial, r.callsign, r.not_after);
+        // The register holds RFC 3339 as it was written; print it as every time is printed.
+        let not_after = time::OffsetDateTime::parse(&r.not_after, &Rfc3339)
+            .map_or_else(|_| r.not_after.clone(), truce_node::when::show);
+        outln!("{:<34} {:<24} {}", r.serial, r.callsign, not_after);
     }
     Ok(ExitCode::SUCCESS)
 }

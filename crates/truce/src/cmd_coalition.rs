@@ -143,8 +143,9 @@ fn parse_status(s: &str) -> Result<Status, String> {
     }
 }
 
+/// A day, as every date flag takes it ([`truce_node::when::date`]).
 fn parse_day(s: &str) -> Result<Day, String> {
-    Day::parse(s)
+    truce_node::when::date(s).map(Day)
 }
 
 /// Opens the store of an existing data directory (the read commands).

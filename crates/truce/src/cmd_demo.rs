@@ -50,8 +50,7 @@ pub fn run(args: &DemoArgs) -> anyhow::Result<ExitCode> {
     undo.keep();
     runtime.block_on(async move {
         let addr = listener.local_addr()?;
-        let fmt =
-            |t: time::OffsetDateTime| t.format(&time::format_description::well_known::Rfc3339).unwrap_or_default();
+        let fmt = truce_node::when::show;
         outln!(
             "truce demo: {} simulated observations from {} to {} in {}",
             demo.stored,

@@ -13,9 +13,9 @@ use crate::cli::{ListFormat, ObservationsArgs};
 
 pub fn run(args: &ObservationsArgs) -> anyhow::Result<ExitCode> {
     let filters = Filters {
-        since: args.since.as_deref(),
-        received_since: args.received_since.as_deref(),
-        until: args.until.as_deref(),
+        since: None,
+        received_since: None,
+        until: None,
         bbox: args.bbox.as_deref(),
         near: args.near.as_deref(),
         category: args.category.as_deref(),
@@ -23,6 +23,10 @@ pub fn run(args: &ObservationsArgs) -> anyhow::Result<ExitCode> {
         zone: args.zone.as_deref(),
     };
     let mut q = filters.query().map_err(|(field, reason)| anyhow::anyhow!("--{field}: {reason}"))?;
+    // The times were parsed by clap (`truce_node::when`), like every time flag.
+    q.since = args.since;
+    q.until = args.until;
+    q.received_since = args.received_since;
     // The agreement the data directory uses knows its zones: an unknown one is an error, not an
     // empty list.
     // A missing or mistyped data directory is one error of its own, not a store that cannot open.

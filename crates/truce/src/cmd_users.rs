@@ -255,7 +255,7 @@ fn list(args: &ListArgs) -> anyhow::Result<ExitCode> {
     );
     for u in &users {
         let categories = if u.categories.is_empty() { "-".to_owned() } else { u.categories.join(",") };
-        let created = u.created.replace_nanosecond(0).unwrap_or(u.created).format(&Rfc3339)?;
+        let created = truce_node::when::show(u.created);
         outln!(
             "{:<name_width$}  {:<6}  {:<13}  {:<17}  {:<8}  {:<20}  {categories}",
             u.name,
@@ -305,7 +305,7 @@ fn token(args: &TokenArgs, now: OffsetDateTime) -> anyhow::Result<ExitCode> {
     eprintln!(
         "API token for {} valid until {}; it is shown only this once",
         args.name,
-        expires.replace_nanosecond(0).unwrap_or(expires).format(&Rfc3339)?
+        truce_node::when::show(expires)
     );
     Ok(ExitCode::SUCCESS)
 }

@@ -19,9 +19,10 @@ use truce_core::StoredObservation;
 use truce_engine::Agreement;
 use truce_watch::{Detector, Level, Sectors};
 
-use crate::args::{StoreArgs, parse_rfc3339};
+use crate::args::StoreArgs;
 use truce_node::data_dir;
 use truce_node::sources::demo::scenario;
+use truce_node::when::{instant, show};
 
 /// `truce warn ...`.
 #[derive(Debug, Subcommand)]
@@ -50,8 +51,8 @@ pub struct BacktestArgs {
     /// Days replayed.
     #[arg(long, default_value_t = 7, value_parser = clap::value_parser!(i64).range(2..=60))]
     pub days: i64,
-    /// When the scenario starts (RFC 3339).
-    #[arg(long, value_parser = parse_rfc3339, default_value = "2026-11-17T00:00:00Z")]
+    /// When the scenario starts (RFC 3339, YYYY-MM-DD or a DTG DDHHMMZMONYY).
+    #[arg(long, value_parser = instant, default_value = "2026-11-17T00:00:00Z")]
     pub start: OffsetDateTime,
     /// The agreement (default: the illustrative agreement shipped with truce).
     #[arg(long)]
@@ -70,8 +71,8 @@ pub struct StatusArgs {
     /// Store, agreement and sectors.
     #[command(flatten)]
     pub store: StoreArgs,
-    /// Assess at this time (RFC 3339; default now).
-    #[arg(long, value_parser = parse_rfc3339)]
+    /// Assess at this time (RFC 3339, YYYY-MM-DD or a DTG DDHHMMZMONYY; default now).
+    #[arg(long, value_parser = instant)]
     pub at: Option<OffsetDateTime>,
     /// Output format.
     #[arg(long, value_enum, default_value_t = Format::Text)]
@@ -232,12 +233,12 @@ fn backtest_command(args: &BacktestArgs) -> anyhow::Result<ExitCode> {
         "Backtest: seed {}, {} days from {}, {} observations, {} hourly assessments ({:.1} s)",
         args.seed,
         args.days,
-        args.start.date(),
+        show(args.start),
         b.observations,
         b.hours,
         started.elapsed().as_secs_f64()
     );
-    outln!("Escalation: {} from {}\n", b.escalating, b.onset.date());
+    outln!("Escalation: {} from {}\n", b.escalating, show(b.onset));
     outln!(
         "{:<24} {:>14} {:>13} {:>21} {:>15}",
         "detector",
@@ -275,7 +276,7 @@ fn status(args: &StatusArgs) -> anyhow::Result<ExitCode> {
         outln!("{}", serde_json::to_string_pretty(&picture)?);
         return Ok(ExitCode::SUCCESS);
     }
-    outln!("Warning level at {}: {}", picture.at, picture.level.id().to_uppercase());
+    outln!("Warning level at {}: {}", show(picture.at), picture.level.id().to_uppercase());
     for r in &picture.reasons {
         outln!("  (rear) {}: {}", r.detector.id(), r.message);
     }

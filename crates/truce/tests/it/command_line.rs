@@ -179,3 +179,195 @@ fn an_unknown_zone_violation_or_category_is_an_error_listing_the_valid_ones() {
     let run = truce(&["observations", "--data-dir", d, "--zone", "bogus"], b"");
     assert!(run.stderr.contains("force_standoff"), "the agreement's zones are listed: {}", run.stderr);
 }
+
+/// A data directory holding `days` of the demo scenario from 2026-11-17T00:00:00Z.
+fn scenario(dir: &std::path::Path, days: &str) -> String {
+    let file = dir.join("obs.ndjson");
+    let d = dir.join("d");
+    let export =
+        truce(&["demo", "--export", file.to_str().unwrap(), "--start", "2026-11-17T00:00:00Z", "--days", days], b"");
+    assert_eq!(export.code, 0, "{}", export.stderr);
+    let ingest = truce(&["ingest", file.to_str().unwrap(), "--data-dir", d.to_str().unwrap()], b"");
+    assert_eq!(ingest.code, 0, "{}", ingest.stderr);
+    d.to_str().unwrap().to_owned()
+}
+
+/// The same instant, 2026-11-18T14:00:00Z, in every form a time flag takes; and midnight of that day.
+const AFTERNOON: [&str; 5] = [
+    "2026-11-18T14:00:00Z",
+    "2026-11-18T16:00:00+02:00",
+    "2026-11-18T11:00:00-03:00",
+    "181400ZNOV26",
+    "181400Z nov 26",
+];
+const MIDNIGHT: [&str; 3] = ["2026-11-18", "2026-11-18T00:00:00Z", "180000ZNOV26"];
+
+#[test]
+fn every_time_flag_takes_the_same_forms_and_each_form_means_the_same_instant() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = scenario(dir.path(), "2");
+    // Each command with the time in each form: accepted, and the same output as the first form.
+    // Each command with the time (T) in each form: accepted, and the same output as with the first form.
+    let commands: [&[&str]; 6] = [
+        &["observations", "--data-dir", &d, "--until", "T", "--format", "csv"],
+        &["observations", "--data-dir", &d, "--since", "T", "--format", "csv"],
+        &["observations", "--data-dir", &d, "--received-since", "T"],
+        &["incidents", "--data-dir", &d, "--since", "2026-11-17", "--until", "T"],
+        &["warn", "status", "--data-dir", &d, "--at", "T"],
+        &["demo", "--export", "-", "--days", "1", "--start", "T"],
+    ];
+    for (k, command) in commands.iter().enumerate() {
+        for forms in [&AFTERNOON[..], &MIDNIGHT[..]] {
+            let mut first: Option<String> = None;
+            for t in forms {
+                let args: Vec<&str> = command.iter().map(|&a| if a == "T" { *t } else { a }).collect();
+                let run = truce(&args, b"");
+                assert_eq!(run.code, 0, "{args:?}: {}", run.stderr);
+                // --received-since: everything was received when the test ran, so all or nothing is listed.
+                assert!(k == 2 || run.stdout.lines().count() > 1, "{args:?} printed nothing to compare");
+                match &first {
+                    None => first = Some(run.stdout),
+                    Some(f) => assert!(*f == run.stdout, "{args:?} differs from the form {}", forms[0]),
+                }
+            }
+        }
+    }
+    let status = truce(&["warn", "status", "--data-dir", &d, "--at", "181400ZNOV26"], b"");
+    assert!(status.stdout.starts_with("Warning level at 2026-11-18T14:00:00Z: "), "{}", status.stdout);
+    // The environment variable goes through the same parser as the flag.
+    let env = crate::util::truce_with(
+        &["demo", "--export", "-", "--days", "1"],
+        &[("TRUCE_DEMO_START", "181400ZNOV26")],
+        b"",
+    );
+    let flag = truce(&["demo", "--export", "-", "--days", "1", "--start", "2026-11-18T14:00:00Z"], b"");
+    assert!(env.code == 0 && env.stdout == flag.stdout, "{}", env.stderr);
+    // The date flags take a day, YYYY-MM-DD.
+    let day = truce(&["report", "daily", "--date", "2026-11-18", "--format", "json", "--data-dir", &d], b"");
+    assert_eq!(day.code, 0, "{}", day.stderr);
+    let days = truce(
+        &["report", "status", "--from", "2026-11-17", "--to", "2026-11-18", "--format", "md", "--data-dir", &d],
+        b"",
+    );
+    assert_eq!(days.code, 0, "{}", days.stderr);
+    let at = truce(&["regeneration", "status", "--at", "2026-11-18", "--data-dir", &d], b"");
+    assert_eq!(at.code, 0, "{}", at.stderr);
+}
+
+#[test]
+fn a_bad_time_names_the_flag_and_lists_the_forms_it_takes() {
+    // Refused while parsing the command line: no data directory is needed to say so.
+    let instants: [&[&str]; 8] = [
+        &["observations", "--since"],
+        &["observations", "--until"],
+        &["observations", "--received-since"],
+        &["incidents", "--since"],
+        &["incidents", "--until"],
+        &["warn", "status", "--at"],
+        &["warn", "backtest", "--start"],
+        &["demo", "--export", "-", "--start"],
+    ];
+    for bad in ["yesterday", "2026-11-18 14:00", "181400ANOV26", "18.11.2026"] {
+        for args in instants {
+            let flag = args[args.len() - 1];
+            let run = truce(&[args, &[bad]].concat(), b"");
+            assert_eq!(run.code, 2, "{args:?} {bad}: {}", run.stderr);
+            for needle in [&format!("for '{flag} <"), bad, "RFC 3339", "YYYY-MM-DD", "DDHHMMZMONYY (251400ZNOV26)"] {
+                assert!(run.stderr.contains(needle), "{args:?} {bad}: no {needle:?} in {}", run.stderr);
+            }
+        }
+    }
+    let days: [&[&str]; 4] = [
+        &["report", "daily", "--date"],
+        &["report", "status", "--to", "2026-11-18", "--from"],
+        &["report", "status", "--from", "2026-11-17", "--to"],
+        &["regeneration", "status", "--at"],
+    ];
+    for (bad, says) in [("181400ZNOV26", "is a time, but this takes a day"), ("18.11.2026", "is not a date")] {
+        for args in days {
+            let flag = args[args.len() - 1];
+            let run = truce(&[args, &[bad]].concat(), b"");
+            assert_eq!(run.code, 2, "{args:?} {bad}: {}", run.stderr);
+            for needle in [&format!("for '{flag} <"), bad, says, "give a date YYYY-MM-DD"] {
+                assert!(run.stderr.contains(needle), "{args:?} {bad}: no {needle:?} in {}", run.stderr);
+            }
+        }
+    }
+}
+
+/// Every time in `text` (a date followed by a clock time) that is not RFC 3339 UTC with whole seconds.
+fn odd_times(text: &str) -> Vec<String> {
+    let b = text.as_bytes();
+    let digits = |r: std::ops::Range<usize>| r.end <= b.len() && b[r].iter().all(u8::is_ascii_digit);
+    let mut odd = Vec::new();
+    for i in 0..b.len() {
+        let date =
+            digits(i..i + 4) && b.get(i + 4) == Some(&b'-') && digits(i + 5..i + 7) && b.get(i + 7) == Some(&b'-');
+        let clock =
+            date && digits(i + 8..i + 10) && matches!(b.get(i + 10), Some(b'T' | b' ')) && digits(i + 11..i + 12);
+        if !clock || (i > 0 && b[i - 1].is_ascii_digit()) {
+            continue;
+        }
+        let end = text[i..].find(|c: char| c.is_whitespace() || ",;\")]".contains(c)).map_or(text.len(), |n| i + n);
+        // A space-separated clock time (`2026-11-18 1:00:00.0 +00:00:00`) runs on to its offset.
+        let end = if b[i + 10] == b' ' { text[i..].find('\n').map_or(text.len(), |n| i + n).min(i + 40) } else { end };
+        // A sentence may go on after the time: `at 2026-11-18T14:00:00Z: HIGH`.
+        let t = text[i..end].trim_end_matches([':', '.']);
+        let b = t.as_bytes();
+        let ok = t.len() == 20
+            && b[10] == b'T'
+            && b[13] == b':'
+            && b[16] == b':'
+            && b[19] == b'Z'
+            && [11, 12, 14, 15, 17, 18].iter().all(|&k| b[k].is_ascii_digit());
+        if !ok {
+            odd.push(t.to_owned());
+        }
+    }
+    odd
+}
+
+#[test]
+fn every_time_a_command_prints_is_rfc_3339_utc_with_whole_seconds() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = scenario(dir.path(), "1");
+    crate::util::add_user(std::path::Path::new(&d), "ana", "FRA", "analyst", "NATO UNCLASSIFIED", &[]);
+    let json = truce(
+        &["incidents", "--data-dir", &d, "--since", "2026-11-17", "--until", "2026-11-18", "--format", "json"],
+        b"",
+    );
+    let first: serde_json::Value = serde_json::from_str(json.stdout.lines().next().expect("an incident")).unwrap();
+    let incident = first["id"].as_str().unwrap();
+    let opened = truce(&["case", "open", "--data-dir", &d, "--incident", incident, "--title", "t", "--by", "ana"], b"");
+    assert_eq!(opened.code, 0, "{}", opened.stderr);
+    let case = opened.stdout.split_whitespace().next().unwrap().to_owned();
+    let certs = dir.path().join("certs");
+    let c = certs.to_str().unwrap();
+    let agreement = crate::util::agreement();
+    let runs: Vec<Vec<&str>> = vec![
+        vec!["incidents", "--data-dir", &d, "--since", "2026-11-17T12:00:00+02:00", "--until", "2026-11-18"],
+        vec!["warn", "status", "--data-dir", &d, "--at", "2026-11-17T20:30:00.5+02:00"],
+        vec!["warn", "backtest", "--days", "2", "--start", "2026-11-17T01:30:00+01:00"],
+        vec!["case", "show", &case, "--data-dir", &d],
+        vec!["case", "list", "--data-dir", &d],
+        vec!["users", "list", "--data-dir", &d],
+        vec!["users", "token", "ana", "--data-dir", &d],
+        vec!["certs", "init", "--dir", c],
+        vec!["certs", "issue", "--dir", c, "--callsign", "ALPHA"],
+        vec!["certs", "list", "--dir", c],
+        vec!["agreement", "check", agreement.to_str().unwrap()],
+    ];
+    let mut seen = 0;
+    for args in &runs {
+        let run = truce(args, b"");
+        assert_eq!(run.code, 0, "{args:?}: {}", run.stderr);
+        let printed = format!("{}\n{}", run.stdout, run.stderr);
+        assert_eq!(odd_times(&printed), Vec::<String>::new(), "{args:?} printed:\n{printed}");
+        seen += printed.matches("Z").count().min(1);
+    }
+    assert!(seen >= 8, "the commands printed too few times to check");
+    // The check itself: `time`'s Display (what `{}` of a time printed before), fractions and offsets.
+    let odd = odd_times("at 2026-11-18 14:00:00.0 +00:00:00 and 2026-11-18T14:00:00.123Z, 2026-11-18T16:00:00+02:00");
+    assert_eq!(odd.len(), 3, "{odd:?}");
+    assert!(odd[0].starts_with("2026-11-18 14:00:00.0 +00:00:00"), "{odd:?}");
+}
