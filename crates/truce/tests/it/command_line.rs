@@ -371,3 +371,86 @@ fn every_time_a_command_prints_is_rfc_3339_utc_with_whole_seconds() {
     assert_eq!(odd.len(), 3, "{odd:?}");
     assert!(odd[0].starts_with("2026-11-18 14:00:00.0 +00:00:00"), "{odd:?}");
 }
+
+/// Every command path (`["report", "daily"]`) with the long flags its `--help` lists.
+fn commands_and_flags(path: &mut Vec<String>, found: &mut Vec<(String, Vec<String>)>) {
+    let args: Vec<&str> = path.iter().map(String::as_str).chain(["--help"]).collect();
+    let help = truce(&args, b"");
+    assert_eq!(help.code, 0, "{args:?}: {}", help.stderr);
+    let mut flags = Vec::new();
+    let mut subcommands = Vec::new();
+    let mut in_commands = false;
+    for line in help.stdout.lines() {
+        if line == "Commands:" {
+            in_commands = true;
+            continue;
+        }
+        if in_commands && !line.starts_with("  ") {
+            in_commands = false;
+        }
+        let words: Vec<&str> = line.split_whitespace().collect();
+        if in_commands && line.starts_with("  ") && !line.starts_with("   ") && words[0] != "help" {
+            subcommands.push(words[0].to_owned());
+        }
+        let flag = words.iter().find(|w| w.starts_with("--")).filter(|_| words[0].starts_with('-'));
+        if let Some(flag) = flag {
+            let flag = flag.trim_end_matches(',');
+            if !["--help", "--version"].contains(&flag) {
+                flags.push(flag.to_owned());
+            }
+        }
+    }
+    found.push((path.join(" "), flags));
+    for s in subcommands {
+        path.push(s);
+        commands_and_flags(path, found);
+        path.pop();
+    }
+}
+
+#[test]
+fn the_readme_lists_every_command_and_every_flag() {
+    let readme = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../../README.md")).unwrap();
+    let start = readme.find("## The command line").expect("a command line section");
+    let end = readme[start + 3..].find("\n## ").map_or(readme.len(), |n| start + 3 + n);
+    let section = &readme[start..end];
+    // A flag is listed when it appears whole: `--tak` inside `--tak-tcp` does not count.
+    let has = |text: &str, word: &str| {
+        text.match_indices(word).any(|(i, _)| {
+            !text[i + word.len()..].starts_with(|c: char| c.is_ascii_alphanumeric() || c == '-' || c == '_')
+        })
+    };
+    // A command's entry runs from its usage (`truce report daily`) to the next usage; a command named in
+    // prose is quoted (`truce certs init`), so it does not end an entry.
+    let entry = |command: &str| -> Option<&str> {
+        let usage = format!("truce {command}");
+        let at = section.match_indices(&usage).map(|(i, _)| i).find(|&i| {
+            !section[..i].ends_with('`') && has(&section[i..], &usage) && {
+                let rest = &section[i + usage.len()..];
+                !rest.starts_with(|c: char| c.is_ascii_alphanumeric() || c == '-' || c == '_')
+            }
+        })?;
+        let from = at + usage.len();
+        let next =
+            section[from..].match_indices("truce ").map(|(i, _)| from + i).find(|&i| !section[..i].ends_with('`'));
+        Some(&section[at..next.unwrap_or(section.len())])
+    };
+    let mut found = Vec::new();
+    commands_and_flags(&mut Vec::new(), &mut found);
+    assert!(found.len() > 40, "only {} commands found: {found:?}", found.len());
+    let mut missing = Vec::new();
+    for (command, flags) in found.iter().filter(|(c, _)| !c.is_empty()) {
+        let Some(entry) = entry(command) else {
+            missing.push(format!("the command `truce {command}`"));
+            continue;
+        };
+        for flag in flags {
+            // Where the store is: one rule for every command, stated once above the entries.
+            let shared = ["--data-dir", "--agreement", "--sectors"].contains(&flag.as_str()) && has(section, flag);
+            if !shared && !has(entry, flag) {
+                missing.push(format!("{flag} of `truce {command}`"));
+            }
+        }
+    }
+    assert!(missing.is_empty(), "README.md's \"The command line\" does not list:\n{}", missing.join("\n"));
+}
