@@ -18,17 +18,17 @@ use serde::{Deserialize, Serialize};
 
 pub use truce_formats::config::{Problem, key_line, line_of};
 
-use crate::sources::SourceConfig;
 use crate::sources::demo::DemoConfig;
 use crate::sources::files::FilesConfig;
 use crate::sources::http::HttpConfig;
 use crate::sources::tak::TakConfig;
+use crate::sources::{Listen, SourceConfig};
 
 /// `[store]`: where the data is and which rules apply.
 #[derive(Debug, Clone, PartialEq, Deserialize, Serialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct StoreConfig {
-    /// The data directory (created if missing).
+    /// The data directory (made if missing).
     pub data_dir: PathBuf,
     /// The agreement file; by default the one the data directory was last used with, else the
     /// illustrative agreement shipped with truce.
@@ -85,6 +85,26 @@ pub struct ConfigFile {
     pub files: FilesConfig,
     /// `[demo]`.
     pub demo: DemoConfig,
+    /// Which TAK listeners were given an address (in the file, or by a flag or variable).
+    #[serde(skip)]
+    pub tak_given: TakGiven,
+}
+
+/// Which TAK listeners were given an address: the others follow the HTTP listener's host
+/// ([`ConfigFile::tak_on_http_host`]). Not part of the settings' value: two configurations with the
+/// same settings are equal however they were written.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct TakGiven {
+    /// `tak.tcp` or `--tak-tcp`.
+    pub tcp: bool,
+    /// `tak.udp` or `--tak-udp`.
+    pub udp: bool,
+}
+
+impl PartialEq for TakGiven {
+    fn eq(&self, _: &Self) -> bool {
+        true
+    }
 }
 
 /// Largest configuration file read, bytes.
@@ -129,6 +149,8 @@ impl ConfigFile {
         let (value, mut problems) = truce_formats::config::load::<ConfigFile>(text, file);
         let Some(mut config) = value else { return Err(ConfigErrors(problems)) };
         config.resolve(base, text);
+        config.tak_given =
+            TakGiven { tcp: key_line(text, &["tak", "tcp"]).is_some(), udp: key_line(text, &["tak", "udp"]).is_some() };
         let mut problem = |path: &[&str], reason: String| {
             problems.push(Problem {
                 file: file.to_owned(),
@@ -196,6 +218,29 @@ impl ConfigFile {
         self.files.paths.iter_mut().for_each(at);
     }
 
+    /// Binds the TAK listeners whose address was not given, and that would listen on every interface,
+    /// to the HTTP listener's host instead: a server whose web side is on loopback does not open TAK
+    /// to the network unless told to. The TLS listener follows the TCP one's host.
+    pub fn tak_on_http_host(&mut self) {
+        use std::net::ToSocketAddrs;
+        let Some(host) = self.http.listen.to_socket_addrs().ok().and_then(|mut a| a.next()).map(|a| a.ip()) else {
+            return;
+        };
+        let follow = |l: &mut Listen| {
+            if let Listen::At(a) = l
+                && a.ip().is_unspecified()
+            {
+                a.set_ip(host);
+            }
+        };
+        if !self.tak_given.tcp {
+            follow(&mut self.tak.tcp);
+        }
+        if !self.tak_given.udp {
+            follow(&mut self.tak.udp);
+        }
+    }
+
     /// The feeds `truce serve` runs with this configuration: the HTTP API always, TAK unless every
     /// listener is off, files when some are named.
     pub fn serve_sources(&self) -> Vec<SourceConfig> {
@@ -222,13 +267,24 @@ impl ConfigFile {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::sources::Listen;
 
     fn problems(text: &str) -> Vec<String> {
         match ConfigFile::from_toml(text, "truce.toml", Path::new("/nonexistent-base")) {
             Ok(_) => Vec::new(),
             Err(e) => e.0.iter().map(ToString::to_string).collect(),
         }
+    }
+
+    #[test]
+    fn tak_listeners_not_given_bind_the_http_host() {
+        let mut c = ConfigFile::from_toml("[http]\nlisten = \"127.0.0.1:8080\"\n", "t", Path::new("/")).expect("valid");
+        c.tak_on_http_host();
+        assert_eq!((c.tak.tcp.to_string(), c.tak.udp.to_string()), ("127.0.0.1:8087".into(), "127.0.0.1:6969".into()));
+        let text = "[http]\nlisten = \"127.0.0.1:8080\"\n[tak]\ntcp = \"0.0.0.0:8087\"\n";
+        let mut c = ConfigFile::from_toml(text, "t", Path::new("/")).expect("valid");
+        c.tak_on_http_host();
+        assert_eq!(c.tak.tcp.to_string(), "0.0.0.0:8087", "an address written is kept");
+        assert_eq!(c.tak.udp.to_string(), "127.0.0.1:6969");
     }
 
     #[test]

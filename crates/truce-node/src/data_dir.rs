@@ -5,6 +5,11 @@
 //! beside the database). When the agreement's fingerprint differs from the one the stored
 //! classifications were computed against, every stored observation is classified again before
 //! anything else happens, so the store never mixes two versions of the rules.
+//!
+//! Only the commands that bring data in (`serve`, `ingest`, `demo`, and the imports) make a data
+//! directory ([`open_or_create`], [`create`]); a command that reads one ([`open`], [`require`]) refuses
+//! a path that holds no store, so a mistyped `--data-dir` is an error, not a new empty store. A path
+//! that is a file is one error naming it, whichever the command.
 
 use std::path::{Path, PathBuf};
 
@@ -64,14 +69,75 @@ pub fn load_agreement(path: &Path) -> Result<Agreement, NodeError> {
     Agreement::load(path).map_err(|errors| NodeError::Agreement { path: path.to_path_buf(), errors })
 }
 
-/// Opens the store in `data_dir` with the agreement (given, else remembered, else the shipped one,
+/// Checks that `data_dir` is a data directory holding a store, for the commands that read one.
+///
+/// # Errors
+/// The path does not exist, is a file, or holds no store (each says what to do).
+pub fn require(data_dir: &Path) -> Result<(), NodeError> {
+    not_a_file(data_dir)?;
+    if data_dir.join(truce_store::DATABASE_FILE).is_file() {
+        return Ok(());
+    }
+    let what = if data_dir.is_dir() { "holds no truce store" } else { "does not exist" };
+    Err(NodeError::Invalid(format!(
+        "no truce data directory at {} (it {what}): `truce ingest`, `truce serve` or `truce demo --data-dir` \
+         make one, or pass --data-dir (or TRUCE_DATA_DIR) to name another",
+        data_dir.display()
+    )))
+}
+
+/// Makes `data_dir` if it does not exist, for the commands that bring data in; `true` when it was
+/// made (the caller says so).
+///
+/// # Errors
+/// The path is a file, or the directory cannot be made.
+pub fn create(data_dir: &Path) -> Result<bool, NodeError> {
+    not_a_file(data_dir)?;
+    if data_dir.is_dir() {
+        return Ok(false);
+    }
+    std::fs::create_dir_all(data_dir)
+        .map_err(|e| NodeError::io(format!("cannot make the data directory {}", data_dir.display()), e))?;
+    Ok(true)
+}
+
+fn not_a_file(data_dir: &Path) -> Result<(), NodeError> {
+    if data_dir.exists() && !data_dir.is_dir() {
+        return Err(NodeError::Invalid(format!(
+            "the data directory {} is a file, not a directory: pass --data-dir (or TRUCE_DATA_DIR) with a \
+             directory",
+            data_dir.display()
+        )));
+    }
+    Ok(())
+}
+
+/// [`open`] for the commands that bring data in: makes the data directory first when it does not
+/// exist; the flag says whether it did.
+///
+/// # Errors
+/// As [`create`] and [`open`].
+pub fn open_or_create(data_dir: &Path, agreement: Option<&Path>) -> Result<(SqliteStore, Agreement, bool), NodeError> {
+    let made = create(data_dir)?;
+    let (store, agreement) = open_existing(data_dir, agreement)?;
+    Ok((store, agreement, made))
+}
+
+/// Opens the store of an existing data directory ([`require`]) with the agreement (given, else remembered, else the shipped one,
 /// written into the data directory's `shipped/` folder), reclassifying the stored observations if the
 /// agreement changed. A remembered shipped agreement is written again first, so the data directory
 /// follows the binary's copy.
 ///
 /// # Errors
-/// The store cannot be opened, the agreement is invalid, or the reclassification failed.
+/// No data directory there ([`require`]), the store cannot be opened, the agreement is invalid, or the
+/// reclassification failed.
 pub fn open(data_dir: &Path, agreement: Option<&Path>) -> Result<(SqliteStore, Agreement), NodeError> {
+    require(data_dir)?;
+    open_existing(data_dir, agreement)
+}
+
+/// [`open`] without the check that a store is there (it is made).
+fn open_existing(data_dir: &Path, agreement: Option<&Path>) -> Result<(SqliteStore, Agreement), NodeError> {
     let store = SqliteStore::open(data_dir)?;
     let remembered = data_dir.join(AGREEMENT_PATH_FILE);
     let path: PathBuf = match agreement {

@@ -22,6 +22,7 @@
 //! - [`query`]: the filters of an observation listing, checked.
 //! - [`shipped`]: the agreement, sectors, coalition and geography carried inside the binary.
 //! - [`geometry`]: the agreement as GeoJSON for the map.
+//! - [`when`]: the one parser of the times people type, and the one way they are printed.
 
 pub mod bus;
 pub mod config;
@@ -35,6 +36,7 @@ pub mod query;
 pub mod shipped;
 pub mod sources;
 pub mod watch;
+pub mod when;
 pub mod wire;
 
 pub use bus::{Bus, Delivery, LocalBus, Seen, Subscription};

@@ -5,18 +5,11 @@
 //! line says `--bbox: ...` and the API answers `invalid_parameter` with `field: "bbox"`.
 
 use time::OffsetDateTime;
-use time::format_description::well_known::Rfc3339;
 use truce_store::Query;
 
-/// Parses an RFC 3339 time or a `YYYY-MM-DD` date (midnight UTC).
+/// Parses a time in any of the forms of [`crate::when::instant`] (RFC 3339, `YYYY-MM-DD`, a DTG).
 pub fn parse_time(s: &str) -> Result<OffsetDateTime, String> {
-    if let Ok(t) = OffsetDateTime::parse(s, &Rfc3339) {
-        return Ok(t);
-    }
-    let fmt = time::macros::format_description!("[year]-[month]-[day]");
-    time::Date::parse(s, &fmt)
-        .map(|d| d.midnight().assume_utc())
-        .map_err(|_| format!("{s:?} is not an RFC 3339 time or a YYYY-MM-DD date"))
+    crate::when::instant(s)
 }
 
 fn numbers<const N: usize>(s: &str, what: &str) -> Result<[f64; N], String> {

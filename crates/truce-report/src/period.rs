@@ -56,6 +56,19 @@ impl Period {
     }
 }
 
+/// A report date from a `time` date (the command line parses its date flags as the rest of truce does).
+///
+/// # Errors
+/// [`ReportError::Parameter`] naming the flag, for a date outside the years 1900 to 2200.
+pub fn report_date(flag: &'static str, d: time::Date) -> Result<Date, ReportError> {
+    let bad =
+        || ReportError::Parameter { flag, value: d.to_string(), reason: "is outside the years 1900 to 2200".into() };
+    if !(1900..=2200).contains(&d.year()) {
+        return Err(bad());
+    }
+    Date::new(i16::try_from(d.year()).map_err(|_| bad())?, d.month() as i8, d.day() as i8).map_err(|_| bad())
+}
+
 /// Parses a `YYYY-MM-DD` date given with the flag (or API parameter) `flag`.
 ///
 /// # Errors

@@ -5,7 +5,7 @@
 //! (`truce_node::config`), so a flag can be told apart from a default.
 
 use std::net::Ipv4Addr;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use clap::Args;
 use truce_node::sources::Listen;
@@ -17,7 +17,8 @@ pub const DEFAULT_DATA_DIR: &str = "./truce-data";
 /// Where the store is and which agreement applies.
 #[derive(Debug, Args)]
 pub struct StoreArgs {
-    /// The data directory (created if missing) [default: ./truce-data].
+    /// The data directory [default: ./truce-data]; `serve`, `ingest` and the imports make it when it is
+    /// missing, the commands that read one need it to exist.
     #[arg(long, env = "TRUCE_DATA_DIR")]
     pub data_dir: Option<PathBuf>,
     /// The agreement file; by default the one this data directory was last used with, else the
@@ -35,20 +36,44 @@ impl StoreArgs {
     pub fn data_dir(&self) -> PathBuf {
         self.data_dir.clone().unwrap_or_else(|| PathBuf::from(DEFAULT_DATA_DIR))
     }
+
+    /// Opens the store for a command that brings data in, making the data directory (and saying so)
+    /// when it does not exist.
+    pub fn open_or_create(&self) -> anyhow::Result<(truce_store::SqliteStore, truce_engine::Agreement)> {
+        open_or_create(&self.data_dir(), self.agreement.as_deref())
+    }
+}
+
+/// [`truce_node::data_dir::open_or_create`], saying on standard error when the directory was made.
+pub fn open_or_create(
+    dir: &Path,
+    agreement: Option<&Path>,
+) -> anyhow::Result<(truce_store::SqliteStore, truce_engine::Agreement)> {
+    let (store, agreement, made) = truce_node::data_dir::open_or_create(dir, agreement)?;
+    if made {
+        said_made(dir);
+    }
+    Ok((store, agreement))
+}
+
+/// Says that the data directory `dir` was made (on standard error, so output stays clean).
+pub fn said_made(dir: &Path) {
+    eprintln!("truce: made the data directory {}", dir.display());
 }
 
 /// The TAK (Cursor on Target) listeners of `truce serve` and `truce demo`.
 #[derive(Debug, Clone, Args)]
 pub struct TakArgs {
-    /// CoT over TCP, XML and TAK protocol v1 (TAK's port is 8087), or `off` [default: 0.0.0.0:8087].
+    /// CoT over TCP, XML and TAK protocol v1 (TAK's port is 8087), or `off` [default: the HTTP
+    /// listener's host, port 8087].
     #[arg(long, value_name = "ADDR|off", env = "TRUCE_TAK_TCP")]
     pub tak_tcp: Option<Listen>,
-    /// CoT over TLS with client certificates (TAK's port is 8089), or `off` [default: 0.0.0.0:8089 when
-    /// the certificate directory holds a server certificate, else off].
+    /// CoT over TLS with client certificates (TAK's port is 8089), or `off` [default: the TCP listener's
+    /// host, port 8089, when the certificate directory holds a server certificate, else off].
     #[arg(long, value_name = "ADDR|off", env = "TRUCE_TAK_TLS")]
     pub tak_tls: Option<Listen>,
-    /// CoT over UDP: mesh TAK protocol and XML datagrams (TAK's port is 6969), or `off` [default:
-    /// 0.0.0.0:6969].
+    /// CoT over UDP: mesh TAK protocol and XML datagrams (TAK's port is 6969), or `off` [default: the
+    /// HTTP listener's host, port 6969].
     #[arg(long, value_name = "ADDR|off", env = "TRUCE_TAK_UDP")]
     pub tak_udp: Option<Listen>,
     /// Also join this multicast group on the UDP port (TAK's SA group is 239.2.3.1).
@@ -172,15 +197,10 @@ pub struct DemoArgs {
     /// instead of serving; `truce ingest` loads the file.
     #[arg(long)]
     pub export: Option<PathBuf>,
-    /// When the simulated days start (RFC 3339; default: `--days` before the current hour).
-    #[arg(long, env = "TRUCE_DEMO_START", value_parser = parse_rfc3339)]
+    /// When the simulated days start (RFC 3339, YYYY-MM-DD or a DTG DDHHMMZMONYY; default: `--days` before the current hour).
+    #[arg(long, env = "TRUCE_DEMO_START", value_parser = truce_node::when::instant)]
     pub start: Option<time::OffsetDateTime>,
     /// The TAK listeners (the demo listens on 127.0.0.1 unless told otherwise).
     #[command(flatten)]
     pub tak: TakArgs,
-}
-
-/// Parses an RFC 3339 time.
-pub fn parse_rfc3339(s: &str) -> Result<time::OffsetDateTime, String> {
-    truce_node::sources::demo::config::parse_start(s)
 }

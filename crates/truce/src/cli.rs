@@ -3,6 +3,7 @@
 use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
+use time::OffsetDateTime;
 
 use crate::args::{DemoArgs, ServeArgs, StoreArgs};
 
@@ -138,15 +139,15 @@ pub struct ObservationsArgs {
     /// The data directory.
     #[arg(long, default_value = "./truce-data", env = "TRUCE_DATA_DIR")]
     pub data_dir: PathBuf,
-    /// Only observations at or after this time (RFC 3339, or a date YYYY-MM-DD).
-    #[arg(long)]
-    pub since: Option<String>,
-    /// Only observations before this time (RFC 3339, or a date YYYY-MM-DD).
-    #[arg(long)]
-    pub until: Option<String>,
+    /// Only observations at or after this time (RFC 3339, YYYY-MM-DD or a DTG DDHHMMZMONYY).
+    #[arg(long, value_parser = truce_node::when::instant)]
+    pub since: Option<OffsetDateTime>,
+    /// Only observations before this time (RFC 3339, YYYY-MM-DD or a DTG DDHHMMZMONYY).
+    #[arg(long, value_parser = truce_node::when::instant)]
+    pub until: Option<OffsetDateTime>,
     /// Only observations the store received at or after this time, whatever their own time.
-    #[arg(long)]
-    pub received_since: Option<String>,
+    #[arg(long, value_parser = truce_node::when::instant)]
+    pub received_since: Option<OffsetDateTime>,
     /// Only inside this box: W,S,E,N in degrees.
     #[arg(long, allow_hyphen_values = true)]
     pub bbox: Option<String>,

@@ -24,12 +24,12 @@ pub fn check(args: &CheckArgs) -> anyhow::Result<ExitCode> {
             return Ok(ExitCode::from(2));
         }
     };
-    print!("{}", summary(&agreement));
+    out!("{}", summary(&agreement));
     Ok(ExitCode::SUCCESS)
 }
 
 fn rfc3339(t: time::OffsetDateTime) -> String {
-    t.format(&time::format_description::well_known::Rfc3339).unwrap_or_else(|_| t.to_string())
+    truce_node::when::show(t)
 }
 
 /// "cfv" for the whole ceasefire-violation group, then the other categories.

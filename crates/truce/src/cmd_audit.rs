@@ -99,12 +99,12 @@ fn verify(args: &VerifyArgs) -> anyhow::Result<ExitCode> {
     let checkpoint = args.checkpoint.as_deref().map(read_checkpoint).transpose()?;
     match truce_audit::verify(&dir, checkpoint.as_ref()) {
         Ok(report) => {
-            println!("intact: {} entries, root {}", report.entries, merkle::to_hex(&report.root));
+            outln!("intact: {} entries, root {}", report.entries, merkle::to_hex(&report.root));
             if let (Some(size), Some(path)) = (report.checkpoint, &args.checkpoint) {
-                println!("consistent with the checkpoint of {size} entries in {}", path.display());
+                outln!("consistent with the checkpoint of {size} entries in {}", path.display());
             }
             if report.torn_tail {
-                println!("note: the last line is incomplete (a write under way, or a torn tail the server drops)");
+                outln!("note: the last line is incomplete (a write under way, or a torn tail the server drops)");
             }
             Ok(ExitCode::SUCCESS)
         }
@@ -129,7 +129,7 @@ fn checkpoint(args: &CheckpointArgs) -> anyhow::Result<ExitCode> {
     let key = SigningKey::load(&dir)?;
     let text = key.sign(report.entries, report.root).to_text();
     match &args.out {
-        None => print!("{text}"),
+        None => out!("{text}"),
         Some(out) => {
             let tmp = out.with_extension("tmp");
             std::fs::write(&tmp, &text)

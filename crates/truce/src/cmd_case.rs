@@ -9,8 +9,8 @@ use truce_watch::case::{Case, Stage, Step};
 
 use crate::args::StoreArgs;
 use truce_node::data_dir;
-use truce_node::query::parse_time;
 use truce_node::watch::{self, CaseError};
+use truce_node::when::show;
 
 /// Output formats.
 #[derive(Debug, Clone, Copy, ValueEnum)]
@@ -27,12 +27,12 @@ pub struct IncidentsArgs {
     /// Store, agreement and sectors.
     #[command(flatten)]
     pub store: StoreArgs,
-    /// Incidents whose first report is at or after this (RFC 3339 or YYYY-MM-DD; default 24 h ago).
-    #[arg(long)]
-    pub since: Option<String>,
-    /// ... and before this (default now).
-    #[arg(long)]
-    pub until: Option<String>,
+    /// Incidents whose first report is at or after this (RFC 3339, YYYY-MM-DD or a DTG DDHHMMZMONYY; default 24 h before --until).
+    #[arg(long, value_parser = truce_node::when::instant)]
+    pub since: Option<OffsetDateTime>,
+    /// ... and before this (RFC 3339, YYYY-MM-DD or a DTG DDHHMMZMONYY; default now).
+    #[arg(long, value_parser = truce_node::when::instant)]
+    pub until: Option<OffsetDateTime>,
     /// Only incidents with a violation.
     #[arg(long)]
     pub violations: bool,
@@ -142,15 +142,8 @@ pub fn incidents(args: &IncidentsArgs) -> anyhow::Result<ExitCode> {
     let (store, agreement) = data_dir::open(&args.store.data_dir(), args.store.agreement.as_deref())?;
     let sectors = data_dir::load_sectors(args.store.sectors.as_deref(), &agreement)?;
     let now = OffsetDateTime::now_utc();
-    let until =
-        args.until.as_deref().map(parse_time).transpose().map_err(|e| anyhow::anyhow!("--until: {e}"))?.unwrap_or(now);
-    let since = args
-        .since
-        .as_deref()
-        .map(parse_time)
-        .transpose()
-        .map_err(|e| anyhow::anyhow!("--since: {e}"))?
-        .unwrap_or(until - time::Duration::days(1));
+    let until = args.until.unwrap_or(now);
+    let since = args.since.unwrap_or(until - time::Duration::days(1));
     let policy = data_dir::load_policy(&args.store.data_dir())?;
     let mut list = watch::incidents(&store, &policy, &sectors, since, until)?;
     if args.violations {
@@ -158,11 +151,11 @@ pub fn incidents(args: &IncidentsArgs) -> anyhow::Result<ExitCode> {
     }
     for i in &list {
         match args.format {
-            Format::Json => println!("{}", serde_json::to_string(i)?),
-            Format::Text => println!(
+            Format::Json => outln!("{}", serde_json::to_string(i)?),
+            Format::Text => outln!(
                 "{}  {}  {:<24} x{:<3} {:>9.5} {:>9.5} ±{:.0} m ({:?})  {} report(s)  {}{}",
                 i.id,
-                i.time,
+                show(i.time),
                 i.category.id(),
                 i.count,
                 i.lat,
@@ -183,7 +176,7 @@ pub fn incidents(args: &IncidentsArgs) -> anyhow::Result<ExitCode> {
         }
     }
     if let Format::Text = args.format {
-        eprintln!("{} incidents from {since} to {until}", list.len());
+        eprintln!("{} incidents from {} to {}", list.len(), show(since), show(until));
     }
     Ok(ExitCode::SUCCESS)
 }
@@ -224,12 +217,12 @@ pub fn case(cmd: &CaseCommand) -> anyhow::Result<ExitCode> {
             let (store, _) = open_store(&a.store)?;
             for c in watch::cases(&store)? {
                 match a.format {
-                    Format::Json => println!("{}", serde_json::to_string(&c)?),
-                    Format::Text => println!(
+                    Format::Json => outln!("{}", serde_json::to_string(&c)?),
+                    Format::Text => outln!(
                         "{}  {:<11}  {}  {} incident(s)  {}",
                         c.id,
                         c.stage,
-                        c.opened_at.date(),
+                        show(c.opened_at),
                         c.facts.incidents.len(),
                         c.title
                     ),
@@ -253,23 +246,23 @@ pub fn case(cmd: &CaseCommand) -> anyhow::Result<ExitCode> {
 
 fn print_case(c: &Case, format: Format) -> anyhow::Result<()> {
     if let Format::Json = format {
-        println!("{}", serde_json::to_string_pretty(c)?);
+        outln!("{}", serde_json::to_string_pretty(c)?);
         return Ok(());
     }
-    println!("{}  {}  [{}]", c.id, c.title, c.stage);
-    println!("  incidents: {}", c.facts.incidents.join(", "));
-    println!("  observations: {}", c.facts.observations.join(", "));
+    outln!("{}  {}  [{}]", c.id, c.title, c.stage);
+    outln!("  incidents: {}", c.facts.incidents.join(", "));
+    outln!("  observations: {}", c.facts.observations.join(", "));
     if let Some(p) = &c.facts.party {
-        println!("  attributed to: {p}");
+        outln!("  attributed to: {p}");
     }
     if let Some(r) = &c.facts.remedy {
-        println!("  remedy: {r}");
+        outln!("  remedy: {r}");
     }
     for a in &c.actions {
-        println!(
+        outln!(
             "  {}. {} {} {} -> {}{}{}",
             a.seq,
-            a.at,
+            show(a.at),
             a.by,
             a.action,
             a.stage,

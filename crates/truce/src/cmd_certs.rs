@@ -148,9 +148,9 @@ fn init(args: &InitArgs) -> anyhow::Result<ExitCode> {
         ..InitOptions::default()
     };
     store.init(&opts)?;
-    println!("CA:     {}", store.ca_cert_path().display());
-    println!("server: {} (names: {})", store.server_cert_path().display(), args.hosts.join(", "));
-    println!("next:   truce certs package --callsign NAME --host HOST");
+    outln!("CA:     {}", store.ca_cert_path().display());
+    outln!("server: {} (names: {})", store.server_cert_path().display(), args.hosts.join(", "));
+    outln!("next:   truce certs package --callsign NAME --host HOST");
     Ok(ExitCode::SUCCESS)
 }
 
@@ -158,6 +158,7 @@ fn issue(args: &IssueArgs) -> anyhow::Result<ExitCode> {
     let store = args.dir.store();
     let unit = match &args.user {
         Some(name) => {
+            truce_node::data_dir::require(&args.dir.data_dir).with_context(|| format!("--user {name:?}"))?;
             let users = truce_store::SqliteStore::open(&args.dir.data_dir)
                 .with_context(|| format!("--user: cannot open the store in {}", args.dir.data_dir.display()))?;
             match truce_store::UserStore::user(&users, name)? {
@@ -170,11 +171,11 @@ fn issue(args: &IssueArgs) -> anyhow::Result<ExitCode> {
     };
     let opts = IssueOptions { days: args.days, organization: args.org.clone(), unit, replace: args.force };
     let issued = store.issue(&args.callsign, &opts)?;
-    println!(
+    outln!(
         "issued {} serial {} valid until {}: {}",
         issued.callsign,
         issued.serial,
-        issued.not_after.format(&Rfc3339)?,
+        truce_node::when::show(issued.not_after),
         issued.cert_path.display()
     );
     Ok(ExitCode::SUCCESS)
@@ -209,9 +210,9 @@ fn package(args: &PackageArgs) -> anyhow::Result<ExitCode> {
     let out = args.out.clone().unwrap_or_else(|| PathBuf::from(format!("{}.zip", args.callsign)));
     write_package(&out, &zip)?;
     if fresh {
-        println!("issued {} serial {}", client.callsign, client.serial);
+        outln!("issued {} serial {}", client.callsign, client.serial);
     }
-    println!(
+    outln!(
         "{}: data package for {} ({}); import it in ATAK (Import Manager), WinTAK or iTAK",
         out.display(),
         client.callsign,
@@ -232,9 +233,12 @@ fn list(args: &DirArgs) -> anyhow::Result<ExitCode> {
     let store = args.store();
     store.ca_cert_der()?;
     let records = store.list()?;
-    println!("{:<34} {:<24} not_after", "serial", "callsign");
+    outln!("{:<34} {:<24} not_after", "serial", "callsign");
     for r in &records {
-        println!("{:<34} {:<24} {}", r.serial, r.callsign, r.not_after);
+        // The register holds RFC 3339 as it was written; print it as every time is printed.
+        let not_after = time::OffsetDateTime::parse(&r.not_after, &Rfc3339)
+            .map_or_else(|_| r.not_after.clone(), truce_node::when::show);
+        outln!("{:<34} {:<24} {}", r.serial, r.callsign, not_after);
     }
     Ok(ExitCode::SUCCESS)
 }

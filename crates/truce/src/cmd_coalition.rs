@@ -143,11 +143,14 @@ fn parse_status(s: &str) -> Result<Status, String> {
     }
 }
 
+/// A day, as every date flag takes it ([`truce_node::when::date`]).
 fn parse_day(s: &str) -> Result<Day, String> {
-    Day::parse(s)
+    truce_node::when::date(s).map(Day)
 }
 
+/// Opens the store of an existing data directory (the read commands).
 fn open(data_dir: &Path) -> anyhow::Result<SqliteStore> {
+    data_dir::require(data_dir)?;
     SqliteStore::open(data_dir).with_context(|| format!("cannot open the store in {}", data_dir.display()))
 }
 
@@ -156,7 +159,7 @@ fn load(store: &SqliteStore) -> anyhow::Result<Coalition> {
 }
 
 fn print_json(v: &impl serde::Serialize) -> anyhow::Result<()> {
-    println!("{}", serde_json::to_string_pretty(v)?);
+    outln!("{}", serde_json::to_string_pretty(v)?);
     Ok(())
 }
 
@@ -164,7 +167,12 @@ fn print_json(v: &impl serde::Serialize) -> anyhow::Result<()> {
 pub fn coalition(cmd: &CoalitionCommand) -> anyhow::Result<ExitCode> {
     match cmd {
         CoalitionCommand::Import(a) => {
-            let store = open(&a.store.data_dir())?;
+            // An import brings data in: it may make the data directory.
+            if data_dir::create(&a.store.data_dir())? {
+                crate::args::said_made(&a.store.data_dir());
+            }
+            let store = SqliteStore::open(&a.store.data_dir())
+                .with_context(|| format!("cannot open the store in {}", a.store.data_dir().display()))?;
             let policy = data_dir::load_policy(&a.store.data_dir())?;
             import(&store, &a.files, &policy)
         }
@@ -172,7 +180,7 @@ pub fn coalition(cmd: &CoalitionCommand) -> anyhow::Result<ExitCode> {
             let c = load(&open(&a.store.data_dir())?)?;
             let s = summary::summary(&c);
             match a.format {
-                Format::Text => print!("{}", text::summary(&s)),
+                Format::Text => out!("{}", text::summary(&s)),
                 Format::Json => print_json(&s)?,
             }
             Ok(ExitCode::SUCCESS)
@@ -189,7 +197,7 @@ pub fn coalition(cmd: &CoalitionCommand) -> anyhow::Result<ExitCode> {
             }
             let g = gaps::gaps(&c, &a.assume, a.phase.as_deref());
             match a.format {
-                Format::Text => print!("{}", text::gaps(&g)),
+                Format::Text => out!("{}", text::gaps(&g)),
                 Format::Json => print_json(&g)?,
             }
             Ok(ExitCode::SUCCESS)
@@ -201,7 +209,7 @@ pub fn coalition(cmd: &CoalitionCommand) -> anyhow::Result<ExitCode> {
                 anyhow::bail!("no nation {:?} (known: {})", a.nation, known.join(", "));
             };
             match a.format {
-                Format::Text => print!("{}", text::history(&h)),
+                Format::Text => out!("{}", text::history(&h)),
                 Format::Json => print_json(&h)?,
             }
             Ok(ExitCode::SUCCESS)
@@ -216,9 +224,9 @@ fn import(store: &SqliteStore, files: &[PathBuf], policy: &truce_access::Policy)
         Ok(done) => {
             let r = &done.report;
             if r.is_empty() {
-                println!("truce: nothing changed: the store already holds everything in these files");
+                outln!("truce: nothing changed: the store already holds everything in these files");
             } else {
-                println!(
+                outln!(
                     "truce: import {}: {} added and {} changed entities, {} history entries added ({} reworded), {} progress points added ({} changed)",
                     r.import.unwrap_or_default(),
                     r.items_added,
@@ -250,8 +258,11 @@ fn import(store: &SqliteStore, files: &[PathBuf], policy: &truce_access::Policy)
 pub fn plan(cmd: &PlanCommand) -> anyhow::Result<ExitCode> {
     let PlanCommand::Check(a) = cmd;
     let (store, agreement) = data_dir::open(&a.store.data_dir(), a.store.agreement.as_deref())?;
-    let base = load(&store)?;
     let path = Path::new(&a.plan);
+    let mut base = load(&store)?;
+    if base.nations.is_empty() && base.measures.is_empty() && base.units.is_empty() && base.plans.is_empty() {
+        base = shipped_coalition(&a.store.data_dir(), path)?;
+    }
     let (coalition, plans): (Coalition, Vec<String>) = if path.is_file() {
         let policy = data_dir::load_policy(&a.store.data_dir())?;
         match truce_coalition::file::load(&[path.to_path_buf()], &base, &policy) {
@@ -293,7 +304,7 @@ pub fn plan(cmd: &PlanCommand) -> anyhow::Result<ExitCode> {
     match a.format {
         Format::Text => {
             for c in &checks {
-                print!("{}", text::plan_check(c));
+                out!("{}", text::plan_check(c));
             }
         }
         Format::Json if checks.len() == 1 => print_json(&checks[0])?,
@@ -302,13 +313,39 @@ pub fn plan(cmd: &PlanCommand) -> anyhow::Result<ExitCode> {
     Ok(if errors > 0 { ExitCode::from(1) } else { ExitCode::SUCCESS })
 }
 
+/// The shipped coalition (positions, the illustrative force and plans, regeneration), for checking a
+/// plan on a data directory where none is imported, saying so on standard error; a shipped file with
+/// the same content as `plan` is left out, so checking `data/coalition/force.toml` does not define
+/// its entities twice.
+fn shipped_coalition(dir: &Path, plan: &Path) -> anyhow::Result<Coalition> {
+    let root = truce_node::shipped::in_data_dir(dir)?;
+    let plan_text = std::fs::read(plan).ok();
+    let files: Vec<PathBuf> = truce_node::shipped::COALITION
+        .iter()
+        .map(|p| root.join(p))
+        .filter(|p| plan_text.is_none() || std::fs::read(p).ok() != plan_text)
+        .collect();
+    let names: Vec<String> = truce_node::shipped::COALITION.iter().map(|p| format!("data/{p}")).collect();
+    eprintln!(
+        "truce: no coalition is imported in {}: checking against the coalition shipped with truce ({}); \
+         import yours with `truce coalition import FILE... --data-dir {}`",
+        dir.display(),
+        names.join(", "),
+        dir.display()
+    );
+    let policy = data_dir::load_policy(dir)?;
+    truce_coalition::file::load(&files, &Coalition::default(), &policy)
+        .map(|l| l.merged)
+        .map_err(|p| anyhow::anyhow!("the shipped coalition does not load: {p}"))
+}
+
 /// Runs `truce regeneration ...`.
 pub fn regeneration(cmd: &RegenerationCommand) -> anyhow::Result<ExitCode> {
     let RegenerationCommand::Status(a) = cmd;
     let c = load(&open(&a.store.data_dir())?)?;
     let r = regeneration::status(&c, a.at);
     match a.format {
-        Format::Text => print!("{}", text::regeneration(&r)),
+        Format::Text => out!("{}", text::regeneration(&r)),
         Format::Json => print_json(&r)?,
     }
     Ok(ExitCode::SUCCESS)

@@ -44,9 +44,10 @@ fn check(args: &CheckArgs) -> anyhow::Result<ExitCode> {
     // environment.
     let serve = FromEnv::<ServeArgs>::try_parse_from(["truce serve"])?;
     crate::config::apply_serve(&serve.args, &mut c);
+    c.tak_on_http_host();
     let demo = FromEnv::<DemoArgs>::try_parse_from(["truce demo"])?;
     crate::config::apply_demo(&demo.args, &mut c);
-    print!(
+    out!(
         "# The effective configuration of {} (with the TRUCE_* variables of this environment)\n{}",
         args.file.display(),
         c.to_toml()

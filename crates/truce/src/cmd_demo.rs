@@ -17,12 +17,19 @@ use crate::server::{self, AppState};
 
 pub fn run(args: &DemoArgs) -> anyhow::Result<ExitCode> {
     let settings = crate::config::demo(args)?;
-    let config = settings.demo.clone();
+    let mut config = settings.demo.clone();
     if let Some(out) = &args.export {
         return export(&config, settings.store.agreement.as_deref(), out);
     }
     init_logging();
     let tak_config = settings.tak.for_demo(config.port == 0);
+    // The web port first: when it is taken the demo stops before making anything.
+    let http = std::net::TcpListener::bind(("127.0.0.1", config.port))
+        .and_then(|l| l.set_nonblocking(true).map(|()| l))
+        .with_context(|| format!("cannot listen on 127.0.0.1:{}", config.port))?;
+    let dir = config.data_dir.clone().unwrap_or_else(demo::default_data_dir);
+    let mut undo = Undo::new(&dir)?;
+    config.data_dir = Some(dir);
     let mut demo = Demo::prepare(
         &config,
         settings.store.agreement.as_deref(),
@@ -34,25 +41,27 @@ pub fn run(args: &DemoArgs) -> anyhow::Result<ExitCode> {
     demo.replay_alerts()?;
     let every = std::time::Duration::from_secs(settings.watch.every_s);
     let runtime = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build()?;
-    runtime.block_on(async move {
-        let listener = tokio::net::TcpListener::bind(("127.0.0.1", config.port))
-            .await
-            .with_context(|| format!("cannot listen on 127.0.0.1:{}", config.port))?;
+    let (listener, tak) = runtime.block_on(async {
+        let listener = tokio::net::TcpListener::from_std(http)?;
         let tak = start_tak(&state, &tak_config, &demo.data_dir).await?;
+        anyhow::Ok((listener, tak))
+    })?;
+    // Everything is bound: the data directory is the demo's from now on.
+    undo.keep();
+    runtime.block_on(async move {
         let addr = listener.local_addr()?;
-        let fmt =
-            |t: time::OffsetDateTime| t.format(&time::format_description::well_known::Rfc3339).unwrap_or_default();
-        println!(
+        let fmt = truce_node::when::show;
+        outln!(
             "truce demo: {} simulated observations from {} to {} in {}",
             demo.stored,
             fmt(demo.start),
             fmt(demo.end),
             demo.data_dir.display()
         );
-        println!("truce demo: open http://{addr}/");
+        outln!("truce demo: open http://{addr}/");
         let names: Vec<String> =
             DEMO_USERS.iter().map(|u| format!("{} ({} {})", u.0, u.1, u.2.id().replace('_', " "))).collect();
-        println!("truce demo: log in as {} with the password {DEMO_PASSWORD}", names.join(", "));
+        outln!("truce demo: log in as {} with the password {DEMO_PASSWORD}", names.join(", "));
         std::io::stdout().flush()?;
         let feed = demo.spawn_feed();
         // Simulated units join as TAK clients over TCP (none when that listener is off).
@@ -68,6 +77,58 @@ pub fn run(args: &DemoArgs) -> anyhow::Result<ExitCode> {
         served.context("the server failed")
     })?;
     Ok(ExitCode::SUCCESS)
+}
+
+/// What the demo made in its data directory, removed when it fails to start: the directory when the
+/// demo made it, else what it wrote into the empty directory it was given.
+struct Undo {
+    dir: std::path::PathBuf,
+    made: bool,
+    armed: bool,
+}
+
+impl Undo {
+    /// Makes `dir` when it does not exist (saying so); refuses a file, or a directory that is not
+    /// empty and not a demo's.
+    fn new(dir: &std::path::Path) -> anyhow::Result<Self> {
+        let made = truce_node::data_dir::create(dir)?;
+        if made {
+            crate::args::said_made(dir);
+        }
+        let empty = std::fs::read_dir(dir)
+            .with_context(|| format!("cannot read the data directory {}", dir.display()))?
+            .next()
+            .is_none();
+        Ok(Self { dir: dir.to_path_buf(), made, armed: made || empty })
+    }
+
+    /// The demo started: keep everything.
+    fn keep(&mut self) {
+        self.armed = false;
+    }
+}
+
+impl Drop for Undo {
+    fn drop(&mut self) {
+        if !self.armed {
+            return;
+        }
+        let removed = if self.made {
+            std::fs::remove_dir_all(&self.dir)
+        } else {
+            std::fs::read_dir(&self.dir).and_then(|entries| {
+                entries.map_while(Result::ok).try_for_each(|e| {
+                    let p = e.path();
+                    if p.is_dir() { std::fs::remove_dir_all(p) } else { std::fs::remove_file(p) }
+                })
+            })
+        };
+        match removed {
+            Ok(()) if self.made => eprintln!("truce demo: removed the data directory {} it made", self.dir.display()),
+            Ok(()) => eprintln!("truce demo: emptied the data directory {} again", self.dir.display()),
+            Err(e) => eprintln!("truce demo: could not remove what it made in {}: {e}", self.dir.display()),
+        }
+    }
 }
 
 /// The demo's password for every demo user (the demo listens on 127.0.0.1 only).

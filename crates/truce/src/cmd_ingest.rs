@@ -17,7 +17,7 @@ use truce_node::{LocalBus, Node, data_dir};
 use crate::cli::IngestArgs;
 
 pub fn run(args: &IngestArgs) -> anyhow::Result<ExitCode> {
-    let (store, agreement) = data_dir::open(&args.store.data_dir(), args.store.agreement.as_deref())?;
+    let (store, agreement) = args.store.open_or_create()?;
     let sectors = data_dir::load_sectors(args.store.sectors.as_deref(), &agreement)?;
     let node = Node::new(
         Arc::new(store),

@@ -7,15 +7,15 @@ use anyhow::Context;
 use time::format_description::well_known::Rfc3339;
 use truce_node::query::Filters;
 use truce_node::wire;
-use truce_store::{ObservationStore, SqliteStore};
+use truce_store::ObservationStore;
 
 use crate::cli::{ListFormat, ObservationsArgs};
 
 pub fn run(args: &ObservationsArgs) -> anyhow::Result<ExitCode> {
     let filters = Filters {
-        since: args.since.as_deref(),
-        received_since: args.received_since.as_deref(),
-        until: args.until.as_deref(),
+        since: None,
+        received_since: None,
+        until: None,
         bbox: args.bbox.as_deref(),
         near: args.near.as_deref(),
         category: args.category.as_deref(),
@@ -23,11 +23,22 @@ pub fn run(args: &ObservationsArgs) -> anyhow::Result<ExitCode> {
         zone: args.zone.as_deref(),
     };
     let mut q = filters.query().map_err(|(field, reason)| anyhow::anyhow!("--{field}: {reason}"))?;
-    if !args.data_dir.join(truce_store::DATABASE_FILE).exists() {
-        anyhow::bail!("no store in {} (ingest or serve first, or pass --data-dir)", args.data_dir.display());
-    }
-    let store = SqliteStore::open(&args.data_dir)
+    // The times were parsed by clap (`truce_node::when`), like every time flag.
+    q.since = args.since;
+    q.until = args.until;
+    q.received_since = args.received_since;
+    // The agreement the data directory uses knows its zones: an unknown one is an error, not an
+    // empty list.
+    // A missing or mistyped data directory is one error of its own, not a store that cannot open.
+    truce_node::data_dir::require(&args.data_dir)?;
+    let (store, agreement) = truce_node::data_dir::open(&args.data_dir, None)
         .with_context(|| format!("cannot open the store in {}", args.data_dir.display()))?;
+    if let Some(z) = &args.zone
+        && !agreement.zones.iter().any(|k| &k.id == z)
+    {
+        let zones: Vec<&str> = agreement.zones.iter().map(|k| k.id.as_str()).collect();
+        anyhow::bail!("--zone: unknown zone {z:?} in the agreement {} (zones: {})", agreement.id, zones.join(", "));
+    }
     q.limit = truce_store::MAX_PAGE;
     let stdout = std::io::stdout();
     let mut out = std::io::BufWriter::new(stdout.lock());

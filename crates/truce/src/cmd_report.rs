@@ -1,7 +1,8 @@
 //! `truce report daily|spot|status`: the reports of `truce-report`, from a data directory, to a file or
 //! standard output.
 //!
-//! Every parameter is checked before the store is opened, so a bad `--date`, `--cutoff`, `--tz`,
+//! Every parameter is checked before the store is opened, so a bad `--date` (parsed by clap with
+//! [`truce_node::when::date`], like every date flag), `--cutoff`, `--tz`,
 //! `--format` or `--edition` fails at once with a message naming the flag (exit code 2) and touches
 //! nothing. The store is then opened as `ingest` and `serve` open it (reclassified if the agreement
 //! changed), so the report always counts against the agreement it names.
@@ -12,6 +13,7 @@ use std::process::ExitCode;
 
 use anyhow::Context as _;
 use clap::{Args, Subcommand};
+use time::Date;
 use truce_report::{Clock, Edition, Format};
 
 use crate::args::StoreArgs;
@@ -50,8 +52,8 @@ pub struct OutputArgs {
 #[derive(Debug, Args)]
 pub struct DailyArgs {
     /// The report's date (YYYY-MM-DD): the period ends at the cutoff on this date.
-    #[arg(long)]
-    pub date: String,
+    #[arg(long, value_parser = truce_node::when::date)]
+    pub date: Date,
     /// The cutoff, local time HH:MM.
     #[arg(long, default_value = truce_report::DEFAULT_CUTOFF)]
     pub cutoff: String,
@@ -83,11 +85,11 @@ pub struct SpotArgs {
 #[derive(Debug, Args)]
 pub struct StatusArgs {
     /// The first report date (YYYY-MM-DD).
-    #[arg(long)]
-    pub from: String,
+    #[arg(long, value_parser = truce_node::when::date)]
+    pub from: Date,
     /// The last report date (YYYY-MM-DD), inclusive.
-    #[arg(long)]
-    pub to: String,
+    #[arg(long, value_parser = truce_node::when::date)]
+    pub to: Date,
     /// The cutoff, local time HH:MM.
     #[arg(long, default_value = truce_report::DEFAULT_CUTOFF)]
     pub cutoff: String,
@@ -103,7 +105,7 @@ pub struct StatusArgs {
 pub fn run(cmd: &ReportCommand) -> anyhow::Result<ExitCode> {
     match cmd {
         ReportCommand::Daily(a) => {
-            let date = truce_report::parse_date("date", &a.date)?;
+            let date = truce_report::report_date("date", a.date)?;
             let clock = Clock::new(&a.cutoff, &a.tz)?;
             let (format, edition) = output_options(&a.output)?;
             with_context(&a.output.store, |ctx| {
@@ -122,8 +124,7 @@ pub fn run(cmd: &ReportCommand) -> anyhow::Result<ExitCode> {
             .and_then(|text| write_out(a.output.out.as_ref(), &text))
         }
         ReportCommand::Status(a) => {
-            let from = truce_report::parse_date("from", &a.from)?;
-            let to = truce_report::parse_date("to", &a.to)?;
+            let (from, to) = (truce_report::report_date("from", a.from)?, truce_report::report_date("to", a.to)?);
             let clock = Clock::new(&a.cutoff, &a.tz)?;
             let (format, edition) = output_options(&a.output)?;
             with_context(&a.output.store, |ctx| {
@@ -144,9 +145,6 @@ fn with_context(
     store: &StoreArgs,
     f: impl FnOnce(&truce_report::Context<'_>) -> anyhow::Result<String>,
 ) -> anyhow::Result<String> {
-    if !store.data_dir().join(truce_store::DATABASE_FILE).exists() {
-        anyhow::bail!("no store in {} (ingest or serve first, or pass --data-dir)", store.data_dir().display());
-    }
     let (db, agreement) = data_dir::open(&store.data_dir(), store.agreement.as_deref())?;
     let sectors = data_dir::load_sectors(store.sectors.as_deref(), &agreement)?;
     let policy = data_dir::load_policy(&store.data_dir())?;

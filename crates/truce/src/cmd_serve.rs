@@ -38,7 +38,7 @@ pub async fn start_tak(state: &AppState, config: &TakConfig, data_dir: &Path) ->
     if let Some(t) = &tak {
         let _ = state.tak.set(t.handle());
         for (what, a) in t.addrs() {
-            println!("truce: TAK CoT over {what} on {a}");
+            outln!("truce: TAK CoT over {what} on {a}");
         }
     }
     Ok(tak)
@@ -48,7 +48,7 @@ pub fn run(args: &ServeArgs) -> anyhow::Result<ExitCode> {
     init_logging();
     let config = crate::config::serve(args)?;
     let data = config.store.data_dir.clone();
-    let (store, agreement) = data_dir::open(&data, config.store.agreement.as_deref())?;
+    let (store, agreement) = crate::args::open_or_create(&data, config.store.agreement.as_deref())?;
     let sectors = data_dir::load_sectors(config.store.sectors.as_deref(), &agreement)?;
     let mut node = Node::new(
         Arc::new(store),
@@ -101,7 +101,7 @@ pub fn run(args: &ServeArgs) -> anyhow::Result<ExitCode> {
         let listener = listener.context("no HTTP listener")?;
         let addr = listener.local_addr()?;
         let scheme = if https.is_some() { "https" } else { "http" };
-        println!("truce serve: listening on {scheme}://{addr}/");
+        outln!("truce serve: listening on {scheme}://{addr}/");
         use std::io::Write;
         std::io::stdout().flush()?;
         if let Some(f) = files {

@@ -169,8 +169,12 @@ fn audit(dir: &Path, action: &str, name: &str, detail: String) -> anyhow::Result
 
 /// Opens the store; `create` for `add`, the first command on a new data directory.
 fn open(dir: &Path, create: bool) -> anyhow::Result<SqliteStore> {
-    if !create && !dir.join(truce_store::DATABASE_FILE).exists() {
-        anyhow::bail!("--data-dir {}: no store there (add a user first, or pass --data-dir)", dir.display());
+    if create {
+        if truce_node::data_dir::create(dir)? {
+            crate::args::said_made(dir);
+        }
+    } else {
+        truce_node::data_dir::require(dir)?;
     }
     SqliteStore::open(dir).with_context(|| format!("cannot open the store in {}", dir.display()))
 }
@@ -216,7 +220,7 @@ fn add(args: &AddArgs, now: OffsetDateTime) -> anyhow::Result<ExitCode> {
     let cats = if user.categories.is_empty() { "-".to_owned() } else { user.categories.join(",") };
     let detail = format!("nation {}, role {}, clearance {}, categories {cats}", user.nation, user.role, user.clearance);
     audit(&args.dir.data_dir, "users add", &user.name, detail)?;
-    println!("added {} ({}, {}, {})", user.name, user.nation, user.role, user.clearance);
+    outln!("added {} ({}, {}, {})", user.name, user.nation, user.role, user.clearance);
     Ok(ExitCode::SUCCESS)
 }
 
@@ -235,19 +239,24 @@ fn list(args: &ListArgs) -> anyhow::Result<ExitCode> {
                 "created": u.created.format(&Rfc3339)?,
                 "updated": u.updated.format(&Rfc3339)?,
             });
-            println!("{line}");
+            outln!("{line}");
         }
         return Ok(ExitCode::SUCCESS);
     }
     let name_width = users.iter().map(|u| u.name.len()).max().unwrap_or(0).max(4);
-    println!(
+    outln!(
         "{:<name_width$}  {:<6}  {:<13}  {:<17}  {:<8}  {:<20}  categories",
-        "name", "nation", "role", "clearance", "status", "created"
+        "name",
+        "nation",
+        "role",
+        "clearance",
+        "status",
+        "created"
     );
     for u in &users {
         let categories = if u.categories.is_empty() { "-".to_owned() } else { u.categories.join(",") };
-        let created = u.created.replace_nanosecond(0).unwrap_or(u.created).format(&Rfc3339)?;
-        println!(
+        let created = truce_node::when::show(u.created);
+        outln!(
             "{:<name_width$}  {:<6}  {:<13}  {:<17}  {:<8}  {:<20}  {categories}",
             u.name,
             u.nation,
@@ -266,9 +275,9 @@ fn set_disabled(args: &NameArgs, disabled: bool, now: OffsetDateTime) -> anyhow:
     let ended = store.set_disabled(&args.name, disabled, now).with_context(|| format!("users {verb} {}", args.name))?;
     audit(&args.dir.data_dir, &format!("users {verb}"), &args.name, format!("{ended} session(s) and token(s) ended"))?;
     if disabled {
-        println!("disabled {}: {ended} session(s) and API token(s) ended", args.name);
+        outln!("disabled {}: {ended} session(s) and API token(s) ended", args.name);
     } else {
-        println!("enabled {}", args.name);
+        outln!("enabled {}", args.name);
     }
     Ok(ExitCode::SUCCESS)
 }
@@ -279,7 +288,7 @@ fn passwd(args: &PasswdArgs, now: OffsetDateTime) -> anyhow::Result<ExitCode> {
     accounts::set_password(&store, &args.name, &password, now)
         .with_context(|| format!("users passwd {}", args.name))?;
     audit(&args.dir.data_dir, "users passwd", &args.name, String::new())?;
-    println!("password of {} changed; its logins ended", args.name);
+    outln!("password of {} changed; its logins ended", args.name);
     Ok(ExitCode::SUCCESS)
 }
 
@@ -292,11 +301,11 @@ fn token(args: &TokenArgs, now: OffsetDateTime) -> anyhow::Result<ExitCode> {
         .with_context(|| format!("users token {}", args.name))?;
     audit(&args.dir.data_dir, "users token", &args.name, format!("an API token valid for {} days", args.days))?;
     // The token alone on standard output (for a pipe into a secret store); the rest on standard error.
-    println!("{token}");
+    outln!("{token}");
     eprintln!(
         "API token for {} valid until {}; it is shown only this once",
         args.name,
-        expires.replace_nanosecond(0).unwrap_or(expires).format(&Rfc3339)?
+        truce_node::when::show(expires)
     );
     Ok(ExitCode::SUCCESS)
 }

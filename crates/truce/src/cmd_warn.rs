@@ -19,9 +19,10 @@ use truce_core::StoredObservation;
 use truce_engine::Agreement;
 use truce_watch::{Detector, Level, Sectors};
 
-use crate::args::{StoreArgs, parse_rfc3339};
+use crate::args::StoreArgs;
 use truce_node::data_dir;
 use truce_node::sources::demo::scenario;
+use truce_node::when::{instant, show};
 
 /// `truce warn ...`.
 #[derive(Debug, Subcommand)]
@@ -50,8 +51,8 @@ pub struct BacktestArgs {
     /// Days replayed.
     #[arg(long, default_value_t = 7, value_parser = clap::value_parser!(i64).range(2..=60))]
     pub days: i64,
-    /// When the scenario starts (RFC 3339).
-    #[arg(long, value_parser = parse_rfc3339, default_value = "2026-11-17T00:00:00Z")]
+    /// When the scenario starts (RFC 3339, YYYY-MM-DD or a DTG DDHHMMZMONYY).
+    #[arg(long, value_parser = instant, default_value = "2026-11-17T00:00:00Z")]
     pub start: OffsetDateTime,
     /// The agreement (default: the illustrative agreement shipped with truce).
     #[arg(long)]
@@ -70,8 +71,8 @@ pub struct StatusArgs {
     /// Store, agreement and sectors.
     #[command(flatten)]
     pub store: StoreArgs,
-    /// Assess at this time (RFC 3339; default now).
-    #[arg(long, value_parser = parse_rfc3339)]
+    /// Assess at this time (RFC 3339, YYYY-MM-DD or a DTG DDHHMMZMONYY; default now).
+    #[arg(long, value_parser = instant)]
     pub at: Option<OffsetDateTime>,
     /// Output format.
     #[arg(long, value_enum, default_value_t = Format::Text)]
@@ -225,26 +226,30 @@ fn backtest_command(args: &BacktestArgs) -> anyhow::Result<ExitCode> {
     let started = std::time::Instant::now();
     let b = backtest(&agreement, &sectors, args.seed, args.start, args.days);
     if let Format::Json = args.format {
-        println!("{}", serde_json::to_string_pretty(&b)?);
+        outln!("{}", serde_json::to_string_pretty(&b)?);
         return Ok(ExitCode::SUCCESS);
     }
-    println!(
+    outln!(
         "Backtest: seed {}, {} days from {}, {} observations, {} hourly assessments ({:.1} s)",
         args.seed,
         args.days,
-        args.start.date(),
+        show(args.start),
         b.observations,
         b.hours,
         started.elapsed().as_secs_f64()
     );
-    println!("Escalation: {} from {}\n", b.escalating, b.onset.date());
-    println!(
+    outln!("Escalation: {} from {}\n", b.escalating, show(b.onset));
+    outln!(
         "{:<24} {:>14} {:>13} {:>21} {:>15}",
-        "detector", "delay (hours)", "before onset", "false alarms (quiet)", "rear (hour)"
+        "detector",
+        "delay (hours)",
+        "before onset",
+        "false alarms (quiet)",
+        "rear (hour)"
     );
     let or_dash = |h: Option<i64>| h.map_or_else(|| "-".to_owned(), |h| h.to_string());
     for d in &b.detectors {
-        println!(
+        outln!(
             "{:<24} {:>14} {:>13} {:>21} {:>15}",
             d.detector.id(),
             or_dash(d.delay_hours),
@@ -253,11 +258,11 @@ fn backtest_command(args: &BacktestArgs) -> anyhow::Result<ExitCode> {
             or_dash(d.rear_first_hour)
         );
     }
-    println!("\n{:<16} {:>18} {:>18} {:>18}", "sector", "max before onset", "max after onset", "high after (h)");
+    outln!("\n{:<16} {:>18} {:>18} {:>18}", "sector", "max before onset", "max after onset", "high after (h)");
     for s in &b.sectors {
         let delay = or_dash(s.high_delay_hours);
         let name = if s.escalating { format!("{} *", s.sector) } else { s.sector.clone() };
-        println!("{:<16} {:>18} {:>18} {:>18}", name, s.max_before_onset.id(), s.max_after_onset.id(), delay);
+        outln!("{:<16} {:>18} {:>18} {:>18}", name, s.max_before_onset.id(), s.max_after_onset.id(), delay);
     }
     Ok(ExitCode::SUCCESS)
 }
@@ -268,21 +273,21 @@ fn status(args: &StatusArgs) -> anyhow::Result<ExitCode> {
     let at = args.at.unwrap_or_else(OffsetDateTime::now_utc);
     let picture = truce_node::watch::assess_store(&store, &agreement, &sectors, at)?;
     if let Format::Json = args.format {
-        println!("{}", serde_json::to_string_pretty(&picture)?);
+        outln!("{}", serde_json::to_string_pretty(&picture)?);
         return Ok(ExitCode::SUCCESS);
     }
-    println!("Warning level at {}: {}", picture.at, picture.level.id().to_uppercase());
+    outln!("Warning level at {}: {}", show(picture.at), picture.level.id().to_uppercase());
     for r in &picture.reasons {
-        println!("  (rear) {}: {}", r.detector.id(), r.message);
+        outln!("  (rear) {}: {}", r.detector.id(), r.message);
     }
     for s in &picture.sectors {
-        println!("{:<16} {}", s.name, s.level.id());
+        outln!("{:<16} {}", s.name, s.level.id());
         for r in &s.reasons {
-            println!("    {}: {}", r.detector.id(), r.message);
+            outln!("    {}: {}", r.detector.id(), r.message);
         }
     }
     for n in &picture.notes {
-        println!("note: {n}");
+        outln!("note: {n}");
     }
     Ok(ExitCode::SUCCESS)
 }

@@ -20,6 +20,7 @@ fn file(path: Option<&Path>) -> anyhow::Result<ConfigFile> {
 pub fn serve(args: &ServeArgs) -> anyhow::Result<ConfigFile> {
     let mut c = file(args.config.as_deref())?;
     apply_serve(args, &mut c);
+    c.tak_on_http_host();
     Ok(c)
 }
 
@@ -54,6 +55,8 @@ pub fn apply_serve(args: &ServeArgs, c: &mut ConfigFile) {
         c.watch.every_s = n;
     }
     args.tak.apply(&mut c.tak);
+    c.tak_given.tcp |= args.tak.tak_tcp.is_some();
+    c.tak_given.udp |= args.tak.tak_udp.is_some();
 }
 
 /// `truce demo`'s configuration.

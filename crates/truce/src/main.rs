@@ -1,6 +1,27 @@
 //! `truce`: the command line. A thin `main` that parses arguments and hands each command to its module;
 //! errors print as chains and exit codes are deliberate (0 success, 1 bad records, 2 bad invocation or
 //! invalid agreement).
+//!
+//! Standard output is written with [`out!`] and [`outln!`], never `print!`: a reader that goes away
+//! early (`truce ... | head`) makes the write fail with a broken pipe, which ends the command quietly
+//! with exit code 0, as `head` asked, instead of a panic.
+
+/// Writes to standard output like `print!`, returning the write's error from the enclosing function.
+macro_rules! out {
+    ($($arg:tt)*) => {{
+        use std::io::Write as _;
+        write!(std::io::stdout().lock(), $($arg)*)?
+    }};
+}
+
+/// Writes a line to standard output like `println!`, returning the write's error from the enclosing
+/// function.
+macro_rules! outln {
+    ($($arg:tt)*) => {{
+        use std::io::Write as _;
+        writeln!(std::io::stdout().lock(), $($arg)*)?
+    }};
+}
 
 mod args;
 mod cli;
@@ -29,6 +50,8 @@ fn main() -> ExitCode {
     let cli = cli::Cli::parse();
     match run(cli) {
         Ok(code) => code,
+        // The reader of standard output went away (`| head`): what it wanted is written.
+        Err(e) if is_broken_pipe(&e) => ExitCode::SUCCESS,
         Err(e) => {
             // A file with several problems: every one of them first, then what failed.
             if let Some(n) = e.chain().find_map(|c| c.downcast_ref::<truce_node::NodeError>()) {
@@ -45,6 +68,16 @@ fn main() -> ExitCode {
             ExitCode::from(2)
         }
     }
+}
+
+/// Whether the error is a write to a closed pipe, however it was wrapped (serde_json keeps the I/O
+/// error's kind but not the error itself in the chain).
+fn is_broken_pipe(e: &anyhow::Error) -> bool {
+    e.chain().any(|c| {
+        c.downcast_ref::<std::io::Error>().is_some_and(|io| io.kind() == std::io::ErrorKind::BrokenPipe)
+            || c.downcast_ref::<serde_json::Error>()
+                .is_some_and(|j| j.io_error_kind() == Some(std::io::ErrorKind::BrokenPipe))
+    })
 }
 
 fn run(cli: cli::Cli) -> anyhow::Result<ExitCode> {

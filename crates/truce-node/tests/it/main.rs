@@ -21,7 +21,7 @@ pub fn data(rel: &str) -> PathBuf {
 
 /// A node on a fresh SQLite store in `dir` with the illustrative agreement and an in-process bus.
 pub fn node(dir: &Path) -> Arc<Node> {
-    let (store, agreement) = data_dir::open(dir, Some(&data("agreements/illustrative.toml"))).unwrap();
+    let (store, agreement, _) = data_dir::open_or_create(dir, Some(&data("agreements/illustrative.toml"))).unwrap();
     let sectors = data_dir::load_sectors(None, &agreement).unwrap();
     Arc::new(Node::new(
         Arc::new(store),

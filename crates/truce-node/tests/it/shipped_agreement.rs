@@ -5,7 +5,8 @@ use truce_node::{data_dir, shipped};
 #[test]
 fn a_data_directory_on_the_shipped_agreement_follows_the_binarys_copy() {
     let dir = tempfile::tempdir().unwrap();
-    let (_, first) = data_dir::open(dir.path(), None).unwrap();
+    let (_, first, made) = data_dir::open_or_create(dir.path(), None).unwrap();
+    assert!(!made, "the directory existed");
     let copy = dir.path().join(shipped::FOLDER).join(shipped::AGREEMENT);
     assert!(copy.is_file(), "written into the data directory");
     // An older binary's copy, or a hand edit, is replaced by this binary's at the next open.

@@ -301,3 +301,23 @@ fn the_api_serves_the_coalition_plans_and_regeneration() {
         assert!(doc["paths"].get(p).is_some(), "{p} not in the OpenAPI document");
     }
 }
+
+#[test]
+fn plan_check_without_an_imported_coalition_checks_against_the_shipped_one_and_says_so() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let sample = data("samples/observations.csv").display().to_string();
+    assert_eq!(run(&["ingest", &sample], d, &[]).code, 0, "a fresh data directory with observations only");
+    // The words: `truce plan check data/coalition/force.toml` answered "unknown measure".
+    let force = data("coalition/force.toml").display().to_string();
+    let r = run(&["plan", "check", &force], d, &[]);
+    assert_eq!(r.code, 1, "the shipped plans have errors to find\n{}\n{}", r.stdout, r.stderr);
+    assert!(!r.stderr.contains("unknown") && !r.stdout.contains("unknown measure"), "{}", r.stderr);
+    assert!(r.stdout.contains("unit gbr-fra-liaison (GBR) is on neighbouring territory"), "{}", r.stdout);
+    assert!(r.stderr.contains("checking against the coalition shipped with truce"), "{}", r.stderr);
+    assert!(r.stderr.contains("truce coalition import FILE... --data-dir"), "{}", r.stderr);
+    // An imported plan's id works the same way, and nothing was imported by checking.
+    let r = run(&["plan", "check", "draft-2027"], d, &[]);
+    assert!(r.stdout.trim_end().ends_with("6 errors, 13 warnings"), "{}", r.stdout);
+    assert_eq!(count(d, "coalition_items"), 0);
+}

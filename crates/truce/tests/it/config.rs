@@ -152,3 +152,19 @@ fn a_broken_config_file_is_named_with_the_reason_and_nothing_starts() {
     let run = truce(&["config", "check", dir.path().join("types.toml").to_str().unwrap()], b"");
     assert_eq!(run.stderr.lines().filter(|l| l.starts_with("error: ")).count(), 3, "{}", run.stderr);
 }
+
+#[test]
+fn tak_listeners_bind_the_http_listeners_host_unless_told_otherwise() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = write(dir.path(), "truce.toml", "[http]\nlisten = \"127.0.0.1:8080\"\n");
+    let run = truce(&["config", "check", &file], b"");
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let effective: toml::Table = run.stdout.parse().unwrap();
+    assert_eq!(effective["tak"]["tcp"].as_str(), Some("127.0.0.1:8087"), "not 0.0.0.0 behind a loopback web server");
+    assert_eq!(effective["tak"]["udp"].as_str(), Some("127.0.0.1:6969"));
+    // Told otherwise, by a variable (or a flag, or the file): every interface.
+    let run = truce_with(&["config", "check", &file], &[("TRUCE_TAK_TCP", "0.0.0.0:8087")], b"");
+    let effective: toml::Table = run.stdout.parse().unwrap();
+    assert_eq!(effective["tak"]["tcp"].as_str(), Some("0.0.0.0:8087"));
+    assert_eq!(effective["tak"]["udp"].as_str(), Some("127.0.0.1:6969"));
+}

@@ -8,6 +8,7 @@ mod auth;
 mod certs;
 mod classify;
 mod coalition;
+mod command_line;
 mod config;
 mod corrections;
 mod demo_tak;

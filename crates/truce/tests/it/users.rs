@@ -215,6 +215,6 @@ fn commands_other_than_add_need_an_existing_store() {
     let dir = tmp.path().join("none");
     let r = users(&dir, &["list"], b"");
     assert_eq!(r.code, 2, "{}", r.stderr);
-    assert!(r.stderr.contains("--data-dir") && r.stderr.contains("no store"), "{}", r.stderr);
+    assert!(r.stderr.contains("--data-dir") && r.stderr.contains("no truce data directory"), "{}", r.stderr);
     assert!(!dir.exists());
 }

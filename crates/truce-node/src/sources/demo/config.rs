@@ -51,10 +51,9 @@ fn speed<'de, D: serde::Deserializer<'de>>(d: D) -> Result<f64, D::Error> {
     check_speed(f64::deserialize(d)?).map_err(serde::de::Error::custom)
 }
 
-/// Parses `--start` and `demo.start`: an RFC 3339 time.
+/// Parses `--start` and `demo.start`: a time in any of the forms of [`crate::when::instant`].
 pub fn parse_start(s: &str) -> Result<OffsetDateTime, String> {
-    OffsetDateTime::parse(s, &time::format_description::well_known::Rfc3339)
-        .map_err(|e| format!("{s:?} is not an RFC 3339 time (e.g. 2026-11-17T00:00:00Z): {e}"))
+    crate::when::instant(s)
 }
 
 fn start<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<OffsetDateTime>, D::Error> {
@@ -63,7 +62,8 @@ fn start<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<OffsetDateTime
         toml::Value::Datetime(t) => t.to_string(),
         other => {
             return Err(serde::de::Error::custom(format!(
-                "expected an RFC 3339 time such as 2026-11-17T00:00:00Z, found {}",
+                "expected {}, found {}",
+                crate::when::INSTANT_FORMS,
                 other.type_str()
             )));
         }

@@ -64,6 +64,15 @@ pub fn demo_line(agreement: &Agreement) -> Result<Vec<LonLat>, NodeError> {
         .ok_or_else(|| NodeError::Invalid("the agreement has no line for the demo".into()))
 }
 
+/// The demo's data directory when none is given: a new one under the system's temporary directory.
+pub fn default_data_dir() -> PathBuf {
+    std::env::temp_dir().join(format!(
+        "truce-demo-{}-{}",
+        std::process::id(),
+        OffsetDateTime::now_utc().unix_timestamp()
+    ))
+}
+
 impl Demo {
     /// Makes the demo's node: a fresh data directory (`config.data_dir`, which must not hold a store,
     /// or a new one under the system's temporary directory), the agreement (`agreement`, else the
@@ -89,13 +98,9 @@ impl Demo {
                 }
                 d.clone()
             }
-            None => std::env::temp_dir().join(format!(
-                "truce-demo-{}-{}",
-                std::process::id(),
-                OffsetDateTime::now_utc().unix_timestamp()
-            )),
+            None => default_data_dir(),
         };
-        let (store, agreement) = data_dir::open(&dir, agreement)?;
+        let (store, agreement, _) = data_dir::open_or_create(&dir, agreement)?;
         data_dir::import_shipped_coalition(&store, &dir)?;
         if certs_dir.is_none() {
             truce_pki::CertStore::new(dir.join("certs")).init(&truce_pki::InitOptions::default())?;

@@ -86,7 +86,10 @@ pub async fn start(node: &Arc<Node>, config: &TakConfig, data_dir: &Path) -> Res
             )));
         }
         Some(l) => l.addr(),
-        None if have_cert => Some(SocketAddr::from(([0, 0, 0, 0], 8089))),
+        // On the TCP listener's host (which follows the HTTP listener's unless given).
+        None if have_cert => {
+            Some(SocketAddr::new(config.tcp.addr().map_or(std::net::Ipv4Addr::UNSPECIFIED.into(), |a| a.ip()), 8089))
+        }
         None => {
             tracing::info!(
                 "TAK over TLS is off: no server certificate in {} (`truce certs init` makes one)",
