@@ -10,5 +10,6 @@ pub mod config;
 pub mod ingest;
 pub mod observation;
 pub mod records;
+pub mod when;
 
 pub use records::{FatalError, InputFormat, InputRecord, RecordError, RecordId, RecordReader};

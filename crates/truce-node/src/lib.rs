@@ -36,7 +36,6 @@ pub mod query;
 pub mod shipped;
 pub mod sources;
 pub mod watch;
-pub mod when;
 pub mod wire;
 
 pub use bus::{Bus, Delivery, LocalBus, Seen, Subscription};

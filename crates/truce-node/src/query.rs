@@ -7,9 +7,9 @@
 use time::OffsetDateTime;
 use truce_store::Query;
 
-/// Parses a time in any of the forms of [`crate::when::instant`] (RFC 3339, `YYYY-MM-DD`, a DTG).
+/// Parses a time in any of the forms of [`truce_formats::when::instant`] (RFC 3339, `YYYY-MM-DD`, a DTG).
 pub fn parse_time(s: &str) -> Result<OffsetDateTime, String> {
-    crate::when::instant(s)
+    truce_formats::when::instant(s)
 }
 
 fn numbers<const N: usize>(s: &str, what: &str) -> Result<[f64; N], String> {

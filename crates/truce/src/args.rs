@@ -198,7 +198,7 @@ pub struct DemoArgs {
     #[arg(long)]
     pub export: Option<PathBuf>,
     /// When the simulated days start (RFC 3339, YYYY-MM-DD or a DTG DDHHMMZMONYY; default: `--days` before the current hour).
-    #[arg(long, env = "TRUCE_DEMO_START", value_parser = truce_node::when::instant)]
+    #[arg(long, env = "TRUCE_DEMO_START", value_parser = truce_formats::when::instant)]
     pub start: Option<time::OffsetDateTime>,
     /// The TAK listeners (the demo listens on 127.0.0.1 unless told otherwise).
     #[command(flatten)]

@@ -140,13 +140,13 @@ pub struct ObservationsArgs {
     #[arg(long, default_value = "./truce-data", env = "TRUCE_DATA_DIR")]
     pub data_dir: PathBuf,
     /// Only observations at or after this time (RFC 3339, YYYY-MM-DD or a DTG DDHHMMZMONYY).
-    #[arg(long, value_parser = truce_node::when::instant)]
+    #[arg(long, value_parser = truce_formats::when::instant)]
     pub since: Option<OffsetDateTime>,
     /// Only observations before this time (RFC 3339, YYYY-MM-DD or a DTG DDHHMMZMONYY).
-    #[arg(long, value_parser = truce_node::when::instant)]
+    #[arg(long, value_parser = truce_formats::when::instant)]
     pub until: Option<OffsetDateTime>,
     /// Only observations the store received at or after this time, whatever their own time.
-    #[arg(long, value_parser = truce_node::when::instant)]
+    #[arg(long, value_parser = truce_formats::when::instant)]
     pub received_since: Option<OffsetDateTime>,
     /// Only inside this box: W,S,E,N in degrees.
     #[arg(long, allow_hyphen_values = true)]

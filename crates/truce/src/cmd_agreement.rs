@@ -29,7 +29,7 @@ pub fn check(args: &CheckArgs) -> anyhow::Result<ExitCode> {
 }
 
 fn rfc3339(t: time::OffsetDateTime) -> String {
-    truce_node::when::show(t)
+    truce_formats::when::show(t)
 }
 
 /// "cfv" for the whole ceasefire-violation group, then the other categories.

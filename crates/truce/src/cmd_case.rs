@@ -8,9 +8,9 @@ use time::OffsetDateTime;
 use truce_watch::case::{Case, Stage, Step};
 
 use crate::args::StoreArgs;
+use truce_formats::when::show;
 use truce_node::data_dir;
 use truce_node::watch::{self, CaseError};
-use truce_node::when::show;
 
 /// Output formats.
 #[derive(Debug, Clone, Copy, ValueEnum)]
@@ -28,10 +28,10 @@ pub struct IncidentsArgs {
     #[command(flatten)]
     pub store: StoreArgs,
     /// Incidents whose first report is at or after this (RFC 3339, YYYY-MM-DD or a DTG DDHHMMZMONYY; default 24 h before --until).
-    #[arg(long, value_parser = truce_node::when::instant)]
+    #[arg(long, value_parser = truce_formats::when::instant)]
     pub since: Option<OffsetDateTime>,
     /// ... and before this (RFC 3339, YYYY-MM-DD or a DTG DDHHMMZMONYY; default now).
-    #[arg(long, value_parser = truce_node::when::instant)]
+    #[arg(long, value_parser = truce_formats::when::instant)]
     pub until: Option<OffsetDateTime>,
     /// Only incidents with a violation.
     #[arg(long)]

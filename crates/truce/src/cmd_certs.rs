@@ -175,7 +175,7 @@ fn issue(args: &IssueArgs) -> anyhow::Result<ExitCode> {
         "issued {} serial {} valid until {}: {}",
         issued.callsign,
         issued.serial,
-        truce_node::when::show(issued.not_after),
+        truce_formats::when::show(issued.not_after),
         issued.cert_path.display()
     );
     Ok(ExitCode::SUCCESS)
@@ -237,7 +237,7 @@ fn list(args: &DirArgs) -> anyhow::Result<ExitCode> {
     for r in &records {
         // The register holds RFC 3339 as it was written; print it as every time is printed.
         let not_after = time::OffsetDateTime::parse(&r.not_after, &Rfc3339)
-            .map_or_else(|_| r.not_after.clone(), truce_node::when::show);
+            .map_or_else(|_| r.not_after.clone(), truce_formats::when::show);
         outln!("{:<34} {:<24} {}", r.serial, r.callsign, not_after);
     }
     Ok(ExitCode::SUCCESS)

@@ -143,9 +143,9 @@ fn parse_status(s: &str) -> Result<Status, String> {
     }
 }
 
-/// A day, as every date flag takes it ([`truce_node::when::date`]).
+/// A day, as every date flag takes it ([`truce_formats::when::date`]).
 fn parse_day(s: &str) -> Result<Day, String> {
-    truce_node::when::date(s).map(Day)
+    truce_formats::when::date(s).map(Day)
 }
 
 /// Opens the store of an existing data directory (the read commands).

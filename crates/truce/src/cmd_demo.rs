@@ -50,7 +50,7 @@ pub fn run(args: &DemoArgs) -> anyhow::Result<ExitCode> {
     undo.keep();
     runtime.block_on(async move {
         let addr = listener.local_addr()?;
-        let fmt = truce_node::when::show;
+        let fmt = truce_formats::when::show;
         outln!(
             "truce demo: {} simulated observations from {} to {} in {}",
             demo.stored,

@@ -23,7 +23,7 @@ pub fn run(args: &ObservationsArgs) -> anyhow::Result<ExitCode> {
         zone: args.zone.as_deref(),
     };
     let mut q = filters.query().map_err(|(field, reason)| anyhow::anyhow!("--{field}: {reason}"))?;
-    // The times were parsed by clap (`truce_node::when`), like every time flag.
+    // The times were parsed by clap (`truce_formats::when`), like every time flag.
     q.since = args.since;
     q.until = args.until;
     q.received_since = args.received_since;

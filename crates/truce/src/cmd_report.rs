@@ -2,7 +2,7 @@
 //! standard output.
 //!
 //! Every parameter is checked before the store is opened, so a bad `--date` (parsed by clap with
-//! [`truce_node::when::date`], like every date flag), `--cutoff`, `--tz`,
+//! [`truce_formats::when::date`], like every date flag), `--cutoff`, `--tz`,
 //! `--format` or `--edition` fails at once with a message naming the flag (exit code 2) and touches
 //! nothing. The store is then opened as `ingest` and `serve` open it (reclassified if the agreement
 //! changed), so the report always counts against the agreement it names.
@@ -52,7 +52,7 @@ pub struct OutputArgs {
 #[derive(Debug, Args)]
 pub struct DailyArgs {
     /// The report's date (YYYY-MM-DD): the period ends at the cutoff on this date.
-    #[arg(long, value_parser = truce_node::when::date)]
+    #[arg(long, value_parser = truce_formats::when::date)]
     pub date: Date,
     /// The cutoff, local time HH:MM.
     #[arg(long, default_value = truce_report::DEFAULT_CUTOFF)]
@@ -85,10 +85,10 @@ pub struct SpotArgs {
 #[derive(Debug, Args)]
 pub struct StatusArgs {
     /// The first report date (YYYY-MM-DD).
-    #[arg(long, value_parser = truce_node::when::date)]
+    #[arg(long, value_parser = truce_formats::when::date)]
     pub from: Date,
     /// The last report date (YYYY-MM-DD), inclusive.
-    #[arg(long, value_parser = truce_node::when::date)]
+    #[arg(long, value_parser = truce_formats::when::date)]
     pub to: Date,
     /// The cutoff, local time HH:MM.
     #[arg(long, default_value = truce_report::DEFAULT_CUTOFF)]

@@ -255,7 +255,7 @@ fn list(args: &ListArgs) -> anyhow::Result<ExitCode> {
     );
     for u in &users {
         let categories = if u.categories.is_empty() { "-".to_owned() } else { u.categories.join(",") };
-        let created = truce_node::when::show(u.created);
+        let created = truce_formats::when::show(u.created);
         outln!(
             "{:<name_width$}  {:<6}  {:<13}  {:<17}  {:<8}  {:<20}  {categories}",
             u.name,
@@ -305,7 +305,7 @@ fn token(args: &TokenArgs, now: OffsetDateTime) -> anyhow::Result<ExitCode> {
     eprintln!(
         "API token for {} valid until {}; it is shown only this once",
         args.name,
-        truce_node::when::show(expires)
+        truce_formats::when::show(expires)
     );
     Ok(ExitCode::SUCCESS)
 }

@@ -20,9 +20,9 @@ use truce_engine::Agreement;
 use truce_watch::{Detector, Level, Sectors};
 
 use crate::args::StoreArgs;
+use truce_formats::when::{instant, show};
 use truce_node::data_dir;
 use truce_node::sources::demo::scenario;
-use truce_node::when::{instant, show};
 
 /// `truce warn ...`.
 #[derive(Debug, Subcommand)]

@@ -2,9 +2,9 @@
 //! errors print as chains and exit codes are deliberate (0 success, 1 bad records, 2 bad invocation or
 //! invalid agreement).
 //!
-//! Standard output is written with [`out!`] and [`outln!`], never `print!`: a reader that goes away
-//! early (`truce ... | head`) makes the write fail with a broken pipe, which ends the command quietly
-//! with exit code 0, as `head` asked, instead of a panic.
+//! Standard output is written with the `out!` and `outln!` macros below, never `print!`: a reader that
+//! goes away early (`truce ... | head`) makes the write fail with a broken pipe, which ends the command
+//! quietly with exit code 0, as `head` asked, instead of a panic.
 
 /// Writes to standard output like `print!`, returning the write's error from the enclosing function.
 macro_rules! out {

@@ -51,9 +51,9 @@ fn speed<'de, D: serde::Deserializer<'de>>(d: D) -> Result<f64, D::Error> {
     check_speed(f64::deserialize(d)?).map_err(serde::de::Error::custom)
 }
 
-/// Parses `--start` and `demo.start`: a time in any of the forms of [`crate::when::instant`].
+/// Parses `--start` and `demo.start`: a time in any of the forms of [`truce_formats::when::instant`].
 pub fn parse_start(s: &str) -> Result<OffsetDateTime, String> {
-    crate::when::instant(s)
+    truce_formats::when::instant(s)
 }
 
 fn start<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<OffsetDateTime>, D::Error> {
@@ -63,7 +63,7 @@ fn start<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<OffsetDateTime
         other => {
             return Err(serde::de::Error::custom(format!(
                 "expected {}, found {}",
-                crate::when::INSTANT_FORMS,
+                truce_formats::when::INSTANT_FORMS,
                 other.type_str()
             )));
         }

@@ -32,7 +32,7 @@ const MONTHS: [&str; 12] = ["JAN", "FEB", "MAR", "APR", "MAY", "JUN", "JUL", "AU
 ///
 /// # Examples
 /// ```
-/// use truce_node::when::instant;
+/// use truce_formats::when::instant;
 /// let t = instant("2026-11-25T16:00:00+02:00").unwrap();
 /// assert_eq!(instant("251400ZNOV26").unwrap(), t);
 /// assert_eq!(instant("2026-11-25").unwrap(), instant("2026-11-25T00:00:00Z").unwrap());
