@@ -5,6 +5,8 @@
 //! never panicking whatever the bytes. [`ingest`] reads observation files (CSV with truce, ACLED or
 //! UCDP columns, NDJSON, GeoJSON) and [`observation`] one observation's JSON. [`config`] deserializes a
 //! TOML configuration into serde structs reporting every problem of the file at once, with its line.
+//! [`when`] is the one parser of the times people type (flags, configuration, query parameters), and the
+//! one way the command line prints them.
 
 pub mod config;
 pub mod ingest;

@@ -22,7 +22,6 @@
 //! - [`query`]: the filters of an observation listing, checked.
 //! - [`shipped`]: the agreement, sectors, coalition and geography carried inside the binary.
 //! - [`geometry`]: the agreement as GeoJSON for the map.
-//! - [`when`]: the one parser of the times people type, and the one way they are printed.
 
 pub mod bus;
 pub mod config;
