@@ -382,7 +382,7 @@ fn the_geofence_alert_is_a_valid_atak_event_linked_to_the_track() {
 }
 
 #[test]
-fn processed_events_go_into_the_store_and_an_edited_marker_is_a_duplicate_observation() {
+fn processed_events_go_into_the_store_and_an_edited_marker_is_not_stored_over_the_first() {
     use truce_store::{ObservationStore, SqliteStore, TrackStore};
     let dir = tempfile::tempdir().unwrap();
     let store = SqliteStore::open(dir.path()).unwrap();
@@ -405,11 +405,16 @@ fn processed_events_go_into_the_store_and_an_edited_marker_is_a_duplicate_observ
         if let Some(o) = p.observation {
             let classification = a.classify_record(&o);
             let stored = truce_core::StoredObservation { observation: o, classification, received_at: ev.time };
-            reports.push(store.insert(&[stored]).unwrap());
+            reports.push(store.insert(&[stored]));
         }
     }
-    assert_eq!(reports[0].inserted, ["cot-marker-9"]);
-    assert_eq!(reports[1].duplicates, ["cot-marker-9"]);
+    assert_eq!(reports[0].as_ref().unwrap().inserted, ["cot-marker-9"]);
+    // The edited marker is other content under the same id: the store refuses it, naming what differs
+    // (the TAK feed keeps the first report as the observation; see truce-node's tak source).
+    match &reports[1] {
+        Err(truce_store::StoreError::Conflict(c)) => assert_eq!(c[0].fields, ["lon", "time"]),
+        other => panic!("expected a conflict, got {other:?}"),
+    }
     let stored = store.get("cot-marker-9").unwrap().unwrap();
     assert_eq!(stored.observation.weapon_class.as_deref(), Some("heavy_mlrs"));
     assert_eq!(stored.observation.lon, LON, "the first report is the observation");

@@ -79,5 +79,20 @@ async fn reports_become_history_events_and_an_observation_and_the_alert_goes_bac
         assert!(read > 0, "the server closed the connection");
         got.extend_from_slice(&buf[..read]);
     }
+    // The marker moved (ATAK sends it again), with a new mark after it: the new one is stored, the
+    // moved one goes into the track history and leaves the observation as first reported.
+    client.write_all(event("mark-1", "a-h-G-E-W-H", 47.55).as_bytes()).await.unwrap();
+    client.write_all(event("mark-2", "a-h-G-E-W-H", 47.5).as_bytes()).await.unwrap();
+    loop {
+        let d = tokio::time::timeout_at(deadline, events.recv()).await.expect("the second mark within 20 s");
+        let Delivery::Event(e) = d else { panic!("{d:?}") };
+        match &e.event.kind {
+            EventKind::Observation(o) if o.observation.id == "cot-mark-2" => break,
+            EventKind::Observation(o) => panic!("only the new mark is a new observation: {}", o.observation.id),
+            _ => {}
+        }
+    }
+    assert_eq!(n.store.get("cot-mark-1").unwrap().unwrap().observation.lat, 47.6);
+    assert_eq!(n.store.track_history("mark-1", 10).unwrap().len(), 2);
     drop(running);
 }

@@ -258,14 +258,7 @@ fn store_batch(node: &Node, tracker: &mut Tracker, received: &[Received]) {
             Err(e) => tracing::error!("a weapon sighting from TAK was refused: {e}"),
         }
     }
-    // Each sighting's first version is recorded by the TAK user who marked it.
-    let rows = batch.iter().map(|s| {
-        let who = s.observation.observer.callsign.as_deref().unwrap_or("unknown");
-        truce_store::EncodedRow::new(s).map(|r| r.by(&format!("tak {who}")))
-    });
-    if !batch.is_empty()
-        && let Err(e) = rows.collect::<Result<Vec<_>, _>>().and_then(|rows| node.commit_encoded(&rows, batch))
-    {
+    if let Err(e) = store_sightings(node, batch) {
         tracing::error!("cannot store weapon sightings from TAK: {e}");
     }
     for g in geofence {
@@ -285,4 +278,30 @@ fn store_batch(node: &Node, tracker: &mut Tracker, received: &[Received]) {
             node.bus.publish(Event::track(Arc::new(p)));
         }
     }
+}
+
+/// Stores the weapon sightings of a batch. A marker's first report is its observation: ATAK sends a
+/// marker again whenever it is edited or re-broadcast, and those later reports (in the track history)
+/// neither replace it nor count as conflicts; only a person corrects an observation (`PUT`). Each
+/// sighting's first version is recorded by the TAK user who marked it.
+fn store_sightings(node: &Node, batch: Vec<truce_core::StoredObservation>) -> Result<(), truce_store::StoreError> {
+    let mut seen = std::collections::HashSet::new();
+    let mut batch: Vec<_> = batch.into_iter().filter(|s| seen.insert(s.observation.id.clone())).collect();
+    while !batch.is_empty() {
+        let rows = batch
+            .iter()
+            .map(|s| {
+                let who = s.observation.observer.callsign.as_deref().unwrap_or("unknown");
+                truce_store::EncodedRow::new(s).map(|r| r.by(&format!("tak {who}")))
+            })
+            .collect::<Result<Vec<_>, _>>()?;
+        match node.commit_encoded(&rows, batch.clone()) {
+            Err(truce_store::StoreError::Conflict(conflicts)) => {
+                metrics::counter!("truce_tak_sightings_repeated_total").increment(conflicts.len() as u64);
+                batch.retain(|s| !conflicts.iter().any(|c| c.id == s.observation.id));
+            }
+            other => return other.map(|_| ()),
+        }
+    }
+    Ok(())
 }
