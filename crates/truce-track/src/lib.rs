@@ -23,6 +23,7 @@
 //! back. Uids whose last report went stale more than an hour ago are forgotten (checked every
 //! [`PRUNE_EVERY`] events), so memory follows the live picture rather than the history.
 
+pub mod contact;
 pub mod cot_type;
 pub mod geofence;
 

@@ -41,10 +41,11 @@ pub fn run(args: &DemoArgs) -> anyhow::Result<ExitCode> {
     demo.replay_alerts()?;
     let every = std::time::Duration::from_secs(settings.watch.every_s);
     let runtime = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build()?;
-    let (listener, tak) = runtime.block_on(async {
+    let (listener, tracks, tak) = runtime.block_on(async {
         let listener = tokio::net::TcpListener::from_std(http)?;
-        let tak = start_tak(&state, &tak_config, &demo.data_dir).await?;
-        anyhow::Ok((listener, tak))
+        let tracks = truce_node::sources::tracks::Tracks::start(&demo.node);
+        let tak = start_tak(&state, &tak_config, &demo.data_dir, &tracks).await?;
+        anyhow::Ok((listener, tracks, tak))
     })?;
     // Everything is bound: the data directory is the demo's from now on.
     undo.keep();
@@ -74,6 +75,7 @@ pub fn run(args: &DemoArgs) -> anyhow::Result<ExitCode> {
         watch.abort();
         drop(units);
         drop(tak);
+        drop(tracks);
         served.context("the server failed")
     })?;
     Ok(ExitCode::SUCCESS)

@@ -9,6 +9,7 @@ use anyhow::Context;
 use truce_node::sources::SourceConfig;
 use truce_node::sources::files;
 use truce_node::sources::tak::{self, TakConfig};
+use truce_node::sources::tracks::Tracks;
 use truce_node::{LocalBus, Node, data_dir};
 
 use crate::args::ServeArgs;
@@ -33,8 +34,13 @@ pub fn web_dir(web_dir: Option<&Path>) -> anyhow::Result<Option<PathBuf>> {
 }
 
 /// Starts the TAK feed (printing where each listener is) and records its handle for the API.
-pub async fn start_tak(state: &AppState, config: &TakConfig, data_dir: &Path) -> anyhow::Result<Option<tak::Tak>> {
-    let tak = tak::start(&state.node, config, data_dir).await?;
+pub async fn start_tak(
+    state: &AppState,
+    config: &TakConfig,
+    data_dir: &Path,
+    tracks: &Tracks,
+) -> anyhow::Result<Option<tak::Tak>> {
+    let tak = tak::start(&state.node, config, data_dir, tracks).await?;
     if let Some(t) = &tak {
         let _ = state.tak.set(t.handle());
         for (what, a) in t.addrs() {
@@ -64,6 +70,7 @@ pub fn run(args: &ServeArgs) -> anyhow::Result<ExitCode> {
     let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
     runtime.block_on(async move {
         let (mut listener, mut tak, mut files, mut https) = (None, None, None, None);
+        let tracks = Tracks::start(&node);
         // Every listener is bound (or the command has failed) before the address is announced.
         for source in config.serve_sources() {
             match source {
@@ -93,7 +100,7 @@ pub fn run(args: &ServeArgs) -> anyhow::Result<ExitCode> {
                     https = tls;
                     listener = Some(l);
                 }
-                SourceConfig::Tak(t) => tak = start_tak(&state, &t, &data).await?,
+                SourceConfig::Tak(t) => tak = start_tak(&state, &t, &data, &tracks).await?,
                 SourceConfig::Files(f) => files = Some(f),
                 SourceConfig::Demo(_) => {}
             }
@@ -130,6 +137,7 @@ pub fn run(args: &ServeArgs) -> anyhow::Result<ExitCode> {
         };
         watch.abort();
         drop(tak);
+        drop(tracks);
         served.context("the server failed")
     })?;
     Ok(ExitCode::SUCCESS)

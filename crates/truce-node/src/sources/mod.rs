@@ -4,7 +4,8 @@
 //! - [`http`]: observations posted to the REST API (the server itself is the binary's);
 //! - [`tak`]: TAK devices over TCP, TLS and UDP: tracks, geofence alerts, weapon marks;
 //! - [`files`]: CSV, NDJSON and GeoJSON files (`truce ingest`, or loaded at start);
-//! - [`demo`]: the simulated scenario and TAK units of `truce demo`.
+//! - [`demo`]: the simulated scenario and TAK units of `truce demo`;
+//! - [`tracks`]: the one consumer of every source of tracks (TAK now, AIS and ADS-B too).
 //!
 //! Every observation they produce goes through the node's one pipeline (`Node::prepare` then
 //! `Node::commit`). [`SourceConfig`] is the plain list of them: a new feed is one more variant and one
@@ -15,6 +16,7 @@ pub mod files;
 pub mod http;
 mod listen;
 pub mod tak;
+pub mod tracks;
 
 pub use listen::Listen;
 

@@ -38,7 +38,8 @@ async fn reports_become_history_events_and_an_observation_and_the_alert_goes_bac
         tls: Some(Listen::Off),
         ..TakConfig::default()
     };
-    let running = tak::start(&n, &config, dir.path()).await.unwrap().expect("a listener");
+    let tracks = truce_node::sources::tracks::Tracks::start(&n);
+    let running = tak::start(&n, &config, dir.path(), &tracks).await.unwrap().expect("a listener");
     let addr = running.tcp_addr().expect("tcp");
     let mut client = tokio::net::TcpStream::connect(addr).await.unwrap();
     // 80 km from the line, then 30 km: inside the 50 km stand-off. Then a hostile howitzer marked.

@@ -3,38 +3,29 @@
 //! weapon mark becomes an observation through the node's pipeline, and geofence events are raised
 //! against the agreement's zones and lines (crate `truce-track`).
 //!
-//! Two tasks run beside the listeners. The **consumer** takes what clients send in batches (up to
-//! 8,192 events per transaction), tracks and stores them on the blocking pool, and publishes on the
-//! bus the latest position of each track and the geofence events, after they are stored. The **alert
-//! push** subscribes to the bus and sends every geofence event to the TAK clients as a CoT alert: the
-//! devices are one more output fed by the bus.
+//! What clients send goes to the node's track consumer ([`Tracks`](super::tracks::Tracks)), which
+//! the sea and air feeds share. Beside the listeners the **alert push** subscribes to the bus and
+//! sends every geofence event to the TAK clients as a CoT alert: the devices are one more output fed
+//! by the bus.
 
 pub mod config;
 
-use std::collections::HashMap;
 use std::net::SocketAddr;
 use std::path::Path;
 use std::sync::Arc;
 
 use time::OffsetDateTime;
-use tokio::sync::mpsc;
-use truce_tak::{Received, TakHandle, TakServer};
-use truce_track::{Source, Tracker};
+use truce_tak::{TakHandle, TakServer};
 
 pub use config::TakConfig;
 
+use super::tracks::Tracks;
 use crate::bus::Delivery;
-use crate::{Event, EventKind, Node, NodeError};
+use crate::{EventKind, Node, NodeError};
 
-/// Events buffered between the network and the consumer.
-const CHANNEL: usize = 65_536;
-/// Most events processed and stored in one transaction.
-const MAX_BATCH: usize = 8_192;
-
-/// The running TAK feed: dropping it stops the listeners and both tasks.
+/// The running TAK feed: dropping it stops the listeners and its tasks.
 pub struct Tak {
     server: TakServer,
-    consumer: tokio::task::JoinHandle<()>,
     push: tokio::task::JoinHandle<()>,
     disabled: tokio::task::JoinHandle<()>,
 }
@@ -61,19 +52,23 @@ impl Tak {
 
 impl Drop for Tak {
     fn drop(&mut self) {
-        self.consumer.abort();
         self.push.abort();
         self.disabled.abort();
     }
 }
 
-/// Starts the listeners `config` asks for (none: `Ok(None)`), the consumer and the alert push. Every
-/// listener is bound, or the call has failed, when it returns.
+/// Starts the listeners `config` asks for (none: `Ok(None)`) and the alert push; what clients send
+/// goes to `tracks`. Every listener is bound, or the call has failed, when it returns.
 ///
 /// # Errors
 /// A listener cannot bind, TLS was asked for without a server certificate, or the certificates
 /// cannot be read.
-pub async fn start(node: &Arc<Node>, config: &TakConfig, data_dir: &Path) -> Result<Option<Tak>, NodeError> {
+pub async fn start(
+    node: &Arc<Node>,
+    config: &TakConfig,
+    data_dir: &Path,
+    tracks: &Tracks,
+) -> Result<Option<Tak>, NodeError> {
     let tcp = config.tcp.addr();
     let udp = config.udp.addr();
     let certs = truce_pki::CertStore::new(config.certs_dir.clone().unwrap_or_else(|| data_dir.join("certs")));
@@ -127,15 +122,14 @@ pub async fn start(node: &Arc<Node>, config: &TakConfig, data_dir: &Path) -> Res
             Arc::new(move |id: Option<&truce_pki::Identity>| n.tak_party(id.and_then(|i| i.user.as_deref())))
         }),
     };
-    let (tx, rx) = mpsc::channel(CHANNEL);
-    let server = TakServer::start(server_config, tx).await?;
-    // Subscribe before the consumer can publish anything, so no geofence event is missed. The push
-    // hears everything and hands the TAK server each alert with its label: the server delivers it to
-    // the clients whose party may see it.
-    let push = tokio::spawn(push_alerts(node.bus.subscribe(truce_access::Access::all()), server.handle()));
-    let consumer = tokio::spawn(consume(node.clone(), rx));
+    // Subscribe before any client can send, so no geofence event of theirs is missed. The push hears
+    // everything and hands the TAK server each alert with its label: the server delivers it to the
+    // clients whose party may see it.
+    let events = node.bus.subscribe(truce_access::Access::all());
+    let server = TakServer::start(server_config, tracks.sender()).await?;
+    let push = tokio::spawn(push_alerts(events, server.handle()));
     let disabled = tokio::spawn(end_disabled_users(node.clone(), server.handle()));
-    Ok(Some(Tak { server, consumer, push, disabled }))
+    Ok(Some(Tak { server, push, disabled }))
 }
 
 /// How often the connected devices' users are looked up: a device whose user was disabled (by
@@ -191,117 +185,4 @@ async fn push_alerts(mut events: crate::Subscription, tak: TakHandle) {
             Delivery::Closed => return,
         }
     }
-}
-
-/// Processes, stores and publishes what clients send, batch by batch, until the channel closes.
-async fn consume(node: Arc<Node>, mut rx: mpsc::Receiver<Received>) {
-    let mut t = Tracker::new(node.agreement.clone());
-    // Tracks of a previous run (stale for under an hour) are known, not first seen again.
-    let since = OffsetDateTime::now_utc() - time::Duration::hours(1);
-    let store = node.store.clone();
-    match tokio::task::spawn_blocking(move || store.latest_tracks(since)).await {
-        Ok(Ok(rows)) => t.resume(&rows),
-        Ok(Err(e)) => tracing::error!("cannot read the stored tracks; geofencing starts afresh: {e}"),
-        Err(e) => tracing::error!("cannot read the stored tracks; geofencing starts afresh: {e}"),
-    }
-    let mut tracker = Some(t);
-    let mut batch = Vec::new();
-    while rx.recv_many(&mut batch, MAX_BATCH).await > 0 {
-        let Some(mut t) = tracker.take() else { return };
-        let n = node.clone();
-        let received = std::mem::take(&mut batch);
-        let done = tokio::task::spawn_blocking(move || {
-            store_batch(&n, &mut t, &received);
-            t
-        })
-        .await;
-        match done {
-            Ok(t) => tracker = Some(t),
-            Err(e) => {
-                tracing::error!("the TAK consumer failed: {e}");
-                return;
-            }
-        }
-    }
-}
-
-/// Tracks one batch, stores its points and geofence events in one transaction, sends its weapon
-/// sightings through the pipeline, and publishes the batch's geofence events and the latest position
-/// of each atom track. Blocking.
-fn store_batch(node: &Node, tracker: &mut Tracker, received: &[Received]) {
-    let mut points = Vec::with_capacity(received.len());
-    let mut sightings = Vec::new();
-    let mut geofence = Vec::new();
-    for r in received {
-        let source = Source {
-            identity: r.source.identity.clone(),
-            group: r.source.group.clone(),
-            peer: r.source.peer.clone(),
-            label: r.source.label.clone(),
-        };
-        let p = tracker.process(&r.event, &source, r.received_at);
-        points.push(p.point);
-        sightings.extend(p.observation.map(|o| (o, r.received_at)));
-        geofence.extend(p.geofence);
-    }
-    if let Err(e) = node.store.insert_tracks(&points, &geofence) {
-        // The events were routed already; their history row is what failed. Say so loudly.
-        tracing::error!("cannot store {} TAK events: {e}", points.len());
-        metrics::counter!("truce_tak_store_failed_total").increment(points.len() as u64);
-        return;
-    }
-    metrics::counter!("truce_tak_events_stored_total").increment(points.len() as u64);
-    let mut batch = Vec::with_capacity(sightings.len());
-    for (o, at) in sightings {
-        match node.prepare(o, at, &truce_access::Access::all()) {
-            Ok(s) => batch.push(s),
-            Err(e) => tracing::error!("a weapon sighting from TAK was refused: {e}"),
-        }
-    }
-    if let Err(e) = store_sightings(node, batch) {
-        tracing::error!("cannot store weapon sightings from TAK: {e}");
-    }
-    for g in geofence {
-        node.bus.publish(Event::geofence(Arc::new(g)));
-    }
-    // The last report of each atom uid in the batch, in batch order.
-    let mut last: HashMap<&str, usize> = HashMap::new();
-    for (i, p) in points.iter().enumerate().filter(|(_, p)| p.type_.starts_with("a-")) {
-        last.insert(&p.uid, i);
-    }
-    let mut keep = vec![false; points.len()];
-    for i in last.into_values() {
-        keep[i] = true;
-    }
-    for (p, keep) in points.into_iter().zip(keep) {
-        if keep {
-            node.bus.publish(Event::track(Arc::new(p)));
-        }
-    }
-}
-
-/// Stores the weapon sightings of a batch. A marker's first report is its observation: ATAK sends a
-/// marker again whenever it is edited or re-broadcast, and those later reports (in the track history)
-/// neither replace it nor count as conflicts; only a person corrects an observation (`PUT`). Each
-/// sighting's first version is recorded by the TAK user who marked it.
-fn store_sightings(node: &Node, batch: Vec<truce_core::StoredObservation>) -> Result<(), truce_store::StoreError> {
-    let mut seen = std::collections::HashSet::new();
-    let mut batch: Vec<_> = batch.into_iter().filter(|s| seen.insert(s.observation.id.clone())).collect();
-    while !batch.is_empty() {
-        let rows = batch
-            .iter()
-            .map(|s| {
-                let who = s.observation.observer.callsign.as_deref().unwrap_or("unknown");
-                truce_store::EncodedRow::new(s).map(|r| r.by(&format!("tak {who}")))
-            })
-            .collect::<Result<Vec<_>, _>>()?;
-        match node.commit_encoded(&rows, batch.clone()) {
-            Err(truce_store::StoreError::Conflict(conflicts)) => {
-                metrics::counter!("truce_tak_sightings_repeated_total").increment(conflicts.len() as u64);
-                batch.retain(|s| !conflicts.iter().any(|c| c.id == s.observation.id));
-            }
-            other => return other.map(|_| ()),
-        }
-    }
-    Ok(())
 }
