@@ -14,6 +14,7 @@
 pub mod demo;
 pub mod files;
 pub mod http;
+pub mod input;
 mod listen;
 pub mod tak;
 pub mod tracks;
