@@ -1,0 +1,3 @@
+//! Integration tests of truce-ais: one binary (`tests/it/`).
+
+mod differential;
