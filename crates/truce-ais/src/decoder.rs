@@ -94,7 +94,12 @@ impl Decoder {
     /// Decodes one line (with or without its line ending). Returns `Ok(None)` for a blank line, a
     /// `#` comment, or a fragment that does not complete a message yet. `now` is the caller's clock
     /// for the assembly timeout when the line has no tag block time.
-    pub fn push_line(&mut self, source: SourceKey, line: &[u8], now: Option<Timestamp>) -> Result<Option<Message>, Error> {
+    pub fn push_line(
+        &mut self,
+        source: SourceKey,
+        line: &[u8],
+        now: Option<Timestamp>,
+    ) -> Result<Option<Message>, Error> {
         let line = trim_end(line);
         match line.first() {
             None | Some(b'#') => return Ok(None),
@@ -136,7 +141,12 @@ impl Decoder {
         self.fragments_dropped += dropped;
     }
 
-    fn fragment(&mut self, source: SourceKey, s: &Sentence<'_>, now: Option<Timestamp>) -> Result<Option<Message>, Error> {
+    fn fragment(
+        &mut self,
+        source: SourceKey,
+        s: &Sentence<'_>,
+        now: Option<Timestamp>,
+    ) -> Result<Option<Message>, Error> {
         let key = Key { source, seq: s.seq, channel: s.channel, group: s.tag.group.map(|g| g.id) };
         let found = self.slots.iter().position(|slot| slot.key == key);
         if s.number == 1 {

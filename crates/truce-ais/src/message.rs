@@ -361,7 +361,7 @@ pub struct LongRange {
 /// Minimum length in bits of each decoded type. Type 5 is 424 bits, but many transponders send 420
 /// (the last two destination bits and the DTE/spare bits cut): 420 is accepted, the missing bits
 /// read as zero. Type 24 part A is 160 bits (the 8 spare bits are often left out).
-fn min_bits(msg_type: u8, partno: u32) -> usize {
+fn min_bits(msg_type: u8) -> usize {
     match msg_type {
         1..=4 | 18 => 168,
         5 => 420,
@@ -439,7 +439,7 @@ pub(crate) fn decode(b: &Bits) -> Result<Message, Error> {
     let repeat = b.u(6, 2) as u8;
     let mmsi = b.u(8, 30);
     let partno = b.u(38, 2);
-    let need = min_bits(msg_type, partno);
+    let need = min_bits(msg_type);
     if b.len() < need {
         return Err(Error::TooShort { msg_type, need, got: b.len() });
     }

@@ -191,8 +191,11 @@ fn parse_tag_block(tb: &[u8]) -> Result<TagBlock, Error> {
                 let v = parse_u64(value).ok_or(bad("time is not a decimal number"))?;
                 let v = i64::try_from(v).map_err(|_| bad("time is out of range"))?;
                 // Seconds until the year 5138; a larger value can only be milliseconds.
-                tag.time =
-                    Some(if v > 100_000_000_000 { Timestamp::from_unix_millis(v) } else { Timestamp::from_unix_seconds(v) });
+                tag.time = Some(if v > 100_000_000_000 {
+                    Timestamp::from_unix_millis(v)
+                } else {
+                    Timestamp::from_unix_seconds(v)
+                });
             }
             b's' => {
                 tag.station = Some(Station::from_ascii(value).ok_or(bad("station is longer than 32 bytes"))?);

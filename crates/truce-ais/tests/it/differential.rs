@@ -31,11 +31,27 @@ fn python() -> PathBuf {
 /// (file, line, reason): lines where the two decoders are expected to disagree.
 /// Most are pyais accepting what we refuse on purpose (bad checksums, short messages).
 const EXCEPTIONS: &[(&str, usize, &str)] = &[
-    ("ggencoder_aishub_sample_apache2.nmea", 54, "type 5 with 418 of its 420 bits: pyais reads the missing bits as zero"),
+    (
+        "ggencoder_aishub_sample_apache2.nmea",
+        54,
+        "type 5 with 418 of its 420 bits: pyais reads the missing bits as zero",
+    ),
     ("libais_tests_apache2.nmea", 67, "pyais strips the space between the name and its extension"),
-    ("libais_tests_apache2.nmea", 68, "type 21 of 268 bits: pyais leaves the missing raim/virtual/assigned bits out, we read false"),
-    ("libais_tests_apache2.nmea", 74, "we end a text at its first '@' (ITU-R M.1371 table 47); pyais keeps '@' in this field"),
-    ("libais_tests_apache2.nmea", 76, "we end a text at its first '@' (ITU-R M.1371 table 47); pyais keeps '@' in this field"),
+    (
+        "libais_tests_apache2.nmea",
+        68,
+        "type 21 of 268 bits: pyais leaves the missing raim/virtual/assigned bits out, we read false",
+    ),
+    (
+        "libais_tests_apache2.nmea",
+        74,
+        "we end a text at its first '@' (ITU-R M.1371 table 47); pyais keeps '@' in this field",
+    ),
+    (
+        "libais_tests_apache2.nmea",
+        76,
+        "we end a text at its first '@' (ITU-R M.1371 table 47); pyais keeps '@' in this field",
+    ),
     ("libais_tests_apache2.nmea", 137, "type 1 with 163 of its 168 bits: pyais reads the missing bits as zero"),
     ("libais_tests_apache2.nmea", 142, "bad sentence checksum: pyais does not verify checksums"),
     ("libais_tests_apache2.nmea", 257, "type 27 with 88 of its 96 bits: pyais reads the missing bits as zero"),
@@ -74,12 +90,20 @@ const EXCEPTIONS: &[(&str, usize, &str)] = &[
     ("pyais_tests_mit.nmea", 20, "bad sentence checksum: pyais does not verify checksums"),
     ("pyais_tests_mit.nmea", 75, "bad sentence checksum: pyais does not verify checksums"),
     ("pyais_tests_mit.nmea", 76, "bad sentence checksum: pyais does not verify checksums"),
-    ("pyais_tests_mit.nmea", 78, "type 21 of 268 bits: pyais leaves the missing raim/virtual/assigned bits out, we read false"),
+    (
+        "pyais_tests_mit.nmea",
+        78,
+        "type 21 of 268 bits: pyais leaves the missing raim/virtual/assigned bits out, we read false",
+    ),
     ("pyais_tests_mit.nmea", 79, "bad sentence checksum: pyais does not verify checksums"),
     ("pyais_tests_mit.nmea", 80, "bad sentence checksum: pyais does not verify checksums"),
     ("pyais_tests_mit.nmea", 111, "bad sentence checksum: pyais does not verify checksums"),
     ("pyais_tests_mit.nmea", 112, "bad sentence checksum: pyais does not verify checksums"),
-    ("pyais_tests_mit.nmea", 207, "type 21 of 268 bits: pyais leaves the missing raim/virtual/assigned bits out, we read false"),
+    (
+        "pyais_tests_mit.nmea",
+        207,
+        "type 21 of 268 bits: pyais leaves the missing raim/virtual/assigned bits out, we read false",
+    ),
     ("pyais_tests_mit.nmea", 213, "type 24 with 24 of its 38 bits: pyais reads the missing bits as zero"),
     ("pyais_tests_mit.nmea", 238, "bad sentence checksum: pyais does not verify checksums"),
     ("pyais_tests_mit.nmea", 240, "bad sentence checksum: pyais does not verify checksums"),
@@ -92,13 +116,25 @@ const EXCEPTIONS: &[(&str, usize, &str)] = &[
     ("pyais_tests_mit.nmea", 1139, "bad sentence checksum: pyais does not verify checksums"),
     ("pyais_tests_mit.nmea", 1187, "bad sentence checksum: pyais does not verify checksums"),
     ("pyais_tests_mit.nmea", 1188, "bad sentence checksum: pyais does not verify checksums"),
-    ("pyais_tests_mit.nmea", 1190, "type 21 of 268 bits: pyais leaves the missing raim/virtual/assigned bits out, we read false"),
+    (
+        "pyais_tests_mit.nmea",
+        1190,
+        "type 21 of 268 bits: pyais leaves the missing raim/virtual/assigned bits out, we read false",
+    ),
     ("pyais_tests_mit.nmea", 1191, "bad sentence checksum: pyais does not verify checksums"),
     ("pyais_tests_mit.nmea", 1192, "bad sentence checksum: pyais does not verify checksums"),
     ("pyais_tests_mit.nmea", 1221, "bad sentence checksum: pyais does not verify checksums"),
     ("pyais_tests_mit.nmea", 1222, "bad sentence checksum: pyais does not verify checksums"),
-    ("pyais_tests_mit.nmea", 1292, "fragment 2 before fragment 1: pyais_dump.py joins it with a stale fragment 1 from far earlier; we had timed that out"),
-    ("pyais_tests_mit.nmea", 1294, "fragment 2 before fragment 1: pyais_dump.py joins it with a stale fragment 1 from far earlier; we had timed that out"),
+    (
+        "pyais_tests_mit.nmea",
+        1292,
+        "fragment 2 before fragment 1: pyais_dump.py joins it with a stale fragment 1 from far earlier; we had timed that out",
+    ),
+    (
+        "pyais_tests_mit.nmea",
+        1294,
+        "fragment 2 before fragment 1: pyais_dump.py joins it with a stale fragment 1 from far earlier; we had timed that out",
+    ),
     ("pyais_tests_mit.nmea", 1307, "bad sentence checksum: pyais does not verify checksums"),
     ("pyais_tests_mit.nmea", 1309, "bad sentence checksum: pyais does not verify checksums"),
     ("pyais_tests_mit.nmea", 1310, "bad sentence checksum: pyais does not verify checksums"),
@@ -260,8 +296,7 @@ fn agrees_with_pyais_on_the_corpora() {
                 }
                 continue;
             };
-            let diffs: Vec<String> =
-                COMPARED.iter().filter_map(|k| differs(k, o.get(*k), t.get(*k))).collect();
+            let diffs: Vec<String> = COMPARED.iter().filter_map(|k| differs(k, o.get(*k), t.get(*k))).collect();
             if let Some(i) = exception(*line) {
                 used[i] = true;
                 continue;
