@@ -4,7 +4,7 @@
 //! a character outside the armouring, so validation and conversion are one load). The values are then
 //! packed big-endian into a fixed array of `u64` words, once per message, so that every field is read
 //! with two word loads and a shift instead of a loop over characters. Nothing is allocated: the
-//! packed message lives on the stack (1024 bits, more than the 1008 of the longest AIS message).
+//! packed message lives on the stack (1020 bits, more than the 1008 of the longest AIS message).
 
 /// Payload characters: `0`–`W` are 0–39 and `` ` ``–`w` are 40–63; everything else is invalid (0xFF).
 pub(crate) const SIXBIT: [u8; 256] = {
@@ -25,10 +25,11 @@ pub(crate) const SIXBIT: [u8; 256] = {
 /// The text alphabet of AIS string fields (ITU-R M.1371 table 47): value 0 is `@`, 32 is space.
 pub(crate) const TEXT: &[u8; 64] = b"@ABCDEFGHIJKLMNOPQRSTUVWXYZ[\\]^_ !\"#$%&'()*+,-./0123456789:;<=>?";
 
-/// Most payload characters one message may have once its fragments are joined: 1024 bits.
+/// Most payload characters one message may have once its fragments are joined: 1020 bits.
 pub const MAX_PAYLOAD_CHARS: usize = 170;
 
-const WORDS: usize = MAX_PAYLOAD_CHARS * 6 / 64 + 2;
+// 170 characters are 1020 bits: 16 words, the last partly used.
+const WORDS: usize = (MAX_PAYLOAD_CHARS * 6).div_ceil(64);
 
 /// A message's bits, packed big-endian; reads past the end give zeros (callers check the length first).
 pub(crate) struct Bits {
@@ -37,34 +38,39 @@ pub(crate) struct Bits {
 }
 
 impl Bits {
-    /// Packs already validated 6-bit values (each < 64), dropping `fill` bits from the end.
-    pub(crate) fn from_sixbit(values: &[u8], fill: u8) -> Self {
+    /// Packs armoured payload characters, dropping `fill` bits from the end; the first character
+    /// outside the armouring is the error. One pass: lookup, validity and packing together.
+    pub(crate) fn from_armoured(payload: &[u8], fill: u8) -> Result<Self, u8> {
         let mut words = [0_u64; WORDS];
         // u128: up to 63 pending bits plus 6 new ones must fit without losing the top.
         let mut acc: u128 = 0;
         let mut n = 0; // bits in acc
         let mut w = 0;
-        // Ten characters fill 60 bits of the accumulator; flush whole words as they complete.
-        for &v in values {
+        let mut bad = 0_u8;
+        for &c in payload.iter().take(MAX_PAYLOAD_CHARS) {
+            let v = SIXBIT[usize::from(c)];
+            bad |= v;
             acc = (acc << 6) | u128::from(v & 0x3F);
             n += 6;
             if n >= 64 {
                 n -= 64;
-                if w < WORDS {
-                    words[w] = (acc >> n) as u64;
-                }
+                words[w] = (acc >> n) as u64;
                 w += 1;
                 acc &= (1_u128 << n) - 1;
             }
         }
+        // Only the invalid marker 0xFF has bit 6 set, so one test covers the whole payload.
+        if bad & 0x40 != 0 {
+            return Err(payload.iter().copied().find(|&c| SIXBIT[usize::from(c)] == 0xFF).unwrap_or(0));
+        }
         if n > 0 && w < WORDS {
             words[w] = (acc << (64 - n)) as u64;
         }
-        let len = (values.len() * 6).saturating_sub(usize::from(fill));
+        let len = (payload.len().min(MAX_PAYLOAD_CHARS) * 6).saturating_sub(usize::from(fill));
         // Fill bits are zero by the standard but not always on the air: clear them so they never leak.
         let mut b = Bits { words, len };
         b.clear_from(len);
-        b
+        Ok(b)
     }
 
     fn clear_from(&mut self, bit: usize) {
@@ -161,6 +167,11 @@ impl<const N: usize> Text<N> {
         self.len = n as u8;
     }
 
+    /// Length in bytes.
+    pub fn len(&self) -> usize {
+        usize::from(self.len)
+    }
+
     /// True when the field was empty or all padding.
     pub fn is_empty(&self) -> bool {
         self.len == 0
@@ -202,9 +213,7 @@ mod tests {
     use super::*;
 
     fn bits(payload: &str, fill: u8) -> Bits {
-        let v: Vec<u8> = payload.bytes().map(|c| SIXBIT[usize::from(c)]).collect();
-        assert!(v.iter().all(|&x| x < 64));
-        Bits::from_sixbit(&v, fill)
+        Bits::from_armoured(payload.as_bytes(), fill).expect("valid payload")
     }
 
     #[test]

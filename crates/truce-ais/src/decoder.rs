@@ -1,7 +1,7 @@
 //! The streaming decoder: lines in, messages out, with multi-sentence assembly.
 //!
 //! Design: a single-sentence message never touches the assembler: its payload is validated and packed
-//! straight from the line. A fragment of a longer message is copied into one of a fixed number of
+//! straight from the line. A fragment of a longer message is copied (still armoured, already checked) into one of a fixed number of
 //! reusable slots (allocated once, at construction), keyed by (source, sequential message id, channel,
 //! tag-block group id) so that one decoder can serve several feeds and interleaved messages. A slot is
 //! dropped, its fragments counted in [`Decoder::fragments_dropped`], when fragment 1 of the same key
@@ -205,7 +205,7 @@ impl Decoder {
         }
         let slot = self.slots.swap_remove(i);
         // The last fragment's fill bits apply to the joined payload.
-        let bits = Bits::from_sixbit(&slot.payload[..slot.len], s.fill);
+        let bits = Bits::from_armoured(&slot.payload[..slot.len], s.fill).map_err(|c| Error::PayloadChar(ByteChar(c)))?;
         let mut m = decode(&bits)?;
         m.own = slot.own;
         m.channel = s.channel;
@@ -221,7 +221,7 @@ impl Default for Decoder {
     }
 }
 
-/// Converts a fragment's payload to 6-bit values at the end of the slot.
+/// Copies a fragment's payload (checked, still armoured) to the end of the slot.
 fn append(slot: &mut Slot, s: &Sentence<'_>) -> Result<(), Error> {
     if s.payload.is_empty() {
         return Err(Error::EmptyPayload);
@@ -230,23 +230,12 @@ fn append(slot: &mut Slot, s: &Sentence<'_>) -> Result<(), Error> {
     if end > MAX_PAYLOAD_CHARS {
         return Err(Error::PayloadTooLong { max: MAX_PAYLOAD_CHARS });
     }
-    to_sixbit(s.payload, &mut slot.payload[slot.len..end])?;
-    slot.len = end;
-    Ok(())
-}
-
-fn to_sixbit(payload: &[u8], out: &mut [u8]) -> Result<(), Error> {
-    let mut bad = 0_u8;
-    for (o, &c) in out.iter_mut().zip(payload) {
-        let v = SIXBIT[usize::from(c)];
-        bad |= v;
-        *o = v;
-    }
-    // One test for the whole payload: only 0xFF has bit 6 set among the table's values.
-    if bad & 0x40 != 0 {
-        let c = payload.iter().copied().find(|&c| SIXBIT[usize::from(c)] == 0xFF).unwrap_or(0);
+    // Checked now so that the error names this fragment's line, not the last one's.
+    if let Some(&c) = s.payload.iter().find(|&&c| SIXBIT[usize::from(c)] == 0xFF) {
         return Err(Error::PayloadChar(ByteChar(c)));
     }
+    slot.payload[slot.len..end].copy_from_slice(s.payload);
+    slot.len = end;
     Ok(())
 }
 
@@ -257,10 +246,7 @@ fn single(s: &Sentence<'_>) -> Result<Option<Message>, Error> {
     if s.payload.len() > MAX_PAYLOAD_CHARS {
         return Err(Error::PayloadTooLong { max: MAX_PAYLOAD_CHARS });
     }
-    let mut buf = [0_u8; MAX_PAYLOAD_CHARS];
-    let n = s.payload.len();
-    to_sixbit(s.payload, &mut buf[..n])?;
-    let bits = Bits::from_sixbit(&buf[..n], s.fill);
+    let bits = Bits::from_armoured(s.payload, s.fill).map_err(|c| Error::PayloadChar(ByteChar(c)))?;
     let mut m = decode(&bits)?;
     m.own = s.own;
     m.channel = s.channel;

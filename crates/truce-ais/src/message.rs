@@ -637,10 +637,3 @@ pub fn ship_type_name(ship_type: u8) -> &'static str {
         _ => "reserved",
     }
 }
-
-impl<const N: usize> Text<N> {
-    /// Length in bytes.
-    pub fn len(&self) -> usize {
-        self.as_str().len()
-    }
-}

@@ -140,7 +140,9 @@ pub(crate) fn parse_line(line: &[u8]) -> Result<Sentence<'_>, Error> {
     if line.len() > MAX_LINE {
         return Err(Error::TooLong { len: line.len(), max: MAX_LINE });
     }
-    if let Some(i) = line.iter().position(|&b| !(0x20..0x7F).contains(&b)) {
+    // A branch-free fold over the whole line (vectorised), then the position only on failure.
+    if line.iter().fold(false, |bad, &b| bad | !(0x20..0x7F).contains(&b)) {
+        let i = line.iter().position(|&b| !(0x20..0x7F).contains(&b)).unwrap_or(0);
         return Err(Error::NotAscii { byte: ByteChar(line[i]), column: i + 1 });
     }
     let (tag, rest) = if line[0] == b'\\' {
