@@ -205,7 +205,8 @@ impl Decoder {
         }
         let slot = self.slots.swap_remove(i);
         // The last fragment's fill bits apply to the joined payload.
-        let bits = Bits::from_armoured(&slot.payload[..slot.len], s.fill).map_err(|c| Error::PayloadChar(ByteChar(c)))?;
+        let bits =
+            Bits::from_armoured(&slot.payload[..slot.len], s.fill).map_err(|c| Error::PayloadChar(ByteChar(c)))?;
         let mut m = decode(&bits)?;
         m.own = slot.own;
         m.channel = s.channel;
