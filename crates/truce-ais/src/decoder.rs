@@ -129,7 +129,7 @@ impl Decoder {
         let mut dropped = 0;
         self.slots.retain(|slot| {
             let too_old = match (now, slot.started_at) {
-                (Some(n), Some(s)) => n.0 - s.0 > cfg.timeout_ms,
+                (Some(n), Some(s)) => n.0.saturating_sub(s.0) > cfg.timeout_ms,
                 _ => false,
             };
             let keep = !too_old && seq - slot.started_seq <= cfg.window;

@@ -183,3 +183,12 @@ fn text_fields_trim_at_and_spaces() {
     let Body::StaticPartA(a) = m.body else { panic!() };
     assert!(!a.shipname.as_str().ends_with(' ') && !a.shipname.as_str().contains('@'));
 }
+
+#[test]
+fn a_message_is_small_and_copy() {
+    fn is_copy<T: Copy>() {}
+    is_copy::<truce_ais::Message>();
+    let size = std::mem::size_of::<truce_ais::Message>();
+    eprintln!("Message: {size} bytes");
+    assert!(size <= 192, "Message is {size} bytes (168 when written)");
+}
