@@ -188,7 +188,7 @@ fn text_fields_trim_at_and_spaces() {
 fn a_message_is_small_and_copy() {
     fn is_copy<T: Copy>() {}
     is_copy::<truce_ais::Message>();
-    let size = std::mem::size_of::<truce_ais::Message>();
+    let size = size_of::<truce_ais::Message>();
     eprintln!("Message: {size} bytes");
     assert!(size <= 192, "Message is {size} bytes (168 when written)");
 }
