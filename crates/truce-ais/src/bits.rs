@@ -41,32 +41,32 @@ impl Bits {
     /// Packs armoured payload characters, dropping `fill` bits from the end; the first character
     /// outside the armouring is the error. One pass: lookup, validity and packing together.
     pub(crate) fn from_armoured(payload: &[u8], fill: u8) -> Result<Self, u8> {
+        let payload = &payload[..payload.len().min(MAX_PAYLOAD_CHARS)];
         let mut words = [0_u64; WORDS];
-        // u128: up to 63 pending bits plus 6 new ones must fit without losing the top.
-        let mut acc: u128 = 0;
-        let mut n = 0; // bits in acc
-        let mut w = 0;
         let mut bad = 0_u8;
-        for &c in payload.iter().take(MAX_PAYLOAD_CHARS) {
-            let v = SIXBIT[usize::from(c)];
-            bad |= v;
-            acc = (acc << 6) | u128::from(v & 0x3F);
-            n += 6;
-            if n >= 64 {
-                n -= 64;
-                words[w] = (acc >> n) as u64;
-                w += 1;
-                acc &= (1_u128 << n) - 1;
+        let mut pos = 0; // bits written
+        // Ten characters (60 bits) are gathered in a u64, then placed with at most two word writes.
+        for chunk in payload.chunks(10) {
+            let mut v = 0_u64;
+            for &c in chunk {
+                let x = SIXBIT[usize::from(c)];
+                bad |= x;
+                v = (v << 6) | u64::from(x & 0x3F);
             }
+            let nbits = chunk.len() * 6;
+            let aligned = v << (64 - nbits); // most significant bit first
+            let (w, off) = (pos / 64, pos % 64);
+            words[w] |= aligned >> off;
+            if off + nbits > 64 {
+                words[w + 1] |= aligned << (64 - off);
+            }
+            pos += nbits;
         }
         // Only the invalid marker 0xFF has bit 6 set, so one test covers the whole payload.
         if bad & 0x40 != 0 {
             return Err(payload.iter().copied().find(|&c| SIXBIT[usize::from(c)] == 0xFF).unwrap_or(0));
         }
-        if n > 0 && w < WORDS {
-            words[w] = (acc << (64 - n)) as u64;
-        }
-        let len = (payload.len().min(MAX_PAYLOAD_CHARS) * 6).saturating_sub(usize::from(fill));
+        let len = pos.saturating_sub(usize::from(fill));
         // Fill bits are zero by the standard but not always on the air: clear them so they never leak.
         let mut b = Bits { words, len };
         b.clear_from(len);

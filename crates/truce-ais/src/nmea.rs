@@ -141,7 +141,7 @@ pub(crate) fn parse_line(line: &[u8]) -> Result<Sentence<'_>, Error> {
         return Err(Error::TooLong { len: line.len(), max: MAX_LINE });
     }
     // A branch-free fold over the whole line (vectorised), then the position only on failure.
-    if line.iter().fold(false, |bad, &b| bad | !(0x20..0x7F).contains(&b)) {
+    if line.iter().fold(0_u8, |bad, &b| bad | u8::from(b < 0x20) | u8::from(b > 0x7E)) != 0 {
         let i = line.iter().position(|&b| !(0x20..0x7F).contains(&b)).unwrap_or(0);
         return Err(Error::NotAscii { byte: ByteChar(line[i]), column: i + 1 });
     }
@@ -257,15 +257,33 @@ fn parse_sentence(s: &[u8], tag: TagBlock) -> Result<Sentence<'_>, Error> {
     if found != computed {
         return Err(Error::Checksum { found, computed });
     }
-    // Seven fields: address, total, number, sequence id, channel, payload, fill bits.
+    // Seven fields: address, total, number, sequence id, channel, payload, fill bits. The first five
+    // are short and split from the front; the fill bits are the field after the last comma. So the
+    // long payload is never scanned for commas here (a comma in it is counted only on the error path).
     let mut f: [&[u8]; 7] = [&[]; 7];
-    let mut n = 0;
-    for part in body.split(|&b| b == b',') {
-        if n < 7 {
-            f[n] = part;
+    let mut rest = body;
+    for slot in f.iter_mut().take(5) {
+        match rest.iter().position(|&b| b == b',') {
+            Some(i) => {
+                *slot = &rest[..i];
+                rest = &rest[i + 1..];
+            }
+            None => {
+                *slot = rest;
+                rest = &[];
+                break;
+            }
         }
-        n += 1;
     }
+    let last = rest.iter().rposition(|&b| b == b',');
+    let n = match last {
+        Some(i) => {
+            f[5] = &rest[..i];
+            f[6] = &rest[i + 1..];
+            7 + f[5].iter().filter(|&&b| b == b',').count()
+        }
+        None => body.iter().filter(|&&b| b == b',').count() + 1,
+    };
     if n != 7 {
         // The address is checked first so that another sentence type says so rather than "7 fields".
         if !is_ais_address(f[0]) {
