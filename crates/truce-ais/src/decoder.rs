@@ -1,9 +1,10 @@
 //! The streaming decoder: lines in, messages out, with multi-sentence assembly.
 //!
 //! Design: a single-sentence message never touches the assembler: its payload is validated and packed
-//! straight from the line. A fragment of a longer message is copied (still armoured, already checked) into one of a fixed number of
-//! reusable slots (allocated once, at construction), keyed by (source, sequential message id, channel,
-//! tag-block group id) so that one decoder can serve several feeds and interleaved messages. A slot is
+//! straight from the line. A fragment of a longer message is copied (still armoured, already checked)
+//! into one of a fixed number of reusable slots (allocated once, at construction), keyed by (source,
+//! sequential message id, channel, tag-block group id) so that one decoder can serve several feeds and
+//! interleaved messages. A slot is
 //! dropped, its fragments counted in [`Decoder::fragments_dropped`], when fragment 1 of the same key
 //! starts over, when a fragment is missing, when it is older than [`Config::timeout_ms`] of feed time
 //! (tag block `c:` or the caller's clock) or [`Config::window`] sentences, or when the slots are all

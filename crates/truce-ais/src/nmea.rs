@@ -1,9 +1,10 @@
 //! One line: an optional NMEA 4.10 tag block, then a `!ttVDM`/`!ttVDO` sentence.
 //!
-//! Design: a single pass over the bytes, no allocation: the sentence borrows its payload from the
+//! Design: a few linear passes over the bytes, no allocation: the sentence borrows its payload from the
 //! line. The line is first checked to be printable ASCII (which also rejects non-UTF-8 input with a
-//! precise column), then the checksums are XORs over byte slices. Fields are split by hand with
-//! `memchr`-like scans rather than an iterator of `&str`, as the comma positions are needed anyway.
+//! precise column), then the checksums are XORs over byte slices (eight bytes at a time). The five
+//! short leading fields are split from the front and the fill bits from the back, so the payload, the
+//! longest field, is not scanned for commas.
 
 use crate::bits::Text;
 use crate::error::{ByteChar, Error};
