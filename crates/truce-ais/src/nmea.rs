@@ -174,7 +174,8 @@ fn is_printable_ascii(bytes: &[u8]) -> bool {
         let x = u64::from_le_bytes(w);
         // Any byte < 0x20, or any byte > 0x7E (which includes every byte with the high bit set).
         bad |= x.wrapping_sub(ONES * 0x20) & !x & HIGH;
-        bad |= (x.wrapping_add(ONES * (127 - 0x7E)) | x) & HIGH;
+        // hasmore(x, 0x7E): adding 127 - 0x7E = 1 to each byte sets the high bit of any byte above 0x7E.
+        bad |= (x.wrapping_add(ONES) | x) & HIGH;
     }
     bad == 0 && chunks.remainder().iter().all(|&b| (0x20..0x7F).contains(&b))
 }
