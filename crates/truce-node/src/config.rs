@@ -1,6 +1,6 @@
 //! The configuration file of `truce serve` and `truce demo` (docs/config.md): one TOML file whose
-//! sections are the node's (`[store]`, `[watch]`) and its feeds' (`[http]`, `[tak]`, `[files]`,
-//! `[demo]`), each section the serde struct that lives beside its feed's runtime.
+//! sections are the node's (`[store]`, `[watch]`) and its feeds' (`[http]`, `[tak]`, `[ais]`,
+//! `[files]`, `[demo]`), each section the serde struct that lives beside its feed's runtime.
 //!
 //! Loading parses the file into those structs and then checks what a type cannot say (that a file it
 //! names exists). **Every** problem is reported at once as `FILE:LINE: key: reason`, unknown keys
@@ -18,6 +18,7 @@ use serde::{Deserialize, Serialize};
 
 pub use truce_formats::config::{Problem, key_line, line_of};
 
+use crate::sources::ais::AisConfig;
 use crate::sources::demo::DemoConfig;
 use crate::sources::files::FilesConfig;
 use crate::sources::http::HttpConfig;
@@ -81,6 +82,8 @@ pub struct ConfigFile {
     pub http: HttpConfig,
     /// `[tak]`.
     pub tak: TakConfig,
+    /// `[ais]`.
+    pub ais: AisConfig,
     /// `[files]`.
     pub files: FilesConfig,
     /// `[demo]`.
@@ -178,6 +181,11 @@ impl ConfigFile {
                 problem(&["files", "paths"], format!("{} is not a file", f.display()));
             }
         }
+        for f in &config.ais.files {
+            if !f.is_file() {
+                problem(&["ais", "files"], format!("{} is not a file", f.display()));
+            }
+        }
         if let (Some(tcp), Ok(http)) = (config.tak.tcp.addr(), config.http.listen.parse::<std::net::SocketAddr>())
             && tcp.port() != 0
             && tcp.port() == http.port()
@@ -216,6 +224,7 @@ impl ConfigFile {
             at(p);
         }
         self.files.paths.iter_mut().for_each(at);
+        self.ais.files.iter_mut().for_each(at);
     }
 
     /// Binds the TAK listeners whose address was not given, and that would listen on every interface,
@@ -242,7 +251,7 @@ impl ConfigFile {
     }
 
     /// The feeds `truce serve` runs with this configuration: the HTTP API always, TAK unless every
-    /// listener is off, files when some are named.
+    /// listener is off, AIS when it has an input, files when some are named.
     pub fn serve_sources(&self) -> Vec<SourceConfig> {
         let mut out = vec![SourceConfig::Http(self.http.clone())];
         let tak_on = self.tak.tcp.addr().is_some()
@@ -250,6 +259,9 @@ impl ConfigFile {
             || self.tak.tls.is_none_or(|l| l.addr().is_some());
         if tak_on {
             out.push(SourceConfig::Tak(self.tak.clone()));
+        }
+        if self.ais.is_on() {
+            out.push(SourceConfig::Ais(self.ais.clone()));
         }
         if !self.files.paths.is_empty() {
             out.push(SourceConfig::Files(self.files.clone()));

@@ -73,6 +73,12 @@ pub enum Command {
         #[command(subcommand)]
         command: crate::cmd_coalition::RegenerationCommand,
     },
+    /// Decode AIS or ADS-B recordings to NDJSON (one object per message; bad lines on stderr).
+    Decode {
+        /// Which protocol.
+        #[command(subcommand)]
+        command: crate::cmd_decode::DecodeCommand,
+    },
     /// Configuration files of `truce serve` and `truce demo`: check one, print the effective settings.
     Config {
         /// What to do.

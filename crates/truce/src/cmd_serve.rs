@@ -69,7 +69,7 @@ pub fn run(args: &ServeArgs) -> anyhow::Result<ExitCode> {
     let every = std::time::Duration::from_secs(config.watch.every_s);
     let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
     runtime.block_on(async move {
-        let (mut listener, mut tak, mut files, mut https) = (None, None, None, None);
+        let (mut listener, mut tak, mut files, mut https, mut ais) = (None, None, None, None, None);
         let tracks = Tracks::start(&node);
         // Every listener is bound (or the command has failed) before the address is announced.
         for source in config.serve_sources() {
@@ -101,9 +101,19 @@ pub fn run(args: &ServeArgs) -> anyhow::Result<ExitCode> {
                     listener = Some(l);
                 }
                 SourceConfig::Tak(t) => tak = start_tak(&state, &t, &data, &tracks).await?,
+                SourceConfig::Ais(a) => ais = Some(a),
                 SourceConfig::Files(f) => files = Some(f),
                 SourceConfig::Demo(_) => {}
             }
+        }
+        // The sea and air feeds after TAK, so that their tracks also reach the devices.
+        let sea_air = truce_node::sources::sea_air::SeaAir::start(&tracks, tak.as_ref().map(tak::Tak::handle));
+        let ais = match ais {
+            Some(a) => truce_node::sources::ais::start(&a, &sea_air).await?,
+            None => None,
+        };
+        if let Some(a) = ais.as_ref().and_then(truce_node::sources::ais::Ais::udp_addr) {
+            outln!("truce: AIS over UDP on {a}");
         }
         let listener = listener.context("no HTTP listener")?;
         let addr = listener.local_addr()?;
@@ -136,6 +146,8 @@ pub fn run(args: &ServeArgs) -> anyhow::Result<ExitCode> {
             None => server::serve(listener, state, server::shutdown_signal()).await,
         };
         watch.abort();
+        drop(ais);
+        drop(sea_air);
         drop(tak);
         drop(tracks);
         served.context("the server failed")

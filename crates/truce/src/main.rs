@@ -32,6 +32,7 @@ mod cmd_certs;
 mod cmd_classify;
 mod cmd_coalition;
 mod cmd_config;
+mod cmd_decode;
 mod cmd_demo;
 mod cmd_ingest;
 mod cmd_observations;
@@ -96,6 +97,7 @@ fn run(cli: cli::Cli) -> anyhow::Result<ExitCode> {
         cli::Command::Plan { command } => cmd_coalition::plan(&command),
         cli::Command::Regeneration { command } => cmd_coalition::regeneration(&command),
         cli::Command::Config { command } => cmd_config::run(&command),
+        cli::Command::Decode { command } => cmd_decode::run(&command),
         cli::Command::Certs { command } => cmd_certs::run(&command),
         cli::Command::Users { command } => cmd_users::run(&command),
         cli::Command::Audit { command } => cmd_audit::run(&command),

@@ -211,7 +211,9 @@ async fn tcp(feed: &'static str, addr: &str, name: Arc<str>, tx: mpsc::Sender<Ch
     }
 }
 
-async fn udp(feed: &'static str, socket: tokio::net::UdpSocket, name: Arc<str>, tx: mpsc::Sender<Chunk>) {
+/// Receives datagrams on a bound socket until the channel closes (bind first, so that a port that
+/// cannot be had is an error at start); `name` names the input.
+pub async fn udp(feed: &'static str, socket: tokio::net::UdpSocket, name: Arc<str>, tx: mpsc::Sender<Chunk>) {
     let mut buf = vec![0u8; MAX_DATAGRAM];
     loop {
         let n = match socket.recv(&mut buf).await {

@@ -3,6 +3,8 @@
 //!
 //! - [`http`]: observations posted to the REST API (the server itself is the binary's);
 //! - [`tak`]: TAK devices over TCP, TLS and UDP: tracks, geofence alerts, weapon marks;
+//! - [`ais`]: vessels from AIS receivers and aggregators (TCP, UDP, recorded files), through
+//!   [`sea_air`], the path vessels and aircraft share to the tracks and the devices;
 //! - [`files`]: CSV, NDJSON and GeoJSON files (`truce ingest`, or loaded at start);
 //! - [`demo`]: the simulated scenario and TAK units of `truce demo`;
 //! - [`tracks`]: the one consumer of every source of tracks (TAK now, AIS and ADS-B too).
@@ -11,11 +13,13 @@
 //! `Node::commit`). [`SourceConfig`] is the plain list of them: a new feed is one more variant and one
 //! more folder, not a plugin.
 
+pub mod ais;
 pub mod demo;
 pub mod files;
 pub mod http;
 pub mod input;
 mod listen;
+pub mod sea_air;
 pub mod tak;
 pub mod tracks;
 
@@ -28,6 +32,8 @@ pub enum SourceConfig {
     Http(http::HttpConfig),
     /// TAK devices.
     Tak(tak::TakConfig),
+    /// Vessels from AIS.
+    Ais(ais::AisConfig),
     /// Files loaded at start.
     Files(files::FilesConfig),
     /// The demo's simulator.
@@ -40,6 +46,7 @@ impl SourceConfig {
         match self {
             SourceConfig::Http(_) => "http",
             SourceConfig::Tak(_) => "tak",
+            SourceConfig::Ais(_) => "ais",
             SourceConfig::Files(_) => "files",
             SourceConfig::Demo(_) => "demo",
         }
