@@ -124,7 +124,7 @@ impl Detectors {
             return Err(DetectError::Config(p));
         }
         for p in &geography.ports {
-            if !p.position.is_valid() || !(p.radius_m.is_finite() && p.radius_m >= 0.0) {
+            if !p.position.is_valid() || !p.radius_m.is_finite() || p.radius_m < 0.0 {
                 return Err(DetectError::Port(p.name.clone()));
             }
         }

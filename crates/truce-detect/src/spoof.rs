@@ -248,14 +248,15 @@ impl CircleState {
         if median_kn <= config.circle_min_speed_kn {
             return None;
         }
-        let c = fit(&self.samples)?;
-        if !(c.radius_m >= config.circle_min_radius_m
-            && c.radius_m <= config.circle_max_radius_m
-            && c.rms_m <= config.circle_max_residual_ratio * c.radius_m
-            && c.turn_deg.abs() >= config.circle_min_turn_deg)
-        {
-            return None;
-        }
+        // The window may begin with the straight approach to the circle: try the whole window, then
+        // shorter and shorter suffixes (every fourth sample) while they are long enough.
+        let n = self.samples.len();
+        let (skip, c) = (0..n)
+            .step_by(4)
+            .take_while(|&k| n - k >= config.circle_min_fixes && t_s - self.samples[k].t_s >= config.circle_min_span_s)
+            .find_map(|k| fit(self.samples.range(k..)).filter(|c| is_circle(c, config)).map(|c| (k, c)))?;
+        self.samples.drain(..skip);
+        let span_s = t_s - self.samples.front()?.t_s;
         self.quiet_until_s = t_s + config.circle_window_s;
         let evidence = self
             .samples
@@ -299,12 +300,20 @@ impl CircleState {
     }
 }
 
+fn is_circle(c: &Circle, config: &Config) -> bool {
+    c.radius_m >= config.circle_min_radius_m
+        && c.radius_m <= config.circle_max_radius_m
+        && c.rms_m <= config.circle_max_residual_ratio * c.radius_m
+        && c.turn_deg.abs() >= config.circle_min_turn_deg
+}
+
 /// Algebraic least-squares circle (Kåsa) through the samples in local metres, with the RMS of the
 /// geometric residuals and the total turn of the positions around the centre. `None` when the points
 /// are (nearly) collinear.
-fn fit(samples: &VecDeque<Sample>) -> Option<Circle> {
-    let origin = samples.front()?.p;
-    let pts: Vec<(f64, f64)> = samples.iter().map(|s| local_m(origin, s.p)).collect();
+fn fit<'a>(samples: impl Iterator<Item = &'a Sample>) -> Option<Circle> {
+    let mut samples = samples.peekable();
+    let origin = samples.peek()?.p;
+    let pts: Vec<(f64, f64)> = samples.map(|s| local_m(origin, s.p)).collect();
     let n = pts.len() as f64;
     let mx = pts.iter().map(|p| p.0).sum::<f64>() / n;
     let my = pts.iter().map(|p| p.1).sum::<f64>() / n;
@@ -321,7 +330,8 @@ fn fit(samples: &VecDeque<Sample>) -> Option<Circle> {
     }
     let det = suu * svv - suv * suv;
     let scale = (suu + svv) * (suu + svv);
-    if !(det > 1e-9 * scale) || scale == 0.0 {
+    // Also refuses NaN: a comparison with NaN is false.
+    if det.partial_cmp(&(1e-9 * scale)) != Some(std::cmp::Ordering::Greater) || scale == 0.0 {
         return None;
     }
     let bu = 0.5 * (suuu + suvv);
