@@ -372,6 +372,114 @@ pub(crate) mod tests {
         assert_eq!(d.stats().tracks, 0);
     }
 
+    mod wild {
+        use proptest::prelude::*;
+
+        use super::at;
+        use crate::{Config, Detectors, Fix, Geography, Kind, LonLat, Port, ZonePolygon};
+
+        fn position() -> impl Strategy<Value = LonLat> {
+            prop_oneof![
+                // Anywhere, including out of range.
+                (-200.0..200.0f64, -100.0..100.0f64).prop_map(|(lon, lat)| LonLat::new(lon, lat)),
+                // Crowded in the zone, so that pairs, clusters and circles form.
+                (30.9..30.92f64, 45.44..45.46f64).prop_map(|(lon, lat)| LonLat::new(lon, lat)),
+                // The poles and the antimeridian.
+                prop::sample::select(vec![
+                    LonLat::new(180.0, 90.0),
+                    LonLat::new(-180.0, -90.0),
+                    LonLat::new(179.9999, 0.0),
+                    LonLat::new(-180.0, 89.9999),
+                ]),
+            ]
+        }
+
+        fn seconds() -> impl Strategy<Value = f64> {
+            prop_oneof![0.0..7200.0f64, -3e9..3e9f64, -6.0e10..2.4e11f64]
+        }
+
+        fn fix() -> impl Strategy<Value = Fix> {
+            (
+                any::<bool>(),
+                0..12u32,
+                seconds(),
+                position(),
+                prop::option::of(-10.0..2000.0f64),
+                prop::option::of(0..12u8),
+                prop::option::of(0..12u8),
+                prop::option::of(prop_oneof![Just(7500u16), Just(7700), 0..10000u16]),
+            )
+                .prop_map(|(vessel, id, s, p, speed_kn, nic, nacp, squawk)| {
+                    let kind = if vessel { Kind::Vessel } else { Kind::Aircraft };
+                    Fix { speed_kn, nic, nacp, squawk, ..Fix::new(kind, id, at(0) + time::Duration::seconds_f64(s), p) }
+                })
+        }
+
+        fn small_config() -> Config {
+            Config {
+                dark_gap_s: 60.0,
+                coverage_min_vessel_h: 0.0,
+                coverage_min_rate_per_h: 0.1,
+                encounter_min_s: 30.0,
+                loiter_min_s: 30.0,
+                circle_min_fixes: 3,
+                circle_min_span_s: 0.0,
+                circle_sample_s: 1.0,
+                interference_min_aircraft: 1,
+                track_ttl_s: 120.0,
+                max_tracks: 10,
+                ..Config::default()
+            }
+        }
+
+        fn geography() -> Geography {
+            let ring = vec![
+                LonLat::new(29.6, 44.9),
+                LonLat::new(31.6, 44.9),
+                LonLat::new(31.6, 46.4),
+                LonLat::new(29.6, 46.4),
+                LonLat::new(29.6, 44.9),
+            ];
+            Geography {
+                ports: vec![Port { name: "p".into(), position: LonLat::new(30.91, 45.45), radius_m: 300.0 }],
+                maritime_zones: vec![("z".into(), ZonePolygon { polygons: vec![vec![ring]] })],
+            }
+        }
+
+        proptest! {
+            #![proptest_config(ProptestConfig::with_cases(96))]
+
+            #[test]
+            fn arbitrary_fixes_never_panic_and_state_stays_bounded(
+                fixes in prop::collection::vec(fix(), 0..400),
+                ticks in prop::collection::vec(seconds(), 0..6),
+            ) {
+                let mut d = Detectors::new(small_config(), geography()).unwrap();
+                let mut alerts = vec![];
+                for (i, f) in fixes.iter().enumerate() {
+                    alerts.extend(d.push(f));
+                    if let Some(&s) = ticks.get(i % 50) && i % 50 == 0 {
+                        alerts.extend(d.tick(at(0) + time::Duration::seconds_f64(s)));
+                    }
+                    prop_assert!(d.stats().tracks <= 10);
+                }
+                for a in &alerts {
+                    prop_assert!(!a.tracks.is_empty() && !a.evidence.is_empty() && !a.summary.is_empty());
+                    prop_assert!(a.figures.iter().all(|f| !f.value.is_nan()), "{a:?}");
+                }
+                // Long after the last fix everything is forgotten.
+                let last = fixes.iter().map(|f| f.time).max().unwrap_or(at(0));
+                d.tick(last + time::Duration::days(3));
+                let s = d.stats();
+                prop_assert_eq!(
+                    (s.tracks, s.circle_samples, s.encounter_candidates, s.encounter_pairs, s.recent_jumps, s.interference_windows),
+                    (0, 0, 0, 0, 0, 0),
+                    "{:?}", s
+                );
+            }
+        }
+    }
+
     #[test]
     fn bad_configuration_and_geography_are_refused() {
         let bad = Config { dark_gap_s: f64::NAN, ..Config::default() };

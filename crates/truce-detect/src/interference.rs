@@ -224,7 +224,7 @@ fn alert(now: OffsetDateTime, cell: Cell, w: i64, agg: &CellAgg, config: &Config
     let bad = agg.degraded.len();
     let share = bad as f64 / n as f64;
     let start = start_time(w, config);
-    let end = start + time::Duration::seconds_f64(config.interference_window_s);
+    let end = start.checked_add(time::Duration::seconds_f64(config.interference_window_s)).unwrap_or(start);
     let mut evidence: Vec<Fix> = agg.degraded.values().cloned().collect();
     evidence.sort_by(|a, b| a.time.cmp(&b.time).then(a.id.cmp(&b.id)));
     Alert {

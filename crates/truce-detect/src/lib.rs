@@ -259,7 +259,8 @@ pub(crate) fn secs(t: OffsetDateTime) -> f64 {
 
 /// `2026-12-03 04:05 UTC`: how summaries print times.
 pub(crate) fn hhmm(t: OffsetDateTime) -> String {
-    let t = t.to_offset(time::UtcOffset::UTC);
+    // `checked_`: a time at the very end of the representable range must not panic in a summary.
+    let t = t.checked_to_offset(time::UtcOffset::UTC).unwrap_or(t);
     format!("{:04}-{:02}-{:02} {:02}:{:02} UTC", t.year(), u8::from(t.month()), t.day(), t.hour(), t.minute())
 }
 

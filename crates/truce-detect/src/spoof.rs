@@ -249,12 +249,28 @@ impl CircleState {
             return None;
         }
         // The window may begin with the straight approach to the circle: try the whole window, then
-        // shorter and shorter suffixes (every fourth sample) while they are long enough.
+        // shorter and shorter suffixes (every fourth sample) while they are long enough. Fitting is
+        // only tried where the path itself turns (almost) enough, which rules out straight and gently
+        // curving tracks without a fit.
         let n = self.samples.len();
+        let origin = self.samples.front()?.p;
+        let pts: Vec<(f64, f64)> = self.samples.iter().map(|s| local_m(origin, s.p)).collect();
+        let headings: Vec<f64> = pts.windows(2).map(|w| (w[1].1 - w[0].1).atan2(w[1].0 - w[0].0)).collect();
+        let mut cum = Vec::with_capacity(headings.len());
+        let mut acc = 0.0;
+        for (i, h) in headings.iter().enumerate() {
+            if i > 0 {
+                acc += wrap_pi(h - headings[i - 1]);
+            }
+            cum.push(acc);
+        }
+        let last_cum = cum.last().copied().unwrap_or(0.0);
+        let path_turn_deg = |k: usize| (last_cum - cum.get(k).copied().unwrap_or(last_cum)).abs().to_degrees();
         let (skip, c) = (0..n)
             .step_by(4)
             .take_while(|&k| n - k >= config.circle_min_fixes && t_s - self.samples[k].t_s >= config.circle_min_span_s)
-            .find_map(|k| fit(self.samples.range(k..)).filter(|c| is_circle(c, config)).map(|c| (k, c)))?;
+            .filter(|&k| path_turn_deg(k) >= 0.9 * config.circle_min_turn_deg)
+            .find_map(|k| fit(origin, &pts[k..]).filter(|c| is_circle(c, config)).map(|c| (k, c)))?;
         self.samples.drain(..skip);
         let span_s = t_s - self.samples.front()?.t_s;
         self.quiet_until_s = t_s + config.circle_window_s;
@@ -300,6 +316,17 @@ impl CircleState {
     }
 }
 
+/// An angle difference wrapped to (-π, π].
+fn wrap_pi(d: f64) -> f64 {
+    if d > std::f64::consts::PI {
+        d - std::f64::consts::TAU
+    } else if d <= -std::f64::consts::PI {
+        d + std::f64::consts::TAU
+    } else {
+        d
+    }
+}
+
 fn is_circle(c: &Circle, config: &Config) -> bool {
     c.radius_m >= config.circle_min_radius_m
         && c.radius_m <= config.circle_max_radius_m
@@ -310,15 +337,15 @@ fn is_circle(c: &Circle, config: &Config) -> bool {
 /// Algebraic least-squares circle (Kåsa) through the samples in local metres, with the RMS of the
 /// geometric residuals and the total turn of the positions around the centre. `None` when the points
 /// are (nearly) collinear.
-fn fit<'a>(samples: impl Iterator<Item = &'a Sample>) -> Option<Circle> {
-    let mut samples = samples.peekable();
-    let origin = samples.peek()?.p;
-    let pts: Vec<(f64, f64)> = samples.map(|s| local_m(origin, s.p)).collect();
+fn fit(origin: LonLat, pts: &[(f64, f64)]) -> Option<Circle> {
+    if pts.is_empty() {
+        return None;
+    }
     let n = pts.len() as f64;
     let mx = pts.iter().map(|p| p.0).sum::<f64>() / n;
     let my = pts.iter().map(|p| p.1).sum::<f64>() / n;
     let (mut suu, mut svv, mut suv, mut suuu, mut svvv, mut suvv, mut svuu) = (0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0);
-    for &(x, y) in &pts {
+    for &(x, y) in pts {
         let (u, v) = (x - mx, y - my);
         suu += u * u;
         svv += v * v;
@@ -343,16 +370,10 @@ fn fit<'a>(samples: impl Iterator<Item = &'a Sample>) -> Option<Circle> {
     let rms_m = (pts.iter().map(|&(x, y)| ((x - cx).hypot(y - cy) - radius_m).powi(2)).sum::<f64>() / n).sqrt();
     let mut turn = 0.0;
     let mut prev: Option<f64> = None;
-    for &(x, y) in &pts {
+    for &(x, y) in pts {
         let a = (y - cy).atan2(x - cx);
         if let Some(p) = prev {
-            let mut d = a - p;
-            if d > std::f64::consts::PI {
-                d -= std::f64::consts::TAU;
-            } else if d < -std::f64::consts::PI {
-                d += std::f64::consts::TAU;
-            }
-            turn += d;
+            turn += wrap_pi(a - p);
         }
         prev = Some(a);
     }
