@@ -191,6 +191,10 @@ struct Sample {
     p: LonLat,
     /// Reported speed, NaN when none.
     speed_kn: f64,
+    /// Heading of the step from the previous sample, radians (NaN for the first).
+    heading: f64,
+    /// Change of heading from the previous step to this one, radians in (-π, π] (0 when unknown).
+    turn: f64,
 }
 
 /// A vessel's thinned recent history for the circle test.
@@ -221,7 +225,15 @@ impl CircleState {
             return None;
         }
         let speed_kn = fix.speed_kn.filter(|s| s.is_finite()).unwrap_or(f64::NAN);
-        self.samples.push_back(Sample { time: fix.time, t_s, p: fix.position, speed_kn });
+        let (heading, turn) = match self.samples.back() {
+            Some(prev) => {
+                let (x, y) = local_m(prev.p, fix.position);
+                let h = y.atan2(x);
+                (h, if prev.heading.is_nan() { 0.0 } else { wrap_pi(h - prev.heading) })
+            }
+            None => (f64::NAN, 0.0),
+        };
+        self.samples.push_back(Sample { time: fix.time, t_s, p: fix.position, speed_kn, heading, turn });
         while self.samples.front().is_some_and(|s| s.t_s < t_s - config.circle_window_s)
             || self.samples.len() > MAX_SAMPLES
         {
@@ -242,8 +254,8 @@ impl CircleState {
                 self.samples.iter().zip(self.samples.iter().skip(1)).map(|(a, b)| approx_distance_m(a.p, b.p)).sum();
             path / span_s * KN_PER_MPS
         } else {
-            speeds.sort_by(f64::total_cmp);
-            speeds[speeds.len() / 2]
+            let mid = speeds.len() / 2;
+            *speeds.select_nth_unstable_by(mid, f64::total_cmp).1
         };
         if median_kn <= config.circle_min_speed_kn {
             return None;
@@ -253,23 +265,30 @@ impl CircleState {
         // only tried where the path itself turns (almost) enough, which rules out straight and gently
         // curving tracks without a fit.
         let n = self.samples.len();
+        // Net and total turning of the path from each sample to the end (the turn recorded at sample i
+        // is between the steps into i-1 and into i, so a suffix from k owns the turns after k+1).
+        let mut net = vec![0.0; n + 1];
+        let mut total = vec![0.0; n + 1];
+        for i in (0..n).rev() {
+            let turn = if i >= 1 { self.samples[i].turn } else { 0.0 };
+            net[i] = net[i + 1] + turn;
+            total[i] = total[i + 1] + turn.abs();
+        }
+        // A circle turns steadily one way: the net turn is most of the total turning. Jitter around a
+        // point (a spoofed position, a drifting ship) and back-and-forth sweeps turn a lot both ways.
+        let turns_enough = |k: usize| {
+            let (net, total) = (net[(k + 2).min(n)].abs().to_degrees(), total[(k + 2).min(n)].to_degrees());
+            net >= 0.9 * config.circle_min_turn_deg && net >= 0.7 * total
+        };
+        if !(0..n).step_by(4).any(turns_enough) {
+            return None;
+        }
         let origin = self.samples.front()?.p;
         let pts: Vec<(f64, f64)> = self.samples.iter().map(|s| local_m(origin, s.p)).collect();
-        let headings: Vec<f64> = pts.windows(2).map(|w| (w[1].1 - w[0].1).atan2(w[1].0 - w[0].0)).collect();
-        let mut cum = Vec::with_capacity(headings.len());
-        let mut acc = 0.0;
-        for (i, h) in headings.iter().enumerate() {
-            if i > 0 {
-                acc += wrap_pi(h - headings[i - 1]);
-            }
-            cum.push(acc);
-        }
-        let last_cum = cum.last().copied().unwrap_or(0.0);
-        let path_turn_deg = |k: usize| (last_cum - cum.get(k).copied().unwrap_or(last_cum)).abs().to_degrees();
         let (skip, c) = (0..n)
             .step_by(4)
             .take_while(|&k| n - k >= config.circle_min_fixes && t_s - self.samples[k].t_s >= config.circle_min_span_s)
-            .filter(|&k| path_turn_deg(k) >= 0.9 * config.circle_min_turn_deg)
+            .filter(|&k| turns_enough(k))
             .find_map(|k| fit(origin, &pts[k..]).filter(|c| is_circle(c, config)).map(|c| (k, c)))?;
         self.samples.drain(..skip);
         let span_s = t_s - self.samples.front()?.t_s;
