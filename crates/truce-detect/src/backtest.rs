@@ -269,6 +269,18 @@ mod tests {
     }
 
     #[test]
+    fn with_the_published_twelve_hour_gap_the_dark_ship_is_found_after_twelve_hours() {
+        let s = scenario(42, datetime!(2026-10-01 06:00 UTC), Duration::hours(15));
+        let b = backtest(&s, &Config::default()).unwrap();
+        assert!(b.false_alarms.is_empty() && b.missed.is_empty(), "{b}\n{:?}", b.false_alarms);
+        let d = delay(&b, Detector::GoingDark);
+        assert!(d >= Duration::hours(12) && d <= Duration::hours(12) + Duration::minutes(1), "{d}");
+        let dark = b.alerts.iter().find(|a| a.detector == Detector::GoingDark).unwrap();
+        println!("{}", dark.summary);
+        assert!(dark.figure("expected_messages").unwrap() > 1000.0);
+    }
+
+    #[test]
     fn a_short_scenario_leaves_dark_pending_not_missed() {
         let s = scenario(42, datetime!(2026-10-01 06:00 UTC), Duration::hours(3));
         let b = backtest(&s, &Config::default()).unwrap();

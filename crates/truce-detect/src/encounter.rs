@@ -151,7 +151,7 @@ impl Encounters {
                     let duration_s = t_s - pair.first_s;
                     if !pair.alerted && slow_both && duration_s >= config.encounter_min_s {
                         pair.alerted = true;
-                        out.push(encounter_alert(pair, key, duration_s, zone));
+                        out.push(encounter_alert(pair, key, duration_s, zone, config));
                     }
                 }
             }
@@ -179,7 +179,7 @@ impl Encounters {
     }
 }
 
-fn encounter_alert(pair: &Pair, key: (u32, u32), duration_s: f64, zone: &str) -> Alert {
+fn encounter_alert(pair: &Pair, key: (u32, u32), duration_s: f64, zone: &str, config: &Config) -> Alert {
     let [a, b] = &pair.last;
     let centre = LonLat::new((a.position.lon + b.position.lon) / 2.0, (a.position.lat + b.position.lat) / 2.0);
     let apart_m = distance_m(a.position, b.position);
@@ -198,12 +198,14 @@ fn encounter_alert(pair: &Pair, key: (u32, u32), duration_s: f64, zone: &str) ->
             Figure { name: "slow_share_second", value: f64::from(pair.slow[1]) / f64::from(pair.samples[1]) },
         ],
         summary: format!(
-            "Vessels {} and {} have stayed within 500 m of each other (now {:.0} m) for {:.1} h, both slower than \
-             2 kn, at {:.3}N {:.3}E in maritime zone {zone}, away from port: a possible ship-to-ship transfer.",
+            "Vessels {} and {} have stayed within {:.0} m of each other (now {:.0} m) for {:.1} h, both slower than \
+             {} kn, at {:.3}N {:.3}E in maritime zone {zone}, away from port: a possible ship-to-ship transfer.",
             key.0,
             key.1,
+            config.encounter_distance_m,
             apart_m,
             duration_s / 3600.0,
+            config.slow_speed_kn,
             centre.lat,
             centre.lon
         ),
@@ -267,9 +269,10 @@ pub(crate) fn loiter(
             Figure { name: "fixes", value: f64::from(r.fixes) },
         ],
         summary: format!(
-            "Vessel {} has loitered below 2 kn (mean {:.1} kn) for {:.1} h at {:.3}N {:.3}E in maritime zone {zone}, \
+            "Vessel {} has loitered below {} kn (mean {:.1} kn) for {:.1} h at {:.3}N {:.3}E in maritime zone {zone}, \
              away from port.",
             fix.id,
+            config.slow_speed_kn,
             mean_kn,
             duration_s / 3600.0,
             fix.position.lat,

@@ -228,6 +228,59 @@ impl Alert {
     pub fn figure(&self, name: &str) -> Option<f64> {
         self.figures.iter().find(|f| f.name == name).map(|f| f.value)
     }
+
+    /// The alert as JSON for the API and the web map: times RFC 3339, positions `[lon, lat]` (the
+    /// GeoJSON order), a cell as `{west, south, east, north}`, figures as an object; a non-finite
+    /// figure (an infinite implied speed) becomes `null`.
+    pub fn to_json(&self) -> serde_json::Value {
+        use serde_json::json;
+        let area = match self.area {
+            Some(Area::Point(p)) => json!({ "point": [p.lon, p.lat] }),
+            Some(Area::Cell(c)) => {
+                json!({ "cell": { "west": c.west, "south": c.south, "east": c.east, "north": c.north } })
+            }
+            None => serde_json::Value::Null,
+        };
+        let figures: serde_json::Map<String, serde_json::Value> =
+            self.figures.iter().map(|f| (f.name.to_string(), json!(f.value))).collect();
+        json!({
+            "detector": self.detector.name(),
+            "time": rfc3339(self.time),
+            "tracks": self.tracks.iter().map(|(k, id)| json!({ "kind": k.to_string(), "id": id })).collect::<Vec<_>>(),
+            "evidence": self.evidence.iter().map(Fix::to_json).collect::<Vec<_>>(),
+            "area": area,
+            "figures": figures,
+            "summary": self.summary,
+        })
+    }
+}
+
+impl Fix {
+    /// The fix as JSON (see [`Alert::to_json`]); absent optional fields are omitted.
+    pub fn to_json(&self) -> serde_json::Value {
+        let mut m = serde_json::Map::new();
+        m.insert("kind".into(), self.kind.to_string().into());
+        m.insert("id".into(), self.id.into());
+        m.insert("time".into(), rfc3339(self.time).into());
+        m.insert("position".into(), serde_json::json!([self.position.lon, self.position.lat]));
+        let mut opt = |k: &str, v: Option<serde_json::Value>| {
+            if let Some(v) = v {
+                m.insert(k.into(), v);
+            }
+        };
+        opt("speed_kn", self.speed_kn.map(Into::into));
+        opt("course_deg", self.course_deg.map(Into::into));
+        opt("altitude_ft", self.altitude_ft.map(Into::into));
+        opt("nic", self.nic.map(Into::into));
+        opt("nacp", self.nacp.map(Into::into));
+        opt("squawk", self.squawk.map(|s| format!("{s:04}").into()));
+        opt("receiver", self.receiver.map(Into::into));
+        serde_json::Value::Object(m)
+    }
+}
+
+fn rfc3339(t: OffsetDateTime) -> String {
+    t.format(&time::format_description::well_known::Rfc3339).unwrap_or_else(|_| t.to_string())
 }
 
 /// A port: inside `radius_m` of `position` a silent vessel is not dark; within

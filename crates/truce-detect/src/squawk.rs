@@ -93,6 +93,11 @@ mod tests {
         assert_eq!(alerts.len(), 1);
         assert_eq!(alerts[0].time, at(1));
         assert_eq!(alerts[0].detector, Detector::EmergencySquawk);
+        let json = alerts[0].to_json();
+        assert_eq!(json["detector"], "emergency_squawk");
+        assert_eq!(json["evidence"][0]["squawk"], "7700");
+        assert_eq!(json["tracks"][0]["id"], 0x4A0042);
+        assert_eq!(json["area"]["point"][1], 45.5);
         // Another emergency code is a new alert; back to normal and 7700 again is a new episode.
         assert_eq!(d.push(&squawking(101, Some(7600))).len(), 1);
         assert!(d.push(&squawking(102, Some(4521))).is_empty());
