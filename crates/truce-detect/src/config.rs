@@ -47,7 +47,8 @@ pub struct Config {
     pub circle_min_span_s: f64,
     /// Circle: the fixes considered are those of the last `circle_window_s`. Default 3,600 s.
     pub circle_window_s: f64,
-    /// Circle: one fix per vessel is kept for the circle test every this many seconds. Default 30 s.
+    /// Circle: one fix per vessel is kept for the circle test every this many seconds. Default 60 s
+    /// (a circle of 38 minutes still gets 38 fixes; an hour of history is about 4 KB per vessel).
     pub circle_sample_s: f64,
     /// Circle: root-mean-square distance of the fixes from the fitted circle, as a share of its radius.
     /// Default 0.1.
@@ -128,7 +129,7 @@ impl Default for Config {
             circle_min_fixes: 12,
             circle_min_span_s: 1200.0,
             circle_window_s: 3600.0,
-            circle_sample_s: 30.0,
+            circle_sample_s: 60.0,
             circle_max_residual_ratio: 0.1,
             circle_min_radius_m: 200.0,
             circle_max_radius_m: 20_000.0,

@@ -20,8 +20,9 @@
 //! A layer of windows (ordered by start), each a sparse map of cells, each the set of aircraft seen and
 //! the first degraded fix of every degraded aircraft (the evidence). [`Detectors::tick`](crate::Detectors::tick)
 //! closes windows whose end has passed and raises an alert for every cell reaching "high" whose
-//! previous window was not "high" (one alert per episode, not one every five minutes). Fixes arriving
-//! for a closed window still update the layer, not the alerts. Windows older than
+//! previous window was not "high" (one alert per episode, not one every five minutes). A closed window
+//! keeps only its counts (a few bytes per cell, so a day of windows over busy airspace stays small);
+//! fixes arriving after their window closed are ignored. Windows older than
 //! [`Config::interference_retention_s`] are dropped, and at most that many windows are kept whatever the
 //! times of the input. [`Detectors::interference`](crate::Detectors::interference) returns the figures
 //! of one window for a map.
@@ -67,8 +68,18 @@ pub struct CellFigure {
 
 #[derive(Debug, Clone, Default)]
 struct CellAgg {
+    /// Aircraft seen, while the window is open.
     aircraft: HashSet<u32>,
+    /// First degraded fix of every degraded aircraft, while the window is open.
     degraded: BTreeMap<u32, Fix>,
+    /// (aircraft, degraded) once the window is closed and the sets are dropped.
+    counts: (usize, usize),
+}
+
+impl CellAgg {
+    fn counts(&self, closed: bool) -> (usize, usize) {
+        if closed { self.counts } else { (self.aircraft.len(), self.degraded.len()) }
+    }
 }
 
 #[derive(Debug, Clone, Default)]
@@ -125,13 +136,13 @@ impl Layer {
         if self.floor.is_some_and(|f| w < f) {
             return;
         }
-        let agg = self
-            .windows
-            .entry(w)
-            .or_default()
-            .cells
-            .entry(cell_of(fix.position, config.interference_cell_deg))
-            .or_default();
+        let window = self.windows.entry(w).or_default();
+        if window.closed {
+            // Too late: a closed window keeps counts only (memory), it cannot tell a new aircraft
+            // from one already counted.
+            return;
+        }
+        let agg = window.cells.entry(cell_of(fix.position, config.interference_cell_deg)).or_default();
         agg.aircraft.insert(fix.id);
         if bad {
             agg.degraded.entry(fix.id).or_insert_with(|| fix.clone());
@@ -153,19 +164,22 @@ impl Layer {
                 continue;
             }
             window.closed = true;
-            let mut cells: Vec<(&Cell, &CellAgg)> = window.cells.iter().collect();
+            let mut cells: Vec<(&Cell, &mut CellAgg)> = window.cells.iter_mut().collect();
             cells.sort_by_key(|(c, _)| (c.1, c.0));
             for (&cell, agg) in cells {
                 let n = agg.aircraft.len();
                 let share = agg.degraded.len() as f64 / n as f64;
-                if level(n, share, config) != Level::High {
-                    continue;
+                if level(n, share, config) == Level::High {
+                    let new_episode = self.high.get(&cell) != Some(&(w - 1));
+                    self.high.insert(cell, w);
+                    if new_episode {
+                        out.push(alert(now, cell, w, agg, config));
+                    }
                 }
-                let new_episode = self.high.get(&cell) != Some(&(w - 1));
-                self.high.insert(cell, w);
-                if new_episode {
-                    out.push(alert(now, cell, w, agg, config));
-                }
+                // Closed: keep the counts for the map, drop the sets and the evidence.
+                agg.counts = (n, agg.degraded.len());
+                agg.aircraft = HashSet::new();
+                agg.degraded = BTreeMap::new();
             }
         }
         let floor = window_of(now_s - config.interference_retention_s, config);
@@ -187,14 +201,14 @@ impl Layer {
             .cells
             .iter()
             .map(|(&cell, agg)| {
-                let n = agg.aircraft.len();
-                let share = agg.degraded.len() as f64 / n.max(1) as f64;
+                let (n, bad) = agg.counts(window.closed);
+                let share = bad as f64 / n.max(1) as f64;
                 CellFigure {
                     bounds: CellBounds::of(cell, config.interference_cell_deg),
                     window_start: start,
                     window_s: config.interference_window_s,
                     aircraft: n,
-                    degraded: agg.degraded.len(),
+                    degraded: bad,
                     share,
                     level: level(n, share, config),
                 }

@@ -26,7 +26,7 @@
 //!
 //! Fixes are expected in time order per track. A fix older than the last one accepted for its track is
 //! *late*: the per-track detectors ignore it (counted in [`Stats::late_fixes`]), the interference layer
-//! still counts it if its window is retained. Nothing panics on any input: invalid positions and
+//! still counts it while its 5-minute window is open. Nothing panics on any input: invalid positions and
 //! non-finite speeds are dropped or ignored. State is bounded: tracks silent for longer than
 //! [`Config::track_ttl_s`] are pruned by `tick`, at most [`Config::max_tracks`] tracks are kept, the
 //! interference layer keeps [`Config::interference_retention_s`] of windows.
