@@ -255,6 +255,18 @@ mod tests {
         assert!(delay(&b, Detector::GnssInterference) <= Duration::minutes(5) + minute);
         // The squawk at its first message.
         assert_eq!(delay(&b, Detector::EmergencySquawk), Duration::ZERO);
+        // The negative cases are really in the scenario: a ship silent in port and one silent where
+        // only satellites hear it, both silent far longer than the gap, neither reported dark.
+        for (mmsi, why) in [(272_007_715u32, "in port"), (271_000_912, "poor reception")] {
+            let last = s.fixes.iter().rev().find(|f| f.id == mmsi).unwrap();
+            assert!(last.time + Duration::hours(4) < s.start + s.duration, "{why}");
+            assert!(!b.alerts.iter().any(|a| a.detector == Detector::GoingDark && a.tracks[0].1 == mmsi), "{why}");
+            if why == "in port" {
+                assert!(crate::dark::in_port(&s.ports, last).is_some());
+            } else {
+                assert!(last.position.lat < 42.6 && last.receiver == Some(900));
+            }
+        }
         // Every alert explains itself.
         assert!(b.alerts.iter().all(|a| !a.tracks.is_empty() && !a.evidence.is_empty() && !a.summary.is_empty()));
     }
