@@ -12,7 +12,7 @@ use truce_detect::{Config, Detectors};
 
 fn detect(c: &mut Criterion) {
     let s = scenario(42, datetime!(2026-10-01 06:00 UTC), Duration::hours(8));
-    let config = Config { dark_gap_s: 2.0 * 3600.0, ..Config::default() };
+    let config = Config::demo();
     let mut group = c.benchmark_group("detect");
     group.sample_size(10);
     group.throughput(Throughput::Elements(s.fixes.len() as u64));

@@ -214,11 +214,6 @@ mod tests {
     use super::*;
     use crate::scenario::scenario;
 
-    /// The scenario's events need 8 hours with a 2-hour dark gap.
-    fn demo_config() -> Config {
-        Config { dark_gap_s: 2.0 * 3600.0, ..Config::default() }
-    }
-
     fn delay(b: &Backtest, d: Detector) -> Duration {
         let s = b.score(d).unwrap();
         assert!(s.found == s.truths && s.truths > 0, "{d}: {s:?}");
@@ -228,7 +223,7 @@ mod tests {
     #[test]
     fn the_scenario_is_found_in_full_with_no_false_alarm() {
         let s = scenario(42, datetime!(2026-10-01 06:00 UTC), Duration::hours(8));
-        let config = demo_config();
+        let config = Config::demo();
         let b = backtest(&s, &config).unwrap();
         println!("{b}");
         for a in &b.false_alarms {
@@ -275,7 +270,7 @@ mod tests {
     fn other_seeds_are_found_too() {
         for seed in [1, 2] {
             let s = scenario(seed, datetime!(2026-10-01 06:00 UTC), Duration::hours(8));
-            let b = backtest(&s, &demo_config()).unwrap();
+            let b = backtest(&s, &Config::demo()).unwrap();
             assert!(b.false_alarms.is_empty() && b.missed.is_empty(), "seed {seed}\n{b}\n{:?}", b.false_alarms);
         }
     }

@@ -2,7 +2,12 @@
 
 /// Thresholds of the detectors. `Config::default()` holds the published values; the demo shortens
 /// the durations (a 12-hour gap does not fit in a ten-minute demonstration).
-#[derive(Debug, Clone, PartialEq)]
+///
+/// Deserialises from the node's configuration (TOML or JSON) with the field names below; every field
+/// is optional (missing ones take their default) and unknown fields are errors, so a misspelt
+/// threshold is reported rather than silently ignored.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[serde(default, deny_unknown_fields)]
 pub struct Config {
     // ---- Going dark ----
     /// A vessel silent for at least this long may be dark. Default 12 h: Global Fishing Watch's AIS
@@ -157,6 +162,13 @@ impl Default for Config {
 }
 
 impl Config {
+    /// The demo's configuration: the published thresholds with the durations shortened so that the
+    /// scenario's events are found within a few hours of scenario time: going dark after 2 hours
+    /// instead of 12 (the backtest's setting).
+    pub fn demo() -> Self {
+        Self { dark_gap_s: 2.0 * 3600.0, ..Self::default() }
+    }
+
     /// The first problem with the configuration, if any: a non-positive or non-finite length, cell or
     /// duration, shares out of order, or a track lifetime that would forget a vessel before it can be
     /// found dark.
@@ -227,5 +239,19 @@ impl Config {
             return Some("interference_min_aircraft and max_tracks must be at least 1".into());
         }
         None
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Config;
+
+    #[test]
+    fn reads_partial_configuration_and_refuses_unknown_fields() {
+        let c: Config = serde_json::from_str(r#"{"dark_gap_s": 7200, "cluster_min_vessels": 4}"#).unwrap();
+        assert_eq!(c, Config { dark_gap_s: 7200.0, cluster_min_vessels: 4, ..Config::default() });
+        assert!(serde_json::from_str::<Config>(r#"{"dark_gap_hours": 2}"#).is_err());
+        assert_eq!(Config::default().problem(), None);
+        assert_eq!(Config::demo().problem(), None);
     }
 }
