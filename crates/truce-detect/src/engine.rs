@@ -481,6 +481,14 @@ pub(crate) mod tests {
     }
 
     #[test]
+    fn detectors_can_be_shared_across_threads() {
+        // The node keeps one `Detectors` behind a lock in an async server.
+        fn send_sync<T: Send + Sync + 'static>() {}
+        send_sync::<Detectors>();
+        send_sync::<crate::Alert>();
+    }
+
+    #[test]
     fn bad_configuration_and_geography_are_refused() {
         let bad = Config { dark_gap_s: f64::NAN, ..Config::default() };
         assert!(Detectors::new(bad, Geography::default()).is_err());
