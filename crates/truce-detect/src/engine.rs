@@ -447,7 +447,7 @@ pub(crate) mod tests {
         }
 
         proptest! {
-            #![proptest_config(ProptestConfig::with_cases(96))]
+            #![proptest_config(ProptestConfig::with_cases(256))]
 
             #[test]
             fn arbitrary_fixes_never_panic_and_state_stays_bounded(
@@ -458,7 +458,7 @@ pub(crate) mod tests {
                 let mut alerts = vec![];
                 for (i, f) in fixes.iter().enumerate() {
                     alerts.extend(d.push(f));
-                    if let Some(&s) = ticks.get(i % 50) && i % 50 == 0 {
+                    if i % 50 == 0 && let Some(&s) = ticks.get(i / 50) {
                         alerts.extend(d.tick(at(0) + time::Duration::seconds_f64(s)));
                     }
                     prop_assert!(d.stats().tracks <= 10);
