@@ -22,6 +22,22 @@
 //! Every threshold is a field of [`Config`] with its published source. `docs/detectors.md` in the
 //! repository explains each detector, its evidence and its weaknesses.
 //!
+//! # Use
+//!
+//! ```
+//! use time::macros::datetime;
+//! use truce_detect::{Config, Detector, Detectors, Fix, Geography, Kind, LonLat};
+//!
+//! let mut detectors = Detectors::new(Config::default(), Geography::default()).unwrap();
+//! let t = datetime!(2026-10-01 06:00 UTC);
+//! let fix = Fix { squawk: Some(7700), ..Fix::new(Kind::Aircraft, 0x4A0042, t, LonLat::new(26.5, 45.5)) };
+//! let alerts = detectors.push(&fix);
+//! assert_eq!(alerts[0].detector, Detector::EmergencySquawk);
+//! assert_eq!(alerts[0].summary, "Aircraft 4A0042 squawks 7700 (general emergency) at 45.500N 26.500E.");
+//! // Time-driven detections (going dark, interference windows) come from `tick`.
+//! assert!(detectors.tick(t + time::Duration::minutes(1)).is_empty());
+//! ```
+//!
 //! # Order, lateness and memory
 //!
 //! Fixes are expected in time order per track. A fix older than the last one accepted for its track is
