@@ -14,6 +14,7 @@
 
 mod bits;
 pub mod decoder;
+pub mod encode;
 mod error;
 pub mod message;
 pub mod mid;
