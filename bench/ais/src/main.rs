@@ -5,7 +5,8 @@
 //! The stream is every sentence of the corpora that truce-ais decodes (multi-sentence type 5
 //! included), each with an NMEA 4.10 tag block (`s:`, `c:`, and `g:` on fragments), repeated to about
 //! 200,000 lines. The `ais` crate does not accept tag blocks, so it gets the same sentences without
-//! them (truce-ais is timed on that plain stream too). Each decoder runs 9 times; the median is shown.
+//! them (truce-ais is timed on that plain stream too). 15 rounds, the decoders taking turns in each;
+//! the median per decoder is shown.
 
 use std::time::Instant;
 use truce_ais::{Decoder, SourceKey};
@@ -58,15 +59,12 @@ fn median(mut v: Vec<f64>) -> f64 {
     v[v.len() / 2]
 }
 
+const ROUNDS: usize = 15;
+
 fn time<F: FnMut() -> usize>(lines: usize, mut f: F) -> (f64, usize) {
-    let mut rates = Vec::new();
-    let mut decoded = 0;
-    for _ in 0..9 {
-        let t = Instant::now();
-        decoded = f();
-        rates.push(lines as f64 / t.elapsed().as_secs_f64());
-    }
-    (median(rates), decoded)
+    let t = Instant::now();
+    let decoded = f();
+    (lines as f64 / t.elapsed().as_secs_f64(), decoded)
 }
 
 fn main() {
@@ -79,25 +77,43 @@ fn main() {
     let tb: Vec<&[u8]> = tagged.iter().map(|s| s.as_bytes()).collect();
     let pb: Vec<&[u8]> = plain.iter().map(|s| s.as_bytes()).collect();
 
-    let (truce_tagged, n1) = time(tb.len(), || {
+    let truce = |lines: &[&[u8]]| {
         let mut d = Decoder::default();
-        tb.iter().filter(|l| matches!(d.push_line(SourceKey(0), l, None), Ok(Some(_)))).count()
-    });
-    // For profiling (perf stat/record) of truce-ais alone.
-    if std::env::var_os("BENCH_AIS_TRUCE_ONLY").is_some() {
+        lines.iter().filter(|l| matches!(d.push_line(SourceKey(0), l, None), Ok(Some(_)))).count()
+    };
+    let peer = |lines: &[&[u8]]| {
+        let mut p = ais::AisParser::new();
+        lines
+            .iter()
+            .filter(|l| matches!(p.parse(l, true), Ok(ais::AisFragments::Complete(s)) if s.message.is_some()))
+            .count()
+    };
+    // The decoders take turns within each round, so that a burst of load from elsewhere on the machine
+    // hits them alike; the median over the rounds is reported.
+    let only_truce = std::env::var_os("BENCH_AIS_TRUCE_ONLY").is_some();
+    let (mut r1, mut r2, mut r3) = (Vec::new(), Vec::new(), Vec::new());
+    let (mut n1, mut n2, mut n3) = (0, 0, 0);
+    for _ in 0..ROUNDS {
+        let (rate, n) = time(tb.len(), || truce(&tb));
+        r1.push(rate);
+        n1 = n;
+        if only_truce {
+            continue;
+        }
+        let (rate, n) = time(pb.len(), || truce(&pb));
+        r2.push(rate);
+        n2 = n;
+        let (rate, n) = time(pb.len(), || peer(&pb));
+        r3.push(rate);
+        n3 = n;
+    }
+    let truce_tagged = median(r1);
+    // For profiling (perf, valgrind) of truce-ais alone.
+    if only_truce {
         println!("truce-ais (tag blocks): {truce_tagged:.0} sentences/s, {n1} messages");
         return;
     }
-    let (truce_plain, n2) = time(pb.len(), || {
-        let mut d = Decoder::default();
-        pb.iter().filter(|l| matches!(d.push_line(SourceKey(0), l, None), Ok(Some(_)))).count()
-    });
-    let (ais_plain, n3) = time(pb.len(), || {
-        let mut p = ais::AisParser::new();
-        pb.iter()
-            .filter(|l| matches!(p.parse(l, true), Ok(ais::AisFragments::Complete(s)) if s.message.is_some()))
-            .count()
-    });
+    let (truce_plain, ais_plain) = (median(r2), median(r3));
     println!("sentences per run: {} ({} messages)", tb.len(), n1);
     println!("{:<34} {:>14} {:>10}", "decoder", "sentences/s", "vs truce");
     println!("{:<34} {:>14.0} {:>10.2}", "truce-ais (tag blocks)", truce_tagged, 1.0);

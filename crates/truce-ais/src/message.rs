@@ -45,6 +45,75 @@ impl Message {
         };
         Some((lat?, lon?))
     }
+
+    /// Speed over ground in knots, for every type that reports one (type 27's whole knots included).
+    pub fn speed(&self) -> Option<f64> {
+        match &self.body {
+            Body::Position(p) => p.speed,
+            Body::ClassB(p) => p.speed,
+            Body::ClassBExtended(p) => p.speed,
+            Body::LongRange(p) => p.speed.map(f64::from),
+            _ => None,
+        }
+    }
+
+    /// Course over ground in degrees, for every type that reports one.
+    pub fn course(&self) -> Option<f64> {
+        match &self.body {
+            Body::Position(p) => p.course,
+            Body::ClassB(p) => p.course,
+            Body::ClassBExtended(p) => p.course,
+            Body::LongRange(p) => p.course.map(f64::from),
+            _ => None,
+        }
+    }
+
+    /// True heading in degrees, for every type that reports one.
+    pub fn heading(&self) -> Option<u16> {
+        match &self.body {
+            Body::Position(p) => p.heading,
+            Body::ClassB(p) => p.heading,
+            Body::ClassBExtended(p) => p.heading,
+            _ => None,
+        }
+    }
+
+    /// The vessel's or aid's name (types 5, 19, 21, 24 A), when not empty.
+    pub fn name(&self) -> Option<&str> {
+        let n = match &self.body {
+            Body::StaticVoyage(s) => s.shipname.as_str(),
+            Body::ClassBExtended(s) => s.shipname.as_str(),
+            Body::StaticPartA(s) => s.shipname.as_str(),
+            Body::AidToNavigation(a) => a.name.as_str(),
+            _ => "",
+        };
+        (!n.is_empty()).then_some(n)
+    }
+
+    /// The call sign (types 5 and 24 B), when not empty.
+    pub fn callsign(&self) -> Option<&str> {
+        let c = match &self.body {
+            Body::StaticVoyage(s) => s.callsign.as_str(),
+            Body::StaticPartB(s) => s.callsign.as_str(),
+            _ => "",
+        };
+        (!c.is_empty()).then_some(c)
+    }
+
+    /// The ship and cargo type (types 5, 19, 24 B).
+    pub fn ship_type(&self) -> Option<u8> {
+        match &self.body {
+            Body::StaticVoyage(s) => s.ship_type,
+            Body::ClassBExtended(s) => s.ship_type,
+            Body::StaticPartB(s) => s.ship_type,
+            _ => None,
+        }
+    }
+
+    /// The flag state claimed by the MMSI (see [`crate::mid`]).
+    pub fn flag(&self) -> Option<crate::mid::Flag> {
+        crate::mid::flag(self.mmsi)
+    }
 }
 
 /// The type-specific fields.

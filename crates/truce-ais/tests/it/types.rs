@@ -192,3 +192,22 @@ fn a_message_is_small_and_copy() {
     eprintln!("Message: {size} bytes");
     assert!(size <= 192, "Message is {size} bytes (168 when written)");
 }
+
+#[test]
+fn accessors_give_one_view_of_every_type() {
+    let m = msg(&["!AIVDM,1,1,,B,KC5E2b@U19PFdLbMuc5=ROv62<7m,0*16"]);
+    assert_eq!((m.speed(), m.course(), m.heading()), (Some(57.0), Some(167.0), None));
+    let m = msg(&["!AIVDM,1,1,,B,15M67FC000G?ufbE`FepT@3n00Sa,0*5C"]);
+    assert_eq!((m.speed(), m.course(), m.heading(), m.name()), (Some(0.0), Some(219.3), Some(1), None));
+    assert_eq!(m.flag().map(|f| f.code), Some("US"));
+    let m = msg(&[
+        "!AIVDM,2,1,1,A,538CQ>02A;h?D9QC800pu8@T>0P4l9E8L0000017Ah:;;5r50Ahm5;C0,0*07",
+        "!AIVDM,2,2,1,A,F@V@00000000000,2*35",
+    ]);
+    assert_eq!(
+        (m.name(), m.callsign(), m.ship_type(), m.position()),
+        (Some("NORDIC HAMBURG"), Some("5BXT2"), Some(71), None)
+    );
+    let m = msg(&["!AIVDM,2,1,7,B,E4eHJhPR37q0000000000000000KUOSc=rq4h00000a,0*4A", "!AIVDM,2,2,7,B,@20,4*54"]);
+    assert_eq!(m.name(), Some("DFO2"));
+}
