@@ -48,11 +48,7 @@ impl AisConfig {
 
     /// The label of what the feed reports.
     pub fn label(&self) -> truce_core::Label {
-        truce_core::Label {
-            marking: self.marking,
-            releasable_to: self.releasable_to.clone(),
-            categories: Vec::new(),
-        }
+        truce_core::Label { marking: self.marking, releasable_to: self.releasable_to.clone(), categories: Vec::new() }
     }
 }
 

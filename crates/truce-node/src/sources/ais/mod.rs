@@ -127,9 +127,11 @@ async fn decode(mut rx: mpsc::Receiver<Chunk>, out: mpsc::Sender<Update>, label:
     let mut known: HashMap<u32, Known> = HashMap::new();
     while let Some(chunk) = rx.recv().await {
         let next = streams.len() as u64;
-        let stream = streams
-            .entry(chunk.input.clone())
-            .or_insert_with(|| Stream { key: SourceKey(next), partial: Vec::new(), bad: 0 });
+        let stream = streams.entry(chunk.input.clone()).or_insert_with(|| Stream {
+            key: SourceKey(next),
+            partial: Vec::new(),
+            bad: 0,
+        });
         if chunk.reset {
             stream.partial.clear();
         }
@@ -216,9 +218,8 @@ fn vessel(m: &Message, known: &mut HashMap<u32, Known>, received_at: OffsetDateT
         _ => return None,
     };
     let (lat, lon) = m.position()?;
-    let time = m
-        .time
-        .and_then(|t| OffsetDateTime::from_unix_timestamp_nanos(i128::from(t.unix_millis()) * 1_000_000).ok());
+    let time =
+        m.time.and_then(|t| OffsetDateTime::from_unix_timestamp_nanos(i128::from(t.unix_millis()) * 1_000_000).ok());
     Some(Contact {
         id: m.mmsi,
         kind: Some(Kind::Vessel),
@@ -256,7 +257,10 @@ mod tests {
             d.push_line(SourceKey(0), line, None).expect("decodes").and_then(|m| vessel(&m, known, at))
         };
         // A type 5 in two fragments (pyais's example), then a position of the same MMSI made up.
-        assert!(push(b"!AIVDM,2,1,1,A,55?MbV02;H;s<HtKR20EHE:0@T4@Dn2222222216L961O5Gf0NSQEp6ClRp8,0*1C", &mut known).is_none());
+        assert!(
+            push(b"!AIVDM,2,1,1,A,55?MbV02;H;s<HtKR20EHE:0@T4@Dn2222222216L961O5Gf0NSQEp6ClRp8,0*1C", &mut known)
+                .is_none()
+        );
         assert!(push(b"!AIVDM,2,2,1,A,88888888880,2*25", &mut known).is_none());
         let k = known.values().next().expect("remembered");
         assert_eq!(k.name.as_deref(), Some("EVER DIADEM"));
