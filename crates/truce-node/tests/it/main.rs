@@ -6,6 +6,7 @@
 mod bus;
 mod files;
 mod pipeline;
+mod sea_air;
 mod shipped_agreement;
 mod tak;
 

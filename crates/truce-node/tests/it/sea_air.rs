@@ -1,0 +1,130 @@
+//! The AIS feed on real sockets: sentences from a receiver truce connects to (and from a UDP port)
+//! become vessel tracks on the bus with the static data joined to the positions, a vessel entering the
+//! maritime exclusion zone raises the geofence event TAK devices see, and a garbled line is counted
+//! without stopping the feed.
+
+use std::time::Duration;
+
+use tokio::io::AsyncWriteExt;
+use truce_ais::encode::{self, Position, Tag, Voyage};
+use truce_node::sources::Listen;
+use truce_node::sources::ais::{self, AisConfig};
+use truce_node::sources::sea_air::SeaAir;
+use truce_node::sources::tracks::Tracks;
+use truce_node::{Delivery, EventKind};
+
+use crate::node;
+
+const MMSI: u32 = 273_456_789;
+
+fn at(lat: f64, lon: f64, t: i64) -> String {
+    let p = Position {
+        mmsi: MMSI,
+        status: 0,
+        lat,
+        lon,
+        speed_kn: Some(12.0),
+        course_deg: Some(270.0),
+        heading_deg: Some(270),
+        second: 0,
+    };
+    encode::position(&p, Tag { time: Some(t), station: Some("test-rx") })
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_receivers_sentences_become_a_named_vessel_track_and_its_entry_into_the_maritime_exclusion_zone() {
+    let dir = tempfile::tempdir().unwrap();
+    let n = node(&dir.path().join("store"));
+    let mut events = n.bus.subscribe(truce_access::Access::all());
+    let receiver = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let config = AisConfig { connect: vec![receiver.local_addr().unwrap().to_string()], ..AisConfig::default() };
+    let tracks = Tracks::start(&n);
+    let sea_air = SeaAir::start(&tracks, None);
+    let _feed = ais::start(&config, &sea_air).await.unwrap().expect("an input");
+
+    let (mut s, _) = receiver.accept().await.unwrap();
+    let now = time::OffsetDateTime::now_utc().unix_timestamp();
+    let voyage = Voyage {
+        mmsi: MMSI,
+        imo: None,
+        callsign: "UBXY7".into(),
+        name: "VITYAZ".into(),
+        ship_type: 35,
+        length_m: 100,
+        beam_m: 14,
+        destination: "SEVASTOPOL".into(),
+    };
+    let mut text = encode::voyage(&voyage, 1, Tag::default()).join("\r\n") + "\r\n";
+    // East of the zone (31.9 E), a garbled line, then inside it (31.0 E), each line cut across writes.
+    text += &at(45.5, 31.9, now - 60);
+    text += "\r\n!AIVDM,1,1,,A,not a payload,0*00\r\n";
+    text += &at(45.5, 31.0, now);
+    text += "\r\n";
+    for part in text.as_bytes().chunks(37) {
+        s.write_all(part).await.unwrap();
+        s.flush().await.unwrap();
+    }
+
+    let (mut named, mut entered) = (false, false);
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(20);
+    while !(named && entered) {
+        let got = tokio::time::timeout_at(deadline, events.recv()).await.expect("the track and the zone entry in 20 s");
+        let Delivery::Event(e) = got else { continue };
+        match &e.event.kind {
+            EventKind::Track(t) if t.uid == format!("ais-{MMSI}") => {
+                assert_eq!(t.type_, "a-u-S-C", "ship type 35 (military operations) is a combatant");
+                assert_eq!(t.callsign.as_deref(), Some("VITYAZ"), "the name from the type 5 message");
+                assert_eq!((t.source.as_str(), t.how.as_str()), ("ais", "m-g"));
+                assert!((t.speed.unwrap() - 12.0 * 1852.0 / 3600.0).abs() < 0.01);
+                named = true;
+            }
+            EventKind::Geofence(g) if g.uid == format!("ais-{MMSI}") => {
+                assert_eq!(g.fence_id, "mez_northwest", "{g:?}");
+                assert_eq!(g.kind, truce_core::GeofenceKind::Enter);
+                entered = true;
+            }
+            _ => {}
+        }
+    }
+    // Both positions are in the history, the garbled line between them did not stop the feed.
+    let store = n.store.clone();
+    let since = time::OffsetDateTime::now_utc() - time::Duration::hours(1);
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
+    loop {
+        let s = store.clone();
+        let rows = tokio::task::spawn_blocking(move || s.latest_tracks(since)).await.unwrap().unwrap();
+        if rows.iter().any(|r| r.uid == format!("ais-{MMSI}") && (r.lon - 31.0).abs() < 1e-4) {
+            break;
+        }
+        assert!(tokio::time::Instant::now() < deadline, "the second position was not stored");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_datagram_on_the_udp_port_becomes_a_track() {
+    let dir = tempfile::tempdir().unwrap();
+    let n = node(&dir.path().join("store"));
+    let mut events = n.bus.subscribe(truce_access::Access::all());
+    let config = AisConfig { udp: Listen::At("127.0.0.1:0".parse().unwrap()), ..AisConfig::default() };
+    let tracks = Tracks::start(&n);
+    let sea_air = SeaAir::start(&tracks, None);
+    let feed = ais::start(&config, &sea_air).await.unwrap().expect("an input");
+    let addr = feed.udp_addr().expect("bound");
+    let sender = std::net::UdpSocket::bind("127.0.0.1:0").unwrap();
+    // A datagram without its line end, as some receivers send them.
+    let line = at(46.3, 30.7, time::OffsetDateTime::now_utc().unix_timestamp());
+    sender.send_to(line.as_bytes(), addr).unwrap();
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(20);
+    loop {
+        let got = tokio::time::timeout_at(deadline, events.recv()).await.expect("the track in 20 s");
+        if let Delivery::Event(e) = got
+            && let EventKind::Track(t) = &e.event.kind
+            && t.uid == format!("ais-{MMSI}")
+        {
+            assert_eq!((t.type_.as_str(), t.callsign.as_deref()), ("a-n-S-X", Some("273456789")));
+            assert!(t.peer.starts_with("udp:127.0.0.1:"), "{}", t.peer);
+            return;
+        }
+    }
+}
