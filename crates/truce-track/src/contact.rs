@@ -189,6 +189,20 @@ impl Contact {
     }
 }
 
+/// The observation category of a sea or air track (uid `ais-…` or `icao-…`) whose presence the
+/// agreement may restrict: a military vessel ([`vessel_type`] `a-u-S-C`) is `vessel`, an unmanned
+/// aircraft (`a-u-A-M-F-Q`) is `aircraft`; civil craft and every other track have none.
+pub fn category(uid: &str, cot_type: &str) -> Option<truce_core::Category> {
+    if !(uid.starts_with("ais-") || uid.starts_with("icao-")) {
+        return None;
+    }
+    match cot_type {
+        "a-u-S-C" => Some(truce_core::Category::Vessel),
+        "a-u-A-M-F-Q" => Some(truce_core::Category::Aircraft),
+        _ => None,
+    }
+}
+
 /// The CoT type of a vessel from its AIS ship and cargo type (ITU-R M.1371 table 53), in
 /// MIL-STD-2525B's sea-surface functions: military operations (35) is a combatant of unknown
 /// affiliation `a-u-S-C`; law enforcement (55) `a-n-S-X-L`; fishing (30) `a-n-S-X-F`; sailing and

@@ -200,8 +200,74 @@ impl Tracker {
             },
             _ => Vec::new(),
         };
-        let observation = mark.map(|m| self.sighting(ev, m, source));
+        let observation = match mark {
+            Some(m) => Some(self.sighting(ev, m, source)),
+            None => self.craft_in_zone(ev, source, position, &geofence),
+        };
         Processed { point, observation, geofence }
+    }
+
+    /// The observation a sea or air sensor makes when a craft the agreement restricts (a military
+    /// vessel, an unmanned aircraft: [`contact::category`]) enters or is first seen inside a zone
+    /// where its category is a violation: one per entry, since geofence events are. The observer is
+    /// the feed (means `sensor`); the confidence is `probable`, as AIS and ADS-B are what the craft
+    /// says of itself and can be spoofed. Its label is the feed's.
+    fn craft_in_zone(
+        &mut self,
+        ev: &Event,
+        source: &Source,
+        position: LonLat,
+        geofence: &[GeofenceRow],
+    ) -> Option<Observation> {
+        let category = contact::category(&ev.uid, &ev.type_)?;
+        let entered: Vec<&GeofenceRow> =
+            geofence.iter().filter(|g| matches!(g.kind, GeofenceKind::Enter | GeofenceKind::Inside)).collect();
+        let first = entered.first()?;
+        let obs = truce_engine::Observation {
+            time: Some(ev.time),
+            category: Some(category),
+            ..truce_engine::Observation::at(position)
+        };
+        self.agreement.classify_into(&obs, &mut self.scratch);
+        if self.scratch.violations.is_empty() {
+            return None;
+        }
+        let zones: Vec<&str> = entered.iter().map(|g| g.fence_name.as_str()).collect();
+        let name = ev.detail.contact.as_ref().and_then(|c| c.callsign.as_deref()).unwrap_or(&ev.uid);
+        let remarks = ev.detail.remarks.as_ref().map_or("", |r| r.text.as_str());
+        let text = format!("{name} ({remarks}) entered {} as reported by {}", zones.join(", "), source.identity);
+        Some(Observation {
+            id: format!("{}-{}-{}", ev.uid, first.fence_id, ev.time.unix_timestamp()),
+            time: ev.time,
+            time_end: None,
+            time_precision: TimePrecision::Exact,
+            lat: ev.point.lat,
+            lon: ev.point.lon,
+            location_precision: LocationPrecision::Exact,
+            place: None,
+            observer: Observer {
+                means: Means::Sensor,
+                team: None,
+                callsign: clean(&source.identity, MAX_NAME),
+                lat: None,
+                lon: None,
+                bearing_deg: None,
+                range_m: None,
+            },
+            category,
+            weapon_class: None,
+            count: Some(1),
+            direction: ev.detail.track.as_ref().and_then(|t| t.course).map(|c| format!("{c:.0}°")),
+            party: None,
+            confidence: Some(truce_core::Confidence::Probable),
+            reason: None,
+            casualties: None,
+            text: clean(&text, MAX_TEXT),
+            source_ref: clean(&format!("{} via {} {}", ev.uid, source.identity, source.peer), MAX_SOURCE_REF),
+            marking: source.label.marking,
+            releasable_to: source.label.releasable_to.clone(),
+            categories: source.label.categories.clone(),
+        })
     }
 
     /// The weapon-sighting observation for a marked weapon, as the observation API would build it.

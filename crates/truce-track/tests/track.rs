@@ -466,3 +466,46 @@ fn a_tracker_resumed_from_the_store_does_not_report_known_tracks_as_first_seen()
     let again = forgetful.process(&event("alpha-1", "a-f-G-U-C", LAT_30_KM + 0.001, LON, 60), &source(), T0);
     assert_eq!(kinds(&again), [(GeofenceKind::Inside, "force_standoff")]);
 }
+
+/// A vessel report from the AIS feed at (lat, lon), `second` after T0.
+fn vessel(ship_type: u8, lat: f64, lon: f64, second: i64) -> Event {
+    let c = truce_track::contact::Contact {
+        id: 273_456_789,
+        kind: Some(truce_track::contact::Kind::Vessel),
+        time: Some(T0 + Duration::seconds(second)),
+        lat,
+        lon,
+        ship_type: Some(ship_type),
+        name: Some("VITYAZ".into()),
+        ..Default::default()
+    };
+    c.to_event(T0)
+}
+
+#[test]
+fn a_military_vessel_entering_the_maritime_exclusion_zone_is_observed_once_and_a_merchant_is_not() {
+    let ais =
+        Source { identity: "ais".into(), group: None, peer: "tcp:127.0.0.1:10110".into(), label: Default::default() };
+    let mut t = Tracker::new(agreement());
+    // East of the zone (31.9 E), then inside (31.0 E), then further inside.
+    let outside = t.process(&vessel(35, 45.5, 31.9, 0), &ais, T0);
+    assert!(outside.observation.is_none() && outside.geofence.is_empty());
+    let entry = t.process(&vessel(35, 45.5, 31.0, 600), &ais, T0);
+    assert!(entry.geofence.iter().any(|g| g.fence_id == "mez_northwest" && g.kind == GeofenceKind::Enter));
+    let o = entry.observation.expect("an observation of the entry");
+    assert_eq!(
+        (o.category, o.observer.means, o.confidence),
+        (Category::Vessel, Means::Sensor, Some(Confidence::Probable))
+    );
+    assert_eq!(o.id, format!("ais-273456789-mez_northwest-{}", (T0 + Duration::seconds(600)).unix_timestamp()));
+    assert_eq!(o.direction, None, "no course reported");
+    let inside = t.process(&vessel(35, 45.5, 30.9, 1200), &ais, T0);
+    assert!(inside.observation.is_none(), "one observation per entry, not per report");
+
+    // A tanker on the same path enters the zone too, but only military vessels are barred there.
+    let mut t = Tracker::new(agreement());
+    t.process(&vessel(80, 45.5, 31.9, 0), &ais, T0);
+    let entry = t.process(&vessel(80, 45.5, 31.0, 600), &ais, T0);
+    assert!(entry.geofence.iter().any(|g| g.fence_id == "mez_northwest"));
+    assert!(entry.observation.is_none());
+}

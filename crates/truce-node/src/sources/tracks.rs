@@ -109,11 +109,11 @@ fn store_batch(node: &Node, tracker: &mut Tracker, received: &[Received]) {
     for (o, at) in sightings {
         match node.prepare(o, at, &truce_access::Access::all()) {
             Ok(s) => batch.push(s),
-            Err(e) => tracing::error!("a weapon sighting from TAK was refused: {e}"),
+            Err(e) => tracing::error!("an observation from a track was refused: {e}"),
         }
     }
     if let Err(e) = store_sightings(node, batch) {
-        tracing::error!("cannot store weapon sightings from TAK: {e}");
+        tracing::error!("cannot store the observations of tracks: {e}");
     }
     for g in geofence {
         node.bus.publish(Event::geofence(Arc::new(g)));
@@ -146,7 +146,13 @@ fn store_sightings(node: &Node, batch: Vec<truce_core::StoredObservation>) -> Re
             .iter()
             .map(|s| {
                 let who = s.observation.observer.callsign.as_deref().unwrap_or("unknown");
-                truce_store::EncodedRow::new(s).map(|r| r.by(&format!("tak {who}")))
+                // A TAK user marked it, or a sea or air feed (`ais`, `adsb`) saw a craft in a zone.
+                let by = if s.observation.observer.means == truce_core::Means::Sensor {
+                    who.to_owned()
+                } else {
+                    format!("tak {who}")
+                };
+                truce_store::EncodedRow::new(s).map(|r| r.by(&by))
             })
             .collect::<Result<Vec<_>, _>>()?;
         match node.commit_encoded(&rows, batch.clone()) {

@@ -1,7 +1,7 @@
 //! The AIS feed on real sockets: sentences from a receiver truce connects to (and from a UDP port)
 //! become vessel tracks on the bus with the static data joined to the positions, a vessel entering the
-//! maritime exclusion zone raises the geofence event TAK devices see, and a garbled line is counted
-//! without stopping the feed.
+//! maritime exclusion zone raises the geofence event TAK devices see and, a military vessel being
+//! barred there, an observation by the sensor; a garbled line is counted without stopping the feed.
 
 use std::time::Duration;
 
@@ -65,9 +65,9 @@ async fn a_receivers_sentences_become_a_named_vessel_track_and_its_entry_into_th
         s.flush().await.unwrap();
     }
 
-    let (mut named, mut entered) = (false, false);
+    let (mut named, mut entered, mut observed) = (false, false, false);
     let deadline = tokio::time::Instant::now() + Duration::from_secs(20);
-    while !(named && entered) {
+    while !(named && entered && observed) {
         let got = tokio::time::timeout_at(deadline, events.recv()).await.expect("the track and the zone entry in 20 s");
         let Delivery::Event(e) = got else { continue };
         match &e.event.kind {
@@ -82,6 +82,19 @@ async fn a_receivers_sentences_become_a_named_vessel_track_and_its_entry_into_th
                 assert_eq!(g.fence_id, "mez_northwest", "{g:?}");
                 assert_eq!(g.kind, truce_core::GeofenceKind::Enter);
                 entered = true;
+            }
+            EventKind::Observation(o) => {
+                // A military vessel in the maritime exclusion zone is a violation the sensor observed.
+                let ob = &o.observation;
+                assert_eq!(ob.category, truce_core::Category::Vessel);
+                assert_eq!(
+                    (ob.observer.means, ob.observer.callsign.as_deref()),
+                    (truce_core::Means::Sensor, Some("ais"))
+                );
+                assert!(ob.text.as_deref().unwrap_or_default().contains("VITYAZ"), "{:?}", ob.text);
+                let v = &o.classification.violations;
+                assert!(v.iter().any(|v| v.zone.as_deref() == Some("mez_northwest")), "{v:?}");
+                observed = true;
             }
             _ => {}
         }
