@@ -30,6 +30,9 @@ pub enum EventKind {
     Alert(Arc<Alert>),
     /// A compliance case was opened, moved or annotated.
     Case(Arc<Case>),
+    /// A sea or air detector fired (going dark, spoofing, an encounter, loitering, GNSS
+    /// interference, an emergency squawk), with its evidence.
+    Detection(Arc<truce_detect::Alert>),
 }
 
 /// One event with its label. Cheap to clone (the payloads are shared).
@@ -80,6 +83,12 @@ impl Event {
         Self { audience: Some(Arc::from(audience)), ..Self::new(label, at, EventKind::Alert(a)) }
     }
 
+    /// A detection, labelled with the feed's label of the tracks behind it.
+    pub fn detection(a: Arc<truce_detect::Alert>, label: Label) -> Self {
+        let at = a.time;
+        Self::new(label, at, EventKind::Detection(a))
+    }
+
     /// A case after an action, with the case's label.
     pub fn case(c: Arc<Case>, label: Label) -> Self {
         let at = c.opened_at;
@@ -100,7 +109,7 @@ impl Event {
     }
 
     /// The stable type name of the event on the wire: `observation`, `withdrawn`, `track`, `geofence`,
-    /// `alert`, `case`.
+    /// `alert`, `case`, `detection`.
     pub fn type_name(&self) -> &'static str {
         match &self.kind {
             EventKind::Observation(_) => "observation",
@@ -109,6 +118,7 @@ impl Event {
             EventKind::Geofence(_) => "geofence",
             EventKind::Alert(_) => "alert",
             EventKind::Case(_) => "case",
+            EventKind::Detection(_) => "detection",
         }
     }
 
@@ -123,6 +133,7 @@ impl Event {
                     EventKind::Track(t) => wire::track(t),
                     EventKind::Geofence(g) => wire::geofence(g),
                     EventKind::Alert(a) => serde_json::to_value(&**a).unwrap_or_default(),
+                    EventKind::Detection(d) => d.to_json(),
                     EventKind::Case(c) => serde_json::to_value(&**c).unwrap_or_default(),
                 };
                 let name = self.type_name();

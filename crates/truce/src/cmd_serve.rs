@@ -107,7 +107,12 @@ pub fn run(args: &ServeArgs) -> anyhow::Result<ExitCode> {
             }
         }
         // The sea and air feeds after TAK, so that their tracks also reach the devices.
-        let sea_air = truce_node::sources::sea_air::SeaAir::start(&tracks, tak.as_ref().map(tak::Tak::handle));
+        let sea_air = truce_node::sources::sea_air::SeaAir::start(
+            &node,
+            &tracks,
+            tak.as_ref().map(tak::Tak::handle),
+            truce_detect::Config::default(),
+        )?;
         let ais = match ais {
             Some(a) => truce_node::sources::ais::start(&a, &sea_air).await?,
             None => None,

@@ -39,7 +39,7 @@ async fn a_receivers_sentences_become_a_named_vessel_track_and_its_entry_into_th
     let receiver = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let config = AisConfig { connect: vec![receiver.local_addr().unwrap().to_string()], ..AisConfig::default() };
     let tracks = Tracks::start(&n);
-    let sea_air = SeaAir::start(&tracks, None);
+    let sea_air = SeaAir::start(&n, &tracks, None, truce_detect::Config::default()).unwrap();
     let _feed = ais::start(&config, &sea_air).await.unwrap().expect("an input");
 
     let (mut s, _) = receiver.accept().await.unwrap();
@@ -121,7 +121,7 @@ async fn a_datagram_on_the_udp_port_becomes_a_track() {
     let mut events = n.bus.subscribe(truce_access::Access::all());
     let config = AisConfig { udp: Listen::At("127.0.0.1:0".parse().unwrap()), ..AisConfig::default() };
     let tracks = Tracks::start(&n);
-    let sea_air = SeaAir::start(&tracks, None);
+    let sea_air = SeaAir::start(&n, &tracks, None, truce_detect::Config::default()).unwrap();
     let feed = ais::start(&config, &sea_air).await.unwrap().expect("an input");
     let addr = feed.udp_addr().expect("bound");
     let sender = std::net::UdpSocket::bind("127.0.0.1:0").unwrap();
@@ -137,6 +137,36 @@ async fn a_datagram_on_the_udp_port_becomes_a_track() {
         {
             assert_eq!((t.type_.as_str(), t.callsign.as_deref()), ("a-n-S-X", Some("273456789")));
             assert!(t.peer.starts_with("udp:127.0.0.1:"), "{}", t.peer);
+            return;
+        }
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_recorded_file_with_an_impossible_jump_gives_a_spoofing_detection_with_its_evidence() {
+    let dir = tempfile::tempdir().unwrap();
+    let n = node(&dir.path().join("store"));
+    let mut events = n.bus.subscribe(truce_access::Access::all());
+    // Off Odesa, then 10 s later 150 km south-east: 29,000 knots.
+    let t = 1_795_000_000;
+    let file = dir.path().join("recorded.nmea");
+    std::fs::write(&file, format!("{}\n{}\n", at(46.0, 30.9, t), at(45.0, 32.0, t + 10))).unwrap();
+    let config = AisConfig { files: vec![file], ..AisConfig::default() };
+    let tracks = Tracks::start(&n);
+    let sea_air = SeaAir::start(&n, &tracks, None, truce_detect::Config::default()).unwrap();
+    let _feed = ais::start(&config, &sea_air).await.unwrap().expect("an input");
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(20);
+    loop {
+        let got = tokio::time::timeout_at(deadline, events.recv()).await.expect("a detection in 20 s");
+        if let Delivery::Event(e) = got
+            && let EventKind::Detection(d) = &e.event.kind
+        {
+            assert_eq!(d.detector, truce_detect::Detector::SpoofJump, "{}", d.summary);
+            assert_eq!(d.tracks, [(truce_detect::Kind::Vessel, MMSI)]);
+            assert_eq!(d.evidence.len(), 2, "the two fixes of the jump");
+            let wire: serde_json::Value = serde_json::from_str(&e.event.to_json()).unwrap();
+            assert_eq!(wire["type"], "detection");
+            assert_eq!(wire["detection"]["detector"], "spoof_jump", "{wire}");
             return;
         }
     }
