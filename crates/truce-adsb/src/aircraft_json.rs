@@ -238,10 +238,9 @@ fn aircraft(v: &Value) -> Result<AircraftRecord, String> {
         _ => return Err(format!("`hex` is not 6 hex digits: {:?}", hex)),
     };
     let mut r = AircraftRecord { icao, non_icao, ..AircraftRecord::default() };
-    if let Some(f) = string(o, "flight")? {
-        if !f.trim().is_empty() {
-            r.callsign = Some(Callsign::new(f).ok_or_else(|| format!("`flight` is not a callsign of 1 to 8 characters: {f:?}"))?);
-        }
+    if let Some(f) = string(o, "flight")?.filter(|f| !f.trim().is_empty()) {
+        r.callsign =
+            Some(Callsign::new(f).ok_or_else(|| format!("`flight` is not a callsign of 1 to 8 characters: {f:?}"))?);
     }
     for key in ["alt_baro", "altitude"] {
         match o.get(key) {
@@ -283,7 +282,8 @@ fn aircraft(v: &Value) -> Result<AircraftRecord, String> {
         r.category = Some(Category { set: b[0], code: b[1] - b'0' });
     }
     if let Some(e) = string(o, "emergency")? {
-        r.emergency = Some(Emergency::parse(e).ok_or_else(|| format!("`emergency` is not a readsb emergency name: {e:?}"))?);
+        r.emergency =
+            Some(Emergency::parse(e).ok_or_else(|| format!("`emergency` is not a readsb emergency name: {e:?}"))?);
     }
     r.ias = num(o, "ias")?;
     r.tas = num(o, "tas")?;

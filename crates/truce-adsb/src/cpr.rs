@@ -104,11 +104,8 @@ fn global(even: (u32, u32), odd: (u32, u32), latest_odd: bool, span: f64) -> Opt
     if nl_even != nl(lat_odd) {
         return None;
     }
-    let (lat, ni, frac) = if latest_odd {
-        (lat_odd, nl_even.saturating_sub(1).max(1), lon_o)
-    } else {
-        (lat_even, nl_even.max(1), lon_e)
-    };
+    let (lat, ni, frac) =
+        if latest_odd { (lat_odd, nl_even.saturating_sub(1).max(1), lon_o) } else { (lat_even, nl_even.max(1), lon_e) };
     let nl_f = f64::from(nl_even);
     let m = (lon_e * (nl_f - 1.0) - lon_o * nl_f + 0.5).floor();
     let ni = f64::from(ni);

@@ -16,8 +16,8 @@ pub mod beast;
 pub mod country;
 pub mod cpr;
 pub mod crc;
-mod ndjson;
 pub mod modes;
+mod ndjson;
 pub mod raw;
 pub mod sbs;
 

@@ -433,10 +433,9 @@ impl fmt::Display for Error {
                 write!(f, "DF{df} frame of {len} bytes: DF{df} has {want}")
             }
             Self::Crc { df, residual } => write!(f, "CRC mismatch (residual 0x{residual:06x}) in a DF{df} frame"),
-            Self::UnknownAddress { df, address } => write!(
-                f,
-                "DF{df} from address {address:06x} (recovered from the parity) not seen in a DF11/17/18"
-            ),
+            Self::UnknownAddress { df, address } => {
+                write!(f, "DF{df} from address {address:06x} (recovered from the parity) not seen in a DF11/17/18")
+            }
             Self::Unsupported { df } => write!(f, "DF{df} is not decoded"),
         }
     }
@@ -623,10 +622,7 @@ impl Decoder {
             0 | 4 | 5 | 16 | 20 | 21 => {
                 let address = residual;
                 let max_age = self.config.max_age;
-                let Some(ac) = self
-                    .aircraft
-                    .get_mut(&address)
-                    .filter(|a| a.icao_seen && now - a.last_seen <= max_age)
+                let Some(ac) = self.aircraft.get_mut(&address).filter(|a| a.icao_seen && now - a.last_seen <= max_age)
                 else {
                     return Err(Error::UnknownAddress { df, address });
                 };
@@ -925,7 +921,7 @@ fn ac12(code: u32) -> Option<i32> {
     ac13(((code & 0xFC0) << 1) | (code & 0x3F))
 }
 
-/// AC13 (DF0/4/16/20) to feet: M bit 0x40 set means metres; Q bit 0x10 set means 25 ft steps;
+/// AC13 (DF0/4/16/20) to feet: M bit 0x40 set means metres (not decoded); Q bit 0x10 set means 25 ft steps;
 /// otherwise Gillham (Gray) code in 100 ft steps. `None` when absent (0) or invalid.
 #[must_use]
 pub fn ac13(code: u32) -> Option<i32> {
@@ -933,8 +929,9 @@ pub fn ac13(code: u32) -> Option<i32> {
         return None;
     }
     if code & 0x40 != 0 {
-        let n = ((code & 0x1F80) >> 1) | (code & 0x3F);
-        return Some((f64::from(n) * 3.280_84).round() as i32);
+        // Metric altitude: unused in practice and, as in dump1090 and pyModeS, not decoded;
+        // on a live feed it mostly comes from a corrupted AP frame.
+        return None;
     }
     if code & 0x10 != 0 {
         let n = ((code & 0x1F80) >> 2) | ((code & 0x20) >> 1) | (code & 0x0F);
@@ -985,9 +982,16 @@ fn mode_a_to_mode_c(code: u32) -> Option<i32> {
         return None;
     }
     let mut five_hundreds = 0u32;
-    for (bit, x) in
-        [(0x0002, 0xFF), (0x0004, 0x7F), (0x1000, 0x3F), (0x2000, 0x1F), (0x4000, 0x0F), (0x0100, 7), (0x0200, 3), (0x0400, 1)]
-    {
+    for (bit, x) in [
+        (0x0002, 0xFF),
+        (0x0004, 0x7F),
+        (0x1000, 0x3F),
+        (0x2000, 0x1F),
+        (0x4000, 0x0F),
+        (0x0100, 7),
+        (0x0200, 3),
+        (0x0400, 1),
+    ] {
         if code & bit != 0 {
             five_hundreds ^= x;
         }

@@ -190,7 +190,13 @@ struct Run {
 }
 
 impl Run {
-    fn beast<R: Read, W: Write, E: Write>(&mut self, mut input: R, name: &str, out: &mut W, errors: &mut E) -> io::Result<()> {
+    fn beast<R: Read, W: Write, E: Write>(
+        &mut self,
+        mut input: R,
+        name: &str,
+        out: &mut W,
+        errors: &mut E,
+    ) -> io::Result<()> {
         let mut framer = BeastFramer::new();
         let mut buf = vec![0u8; 64 * 1024];
         let mut result = Ok(());
@@ -237,7 +243,8 @@ impl Run {
                     return Ok(());
                 }
                 let now = frame.seconds();
-                let extra = Extra { timestamp: Some(frame.timestamp), signal: Some(frame.signal), rssi: Some(frame.rssi()) };
+                let extra =
+                    Extra { timestamp: Some(frame.timestamp), signal: Some(frame.signal), rssi: Some(frame.rssi()) };
                 match self.decoder.frame(frame.data(), now) {
                     Ok(msg) => self.emit(&msg, &extra, out),
                     Err(e) => self.frame_error(e, || format!("{name}:byte {}", frame.offset), errors),
@@ -306,12 +313,7 @@ impl Run {
                 Err(e) => {
                     self.summary.bad += 1;
                     let at = e.valid_up_to();
-                    writeln!(
-                        errors,
-                        "{name}:{lineno}: not UTF-8 (byte 0x{:02x} at column {})",
-                        bytes[at],
-                        at + 1
-                    )?;
+                    writeln!(errors, "{name}:{lineno}: not UTF-8 (byte 0x{:02x} at column {})", bytes[at], at + 1)?;
                     continue;
                 }
             };
@@ -327,7 +329,14 @@ impl Run {
         Ok(())
     }
 
-    fn raw_line<W: Write, E: Write>(&mut self, text: &str, name: &str, lineno: u64, out: &mut W, errors: &mut E) -> io::Result<()> {
+    fn raw_line<W: Write, E: Write>(
+        &mut self,
+        text: &str,
+        name: &str,
+        lineno: u64,
+        out: &mut W,
+        errors: &mut E,
+    ) -> io::Result<()> {
         match raw::parse_line(text) {
             Err(e) => {
                 self.summary.bad += 1;
@@ -349,7 +358,14 @@ impl Run {
         }
     }
 
-    fn sbs_line<W: Write, E: Write>(&mut self, text: &str, name: &str, lineno: u64, out: &mut W, errors: &mut E) -> io::Result<()> {
+    fn sbs_line<W: Write, E: Write>(
+        &mut self,
+        text: &str,
+        name: &str,
+        lineno: u64,
+        out: &mut W,
+        errors: &mut E,
+    ) -> io::Result<()> {
         match sbs::parse_line(text) {
             Err(e) => {
                 self.summary.bad += 1;
@@ -367,7 +383,13 @@ impl Run {
         }
     }
 
-    fn aircraft_json<R: Read, W: Write, E: Write>(&mut self, input: R, name: &str, out: &mut W, errors: &mut E) -> io::Result<()> {
+    fn aircraft_json<R: Read, W: Write, E: Write>(
+        &mut self,
+        input: R,
+        name: &str,
+        out: &mut W,
+        errors: &mut E,
+    ) -> io::Result<()> {
         let mut bytes = Vec::new();
         input.take(MAX_DOCUMENT + 1).read_to_end(&mut bytes)?;
         self.summary.lines = bytes.iter().filter(|&&b| b == b'\n').count() as u64;

@@ -53,10 +53,9 @@ impl fmt::Display for RawError {
             Self::Start(c) => write!(f, "a raw frame begins with '*' or '@', not {c:?}"),
             Self::NoEnd => f.write_str("missing ';' at the end of the frame"),
             Self::NotHex { column, ch } => write!(f, "{ch:?} at column {column} is not a hex digit"),
-            Self::Digits { prefix: '@', digits } => write!(
-                f,
-                "'@' frame of {digits} hex digits: 12 timestamp digits then a Mode S frame of 14 or 28"
-            ),
+            Self::Digits { prefix: '@', digits } => {
+                write!(f, "'@' frame of {digits} hex digits: 12 timestamp digits then a Mode S frame of 14 or 28")
+            }
             Self::Digits { prefix, digits } => {
                 write!(f, "'{prefix}' frame of {digits} hex digits: a Mode S frame has 14 or 28")
             }
@@ -103,9 +102,8 @@ pub fn parse_line(line: &str) -> Result<RawFrame, RawError> {
         return Err(RawError::Digits { prefix, digits });
     }
     let bytes = body.as_bytes();
-    let timestamp = (prefix == '@').then(|| {
-        bytes[..12].iter().fold(0u64, |acc, &b| (acc << 4) | u64::from(hex_value(b).unwrap_or(0)))
-    });
+    let timestamp = (prefix == '@')
+        .then(|| bytes[..12].iter().fold(0u64, |acc, &b| (acc << 4) | u64::from(hex_value(b).unwrap_or(0))));
     let mut data = [0u8; 14];
     for (i, pair) in bytes[ts_digits..].chunks_exact(2).enumerate() {
         data[i] = (hex_value(pair[0]).unwrap_or(0) << 4) | hex_value(pair[1]).unwrap_or(0);
@@ -114,10 +112,7 @@ pub fn parse_line(line: &str) -> Result<RawFrame, RawError> {
 }
 
 fn first_non_hex(body: &str) -> Option<RawError> {
-    body.chars()
-        .enumerate()
-        .find(|(_, c)| !c.is_ascii_hexdigit())
-        .map(|(i, ch)| RawError::NotHex { column: i + 2, ch })
+    body.chars().enumerate().find(|(_, c)| !c.is_ascii_hexdigit()).map(|(i, ch)| RawError::NotHex { column: i + 2, ch })
 }
 
 #[cfg(test)]
@@ -136,7 +131,7 @@ mod tests {
             parse_line("*02C60B9ED4497;").map_err(|e| e.to_string()),
             Err("'*' frame of 13 hex digits: a Mode S frame has 14 or 28".to_string())
         );
-        assert_eq!(parse_line("*8D48G0;"), Err(RawError::NotHex { column: 5, ch: 'G' }));
+        assert_eq!(parse_line("*8D48G0;"), Err(RawError::NotHex { column: 6, ch: 'G' }));
         assert_eq!(parse_line("*8D48"), Err(RawError::NoEnd));
         assert_eq!(parse_line("8D48;"), Err(RawError::Start('8')));
         assert_eq!(parse_line(""), Err(RawError::Start(' ')));

@@ -143,14 +143,12 @@ fn err(column: usize, reason: String) -> SbsError {
 pub fn parse_line(line: &str) -> Result<SbsLine, SbsError> {
     let line = line.trim_end_matches(['\r', '\n']);
     let mut fields = [""; 22];
-    let mut n = 0;
-    for f in line.split(',') {
+    for (n, f) in line.split(',').enumerate() {
         if n == 22 {
             let count = line.split(',').count();
             return Err(SbsError { column: None, reason: format!("{count} fields: an SBS-1 line has 22") });
         }
         fields[n] = f;
-        n += 1;
     }
     match fields[0] {
         "MSG" => {}
@@ -175,7 +173,10 @@ pub fn parse_line(line: &str) -> Result<SbsLine, SbsError> {
     let generated = time(fields[6], fields[7])?;
     let callsign = match fields[10].trim() {
         "" => None,
-        text => Some(Callsign::new(text).ok_or_else(|| err(11, format!("is not a callsign of 1 to 8 characters: {:?}", clip(text))))?),
+        text => Some(
+            Callsign::new(text)
+                .ok_or_else(|| err(11, format!("is not a callsign of 1 to 8 characters: {:?}", clip(text))))?,
+        ),
     };
     let squawk = match fields[17] {
         "" => None,
@@ -311,7 +312,8 @@ mod tests {
 
     #[test]
     fn dump1090_line() {
-        let l = "MSG,3,1,1,A1311E,1,2026/11/24,21:50:57.092,2026/11/24,21:50:57.093,,4825,,,33.63959,-118.04871,,,0,,0,0";
+        let l =
+            "MSG,3,1,1,A1311E,1,2026/11/24,21:50:57.092,2026/11/24,21:50:57.093,,4825,,,33.63959,-118.04871,,,0,,0,0";
         let SbsLine::Msg(m) = parse_line(l).expect("parses") else { panic!("not MSG") };
         assert_eq!(m.icao, 0xA1311E);
         assert_eq!(m.altitude, Some(4825));
