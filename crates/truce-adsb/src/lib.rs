@@ -4,7 +4,7 @@
 //! ([`raw`]), SBS-1 BaseStation text ([`sbs`]) and readsb/dump1090 `aircraft.json`
 //! ([`aircraft_json`]). Mode S frames from the first two go through [`modes::Decoder`], which
 //! checks the CRC, decodes DF0/4/5/11/16/17/18/20/21 and keeps per-aircraft state for CPR
-//! positions and the Address/Parity rule. [`country`] maps an ICAO address to its state of
+//! positions and the Address/Parity rule. [`mod@country`] maps an ICAO address to its state of
 //! registry. [`decode_ndjson`] ties them together for the command line: one JSON object per
 //! message out, one `NAME:LINE: reason` per bad input to the error stream, and a [`Summary`].
 //!

@@ -593,7 +593,6 @@ impl Decoder {
                 msg.capability = Some(cf);
                 // DF18: CF 0 ADS-B with ICAO address, 1 non-ICAO, 2 TIS-B fine, 5 TIS-B with
                 // other address, 6 ADS-R; 3 (TIS-B coarse), 4 (management) and 7 differ in layout.
-                let icao_address = df == 17 || cf == 0 || cf == 2 || cf == 6;
                 if df == 18 {
                     match cf {
                         0 | 2 | 6 => {}
@@ -605,7 +604,6 @@ impl Decoder {
                 let ac = self.entry(aa, now);
                 // Only an address that is really an ICAO address makes AP frames acceptable.
                 ac.icao_seen |= df == 17 || (df == 18 && cf == 0);
-                let _ = icao_address;
                 let me = frame[4..11].iter().fold(0u64, |acc, &b| (acc << 8) | u64::from(b));
                 decode_es(&mut msg, me, ac, &config, now);
                 Ok(msg)
