@@ -4,7 +4,8 @@
 The reference side of truce-adsb's differential test (crates/truce-adsb/tests/it.rs).
 Field names and units are truce's: icao (lower-case hex), df, tc, callsign, altitude (ft,
 barometric), gnss_altitude (ft, type codes 20-22), groundspeed (kt), track (deg),
-airspeed (kt), heading (deg), vertical_rate (ft/min), squawk, lat, lon. Each object has
+airspeed (kt), heading (deg), vertical_rate (ft/min), squawk, lat, lon, and for DF17/18 the
+fields of EXTRA below (category code, target state, operational status, emergency code...). Each object has
 `line` (1-based). Frames pyModeS rejects get {"line": n, "error": "..."}.
 
 Positions: pyModeS.decode() decodes one message without context, so the CPR pairing is
@@ -20,6 +21,26 @@ import sys
 
 import pyModeS as pms
 from pyModeS.position import _cpr
+
+
+# pyModeS key -> truce field, for the status, target state and operational status messages.
+EXTRA = {
+    "category": "category",
+    "selected_altitude": "selected_altitude",
+    "selected_altitude_source": "selected_altitude_source",
+    "baro_pressure_setting": "baro_setting",
+    "selected_heading": "selected_heading",
+    "nac_p": "nacp",
+    "nac_v": "nacv",
+    "sil": "sil",
+    "nic_baro": "nic_baro",
+    "version": "version",
+    "nic_supplement_a": "nic_a",
+    "emergency_state": "emergency",
+    "geo_minus_baro": "gnss_baro_diff",
+    "vr_source": "vertical_rate_source",
+    "airspeed_type": "airspeed_type",
+}
 
 
 def main(path):
@@ -57,6 +78,14 @@ def main(path):
                     continue  # Comm-B (BDS 5,0 / 6,0) inference: not decoded by truce
                 if d.get(k) is not None:
                     r[k] = d[k]
+            if df in (17, 18):
+                for theirs, ours in EXTRA.items():
+                    v = d.get(theirs)
+                    if v is None or (theirs == "category" and not (tc and 1 <= tc <= 4)):
+                        continue
+                    if isinstance(v, str):
+                        v = {"mcp/fcu": "mcp"}.get(v.lower(), v.lower())
+                    r[ours] = v
             if "cpr_format" in d and d.get("cpr_lat") is not None and df in (17, 18):
                 surface = tc is not None and 5 <= tc <= 8
                 odd = d["cpr_format"] == 1

@@ -129,6 +129,12 @@ impl Emergency {
         }
     }
 
+    /// The 3-bit code (0 none … 7 reserved).
+    #[must_use]
+    pub fn code(self) -> u8 {
+        self as u8
+    }
+
     /// readsb's name: `none`, `general`, `lifeguard`, `minfuel`, `nordo`, `unlawful`, `downed`, `reserved`.
     #[must_use]
     pub fn as_str(self) -> &'static str {

@@ -467,25 +467,19 @@ fn python() -> PathBuf {
     p
 }
 
-/// Field-by-field comparison with pyModeS 3.6.1 over the 20,000 LAX frames.
-///
-/// Documented differences (not counted as failures, each asserted by count):
-/// - Address/Parity frames (DF0/4/5/16/20/21) whose address was never seen in a DF11/17/18:
-///   truce refuses them (dump1090's rule against corrupted frames); pyModeS decodes any.
-/// - Comm-B content of DF20/21 (e.g. BDS 2,0 callsigns): not decoded by truce; the dump leaves
-///   it out.
-/// - Ground speed of velocity messages: pyModeS truncates to whole knots, truce keeps the
-///   exact vector sum; compared as `py == trunc(truce)`.
-/// - GNSS height (type codes 20–22): pyModeS truncates metres × 3.28084 to whole feet, truce
-///   rounds; compared within 1 ft.
-#[test]
-fn differential_against_pymodes() {
+/// Decodes `file` with truce and with pyModeS, adds the per-field agreement counts to
+/// `compared` and the disagreements to `differences`; returns (frames, AP frames refused).
+fn compare_with_pymodes(
+    file: &str,
+    compared: &mut HashMap<&'static str, u64>,
+    differences: &mut Vec<String>,
+) -> (usize, u64) {
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
     let script = root.join("tests/decoders/pymodes_dump.py");
-    let file = corpus("lax_raw_frames_20k.txt");
+    let path = corpus(file);
     let output = Command::new(python())
         .arg(&script)
-        .arg(&file)
+        .arg(&path)
         .output()
         .unwrap_or_else(|e| panic!("cannot run python: {e}: run scripts/test, which installs pyModeS"));
     assert!(
@@ -499,13 +493,12 @@ fn differential_against_pymodes() {
         .filter(|l| !l.is_empty())
         .map(|l| serde_json::from_slice(l).expect("json"))
         .collect();
-    assert_eq!(py.len(), 20_000);
+    let text = std::fs::read_to_string(&path).expect("corpus");
+    assert_eq!(py.len(), text.lines().count());
 
     let mut d = Decoder::default();
-    let mut compared: HashMap<&str, u64> = HashMap::new();
     let mut unknown_ap = 0;
-    let mut differences = Vec::new();
-    for (i, line) in lax().lines().enumerate() {
+    for (i, line) in text.lines().enumerate() {
         let p = &py[i];
         assert_eq!(p["line"].as_u64(), Some(i as u64 + 1));
         let f = raw::parse_line(line).expect("raw");
@@ -515,9 +508,9 @@ fn differential_against_pymodes() {
                 unknown_ap += 1;
                 continue;
             }
-            Err(e) => panic!("line {}: {e}", i + 1),
+            Err(e) => panic!("{file}:{}: {e}", i + 1),
         };
-        assert!(p.get("error").is_none(), "line {}: pyModeS rejects what truce decodes: {p}", i + 1);
+        assert!(p.get("error").is_none(), "{file}:{}: pyModeS rejects what truce decodes: {p}", i + 1);
         let mut check = |field: &'static str,
                          ours: Option<serde_json::Value>,
                          same: &dyn Fn(&serde_json::Value, &serde_json::Value) -> bool| {
@@ -525,20 +518,24 @@ fn differential_against_pymodes() {
             match (&ours, theirs) {
                 (None, None) => {}
                 (Some(a), Some(b)) if same(a, b) => *compared.entry(field).or_default() += 1,
-                _ => differences.push(format!("line {} {field}: truce {ours:?}, pyModeS {theirs:?}", i + 1)),
+                _ => differences.push(format!("{file}:{} {field}: truce {ours:?}, pyModeS {theirs:?}", i + 1)),
             }
         };
         let eq = |a: &serde_json::Value, b: &serde_json::Value| a == b;
+        // pyModeS gives these flags as 0/1.
+        let flag = |a: &serde_json::Value, b: &serde_json::Value| a.as_bool().map(u64::from) == b.as_u64();
         let close = |tol: f64| {
             move |a: &serde_json::Value, b: &serde_json::Value| {
                 (a.as_f64().unwrap_or(f64::NAN) - b.as_f64().unwrap_or(f64::NAN)).abs() <= tol
             }
         };
         let num = |v: Option<f64>| v.map(serde_json::Value::from);
+        let text = |v: Option<&str>| v.map(serde_json::Value::from);
         check("icao", Some(format!("{:06x}", m.icao).into()), &eq);
         check("df", Some(m.df.into()), &eq);
         check("tc", m.tc.map(Into::into), &eq);
         check("callsign", m.callsign.map(|c| c.as_str().into()), &eq);
+        check("category", m.category.map(|c| c.code.into()), &eq);
         check("altitude", m.altitude.map(Into::into), &eq);
         check("gnss_altitude", m.gnss_altitude.map(Into::into), &close(1.0));
         if m.tc == Some(19) {
@@ -548,38 +545,93 @@ fn differential_against_pymodes() {
         }
         check("track", num(m.track), &close(1e-6));
         check("vertical_rate", m.vertical_rate.map(Into::into), &eq);
+        check("vertical_rate_source", text(m.vertical_rate_source.map(|s| s.as_str())), &eq);
+        check("gnss_baro_diff", m.gnss_baro_diff.map(Into::into), &eq);
+        check("nacv", m.nacv.map(Into::into), &eq);
         check("squawk", m.squawk.map(|s| s.to_string().into()), &eq);
+        check("emergency", m.emergency.map(|e| e.code().into()), &eq);
         check("airspeed", num(m.airspeed), &close(1e-9));
+        check("airspeed_type", text(m.airspeed_kind.map(|k| k.as_str())), &eq);
         check("heading", num(m.heading), &close(1e-6));
+        check("selected_altitude", m.selected_altitude.map(Into::into), &eq);
+        check("selected_altitude_source", text(m.selected_altitude_source.map(|s| s.as_str())), &eq);
+        check("baro_setting", num(m.baro_setting), &close(1e-6));
+        check("selected_heading", num(m.selected_heading), &close(1e-6));
+        check("nacp", m.nacp.map(Into::into), &eq);
+        check("sil", m.sil.map(Into::into), &eq);
+        check("nic_baro", m.nic_baro.map(Into::into), &flag);
+        check("version", m.version.map(Into::into), &eq);
+        check("nic_a", m.nic_a.map(Into::into), &flag);
         check("lat", num(m.position.map(|p| p.lat)), &close(1e-5));
         check("lon", num(m.position.map(|p| p.lon)), &close(1e-5));
     }
+    (text.lines().count(), unknown_ap)
+}
+
+/// Field-by-field comparison with pyModeS 3.6.1 over the 20,000 LAX frames and 28 more
+/// (the rarer type codes of the rest of the LAX file, and the literature frames).
+///
+/// Documented differences (excluded from the comparison, counted where they occur):
+/// - Address/Parity frames (DF0/4/5/16/20/21) whose address was never seen in a DF11/17/18:
+///   truce refuses them (dump1090's rule against corrupted frames); pyModeS decodes any (81).
+/// - Comm-B content of DF20/21 (BDS 2,0 callsigns, BDS 5,0/6,0 speeds): not decoded by truce;
+///   the dump leaves it out.
+/// - Ground speed of velocity messages: pyModeS truncates to whole knots, truce keeps the
+///   exact vector sum; compared as `py == trunc(truce)`.
+/// - GNSS height (type codes 20–22): pyModeS truncates metres × 3.28084 to whole feet, truce
+///   rounds; compared within 1 ft.
+#[test]
+fn differential_against_pymodes() {
+    let mut compared: HashMap<&'static str, u64> = HashMap::new();
+    let mut differences = Vec::new();
+    let main = compare_with_pymodes("lax_raw_frames_20k.txt", &mut compared, &mut differences);
+    let extra = compare_with_pymodes("differential_extra.txt", &mut compared, &mut differences);
     assert!(
         differences.is_empty(),
         "{} unexplained differences:\n{}",
         differences.len(),
-        differences[..differences.len().min(30)].join("\n")
+        differences[..differences.len().min(40)].join("\n")
     );
     let mut fields: Vec<_> = compared.iter().map(|(k, v)| format!("{k} {v}")).collect();
     fields.sort();
-    eprintln!("compared with pyModeS: {}; AP frames from unknown addresses: {unknown_ap}", fields.join(", "));
-    assert_eq!(unknown_ap, 81);
-    assert_eq!(compared["icao"], 19_919);
-    // 70,527 field comparisons in all, every one equal.
-    let expected = [
-        ("altitude", 11_403),
-        ("callsign", 240),
-        ("df", 19_919),
-        ("groundspeed", 2_447),
-        ("lat", 2_368),
-        ("lon", 2_368),
+    eprintln!("compared with pyModeS: {main:?} {extra:?}: {}", fields.join(", "));
+    assert_eq!(main, (20_000, 81));
+    assert_eq!(extra, (28, 0));
+    // 19,947 messages compared on 29 fields: 85,633 comparisons, every one equal.
+    let expected: [(&str, u64); 29] = [
+        ("airspeed", 1),
+        ("airspeed_type", 1),
+        ("altitude", 11_420),
+        ("baro_setting", 709),
+        ("callsign", 243),
+        ("category", 243),
+        ("df", 19_947),
+        ("emergency", 246),
+        ("gnss_altitude", 5),
+        ("gnss_baro_diff", 2_448),
+        ("groundspeed", 2_449),
+        ("heading", 1),
+        ("icao", 19_947),
+        ("lat", 2_375),
+        ("lon", 2_375),
+        ("nacp", 1_205),
+        ("nacv", 2_449),
+        ("nic_a", 496),
+        ("nic_baro", 1_205),
+        ("selected_altitude", 709),
+        ("selected_altitude_source", 709),
+        ("selected_heading", 406),
+        ("sil", 1_205),
         ("squawk", 320),
-        ("tc", 6_649),
-        ("track", 2_447),
-        ("vertical_rate", 2_447),
+        ("tc", 6_677),
+        ("track", 2_448),
+        ("version", 496),
+        ("vertical_rate", 2_449),
+        ("vertical_rate_source", 2_449),
     ];
     for (field, n) in expected {
         assert_eq!(compared.get(field).copied(), Some(n), "{field}");
     }
-    assert_eq!(compared.values().sum::<u64>(), 70_527);
+    assert_eq!(compared.len(), 29);
+    assert_eq!(compared.values().sum::<u64>(), 85_633);
 }
