@@ -286,6 +286,10 @@ fn time(date: &str, time: &str) -> Result<Option<SbsTime>, SbsError> {
     if hour > 23 || minute > 59 || second > 60 {
         return Err(bad_time());
     }
+    // Checked before slicing: a multi-byte character must not be cut.
+    if !frac.bytes().all(|b| b.is_ascii_digit()) {
+        return Err(bad_time());
+    }
     let millis = if frac.is_empty() {
         0
     } else {
@@ -330,5 +334,7 @@ mod tests {
         assert_eq!(e.column, Some(2));
         let e = parse_line("MSG,3,,,4B19,,,,,,,,,,,,,,,,,").expect_err("bad");
         assert_eq!(e.column, Some(5));
+        let e = parse_line("MSG,3,,,4B1908,,2026/11/24,21:50:57.0é,,,,,,,,,,,,,,").expect_err("bad");
+        assert_eq!(e.to_string(), "column 8 (`time generated`) is not a time HH:MM:SS.sss: \"21:50:57.0é\"");
     }
 }

@@ -65,6 +65,32 @@ fn receiver_reference_local_decoding() {
     assert!((p.lat - 52.257_20).abs() < 1e-4 && (p.lon - 3.919_37).abs() < 1e-4, "{p:?}");
 }
 
+/// Surface positions ("The 1090 MHz Riddle", receiver near Amsterdam): the pair result and the
+/// single-message local result are pyModeS 3.6.1's, `surface_position_pair` and
+/// `surface_position_with_ref` with the reference (51.99, 4.375).
+#[test]
+fn riddle_surface_positions() {
+    let config = Config { reference: Some((51.99, 4.375)), ..Config::default() };
+    let mut d = Decoder::new(config);
+    let even = d.frame(&hex("8C4841753AAB238733C8CD4020B1"), 0.0).expect("decodes");
+    assert_eq!(
+        (even.tc, even.on_ground, even.groundspeed, even.track),
+        (Some(7), Some(true), Some(18.0), Some(140.625))
+    );
+    let p = even.position.expect("local to the receiver");
+    assert_eq!(p.method, PositionMethod::LocalReceiver);
+    assert!((p.lat - 52.323_040_008).abs() < 1e-6 && (p.lon - 4.730_472_564).abs() < 1e-6, "{p:?}");
+    let odd = d.frame(&hex("8C4841753A8A35323FAEBDAC702D"), 1.0).expect("decodes");
+    assert_eq!(odd.groundspeed, Some(16.0));
+    let p = odd.position.expect("pair");
+    assert_eq!(p.method, PositionMethod::Global);
+    assert!((p.lat - 52.320_607_072).abs() < 1e-6 && (p.lon - 4.734_734_671).abs() < 1e-6, "{p:?}");
+    // Without any reference a surface pair cannot be placed.
+    let mut d = Decoder::default();
+    d.frame(&hex("8C4841753AAB238733C8CD4020B1"), 0.0).expect("decodes");
+    assert_eq!(d.frame(&hex("8C4841753A8A35323FAEBDAC702D"), 1.0).expect("decodes").position, None);
+}
+
 #[test]
 fn riddle_velocities() {
     let mut d = Decoder::default();
