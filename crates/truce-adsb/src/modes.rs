@@ -837,6 +837,19 @@ fn position(msg: &mut Message, me: u64, surface: bool, ac: &mut Aircraft, config
             cpr::global_airborne(even, oddf, odd)
         };
         found = global.map(|p| (p, PositionMethod::Global));
+        // Plausibility, as dump1090 does: a global result farther from the aircraft's recent
+        // position than it could have flown (1,000 kt, plus 100 km of slack for the time the
+        // caller's clock may not show) comes from a bad pair. It is dropped, with the last
+        // position, so that the next pair starts afresh instead of decoding locally against a
+        // position that may itself be the wrong one.
+        if let (Some(((lat, lon), _)), Some((la, lo, t))) = (found, ac.last_pos.filter(|p| now - p.2 <= config.max_age))
+        {
+            let allowed = 100_000.0 + (now - t).abs() * 514.4;
+            if cpr::distance_m((lat, lon), (la, lo)) > allowed {
+                ac.last_pos = None;
+                return;
+            }
+        }
     }
     if found.is_none() {
         if let Some(r) = last {

@@ -190,12 +190,12 @@ fn raw_corpus_decodes_cleanly() {
     assert_eq!((s.lines, s.frames, s.bad, s.crc_failures), (20_000, 20_000, 0, 0));
     assert_eq!(s.messages, 19_919);
     assert_eq!(s.unknown_address, 81);
-    assert_eq!(s.positions, 2_368);
+    assert_eq!(s.positions, 2_367);
     assert_eq!(out.lines().count() as u64, s.messages);
     let first: serde_json::Value = serde_json::from_str(out.lines().next().expect("a line")).expect("json");
     assert_eq!(first["icao"], "ad5720");
     assert_eq!(first["df"], 11);
-    assert!(s.to_string().starts_with("raw: 20000 lines, 20000 frames, 19919 messages, 2368 positions, 0 bad"), "{s}");
+    assert!(s.to_string().starts_with("raw: 20000 lines, 20000 frames, 19919 messages, 2367 positions, 0 bad"), "{s}");
 }
 
 /// The same frames as a Beast stream, cut into awkward chunks, give the same messages.
@@ -606,12 +606,21 @@ fn compare_with_pymodes(
 ///   exact vector sum; compared as `py == trunc(truce)`.
 /// - GNSS height (type codes 20–22): pyModeS truncates metres × 3.28084 to whole feet, truce
 ///   rounds; compared within 1 ft.
+/// - One position (line 6608) that pyModeS decodes from a bad pair and truce rejects (below).
 #[test]
 fn differential_against_pymodes() {
     let mut compared: HashMap<&'static str, u64> = HashMap::new();
     let mut differences = Vec::new();
     let main = compare_with_pymodes("lax_raw_frames_20k.txt", &mut compared, &mut differences);
     let extra = compare_with_pymodes("differential_extra.txt", &mut compared, &mut differences);
+    // A documented difference: pyModeS decodes an even/odd pair of an aircraft over Los Angeles
+    // to 52.01 N 51.33 W (a bad pair that passes the NL check); truce's plausibility check
+    // (farther from the last position than 1,000 kt allows) rejects it.
+    let known = [
+        "lax_raw_frames_20k.txt:6608 lat: truce None, pyModeS Some(Number(52.008765269134))",
+        "lax_raw_frames_20k.txt:6608 lon: truce None, pyModeS Some(Number(-51.32718331473211))",
+    ];
+    differences.retain(|d| !known.contains(&d.as_str()));
     assert!(
         differences.is_empty(),
         "{} unexplained differences:\n{}",
@@ -623,7 +632,7 @@ fn differential_against_pymodes() {
     eprintln!("compared with pyModeS: {main:?} {extra:?}: {}", fields.join(", "));
     assert_eq!(main, (20_000, 81));
     assert_eq!(extra, (28, 0));
-    // 19,947 messages compared on 29 fields: 85,633 comparisons, every one equal.
+    // 19,947 messages compared on 29 fields: 85,631 comparisons, every one equal.
     let expected: [(&str, u64); 29] = [
         ("airspeed", 1),
         ("airspeed_type", 1),
@@ -638,8 +647,8 @@ fn differential_against_pymodes() {
         ("groundspeed", 2_449),
         ("heading", 1),
         ("icao", 19_947),
-        ("lat", 2_375),
-        ("lon", 2_375),
+        ("lat", 2_374),
+        ("lon", 2_374),
         ("nacp", 1_205),
         ("nacv", 2_449),
         ("nic_a", 496),
@@ -659,5 +668,5 @@ fn differential_against_pymodes() {
         assert_eq!(compared.get(field).copied(), Some(n), "{field}");
     }
     assert_eq!(compared.len(), 29);
-    assert_eq!(compared.values().sum::<u64>(), 85_633);
+    assert_eq!(compared.values().sum::<u64>(), 85_631);
 }
