@@ -13,8 +13,9 @@
 //!
 //! Per aircraft (a `HashMap` keyed by address with a cheap multiplicative hash) the decoder
 //! keeps the last even and odd CPR fractions, the last position, the ADS-B version and the NIC
-//! supplements; entries silent for longer than [`Config::max_age`] are pruned. Times are
-//! seconds on any monotonic scale chosen by the caller ([`Time`]).
+//! supplements; entries silent for longer than [`Config::max_age`] are pruned. A global CPR
+//! result implausibly far from the aircraft's recent position is dropped (see `position`).
+//! Times are seconds on any monotonic scale chosen by the caller ([`Time`]).
 
 use std::collections::HashMap;
 use std::fmt;
