@@ -560,14 +560,15 @@ impl Decoder {
     /// Whether Address/Parity frames from `icao` would be accepted now.
     #[must_use]
     pub fn is_known(&self, icao: u32, now: Time) -> bool {
-        self.aircraft.get(&icao).is_some_and(|a| a.icao_seen && now - a.last_seen <= self.config.max_age)
+        self.aircraft.get(&icao).is_some_and(|a| a.icao_seen && (now - a.last_seen).abs() <= self.config.max_age)
     }
 
     /// Drops aircraft silent for longer than `max_age` (also done every 10 s of `now` by
-    /// [`Decoder::frame`]).
+    /// [`Decoder::frame`]). Ages are taken both ways, so a clock that jumps back (a receiver's
+    /// MLAT counter restarting) does not keep stale state alive.
     pub fn prune(&mut self, now: Time) {
         let max_age = self.config.max_age;
-        self.aircraft.retain(|_, a| now - a.last_seen <= max_age);
+        self.aircraft.retain(|_, a| (now - a.last_seen).abs() <= max_age);
         self.last_prune = now;
     }
 
@@ -627,7 +628,8 @@ impl Decoder {
             0 | 4 | 5 | 16 | 20 | 21 => {
                 let address = residual;
                 let max_age = self.config.max_age;
-                let Some(ac) = self.aircraft.get_mut(&address).filter(|a| a.icao_seen && now - a.last_seen <= max_age)
+                let Some(ac) =
+                    self.aircraft.get_mut(&address).filter(|a| a.icao_seen && (now - a.last_seen).abs() <= max_age)
                 else {
                     return Err(Error::UnknownAddress { df, address });
                 };
@@ -660,7 +662,7 @@ impl Decoder {
     fn entry(&mut self, icao: u32, now: Time) -> &mut Aircraft {
         let max_age = self.config.max_age;
         let ac = self.aircraft.entry(icao).or_insert_with(|| Aircraft { last_seen: now, ..Aircraft::default() });
-        if now - ac.last_seen > max_age {
+        if (now - ac.last_seen).abs() > max_age {
             *ac = Aircraft { last_seen: now, ..Aircraft::default() };
         }
         ac.last_seen = ac.last_seen.max(now);
@@ -828,7 +830,7 @@ fn position(msg: &mut Message, me: u64, surface: bool, ac: &mut Aircraft, config
         ac.even = Some(slot);
         ac.odd
     };
-    let last = ac.last_pos.filter(|p| now - p.2 <= config.max_age).map(|p| (p.0, p.1));
+    let last = ac.last_pos.filter(|p| (now - p.2).abs() <= config.max_age).map(|p| (p.0, p.1));
     let mut found = None;
     if let Some(o) = other.filter(|o| o.surface == surface && (now - o.t).abs() <= config.pair_window) {
         let (even, oddf) = if odd { ((o.lat, o.lon), (lat, lon)) } else { ((lat, lon), (o.lat, o.lon)) };
@@ -843,7 +845,8 @@ fn position(msg: &mut Message, me: u64, surface: bool, ac: &mut Aircraft, config
         // caller's clock may not show) comes from a bad pair. It is dropped, with the last
         // position, so that the next pair starts afresh instead of decoding locally against a
         // position that may itself be the wrong one.
-        if let (Some(((lat, lon), _)), Some((la, lo, t))) = (found, ac.last_pos.filter(|p| now - p.2 <= config.max_age))
+        if let (Some(((lat, lon), _)), Some((la, lo, t))) =
+            (found, ac.last_pos.filter(|p| (now - p.2).abs() <= config.max_age))
         {
             let allowed = 100_000.0 + (now - t).abs() * 514.4;
             if cpr::distance_m((lat, lon), (la, lo)) > allowed {

@@ -150,8 +150,11 @@ fn address_parity_needs_a_known_address() {
     d.frame(&hex("8DA145E3B01D52BFAFDCA4E6D11F"), 1.0).expect("DF17 of A145E3");
     let m = d.frame(&df4, 2.0).expect("accepted now");
     assert_eq!((m.icao, m.altitude, m.on_ground), (0xA145E3, Some(5300), Some(false)));
-    // Forgotten after 60 s of silence.
+    // Forgotten after 60 s of silence, and when the clock jumps back by more than that.
     assert!(matches!(d.frame(&df4, 100.0), Err(Error::UnknownAddress { .. })));
+    d.frame(&hex("8DA145E3B01D52BFAFDCA4E6D11F"), 1_000.0).expect("DF17 of A145E3");
+    assert!(d.frame(&df4, 1_001.0).is_ok());
+    assert!(matches!(d.frame(&df4, 5.0), Err(Error::UnknownAddress { .. })));
     // DF5 squawk and Gillham altitude through DF0.
     d.frame(&hex("5DA1460A000000"), 0.0).ok();
 }
@@ -235,13 +238,15 @@ fn beast_stream_matches_raw_in_any_chunking() {
 fn beast_garbage_and_truncation_are_located() {
     let mut stream = b"GET / HTTP/1.0\r\n".to_vec();
     beast::encode(BeastKind::ModeSLong, 7, 9, &hex("8D4840D6202CC371C32CE0576098"), &mut stream);
+    beast::encode(BeastKind::ModeAc, 8, 9, &[0x12, 0x34], &mut stream);
     stream.extend_from_slice(&[0x1a, b'3', 0, 0]);
     let (out, err, s) = run(&stream, Format::Beast);
+    assert_eq!((s.frames, s.unsupported_other, s.lines), (2, 1, stream.len() as u64));
     assert_eq!(out.lines().count(), 1);
     assert_eq!(
         err,
         "in:byte 0: 16 byte(s) outside any frame skipped (no 0x1a frame start)\n\
-         in:byte 39: Beast frame type '3' cut short by the end of the input after 2 of 21 bytes\n"
+         in:byte 50: Beast frame type '3' cut short by the end of the input after 2 of 21 bytes\n"
     );
     assert_eq!((s.bad, s.skipped_bytes), (2, 20));
 }
