@@ -67,15 +67,15 @@ def main(path):
             if tc is not None:
                 r["tc"] = tc
             df = d.get("df")
-            # Comm-B (DF20/21) payloads are not decoded by truce: leave their fields out.
-            if df in (17, 18) and d.get("callsign"):
+            # Of Comm-B (DF20/21) truce reads only BDS 2,0 (the callsign).
+            if df in (17, 18, 20, 21) and d.get("callsign") and (df < 20 or d.get("bds") == "2,0"):
                 r["callsign"] = d["callsign"].strip("_# ")
             if d.get("altitude") is not None:
                 key = "gnss_altitude" if tc in (20, 21, 22) else "altitude"
                 r[key] = d["altitude"]
             for k in ("groundspeed", "track", "vertical_rate", "squawk", "airspeed", "heading"):
                 if df in (20, 21) and k != "squawk":
-                    continue  # Comm-B (BDS 5,0 / 6,0) inference: not decoded by truce
+                    continue  # Comm-B BDS 5,0 / 6,0 (inferred by pyModeS): not decoded by truce
                 if d.get(k) is not None:
                     r[k] = d[k]
             if df in (17, 18):

@@ -35,6 +35,9 @@ pub struct Callsign {
 }
 
 impl Callsign {
+    /// The empty callsign.
+    pub const EMPTY: Self = Self { bytes: [b' '; 8], len: 0 };
+
     /// A callsign from text: trimmed, 1 to 8 printable ASCII characters, else `None`.
     #[must_use]
     pub fn new(text: &str) -> Option<Self> {
@@ -650,6 +653,13 @@ impl Decoder {
                         } else {
                             msg.squawk = Some(Squawk::from_id13(field13));
                         }
+                        // Comm-B: only BDS 2,0 (aircraft identification) is read, recognised as
+                        // dump1090 and pyModeS do: first MB byte 0x20 and eight valid characters.
+                        // It gives callsigns of aircraft that send no ADS-B.
+                        if df >= 20 && frame[4] == 0x20 {
+                            let bits = frame[5..11].iter().fold(0u64, |acc, &b| (acc << 8) | u64::from(b));
+                            msg.callsign = callsign_from_bits(bits, true).filter(|c| c.len > 0);
+                        }
                     }
                 }
                 Ok(msg)
@@ -668,6 +678,24 @@ impl Decoder {
         ac.last_seen = ac.last_seen.max(now);
         ac
     }
+}
+
+/// Eight 6-bit characters (the high bits of `bits`' low 48 first), without leading and trailing
+/// spaces. With `strict`, `None` when a code has no character.
+fn callsign_from_bits(bits: u64, strict: bool) -> Option<Callsign> {
+    let mut chars = [b' '; 8];
+    for (i, c) in chars.iter_mut().enumerate() {
+        let code = ((bits >> (42 - 6 * i)) & 0x3F) as usize;
+        *c = CHARSET[code];
+        if strict && *c == b'#' {
+            return None;
+        }
+    }
+    let start = chars.iter().position(|&b| b != b' ').unwrap_or(8);
+    let end = chars.iter().rposition(|&b| b != b' ').map_or(start, |i| i + 1);
+    let mut bytes = [b' '; 8];
+    bytes[..end - start].copy_from_slice(&chars[start..end]);
+    Some(Callsign { bytes, len: (end - start) as u8 })
 }
 
 fn flight_status(msg: &mut Message, fs: u8) {
@@ -691,12 +719,8 @@ fn decode_es(msg: &mut Message, me: u64, ac: &mut Aircraft, config: &Config, now
     match tc {
         1..=4 => {
             msg.category = Some(Category { set: b"?DCBA"[usize::from(tc)], code: me_bits(me, 6, 3) as u8 });
-            let mut bytes = [b' '; 8];
-            for (i, b) in bytes.iter_mut().enumerate() {
-                *b = CHARSET[me_bits(me, 9 + 6 * i as u32, 6) as usize];
-            }
-            let len = bytes.iter().rposition(|&b| b != b' ').map_or(0, |i| i + 1);
-            msg.callsign = Some(Callsign { bytes, len: len as u8 });
+            // 48 bits of characters; an invalid code is kept as '#' so a bad payload shows.
+            msg.callsign = Some(callsign_from_bits(me & 0xFFFF_FFFF_FFFF, false).unwrap_or(Callsign::EMPTY));
         }
         5..=8 => {
             msg.on_ground = Some(true);
