@@ -1,6 +1,6 @@
 //! The configuration file of `truce serve` and `truce demo` (docs/config.md): one TOML file whose
 //! sections are the node's (`[store]`, `[watch]`) and its feeds' (`[http]`, `[tak]`, `[ais]`,
-//! `[files]`, `[demo]`), each section the serde struct that lives beside its feed's runtime.
+//! `[adsb]`, `[files]`, `[demo]`), each section the serde struct that lives beside its feed's runtime.
 //!
 //! Loading parses the file into those structs and then checks what a type cannot say (that a file it
 //! names exists). **Every** problem is reported at once as `FILE:LINE: key: reason`, unknown keys
@@ -18,6 +18,7 @@ use serde::{Deserialize, Serialize};
 
 pub use truce_formats::config::{Problem, key_line, line_of};
 
+use crate::sources::adsb::AdsbConfig;
 use crate::sources::ais::AisConfig;
 use crate::sources::demo::DemoConfig;
 use crate::sources::files::FilesConfig;
@@ -84,6 +85,8 @@ pub struct ConfigFile {
     pub tak: TakConfig,
     /// `[ais]`.
     pub ais: AisConfig,
+    /// `[adsb]`.
+    pub adsb: AdsbConfig,
     /// `[files]`.
     pub files: FilesConfig,
     /// `[demo]`.
@@ -181,9 +184,17 @@ impl ConfigFile {
                 problem(&["files", "paths"], format!("{} is not a file", f.display()));
             }
         }
-        for f in &config.ais.files {
-            if !f.is_file() {
-                problem(&["ais", "files"], format!("{} is not a file", f.display()));
+        for (path, files) in [(&["ais", "files"][..], &config.ais.files), (&["adsb", "files"][..], &config.adsb.files)]
+        {
+            for f in files {
+                if !f.is_file() {
+                    problem(path, format!("{} is not a file", f.display()));
+                }
+            }
+        }
+        for doc in &config.adsb.aircraft_json {
+            if doc.starts_with("https://") {
+                problem(&["adsb", "aircraft_json"], format!("{doc}: only http:// URLs (or files) can be polled"));
             }
         }
         if let (Some(tcp), Ok(http)) = (config.tak.tcp.addr(), config.http.listen.parse::<std::net::SocketAddr>())
@@ -225,6 +236,12 @@ impl ConfigFile {
         }
         self.files.paths.iter_mut().for_each(at);
         self.ais.files.iter_mut().for_each(at);
+        self.adsb.files.iter_mut().for_each(at);
+        for doc in &mut self.adsb.aircraft_json {
+            if !doc.starts_with("http://") && !doc.starts_with("https://") && Path::new(doc.as_str()).is_relative() {
+                *doc = base.join(doc.as_str()).display().to_string();
+            }
+        }
     }
 
     /// Binds the TAK listeners whose address was not given, and that would listen on every interface,
@@ -251,7 +268,7 @@ impl ConfigFile {
     }
 
     /// The feeds `truce serve` runs with this configuration: the HTTP API always, TAK unless every
-    /// listener is off, AIS when it has an input, files when some are named.
+    /// listener is off, AIS and ADS-B when they have an input, files when some are named.
     pub fn serve_sources(&self) -> Vec<SourceConfig> {
         let mut out = vec![SourceConfig::Http(self.http.clone())];
         let tak_on = self.tak.tcp.addr().is_some()
@@ -262,6 +279,9 @@ impl ConfigFile {
         }
         if self.ais.is_on() {
             out.push(SourceConfig::Ais(self.ais.clone()));
+        }
+        if self.adsb.is_on() {
+            out.push(SourceConfig::Adsb(self.adsb.clone()));
         }
         if !self.files.paths.is_empty() {
             out.push(SourceConfig::Files(self.files.clone()));

@@ -15,6 +15,47 @@ use anyhow::Context;
 pub enum DecodeCommand {
     /// AIS: NMEA 0183 `!AIVDM`/`!AIVDO` sentences, with or without NMEA 4.10 tag blocks.
     Ais(DecodeArgs),
+    /// ADS-B and Mode S: Beast binary, SBS-1 text, raw `*…;` frames or an `aircraft.json`.
+    Adsb(AdsbArgs),
+}
+
+/// What to decode, and how it is written.
+#[derive(Debug, clap::Args)]
+pub struct AdsbArgs {
+    /// The file, or `-` for standard input.
+    pub input: PathBuf,
+    /// The input's format.
+    #[arg(long, value_enum)]
+    pub format: AdsbFormat,
+    /// The receiver's position `LAT,LON`, to place an aircraft from one position message (within
+    /// about 180 NM).
+    #[arg(long, value_parser = parse_reference)]
+    pub reference: Option<(f64, f64)>,
+}
+
+/// `--format`.
+#[derive(Debug, Clone, Copy, clap::ValueEnum)]
+pub enum AdsbFormat {
+    /// Beast binary (port 30005).
+    Beast,
+    /// SBS-1 BaseStation text (port 30003).
+    Sbs,
+    /// Raw frames, `*8D…;` or `@…;` per line.
+    Raw,
+    /// A readsb/dump1090 `aircraft.json`.
+    AircraftJson,
+}
+
+fn parse_reference(s: &str) -> Result<(f64, f64), String> {
+    let (lat, lon) = s.split_once(',').ok_or_else(|| format!("{s:?} is not LAT,LON"))?;
+    let (lat, lon): (f64, f64) = (
+        lat.trim().parse().map_err(|_| format!("latitude {lat:?} is not a number"))?,
+        lon.trim().parse().map_err(|_| format!("longitude {lon:?} is not a number"))?,
+    );
+    if !(-90.0..=90.0).contains(&lat) || !(-180.0..=180.0).contains(&lon) {
+        return Err(format!("{lat},{lon} is not a position (latitude -90 to 90, longitude -180 to 180)"));
+    }
+    Ok((lat, lon))
 }
 
 /// What to decode.
@@ -34,6 +75,30 @@ pub fn run(command: &DecodeCommand) -> anyhow::Result<ExitCode> {
                 .with_context(|| format!("cannot decode {name}"))?;
             out.flush()?;
             eprintln!("truce decode ais: {name}: {summary}");
+            Ok(if summary.bad > 0 { ExitCode::from(1) } else { ExitCode::SUCCESS })
+        }
+        DecodeCommand::Adsb(args) => {
+            let (name, input) = open(&args.input)?;
+            let format = match args.format {
+                AdsbFormat::Beast => truce_adsb::Format::Beast,
+                AdsbFormat::Sbs => truce_adsb::Format::Sbs,
+                AdsbFormat::Raw => truce_adsb::Format::Raw,
+                AdsbFormat::AircraftJson => truce_adsb::Format::AircraftJson,
+            };
+            let config = truce_adsb::Config { reference: args.reference, ..truce_adsb::Config::default() };
+            let mut out = BufWriter::with_capacity(1 << 16, std::io::stdout().lock());
+            let mut err = std::io::stderr().lock();
+            let summary = truce_adsb::decode_ndjson_with(
+                BufReader::with_capacity(1 << 16, input),
+                format,
+                &name,
+                &config,
+                &mut out,
+                &mut err,
+            )
+            .with_context(|| format!("cannot decode {name}"))?;
+            out.flush()?;
+            eprintln!("truce decode adsb: {name}: {summary}");
             Ok(if summary.bad > 0 { ExitCode::from(1) } else { ExitCode::SUCCESS })
         }
     }

@@ -69,7 +69,7 @@ pub fn run(args: &ServeArgs) -> anyhow::Result<ExitCode> {
     let every = std::time::Duration::from_secs(config.watch.every_s);
     let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
     runtime.block_on(async move {
-        let (mut listener, mut tak, mut files, mut https, mut ais) = (None, None, None, None, None);
+        let (mut listener, mut tak, mut files, mut https, mut ais, mut adsb) = (None, None, None, None, None, None);
         let tracks = Tracks::start(&node);
         // Every listener is bound (or the command has failed) before the address is announced.
         for source in config.serve_sources() {
@@ -102,6 +102,7 @@ pub fn run(args: &ServeArgs) -> anyhow::Result<ExitCode> {
                 }
                 SourceConfig::Tak(t) => tak = start_tak(&state, &t, &data, &tracks).await?,
                 SourceConfig::Ais(a) => ais = Some(a),
+                SourceConfig::Adsb(a) => adsb = Some(a),
                 SourceConfig::Files(f) => files = Some(f),
                 SourceConfig::Demo(_) => {}
             }
@@ -115,6 +116,10 @@ pub fn run(args: &ServeArgs) -> anyhow::Result<ExitCode> {
         )?;
         let ais = match ais {
             Some(a) => truce_node::sources::ais::start(&a, &sea_air).await?,
+            None => None,
+        };
+        let adsb = match adsb {
+            Some(a) => truce_node::sources::adsb::start(&a, &sea_air).await?,
             None => None,
         };
         if let Some(a) = ais.as_ref().and_then(truce_node::sources::ais::Ais::udp_addr) {
@@ -152,6 +157,7 @@ pub fn run(args: &ServeArgs) -> anyhow::Result<ExitCode> {
         };
         watch.abort();
         drop(ais);
+        drop(adsb);
         drop(sea_air);
         drop(tak);
         drop(tracks);

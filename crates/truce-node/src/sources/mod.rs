@@ -5,6 +5,7 @@
 //! - [`tak`]: TAK devices over TCP, TLS and UDP: tracks, geofence alerts, weapon marks;
 //! - [`ais`]: vessels from AIS receivers and aggregators (TCP, UDP, recorded files), through
 //!   [`sea_air`], the path vessels and aircraft share to the tracks and the devices;
+//! - [`adsb`]: aircraft from ADS-B receivers (Beast, SBS-1, `aircraft.json`, recorded files);
 //! - [`files`]: CSV, NDJSON and GeoJSON files (`truce ingest`, or loaded at start);
 //! - [`demo`]: the simulated scenario and TAK units of `truce demo`;
 //! - [`tracks`]: the one consumer of every source of tracks (TAK now, AIS and ADS-B too).
@@ -13,6 +14,7 @@
 //! `Node::commit`). [`SourceConfig`] is the plain list of them: a new feed is one more variant and one
 //! more folder, not a plugin.
 
+pub mod adsb;
 pub mod ais;
 pub mod demo;
 pub mod files;
@@ -34,6 +36,8 @@ pub enum SourceConfig {
     Tak(tak::TakConfig),
     /// Vessels from AIS.
     Ais(ais::AisConfig),
+    /// Aircraft from ADS-B.
+    Adsb(adsb::AdsbConfig),
     /// Files loaded at start.
     Files(files::FilesConfig),
     /// The demo's simulator.
@@ -47,6 +51,7 @@ impl SourceConfig {
             SourceConfig::Http(_) => "http",
             SourceConfig::Tak(_) => "tak",
             SourceConfig::Ais(_) => "ais",
+            SourceConfig::Adsb(_) => "adsb",
             SourceConfig::Files(_) => "files",
             SourceConfig::Demo(_) => "demo",
         }

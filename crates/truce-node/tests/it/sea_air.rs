@@ -171,3 +171,69 @@ async fn a_recorded_file_with_an_impossible_jump_gives_a_spoofing_detection_with
         }
     }
 }
+
+fn hex(s: &str) -> Vec<u8> {
+    (0..s.len()).step_by(2).map(|i| u8::from_str_radix(&s[i..i + 2], 16).unwrap()).collect()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn beast_frames_and_sbs_lines_from_receivers_become_aircraft_and_a_7700_a_detection() {
+    use truce_node::sources::adsb::{self, AdsbConfig};
+    let dir = tempfile::tempdir().unwrap();
+    let n = node(&dir.path().join("store"));
+    let mut events = n.bus.subscribe(truce_access::Access::all());
+    let beast = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let sbs = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let config = AdsbConfig {
+        beast: vec![beast.local_addr().unwrap().to_string()],
+        sbs: vec![sbs.local_addr().unwrap().to_string()],
+        ..AdsbConfig::default()
+    };
+    let tracks = Tracks::start(&n);
+    let sea_air = SeaAir::start(&n, &tracks, None, truce_detect::Config::default()).unwrap();
+    let _feed = adsb::start(&config, &sea_air).await.unwrap().expect("inputs");
+
+    // Beast: "The 1090 MHz Riddle"'s even/odd pair of 40621D, framed with an escaped 0x1a inside.
+    let (mut b, _) = beast.accept().await.unwrap();
+    let mut stream = Vec::new();
+    for frame in ["8D40621D58C382D690C8AC2863A7", "8D40621D58C386435CC412692AD6"] {
+        truce_adsb::beast::encode(truce_adsb::BeastKind::ModeSLong, 0x1a1a_0000_0001, 0x1a, &hex(frame), &mut stream);
+    }
+    for part in stream.chunks(5) {
+        b.write_all(part).await.unwrap();
+    }
+    // SBS: a Polish airliner squawks 7700, then reports a position over the Black Sea.
+    let (mut s, _) = sbs.accept().await.unwrap();
+    let day = "2026/11/24,10:00:00.000,2026/11/24,10:00:00.000";
+    let text = format!(
+        "MSG,1,1,1,48AE21,1,{day},LOT3YK,,,,,,,,,,,\r\nMSG,6,1,1,48AE21,1,{day},,,,,,,,7700,0,1,0,0\r\n\
+         MSG,3,1,1,48AE21,1,{day},,36000,,,44.5,31.2,,,0,1,0,0\r\n"
+    );
+    s.write_all(text.as_bytes()).await.unwrap();
+
+    let (mut placed, mut squawked, mut detected) = (false, false, false);
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(20);
+    while !(placed && squawked && detected) {
+        let got = tokio::time::timeout_at(deadline, events.recv()).await.expect("both aircraft and the detection");
+        let Delivery::Event(e) = got else { continue };
+        match &e.event.kind {
+            EventKind::Track(t) if t.uid == "icao-40621d" => {
+                assert!((t.lat - 52.2658).abs() < 1e-3 && (t.lon - 3.9389).abs() < 1e-3, "{t:?}");
+                assert_eq!((t.type_.as_str(), t.source.as_str()), ("a-n-A-C-F", "adsb"));
+                assert!((t.hae - 38_000.0 * 0.3048).abs() < 1.0);
+                placed = true;
+            }
+            EventKind::Track(t) if t.uid == "icao-48ae21" => {
+                assert_eq!(t.callsign.as_deref(), Some("LOT3YK"));
+                assert!(t.xml.contains("squawk 7700") && t.xml.contains("registered PL"), "{}", t.xml);
+                squawked = true;
+            }
+            EventKind::Detection(d) => {
+                assert_eq!(d.detector, truce_detect::Detector::EmergencySquawk, "{}", d.summary);
+                assert_eq!(d.tracks, [(truce_detect::Kind::Aircraft, 0x48ae21)]);
+                detected = true;
+            }
+            _ => {}
+        }
+    }
+}
