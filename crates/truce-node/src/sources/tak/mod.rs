@@ -3,7 +3,7 @@
 //! weapon mark becomes an observation through the node's pipeline, and geofence events are raised
 //! against the agreement's zones and lines (crate `truce-track`).
 //!
-//! What clients send goes to the node's track consumer ([`Tracks`](super::tracks::Tracks)), which
+//! What clients send goes to the node's track consumer ([`Tracks`]), which
 //! the sea and air feeds share. Beside the listeners the **alert push** subscribes to the bus and
 //! sends every geofence event to the TAK clients as a CoT alert: the devices are one more output fed
 //! by the bus.
