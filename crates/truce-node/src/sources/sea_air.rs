@@ -9,7 +9,9 @@
 //! encounters, loitering, GNSS interference, emergency squawks) over every report, with the ports
 //! they know and the agreement's maritime exclusion zones; time-driven detections (a vessel gone
 //! dark) are checked each minute of feed time, so a recording replayed fast is judged by its own
-//! clock; with several feeds, at the slowest clock of those that reported in the last five minutes. Each detection is published on the bus with the label of the feed that reported the
+//! clock; with several feeds, at the slowest clock of those that reported in the last five minutes. A
+//! GNSS interference detection is also stored as a `gps_jamming` observation by the ADS-B sensor, the
+//! evidence the early warning's GPS-jamming indicator counts. Each detection is published on the bus with the label of the feed that reported the
 //! craft, like the tracks it rests on.
 //!
 //! For the API the task also keeps, in memory, the last [`KEPT_DETECTIONS`] detections and the GNSS
@@ -96,6 +98,58 @@ impl SeaAirView {
     fn set_interference(&self, cells: Vec<(truce_core::Label, truce_detect::CellFigure)>) {
         self.lock().interference = cells;
     }
+}
+
+/// The `gps_jamming` observation a GNSS interference detection makes: at the cell's centre, at the
+/// window's start, by the ADS-B sensor, probable, with the detection's sentence and the feed's label. It
+/// is what the early warning's GPS-jamming indicator counts (docs/incidents.md), like a monitor's report
+/// of jamming; its id (`gnss-<cell>-<window>`) makes a repeat of the same window a duplicate.
+fn jamming_observation(a: &truce_detect::Alert, label: &truce_core::Label) -> Option<truce_core::Observation> {
+    use truce_core::{Category, Confidence, LocationPrecision, Means, Observer, TimePrecision};
+    if a.detector != truce_detect::Detector::GnssInterference {
+        return None;
+    }
+    let Some(truce_detect::Area::Cell(c)) = a.area else { return None };
+    // Windows are aligned on the epoch: the window is the one its evidence falls in.
+    let window_s = a.figure("window_s").unwrap_or(300.0).max(1.0) as i64;
+    let first = a.evidence.iter().map(|f| f.time).min().unwrap_or(a.time).unix_timestamp();
+    let start = OffsetDateTime::from_unix_timestamp(first - first.rem_euclid(window_s)).unwrap_or(a.time);
+    Some(truce_core::Observation {
+        id: format!("gnss-{:.2}-{:.2}-{}", c.south, c.west, start.unix_timestamp()),
+        time: start,
+        time_end: Some(start + time::Duration::seconds(window_s)),
+        time_precision: TimePrecision::Exact,
+        lat: (c.south + c.north) / 2.0,
+        lon: (c.west + c.east) / 2.0,
+        location_precision: LocationPrecision::Estimated,
+        place: None,
+        observer: Observer {
+            means: Means::Sensor,
+            team: None,
+            callsign: Some("adsb".into()),
+            lat: None,
+            lon: None,
+            bearing_deg: None,
+            range_m: None,
+        },
+        category: Category::GpsJamming,
+        weapon_class: None,
+        count: None,
+        direction: None,
+        party: None,
+        confidence: Some(Confidence::Probable),
+        reason: None,
+        casualties: None,
+        text: Some(a.summary.chars().take(2_000).collect()),
+        source_ref: Some(format!("adsb: {} aircraft, {} degraded", fig(a, "aircraft"), fig(a, "degraded"))),
+        marking: label.marking,
+        releasable_to: label.releasable_to.clone(),
+        categories: label.categories.clone(),
+    })
+}
+
+fn fig(a: &truce_detect::Alert, name: &str) -> String {
+    a.figure(name).map_or_else(|| "?".to_owned(), |v| format!("{v:.0}"))
 }
 
 /// The newest judged window of each cell over the `INTERFERENCE_SPAN` before `now`, the window still
@@ -257,6 +311,16 @@ async fn run(
             let label = a.tracks.iter().find_map(|t| labels.get(t)).cloned().unwrap_or_else(|| u.label.clone());
             metrics::counter!("truce_detections_total", "detector" => a.detector.name()).increment(1);
             tracing::info!("detection: {}", a.summary);
+            if let Some(o) = jamming_observation(&a, &label) {
+                match node.prepare(o, OffsetDateTime::now_utc(), &truce_access::Access::all()) {
+                    Ok(s) => {
+                        if let Err(e) = node.commit_async("adsb", vec![s]).await {
+                            tracing::error!("cannot store the GNSS interference seen from ADS-B: {e}");
+                        }
+                    }
+                    Err(e) => tracing::error!("the GNSS interference seen from ADS-B was refused: {e}"),
+                }
+            }
             let a = Arc::new(a);
             node.sea_air.add_detection(label.clone(), a.clone());
             node.bus.publish(Event::detection(a, label));

@@ -293,3 +293,62 @@ async fn a_tak_device_gets_a_vessel_as_cot_at_most_once_per_interval() {
     assert!(text.contains("type=\"a-n-S-X\"") && text.contains("how=\"m-g\""), "{text}");
     assert!(text.contains(&format!("MMSI {MMSI}, flag RU")), "the remarks: {text}");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn interference_seen_in_a_polled_aircraft_json_becomes_a_gps_jamming_observation() {
+    use truce_node::sources::adsb::{self, AdsbConfig};
+    let dir = tempfile::tempdir().unwrap();
+    let n = node(&dir.path().join("store"));
+    let mut events = n.bus.subscribe(truce_access::Access::all());
+    // Six aircraft near the line with degraded NIC/NACp, then the same six 400 s later: the window of
+    // the first closes.
+    let t0 = time::OffsetDateTime::now_utc().unix_timestamp() - 1_000;
+    let doc = |t: i64, dlat: f64| {
+        let aircraft: Vec<String> = (0..6)
+            .map(|i| {
+                format!(
+                    r#"{{"hex":"{:06x}","lat":{},"lon":{},"alt_baro":24000,"nic":2,"nac_p":3,"seen_pos":0.5}}"#,
+                    0x50a100 + i,
+                    46.70 + dlat + f64::from(i) * 0.01,
+                    33.70 + f64::from(i) * 0.01
+                )
+            })
+            .collect();
+        format!(r#"{{"now":{t},"aircraft":[{}]}}"#, aircraft.join(","))
+    };
+    let path = dir.path().join("aircraft.json");
+    std::fs::write(&path, doc(t0, 0.0)).unwrap();
+    let config = AdsbConfig { aircraft_json: vec![path.display().to_string()], poll_ms: 100, ..AdsbConfig::default() };
+    let tracks = Tracks::start(&n);
+    let sea_air = SeaAir::start(&n, &tracks, None, truce_detect::Config::default()).unwrap();
+    let _feed = adsb::start(&config, &sea_air).await.unwrap().expect("an input");
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(20);
+    let mut rewritten = false;
+    loop {
+        let got = tokio::time::timeout_at(deadline, events.recv()).await.expect("the observation within 20 s");
+        let Delivery::Event(e) = got else { continue };
+        match &e.event.kind {
+            EventKind::Track(t) if t.uid == "icao-50a105" && !rewritten => {
+                let tmp = dir.path().join("aircraft.json.tmp");
+                std::fs::write(&tmp, doc(t0 + 400, 0.02)).unwrap();
+                std::fs::rename(&tmp, &path).unwrap();
+                rewritten = true;
+            }
+            EventKind::Observation(o) if o.observation.category == truce_core::Category::GpsJamming => {
+                let ob = &o.observation;
+                assert_eq!(
+                    (ob.observer.means, ob.observer.callsign.as_deref()),
+                    (truce_core::Means::Sensor, Some("adsb"))
+                );
+                assert!(
+                    (46.5..=47.0).contains(&ob.lat) && (33.5..=34.0).contains(&ob.lon),
+                    "the cell's centre: {ob:?}"
+                );
+                assert_eq!(ob.time.unix_timestamp() % 300, 0, "the window's start");
+                assert!(ob.text.as_deref().unwrap_or_default().contains("6 of 6 aircraft"), "{:?}", ob.text);
+                return;
+            }
+            _ => {}
+        }
+    }
+}
