@@ -1534,7 +1534,9 @@ async function loadInterference() {
     fc = await getJson('interference');
   } catch (e) {
     if (e.status === 404) {
+      // A server without the ADS-B interference map: nothing to draw, not an error.
       interferenceState.available = false;
+      $('interference-count').textContent = 'none';
       return;
     }
     throw e;
