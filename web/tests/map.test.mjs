@@ -82,9 +82,12 @@ test('the map draws the basemap, lines, zones and a week of observations, and ta
   }
   assert.match(await page.locator('#today-total').innerText(), /^\d[\d,]*$/, 'today total shown');
 
-  // Early warning: the demo's week has the Pokrovsk escalation: the sector's level is high or critical.
+  // Early warning: the panel shows each sector's level as the API gives it to this user now. (How high
+  // Pokrovsk still is depends on the hour: the escalation of day 6 has decayed by some hours of the
+  // next day, judged on what this user may see; its alerts are checked below.)
   const pokrovsk = await page.locator('#warning-sectors li[data-sector="pokrovsk"]').getAttribute('data-level');
-  assert.ok(['high', 'critical'].includes(pokrovsk), `Pokrovsk's level is ${pokrovsk}`);
+  const warning = await apiGet(baseUrl, session.token, 'api/v1/warning');
+  assert.equal(pokrovsk, warning.sectors.find((s) => s.sector === 'pokrovsk').level, 'the panel shows the API level');
   // The alert panel lists exactly the alerts the API gives this user: its audience's, assessed on what
   // it may see (docs/security.md), among them the one that raised Pokrovsk to its level.
   const since = new Date(Date.now() - 8 * 86400 * 1000).toISOString();
@@ -92,8 +95,11 @@ test('the map draws the basemap, lines, zones and a week of observations, and ta
   const alerts = await page.evaluate(() => window.truceMap.alerts());
   assert.deepEqual(alerts.map((a) => a.seq), apiAlerts.map((a) => a.seq).sort((x, y) => y - x).slice(0, 50),
     'the alert panel lists the alerts the API gives admin, newest first');
-  assert.ok(apiAlerts.some((a) => a.scope === 'pokrovsk' && a.level === pokrovsk), `a Pokrovsk alert to ${pokrovsk}`);
-  assert.ok(await page.locator(`#alerts li[data-scope="pokrovsk"][data-level="${pokrovsk}"]`).first().isVisible(),
+  // The demo's week has the Pokrovsk escalation: an alert raised the sector to high or critical, and the
+  // panel shows it.
+  const raised = apiAlerts.find((a) => a.scope === 'pokrovsk' && ['high', 'critical'].includes(a.level));
+  assert.ok(raised, `an alert raised Pokrovsk to high or critical: ${JSON.stringify(apiAlerts.filter((a) => a.scope === 'pokrovsk'))}`);
+  assert.ok(await page.locator(`#alerts li[data-scope="pokrovsk"][data-level="${raised.level}"]`).first().isVisible(),
     'the Pokrovsk alert is shown in the panel');
   assert.equal(await page.locator('#warning-sectors li').count(), 6, 'six sectors with a level');
   assert.match(await page.locator('#warning-line').innerText(), /^Line: (normal|elevated|high|critical)$/i);

@@ -38,6 +38,8 @@ pub struct Node {
     pub anonymous: Viewer,
     /// Where every event is published.
     pub bus: Arc<dyn Bus>,
+    /// The sea and air detections and GNSS-interference cells, read through an access rule.
+    pub sea_air: Arc<crate::sources::sea_air::SeaAirView>,
     geometry: OnceLock<Arc<Value>>,
     /// The latest early-warning picture of each audience (see [`Node::warning_for`]).
     warnings: Mutex<HashMap<String, Held>>,
@@ -75,6 +77,7 @@ impl Node {
                 categories: Default::default(),
             },
             bus,
+            sea_air: Arc::default(),
             geometry: OnceLock::new(),
             warnings: Mutex::new(HashMap::new()),
             data_version: std::sync::atomic::AtomicU64::new(0),

@@ -11,6 +11,11 @@
 //! dark) are checked each minute of feed time, so a recording replayed fast is judged by its own
 //! clock. Each detection is published on the bus with the label of the feed that reported the
 //! craft, like the tracks it rests on.
+//!
+//! For the API the task also keeps, in memory, the last [`KEPT_DETECTIONS`] detections and the GNSS
+//! interference cells of the last [`INTERFERENCE_SPAN`], each with its label, in a [`SeaAirView`]
+//! that answers only through an access rule (the seam where the rule is applied, as the store's
+//! view is for stored records). Detections are not stored: a restart forgets them.
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -30,6 +35,86 @@ pub const DEVICE_EVERY: Duration = Duration::from_secs(5);
 const CHANNEL: usize = 16_384;
 /// Crafts not pushed to devices for this long are forgotten by the rate limit.
 const FORGET: Duration = Duration::from_secs(600);
+
+/// Detections kept for `GET /api/v1/detections`.
+pub const KEPT_DETECTIONS: usize = 1_000;
+/// How far back the interference cells are kept (the newest window of each cell is shown).
+pub const INTERFERENCE_SPAN: time::Duration = time::Duration::minutes(30);
+
+/// The recent detections and interference cells, each with its label.
+#[derive(Debug, Default)]
+pub struct SeaAirView {
+    inner: std::sync::Mutex<ViewInner>,
+}
+
+#[derive(Debug, Default)]
+struct ViewInner {
+    detections: std::collections::VecDeque<(truce_core::Label, Arc<truce_detect::Alert>)>,
+    interference: Vec<(truce_core::Label, truce_detect::CellFigure)>,
+}
+
+impl SeaAirView {
+    fn lock(&self) -> std::sync::MutexGuard<'_, ViewInner> {
+        self.inner.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    /// The detections `access` may see, newest first, at most `limit`.
+    pub fn detections(&self, access: &truce_access::Access, limit: usize) -> Vec<Arc<truce_detect::Alert>> {
+        let inner = self.lock();
+        inner
+            .detections
+            .iter()
+            .rev()
+            .filter(|(label, a)| access.permits(label, a.time))
+            .take(limit)
+            .map(|(_, a)| a.clone())
+            .collect()
+    }
+
+    /// The interference cells `access` may see: the newest window of each cell within
+    /// [`INTERFERENCE_SPAN`] of the feed's clock, with enough aircraft to be judged.
+    pub fn interference(&self, access: &truce_access::Access) -> Vec<truce_detect::CellFigure> {
+        let inner = self.lock();
+        inner
+            .interference
+            .iter()
+            .filter(|(label, c)| access.permits(label, c.window_start))
+            .map(|(_, c)| c.clone())
+            .collect()
+    }
+
+    fn add_detection(&self, label: truce_core::Label, a: Arc<truce_detect::Alert>) {
+        let mut inner = self.lock();
+        if inner.detections.len() == KEPT_DETECTIONS {
+            inner.detections.pop_front();
+        }
+        inner.detections.push_back((label, a));
+    }
+
+    fn set_interference(&self, cells: Vec<(truce_core::Label, truce_detect::CellFigure)>) {
+        self.lock().interference = cells;
+    }
+}
+
+/// The newest judged window of each cell over the `INTERFERENCE_SPAN` before `now`.
+fn interference_cells(d: &truce_detect::Detectors, now: OffsetDateTime) -> Vec<truce_detect::CellFigure> {
+    let window = time::Duration::seconds_f64(d.config().interference_window_s.max(1.0));
+    let mut newest: HashMap<(i64, i64), truce_detect::CellFigure> = HashMap::new();
+    let mut start = now - INTERFERENCE_SPAN;
+    while start <= now {
+        for c in d.interference(start) {
+            if c.level == truce_detect::Level::TooFewAircraft {
+                continue;
+            }
+            let key = ((c.bounds.west * 1e6).round() as i64, (c.bounds.south * 1e6).round() as i64);
+            if newest.get(&key).is_none_or(|n| n.window_start < c.window_start) {
+                newest.insert(key, c);
+            }
+        }
+        start += window;
+    }
+    newest.into_values().collect()
+}
 
 /// One report of a vessel or an aircraft.
 #[derive(Debug, Clone)]
@@ -144,12 +229,20 @@ async fn run(
         {
             alerts.extend(detectors.tick(now));
             last_tick = Some(now);
+            let label = labels
+                .iter()
+                .find(|((k, _), _)| *k == truce_detect::Kind::Aircraft)
+                .map_or_else(|| u.label.clone(), |(_, l)| l.clone());
+            let cells = interference_cells(&detectors, now);
+            node.sea_air.set_interference(cells.into_iter().map(|c| (label.clone(), c)).collect());
         }
         for a in alerts {
             let label = a.tracks.iter().find_map(|t| labels.get(t)).cloned().unwrap_or_else(|| u.label.clone());
             metrics::counter!("truce_detections_total", "detector" => a.detector.name()).increment(1);
             tracing::info!("detection: {}", a.summary);
-            node.bus.publish(Event::detection(Arc::new(a), label));
+            let a = Arc::new(a);
+            node.sea_air.add_detection(label.clone(), a.clone());
+            node.bus.publish(Event::detection(a, label));
         }
         let event = Arc::new(u.contact.to_event(u.received_at));
         if let Some(tak) = &tak {
@@ -178,5 +271,57 @@ async fn run(
             return;
         }
         metrics::counter!("truce_sea_air_updates_total", "feed" => u.feed).increment(1);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn alert(id: u32, minute: i64) -> Arc<truce_detect::Alert> {
+        let t = OffsetDateTime::UNIX_EPOCH + time::Duration::days(20_000) + time::Duration::minutes(minute);
+        let fix = truce_detect::Fix::new(truce_detect::Kind::Vessel, id, t, truce_geo::LonLat::new(30.0, 45.0));
+        Arc::new(truce_detect::Alert {
+            detector: truce_detect::Detector::SpoofJump,
+            time: t,
+            tracks: vec![(truce_detect::Kind::Vessel, id)],
+            evidence: vec![fix],
+            area: None,
+            figures: Vec::new(),
+            summary: format!("vessel {id}"),
+        })
+    }
+
+    #[test]
+    fn the_view_answers_each_viewer_only_what_its_label_permits_newest_first() {
+        let policy = truce_access::Policy::shipped();
+        let view = SeaAirView::default();
+        let public = truce_core::Label::unclassified();
+        let secret_swe = truce_core::Label {
+            marking: truce_core::Marking::NatoSecret,
+            releasable_to: vec!["SWE".into()],
+            categories: Vec::new(),
+        };
+        view.add_detection(public.clone(), alert(1, 0));
+        view.add_detection(secret_swe, alert(2, 1));
+        view.add_detection(public, alert(3, 2));
+        let viewer = |nation: &str, clearance| truce_access::Viewer {
+            name: "v".into(),
+            nation: Some(nation.into()),
+            role: truce_access::Role::Analyst,
+            clearance,
+            categories: Default::default(),
+        };
+        let ids = |v: &truce_access::Viewer, limit| -> Vec<u32> {
+            view.detections(&truce_access::Access::new(&policy, v), limit).iter().map(|a| a.tracks[0].1).collect()
+        };
+        assert_eq!(ids(&viewer("SWE", truce_core::Marking::NatoSecret), 10), [3, 2, 1]);
+        assert_eq!(ids(&viewer("SWE", truce_core::Marking::NatoRestricted), 10), [3, 1], "below the marking");
+        assert_eq!(ids(&viewer("FRA", truce_core::Marking::CosmicTopSecret), 10), [3, 1], "not released to FRA");
+        assert_eq!(ids(&viewer("SWE", truce_core::Marking::NatoSecret), 1), [3]);
+        for i in 0..KEPT_DETECTIONS as u32 {
+            view.add_detection(truce_core::Label::unclassified(), alert(100 + i, 10));
+        }
+        assert_eq!(view.lock().detections.len(), KEPT_DETECTIONS, "bounded");
     }
 }

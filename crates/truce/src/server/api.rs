@@ -74,7 +74,9 @@ use truce_access::Action;
         super::tak::tracks,
         super::tak::history,
         super::tak::geofence,
-        super::tak::status
+        super::tak::status,
+        super::sea_air::detections,
+        super::sea_air::interference
     ),
     components(schemas(InsertResponse, ErrorBody, StatsResponse, super::auth::LoginRequest))
 )]

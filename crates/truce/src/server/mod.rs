@@ -13,6 +13,7 @@ pub mod auth;
 mod coalition;
 mod error;
 mod reports;
+mod sea_air;
 mod stream;
 mod tak;
 pub mod tls;
@@ -98,6 +99,7 @@ pub fn app(state: AppState) -> Router {
         .merge(reports::routes())
         .merge(stream::routes())
         .merge(tak::routes())
+        .merge(sea_air::routes())
         .merge(watch::routes())
         .merge(web::routes())
         // Outermost last: the audit log sees the answer of the session check too.

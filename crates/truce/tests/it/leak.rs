@@ -636,7 +636,42 @@ fn no_surface_shows_a_viewer_what_it_may_not_see() {
         b"",
     );
     assert_eq!(run.code, 0, "{}\n{}", run.stdout, run.stderr);
-    let s = serve_plain(dir.path(), &[]);
+    // A vessel from an AIS feed labelled NATO SECRET REL GBR, SWE jumps 150 km in 10 s: its track and its
+    // spoofing detection are for those who may see that label, and nobody else sees its MMSI anywhere.
+    let vessel_at = |lat: f64, lon: f64, t: i64| {
+        let p = truce_ais::encode::Position {
+            mmsi: 273_999_001,
+            status: 0,
+            lat,
+            lon,
+            speed_kn: Some(12.0),
+            course_deg: Some(135.0),
+            heading_deg: None,
+            second: 0,
+        };
+        truce_ais::encode::position(&p, truce_ais::encode::Tag { time: Some(t), station: None })
+    };
+    let t = OffsetDateTime::now_utc().unix_timestamp();
+    let nmea = dir.path().join("ais.nmea");
+    std::fs::write(&nmea, format!("{}\n{}\n", vessel_at(46.0, 30.9, t - 60), vessel_at(45.0, 32.0, t - 50))).unwrap();
+    let config = dir.path().join("truce.toml");
+    std::fs::write(
+        &config,
+        format!(
+            "[ais]\nfiles = [{:?}]\nmarking = \"NATO SECRET\"\nreleasable_to = [\"GBR\", \"SWE\"]\n",
+            nmea.display().to_string()
+        ),
+    )
+    .unwrap();
+    let feed = Record {
+        body: Value::Null,
+        id: "ais-feed".into(),
+        time: OffsetDateTime::now_utc(),
+        marking: 3,
+        releasable_to: vec!["GBR", "SWE"],
+        categories: Vec::new(),
+    };
+    let s = serve_plain(dir.path(), &["--config", config.to_str().unwrap()]);
     let admin = s.login("admin", PASSWORD);
     for v in &mut viewers {
         v.token = s.login(&v.name, PASSWORD);
@@ -675,6 +710,11 @@ fn no_surface_shows_a_viewer_what_it_may_not_see() {
         categories: CATEGORIES.iter().copied().collect(),
         token: admin.clone(),
     };
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    while !get(&s, &admin_view, "/api/v1/detections").1.contains("273999001") {
+        assert!(std::time::Instant::now() < deadline, "the AIS feed's spoofing detection within 30 s");
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
     let window = format!("since={}&until={}", SINCE.date(), UNTIL.date());
     let (_, incidents) = get(&s, &admin_view, &format!("/api/v1/incidents?{window}"));
     let incidents: Value = serde_json::from_str(&incidents).unwrap();
@@ -864,6 +904,32 @@ fn no_surface_shows_a_viewer_what_it_may_not_see() {
         let body = String::from_utf8_lossy(&reply.body).into_owned();
         checks.no_leak(&oracle, v, &all, "case action", &body);
         exercised.insert("/api/v1/cases/{id}/actions");
+
+        // The sea and the air: the labelled vessel's detection and track, exactly for those who may see
+        // its feed's label; the interference layer (no aircraft here) is empty for everyone.
+        let sees = oracle.visible(v, &feed);
+        for (path, route, shows) in [
+            ("/api/v1/detections", "/api/v1/detections", "273999001"),
+            ("/api/v1/tracks", "/api/v1/tracks", "ais-273999001"),
+            ("/api/v1/tracks/ais-273999001", "/api/v1/tracks/{uid}", "273999001"),
+            ("/api/v1/interference", "/api/v1/interference", "273999001"),
+        ] {
+            let (status, body) = get(&s, v, path);
+            let expect = sees && route != "/api/v1/interference";
+            // The history of a hidden track is a 404 that names the uid asked for, as for a missing one.
+            let shown = if route == "/api/v1/tracks/{uid}" { status == 200 } else { body.contains(shows) };
+            checks.check(shown == expect, || {
+                format!(
+                    "{path}: {} ({} {}) {status} {}",
+                    v.name,
+                    v.nation,
+                    MARKINGS[v.clearance],
+                    if expect { "misses the vessel" } else { "sees the vessel" }
+                )
+            });
+            checks.no_leak(&oracle, v, &all, path, &body);
+            exercised.insert(route);
+        }
 
         // Everything else: no canary in any byte.
         for (path, route) in [
