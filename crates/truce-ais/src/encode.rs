@@ -4,7 +4,8 @@
 //! Only what a vessel sends is written: the class A position report (type 1) and the static and
 //! voyage data (type 5, two sentences). Fields are packed most significant bit first into a bit
 //! string, armoured six bits per character, and framed as `!AIVDM` with its checksum, optionally
-//! behind an NMEA 4.10 tag block carrying the receive time and the station. Values out of range are
+//! behind an NMEA 4.10 tag block carrying the receive time and the station (on every fragment, with a
+//! `g:` group, when a message takes several sentences). Values out of range are
 //! written as AIS's "not available" codes, never wrapped.
 
 use std::fmt::Write as _;
@@ -119,8 +120,11 @@ fn checksum(body: &str) -> u8 {
     body.bytes().fold(0, |a, b| a ^ b)
 }
 
-fn tag_block(tag: Tag<'_>) -> String {
+fn tag_block(tag: Tag<'_>, group: Option<(usize, usize, u32)>) -> String {
     let mut fields = Vec::new();
+    if let Some((n, total, id)) = group {
+        fields.push(format!("g:{n}-{total}-{id}"));
+    }
     if let Some(s) = tag.station {
         fields.push(format!("s:{s}"));
     }
@@ -145,7 +149,11 @@ fn sentences(payload: &str, fill: u8, seq: u8, channel: char, tag: Tag<'_>) -> V
             let seq = if total > 1 { (seq % 10).to_string() } else { String::new() };
             let f = if i + 1 == total { fill } else { 0 };
             let body = format!("AIVDM,{total},{},{seq},{channel},{part},{f}", i + 1);
-            let mut line = if i == 0 { tag_block(tag) } else { String::new() };
+            // Every fragment carries the tag block (with its NMEA 4.10 group when there are several), so
+            // that each is dated and a receiver's assembly never times a recording's fragments out.
+            let group = (total > 1 && (tag.time.is_some() || tag.station.is_some()))
+                .then(|| (i + 1, total, u32::from(seq.parse::<u8>().unwrap_or(0)) + 1));
+            let mut line = tag_block(tag, group);
             let _ = write!(line, "!{body}*{:02X}", checksum(&body));
             line
         })
@@ -262,6 +270,12 @@ mod tests {
         let mut d = Decoder::new(Config::default());
         assert!(d.push_line(SourceKey(0), lines[0].as_bytes(), None).unwrap().is_none());
         let m = d.push_line(SourceKey(0), lines[1].as_bytes(), None).unwrap().unwrap();
+        // Dated hours ago and read now: each fragment's tag block dates it, so none times out.
+        let old = voyage(&v, 4, Tag { time: Some(1_700_000_000), station: Some("rx") });
+        assert!(old[1].starts_with("\\g:2-2-5,s:rx,c:1700000000*"), "{}", old[1]);
+        let now = Some(crate::Timestamp::from_unix_seconds(1_800_000_000));
+        assert!(d.push_line(SourceKey(0), old[0].as_bytes(), now).unwrap().is_none());
+        assert!(d.push_line(SourceKey(0), old[1].as_bytes(), now).unwrap().is_some());
         let Body::StaticVoyage(s) = m.body else { panic!("{m:?}") };
         assert_eq!(
             (s.shipname.as_str(), s.callsign.as_str(), s.destination.as_str()),

@@ -23,6 +23,7 @@ pub fn run(args: &DemoArgs) -> anyhow::Result<ExitCode> {
     }
     init_logging();
     let tak_config = settings.tak.for_demo(config.port == 0);
+    let seed = config.seed;
     // The web port first: when it is taken the demo stops before making anything.
     let http = std::net::TcpListener::bind(("127.0.0.1", config.port))
         .and_then(|l| l.set_nonblocking(true).map(|()| l))
@@ -65,6 +66,29 @@ pub fn run(args: &DemoArgs) -> anyhow::Result<ExitCode> {
         outln!("truce demo: log in as {} with the password {DEMO_PASSWORD}", names.join(", "));
         std::io::stdout().flush()?;
         let feed = demo.spawn_feed();
+        // Ships over AIS and aircraft over ADS-B, into the node's own feeds.
+        let ships_and_aircraft = demo::sea_air::start(seed, &demo.data_dir).await?;
+        let sea_air = truce_node::sources::sea_air::SeaAir::start(
+            &demo.node,
+            &tracks,
+            tak.as_ref().map(truce_node::sources::tak::Tak::handle),
+            truce_detect::Config::demo(),
+        )?;
+        let ais_config = truce_node::sources::ais::AisConfig {
+            connect: vec![ships_and_aircraft.ais.to_string()],
+            ..Default::default()
+        };
+        let ais = truce_node::sources::ais::start(&ais_config, &sea_air).await?;
+        let adsb_config = truce_node::sources::adsb::AdsbConfig {
+            aircraft_json: vec![ships_and_aircraft.aircraft_json.display().to_string()],
+            ..Default::default()
+        };
+        let adsb = truce_node::sources::adsb::start(&adsb_config, &sea_air).await?;
+        outln!(
+            "truce demo: ships over AIS from {}, aircraft from {}",
+            ships_and_aircraft.ais,
+            ships_and_aircraft.aircraft_json.display()
+        );
         // Simulated units join as TAK clients over TCP (none when that listener is off).
         let units = tak.as_ref().and_then(truce_node::sources::tak::Tak::tcp_addr).map(|a| demo.spawn_units(a));
         let watch = tokio::spawn(truce_node::watch::task::run(demo.node.clone(), every));
@@ -74,6 +98,7 @@ pub fn run(args: &DemoArgs) -> anyhow::Result<ExitCode> {
         }
         watch.abort();
         drop(units);
+        drop((ais, adsb, sea_air, ships_and_aircraft));
         drop(tak);
         drop(tracks);
         served.context("the server failed")

@@ -9,7 +9,7 @@
 //! encounters, loitering, GNSS interference, emergency squawks) over every report, with the ports
 //! they know and the agreement's maritime exclusion zones; time-driven detections (a vessel gone
 //! dark) are checked each minute of feed time, so a recording replayed fast is judged by its own
-//! clock. Each detection is published on the bus with the label of the feed that reported the
+//! clock; with several feeds, at the slowest clock of those that reported in the last five minutes. Each detection is published on the bus with the label of the feed that reported the
 //! craft, like the tracks it rests on.
 //!
 //! For the API the task also keeps, in memory, the last [`KEPT_DETECTIONS`] detections and the GNSS
@@ -33,6 +33,8 @@ use crate::{Event, Node};
 pub const DEVICE_EVERY: Duration = Duration::from_secs(5);
 /// Updates buffered between the feeds and the consumer.
 const CHANNEL: usize = 16_384;
+/// A feed that has not reported for this long no longer holds the detectors' clock back.
+const FEED_SILENT: Duration = Duration::from_secs(300);
 /// Crafts not pushed to devices for this long are forgotten by the rate limit.
 const FORGET: Duration = Duration::from_secs(600);
 
@@ -96,7 +98,8 @@ impl SeaAirView {
     }
 }
 
-/// The newest judged window of each cell over the `INTERFERENCE_SPAN` before `now`.
+/// The newest judged window of each cell over the `INTERFERENCE_SPAN` before `now`, the window still
+/// open included (its figures so far), so the map shows interference as it builds up.
 fn interference_cells(d: &truce_detect::Detectors, now: OffsetDateTime) -> Vec<truce_detect::CellFigure> {
     let window = time::Duration::seconds_f64(d.config().interference_window_s.max(1.0));
     let mut newest: HashMap<(i64, i64), truce_detect::CellFigure> = HashMap::new();
@@ -214,8 +217,12 @@ async fn run(
     let mut last_prune = tokio::time::Instant::now();
     // The label each craft was last reported with, for the detections that name it.
     let mut labels: HashMap<(truce_detect::Kind, u32), truce_core::Label> = HashMap::new();
-    let mut feed_clock: Option<OffsetDateTime> = None;
+    // Each feed's clock (its latest report time) and when it last reported: the detectors are ticked
+    // at the slowest clock of the feeds heard in the last FEED_SILENT, so an AIS recording catching up
+    // is not judged at the time of a live ADS-B feed beside it, and a feed that stopped holds nothing up.
+    let mut clocks: HashMap<&'static str, (OffsetDateTime, tokio::time::Instant)> = HashMap::new();
     let mut last_tick: Option<OffsetDateTime> = None;
+    let mut last_view: Option<OffsetDateTime> = None;
     while let Some(u) = rx.recv().await {
         let f = fix(&u.contact, u.received_at);
         if labels.len() > 200_000 {
@@ -223,12 +230,22 @@ async fn run(
         }
         labels.insert(f.track(), u.label.clone());
         let mut alerts = detectors.push(&f);
-        feed_clock = Some(feed_clock.map_or(f.time, |c| c.max(f.time)));
+        let wall = tokio::time::Instant::now();
+        let clock = clocks.entry(u.feed).or_insert((f.time, wall));
+        *clock = (clock.0.max(f.time), wall);
+        let feed_clock =
+            clocks.values().filter(|(_, at)| wall.duration_since(*at) < FEED_SILENT).map(|(t, _)| *t).min();
         if let Some(now) = feed_clock
             && last_tick.is_none_or(|t| now - t >= time::Duration::minutes(1))
         {
             alerts.extend(detectors.tick(now));
             last_tick = Some(now);
+        }
+        // The interference cells for the map, every 10 s of feed time (the open window included).
+        if let Some(now) = feed_clock
+            && last_view.is_none_or(|t| now - t >= time::Duration::seconds(10))
+        {
+            last_view = Some(now);
             let label = labels
                 .iter()
                 .find(|((k, _), _)| *k == truce_detect::Kind::Aircraft)

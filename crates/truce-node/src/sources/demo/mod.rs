@@ -2,10 +2,13 @@
 //! coalition, a deterministic simulated week of observations (see [`scenario`] for the story) with the
 //! alerts the watch would have raised hour by hour, a live feed that goes on at a realistic rate
 //! (`speed` multiplies it), and simulated TAK units that join the node's own TAK server as real
-//! clients would ([`tak_units`]). Everything goes through the node's pipeline like any other feed.
+//! clients would ([`tak_units`]), and ships and aircraft that reach the node's AIS and ADS-B feeds over
+//! NMEA and readsb's `aircraft.json` ([`sea_air`]). Everything goes through the node's pipeline like any
+//! other feed.
 
 pub mod config;
 pub mod scenario;
+pub mod sea_air;
 pub mod tak_units;
 
 use std::io::Write;
