@@ -1218,6 +1218,9 @@ const CRAFT_TYPES = {
 
 const KNOTS_PER_MS = 3600 / 1852;
 const FEET_PER_M = 1 / 0.3048;
+/** CoT's "unknown" for `hae` and `ce` (a vessel's height, an aircraft without altitude). */
+const COT_UNKNOWN = 9999999;
+const knownHae = (t) => isNum(t.hae) && Math.abs(Number(t.hae)) < COT_UNKNOWN;
 
 /** What identifies a vessel or aircraft: its MMSI or ICAO address (from the uid). */
 function craftId(t, kind) {
@@ -1250,7 +1253,7 @@ function trackPopup(t, kind) {
     ['Type', CRAFT_TYPES[t.type] ? `${CRAFT_TYPES[t.type]} (${t.type})` : t.type],
     ['Speed', isNum(t.speed) ? `${fmtNum(Number(t.speed) * KNOTS_PER_MS, 1)} kn` : null],
     ['Course', isNum(t.course) ? `${fmtNum(Number(t.course), 0)}°` : null],
-    ['Altitude', kind === 'air' && isNum(t.hae) ? `${fmtNum(Number(t.hae) * FEET_PER_M, 0)} ft` : null],
+    ['Altitude', kind === 'air' && knownHae(t) ? `${fmtNum(Number(t.hae) * FEET_PER_M, 0)} ft` : null],
     ['Position', `${fmtCoord(t.lat)}, ${fmtCoord(t.lon)}`],
     ['Time', t.time ? dtg(new Date(t.time)) : null],
     ['Source', [t.source, t.group].filter(Boolean).join(' · ')],
@@ -1361,7 +1364,7 @@ async function loadTracks() {
 function tracksOf(kind) {
   return [...tracks.values()].filter((e) => e.kind === kind).map(({ track: t, trail }) => ({
     uid: t.uid, type: t.type, callsign: t.callsign, lat: t.lat, lon: t.lon,
-    course: t.course ?? null, speed: t.speed ?? null, hae: t.hae ?? null, trail: trail.length,
+    course: t.course ?? null, speed: t.speed ?? null, hae: knownHae(t) ? Number(t.hae) : null, trail: trail.length,
   }));
 }
 
