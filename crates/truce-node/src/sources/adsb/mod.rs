@@ -9,7 +9,8 @@
 //! (its CPR pairs and the Address/Parity rule are per aircraft, whichever receiver heard it). Mode S
 //! says a little in each message (callsign, position, velocity, squawk, integrity): the task keeps
 //! what was last heard of each aircraft and adds it to each position, which becomes the aircraft's
-//! report. A frame or line that does not decode is counted (`truce_feed_bad_lines_total{feed="adsb"}`)
+//! report. A polled `aircraft.json` repeats an aircraft's position until a new one is heard: only a
+//! position newer than the last one taken is a report. A frame or line that does not decode is counted (`truce_feed_bad_lines_total{feed="adsb"}`)
 //! and logged, the first five of each input then one in a thousand; frames of formats not decoded
 //! and Address/Parity frames of aircraft not yet identified are normal on a live feed and only
 //! counted (`truce_adsb_frames_skipped_total`).
@@ -231,6 +232,9 @@ struct Stream {
 struct Task {
     decoder: Decoder,
     known: HashMap<u32, Known>,
+    /// The time of each aircraft's last position from a document: a document polled every second
+    /// repeats a position until the receiver hears a new one, and a repeat is not a new report.
+    documented: HashMap<u32, OffsetDateTime>,
     out: Vec<Contact>,
 }
 
@@ -317,6 +321,10 @@ impl Task {
                 }
                 _ => at,
             };
+            if self.documented.get(&r.icao).is_some_and(|last| *last >= time - time::Duration::milliseconds(50)) {
+                continue;
+            }
+            self.documented.insert(r.icao, time);
             self.out.push(k.contact(r.icao, lat, lon, time));
         }
         Ok(bad)
@@ -330,7 +338,7 @@ async fn decode(
     out: mpsc::Sender<Update>,
     label: truce_core::Label,
 ) {
-    let mut task = Task { decoder, known: HashMap::new(), out: Vec::new() };
+    let mut task = Task { decoder, known: HashMap::new(), documented: HashMap::new(), out: Vec::new() };
     let mut streams: HashMap<Arc<str>, Stream> = HashMap::new();
     let mut last_prune = 0.0;
     while let Some(chunk) = rx.recv().await {
@@ -400,6 +408,9 @@ async fn decode(
         if task.known.len() > MAX_KNOWN {
             task.known.clear();
         }
+        if task.documented.len() > MAX_KNOWN {
+            task.documented.clear();
+        }
         for contact in task.out.drain(..) {
             let u = Update { contact, feed: "adsb", input: chunk.input.clone(), label: label.clone(), received_at: at };
             if out.send(u).await.is_err() {
@@ -432,8 +443,12 @@ mod tests {
 
     #[test]
     fn a_callsign_heard_before_is_added_to_the_position_that_follows() {
-        let mut task =
-            Task { decoder: Decoder::new(truce_adsb::Config::default()), known: HashMap::new(), out: Vec::new() };
+        let mut task = Task {
+            decoder: Decoder::new(truce_adsb::Config::default()),
+            known: HashMap::new(),
+            documented: HashMap::new(),
+            out: Vec::new(),
+        };
         let at = OffsetDateTime::UNIX_EPOCH;
         // "The 1090 MHz Riddle": KLM1023's identification, then a CPR pair of another aircraft.
         for line in
@@ -448,5 +463,29 @@ mod tests {
         assert!((c.lat - 52.2658).abs() < 1e-3 && (c.lon - 3.9389).abs() < 1e-3, "{c:?}");
         assert_eq!(c.altitude_ft, Some(38_000));
         assert!(task.line(Format::Raw, b"*8D4840D6202CC371C32CE0576099;", 1.0, at).unwrap_err().contains("CRC"));
+    }
+
+    #[test]
+    fn a_position_repeated_by_the_next_document_is_not_a_new_report() {
+        let mut task = Task {
+            decoder: Decoder::new(truce_adsb::Config::default()),
+            known: HashMap::new(),
+            documented: HashMap::new(),
+            out: Vec::new(),
+        };
+        let at = OffsetDateTime::UNIX_EPOCH;
+        let doc = |now: f64, seen: f64| {
+            format!(
+                r#"{{"now":{now},"aircraft":[{{"hex":"48ae21","lat":52.1,"lon":21.0,"seen_pos":{seen},"nic":8,"nac_p":9}}]}}"#
+            )
+        };
+        assert_eq!(task.document(doc(100.0, 0.5).as_bytes(), at), Ok(0));
+        assert_eq!(task.document(doc(101.0, 1.5).as_bytes(), at), Ok(0), "the same position a second later");
+        assert_eq!(task.document(doc(102.0, 0.2).as_bytes(), at), Ok(0));
+        let times: Vec<f64> =
+            task.out.iter().map(|c| c.time.expect("dated").unix_timestamp_nanos() as f64 / 1e9).collect();
+        assert_eq!(times, [99.5, 101.8]);
+        assert_eq!((task.out[0].nic, task.out[0].nacp, task.out[0].country), (Some(8), Some(9), Some("PL")));
+        assert!(task.document(b"{\"aircraft\": 5}", at).is_err());
     }
 }

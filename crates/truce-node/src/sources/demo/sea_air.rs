@@ -16,8 +16,10 @@
 //! - **ADS-B**: an `aircraft.json` file rewritten every second, as readsb writes one for tar1090: each
 //!   aircraft's latest position with its callsign, altitude, speed, squawk, NIC and NACp, dated by
 //!   the document's `now` and `seen_pos`. The aircraft scenario starts [`AIR_LEAD`] before the demo, so
-//!   the patrol aircraft near the line are inside the GNSS interference from the first minute; the
-//!   Global Hawk among them broadcasts the unmanned category (B6) and flies in the no-fly band.
+//!   the patrol aircraft near the line are inside the GNSS interference from the first minute. One more
+//!   aircraft is the demo's own: an unmanned aircraft (category B6) flying back and forth along 33.6° E
+//!   across the line of contact near Kherson, through the no-fly band, so that its entries are
+//!   observations of a violation by the sensor; the Global Hawk among the patrols is unmanned too.
 
 use std::collections::HashMap;
 use std::net::SocketAddr;
@@ -42,6 +44,37 @@ const AIR_AHEAD: Duration = Duration::hours(6);
 const WRITE_EVERY: std::time::Duration = std::time::Duration::from_secs(1);
 /// An aircraft not heard for this long is left out of the document.
 const AIRCRAFT_GONE_S: f64 = 60.0;
+/// The demo's drone: its address (in Russia's block), callsign, and path.
+const DRONE_ICAO: u32 = 0x15_0D_0A;
+const DRONE_SOUTH: f64 = 46.55;
+const DRONE_NORTH: f64 = 47.15;
+const DRONE_LON: f64 = 33.6;
+const DRONE_KN: f64 = 90.0;
+
+/// The drone's report at `t`: back and forth along 33.6° E between 46.55° N and 47.15° N, a fix every
+/// 5 s.
+fn drone(t: OffsetDateTime) -> Fix {
+    let t = t.replace_nanosecond(0).unwrap_or(t);
+    let t = t - Duration::seconds(i64::from(t.second() % 5));
+    let span_deg = DRONE_NORTH - DRONE_SOUTH;
+    let leg_s = span_deg * 60.0 * 3600.0 / DRONE_KN;
+    let phase = (t.unix_timestamp() as f64).rem_euclid(2.0 * leg_s);
+    let (lat, course) = if phase < leg_s {
+        (DRONE_SOUTH + span_deg * phase / leg_s, 0.0)
+    } else {
+        (DRONE_NORTH - span_deg * (phase - leg_s) / leg_s, 180.0)
+    };
+    Fix {
+        speed_kn: Some(DRONE_KN),
+        course_deg: Some(course),
+        altitude_ft: Some(9_000),
+        nic: Some(8),
+        nacp: Some(9),
+        squawk: None,
+        ..Fix::new(Kind::Aircraft, DRONE_ICAO, t, truce_geo::LonLat::new(DRONE_LON, lat))
+    }
+}
+
 /// Seconds between two static and voyage reports of a ship.
 const STATIC_EVERY_S: i64 = 360;
 
@@ -152,7 +185,14 @@ fn position(f: &Fix) -> Position {
 
 /// Rewrites the `aircraft.json` every second with each aircraft's latest position.
 async fn write_aircraft(scenario: Scenario, path: PathBuf) {
-    let infos: HashMap<u32, &AircraftInfo> = scenario.aircraft.iter().map(|a| (a.icao, a)).collect();
+    let drone_info = AircraftInfo {
+        icao: DRONE_ICAO,
+        callsign: "UAV1207".into(),
+        type_designator: "UAV".into(),
+        role: "unmanned aircraft crossing the line".into(),
+    };
+    let mut infos: HashMap<u32, &AircraftInfo> = scenario.aircraft.iter().map(|a| (a.icao, a)).collect();
+    infos.insert(DRONE_ICAO, &drone_info);
     let fixes: Vec<&Fix> = scenario.fixes.iter().filter(|f| f.kind == Kind::Aircraft).collect();
     let mut next = 0;
     let mut latest: HashMap<u32, &Fix> = HashMap::new();
@@ -168,8 +208,11 @@ async fn write_aircraft(scenario: Scenario, path: PathBuf) {
             messages += 1;
         }
         let now_s = now.unix_timestamp_nanos() as f64 / 1e9;
+        let uav = drone(now);
         let aircraft: Vec<serde_json::Value> = latest
             .values()
+            .copied()
+            .chain(std::iter::once(&uav))
             .filter_map(|f| {
                 let seen = now_s - f.time.unix_timestamp_nanos() as f64 / 1e9;
                 (seen <= AIRCRAFT_GONE_S).then(|| document_entry(f, infos.get(&f.id).copied(), seen))
@@ -192,7 +235,7 @@ fn document_entry(f: &Fix, info: Option<&AircraftInfo>, seen_s: f64) -> serde_js
         o.insert("t".into(), i.type_designator.clone().into());
         // The Global Hawk is unmanned (B6); airliners are large (A3), the other patrol aircraft medium.
         let category = match i.type_designator.as_str() {
-            "GLHK" => "B6",
+            "GLHK" | "UAV" => "B6",
             _ if i.role == "airliner" => "A3",
             _ => "A2",
         };
