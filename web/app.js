@@ -1514,6 +1514,8 @@ async function loadDetections() {
 // ---------------------------------------------------------------- GNSS interference
 
 const INTERFERENCE_REFRESH_MS = 60_000;
+/** While there is no cell (a feed that has just started), sooner. */
+const INTERFERENCE_EMPTY_REFRESH_MS = 15_000;
 const INTERFERENCE_LEVELS = ['low', 'some', 'high'];
 /** gpsjam.org's colours: green, yellow, red. */
 const INTERFERENCE_COLOURS = { low: '#37b24d', some: '#fcc419', high: '#f03e3e' };
@@ -1581,17 +1583,21 @@ async function loadInterference() {
 }
 
 function refreshInterference() {
-  loadInterference()
+  return loadInterference()
     .then(() => setStatus('interference', null), (e) => setStatus('interference', `GNSS interference: ${e.message}`));
 }
 
-/** The next refresh in `ms` (the regular one every minute, or sooner after an interference detection). */
-function scheduleInterference(ms = INTERFERENCE_REFRESH_MS) {
+/**
+ * The next refresh in `ms`: by default every minute, every 15 s while no cell is drawn; sooner after an
+ * interference detection.
+ */
+function scheduleInterference(ms) {
   clearTimeout(interferenceState.timer);
-  interferenceState.timer = setTimeout(() => {
-    refreshInterference();
+  const delay = ms ?? (interferenceState.cells.length ? INTERFERENCE_REFRESH_MS : INTERFERENCE_EMPTY_REFRESH_MS);
+  interferenceState.timer = setTimeout(async () => {
+    await refreshInterference();
     scheduleInterference();
-  }, ms);
+  }, delay);
 }
 
 // ---------------------------------------------------------------- geofence events
