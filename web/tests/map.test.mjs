@@ -281,7 +281,11 @@ test('the sea and air layers show the demo\'s vessels and aircraft, its going-da
   assert.match(await dark.innerText(), /\d{6}Z [A-Z]{3} \d{2}/, 'the time as a DTG');
   // Clicking it goes there and draws its evidence.
   await page.evaluate(() => window.truceMap.home());
+  await page.evaluate(() => {
+    window.__moved = new Promise((resolve) => { window.truceMap.map.once('moveend', resolve); setTimeout(resolve, 5000); });
+  });
   await dark.click();
+  await page.evaluate(() => window.__moved);
   await page.waitForFunction(() => window.truceMap.map.getZoom() >= 8, null, { timeout: 5000, polling: 100 });
   assert.ok(await page.locator('.leaflet-evidence-pane path.evidence-fix').count() >= 1, 'the last fix before the gap is drawn');
   assert.match(await dark.getAttribute('class'), /selected/);
@@ -297,7 +301,7 @@ test('the sea and air layers show the demo\'s vessels and aircraft, its going-da
   assert.ok(await page.locator('[data-testid="interference-cell"][data-level="some"], [data-testid="interference-cell"][data-level="high"]').count() >= 1,
     'an interference cell of level some or high is on the map');
 
-  await page.evaluate(() => window.truceMap.map.setView([45.5, 31], 6, { animate: false }));
+  await page.evaluate(() => window.truceMap.map.setView([45.6, 32], 7, { animate: false }));
   await page.screenshot({ path: SEA_AIR_SCREENSHOT });
 
   const unexpected = pageProblems.filter((p) => !/favicon/.test(p));
