@@ -6,9 +6,11 @@
 //! UCDP columns, NDJSON, GeoJSON) and [`observation`] one observation's JSON. [`config`] deserializes a
 //! TOML configuration into serde structs reporting every problem of the file at once, with its line.
 //! [`when`] is the one parser of the times people type (flags, configuration, query parameters), and the
-//! one way the command line prints them.
+//! one way the command line prints them. [`http_response`] reads the body of an HTTP/1.1 response
+//! (the documents the ADS-B feed polls).
 
 pub mod config;
+pub mod http_response;
 pub mod ingest;
 pub mod observation;
 pub mod records;

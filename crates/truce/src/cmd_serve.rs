@@ -114,6 +114,12 @@ pub fn run(args: &ServeArgs) -> anyhow::Result<ExitCode> {
             tak.as_ref().map(tak::Tak::handle),
             truce_detect::Config::default(),
         )?;
+        // The feeds' labels name release codes the node's policy must know.
+        for (section, label) in [("ais", ais.as_ref().map(|a| a.label())), ("adsb", adsb.as_ref().map(|a| a.label()))] {
+            if let Some(label) = label {
+                node.policy.check(&label).with_context(|| format!("[{section}] releasable_to"))?;
+            }
+        }
         let ais = match ais {
             Some(a) => truce_node::sources::ais::start(&a, &sea_air).await?,
             None => None,

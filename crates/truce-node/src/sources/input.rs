@@ -301,63 +301,9 @@ pub async fn http_get(url: &str) -> Result<Vec<u8>, String> {
             .read_to_end(&mut raw)
             .await
             .map_err(|e| format!("{url}: {e}"))?;
-        parse_response(&raw).map_err(|e| format!("{url}: {e}"))
+        truce_formats::http_response::body(&raw, MAX_DOCUMENT_BYTES).map_err(|e| format!("{url}: {e}"))
     };
     tokio::time::timeout(Duration::from_secs(10), fetch).await.map_err(|_| format!("{url}: no answer within 10 s"))?
-}
-
-/// The body of a complete HTTP/1.1 response.
-fn parse_response(raw: &[u8]) -> Result<Vec<u8>, String> {
-    let end = raw.windows(4).position(|w| w == b"\r\n\r\n").ok_or("the response has no end of headers")?;
-    let head = std::str::from_utf8(&raw[..end]).map_err(|_| "the response headers are not text")?;
-    let body = &raw[end + 4..];
-    let mut lines = head.split("\r\n");
-    let status = lines.next().unwrap_or_default();
-    let code = status.split(' ').nth(1).unwrap_or_default();
-    if code != "200" {
-        return Err(format!("the server answered {status:?}"));
-    }
-    let header = |name: &str| {
-        head.split("\r\n").skip(1).find_map(|l| {
-            let (k, v) = l.split_once(':')?;
-            k.trim().eq_ignore_ascii_case(name).then(|| v.trim().to_owned())
-        })
-    };
-    let body = if header("transfer-encoding").is_some_and(|v| v.eq_ignore_ascii_case("chunked")) {
-        dechunk(body)?
-    } else if let Some(len) = header("content-length") {
-        let len: usize = len.parse().map_err(|_| format!("Content-Length {len:?} is not a number"))?;
-        if body.len() < len {
-            return Err(format!("the body ended after {} of its {len} bytes", body.len()));
-        }
-        body[..len].to_vec()
-    } else {
-        body.to_vec()
-    };
-    if body.len() > MAX_DOCUMENT_BYTES {
-        return Err(format!("a document of over {MAX_DOCUMENT_BYTES} bytes"));
-    }
-    Ok(body)
-}
-
-/// Decodes a chunked body (RFC 9112 section 7.1).
-fn dechunk(mut body: &[u8]) -> Result<Vec<u8>, String> {
-    let mut out = Vec::new();
-    loop {
-        let eol = body.windows(2).position(|w| w == b"\r\n").ok_or("a chunk size without its line end")?;
-        let size_text = std::str::from_utf8(&body[..eol]).map_err(|_| "a chunk size is not text")?;
-        let size_text = size_text.split(';').next().unwrap_or_default().trim();
-        let size = usize::from_str_radix(size_text, 16).map_err(|_| format!("chunk size {size_text:?} is not hex"))?;
-        body = &body[eol + 2..];
-        if size == 0 {
-            return Ok(out);
-        }
-        if body.len() < size + 2 || out.len() + size > MAX_DOCUMENT_BYTES {
-            return Err("a chunk is cut short or the document is too large".into());
-        }
-        out.extend_from_slice(&body[..size]);
-        body = &body[size + 2..];
-    }
 }
 
 #[cfg(test)]
@@ -373,33 +319,6 @@ mod tests {
             seen.push(w.as_secs());
         }
         assert_eq!(seen, [1, 2, 4, 8, 16, 32, 60, 60, 60]);
-    }
-
-    #[test]
-    fn responses_with_a_length_chunked_or_to_the_end_give_their_body() {
-        let r = b"HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nhello world";
-        assert_eq!(parse_response(r).unwrap(), b"hello");
-        let r = b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n6;x=1\r\n world\r\n0\r\n\r\n";
-        assert_eq!(parse_response(r).unwrap(), b"hello world");
-        let r = b"HTTP/1.0 200 OK\r\nServer: x\r\n\r\n{\"now\":1}";
-        assert_eq!(parse_response(r).unwrap(), b"{\"now\":1}");
-    }
-
-    #[test]
-    fn bad_responses_say_what_is_wrong() {
-        assert_eq!(
-            parse_response(b"HTTP/1.1 404 Not Found\r\n\r\n").unwrap_err(),
-            "the server answered \"HTTP/1.1 404 Not Found\""
-        );
-        assert_eq!(
-            parse_response(b"HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\nabc").unwrap_err(),
-            "the body ended after 3 of its 10 bytes"
-        );
-        assert_eq!(
-            parse_response(b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n").unwrap_err(),
-            "chunk size \"zz\" is not hex"
-        );
-        assert!(parse_response(b"HTTP/1.1 200 OK\r\n").is_err());
     }
 
     #[tokio::test]

@@ -237,3 +237,59 @@ async fn beast_frames_and_sbs_lines_from_receivers_become_aircraft_and_a_7700_a_
         }
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_tak_device_gets_a_vessel_as_cot_at_most_once_per_interval() {
+    use tokio::io::AsyncReadExt;
+    use truce_node::sources::tak::{self, TakConfig};
+    let dir = tempfile::tempdir().unwrap();
+    let n = node(&dir.path().join("store"));
+    let tak_config = TakConfig {
+        tcp: Listen::At("127.0.0.1:0".parse().unwrap()),
+        udp: Listen::Off,
+        tls: Some(Listen::Off),
+        ..TakConfig::default()
+    };
+    let tracks = Tracks::start(&n);
+    let tak = tak::start(&n, &tak_config, dir.path(), &tracks).await.unwrap().expect("a listener");
+    let mut device = tokio::net::TcpStream::connect(tak.tcp_addr().expect("tcp")).await.unwrap();
+    let sea_air = SeaAir::start(&n, &tracks, Some(tak.handle()), truce_detect::Config::default()).unwrap();
+    let receiver = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let config = AisConfig { connect: vec![receiver.local_addr().unwrap().to_string()], ..AisConfig::default() };
+    let _feed = ais::start(&config, &sea_air).await.unwrap().expect("an input");
+    let (mut s, _) = receiver.accept().await.unwrap();
+    // Five reports of the vessel a second apart, then another vessel: the device gets the first report of
+    // each and none of the four that follow within the interval.
+    let now = time::OffsetDateTime::now_utc().unix_timestamp();
+    let mut text = String::new();
+    for i in 0..5 {
+        text += &at(46.0 + f64::from(i) * 0.001, 30.9, now - 5 + i64::from(i));
+        text += "\n";
+    }
+    let other = Position {
+        mmsi: 272_000_001,
+        status: 0,
+        lat: 46.2,
+        lon: 30.8,
+        speed_kn: None,
+        course_deg: None,
+        heading_deg: None,
+        second: 0,
+    };
+    text += &encode::position(&other, Tag { time: Some(now), station: None });
+    text += "\n";
+    s.write_all(text.as_bytes()).await.unwrap();
+    let mut got = Vec::new();
+    let mut buf = vec![0u8; 65_536];
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(20);
+    while !String::from_utf8_lossy(&got).contains("uid=\"ais-272000001\"") {
+        let read =
+            tokio::time::timeout_at(deadline, device.read(&mut buf)).await.expect("both vessels within 20 s").unwrap();
+        assert!(read > 0, "the server closed the connection");
+        got.extend_from_slice(&buf[..read]);
+    }
+    let text = String::from_utf8_lossy(&got);
+    assert_eq!(text.matches(&format!("<event version=\"2.0\" uid=\"ais-{MMSI}\"")).count(), 1, "{text}");
+    assert!(text.contains("type=\"a-n-S-X\"") && text.contains("how=\"m-g\""), "{text}");
+    assert!(text.contains(&format!("MMSI {MMSI}, flag RU")), "the remarks: {text}");
+}

@@ -168,3 +168,20 @@ fn tak_listeners_bind_the_http_listeners_host_unless_told_otherwise() {
     assert_eq!(effective["tak"]["tcp"].as_str(), Some("0.0.0.0:8087"));
     assert_eq!(effective["tak"]["udp"].as_str(), Some("127.0.0.1:6969"));
 }
+
+#[test]
+fn a_sea_or_air_feed_with_an_unknown_release_code_or_a_missing_file_is_refused_at_start() {
+    let dir = tempfile::tempdir().unwrap();
+    let nmea = write(dir.path(), "ais.nmea", "!AIVDM,1,1,,B,15M67FC000G?ufbE`FepT@3n00Sa,0*5C\n");
+    let config = write(dir.path(), "truce.toml", &format!("[ais]\nfiles = [{nmea:?}]\nreleasable_to = [\"XYZ\"]\n"));
+    let data = dir.path().join("data");
+    let args = ["serve", "--config", &config, "--data-dir", data.to_str().unwrap(), "--listen", "127.0.0.1:0"];
+    let run = truce(&[&args[..], &["--tak-tcp", "off", "--tak-udp", "off"]].concat(), b"");
+    assert_eq!(run.code, 2, "{}", run.stderr);
+    assert!(run.stderr.contains("[ais] releasable_to") && run.stderr.contains("\"XYZ\""), "{}", run.stderr);
+    let config = write(dir.path(), "truce.toml", "[adsb]\nfiles = [\"recorded.beast\"]\npoll_ms = 5\n");
+    let run = truce(&["config", "check", &config], b"");
+    assert_eq!(run.code, 2);
+    assert!(run.stderr.contains("truce.toml:2: adsb.files:") && run.stderr.contains("is not a file"), "{}", run.stderr);
+    assert!(run.stderr.contains("truce.toml:3: adsb.poll_ms: 5 is not from 100 to 60,000"), "{}", run.stderr);
+}

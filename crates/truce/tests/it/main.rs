@@ -11,6 +11,7 @@ mod coalition;
 mod command_line;
 mod config;
 mod corrections;
+mod decode;
 mod demo_tak;
 mod ingest;
 mod layout;

@@ -32,7 +32,8 @@ pub struct AdsbConfig {
     pub reference: Option<[f64; 2]>,
     /// The marking of what the feed reports (public ADS-B: NATO UNCLASSIFIED).
     pub marking: truce_core::Marking,
-    /// The nations it is releasable to (ISO 3166 alpha-3); empty: no `REL TO` restriction.
+    /// The nations or groups it is releasable to (the policy's codes); by default `PUBLIC`, the policy's
+    /// code for everyone (public AIS and ADS-B are public), which anonymous TAK devices may see too.
     pub releasable_to: Vec<String>,
 }
 
@@ -47,7 +48,7 @@ impl Default for AdsbConfig {
             speed: 0.0,
             reference: None,
             marking: truce_core::Marking::NatoUnclassified,
-            releasable_to: Vec::new(),
+            releasable_to: vec!["PUBLIC".into()],
         }
     }
 }

@@ -23,7 +23,8 @@ pub struct AisConfig {
     pub speed: f64,
     /// The marking of what the feed reports (public AIS: NATO UNCLASSIFIED).
     pub marking: truce_core::Marking,
-    /// The nations it is releasable to (ISO 3166 alpha-3); empty: no `REL TO` restriction.
+    /// The nations or groups it is releasable to (the policy's codes); by default `PUBLIC`, the policy's
+    /// code for everyone (public AIS and ADS-B are public), which anonymous TAK devices may see too.
     pub releasable_to: Vec<String>,
 }
 
@@ -35,7 +36,7 @@ impl Default for AisConfig {
             files: Vec::new(),
             speed: 0.0,
             marking: truce_core::Marking::NatoUnclassified,
-            releasable_to: Vec::new(),
+            releasable_to: vec!["PUBLIC".into()],
         }
     }
 }
