@@ -1,8 +1,9 @@
 // truce live map. Plain ES module, no build step: served as is by the truce binary.
 // Leaflet and leaflet.markercluster are loaded as classic scripts before this module (global `L`).
 // API used (relative to the page): api/v1/vocabulary, api/v1/basemap, api/v1/agreement, api/v1/agreement/geometry,
-// api/v1/observations?format=geojson, api/v1/stats, api/v1/tracks, api/v1/geofence, WebSocket api/v1/stream.
-// milsymbol (global `ms`) draws the TAK tracks. See web/README.md.
+// api/v1/observations?format=geojson, api/v1/stats, api/v1/tracks, api/v1/geofence, api/v1/detections,
+// api/v1/interference, WebSocket api/v1/stream.
+// milsymbol (global `ms`) draws the TAK, AIS and ADS-B tracks. See web/README.md.
 
 /* global L, truceSession */
 
@@ -190,7 +191,9 @@ async function getJson(path, { timeoutMs = 20000 } = {}) {
   }
   if (!res.ok) {
     const body = (await res.text().catch(() => '')).slice(0, 200);
-    throw new Error(`GET ${url.pathname}: HTTP ${res.status}${body ? ` — ${body}` : ''}`);
+    const err = new Error(`GET ${url.pathname}: HTTP ${res.status}${body ? ` — ${body}` : ''}`);
+    err.status = res.status;
+    throw err;
   }
   try {
     return await res.json();
@@ -953,6 +956,10 @@ function connect() {
       pushGeofence(msg.geofence, true);
       return;
     }
+    if (msg?.type === 'detection' && msg.detection) {
+      pushDetection(msg.detection, true);
+      return;
+    }
     if (msg?.type === 'withdrawn' && msg.withdrawn) {
       removeObservation(msg.withdrawn.id);
       return;
@@ -997,7 +1004,7 @@ async function resync(lostAt) {
   try {
     await loadObservations(from, 'received_since');
     await loadStats();
-    await Promise.all([loadTracks(), loadGeofence()]);
+    await Promise.all([loadTracks(), loadGeofence(), loadDetections(), loadInterference()]);
   } catch (e) {
     setStatus('resync', `Could not catch up after reconnecting: ${e.message}`);
     return;
@@ -1098,7 +1105,7 @@ async function loadAlerts() {
   for (const a of r.alerts || []) pushAlert(a);
 }
 
-// ---------------------------------------------------------------- live TAK tracks and geofence events
+// ---------------------------------------------------------------- live tracks (TAK, AIS, ADS-B) and geofence events
 
 /* global ms */
 
@@ -1119,51 +1126,141 @@ function sidcFromCot(type) {
   return `S${aff}${dim}P${fn}-----`;
 }
 
+// The same track stream carries three kinds of craft, each on a layer of its own: TAK devices'
+// positions (anything else), vessels from AIS (uid `ais-<MMSI>`) and aircraft from ADS-B (uid
+// `icao-<address>`). TAK tracks keep their permanent callsign labels; vessels and aircraft are many, so
+// they get a tooltip on hover, a heading from their course and a trail of their last positions instead.
+const TRAIL_POINTS = 20;
+const TRAIL_COLOURS = { sea: '#0b7285', air: '#6741d9' };
+/** Below this speed (m/s, about 0.6 kn) a course is noise: no heading is drawn. */
+const MIN_HEADING_SPEED = 0.3;
+
+function trackKind(uid) {
+  if (uid.startsWith('ais-')) return 'sea';
+  if (uid.startsWith('icao-')) return 'air';
+  return 'tak';
+}
+
+/** The heading drawn for a track (degrees, rounded to 5°, so icons can be shared), or null. */
+function headingOf(t) {
+  if (!isNum(t.course)) return null;
+  if (isNum(t.speed) && Number(t.speed) < MIN_HEADING_SPEED) return null;
+  return (Math.round(Number(t.course) / 5) * 5) % 360;
+}
+
 const trackIconCache = new Map();
-function trackIcon(type) {
-  let icon = trackIconCache.get(type);
+/** A milsymbol icon for a CoT type (size 20 for TAK units, 16 for vessels and aircraft), with a heading arrow when `direction` is a number. */
+function trackIcon(type, { direction = null, size = 20 } = {}) {
+  const key = `${type}|${direction ?? ''}|${size}`;
+  let icon = trackIconCache.get(key);
   if (icon) return icon;
   if (typeof ms === 'undefined') {
     // milsymbol did not load (vendor/milsymbol): a plain frame rather than no track.
     icon = L.divIcon({ className: 'track-icon', html: '<span class="track-frame"></span>', iconSize: [14, 14] });
   } else {
-    let sym = new ms.Symbol(sidcFromCot(type), { size: 20, fill: true });
-    if (!sym.isValid()) sym = new ms.Symbol(`${sidcFromCot(type).slice(0, 4)}-----------`, { size: 20, fill: true });
-    const size = sym.getSize();
+    const opts = { size, fill: true };
+    if (direction != null) opts.direction = direction;
+    let sym = new ms.Symbol(sidcFromCot(type), opts);
+    if (!sym.isValid()) sym = new ms.Symbol(`${sidcFromCot(type).slice(0, 4)}-----------`, opts);
+    const dim = sym.getSize();
     const anchor = sym.getAnchor();
     icon = L.divIcon({
       className: 'track-icon',
       html: sym.asSVG(),
-      iconSize: [size.width, size.height],
+      iconSize: [dim.width, dim.height],
       iconAnchor: [anchor.x, anchor.y],
     });
   }
-  trackIconCache.set(type, icon);
+  trackIconCache.set(key, icon);
   return icon;
 }
 
+function iconFor(t, kind) {
+  return kind === 'tak' ? trackIcon(t.type) : trackIcon(t.type, { direction: headingOf(t), size: 16 });
+}
+
+map.createPane('interference').style.zIndex = 380;
+map.createPane('evidence').style.zIndex = 450;
+
 const trackLayer = L.layerGroup().addTo(map);
-L.control.layers(null, { 'Live tracks (TAK)': trackLayer }, { collapsed: false, position: 'topright' }).addTo(map);
-const tracks = new Map(); // uid -> { track, marker }
+const seaLayer = L.layerGroup().addTo(map);
+const airLayer = L.layerGroup().addTo(map);
+const interferenceLayer = L.layerGroup().addTo(map);
+const KIND_LAYER = { tak: trackLayer, sea: seaLayer, air: airLayer };
+L.control.layers(null, {
+  'Live tracks (TAK)': trackLayer,
+  'Sea (AIS)': seaLayer,
+  'Air (ADS-B)': airLayer,
+  'GNSS interference (ADS-B)': interferenceLayer,
+}, { collapsed: false, position: 'topright' }).addTo(map);
+const tracks = new Map(); // uid -> { track, marker, kind, trail: [[lat, lon]], line: L.Polyline | null }
 
 function validTrack(t) {
   return t && typeof t.uid === 'string' && t.uid !== '' && isNum(t.lat) && isNum(t.lon) && String(t.type || '').startsWith('a-');
 }
 
-function trackPopup(t) {
+/** Words for the CoT types the AIS and ADS-B feeds give (docs/sea-air.md); others show the type alone. */
+const CRAFT_TYPES = {
+  'a-u-S-C': 'Military vessel',
+  'a-n-S-X-L': 'Law enforcement vessel',
+  'a-n-S-X-F': 'Fishing vessel',
+  'a-n-S-X-R': 'Sailing or pleasure craft',
+  'a-n-S-X-M-T': 'Tug',
+  'a-n-S-X-M-P': 'Passenger vessel',
+  'a-n-S-X-M-C': 'Cargo vessel',
+  'a-n-S-X-M-O': 'Tanker',
+  'a-n-S-X': 'Vessel',
+  'a-n-A-C-F': 'Civil fixed-wing aircraft',
+  'a-n-A-C-H': 'Civil rotorcraft',
+  'a-n-A-C-L': 'Lighter-than-air craft',
+  'a-u-A-M-F-Q': 'Unmanned aircraft',
+};
+
+const KNOTS_PER_MS = 3600 / 1852;
+const FEET_PER_M = 1 / 0.3048;
+/** CoT's "unknown" for `hae` and `ce` (a vessel's height, an aircraft without altitude). */
+const COT_UNKNOWN = 9999999;
+const knownHae = (t) => isNum(t.hae) && Math.abs(Number(t.hae)) < COT_UNKNOWN;
+
+/** What identifies a vessel or aircraft: its MMSI or ICAO address (from the uid). */
+function craftId(t, kind) {
+  const id = t.uid.replace(/^(ais|icao)-/, '');
+  return kind === 'air' ? id.toUpperCase() : id;
+}
+
+function craftName(t, kind) {
+  return t.callsign || (kind === 'sea' ? `MMSI ${craftId(t, kind)}` : kind === 'air' ? `ICAO ${craftId(t, kind)}` : t.uid);
+}
+
+function trackPopup(t, kind) {
   const zones = (t.classification?.zones || []).map((z) => state.zoneNames.get(z)?.name || z);
-  const motion = isNum(t.speed) || isNum(t.course)
-    ? `${isNum(t.speed) ? `${fmtNum(Number(t.speed) * 3.6, 0)} km/h` : '–'} · ${isNum(t.course) ? `${fmtNum(Number(t.course), 0)}°` : '–'}`
-    : null;
+  if (kind === 'tak') {
+    const motion = isNum(t.speed) || isNum(t.course)
+      ? `${isNum(t.speed) ? `${fmtNum(Number(t.speed) * 3.6, 0)} km/h` : '–'} · ${isNum(t.course) ? `${fmtNum(Number(t.course), 0)}°` : '–'}`
+      : null;
+    const rows = [
+      ['Type', t.type],
+      ['Time', t.time ? dtg(new Date(t.time)) : null],
+      ['Speed · course', motion],
+      ['Source', [t.source, t.group].filter(Boolean).join(' · ')],
+      ['Zones', zones.length ? zones.join(', ') : 'none'],
+      ['Stale', t.stale ? dtg(new Date(t.stale)) : null],
+    ];
+    return popupFor(t.callsign || t.uid, rows.filter(([, v]) => v != null && v !== ''));
+  }
   const rows = [
-    ['Type', t.type],
+    [kind === 'sea' ? 'MMSI' : 'ICAO', craftId(t, kind)],
+    ['Type', CRAFT_TYPES[t.type] ? `${CRAFT_TYPES[t.type]} (${t.type})` : t.type],
+    ['Speed', isNum(t.speed) ? `${fmtNum(Number(t.speed) * KNOTS_PER_MS, 1)} kn` : null],
+    ['Course', isNum(t.course) ? `${fmtNum(Number(t.course), 0)}°` : null],
+    ['Altitude', kind === 'air' && knownHae(t) ? `${fmtNum(Number(t.hae) * FEET_PER_M, 0)} ft` : null],
+    ['Position', `${fmtCoord(t.lat)}, ${fmtCoord(t.lon)}`],
     ['Time', t.time ? dtg(new Date(t.time)) : null],
-    ['Speed · course', motion],
     ['Source', [t.source, t.group].filter(Boolean).join(' · ')],
     ['Zones', zones.length ? zones.join(', ') : 'none'],
     ['Stale', t.stale ? dtg(new Date(t.stale)) : null],
   ];
-  return popupFor(t.callsign || t.uid, rows.filter(([, v]) => v != null && v !== ''));
+  return popupFor(craftName(t, kind), rows.filter(([, v]) => v != null && v !== ''));
 }
 
 function tagTrackElement(marker) {
@@ -1172,6 +1269,26 @@ function tagTrackElement(marker) {
   el.dataset.testid = 'track-marker';
   el.dataset.uid = marker.track.uid;
   el.dataset.type = marker.track.type;
+  el.dataset.layer = marker.kind;
+}
+
+/** Adds the position to a vessel's or aircraft's trail (the last TRAIL_POINTS) and redraws it. */
+function extendTrail(entry) {
+  if (entry.kind === 'tak') return;
+  const { lat, lon } = entry.track;
+  const last = entry.trail[entry.trail.length - 1];
+  if (last && last[0] === lat && last[1] === lon) return;
+  entry.trail.push([lat, lon]);
+  if (entry.trail.length > TRAIL_POINTS) entry.trail.splice(0, entry.trail.length - TRAIL_POINTS);
+  if (entry.trail.length < 2) return;
+  if (entry.line) {
+    entry.line.setLatLngs(entry.trail);
+  } else {
+    entry.line = L.polyline(entry.trail, {
+      className: `trail trail-${entry.kind}`, color: TRAIL_COLOURS[entry.kind], weight: 1.5, opacity: 0.75, interactive: false,
+    });
+    entry.line.addTo(KIND_LAYER[entry.kind]);
+  }
 }
 
 /** Adds or moves the marker of a track; an older report than the one shown is ignored. */
@@ -1185,32 +1302,52 @@ function upsertTrack(raw) {
     old.track = t;
     old.marker.track = t;
     old.marker.setLatLng([t.lat, t.lon]);
-    old.marker.setIcon(trackIcon(t.type));
-    old.marker.setTooltipContent(t.callsign || t.uid);
-    old.marker.setPopupContent(trackPopup(t));
+    const icon = iconFor(t, old.kind);
+    if (old.marker.options.icon !== icon) old.marker.setIcon(icon);
+    old.marker.setTooltipContent(old.kind === 'tak' ? (t.callsign || t.uid) : craftName(t, old.kind));
+    if (old.marker.isPopupOpen()) old.marker.getPopup().update();
     tagTrackElement(old.marker);
+    extendTrail(old);
   } else {
-    const marker = L.marker([t.lat, t.lon], { icon: trackIcon(t.type), keyboard: false, zIndexOffset: 1000 });
+    const kind = trackKind(t.uid);
+    const marker = L.marker([t.lat, t.lon], { icon: iconFor(t, kind), keyboard: false, zIndexOffset: kind === 'tak' ? 1000 : 500 });
     marker.track = t;
-    marker.bindTooltip(t.callsign || t.uid, { permanent: true, direction: 'right', offset: [10, 0], className: 'track-label' });
-    marker.bindPopup(() => trackPopup(marker.track));
+    marker.kind = kind;
+    if (kind === 'tak') {
+      marker.bindTooltip(t.callsign || t.uid, { permanent: true, direction: 'right', offset: [10, 0], className: 'track-label' });
+    } else {
+      marker.bindTooltip(craftName(t, kind), { direction: 'top', offset: [0, -8], className: 'craft-label' });
+    }
+    marker.bindPopup(() => trackPopup(marker.track, marker.kind));
     marker.on('add', () => tagTrackElement(marker));
-    marker.addTo(trackLayer);
-    tracks.set(t.uid, { track: t, marker });
+    const entry = { track: t, marker, kind, trail: [], line: null };
+    tracks.set(t.uid, entry);
+    extendTrail(entry);
+    marker.addTo(KIND_LAYER[kind]);
   }
   renderTrackCount();
 }
 
+const countsOf = () => {
+  const n = { tak: 0, sea: 0, air: 0 };
+  for (const { kind } of tracks.values()) n[kind] += 1;
+  return n;
+};
+
 function renderTrackCount() {
-  $('tracks-count').textContent = `${tracks.size} live track${tracks.size === 1 ? '' : 's'}`;
+  const n = countsOf();
+  $('tracks-count').textContent = `${n.tak} live track${n.tak === 1 ? '' : 's'}`;
+  $('sea-count').textContent = `${n.sea} vessel${n.sea === 1 ? '' : 's'}`;
+  $('air-count').textContent = `${n.air} aircraft`;
 }
 
-/** Removes the tracks whose stale time has passed. */
+/** Removes the tracks (with their trails) whose stale time has passed. */
 function pruneTracks() {
   const now = Date.now();
-  for (const [uid, { track, marker }] of tracks) {
+  for (const [uid, { track, marker, kind, line }] of tracks) {
     if (!(Date.parse(track.stale) > now)) {
-      trackLayer.removeLayer(marker);
+      KIND_LAYER[kind].removeLayer(marker);
+      if (line) KIND_LAYER[kind].removeLayer(line);
       tracks.delete(uid);
     }
   }
@@ -1222,6 +1359,248 @@ async function loadTracks() {
   const r = await getJson('tracks');
   for (const t of r.tracks || []) upsertTrack(t);
 }
+
+/** The tracks drawn in one layer, for tests. */
+function tracksOf(kind) {
+  return [...tracks.values()].filter((e) => e.kind === kind).map(({ track: t, trail }) => ({
+    uid: t.uid, type: t.type, callsign: t.callsign, lat: t.lat, lon: t.lon,
+    course: t.course ?? null, speed: t.speed ?? null, hae: knownHae(t) ? Number(t.hae) : null, trail: trail.length,
+  }));
+}
+
+// ---------------------------------------------------------------- sea and air detections
+
+const DETECTOR_NAMES = {
+  going_dark: 'Going dark',
+  spoof_jump: 'Impossible jump (spoofing)',
+  spoof_cluster: 'Spoofing cluster',
+  spoof_circle: 'Crop-circle spoofing',
+  encounter: 'Encounter at sea',
+  loitering: 'Loitering',
+  gnss_interference: 'GNSS interference',
+  emergency_squawk: 'Emergency squawk',
+};
+const DETECTIONS_SHOWN = 100;
+const detectionState = { list: [], keys: new Set(), selected: null, loaded: false, available: true };
+const evidenceLayer = L.layerGroup().addTo(map);
+
+const detectionKey = (d) => `${d.detector}|${d.time}|${(d.tracks || []).map((t) => `${t.kind}:${t.id}`).join(',')}`;
+const lonLat = (p) => (Array.isArray(p) && isNum(p[0]) && isNum(p[1]) ? [Number(p[1]), Number(p[0])] : null);
+
+function validDetection(d) {
+  return d && typeof d.detector === 'string' && typeof d.time === 'string';
+}
+
+/** Adds a detection to the list (newest first); one already listed is ignored. */
+function pushDetection(d, fresh = false) {
+  if (!validDetection(d)) return;
+  const key = detectionKey(d);
+  if (detectionState.keys.has(key)) return;
+  detectionState.keys.add(key);
+  detectionState.list.push({ ...d, key });
+  detectionState.list.sort((x, y) => Date.parse(y.time) - Date.parse(x.time));
+  for (const old of detectionState.list.splice(DETECTIONS_SHOWN)) detectionState.keys.delete(old.key);
+  renderDetections(fresh ? key : null);
+  // An interference detection means new cells: fetch them now rather than at the next refresh.
+  if (fresh && d.detector === 'gnss_interference') scheduleInterference(2000);
+}
+
+/** The track uid of a detection's craft (`{kind, id}`): `ais-<9-digit MMSI>` or `icao-<6 hex digits>`. */
+const craftUid = (t) => (t.kind === 'aircraft'
+  ? `icao-${Number(t.id).toString(16).padStart(6, '0')}` : `ais-${String(t.id).padStart(9, '0')}`);
+/** "MMSI 273456789" or "ICAO 4CA7B1". */
+const craftLabel = (t) => (t.kind === 'aircraft'
+  ? `ICAO ${Number(t.id).toString(16).padStart(6, '0').toUpperCase()}` : `MMSI ${String(t.id).padStart(9, '0')}`);
+
+/** The names of a detection's craft as the map knows them ("NAME (MMSI 273…)"), for the list. */
+function detectionCraft(d) {
+  return (d.tracks || []).map((t) => {
+    const known = tracks.get(craftUid(t))?.track.callsign;
+    return known ? `${known} (${craftLabel(t)})` : craftLabel(t);
+  }).join(', ');
+}
+
+function renderDetections(freshKey) {
+  const ul = $('detections');
+  if (!detectionState.list.length) {
+    if (detectionState.loaded || !detectionState.available) ul.replaceChildren(h('li', { class: 'muted none' }, 'none'));
+    return;
+  }
+  ul.replaceChildren(...detectionState.list.map((d) => {
+    const craft = detectionCraft(d);
+    return h('li', {
+      'data-detector': d.detector, 'data-key': d.key, tabindex: '0',
+      class: [d.key === freshKey ? 'fresh' : '', d.key === detectionState.selected ? 'selected' : ''].filter(Boolean).join(' '),
+      title: Object.entries(d.figures || {}).map(([k, v]) => `${k}: ${v == null ? '—' : fmtNum(v, 2)}`).join('\n'),
+      onclick: () => selectDetection(d.key),
+      onkeydown: (e) => { if (e.key === 'Enter') selectDetection(d.key); },
+    },
+    h('div', null, h('b', null, DETECTOR_NAMES[d.detector] || humanize(d.detector)), ' ',
+      h('span', { class: 'muted' }, dtg(new Date(d.time)))),
+    craft ? h('div', { class: 'craft' }, craft) : null,
+    h('div', { class: 'summary' }, d.summary || ''));
+  }));
+}
+
+function evidenceTooltip(f) {
+  const parts = [craftLabel(f), dtg(new Date(f.time))];
+  if (isNum(f.speed_kn)) parts.push(`${fmtNum(f.speed_kn, 1)} kn`);
+  if (isNum(f.course_deg)) parts.push(`${fmtNum(f.course_deg, 0)}°`);
+  if (isNum(f.altitude_ft)) parts.push(`${fmtNum(f.altitude_ft, 0)} ft`);
+  if (f.squawk != null) parts.push(`squawk ${f.squawk}`);
+  if (f.nic != null || f.nacp != null) parts.push(`NIC ${f.nic ?? '—'} NACp ${f.nacp ?? '—'}`);
+  return parts.join(' · ');
+}
+
+/**
+ * Shows a detection: its evidence (the fixes as small circles joined by a dashed line, the cell of an
+ * area) replaces the previous one's, and the map goes to its area, else its first fix.
+ */
+function selectDetection(key) {
+  const d = detectionState.list.find((x) => x.key === key);
+  if (!d) return false;
+  detectionState.selected = key;
+  evidenceLayer.clearLayers();
+  const fixes = (d.evidence || []).map((f) => ({ f, at: lonLat(f.position) })).filter((x) => x.at);
+  const cls = `evidence-${d.detector}`;
+  const points = fixes.map((x) => x.at);
+  if (points.length >= 2) {
+    L.polyline(points, { pane: 'evidence', className: `evidence-line ${cls}`, color: EVIDENCE_COLOUR, weight: 2, dashArray: '6 5', interactive: false })
+      .addTo(evidenceLayer);
+  }
+  for (const { f, at } of fixes) {
+    L.circleMarker(at, { pane: 'evidence', className: `evidence-fix ${cls}`, color: EVIDENCE_COLOUR, fillColor: '#fff', radius: 5, weight: 2, fillOpacity: 0.8 })
+      .bindTooltip(evidenceTooltip(f))
+      .addTo(evidenceLayer);
+  }
+  const cell = d.area?.cell;
+  const point = lonLat(d.area?.point);
+  let bounds = null;
+  if (cell && [cell.west, cell.south, cell.east, cell.north].every(isNum)) {
+    bounds = L.latLngBounds([cell.south, cell.west], [cell.north, cell.east]);
+    L.rectangle(bounds, { pane: 'evidence', className: `evidence-cell ${cls}`, color: EVIDENCE_COLOUR, weight: 2, dashArray: '4 4', fill: false, interactive: false })
+      .addTo(evidenceLayer);
+  }
+  if (point) {
+    L.circleMarker(point, { pane: 'evidence', className: `evidence-area ${cls}`, color: EVIDENCE_COLOUR, radius: 9, weight: 2, fill: false, interactive: false })
+      .addTo(evidenceLayer);
+  }
+  const all = [...points, ...(point ? [point] : [])];
+  if (bounds) {
+    for (const p of all) bounds.extend(p);
+    map.fitBounds(bounds, { padding: [80, 80], maxZoom: 10 });
+  } else if (all.length >= 2) {
+    map.fitBounds(L.latLngBounds(all), { padding: [80, 80], maxZoom: 10 });
+  } else if (all.length === 1) {
+    map.setView(all[0], Math.max(map.getZoom(), 9));
+  }
+  for (const li of $('detections').children) li.classList.toggle('selected', li.dataset.key === key);
+  return true;
+}
+
+async function loadDetections() {
+  try {
+    const r = await getJson('detections');
+    for (const d of r.detections || []) pushDetection(d);
+  } catch (e) {
+    // A server without the sea and air detectors: no detections, not an error.
+    if (e.status !== 404) throw e;
+    detectionState.available = false;
+  }
+  detectionState.loaded = true;
+  renderDetections(null);
+}
+
+// ---------------------------------------------------------------- GNSS interference
+
+const INTERFERENCE_REFRESH_MS = 60_000;
+/** While there is no cell (a feed that has just started), sooner. */
+const INTERFERENCE_EMPTY_REFRESH_MS = 15_000;
+const INTERFERENCE_LEVELS = ['low', 'some', 'high'];
+/** gpsjam.org's colours: green, yellow, red. */
+const INTERFERENCE_COLOURS = { low: '#37b24d', some: '#fcc419', high: '#f03e3e' };
+const EVIDENCE_COLOUR = '#c2255c';
+const interferenceState = { cells: [], available: true, timer: null };
+
+function interferencePopup(p) {
+  return popupFor(`GNSS interference: ${p.level}`, [
+    ['Aircraft', fmtNum(p.aircraft, 0)],
+    ['Degraded', fmtNum(p.degraded, 0)],
+    ['Share', isNum(p.share) ? `${fmtNum(Number(p.share) * 100, 1)} %` : '—'],
+    ['Window', p.window_start ? `${dtg(new Date(p.window_start))} + ${fmtNum((p.window_s ?? 300) / 60, 0)} min` : '—'],
+  ]);
+}
+
+/** The cells of the recent windows, coloured by level (replacing the previous ones). */
+async function loadInterference() {
+  if (!interferenceState.available) return;
+  let fc;
+  try {
+    fc = await getJson('interference');
+  } catch (e) {
+    if (e.status === 404) {
+      // A server without the ADS-B interference map: nothing to draw, not an error.
+      interferenceState.available = false;
+      $('interference-count').textContent = 'none';
+      return;
+    }
+    throw e;
+  }
+  if (!fc || !Array.isArray(fc.features)) throw new Error('GET /api/v1/interference: not a FeatureCollection');
+  const cells = [];
+  interferenceLayer.clearLayers();
+  // Higher levels drawn last, on top.
+  const rank = (f) => INTERFERENCE_LEVELS.indexOf(f.properties?.level);
+  for (const f of [...fc.features].filter((x) => x?.geometry).sort((a, b) => rank(a) - rank(b))) {
+    const p = f.properties || {};
+    const level = INTERFERENCE_LEVELS.includes(p.level) ? p.level : 'low';
+    const layer = L.geoJSON(f, {
+      pane: 'interference',
+      style: {
+        className: `interference-cell level-${level}`, color: INTERFERENCE_COLOURS[level], weight: 0.6, opacity: 0.8,
+        fillColor: INTERFERENCE_COLOURS[level], fillOpacity: level === 'low' ? 0.25 : 0.4,
+      },
+    });
+    layer.eachLayer((l) => {
+      l.bindPopup(() => interferencePopup(p));
+      l.on('add', () => {
+        const el = l.getElement?.();
+        if (el) {
+          el.dataset.testid = 'interference-cell';
+          el.dataset.level = level;
+        }
+      });
+    });
+    layer.addTo(interferenceLayer);
+    cells.push({ level, share: p.share ?? null, aircraft: p.aircraft ?? null, degraded: p.degraded ?? null, window_start: p.window_start ?? null });
+  }
+  interferenceState.cells = cells;
+  const n = { low: 0, some: 0, high: 0 };
+  for (const c of cells) n[c.level] += 1;
+  $('interference-count').textContent = cells.length
+    ? `${n.high} high · ${n.some} some · ${n.low} low`
+    : 'no cells';
+}
+
+function refreshInterference() {
+  return loadInterference()
+    .then(() => setStatus('interference', null), (e) => setStatus('interference', `GNSS interference: ${e.message}`));
+}
+
+/**
+ * The next refresh in `ms`: by default every minute, every 15 s while no cell is drawn; sooner after an
+ * interference detection.
+ */
+function scheduleInterference(ms) {
+  clearTimeout(interferenceState.timer);
+  const delay = ms ?? (interferenceState.cells.length ? INTERFERENCE_REFRESH_MS : INTERFERENCE_EMPTY_REFRESH_MS);
+  interferenceState.timer = setTimeout(async () => {
+    await refreshInterference();
+    scheduleInterference();
+  }, delay);
+}
+
+// ---------------------------------------------------------------- geofence events
 
 const GEOFENCE_SHOWN = 50;
 const geofenceState = { list: [], ids: new Set(), next: 0 };
@@ -1323,7 +1702,12 @@ async function start() {
     .catch((e) => setStatus('warning', `Early warning: ${e.message}`));
   const tak = Promise.all([loadTracks(), loadGeofence()])
     .then(() => setStatus('tak', null), (e) => setStatus('tak', `TAK tracks: ${e.message}`));
-  await Promise.all([basemap, geometry, observations, warning, tak]);
+  const detections = loadDetections()
+    .then(() => setStatus('detections', null), (e) => setStatus('detections', `Sea and air detections: ${e.message}`));
+  const interference = loadInterference()
+    .then(() => setStatus('interference', null), (e) => setStatus('interference', `GNSS interference: ${e.message}`));
+  await Promise.all([basemap, geometry, observations, warning, tak, detections, interference]);
+  scheduleInterference();
   await loadStats().catch((e) => setStatus('stats', `Counts: ${e.message}`));
   conn.initialDone = true;
   const buffered = conn.buffer.splice(0);
@@ -1360,7 +1744,21 @@ window.truceMap = {
   select: (id) => selectObservation(id),
   connection: () => $('conn').dataset.state,
   alerts: () => alertState.list.map((a) => ({ seq: a.seq, scope: a.scope, level: a.level })),
-  tracks: () => [...tracks.values()].map(({ track: t }) => ({ uid: t.uid, type: t.type, callsign: t.callsign, lat: t.lat, lon: t.lon })),
+  /** The TAK tracks (the "Live tracks (TAK)" layer). */
+  tracks: () => tracksOf('tak').map(({ uid, type, callsign, lat, lon }) => ({ uid, type, callsign, lat, lon })),
+  /** The vessels drawn on the "Sea (AIS)" layer: {uid, type, callsign, lat, lon, course, speed, hae, trail}. */
+  sea: () => tracksOf('sea'),
+  /** The aircraft drawn on the "Air (ADS-B)" layer. */
+  air: () => tracksOf('air'),
+  /** The sea and air detections listed, newest first. */
+  detections: () => detectionState.list.map((d) => ({
+    detector: d.detector, time: d.time, summary: d.summary, key: d.key,
+    tracks: (d.tracks || []).map((t) => ({ kind: t.kind, id: t.id, uid: craftUid(t) })),
+  })),
+  /** Shows a detection (by its key) as a click on it does. */
+  selectDetection: (key) => selectDetection(key),
+  /** The GNSS interference cells drawn: {level, share, aircraft, degraded, window_start}. */
+  interference: () => interferenceState.cells.map((c) => ({ ...c })),
   sidc: (cotType) => sidcFromCot(cotType),
   geofence: () => geofenceState.list.map((g) => ({ id: g.id, kind: g.kind, fence_id: g.fence_id, callsign: g.callsign })),
   /** Back to the whole of Ukraine; resolves when the clusters have settled. */

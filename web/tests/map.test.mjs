@@ -17,6 +17,10 @@ const SCREENSHOT = screenshotPath('map.png');
 const LIVE_MS = 15_000;
 // The demo's simulated TAK units report every 3 s; UK-RECCE-2 enters the stand-off zone ~40 s after start.
 const TAK_MS = 90_000;
+// The demo's simulated ships and aircraft (with a catch-up of the past hours at start, so the dark ship and
+// the interference cells exist within the first minute); a debug build on a loaded machine is slow.
+const SEA_AIR_MS = 90_000;
+const SEA_AIR_SCREENSHOT = screenshotPath('sea-air.png');
 
 let session;
 let page;
@@ -203,6 +207,102 @@ test('the live-tracks layer shows the demo\'s TAK units as symbols and the geofe
   await page.evaluate(() => window.truceMap.home());
   await enter.click();
   await page.waitForFunction(() => window.truceMap.map.getZoom() >= 10, null, { timeout: 5000, polling: 100 });
+
+  const unexpected = pageProblems.filter((p) => !/favicon/.test(p));
+  assert.deepEqual(unexpected, [], `the browser reported problems${problems()}`);
+});
+
+test('the sea and air layers show the demo\'s vessels and aircraft, its going-dark detection and GNSS interference', async () => {
+  await page.goto(baseUrl, { waitUntil: 'domcontentloaded', timeout: 15_000 });
+  try {
+    await page.waitForFunction(() => document.body.dataset.ready === 'true', null, { timeout: READY_MS, polling: 100 });
+  } catch {
+    assert.fail(`page not ready after ${READY_MS / 1000} s${problems()}`);
+  }
+
+  // Three track layers and the interference layer in the layer control.
+  const overlays = page.locator('.leaflet-control-layers-overlays');
+  for (const name of ['Live tracks (TAK)', 'Sea (AIS)', 'Air (ADS-B)', 'GNSS interference (ADS-B)']) {
+    assert.ok(await overlays.getByText(name, { exact: true }).isVisible(), `"${name}" is in the layer control`);
+  }
+  // The feeds' CoT types → 2525B: sea surface (S) and air (A), civil neutral, military unknown.
+  const sidcs = await page.evaluate(() => ['a-n-S-X-M-C', 'a-n-S-X-M-O', 'a-u-S-C', 'a-n-S-X', 'a-n-A-C-F', 'a-n-A-C-H', 'a-u-A-M-F-Q']
+    .map((t) => window.truceMap.sidc(t)));
+  assert.deepEqual(sidcs, ['SNSPXMC--------', 'SNSPXMO--------', 'SUSPC----------', 'SNSPX----------',
+    'SNAPCF---------', 'SNAPCH---------', 'SUAPMFQ--------']);
+
+  // The demo's ships (AIS) and aircraft (ADS-B), each on its own layer, not among the TAK tracks.
+  try {
+    await page.waitForFunction(() => window.truceMap.sea().length >= 5 && window.truceMap.air().length >= 3,
+      null, { timeout: SEA_AIR_MS, polling: 250 });
+  } catch {
+    const now = await page.evaluate(() => ({ sea: window.truceMap.sea().length, air: window.truceMap.air().length }));
+    assert.fail(`fewer than 5 vessels and 3 aircraft within ${SEA_AIR_MS / 1000} s: ${JSON.stringify(now)}${problems()}`);
+  }
+  const layers = await page.evaluate(() => ({ sea: window.truceMap.sea(), air: window.truceMap.air(), tak: window.truceMap.tracks() }));
+  assert.ok(layers.sea.every((t) => t.uid.startsWith('ais-')), 'only ais- uids on the Sea layer');
+  assert.ok(layers.air.every((t) => t.uid.startsWith('icao-')), 'only icao- uids on the Air layer');
+  assert.ok(layers.tak.every((t) => !/^(ais|icao)-/.test(t.uid)), 'no vessel or aircraft on the TAK layer');
+  // Drawn as milsymbol SVG symbols of the right battle dimension (2525B's third letter).
+  const drawn = await page.evaluate(() => ['sea', 'air'].map((layer) => [...document.querySelectorAll(
+    `[data-testid="track-marker"][data-layer="${layer}"]`)].filter((el) => el.querySelector('svg'))
+    .map((el) => window.truceMap.sidc(el.dataset.type).charAt(2))));
+  assert.ok(drawn[0].length >= 5 && drawn[0].every((d) => d === 'S'), `5 sea-surface symbols: ${drawn[0].join('')}`);
+  assert.ok(drawn[1].length >= 3 && drawn[1].every((d) => d === 'A'), `3 air symbols: ${drawn[1].join('')}`);
+  assert.match(await page.locator('#sea-count').innerText(), /^\d+ vessels?$/);
+  assert.match(await page.locator('#air-count').innerText(), /^\d+ aircraft$/);
+  // Aircraft report often: within the deadline one has a trail of at least two positions from the stream.
+  try {
+    await page.waitForFunction(() => window.truceMap.air().some((t) => t.trail >= 2), null, { timeout: SEA_AIR_MS, polling: 500 });
+  } catch {
+    assert.fail(`no aircraft with a trail within ${SEA_AIR_MS / 1000} s${problems()}`);
+  }
+  assert.ok(await page.locator('path.trail-air').count() >= 1, 'an aircraft trail is drawn');
+
+  // The vessel that goes dark near Crimea: listed, named in its summary, as the API has it.
+  const dark = page.locator('#detections li[data-detector="going_dark"]').first();
+  try {
+    await dark.waitFor({ state: 'visible', timeout: SEA_AIR_MS });
+  } catch {
+    const list = await page.evaluate(() => window.truceMap.detections());
+    assert.fail(`no going_dark detection listed within ${SEA_AIR_MS / 1000} s: ${JSON.stringify(list)}${problems()}`);
+  }
+  const listed = await page.evaluate(() => window.truceMap.detections().find((d) => d.detector === 'going_dark'));
+  const vessel = listed.tracks[0];
+  assert.equal(vessel?.kind, 'vessel', 'a going-dark detection is about a vessel');
+  const api = (await apiGet(baseUrl, session.token, 'api/v1/detections')).detections;
+  assert.ok(api.some((d) => d.detector === 'going_dark' && d.time === listed.time && d.summary === listed.summary),
+    'the listed going_dark detection is one the API gives');
+  const name = layers.sea.find((t) => t.uid === vessel.uid)?.callsign;
+  const summary = await dark.locator('.summary').innerText();
+  assert.ok(summary.includes(String(vessel.id)) || (name && summary.includes(name)),
+    `the summary names the vessel (MMSI ${vessel.id}${name ? ` or ${name}` : ''}): ${summary}`);
+  assert.match(await dark.innerText(), /Going dark/);
+  assert.match(await dark.innerText(), /\d{6}Z [A-Z]{3} \d{2}/, 'the time as a DTG');
+  // Clicking it goes there and draws its evidence.
+  await page.evaluate(() => window.truceMap.home());
+  await page.evaluate(() => {
+    window.__moved = new Promise((resolve) => { window.truceMap.map.once('moveend', resolve); setTimeout(resolve, 5000); });
+  });
+  await dark.click();
+  await page.evaluate(() => window.__moved);
+  await page.waitForFunction(() => window.truceMap.map.getZoom() >= 8, null, { timeout: 5000, polling: 100 });
+  assert.ok(await page.locator('.leaflet-evidence-pane path.evidence-fix').count() >= 1, 'the last fix before the gap is drawn');
+  assert.match(await dark.getAttribute('class'), /selected/);
+
+  // GNSS interference near the line: at least one cell of level some or high, drawn with its level.
+  try {
+    await page.waitForFunction(() => window.truceMap.interference().some((c) => c.level === 'some' || c.level === 'high'),
+      null, { timeout: SEA_AIR_MS, polling: 500 });
+  } catch {
+    const cells = await page.evaluate(() => window.truceMap.interference());
+    assert.fail(`no interference cell of level some or high within ${SEA_AIR_MS / 1000} s: ${JSON.stringify(cells)}${problems()}`);
+  }
+  assert.ok(await page.locator('[data-testid="interference-cell"][data-level="some"], [data-testid="interference-cell"][data-level="high"]').count() >= 1,
+    'an interference cell of level some or high is on the map');
+
+  await page.evaluate(() => window.truceMap.map.setView([45.6, 32], 7, { animate: false }));
+  await page.screenshot({ path: SEA_AIR_SCREENSHOT });
 
   const unexpected = pageProblems.filter((p) => !/favicon/.test(p));
   assert.deepEqual(unexpected, [], `the browser reported problems${problems()}`);
