@@ -68,11 +68,10 @@ pub(crate) fn jump(prev: &Fix, prev_s: f64, fix: &Fix, t_s: f64, config: &Config
             Figure { name: "max_speed_kn", value: max_kn },
         ],
         summary: format!(
-            "{} {} {} jumped {:.1} km in {:.0} s (implying {speed_text}, more than the {max_kn:.0} kn a {what} can do) \
+            "{} {} jumped {:.1} km in {:.0} s (implying {speed_text}, more than the {max_kn:.0} kn a {what} can do) \
              from {:.3}N {:.3}E to {:.3}N {:.3}E: its position is spoofed or wrong.",
             capitalised(what),
-            fix.id,
-            if fix.kind == Kind::Vessel { "(MMSI)" } else { "(ICAO)" },
+            if fix.kind == Kind::Vessel { format!("MMSI {:09}", fix.id) } else { format!("ICAO {:06X}", fix.id) },
             d / 1000.0,
             dt,
             prev.position.lat,
