@@ -967,12 +967,21 @@ fn no_surface_shows_a_viewer_what_it_may_not_see() {
             let reply = s.request_as(token, "POST", "/api/v1/logout", b"");
             assert_eq!(reply.status, 204, "logout");
         }
-        for path in ["/api/v1/observations", "/api/v1/stats", "/api/v1/cases", "/api/v1/warning"] {
+        for path in [
+            "/api/v1/observations",
+            "/api/v1/stats",
+            "/api/v1/cases",
+            "/api/v1/warning",
+            "/api/v1/detections",
+            "/api/v1/interference",
+            "/api/v1/tracks/ais-273999001",
+        ] {
             let reply = s.request_as(token, "GET", path, b"");
             let body = String::from_utf8_lossy(&reply.body).into_owned();
             checks.check(reply.status == 401, || format!("{path} with {token:?} → {}", reply.status));
             checks.no_leak(&oracle, v, &[], path, &body);
             assert!(!body.contains("CANARY"), "{path} without a valid session: {body}");
+            assert!(!body.contains("46.0") && !body.contains("spoof"), "{path} without a valid session: {body}");
         }
         checks.check(s.stream_as(token).is_err(), || format!("stream with {token:?} opened"));
     }

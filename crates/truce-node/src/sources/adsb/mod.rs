@@ -239,6 +239,10 @@ struct Task {
 }
 
 impl Task {
+    fn new(decoder: Decoder) -> Self {
+        Task { decoder, known: HashMap::new(), documented: HashMap::new(), out: Vec::new() }
+    }
+
     fn frame(&mut self, data: &[u8], now: f64, at: OffsetDateTime) -> Result<(), String> {
         match self.decoder.frame(data, now) {
             Ok(m) => {
@@ -338,7 +342,7 @@ async fn decode(
     out: mpsc::Sender<Update>,
     label: truce_core::Label,
 ) {
-    let mut task = Task { decoder, known: HashMap::new(), documented: HashMap::new(), out: Vec::new() };
+    let mut task = Task::new(decoder);
     let mut streams: HashMap<Arc<str>, Stream> = HashMap::new();
     let mut last_prune = 0.0;
     while let Some(chunk) = rx.recv().await {
@@ -443,12 +447,7 @@ mod tests {
 
     #[test]
     fn a_callsign_heard_before_is_added_to_the_position_that_follows() {
-        let mut task = Task {
-            decoder: Decoder::new(truce_adsb::Config::default()),
-            known: HashMap::new(),
-            documented: HashMap::new(),
-            out: Vec::new(),
-        };
+        let mut task = Task::new(Decoder::new(truce_adsb::Config::default()));
         let at = OffsetDateTime::UNIX_EPOCH;
         // "The 1090 MHz Riddle": KLM1023's identification, then a CPR pair of another aircraft.
         for line in
@@ -467,12 +466,7 @@ mod tests {
 
     #[test]
     fn a_position_repeated_by_the_next_document_is_not_a_new_report() {
-        let mut task = Task {
-            decoder: Decoder::new(truce_adsb::Config::default()),
-            known: HashMap::new(),
-            documented: HashMap::new(),
-            out: Vec::new(),
-        };
+        let mut task = Task::new(Decoder::new(truce_adsb::Config::default()));
         let at = OffsetDateTime::UNIX_EPOCH;
         let doc = |now: f64, seen: f64| {
             format!(
