@@ -4,7 +4,7 @@
 //! the client table (a `RwLock`, read by every routing and written on connect/disconnect), each
 //! client's queue and identity, and the picture. No lock is held across an `.await`.
 
-use std::collections::HashMap;
+use std::collections::{BTreeSet, HashMap, HashSet};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, OnceLock, RwLock};
 use std::time::{Duration, Instant};
@@ -95,9 +95,14 @@ counters! {
     closed_replaced,
     /// Sessions closed because the user their certificate was issued for was disabled.
     closed_user_disabled,
-    /// Events addressed to a mission (`<marti><dest mission>`): truce has no missions, so such an event
-    /// reaches only the devices it also names by callsign or uid, never everyone.
+    /// Events addressed to a mission (`<marti><dest mission>`): they reach the mission's subscribed
+    /// devices and those they also name by callsign or uid, never everyone.
+    mission_events,
+    /// Events addressed only to missions without a subscribed device (they reach only the devices
+    /// they also name).
     undelivered_mission,
+    /// Sessions closed because their certificate was revoked.
+    closed_revoked,
     /// Picture entries removed because they became stale.
     expired,
     /// Events that could not be encoded as TAK protocol for a v1 client (skipped for it).
@@ -115,6 +120,7 @@ pub(crate) enum CloseReason {
     Replaced,
     Shutdown,
     UserDisabled,
+    Revoked,
 }
 
 impl CloseReason {
@@ -128,6 +134,7 @@ impl CloseReason {
             CloseReason::Replaced => "another connection announced the same uid",
             CloseReason::Shutdown => "the server is shutting down",
             CloseReason::UserDisabled => "its user was disabled",
+            CloseReason::Revoked => "its certificate was revoked",
         }
     }
 }
@@ -217,6 +224,8 @@ pub(crate) struct Client {
     pub transport: Transport,
     /// The callsign of its verified certificate (TLS).
     pub cert_callsign: Option<String>,
+    /// The serial of its verified certificate (TLS), upper-case hex.
+    pub cert_serial: Option<String>,
     /// What it may receive and the label of what it sends.
     pub party: Party,
     pub ident: Mutex<Ident>,
@@ -240,9 +249,13 @@ impl Client {
         lock(&self.ident).group.as_deref().is_none_or(|g| g == group)
     }
 
-    /// Whether any of `dests` names this client by callsign or uid.
-    fn is_named(&self, dests: &[truce_cot::event::MartiDest]) -> bool {
+    /// Whether any of `dests` names this client by callsign or uid, or its uid is one of `subscribed`
+    /// (the devices subscribed to a mission the event is addressed to).
+    fn is_named(&self, dests: &[truce_cot::event::MartiDest], subscribed: &HashSet<String>) -> bool {
         let ident = lock(&self.ident);
+        if ident.uid.as_ref().is_some_and(|u| subscribed.contains(u)) {
+            return true;
+        }
         dests.iter().any(|d| {
             let by_callsign = d
                 .callsign
@@ -297,6 +310,9 @@ pub struct Hub {
     pub(crate) server_uid: String,
     clients: RwLock<HashMap<u64, Arc<Client>>>,
     by_uid: Mutex<HashMap<String, u64>>,
+    /// Mission name → the uids of the devices subscribed to it (TAK Server's Data Sync), as the
+    /// application keeps them in its store.
+    missions: RwLock<HashMap<String, HashSet<String>>>,
     picture: Mutex<HashMap<String, Arc<Outbound>>>,
     pub(crate) stats: Stats,
     pub(crate) received: mpsc::Sender<Received>,
@@ -330,6 +346,7 @@ impl Hub {
             server_uid,
             clients: RwLock::new(HashMap::new()),
             by_uid: Mutex::new(HashMap::new()),
+            missions: RwLock::new(HashMap::new()),
             picture: Mutex::new(HashMap::new()),
             stats: Stats::default(),
             received,
@@ -414,7 +431,7 @@ impl Hub {
         &self,
         peer: String,
         transport: Transport,
-        cert_callsign: Option<String>,
+        cert: Option<(String, String)>,
         party: Party,
     ) -> Option<Arc<Client>> {
         let mut clients = write(&self.clients);
@@ -427,7 +444,8 @@ impl Hub {
             id,
             peer,
             transport,
-            cert_callsign,
+            cert_callsign: cert.as_ref().map(|c| c.0.clone()),
+            cert_serial: cert.map(|c| c.1),
             party,
             ident: Mutex::new(Ident::default()),
             queue: Mutex::new(Queue::new(self.limits.queue_capacity)),
@@ -458,12 +476,12 @@ impl Hub {
     }
 
     /// The users the connected clients act for.
-    pub(crate) fn users(&self) -> std::collections::BTreeSet<String> {
+    pub(crate) fn users(&self) -> BTreeSet<String> {
         read(&self.clients).values().filter_map(|c| c.party.user.clone()).collect()
     }
 
     /// Closes the sessions acting for one of `users`; how many.
-    pub(crate) fn close_users(&self, users: &std::collections::BTreeSet<String>) -> usize {
+    pub(crate) fn close_users(&self, users: &BTreeSet<String>) -> usize {
         let mut n = 0;
         for c in read(&self.clients).values() {
             if c.party.user.as_ref().is_some_and(|u| users.contains(u)) && !c.is_closing() {
@@ -472,6 +490,98 @@ impl Hub {
             }
         }
         n
+    }
+
+    /// The serials of the certificates of the connected TLS clients.
+    pub(crate) fn serials(&self) -> BTreeSet<String> {
+        read(&self.clients).values().filter_map(|c| c.cert_serial.clone()).collect()
+    }
+
+    /// Closes the sessions whose certificate serial is one of `serials` (revoked); how many.
+    pub(crate) fn close_serials(&self, serials: &BTreeSet<String>) -> usize {
+        let mut n = 0;
+        for c in read(&self.clients).values() {
+            if c.cert_serial.as_ref().is_some_and(|s| serials.contains(s)) && !c.is_closing() {
+                c.close(CloseReason::Revoked);
+                n += 1;
+            }
+        }
+        n
+    }
+
+    /// Replaces the mission routing table: every (mission, subscribed device uid).
+    pub(crate) fn set_missions(&self, subscriptions: impl IntoIterator<Item = (String, String)>) {
+        let mut table: HashMap<String, HashSet<String>> = HashMap::new();
+        for (mission, uid) in subscriptions {
+            table.entry(mission).or_default().insert(uid);
+        }
+        *write(&self.missions) = table;
+    }
+
+    /// Adds (`true`) or removes one device's subscription to a mission.
+    pub(crate) fn set_subscribed(&self, mission: &str, uid: &str, subscribed: bool) {
+        let mut table = write(&self.missions);
+        if subscribed {
+            table.entry(mission.to_owned()).or_default().insert(uid.to_owned());
+        } else if let Some(uids) = table.get_mut(mission) {
+            uids.remove(uid);
+            if uids.is_empty() {
+                table.remove(mission);
+            }
+        }
+    }
+
+    /// Forgets a mission (deleted).
+    pub(crate) fn remove_mission(&self, mission: &str) {
+        write(&self.missions).remove(mission);
+    }
+
+    /// The uids subscribed to any of the missions `dests` address.
+    fn mission_subscribers(&self, dests: &[truce_cot::event::MartiDest]) -> HashSet<String> {
+        let table = read(&self.missions);
+        dests
+            .iter()
+            .filter_map(|d| d.mission.as_deref())
+            .filter_map(|m| table.get(m))
+            .flat_map(|uids| uids.iter().cloned())
+            .collect()
+    }
+
+    /// Sends a server event to the connected devices whose uid is in `uids` and whose party may see
+    /// `label` (a mission change to its subscribers); it is not kept in the picture. How many got it.
+    pub(crate) fn send_to_uids(&self, event: Event, label: truce_core::Label, uids: &HashSet<String>) -> usize {
+        let out = Arc::new(Outbound::new(Arc::new(event), None, None, label));
+        let mut n = 0;
+        for c in read(&self.clients).values() {
+            let named = lock(&c.ident).uid.as_ref().is_some_and(|u| uids.contains(u));
+            if named && !c.is_closing() && c.party.access.permits(&out.label, out.event.time) {
+                self.enqueue(c, Item::Event(out.clone()));
+                n += 1;
+            }
+        }
+        n
+    }
+
+    /// The connected devices that announced themselves, as `access` may see them: a device is listed
+    /// when `access` permits the label of what it sends (its SA).
+    pub(crate) fn contacts(&self, access: &truce_access::Access) -> Vec<crate::Contact> {
+        let now = OffsetDateTime::now_utc();
+        let mut out: Vec<crate::Contact> = read(&self.clients)
+            .values()
+            .filter(|c| !c.is_closing() && access.permits(&c.party.label, now))
+            .filter_map(|c| {
+                let ident = lock(&c.ident);
+                Some(crate::Contact {
+                    uid: ident.uid.clone()?,
+                    callsign: ident.callsign.clone().or_else(|| c.cert_callsign.clone()).unwrap_or_default(),
+                    group: ident.group.clone(),
+                    user: c.party.user.clone(),
+                    transport: c.transport,
+                })
+            })
+            .collect();
+        out.sort_by(|a, b| a.callsign.cmp(&b.callsign).then_with(|| a.uid.cmp(&b.uid)));
+        out
     }
 
     /// Closes every session (shutdown).
@@ -518,9 +628,6 @@ impl Hub {
     /// Routes an event a client (or UDP, `sender` None) sent, and keeps it in the picture.
     pub(crate) fn route(&self, event: Arc<Event>, sender: Option<&Client>) {
         self.count(&self.stats.events_in);
-        if event.detail.marti.as_ref().is_some_and(|m| m.dests.iter().any(|d| d.mission.is_some())) {
-            self.count(&self.stats.undelivered_mission);
-        }
         let group = if self.limits.group_channels { sender.and_then(Client::group) } else { None };
         let label = match sender {
             Some(c) => c.party.label.clone(),
@@ -551,13 +658,23 @@ impl Hub {
 
     fn fan_out(&self, out: &Arc<Outbound>) {
         let dests = out.event.detail.marti.as_ref().map(|m| m.dests.as_slice()).unwrap_or_default();
+        let subscribed = if dests.iter().any(|d| d.mission.is_some()) {
+            self.count(&self.stats.mission_events);
+            let uids = self.mission_subscribers(dests);
+            if uids.is_empty() {
+                self.count(&self.stats.undelivered_mission);
+            }
+            uids
+        } else {
+            HashSet::new()
+        };
         let clients = read(&self.clients);
         for c in clients.values() {
             if Some(c.id) == out.sender || c.is_closing() || !c.party.access.permits(&out.label, out.event.time) {
                 continue;
             }
             if !dests.is_empty() {
-                if !c.is_named(dests) {
+                if !c.is_named(dests, &subscribed) {
                     continue;
                 }
             } else if let Some(g) = &out.group

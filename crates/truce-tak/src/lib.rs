@@ -249,6 +249,66 @@ impl TakHandle {
     pub fn close_users(&self, users: &std::collections::BTreeSet<String>) -> usize {
         self.hub.close_users(users)
     }
+
+    /// The serial numbers (upper-case hex) of the certificates the connected TLS clients presented.
+    pub fn serials(&self) -> std::collections::BTreeSet<String> {
+        self.hub.serials()
+    }
+
+    /// Ends at once every connection whose certificate serial is one of `serials` (revoked); returns
+    /// how many were closed.
+    pub fn close_serials(&self, serials: &std::collections::BTreeSet<String>) -> usize {
+        self.hub.close_serials(serials)
+    }
+
+    /// Replaces the mission routing table with every (mission name, subscribed device uid): an event
+    /// addressed to a mission (`<marti><dest mission=".."/>`) reaches the devices subscribed to it.
+    pub fn set_missions(&self, subscriptions: impl IntoIterator<Item = (String, String)>) {
+        self.hub.set_missions(subscriptions);
+    }
+
+    /// Subscribes (`true`) or unsubscribes the device `uid` to `mission` in the routing table.
+    pub fn set_subscribed(&self, mission: &str, uid: &str, subscribed: bool) {
+        self.hub.set_subscribed(mission, uid, subscribed);
+    }
+
+    /// Forgets a deleted mission's subscribers.
+    pub fn remove_mission(&self, mission: &str) {
+        self.hub.remove_mission(mission);
+    }
+
+    /// Sends a server event to the connected devices whose uid is in `uids` and that may see `label`
+    /// (a mission change notification to the mission's subscribers); it is not kept in the picture.
+    /// Returns how many devices it was queued for.
+    pub fn send_to_uids(
+        &self,
+        event: Event,
+        label: truce_core::Label,
+        uids: &std::collections::HashSet<String>,
+    ) -> usize {
+        self.hub.send_to_uids(event, label, uids)
+    }
+
+    /// The connected devices that announced themselves (an SA with a contact endpoint), those whose
+    /// own label `access` permits, by callsign.
+    pub fn contacts(&self, access: &truce_access::Access) -> Vec<Contact> {
+        self.hub.contacts(access)
+    }
+}
+
+/// A connected device, as the contacts list (`Marti/api/clientEndPoints`) shows it.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct Contact {
+    /// The uid of its own SA.
+    pub uid: String,
+    /// Its callsign (its SA's, else its certificate's).
+    pub callsign: String,
+    /// Its team (`__group`).
+    pub group: Option<String>,
+    /// The truce user its certificate is bound to.
+    pub user: Option<String>,
+    /// The listener it came through.
+    pub transport: Transport,
 }
 
 impl TakServer {

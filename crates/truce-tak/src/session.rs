@@ -74,10 +74,10 @@ pub(crate) async fn accept_tls(hub: Arc<Hub>, listener: TcpListener, acceptor: t
                 }
             };
             let cert = tls.get_ref().1.peer_certificates().and_then(|c| c.first()).map(|c| c.to_vec());
-            let (callsign, party) = match cert.as_deref().map(truce_pki::identity) {
+            let (cert, party) = match cert.as_deref().map(truce_pki::identity) {
                 Some(Ok(id)) => {
                     let party = (hub.parties)(Some(&id));
-                    (id.callsign, party)
+                    ((id.callsign, id.serial), party)
                 }
                 Some(Err(e)) => {
                     hub.count(&hub.stats.tls_failed);
@@ -91,7 +91,7 @@ pub(crate) async fn accept_tls(hub: Arc<Hub>, listener: TcpListener, acceptor: t
                 }
             };
             let (r, w) = tokio::io::split(tls);
-            run(hub, r, w, format!("tls:{peer}"), Transport::Tls, Some(callsign), party).await;
+            run(hub, r, w, format!("tls:{peer}"), Transport::Tls, Some(cert), party).await;
         });
     }
 }
@@ -103,7 +103,7 @@ async fn run<R, W>(
     writer: W,
     peer: String,
     transport: Transport,
-    cert: Option<String>,
+    cert: Option<(String, String)>,
     party: Party,
 ) where
     R: AsyncRead + Unpin + Send + 'static,
@@ -133,6 +133,7 @@ async fn run<R, W>(
         Some(CloseReason::Flood) => hub.count(&s.closed_flood),
         Some(CloseReason::Replaced) => hub.count(&s.closed_replaced),
         Some(CloseReason::UserDisabled) => hub.count(&s.closed_user_disabled),
+        Some(CloseReason::Revoked) => hub.count(&s.closed_revoked),
         Some(CloseReason::Shutdown) | None => {}
     }
     match reason {

@@ -361,6 +361,49 @@ async fn real_clients_quirks_are_routed_and_mission_traffic_is_not_broadcast() {
     assert_eq!(st.events_in, 3);
 }
 
+/// An event addressed to a mission reaches the devices subscribed to it and nobody else; a mission
+/// change sent to a set of uids reaches exactly those devices; the contacts list shows who announced
+/// themselves.
+#[tokio::test]
+async fn mission_traffic_reaches_the_subscribers_only() {
+    let s = Server::start(Limits::default()).await;
+    let mut a = s.client().await;
+    let mut b = s.client().await;
+    let mut c = s.client().await;
+    b.send(&sa("B", "BRAVO", "Cyan")).await;
+    c.send(&sa("C", "CHARLIE", "Cyan")).await;
+    // A hears both announcements, so the server has learnt both uids.
+    let mut heard = vec![a.next().await.unwrap().uid, a.next().await.unwrap().uid];
+    heard.sort();
+    assert_eq!(heard, ["B", "C"]);
+    assert_eq!(b.next().await.unwrap().uid, "C");
+    assert_eq!(c.next().await.unwrap().uid, "B");
+    s.handle().set_subscribed("ops", "B", true);
+    a.send(&event("MSN-2", "b-t-f", "ALPHA", "Cyan", 60, "<marti><dest mission=\"ops\"/></marti>")).await;
+    a.send(&event("ALL-2", "a-h-G", "ALPHA", "Cyan", 60, "")).await;
+    assert_eq!(b.next().await.unwrap().uid, "MSN-2", "the subscriber gets the mission's message");
+    assert_eq!(b.next().await.unwrap().uid, "ALL-2");
+    assert_eq!(c.next().await.unwrap().uid, "ALL-2", "a device not subscribed does not");
+    let st = s.until("one mission event", |st| st.mission_events == 1).await;
+    assert_eq!(st.undelivered_mission, 0);
+    // Unsubscribed: the next one reaches nobody.
+    s.handle().set_subscribed("ops", "B", false);
+    a.send(&event("MSN-3", "b-t-f", "ALPHA", "Cyan", 60, "<marti><dest mission=\"ops\"/></marti>")).await;
+    a.send(&event("ALL-3", "a-h-G", "ALPHA", "Cyan", 60, "")).await;
+    assert_eq!(b.next().await.unwrap().uid, "ALL-3");
+    assert_eq!(c.next().await.unwrap().uid, "ALL-3");
+    s.until("one undelivered", |st| st.undelivered_mission == 1).await;
+
+    let change = parse_event(event("CHG-1", "t-x-m-c", "server", "Cyan", 20, "").as_bytes()).unwrap();
+    let only_c: std::collections::HashSet<String> = ["C".to_owned()].into();
+    assert_eq!(s.handle().send_to_uids(change, truce_core::Label::unclassified(), &only_c), 1);
+    assert_eq!(c.next().await.unwrap().uid, "CHG-1");
+    let contacts = s.handle().contacts(&truce_access::Access::all());
+    let listed: Vec<(&str, &str)> = contacts.iter().map(|c| (c.uid.as_str(), c.callsign.as_str())).collect();
+    // A announced itself last as ALL-3 (an atom with a contact endpoint).
+    assert_eq!(listed, [("ALL-3", "ALPHA"), ("B", "BRAVO"), ("C", "CHARLIE")]);
+}
+
 /// Rejections are counted by reason and by the field at fault (an unknown attribute's name, the
 /// sender's choice, is not shown).
 #[tokio::test]
