@@ -438,7 +438,7 @@ fn take_typed(d: &mut Detail, node: &Node) -> bool {
 }
 
 /// Escapes an attribute value or text so that a parser reads back exactly `s`.
-pub(crate) fn escape_into(out: &mut String, s: &str) {
+pub fn escape_into(out: &mut String, s: &str) {
     for c in s.chars() {
         match c {
             '&' => out.push_str("&amp;"),

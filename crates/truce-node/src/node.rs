@@ -40,6 +40,8 @@ pub struct Node {
     pub bus: Arc<dyn Bus>,
     /// The sea and air detections and GNSS-interference cells, read through an access rule.
     pub sea_air: Arc<crate::sources::sea_air::SeaAirView>,
+    /// The live side of TAK missions (Data Sync): subscribers' routing and change notifications.
+    pub missions: Arc<crate::sources::tak::missions::Missions>,
     geometry: OnceLock<Arc<Value>>,
     /// The latest early-warning picture of each audience (see [`Node::warning_for`]).
     warnings: Mutex<HashMap<String, Held>>,
@@ -67,6 +69,7 @@ impl Node {
         Self {
             agreement,
             sectors,
+            missions: Arc::new(crate::sources::tak::missions::Missions::new(store.clone())),
             store,
             policy,
             anonymous: Viewer {

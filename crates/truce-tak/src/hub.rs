@@ -277,6 +277,7 @@ impl Client {
             peer: self.peer.clone(),
             transport: self.transport,
             label: self.party.label.clone(),
+            user: self.party.user.clone(),
         }
     }
 

@@ -172,6 +172,8 @@ pub struct Source {
     pub transport: Transport,
     /// The label of what it sends (its party's).
     pub label: truce_core::Label,
+    /// The truce user its certificate is bound to (its party's).
+    pub user: Option<String>,
 }
 
 /// An event a client sent, for the application.

@@ -72,6 +72,18 @@ pub struct TakArgs {
     /// host, port 8089, when the certificate directory holds a server certificate, else off].
     #[arg(long, value_name = "ADDR|off", env = "TRUCE_TAK_TLS")]
     pub tak_tls: Option<Listen>,
+    /// The Marti REST API for devices (data packages, missions, contacts) over HTTPS with client
+    /// certificates (TAK's port is 8443), or `off` [default: the TLS listener's host, port 8443, when
+    /// there is a server certificate, else off].
+    #[arg(long, value_name = "ADDR|off", env = "TRUCE_TAK_API")]
+    pub tak_api: Option<Listen>,
+    /// Certificate enrolment with a user name and password over HTTPS (TAK's port is 8446), or `off`
+    /// [default: the TLS listener's host, port 8446, when there is a server certificate, else off].
+    #[arg(long, value_name = "ADDR|off", env = "TRUCE_TAK_ENROL")]
+    pub tak_enrol: Option<Listen>,
+    /// The largest file a device may upload, in MiB (1 to 4,096) [default: 400].
+    #[arg(long, value_name = "MIB", env = "TRUCE_TAK_MAX_UPLOAD_MIB", value_parser = |s: &str| s.parse::<u64>().map_err(|e| e.to_string()).and_then(truce_node::sources::tak::config::check_max_upload_mib))]
+    pub tak_max_upload_mib: Option<u64>,
     /// CoT over UDP: mesh TAK protocol and XML datagrams (TAK's port is 6969), or `off` [default: the
     /// HTTP listener's host, port 6969].
     #[arg(long, value_name = "ADDR|off", env = "TRUCE_TAK_UDP")]
@@ -104,6 +116,15 @@ impl TakArgs {
         }
         if let Some(l) = self.tak_udp {
             config.udp = l;
+        }
+        if let Some(l) = self.tak_api {
+            config.api = Some(l);
+        }
+        if let Some(l) = self.tak_enrol {
+            config.enrol = Some(l);
+        }
+        if let Some(n) = self.tak_max_upload_mib {
+            config.max_upload_mib = n;
         }
         if let Some(g) = self.tak_multicast {
             config.multicast = Some(g);

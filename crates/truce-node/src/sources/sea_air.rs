@@ -347,6 +347,7 @@ async fn run(
             // Not read by the track consumer (it is the TAK listener a device used).
             transport: truce_tak::Transport::Tcp,
             label: u.label,
+            user: None,
         };
         if tracks.send(Received { event, source, received_at: u.received_at }).await.is_err() {
             return;

@@ -87,6 +87,10 @@ fn store_batch(node: &Node, tracker: &mut Tracker, received: &[Received]) {
     let mut sightings = Vec::new();
     let mut geofence = Vec::new();
     for r in received {
+        if r.event.detail.marti.as_ref().is_some_and(|m| m.dests.iter().any(|d| d.mission.is_some())) {
+            let access = node.tak_party(r.source.user.as_deref()).access;
+            node.missions.on_device_event(r, &node.view(&access));
+        }
         let source = Source {
             identity: r.source.identity.clone(),
             group: r.source.group.clone(),

@@ -18,6 +18,16 @@ pub struct TakConfig {
     pub tls: Option<Listen>,
     /// CoT over UDP: mesh TAK protocol and XML datagrams (TAK's port is 6969), or `off`.
     pub udp: Listen,
+    /// The Marti REST API devices use (data packages, missions, contacts) over HTTPS with client
+    /// certificates (TAK's port is 8443), or `off`; when absent, the TLS listener's host, port 8443,
+    /// if the certificate directory holds a server certificate, else off.
+    pub api: Option<Listen>,
+    /// Certificate enrolment over HTTPS with a user name and password (TAK's port is 8446), or `off`;
+    /// when absent, the TLS listener's host, port 8446, if there is a server certificate, else off.
+    pub enrol: Option<Listen>,
+    /// The largest file a device may upload, in MiB (1 to 4,096).
+    #[serde(deserialize_with = "max_upload_mib")]
+    pub max_upload_mib: u64,
     /// Also join this multicast group on the UDP port (TAK's SA group is 239.2.3.1).
     pub multicast: Option<Ipv4Addr>,
     /// The certificate directory for TLS (default: `certs` in the data directory).
@@ -55,6 +65,9 @@ impl Default for TakConfig {
             tcp: Listen::At(([0, 0, 0, 0], 8087).into()),
             tls: None,
             udp: Listen::At(([0, 0, 0, 0], 6969).into()),
+            api: None,
+            enrol: None,
+            max_upload_mib: 400,
             multicast: None,
             certs_dir: None,
             channels: true,
@@ -74,6 +87,15 @@ pub fn check_queue(n: u64) -> Result<usize, String> {
 /// Checks `--tak-flush-ms` and `tak.flush_ms`.
 pub fn check_flush_ms(n: u64) -> Result<u64, String> {
     if n <= 1_000 { Ok(n) } else { Err(format!("{n} is not from 0 to 1,000")) }
+}
+
+/// Checks `--tak-max-upload-mib` and `tak.max_upload_mib`.
+pub fn check_max_upload_mib(n: u64) -> Result<u64, String> {
+    if (1..=4096).contains(&n) { Ok(n) } else { Err(format!("{n} is not from 1 to 4,096")) }
+}
+
+fn max_upload_mib<'de, D: serde::Deserializer<'de>>(d: D) -> Result<u64, D::Error> {
+    check_max_upload_mib(u64::deserialize(d)?).map_err(serde::de::Error::custom)
 }
 
 fn queue<'de, D: serde::Deserializer<'de>>(d: D) -> Result<usize, D::Error> {
@@ -100,10 +122,14 @@ impl TakConfig {
             Listen::At(a)
         };
         let tls_default = Listen::At(([0, 0, 0, 0], 8089).into());
+        let api_default = Listen::At(([0, 0, 0, 0], 8443).into());
+        let enrol_default = Listen::At(([0, 0, 0, 0], 8446).into());
         Self {
             tcp: local(self.tcp, defaults.tcp),
             udp: local(self.udp, defaults.udp),
             tls: Some(local(self.tls.unwrap_or(tls_default), tls_default)),
+            api: Some(local(self.api.unwrap_or(api_default), api_default)),
+            enrol: Some(local(self.enrol.unwrap_or(enrol_default), enrol_default)),
             ..self.clone()
         }
     }

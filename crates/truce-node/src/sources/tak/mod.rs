@@ -9,6 +9,7 @@
 //! by the bus.
 
 pub mod config;
+pub mod missions;
 
 use std::net::SocketAddr;
 use std::path::Path;
@@ -127,6 +128,11 @@ pub async fn start(
     // clients whose party may see it.
     let events = node.bus.subscribe(truce_access::Access::all());
     let server = TakServer::start(server_config, tracks.sender()).await?;
+    let missions = node.missions.clone();
+    let handle = server.handle();
+    tokio::task::spawn_blocking(move || missions.attach(handle))
+        .await
+        .map_err(|e| NodeError::Invalid(format!("loading the missions' subscribers: {e}")))??;
     let push = tokio::spawn(push_alerts(events, server.handle()));
     let disabled = tokio::spawn(end_disabled_users(node.clone(), server.handle()));
     Ok(Some(Tak { server, push, disabled }))
