@@ -60,7 +60,8 @@ class Server:
         run("certs", "issue", "--data-dir", self.data, "--callsign", "PYTAK-JPN", "--user", "jpn.rep")
         run("certs", "issue", "--data-dir", self.data, "--callsign", "PYTAK-EST", "--user", "est.rep")
         args = [TRUCE, "serve", "--data-dir", self.data, "--listen", "127.0.0.1:0", "--tak-tcp", "127.0.0.1:0",
-                "--tak-tls", "127.0.0.1:0", "--tak-udp", "off", "--watch-every", "3600"]
+                "--tak-tls", "127.0.0.1:0", "--tak-api", "127.0.0.1:0", "--tak-enrol", "127.0.0.1:0", "--tak-udp", "off",
+                "--watch-every", "3600"]
         self.proc = subprocess.Popen(args, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
         self.addrs = {}
         end = time.time() + 60

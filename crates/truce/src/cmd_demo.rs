@@ -12,7 +12,7 @@ use truce_access::Role;
 use truce_core::Marking;
 
 use crate::args::DemoArgs;
-use crate::cmd_serve::{init_logging, start_tak, web_dir};
+use crate::cmd_serve::{init_logging, start_marti, start_tak, web_dir};
 use crate::server::{self, AppState};
 
 pub fn run(args: &DemoArgs) -> anyhow::Result<ExitCode> {
@@ -42,11 +42,12 @@ pub fn run(args: &DemoArgs) -> anyhow::Result<ExitCode> {
     demo.replay_alerts()?;
     let every = std::time::Duration::from_secs(settings.watch.every_s);
     let runtime = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build()?;
-    let (listener, tracks, tak) = runtime.block_on(async {
+    let (listener, tracks, tak, marti) = runtime.block_on(async {
         let listener = tokio::net::TcpListener::from_std(http)?;
         let tracks = truce_node::sources::tracks::Tracks::start(&demo.node);
         let tak = start_tak(&state, &tak_config, &demo.data_dir, &tracks).await?;
-        anyhow::Ok((listener, tracks, tak))
+        let marti = start_marti(&state, &tak_config, &demo.data_dir).await?;
+        anyhow::Ok((listener, tracks, tak, marti))
     })?;
     // Everything is bound: the data directory is the demo's from now on.
     undo.keep();
@@ -99,6 +100,7 @@ pub fn run(args: &DemoArgs) -> anyhow::Result<ExitCode> {
         watch.abort();
         drop(units);
         drop((ais, adsb, sea_air, ships_and_aircraft));
+        drop(marti);
         drop(tak);
         drop(tracks);
         served.context("the server failed")

@@ -50,6 +50,24 @@ pub async fn start_tak(
     Ok(tak)
 }
 
+/// Starts the TAK API and enrolment listeners (printing where they are).
+pub async fn start_marti(
+    state: &AppState,
+    config: &TakConfig,
+    data_dir: &Path,
+) -> anyhow::Result<Option<server::marti::Marti>> {
+    let marti = server::marti::start(state, config, data_dir).await?;
+    if let Some(m) = &marti {
+        if let Some(a) = m.api {
+            outln!("truce: TAK API (Marti) over HTTPS on {a}");
+        }
+        if let Some(a) = m.enrol {
+            outln!("truce: TAK certificate enrolment over HTTPS on {a}");
+        }
+    }
+    Ok(marti)
+}
+
 pub fn run(args: &ServeArgs) -> anyhow::Result<ExitCode> {
     init_logging();
     let config = crate::config::serve(args)?;
@@ -70,6 +88,7 @@ pub fn run(args: &ServeArgs) -> anyhow::Result<ExitCode> {
     let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
     runtime.block_on(async move {
         let (mut listener, mut tak, mut files, mut https, mut ais, mut adsb) = (None, None, None, None, None, None);
+        let mut marti = None;
         let tracks = Tracks::start(&node);
         // Every listener is bound (or the command has failed) before the address is announced.
         for source in config.serve_sources() {
@@ -100,7 +119,10 @@ pub fn run(args: &ServeArgs) -> anyhow::Result<ExitCode> {
                     https = tls;
                     listener = Some(l);
                 }
-                SourceConfig::Tak(t) => tak = start_tak(&state, &t, &data, &tracks).await?,
+                SourceConfig::Tak(t) => {
+                    tak = start_tak(&state, &t, &data, &tracks).await?;
+                    marti = start_marti(&state, &t, &data).await?;
+                }
                 SourceConfig::Ais(a) => ais = Some(a),
                 SourceConfig::Adsb(a) => adsb = Some(a),
                 SourceConfig::Files(f) => files = Some(f),
@@ -165,6 +187,7 @@ pub fn run(args: &ServeArgs) -> anyhow::Result<ExitCode> {
         drop(ais);
         drop(adsb);
         drop(sea_air);
+        drop(marti);
         drop(tak);
         drop(tracks);
         served.context("the server failed")

@@ -60,7 +60,7 @@ pub struct Caller {
 }
 
 impl Caller {
-    fn of(state: &AppState, user: &User) -> Self {
+    pub(crate) fn of(state: &AppState, user: &User) -> Self {
         let viewer = user.viewer();
         let access = state.node.access(&viewer);
         Self { viewer, access }

@@ -12,6 +12,7 @@ mod audit_api;
 pub mod auth;
 mod coalition;
 mod error;
+pub mod marti;
 mod reports;
 mod sea_air;
 mod stream;

@@ -70,9 +70,26 @@ pub async fn serve(
     state: AppState,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    let acceptor = tokio_rustls::TlsAcceptor::from(tls);
     let drain = tokio::spawn(drain_inbox(state.clone()));
-    let app = app(state);
+    serve_router(listener, tls, app(state), shutdown).await;
+    drain.abort();
+    Ok(())
+}
+
+/// The certificate the client presented in the TLS handshake (DER), verified by the configuration's
+/// client verifier; `None` when the configuration asks for none.
+#[derive(Debug, Clone)]
+pub struct PeerCertificate(pub Option<Arc<[u8]>>);
+
+/// Serves `app` over HTTPS on `listener` until `shutdown` completes: the peer's address goes into
+/// each request as `ConnectInfo`, and the certificate it presented as [`PeerCertificate`].
+pub async fn serve_router(
+    listener: tokio::net::TcpListener,
+    tls: Arc<rustls::ServerConfig>,
+    app: axum::Router,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) {
+    let acceptor = tokio_rustls::TlsAcceptor::from(tls);
     tokio::pin!(shutdown);
     loop {
         let (tcp, peer): (tokio::net::TcpStream, SocketAddr) = tokio::select! {
@@ -95,8 +112,11 @@ pub async fn serve(
                 }
                 Err(_) => return,
             };
+            let cert: Option<Arc<[u8]>> =
+                stream.get_ref().1.peer_certificates().and_then(|c| c.first()).map(|c| Arc::from(c.as_ref()));
             let service = hyper::service::service_fn(move |mut request: hyper::Request<hyper::body::Incoming>| {
                 request.extensions_mut().insert(ConnectInfo(peer));
+                request.extensions_mut().insert(PeerCertificate(cert.clone()));
                 tower::ServiceExt::oneshot(app.clone(), request)
             });
             let connection = hyper::server::conn::http1::Builder::new().serve_connection(TokioIo::new(stream), service);
@@ -105,6 +125,4 @@ pub async fn serve(
             }
         });
     }
-    drain.abort();
-    Ok(())
 }

@@ -202,6 +202,10 @@ fn https_serves_the_api_with_the_certificate_truce_certs_made() {
         "off",
         "--tak-udp",
         "off",
+        "--tak-api",
+        "off",
+        "--tak-enrol",
+        "off",
     ]);
     let port: u16 = s.addr.rsplit(':').next().unwrap().parse().unwrap();
     let ca = dir.path().join("certs/ca.pem");
