@@ -8,10 +8,15 @@
 //! - [`CoalitionStore`]: the coalition's entities and the pledge history that only ever grows.
 //! - [`UserStore`]: users with their password hashes, and their sessions and API tokens (stored as
 //!   hashes of the tokens).
+//! - [`MartiStore`]: TAK Server's file store and data sync: files that TAK devices upload, keyed by
+//!   the SHA-256 of their content, and missions with their subscriptions, contents and change log.
 //!
-//! [`Store`] is all five; a running node holds one as `Arc<dyn Store>`, so a second backend
+//! [`Store`] is all six; a running node holds one as `Arc<dyn Store>`, so a second backend
 //! (PostgreSQL) is one more implementation. The record types are the domain's (`truce-core`); this
 //! crate knows neither CoT nor the agreement.
+//!
+//! File bodies are not in the database: [`Blobs`] keeps them in a content-addressed folder beside it,
+//! written and synced before their record (see [`MartiStore`] for why that order).
 //!
 //! Every backend passes the same behaviour suite, `conformance` (cargo feature `conformance`): one
 //! function per behaviour, written against the traits. `tests/sqlite.rs` runs it for [`SqliteStore`].
@@ -24,20 +29,27 @@
 //! after the call returned, so an acknowledged observation survives the process being killed and the
 //! machine losing power. A crash at any point leaves whole transactions only.
 
+mod blobs;
 mod coalition;
 #[cfg(feature = "conformance")]
 pub mod conformance;
 mod journal;
+mod marti;
 mod observations;
 mod sqlite;
 mod tracks;
 mod users;
 
+pub use blobs::{Blob, BlobError, BlobWriter, Blobs, parse_sha256};
 pub use coalition::{
     CoalitionBatch, CoalitionImportReport, CoalitionImportRow, CoalitionItem, CoalitionStore, PledgeEvent,
     ProgressPoint, Stored,
 };
 pub use journal::{CaseUpdateError, JournalStore};
+pub use marti::{
+    ChangeKind, ContentRef, FilePut, FileQuery, FileRecord, MartiStore, MissionChange, MissionContent, MissionRecord,
+    MissionRole, Subscription,
+};
 pub use observations::{
     Change, Conflict, Correction, EncodedRow, InsertReport, MAX_PAGE, ObservationStore, Page, Query, Revise, Revision,
     Stats,
@@ -50,9 +62,12 @@ pub use users::{
 };
 
 /// Every kind of record: what a running node needs from its backend.
-pub trait Store: ObservationStore + TrackStore + JournalStore + CoalitionStore + UserStore + Scope {}
+pub trait Store:
+    ObservationStore + TrackStore + JournalStore + CoalitionStore + UserStore + MartiStore + Scope
+{
+}
 
-impl<T: ObservationStore + TrackStore + JournalStore + CoalitionStore + UserStore + Scope> Store for T {}
+impl<T: ObservationStore + TrackStore + JournalStore + CoalitionStore + UserStore + MartiStore + Scope> Store for T {}
 
 /// Whose reads a store handle answers: the access rule lives here, in every backend's queries, so no
 /// caller can read past it. A handle opened on a data directory reads everything (the operator's:
@@ -101,6 +116,9 @@ pub enum StoreError {
     /// Ids already stored with other content (nothing of the batch was stored).
     #[error("{}", .0.iter().map(ToString::to_string).collect::<Vec<_>>().join("; "))]
     Conflict(Vec<Conflict>),
+    /// A record with this name (or key) already exists (nothing was stored).
+    #[error("{0:?} already exists")]
+    Exists(String),
     /// No such record (or none the reader may see).
     #[error("no record {0:?}")]
     NotFound(String),

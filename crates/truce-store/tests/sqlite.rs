@@ -113,3 +113,54 @@ fn users_and_sessions_survive_reopening() {
     assert_eq!(store.credentials("alpha").unwrap().unwrap().1, PHC);
     assert_eq!(store.session(&[9; 32]).unwrap().unwrap().0.expires, None);
 }
+
+#[test]
+fn files_missions_and_their_log_survive_reopening() {
+    use truce_store::conformance::marti::{file, hash, mission};
+    use truce_store::{ContentRef, MartiStore, MissionRole, Subscription};
+    let dir = tempfile::tempdir().unwrap();
+    let at = datetime!(2026-11-22 08:00 UTC);
+    let f = file(1, "route.zip", 0);
+    {
+        let store = SqliteStore::open(dir.path()).unwrap();
+        store.put_file(&f).unwrap();
+        store.create_mission(&mission("m")).unwrap();
+        let s = Subscription {
+            mission: "m".into(),
+            client_uid: "ANDROID-1".into(),
+            user: "alice".into(),
+            role: MissionRole::Owner,
+            created: at,
+        };
+        store.subscribe(&s).unwrap();
+        store.add_contents("m", &[ContentRef::File(hash(1))], "ANDROID-1", at).unwrap();
+    }
+    let store = SqliteStore::open(dir.path()).unwrap();
+    assert_eq!(store.file(&f.hash).unwrap(), Some(f));
+    assert_eq!(store.mission("m").unwrap(), Some(mission("m")));
+    assert_eq!(store.all_subscriptions().unwrap().len(), 1);
+    assert_eq!(store.contents("m").unwrap().len(), 1);
+    assert_eq!(store.changes("m", None).unwrap().len(), 2);
+}
+
+#[test]
+fn a_failure_while_logging_a_change_adds_no_content() {
+    use truce_store::conformance::marti::mission;
+    use truce_store::{ContentRef, MartiStore};
+    let (dir, store) = open();
+    store.create_mission(&mission("m")).unwrap();
+    // The database refuses the log entry of the second item, after the first item and its entry
+    // were written.
+    let conn = rusqlite::Connection::open(dir.path().join(truce_store::DATABASE_FILE)).unwrap();
+    conn.execute_batch(
+        "CREATE TRIGGER refuse BEFORE INSERT ON mission_changes WHEN NEW.content = 'refused'
+         BEGIN SELECT RAISE(ABORT, 'refused by a test trigger'); END;",
+    )
+    .unwrap();
+    drop(conn);
+    let items = [ContentRef::Uid("first".into()), ContentRef::Uid("refused".into())];
+    let err = store.add_contents("m", &items, "ANDROID-1", datetime!(2026-11-22 08:00 UTC)).unwrap_err();
+    assert!(matches!(err, StoreError::Database(_)), "{err}");
+    assert!(store.contents("m").unwrap().is_empty());
+    assert_eq!(store.changes("m", None).unwrap().len(), 1, "only the creation");
+}

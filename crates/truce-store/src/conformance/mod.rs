@@ -18,6 +18,7 @@
 
 pub mod coalition;
 pub mod journal;
+pub mod marti;
 pub mod observations;
 pub mod tracks;
 pub mod users;
@@ -66,6 +67,17 @@ macro_rules! conformance_suite {
             users::an_unknown_user_cannot_be_changed,
             users::a_session_is_found_touched_and_deleted,
             users::sessions_expire_absolutely_and_when_idle,
+            marti::a_file_is_stored_once_by_its_hash,
+            marti::file_searches_filter_and_list_the_newest_first,
+            marti::a_scoped_handle_sees_only_the_files_it_may,
+            marti::deleting_a_file_removes_it_from_every_mission,
+            marti::a_mission_is_created_once,
+            marti::subscriptions_are_kept_until_ended,
+            marti::adding_contents_is_all_or_nothing_and_once,
+            marti::removing_content_logs_it_once,
+            marti::a_scoped_reader_sees_only_the_contents_and_changes_it_may,
+            marti::a_deleted_mission_keeps_its_log,
+            marti::odd_names_round_trip,
         );
     };
     (@each $open:expr; $($module:ident :: $behaviour:ident),* $(,)?) => {

@@ -20,6 +20,7 @@ use crate::{CaseUpdateError, StoreError};
 
 mod coalition;
 mod journal;
+mod marti;
 mod observations;
 mod tracks;
 mod users;
@@ -34,6 +35,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("migrations/0007_alert_audience.sql"),
     include_str!("migrations/0008_coalition_labels.sql"),
     include_str!("migrations/0009_observation_versions.sql"),
+    include_str!("migrations/0010_marti.sql"),
 ];
 
 /// The database file inside the data directory.
