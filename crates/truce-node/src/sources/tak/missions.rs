@@ -20,7 +20,7 @@ use time::format_description::well_known::Rfc3339;
 use truce_cot::event::{Detail, Point, UNKNOWN_ERROR};
 use truce_cot::xml::escape_into;
 use truce_cot::Event;
-use truce_store::{ChangeKind, ContentRef, FileRecord, MartiStore, MissionChange, Store, StoreError};
+use truce_store::{ChangeKind, ContentRef, FileRecord, MissionChange, Store, StoreError};
 use truce_tak::{Received, TakHandle};
 
 /// The live side of missions. See the module documentation.
