@@ -4,22 +4,32 @@
 //! server certificate, [`CertStore::issue`] a client certificate whose subject CN is the device's
 //! callsign, [`pkcs12`] wraps them in the password-protected truststore and keystore that ATAK's
 //! Android key stores read, and [`package`] builds the ATAK data package that enrols a device in one
-//! import. [`identity::identity`] turns the certificate a client presented (and rustls verified) back
-//! into the identity truce uses.
+//! import. [`CertStore::sign_csr`] issues a certificate for the key of a device that enrols with a
+//! user name and password (TAK Server's Marti enrolment), bound to that user. [`CertStore::revoke`]
+//! revokes certificates, and [`client_verifier`] is the TLS listener's check of client certificates:
+//! issued by the CA and not revoked, as [`Revocations`] sees `revoked.tsv` (re-read when it changes).
+//! [`identity::identity`] turns the certificate a client presented (and rustls verified) back into the
+//! identity truce uses.
 //!
 //! Design: every key is ECDSA P-256 signed with SHA-256 (see `docs/tak.md` for why not RSA); files are
 //! PEM, private keys mode 0600; every file is written to a temporary file in the same directory and
 //! renamed, so a failure never leaves half a certificate behind. The CA is never overwritten unless
 //! asked to, and each CA has a name of its own (`truce CA <random>`); issued certificates are recorded
-//! in `issued.tsv` (serial, callsign, not-after).
+//! in `issued.tsv` (serial, callsign, not-after, user) and revoked ones in `revoked.tsv`.
 
+pub mod enrol;
 pub mod identity;
 pub mod package;
 pub mod pkcs12;
+pub mod revoke;
 mod store;
+mod verifier;
 
+pub use enrol::{EnrolOptions, Enrolled, ParsedCsr, parse_csr};
 pub use identity::{Identity, USER_OU_PREFIX, identity};
+pub use revoke::{Revocations, Revoke};
 pub use store::{CertStore, InitOptions, IssueOptions, Issued, IssuedRecord, TrustMaterial, write_atomic};
+pub use verifier::client_verifier;
 
 use std::path::PathBuf;
 
@@ -87,6 +97,15 @@ pub enum Error {
     /// The system random generator failed.
     #[error("the system random generator failed")]
     Random,
+    /// A certificate signing request that is refused, and why.
+    #[error("certificate request: {0}")]
+    Csr(String),
+    /// No issued certificate matches what was asked to be revoked (named as the command line's flag).
+    #[error("{0}: no certificate issued by this CA matches")]
+    NotIssued(String),
+    /// The TLS verifier could not be built.
+    #[error("TLS: {0}")]
+    Tls(String),
 }
 
 /// Checks that `callsign` can be a certificate subject CN and a file name on every TAK platform.

@@ -1,18 +1,24 @@
 //! The certificate directory: the CA, the server certificate and one certificate per callsign.
 //!
 //! Layout (default `<data-dir>/certs`): `ca.pem` + `ca.key`, `server.pem` + `server.key`,
-//! `clients/<callsign>.pem` + `clients/<callsign>.key`, and `issued.tsv` (serial, callsign, not-after,
-//! one certificate a line, in issue order). Keys are PKCS#8 PEM with mode 0600, the directory 0700.
+//! `clients/<callsign>.pem` + `clients/<callsign>.key`, `issued.tsv` (serial, callsign, not-after and
+//! the truce user the certificate is bound to, one certificate a line, in issue order; files written
+//! before the user column have three columns and still read) and `revoked.tsv` (see [`crate::revoke`]).
+//! Keys are PKCS#8 PEM with mode 0600, the directory 0700.
 //!
 //! Each file is written to a temporary file beside it and renamed, the key before its certificate, so a
-//! certificate on disk always has its key and a failure leaves the previous state. Serial numbers are
-//! 128 random bits (positive, as RFC 5280 asks) checked against `issued.tsv`. A re-initialised CA moves
-//! the old `clients/` and `issued.tsv` aside, because certificates of the old CA no longer connect.
+//! certificate on disk always has its key and a failure leaves the previous state. The two registers
+//! are read, extended and rewritten under an exclusive lock on `registers.lock`, so that enrolments
+//! served concurrently and a `truce certs` command running beside the server never lose a line.
+//! Serial numbers are 128 random bits (positive, as RFC 5280 asks) checked against `issued.tsv`. A
+//! re-initialised CA moves the old `clients/`, `issued.tsv` and `revoked.tsv` aside, because
+//! certificates of the old CA no longer connect.
 
 use std::fs;
 use std::io::Write;
 use std::net::IpAddr;
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
 
 use rcgen::{
     BasicConstraints, CertificateParams, DistinguishedName, DnType, ExtendedKeyUsagePurpose, IsCa, Issuer, KeyPair,
@@ -21,10 +27,14 @@ use rcgen::{
 use ring::rand::SecureRandom;
 use time::{Duration, OffsetDateTime, format_description::well_known::Rfc3339};
 
-use crate::{Error, validate_callsign};
+use crate::revoke::{REVOKED_FILE, read_revoked};
+use crate::{Error, USER_OU_PREFIX, validate_callsign};
 
 const ISSUED_FILE: &str = "issued.tsv";
-const ISSUED_HEADER: &str = "serial\tcallsign\tnot_after\n";
+const ISSUED_HEADER: &str = "serial\tcallsign\tnot_after\tuser\n";
+/// The header of `issued.tsv` before the user column.
+const ISSUED_HEADER_V1: &str = "serial\tcallsign\tnot_after\n";
+const LOCK_FILE: &str = "registers.lock";
 
 /// How `init` makes the CA and the server certificate.
 #[derive(Debug, Clone)]
@@ -89,7 +99,7 @@ pub struct Issued {
     pub cert_path: PathBuf,
 }
 
-/// One line of `issued.tsv`.
+/// One line of `issued.tsv`, with its revocation from `revoked.tsv`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct IssuedRecord {
     /// Serial number, upper-case hex.
@@ -98,6 +108,10 @@ pub struct IssuedRecord {
     pub callsign: String,
     /// End of validity, RFC 3339.
     pub not_after: String,
+    /// The truce user the certificate is bound to (its subject OU `truce-user:NAME`), if any.
+    pub user: Option<String>,
+    /// When the certificate was revoked, RFC 3339 (from `revoked.tsv`, never stored in `issued.tsv`).
+    pub revoked_at: Option<String>,
 }
 
 /// What a TLS server needs: the CA to verify clients against and its own certificate and key.
@@ -145,6 +159,16 @@ impl CertStore {
     /// The server key file.
     pub fn server_key_path(&self) -> PathBuf {
         self.dir.join("server.key")
+    }
+
+    /// The register of issued certificates.
+    pub(crate) fn issued_path(&self) -> PathBuf {
+        self.dir.join(ISSUED_FILE)
+    }
+
+    /// The register of revoked certificates.
+    pub fn revoked_path(&self) -> PathBuf {
+        self.dir.join(REVOKED_FILE)
     }
 
     fn clients_dir(&self) -> PathBuf {
@@ -213,7 +237,8 @@ impl CertStore {
         let stamp = OffsetDateTime::now_utc().unix_timestamp();
         for (from, to) in [
             (self.clients_dir(), self.dir.join(format!("clients.replaced-{stamp}"))),
-            (self.dir.join(ISSUED_FILE), self.dir.join(format!("issued.replaced-{stamp}.tsv"))),
+            (self.issued_path(), self.dir.join(format!("issued.replaced-{stamp}.tsv"))),
+            (self.revoked_path(), self.dir.join(format!("revoked.replaced-{stamp}.tsv"))),
         ] {
             if from.exists() {
                 fs::rename(&from, &to).map_err(|source| Error::Io { path: from.clone(), source })?;
@@ -236,13 +261,8 @@ impl CertStore {
             Some(o) => Some(o.clone()),
             None => ca_organization(&ca_pem, &self.ca_cert_path())?,
         };
-        let taken: Vec<String> = self.list()?.into_iter().map(|r| r.serial).collect();
-        let serial = loop {
-            let candidate = random_serial()?;
-            if !taken.contains(&hex(&candidate)) {
-                break candidate;
-            }
-        };
+        let _lock = self.lock_registers()?;
+        let serial = self.fresh_serial()?;
         let now = OffsetDateTime::now_utc();
         let key = KeyPair::generate_for(&PKCS_ECDSA_P256_SHA256)?;
         let mut params = CertificateParams::default();
@@ -259,7 +279,9 @@ impl CertStore {
         let record = IssuedRecord {
             serial: hex(&serial),
             callsign: callsign.to_owned(),
-            not_after: not_after.format(&Rfc3339).map_err(|e| Error::BadOption(e.to_string()))?,
+            not_after: rfc3339(not_after)?,
+            user: opts.unit.as_deref().and_then(|u| u.strip_prefix(USER_OU_PREFIX)).map(str::to_owned),
+            revoked_at: None,
         };
         self.append_record(&record)?;
         Ok(Issued {
@@ -270,6 +292,41 @@ impl CertStore {
             key_der: key.serialize_der(),
             cert_path,
         })
+    }
+
+    /// A serial number `issued.tsv` does not hold yet (call with the registers locked).
+    pub(crate) fn fresh_serial(&self) -> Result<[u8; 16], Error> {
+        let taken: Vec<String> = self.read_issued()?.into_iter().map(|r| r.serial).collect();
+        loop {
+            let candidate = random_serial()?;
+            if !taken.contains(&hex(&candidate)) {
+                return Ok(candidate);
+            }
+        }
+    }
+
+    /// The CA's certificate (PEM), its issuer for signing and its organisation (O).
+    pub(crate) fn issuer(&self) -> Result<(Issuer<'static, KeyPair>, Option<String>), Error> {
+        let (ca_pem, ca_key) = self.ca()?;
+        let organization = ca_organization(&ca_pem, &self.ca_cert_path())?;
+        Ok((Issuer::from_ca_cert_pem(&ca_pem, ca_key)?, organization))
+    }
+
+    /// Holds the exclusive lock on the registers (`issued.tsv`, `revoked.tsv`) until dropped: across
+    /// threads and processes.
+    pub(crate) fn lock_registers(&self) -> Result<fs::File, Error> {
+        let path = self.dir.join(LOCK_FILE);
+        let io = |source| Error::Io { path: path.clone(), source };
+        let mut options = fs::OpenOptions::new();
+        options.read(true).write(true).create(true).truncate(false);
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::OpenOptionsExt;
+            options.mode(0o600);
+        }
+        let file = options.open(&path).map_err(io)?;
+        file.lock().map_err(io)?;
+        Ok(file)
     }
 
     /// The stored certificate of `callsign`, if one was issued.
@@ -334,9 +391,19 @@ impl CertStore {
         Ok(names)
     }
 
-    /// The issued certificates, in issue order (empty before the first).
+    /// The issued certificates, in issue order (empty before the first), each with its revocation.
     pub fn list(&self) -> Result<Vec<IssuedRecord>, Error> {
-        let path = self.dir.join(ISSUED_FILE);
+        let mut records = self.read_issued()?;
+        let revoked = read_revoked(&self.revoked_path())?;
+        for r in &mut records {
+            r.revoked_at = revoked.iter().find(|v| v.serial == r.serial).map(|v| v.revoked_at.clone());
+        }
+        Ok(records)
+    }
+
+    /// The lines of `issued.tsv`, without their revocations.
+    pub(crate) fn read_issued(&self) -> Result<Vec<IssuedRecord>, Error> {
+        let path = self.issued_path();
         let text = match fs::read_to_string(&path) {
             Ok(t) => t,
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
@@ -345,29 +412,46 @@ impl CertStore {
         let mut records = Vec::new();
         for (i, line) in text.lines().enumerate().skip(1) {
             let fields: Vec<&str> = line.split('\t').collect();
-            let [serial, callsign, not_after] = fields[..] else {
-                return Err(Error::Corrupt {
-                    path,
-                    reason: format!("line {}: expected 3 tab-separated fields, found {}", i + 1, fields.len()),
-                });
+            let (serial, callsign, not_after, user) = match fields[..] {
+                [serial, callsign, not_after] => (serial, callsign, not_after, ""),
+                [serial, callsign, not_after, user] => (serial, callsign, not_after, user),
+                _ => {
+                    return Err(Error::Corrupt {
+                        path,
+                        reason: format!("line {}: expected 3 or 4 tab-separated fields, found {}", i + 1, fields.len()),
+                    });
+                }
             };
             records.push(IssuedRecord {
                 serial: serial.to_owned(),
                 callsign: callsign.to_owned(),
                 not_after: not_after.to_owned(),
+                user: (!user.is_empty()).then(|| user.to_owned()),
+                revoked_at: None,
             });
         }
         Ok(records)
     }
 
-    fn append_record(&self, record: &IssuedRecord) -> Result<(), Error> {
-        let path = self.dir.join(ISSUED_FILE);
+    /// Appends `record` to `issued.tsv` (call with the registers locked); a file of the three-column
+    /// format gets the four-column header.
+    pub(crate) fn append_record(&self, record: &IssuedRecord) -> Result<(), Error> {
+        let path = self.issued_path();
         let mut text = match fs::read_to_string(&path) {
             Ok(t) => t,
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => ISSUED_HEADER.to_owned(),
             Err(source) => return Err(Error::Io { path, source }),
         };
-        text.push_str(&format!("{}\t{}\t{}\n", record.serial, record.callsign, record.not_after));
+        if let Some(rest) = text.strip_prefix(ISSUED_HEADER_V1) {
+            text = format!("{ISSUED_HEADER}{rest}");
+        }
+        text.push_str(&format!(
+            "{}\t{}\t{}\t{}\n",
+            record.serial,
+            record.callsign,
+            record.not_after,
+            record.user.as_deref().unwrap_or("")
+        ));
         write_atomic(&path, text.as_bytes(), 0o644)
     }
 
@@ -382,7 +466,12 @@ impl CertStore {
     }
 }
 
-fn dn(cn: &str, organization: Option<&str>, unit: Option<&str>) -> DistinguishedName {
+/// `at` in UTC as RFC 3339.
+pub(crate) fn rfc3339(at: OffsetDateTime) -> Result<String, Error> {
+    at.to_offset(time::UtcOffset::UTC).format(&Rfc3339).map_err(|e| Error::BadOption(e.to_string()))
+}
+
+pub(crate) fn dn(cn: &str, organization: Option<&str>, unit: Option<&str>) -> DistinguishedName {
     let mut dn = DistinguishedName::new();
     if let Some(o) = organization {
         dn.push(DnType::OrganizationName, o);
@@ -395,13 +484,13 @@ fn dn(cn: &str, organization: Option<&str>, unit: Option<&str>) -> Distinguished
 }
 
 /// Valid from an hour ago (devices' clocks drift) for `days` days; returns the end.
-fn validity(params: &mut CertificateParams, now: OffsetDateTime, days: u32) -> OffsetDateTime {
+pub(crate) fn validity(params: &mut CertificateParams, now: OffsetDateTime, days: u32) -> OffsetDateTime {
     params.not_before = now - Duration::hours(1);
     params.not_after = now + Duration::days(i64::from(days));
     params.not_after
 }
 
-fn check_days(what: &str, days: u32) -> Result<(), Error> {
+pub(crate) fn check_days(what: &str, days: u32) -> Result<(), Error> {
     if (1..=36500).contains(&days) {
         Ok(())
     } else {
@@ -463,7 +552,7 @@ fn read_key(path: &Path) -> Result<KeyPair, Error> {
     KeyPair::from_pem(&pem).map_err(|e| Error::Corrupt { path: path.to_owned(), reason: e.to_string() })
 }
 
-fn create_private_dir(dir: &Path) -> Result<(), Error> {
+pub(crate) fn create_private_dir(dir: &Path) -> Result<(), Error> {
     let mut builder = fs::DirBuilder::new();
     builder.recursive(true);
     #[cfg(unix)]
@@ -479,7 +568,10 @@ fn create_private_dir(dir: &Path) -> Result<(), Error> {
 pub fn write_atomic(path: &Path, bytes: &[u8], mode: u32) -> Result<(), Error> {
     let io = |source| Error::Io { path: path.to_owned(), source };
     let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
-    let tmp = path.with_file_name(format!(".{name}.tmp-{}", std::process::id()));
+    // Unique within the process too: two threads may write beside each other.
+    static COUNTER: AtomicU64 = AtomicU64::new(0);
+    let n = COUNTER.fetch_add(1, Ordering::Relaxed);
+    let tmp = path.with_file_name(format!(".{name}.tmp-{}-{n}", std::process::id()));
     let result = (|| {
         let mut options = fs::OpenOptions::new();
         options.write(true).create(true).truncate(true);

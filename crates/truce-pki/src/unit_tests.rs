@@ -285,3 +285,429 @@ fn data_package_enrols_the_callsign() {
     let trust = pkcs12::open(&entries["certs/truststore-truce.p12"], DEFAULT_P12_PASSWORD).unwrap();
     assert_eq!(trust.trusted, vec![ca]);
 }
+
+// Enrolment: a device's certificate signing request.
+
+/// A device's key and request, as ATAK makes them: `cn` as the subject CN, with an OU and O of its
+/// own choosing (which the server must ignore).
+fn device_request(cn: Option<&str>, alg: &'static rcgen::SignatureAlgorithm) -> (rcgen::KeyPair, String) {
+    let key = rcgen::KeyPair::generate_for(alg).unwrap();
+    let mut params = rcgen::CertificateParams::default();
+    params.distinguished_name = rcgen::DistinguishedName::new();
+    params.distinguished_name.push(rcgen::DnType::OrganizationName, "Device Org");
+    params.distinguished_name.push(rcgen::DnType::OrganizationalUnitName, "truce-user:root");
+    if let Some(cn) = cn {
+        params.distinguished_name.push(rcgen::DnType::CommonName, cn);
+    }
+    let pem = params.serialize_request(&key).unwrap().pem().unwrap();
+    (key, pem)
+}
+
+/// The base64 body of a PEM block, without its armour lines, as ATAK posts it.
+fn bare_body(pem: &str) -> String {
+    pem.lines().filter(|l| !l.starts_with("-----")).collect::<Vec<_>>().join("\r\n")
+}
+
+fn base64(bytes: &[u8]) -> String {
+    const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    let mut out = String::new();
+    for chunk in bytes.chunks(3) {
+        let n = chunk.iter().enumerate().fold(0u32, |acc, (i, &b)| acc | u32::from(b) << (16 - 8 * i));
+        for i in 0..4 {
+            if i <= chunk.len() {
+                out.push(ALPHABET[(n >> (18 - 6 * i) & 63) as usize] as char);
+            } else {
+                out.push('=');
+            }
+        }
+    }
+    out
+}
+
+fn csr_error(input: &[u8]) -> String {
+    match parse_csr(input) {
+        Err(e @ Error::Csr(_)) => e.to_string(),
+        other => panic!("{:?}: expected a request error, got {other:?}", String::from_utf8_lossy(input)),
+    }
+}
+
+/// The certificate as the TLS listener's verifier sees it (chain, validity, clientAuth).
+fn verifies_as_client(store: &CertStore, cert_der: &[u8]) {
+    let revocations = store.revocations().unwrap();
+    let verifier = client_verifier(&store.ca_cert_der().unwrap(), revocations).unwrap();
+    let now = rustls::pki_types::UnixTime::now();
+    verifier.verify_client_cert(&rustls::pki_types::CertificateDer::from(cert_der.to_vec()), &[], now).unwrap();
+}
+
+#[test]
+fn a_device_request_is_signed_for_the_user_and_its_callsign() {
+    let (_dir, store) = store();
+    let (key, csr) = device_request(Some("ALPHA-7"), &rcgen::PKCS_ECDSA_P256_SHA256);
+    let enrolled = store.sign_csr(&csr, &EnrolOptions::new("alice")).unwrap();
+    assert_eq!((enrolled.callsign.as_str(), enrolled.user.as_str()), ("ALPHA-7", "alice"));
+
+    let cert = parse(&enrolled.cert_der);
+    assert_eq!(
+        cert.subject().to_string(),
+        "O=truce, OU=truce-user:alice, CN=ALPHA-7",
+        "the request's O and OU ignored"
+    );
+    assert_eq!(cert.public_key().raw, rcgen::PublicKeyData::subject_public_key_info(&key), "the device's own key");
+    let eku = cert.extended_key_usage().unwrap().unwrap().value;
+    assert!(eku.client_auth && !eku.server_auth);
+    assert!(!cert.basic_constraints().unwrap().is_some_and(|b| b.value.ca));
+    let days = (cert.validity().not_after.to_datetime() - cert.validity().not_before.to_datetime()).whole_days();
+    assert_eq!(days, 730);
+    assert_eq!(enrolled.ca_cert_der, store.ca_cert_der().unwrap());
+    cert.verify_signature(Some(parse(&enrolled.ca_cert_der).public_key())).unwrap();
+    assert_eq!(hex_of(&cert), enrolled.serial);
+    assert!(enrolled.cert_pem.starts_with("-----BEGIN CERTIFICATE-----"), "{}", enrolled.cert_pem);
+    verifies_as_client(&store, &enrolled.cert_der);
+
+    let id = identity(&enrolled.cert_der).unwrap();
+    assert_eq!((id.callsign.as_str(), id.user.as_deref()), ("ALPHA-7", Some("alice")));
+    let list = store.list().unwrap();
+    assert_eq!(list.len(), 1);
+    assert_eq!(list[0].serial, enrolled.serial);
+    assert_eq!(list[0].user.as_deref(), Some("alice"));
+    assert_eq!(list[0].revoked_at, None);
+    assert!(!store.dir().join("clients").exists(), "the device keeps its key; nothing is stored for it");
+
+    // A second device of the same user enrols beside the first.
+    let (_, csr) = device_request(Some("ALPHA-8"), &rcgen::PKCS_ECDSA_P256_SHA256);
+    let second = store.sign_csr(&csr, &EnrolOptions { days: 30, ..EnrolOptions::new("alice") }).unwrap();
+    assert_ne!(second.serial, enrolled.serial);
+    assert_eq!(store.list().unwrap().len(), 2);
+}
+
+fn hex_of(cert: &X509Certificate<'_>) -> String {
+    store::hex(cert.raw_serial())
+}
+
+#[test]
+fn a_request_without_a_valid_callsign_is_named_after_the_user() {
+    let (_dir, store) = store();
+    for cn in [None, Some("a/b"), Some(" padded "), Some("")] {
+        let (_, csr) = device_request(cn, &rcgen::PKCS_ECDSA_P256_SHA256);
+        let enrolled = store.sign_csr(&csr, &EnrolOptions::new("pol.rep")).unwrap();
+        assert_eq!(enrolled.callsign, "pol.rep", "{cn:?}");
+        assert_eq!(parse(&enrolled.cert_der).subject().to_string(), "O=truce, OU=truce-user:pol.rep, CN=pol.rep");
+    }
+}
+
+#[test]
+fn bad_enrolment_options_are_refused() {
+    let (_dir, store) = store();
+    let (_, csr) = device_request(Some("ALPHA"), &rcgen::PKCS_ECDSA_P256_SHA256);
+    for user in ["", "a\tb", "x/y"] {
+        let err = store.sign_csr(&csr, &EnrolOptions::new(user)).unwrap_err();
+        assert!(matches!(err, Error::BadOption(_)) && err.to_string().starts_with("user "), "{err}");
+    }
+    let err = store.sign_csr(&csr, &EnrolOptions { days: 0, ..EnrolOptions::new("alice") }).unwrap_err();
+    assert!(err.to_string().contains("days"), "{err}");
+    assert!(store.list().unwrap().is_empty());
+
+    let dir = tempfile::tempdir().unwrap();
+    let err = CertStore::new(dir.path()).sign_csr(&csr, &EnrolOptions::new("alice")).unwrap_err();
+    assert!(matches!(err, Error::NoCa(_)), "{err}");
+}
+
+#[test]
+fn the_bare_base64_body_is_accepted_with_white_space_anywhere() {
+    let (_dir, store) = store();
+    let (key, pem) = device_request(Some("BRAVO"), &rcgen::PKCS_ECDSA_P256_SHA256);
+    let body = bare_body(&pem);
+    assert!(!body.contains("-----") && body.contains("\r\n"), "{body}");
+    let enrolled = store.sign_csr(&body, &EnrolOptions::new("bob")).unwrap();
+    assert_eq!(parse(&enrolled.cert_der).public_key().raw, rcgen::PublicKeyData::subject_public_key_info(&key));
+
+    let spaced: String = body.chars().flat_map(|c| [c, if c == 'A' { ' ' } else { '\n' }]).collect();
+    assert_eq!(parse_csr(spaced.as_bytes()).unwrap().common_name.as_deref(), Some("BRAVO"));
+    let unpadded = body.trim_end_matches(['=', '\r', '\n']);
+    assert_eq!(parse_csr(unpadded.as_bytes()).unwrap().common_name.as_deref(), Some("BRAVO"));
+    let legacy = pem.replace("CERTIFICATE REQUEST", "NEW CERTIFICATE REQUEST");
+    assert_eq!(parse_csr(legacy.as_bytes()).unwrap().common_name.as_deref(), Some("BRAVO"));
+    let surrounded = format!("sent by ATAK\n{pem}\ntrailer");
+    assert_eq!(parse_csr(surrounded.as_bytes()).unwrap().common_name.as_deref(), Some("BRAVO"));
+}
+
+#[test]
+fn ec_p384_keys_are_accepted_and_other_algorithms_refused() {
+    let (_dir, store) = store();
+    let (key, csr) = device_request(Some("P384"), &rcgen::PKCS_ECDSA_P384_SHA384);
+    assert_eq!(parse_csr(csr.as_bytes()).unwrap().key_algorithm, enrol::KeyAlgorithm::EcdsaP384);
+    let enrolled = store.sign_csr(&csr, &EnrolOptions::new("alice")).unwrap();
+    assert_eq!(parse(&enrolled.cert_der).public_key().raw, rcgen::PublicKeyData::subject_public_key_info(&key));
+    verifies_as_client(&store, &enrolled.cert_der);
+
+    let (_, csr) = device_request(Some("ED"), &rcgen::PKCS_ED25519);
+    let err = csr_error(csr.as_bytes());
+    assert!(err.contains("unsupported key algorithm 1.3.101.112"), "{err}");
+    assert!(store.sign_csr(&csr, &EnrolOptions::new("alice")).is_err());
+    assert_eq!(store.list().unwrap().len(), 1, "nothing recorded for a refused request");
+}
+
+#[test]
+fn an_altered_request_is_refused_as_its_signature_no_longer_verifies() {
+    let (_dir, store) = store();
+    let (_, pem) = device_request(Some("ALPHA-7"), &rcgen::PKCS_ECDSA_P256_SHA256);
+    let mut der = parse_csr(pem.as_bytes()).unwrap().der;
+    let at = der.windows(7).position(|w| w == b"ALPHA-7").unwrap();
+    der[at + 6] = b'9';
+    let err = csr_error(base64(&der).as_bytes());
+    assert!(err.contains("the request's signature does not verify"), "{err}");
+    assert!(store.sign_csr(&base64(&der), &EnrolOptions::new("alice")).is_err());
+
+    // The same bytes, unaltered, pass: the base64 helper is not what failed.
+    der[at + 6] = b'7';
+    assert_eq!(parse_csr(base64(&der).as_bytes()).unwrap().common_name.as_deref(), Some("ALPHA-7"));
+    assert!(store.list().unwrap().is_empty());
+}
+
+#[test]
+fn garbage_truncated_and_empty_requests_are_refused_with_the_reason() {
+    let (_, pem) = device_request(Some("ALPHA"), &rcgen::PKCS_ECDSA_P256_SHA256);
+    let body = bare_body(&pem).replace("\r\n", "");
+    let der = parse_csr(pem.as_bytes()).unwrap().der;
+    let cert_pem = {
+        let (_dir, store) = store();
+        std::fs::read_to_string(store.ca_cert_path()).unwrap()
+    };
+    let cases: Vec<(Vec<u8>, &str)> = vec![
+        (b"".to_vec(), "the request is empty"),
+        (b" \r\n\t ".to_vec(), "the request is empty"),
+        (b"-----BEGIN CERTIFICATE REQUEST-----\n-----END CERTIFICATE REQUEST-----\n".to_vec(), "empty"),
+        (b"hello, world".to_vec(), "neither PEM nor base64 (byte 0x2C at offset 5)"),
+        (vec![0x30, 0x82, 0x01, 0x00, 0xff], "neither PEM nor base64"),
+        (b"AAAA".to_vec(), "not a PKCS#10 certificate request"),
+        (body.as_bytes()[..body.len() / 2].to_vec(), "not a PKCS#10 certificate request"),
+        (body.as_bytes()[..body.len() - 5].to_vec(), "not a PKCS#10 certificate request"),
+        (base64(&[&der[..], &[0, 0, 0]].concat()).into_bytes(), "not a PKCS#10 certificate request: 3 bytes follow it"),
+        (b"QQ==QQ==".to_vec(), "base64 continues after its padding"),
+        (b"QUJD\nQ".to_vec(), "the base64 is truncated"),
+        (pem.as_bytes()[..pem.len() - 40].to_vec(), "has no END line"),
+        (cert_pem.into_bytes(), "a PEM \"CERTIFICATE\" block"),
+        (b"-----BEGIN CERTIFICATE REQUEST".to_vec(), "without its closing dashes"),
+    ];
+    for (input, want) in cases {
+        let err = csr_error(&input);
+        assert!(err.starts_with("certificate request: "), "{err}");
+        assert!(err.contains(want), "{:?}: {err} (wanted {want:?})", String::from_utf8_lossy(&input));
+    }
+}
+
+#[test]
+fn an_oversized_request_is_refused_before_parsing() {
+    let mut huge = bare_body(&device_request(Some("ALPHA"), &rcgen::PKCS_ECDSA_P256_SHA256).1).into_bytes();
+    huge.resize(enrol::MAX_CSR_BYTES + 1, b'\n');
+    let err = csr_error(&huge);
+    assert!(err.contains("65537 bytes is more than the 65536 allowed"), "{err}");
+    huge.truncate(enrol::MAX_CSR_BYTES);
+    assert!(parse_csr(&huge).is_ok(), "exactly the limit is accepted");
+}
+
+/// A device's RSA-2048 request, as ATAK makes them, from OpenSSL (skipped without `openssl`).
+#[test]
+fn an_rsa_request_made_by_openssl_is_signed() {
+    if std::process::Command::new("openssl").arg("version").output().is_err() {
+        eprintln!("openssl is not installed: skipped");
+        return;
+    }
+    let (dir, store) = store();
+    let (key, csr) = (dir.path().join("device.key"), dir.path().join("device.csr"));
+    let out = std::process::Command::new("openssl")
+        .args(["req", "-new", "-newkey", "rsa:2048", "-nodes", "-subj", "/O=Device/OU=admins/CN=RSA-1", "-keyout"])
+        .arg(&key)
+        .arg("-out")
+        .arg(&csr)
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let pem = std::fs::read_to_string(&csr).unwrap();
+    let parsed = parse_csr(pem.as_bytes()).unwrap();
+    assert_eq!(parsed.key_algorithm, enrol::KeyAlgorithm::Rsa { bits: 2048 });
+    let enrolled = store.sign_csr(&bare_body(&pem), &EnrolOptions::new("alice")).unwrap();
+    let cert = parse(&enrolled.cert_der);
+    assert_eq!(cert.subject().to_string(), "O=truce, OU=truce-user:alice, CN=RSA-1");
+    let (_, request) = x509_parser::certification_request::X509CertificationRequest::from_der(&parsed.der).unwrap();
+    assert_eq!(cert.public_key().raw, request.certification_request_info.subject_pki.raw, "the same RSA key");
+    verifies_as_client(&store, &enrolled.cert_der);
+
+    // OpenSSL agrees that the certificate holds the key it made.
+    let cert_path = dir.path().join("device.pem");
+    std::fs::write(&cert_path, &enrolled.cert_pem).unwrap();
+    let out = std::process::Command::new("openssl")
+        .args(["x509", "-noout", "-checkend", "0", "-in"])
+        .arg(&cert_path)
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let modulus = |args: &[&str], path: &std::path::Path| {
+        let out = std::process::Command::new("openssl").args(args).arg(path).output().unwrap();
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        String::from_utf8(out.stdout).unwrap()
+    };
+    assert_eq!(
+        modulus(&["x509", "-noout", "-modulus", "-in"], &cert_path),
+        modulus(&["rsa", "-noout", "-modulus", "-in"], &key)
+    );
+}
+
+// Revocation.
+
+#[test]
+fn old_three_column_registers_still_read_and_gain_the_user_column() {
+    let (_dir, store) = store();
+    let path = store.dir().join("issued.tsv");
+    std::fs::write(&path, "serial\tcallsign\tnot_after\n4A01\tOLD-1\t2030-01-01T00:00:00Z\n").unwrap();
+    let list = store.list().unwrap();
+    assert_eq!(list.len(), 1);
+    assert_eq!((list[0].callsign.as_str(), list[0].user.as_deref()), ("OLD-1", None));
+
+    let unit = Some(format!("{USER_OU_PREFIX}carol"));
+    store.issue("NEW-1", &IssueOptions { unit, ..IssueOptions::default() }).unwrap();
+    let text = std::fs::read_to_string(&path).unwrap();
+    assert!(text.starts_with("serial\tcallsign\tnot_after\tuser\n4A01\tOLD-1\t"), "{text}");
+    assert!(text.lines().nth(2).unwrap().ends_with("\tcarol"), "{text}");
+    let list = store.list().unwrap();
+    assert_eq!(list[1].user.as_deref(), Some("carol"), "issue --user records the user");
+    assert_eq!(store.revoke(&Revoke::User("carol".into()), "lost", time::OffsetDateTime::now_utc()).unwrap().len(), 1);
+
+    std::fs::write(&path, "serial\tcallsign\tnot_after\tuser\nA\tB\n").unwrap();
+    let err = store.list().unwrap_err();
+    assert!(err.to_string().contains("line 2: expected 3 or 4 tab-separated fields, found 2"), "{err}");
+}
+
+fn at(text: &str) -> time::OffsetDateTime {
+    time::OffsetDateTime::parse(text, &time::format_description::well_known::Rfc3339).unwrap()
+}
+
+#[test]
+fn revocation_by_serial_callsign_and_user_is_recorded_once() {
+    let (_dir, store) = store();
+    let alpha = store.issue("ALPHA", &IssueOptions::default()).unwrap();
+    let bravo = store.issue("BRAVO", &IssueOptions::default()).unwrap();
+    let (_, csr) = device_request(Some("BRAVO"), &rcgen::PKCS_ECDSA_P256_SHA256);
+    let bravo_phone = store.sign_csr(&csr, &EnrolOptions::new("bob")).unwrap();
+    let (_, csr) = device_request(Some("BOB-TAB"), &rcgen::PKCS_ECDSA_P256_SHA256);
+    let bob_tablet = store.sign_csr(&csr, &EnrolOptions::new("bob")).unwrap();
+    let (_, csr) = device_request(Some("CHARLIE"), &rcgen::PKCS_ECDSA_P256_SHA256);
+    let charlie = store.sign_csr(&csr, &EnrolOptions::new("charlie")).unwrap();
+    assert!(store.revoked().unwrap().is_empty(), "no file yet: nothing revoked");
+
+    // By serial: lower case, a leading zero and OpenSSL's colons are the same serial.
+    let spelled = format!("00{}", alpha.serial.to_lowercase());
+    let spelled: Vec<String> = spelled.as_bytes().chunks(2).map(|c| String::from_utf8_lossy(c).into_owned()).collect();
+    let done = store.revoke(&Revoke::Serial(spelled.join(":")), "lost", at("2026-05-01T10:00:00.5+02:00")).unwrap();
+    assert_eq!(done.len(), 1);
+    assert_eq!((done[0].serial.as_str(), done[0].callsign.as_str()), (alpha.serial.as_str(), "ALPHA"));
+    assert_eq!(done[0].revoked_at.as_deref(), Some("2026-05-01T08:00:00Z"));
+    let again = store.revoke(&Revoke::Serial(alpha.serial.clone()), "again", at("2026-05-02T00:00:00Z")).unwrap();
+    assert!(again.is_empty(), "revoking twice changes nothing");
+
+    // By callsign: every certificate issued for it, whoever holds it.
+    let done = store.revoke(&Revoke::Callsign("BRAVO".into()), "", at("2026-05-03T00:00:00Z")).unwrap();
+    let serials: Vec<&str> = done.iter().map(|r| r.serial.as_str()).collect();
+    assert_eq!(serials, [bravo.serial.as_str(), bravo_phone.serial.as_str()]);
+
+    // By user: what is left of bob's.
+    let done = store.revoke(&Revoke::User("bob".into()), "left the mission", at("2026-05-04T00:00:00Z")).unwrap();
+    let serials: Vec<&str> = done.iter().map(|r| r.serial.as_str()).collect();
+    assert_eq!(serials, [bob_tablet.serial.as_str()], "the phone was revoked already");
+    assert!(store.revoke(&Revoke::User("bob".into()), "", at("2026-05-05T00:00:00Z")).unwrap().is_empty());
+
+    let text = std::fs::read_to_string(store.revoked_path()).unwrap();
+    let lines: Vec<&str> = text.lines().collect();
+    assert_eq!(lines.len(), 5, "a header and one line per certificate: {text}");
+    assert_eq!(lines[0], "serial\tcallsign\trevoked_at\treason");
+    assert_eq!(lines[1], format!("{}\tALPHA\t2026-05-01T08:00:00Z\tlost", alpha.serial));
+    assert_eq!(lines[4], format!("{}\tBOB-TAB\t2026-05-04T00:00:00Z\tleft the mission", bob_tablet.serial));
+
+    let revoked = store.revoked().unwrap();
+    let want: std::collections::BTreeSet<String> =
+        [&alpha.serial, &bravo.serial, &bravo_phone.serial, &bob_tablet.serial].into_iter().cloned().collect();
+    assert_eq!(revoked, want);
+    let list = store.list().unwrap();
+    let charlie_record = list.iter().find(|r| r.serial == charlie.serial).unwrap();
+    assert_eq!(charlie_record.revoked_at, None);
+    assert_eq!(list.iter().filter(|r| r.revoked_at.is_some()).count(), 4);
+    assert_eq!(list[0].revoked_at.as_deref(), Some("2026-05-01T08:00:00Z"));
+}
+
+#[test]
+fn revoking_what_was_never_issued_names_it() {
+    let (_dir, store) = store();
+    store.issue("ALPHA", &IssueOptions::default()).unwrap();
+    let now = time::OffsetDateTime::now_utc();
+    for (which, want) in [
+        (Revoke::Serial("4AB".into()), "--serial 4AB: no certificate issued by this CA matches"),
+        (Revoke::Callsign("GHOST".into()), "--callsign \"GHOST\": no certificate issued by this CA matches"),
+        (Revoke::User("nobody".into()), "--user \"nobody\": no certificate issued by this CA matches"),
+    ] {
+        let err = store.revoke(&which, "", now).unwrap_err();
+        assert!(matches!(err, Error::NotIssued(_)), "{err}");
+        assert_eq!(err.to_string(), want);
+    }
+    let err = store.revoke(&Revoke::Serial("xyz".into()), "", now).unwrap_err();
+    assert!(err.to_string().contains("--serial \"xyz\": not a hexadecimal serial number"), "{err}");
+    let err = store.revoke(&Revoke::Callsign("ALPHA".into()), "a\tb", now).unwrap_err();
+    assert!(err.to_string().starts_with("--reason"), "{err}");
+    assert!(!store.revoked_path().exists(), "nothing written");
+}
+
+/// Waits up to two seconds for `condition`, polling.
+fn eventually(what: &str, mut condition: impl FnMut() -> bool) {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(2);
+    while !condition() {
+        assert!(std::time::Instant::now() < deadline, "not within 2 s: {what}");
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+}
+
+#[test]
+fn a_watcher_sees_revocations_written_later_and_keeps_its_set_over_a_corrupt_file() {
+    let (_dir, store) = store();
+    let alpha = store.issue("ALPHA", &IssueOptions::default()).unwrap();
+    let bravo = store.issue("BRAVO", &IssueOptions::default()).unwrap();
+    let revocations = store.revocations().unwrap();
+    let clone = revocations.clone();
+    assert!(!revocations.is_revoked(&alpha.serial));
+
+    // Another process's `truce certs revoke`: another store value on the same directory.
+    let other = CertStore::new(store.dir());
+    let started = std::time::Instant::now();
+    other.revoke(&Revoke::Callsign("ALPHA".into()), "", time::OffsetDateTime::now_utc()).unwrap();
+    eventually("ALPHA revoked", || revocations.is_revoked(&alpha.serial));
+    assert!(started.elapsed() < std::time::Duration::from_secs(1), "{:?}", started.elapsed());
+    assert!(clone.is_revoked(&alpha.serial.to_lowercase()), "clones share the set");
+    assert!(!revocations.is_revoked(&bravo.serial));
+    assert!(!revocations.is_revoked("not hex"));
+
+    // A corrupt file: the CLI's read fails, the watcher keeps the last good set.
+    let path = store.revoked_path();
+    let good = std::fs::read_to_string(&path).unwrap();
+    std::fs::write(&path, format!("{good}{}\tBRAVO\n", bravo.serial)).unwrap();
+    let err = store.revoked().unwrap_err();
+    assert!(err.to_string().contains("revoked.tsv: line 3: expected 4 tab-separated fields"), "{err}");
+    assert!(Revocations::watch(store.dir()).is_err(), "a server does not start on a corrupt register");
+    std::thread::sleep(revoke::CHECK_INTERVAL);
+    assert!(revocations.is_revoked(&alpha.serial));
+    assert!(!revocations.is_revoked(&bravo.serial));
+
+    // Repaired: picked up at the next check.
+    std::fs::write(&path, format!("{good}{}\tBRAVO\t2026-01-01T00:00:00Z\t\n", bravo.serial)).unwrap();
+    eventually("BRAVO revoked", || revocations.is_revoked(&bravo.serial));
+    assert!(revocations.is_revoked(&alpha.serial));
+}
+
+#[test]
+fn a_store_without_a_register_revokes_nothing_until_one_appears() {
+    let dir = tempfile::tempdir().unwrap();
+    let revocations = Revocations::watch(&dir.path().join("missing")).unwrap();
+    assert!(!revocations.is_revoked("4A"));
+    let store = CertStore::new(dir.path().join("missing"));
+    store.init(&InitOptions::default()).unwrap();
+    let alpha = store.issue("ALPHA", &IssueOptions::default()).unwrap();
+    store.revoke(&Revoke::Serial(alpha.serial.clone()), "", time::OffsetDateTime::now_utc()).unwrap();
+    eventually("ALPHA revoked", || revocations.is_revoked(&alpha.serial));
+}

@@ -371,15 +371,20 @@ impl Drop for TakServer {
 }
 
 /// A rustls server configuration for TAK clients: `server_cert`/`server_key` (DER, PKCS#8) and
-/// client certificates required and verified against `ca_cert` (all DER).
-pub fn tls_config(ca_cert: &[u8], server_cert: &[u8], server_key: &[u8]) -> Result<Arc<rustls::ServerConfig>, Error> {
+/// client certificates required, verified against `ca_cert` (all DER) and refused once revoked in
+/// `revocations` (see [`truce_pki::client_verifier`]).
+pub fn tls_config(
+    ca_cert: &[u8],
+    server_cert: &[u8],
+    server_key: &[u8],
+    revocations: truce_pki::Revocations,
+) -> Result<Arc<rustls::ServerConfig>, Error> {
     use rustls::pki_types::{CertificateDer, PrivateKeyDer, PrivatePkcs8KeyDer};
     let provider = Arc::new(rustls::crypto::ring::default_provider());
-    let mut roots = rustls::RootCertStore::empty();
-    roots.add(CertificateDer::from(ca_cert.to_vec())).map_err(|e| Error::Tls(format!("the CA certificate: {e}")))?;
-    let verifier = rustls::server::WebPkiClientVerifier::builder_with_provider(Arc::new(roots), provider.clone())
-        .build()
-        .map_err(|e| Error::Tls(format!("client verifier: {e}")))?;
+    let verifier = truce_pki::client_verifier(ca_cert, revocations).map_err(|e| match e {
+        truce_pki::Error::Tls(reason) => Error::Tls(reason),
+        other => Error::Tls(other.to_string()),
+    })?;
     let config = rustls::ServerConfig::builder_with_provider(provider)
         .with_safe_default_protocol_versions()
         .map_err(|e| Error::Tls(e.to_string()))?

@@ -569,7 +569,9 @@ async fn tls_clients_are_known_by_their_certificate() {
     certs.init(&truce_pki::InitOptions::default()).unwrap();
     let alpha = certs.issue("ALPHA-1", &truce_pki::IssueOptions::default()).unwrap();
     let trust = certs.trust_material().unwrap();
-    let tls = truce_tak::tls_config(&trust.ca_cert_der, &trust.server_cert_der, &trust.server_key_der).unwrap();
+    let revocations = certs.revocations().unwrap();
+    let tls =
+        truce_tak::tls_config(&trust.ca_cert_der, &trust.server_cert_der, &trust.server_key_der, revocations).unwrap();
     let (tx, mut received) = mpsc::channel(16);
     let config = Config {
         tls: Some(("127.0.0.1:0".parse().unwrap(), tls)),

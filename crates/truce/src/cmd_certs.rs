@@ -2,8 +2,9 @@
 //!
 //! A thin layer over [`truce_pki`]: `init` makes the CA and the server certificate, `issue` a client
 //! certificate for a callsign, `package` the ATAK data package that enrols a device in one import
-//! (issuing its certificate first if there is none), `list` what was issued. Everything lives in one
-//! directory, by default `<data-dir>/certs`. A bad callsign is refused by the argument parser (exit 2,
+//! (issuing its certificate first if there is none), `revoke` certificates by serial, callsign or
+//! user (a running server refuses them within a second), `list` what was issued and whether it was
+//! revoked. Everything lives in one directory, by default `<data-dir>/certs`. A bad callsign is refused by the argument parser (exit 2,
 //! naming `--callsign`); the library's errors name the file or flag at fault. Every file, the package
 //! included, is written to a temporary file and renamed.
 
@@ -14,7 +15,7 @@ use anyhow::Context;
 use clap::{Args, Subcommand};
 use time::format_description::well_known::Rfc3339;
 use truce_pki::package::{self, PackageOptions};
-use truce_pki::{CertStore, DEFAULT_P12_PASSWORD, DEFAULT_TLS_PORT, InitOptions, IssueOptions};
+use truce_pki::{CertStore, DEFAULT_P12_PASSWORD, DEFAULT_TLS_PORT, InitOptions, IssueOptions, Revoke};
 
 /// `truce certs ...`.
 #[derive(Debug, Subcommand)]
@@ -25,7 +26,9 @@ pub enum CertsCommand {
     Issue(IssueArgs),
     /// Write the ATAK data package (zip) that enrols a device: connection, truststore and keystore.
     Package(PackageArgs),
-    /// List the issued certificates: serial, callsign, not-after.
+    /// Revoke certificates: the TLS listener refuses them from then on, a running one within a second.
+    Revoke(RevokeArgs),
+    /// List the issued certificates: serial, callsign, user, not-after, and when revoked.
     List(DirArgs),
 }
 
@@ -117,6 +120,27 @@ pub struct PackageArgs {
     pub out: Option<PathBuf>,
 }
 
+/// `truce certs revoke`.
+#[derive(Debug, Args)]
+#[command(group(clap::ArgGroup::new("which").required(true).args(["serial", "callsign", "user"])))]
+pub struct RevokeArgs {
+    /// Where the certificates are.
+    #[command(flatten)]
+    pub dir: DirArgs,
+    /// The certificate with this serial number (hex as `truce certs list` shows it; any case).
+    #[arg(long, value_name = "HEX")]
+    pub serial: Option<String>,
+    /// Every certificate issued for this callsign.
+    #[arg(long, value_name = "NAME")]
+    pub callsign: Option<String>,
+    /// Every certificate bound to this truce user (`issue --user`, or enrolled with the user's password).
+    #[arg(long, value_name = "NAME")]
+    pub user: Option<String>,
+    /// Why, recorded in revoked.tsv.
+    #[arg(long, default_value = "unspecified")]
+    pub reason: String,
+}
+
 fn parse_callsign(s: &str) -> Result<String, String> {
     truce_pki::validate_callsign(s).map(|()| s.to_owned()).map_err(|e| e.to_string())
 }
@@ -135,6 +159,7 @@ pub fn run(command: &CertsCommand) -> anyhow::Result<ExitCode> {
         CertsCommand::Init(args) => init(args),
         CertsCommand::Issue(args) => issue(args),
         CertsCommand::Package(args) => package(args),
+        CertsCommand::Revoke(args) => revoke(args),
         CertsCommand::List(args) => list(args),
     }
 }
@@ -229,16 +254,44 @@ fn write_package(out: &Path, zip: &[u8]) -> anyhow::Result<()> {
     truce_pki::write_atomic(out, zip, 0o600).with_context(|| format!("--out {}", out.display()))
 }
 
+fn revoke(args: &RevokeArgs) -> anyhow::Result<ExitCode> {
+    let store = args.dir.store();
+    store.ca_cert_der()?;
+    let which = match (&args.serial, &args.callsign, &args.user) {
+        (Some(serial), _, _) => Revoke::Serial(serial.clone()),
+        (_, Some(callsign), _) => Revoke::Callsign(callsign.clone()),
+        (_, _, Some(user)) => Revoke::User(user.clone()),
+        // The argument group requires exactly one of them.
+        (None, None, None) => anyhow::bail!("give --serial, --callsign or --user"),
+    };
+    let revoked = store.revoke(&which, &args.reason, time::OffsetDateTime::now_utc())?;
+    if revoked.is_empty() {
+        outln!("nothing to revoke: every certificate matching {which} is revoked already");
+    }
+    for r in &revoked {
+        outln!("revoked {} {}", r.serial, r.callsign);
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
 fn list(args: &DirArgs) -> anyhow::Result<ExitCode> {
     let store = args.store();
     store.ca_cert_der()?;
     let records = store.list()?;
-    outln!("{:<34} {:<24} not_after", "serial", "callsign");
+    // The registers hold RFC 3339 as it was written; print it as every time is printed.
+    let show =
+        |at: &str| time::OffsetDateTime::parse(at, &Rfc3339).map_or_else(|_| at.to_owned(), truce_formats::when::show);
+    outln!("{:<34} {:<24} {:<16} {:<20} revoked", "serial", "callsign", "user", "not_after");
     for r in &records {
-        // The register holds RFC 3339 as it was written; print it as every time is printed.
-        let not_after = time::OffsetDateTime::parse(&r.not_after, &Rfc3339)
-            .map_or_else(|_| r.not_after.clone(), truce_formats::when::show);
-        outln!("{:<34} {:<24} {}", r.serial, r.callsign, not_after);
+        let revoked = r.revoked_at.as_deref().map_or_else(|| "-".to_owned(), |at| format!("REVOKED {}", show(at)));
+        outln!(
+            "{:<34} {:<24} {:<16} {:<20} {}",
+            r.serial,
+            r.callsign,
+            r.user.as_deref().unwrap_or("-"),
+            show(&r.not_after),
+            revoked
+        );
     }
     Ok(ExitCode::SUCCESS)
 }

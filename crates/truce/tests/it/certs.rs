@@ -146,4 +146,70 @@ fn a_certificate_for_a_user_names_the_user_and_needs_one_that_exists() {
     let issued = CertStore::new(dir.path().join("certs")).client("POL-1").unwrap().unwrap();
     let id = identity(&issued.cert_der).unwrap();
     assert_eq!((id.callsign.as_str(), id.user.as_deref()), ("POL-1", Some("pol.rep")));
+
+    // The register knows the user: list shows it, and revoking the user finds the certificate.
+    let r = truce(&["certs", "list", "--data-dir", d], b"");
+    assert!(r.stdout.lines().nth(1).unwrap().contains(" pol.rep "), "{}", r.stdout);
+    let r = truce(&["certs", "revoke", "--data-dir", d, "--user", "pol.rep"], b"");
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert_eq!(r.stdout, format!("revoked {} POL-1\n", issued.serial));
+}
+
+#[test]
+fn revoke_by_serial_and_callsign_then_list_marks_them() {
+    let tmp = tempfile::tempdir().unwrap();
+    let certs = tmp.path().join("certs");
+    assert_eq!(run(&["certs", "init"], &certs).code, 0);
+    for callsign in ["ALPHA", "BRAVO", "CHARLIE"] {
+        assert_eq!(run(&["certs", "issue", "--callsign", callsign], &certs).code, 0);
+    }
+    let store = CertStore::new(&certs);
+    let alpha = store.client("ALPHA").unwrap().unwrap();
+
+    let r = run(&["certs", "revoke", "--serial", &alpha.serial.to_lowercase(), "--reason", "device lost"], &certs);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert_eq!(r.stdout, format!("revoked {} ALPHA\n", alpha.serial));
+    let r = run(&["certs", "revoke", "--serial", &alpha.serial], &certs);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert!(r.stdout.starts_with("nothing to revoke"), "{}", r.stdout);
+    let r = run(&["certs", "revoke", "--callsign", "BRAVO"], &certs);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert!(r.stdout.starts_with("revoked ") && r.stdout.trim_end().ends_with(" BRAVO"), "{}", r.stdout);
+
+    let register = std::fs::read_to_string(certs.join("revoked.tsv")).unwrap();
+    assert_eq!(register.lines().count(), 3, "{register}");
+    assert!(register.lines().nth(1).unwrap().ends_with("\tdevice lost"), "{register}");
+    assert!(register.lines().nth(2).unwrap().ends_with("\tunspecified"), "{register}");
+
+    let r = run(&["certs", "list"], &certs);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let lines: Vec<&str> = r.stdout.lines().collect();
+    assert_eq!(lines.len(), 4, "{}", r.stdout);
+    assert!(lines[0].contains("user") && lines[0].ends_with("revoked"), "{}", r.stdout);
+    assert!(lines[1].contains("ALPHA") && lines[1].contains("REVOKED 20"), "{}", r.stdout);
+    assert!(lines[2].contains("BRAVO") && lines[2].contains("REVOKED"), "{}", r.stdout);
+    assert!(lines[3].contains("CHARLIE") && !lines[3].contains("REVOKED"), "{}", r.stdout);
+}
+
+#[test]
+fn revoke_refuses_what_was_never_issued_and_needs_one_selector() {
+    let tmp = tempfile::tempdir().unwrap();
+    let certs = tmp.path().join("certs");
+    assert_eq!(run(&["certs", "init"], &certs).code, 0);
+    assert_eq!(run(&["certs", "issue", "--callsign", "ALPHA"], &certs).code, 0);
+    for (args, want) in [
+        (&["--callsign", "GHOST"][..], "--callsign \"GHOST\": no certificate issued by this CA matches"),
+        (&["--user", "nobody"][..], "--user \"nobody\": no certificate issued by this CA matches"),
+        (&["--serial", "4A4A"][..], "--serial 4A4A: no certificate issued by this CA matches"),
+        (&["--serial", "zz"][..], "--serial \"zz\": not a hexadecimal serial number"),
+        (&[][..], "--serial"),
+        (&["--callsign", "ALPHA", "--user", "x"][..], "cannot be used with"),
+    ] {
+        let mut all = vec!["certs", "revoke"];
+        all.extend_from_slice(args);
+        let r = run(&all, &certs);
+        assert_eq!(r.code, 2, "{args:?}: {}", r.stderr);
+        assert!(r.stderr.contains(want), "{args:?}: {}", r.stderr);
+    }
+    assert!(!certs.join("revoked.tsv").exists(), "nothing revoked");
 }

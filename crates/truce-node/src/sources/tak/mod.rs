@@ -97,7 +97,9 @@ pub async fn start(
     let tls = match tls_addr {
         Some(a) => {
             let trust = certs.trust_material()?;
-            let config = truce_tak::tls_config(&trust.ca_cert_der, &trust.server_cert_der, &trust.server_key_der)?;
+            let revocations = certs.revocations()?;
+            let config =
+                truce_tak::tls_config(&trust.ca_cert_der, &trust.server_cert_der, &trust.server_key_der, revocations)?;
             Some((a, config))
         }
         None => None,
