@@ -63,7 +63,8 @@ pub(crate) async fn serve(hub: Arc<Hub>, socket: UdpSocket) {
             ev.detail.contact.as_ref().and_then(|c| c.callsign.clone()).unwrap_or_else(|| format!("udp:{peer}"));
         let group = ev.detail.group.as_ref().and_then(|g| g.name.clone());
         let label = (hub.parties)(None).label;
-        let source = Source { identity, group, peer: format!("udp:{peer}"), transport: Transport::Udp, label, user: None };
+        let source =
+            Source { identity, group, peer: format!("udp:{peer}"), transport: Transport::Udp, label, user: None };
         let received = Received { event: ev, source, received_at: OffsetDateTime::now_utc() };
         if hub.received.send(received).await.is_err() {
             tracing::warn!("tak: nobody consumes received events any more");

@@ -17,9 +17,9 @@ use std::sync::{Arc, OnceLock};
 
 use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
+use truce_cot::Event;
 use truce_cot::event::{Detail, Point, UNKNOWN_ERROR};
 use truce_cot::xml::escape_into;
-use truce_cot::Event;
 use truce_store::{ChangeKind, ContentRef, FileRecord, MissionChange, Store, StoreError};
 use truce_tak::{Received, TakHandle};
 
@@ -137,9 +137,13 @@ pub fn change_event(change: &MissionChange, tool: &str, guid: &str) -> Event {
     x.push('"');
     if matches!(change.kind, ChangeKind::AddContent | ChangeKind::RemoveContent) {
         x.push_str("><MissionChanges><MissionChange>");
+        // TAK Server names the content by uid in every change (a file by its uid) and describes a file.
         match (&change.content, &change.file) {
             (Some(ContentRef::Uid(uid)), _) => element(&mut x, "contentUid", uid),
-            (_, Some(f)) => content_resource(&mut x, f),
+            (_, Some(f)) => {
+                element(&mut x, "contentUid", &f.uid);
+                content_resource(&mut x, f);
+            }
             _ => {}
         }
         element(&mut x, "creatorUid", &change.creator_uid);
@@ -147,6 +151,11 @@ pub fn change_event(change: &MissionChange, tool: &str, guid: &str) -> Event {
         element(&mut x, "missionName", &change.mission);
         element(&mut x, "timestamp", &rfc3339(change.at));
         element(&mut x, "type", change.kind.id());
+        // TAK Server describes a uid's track here (type, callsign, location); the change carries the
+        // mission's label, not the track's, so truce leaves the description empty rather than let a
+        // track's details reach a subscriber who may see the mission but not the track. Clients that
+        // validate the element (node-cot) require it with a `type`.
+        x.push_str("<details type=\"\"/>");
         x.push_str("</MissionChange></MissionChanges></mission>");
     } else {
         x.push_str("/>");

@@ -94,10 +94,12 @@ pub async fn start(
             None
         }
     };
+    let mut revoked = None;
     let tls = match tls_addr {
         Some(a) => {
             let trust = certs.trust_material()?;
             let revocations = certs.revocations()?;
+            revoked = Some(revocations.clone());
             let config =
                 truce_tak::tls_config(&trust.ca_cert_der, &trust.server_cert_der, &trust.server_key_der, revocations)?;
             Some((a, config))
@@ -136,7 +138,7 @@ pub async fn start(
         .await
         .map_err(|e| NodeError::Invalid(format!("loading the missions' subscribers: {e}")))??;
     let push = tokio::spawn(push_alerts(events, server.handle()));
-    let disabled = tokio::spawn(end_disabled_users(node.clone(), server.handle()));
+    let disabled = tokio::spawn(end_disabled_users(node.clone(), server.handle(), revoked));
     Ok(Some(Tak { server, push, disabled }))
 }
 
@@ -145,11 +147,20 @@ pub async fn start(
 pub const USER_CHECK: std::time::Duration = std::time::Duration::from_secs(2);
 
 /// Every [`USER_CHECK`], ends the connections of devices whose user is disabled or gone (as a
-/// disabled user's web sessions end); such a device that connects again is anonymous.
-async fn end_disabled_users(node: Arc<Node>, tak: TakHandle) {
+/// disabled user's web sessions end; such a device that connects again is anonymous), and of devices
+/// whose certificate was revoked (`truce certs revoke`; such a device cannot connect again).
+async fn end_disabled_users(node: Arc<Node>, tak: TakHandle, revocations: Option<truce_pki::Revocations>) {
     let mut ticker = tokio::time::interval(USER_CHECK);
     loop {
         ticker.tick().await;
+        if let Some(r) = &revocations {
+            let revoked: std::collections::BTreeSet<String> =
+                tak.serials().into_iter().filter(|s| r.is_revoked(s)).collect();
+            if !revoked.is_empty() {
+                let n = tak.close_serials(&revoked);
+                tracing::info!("TAK: closed {n} connection(s) of revoked certificate(s) {revoked:?}");
+            }
+        }
         let users = tak.users();
         if users.is_empty() {
             continue;

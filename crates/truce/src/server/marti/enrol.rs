@@ -123,7 +123,7 @@ async fn sign(
     let certs = state.certs.clone();
     let u = login.user.clone();
     let signed = crate::server::blocking(move || {
-        let opts = truce_pki::EnrolOptions { user: u.name.clone(), ..truce_pki::EnrolOptions::default() };
+        let opts = truce_pki::EnrolOptions::new(u.name.clone());
         Ok(certs.sign_csr(&body, &opts))
     })
     .await?;

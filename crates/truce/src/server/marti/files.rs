@@ -21,7 +21,7 @@ use time::OffsetDateTime;
 use truce_access::Action;
 use truce_store::{BlobError, FilePut, FileQuery, FileRecord};
 
-use super::{Device, MartiState, check_name, store_error};
+use super::{Device, MartiState, check_name, label_param, store_error};
 use crate::server::audit::Note;
 use crate::server::blocking;
 use crate::server::error::ApiError;
@@ -83,7 +83,8 @@ fn too_large(state: &MartiState) -> ApiError {
 
 /// Refuses an upload whose announced length is over the limit before reading it.
 fn check_length(state: &MartiState, headers: &HeaderMap) -> Result<(), ApiError> {
-    let announced = headers.get(header::CONTENT_LENGTH).and_then(|v| v.to_str().ok()).and_then(|v| v.parse::<u64>().ok());
+    let announced =
+        headers.get(header::CONTENT_LENGTH).and_then(|v| v.to_str().ok()).and_then(|v| v.parse::<u64>().ok());
     // A multipart body carries a few hundred bytes of framing around the file.
     match announced {
         Some(n) if n > state.max_upload + 64 * 1024 => Err(too_large(state)),
@@ -93,7 +94,11 @@ fn check_length(state: &MartiState, headers: &HeaderMap) -> Result<(), ApiError>
 
 /// Streams a body into the blob folder: the size limit, the SHA-256 and the announced hash checked;
 /// the file is durable when this returns.
-async fn receive<S, E>(state: &MartiState, mut chunks: S, expected: Option<String>) -> Result<truce_store::Blob, ApiError>
+async fn receive<S, E>(
+    state: &MartiState,
+    mut chunks: S,
+    expected: Option<String>,
+) -> Result<truce_store::Blob, ApiError>
 where
     S: Stream<Item = Result<Bytes, E>> + Unpin,
     E: std::fmt::Display,
@@ -119,9 +124,8 @@ where
             Err(e) => return Err(ApiError::internal(e)),
         };
     }
-    let finished = tokio::task::spawn_blocking(move || writer.finish(expected.as_deref()))
-        .await
-        .map_err(ApiError::internal)?;
+    let finished =
+        tokio::task::spawn_blocking(move || writer.finish(expected.as_deref())).await.map_err(ApiError::internal)?;
     match finished {
         Ok(blob) => Ok(blob),
         Err(BlobError::HashMismatch { expected, actual }) => Err(ApiError::new(
@@ -138,7 +142,8 @@ where
 /// The record of an upload, written after its body is durable.
 async fn record(state: &MartiState, device: &Device, record: FileRecord) -> Result<FileRecord, ApiError> {
     let store = device.store(state);
-    let put = blocking(move || store.put_file(&record).map(|p| (p, record)).map_err(|e| store_error(e, "hash"))).await?;
+    let put =
+        blocking(move || store.put_file(&record).map(|p| (p, record)).map_err(|e| store_error(e, "hash"))).await?;
     Ok(match put {
         (FilePut::Stored, r) => r,
         (FilePut::Existing(stored), _) => stored,
@@ -151,6 +156,10 @@ struct MissionUploadQuery {
     filename: Option<String>,
     #[serde(rename = "creatorUid")]
     creator_uid: Option<String>,
+    classification: Option<String>,
+    #[serde(rename = "releasableTo")]
+    releasable_to: Option<String>,
+    categories: Option<String>,
 }
 
 fn mime_of(name: &str) -> &'static str {
@@ -193,6 +202,8 @@ async fn mission_upload(
     check_length(&state, &headers)?;
     let name = q.filename.ok_or_else(|| ApiError::parameter("filename", "the package's file name is required"))?;
     check_name("filename", &name)?;
+    let label =
+        label_param(&state, &device, q.classification.as_deref(), q.releasable_to.as_deref(), q.categories.as_deref())?;
     let expected = q.hash.as_deref().map(|h| check_hash("hash", h)).transpose()?;
     let field = loop {
         match multipart.next_field().await {
@@ -220,7 +231,7 @@ async fn mission_upload(
         submitted: OffsetDateTime::now_utc(),
         expiration: None,
         location: None,
-        label: device.label.clone(),
+        label,
     };
     let stored = record(&state, &device, f).await?;
     let r = (StatusCode::OK, content_url(&state, &stored.hash)).into_response();
@@ -236,6 +247,10 @@ struct UploadQuery {
     latitude: Option<f64>,
     longitude: Option<f64>,
     hash: Option<String>,
+    classification: Option<String>,
+    #[serde(rename = "releasableTo")]
+    releasable_to: Option<String>,
+    categories: Option<String>,
 }
 
 /// A file as the request body (`Content-Type` its type); the answer is its record.
@@ -250,6 +265,8 @@ async fn upload(
     check_length(&state, &headers)?;
     let name = q.name.ok_or_else(|| ApiError::parameter("name", "the file's name is required"))?;
     check_name("name", &name)?;
+    let label =
+        label_param(&state, &device, q.classification.as_deref(), q.releasable_to.as_deref(), q.categories.as_deref())?;
     let location = match (q.latitude, q.longitude) {
         (Some(lat), Some(lon)) if (-90.0..=90.0).contains(&lat) && (-180.0..=180.0).contains(&lon) => Some((lat, lon)),
         (None, None) => None,
@@ -262,14 +279,8 @@ async fn upload(
         .filter(|v| !v.is_empty() && v.len() <= 200)
         .map_or_else(|| mime_of(&name).to_owned(), str::to_owned);
     let blob = receive(&state, body.into_data_stream(), expected).await?;
-    let keywords: Vec<String> = q
-        .keywords
-        .unwrap_or_default()
-        .split(',')
-        .map(str::trim)
-        .filter(|k| !k.is_empty())
-        .map(str::to_owned)
-        .collect();
+    let keywords: Vec<String> =
+        q.keywords.unwrap_or_default().split(',').map(str::trim).filter(|k| !k.is_empty()).map(str::to_owned).collect();
     let f = FileRecord {
         hash: blob.hash.clone(),
         uid: blob.hash.clone(),
@@ -283,7 +294,7 @@ async fn upload(
         submitted: OffsetDateTime::now_utc(),
         expiration: None,
         location,
-        label: device.label.clone(),
+        label,
     };
     let stored = record(&state, &device, f).await?;
     let r = sync_json(&record_json(&stored, 1));
@@ -300,9 +311,9 @@ async fn visible(state: &MartiState, device: &Device, hash: &str) -> Result<File
     let hash = check_hash("hash", hash)?;
     let store = device.store(state);
     let h = hash.clone();
-    blocking(move || store.file(&h).map_err(ApiError::internal))
-        .await?
-        .ok_or_else(|| ApiError::new(StatusCode::NOT_FOUND, "not_found", format!("no file {hash} that you may see")).field("hash"))
+    blocking(move || store.file(&h).map_err(ApiError::internal)).await?.ok_or_else(|| {
+        ApiError::new(StatusCode::NOT_FOUND, "not_found", format!("no file {hash} that you may see")).field("hash")
+    })
 }
 
 /// Download by hash: the body streamed from the blob folder.
@@ -341,7 +352,8 @@ async fn content(
         h.insert(header::CONTENT_TYPE, v);
     }
     h.insert(header::CONTENT_LENGTH, HeaderValue::from(size));
-    let ascii: String = f.name.chars().map(|c| if c.is_ascii_graphic() && c != '"' || c == ' ' { c } else { '_' }).collect();
+    let ascii: String =
+        f.name.chars().map(|c| if c.is_ascii_graphic() && c != '"' || c == ' ' { c } else { '_' }).collect();
     if let Ok(v) = HeaderValue::from_str(&format!("attachment; filename=\"{ascii}\"")) {
         h.insert(header::CONTENT_DISPOSITION, v);
     }

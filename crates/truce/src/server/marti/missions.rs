@@ -23,7 +23,7 @@ use truce_store::{
     ChangeKind, ContentRef, MissionChange, MissionContent, MissionRecord, MissionRole, Store, Subscription,
 };
 
-use super::{Device, MartiState, check_name, envelope, json, store_error};
+use super::{Device, MartiState, check_name, envelope, json, label_param, store_error};
 use crate::server::audit::Note;
 use crate::server::blocking;
 use crate::server::error::ApiError;
@@ -127,7 +127,11 @@ async fn visible(store: &std::sync::Arc<dyn Store>, name: &str) -> Result<Missio
 
 /// The caller's mission role: its user's subscription with the most rights, else owner for the
 /// creator, else the mission's default role.
-async fn role_of(store: &std::sync::Arc<dyn Store>, m: &MissionRecord, device: &Device) -> Result<MissionRole, ApiError> {
+async fn role_of(
+    store: &std::sync::Arc<dyn Store>,
+    m: &MissionRecord,
+    device: &Device,
+) -> Result<MissionRole, ApiError> {
     if m.creator_user == device.user() && device.user() != "anonymous" {
         return Ok(MissionRole::Owner);
     }
@@ -138,7 +142,12 @@ async fn role_of(store: &std::sync::Arc<dyn Store>, m: &MissionRecord, device: &
         MissionRole::Subscriber => 1,
         MissionRole::ReadOnly => 0,
     };
-    Ok(subs.into_iter().filter(|s| s.user == device.user()).map(|s| s.role).max_by_key(|r| rank(*r)).unwrap_or(m.default_role))
+    Ok(subs
+        .into_iter()
+        .filter(|s| s.user == device.user())
+        .map(|s| s.role)
+        .max_by_key(|r| rank(*r))
+        .unwrap_or(m.default_role))
 }
 
 fn forbidden(what: &str, role: MissionRole) -> ApiError {
@@ -196,7 +205,12 @@ struct GetQuery {
     changes: Option<bool>,
 }
 
-async fn answer_mission(state: &MartiState, device: &Device, m: MissionRecord, with_changes: bool) -> Result<Response, ApiError> {
+async fn answer_mission(
+    state: &MartiState,
+    device: &Device,
+    m: MissionRecord,
+    with_changes: bool,
+) -> Result<Response, ApiError> {
     let store = device.store(state);
     let name = m.name.clone();
     let (contents, changes) = blocking(move || {
@@ -245,6 +259,10 @@ struct CreateQuery {
     default_role: Option<String>,
     #[serde(rename = "inviteOnly")]
     invite_only: Option<bool>,
+    classification: Option<String>,
+    #[serde(rename = "releasableTo")]
+    releasable_to: Option<String>,
+    categories: Option<String>,
 }
 
 /// Creates a mission labelled with the creator's default label; the creator's device is subscribed
@@ -272,6 +290,8 @@ async fn create(
     if description.len() > 4000 || description.chars().any(|c| c.is_control() && c != '\n') {
         return Err(ApiError::parameter("description", "at most 4,000 bytes, no control characters but new lines"));
     }
+    let label =
+        label_param(&state, &device, q.classification.as_deref(), q.releasable_to.as_deref(), q.categories.as_deref())?;
     let tool = q.tool.unwrap_or_else(|| "public".to_owned());
     check_name("tool", &tool)?;
     let now = OffsetDateTime::now_utc();
@@ -286,16 +306,19 @@ async fn create(
         created: now,
         default_role,
         invite_only: q.invite_only.unwrap_or(false),
-        label: device.label.clone(),
+        label,
     };
     let store = device.store(&state);
-    let (record, sub) = (m.clone(), Subscription {
-        mission: name.clone(),
-        client_uid: creator_uid.clone(),
-        user: device.user().to_owned(),
-        role: MissionRole::Owner,
-        created: now,
-    });
+    let (record, sub) = (
+        m.clone(),
+        Subscription {
+            mission: name.clone(),
+            client_uid: creator_uid.clone(),
+            user: device.user().to_owned(),
+            role: MissionRole::Owner,
+            created: now,
+        },
+    );
     blocking(move || {
         store.create_mission(&record).map_err(|e| store_error(e, "name"))?;
         store.subscribe(&sub).map_err(ApiError::internal)?;
@@ -309,7 +332,11 @@ async fn create(
 }
 
 /// Deletes a mission: its owner or an administrator. Its subscribers are told.
-async fn delete(State(state): State<MartiState>, device: Device, Path(name): Path<String>) -> Result<Response, ApiError> {
+async fn delete(
+    State(state): State<MartiState>,
+    device: Device,
+    Path(name): Path<String>,
+) -> Result<Response, ApiError> {
     device.caller.require(Action::SendTak)?;
     let store = device.store(&state);
     let m = visible(&store, &name).await?;
@@ -357,8 +384,12 @@ async fn subscribe(
     let m = visible(&store, &name).await?;
     let creator = m.creator_user == device.user() && device.user() != "anonymous";
     if m.invite_only && !creator && !device.is_admin() {
-        return Err(ApiError::new(StatusCode::FORBIDDEN, "forbidden", format!("mission {name:?} is by invitation only"))
-            .field("name"));
+        return Err(ApiError::new(
+            StatusCode::FORBIDDEN,
+            "forbidden",
+            format!("mission {name:?} is by invitation only"),
+        )
+        .field("name"));
     }
     let sub = Subscription {
         mission: name.clone(),
@@ -370,7 +401,8 @@ async fn subscribe(
     let s = store.clone();
     let stored = blocking(move || s.subscribe(&sub).map_err(|e| store_error(e, "name"))).await?;
     state.app.node.missions.subscribed(&name, &uid, true);
-    let r = json(StatusCode::CREATED, &envelope("com.bbn.marti.sync.model.MissionSubscription", subscriber_json(&stored)));
+    let r =
+        json(StatusCode::CREATED, &envelope("com.bbn.marti.sync.model.MissionSubscription", subscriber_json(&stored)));
     Ok(noted(r, format!("mission {name}"), format!("subscribed {uid}")))
 }
 
@@ -386,8 +418,12 @@ async fn unsubscribe(
     let (s, n, u) = (store.clone(), name.clone(), uid.clone());
     let removed = blocking(move || s.unsubscribe(&n, &u).map_err(ApiError::internal)).await?;
     if !removed {
-        return Err(ApiError::new(StatusCode::NOT_FOUND, "not_found", format!("{uid:?} is not subscribed to {name:?}"))
-            .field("uid"));
+        return Err(ApiError::new(
+            StatusCode::NOT_FOUND,
+            "not_found",
+            format!("{uid:?} is not subscribed to {name:?}"),
+        )
+        .field("uid"));
     }
     state.app.node.missions.subscribed(&name, &uid, false);
     let r = json(StatusCode::OK, &json!({}));
@@ -418,13 +454,21 @@ async fn subscribers(state: &MartiState, device: &Device, name: &str) -> Result<
     blocking(move || store.subscriptions(&n).map_err(ApiError::internal)).await
 }
 
-async fn subscriptions(State(state): State<MartiState>, device: Device, Path(name): Path<String>) -> Result<Response, ApiError> {
+async fn subscriptions(
+    State(state): State<MartiState>,
+    device: Device,
+    Path(name): Path<String>,
+) -> Result<Response, ApiError> {
     let subs = subscribers(&state, &device, &name).await?;
     let uids: Vec<&str> = subs.iter().map(|s| s.client_uid.as_str()).collect();
     Ok(json(StatusCode::OK, &envelope("MissionSubscription", json!(uids))))
 }
 
-async fn roles(State(state): State<MartiState>, device: Device, Path(name): Path<String>) -> Result<Response, ApiError> {
+async fn roles(
+    State(state): State<MartiState>,
+    device: Device,
+    Path(name): Path<String>,
+) -> Result<Response, ApiError> {
     let subs = subscribers(&state, &device, &name).await?;
     let data: Vec<serde_json::Value> = subs.iter().map(subscriber_json).collect();
     Ok(json(StatusCode::OK, &envelope("MissionSubscription", json!(data))))
@@ -456,8 +500,12 @@ async fn set_role(
     }
     let (s, n, u) = (store.clone(), name.clone(), uid.clone());
     if !blocking(move || s.set_role(&n, &u, role).map_err(ApiError::internal)).await? {
-        return Err(ApiError::new(StatusCode::NOT_FOUND, "not_found", format!("{uid:?} is not subscribed to {name:?}"))
-            .field("clientUid"));
+        return Err(ApiError::new(
+            StatusCode::NOT_FOUND,
+            "not_found",
+            format!("{uid:?} is not subscribed to {name:?}"),
+        )
+        .field("clientUid"));
     }
     let r = json(StatusCode::OK, &envelope("MissionRole", role_json(role)));
     Ok(noted(r, format!("mission {name}"), format!("{uid} is {}", role.id())))
@@ -500,8 +548,12 @@ async fn add_contents(
     body: axum::body::Bytes,
 ) -> Result<Response, ApiError> {
     let req: ContentsBody = serde_json::from_slice(&body).map_err(|e| {
-        ApiError::new(StatusCode::BAD_REQUEST, "malformed_json", format!("expected {{\"hashes\": [..], \"uids\": [..]}}: {e}"))
-            .field("body")
+        ApiError::new(
+            StatusCode::BAD_REQUEST,
+            "malformed_json",
+            format!("expected {{\"hashes\": [..], \"uids\": [..]}}: {e}"),
+        )
+        .field("body")
     })?;
     if req.hashes.len() + req.uids.len() > 1000 {
         return Err(ApiError::parameter("body", "at most 1,000 items at once"));
@@ -582,6 +634,7 @@ async fn changes(
     visible(&store, &name).await?;
     let n = name.clone();
     let found = blocking(move || store.changes(&n, since).map_err(ApiError::internal)).await?;
-    let data: Vec<serde_json::Value> = found.iter().filter(|c| c.kind != ChangeKind::DeleteMission).map(change_json).collect();
+    let data: Vec<serde_json::Value> =
+        found.iter().filter(|c| c.kind != ChangeKind::DeleteMission).map(change_json).collect();
     Ok(json(StatusCode::OK, &envelope("MissionChange", json!(data))))
 }

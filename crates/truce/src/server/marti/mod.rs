@@ -57,6 +57,9 @@ pub struct MartiState {
     pub max_upload: u64,
     /// The address devices use for this server (for the URLs the API hands out).
     pub host: Arc<str>,
+    /// The revoked certificates: checked at every handshake and at every request (a connection kept
+    /// alive across a revocation gets no further answer).
+    pub revocations: truce_pki::Revocations,
 }
 
 /// The device behind an API request: its certificate's callsign and the caller it acts as.
@@ -113,6 +116,11 @@ pub async fn identify(State(state): State<MartiState>, mut request: Request, nex
                 .into_response();
         }
     };
+    if state.revocations.is_revoked(&identity.serial) {
+        return ApiError::new(StatusCode::UNAUTHORIZED, "unauthenticated", "the client certificate was revoked")
+            .field("certificate")
+            .into_response();
+    }
     let app = state.app.clone();
     let user = identity.user.clone();
     let found = super::blocking(move || match user {
@@ -291,7 +299,9 @@ pub async fn start(state: &AppState, config: &TakConfig, data_dir: &std::path::P
     let blobs = Blobs::open(&data_dir.join("files")).map_err(|e| anyhow::anyhow!("the file folder: {e}"))?;
     let host = certs.server_names().ok().and_then(|n| n.into_iter().next()).unwrap_or_else(|| "127.0.0.1".to_owned());
     let mut marti = Marti { api: None, enrol: None, tasks: Vec::new() };
+    let revocations = certs.revocations()?;
     let mut shared = MartiState {
+        revocations: revocations.clone(),
         app: state.clone(),
         certs: Arc::new(certs.clone()),
         blobs: Arc::new(blobs),
@@ -299,11 +309,12 @@ pub async fn start(state: &AppState, config: &TakConfig, data_dir: &std::path::P
         host: Arc::from(host.as_str()),
     };
     if let Some(addr) = api_addr {
-        let l = tokio::net::TcpListener::bind(addr).await.with_context(|| format!("cannot listen on {addr} (TAK API)"))?;
+        let l =
+            tokio::net::TcpListener::bind(addr).await.with_context(|| format!("cannot listen on {addr} (TAK API)"))?;
         let bound = l.local_addr()?;
         shared.host = Arc::from(format!("{host}:{}", bound.port()).as_str());
         let trust = certs.trust_material()?;
-        let verifier = truce_pki::client_verifier(&trust.ca_cert_der, certs.revocations())?;
+        let verifier = truce_pki::client_verifier(&trust.ca_cert_der, revocations)?;
         let tls = api_tls(verifier, trust)?;
         marti.api = Some(bound);
         marti.tasks.push(tokio::spawn(super::tls::serve_router(l, tls, api(shared.clone()), std::future::pending())));
@@ -334,4 +345,45 @@ fn api_tls(
         .with_single_cert(chain, PrivateKeyDer::Pkcs8(PrivatePkcs8KeyDer::from(trust.server_key_der)))?;
     config.alpn_protocols = vec![b"http/1.1".to_vec()];
     Ok(Arc::new(config))
+}
+
+/// The label a write asks for: `classification` (a marking, `NATO ` optional), `releasableTo` and
+/// `categories` (codes, comma-separated) — truce's additions to TAK Server's parameters; what is not
+/// given is the device's default label's. Checked against the policy (codes it knows, 400) and the
+/// caller (no label above its clearance or outside its categories, 403).
+pub(crate) fn label_param(
+    state: &MartiState,
+    device: &Device,
+    classification: Option<&str>,
+    releasable_to: Option<&str>,
+    categories: Option<&str>,
+) -> Result<truce_core::Label, ApiError> {
+    let mut label = device.label.clone();
+    if classification.is_none() && releasable_to.is_none() && categories.is_none() {
+        return Ok(label);
+    }
+    let list =
+        |s: &str| -> Vec<String> { s.split(',').map(str::trim).filter(|c| !c.is_empty()).map(str::to_owned).collect() };
+    if let Some(c) = classification {
+        let wanted = c.trim().to_ascii_uppercase();
+        label.marking = wanted
+            .parse()
+            .or_else(|_| format!("NATO {wanted}").parse())
+            .map_err(|_| ApiError::parameter("classification", format!("{c:?} is not a NATO classification")))?;
+    }
+    if let Some(r) = releasable_to {
+        label.releasable_to = list(r);
+    }
+    if let Some(c) = categories {
+        label.categories = list(c);
+    }
+    let label = state.app.node.policy.check(&label).map_err(|e| {
+        let field = if e.field == "categories" { "categories" } else { "releasableTo" };
+        ApiError::parameter(field, e.reason)
+    })?;
+    if let Some((field, message)) = device.caller.access.may_label(&label) {
+        let field = if field == "marking" { "classification" } else { field };
+        return Err(ApiError::new(StatusCode::FORBIDDEN, "forbidden", message).field(field));
+    }
+    Ok(label)
 }
