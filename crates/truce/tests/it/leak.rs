@@ -24,6 +24,9 @@ use truce_access::Policy;
 
 use crate::util::{PASSWORD, Server, add_user, serve_plain};
 
+#[path = "leak_marti.rs"]
+mod marti;
+
 /// Records in the first batch (stored before the viewers look) and in the streamed batch.
 const RECORDS: usize = 400;
 const STREAMED: usize = 60;
@@ -201,15 +204,23 @@ fn ids_in(list: &Value, key: &str) -> BTreeSet<String> {
         .unwrap_or_default()
 }
 
-/// Every route the server's sources declare (`.route("PATH"`), for the census.
+/// Every route the server's sources declare (`.route("PATH"`), for the census: every file under
+/// `src/server`, its folders (the Marti API's) included.
 fn declared_routes() -> BTreeSet<String> {
-    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("src/server");
     let mut out = BTreeSet::new();
-    for entry in std::fs::read_dir(dir).unwrap() {
-        let text = std::fs::read_to_string(entry.unwrap().path()).unwrap();
-        for (i, _) in text.match_indices(".route(\"") {
-            let rest = &text[i + 8..];
-            out.insert(rest[..rest.find('"').unwrap()].to_owned());
+    let mut dirs = vec![std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("src/server")];
+    while let Some(dir) = dirs.pop() {
+        for entry in std::fs::read_dir(dir).unwrap() {
+            let path = entry.unwrap().path();
+            if path.is_dir() {
+                dirs.push(path);
+                continue;
+            }
+            let text = std::fs::read_to_string(path).unwrap();
+            for (i, _) in text.match_indices(".route(\"") {
+                let rest = &text[i + 8..];
+                out.insert(rest[..rest.find('"').unwrap()].to_owned());
+            }
         }
     }
     out
@@ -671,7 +682,14 @@ fn no_surface_shows_a_viewer_what_it_may_not_see() {
         releasable_to: vec!["GBR", "SWE"],
         categories: Vec::new(),
     };
-    let s = serve_plain(dir.path(), &["--config", config.to_str().unwrap()]);
+    // A certificate for every user: the Marti API (the devices' REST side) is called as each of them.
+    let users: Vec<String> =
+        marti::uploaders(dir.path()).into_iter().chain(viewers.iter().map(|v| v.name.clone())).collect();
+    let users: Vec<&str> = users.iter().map(String::as_str).collect();
+    let (ca, certs) = marti::certificates(dir.path(), &users);
+    let mut args = vec!["--config", config.to_str().unwrap()];
+    args.extend(marti::SERVE_ARGS);
+    let s = serve_plain(dir.path(), &args);
     let admin = s.login("admin", PASSWORD);
     for v in &mut viewers {
         v.token = s.login(&v.name, PASSWORD);
@@ -728,6 +746,8 @@ fn no_surface_shows_a_viewer_what_it_may_not_see() {
         cases.push((case["id"].as_str().unwrap().to_owned(), parts));
     }
     let by_id: BTreeMap<&str, &Record> = stored.iter().map(|r| (r.id.as_str(), r)).collect();
+    let uploader = |nation: &str| marti::cert_of(&users, &certs, &format!("up-{}", nation.to_ascii_lowercase()));
+    let devices = marti::Leak::populate(&s, ca, &oracle, uploader, &mut Rng(0x5851_f42d_4c95_7f2d));
     let recent: Vec<Record> = stored.iter().filter(|r| r.time >= SINCE && r.time < UNTIL).cloned().collect();
 
     // Viewers subscribe to the stream before the second batch.
@@ -898,6 +918,9 @@ fn no_surface_shows_a_viewer_what_it_may_not_see() {
         // The coalition: its lists exactly, hidden plans and nations like missing ones, no hidden canary.
         coalition.check(&s, &oracle, v, &mut checks);
 
+        // The Marti API with the viewer's device certificate.
+        exercised.extend(devices.check(&oracle, v, marti::cert_of(&users, &certs, &v.name), &mut checks));
+
         // Writes a viewer may not make are refused before anything is read.
         let probe = &cases[0].0;
         let reply = s.request_as(Some(&v.token), "POST", &format!("/api/v1/cases/{probe}/actions"), br#"{"note":"x"}"#);
@@ -986,6 +1009,7 @@ fn no_surface_shows_a_viewer_what_it_may_not_see() {
         checks.check(s.stream_as(token).is_err(), || format!("stream with {token:?} opened"));
     }
     exercised.extend(["/api/v1/login", "/api/v1/logout"]);
+    exercised.extend(devices.unauthenticated(&mut checks));
 
     // The burst shows in the warning of the Swedish viewer, and only there.
     let level = |v: &Viewer| {

@@ -248,11 +248,16 @@ impl Server {
 
     /// The address of the TAK listener `what` (`tcp`, `tls`, `udp`), from the line the server prints.
     pub fn tak_addr(&self, what: &str) -> String {
+        self.printed(&format!("TAK CoT over {what} on "))
+    }
+
+    /// What follows `marker` on the next line the server printed that holds it (lines before it are
+    /// consumed).
+    pub fn printed(&self, marker: &str) -> String {
         let lines = self.lines.lock().expect("lines");
-        let marker = format!("TAK CoT over {what} on ");
         loop {
-            let line = lines.recv_timeout(std::time::Duration::from_secs(30)).expect("the TAK listener's address");
-            if let Some(addr) = line.split(&marker).nth(1) {
+            let line = lines.recv_timeout(std::time::Duration::from_secs(30)).expect("the line with the marker");
+            if let Some(addr) = line.split(marker).nth(1) {
                 return addr.trim().to_owned();
             }
         }

@@ -1,7 +1,7 @@
 //! Missions (TAK Server's *Data Sync*): named sets of CoT uids and files that subscribed devices
 //! receive and that change live.
 //!
-//! The store keeps the missions, their subscribers, contents and change log ([`MartiStore`], read
+//! The store keeps the missions, their subscribers, contents and change log ([`truce_store::MartiStore`], read
 //! through the caller's access rule). This service adds what is live: it keeps the TAK server's
 //! routing table of subscribers in step with the store (so a CoT addressed to a mission reaches its
 //! subscribers, `truce_tak::TakHandle::set_missions`), sends every recorded change to the mission's

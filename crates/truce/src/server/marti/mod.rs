@@ -385,5 +385,15 @@ pub(crate) fn label_param(
         let field = if field == "marking" { "classification" } else { field };
         return Err(ApiError::new(StatusCode::FORBIDDEN, "forbidden", message).field(field));
     }
+    // A device shares what its user sees: a label that would hide the file or mission from its own
+    // writer (released only to others) is refused rather than stored out of the writer's reach.
+    if !device.caller.access.permits(&label, time::OffsetDateTime::now_utc()) {
+        return Err(ApiError::new(
+            StatusCode::FORBIDDEN,
+            "forbidden",
+            format!("releasable to {} only: you would not see it yourself", label.releasable_to.join(", ")),
+        )
+        .field("releasableTo"));
+    }
     Ok(label)
 }
