@@ -326,7 +326,7 @@ mod tests {
             problems(text),
             [
                 "truce.toml:2: watch.every_s: invalid type: string \"often\", expected u64",
-                "truce.toml:5: tak.tcpp: unknown field `tcpp`, expected one of `tcp`, `tls`, `udp`, `multicast`, `certs_dir`, `channels`, `queue`, `flush_ms`, `anonymous_nation`, `anonymous_clearance`",
+                "truce.toml:5: tak.tcpp: unknown field `tcpp`, expected one of `tcp`, `tls`, `udp`, `api`, `enrol`, `max_upload_mib`, `multicast`, `certs_dir`, `channels`, `queue`, `flush_ms`, `anonymous_nation`, `anonymous_clearance`",
                 "truce.toml:6: tak.flush_ms: 5000 is not from 0 to 1,000",
             ]
         );

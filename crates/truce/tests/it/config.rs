@@ -27,7 +27,7 @@ fn a_config_with_three_mistakes_reports_three_lines_and_exits_2() {
             [
                 format!("error: {file}:2: watch.every_s: invalid type: string \"often\", expected u64"),
                 format!(
-                    "error: {file}:5: tak.tcpp: unknown field `tcpp`, expected one of `tcp`, `tls`, `udp`, `multicast`, `certs_dir`, `channels`, `queue`, `flush_ms`, `anonymous_nation`, `anonymous_clearance`"
+                    "error: {file}:5: tak.tcpp: unknown field `tcpp`, expected one of `tcp`, `tls`, `udp`, `api`, `enrol`, `max_upload_mib`, `multicast`, `certs_dir`, `channels`, `queue`, `flush_ms`, `anonymous_nation`, `anonymous_clearance`"
                 ),
                 format!("error: {file}:6: tak.flush_ms: 5000 is not from 0 to 1,000"),
             ],
