@@ -265,6 +265,30 @@ test('a mission change reaches the subscribed device over its TAK connection', a
     assert.equal((await raw(devices.pierre, 'GET', '/Marti/api/missions/patrol%20north')).status, 404);
 });
 
+test('CoT a device addresses to a mission reaches its subscribers and joins its contents', async () => {
+    // Alice's device (ALICE-1, subscribed as the mission's owner when she created it) joins the stream.
+    const stream = await TAK.connect('alice', new URL(`ssl://${addrs.tls}`), { cert: devices.alice.cert, key: devices.alice.key });
+    devices.alice.stream = stream;
+    const got = [];
+    stream.on('cot', (cot) => got.push(cot.raw.event));
+    await new Promise((r) => (stream.open ? r() : stream.once('secureConnect', r)));
+    const now = new Date();
+    const stale = new Date(now.getTime() + 600000);
+    const at = `time="${now.toISOString()}" start="${now.toISOString()}" stale="${stale.toISOString()}"`;
+    stream.write_xml(`<event version="2.0" uid="ALICE-1" type="a-f-G-U-C" how="m-g" ${at}><point lat="48.4" `
+        + `lon="35.1" hae="0" ce="10" le="10"/><detail><contact callsign="ALICE" endpoint="*:-1:stcp"/></detail></event>`);
+    const alice = await client(devices.alice);
+    await until('ALICE-1 in the contacts', async () => (await alice.Contacts.list()).some((c) => c.uid === 'ALICE-1'));
+    devices.bob.stream.write_xml(`<event version="2.0" uid="BOB-MARK-1" type="b-m-p-s-m" how="h-g-i-g-o" ${at}>`
+        + `<point lat="48.41" lon="35.12" hae="0" ce="10" le="10"/><detail><contact callsign="MARK 1"/>`
+        + `<marti><dest mission="patrol north"/></marti></detail></event>`);
+    await until('the mission CoT at the subscriber', () => got.some((e) => e._attributes.uid === 'BOB-MARK-1'));
+    await until('its change at the subscriber', () => got.some((e) => e._attributes.type === 't-x-m-c'
+        && e.detail.mission.MissionChanges.MissionChange.contentUid._text === 'BOB-MARK-1'));
+    const mission = await alice.Mission.get('patrol north', {});
+    assert.ok(mission.uids.some((u) => u.data === 'BOB-MARK-1'), 'the uid joined the mission');
+});
+
 test('mission names with odd characters round trip; a path in a name is refused', async () => {
     const alice = await client(devices.alice);
     const odd = "Ops 'north' & ü %_ \"x\"";
@@ -341,9 +365,24 @@ test('a server killed during an upload comes back without the package', async ()
             resolve();
         });
     });
-    ({ proc: server, addrs } = await serve());
+    // Back with a 1 MiB limit, to see a body streamed past it refused as it goes.
+    ({ proc: server, addrs } = await serve(['--tak-max-upload-mib', '1']));
     assert.deepEqual(fs.readdirSync(path.join(data, 'files', 'tmp')), [], 'the partial upload is gone');
+    const big = await new Promise((resolve, reject) => {
+        const [h, p] = addrs.api.split(':');
+        const req = https.request({ host: h, port: p, method: 'POST', path: '/Marti/sync/upload?name=big.bin',
+            cert: devices.alice.cert, key: devices.alice.key, rejectUnauthorized: false, agent: false,
+            headers: { 'Transfer-Encoding': 'chunked' } }, (res) => {
+            res.resume();
+            res.on('end', () => resolve(res.statusCode));
+        });
+        req.on('error', reject);
+        for (let i = 0; i < 8; i++) req.write(part);
+        req.end();
+    });
+    assert.equal(big, 413, 'a 2 MiB body without a length, past the 1 MiB limit');
+    assert.deepEqual(fs.readdirSync(path.join(data, 'files', 'tmp')), [], 'nothing left of it');
     const list = await (await client(devices.alice)).Package.list({});
-    assert.ok(!list.results.some((p) => p.Name === 'killed.bin'));
+    assert.ok(!list.results.some((p) => ['killed.bin', 'big.bin'].includes(p.Name)));
     assert.ok(list.results.some((p) => p.Hash === packageHash), 'what was stored before is still there');
 });
