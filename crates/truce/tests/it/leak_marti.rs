@@ -237,11 +237,11 @@ impl Leak {
                 token: String::new(),
             };
             let seen: Vec<usize> = (0..FILES).filter(|&i| oracle.visible(&creator, &files[i].0)).collect();
-            let held: Vec<usize> = (0..3)
-                .filter_map(|_| (!seen.is_empty()).then(|| seen[rng.below(seen.len())]))
-                .collect::<BTreeSet<_>>()
-                .into_iter()
-                .collect();
+            let held: Vec<usize> = if seen.is_empty() {
+                Vec::new()
+            } else {
+                (0..3).map(|_| seen[rng.below(seen.len())]).collect::<BTreeSet<_>>().into_iter().collect()
+            };
             let hashes: Vec<&str> = held.iter().map(|&i| files[i].1.as_str()).collect();
             let body = serde_json::json!({"hashes": hashes, "uids": [format!("LEAKDEV-{m}")]}).to_string();
             let path = format!("/Marti/api/missions/{}/contents", r.canary());

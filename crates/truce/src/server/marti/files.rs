@@ -21,7 +21,7 @@ use time::OffsetDateTime;
 use truce_access::Action;
 use truce_store::{BlobError, FilePut, FileQuery, FileRecord};
 
-use super::{Device, MartiState, check_name, label_param, store_error};
+use super::{Device, LabelQuery, MartiState, check_name, label_param, store_error};
 use crate::server::audit::Note;
 use crate::server::blocking;
 use crate::server::error::ApiError;
@@ -156,10 +156,6 @@ struct MissionUploadQuery {
     filename: Option<String>,
     #[serde(rename = "creatorUid")]
     creator_uid: Option<String>,
-    classification: Option<String>,
-    #[serde(rename = "releasableTo")]
-    releasable_to: Option<String>,
-    categories: Option<String>,
 }
 
 fn mime_of(name: &str) -> &'static str {
@@ -195,6 +191,7 @@ async fn mission_upload(
     State(state): State<MartiState>,
     device: Device,
     Query(q): Query<MissionUploadQuery>,
+    Query(wanted): Query<LabelQuery>,
     headers: HeaderMap,
     mut multipart: Multipart,
 ) -> Result<Response, ApiError> {
@@ -202,8 +199,7 @@ async fn mission_upload(
     check_length(&state, &headers)?;
     let name = q.filename.ok_or_else(|| ApiError::parameter("filename", "the package's file name is required"))?;
     check_name("filename", &name)?;
-    let label =
-        label_param(&state, &device, q.classification.as_deref(), q.releasable_to.as_deref(), q.categories.as_deref())?;
+    let label = label_param(&state, &device, &wanted)?;
     let expected = q.hash.as_deref().map(|h| check_hash("hash", h)).transpose()?;
     let field = loop {
         match multipart.next_field().await {
@@ -247,10 +243,6 @@ struct UploadQuery {
     latitude: Option<f64>,
     longitude: Option<f64>,
     hash: Option<String>,
-    classification: Option<String>,
-    #[serde(rename = "releasableTo")]
-    releasable_to: Option<String>,
-    categories: Option<String>,
 }
 
 /// A file as the request body (`Content-Type` its type); the answer is its record.
@@ -258,6 +250,7 @@ async fn upload(
     State(state): State<MartiState>,
     device: Device,
     Query(q): Query<UploadQuery>,
+    Query(wanted): Query<LabelQuery>,
     headers: HeaderMap,
     body: Body,
 ) -> Result<Response, ApiError> {
@@ -265,8 +258,7 @@ async fn upload(
     check_length(&state, &headers)?;
     let name = q.name.ok_or_else(|| ApiError::parameter("name", "the file's name is required"))?;
     check_name("name", &name)?;
-    let label =
-        label_param(&state, &device, q.classification.as_deref(), q.releasable_to.as_deref(), q.categories.as_deref())?;
+    let label = label_param(&state, &device, &wanted)?;
     let location = match (q.latitude, q.longitude) {
         (Some(lat), Some(lon)) if (-90.0..=90.0).contains(&lat) && (-180.0..=180.0).contains(&lon) => Some((lat, lon)),
         (None, None) => None,

@@ -23,7 +23,7 @@ use truce_store::{
     ChangeKind, ContentRef, MissionChange, MissionContent, MissionRecord, MissionRole, Store, Subscription,
 };
 
-use super::{Device, MartiState, check_name, envelope, json, label_param, store_error};
+use super::{Device, LabelQuery, MartiState, check_name, envelope, json, label_param, store_error};
 use crate::server::audit::Note;
 use crate::server::blocking;
 use crate::server::error::ApiError;
@@ -150,6 +150,10 @@ async fn role_of(
         .unwrap_or(m.default_role))
 }
 
+fn not_subscribed(uid: &str, name: &str, field: &str) -> ApiError {
+    ApiError::new(StatusCode::NOT_FOUND, "not_found", format!("{uid:?} is not subscribed to {name:?}")).field(field)
+}
+
 fn forbidden(what: &str, role: MissionRole) -> ApiError {
     ApiError::new(StatusCode::FORBIDDEN, "forbidden", format!("your mission role {} may not {what}", role.id()))
         .field("role")
@@ -259,10 +263,6 @@ struct CreateQuery {
     default_role: Option<String>,
     #[serde(rename = "inviteOnly")]
     invite_only: Option<bool>,
-    classification: Option<String>,
-    #[serde(rename = "releasableTo")]
-    releasable_to: Option<String>,
-    categories: Option<String>,
 }
 
 /// Creates a mission labelled with the creator's default label; the creator's device is subscribed
@@ -272,6 +272,7 @@ async fn create(
     device: Device,
     Path(name): Path<String>,
     Query(q): Query<CreateQuery>,
+    Query(wanted): Query<LabelQuery>,
 ) -> Result<Response, ApiError> {
     device.caller.require(Action::SendTak)?;
     check_name("name", &name)?;
@@ -290,8 +291,7 @@ async fn create(
     if description.len() > 4000 || description.chars().any(|c| c.is_control() && c != '\n') {
         return Err(ApiError::parameter("description", "at most 4,000 bytes, no control characters but new lines"));
     }
-    let label =
-        label_param(&state, &device, q.classification.as_deref(), q.releasable_to.as_deref(), q.categories.as_deref())?;
+    let label = label_param(&state, &device, &wanted)?;
     let tool = q.tool.unwrap_or_else(|| "public".to_owned());
     check_name("tool", &tool)?;
     let now = OffsetDateTime::now_utc();
@@ -418,12 +418,7 @@ async fn unsubscribe(
     let (s, n, u) = (store.clone(), name.clone(), uid.clone());
     let removed = blocking(move || s.unsubscribe(&n, &u).map_err(ApiError::internal)).await?;
     if !removed {
-        return Err(ApiError::new(
-            StatusCode::NOT_FOUND,
-            "not_found",
-            format!("{uid:?} is not subscribed to {name:?}"),
-        )
-        .field("uid"));
+        return Err(not_subscribed(&uid, &name, "uid"));
     }
     state.app.node.missions.subscribed(&name, &uid, false);
     let r = json(StatusCode::OK, &json!({}));
@@ -441,9 +436,7 @@ async fn subscription(
     visible(&store, &name).await?;
     let (s, n, u) = (store.clone(), name.clone(), uid.clone());
     let found = blocking(move || s.subscription(&n, &u).map_err(ApiError::internal)).await?;
-    let sub = found.ok_or_else(|| {
-        ApiError::new(StatusCode::NOT_FOUND, "not_found", format!("{uid:?} is not subscribed to {name:?}")).field("uid")
-    })?;
+    let sub = found.ok_or_else(|| not_subscribed(&uid, &name, "uid"))?;
     Ok(json(StatusCode::OK, &envelope("com.bbn.marti.sync.model.MissionSubscription", subscriber_json(&sub))))
 }
 
@@ -500,12 +493,7 @@ async fn set_role(
     }
     let (s, n, u) = (store.clone(), name.clone(), uid.clone());
     if !blocking(move || s.set_role(&n, &u, role).map_err(ApiError::internal)).await? {
-        return Err(ApiError::new(
-            StatusCode::NOT_FOUND,
-            "not_found",
-            format!("{uid:?} is not subscribed to {name:?}"),
-        )
-        .field("clientUid"));
+        return Err(not_subscribed(&uid, &name, "clientUid"));
     }
     let r = json(StatusCode::OK, &envelope("MissionRole", role_json(role)));
     Ok(noted(r, format!("mission {name}"), format!("{uid} is {}", role.id())))

@@ -347,17 +347,22 @@ fn api_tls(
     Ok(Arc::new(config))
 }
 
-/// The label a write asks for: `classification` (a marking, `NATO ` optional), `releasableTo` and
-/// `categories` (codes, comma-separated) — truce's additions to TAK Server's parameters; what is not
-/// given is the device's default label's. Checked against the policy (codes it knows, 400) and the
-/// caller (no label above its clearance or outside its categories, 403).
-pub(crate) fn label_param(
-    state: &MartiState,
-    device: &Device,
-    classification: Option<&str>,
-    releasable_to: Option<&str>,
-    categories: Option<&str>,
-) -> Result<truce_core::Label, ApiError> {
+/// truce's label parameters beside TAK Server's on a write: `classification` (a marking, `NATO `
+/// optional), `releasableTo` and `categories` (codes, comma-separated).
+#[derive(Debug, Default, serde::Deserialize)]
+pub(crate) struct LabelQuery {
+    classification: Option<String>,
+    #[serde(rename = "releasableTo")]
+    releasable_to: Option<String>,
+    categories: Option<String>,
+}
+
+/// The label a write asks for ([`LabelQuery`]); what is not given is the device's default label's.
+/// Checked against the policy (codes it knows, 400) and the caller (no label above its clearance,
+/// outside its categories or out of its own sight, 403).
+pub(crate) fn label_param(state: &MartiState, device: &Device, q: &LabelQuery) -> Result<truce_core::Label, ApiError> {
+    let (classification, releasable_to, categories) =
+        (q.classification.as_deref(), q.releasable_to.as_deref(), q.categories.as_deref());
     let mut label = device.label.clone();
     if classification.is_none() && releasable_to.is_none() && categories.is_none() {
         return Ok(label);
