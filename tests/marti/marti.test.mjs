@@ -287,6 +287,12 @@ test('CoT a device addresses to a mission reaches its subscribers and joins its 
         && e.detail.mission.MissionChanges.MissionChange.contentUid._text === 'BOB-MARK-1'));
     const mission = await alice.Mission.get('patrol north', {});
     assert.ok(mission.uids.some((u) => u.data === 'BOB-MARK-1'), 'the uid joined the mission');
+    // A device that subscribes later draws the mission from its latest CoT.
+    const feats = await until('the mark in the mission\'s CoT', async () => {
+        const f = await alice.Mission.latestFeats('patrol north');
+        return f.some((x) => x.id === 'BOB-MARK-1') && f;
+    });
+    assert.deepEqual(feats.find((x) => x.id === 'BOB-MARK-1').geometry.coordinates.slice(0, 2), [35.12, 48.41]);
 });
 
 test('mission names with odd characters round trip; a path in a name is refused', async () => {

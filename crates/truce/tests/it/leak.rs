@@ -919,7 +919,7 @@ fn no_surface_shows_a_viewer_what_it_may_not_see() {
         coalition.check(&s, &oracle, v, &mut checks);
 
         // The Marti API with the viewer's device certificate.
-        exercised.extend(devices.check(&oracle, v, marti::cert_of(&users, &certs, &v.name), &mut checks));
+        exercised.extend(devices.check(&oracle, v, marti::cert_of(&users, &certs, &v.name), &feed, &mut checks));
 
         // Writes a viewer may not make are refused before anything is read.
         let probe = &cases[0].0;

@@ -18,6 +18,9 @@ use time::OffsetDateTime;
 use super::{Checks, MARKINGS, Oracle, Record, Rng, Viewer, coalition_record};
 use crate::util::{Server, truce};
 
+/// The uid of the harness's labelled AIS vessel (its feed is NATO SECRET REL GBR, SWE).
+const VESSEL: &str = "ais-273999001";
+
 /// Files and missions the admin stores.
 const FILES: usize = 24;
 const MISSIONS: usize = 12;
@@ -243,7 +246,13 @@ impl Leak {
                 (0..3).map(|_| seen[rng.below(seen.len())]).collect::<BTreeSet<_>>().into_iter().collect()
             };
             let hashes: Vec<&str> = held.iter().map(|&i| files[i].1.as_str()).collect();
-            let body = serde_json::json!({"hashes": hashes, "uids": [format!("LEAKDEV-{m}")]}).to_string();
+            // The first mission also holds the labelled AIS vessel's track (its CoT only for those who
+            // may see the feed's label).
+            let mut uids = vec![format!("LEAKDEV-{m}")];
+            if m == 0 {
+                uids.push(VESSEL.to_owned());
+            }
+            let body = serde_json::json!({"hashes": hashes, "uids": uids}).to_string();
             let path = format!("/Marti/api/missions/{}/contents", r.canary());
             let (status, answer) = https(&api, &ca, Some(admin), "PUT", &path, body.as_bytes()).unwrap();
             assert_eq!(status, 200, "{answer}");
@@ -260,7 +269,14 @@ impl Leak {
 
     /// Every Marti route as viewer `v` (certificate `cert`); returns the routes exercised.
     #[allow(clippy::too_many_lines)]
-    pub fn check(&self, oracle: &Oracle, v: &Viewer, cert: &Cert, checks: &mut Checks) -> BTreeSet<&'static str> {
+    pub fn check(
+        &self,
+        oracle: &Oracle,
+        v: &Viewer,
+        cert: &Cert,
+        feed: &Record,
+        checks: &mut Checks,
+    ) -> BTreeSet<&'static str> {
         let mut exercised = BTreeSet::new();
         let all = self.records();
         let call =
@@ -346,6 +362,11 @@ impl Leak {
                     format!("/Marti/api/missions/guid/{absent}"),
                 ),
                 (
+                    "/Marti/api/missions/{name}/cot",
+                    format!("/Marti/api/missions/{name}/cot"),
+                    format!("/Marti/api/missions/{absent}/cot"),
+                ),
+                (
                     "/Marti/api/missions/{name}/changes",
                     format!("/Marti/api/missions/{name}/changes"),
                     format!("/Marti/api/missions/{absent}/changes"),
@@ -379,6 +400,12 @@ impl Leak {
                 let shown: Vec<Record> = held.iter().map(|&i| files[i].clone()).collect();
                 checks.no_leak(oracle, v, &others, route, &body);
                 exercised.insert(route);
+                if visible && route == "/Marti/api/missions/{name}/cot" {
+                    let expect = r.id == "mission000" && oracle.visible(v, feed);
+                    checks.check(body.contains("273999001") == expect, || {
+                        format!("{route}: {} {} shows the vessel: {}", v.name, r.id, !expect)
+                    });
+                }
                 if visible && route == "/Marti/api/missions/{name}" {
                     let m: Value = serde_json::from_str(&body).unwrap();
                     let got: BTreeSet<String> = m["data"][0]["contents"]

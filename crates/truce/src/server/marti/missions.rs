@@ -14,7 +14,7 @@ use std::collections::HashSet;
 use axum::Router;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
-use axum::response::Response;
+use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
 use serde_json::json;
 use time::OffsetDateTime;
@@ -40,6 +40,7 @@ pub fn routes() -> Router<MartiState> {
         .route("/Marti/api/missions/{name}/role", put(set_role))
         .route("/Marti/api/missions/{name}/contents", put(add_contents).delete(remove_content))
         .route("/Marti/api/missions/{name}/changes", get(changes))
+        .route("/Marti/api/missions/{name}/cot", get(cot))
 }
 
 /// A time as TAK Server writes it.
@@ -625,4 +626,30 @@ async fn changes(
     let data: Vec<serde_json::Value> =
         found.iter().filter(|c| c.kind != ChangeKind::DeleteMission).map(change_json).collect();
     Ok(json(StatusCode::OK, &envelope("MissionChange", json!(data))))
+}
+
+/// The latest CoT of each uid the mission holds, as `<events>`: what a device that subscribes fetches
+/// to draw the mission. Each event comes from the track history read through the caller's scoped
+/// store, so a track the caller may not see is left out (the mission lists its uid, nothing more).
+async fn cot(State(state): State<MartiState>, device: Device, Path(name): Path<String>) -> Result<Response, ApiError> {
+    let store = device.store(&state);
+    visible(&store, &name).await?;
+    let n = name.clone();
+    let events = blocking(move || {
+        let contents = store.contents(&n).map_err(ApiError::internal)?;
+        let mut out = String::from("<?xml version=\"1.0\" encoding=\"UTF-8\" standalone=\"yes\"?><events>");
+        for c in contents {
+            if let ContentRef::Uid(uid) = &c.content
+                && let Some(latest) = store.track_history(uid, 1).map_err(ApiError::internal)?.into_iter().next()
+            {
+                out.push_str(&latest.xml);
+            }
+        }
+        out.push_str("</events>");
+        Ok(out)
+    })
+    .await?;
+    let mut r = events.into_response();
+    r.headers_mut().insert(axum::http::header::CONTENT_TYPE, axum::http::HeaderValue::from_static("application/xml"));
+    Ok(r)
 }
