@@ -158,6 +158,20 @@ fn parse_revoked(text: &str, path: &Path) -> Result<Vec<RevokedRecord>, Error> {
     Ok(records)
 }
 
+/// The serial numbers a `revoked.tsv` text revokes, as compared (upper-case hex without `:` or leading
+/// zeros); the first line is the header. An error names the line at fault.
+///
+/// # Errors
+/// A line without four tab-separated fields, or whose serial is not hexadecimal.
+pub fn parse_register(text: &str) -> Result<BTreeSet<String>, Error> {
+    parse_revoked(text, Path::new(REVOKED_FILE))?
+        .into_iter()
+        .map(|r| {
+            canonical_serial(&r.serial).ok_or_else(|| Error::Corrupt { path: REVOKED_FILE.into(), reason: r.serial })
+        })
+        .collect()
+}
+
 /// A serial number as compared: upper-case hex without `:` and leading zeros (`None`: not hex).
 fn canonical_serial(serial: &str) -> Option<String> {
     let digits: String = serial.trim().chars().filter(|&c| c != ':').collect();

@@ -711,3 +711,14 @@ fn a_store_without_a_register_revokes_nothing_until_one_appears() {
     store.revoke(&Revoke::Serial(alpha.serial.clone()), "", time::OffsetDateTime::now_utc()).unwrap();
     eventually("ALPHA revoked", || revocations.is_revoked(&alpha.serial));
 }
+
+#[test]
+fn the_revocation_register_parses_to_canonical_serials_and_names_a_bad_line() {
+    let text = "serial\tcallsign\trevoked_at\treason\n00:0a:Bc\tALPHA-1\t2026-12-03T08:00:00Z\tlost\n";
+    let serials = revoke::parse_register(text).expect("a valid register");
+    assert_eq!(serials.into_iter().collect::<Vec<_>>(), ["ABC"]);
+    let err = revoke::parse_register("serial\tcallsign\trevoked_at\treason\nxyz\tA\tT\tR\n").unwrap_err();
+    assert!(err.to_string().contains("line 2") && err.to_string().contains("xyz"), "{err}");
+    let err = revoke::parse_register("header\nonly-one-field\n").unwrap_err();
+    assert!(err.to_string().contains("expected 4 tab-separated fields"), "{err}");
+}

@@ -501,6 +501,8 @@ impl Leak {
             ("/Marti/api/clientEndPoints", "/Marti/api/clientEndPoints"),
             ("/Marti/api/contacts/all", "/Marti/api/contacts/all"),
             ("/files/api/config", "/files/api/config"),
+            ("/Marti/api/groups/all", "/Marti/api/groups/all?useCache=true"),
+            ("/Marti/api/missions/all/invitations", "/Marti/api/missions/all/invitations?clientUid=X"),
         ] {
             let (status, body) = call("GET", path, b"");
             checks.check(status == 200, || format!("{route}: {} → {status}", v.name));

@@ -17,6 +17,19 @@ pub fn routes() -> Router<MartiState> {
         .route("/Marti/api/clientEndPoints", axum::routing::get(client_endpoints))
         .route("/Marti/api/contacts/all", axum::routing::get(contacts))
         .route("/files/api/config", axum::routing::get(files_config))
+        .route("/Marti/api/groups/all", axum::routing::get(groups))
+        .route("/Marti/api/missions/all/invitations", axum::routing::get(invitations))
+}
+
+/// TAK Server's groups (its channels): truce has none (a device's team is its `__group`), so the list
+/// ATAK asks for when channels are on is empty.
+async fn groups() -> Response {
+    json(StatusCode::OK, &envelope("com.bbn.marti.remote.groups.Group", json!([])))
+}
+
+/// Mission invitations: not supported, so none.
+async fn invitations() -> Response {
+    json(StatusCode::OK, &envelope("MissionInvitation", json!([])))
 }
 
 fn version_string() -> String {
