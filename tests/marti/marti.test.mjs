@@ -162,8 +162,11 @@ test('devices enrol with a user name and password and are bound to that user', a
 
 test('a wrong password is refused (401), audited, and throttled', async () => {
     await assert.rejects(enrol('alice', 'wrong'), (e) => /invalid_login/.test(e.message));
-    const audit = must(['audit', 'list', '--data-dir', data]).stdout;
-    assert.match(audit, /\/Marti\/api\/tls\/signClient\/v2/);
+    const audit = must(['audit', 'list', '--data-dir', data]).stdout.trim().split('\n').map((l) => JSON.parse(l));
+    assert.ok(audit.some((e) => e.kind === 'denied' && e.action.startsWith('POST /Marti/api/tls/signClient/v2')
+        && e.target === 'alice'), 'the refused enrolment is in the audit log');
+    assert.ok(audit.some((e) => e.kind === 'write' && e.actor === 'alice' && /enrolled/.test(e.detail)),
+        'so is the enrolment');
     // Repeated failures for one name: 429, even with the right password afterwards.
     let throttled = false;
     for (let i = 0; i < 12 && !throttled; i++) {

@@ -130,8 +130,7 @@ async fn sign(
     let enrolled = match signed {
         Ok(e) => e,
         Err(e) => {
-            return Err(ApiError::new(StatusCode::BAD_REQUEST, "invalid_csr", format!("the certificate request: {e}"))
-                .field("body"));
+            return Err(ApiError::new(StatusCode::BAD_REQUEST, "invalid_csr", e.to_string()).field("body"));
         }
     };
     let b64 = |der: &[u8]| base64::engine::general_purpose::STANDARD.encode(der);
