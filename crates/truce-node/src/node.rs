@@ -140,18 +140,22 @@ impl Node {
                 user: None,
             };
         };
-        let viewer = u.viewer();
+        truce_tak::Party { access: self.access(&u.viewer()), label: self.device_label(&u), user: Some(u.name.clone()) }
+    }
+
+    /// The label of what a device of `user` sends and writes: NATO UNCLASSIFIED, released to the
+    /// policy's default release and the user's nation.
+    pub fn device_label(&self, user: &truce_store::User) -> truce_core::Label {
         let mut release: Vec<String> = self.policy.default_release.clone();
-        if !release.contains(&u.nation) {
-            release.push(u.nation.clone());
+        if !release.contains(&user.nation) {
+            release.push(user.nation.clone());
         }
         release.sort();
-        let label = truce_core::Label {
+        truce_core::Label {
             marking: truce_core::Marking::NatoUnclassified,
             releasable_to: release,
             categories: Vec::new(),
-        };
-        truce_tak::Party { access: self.access(&viewer), label, user: Some(u.name.clone()) }
+        }
     }
 
     /// The viewer compiled against the node's policy.

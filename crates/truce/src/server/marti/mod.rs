@@ -132,7 +132,8 @@ pub async fn identify(State(state): State<MartiState>, mut request: Request, nex
         Ok(Some(u)) => Device {
             callsign: identity.callsign.clone(),
             caller: Caller::of(&state.app, &u),
-            label: state.app.node.tak_party(Some(&u.name)).label,
+            // The user read above, not a second lookup: this runs on every request.
+            label: state.app.node.device_label(&u),
         },
         Ok(None) if identity.user.is_some() => {
             return ApiError::new(
