@@ -7,6 +7,13 @@
 
 /* global L, truceSession */
 
+import {
+  apiParams, emptyFilter, inArea, matches, narrowed, readFilter, windowOf, writeFilter,
+} from './filter.js';
+import {
+  installAreaDraw, installMeasure, installReadout, installSearch, mgrsGridLayer, renderFilterPanel,
+} from './workspace.js';
+
 if (typeof L === 'undefined' || typeof L.markerClusterGroup !== 'function') {
   // The vendor files are built into the server; under --web-dir they come from its node_modules.
   const msg = 'The map libraries did not load (vendor/leaflet, vendor/leaflet.markercluster): '
@@ -59,6 +66,8 @@ const UNKNOWN_COLOR = '#343a40';
 
 /** Violations most severe first: [{code, label, color, rank}] (from the server). */
 let VIOLATIONS = [];
+/** Observation categories (from the server): [{id, description, ceasefire_violation}]. */
+let CATEGORIES = [];
 const VIOLATION = new Map();
 /** Zone kinds in drawing order (from the server). */
 const ZONE_KIND = new Map();
@@ -78,6 +87,7 @@ function applyVocabulary(v) {
   });
   if (Array.isArray(v.markings) && v.markings.length) MARKINGS = v.markings.map((m) => String(m).toUpperCase());
   if (Array.isArray(v.levels) && v.levels.length) LEVELS = v.levels;
+  CATEGORIES = Array.isArray(v.categories) ? v.categories.filter((c) => typeof c?.id === 'string') : [];
 }
 
 function violationInfo(code) {
@@ -228,7 +238,11 @@ const state = {
   feed: [],
   home: null, // bounds of Ukraine, the initial view
   since: null, // the start of the observation window, RFC 3339
+  zoneLayers: new Map(), // zone id -> its Leaflet layer (for search)
+  liveCounted: new Set(), // ids counted in today's counts from the stream
 };
+
+const zoneBounds = (id) => state.zoneLayers.get(id)?.getBounds();
 
 // ---------------------------------------------------------------- map
 
@@ -537,6 +551,7 @@ async function loadGeometry() {
     const area = p.area_km2 ?? state.zoneNames.get(p.id)?.area_km2;
     if (!state.zoneNames.has(p.id)) state.zoneNames.set(p.id, { name: p.name, kind: p.kind, area_km2: area });
     const layer = L.geoJSON(f, { pane: 'zones', style: { ...info.style } });
+    state.zoneLayers.set(p.id, layer);
     layer.bindPopup(() => popupFor(p.name || p.id, [
       ['Id', p.id], ['Kind', info.label],
       area != null ? ['Area', `${fmtNum(area, 1)} km²`] : null,
@@ -663,35 +678,46 @@ function renderObservationLegend() {
 
 // ---------------------------------------------------------------- observations
 
-/** Loads every observation timed at or after `since` (or, with `param` 'received_since', received
- * by the server at or after it, whatever its own time). */
-async function loadObservations(since, param = 'since') {
+/**
+ * Loads the observations the API gives for `params` (the view's filter; or, catching up, the filter with
+ * `received_since`), page by page, onto the map. Answers of an older reload (`gen`) are dropped.
+ */
+async function loadObservations(params, gen = view.generation) {
+  let total = 0;
+  await loadObservationsInto(params, (list) => {
+    total += addObservations(list).length;
+    setStatus('load', `Loading observations… ${state.byId.size.toLocaleString('en-GB')}`);
+  }, gen);
+  setStatus('load', null);
+  return total;
+}
+
+/** Pages through `observations?params` and hands each page's observations to `sink`. */
+async function loadObservationsInto(params, sink, gen) {
   let cursor = null;
   const seen = new Set();
-  let total = 0;
   for (let page = 0; ; page++) {
     if (page === MAX_PAGES) {
-      setStatus('truncated', `Showing the first ${state.byId.size.toLocaleString('en-GB')} observations only (page limit).`);
+      setStatus('truncated', `Showing the first ${(page * PAGE_LIMIT).toLocaleString('en-GB')} observations only (page limit): narrow the filter.`);
       break;
     }
-    const q = new URLSearchParams({ [param]: rfc3339(since), limit: String(PAGE_LIMIT), format: 'geojson' });
+    const q = new URLSearchParams(params);
+    q.set('limit', String(PAGE_LIMIT));
+    q.set('format', 'geojson');
     if (cursor) q.set('cursor', cursor);
     const fc = await getJson(`observations?${q}`, { timeoutMs: 60000 });
+    if (gen !== view.generation) return;
     const feats = Array.isArray(fc?.features) ? fc.features : [];
-    const list = feats.map((f) => {
+    sink(feats.map((f) => {
       const p = f.properties || {};
       // The point geometry gives the position when the properties lack it.
       const c = f.geometry?.type === 'Point' ? f.geometry.coordinates : null;
       return { ...p, lat: p.lat ?? c?.[1], lon: p.lon ?? c?.[0] };
-    });
-    total += addObservations(list).length;
-    setStatus('load', `Loading observations… ${state.byId.size.toLocaleString('en-GB')}`);
+    }));
     cursor = fc?.next ?? null;
     if (!cursor || seen.has(cursor) || feats.length === 0) break;
     seen.add(cursor);
   }
-  setStatus('load', null);
-  return total;
 }
 
 // ---------------------------------------------------------------- today's counts
@@ -948,6 +974,10 @@ function connect() {
       loadWarning().catch((e) => setStatus('warning', `Early warning: ${e.message}`));
       return;
     }
+    if (msg?.type === 'alert_ack' && Number.isFinite(msg.seq)) {
+      applyAck(msg.seq, msg.ack);
+      return;
+    }
     if (msg?.type === 'track' && msg.track) {
       upsertTrack(msg.track);
       return;
@@ -1002,7 +1032,12 @@ function scheduleReconnect() {
 async function resync(lostAt) {
   const from = new Date(lostAt.getTime() - 10 * 60 * 1000);
   try {
-    await loadObservations(from, 'received_since');
+    if (!replay.active) {
+      const q = apiParams(view.filter, view.win);
+      q.set('received_since', rfc3339(from));
+      await loadObservations(q);
+      await loadViewStats();
+    }
     await loadStats();
     await Promise.all([loadTracks(), loadGeofence(), loadDetections(), loadInterference()]);
   } catch (e) {
@@ -1014,10 +1049,19 @@ async function resync(lostAt) {
 
 function handleLive({ obs, countable }) {
   if (!validObs(obs)) return;
-  const fresh = addObservations([obs]);
+  // Today's counts take every new observation (an amendment of one already counted is not new); the
+  // view takes those inside its filter. A nation filter is the server's to apply (group membership),
+  // so with one set the view's counts are asked again instead of drawn here.
+  const known = state.byId.has(obs.id) || state.liveCounted.has(obs.id);
+  state.liveCounted.add(obs.id);
+  const shown = inView(obs) && !view.filter.nation;
+  const fresh = shown ? addObservations([obs]) : [];
+  if (countable && !known) countLive(obs);
+  if (inView(obs) && view.filter.nation) loadViewStats().catch(() => {});
+  if (!shown) return;
   if (state.selectedId === obs.id) renderDetails(state.byId.get(obs.id).obs);
   if (!fresh.length) return; // an update of one already shown
-  if (countable) countLive(fresh[0]);
+  countInView(fresh[0]);
   pushFeed(fresh[0]);
   flash(obs.id);
 }
@@ -1056,17 +1100,58 @@ function levelBadge(level) {
   return h('span', { class: 'level', 'data-level': known }, known);
 }
 
-/** The latest assessment: the line's level and each sector's, with its first reason. */
+/** An observation behind a reason: selects it on the map, else opens it from the server. */
+function evidenceLink(id) {
+  return h('a', {
+    href: '#', class: 'evidence-link', 'data-obs-id': id,
+    onclick: (e) => {
+      e.preventDefault();
+      if (state.byId.has(id)) { selectObservation(id); return; }
+      getJson(`observations/${encodeURIComponent(id)}`).then((o) => {
+        renderDetails({ ...o, lat: Number(o.lat), lon: Number(o.lon) });
+        if (isNum(o.lat) && isNum(o.lon)) map.setView([Number(o.lat), Number(o.lon)], Math.max(map.getZoom(), 10));
+      }, (err) => setStatus('evidence', `Observation ${id}: ${err.message}`));
+    },
+  }, id);
+}
+
+/** One reason: its detector, its level, the sentence and links to the observations behind it. */
+function reasonItem(r) {
+  const obs = r.observations || [];
+  return h('li', { class: 'reason', 'data-detector': r.detector },
+    levelBadge(r.level), ' ', h('span', null, r.message),
+    obs.length ? h('div', { class: 'evidence small' }, 'Evidence: ', ...obs.slice(0, 8).flatMap((id) => [evidenceLink(id), ' ']),
+      obs.length > 8 ? `and ${obs.length - 8} more` : '') : null);
+}
+
+/**
+ * The latest assessment: the line's level and why (its own detectors' reasons and, when a sector is
+ * higher than those, that sector: the line is as high as its highest sector), and each sector's level
+ * with all of its reasons and their evidence.
+ */
 async function loadWarning() {
   const w = await getJson('warning');
   const line = $('warning-line');
   line.dataset.level = LEVELS.includes(w.level) ? w.level : 'unknown';
   line.textContent = `Line: ${w.level}`;
-  line.title = (w.notes || []).join('\n');
-  $('warning-sectors').replaceChildren(...(w.sectors || []).map((s) => {
-    const why = (s.reasons || []).map((r) => r.message).join('; ');
-    return h('li', { 'data-sector': s.sector, 'data-level': s.level, title: why },
-      h('span', null, s.name), h('span', { class: 'why' }, why), levelBadge(s.level));
+  const rank = (l) => LEVELS.indexOf(l);
+  const own = Math.max(-1, ...(w.reasons || []).map((r) => rank(r.level)));
+  const sectors = w.sectors || [];
+  const top = sectors.filter((s) => rank(s.level) === rank(w.level) && rank(s.level) > own);
+  const why = [
+    ...(w.reasons || []).map(reasonItem),
+    ...top.map((s) => h('li', { class: 'reason', 'data-sector': s.sector },
+      levelBadge(s.level), ' ', `Sector ${s.name} is ${s.level}: the line takes its highest sector's level.`)),
+    ...(w.notes || []).map((n) => h('li', { class: 'muted small' }, n)),
+  ];
+  $('warning-reasons').replaceChildren(...(why.length ? why : [h('li', { class: 'muted' }, 'No detector fired.')]));
+  $('warning-sectors').replaceChildren(...sectors.map((s) => {
+    const reasons = s.reasons || [];
+    return h('li', { 'data-sector': s.sector, 'data-level': s.level },
+      h('details', { open: rank(s.level) > 0 ? true : null },
+        h('summary', null, h('span', null, s.name), ' ', levelBadge(s.level),
+          reasons.length ? h('span', { class: 'why' }, ` ${reasons[0].message}`) : null),
+        reasons.length ? h('ul', { class: 'plain reasons' }, reasons.map(reasonItem)) : h('div', { class: 'muted small' }, 'No detector fired.')));
   }));
   setStatus('warning', null);
 }
@@ -1077,30 +1162,79 @@ function pushAlert(a, fresh = false) {
   alertState.seqs.add(a.seq);
   alertState.list.unshift(a);
   alertState.list.sort((x, y) => y.seq - x.seq);
-  alertState.list.length = Math.min(alertState.list.length, 50);
+  alertState.list.length = Math.min(alertState.list.length, 200);
   renderAlerts(fresh ? a.seq : null);
 }
 
+/** The alerts the view shows: the replay's up to its clock, else those in the time window. */
+function alertsShown() {
+  if (alertState.shown) return [...alertState.shown].sort((x, y) => y.seq - x.seq);
+  const { since, until } = view.win;
+  return alertState.list.filter((a) => {
+    const t = Date.parse(a.at);
+    return (!since || t >= since.getTime()) && (!until || t < until.getTime());
+  });
+}
+
 function renderAlerts(freshSeq) {
-  if (!alertState.list.length) return;
-  $('alerts').replaceChildren(...alertState.list.map((a) => {
+  const list = alertsShown().slice(0, 50);
+  if (!list.length) {
+    $('alerts').replaceChildren(h('li', { class: 'muted' }, replay.active ? 'No alert yet in the replay.' : 'No alerts in the time window.'));
+    return;
+  }
+  $('alerts').replaceChildren(...list.map((a) => {
     const reason = (a.reasons || [])[0];
     const first = reason?.observations?.[0];
-    const li = h('li', {
-      'data-level': a.level, 'data-seq': String(a.seq), 'data-scope': a.scope,
-      class: a.seq === freshSeq ? 'fresh' : '',
+    const ack = a.ack;
+    return h('li', {
+      'data-level': a.level, 'data-seq': String(a.seq), 'data-scope': a.scope, 'data-acked': ack ? 'true' : 'false',
+      class: `${a.seq === freshSeq ? 'fresh' : ''}${ack ? ' acked' : ''}`,
       title: (a.reasons || []).map((r) => `${r.detector}: ${r.message}`).join('\n'),
-      onclick: () => { if (first && state.byId.has(first)) selectObservation(first); },
     },
-    h('div', null, h('b', null, a.name), ` ${a.previous} → `, levelBadge(a.level)),
+    h('div', { onclick: () => { if (first && state.byId.has(first)) selectObservation(first); } },
+      h('b', null, a.name), ` ${a.previous} → `, levelBadge(a.level)),
     h('div', { class: 'muted' }, dtg(new Date(a.at))),
-    h('div', null, reason ? reason.message : 'back to normal'));
-    return li;
+    h('div', null, reason ? reason.message : 'back to normal'),
+    reason?.observations?.length ? h('div', { class: 'evidence small' }, 'Evidence: ',
+      ...reason.observations.slice(0, 5).flatMap((id) => [evidenceLink(id), ' '])) : null,
+    ack
+      ? h('div', { class: 'ack', 'data-testid': 'alert-ack' }, `✔ Acknowledged by ${ack.by}, ${dtg(new Date(ack.at))}: `, h('q', null, ack.note))
+      : replay.active ? null : ackForm(a));
   }));
 }
 
+/** The form that acknowledges an alert with a note. */
+function ackForm(a) {
+  const input = h('input', { type: 'text', maxlength: 500, placeholder: 'Note, e.g. known, under investigation', 'data-testid': 'ack-note', 'aria-label': `Note for alert ${a.seq}` });
+  const msg = h('span', { class: 'ack-error small', role: 'alert' });
+  const send = async () => {
+    const note = input.value.trim();
+    if (!note) { msg.textContent = 'Write a note first.'; return; }
+    try {
+      const url = new URL(`alerts/${a.seq}/ack`, new URL(API, document.baseURI));
+      const res = await truceSession.fetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ note }) });
+      const body = await res.json().catch(() => ({}));
+      if (!res.ok) throw new Error(body.message || `HTTP ${res.status}`);
+      applyAck(a.seq, body.ack);
+    } catch (e) {
+      msg.textContent = `Not acknowledged: ${e.message}`;
+    }
+  };
+  return h('form', { class: 'ack-form', onsubmit: (e) => { e.preventDefault(); send(); } },
+    input, h('button', { type: 'submit', 'data-testid': 'ack-button' }, 'Acknowledge'), msg);
+}
+
+/** An acknowledgement (ours, or another user's from the stream). */
+function applyAck(seq, ack) {
+  const a = alertState.list.find((x) => x.seq === seq);
+  if (!a || !ack) return;
+  a.ack = ack;
+  a.acks = (a.acks || 0) + 1;
+  renderAlerts();
+}
+
 async function loadAlerts() {
-  const since = rfc3339(new Date(Date.now() - 8 * 86400 * 1000));
+  const since = rfc3339(view.win.since || new Date(Date.now() - 31 * 86400 * 1000));
   const r = await getJson(`alerts?since=${encodeURIComponent(since)}&limit=1000`);
   for (const a of r.alerts || []) pushAlert(a);
 }
@@ -1187,7 +1321,7 @@ const seaLayer = L.layerGroup().addTo(map);
 const airLayer = L.layerGroup().addTo(map);
 const interferenceLayer = L.layerGroup().addTo(map);
 const KIND_LAYER = { tak: trackLayer, sea: seaLayer, air: airLayer };
-L.control.layers(null, {
+const layerControl = L.control.layers(null, {
   'Live tracks (TAK)': trackLayer,
   'Sea (AIS)': seaLayer,
   'Air (ADS-B)': airLayer,
@@ -1615,9 +1749,22 @@ function pushGeofence(g, fresh = false) {
   renderGeofence(fresh ? g.id : null);
 }
 
+/** A geofence event in the view: in its time window and area. */
+function geofenceInView(g) {
+  const t = Date.parse(g.time);
+  const { since, until } = view.win;
+  if ((since && t < since.getTime()) || (until && t >= until.getTime())) return false;
+  return !isNum(g.lat) || !isNum(g.lon) || inArea(view.filter, Number(g.lat), Number(g.lon));
+}
+
 function renderGeofence(freshId) {
   if (!geofenceState.list.length) return;
-  $('geofence-events').replaceChildren(...geofenceState.list.map((g) => {
+  const shown = geofenceState.list.filter(geofenceInView);
+  if (!shown.length) {
+    $('geofence-events').replaceChildren(h('li', { class: 'muted' }, 'No geofence events in the view.'));
+    return;
+  }
+  $('geofence-events').replaceChildren(...shown.map((g) => {
     const sides = g.from_side || g.to_side ? ` (${partyName(g.from_side) || '?'} → ${partyName(g.to_side) || '?'})` : '';
     return h('li', {
       'data-kind': g.kind, 'data-fence-id': g.fence_id, 'data-uid': g.uid, 'data-id': g.id,
@@ -1647,6 +1794,545 @@ async function loadGeofence() {
     if (events.length < 10000) break;
   }
 }
+
+// ---------------------------------------------------------------- the view: filter, counts, export
+
+/** The MGRS reference of a grid square: `digits` 0 (100 km), 1 (10 km) or 2 (1 km) per axis. */
+function mgrsRef(lat, lon, step) {
+  if (!mgrsModule) return null;
+  const digits = { 100000: 0, 10000: 1, 1000: 2 }[step] ?? 0;
+  try {
+    const s = mgrsModule.forward([lon, lat], digits);
+    const m = /^(\d{1,2}[A-Z])([A-Z]{2})(\d*)$/.exec(s);
+    if (!m) return s;
+    const half = m[3].length / 2;
+    return [m[1], m[2], m[3].slice(0, half), m[3].slice(half)].filter(Boolean).join(' ');
+  } catch {
+    return null;
+  }
+}
+
+const view = {
+  filter: readFilter(),
+  win: { since: null, until: null },
+  defaultSince: null,
+  stats: null, // GET stats with the filter
+  generation: 0, // bumped by each reload; a slower earlier reload's answers are dropped
+};
+
+function describeArea(a) {
+  if (a.type === 'bbox') return `box ${a.bbox.map((x) => x.toFixed(2)).join(', ')}`;
+  return `polygon of ${a.points.length} corners`;
+}
+
+/** Whether a live observation belongs to the view (the server's filter, mirrored). */
+function inView(o) {
+  if (replay.active) return false;
+  return matches(o, view.filter, view.win, MARKINGS);
+}
+
+const areaLayer = L.layerGroup().addTo(map);
+function drawArea() {
+  areaLayer.clearLayers();
+  const a = view.filter.area;
+  if (!a) return;
+  const opts = { className: 'filter-area', interactive: false, fill: false };
+  if (a.type === 'bbox') L.rectangle([[a.bbox[1], a.bbox[0]], [a.bbox[3], a.bbox[2]]], opts).addTo(areaLayer);
+  else L.polygon(a.points.map(([lo, la]) => [la, lo]), opts).addTo(areaLayer);
+}
+
+const draw = installAreaDraw(map, (area) => {
+  if (selection.picking) { selection.picking = false; selectIncidentsIn(area); return; }
+  setFilter({ ...view.filter, area });
+});
+
+function renderFilter() {
+  renderFilterPanel($('filter-body'), view.filter, {
+    categories: CATEGORIES.map((c) => ({ id: c.id, label: humanize(c.id) })),
+    violations: VIOLATIONS.map((v) => ({ code: v.code, label: v.label })),
+    parties: [...state.parties.values()].map((p) => ({ id: p.id, name: p.name })),
+    markings: MARKINGS,
+  }, { h, onChange: (f) => setFilter(f ?? emptyFilter()), draw, describeArea });
+  $('filter-active').hidden = !narrowed(view.filter) && view.filter.window === '7d';
+}
+
+function windowText() {
+  const { since, until } = view.win;
+  if (replay.active) return `Replay ${dtg(replay.from)} → ${dtg(replay.to)}`;
+  if (!since && !until) return 'Everything stored, then live.';
+  return `${since ? `Since ${dtg(since)}` : 'From the start'}${until ? ` until ${dtg(until)}.` : ', then live.'}`;
+}
+
+/** A new filter: into the URL, then everything the filter touches is loaded again. */
+async function setFilter(f) {
+  view.filter = f;
+  writeFilter(f);
+  await reloadView();
+}
+
+/** Loads the observations, counts, incidents and lists of the current filter. */
+async function reloadView() {
+  const gen = ++view.generation;
+  view.win = windowOf(view.filter, Date.now(), view.defaultSince);
+  state.since = view.win.since ? rfc3339(view.win.since) : null;
+  $('obs-window').textContent = windowText();
+  renderFilter();
+  drawArea();
+  clearObservations();
+  document.body.dataset.view = 'loading';
+  try {
+    await Promise.all([
+      loadObservations(apiParams(view.filter, view.win), gen),
+      loadViewStats(gen),
+      loadIncidents(gen),
+    ]);
+  } catch (e) {
+    if (gen === view.generation) setStatus('view', `Could not load the filtered view: ${e.message}`);
+    throw e;
+  }
+  if (gen !== view.generation) return;
+  setStatus('view', null);
+  renderAlerts();
+  renderGeofence();
+  document.body.dataset.view = 'ready';
+}
+
+function clearObservations() {
+  clusters.clearLayers();
+  state.byId.clear();
+  $('obs-count').textContent = '0 observations';
+}
+
+async function loadViewStats(gen = view.generation) {
+  const s = await getJson(`stats?${apiParams(view.filter, view.win)}`);
+  if (gen !== view.generation) return;
+  view.stats = { total: s.total ?? 0, by_violation: { ...(s.by_violation || {}) }, by_category: { ...(s.by_category || {}) } };
+  renderViewCounts();
+}
+
+/** A live observation in the view: bump its counts. */
+function countInView(o) {
+  if (!view.stats) return;
+  view.stats.total += 1;
+  inc(view.stats.by_category, o.category || 'unknown');
+  for (const code of violationCodes(o)) inc(view.stats.by_violation, code);
+  renderViewCounts();
+}
+
+function renderViewCounts() {
+  const s = view.stats;
+  if (!s) return;
+  $('view-total').textContent = s.total.toLocaleString('en-GB');
+  $('view-total').dataset.total = String(s.total);
+  const viol = Object.entries(s.by_violation).filter(([, n]) => n > 0)
+    .sort((a, b) => violationInfo(a[0]).rank - violationInfo(b[0]).rank);
+  $('view-violations').replaceChildren(...(viol.length ? viol.map(([code, n]) => {
+    const v = violationInfo(code);
+    return h('li', { dataset: { violation: code, n: String(n) } },
+      h('span', { class: `swatch-dot ${sevClass(v)}` }), h('span', { class: 'label' }, v.label), h('span', { class: 'n' }, n));
+  }) : [h('li', { class: 'muted' }, 'None')]));
+  const cats = Object.entries(s.by_category).filter(([, n]) => n > 0).sort((a, b) => b[1] - a[1]);
+  $('view-categories').replaceChildren(...(cats.length ? cats.map(([c, n]) =>
+    h('li', { dataset: { category: c, n: String(n) } }, h('span', { class: 'label' }, humanize(c)), h('span', { class: 'n' }, n)))
+    : [h('li', { class: 'muted' }, 'None')]));
+}
+
+/** Downloads the filtered view from the server (only what this user may see, with the labels). */
+async function exportView(format) {
+  const q = apiParams(view.filter, replay.active ? { since: replay.from, until: replay.to } : view.win);
+  q.set('format', format);
+  const url = new URL(`export?${q}`, new URL(API, document.baseURI));
+  const button = document.querySelector(`[data-export="${format}"]`);
+  button.disabled = true;
+  try {
+    const res = await truceSession.fetch(url);
+    if (!res.ok) throw new Error(`HTTP ${res.status} — ${(await res.text()).slice(0, 200)}`);
+    const name = /filename="([^"]+)"/.exec(res.headers.get('content-disposition') || '')?.[1] || `truce-export.${format}`;
+    const blob = await res.blob();
+    const a = h('a', { href: URL.createObjectURL(blob), download: name });
+    document.body.append(a);
+    a.click();
+    a.remove();
+    setTimeout(() => URL.revokeObjectURL(a.href), 60_000);
+    setStatus('export', null);
+  } catch (e) {
+    setStatus('export', `Export (${format}): ${e.message}`);
+  } finally {
+    button.disabled = false;
+  }
+}
+for (const b of document.querySelectorAll('[data-export]')) b.addEventListener('click', () => exportView(b.dataset.export));
+
+// ---------------------------------------------------------------- incidents and cases
+
+const INCIDENT_DAYS = 31;
+const incidentLayer = L.layerGroup().addTo(map);
+const incidentState = { list: [], byId: new Map() };
+const selection = { ids: new Set(), picking: false };
+
+function incidentInView(i) {
+  const f = view.filter;
+  if (!inArea(f, i.lat, i.lon)) return false;
+  if (f.category.length && !f.category.includes(i.category)) return false;
+  if (f.violation.length && !(i.violations || []).some((v) => f.violation.includes(v.code))) return false;
+  if (f.marking.length && !f.marking.includes(String(Math.max(0, MARKINGS.indexOf(i.marking || MARKINGS[0]))))) return false;
+  return true;
+}
+
+/** The incidents of the window (its last 31 days at most: the API's limit), drawn with their uncertainty. */
+async function loadIncidents(gen = view.generation) {
+  const until = view.win.until || new Date();
+  let since = view.win.since || new Date(until - INCIDENT_DAYS * 86400_000);
+  if (until - since > INCIDENT_DAYS * 86400_000) since = new Date(until - INCIDENT_DAYS * 86400_000);
+  const q = new URLSearchParams({ since: rfc3339(since), until: rfc3339(until) });
+  const r = await getJson(`incidents?${q}`, { timeoutMs: 60000 });
+  if (gen !== view.generation) return;
+  incidentState.list = (r.incidents || []).filter((i) => isNum(i.lat) && isNum(i.lon) && incidentInView(i));
+  drawIncidents();
+}
+
+function incidentPopup(i) {
+  const sev = (i.violations || []).map((v) => violationInfo(v.code)).sort((a, b) => a.rank - b.rank)[0] || NO_VIOLATION;
+  const picked = selection.ids.has(i.id);
+  return h('div', { class: 'incident-popup', 'data-incident': i.id },
+    h('b', null, `Incident ${i.id}`),
+    h('div', null, `${dtg(new Date(i.time))} · ${humanize(i.category)}${i.count ? ` × ${i.count}` : ''}`),
+    h('div', null, `${i.sector ? `Sector ${i.sector} · ` : ''}${i.observations.length} observation(s), located by ${humanize(i.located_by || 'single')}, ±${Math.round(i.uncertainty_m || 0)} m`),
+    h('div', null, sev.label),
+    h('div', null, 'Observations: ', ...(i.observations || []).slice(0, 6).flatMap((id) => [
+      h('a', { href: '#', onclick: (e) => { e.preventDefault(); selectObservation(id); } }, id), ' '])),
+    h('div', { class: 'popup-actions' },
+      h('button', { type: 'button', 'data-testid': 'incident-spot', onclick: () => openSpotReport(i.id) }, 'Spot report'),
+      h('button', {
+        type: 'button', 'data-testid': 'incident-pick',
+        onclick: (e) => { togglePick(i.id); e.target.textContent = selection.ids.has(i.id) ? 'Remove from case' : 'Add to case'; },
+      }, picked ? 'Remove from case' : 'Add to case')),
+    h('div', { class: 'muted small' }, `${i.marking || ''}${i.releasable_to?.length ? ` · REL TO ${i.releasable_to.join(', ')}` : ''}`));
+}
+
+function drawIncidents() {
+  incidentLayer.clearLayers();
+  incidentState.byId.clear();
+  for (const i of incidentState.list) {
+    const sev = (i.violations || []).map((v) => violationInfo(v.code)).sort((a, b) => a.rank - b.rank)[0] || NO_VIOLATION;
+    const radius = Math.max(Number(i.uncertainty_m) || 0, 30);
+    const ring = L.circle([i.lat, i.lon], {
+      radius, className: `incident-ring ${sevClass(sev)}${selection.ids.has(i.id) ? ' picked' : ''}`, weight: 1.5, fillOpacity: 0.08,
+    });
+    ring.bindPopup(() => incidentPopup(i));
+    ring.on('add', () => {
+      const el = ring.getElement();
+      if (el) { el.dataset.testid = 'incident'; el.dataset.incident = i.id; }
+    });
+    ring.addTo(incidentLayer);
+    incidentState.byId.set(i.id, { incident: i, ring });
+  }
+  $('incident-count').textContent = `${incidentState.list.length.toLocaleString('en-GB')} incidents`;
+}
+
+function togglePick(id) {
+  if (selection.ids.has(id)) selection.ids.delete(id); else selection.ids.add(id);
+  renderSelection();
+}
+
+function selectIncidentsIn(area) {
+  for (const i of incidentState.list) {
+    if (inArea({ area }, i.lat, i.lon)) selection.ids.add(i.id);
+  }
+  renderSelection();
+}
+
+function renderSelection() {
+  for (const [id, { ring }] of incidentState.byId) ring.getElement()?.classList.toggle('picked', selection.ids.has(id));
+  const ids = [...selection.ids];
+  $('case-picked').textContent = ids.length ? `${ids.length} incident(s) selected: ${ids.slice(0, 5).join(', ')}${ids.length > 5 ? '…' : ''}` : 'No incident selected.';
+  $('case-picked').dataset.count = String(ids.length);
+  $('case-open').disabled = ids.length === 0;
+  $('case-clear').disabled = ids.length === 0;
+}
+
+async function openCase() {
+  const title = $('case-title').value.trim();
+  const note = $('case-note').value.trim();
+  const out = $('case-result');
+  if (!title) { out.textContent = 'The case needs a title.'; out.dataset.state = 'error'; return; }
+  try {
+    const url = new URL('cases', new URL(API, document.baseURI));
+    const res = await truceSession.fetch(url, {
+      method: 'POST', headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ title, incidents: [...selection.ids], ...(note ? { note } : {}) }),
+    });
+    const body = await res.json().catch(() => ({}));
+    if (!res.ok) throw new Error(body.message || `HTTP ${res.status}`);
+    out.dataset.state = 'ok';
+    out.replaceChildren('Case opened: ', h('a', { href: `cases.html#${encodeURIComponent(body.id)}`, 'data-testid': 'case-link' }, body.id));
+    selection.ids.clear();
+    $('case-title').value = '';
+    $('case-note').value = '';
+    renderSelection();
+  } catch (e) {
+    out.dataset.state = 'error';
+    out.textContent = `Could not open the case: ${e.message}`;
+  }
+}
+$('case-open').addEventListener('click', openCase);
+$('case-clear').addEventListener('click', () => { selection.ids.clear(); renderSelection(); });
+$('case-pick-area').addEventListener('click', () => { selection.picking = true; draw.box(); });
+
+/** `?incidents=a,b` (the case screen's link): those incidents selected and in view. */
+async function showLinkedIncidents() {
+  const ids = (new URLSearchParams(location.search).get('incidents') || '').split(',').filter(Boolean).slice(0, 200);
+  if (!ids.length) return;
+  const found = await Promise.all(ids.map((id) => getJson(`incidents/${encodeURIComponent(id)}`).catch(() => null)));
+  const points = found.filter((i) => i && isNum(i.lat) && isNum(i.lon));
+  for (const i of points) {
+    selection.ids.add(i.id);
+    if (!incidentState.list.some((x) => x.id === i.id)) incidentState.list.push(i);
+  }
+  drawIncidents();
+  renderSelection();
+  if (points.length) map.fitBounds(L.latLngBounds(points.map((i) => [i.lat, i.lon])).pad(0.5), { maxZoom: 12 });
+  if (points.length < ids.length) setStatus('linked', `${ids.length - points.length} of the linked incidents could not be shown.`);
+}
+
+/** The spot report of an incident, in a new tab (fetched with the session, shown from a blob). */
+async function openSpotReport(id) {
+  const tab = window.open('', '_blank');
+  try {
+    const res = await truceSession.fetch(new URL(`reports/spot/${encodeURIComponent(id)}`, new URL(API, document.baseURI)));
+    if (!res.ok) throw new Error(`HTTP ${res.status}`);
+    const blob = new Blob([await res.text()], { type: 'text/html' });
+    if (tab) tab.location = URL.createObjectURL(blob);
+  } catch (e) {
+    tab?.close();
+    setStatus('spot', `Spot report ${id}: ${e.message}`);
+  }
+}
+
+// ---------------------------------------------------------------- replay
+
+const REPLAY_TICK_MS = 100;
+const replayLayer = L.layerGroup();
+const replay = {
+  active: false, playing: false, from: null, to: null, t: null, speed: 600, timer: null,
+  observations: [], next: 0, alerts: [], tracks: new Map(), // uid -> {points, marker}
+  start: null, // the store's first day
+};
+
+/** The slider spans the store: from its first day with observations to now. */
+function setupTimeSlider() {
+  const days = Object.keys(state.stats?.by_day || {}).filter((d) => state.stats.by_day[d] > 0).sort();
+  replay.start = days.length ? new Date(`${days[0]}T00:00:00Z`) : new Date(Date.now() - 7 * 86400_000);
+  const slider = $('time-slider');
+  slider.min = String(Math.floor(replay.start.getTime() / 60000));
+  slider.max = String(Math.floor(Date.now() / 60000));
+  if (!replay.active) slider.value = String(Math.max(Number(slider.min), Number(slider.max) - 60 * 24));
+  showSliderTime();
+}
+
+function showSliderTime() {
+  const t = new Date(Number($('time-slider').value) * 60000);
+  $('time-at').textContent = dtg(t);
+  $('time-at').dateTime = t.toISOString();
+}
+
+/** Replays [from, to): clears the map, then shows each observation, alert and track position at its time. */
+async function startReplay(from, to, speed) {
+  stopReplayTimer();
+  replay.active = true;
+  replay.from = from;
+  replay.to = to;
+  replay.t = from;
+  replay.speed = speed;
+  document.body.dataset.mode = 'replay';
+  $('live-button').hidden = false;
+  $('obs-window').textContent = windowText();
+  setLiveTracksShown(false);
+  replayLayer.clearLayers().addTo(map);
+  replay.tracks.clear();
+  clearObservations();
+  const win = { since: from, until: to };
+  const all = [];
+  const gen = ++view.generation;
+  await loadObservationsInto(apiParams(view.filter, win), (list) => all.push(...list), gen);
+  if (gen !== view.generation) return;
+  all.sort((a, b) => Date.parse(a.time) - Date.parse(b.time));
+  replay.observations = all;
+  replay.next = 0;
+  const alerts = await getJson(`alerts?${new URLSearchParams({ since: rfc3339(from), until: rfc3339(to), limit: '1000' })}`).catch(() => ({ alerts: [] }));
+  replay.alerts = (alerts.alerts || []).filter((a) => Date.parse(a.at) < to.getTime());
+  await loadReplayTracks(from, to).catch((e) => setStatus('replay', `Replay tracks: ${e.message}`));
+  view.stats = { total: 0, by_violation: {}, by_category: {} };
+  renderViewCounts();
+  replay.playing = true;
+  $('replay-play').textContent = 'Pause';
+  replay.timer = setInterval(replayTick, REPLAY_TICK_MS);
+  replayTick();
+}
+
+async function loadReplayTracks(from, to) {
+  let cursor = null;
+  const byUid = new Map();
+  for (let page = 0; page < 50; page++) {
+    const q = new URLSearchParams({ since: rfc3339(from), until: rfc3339(to), limit: '10000' });
+    if (cursor) q.set('cursor', cursor);
+    const r = await getJson(`tracks/history?${q}`, { timeoutMs: 60000 });
+    for (const p of r.points || []) {
+      if (!isNum(p.lat) || !isNum(p.lon)) continue;
+      if (!byUid.has(p.uid)) byUid.set(p.uid, []);
+      byUid.get(p.uid).push({ t: Date.parse(p.time), lat: Number(p.lat), lon: Number(p.lon), p });
+    }
+    cursor = r.next;
+    if (!cursor) break;
+  }
+  for (const [uid, points] of byUid) {
+    points.sort((a, b) => a.t - b.t);
+    replay.tracks.set(uid, { points, marker: null, trail: null });
+  }
+}
+
+function replayTick() {
+  if (!replay.active) return;
+  if (replay.playing) replay.t = new Date(Math.min(replay.to.getTime(), replay.t.getTime() + replay.speed * REPLAY_TICK_MS));
+  const t = replay.t.getTime();
+  // Observations up to t.
+  const batch = [];
+  while (replay.next < replay.observations.length && Date.parse(replay.observations[replay.next].time) <= t) {
+    batch.push(replay.observations[replay.next++]);
+  }
+  if (batch.length) {
+    addObservations(batch);
+    for (const o of batch) countInView(o);
+  }
+  // Alerts up to t, newest first.
+  alertState.shown = replay.alerts.filter((a) => Date.parse(a.at) <= t);
+  renderAlerts();
+  // Tracks: each at its last position at or before t, with the trail behind it.
+  for (const [uid, tr] of replay.tracks) {
+    let i = -1;
+    for (let lo = 0, hi = tr.points.length - 1; lo <= hi;) {
+      const mid = (lo + hi) >> 1;
+      if (tr.points[mid].t <= t) { i = mid; lo = mid + 1; } else hi = mid - 1;
+    }
+    if (i < 0) continue;
+    const pt = tr.points[i];
+    const trail = tr.points.slice(Math.max(0, i - 20), i + 1).map((q) => [q.lat, q.lon]);
+    if (!tr.marker) {
+      tr.marker = L.circleMarker([pt.lat, pt.lon], { radius: 5, className: 'replay-track', weight: 2 })
+        .bindTooltip(pt.p.callsign || uid).addTo(replayLayer);
+      tr.trail = L.polyline(trail, { className: 'replay-trail', interactive: false }).addTo(replayLayer);
+    } else {
+      tr.marker.setLatLng([pt.lat, pt.lon]);
+      tr.trail.setLatLngs(trail);
+    }
+    tr.at = pt;
+  }
+  $('time-at').textContent = dtg(replay.t);
+  $('time-at').dateTime = replay.t.toISOString();
+  $('time-slider').value = String(Math.floor(t / 60000));
+  $('replay-state').textContent = `${dtg(replay.t)} · ×${replay.speed}${t >= replay.to.getTime() ? ' · end of the period' : ''}`;
+  document.body.dataset.replayAt = replay.t.toISOString();
+  if (t >= replay.to.getTime()) {
+    replay.playing = false;
+    stopReplayTimer();
+    $('replay-play').textContent = 'Play';
+    document.body.dataset.replay = 'done';
+  } else {
+    document.body.dataset.replay = replay.playing ? 'playing' : 'paused';
+  }
+}
+
+function stopReplayTimer() {
+  clearInterval(replay.timer);
+  replay.timer = null;
+}
+
+/** Back to live: the replay layer goes, the filtered view is loaded again, live tracks return. */
+async function goLive() {
+  stopReplayTimer();
+  replay.active = false;
+  replay.playing = false;
+  replayLayer.clearLayers().remove();
+  replay.tracks.clear();
+  alertState.shown = null;
+  document.body.dataset.mode = 'live';
+  delete document.body.dataset.replay;
+  $('live-button').hidden = true;
+  $('replay-state').textContent = '';
+  setLiveTracksShown(true);
+  setupTimeSlider();
+  await reloadView();
+}
+
+$('time-slider').addEventListener('input', () => {
+  showSliderTime();
+  if (replay.active && !replay.playing) {
+    // Scrubbing a paused replay within its period moves its clock.
+    const t = new Date(Number($('time-slider').value) * 60000);
+    if (t >= replay.from && t <= replay.to) {
+      if (t < replay.t) { clearObservations(); replay.next = 0; view.stats = { total: 0, by_violation: {}, by_category: {} }; }
+      replay.t = t;
+      replayTick();
+    }
+  }
+});
+$('replay-play').addEventListener('click', () => {
+  if (replay.active && replay.t < replay.to) {
+    replay.playing = !replay.playing;
+    $('replay-play').textContent = replay.playing ? 'Pause' : 'Play';
+    if (replay.playing && !replay.timer) replay.timer = setInterval(replayTick, REPLAY_TICK_MS);
+    replayTick();
+    return;
+  }
+  const from = new Date(Number($('time-slider').value) * 60000);
+  const hours = Number($('replay-length').value);
+  const to = new Date(Math.min(Date.now(), from.getTime() + hours * 3600_000));
+  startReplay(from, to, Number($('replay-speed').value)).catch((e) => setStatus('replay', `Replay: ${e.message}`));
+});
+$('replay-speed').addEventListener('change', () => { replay.speed = Number($('replay-speed').value); });
+$('live-button').addEventListener('click', () => { goLive().catch((e) => setStatus('view', e.message)); });
+
+// ---------------------------------------------------------------- tools: readout, grid, measure, search
+
+installReadout(map, { h, mgrs });
+const mgrsGrid = mgrsGridLayer(map, { mgrs: mgrsRef });
+const measure = installMeasure(map, { h });
+
+layerControl.addOverlay(incidentLayer, 'Incidents (uncertainty)');
+layerControl.addOverlay(mgrsGrid, 'MGRS grid');
+
+/** Live tracks off while a replay draws its own, back on at live (as the layer control had them). */
+const liveTrackLayers = [trackLayer, seaLayer, airLayer];
+const hiddenForReplay = new Set();
+function setLiveTracksShown(on) {
+  for (const layer of liveTrackLayers) {
+    if (!on && map.hasLayer(layer)) { hiddenForReplay.add(layer); layer.remove(); }
+    if (on && hiddenForReplay.has(layer)) { layer.addTo(map); hiddenForReplay.delete(layer); }
+  }
+}
+
+/** Settlements of the basemap for the search box (empty until the basemap provides them). */
+const placeNames = () => [];
+
+const search = installSearch($('search'), $('search-results'), {
+  h,
+  sources: () => {
+    const out = [];
+    for (const [id] of state.byId) out.push({ kind: 'observation', label: id, go: () => selectObservation(id) });
+    for (const i of incidentState.list) {
+      out.push({ kind: 'incident', label: i.id, detail: i.sector, go: () => { map.setView([i.lat, i.lon], 12); incidentState.byId.get(i.id)?.ring.openPopup(); } });
+    }
+    for (const kind of ['tak', 'sea', 'air']) {
+      for (const t of tracksOf(kind)) {
+        const id = kind === 'sea' ? t.uid.replace(/^ais-/, 'MMSI ') : kind === 'air' ? t.uid.replace(/^icao-/, 'ICAO ') : t.uid;
+        out.push({ kind: { tak: 'TAK unit', sea: 'vessel', air: 'aircraft' }[kind], label: t.callsign || t.uid, detail: id, go: () => map.setView([t.lat, t.lon], 11) });
+      }
+    }
+    for (const [id, z] of state.zoneNames) out.push({ kind: 'zone', label: z.name, detail: id, go: () => zoneBounds(id) && map.fitBounds(zoneBounds(id)) });
+    for (const p of placeNames()) out.push({ kind: 'place', label: p.name, detail: p.detail, go: () => map.setView([p.lat, p.lon], p.zoom || 11) });
+    return out;
+  },
+});
 
 // ---------------------------------------------------------------- clock
 
@@ -1680,9 +2366,10 @@ async function observationWindow() {
   } catch {
     // Counts are loaded again later, and report their own error.
   }
-  $('obs-window').textContent = `Since ${dtg(since)}, then live.`;
-  state.since = rfc3339(since);
-  return since;
+  view.defaultSince = since;
+  view.win = windowOf(view.filter, now, since);
+  state.since = view.win.since ? rfc3339(view.win.since) : null;
+  $('obs-window').textContent = windowText();
 }
 
 async function start() {
@@ -1694,10 +2381,14 @@ async function start() {
   // The agreement gives names for lines, zones and parties; geometry can be drawn without it.
   const agreement = loadAgreement().catch((e) => setStatus('agreement', `Agreement: ${e.message}`));
   const basemap = loadBasemap();
-  const since = await observationWindow();
+  await observationWindow();
   await agreement;
+  renderFilter();
+  drawArea();
   const geometry = loadGeometry();
-  const observations = loadObservations(since);
+  const observations = Promise.all([
+    loadObservations(apiParams(view.filter, view.win)), loadViewStats(), loadIncidents(),
+  ]);
   const warning = Promise.all([loadWarning(), loadAlerts()])
     .catch((e) => setStatus('warning', `Early warning: ${e.message}`));
   const tak = Promise.all([loadTracks(), loadGeofence()])
@@ -1709,6 +2400,12 @@ async function start() {
   await Promise.all([basemap, geometry, observations, warning, tak, detections, interference]);
   scheduleInterference();
   await loadStats().catch((e) => setStatus('stats', `Counts: ${e.message}`));
+  setupTimeSlider();
+  renderAlerts();
+  renderGeofence();
+  document.body.dataset.view = 'ready';
+  document.body.dataset.mode = 'live';
+  await showLinkedIncidents();
   conn.initialDone = true;
   const buffered = conn.buffer.splice(0);
   for (const item of buffered) handleLive(item);
@@ -1735,6 +2432,25 @@ ready.catch(() => {});
 window.truceMap = {
   ready,
   map,
+  /** The view's filter (as in the URL) and a way to set it; resolves when the view is loaded again. */
+  filter: () => structuredClone(view.filter),
+  setFilter: (f) => setFilter({ ...emptyFilter(), ...f }),
+  /** The counts shown for the filtered view: {total, by_violation, by_category}. */
+  viewCounts: () => structuredClone(view.stats),
+  /** The incidents drawn: {id, lat, lon, uncertainty_m}. */
+  incidents: () => incidentState.list.map(({ id, lat, lon, uncertainty_m: u }) => ({ id, lat, lon, uncertainty_m: u })),
+  /** Opens an incident's popup (as a click on its ring does). */
+  openIncident: (id) => { const e = incidentState.byId.get(id); if (e) { map.setView(e.ring.getLatLng(), Math.max(map.getZoom(), 12), { animate: false }); e.ring.openPopup(); } return Boolean(e); },
+  /** Selects incidents for a case (as "Add to case" does). */
+  pick: (ids) => { for (const id of ids) selection.ids.add(id); renderSelection(); },
+  /** Replays [from, to) at `speed` times real time; `replayState()` follows it, `live()` ends it. */
+  replay: (from, to, speed = 3600) => startReplay(new Date(from), new Date(to), speed),
+  replayState: () => ({ active: replay.active, playing: replay.playing, at: replay.t?.toISOString() ?? null, tracks: [...replay.tracks.values()].filter((t) => t.at).length }),
+  live: () => goLive(),
+  measure,
+  search,
+  mgrsGrid: () => (map.hasLayer(mgrsGrid) ? mgrsGrid.lines || 0 : 0),
+  showGrid: (on) => { if (on) mgrsGrid.addTo(map); else mgrsGrid.remove(); },
   counts: () => ({ lines: state.lineFeatures, zones: state.zoneFeatures, observations: clusters.getLayers().length }),
   has: (id) => state.byId.has(id),
   /** The ids of the observations on the map. */

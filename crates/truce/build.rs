@@ -27,6 +27,11 @@ const PAGES: &[&str] = &[
     "coalition.html",
     "coalition.js",
     "session.js",
+    "filter.js",
+    "geo.js",
+    "workspace.js",
+    "cases.html",
+    "cases.js",
 ];
 
 /// The `npm ci` the build runs when `web/node_modules` cannot be used. Development packages (the browser

@@ -23,6 +23,11 @@ const REPORTS_JS: &str = include_str!("../../../../web/reports.js");
 const COALITION: &str = include_str!("../../../../web/coalition.html");
 const COALITION_JS: &str = include_str!("../../../../web/coalition.js");
 const SESSION_JS: &str = include_str!("../../../../web/session.js");
+const FILTER_JS: &str = include_str!("../../../../web/filter.js");
+const GEO_JS: &str = include_str!("../../../../web/geo.js");
+const WORKSPACE_JS: &str = include_str!("../../../../web/workspace.js");
+const CASES: &str = include_str!("../../../../web/cases.html");
+const CASES_JS: &str = include_str!("../../../../web/cases.js");
 const BASEMAP: &[u8] = include_bytes!("../../../../data/geo/ukraine_and_neighbours_land_10km.geojson");
 
 const HTML: &str = "text/html; charset=utf-8";
@@ -39,6 +44,11 @@ const PAGES: &[(&str, &str, &str, &str)] = &[
     ("/coalition.html", "coalition.html", HTML, COALITION),
     ("/coalition.js", "coalition.js", JS, COALITION_JS),
     ("/session.js", "session.js", JS, SESSION_JS),
+    ("/filter.js", "filter.js", JS, FILTER_JS),
+    ("/geo.js", "geo.js", JS, GEO_JS),
+    ("/workspace.js", "workspace.js", JS, WORKSPACE_JS),
+    ("/cases.html", "cases.html", HTML, CASES),
+    ("/cases.js", "cases.js", JS, CASES_JS),
 ];
 
 pub fn routes() -> Router<AppState> {
