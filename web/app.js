@@ -279,6 +279,7 @@ map.setView([48.5, 32], 6);
 map.createPane('basemap').style.zIndex = 200;
 map.createPane('zones').style.zIndex = 350;
 map.createPane('lines').style.zIndex = 420;
+map.createPane('sectors').style.zIndex = 360;
 map.createPane('labels').style.zIndex = 430;
 map.getPane('labels').style.pointerEvents = 'none';
 
@@ -1093,7 +1094,35 @@ function pushFeed(o) {
 
 // ---------------------------------------------------------------- early warning
 
-const alertState = { list: [], seqs: new Set() };
+const alertState = { list: [], seqs: new Set(), shown: null };
+
+/** The sectors along the line, coloured by their warning level (GET sectors for the shapes). */
+const LEVEL_COLOURS = { normal: '#2e7d32', elevated: '#f9a825', high: '#ef6c00', critical: '#b71c1c' };
+const sectorLayer = L.layerGroup().addTo(map);
+const sectorState = { layers: new Map(), levels: new Map() };
+
+async function loadSectors() {
+  const fc = await getJson('sectors');
+  sectorLayer.clearLayers();
+  sectorState.layers.clear();
+  for (const f of fc.features || []) {
+    const p = f.properties || {};
+    const layer = L.geoJSON(f, { pane: 'sectors', interactive: true, style: { weight: 26, opacity: 0.5, lineCap: 'butt', lineJoin: 'round', fillOpacity: 0.15 } });
+    layer.bindTooltip(() => `Sector ${p.name}: ${sectorState.levels.get(p.id) || 'unknown'}${p.kind === 'stretch' ? ` (km ${fmtNum(p.from_km, 0)}–${fmtNum(p.to_km, 0)} of the line, observations within ${fmtNum(p.max_distance_km, 0)} km)` : ''}`, { sticky: true });
+    layer.on('add', () => layer.eachLayer((l) => { const el = l.getElement?.(); if (el) { el.dataset.testid = 'sector'; el.dataset.sector = p.id; } }));
+    layer.addTo(sectorLayer);
+    sectorState.layers.set(p.id, layer);
+  }
+  colourSectors();
+}
+
+function colourSectors() {
+  for (const [id, layer] of sectorState.layers) {
+    const level = sectorState.levels.get(id) || 'unknown';
+    layer.setStyle({ color: LEVEL_COLOURS[level] || '#868e96' });
+    layer.eachLayer((l) => { const el = l.getElement?.(); if (el) el.dataset.level = level; });
+  }
+}
 
 function levelBadge(level) {
   const known = LEVELS.includes(level) ? level : 'unknown';
@@ -1144,6 +1173,8 @@ async function loadWarning() {
       levelBadge(s.level), ' ', `Sector ${s.name} is ${s.level}: the line takes its highest sector's level.`)),
     ...(w.notes || []).map((n) => h('li', { class: 'muted small' }, n)),
   ];
+  for (const sec of sectors) sectorState.levels.set(sec.sector, sec.level);
+  colourSectors();
   $('warning-reasons').replaceChildren(...(why.length ? why : [h('li', { class: 'muted' }, 'No detector fired.')]));
   $('warning-sectors').replaceChildren(...sectors.map((s) => {
     const reasons = s.reasons || [];
@@ -2300,6 +2331,7 @@ const measure = installMeasure(map, { h });
 
 layerControl.addOverlay(incidentLayer, 'Incidents (uncertainty)');
 layerControl.addOverlay(mgrsGrid, 'MGRS grid');
+layerControl.addOverlay(sectorLayer, 'Sectors (warning level)');
 
 /** Live tracks off while a replay draws its own, back on at live (as the layer control had them). */
 const liveTrackLayers = [trackLayer, seaLayer, airLayer];
@@ -2389,7 +2421,7 @@ async function start() {
   const observations = Promise.all([
     loadObservations(apiParams(view.filter, view.win)), loadViewStats(), loadIncidents(),
   ]);
-  const warning = Promise.all([loadWarning(), loadAlerts()])
+  const warning = Promise.all([loadSectors().then(loadWarning), loadAlerts()])
     .catch((e) => setStatus('warning', `Early warning: ${e.message}`));
   const tak = Promise.all([loadTracks(), loadGeofence()])
     .then(() => setStatus('tak', null), (e) => setStatus('tak', `TAK tracks: ${e.message}`));

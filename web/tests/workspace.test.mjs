@@ -187,6 +187,12 @@ test('an acknowledged alert stays acknowledged after a reload, and the warning p
   const stored = await apiGet(baseUrl, token, 'api/v1/alerts?limit=10000');
   assert.equal(stored.alerts.find((a) => String(a.seq) === seq)?.ack?.note, 'known, under investigation', 'the API has it');
 
+  // Each sector is drawn in its level's colour, as the API assesses it.
+  const warning = await apiGet(baseUrl, token, 'api/v1/warning');
+  const drawn = await page.evaluate(() => Object.fromEntries([...document.querySelectorAll('path[data-testid="sector"]')]
+    .map((e) => [e.dataset.sector, e.dataset.level])));
+  assert.deepEqual(drawn, Object.fromEntries(warning.sectors.map((x) => [x.sector, x.level])));
+
   // The line's level has its reasons; an evidence link opens the observation behind it.
   const reasons = page.locator('#warning-reasons li');
   assert.ok(await reasons.count() > 0, 'the line level says why');

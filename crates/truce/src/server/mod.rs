@@ -15,6 +15,7 @@ mod error;
 pub mod marti;
 mod reports;
 mod sea_air;
+mod sectors;
 mod stream;
 mod tak;
 pub mod tls;
@@ -101,6 +102,7 @@ pub fn app(state: AppState) -> Router {
         .merge(stream::routes())
         .merge(tak::routes())
         .merge(sea_air::routes())
+        .merge(sectors::routes())
         .merge(watch::routes())
         .merge(web::routes())
         // Outermost last: the audit log sees the answer of the session check too.
