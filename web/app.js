@@ -1998,6 +1998,8 @@ for (const b of document.querySelectorAll('[data-export]')) b.addEventListener('
 
 const INCIDENT_DAYS = 31;
 const incidentLayer = L.layerGroup().addTo(map);
+// One canvas for every ring: a month of a busy front holds tens of thousands of incidents.
+const incidentRenderer = L.canvas({ padding: 0.2 });
 const incidentState = { list: [], byId: new Map() };
 const selection = { ids: new Set(), picking: false };
 
@@ -2047,18 +2049,19 @@ function drawIncidents() {
   for (const i of incidentState.list) {
     const sev = (i.violations || []).map((v) => violationInfo(v.code)).sort((a, b) => a.rank - b.rank)[0] || NO_VIOLATION;
     const radius = Math.max(Number(i.uncertainty_m) || 0, 30);
-    const ring = L.circle([i.lat, i.lon], {
-      radius, className: `incident-ring ${sevClass(sev)}${selection.ids.has(i.id) ? ' picked' : ''}`, weight: 1.5, fillOpacity: 0.08,
-    });
+    const ring = L.circle([i.lat, i.lon], { radius, renderer: incidentRenderer, ...ringStyle(sev, selection.ids.has(i.id)) });
+    ring.sev = sev;
     ring.bindPopup(() => incidentPopup(i));
-    ring.on('add', () => {
-      const el = ring.getElement();
-      if (el) { el.dataset.testid = 'incident'; el.dataset.incident = i.id; }
-    });
     ring.addTo(incidentLayer);
     incidentState.byId.set(i.id, { incident: i, ring });
   }
   $('incident-count').textContent = `${incidentState.list.length.toLocaleString('en-GB')} incidents`;
+}
+
+function ringStyle(sev, picked) {
+  return picked
+    ? { color: '#1971c2', weight: 4, fillColor: sev.color, fillOpacity: 0.15 }
+    : { color: sev.color, weight: 1.5, fillColor: sev.color, fillOpacity: 0.08 };
 }
 
 function togglePick(id) {
@@ -2074,7 +2077,7 @@ function selectIncidentsIn(area) {
 }
 
 function renderSelection() {
-  for (const [id, { ring }] of incidentState.byId) ring.getElement()?.classList.toggle('picked', selection.ids.has(id));
+  for (const [id, { ring }] of incidentState.byId) ring.setStyle(ringStyle(ring.sev, selection.ids.has(id)));
   const ids = [...selection.ids];
   $('case-picked').textContent = ids.length ? `${ids.length} incident(s) selected: ${ids.slice(0, 5).join(', ')}${ids.length > 5 ? '…' : ''}` : 'No incident selected.';
   $('case-picked').dataset.count = String(ids.length);
@@ -2144,6 +2147,7 @@ async function openSpotReport(id) {
 
 const REPLAY_TICK_MS = 100;
 const replayLayer = L.layerGroup();
+const replayRenderer = L.canvas({ padding: 0.2 });
 const replay = {
   active: false, playing: false, from: null, to: null, t: null, speed: 600, timer: null,
   observations: [], next: 0, alerts: [], tracks: new Map(), // uid -> {points, marker}
@@ -2249,9 +2253,9 @@ function replayTick() {
     const pt = tr.points[i];
     const trail = tr.points.slice(Math.max(0, i - 20), i + 1).map((q) => [q.lat, q.lon]);
     if (!tr.marker) {
-      tr.marker = L.circleMarker([pt.lat, pt.lon], { radius: 5, className: 'replay-track', weight: 2 })
+      tr.marker = L.circleMarker([pt.lat, pt.lon], { radius: 5, renderer: replayRenderer, color: '#000', weight: 2, fillColor: '#ffd43b', fillOpacity: 1 })
         .bindTooltip(pt.p.callsign || uid).addTo(replayLayer);
-      tr.trail = L.polyline(trail, { className: 'replay-trail', interactive: false }).addTo(replayLayer);
+      tr.trail = L.polyline(trail, { renderer: replayRenderer, color: '#495057', weight: 1.5, dashArray: '3 3', interactive: false }).addTo(replayLayer);
     } else {
       tr.marker.setLatLng([pt.lat, pt.lon]);
       tr.trail.setLatLngs(trail);
@@ -2469,8 +2473,8 @@ window.truceMap = {
   setFilter: (f) => setFilter({ ...emptyFilter(), ...f }),
   /** The counts shown for the filtered view: {total, by_violation, by_category}. */
   viewCounts: () => structuredClone(view.stats),
-  /** The incidents drawn: {id, lat, lon, uncertainty_m}. */
-  incidents: () => incidentState.list.map(({ id, lat, lon, uncertainty_m: u }) => ({ id, lat, lon, uncertainty_m: u })),
+  /** The incidents drawn: {id, lat, lon, uncertainty_m, picked}. */
+  incidents: () => incidentState.list.map(({ id, lat, lon, uncertainty_m: u }) => ({ id, lat, lon, uncertainty_m: u, picked: selection.ids.has(id) })),
   /** Opens an incident's popup (as a click on its ring does). */
   openIncident: (id) => { const e = incidentState.byId.get(id); if (e) { map.setView(e.ring.getLatLng(), Math.max(map.getZoom(), 12), { animate: false }); e.ring.openPopup(); } return Boolean(e); },
   /** Selects incidents for a case (as "Add to case" does). */
