@@ -263,12 +263,10 @@ pub async fn ack_alert(
     if let Some(c) = req.note.chars().find(|c| c.is_control()) {
         return Err(bad_note(format!("control character U+{:04X} is not allowed", u32::from(c))));
     }
-    let ack = truce_store::AlertAck {
-        seq: number,
-        by: caller.viewer.name.clone(),
-        at: OffsetDateTime::now_utc(),
-        note: req.note,
-    };
+    // Stored at the store's resolution (milliseconds), the time is published and answered as stored.
+    let now = OffsetDateTime::now_utc();
+    let now = now.replace_millisecond(now.millisecond()).unwrap_or(now);
+    let ack = truce_store::AlertAck { seq: number, by: caller.viewer.name.clone(), at: now, note: req.note };
     let listed = blocking(move || state.node.ack_alert(&caller.access, &ack).map_err(ApiError::internal)).await?;
     let alert = listed.ok_or_else(missing)?;
     let mut response = Json(alert).into_response();
