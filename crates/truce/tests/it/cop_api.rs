@@ -45,6 +45,9 @@ fn batch() -> Vec<Value> {
         .collect()
 }
 
+/// Which records of the batch a filter must select.
+type Selects<'a> = Box<dyn Fn(&Value) -> bool + 'a>;
+
 fn ids(list: &Value) -> BTreeSet<String> {
     list["observations"].as_array().unwrap().iter().map(|o| o["id"].as_str().unwrap().to_owned()).collect()
 }
@@ -90,7 +93,7 @@ fn a_filtered_list_its_counts_and_its_export_hold_the_same_records_with_their_la
     let releasable_to_pol = &move |o: &Value| permits(&pol, o);
     // Each filter with the records it must select, computed from the batch itself.
     let square = "36.9,47.9;37.5,47.9;37.5,48.5;36.9,48.5";
-    let cases: Vec<(String, Box<dyn Fn(&Value) -> bool + '_>)> = vec![
+    let cases: Vec<(String, Selects<'_>)> = vec![
         (
             "means=uav,sensor".into(),
             Box::new(|o: &Value| ["uav", "sensor"].contains(&o["observer"]["means"].as_str().unwrap())),
