@@ -293,6 +293,28 @@ fn every_bad_parameter_is_a_400_that_names_it() {
         assert_eq!((status, body["error"]["field"].as_str()), (400, Some(field)), "{path}: {body}");
     }
     assert_eq!(get_json(&s, "/api/v1/stats"), before, "nothing changed");
+
+    // The OpenAPI document describes the new routes and parameters.
+    let doc = get_json(&s, "/api/v1/openapi.json");
+    let params = |path: &str, method: &str| -> BTreeSet<String> {
+        doc["paths"][path][method]["parameters"]
+            .as_array()
+            .unwrap_or_else(|| panic!("{method} {path} in the OpenAPI document"))
+            .iter()
+            .map(|p| p["name"].as_str().unwrap().to_owned())
+            .collect()
+    };
+    let filters = ["polygon", "category", "violation", "means", "party", "marking", "nation", "bbox", "since"];
+    for (path, method) in [("/api/v1/observations", "get"), ("/api/v1/stats", "get"), ("/api/v1/export", "get")] {
+        let have = params(path, method);
+        assert!(filters.iter().all(|f| have.contains(*f)), "{path}: {have:?}");
+    }
+    assert!(params("/api/v1/export", "get").contains("format"));
+    assert!(
+        params("/api/v1/tracks/history", "get")
+            .is_superset(&["since", "until", "bbox", "limit", "cursor"].map(String::from).into())
+    );
+    assert_eq!(params("/api/v1/alerts/{seq}/ack", "post"), BTreeSet::from(["seq".to_owned()]));
 }
 
 #[test]
