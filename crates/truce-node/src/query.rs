@@ -69,6 +69,9 @@ pub struct Filters<'a> {
 pub struct Known<'a> {
     /// The agreement's party ids (`party`).
     pub parties: &'a [&'a str],
+    /// The agreement's zone ids (`zone`); `None`: not checked here (the command line checks it against
+    /// the data directory's agreement once it is open).
+    pub zones: Option<&'a [&'a str]>,
     /// The label policy and the caller (`nation`: the caller's clearance and categories are kept).
     pub releasability: Option<(&'a truce_access::Policy, &'a truce_access::Viewer)>,
 }
@@ -156,6 +159,11 @@ impl Filters<'_> {
             }
             let viewer = truce_access::Viewer { nation: Some(n.to_owned()), ..caller.clone() };
             q.releasable = Some(truce_access::Access::new(policy, &viewer));
+        }
+        if let (Some(z), Some(zones)) = (self.zone, known.zones)
+            && !zones.contains(&z)
+        {
+            return Err(("zone", format!("unknown zone {z:?} (zones: {})", zones.join(", "))));
         }
         q.zone = self.zone.map(str::to_owned);
         Ok(q)

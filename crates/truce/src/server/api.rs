@@ -251,7 +251,9 @@ pub(crate) fn filter_query(
     filters: &Filters<'_>,
 ) -> Result<truce_store::Query, ApiError> {
     let parties: Vec<&str> = state.node.agreement.parties.iter().map(|p| p.id.as_str()).collect();
-    let known = Known { parties: &parties, releasability: Some((&state.node.policy, &caller.viewer)) };
+    let zones: Vec<&str> = state.node.agreement.zones.iter().map(|z| z.id.as_str()).collect();
+    let known =
+        Known { parties: &parties, zones: Some(&zones), releasability: Some((&state.node.policy, &caller.viewer)) };
     filters.query(&known).map_err(|(field, reason)| ApiError::parameter(field, reason))
 }
 

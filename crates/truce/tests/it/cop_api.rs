@@ -256,6 +256,7 @@ fn every_bad_parameter_is_a_400_that_names_it() {
         ("polygon=37,48;38,x;38,49", "polygon"),
         ("polygon=37,48;38,48;38,91", "polygon"),
         ("bbox=1,2,3", "bbox"),
+        ("zone=nowhere", "zone"),
     ];
     let before = get_json(&s, "/api/v1/stats");
     for (query, field) in cases {
