@@ -67,10 +67,10 @@ impl Role {
         match (self, action) {
             (_, Read) => true,
             (Admin, _) => true,
-            (Monitor, SubmitObservation | SendTak) => true,
+            (Monitor, SubmitObservation | SendTak | AcknowledgeAlert) => true,
             (WatchOfficer, SubmitObservation | SendTak | AcknowledgeAlert) => true,
-            (Analyst, OpenCase | ReviewCase | IssueReport | Export) => true,
-            (Commission, OpenCase | ReviewCase | DecideCase | IssueReport | Export) => true,
+            (Analyst, AcknowledgeAlert | OpenCase | ReviewCase | IssueReport | Export) => true,
+            (Commission, AcknowledgeAlert | OpenCase | ReviewCase | DecideCase | IssueReport | Export) => true,
             (Planner, EditCoalition | Export) => true,
             (NationalRep, Export) => true,
             (Auditor, ReadAudit) => true,
@@ -106,7 +106,8 @@ pub enum Action {
     SubmitObservation,
     /// Send CoT into the TAK picture.
     SendTak,
-    /// Acknowledge an alert.
+    /// Acknowledge an alert (every role that writes observations or works cases: whoever acts on the
+    /// picture).
     AcknowledgeAlert,
     /// Open a compliance case.
     OpenCase,

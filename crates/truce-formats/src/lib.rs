@@ -7,9 +7,10 @@
 //! TOML configuration into serde structs reporting every problem of the file at once, with its line.
 //! [`when`] is the one parser of the times people type (flags, configuration, query parameters), and the
 //! one way the command line prints them. [`http_response`] reads the body of an HTTP/1.1 response
-//! (the documents the ADS-B feed polls).
+//! (the documents the ADS-B feed polls). [`filter`] reads the list and polygon values of query filters.
 
 pub mod config;
+pub mod filter;
 pub mod http_response;
 pub mod ingest;
 pub mod observation;

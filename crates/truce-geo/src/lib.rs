@@ -26,7 +26,7 @@ mod zone;
 
 pub use ecef::Ecef;
 pub use line::{LineDistance, LineIndex, LineIndexError, LineIndexStats, LineOptions, Side, SideBeyondEnds};
-pub use zone::{ZoneIndex, ZoneIndexError, ZonePolygon};
+pub use zone::{Polygon, ZoneIndex, ZoneIndexError, ZonePolygon};
 
 /// A position in WGS84 degrees: longitude east, latitude north (the GeoJSON axis order).
 #[derive(Debug, Clone, Copy, PartialEq)]

@@ -30,6 +30,8 @@ pub enum EventKind {
     Alert(Arc<Alert>),
     /// A compliance case was opened, moved or annotated.
     Case(Arc<Case>),
+    /// An alert was acknowledged (for the alert's own readers: its label and audience).
+    AlertAck(Arc<truce_store::AlertAck>),
     /// A sea or air detector fired (going dark, spoofing, an encounter, loitering, GNSS
     /// interference, an emergency squawk), with its evidence.
     Detection(Arc<truce_detect::Alert>),
@@ -83,6 +85,12 @@ impl Event {
         Self { audience: Some(Arc::from(audience)), ..Self::new(label, at, EventKind::Alert(a)) }
     }
 
+    /// An acknowledgement of an alert, for exactly the readers of the alert: the alert's label, time
+    /// (`alert_at`, the day its release codes are expanded on) and audience.
+    pub fn alert_ack(ack: Arc<truce_store::AlertAck>, label: Label, alert_at: OffsetDateTime, audience: &str) -> Self {
+        Self { audience: Some(Arc::from(audience)), ..Self::new(label, alert_at, EventKind::AlertAck(ack)) }
+    }
+
     /// A detection, labelled with the feed's label of the tracks behind it.
     pub fn detection(a: Arc<truce_detect::Alert>, label: Label) -> Self {
         let at = a.time;
@@ -109,7 +117,7 @@ impl Event {
     }
 
     /// The stable type name of the event on the wire: `observation`, `withdrawn`, `track`, `geofence`,
-    /// `alert`, `case`, `detection`.
+    /// `alert`, `alert_ack`, `case`, `detection`.
     pub fn type_name(&self) -> &'static str {
         match &self.kind {
             EventKind::Observation(_) => "observation",
@@ -117,16 +125,23 @@ impl Event {
             EventKind::Track(_) => "track",
             EventKind::Geofence(_) => "geofence",
             EventKind::Alert(_) => "alert",
+            EventKind::AlertAck(_) => "alert_ack",
             EventKind::Case(_) => "case",
             EventKind::Detection(_) => "detection",
         }
     }
 
     /// The event as the stream sends it: `{"type": T, T: {...}}` with the API's JSON form of the
-    /// payload (computed once, shared by every subscriber).
+    /// payload (computed once, shared by every subscriber); an acknowledgement is
+    /// `{"type": "alert_ack", "seq": N, "ack": {"by", "at", "note"}}`.
     pub fn to_json(&self) -> Arc<str> {
         self.wire
             .get_or_init(|| {
+                if let EventKind::AlertAck(a) = &self.kind {
+                    return Arc::from(
+                        json!({"type": "alert_ack", "seq": a.seq, "ack": wire::alert_ack(a)}).to_string(),
+                    );
+                }
                 let payload = match &self.kind {
                     EventKind::Observation(o) => wire::observation(o),
                     EventKind::Withdrawn(o) => json!({"id": o.observation.id}),
@@ -135,6 +150,7 @@ impl Event {
                     EventKind::Alert(a) => serde_json::to_value(&**a).unwrap_or_default(),
                     EventKind::Detection(d) => d.to_json(),
                     EventKind::Case(c) => serde_json::to_value(&**c).unwrap_or_default(),
+                    EventKind::AlertAck(a) => wire::alert_ack(a),
                 };
                 let name = self.type_name();
                 Arc::from(json!({"type": name, name: payload}).to_string())

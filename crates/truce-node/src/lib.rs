@@ -20,6 +20,7 @@
 //!   problem reported at once with its line.
 //! - [`data_dir`]: opening a data directory with its agreement and sectors.
 //! - [`query`]: the filters of an observation listing, checked.
+//! - [`export`]: observations as GeoJSON, CSV and KML files, each record with its label.
 //! - [`shipped`]: the agreement, sectors, coalition and geography carried inside the binary.
 //! - [`geometry`]: the agreement as GeoJSON for the map.
 
@@ -28,6 +29,7 @@ pub mod config;
 pub mod data_dir;
 mod error;
 pub mod event;
+pub mod export;
 pub mod geometry;
 mod node;
 pub mod pipeline;

@@ -3,8 +3,19 @@
 //!
 //! Every value is checked before anything is read; a bad one is named with the reason, so the command
 //! line says `--bbox: ...` and the API answers `invalid_parameter` with `field: "bbox"`.
+//!
+//! List filters (`category`, `violation`, `means`, `party`, `marking`) take comma-separated values and
+//! select any of them; their words and the polygon are read by [`truce_formats::filter`]. Words are
+//! checked against their vocabulary, an unknown one is an error and never an empty list: the fixed
+//! vocabularies of `truce-core`, and two that are data, given in [`Known`]: the agreement's parties
+//! and the label policy's nations. `nation=POL` selects what is releasable to Poland, read as a viewer
+//! of Poland holding the caller's own clearance and categories would by the access rule of
+//! `truce-access` (release groups expanded on each **observation's** day, the policy's default release
+//! for a record that names none); the store applies it on top of the caller's own access, so it
+//! narrows and never widens.
 
 use time::OffsetDateTime;
+use truce_formats::filter;
 use truce_store::Query;
 
 /// Parses a time in any of the forms of [`truce_formats::when::instant`] (RFC 3339, `YYYY-MM-DD`, a DTG).
@@ -40,11 +51,34 @@ pub struct Filters<'a> {
     pub violation: Option<&'a str>,
     /// A zone id.
     pub zone: Option<&'a str>,
+    /// `LON,LAT;LON,LAT;LON,LAT[;...]`: inside the polygon or on its edge.
+    pub polygon: Option<&'a str>,
+    /// Observers' means, comma-separated (any of them).
+    pub means: Option<&'a str>,
+    /// Parties (agreement party ids, `none` for no party), comma-separated (any of them).
+    pub party: Option<&'a str>,
+    /// Classification ranks (`0`..`4`) or names, comma-separated (any of them).
+    pub marking: Option<&'a str>,
+    /// A nation (ISO 3166 alpha-3): only what is releasable to it (see the module documentation).
+    pub nation: Option<&'a str>,
+}
+
+/// What the filters that name data are checked against. A filter whose vocabulary is not given here
+/// is refused as unavailable (the command line has no caller to read `nation` as).
+#[derive(Debug, Default, Clone, Copy)]
+pub struct Known<'a> {
+    /// The agreement's party ids (`party`).
+    pub parties: &'a [&'a str],
+    /// The agreement's zone ids (`zone`); `None`: not checked here (the command line checks it against
+    /// the data directory's agreement once it is open).
+    pub zones: Option<&'a [&'a str]>,
+    /// The label policy and the caller (`nation`: the caller's clearance and categories are kept).
+    pub releasability: Option<(&'a truce_access::Policy, &'a truce_access::Viewer)>,
 }
 
 impl Filters<'_> {
     /// The query, or the first filter at fault (name, reason).
-    pub fn query(&self) -> Result<Query, (&'static str, String)> {
+    pub fn query(&self, known: &Known<'_>) -> Result<Query, (&'static str, String)> {
         let mut q = Query {
             since: self.since.map(parse_time).transpose().map_err(|e| ("since", e))?,
             until: self.until.map(parse_time).transpose().map_err(|e| ("until", e))?,
@@ -80,14 +114,56 @@ impl Filters<'_> {
             q.near = Some((lat, lon, km));
         }
         if let Some(c) = self.category {
-            q.category = Some(c.parse().map_err(|e: truce_core::UnknownCategory| ("category", e.to_string()))?);
+            q.category = filter::words(c, |w| w.parse::<truce_core::Category>()).map_err(|e| ("category", e))?;
         }
         if let Some(v) = self.violation {
-            if !truce_core::ViolationCode::ALL.iter().any(|c| c.code() == v) {
-                let codes: Vec<&str> = truce_core::ViolationCode::ALL.iter().map(|c| c.code()).collect();
-                return Err(("violation", format!("unknown violation code {v:?} (codes: {})", codes.join(", "))));
+            q.violation = filter::words(v, |w| {
+                truce_core::ViolationCode::ALL.iter().find(|c| c.code() == w).map(|c| c.code().to_owned()).ok_or_else(
+                    || {
+                        let codes: Vec<&str> = truce_core::ViolationCode::ALL.iter().map(|c| c.code()).collect();
+                        format!("unknown violation code {w:?} (codes: {})", codes.join(", "))
+                    },
+                )
+            })
+            .map_err(|e| ("violation", e))?;
+        }
+        if let Some(p) = self.polygon {
+            q.polygon = Some(filter::polygon(p).map_err(|e| ("polygon", e))?);
+        }
+        if let Some(m) = self.means {
+            q.means = filter::words(m, |w| w.parse::<truce_core::Means>()).map_err(|e| ("means", e))?;
+        }
+        if let Some(p) = self.party {
+            q.party = filter::words(p, |w| match w {
+                "none" => Ok(None),
+                _ if known.parties.contains(&w) => Ok(Some(w.to_owned())),
+                _ => Err(format!(
+                    "{w:?} is not a party of the agreement nor none (one of: {}, none)",
+                    known.parties.join(", ")
+                )),
+            })
+            .map_err(|e| ("party", e))?;
+        }
+        if let Some(m) = self.marking {
+            q.marking = filter::markings(m).map_err(|e| ("marking", e))?;
+        }
+        if let Some(n) = self.nation {
+            let Some((policy, caller)) = known.releasability else {
+                return Err(("nation", "not available here (it reads as the caller)".to_owned()));
+            };
+            if !policy.nations.contains(n) {
+                return Err((
+                    "nation",
+                    format!("{n:?} is not a nation (ISO 3166 alpha-3) of the {} policy", policy.id),
+                ));
             }
-            q.violation = Some(v.to_owned());
+            let viewer = truce_access::Viewer { nation: Some(n.to_owned()), ..caller.clone() };
+            q.releasable = Some(truce_access::Access::new(policy, &viewer));
+        }
+        if let (Some(z), Some(zones)) = (self.zone, known.zones)
+            && !zones.contains(&z)
+        {
+            return Err(("zone", format!("unknown zone {z:?} (zones: {})", zones.join(", "))));
         }
         q.zone = self.zone.map(str::to_owned);
         Ok(q)

@@ -65,6 +65,11 @@ pub fn track(p: &TrackRow) -> Value {
     })
 }
 
+/// An acknowledgement of an alert: `{"by", "at", "note"}`.
+pub fn alert_ack(a: &truce_store::AlertAck) -> Value {
+    json!({"by": a.by, "at": rfc3339(a.at), "note": a.note})
+}
+
 /// A geofence event.
 pub fn geofence(g: &GeofenceRow) -> Value {
     json!({

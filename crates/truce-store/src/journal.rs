@@ -5,6 +5,12 @@
 //! disconnection asks for those after the last one seen). A case changes stage only if it is still at
 //! the stage the caller saw, so two analysts moving the same case at once cannot both succeed; its
 //! actions are numbered from 1 in order.
+//!
+//! An alert can be acknowledged ([`JournalStore::ack_alert`]): who, when and a note. Every
+//! acknowledgement is kept (the latest is the one shown, the count says how many there were), and an
+//! acknowledgement is read only with its alert, so it needs no label of its own: whoever may see the
+//! alert sees its acknowledgements, and a reader who may not see the alert cannot acknowledge it
+//! either (the store answers as for a missing alert).
 
 use time::OffsetDateTime;
 use truce_core::{ActionRow, AlertRow, CaseRow};
@@ -32,6 +38,28 @@ pub enum CaseUpdateError {
     Store(#[from] StoreError),
 }
 
+/// One acknowledgement of an alert.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AlertAck {
+    /// The alert's sequence number.
+    pub seq: i64,
+    /// Who acknowledged it (a user name).
+    pub by: String,
+    /// When.
+    pub at: OffsetDateTime,
+    /// Why, in the user's words.
+    pub note: String,
+}
+
+/// The acknowledgements of one alert, as listed: the latest, and how many there were.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AckSummary {
+    /// The latest acknowledgement (by time of writing).
+    pub latest: AlertAck,
+    /// Every acknowledgement of the alert, the latest included.
+    pub count: u64,
+}
+
 /// Persistence for alerts and compliance cases. See the module documentation.
 pub trait JournalStore: Send + Sync {
     /// Appends an alert; returns its sequence number.
@@ -57,6 +85,28 @@ pub trait JournalStore: Send + Sync {
     /// # Errors
     /// When the database fails.
     fn latest_alerts(&self) -> Result<Vec<AlertRow>, StoreError>;
+
+    /// One of the reader's alerts (as [`JournalStore::alerts`]) by sequence number; `None` when there
+    /// is none the reader may see.
+    ///
+    /// # Errors
+    /// When the database fails.
+    fn alert(&self, seq: i64) -> Result<Option<AlertRow>, StoreError>;
+
+    /// Records an acknowledgement of one of the reader's alerts (as [`JournalStore::alert`]), durably;
+    /// returns the alert. `None` when the reader may not see it or there is no such alert: nothing is
+    /// stored then.
+    ///
+    /// # Errors
+    /// When the database fails; nothing is stored then.
+    fn ack_alert(&self, ack: &AlertAck) -> Result<Option<AlertRow>, StoreError>;
+
+    /// The acknowledgements of those of `seqs` that are the reader's alerts, by sequence number;
+    /// alerts without one are absent.
+    ///
+    /// # Errors
+    /// When the database fails.
+    fn alert_acks(&self, seqs: &[i64]) -> Result<std::collections::BTreeMap<i64, AckSummary>, StoreError>;
 
     /// Opens a case with its first action; returns the case's id.
     ///

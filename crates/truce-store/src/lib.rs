@@ -4,7 +4,7 @@
 //! - [`ObservationStore`]: classified observations, inserted all or nothing and idempotently, queried
 //!   with filters and keyset paging, reclassified when the agreement changes.
 //! - [`TrackStore`]: the history of every TAK event, the live picture, geofence events.
-//! - [`JournalStore`]: alerts and compliance cases.
+//! - [`JournalStore`]: alerts with their acknowledgements, and compliance cases.
 //! - [`CoalitionStore`]: the coalition's entities and the pledge history that only ever grows.
 //! - [`UserStore`]: users with their password hashes, and their sessions and API tokens (stored as
 //!   hashes of the tokens).
@@ -45,7 +45,7 @@ pub use coalition::{
     CoalitionBatch, CoalitionImportReport, CoalitionImportRow, CoalitionItem, CoalitionStore, PledgeEvent,
     ProgressPoint, Stored,
 };
-pub use journal::{CaseUpdateError, JournalStore};
+pub use journal::{AckSummary, AlertAck, CaseUpdateError, JournalStore};
 pub use marti::{
     ChangeKind, ContentRef, FilePut, FileQuery, FileRecord, MartiStore, MissionChange, MissionContent, MissionRecord,
     MissionRole, Subscription,
@@ -55,7 +55,7 @@ pub use observations::{
     Stats,
 };
 pub use sqlite::{DATABASE_FILE, SqliteStore};
-pub use tracks::TrackStore;
+pub use tracks::{TrackPage, TrackStore, TrackWindow};
 pub use users::{
     MAX_CATEGORY_LEN, MAX_NAME_LEN, SessionKind, SessionRow, User, UserError, UserStore, check_category, check_name,
     check_nation, check_user,

@@ -22,7 +22,7 @@
 use std::collections::BTreeMap;
 
 use time::OffsetDateTime;
-use truce_core::{Category, ClassificationRecord, Observation, StoredObservation};
+use truce_core::{Category, ClassificationRecord, Marking, Means, Observation, StoredObservation};
 
 use crate::StoreError;
 
@@ -136,7 +136,7 @@ pub struct Correction {
     /// Why.
     pub reason: String,
     /// The classification of its current version (a public report lists only what it may show).
-    pub marking: truce_core::Marking,
+    pub marking: Marking,
 }
 
 /// Filters for [`ObservationStore::query`] and [`ObservationStore::stats`]; all optional, combined
@@ -154,12 +154,25 @@ pub struct Query {
     pub bbox: Option<[f64; 4]>,
     /// Within `km` of (`lat`, `lon`): the exact geodesic distance on WGS84 (Karney).
     pub near: Option<(f64, f64, f64)>,
-    /// This category.
-    pub category: Option<Category>,
-    /// With a violation of this code.
-    pub violation: Option<String>,
+    /// Inside this polygon or on its edge, in the longitude/latitude plane (a map's drawn area).
+    pub polygon: Option<truce_geo::Polygon>,
+    /// Any of these categories (empty: every category).
+    pub category: Vec<Category>,
+    /// With a violation of any of these codes (empty: with or without violations).
+    pub violation: Vec<String>,
     /// Inside this zone.
     pub zone: Option<String>,
+    /// Observed by any of these means (empty: any means).
+    pub means: Vec<Means>,
+    /// Attributed to any of these parties (agreement party ids); `None` in the list selects the
+    /// observations attributed to no party (empty: any attribution).
+    pub party: Vec<Option<String>>,
+    /// Classified at any of these levels (empty: any level the reader may see).
+    pub marking: Vec<Marking>,
+    /// Only what this access permits as well (the API's `nation`: releasable to a nation, read as a
+    /// viewer of that nation with the caller's clearance and categories would). It narrows the store
+    /// handle's own access, never widens it: both predicates apply.
+    pub releasable: Option<truce_access::Access>,
     /// Page size (at most [`MAX_PAGE`]).
     pub limit: usize,
     /// Continue after this cursor (from a previous [`Page::next`]).

@@ -5,11 +5,39 @@
 //! replace a newer position), and the live picture is the latest event of every uid that is not yet
 //! stale. Geofence events have deterministic ids and are stored once, so a replayed event changes
 //! nothing; each gets a sequence number that clients catch up from.
+//!
+//! For replay, [`TrackStore::track_window`] reads every uid's points in a time window, oldest first,
+//! paged by a keyset cursor over (event time, arrival), so a page never skips or repeats a point while
+//! others are being stored.
 
 use time::OffsetDateTime;
 use truce_core::{GeofenceRow, TrackRow};
 
 use crate::StoreError;
+
+/// A window of the track history for [`TrackStore::track_window`].
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct TrackWindow {
+    /// Points whose event time is at or after this.
+    pub since: Option<OffsetDateTime>,
+    /// Points whose event time is before this.
+    pub until: Option<OffsetDateTime>,
+    /// West, south, east, north, degrees (edges included).
+    pub bbox: Option<[f64; 4]>,
+    /// Page size (1 to 10,000).
+    pub limit: usize,
+    /// Continue after this cursor (a previous [`TrackPage::next`]).
+    pub cursor: Option<String>,
+}
+
+/// One page of the track history, oldest first.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct TrackPage {
+    /// The points.
+    pub items: Vec<TrackRow>,
+    /// Cursor for the next page, if there may be more.
+    pub next: Option<String>,
+}
 
 /// Persistence for track history and geofence events. See the module documentation.
 pub trait TrackStore: Send + Sync {
@@ -33,6 +61,13 @@ pub trait TrackStore: Send + Sync {
     /// # Errors
     /// When the database fails.
     fn track_history(&self, uid: &str, limit: usize) -> Result<Vec<TrackRow>, StoreError>;
+
+    /// The reader's points of every uid in the window, atom types (`a-*`, as the live picture) only,
+    /// oldest first (by event time, then arrival).
+    ///
+    /// # Errors
+    /// When the database fails or the cursor is invalid ([`StoreError::BadCursor`]).
+    fn track_window(&self, w: &TrackWindow) -> Result<TrackPage, StoreError>;
 
     /// Geofence events stored after sequence number `after_seq` (0 for all), in order, at most
     /// `limit`, each with its sequence number: a client that was away asks again with the last

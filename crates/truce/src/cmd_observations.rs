@@ -21,8 +21,11 @@ pub fn run(args: &ObservationsArgs) -> anyhow::Result<ExitCode> {
         category: args.category.as_deref(),
         violation: args.violation.as_deref(),
         zone: args.zone.as_deref(),
+        ..Filters::default()
     };
-    let mut q = filters.query().map_err(|(field, reason)| anyhow::anyhow!("--{field}: {reason}"))?;
+    let mut q = filters
+        .query(&truce_node::query::Known::default())
+        .map_err(|(field, reason)| anyhow::anyhow!("--{field}: {reason}"))?;
     // The times were parsed by clap (`truce_formats::when`), like every time flag.
     q.since = args.since;
     q.until = args.until;

@@ -366,22 +366,43 @@ pub fn alerts(
     after: Option<i64>,
     limit: usize,
 ) -> Result<Vec<Alert>, truce_store::StoreError> {
-    store
-        .alerts(since, after, limit)?
-        .into_iter()
-        .map(|row| {
-            let corrupt =
-                |reason: String| truce_store::StoreError::Corrupt { id: format!("alert {}", row.seq), reason };
-            let body: AlertBody = serde_json::from_str(&row.body).map_err(|e| corrupt(e.to_string()))?;
-            Ok(Alert {
-                seq: row.seq,
-                at: row.at,
-                scope: row.scope.clone(),
-                name: body.name,
-                level: row.level.parse().map_err(corrupt)?,
-                previous: row.previous.parse().map_err(corrupt)?,
-                reasons: serde_json::from_value(body.reasons).map_err(|e| corrupt(e.to_string()))?,
-            })
+    store.alerts(since, after, limit)?.iter().map(decode_alert).collect()
+}
+
+fn decode_alert(row: &AlertRow) -> Result<Alert, truce_store::StoreError> {
+    let corrupt = |reason: String| truce_store::StoreError::Corrupt { id: format!("alert {}", row.seq), reason };
+    let body: AlertBody = serde_json::from_str(&row.body).map_err(|e| corrupt(e.to_string()))?;
+    Ok(Alert {
+        seq: row.seq,
+        at: row.at,
+        scope: row.scope.clone(),
+        name: body.name,
+        level: row.level.parse().map_err(corrupt)?,
+        previous: row.previous.parse().map_err(corrupt)?,
+        reasons: serde_json::from_value(body.reasons).map_err(|e| corrupt(e.to_string()))?,
+    })
+}
+
+/// Alerts as the API lists them: each alert's fields with its latest acknowledgement (`"ack"`:
+/// `{"by", "at", "note"}`, or null) and how many it has had (`"acks"`), read through the same store
+/// handle as the alerts.
+///
+/// # Errors
+/// When the database fails.
+pub fn listed(store: &dyn Store, alerts: &[Alert]) -> Result<Vec<serde_json::Value>, truce_store::StoreError> {
+    let seqs: Vec<i64> = alerts.iter().map(|a| a.seq).collect();
+    let acks = store.alert_acks(&seqs)?;
+    alerts
+        .iter()
+        .map(|a| {
+            let mut v = serde_json::to_value(a).map_err(|e| truce_store::StoreError::Corrupt {
+                id: format!("alert {}", a.seq),
+                reason: e.to_string(),
+            })?;
+            let ack = acks.get(&a.seq);
+            v["ack"] = ack.map_or(serde_json::Value::Null, |k| crate::wire::alert_ack(&k.latest));
+            v["acks"] = serde_json::json!(ack.map_or(0, |k| k.count));
+            Ok(v)
         })
         .collect()
 }
@@ -483,6 +504,30 @@ pub fn replay(
 }
 
 impl crate::Node {
+    /// Acknowledges one of the alerts `access` may see (its audience's, within its label), durably,
+    /// and publishes the acknowledgement on the bus to the alert's own readers (its label and
+    /// audience). Returns the alert as listed ([`listed`]), or `None` when `access` may not see it or
+    /// there is no such alert: nothing is stored or published then.
+    ///
+    /// # Errors
+    /// When the database fails.
+    pub fn ack_alert(
+        &self,
+        access: &Access,
+        ack: &truce_store::AlertAck,
+    ) -> Result<Option<serde_json::Value>, truce_store::StoreError> {
+        let store = self.view(access);
+        let Some(row) = store.ack_alert(ack)? else { return Ok(None) };
+        self.bus.publish(crate::Event::alert_ack(
+            std::sync::Arc::new(ack.clone()),
+            row.label.clone(),
+            row.at,
+            &row.audience,
+        ));
+        let alert = decode_alert(&row)?;
+        Ok(listed(&*store, std::slice::from_ref(&alert))?.pop())
+    }
+
     /// Opens a case as `access` sees the incidents (see [`open_case`]) and publishes it on the bus.
     ///
     /// # Errors

@@ -130,3 +130,58 @@ pub fn cases_are_listed_oldest_first(store: &dyn Store) {
     let list = store.cases().expect("cases");
     assert_eq!(list.iter().map(|c| c.title.as_str()).collect::<Vec<_>>(), ["First", "Second"]);
 }
+
+/// Every acknowledgement is kept and the latest is listed with the count; an alert the reader may not
+/// see (another audience's, or above its label) can neither be acknowledged nor show its
+/// acknowledgements, and acknowledging it stores nothing.
+pub fn acknowledgements_are_kept_with_their_alert_and_only_for_its_readers(store: &dyn Store) {
+    let policy = truce_access::Policy::shipped();
+    let viewer = |nation: &str| truce_access::Viewer {
+        name: nation.to_lowercase(),
+        nation: Some(nation.into()),
+        role: truce_access::Role::WatchOfficer,
+        clearance: truce_core::Marking::NatoSecret,
+        categories: Default::default(),
+    };
+    let gbr = truce_access::Access::new(&policy, &viewer("GBR"));
+    let pol = truce_access::Access::new(&policy, &viewer("POL"));
+    let label = truce_core::Label { releasable_to: vec!["GBR".into()], ..Default::default() };
+    let mine =
+        AlertRow { audience: gbr.audience().into(), label: label.clone(), ..alert("pokrovsk", "high", "normal", 0) };
+    let seq = store.record_alert(&mine).expect("an alert");
+    let everything = store.record_alert(&alert("line", "elevated", "normal", 1)).expect("an alert");
+    let (as_gbr, as_pol) = (store.scoped(gbr), store.scoped(pol));
+    let ack = |seq: i64, by: &str, minute: i64, note: &str| crate::AlertAck {
+        seq,
+        by: by.into(),
+        at: T0 + Duration::minutes(minute),
+        note: note.into(),
+    };
+    assert!(as_gbr.alert_acks(&[seq]).expect("acks").is_empty(), "none yet");
+    let acked = as_gbr.ack_alert(&ack(seq, "gbr.watch", 5, "known")).expect("an ack");
+    assert_eq!(acked, Some(AlertRow { seq, ..mine.clone() }), "the alert, as listed");
+    as_gbr.ack_alert(&ack(seq, "gbr.other", 7, "under investigation, \"quoted\"")).expect("an ack");
+    let acks = as_gbr.alert_acks(&[seq, everything, 9_999]).expect("acks");
+    assert_eq!(acks.len(), 1, "only the reader's alerts, and only acknowledged ones: {acks:?}");
+    assert_eq!(acks[&seq].count, 2);
+    assert_eq!(acks[&seq].latest, ack(seq, "gbr.other", 7, "under investigation, \"quoted\""), "the latest wins");
+    assert_eq!(as_gbr.alert(seq).expect("an alert"), Some(AlertRow { seq, ..mine }));
+    // Another audience's alert, or one that does not exist: nothing stored, nothing shown.
+    assert_eq!(as_pol.ack_alert(&ack(seq, "pol.watch", 8, "probe")).expect("an answer"), None);
+    assert_eq!(as_gbr.ack_alert(&ack(everything, "gbr.watch", 8, "probe")).expect("an answer"), None);
+    assert_eq!(as_gbr.ack_alert(&ack(9_999, "gbr.watch", 8, "probe")).expect("an answer"), None);
+    assert!(as_pol.alert_acks(&[seq]).expect("acks").is_empty());
+    assert_eq!(as_pol.alert(seq).expect("an answer"), None);
+    assert_eq!(store.alert_acks(&[seq]).expect("acks").len(), 0, "the operator's audience is not GBR's");
+    assert_eq!(as_gbr.alert_acks(&[seq]).expect("acks")[&seq].count, 2, "the refused probes stored nothing");
+    // A label the reader no longer clears hides the acknowledgements with the alert.
+    let low = truce_access::Viewer { clearance: truce_core::Marking::NatoUnclassified, ..viewer("GBR") };
+    let hidden = AlertRow {
+        audience: truce_access::Access::new(&policy, &low).audience().into(),
+        label: truce_core::Label { marking: truce_core::Marking::NatoSecret, ..label },
+        ..alert("pokrovsk", "high", "normal", 2)
+    };
+    let hidden_seq = store.record_alert(&hidden).expect("an alert");
+    let as_low = store.scoped(truce_access::Access::new(&policy, &low));
+    assert_eq!(as_low.ack_alert(&ack(hidden_seq, "gbr.low", 9, "probe")).expect("an answer"), None);
+}

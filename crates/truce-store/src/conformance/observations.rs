@@ -285,16 +285,152 @@ pub fn the_near_filter_is_geodesic(store: &dyn Store) {
     assert_eq!(ids(store, &Query { near: Some((50.0, 30.0, 1.5)), ..Query::default() }), ["corner"]);
 }
 
+/// Every list filter selects the observations with any of its values, combines with the others by
+/// AND, and counts agree with lists for the same filters.
+pub fn list_filters_select_any_of_their_values(store: &dyn Store) {
+    // Twelve observations cycling through means, parties (none, rus, ukr) and markings 0..3.
+    let means = [Means::Patrol, Means::Uav, Means::FixedCamera, Means::Sensor];
+    let parties = [None, Some("rus"), Some("ukr")];
+    let batch: Vec<_> = (0..12)
+        .map(|i| {
+            let cat = [Category::ExplosionImpact, Category::MuzzleFlash, Category::WeaponSighting][i % 3];
+            let mut o = observation(&format!("m{i:02}"), i as i64, 48.5, 37.0 + i as f64 * 0.01, cat);
+            o.observation.observer.means = means[i % 4];
+            o.observation.party = parties[i % 3].map(str::to_owned);
+            o.observation.marking = Marking::ALL[i % 4];
+            o
+        })
+        .collect();
+    store.insert(&batch).expect("an insert");
+    let check = |q: Query, expect: &[&str]| {
+        assert_eq!(ids(store, &q), expect, "{q:?}");
+        assert_eq!(store.stats(&q).expect("stats").total, expect.len() as u64, "stats of {q:?}");
+    };
+    check(
+        Query { category: vec![Category::MuzzleFlash, Category::WeaponSighting], ..Query::default() },
+        &["m01", "m02", "m04", "m05", "m07", "m08", "m10", "m11"],
+    );
+    check(
+        Query {
+            violation: vec!["cfv_in_security_zone".into(), "no_such_code".into()],
+            means: vec![Means::Patrol],
+            ..Query::default()
+        },
+        &["m00"],
+    );
+    check(
+        Query { means: vec![Means::Uav, Means::Sensor], ..Query::default() },
+        &["m01", "m03", "m05", "m07", "m09", "m11"],
+    );
+    check(Query { party: vec![None], ..Query::default() }, &["m00", "m03", "m06", "m09"]);
+    check(
+        Query { party: vec![None, Some("ukr".into())], ..Query::default() },
+        &["m00", "m02", "m03", "m05", "m06", "m08", "m09", "m11"],
+    );
+    check(Query { party: vec![Some("ru".into())], ..Query::default() }, &[]);
+    check(Query { marking: vec![Marking::NatoSecret], ..Query::default() }, &["m03", "m07", "m11"]);
+    check(
+        Query { marking: vec![Marking::NatoUnclassified, Marking::NatoSecret], party: vec![None], ..Query::default() },
+        &["m00", "m03"],
+    );
+    check(Query { marking: vec![Marking::CosmicTopSecret], ..Query::default() }, &[]);
+}
+
+/// A polygon selects what lies inside it or on its edges, in the longitude/latitude plane, and leaves
+/// out what is inside its bounding box but outside it (a concave notch).
+pub fn the_polygon_filter_includes_its_edges_and_not_its_notch(store: &dyn Store) {
+    // A U from (36,47) to (38,49): the notch between the arms is 36.5..37.5 east, above 47.5 north.
+    let at = |id: &str, lon: f64, lat: f64| observation(id, 0, lat, lon, Category::MuzzleFlash);
+    store
+        .insert(&[
+            at("inside-arm", 36.2, 48.0),
+            at("in-notch", 37.0, 48.5),
+            at("on-notch-floor", 37.0, 47.5),
+            at("on-vertex", 38.0, 49.0),
+            at("on-edge", 38.0, 48.1),
+            at("outside", 38.01, 48.0),
+            at("far", 30.0, 50.0),
+        ])
+        .expect("an insert");
+    let u = truce_geo::Polygon::new(
+        [
+            (36.0, 47.0),
+            (38.0, 47.0),
+            (38.0, 49.0),
+            (37.5, 49.0),
+            (37.5, 47.5),
+            (36.5, 47.5),
+            (36.5, 49.0),
+            (36.0, 49.0),
+        ]
+        .iter()
+        .map(|&(lon, lat)| truce_geo::LonLat::new(lon, lat))
+        .collect(),
+    )
+    .expect("a polygon");
+    let q = Query { polygon: Some(u), ..Query::default() };
+    let mut got = ids(store, &q);
+    got.sort();
+    assert_eq!(got, ["inside-arm", "on-edge", "on-notch-floor", "on-vertex"]);
+    assert_eq!(store.stats(&q).expect("stats").total, 4);
+    let both = Query { bbox: Some([37.9, 47.0, 38.0, 49.0]), ..q };
+    let mut got = ids(store, &both);
+    got.sort();
+    assert_eq!(got, ["on-edge", "on-vertex"], "with a bbox too: both apply");
+}
+
+/// `releasable` narrows what the store's reader sees to what another access permits, by the access
+/// rule itself (groups expanded on the observation's day), and never widens it.
+pub fn the_releasable_filter_narrows_to_what_a_nation_may_see(store: &dyn Store) {
+    let policy = truce_access::Policy::shipped();
+    let viewer = |nation: &str, clearance: Marking| truce_access::Viewer {
+        name: nation.to_lowercase(),
+        nation: Some(nation.into()),
+        role: truce_access::Role::Analyst,
+        clearance,
+        categories: Default::default(),
+    };
+    let labelled = |id: &str, when: OffsetDateTime, rel: &[&str], marking: Marking| {
+        let mut o = observation(id, 0, 48.5, 37.0, Category::MuzzleFlash);
+        o.observation.time = when;
+        o.observation.releasable_to = rel.iter().map(|c| (*c).to_owned()).collect();
+        o.observation.marking = marking;
+        o
+    };
+    // Finland joined NATO on 2023-04-04 (the shipped policy): a NATO record of 2022 is not Finland's.
+    store
+        .insert(&[
+            labelled("nato-2022", datetime!(2022-06-01 00:00 UTC), &["NATO"], Marking::NatoRestricted),
+            labelled("nato-2026", T0, &["NATO"], Marking::NatoRestricted),
+            labelled("gbr-only", T0, &["GBR"], Marking::NatoUnclassified),
+            labelled("fin-secret", T0, &["FIN"], Marking::NatoSecret),
+            labelled("public", T0, &["PUBLIC"], Marking::NatoUnclassified),
+        ])
+        .expect("an insert");
+    let fin = truce_access::Access::new(&policy, &viewer("FIN", Marking::NatoConfidential));
+    let q = Query { releasable: Some(fin), ..Query::default() };
+    let mut got = ids(store, &q);
+    got.sort();
+    assert_eq!(got, ["nato-2026", "public"]);
+    assert_eq!(store.stats(&q).expect("stats").total, 2);
+    // Read as a British viewer, releasable to Finland: what both may see.
+    let gbr = store.scoped(truce_access::Access::new(&policy, &viewer("GBR", Marking::NatoSecret)));
+    let fin_secret = truce_access::Access::new(&policy, &viewer("FIN", Marking::NatoSecret));
+    let mut got = ids(gbr.as_ref(), &Query { releasable: Some(fin_secret), ..Query::default() });
+    got.sort();
+    assert_eq!(got, ["nato-2026", "public"], "never more than the reader's own");
+}
+
 /// Category, violation and zone filters, alone and together.
 pub fn category_violation_and_zone_filters_combine(store: &dyn Store) {
     diagonal(store);
     let count = |q: Query| ids(store, &q).len();
-    assert_eq!(count(Query { category: Some(Category::MuzzleFlash), ..Query::default() }), 125);
-    assert_eq!(count(Query { violation: Some("cfv_in_security_zone".into()), ..Query::default() }), 125);
+    assert_eq!(count(Query { category: vec![Category::MuzzleFlash], ..Query::default() }), 125);
+    assert_eq!(count(Query { violation: vec!["cfv_in_security_zone".into()], ..Query::default() }), 125);
     assert_eq!(count(Query { zone: Some("security_zone".into()), ..Query::default() }), 149);
     assert_eq!(count(Query { zone: Some("security".into()), ..Query::default() }), 0, "no match inside an id");
     assert_eq!(
-        count(Query { category: Some(Category::MuzzleFlash), zone: Some("security_zone".into()), ..Query::default() }),
+        count(Query { category: vec![Category::MuzzleFlash], zone: Some("security_zone".into()), ..Query::default() }),
         75
     );
 }
@@ -356,7 +492,7 @@ pub fn reclassification_rewrites_every_classification_and_filter(store: &dyn Sto
     let stats = store.stats(&Query::default()).expect("stats");
     assert_eq!(stats.by_zone.get("new_zone"), Some(&30));
     assert!(stats.by_violation.is_empty());
-    assert!(ids(store, &Query { violation: Some("cfv_in_security_zone".into()), ..Query::default() }).is_empty());
+    assert!(ids(store, &Query { violation: vec!["cfv_in_security_zone".into()], ..Query::default() }).is_empty());
     assert_eq!(ids(store, &Query { zone: Some("new_zone".into()), ..Query::default() }).len(), 30);
     assert_eq!(store.get("r3").expect("a get").expect("r3").classification.zones, ["new_zone"]);
 }

@@ -143,3 +143,74 @@ pub fn a_point_without_position_details_round_trips(store: &dyn Store) {
     assert_eq!(store.track_history("ANDROID-1", 1).expect("a history"), [p]);
     assert!(store.latest_tracks(T0).expect("the live picture").is_empty(), "not an atom");
 }
+
+/// A window of the history holds every uid's atom points inside it, oldest first (then by arrival),
+/// paged without a gap or a repeat; the box and the reader's access narrow it; a foreign cursor is
+/// refused.
+pub fn a_window_of_every_uid_is_oldest_first_and_paged(store: &dyn Store) {
+    // A and B interleaved a second apart, a ping (not an atom), and a point of A arriving late.
+    let mut points: Vec<TrackRow> =
+        (0..20).map(|i| point(if i % 2 == 0 { "A" } else { "B" }, "a-f-G-U-C", i, 10)).collect();
+    points.push(point("ping-1", "t-x-c-t", 5, 10));
+    store.insert_tracks(&points, &[]).expect("an insert");
+    store.insert_tracks(&[point("A", "a-f-G-U-C", 3, 10)], &[]).expect("a late insert");
+    let window = crate::TrackWindow {
+        since: Some(T0 + Duration::seconds(2)),
+        until: Some(T0 + Duration::seconds(12)),
+        limit: 3,
+        ..Default::default()
+    };
+    let mut all = Vec::new();
+    let mut w = window.clone();
+    loop {
+        let page = store.track_window(&w).expect("a page");
+        assert!(page.items.len() <= 3);
+        all.extend(page.items.iter().map(|p| (p.uid.clone(), (p.time - T0).whole_seconds())));
+        match page.next {
+            Some(c) => w.cursor = Some(c),
+            None => break,
+        }
+    }
+    let expect: Vec<(String, i64)> = (2..12)
+        .flat_map(|i| {
+            let uid = if i % 2 == 0 { "A" } else { "B" };
+            let mut v = vec![(uid.to_owned(), i)];
+            if i == 3 {
+                v.push(("A".to_owned(), 3));
+            }
+            v
+        })
+        .collect();
+    assert_eq!(all, expect, "oldest first, the late point after the one it ties with, no ping");
+    let full = store.track_window(&crate::TrackWindow { limit: 100, ..window.clone() }).expect("a page");
+    assert_eq!(full.items.len(), 11);
+    assert!(full.next.is_none(), "a page that holds the rest has no next");
+    assert_eq!(full.items[0], point("A", "a-f-G-U-C", 2, 10), "every field survives");
+    // Points of second i are at latitude 48 + i·1e-4: a box around seconds 4..=6, and one whose edge is
+    // exactly a point's position (edges included).
+    let boxed = crate::TrackWindow { bbox: Some([36.0, 48.00035, 38.0, 48.00065]), limit: 100, ..window.clone() };
+    let got: Vec<i64> =
+        store.track_window(&boxed).expect("a page").items.iter().map(|p| (p.time - T0).whole_seconds()).collect();
+    assert_eq!(got, [4, 5, 6]);
+    let edge = crate::TrackWindow { bbox: Some([37.0, 48.0, 37.0, 48.00025]), limit: 100, ..window.clone() };
+    let got: Vec<i64> =
+        store.track_window(&edge).expect("a page").items.iter().map(|p| (p.time - T0).whole_seconds()).collect();
+    assert_eq!(got, [2], "longitude 37 is on both edges of the box");
+    let bad = crate::TrackWindow { cursor: Some("x".into()), ..window.clone() };
+    assert!(matches!(store.track_window(&bad), Err(crate::StoreError::BadCursor(_))));
+    // A reader who may not see a point does not get it.
+    let mut secret = point("S", "a-h-G", 4, 10);
+    secret.label.marking = truce_core::Marking::NatoSecret;
+    store.insert_tracks(&[secret], &[]).expect("an insert");
+    let viewer = truce_access::Viewer {
+        name: "r".into(),
+        nation: Some("GBR".into()),
+        role: truce_access::Role::Analyst,
+        clearance: truce_core::Marking::NatoRestricted,
+        categories: Default::default(),
+    };
+    let low = store.scoped(truce_access::Access::new(&truce_access::Policy::shipped(), &viewer));
+    let w = crate::TrackWindow { limit: 100, ..window };
+    assert!(store.track_window(&w).expect("a page").items.iter().any(|p| p.uid == "S"));
+    assert!(!low.track_window(&w).expect("a page").items.iter().any(|p| p.uid == "S"));
+}

@@ -4,7 +4,10 @@
 //! beside the body are what the queries filter on. Every write is one transaction on the writer
 //! connection, durable like an observation batch. A case changes stage only if it is still at the
 //! stage the caller saw (`UPDATE ... WHERE stage = ?`), so two analysts moving the same case at once
-//! cannot both succeed.
+//! cannot both succeed. Acknowledgements of alerts are rows of their own (every one kept), read and
+//! written only through their alert's visibility.
+
+use std::collections::BTreeMap;
 
 use rusqlite::{OptionalExtension, params};
 use time::OffsetDateTime;
@@ -13,7 +16,7 @@ use truce_core::{ActionRow, AlertRow, CaseRow};
 
 use super::tracks::label;
 use super::{SqliteStore, from_ms, to_ms};
-use crate::{CaseUpdateError, JournalStore, StoreError};
+use crate::{AckSummary, AlertAck, CaseUpdateError, JournalStore, StoreError};
 use truce_access::LabelColumns;
 
 impl JournalStore for SqliteStore {
@@ -72,6 +75,69 @@ impl JournalStore for SqliteStore {
         ))?;
         let rows = stmt.query_map([self.access.audience()], alert_row)?;
         Ok(rows.collect::<Result<_, _>>()?)
+    }
+
+    fn alert(&self, seq: i64) -> Result<Option<AlertRow>, StoreError> {
+        let r = self.reader();
+        Ok(r.prepare_cached(&format!(
+            "SELECT {ALERT_COLUMNS} FROM alerts WHERE seq = ?1 AND audience = ?2 AND {}",
+            self.visible("", "at_ms")
+        ))?
+        .query_row(params![seq, self.access.audience()], alert_row)
+        .optional()?)
+    }
+
+    fn ack_alert(&self, ack: &AlertAck) -> Result<Option<AlertRow>, StoreError> {
+        let mut w = self.writer();
+        let tx = w.conn.transaction()?;
+        // The reader's alert, read in the writing transaction: the check and the write are one.
+        let alert = tx
+            .prepare_cached(&format!(
+                "SELECT {ALERT_COLUMNS} FROM alerts WHERE seq = ?1 AND audience = ?2 AND {}",
+                self.visible("", "at_ms")
+            ))?
+            .query_row(params![ack.seq, self.access.audience()], alert_row)
+            .optional()?;
+        if alert.is_none() {
+            return Ok(None);
+        }
+        tx.execute(
+            "INSERT INTO alert_acks (seq, by_user, at_ms, note) VALUES (?1, ?2, ?3, ?4)",
+            params![ack.seq, ack.by, to_ms(ack.at), ack.note],
+        )?;
+        tx.commit()?;
+        Ok(alert)
+    }
+
+    fn alert_acks(&self, seqs: &[i64]) -> Result<BTreeMap<i64, AckSummary>, StoreError> {
+        let r = self.reader();
+        let mut stmt = r.prepare_cached(&format!(
+            "SELECT k.seq, k.by_user, k.at_ms, k.note, (SELECT count(*) FROM alert_acks c WHERE c.seq = k.seq)
+             FROM alert_acks k JOIN alerts a ON a.seq = k.seq
+             WHERE k.seq = ?1 AND a.audience = ?2 AND {}
+             ORDER BY k.id DESC LIMIT 1",
+            self.visible("a.", "at_ms")
+        ))?;
+        let mut out = BTreeMap::new();
+        for &seq in seqs {
+            let found = stmt
+                .query_row(params![seq, self.access.audience()], |row| {
+                    Ok(AckSummary {
+                        latest: AlertAck {
+                            seq: row.get(0)?,
+                            by: row.get(1)?,
+                            at: from_ms(row.get(2)?),
+                            note: row.get(3)?,
+                        },
+                        count: row.get::<_, i64>(4)? as u64,
+                    })
+                })
+                .optional()?;
+            if let Some(a) = found {
+                out.insert(seq, a);
+            }
+        }
+        Ok(out)
     }
 
     fn open_case(&self, case: &CaseRow, first: &ActionRow) -> Result<String, StoreError> {

@@ -36,6 +36,8 @@ const MIGRATIONS: &[&str] = &[
     include_str!("migrations/0008_coalition_labels.sql"),
     include_str!("migrations/0009_observation_versions.sql"),
     include_str!("migrations/0010_marti.sql"),
+    include_str!("migrations/0011_alert_acks.sql"),
+    include_str!("migrations/0012_track_time.sql"),
 ];
 
 /// The database file inside the data directory.

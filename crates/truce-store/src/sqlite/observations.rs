@@ -126,7 +126,8 @@ fn filters(access: &str, q: &Query) -> (String, Vec<rusqlite::types::Value>) {
         clauses.push(format!("o.received_ms >= ?{}", args.len()));
     }
     let mut boxes: Vec<[f64; 4]> = Vec::new();
-    if let Some(b) = q.bbox {
+    // The polygon's box narrows the rows exactly like a bbox; the polygon itself is checked in Rust.
+    for b in q.bbox.iter().copied().chain(q.polygon.as_ref().map(truce_geo::Polygon::bbox)) {
         boxes.push(b);
         let n = args.len();
         args.extend(b.iter().map(|&v| Value::Real(v)));
@@ -155,27 +156,52 @@ fn filters(access: &str, q: &Query) -> (String, Vec<rusqlite::types::Value>) {
             n + 2
         ));
     }
-    if let Some(c) = q.category {
-        args.push(Value::Text(c.id().to_owned()));
-        clauses.push(format!("o.category = ?{}", args.len()));
-    }
-    if let Some(code) = &q.violation {
-        args.push(Value::Text(format!(",{code},")));
-        clauses.push(format!("instr(o.violations, ?{}) > 0", args.len()));
-    }
+    // "Any of": one placeholder per value, OR-ed (or IN) within the filter, AND-ed with the others.
+    let mut any_of = |args: &mut Vec<Value>, values: Vec<Value>, each: &dyn Fn(usize) -> String| {
+        if values.is_empty() {
+            return;
+        }
+        let mut alternatives = Vec::with_capacity(values.len());
+        for v in values {
+            args.push(v);
+            alternatives.push(each(args.len()));
+        }
+        clauses.push(format!("({})", alternatives.join(" OR ")));
+    };
+    any_of(&mut args, q.category.iter().map(|c| Value::Text(c.id().to_owned())).collect(), &|i| {
+        format!("o.category = ?{i}")
+    });
+    any_of(&mut args, q.violation.iter().map(|code| Value::Text(format!(",{code},"))).collect(), &|i| {
+        format!("instr(o.violations, ?{i}) > 0")
+    });
     if let Some(zone) = &q.zone {
-        args.push(Value::Text(format!(",{zone},")));
-        clauses.push(format!("instr(o.zones, ?{}) > 0", args.len()));
+        any_of(&mut args, vec![Value::Text(format!(",{zone},"))], &|i| format!("instr(o.zones, ?{i}) > 0"));
+    }
+    // Means and party are read from the body: no index, like the zone and violation filters they
+    // only narrow the rows the time and space filters leave (see the 0001 migration).
+    any_of(&mut args, q.means.iter().map(|m| Value::Text(m.id().to_owned())).collect(), &|i| {
+        format!("json_extract(o.body, '$.observer.means') = ?{i}")
+    });
+    any_of(&mut args, q.party.iter().map(|p| p.clone().map_or(Value::Null, Value::Text)).collect(), &|i| {
+        format!("json_extract(o.body, '$.party') IS ?{i}")
+    });
+    any_of(&mut args, q.marking.iter().map(|m| Value::Integer(i64::from(m.rank()))).collect(), &|i| {
+        format!("o.rank = ?{i}")
+    });
+    if let Some(access) = &q.releasable {
+        clauses.push(access.sql("o.rank", "o.rel", "o.cats", "o.time_ms"));
     }
     let sql = clauses.join(" AND ");
     (sql, args)
 }
 
-fn near_ok(q: &Query, lat: f64, lon: f64) -> bool {
+/// The filters checked exactly in Rust, on the rows the SQL's boxes let through: the geodesic
+/// distance of `near` and the polygon.
+fn exact_ok(q: &Query, lat: f64, lon: f64) -> bool {
     q.near.is_none_or(|(clat, clon, km)| {
         truce_geo::geodesic::distance_m(truce_geo::LonLat::new(clon, clat), truce_geo::LonLat::new(lon, lat))
             <= km * 1000.0
-    })
+    }) && q.polygon.as_ref().is_none_or(|p| p.covers(truce_geo::LonLat::new(lon, lat)))
 }
 
 fn parse_cursor(c: &str) -> Result<(i64, i64), StoreError> {
@@ -220,7 +246,7 @@ impl ObservationStore for SqliteStore {
         while let Some(r) = rows.next()? {
             let (lat, lon): (f64, f64) = (r.get(6)?, r.get(7)?);
             let key = (r.get::<_, i64>(4)?, r.get::<_, i64>(5)?);
-            if !near_ok(q, lat, lon) {
+            if !exact_ok(q, lat, lon) {
                 continue;
             }
             if page.items.len() == limit {
@@ -248,7 +274,7 @@ impl ObservationStore for SqliteStore {
         ))?;
         let mut rows = stmt.query(rusqlite::params_from_iter(args))?;
         while let Some(r) = rows.next()? {
-            if !near_ok(q, r.get(2)?, r.get(3)?) {
+            if !exact_ok(q, r.get(2)?, r.get(3)?) {
                 continue;
             }
             stats.total += 1;

@@ -17,7 +17,7 @@ use truce_access::LabelColumns;
 use truce_core::{GeofenceRow, TrackRow};
 
 use super::{SqliteStore, from_ms, to_ms};
-use crate::{StoreError, TrackStore};
+use crate::{StoreError, TrackPage, TrackStore, TrackWindow};
 
 const TRACK_COLUMNS: &str = "t.uid, t.type, t.how, t.callsign, t.grp, t.source, t.peer, t.time_ms, t.start_ms, \
      t.stale_ms, t.received_ms, t.lat, t.lon, t.hae, t.ce, t.course, t.speed, t.classification, t.xml, t.rank, t.rel, t.cats";
@@ -156,6 +156,59 @@ impl TrackStore for SqliteStore {
         ))?;
         let rows = stmt.query_map(params![uid, limit.min(i64::MAX as usize) as i64], track_row)?;
         Ok(rows.collect::<Result<_, _>>()?)
+    }
+
+    fn track_window(&self, w: &TrackWindow) -> Result<TrackPage, StoreError> {
+        use rusqlite::types::Value;
+        let limit = w.limit.clamp(1, 10_000);
+        let mut clauses = vec![self.visible("t.", "time_ms"), "t.type GLOB 'a-*'".to_owned()];
+        let mut args: Vec<Value> = Vec::new();
+        if let Some(t) = w.since {
+            args.push(Value::Integer(to_ms(t)));
+            clauses.push(format!("t.time_ms >= ?{}", args.len()));
+        }
+        if let Some(t) = w.until {
+            args.push(Value::Integer(to_ms(t)));
+            clauses.push(format!("t.time_ms < ?{}", args.len()));
+        }
+        if let Some([west, south, east, north]) = w.bbox {
+            let n = args.len();
+            args.extend([west, south, east, north].map(Value::Real));
+            clauses.push(format!(
+                "t.lon >= ?{} AND t.lat >= ?{} AND t.lon <= ?{} AND t.lat <= ?{}",
+                n + 1,
+                n + 2,
+                n + 3,
+                n + 4
+            ));
+        }
+        if let Some(c) = &w.cursor {
+            let bad = || StoreError::BadCursor(c.clone());
+            let (t, s) = c.split_once('.').ok_or_else(bad)?;
+            let (t, s): (i64, i64) = (t.parse().map_err(|_| bad())?, s.parse().map_err(|_| bad())?);
+            args.extend([Value::Integer(t), Value::Integer(s)]);
+            clauses.push(format!("(t.time_ms, t.seq) > (?{}, ?{})", args.len() - 1, args.len()));
+        }
+        // One more row than the page: whether there is a next page is known without a second query.
+        args.push(Value::Integer(limit as i64 + 1));
+        let r = self.reader();
+        let mut stmt = r.prepare(&format!(
+            "SELECT {TRACK_COLUMNS}, t.time_ms, t.seq FROM tracks t WHERE {} ORDER BY t.time_ms, t.seq LIMIT ?{}",
+            clauses.join(" AND "),
+            args.len()
+        ))?;
+        let mut rows = stmt.query(rusqlite::params_from_iter(args))?;
+        let mut page = TrackPage::default();
+        let mut last = None;
+        while let Some(row) = rows.next()? {
+            if page.items.len() == limit {
+                page.next = last.map(|(t, s): (i64, i64)| format!("{t}.{s}"));
+                break;
+            }
+            page.items.push(track_row(row)?);
+            last = Some((row.get(22)?, row.get(23)?));
+        }
+        Ok(page)
     }
 
     fn geofence_events(&self, after_seq: i64, limit: usize) -> Result<Vec<(i64, GeofenceRow)>, StoreError> {

@@ -15,7 +15,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
-use truce_node::query::Filters;
+use truce_node::query::{Filters, Known};
 use truce_node::sources::http::{self, BodyError, MAX_BODY_BYTES};
 use truce_node::wire;
 use truce_store::{Change, EncodedRow, Revise, Revision, StoreError};
@@ -56,6 +56,8 @@ use truce_access::Action;
         super::watch::get_incident,
         super::watch::warning,
         super::watch::list_alerts,
+        super::watch::ack_alert,
+        super::export::export,
         super::watch::series,
         super::watch::list_cases,
         super::watch::open_case,
@@ -73,6 +75,7 @@ use truce_access::Action;
         super::coalition::regeneration_status,
         super::tak::tracks,
         super::tak::history,
+        super::tak::window,
         super::tak::geofence,
         super::tak::status,
         super::sea_air::detections,
@@ -211,12 +214,27 @@ pub struct ListParams {
     bbox: Option<String>,
     /// LAT,LON,KM: within KM of a point.
     near: Option<String>,
-    /// An OSCE category id.
+    /// LON,LAT;LON,LAT;LON,LAT[;...]: inside the polygon or on its edge (3 to 1,000 distinct vertices,
+    /// closed implicitly; straight edges in longitude/latitude).
+    polygon: Option<String>,
+    /// OSCE category ids, comma-separated (any of them).
     category: Option<String>,
-    /// A violation code.
+    /// Violation codes, comma-separated (any of them).
     violation: Option<String>,
     /// A zone id.
     zone: Option<String>,
+    /// Observers' means, comma-separated (any of them): patrol, fixed_camera, uav, sensor, tak_device,
+    /// ship, aircraft, import.
+    means: Option<String>,
+    /// Attributed parties, comma-separated (any of them): the agreement's party ids, `none` for
+    /// observations attributed to no party.
+    party: Option<String>,
+    /// Classification levels, comma-separated (any of them): ranks 0 (NATO UNCLASSIFIED) to 4 (COSMIC
+    /// TOP SECRET) or the exact names.
+    marking: Option<String>,
+    /// A nation (ISO 3166 alpha-3): only observations releasable to it, as a viewer of that nation with
+    /// the caller's clearance and categories may see them (groups expanded on each observation's day).
+    nation: Option<String>,
     /// Page size, 1 to 10,000 (default 1,000).
     limit: Option<String>,
     /// The `next` cursor of the previous page.
@@ -225,9 +243,23 @@ pub struct ListParams {
     format: Option<String>,
 }
 
+/// The observation filters of a request, checked against what the node knows (the agreement's
+/// parties, the label policy) and compiled into a store query; the first bad one is a 400 naming it.
+pub(crate) fn filter_query(
+    state: &AppState,
+    caller: &Caller,
+    filters: &Filters<'_>,
+) -> Result<truce_store::Query, ApiError> {
+    let parties: Vec<&str> = state.node.agreement.parties.iter().map(|p| p.id.as_str()).collect();
+    let zones: Vec<&str> = state.node.agreement.zones.iter().map(|z| z.id.as_str()).collect();
+    let known =
+        Known { parties: &parties, zones: Some(&zones), releasability: Some((&state.node.policy, &caller.viewer)) };
+    filters.query(&known).map_err(|(field, reason)| ApiError::parameter(field, reason))
+}
+
 impl ListParams {
-    fn query(&self) -> Result<truce_store::Query, ApiError> {
-        let filters = Filters {
+    fn filters(&self) -> Filters<'_> {
+        Filters {
             since: self.since.as_deref(),
             received_since: self.received_since.as_deref(),
             until: self.until.as_deref(),
@@ -236,8 +268,16 @@ impl ListParams {
             category: self.category.as_deref(),
             violation: self.violation.as_deref(),
             zone: self.zone.as_deref(),
-        };
-        let mut q = filters.query().map_err(|(field, reason)| ApiError::parameter(field, reason))?;
+            polygon: self.polygon.as_deref(),
+            means: self.means.as_deref(),
+            party: self.party.as_deref(),
+            marking: self.marking.as_deref(),
+            nation: self.nation.as_deref(),
+        }
+    }
+
+    fn query(&self, state: &AppState, caller: &Caller) -> Result<truce_store::Query, ApiError> {
+        let mut q = filter_query(state, caller, &self.filters())?;
         q.limit = super::limit_param(self.limit.as_deref(), 1_000, truce_store::MAX_PAGE)?;
         q.cursor = self.cursor.clone();
         Ok(q)
@@ -255,7 +295,7 @@ pub async fn list_observations(
     caller: Caller,
     Query(params): Query<ListParams>,
 ) -> Result<Response, ApiError> {
-    let q = params.query()?;
+    let q = params.query(&state, &caller)?;
     let geojson = match params.format.as_deref() {
         None | Some("json") => false,
         Some("geojson") => true,
@@ -496,7 +536,7 @@ pub async fn stats(
     caller: Caller,
     Query(params): Query<ListParams>,
 ) -> Result<Json<StatsResponse>, ApiError> {
-    let q = params.query()?;
+    let q = params.query(&state, &caller)?;
     let today = OffsetDateTime::now_utc().date();
     let mut tq = q.clone();
     tq.since = Some(today.midnight().assume_utc());

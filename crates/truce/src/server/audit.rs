@@ -3,8 +3,8 @@
 //!
 //! [`record`] sees every request and its answer. It appends an entry for every login and failed
 //! login, every refusal (401, 403, 429), every write (a method other than GET/HEAD that succeeded),
-//! every report issued and every export (`format=geojson`), and the answer leaves only after the entry
-//! is durable. A write is committed by its handler first, then audited, then acknowledged: an
+//! every report issued and every export (`/api/v1/export`, or a list with `format=geojson`), and the
+//! answer leaves only after the entry is durable. A write is committed by its handler first, then audited, then acknowledged: an
 //! acknowledged write always has its entry; a crash between the commit and the entry leaves a write
 //! the client never saw acknowledged (it resends; ids make that idempotent). When the log cannot be
 //! written the answer becomes a 503.
@@ -57,7 +57,7 @@ fn entry(
         Kind::Write
     } else if path.starts_with("/api/v1/reports/") {
         Kind::Report
-    } else if query.split('&').any(|kv| kv == "format=geojson") {
+    } else if path == "/api/v1/export" || query.split('&').any(|kv| kv == "format=geojson") {
         Kind::Export
     } else {
         return None;
@@ -83,7 +83,12 @@ fn entry(
         e = e.target(clip(&n.target, 500)).detail(clip(&n.detail, 4000));
     }
     if kind != Kind::Login && kind != Kind::Write {
-        e = e.detail(format!("HTTP {}", status.as_u16()));
+        // A handler's note (an export's format) stays, with the status after it.
+        let detail = match note.map(|n| n.detail.as_str()).filter(|d| !d.is_empty()) {
+            Some(d) => format!("{}; HTTP {}", clip(d, 3000), status.as_u16()),
+            None => format!("HTTP {}", status.as_u16()),
+        };
+        e = e.detail(detail);
     }
     Some(e)
 }

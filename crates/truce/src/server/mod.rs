@@ -12,6 +12,7 @@ mod audit_api;
 pub mod auth;
 mod coalition;
 mod error;
+mod export;
 pub mod marti;
 mod reports;
 mod sea_air;
@@ -98,6 +99,7 @@ pub fn app(state: AppState) -> Router {
         .route("/api/v1/audit", axum::routing::get(audit_api::list))
         .merge(api::routes())
         .merge(coalition::routes())
+        .merge(export::routes())
         .merge(reports::routes())
         .merge(stream::routes())
         .merge(tak::routes())

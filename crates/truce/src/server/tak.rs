@@ -1,5 +1,6 @@
-//! The TAK feed over HTTP: the live picture (`/api/v1/tracks`), one track's history, geofence events
-//! for catch-up, and the TAK listeners' counters. The feed itself (listeners, tracking, storing,
+//! The TAK feed over HTTP: the live picture (`/api/v1/tracks`), one track's history, every track's
+//! points in a time window for replay (`/api/v1/tracks/history`), geofence events for catch-up, and the
+//! TAK listeners' counters. The feed itself (listeners, tracking, storing,
 //! geofence alerts to the devices) is `truce_node::sources::tak`.
 
 // utoipa's expansion of `Query<...>` parameters names axum's path in full.
@@ -21,6 +22,8 @@ use super::{AppState, blocking};
 pub fn routes() -> Router<AppState> {
     Router::new()
         .route("/api/v1/tracks", get(tracks))
+        // The static segment wins over `{uid}` (a track whose uid is `history` is not reachable by uid).
+        .route("/api/v1/tracks/history", get(window))
         .route("/api/v1/tracks/{uid}", get(history))
         .route("/api/v1/geofence", get(geofence))
         .route("/api/v1/tak/status", get(status))
@@ -61,6 +64,79 @@ pub async fn history(
             .field("uid"));
     }
     Ok(Json(json!({"uid": uid, "points": rows.iter().map(wire::track).collect::<Vec<_>>()})))
+}
+
+/// The window of a replay.
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct WindowQuery {
+    /// Points at or after this time (RFC 3339 or YYYY-MM-DD; required).
+    pub since: Option<String>,
+    /// Points before this time (required; at most 31 days after `since`).
+    pub until: Option<String>,
+    /// W,S,E,N in degrees (edges included).
+    pub bbox: Option<String>,
+    /// Page size, 1 to 10,000 (default 1,000).
+    pub limit: Option<String>,
+    /// The `next` cursor of the previous page.
+    pub cursor: Option<String>,
+}
+
+/// Longest replay window.
+const MAX_WINDOW: time::Duration = time::Duration::days(31);
+
+/// Every track's stored points (atoms, `a-*`, as the live picture) in a window, oldest first, paged:
+/// for replaying the picture. Each point is as `/api/v1/tracks/{uid}` gives it, with its `marking`.
+#[utoipa::path(get, path = "/api/v1/tracks/history", tag = "tak", params(WindowQuery),
+    responses((status = 200, description = "{\"points\": [track... with \"marking\"], \"next\": cursor|null}"), (status = 400, description = "a parameter is invalid", body = ErrorBody)))]
+pub async fn window(
+    State(state): State<AppState>,
+    caller: Caller,
+    Query(q): Query<WindowQuery>,
+) -> Result<Json<Value>, ApiError> {
+    let time = |field: &str, v: Option<&str>| match v {
+        None => Err(ApiError::parameter(field, "required (RFC 3339 or YYYY-MM-DD)")),
+        Some(v) => truce_node::query::parse_time(v).map_err(|e| ApiError::parameter(field, e)),
+    };
+    let since = time("since", q.since.as_deref())?;
+    let until = time("until", q.until.as_deref())?;
+    if since >= until {
+        return Err(ApiError::parameter("until", "must be after since"));
+    }
+    if until - since > MAX_WINDOW {
+        return Err(ApiError::parameter("until", "the window is at most 31 days"));
+    }
+    let bbox = truce_node::query::Filters { bbox: q.bbox.as_deref(), ..Default::default() }
+        .query(&truce_node::query::Known::default())
+        .map_err(|(field, reason)| ApiError::parameter(field, reason))?
+        .bbox;
+    let w = truce_store::TrackWindow {
+        since: Some(since),
+        until: Some(until),
+        bbox,
+        limit: super::limit_param(q.limit.as_deref(), 1_000, 10_000)?,
+        cursor: q.cursor,
+    };
+    let store = caller.store(&state);
+    let page = blocking(move || {
+        store.track_window(&w).map_err(|e| match e {
+            truce_store::StoreError::BadCursor(c) => {
+                ApiError::parameter("cursor", format!("{c:?} is not a cursor this server handed out"))
+            }
+            other => ApiError::internal(other),
+        })
+    })
+    .await?;
+    let points: Vec<Value> = page
+        .items
+        .iter()
+        .map(|p| {
+            let mut v = wire::track(p);
+            v["marking"] = json!(p.label.marking.id());
+            v
+        })
+        .collect();
+    Ok(Json(json!({"points": points, "next": page.next})))
 }
 
 /// `?after=&limit=` for geofence catch-up.

@@ -1,6 +1,9 @@
 //! Incidents, early warning, alerts and compliance cases over HTTP (`truce_node::watch` computes them;
 //! its watch task assesses the picture every minute and publishes the alerts it raises on the bus).
 //! `GET /api/v1/warning` serves the latest assessment; opening or moving a case publishes the case.
+//! An alert is acknowledged with a note (`POST /api/v1/alerts/{seq}/ack`): the store checks that the
+//! caller may see the alert in the same transaction that records the acknowledgement, and the bus
+//! delivers the acknowledgement to the alert's own readers only.
 
 // utoipa's expansion of `Query<...>` parameters names axum's path in full.
 #![allow(unused_qualifications)]
@@ -30,6 +33,7 @@ pub fn routes() -> Router<AppState> {
         .route("/api/v1/incidents/{id}", get(get_incident))
         .route("/api/v1/warning", get(warning))
         .route("/api/v1/alerts", get(list_alerts))
+        .route("/api/v1/alerts/{seq}/ack", post(ack_alert))
         .route("/api/v1/series", get(series))
         .route("/api/v1/cases", get(list_cases).post(open_case))
         .route("/api/v1/cases/{id}", get(get_case))
@@ -175,10 +179,11 @@ pub struct AlertParams {
     limit: Option<String>,
 }
 
-/// Stored alerts (changes of a sector's or the line's level), oldest first.
+/// Stored alerts (changes of a sector's or the line's level), oldest first, each with its latest
+/// acknowledgement (`ack`: `{"by", "at", "note"}` or null) and how many it has had (`acks`).
 #[utoipa::path(get, path = "/api/v1/alerts", tag = "warning", params(AlertParams),
     responses(
-        (status = 200, description = "`{\"alerts\": [...]}`", body = Object),
+        (status = 200, description = "`{\"alerts\": [{\"seq\", \"at\", \"scope\", \"name\", \"level\", \"previous\", \"reasons\", \"ack\": {\"by\", \"at\", \"note\"}|null, \"acks\": n}]}`", body = Object),
         (status = 400, description = "A parameter is invalid", body = ErrorBody),
     ))]
 pub async fn list_alerts(
@@ -189,9 +194,88 @@ pub async fn list_alerts(
     let since = time_param("since", p.since.as_deref())?;
     let limit = super::limit_param(p.limit.as_deref(), 1_000, 10_000)?;
     let after = super::after_param(p.after.as_deref())?;
-    let list = blocking(move || watch::alerts(&*caller.store(&state), since, after, limit).map_err(ApiError::internal))
-        .await?;
+    let list = blocking(move || {
+        let store = caller.store(&state);
+        let alerts = watch::alerts(&*store, since, after, limit).map_err(ApiError::internal)?;
+        watch::listed(&*store, &alerts).map_err(ApiError::internal)
+    })
+    .await?;
     Ok(Json(json!({ "alerts": list })))
+}
+
+/// Longest acknowledgement note, characters.
+const MAX_NOTE_CHARS: usize = 500;
+
+/// Acknowledging an alert.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct AckRequest {
+    note: String,
+}
+
+/// Acknowledge an alert the caller may see: `{"note": "..."}` (1 to 500 characters, no control
+/// characters). Every acknowledgement is kept; the latest is listed with the alert. The
+/// acknowledgement is published on the stream as `{"type": "alert_ack", "seq", "ack": {"by", "at",
+/// "note"}}` to those who may see the alert.
+#[utoipa::path(post, path = "/api/v1/alerts/{seq}/ack", tag = "warning",
+    params(("seq" = i64, Path, description = "The alert's sequence number")),
+    request_body(content = Object, description = "`{\"note\": \"...\"}`", content_type = "application/json"),
+    responses(
+        (status = 200, description = "The alert as listed, with this acknowledgement as `ack`", body = Object),
+        (status = 400, description = "Malformed JSON, or a sequence number that is not one", body = ErrorBody),
+        (status = 403, description = "The role may not acknowledge alerts", body = ErrorBody),
+        (status = 404, description = "No such alert the caller may see", body = ErrorBody),
+        (status = 422, description = "The note is missing, empty, too long or has control characters", body = ErrorBody),
+    ))]
+pub async fn ack_alert(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(seq): Path<String>,
+    body: Result<Bytes, BytesRejection>,
+) -> Result<axum::response::Response, ApiError> {
+    use axum::response::IntoResponse;
+    caller.require(Action::AcknowledgeAlert)?;
+    let missing = || ApiError::new(StatusCode::NOT_FOUND, "not_found", format!("no alert {seq:?}")).field("seq");
+    // Anything that is not a stored sequence number answers like a missing alert, so the answer does
+    // not tell a malformed number from a hidden one.
+    let number = match seq.parse::<i64>() {
+        Ok(n) if n > 0 => n,
+        _ => return Err(missing()),
+    };
+    let req: AckRequest = json_body(body).map_err(|e| match e.code {
+        // A member of the wrong type, an unknown one, or none: the note is what is asked for.
+        "invalid_case" => {
+            let field = e.field.filter(|f| !f.is_empty() && f != ".").unwrap_or_else(|| "note".to_owned());
+            ApiError { code: "invalid_ack", field: Some(field), ..e }
+        }
+        _ => e,
+    })?;
+    let chars = req.note.chars().count();
+    let bad_note = |reason: String| {
+        ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "invalid_ack", format!("note: {reason}")).field("note")
+    };
+    if req.note.trim().is_empty() {
+        return Err(bad_note("must say something (1 to 500 characters)".into()));
+    }
+    if chars > MAX_NOTE_CHARS {
+        return Err(bad_note(format!("{chars} characters is over the limit of {MAX_NOTE_CHARS}")));
+    }
+    if let Some(c) = req.note.chars().find(|c| c.is_control()) {
+        return Err(bad_note(format!("control character U+{:04X} is not allowed", u32::from(c))));
+    }
+    // Stored at the store's resolution (milliseconds), the time is published and answered as stored.
+    let now = OffsetDateTime::now_utc();
+    let now = now.replace_millisecond(now.millisecond()).unwrap_or(now);
+    let ack = truce_store::AlertAck { seq: number, by: caller.viewer.name.clone(), at: now, note: req.note };
+    let listed = blocking(move || state.node.ack_alert(&caller.access, &ack).map_err(ApiError::internal)).await?;
+    let alert = listed.ok_or_else(missing)?;
+    let mut response = Json(alert).into_response();
+    response.extensions_mut().insert(super::audit::Note {
+        target: format!("alert {number}"),
+        detail: "acknowledged".into(),
+        ..super::audit::Note::default()
+    });
+    Ok(response)
 }
 
 fn case_error(e: CaseError) -> ApiError {

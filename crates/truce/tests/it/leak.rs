@@ -242,6 +242,8 @@ fn viewers(rng: &mut Rng) -> Vec<Viewer> {
     // outside every group but its own, and one who sees everything but holds no category.
     out[0].nation = "FIN";
     out[1].nation = "SWE";
+    // The Swedish viewer sees the burst that raises alerts: it may acknowledge them.
+    out[1].role = "watch_officer";
     out[2].nation = "JPN";
     out[3].clearance = 4;
     out[3].categories.clear();
@@ -687,7 +689,9 @@ fn no_surface_shows_a_viewer_what_it_may_not_see() {
         marti::uploaders(dir.path()).into_iter().chain(viewers.iter().map(|v| v.name.clone())).collect();
     let users: Vec<&str> = users.iter().map(String::as_str).collect();
     let (ca, certs) = marti::certificates(dir.path(), &users);
-    let mut args = vec!["--config", config.to_str().unwrap()];
+    // The watch assesses every 5 s (not every minute), so the burst's alerts are stored while the viewers
+    // look; more often slows the harness on two cores.
+    let mut args = vec!["--config", config.to_str().unwrap(), "--watch-every", "5"];
     args.extend(marti::SERVE_ARGS);
     let s = serve_plain(dir.path(), &args);
     let admin = s.login("admin", PASSWORD);
@@ -762,6 +766,29 @@ fn no_surface_shows_a_viewer_what_it_may_not_see() {
 
     let mut checks = Checks::default();
     let mut exercised: BTreeSet<&str> = BTreeSet::new();
+    // Viewers that may acknowledge and list an alert among those probed, and those whose
+    // acknowledgement of a listed alert was accepted: the probe is not only ever refused.
+    let (mut acks_expected, mut acks_accepted) = (0usize, 0usize);
+    // The Swedish viewer's alerts (the burst) are stored within a few of the watch's rounds.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+    while !get(&s, &viewers[1], "/api/v1/alerts").1.contains("\"seq\"") {
+        assert!(std::time::Instant::now() < deadline, "the Swedish viewer's alert within 60 s");
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+    // Every alert sequence number some viewer lists, and a few beyond: each viewer probes them all.
+    let listed_alerts: BTreeSet<i64> = viewers
+        .iter()
+        .flat_map(|v| {
+            let (_, body) = get(&s, v, "/api/v1/alerts?limit=10000");
+            serde_json::from_str::<Value>(&body).unwrap_or(Value::Null)["alerts"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .filter_map(|a| a["seq"].as_i64())
+                .collect::<Vec<_>>()
+        })
+        .collect();
+    let probed = 1..=listed_alerts.last().copied().unwrap_or(0).clamp(0, 200) + 3;
     let all: Vec<Record> = stored.iter().chain(&streamed).cloned().collect();
     let missing_body = |id: &str| {
         format!(r#"{{"error":{{"code":"not_found","message":"no observation with id \"{id}\"","field":"id"}}}}"#)
@@ -799,6 +826,64 @@ fn no_surface_shows_a_viewer_what_it_may_not_see() {
             .collect();
         checks.exactly(&oracle, v, &all, "geojson", &geo_ids);
         exercised.insert("/api/v1/observations");
+
+        // The list filters against the oracle: a marking list and a nation, read as a viewer of that
+        // nation with this viewer's own clearance and categories; the counts of the same filter agree.
+        let nation = CODES[v.name.bytes().map(usize::from).sum::<usize>() % 8];
+        let as_nation = Viewer { nation, ..v.clone() };
+        let selected = |r: &Record| oracle.visible(v, r) && r.marking <= 2 && oracle.visible(&as_nation, r);
+        let filter = format!("marking=0,1,NATO%20CONFIDENTIAL&nation={nation}");
+        let (status, list) = get(&s, v, &format!("/api/v1/observations?limit=10000&{filter}"));
+        checks.check(status == 200, || format!("filtered list: {} → {status} {list}", v.name));
+        checks.no_leak(&oracle, v, &all, "filtered list", &list);
+        let listed = ids_in(&serde_json::from_str(&list).unwrap_or(Value::Null), "observations");
+        for r in &all {
+            checks.check(listed.contains(&r.id) == selected(r), || {
+                format!(
+                    "filtered list ({filter}): {} ({} {}) {} {}",
+                    v.name,
+                    v.nation,
+                    MARKINGS[v.clearance],
+                    if listed.contains(&r.id) { "sees" } else { "misses" },
+                    r.id
+                )
+            });
+        }
+        let (_, stats) = get(&s, v, &format!("/api/v1/stats?{filter}"));
+        let expect = all.iter().filter(|r| selected(r)).count() as u64 + 1;
+        let total = serde_json::from_str::<Value>(&stats).unwrap_or(Value::Null)["total"].as_u64();
+        checks.check(total == Some(expect), || format!("filtered stats ({filter}): {} {total:?} != {expect}", v.name));
+        checks.no_leak(&oracle, v, &all, "filtered stats", &stats);
+
+        // The export, in every format: exactly the visible records for a role that may export, a
+        // refusal that shows nothing for the others.
+        let exports = ["admin", "analyst", "commission", "planner", "national_rep"].contains(&v.role);
+        for format in ["geojson", "csv", "kml"] {
+            let (status, body) = get(&s, v, &format!("/api/v1/export?format={format}"));
+            checks.no_leak(&oracle, v, &all, "export", &body);
+            if !exports {
+                checks.check(status == 403, || format!("export {format}: {} ({}) → {status}", v.name, v.role));
+                continue;
+            }
+            checks.check(status == 200, || format!("export {format}: {} → {status} {body}", v.name));
+            let exported: BTreeSet<String> = match format {
+                "geojson" => serde_json::from_str::<Value>(&body).unwrap_or(Value::Null)["features"]
+                    .as_array()
+                    .into_iter()
+                    .flatten()
+                    .filter_map(|f| f["id"].as_str().map(str::to_owned))
+                    .collect(),
+                "csv" => body.split("\r\n").skip(2).filter_map(|l| l.split(',').next()).map(str::to_owned).collect(),
+                _ => body
+                    .split("<Data name=\"id\"><value>")
+                    .skip(1)
+                    .filter_map(|rest| rest.split('<').next())
+                    .map(str::to_owned)
+                    .collect(),
+            };
+            checks.exactly(&oracle, v, &all, &format!("export {format}"), &exported);
+        }
+        exercised.insert("/api/v1/export");
 
         // One by one: a hidden record answers exactly like a missing one.
         for r in &stored {
@@ -954,6 +1039,59 @@ fn no_surface_shows_a_viewer_what_it_may_not_see() {
             exercised.insert(route);
         }
 
+        // The replay window: the labelled vessel's points exactly for those who may see its feed.
+        let now = OffsetDateTime::now_utc();
+        let window = format!("since={}&until={}", (now - Duration::days(1)).date(), (now + Duration::days(1)).date());
+        let (status, body) = get(&s, v, &format!("/api/v1/tracks/history?{window}&limit=10000"));
+        let expect = oracle.visible(v, &feed);
+        checks.check(status == 200 && body.contains("ais-273999001") == expect, || {
+            format!(
+                "tracks/history: {} ({} {}) {status}, expected the vessel: {expect}",
+                v.name, v.nation, MARKINGS[v.clearance]
+            )
+        });
+        checks.no_leak(&oracle, v, &all, "tracks/history", &body);
+        exercised.insert("/api/v1/tracks/history");
+
+        // Acknowledging alerts: a role that may not is refused whatever the alert; for one that may,
+        // an alert it does not list answers exactly like a missing one, and nothing is shown.
+        let alert_seqs = |v: &Viewer| -> BTreeSet<i64> {
+            let (_, body) = get(&s, v, "/api/v1/alerts?limit=10000");
+            serde_json::from_str::<Value>(&body).unwrap_or(Value::Null)["alerts"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .filter_map(|a| a["seq"].as_i64())
+                .collect()
+        };
+        let acks = ["admin", "monitor", "watch_officer", "analyst", "commission"].contains(&v.role);
+        let before = alert_seqs(v);
+        let mut replies = Vec::new();
+        for seq in probed.clone() {
+            let reply =
+                s.request_as(Some(&v.token), "POST", &format!("/api/v1/alerts/{seq}/ack"), br#"{"note":"leak probe"}"#);
+            replies.push((seq, reply.status, String::from_utf8_lossy(&reply.body).into_owned()));
+        }
+        // Alerts raised meanwhile may join the list: a 200 must be listed after, a 404 not before.
+        let after = alert_seqs(v);
+        if acks && before.iter().any(|seq| probed.contains(seq)) {
+            acks_expected += 1;
+            acks_accepted += usize::from(replies.iter().any(|(seq, status, _)| *status == 200 && before.contains(seq)));
+        }
+        for (seq, status, body) in replies {
+            checks.no_leak(&oracle, v, &all, "alert ack", &body);
+            let missing = format!(r#"{{"error":{{"code":"not_found","message":"no alert \"{seq}\"","field":"seq"}}}}"#);
+            let ok = if !acks {
+                status == 403
+            } else if status == 200 {
+                after.contains(&seq)
+            } else {
+                status == 404 && body == missing && !before.contains(&seq)
+            };
+            checks.check(ok, || format!("ack {seq}: {} ({}) → {status} {body}", v.name, v.role));
+        }
+        exercised.insert("/api/v1/alerts/{seq}/ack");
+
         // Everything else: no canary in any byte.
         for (path, route) in [
             ("/api/v1/tracks", "/api/v1/tracks"),
@@ -998,6 +1136,9 @@ fn no_surface_shows_a_viewer_what_it_may_not_see() {
             "/api/v1/detections",
             "/api/v1/interference",
             "/api/v1/tracks/ais-273999001",
+            "/api/v1/export?format=csv",
+            "/api/v1/tracks/history?since=2026-11-01&until=2026-11-30",
+            "/api/v1/observations?nation=POL&polygon=30,44;40,44;40,52",
         ] {
             let reply = s.request_as(token, "GET", path, b"");
             let body = String::from_utf8_lossy(&reply.body).into_owned();
@@ -1061,6 +1202,12 @@ fn no_surface_shows_a_viewer_what_it_may_not_see() {
             });
         }
     }
+
+    assert_eq!(acks_accepted, acks_expected, "every viewer that may acknowledge a listed alert could");
+    eprintln!(
+        "leak harness: {acks_accepted} viewer(s) acknowledged one of their alerts; {} alert(s) probed",
+        probed.clone().count()
+    );
 
     // The census: every route the server declares was called above.
     let missing: Vec<String> = declared_routes()

@@ -10,6 +10,7 @@ mod classify;
 mod coalition;
 mod command_line;
 mod config;
+mod cop_api;
 mod corrections;
 mod decode;
 mod demo_tak;
