@@ -25,6 +25,7 @@
 //! - Every string that comes from an observation is user input: the renderers escape it for HTML and
 //!   Markdown (which passes HTML through).
 
+pub mod coast;
 mod doc;
 pub mod html;
 pub mod md;

@@ -424,6 +424,11 @@ fn html_is_one_self_contained_file_with_banners_numbers_and_escaped_text() {
     assert_eq!(html.matches(">NATO UNCLASSIFIED // REL TO MNFU</div>").count(), 2, "banner top and bottom");
     assert!(html.contains("position: fixed") && html.contains("break-before: page"), "print CSS");
     assert!(html.contains("<svg") && html.contains("class=\"map\""), "inline charts and map");
+    // The period's map lies on land and sea (the front reaches the Dnipro's mouth and the Black Sea),
+    // with the data's credit under it.
+    let map = html.split("class=\"map\"").nth(1).and_then(|m| m.split("</svg>").next()).unwrap();
+    assert!(map.contains("<path class=\"coast\" d=\"m") && map.contains("<path class=\"land\" d=\"m"));
+    assert!(html.contains("</svg><p class=\"credit\">Land and sea: © OpenStreetMap contributors</p>"));
     for n in [&m["summary"]["cfv"], &m["summary"]["cfv_cumulative"], &m["ceasefire_violations"]["by_sector"][3]["cfv"]]
     {
         assert!(html.contains(&format!(">{n}<")), "{n} missing");
