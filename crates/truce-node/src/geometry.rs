@@ -37,6 +37,9 @@ pub const TOLERANCE_M: f64 = 1.0;
 /// metres: a few times the bisection's tolerance, far below the sagitta of a cell's chord on a curve.
 pub const SIMPLIFY_M: f64 = 2.0;
 
+/// Polygons, each its exterior ring then its holes (a GeoJSON MultiPolygon's coordinates).
+pub type Polygons = Vec<Vec<Vec<LonLat>>>;
+
 fn ring_json(ring: &[LonLat]) -> Value {
     Value::Array(ring.iter().map(|p| json!([round6(p.lon), round6(p.lat)])).collect())
 }
@@ -63,7 +66,7 @@ pub fn agreement_geometry(a: &Agreement) -> Value {
     }
     // Agreements often give several zones the same band (the security zone is also the no-fly and the
     // no-mine zone): each distinct band is traced once.
-    let mut traced: HashMap<(usize, u64, Option<Side>), (Vec<Vec<Vec<LonLat>>>, f64)> = HashMap::new();
+    let mut traced: HashMap<(usize, u64, Option<Side>), (Polygons, f64)> = HashMap::new();
     for (i, z) in a.zones.iter().enumerate() {
         let (polygons, area_m2) = match &z.shape {
             ZoneShape::Polygons { polygons, .. } => {
@@ -112,12 +115,7 @@ struct Edge {
 ///
 /// # Units
 /// `width_m` in metres; positions in WGS84 degrees; rings closed (the first position repeated last).
-pub fn trace_band(
-    index: &LineIndex,
-    parts: &[Vec<LonLat>],
-    width_m: f64,
-    side: Option<Side>,
-) -> (Vec<Vec<Vec<LonLat>>>, f64) {
+pub fn trace_band(index: &LineIndex, parts: &[Vec<LonLat>], width_m: f64, side: Option<Side>) -> (Polygons, f64) {
     let inside = |p: LonLat| in_band(index, width_m, side, p);
     let pts = parts.iter().flatten();
     let (mut lon0, mut lon1, mut lat0, mut lat1) = (180.0f64, -180.0f64, 90.0f64, -90.0f64);
@@ -216,7 +214,7 @@ pub fn trace_band(
         rings.push(simplify(&ring));
     }
     let (outers, holes): (Vec<_>, Vec<_>) = rings.into_iter().partition(|r| signed_area_deg2(r) > 0.0);
-    let mut polygons: Vec<Vec<Vec<LonLat>>> = outers.into_iter().map(|r| vec![r]).collect();
+    let mut polygons: Polygons = outers.into_iter().map(|r| vec![r]).collect();
     for h in holes {
         // The smallest exterior around the hole (an island of band inside a hole is an exterior too).
         let around = polygons
@@ -333,7 +331,7 @@ mod tests {
 
     /// Every ring closed, at least a triangle, exteriors counter-clockwise and holes clockwise, and no
     /// two edges of the outline meeting except consecutive ones at their shared vertex.
-    fn assert_valid(polygons: &[Vec<Vec<LonLat>>]) {
+    fn assert_valid(polygons: &Polygons) {
         let mut edges: Vec<(usize, usize, LonLat, LonLat)> = Vec::new();
         let mut ring_id = 0;
         for poly in polygons {
