@@ -5,6 +5,10 @@
 // the report contains), else the highest `marking` of its items.
 // Every request carries the session token (session.js); the downloads are fetched with it and handed
 // to the browser as files. No framework, no build step.
+// Dates: the page opens on the last complete period (the daily report of yesterday UTC; the status
+// report of the two weeks ending yesterday), a date after today UTC is refused before anything is asked
+// of the server (which refuses it too) and the report shown stays, and a report whose period is still
+// under way says so above the frame.
 'use strict';
 
 (() => {
@@ -12,9 +16,67 @@
   const form = $('form');
   const frame = $('report');
   const error = $('error');
-  function isoDate(d) {
-    const pad = (n) => String(n).padStart(2, '0');
-    return `${d.getFullYear()}-${pad(d.getMonth() + 1)}-${pad(d.getDate())}`;
+  const notice = $('notice');
+  const DAY_MS = 86400 * 1000;
+  // Dates are YYYY-MM-DD in UTC, so that "today" is the server's.
+  const utcDate = (ms) => new Date(ms).toISOString().slice(0, 10);
+  const today = () => utcDate(Date.now());
+  const addDays = (date, n) => utcDate(Date.parse(`${date}T00:00:00Z`) + n * DAY_MS);
+  const LABELS = { date: 'Date', from: 'From' };
+  // The value of each date field behind the report shown (what a refused date is put back to).
+  const shown = {};
+
+  // The instant (ms) a wall-clock time on a date has in an IANA zone, or null for an unknown zone:
+  // the zone's offset is read back from Intl, twice so that a clock change in between is caught.
+  function zonedInstant(date, hhmm, tz) {
+    const [y, m, d] = date.split('-').map(Number);
+    const [hh, mm] = hhmm.split(':').map(Number);
+    const wall = Date.UTC(y, m - 1, d, hh, mm);
+    let fmt;
+    try {
+      fmt = new Intl.DateTimeFormat('en-US', {
+        timeZone: tz, hourCycle: 'h23', year: 'numeric', month: 'numeric', day: 'numeric',
+        hour: 'numeric', minute: 'numeric', second: 'numeric',
+      });
+    } catch (_) {
+      return null;
+    }
+    const offset = (t) => {
+      const p = Object.fromEntries(fmt.formatToParts(new Date(t)).map((x) => [x.type, x.value]));
+      return Date.UTC(+p.year, +p.month - 1, +p.day, +p.hour % 24, +p.minute, +p.second) - t;
+    };
+    return wall - offset(wall - offset(wall));
+  }
+
+  // A message for a date field after today UTC, or null.
+  function futureDate(id) {
+    const value = $(id).value;
+    if (!value || value <= today()) return null;
+    return `${LABELS[id]}: ${value} is after today (${today()}, UTC). A report covers only periods that ` +
+      'have ended or are under way; the report shown is unchanged.';
+  }
+
+  function showError(message) {
+    error.textContent = message;
+    error.hidden = false;
+  }
+
+  // Says above the frame when the period of the report just loaded is not over yet.
+  function showIncomplete() {
+    const kind = $('kind').value;
+    const date = $('date').value;
+    const cutoff = ($('cutoff').value || '19:30').slice(0, 5);
+    const tz = $('tz').value.trim() || 'Europe/Kyiv';
+    const end = kind === 'spot' || !date ? null : zonedInstant(date, cutoff, tz);
+    if (end === null || Date.now() >= end) {
+      notice.hidden = true;
+      return;
+    }
+    const left = Math.ceil((end - Date.now()) / 60000);
+    const what = kind === 'status' ? `The status report's last period (${date})` : `The period of the daily report of ${date}`;
+    notice.textContent = `Incomplete period: ${what} ends at ${cutoff} ${tz} on ${date}, in ` +
+      `${Math.floor(left / 60)} h ${left % 60} min: until then its counts are not final.`;
+    notice.hidden = false;
   }
 
   const session = window.truceSession;
@@ -39,11 +101,7 @@
       path = `api/v1/reports/spot/${encodeURIComponent(id)}`;
     } else if (kind === 'status') {
       if (!$('date').value) return null;
-      if (!$('from').value) {
-        const to = new Date(`${$('date').value}T12:00:00`);
-        to.setDate(to.getDate() - 13);
-        $('from').value = isoDate(to);
-      }
+      if (!$('from').value) $('from').value = addDays($('date').value, -13);
       p.set('from', $('from').value);
       p.set('to', $('date').value);
       path = 'api/v1/reports/status';
@@ -115,10 +173,25 @@
     }
   }
 
+  // Loads the report the form names; `body[data-ready]` is then `true` (shown) or `error` (refused or
+  // failed), for tests and for anything waiting on the page.
   async function load(event) {
     if (event) event.preventDefault();
+    document.body.dataset.ready = await show() ? 'true' : 'error';
+  }
+
+  async function show() {
+    const kind = $('kind').value;
+    const refused = kind === 'spot' ? null : futureDate('date') || (kind === 'status' && futureDate('from'));
+    if (refused) {
+      showError(refused);
+      return false;
+    }
     const target = url('html');
-    if (!target) return;
+    if (!target) {
+      showError(kind === 'spot' ? 'Incident: an incident id (inc-…) is required.' : 'Date: a date is required.');
+      return false;
+    }
     error.hidden = true;
     $('load').disabled = true;
     try {
@@ -133,32 +206,53 @@
         error.textContent = message;
         error.hidden = false;
         setLinks(false);
-        return;
+        return false;
       }
       const doc = new DOMParser().parseFromString(text, 'text/html');
       const own = doc.querySelector('meta[name="classification"]')?.content;
       if (own && session.rank(own) >= 0) showBanner(own, doc.querySelector('meta[name="banner"]')?.content);
       else await bannerOfJson();
       frame.srcdoc = text;
+      shown.date = $('date').value;
+      shown.from = $('from').value;
       setLinks(true);
+      showIncomplete();
+      return true;
     } catch (e) {
       error.textContent = `The report could not be loaded: ${e.message}`;
       error.hidden = false;
+      return false;
     } finally {
       $('load').disabled = false;
     }
   }
 
   const params = new URLSearchParams(location.search);
-  $('date').value = params.get('date') || isoDate(new Date());
+  // Today is allowed (its report says it is incomplete), tomorrow is not.
+  $('date').max = today();
+  $('from').max = today();
+  $('date').value = params.get('date') || addDays(today(), -1);
   if (params.get('incident')) {
     $('kind').value = 'spot';
     $('incident').value = params.get('incident');
   }
   if (params.get('edition')) $('edition').value = params.get('edition');
   $('kind').addEventListener('change', () => { showFields(); setLinks(false); });
-  for (const id of ['date', 'from', 'incident', 'cutoff', 'tz', 'edition']) {
+  for (const id of ['incident', 'cutoff', 'tz', 'edition']) {
     $(id).addEventListener('change', () => setLinks(false));
+  }
+  // A future date is refused as soon as it is entered: the field goes back to the report shown.
+  for (const id of ['date', 'from']) {
+    $(id).addEventListener('change', () => {
+      const refused = futureDate(id);
+      if (refused) {
+        showError(refused);
+        $(id).value = shown[id] ?? '';
+        return;
+      }
+      error.hidden = true;
+      setLinks(false);
+    });
   }
   $('print').addEventListener('click', () => frame.contentWindow && frame.contentWindow.print());
   for (const id of ['download-html', 'download-md', 'download-json']) $(id).addEventListener('click', download);
@@ -167,10 +261,10 @@
   setLinks(false);
   session.banner('NATO UNCLASSIFIED');
   // Nothing is asked of the server before someone has logged in (GET api/v1/me, else the login form).
-  session.require().then(() => {
-    if (params.get('date') || params.get('incident')) load();
-  }, (e) => {
+  // Then the report asked for in the address, else the last complete period's.
+  session.require().then(() => load(), (e) => {
     error.textContent = `The session could not be checked: ${e.message}`;
     error.hidden = false;
+    document.body.dataset.ready = 'error';
   });
 })();

@@ -143,9 +143,11 @@ export function watch(page, problems = []) {
 }
 
 /**
- * Logs a page in through the login form: opens `path` (default the reports page, which loads nothing
- * before a report is asked for) unless `open` is false (the form is already up), fills the form and waits
- * for the user to show in the header.
+ * Logs a page in through the login form: opens `path` (default the reports page, which asks nothing of
+ * the server before someone has logged in) unless `open` is false (the form is already up), fills the
+ * form and waits for the user to show in the header. Once logged in, the reports page loads the last
+ * complete period's report: that is waited for too (`body[data-ready]`), so that a test going on to
+ * another page does not cut the request off (a failed request is a problem).
  */
 export async function login(page, baseUrl, user = 'admin', { password = DEMO_PASSWORD, path = 'reports.html', open = true } = {}) {
   if (open) await page.goto(new URL(path, baseUrl).href, { waitUntil: 'domcontentloaded', timeout: 15_000 });
@@ -155,6 +157,9 @@ export async function login(page, baseUrl, user = 'admin', { password = DEMO_PAS
   await page.locator('[data-testid="login-submit"]').click();
   await page.locator('[data-testid="session-user"]').waitFor({ state: 'visible', timeout: 10_000 });
   await page.locator('[data-testid="login"]').waitFor({ state: 'hidden', timeout: 10_000 });
+  if (new URL(page.url()).pathname.endsWith('/reports.html')) {
+    await page.waitForFunction(() => document.body.dataset.ready, null, { timeout: READY_MS, polling: 100 });
+  }
 }
 
 /**

@@ -72,6 +72,7 @@ tr.total td { font-weight: 700; border-top: 2px solid #333; }
 .swatch { display: inline-block; width: .8em; height: .8em; border-radius: 50%; margin: 0 .3em 0 .8em;
   vertical-align: -.05em; -webkit-print-color-adjust: exact; print-color-adjust: exact; }
 figure { margin: .8rem 0; } figcaption { font-size: .8rem; color: #444; }
+.credit { margin: 0; font-size: .7rem; color: #666; }
 svg { max-width: 100%; height: auto; -webkit-print-color-adjust: exact; print-color-adjust: exact; }
 .annex table { font-size: .72rem; }
 .mono { font-family: "DejaVu Sans Mono", Consolas, monospace; font-size: .95em; white-space: nowrap; }
@@ -243,6 +244,11 @@ fn legend(out: &mut String, dots: &[Dot]) {
     out.push_str("</figcaption>");
 }
 
+/// The attribution of the land and sea drawn under a map (ODbL), right under it.
+fn credit(out: &mut String) {
+    let _ = write!(out, r#"<p class="credit">Land and sea: {}</p>"#, esc(crate::coast::CREDIT));
+}
+
 fn dot_marks(dots: &[Dot]) -> Vec<Mark> {
     dots.iter()
         .map(|d| Mark::Dot {
@@ -274,6 +280,7 @@ fn period_map(out: &mut String, r: &DailyReport) {
         r.geometry.sectors.iter().flat_map(|s| s.1.iter().copied()).chain(r.dots.iter().map(|d| [d.lon, d.lat]));
     if let Some(bounds) = svg::bounds_of(points, 0.06, 0.5) {
         let _ = write!(out, "<figure>{}", svg::map("The period's incidents", &r.geometry, &marks, bounds, 900.0));
+        credit(out);
         legend(out, &r.dots);
         out.push_str(
             "<figcaption>Ceasefire violations and incidents with a violation of the agreement, at their best location; dot size grows with the count. The line of contact in red, other lines dashed, sectors shaded.</figcaption></figure>",
@@ -329,10 +336,10 @@ fn incident_map(out: &mut String, r: &SpotReport) {
         label: format!("best location ({})", i.id),
     });
     if let Some(bounds) = svg::bounds_of(points, 0.25, 0.08) {
-        let _ = write!(
-            out,
-            "<figure>{}<figcaption>The best location (large dot) with its uncertainty (dashed circle); each report's position (grey) and, where given, its observer (square) and bearing.</figcaption></figure>",
-            svg::map("The incident", &r.geometry, &marks, bounds, 640.0)
+        let _ = write!(out, "<figure>{}", svg::map("The incident", &r.geometry, &marks, bounds, 640.0));
+        credit(out);
+        out.push_str(
+            "<figcaption>The best location (large dot) with its uncertainty (dashed circle); each report's position (grey) and, where given, its observer (square) and bearing.</figcaption></figure>",
         );
     }
 }
@@ -401,6 +408,40 @@ mod tests {
         assert!(html.contains("<div>Change<b>0</b></div>") && html.contains("<h2>4. Empty</h2><p>None.</p>"));
         assert!(html.contains(r#"<section class="annex"><h2>Annex</h2><p class="meta">&lt;script"#));
         assert!(html.contains(r#"<p class="warn">"#) && html.contains(r#"<p class="note">&lt;script"#));
+    }
+
+    #[test]
+    fn a_map_of_the_sea_of_azov_draws_its_coast_clipped_and_small() {
+        let g = crate::model::Geometry::default();
+        let s = svg::map("t", &g, &[], [34.8, 45.2, 39.4, 47.4], 900.0);
+        let coast: Vec<&str> = s.split(r#"<path class="coast" d=""#).skip(1).collect();
+        assert!(!coast.is_empty(), "the seas are drawn: {s}");
+        assert!(s.contains(r#"<path class="land""#), "and the land under them");
+        // Everything drawn is within the frame's two-pixel margin (the paths are relative: `m` and `l`
+        // move the pen, `z` takes it back to the subpath's start).
+        let height: f64 =
+            s.split("viewBox=\"0 0 900 ").nth(1).and_then(|r| r.split('"').next()).unwrap().parse().unwrap();
+        for d in s.split(" d=\"").skip(1).map(|r| r.split('"').next().unwrap()) {
+            let (mut pen, mut start) = ((0.0, 0.0), (0.0, 0.0));
+            for sub in d.split_inclusive('z') {
+                let sub = sub.trim_end_matches('z').trim_start_matches('m');
+                for (k, xy) in sub.split(['l', ' ']).filter(|t| !t.is_empty()).enumerate() {
+                    let (x, y) = xy.split_once(',').unwrap();
+                    pen = (pen.0 + x.parse::<f64>().unwrap(), pen.1 + y.parse::<f64>().unwrap());
+                    if k == 0 {
+                        start = pen;
+                    }
+                    assert!((-2.1..=902.1).contains(&pen.0) && (-2.1..=height + 2.1).contains(&pen.1), "{pen:?}");
+                }
+                pen = start;
+            }
+        }
+        // 1,920 + 4,045 vertices in the files; a few hundred at this scale.
+        assert!(s.len() < 20_000, "{} bytes", s.len());
+        let inland = svg::map("t", &g, &[], [37.5, 48.4, 37.7, 48.5], 640.0);
+        assert!(!inland.contains(r#"class="coast""#) && inland.contains(r#"class="land""#), "Donbas is land only");
+        let reservoir = svg::map("t", &g, &[], [32.0, 48.8, 33.4, 49.8], 640.0);
+        assert!(reservoir.contains(r#"<path class="lake" d="m"#), "the Kremenchuk reservoir is water");
     }
 
     #[test]

@@ -25,6 +25,7 @@
 //! - Every string that comes from an observation is user input: the renderers escape it for HTML and
 //!   Markdown (which passes HTML through).
 
+pub mod coast;
 mod doc;
 pub mod html;
 pub mod md;
@@ -38,7 +39,7 @@ use std::str::FromStr;
 use serde::Serialize;
 
 pub use model::{Context, DailyReport, SpotReport, StatusReport, daily, spot, status};
-pub use period::{Clock, DEFAULT_CUTOFF, DEFAULT_TZ, Period, parse_date, report_date};
+pub use period::{Clock, DEFAULT_CUTOFF, DEFAULT_TZ, Period, not_after, parse_date, report_date, today_utc};
 
 /// Why a report could not be made.
 #[derive(Debug, thiserror::Error)]

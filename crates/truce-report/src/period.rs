@@ -86,6 +86,29 @@ pub fn parse_date(flag: &'static str, value: &str) -> Result<Date, ReportError> 
     Ok(date)
 }
 
+/// Today's date in UTC, the date after which a report is refused ([`not_after`]).
+pub fn today_utc() -> Date {
+    Timestamp::now().to_zoned(TimeZone::UTC).date()
+}
+
+/// Refuses a report date after `today`: such a report would cover a period that is not over (or not
+/// begun), so its counts would be incomplete and would change when asked again.
+///
+/// # Errors
+/// [`ReportError::Parameter`] naming the flag, the date and today's date.
+pub fn not_after(flag: &'static str, date: Date, today: Date) -> Result<Date, ReportError> {
+    if date > today {
+        return Err(ReportError::Parameter {
+            flag,
+            value: date.to_string(),
+            reason: format!(
+                "is after today ({today}, UTC): a report covers only periods that have ended or are under way"
+            ),
+        });
+    }
+    Ok(date)
+}
+
 fn to_time(ts: Timestamp) -> OffsetDateTime {
     // jiff's and time's ranges both cover the years 1900–2200 that dates are checked to lie in.
     OffsetDateTime::from_unix_timestamp_nanos(ts.as_nanosecond()).unwrap_or(OffsetDateTime::UNIX_EPOCH)
@@ -270,6 +293,15 @@ mod tests {
         let p = c.period_containing(datetime!(2026-11-22 00:10 UTC)).unwrap();
         assert_eq!(p.date.to_string(), "2026-11-22");
         assert_eq!(c.periods(p.date, parse_date("to", "2026-11-24").unwrap()).unwrap().len(), 3);
+    }
+
+    #[test]
+    fn a_date_after_today_is_refused_naming_its_flag_and_today_is_not() {
+        let today = parse_date("to", "2026-12-03").unwrap();
+        assert_eq!(not_after("to", today, today).unwrap(), today);
+        assert!(not_after("from", parse_date("from", "2026-12-02").unwrap(), today).is_ok());
+        let e = not_after("to", parse_date("to", "2026-12-04").unwrap(), today).unwrap_err().to_string();
+        assert!(e.starts_with("--to: \"2026-12-04\" is after today (2026-12-03, UTC)"), "{e}");
     }
 
     #[test]

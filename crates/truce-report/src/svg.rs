@@ -3,10 +3,12 @@
 //! Charts are plain `<rect>`s and `<text>`s sized from the data. Maps use an equirectangular
 //! projection scaled by cos(latitude) at the middle of the view (x = Δlon·cos φ₀, y = −Δlat): at the
 //! scale of a front a few hundred kilometres long the distortion is a few per cent, and the output
-//! stays a few kilobytes. Every label goes through [`crate::html::esc`]; numbers are formatted here.
+//! stays a few kilobytes. Under everything lie land and sea ([`crate::coast`]), clipped to the frame and
+//! simplified to the map's scale. Every label goes through [`crate::html::esc`]; numbers are formatted here.
 
 use std::fmt::Write as _;
 
+use crate::coast;
 use crate::html::esc;
 use crate::model::Geometry;
 
@@ -236,8 +238,97 @@ impl Projection {
     }
 }
 
-/// A map of `bounds`, `width` pixels wide: the agreement's lines, the sectors (each labelled), the
-/// areas, then the marks on top.
+/// Land, then the seas over it, as much as the view `[west, south, east, north]` shows: one path per
+/// polygon (countries overlap, Crimea is in two, so they cannot share an even-odd path), its holes
+/// cut out; the land's holes (the Dnipro's reservoirs) are then filled as water. Land has the map's
+/// background colour: where the coarse land outline falls short of the fine coast, or beyond the
+/// countries the file has, the map still shows land. See [`crate::coast`].
+fn coast(s: &mut String, p: &Projection, view: Bounds) {
+    const SEA: &str = "#cddff0";
+    let [west, south, east, north] = view;
+    // Two pixels beyond the frame, so the seams clipping leaves are out of sight.
+    let (mx, my) = (2.0 / (p.scale * p.kx), 2.0 / p.scale);
+    let frame = [west - mx, south - my, east + mx, north + my];
+    let seen = |poly: &&coast::Polygon| {
+        let [w, so, e, n] = poly.bounds;
+        w <= frame[2] && e >= frame[0] && so <= frame[3] && n >= frame[1]
+    };
+    let layers = coast::layers();
+    let mut lakes = String::new();
+    for poly in layers.land.iter().filter(seen) {
+        let d = rings_path(p, &poly.rings, frame);
+        if !d.is_empty() {
+            let _ = write!(
+                s,
+                r##"<path class="land" d="{d}" fill="#f4f1ea" fill-rule="evenodd" stroke="#b5aa94" stroke-width="0.7"/>"##
+            );
+            lakes.push_str(&rings_path(p, &poly.rings[1..], frame));
+        }
+    }
+    if !lakes.is_empty() {
+        let _ = write!(s, r##"<path class="lake" d="{lakes}" fill="{SEA}" stroke="#5b88b3" stroke-width="0.4"/>"##);
+    }
+    for poly in layers.sea.iter().filter(seen) {
+        let d = rings_path(p, &poly.rings, frame);
+        if !d.is_empty() {
+            let _ = write!(
+                s,
+                r##"<path class="coast" d="{d}" fill="{SEA}" fill-rule="evenodd" stroke="#5b88b3" stroke-width="0.7"/>"##
+            );
+        }
+    }
+}
+
+/// The SVG path of rings clipped to `frame`, projected and simplified to [`COAST_TOLERANCE_PX`], rings
+/// smaller than two pixels left out. Positions are rounded to a tenth of a pixel and written relative
+/// to the previous one (`m`, `l`): short numbers, and rounding errors do not add up because the deltas
+/// are taken between rounded positions.
+fn rings_path(p: &Projection, rings: &[Vec<[f64; 2]>], frame: Bounds) -> String {
+    let mut d = String::new();
+    // The pen, in tenths of a pixel (a path's `m` after a `z` is relative to the closed subpath's start).
+    let mut pen = (0i64, 0i64);
+    for ring in rings {
+        let mut px: Vec<(f64, f64)> = coast::clip(ring, frame).iter().map(|q| p.xy(q[0], q[1])).collect();
+        let Some(&first) = px.first() else { continue };
+        px.push(first);
+        let kept = coast::simplify(&px, COAST_TOLERANCE_PX);
+        let (x0, x1) = kept.iter().fold((f64::MAX, f64::MIN), |(a, b), q| (a.min(q.0), b.max(q.0)));
+        let (y0, y1) = kept.iter().fold((f64::MAX, f64::MIN), |(a, b), q| (a.min(q.1), b.max(q.1)));
+        if kept.len() < 4 || (x1 - x0).max(y1 - y0) < 2.0 {
+            continue;
+        }
+        let mut tenths: Vec<(i64, i64)> = kept[..kept.len() - 1]
+            .iter()
+            .map(|(x, y)| ((x * 10.0).round() as i64, (y * 10.0).round() as i64))
+            .collect();
+        tenths.dedup();
+        let start = tenths[0];
+        let _ = write!(d, "m{},{}", tenth(start.0 - pen.0), tenth(start.1 - pen.1));
+        if tenths.len() > 1 {
+            d.push('l');
+        }
+        for (k, w) in tenths.windows(2).enumerate() {
+            let sep = if k == 0 { "" } else { " " };
+            let _ = write!(d, "{sep}{},{}", tenth(w[1].0 - w[0].0), tenth(w[1].1 - w[0].1));
+        }
+        d.push('z');
+        pen = start;
+    }
+    d
+}
+
+/// How far the drawn coast may be from the data's, pixels.
+const COAST_TOLERANCE_PX: f64 = 0.7;
+
+/// A whole number of tenths as a decimal: `-12` is `-1.2`, `30` is `3`.
+fn tenth(v: i64) -> String {
+    let sign = if v < 0 { "-" } else { "" };
+    let (units, frac) = (v.abs() / 10, v.abs() % 10);
+    if frac == 0 { format!("{sign}{units}") } else { format!("{sign}{units}.{frac}") }
+}
+
+/// A map of `bounds`, `width` pixels wide: land and sea, the agreement's lines, the sectors (each
+/// labelled), the areas, then the marks on top.
 pub fn map(title: &str, geometry: &Geometry, marks: &[Mark], bounds: Bounds, width: f64) -> String {
     let [west, south, east, north] = bounds;
     let kx = ((south + north) / 2.0).to_radians().cos();
@@ -251,6 +342,7 @@ pub fn map(title: &str, geometry: &Geometry, marks: &[Mark], bounds: Bounds, wid
         esc(title),
         esc(title)
     );
+    coast(&mut s, &p, [west, north - height / scale, east, north]);
     // Sectors: alternating shades under the lines, labelled at their middle vertex.
     let shades = ["#c9d8ea", "#e3d3b8"];
     for (i, (name, path)) in geometry.sectors.iter().enumerate() {

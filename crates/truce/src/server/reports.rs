@@ -3,7 +3,8 @@
 //!
 //! Parameters are checked before anything is read, with the messages the command line gives (without
 //! the dashes), and answered with the API's one error shape (400 `invalid_parameter` naming the
-//! parameter; 404 `not_found` for an unknown incident). A report reads many store pages and correlates
+//! parameter; 404 `not_found` for an unknown incident). A date after today (UTC) is refused: its
+//! period is not over, and the report would change each time it is asked for. A report reads many store pages and correlates
 //! them, so it runs on the blocking pool. HTML reports are served with a Content-Security-Policy that
 //! allows no script and no fetch at all: they are self-contained by construction, and observation text
 //! (user input, escaped when rendered) gets a second line of defence.
@@ -38,7 +39,8 @@ pub fn routes() -> Router<AppState> {
 #[derive(Debug, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct DailyParams {
-    /// The report's date, YYYY-MM-DD (required): the period ends at the cutoff on this date.
+    /// The report's date, YYYY-MM-DD (required, not after today UTC): the period ends at the cutoff on
+    /// this date.
     date: Option<String>,
     /// The cutoff, local HH:MM (default 19:30).
     cutoff: Option<String>,
@@ -68,9 +70,10 @@ pub struct SpotParams {
 #[derive(Debug, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct StatusParams {
-    /// The first report date, YYYY-MM-DD (required).
+    /// The first report date, YYYY-MM-DD (required, not after today UTC).
     from: Option<String>,
-    /// The last report date, YYYY-MM-DD, inclusive (required; at most 92 days after `from`).
+    /// The last report date, YYYY-MM-DD, inclusive (required, not after today UTC; at most 92 days after
+    /// `from`).
     to: Option<String>,
     /// The cutoff, local HH:MM (default 19:30).
     cutoff: Option<String>,
@@ -150,6 +153,7 @@ pub async fn report_daily(
     Query(p): Query<DailyParams>,
 ) -> Result<Response, ApiError> {
     let date = truce_report::parse_date("date", required("date", p.date.as_deref())?).map_err(api_error)?;
+    let date = truce_report::not_after("date", date, truce_report::today_utc()).map_err(api_error)?;
     let (clock, format, edition) =
         common(p.cutoff.as_deref(), p.tz.as_deref(), p.format.as_deref(), p.edition.as_deref())?;
     serve(state, caller, format, move |ctx| {
@@ -197,6 +201,9 @@ pub async fn report_status(
 ) -> Result<Response, ApiError> {
     let from = truce_report::parse_date("from", required("from", p.from.as_deref())?).map_err(api_error)?;
     let to = truce_report::parse_date("to", required("to", p.to.as_deref())?).map_err(api_error)?;
+    let today = truce_report::today_utc();
+    let from = truce_report::not_after("from", from, today).map_err(api_error)?;
+    let to = truce_report::not_after("to", to, today).map_err(api_error)?;
     let (clock, format, edition) =
         common(p.cutoff.as_deref(), p.tz.as_deref(), p.format.as_deref(), p.edition.as_deref())?;
     serve(state, caller, format, move |ctx| {

@@ -424,6 +424,11 @@ fn html_is_one_self_contained_file_with_banners_numbers_and_escaped_text() {
     assert_eq!(html.matches(">NATO UNCLASSIFIED // REL TO MNFU</div>").count(), 2, "banner top and bottom");
     assert!(html.contains("position: fixed") && html.contains("break-before: page"), "print CSS");
     assert!(html.contains("<svg") && html.contains("class=\"map\""), "inline charts and map");
+    // The period's map lies on land and sea (the front reaches the Dnipro's mouth and the Black Sea),
+    // with the data's credit under it.
+    let map = html.split("class=\"map\"").nth(1).and_then(|m| m.split("</svg>").next()).unwrap();
+    assert!(map.contains("<path class=\"coast\" d=\"m") && map.contains("<path class=\"land\" d=\"m"));
+    assert!(html.contains("</svg><p class=\"credit\">Land and sea: © OpenStreetMap contributors</p>"));
     for n in [&m["summary"]["cfv"], &m["summary"]["cfv_cumulative"], &m["ceasefire_violations"]["by_sector"][3]["cfv"]]
     {
         assert!(html.contains(&format!(">{n}<")), "{n} missing");
@@ -611,5 +616,38 @@ fn report_api_serves_html_md_json_and_rejects_bad_parameters() {
     let openapi: Value = serde_json::from_str(&openapi).unwrap();
     for p in ["/api/v1/reports/daily", "/api/v1/reports/spot/{incident}", "/api/v1/reports/status"] {
         assert!(openapi["paths"][p].is_object(), "{p} missing from the OpenAPI document");
+    }
+}
+
+#[test]
+fn report_api_refuses_a_date_after_today_naming_the_parameter() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = crate::util::serve(dir.path(), &[]);
+    let today = time::OffsetDateTime::now_utc().date();
+    // The day after tomorrow, so that the test cannot straddle midnight (the unit test in
+    // truce-report's period.rs pins the boundary itself: today is served, tomorrow refused).
+    let (yesterday, later) = (today.previous_day().unwrap(), today.next_day().unwrap().next_day().unwrap());
+    for (query, field) in [
+        (format!("/api/v1/reports/daily?date={later}"), "date"),
+        (format!("/api/v1/reports/status?from={yesterday}&to={later}"), "to"),
+        (format!("/api/v1/reports/status?from={later}&to={later}"), "from"),
+    ] {
+        let (status, ctype, body) = get(&server, &query);
+        assert_eq!((status, ctype.as_str()), (400, "application/json"), "{query}: {body}");
+        let e: Value = serde_json::from_str(&body).unwrap();
+        assert_eq!(
+            (e["error"]["code"].as_str(), e["error"]["field"].as_str()),
+            (Some("invalid_parameter"), Some(field)),
+            "{query}: {body}"
+        );
+        assert!(e["error"]["message"].as_str().is_some_and(|m| m.contains("is after today")), "{body}");
+    }
+    // Today's report (its period under way) and the days before it are served.
+    for query in [
+        format!("/api/v1/reports/daily?date={today}&format=json"),
+        format!("/api/v1/reports/status?from={yesterday}&to={today}&format=json"),
+    ] {
+        let (status, _, body) = get(&server, &query);
+        assert_eq!(status, 200, "{query}: {body}");
     }
 }
