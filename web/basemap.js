@@ -129,7 +129,7 @@ export class LabelSet {
       ];
       let chosen = null;
       for (const [side, box] of sides) {
-        const mine = [box, dotBox].map((b) => grow(b, this.gap / 2));
+        const mine = (r ? [box, dotBox] : [box]).map((b) => grow(b, this.gap / 2));
         if (!placed.some((p) => mine.some((m) => intersects(p, m)))) { chosen = [side, box]; break; }
       }
       if (!chosen) continue;

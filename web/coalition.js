@@ -366,7 +366,7 @@ async function loadPlan(id) {
     if (!valid) invalid += 1;
     const [lon, lat] = f.geometry.coordinates;
     const marker = L.marker([lat, lon], { icon, title: `${p.unit} (${p.nation})`, riseOnHover: true });
-    labelItems.push({ latlng: L.latLng(lat, lon), text: p.unit, box, offset: Math.max(box.right, -box.left) + 4, className: 'unit-label', data: { index: p.index } });
+    labelItems.push({ latlng: L.latLng(lat, lon), text: p.unit, box, offset: Math.max(box.right, -box.left) + 6, className: 'unit-label', data: { index: p.index } });
     marker.bindPopup(() => {
       // Built when opened: the nations' names come with the summary, loaded beside the plan.
       const symbol = describeSidc(p.sidc);
