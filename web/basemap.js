@@ -46,7 +46,7 @@ function grow(box, by) {
  * Point labels that never overlap. Items are placed in the order given (most important first); each is
  * tried right of its point, then left; one whose box touches a placed label (or an obstacle) is not shown.
  * item: {latlng, text, className?, minZoom?, dot?: radius px (0: no dot), offset?: px from the point to
- * the text, data?}. Cheap for a few hundred candidates: one layout to measure new labels, then boxes.
+ * the text, overObstacles?: may cover the obstacles (not other labels), data?}. Cheap for a few hundred candidates: one layout to measure new labels, then boxes.
  */
 export class LabelSet {
   constructor(map, { pane, max = 300, gap = 3, obstacles = () => [], testid = 'map-label' } = {}) {
@@ -115,7 +115,8 @@ export class LabelSet {
       it.width = it.textEl.offsetWidth;
       it.height = it.textEl.offsetHeight;
     }
-    const placed = this.obstacles().map((b) => grow(b, this.gap));
+    const fixed = this.obstacles().map((b) => grow(b, this.gap));
+    const placed = [];
     const keep = new Set();
     for (const { it, pt } of candidates) {
       if (keep.size >= this.max) break;
@@ -130,7 +131,8 @@ export class LabelSet {
       let chosen = null;
       for (const [side, box] of sides) {
         const mine = (r ? [box, dotBox] : [box]).map((b) => grow(b, this.gap / 2));
-        if (!placed.some((p) => mine.some((m) => intersects(p, m)))) { chosen = [side, box]; break; }
+        const blocked = (list) => list.some((p) => mine.some((m) => intersects(p, m)));
+        if (!blocked(placed) && (it.overObstacles || !blocked(fixed))) { chosen = [side, box]; break; }
       }
       if (!chosen) continue;
       const [side, box] = chosen;
@@ -201,7 +203,15 @@ export async function addBasemap(map, { api, pane = 'basemapDetail', labelPane =
   const renderer = L.svg({ pane, padding: 0.5 });
   const bands = []; // {zoom, group, layer}
   const features = { coastline: [], rivers: [], lakes: [], places: [] };
-  const labels = new LabelSet(map, { pane: labelPane, testid: 'place-label' });
+  // The country names (app.js, `.country-label`) stay readable: place names keep clear of them.
+  const countryNames = () => {
+    const c = map.getContainer().getBoundingClientRect();
+    return [...map.getContainer().querySelectorAll('.country-label span')].map((el) => {
+      const r = el.getBoundingClientRect();
+      return { left: r.left - c.left, top: r.top - c.top, right: r.right - c.left, bottom: r.bottom - c.top };
+    });
+  };
+  const labels = new LabelSet(map, { pane: labelPane, testid: 'place-label', obstacles: countryNames });
   const failed = [];
 
   const results = await Promise.allSettled(LAYERS.map((name) => api(`basemap/${name}`)));
@@ -221,6 +231,7 @@ export async function addBasemap(map, { api, pane = 'basemapDetail', labelPane =
           text: p.name,
           minZoom: p.min_zoom,
           dot: placeDot(p),
+          overObstacles: p.capital === 'national' || p.population >= 300000,
           className: placeClass(p),
           data: { population: p.population, country: p.country, capital: p.capital || null, rank: p.rank },
         };
