@@ -70,11 +70,13 @@ fn the_binary_serves_the_pages_and_their_packages_from_any_directory() {
 
 #[test]
 fn the_basemap_layers_are_served_from_the_binary_and_an_unknown_layer_is_a_404_naming_the_known_ones() {
+    // The demo (it logs in as its admin: the API needs a session), from an empty directory and with
+    // --web-dir: that changes where the pages come from, not the geography, which stays embedded.
     let cwd = tempfile::tempdir().unwrap();
-    let data = tempfile::tempdir().unwrap();
-    // --web-dir changes where the pages come from, not the geography: it stays embedded.
     let web = tempfile::tempdir().unwrap();
-    let s = serve_in(cwd.path(), data.path(), &["--web-dir", web.path().to_str().unwrap()]);
+    let web_dir = web.path().to_str().unwrap();
+    let s =
+        Server::start_in(cwd.path(), &["demo", "--port", "0", "--days", "1", "--tak-udp", "off", "--web-dir", web_dir]);
 
     let mut named = std::collections::BTreeMap::new();
     for layer in ["coastline", "rivers", "lakes", "places"] {
