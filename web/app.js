@@ -13,6 +13,7 @@ import {
 import {
   installAreaDraw, installMeasure, installReadout, installSearch, mgrsGridLayer, renderFilterPanel,
 } from './workspace.js';
+import { addBasemap } from './basemap.js';
 
 if (typeof L === 'undefined' || typeof L.markerClusterGroup !== 'function') {
   // The vendor files are built into the server; under --web-dir they come from its node_modules.
@@ -436,6 +437,13 @@ async function loadBasemap() {
   state.home = ukrBounds || L.latLngBounds([44.3, 22.1], [52.4, 40.3]);
   goHome(false);
   map.setMaxBounds(L.latLngBounds([36, 5], [64, 60]));
+  // Coastline, rivers, lakes and named places (basemap.js): the map is usable without them.
+  try {
+    const layers = await addBasemap(map, { api: getJson });
+    setStatus('basemap', layers.failed.length ? `Basemap layers missing: ${layers.failed.join('; ')}` : null);
+  } catch (e) {
+    setStatus('basemap', `Basemap layers: ${e.message}`);
+  }
 }
 
 /** Back to the whole of Ukraine. */

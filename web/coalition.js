@@ -6,6 +6,8 @@
 
 /* global L, ms, truceSession */
 
+import { LabelSet } from './basemap.js';
+
 const API = document.querySelector('meta[name="truce-api"]')?.content || 'api/v1/';
 const $ = (id) => document.getElementById(id);
 
@@ -93,6 +95,9 @@ map.createPane('zones').style.zIndex = 350;
 map.createPane('lines').style.zIndex = 420;
 map.createPane('areas').style.zIndex = 430;
 const planLayer = L.layerGroup().addTo(map);
+map.createPane('unitLabels').style.zIndex = 640; // above the symbols (markerPane, 600)
+map.getPane('unitLabels').style.pointerEvents = 'none';
+const unitLabels = new LabelSet(map, { pane: 'unitLabels', testid: 'unit-label', max: 200 });
 
 async function loadBasemap() {
   const fc = await getJson('basemap');
@@ -129,7 +134,7 @@ async function loadGeometry() {
 
 // ---------------------------------------------------------------- nations, gaps, regeneration
 
-const page = { nations: 0, gapRows: 0, targets: 0, markers: new Map(), findings: [], deployments: 0, plan: null };
+const page = { nations: 0, gapRows: 0, targets: 0, markers: new Map(), findings: [], deployments: 0, plan: null, nationNames: new Map() };
 
 async function loadSummary() {
   const s = await getJson('coalition/summary');
@@ -138,6 +143,7 @@ async function loadSummary() {
   const body = $('nations').tBodies[0];
   body.replaceChildren();
   for (const n of s.nations) {
+    page.nationNames.set(n.nation, n.name);
     const row = h('tr', { 'data-nation': n.nation }, h('td', { title: n.name }, h('strong', { text: n.nation }), ` ${n.name}`));
     for (const c of n.cells) {
       const td = h('td', { 'data-domain': c.domain });
@@ -224,14 +230,107 @@ async function loadRegeneration() {
   page.targets = r.targets.length;
 }
 
+
+// ---------------------------------------------------------------- symbol codes in words
+
+// MIL-STD-2525D / APP-6 D: the 20-digit symbol identification code, read the way a watch officer says it.
+const SIDC_IDENTITY = { 0: 'pending', 1: 'unknown', 2: 'assumed friend', 3: 'friendly', 4: 'neutral', 5: 'suspect', 6: 'hostile' };
+const SIDC_CONTEXT = { 0: '', 1: 'exercise', 2: 'simulation' };
+const SIDC_SET = {
+  '01': 'air', '02': 'air missile', '05': 'space', 10: 'land unit', 11: 'land civilian unit', 15: 'land equipment',
+  20: 'land installation', 25: 'control measure', 27: 'dismounted individual', 30: 'sea surface', 35: 'sea subsurface',
+  36: 'mine warfare', 40: 'activity', 50: 'signals intelligence (space)', 51: 'signals intelligence (air)',
+  52: 'signals intelligence (land)', 53: 'signals intelligence (sea surface)', 54: 'signals intelligence (subsurface)',
+};
+const SIDC_STATUS = { 0: 'present', 1: 'planned', 2: 'present, fully capable', 3: 'present, damaged', 4: 'present, destroyed', 5: 'present, full to capacity' };
+const SIDC_HQ = { 1: 'feint or dummy', 2: 'headquarters', 3: 'feint or dummy headquarters', 4: 'task force', 5: 'feint or dummy task force', 6: 'task force headquarters', 7: 'feint or dummy task force headquarters' };
+const SIDC_ECHELON = {
+  11: 'team or crew', 12: 'squad', 13: 'section', 14: 'platoon or detachment', 15: 'company, battery or troop',
+  16: 'battalion or squadron', 17: 'regiment or group', 18: 'brigade', 21: 'division', 22: 'corps',
+  23: 'army', 24: 'army group or front', 25: 'region or theatre', 26: 'command',
+};
+// Main icons: symbol set → entity (6 digits) → words; a code not listed falls back to its entity (first 2 digits).
+const SIDC_ENTITY = {
+  10: {
+    110000: 'command and control', 120000: 'movement and manoeuvre', 120100: 'air assault', 120400: 'anti-tank',
+    120500: 'armour', 120600: 'army aviation', 121000: 'combined arms', 121100: 'infantry', 121200: 'observer',
+    121300: 'reconnaissance', 121700: 'special forces', 121800: 'special operations forces', 121900: 'unmanned aircraft',
+    130000: 'fires', 130100: 'air defence', 130300: 'field artillery', 130800: 'mortar', 140000: 'protection',
+    140100: 'CBRN defence', 140700: 'engineer', 140800: 'explosive ordnance disposal', 141200: 'military police',
+    141400: 'mine clearing', 141700: 'security', 150000: 'intelligence', 150500: 'electronic warfare',
+    160000: 'sustainment', 161100: 'maintenance', 161300: 'medical', 161400: 'medical treatment facility',
+    161700: 'multiple classes of supply', 163400: 'supply', 163600: 'transportation', 110100: 'broadcast transmitter',
+    111000: 'signal',
+  },
+  '01': { 110000: 'military aircraft', 110100: 'fixed-wing aircraft', 110101: 'medical evacuation aircraft',
+    110102: 'attack aircraft', 110103: 'bomber', 110104: 'fighter', 110105: 'fighter-bomber', 110107: 'cargo aircraft',
+    110111: 'reconnaissance aircraft', 110112: 'tanker', 110113: 'airborne early warning aircraft', 110200: 'rotary-wing aircraft',
+    110300: 'unmanned aircraft' },
+  30: { 120000: 'combatant vessel', 120100: 'aircraft carrier', 120200: 'surface combatant', 120201: 'battleship',
+    120202: 'cruiser', 120203: 'destroyer', 120204: 'frigate', 120205: 'corvette', 120300: 'amphibious ship',
+    120400: 'mine warfare vessel', 120401: 'minelayer', 120402: 'minesweeper', 120404: 'minehunter',
+    120405: 'mine countermeasures vessel', 120500: 'patrol boat', 130000: 'auxiliary ship', 140000: 'civilian vessel' },
+};
+const SIDC_ENTITY_GROUP = { 11: 'command and control', 12: 'manoeuvre', 13: 'fires', 14: 'protection', 15: 'intelligence', 16: 'sustainment' };
+
+/**
+ * A SIDC in words: `{ kind, echelon, hq, identity, status, context, words }` (fields null when the code does
+ * not say), or null for a code this page cannot read. 2525C (15 characters) gives identity, status and
+ * echelon only.
+ */
+function describeSidc(sidc) {
+  const code = String(sidc || '');
+  if (/^\d{20}$/.test(code)) {
+    const set = code.slice(4, 6);
+    const setKey = SIDC_SET[set] ? set : Number(set);
+    const entity = Number(code.slice(10, 16));
+    const table = SIDC_ENTITY[setKey] || SIDC_ENTITY[Number(set)] || {};
+    const kind = table[entity] ?? table[Math.floor(entity / 100) * 100]
+      ?? (Number(set) === 10 ? SIDC_ENTITY_GROUP[Math.floor(entity / 10000)] : null) ?? SIDC_SET[setKey] ?? null;
+    const d = {
+      kind,
+      dimension: SIDC_SET[setKey] ?? null,
+      echelon: Number(set) === 10 ? SIDC_ECHELON[Number(code.slice(8, 10))] ?? null : null,
+      hq: SIDC_HQ[Number(code[7])] ?? null,
+      identity: SIDC_IDENTITY[Number(code[3])] ?? null,
+      status: SIDC_STATUS[Number(code[6])] ?? null,
+      context: SIDC_CONTEXT[Number(code[2])] || null,
+    };
+    return { ...d, words: sidcWords(d) };
+  }
+  if (/^[A-Z0-9*-]{15}$/.test(code)) {
+    const identity = { P: 'pending', U: 'unknown', A: 'assumed friend', F: 'friendly', N: 'neutral', S: 'suspect', H: 'hostile' }[code[1]] ?? null;
+    const status = { A: 'planned', P: 'present' }[code[3]] ?? null;
+    const echelon = { A: 'team or crew', B: 'squad', C: 'section', D: 'platoon or detachment', E: 'company, battery or troop', F: 'battalion or squadron', G: 'regiment or group', H: 'brigade', I: 'division', J: 'corps', K: 'army' }[code[11]] ?? null;
+    const d = { kind: null, dimension: null, echelon, hq: null, identity, status, context: null };
+    return { ...d, words: sidcWords(d) };
+  }
+  return null;
+}
+
+function sidcWords(d) {
+  const what = [d.kind, d.echelon].filter(Boolean).join(' ');
+  const hq = d.hq ? `${d.hq}${what ? ', ' : ''}` : '';
+  const main = `${hq}${what}` || d.dimension || 'symbol';
+  const how = [d.identity, d.status, d.context].filter(Boolean).join(', ');
+  return how ? `${main[0].toUpperCase()}${main.slice(1)} (${how})` : `${main[0].toUpperCase()}${main.slice(1)}`;
+}
+
+const PLEDGE_STATUS_WORDS = {
+  deployed: 'deployed', approved: 'approved by its government', committed: 'committed', conditional: 'conditional',
+  undecided: 'not yet decided', withdrawn: 'withdrawn', declined: 'declined',
+};
+
 // ---------------------------------------------------------------- the plan
 
 function unitIcon(props, cls) {
-  const sym = new ms.Symbol(props.sidc || '10031000000000000000', { size: 22, uniqueDesignation: props.unit, fill: true });
+  // No text in the symbol: the unit's name is a label beside it, decluttered with the others (unitLabels).
+  const sym = new ms.Symbol(props.sidc || '10031000000000000000', { size: 22, fill: true });
   const size = sym.getSize();
   const anchor = sym.getAnchor();
   return {
     valid: sym.isValid(),
+    box: { left: -anchor.x, top: -anchor.y, right: size.width - anchor.x, bottom: size.height - anchor.y },
     icon: L.divIcon({
       className: `unit-icon ${cls}`,
       html: sym.asSVG(),
@@ -254,6 +353,7 @@ async function loadPlan(id) {
   }
   let invalid = 0;
   const bounds = [];
+  const labelItems = [];
   for (const f of fc.features) {
     const p = f.properties;
     if (p.layer === 'area') {
@@ -262,19 +362,25 @@ async function loadPlan(id) {
       continue;
     }
     const sev = worst.get(p.index);
-    const { icon, valid } = unitIcon(p, sev ? `has-${sev}` : '');
+    const { icon, valid, box } = unitIcon(p, sev ? `has-${sev}` : '');
     if (!valid) invalid += 1;
     const [lon, lat] = f.geometry.coordinates;
     const marker = L.marker([lat, lon], { icon, title: `${p.unit} (${p.nation})`, riseOnHover: true });
-    const lines = [
-      `${p.name} — ${p.nation}, ${p.domain}, ${p.type}, ${fmt(p.strength)} personnel`,
-      `${p.place_name ? `${p.place_name}, ` : ''}${p.from} → ${p.until ?? 'open-ended'}${p.task ? `, task ${p.task}` : ''}`,
-      p.pledge ? `pledge ${p.pledge} (${p.pledge_status ?? '?'})` : 'no pledge named',
-      `symbol ${p.sidc}`,
-    ];
+    labelItems.push({ latlng: L.latLng(lat, lon), text: p.unit, box, offset: Math.max(box.right, -box.left) + 6, className: 'unit-label', data: { index: p.index } });
     marker.bindPopup(() => {
-      const el = h('div', null, h('strong', { text: p.unit }));
+      // Built when opened: the nations' names come with the summary, loaded beside the plan.
+      const symbol = describeSidc(p.sidc);
+      const nation = page.nationNames.get(p.nation);
+      const lines = [
+        p.name,
+        symbol ? symbol.words : `${p.type ?? 'unit'}`,
+        `${nation ? `${nation} (${p.nation})` : p.nation}, ${p.domain}: ${p.type}, ${fmt(p.strength)} personnel`,
+        `${p.place_name ? `at ${p.place_name}, ` : ''}from ${p.from} ${p.until ? `until ${p.until}` : '(open-ended)'}${p.task ? `, task ${p.task}` : ''}`,
+        p.pledge ? `Pledge ${p.pledge}: ${PLEDGE_STATUS_WORDS[p.pledge_status] ?? p.pledge_status ?? 'status unknown'}` : 'No pledge named',
+      ];
+      const el = h('div', { 'data-testid': 'unit-popup' }, h('strong', { text: p.unit }));
       for (const l of lines) el.append(h('div', { class: 'small', text: l }));
+      el.append(h('div', { class: 'muted small sidc', 'data-testid': 'sidc', text: `SIDC ${p.sidc}` }));
       for (const f2 of check.findings.filter((x) => x.deployment === p.index)) {
         el.append(h('div', { class: 'small', style: `color:${f2.severity === 'error' ? '#c92a2a' : '#e67700'}`, text: `${f2.rule}: ${f2.message}` }));
       }
@@ -293,6 +399,12 @@ async function loadPlan(id) {
     bounds.push([lat, lon]);
   }
   page.deployments = page.markers.size;
+  // The symbols are obstacles for the labels: a name never covers another unit's symbol.
+  unitLabels.obstacles = () => labelItems.map((it) => {
+    const pt = map.latLngToContainerPoint(it.latlng);
+    return { left: pt.x + it.box.left, top: pt.y + it.box.top, right: pt.x + it.box.right, bottom: pt.y + it.box.bottom };
+  });
+  unitLabels.setItems(labelItems);
   page.invalidSymbols = invalid;
   // The theatre's deployments frame the view (the HQ in Paris would zoom out to half of Europe).
   page.bounds = bounds.filter(([lat, lon]) => lon > 15 && lon < 45 && lat > 40 && lat < 56);
@@ -360,6 +472,10 @@ window.truceCoalition = {
   }),
   highlight,
   fit,
+  /** The unit labels on the map: `{name, box}` (client pixels), none overlapping another. */
+  labels: () => unitLabels.visible(),
+  describeSidc,
+  map,
 };
 
 $('assume').addEventListener('change', () => {

@@ -3,6 +3,10 @@
 //! licence and `package.json`) from the table `build.rs` generates from `web/package-lock.json`, served
 //! at `/vendor/<package>/...`. With `--web-dir DIR` the page files are read from `DIR/` and the packages
 //! from `DIR/node_modules/` at each request instead, so an edited page shows on reload without a rebuild.
+//!
+//! The basemap is public geography, embedded too: the country outlines at `/api/v1/basemap` and the
+//! orientation layers (coastline, rivers, lakes, places; `data/geo/basemap_*.geojson`, derived by
+//! `scripts/derive-basemap`) at `/api/v1/basemap/{layer}`. They carry no labels, so every session sees them.
 
 use axum::Router;
 use axum::extract::{Path, State};
@@ -11,6 +15,7 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 
 use super::AppState;
+use super::error::ApiError;
 
 // VENDOR_PACKAGES and VENDOR_FILES (see build.rs).
 include!(concat!(env!("OUT_DIR"), "/vendor.rs"));
@@ -22,6 +27,7 @@ const REPORTS: &str = include_str!("../../../../web/reports.html");
 const REPORTS_JS: &str = include_str!("../../../../web/reports.js");
 const COALITION: &str = include_str!("../../../../web/coalition.html");
 const COALITION_JS: &str = include_str!("../../../../web/coalition.js");
+const BASEMAP_JS: &str = include_str!("../../../../web/basemap.js");
 const SESSION_JS: &str = include_str!("../../../../web/session.js");
 const FILTER_JS: &str = include_str!("../../../../web/filter.js");
 const GEO_JS: &str = include_str!("../../../../web/geo.js");
@@ -29,6 +35,14 @@ const WORKSPACE_JS: &str = include_str!("../../../../web/workspace.js");
 const CASES: &str = include_str!("../../../../web/cases.html");
 const CASES_JS: &str = include_str!("../../../../web/cases.js");
 const BASEMAP: &[u8] = include_bytes!("../../../../data/geo/ukraine_and_neighbours_land_10km.geojson");
+
+/// The orientation layers drawn over the country outlines: name in the URL, the embedded GeoJSON.
+const BASEMAP_LAYERS: &[(&str, &[u8])] = &[
+    ("coastline", include_bytes!("../../../../data/geo/basemap_coastline.geojson")),
+    ("rivers", include_bytes!("../../../../data/geo/basemap_rivers.geojson")),
+    ("lakes", include_bytes!("../../../../data/geo/basemap_lakes.geojson")),
+    ("places", include_bytes!("../../../../data/geo/basemap_places.geojson")),
+];
 
 const HTML: &str = "text/html; charset=utf-8";
 const JS: &str = "text/javascript; charset=utf-8";
@@ -49,6 +63,7 @@ const PAGES: &[(&str, &str, &str, &str)] = &[
     ("/workspace.js", "workspace.js", JS, WORKSPACE_JS),
     ("/cases.html", "cases.html", HTML, CASES),
     ("/cases.js", "cases.js", JS, CASES_JS),
+    ("/basemap.js", "basemap.js", JS, BASEMAP_JS),
 ];
 
 pub fn routes() -> Router<AppState> {
@@ -58,7 +73,20 @@ pub fn routes() -> Router<AppState> {
     }
     router
         .route("/api/v1/basemap", get(|| async { ([(header::CONTENT_TYPE, "application/geo+json")], BASEMAP) }))
+        .route("/api/v1/basemap/{layer}", get(basemap_layer))
         .route("/vendor/{*path}", get(vendor))
+}
+
+/// One orientation layer; an unknown name is a 404 that lists the known ones.
+async fn basemap_layer(Path(layer): Path<String>) -> Result<Response, ApiError> {
+    let Some(&(_, bytes)) = BASEMAP_LAYERS.iter().find(|(name, _)| *name == layer) else {
+        let known: Vec<&str> = BASEMAP_LAYERS.iter().map(|(name, _)| *name).collect();
+        let message = format!("no basemap layer {layer:?}: the layers are {}", known.join(", "));
+        return Err(ApiError::new(StatusCode::NOT_FOUND, "not_found", message).field("layer"));
+    };
+    // The data changes only with the binary: an hour in the browser's cache spares a reload the download.
+    let headers = [(header::CONTENT_TYPE, "application/geo+json"), (header::CACHE_CONTROL, "private, max-age=3600")];
+    Ok((headers, bytes).into_response())
 }
 
 /// A page file: the embedded copy, or `--web-dir`'s.
@@ -124,5 +152,35 @@ mod tests {
         }
         assert!(embedded("leaflet/dist/images/marker-icon.png").is_some());
         assert!(embedded("leaflet/src/Leaflet.js").is_none(), "only dist/, the licence and package.json");
+    }
+
+    #[test]
+    fn every_basemap_layer_is_a_feature_collection_inside_the_map_region() {
+        for &(name, bytes) in BASEMAP_LAYERS {
+            let fc: serde_json::Value = serde_json::from_slice(bytes).expect(name);
+            assert_eq!(fc["type"], "FeatureCollection", "{name}");
+            let features = fc["features"].as_array().expect(name);
+            assert!(features.len() > 30, "{name}: {} features", features.len());
+            for f in features {
+                let zoom = f["properties"]["min_zoom"].as_f64();
+                assert!(zoom.is_some_and(|z| (0.0..=12.0).contains(&z)), "{name}: min_zoom {f}");
+            }
+            // Every coordinate inside 19–50°E, 40–60°N (the clip of scripts/derive-basemap).
+            let mut numbers = Vec::new();
+            for f in features {
+                collect(&f["geometry"]["coordinates"], &mut numbers);
+            }
+            for pair in numbers.chunks(2) {
+                assert!((19.0..=50.0).contains(&pair[0]) && (40.0..=60.0).contains(&pair[1]), "{name}: {pair:?}");
+            }
+        }
+    }
+
+    fn collect(v: &serde_json::Value, out: &mut Vec<f64>) {
+        match v {
+            serde_json::Value::Number(n) => out.push(n.as_f64().unwrap()),
+            serde_json::Value::Array(a) => a.iter().for_each(|x| collect(x, out)),
+            _ => {}
+        }
     }
 }

@@ -1109,6 +1109,8 @@ fn no_surface_shows_a_viewer_what_it_may_not_see() {
             ("/api/v1/agreement/geometry", "/api/v1/agreement/geometry"),
             ("/api/v1/vocabulary", "/api/v1/vocabulary"),
             ("/api/v1/basemap", "/api/v1/basemap"),
+            ("/api/v1/basemap/places", "/api/v1/basemap/{layer}"),
+            ("/api/v1/basemap/roads", "/api/v1/basemap/{layer}"),
             ("/api/v1/openapi.json", "/api/v1/openapi.json"),
             ("/api/v1/me", "/api/v1/me"),
             ("/api/v1/audit", "/api/v1/audit"),

@@ -69,6 +69,51 @@ fn the_binary_serves_the_pages_and_their_packages_from_any_directory() {
 }
 
 #[test]
+fn the_basemap_layers_are_served_from_the_binary_and_an_unknown_layer_is_a_404_naming_the_known_ones() {
+    // The demo (it logs in as its admin: the API needs a session), from an empty directory and with
+    // --web-dir: that changes where the pages come from, not the geography, which stays embedded.
+    let cwd = tempfile::tempdir().unwrap();
+    let web = tempfile::tempdir().unwrap();
+    let web_dir = web.path().to_str().unwrap();
+    let s =
+        Server::start_in(cwd.path(), &["demo", "--port", "0", "--days", "1", "--tak-udp", "off", "--web-dir", web_dir]);
+
+    let mut named = std::collections::BTreeMap::new();
+    for layer in ["coastline", "rivers", "lakes", "places"] {
+        let r = get(&s, &format!("/api/v1/basemap/{layer}"));
+        assert_eq!((r.status, r.header("content-type")), (200, Some("application/geo+json")), "{layer}");
+        assert_eq!(r.header("cache-control"), Some("private, max-age=3600"), "{layer}");
+        let fc: serde_json::Value = serde_json::from_slice(&r.body).unwrap();
+        let names: Vec<String> = fc["features"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter_map(|f| f["properties"]["name"].as_str().map(str::to_owned))
+            .collect();
+        named.insert(layer, names);
+    }
+    // What a watch officer orients by: the Dnipro and its reservoirs, the towns along the line of contact.
+    assert!(named["rivers"].iter().any(|n| n == "Dnipro"), "the Dnipro");
+    for lake in ["Kremenchuk Reservoir", "Kakhovka Reservoir", "Kyiv Reservoir"] {
+        assert!(named["lakes"].iter().any(|n| n == lake), "{lake}");
+    }
+    for place in
+        ["Kyiv", "Kramatorsk", "Sloviansk", "Pokrovsk", "Zaporizhzhia", "Kherson", "Melitopol", "Mariupol", "Enerhodar"]
+    {
+        assert!(named["places"].iter().any(|n| n == place), "{place}");
+    }
+
+    let (status, body) = s.json("GET", "/api/v1/basemap/roads", b"");
+    assert_eq!(status, 404, "{body}");
+    assert_eq!(body["error"]["code"], "not_found", "{body}");
+    assert_eq!(
+        body["error"]["message"], "no basemap layer \"roads\": the layers are coastline, rivers, lakes, places",
+        "{body}"
+    );
+    assert_eq!(get(&s, "/api/v1/basemap/..%2F..%2FCargo.toml").status, 404);
+}
+
+#[test]
 fn web_dir_serves_the_pages_and_packages_from_a_folder_at_each_request() {
     let cwd = tempfile::tempdir().unwrap();
     let data = tempfile::tempdir().unwrap();
@@ -106,7 +151,7 @@ fn an_installed_demo_run_from_an_empty_directory_serves_the_map_the_reports_and_
     // No data/, no web/ anywhere near: everything the demo shows comes from the binary.
     let cwd = tempfile::tempdir().unwrap();
     let s = Server::start_in(cwd.path(), &["demo", "--port", "0", "--days", "2", "--tak-udp", "off"]);
-    for page in ["/", "/app.js", "/reports.html", "/coalition.html", "/coalition.js", "/session.js"] {
+    for page in ["/", "/app.js", "/basemap.js", "/reports.html", "/coalition.html", "/coalition.js", "/session.js"] {
         let r = get(&s, page);
         assert_eq!(r.status, 200, "{page}");
         assert!(!r.body.is_empty(), "{page}");
