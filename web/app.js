@@ -1725,7 +1725,7 @@ const TrackCanvas = L.Renderer.extend({
     const perKind = { tak: 0, sea: 0, air: 0 };
 
     // Trails first, one path per layer, below every symbol.
-    let trails = 0;
+    const trails = { sea: 0, air: 0 };
     ctx.lineWidth = 1.5;
     ctx.lineJoin = 'round';
     ctx.globalAlpha = 0.75;
@@ -1752,7 +1752,7 @@ const TrackCanvas = L.Renderer.extend({
           const y = ring[2 * i + 1] * scale - oy;
           if (k === 0) ctx.moveTo(x, y); else ctx.lineTo(x, y);
         }
-        trails += 1;
+        trails[kind] += 1;
       }
       ctx.strokeStyle = TRAIL_COLOURS[kind];
       ctx.stroke();
@@ -1813,7 +1813,8 @@ const TrackCanvas = L.Renderer.extend({
     c.dataset.tak = String(perKind.tak);
     c.dataset.sea = String(perKind.sea);
     c.dataset.air = String(perKind.air);
-    c.dataset.trails = String(trails);
+    c.dataset.trailsSea = String(trails.sea);
+    c.dataset.trailsAir = String(trails.air);
     c.dataset.labels = String(labels.length);
     renderTrackCount();
     refreshTrackPopup();
