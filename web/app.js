@@ -1423,6 +1423,8 @@ class TrackEntry {
     this.mx = 0;
     this.my = 0;
     this.sprite = null;
+    this.spriteType = null;
+    this.spriteHeading = null;
     // Vessels and aircraft: the last TRAIL_POINTS positions (world units), a ring of x, y pairs.
     this.trail = kind === 'tak' ? null : new Float64Array(TRAIL_POINTS * 2);
     this.trailStart = 0;
@@ -1436,7 +1438,12 @@ class TrackEntry {
     this.staleMs = staleMs;
     this.mx = mercatorX(t.lon);
     this.my = mercatorY(t.lat);
-    this.sprite = trackSprite(t.type, this.kind, this.kind === 'tak' ? null : headingOf(t));
+    const heading = this.kind === 'tak' ? null : headingOf(t);
+    if (!this.sprite || t.type !== this.spriteType || heading !== this.spriteHeading) {
+      this.sprite = trackSprite(t.type, this.kind, heading);
+      this.spriteType = t.type;
+      this.spriteHeading = heading;
+    }
     if (!this.trail) return;
     const n = this.trailLength;
     const ring = this.trail;
@@ -1746,11 +1753,23 @@ const TrackCanvas = L.Renderer.extend({
           if (y > y1) y1 = y;
         }
         if (x1 < minX || x0 > maxX || y1 < minY || y0 > maxY) continue;
+        // Under 2 px long it cannot be seen; a point within 1.5 px of the last one drawn adds nothing.
+        if (x1 - x0 + y1 - y0 < 2) continue;
+        let lx = NaN;
+        let ly = NaN;
         for (let k = 0; k < e.trailLength; k++) {
           const i = (e.trailStart + k) % TRAIL_POINTS;
           const x = ring[2 * i] * scale - ox;
           const y = ring[2 * i + 1] * scale - oy;
-          if (k === 0) ctx.moveTo(x, y); else ctx.lineTo(x, y);
+          if (k === 0) {
+            ctx.moveTo(x, y);
+          } else if (k === e.trailLength - 1 || Math.abs(x - lx) + Math.abs(y - ly) >= 1.5) {
+            ctx.lineTo(x, y);
+          } else {
+            continue;
+          }
+          lx = x;
+          ly = y;
         }
         trails[kind] += 1;
       }
@@ -1945,10 +1964,26 @@ function pruneTracks() {
 }
 setInterval(pruneTracks, 5000);
 
-async function loadTracks() {
-  const r = await getJson('tracks');
-  for (const t of r.tracks || []) upsertTrack(t);
-  renderTrackCount();
+/**
+ * The least time between two fetches of every track (ms). A resync after `lagged` asks for them again,
+ * and a stream busy enough to lag says so every second or two: 10,000 tracks fetched and applied each
+ * time would keep the page busy, while tracks reporting every second correct themselves anyway.
+ */
+const TRACK_RELOAD_MS = 10_000;
+const trackLoad = { pending: null, at: 0 };
+
+/** Every live track (GET tracks), unless a fetch is under way (its promise) or one ended under TRACK_RELOAD_MS ago. */
+function loadTracks() {
+  if (trackLoad.pending) return trackLoad.pending;
+  if (trackLoad.at && Date.now() - trackLoad.at < TRACK_RELOAD_MS) return Promise.resolve();
+  trackLoad.pending = getJson('tracks').then((r) => {
+    for (const t of r.tracks || []) upsertTrack(t);
+    renderTrackCount();
+  }).finally(() => {
+    trackLoad.at = Date.now();
+    trackLoad.pending = null;
+  });
+  return trackLoad.pending;
 }
 
 /** The tracks held for one layer, for tests. */

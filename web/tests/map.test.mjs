@@ -284,6 +284,9 @@ test('the sea and air layers show the demo\'s vessels and aircraft, its going-da
   } catch {
     assert.fail(`no aircraft with a trail within ${SEA_AIR_MS / 1000} s${problems()}`);
   }
+  // Close to it (a trail under 2 px is not drawn), its trail is on the canvas.
+  const flying = await page.evaluate(() => window.truceMap.air().find((t) => t.trail >= 2));
+  await page.evaluate(({ lat, lon }) => window.truceMap.map.setView([lat, lon], 11, { animate: false }), flying);
   await page.evaluate(() => window.truceMap.drawTracks());
   assert.ok(Number(await page.locator('[data-testid="track-canvas"]').getAttribute('data-trails-air')) >= 1,
     'an aircraft trail is drawn');
