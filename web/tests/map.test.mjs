@@ -196,7 +196,7 @@ test('the live-tracks layer shows the demo\'s TAK units as symbols and the geofe
   // Close to a unit, its callsign is drawn beside it, and a click on its symbol opens its popup.
   const recce = tracks.find((t) => t.callsign === 'UK-RECCE-1');
   assert.ok(recce, `UK-RECCE-1 among the tracks: ${JSON.stringify(tracks.map((t) => t.callsign))}`);
-  await page.evaluate(({ lat, lon }) => window.truceMap.map.setView([lat, lon], 11, { animate: false }), recce);
+  await page.evaluate(({ lat, lon }) => { window.truceMap.map.setView([lat, lon], 11, { animate: false }); }, recce);
   await page.evaluate(() => window.truceMap.drawTracks());
   const labels = await page.evaluate(() => window.truceMap.trackLabels());
   assert.ok(labels.some((l) => l.text === 'UK-RECCE-1'), `a callsign label: ${JSON.stringify(labels)}`);
@@ -286,13 +286,13 @@ test('the sea and air layers show the demo\'s vessels and aircraft, its going-da
   }
   // Close to it (a trail under 2 px is not drawn), its trail is on the canvas.
   const flying = await page.evaluate(() => window.truceMap.air().find((t) => t.trail >= 2));
-  await page.evaluate(({ lat, lon }) => window.truceMap.map.setView([lat, lon], 11, { animate: false }), flying);
+  await page.evaluate(({ lat, lon }) => { window.truceMap.map.setView([lat, lon], 11, { animate: false }); }, flying);
   await page.evaluate(() => window.truceMap.drawTracks());
   assert.ok(Number(await page.locator('[data-testid="track-canvas"]').getAttribute('data-trails-air')) >= 1,
     'an aircraft trail is drawn');
   // A vessel's name on hover, its popup (MMSI, type in words) on a click.
   const ship = layers.sea[0];
-  await page.evaluate(({ lat, lon }) => window.truceMap.map.setView([lat, lon], 10, { animate: false }), ship);
+  await page.evaluate(({ lat, lon }) => { window.truceMap.map.setView([lat, lon], 10, { animate: false }); }, ship);
   await page.evaluate(() => window.truceMap.drawTracks());
   const shipAt = await page.evaluate((uid) => window.truceMap.trackAt(uid), ship.uid);
   assert.ok(shipAt?.drawn, `the vessel ${ship.uid} drawn on screen: ${JSON.stringify(shipAt)}`);
@@ -303,7 +303,7 @@ test('the sea and air layers show the demo\'s vessels and aircraft, its going-da
   const shipPopup = page.locator('.leaflet-popup-content');
   await shipPopup.waitFor({ state: 'visible', timeout: 5000 });
   assert.match(await shipPopup.innerText(), /MMSI\s+\d{9}/, 'the vessel popup gives its MMSI');
-  await page.evaluate(() => window.truceMap.map.closePopup());
+  await page.evaluate(() => { window.truceMap.map.closePopup(); });
 
   // The vessel that goes dark near Crimea: listed, named in its summary, as the API has it.
   const dark = page.locator('#detections li[data-detector="going_dark"]').first();
@@ -331,7 +331,7 @@ test('the sea and air layers show the demo\'s vessels and aircraft, its going-da
     window.__moved = new Promise((resolve) => { window.truceMap.map.once('moveend', resolve); setTimeout(resolve, 5000); });
   });
   await dark.click();
-  await page.evaluate(() => window.__moved);
+  await page.evaluate(() => window.__moved.then(() => true)); // not the event: it holds the whole map
   await page.waitForFunction(() => window.truceMap.map.getZoom() >= 8, null, { timeout: 5000, polling: 100 });
   assert.ok(await page.locator('.leaflet-evidence-pane path.evidence-fix').count() >= 1, 'the last fix before the gap is drawn');
   assert.match(await dark.getAttribute('class'), /selected/);
@@ -347,7 +347,7 @@ test('the sea and air layers show the demo\'s vessels and aircraft, its going-da
   assert.ok(await page.locator('[data-testid="interference-cell"][data-level="some"], [data-testid="interference-cell"][data-level="high"]').count() >= 1,
     'an interference cell of level some or high is on the map');
 
-  await page.evaluate(() => window.truceMap.map.setView([45.6, 32], 7, { animate: false }));
+  await page.evaluate(() => { window.truceMap.map.setView([45.6, 32], 7, { animate: false }); });
   await page.screenshot({ path: SEA_AIR_SCREENSHOT });
 
   const unexpected = pageProblems.filter((p) => !/favicon/.test(p));
