@@ -1301,12 +1301,38 @@ function sidcFromCot(type) {
 
 // The same track stream carries three kinds of craft, each on a layer of its own: TAK devices'
 // positions (anything else), vessels from AIS (uid `ais-<MMSI>`) and aircraft from ADS-B (uid
-// `icao-<address>`). TAK tracks keep their permanent callsign labels; vessels and aircraft are many, so
-// they get a tooltip on hover, a heading from their course and a trail of their last positions instead.
+// `icao-<address>`). TAK tracks keep their callsign labels; vessels and aircraft are many, so they get
+// their name on hover, a heading from their course and a trail of their last positions instead.
+//
+// Every track is drawn on one canvas (a Leaflet renderer in the `tracks` pane), not as a DOM marker: a
+// common operational picture holds 10,000 tracks reporting once a second, and a marker per track
+// (its element moved, its tooltip and trail path updated on every report) cannot keep up with that.
+// One code path for every count: a dozen tracks cost nothing on a canvas, and two renderers would
+// behave (and be tested) differently.
+//  - A stream message only updates the track's entry in `tracks` (its position in Web Mercator
+//    world units, its trail, the symbol it takes) and marks the picture dirty: no DOM work.
+//  - The canvas is redrawn in an animation frame, at most every TRACK_REDRAW_MS while only data
+//    changed (1 Hz reports need no more), at once when the view changed, never when nothing did.
+//  - Symbols are milsymbol's, rendered once per (CoT type, kind, 5° heading) to an offscreen canvas
+//    and stamped with drawImage; trails are one canvas path per layer; TAK callsigns are drawn
+//    decluttered (a label whose box meets one already placed is skipped; the name shows on hover).
+//  - Click (the popup) and hover (the name) are hit-tested in screen space against what the last
+//    frame drew, through a grid of TRACK_CELL px cells, built only when the pointer asks.
+// The three layers in the layer control are light switches for the canvas (`TrackKindLayer`).
 const TRAIL_POINTS = 20;
 const TRAIL_COLOURS = { sea: '#0b7285', air: '#6741d9' };
 /** Below this speed (m/s, about 0.6 kn) a course is noise: no heading is drawn. */
 const MIN_HEADING_SPEED = 0.3;
+/** The least time between two redraws when only tracks moved (ms); raised to 4 × the last draw's time. */
+const TRACK_REDRAW_MS = 250;
+/** The side of a cell of the hit-testing and label grids (px). */
+const TRACK_CELL = 32;
+/** Symbol sizes (milsymbol's `size`): TAK units, and the smaller vessels and aircraft. */
+const TRACK_SYMBOL_SIZE = { tak: 20, sea: 16, air: 16 };
+const LABEL_FONT = '600 11px system-ui, -apple-system, "Segoe UI", sans-serif';
+const LABEL_HEIGHT = 14;
+/** Web Mercator's latitude limit (Leaflet's EPSG:3857). */
+const MERCATOR_MAX_LAT = 85.0511287798;
 
 function trackKind(uid) {
   if (uid.startsWith('ais-')) return 'sea';
@@ -1314,50 +1340,78 @@ function trackKind(uid) {
   return 'tak';
 }
 
-/** The heading drawn for a track (degrees, rounded to 5°, so icons can be shared), or null. */
+/** The heading drawn for a track (degrees, rounded to 5°, so symbols can be shared), or null. */
 function headingOf(t) {
   if (!isNum(t.course)) return null;
   if (isNum(t.speed) && Number(t.speed) < MIN_HEADING_SPEED) return null;
   return (Math.round(Number(t.course) / 5) * 5) % 360;
 }
 
-const trackIconCache = new Map();
-/** A milsymbol icon for a CoT type (size 20 for TAK units, 16 for vessels and aircraft), with a heading arrow when `direction` is a number. */
-function trackIcon(type, { direction = null, size = 20 } = {}) {
-  const key = `${type}|${direction ?? ''}|${size}`;
-  let icon = trackIconCache.get(key);
-  if (icon) return icon;
+/** Web Mercator x and y of a position in world units (0 to 1, as Leaflet projects at zoom 0 / 256). */
+const mercatorX = (lon) => (lon + 180) / 360;
+function mercatorY(lat) {
+  const s = Math.sin((Math.max(-MERCATOR_MAX_LAT, Math.min(MERCATOR_MAX_LAT, lat)) * Math.PI) / 180);
+  return 0.5 - Math.log((1 + s) / (1 - s)) / (4 * Math.PI);
+}
+
+const spriteCache = new Map();
+/**
+ * The symbol of a CoT type for a kind of track, with a heading arrow when `direction` is a number,
+ * rendered once to an offscreen canvas at the device's pixel ratio: `{canvas, w, h, ax, ay, sidc}`, the
+ * size and anchor in CSS pixels and the SIDC drawn.
+ */
+function trackSprite(type, kind, direction) {
+  const size = TRACK_SYMBOL_SIZE[kind];
+  const key = `${type}|${size}|${direction ?? ''}`;
+  let sprite = spriteCache.get(key);
+  if (sprite) return sprite;
+  const ratio = Math.max(1, Math.ceil(window.devicePixelRatio || 1));
+  let sidc = sidcFromCot(type);
   if (typeof ms === 'undefined') {
     // milsymbol did not load (vendor/milsymbol): a plain frame rather than no track.
-    icon = L.divIcon({ className: 'track-icon', html: '<span class="track-frame"></span>', iconSize: [14, 14] });
+    const canvas = document.createElement('canvas');
+    canvas.width = 14 * ratio;
+    canvas.height = 14 * ratio;
+    const g = canvas.getContext('2d');
+    g.scale(ratio, ratio);
+    g.strokeStyle = '#343a40';
+    g.lineWidth = 2;
+    g.strokeRect(1, 1, 12, 12);
+    sprite = { canvas, w: 14, h: 14, ax: 7, ay: 7, sidc };
   } else {
     const opts = { size, fill: true };
     if (direction != null) opts.direction = direction;
-    let sym = new ms.Symbol(sidcFromCot(type), opts);
-    if (!sym.isValid()) sym = new ms.Symbol(`${sidcFromCot(type).slice(0, 4)}-----------`, opts);
+    let sym = new ms.Symbol(sidc, opts);
+    if (!sym.isValid()) {
+      sidc = `${sidc.slice(0, 4)}-----------`;
+      sym = new ms.Symbol(sidc, opts);
+    }
     const dim = sym.getSize();
     const anchor = sym.getAnchor();
-    icon = L.divIcon({
-      className: 'track-icon',
-      html: sym.asSVG(),
-      iconSize: [dim.width, dim.height],
-      iconAnchor: [anchor.x, anchor.y],
-    });
+    sprite = { canvas: sym.asCanvas(ratio), w: dim.width, h: dim.height, ax: anchor.x, ay: anchor.y, sidc };
   }
-  trackIconCache.set(key, icon);
-  return icon;
-}
-
-function iconFor(t, kind) {
-  return kind === 'tak' ? trackIcon(t.type) : trackIcon(t.type, { direction: headingOf(t), size: 16 });
+  spriteCache.set(key, sprite);
+  return sprite;
 }
 
 map.createPane('interference').style.zIndex = 380;
 map.createPane('evidence').style.zIndex = 450;
+// Above the observation markers (600), below tooltips (650) and popups (700); the pointer goes through
+// it to the markers and the map, and the track under it is found by hit-testing (trackUnder).
+map.createPane('tracks').style.zIndex = 610;
+map.getPane('tracks').style.pointerEvents = 'none';
 
-const trackLayer = L.layerGroup().addTo(map);
-const seaLayer = L.layerGroup().addTo(map);
-const airLayer = L.layerGroup().addTo(map);
+/** A layer-control switch for one kind of track: adding or removing it shows or hides that kind. */
+const TrackKindLayer = L.Layer.extend({
+  onAdd() { trackView?.viewChanged(); },
+  onRemove() { trackView?.viewChanged(); },
+});
+/** The canvas (a TrackCanvas, made once the layers it reads exist). */
+let trackView = null;
+
+const trackLayer = new TrackKindLayer().addTo(map);
+const seaLayer = new TrackKindLayer().addTo(map);
+const airLayer = new TrackKindLayer().addTo(map);
 const interferenceLayer = L.layerGroup().addTo(map);
 const KIND_LAYER = { tak: trackLayer, sea: seaLayer, air: airLayer };
 const layerControl = L.control.layers(null, {
@@ -1366,7 +1420,66 @@ const layerControl = L.control.layers(null, {
   'Air (ADS-B)': airLayer,
   'GNSS interference (ADS-B)': interferenceLayer,
 }, { collapsed: false, position: 'topright' }).addTo(map);
-const tracks = new Map(); // uid -> { track, marker, kind, trail: [[lat, lon]], line: L.Polyline | null }
+
+/** One live track: its last report, where it is in world units, the symbol it takes and its trail. */
+class TrackEntry {
+  constructor(track, kind) {
+    this.track = track;
+    this.kind = kind;
+    this.timeMs = NaN;
+    this.staleMs = NaN;
+    this.mx = 0;
+    this.my = 0;
+    this.sprite = null;
+    this.spriteType = null;
+    this.spriteHeading = null;
+    // Vessels and aircraft: the last TRAIL_POINTS positions (world units), a ring of x, y pairs.
+    this.trail = kind === 'tak' ? null : new Float64Array(TRAIL_POINTS * 2);
+    this.trailStart = 0;
+    this.trailLength = 0;
+  }
+
+  /** Takes a report: position, symbol and, for vessels and aircraft, a point of the trail. */
+  take(t, timeMs, staleMs) {
+    this.track = t;
+    this.timeMs = timeMs;
+    this.staleMs = staleMs;
+    this.mx = mercatorX(t.lon);
+    this.my = mercatorY(t.lat);
+    const heading = this.kind === 'tak' ? null : headingOf(t);
+    if (!this.sprite || t.type !== this.spriteType || heading !== this.spriteHeading) {
+      this.sprite = trackSprite(t.type, this.kind, heading);
+      this.spriteType = t.type;
+      this.spriteHeading = heading;
+    }
+    if (!this.trail) return;
+    const n = this.trailLength;
+    const ring = this.trail;
+    if (n) {
+      const last = (this.trailStart + n - 1) % TRAIL_POINTS;
+      if (ring[2 * last] === this.mx && ring[2 * last + 1] === this.my) return;
+    }
+    let i;
+    if (n < TRAIL_POINTS) {
+      i = (this.trailStart + n) % TRAIL_POINTS;
+      this.trailLength = n + 1;
+    } else {
+      i = this.trailStart;
+      this.trailStart = (i + 1) % TRAIL_POINTS;
+    }
+    ring[2 * i] = this.mx;
+    ring[2 * i + 1] = this.my;
+  }
+
+  /** The geofence list opens a track's popup as it did when each track was a marker: `.marker.openPopup()`. */
+  get marker() {
+    return { openPopup: () => openTrackPopup(this) };
+  }
+}
+
+const tracks = new Map(); // uid -> TrackEntry
+const trackCounts = { tak: 0, sea: 0, air: 0 };
+const shownCounts = { tak: -1, sea: -1, air: -1 }; // what the panel says
 
 function validTrack(t) {
   return t && typeof t.uid === 'string' && t.uid !== '' && isNum(t.lat) && isNum(t.lon) && String(t.type || '').startsWith('a-');
@@ -1436,110 +1549,490 @@ function trackPopup(t, kind) {
   return popupFor(craftName(t, kind), rows.filter(([, v]) => v != null && v !== ''));
 }
 
-function tagTrackElement(marker) {
-  const el = marker.getElement();
-  if (!el) return;
-  el.dataset.testid = 'track-marker';
-  el.dataset.uid = marker.track.uid;
-  el.dataset.type = marker.track.type;
-  el.dataset.layer = marker.kind;
+// ---- the popup and the hover name: one of each, moved to whichever track they are about
+
+const trackPopupLayer = L.popup({ offset: [0, -6] });
+const trackHover = L.tooltip({ direction: 'top', offset: [0, -10], className: 'craft-label' });
+const trackPopupState = { entry: null, shown: null };
+trackPopupLayer.on('remove', () => { trackPopupState.entry = null; trackPopupState.shown = null; });
+
+function openTrackPopup(entry) {
+  if (!entry || tracks.get(entry.track.uid) !== entry) return;
+  trackPopupState.entry = entry;
+  trackPopupState.shown = entry.track;
+  trackPopupLayer.setLatLng([entry.track.lat, entry.track.lon]).setContent(trackPopup(entry.track, entry.kind));
+  if (!map.hasLayer(trackPopupLayer)) trackPopupLayer.openOn(map);
 }
 
-/** Adds the position to a vessel's or aircraft's trail (the last TRAIL_POINTS) and redraws it. */
-function extendTrail(entry) {
-  if (entry.kind === 'tak') return;
-  const { lat, lon } = entry.track;
-  const last = entry.trail[entry.trail.length - 1];
-  if (last && last[0] === lat && last[1] === lon) return;
-  entry.trail.push([lat, lon]);
-  if (entry.trail.length > TRAIL_POINTS) entry.trail.splice(0, entry.trail.length - TRAIL_POINTS);
-  if (entry.trail.length < 2) return;
-  if (entry.line) {
-    entry.line.setLatLngs(entry.trail);
-  } else {
-    entry.line = L.polyline(entry.trail, {
-      className: `trail trail-${entry.kind}`, color: TRAIL_COLOURS[entry.kind], weight: 1.5, opacity: 0.75, interactive: false,
+/** Keeps an open popup on its track and its figures current (in the frame, not per message). */
+function refreshTrackPopup() {
+  const { entry, shown } = trackPopupState;
+  if (!entry) return;
+  if (tracks.get(entry.track.uid) !== entry) {
+    map.closePopup(trackPopupLayer);
+    return;
+  }
+  if (entry.track !== shown) openTrackPopup(entry);
+}
+
+// ---- the canvas
+
+/** A grid of boxes in layer pixels (cells of TRACK_CELL px): what is under a point, what a box meets. */
+class BoxGrid {
+  constructor(minX, minY, width, height) {
+    this.minX = minX;
+    this.minY = minY;
+    this.cols = Math.max(1, Math.ceil(width / TRACK_CELL));
+    this.rows = Math.max(1, Math.ceil(height / TRACK_CELL));
+    this.cells = new Map(); // cell index -> [box index]
+    this.boxes = []; // [x0, y0, x1, y1, payload]
+  }
+
+  forCells(x0, y0, x1, y1, fn) {
+    const c0 = Math.max(0, Math.floor((x0 - this.minX) / TRACK_CELL));
+    const c1 = Math.min(this.cols - 1, Math.floor((x1 - this.minX) / TRACK_CELL));
+    const r0 = Math.max(0, Math.floor((y0 - this.minY) / TRACK_CELL));
+    const r1 = Math.min(this.rows - 1, Math.floor((y1 - this.minY) / TRACK_CELL));
+    for (let r = r0; r <= r1; r++) for (let c = c0; c <= c1; c++) if (fn(r * this.cols + c) === false) return;
+  }
+
+  insert(x0, y0, x1, y1, payload) {
+    const i = this.boxes.length;
+    this.boxes.push([x0, y0, x1, y1, payload]);
+    this.forCells(x0, y0, x1, y1, (cell) => {
+      const list = this.cells.get(cell);
+      if (list) list.push(i); else this.cells.set(cell, [i]);
     });
-    entry.line.addTo(KIND_LAYER[entry.kind]);
+  }
+
+  /** Whether a box meets one in the grid. */
+  meets(x0, y0, x1, y1) {
+    let hit = false;
+    this.forCells(x0, y0, x1, y1, (cell) => {
+      for (const i of this.cells.get(cell) || []) {
+        const b = this.boxes[i];
+        if (b[0] < x1 && x0 < b[2] && b[1] < y1 && y0 < b[3]) { hit = true; return false; }
+      }
+      return true;
+    });
+    return hit;
+  }
+
+  /** The payload of the last inserted box (the topmost drawn) containing the point, within `slack` px. */
+  at(x, y, slack) {
+    let best = -1;
+    this.forCells(x, y, x, y, (cell) => {
+      for (const i of this.cells.get(cell) || []) {
+        const b = this.boxes[i];
+        if (i > best && x >= b[0] - slack && x <= b[2] + slack && y >= b[1] - slack && y <= b[3] + slack) best = i;
+      }
+    });
+    return best < 0 ? null : this.boxes[best][4];
   }
 }
 
-/** Adds or moves the marker of a track; an older report than the one shown is ignored. */
-function upsertTrack(raw) {
-  if (!validTrack(raw)) return;
-  const t = { ...raw, lat: Number(raw.lat), lon: Number(raw.lon) };
-  if (Date.parse(t.stale) <= Date.now()) return;
-  const old = tracks.get(t.uid);
-  if (old && Date.parse(old.track.time) > Date.parse(t.time)) return;
-  if (old) {
-    old.track = t;
-    old.marker.track = t;
-    old.marker.setLatLng([t.lat, t.lon]);
-    const icon = iconFor(t, old.kind);
-    if (old.marker.options.icon !== icon) old.marker.setIcon(icon);
-    old.marker.setTooltipContent(old.kind === 'tak' ? (t.callsign || t.uid) : craftName(t, old.kind));
-    if (old.marker.isPopupOpen()) old.marker.getPopup().update();
-    tagTrackElement(old.marker);
-    extendTrail(old);
-  } else {
-    const kind = trackKind(t.uid);
-    const marker = L.marker([t.lat, t.lon], { icon: iconFor(t, kind), keyboard: false, zIndexOffset: kind === 'tak' ? 1000 : 500 });
-    marker.track = t;
-    marker.kind = kind;
-    if (kind === 'tak') {
-      marker.bindTooltip(t.callsign || t.uid, { permanent: true, direction: 'right', offset: [10, 0], className: 'track-label' });
+const labelWidths = new Map();
+function labelWidth(ctx, text) {
+  let w = labelWidths.get(text);
+  if (w == null) {
+    if (labelWidths.size > 50000) labelWidths.clear();
+    w = ctx.measureText(text).width;
+    labelWidths.set(text, w);
+  }
+  return w;
+}
+
+/**
+ * The canvas every track is drawn on. Leaflet's Renderer gives it the viewport (padded by 10 %), the
+ * CSS transform during zoom animations and a call to `_update` after each move or zoom.
+ */
+const TrackCanvas = L.Renderer.extend({
+  options: { padding: 0.1, pane: 'tracks' },
+
+  initialize(options) {
+    L.Renderer.prototype.initialize.call(this, options);
+    this.drawn = { entries: [], x: [], y: [], n: 0 }; // what the last frame drew, in drawing order (layer px)
+    this.labels = []; // the TAK labels the last frame placed: {uid, text}
+    this.hitGrid = null; // built from `drawn` when the pointer first asks after a frame
+    this.stats = { draws: 0, drawMs: 0, lastDrawMs: 0, lastDrawAt: 0, applied: 0 };
+    this.dataDirty = false;
+    this.frame = 0;
+    this.timer = 0;
+  },
+
+  _initContainer() {
+    const c = document.createElement('canvas');
+    c.dataset.testid = 'track-canvas';
+    this._container = c;
+    this._ctx = c.getContext('2d');
+  },
+
+  _destroyContainer() {
+    L.DomUtil.remove(this._container);
+    delete this._ctx;
+    delete this._container;
+  },
+
+  _update() {
+    if (this._map._animatingZoom && this._bounds) return;
+    L.Renderer.prototype._update.call(this);
+    const b = this._bounds;
+    const size = b.getSize();
+    const ratio = window.devicePixelRatio || 1;
+    const c = this._container;
+    L.DomUtil.setPosition(c, b.min);
+    c.width = Math.round(ratio * size.x);
+    c.height = Math.round(ratio * size.y);
+    c.style.width = `${size.x}px`;
+    c.style.height = `${size.y}px`;
+    this._ratio = ratio;
+    // Resizing cleared the canvas: draw now, before the browser paints.
+    this.draw();
+  },
+
+  /** Tracks moved: a redraw in a frame, at most every TRACK_REDRAW_MS (longer when drawing is slow). */
+  dataChanged() {
+    this.dataDirty = true;
+    if (this.frame || this.timer) return;
+    const gap = Math.max(TRACK_REDRAW_MS, 4 * this.stats.lastDrawMs);
+    const wait = gap - (performance.now() - this.stats.lastDrawAt);
+    if (wait > 0) {
+      this.timer = setTimeout(() => { this.timer = 0; this.queueFrame(); }, wait);
     } else {
-      marker.bindTooltip(craftName(t, kind), { direction: 'top', offset: [0, -8], className: 'craft-label' });
+      this.queueFrame();
     }
-    marker.bindPopup(() => trackPopup(marker.track, marker.kind));
-    marker.on('add', () => tagTrackElement(marker));
-    const entry = { track: t, marker, kind, trail: [], line: null };
-    tracks.set(t.uid, entry);
-    extendTrail(entry);
-    marker.addTo(KIND_LAYER[kind]);
-  }
-  renderTrackCount();
+  },
+
+  /** A layer was switched on or off: redraw in the next frame. */
+  viewChanged() {
+    this.dataDirty = true;
+    this.queueFrame();
+  },
+
+  queueFrame() {
+    if (this.frame || !this._map) return;
+    this.frame = requestAnimationFrame(() => {
+      this.frame = 0;
+      if (this.dataDirty) this.draw();
+    });
+  },
+
+  draw() {
+    const map = this._map;
+    const ctx = this._ctx;
+    if (!map || !ctx || !this._bounds) return;
+    const t0 = performance.now();
+    this.dataDirty = false;
+    const b = this._bounds;
+    const ratio = this._ratio || 1;
+    ctx.setTransform(1, 0, 0, 1, 0, 0);
+    ctx.clearRect(0, 0, this._container.width, this._container.height);
+    ctx.setTransform(ratio, 0, 0, ratio, -b.min.x * ratio, -b.min.y * ratio);
+    const scale = 256 * 2 ** map.getZoom();
+    const origin = map.getPixelOrigin();
+    const ox = origin.x;
+    const oy = origin.y;
+    const minX = b.min.x - 40;
+    const minY = b.min.y - 40;
+    const maxX = b.max.x + 40;
+    const maxY = b.max.y + 40;
+    const shown = { tak: map.hasLayer(trackLayer), sea: map.hasLayer(seaLayer), air: map.hasLayer(airLayer) };
+    const perKind = { tak: 0, sea: 0, air: 0 };
+
+    // Trails first, one path per layer, below every symbol.
+    const trails = { sea: 0, air: 0 };
+    ctx.lineWidth = 1.5;
+    ctx.lineJoin = 'round';
+    ctx.globalAlpha = 0.75;
+    for (const kind of ['sea', 'air']) {
+      if (!shown[kind]) continue;
+      ctx.beginPath();
+      for (const e of tracks.values()) {
+        if (e.kind !== kind || e.trailLength < 2) continue;
+        const ring = e.trail;
+        let x0 = Infinity; let y0 = Infinity; let x1 = -Infinity; let y1 = -Infinity;
+        for (let k = 0; k < e.trailLength; k++) {
+          const i = (e.trailStart + k) % TRAIL_POINTS;
+          const x = ring[2 * i] * scale - ox;
+          const y = ring[2 * i + 1] * scale - oy;
+          if (x < x0) x0 = x;
+          if (x > x1) x1 = x;
+          if (y < y0) y0 = y;
+          if (y > y1) y1 = y;
+        }
+        if (x1 < minX || x0 > maxX || y1 < minY || y0 > maxY) continue;
+        // Under 2 px long it cannot be seen; a point within 1.5 px of the last one drawn adds nothing.
+        if (x1 - x0 + y1 - y0 < 2) continue;
+        let lx = NaN;
+        let ly = NaN;
+        for (let k = 0; k < e.trailLength; k++) {
+          const i = (e.trailStart + k) % TRAIL_POINTS;
+          const x = ring[2 * i] * scale - ox;
+          const y = ring[2 * i + 1] * scale - oy;
+          if (k === 0) {
+            ctx.moveTo(x, y);
+          } else if (k === e.trailLength - 1 || Math.abs(x - lx) + Math.abs(y - ly) >= 1.5) {
+            ctx.lineTo(x, y);
+          } else {
+            continue;
+          }
+          lx = x;
+          ly = y;
+        }
+        trails[kind] += 1;
+      }
+      ctx.strokeStyle = TRAIL_COLOURS[kind];
+      ctx.stroke();
+    }
+    ctx.globalAlpha = 1;
+
+    // Symbols: vessels, then aircraft, then TAK units on top (hit-testing takes the last drawn).
+    const drawn = this.drawn;
+    let n = 0;
+    for (const kind of ['sea', 'air', 'tak']) {
+      if (!shown[kind]) continue;
+      for (const e of tracks.values()) {
+        if (e.kind !== kind) continue;
+        const x = Math.round(e.mx * scale - ox);
+        const y = Math.round(e.my * scale - oy);
+        if (x < minX || x > maxX || y < minY || y > maxY) continue;
+        const s = e.sprite;
+        ctx.drawImage(s.canvas, x - s.ax, y - s.ay, s.w, s.h);
+        drawn.entries[n] = e;
+        drawn.x[n] = x;
+        drawn.y[n] = y;
+        n += 1;
+        perKind[kind] += 1;
+      }
+    }
+    drawn.entries.length = n; // no reference kept to a track that was removed
+    drawn.n = n;
+    this.hitGrid = null;
+
+    // TAK callsigns, decluttered: in drawing order, a label is placed unless it meets one placed.
+    const labels = [];
+    if (shown.tak && perKind.tak) {
+      ctx.font = LABEL_FONT;
+      ctx.textBaseline = 'middle';
+      const grid = new BoxGrid(b.min.x, b.min.y, b.max.x - b.min.x, b.max.y - b.min.y);
+      const boxes = [];
+      for (let i = n - perKind.tak; i < n; i++) {
+        const e = drawn.entries[i];
+        const text = String(e.track.callsign || e.track.uid);
+        const w = labelWidth(ctx, text) + 6;
+        const x0 = drawn.x[i] + e.sprite.w - e.sprite.ax + 2;
+        const y0 = drawn.y[i] - LABEL_HEIGHT / 2;
+        if (x0 > b.max.x || y0 > b.max.y || x0 + w < b.min.x || y0 + LABEL_HEIGHT < b.min.y) continue;
+        if (grid.meets(x0, y0, x0 + w, y0 + LABEL_HEIGHT)) continue;
+        grid.insert(x0, y0, x0 + w, y0 + LABEL_HEIGHT, null);
+        boxes.push([x0, y0, w, text]);
+        labels.push({ uid: e.track.uid, text });
+      }
+      ctx.fillStyle = 'rgba(255, 255, 255, 0.85)';
+      for (const [x0, y0, w] of boxes) ctx.fillRect(x0, y0, w, LABEL_HEIGHT);
+      ctx.fillStyle = '#212529';
+      for (const [x0, y0, , text] of boxes) ctx.fillText(text, x0 + 3, y0 + LABEL_HEIGHT / 2 + 0.5);
+    }
+    this.labels = labels;
+
+    const c = this._container;
+    c.dataset.count = String(n);
+    c.dataset.tak = String(perKind.tak);
+    c.dataset.sea = String(perKind.sea);
+    c.dataset.air = String(perKind.air);
+    c.dataset.trailsSea = String(trails.sea);
+    c.dataset.trailsAir = String(trails.air);
+    c.dataset.labels = String(labels.length);
+    renderTrackCount();
+    refreshTrackPopup();
+    const took = performance.now() - t0;
+    this.stats.draws += 1;
+    this.stats.drawMs += took;
+    this.stats.lastDrawMs = took;
+    this.stats.lastDrawAt = performance.now();
+  },
+
+  /** The track drawn under a container point (within 3 px of its symbol), or null. */
+  trackUnder(containerPoint) {
+    if (!this._map || !this.drawn.n) return null;
+    if (!this.hitGrid) {
+      const b = this._bounds;
+      const grid = new BoxGrid(b.min.x, b.min.y, b.max.x - b.min.x, b.max.y - b.min.y);
+      const { entries, x, y, n } = this.drawn;
+      for (let i = 0; i < n; i++) {
+        const s = entries[i].sprite;
+        grid.insert(x[i] - s.ax, y[i] - s.ay, x[i] - s.ax + s.w, y[i] - s.ay + s.h, entries[i]);
+      }
+      this.hitGrid = grid;
+    }
+    const p = this._map.containerPointToLayerPoint(containerPoint);
+    const e = this.hitGrid.at(p.x, p.y, 3);
+    return e && tracks.get(e.track.uid) === e ? e : null;
+  },
+
+  /** Where the last frame drew a track: its container point, or null. */
+  drawnAt(uid) {
+    const { entries, x, y, n } = this.drawn;
+    for (let i = 0; i < n; i++) {
+      if (entries[i].track.uid === uid) return this._map.layerPointToContainerPoint([x[i], y[i]]);
+    }
+    return null;
+  },
+});
+
+trackView = new TrackCanvas();
+trackView.addTo(map);
+
+// Click and hover: the pane lets the pointer through, so the map container is asked first (capture
+// phase) whether a track is under it; a click on one opens its popup and goes no further (tracks are
+// drawn above the observations, as their markers were).
+{
+  const container = map.getContainer();
+  const onMapArea = (ev) => !ev.target.closest?.('.leaflet-control-container, .leaflet-popup-pane, .leaflet-tooltip-pane');
+  let down = null;
+  container.addEventListener('pointerdown', (ev) => { down = [ev.clientX, ev.clientY]; }, true);
+  container.addEventListener('click', (ev) => {
+    if (!onMapArea(ev)) return;
+    // A drag of the map ends in a click too: not a click on a track.
+    if (down && Math.hypot(ev.clientX - down[0], ev.clientY - down[1]) > 4) return;
+    const e = trackView.trackUnder(map.mouseEventToContainerPoint(ev));
+    if (!e) return;
+    ev.stopImmediatePropagation();
+    ev.preventDefault();
+    openTrackPopup(e);
+  }, true);
+  let hoverAt = null;
+  let hoverFrame = 0;
+  let hovered = null;
+  const hover = () => {
+    hoverFrame = 0;
+    const e = hoverAt && trackView.trackUnder(hoverAt);
+    container.style.cursor = e ? 'pointer' : '';
+    if (e === hovered && (!e || trackHover.getContent() === craftName(e.track, e.kind))) return;
+    hovered = e;
+    if (!e) {
+      trackHover.remove();
+      return;
+    }
+    trackHover.setLatLng([e.track.lat, e.track.lon]).setContent(craftName(e.track, e.kind));
+    if (!map.hasLayer(trackHover)) trackHover.addTo(map);
+  };
+  container.addEventListener('mousemove', (ev) => {
+    hoverAt = onMapArea(ev) ? map.mouseEventToContainerPoint(ev) : null;
+    if (!hoverFrame) hoverFrame = requestAnimationFrame(hover);
+  }, { passive: true });
+  container.addEventListener('mouseleave', () => {
+    hoverAt = null;
+    if (!hoverFrame) hoverFrame = requestAnimationFrame(hover);
+  });
+  map.on('movestart zoomstart', () => { hovered = null; trackHover.remove(); });
 }
 
-const countsOf = () => {
-  const n = { tak: 0, sea: 0, air: 0 };
-  for (const { kind } of tracks.values()) n[kind] += 1;
-  return n;
-};
+/** Takes a track report: updates its entry and marks the picture dirty; an older report than the one held is ignored. */
+function upsertTrack(t) {
+  if (!validTrack(t)) return;
+  const staleMs = Date.parse(t.stale);
+  if (staleMs <= Date.now()) return;
+  const timeMs = Date.parse(t.time);
+  t.lat = Number(t.lat);
+  t.lon = Number(t.lon);
+  let e = tracks.get(t.uid);
+  if (e) {
+    if (e.timeMs > timeMs) return;
+  } else {
+    e = new TrackEntry(t, trackKind(t.uid));
+    tracks.set(t.uid, e);
+    trackCounts[e.kind] += 1;
+  }
+  e.take(t, timeMs, staleMs);
+  trackView.stats.applied += 1;
+  trackView.dataChanged();
+}
 
 function renderTrackCount() {
-  const n = countsOf();
-  $('tracks-count').textContent = `${n.tak} live track${n.tak === 1 ? '' : 's'}`;
-  $('sea-count').textContent = `${n.sea} vessel${n.sea === 1 ? '' : 's'}`;
-  $('air-count').textContent = `${n.air} aircraft`;
+  const n = trackCounts;
+  if (n.tak !== shownCounts.tak) $('tracks-count').textContent = `${n.tak} live track${n.tak === 1 ? '' : 's'}`;
+  if (n.sea !== shownCounts.sea) $('sea-count').textContent = `${n.sea} vessel${n.sea === 1 ? '' : 's'}`;
+  if (n.air !== shownCounts.air) $('air-count').textContent = `${n.air} aircraft`;
+  Object.assign(shownCounts, n);
 }
 
 /** Removes the tracks (with their trails) whose stale time has passed. */
 function pruneTracks() {
   const now = Date.now();
-  for (const [uid, { track, marker, kind, line }] of tracks) {
-    if (!(Date.parse(track.stale) > now)) {
-      KIND_LAYER[kind].removeLayer(marker);
-      if (line) KIND_LAYER[kind].removeLayer(line);
+  let removed = 0;
+  for (const [uid, e] of tracks) {
+    if (!(e.staleMs > now)) {
       tracks.delete(uid);
+      trackCounts[e.kind] -= 1;
+      removed += 1;
     }
   }
-  renderTrackCount();
+  if (removed) trackView.dataChanged();
 }
 setInterval(pruneTracks, 5000);
 
-async function loadTracks() {
-  const r = await getJson('tracks');
-  for (const t of r.tracks || []) upsertTrack(t);
+/**
+ * The least time between two fetches of every track (ms). A resync after `lagged` asks for them again,
+ * and a stream busy enough to lag says so every second or two: 10,000 tracks fetched and applied each
+ * time would keep the page busy, while tracks reporting every second correct themselves anyway.
+ */
+const TRACK_RELOAD_MS = 10_000;
+const trackLoad = { pending: null, at: 0 };
+
+/** Every live track (GET tracks), unless a fetch is under way (its promise) or one ended under TRACK_RELOAD_MS ago. */
+function loadTracks() {
+  if (trackLoad.pending) return trackLoad.pending;
+  if (trackLoad.at && Date.now() - trackLoad.at < TRACK_RELOAD_MS) return Promise.resolve();
+  trackLoad.pending = getJson('tracks').then((r) => {
+    for (const t of r.tracks || []) upsertTrack(t);
+    renderTrackCount();
+  }).finally(() => {
+    trackLoad.at = Date.now();
+    trackLoad.pending = null;
+  });
+  return trackLoad.pending;
 }
 
-/** The tracks drawn in one layer, for tests. */
+/** The tracks held for one layer, for tests. */
 function tracksOf(kind) {
-  return [...tracks.values()].filter((e) => e.kind === kind).map(({ track: t, trail }) => ({
+  return [...tracks.values()].filter((e) => e.kind === kind).map(({ track: t, trailLength }) => ({
     uid: t.uid, type: t.type, callsign: t.callsign, lat: t.lat, lon: t.lon,
-    course: t.course ?? null, speed: t.speed ?? null, hae: knownHae(t) ? Number(t.hae) : null, trail: trail.length,
+    course: t.course ?? null, speed: t.speed ?? null, hae: knownHae(t) ? Number(t.hae) : null, trail: trailLength,
   }));
 }
+
+/** What tests and the map benchmark ask of the track canvas (spread into window.truceMap). */
+const trackProbes = {
+  /** What the last frame drew: `{uid, layer, sidc, x, y}` (container px), in drawing order. */
+  drawnTracks: () => {
+    const { entries, x, y, n } = trackView.drawn;
+    const out = [];
+    for (let i = 0; i < n; i++) {
+      const p = map.layerPointToContainerPoint([x[i], y[i]]);
+      out.push({ uid: entries[i].track.uid, layer: entries[i].kind, sidc: entries[i].sprite.sidc, x: p.x, y: p.y });
+    }
+    return out;
+  },
+  /**
+   * Where a track is on screen: `{x, y}` in the map container and `{pageX, pageY}` in the page (to click
+   * it), `drawn` whether the last frame drew it there; null for a uid the map does not hold.
+   */
+  trackAt: (uid) => {
+    const e = tracks.get(uid);
+    if (!e) return null;
+    const at = trackView.drawnAt(uid);
+    const p = at || map.latLngToContainerPoint([e.track.lat, e.track.lon]);
+    const r = map.getContainer().getBoundingClientRect();
+    return { x: p.x, y: p.y, pageX: r.left + p.x, pageY: r.top + p.y, drawn: Boolean(at) };
+  },
+  /** The TAK labels the last frame placed: `{uid, text}`. */
+  trackLabels: () => trackView.labels.map((l) => ({ ...l })),
+  /** Counters: reports applied, frames drawn and their time (ms), tracks held. */
+  trackStats: () => ({ ...trackView.stats, held: tracks.size, drawn: trackView.drawn.n }),
+  /** Draws now (tests: what the canvas shows after a change, without waiting for the next frame). */
+  drawTracks: () => trackView.draw(),
+};
 
 // ---------------------------------------------------------------- sea and air detections
 
@@ -2520,6 +3013,8 @@ window.truceMap = {
   /** The GNSS interference cells drawn: {level, share, aircraft, degraded, window_start}. */
   interference: () => interferenceState.cells.map((c) => ({ ...c })),
   sidc: (cotType) => sidcFromCot(cotType),
+  // drawnTracks(), trackAt(uid), trackLabels(), trackStats(), drawTracks(): the track canvas (see its section).
+  ...trackProbes,
   geofence: () => geofenceState.list.map((g) => ({ id: g.id, kind: g.kind, fence_id: g.fence_id, callsign: g.callsign })),
   /** Back to the whole of Ukraine; resolves when the clusters have settled. */
   home: () => new Promise((resolve) => {

@@ -183,14 +183,30 @@ test('the live-tracks layer shows the demo\'s TAK units as symbols and the geofe
     'SFZP-----------', 'SUZP-----------']);
   const tracks = await page.evaluate(() => window.truceMap.tracks());
   assert.ok(tracks.length > 0, 'live tracks drawn');
-  const symbols = await page.locator('[data-testid="track-marker"] svg').count();
-  assert.ok(symbols > 0, `track markers are milsymbol SVG icons (${symbols})`);
+  // Drawn on the track canvas (milsymbol symbols stamped from offscreen canvases), on the TAK layer.
+  await page.evaluate(() => window.truceMap.drawTracks());
+  const canvas = page.locator('[data-testid="track-canvas"]');
+  assert.ok(Number(await canvas.getAttribute('data-tak')) > 0, 'TAK symbols drawn on the track canvas');
+  const drawnTak = await page.evaluate(() => window.truceMap.drawnTracks().filter((d) => d.layer === 'tak'));
+  assert.ok(drawnTak.length > 0 && drawnTak.every((d) => !/^(ais|icao)-/.test(d.uid)), `TAK symbols: ${JSON.stringify(drawnTak)}`);
+  assert.ok(drawnTak.some((d) => d.sidc.startsWith('SFG')), 'a friendly ground unit symbol');
   assert.ok(await page.locator('.leaflet-control-layers-overlays', { hasText: 'Live tracks' }).isVisible(),
     'the live-tracks layer is in the layer control');
-  assert.ok(await page.locator('.track-label', { hasText: 'UK-RECCE-1' }).count() >= 1, 'a callsign label');
   assert.match(await page.locator('#tracks-count').innerText(), /^\d+ live tracks?$/);
-  const friendly = await page.locator('[data-testid="track-marker"][data-type^="a-f-G"] svg').first();
-  assert.ok(await friendly.count() === 1, 'a friendly ground unit symbol');
+  // Close to a unit, its callsign is drawn beside it, and a click on its symbol opens its popup.
+  const recce = tracks.find((t) => t.callsign === 'UK-RECCE-1');
+  assert.ok(recce, `UK-RECCE-1 among the tracks: ${JSON.stringify(tracks.map((t) => t.callsign))}`);
+  await page.evaluate(({ lat, lon }) => { window.truceMap.map.setView([lat, lon], 11, { animate: false }); }, recce);
+  await page.evaluate(() => window.truceMap.drawTracks());
+  const labels = await page.evaluate(() => window.truceMap.trackLabels());
+  assert.ok(labels.some((l) => l.text === 'UK-RECCE-1'), `a callsign label: ${JSON.stringify(labels)}`);
+  const at = await page.evaluate((uid) => window.truceMap.trackAt(uid), recce.uid);
+  assert.ok(at?.drawn, `UK-RECCE-1 drawn on screen: ${JSON.stringify(at)}`);
+  await page.mouse.click(at.pageX, at.pageY);
+  const popup = page.locator('.leaflet-popup-content');
+  await popup.waitFor({ state: 'visible', timeout: 5000 });
+  assert.match(await popup.innerText(), /UK-RECCE-1/, 'the popup of the clicked unit');
+  assert.match(await popup.innerText(), /a-f-G/, 'its CoT type');
 
   // The geofence list: at least one enter of the force stand-off zone (catch-up or live).
   const enter = page.locator('#geofence-events li[data-kind="enter"][data-fence-id="force_standoff"]').first();
@@ -243,12 +259,23 @@ test('the sea and air layers show the demo\'s vessels and aircraft, its going-da
   assert.ok(layers.sea.every((t) => t.uid.startsWith('ais-')), 'only ais- uids on the Sea layer');
   assert.ok(layers.air.every((t) => t.uid.startsWith('icao-')), 'only icao- uids on the Air layer');
   assert.ok(layers.tak.every((t) => !/^(ais|icao)-/.test(t.uid)), 'no vessel or aircraft on the TAK layer');
-  // Drawn as milsymbol SVG symbols of the right battle dimension (2525B's third letter).
-  const drawn = await page.evaluate(() => ['sea', 'air'].map((layer) => [...document.querySelectorAll(
-    `[data-testid="track-marker"][data-layer="${layer}"]`)].filter((el) => el.querySelector('svg'))
-    .map((el) => window.truceMap.sidc(el.dataset.type).charAt(2))));
+  // Drawn on the track canvas as milsymbol symbols of the right battle dimension (2525B's third letter),
+  // each on its layer: switching a layer off in the layer control takes its symbols off, and only those.
+  const drawnByLayer = () => page.evaluate(() => {
+    window.truceMap.drawTracks();
+    const all = window.truceMap.drawnTracks();
+    return ['sea', 'air', 'tak'].map((layer) => all.filter((d) => d.layer === layer).map((d) => d.sidc.charAt(2)));
+  });
+  const drawn = await drawnByLayer();
   assert.ok(drawn[0].length >= 5 && drawn[0].every((d) => d === 'S'), `5 sea-surface symbols: ${drawn[0].join('')}`);
   assert.ok(drawn[1].length >= 3 && drawn[1].every((d) => d === 'A'), `3 air symbols: ${drawn[1].join('')}`);
+  await overlays.getByText('Sea (AIS)', { exact: true }).click();
+  const seaOff = await drawnByLayer();
+  assert.equal(seaOff[0].length, 0, 'no vessel drawn with the Sea layer off');
+  assert.ok(seaOff[1].length >= 3, 'the aircraft still drawn with the Sea layer off');
+  assert.equal(await page.locator('[data-testid="track-canvas"]').getAttribute('data-sea'), '0');
+  await overlays.getByText('Sea (AIS)', { exact: true }).click();
+  assert.ok((await drawnByLayer())[0].length >= 5, 'the vessels back with the Sea layer on');
   assert.match(await page.locator('#sea-count').innerText(), /^\d+ vessels?$/);
   assert.match(await page.locator('#air-count').innerText(), /^\d+ aircraft$/);
   // Aircraft report often: within the deadline one has a trail of at least two positions from the stream.
@@ -257,7 +284,26 @@ test('the sea and air layers show the demo\'s vessels and aircraft, its going-da
   } catch {
     assert.fail(`no aircraft with a trail within ${SEA_AIR_MS / 1000} s${problems()}`);
   }
-  assert.ok(await page.locator('path.trail-air').count() >= 1, 'an aircraft trail is drawn');
+  // Close to it (a trail under 2 px is not drawn), its trail is on the canvas.
+  const flying = await page.evaluate(() => window.truceMap.air().find((t) => t.trail >= 2));
+  await page.evaluate(({ lat, lon }) => { window.truceMap.map.setView([lat, lon], 11, { animate: false }); }, flying);
+  await page.evaluate(() => window.truceMap.drawTracks());
+  assert.ok(Number(await page.locator('[data-testid="track-canvas"]').getAttribute('data-trails-air')) >= 1,
+    'an aircraft trail is drawn');
+  // A vessel's name on hover, its popup (MMSI, type in words) on a click.
+  const ship = layers.sea[0];
+  await page.evaluate(({ lat, lon }) => { window.truceMap.map.setView([lat, lon], 10, { animate: false }); }, ship);
+  await page.evaluate(() => window.truceMap.drawTracks());
+  const shipAt = await page.evaluate((uid) => window.truceMap.trackAt(uid), ship.uid);
+  assert.ok(shipAt?.drawn, `the vessel ${ship.uid} drawn on screen: ${JSON.stringify(shipAt)}`);
+  await page.mouse.move(shipAt.pageX, shipAt.pageY);
+  const hoverName = page.locator('.leaflet-tooltip.craft-label');
+  await hoverName.waitFor({ state: 'visible', timeout: 5000 });
+  await page.mouse.click(shipAt.pageX, shipAt.pageY);
+  const shipPopup = page.locator('.leaflet-popup-content');
+  await shipPopup.waitFor({ state: 'visible', timeout: 5000 });
+  assert.match(await shipPopup.innerText(), /MMSI\s+\d{9}/, 'the vessel popup gives its MMSI');
+  await page.evaluate(() => { window.truceMap.map.closePopup(); });
 
   // The vessel that goes dark near Crimea: listed, named in its summary, as the API has it.
   const dark = page.locator('#detections li[data-detector="going_dark"]').first();
@@ -285,7 +331,7 @@ test('the sea and air layers show the demo\'s vessels and aircraft, its going-da
     window.__moved = new Promise((resolve) => { window.truceMap.map.once('moveend', resolve); setTimeout(resolve, 5000); });
   });
   await dark.click();
-  await page.evaluate(() => window.__moved);
+  await page.evaluate(() => window.__moved.then(() => true)); // not the event: it holds the whole map
   await page.waitForFunction(() => window.truceMap.map.getZoom() >= 8, null, { timeout: 5000, polling: 100 });
   assert.ok(await page.locator('.leaflet-evidence-pane path.evidence-fix').count() >= 1, 'the last fix before the gap is drawn');
   assert.match(await dark.getAttribute('class'), /selected/);
@@ -301,7 +347,7 @@ test('the sea and air layers show the demo\'s vessels and aircraft, its going-da
   assert.ok(await page.locator('[data-testid="interference-cell"][data-level="some"], [data-testid="interference-cell"][data-level="high"]').count() >= 1,
     'an interference cell of level some or high is on the map');
 
-  await page.evaluate(() => window.truceMap.map.setView([45.6, 32], 7, { animate: false }));
+  await page.evaluate(() => { window.truceMap.map.setView([45.6, 32], 7, { animate: false }); });
   await page.screenshot({ path: SEA_AIR_SCREENSHOT });
 
   const unexpected = pageProblems.filter((p) => !/favicon/.test(p));
