@@ -32,6 +32,7 @@ const PAGES: &[&str] = &[
     "workspace.js",
     "cases.html",
     "cases.js",
+    "basemap.js",
 ];
 
 /// The `npm ci` the build runs when `web/node_modules` cannot be used. Development packages (the browser

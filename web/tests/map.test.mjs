@@ -101,7 +101,7 @@ test('the map draws the basemap, lines, zones and a week of observations, and ta
   assert.ok(raised, `an alert raised Pokrovsk to high or critical: ${JSON.stringify(apiAlerts.filter((a) => a.scope === 'pokrovsk'))}`);
   assert.ok(await page.locator(`#alerts li[data-scope="pokrovsk"][data-level="${raised.level}"]`).first().isVisible(),
     'the Pokrovsk alert is shown in the panel');
-  assert.equal(await page.locator('#warning-sectors li').count(), 6, 'six sectors with a level');
+  assert.equal(await page.locator('#warning-sectors > li').count(), 6, 'six sectors with a level');
   assert.match(await page.locator('#warning-line').innerText(), /^Line: (normal|elevated|high|critical)$/i);
 
   // Live: POST an observation and wait for it to appear, without reloading the page.

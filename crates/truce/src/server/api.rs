@@ -46,6 +46,7 @@ use truce_access::Action;
         observation_history,
         agreement,
         agreement_geometry,
+        super::sectors::sectors,
         vocabulary,
         stats,
         healthz,

@@ -53,6 +53,9 @@ pub async fn sectors(State(state): State<AppState>) -> Response {
             json!({"type": "Feature", "id": s.id, "geometry": geometry, "properties": properties})
         })
         .collect();
-    ([(header::CONTENT_TYPE, "application/geo+json")], axum::Json(json!({"type": "FeatureCollection", "features": features})))
+    (
+        [(header::CONTENT_TYPE, "application/geo+json")],
+        axum::Json(json!({"type": "FeatureCollection", "features": features})),
+    )
         .into_response()
 }

@@ -1107,6 +1107,7 @@ fn no_surface_shows_a_viewer_what_it_may_not_see() {
             ("/api/v1/regeneration", "/api/v1/regeneration"),
             ("/api/v1/agreement", "/api/v1/agreement"),
             ("/api/v1/agreement/geometry", "/api/v1/agreement/geometry"),
+            ("/api/v1/sectors", "/api/v1/sectors"),
             ("/api/v1/vocabulary", "/api/v1/vocabulary"),
             ("/api/v1/basemap", "/api/v1/basemap"),
             ("/api/v1/basemap/places", "/api/v1/basemap/{layer}"),
