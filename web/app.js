@@ -241,6 +241,7 @@ const state = {
   since: null, // the start of the observation window, RFC 3339
   zoneLayers: new Map(), // zone id -> its Leaflet layer (for search)
   liveCounted: new Set(), // ids counted in today's counts from the stream
+  basemap: null, // basemap.js's handle, once loaded
 };
 
 const zoneBounds = (id) => state.zoneLayers.get(id)?.getBounds();
@@ -441,6 +442,7 @@ async function loadBasemap() {
   // Coastline, rivers, lakes and named places (basemap.js): the map is usable without them.
   try {
     const layers = await addBasemap(map, { api: getJson });
+    state.basemap = layers;
     setStatus('basemap', layers.failed.length ? `Basemap layers missing: ${layers.failed.join('; ')}` : null);
   } catch (e) {
     setStatus('basemap', `Basemap layers: ${e.message}`);
@@ -2290,9 +2292,25 @@ function geofenceInView(g) {
   return !isNum(g.lat) || !isNum(g.lon) || inArea(view.filter, Number(g.lat), Number(g.lon));
 }
 
+/** The geofence events of the view as a layer: a ring where each happened, coloured by its kind. */
+const GEOFENCE_COLOURS = { enter: '#d6336c', inside: '#f59f00', exit: '#2e7d32', cross: '#7048e8' };
+const geofenceLayer = L.layerGroup().addTo(map);
+const geofenceRenderer = L.canvas({ padding: 0.2 });
+function drawGeofence(shown) {
+  geofenceLayer.clearLayers();
+  for (const g of shown) {
+    if (!isNum(g.lat) || !isNum(g.lon)) continue;
+    L.circleMarker([Number(g.lat), Number(g.lon)], {
+      renderer: geofenceRenderer, radius: 6, weight: 2, color: GEOFENCE_COLOURS[g.kind] || '#495057', fillOpacity: 0.1,
+    }).bindTooltip(`${g.callsign || g.uid}: ${g.kind} ${g.fence_name || g.fence_id}, ${dtg(new Date(g.time))}`).addTo(geofenceLayer);
+  }
+  geofenceLayer.shown = geofenceLayer.getLayers().length;
+}
+
 function renderGeofence(freshId) {
   if (!geofenceState.list.length) return;
   const shown = geofenceState.list.filter(geofenceInView);
+  drawGeofence(shown);
   if (!shown.length) {
     $('geofence-events').replaceChildren(h('li', { class: 'muted' }, 'No geofence events in the view.'));
     return;
@@ -2851,6 +2869,7 @@ const measure = installMeasure(map, { h });
 layerControl.addOverlay(incidentLayer, 'Incidents (uncertainty)');
 layerControl.addOverlay(mgrsGrid, 'MGRS grid');
 layerControl.addOverlay(sectorLayer, 'Sectors (warning level)');
+layerControl.addOverlay(geofenceLayer, 'Geofence events');
 
 /** Live tracks off while a replay draws its own, back on at live (as the layer control had them). */
 const liveTrackLayers = [trackLayer, seaLayer, airLayer];
@@ -2862,8 +2881,11 @@ function setLiveTracksShown(on) {
   }
 }
 
-/** Settlements of the basemap for the search box (empty until the basemap provides them). */
-const placeNames = () => [];
+/** Settlements of the basemap for the search box, biggest first. */
+const placeNames = () => (state.basemap?.places() || []).map((p) => ({
+  name: p.name, lat: p.lat, lon: p.lon, zoom: p.population >= 100000 ? 10 : 12,
+  detail: [p.country, p.population ? `pop. ${Number(p.population).toLocaleString('en-GB')}` : null].filter(Boolean).join(' · '),
+}));
 
 const search = installSearch($('search'), $('search-results'), {
   h,
@@ -3001,6 +3023,8 @@ window.truceMap = {
   measure,
   search,
   mgrsGrid: () => (map.hasLayer(mgrsGrid) ? mgrsGrid.lines || 0 : 0),
+  /** The geofence events drawn on the map's layer. */
+  geofenceDrawn: () => geofenceLayer.shown || 0,
   showGrid: (on) => { if (on) mgrsGrid.addTo(map); else mgrsGrid.remove(); },
   counts: () => ({ lines: state.lineFeatures, zones: state.zoneFeatures, observations: clusters.getLayers().length }),
   has: (id) => state.byId.has(id),

@@ -225,7 +225,7 @@ export async function addBasemap(map, { api, pane = 'basemapDetail', labelPane =
       labels.setItems(res.value.features.map((f) => {
         const p = f.properties || {};
         const [lon, lat] = f.geometry.coordinates;
-        features.places.push(p);
+        features.places.push({ ...p, lat, lon });
         return {
           latlng: L.latLng(lat, lon),
           text: p.name,
@@ -282,6 +282,10 @@ export async function addBasemap(map, { api, pane = 'basemapDetail', labelPane =
         .filter((x) => Math.floor(x.minZoom) <= z && view.intersects(L.geoJSON(x.feature).getBounds()))
         .map((x) => x.name)
         .filter(Boolean);
+    },
+    /** Every settlement, biggest first: {name, lat, lon, population, country} (for the search box). */
+    places() {
+      return features.places.map(({ name, lat, lon, population, country }) => ({ name, lat, lon, population, country }));
     },
     counts() {
       return Object.fromEntries(Object.entries(features).map(([k, v]) => [k, v.length]));

@@ -219,6 +219,8 @@ test('the live-tracks layer shows the demo\'s TAK units as symbols and the geofe
   assert.match(await enter.innerText(), /UK-RECCE-2/, 'the callsign of the unit that entered');
   assert.match(await enter.innerText(), /stand-off/i, 'the fence name');
   assert.match(await enter.innerText(), /\d{6}Z [A-Z]{3} \d{2}/, 'the time');
+  const drawn = await page.evaluate(() => [document.querySelectorAll('#geofence-events li[data-kind]').length, window.truceMap.geofenceDrawn()]);
+  assert.equal(drawn[1], drawn[0], 'each listed event is drawn on the map');
   // Clicking it pans to where it happened.
   await page.evaluate(() => window.truceMap.home());
   await enter.click();

@@ -311,6 +311,15 @@ test('readout, measuring, MGRS grid and search', async () => {
   await page.screenshot({ path: screenshotPath('workspace-tools.png') });
   await page.evaluate(() => window.truceMap.showGrid(false));
 
+  // A place of the basemap: the map goes there.
+  await page.locator('[data-testid="search"]').fill('Enerhodar');
+  await page.locator('[data-testid="search-result"][data-kind="place"]').first().waitFor({ timeout: VIEW_MS });
+  await page.locator('[data-testid="search"]').press('Enter');
+  await page.waitForFunction(() => {
+    const c = window.truceMap.map.getCenter();
+    return Math.abs(c.lat - 47.50) < 0.05 && Math.abs(c.lng - 34.65) < 0.05;
+  }, null, { timeout: VIEW_MS });
+
   const id = (await page.evaluate(() => window.truceMap.ids()))[0];
   await page.locator('[data-testid="search"]').fill(id);
   await page.locator('[data-testid="search-result"]').first().waitFor({ timeout: VIEW_MS });
