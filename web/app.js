@@ -2292,6 +2292,45 @@ function geofenceInView(g) {
   return !isNum(g.lat) || !isNum(g.lon) || inArea(view.filter, Number(g.lat), Number(g.lon));
 }
 
+/**
+ * The coalition's deployment plan (the first one imported) as a layer, off at start and loaded the first
+ * time it is switched on: each deployment as its APP-6 symbol with a popup in words, patrol areas dashed;
+ * the coalition page has the plan's findings and the whole picture.
+ */
+const planLayer = L.layerGroup();
+const planState = { loading: null, units: 0 };
+planLayer.on('add', () => {
+  planState.loading ??= loadPlanLayer().catch((e) => { planState.loading = null; setStatus('plan', `Coalition plan: ${e.message}`); });
+});
+
+async function loadPlanLayer() {
+  const { plans } = await getJson('plans');
+  if (!plans?.length) { setStatus('plan', 'No coalition plan imported.'); return; }
+  const fc = await getJson(`plans/${encodeURIComponent(plans[0].id)}`);
+  for (const f of fc.features || []) {
+    const p = f.properties || {};
+    if (p.layer === 'area') {
+      L.geoJSON(f, { style: { color: '#0b7285', weight: 1.5, dashArray: '5 4', fillOpacity: 0.06 } })
+        .bindTooltip(`${p.unit}: patrol area`, { sticky: true }).addTo(planLayer);
+      continue;
+    }
+    const [lon, lat] = f.geometry?.coordinates || [];
+    if (!isNum(lat) || !isNum(lon)) continue;
+    const sym = new ms.Symbol(p.sidc, { size: 18 });
+    const size = sym.getSize();
+    const anchor = sym.getAnchor();
+    const icon = L.divIcon({ className: 'plan-icon', html: sym.asSVG(), iconSize: [size.width, size.height], iconAnchor: [anchor.x, anchor.y] });
+    L.marker([lat, lon], { icon, title: `${p.unit} (${p.nation})`, keyboard: false })
+      .bindPopup(() => h('div', { 'data-testid': 'plan-popup' }, h('b', null, p.unit), h('div', null, p.name || ''),
+        h('div', null, `${p.nation}, ${p.domain}: ${p.type}${p.strength ? `, ${Number(p.strength).toLocaleString('en-GB')} personnel` : ''}`),
+        h('div', null, `${p.place_name ? `at ${p.place_name}, ` : ''}from ${p.from}${p.until ? ` until ${p.until}` : ''}`),
+        h('a', { href: 'coalition.html' }, `Plan ${plans[0].id} on the coalition page`)))
+      .addTo(planLayer);
+    planState.units += 1;
+  }
+  setStatus('plan', null);
+}
+
 /** The geofence events of the view as a layer: a ring where each happened, coloured by its kind. */
 const GEOFENCE_COLOURS = { enter: '#d6336c', inside: '#f59f00', exit: '#2e7d32', cross: '#7048e8' };
 const geofenceLayer = L.layerGroup().addTo(map);
@@ -2870,6 +2909,7 @@ layerControl.addOverlay(incidentLayer, 'Incidents (uncertainty)');
 layerControl.addOverlay(mgrsGrid, 'MGRS grid');
 layerControl.addOverlay(sectorLayer, 'Sectors (warning level)');
 layerControl.addOverlay(geofenceLayer, 'Geofence events');
+layerControl.addOverlay(planLayer, 'Coalition plan');
 
 /** Live tracks off while a replay draws its own, back on at live (as the layer control had them). */
 const liveTrackLayers = [trackLayer, seaLayer, airLayer];
@@ -3023,6 +3063,12 @@ window.truceMap = {
   measure,
   search,
   mgrsGrid: () => (map.hasLayer(mgrsGrid) ? mgrsGrid.lines || 0 : 0),
+  /** Switches the coalition plan layer; resolves with the deployments drawn once it has loaded. */
+  showPlan: async () => {
+    planLayer.addTo(map);
+    await planState.loading;
+    return planState.units;
+  },
   /** The geofence events drawn on the map's layer. */
   geofenceDrawn: () => geofenceLayer.shown || 0,
   showGrid: (on) => { if (on) mgrsGrid.addTo(map); else mgrsGrid.remove(); },

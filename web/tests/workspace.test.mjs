@@ -311,6 +311,13 @@ test('readout, measuring, MGRS grid and search', async () => {
   await page.screenshot({ path: screenshotPath('workspace-tools.png') });
   await page.evaluate(() => window.truceMap.showGrid(false));
 
+  // The coalition's plan as a layer: its deployments as symbols, popups in words.
+  const units = await page.evaluate(() => window.truceMap.showPlan());
+  const plan = await apiGet(baseUrl, s.token, 'api/v1/plans');
+  const planFc = await apiGet(baseUrl, s.token, `api/v1/plans/${plan.plans[0].id}`);
+  assert.equal(units, planFc.features.filter((f) => f.properties.layer !== 'area').length, 'every deployment drawn');
+  assert.ok(await page.locator('.plan-icon svg').count() > 0, 'as APP-6 symbols');
+
   // A place of the basemap: the map goes there.
   await page.locator('[data-testid="search"]').fill('Enerhodar');
   await page.locator('[data-testid="search-result"][data-kind="place"]').first().waitFor({ timeout: VIEW_MS });
