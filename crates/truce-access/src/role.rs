@@ -68,7 +68,7 @@ impl Role {
             (_, Read) => true,
             (Admin, _) => true,
             (Monitor, SubmitObservation | SendTak | AcknowledgeAlert) => true,
-            (WatchOfficer, SubmitObservation | SendTak | AcknowledgeAlert) => true,
+            (WatchOfficer, SubmitObservation | SendTak | AcknowledgeAlert | OpenCase | Export) => true,
             (Analyst, AcknowledgeAlert | OpenCase | ReviewCase | IssueReport | Export) => true,
             (Commission, AcknowledgeAlert | OpenCase | ReviewCase | DecideCase | IssueReport | Export) => true,
             (Planner, EditCoalition | Export) => true,

@@ -857,7 +857,7 @@ fn no_surface_shows_a_viewer_what_it_may_not_see() {
 
         // The export, in every format: exactly the visible records for a role that may export, a
         // refusal that shows nothing for the others.
-        let exports = ["admin", "analyst", "commission", "planner", "national_rep"].contains(&v.role);
+        let exports = ["admin", "watch_officer", "analyst", "commission", "planner", "national_rep"].contains(&v.role);
         for format in ["geojson", "csv", "kml"] {
             let (status, body) = get(&s, v, &format!("/api/v1/export?format={format}"));
             checks.no_leak(&oracle, v, &all, "export", &body);
