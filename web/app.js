@@ -930,8 +930,12 @@ function selectObservation(id, { fromMap = false } = {}) {
   renderDetails(m.obs);
   $('details').scrollIntoView({ block: 'nearest' });
   if (fromMap) return Promise.resolve(true);
-  // Resolves once the marker is on screen (zoomed in and out of its cluster).
-  return new Promise((resolve) => clusters.zoomToShowLayer(m, () => resolve(true)));
+  // Resolves once the marker is on screen, out of its cluster and in the middle of the map, where no
+  // control (the layer list, the legend) can sit over it.
+  return new Promise((resolve) => clusters.zoomToShowLayer(m, () => {
+    map.setView(m.getLatLng(), map.getZoom(), { animate: false });
+    resolve(true);
+  }));
 }
 
 $('details-close').addEventListener('click', () => {
