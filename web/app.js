@@ -1114,14 +1114,16 @@ const alertState = { list: [], seqs: new Set(), shown: null };
 /** The sectors along the line, coloured by their warning level (GET sectors for the shapes). */
 const LEVEL_COLOURS = { normal: '#2e7d32', elevated: '#f9a825', high: '#ef6c00', critical: '#b71c1c' };
 const sectorLayer = L.layerGroup().addTo(map);
-const sectorState = { layers: new Map(), levels: new Map() };
+const sectorState = { layers: new Map(), levels: new Map(), features: new Map() };
 
 async function loadSectors() {
   const fc = await getJson('sectors');
   sectorLayer.clearLayers();
   sectorState.layers.clear();
+  sectorState.features.clear();
   for (const f of fc.features || []) {
     const p = f.properties || {};
+    sectorState.features.set(p.id, f);
     const layer = L.geoJSON(f, { pane: 'sectors', interactive: true, style: { weight: 26, opacity: 0.5, lineCap: 'butt', lineJoin: 'round', fillOpacity: 0.15 } });
     layer.bindTooltip(() => `Sector ${p.name}: ${sectorState.levels.get(p.id) || 'unknown'}${p.kind === 'stretch' ? ` (km ${fmtNum(p.from_km, 0)}–${fmtNum(p.to_km, 0)} of the line, observations within ${fmtNum(p.max_distance_km, 0)} km)` : ''}`, { sticky: true });
     layer.on('add', () => layer.eachLayer((l) => { const el = l.getElement?.(); if (el) { el.dataset.testid = 'sector'; el.dataset.sector = p.id; } }));
@@ -1129,7 +1131,13 @@ async function loadSectors() {
     sectorState.layers.set(p.id, layer);
   }
   colourSectors();
+  // The filter panel offers the sectors, and the chosen one is outlined.
+  renderFilter();
+  drawArea();
 }
+
+/** The name of a sector by its id (incidents carry their sector's name). */
+const sectorName = (id) => sectorState.features.get(id)?.properties?.name ?? id;
 
 function colourSectors() {
   for (const [id, layer] of sectorState.layers) {
@@ -1216,9 +1224,10 @@ function pushAlert(a, fresh = false) {
 function alertsShown() {
   if (alertState.shown) return [...alertState.shown].sort((x, y) => y.seq - x.seq);
   const { since, until } = view.win;
+  const { sector } = view.filter;
   return alertState.list.filter((a) => {
     const t = Date.parse(a.at);
-    return (!since || t >= since.getTime()) && (!until || t < until.getTime());
+    return (!since || t >= since.getTime()) && (!until || t < until.getTime()) && (!sector || a.scope === sector);
   });
 }
 
@@ -2429,8 +2438,10 @@ const areaLayer = L.layerGroup().addTo(map);
 function drawArea() {
   areaLayer.clearLayers();
   const a = view.filter.area;
-  if (!a) return;
   const opts = { className: 'filter-area', interactive: false, fill: false };
+  const sector = view.filter.sector && sectorState.features.get(view.filter.sector);
+  if (sector) L.geoJSON(sector, { style: { ...opts, className: 'filter-area filter-sector' } }).addTo(areaLayer);
+  if (!a) return;
   if (a.type === 'bbox') L.rectangle([[a.bbox[1], a.bbox[0]], [a.bbox[3], a.bbox[2]]], opts).addTo(areaLayer);
   else L.polygon(a.points.map(([lo, la]) => [la, lo]), opts).addTo(areaLayer);
 }
@@ -2446,6 +2457,7 @@ function renderFilter() {
     violations: VIOLATIONS.map((v) => ({ code: v.code, label: v.label })),
     parties: [...state.parties.values()].map((p) => ({ id: p.id, name: p.name })),
     markings: MARKINGS,
+    sectors: [...sectorState.features.values()].map((x) => ({ id: x.properties.id, name: x.properties.name })),
   }, { h, onChange: (f) => setFilter(f ?? emptyFilter()), draw, describeArea });
   $('filter-active').hidden = !narrowed(view.filter) && view.filter.window === '7d';
 }
@@ -2582,6 +2594,7 @@ const selection = { ids: new Set(), picking: false };
 function incidentInView(i) {
   const f = view.filter;
   if (!inArea(f, i.lat, i.lon)) return false;
+  if (f.sector && i.sector !== sectorName(f.sector)) return false;
   if (f.category.length && !f.category.includes(i.category)) return false;
   if (f.violation.length && !(i.violations || []).some((v) => f.violation.includes(v.code))) return false;
   if (f.marking.length && !f.marking.includes(String(Math.max(0, MARKINGS.indexOf(i.marking || MARKINGS[0]))))) return false;
@@ -3055,7 +3068,7 @@ window.truceMap = {
   /** The counts shown for the filtered view: {total, by_violation, by_category}. */
   viewCounts: () => structuredClone(view.stats),
   /** The incidents drawn: {id, lat, lon, uncertainty_m, picked}. */
-  incidents: () => incidentState.list.map(({ id, lat, lon, uncertainty_m: u }) => ({ id, lat, lon, uncertainty_m: u, picked: selection.ids.has(id) })),
+  incidents: () => incidentState.list.map(({ id, lat, lon, uncertainty_m: u, sector }) => ({ id, lat, lon, uncertainty_m: u, sector, picked: selection.ids.has(id) })),
   /** Opens an incident's popup (as a click on its ring does). */
   openIncident: (id) => { const e = incidentState.byId.get(id); if (e) { map.setView(e.ring.getLatLng(), Math.max(map.getZoom(), 12), { animate: false }); e.ring.openPopup(); } return Boolean(e); },
   /** Selects incidents for a case (as "Add to case" does). */

@@ -26,7 +26,7 @@ const MAX_POLYGON = 1000;
 /** The filter a fresh page starts with: the last 7 days, everything in them. */
 export function emptyFilter() {
   return {
-    window: '7d', since: null, until: null, area: null, nation: '',
+    window: '7d', since: null, until: null, area: null, sector: '', nation: '',
     category: [], violation: [], means: [], party: [], marking: [],
   };
 }
@@ -68,6 +68,8 @@ export function fromParams(q) {
   f.marking = f.marking.filter((m) => /^[0-4]$/.test(m));
   const nation = (q.get('nation') || '').toUpperCase();
   if (/^[A-Z]{3}$/.test(nation)) f.nation = nation;
+  const sector = q.get('sector') || '';
+  if (/^[A-Za-z0-9_.-]{1,64}$/.test(sector)) f.sector = sector;
   const bbox = q.get('bbox') && parseBbox(q.get('bbox'));
   const polygon = q.get('polygon') && parsePolygon(q.get('polygon'));
   if (polygon) f.area = { type: 'polygon', points: polygon };
@@ -86,6 +88,7 @@ export function toParams(f) {
   }
   for (const k of LISTS) if (f[k].length) q.set(k, f[k].join(','));
   if (f.nation) q.set('nation', f.nation);
+  if (f.sector) q.set('sector', f.sector);
   if (f.area?.type === 'bbox') q.set('bbox', f.area.bbox.map((x) => round6(x)).join(','));
   if (f.area?.type === 'polygon') q.set('polygon', f.area.points.map((p) => `${round6(p[0])},${round6(p[1])}`).join(';'));
   return q;
@@ -143,6 +146,7 @@ export function apiParams(f, win) {
   if (win.until) q.set('until', iso(win.until));
   for (const k of LISTS) if (f[k].length) q.set(k, f[k].join(','));
   if (f.nation) q.set('nation', f.nation);
+  if (f.sector) q.set('sector', f.sector);
   if (f.area?.type === 'bbox') q.set('bbox', f.area.bbox.join(','));
   if (f.area?.type === 'polygon') q.set('polygon', f.area.points.map((p) => p.join(',')).join(';'));
   return q;
@@ -150,7 +154,7 @@ export function apiParams(f, win) {
 
 /** Whether any filter beyond the time window is set. */
 export function narrowed(f) {
-  return Boolean(f.area || f.nation || LISTS.some((k) => f[k].length));
+  return Boolean(f.area || f.sector || f.nation || LISTS.some((k) => f[k].length));
 }
 
 /** Inside the polygon (lon/lat plane, edges counted in), as the server decides. */
@@ -188,6 +192,8 @@ export function matches(o, f, win, markings) {
   if (win.since && !(t >= win.since.getTime())) return false;
   if (win.until && !(t < win.until.getTime())) return false;
   if (!inArea(f, Number(o.lat), Number(o.lon))) return false;
+  // The stream gives each observation the sector the server's warning counts it in (none: no `sector`).
+  if (f.sector && o.sector !== f.sector) return false;
   if (f.category.length && !f.category.includes(o.category)) return false;
   if (f.violation.length) {
     const codes = (o.classification?.violations || []).map((v) => v.code);

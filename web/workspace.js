@@ -252,8 +252,8 @@ const MEANS_WORDS = {
 };
 
 /**
- * The filter panel: time window, area, and one tick list per facet. `options` = {categories:[{id,
- * label}], violations:[{code,label}], parties:[{id,name}], markings:[names]}; `onChange(f)` gets a new
+ * The filter panel: time window, area, sector, and one tick list per facet. `options` = {categories:
+ * [{id,label}], violations:[{code,label}], parties:[{id,name}], markings:[names], sectors:[{id,name}]}; `onChange(f)` gets a new
  * filter object each time one control changes; `draw` is installAreaDraw's handle.
  */
 export function renderFilterPanel(el, f, options, { h, onChange, draw, describeArea }) {
@@ -306,6 +306,12 @@ export function renderFilterPanel(el, f, options, { h, onChange, draw, describeA
       h('button', { type: 'button', 'data-testid': 'filter-draw-box', onclick: () => draw.box(), title: 'Press and drag on the map' }, 'Box'),
       h('button', { type: 'button', 'data-testid': 'filter-draw-polygon', onclick: () => draw.polygon(), title: 'Click the corners; Enter or double-click to close' }, 'Polygon'),
       f.area ? h('button', { type: 'button', 'data-testid': 'filter-area-clear', onclick: () => change({ area: null }) }, 'Any') : null),
+    options.sectors.length ? h('div', { class: 'filter-row' }, h('label', { for: 'filter-sector' }, 'Sector '),
+      h('select', {
+        id: 'filter-sector', 'data-testid': 'filter-sector', title: 'What the early warning counts in the sector',
+        onchange: (e) => change({ sector: e.target.value }),
+      }, h('option', { value: '', selected: !f.sector }, 'Any'),
+      ...options.sectors.map((x) => h('option', { value: x.id, selected: f.sector === x.id }, x.name)))) : null,
     ticks('category', options.categories.map((c) => ({ value: c.id, label: c.label })), 'Category'),
     ticks('violation', options.violations.map((v) => ({ value: v.code, label: v.label })), 'Violation'),
     ticks('means', MEANS.map((m) => ({ value: m, label: MEANS_WORDS[m] })), 'Source and means'),

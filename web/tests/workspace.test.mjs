@@ -51,6 +51,7 @@ async function viewQuery(page) {
     if (window.truceMap.since()) q.since = window.truceMap.since();
     for (const k of ['category', 'violation', 'means', 'party', 'marking']) if (f[k].length) q[k] = f[k].join(',');
     if (f.nation) q.nation = f.nation;
+    if (f.sector) q.sector = f.sector;
     if (f.area?.type === 'bbox') q.bbox = f.area.bbox.join(',');
     if (f.area?.type === 'polygon') q.polygon = f.area.points.map((p) => p.join(',')).join(';');
     return q;
@@ -133,6 +134,32 @@ test('filters change the map and the counts to what the API gives for the same f
   await setFilter(page, { area: { type: 'polygon', points: [[36.5, 47.0], [38.8, 47.0], [38.8, 49.0], [37.0, 49.5]] } });
   await sameAsApi(page, token, 'a polygon');
   await page.screenshot({ path: screenshotPath('workspace-area.png') });
+
+  // A sector, chosen in the panel: what the early warning counts in it, and it is in the URL.
+  await setFilter(page, {});
+  await page.locator('[data-testid="filter-sector"]').selectOption('pokrovsk');
+  await page.waitForFunction(() => window.truceMap.filter().sector === 'pokrovsk' && document.body.dataset.view === 'ready',
+    null, { timeout: VIEW_MS });
+  const sector = await sameAsApi(page, token, 'the Pokrovsk sector');
+  assert.ok(sector.api.size > 0 && sector.api.size < all.api.size, `the sector holds part of the window (${sector.api.size})`);
+  assert.equal(new URL(page.url()).searchParams.get('sector'), 'pokrovsk', 'the sector is in the URL');
+  const incidents = await page.evaluate(() => window.truceMap.incidents().map((i) => i.sector));
+  assert.ok(incidents.length > 0 && incidents.every((name) => name === 'Pokrovsk'), `only the sector's incidents: ${[...new Set(incidents)]}`);
+  // Live: an observation elsewhere is not drawn, one in the sector is (the stream carries its sector).
+  const post = async (id, lat, lon) => {
+    const res = await fetch(new URL('api/v1/observations', baseUrl), {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
+      body: JSON.stringify({ id, time: new Date().toISOString().replace(/\.\d{3}Z$/, 'Z'), lat, lon, category: 'explosion_impact', count: 1, observer: { means: 'patrol', team: 'test' } }),
+    });
+    assert.equal(res.status, 201, `POST ${id}: ${await res.text()}`);
+  };
+  await post('sector-test-kherson', 46.63, 32.6);
+  await post('sector-test-pokrovsk', 48.05, 37.05);
+  await page.waitForFunction(() => window.truceMap.has('sector-test-pokrovsk'), null, { timeout: VIEW_MS });
+  assert.equal(await page.evaluate(() => window.truceMap.has('sector-test-kherson')), false, 'outside the sector: not drawn');
+  await sameAsApi(page, token, 'the Pokrovsk sector after live observations');
+  await page.screenshot({ path: screenshotPath('workspace-sector.png') });
   await page.locator('[data-testid="filter-reset"]').click();
   await page.waitForFunction(() => document.body.dataset.view === 'ready' && !window.truceMap.filter().area, null, { timeout: VIEW_MS });
   assert.deepEqual(s.problems, [], `browser problems:${report()}`);

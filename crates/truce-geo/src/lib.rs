@@ -28,6 +28,16 @@ pub use ecef::Ecef;
 pub use line::{LineDistance, LineIndex, LineIndexError, LineIndexStats, LineOptions, Side, SideBeyondEnds};
 pub use zone::{Polygon, ZoneIndex, ZoneIndexError, ZonePolygon};
 
+/// A region a query can be narrowed to when no box or polygon expresses it exactly (an early-warning
+/// sector: the points nearer to one stretch of the line than to any other, within a distance). A
+/// store narrows its rows with the box (an index can serve it), then asks [`Area::covers`] of each.
+pub trait Area: std::fmt::Debug + Send + Sync {
+    /// West, south, east, north, degrees: a box that holds every point the area covers.
+    fn bbox(&self) -> [f64; 4];
+    /// Whether the point is in the area.
+    fn covers(&self, p: LonLat) -> bool;
+}
+
 /// A position in WGS84 degrees: longitude east, latitude north (the GeoJSON axis order).
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct LonLat {

@@ -546,6 +546,16 @@ impl Polygon {
     }
 }
 
+impl crate::Area for Polygon {
+    fn bbox(&self) -> [f64; 4] {
+        self.bbox
+    }
+
+    fn covers(&self, p: LonLat) -> bool {
+        Polygon::covers(self, p)
+    }
+}
+
 #[cfg(test)]
 mod polygon_tests {
     use super::*;

@@ -49,18 +49,36 @@ pub struct Event {
     pub audience: Option<Arc<str>>,
     /// What happened.
     pub kind: EventKind,
+    /// For an observation: the early-warning sector it counts in (its id), if any; sent on the wire
+    /// as the observation's `sector`, so that a client can apply a sector filter to what arrives live.
+    pub sector: Option<Arc<str>>,
     wire: Arc<OnceLock<Arc<str>>>,
     redacted: Arc<OnceLock<Arc<str>>>,
 }
 
 impl Event {
     fn new(label: Label, at: OffsetDateTime, kind: EventKind) -> Self {
-        Self { label, at, audience: None, kind, wire: Arc::new(OnceLock::new()), redacted: Arc::new(OnceLock::new()) }
+        Self {
+            label,
+            at,
+            audience: None,
+            kind,
+            sector: None,
+            wire: Arc::new(OnceLock::new()),
+            redacted: Arc::new(OnceLock::new()),
+        }
     }
 
     /// A stored observation, labelled with its own marking, releasability and categories.
     pub fn observation(o: Arc<StoredObservation>) -> Self {
         Self::new(Label::of(&o.observation), o.observation.time, EventKind::Observation(o))
+    }
+
+    /// The same event, for an observation in the sector `id` (see [`Event::sector`]).
+    #[must_use]
+    pub fn in_sector(mut self, id: Option<&str>) -> Self {
+        self.sector = id.map(Arc::from);
+        self
     }
 
     /// A withdrawn observation, labelled like the observation.
@@ -111,9 +129,18 @@ impl Event {
             .get_or_init(|| {
                 let mut o = (**o).clone();
                 truce_access::redact_observer(&mut o.observation);
-                Arc::from(json!({"type": "observation", "observation": wire::observation(&o)}).to_string())
+                Arc::from(json!({"type": "observation", "observation": self.observation_json(&o)}).to_string())
             })
             .clone()
+    }
+
+    /// An observation's wire form, with the event's sector.
+    fn observation_json(&self, o: &StoredObservation) -> serde_json::Value {
+        let mut v = wire::observation(o);
+        if let (Some(sector), serde_json::Value::Object(m)) = (&self.sector, &mut v) {
+            m.insert("sector".into(), serde_json::Value::String(sector.to_string()));
+        }
+        v
     }
 
     /// The stable type name of the event on the wire: `observation`, `withdrawn`, `track`, `geofence`,
@@ -143,7 +170,7 @@ impl Event {
                     );
                 }
                 let payload = match &self.kind {
-                    EventKind::Observation(o) => wire::observation(o),
+                    EventKind::Observation(o) => self.observation_json(o),
                     EventKind::Withdrawn(o) => json!({"id": o.observation.id}),
                     EventKind::Track(t) => wire::track(t),
                     EventKind::Geofence(g) => wire::geofence(g),

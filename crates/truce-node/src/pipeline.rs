@@ -107,11 +107,19 @@ impl Node {
             let mut new: HashSet<&str> = report.inserted.iter().map(String::as_str).collect();
             for s in observations {
                 if new.remove(s.observation.id.as_str()) {
-                    self.bus.publish(Event::observation(Arc::new(s)));
+                    let event = self.observation_event(s);
+                    self.bus.publish(event);
                 }
             }
         }
         Ok(report)
+    }
+
+    /// The event of a stored observation, with the sector the warning counts it in.
+    fn observation_event(&self, s: StoredObservation) -> Event {
+        let p = truce_geo::LonLat::new(s.observation.lon, s.observation.lat);
+        let sector = self.sectors.assign(p).map(|i| self.sectors.sectors[i].id.as_str());
+        Event::observation(Arc::new(s)).in_sector(sector)
     }
 
     /// [`Node::commit`] on the blocking pool, for async callers.
@@ -143,7 +151,7 @@ impl Node {
         change: &truce_store::Revise<'_>,
     ) -> Result<truce_store::Revision, StoreError> {
         let event = match change.amended {
-            Some(row) => Some(Event::observation(Arc::new(row.decode()?))),
+            Some(row) => Some(self.observation_event(row.decode()?)),
             None => None,
         };
         let revision = store.revise(change)?;

@@ -12,7 +12,9 @@
 //! of Poland holding the caller's own clearance and categories would by the access rule of
 //! `truce-access` (release groups expanded on each **observation's** day, the policy's default release
 //! for a record that names none); the store applies it on top of the caller's own access, so it
-//! narrows and never widens.
+//! narrows and never widens. `sector=pokrovsk` selects what the node's early-warning sectors assign to
+//! that sector (the nearest stretch of the line within its distance, or the polygon), exactly as the
+//! warning counts it: the store narrows the rows by the sector's box and asks the sector of each.
 
 use time::OffsetDateTime;
 use truce_formats::filter;
@@ -61,6 +63,8 @@ pub struct Filters<'a> {
     pub marking: Option<&'a str>,
     /// A nation (ISO 3166 alpha-3): only what is releasable to it (see the module documentation).
     pub nation: Option<&'a str>,
+    /// An early-warning sector's id: only what the sectors assign to it (`truce_watch::Sectors::assign`).
+    pub sector: Option<&'a str>,
 }
 
 /// What the filters that name data are checked against. A filter whose vocabulary is not given here
@@ -74,6 +78,8 @@ pub struct Known<'a> {
     pub zones: Option<&'a [&'a str]>,
     /// The label policy and the caller (`nation`: the caller's clearance and categories are kept).
     pub releasability: Option<(&'a truce_access::Policy, &'a truce_access::Viewer)>,
+    /// The early-warning sectors (`sector`).
+    pub sectors: Option<&'a std::sync::Arc<truce_watch::Sectors>>,
 }
 
 impl Filters<'_> {
@@ -159,6 +165,16 @@ impl Filters<'_> {
             }
             let viewer = truce_access::Viewer { nation: Some(n.to_owned()), ..caller.clone() };
             q.releasable = Some(truce_access::Access::new(policy, &viewer));
+        }
+        if let Some(id) = self.sector {
+            let Some(sectors) = known.sectors else {
+                return Err(("sector", "not available here (the sectors are the running node's)".to_owned()));
+            };
+            let area = truce_watch::SectorArea::new(sectors, id).ok_or_else(|| {
+                let ids: Vec<&str> = sectors.sectors.iter().map(|s| s.id.as_str()).collect();
+                ("sector", format!("unknown sector {id:?} (sectors: {})", ids.join(", ")))
+            })?;
+            q.within = Some(truce_store::Within { name: id.to_owned(), area: std::sync::Arc::new(area) });
         }
         if let (Some(z), Some(zones)) = (self.zone, known.zones)
             && !zones.contains(&z)

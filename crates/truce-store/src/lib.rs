@@ -52,7 +52,7 @@ pub use marti::{
 };
 pub use observations::{
     Change, Conflict, Correction, EncodedRow, InsertReport, MAX_PAGE, ObservationStore, Page, Query, Revise, Revision,
-    Stats,
+    Stats, Within,
 };
 pub use sqlite::{DATABASE_FILE, SqliteStore};
 pub use tracks::{TrackPage, TrackStore, TrackWindow};

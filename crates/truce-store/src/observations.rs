@@ -156,6 +156,8 @@ pub struct Query {
     pub near: Option<(f64, f64, f64)>,
     /// Inside this polygon or on its edge, in the longitude/latitude plane (a map's drawn area).
     pub polygon: Option<truce_geo::Polygon>,
+    /// Inside this named area (an early-warning sector), decided exactly on the rows its box leaves.
+    pub within: Option<Within>,
     /// Any of these categories (empty: every category).
     pub category: Vec<Category>,
     /// With a violation of any of these codes (empty: with or without violations).
@@ -177,6 +179,21 @@ pub struct Query {
     pub limit: usize,
     /// Continue after this cursor (from a previous [`Page::next`]).
     pub cursor: Option<String>,
+}
+
+/// A named [`truce_geo::Area`] for [`Query::within`]. Two are the same filter when their names are.
+#[derive(Debug, Clone)]
+pub struct Within {
+    /// What the area is called (a sector's id).
+    pub name: String,
+    /// The area.
+    pub area: std::sync::Arc<dyn truce_geo::Area>,
+}
+
+impl PartialEq for Within {
+    fn eq(&self, other: &Self) -> bool {
+        self.name == other.name
+    }
 }
 
 /// Largest page a query returns.

@@ -15,5 +15,5 @@ pub mod series;
 pub mod warning;
 
 pub use incident::{Correlator, Incident, Located, Rule, correlate, incidents_in_sectors};
-pub use sector::{Sector, SectorErrors, SectorProblem, Sectors};
+pub use sector::{Sector, SectorArea, SectorErrors, SectorProblem, Sectors};
 pub use warning::{Assessment, Config, Detector, Level, Reason, SectorAssessment, Watch};

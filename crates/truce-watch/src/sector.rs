@@ -248,6 +248,52 @@ impl Sectors {
     }
 }
 
+/// One sector as an area a query can be narrowed to ([`truce_geo::Area`]): exactly the positions
+/// [`Sectors::assign`] gives to it. Its box holds the polygon, or the stretch widened by the
+/// largest distance that counts for it.
+#[derive(Debug, Clone)]
+pub struct SectorArea {
+    sectors: std::sync::Arc<Sectors>,
+    index: usize,
+    bbox: [f64; 4],
+}
+
+impl SectorArea {
+    /// The sector `id` of `sectors`, if there is one.
+    pub fn new(sectors: &std::sync::Arc<Sectors>, id: &str) -> Option<Self> {
+        let index = sectors.sectors.iter().position(|s| s.id == id)?;
+        let s = &sectors.sectors[index];
+        let mut b = [f64::MAX, f64::MAX, f64::MIN, f64::MIN];
+        for p in &s.path {
+            b = [b[0].min(p.lon), b[1].min(p.lat), b[2].max(p.lon), b[3].max(p.lat)];
+        }
+        if s.stretch.is_some() {
+            // A degree of latitude is at least 110.5 km and one of longitude at least 111.3 km × cos φ
+            // at the box's farthest latitude: a margin that surely holds `max_distance_m`.
+            let dlat = sectors.max_distance_m / 110_500.0 + 0.001;
+            let far = (b[1] - dlat).abs().max((b[3] + dlat).abs()).min(89.0);
+            let dlon = sectors.max_distance_m / (111_300.0 * far.to_radians().cos()) + 0.001;
+            b = [
+                (b[0] - dlon).max(-180.0),
+                (b[1] - dlat).max(-90.0),
+                (b[2] + dlon).min(180.0),
+                (b[3] + dlat).min(90.0),
+            ];
+        }
+        Some(Self { sectors: sectors.clone(), index, bbox: b })
+    }
+}
+
+impl truce_geo::Area for SectorArea {
+    fn bbox(&self) -> [f64; 4] {
+        self.bbox
+    }
+
+    fn covers(&self, p: LonLat) -> bool {
+        self.sectors.assign(p) == Some(self.index)
+    }
+}
+
 /// The part of a polyline between two distances along it, metres.
 fn cut(vertices: &[LonLat], from: f64, to: f64) -> Vec<LonLat> {
     let mut out = Vec::new();
@@ -353,6 +399,39 @@ from_km = 10
         let unknown =
             Sectors::from_toml("line = \"loc\"\nevery_km = 100\ncolour = 1\n", "h", &agreement()).unwrap_err();
         assert!(unknown.to_string().contains("colour"), "{unknown}");
+    }
+
+    #[test]
+    fn a_sector_area_covers_what_assign_gives_it_and_its_box_holds_all_of_it() {
+        use truce_geo::Area;
+        let a = agreement();
+        let s = std::sync::Arc::new(
+            Sectors::load(Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/../../data/warning/sectors.toml")), &a)
+                .unwrap(),
+        );
+        let areas: Vec<SectorArea> = s.sectors.iter().map(|x| SectorArea::new(&s, &x.id).unwrap()).collect();
+        assert!(SectorArea::new(&s, "atlantis").is_none());
+        // Every 0.1° over the front and well beyond it.
+        let (mut covered, mut none) = (0, 0);
+        for i in 0..=120 {
+            for j in 0..=80 {
+                let p = LonLat::new(29.0 + f64::from(i) * 0.1, 44.0 + f64::from(j) * 0.1);
+                let owner = s.assign(p);
+                for (k, area) in areas.iter().enumerate() {
+                    let b = area.bbox();
+                    assert_eq!(area.covers(p), owner == Some(k), "{p:?} and sector {k}");
+                    if owner == Some(k) {
+                        covered += 1;
+                        assert!(
+                            p.lon >= b[0] && p.lat >= b[1] && p.lon <= b[2] && p.lat <= b[3],
+                            "{p:?} outside {b:?}"
+                        );
+                    }
+                }
+                none += usize::from(owner.is_none());
+            }
+        }
+        assert!(covered > 300 && none > 300, "{covered} covered, {none} in no sector");
     }
 
     #[test]

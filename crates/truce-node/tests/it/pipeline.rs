@@ -68,7 +68,10 @@ fn commit_stores_then_publishes_each_new_observation_once_with_its_label() {
     let wire: serde_json::Value = serde_json::from_str(&events[0].to_json()).unwrap();
     assert_eq!(wire["type"], "observation");
     assert_eq!(wire["observation"]["id"], "a");
-    assert_eq!(wire["observation"], truce_node::wire::observation(&a), "the API's form");
+    // The API's form, with the early-warning sector it counts in.
+    let mut api = truce_node::wire::observation(&a);
+    api["sector"] = serde_json::json!("siversk-lyman");
+    assert_eq!(wire["observation"], api, "the API's form and the sector");
     assert_eq!(n.store.get("b").unwrap(), Some(b), "what was published is what was stored");
 }
 

@@ -42,6 +42,7 @@ macro_rules! conformance_suite {
             observations::category_violation_and_zone_filters_combine,
             observations::list_filters_select_any_of_their_values,
             observations::the_polygon_filter_includes_its_edges_and_not_its_notch,
+            observations::a_named_area_selects_what_it_covers,
             observations::the_releasable_filter_narrows_to_what_a_nation_may_see,
             observations::paging_visits_every_row_once_in_time_then_insertion_order,
             observations::a_cursor_not_handed_out_is_refused,

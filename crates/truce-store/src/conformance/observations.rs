@@ -379,6 +379,40 @@ pub fn the_polygon_filter_includes_its_edges_and_not_its_notch(store: &dyn Store
     assert_eq!(got, ["on-edge", "on-vertex"], "with a bbox too: both apply");
 }
 
+/// A named area (a sector) selects what it covers, even inside its box, and combines with the rest.
+pub fn a_named_area_selects_what_it_covers(store: &dyn Store) {
+    /// Within `km` of a point (exact geodesic distance): its box is wider than what it covers.
+    #[derive(Debug)]
+    struct Disc(truce_geo::LonLat, f64);
+    impl truce_geo::Area for Disc {
+        fn bbox(&self) -> [f64; 4] {
+            let (dlat, dlon) = (self.1 / 110.0, self.1 / (111.3 * self.0.lat.to_radians().cos()) + 0.01);
+            [self.0.lon - dlon, self.0.lat - dlat, self.0.lon + dlon, self.0.lat + dlat]
+        }
+        fn covers(&self, p: truce_geo::LonLat) -> bool {
+            truce_geo::geodesic::distance_m(self.0, p) <= self.1 * 1000.0
+        }
+    }
+    let at = |id: &str, lon: f64, lat: f64, c| observation(id, 0, lat, lon, c);
+    store
+        .insert(&[
+            at("centre", 37.0, 48.0, Category::MuzzleFlash),
+            at("9-km-north", 37.0, 48.0809, Category::MuzzleFlash),
+            at("centre-weapon", 37.0, 48.0, Category::WeaponSighting),
+            at("box-corner", 37.13, 48.085, Category::MuzzleFlash),
+            at("far", 30.0, 50.0, Category::MuzzleFlash),
+        ])
+        .expect("an insert");
+    let area = std::sync::Arc::new(Disc(truce_geo::LonLat::new(37.0, 48.0), 10.0));
+    let q = Query { within: Some(crate::Within { name: "disc".into(), area }), ..Query::default() };
+    let mut got = ids(store, &q);
+    got.sort();
+    assert_eq!(got, ["9-km-north", "centre", "centre-weapon"], "the corner of its box is not in the disc");
+    assert_eq!(store.stats(&q).expect("stats").total, 3);
+    let weapons = Query { category: vec![Category::WeaponSighting], ..q };
+    assert_eq!(ids(store, &weapons), ["centre-weapon"], "with a category too: both apply");
+}
+
 /// `releasable` narrows what the store's reader sees to what another access permits, by the access
 /// rule itself (groups expanded on the observation's day), and never widens it.
 pub fn the_releasable_filter_narrows_to_what_a_nation_may_see(store: &dyn Store) {

@@ -126,8 +126,11 @@ fn filters(access: &str, q: &Query) -> (String, Vec<rusqlite::types::Value>) {
         clauses.push(format!("o.received_ms >= ?{}", args.len()));
     }
     let mut boxes: Vec<[f64; 4]> = Vec::new();
-    // The polygon's box narrows the rows exactly like a bbox; the polygon itself is checked in Rust.
-    for b in q.bbox.iter().copied().chain(q.polygon.as_ref().map(truce_geo::Polygon::bbox)) {
+    // The polygon's and the area's boxes narrow the rows exactly like a bbox; the polygon and the
+    // area themselves are checked in Rust.
+    let areas =
+        q.polygon.as_ref().map(truce_geo::Polygon::bbox).into_iter().chain(q.within.as_ref().map(|w| w.area.bbox()));
+    for b in q.bbox.iter().copied().chain(areas) {
         boxes.push(b);
         let n = args.len();
         args.extend(b.iter().map(|&v| Value::Real(v)));
@@ -196,12 +199,13 @@ fn filters(access: &str, q: &Query) -> (String, Vec<rusqlite::types::Value>) {
 }
 
 /// The filters checked exactly in Rust, on the rows the SQL's boxes let through: the geodesic
-/// distance of `near` and the polygon.
+/// distance of `near`, the polygon and the named area.
 fn exact_ok(q: &Query, lat: f64, lon: f64) -> bool {
+    let p = truce_geo::LonLat::new(lon, lat);
     q.near.is_none_or(|(clat, clon, km)| {
-        truce_geo::geodesic::distance_m(truce_geo::LonLat::new(clon, clat), truce_geo::LonLat::new(lon, lat))
-            <= km * 1000.0
-    }) && q.polygon.as_ref().is_none_or(|p| p.covers(truce_geo::LonLat::new(lon, lat)))
+        truce_geo::geodesic::distance_m(truce_geo::LonLat::new(clon, clat), p) <= km * 1000.0
+    }) && q.polygon.as_ref().is_none_or(|poly| poly.covers(p))
+        && q.within.as_ref().is_none_or(|w| w.area.covers(p))
 }
 
 fn parse_cursor(c: &str) -> Result<(i64, i64), StoreError> {

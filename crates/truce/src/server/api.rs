@@ -236,6 +236,8 @@ pub struct ListParams {
     /// A nation (ISO 3166 alpha-3): only observations releasable to it, as a viewer of that nation with
     /// the caller's clearance and categories may see them (groups expanded on each observation's day).
     nation: Option<String>,
+    /// An early-warning sector's id (`GET /api/v1/sectors`): only what the warning counts in it.
+    sector: Option<String>,
     /// Page size, 1 to 10,000 (default 1,000).
     limit: Option<String>,
     /// The `next` cursor of the previous page.
@@ -253,8 +255,12 @@ pub(crate) fn filter_query(
 ) -> Result<truce_store::Query, ApiError> {
     let parties: Vec<&str> = state.node.agreement.parties.iter().map(|p| p.id.as_str()).collect();
     let zones: Vec<&str> = state.node.agreement.zones.iter().map(|z| z.id.as_str()).collect();
-    let known =
-        Known { parties: &parties, zones: Some(&zones), releasability: Some((&state.node.policy, &caller.viewer)) };
+    let known = Known {
+        parties: &parties,
+        zones: Some(&zones),
+        releasability: Some((&state.node.policy, &caller.viewer)),
+        sectors: Some(&state.node.sectors),
+    };
     filters.query(&known).map_err(|(field, reason)| ApiError::parameter(field, reason))
 }
 
@@ -274,6 +280,7 @@ impl ListParams {
             party: self.party.as_deref(),
             marking: self.marking.as_deref(),
             nation: self.nation.as_deref(),
+            sector: self.sector.as_deref(),
         }
     }
 

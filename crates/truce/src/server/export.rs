@@ -69,6 +69,8 @@ pub struct ExportParams {
     /// A nation (ISO 3166 alpha-3): only what is releasable to it (with the caller's clearance and
     /// categories).
     nation: Option<String>,
+    /// An early-warning sector's id: only what the warning counts in it.
+    sector: Option<String>,
 }
 
 impl ExportParams {
@@ -87,6 +89,7 @@ impl ExportParams {
             party: self.party.as_deref(),
             marking: self.marking.as_deref(),
             nation: self.nation.as_deref(),
+            sector: self.sector.as_deref(),
         }
     }
 }

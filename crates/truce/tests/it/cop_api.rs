@@ -91,6 +91,17 @@ fn a_filtered_list_its_counts_and_its_export_hold_the_same_records_with_their_la
     };
     let (gbr, pol) = (access("GBR"), access("POL"));
     let releasable_to_pol = &move |o: &Value| permits(&pol, o);
+    // The sectors the server counts in (the shipped file, which `serve` runs with).
+    let root = concat!(env!("CARGO_MANIFEST_DIR"), "/../..");
+    let agreement =
+        truce_engine::Agreement::load(&std::path::Path::new(root).join("data/agreements/illustrative.toml")).unwrap();
+    let sectors =
+        truce_watch::Sectors::load(&std::path::Path::new(root).join("data/warning/sectors.toml"), &agreement).unwrap();
+    let in_sector = move |id: &str, o: &Value| {
+        let p = truce_geo::LonLat::new(o["lon"].as_f64().unwrap(), o["lat"].as_f64().unwrap());
+        sectors.assign(p).is_some_and(|i| sectors.sectors[i].id == id)
+    };
+    let in_sector = &in_sector;
     // Each filter with the records it must select, computed from the batch itself.
     let square = "36.9,47.9;37.5,47.9;37.5,48.5;36.9,48.5";
     let cases: Vec<(String, Selects<'_>)> = vec![
@@ -113,6 +124,8 @@ fn a_filtered_list_its_counts_and_its_export_hold_the_same_records_with_their_la
             }),
         ),
         ("nation=POL".into(), Box::new(releasable_to_pol)),
+        ("sector=pokrovsk".into(), Box::new(move |o: &Value| in_sector("pokrovsk", o))),
+        ("sector=kherson&party=rus".into(), Box::new(move |o: &Value| in_sector("kherson", o) && o["party"] == "rus")),
         (
             "nation=POL&means=patrol&party=none,rus".into(),
             Box::new(move |o: &Value| {
@@ -257,6 +270,8 @@ fn every_bad_parameter_is_a_400_that_names_it() {
         ("polygon=37,48;38,48;38,91", "polygon"),
         ("bbox=1,2,3", "bbox"),
         ("zone=nowhere", "zone"),
+        ("sector=atlantis", "sector"),
+        ("sector=", "sector"),
     ];
     let before = get_json(&s, "/api/v1/stats");
     for (query, field) in cases {
@@ -305,7 +320,8 @@ fn every_bad_parameter_is_a_400_that_names_it() {
             .map(|p| p["name"].as_str().unwrap().to_owned())
             .collect()
     };
-    let filters = ["polygon", "category", "violation", "means", "party", "marking", "nation", "bbox", "since"];
+    let filters =
+        ["polygon", "category", "violation", "means", "party", "marking", "nation", "sector", "bbox", "since"];
     for (path, method) in [("/api/v1/observations", "get"), ("/api/v1/stats", "get"), ("/api/v1/export", "get")] {
         let have = params(path, method);
         assert!(filters.iter().all(|f| have.contains(*f)), "{path}: {have:?}");

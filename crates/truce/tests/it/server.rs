@@ -167,6 +167,16 @@ fn the_stream_delivers_what_is_stored() {
     assert_eq!(v["type"], "observation");
     assert_eq!(v["observation"]["id"], "live-1");
     assert!(v["observation"]["classification"]["zones"].as_array().unwrap().iter().any(|z| z == "security_zone"));
+    // With the early-warning sector it counts in (the map's sector filter reads it), and none far away.
+    assert_eq!(v["observation"]["sector"], "zaporizhzhia", "{v}");
+    let (status, _) = s.json(
+        "POST",
+        "/api/v1/observations",
+        obs("live-kyiv", 50.45, 30.5, "explosion_impact").to_string().as_bytes(),
+    );
+    assert_eq!(status, 201);
+    let v: Value = serde_json::from_str(ws.read().expect("a message").to_text().unwrap()).unwrap();
+    assert_eq!((&v["observation"]["id"], v["observation"].get("sector")), (&json!("live-kyiv"), None), "{v}");
 }
 
 #[test]
