@@ -1066,15 +1066,39 @@ async function resync(lostAt) {
 function handleLive({ obs, countable }) {
   if (!validObs(obs)) return;
   // Today's counts take every new observation (an amendment of one already counted is not new); the
-  // view takes those inside its filter. A nation filter is the server's to apply (group membership),
-  // so with one set the view's counts are asked again instead of drawn here.
+  // view takes those inside its filter. A nation filter is the server's to apply (group membership):
+  // with one set, the server is asked whether the observation is in the view.
   const known = state.byId.has(obs.id) || state.liveCounted.has(obs.id);
   state.liveCounted.add(obs.id);
   const shown = inView(obs) && !view.filter.nation;
   const fresh = shown ? addObservations([obs]) : [];
   if (countable && !known) countLive(obs);
-  if (inView(obs) && view.filter.nation) scheduleViewStats();
-  if (!shown) return;
+  if (inView(obs) && view.filter.nation) showIfReleasable(obs);
+  if (shown) showLive(obs, fresh);
+}
+
+/**
+ * A live observation under a nation filter: the view's list for its second (the filter and that time
+ * window) says whether a reload would show it; if so it is drawn from the server's answer.
+ */
+async function showIfReleasable(obs) {
+  const gen = view.generation;
+  const t = Math.floor(Date.parse(obs.time) / 1000) * 1000;
+  const q = apiParams(view.filter, { since: new Date(t), until: new Date(t + 1000) });
+  q.set('limit', '10000');
+  try {
+    const r = await getJson(`observations?${q}`);
+    const found = (r.observations || []).find((o) => o.id === obs.id);
+    if (gen !== view.generation || !found) return;
+    showLive(found, addObservations([found]));
+  } catch {
+    // The counts are asked again below; the next reload draws it.
+  }
+  scheduleViewStats();
+}
+
+/** Draws what a live observation changed in the view (`fresh`: what addObservations added). */
+function showLive(obs, fresh) {
   if (state.selectedId === obs.id) renderDetails(state.byId.get(obs.id).obs);
   if (!fresh.length) return; // an update of one already shown
   scheduleViewStats();

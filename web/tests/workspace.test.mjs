@@ -146,11 +146,11 @@ test('filters change the map and the counts to what the API gives for the same f
   const incidents = await page.evaluate(() => window.truceMap.incidents().map((i) => i.sector));
   assert.ok(incidents.length > 0 && incidents.every((name) => name === 'Pokrovsk'), `only the sector's incidents: ${[...new Set(incidents)]}`);
   // Live: an observation elsewhere is not drawn, one in the sector is (the stream carries its sector).
-  const post = async (id, lat, lon) => {
+  const post = async (id, lat, lon, more = {}) => {
     const res = await fetch(new URL('api/v1/observations', baseUrl), {
       method: 'POST',
       headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
-      body: JSON.stringify({ id, time: new Date().toISOString().replace(/\.\d{3}Z$/, 'Z'), lat, lon, category: 'explosion_impact', count: 1, observer: { means: 'patrol', team: 'test' } }),
+      body: JSON.stringify({ id, time: new Date().toISOString().replace(/\.\d{3}Z$/, 'Z'), lat, lon, category: 'explosion_impact', count: 1, observer: { means: 'patrol', team: 'test' }, ...more }),
     });
     assert.equal(res.status, 201, `POST ${id}: ${await res.text()}`);
   };
@@ -160,6 +160,15 @@ test('filters change the map and the counts to what the API gives for the same f
   assert.equal(await page.evaluate(() => window.truceMap.has('sector-test-kherson')), false, 'outside the sector: not drawn');
   await sameAsApi(page, token, 'the Pokrovsk sector after live observations');
   await page.screenshot({ path: screenshotPath('workspace-sector.png') });
+
+  // Releasable to Poland: the server decides (group membership), also for what arrives live.
+  await setFilter(page, { nation: 'POL' });
+  await sameAsApi(page, token, 'releasable to Poland');
+  await post('nation-test-gbr', 48.1, 37.3, { releasable_to: ['GBR'] });
+  await post('nation-test-pol', 48.1, 37.3, { releasable_to: ['GBR', 'POL'] });
+  await page.waitForFunction(() => window.truceMap.has('nation-test-pol'), null, { timeout: VIEW_MS });
+  assert.equal(await page.evaluate(() => window.truceMap.has('nation-test-gbr')), false, 'not releasable to Poland: not drawn');
+  await sameAsApi(page, token, 'releasable to Poland after live observations');
   await page.locator('[data-testid="filter-reset"]').click();
   await page.waitForFunction(() => document.body.dataset.view === 'ready' && !window.truceMap.filter().area, null, { timeout: VIEW_MS });
   assert.deepEqual(s.problems, [], `browser problems:${report()}`);
