@@ -169,6 +169,19 @@ pub struct ObservationsArgs {
     /// Only observations inside this zone.
     #[arg(long)]
     pub zone: Option<String>,
+    /// Only inside this polygon or on its edge: LON,LAT;LON,LAT;LON,LAT[;...] (3 to 1,000 vertices).
+    #[arg(long, allow_hyphen_values = true)]
+    pub polygon: Option<String>,
+    /// Only observed by any of these means, comma-separated (patrol, fixed_camera, uav, sensor,
+    /// tak_device, ship, aircraft, import).
+    #[arg(long)]
+    pub means: Option<String>,
+    /// Only attributed to any of these parties, comma-separated (the agreement's ids, `none`).
+    #[arg(long)]
+    pub party: Option<String>,
+    /// Only classified at any of these levels, comma-separated (ranks 0 to 4 or exact names).
+    #[arg(long)]
+    pub marking: Option<String>,
     /// Output format.
     #[arg(long, value_enum, default_value = "ndjson")]
     pub format: ListFormat,

@@ -12,36 +12,32 @@ use truce_store::ObservationStore;
 use crate::cli::{ListFormat, ObservationsArgs};
 
 pub fn run(args: &ObservationsArgs) -> anyhow::Result<ExitCode> {
+    // A missing or mistyped data directory is one error of its own, not a store that cannot open.
+    truce_node::data_dir::require(&args.data_dir)?;
+    let (store, agreement) = truce_node::data_dir::open(&args.data_dir, None)
+        .with_context(|| format!("cannot open the store in {}", args.data_dir.display()))?;
     let filters = Filters {
-        since: None,
-        received_since: None,
-        until: None,
         bbox: args.bbox.as_deref(),
         near: args.near.as_deref(),
         category: args.category.as_deref(),
         violation: args.violation.as_deref(),
         zone: args.zone.as_deref(),
+        polygon: args.polygon.as_deref(),
+        means: args.means.as_deref(),
+        party: args.party.as_deref(),
+        marking: args.marking.as_deref(),
         ..Filters::default()
     };
-    let mut q = filters
-        .query(&truce_node::query::Known::default())
-        .map_err(|(field, reason)| anyhow::anyhow!("--{field}: {reason}"))?;
+    // The agreement the data directory uses knows its parties and zones: an unknown one is an error,
+    // not an empty list.
+    let parties: Vec<&str> = agreement.parties.iter().map(|p| p.id.as_str()).collect();
+    let zones: Vec<&str> = agreement.zones.iter().map(|z| z.id.as_str()).collect();
+    let known = truce_node::query::Known { parties: &parties, zones: Some(&zones), ..Default::default() };
+    let mut q = filters.query(&known).map_err(|(field, reason)| anyhow::anyhow!("--{field}: {reason}"))?;
     // The times were parsed by clap (`truce_formats::when`), like every time flag.
     q.since = args.since;
     q.until = args.until;
     q.received_since = args.received_since;
-    // The agreement the data directory uses knows its zones: an unknown one is an error, not an
-    // empty list.
-    // A missing or mistyped data directory is one error of its own, not a store that cannot open.
-    truce_node::data_dir::require(&args.data_dir)?;
-    let (store, agreement) = truce_node::data_dir::open(&args.data_dir, None)
-        .with_context(|| format!("cannot open the store in {}", args.data_dir.display()))?;
-    if let Some(z) = &args.zone
-        && !agreement.zones.iter().any(|k| &k.id == z)
-    {
-        let zones: Vec<&str> = agreement.zones.iter().map(|k| k.id.as_str()).collect();
-        anyhow::bail!("--zone: unknown zone {z:?} in the agreement {} (zones: {})", agreement.id, zones.join(", "));
-    }
     q.limit = truce_store::MAX_PAGE;
     let stdout = std::io::stdout();
     let mut out = std::io::BufWriter::new(stdout.lock());

@@ -178,6 +178,59 @@ fn an_unknown_zone_violation_or_category_is_an_error_listing_the_valid_ones() {
     }
     let run = truce(&["observations", "--data-dir", d, "--zone", "bogus"], b"");
     assert!(run.stderr.contains("force_standoff"), "the agreement's zones are listed: {}", run.stderr);
+    for (flag, value, says) in [
+        ("--means", "drone", "drone"),
+        ("--party", "RUS", "(one of: ukr, rus, none)"),
+        ("--marking", "5", "5"),
+        ("--polygon", "37,48;38,48", "at least 3"),
+    ] {
+        let run = truce(&["observations", "--data-dir", d, flag, value], b"");
+        assert_eq!(run.code, 2, "{flag}: {}", run.stderr);
+        assert!(run.stdout.is_empty(), "{flag}: {}", run.stdout);
+        assert!(run.stderr.contains(&format!("{flag}: ")) && run.stderr.contains(says), "{flag}: {}", run.stderr);
+    }
+}
+
+#[test]
+fn the_map_s_filters_work_on_the_command_line_too() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = scenario(dir.path(), "2");
+    let lines = |extra: &[&str]| -> Vec<serde_json::Value> {
+        let run = truce(&[&["observations", "--data-dir", d.as_str()][..], extra].concat(), b"");
+        assert_eq!(run.code, 0, "{extra:?}: {}", run.stderr);
+        run.stdout.lines().map(|l| serde_json::from_str(l).unwrap()).collect()
+    };
+    let all = lines(&[]);
+    let square = [(36.9, 47.9), (37.6, 47.9), (37.6, 48.6), (36.9, 48.6)];
+    let inside = |o: &serde_json::Value| {
+        let (lon, lat) = (o["lon"].as_f64().unwrap(), o["lat"].as_f64().unwrap());
+        (36.9..=37.6).contains(&lon) && (47.9..=48.6).contains(&lat)
+    };
+    let polygon: Vec<String> = square.iter().map(|(lon, lat)| format!("{lon},{lat}")).collect();
+    let polygon = polygon.join(";");
+    let cases: [(Vec<&str>, Box<dyn Fn(&serde_json::Value) -> bool>); 3] = [
+        (
+            vec!["--means", "uav,fixed_camera"],
+            Box::new(|o| ["uav", "fixed_camera"].contains(&o["observer"]["means"].as_str().unwrap())),
+        ),
+        (vec!["--party", "none"], Box::new(|o| o.get("party").is_none_or(serde_json::Value::is_null))),
+        (
+            vec!["--polygon", &polygon, "--marking", "0"],
+            Box::new(|o| inside(o) && o.get("marking").is_none_or(|m| m == "NATO UNCLASSIFIED")),
+        ),
+    ];
+    for (flags, selects) in &cases {
+        let id = |o: &serde_json::Value| o["id"].as_str().unwrap().to_owned();
+        let got: Vec<String> = lines(flags).iter().map(id).collect();
+        let want: Vec<String> = all.iter().filter(|o| selects(o)).map(id).collect();
+        assert!(
+            !want.is_empty() && want.len() < all.len(),
+            "{flags:?}: selects part of {} ({})",
+            all.len(),
+            want.len()
+        );
+        assert_eq!(got, want, "{flags:?}");
+    }
 }
 
 /// A data directory holding `days` of the demo scenario from 2026-11-17T00:00:00Z.
