@@ -208,7 +208,8 @@ fn the_map_s_filters_work_on_the_command_line_too() {
     };
     let polygon: Vec<String> = square.iter().map(|(lon, lat)| format!("{lon},{lat}")).collect();
     let polygon = polygon.join(";");
-    let cases: [(Vec<&str>, Box<dyn Fn(&serde_json::Value) -> bool>); 3] = [
+    type Selects<'a> = Box<dyn Fn(&serde_json::Value) -> bool + 'a>;
+    let cases: [(Vec<&str>, Selects<'_>); 3] = [
         (
             vec!["--means", "uav,fixed_camera"],
             Box::new(|o| ["uav", "fixed_camera"].contains(&o["observer"]["means"].as_str().unwrap())),
