@@ -200,10 +200,11 @@ fn body_error(e: BodyError) -> ApiError {
     }
 }
 
-/// Filters and paging for listing observations.
+/// The observation filters of the list, the counts and the export (one struct, so the three take the
+/// same parameters).
 #[derive(Debug, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
-pub struct ListParams {
+pub struct FilterParams {
     /// At or after this time (RFC 3339 or YYYY-MM-DD).
     since: Option<String>,
     /// Before this time (RFC 3339 or YYYY-MM-DD).
@@ -238,6 +239,12 @@ pub struct ListParams {
     nation: Option<String>,
     /// An early-warning sector's id (`GET /api/v1/sectors`): only what the warning counts in it.
     sector: Option<String>,
+}
+
+/// Paging and format of the list.
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct ListParams {
     /// Page size, 1 to 10,000 (default 1,000).
     limit: Option<String>,
     /// The `next` cursor of the previous page.
@@ -246,25 +253,7 @@ pub struct ListParams {
     format: Option<String>,
 }
 
-/// The observation filters of a request, checked against what the node knows (the agreement's
-/// parties, the label policy) and compiled into a store query; the first bad one is a 400 naming it.
-pub(crate) fn filter_query(
-    state: &AppState,
-    caller: &Caller,
-    filters: &Filters<'_>,
-) -> Result<truce_store::Query, ApiError> {
-    let parties: Vec<&str> = state.node.agreement.parties.iter().map(|p| p.id.as_str()).collect();
-    let zones: Vec<&str> = state.node.agreement.zones.iter().map(|z| z.id.as_str()).collect();
-    let known = Known {
-        parties: &parties,
-        zones: Some(&zones),
-        releasability: Some((&state.node.policy, &caller.viewer)),
-        sectors: Some(&state.node.sectors),
-    };
-    filters.query(&known).map_err(|(field, reason)| ApiError::parameter(field, reason))
-}
-
-impl ListParams {
+impl FilterParams {
     fn filters(&self) -> Filters<'_> {
         Filters {
             since: self.since.as_deref(),
@@ -284,16 +273,22 @@ impl ListParams {
         }
     }
 
-    fn query(&self, state: &AppState, caller: &Caller) -> Result<truce_store::Query, ApiError> {
-        let mut q = filter_query(state, caller, &self.filters())?;
-        q.limit = super::limit_param(self.limit.as_deref(), 1_000, truce_store::MAX_PAGE)?;
-        q.cursor = self.cursor.clone();
-        Ok(q)
+    /// The store query of the filters, or a 400 naming the first bad one (paging left at its default).
+    pub(crate) fn query(&self, state: &AppState, caller: &Caller) -> Result<truce_store::Query, ApiError> {
+        let parties: Vec<&str> = state.node.agreement.parties.iter().map(|p| p.id.as_str()).collect();
+        let zones: Vec<&str> = state.node.agreement.zones.iter().map(|z| z.id.as_str()).collect();
+        let known = Known {
+            parties: &parties,
+            zones: Some(&zones),
+            releasability: Some((&state.node.policy, &caller.viewer)),
+            sectors: Some(&state.node.sectors),
+        };
+        self.filters().query(&known).map_err(|(field, reason)| ApiError::parameter(field, reason))
     }
 }
 
 /// List observations, oldest first, with filters and cursor paging.
-#[utoipa::path(get, path = "/api/v1/observations", tag = "observations", params(ListParams),
+#[utoipa::path(get, path = "/api/v1/observations", tag = "observations", params(FilterParams, ListParams),
     responses(
         (status = 200, description = "`{\"observations\": [...], \"next\": cursor|null}`, or a GeoJSON FeatureCollection with `next`", body = Object),
         (status = 400, description = "A parameter is invalid", body = ErrorBody),
@@ -301,9 +296,12 @@ impl ListParams {
 pub async fn list_observations(
     State(state): State<AppState>,
     caller: Caller,
+    Query(filters): Query<FilterParams>,
     Query(params): Query<ListParams>,
 ) -> Result<Response, ApiError> {
-    let q = params.query(&state, &caller)?;
+    let mut q = filters.query(&state, &caller)?;
+    q.limit = super::limit_param(params.limit.as_deref(), 1_000, truce_store::MAX_PAGE)?;
+    q.cursor = params.cursor.clone();
     let geojson = match params.format.as_deref() {
         None | Some("json") => false,
         Some("geojson") => true,
@@ -537,14 +535,14 @@ pub struct StatsResponse {
 }
 
 /// Counts by category, violation, zone and day (same filters as the list).
-#[utoipa::path(get, path = "/api/v1/stats", tag = "observations", params(ListParams),
+#[utoipa::path(get, path = "/api/v1/stats", tag = "observations", params(FilterParams),
     responses((status = 200, description = "Counts", body = StatsResponse), (status = 400, description = "A parameter is invalid", body = ErrorBody)))]
 pub async fn stats(
     State(state): State<AppState>,
     caller: Caller,
-    Query(params): Query<ListParams>,
+    Query(filters): Query<FilterParams>,
 ) -> Result<Json<StatsResponse>, ApiError> {
-    let q = params.query(&state, &caller)?;
+    let q = filters.query(&state, &caller)?;
     let today = OffsetDateTime::now_utc().date();
     let mut tq = q.clone();
     tq.since = Some(today.midnight().assume_utc());

@@ -1,7 +1,7 @@
 //! `GET /api/v1/export`: the observations of a filtered view as one file (GeoJSON, CSV or KML, see
 //! `truce_node::export`), for the common operational picture's "export what I see".
 //!
-//! The filters are the list's (`api::filter_query`) and are read through the caller's scoped store,
+//! The filters are the list's (`api::FilterParams`) and are read through the caller's scoped store,
 //! page after page, so the file holds exactly what the caller may see under those filters, oldest
 //! first, up to `limit` (100,000 at most). The export is audited as such: who, how many, the format
 //! and the query string (the filter).
@@ -19,9 +19,9 @@ use time::OffsetDateTime;
 use time::macros::format_description;
 use truce_access::Action;
 use truce_node::export::{self, Format};
-use truce_node::query::Filters;
 use utoipa::IntoParams;
 
+use super::api::FilterParams;
 use super::audit::Note;
 use super::auth::Caller;
 use super::error::{ApiError, ErrorBody};
@@ -34,7 +34,7 @@ pub fn routes() -> Router<AppState> {
     Router::new().route("/api/v1/export", get(export))
 }
 
-/// The format, the size and every observation filter of the list.
+/// The format and the size (the filters are the list's: [`FilterParams`]).
 #[derive(Debug, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct ExportParams {
@@ -42,63 +42,13 @@ pub struct ExportParams {
     format: Option<String>,
     /// Most observations, 1 to 100,000 (default 100,000): the oldest that match.
     limit: Option<String>,
-    /// At or after this time (RFC 3339 or YYYY-MM-DD).
-    since: Option<String>,
-    /// Before this time.
-    until: Option<String>,
-    /// Received by the server at or after this time.
-    received_since: Option<String>,
-    /// W,S,E,N in degrees.
-    bbox: Option<String>,
-    /// LAT,LON,KM: within KM of a point.
-    near: Option<String>,
-    /// LON,LAT;LON,LAT;LON,LAT[;...]: inside the polygon or on its edge (3 to 1,000 vertices).
-    polygon: Option<String>,
-    /// OSCE category ids, comma-separated (any of them).
-    category: Option<String>,
-    /// Violation codes, comma-separated (any of them).
-    violation: Option<String>,
-    /// A zone id.
-    zone: Option<String>,
-    /// Observers' means, comma-separated (any of them).
-    means: Option<String>,
-    /// Agreement party ids or `none`, comma-separated (any of them).
-    party: Option<String>,
-    /// Classification ranks (0 to 4) or names, comma-separated (any of them).
-    marking: Option<String>,
-    /// A nation (ISO 3166 alpha-3): only what is releasable to it (with the caller's clearance and
-    /// categories).
-    nation: Option<String>,
-    /// An early-warning sector's id: only what the warning counts in it.
-    sector: Option<String>,
-}
-
-impl ExportParams {
-    fn filters(&self) -> Filters<'_> {
-        Filters {
-            since: self.since.as_deref(),
-            received_since: self.received_since.as_deref(),
-            until: self.until.as_deref(),
-            bbox: self.bbox.as_deref(),
-            near: self.near.as_deref(),
-            category: self.category.as_deref(),
-            violation: self.violation.as_deref(),
-            zone: self.zone.as_deref(),
-            polygon: self.polygon.as_deref(),
-            means: self.means.as_deref(),
-            party: self.party.as_deref(),
-            marking: self.marking.as_deref(),
-            nation: self.nation.as_deref(),
-            sector: self.sector.as_deref(),
-        }
-    }
 }
 
 /// The observations matching the filters as one file to download, every record with its label
 /// (`marking`, `releasable_to` in force, `categories`) and the file with the highest classification of
 /// its records: GeoJSON `classification`, CSV a first line `# classification: ...`, KML the document's
 /// name and description.
-#[utoipa::path(get, path = "/api/v1/export", tag = "observations", params(ExportParams),
+#[utoipa::path(get, path = "/api/v1/export", tag = "observations", params(ExportParams, FilterParams),
     responses(
         (status = 200, description = "The file, as an attachment `truce-export-<yyyymmddThhmmssZ>.<ext>`", content_type = "application/geo+json"),
         (status = 400, description = "A parameter is invalid", body = ErrorBody),
@@ -107,6 +57,7 @@ impl ExportParams {
 pub async fn export(
     State(state): State<AppState>,
     caller: Caller,
+    Query(filters): Query<FilterParams>,
     Query(params): Query<ExportParams>,
 ) -> Result<Response, ApiError> {
     caller.require(Action::Export)?;
@@ -115,7 +66,7 @@ pub async fn export(
         Some(f) => f.parse::<Format>().map_err(|e| ApiError::parameter("format", e))?,
     };
     let limit = super::limit_param(params.limit.as_deref(), MAX_EXPORT, MAX_EXPORT)?;
-    let mut q = super::api::filter_query(&state, &caller, &params.filters())?;
+    let mut q = filters.query(&state, &caller)?;
     q.limit = truce_store::MAX_PAGE.min(limit);
     let store = caller.store(&state);
     let node = state.node.clone();
