@@ -105,7 +105,9 @@ pub struct StatusArgs {
 pub fn run(cmd: &ReportCommand) -> anyhow::Result<ExitCode> {
     match cmd {
         ReportCommand::Daily(a) => {
-            let date = truce_report::report_date("date", a.date)?;
+            // Like the API: a period that has not begun is refused, not reported as empty.
+            let today = truce_report::today_utc();
+            let date = truce_report::not_after("date", truce_report::report_date("date", a.date)?, today)?;
             let clock = Clock::new(&a.cutoff, &a.tz)?;
             let (format, edition) = output_options(&a.output)?;
             with_context(&a.output.store, |ctx| {
@@ -124,7 +126,9 @@ pub fn run(cmd: &ReportCommand) -> anyhow::Result<ExitCode> {
             .and_then(|text| write_out(a.output.out.as_ref(), &text))
         }
         ReportCommand::Status(a) => {
-            let (from, to) = (truce_report::report_date("from", a.from)?, truce_report::report_date("to", a.to)?);
+            let today = truce_report::today_utc();
+            let from = truce_report::not_after("from", truce_report::report_date("from", a.from)?, today)?;
+            let to = truce_report::not_after("to", truce_report::report_date("to", a.to)?, today)?;
             let clock = Clock::new(&a.cutoff, &a.tz)?;
             let (format, edition) = output_options(&a.output)?;
             with_context(&a.output.store, |ctx| {

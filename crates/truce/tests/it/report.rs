@@ -458,10 +458,15 @@ fn bad_parameters_name_the_flag_and_exit_2() {
         (vec!["daily", "--date", DAY6, "--format", "pdf"], "--format"),
         (vec!["daily", "--date", DAY6, "--edition", "secret"], "--edition"),
         (vec!["status", "--from", "2026-11-23", "--to", "2026-11-17"], "--to"),
+        (vec!["daily", "--date", "2200-01-01"], "--date"),
+        (vec!["status", "--from", "2026-11-23", "--to", "2199-12-31"], "--to"),
     ] {
         let run = report(&w, &args);
         assert_eq!(run.code, 2, "{args:?}");
         assert!(run.stderr.contains(flag) && run.stderr.contains(args[args.len() - 1]), "{args:?}: {}", run.stderr);
+        if ["2200-01-01", "2199-12-31"].contains(&args[args.len() - 1]) {
+            assert!(run.stderr.contains("is after today"), "like the API: {}", run.stderr);
+        }
     }
     let run = report(&w, &["spot", "inc-nothing", "--format", "json"]);
     assert_ne!(run.code, 0);
