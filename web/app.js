@@ -2627,8 +2627,19 @@ for (const b of document.querySelectorAll('[data-export]')) b.addEventListener('
 
 const INCIDENT_DAYS = 31;
 const incidentLayer = L.layerGroup().addTo(map);
-// One canvas for every ring: a month of a busy front holds tens of thousands of incidents.
-const incidentRenderer = L.canvas({ padding: 0.2 });
+// One canvas for every ring: a month of a busy front holds tens of thousands of incidents. The rings
+// are drawn (and answer the pointer) from INCIDENT_RINGS_FROM_ZOOM on: further out an uncertainty of a
+// few hundred metres is a pixel or two, so the rings only repeated the observation clusters as dots,
+// and with 100,000 observations in the window (80,000 incidents) drawing them took seconds a frame
+// at every pan (scripts/bench-map).
+const INCIDENT_RINGS_FROM_ZOOM = 9;
+const IncidentCanvas = L.Canvas.extend({
+  _shown() { return this._map.getZoom() >= INCIDENT_RINGS_FROM_ZOOM; },
+  _draw() { if (this._shown()) L.Canvas.prototype._draw.call(this); },
+  _onClick(e) { if (this._shown()) L.Canvas.prototype._onClick.call(this, e); },
+  _onMouseMove(e) { if (this._shown()) L.Canvas.prototype._onMouseMove.call(this, e); },
+});
+const incidentRenderer = new IncidentCanvas({ padding: 0.2 });
 const incidentState = { list: [], byId: new Map() };
 const selection = { ids: new Set(), picking: false };
 
