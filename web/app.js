@@ -2636,8 +2636,21 @@ const INCIDENT_RINGS_FROM_ZOOM = 9;
 const IncidentCanvas = L.Canvas.extend({
   _shown() { return this._map.getZoom() >= INCIDENT_RINGS_FROM_ZOOM; },
   _draw() { if (this._shown()) L.Canvas.prototype._draw.call(this); },
-  _onClick(e) { if (this._shown()) L.Canvas.prototype._onClick.call(this, e); },
-  _onMouseMove(e) { if (this._shown()) L.Canvas.prototype._onMouseMove.call(this, e); },
+  // The canvas stands in front of the map and hands the pointer's events on to it (Leaflet's
+  // _fireEvent): with the rings hidden they go on with no ring hit, so the readout, the box drawing
+  // and the map's clicks still get them.
+  _onClick(e) {
+    if (this._shown()) L.Canvas.prototype._onClick.call(this, e);
+    else this._fireEvent(false, e);
+  },
+  _onMouseMove(e) {
+    if (this._shown()) {
+      L.Canvas.prototype._onMouseMove.call(this, e);
+    } else if (!this._map.dragging.moving() && !this._map._animatingZoom) {
+      this._handleMouseOut(e);
+      this._fireEvent(false, e);
+    }
+  },
 });
 const incidentRenderer = new IncidentCanvas({ padding: 0.2 });
 const incidentState = { list: [], byId: new Map() };
