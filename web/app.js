@@ -316,16 +316,40 @@ function obsIcon(sev, selected) {
   return icon;
 }
 
+/**
+ * The most severe violation among a cluster's observations. markercluster's getAllChildMarkers copies
+ * every marker under the cluster into a new array, for each cluster icon it draws: at country scale
+ * with 100,000 observations that is the whole set again at every zoom. This walks the cluster's tree
+ * instead (its `_markers` and `_childClusters`, markercluster 1.5's own fields) and stops at the first
+ * observation of the most severe kind, which in a dense cluster comes early.
+ */
+function worstIn(cluster) {
+  let worst = NO_VIOLATION;
+  const walk = (c) => {
+    for (const m of c._markers) {
+      if (m.sev.rank < worst.rank) {
+        worst = m.sev;
+        if (worst.rank === 0) return true;
+      }
+    }
+    for (const child of c._childClusters) if (walk(child)) return true;
+    return false;
+  };
+  walk(cluster);
+  return worst;
+}
+
 const clusters = L.markerClusterGroup({
   // Clusters shrink as one zooms in but never switch off: unclustering at a zoom put every marker of
   // the view in the DOM at once (a 14.7 s frame with 100,000 observations; scripts/bench-map).
   maxClusterRadius: (zoom) => (zoom >= 12 ? 20 : 45),
+  // No split and merge animation: it moves every marker and cluster of the view through CSS
+  // transitions at each zoom, seconds of frames with thousands of them (README, "The map under load").
+  animate: false,
   showCoverageOnHover: false,
   spiderfyOnMaxZoom: true,
   iconCreateFunction(cluster) {
-    const children = cluster.getAllChildMarkers();
-    let worst = NO_VIOLATION;
-    for (const m of children) if (m.sev.rank < worst.rank) worst = m.sev;
+    const worst = worstIn(cluster);
     const n = cluster.getChildCount();
     const step = n < 10 ? 0 : n < 100 ? 1 : n < 1000 ? 2 : 3;
     const size = [30, 36, 44, 52][step];
@@ -348,12 +372,16 @@ function tagMarkerElement(marker) {
   }
 }
 
+function onObsMarkerAdd(e) {
+  tagMarkerElement(e.target);
+}
+
 function makeMarker(obs) {
   const sev = severityOf(obs);
   const m = L.marker([obs.lat, obs.lon], { icon: obsIcon(sev, obs.id === state.selectedId), keyboard: false });
   m.obs = obs;
   m.sev = sev;
-  m.on('add', () => tagMarkerElement(m));
+  m.on('add', onObsMarkerAdd);
   return m;
 }
 
@@ -690,45 +718,70 @@ function renderObservationLegend() {
 
 // ---------------------------------------------------------------- observations
 
+/** Observations added to the map in one go while loading: about 30 ms of markers and clustering. */
+const ADD_SLICE = 1000;
+
 /**
  * Loads the observations the API gives for `params` (the view's filter; or, catching up, the filter with
- * `received_since`), page by page, onto the map. Answers of an older reload (`gen`) are dropped.
+ * `received_since`), page by page, onto the map. Answers of an older reload (`gen`) are dropped. Each
+ * page goes onto the map in slices with a turn of the event loop between them, so the page keeps
+ * drawing frames and answering input while 100,000 observations load.
  */
 async function loadObservations(params, gen = view.generation) {
   let total = 0;
-  await loadObservationsInto(params, (list) => {
-    total += addObservations(list).length;
+  await loadObservationsInto(params, async (list) => {
+    for (let i = 0; i < list.length; i += ADD_SLICE) {
+      if (i > 0) await new Promise((resolve) => setTimeout(resolve, 0));
+      // A reload cleared the map meanwhile: what is left of this page belongs to the old filter.
+      if (gen !== view.generation) return;
+      total += addObservations(list.slice(i, i + ADD_SLICE)).length;
+    }
     setStatus('load', `Loading observations… ${state.byId.size.toLocaleString('en-GB')}`);
   }, gen);
   setStatus('load', null);
   return total;
 }
 
-/** Pages through `observations?params` and hands each page's observations to `sink`. */
+/**
+ * Pages through `observations?params` and hands each page's observations to `sink` (which may return a
+ * promise: the next page is handed over once it settles). The next page is asked for as soon as this
+ * one's cursor is read, before `sink` runs, so the server builds it while the page draws this one.
+ */
 async function loadObservationsInto(params, sink, gen) {
-  let cursor = null;
-  const seen = new Set();
-  for (let page = 0; ; page++) {
-    if (page === MAX_PAGES) {
-      setStatus('truncated', `Showing the first ${(page * PAGE_LIMIT).toLocaleString('en-GB')} observations only (page limit): narrow the filter.`);
-      break;
-    }
+  const ask = (cursor) => {
     const q = new URLSearchParams(params);
     q.set('limit', String(PAGE_LIMIT));
     q.set('format', 'geojson');
     if (cursor) q.set('cursor', cursor);
-    const fc = await getJson(`observations?${q}`, { timeoutMs: 60000 });
+    return getJson(`observations?${q}`, { timeoutMs: 60000 });
+  };
+  const seen = new Set();
+  let pending = ask(null);
+  for (let page = 0; pending; page++) {
+    const fc = await pending;
+    pending = null;
     if (gen !== view.generation) return;
     const feats = Array.isArray(fc?.features) ? fc.features : [];
-    sink(feats.map((f) => {
+    const cursor = fc?.next ?? null;
+    if (cursor && !seen.has(cursor) && feats.length > 0) {
+      seen.add(cursor);
+      if (page + 1 === MAX_PAGES) {
+        setStatus('truncated', `Showing the first ${(MAX_PAGES * PAGE_LIMIT).toLocaleString('en-GB')} observations only (page limit): narrow the filter.`);
+      } else {
+        pending = ask(cursor);
+        // Handled where it is awaited; this keeps a failure while `sink` runs from being reported as
+        // unhandled.
+        pending.catch(() => {});
+      }
+    }
+    await sink(feats.map((f) => {
       const p = f.properties || {};
       // The point geometry gives the position when the properties lack it.
       const c = f.geometry?.type === 'Point' ? f.geometry.coordinates : null;
-      return { ...p, lat: p.lat ?? c?.[1], lon: p.lon ?? c?.[0] };
+      if (p.lat == null) p.lat = c?.[1];
+      if (p.lon == null) p.lon = c?.[0];
+      return p;
     }));
-    cursor = fc?.next ?? null;
-    if (!cursor || seen.has(cursor) || feats.length === 0) break;
-    seen.add(cursor);
   }
 }
 
@@ -2610,8 +2663,32 @@ for (const b of document.querySelectorAll('[data-export]')) b.addEventListener('
 
 const INCIDENT_DAYS = 31;
 const incidentLayer = L.layerGroup().addTo(map);
-// One canvas for every ring: a month of a busy front holds tens of thousands of incidents.
-const incidentRenderer = L.canvas({ padding: 0.2 });
+// One canvas for every ring: a month of a busy front holds tens of thousands of incidents. The rings
+// are drawn (and answer the pointer) from INCIDENT_RINGS_FROM_ZOOM on: further out an uncertainty of a
+// few hundred metres is a pixel or two, so the rings only repeated the observation clusters as dots,
+// and with 100,000 observations in the window (80,000 incidents) drawing them took seconds a frame
+// at every pan (scripts/bench-map).
+const INCIDENT_RINGS_FROM_ZOOM = 9;
+const IncidentCanvas = L.Canvas.extend({
+  _shown() { return this._map.getZoom() >= INCIDENT_RINGS_FROM_ZOOM; },
+  _draw() { if (this._shown()) L.Canvas.prototype._draw.call(this); },
+  // The canvas stands in front of the map and hands the pointer's events on to it (Leaflet's
+  // _fireEvent): with the rings hidden they go on with no ring hit, so the readout, the box drawing
+  // and the map's clicks still get them.
+  _onClick(e) {
+    if (this._shown()) L.Canvas.prototype._onClick.call(this, e);
+    else this._fireEvent(false, e);
+  },
+  _onMouseMove(e) {
+    if (this._shown()) {
+      L.Canvas.prototype._onMouseMove.call(this, e);
+    } else if (!this._map.dragging.moving() && !this._map._animatingZoom) {
+      this._handleMouseOut(e);
+      this._fireEvent(false, e);
+    }
+  },
+});
+const incidentRenderer = new IncidentCanvas({ padding: 0.2 });
 const incidentState = { list: [], byId: new Map() };
 const selection = { ids: new Set(), picking: false };
 
