@@ -2663,14 +2663,17 @@ for (const b of document.querySelectorAll('[data-export]')) b.addEventListener('
 
 const INCIDENT_DAYS = 31;
 const incidentLayer = L.layerGroup().addTo(map);
-// One canvas for every ring: a month of a busy front holds tens of thousands of incidents. The rings
-// are drawn (and answer the pointer) from INCIDENT_RINGS_FROM_ZOOM on: further out an uncertainty of a
-// few hundred metres is a pixel or two, so the rings only repeated the observation clusters as dots,
-// and with 100,000 observations in the window (80,000 incidents) drawing them took seconds a frame
-// at every pan (scripts/bench-map).
+// One canvas for every ring: a month of a busy front holds tens of thousands of incidents. Up to
+// INCIDENT_RINGS_ALWAYS they are drawn at every zoom; more are drawn (and answer the pointer) from
+// INCIDENT_RINGS_FROM_ZOOM on: further out an uncertainty of a few hundred metres is a pixel or two, so
+// the rings only repeated the observation clusters as dots, and with 100,000 observations in the window
+// (80,000 incidents) drawing them took seconds a frame at every pan (scripts/bench-map).
+const INCIDENT_RINGS_ALWAYS = 5000;
 const INCIDENT_RINGS_FROM_ZOOM = 9;
 const IncidentCanvas = L.Canvas.extend({
-  _shown() { return this._map.getZoom() >= INCIDENT_RINGS_FROM_ZOOM; },
+  _shown() {
+    return incidentState.list.length <= INCIDENT_RINGS_ALWAYS || this._map.getZoom() >= INCIDENT_RINGS_FROM_ZOOM;
+  },
   _draw() { if (this._shown()) L.Canvas.prototype._draw.call(this); },
   // The canvas stands in front of the map and hands the pointer's events on to it (Leaflet's
   // _fireEvent): with the rings hidden they go on with no ring hit, so the readout, the box drawing
