@@ -38,7 +38,7 @@ fn batches_until(ws: &mut Ws, done: impl Fn(&[Value]) -> bool) -> Vec<Vec<Value>
     let mut batches = Vec::new();
     let mut all = Vec::new();
     while !done(&all) {
-        let text = ws.read().expect("a batch").into_text().unwrap();
+        let text = ws.read().unwrap_or_else(|e| panic!("a batch ({e}); so far {all:?}")).into_text().unwrap();
         let v: Value = serde_json::from_str(&text).unwrap();
         assert_eq!(v["type"], "batch", "{text}");
         let messages = v["messages"].as_array().unwrap().clone();
@@ -53,7 +53,7 @@ fn batches_until(ws: &mut Ws, done: impl Fn(&[Value]) -> bool) -> Vec<Vec<Value>
 fn messages_until(ws: &mut Ws, done: impl Fn(&[Value]) -> bool) -> Vec<Value> {
     let mut all = Vec::new();
     while !done(&all) {
-        let text = ws.read().expect("a message").into_text().unwrap();
+        let text = ws.read().unwrap_or_else(|e| panic!("a message ({e}); so far {all:?}")).into_text().unwrap();
         all.push(serde_json::from_str(&text).unwrap());
     }
     all
@@ -78,7 +78,8 @@ fn a_batched_stream_carries_every_event_and_the_latest_position_of_each_track() 
     let mut tak = std::net::TcpStream::connect(s.tak_addr("tcp")).unwrap();
     let time = (OffsetDateTime::now_utc() - time::Duration::minutes(1)).format(&Rfc3339).unwrap();
     const N: usize = 20;
-    let lat = |i: usize| 47.76 + i as f64 * 0.001;
+    // Three decimals, as a device would send them (the server keeps what it was sent, not our float noise).
+    let lat = |i: usize| format!("{:.3}", 47.76 + i as f64 * 0.001).parse::<f64>().unwrap();
     for i in 0..N {
         let obs = json!({"id": format!("obs-{i}"), "time": time, "category": "muzzle_flash", "lat": 47.9,
             "lon": 37.5, "releasable_to": ["PUBLIC"]});
