@@ -2,8 +2,12 @@
 //! stream, the alerts pushed to TAK clients, the map) is fed only by a subscription to it.
 //!
 //! [`LocalBus`] is the in-process implementation: a broadcast channel whose buffer holds the last
-//! 4,096 events. Publishing never waits; a subscriber that falls that far behind is told how many
-//! events it missed and goes on ([`Delivery::Lagged`]). A bus that spans several nodes (NATS
+//! 16,384 events. Publishing never waits; a subscriber that falls that far behind is told how many
+//! events it missed and goes on ([`Delivery::Lagged`]). The buffer is twice the most events one
+//! batch of the track consumer publishes at once (`sources::tracks`): a batch is published in one
+//! burst from a blocking thread, faster than any subscriber's task is scheduled, so a buffer smaller
+//! than a batch made every subscriber lag whenever the consumer had a backlog (10,000 tracks
+//! reporting every second on a busy machine), however fast it read. A bus that spans several nodes (NATS
 //! JetStream) implements the same trait and hands its subscribers the same [`Subscription`].
 
 use std::sync::Arc;
@@ -16,7 +20,7 @@ use truce_access::Access;
 use crate::Event;
 
 /// Events buffered per subscriber before the slowest one lags.
-pub const CAPACITY: usize = 4_096;
+pub const CAPACITY: usize = 16_384;
 
 /// Where events are published and subscribed to.
 pub trait Bus: Send + Sync {

@@ -18,8 +18,9 @@ use crate::{Event, Node};
 
 /// Events buffered between the sources and the consumer.
 const CHANNEL: usize = 65_536;
-/// Most events processed and stored in one transaction.
-const MAX_BATCH: usize = 8_192;
+/// Most events processed and stored in one transaction (8,192): half the bus's buffer, since a batch's
+/// positions are published in one burst and a subscriber must not lag for one batch.
+const MAX_BATCH: usize = crate::bus::CAPACITY / 2;
 
 /// The running consumer: dropping it stops it.
 pub struct Tracks {

@@ -754,8 +754,16 @@ fn no_surface_shows_a_viewer_what_it_may_not_see() {
     let devices = marti::Leak::populate(&s, ca, &oracle, uploader, &mut Rng(0x5851_f42d_4c95_7f2d));
     let recent: Vec<Record> = stored.iter().filter(|r| r.time >= SINCE && r.time < UNTIL).cloned().collect();
 
-    // Viewers subscribe to the stream before the second batch.
-    let mut streams: Vec<_> = viewers.iter().map(|v| s.stream_as(Some(&v.token)).expect("websocket")).collect();
+    // Viewers subscribe to the stream before the second batch, in both forms: one message per event,
+    // and batched (`?batch=1`), whose batches must hold only what the viewer may see too.
+    let mut streams: Vec<_> = viewers
+        .iter()
+        .map(|v| {
+            let plain = s.stream_as(Some(&v.token)).expect("websocket");
+            let batched = s.stream_query_as(Some(&v.token), "batch=1").expect("batched websocket");
+            (plain, batched)
+        })
+        .collect();
     let streamed = records(&mut rng, STREAMED, "live");
     let body = Value::Array(streamed.iter().map(|r| r.body.clone()).collect()).to_string();
     assert_eq!(s.request_as(Some(&admin), "POST", "/api/v1/observations", body.as_bytes()).status, 201);
@@ -793,7 +801,7 @@ fn no_surface_shows_a_viewer_what_it_may_not_see() {
     let missing_body = |id: &str| {
         format!(r#"{{"error":{{"code":"not_found","message":"no observation with id \"{id}\"","field":"id"}}}}"#)
     };
-    for (v, ws) in viewers.iter().zip(&mut streams) {
+    for (v, (ws, batched)) in viewers.iter().zip(&mut streams) {
         // The stream: exactly the visible records of the second batch, then the marker.
         let mut got = BTreeSet::new();
         loop {
@@ -808,6 +816,23 @@ fn no_surface_shows_a_viewer_what_it_may_not_see() {
             got.insert(id);
         }
         checks.exactly(&oracle, v, &streamed, "stream", &got);
+        // The batched stream: the same, however the server grouped it.
+        let mut got = BTreeSet::new();
+        'batches: loop {
+            let msg = batched.read().expect("a batched stream message");
+            let text = msg.to_text().unwrap_or("").to_owned();
+            checks.no_leak(&oracle, v, &streamed, "batched stream", &text);
+            let m: Value = serde_json::from_str(&text).unwrap_or(Value::Null);
+            checks.check(m["type"] == "batch", || format!("batched stream: {text}"));
+            for inner in m["messages"].as_array().into_iter().flatten() {
+                let id = inner["observation"]["id"].as_str().unwrap_or("").to_owned();
+                if id == "end-of-batch" {
+                    break 'batches;
+                }
+                got.insert(id);
+            }
+        }
+        checks.exactly(&oracle, v, &streamed, "batched stream", &got);
         exercised.insert("/api/v1/stream");
 
         // Lists and exports.
@@ -1151,6 +1176,7 @@ fn no_surface_shows_a_viewer_what_it_may_not_see() {
             assert!(!body.contains("46.0") && !body.contains("spoof"), "{path} without a valid session: {body}");
         }
         checks.check(s.stream_as(token).is_err(), || format!("stream with {token:?} opened"));
+        checks.check(s.stream_query_as(token, "batch=1").is_err(), || format!("batched stream with {token:?} opened"));
     }
     exercised.extend(["/api/v1/login", "/api/v1/logout"]);
     exercised.extend(devices.unauthenticated(&mut checks));

@@ -19,6 +19,7 @@ mod layout;
 mod leak;
 mod report;
 mod server;
+mod stream_batch;
 mod tak;
 mod users;
 mod util;

@@ -181,8 +181,18 @@ impl Server {
         &self,
         token: Option<&str>,
     ) -> tungstenite::Result<tungstenite::WebSocket<tungstenite::stream::MaybeTlsStream<std::net::TcpStream>>> {
+        self.stream_query_as(token, "")
+    }
+
+    /// Opens `GET /api/v1/stream?QUERY` (`query` without the `?`; empty for none) as the holder of `token`.
+    pub fn stream_query_as(
+        &self,
+        token: Option<&str>,
+        query: &str,
+    ) -> tungstenite::Result<tungstenite::WebSocket<tungstenite::stream::MaybeTlsStream<std::net::TcpStream>>> {
         use tungstenite::client::IntoClientRequest;
-        let mut req = format!("ws://{}/api/v1/stream", self.addr).into_client_request()?;
+        let q = if query.is_empty() { String::new() } else { format!("?{query}") };
+        let mut req = format!("ws://{}/api/v1/stream{q}", self.addr).into_client_request()?;
         if let Some(t) = token {
             let v = format!("Bearer {t}").parse().expect("a header value");
             req.headers_mut().insert("Authorization", v);
