@@ -1514,6 +1514,15 @@ map.createPane('evidence').style.zIndex = 450;
 map.createPane('tracks').style.zIndex = 610;
 map.getPane('tracks').style.pointerEvents = 'none';
 
+/** The view: the filter (in the URL) and what it selects; every layer, count and list follows it. */
+const view = {
+  filter: readFilter(),
+  win: { since: null, until: null },
+  defaultSince: null,
+  stats: null, // GET stats with the filter
+  generation: 0, // bumped by each reload; a slower earlier reload's answers are dropped
+};
+
 /** A layer-control switch for one kind of track: adding or removing it shows or hides that kind. */
 const TrackKindLayer = L.Layer.extend({
   onAdd() { trackView?.viewChanged(); },
@@ -1527,6 +1536,8 @@ const seaLayer = new TrackKindLayer().addTo(map);
 const airLayer = new TrackKindLayer().addTo(map);
 const interferenceLayer = L.layerGroup().addTo(map);
 const KIND_LAYER = { tak: trackLayer, sea: seaLayer, air: airLayer };
+/** The observer's means (the filter's word) of each kind of track. */
+const TRACK_MEANS = { tak: 'tak_device', sea: 'ship', air: 'aircraft' };
 const layerControl = L.control.layers(null, {
   'Live tracks (TAK)': trackLayer,
   'Sea (AIS)': seaLayer,
@@ -1849,7 +1860,16 @@ const TrackCanvas = L.Renderer.extend({
     const minY = b.min.y - 40;
     const maxX = b.max.x + 40;
     const maxY = b.max.y + 40;
-    const shown = { tak: map.hasLayer(trackLayer), sea: map.hasLayer(seaLayer), air: map.hasLayer(airLayer) };
+    // A kind is drawn when its layer is on and the filter's means take it; a track when it is in the
+    // filter's area (box or polygon: the sector's rule is the server's, for observations).
+    const f = view.filter;
+    const takes = (kind) => !f.means.length || f.means.includes(TRACK_MEANS[kind]);
+    const shown = {
+      tak: map.hasLayer(trackLayer) && takes('tak'),
+      sea: map.hasLayer(seaLayer) && takes('sea'),
+      air: map.hasLayer(airLayer) && takes('air'),
+    };
+    const outside = (e) => f.area !== null && !inArea(f, e.track.lat, e.track.lon);
     const perKind = { tak: 0, sea: 0, air: 0 };
 
     // Trails first, one path per layer, below every symbol.
@@ -1861,7 +1881,7 @@ const TrackCanvas = L.Renderer.extend({
       if (!shown[kind]) continue;
       ctx.beginPath();
       for (const e of tracks.values()) {
-        if (e.kind !== kind || e.trailLength < 2) continue;
+        if (e.kind !== kind || e.trailLength < 2 || outside(e)) continue;
         const ring = e.trail;
         let x0 = Infinity; let y0 = Infinity; let x1 = -Infinity; let y1 = -Infinity;
         for (let k = 0; k < e.trailLength; k++) {
@@ -1905,7 +1925,7 @@ const TrackCanvas = L.Renderer.extend({
     for (const kind of ['sea', 'air', 'tak']) {
       if (!shown[kind]) continue;
       for (const e of tracks.values()) {
-        if (e.kind !== kind) continue;
+        if (e.kind !== kind || outside(e)) continue;
         const x = Math.round(e.mx * scale - ox);
         const y = Math.round(e.my * scale - oy);
         if (x < minX || x > maxX || y < minY || y > maxY) continue;
@@ -2525,14 +2545,6 @@ function mgrsRef(lat, lon, step) {
   }
 }
 
-const view = {
-  filter: readFilter(),
-  win: { since: null, until: null },
-  defaultSince: null,
-  stats: null, // GET stats with the filter
-  generation: 0, // bumped by each reload; a slower earlier reload's answers are dropped
-};
-
 function describeArea(a) {
   if (a.type === 'bbox') return `box ${a.bbox.map((x) => x.toFixed(2)).join(', ')}`;
   return `polygon of ${a.points.length} corners`;
@@ -2583,6 +2595,7 @@ function windowText() {
 async function setFilter(f) {
   view.filter = f;
   writeFilter(f);
+  trackView?.viewChanged();
   await reloadView();
 }
 
