@@ -1467,6 +1467,8 @@ function mercatorY(lat) {
   return 0.5 - Math.log((1 + s) / (1 - s)) / (4 * Math.PI);
 }
 
+/** The worker that paints the track canvas (track-worker.js): the page decides a frame, it draws it. */
+const trackPainter = new Worker(new URL('track-worker.js', import.meta.url));
 const spriteCache = new Map();
 /**
  * The symbol of a CoT type for a kind of track, with a heading arrow when `direction` is a number,
@@ -1501,8 +1503,15 @@ function trackSprite(type, kind, direction) {
     }
     const dim = sym.getSize();
     const anchor = sym.getAnchor();
-    sprite = { canvas: sym.asCanvas(ratio), w: dim.width, h: dim.height, ax: anchor.x, ay: anchor.y, sidc };
+    // Whole pixels: a symbol stamped at a fractional offset, or scaled, is resampled on every frame;
+    // one at whole device pixels is a plain copy, several times cheaper.
+    const canvas = sym.asCanvas(ratio);
+    sprite = { canvas, w: canvas.width / ratio, h: canvas.height / ratio, ax: Math.round(anchor.x), ay: Math.round(anchor.y), sidc };
   }
+  // The painter (track-worker.js) stamps it by its id: it gets the pixels once.
+  sprite.id = spriteCache.size;
+  const image = sprite.canvas.getContext('2d').getImageData(0, 0, sprite.canvas.width, sprite.canvas.height);
+  trackPainter.postMessage({ type: 'sprite', id: sprite.id, w: sprite.w, h: sprite.h, image }, [image.data.buffer]);
   spriteCache.set(key, sprite);
   return sprite;
 }
@@ -1767,58 +1776,74 @@ function labelWidth(ctx, text) {
 }
 
 /**
- * The canvas every track is drawn on. Leaflet's Renderer gives it the viewport (padded by 10 %), the
- * CSS transform during zoom animations and a call to `_update` after each move or zoom.
+ * The live-track canvas. Leaflet's Renderer gives it the viewport (padded by 10 %), the CSS transform
+ * during zoom animations and a call to `_update` after each move or zoom. A frame is decided here, on the
+ * main thread, as a display list (`frame`: what is drawn where, in layer pixels, and the placed labels),
+ * and painted by the worker (`trackPainter`) on one of two offscreen canvases in turn; the frame's canvas
+ * is shown, at the frame's place, when the worker says it is drawn. One frame is in flight at a time:
+ * what changes meanwhile is drawn in the next.
  */
 const TrackCanvas = L.Renderer.extend({
   options: { padding: 0.1, pane: 'tracks' },
 
   initialize(options) {
     L.Renderer.prototype.initialize.call(this, options);
-    this.drawn = { entries: [], x: [], y: [], n: 0 }; // what the last frame drew, in drawing order (layer px)
+    // What the last frame decided, in drawing order (layer px): what probes and hit-testing read.
+    this.drawn = { entries: [], x: [], y: [], n: 0, bounds: null };
     this.labels = []; // the TAK labels the last frame placed: {uid, text}
     this.hitGrid = null; // built from `drawn` when the pointer first asks after a frame
-    this.stats = { draws: 0, drawMs: 0, lastDrawMs: 0, lastDrawAt: 0, applied: 0 };
+    // draws and drawMs: deciding frames (the main thread's share); paints and paintMs: the worker's.
+    this.stats = { draws: 0, drawMs: 0, lastDrawMs: 0, lastDrawAt: 0, applied: 0, paints: 0, paintMs: 0, lastPaintMs: 0 };
     this.dataDirty = false;
     this.frame = 0;
     this.timer = 0;
+    this.gen = 0;
+    this.inFlight = null; // the frame the worker is painting: {gen, bounds, center, zoom, size}
+    this.queued = null; // a frame decided while another was in flight: sent when it is drawn
   },
 
   _initContainer() {
-    const c = document.createElement('canvas');
-    c.dataset.testid = 'track-canvas';
-    this._container = c;
-    this._ctx = c.getContext('2d');
+    const div = document.createElement('div');
+    div.dataset.testid = 'track-canvas';
+    this.canvases = [0, 1].map(() => {
+      const c = document.createElement('canvas');
+      c.style.position = 'absolute';
+      c.style.left = '0';
+      c.style.top = '0';
+      c.style.visibility = 'hidden';
+      div.appendChild(c);
+      return c;
+    });
+    const offscreen = this.canvases.map((c) => c.transferControlToOffscreen());
+    trackPainter.postMessage({ type: 'init', canvases: offscreen }, offscreen);
+    this._container = div;
+    // Labels are measured here (the worker only paints them).
+    this._measure = document.createElement('canvas').getContext('2d');
+    this._measure.font = LABEL_FONT;
   },
 
   _destroyContainer() {
     L.DomUtil.remove(this._container);
-    delete this._ctx;
     delete this._container;
+  },
+
+  _updateTransform(center, zoom) {
+    // Nothing is shown before the first frame is painted.
+    if (this._center) L.Renderer.prototype._updateTransform.call(this, center, zoom);
   },
 
   _update() {
     if (this._map._animatingZoom && this._bounds) return;
-    L.Renderer.prototype._update.call(this);
-    const b = this._bounds;
-    const size = b.getSize();
-    const ratio = window.devicePixelRatio || 1;
-    const c = this._container;
-    L.DomUtil.setPosition(c, b.min);
-    c.width = Math.round(ratio * size.x);
-    c.height = Math.round(ratio * size.y);
-    c.style.width = `${size.x}px`;
-    c.style.height = `${size.y}px`;
-    this._ratio = ratio;
-    // Resizing cleared the canvas: draw now, before the browser paints.
+    // The view moved: a frame for the new bounds. The canvas shown stays where it is, with the
+    // transform Leaflet gives it for the view it was drawn for, until that frame is painted.
     this.draw();
   },
 
-  /** Tracks moved: a redraw in a frame, at most every TRACK_REDRAW_MS (longer when drawing is slow). */
+  /** Tracks moved: a frame soon, at most every TRACK_REDRAW_MS (longer when painting is slow). */
   dataChanged() {
     this.dataDirty = true;
-    if (this.frame || this.timer) return;
-    const gap = Math.max(TRACK_REDRAW_MS, 4 * this.stats.lastDrawMs);
+    if (this.frame || this.timer || this.inFlight) return;
+    const gap = Math.max(TRACK_REDRAW_MS, 4 * Math.max(this.stats.lastDrawMs, this.stats.lastPaintMs));
     const wait = gap - (performance.now() - this.stats.lastDrawAt);
     if (wait > 0) {
       this.timer = setTimeout(() => { this.timer = 0; this.queueFrame(); }, wait);
@@ -1827,7 +1852,7 @@ const TrackCanvas = L.Renderer.extend({
     }
   },
 
-  /** A layer was switched on or off: redraw in the next frame. */
+  /** A layer was switched on or off, or the filter changed: a frame in the next animation frame. */
   viewChanged() {
     this.dataDirty = true;
     this.queueFrame();
@@ -1841,17 +1866,18 @@ const TrackCanvas = L.Renderer.extend({
     });
   },
 
+  /** Decides a frame for the current view and sends it to the painter (or queues it behind the one in flight). */
   draw() {
     const map = this._map;
-    const ctx = this._ctx;
-    if (!map || !ctx || !this._bounds) return;
+    if (!map || !this._container) return;
     const t0 = performance.now();
     this.dataDirty = false;
-    const b = this._bounds;
-    const ratio = this._ratio || 1;
-    ctx.setTransform(1, 0, 0, 1, 0, 0);
-    ctx.clearRect(0, 0, this._container.width, this._container.height);
-    ctx.setTransform(ratio, 0, 0, ratio, -b.min.x * ratio, -b.min.y * ratio);
+    // The bounds as Leaflet's Renderer computes them (the view, padded), for this frame.
+    const p = this.options.padding;
+    const size = map.getSize();
+    const bmin = map.containerPointToLayerPoint(size.multiplyBy(-p)).round();
+    const b = L.bounds(bmin, bmin.add(size.multiplyBy(1 + p * 2)).round());
+    const ratio = window.devicePixelRatio || 1;
     const scale = 256 * 2 ** map.getZoom();
     const origin = map.getPixelOrigin();
     const ox = origin.x;
@@ -1872,14 +1898,15 @@ const TrackCanvas = L.Renderer.extend({
     const outside = (e) => f.area !== null && !inArea(f, e.track.lat, e.track.lon);
     const perKind = { tak: 0, sea: 0, air: 0 };
 
-    // Trails first, one path per layer, below every symbol.
+    // Trails, one list per kind, below every symbol: canvas px (from the bounds' corner).
     const trails = { sea: 0, air: 0 };
-    ctx.lineWidth = 1.5;
-    ctx.lineJoin = 'round';
-    ctx.globalAlpha = 0.75;
+    const trailLists = [];
     for (const kind of ['sea', 'air']) {
       if (!shown[kind]) continue;
-      ctx.beginPath();
+      let points = new Float32Array(1024);
+      let counts = new Uint16Array(64);
+      let np = 0;
+      let nt = 0;
       for (const e of tracks.values()) {
         if (e.kind !== kind || e.trailLength < 2 || outside(e)) continue;
         const ring = e.trail;
@@ -1894,33 +1921,42 @@ const TrackCanvas = L.Renderer.extend({
           if (y > y1) y1 = y;
         }
         if (x1 < minX || x0 > maxX || y1 < minY || y0 > maxY) continue;
-        // Under 2 px long it cannot be seen; a point within 1.5 px of the last one drawn adds nothing.
+        // Under 2 px long it cannot be seen; a point within 1.5 px of the last one kept adds nothing.
         if (x1 - x0 + y1 - y0 < 2) continue;
+        if (points.length < 2 * (np + TRAIL_POINTS)) {
+          const bigger = new Float32Array(points.length * 2);
+          bigger.set(points);
+          points = bigger;
+        }
+        if (counts.length <= nt) {
+          const bigger = new Uint16Array(counts.length * 2);
+          bigger.set(counts);
+          counts = bigger;
+        }
+        const start = np;
         let lx = NaN;
         let ly = NaN;
         for (let k = 0; k < e.trailLength; k++) {
           const i = (e.trailStart + k) % TRAIL_POINTS;
           const x = ring[2 * i] * scale - ox;
           const y = ring[2 * i + 1] * scale - oy;
-          if (k === 0) {
-            ctx.moveTo(x, y);
-          } else if (k === e.trailLength - 1 || Math.abs(x - lx) + Math.abs(y - ly) >= 1.5) {
-            ctx.lineTo(x, y);
-          } else {
-            continue;
-          }
+          if (k > 0 && k < e.trailLength - 1 && Math.abs(x - lx) + Math.abs(y - ly) < 1.5) continue;
+          points[2 * np] = x - b.min.x;
+          points[2 * np + 1] = y - b.min.y;
+          np += 1;
           lx = x;
           ly = y;
         }
+        counts[nt] = np - start;
+        nt += 1;
         trails[kind] += 1;
       }
-      ctx.strokeStyle = TRAIL_COLOURS[kind];
-      ctx.stroke();
+      trailLists.push({ colour: TRAIL_COLOURS[kind], points: points.slice(0, 2 * np), counts: counts.slice(0, nt) });
     }
-    ctx.globalAlpha = 1;
 
     // Symbols: vessels, then aircraft, then TAK units on top (hit-testing takes the last drawn).
     const drawn = this.drawn;
+    let stamps = new Float32Array(3 * Math.min(Math.max(tracks.size, 16), 65536));
     let n = 0;
     for (const kind of ['sea', 'air', 'tak']) {
       if (!shown[kind]) continue;
@@ -1930,7 +1966,14 @@ const TrackCanvas = L.Renderer.extend({
         const y = Math.round(e.my * scale - oy);
         if (x < minX || x > maxX || y < minY || y > maxY) continue;
         const s = e.sprite;
-        ctx.drawImage(s.canvas, x - s.ax, y - s.ay, s.w, s.h);
+        if (stamps.length < 3 * (n + 1)) {
+          const bigger = new Float32Array(stamps.length * 2);
+          bigger.set(stamps);
+          stamps = bigger;
+        }
+        stamps[3 * n] = s.id;
+        stamps[3 * n + 1] = x - s.ax - b.min.x;
+        stamps[3 * n + 2] = y - s.ay - b.min.y;
         drawn.entries[n] = e;
         drawn.x[n] = x;
         drawn.y[n] = y;
@@ -1940,31 +1983,28 @@ const TrackCanvas = L.Renderer.extend({
     }
     drawn.entries.length = n; // no reference kept to a track that was removed
     drawn.n = n;
+    drawn.bounds = b;
     this.hitGrid = null;
 
     // TAK callsigns, decluttered: in drawing order, a label is placed unless it meets one placed.
     const labels = [];
+    const boxes = [];
+    const texts = [];
     if (shown.tak && perKind.tak) {
-      ctx.font = LABEL_FONT;
-      ctx.textBaseline = 'middle';
       const grid = new BoxGrid(b.min.x, b.min.y, b.max.x - b.min.x, b.max.y - b.min.y);
-      const boxes = [];
       for (let i = n - perKind.tak; i < n; i++) {
         const e = drawn.entries[i];
         const text = String(e.track.callsign || e.track.uid);
-        const w = labelWidth(ctx, text) + 6;
+        const w = labelWidth(this._measure, text) + 6;
         const x0 = drawn.x[i] + e.sprite.w - e.sprite.ax + 2;
         const y0 = drawn.y[i] - LABEL_HEIGHT / 2;
         if (x0 > b.max.x || y0 > b.max.y || x0 + w < b.min.x || y0 + LABEL_HEIGHT < b.min.y) continue;
         if (grid.meets(x0, y0, x0 + w, y0 + LABEL_HEIGHT)) continue;
         grid.insert(x0, y0, x0 + w, y0 + LABEL_HEIGHT, null);
-        boxes.push([x0, y0, w, text]);
+        boxes.push(x0 - b.min.x, y0 - b.min.y, w, LABEL_HEIGHT);
+        texts.push(text);
         labels.push({ uid: e.track.uid, text });
       }
-      ctx.fillStyle = 'rgba(255, 255, 255, 0.85)';
-      for (const [x0, y0, w] of boxes) ctx.fillRect(x0, y0, w, LABEL_HEIGHT);
-      ctx.fillStyle = '#212529';
-      for (const [x0, y0, , text] of boxes) ctx.fillText(text, x0 + 3, y0 + LABEL_HEIGHT / 2 + 0.5);
     }
     this.labels = labels;
 
@@ -1978,6 +2018,20 @@ const TrackCanvas = L.Renderer.extend({
     c.dataset.labels = String(labels.length);
     renderTrackCount();
     refreshTrackPopup();
+
+    this.gen += 1;
+    const bsize = b.getSize();
+    this.send({
+      type: 'frame',
+      gen: this.gen,
+      width: Math.round(ratio * bsize.x),
+      height: Math.round(ratio * bsize.y),
+      ratio,
+      trails: trailLists,
+      stamps: stamps.slice(0, 3 * n),
+      labels: { boxes: new Float32Array(boxes), texts },
+      font: LABEL_FONT,
+    }, { bounds: b, center: map.getCenter(), zoom: map.getZoom(), size: bsize });
     const took = performance.now() - t0;
     this.stats.draws += 1;
     this.stats.drawMs += took;
@@ -1985,13 +2039,55 @@ const TrackCanvas = L.Renderer.extend({
     this.stats.lastDrawAt = performance.now();
   },
 
+  /** Sends a frame to the painter, or keeps it (the latest only) until the frame in flight is drawn. */
+  send(msg, place) {
+    if (this.inFlight) {
+      this.queued = { msg, place };
+      return;
+    }
+    msg.target = msg.gen % 2;
+    this.inFlight = { gen: msg.gen, target: msg.target, ...place };
+    const transfer = [msg.stamps.buffer, msg.labels.boxes.buffer];
+    for (const t of msg.trails) transfer.push(t.points.buffer, t.counts.buffer);
+    trackPainter.postMessage(msg, transfer);
+  },
+
+  /** The painter drew a frame: show its canvas at its place, then send what was decided meanwhile. */
+  painted({ gen, ms }) {
+    const f = this.inFlight;
+    if (!f || f.gen !== gen) return;
+    this.inFlight = null;
+    this.stats.paints += 1;
+    this.stats.paintMs += ms;
+    this.stats.lastPaintMs = ms;
+    if (this._container) {
+      // The frame's place becomes the renderer's: Leaflet's zoom transforms are taken from it from now on.
+      this._bounds = f.bounds;
+      this._center = f.center;
+      this._zoom = f.zoom;
+      L.DomUtil.setPosition(this._container, f.bounds.min);
+      const shown = this.canvases[f.target];
+      shown.style.width = `${f.size.x}px`;
+      shown.style.height = `${f.size.y}px`;
+      shown.style.visibility = 'visible';
+      this.canvases[1 - f.target].style.visibility = 'hidden';
+      this._container.dataset.painted = String(gen);
+    }
+    if (this.queued) {
+      const { msg, place } = this.queued;
+      this.queued = null;
+      this.send(msg, place);
+    } else if (this.dataDirty) {
+      this.dataChanged();
+    }
+  },
+
   /** The track drawn under a container point (within 3 px of its symbol), or null. */
   trackUnder(containerPoint) {
     if (!this._map || !this.drawn.n) return null;
     if (!this.hitGrid) {
-      const b = this._bounds;
+      const { entries, x, y, n, bounds: b } = this.drawn;
       const grid = new BoxGrid(b.min.x, b.min.y, b.max.x - b.min.x, b.max.y - b.min.y);
-      const { entries, x, y, n } = this.drawn;
       for (let i = 0; i < n; i++) {
         const s = entries[i].sprite;
         grid.insert(x[i] - s.ax, y[i] - s.ay, x[i] - s.ax + s.w, y[i] - s.ay + s.h, entries[i]);
@@ -2013,6 +2109,8 @@ const TrackCanvas = L.Renderer.extend({
   },
 });
 
+trackPainter.onmessage = (ev) => { if (ev.data?.type === 'drawn') trackView.painted(ev.data); };
+trackPainter.onerror = (ev) => { console.error(`track painter: ${ev.message}`); };
 trackView = new TrackCanvas();
 trackView.addTo(map);
 

@@ -34,6 +34,7 @@ const GEO_JS: &str = include_str!("../../../../web/geo.js");
 const WORKSPACE_JS: &str = include_str!("../../../../web/workspace.js");
 const CASES: &str = include_str!("../../../../web/cases.html");
 const CASES_JS: &str = include_str!("../../../../web/cases.js");
+const TRACK_WORKER_JS: &str = include_str!("../../../../web/track-worker.js");
 const BASEMAP: &[u8] = include_bytes!("../../../../data/geo/ukraine_and_neighbours_land_10km.geojson");
 
 /// The orientation layers drawn over the country outlines: name in the URL, the embedded GeoJSON.
@@ -64,6 +65,7 @@ const PAGES: &[(&str, &str, &str, &str)] = &[
     ("/cases.html", "cases.html", HTML, CASES),
     ("/cases.js", "cases.js", JS, CASES_JS),
     ("/basemap.js", "basemap.js", JS, BASEMAP_JS),
+    ("/track-worker.js", "track-worker.js", JS, TRACK_WORKER_JS),
 ];
 
 pub fn routes() -> Router<AppState> {

@@ -151,12 +151,23 @@ fn an_installed_demo_run_from_an_empty_directory_serves_the_map_the_reports_and_
     // No data/, no web/ anywhere near: everything the demo shows comes from the binary.
     let cwd = tempfile::tempdir().unwrap();
     let s = Server::start_in(cwd.path(), &["demo", "--port", "0", "--days", "2", "--tak-udp", "off"]);
-    for page in ["/", "/app.js", "/basemap.js", "/reports.html", "/coalition.html", "/coalition.js", "/session.js"] {
+    for page in [
+        "/",
+        "/app.js",
+        "/basemap.js",
+        "/track-worker.js",
+        "/reports.html",
+        "/coalition.html",
+        "/coalition.js",
+        "/session.js",
+    ] {
         let r = get(&s, page);
         assert_eq!(r.status, 200, "{page}");
         assert!(!r.body.is_empty(), "{page}");
     }
     assert_js(&get(&s, "/vendor/leaflet/dist/leaflet.js"), "/vendor/leaflet/dist/leaflet.js");
+    // A worker script is refused under any other type.
+    assert_js(&get(&s, "/track-worker.js"), "/track-worker.js");
     let (status, agreement) = s.json("GET", "/api/v1/agreement", b"");
     assert_eq!((status, agreement["id"].as_str()), (200, Some("illustrative-2026")), "{agreement}");
     let (_, geometry) = s.json("GET", "/api/v1/agreement/geometry", b"");
