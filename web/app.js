@@ -1001,6 +1001,7 @@ $('details-close').addEventListener('click', () => {
 
 const conn = {
   ws: null, attempt: 0, timer: null, buffer: [], initialDone: false, connectedOnce: false, lostAt: null, lastMessageAt: null,
+  resyncing: false, resyncFrom: null,
 };
 
 function setConn(s, text) {
@@ -1119,6 +1120,26 @@ function scheduleReconnect() {
  * are replaced, not duplicated), then fresh counts.
  */
 async function resync(lostAt) {
+  // One catch-up at a time: a server dropping messages for us says so every second or two, and catch-ups
+  // started on each would pile up. One asked for meanwhile runs once after, from the earliest time asked.
+  if (conn.resyncing) {
+    conn.resyncFrom = conn.resyncFrom && conn.resyncFrom < lostAt ? conn.resyncFrom : lostAt;
+    return;
+  }
+  conn.resyncing = true;
+  try {
+    await catchUp(lostAt);
+  } finally {
+    conn.resyncing = false;
+  }
+  if (conn.resyncFrom) {
+    const again = conn.resyncFrom;
+    conn.resyncFrom = null;
+    resync(again);
+  }
+}
+
+async function catchUp(lostAt) {
   const from = new Date(lostAt.getTime() - 10 * 60 * 1000);
   try {
     if (!replay.active) {
@@ -2302,6 +2323,19 @@ function validDetection(d) {
 }
 
 /** Adds a detection to the list (newest first); one already listed is ignored. */
+/** As the geofence list (renderGeofenceSoon): drawn once per animation frame, however many came. */
+const detectionRender = { frame: 0, freshKey: null };
+function renderDetectionsSoon(freshKey) {
+  if (freshKey) detectionRender.freshKey = freshKey;
+  if (detectionRender.frame) return;
+  detectionRender.frame = requestAnimationFrame(() => {
+    detectionRender.frame = 0;
+    const key = detectionRender.freshKey;
+    detectionRender.freshKey = null;
+    renderDetections(key);
+  });
+}
+
 function pushDetection(d, fresh = false) {
   if (!validDetection(d)) return;
   const key = detectionKey(d);
@@ -2310,7 +2344,7 @@ function pushDetection(d, fresh = false) {
   detectionState.list.push({ ...d, key });
   detectionState.list.sort((x, y) => Date.parse(y.time) - Date.parse(x.time));
   for (const old of detectionState.list.splice(DETECTIONS_SHOWN)) detectionState.keys.delete(old.key);
-  renderDetections(fresh ? key : null);
+  renderDetectionsSoon(fresh ? key : null);
   // An interference detection means new cells: fetch them now rather than at the next refresh.
   if (fresh && d.detector === 'gnss_interference') scheduleInterference(2000);
 }
@@ -2522,7 +2556,24 @@ function pushGeofence(g, fresh = false) {
   geofenceState.list.push(g);
   geofenceState.list.sort((x, y) => Date.parse(y.time) - Date.parse(x.time) || (y.seq ?? Infinity) - (x.seq ?? Infinity));
   for (const old of geofenceState.list.splice(GEOFENCE_SHOWN)) geofenceState.ids.delete(old.id);
-  renderGeofence(fresh ? g.id : null);
+  renderGeofenceSoon(fresh ? g.id : null);
+}
+
+/**
+ * The list and its markers are drawn once per animation frame, however many events came: 10,000 moving
+ * tracks bring hundreds of events a second, and a catch-up up to 10,000 at once, and drawing the list and
+ * the markers again for each one kept the page's main thread full (scripts/bench-map through the server).
+ */
+const geofenceRender = { frame: 0, freshId: null };
+function renderGeofenceSoon(freshId) {
+  if (freshId) geofenceRender.freshId = freshId;
+  if (geofenceRender.frame) return;
+  geofenceRender.frame = requestAnimationFrame(() => {
+    geofenceRender.frame = 0;
+    const id = geofenceRender.freshId;
+    geofenceRender.freshId = null;
+    renderGeofence(id);
+  });
 }
 
 /** A geofence event in the view: in its time window and area. */
