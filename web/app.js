@@ -2323,18 +2323,27 @@ function validDetection(d) {
 }
 
 /** Adds a detection to the list (newest first); one already listed is ignored. */
-/** As the geofence list (renderGeofenceSoon): drawn once per animation frame, however many came. */
-const detectionRender = { frame: 0, freshKey: null };
-function renderDetectionsSoon(freshKey) {
-  if (freshKey) detectionRender.freshKey = freshKey;
-  if (detectionRender.frame) return;
-  detectionRender.frame = requestAnimationFrame(() => {
-    detectionRender.frame = 0;
-    const key = detectionRender.freshKey;
-    detectionRender.freshKey = null;
-    renderDetections(key);
-  });
+/**
+ * `render(fresh)` once in the next animation frame however often it is asked for meanwhile, with the
+ * latest fresh item's key (the one to highlight) asked for, or null.
+ */
+function oncePerFrame(render) {
+  let frame = 0;
+  let fresh = null;
+  return (key) => {
+    if (key) fresh = key;
+    if (frame) return;
+    frame = requestAnimationFrame(() => {
+      frame = 0;
+      const k = fresh;
+      fresh = null;
+      render(k);
+    });
+  };
 }
+
+/** As the geofence list (renderGeofenceSoon): drawn once per animation frame, however many came. */
+const renderDetectionsSoon = oncePerFrame(renderDetections);
 
 function pushDetection(d, fresh = false) {
   if (!validDetection(d)) return;
@@ -2564,17 +2573,7 @@ function pushGeofence(g, fresh = false) {
  * tracks bring hundreds of events a second, and a catch-up up to 10,000 at once, and drawing the list and
  * the markers again for each one kept the page's main thread full (scripts/bench-map through the server).
  */
-const geofenceRender = { frame: 0, freshId: null };
-function renderGeofenceSoon(freshId) {
-  if (freshId) geofenceRender.freshId = freshId;
-  if (geofenceRender.frame) return;
-  geofenceRender.frame = requestAnimationFrame(() => {
-    geofenceRender.frame = 0;
-    const id = geofenceRender.freshId;
-    geofenceRender.freshId = null;
-    renderGeofence(id);
-  });
-}
+const renderGeofenceSoon = oncePerFrame(renderGeofence);
 
 /** A geofence event in the view: in its time window and area. */
 function geofenceInView(g) {
