@@ -2087,6 +2087,9 @@ const TrackCanvas = L.Renderer.extend({
       this._center = f.center;
       this._zoom = f.zoom;
       L.DomUtil.setPosition(this._container, f.bounds.min);
+      // Painted during a zoom animation: the transform toward the animation's end, from the new frame.
+      const m = this._map;
+      if (m?._animatingZoom) this._updateTransform(m._animateToCenter, m._animateToZoom);
       const shown = this.canvases[f.target];
       shown.style.width = `${f.size.x}px`;
       shown.style.height = `${f.size.y}px`;
