@@ -1,8 +1,10 @@
 // truce live map. Plain ES module, no build step: served as is by the truce binary.
-// Leaflet and leaflet.markercluster are loaded as classic scripts before this module (global `L`).
-// API used (relative to the page): api/v1/vocabulary, api/v1/basemap, api/v1/agreement, api/v1/agreement/geometry,
-// api/v1/observations?format=geojson, api/v1/stats, api/v1/tracks, api/v1/geofence, api/v1/detections,
-// api/v1/interference, WebSocket api/v1/stream.
+// Leaflet is loaded as a classic script before this module (global `L`); observations are clustered by
+// obs-layer.js.
+// API used (relative to the page): api/v1/vocabulary, api/v1/basemap, api/v1/agreement,
+// api/v1/agreement/geometry, api/v1/observations?format=brief, api/v1/observations/{id},
+// api/v1/incidents?format=brief, api/v1/stats, api/v1/tracks, api/v1/geofence, api/v1/detections,
+// api/v1/interference, WebSocket api/v1/stream (and more: see web/README.md).
 // milsymbol (global `ms`) draws the TAK, AIS and ADS-B tracks. See web/README.md.
 
 /* global L, truceSession */
@@ -14,10 +16,11 @@ import {
   installAreaDraw, installMeasure, installReadout, installSearch, mgrsGridLayer, renderFilterPanel,
 } from './workspace.js';
 import { addBasemap } from './basemap.js';
+import { observationLayer } from './obs-layer.js';
 
-if (typeof L === 'undefined' || typeof L.markerClusterGroup !== 'function') {
+if (typeof L === 'undefined') {
   // The vendor files are built into the server; under --web-dir they come from its node_modules.
-  const msg = 'The map libraries did not load (vendor/leaflet, vendor/leaflet.markercluster): '
+  const msg = 'The map library did not load (vendor/leaflet): '
     + 'if the server runs with --web-dir, run `npm ci` in that folder, then reload.';
   const el = document.getElementById('status');
   el.textContent = msg;
@@ -299,91 +302,33 @@ function severityOf(obs) {
   return best;
 }
 
-const iconCache = new Map();
-function obsIcon(sev, selected) {
-  const key = `${sev.code}|${selected ? 1 : 0}`;
-  let icon = iconCache.get(key);
-  if (!icon) {
-    const size = sev === NO_VIOLATION ? 12 : 15;
-    icon = L.divIcon({
-      className: `obs-marker ${sevClass(sev)}${selected ? ' obs-selected' : ''}`,
-      html: '<span></span>',
-      iconSize: [size, size],
-      iconAnchor: [size / 2, size / 2],
-    });
-    iconCache.set(key, icon);
-  }
-  return icon;
-}
-
+/** Cluster sizes by count: under 10, 100, 1,000, and more. */
+const clusterStep = (n) => (n < 10 ? 0 : n < 100 ? 1 : n < 1000 ? 2 : 3);
 /**
- * The most severe violation among a cluster's observations. markercluster's getAllChildMarkers copies
- * every marker under the cluster into a new array, for each cluster icon it draws: at country scale
- * with 100,000 observations that is the whole set again at every zoom. This walks the cluster's tree
- * instead (its `_markers` and `_childClusters`, markercluster 1.5's own fields) and stops at the first
- * observation of the most severe kind, which in a dense cluster comes early.
+ * The observation layer keeps a severity as a rank from 0 to 255 (lower is more severe): the
+ * vocabulary's order, then unknown codes, then no violation; `rankSev` turns a cluster's worst rank back
+ * into its colour.
  */
-function worstIn(cluster) {
-  let worst = NO_VIOLATION;
-  const walk = (c) => {
-    for (const m of c._markers) {
-      if (m.sev.rank < worst.rank) {
-        worst = m.sev;
-        if (worst.rank === 0) return true;
-      }
-    }
-    for (const child of c._childClusters) if (walk(child)) return true;
-    return false;
-  };
-  walk(cluster);
-  return worst;
+const rankSev = new Map();
+function layerRank(sev) {
+  const r = sev === NO_VIOLATION ? 255 : sev.unknown ? 254 : Math.min(sev.rank, 253);
+  rankSev.set(r, sev);
+  return r;
 }
 
-const clusters = L.markerClusterGroup({
-  // Clusters shrink as one zooms in but never switch off: unclustering at a zoom put every marker of
-  // the view in the DOM at once (a 14.7 s frame with 100,000 observations; scripts/bench-map).
-  maxClusterRadius: (zoom) => (zoom >= 12 ? 20 : 45),
-  // No split and merge animation: it moves every marker and cluster of the view through CSS
-  // transitions at each zoom, seconds of frames with thousands of them (README, "The map under load").
-  animate: false,
-  showCoverageOnHover: false,
-  spiderfyOnMaxZoom: true,
-  iconCreateFunction(cluster) {
-    const worst = worstIn(cluster);
-    const n = cluster.getChildCount();
-    const step = n < 10 ? 0 : n < 100 ? 1 : n < 1000 ? 2 : 3;
-    const size = [30, 36, 44, 52][step];
-    return L.divIcon({
-      className: `obs-cluster cs-${step} ${sevClass(worst)}`,
-      html: `<div><span>${Number(n)}</span></div>`,
-      iconSize: [size, size],
-    });
-  },
+// Clusters shrink as one zooms in but never switch off: unclustering at a zoom put every marker of the
+// view in the DOM at once (a 14.7 s frame with 100,000 observations; scripts/bench-map). A cell is wider
+// than the largest cluster symbol (52 px), so no two symbols overlap.
+const obsLayer = observationLayer({
+  cellSize: (zoom) => (zoom >= 12 ? 54 : 64),
+  markerClass: (item, selected) => `${sevClass(item.sev)}${selected ? ' obs-selected' : ''}`,
+  markerSize: (item) => (item.sev === NO_VIOLATION ? 12 : 15),
+  clusterClass: (n, rank) => `cs-${clusterStep(n)} ${sevClass(rankSev.get(rank) || NO_VIOLATION)}`,
+  clusterSize: (n) => [30, 36, 44, 52][clusterStep(n)],
+  title: (item) => `${item.obs.id} · ${humanize(item.obs.category)} · ${dtg(new Date(item.obs.time))}`,
+  onSelect: (id) => selectObservation(id, { fromMap: true }),
 });
-clusters.addTo(map);
-clusters.on('click', (e) => selectObservation(e.layer.obs.id, { fromMap: true }));
-
-function tagMarkerElement(marker) {
-  const el = marker.getElement();
-  if (el) {
-    el.dataset.obsId = marker.obs.id;
-    el.dataset.testid = 'obs-marker';
-    el.title = `${marker.obs.id} · ${humanize(marker.obs.category)} · ${dtg(new Date(marker.obs.time))}`;
-  }
-}
-
-function onObsMarkerAdd(e) {
-  tagMarkerElement(e.target);
-}
-
-function makeMarker(obs) {
-  const sev = severityOf(obs);
-  const m = L.marker([obs.lat, obs.lon], { icon: obsIcon(sev, obs.id === state.selectedId), keyboard: false });
-  m.obs = obs;
-  m.sev = sev;
-  m.on('add', onObsMarkerAdd);
-  return m;
-}
+obsLayer.addTo(map);
 
 const isNum = (x) => x != null && x !== '' && Number.isFinite(Number(x));
 function validObs(o) {
@@ -401,30 +346,25 @@ function noteMarking(obs) {
 /** Adds (or replaces) observations on the map. Returns the ones that were new. */
 function addObservations(list) {
   const fresh = [];
-  const toAdd = [];
-  const toRemove = [];
   const batch = new Map(); // the last of several with one id wins
   for (const raw of list) if (validObs(raw)) batch.set(raw.id, raw);
   for (const raw of batch.values()) {
     const obs = { ...raw, lat: Number(raw.lat), lon: Number(raw.lon) };
-    const old = state.byId.get(obs.id);
-    if (old) toRemove.push(old); else fresh.push(obs);
-    const m = makeMarker(obs);
-    state.byId.set(obs.id, m);
-    toAdd.push(m);
+    if (!state.byId.has(obs.id)) fresh.push(obs);
+    const sev = severityOf(obs);
+    const entry = { obs, sev };
+    state.byId.set(obs.id, entry);
+    obsLayer.set(obs.id, entry, obs.lat, obs.lon, layerRank(sev));
     noteMarking(obs);
   }
-  if (toRemove.length) clusters.removeLayers(toRemove);
-  if (toAdd.length) clusters.addLayers(toAdd);
   $('obs-count').textContent = `${state.byId.size.toLocaleString('en-GB')} observations`;
   return fresh;
 }
 
 /** Takes a withdrawn observation off the map (its history stays on the server). */
 function removeObservation(id) {
-  const m = state.byId.get(id);
-  if (!m) return;
-  clusters.removeLayer(m);
+  if (!state.byId.has(id)) return;
+  obsLayer.remove(id);
   state.byId.delete(id);
   $('obs-count').textContent = `${state.byId.size.toLocaleString('en-GB')} observations`;
 }
@@ -718,28 +658,31 @@ function renderObservationLegend() {
 
 // ---------------------------------------------------------------- observations
 
-/** Observations added to the map in one go while loading: about 30 ms of markers and clustering. */
-const ADD_SLICE = 1000;
-
 /**
  * Loads the observations the API gives for `params` (the view's filter; or, catching up, the filter with
- * `received_since`), page by page, onto the map. Answers of an older reload (`gen`) are dropped. Each
- * page goes onto the map in slices with a turn of the event loop between them, so the page keeps
- * drawing frames and answering input while 100,000 observations load.
+ * `received_since`), page by page, onto the map. Answers of an older reload (`gen`) are dropped. A page
+ * of 5,000 goes onto the observation layer in a few milliseconds (it clusters when it draws, once a
+ * frame), so the page keeps drawing frames and answering input while 100,000 load.
  */
 async function loadObservations(params, gen = view.generation) {
   let total = 0;
-  await loadObservationsInto(params, async (list) => {
-    for (let i = 0; i < list.length; i += ADD_SLICE) {
-      if (i > 0) await new Promise((resolve) => setTimeout(resolve, 0));
-      // A reload cleared the map meanwhile: what is left of this page belongs to the old filter.
-      if (gen !== view.generation) return;
-      total += addObservations(list.slice(i, i + ADD_SLICE)).length;
-    }
+  await loadObservationsInto(params, (list) => {
+    // A reload cleared the map meanwhile: this page belongs to the old filter.
+    if (gen !== view.generation) return;
+    total += addObservations(list).length;
     setStatus('load', `Loading observations… ${state.byId.size.toLocaleString('en-GB')}`);
   }, gen);
   setStatus('load', null);
   return total;
+}
+
+/**
+ * A brief observation (`format=brief`) in the shape of a whole one, as far as it goes: its violation
+ * codes as its classification's violations. `brief` says the rest is to be asked for when it is opened.
+ */
+function fromBrief(b) {
+  const { violations, ...rest } = b || {};
+  return { ...rest, brief: true, classification: { violations: (Array.isArray(violations) ? violations : []).map((code) => ({ code })) } };
 }
 
 /**
@@ -751,7 +694,7 @@ async function loadObservationsInto(params, sink, gen) {
   const ask = (cursor) => {
     const q = new URLSearchParams(params);
     q.set('limit', String(PAGE_LIMIT));
-    q.set('format', 'geojson');
+    q.set('format', 'brief');
     if (cursor) q.set('cursor', cursor);
     return getJson(`observations?${q}`, { timeoutMs: 60000 });
   };
@@ -761,7 +704,7 @@ async function loadObservationsInto(params, sink, gen) {
     const fc = await pending;
     pending = null;
     if (gen !== view.generation) return;
-    const feats = Array.isArray(fc?.features) ? fc.features : [];
+    const feats = Array.isArray(fc?.observations) ? fc.observations : [];
     const cursor = fc?.next ?? null;
     if (cursor && !seen.has(cursor) && feats.length > 0) {
       seen.add(cursor);
@@ -774,14 +717,7 @@ async function loadObservationsInto(params, sink, gen) {
         pending.catch(() => {});
       }
     }
-    await sink(feats.map((f) => {
-      const p = f.properties || {};
-      // The point geometry gives the position when the properties lack it.
-      const c = f.geometry?.type === 'Point' ? f.geometry.coordinates : null;
-      if (p.lat == null) p.lat = c?.[1];
-      if (p.lon == null) p.lon = c?.[0];
-      return p;
-    }));
+    await sink(feats.map(fromBrief));
   }
 }
 
@@ -966,34 +902,46 @@ function renderDetails(o) {
   $('details').hidden = false;
 }
 
-function setSelectedIcon(id, selected) {
-  const m = id && state.byId.get(id);
-  if (m) {
-    m.setIcon(obsIcon(m.sev, selected));
-    tagMarkerElement(m);
-  }
-}
-
 function selectObservation(id, { fromMap = false } = {}) {
   const m = state.byId.get(id);
   if (!m) return Promise.resolve(false);
-  if (state.selectedId && state.selectedId !== id) setSelectedIcon(state.selectedId, false);
   state.selectedId = id;
-  setSelectedIcon(id, true);
+  obsLayer.select(id);
   renderDetails(m.obs);
   $('details').scrollIntoView({ block: 'nearest' });
-  if (fromMap) return Promise.resolve(true);
-  // Resolves once the marker is on screen, out of its cluster and in the middle of the map, where no
-  // control (the layer list, the legend) can sit over it.
-  return new Promise((resolve) => clusters.zoomToShowLayer(m, () => {
-    map.setView(m.getLatLng(), map.getZoom(), { animate: false });
-    resolve(true);
-  }));
+  const whole = m.obs.brief ? loadWhole(id, m) : Promise.resolve();
+  if (!fromMap) {
+    // In the middle of the map, where no control (the layer list, the legend) can sit over it. The
+    // selected observation is drawn on its own; the zoom is the least that keeps it out of every cluster
+    // once it is no longer selected.
+    map.setView([m.obs.lat, m.obs.lon], Math.max(map.getZoom(), obsLayer.separateZoom(id)), { animate: false });
+  }
+  // Resolves once its marker is drawn and its whole record shown.
+  return Promise.all([obsLayer.drawn(), whole]).then(() => true);
+}
+
+/**
+ * The whole record of an observation loaded in brief (its observer, classification, text…), shown when
+ * it comes if the observation is still the one selected.
+ */
+async function loadWhole(id, entry) {
+  $('details').dataset.loading = 'true';
+  try {
+    const o = await getJson(`observations/${encodeURIComponent(id)}`);
+    if (state.byId.get(id) !== entry || !validObs(o)) return;
+    entry.obs = { ...o, lat: Number(o.lat), lon: Number(o.lon) };
+    setStatus('details', null);
+    if (state.selectedId === id) renderDetails(entry.obs);
+  } catch (e) {
+    if (state.selectedId === id) setStatus('details', `Observation ${id}: ${e.message}`);
+  } finally {
+    delete $('details').dataset.loading;
+  }
 }
 
 $('details-close').addEventListener('click', () => {
-  setSelectedIcon(state.selectedId, false);
   state.selectedId = null;
+  obsLayer.select(null);
   $('details').hidden = true;
 });
 
@@ -1200,16 +1148,9 @@ function showLive(obs, fresh) {
   flash(obs.id);
 }
 
+/** A ring around the new observation's marker, or its cluster's, once drawn. */
 function flash(id) {
-  const m = state.byId.get(id);
-  if (!m) return;
-  const parent = clusters.getVisibleParent(m);
-  const el = parent?.getElement?.();
-  if (!el) return;
-  el.classList.remove('flash');
-  void el.offsetWidth; // restart the animation
-  el.classList.add('flash');
-  setTimeout(() => el.classList.remove('flash'), 2500);
+  obsLayer.flash(id);
 }
 
 function pushFeed(o) {
@@ -2778,7 +2719,7 @@ async function reloadView() {
 }
 
 function clearObservations() {
-  clusters.clearLayers();
+  obsLayer.clear();
   state.byId.clear();
   $('obs-count').textContent = '0 observations';
 }
@@ -2860,36 +2801,16 @@ for (const b of document.querySelectorAll('[data-export]')) b.addEventListener('
 
 const INCIDENT_DAYS = 31;
 const incidentLayer = L.layerGroup().addTo(map);
-// One canvas for every ring: a month of a busy front holds tens of thousands of incidents. Up to
-// INCIDENT_RINGS_ALWAYS they are drawn at every zoom; more are drawn (and answer the pointer) from
-// INCIDENT_RINGS_FROM_ZOOM on: further out an uncertainty of a few hundred metres is a pixel or two, so
-// the rings only repeated the observation clusters as dots, and with 100,000 observations in the window
-// (80,000 incidents) drawing them took seconds a frame at every pan (scripts/bench-map).
-const INCIDENT_RINGS_ALWAYS = 5000;
-const INCIDENT_RINGS_FROM_ZOOM = 9;
-const IncidentCanvas = L.Canvas.extend({
-  _shown() {
-    return incidentState.list.length <= INCIDENT_RINGS_ALWAYS || this._map.getZoom() >= INCIDENT_RINGS_FROM_ZOOM;
-  },
-  _draw() { if (this._shown()) L.Canvas.prototype._draw.call(this); },
-  // The canvas stands in front of the map and hands the pointer's events on to it (Leaflet's
-  // _fireEvent): with the rings hidden they go on with no ring hit, so the readout, the box drawing
-  // and the map's clicks still get them.
-  _onClick(e) {
-    if (this._shown()) L.Canvas.prototype._onClick.call(this, e);
-    else this._fireEvent(false, e);
-  },
-  _onMouseMove(e) {
-    if (this._shown()) {
-      L.Canvas.prototype._onMouseMove.call(this, e);
-    } else if (!this._map.dragging.moving() && !this._map._animatingZoom) {
-      this._handleMouseOut(e);
-      this._fireEvent(false, e);
-    }
-  },
-});
-const incidentRenderer = new IncidentCanvas({ padding: 0.2 });
-const incidentState = { list: [], byId: new Map() };
+// One canvas for the rings: a month of a busy front holds tens of thousands of incidents. Only the rings
+// in and around the view are on the layer, and only when they are at most INCIDENT_RINGS_MAX: further
+// out an uncertainty of a few hundred metres is a pixel or two and the rings only repeated the
+// observation clusters as dots, while with 100,000 observations in the window (80,000 incidents)
+// drawing them all took seconds a frame at every pan (scripts/bench-map). A ring is made when it first
+// comes into view.
+const INCIDENT_RINGS_MAX = 5000;
+const incidentRenderer = L.canvas({ padding: 0.2 });
+/** `byId`: id -> {incident, ring (once made)}; `shown`: the rings on the layer, by id. */
+const incidentState = { list: [], byId: new Map(), shown: new Map(), inView: 0 };
 const selection = { ids: new Set(), picking: false };
 
 function incidentInView(i) {
@@ -2902,15 +2823,20 @@ function incidentInView(i) {
   return true;
 }
 
+/** A brief incident (`format=brief`: violations as codes) in the shape of a whole one. */
+function fromBriefIncident(i) {
+  return { ...i, violations: (Array.isArray(i?.violations) ? i.violations : []).map((v) => (typeof v === 'string' ? { code: v } : v)) };
+}
+
 /** The incidents of the window (its last 31 days at most: the API's limit), drawn with their uncertainty. */
 async function loadIncidents(gen = view.generation) {
   const until = view.win.until || new Date();
   let since = view.win.since || new Date(until - INCIDENT_DAYS * 86400_000);
   if (until - since > INCIDENT_DAYS * 86400_000) since = new Date(until - INCIDENT_DAYS * 86400_000);
-  const q = new URLSearchParams({ since: rfc3339(since), until: rfc3339(until) });
+  const q = new URLSearchParams({ since: rfc3339(since), until: rfc3339(until), format: 'brief' });
   const r = await getJson(`incidents?${q}`, { timeoutMs: 60000 });
   if (gen !== view.generation) return;
-  incidentState.list = (r.incidents || []).filter((i) => isNum(i.lat) && isNum(i.lon) && incidentInView(i));
+  incidentState.list = (r.incidents || []).map(fromBriefIncident).filter((i) => isNum(i.lat) && isNum(i.lon) && incidentInView(i));
   drawIncidents();
 }
 
@@ -2936,16 +2862,53 @@ function incidentPopup(i) {
 function drawIncidents() {
   incidentLayer.clearLayers();
   incidentState.byId.clear();
-  for (const i of incidentState.list) {
+  incidentState.shown.clear();
+  for (const i of incidentState.list) incidentState.byId.set(i.id, { incident: i, ring: null });
+  showIncidentsInView();
+}
+
+function ringOf(entry) {
+  if (!entry.ring) {
+    const i = entry.incident;
     const sev = (i.violations || []).map((v) => violationInfo(v.code)).sort((a, b) => a.rank - b.rank)[0] || NO_VIOLATION;
     const radius = Math.max(Number(i.uncertainty_m) || 0, 30);
-    const ring = L.circle([i.lat, i.lon], { radius, renderer: incidentRenderer, ...ringStyle(sev, selection.ids.has(i.id)) });
-    ring.sev = sev;
-    ring.bindPopup(() => incidentPopup(i));
-    ring.addTo(incidentLayer);
-    incidentState.byId.set(i.id, { incident: i, ring });
+    entry.ring = L.circle([i.lat, i.lon], { radius, renderer: incidentRenderer, ...ringStyle(sev, selection.ids.has(i.id)) });
+    entry.ring.sev = sev;
+    entry.ring.bindPopup(() => incidentPopup(i));
   }
-  $('incident-count').textContent = `${incidentState.list.length.toLocaleString('en-GB')} incidents`;
+  return entry.ring;
+}
+
+/** Puts on the layer the rings in and around the view, when they are few enough to be drawn. */
+function showIncidentsInView() {
+  const b = map.getBounds().pad(0.5);
+  const near = incidentState.list.filter((i) => b.contains([i.lat, i.lon]));
+  const want = near.length <= INCIDENT_RINGS_MAX ? near : [];
+  const ids = new Set(want.map((i) => i.id));
+  for (const [id, ring] of incidentState.shown) {
+    if (!ids.has(id)) { incidentLayer.removeLayer(ring); incidentState.shown.delete(id); }
+  }
+  for (const i of want) {
+    if (incidentState.shown.has(i.id)) continue;
+    const ring = ringOf(incidentState.byId.get(i.id));
+    incidentLayer.addLayer(ring);
+    incidentState.shown.set(i.id, ring);
+  }
+  incidentState.inView = near.length;
+  const n = incidentState.list.length.toLocaleString('en-GB');
+  $('incident-count').textContent = want.length < near.length ? `${n} incidents (zoom in to draw their rings)` : `${n} incidents`;
+}
+map.on('moveend', showIncidentsInView);
+
+/** Shows an incident's popup, at zoom 12 at least, on its ring when drawn. */
+function openIncident(id) {
+  const e = incidentState.byId.get(id);
+  if (!e) return false;
+  map.setView([e.incident.lat, e.incident.lon], Math.max(map.getZoom(), 12), { animate: false });
+  showIncidentsInView();
+  if (incidentState.shown.has(id)) e.ring.openPopup();
+  else L.popup().setLatLng([e.incident.lat, e.incident.lon]).setContent(incidentPopup(e.incident)).openOn(map);
+  return true;
 }
 
 function ringStyle(sev, picked) {
@@ -2967,7 +2930,7 @@ function selectIncidentsIn(area) {
 }
 
 function renderSelection() {
-  for (const [id, { ring }] of incidentState.byId) ring.setStyle(ringStyle(ring.sev, selection.ids.has(id)));
+  for (const [id, { ring }] of incidentState.byId) if (ring) ring.setStyle(ringStyle(ring.sev, selection.ids.has(id)));
   const ids = [...selection.ids];
   $('case-picked').textContent = ids.length ? `${ids.length} incident(s) selected: ${ids.slice(0, 5).join(', ')}${ids.length > 5 ? '…' : ''}` : 'No incident selected.';
   $('case-picked').dataset.count = String(ids.length);
@@ -3251,7 +3214,7 @@ const search = installSearch($('search'), $('search-results'), {
     const out = [];
     for (const [id] of state.byId) out.push({ kind: 'observation', label: id, go: () => selectObservation(id) });
     for (const i of incidentState.list) {
-      out.push({ kind: 'incident', label: i.id, detail: i.sector, go: () => { map.setView([i.lat, i.lon], 12); incidentState.byId.get(i.id)?.ring.openPopup(); } });
+      out.push({ kind: 'incident', label: i.id, detail: i.sector, go: () => openIncident(i.id) });
     }
     for (const kind of ['tak', 'sea', 'air']) {
       for (const t of tracksOf(kind)) {
@@ -3371,7 +3334,7 @@ window.truceMap = {
   /** The incidents drawn: {id, lat, lon, uncertainty_m, picked}. */
   incidents: () => incidentState.list.map(({ id, lat, lon, uncertainty_m: u, sector }) => ({ id, lat, lon, uncertainty_m: u, sector, picked: selection.ids.has(id) })),
   /** Opens an incident's popup (as a click on its ring does). */
-  openIncident: (id) => { const e = incidentState.byId.get(id); if (e) { map.setView(e.ring.getLatLng(), Math.max(map.getZoom(), 12), { animate: false }); e.ring.openPopup(); } return Boolean(e); },
+  openIncident: (id) => openIncident(id),
   /** Selects incidents for a case (as "Add to case" does). */
   pick: (ids) => { for (const id of ids) selection.ids.add(id); renderSelection(); },
   /** Replays [from, to) at `speed` times real time; `replayState()` follows it, `live()` ends it. */
@@ -3390,7 +3353,7 @@ window.truceMap = {
   /** The geofence events drawn on the map's layer. */
   geofenceDrawn: () => geofenceLayer.shown || 0,
   showGrid: (on) => { if (on) mgrsGrid.addTo(map); else mgrsGrid.remove(); },
-  counts: () => ({ lines: state.lineFeatures, zones: state.zoneFeatures, observations: clusters.getLayers().length }),
+  counts: () => ({ lines: state.lineFeatures, zones: state.zoneFeatures, observations: obsLayer.count() }),
   has: (id) => state.byId.has(id),
   /** The ids of the observations on the map. */
   ids: () => [...state.byId.keys()],
@@ -3418,20 +3381,16 @@ window.truceMap = {
   // drawnTracks(), trackAt(uid), trackLabels(), trackStats(), drawTracks(): the track canvas (see its section).
   ...trackProbes,
   geofence: () => geofenceState.list.map((g) => ({ id: g.id, kind: g.kind, fence_id: g.fence_id, callsign: g.callsign })),
-  /** Back to the whole of Ukraine; resolves when the clusters have settled. */
-  home: () => new Promise((resolve) => {
-    let done = false;
-    const finish = () => {
-      if (done) return;
-      done = true;
-      clusters.off('animationend', finish);
-      // markercluster's CSS transitions (0.3 s) can outlast its animationend event.
-      const moving = document.getAnimations().filter((a) => a instanceof CSSTransition);
-      Promise.all(moving.map((a) => a.finished.catch(() => {})))
-        .then(() => requestAnimationFrame(() => requestAnimationFrame(() => resolve(true))));
-    };
-    clusters.on('animationend', finish);
-    setTimeout(finish, 1000); // no cluster animation when the zoom did not change
+  /** Back to the whole of Ukraine; resolves when the observations are drawn there. */
+  home: async () => {
     goHome(false);
-  }),
+    await obsLayer.drawn();
+    await new Promise((resolve) => requestAnimationFrame(() => requestAnimationFrame(resolve)));
+    return true;
+  },
+  /** Once the observation layer has drawn what it holds: its symbols, {clusters, markers, largest, draws}. */
+  obsDrawn: async () => {
+    await obsLayer.drawn();
+    return obsLayer.stats();
+  },
 };

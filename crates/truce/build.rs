@@ -15,7 +15,7 @@ use std::process::Command;
 use std::{env, fs};
 
 /// The packages the pages load (each must be in `web/package.json`).
-const PACKAGES: &[&str] = &["leaflet", "leaflet.markercluster", "mgrs", "milsymbol"];
+const PACKAGES: &[&str] = &["leaflet", "mgrs", "milsymbol"];
 
 /// The page files (embedded by `src/server/web.rs`); scanned for the vendor files they name.
 const PAGES: &[&str] = &[
@@ -33,6 +33,7 @@ const PAGES: &[&str] = &[
     "cases.html",
     "cases.js",
     "basemap.js",
+    "obs-layer.js",
 ];
 
 /// The `npm ci` the build runs when `web/node_modules` cannot be used. Development packages (the browser

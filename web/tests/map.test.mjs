@@ -1,7 +1,7 @@
 // End-to-end test of the web map against the REAL truce server, in a real (headless) Chromium.
 //
 //   cargo build -p truce            # or set TRUCE_BIN to a built binary
-//   (cd web && npm ci)              # leaflet, leaflet.markercluster, mgrs, playwright-core
+//   (cd web && npm ci)              # leaflet, mgrs, playwright-core
 //   node --test web/tests/          # from the repository root
 //
 // Needs Debian's chromium at /usr/bin/chromium (`apt-get install -y chromium`); playwright-core never
@@ -158,6 +158,58 @@ test('the map draws the basemap, lines, zones and a week of observations, and ta
 
   const unexpected = pageProblems.filter((p) => !/favicon/.test(p));
   assert.deepEqual(unexpected, [], `the browser reported problems${problems()}`);
+});
+
+test('observation symbols never overlap, hold every observation once, and a cluster opens up when clicked', async () => {
+  // Every symbol drawn, read in the task in which the layer finished drawing (live ones keep arriving).
+  const read = () => page.evaluate(async () => {
+    const drawn = await window.truceMap.obsDrawn();
+    const boxes = [...document.querySelectorAll('[data-testid="obs-cluster"], [data-testid="obs-marker"]')].map((el) => {
+      const r = el.getBoundingClientRect();
+      return { cluster: el.dataset.testid === 'obs-cluster', n: Number(el.dataset.count || 1), x: r.x, y: r.y, w: r.width, h: r.height };
+    });
+    return { drawn, boxes, held: window.truceMap.counts().observations, zoom: window.truceMap.map.getZoom() };
+  });
+  const overlaps = (boxes) => {
+    const out = [];
+    for (let i = 0; i < boxes.length; i++) {
+      for (let j = i + 1; j < boxes.length; j++) {
+        const a = boxes[i]; const b = boxes[j];
+        const w = Math.min(a.x + a.w, b.x + b.w) - Math.max(a.x, b.x);
+        const h = Math.min(a.y + a.h, b.y + b.h) - Math.max(a.y, b.y);
+        if (w > 0.5 && h > 0.5) out.push([a, b]);
+      }
+    }
+    return out;
+  };
+
+  await page.evaluate(() => window.truceMap.home());
+  const home = await read();
+  const clusters = home.boxes.filter((b) => b.cluster);
+  assert.ok(clusters.length >= 2, `expected clusters at the whole-country view, got ${JSON.stringify(home.drawn)}`);
+  assert.equal(home.boxes.length, home.drawn.clusters + home.drawn.markers, 'the elements are the symbols the layer says it drew');
+  // The whole of Ukraine is in view: each observation is in exactly one symbol.
+  assert.equal(home.boxes.reduce((a, b) => a + b.n, 0), home.held, 'the symbols\' counts add up to the observations held');
+  assert.deepEqual(overlaps(home.boxes), [], 'no two symbols overlap');
+
+  // The largest cluster the pointer can reach (not under a control): a click zooms in to its observations.
+  const target = await page.evaluate(() => {
+    const els = [...document.querySelectorAll('[data-testid="obs-cluster"]')]
+      .map((el) => ({ el, r: el.getBoundingClientRect() }))
+      .filter(({ el, r }) => el.contains(document.elementFromPoint(r.x + r.width / 2, r.y + r.height / 2)))
+      .sort((a, b) => Number(b.el.dataset.count) - Number(a.el.dataset.count));
+    const { el, r } = els[0] || {};
+    return el ? { x: r.x + r.width / 2, y: r.y + r.height / 2, n: Number(el.dataset.count) } : null;
+  });
+  assert.ok(target, 'a cluster the pointer can reach');
+  await page.mouse.click(target.x, target.y);
+  await page.waitForFunction((z) => window.truceMap.map.getZoom() > z, home.zoom, { timeout: 10_000, polling: 100 });
+  const closer = await read();
+  assert.ok(closer.boxes.length > 0, 'symbols drawn after the zoom');
+  assert.deepEqual(overlaps(closer.boxes), [], 'no two symbols overlap after the zoom');
+  const largest = Math.max(...closer.boxes.map((b) => b.n));
+  assert.ok(largest < target.n, `the clicked cluster of ${target.n} split (largest now ${largest})`);
+  await page.screenshot({ path: screenshotPath('map-clusters.png') });
 });
 
 test('the live-tracks layer shows the demo\'s TAK units as symbols and the geofence list an enter of the stand-off zone', async () => {

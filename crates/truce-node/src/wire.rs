@@ -3,6 +3,7 @@
 //! GeoJSON features of them, tracks, geofence events, and the vocabulary the web page reads instead of
 //! re-typing it.
 
+use serde::Serialize;
 use serde_json::{Map, Value, json};
 use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
@@ -39,6 +40,88 @@ pub fn feature_collection(items: &[StoredObservation], next: Option<&str>) -> Va
     m.insert("features".into(), Value::Array(items.iter().map(feature).collect()));
     m.insert("next".into(), next.map_or(Value::Null, |n| Value::String(n.to_owned())));
     Value::Object(m)
+}
+
+/// An observation as the map draws and counts it (`GET /api/v1/observations?format=brief`): its id,
+/// time, position, category, place, label (marking and releasability) and the codes of its violations,
+/// about a fifth of the whole record's bytes. The rest is one `GET /api/v1/observations/{id}` away.
+#[derive(Serialize)]
+pub struct Brief<'a> {
+    id: &'a str,
+    time: String,
+    lat: f64,
+    lon: f64,
+    category: &'a Category,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    place: Option<&'a str>,
+    marking: &'a Marking,
+    releasable_to: &'a [String],
+    violations: Vec<&'a str>,
+}
+
+/// The brief form of an observation.
+pub fn brief(s: &StoredObservation) -> Brief<'_> {
+    let o = &s.observation;
+    Brief {
+        id: &o.id,
+        time: rfc3339(o.time),
+        lat: o.lat,
+        lon: o.lon,
+        category: &o.category,
+        place: o.place.as_deref(),
+        marking: &o.marking,
+        releasable_to: &o.releasable_to,
+        violations: s.classification.violations.iter().map(|v| v.code.as_str()).collect(),
+    }
+}
+
+/// A page of brief observations: `{"observations": [...], "next": cursor|null}`.
+#[derive(Serialize)]
+pub struct BriefPage<'a> {
+    /// The observations of the page.
+    pub observations: Vec<Brief<'a>>,
+    /// The cursor of the next page.
+    pub next: Option<&'a str>,
+}
+
+/// An incident as the map draws it (`GET /api/v1/incidents?format=brief`): where and how well it is
+/// located, what and when, its sector, its observations' ids, its violation codes and its label; not
+/// the observers, zones, casualties or each violation's evidence (`GET /api/v1/incidents/{id}` has them).
+#[derive(Serialize)]
+pub struct IncidentBrief<'a> {
+    id: &'a str,
+    time: String,
+    category: &'a Category,
+    count: u32,
+    lat: f64,
+    lon: f64,
+    uncertainty_m: f64,
+    located_by: truce_watch::Located,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    sector: Option<&'a str>,
+    observations: &'a [String],
+    violations: Vec<&'a str>,
+    marking: &'a Marking,
+    releasable_to: &'a [String],
+}
+
+/// The brief form of an incident.
+pub fn incident_brief(i: &truce_watch::Incident) -> IncidentBrief<'_> {
+    IncidentBrief {
+        id: &i.id,
+        time: rfc3339(i.time),
+        category: &i.category,
+        count: i.count,
+        lat: i.lat,
+        lon: i.lon,
+        uncertainty_m: i.uncertainty_m,
+        located_by: i.located_by,
+        sector: i.sector.as_deref(),
+        observations: &i.observations,
+        violations: i.violations.iter().map(|v| v.code.as_str()).collect(),
+        marking: &i.marking,
+        releasable_to: &i.releasable_to,
+    }
 }
 
 /// A track row.

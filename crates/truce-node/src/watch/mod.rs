@@ -114,9 +114,8 @@ pub fn incidents(
     let by_id: HashMap<&str, &StoredObservation> =
         observations.iter().map(|s| (s.observation.id.as_str(), s)).collect();
     for i in &mut all {
-        let parts: Vec<StoredObservation> =
-            i.observations.iter().filter_map(|id| by_id.get(id.as_str()).map(|s| (*s).clone())).collect();
-        if let Some(label) = label_of(policy, &parts) {
+        let parts = i.observations.iter().filter_map(|id| by_id.get(id.as_str()).copied());
+        if let Some(label) = label_of(policy, parts) {
             i.marking = label.marking;
             i.releasable_to = label.releasable_to;
             i.categories = label.categories;
@@ -171,9 +170,9 @@ pub struct Opening<'a> {
 
 /// The aggregate label of observations (see `Policy::join`): what anything derived from them carries.
 /// `None` for no observations.
-pub fn label_of(policy: &Policy, observations: &[StoredObservation]) -> Option<Label> {
+pub fn label_of<'a>(policy: &Policy, observations: impl IntoIterator<Item = &'a StoredObservation>) -> Option<Label> {
     let labels: Vec<(Label, time::Date)> =
-        observations.iter().map(|s| (Label::of(&s.observation), s.observation.time.date())).collect();
+        observations.into_iter().map(|s| (Label::of(&s.observation), s.observation.time.date())).collect();
     policy.join(labels.iter().map(|(l, d)| (l, *d)))
 }
 

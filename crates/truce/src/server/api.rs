@@ -249,7 +249,8 @@ pub struct ListParams {
     limit: Option<String>,
     /// The `next` cursor of the previous page.
     cursor: Option<String>,
-    /// `json` (default) or `geojson`.
+    /// `json` (default), `geojson`, or `brief`: per observation only its id, time, position, category,
+    /// place, label and violation codes (what the map draws and counts by).
     format: Option<String>,
 }
 
@@ -290,7 +291,7 @@ impl FilterParams {
 /// List observations, oldest first, with filters and cursor paging.
 #[utoipa::path(get, path = "/api/v1/observations", tag = "observations", params(FilterParams, ListParams),
     responses(
-        (status = 200, description = "`{\"observations\": [...], \"next\": cursor|null}`, or a GeoJSON FeatureCollection with `next`", body = Object),
+        (status = 200, description = "`{\"observations\": [...], \"next\": cursor|null}` (`format=brief`: the same with brief observations), or a GeoJSON FeatureCollection with `next`", body = Object),
         (status = 400, description = "A parameter is invalid", body = ErrorBody),
     ))]
 pub async fn list_observations(
@@ -302,11 +303,10 @@ pub async fn list_observations(
     let mut q = filters.query(&state, &caller)?;
     q.limit = super::limit_param(params.limit.as_deref(), 1_000, truce_store::MAX_PAGE)?;
     q.cursor = params.cursor.clone();
-    let geojson = match params.format.as_deref() {
-        None | Some("json") => false,
-        Some("geojson") => true,
-        Some(other) => return Err(ApiError::parameter("format", format!("{other:?} is not json or geojson"))),
-    };
+    let format = params.format.as_deref().unwrap_or("json");
+    if !matches!(format, "json" | "geojson" | "brief") {
+        return Err(ApiError::parameter("format", format!("{format:?} is not json, geojson or brief")));
+    }
     let store = caller.store(&state);
     let page = tokio::task::spawn_blocking(move || store.query(&q)).await.map_err(ApiError::internal)?.map_err(
         |e| match e {
@@ -316,7 +316,11 @@ pub async fn list_observations(
             other => ApiError::internal(other),
         },
     )?;
-    if geojson {
+    if format == "brief" {
+        let observations = page.items.iter().map(wire::brief).collect();
+        return Ok(Json(wire::BriefPage { observations, next: page.next.as_deref() }).into_response());
+    }
+    if format == "geojson" {
         return Ok((
             [(header::CONTENT_TYPE, "application/geo+json")],
             Json(wire::feature_collection(&page.items, page.next.as_deref())),

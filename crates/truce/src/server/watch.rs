@@ -12,13 +12,15 @@ use axum::body::Bytes;
 use axum::extract::rejection::BytesRejection;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 use time::OffsetDateTime;
 use truce_node::query::parse_time;
 use truce_node::watch::{self, CaseError};
+use truce_node::wire;
 use truce_watch::case::{Stage, Step};
 use utoipa::IntoParams;
 
@@ -54,25 +56,40 @@ pub struct IncidentParams {
     until: Option<String>,
     /// `true`: only incidents with a violation.
     violations: Option<String>,
+    /// `json` (default): whole incidents; `brief`: what the map draws (id, time, category, count,
+    /// position and uncertainty, how located, sector, observation ids, violation codes, label).
+    format: Option<String>,
+}
+
+/// `{"incidents": [...]}`, written straight from the incidents (no JSON tree in between: a month of a
+/// busy front is tens of megabytes).
+#[derive(Serialize)]
+struct IncidentList<T> {
+    incidents: Vec<T>,
 }
 
 /// Incidents (observations of one event merged), oldest first; at most 31 days at a time.
 #[utoipa::path(get, path = "/api/v1/incidents", tag = "incidents", params(IncidentParams),
     responses(
-        (status = 200, description = "`{\"incidents\": [...]}`", body = Object),
+        (status = 200, description = "`{\"incidents\": [...]}` (`format=brief`: brief incidents)", body = Object),
         (status = 400, description = "A parameter is invalid", body = ErrorBody),
     ))]
 pub async fn list_incidents(
     State(state): State<AppState>,
     caller: Caller,
     Query(p): Query<IncidentParams>,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Response, ApiError> {
     let until = time_param("until", p.until.as_deref())?.unwrap_or_else(OffsetDateTime::now_utc);
     let since = time_param("since", p.since.as_deref())?.unwrap_or(until - time::Duration::days(1));
     let only_violations = match p.violations.as_deref() {
         None | Some("false") => false,
         Some("true") => true,
         Some(other) => return Err(ApiError::parameter("violations", format!("{other:?} is not true or false"))),
+    };
+    let brief = match p.format.as_deref() {
+        None | Some("json") => false,
+        Some("brief") => true,
+        Some(other) => return Err(ApiError::parameter("format", format!("{other:?} is not json or brief"))),
     };
     if since >= until || until - since > time::Duration::days(31) {
         return Err(ApiError::parameter("since", "the period must be positive and at most 31 days"));
@@ -83,7 +100,11 @@ pub async fn list_incidents(
     })
     .await?;
     let list: Vec<_> = list.into_iter().filter(|i| !only_violations || i.is_violation()).collect();
-    Ok(Json(json!({ "incidents": list })))
+    if brief {
+        let incidents = list.iter().map(wire::incident_brief).collect();
+        return Ok(Json(IncidentList { incidents }).into_response());
+    }
+    Ok(Json(IncidentList { incidents: list }).into_response())
 }
 
 /// One incident by id (`inc-` and the id of its first observation).

@@ -1,5 +1,5 @@
 //! The pages and the npm packages they load. By default everything comes from the binary: the page files
-//! with `include_str!`, and the packages (Leaflet, markercluster, mgrs, milsymbol: each one's `dist/`,
+//! with `include_str!`, and the packages (Leaflet, mgrs, milsymbol: each one's `dist/`,
 //! licence and `package.json`) from the table `build.rs` generates from `web/package-lock.json`, served
 //! at `/vendor/<package>/...`. With `--web-dir DIR` the page files are read from `DIR/` and the packages
 //! from `DIR/node_modules/` at each request instead, so an edited page shows on reload without a rebuild.
@@ -35,6 +35,7 @@ const WORKSPACE_JS: &str = include_str!("../../../../web/workspace.js");
 const CASES: &str = include_str!("../../../../web/cases.html");
 const CASES_JS: &str = include_str!("../../../../web/cases.js");
 const TRACK_WORKER_JS: &str = include_str!("../../../../web/track-worker.js");
+const OBS_LAYER_JS: &str = include_str!("../../../../web/obs-layer.js");
 const BASEMAP: &[u8] = include_bytes!("../../../../data/geo/ukraine_and_neighbours_land_10km.geojson");
 
 /// The orientation layers drawn over the country outlines: name in the URL, the embedded GeoJSON.
@@ -66,6 +67,7 @@ const PAGES: &[(&str, &str, &str, &str)] = &[
     ("/cases.js", "cases.js", JS, CASES_JS),
     ("/basemap.js", "basemap.js", JS, BASEMAP_JS),
     ("/track-worker.js", "track-worker.js", JS, TRACK_WORKER_JS),
+    ("/obs-layer.js", "obs-layer.js", JS, OBS_LAYER_JS),
 ];
 
 pub fn routes() -> Router<AppState> {

@@ -161,6 +161,8 @@ fn a_filtered_list_its_counts_and_its_export_hold_the_same_records_with_their_la
         let geo_ids: BTreeSet<String> =
             geo["features"].as_array().unwrap().iter().map(|f| f["id"].as_str().unwrap().to_owned()).collect();
         assert_eq!(geo_ids, expect, "geojson {filter}");
+        let brief = get_json(&s, &format!("/api/v1/observations?{filter}&format=brief"));
+        assert_eq!(ids(&brief), expect, "brief {filter}");
 
         // The export, in every format: exactly these records, each with its label, the file with the
         // highest marking among them.
@@ -294,6 +296,8 @@ fn every_bad_parameter_is_a_400_that_names_it() {
     assert!(body["error"]["message"].as_str().unwrap().contains("1000"), "{body}");
     for (path, field) in [
         ("/api/v1/export?format=pdf", "format"),
+        ("/api/v1/observations?format=csv", "format"),
+        ("/api/v1/incidents?format=geojson", "format"),
         ("/api/v1/export?limit=100001", "limit"),
         ("/api/v1/export?limit=0", "limit"),
         ("/api/v1/tracks/history?until=2026-11-20", "since"),

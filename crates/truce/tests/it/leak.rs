@@ -850,6 +850,9 @@ fn no_surface_shows_a_viewer_what_it_may_not_see() {
             .filter_map(|f| f["properties"]["id"].as_str().or(f["id"].as_str()).map(str::to_owned))
             .collect();
         checks.exactly(&oracle, v, &all, "geojson", &geo_ids);
+        let (_, brief) = get(&s, v, "/api/v1/observations?limit=10000&format=brief");
+        checks.no_leak(&oracle, v, &all, "brief", &brief);
+        checks.exactly(&oracle, v, &all, "brief", &ids_in(&serde_json::from_str(&brief).unwrap(), "observations"));
         exercised.insert("/api/v1/observations");
 
         // The list filters against the oracle: a marking list and a nation, read as a viewer of that
@@ -957,17 +960,19 @@ fn no_surface_shows_a_viewer_what_it_may_not_see() {
         exercised.insert("/api/v1/stats");
 
         // Incidents: made of visible observations only, and every visible one in exactly one.
-        let (_, inc) = get(&s, v, &format!("/api/v1/incidents?{window}"));
-        checks.no_leak(&oracle, v, &all, "incidents", &inc);
-        let inc: Value = serde_json::from_str(&inc).unwrap();
-        let members: BTreeSet<String> = inc["incidents"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .flat_map(|i| i["observations"].as_array().unwrap().iter().map(|o| o.as_str().unwrap().to_owned()))
-            .collect();
         let in_window: Vec<Record> = recent.clone();
-        checks.exactly(&oracle, v, &in_window, "incidents", &members);
+        for (form, query) in [("incidents", ""), ("brief incidents", "&format=brief")] {
+            let (_, inc) = get(&s, v, &format!("/api/v1/incidents?{window}{query}"));
+            checks.no_leak(&oracle, v, &all, form, &inc);
+            let inc: Value = serde_json::from_str(&inc).unwrap();
+            let members: BTreeSet<String> = inc["incidents"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .flat_map(|i| i["observations"].as_array().unwrap().iter().map(|o| o.as_str().unwrap().to_owned()))
+                .collect();
+            checks.exactly(&oracle, v, &in_window, form, &members);
+        }
         exercised.insert("/api/v1/incidents");
         for r in &stored {
             let (status, body) = get(&s, v, &format!("/api/v1/incidents/inc-{}", r.id));

@@ -48,6 +48,14 @@ fn post_get_list_and_stats() {
     let (_, geo) = s.json("GET", "/api/v1/observations?format=geojson&violation=cfv_in_security_zone&limit=10", b"");
     assert_eq!(geo["type"], "FeatureCollection");
     assert_eq!(geo["features"][0]["geometry"]["coordinates"], json!([32.6169, 46.6354]));
+    // The brief form: what the map draws by, no more.
+    let (_, brief) = s.json("GET", "/api/v1/observations?format=brief&violation=cfv_in_security_zone&limit=10", b"");
+    let b = &brief["observations"][0];
+    assert_eq!((b["id"].as_str(), b["lat"].as_f64(), b["lon"].as_f64()), (Some("k1"), Some(46.6354), Some(32.6169)));
+    assert_eq!(b["violations"], json!(["cfv_in_security_zone"]));
+    assert_eq!((b["category"].clone(), b["marking"].clone()), (one["category"].clone(), one["marking"].clone()));
+    assert!(b.get("classification").is_none() && b.get("observer").is_none(), "brief: {b}");
+    assert_eq!(brief["next"], Value::Null);
     let (_, near) = s.json("GET", "/api/v1/observations?near=46.64,32.62,5", b"");
     assert_eq!(near["observations"].as_array().unwrap().len(), 1);
 

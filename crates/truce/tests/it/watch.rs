@@ -217,6 +217,30 @@ fn the_server_raises_an_alert_on_the_stream_and_serves_incidents_and_cases() {
     assert_eq!(status, 200);
     assert_eq!(list["incidents"][0]["id"], "inc-jam-1");
     assert_eq!(list["incidents"][0]["sector"], "Pokrovsk");
+    // The brief form the map reads: the same incidents, the fields it draws by, the rest left out.
+    let (status, brief) = s.json("GET", "/api/v1/incidents?format=brief", b"");
+    assert_eq!(status, 200);
+    let (whole, short) = (&list["incidents"][0], &brief["incidents"][0]);
+    for field in [
+        "id",
+        "time",
+        "category",
+        "count",
+        "lat",
+        "lon",
+        "uncertainty_m",
+        "located_by",
+        "sector",
+        "observations",
+        "marking",
+        "releasable_to",
+    ] {
+        assert_eq!(short[field], whole[field], "brief {field}: {short}");
+    }
+    let codes: Vec<Value> = whole["violations"].as_array().unwrap().iter().map(|v| v["code"].clone()).collect();
+    assert_eq!(short["violations"], Value::Array(codes));
+    assert!(short.get("observers").is_none() && short.get("zones").is_none(), "brief: {short}");
+    assert_eq!(brief["incidents"].as_array().unwrap().len(), list["incidents"].as_array().unwrap().len());
     let (status, one) = s.json("GET", "/api/v1/incidents/inc-jam-1", b"");
     assert_eq!((status, one["observations"].clone()), (200, json!(["jam-1"])));
     let (status, _) = s.json("GET", "/api/v1/incidents/inc-nothing", b"");
@@ -225,6 +249,7 @@ fn the_server_raises_an_alert_on_the_stream_and_serves_incidents_and_cases() {
         ("/api/v1/alerts?after=x", "after"),
         ("/api/v1/alerts?limit=0", "limit"),
         ("/api/v1/incidents?violations=maybe", "violations"),
+        ("/api/v1/incidents?format=csv", "format"),
         ("/api/v1/incidents?since=2026-11-01&until=2026-12-31", "since"),
     ] {
         let (status, e) = s.json("GET", query, b"");
