@@ -203,18 +203,21 @@ struct Open<'a> {
     members: Vec<&'a StoredObservation>,
     keys: Vec<String>,
     end: OffsetDateTime,
+    /// `end` plus the rule's window: a report after this cannot join (kept, not added at each test).
+    closes: OffsetDateTime,
     at: LonLat,
     sigma: f64,
     located_by: Located,
 }
 
 impl<'a> Open<'a> {
-    fn new(s: &'a StoredObservation) -> Self {
+    fn new(s: &'a StoredObservation, rule: &Rule) -> Self {
         let o = &s.observation;
         Self {
             members: vec![s],
             keys: vec![observer_key(o)],
             end: window_end(o),
+            closes: window_end(o) + rule.window(),
             at: LonLat::new(o.lon, o.lat),
             sigma: position_sigma_m(o),
             located_by: Located::Single,
@@ -222,12 +225,10 @@ impl<'a> Open<'a> {
     }
 
     fn accepts(&self, o: &Observation, key: &str, rule: &Rule) -> Option<f64> {
+        // The cheap tests first (each a plain comparison; the answer does not depend on their order):
+        // time, category, then distance, and only then the observers' keys and the weapon class.
         let first = &self.members[0].observation;
-        if !compatible(first.category, o.category)
-            || (o.category == Category::WeaponSighting && first.weapon_class != o.weapon_class)
-            || self.keys.iter().any(|k| k == key)
-            || o.time > self.end + rule.window()
-        {
+        if o.time > self.closes || !compatible(first.category, o.category) {
             return None;
         }
         let here = LonLat::new(o.lon, o.lat);
@@ -236,7 +237,10 @@ impl<'a> Open<'a> {
         // exact geodesic (its iterative solution was most of the time of a week of 100,000 reports).
         // `self.sigma + sigma` is at least their `hypot`, so nothing the exact gate accepts is dropped.
         let reach = rule.gate_sigma * (self.sigma + sigma);
-        if distance_lower_bound_m(self.at, here, reach) > reach {
+        if distance_lower_bound_m(self.at, here, reach) > reach
+            || (o.category == Category::WeaponSighting && first.weapon_class != o.weapon_class)
+            || self.keys.iter().any(|k| k == key)
+        {
             return None;
         }
         let d = distance_m(self.at, here);
@@ -247,6 +251,7 @@ impl<'a> Open<'a> {
 
     fn add(&mut self, s: &'a StoredObservation, key: String, rule: &Rule) {
         self.end = self.end.max(window_end(&s.observation));
+        self.closes = self.end + rule.window();
         self.members.push(s);
         self.keys.push(key);
         self.locate(rule);
@@ -438,7 +443,7 @@ pub fn correlate(observations: &[StoredObservation], rule: &Rule) -> Vec<Inciden
     for s in in_order(observations) {
         c.push(s);
     }
-    c.incidents()
+    c.into_incidents()
 }
 
 /// The observations in the order the pass takes them: by time, then id.
@@ -483,7 +488,7 @@ impl<'a> Correlator<'a> {
         // Close the incidents that nothing from now on can join.
         let mut k = 0;
         while k < self.open.len() {
-            if self.open[k].end + self.rule.window() < o.time {
+            if self.open[k].closes < o.time {
                 let closed = self.open.swap_remove(k);
                 let finished = self.finish(&closed);
                 self.done.push(finished);
@@ -500,7 +505,7 @@ impl<'a> Correlator<'a> {
             .min_by(|a, b| a.1.total_cmp(&b.1).then(a.0.cmp(&b.0)));
         match best {
             Some((i, _)) => self.open[i].add(s, key, &self.rule),
-            None => self.open.push(Open::new(s)),
+            None => self.open.push(Open::new(s, &self.rule)),
         }
     }
 
@@ -508,6 +513,16 @@ impl<'a> Correlator<'a> {
     pub fn incidents(&self) -> Vec<Incident> {
         let mut incidents = self.done.clone();
         incidents.extend(self.open.iter().map(|o| self.finish(o)));
+        incidents.sort_by(|a, b| a.time.cmp(&b.time).then_with(|| a.id.cmp(&b.id)));
+        incidents
+    }
+
+    /// The incidents of every observation pushed, when no more will come: [`Self::incidents`] without
+    /// copying those already closed.
+    pub fn into_incidents(mut self) -> Vec<Incident> {
+        let open = std::mem::take(&mut self.open);
+        let mut incidents = std::mem::take(&mut self.done);
+        incidents.extend(open.iter().map(|o| self.finish(o)));
         incidents.sort_by(|a, b| a.time.cmp(&b.time).then_with(|| a.id.cmp(&b.id)));
         incidents
     }
@@ -523,7 +538,7 @@ pub fn incidents_in_sectors(
     for s in in_order(observations) {
         c.push(s);
     }
-    c.incidents()
+    c.into_incidents()
 }
 
 #[cfg(test)]
