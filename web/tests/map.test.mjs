@@ -210,6 +210,41 @@ test('observation symbols never overlap, hold every observation once, and a clus
   const largest = Math.max(...closer.boxes.map((b) => b.n));
   assert.ok(largest < target.n, `the clicked cluster of ${target.n} split (largest now ${largest})`);
   await page.screenshot({ path: screenshotPath('map-clusters.png') });
+
+  // Two observations at one spot cannot be split by zooming: at the last zoom their cluster lists them,
+  // and a click on one in the list opens it.
+  const spot = { lat: 47.71, lon: 36.05 };
+  for (const id of ['same-spot-1', 'same-spot-2']) {
+    const res = await fetch(new URL('api/v1/observations', baseUrl), {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${session.token}` },
+      body: JSON.stringify({
+        id, time: new Date().toISOString().replace(/\.\d{3}Z$/, 'Z'), ...spot,
+        category: 'bursts_and_shots', observer: { means: 'patrol', team: 'test' },
+      }),
+    });
+    assert.equal(res.status, 201, `POST ${id}: ${await res.text()}`);
+  }
+  await page.waitForFunction(() => window.truceMap.has('same-spot-1') && window.truceMap.has('same-spot-2'), null,
+    { timeout: LIVE_MS, polling: 100 });
+  const pair = await page.evaluate(async (at) => {
+    const map = window.truceMap.map;
+    map.setView([at.lat, at.lon], map.getMaxZoom(), { animate: false });
+    await window.truceMap.obsDrawn();
+    const p = map.latLngToContainerPoint([at.lat, at.lon]);
+    const r = map.getContainer().getBoundingClientRect();
+    const el = document.elementFromPoint(r.x + p.x, r.y + p.y)?.closest('[data-testid="obs-cluster"]');
+    return el ? { n: Number(el.dataset.count), x: r.x + p.x, y: r.y + p.y } : null;
+  }, spot);
+  assert.ok(pair && pair.n >= 2, `a cluster at the spot at the last zoom: ${JSON.stringify(pair)}`);
+  await page.mouse.click(pair.x, pair.y);
+  const listed = page.locator('.obs-list button[data-obs-id="same-spot-2"]');
+  await listed.waitFor({ state: 'visible', timeout: 5000 });
+  assert.equal(await page.locator('.obs-list button').count(), pair.n, 'the list holds the cluster\'s observations');
+  await listed.click();
+  await page.locator('[data-testid="details-id"]', { hasText: 'same-spot-2' }).waitFor({ timeout: 5000 });
+  await page.locator('#details-close').click();
+  await page.evaluate(() => window.truceMap.home());
 });
 
 test('the live-tracks layer shows the demo\'s TAK units as symbols and the geofence list an enter of the stand-off zone', async () => {
