@@ -233,7 +233,6 @@ const state = {
   zoneNames: new Map(), // id -> {name, kind}
   lineFeatures: 0,
   zoneFeatures: 0,
-  byId: new Map(), // observation id -> marker
   highestMarking: 0,
   stats: null, // last /stats answer, with live increments on by_day
   day: null, // {date, total, by_category, by_violation, source}
@@ -350,23 +349,21 @@ function addObservations(list) {
   for (const raw of list) if (validObs(raw)) batch.set(raw.id, raw);
   for (const raw of batch.values()) {
     const obs = { ...raw, lat: Number(raw.lat), lon: Number(raw.lon) };
-    if (!state.byId.has(obs.id)) fresh.push(obs);
+    if (!obsLayer.has(obs.id)) fresh.push(obs);
     const sev = severityOf(obs);
     const entry = { obs, sev };
-    state.byId.set(obs.id, entry);
     obsLayer.set(obs.id, entry, obs.lat, obs.lon, layerRank(sev));
     noteMarking(obs);
   }
-  $('obs-count').textContent = `${state.byId.size.toLocaleString('en-GB')} observations`;
+  $('obs-count').textContent = `${obsLayer.count().toLocaleString('en-GB')} observations`;
   return fresh;
 }
 
 /** Takes a withdrawn observation off the map (its history stays on the server). */
 function removeObservation(id) {
-  if (!state.byId.has(id)) return;
+  if (!obsLayer.has(id)) return;
   obsLayer.remove(id);
-  state.byId.delete(id);
-  $('obs-count').textContent = `${state.byId.size.toLocaleString('en-GB')} observations`;
+  $('obs-count').textContent = `${obsLayer.count().toLocaleString('en-GB')} observations`;
 }
 
 // ---------------------------------------------------------------- basemap
@@ -670,7 +667,7 @@ async function loadObservations(params, gen = view.generation) {
     // A reload cleared the map meanwhile: this page belongs to the old filter.
     if (gen !== view.generation) return;
     total += addObservations(list).length;
-    setStatus('load', `Loading observations… ${state.byId.size.toLocaleString('en-GB')}`);
+    setStatus('load', `Loading observations… ${obsLayer.count().toLocaleString('en-GB')}`);
   }, gen);
   setStatus('load', null);
   return total;
@@ -744,7 +741,7 @@ function pickDay() {
 
 function countsFromLoaded(day) {
   const c = { date: day, total: 0, by_category: {}, by_violation: {}, source: 'map' };
-  for (const m of state.byId.values()) {
+  for (const m of obsLayer.items()) {
     if (obsDay(m.obs) !== day) continue;
     c.total += 1;
     inc(c.by_category, m.obs.category || 'unknown');
@@ -903,7 +900,7 @@ function renderDetails(o) {
 }
 
 function selectObservation(id, { fromMap = false } = {}) {
-  const m = state.byId.get(id);
+  const m = obsLayer.get(id);
   if (!m) return Promise.resolve(false);
   state.selectedId = id;
   obsLayer.select(id);
@@ -928,7 +925,7 @@ async function loadWhole(id, entry) {
   $('details').dataset.loading = 'true';
   try {
     const o = await getJson(`observations/${encodeURIComponent(id)}`);
-    if (state.byId.get(id) !== entry || !validObs(o)) return;
+    if (obsLayer.get(id) !== entry || !validObs(o)) return;
     entry.obs = { ...o, lat: Number(o.lat), lon: Number(o.lon) };
     setStatus('details', null);
     if (state.selectedId === id) renderDetails(entry.obs);
@@ -1110,7 +1107,7 @@ function handleLive({ obs, countable }) {
   // Today's counts take every new observation (an amendment of one already counted is not new); the
   // view takes those inside its filter. A nation filter is the server's to apply (group membership):
   // with one set, the server is asked whether the observation is in the view.
-  const known = state.byId.has(obs.id) || state.liveCounted.has(obs.id);
+  const known = obsLayer.has(obs.id) || state.liveCounted.has(obs.id);
   state.liveCounted.add(obs.id);
   const shown = inView(obs) && !view.filter.nation;
   const fresh = shown ? addObservations([obs]) : [];
@@ -1141,7 +1138,7 @@ async function showIfReleasable(obs) {
 
 /** Draws what a live observation changed in the view (`fresh`: what addObservations added). */
 function showLive(obs, fresh) {
-  if (state.selectedId === obs.id) renderDetails(state.byId.get(obs.id).obs);
+  if (state.selectedId === obs.id) renderDetails(obsLayer.get(obs.id).obs);
   if (!fresh.length) return; // an update of one already shown
   scheduleViewStats();
   pushFeed(fresh[0]);
@@ -1217,7 +1214,7 @@ function evidenceLink(id) {
     href: '#', class: 'evidence-link', 'data-obs-id': id,
     onclick: (e) => {
       e.preventDefault();
-      if (state.byId.has(id)) { selectObservation(id); return; }
+      if (obsLayer.has(id)) { selectObservation(id); return; }
       getJson(`observations/${encodeURIComponent(id)}`).then((o) => {
         renderDetails({ ...o, lat: Number(o.lat), lon: Number(o.lon) });
         if (isNum(o.lat) && isNum(o.lon)) map.setView([Number(o.lat), Number(o.lon)], Math.max(map.getZoom(), 10));
@@ -1305,7 +1302,7 @@ function renderAlerts(freshSeq) {
       class: `${a.seq === freshSeq ? 'fresh' : ''}${ack ? ' acked' : ''}`,
       title: (a.reasons || []).map((r) => `${r.detector}: ${r.message}`).join('\n'),
     },
-    h('div', { onclick: () => { if (first && state.byId.has(first)) selectObservation(first); } },
+    h('div', { onclick: () => { if (first && obsLayer.has(first)) selectObservation(first); } },
       h('b', null, a.name), ` ${a.previous} → `, levelBadge(a.level)),
     h('div', { class: 'muted' }, dtg(new Date(a.at))),
     h('div', null, reason ? reason.message : 'back to normal'),
@@ -2720,7 +2717,6 @@ async function reloadView() {
 
 function clearObservations() {
   obsLayer.clear();
-  state.byId.clear();
   $('obs-count').textContent = '0 observations';
 }
 
@@ -2810,7 +2806,7 @@ const incidentLayer = L.layerGroup().addTo(map);
 const INCIDENT_RINGS_MAX = 5000;
 const incidentRenderer = L.canvas({ padding: 0.2 });
 /** `byId`: id -> {incident, ring (once made)}; `shown`: the rings on the layer, by id. */
-const incidentState = { list: [], byId: new Map(), shown: new Map(), inView: 0 };
+const incidentState = { list: [], byId: new Map(), shown: new Map() };
 const selection = { ids: new Set(), picking: false };
 
 function incidentInView(i) {
@@ -2882,7 +2878,8 @@ function ringOf(entry) {
 /** Puts on the layer the rings in and around the view, when they are few enough to be drawn. */
 function showIncidentsInView() {
   const b = map.getBounds().pad(0.5);
-  const near = incidentState.list.filter((i) => b.contains([i.lat, i.lon]));
+  const [s0, w0, n0, e0] = [b.getSouth(), b.getWest(), b.getNorth(), b.getEast()];
+  const near = incidentState.list.filter((i) => i.lat >= s0 && i.lat <= n0 && i.lon >= w0 && i.lon <= e0);
   const want = near.length <= INCIDENT_RINGS_MAX ? near : [];
   const ids = new Set(want.map((i) => i.id));
   for (const [id, ring] of incidentState.shown) {
@@ -2894,7 +2891,6 @@ function showIncidentsInView() {
     incidentLayer.addLayer(ring);
     incidentState.shown.set(i.id, ring);
   }
-  incidentState.inView = near.length;
   const n = incidentState.list.length.toLocaleString('en-GB');
   $('incident-count').textContent = want.length < near.length ? `${n} incidents (zoom in to draw their rings)` : `${n} incidents`;
 }
@@ -3212,7 +3208,7 @@ const search = installSearch($('search'), $('search-results'), {
   h,
   sources: () => {
     const out = [];
-    for (const [id] of state.byId) out.push({ kind: 'observation', label: id, go: () => selectObservation(id) });
+    for (const id of obsLayer.ids()) out.push({ kind: 'observation', label: id, go: () => selectObservation(id) });
     for (const i of incidentState.list) {
       out.push({ kind: 'incident', label: i.id, detail: i.sector, go: () => openIncident(i.id) });
     }
@@ -3354,9 +3350,9 @@ window.truceMap = {
   geofenceDrawn: () => geofenceLayer.shown || 0,
   showGrid: (on) => { if (on) mgrsGrid.addTo(map); else mgrsGrid.remove(); },
   counts: () => ({ lines: state.lineFeatures, zones: state.zoneFeatures, observations: obsLayer.count() }),
-  has: (id) => state.byId.has(id),
+  has: (id) => obsLayer.has(id),
   /** The ids of the observations on the map. */
-  ids: () => [...state.byId.keys()],
+  ids: () => obsLayer.ids(),
   /** The start of the observation window (RFC 3339), once known. */
   since: () => state.since,
   select: (id) => selectObservation(id),

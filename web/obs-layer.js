@@ -306,7 +306,7 @@ export function observationLayer(opts) {
           el.title = opts.title(el.item);
         }
         L.DomUtil.setPosition(el, L.point(Math.round(c.x - origin.x), Math.round(c.y - origin.y)));
-        if (!el.parentNode || el.parentNode !== this._container) this._container.appendChild(el);
+        if (el.parentNode !== this._container) this._container.appendChild(el);
         next.set(key, el);
         drawn.set(key, c);
       }
