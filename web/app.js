@@ -10,7 +10,7 @@
 /* global L, truceSession */
 
 import {
-  apiParams, emptyFilter, inArea, matches, narrowed, readFilter, windowOf, writeFilter,
+  apiParams, emptyFilter, inArea, matches, narrowed, readFilter, trackMatches, windowOf, writeFilter,
 } from './filter.js';
 import {
   installAreaDraw, installMeasure, installReadout, installSearch, mgrsGridLayer, renderFilterPanel,
@@ -79,6 +79,8 @@ const ZONE_KIND = new Map();
 let MARKINGS = ['NATO UNCLASSIFIED'];
 /** Early-warning levels from the lowest (from the server). */
 let LEVELS = ['normal'];
+/** The label policy's release codes and dated group memberships (the vocabulary's `release`). */
+let RELEASE = null;
 
 /** Takes the server's vocabulary: which codes exist, in which order, with which words. */
 function applyVocabulary(v) {
@@ -91,6 +93,7 @@ function applyVocabulary(v) {
   });
   if (Array.isArray(v.markings) && v.markings.length) MARKINGS = v.markings.map((m) => String(m).toUpperCase());
   if (Array.isArray(v.levels) && v.levels.length) LEVELS = v.levels;
+  if (v.release && typeof v.release === 'object') RELEASE = v.release;
   CATEGORIES = Array.isArray(v.categories) ? v.categories.filter((c) => typeof c?.id === 'string') : [];
 }
 
@@ -1529,6 +1532,21 @@ class TrackEntry {
     this.trail = kind === 'tak' ? null : new Float64Array(TRAIL_POINTS * 2);
     this.trailStart = 0;
     this.trailLength = 0;
+    // Whether the report held passes the filter it was last judged against (judged again when either
+    // changes: a frame of 10,000 tracks must not judge releasability 10,000 times).
+    this.judgedTrack = null;
+    this.judgedFilter = null;
+    this.passes = false;
+  }
+
+  /** Whether the report held belongs to the filtered view `f` (filter.js trackMatches). */
+  admitted(f) {
+    if (this.judgedTrack !== this.track || this.judgedFilter !== f) {
+      this.passes = trackMatches(this.track, f, MARKINGS, RELEASE);
+      this.judgedTrack = this.track;
+      this.judgedFilter = f;
+    }
+    return this.passes;
   }
 
   /** Takes a report: position, symbol and, for vessels and aircraft, a point of the trail. */
@@ -1571,7 +1589,14 @@ class TrackEntry {
 
 const tracks = new Map(); // uid -> TrackEntry
 const trackCounts = { tak: 0, sea: 0, air: 0 };
-const shownCounts = { tak: -1, sea: -1, air: -1 }; // what the panel says
+const matchedCounts = { tak: 0, sea: 0, air: 0 }; // of those, the filter takes (counted each frame)
+const shownCounts = { tak: -1, sea: -1, air: -1, narrowed: null }; // what the panel says
+
+/** Whether the filter's means take a kind of track (none given: every kind). */
+function trackMeansTaken(kind) {
+  const { means } = view.filter;
+  return !means.length || means.includes(TRACK_MEANS[kind]);
+}
 
 function validTrack(t) {
   return t && typeof t.uid === 'string' && t.uid !== '' && isNum(t.lat) && isNum(t.lon) && String(t.type || '').startsWith('a-');
@@ -1845,17 +1870,19 @@ const TrackCanvas = L.Renderer.extend({
     const minY = b.min.y - 40;
     const maxX = b.max.x + 40;
     const maxY = b.max.y + 40;
-    // A kind is drawn when its layer is on and the filter's means take it; a track when it is in the
-    // filter's area (box or polygon: the sector's rule is the server's, for observations).
+    // A kind is drawn when its layer is on and the filter's means take it; a track when its report is in
+    // the filter's area and sector, at one of its classifications and releasable to its nation.
     const f = view.filter;
-    const takes = (kind) => !f.means.length || f.means.includes(TRACK_MEANS[kind]);
     const shown = {
-      tak: map.hasLayer(trackLayer) && takes('tak'),
-      sea: map.hasLayer(seaLayer) && takes('sea'),
-      air: map.hasLayer(airLayer) && takes('air'),
+      tak: map.hasLayer(trackLayer) && trackMeansTaken('tak'),
+      sea: map.hasLayer(seaLayer) && trackMeansTaken('sea'),
+      air: map.hasLayer(airLayer) && trackMeansTaken('air'),
     };
-    const outside = (e) => f.area !== null && !inArea(f, e.track.lat, e.track.lon);
+    const outside = (e) => !e.admitted(f);
     const perKind = { tak: 0, sea: 0, air: 0 };
+    // The counts: the tracks held that the filter takes, in view or not, layer on or off.
+    for (const k of ['tak', 'sea', 'air']) matchedCounts[k] = 0;
+    for (const e of tracks.values()) if (trackMeansTaken(e.kind) && e.admitted(f)) matchedCounts[e.kind] += 1;
 
     // Trails, one list per kind, below every symbol: canvas px (from the bounds' corner).
     const trails = { sea: 0, air: 0 };
@@ -2155,12 +2182,19 @@ function takeTrack(t, now) {
   return true;
 }
 
+/**
+ * The panel's counts of the tracks the filter takes (the last frame's count), "12 of 40" while the
+ * filter narrows them.
+ */
 function renderTrackCount() {
-  const n = trackCounts;
-  if (n.tak !== shownCounts.tak) $('tracks-count').textContent = `${n.tak} live track${n.tak === 1 ? '' : 's'}`;
-  if (n.sea !== shownCounts.sea) $('sea-count').textContent = `${n.sea} vessel${n.sea === 1 ? '' : 's'}`;
-  if (n.air !== shownCounts.air) $('air-count').textContent = `${n.air} aircraft`;
-  Object.assign(shownCounts, n);
+  const n = matchedCounts;
+  const narrow = narrowed(view.filter);
+  const of = (k) => (narrow ? `${n[k]} of ${trackCounts[k]}` : `${n[k]}`);
+  const changed = (k) => n[k] !== shownCounts[k] || narrow !== shownCounts.narrowed || (narrow && trackCounts[k] !== shownCounts[`all_${k}`]);
+  if (changed('tak')) $('tracks-count').textContent = `${of('tak')} live track${n.tak === 1 && !narrow ? '' : 's'}`;
+  if (changed('sea')) $('sea-count').textContent = `${of('sea')} vessel${n.sea === 1 && !narrow ? '' : 's'}`;
+  if (changed('air')) $('air-count').textContent = `${of('air')} aircraft`;
+  Object.assign(shownCounts, n, { narrowed: narrow, all_tak: trackCounts.tak, all_sea: trackCounts.sea, all_air: trackCounts.air });
 }
 
 /** Removes the tracks (with their trails) whose stale time has passed. */
@@ -2192,7 +2226,6 @@ function loadTracks() {
   if (trackLoad.at && Date.now() - trackLoad.at < TRACK_RELOAD_MS) return Promise.resolve();
   trackLoad.pending = getJson('tracks').then((r) => {
     upsertTracks(r.tracks || []);
-    renderTrackCount();
   }).finally(() => {
     trackLoad.at = Date.now();
     trackLoad.pending = null;
@@ -2314,13 +2347,35 @@ function detectionCraft(d) {
   }).join(', ');
 }
 
+/** The filter's word for the means of a detection's craft (`{kind}`: vessel or aircraft). */
+const CRAFT_MEANS = { vessel: 'ship', aircraft: 'aircraft' };
+
+/**
+ * A detection in the view: in its time window, about a craft whose means the filter takes, and, at its
+ * place (`lat`, `lon`: the server's), in the area and sector, at one of the classifications and
+ * releasable to the nation, as a track's report would be.
+ */
+function detectionInView(d) {
+  const t = Date.parse(d.time);
+  const { since, until } = view.win;
+  if ((since && t < since.getTime()) || (until && t >= until.getTime())) return false;
+  const { means } = view.filter;
+  if (means.length && !(d.tracks || []).some((c) => means.includes(CRAFT_MEANS[c.kind]))) return false;
+  return trackMatches(d, view.filter, MARKINGS, RELEASE);
+}
+
 function renderDetections(freshKey) {
   const ul = $('detections');
   if (!detectionState.list.length) {
     if (detectionState.loaded || !detectionState.available) ul.replaceChildren(h('li', { class: 'muted none' }, 'none'));
     return;
   }
-  ul.replaceChildren(...detectionState.list.map((d) => {
+  const shown = detectionState.list.filter(detectionInView);
+  if (!shown.length) {
+    ul.replaceChildren(h('li', { class: 'muted none' }, 'No detections in the view.'));
+    return;
+  }
+  ul.replaceChildren(...shown.map((d) => {
     const craft = detectionCraft(d);
     return h('li', {
       'data-detector': d.detector, 'data-key': d.key, tabindex: '0',
@@ -2414,7 +2469,7 @@ const INTERFERENCE_LEVELS = ['low', 'some', 'high'];
 /** gpsjam.org's colours: green, yellow, red. */
 const INTERFERENCE_COLOURS = { low: '#37b24d', some: '#fcc419', high: '#f03e3e' };
 const EVIDENCE_COLOUR = '#c2255c';
-const interferenceState = { cells: [], available: true, timer: null };
+const interferenceState = { features: [], cells: [], available: true, timer: null };
 
 function interferencePopup(p) {
   return popupFor(`GNSS interference: ${p.level}`, [
@@ -2441,11 +2496,33 @@ async function loadInterference() {
     throw e;
   }
   if (!fc || !Array.isArray(fc.features)) throw new Error('GET /api/v1/interference: not a FeatureCollection');
+  interferenceState.features = fc.features.filter((x) => x?.geometry);
+  renderInterference();
+}
+
+/**
+ * A cell in the view, as an aircraft's report at its centre in its window would be: the filter's means
+ * take aircraft, and the centre is in the area and sector, the cell's label at one of the
+ * classifications and releasable to the nation.
+ */
+function cellInView(f) {
+  const p = f.properties || {};
+  if (!trackMeansTaken('air')) return false;
+  const ring = f.geometry?.coordinates?.[0] || [];
+  const lons = ring.map((c) => Number(c[0]));
+  const lats = ring.map((c) => Number(c[1]));
+  const at = { lat: (Math.min(...lats) + Math.max(...lats)) / 2, lon: (Math.min(...lons) + Math.max(...lons)) / 2 };
+  return trackMatches({ ...at, time: p.window_start, sector: p.sector, marking: p.marking, releasable_to: p.releasable_to },
+    view.filter, MARKINGS, RELEASE);
+}
+
+/** Draws the cells the view's filter takes (replacing the previous ones). */
+function renderInterference() {
   const cells = [];
   interferenceLayer.clearLayers();
   // Higher levels drawn last, on top.
   const rank = (f) => INTERFERENCE_LEVELS.indexOf(f.properties?.level);
-  for (const f of [...fc.features].filter((x) => x?.geometry).sort((a, b) => rank(a) - rank(b))) {
+  for (const f of interferenceState.features.filter(cellInView).sort((a, b) => rank(a) - rank(b))) {
     const p = f.properties || {};
     const level = INTERFERENCE_LEVELS.includes(p.level) ? p.level : 'low';
     const layer = L.geoJSON(f, {
@@ -2487,7 +2564,7 @@ function refreshInterference() {
  */
 function scheduleInterference(ms) {
   clearTimeout(interferenceState.timer);
-  const delay = ms ?? (interferenceState.cells.length ? INTERFERENCE_REFRESH_MS : INTERFERENCE_EMPTY_REFRESH_MS);
+  const delay = ms ?? (interferenceState.features.length ? INTERFERENCE_REFRESH_MS : INTERFERENCE_EMPTY_REFRESH_MS);
   interferenceState.timer = setTimeout(async () => {
     await refreshInterference();
     scheduleInterference();
@@ -2516,12 +2593,17 @@ function pushGeofence(g, fresh = false) {
  */
 const renderGeofenceSoon = oncePerFrame(renderGeofence);
 
-/** A geofence event in the view: in its time window and area. */
+/**
+ * A geofence event in the view: in its time window, of a kind of track the filter's means take, and, as
+ * its track's report would be (filter.js trackMatches), in the area and sector, at one of the
+ * classifications and releasable to the nation.
+ */
 function geofenceInView(g) {
   const t = Date.parse(g.time);
   const { since, until } = view.win;
   if ((since && t < since.getTime()) || (until && t >= until.getTime())) return false;
-  return !isNum(g.lat) || !isNum(g.lon) || inArea(view.filter, Number(g.lat), Number(g.lon));
+  if (!trackMeansTaken(trackKind(g.uid))) return false;
+  return isNum(g.lat) && isNum(g.lon) && trackMatches(g, view.filter, MARKINGS, RELEASE);
 }
 
 /**
@@ -2712,6 +2794,8 @@ async function reloadView() {
   setStatus('view', null);
   renderAlerts();
   renderGeofence();
+  renderDetections(null);
+  renderInterference();
   document.body.dataset.view = 'ready';
 }
 
@@ -3062,7 +3146,9 @@ async function loadReplayTracks(from, to) {
     if (cursor) q.set('cursor', cursor);
     const r = await getJson(`tracks/history?${q}`, { timeoutMs: 60000 });
     for (const p of r.points || []) {
+      // The view's filter, as for the live picture: a track's points outside it are not replayed.
       if (!isNum(p.lat) || !isNum(p.lon)) continue;
+      if (!trackMeansTaken(trackKind(p.uid)) || !trackMatches(p, view.filter, MARKINGS, RELEASE)) continue;
       if (!byUid.has(p.uid)) byUid.set(p.uid, []);
       byUid.get(p.uid).push({ t: Date.parse(p.time), lat: Number(p.lat), lon: Number(p.lon), p });
     }
@@ -3293,6 +3379,8 @@ async function start() {
   setupTimeSlider();
   renderAlerts();
   renderGeofence();
+  renderDetections(null);
+  renderInterference();
   document.body.dataset.view = 'ready';
   document.body.dataset.mode = 'live';
   await showLinkedIncidents();
@@ -3325,6 +3413,8 @@ window.truceMap = {
   /** The view's filter (as in the URL) and a way to set it; resolves when the view is loaded again. */
   filter: () => structuredClone(view.filter),
   setFilter: (f) => setFilter({ ...emptyFilter(), ...f }),
+  /** The uids of the tracks in `list` (the API's form) that the filter `f` takes by the page's rule. */
+  tracksTaken: (list, f) => list.filter((t) => trackMatches(t, { ...emptyFilter(), ...f }, MARKINGS, RELEASE)).map((t) => t.uid),
   /** The counts shown for the filtered view: {total, by_violation, by_category}. */
   viewCounts: () => structuredClone(view.stats),
   /** The incidents drawn: {id, lat, lon, uncertainty_m, picked}. */

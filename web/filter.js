@@ -201,9 +201,43 @@ export function matches(o, f, win, markings) {
   }
   if (f.means.length && !f.means.includes(o.observer?.means)) return false;
   if (f.party.length && !f.party.includes(o.party || 'none')) return false;
-  if (f.marking.length) {
-    const rank = markings.indexOf(String(o.marking || 'NATO UNCLASSIFIED').toUpperCase());
-    if (!f.marking.includes(String(Math.max(rank, 0)))) return false;
-  }
-  return true;
+  return markingMatches(o.marking, f, markings);
+}
+
+/** Whether a record's marking is among the filter's classification levels (`markings`: rank = index). */
+function markingMatches(marking, f, markings) {
+  if (!f.marking.length) return true;
+  const rank = markings.indexOf(String(marking || 'NATO UNCLASSIFIED').toUpperCase());
+  return f.marking.includes(String(Math.max(rank, 0)));
+}
+
+/**
+ * Whether a record releasable to `codes` (its `releasable_to`) whose time is `time` is releasable to
+ * `nation`, as the server's access rule reads it: `release` is the vocabulary's `release` (the label
+ * policy's codes). No code means the policy's default release; the public code releases to everyone; a
+ * group releases to its members on the record's own day (UTC); any other code is a nation (or nobody).
+ */
+export function releasableTo(codes, time, nation, release) {
+  const t = Date.parse(time);
+  if (!release || !Number.isFinite(t)) return false;
+  const list = Array.isArray(codes) && codes.length ? codes : release.default || [];
+  const day = new Date(t).toISOString().slice(0, 10);
+  return list.some((code) => {
+    if (code === release.public || code === nation) return true;
+    const spans = release.groups?.[code]?.members?.[nation];
+    return Array.isArray(spans) && spans.some((s) => (!s.from || day >= s.from) && (!s.until || day < s.until));
+  });
+}
+
+/**
+ * Whether a track's report (or a geofence event) belongs to the filtered view: in the area, in the
+ * sector (the server gives each its `sector`), at one of the classification levels and releasable to
+ * the nation. Means are the caller's (a track's layer says them); the time window does not apply to the
+ * live picture.
+ */
+export function trackMatches(t, f, markings, release) {
+  if (!inArea(f, Number(t.lat), Number(t.lon))) return false;
+  if (f.sector && t.sector !== f.sector) return false;
+  if (!markingMatches(t.marking, f, markings)) return false;
+  return !f.nation || releasableTo(t.releasable_to, t.time, f.nation, release);
 }

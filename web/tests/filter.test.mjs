@@ -7,7 +7,9 @@
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { apiParams, emptyFilter, fromParams, inPolygon, matches, toParams } from '../filter.js';
+import {
+  apiParams, emptyFilter, fromParams, inPolygon, matches, releasableTo, toParams, trackMatches,
+} from '../filter.js';
 import { fromUtm, inverse, toUtm } from '../geo.js';
 
 const MARKINGS = ['NATO UNCLASSIFIED', 'NATO RESTRICTED', 'NATO CONFIDENTIAL', 'NATO SECRET', 'COSMIC TOP SECRET'];
@@ -73,6 +75,45 @@ test('the live predicate', () => {
   assert.ok(matches(o, { ...f, area: { type: 'bbox', bbox: [37.5, 48, 38, 49] } }, win, MARKINGS), 'box edges are in');
   assert.ok(inPolygon(37.5, 48, [[37, 47], [38, 47], [38, 48], [37, 48]]), 'polygon edges are in');
   assert.ok(!inPolygon(38.5, 48, [[37, 47], [38, 47], [38, 48], [37, 48]]));
+});
+
+// The shape of the vocabulary's `release` (GET /api/v1/vocabulary), with memberships of the shipped policy
+// (data/access/policy.toml): Finland in NATO from 2023-04-04, the United Kingdom in the EU until 2020-01-31.
+const RELEASE = {
+  policy: 'NATO', public: 'PUBLIC', nobody: 'NONE', default: ['MNFU'],
+  groups: {
+    NATO: { name: 'NATO', members: { FIN: [{ from: '2023-04-04', until: null }], GBR: [{ from: null, until: null }] } },
+    EU: { name: 'EU', members: { GBR: [{ from: null, until: '2020-01-31' }], FIN: [{ from: null, until: null }] } },
+    MNFU: { name: 'MNFU', members: { UKR: [{ from: null, until: null }], GBR: [{ from: null, until: null }] } },
+  },
+};
+
+test('releasability to a nation reads groups on the record\'s own day, as the server does', () => {
+  const rel = (codes, time, nation) => releasableTo(codes, time, nation, RELEASE);
+  assert.ok(rel(['NATO'], '2023-04-04T00:00:00Z', 'FIN'), 'Finland from its first day in NATO');
+  assert.ok(!rel(['NATO'], '2023-04-03T23:59:59Z', 'FIN'), 'not the day before');
+  assert.ok(!rel(['NATO'], '2023-04-04T01:00:00+02:00', 'FIN'), 'the day is the UTC day (23:00 on the 3rd)');
+  assert.ok(rel(['EU'], '2020-01-30T12:00:00Z', 'GBR') && !rel(['EU'], '2020-01-31T00:00:00Z', 'GBR'), 'until is exclusive');
+  assert.ok(rel(['PUBLIC'], '2026-11-01T00:00:00Z', 'JPN'), 'public: everyone');
+  assert.ok(rel(['GBR', 'FRA'], '2026-11-01T00:00:00Z', 'FRA') && !rel(['GBR', 'FRA'], '2026-11-01T00:00:00Z', 'POL'), 'a nation code is the nation');
+  assert.ok(rel([], '2026-11-01T00:00:00Z', 'UKR') && !rel([], '2026-11-01T00:00:00Z', 'JPN'), 'no code: the default release');
+  assert.ok(!rel(['NONE'], '2026-11-01T00:00:00Z', 'GBR'), 'nobody');
+  assert.ok(!rel(['PUBLIC'], 'not a time', 'GBR'), 'a report without a time is not judged releasable');
+  assert.ok(!releasableTo(['PUBLIC'], '2026-11-01T00:00:00Z', 'GBR', null), 'nor without the policy');
+});
+
+test('the track predicate: area, sector, classification and nation', () => {
+  const t = {
+    uid: 'icao-4ca7b1', time: '2026-11-01T12:00:00Z', lat: 48, lon: 37.5, sector: 'pokrovsk',
+    marking: 'NATO RESTRICTED', releasable_to: ['NATO'],
+  };
+  const take = (f) => trackMatches(t, { ...emptyFilter(), ...f }, MARKINGS, RELEASE);
+  assert.ok(take({}));
+  assert.ok(take({ marking: ['1'] }) && !take({ marking: ['0', '2'] }));
+  assert.ok(take({ nation: 'FIN' }) && !take({ nation: 'UKR' }));
+  assert.ok(take({ sector: 'pokrovsk' }) && !take({ sector: 'kherson' }));
+  assert.ok(!take({ area: { type: 'bbox', bbox: [30, 40, 31, 41] } }));
+  assert.ok(!trackMatches({ ...t, sector: undefined }, { ...emptyFilter(), sector: 'pokrovsk' }, MARKINGS, RELEASE), 'no sector: in none');
 });
 
 test('geodesics and UTM agree with GeographicLib and MGRS', () => {

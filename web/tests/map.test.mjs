@@ -326,6 +326,27 @@ test('the live-tracks layer shows the demo\'s TAK units as symbols and the geofe
   await enter.click();
   await page.waitForFunction(() => window.truceMap.map.getZoom() >= 10, null, { timeout: 5000, polling: 100 });
 
+  // The filters apply to the geofence list: the enter is in the sector the API gives it and in no other,
+  // and the units are public, so none of theirs is listed at NATO RESTRICTED.
+  const uid = await enter.getAttribute('data-uid');
+  const events = (await apiGet(baseUrl, session.token, 'api/v1/geofence?limit=10000')).events;
+  const entered = events.find((g) => g.uid === uid && g.kind === 'enter' && g.fence_id === 'force_standoff');
+  assert.ok(entered && entered.marking === 'NATO UNCLASSIFIED' && entered.releasable_to.includes('PUBLIC'),
+    `the enter with its label: ${JSON.stringify(entered)}`);
+  const listedUnder = (f) => page.evaluate(async (filter) => {
+    await window.truceMap.setFilter(filter);
+    return [...document.querySelectorAll('#geofence-events li[data-kind]')].map((li) => li.dataset.uid);
+  }, f);
+  assert.ok(typeof entered.sector === 'string', 'the stand-off zone lies along the line: the enter is in a sector');
+  assert.ok((await listedUnder({ sector: entered.sector })).includes(uid), `listed in its sector ${entered.sector}`);
+  const others = (await apiGet(baseUrl, session.token, 'api/v1/sectors')).features
+    .map((x) => x.properties.id).filter((id) => id !== entered.sector);
+  assert.ok(!(await listedUnder({ sector: others[0] })).includes(uid), `not listed in the sector ${others[0]}`);
+  const restricted = await listedUnder({ marking: ['1'] });
+  assert.ok(restricted.every((u) => u.startsWith('icao-')), `only aircraft's events at NATO RESTRICTED: ${restricted}`);
+  assert.ok((await listedUnder({ nation: 'JPN' })).includes(uid), 'public: listed for a nation outside every group');
+  await page.evaluate(() => window.truceMap.setFilter({}));
+
   const unexpected = pageProblems.filter((p) => !/favicon/.test(p));
   assert.deepEqual(unexpected, [], `the browser reported problems${problems()}`);
 });
@@ -380,6 +401,40 @@ test('the sea and air layers show the demo\'s vessels and aircraft, its going-da
   assert.ok((await drawnByLayer())[0].length >= 5, 'the vessels back with the Sea layer on');
   assert.match(await page.locator('#sea-count').innerText(), /^\d+ vessels?$/);
   assert.match(await page.locator('#air-count').innerText(), /^\d+ aircraft$/);
+
+  // The filters apply to the tracks by their labels. The demo's aircraft are NATO RESTRICTED released to
+  // NATO (the mission's own receiver), its ships and units public. For each filter, the page's rule takes
+  // exactly the tracks the API gives for the same filter (compared on the tracks held before and after
+  // the filtered answer: none went stale in between, and labels do not change).
+  const apiTracks = async (q) => (await apiGet(baseUrl, session.token, `api/v1/tracks${q}`)).tracks;
+  const before = await apiTracks('');
+  assert.ok(before.some((t) => t.uid.startsWith('icao-') && t.marking === 'NATO RESTRICTED' && t.releasable_to.join() === 'NATO'),
+    `the aircraft are NATO RESTRICTED, REL TO NATO: ${JSON.stringify(before.filter((t) => t.uid.startsWith('icao-')).slice(0, 2))}`);
+  assert.ok(before.some((t) => t.uid.startsWith('ais-') && t.marking === 'NATO UNCLASSIFIED' && t.releasable_to.includes('PUBLIC')),
+    'the ships are public');
+  for (const [f, q] of [[{ marking: ['1'] }, 'marking=1'], [{ marking: ['0'] }, 'marking=0'],
+    [{ nation: 'FIN' }, 'nation=FIN'], [{ nation: 'UKR' }, 'nation=UKR'], [{ marking: ['1'], nation: 'POL' }, 'marking=1&nation=POL']]) {
+    const given = new Set((await apiTracks(`?${q}`)).map((t) => t.uid));
+    const after = new Set((await apiTracks('')).map((t) => t.uid));
+    const held = before.filter((t) => after.has(t.uid));
+    const taken = await page.evaluate(({ list, filter }) => window.truceMap.tracksTaken(list, filter), { list: held, filter: f });
+    assert.deepEqual(taken.sort(), held.filter((t) => given.has(t.uid)).map((t) => t.uid).sort(), `${q}: the page takes what the API gives`);
+  }
+  // On the map: under NATO RESTRICTED only aircraft are drawn and counted; released to Ukraine, none.
+  const drawnUnder = (f) => page.evaluate(async (filter) => {
+    await window.truceMap.setFilter(filter);
+    window.truceMap.drawTracks();
+    return window.truceMap.drawnTracks().map((d) => d.layer);
+  }, f);
+  const restricted = await drawnUnder({ marking: ['1'] });
+  assert.ok(restricted.length >= 3 && restricted.every((l) => l === 'air'), `only aircraft at NATO RESTRICTED: ${restricted.join(',')}`);
+  assert.match(await page.locator('#tracks-count').innerText(), /^0 of \d+ live tracks$/);
+  assert.match(await page.locator('#air-count').innerText(), /^(\d+) of \1 aircraft$/);
+  const ukraine = await drawnUnder({ nation: 'UKR' });
+  assert.ok(!ukraine.includes('air') && ukraine.includes('sea') && ukraine.includes('tak'), `no aircraft released to Ukraine: ${ukraine.join(',')}`);
+  assert.match(await page.locator('#air-count').innerText(), /^0 of \d+ aircraft$/);
+  await page.evaluate(() => window.truceMap.setFilter({}));
+
   // Aircraft report often: within the deadline one has a trail of at least two positions from the stream.
   try {
     await page.waitForFunction(() => window.truceMap.air().some((t) => t.trail >= 2), null, { timeout: SEA_AIR_MS, polling: 500 });
@@ -448,6 +503,33 @@ test('the sea and air layers show the demo\'s vessels and aircraft, its going-da
   }
   assert.ok(await page.locator('[data-testid="interference-cell"][data-level="some"], [data-testid="interference-cell"][data-level="high"]').count() >= 1,
     'an interference cell of level some or high is on the map');
+
+  // The filters apply to the detections and the cells by their labels and places, as the API gives them:
+  // the interference (ADS-B, NATO RESTRICTED REL TO NATO) is not released to Ukraine, the going-dark
+  // vessel (public AIS) is not NATO RESTRICTED; an area far away holds none.
+  const apiDetections = (await apiGet(baseUrl, session.token, 'api/v1/detections')).detections;
+  const darkApi = apiDetections.find((d) => d.detector === 'going_dark');
+  assert.ok(darkApi && Number.isFinite(darkApi.lat) && Number.isFinite(darkApi.lon) && darkApi.marking === 'NATO UNCLASSIFIED',
+    `the going-dark detection has its place and label: ${JSON.stringify(darkApi)}`);
+  const cellsApi = (await apiGet(baseUrl, session.token, 'api/v1/interference')).features;
+  assert.ok(cellsApi.length && cellsApi.every((f) => f.properties.marking === 'NATO RESTRICTED' && f.properties.releasable_to.join() === 'NATO'),
+    'the cells carry the ADS-B feed\'s label');
+  const listedUnder = (f) => page.evaluate(async (filter) => {
+    await window.truceMap.setFilter(filter);
+    const items = [...document.querySelectorAll('#detections li[data-detector]')].map((li) => li.dataset.detector);
+    return { items, cells: window.truceMap.interference().length };
+  }, f);
+  const ukr = await listedUnder({ nation: 'UKR' });
+  assert.ok(ukr.items.includes('going_dark') && !ukr.items.includes('gnss_interference') && ukr.cells === 0,
+    `released to Ukraine: the vessel's detection, no interference: ${JSON.stringify(ukr)}`);
+  const restrictedOnly = await listedUnder({ marking: ['1'] });
+  assert.ok(!restrictedOnly.items.includes('going_dark') && restrictedOnly.cells > 0,
+    `NATO RESTRICTED: the cells, not the vessel: ${JSON.stringify(restrictedOnly)}`);
+  const far = await listedUnder({ area: { type: 'bbox', bbox: [20, 40, 21, 41] } });
+  assert.deepEqual(far, { items: [], cells: 0 }, 'nothing in an area far away');
+  assert.match(await page.locator('#detections').innerText(), /No detections in the view/);
+  await page.evaluate(() => window.truceMap.setFilter({}));
+  assert.ok((await page.locator('#detections li[data-detector="going_dark"]').count()) >= 1, 'listed again without the filter');
 
   await page.evaluate(() => { window.truceMap.map.setView([45.6, 32], 7, { animate: false }); });
   await page.screenshot({ path: SEA_AIR_SCREENSHOT });

@@ -49,8 +49,9 @@ pub struct Event {
     pub audience: Option<Arc<str>>,
     /// What happened.
     pub kind: EventKind,
-    /// For an observation: the early-warning sector it counts in (its id), if any; sent on the wire
-    /// as the observation's `sector`, so that a client can apply a sector filter to what arrives live.
+    /// For an observation, a track or a geofence event: the early-warning sector its position is in
+    /// (its id; `truce_watch::Sectors::assign`), if any; sent on the wire as the payload's `sector`,
+    /// so that a client can apply a sector filter to what arrives live.
     pub sector: Option<Arc<str>>,
     wire: Arc<OnceLock<Arc<str>>>,
     redacted: Arc<OnceLock<Arc<str>>>,
@@ -74,7 +75,7 @@ impl Event {
         Self::new(Label::of(&o.observation), o.observation.time, EventKind::Observation(o))
     }
 
-    /// The same event, for an observation in the sector `id` (see [`Event::sector`]).
+    /// The same event, for a position in the sector `id` (see [`Event::sector`]).
     #[must_use]
     pub fn in_sector(mut self, id: Option<&str>) -> Self {
         self.sector = id.map(Arc::from);
@@ -129,14 +130,15 @@ impl Event {
             .get_or_init(|| {
                 let mut o = (**o).clone();
                 truce_access::redact_observer(&mut o.observation);
-                Arc::from(json!({"type": "observation", "observation": self.observation_json(&o)}).to_string())
+                Arc::from(
+                    json!({"type": "observation", "observation": self.with_sector(wire::observation(&o))}).to_string(),
+                )
             })
             .clone()
     }
 
-    /// An observation's wire form, with the event's sector.
-    fn observation_json(&self, o: &StoredObservation) -> serde_json::Value {
-        let mut v = wire::observation(o);
+    /// A payload's wire form with the event's sector.
+    fn with_sector(&self, mut v: serde_json::Value) -> serde_json::Value {
         if let (Some(sector), serde_json::Value::Object(m)) = (&self.sector, &mut v) {
             m.insert("sector".into(), serde_json::Value::String(sector.to_string()));
         }
@@ -170,12 +172,12 @@ impl Event {
                     );
                 }
                 let payload = match &self.kind {
-                    EventKind::Observation(o) => self.observation_json(o),
+                    EventKind::Observation(o) => self.with_sector(wire::observation(o)),
                     EventKind::Withdrawn(o) => json!({"id": o.observation.id}),
-                    EventKind::Track(t) => wire::track(t),
-                    EventKind::Geofence(g) => wire::geofence(g),
+                    EventKind::Track(t) => self.with_sector(wire::track(t)),
+                    EventKind::Geofence(g) => self.with_sector(wire::geofence(g)),
                     EventKind::Alert(a) => serde_json::to_value(&**a).unwrap_or_default(),
-                    EventKind::Detection(d) => d.to_json(),
+                    EventKind::Detection(d) => self.with_sector(wire::detection(&self.label, d)),
                     EventKind::Case(c) => serde_json::to_value(&**c).unwrap_or_default(),
                     EventKind::AlertAck(a) => wire::alert_ack(a),
                 };

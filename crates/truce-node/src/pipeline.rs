@@ -117,9 +117,13 @@ impl Node {
 
     /// The event of a stored observation, with the sector the warning counts it in.
     fn observation_event(&self, s: StoredObservation) -> Event {
-        let p = truce_geo::LonLat::new(s.observation.lon, s.observation.lat);
-        let sector = self.sectors.assign(p).map(|i| self.sectors.sectors[i].id.as_str());
+        let sector = self.sector_of(s.observation.lat, s.observation.lon);
         Event::observation(Arc::new(s)).in_sector(sector)
+    }
+
+    /// The id of the early-warning sector a position is in, if any (the rule the warning counts by).
+    pub fn sector_of(&self, lat: f64, lon: f64) -> Option<&str> {
+        self.sectors.assign(truce_geo::LonLat::new(lon, lat)).map(|i| self.sectors.sectors[i].id.as_str())
     }
 
     /// [`Node::commit`] on the blocking pool, for async callers.

@@ -124,11 +124,11 @@ pub fn incident_brief(i: &truce_watch::Incident) -> IncidentBrief<'_> {
     }
 }
 
-/// A track row.
+/// A track row, with its label (`marking`, `releasable_to`, and `categories` when it has any).
 pub fn track(p: &TrackRow) -> Value {
     let classification: Value =
         p.classification.as_deref().and_then(|c| serde_json::from_str(c).ok()).unwrap_or(Value::Null);
-    json!({
+    let mut v = json!({
         "uid": p.uid,
         "type": p.type_,
         "how": p.how,
@@ -145,7 +145,43 @@ pub fn track(p: &TrackRow) -> Value {
         "course": p.course,
         "speed": p.speed,
         "classification": classification,
-    })
+        "marking": p.label.marking.id(),
+        "releasable_to": p.label.releasable_to,
+    });
+    with_categories(&mut v, &p.label.categories);
+    v
+}
+
+/// A sea or air detection (`truce_detect::Alert::to_json`) with its label and its place, `lat` and
+/// `lon`: the point of its area, the centre of its cell, or else its last fix (none without any).
+pub fn detection(label: &truce_core::Label, a: &truce_detect::Alert) -> Value {
+    let mut v = a.to_json();
+    if let Some(p) = detection_place(a) {
+        v["lat"] = json!(p.lat);
+        v["lon"] = json!(p.lon);
+    }
+    v["marking"] = json!(label.marking.id());
+    v["releasable_to"] = json!(label.releasable_to);
+    with_categories(&mut v, &label.categories);
+    v
+}
+
+/// Where a detection is: see [`detection`].
+pub fn detection_place(a: &truce_detect::Alert) -> Option<truce_geo::LonLat> {
+    match a.area {
+        Some(truce_detect::Area::Point(p)) => Some(p),
+        Some(truce_detect::Area::Cell(c)) => {
+            Some(truce_geo::LonLat::new((c.west + c.east) / 2.0, (c.south + c.north) / 2.0))
+        }
+        None => a.evidence.last().map(|f| f.position),
+    }
+}
+
+/// Adds a label's restrictive categories to a track's or geofence event's form, when there are any.
+fn with_categories(v: &mut Value, categories: &[String]) {
+    if let (false, Value::Object(m)) = (categories.is_empty(), v) {
+        m.insert("categories".into(), json!(categories));
+    }
 }
 
 /// An acknowledgement of an alert: `{"by", "at", "note"}`.
@@ -153,9 +189,9 @@ pub fn alert_ack(a: &truce_store::AlertAck) -> Value {
     json!({"by": a.by, "at": rfc3339(a.at), "note": a.note})
 }
 
-/// A geofence event.
+/// A geofence event, with its label (its track's).
 pub fn geofence(g: &GeofenceRow) -> Value {
-    json!({
+    let mut v = json!({
         "id": g.id,
         "uid": g.uid,
         "callsign": g.callsign,
@@ -171,7 +207,11 @@ pub fn geofence(g: &GeofenceRow) -> Value {
         "lon": g.lon,
         "prev_lat": g.prev_lat,
         "prev_lon": g.prev_lon,
-    })
+        "marking": g.label.marking.id(),
+        "releasable_to": g.label.releasable_to,
+    });
+    with_categories(&mut v, &g.label.categories);
+    v
 }
 
 /// The words of a violation code, for people.
@@ -228,9 +268,10 @@ const DRAWING_ORDER: [ZoneKind; 8] = [
 ];
 
 /// The vocabulary clients key on (`GET /api/v1/vocabulary`): observation categories, violation codes
-/// most severe first, zone kinds in drawing order, markings from the lowest, the early-warning levels
-/// and the geofence event kinds, each with its stable id and its words.
-pub fn vocabulary() -> Value {
+/// most severe first, zone kinds in drawing order, markings from the lowest, the early-warning levels,
+/// the geofence event kinds, each with its stable id and its words, and the label policy's release
+/// codes (see [`release`]).
+pub fn vocabulary(policy: &truce_access::Policy) -> Value {
     let categories: Vec<Value> = Category::ALL
         .iter()
         .map(|c| json!({"id": c.id(), "description": c.description(), "ceasefire_violation": c.is_ceasefire_violation()}))
@@ -251,6 +292,39 @@ pub fn vocabulary() -> Value {
         "markings": markings,
         "levels": levels,
         "geofence_kinds": geofence,
+        "release": release(policy),
+    })
+}
+
+/// The label policy's release codes, for a client that narrows what it holds to what is releasable to
+/// one nation as the access rule reads it (`truce_access::Policy::expand`): `{"policy", "public",
+/// "nobody", "default": [codes], "groups": {CODE: {"name", "members": {NATION: [{"from", "until"}]}}}}`,
+/// days as `YYYY-MM-DD` (`from` inclusive, `until` exclusive, `null` open). A record naming no code
+/// has the `default` release; a code that is neither the public one, a group nor `nobody` is a nation.
+pub fn release(policy: &truce_access::Policy) -> Value {
+    let day = |d: Option<time::Date>| d.map(|d| d.to_string());
+    let groups: Map<String, Value> = policy
+        .groups
+        .iter()
+        .map(|(code, g)| {
+            let members: Map<String, Value> = g
+                .members
+                .iter()
+                .map(|(nation, spans)| {
+                    let spans: Vec<Value> =
+                        spans.iter().map(|s| json!({"from": day(s.from), "until": day(s.until)})).collect();
+                    (nation.clone(), json!(spans))
+                })
+                .collect();
+            (code.clone(), json!({"name": g.name, "members": members}))
+        })
+        .collect();
+    json!({
+        "policy": policy.id,
+        "public": policy.public,
+        "nobody": truce_access::NOBODY,
+        "default": policy.default_release,
+        "groups": groups,
     })
 }
 
@@ -260,7 +334,7 @@ mod tests {
 
     #[test]
     fn the_vocabulary_names_every_code_once() {
-        let v = vocabulary();
+        let v = vocabulary(&truce_access::Policy::shipped());
         let codes: Vec<&str> =
             v["violations"].as_array().into_iter().flatten().filter_map(|c| c["code"].as_str()).collect();
         let mut all: Vec<&str> = ViolationCode::ALL.iter().map(|c| c.code()).collect();
@@ -274,5 +348,8 @@ mod tests {
         assert_eq!(kinds.len(), ZoneKind::ALL.len());
         assert_eq!(v["categories"].as_array().map(Vec::len), Some(Category::ALL.len()));
         assert_eq!(v["markings"][0], "NATO UNCLASSIFIED");
+        // Finland joined NATO on 2023-04-04: its span in the release codes says so.
+        assert_eq!(v["release"]["groups"]["NATO"]["members"]["FIN"][0]["from"], "2023-04-04");
+        assert_eq!(v["release"]["public"], "PUBLIC");
     }
 }

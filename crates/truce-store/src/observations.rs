@@ -181,6 +181,29 @@ pub struct Query {
     pub cursor: Option<String>,
 }
 
+impl Query {
+    /// The filters decided exactly on a position, beyond any box: the geodesic distance of `near`,
+    /// the polygon and the named area.
+    pub fn covers_exactly(&self, lat: f64, lon: f64) -> bool {
+        let p = truce_geo::LonLat::new(lon, lat);
+        self.near.is_none_or(|(clat, clon, km)| {
+            truce_geo::geodesic::distance_m(truce_geo::LonLat::new(clon, clat), p) <= km * 1000.0
+        }) && self.polygon.as_ref().is_none_or(|poly| poly.covers(p))
+            && self.within.as_ref().is_none_or(|w| w.area.covers(p))
+    }
+
+    /// Whether a labelled position at `at` (a track's report, a geofence event) passes the query's
+    /// area filters (`bbox`, `near`, `polygon`, `within`) and its label filters (`marking`,
+    /// `releasable`). The filters only an observation has (times, category, violation, zone, means,
+    /// party) are not read: a caller that takes positions refuses them before.
+    pub fn admits_position(&self, lat: f64, lon: f64, label: &truce_core::Label, at: OffsetDateTime) -> bool {
+        self.bbox.is_none_or(|[w, s, e, n]| (w..=e).contains(&lon) && (s..=n).contains(&lat))
+            && self.covers_exactly(lat, lon)
+            && (self.marking.is_empty() || self.marking.contains(&label.marking))
+            && self.releasable.as_ref().is_none_or(|a| a.permits(label, at))
+    }
+}
+
 /// A named [`truce_geo::Area`] for [`Query::within`]. Two are the same filter when their names are.
 #[derive(Debug, Clone)]
 pub struct Within {

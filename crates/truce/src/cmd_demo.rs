@@ -80,8 +80,13 @@ pub fn run(args: &DemoArgs) -> anyhow::Result<ExitCode> {
             ..Default::default()
         };
         let ais = truce_node::sources::ais::start(&ais_config, &sea_air).await?;
+        // The demo's aircraft come from "the mission's own receiver", labelled NATO RESTRICTED released
+        // to NATO, so that the map's classification and nation filters have tracks of two labels: the
+        // ships are public AIS, the units anonymous TAK devices (public).
         let adsb_config = truce_node::sources::adsb::AdsbConfig {
             aircraft_json: vec![ships_and_aircraft.aircraft_json.display().to_string()],
+            marking: Marking::NatoRestricted,
+            releasable_to: vec!["NATO".into()],
             ..Default::default()
         };
         let adsb = truce_node::sources::adsb::start(&adsb_config, &sea_air).await?;

@@ -62,29 +62,21 @@ impl SeaAirView {
         self.inner.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 
-    /// The detections `access` may see, newest first, at most `limit`.
-    pub fn detections(&self, access: &truce_access::Access, limit: usize) -> Vec<Arc<truce_detect::Alert>> {
+    /// The detections `access` may see, each with its label, newest first, at most `limit`.
+    pub fn detections(
+        &self,
+        access: &truce_access::Access,
+        limit: usize,
+    ) -> Vec<(truce_core::Label, Arc<truce_detect::Alert>)> {
         let inner = self.lock();
-        inner
-            .detections
-            .iter()
-            .rev()
-            .filter(|(label, a)| access.permits(label, a.time))
-            .take(limit)
-            .map(|(_, a)| a.clone())
-            .collect()
+        inner.detections.iter().rev().filter(|(label, a)| access.permits(label, a.time)).take(limit).cloned().collect()
     }
 
-    /// The interference cells `access` may see: the newest window of each cell within
-    /// [`INTERFERENCE_SPAN`] of the feed's clock, with enough aircraft to be judged.
-    pub fn interference(&self, access: &truce_access::Access) -> Vec<truce_detect::CellFigure> {
+    /// The interference cells `access` may see, each with its label: the newest window of each cell
+    /// within [`INTERFERENCE_SPAN`] of the feed's clock, with enough aircraft to be judged.
+    pub fn interference(&self, access: &truce_access::Access) -> Vec<(truce_core::Label, truce_detect::CellFigure)> {
         let inner = self.lock();
-        inner
-            .interference
-            .iter()
-            .filter(|(label, c)| access.permits(label, c.window_start))
-            .map(|(_, c)| c.clone())
-            .collect()
+        inner.interference.iter().filter(|(label, c)| access.permits(label, c.window_start)).cloned().collect()
     }
 
     fn add_detection(&self, label: truce_core::Label, a: Arc<truce_detect::Alert>) {
@@ -323,7 +315,8 @@ async fn run(
             }
             let a = Arc::new(a);
             node.sea_air.add_detection(label.clone(), a.clone());
-            node.bus.publish(Event::detection(a, label));
+            let sector = crate::wire::detection_place(&a).and_then(|p| node.sector_of(p.lat, p.lon));
+            node.bus.publish(Event::detection(a, label).in_sector(sector));
         }
         let event = Arc::new(u.contact.to_event(u.received_at));
         if let Some(tak) = &tak {
@@ -395,7 +388,7 @@ mod tests {
             categories: Default::default(),
         };
         let ids = |v: &truce_access::Viewer, limit| -> Vec<u32> {
-            view.detections(&truce_access::Access::new(&policy, v), limit).iter().map(|a| a.tracks[0].1).collect()
+            view.detections(&truce_access::Access::new(&policy, v), limit).iter().map(|(_, a)| a.tracks[0].1).collect()
         };
         assert_eq!(ids(&viewer("SWE", truce_core::Marking::NatoSecret), 10), [3, 2, 1]);
         assert_eq!(ids(&viewer("SWE", truce_core::Marking::NatoRestricted), 10), [3, 1], "below the marking");

@@ -121,7 +121,8 @@ fn store_batch(node: &Node, tracker: &mut Tracker, received: &[Received]) {
         tracing::error!("cannot store the observations of tracks: {e}");
     }
     for g in geofence {
-        node.bus.publish(Event::geofence(Arc::new(g)));
+        let at = node.sector_of(g.lat, g.lon);
+        node.bus.publish(Event::geofence(Arc::new(g)).in_sector(at));
     }
     // The last report of each atom uid in the batch, in batch order.
     let mut last: HashMap<&str, usize> = HashMap::new();
@@ -134,7 +135,8 @@ fn store_batch(node: &Node, tracker: &mut Tracker, received: &[Received]) {
     }
     for (p, keep) in points.into_iter().zip(keep) {
         if keep {
-            node.bus.publish(Event::track(Arc::new(p)));
+            let at = node.sector_of(p.lat, p.lon);
+            node.bus.publish(Event::track(Arc::new(p)).in_sector(at));
         }
     }
 }

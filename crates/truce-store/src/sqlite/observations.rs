@@ -198,16 +198,6 @@ fn filters(access: &str, q: &Query) -> (String, Vec<rusqlite::types::Value>) {
     (sql, args)
 }
 
-/// The filters checked exactly in Rust, on the rows the SQL's boxes let through: the geodesic
-/// distance of `near`, the polygon and the named area.
-fn exact_ok(q: &Query, lat: f64, lon: f64) -> bool {
-    let p = truce_geo::LonLat::new(lon, lat);
-    q.near.is_none_or(|(clat, clon, km)| {
-        truce_geo::geodesic::distance_m(truce_geo::LonLat::new(clon, clat), p) <= km * 1000.0
-    }) && q.polygon.as_ref().is_none_or(|poly| poly.covers(p))
-        && q.within.as_ref().is_none_or(|w| w.area.covers(p))
-}
-
 fn parse_cursor(c: &str) -> Result<(i64, i64), StoreError> {
     let bad = || StoreError::BadCursor(c.to_owned());
     let (t, s) = c.split_once('.').ok_or_else(bad)?;
@@ -250,7 +240,7 @@ impl ObservationStore for SqliteStore {
         while let Some(r) = rows.next()? {
             let (lat, lon): (f64, f64) = (r.get(6)?, r.get(7)?);
             let key = (r.get::<_, i64>(4)?, r.get::<_, i64>(5)?);
-            if !exact_ok(q, lat, lon) {
+            if !q.covers_exactly(lat, lon) {
                 continue;
             }
             if page.items.len() == limit {
@@ -278,7 +268,7 @@ impl ObservationStore for SqliteStore {
         ))?;
         let mut rows = stmt.query(rusqlite::params_from_iter(args))?;
         while let Some(r) = rows.next()? {
-            if !exact_ok(q, r.get(2)?, r.get(3)?) {
+            if !q.covers_exactly(r.get(2)?, r.get(3)?) {
                 continue;
             }
             stats.total += 1;

@@ -276,16 +276,26 @@ impl FilterParams {
 
     /// The store query of the filters, or a 400 naming the first bad one (paging left at its default).
     pub(crate) fn query(&self, state: &AppState, caller: &Caller) -> Result<truce_store::Query, ApiError> {
-        let parties: Vec<&str> = state.node.agreement.parties.iter().map(|p| p.id.as_str()).collect();
-        let zones: Vec<&str> = state.node.agreement.zones.iter().map(|z| z.id.as_str()).collect();
-        let known = Known {
-            parties: &parties,
-            zones: Some(&zones),
-            releasability: Some((&state.node.policy, &caller.viewer)),
-            sectors: Some(&state.node.sectors),
-        };
-        self.filters().query(&known).map_err(|(field, reason)| ApiError::parameter(field, reason))
+        compile(&self.filters(), state, caller)
     }
+}
+
+/// Filters checked against the node's agreement, label policy and sectors, `nation` read as the
+/// caller: the store query, or a 400 naming the first bad one (paging left at its default).
+pub(crate) fn compile(
+    filters: &Filters<'_>,
+    state: &AppState,
+    caller: &Caller,
+) -> Result<truce_store::Query, ApiError> {
+    let parties: Vec<&str> = state.node.agreement.parties.iter().map(|p| p.id.as_str()).collect();
+    let zones: Vec<&str> = state.node.agreement.zones.iter().map(|z| z.id.as_str()).collect();
+    let known = Known {
+        parties: &parties,
+        zones: Some(&zones),
+        releasability: Some((&state.node.policy, &caller.viewer)),
+        sectors: Some(&state.node.sectors),
+    };
+    filters.query(&known).map_err(|(field, reason)| ApiError::parameter(field, reason))
 }
 
 /// List observations, oldest first, with filters and cursor paging.
@@ -580,10 +590,11 @@ pub async fn healthz(State(state): State<AppState>) -> Result<Json<Value>, ApiEr
 }
 
 /// The vocabulary clients key on: observation categories, violation codes (most severe first), zone
-/// kinds (in drawing order), markings, early-warning levels and geofence kinds, each with its words.
-#[utoipa::path(get, path = "/api/v1/vocabulary", tag = "agreement", responses((status = 200, description = "`{\"categories\", \"violations\", \"zone_kinds\", \"markings\", \"levels\", \"geofence_kinds\"}`", body = Object)))]
-pub async fn vocabulary() -> Json<Value> {
-    Json(wire::vocabulary())
+/// kinds (in drawing order), markings, early-warning levels and geofence kinds, each with its words,
+/// and the label policy's release codes and dated group memberships.
+#[utoipa::path(get, path = "/api/v1/vocabulary", tag = "agreement", responses((status = 200, description = "`{\"categories\", \"violations\", \"zone_kinds\", \"markings\", \"levels\", \"geofence_kinds\", \"release\"}`", body = Object)))]
+pub async fn vocabulary(State(state): State<AppState>) -> Json<Value> {
+    Json(wire::vocabulary(&state.node.policy))
 }
 
 /// Prometheus metrics.

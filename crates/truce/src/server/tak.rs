@@ -29,13 +29,59 @@ pub fn routes() -> Router<AppState> {
         .route("/api/v1/tak/status", get(status))
 }
 
-/// The live picture: the latest non-stale position of every uid.
-#[utoipa::path(get, path = "/api/v1/tracks", tag = "tak",
-    responses((status = 200, description = "{\"tracks\": [track...]}: the latest non-stale event of every atom (a-*) uid")))]
-pub async fn tracks(State(state): State<AppState>, caller: Caller) -> Result<Json<Value>, ApiError> {
+/// The filters the live picture takes: where a track is and its label.
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct TrackFilter {
+    /// W,S,E,N in degrees (edges included).
+    pub bbox: Option<String>,
+    /// LAT,LON,KM: within KM of a point (geodesic).
+    pub near: Option<String>,
+    /// LON,LAT;LON,LAT;LON,LAT[;...]: inside the polygon or on its edge.
+    pub polygon: Option<String>,
+    /// Classification levels, comma-separated (any of them): ranks 0 to 4 or the exact names.
+    pub marking: Option<String>,
+    /// A nation (ISO 3166 alpha-3): only tracks releasable to it, as a viewer of that nation with the
+    /// caller's clearance and categories may see them (groups expanded on each report's day).
+    pub nation: Option<String>,
+    /// An early-warning sector's id: only tracks whose position the sectors assign to it.
+    pub sector: Option<String>,
+}
+
+/// The live picture: the latest non-stale position of every uid, each with its label and sector.
+#[utoipa::path(get, path = "/api/v1/tracks", tag = "tak", params(TrackFilter),
+    responses((status = 200, description = "{\"tracks\": [track...]}: the latest non-stale event of every atom (a-*) uid that passes the filters"), (status = 400, description = "a parameter is invalid", body = ErrorBody)))]
+pub async fn tracks(
+    State(state): State<AppState>,
+    caller: Caller,
+    Query(f): Query<TrackFilter>,
+) -> Result<Json<Value>, ApiError> {
+    let filters = truce_node::query::Filters {
+        bbox: f.bbox.as_deref(),
+        near: f.near.as_deref(),
+        polygon: f.polygon.as_deref(),
+        marking: f.marking.as_deref(),
+        nation: f.nation.as_deref(),
+        sector: f.sector.as_deref(),
+        ..Default::default()
+    };
+    let q = super::api::compile(&filters, &state, &caller)?;
     let store = caller.store(&state);
     let rows = blocking(move || store.latest_tracks(OffsetDateTime::now_utc()).map_err(ApiError::internal)).await?;
-    Ok(Json(json!({"tracks": rows.iter().map(wire::track).collect::<Vec<_>>()})))
+    let tracks: Vec<Value> = rows
+        .iter()
+        .filter(|p| q.admits_position(p.lat, p.lon, &p.label, p.time))
+        .map(|p| with_sector(&state, wire::track(p), p.lat, p.lon))
+        .collect();
+    Ok(Json(json!({"tracks": tracks})))
+}
+
+/// A track's or geofence event's form with the early-warning sector of its position, if any.
+fn with_sector(state: &AppState, mut v: Value, lat: f64, lon: f64) -> Value {
+    if let (Some(id), Value::Object(m)) = (state.node.sector_of(lat, lon), &mut v) {
+        m.insert("sector".into(), json!(id));
+    }
+    v
 }
 
 /// `?limit=` for the history.
@@ -63,7 +109,8 @@ pub async fn history(
         return Err(ApiError::new(StatusCode::NOT_FOUND, "not_found", format!("no event of uid {uid:?} is stored"))
             .field("uid"));
     }
-    Ok(Json(json!({"uid": uid, "points": rows.iter().map(wire::track).collect::<Vec<_>>()})))
+    let points: Vec<Value> = rows.iter().map(|p| with_sector(&state, wire::track(p), p.lat, p.lon)).collect();
+    Ok(Json(json!({"uid": uid, "points": points})))
 }
 
 /// The window of a replay.
@@ -86,9 +133,9 @@ pub struct WindowQuery {
 const MAX_WINDOW: time::Duration = time::Duration::days(31);
 
 /// Every track's stored points (atoms, `a-*`, as the live picture) in a window, oldest first, paged:
-/// for replaying the picture. Each point is as `/api/v1/tracks/{uid}` gives it, with its `marking`.
+/// for replaying the picture. Each point is as `/api/v1/tracks/{uid}` gives it.
 #[utoipa::path(get, path = "/api/v1/tracks/history", tag = "tak", params(WindowQuery),
-    responses((status = 200, description = "{\"points\": [track... with \"marking\"], \"next\": cursor|null}"), (status = 400, description = "a parameter is invalid", body = ErrorBody)))]
+    responses((status = 200, description = "{\"points\": [track...], \"next\": cursor|null}"), (status = 400, description = "a parameter is invalid", body = ErrorBody)))]
 pub async fn window(
     State(state): State<AppState>,
     caller: Caller,
@@ -127,15 +174,7 @@ pub async fn window(
         })
     })
     .await?;
-    let points: Vec<Value> = page
-        .items
-        .iter()
-        .map(|p| {
-            let mut v = wire::track(p);
-            v["marking"] = json!(p.label.marking.id());
-            v
-        })
-        .collect();
+    let points: Vec<Value> = page.items.iter().map(|p| with_sector(&state, wire::track(p), p.lat, p.lon)).collect();
     Ok(Json(json!({"points": points, "next": page.next})))
 }
 
@@ -165,7 +204,7 @@ pub async fn geofence(
     let events: Vec<Value> = rows
         .iter()
         .map(|(seq, g)| {
-            let mut v = wire::geofence(g);
+            let mut v = with_sector(&state, wire::geofence(g), g.lat, g.lon);
             v["seq"] = json!(seq);
             v
         })

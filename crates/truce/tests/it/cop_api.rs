@@ -92,14 +92,9 @@ fn a_filtered_list_its_counts_and_its_export_hold_the_same_records_with_their_la
     let (gbr, pol) = (access("GBR"), access("POL"));
     let releasable_to_pol = &move |o: &Value| permits(&pol, o);
     // The sectors the server counts in (the shipped file, which `serve` runs with).
-    let root = concat!(env!("CARGO_MANIFEST_DIR"), "/../..");
-    let agreement =
-        truce_engine::Agreement::load(&std::path::Path::new(root).join("data/agreements/illustrative.toml")).unwrap();
-    let sectors =
-        truce_watch::Sectors::load(&std::path::Path::new(root).join("data/warning/sectors.toml"), &agreement).unwrap();
+    let sectors = crate::util::shipped_sectors();
     let in_sector = move |id: &str, o: &Value| {
-        let p = truce_geo::LonLat::new(o["lon"].as_f64().unwrap(), o["lat"].as_f64().unwrap());
-        sectors.assign(p).is_some_and(|i| sectors.sectors[i].id == id)
+        crate::util::sector_of(&sectors, o["lat"].as_f64().unwrap(), o["lon"].as_f64().unwrap()).as_deref() == Some(id)
     };
     let in_sector = &in_sector;
     // Each filter with the records it must select, computed from the batch itself.
@@ -308,6 +303,13 @@ fn every_bad_parameter_is_a_400_that_names_it() {
         ("/api/v1/tracks/history?since=2026-11-20&until=2026-11-22&bbox=1,2,3", "bbox"),
         ("/api/v1/tracks/history?since=2026-11-20&until=2026-11-22&limit=10001", "limit"),
         ("/api/v1/tracks/history?since=2026-11-20&until=2026-11-22&cursor=abc", "cursor"),
+        ("/api/v1/tracks?nation=Poland", "nation"),
+        ("/api/v1/tracks?nation=XYZ", "nation"),
+        ("/api/v1/tracks?marking=9", "marking"),
+        ("/api/v1/tracks?sector=nowhere", "sector"),
+        ("/api/v1/tracks?bbox=1,2", "bbox"),
+        ("/api/v1/tracks?polygon=1,2;3,4", "polygon"),
+        ("/api/v1/tracks?near=48,37", "near"),
     ] {
         let (status, body) = s.json("GET", path, b"");
         assert_eq!((status, body["error"]["field"].as_str()), (400, Some(field)), "{path}: {body}");
@@ -336,6 +338,10 @@ fn every_bad_parameter_is_a_400_that_names_it() {
             .is_superset(&["since", "until", "bbox", "limit", "cursor"].map(String::from).into())
     );
     assert_eq!(params("/api/v1/alerts/{seq}/ack", "post"), BTreeSet::from(["seq".to_owned()]));
+    assert_eq!(
+        params("/api/v1/tracks", "get"),
+        ["bbox", "near", "polygon", "marking", "nation", "sector"].map(String::from).into()
+    );
 }
 
 #[test]

@@ -1069,6 +1069,21 @@ fn no_surface_shows_a_viewer_what_it_may_not_see() {
             exercised.insert(route);
         }
 
+        // The live picture's filters narrow and never widen: released to Sweden and at NATO SECRET, the
+        // vessel exactly for those who may see it; released to Poland or at a lower level, for nobody.
+        for (query, narrowed_to) in
+            [("nation=SWE", sees), ("marking=3", sees), ("nation=POL", false), ("marking=0,1", false)]
+        {
+            let (status, body) = get(&s, v, &format!("/api/v1/tracks?{query}"));
+            checks.check(status == 200 && body.contains("ais-273999001") == narrowed_to, || {
+                format!(
+                    "/api/v1/tracks?{query}: {} ({} {}) {status}, expected the vessel: {narrowed_to}",
+                    v.name, v.nation, MARKINGS[v.clearance]
+                )
+            });
+            checks.no_leak(&oracle, v, &all, "/api/v1/tracks?filter", &body);
+        }
+
         // The replay window: the labelled vessel's points exactly for those who may see its feed.
         let now = OffsetDateTime::now_utc();
         let window = format!("since={}&until={}", (now - Duration::days(1)).date(), (now + Duration::days(1)).date());

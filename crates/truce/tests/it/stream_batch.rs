@@ -59,6 +59,13 @@ fn messages_until(ws: &mut Ws, done: impl Fn(&[Value]) -> bool) -> Vec<Value> {
     all
 }
 
+/// The live picture (`GET /api/v1/tracks`), its tracks.
+fn get_live(s: &crate::util::Server) -> Vec<Value> {
+    let (status, v) = s.json("GET", "/api/v1/tracks", b"");
+    assert_eq!(status, 200, "{v}");
+    v["tracks"].as_array().unwrap().clone()
+}
+
 #[test]
 fn a_batched_stream_carries_every_event_and_the_latest_position_of_each_track() {
     let dir = tempfile::tempdir().unwrap();
@@ -109,6 +116,44 @@ fn a_batched_stream_carries_every_event_and_the_latest_position_of_each_track() 
         (fenced[0]["geofence"]["uid"].as_str(), fenced[0]["geofence"]["kind"].as_str()),
         (Some("mover"), Some("inside"))
     );
+    // Each position and geofence event carries its label (an anonymous device's: public) and the
+    // early-warning sector of its position, as the live picture's REST form does, so that a page
+    // filters what arrives live as a reload would.
+    let sectors = crate::util::shipped_sectors();
+    let mut sectored = 0;
+    for m in flat.iter().filter(|m| m["type"] == "track" || m["type"] == "geofence") {
+        let e = &m[m["type"].as_str().unwrap()];
+        assert_eq!((&e["marking"], &e["releasable_to"]), (&json!("NATO UNCLASSIFIED"), &json!(["PUBLIC"])), "{m}");
+        let expected = crate::util::sector_of(&sectors, e["lat"].as_f64().unwrap(), e["lon"].as_f64().unwrap());
+        assert_eq!(e["sector"].as_str(), expected.as_deref(), "{m}");
+        sectored += usize::from(expected.is_some());
+    }
+    assert!(sectored > 0, "the mover is in a sector: {flat:?}");
+    let live = get_live(&s);
+    let mover = live.iter().find(|t| t["uid"] == "mover").unwrap_or_else(|| panic!("the mover in {live:?}"));
+    let sector = mover["sector"].as_str().expect("the live picture gives the mover's sector").to_owned();
+    assert_eq!(Some(sector.clone()), crate::util::sector_of(&sectors, last, 35.6));
+    assert_eq!((&mover["marking"], &mover["releasable_to"]), (&json!("NATO UNCLASSIFIED"), &json!(["PUBLIC"])));
+    // The live picture's filters: the sector, the area, the classification and releasability.
+    let other = sectors.sectors.iter().find(|x| x.id != sector).unwrap().id.clone();
+    for (query, kept) in [
+        (format!("sector={sector}"), true),
+        (format!("sector={other}"), false),
+        ("bbox=35.5,47.7,35.7,47.9".to_owned(), true),
+        ("bbox=36,47.7,37,47.9".to_owned(), false),
+        ("polygon=35.5,47.7;35.7,47.7;35.7,47.9".to_owned(), true),
+        (format!("near={last},35.6,1"), true),
+        ("near=47.0,35.6,1".to_owned(), false),
+        ("marking=0".to_owned(), true),
+        ("marking=1,2".to_owned(), false),
+        ("nation=JPN".to_owned(), true),
+        ("nation=JPN&marking=1".to_owned(), false),
+    ] {
+        let (status, v) = s.json("GET", &format!("/api/v1/tracks?{query}"), b"");
+        assert_eq!(status, 200, "{query}: {v}");
+        let has = v["tracks"].as_array().unwrap().iter().any(|t| t["uid"] == "mover");
+        assert_eq!(has, kept, "{query}: {v}");
+    }
     // Positions arrive in the order they were published: none older than one before it.
     let lats: Vec<f64> =
         flat.iter().filter(|m| m["type"] == "track").map(|m| m["track"]["lat"].as_f64().unwrap()).collect();

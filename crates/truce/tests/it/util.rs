@@ -12,6 +12,17 @@ pub fn agreement() -> PathBuf {
     data("agreements/illustrative.toml")
 }
 
+/// The early-warning sectors `serve` runs with (the shipped file on the illustrative agreement).
+pub fn shipped_sectors() -> truce_watch::Sectors {
+    let agreement = truce_engine::Agreement::load(&agreement()).unwrap();
+    truce_watch::Sectors::load(&data("warning/sectors.toml"), &agreement).unwrap()
+}
+
+/// The id of the shipped sector a position is in, as the server assigns it.
+pub fn sector_of(sectors: &truce_watch::Sectors, lat: f64, lon: f64) -> Option<String> {
+    sectors.assign(truce_geo::LonLat::new(lon, lat)).map(|i| sectors.sectors[i].id.clone())
+}
+
 pub struct Run {
     pub code: i32,
     pub stdout: String,
