@@ -1878,11 +1878,15 @@ const TrackCanvas = L.Renderer.extend({
       sea: map.hasLayer(seaLayer) && trackMeansTaken('sea'),
       air: map.hasLayer(airLayer) && trackMeansTaken('air'),
     };
-    const outside = (e) => !e.admitted(f);
+    // Without such a filter no track is judged (the usual case, and the cheapest frame).
+    const judging = Boolean(f.area || f.sector || f.marking.length || f.nation);
+    const outside = judging ? (e) => !e.admitted(f) : () => false;
     const perKind = { tak: 0, sea: 0, air: 0 };
     // The counts: the tracks held that the filter takes, in view or not, layer on or off.
-    for (const k of ['tak', 'sea', 'air']) matchedCounts[k] = 0;
-    for (const e of tracks.values()) if (trackMeansTaken(e.kind) && e.admitted(f)) matchedCounts[e.kind] += 1;
+    for (const k of ['tak', 'sea', 'air']) matchedCounts[k] = trackMeansTaken(k) && !judging ? trackCounts[k] : 0;
+    if (judging) {
+      for (const e of tracks.values()) if (trackMeansTaken(e.kind) && e.admitted(f)) matchedCounts[e.kind] += 1;
+    }
 
     // Trails, one list per kind, below every symbol: canvas px (from the bounds' corner).
     const trails = { sea: 0, air: 0 };

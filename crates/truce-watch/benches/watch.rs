@@ -9,6 +9,10 @@
 //! - `assess`: one early-warning assessment over those 30 days (six sectors), as the server runs every
 //!   minute: with a fresh engine (the CUSUM boundaries simulated: 4,000 two-day runs per sector) and
 //!   with the boundaries cached.
+//! - `sectors`: the sector of a position (`Sectors::assign`), as the node asks it of every observation,
+//!   track report, geofence event and detection it publishes: 10,000 positions spread over Ukraine and
+//!   the Black Sea (most far from every stretch, as ships and airliners are) and the month's reports
+//!   (all near the line).
 
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 use std::hint::black_box;
@@ -148,6 +152,17 @@ fn bench(c: &mut Criterion) {
             n
         })
     });
+    g.finish();
+    let mut rng = Rng::new(7);
+    let spread: Vec<LonLat> =
+        (0..10_000).map(|_| LonLat::new(rng.uniform(22.0, 41.0), rng.uniform(44.0, 53.0))).collect();
+    let near: Vec<LonLat> =
+        reports.iter().map(|s| LonLat::new(s.observation.lon, s.observation.lat)).take(10_000).collect();
+    let mut g = c.benchmark_group("sectors");
+    for (name, points) in [("assign_spread", &spread), ("assign_near_the_line", &near)] {
+        g.throughput(Throughput::Elements(points.len() as u64));
+        g.bench_function(name, |b| b.iter(|| points.iter().filter_map(|p| sectors.assign(*p)).count()));
+    }
     g.finish();
     let incidents = incidents_in_sectors(&reports, &sectors, &Rule::default());
     let at = START + Duration::days(30);
