@@ -2855,17 +2855,22 @@ function renderViewCounts() {
     : [h('li', { class: 'muted' }, 'None')]));
 }
 
-/** Downloads the filtered view from the server (only what this user may see, with the labels). */
-async function exportView(format) {
+/**
+ * Downloads the filtered view from the server (only what this user may see, with the labels): its
+ * observations, or (`of` = `tracks`) the live tracks, which the server filters by the parameters a track
+ * has (area, sector, means, classification, nation) and the page's `trackMatches` mirrors.
+ */
+async function exportView(button) {
+  const format = button.dataset.export;
+  const of = button.dataset.exportOf === 'tracks' ? 'tracks' : 'observations';
   const q = apiParams(view.filter, replay.active ? { since: replay.from, until: replay.to } : view.win);
   q.set('format', format);
-  const url = new URL(`export?${q}`, new URL(API, document.baseURI));
-  const button = document.querySelector(`[data-export="${format}"]`);
+  const url = new URL(`${of === 'tracks' ? 'export/tracks' : 'export'}?${q}`, new URL(API, document.baseURI));
   button.disabled = true;
   try {
     const res = await truceSession.fetch(url);
     if (!res.ok) throw new Error(`HTTP ${res.status} — ${(await res.text()).slice(0, 200)}`);
-    const name = /filename="([^"]+)"/.exec(res.headers.get('content-disposition') || '')?.[1] || `truce-export.${format}`;
+    const name = /filename="([^"]+)"/.exec(res.headers.get('content-disposition') || '')?.[1] || `truce-${of}.${format}`;
     const blob = await res.blob();
     const a = h('a', { href: URL.createObjectURL(blob), download: name });
     document.body.append(a);
@@ -2874,12 +2879,12 @@ async function exportView(format) {
     setTimeout(() => URL.revokeObjectURL(a.href), 60_000);
     setStatus('export', null);
   } catch (e) {
-    setStatus('export', `Export (${format}): ${e.message}`);
+    setStatus('export', `Export of the ${of} (${format}): ${e.message}`);
   } finally {
     button.disabled = false;
   }
 }
-for (const b of document.querySelectorAll('[data-export]')) b.addEventListener('click', () => exportView(b.dataset.export));
+for (const b of document.querySelectorAll('[data-export]')) b.addEventListener('click', () => exportView(b));
 
 // ---------------------------------------------------------------- incidents and cases
 

@@ -430,6 +430,22 @@ test('the sea and air layers show the demo\'s vessels and aircraft, its going-da
   assert.ok(restricted.length >= 3 && restricted.every((l) => l === 'air'), `only aircraft at NATO RESTRICTED: ${restricted.join(',')}`);
   assert.match(await page.locator('#tracks-count').innerText(), /^0 of \d+ live tracks$/);
   assert.match(await page.locator('#air-count').innerText(), /^(\d+) of \1 aircraft$/);
+  // Exporting the live tracks under that filter: exactly what the API gives for it (the tracks held
+  // both before and after the file are in it; nothing outside either answer is), each with its label.
+  const apiBefore = new Set((await apiTracks('?marking=1')).map((t) => t.uid));
+  const [download] = await Promise.all([
+    page.waitForEvent('download', { timeout: 30_000 }),
+    page.locator('[data-testid="export-tracks-geojson"]').click(),
+  ]);
+  assert.match(download.suggestedFilename(), /^truce-tracks-\d{8}T\d{6}Z\.geojson$/);
+  const file = JSON.parse(fs.readFileSync(await download.path(), 'utf8'));
+  const apiAfter = new Set((await apiTracks('?marking=1')).map((t) => t.uid));
+  const exported = file.features.map((f) => f.properties.uid);
+  assert.equal(file.classification, 'NATO RESTRICTED');
+  assert.ok(exported.length >= 3 && file.features.every((f) => f.properties.means === 'aircraft'
+    && f.properties.marking === 'NATO RESTRICTED' && f.properties.releasable_to.join() === 'NATO'), `aircraft with their label: ${exported}`);
+  assert.ok([...apiBefore].filter((u) => apiAfter.has(u)).every((u) => exported.includes(u)), 'every track the API held throughout');
+  assert.ok(exported.every((u) => apiBefore.has(u) || apiAfter.has(u)), 'nothing the API did not give');
   const ukraine = await drawnUnder({ nation: 'UKR' });
   assert.ok(!ukraine.includes('air') && ukraine.includes('sea') && ukraine.includes('tak'), `no aircraft released to Ukraine: ${ukraine.join(',')}`);
   assert.match(await page.locator('#air-count').innerText(), /^0 of \d+ aircraft$/);

@@ -52,6 +52,20 @@ pub struct TrackRow {
     pub label: crate::Label,
 }
 
+impl TrackRow {
+    /// The means a track's reports are observed by, from its uid: `ais-<MMSI>` a ship (the AIS feed),
+    /// `icao-<address>` an aircraft (the ADS-B feed), anything else a TAK device.
+    pub fn means(&self) -> crate::Means {
+        if self.uid.starts_with("ais-") {
+            crate::Means::Ship
+        } else if self.uid.starts_with("icao-") {
+            crate::Means::Aircraft
+        } else {
+            crate::Means::TakDevice
+        }
+    }
+}
+
 /// What a geofence event says about a track and a fence.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum GeofenceKind {

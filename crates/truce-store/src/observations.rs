@@ -192,15 +192,16 @@ impl Query {
             && self.within.as_ref().is_none_or(|w| w.area.covers(p))
     }
 
-    /// Whether a labelled position at `at` (a track's report, a geofence event) passes the query's
-    /// area filters (`bbox`, `near`, `polygon`, `within`) and its label filters (`marking`,
-    /// `releasable`). The filters only an observation has (times, category, violation, zone, means,
-    /// party) are not read: a caller that takes positions refuses them before.
-    pub fn admits_position(&self, lat: f64, lon: f64, label: &truce_core::Label, at: OffsetDateTime) -> bool {
-        self.bbox.is_none_or(|[w, s, e, n]| (w..=e).contains(&lon) && (s..=n).contains(&lat))
-            && self.covers_exactly(lat, lon)
-            && (self.marking.is_empty() || self.marking.contains(&label.marking))
-            && self.releasable.as_ref().is_none_or(|a| a.permits(label, at))
+    /// Whether a track's report passes the query's area filters (`bbox`, `near`, `polygon`, `within`),
+    /// its `means` (the track's, [`truce_core::TrackRow::means`]) and its label filters (`marking`,
+    /// `releasable`, on the report's time). The filters only an observation has (times, category,
+    /// violation, zone, party) are not read: a caller that takes tracks does not offer them.
+    pub fn admits_track(&self, p: &truce_core::TrackRow) -> bool {
+        self.bbox.is_none_or(|[w, s, e, n]| (w..=e).contains(&p.lon) && (s..=n).contains(&p.lat))
+            && self.covers_exactly(p.lat, p.lon)
+            && (self.means.is_empty() || self.means.contains(&p.means()))
+            && (self.marking.is_empty() || self.marking.contains(&p.label.marking))
+            && self.releasable.as_ref().is_none_or(|a| a.permits(&p.label, p.time))
     }
 }
 

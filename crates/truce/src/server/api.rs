@@ -59,6 +59,7 @@ use truce_access::Action;
         super::watch::list_alerts,
         super::watch::ack_alert,
         super::export::export,
+        super::export::export_tracks,
         super::watch::series,
         super::watch::list_cases,
         super::watch::open_case,

@@ -3,7 +3,8 @@
 //!
 //! [`record`] sees every request and its answer. It appends an entry for every login and failed
 //! login, every refusal (401, 403, 429), every write (a method other than GET/HEAD that succeeded),
-//! every report issued and every export (`/api/v1/export`, or a list with `format=geojson`), and the
+//! every report issued and every export (`/api/v1/export`, `/api/v1/export/tracks`, or a list with
+//! `format=geojson`), and the
 //! answer leaves only after the entry is durable. A write is committed by its handler first, then audited, then acknowledged: an
 //! acknowledged write always has its entry; a crash between the commit and the entry leaves a write
 //! the client never saw acknowledged (it resends; ids make that idempotent). When the log cannot be
@@ -57,7 +58,7 @@ fn entry(
         Kind::Write
     } else if path.starts_with("/api/v1/reports/") {
         Kind::Report
-    } else if path == "/api/v1/export" || query.split('&').any(|kv| kv == "format=geojson") {
+    } else if path.starts_with("/api/v1/export") || query.split('&').any(|kv| kv == "format=geojson") {
         Kind::Export
     } else {
         return None;

@@ -29,8 +29,8 @@ pub fn routes() -> Router<AppState> {
         .route("/api/v1/tak/status", get(status))
 }
 
-/// The filters the live picture takes: where a track is and its label.
-#[derive(Debug, Deserialize, utoipa::IntoParams)]
+/// The filters the live picture takes: where a track is, by what means it is seen, and its label.
+#[derive(Debug, Default, Deserialize, utoipa::IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct TrackFilter {
     /// W,S,E,N in degrees (edges included).
@@ -39,6 +39,9 @@ pub struct TrackFilter {
     pub near: Option<String>,
     /// LON,LAT;LON,LAT;LON,LAT[;...]: inside the polygon or on its edge.
     pub polygon: Option<String>,
+    /// Means, comma-separated (any of them): a track is seen by `tak_device`, `ship` (`ais-` uids) or
+    /// `aircraft` (`icao-` uids); the other means of the vocabulary select no track.
+    pub means: Option<String>,
     /// Classification levels, comma-separated (any of them): ranks 0 to 4 or the exact names.
     pub marking: Option<String>,
     /// A nation (ISO 3166 alpha-3): only tracks releasable to it, as a viewer of that nation with the
@@ -46,6 +49,29 @@ pub struct TrackFilter {
     pub nation: Option<String>,
     /// An early-warning sector's id: only tracks whose position the sectors assign to it.
     pub sector: Option<String>,
+}
+
+/// The live picture the caller may see under `f`: the latest non-stale report of every atom uid that
+/// passes the filters, or a 400 naming the first bad one.
+pub(crate) async fn live_picture(
+    state: &AppState,
+    caller: &Caller,
+    f: &TrackFilter,
+) -> Result<Vec<truce_core::TrackRow>, ApiError> {
+    let filters = truce_node::query::Filters {
+        bbox: f.bbox.as_deref(),
+        near: f.near.as_deref(),
+        polygon: f.polygon.as_deref(),
+        means: f.means.as_deref(),
+        marking: f.marking.as_deref(),
+        nation: f.nation.as_deref(),
+        sector: f.sector.as_deref(),
+        ..Default::default()
+    };
+    let q = super::api::compile(&filters, state, caller)?;
+    let store = caller.store(state);
+    let rows = blocking(move || store.latest_tracks(OffsetDateTime::now_utc()).map_err(ApiError::internal)).await?;
+    Ok(rows.into_iter().filter(|p| q.admits_track(p)).collect())
 }
 
 /// The live picture: the latest non-stale position of every uid, each with its label and sector.
@@ -56,23 +82,8 @@ pub async fn tracks(
     caller: Caller,
     Query(f): Query<TrackFilter>,
 ) -> Result<Json<Value>, ApiError> {
-    let filters = truce_node::query::Filters {
-        bbox: f.bbox.as_deref(),
-        near: f.near.as_deref(),
-        polygon: f.polygon.as_deref(),
-        marking: f.marking.as_deref(),
-        nation: f.nation.as_deref(),
-        sector: f.sector.as_deref(),
-        ..Default::default()
-    };
-    let q = super::api::compile(&filters, &state, &caller)?;
-    let store = caller.store(&state);
-    let rows = blocking(move || store.latest_tracks(OffsetDateTime::now_utc()).map_err(ApiError::internal)).await?;
-    let tracks: Vec<Value> = rows
-        .iter()
-        .filter(|p| q.admits_position(p.lat, p.lon, &p.label, p.time))
-        .map(|p| with_sector(&state, wire::track(p), p.lat, p.lon))
-        .collect();
+    let rows = live_picture(&state, &caller, &f).await?;
+    let tracks: Vec<Value> = rows.iter().map(|p| with_sector(&state, wire::track(p), p.lat, p.lon)).collect();
     Ok(Json(json!({"tracks": tracks})))
 }
 

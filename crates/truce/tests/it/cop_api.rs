@@ -310,6 +310,9 @@ fn every_bad_parameter_is_a_400_that_names_it() {
         ("/api/v1/tracks?bbox=1,2", "bbox"),
         ("/api/v1/tracks?polygon=1,2;3,4", "polygon"),
         ("/api/v1/tracks?near=48,37", "near"),
+        ("/api/v1/tracks?means=drone", "means"),
+        ("/api/v1/export/tracks?format=pdf", "format"),
+        ("/api/v1/export/tracks?nation=XYZ", "nation"),
     ] {
         let (status, body) = s.json("GET", path, b"");
         assert_eq!((status, body["error"]["field"].as_str()), (400, Some(field)), "{path}: {body}");
@@ -340,7 +343,11 @@ fn every_bad_parameter_is_a_400_that_names_it() {
     assert_eq!(params("/api/v1/alerts/{seq}/ack", "post"), BTreeSet::from(["seq".to_owned()]));
     assert_eq!(
         params("/api/v1/tracks", "get"),
-        ["bbox", "near", "polygon", "marking", "nation", "sector"].map(String::from).into()
+        ["bbox", "near", "polygon", "means", "marking", "nation", "sector"].map(String::from).into()
+    );
+    assert_eq!(
+        params("/api/v1/export/tracks", "get"),
+        ["format", "bbox", "near", "polygon", "means", "marking", "nation", "sector"].map(String::from).into()
     );
 }
 
@@ -352,6 +359,8 @@ fn who_may_use_the_new_routes() {
     let s = serve(dir.path(), &[]);
     for (method, path) in [
         ("GET", "/api/v1/export"),
+        ("GET", "/api/v1/export/tracks"),
+        ("GET", "/api/v1/tracks?marking=0"),
         ("GET", "/api/v1/tracks/history?since=2026-11-20&until=2026-11-22"),
         ("POST", "/api/v1/alerts/1/ack"),
         ("GET", "/api/v1/observations?nation=POL"),
@@ -364,11 +373,32 @@ fn who_may_use_the_new_routes() {
     assert_eq!(reply.status, 403, "a monitor may not export");
     let body: Value = serde_json::from_slice(&reply.body).unwrap();
     assert_eq!(body["error"]["field"], "role");
+    let reply = s.request_as(Some(&mon), "GET", "/api/v1/export/tracks?format=kml", b"");
+    assert_eq!(reply.status, 403, "nor export the tracks");
     let rep = s.login("rep", PASSWORD);
     let reply = s.request_as(Some(&rep), "POST", "/api/v1/alerts/1/ack", br#"{"note":"seen"}"#);
     assert_eq!(reply.status, 403, "a national representative may not acknowledge");
     assert!(String::from_utf8_lossy(&reply.body).contains("may not acknowledge alert"));
     assert_eq!(s.request_as(Some(&rep), "GET", "/api/v1/export?format=csv", b"").status, 200);
+    let reply = s.request_as(Some(&rep), "GET", "/api/v1/export/tracks?format=csv", b"");
+    assert_eq!(reply.status, 200);
+    assert_eq!(
+        String::from_utf8_lossy(&reply.body),
+        format!("# classification: NATO UNCLASSIFIED\r\n{}\r\n", truce_node::export::TRACK_CSV_COLUMNS),
+        "no track yet: the header alone"
+    );
+    assert!(reply.header("content-disposition").is_some_and(|d| d.contains("truce-tracks-") && d.ends_with(".csv\"")));
+    // Both exports are audited with what and how many.
+    let (_, audit) = s.json("GET", "/api/v1/audit?limit=1000", b"");
+    let exports: Vec<&Value> =
+        audit["entries"].as_array().unwrap().iter().filter(|e| e["kind"] == "export" && e["actor"] == "rep").collect();
+    assert!(
+        exports
+            .iter()
+            .any(|e| e["target"] == "0 track(s)" && e["action"].as_str().unwrap().contains("/api/v1/export/tracks")),
+        "{exports:?}"
+    );
+    assert!(exports.iter().any(|e| e["target"].as_str().unwrap().ends_with("observation(s)")), "{exports:?}");
 }
 
 /// Reads stream messages until `stop` holds for one; returns those before it.

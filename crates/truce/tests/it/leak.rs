@@ -1069,6 +1069,22 @@ fn no_surface_shows_a_viewer_what_it_may_not_see() {
             exercised.insert(route);
         }
 
+        // The live picture as a file: the vessel exactly for those who may see it, in every format, for a
+        // role that may export; a refusal that shows nothing for the others.
+        let exports = ["admin", "watch_officer", "analyst", "commission", "planner", "national_rep"].contains(&v.role);
+        for format in ["geojson", "csv", "kml"] {
+            let (status, body) = get(&s, v, &format!("/api/v1/export/tracks?format={format}"));
+            checks.no_leak(&oracle, v, &all, "export/tracks", &body);
+            let ok = if exports { status == 200 && body.contains("ais-273999001") == sees } else { status == 403 };
+            checks.check(ok, || {
+                format!(
+                    "export/tracks {format}: {} ({} {} {}) {status}, expected the vessel: {sees}",
+                    v.name, v.role, v.nation, MARKINGS[v.clearance]
+                )
+            });
+        }
+        exercised.insert("/api/v1/export/tracks");
+
         // The live picture's filters narrow and never widen: released to Sweden and at NATO SECRET, the
         // vessel exactly for those who may see it; released to Poland or at a lower level, for nobody.
         for (query, narrowed_to) in

@@ -148,6 +148,8 @@ fn a_batched_stream_carries_every_event_and_the_latest_position_of_each_track() 
         ("marking=1,2".to_owned(), false),
         ("nation=JPN".to_owned(), true),
         ("nation=JPN&marking=1".to_owned(), false),
+        ("means=tak_device".to_owned(), true),
+        ("means=ship,aircraft".to_owned(), false),
     ] {
         let (status, v) = s.json("GET", &format!("/api/v1/tracks?{query}"), b"");
         assert_eq!(status, 200, "{query}: {v}");
