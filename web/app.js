@@ -1108,35 +1108,14 @@ async function catchUp(lostAt) {
 function handleLive({ obs, countable }) {
   if (!validObs(obs)) return;
   // Today's counts take every new observation (an amendment of one already counted is not new); the
-  // view takes those inside its filter. A nation filter is the server's to apply (group membership):
-  // with one set, the server is asked whether the observation is in the view.
+  // view takes those inside its filter (a nation filter too: the vocabulary's release codes say which
+  // nations an observation is releasable to on its day, as the server's filter reads them).
   const known = obsLayer.has(obs.id) || state.liveCounted.has(obs.id);
   state.liveCounted.add(obs.id);
-  const shown = inView(obs) && !view.filter.nation;
+  const shown = inView(obs);
   const fresh = shown ? addObservations([obs]) : [];
   if (countable && !known) countLive(obs);
-  if (inView(obs) && view.filter.nation) showIfReleasable(obs);
   if (shown) showLive(obs, fresh);
-}
-
-/**
- * A live observation under a nation filter: the view's list for its second (the filter and that time
- * window) says whether a reload would show it; if so it is drawn from the server's answer.
- */
-async function showIfReleasable(obs) {
-  const gen = view.generation;
-  const t = Math.floor(Date.parse(obs.time) / 1000) * 1000;
-  const q = apiParams(view.filter, { since: new Date(t), until: new Date(t + 1000) });
-  q.set('limit', '10000');
-  try {
-    const r = await getJson(`observations?${q}`);
-    const found = (r.observations || []).find((o) => o.id === obs.id);
-    if (gen !== view.generation || !found) return;
-    showLive(found, addObservations([found]));
-  } catch {
-    // The counts are asked again below; the next reload draws it.
-  }
-  scheduleViewStats();
 }
 
 /** Draws what a live observation changed in the view (`fresh`: what addObservations added). */
@@ -2728,7 +2707,7 @@ function describeArea(a) {
 /** Whether a live observation belongs to the view (the server's filter, mirrored). */
 function inView(o) {
   if (replay.active) return false;
-  return matches(o, view.filter, view.win, MARKINGS);
+  return matches(o, view.filter, view.win, MARKINGS, RELEASE);
 }
 
 const areaLayer = L.layerGroup().addTo(map);

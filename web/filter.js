@@ -184,10 +184,10 @@ export function inArea(f, lat, lon) {
 
 /**
  * Whether an observation that arrives live belongs to the filtered view. `markings` is the vocabulary's
- * list (rank = index). Releasability to `nation` is left to the server: a live observation with a nation
- * filter on is checked by asking it (see workspace.js), because membership of groups is the server's.
+ * list (rank = index); `release` the vocabulary's release codes, for the nation filter (`releasableTo`:
+ * without them, no observation passes a nation filter until the view is loaded again).
  */
-export function matches(o, f, win, markings) {
+export function matches(o, f, win, markings, release) {
   const t = Date.parse(o.time);
   if (win.since && !(t >= win.since.getTime())) return false;
   if (win.until && !(t < win.until.getTime())) return false;
@@ -201,7 +201,8 @@ export function matches(o, f, win, markings) {
   }
   if (f.means.length && !f.means.includes(o.observer?.means)) return false;
   if (f.party.length && !f.party.includes(o.party || 'none')) return false;
-  return markingMatches(o.marking, f, markings);
+  if (!markingMatches(o.marking, f, markings)) return false;
+  return !f.nation || releasableTo(o.releasable_to, o.time, f.nation, release);
 }
 
 /** Whether a record's marking is among the filter's classification levels (`markings`: rank = index). */

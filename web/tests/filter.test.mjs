@@ -56,6 +56,17 @@ test('random input never throws (fuzz, fixed seed)', () => {
   }
 });
 
+// The shape of the vocabulary's `release` (GET /api/v1/vocabulary), with memberships of the shipped policy
+// (data/access/policy.toml): Finland in NATO from 2023-04-04, the United Kingdom in the EU until 2020-01-31.
+const RELEASE = {
+  policy: 'NATO', public: 'PUBLIC', nobody: 'NONE', default: ['MNFU'],
+  groups: {
+    NATO: { name: 'NATO', members: { FIN: [{ from: '2023-04-04', until: null }], GBR: [{ from: null, until: null }] } },
+    EU: { name: 'EU', members: { GBR: [{ from: null, until: '2020-01-31' }], FIN: [{ from: null, until: null }] } },
+    MNFU: { name: 'MNFU', members: { UKR: [{ from: null, until: null }], GBR: [{ from: null, until: null }] } },
+  },
+};
+
 test('the live predicate', () => {
   const o = {
     id: 'x', time: '2026-11-01T12:00:00Z', lat: 48, lon: 37.5, category: 'explosion_impact', party: null,
@@ -73,20 +84,13 @@ test('the live predicate', () => {
   assert.ok(!matches(o, { ...f, means: ['uav'] }, win, MARKINGS));
   assert.ok(matches(o, { ...f, violation: ['weapon_forward_of_withdrawal_line', 'cfv_in_security_zone'] }, win, MARKINGS));
   assert.ok(matches(o, { ...f, area: { type: 'bbox', bbox: [37.5, 48, 38, 49] } }, win, MARKINGS), 'box edges are in');
+  assert.ok(!matches(o, { ...f, nation: 'FIN' }, win, MARKINGS), 'without the release codes, no nation filter passes');
+  assert.ok(matches({ ...o, releasable_to: ['NATO'] }, { ...f, nation: 'FIN' }, win, MARKINGS, RELEASE), 'Finland in NATO on the day');
+  assert.ok(!matches({ ...o, releasable_to: ['NATO'] }, { ...f, nation: 'UKR' }, win, MARKINGS, RELEASE));
+  assert.ok(matches(o, { ...f, nation: 'UKR' }, win, MARKINGS, RELEASE), 'no code: the default release (MNFU holds Ukraine)');
   assert.ok(inPolygon(37.5, 48, [[37, 47], [38, 47], [38, 48], [37, 48]]), 'polygon edges are in');
   assert.ok(!inPolygon(38.5, 48, [[37, 47], [38, 47], [38, 48], [37, 48]]));
 });
-
-// The shape of the vocabulary's `release` (GET /api/v1/vocabulary), with memberships of the shipped policy
-// (data/access/policy.toml): Finland in NATO from 2023-04-04, the United Kingdom in the EU until 2020-01-31.
-const RELEASE = {
-  policy: 'NATO', public: 'PUBLIC', nobody: 'NONE', default: ['MNFU'],
-  groups: {
-    NATO: { name: 'NATO', members: { FIN: [{ from: '2023-04-04', until: null }], GBR: [{ from: null, until: null }] } },
-    EU: { name: 'EU', members: { GBR: [{ from: null, until: '2020-01-31' }], FIN: [{ from: null, until: null }] } },
-    MNFU: { name: 'MNFU', members: { UKR: [{ from: null, until: null }], GBR: [{ from: null, until: null }] } },
-  },
-};
 
 test('releasability to a nation reads groups on the record\'s own day, as the server does', () => {
   const rel = (codes, time, nation) => releasableTo(codes, time, nation, RELEASE);
