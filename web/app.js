@@ -867,8 +867,7 @@ function renderDetails(o) {
 
   $('details-title').textContent = o.id;
   $('details-body').replaceChildren(
-    h('div', { class: 'details-marking', 'data-testid': 'details-marking' },
-      `${o.marking || 'UNMARKED'}${o.releasable_to?.length ? ` · REL TO ${o.releasable_to.join(', ')}` : ''}`),
+    h('div', { class: 'details-marking', 'data-testid': 'details-marking' }, labelText(o)),
     h('div', { class: 'sev', style: `border-left-color:${sev.color}` }, sev.label),
     h('dl', { class: 'kv' },
       row('Id', h('code', { 'data-testid': 'details-id' }, o.id)),
@@ -1614,6 +1613,12 @@ function craftName(t, kind) {
   return t.callsign || (kind === 'sea' ? `MMSI ${craftId(t, kind)}` : kind === 'air' ? `ICAO ${craftId(t, kind)}` : t.uid);
 }
 
+/** A record's label in words: "NATO RESTRICTED · REL TO NATO" (the default release when it names none). */
+function labelText(r) {
+  const codes = r.releasable_to?.length ? r.releasable_to : RELEASE?.default || [];
+  return `${r.marking || 'UNMARKED'}${codes.length ? ` · REL TO ${codes.join(', ')}` : ''}`;
+}
+
 function trackPopup(t, kind) {
   const zones = (t.classification?.zones || []).map((z) => state.zoneNames.get(z)?.name || z);
   if (kind === 'tak') {
@@ -1626,7 +1631,9 @@ function trackPopup(t, kind) {
       ['Speed · course', motion],
       ['Source', [t.source, t.group].filter(Boolean).join(' · ')],
       ['Zones', zones.length ? zones.join(', ') : 'none'],
+      ['Sector', t.sector ? sectorName(t.sector) : null],
       ['Stale', t.stale ? dtg(new Date(t.stale)) : null],
+      ['Label', labelText(t)],
     ];
     return popupFor(t.callsign || t.uid, rows.filter(([, v]) => v != null && v !== ''));
   }
@@ -1640,7 +1647,9 @@ function trackPopup(t, kind) {
     ['Time', t.time ? dtg(new Date(t.time)) : null],
     ['Source', [t.source, t.group].filter(Boolean).join(' · ')],
     ['Zones', zones.length ? zones.join(', ') : 'none'],
+    ['Sector', t.sector ? sectorName(t.sector) : null],
     ['Stale', t.stale ? dtg(new Date(t.stale)) : null],
+    ['Label', labelText(t)],
   ];
   return popupFor(craftName(t, kind), rows.filter(([, v]) => v != null && v !== ''));
 }

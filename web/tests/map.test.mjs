@@ -476,6 +476,7 @@ test('the sea and air layers show the demo\'s vessels and aircraft, its going-da
   const shipPopup = page.locator('.leaflet-popup-content');
   await shipPopup.waitFor({ state: 'visible', timeout: 5000 });
   assert.match(await shipPopup.innerText(), /MMSI\s+\d{9}/, 'the vessel popup gives its MMSI');
+  assert.match(await shipPopup.innerText(), /Label\s+NATO UNCLASSIFIED · REL TO PUBLIC/, 'and its label');
   await page.evaluate(() => { window.truceMap.map.closePopup(); });
 
   // The vessel that goes dark near Crimea: listed, named in its summary, as the API has it.
