@@ -2759,6 +2759,13 @@ async function setFilter(f) {
   view.filter = f;
   writeFilter(f);
   trackView?.viewChanged();
+  if (replay.active) {
+    // The replay loads its period again under the new filter and goes on from where it was.
+    renderFilter();
+    drawArea();
+    await startReplay(replay.from, replay.to, replay.speed, replay.t, replay.playing);
+    return;
+  }
   await reloadView();
 }
 
@@ -3101,13 +3108,16 @@ function showSliderTime() {
   $('time-at').dateTime = t.toISOString();
 }
 
-/** Replays [from, to): clears the map, then shows each observation, alert and track position at its time. */
-async function startReplay(from, to, speed) {
+/**
+ * Replays [from, to): clears the map, then shows each observation, alert and track position at its time,
+ * from `at` (the period's start unless given), playing or paused.
+ */
+async function startReplay(from, to, speed, at = from, playing = true) {
   stopReplayTimer();
   replay.active = true;
   replay.from = from;
   replay.to = to;
-  replay.t = from;
+  replay.t = at;
   replay.speed = speed;
   document.body.dataset.mode = 'replay';
   $('live-button').hidden = false;
@@ -3129,9 +3139,9 @@ async function startReplay(from, to, speed) {
   await loadReplayTracks(from, to).catch((e) => setStatus('replay', `Replay tracks: ${e.message}`));
   view.stats = { total: 0, by_violation: {}, by_category: {} };
   renderViewCounts();
-  replay.playing = true;
-  $('replay-play').textContent = 'Pause';
-  replay.timer = setInterval(replayTick, REPLAY_TICK_MS);
+  replay.playing = playing;
+  $('replay-play').textContent = playing ? 'Pause' : 'Play';
+  if (playing) replay.timer = setInterval(replayTick, REPLAY_TICK_MS);
   replayTick();
 }
 

@@ -197,6 +197,14 @@ test('a replayed hour shows the observations of that hour, then live returns', a
   const shown = new Set(await page.evaluate(() => window.truceMap.ids()));
   assert.deepEqual([...shown].sort(), [...want.keys()].sort(), 'the replayed hour shows exactly that hour');
   assert.equal(await page.evaluate(() => window.truceMap.viewCounts().total), want.size, 'and counts it');
+  // A filter changed during the replay applies to it at once, where it is: NATO RESTRICTED only, then all.
+  const restricted = await apiObservations(baseUrl, token, { since: from, until: to, marking: '1' });
+  await page.evaluate(() => window.truceMap.setFilter({ marking: ['1'] }));
+  assert.equal(await page.evaluate(() => window.truceMap.replayState().at), new Date(to).toISOString(), 'still at the end');
+  assert.deepEqual((await page.evaluate(() => window.truceMap.ids())).sort(), [...restricted.keys()].sort(),
+    'the replayed hour under the new filter');
+  await page.evaluate(() => window.truceMap.setFilter({}));
+  assert.deepEqual((await page.evaluate(() => window.truceMap.ids())).sort(), [...want.keys()].sort(), 'and all of it again');
   assert.equal(await page.locator('[data-testid="live-button"]').isVisible(), true);
   await page.screenshot({ path: screenshotPath('workspace-replay.png') });
   await page.locator('[data-testid="live-button"]').click();
