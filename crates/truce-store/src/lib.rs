@@ -36,6 +36,8 @@ pub mod conformance;
 mod journal;
 mod marti;
 mod observations;
+#[cfg(feature = "postgres")]
+mod postgres;
 mod sqlite;
 mod tracks;
 mod users;
@@ -54,6 +56,8 @@ pub use observations::{
     Change, Conflict, Correction, EncodedRow, InsertReport, MAX_PAGE, ObservationStore, Page, Query, Revise, Revision,
     Stats, Within,
 };
+#[cfg(feature = "postgres")]
+pub use postgres::{PgStore, is_postgres_url, redact_url};
 pub use sqlite::{DATABASE_FILE, SqliteStore};
 pub use tracks::{TrackPage, TrackStore, TrackWindow};
 pub use users::{
