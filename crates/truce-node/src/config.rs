@@ -38,11 +38,14 @@ pub struct StoreConfig {
     /// The early-warning and reporting sectors (default: the shipped sectors when they fit the
     /// agreement, else the agreement's first line cut every 50 km).
     pub sectors: Option<PathBuf>,
+    /// The PostgreSQL/PostGIS database the records are kept in (`postgres://…`); by default the data
+    /// directory's embedded store.
+    pub url: Option<String>,
 }
 
 impl Default for StoreConfig {
     fn default() -> Self {
-        Self { data_dir: PathBuf::from("./truce-data"), agreement: None, sectors: None }
+        Self { data_dir: PathBuf::from("./truce-data"), agreement: None, sectors: None, url: None }
     }
 }
 

@@ -10,11 +10,17 @@
 //! directory ([`open_or_create`], [`create`]); a command that reads one ([`open`], [`require`]) refuses
 //! a path that holds no store, so a mistyped `--data-dir` is an error, not a new empty store. A path
 //! that is a file is one error naming it, whichever the command.
+//!
+//! The records themselves are in the data directory's embedded database, or, given a store URL
+//! (`--store postgres://…`, `[store] url`), in that PostgreSQL database ([`open_store`]). The data
+//! directory is still used then, for what is local to a node: the remembered agreement and the shipped
+//! files, the label policy, certificates, uploaded file bodies and the audit log.
 
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use truce_engine::Agreement;
-use truce_store::{CoalitionStore, ObservationStore, SqliteStore};
+use truce_store::{CoalitionStore, ObservationStore, SqliteStore, Store};
 use truce_watch::Sectors;
 
 use crate::{NodeError, shipped};
@@ -69,13 +75,14 @@ pub fn load_agreement(path: &Path) -> Result<Agreement, NodeError> {
     Agreement::load(path).map_err(|errors| NodeError::Agreement { path: path.to_path_buf(), errors })
 }
 
-/// Checks that `data_dir` is a data directory holding a store, for the commands that read one.
+/// Checks that `data_dir` is a data directory holding a store, for the commands that read one. With
+/// a store `url` the records are elsewhere: the directory is only checked not to be a file.
 ///
 /// # Errors
 /// The path does not exist, is a file, or holds no store (each says what to do).
-pub fn require(data_dir: &Path) -> Result<(), NodeError> {
+pub fn require(data_dir: &Path, url: Option<&str>) -> Result<(), NodeError> {
     not_a_file(data_dir)?;
-    if data_dir.join(truce_store::DATABASE_FILE).is_file() {
+    if url.is_some() || data_dir.join(truce_store::DATABASE_FILE).is_file() {
         return Ok(());
     }
     let what = if data_dir.is_dir() { "holds no truce store" } else { "does not exist" };
@@ -84,6 +91,44 @@ pub fn require(data_dir: &Path) -> Result<(), NodeError> {
          make one, or pass --data-dir (or TRUCE_DATA_DIR) to name another",
         data_dir.display()
     )))
+}
+
+/// Opens the store the records are in: the PostgreSQL database at `url` when one is given, else the
+/// embedded database of `data_dir` (which must exist). An operator's handle: it reads everything.
+///
+/// # Errors
+/// The URL is not a PostgreSQL URL, this truce was built without PostgreSQL (cargo feature
+/// `postgres`), or the store cannot be opened (the error names where).
+pub fn open_store(data_dir: &Path, url: Option<&str>) -> Result<Arc<dyn Store>, NodeError> {
+    let Some(url) = url else {
+        return Ok(Arc::new(
+            SqliteStore::open(data_dir)
+                .map_err(|e| NodeError::Invalid(format!("cannot open the store in {}: {e}", data_dir.display())))?,
+        ));
+    };
+    open_url(url)
+}
+
+#[cfg(feature = "postgres")]
+fn open_url(url: &str) -> Result<Arc<dyn Store>, NodeError> {
+    if !truce_store::is_postgres_url(url) {
+        return Err(NodeError::Invalid(format!(
+            "--store {:?}: not a store URL (postgres://user@host:port/database)",
+            truce_store::redact_url(url)
+        )));
+    }
+    let store = truce_store::PgStore::open(url)
+        .map_err(|e| NodeError::Invalid(format!("cannot open the store {}: {e}", truce_store::redact_url(url))))?;
+    Ok(Arc::new(store))
+}
+
+#[cfg(not(feature = "postgres"))]
+fn open_url(_url: &str) -> Result<Arc<dyn Store>, NodeError> {
+    Err(NodeError::Invalid(
+        "--store: this truce was built without PostgreSQL (cargo feature `postgres`); build it with that feature \
+         or leave --store out for the data directory's embedded store"
+            .into(),
+    ))
 }
 
 /// Makes `data_dir` if it does not exist, for the commands that bring data in; `true` when it was
@@ -117,13 +162,17 @@ fn not_a_file(data_dir: &Path) -> Result<(), NodeError> {
 ///
 /// # Errors
 /// As [`create`] and [`open`].
-pub fn open_or_create(data_dir: &Path, agreement: Option<&Path>) -> Result<(SqliteStore, Agreement, bool), NodeError> {
+pub fn open_or_create(
+    data_dir: &Path,
+    url: Option<&str>,
+    agreement: Option<&Path>,
+) -> Result<(Arc<dyn Store>, Agreement, bool), NodeError> {
     let made = create(data_dir)?;
-    let (store, agreement) = open_existing(data_dir, agreement)?;
+    let (store, agreement) = open_existing(data_dir, url, agreement)?;
     Ok((store, agreement, made))
 }
 
-/// Opens the store of an existing data directory ([`require`]) with the agreement (given, else remembered, else the shipped one,
+/// Opens the store of an existing data directory ([`require`]), or the one at `url`, with the agreement (given, else remembered, else the shipped one,
 /// written into the data directory's `shipped/` folder), reclassifying the stored observations if the
 /// agreement changed. A remembered shipped agreement is written again first, so the data directory
 /// follows the binary's copy.
@@ -131,14 +180,23 @@ pub fn open_or_create(data_dir: &Path, agreement: Option<&Path>) -> Result<(Sqli
 /// # Errors
 /// No data directory there ([`require`]), the store cannot be opened, the agreement is invalid, or the
 /// reclassification failed.
-pub fn open(data_dir: &Path, agreement: Option<&Path>) -> Result<(SqliteStore, Agreement), NodeError> {
-    require(data_dir)?;
-    open_existing(data_dir, agreement)
+pub fn open(
+    data_dir: &Path,
+    url: Option<&str>,
+    agreement: Option<&Path>,
+) -> Result<(Arc<dyn Store>, Agreement), NodeError> {
+    require(data_dir, url)?;
+    create(data_dir)?;
+    open_existing(data_dir, url, agreement)
 }
 
 /// [`open`] without the check that a store is there (it is made).
-fn open_existing(data_dir: &Path, agreement: Option<&Path>) -> Result<(SqliteStore, Agreement), NodeError> {
-    let store = SqliteStore::open(data_dir)?;
+fn open_existing(
+    data_dir: &Path,
+    url: Option<&str>,
+    agreement: Option<&Path>,
+) -> Result<(Arc<dyn Store>, Agreement), NodeError> {
+    let store = open_store(data_dir, url)?;
     let remembered = data_dir.join(AGREEMENT_PATH_FILE);
     let path: PathBuf = match agreement {
         Some(p) => p.to_path_buf(),
@@ -159,7 +217,7 @@ fn open_existing(data_dir: &Path, agreement: Option<&Path>) -> Result<(SqliteSto
     let absolute = std::fs::canonicalize(&path).unwrap_or(path);
     std::fs::write(&remembered, absolute.to_string_lossy().as_bytes())
         .map_err(|e| NodeError::io(format!("cannot write {}", remembered.display()), e))?;
-    reconcile(&store, &agreement)?;
+    reconcile(&*store, &agreement)?;
     Ok((store, agreement))
 }
 

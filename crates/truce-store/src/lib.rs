@@ -57,7 +57,7 @@ pub use observations::{
     Stats, Within,
 };
 #[cfg(feature = "postgres")]
-pub use postgres::{PgStore, is_postgres_url, redact_url};
+pub use postgres::{Migrated, PgStore, TableCopy, is_postgres_url, redact_url};
 pub use sqlite::{DATABASE_FILE, SqliteStore};
 pub use tracks::{TrackPage, TrackStore, TrackWindow};
 pub use users::{

@@ -6,10 +6,12 @@
 
 use std::net::Ipv4Addr;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use clap::Args;
 use truce_node::sources::Listen;
 use truce_node::sources::tak::TakConfig;
+use truce_store::Store;
 
 /// The data directory used when none is given.
 pub const DEFAULT_DATA_DIR: &str = "./truce-data";
@@ -29,6 +31,26 @@ pub struct StoreArgs {
     /// agreement, else the agreement's first line cut every 50 km).
     #[arg(long, env = "TRUCE_SECTORS")]
     pub sectors: Option<PathBuf>,
+    /// Where the records are.
+    #[command(flatten)]
+    pub store: StoreUrl,
+}
+
+/// Where the records are, for every command that opens a store.
+#[derive(Debug, Clone, Args)]
+pub struct StoreUrl {
+    /// Keep the records in this PostgreSQL/PostGIS database (postgres://user:password@host:port/db)
+    /// instead of the data directory's embedded store; the data directory still holds the node's own
+    /// files (certificates, policy, uploads, audit log).
+    #[arg(long = "store", value_name = "URL", env = "TRUCE_STORE")]
+    pub url: Option<String>,
+}
+
+impl StoreUrl {
+    /// The URL given, if any.
+    pub fn get(&self) -> Option<&str> {
+        self.url.as_deref()
+    }
 }
 
 impl StoreArgs {
@@ -39,17 +61,42 @@ impl StoreArgs {
 
     /// Opens the store for a command that brings data in, making the data directory (and saying so)
     /// when it does not exist.
-    pub fn open_or_create(&self) -> anyhow::Result<(truce_store::SqliteStore, truce_engine::Agreement)> {
-        open_or_create(&self.data_dir(), self.agreement.as_deref())
+    pub fn open_or_create(&self) -> anyhow::Result<(Arc<dyn Store>, truce_engine::Agreement)> {
+        open_or_create(&self.data_dir(), self.store.get(), self.agreement.as_deref())
     }
+
+    /// Opens the store of a command that reads one, with the agreement (the store must exist).
+    pub fn open(&self) -> anyhow::Result<(Arc<dyn Store>, truce_engine::Agreement)> {
+        Ok(truce_node::data_dir::open(&self.data_dir(), self.store.get(), self.agreement.as_deref())?)
+    }
+
+    /// Opens the store alone: the commands that need no agreement (users, coalition). `create` for the
+    /// commands that bring data in (the data directory is made when missing, and the command says so).
+    pub fn records(&self, create: bool) -> anyhow::Result<Arc<dyn Store>> {
+        let dir = self.data_dir();
+        records(&dir, self.store.get(), create)
+    }
+}
+
+/// [`StoreArgs::records`] for a data directory and store URL given apart.
+pub fn records(dir: &Path, url: Option<&str>, create: bool) -> anyhow::Result<Arc<dyn Store>> {
+    if create {
+        if truce_node::data_dir::create(dir)? {
+            said_made(dir);
+        }
+    } else {
+        truce_node::data_dir::require(dir, url)?;
+    }
+    Ok(truce_node::data_dir::open_store(dir, url)?)
 }
 
 /// [`truce_node::data_dir::open_or_create`], saying on standard error when the directory was made.
 pub fn open_or_create(
     dir: &Path,
+    url: Option<&str>,
     agreement: Option<&Path>,
-) -> anyhow::Result<(truce_store::SqliteStore, truce_engine::Agreement)> {
-    let (store, agreement, made) = truce_node::data_dir::open_or_create(dir, agreement)?;
+) -> anyhow::Result<(Arc<dyn Store>, truce_engine::Agreement)> {
+    let (store, agreement, made) = truce_node::data_dir::open_or_create(dir, url, agreement)?;
     if made {
         said_made(dir);
     }

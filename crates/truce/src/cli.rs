@@ -103,6 +103,10 @@ pub enum Command {
         #[command(subcommand)]
         command: crate::cmd_audit::AuditCommand,
     },
+    /// Move a data directory's embedded store into a PostgreSQL/PostGIS database (counts and checksums
+    /// compared before it commits).
+    #[cfg(feature = "postgres")]
+    Migrate(crate::cmd_migrate::MigrateArgs),
 }
 
 /// `truce ingest`.
@@ -145,6 +149,9 @@ pub struct ObservationsArgs {
     /// The data directory.
     #[arg(long, default_value = "./truce-data", env = "TRUCE_DATA_DIR")]
     pub data_dir: PathBuf,
+    /// Where the records are.
+    #[command(flatten)]
+    pub store: crate::args::StoreUrl,
     /// Only observations at or after this time (RFC 3339, YYYY-MM-DD or a DTG DDHHMMZMONYY).
     #[arg(long, value_parser = truce_formats::when::instant)]
     pub since: Option<OffsetDateTime>,

@@ -139,13 +139,13 @@ pub struct ListArgs {
 }
 
 pub fn incidents(args: &IncidentsArgs) -> anyhow::Result<ExitCode> {
-    let (store, agreement) = data_dir::open(&args.store.data_dir(), args.store.agreement.as_deref())?;
+    let (store, agreement) = args.store.open()?;
     let sectors = data_dir::load_sectors(args.store.sectors.as_deref(), &agreement)?;
     let now = OffsetDateTime::now_utc();
     let until = args.until.unwrap_or(now);
     let since = args.since.unwrap_or(until - time::Duration::days(1));
     let policy = data_dir::load_policy(&args.store.data_dir())?;
-    let mut list = watch::incidents(&store, &policy, &sectors, since, until)?;
+    let mut list = watch::incidents(&*store, &policy, &sectors, since, until)?;
     if args.violations {
         list.retain(truce_watch::Incident::is_violation);
     }
@@ -183,7 +183,7 @@ pub fn incidents(args: &IncidentsArgs) -> anyhow::Result<ExitCode> {
 
 pub fn case(cmd: &CaseCommand) -> anyhow::Result<ExitCode> {
     let now = OffsetDateTime::now_utc();
-    let open_store = |s: &StoreArgs| data_dir::open(&s.data_dir(), s.agreement.as_deref());
+    let open_store = |s: &StoreArgs| s.open();
     let result = match cmd {
         CaseCommand::Open(a) => {
             let (store, agreement) = open_store(&a.store)?;
@@ -191,21 +191,21 @@ pub fn case(cmd: &CaseCommand) -> anyhow::Result<ExitCode> {
             let policy = data_dir::load_policy(&a.store.data_dir())?;
             let opening =
                 watch::Opening { title: &a.title, incidents: &a.incidents, by: &a.by, note: a.note.as_deref() };
-            watch::open_case(&store, &policy, &sectors, &opening, now).map(|(c, _)| c)
+            watch::open_case(&*store, &policy, &sectors, &opening, now).map(|(c, _)| c)
         }
         CaseCommand::Move(a) => {
             let (store, _) = open_store(&a.store)?;
             let step = Step { to: Some(a.to), by: a.by.clone(), party: a.party.clone(), note: a.note.clone() };
-            watch::step_case(&store, &a.case, &step, None, now).map(|(c, _)| c)
+            watch::step_case(&*store, &a.case, &step, None, now).map(|(c, _)| c)
         }
         CaseCommand::Note(a) => {
             let (store, _) = open_store(&a.store)?;
             let step = Step { to: None, by: a.by.clone(), party: None, note: Some(a.note.clone()) };
-            watch::step_case(&store, &a.case, &step, None, now).map(|(c, _)| c)
+            watch::step_case(&*store, &a.case, &step, None, now).map(|(c, _)| c)
         }
         CaseCommand::Show(a) => {
             let (store, _) = open_store(&a.store)?;
-            match watch::case(&store, &a.case)? {
+            match watch::case(&*store, &a.case)? {
                 Some(c) => {
                     print_case(&c, a.format)?;
                     return Ok(ExitCode::SUCCESS);
@@ -215,7 +215,7 @@ pub fn case(cmd: &CaseCommand) -> anyhow::Result<ExitCode> {
         }
         CaseCommand::List(a) => {
             let (store, _) = open_store(&a.store)?;
-            for c in watch::cases(&store)? {
+            for c in watch::cases(&*store)? {
                 match a.format {
                     Format::Json => outln!("{}", serde_json::to_string(&c)?),
                     Format::Text => outln!(

@@ -41,6 +41,9 @@ pub struct DirArgs {
     /// The data directory (the certificates go in its `certs` folder unless --dir is given).
     #[arg(long, default_value = "./truce-data", env = "TRUCE_DATA_DIR")]
     pub data_dir: PathBuf,
+    /// Where the users are (for --user).
+    #[command(flatten)]
+    pub store: crate::args::StoreUrl,
 }
 
 impl DirArgs {
@@ -183,10 +186,9 @@ fn issue(args: &IssueArgs) -> anyhow::Result<ExitCode> {
     let store = args.dir.store();
     let unit = match &args.user {
         Some(name) => {
-            truce_node::data_dir::require(&args.dir.data_dir).with_context(|| format!("--user {name:?}"))?;
-            let users = truce_store::SqliteStore::open(&args.dir.data_dir)
-                .with_context(|| format!("--user: cannot open the store in {}", args.dir.data_dir.display()))?;
-            match truce_store::UserStore::user(&users, name)? {
+            let users = crate::args::records(&args.dir.data_dir, args.dir.store.get(), false)
+                .with_context(|| format!("--user {name:?}"))?;
+            match users.user(name)? {
                 Some(u) if !u.disabled => Some(format!("{}{name}", truce_pki::USER_OU_PREFIX)),
                 Some(_) => anyhow::bail!("--user {name:?}: the user is disabled"),
                 None => anyhow::bail!("--user {name:?}: no such user in {}", args.dir.data_dir.display()),

@@ -14,7 +14,7 @@ use clap::{Args, Subcommand, ValueEnum};
 use truce_coalition::model::{Day, Status};
 use truce_coalition::store::CoalitionError;
 use truce_coalition::{Coalition, gaps, history, plan, regeneration, summary, text};
-use truce_store::SqliteStore;
+use truce_store::CoalitionStore;
 
 use crate::args::StoreArgs;
 use truce_node::data_dir;
@@ -148,13 +148,7 @@ fn parse_day(s: &str) -> Result<Day, String> {
     truce_formats::when::date(s).map(Day)
 }
 
-/// Opens the store of an existing data directory (the read commands).
-fn open(data_dir: &Path) -> anyhow::Result<SqliteStore> {
-    data_dir::require(data_dir)?;
-    SqliteStore::open(data_dir).with_context(|| format!("cannot open the store in {}", data_dir.display()))
-}
-
-fn load(store: &SqliteStore) -> anyhow::Result<Coalition> {
+fn load(store: &dyn CoalitionStore) -> anyhow::Result<Coalition> {
     truce_coalition::load(store).context("cannot read the coalition from the store")
 }
 
@@ -168,16 +162,12 @@ pub fn coalition(cmd: &CoalitionCommand) -> anyhow::Result<ExitCode> {
     match cmd {
         CoalitionCommand::Import(a) => {
             // An import brings data in: it may make the data directory.
-            if data_dir::create(&a.store.data_dir())? {
-                crate::args::said_made(&a.store.data_dir());
-            }
-            let store = SqliteStore::open(&a.store.data_dir())
-                .with_context(|| format!("cannot open the store in {}", a.store.data_dir().display()))?;
+            let store = a.store.records(true)?;
             let policy = data_dir::load_policy(&a.store.data_dir())?;
-            import(&store, &a.files, &policy)
+            import(&*store, &a.files, &policy)
         }
         CoalitionCommand::Summary(a) => {
-            let c = load(&open(&a.store.data_dir())?)?;
+            let c = load(&*a.store.records(false)?)?;
             let s = summary::summary(&c);
             match a.format {
                 Format::Text => out!("{}", text::summary(&s)),
@@ -186,7 +176,7 @@ pub fn coalition(cmd: &CoalitionCommand) -> anyhow::Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
         CoalitionCommand::Gaps(a) => {
-            let c = load(&open(&a.store.data_dir())?)?;
+            let c = load(&*a.store.records(false)?)?;
             if let Some(p) = &a.phase
                 && !c.requirements.iter().any(|r| &r.phase == p)
             {
@@ -203,7 +193,7 @@ pub fn coalition(cmd: &CoalitionCommand) -> anyhow::Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
         CoalitionCommand::History(a) => {
-            let c = load(&open(&a.store.data_dir())?)?;
+            let c = load(&*a.store.records(false)?)?;
             let Some(h) = history::history(&c, &a.nation) else {
                 let known: Vec<&str> = c.nations.iter().map(|n| n.id.as_str()).collect();
                 anyhow::bail!("no nation {:?} (known: {})", a.nation, known.join(", "));
@@ -219,7 +209,7 @@ pub fn coalition(cmd: &CoalitionCommand) -> anyhow::Result<ExitCode> {
 
 /// Imports files, printing every problem (a label code `policy` does not know among them) or what
 /// changed.
-fn import(store: &SqliteStore, files: &[PathBuf], policy: &truce_access::Policy) -> anyhow::Result<ExitCode> {
+fn import(store: &dyn CoalitionStore, files: &[PathBuf], policy: &truce_access::Policy) -> anyhow::Result<ExitCode> {
     match truce_coalition::import(store, files, policy) {
         Ok(done) => {
             let r = &done.report;
@@ -257,9 +247,9 @@ fn import(store: &SqliteStore, files: &[PathBuf], policy: &truce_access::Policy)
 /// Runs `truce plan ...`.
 pub fn plan(cmd: &PlanCommand) -> anyhow::Result<ExitCode> {
     let PlanCommand::Check(a) = cmd;
-    let (store, agreement) = data_dir::open(&a.store.data_dir(), a.store.agreement.as_deref())?;
+    let (store, agreement) = a.store.open()?;
     let path = Path::new(&a.plan);
-    let mut base = load(&store)?;
+    let mut base = load(&*store)?;
     if base.nations.is_empty() && base.measures.is_empty() && base.units.is_empty() && base.plans.is_empty() {
         base = shipped_coalition(&a.store.data_dir(), path)?;
     }
@@ -342,7 +332,7 @@ fn shipped_coalition(dir: &Path, plan: &Path) -> anyhow::Result<Coalition> {
 /// Runs `truce regeneration ...`.
 pub fn regeneration(cmd: &RegenerationCommand) -> anyhow::Result<ExitCode> {
     let RegenerationCommand::Status(a) = cmd;
-    let c = load(&open(&a.store.data_dir())?)?;
+    let c = load(&*a.store.records(false)?)?;
     let r = regeneration::status(&c, a.at);
     match a.format {
         Format::Text => out!("{}", text::regeneration(&r)),

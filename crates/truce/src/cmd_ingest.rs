@@ -20,7 +20,7 @@ pub fn run(args: &IngestArgs) -> anyhow::Result<ExitCode> {
     let (store, agreement) = args.store.open_or_create()?;
     let sectors = data_dir::load_sectors(args.store.sectors.as_deref(), &agreement)?;
     let node = Node::new(
-        Arc::new(store),
+        store,
         Arc::new(data_dir::load_policy(&args.store.data_dir())?),
         Arc::new(agreement),
         Arc::new(sectors),

@@ -7,14 +7,13 @@ use anyhow::Context;
 use time::format_description::well_known::Rfc3339;
 use truce_node::query::Filters;
 use truce_node::wire;
-use truce_store::ObservationStore;
 
 use crate::cli::{ListFormat, ObservationsArgs};
 
 pub fn run(args: &ObservationsArgs) -> anyhow::Result<ExitCode> {
     // A missing or mistyped data directory is one error of its own, not a store that cannot open.
-    truce_node::data_dir::require(&args.data_dir)?;
-    let (store, agreement) = truce_node::data_dir::open(&args.data_dir, None)
+    truce_node::data_dir::require(&args.data_dir, args.store.get())?;
+    let (store, agreement) = truce_node::data_dir::open(&args.data_dir, args.store.get(), None)
         .with_context(|| format!("cannot open the store in {}", args.data_dir.display()))?;
     let filters = Filters {
         bbox: args.bbox.as_deref(),

@@ -149,10 +149,10 @@ fn with_context(
     store: &StoreArgs,
     f: impl FnOnce(&truce_report::Context<'_>) -> anyhow::Result<String>,
 ) -> anyhow::Result<String> {
-    let (db, agreement) = data_dir::open(&store.data_dir(), store.agreement.as_deref())?;
+    let (db, agreement) = store.open()?;
     let sectors = data_dir::load_sectors(store.sectors.as_deref(), &agreement)?;
     let policy = data_dir::load_policy(&store.data_dir())?;
-    f(&truce_report::Context { store: &db, agreement: &agreement, sectors: &sectors, policy: &policy })
+    f(&truce_report::Context { store: &*db, agreement: &agreement, sectors: &sectors, policy: &policy })
 }
 
 fn write_out(out: Option<&PathBuf>, text: &str) -> anyhow::Result<ExitCode> {

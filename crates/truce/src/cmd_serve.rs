@@ -72,10 +72,11 @@ pub fn run(args: &ServeArgs) -> anyhow::Result<ExitCode> {
     init_logging();
     let config = crate::config::serve(args)?;
     let data = config.store.data_dir.clone();
-    let (store, agreement) = crate::args::open_or_create(&data, config.store.agreement.as_deref())?;
+    let (store, agreement) =
+        crate::args::open_or_create(&data, config.store.url.as_deref(), config.store.agreement.as_deref())?;
     let sectors = data_dir::load_sectors(config.store.sectors.as_deref(), &agreement)?;
     let mut node = Node::new(
-        Arc::new(store),
+        store,
         Arc::new(data_dir::load_policy(&data)?),
         Arc::new(agreement),
         Arc::new(sectors),

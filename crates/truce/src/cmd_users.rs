@@ -20,7 +20,7 @@ use time::format_description::well_known::Rfc3339;
 use truce_access::Role;
 use truce_auth::{Sessions, Settings, accounts, password};
 use truce_core::Marking;
-use truce_store::{SqliteStore, User, UserStore};
+use truce_store::{User, UserStore};
 
 /// `truce users ...`.
 #[derive(Debug, Subcommand)]
@@ -45,6 +45,9 @@ pub struct DataDir {
     /// The data directory.
     #[arg(long, default_value = "./truce-data", env = "TRUCE_DATA_DIR")]
     pub data_dir: PathBuf,
+    /// Where the records are.
+    #[command(flatten)]
+    pub store: crate::args::StoreUrl,
 }
 
 /// `truce users add`.
@@ -168,15 +171,8 @@ fn audit(dir: &Path, action: &str, name: &str, detail: String) -> anyhow::Result
 }
 
 /// Opens the store; `create` for `add`, the first command on a new data directory.
-fn open(dir: &Path, create: bool) -> anyhow::Result<SqliteStore> {
-    if create {
-        if truce_node::data_dir::create(dir)? {
-            crate::args::said_made(dir);
-        }
-    } else {
-        truce_node::data_dir::require(dir)?;
-    }
-    SqliteStore::open(dir).with_context(|| format!("cannot open the store in {}", dir.display()))
+fn open(dir: &DataDir, create: bool) -> anyhow::Result<Arc<dyn truce_store::Store>> {
+    crate::args::records(&dir.data_dir, dir.store.get(), create)
 }
 
 /// One line of standard input, without its line ending, checked against the password rules.
@@ -205,7 +201,7 @@ fn read_password() -> anyhow::Result<String> {
 
 fn add(args: &AddArgs, now: OffsetDateTime) -> anyhow::Result<ExitCode> {
     let password = read_password()?;
-    let store = open(&args.dir.data_dir, true)?;
+    let store = open(&args.dir, true)?;
     let user = User {
         name: args.name.clone(),
         nation: args.nation.clone(),
@@ -216,7 +212,7 @@ fn add(args: &AddArgs, now: OffsetDateTime) -> anyhow::Result<ExitCode> {
         created: now,
         updated: now,
     };
-    accounts::add_user(&store, &user, &password).with_context(|| format!("users add {}", args.name))?;
+    accounts::add_user(&*store, &user, &password).with_context(|| format!("users add {}", args.name))?;
     let cats = if user.categories.is_empty() { "-".to_owned() } else { user.categories.join(",") };
     let detail = format!("nation {}, role {}, clearance {}, categories {cats}", user.nation, user.role, user.clearance);
     audit(&args.dir.data_dir, "users add", &user.name, detail)?;
@@ -225,7 +221,7 @@ fn add(args: &AddArgs, now: OffsetDateTime) -> anyhow::Result<ExitCode> {
 }
 
 fn list(args: &ListArgs) -> anyhow::Result<ExitCode> {
-    let store = open(&args.dir.data_dir, false)?;
+    let store = open(&args.dir, false)?;
     let users = store.list_users()?;
     if args.json {
         for u in &users {
@@ -270,7 +266,7 @@ fn list(args: &ListArgs) -> anyhow::Result<ExitCode> {
 }
 
 fn set_disabled(args: &NameArgs, disabled: bool, now: OffsetDateTime) -> anyhow::Result<ExitCode> {
-    let store = open(&args.dir.data_dir, false)?;
+    let store = open(&args.dir, false)?;
     let verb = if disabled { "disable" } else { "enable" };
     let ended = store.set_disabled(&args.name, disabled, now).with_context(|| format!("users {verb} {}", args.name))?;
     audit(&args.dir.data_dir, &format!("users {verb}"), &args.name, format!("{ended} session(s) and token(s) ended"))?;
@@ -284,8 +280,8 @@ fn set_disabled(args: &NameArgs, disabled: bool, now: OffsetDateTime) -> anyhow:
 
 fn passwd(args: &PasswdArgs, now: OffsetDateTime) -> anyhow::Result<ExitCode> {
     let password = read_password()?;
-    let store = open(&args.dir.data_dir, false)?;
-    accounts::set_password(&store, &args.name, &password, now)
+    let store = open(&args.dir, false)?;
+    accounts::set_password(&*store, &args.name, &password, now)
         .with_context(|| format!("users passwd {}", args.name))?;
     audit(&args.dir.data_dir, "users passwd", &args.name, String::new())?;
     outln!("password of {} changed; its logins ended", args.name);
@@ -293,7 +289,7 @@ fn passwd(args: &PasswdArgs, now: OffsetDateTime) -> anyhow::Result<ExitCode> {
 }
 
 fn token(args: &TokenArgs, now: OffsetDateTime) -> anyhow::Result<ExitCode> {
-    let store: Arc<dyn UserStore> = Arc::new(open(&args.dir.data_dir, false)?);
+    let store: Arc<dyn UserStore> = open(&args.dir, false)?;
     let sessions = Sessions::new(store, Settings::default());
     let expires = now + time::Duration::days(i64::from(args.days));
     let token = sessions

@@ -35,6 +35,9 @@ pub fn apply_serve(args: &ServeArgs, c: &mut ConfigFile) {
     if let Some(s) = &args.store.sectors {
         c.store.sectors = Some(s.clone());
     }
+    if let Some(u) = &args.store.store.url {
+        c.store.url = Some(u.clone());
+    }
     if let Some(l) = &args.listen {
         c.http.listen.clone_from(l);
     }

@@ -35,6 +35,8 @@ mod cmd_config;
 mod cmd_decode;
 mod cmd_demo;
 mod cmd_ingest;
+#[cfg(feature = "postgres")]
+mod cmd_migrate;
 mod cmd_observations;
 mod cmd_report;
 mod cmd_serve;
@@ -101,5 +103,7 @@ fn run(cli: cli::Cli) -> anyhow::Result<ExitCode> {
         cli::Command::Certs { command } => cmd_certs::run(&command),
         cli::Command::Users { command } => cmd_users::run(&command),
         cli::Command::Audit { command } => cmd_audit::run(&command),
+        #[cfg(feature = "postgres")]
+        cli::Command::Migrate(args) => cmd_migrate::run(&args),
     }
 }

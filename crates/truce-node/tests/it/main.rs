@@ -22,10 +22,11 @@ pub fn data(rel: &str) -> PathBuf {
 
 /// A node on a fresh SQLite store in `dir` with the illustrative agreement and an in-process bus.
 pub fn node(dir: &Path) -> Arc<Node> {
-    let (store, agreement, _) = data_dir::open_or_create(dir, Some(&data("agreements/illustrative.toml"))).unwrap();
+    let (store, agreement, _) =
+        data_dir::open_or_create(dir, None, Some(&data("agreements/illustrative.toml"))).unwrap();
     let sectors = data_dir::load_sectors(None, &agreement).unwrap();
     Arc::new(Node::new(
-        Arc::new(store),
+        store,
         Arc::new(truce_access::Policy::shipped()),
         Arc::new(agreement),
         Arc::new(sectors),

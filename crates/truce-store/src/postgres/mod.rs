@@ -34,15 +34,17 @@
 
 use std::sync::{Arc, Mutex};
 
-use tokio_postgres::error::SqlState;
 use tokio_postgres::{Client, NoTls};
 use truce_access::Access;
+
+pub use migrate::{Migrated, TableCopy};
 
 use crate::{CaseUpdateError, StoreError};
 
 mod coalition;
 mod journal;
 mod marti;
+mod migrate;
 mod observations;
 mod tracks;
 mod users;
@@ -57,7 +59,7 @@ const MIGRATIONS: &[&str] = &[
 ];
 
 /// The advisory lock key migrations run under (`truce` in ASCII).
-const MIGRATION_LOCK: i64 = 0x7472_7563_65;
+const MIGRATION_LOCK: i64 = 0x0074_7275_6365;
 
 /// Idle connections kept for reuse; more may be open while calls overlap.
 const IDLE_CONNECTIONS: usize = 8;
@@ -120,6 +122,34 @@ impl Drop for Conn<'_> {
     }
 }
 
+/// The URL without its `schema` parameter, and the schema it names (checked: a lower-case identifier).
+fn split_schema(url: &str) -> Result<(String, Option<String>), StoreError> {
+    let Some((base, query)) = url.split_once('?') else { return Ok((url.to_owned(), None)) };
+    let mut schema = None;
+    let mut rest = Vec::new();
+    for pair in query.split('&') {
+        match pair.strip_prefix("schema=") {
+            Some(name) => schema = Some(name.to_owned()),
+            None => rest.push(pair),
+        }
+    }
+    if let Some(name) = &schema {
+        let ok = name.len() <= 63
+            && name.starts_with(|c: char| c.is_ascii_lowercase() || c == '_')
+            && name.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_');
+        if !ok {
+            return Err(StoreError::Invalid {
+                id: "schema".into(),
+                reason: format!(
+                    "{name:?} is not a schema name (a-z, 0-9 and _, at most 63, not starting with a digit)"
+                ),
+            });
+        }
+    }
+    let url = if rest.is_empty() { base.to_owned() } else { format!("{base}?{}", rest.join("&")) };
+    Ok((url, schema))
+}
+
 /// Whether a URL names a PostgreSQL store (`postgres://` or `postgresql://`).
 pub fn is_postgres_url(s: &str) -> bool {
     s.starts_with("postgres://") || s.starts_with("postgresql://")
@@ -140,15 +170,22 @@ pub fn redact_url(url: &str) -> String {
 
 impl PgStore {
     /// Connects to the database at `url` (`postgres://user:password@host:port/dbname`, with any
-    /// parameter tokio-postgres takes, e.g. `?options=-csearch_path%3Dtruce`) and applies pending
-    /// migrations.
+    /// parameter tokio-postgres takes) and applies pending migrations. `?schema=NAME` keeps truce's
+    /// tables in that schema of the database (made when missing; PostGIS may stay in `public`), so one
+    /// database can hold several stores.
     ///
     /// # Errors
-    /// When the URL is not a PostgreSQL URL, the server cannot be reached or refuses the login,
-    /// PostGIS is not available to the database, or its schema is newer than this program.
+    /// When the URL is not a PostgreSQL URL or names an invalid schema, the server cannot be reached
+    /// or refuses the login, PostGIS is not available to the database, or the store's schema is newer
+    /// than this program.
     pub fn open(url: &str) -> Result<Self, StoreError> {
         let place = redact_url(url);
-        let config: tokio_postgres::Config = url.parse().map_err(|e| StoreError::Database(Box::new(e)))?;
+        let (url, schema) = split_schema(url)?;
+        let mut config: tokio_postgres::Config = url.parse().map_err(|e| StoreError::Database(Box::new(e)))?;
+        if let Some(schema) = &schema {
+            let given = config.get_options().map(|o| format!("{o} ")).unwrap_or_default();
+            config.options(format!("{given}-c search_path={schema},public"));
+        }
         let runtime = tokio::runtime::Builder::new_multi_thread()
             .worker_threads(1)
             .thread_name("truce-postgres")
@@ -159,7 +196,7 @@ impl PgStore {
             shared: Arc::new(Shared { config, place, runtime, idle: Mutex::new(Vec::new()) }),
             access: Access::all(),
         };
-        store.migrate()?;
+        store.migrate(schema.as_deref())?;
         Ok(store)
     }
 
@@ -208,10 +245,14 @@ impl PgStore {
         )
     }
 
-    fn migrate(&self) -> Result<(), StoreError> {
+    fn migrate(&self, schema: Option<&str>) -> Result<(), StoreError> {
         self.with(async |c: &mut Client| {
             let tx = c.transaction().await?;
             tx.execute("SELECT pg_advisory_xact_lock($1)", &[&MIGRATION_LOCK]).await?;
+            if let Some(schema) = schema {
+                // The name was checked to be a plain identifier.
+                tx.batch_execute(&format!("CREATE SCHEMA IF NOT EXISTS {schema}")).await?;
+            }
             tx.batch_execute("CREATE TABLE IF NOT EXISTS truce_schema (version integer NOT NULL)").await?;
             let version: i64 = match tx.query_opt("SELECT version FROM truce_schema", &[]).await? {
                 Some(row) => i64::from(row.get::<_, i32>(0)),
@@ -259,11 +300,6 @@ pub(crate) fn label(row: &tokio_postgres::Row, first: usize, what: &str) -> Resu
         .ok_or_else(|| StoreError::Corrupt { id: what.to_owned(), reason: format!("classification rank {rank}") })
 }
 
-/// Whether the database refused a row because of a unique constraint.
-pub(crate) fn is_unique_violation(e: &tokio_postgres::Error) -> bool {
-    e.code() == Some(&SqlState::UNIQUE_VIOLATION)
-}
-
 impl From<tokio_postgres::Error> for StoreError {
     fn from(e: tokio_postgres::Error) -> Self {
         StoreError::Database(Box::new(e))
@@ -283,6 +319,7 @@ impl From<tokio_postgres::Error> for crate::UserError {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)]
 mod tests {
     use super::redact_url;
 
@@ -291,5 +328,23 @@ mod tests {
         assert_eq!(redact_url("postgres://truce:s3cret@db:5432/truce"), "postgres://truce@db:5432/truce");
         assert_eq!(redact_url("postgres://db/truce?sslmode=disable"), "postgres://db/truce?sslmode=disable");
         assert_eq!(redact_url("postgresql://u@h/d"), "postgresql://u@h/d");
+    }
+
+    #[test]
+    fn the_schema_parameter_is_taken_out_and_checked() {
+        use super::split_schema;
+        assert_eq!(split_schema("postgres://h/d").unwrap(), ("postgres://h/d".into(), None));
+        assert_eq!(
+            split_schema("postgres://h/d?schema=ops_1").unwrap(),
+            ("postgres://h/d".into(), Some("ops_1".into()))
+        );
+        assert_eq!(
+            split_schema("postgres://h/d?sslmode=disable&schema=s&connect_timeout=5").unwrap(),
+            ("postgres://h/d?sslmode=disable&connect_timeout=5".into(), Some("s".into()))
+        );
+        for bad in ["", "1a", "A", "a;drop table x", "a-b", &"x".repeat(64)] {
+            let err = split_schema(&format!("postgres://h/d?schema={bad}")).unwrap_err();
+            assert!(err.to_string().contains("is not a schema name"), "{bad}: {err}");
+        }
     }
 }

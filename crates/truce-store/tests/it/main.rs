@@ -3,5 +3,7 @@
 #![allow(clippy::unwrap_used)]
 
 #[cfg(feature = "postgres")]
+mod differential;
+#[cfg(feature = "postgres")]
 mod postgres;
 mod sqlite;

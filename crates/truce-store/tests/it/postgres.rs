@@ -1,6 +1,6 @@
 //! The PostgreSQL backend on a real server (`TRUCE_TEST_POSTGRES`, a URL to a database where PostGIS is
 //! installed and the user may create schemas; `scripts/test` starts one with `scripts/pg`): the whole
-//! behaviour suite, each test in a schema of its own that is dropped afterwards.
+//! behaviour suite, each test in a schema of its own (`?schema=`) that is dropped afterwards.
 
 use std::sync::atomic::{AtomicU32, Ordering};
 
@@ -27,16 +27,14 @@ pub fn server() -> String {
     )
 }
 
-/// A fresh, empty schema, and the URL that opens a store in it.
+/// A fresh schema name, and the URL that opens a store in it (the store makes the schema).
 pub fn schema() -> (Schema, String) {
     static NEXT: AtomicU32 = AtomicU32::new(0);
     let url = server();
     let nanos = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().subsec_nanos();
     let name = format!("t{}_{}_{nanos}", std::process::id(), NEXT.fetch_add(1, Ordering::Relaxed));
-    let mut admin = postgres::Client::connect(&url, postgres::NoTls).unwrap();
-    admin.batch_execute(&format!("CREATE SCHEMA {name}")).unwrap();
     let sep = if url.contains('?') { '&' } else { '?' };
-    let store_url = format!("{url}{sep}options=-csearch_path%3D{name},public");
+    let store_url = format!("{url}{sep}schema={name}");
     (Schema { url, name }, store_url)
 }
 

@@ -1,8 +1,6 @@
 //! The SQLite backend on real database files: the whole behaviour suite, and what only a file-backed
 //! store has (surviving a reopen, refusing a newer schema, a failure inside a transaction).
 
-
-
 use time::macros::datetime;
 use truce_core::{ActionRow, AlertRow, CaseRow, Category, GeofenceKind};
 use truce_store::conformance::observations::observation;

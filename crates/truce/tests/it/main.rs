@@ -17,6 +17,8 @@ mod demo_tak;
 mod ingest;
 mod layout;
 mod leak;
+#[cfg(feature = "postgres")]
+mod postgres;
 mod report;
 mod server;
 mod stream_batch;

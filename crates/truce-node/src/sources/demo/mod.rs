@@ -103,21 +103,16 @@ impl Demo {
             }
             None => default_data_dir(),
         };
-        let (store, agreement, _) = data_dir::open_or_create(&dir, agreement)?;
-        data_dir::import_shipped_coalition(&store, &dir)?;
+        let (store, agreement, _) = data_dir::open_or_create(&dir, None, agreement)?;
+        data_dir::import_shipped_coalition(&*store, &dir)?;
         if certs_dir.is_none() {
             truce_pki::CertStore::new(dir.join("certs")).init(&truce_pki::InitOptions::default())?;
         }
         let line = demo_line(&agreement)?;
         let sectors = data_dir::load_sectors(sectors, &agreement)?;
         let policy = Arc::new(data_dir::load_policy(&dir)?);
-        let node = Arc::new(Node::new(
-            Arc::new(store),
-            policy,
-            Arc::new(agreement),
-            Arc::new(sectors),
-            Arc::new(LocalBus::new()),
-        ));
+        let node =
+            Arc::new(Node::new(store, policy, Arc::new(agreement), Arc::new(sectors), Arc::new(LocalBus::new())));
 
         let now = OffsetDateTime::now_utc();
         let start = start_of(config, now);

@@ -1,0 +1,54 @@
+//! `truce migrate --from DATA_DIR --to postgres://…`: moves a data directory's embedded store into a
+//! PostgreSQL/PostGIS database, every table in one transaction that commits only when each table's
+//! rows and checksum are the same on both sides (`truce_store::PgStore::import_sqlite`).
+//!
+//! The data directory keeps what is local to a node (certificates, label policy, uploaded file bodies,
+//! the audit log): after the move, run the node with `--data-dir DATA_DIR --store URL`.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use anyhow::Context;
+use clap::Args;
+
+/// `truce migrate`.
+#[derive(Debug, Args)]
+pub struct MigrateArgs {
+    /// The data directory whose embedded store is moved (it is only read).
+    #[arg(long)]
+    pub from: PathBuf,
+    /// The PostgreSQL database to move it into (`postgres://user:password@host:port/db`); it must hold
+    /// no truce records (its schema is made if missing).
+    #[arg(long, value_name = "URL")]
+    pub to: String,
+}
+
+pub fn run(args: &MigrateArgs) -> anyhow::Result<ExitCode> {
+    truce_node::data_dir::require(&args.from, None)?;
+    let from = truce_store::SqliteStore::open(&args.from)
+        .with_context(|| format!("--from: cannot open the store in {}", args.from.display()))?;
+    if !truce_store::is_postgres_url(&args.to) {
+        anyhow::bail!(
+            "--to {:?}: not a PostgreSQL URL (postgres://user@host:port/database)",
+            truce_store::redact_url(&args.to)
+        );
+    }
+    let place = truce_store::redact_url(&args.to);
+    let to = truce_store::PgStore::open(&args.to).with_context(|| format!("--to: cannot open the store {place}"))?;
+    let started = std::time::Instant::now();
+    let mut total = 0;
+    let moved = to
+        .import_sqlite(&from, &mut |t| {
+            total += t.rows;
+            eprintln!("truce: {:<24} {:>10} rows  checksum {}", t.table, t.rows, t.checksum);
+        })
+        .with_context(|| format!("cannot move {} into {place}; nothing was written", args.from.display()))?;
+    outln!(
+        "moved {} rows in {} tables from {} to {place} in {:.1} s; counts and checksums agree",
+        total,
+        moved.tables.len(),
+        args.from.display(),
+        started.elapsed().as_secs_f64()
+    );
+    Ok(ExitCode::SUCCESS)
+}
