@@ -24,9 +24,11 @@
 //! the operator's alone.
 
 use time::OffsetDateTime;
+use truce_access::Access;
 use truce_core::Label;
 
 use crate::StoreError;
+use crate::observations::to_ms;
 
 /// One entity: a nation, pledge, requirement, unit, place, plan, theatre, measure, target or milestone.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -187,4 +189,56 @@ pub trait CoalitionStore: Send + Sync {
     /// # Errors
     /// When the database fails.
     fn coalition_imports(&self) -> Result<Vec<CoalitionImportRow>, StoreError>;
+}
+
+/// Midnight UTC of a `YYYY-MM-DD` date, Unix ms: the time a dated row's release codes expand on.
+pub(crate) fn date_ms(id: &str, date: &str) -> Result<i64, StoreError> {
+    let format = time::macros::format_description!("[year]-[month]-[day]");
+    time::Date::parse(date, format)
+        .map(|d| to_ms(d.midnight().assume_utc()))
+        .map_err(|e| StoreError::Invalid { id: id.to_owned(), reason: format!("date {date:?}: {e}") })
+}
+
+/// A coalition table as both backends read it: a row's keys, then the columns every such table ends
+/// with (see [`Table::select`]).
+pub(crate) struct Table {
+    /// The table's name.
+    name: &'static str,
+    /// The key columns.
+    keys: &'static str,
+    /// The column of the time the access rule reads a row's label on.
+    time: &'static str,
+    /// The order of the rows.
+    order: &'static str,
+}
+
+/// Entities: keyed by kind and id, read on the time they were first recorded.
+pub(crate) const ITEMS: Table =
+    Table { name: "coalition_items", keys: "t.kind, t.id", time: "t.recorded_ms", order: "t.kind, t.id" };
+
+/// History entries: keyed by pledge, date, status and source, read on their date; a pledge's entries
+/// of a date in the order they were recorded.
+pub(crate) const HISTORY: Table = Table {
+    name: "pledge_history",
+    keys: "t.pledge, t.date, t.status, t.source",
+    time: "t.time_ms",
+    order: "t.pledge, t.date, t.import_seq, t.rowid",
+};
+
+/// Progress points: keyed by target and date, read on their date.
+pub(crate) const PROGRESS: Table =
+    Table { name: "regeneration_progress", keys: "t.target, t.date", time: "t.time_ms", order: "t.target, t.date" };
+
+impl Table {
+    /// The statement reading the rows that `access` may see (the table as `t`, joined to its import as
+    /// `m`): the keys, then `body, file, line`, the import and its time (0 when it is not logged), and
+    /// the label's three columns.
+    pub(crate) fn select(&self, access: &Access) -> String {
+        let Table { name, keys, time, order } = self;
+        let visible = access.sql("t.rank", "t.rel", "t.cats", time);
+        format!(
+            "SELECT {keys}, t.body, t.file, t.line, t.import_seq, COALESCE(m.at_ms, 0), t.rank, t.rel, t.cats \
+             FROM {name} t LEFT JOIN coalition_imports m ON m.seq = t.import_seq WHERE {visible} ORDER BY {order}"
+        )
+    }
 }

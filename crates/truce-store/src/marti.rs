@@ -2,10 +2,13 @@
 //! images, overlays) and the missions they share. The design and the access rule are documented on
 //! [`MartiStore`], where rustdoc shows them.
 
+use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
+use truce_access::Access;
 use truce_core::Label;
 
 use crate::StoreError;
+use crate::observations::{from_ms, to_ms};
 
 /// The metadata of an uploaded file; its body is in [`Blobs`](crate::Blobs) under [`FileRecord::hash`].
 #[derive(Debug, Clone, PartialEq)]
@@ -458,4 +461,237 @@ pub trait MartiStore: Send + Sync {
     /// # Errors
     /// When the database fails.
     fn changes(&self, mission: &str, since: Option<OffsetDateTime>) -> Result<Vec<MissionChange>, StoreError>;
+}
+
+// What both backends share: the tables' columns and the pure steps around their rows.
+
+/// The columns of a file (`files` as `f`) that a [`FileRecord`] is read from: 16, the label's three
+/// from column 13.
+pub(crate) const FILE_COLUMNS: &str = "f.hash, f.uid, f.name, f.mime, f.size, f.keywords, f.tool, f.creator_uid, f.submitter, \
+     f.submitted_ms, f.expiration, f.lat, f.lon, f.rank, f.rel, f.cats";
+
+/// The columns of a mission (`missions` as `m`) that a [`MissionRecord`] is read from: 13, the
+/// label's three from column 10.
+pub(crate) const MISSION_COLUMNS: &str = "m.name, m.guid, m.description, m.chat_room, m.tool, m.creator_uid, m.creator_user, \
+     m.created_ms, m.default_role, m.invite_only, m.rank, m.rel, m.cats";
+
+/// The columns of a log entry (`mission_changes` as `c`) that a [`MissionChange`] is read from: 11,
+/// the label's three from column 8.
+pub(crate) const CHANGE_COLUMNS: &str =
+    "c.seq, c.mission, c.kind, c.content_kind, c.content, c.file, c.creator_uid, c.at_ms, c.rank, c.rel, c.cats";
+
+/// The statement of [`MartiStore::search_files`] for `q` but its name and limit, which the caller
+/// applies: the files that `visible` (the access predicate over `f`) admits and the other filters
+/// select, newest first, and its parameters in order. `mark` starts a numbered parameter (`$` or `?`)
+/// and `has_keyword` answers the condition that the parameter it is given is one of `f.keywords`.
+pub(crate) fn search_sql<'q>(
+    q: &'q FileQuery,
+    visible: &str,
+    mark: char,
+    has_keyword: impl Fn(&str) -> String,
+) -> (String, Vec<&'q str>) {
+    let mut sql = format!("SELECT {FILE_COLUMNS} FROM files f WHERE {visible}");
+    let mut args: Vec<&str> = Vec::new();
+    let exact = [("f.tool", &q.tool), ("f.creator_uid", &q.creator_uid), ("f.uid", &q.uid)];
+    for (column, value) in exact {
+        if let Some(v) = value {
+            args.push(v);
+            sql.push_str(&format!(" AND {column} = {mark}{}", args.len()));
+        }
+    }
+    if let Some(k) = &q.keyword {
+        args.push(k);
+        sql.push_str(&format!(" AND {}", has_keyword(&format!("{mark}{}", args.len()))));
+    }
+    sql.push_str(" ORDER BY f.submitted_ms DESC, f.seq DESC");
+    (sql, args)
+}
+
+/// [`StoreError::Invalid`] naming the file `f`, for `reason`.
+pub(crate) fn invalid(f: &FileRecord, reason: &str) -> StoreError {
+    StoreError::Invalid { id: format!("file {:?}", f.hash), reason: reason.to_owned() }
+}
+
+/// Checks what [`MartiStore::put_file`] requires of a record, and answers its size and its keywords
+/// (JSON) as stored.
+pub(crate) fn check_file(f: &FileRecord) -> Result<(i64, String), StoreError> {
+    if f.hash.len() != 64 || !f.hash.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f')) {
+        return Err(invalid(f, "the hash is not a SHA-256 in lowercase hex (64 digits)"));
+    }
+    let size = i64::try_from(f.size).map_err(|_| invalid(f, "the size is larger than the store can keep"))?;
+    if f.location.is_some_and(|(lat, lon)| !lat.is_finite() || !lon.is_finite()) {
+        return Err(invalid(f, "the location is not a finite latitude and longitude"));
+    }
+    let keywords = serde_json::to_string(&f.keywords).map_err(|e| invalid(f, &format!("keywords: {e}")))?;
+    Ok((size, keywords))
+}
+
+/// What [`MartiStore::put_file`] answers when a file with the same hash is stored already as `old`:
+/// [`FilePut::Existing`] when `access` may see it, else [`StoreError::Exists`] naming the hash (a
+/// record the handle may not see is not revealed).
+pub(crate) fn existing(access: &Access, old: FileRecord) -> Result<FilePut, StoreError> {
+    if access.permits(&old.label, old.submitted) {
+        Ok(FilePut::Existing(old))
+    } else {
+        Err(StoreError::Exists(old.hash))
+    }
+}
+
+/// A file's record as a log entry keeps it (the hash and label are the entry's own columns), as JSON
+/// in the entry's `file` column.
+#[derive(Serialize, Deserialize)]
+pub(crate) struct Snapshot {
+    uid: String,
+    name: String,
+    mime: String,
+    size: u64,
+    keywords: Vec<String>,
+    tool: String,
+    creator_uid: Option<String>,
+    submitter: String,
+    submitted_ms: i64,
+    expiration: Option<i64>,
+    location: Option<(f64, f64)>,
+}
+
+impl Snapshot {
+    /// The snapshot of `f` (its time to the millisecond).
+    pub(crate) fn of(f: &FileRecord) -> Self {
+        Snapshot {
+            uid: f.uid.clone(),
+            name: f.name.clone(),
+            mime: f.mime.clone(),
+            size: f.size,
+            keywords: f.keywords.clone(),
+            tool: f.tool.clone(),
+            creator_uid: f.creator_uid.clone(),
+            submitter: f.submitter.clone(),
+            submitted_ms: to_ms(f.submitted),
+            expiration: f.expiration,
+            location: f.location,
+        }
+    }
+
+    /// The record again, with the entry's `hash` and `label`.
+    pub(crate) fn record(self, hash: String, label: Label) -> FileRecord {
+        FileRecord {
+            hash,
+            uid: self.uid,
+            name: self.name,
+            mime: self.mime,
+            size: self.size,
+            keywords: self.keywords,
+            tool: self.tool,
+            creator_uid: self.creator_uid,
+            submitter: self.submitter,
+            submitted: from_ms(self.submitted_ms),
+            expiration: self.expiration,
+            location: self.location,
+            label,
+        }
+    }
+}
+
+/// The stored form of a content item: `(kind, item)`.
+pub(crate) fn content_columns(c: &ContentRef) -> (&'static str, &str) {
+    match c {
+        ContentRef::File(hash) => ("file", hash),
+        ContentRef::Uid(uid) => ("uid", uid),
+    }
+}
+
+/// `item` keyed as stored: a file by its hash in lowercase hex, a uid as it is; `None` for a file
+/// whose hash is not a SHA-256 (it names no file).
+pub(crate) fn content_key(item: &ContentRef) -> Option<ContentRef> {
+    match item {
+        ContentRef::File(hash) => crate::blobs::parse_sha256(hash).map(ContentRef::File),
+        ContentRef::Uid(_) => Some(item.clone()),
+    }
+}
+
+/// The content item stored as `(kind, item)`, or why it is not one (a `kind` truce does not write).
+pub(crate) fn content_from(kind: &str, item: String) -> Result<ContentRef, String> {
+    match kind {
+        "file" => Ok(ContentRef::File(item)),
+        "uid" => Ok(ContentRef::Uid(item)),
+        other => Err(format!("content kind {other:?}")),
+    }
+}
+
+/// What a log entry copies of its mission: the name, and the label and creation time that the access
+/// rule reads the entry's mission on (kept after the mission is deleted).
+pub(crate) struct MissionKey {
+    /// The mission's name.
+    pub(crate) name: String,
+    /// The mission's label.
+    pub(crate) label: Label,
+    /// When the mission was created, Unix milliseconds.
+    pub(crate) created_ms: i64,
+}
+
+impl MissionKey {
+    /// The key of `m`.
+    pub(crate) fn of(m: &MissionRecord) -> Self {
+        MissionKey { name: m.name.clone(), label: m.label.clone(), created_ms: to_ms(m.created) }
+    }
+}
+
+/// What a log entry records besides its mission.
+pub(crate) struct Entry<'a> {
+    /// What happened.
+    pub(crate) kind: ChangeKind,
+    /// The item added or removed.
+    pub(crate) content: Option<&'a ContentRef>,
+    /// The file's record, for a file.
+    pub(crate) file: Option<&'a FileRecord>,
+    /// Who made the change.
+    pub(crate) creator_uid: &'a str,
+    /// When.
+    pub(crate) at: OffsetDateTime,
+}
+
+/// What an [`Entry`] stores in its row of `mission_changes`, besides its mission and the label columns.
+pub(crate) struct EntryColumns<'a> {
+    /// The entry's label: the file's for a file's entry, the mission's otherwise.
+    pub(crate) label: Label,
+    /// `content_kind`: the item's kind, as [`content_columns`] stores it.
+    pub(crate) content_kind: Option<&'static str>,
+    /// `content`: the item's hash or uid.
+    pub(crate) item: Option<&'a str>,
+    /// `file`: the file's [`Snapshot`] as JSON, for a file's entry.
+    pub(crate) snapshot: Option<String>,
+    /// `at_ms`: the entry's time, Unix milliseconds.
+    pub(crate) at_ms: i64,
+}
+
+impl<'a> Entry<'a> {
+    /// The entry's columns in the log of `mission`.
+    ///
+    /// # Errors
+    /// [`StoreError::Invalid`] naming the mission when the file's record does not serialize.
+    pub(crate) fn columns(&self, mission: &MissionKey) -> Result<EntryColumns<'a>, StoreError> {
+        let label = self.file.map_or(&mission.label, |f| &f.label).clone();
+        let snapshot = self
+            .file
+            .map(|f| serde_json::to_string(&Snapshot::of(f)))
+            .transpose()
+            .map_err(|e| StoreError::Invalid { id: mission.name.clone(), reason: format!("file record: {e}") })?;
+        let (content_kind, item) = self.content.map(content_columns).unzip();
+        Ok(EntryColumns { label, content_kind, item, snapshot, at_ms: to_ms(self.at) })
+    }
+
+    /// The entry as stored with number `seq` in the log of `mission` under `label` (that of
+    /// [`Entry::columns`]), as a later read gives it: the times to the millisecond.
+    pub(crate) fn change(&self, mission: &MissionKey, seq: i64, label: Label) -> MissionChange {
+        MissionChange {
+            seq,
+            mission: mission.name.clone(),
+            kind: self.kind,
+            content: self.content.cloned(),
+            file: self.file.map(|f| Snapshot::of(f).record(f.hash.clone(), f.label.clone())),
+            creator_uid: self.creator_uid.to_owned(),
+            at: from_ms(to_ms(self.at)),
+            label,
+        }
+    }
 }

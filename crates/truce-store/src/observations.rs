@@ -453,3 +453,125 @@ pub(crate) fn zone_list(c: &ClassificationRecord) -> String {
 pub(crate) fn violation_list(c: &ClassificationRecord) -> String {
     delimited(c.violations.iter().map(|v| v.code.as_str()))
 }
+
+/// The keyset `(time_ms, seq)` of a page cursor (`time.seq`): a [`Page::next`]'s, or a
+/// [`TrackPage::next`](crate::TrackPage::next)'s.
+pub(crate) fn parse_cursor(c: &str) -> Result<(i64, i64), StoreError> {
+    let bad = || StoreError::BadCursor(c.to_owned());
+    let (t, s) = c.split_once('.').ok_or_else(bad)?;
+    Ok((t.parse().map_err(|_| bad())?, s.parse().map_err(|_| bad())?))
+}
+
+/// Decodes a stored observation `id` (its JSON body and classification, and when it was received);
+/// without the right to see the observer (see `truce_access::Access::sees_observer`) the observer's
+/// team, callsign and position are left out.
+pub(crate) fn decode(
+    access: &truce_access::Access,
+    id: String,
+    body: &str,
+    classification: &str,
+    received_ms: i64,
+) -> Result<StoredObservation, StoreError> {
+    let mut observation: Observation =
+        serde_json::from_str(body).map_err(|e| StoreError::Corrupt { id: id.clone(), reason: format!("body: {e}") })?;
+    if !access.sees_observer() {
+        truce_access::redact_observer(&mut observation);
+    }
+    let classification: ClassificationRecord = serde_json::from_str(classification)
+        .map_err(|e| StoreError::Corrupt { id, reason: format!("classification: {e}") })?;
+    Ok(StoredObservation { observation, classification, received_at: from_ms(received_ms) })
+}
+
+/// The fields (top-level keys) whose values differ between the stored body of observation `id`
+/// (`current`) and a `new` one, sorted.
+pub(crate) fn differing_fields(id: &str, current: &str, new: &str) -> Result<Vec<String>, StoreError> {
+    let parse = |body: &str| {
+        serde_json::from_str::<serde_json::Map<String, serde_json::Value>>(body)
+            .map_err(|e| StoreError::Corrupt { id: id.to_owned(), reason: format!("body: {e}") })
+    };
+    let (old, new) = (parse(current)?, parse(new)?);
+    let mut fields: Vec<String> = new.iter().filter(|(k, v)| old.get(*k) != Some(*v)).map(|(k, _)| k.clone()).collect();
+    fields.extend(old.keys().filter(|k| !new.contains_key(*k)).cloned());
+    fields.sort();
+    Ok(fields)
+}
+
+/// The change that a version's stored `action` names, of observation `id`.
+pub(crate) fn change_of(action: &str, id: &str) -> Result<Change, StoreError> {
+    Change::parse(action)
+        .ok_or_else(|| StoreError::Corrupt { id: id.to_owned(), reason: format!("version action {action:?}") })
+}
+
+/// The marking whose stored rank is `rank`, of observation `id`.
+pub(crate) fn marking_of(rank: i64, id: &str) -> Result<Marking, StoreError> {
+    Marking::ALL
+        .iter()
+        .copied()
+        .find(|m| i64::from(m.rank()) == rank)
+        .ok_or_else(|| StoreError::Corrupt { id: id.to_owned(), reason: format!("classification rank {rank}") })
+}
+
+/// Counts `n` for each item of a delimited list (`,a,b,`).
+pub(crate) fn add_listed(counts: &mut BTreeMap<String, u64>, list: &str, n: u64) {
+    for item in list.split(',').filter(|i| !i.is_empty()) {
+        if let Some(c) = counts.get_mut(item) {
+            *c += n;
+        } else {
+            counts.insert(item.to_owned(), n);
+        }
+    }
+}
+
+impl Revise<'_> {
+    /// [`StoreError::Invalid`] naming the observation, for `reason`.
+    pub(crate) fn invalid(&self, reason: &str) -> StoreError {
+        StoreError::Invalid { id: self.id.to_owned(), reason: reason.to_owned() }
+    }
+
+    /// Checks what [`ObservationStore::revise`] requires of the correction itself: a reason, and
+    /// amended content with the same id.
+    pub(crate) fn check(&self) -> Result<(), StoreError> {
+        if self.reason.trim().is_empty() {
+            return Err(self.invalid("a correction needs a reason"));
+        }
+        if self.amended.is_some_and(|r| r.id != self.id) {
+            return Err(self.invalid("the amended observation has another id; an id cannot be changed"));
+        }
+        Ok(())
+    }
+
+    /// Checks that the observation as stored, at `version` and `withdrawn` or not, takes the
+    /// correction: [`StoreError::Withdrawn`] when it is withdrawn, else [`StoreError::Stale`] when
+    /// `version` is not the one expected.
+    pub(crate) fn check_current(&self, version: u32, withdrawn: bool) -> Result<(), StoreError> {
+        if withdrawn {
+            return Err(StoreError::Withdrawn { id: self.id.to_owned(), version });
+        }
+        if version != self.expected {
+            return Err(StoreError::Stale { id: self.id.to_owned(), expected: self.expected, current: version });
+        }
+        Ok(())
+    }
+
+    /// The correction as [`ObservationStore::revise`] answers it once stored as `version`, a
+    /// `change` (its time to the millisecond), with the observation as that version has it (`body`,
+    /// `classification`, received at `received_ms`) decoded for `access`.
+    pub(crate) fn revision(
+        &self,
+        access: &truce_access::Access,
+        version: u32,
+        change: Change,
+        body: &str,
+        classification: &str,
+        received_ms: i64,
+    ) -> Result<Revision, StoreError> {
+        Ok(Revision {
+            version,
+            change,
+            at: from_ms(to_ms(self.at)),
+            by: self.by.to_owned(),
+            reason: self.reason.to_owned(),
+            stored: decode(access, self.id.to_owned(), body, classification, received_ms)?,
+        })
+    }
+}

@@ -77,3 +77,9 @@ pub trait TrackStore: Send + Sync {
     /// When the database fails or a stored kind is not one this program knows.
     fn geofence_events(&self, after_seq: i64, limit: usize) -> Result<Vec<(i64, GeofenceRow)>, StoreError>;
 }
+
+/// The columns of a point (`tracks` as `t`) that a [`TrackRow`] is read from: 22, the label's three
+/// from column 19.
+pub(crate) const TRACK_COLUMNS: &str = "t.uid, t.type, t.how, t.callsign, t.grp, t.source, t.peer, t.time_ms, t.start_ms, \
+     t.stale_ms, t.received_ms, t.lat, t.lon, t.hae, t.ce, t.course, t.speed, t.classification, t.xml, t.rank, t.rel, \
+     t.cats";

@@ -268,3 +268,47 @@ pub trait UserStore: Send + Sync {
     /// When the database fails.
     fn delete_expired_sessions(&self, now: OffsetDateTime, idle: std::time::Duration) -> Result<u64, StoreError>;
 }
+
+/// [`StoreError::Corrupt`] naming the user `name`: a value stored for it does not decode.
+fn corrupt(name: &str, reason: impl Into<String>) -> StoreError {
+    StoreError::Corrupt { id: format!("user {name}"), reason: reason.into() }
+}
+
+/// Checks a user to add (see [`check_user`]) and answers its categories as stored: sorted, without
+/// duplicates, as JSON.
+pub(crate) fn checked_categories(user: &User) -> Result<String, UserError> {
+    check_user(user)?;
+    let mut categories = user.categories.clone();
+    categories.sort();
+    categories.dedup();
+    serde_json::to_string(&categories)
+        .map_err(|e| UserError::Invalid { name: user.name.clone(), reason: format!("categories: {e}") })
+}
+
+/// The role, clearance and categories of the user `name`, decoded from their stored `role`,
+/// `clearance` and `categories` (JSON).
+pub(crate) fn decode_access(
+    name: &str,
+    role: &str,
+    clearance: &str,
+    categories: &str,
+) -> Result<(Role, Marking, Vec<String>), StoreError> {
+    let role = role.parse().map_err(|e: String| corrupt(name, e))?;
+    let clearance = clearance.parse().map_err(|e: String| corrupt(name, e))?;
+    let categories = serde_json::from_str(categories).map_err(|e| corrupt(name, format!("categories: {e}")))?;
+    Ok((role, clearance, categories))
+}
+
+/// The kind of a session of the user `name`, decoded from its stored `kind`.
+pub(crate) fn session_kind(name: &str, kind: &str) -> Result<SessionKind, StoreError> {
+    match kind {
+        "session" => Ok(SessionKind::Session),
+        "api" => Ok(SessionKind::Api),
+        other => Err(corrupt(name, format!("session kind {other:?}"))),
+    }
+}
+
+/// The token hash of a session of the user `name`, from its stored bytes.
+pub(crate) fn token_hash(name: &str, hash: Vec<u8>) -> Result<[u8; 32], StoreError> {
+    hash.try_into().map_err(|_| corrupt(name, "a session's token hash is not 32 bytes"))
+}

@@ -9,8 +9,10 @@ use time::OffsetDateTime;
 use tokio_postgres::types::ToSql;
 use tokio_postgres::{Client, Row, Transaction};
 use truce_access::LabelColumns;
+use truce_core::Label;
 
 use super::{PgStore, label};
+use crate::coalition::{HISTORY, ITEMS, PROGRESS, Table, date_ms};
 use crate::observations::{from_ms, to_ms};
 use crate::{
     CoalitionBatch, CoalitionImportReport, CoalitionImportRow, CoalitionItem, CoalitionStore, PledgeEvent,
@@ -46,14 +48,6 @@ const UPSERT_PROGRESS: &str = "WITH old AS (SELECT FROM regeneration_progress WH
      WHERE (t.body, t.rank, t.rel, t.cats) IS DISTINCT FROM (excluded.body, excluded.rank, excluded.rel, excluded.cats) \
      RETURNING NOT EXISTS (SELECT FROM old)";
 
-/// Midnight UTC of a `YYYY-MM-DD` date, Unix ms: the time a dated row's release codes expand on.
-fn date_ms(id: &str, date: &str) -> Result<i64, StoreError> {
-    let format = time::macros::format_description!("[year]-[month]-[day]");
-    time::Date::parse(date, format)
-        .map(|d| to_ms(d.midnight().assume_utc()))
-        .map_err(|e| StoreError::Invalid { id: id.to_owned(), reason: format!("date {date:?}: {e}") })
-}
-
 /// The label columns of a row as the tables keep them (`rank` is an `integer`); the Marti tables'
 /// too.
 pub(super) struct Columns {
@@ -67,7 +61,7 @@ pub(super) struct Columns {
 
 impl Columns {
     /// The columns of `label`.
-    pub(super) fn of(label: &truce_core::Label) -> Self {
+    pub(super) fn of(label: &Label) -> Self {
         let LabelColumns { rel, cats, .. } = LabelColumns::of(label);
         Columns { rank: i32::from(label.marking.rank()), rel, cats }
     }
@@ -131,9 +125,15 @@ async fn write_rows(
     Ok(())
 }
 
-/// A stored row, its import being at column `at` and the import's time at `at + 1`.
-fn stored<T>(row: &Row, at: usize, value: T) -> Result<Stored<T>, StoreError> {
-    Ok(Stored { row: value, import: row.try_get(at)?, imported_at: from_ms(row.try_get(at + 1)?) })
+/// What a coalition row holds after its keys: `body`, `file`, `line` and the label.
+type Tail = (String, String, i64, Label);
+
+/// A stored row of [`Table::select`] that `make` builds from its [`Tail`], which starts at column `at`
+/// (after the keys); `what` names the row in the error when its label does not decode.
+fn stored<T>(row: &Row, at: usize, what: &str, make: impl FnOnce(Tail) -> T) -> Result<Stored<T>, StoreError> {
+    let label = label(row, at + 5, what)?;
+    let tail = (row.try_get(at)?, row.try_get(at + 1)?, row.try_get(at + 2)?, label);
+    Ok(Stored { row: make(tail), import: row.try_get(at + 3)?, imported_at: from_ms(row.try_get(at + 4)?) })
 }
 
 impl PgStore {
@@ -141,6 +141,15 @@ impl PgStore {
     fn coalition_rows<T>(&self, sql: &str, decode: fn(&Row) -> Result<T, StoreError>) -> Result<Vec<T>, StoreError> {
         let rows = self.with(async |c: &mut Client| Ok::<_, StoreError>(c.query(sql, &[]).await?))?;
         rows.iter().map(decode).collect()
+    }
+
+    /// The rows of `table` this handle may see, decoded by `decode`.
+    fn visible_rows<T>(
+        &self,
+        table: &Table,
+        decode: fn(&Row) -> Result<Stored<T>, StoreError>,
+    ) -> Result<Vec<Stored<T>>, StoreError> {
+        self.coalition_rows(&table.select(&self.access), decode)
     }
 }
 
@@ -177,65 +186,36 @@ impl CoalitionStore for PgStore {
     }
 
     fn coalition_items(&self) -> Result<Vec<Stored<CoalitionItem>>, StoreError> {
-        let sql = format!(
-            "SELECT i.kind, i.id, i.body, i.file, i.line, i.import_seq, COALESCE(m.at_ms, 0), i.rank, i.rel, i.cats \
-             FROM coalition_items i LEFT JOIN coalition_imports m ON m.seq = i.import_seq \
-             WHERE {} ORDER BY i.kind, i.id",
-            self.visible("i.", "recorded_ms")
-        );
-        self.coalition_rows(&sql, |row| {
+        self.visible_rows(&ITEMS, |row| {
             let (kind, id): (String, String) = (row.try_get(0)?, row.try_get(1)?);
-            let label = label(row, 7, &format!("coalition {kind} {id}"))?;
-            let item =
-                CoalitionItem { body: row.try_get(2)?, file: row.try_get(3)?, line: row.try_get(4)?, label, kind, id };
-            stored(row, 5, item)
+            let what = format!("coalition {kind} {id}");
+            stored(row, 2, &what, |(body, file, line, label)| CoalitionItem { kind, id, body, file, line, label })
         })
     }
 
     fn pledge_history(&self) -> Result<Vec<Stored<PledgeEvent>>, StoreError> {
-        let sql = format!(
-            "SELECT h.pledge, h.date, h.status, h.source, h.body, h.file, h.line, h.import_seq, COALESCE(m.at_ms, 0), \
-             h.rank, h.rel, h.cats \
-             FROM pledge_history h LEFT JOIN coalition_imports m ON m.seq = h.import_seq \
-             WHERE {} ORDER BY h.pledge, h.date, h.import_seq, h.rowid",
-            self.visible("h.", "time_ms")
-        );
-        self.coalition_rows(&sql, |row| {
+        self.visible_rows(&HISTORY, |row| {
             let (pledge, date): (String, String) = (row.try_get(0)?, row.try_get(1)?);
-            let label = label(row, 9, &format!("pledge history {pledge} {date}"))?;
-            let event = PledgeEvent {
-                status: row.try_get(2)?,
-                source: row.try_get(3)?,
-                body: row.try_get(4)?,
-                file: row.try_get(5)?,
-                line: row.try_get(6)?,
-                label,
+            let (status, source): (String, String) = (row.try_get(2)?, row.try_get(3)?);
+            let what = format!("pledge history {pledge} {date}");
+            stored(row, 4, &what, |(body, file, line, label)| PledgeEvent {
                 pledge,
                 date,
-            };
-            stored(row, 7, event)
+                status,
+                source,
+                body,
+                file,
+                line,
+                label,
+            })
         })
     }
 
     fn regeneration_progress(&self) -> Result<Vec<Stored<ProgressPoint>>, StoreError> {
-        let sql = format!(
-            "SELECT p.target, p.date, p.body, p.file, p.line, p.import_seq, COALESCE(m.at_ms, 0), p.rank, p.rel, p.cats \
-             FROM regeneration_progress p LEFT JOIN coalition_imports m ON m.seq = p.import_seq \
-             WHERE {} ORDER BY p.target, p.date",
-            self.visible("p.", "time_ms")
-        );
-        self.coalition_rows(&sql, |row| {
+        self.visible_rows(&PROGRESS, |row| {
             let (target, date): (String, String) = (row.try_get(0)?, row.try_get(1)?);
-            let label = label(row, 7, &format!("regeneration progress {target} {date}"))?;
-            let point = ProgressPoint {
-                body: row.try_get(2)?,
-                file: row.try_get(3)?,
-                line: row.try_get(4)?,
-                label,
-                target,
-                date,
-            };
-            stored(row, 5, point)
+            let what = format!("regeneration progress {target} {date}");
+            stored(row, 2, &what, |(body, file, line, label)| ProgressPoint { target, date, body, file, line, label })
         })
     }
 

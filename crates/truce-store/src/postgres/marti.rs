@@ -5,30 +5,22 @@
 //! (the mission, the files it names) holds until it commits, and log numbers follow the commits.
 //! Keywords match with jsonb's `?`; the name search stays in Rust (Unicode lower case) as on SQLite.
 
-use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 use tokio_postgres::types::ToSql;
 use tokio_postgres::{Client, GenericClient, Row, Transaction};
-use truce_core::Label;
 
 use super::coalition::Columns;
 use super::{PgStore, label};
 use crate::blobs::parse_sha256;
+use crate::marti::{
+    CHANGE_COLUMNS, Entry, FILE_COLUMNS, MISSION_COLUMNS, MissionKey, Snapshot, check_file, content_columns,
+    content_from, content_key, existing, search_sql,
+};
 use crate::observations::{from_ms, to_ms};
 use crate::{
     ChangeKind, ContentRef, FilePut, FileQuery, FileRecord, MartiStore, MissionChange, MissionContent, MissionRecord,
     MissionRole, StoreError, Subscription,
 };
-
-/// 16 columns; the label starts at 13.
-const FILE_COLUMNS: &str = "f.hash, f.uid, f.name, f.mime, f.size, f.keywords, f.tool, f.creator_uid, f.submitter, \
-     f.submitted_ms, f.expiration, f.lat, f.lon, f.rank, f.rel, f.cats";
-
-const MISSION_COLUMNS: &str = "m.name, m.guid, m.description, m.chat_room, m.tool, m.creator_uid, m.creator_user, \
-     m.created_ms, m.default_role, m.invite_only, m.rank, m.rel, m.cats";
-
-const CHANGE_COLUMNS: &str =
-    "c.seq, c.mission, c.kind, c.content_kind, c.content, c.file, c.creator_uid, c.at_ms, c.rank, c.rel, c.cats";
 
 const SUBSCRIPTION_COLUMNS: &str = "mission, client_uid, user_name, role, created_ms";
 
@@ -102,75 +94,6 @@ fn subscription_from(row: &Row) -> Result<Subscription, StoreError> {
     })
 }
 
-/// A file's record as a log entry keeps it (the hash and label are the entry's own columns).
-#[derive(Serialize, Deserialize)]
-struct Snapshot {
-    uid: String,
-    name: String,
-    mime: String,
-    size: u64,
-    keywords: Vec<String>,
-    tool: String,
-    creator_uid: Option<String>,
-    submitter: String,
-    submitted_ms: i64,
-    expiration: Option<i64>,
-    location: Option<(f64, f64)>,
-}
-
-impl Snapshot {
-    fn of(f: &FileRecord) -> Self {
-        Snapshot {
-            uid: f.uid.clone(),
-            name: f.name.clone(),
-            mime: f.mime.clone(),
-            size: f.size,
-            keywords: f.keywords.clone(),
-            tool: f.tool.clone(),
-            creator_uid: f.creator_uid.clone(),
-            submitter: f.submitter.clone(),
-            submitted_ms: to_ms(f.submitted),
-            expiration: f.expiration,
-            location: f.location,
-        }
-    }
-
-    fn record(self, hash: String, label: Label) -> FileRecord {
-        FileRecord {
-            hash,
-            uid: self.uid,
-            name: self.name,
-            mime: self.mime,
-            size: self.size,
-            keywords: self.keywords,
-            tool: self.tool,
-            creator_uid: self.creator_uid,
-            submitter: self.submitter,
-            submitted: from_ms(self.submitted_ms),
-            expiration: self.expiration,
-            location: self.location,
-            label,
-        }
-    }
-}
-
-/// The stored form of a content item: `(kind, item)`.
-fn content_columns(c: &ContentRef) -> (&'static str, &str) {
-    match c {
-        ContentRef::File(hash) => ("file", hash),
-        ContentRef::Uid(uid) => ("uid", uid),
-    }
-}
-
-/// The content item stored as `(kind, item)`.
-fn content_from(kind: &str, item: String, what: &str) -> Result<ContentRef, StoreError> {
-    match kind {
-        "file" => Ok(ContentRef::File(item)),
-        "uid" => Ok(ContentRef::Uid(item)),
-        other => Err(corrupt(what, format!("content kind {other:?}"))),
-    }
-}
-
 /// The columns of [`CHANGE_COLUMNS`] as a log entry.
 fn change_from(row: &Row) -> Result<MissionChange, StoreError> {
     let seq: i64 = row.try_get(0)?;
@@ -180,7 +103,7 @@ fn change_from(row: &Row) -> Result<MissionChange, StoreError> {
     let content_kind: Option<&str> = row.try_get(3)?;
     let item: Option<String> = row.try_get(4)?;
     let content = match (content_kind, item) {
-        (Some(k), Some(item)) => Some(content_from(k, item, &what)?),
+        (Some(k), Some(item)) => Some(content_from(k, item).map_err(|reason| corrupt(&what, reason))?),
         _ => None,
     };
     let snapshot: Option<&str> = row.try_get(5)?;
@@ -204,42 +127,12 @@ fn change_from(row: &Row) -> Result<MissionChange, StoreError> {
     })
 }
 
-/// What a log entry copies of its mission.
-struct MissionKey {
-    name: String,
-    label: Label,
-    created_ms: i64,
-}
-
-impl MissionKey {
-    fn of(m: &MissionRecord) -> Self {
-        MissionKey { name: m.name.clone(), label: m.label.clone(), created_ms: to_ms(m.created) }
-    }
-}
-
-/// What a log entry records besides its mission.
-struct Entry<'a> {
-    kind: ChangeKind,
-    content: Option<&'a ContentRef>,
-    /// The file's record, for a file.
-    file: Option<&'a FileRecord>,
-    creator_uid: &'a str,
-    at: OffsetDateTime,
-}
-
 /// Appends an entry to the log of `mission` and answers it. A file's entry carries the file's label
 /// and record, any other the mission's label.
 async fn log(tx: &Transaction<'_>, mission: &MissionKey, e: Entry<'_>) -> Result<MissionChange, StoreError> {
-    let label = e.file.map_or(&mission.label, |f| &f.label).clone();
-    let own = Columns::of(&label);
+    let columns = e.columns(mission)?;
+    let own = Columns::of(&columns.label);
     let of_mission = Columns::of(&mission.label);
-    let snapshot = e
-        .file
-        .map(|f| serde_json::to_string(&Snapshot::of(f)))
-        .transpose()
-        .map_err(|err| StoreError::Invalid { id: mission.name.clone(), reason: format!("file record: {err}") })?;
-    let (content_kind, item) = e.content.map(content_columns).unzip();
-    let at_ms = to_ms(e.at);
     let row = tx
         .query_one(
             "INSERT INTO mission_changes (mission, kind, content_kind, content, file, creator_uid, at_ms, rank, rel, \
@@ -248,11 +141,11 @@ async fn log(tx: &Transaction<'_>, mission: &MissionKey, e: Entry<'_>) -> Result
             &[
                 &mission.name,
                 &e.kind.id(),
-                &content_kind,
-                &item,
-                &snapshot,
+                &columns.content_kind,
+                &columns.item,
+                &columns.snapshot,
                 &e.creator_uid,
-                &at_ms,
+                &columns.at_ms,
                 &own.rank,
                 &own.rel,
                 &own.cats,
@@ -263,33 +156,7 @@ async fn log(tx: &Transaction<'_>, mission: &MissionKey, e: Entry<'_>) -> Result
             ],
         )
         .await?;
-    Ok(MissionChange {
-        seq: row.try_get(0)?,
-        mission: mission.name.clone(),
-        kind: e.kind,
-        content: e.content.cloned(),
-        // As a later read gives it: the times to the millisecond.
-        file: e.file.map(|f| Snapshot::of(f).record(f.hash.clone(), f.label.clone())),
-        creator_uid: e.creator_uid.to_owned(),
-        at: from_ms(at_ms),
-        label,
-    })
-}
-
-fn invalid(f: &FileRecord, reason: &str) -> StoreError {
-    StoreError::Invalid { id: format!("file {:?}", f.hash), reason: reason.to_owned() }
-}
-
-/// Checks what [`MartiStore::put_file`] requires of a record, and answers its size as stored.
-fn check_file(f: &FileRecord) -> Result<i64, StoreError> {
-    if f.hash.len() != 64 || !f.hash.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f')) {
-        return Err(invalid(f, "the hash is not a SHA-256 in lowercase hex (64 digits)"));
-    }
-    let size = i64::try_from(f.size).map_err(|_| invalid(f, "the size is larger than the store can keep"))?;
-    if f.location.is_some_and(|(lat, lon)| !lat.is_finite() || !lon.is_finite()) {
-        return Err(invalid(f, "the location is not a finite latitude and longitude"));
-    }
-    Ok(size)
+    Ok(e.change(mission, row.try_get(0)?, columns.label))
 }
 
 impl PgStore {
@@ -360,6 +227,18 @@ impl PgStore {
         })
     }
 
+    /// `item` keyed as stored (see [`content_key`]) with its file's record, read on `c`; `None` when
+    /// it names no file this handle may see.
+    async fn content_of(
+        &self,
+        c: &impl GenericClient,
+        item: &ContentRef,
+    ) -> Result<Option<(ContentRef, Option<FileRecord>)>, StoreError> {
+        let Some(content) = content_key(item) else { return Ok(None) };
+        let ContentRef::File(key) = &content else { return Ok(Some((content, None))) };
+        Ok(self.visible_file(c, key).await?.map(|file| (content, Some(file))))
+    }
+
     /// Each item checked (a file must exist and be visible) and keyed as stored, with its file's
     /// record: all before any is added.
     async fn resolve(
@@ -369,15 +248,8 @@ impl PgStore {
     ) -> Result<Vec<(ContentRef, Option<FileRecord>)>, StoreError> {
         let mut resolved = Vec::with_capacity(items.len());
         for item in items {
-            match item {
-                ContentRef::File(hash) => {
-                    let not_found = || StoreError::NotFound(hash.clone());
-                    let key = parse_sha256(hash).ok_or_else(not_found)?;
-                    let file = self.visible_file(tx, &key).await?.ok_or_else(not_found)?;
-                    resolved.push((ContentRef::File(key), Some(file)));
-                }
-                ContentRef::Uid(_) => resolved.push((item.clone(), None)),
-            }
+            let found = self.content_of(tx, item).await?;
+            resolved.push(found.ok_or_else(|| StoreError::NotFound(item.key().to_owned()))?);
         }
         Ok(resolved)
     }
@@ -385,20 +257,14 @@ impl PgStore {
 
 impl MartiStore for PgStore {
     fn put_file(&self, f: &FileRecord) -> Result<FilePut, StoreError> {
-        let size = check_file(f)?;
-        let keywords = serde_json::to_string(&f.keywords).map_err(|e| invalid(f, &format!("keywords: {e}")))?;
+        let (size, keywords) = check_file(f)?;
         let l = Columns::of(&f.label);
         let (lat, lon) = f.location.unzip();
         self.marti_write(async |tx: &Transaction<'_>| {
             let sql = format!("SELECT {FILE_COLUMNS} FROM files f WHERE f.hash = $1");
             if let Some(old) = tx.query_opt(&sql, &[&f.hash]).await? {
-                let old = file_from(&old, 0)?;
-                // The same content: leave it. A record this handle may not see is not revealed.
-                return if self.access.permits(&old.label, old.submitted) {
-                    Ok(FilePut::Existing(old))
-                } else {
-                    Err(StoreError::Exists(f.hash.clone()))
-                };
+                // The same content: leave it.
+                return existing(&self.access, file_from(&old, 0)?);
             }
             tx.execute(
                 "INSERT INTO files (hash, uid, name, mime, size, keywords, tool, creator_uid, submitter, \
@@ -438,21 +304,10 @@ impl MartiStore for PgStore {
         if limit == 0 {
             return Ok(Vec::new());
         }
-        let mut sql = format!("SELECT {FILE_COLUMNS} FROM files f WHERE {}", self.visible("f.", "submitted_ms"));
-        let mut args: Vec<&(dyn ToSql + Sync)> = Vec::new();
-        let exact = [("f.tool", &q.tool), ("f.creator_uid", &q.creator_uid), ("f.uid", &q.uid)];
-        for (column, value) in exact {
-            if let Some(v) = value {
-                args.push(v);
-                sql.push_str(&format!(" AND {column} = ${}", args.len()));
-            }
-        }
-        if let Some(k) = &q.keyword {
-            // jsonb `?`: the string is an element of the array.
-            args.push(k);
-            sql.push_str(&format!(" AND f.keywords::jsonb ? ${}", args.len()));
-        }
-        sql.push_str(" ORDER BY f.submitted_ms DESC, f.seq DESC");
+        // jsonb `?`: the string is an element of the array.
+        let (mut sql, keys) =
+            search_sql(q, &self.visible("f.", "submitted_ms"), '$', |p| format!("f.keywords::jsonb ? {p}"));
+        let mut args: Vec<&(dyn ToSql + Sync)> = keys.iter().map(|k| k as &(dyn ToSql + Sync)).collect();
         let needle = q.name.as_deref().map(str::to_lowercase);
         let sql_limit = i64::try_from(limit).unwrap_or(i64::MAX);
         if needle.is_none() {
@@ -677,15 +532,8 @@ impl MartiStore for PgStore {
     ) -> Result<Option<MissionChange>, StoreError> {
         self.marti_write(async |tx: &Transaction<'_>| {
             let m = MissionKey::of(&self.known_mission(tx, mission).await?);
-            let (content, file) = match item {
-                ContentRef::File(hash) => {
-                    let Some(key) = parse_sha256(hash) else { return Ok(None) };
-                    // A file this handle may not see is not there for it.
-                    let Some(file) = self.visible_file(tx, &key).await? else { return Ok(None) };
-                    (ContentRef::File(key), Some(file))
-                }
-                ContentRef::Uid(_) => (item.clone(), None),
-            };
+            // A file this handle may not see is not there for it.
+            let Some((content, file)) = self.content_of(tx, item).await? else { return Ok(None) };
             let (kind, key) = content_columns(&content);
             let sql = "DELETE FROM mission_contents WHERE mission = $1 AND kind = $2 AND item = $3";
             if tx.execute(sql, &[&mission, &kind, &key]).await? == 0 {
@@ -712,7 +560,8 @@ impl MartiStore for PgStore {
         let rows = self.of_known_mission(mission, &sql, &[&mission])?;
         rows.iter()
             .map(|row| {
-                let content = content_from(row.try_get(0)?, row.try_get(1)?, &format!("mission {mission:?}"))?;
+                let content = content_from(row.try_get(0)?, row.try_get(1)?)
+                    .map_err(|reason| corrupt(&format!("mission {mission:?}"), reason))?;
                 let file = match content {
                     ContentRef::File(_) => Some(file_from(row, 4)?),
                     ContentRef::Uid(_) => None,

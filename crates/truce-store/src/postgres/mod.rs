@@ -42,6 +42,7 @@ pub use migrate::{Migrated, TableCopy};
 use crate::{CaseUpdateError, StoreError};
 
 mod coalition;
+mod copy;
 mod journal;
 mod marti;
 mod migrate;
@@ -315,6 +316,47 @@ impl From<tokio_postgres::Error> for CaseUpdateError {
 impl From<tokio_postgres::Error> for crate::UserError {
     fn from(e: tokio_postgres::Error) -> Self {
         Self::Store(e.into())
+    }
+}
+
+/// A parameter of a statement built at run time.
+type Param = Box<dyn tokio_postgres::types::ToSql + Sync>;
+
+/// A WHERE clause under construction: AND-ed clauses and their parameters (`$1`, `$2`... in order).
+#[derive(Default)]
+pub(crate) struct Where {
+    /// The clauses, AND-ed.
+    pub(crate) clauses: Vec<String>,
+    /// The parameters the clauses' placeholders stand for, in order.
+    pub(crate) params: Vec<Param>,
+}
+
+impl Where {
+    /// Adds a parameter and returns its placeholder.
+    pub(crate) fn param(&mut self, value: impl tokio_postgres::types::ToSql + Sync + 'static) -> String {
+        self.params.push(Box::new(value));
+        format!("${}", self.params.len())
+    }
+
+    /// The parameters, as a statement takes them.
+    pub(crate) fn refs(&self) -> Vec<&(dyn tokio_postgres::types::ToSql + Sync)> {
+        self.params.iter().map(|p| p.as_ref() as &(dyn tokio_postgres::types::ToSql + Sync)).collect()
+    }
+
+    /// Rows of the table aliased `alias` whose `lon` and `lat` are inside the box (west, south, east,
+    /// north), edges included: its GiST index on `geom` narrows, the comparison decides.
+    pub(crate) fn inside_box(&mut self, alias: &str, b: [f64; 4]) {
+        if b.iter().any(|v| v.is_nan()) {
+            // SQLite binds NaN as NULL, which no comparison passes.
+            self.clauses.push("false".to_owned());
+            return;
+        }
+        let [w, s, e, n] = b.map(|v| self.param(v));
+        if b.iter().all(|v| v.is_finite()) {
+            self.clauses.push(format!("{alias}.geom && ST_MakeEnvelope({w}, {s}, {e}, {n}, 4326)"));
+        }
+        self.clauses
+            .push(format!("{alias}.lon >= {w} AND {alias}.lat >= {s} AND {alias}.lon <= {e} AND {alias}.lat <= {n}"));
     }
 }
 

@@ -5,7 +5,7 @@
 //! The GiST index on `geom` replaces SQLite's cell R*Tree for boxes; circles, polygons and areas are
 //! decided in Rust, pages read in growing keyset chunks so dropped candidates never shorten a page.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::HashMap;
 
 use time::OffsetDateTime;
 use tokio_postgres::types::ToSql;
@@ -13,8 +13,11 @@ use tokio_postgres::{Client, Row, Transaction};
 use truce_access::Access;
 use truce_core::{ClassificationRecord, Observation, StoredObservation};
 
-use super::PgStore;
-use crate::observations::{from_ms, to_ms, violation_list, zone_list};
+use super::{PgStore, Where};
+use crate::observations::{
+    add_listed, change_of, decode, differing_fields, from_ms, marking_of, parse_cursor, to_ms, violation_list,
+    zone_list,
+};
 use crate::{
     Change, Conflict, Correction, EncodedRow, InsertReport, MAX_PAGE, ObservationStore, Page, Query, Revise, Revision,
     Stats, StoreError,
@@ -53,42 +56,7 @@ const SET_AGREEMENT: &str = "INSERT INTO meta (key, value) VALUES ('agreement', 
 /// The columns a page reads: the stored form, then the keyset and the position.
 const PAGE_COLUMNS: &str = "o.id, o.body, o.classification, o.received_ms, o.time_ms, o.seq, o.lat, o.lon";
 
-/// A parameter of a statement built at run time.
-type Param = Box<dyn ToSql + Sync>;
-
-/// A WHERE clause under construction: AND-ed clauses and their parameters (`$1`, `$2`... in order).
-#[derive(Default)]
-struct Where {
-    clauses: Vec<String>,
-    params: Vec<Param>,
-}
-
 impl Where {
-    /// Adds a parameter and returns its placeholder.
-    fn param(&mut self, value: impl ToSql + Sync + 'static) -> String {
-        self.params.push(Box::new(value));
-        format!("${}", self.params.len())
-    }
-
-    /// The parameters, as a statement takes them.
-    fn refs(&self) -> Vec<&(dyn ToSql + Sync)> {
-        self.params.iter().map(|p| p.as_ref() as &(dyn ToSql + Sync)).collect()
-    }
-
-    /// Rows inside the box, edges included (the index narrows, the comparison decides).
-    fn exact_box(&mut self, b: [f64; 4]) {
-        if b.iter().any(|v| v.is_nan()) {
-            // SQLite binds NaN as NULL, which no comparison passes.
-            self.clauses.push("false".to_owned());
-            return;
-        }
-        let [w, s, e, n] = b.map(|v| self.param(v));
-        if b.iter().all(|v| v.is_finite()) {
-            self.clauses.push(format!("o.geom && ST_MakeEnvelope({w}, {s}, {e}, {n}, 4326)"));
-        }
-        self.clauses.push(format!("o.lon BETWEEN {w} AND {e} AND o.lat BETWEEN {s} AND {n}"));
-    }
-
     /// Rows whose point the index finds in the box (a prefilter: the exact check follows in Rust).
     fn index_box(&mut self, b: [f64; 4]) {
         let [w, s, e, n] = b.map(|v| self.param(v));
@@ -150,7 +118,7 @@ fn filters(access: &str, q: &Query) -> Where {
     let areas =
         q.polygon.as_ref().map(truce_geo::Polygon::bbox).into_iter().chain(q.within.as_ref().map(|w| w.area.bbox()));
     for b in q.bbox.iter().copied().chain(areas) {
-        w.exact_box(b);
+        w.inside_box("o", b);
     }
     if let Some(b) = q.near.and_then(|(lat, lon, km)| near_box(lat, lon, km)) {
         w.index_box(b);
@@ -173,48 +141,9 @@ fn filters(access: &str, q: &Query) -> Where {
     w
 }
 
-/// The keyset `(time_ms, seq)` of a cursor (`time.seq`, as SQLite's).
-fn parse_cursor(c: &str) -> Result<(i64, i64), StoreError> {
-    let bad = || StoreError::BadCursor(c.to_owned());
-    let (t, s) = c.split_once('.').ok_or_else(bad)?;
-    Ok((t.parse().map_err(|_| bad())?, s.parse().map_err(|_| bad())?))
-}
-
-/// Decodes a row; without the right to see the observer (see `truce_access::Access::sees_observer`)
-/// the observer's team, callsign and position are left out.
-fn decode(
-    access: &Access,
-    id: String,
-    body: &str,
-    classification: &str,
-    received_ms: i64,
-) -> Result<StoredObservation, StoreError> {
-    let mut observation: Observation =
-        serde_json::from_str(body).map_err(|e| StoreError::Corrupt { id: id.clone(), reason: format!("body: {e}") })?;
-    if !access.sees_observer() {
-        truce_access::redact_observer(&mut observation);
-    }
-    let classification: ClassificationRecord = serde_json::from_str(classification)
-        .map_err(|e| StoreError::Corrupt { id, reason: format!("classification: {e}") })?;
-    Ok(StoredObservation { observation, classification, received_at: from_ms(received_ms) })
-}
-
 /// Decodes the id, body, classification and received time at columns `first`.. of a row.
 fn decode_row(access: &Access, r: &Row, first: usize) -> Result<StoredObservation, StoreError> {
     decode(access, r.try_get(first)?, r.try_get(first + 1)?, r.try_get(first + 2)?, r.try_get(first + 3)?)
-}
-
-/// The fields (top-level keys) whose values differ between the stored body and a new one, sorted.
-fn differing_fields(id: &str, current: &str, new: &str) -> Result<Vec<String>, StoreError> {
-    let parse = |body: &str| {
-        serde_json::from_str::<serde_json::Map<String, serde_json::Value>>(body)
-            .map_err(|e| StoreError::Corrupt { id: id.to_owned(), reason: format!("body: {e}") })
-    };
-    let (old, new) = (parse(current)?, parse(new)?);
-    let mut fields: Vec<String> = new.iter().filter(|(k, v)| old.get(*k) != Some(*v)).map(|(k, _)| k.clone()).collect();
-    fields.extend(old.keys().filter(|k| !new.contains_key(*k)).cloned());
-    fields.sort();
-    Ok(fields)
 }
 
 /// The label rank as the `integer` column holds it.
@@ -227,12 +156,6 @@ fn rank_column(r: &EncodedRow) -> Result<i32, StoreError> {
 fn version_at(r: &Row, i: usize, id: &str) -> Result<u32, StoreError> {
     let v: i32 = r.try_get(i)?;
     u32::try_from(v).map_err(|_| StoreError::Corrupt { id: id.to_owned(), reason: format!("version {v}") })
-}
-
-/// The change a version's `action` names.
-fn change_of(action: &str, id: &str) -> Result<Change, StoreError> {
-    Change::parse(action)
-        .ok_or_else(|| StoreError::Corrupt { id: id.to_owned(), reason: format!("version action {action:?}") })
 }
 
 /// Stores `rows` (ids unique among them) with one statement; returns the ids stored.
@@ -328,7 +251,13 @@ impl ObservationStore for PgStore {
             let insert = tx.prepare(INSERT).await?;
             let mut stored = vec![false; rows.len()];
             for chunk in fresh.chunks(INSERT_CHUNK) {
-                for id in insert_chunk(&tx, &insert, chunk).await? {
+                let copied =
+                    if chunk.len() >= super::copy::COPY_FROM { super::copy::insert(&tx, chunk).await? } else { None };
+                let ids = match copied {
+                    Some(ids) => ids,
+                    None => insert_chunk(&tx, &insert, chunk).await?,
+                };
+                for id in ids {
                     if let Some(&i) = first.get(id.as_str()) {
                         stored[i] = true;
                     }
@@ -426,13 +355,7 @@ impl ObservationStore for PgStore {
     }
 
     fn revise(&self, c: &Revise<'_>) -> Result<Revision, StoreError> {
-        let invalid = |reason: &str| StoreError::Invalid { id: c.id.to_owned(), reason: reason.to_owned() };
-        if c.reason.trim().is_empty() {
-            return Err(invalid("a correction needs a reason"));
-        }
-        if c.amended.is_some_and(|r| r.id != c.id) {
-            return Err(invalid("the amended observation has another id; an id cannot be changed"));
-        }
+        c.check()?;
         let amended = c.amended.map(|r| Ok::<_, StoreError>((r, rank_column(r)?))).transpose()?;
         let current_sql = format!(
             "SELECT seq, version, withdrawn, received_ms, body, classification FROM observations
@@ -447,12 +370,7 @@ impl ObservationStore for PgStore {
             };
             let (seq, version): (i64, u32) = (row.try_get(0)?, version_at(&row, 1, c.id)?);
             let received_ms: i64 = row.try_get(3)?;
-            if row.try_get::<_, bool>(2)? {
-                return Err(StoreError::Withdrawn { id: c.id.to_owned(), version });
-            }
-            if version != c.expected {
-                return Err(StoreError::Stale { id: c.id.to_owned(), expected: c.expected, current: version });
-            }
+            c.check_current(version, row.try_get(2)?)?;
             // The first change keeps the version as first recorded beside the ones that follow.
             tx.execute(
                 "INSERT INTO observation_versions (id, version, action, at_ms, by, reason, body, classification, time_ms, rank, rel, cats)
@@ -462,7 +380,7 @@ impl ObservationStore for PgStore {
             )
             .await?;
             let next = version + 1;
-            let next_column = i32::try_from(next).map_err(|_| invalid("too many versions"))?;
+            let next_column = i32::try_from(next).map_err(|_| c.invalid("too many versions"))?;
             let (change, body, classification) = match amended {
                 Some((r, rank)) => {
                     tx.execute(
@@ -508,14 +426,7 @@ impl ObservationStore for PgStore {
             tx.commit().await?;
             Ok((next, change, received_ms, body, classification))
         })?;
-        Ok(Revision {
-            version: next,
-            change,
-            at: from_ms(at_ms),
-            by: c.by.to_owned(),
-            reason: c.reason.to_owned(),
-            stored: decode(&self.access, c.id.to_owned(), &body, &classification, received_ms)?,
-        })
+        c.revision(&self.access, next, change, &body, &classification, received_ms)
     }
 
     fn history(&self, id: &str) -> Result<Option<Vec<Revision>>, StoreError> {
@@ -587,11 +498,7 @@ impl ObservationStore for PgStore {
         rows.iter()
             .map(|r| {
                 let id: String = r.try_get(0)?;
-                let rank: i32 = r.try_get(6)?;
-                let marking =
-                    truce_core::Marking::ALL.iter().copied().find(|m| i32::from(m.rank()) == rank).ok_or_else(
-                        || StoreError::Corrupt { id: id.clone(), reason: format!("classification rank {rank}") },
-                    )?;
+                let marking = marking_of(i64::from(r.try_get::<_, i32>(6)?), &id)?;
                 Ok(Correction {
                     version: version_at(r, 1, &id)?,
                     change: change_of(r.try_get(2)?, &id)?,
@@ -670,16 +577,5 @@ impl ObservationStore for PgStore {
                 done += seqs.len() as u64;
             }
         })
-    }
-}
-
-/// Counts `n` for each item of a delimited list (`,a,b,`).
-fn add_listed(counts: &mut BTreeMap<String, u64>, list: &str, n: u64) {
-    for item in list.split(',').filter(|i| !i.is_empty()) {
-        if let Some(c) = counts.get_mut(item) {
-            *c += n;
-        } else {
-            counts.insert(item.to_owned(), n);
-        }
     }
 }

@@ -11,8 +11,9 @@ use tokio_postgres::{Client, Row, Transaction};
 use truce_access::LabelColumns;
 use truce_core::{GeofenceRow, TrackRow};
 
-use super::PgStore;
-use crate::observations::{from_ms, to_ms};
+use super::{PgStore, Where};
+use crate::observations::{from_ms, parse_cursor, to_ms};
+use crate::tracks::TRACK_COLUMNS;
 use crate::{StoreError, TrackPage, TrackStore, TrackWindow};
 
 /// Rows per `INSERT` statement of a call (each column is one array parameter).
@@ -26,11 +27,6 @@ const TRACK_FIELDS: &str = "uid, type, how, callsign, grp, source, peer, time_ms
 const TRACK_ARRAYS: &str = "$1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], \
      $8::int8[], $9::int8[], $10::int8[], $11::int8[], $12::float8[], $13::float8[], $14::float8[], $15::float8[], \
      $16::float8[], $17::float8[], $18::text[], $19::text[], $20::int4[], $21::text[], $22::text[]";
-
-/// The columns [`track_from`] reads.
-const TRACK_COLUMNS: &str = "t.uid, t.type, t.how, t.callsign, t.grp, t.source, t.peer, t.time_ms, t.start_ms, \
-     t.stale_ms, t.received_ms, t.lat, t.lon, t.hae, t.ce, t.course, t.speed, t.classification, t.xml, t.rank, t.rel, \
-     t.cats";
 
 /// The columns of a geofence event, in the order of [`FenceColumns::params`] and of [`fence_from`]
 /// (after `seq`).
@@ -301,50 +297,6 @@ fn limit_param(limit: usize) -> i64 {
     i64::try_from(limit).unwrap_or(i64::MAX)
 }
 
-/// The keyset of a [`TrackPage::next`] cursor: event time and arrival.
-fn parse_cursor(c: &str) -> Result<(i64, i64), StoreError> {
-    let bad = || StoreError::BadCursor(c.to_owned());
-    let (t, s) = c.split_once('.').ok_or_else(bad)?;
-    Ok((t.parse().map_err(|_| bad())?, s.parse().map_err(|_| bad())?))
-}
-
-/// A parameter of a statement built at run time.
-type Param = Box<dyn ToSql + Sync>;
-
-/// The WHERE clauses of a window and their parameters (`$1`, `$2`... in order).
-#[derive(Default)]
-struct Where {
-    clauses: Vec<String>,
-    params: Vec<Param>,
-}
-
-impl Where {
-    /// Adds a parameter and returns its placeholder.
-    fn param(&mut self, value: impl ToSql + Sync + 'static) -> String {
-        self.params.push(Box::new(value));
-        format!("${}", self.params.len())
-    }
-
-    /// Points inside the box, edges included: the index narrows, the comparison decides.
-    fn within(&mut self, b: [f64; 4]) {
-        if b.iter().any(|v| v.is_nan()) {
-            // SQLite binds NaN as NULL, which no comparison passes.
-            self.clauses.push("false".to_owned());
-            return;
-        }
-        let [w, s, e, n] = b.map(|v| self.param(v));
-        if b.iter().all(|v| v.is_finite()) {
-            self.clauses.push(format!("t.geom && ST_MakeEnvelope({w}, {s}, {e}, {n}, 4326)"));
-        }
-        self.clauses.push(format!("t.lon >= {w} AND t.lat >= {s} AND t.lon <= {e} AND t.lat <= {n}"));
-    }
-
-    /// The parameters, as a statement takes them.
-    fn refs(&self) -> Vec<&(dyn ToSql + Sync)> {
-        self.params.iter().map(|p| p.as_ref() as &(dyn ToSql + Sync)).collect()
-    }
-}
-
 /// Appends a chunk of points (see [`insert_tracks_sql`]).
 async fn insert_points(tx: &Transaction<'_>, points: &[TrackRow]) -> Result<(), StoreError> {
     let columns = TrackColumns::of(points)?;
@@ -420,7 +372,7 @@ impl TrackStore for PgStore {
             q.clauses.push(format!("t.time_ms < {p}"));
         }
         if let Some(b) = w.bbox {
-            q.within(b);
+            q.inside_box("t", b);
         }
         if let Some(c) = &w.cursor {
             let (t, s) = parse_cursor(c)?;

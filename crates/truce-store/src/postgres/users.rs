@@ -11,8 +11,8 @@ use tokio_postgres::{Client, GenericClient, Row};
 
 use super::PgStore;
 use crate::observations::{from_ms, to_ms};
-use crate::users::check_user;
-use crate::{SessionKind, SessionRow, StoreError, User, UserError, UserStore};
+use crate::users::{checked_categories, decode_access, session_kind, token_hash};
+use crate::{SessionRow, StoreError, User, UserError, UserStore};
 
 /// The user columns, as [`user_from`] reads them.
 const USER_COLUMNS: &str = "name, nation, role, clearance, categories, disabled, created_ms, updated_ms";
@@ -20,21 +20,17 @@ const USER_COLUMNS: &str = "name, nation, role, clearance, categories, disabled,
 /// The session columns, as [`session_from`] reads them.
 const SESSION_COLUMNS: &str = "token_hash, user_name, kind, created_ms, last_seen_ms, expires_ms";
 
-fn corrupt(name: &str, reason: impl Into<String>) -> StoreError {
-    StoreError::Corrupt { id: format!("user {name}"), reason: reason.into() }
-}
-
 /// The columns of [`USER_COLUMNS`] from `row`, starting at column `at`, as a user.
 fn user_from(row: &Row, at: usize) -> Result<User, StoreError> {
     let name: String = row.try_get(at)?;
-    let role: String = row.try_get(at + 2)?;
-    let clearance: String = row.try_get(at + 3)?;
-    let categories: String = row.try_get(at + 4)?;
+    let nation: String = row.try_get(at + 1)?;
+    let (role, clearance, categories) =
+        decode_access(&name, row.try_get(at + 2)?, row.try_get(at + 3)?, row.try_get(at + 4)?)?;
     Ok(User {
-        nation: row.try_get(at + 1)?,
-        role: role.parse().map_err(|e: String| corrupt(&name, e))?,
-        clearance: clearance.parse().map_err(|e: String| corrupt(&name, e))?,
-        categories: serde_json::from_str(&categories).map_err(|e| corrupt(&name, format!("categories: {e}")))?,
+        nation,
+        role,
+        clearance,
+        categories,
         disabled: row.try_get(at + 5)?,
         created: from_ms(row.try_get(at + 6)?),
         updated: from_ms(row.try_get(at + 7)?),
@@ -46,12 +42,8 @@ fn user_from(row: &Row, at: usize) -> Result<User, StoreError> {
 fn session_from(row: &Row) -> Result<SessionRow, StoreError> {
     let hash: Vec<u8> = row.try_get(0)?;
     let user: String = row.try_get(1)?;
-    let kind = match row.try_get::<_, &str>(2)? {
-        "session" => SessionKind::Session,
-        "api" => SessionKind::Api,
-        other => return Err(corrupt(&user, format!("session kind {other:?}"))),
-    };
-    let token_hash: [u8; 32] = hash.try_into().map_err(|_| corrupt(&user, "a session's token hash is not 32 bytes"))?;
+    let kind = session_kind(&user, row.try_get(2)?)?;
+    let token_hash = token_hash(&user, hash)?;
     let expires: Option<i64> = row.try_get(5)?;
     Ok(SessionRow {
         token_hash,
@@ -109,12 +101,7 @@ impl PgStore {
 
 impl UserStore for PgStore {
     fn add_user(&self, user: &User, password_phc: &str) -> Result<(), UserError> {
-        check_user(user)?;
-        let mut categories = user.categories.clone();
-        categories.sort();
-        categories.dedup();
-        let categories = serde_json::to_string(&categories)
-            .map_err(|e| UserError::Invalid { name: user.name.clone(), reason: format!("categories: {e}") })?;
+        let categories = checked_categories(user)?;
         let added = self.with(async |c: &mut Client| {
             c.execute(
                 "INSERT INTO users (name, nation, role, clearance, categories, password, disabled, created_ms, \

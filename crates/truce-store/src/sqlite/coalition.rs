@@ -12,18 +12,11 @@ use truce_access::LabelColumns;
 
 use super::tracks::label;
 use super::{SqliteStore, from_ms, to_ms};
+use crate::coalition::{HISTORY, ITEMS, PROGRESS, date_ms};
 use crate::{
     CoalitionBatch, CoalitionImportReport, CoalitionImportRow, CoalitionItem, CoalitionStore, PledgeEvent,
     ProgressPoint, StoreError, Stored,
 };
-
-/// Midnight UTC of a `YYYY-MM-DD` date, Unix ms: the time a dated row's release codes expand on.
-fn date_ms(id: &str, date: &str) -> Result<i64, StoreError> {
-    let format = time::macros::format_description!("[year]-[month]-[day]");
-    time::Date::parse(date, format)
-        .map(|d| to_ms(d.midnight().assume_utc()))
-        .map_err(|e| StoreError::Invalid { id: id.to_owned(), reason: format!("date {date:?}: {e}") })
-}
 
 /// What a stored row is compared on: its body and its label.
 type Content = (String, i64, String, String);
@@ -154,12 +147,7 @@ impl CoalitionStore for SqliteStore {
 
     fn coalition_items(&self) -> Result<Vec<Stored<CoalitionItem>>, StoreError> {
         let r = self.reader();
-        let mut stmt = r.prepare_cached(&format!(
-            "SELECT i.kind, i.id, i.body, i.file, i.line, i.import_seq, COALESCE(m.at_ms, 0), i.rank, i.rel, i.cats \
-             FROM coalition_items i LEFT JOIN coalition_imports m ON m.seq = i.import_seq \
-             WHERE {} ORDER BY i.kind, i.id",
-            self.visible("i.", "recorded_ms")
-        ))?;
+        let mut stmt = r.prepare_cached(&ITEMS.select(&self.access))?;
         let rows = stmt.query_map([], |row| {
             Ok(Stored {
                 row: CoalitionItem {
@@ -179,13 +167,7 @@ impl CoalitionStore for SqliteStore {
 
     fn pledge_history(&self) -> Result<Vec<Stored<PledgeEvent>>, StoreError> {
         let r = self.reader();
-        let mut stmt = r.prepare_cached(&format!(
-            "SELECT h.pledge, h.date, h.status, h.source, h.body, h.file, h.line, h.import_seq, COALESCE(m.at_ms, 0), \
-             h.rank, h.rel, h.cats \
-             FROM pledge_history h LEFT JOIN coalition_imports m ON m.seq = h.import_seq \
-             WHERE {} ORDER BY h.pledge, h.date, h.import_seq, h.rowid",
-            self.visible("h.", "time_ms")
-        ))?;
+        let mut stmt = r.prepare_cached(&HISTORY.select(&self.access))?;
         let rows = stmt.query_map([], |row| {
             Ok(Stored {
                 row: PledgeEvent {
@@ -207,12 +189,7 @@ impl CoalitionStore for SqliteStore {
 
     fn regeneration_progress(&self) -> Result<Vec<Stored<ProgressPoint>>, StoreError> {
         let r = self.reader();
-        let mut stmt = r.prepare_cached(&format!(
-            "SELECT p.target, p.date, p.body, p.file, p.line, p.import_seq, COALESCE(m.at_ms, 0), p.rank, p.rel, p.cats \
-             FROM regeneration_progress p LEFT JOIN coalition_imports m ON m.seq = p.import_seq \
-             WHERE {} ORDER BY p.target, p.date",
-            self.visible("p.", "time_ms")
-        ))?;
+        let mut stmt = r.prepare_cached(&PROGRESS.select(&self.access))?;
         let rows = stmt.query_map([], |row| {
             Ok(Stored {
                 row: ProgressPoint {

@@ -12,28 +12,20 @@
 
 use rusqlite::types::Type;
 use rusqlite::{Connection, OptionalExtension, Row, Transaction, params};
-use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 use truce_access::LabelColumns;
-use truce_core::Label;
 
 use super::tracks::label;
 use super::{SqliteStore, from_ms, to_ms};
 use crate::blobs::parse_sha256;
+use crate::marti::{
+    CHANGE_COLUMNS, Entry, FILE_COLUMNS, MISSION_COLUMNS, MissionKey, Snapshot, check_file, content_columns,
+    content_from, content_key, existing, search_sql,
+};
 use crate::{
     ChangeKind, ContentRef, FilePut, FileQuery, FileRecord, MartiStore, MissionChange, MissionContent, MissionRecord,
     MissionRole, StoreError, Subscription,
 };
-
-/// 16 columns; the label starts at 13.
-const FILE_COLUMNS: &str = "f.hash, f.uid, f.name, f.mime, f.size, f.keywords, f.tool, f.creator_uid, f.submitter, \
-     f.submitted_ms, f.expiration, f.lat, f.lon, f.rank, f.rel, f.cats";
-
-const MISSION_COLUMNS: &str = "m.name, m.guid, m.description, m.chat_room, m.tool, m.creator_uid, m.creator_user, \
-     m.created_ms, m.default_role, m.invite_only, m.rank, m.rel, m.cats";
-
-const CHANGE_COLUMNS: &str =
-    "c.seq, c.mission, c.kind, c.content_kind, c.content, c.file, c.creator_uid, c.at_ms, c.rank, c.rel, c.cats";
 
 const SUBSCRIPTION_COLUMNS: &str = "mission, client_uid, user, role, created_ms";
 
@@ -96,74 +88,6 @@ fn subscription_from(row: &Row<'_>) -> rusqlite::Result<Subscription> {
     })
 }
 
-/// A file's record as a log entry keeps it (the hash and label are the entry's own columns).
-#[derive(Serialize, Deserialize)]
-struct Snapshot {
-    uid: String,
-    name: String,
-    mime: String,
-    size: u64,
-    keywords: Vec<String>,
-    tool: String,
-    creator_uid: Option<String>,
-    submitter: String,
-    submitted_ms: i64,
-    expiration: Option<i64>,
-    location: Option<(f64, f64)>,
-}
-
-impl Snapshot {
-    fn of(f: &FileRecord) -> Self {
-        Snapshot {
-            uid: f.uid.clone(),
-            name: f.name.clone(),
-            mime: f.mime.clone(),
-            size: f.size,
-            keywords: f.keywords.clone(),
-            tool: f.tool.clone(),
-            creator_uid: f.creator_uid.clone(),
-            submitter: f.submitter.clone(),
-            submitted_ms: to_ms(f.submitted),
-            expiration: f.expiration,
-            location: f.location,
-        }
-    }
-
-    fn record(self, hash: String, label: Label) -> FileRecord {
-        FileRecord {
-            hash,
-            uid: self.uid,
-            name: self.name,
-            mime: self.mime,
-            size: self.size,
-            keywords: self.keywords,
-            tool: self.tool,
-            creator_uid: self.creator_uid,
-            submitter: self.submitter,
-            submitted: from_ms(self.submitted_ms),
-            expiration: self.expiration,
-            location: self.location,
-            label,
-        }
-    }
-}
-
-/// The stored form of a content item: `(kind, item)`.
-fn content_columns(c: &ContentRef) -> (&'static str, &str) {
-    match c {
-        ContentRef::File(hash) => ("file", hash),
-        ContentRef::Uid(uid) => ("uid", uid),
-    }
-}
-
-fn content_from(kind: &str, item: String, column: usize) -> rusqlite::Result<ContentRef> {
-    match kind {
-        "file" => Ok(ContentRef::File(item)),
-        "uid" => Ok(ContentRef::Uid(item)),
-        other => Err(bad(column, format!("content kind {other:?}"))),
-    }
-}
-
 /// The columns of [`CHANGE_COLUMNS`] as a log entry.
 fn change_from(row: &Row<'_>) -> rusqlite::Result<MissionChange> {
     let kind: String = row.get(2)?;
@@ -171,7 +95,7 @@ fn change_from(row: &Row<'_>) -> rusqlite::Result<MissionChange> {
     let content_kind: Option<String> = row.get(3)?;
     let item: Option<String> = row.get(4)?;
     let content = match (content_kind, item) {
-        (Some(k), Some(item)) => Some(content_from(&k, item, 3)?),
+        (Some(k), Some(item)) => Some(content_from(&k, item).map_err(|reason| bad(3, reason))?),
         _ => None,
     };
     let snapshot: Option<String> = row.get(5)?;
@@ -195,21 +119,8 @@ fn change_from(row: &Row<'_>) -> rusqlite::Result<MissionChange> {
     })
 }
 
-/// What a log entry copies of its mission.
-struct MissionKey {
-    name: String,
-    label: Label,
-    created_ms: i64,
-}
-
-impl MissionKey {
-    fn of(m: &MissionRecord) -> Self {
-        MissionKey { name: m.name.clone(), label: m.label.clone(), created_ms: to_ms(m.created) }
-    }
-}
-
-/// Appends an entry to the log of `mission` and answers it. A file's entry carries the file's label
-/// and record, any other the mission's label.
+/// Appends an entry (the [`Entry`] of `kind` to `at`) to the log of `mission` and answers it. A file's
+/// entry carries the file's label and record, any other the mission's label.
 fn log(
     tx: &Transaction<'_>,
     mission: &MissionKey,
@@ -219,15 +130,10 @@ fn log(
     creator_uid: &str,
     at: OffsetDateTime,
 ) -> Result<MissionChange, StoreError> {
-    let label = file.map_or(&mission.label, |f| &f.label).clone();
-    let own = LabelColumns::of(&label);
+    let e = Entry { kind, content, file, creator_uid, at };
+    let columns = e.columns(mission)?;
+    let own = LabelColumns::of(&columns.label);
     let of_mission = LabelColumns::of(&mission.label);
-    let snapshot = file
-        .map(|f| serde_json::to_string(&Snapshot::of(f)))
-        .transpose()
-        .map_err(|e| StoreError::Invalid { id: mission.name.clone(), reason: format!("file record: {e}") })?;
-    let (content_kind, item) = content.map(content_columns).unzip();
-    let at_ms = to_ms(at);
     tx.prepare_cached(
         "INSERT INTO mission_changes (mission, kind, content_kind, content, file, creator_uid, at_ms, rank, rel, \
          cats, mission_rank, mission_rel, mission_cats, mission_created_ms) \
@@ -236,11 +142,11 @@ fn log(
     .execute(params![
         mission.name,
         kind.id(),
-        content_kind,
-        item,
-        snapshot,
+        columns.content_kind,
+        columns.item,
+        columns.snapshot,
         creator_uid,
-        at_ms,
+        columns.at_ms,
         own.rank,
         own.rel,
         own.cats,
@@ -249,21 +155,7 @@ fn log(
         of_mission.cats,
         mission.created_ms
     ])?;
-    Ok(MissionChange {
-        seq: tx.last_insert_rowid(),
-        mission: mission.name.clone(),
-        kind,
-        content: content.cloned(),
-        // As a later read gives it: the times to the millisecond.
-        file: file.map(|f| Snapshot::of(f).record(f.hash.clone(), f.label.clone())),
-        creator_uid: creator_uid.to_owned(),
-        at: from_ms(at_ms),
-        label,
-    })
-}
-
-fn invalid(f: &FileRecord, reason: &str) -> StoreError {
-    StoreError::Invalid { id: format!("file {:?}", f.hash), reason: reason.to_owned() }
+    Ok(e.change(mission, tx.last_insert_rowid(), columns.label))
 }
 
 impl SqliteStore {
@@ -287,18 +179,23 @@ impl SqliteStore {
     fn known_mission(&self, conn: &Connection, name: &str) -> Result<MissionRecord, StoreError> {
         self.visible_mission(conn, name)?.ok_or_else(|| StoreError::NotFound(name.to_owned()))
     }
+
+    /// `item` keyed as stored (see [`content_key`]) with its file's record, read on `conn`; `None`
+    /// when it names no file this handle may see.
+    fn content_of(
+        &self,
+        conn: &Connection,
+        item: &ContentRef,
+    ) -> Result<Option<(ContentRef, Option<FileRecord>)>, StoreError> {
+        let Some(content) = content_key(item) else { return Ok(None) };
+        let ContentRef::File(key) = &content else { return Ok(Some((content, None))) };
+        Ok(self.visible_file(conn, key)?.map(|file| (content, Some(file))))
+    }
 }
 
 impl MartiStore for SqliteStore {
     fn put_file(&self, f: &FileRecord) -> Result<FilePut, StoreError> {
-        if f.hash.len() != 64 || !f.hash.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f')) {
-            return Err(invalid(f, "the hash is not a SHA-256 in lowercase hex (64 digits)"));
-        }
-        let size = i64::try_from(f.size).map_err(|_| invalid(f, "the size is larger than the store can keep"))?;
-        if f.location.is_some_and(|(lat, lon)| !lat.is_finite() || !lon.is_finite()) {
-            return Err(invalid(f, "the location is not a finite latitude and longitude"));
-        }
-        let keywords = serde_json::to_string(&f.keywords).map_err(|e| invalid(f, &format!("keywords: {e}")))?;
+        let (size, keywords) = check_file(f)?;
         let l = LabelColumns::of(&f.label);
         let (lat, lon) = f.location.unzip();
         let mut w = self.writer();
@@ -308,12 +205,8 @@ impl MartiStore for SqliteStore {
             .query_row([&f.hash], |r| file_from(r, 0))
             .optional()?;
         if let Some(old) = old {
-            // The same content: leave it. A record this handle may not see is not revealed.
-            return if self.access.permits(&old.label, old.submitted) {
-                Ok(FilePut::Existing(old))
-            } else {
-                Err(StoreError::Exists(f.hash.clone()))
-            };
+            // The same content: leave it.
+            return existing(&self.access, old);
         }
         tx.prepare_cached(
             "INSERT INTO files (hash, uid, name, mime, size, keywords, tool, creator_uid, submitter, submitted_ms, \
@@ -352,20 +245,9 @@ impl MartiStore for SqliteStore {
         if limit == 0 {
             return Ok(Vec::new());
         }
-        let mut sql = format!("SELECT {FILE_COLUMNS} FROM files f WHERE {}", self.visible("f.", "submitted_ms"));
-        let mut args: Vec<&str> = Vec::new();
-        let exact = [("f.tool", &q.tool), ("f.creator_uid", &q.creator_uid), ("f.uid", &q.uid)];
-        for (column, value) in exact {
-            if let Some(v) = value {
-                args.push(v);
-                sql.push_str(&format!(" AND {column} = ?{}", args.len()));
-            }
-        }
-        if let Some(k) = &q.keyword {
-            args.push(k);
-            sql.push_str(&format!(" AND EXISTS (SELECT 1 FROM json_each(f.keywords) WHERE value = ?{})", args.len()));
-        }
-        sql.push_str(" ORDER BY f.submitted_ms DESC, f.seq DESC");
+        let (sql, args) = search_sql(q, &self.visible("f.", "submitted_ms"), '?', |p| {
+            format!("EXISTS (SELECT 1 FROM json_each(f.keywords) WHERE value = {p})")
+        });
         let needle = q.name.as_deref().map(str::to_lowercase);
         let r = self.reader();
         let mut stmt = r.prepare(&sql)?;
@@ -566,15 +448,8 @@ impl MartiStore for SqliteStore {
         // Every item is checked before any is added: all or nothing.
         let mut resolved = Vec::with_capacity(items.len());
         for item in items {
-            match item {
-                ContentRef::File(hash) => {
-                    let not_found = || StoreError::NotFound(hash.clone());
-                    let key = parse_sha256(hash).ok_or_else(not_found)?;
-                    let file = self.visible_file(&tx, &key)?.ok_or_else(not_found)?;
-                    resolved.push((ContentRef::File(key), Some(file)));
-                }
-                ContentRef::Uid(_) => resolved.push((item.clone(), None)),
-            }
+            let found = self.content_of(&tx, item)?;
+            resolved.push(found.ok_or_else(|| StoreError::NotFound(item.key().to_owned()))?);
         }
         let mut changes = Vec::new();
         for (content, file) in &resolved {
@@ -603,15 +478,8 @@ impl MartiStore for SqliteStore {
         let mut w = self.writer();
         let tx = w.conn.transaction()?;
         let m = MissionKey::of(&self.known_mission(&tx, mission)?);
-        let (content, file) = match item {
-            ContentRef::File(hash) => {
-                let Some(key) = parse_sha256(hash) else { return Ok(None) };
-                // A file this handle may not see is not there for it.
-                let Some(file) = self.visible_file(&tx, &key)? else { return Ok(None) };
-                (ContentRef::File(key), Some(file))
-            }
-            ContentRef::Uid(_) => (item.clone(), None),
-        };
+        // A file this handle may not see is not there for it.
+        let Some((content, file)) = self.content_of(&tx, item)? else { return Ok(None) };
         let (kind, key) = content_columns(&content);
         let n = tx.execute(
             "DELETE FROM mission_contents WHERE mission = ?1 AND kind = ?2 AND item = ?3",
@@ -636,7 +504,7 @@ impl MartiStore for SqliteStore {
         ))?;
         let rows = stmt.query_map([mission], |row| {
             let kind: String = row.get(0)?;
-            let content = content_from(&kind, row.get(1)?, 0)?;
+            let content = content_from(&kind, row.get(1)?).map_err(|reason| bad(0, reason))?;
             let file = match content {
                 ContentRef::File(_) => Some(file_from(row, 4)?),
                 ContentRef::Uid(_) => None,

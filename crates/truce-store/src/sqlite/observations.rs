@@ -3,11 +3,12 @@
 
 use rusqlite::{OptionalExtension, params};
 use time::OffsetDateTime;
-use truce_access::Access;
 use truce_core::{ClassificationRecord, Observation, StoredObservation};
 
 use super::{SqliteStore, Writer, cell_box, cell_of, from_ms, to_ms};
-use crate::observations::{violation_list, zone_list};
+use crate::observations::{
+    add_listed, change_of, decode, differing_fields, marking_of, parse_cursor, violation_list, zone_list,
+};
 use crate::{
     Change, Conflict, Correction, EncodedRow, InsertReport, MAX_PAGE, ObservationStore, Page, Query, Revise, Revision,
     Stats, StoreError,
@@ -78,34 +79,7 @@ fn differs(tx: &rusqlite::Transaction<'_>, r: &EncodedRow) -> Result<Option<Vec<
     if earlier {
         return Ok(None);
     }
-    let parse = |body: &str| {
-        serde_json::from_str::<serde_json::Map<String, serde_json::Value>>(body)
-            .map_err(|e| StoreError::Corrupt { id: r.id.clone(), reason: format!("body: {e}") })
-    };
-    let (old, new) = (parse(&current)?, parse(&r.body)?);
-    let mut fields: Vec<String> = new.iter().filter(|(k, v)| old.get(*k) != Some(*v)).map(|(k, _)| k.clone()).collect();
-    fields.extend(old.keys().filter(|k| !new.contains_key(*k)).cloned());
-    fields.sort();
-    Ok(Some(fields))
-}
-
-/// Decodes a row; without the right to see the observer (see `truce_access::Access::sees_observer`)
-/// the observer's team, callsign and position are left out.
-fn decode(
-    access: &Access,
-    id: String,
-    body: &str,
-    classification: &str,
-    received_ms: i64,
-) -> Result<StoredObservation, StoreError> {
-    let mut observation: Observation =
-        serde_json::from_str(body).map_err(|e| StoreError::Corrupt { id: id.clone(), reason: format!("body: {e}") })?;
-    if !access.sees_observer() {
-        truce_access::redact_observer(&mut observation);
-    }
-    let classification: ClassificationRecord = serde_json::from_str(classification)
-        .map_err(|e| StoreError::Corrupt { id, reason: format!("classification: {e}") })?;
-    Ok(StoredObservation { observation, classification, received_at: from_ms(received_ms) })
+    differing_fields(&r.id, &current, &r.body).map(Some)
 }
 
 /// The WHERE clause and parameters for a query's filters (paging excluded).
@@ -198,12 +172,6 @@ fn filters(access: &str, q: &Query) -> (String, Vec<rusqlite::types::Value>) {
     (sql, args)
 }
 
-fn parse_cursor(c: &str) -> Result<(i64, i64), StoreError> {
-    let bad = || StoreError::BadCursor(c.to_owned());
-    let (t, s) = c.split_once('.').ok_or_else(bad)?;
-    Ok((t.parse().map_err(|_| bad())?, s.parse().map_err(|_| bad())?))
-}
-
 impl ObservationStore for SqliteStore {
     fn get(&self, id: &str) -> Result<Option<StoredObservation>, StoreError> {
         let conn = self.reader();
@@ -274,20 +242,8 @@ impl ObservationStore for SqliteStore {
             stats.total += 1;
             *stats.by_category.entry(r.get::<_, String>(0)?).or_default() += 1;
             *stats.by_day.entry(from_ms(r.get(1)?).date().to_string()).or_default() += 1;
-            for z in r.get_ref(4)?.as_str().unwrap_or("").split(',').filter(|z| !z.is_empty()) {
-                if let Some(n) = stats.by_zone.get_mut(z) {
-                    *n += 1;
-                } else {
-                    stats.by_zone.insert(z.to_owned(), 1);
-                }
-            }
-            for v in r.get_ref(5)?.as_str().unwrap_or("").split(',').filter(|v| !v.is_empty()) {
-                if let Some(n) = stats.by_violation.get_mut(v) {
-                    *n += 1;
-                } else {
-                    stats.by_violation.insert(v.to_owned(), 1);
-                }
-            }
+            add_listed(&mut stats.by_zone, r.get_ref(4)?.as_str().unwrap_or(""), 1);
+            add_listed(&mut stats.by_violation, r.get_ref(5)?.as_str().unwrap_or(""), 1);
         }
         Ok(stats)
     }
@@ -385,13 +341,7 @@ impl ObservationStore for SqliteStore {
     }
 
     fn revise(&self, c: &Revise<'_>) -> Result<Revision, StoreError> {
-        let invalid = |reason: &str| StoreError::Invalid { id: c.id.to_owned(), reason: reason.to_owned() };
-        if c.reason.trim().is_empty() {
-            return Err(invalid("a correction needs a reason"));
-        }
-        if c.amended.is_some_and(|r| r.id != c.id) {
-            return Err(invalid("the amended observation has another id; an id cannot be changed"));
-        }
+        c.check()?;
         let visible = self.visible("", "time_ms");
         let mut guard = self.writer();
         let Writer { conn, cells } = &mut *guard;
@@ -415,12 +365,7 @@ impl ObservationStore for SqliteStore {
         let Some((seq, version, withdrawn, received_ms, body, classification)) = current else {
             return Err(StoreError::NotFound(c.id.to_owned()));
         };
-        if withdrawn {
-            return Err(StoreError::Withdrawn { id: c.id.to_owned(), version });
-        }
-        if version != c.expected {
-            return Err(StoreError::Stale { id: c.id.to_owned(), expected: c.expected, current: version });
-        }
+        c.check_current(version, withdrawn)?;
         // The first change keeps the version as first recorded beside the ones that follow.
         tx.prepare_cached(
             "INSERT INTO observation_versions (id, version, action, at_ms, by, reason, body, classification, time_ms, rank, rel, cats)
@@ -475,14 +420,7 @@ impl ObservationStore for SqliteStore {
         if let Some(cell) = new_cell {
             cells.insert(cell);
         }
-        Ok(Revision {
-            version: next,
-            change,
-            at: from_ms(at_ms),
-            by: c.by.to_owned(),
-            reason: c.reason.to_owned(),
-            stored: decode(&self.access, c.id.to_owned(), &body, &classification, received_ms)?,
-        })
+        c.revision(&self.access, next, change, &body, &classification, received_ms)
     }
 
     fn history(&self, id: &str) -> Result<Option<Vec<Revision>>, StoreError> {
@@ -512,10 +450,7 @@ impl ObservationStore for SqliteStore {
         let mut out = Vec::new();
         while let Some(r) = rows.next()? {
             let action: String = r.get(1)?;
-            let change = Change::parse(&action).ok_or_else(|| StoreError::Corrupt {
-                id: id.to_owned(),
-                reason: format!("version action {action:?}"),
-            })?;
+            let change = change_of(&action, id)?;
             out.push(Revision {
                 version: r.get(0)?,
                 change,
@@ -570,13 +505,9 @@ impl ObservationStore for SqliteStore {
         while let Some(r) = rows.next()? {
             let id: String = r.get(0)?;
             let action: String = r.get(2)?;
-            let change = Change::parse(&action)
-                .ok_or_else(|| StoreError::Corrupt { id: id.clone(), reason: format!("version action {action:?}") })?;
+            let change = change_of(&action, &id)?;
             let rank: u8 = r.get(6)?;
-            let marking =
-                truce_core::Marking::ALL.iter().copied().find(|m| m.rank() == rank).ok_or_else(|| {
-                    StoreError::Corrupt { id: id.clone(), reason: format!("classification rank {rank}") }
-                })?;
+            let marking = marking_of(i64::from(rank), &id)?;
             out.push(Correction {
                 id,
                 version: r.get(1)?,

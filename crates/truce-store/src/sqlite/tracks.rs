@@ -17,10 +17,9 @@ use truce_access::LabelColumns;
 use truce_core::{GeofenceRow, TrackRow};
 
 use super::{SqliteStore, from_ms, to_ms};
+use crate::observations::parse_cursor;
+use crate::tracks::TRACK_COLUMNS;
 use crate::{StoreError, TrackPage, TrackStore, TrackWindow};
-
-const TRACK_COLUMNS: &str = "t.uid, t.type, t.how, t.callsign, t.grp, t.source, t.peer, t.time_ms, t.start_ms, \
-     t.stale_ms, t.received_ms, t.lat, t.lon, t.hae, t.ce, t.course, t.speed, t.classification, t.xml, t.rank, t.rel, t.cats";
 
 fn track_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<TrackRow> {
     Ok(TrackRow {
@@ -183,9 +182,7 @@ impl TrackStore for SqliteStore {
             ));
         }
         if let Some(c) = &w.cursor {
-            let bad = || StoreError::BadCursor(c.clone());
-            let (t, s) = c.split_once('.').ok_or_else(bad)?;
-            let (t, s): (i64, i64) = (t.parse().map_err(|_| bad())?, s.parse().map_err(|_| bad())?);
+            let (t, s) = parse_cursor(c)?;
             args.extend([Value::Integer(t), Value::Integer(s)]);
             clauses.push(format!("(t.time_ms, t.seq) > (?{}, ?{})", args.len() - 1, args.len()));
         }

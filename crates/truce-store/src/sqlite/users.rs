@@ -8,14 +8,10 @@ use rusqlite::{OptionalExtension, Row, Transaction, params};
 use time::OffsetDateTime;
 
 use super::{SqliteStore, from_ms, to_ms};
-use crate::users::check_user;
-use crate::{SessionKind, SessionRow, StoreError, User, UserError, UserStore};
+use crate::users::{checked_categories, decode_access, session_kind, token_hash};
+use crate::{SessionRow, StoreError, User, UserError, UserStore};
 
 const USER_COLUMNS: &str = "name, nation, role, clearance, categories, disabled, created_ms, updated_ms";
-
-fn corrupt(name: &str, reason: impl Into<String>) -> StoreError {
-    StoreError::Corrupt { id: format!("user {name}"), reason: reason.into() }
-}
 
 /// The columns of [`USER_COLUMNS`] from `row`, starting at column `at`, as a user.
 fn user_from(row: &Row<'_>, at: usize) -> Result<Result<User, StoreError>, rusqlite::Error> {
@@ -27,20 +23,16 @@ fn user_from(row: &Row<'_>, at: usize) -> Result<Result<User, StoreError>, rusql
     let disabled: bool = row.get(at + 5)?;
     let created = from_ms(row.get(at + 6)?);
     let updated = from_ms(row.get(at + 7)?);
-    Ok((|| {
-        let role = role.parse().map_err(|e: String| corrupt(&name, e))?;
-        let clearance = clearance.parse().map_err(|e: String| corrupt(&name, e))?;
-        let categories = serde_json::from_str(&categories).map_err(|e| corrupt(&name, format!("categories: {e}")))?;
-        Ok(User { name, nation, role, clearance, categories, disabled, created, updated })
-    })())
-}
-
-fn kind_from(name: &str, kind: &str) -> Result<SessionKind, StoreError> {
-    match kind {
-        "session" => Ok(SessionKind::Session),
-        "api" => Ok(SessionKind::Api),
-        other => Err(corrupt(name, format!("session kind {other:?}"))),
-    }
+    Ok(decode_access(&name, &role, &clearance, &categories).map(|(role, clearance, categories)| User {
+        name,
+        nation,
+        role,
+        clearance,
+        categories,
+        disabled,
+        created,
+        updated,
+    }))
 }
 
 /// The columns `token_hash, user, kind, created_ms, last_seen_ms, expires_ms` as a session.
@@ -52,9 +44,8 @@ fn session_from(row: &Row<'_>) -> Result<Result<SessionRow, StoreError>, rusqlit
     let last_seen = from_ms(row.get(4)?);
     let expires: Option<i64> = row.get(5)?;
     Ok((|| {
-        let token_hash: [u8; 32] =
-            hash.try_into().map_err(|_| corrupt(&user, "a session's token hash is not 32 bytes"))?;
-        let kind = kind_from(&user, &kind)?;
+        let token_hash = token_hash(&user, hash)?;
+        let kind = session_kind(&user, &kind)?;
         Ok(SessionRow { token_hash, user, kind, created, last_seen, expires: expires.map(from_ms) })
     })())
 }
@@ -66,12 +57,7 @@ fn disabled_in(tx: &Transaction<'_>, name: &str) -> Result<Option<bool>, rusqlit
 
 impl UserStore for SqliteStore {
     fn add_user(&self, user: &User, password_phc: &str) -> Result<(), UserError> {
-        check_user(user)?;
-        let mut categories = user.categories.clone();
-        categories.sort();
-        categories.dedup();
-        let categories = serde_json::to_string(&categories)
-            .map_err(|e| UserError::Invalid { name: user.name.clone(), reason: format!("categories: {e}") })?;
+        let categories = checked_categories(user)?;
         let mut w = self.writer();
         let tx = w.conn.transaction().map_err(StoreError::from)?;
         if disabled_in(&tx, &user.name).map_err(StoreError::from)?.is_some() {

@@ -67,3 +67,74 @@ fn reopening_keeps_everything_and_migrates_nothing_twice() {
     let store = PgStore::open(&url).unwrap();
     assert_eq!(store.get("kept").unwrap(), Some(kept));
 }
+
+/// Batches large enough to be copied (`COPY … FROM STDIN (FORMAT binary)`) answer as the embedded
+/// store does: new rows stored, resent ones reported as duplicates, a conflict refusing the whole
+/// batch.
+#[test]
+fn a_copied_batch_answers_as_the_embedded_store() {
+    use truce_core::Category;
+    use truce_store::conformance::observations::observation;
+    use truce_store::{ObservationStore, SqliteStore};
+    let dir = tempfile::tempdir().unwrap();
+    let sqlite = SqliteStore::open(dir.path()).unwrap();
+    let (_schema, pg) = open();
+    let batch = |from: usize, n: usize| -> Vec<_> {
+        (from..from + n)
+            .map(|i| observation(&format!("b{i:05}"), i as i64, 47.0 + i as f64 * 1e-4, 36.0, Category::MuzzleFlash))
+            .collect()
+    };
+    let answer = |r: Result<truce_store::InsertReport, truce_store::StoreError>| match r {
+        Ok(r) => format!(
+            "{} new {:?}, {} duplicates {:?}",
+            r.inserted.len(),
+            r.inserted.first(),
+            r.duplicates.len(),
+            r.duplicates.last()
+        ),
+        Err(e) => e.to_string(),
+    };
+    let mut conflicting = batch(1_500, 600);
+    conflicting[599].observation.lat = 10.0;
+    for b in [batch(0, 1_000), batch(500, 1_000), batch(1_500, 600), conflicting, batch(2_100, 300)] {
+        assert_eq!(answer(pg.insert(&b)), answer(sqlite.insert(&b)));
+    }
+    assert_eq!(pg.count().unwrap(), 2_400);
+    let all = truce_store::Query { limit: 10_000, ..Default::default() };
+    assert_eq!(pg.query(&all).unwrap().items, sqlite.query(&all).unwrap().items);
+}
+
+/// When another writer stores one of a copied batch's ids between the check and the copy, the copy
+/// fails on the unique index; the batch is then inserted row by row, with the same answer. (A trigger
+/// plays the other writer: it refuses the row once, as the unique index would.)
+#[test]
+fn a_copy_that_meets_a_concurrent_insert_falls_back_to_row_by_row() {
+    use truce_core::Category;
+    use truce_store::ObservationStore;
+    use truce_store::conformance::observations::observation;
+    let (schema, pg) = open();
+    let mut admin = postgres::Client::connect(&schema.url, postgres::NoTls).unwrap();
+    admin
+        .batch_execute(&format!(
+            "SET search_path = {0}, public;
+             CREATE SEQUENCE once;
+             CREATE FUNCTION refuse_once() RETURNS trigger LANGUAGE plpgsql AS $$
+             BEGIN
+                 IF NEW.id = 'late' AND nextval('{0}.once') = 1 THEN
+                     RAISE EXCEPTION 'duplicate key (a test)' USING ERRCODE = 'unique_violation';
+                 END IF;
+                 RETURN NEW;
+             END $$;
+             CREATE TRIGGER refuse_once BEFORE INSERT ON observations FOR EACH ROW EXECUTE FUNCTION refuse_once();",
+            schema.name
+        ))
+        .unwrap();
+    let mut batch: Vec<_> =
+        (0..400).map(|i| observation(&format!("c{i:03}"), i, 47.0, 36.0, Category::MuzzleFlash)).collect();
+    batch.push(observation("late", 500, 47.0, 36.0, Category::MuzzleFlash));
+    let report = pg.insert(&batch).unwrap();
+    assert_eq!((report.inserted.len(), report.duplicates.len()), (401, 0));
+    let once: i64 = admin.query_one(&format!("SELECT last_value FROM {}.once", schema.name), &[]).unwrap().get(0);
+    assert_eq!(once, 2, "the copy met the refusal, the row-by-row insert did not");
+    assert_eq!(pg.count().unwrap(), 401);
+}

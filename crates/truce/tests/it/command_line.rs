@@ -500,7 +500,8 @@ fn the_readme_lists_every_command_and_every_flag() {
         };
         for flag in flags {
             // Where the store is: one rule for every command, stated once above the entries.
-            let shared = ["--data-dir", "--agreement", "--sectors"].contains(&flag.as_str()) && has(section, flag);
+            let shared =
+                ["--data-dir", "--agreement", "--sectors", "--store"].contains(&flag.as_str()) && has(section, flag);
             if !shared && !has(entry, flag) {
                 missing.push(format!("{flag} of `truce {command}`"));
             }
