@@ -58,7 +58,12 @@ impl ApiError {
         Self::new(
             StatusCode::SERVICE_UNAVAILABLE,
             "store_unavailable",
-            format!("the store failed: {e}; nothing was stored"),
+            // A connection that broke while its commit was under way may have committed: the request
+            // is then applied whole, never in part.
+            format!(
+                "the store failed: {e}; nothing was applied, unless the database went away while \
+                 committing, in which case all of it was (sending it again is safe for observations)"
+            ),
         )
     }
 }

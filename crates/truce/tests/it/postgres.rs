@@ -4,6 +4,7 @@
 //! it acknowledged across SIGKILL.
 
 use std::path::Path;
+use std::process::Command;
 
 use serde_json::json;
 
@@ -162,4 +163,124 @@ fn serve_on_postgres_keeps_what_it_acknowledged_across_a_kill() {
     assert_eq!(one["category"], "muzzle_flash");
     let (_, list) = s.json("GET", "/api/v1/observations?near=48.0,37.8,5", b"");
     assert_eq!(list["observations"].as_array().unwrap().len(), 1, "{list}");
+}
+
+/// A throw-away, durable PostgreSQL server of this test's own (`scripts/pg`), stopped when dropped: a test that
+/// restarts its server must not take the other tests' server down with it.
+struct OwnServer {
+    dir: std::path::PathBuf,
+    url: String,
+}
+
+impl OwnServer {
+    fn start(dir: &Path) -> Self {
+        // Durable: with scripts/pg's fast settings (synchronous_commit off) a crash loses the last
+        // commits the server acknowledged, which is the server's choice and not what is tested here.
+        let out = Command::new(pg_script()).arg("start").arg(dir).arg("--durable").output().expect("scripts/pg");
+        assert!(out.status.success(), "scripts/pg start: {}", String::from_utf8_lossy(&out.stderr));
+        let url = String::from_utf8(out.stdout).unwrap().trim().to_owned();
+        Self { dir: dir.to_owned(), url }
+    }
+
+    /// Stops the server as a crash would and starts it again on the same port.
+    fn restart(&self) {
+        let out = Command::new(pg_script()).arg("restart").arg(&self.dir).output().expect("scripts/pg");
+        assert!(out.status.success(), "scripts/pg restart: {}", String::from_utf8_lossy(&out.stderr));
+    }
+}
+
+impl Drop for OwnServer {
+    fn drop(&mut self) {
+        let _ = Command::new(pg_script()).arg("stop").arg(&self.dir).output();
+    }
+}
+
+fn pg_script() -> std::path::PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../scripts/pg")
+}
+
+/// What one batch POST answered.
+struct Posted {
+    ids: Vec<String>,
+    status: u16,
+    body: serde_json::Value,
+}
+
+#[test]
+fn a_database_restart_under_load_refuses_clearly_and_never_half_applies_a_batch() {
+    let tmp = tempfile::tempdir().unwrap();
+    let pg = OwnServer::start(&tmp.path().join("pg"));
+    let dir = tmp.path().join("node");
+    let add = ["users", "add", "admin", "--nation", "GBR", "--role", "admin", "--clearance", "COSMIC TOP SECRET"];
+    assert_eq!(on(&dir, Some(&pg.url), &[&add[..], &["--password-stdin"]].concat()).code, 0);
+    let s = crate::util::serve_plain(&dir, &["--store", &pg.url]);
+    let token = s.login("admin", PASSWORD);
+    s.use_token(Some(&token));
+
+    // One poster sends batches of five without pause; the test restarts the database once twenty
+    // batches were acknowledged, and stops the poster once twenty more were acknowledged after it.
+    let acknowledged = std::sync::atomic::AtomicUsize::new(0);
+    let done = std::sync::atomic::AtomicBool::new(false);
+    let posted = std::thread::scope(|scope| {
+        let poster = scope.spawn(|| {
+            let mut posted = Vec::new();
+            for n in 0.. {
+                if done.load(std::sync::atomic::Ordering::SeqCst) {
+                    break;
+                }
+                let ids: Vec<String> = (0..5).map(|k| format!("r{n}-{k}")).collect();
+                let batch: Vec<serde_json::Value> = ids
+                    .iter()
+                    .enumerate()
+                    .map(|(k, id)| {
+                        json!({"id": id, "time": "2026-11-25T01:00:00Z", "lat": 48.0 + 0.001 * k as f64,
+                            "lon": 37.8, "category": "muzzle_flash", "observer": {"means": "patrol", "team": "MT-1"}})
+                    })
+                    .collect();
+                let (status, body) = s.json("POST", "/api/v1/observations", json!(batch).to_string().as_bytes());
+                if status == 201 {
+                    acknowledged.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+                }
+                posted.push(Posted { ids, status, body });
+            }
+            posted
+        });
+        let wait_for = |n: usize| {
+            let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+            while acknowledged.load(std::sync::atomic::Ordering::SeqCst) < n {
+                assert!(std::time::Instant::now() < deadline, "fewer than {n} batches acknowledged in 60 s");
+                assert!(!poster.is_finished(), "the poster stopped");
+                std::thread::yield_now();
+            }
+        };
+        wait_for(20);
+        pg.restart();
+        let after = acknowledged.load(std::sync::atomic::Ordering::SeqCst);
+        wait_for(after + 20);
+        done.store(true, std::sync::atomic::Ordering::SeqCst);
+        poster.join().expect("the poster")
+    });
+
+    // Every refusal says the store failed and what that means for the batch.
+    let refused: Vec<&Posted> = posted.iter().filter(|p| p.status != 201).collect();
+    assert!(!refused.is_empty(), "no POST met the restart: the test did not test it");
+    for p in &refused {
+        assert_eq!(p.status, 503, "{}", p.body);
+        assert_eq!(p.body["error"]["code"], "store_unavailable", "{}", p.body);
+        let message = p.body["error"]["message"].as_str().unwrap();
+        assert!(message.contains("the store failed") && message.contains("all of it"), "{message}");
+    }
+    // The node came back by itself, and what it acknowledged is stored; no batch is stored in part.
+    let (status, list) = s.json("GET", "/api/v1/observations?limit=10000", b"");
+    assert_eq!(status, 200, "{list}");
+    let stored: std::collections::HashSet<&str> =
+        list["observations"].as_array().unwrap().iter().map(|o| o["id"].as_str().unwrap()).collect();
+    for p in &posted {
+        let kept = p.ids.iter().filter(|id| stored.contains(id.as_str())).count();
+        if p.status == 201 {
+            assert_eq!(kept, 5, "acknowledged batch {:?} lost {} observations", p.ids[0], 5 - kept);
+        } else {
+            assert!(kept == 0 || kept == 5, "refused batch {:?} stored in part: {kept} of 5", p.ids[0]);
+        }
+    }
 }
