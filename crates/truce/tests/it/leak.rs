@@ -629,8 +629,19 @@ impl LeakCoalition {
 }
 
 #[test]
-#[allow(clippy::too_many_lines)]
 fn no_surface_shows_a_viewer_what_it_may_not_see() {
+    harness();
+}
+
+/// The same harness with the records in PostgreSQL (`TRUCE_TEST_POSTGRES`): the access rule is the
+/// store's SQL there, and must answer as the embedded store's.
+#[test]
+fn on_postgres_no_surface_shows_a_viewer_what_it_may_not_see() {
+    crate::util::on_store(&crate::postgres::store_url(), harness);
+}
+
+#[allow(clippy::too_many_lines)]
+fn harness() {
     let oracle = Oracle { policy: Policy::shipped() };
     let mut rng = Rng(0x9e37_79b9_7f4a_7c15);
     let dir = tempfile::tempdir().unwrap();

@@ -11,7 +11,7 @@ use serde_json::json;
 use crate::util::{PASSWORD, Run, Server, agreement, truce};
 
 /// A URL of the test server naming a schema no other test uses (the store makes it).
-fn store_url() -> String {
+pub(crate) fn store_url() -> String {
     use std::sync::atomic::{AtomicU32, Ordering};
     static NEXT: AtomicU32 = AtomicU32::new(0);
     let url = std::env::var("TRUCE_TEST_POSTGRES").expect(

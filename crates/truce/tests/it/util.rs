@@ -29,6 +29,26 @@ pub struct Run {
     pub stderr: String,
 }
 
+thread_local! {
+    /// The store every `truce` this thread starts keeps its records in (`TRUCE_STORE`), when not the
+    /// data directory's embedded one: [`on_store`].
+    static STORE: std::cell::RefCell<Option<String>> = const { std::cell::RefCell::new(None) };
+}
+
+/// Runs `f` with every `truce` it starts (commands and servers, from this thread) on the store `url`:
+/// a whole test, unchanged, on PostgreSQL.
+pub fn on_store<T>(url: &str, f: impl FnOnce() -> T) -> T {
+    STORE.with(|s| *s.borrow_mut() = Some(url.to_owned()));
+    let result = f();
+    STORE.with(|s| *s.borrow_mut() = None);
+    result
+}
+
+/// The `TRUCE_STORE` of [`on_store`], for a process about to start.
+fn store_env() -> Vec<(&'static str, String)> {
+    STORE.with(|s| s.borrow().clone()).map(|u| ("TRUCE_STORE", u)).into_iter().collect()
+}
+
 /// Runs `truce` with `args`, feeding `stdin`.
 pub fn truce(args: &[&str], stdin: &[u8]) -> Run {
     truce_with(args, &[], stdin)
@@ -38,6 +58,7 @@ pub fn truce(args: &[&str], stdin: &[u8]) -> Run {
 pub fn truce_with(args: &[&str], env: &[(&str, &str)], stdin: &[u8]) -> Run {
     let mut child = Command::new(env!("CARGO_BIN_EXE_truce"))
         .args(args)
+        .envs(store_env())
         .envs(env.iter().copied())
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
@@ -137,6 +158,7 @@ impl Server {
         }
         let mut child = Command::new(env!("CARGO_BIN_EXE_truce"))
             .args(&args)
+            .envs(store_env())
             .envs(env.iter().copied())
             .current_dir(cwd)
             .stdout(Stdio::piped())
