@@ -168,8 +168,16 @@ pub fn open_or_create(
     agreement: Option<&Path>,
 ) -> Result<(Arc<dyn Store>, Agreement, bool), NodeError> {
     let made = create(data_dir)?;
-    let (store, agreement) = open_existing(data_dir, url, agreement)?;
-    Ok((store, agreement, made))
+    match open_existing(data_dir, url, agreement) {
+        Ok((store, agreement)) => Ok((store, agreement, made)),
+        Err(e) => {
+            // A store that cannot be opened (a URL refused, a server down) leaves no directory behind.
+            if made {
+                let _ = std::fs::remove_dir_all(data_dir);
+            }
+            Err(e)
+        }
+    }
 }
 
 /// Opens the store of an existing data directory ([`require`]), or the one at `url`, with the agreement (given, else remembered, else the shipped one,

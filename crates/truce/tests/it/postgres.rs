@@ -284,3 +284,25 @@ fn a_database_restart_under_load_refuses_clearly_and_never_half_applies_a_batch(
         }
     }
 }
+
+#[test]
+fn a_store_that_cannot_be_opened_is_named_and_leaves_no_directory() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("node");
+    let file = tmp.path().join("one.csv");
+    std::fs::write(&file, "id,lat,lon,time,category\nx,48.0,37.8,2026-11-25T01:00:00Z,muzzle_flash\n").unwrap();
+    // A port nobody listens on: bind one, note it, let it go.
+    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let cases = [
+        ("mysql://truce:secret@127.0.0.1/truce".to_owned(), "not a store URL"),
+        (format!("postgres://truce:secret@127.0.0.1:{port}/truce"), "error connecting"),
+        (format!("{}?schema=bad;name", store_url().split('?').next().unwrap()), "\"bad;name\" is not a schema name"),
+    ];
+    for (url, reason) in cases {
+        let run = on(&dir, Some(&url), &["ingest", file.to_str().unwrap()]);
+        assert_ne!(run.code, 0, "{url}");
+        assert!(run.stderr.contains(reason), "{url}: {}", run.stderr);
+        assert!(!run.stderr.contains("secret"), "the password shows: {}", run.stderr);
+        assert!(!dir.exists(), "{url}: the data directory was left behind");
+    }
+}
