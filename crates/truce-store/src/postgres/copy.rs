@@ -53,15 +53,7 @@ pub(super) async fn insert(tx: &Transaction<'_>, rows: &[&EncodedRow]) -> Result
 /// Copies `rows` under a savepoint: the ids it stored, or `None` (and nothing stored) when one of them
 /// was stored already.
 async fn attempt(tx: &Transaction<'_>, rows: &[&EncodedRow]) -> Result<Option<Vec<String>>, StoreError> {
-    let ranks = rows
-        .iter()
-        .map(|r| {
-            i32::try_from(r.label.rank).map_err(|_| StoreError::Invalid {
-                id: r.id.clone(),
-                reason: format!("classification rank {}", r.label.rank),
-            })
-        })
-        .collect::<Result<Vec<i32>, _>>()?;
+    let ranks = rows.iter().map(|r| super::observations::rank_column(r)).collect::<Result<Vec<i32>, _>>()?;
     tx.batch_execute("SAVEPOINT truce_copy").await?;
     match copy(tx, rows, &ranks).await {
         Ok(()) => {

@@ -147,7 +147,7 @@ fn decode_row(access: &Access, r: &Row, first: usize) -> Result<StoredObservatio
 }
 
 /// The label rank as the `integer` column holds it.
-fn rank_column(r: &EncodedRow) -> Result<i32, StoreError> {
+pub(super) fn rank_column(r: &EncodedRow) -> Result<i32, StoreError> {
     i32::try_from(r.label.rank)
         .map_err(|_| StoreError::Invalid { id: r.id.clone(), reason: format!("classification rank {}", r.label.rank) })
 }
