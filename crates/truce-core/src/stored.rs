@@ -6,12 +6,13 @@ use time::OffsetDateTime;
 use crate::{ClassificationRecord, Observation};
 
 /// An observation with its classification, as stored.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct StoredObservation {
     /// The observation.
     pub observation: Observation,
     /// Its classification against the agreement in force.
     pub classification: ClassificationRecord,
     /// When the store received it.
+    #[serde(with = "time::serde::rfc3339")]
     pub received_at: OffsetDateTime,
 }

@@ -7,7 +7,7 @@
 use time::OffsetDateTime;
 
 /// One received CoT event, as stored in the track history.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct TrackRow {
     /// `event@uid`.
     pub uid: String,
@@ -24,12 +24,16 @@ pub struct TrackRow {
     /// The connection it arrived on, such as `tcp:127.0.0.1:5555`.
     pub peer: String,
     /// `event@time`.
+    #[serde(with = "time::serde::rfc3339")]
     pub time: OffsetDateTime,
     /// `event@start`.
+    #[serde(with = "time::serde::rfc3339")]
     pub start: OffsetDateTime,
     /// `event@stale`.
+    #[serde(with = "time::serde::rfc3339")]
     pub stale: OffsetDateTime,
     /// When the server received it.
+    #[serde(with = "time::serde::rfc3339")]
     pub received_at: OffsetDateTime,
     /// Latitude, degrees.
     pub lat: f64,
@@ -67,7 +71,8 @@ impl TrackRow {
 }
 
 /// What a geofence event says about a track and a fence.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
 pub enum GeofenceKind {
     /// The previous position was outside the zone, the current one is inside.
     Enter,
@@ -116,7 +121,7 @@ impl std::fmt::Display for GeofenceKind {
 
 /// A geofence event: a track entered, left, was first seen inside or crossed a zone, or crossed a
 /// line of the agreement.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct GeofenceRow {
     /// Deterministic id: `gf-<uid>-<unix ms>-<fence id>-<kind>`.
     pub id: String,
@@ -139,6 +144,7 @@ pub struct GeofenceRow {
     /// For a line crossing, the party whose ground the track entered.
     pub to_side: Option<String>,
     /// The event time of the current position.
+    #[serde(with = "time::serde::rfc3339")]
     pub time: OffsetDateTime,
     /// Current latitude, degrees.
     pub lat: f64,

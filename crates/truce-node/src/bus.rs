@@ -7,8 +7,10 @@
 //! batch of the track consumer publishes at once (`sources::tracks`): a batch is published in one
 //! burst from a blocking thread, faster than any subscriber's task is scheduled, so a buffer smaller
 //! than a batch made every subscriber lag whenever the consumer had a backlog (10,000 tracks
-//! reporting every second on a busy machine), however fast it read. A bus that spans several nodes (NATS
-//! JetStream) implements the same trait and hands its subscribers the same [`Subscription`].
+//! reporting every second on a busy machine), however fast it read. The bus that spans several nodes
+//! (`crate::nats::NatsBus`, NATS JetStream) implements the same trait around a [`LocalBus`] and
+//! hands its subscribers the same [`Subscription`], so the access rule is applied in one place for
+//! every event, this node's or another's.
 
 use std::sync::Arc;
 
@@ -35,6 +37,14 @@ pub trait Bus: Send + Sync {
     /// Whether a published event would reach anyone now. Bulk loads ask it once per batch and skip
     /// building events nobody receives; a bus that carries events to other nodes always says yes.
     fn has_subscribers(&self) -> bool;
+
+    /// Whether this node leads `task` (a task that must run once in the whole system, such as the
+    /// watch task that raises alerts). A single node leads everything; a node in a cluster leads a
+    /// task while it holds the task's lease.
+    fn leads(&self, task: &str) -> bool {
+        let _ = task;
+        true
+    }
 }
 
 /// What a subscription delivers next.
@@ -112,6 +122,15 @@ impl LocalBus {
     }
 }
 
+impl LocalBus {
+    /// Publishes an event already shared (one another node published, or one also sent elsewhere).
+    pub fn publish_shared(&self, event: Arc<Event>) {
+        metrics::counter!("truce_bus_events_total", "type" => event.type_name()).increment(1);
+        // No subscriber is not an error.
+        let _ = self.tx.send(event);
+    }
+}
+
 impl Default for LocalBus {
     fn default() -> Self {
         Self::new()
@@ -120,9 +139,7 @@ impl Default for LocalBus {
 
 impl Bus for LocalBus {
     fn publish(&self, event: Event) {
-        metrics::counter!("truce_bus_events_total", "type" => event.type_name()).increment(1);
-        // No subscriber is not an error.
-        let _ = self.tx.send(Arc::new(event));
+        self.publish_shared(Arc::new(event));
     }
 
     fn subscribe(&self, access: Access) -> Subscription {

@@ -49,6 +49,54 @@ impl Default for StoreConfig {
     }
 }
 
+/// `[bus]`: the nodes this one forms a system with.
+#[derive(Debug, Clone, PartialEq, Deserialize, Serialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct BusConfig {
+    /// The NATS servers of the JetStream cluster (`nats://host:port`); empty: this node alone.
+    #[serde(deserialize_with = "nats_urls")]
+    pub nats: Vec<String>,
+    /// Replicas of the event stream and the lease bucket (1 to 5; at most the JetStream servers).
+    #[serde(deserialize_with = "replicas")]
+    pub replicas: usize,
+}
+
+impl Default for BusConfig {
+    fn default() -> Self {
+        Self { nats: Vec::new(), replicas: 1 }
+    }
+}
+
+/// Checks one NATS server URL (`--nats`, `bus.nats`): `nats://HOST:PORT` (or `tls://`).
+pub fn check_nats_url(u: &str) -> Result<String, String> {
+    let u = u.trim();
+    let rest = u
+        .strip_prefix("nats://")
+        .or_else(|| u.strip_prefix("tls://"))
+        .ok_or_else(|| format!("{u:?} is not a NATS server URL (nats://HOST:PORT)"))?;
+    if rest.is_empty() || rest.contains(char::is_whitespace) {
+        return Err(format!("{u:?} names no server (nats://HOST:PORT)"));
+    }
+    Ok(u.to_owned())
+}
+
+/// Checks `--nats-replicas` and `bus.replicas`.
+pub fn check_replicas(n: usize) -> Result<usize, String> {
+    if (1..=5).contains(&n) { Ok(n) } else { Err(format!("{n} is not from 1 to 5")) }
+}
+
+fn nats_urls<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Vec<String>, D::Error> {
+    Vec::<String>::deserialize(d)?
+        .iter()
+        .map(|u| check_nats_url(u))
+        .collect::<Result<_, _>>()
+        .map_err(serde::de::Error::custom)
+}
+
+fn replicas<'de, D: serde::Deserializer<'de>>(d: D) -> Result<usize, D::Error> {
+    check_replicas(usize::deserialize(d)?).map_err(serde::de::Error::custom)
+}
+
 /// `[watch]`: early warning.
 #[derive(Debug, Clone, PartialEq, Deserialize, Serialize)]
 #[serde(deny_unknown_fields, default)]
@@ -82,6 +130,8 @@ pub struct ConfigFile {
     pub store: StoreConfig,
     /// `[watch]`.
     pub watch: WatchConfig,
+    /// `[bus]`.
+    pub bus: BusConfig,
     /// `[http]`.
     pub http: HttpConfig,
     /// `[tak]`.
@@ -332,6 +382,22 @@ mod tests {
                 "truce.toml:5: tak.tcpp: unknown field `tcpp`, expected one of `tcp`, `tls`, `udp`, `api`, `enrol`, `max_upload_mib`, `multicast`, `certs_dir`, `channels`, `queue`, `flush_ms`, `anonymous_nation`, `anonymous_clearance`",
                 "truce.toml:6: tak.flush_ms: 5000 is not from 0 to 1,000",
             ]
+        );
+    }
+
+    #[test]
+    fn a_bus_that_is_not_nats_or_has_too_many_replicas_is_named() {
+        let text = "[bus]\nnats = [\"nats://127.0.0.1:4222\", \"http://127.0.0.1:4222\"]\nreplicas = 9\n";
+        assert_eq!(
+            problems(text),
+            [
+                "truce.toml:2: bus.nats: \"http://127.0.0.1:4222\" is not a NATS server URL (nats://HOST:PORT)",
+                "truce.toml:3: bus.replicas: 9 is not from 1 to 5",
+            ]
+        );
+        assert_eq!(
+            problems("[bus]\nnats = [\"nats://\"]\n"),
+            ["truce.toml:2: bus.nats: \"nats://\" names no server (nats://HOST:PORT)"]
         );
     }
 

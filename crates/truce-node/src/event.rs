@@ -35,6 +35,10 @@ pub enum EventKind {
     /// A sea or air detector fired (going dark, spoofing, an encounter, loitering, GNSS
     /// interference, an emergency squawk), with its evidence.
     Detection(Arc<truce_detect::Alert>),
+    /// A detection another node made, as its wire payload: a detection's evidence does not decode
+    /// back into a `truce_detect::Alert`, and nothing on this node needs more than its wire form
+    /// (see [`crate::envelope`]).
+    RemoteDetection(Arc<serde_json::Value>),
 }
 
 /// One event with its label. Cheap to clone (the payloads are shared).
@@ -53,6 +57,9 @@ pub struct Event {
     /// (its id; `truce_watch::Sectors::assign`), if any; sent on the wire as the payload's `sector`,
     /// so that a client can apply a sector filter to what arrives live.
     pub sector: Option<Arc<str>>,
+    /// The node that published the event, when it was another one (it arrived over the cluster's
+    /// bus); `None` for this node's own.
+    pub origin: Option<Arc<str>>,
     wire: Arc<OnceLock<Arc<str>>>,
     redacted: Arc<OnceLock<Arc<str>>>,
 }
@@ -65,6 +72,7 @@ impl Event {
             audience: None,
             kind,
             sector: None,
+            origin: None,
             wire: Arc::new(OnceLock::new()),
             redacted: Arc::new(OnceLock::new()),
         }
@@ -122,6 +130,18 @@ impl Event {
         Self::new(label, at, EventKind::Case(c))
     }
 
+    /// An event decoded from another node's message (see [`crate::envelope`]).
+    pub(crate) fn relayed(
+        label: Label,
+        at: OffsetDateTime,
+        audience: Option<Arc<str>>,
+        sector: Option<Arc<str>>,
+        origin: Arc<str>,
+        kind: EventKind,
+    ) -> Self {
+        Self { audience, sector, origin: Some(origin), ..Self::new(label, at, kind) }
+    }
+
     /// The wire form for a viewer who may not see the observer's fields (see
     /// `truce_access::redact_observer`): the same as [`Event::to_json`] for every other kind.
     pub fn to_json_without_observer(&self) -> Arc<str> {
@@ -156,7 +176,7 @@ impl Event {
             EventKind::Alert(_) => "alert",
             EventKind::AlertAck(_) => "alert_ack",
             EventKind::Case(_) => "case",
-            EventKind::Detection(_) => "detection",
+            EventKind::Detection(_) | EventKind::RemoteDetection(_) => "detection",
         }
     }
 
@@ -178,6 +198,7 @@ impl Event {
                     EventKind::Geofence(g) => self.with_sector(wire::geofence(g)),
                     EventKind::Alert(a) => serde_json::to_value(&**a).unwrap_or_default(),
                     EventKind::Detection(d) => self.with_sector(wire::detection(&self.label, d)),
+                    EventKind::RemoteDetection(d) => self.with_sector((**d).clone()),
                     EventKind::Case(c) => serde_json::to_value(&**c).unwrap_or_default(),
                     EventKind::AlertAck(a) => wire::alert_ack(a),
                 };

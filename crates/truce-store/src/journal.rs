@@ -39,13 +39,14 @@ pub enum CaseUpdateError {
 }
 
 /// One acknowledgement of an alert.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct AlertAck {
     /// The alert's sequence number.
     pub seq: i64,
     /// Who acknowledged it (a user name).
     pub by: String,
     /// When.
+    #[serde(with = "time::serde::rfc3339")]
     pub at: OffsetDateTime,
     /// Why, in the user's words.
     pub note: String,

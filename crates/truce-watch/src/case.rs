@@ -96,7 +96,7 @@ pub struct Action {
 }
 
 /// A case with its history.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Case {
     /// Identifier (`case-` and ten random hexadecimal digits).
     pub id: String,

@@ -224,6 +224,14 @@ pub struct ServeArgs {
     /// each request, instead of the copies built into the binary: edit a page and reload, no rebuild.
     #[arg(long, env = "TRUCE_WEB_DIR")]
     pub web_dir: Option<PathBuf>,
+    /// Join the nodes on these NATS JetStream servers, comma-separated (nats://HOST:PORT,…): every
+    /// event goes to every node's viewers, the watch task runs on one node (docs/deploy.md).
+    #[arg(long, env = "TRUCE_NATS", value_delimiter = ',', value_parser = truce_node::config::check_nats_url)]
+    pub nats: Vec<String>,
+    /// Replicas of the cluster's event stream and leases (1 to 5, at most the JetStream servers)
+    /// [default: 1].
+    #[arg(long, env = "TRUCE_NATS_REPLICAS", value_parser = clap::value_parser!(u64).range(1..=5))]
+    pub nats_replicas: Option<u64>,
     /// The TAK listeners.
     #[command(flatten)]
     pub tak: TakArgs,

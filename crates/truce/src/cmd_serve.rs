@@ -68,6 +68,28 @@ pub async fn start_marti(
     Ok(marti)
 }
 
+/// The node's bus: its own ([`LocalBus`]), or, with `[bus] nats`, the cluster's.
+async fn bus(config: &truce_node::config::BusConfig) -> anyhow::Result<Arc<dyn truce_node::Bus>> {
+    if config.nats.is_empty() {
+        return Ok(Arc::new(LocalBus::new()));
+    }
+    #[cfg(feature = "nats")]
+    {
+        let nanos = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap_or_default();
+        let node = format!("node-{}-{:x}", std::process::id(), nanos.subsec_nanos());
+        let bus = truce_node::nats::NatsBus::connect(truce_node::nats::NatsConfig {
+            urls: config.nats.clone(),
+            node: node.clone(),
+            replicas: config.replicas,
+        })
+        .await?;
+        outln!("truce: node {node} joined the cluster on {}", config.nats.join(","));
+        Ok(Arc::new(bus))
+    }
+    #[cfg(not(feature = "nats"))]
+    anyhow::bail!("--nats: this truce was built without the `nats` feature")
+}
+
 pub fn run(args: &ServeArgs) -> anyhow::Result<ExitCode> {
     init_logging();
     let config = crate::config::serve(args)?;
@@ -75,18 +97,14 @@ pub fn run(args: &ServeArgs) -> anyhow::Result<ExitCode> {
     let (store, agreement) =
         crate::args::open_or_create(&data, config.store.url.as_deref(), config.store.agreement.as_deref())?;
     let sectors = data_dir::load_sectors(config.store.sectors.as_deref(), &agreement)?;
-    let mut node = Node::new(
-        store,
-        Arc::new(data_dir::load_policy(&data)?),
-        Arc::new(agreement),
-        Arc::new(sectors),
-        Arc::new(LocalBus::new()),
-    );
+    let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
+    let bus = runtime.block_on(bus(&config.bus))?;
+    let mut node =
+        Node::new(store, Arc::new(data_dir::load_policy(&data)?), Arc::new(agreement), Arc::new(sectors), bus);
     node.set_anonymous(config.tak.anonymous_nation.clone(), config.tak.anonymous_clearance)?;
     let node = Arc::new(node);
     let state = AppState::new(node.clone(), &data, web_dir(config.http.web_dir.as_deref())?)?;
     let every = std::time::Duration::from_secs(config.watch.every_s);
-    let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
     runtime.block_on(async move {
         let (mut listener, mut tak, mut files, mut https, mut ais, mut adsb) = (None, None, None, None, None, None);
         let mut marti = None;

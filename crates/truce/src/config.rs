@@ -57,6 +57,12 @@ pub fn apply_serve(args: &ServeArgs, c: &mut ConfigFile) {
     if let Some(n) = args.watch_every {
         c.watch.every_s = n;
     }
+    if !args.nats.is_empty() {
+        c.bus.nats.clone_from(&args.nats);
+    }
+    if let Some(n) = args.nats_replicas {
+        c.bus.replicas = usize::try_from(n).unwrap_or(1);
+    }
     args.tak.apply(&mut c.tak);
     c.tak_given.tcp |= args.tak.tak_tcp.is_some();
     c.tak_given.udp |= args.tak.tak_udp.is_some();

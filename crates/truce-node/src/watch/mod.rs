@@ -286,7 +286,7 @@ fn decode_case(row: CaseRow, actions: Vec<ActionRow>) -> Result<Case, truce_stor
 }
 
 /// An alert as served: a change of level of a sector or the line, with the reasons.
-#[derive(Debug, Clone, serde::Serialize)]
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 pub struct Alert {
     /// Sequence number.
     pub seq: i64,

@@ -69,12 +69,28 @@ pub fn assess(node: &Node, state: &mut WatchState, at: OffsetDateTime) -> Result
     everything.ok_or_else(|| NodeError::Invalid("the watch assessed no picture of everything".into()))
 }
 
-/// Every `interval`, the picture now (see the module documentation). Runs until aborted.
+/// Every `interval`, the picture now (see the module documentation), while this node leads the
+/// watch task (`Bus::leads`; always, alone). Runs until aborted.
 pub async fn run(node: Arc<Node>, interval: std::time::Duration) {
     let mut state = WatchState::default();
     let mut ticker = tokio::time::interval(interval);
+    let mut led = true;
     loop {
         ticker.tick().await;
+        // In a cluster one node raises the alerts (`Bus::leads`). A node that leads again starts from
+        // the stored levels: the others may have raised alerts meanwhile.
+        let leads = node.bus.leads("watch");
+        if !leads {
+            if led {
+                tracing::info!("watch: another node leads the watch task; this one raises no alerts");
+            }
+            led = false;
+            continue;
+        }
+        if !led {
+            state = WatchState::default();
+            led = true;
+        }
         let n = node.clone();
         let done = tokio::task::spawn_blocking(move || {
             let r = assess(&n, &mut state, OffsetDateTime::now_utc());

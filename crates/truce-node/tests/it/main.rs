@@ -4,6 +4,7 @@
 #![allow(clippy::unwrap_used)]
 
 mod bus;
+mod envelope;
 mod files;
 mod pipeline;
 mod sea_air;

@@ -7,6 +7,7 @@ mod audit;
 mod auth;
 mod certs;
 mod classify;
+mod cluster;
 mod coalition;
 mod command_line;
 mod config;

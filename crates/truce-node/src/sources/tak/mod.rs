@@ -188,15 +188,25 @@ async fn end_disabled_users(node: Arc<Node>, tak: TakHandle, revocations: Option
     }
 }
 
-/// Sends every geofence event on the bus to the TAK clients as a CoT alert.
+/// Sends every geofence event on the bus to the TAK clients as a CoT alert, and, in a cluster, every
+/// track another node's devices or feeds reported as the CoT event it arrived as: this node's devices
+/// see the whole system's, and the server keeps each in the picture a device gets when it connects
+/// (until it is stale).
 async fn push_alerts(mut events: crate::Subscription, tak: TakHandle) {
     loop {
         match events.recv().await {
-            Delivery::Event(e) => {
-                if let EventKind::Geofence(g) = &e.event.kind {
+            Delivery::Event(e) => match &e.event.kind {
+                EventKind::Geofence(g) => {
                     tak.publish(truce_track::geofence_cot(g, OffsetDateTime::now_utc()), e.event.label.clone());
                 }
-            }
+                EventKind::Track(t) if e.event.origin.is_some() => {
+                    match truce_cot::xml::parse_event(t.xml.as_bytes()) {
+                        Ok(cot) => tak.publish(cot, e.event.label.clone()),
+                        Err(err) => tracing::warn!("TAK: another node's track {} is not CoT: {err}", t.uid),
+                    }
+                }
+                _ => {}
+            },
             Delivery::Lagged(n) => {
                 metrics::counter!("truce_tak_alerts_lagged_total").increment(n);
                 tracing::warn!("TAK alert push fell {n} events behind the bus; their geofence alerts were not sent");
