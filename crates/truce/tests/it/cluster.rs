@@ -15,9 +15,9 @@ use serde_json::{Value, json};
 use crate::util::{PASSWORD, Server, add_user, on_store};
 
 /// A NATS JetStream cluster of `scripts/nats`, stopped when dropped.
-struct Nats {
+pub(crate) struct Nats {
     dir: PathBuf,
-    urls: String,
+    pub(crate) urls: String,
 }
 
 fn script() -> PathBuf {
@@ -31,7 +31,7 @@ fn run_script(args: &[&str]) -> String {
 }
 
 impl Nats {
-    fn start(dir: &Path, servers: usize) -> Self {
+    pub(crate) fn start(dir: &Path, servers: usize) -> Self {
         let urls = run_script(&["start", dir.to_str().unwrap(), &servers.to_string()]);
         Nats { dir: dir.to_path_buf(), urls }
     }

@@ -630,18 +630,21 @@ impl LeakCoalition {
 
 #[test]
 fn no_surface_shows_a_viewer_what_it_may_not_see() {
-    harness();
+    harness(false);
 }
 
 /// The same harness with the records in PostgreSQL (`TRUCE_TEST_POSTGRES`): the access rule is the
-/// store's SQL there, and must answer as the embedded store's.
+/// store's SQL there, and must answer as the embedded store's. And with a second node on the same
+/// store, joined over a three-server NATS JetStream cluster: the viewers' streams are opened on the
+/// second node, so every event the first one makes reaches them through the cluster's bus, and must
+/// be filtered there exactly as on the node that made it.
 #[test]
-fn on_postgres_no_surface_shows_a_viewer_what_it_may_not_see() {
-    crate::util::on_store(&crate::postgres::store_url(), harness);
+fn on_postgres_and_a_second_node_no_surface_shows_a_viewer_what_it_may_not_see() {
+    crate::util::on_store(&crate::postgres::store_url(), || harness(true));
 }
 
 #[allow(clippy::too_many_lines)]
-fn harness() {
+fn harness(cluster: bool) {
     let oracle = Oracle { policy: Policy::shipped() };
     let mut rng = Rng(0x9e37_79b9_7f4a_7c15);
     let dir = tempfile::tempdir().unwrap();
@@ -704,7 +707,17 @@ fn harness() {
     // look; more often slows the harness on two cores.
     let mut args = vec!["--config", config.to_str().unwrap(), "--watch-every", "5"];
     args.extend(marti::SERVE_ARGS);
+    let nats = cluster.then(|| crate::cluster::Nats::start(&dir.path().join("nats"), 3));
+    let nats_args: Vec<&str> =
+        nats.as_ref().map(|n| vec!["--nats", n.urls.as_str(), "--nats-replicas", "3"]).unwrap_or_default();
+    args.extend(&nats_args);
     let s = serve_plain(dir.path(), &args);
+    // The node the streams are read from: the second node of the cluster, or this one.
+    let second_dir = dir.path().join("second");
+    let mut second_args = vec!["--watch-every", "5"];
+    second_args.extend(&nats_args);
+    let second = nats.as_ref().map(|_| serve_plain(&second_dir, &second_args));
+    let live = second.as_ref().unwrap_or(&s);
     let admin = s.login("admin", PASSWORD);
     for v in &mut viewers {
         v.token = s.login(&v.name, PASSWORD);
@@ -770,8 +783,8 @@ fn harness() {
     let mut streams: Vec<_> = viewers
         .iter()
         .map(|v| {
-            let plain = s.stream_as(Some(&v.token)).expect("websocket");
-            let batched = s.stream_query_as(Some(&v.token), "batch=1").expect("batched websocket");
+            let plain = live.stream_as(Some(&v.token)).expect("websocket");
+            let batched = live.stream_query_as(Some(&v.token), "batch=1").expect("batched websocket");
             (plain, batched)
         })
         .collect();
