@@ -6,6 +6,8 @@
 mod bus;
 mod envelope;
 mod files;
+#[cfg(feature = "nats")]
+mod nats;
 mod pipeline;
 mod sea_air;
 mod shipped_agreement;

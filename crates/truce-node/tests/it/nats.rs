@@ -1,0 +1,144 @@
+//! Two buses of two nodes on a real nats-server (`scripts/nats`): what one publishes the other delivers
+//! once, filtered by the label on the receiving side; a message sent again, replayed or forged with a
+//! wrong label changes nothing; one of them leads the watch.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::sync::Arc;
+use std::time::Duration;
+
+use truce_access::{Access, Policy, Viewer};
+use truce_core::{GeofenceKind, GeofenceRow, Label, Marking};
+use truce_node::nats::{NatsBus, NatsConfig};
+use truce_node::{Bus, Delivery, Event, EventKind, envelope};
+
+struct Server(PathBuf, String);
+
+fn script() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../scripts/nats")
+}
+
+impl Server {
+    fn start(dir: &Path) -> Self {
+        let out = Command::new(script()).args(["start", dir.to_str().unwrap(), "1"]).output().unwrap();
+        assert!(out.status.success(), "scripts/nats: {}", String::from_utf8_lossy(&out.stderr));
+        Server(dir.to_path_buf(), String::from_utf8(out.stdout).unwrap().trim().to_owned())
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = Command::new(script()).args(["stop", self.0.to_str().unwrap()]).output();
+    }
+}
+
+async fn bus(server: &Server, node: &str) -> NatsBus {
+    NatsBus::connect(NatsConfig { urls: vec![server.1.clone()], node: node.into(), replicas: 1 }).await.unwrap()
+}
+
+fn fence(id: &str, label: Label) -> Event {
+    Event::geofence(Arc::new(GeofenceRow {
+        id: id.into(),
+        uid: "T1".into(),
+        callsign: "ALPHA".into(),
+        track_type: "a-f-G-U-C".into(),
+        kind: GeofenceKind::Enter,
+        fence_id: "force_standoff".into(),
+        fence_name: "Stand-off".into(),
+        fence_kind: "force_standoff".into(),
+        from_side: None,
+        to_side: None,
+        time: time::macros::datetime!(2026-11-25 02:00 UTC),
+        lat: 48.0,
+        lon: 37.0,
+        prev_lat: Some(47.9),
+        prev_lon: Some(37.0),
+        label,
+    }))
+}
+
+/// The ids of the geofence events `sub` delivers within `wait` (stops at the first pause that long).
+async fn ids(sub: &mut truce_node::Subscription, wait: Duration) -> Vec<String> {
+    let mut out = Vec::new();
+    while let Ok(d) = tokio::time::timeout(wait, sub.recv()).await {
+        match d {
+            Delivery::Event(e) => match &e.event.kind {
+                EventKind::Geofence(g) => {
+                    assert!(e.event.origin.is_some(), "arrived from the other node");
+                    out.push(g.id.clone());
+                }
+                other => panic!("{other:?}"),
+            },
+            other => panic!("{other:?}"),
+        }
+    }
+    out
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn each_event_arrives_once_filtered_on_the_receiving_node_and_one_node_leads() {
+    let tmp = tempfile::tempdir().unwrap();
+    let server = Server::start(&tmp.path().join("nats"));
+    let a = bus(&server, "node-a").await;
+    let b = bus(&server, "node-b").await;
+    let policy = Policy::shipped();
+    let public = Viewer {
+        name: "anonymous".into(),
+        nation: None,
+        role: truce_access::Role::Monitor,
+        clearance: Marking::NatoUnclassified,
+        categories: Default::default(),
+    };
+    let mut everything = b.subscribe(Access::all());
+    let mut anonymous = b.subscribe(Access::new(&policy, &public));
+    let mut own = a.subscribe(Access::all());
+
+    let secret = Label { marking: Marking::NatoSecret, releasable_to: vec!["GBR".into()], ..Label::default() };
+    let open = Label { releasable_to: vec!["PUBLIC".into()], ..Label::default() };
+    a.publish(fence("gf-secret", secret.clone()));
+    // The same event again (a retry): the same content is the same message.
+    a.publish(fence("gf-secret", secret.clone()));
+    a.publish(fence("gf-open", open.clone()));
+
+    // A replay of a stored message with its id, and a forged one whose header is laxer than its record.
+    let client = async_nats::connect(server.1.as_str()).await.unwrap();
+    let js = async_nats::jetstream::new(client);
+    let send = |e: &Event, label: &str, id: &str| {
+        let m = envelope::encode(e);
+        let mut headers = async_nats::HeaderMap::new();
+        headers.insert(envelope::LABEL_HEADER, label);
+        headers.insert(envelope::ORIGIN_HEADER, "node-x");
+        let msg = async_nats::jetstream::message::PublishMessage::build()
+            .payload(m.body.into())
+            .headers(headers)
+            .message_id(id);
+        (m.subject, msg)
+    };
+    let replay = fence("gf-open", open.clone());
+    let (subject, msg) = send(&replay, &envelope::encode(&replay).label, &envelope::encode(&replay).id);
+    js.send_publish(subject, msg).await.unwrap().await.unwrap();
+    let forged = fence("gf-forged", secret.clone());
+    let lax = serde_json::to_string(&open).unwrap();
+    let (subject, msg) = send(&forged, &lax, "forged-1");
+    js.send_publish(subject, msg).await.unwrap().await.unwrap();
+    a.publish(fence("gf-last", open.clone()));
+
+    let wait = Duration::from_secs(3);
+    assert_eq!(ids(&mut everything, wait).await, ["gf-secret", "gf-open", "gf-last"]);
+    assert_eq!(ids(&mut anonymous, wait).await, ["gf-open", "gf-last"], "the label filters on node b");
+    // Node a delivered its own once each, at once, and does not get them back.
+    let mut mine = Vec::new();
+    while let Ok(Delivery::Event(e)) = tokio::time::timeout(Duration::from_millis(500), own.recv()).await {
+        assert!(e.event.origin.is_none());
+        mine.push(e.event.type_name());
+    }
+    assert_eq!(mine.len(), 4, "{mine:?}");
+
+    // One of the two leads the watch, within the lease.
+    let end = tokio::time::Instant::now() + Duration::from_secs(15);
+    while a.leads("watch") == b.leads("watch") {
+        assert!(tokio::time::Instant::now() < end, "exactly one leader within 15 s");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert!(!a.leads("reports"), "only the watch has a lease");
+}
