@@ -6,9 +6,10 @@ use time::macros::datetime;
 use truce_core::{GeofenceKind, GeofenceRow, Label};
 use truce_node::{Bus, Delivery, Event, LocalBus};
 
-fn fence(n: i64) -> Event {
+/// A geofence event `id` of the track T1, with the label `label`.
+pub fn fence_labelled(id: &str, label: Label) -> Event {
     Event::geofence(Arc::new(GeofenceRow {
-        id: format!("gf-{n}"),
+        id: id.into(),
         uid: "T1".into(),
         callsign: "ALPHA".into(),
         track_type: "a-f-G-U-C".into(),
@@ -23,8 +24,12 @@ fn fence(n: i64) -> Event {
         lon: 37.0,
         prev_lat: Some(47.9),
         prev_lon: Some(37.0),
-        label: Label::default(),
+        label,
     }))
+}
+
+fn fence(n: i64) -> Event {
+    fence_labelled(&format!("gf-{n}"), Label::default())
 }
 
 #[tokio::test]

@@ -4,11 +4,12 @@
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
-use std::sync::Arc;
 use std::time::Duration;
 
 use truce_access::{Access, Policy, Viewer};
-use truce_core::{GeofenceKind, GeofenceRow, Label, Marking};
+use truce_core::{Label, Marking};
+
+use crate::bus::fence_labelled as fence;
 use truce_node::nats::{NatsBus, NatsConfig};
 use truce_node::{Bus, Delivery, Event, EventKind, envelope};
 
@@ -34,27 +35,6 @@ impl Drop for Server {
 
 async fn bus(server: &Server, node: &str) -> NatsBus {
     NatsBus::connect(NatsConfig { urls: vec![server.1.clone()], node: node.into(), replicas: 1 }).await.unwrap()
-}
-
-fn fence(id: &str, label: Label) -> Event {
-    Event::geofence(Arc::new(GeofenceRow {
-        id: id.into(),
-        uid: "T1".into(),
-        callsign: "ALPHA".into(),
-        track_type: "a-f-G-U-C".into(),
-        kind: GeofenceKind::Enter,
-        fence_id: "force_standoff".into(),
-        fence_name: "Stand-off".into(),
-        fence_kind: "force_standoff".into(),
-        from_side: None,
-        to_side: None,
-        time: time::macros::datetime!(2026-11-25 02:00 UTC),
-        lat: 48.0,
-        lon: 37.0,
-        prev_lat: Some(47.9),
-        prev_lon: Some(37.0),
-        label,
-    }))
 }
 
 /// The ids of the geofence events `sub` delivers within `wait` (stops at the first pause that long).
