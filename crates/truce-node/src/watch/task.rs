@@ -81,6 +81,7 @@ pub async fn run(node: Arc<Node>, interval: std::time::Duration) {
         // the stored levels: the others may have raised alerts meanwhile.
         let leads = node.bus.leads("watch");
         if !leads {
+            metrics::counter!("truce_watch_rounds_total", "led" => "no").increment(1);
             if led {
                 tracing::info!("watch: another node leads the watch task; this one raises no alerts");
             }
@@ -97,6 +98,7 @@ pub async fn run(node: Arc<Node>, interval: std::time::Duration) {
             (state, r)
         })
         .await;
+        metrics::counter!("truce_watch_rounds_total", "led" => "yes").increment(1);
         state = match done {
             Ok((s, r)) => {
                 if let Err(e) = r {

@@ -340,3 +340,66 @@ fn killing_a_node_or_a_nats_server_loses_and_duplicates_nothing() {
     assert!(lost.is_empty(), "acknowledged but not stored: {lost:?}");
     drop(c);
 }
+
+/// The node's count of watch rounds it ran (`led` = `yes`) or left to the leader (`no`).
+fn rounds(s: &Server, led: &str) -> u64 {
+    let (status, text) = s.http("GET", "/metrics", b"");
+    assert_eq!(status, 200, "{text}");
+    let key = format!("truce_watch_rounds_total{{led=\"{led}\"}} ");
+    text.lines().find_map(|l| l.strip_prefix(&key)).map_or(0, |n| n.trim().parse().unwrap())
+}
+
+#[test]
+fn an_alert_is_raised_once_however_many_nodes_watch() {
+    let tmp = tempfile::tempdir().unwrap();
+    let nats = Nats::start(&tmp.path().join("nats"), 3);
+    let store = crate::postgres::store_url();
+    let watch = |dir: &str| {
+        on_store(&store, || {
+            crate::util::serve(
+                &tmp.path().join(dir),
+                &["--nats", &nats.urls, "--nats-replicas", "3", "--watch-every", "1"],
+            )
+        })
+    };
+    let (a, b) = (watch("a"), watch("b"));
+    let leader = one_leader(&[&a, &b], Duration::from_secs(20));
+    let (lead, follow) = if leader == 0 { (&a, &b) } else { (&b, &a) };
+    // A burst of GPS jamming on the line in the last hours raises the level of its sector.
+    let now = time::OffsetDateTime::now_utc();
+    let burst: Vec<Value> = (0..6i64)
+        .map(|i| {
+            let t = (now - time::Duration::minutes(30 + 10 * i)).format(&time::format_description::well_known::Rfc3339);
+            json!({"id": format!("jam-{i}"), "time": t.unwrap(), "category": "gps_jamming",
+                "lat": 48.28 + 0.001 * i as f64, "lon": 37.18, "releasable_to": ["GBR"]})
+        })
+        .collect();
+    let (status, body) = follow.json("POST", "/api/v1/observations", json!(burst).to_string().as_bytes());
+    assert_eq!(status, 201, "{body}");
+    let alerts = |s: &Server| -> Vec<Value> {
+        let (status, v) = s.json("GET", "/api/v1/alerts?limit=10000", b"");
+        assert_eq!(status, 200, "{v}");
+        v["alerts"].as_array().unwrap().clone()
+    };
+    let end = Instant::now() + Duration::from_secs(60);
+    while alerts(lead).is_empty() {
+        assert!(Instant::now() < end, "the burst's alert within 60 s");
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    // Both nodes keep watching for three more rounds each: only the leader assesses, the other
+    // leaves its rounds to it, and no change is stored twice.
+    let (led, left) = (rounds(lead, "yes"), rounds(follow, "no"));
+    let end = Instant::now() + Duration::from_secs(60);
+    while rounds(lead, "yes") < led + 3 || rounds(follow, "no") < left + 3 {
+        assert!(Instant::now() < end, "three more watch rounds on each node within 60 s");
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    assert_eq!(rounds(follow, "yes"), 0, "the follower never assessed");
+    let listed = alerts(follow);
+    assert_eq!(listed, alerts(lead), "both nodes list the same alerts");
+    let mut seen = HashSet::new();
+    for a in &listed {
+        let change = (a["scope"].to_string(), a["previous"].to_string(), a["level"].to_string());
+        assert!(seen.insert(change.clone()), "the change {change:?} was raised twice: {listed:?}");
+    }
+}
