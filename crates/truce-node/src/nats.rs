@@ -236,21 +236,16 @@ async fn publish(js: jetstream::Context, mut rx: mpsc::Receiver<Arc<Event>>, nod
                 Err(e) => tracing::debug!("NATS: publishing {} failed, will retry: {e}", m.envelope.subject),
             }
         }
-        let mut stored = HashSet::new();
+        let mut stored = vec![false; pending.len()];
         for (i, ack) in acks {
             match ack.await {
-                Ok(_) => {
-                    stored.insert(i);
-                }
+                Ok(_) => stored[i] = true,
                 Err(e) => tracing::debug!("NATS: no acknowledgement, will retry: {e}"),
             }
         }
-        metrics::counter!("truce_nats_published_total").increment(stored.len() as u64);
-        let mut i = 0;
-        pending.retain(|_| {
-            i += 1;
-            !stored.contains(&(i - 1))
-        });
+        metrics::counter!("truce_nats_published_total").increment(stored.iter().filter(|s| **s).count() as u64);
+        let mut stored = stored.into_iter();
+        pending.retain(|_| !stored.next().unwrap_or(false));
         if pending.is_empty() {
             backoff = Duration::from_millis(50);
         } else {
@@ -360,7 +355,7 @@ fn deliver(m: &jetstream::Message, local: &LocalBus, node: &str, seen: &mut Seen
     if origin == node {
         return;
     }
-    let id = header("Nats-Msg-Id").unwrap_or("");
+    let id = header(async_nats::header::NATS_MESSAGE_ID.as_ref()).unwrap_or("");
     if !id.is_empty() && !seen.first(id) {
         metrics::counter!("truce_nats_repeats_total").increment(1);
         return;

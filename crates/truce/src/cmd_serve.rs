@@ -94,11 +94,12 @@ pub fn run(args: &ServeArgs) -> anyhow::Result<ExitCode> {
     init_logging();
     let config = crate::config::serve(args)?;
     let data = config.store.data_dir.clone();
+    // The cluster first: a node that cannot reach it stops before making a data directory.
+    let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
+    let bus = runtime.block_on(bus(&config.bus))?;
     let (store, agreement) =
         crate::args::open_or_create(&data, config.store.url.as_deref(), config.store.agreement.as_deref())?;
     let sectors = data_dir::load_sectors(config.store.sectors.as_deref(), &agreement)?;
-    let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
-    let bus = runtime.block_on(bus(&config.bus))?;
     let mut node =
         Node::new(store, Arc::new(data_dir::load_policy(&data)?), Arc::new(agreement), Arc::new(sectors), bus);
     node.set_anonymous(config.tak.anonymous_nation.clone(), config.tak.anonymous_clearance)?;

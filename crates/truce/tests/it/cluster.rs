@@ -403,3 +403,16 @@ fn an_alert_is_raised_once_however_many_nodes_watch() {
         assert!(seen.insert(change.clone()), "the change {change:?} was raised twice: {listed:?}");
     }
 }
+
+#[test]
+fn a_cluster_that_cannot_be_reached_is_named_and_leaves_no_directory() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("never");
+    // Nothing listens on a port just bound and released.
+    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let url = format!("nats://127.0.0.1:{port}");
+    let run = crate::util::truce(&["serve", "--data-dir", dir.to_str().unwrap(), "--nats", &url], b"");
+    assert_eq!(run.code, 2, "{}", run.stderr);
+    assert!(run.stderr.contains(&format!("NATS: connecting to {url}: no server answered")), "{}", run.stderr);
+    assert!(!dir.exists(), "no data directory is made for a node that could not start");
+}
