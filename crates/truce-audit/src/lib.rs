@@ -11,6 +11,8 @@
 //! - [`checkpoint`]: signed tree heads ([`Checkpoint`], Ed25519, in the C2SP signed-note style) and the
 //!   log's key `audit.key`.
 //! - [`inbox`]: entries from other processes (the operator's commands) while a server holds the log.
+//! - [`table`]: the same log kept in a table of the database several nodes share, so that they write
+//!   one log ([`AuditLog::open_table`]).
 //! - [`verify`](mod@verify): recomputes the whole tree from the file, checks every stored root and a
 //!   checkpoint saved earlier, and names the first bad entry.
 //!
@@ -21,13 +23,15 @@ pub mod entry;
 pub mod inbox;
 pub mod log;
 pub mod merkle;
+pub mod table;
 pub mod verify;
 
 pub use checkpoint::{Checkpoint, CheckpointError, SigningKey};
 pub use entry::{Entry, Kind, LineError, Outcome, Record};
 pub use log::{AuditError, AuditLog, ConsistencyProof, InclusionProof, Receipt, Records, records};
 pub use merkle::Hash;
-pub use verify::{VerifyError, VerifyReport, verify};
+pub use table::Table;
+pub use verify::{VerifyError, VerifyReport, verify, verify_table};
 
 /// The name of the log file in the data directory.
 pub const LOG_FILE: &str = "audit.log";

@@ -1,4 +1,6 @@
-//! [`AuditLog`]: the writer of `audit.log`, and [`records`], a reader for other processes.
+//! [`AuditLog`]: the writer of `audit.log`, and [`records`], a reader for other processes. The same
+//! [`AuditLog`] also fronts a log kept in a shared database's table ([`crate::table`],
+//! [`AuditLog::open_table`]); what follows describes the file.
 //!
 //! **Durability.** [`AuditLog::append`] returns only once its line is written and `fdatasync`ed. Many
 //! threads append at once (the server calls it from tokio's blocking threads), so appends are
@@ -33,6 +35,7 @@ use serde::Serialize;
 use crate::checkpoint::{Checkpoint, KeyError, SigningKey};
 use crate::entry::{self, Entry, LineError, Record};
 use crate::merkle::{self, Hash, ProofError, Tree};
+use crate::table::{Table, TableLog};
 
 /// What went wrong with the audit log.
 #[derive(Debug, thiserror::Error)]
@@ -74,6 +77,14 @@ pub enum AuditError {
     /// A write or sync failed earlier; the log must be reopened.
     #[error("the audit log stopped after a failed write ({0}); reopen it")]
     Broken(String),
+    /// The shared database holding the log failed (the append, if one, changed nothing).
+    #[error("the audit log in {place}: {reason}")]
+    Table {
+        /// Where the log is (a URL without its password).
+        place: String,
+        /// Why.
+        reason: String,
+    },
 }
 
 /// The acknowledgement of a durable append.
@@ -133,9 +144,19 @@ struct State {
     broken: Option<String>,
 }
 
-/// The audit log of a data directory (see the module documentation). `Send + Sync`: share it in an
-/// `Arc`.
+/// The audit log: the file of a data directory (see the module documentation) or a table of a shared
+/// database ([`table`](crate::table)). `Send + Sync`: share it in an `Arc`.
 pub struct AuditLog {
+    inner: Inner,
+}
+
+enum Inner {
+    File(FileLog),
+    Table(TableLog),
+}
+
+/// The log in `audit.log`.
+struct FileLog {
     path: PathBuf,
     file: File,
     key: SigningKey,
@@ -145,13 +166,148 @@ pub struct AuditLog {
 
 impl std::fmt::Debug for AuditLog {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("AuditLog").field("path", &self.path).field("size", &self.size()).finish()
+        let place = match &self.inner {
+            Inner::File(l) => l.path.display().to_string(),
+            Inner::Table(t) => t.place(),
+        };
+        f.debug_struct("AuditLog").field("place", &place).field("size", &self.size()).finish()
     }
 }
 
 impl AuditLog {
     /// Opens (or creates) `dir/audit.log` and `dir/audit.key`, dropping a torn last line.
     pub fn open(dir: &Path) -> Result<AuditLog, AuditError> {
+        Ok(AuditLog { inner: Inner::File(FileLog::open(dir)?) })
+    }
+
+    /// Opens the log kept in `table`, shared with other nodes; checkpoints are signed with
+    /// `dir/audit.key` (made when missing), which is listed in the table.
+    pub fn open_table(dir: &Path, table: Box<dyn Table>) -> Result<AuditLog, AuditError> {
+        Ok(AuditLog { inner: Inner::Table(TableLog::open(dir, table)?) })
+    }
+
+    /// Where the log is: the file, or the database's URL without its password.
+    pub fn place(&self) -> String {
+        match &self.inner {
+            Inner::File(l) => l.path.display().to_string(),
+            Inner::Table(t) => t.place(),
+        }
+    }
+
+    /// Appends an entry; returns once it is durable.
+    pub fn append(&self, entry: &Entry) -> Result<Receipt, AuditError> {
+        let mut r = self.append_batch(std::slice::from_ref(entry))?;
+        r.pop().ok_or_else(|| AuditError::Broken("no receipt".into()))
+    }
+
+    /// Appends entries as one batch (consecutive indexes); returns once all of them are durable. An
+    /// invalid entry refuses the whole batch before anything is appended.
+    pub fn append_batch(&self, entries: &[Entry]) -> Result<Vec<Receipt>, AuditError> {
+        match &self.inner {
+            Inner::File(l) => l.append_batch(entries),
+            Inner::Table(t) => t.append_batch(entries),
+        }
+    }
+
+    /// The number of durable entries.
+    pub fn size(&self) -> u64 {
+        match &self.inner {
+            Inner::File(l) => l.size(),
+            Inner::Table(t) => t.size(),
+        }
+    }
+
+    /// The root of the durable entries.
+    pub fn root(&self) -> Result<Hash, AuditError> {
+        match &self.inner {
+            Inner::File(l) => l.root(),
+            Inner::Table(t) => t.root_at(None),
+        }
+    }
+
+    /// The root of the tree of the first `size` entries.
+    pub fn root_at(&self, size: u64) -> Result<Hash, AuditError> {
+        match &self.inner {
+            Inner::File(l) => l.root_at(size),
+            Inner::Table(t) => t.root_at(Some(size)),
+        }
+    }
+
+    /// The public key that signs this log's checkpoints (this node's, for a shared log).
+    pub fn public_key(&self) -> [u8; 32] {
+        match &self.inner {
+            Inner::File(l) => l.key.public_key(),
+            Inner::Table(t) => t.public_key(),
+        }
+    }
+
+    /// A signed checkpoint of the durable entries.
+    pub fn checkpoint(&self) -> Result<Checkpoint, AuditError> {
+        match &self.inner {
+            Inner::File(l) => l.checkpoint(),
+            Inner::Table(t) => t.checkpoint(),
+        }
+    }
+
+    /// Up to `limit` durable entries after the first `after` ones (that is, from index `after`).
+    pub fn entries(&self, after: u64, limit: usize) -> Result<Vec<Record>, AuditError> {
+        match &self.inner {
+            Inner::File(l) => l.entries(after, limit),
+            Inner::Table(t) => t.entries(after, limit),
+        }
+    }
+
+    /// The leaf hash of entry `index`.
+    pub fn leaf_hash(&self, index: u64) -> Result<Hash, AuditError> {
+        match &self.inner {
+            Inner::File(l) => l.leaf_hash(index),
+            Inner::Table(t) => t.leaf_hash(index),
+        }
+    }
+
+    /// The inclusion proof of entry `index` in the tree of the first `tree_size` entries.
+    pub fn inclusion_proof(&self, index: u64, tree_size: u64) -> Result<Vec<Hash>, AuditError> {
+        match &self.inner {
+            Inner::File(l) => l.inclusion_proof(index, tree_size),
+            Inner::Table(t) => t.inclusion_proof(index, tree_size),
+        }
+    }
+
+    /// The consistency proof between the trees of the first `old_size` and `new_size` entries.
+    pub fn consistency_proof(&self, old_size: u64, new_size: u64) -> Result<Vec<Hash>, AuditError> {
+        match &self.inner {
+            Inner::File(l) => l.consistency_proof(old_size, new_size),
+            Inner::Table(t) => t.consistency_proof(old_size, new_size),
+        }
+    }
+
+    /// [`AuditLog::inclusion_proof`] with the leaf and root, in hex, for the API.
+    pub fn inclusion(&self, index: u64, tree_size: u64) -> Result<InclusionProof, AuditError> {
+        let path = self.inclusion_proof(index, tree_size)?;
+        Ok(InclusionProof {
+            index,
+            tree_size,
+            leaf_hash: merkle::to_hex(&self.leaf_hash(index)?),
+            root: merkle::to_hex(&self.root_at(tree_size)?),
+            path: path.iter().map(merkle::to_hex).collect(),
+        })
+    }
+
+    /// [`AuditLog::consistency_proof`] with both roots, in hex, for the API.
+    pub fn consistency(&self, old_size: u64, new_size: u64) -> Result<ConsistencyProof, AuditError> {
+        let path = self.consistency_proof(old_size, new_size)?;
+        Ok(ConsistencyProof {
+            old_size,
+            new_size,
+            old_root: merkle::to_hex(&self.root_at(old_size)?),
+            new_root: merkle::to_hex(&self.root_at(new_size)?),
+            path: path.iter().map(merkle::to_hex).collect(),
+        })
+    }
+}
+
+impl FileLog {
+    fn open(dir: &Path) -> Result<FileLog, AuditError> {
         let io = |path: &Path| {
             let path = path.to_owned();
             move |source| AuditError::Io { path, source }
@@ -215,7 +371,7 @@ impl AuditLog {
             file.set_len(end).and_then(|()| file.sync_all()).map_err(io(&path))?;
         }
         let durable = tree.len();
-        Ok(AuditLog {
+        Ok(FileLog {
             path,
             file,
             key,
@@ -237,15 +393,7 @@ impl AuditLog {
         self.state.lock().map_err(|_| AuditError::Broken("a thread panicked while appending".into()))
     }
 
-    /// Appends an entry; returns once it is durable.
-    pub fn append(&self, entry: &Entry) -> Result<Receipt, AuditError> {
-        let mut r = self.append_batch(std::slice::from_ref(entry))?;
-        r.pop().ok_or_else(|| AuditError::Broken("no receipt".into()))
-    }
-
-    /// Appends entries as one batch (consecutive indexes); returns once all of them are durable. An
-    /// invalid entry refuses the whole batch before anything is appended.
-    pub fn append_batch(&self, entries: &[Entry]) -> Result<Vec<Receipt>, AuditError> {
+    fn append_batch(&self, entries: &[Entry]) -> Result<Vec<Receipt>, AuditError> {
         for e in entries {
             e.check().map_err(AuditError::Invalid)?;
         }
@@ -310,18 +458,18 @@ impl AuditLog {
     }
 
     /// The number of durable entries.
-    pub fn size(&self) -> u64 {
+    fn size(&self) -> u64 {
         self.state.lock().map(|s| s.durable).unwrap_or(0)
     }
 
     /// The root of the durable entries.
-    pub fn root(&self) -> Result<Hash, AuditError> {
+    fn root(&self) -> Result<Hash, AuditError> {
         let st = self.lock()?;
         Ok(st.tree.root_at(st.durable).unwrap_or_else(merkle::empty_root))
     }
 
     /// The root of the tree of the first `size` entries.
-    pub fn root_at(&self, size: u64) -> Result<Hash, AuditError> {
+    fn root_at(&self, size: u64) -> Result<Hash, AuditError> {
         let st = self.lock()?;
         if size > st.durable {
             return Err(ProofError::SizeOutOfRange { size, available: st.durable }.into());
@@ -329,13 +477,8 @@ impl AuditLog {
         Ok(st.tree.root_at(size).unwrap_or_else(merkle::empty_root))
     }
 
-    /// The public key that signs this log's checkpoints.
-    pub fn public_key(&self) -> [u8; 32] {
-        self.key.public_key()
-    }
-
     /// A signed checkpoint of the durable entries.
-    pub fn checkpoint(&self) -> Result<Checkpoint, AuditError> {
+    fn checkpoint(&self) -> Result<Checkpoint, AuditError> {
         let (size, root) = {
             let st = self.lock()?;
             (st.durable, st.tree.root_at(st.durable).unwrap_or_else(merkle::empty_root))
@@ -344,7 +487,7 @@ impl AuditLog {
     }
 
     /// Up to `limit` durable entries after the first `after` ones (that is, from index `after`).
-    pub fn entries(&self, after: u64, limit: usize) -> Result<Vec<Record>, AuditError> {
+    fn entries(&self, after: u64, limit: usize) -> Result<Vec<Record>, AuditError> {
         let (start, end, first) = {
             let st = self.lock()?;
             if after >= st.durable || limit == 0 {
@@ -379,7 +522,7 @@ impl AuditLog {
     }
 
     /// The leaf hash of entry `index`.
-    pub fn leaf_hash(&self, index: u64) -> Result<Hash, AuditError> {
+    fn leaf_hash(&self, index: u64) -> Result<Hash, AuditError> {
         let st = self.lock()?;
         if index >= st.durable {
             return Err(ProofError::IndexOutOfRange { index, size: st.durable }.into());
@@ -388,7 +531,7 @@ impl AuditLog {
     }
 
     /// The inclusion proof of entry `index` in the tree of the first `tree_size` entries.
-    pub fn inclusion_proof(&self, index: u64, tree_size: u64) -> Result<Vec<Hash>, AuditError> {
+    fn inclusion_proof(&self, index: u64, tree_size: u64) -> Result<Vec<Hash>, AuditError> {
         let st = self.lock()?;
         if tree_size > st.durable {
             return Err(ProofError::SizeOutOfRange { size: tree_size, available: st.durable }.into());
@@ -397,36 +540,12 @@ impl AuditLog {
     }
 
     /// The consistency proof between the trees of the first `old_size` and `new_size` entries.
-    pub fn consistency_proof(&self, old_size: u64, new_size: u64) -> Result<Vec<Hash>, AuditError> {
+    fn consistency_proof(&self, old_size: u64, new_size: u64) -> Result<Vec<Hash>, AuditError> {
         let st = self.lock()?;
         if new_size > st.durable {
             return Err(ProofError::SizeOutOfRange { size: new_size, available: st.durable }.into());
         }
         Ok(st.tree.consistency_proof(old_size, new_size)?)
-    }
-
-    /// [`AuditLog::inclusion_proof`] with the leaf and root, in hex, for the API.
-    pub fn inclusion(&self, index: u64, tree_size: u64) -> Result<InclusionProof, AuditError> {
-        let path = self.inclusion_proof(index, tree_size)?;
-        Ok(InclusionProof {
-            index,
-            tree_size,
-            leaf_hash: merkle::to_hex(&self.leaf_hash(index)?),
-            root: merkle::to_hex(&self.root_at(tree_size)?),
-            path: path.iter().map(merkle::to_hex).collect(),
-        })
-    }
-
-    /// [`AuditLog::consistency_proof`] with both roots, in hex, for the API.
-    pub fn consistency(&self, old_size: u64, new_size: u64) -> Result<ConsistencyProof, AuditError> {
-        let path = self.consistency_proof(old_size, new_size)?;
-        Ok(ConsistencyProof {
-            old_size,
-            new_size,
-            old_root: merkle::to_hex(&self.root_at(old_size)?),
-            new_root: merkle::to_hex(&self.root_at(new_size)?),
-            path: path.iter().map(merkle::to_hex).collect(),
-        })
     }
 }
 

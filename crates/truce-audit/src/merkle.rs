@@ -145,6 +145,19 @@ impl Tree {
         }
     }
 
+    /// Drops every leaf from `len` on, leaving the tree it had when it had `len` leaves (nothing when it
+    /// has fewer).
+    pub fn truncate(&mut self, len: u64) {
+        let mut n = usize::try_from(len).unwrap_or(usize::MAX);
+        for level in &mut self.levels {
+            level.truncate(n);
+            n /= 2;
+        }
+        while self.levels.last().is_some_and(Vec::is_empty) {
+            self.levels.pop();
+        }
+    }
+
     /// The hash of leaf `index`.
     pub fn leaf(&self, index: u64) -> Option<Hash> {
         self.levels.first().and_then(|l| l.get(usize::try_from(index).ok()?)).copied()
@@ -715,6 +728,21 @@ mod tests {
             let target = if slot < proof.len() { &mut proof[slot] } else if slot == proof.len() { &mut r1 } else { &mut r2 };
             target[byte % 32] ^= 1 << bit;
             prop_assert!(verify_consistency(old, new, &r1, &r2, &proof).is_err());
+        }
+
+        #[test]
+        fn a_truncated_tree_is_the_tree_it_was_and_grows_again_alike(size in 0u64..=64, cut_seed: u64) {
+            let (leaves, full) = tree_of(size);
+            let cut = cut_seed % (size + 1);
+            let mut tree = full.clone();
+            tree.truncate(cut);
+            prop_assert_eq!(tree.len(), cut);
+            prop_assert_eq!(tree.root(), full.root_at(cut).unwrap());
+            for leaf in &leaves[cut as usize..] {
+                tree.push(*leaf);
+            }
+            prop_assert_eq!(tree.root(), full.root());
+            prop_assert_eq!(tree.frontier(size), full.frontier(size));
         }
 
         #[test]

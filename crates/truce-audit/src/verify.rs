@@ -24,6 +24,7 @@ use base64::engine::general_purpose::STANDARD;
 use crate::checkpoint::{Checkpoint, SigningKey};
 use crate::entry::{MAX_LINE, parse_line};
 use crate::merkle::{self, Hash, Tree};
+use crate::table::Table;
 
 /// What an intact log holds.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -119,15 +120,72 @@ pub fn verify(dir: &Path, checkpoint: Option<&Checkpoint>) -> Result<VerifyRepor
             });
         }
     };
+    let keys = match checkpoint {
+        Some(_) => vec![SigningKey::load(dir).map_err(|e| VerifyError::Key(e.to_string()))?.public_key()],
+        None => Vec::new(),
+    };
+    finish(&tree, torn_tail, checkpoint, &keys)
+}
+
+/// [`verify`] for a log kept in a [`Table`] of a shared database: the same checks on its rows in index
+/// order; a checkpoint must be signed by one of the keys the table lists (each node's).
+pub fn verify_table(table: &dyn Table, checkpoint: Option<&Checkpoint>) -> Result<VerifyReport, VerifyError> {
+    let threads = std::thread::available_parallelism().map_or(1, |n| n.get()).min(16);
+    let unreadable = |e: crate::AuditError| VerifyError::Io {
+        path: table.place().into(),
+        source: std::io::Error::other(e.to_string()),
+    };
+    let mut tree = Tree::new();
+    let mut buf: Vec<u8> = Vec::new();
+    loop {
+        let rows = table.read(tree.len(), TABLE_PAGE).map_err(unreadable)?;
+        let n = rows.len();
+        buf.clear();
+        for (_, line) in rows {
+            if line.len() > MAX_LINE {
+                return Err(VerifyError::BadEntry {
+                    index: tree.len(),
+                    line: tree.len() + 1,
+                    reason: format!("longer than {MAX_LINE} bytes"),
+                });
+            }
+            buf.extend_from_slice(line.as_bytes());
+            buf.push(b'\n');
+        }
+        if let Some(data) = buf.strip_suffix(b"\n") {
+            check_chunk(data, &mut tree, threads)?;
+        }
+        if n < TABLE_PAGE {
+            break;
+        }
+    }
+    let keys = match checkpoint {
+        Some(_) => table.keys().map_err(|e| VerifyError::Key(e.to_string()))?,
+        None => Vec::new(),
+    };
+    finish(&tree, false, checkpoint, &keys)
+}
+
+/// Rows read at a time by [`verify_table`].
+const TABLE_PAGE: usize = 100_000;
+
+/// The report on a recomputed `tree`, after checking `checkpoint` (when given) against it: signed by
+/// one of `keys` and consistent.
+fn finish(
+    tree: &Tree,
+    torn_tail: bool,
+    checkpoint: Option<&Checkpoint>,
+    keys: &[[u8; 32]],
+) -> Result<VerifyReport, VerifyError> {
     let entries = tree.len();
     let root = tree.root();
     if let Some(cp) = checkpoint {
-        let key = SigningKey::load(dir).map_err(|e| VerifyError::Key(e.to_string()))?;
-        if key.public_key() != cp.public_key {
+        if !keys.contains(&cp.public_key) {
+            let theirs: Vec<String> = keys.iter().map(|k| STANDARD.encode(k)).collect();
             return Err(VerifyError::Key(format!(
                 "signed by the key {}, but this log's key is {}",
                 STANDARD.encode(cp.public_key),
-                STANDARD.encode(key.public_key())
+                theirs.join(" or ")
             )));
         }
         if !cp.signature_valid() {

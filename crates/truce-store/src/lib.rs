@@ -57,7 +57,7 @@ pub use observations::{
     Stats, Within,
 };
 #[cfg(feature = "postgres")]
-pub use postgres::{Migrated, PgStore, TableCopy, is_postgres_url, redact_url};
+pub use postgres::{AuditLines, Migrated, PgStore, TableCopy, is_postgres_url, redact_url};
 pub use sqlite::{DATABASE_FILE, SqliteStore};
 pub use tracks::{TrackPage, TrackStore, TrackWindow};
 pub use users::{
@@ -84,6 +84,13 @@ pub trait Scope {
 
     /// The access this handle reads with.
     fn access(&self) -> &truce_access::Access;
+
+    /// Where the audit log's lines are kept when this store is a database several nodes share, so
+    /// that they write one log ([`truce_audit::AuditLog::open_table`]); `None` (the embedded store):
+    /// each node keeps `audit.log` in its data directory.
+    fn audit_table(&self) -> Option<Box<dyn truce_audit::Table>> {
+        None
+    }
 }
 
 /// Why the store failed.

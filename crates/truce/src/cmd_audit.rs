@@ -1,10 +1,12 @@
-//! `truce audit`: check, sign and read the audit log of a data directory (`DATA_DIR/audit.log`).
+//! `truce audit`: check, sign and read the audit log of a data directory (`DATA_DIR/audit.log`), or,
+//! with `--store postgres://…`, the one log the nodes sharing that database write (its table
+//! `audit_log`, see [`truce_audit::table`]).
 //!
 //! A thin layer over [`truce_audit`]. None of these commands takes the writer's lock, so they run
 //! beside a `truce serve` that is appending: `verify` recomputes the whole Merkle tree from the file
-//! and checks a checkpoint saved earlier (exit 0 intact, 1 naming the first bad entry, 2 when the files
-//! cannot be read); `checkpoint` verifies the log, then signs its size and root with `audit.key`;
-//! `list` prints the entries as NDJSON.
+//! (or the rows) and checks a checkpoint saved earlier (exit 0 intact, 1 naming the first bad entry, 2
+//! when the log cannot be read); `checkpoint` verifies the log, then signs its size and root with
+//! `audit.key` (listed among the shared log's keys); `list` prints the entries as NDJSON.
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -14,7 +16,7 @@ use anyhow::Context;
 use clap::{Args, Subcommand};
 use truce_audit::{Checkpoint, SigningKey, VerifyError, merkle};
 
-use crate::args::DEFAULT_DATA_DIR;
+use crate::args::{DEFAULT_DATA_DIR, StoreUrl};
 
 /// `truce audit ...`.
 #[derive(Debug, Subcommand)]
@@ -34,11 +36,26 @@ pub struct DataDirArgs {
     /// The data directory holding audit.log and audit.key [default: ./truce-data].
     #[arg(long, env = "TRUCE_DATA_DIR")]
     pub data_dir: Option<PathBuf>,
+    /// The log of the nodes that share this PostgreSQL store, not the data directory's.
+    #[command(flatten)]
+    pub store: StoreUrl,
 }
 
 impl DataDirArgs {
     fn dir(&self) -> PathBuf {
         self.data_dir.clone().unwrap_or_else(|| PathBuf::from(DEFAULT_DATA_DIR))
+    }
+
+    /// The shared database's log table, when `--store` names one.
+    fn table(&self) -> anyhow::Result<Option<Box<dyn truce_audit::Table>>> {
+        let Some(url) = self.store.get() else { return Ok(None) };
+        let store = truce_node::data_dir::open_store(&self.dir(), Some(url))?;
+        store.audit_table().map(Some).ok_or_else(|| anyhow::anyhow!("the store {url} keeps no audit log"))
+    }
+
+    /// Where the log is, for messages.
+    fn place(&self, table: Option<&dyn truce_audit::Table>) -> String {
+        table.map_or_else(|| self.dir().join(truce_audit::LOG_FILE).display().to_string(), |t| t.place())
     }
 }
 
@@ -94,10 +111,22 @@ fn read_checkpoint(path: &Path) -> anyhow::Result<Checkpoint> {
     Checkpoint::parse(&text).map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))
 }
 
+/// Verifies the log `args` names: the shared table, else the data directory's file.
+fn verify_log(
+    args: &DataDirArgs,
+    table: Option<&dyn truce_audit::Table>,
+    checkpoint: Option<&Checkpoint>,
+) -> Result<truce_audit::VerifyReport, VerifyError> {
+    match table {
+        Some(t) => truce_audit::verify_table(t, checkpoint),
+        None => truce_audit::verify(&args.dir(), checkpoint),
+    }
+}
+
 fn verify(args: &VerifyArgs) -> anyhow::Result<ExitCode> {
-    let dir = args.dir.dir();
+    let table = args.dir.table()?;
     let checkpoint = args.checkpoint.as_deref().map(read_checkpoint).transpose()?;
-    match truce_audit::verify(&dir, checkpoint.as_ref()) {
+    match verify_log(&args.dir, table.as_deref(), checkpoint.as_ref()) {
         Ok(report) => {
             outln!("intact: {} entries, root {}", report.entries, merkle::to_hex(&report.root));
             if let (Some(size), Some(path)) = (report.checkpoint, &args.checkpoint) {
@@ -110,7 +139,7 @@ fn verify(args: &VerifyArgs) -> anyhow::Result<ExitCode> {
         }
         Err(e @ VerifyError::Io { .. }) => Err(e.into()),
         Err(e) => {
-            eprintln!("truce: {}: NOT intact: {e}", dir.join(truce_audit::LOG_FILE).display());
+            eprintln!("truce: {}: NOT intact: {e}", args.dir.place(table.as_deref()));
             Ok(ExitCode::from(1))
         }
     }
@@ -118,15 +147,24 @@ fn verify(args: &VerifyArgs) -> anyhow::Result<ExitCode> {
 
 fn checkpoint(args: &CheckpointArgs) -> anyhow::Result<ExitCode> {
     let dir = args.dir.dir();
-    let report = match truce_audit::verify(&dir, None) {
+    let table = args.dir.table()?;
+    let report = match verify_log(&args.dir, table.as_deref(), None) {
         Ok(r) => r,
         Err(e @ VerifyError::Io { .. }) => return Err(e.into()),
         Err(e) => {
-            eprintln!("truce: {}: NOT intact, no checkpoint signed: {e}", dir.join(truce_audit::LOG_FILE).display());
+            eprintln!("truce: {}: NOT intact, no checkpoint signed: {e}", args.dir.place(table.as_deref()));
             return Ok(ExitCode::from(1));
         }
     };
-    let key = SigningKey::load(&dir)?;
+    let key = match &table {
+        // This node's key (made when it has none yet), listed among the shared log's keys.
+        Some(t) => {
+            let key = SigningKey::load_or_create(&dir)?;
+            t.add_key(&key.public_key())?;
+            key
+        }
+        None => SigningKey::load(&dir)?,
+    };
     let text = key.sign(report.entries, report.root).to_text();
     match &args.out {
         None => out!("{text}"),
@@ -145,9 +183,28 @@ fn list(args: &ListArgs) -> anyhow::Result<ExitCode> {
     let stdout = std::io::stdout();
     let mut out = std::io::BufWriter::new(stdout.lock());
     let limit = args.limit.unwrap_or(usize::MAX);
-    for record in truce_audit::records(&args.dir.dir(), args.after)?.take(limit) {
-        serde_json::to_writer(&mut out, &record?)?;
-        out.write_all(b"\n")?;
+    match args.dir.table()? {
+        Some(table) => {
+            let (mut from, mut left) = (args.after, limit);
+            while left > 0 {
+                let rows = table.read(from, left.min(10_000))?;
+                let Some(&(last, _)) = rows.last() else { break };
+                for (index, line) in &rows {
+                    let record = truce_audit::Record::parse(line.as_bytes())
+                        .map_err(|e| anyhow::anyhow!("{}: entry {index}: {e}", table.place()))?;
+                    serde_json::to_writer(&mut out, &record)?;
+                    out.write_all(b"\n")?;
+                }
+                left -= rows.len();
+                from = last + 1;
+            }
+        }
+        None => {
+            for record in truce_audit::records(&args.dir.dir(), args.after)?.take(limit) {
+                serde_json::to_writer(&mut out, &record?)?;
+                out.write_all(b"\n")?;
+            }
+        }
     }
     out.flush()?;
     Ok(ExitCode::SUCCESS)

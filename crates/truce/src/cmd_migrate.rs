@@ -2,8 +2,12 @@
 //! PostgreSQL/PostGIS database, every table in one transaction that commits only when each table's
 //! rows and checksum are the same on both sides (`truce_store::PgStore::import_sqlite`).
 //!
-//! The data directory keeps what is local to a node (certificates, label policy, uploaded file bodies,
-//! the audit log): after the move, run the node with `--data-dir DATA_DIR --store URL`.
+//! The audit log moves too, in the same transaction: `audit.log` is verified first (a log that is not
+//! intact is not moved, and the error names its first bad entry), then its lines become the first rows
+//! of the database's shared log and the directory's key is listed among its keys; the file stays, no
+//! longer written. The data directory keeps what is local to a node (certificates, label policy,
+//! uploaded file bodies, the signing key): after the move, run the node with `--data-dir DATA_DIR
+//! --store URL`.
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -33,12 +37,13 @@ pub fn run(args: &MigrateArgs) -> anyhow::Result<ExitCode> {
             truce_store::redact_url(&args.to)
         );
     }
+    let audit = audit_lines(&args.from)?;
     let place = truce_store::redact_url(&args.to);
     let to = truce_store::PgStore::open(&args.to).with_context(|| format!("--to: cannot open the store {place}"))?;
     let started = std::time::Instant::now();
     let mut total = 0;
     let moved = to
-        .import_sqlite(&from, &mut |t| {
+        .import_sqlite(&from, &audit, &mut |t| {
             total += t.rows;
             eprintln!("truce: {:<24} {:>10} rows  checksum {}", t.table, t.rows, t.checksum);
         })
@@ -51,4 +56,19 @@ pub fn run(args: &MigrateArgs) -> anyhow::Result<ExitCode> {
         started.elapsed().as_secs_f64()
     );
     Ok(ExitCode::SUCCESS)
+}
+
+/// The lines of the data directory's audit log, checked intact, and its key (none when the directory
+/// has no log).
+fn audit_lines(dir: &std::path::Path) -> anyhow::Result<truce_store::AuditLines> {
+    let path = dir.join(truce_audit::LOG_FILE);
+    if !path.exists() {
+        return Ok(truce_store::AuditLines::default());
+    }
+    let report = truce_audit::verify(dir, None)
+        .map_err(|e| anyhow::anyhow!("{}: not intact, nothing was moved: {e}", path.display()))?;
+    let text = std::fs::read_to_string(&path).with_context(|| format!("reading {}", path.display()))?;
+    let lines: Vec<String> = text.lines().take(report.entries as usize).map(str::to_owned).collect();
+    let key = truce_audit::SigningKey::load(dir).ok().map(|k| k.public_key());
+    Ok(truce_store::AuditLines { lines, key })
 }

@@ -20,7 +20,7 @@ use time::format_description::well_known::Rfc3339;
 use truce_access::Role;
 use truce_auth::{Sessions, Settings, accounts, password};
 use truce_core::Marking;
-use truce_store::{User, UserStore};
+use truce_store::{Scope, User, UserStore};
 
 /// `truce users ...`.
 #[derive(Debug, Subcommand)]
@@ -159,15 +159,19 @@ pub fn run(command: &UsersCommand) -> anyhow::Result<ExitCode> {
     }
 }
 
-/// Records a user change in the data directory's audit log (through its inbox while a server holds
-/// the log), as the operator (the login name of the process, from `USER`).
-fn audit(dir: &Path, action: &str, name: &str, detail: String) -> anyhow::Result<()> {
+/// Records a user change in the audit log, as the operator (the login name of the process, from
+/// `USER`): in the shared database's log when the store is one, else in the data directory's (through
+/// its inbox while a server holds the log).
+fn audit(dir: &Path, store: &dyn Scope, action: &str, name: &str, detail: String) -> anyhow::Result<()> {
     let operator = std::env::var("USER").ok().filter(|u| !u.is_empty()).unwrap_or_else(|| "operator".to_owned());
     let entry = truce_audit::Entry::new(truce_audit::Kind::UserChange, format!("{operator} (operator)"), action)
         .target(name)
         .detail(detail);
-    truce_audit::inbox::submit(dir, &entry)
-        .with_context(|| format!("the change is made but could not be audited in {}", dir.display()))
+    let done = match store.audit_table() {
+        Some(table) => truce_audit::AuditLog::open_table(dir, table).and_then(|log| log.append(&entry).map(|_| ())),
+        None => truce_audit::inbox::submit(dir, &entry),
+    };
+    done.with_context(|| format!("the change is made but could not be audited in {}", dir.display()))
 }
 
 /// Opens the store; `create` for `add`, the first command on a new data directory.
@@ -215,7 +219,7 @@ fn add(args: &AddArgs, now: OffsetDateTime) -> anyhow::Result<ExitCode> {
     accounts::add_user(&*store, &user, &password).with_context(|| format!("users add {}", args.name))?;
     let cats = if user.categories.is_empty() { "-".to_owned() } else { user.categories.join(",") };
     let detail = format!("nation {}, role {}, clearance {}, categories {cats}", user.nation, user.role, user.clearance);
-    audit(&args.dir.data_dir, "users add", &user.name, detail)?;
+    audit(&args.dir.data_dir, &*store, "users add", &user.name, detail)?;
     outln!("added {} ({}, {}, {})", user.name, user.nation, user.role, user.clearance);
     Ok(ExitCode::SUCCESS)
 }
@@ -269,7 +273,13 @@ fn set_disabled(args: &NameArgs, disabled: bool, now: OffsetDateTime) -> anyhow:
     let store = open(&args.dir, false)?;
     let verb = if disabled { "disable" } else { "enable" };
     let ended = store.set_disabled(&args.name, disabled, now).with_context(|| format!("users {verb} {}", args.name))?;
-    audit(&args.dir.data_dir, &format!("users {verb}"), &args.name, format!("{ended} session(s) and token(s) ended"))?;
+    audit(
+        &args.dir.data_dir,
+        &*store,
+        &format!("users {verb}"),
+        &args.name,
+        format!("{ended} session(s) and token(s) ended"),
+    )?;
     if disabled {
         outln!("disabled {}: {ended} session(s) and API token(s) ended", args.name);
     } else {
@@ -283,19 +293,26 @@ fn passwd(args: &PasswdArgs, now: OffsetDateTime) -> anyhow::Result<ExitCode> {
     let store = open(&args.dir, false)?;
     accounts::set_password(&*store, &args.name, &password, now)
         .with_context(|| format!("users passwd {}", args.name))?;
-    audit(&args.dir.data_dir, "users passwd", &args.name, String::new())?;
+    audit(&args.dir.data_dir, &*store, "users passwd", &args.name, String::new())?;
     outln!("password of {} changed; its logins ended", args.name);
     Ok(ExitCode::SUCCESS)
 }
 
 fn token(args: &TokenArgs, now: OffsetDateTime) -> anyhow::Result<ExitCode> {
-    let store: Arc<dyn UserStore> = open(&args.dir, false)?;
-    let sessions = Sessions::new(store, Settings::default());
+    let store = open(&args.dir, false)?;
+    let users: Arc<dyn UserStore> = store.clone();
+    let sessions = Sessions::new(users, Settings::default());
     let expires = now + time::Duration::days(i64::from(args.days));
     let token = sessions
         .issue_api_token(&args.name, Some(expires), now)
         .with_context(|| format!("users token {}", args.name))?;
-    audit(&args.dir.data_dir, "users token", &args.name, format!("an API token valid for {} days", args.days))?;
+    audit(
+        &args.dir.data_dir,
+        &*store,
+        "users token",
+        &args.name,
+        format!("an API token valid for {} days", args.days),
+    )?;
     // The token alone on standard output (for a pipe into a secret store); the rest on standard error.
     outln!("{token}");
     eprintln!(

@@ -13,6 +13,11 @@
 //! after the copy the same is computed from what PostgreSQL holds, inside the same transaction. Only
 //! when every table's count and checksum agree is the transaction committed; otherwise nothing is
 //! left behind. The target must hold no records.
+//!
+//! The audit log is not a table of the embedded store but the data directory's `audit.log`; its lines
+//! (checked by the caller) go into `audit_log` in the same transaction, their count and the SHA-256 of
+//! the lines in order compared the same way, and the directory's signing key is listed in
+//! `audit_keys`, so the log the nodes then share continues the node's own.
 
 use futures_util::SinkExt;
 use tokio_postgres::types::Type;
@@ -40,6 +45,19 @@ pub struct TableCopy {
     /// Its checksum (the same in both stores), hex.
     pub checksum: String,
 }
+
+/// The audit log moved with a store: the lines of `audit.log` (without their newlines), in order,
+/// and the public key of the data directory's `audit.key`.
+#[derive(Debug, Clone, Default)]
+pub struct AuditLines {
+    /// The lines, entry 0 first.
+    pub lines: Vec<String>,
+    /// The signing key's public half, when the directory has one.
+    pub key: Option<[u8; 32]>,
+}
+
+/// The tables the audit log's move fills, not copied from the embedded store.
+const AUDIT_TABLES: [&str; 2] = ["audit_log", "audit_keys"];
 
 /// A column of a target table, and how it is read from the source.
 struct Column {
@@ -120,6 +138,7 @@ impl PgStore {
     pub fn import_sqlite(
         &self,
         from: &SqliteStore,
+        audit: &AuditLines,
         progress: &mut dyn FnMut(&TableCopy),
     ) -> Result<Migrated, StoreError> {
         let src = from.reader();
@@ -135,7 +154,7 @@ impl PgStore {
                     });
                 }
             }
-            for table in tables {
+            for table in tables.into_iter().filter(|t| !AUDIT_TABLES.contains(&t.as_str())) {
                 let columns = columns(&tx, &table).await?;
                 let read = copy_table(&tx, &src, &table, &columns).await?;
                 for col in columns.iter().filter(|c| c.identity) {
@@ -165,10 +184,45 @@ impl PgStore {
                 progress(&done);
                 moved.tables.push(done);
             }
+            let done = move_audit(&tx, audit).await?;
+            progress(&done);
+            moved.tables.push(done);
             tx.commit().await?;
             Ok(moved)
         })
     }
+}
+
+/// Inserts the audit log's lines and key, and checks that the rows hold the same lines in the same
+/// order (count, and SHA-256 of the lines joined by newlines).
+async fn move_audit(tx: &tokio_postgres::Transaction<'_>, audit: &AuditLines) -> Result<TableCopy, StoreError> {
+    let idx: Vec<i64> = (0..audit.lines.len() as i64).collect();
+    tx.execute("INSERT INTO audit_log (idx, line) SELECT * FROM unnest($1::int8[], $2::text[])", &[&idx, &audit.lines])
+        .await?;
+    if let Some(key) = audit.key {
+        let now = crate::observations::to_ms(time::OffsetDateTime::now_utc());
+        tx.execute("INSERT INTO audit_keys (key, added_ms) VALUES ($1, $2)", &[&key.as_slice(), &now]).await?;
+    }
+    let read = ring::digest::digest(&ring::digest::SHA256, audit.lines.join("\n").as_bytes());
+    let read = read.as_ref().iter().map(|b| format!("{b:02x}")).collect::<String>();
+    let row = tx
+        .query_one(
+            "SELECT count(*), encode(sha256(convert_to(coalesce(string_agg(line, E'\\n' ORDER BY idx), ''), 'UTF8')), 'hex')
+             FROM audit_log",
+            &[],
+        )
+        .await?;
+    let (rows, found): (i64, String) = (row.get(0), row.get(1));
+    if rows.cast_unsigned() != audit.lines.len() as u64 || found != read {
+        return Err(StoreError::Invalid {
+            id: "audit_log".into(),
+            reason: format!(
+                "{} lines with SHA-256 {read} were read, but {rows} rows with SHA-256 {found} arrived",
+                audit.lines.len()
+            ),
+        });
+    }
+    Ok(TableCopy { table: "audit_log".into(), rows: audit.lines.len() as u64, checksum: read })
 }
 
 /// The tables of the store's schema, parents before the tables that refer to them.

@@ -37,10 +37,11 @@ use std::sync::{Arc, Mutex};
 use tokio_postgres::{Client, NoTls};
 use truce_access::Access;
 
-pub use migrate::{Migrated, TableCopy};
+pub use migrate::{AuditLines, Migrated, TableCopy};
 
 use crate::{CaseUpdateError, StoreError};
 
+mod audit;
 mod coalition;
 mod copy;
 mod journal;
@@ -57,6 +58,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("migrations/0004_coalition.sql"),
     include_str!("migrations/0005_users.sql"),
     include_str!("migrations/0006_marti.sql"),
+    include_str!("migrations/0007_audit.sql"),
 ];
 
 /// The advisory lock key migrations run under (`truce` in ASCII).
@@ -283,6 +285,10 @@ impl crate::Scope for PgStore {
 
     fn access(&self) -> &Access {
         &self.access
+    }
+
+    fn audit_table(&self) -> Option<Box<dyn truce_audit::Table>> {
+        Some(Box::new(audit::PgAudit::new(self)))
     }
 }
 

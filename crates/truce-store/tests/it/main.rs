@@ -3,6 +3,8 @@
 #![allow(clippy::unwrap_used)]
 
 #[cfg(feature = "postgres")]
+mod audit;
+#[cfg(feature = "postgres")]
 mod differential;
 #[cfg(feature = "postgres")]
 mod postgres;

@@ -9,7 +9,8 @@ use truce_store::PgStore;
 /// A schema of the test database, dropped when the test ends.
 pub struct Schema {
     url: String,
-    name: String,
+    /// The schema's name.
+    pub name: String,
 }
 
 impl Drop for Schema {

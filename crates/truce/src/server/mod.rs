@@ -72,8 +72,12 @@ impl AppState {
     /// When the audit log cannot be opened.
     pub fn new(node: Arc<Node>, data_dir: &std::path::Path, web: Option<PathBuf>) -> anyhow::Result<Self> {
         node.geometry();
-        let audit = truce_audit::AuditLog::open(data_dir)
-            .map_err(|e| anyhow::anyhow!("the audit log in {}: {e}", data_dir.display()))?;
+        // A shared database keeps the one log of every node that shares it; else the data directory.
+        let audit = match node.store.audit_table() {
+            Some(table) => truce_audit::AuditLog::open_table(data_dir, table),
+            None => truce_audit::AuditLog::open(data_dir),
+        }
+        .map_err(|e| anyhow::anyhow!("the audit log in {}: {e}", data_dir.display()))?;
         truce_audit::inbox::drain(data_dir, &audit)
             .map_err(|e| anyhow::anyhow!("the audit inbox in {}: {e}", data_dir.display()))?;
         let users: Arc<dyn truce_store::UserStore> = node.store.clone();

@@ -124,6 +124,17 @@ fn migrate_moves_an_embedded_store_whole_and_refuses_a_store_with_records() {
     assert!(moved.stderr.contains("observations"), "each table is named: {}", moved.stderr);
     same(&answers(&dir, None), &answers(&dir, Some(&url)));
     assert_eq!(on(&dir, Some(&url), &["users", "list"]).stdout, on(&dir, None, &["users", "list"]).stdout);
+    // The audit log moved with it: the same entries, intact, continued by the next change.
+    assert!(moved.stderr.contains("audit_log"), "{}", moved.stderr);
+    let file_log = on(&dir, None, &["audit", "list"]).stdout;
+    assert!(file_log.contains("users add"), "{file_log}");
+    assert_eq!(on(&dir, Some(&url), &["audit", "list"]).stdout, file_log);
+    let add = ["users", "add", "ben", "--nation", "FRA", "--role", "monitor", "--password-stdin"];
+    assert_eq!(on(&dir, Some(&url), &add).code, 0);
+    let verify = on(&dir, Some(&url), &["audit", "verify"]);
+    let entries = file_log.lines().count() + 1;
+    assert_eq!(verify.code, 0, "{}", verify.stderr);
+    assert!(verify.stdout.starts_with(&format!("intact: {entries} entries")), "{}", verify.stdout);
     // The store now holds records: a second move is refused and changes nothing.
     let again = truce(&["migrate", "--from", dir.to_str().unwrap(), "--to", &url], b"");
     assert_ne!(again.code, 0, "{}", again.stderr);
@@ -261,14 +272,20 @@ fn a_database_restart_under_load_refuses_clearly_and_never_half_applies_a_batch(
         poster.join().expect("the poster")
     });
 
-    // Every refusal says the store failed and what that means for the batch.
+    // Every refusal says the store failed and what that means for the batch, or that the batch could
+    // not be audited (the audit log is in the same database): then it is not acknowledged either.
     let refused: Vec<&Posted> = posted.iter().filter(|p| p.status != 201).collect();
     assert!(!refused.is_empty(), "no POST met the restart: the test did not test it");
     for p in &refused {
         assert_eq!(p.status, 503, "{}", p.body);
-        assert_eq!(p.body["error"]["code"], "store_unavailable", "{}", p.body);
         let message = p.body["error"]["message"].as_str().unwrap();
-        assert!(message.contains("the store failed") && message.contains("all of it"), "{message}");
+        match p.body["error"]["code"].as_str() {
+            Some("store_unavailable") => {
+                assert!(message.contains("the store failed") && message.contains("all of it"), "{message}");
+            }
+            Some("audit_unavailable") => assert!(message.starts_with("the audit log failed: "), "{message}"),
+            _ => panic!("{}", p.body),
+        }
     }
     // The node came back by itself, and what it acknowledged is stored; no batch is stored in part.
     let (status, list) = s.json("GET", "/api/v1/observations?limit=10000", b"");
@@ -305,4 +322,64 @@ fn a_store_that_cannot_be_opened_is_named_and_leaves_no_directory() {
         assert!(!run.stderr.contains("secret"), "the password shows: {}", run.stderr);
         assert!(!dir.exists(), "{url}: the data directory was left behind");
     }
+}
+
+/// Two nodes on one database write one audit log: each node's API lists what the other logged and
+/// what an operator's command logged while both ran, every entry proved to one root; `truce audit
+/// verify --store` checks the rows, and a checkpoint signed with one node's key checks against them.
+#[test]
+fn two_nodes_on_one_database_write_one_audit_log() {
+    let tmp = tempfile::tempdir().unwrap();
+    let url = store_url();
+    let (a_dir, b_dir) = (tmp.path().join("a"), tmp.path().join("b"));
+    let add = ["users", "add", "admin", "--nation", "GBR", "--role", "admin", "--clearance", "COSMIC TOP SECRET"];
+    assert_eq!(on(&a_dir, Some(&url), &[&add[..], &["--password-stdin"]].concat()).code, 0);
+    let (a, b) =
+        (crate::util::serve_plain(&a_dir, &["--store", &url]), crate::util::serve_plain(&b_dir, &["--store", &url]));
+    for s in [&a, &b] {
+        let token = s.login("admin", PASSWORD);
+        s.use_token(Some(&token));
+    }
+    let obs = json!({"id": "audited-on-b", "time": "2026-11-25T01:00:00Z", "lat": 48.0159, "lon": 37.8028,
+        "category": "muzzle_flash", "observer": {"means": "patrol", "team": "MT-1"}});
+    let (status, body) = b.json("POST", "/api/v1/observations", obs.to_string().as_bytes());
+    assert_eq!(status, 201, "{body}");
+    let bob = ["users", "add", "bob", "--nation", "POL", "--role", "monitor", "--clearance", "NATO UNCLASSIFIED"];
+    let run = on(&b_dir, Some(&url), &[&bob[..], &["--password-stdin"]].concat());
+    assert_eq!(run.code, 0, "{}", run.stderr);
+
+    let (status, log) = a.json("GET", "/api/v1/audit?limit=1000", b"");
+    assert_eq!(status, 200, "{log}");
+    let entries = log["entries"].as_array().unwrap();
+    let said = |e: &serde_json::Value| format!("{} {} {}", e["kind"], e["action"], e["target"]);
+    let all: Vec<String> = entries.iter().map(said).collect();
+    for want in [
+        r#""user_change" "users add" "admin""#,
+        r#""write" "POST /api/v1/observations""#,
+        r#""user_change" "users add" "bob""#,
+    ] {
+        assert!(all.iter().any(|e| e.starts_with(want)), "{want} not in node A's log: {all:#?}");
+    }
+    assert_eq!(all.iter().filter(|e| e.starts_with(r#""login""#)).count(), 2, "{all:#?}");
+    // Node B lists the same entries, proved to the same root.
+    let (_, on_b) = b.json("GET", "/api/v1/audit?limit=1000", b"");
+    let b_all: Vec<String> = on_b["entries"].as_array().unwrap().iter().map(said).collect();
+    assert_eq!(b_all[..all.len()], all[..], "node B's log begins as node A's");
+    let indexes: Vec<u64> = entries.iter().map(|e| e["index"].as_u64().unwrap()).collect();
+    assert_eq!(indexes, (0..entries.len() as u64).collect::<Vec<_>>());
+    assert!(!a_dir.join("audit.log").exists() && !b_dir.join("audit.log").exists(), "the log is in the database");
+
+    let verify = truce(&["audit", "verify", "--store", &url], b"");
+    assert_eq!(verify.code, 0, "{}", verify.stderr);
+    assert!(verify.stdout.starts_with("intact: "), "{}", verify.stdout);
+    let cp = tmp.path().join("cp");
+    let sign = on(&a_dir, Some(&url), &["audit", "checkpoint", "--out", cp.to_str().unwrap()]);
+    assert_eq!(sign.code, 0, "{}", sign.stderr);
+    let checked = truce(&["audit", "verify", "--store", &url, "--checkpoint", cp.to_str().unwrap()], b"");
+    assert_eq!(checked.code, 0, "{}", checked.stderr);
+    assert!(checked.stdout.contains("consistent with the checkpoint"), "{}", checked.stdout);
+    let listed = truce(&["audit", "list", "--store", &url, "--after", "1", "--limit", "2"], b"");
+    assert_eq!(listed.code, 0, "{}", listed.stderr);
+    let lines: Vec<serde_json::Value> = listed.stdout.lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+    assert_eq!(lines.iter().map(|l| l["index"].as_u64().unwrap()).collect::<Vec<_>>(), [1, 2]);
 }
