@@ -267,6 +267,26 @@ pub trait ObservationStore: Send + Sync {
     /// When the database fails; nothing of the batch is stored then.
     fn insert_encoded(&self, rows: &[EncodedRow]) -> Result<InsertReport, StoreError>;
 
+    /// Before a bulk load: when no observation is stored yet, drops the indexes that are faster built
+    /// once after the rows than grown row by row (PostgreSQL's spatial index); `true` when it did.
+    /// Reads stay correct meanwhile, only slower. [`ObservationStore::build_indexes`] builds them
+    /// again, and so does the next open of a store whose load was interrupted. The embedded store
+    /// keeps its indexes.
+    ///
+    /// # Errors
+    /// When the database fails.
+    fn defer_indexes(&self) -> Result<bool, StoreError> {
+        Ok(false)
+    }
+
+    /// Builds the indexes [`ObservationStore::defer_indexes`] dropped (nothing when they exist).
+    ///
+    /// # Errors
+    /// When the database fails.
+    fn build_indexes(&self) -> Result<(), StoreError> {
+        Ok(())
+    }
+
     /// One observation by id.
     ///
     /// # Errors

@@ -38,13 +38,21 @@ pub fn run(args: &IngestArgs) -> anyhow::Result<ExitCode> {
     };
     let read = ReadOptions { date_order: args.date_order, encoding: args.encoding };
     let options = files::Options { read, amend: args.amend };
-    let summary = files::ingest_with(&node, &args.files, &options, &mut |p| match p {
+    // A load into an empty store builds the indexes that allow it once, after the rows.
+    let deferred = node.store.defer_indexes()?;
+    let loaded = files::ingest_with(&node, &args.files, &options, &mut |p| match p {
         Progress::File(name) => bar.set_message(name.to_owned()),
         Progress::Read(n) => bar.set_position(n),
         Progress::Problem(line) => bar.suspend(|| eprintln!("{line}")),
         Progress::Notice(line) => bar.suspend(|| eprintln!("{line}")),
-    })?;
+    });
     bar.finish_and_clear();
+    if deferred {
+        let started = std::time::Instant::now();
+        node.store.build_indexes()?;
+        eprintln!("truce ingest: built the spatial index in {:.1} s", started.elapsed().as_secs_f64());
+    }
+    let summary = loaded?;
     eprintln!("truce ingest: {summary}");
     Ok(if summary.bad > 0 || summary.unreadable > 0 || summary.conflicts > 0 {
         ExitCode::from(1)

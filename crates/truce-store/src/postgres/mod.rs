@@ -64,6 +64,13 @@ const MIGRATIONS: &[&str] = &[
 /// The advisory lock key migrations run under (`truce` in ASCII).
 const MIGRATION_LOCK: i64 = 0x0074_7275_6365;
 
+/// The spatial index of observations (made by the first migration), which a bulk load into an empty
+/// store drops and builds after its rows ([`ObservationStore::defer_indexes`](crate::ObservationStore::defer_indexes)):
+/// its name, and the statement that makes it when it is missing (run at every open too, so a load that
+/// was interrupted leaves no store without it).
+const SPATIAL_INDEX: (&str, &str) =
+    ("observations_geom", "CREATE INDEX IF NOT EXISTS observations_geom ON observations USING gist (geom)");
+
 /// Idle connections kept for reuse; more may be open while calls overlap.
 const IDLE_CONNECTIONS: usize = 8;
 
@@ -272,6 +279,7 @@ impl PgStore {
                 tx.batch_execute(sql).await?;
                 tx.execute("UPDATE truce_schema SET version = $1", &[&(i as i32 + 1)]).await?;
             }
+            tx.batch_execute(SPATIAL_INDEX.1).await?;
             tx.commit().await?;
             Ok(())
         })

@@ -233,6 +233,29 @@ async fn page_chunk(
 }
 
 impl ObservationStore for PgStore {
+    fn defer_indexes(&self) -> Result<bool, StoreError> {
+        self.with(async |c: &mut Client| {
+            let tx = c.transaction().await?;
+            tx.execute("SELECT pg_advisory_xact_lock($1)", &[&super::MIGRATION_LOCK]).await?;
+            let empty = tx.query_opt("SELECT 1 FROM observations LIMIT 1", &[]).await?.is_none();
+            if empty {
+                tx.batch_execute(&format!("DROP INDEX IF EXISTS {}", super::SPATIAL_INDEX.0)).await?;
+            }
+            tx.commit().await?;
+            Ok(empty)
+        })
+    }
+
+    fn build_indexes(&self) -> Result<(), StoreError> {
+        self.with(async |c: &mut Client| {
+            let tx = c.transaction().await?;
+            tx.execute("SELECT pg_advisory_xact_lock($1)", &[&super::MIGRATION_LOCK]).await?;
+            tx.batch_execute(super::SPATIAL_INDEX.1).await?;
+            tx.commit().await?;
+            Ok(())
+        })
+    }
+
     fn insert_encoded(&self, rows: &[EncodedRow]) -> Result<InsertReport, StoreError> {
         if rows.is_empty() {
             return Ok(InsertReport::default());

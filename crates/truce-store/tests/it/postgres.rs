@@ -140,3 +140,45 @@ fn a_copy_that_meets_a_concurrent_insert_falls_back_to_row_by_row() {
     assert_eq!(once, 3, "both copies met the refusal, the row-by-row insert did not");
     assert_eq!(pg.count().unwrap(), 401);
 }
+
+/// Whether the spatial index of the store at `url` (in schema `schema`) exists.
+fn spatial_index(schema: &Schema) -> bool {
+    let mut admin = postgres::Client::connect(&schema.url, postgres::NoTls).unwrap();
+    admin
+        .query_opt(
+            "SELECT 1 FROM pg_indexes WHERE schemaname = $1 AND indexname = 'observations_geom'",
+            &[&schema.name],
+        )
+        .unwrap()
+        .is_some()
+}
+
+/// A bulk load into an empty store drops the spatial index and builds it after the rows; into a store
+/// that holds observations it keeps it; a load that never built it again (the process killed) leaves a
+/// store whose next open builds it. Spatial reads answer the same with and without it.
+#[test]
+fn a_bulk_load_builds_the_spatial_index_after_its_rows_and_only_into_an_empty_store() {
+    use truce_core::Category;
+    use truce_store::conformance::observations::observation;
+    use truce_store::{ObservationStore, Query};
+    let (schema, url) = schema();
+    let store = PgStore::open(&url).unwrap();
+    assert!(spatial_index(&schema));
+    assert!(store.defer_indexes().unwrap(), "an empty store defers");
+    assert!(!spatial_index(&schema));
+    let near = observation("near", 0, 48.5, 37.5, Category::ExplosionImpact);
+    let far = observation("far", 0, 46.5, 31.5, Category::ExplosionImpact);
+    store.insert(&[near, far]).unwrap();
+    let q = Query { bbox: Some([37.0, 48.0, 38.0, 49.0]), ..Query::default() };
+    let ids = |s: &PgStore| s.query(&q).unwrap().items.iter().map(|o| o.observation.id.clone()).collect::<Vec<_>>();
+    assert_eq!(ids(&store), ["near"], "without the index");
+    // Killed before building it: the next open does.
+    drop(store);
+    let store = PgStore::open(&url).unwrap();
+    assert!(spatial_index(&schema));
+    assert_eq!(ids(&store), ["near"], "with the index");
+    assert!(!store.defer_indexes().unwrap(), "a store that holds observations keeps its index");
+    assert!(spatial_index(&schema));
+    store.build_indexes().unwrap();
+    assert!(spatial_index(&schema));
+}
