@@ -205,6 +205,34 @@ impl Node {
         self.data_version.load(std::sync::atomic::Ordering::Acquire)
     }
 
+    /// Follows what other nodes of a cluster store: every observation stored or withdrawn there (an
+    /// event on the bus from another node) changes [`Node::data_version`] as this node's own writes do,
+    /// so the warning pictures [`Node::warning_for`] keeps are assessed again at the next ask instead
+    /// of at the next minute. Subscribes before it returns; the task runs until the bus closes. (A
+    /// node alone has no such events: the task then only waits.)
+    pub fn follow_other_nodes(self: &Arc<Self>) -> tokio::task::JoinHandle<()> {
+        let mut events = self.bus.subscribe(Access::all());
+        let node = Arc::downgrade(self);
+        tokio::spawn(async move {
+            loop {
+                let changed = match events.recv().await {
+                    crate::Delivery::Event(e) => {
+                        e.event.origin.is_some()
+                            && matches!(e.event.kind, crate::EventKind::Observation(_) | crate::EventKind::Withdrawn(_))
+                    }
+                    // What was missed may have been such an event.
+                    crate::Delivery::Lagged(_) => true,
+                    crate::Delivery::Closed => return,
+                };
+                match node.upgrade() {
+                    Some(n) if changed => n.bump_data_version(),
+                    Some(_) => {}
+                    None => return,
+                }
+            }
+        })
+    }
+
     /// Notes that new observations were stored (see [`Node::data_version`]).
     pub(crate) fn bump_data_version(&self) {
         self.data_version.fetch_add(1, std::sync::atomic::Ordering::AcqRel);

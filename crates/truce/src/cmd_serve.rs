@@ -198,12 +198,15 @@ pub fn run(args: &ServeArgs) -> anyhow::Result<ExitCode> {
                 }
             });
         }
+        // In a cluster, what the other nodes store renews this node's cached warning pictures.
+        let follow = node.follow_other_nodes();
         let watch = tokio::spawn(truce_node::watch::task::run(node, every));
         let served = match https {
             Some(tls) => server::tls::serve(listener, tls, state, server::shutdown_signal()).await,
             None => server::serve(listener, state, server::shutdown_signal()).await,
         };
         watch.abort();
+        follow.abort();
         drop(ais);
         drop(adsb);
         drop(sea_air);

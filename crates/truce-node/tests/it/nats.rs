@@ -122,3 +122,45 @@ async fn each_event_arrives_once_filtered_on_the_receiving_node_and_one_node_lea
     }
     assert!(!a.leads("reports"), "only the watch has a lease");
 }
+
+/// A node on a fresh SQLite store in `dir` whose bus is `bus`.
+fn node_on(dir: &Path, bus: NatsBus) -> std::sync::Arc<truce_node::Node> {
+    let (store, agreement, _) =
+        truce_node::data_dir::open_or_create(dir, None, Some(&crate::data("agreements/illustrative.toml"))).unwrap();
+    let sectors = truce_node::data_dir::load_sectors(None, &agreement).unwrap();
+    std::sync::Arc::new(truce_node::Node::new(
+        store,
+        std::sync::Arc::new(Policy::shipped()),
+        std::sync::Arc::new(agreement),
+        std::sync::Arc::new(sectors),
+        std::sync::Arc::new(bus),
+    ))
+}
+
+/// A node's cached early-warning pictures follow what the other nodes store: an observation stored on
+/// one node changes the other's data version (which the cache is keyed on) as soon as its event
+/// arrives.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_observation_stored_on_one_node_renews_the_others_warning() {
+    let tmp = tempfile::tempdir().unwrap();
+    let server = Server::start(&tmp.path().join("nats"));
+    let a = node_on(&tmp.path().join("a"), bus(&server, "a").await);
+    let b = node_on(&tmp.path().join("b"), bus(&server, "b").await);
+    let _follow_a = a.follow_other_nodes();
+    let _follow_b = b.follow_other_nodes();
+    let (a_before, b_before) = (a.data_version(), b.data_version());
+
+    let o = crate::observation("renews-1", 48.0159, 37.8028, "muzzle_flash", None);
+    let stored = a.prepare(o, time::OffsetDateTime::now_utc(), &Access::all()).unwrap();
+    let committer = a.clone();
+    tokio::task::spawn_blocking(move || committer.commit("test", vec![stored]).unwrap()).await.unwrap();
+    assert_eq!(a.data_version(), a_before + 1, "the node's own write");
+
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
+    let mut changes = b.bus.subscribe(Access::all());
+    while b.data_version() == b_before {
+        assert!(tokio::time::Instant::now() < deadline, "node B's data version never changed");
+        // Wait for the next event B's bus delivers (the observation), or a moment.
+        let _ = tokio::time::timeout(Duration::from_millis(100), changes.recv()).await;
+    }
+}
