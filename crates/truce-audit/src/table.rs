@@ -19,9 +19,10 @@
 //! transaction (the database restarting) changes nothing: the leaves it had added to the tree are
 //! dropped again, its appenders get the error, and the next append starts from what is committed.
 //!
-//! **Reads.** Sizes, roots, proofs and checkpoints are of the entries this process has seen; every read
+//! **Reads.** Sizes, roots, proofs and checkpoints are of the entries this process has seen; a read of
+//! the log's current state (its size, root, checkpoint, entries) or of a size beyond what it has seen
 //! first folds in what others committed since (`TableLog::refresh`), so each node answers for the
-//! whole log.
+//! whole log; a proof for a size it has seen needs no round trip.
 //!
 //! **Keys.** Each node signs checkpoints with the key of its own data directory and records the public
 //! half in the table's key list when it opens the log; a checkpoint verifies against the log when its
@@ -285,8 +286,22 @@ impl TableLog {
         self.state()
     }
 
+    /// The state for a read of the first `size` entries: as it is when it has them (a proof for a size
+    /// seen already needs no news), else after folding in what others committed.
+    fn covering(&self, size: u64) -> Result<MutexGuard<'_, State>, AuditError> {
+        let st = self.state()?;
+        if size <= st.durable {
+            return Ok(st);
+        }
+        drop(st);
+        self.fresh()
+    }
+
     pub(crate) fn root_at(&self, size: Option<u64>) -> Result<Hash, AuditError> {
-        let st = self.fresh()?;
+        let st = match size {
+            Some(size) => self.covering(size)?,
+            None => self.fresh()?,
+        };
         let size = size.unwrap_or(st.durable);
         if size > st.durable {
             return Err(ProofError::SizeOutOfRange { size, available: st.durable }.into());
@@ -325,7 +340,7 @@ impl TableLog {
     }
 
     pub(crate) fn leaf_hash(&self, index: u64) -> Result<Hash, AuditError> {
-        let st = self.fresh()?;
+        let st = self.covering(index.saturating_add(1))?;
         if index >= st.durable {
             return Err(ProofError::IndexOutOfRange { index, size: st.durable }.into());
         }
@@ -333,7 +348,7 @@ impl TableLog {
     }
 
     pub(crate) fn inclusion_proof(&self, index: u64, tree_size: u64) -> Result<Vec<Hash>, AuditError> {
-        let st = self.fresh()?;
+        let st = self.covering(tree_size)?;
         if tree_size > st.durable {
             return Err(ProofError::SizeOutOfRange { size: tree_size, available: st.durable }.into());
         }
@@ -341,7 +356,7 @@ impl TableLog {
     }
 
     pub(crate) fn consistency_proof(&self, old_size: u64, new_size: u64) -> Result<Vec<Hash>, AuditError> {
-        let st = self.fresh()?;
+        let st = self.covering(new_size)?;
         if new_size > st.durable {
             return Err(ProofError::SizeOutOfRange { size: new_size, available: st.durable }.into());
         }
