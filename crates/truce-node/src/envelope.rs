@@ -20,7 +20,9 @@
 //! - **Body**: JSON `{"type", "at", "audience", "sector", "payload"}`, the payload being the event's
 //!   record (the stored observation with its classification, the track row, the alert, …) with the
 //!   field names of its Rust type; a detection's payload is its API form (its evidence does not decode
-//!   back, see [`EventKind::RemoteDetection`]).
+//!   back, see [`EventKind::RemoteDetection`]); a `tak` event's is the [`TakRelay`] for the other
+//!   nodes' TAK servers (a device's CoT message, a mission change for some devices, a mission's
+//!   routing), which carries its own label too.
 //!
 //! Decoding checks everything a peer, a replay or a corrupted message could get wrong and names it:
 //! a body over [`MAX_BODY`], a missing or malformed label, a body that is not the JSON above (with its
@@ -34,7 +36,7 @@ use time::OffsetDateTime;
 use truce_core::{GeofenceRow, Label, StoredObservation, TrackRow};
 use truce_watch::case::Case;
 
-use crate::event::{Event, EventKind};
+use crate::event::{Event, EventKind, TakRelay};
 
 /// The largest body accepted (NATS's default `max_payload`).
 pub const MAX_BODY: usize = 1024 * 1024;
@@ -132,6 +134,7 @@ pub fn encode(event: &Event) -> Envelope {
         EventKind::AlertAck(a) => body(event, &**a),
         EventKind::Detection(d) => body(event, crate::wire::detection(&event.label, d)),
         EventKind::RemoteDetection(d) => body(event, &**d),
+        EventKind::Tak(r) => body(event, &**r),
     };
     let subject = subject(event.type_name(), event.sector.as_deref());
     let label = serde_json::to_string(&event.label).unwrap_or_default();
@@ -197,6 +200,7 @@ fn decode_kind(type_name: &str, payload: &str) -> Result<EventKind, String> {
             }
             EventKind::RemoteDetection(Arc::new(v))
         }
+        "tak" => EventKind::Tak(typed::<TakRelay>(payload)?),
         other => return Err(format!("{other:?} is not an event type")),
     })
 }
@@ -208,6 +212,7 @@ fn check(kind: &EventKind, label: &Label) -> Option<String> {
         EventKind::Observation(o) | EventKind::Withdrawn(o) => Label::of(&o.observation),
         EventKind::Track(t) => t.label.clone(),
         EventKind::Geofence(g) => g.label.clone(),
+        EventKind::Tak(r) => r.label().clone(),
         _ => return None,
     };
     (own != *label).then(|| format!("the record's label {own:?} is not the message's {label:?}"))

@@ -39,6 +39,71 @@ pub enum EventKind {
     /// back into a `truce_detect::Alert`, and nothing on this node needs more than its wire form
     /// (see [`crate::envelope`]).
     RemoteDetection(Arc<serde_json::Value>),
+    /// For the TAK servers of the other nodes of a cluster only ([`crate::Bus::relay`]): never
+    /// delivered to a viewer of this node's stream (see [`crate::Subscription::with_tak`]).
+    Tak(Arc<TakRelay>),
+}
+
+/// What one node's TAK server hands the other nodes' TAK servers, so that a device sees the same
+/// whichever node it is connected to (see `crate::sources::tak`).
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case", deny_unknown_fields)]
+#[non_exhaustive]
+pub enum TakRelay {
+    /// A CoT message a device (or a sea or air feed) sent, as its node's TAK server routed it: every
+    /// node's server routes it the same way (`truce_tak::TakHandle::relay`).
+    Message {
+        /// The label it was routed with.
+        label: Label,
+        /// The CoT XML document.
+        cot: String,
+        /// The sender's team, when the servers route by team.
+        group: Option<String>,
+        /// A random id: two identical messages a device sends are two messages, not a retry (the
+        /// cluster's bus drops a message whose content it has carried already).
+        nonce: String,
+    },
+    /// A server notification (a mission change) for the devices of these uids, wherever they are
+    /// connected (`truce_tak::TakHandle::send_to_uids`).
+    Notify {
+        /// The notification's label (the change's).
+        label: Label,
+        /// The CoT XML document.
+        cot: String,
+        /// The devices it is for.
+        uids: Vec<String>,
+    },
+    /// A device was subscribed to a mission, or unsubscribed: every server's mission routing follows
+    /// (`truce_tak::TakHandle::set_subscribed`).
+    Subscribed {
+        /// The mission's label.
+        label: Label,
+        /// The mission's name.
+        mission: String,
+        /// The device's uid.
+        uid: String,
+        /// Subscribed (`true`) or unsubscribed.
+        subscribed: bool,
+    },
+    /// A mission was deleted: every server forgets its routing.
+    MissionDeleted {
+        /// The mission's label.
+        label: Label,
+        /// The mission's name.
+        mission: String,
+    },
+}
+
+impl TakRelay {
+    /// The label it carries (the message's, the notification's or the mission's).
+    pub fn label(&self) -> &Label {
+        match self {
+            TakRelay::Message { label, .. }
+            | TakRelay::Notify { label, .. }
+            | TakRelay::Subscribed { label, .. }
+            | TakRelay::MissionDeleted { label, .. } => label,
+        }
+    }
 }
 
 /// One event with its label. Cheap to clone (the payloads are shared).
@@ -130,6 +195,12 @@ impl Event {
         Self::new(label, at, EventKind::Case(c))
     }
 
+    /// Something for the other nodes' TAK servers, labelled with its own label, at `at` (the CoT
+    /// message's time, or now).
+    pub fn tak(r: TakRelay, at: OffsetDateTime) -> Self {
+        Self::new(r.label().clone(), at, EventKind::Tak(Arc::new(r)))
+    }
+
     /// An event decoded from another node's message (see [`crate::envelope`]).
     pub(crate) fn relayed(
         label: Label,
@@ -166,7 +237,7 @@ impl Event {
     }
 
     /// The stable type name of the event on the wire: `observation`, `withdrawn`, `track`, `geofence`,
-    /// `alert`, `alert_ack`, `case`, `detection`.
+    /// `alert`, `alert_ack`, `case`, `detection`, `tak`.
     pub fn type_name(&self) -> &'static str {
         match &self.kind {
             EventKind::Observation(_) => "observation",
@@ -177,6 +248,7 @@ impl Event {
             EventKind::AlertAck(_) => "alert_ack",
             EventKind::Case(_) => "case",
             EventKind::Detection(_) | EventKind::RemoteDetection(_) => "detection",
+            EventKind::Tak(_) => "tak",
         }
     }
 
@@ -201,6 +273,7 @@ impl Event {
                     EventKind::RemoteDetection(d) => self.with_sector((**d).clone()),
                     EventKind::Case(c) => serde_json::to_value(&**c).unwrap_or_default(),
                     EventKind::AlertAck(a) => wire::alert_ack(a),
+                    EventKind::Tak(r) => serde_json::to_value(&**r).unwrap_or_default(),
                 };
                 let name = self.type_name();
                 Arc::from(json!({"type": name, name: payload}).to_string())

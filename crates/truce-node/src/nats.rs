@@ -4,7 +4,8 @@
 //! [`LocalBus`] (this node's viewers get its own events at once, as on a single node, also while
 //! NATS is unreachable) joined to the cluster in both directions:
 //!
-//! - **Out.** Every event published here is queued (at most [`QUEUE`] events; beyond that the
+//! - **Out.** Every event published here, and every event relayed ([`Bus::relay`]: for the other
+//!   nodes only, such as a TAK device's message this node's TAK server has routed), is queued (at most [`QUEUE`] events; beyond that the
 //!   cluster misses them and `truce_nats_dropped_total` counts them) for a task that publishes it
 //!   to JetStream as [`crate::envelope`] encodes it: its subject by type and sector, its label in a
 //!   header, a content-derived `Nats-Msg-Id`. The task pipelines up to [`WINDOW`] messages and waits
@@ -177,6 +178,12 @@ impl Bus for NatsBus {
         let event = Arc::new(event);
         self.local.publish_shared(event.clone());
         if self.out.try_send(event).is_err() {
+            metrics::counter!("truce_nats_dropped_total").increment(1);
+        }
+    }
+
+    fn relay(&self, event: Event) {
+        if self.out.try_send(Arc::new(event)).is_err() {
             metrics::counter!("truce_nats_dropped_total").increment(1);
         }
     }

@@ -14,7 +14,7 @@ use tokio::sync::{Notify, mpsc, watch};
 use truce_cot::{CotError, Event};
 
 use crate::queue::{Droppable, Push, Queue};
-use crate::{Limits, Parties, Party, Received, Source, Transport};
+use crate::{Limits, Parties, Party, Received, Routed, RoutedHook, Source, Transport};
 
 /// Locks a mutex, taking the data even if another thread panicked holding it (every critical
 /// section here leaves the data consistent).
@@ -63,6 +63,8 @@ counters! {
     tls_failed,
     /// Events received and routed (pings and protocol control excluded).
     events_in,
+    /// Events other servers' clients sent, routed here ([`crate::TakHandle::relay`]).
+    relayed_in,
     /// Events written to clients.
     deliveries,
     /// Sessions that negotiated TAK protocol v1.
@@ -319,6 +321,7 @@ pub struct Hub {
     pub(crate) received: mpsc::Sender<Received>,
     next_id: AtomicU64,
     pub(crate) parties: Parties,
+    routed: Option<RoutedHook>,
     rejections: Mutex<std::collections::BTreeMap<(&'static str, String), u64>>,
     logged: Mutex<HashMap<&'static str, (Instant, u64)>>,
 }
@@ -341,7 +344,13 @@ pub struct Rejection {
 }
 
 impl Hub {
-    pub(crate) fn new(limits: Limits, server_uid: String, received: mpsc::Sender<Received>, parties: Parties) -> Self {
+    pub(crate) fn new(
+        limits: Limits,
+        server_uid: String,
+        received: mpsc::Sender<Received>,
+        parties: Parties,
+        routed: Option<RoutedHook>,
+    ) -> Self {
         Hub {
             limits,
             server_uid,
@@ -353,6 +362,7 @@ impl Hub {
             received,
             next_id: AtomicU64::new(1),
             parties,
+            routed,
             rejections: Mutex::new(std::collections::BTreeMap::new()),
             logged: Mutex::new(HashMap::new()),
         }
@@ -635,6 +645,19 @@ impl Hub {
             None => (self.parties)(None).label,
         };
         let out = Arc::new(Outbound::new(event, sender.map(|c| c.id), group, label));
+        self.remember(&out);
+        self.fan_out(&out);
+        if let Some(hook) = &self.routed {
+            hook(Routed { event: &out.event, xml: out.xml(), label: &out.label, group: out.group.as_deref() });
+        }
+    }
+
+    /// Routes a message another server's client sent, as [`Hub::route`] routes a client's (without
+    /// telling [`Hub::routed`]).
+    pub(crate) fn relay(&self, event: Event, label: truce_core::Label, group: Option<String>) {
+        self.count(&self.stats.relayed_in);
+        let group = if self.limits.group_channels { group } else { None };
+        let out = Arc::new(Outbound::new(Arc::new(event), None, group, label));
         self.remember(&out);
         self.fan_out(&out);
     }

@@ -2,6 +2,11 @@
 //! processes: `scripts/nats`, the test PostgreSQL of `scripts/pg`): what one node receives reaches
 //! every node's viewers as their labels allow, TAK devices on different nodes see each other, one node
 //! leads the watch task, and killing a node or a NATS server loses and duplicates nothing.
+//!
+//! TAK devices on different nodes see each other as if they were on one node: every message (chat,
+//! directed messages, tasks, markers, every position) reaches the devices of the other nodes that
+//! its label and addressing allow, once, and a mission change reaches the mission's subscribed
+//! devices once, wherever they are connected.
 
 use std::collections::{HashMap, HashSet};
 use std::io::{Read, Write};
@@ -57,6 +62,104 @@ fn node(dir: &Path, store: &str, nats: &Nats) -> Server {
     on_store(store, || crate::util::serve(dir, &["--nats", &nats.urls, "--nats-replicas", "3"]))
 }
 
+/// The certificates of a cluster's TAK servers and devices: one CA and one server certificate that
+/// every node serves (`--certs-dir`), and a certificate per device callsign.
+struct Pki {
+    dir: PathBuf,
+}
+
+impl Pki {
+    /// A CA and server certificate in `dir`, and a certificate for each (callsign, user), the users
+    /// being in the shared store.
+    fn new(dir: &Path, store: &str, devices: &[(&str, &str)]) -> Self {
+        let d = dir.to_str().unwrap();
+        on_store(store, || {
+            let run = crate::util::truce(&["certs", "init", "--dir", d], b"");
+            assert_eq!(run.code, 0, "{}", run.stderr);
+            for (callsign, user) in devices {
+                let run =
+                    crate::util::truce(&["certs", "issue", "--dir", d, "--callsign", callsign, "--user", user], b"");
+                assert_eq!(run.code, 0, "{}", run.stderr);
+            }
+        });
+        Pki { dir: dir.to_path_buf() }
+    }
+
+    /// A TLS connection to `addr` with the certificate of `callsign`.
+    fn connect(
+        &self,
+        addr: &str,
+        callsign: &str,
+    ) -> rustls::StreamOwned<rustls::ClientConnection, std::net::TcpStream> {
+        use rustls::pki_types::pem::PemObject;
+        use rustls::pki_types::{CertificateDer, PrivateKeyDer};
+        let mut roots = rustls::RootCertStore::empty();
+        roots.add(CertificateDer::from_pem_file(self.dir.join("ca.pem")).unwrap()).unwrap();
+        let clients = self.dir.join("clients");
+        let config = rustls::ClientConfig::builder_with_provider(Arc::new(rustls::crypto::ring::default_provider()))
+            .with_safe_default_protocol_versions()
+            .unwrap()
+            .with_root_certificates(roots)
+            .with_client_auth_cert(
+                vec![CertificateDer::from_pem_file(clients.join(format!("{callsign}.pem"))).unwrap()],
+                PrivateKeyDer::from_pem_file(clients.join(format!("{callsign}.key"))).unwrap(),
+            )
+            .unwrap();
+        let name = rustls::pki_types::ServerName::try_from("127.0.0.1").unwrap();
+        let conn = rustls::ClientConnection::new(Arc::new(config), name).unwrap();
+        rustls::StreamOwned::new(conn, std::net::TcpStream::connect(addr).unwrap())
+    }
+
+    /// One request to the Marti API at `addr` as the device `callsign`: (status, body).
+    fn api(&self, addr: &str, callsign: &str, method: &str, path: &str) -> (u16, String) {
+        let mut tls = self.connect(addr, callsign);
+        let head =
+            format!("{method} {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: 0\r\nConnection: close\r\n\r\n");
+        tls.write_all(head.as_bytes()).unwrap();
+        let mut out = Vec::new();
+        match tls.read_to_end(&mut out) {
+            Ok(_) => {}
+            Err(e) if e.kind() == std::io::ErrorKind::UnexpectedEof && !out.is_empty() => {}
+            Err(e) => panic!("{method} {path}: {e}"),
+        }
+        let text = String::from_utf8_lossy(&out).into_owned();
+        let status = text.get(9..12).and_then(|s| s.parse().ok()).unwrap_or_else(|| panic!("not HTTP: {text}"));
+        (status, text.split_once("\r\n\r\n").map_or(String::new(), |(_, b)| b.to_owned()))
+    }
+}
+
+/// A node of a cluster whose TAK servers share the certificates of `pki`: its TAK listeners over TCP
+/// and TLS and its Marti API, at (tcp, tls, api).
+fn tak_node(dir: &Path, store: &str, nats: &Nats, pki: &Pki) -> (Server, [String; 3]) {
+    let certs = pki.dir.to_str().unwrap();
+    let s = on_store(store, || {
+        crate::util::serve(
+            dir,
+            &[
+                "--nats",
+                &nats.urls,
+                "--nats-replicas",
+                "3",
+                "--certs-dir",
+                certs,
+                "--tak-tcp",
+                "127.0.0.1:0",
+                "--tak-tls",
+                "127.0.0.1:0",
+                "--tak-udp",
+                "off",
+                "--tak-api",
+                "127.0.0.1:0",
+                "--tak-enrol",
+                "127.0.0.1:0",
+            ],
+        )
+    });
+    // In the order the server prints them.
+    let addrs = [s.tak_addr("tcp"), s.tak_addr("tls"), s.printed("TAK API (Marti) over HTTPS on ")];
+    (s, addrs)
+}
+
 fn obs(id: &str, marking: &str, rel: &[&str]) -> Value {
     json!({"id": id, "time": "2026-11-25T10:00:00Z", "category": "explosion_impact", "lat": 47.6, "lon": 36.0,
         "marking": marking, "releasable_to": rel})
@@ -82,39 +185,63 @@ fn set_timeout(ws: &mut Ws, t: Duration) {
     }
 }
 
-/// A friendly SA of `uid` at `lat`, 35.6 E, sent now.
-fn sa(uid: &str, lat: f64) -> String {
+/// A CoT event of `uid` and `type_` at `lat`, 35.6 E, sent now, with `detail`.
+fn cot(uid: &str, type_: &str, lat: f64, detail: &str) -> String {
     let f = time::macros::format_description!("[year]-[month]-[day]T[hour]:[minute]:[second].[subsecond digits:3]Z");
     let now = time::OffsetDateTime::now_utc();
     let (t, stale) = (now.format(&f).unwrap(), (now + time::Duration::minutes(5)).format(&f).unwrap());
     format!(
-        "<event version=\"2.0\" uid=\"{uid}\" type=\"a-f-G-U-C\" how=\"m-g\" time=\"{t}\" start=\"{t}\" stale=\"{stale}\">\
-         <point lat=\"{lat}\" lon=\"35.6\" hae=\"50\" ce=\"5\" le=\"5\"/><detail><contact callsign=\"{uid}\"/>\
-         <__group name=\"Cyan\" role=\"Team Member\"/></detail></event>"
+        "<event version=\"2.0\" uid=\"{uid}\" type=\"{type_}\" how=\"m-g\" time=\"{t}\" start=\"{t}\" stale=\"{stale}\">\
+         <point lat=\"{lat}\" lon=\"35.6\" hae=\"50\" ce=\"5\" le=\"5\"/><detail>{detail}</detail></event>"
     )
 }
 
-/// A TAK device over plain TCP.
-struct Device(std::net::TcpStream, String);
+/// A friendly SA of `uid` (also its callsign) at `lat`, 35.6 E, sent now: the device announces itself
+/// (a contact endpoint), so that messages can name it.
+fn sa(uid: &str, lat: f64) -> String {
+    let detail =
+        format!("<contact callsign=\"{uid}\" endpoint=\"*:-1:stcp\"/><__group name=\"Cyan\" role=\"Team Member\"/>");
+    cot(uid, "a-f-G-U-C", lat, &detail)
+}
+
+/// Bytes both ways: a TCP or TLS connection.
+trait Io: Read + Write + Send {}
+
+impl<T: Read + Write + Send> Io for T {}
+
+/// A TAK device, with everything it has heard.
+struct Device(Box<dyn Io>, String);
 
 impl Device {
     fn connect(addr: &str) -> Self {
         let c = std::net::TcpStream::connect(addr).unwrap();
         c.set_read_timeout(Some(Duration::from_millis(200))).unwrap();
-        Device(c, String::new())
+        Device(Box::new(c), String::new())
+    }
+
+    /// A device over TLS with the certificate of `callsign`.
+    fn tls(addr: &str, pki: &Pki, callsign: &str) -> Self {
+        let tls = pki.connect(addr, callsign);
+        tls.sock.set_read_timeout(Some(Duration::from_millis(200))).unwrap();
+        Device(Box::new(tls), String::new())
     }
 
     fn send(&mut self, cot: &str) {
         self.0.write_all(cot.as_bytes()).unwrap();
+        self.0.flush().unwrap();
     }
 
     /// Waits (at most 20 s) until an event of `uid` has arrived.
     fn until_hears(&mut self, uid: &str) {
+        self.until(&format!("uid=\"{uid}\""));
+    }
+
+    /// Waits (at most 20 s) until `needle` has arrived.
+    fn until(&mut self, needle: &str) {
         let end = Instant::now() + Duration::from_secs(20);
-        let needle = format!("uid=\"{uid}\"");
         let mut buf = [0u8; 8192];
-        while !self.1.contains(&needle) {
-            assert!(Instant::now() < end, "no event of {uid} within 20 s; heard: {}", self.1);
+        while !self.1.contains(needle) {
+            assert!(Instant::now() < end, "no {needle} within 20 s; heard: {}", self.1);
             match self.0.read(&mut buf) {
                 Ok(0) => panic!("the server closed the connection"),
                 Ok(n) => self.1.push_str(&String::from_utf8_lossy(&buf[..n])),
@@ -122,6 +249,11 @@ impl Device {
                 Err(e) => panic!("{e}"),
             }
         }
+    }
+
+    /// How many events of `uid` it has heard.
+    fn heard(&self, uid: &str) -> usize {
+        self.1.matches(&format!("uid=\"{uid}\"")).count()
     }
 }
 
@@ -194,6 +326,118 @@ fn what_one_node_receives_reaches_every_nodes_viewers_as_their_labels_allow() {
 
     // One node leads the watch task.
     one_leader(&[&a, &b], Duration::from_secs(20));
+}
+
+/// A GeoChat message of `uid` saying `text`, to everyone or to the callsign `to`.
+fn chat(uid: &str, text: &str, to: Option<&str>) -> String {
+    let dest = to.map_or_else(String::new, |c| format!("<marti><dest callsign=\"{c}\"/></marti>"));
+    cot(
+        uid,
+        "b-t-f",
+        0.0,
+        &format!("<__chat chatroom=\"All Chat Rooms\" senderCallsign=\"ALPHA\"/>{dest}<remarks>{text}</remarks>"),
+    )
+}
+
+#[test]
+fn tak_messages_reach_the_devices_of_other_nodes_as_on_one_node_as_their_labels_allow() {
+    let tmp = tempfile::tempdir().unwrap();
+    let nats = Nats::start(&tmp.path().join("nats"), 3);
+    let store = crate::postgres::store_url();
+    // Devices of a British user on both nodes, and of a Russian observer on B: what a British device
+    // sends is released to the mission's nations and Britain, not to Russia.
+    on_store(&store, || {
+        add_user(&tmp.path().join("a"), "gbr.op", "GBR", "monitor", "NATO SECRET", &[]);
+        add_user(&tmp.path().join("a"), "rus.obs", "RUS", "monitor", "NATO SECRET", &[]);
+    });
+    let pki = Pki::new(
+        &tmp.path().join("pki"),
+        &store,
+        &[("ALPHA", "gbr.op"), ("BRAVO", "gbr.op"), ("CHARLIE", "gbr.op"), ("ROMEO", "rus.obs")],
+    );
+    let (_a, [tcp_a, tls_a, _]) = tak_node(&tmp.path().join("a"), &store, &nats, &pki);
+    let (_b, [_, tls_b, _]) = tak_node(&tmp.path().join("b"), &store, &nats, &pki);
+    let mut alpha = Device::tls(&tls_a, &pki, "ALPHA");
+    let mut bravo = Device::tls(&tls_b, &pki, "BRAVO");
+    let mut charlie = Device::tls(&tls_b, &pki, "CHARLIE");
+    let mut romeo = Device::tls(&tls_b, &pki, "ROMEO");
+    // Each announces itself; once ALPHA hears BRAVO and CHARLIE, B's server knows who they are.
+    for (d, uid) in [(&mut bravo, "BRAVO"), (&mut charlie, "charlie-uid"), (&mut romeo, "ROMEO")] {
+        d.send(&sa(uid, 47.2));
+    }
+    alpha.send(&sa("ALPHA", 47.3));
+    alpha.until_hears("BRAVO");
+    alpha.until_hears("charlie-uid");
+
+    // From ALPHA: a position, a marker, a chat to everyone, a chat to BRAVO, a task to the device
+    // of uid charlie-uid, then a last chat to everyone.
+    alpha.send(&sa("ALPHA", 47.31));
+    alpha.send(&cot("marker-1", "b-m-p-s-m", 47.5, "<contact callsign=\"Bridge\"/>"));
+    alpha.send(&chat("GeoChat.ALPHA.All Chat Rooms.1", "to everyone", None));
+    alpha.send(&chat("GeoChat.ALPHA.BRAVO.2", "to bravo only", Some("BRAVO")));
+    alpha.send(&cot("task-1", "t-s", 47.5, "<marti><dest uid=\"charlie-uid\"/></marti><remarks>hold</remarks>"));
+    alpha.send(&chat("GeoChat.ALPHA.All Chat Rooms.3", "last", None));
+    bravo.until_hears("GeoChat.ALPHA.All Chat Rooms.3");
+    charlie.until_hears("GeoChat.ALPHA.All Chat Rooms.3");
+    // What one sender sends arrives in order: by its last message, everything else has arrived.
+    for (who, d, directed, task) in [("BRAVO", &bravo, 1, 0), ("CHARLIE", &charlie, 0, 1)] {
+        assert!(d.1.contains("lat=\"47.31\""), "{who} has ALPHA's new position: {}", d.1);
+        assert_eq!(d.heard("marker-1"), 1, "{who}: the marker once");
+        assert_eq!(d.heard("GeoChat.ALPHA.All Chat Rooms.1"), 1, "{who}: the chat to everyone once");
+        assert_eq!(d.heard("GeoChat.ALPHA.BRAVO.2"), directed, "{who}: the chat to BRAVO only at BRAVO");
+        assert_eq!(d.heard("task-1"), task, "{who}: the task to charlie-uid only at that device");
+    }
+    assert!(bravo.1.contains("to bravo only"));
+    // ROMEO may not see what a British device sends: after an anonymous (public) device on A, which
+    // ROMEO does see, has spoken, nothing of ALPHA's has reached it.
+    let mut public = Device::connect(&tcp_a);
+    public.send(&chat("GeoChat.public.All Chat Rooms.1", "public", None));
+    romeo.until_hears("GeoChat.public.All Chat Rooms.1");
+    for uid in ["ALPHA", "marker-1", "GeoChat.ALPHA.All Chat Rooms.1", "GeoChat.ALPHA.BRAVO.2", "task-1"] {
+        assert_eq!(romeo.heard(uid), 0, "{uid} was withheld from ROMEO (RUS): {}", romeo.1);
+    }
+    // And the British devices heard the public one too, once.
+    bravo.until_hears("GeoChat.public.All Chat Rooms.1");
+    assert_eq!(bravo.heard("GeoChat.public.All Chat Rooms.1"), 1);
+    // Nothing came back to the sender.
+    assert_eq!(alpha.heard("GeoChat.ALPHA.All Chat Rooms.1"), 0, "not echoed to ALPHA");
+}
+
+#[test]
+fn a_mission_change_on_one_node_notifies_a_subscribed_device_on_another_once() {
+    let tmp = tempfile::tempdir().unwrap();
+    let nats = Nats::start(&tmp.path().join("nats"), 3);
+    let store = crate::postgres::store_url();
+    on_store(&store, || add_user(&tmp.path().join("a"), "gbr.op", "GBR", "monitor", "NATO SECRET", &[]));
+    let pki = Pki::new(&tmp.path().join("pki"), &store, &[("ALPHA", "gbr.op"), ("CHARLIE", "gbr.op")]);
+    let (_a, [_, tls_a, api_a]) = tak_node(&tmp.path().join("a"), &store, &nats, &pki);
+    let (_b, [_, tls_b, _]) = tak_node(&tmp.path().join("b"), &store, &nats, &pki);
+    let mut alpha = Device::tls(&tls_a, &pki, "ALPHA");
+    let mut charlie = Device::tls(&tls_b, &pki, "CHARLIE");
+    charlie.send(&sa("charlie-uid", 47.2));
+    alpha.send(&sa("alpha-uid", 47.3));
+    alpha.until_hears("charlie-uid");
+    charlie.until_hears("alpha-uid");
+
+    // ALPHA makes a mission on A and subscribes CHARLIE's device to it there (the subscription is in
+    // the shared store; B learns of it from A).
+    let (status, body) = pki.api(&api_a, "ALPHA", "PUT", "/Marti/api/missions/ops?creatorUid=alpha-uid");
+    assert_eq!(status, 201, "{body}");
+    let (status, body) = pki.api(&api_a, "ALPHA", "PUT", "/Marti/api/missions/ops/subscription?uid=charlie-uid");
+    assert_eq!(status, 201, "{body}");
+    // ALPHA sends a marker to the mission: it reaches the subscribed device on B, and joins the
+    // mission's contents on A, a change every subscriber is told of once, CHARLIE by B.
+    alpha.send(&cot("marker-ops", "b-m-p-s-m", 47.5, "<marti><dest mission=\"ops\"/></marti>"));
+    charlie.until_hears("marker-ops");
+    charlie.until("type=\"t-x-m-c\"");
+    alpha.until("type=\"t-x-m-c\"");
+    // A last message from A, sent after the change was made: anything else from A came before it.
+    alpha.send(&chat("GeoChat.alpha-uid.All Chat Rooms.1", "done", None));
+    charlie.until_hears("GeoChat.alpha-uid.All Chat Rooms.1");
+    assert_eq!(charlie.heard("marker-ops"), 1, "the mission's marker once: {}", charlie.1);
+    assert_eq!(charlie.1.matches("type=\"t-x-m-c\"").count(), 1, "one notification: {}", charlie.1);
+    assert!(charlie.1.contains("<contentUid>marker-ops</contentUid>"), "{}", charlie.1);
+    assert_eq!(alpha.1.matches("type=\"t-x-m-c\"").count(), 1, "one notification on A too: {}", alpha.1);
 }
 
 /// Posts observations to the nodes in turn, keeping which were acknowledged.
