@@ -9,10 +9,10 @@
 //!   cluster misses them and `truce_nats_dropped_total` counts them) for a task that publishes it
 //!   to JetStream as [`crate::envelope`] encodes it: its subject by type and sector, its label in a
 //!   header, a content-derived `Nats-Msg-Id`. The task pipelines up to [`WINDOW`] messages and waits
-//!   for each one's acknowledgement (the stream stored it on a majority of its replicas); a message
-//!   that is not acknowledged (a server died, the cluster is electing a leader) is sent again with
-//!   the same id until it is, so JetStream's duplicate window makes the retry a no-op if the first
-//!   one was stored after all.
+//!   (at most [`ACK_WAIT`] for the whole window) for each one's acknowledgement (the stream stored it
+//!   on a majority of its replicas); a message that is not acknowledged (a server died, the cluster
+//!   is electing a leader) is sent again with the same id until it is, so JetStream's duplicate
+//!   window makes the retry a no-op if the first one was stored after all.
 //! - **In.** A pull consumer of its own on the stream, from the next new message (made before the
 //!   node serves anyone, so a viewer who connects gets what other nodes publish from then on), with explicit
 //!   acknowledgement: each message is decoded, skipped if this node published it, skipped if its id
@@ -52,6 +52,16 @@ pub const WINDOW: usize = 256;
 
 /// Message ids remembered to recognise a redelivery.
 pub const SEEN: usize = 65_536;
+
+/// How long the publisher waits for the acknowledgements of a window of messages before it sends
+/// those not acknowledged again (with their ids: JetStream stores a message once however often it
+/// is sent within its duplicate window).
+pub const ACK_WAIT: Duration = Duration::from_secs(1);
+
+/// The longest pause before sending again what was not acknowledged (the pause doubles from 50 ms
+/// while the cluster does not acknowledge): short, since a live device's next position is due within
+/// a second, and long enough not to spin while a majority of the servers is down.
+pub const MAX_BACKOFF: Duration = Duration::from_millis(500);
 
 /// How long a lease lasts without being renewed.
 pub const LEASE: Duration = Duration::from_secs(6);
@@ -244,10 +254,14 @@ async fn publish(js: jetstream::Context, mut rx: mpsc::Receiver<Arc<Event>>, nod
             }
         }
         let mut stored = vec![false; pending.len()];
+        // One deadline for the window: an acknowledgement lost with a server that died holds up
+        // what follows for at most ACK_WAIT, not the client's own timeout once per message.
+        let deadline = tokio::time::Instant::now() + ACK_WAIT;
         for (i, ack) in acks {
-            match ack.await {
-                Ok(_) => stored[i] = true,
-                Err(e) => tracing::debug!("NATS: no acknowledgement, will retry: {e}"),
+            match tokio::time::timeout_at(deadline, ack).await {
+                Ok(Ok(_)) => stored[i] = true,
+                Ok(Err(e)) => tracing::debug!("NATS: no acknowledgement, will retry: {e}"),
+                Err(_) => tracing::debug!("NATS: no acknowledgement within {ACK_WAIT:?}, will retry"),
             }
         }
         metrics::counter!("truce_nats_published_total").increment(stored.iter().filter(|s| **s).count() as u64);
@@ -259,7 +273,7 @@ async fn publish(js: jetstream::Context, mut rx: mpsc::Receiver<Arc<Event>>, nod
             metrics::counter!("truce_nats_retries_total").increment(pending.len() as u64);
             tracing::warn!("NATS: {} event(s) not acknowledged, sending them again in {backoff:?}", pending.len());
             tokio::time::sleep(backoff).await;
-            backoff = (backoff * 2).min(Duration::from_secs(2));
+            backoff = (backoff * 2).min(MAX_BACKOFF);
         }
     }
 }
@@ -329,7 +343,7 @@ async fn receive(
                 Err(e) => {
                     tracing::warn!("NATS: cannot consume {STREAM}, trying again in {backoff:?}: {e}");
                     tokio::time::sleep(backoff).await;
-                    backoff = (backoff * 2).min(Duration::from_secs(2));
+                    backoff = (backoff * 2).min(MAX_BACKOFF);
                     continue;
                 }
             },
