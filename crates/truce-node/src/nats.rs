@@ -19,8 +19,9 @@
 //!   was among the last [`SEEN`] delivered (a redelivery after a lost acknowledgement), and otherwise
 //!   handed to the local bus, where each viewer's subscription filters it with its label, as it does
 //!   this node's own events; then it is acknowledged. When the consumer fails (the server it lives on
-//!   died), a new one starts after the last stream sequence delivered, so nothing in between is
-//!   missed.
+//!   died: [`HEARTBEAT`]s missed), a new one starts after the last stream sequence delivered, so
+//!   nothing in between is missed; making it is asked for again every [`CONSUMER_WAIT`] until the
+//!   cluster answers (it does not while it elects a new leader of the stream).
 //! - **Leases.** [`Bus::leads`] answers from a JetStream key-value lease (`truce_leases`, one key per
 //!   task): the node holding the key renews it every [`LEASE`]/3; a key not renewed for [`LEASE`]
 //!   expires and another node creates it. So the watch task, which raises alerts, runs on one node at
@@ -62,6 +63,14 @@ pub const ACK_WAIT: Duration = Duration::from_secs(1);
 /// while the cluster does not acknowledge): short, since a live device's next position is due within
 /// a second, and long enough not to spin while a majority of the servers is down.
 pub const MAX_BACKOFF: Duration = Duration::from_millis(500);
+
+/// How long making a consumer may take before it is asked for again: while the servers elect a new
+/// leader of the stream (its leader died) the request goes unanswered, and the client's own timeout
+/// (10 s) would hold up every other node's events that long after the election.
+pub const CONSUMER_WAIT: Duration = Duration::from_secs(2);
+
+/// The consumer's idle heartbeat: two missed (the server holding it died) and a new one is made.
+pub const HEARTBEAT: Duration = Duration::from_millis(500);
 
 /// How long a lease lasts without being renewed.
 pub const LEASE: Duration = Duration::from_secs(6);
@@ -317,7 +326,7 @@ async fn consume(stream: &stream::Stream, start_sequence: u64) -> Result<consume
         .map_err(|e| e.to_string())?;
     c.stream()
         .max_messages_per_batch(1000)
-        .heartbeat(Duration::from_secs(1))
+        .heartbeat(HEARTBEAT)
         .expires(Duration::from_secs(5))
         .messages()
         .await
@@ -338,15 +347,20 @@ async fn receive(
     loop {
         let mut messages = match current.take() {
             Some(m) => m,
-            None => match consume(&stream, next).await {
-                Ok(m) => m,
-                Err(e) => {
-                    tracing::warn!("NATS: cannot consume {STREAM}, trying again in {backoff:?}: {e}");
-                    tokio::time::sleep(backoff).await;
-                    backoff = (backoff * 2).min(MAX_BACKOFF);
-                    continue;
+            None => {
+                let made = tokio::time::timeout(CONSUMER_WAIT, consume(&stream, next))
+                    .await
+                    .unwrap_or_else(|_| Err(format!("no answer within {CONSUMER_WAIT:?}")));
+                match made {
+                    Ok(m) => m,
+                    Err(e) => {
+                        tracing::warn!("NATS: cannot consume {STREAM}, trying again in {backoff:?}: {e}");
+                        tokio::time::sleep(backoff).await;
+                        backoff = (backoff * 2).min(MAX_BACKOFF);
+                        continue;
+                    }
                 }
-            },
+            }
         };
         backoff = Duration::from_millis(100);
         while let Some(m) = messages.next().await {

@@ -27,6 +27,12 @@
 //! it, to a channel the application consumes (`truce` stores it and derives tracks, observations
 //! and geofence alerts, which it publishes back through [`TakHandle::publish`]). The handoff waits
 //! when the consumer is behind, which slows that sender's reading rather than losing its events.
+//!
+//! Several servers can act as one (the nodes of a `truce` cluster): each tells the application of
+//! every message it routes, with the label and team it routed it with ([`Config::routed`], called
+//! right after the routing, before the handoff), and the application hands it to the others, which
+//! route it as their own client's ([`TakHandle::relay`]: the same label check, addressing, teams and
+//! picture) without telling their own hook, so nothing goes round in circles.
 
 mod hub;
 pub mod queue;
