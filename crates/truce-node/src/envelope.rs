@@ -4,7 +4,8 @@
 //! cluster's bus and deliver every other node's to their own viewers. This module is the codec; the
 //! transport is `crate::nats`.
 //!
-//! - **Subject** `truce.ev.<type>.<area>`: the event's type name ([`Event::type_name`]) and the
+//! - **Subject** `truce.ev.<type>.<area>` (`truce.live.tak._` for a TAK position, which is not
+//!   stored in the stream: [`TakRelay::Position`]): the event's type name ([`Event::type_name`]) and the
 //!   early-warning sector its position is in (`_` when it has none), so that a consumer interested in
 //!   one kind or one sector subscribes to that alone (`truce.ev.track.>`, `truce.ev.*.pokrovsk`). A
 //!   sector id is made a subject token by keeping ASCII letters, digits, `-` and `_`, and writing any
@@ -41,8 +42,11 @@ use crate::event::{Event, EventKind, TakRelay};
 /// The largest body accepted (NATS's default `max_payload`).
 pub const MAX_BODY: usize = 1024 * 1024;
 
-/// The subject prefix of every event.
+/// The subject prefix of every event the stream stores.
 pub const SUBJECT_PREFIX: &str = "truce.ev";
+
+/// The subject prefix of what is carried live, outside the stream: a TAK position.
+pub const LIVE_PREFIX: &str = "truce.live";
 
 /// The header carrying the label.
 pub const LABEL_HEADER: &str = "Truce-Label";
@@ -136,7 +140,10 @@ pub fn encode(event: &Event) -> Envelope {
         EventKind::RemoteDetection(d) => body(event, &**d),
         EventKind::Tak(r) => body(event, &**r),
     };
-    let subject = subject(event.type_name(), event.sector.as_deref());
+    let mut subject = subject(event.type_name(), event.sector.as_deref());
+    if matches!(&event.kind, EventKind::Tak(r) if r.is_live()) {
+        subject.replace_range(..SUBJECT_PREFIX.len(), LIVE_PREFIX);
+    }
     let label = serde_json::to_string(&event.label).unwrap_or_default();
     let id = id(&subject, &label, &body);
     Envelope { subject, label, id, body }
@@ -166,9 +173,10 @@ pub fn decode(subject: &str, label: Option<&[u8]>, body: &[u8], origin: &str) ->
     let label: Label = serde_json::from_slice(label).map_err(|e| err(LABEL_HEADER, e.to_string()))?;
     let b: BodyIn = serde_json::from_slice(body).map_err(|e| err("body", e.to_string()))?;
     let mut parts = subject.split('.');
-    let expected = match (parts.next(), parts.next(), parts.next(), parts.next(), parts.next()) {
-        (Some("truce"), Some("ev"), Some(t), Some(_), None) => t,
-        _ => return Err(err("subject", format!("not {SUBJECT_PREFIX}.<type>.<area>"))),
+    let (live, expected) = match (parts.next(), parts.next(), parts.next(), parts.next(), parts.next()) {
+        (Some("truce"), Some("ev"), Some(t), Some(_), None) => (false, t),
+        (Some("truce"), Some("live"), Some(t), Some(_), None) => (true, t),
+        _ => return Err(err("subject", format!("not {SUBJECT_PREFIX}.<type>.<area> or {LIVE_PREFIX}.<type>.<area>"))),
     };
     if b.type_ != expected {
         return Err(err("type", format!("{:?} on a subject of {expected:?} events", b.type_)));
@@ -177,6 +185,9 @@ pub fn decode(subject: &str, label: Option<&[u8]>, body: &[u8], origin: &str) ->
     let kind = decode_kind(&b.type_, payload).map_err(|reason| err("payload", reason))?;
     if let Some(e) = check(&kind, &label) {
         return Err(err("payload", e));
+    }
+    if live != matches!(&kind, EventKind::Tak(r) if r.is_live()) {
+        return Err(err("subject", format!("a TAK position travels on {LIVE_PREFIX}, and nothing else does")));
     }
     Ok(Event::relayed(label, b.at, b.audience.map(Arc::from), b.sector.map(Arc::from), Arc::from(origin), kind))
 }

@@ -50,8 +50,23 @@ pub enum EventKind {
 #[serde(tag = "kind", rename_all = "snake_case", deny_unknown_fields)]
 #[non_exhaustive]
 pub enum TakRelay {
-    /// A CoT message a device (or a sea or air feed) sent, as its node's TAK server routed it: every
-    /// node's server routes it the same way (`truce_tak::TakHandle::relay`).
+    /// A position (`a-*`, not directed) a device (or a sea or air feed) sent, as its node's TAK server
+    /// routed it: as a [`TakRelay::Message`], but carried live rather than stored (see
+    /// [`crate::envelope`]): the next position supersedes it within a second, and positions must
+    /// go on crossing while the stream elects a leader.
+    Position {
+        /// The label it was routed with.
+        label: Label,
+        /// The CoT XML document.
+        cot: String,
+        /// The sender's team, when the servers route by team.
+        group: Option<String>,
+        /// A random id (see [`TakRelay::Message`]).
+        nonce: String,
+    },
+    /// Any other CoT message a device (or a sea or air feed) sent (chat, a directed message, a task, a
+    /// marker), as its node's TAK server routed it: every node's server routes it the same way
+    /// (`truce_tak::TakHandle::relay`).
     Message {
         /// The label it was routed with.
         label: Label,
@@ -95,10 +110,28 @@ pub enum TakRelay {
 }
 
 impl TakRelay {
+    /// A message `cot` (a CoT XML document) of the type `type_` a TAK server routed with `label` and
+    /// `group`: a [`TakRelay::Position`] when it is a position that names no recipient, else a
+    /// [`TakRelay::Message`]; with a new nonce.
+    pub fn routed(type_: &str, directed: bool, label: Label, cot: String, group: Option<String>) -> Self {
+        let nonce = crate::sources::tak::missions::uuid_v4();
+        if type_.starts_with("a-") && !directed {
+            TakRelay::Position { label, cot, group, nonce }
+        } else {
+            TakRelay::Message { label, cot, group, nonce }
+        }
+    }
+
+    /// Whether it travels live (at most once, not stored): a position.
+    pub fn is_live(&self) -> bool {
+        matches!(self, TakRelay::Position { .. })
+    }
+
     /// The label it carries (the message's, the notification's or the mission's).
     pub fn label(&self) -> &Label {
         match self {
-            TakRelay::Message { label, .. }
+            TakRelay::Position { label, .. }
+            | TakRelay::Message { label, .. }
             | TakRelay::Notify { label, .. }
             | TakRelay::Subscribed { label, .. }
             | TakRelay::MissionDeleted { label, .. } => label,

@@ -22,6 +22,12 @@
 //!   died: [`HEARTBEAT`]s missed), a new one starts after the last stream sequence delivered, so
 //!   nothing in between is missed; making it is asked for again every [`CONSUMER_WAIT`] until the
 //!   cluster answers (it does not while it elects a new leader of the stream).
+//! - **Live.** A TAK position relayed for the other nodes' devices ([`crate::TakRelay::Position`])
+//!   is not stored in the stream but published as a plain NATS message on `truce.live.tak._`, which
+//!   every node subscribes to: at most once, in order, and on whatever server is up, so positions go
+//!   on crossing while the stream elects a leader (seconds when its leader dies). A position lost with
+//!   a dying server is superseded by the next one; everything else a device sends (chat, directed
+//!   messages, tasks, markers) goes on the stream and is never lost.
 //! - **Leases.** [`Bus::leads`] answers from a JetStream key-value lease (`truce_leases`, one key per
 //!   task): the node holding the key renews it every [`LEASE`]/3; a key not renewed for [`LEASE`]
 //!   expires and another node creates it. So the watch task, which raises alerts, runs on one node at
@@ -100,6 +106,7 @@ pub struct NatsConfig {
 pub struct NatsBus {
     local: LocalBus,
     out: mpsc::Sender<Arc<Event>>,
+    live: mpsc::Sender<Arc<Event>>,
     leads: Arc<AtomicBool>,
     node: Arc<str>,
 }
@@ -135,7 +142,7 @@ impl NatsBus {
             .await
             .map_err(|_| nats_error(&format!("connecting to {urls}"), "no server answered within 10 s"))?
             .map_err(|e| nats_error(&format!("connecting to {urls}"), e))?;
-        let js = jetstream::new(client);
+        let js = jetstream::new(client.clone());
         let stream = js
             .get_or_create_stream(stream::Config {
                 name: STREAM.into(),
@@ -174,6 +181,13 @@ impl NatsBus {
         let node: Arc<str> = Arc::from(config.node.as_str());
         let (out, rx) = mpsc::channel(QUEUE);
         tokio::spawn(publish(js.clone(), rx, node.clone()));
+        let (live, live_rx) = mpsc::channel(QUEUE);
+        let heard = client
+            .subscribe(format!("{}.>", envelope::LIVE_PREFIX))
+            .await
+            .map_err(|e| nats_error(&format!("subscribing on {urls}"), e))?;
+        tokio::spawn(receive_live(heard, local.clone(), node.clone()));
+        tokio::spawn(publish_live(client, live_rx, node.clone()));
         // The first consumer exists before the node serves anyone: what another node publishes once
         // this one is up reaches its viewers.
         let start = stream.get_info().await.map_err(|e| nats_error(&format!("the stream {STREAM} on {urls}"), e))?;
@@ -183,7 +197,7 @@ impl NatsBus {
         tokio::spawn(receive(stream, first, start, local.clone(), node.clone()));
         let leads = Arc::new(AtomicBool::new(false));
         tokio::spawn(lease(leases, TASKS[0], node.clone(), leads.clone()));
-        Ok(Self { local, out, leads, node })
+        Ok(Self { local, out, live, leads, node })
     }
 
     /// This node's name in the cluster.
@@ -202,7 +216,8 @@ impl Bus for NatsBus {
     }
 
     fn relay(&self, event: Event) {
-        if self.out.try_send(Arc::new(event)).is_err() {
+        let queue = if matches!(&event.kind, crate::EventKind::Tak(r) if r.is_live()) { &self.live } else { &self.out };
+        if queue.try_send(Arc::new(event)).is_err() {
             metrics::counter!("truce_nats_dropped_total").increment(1);
         }
     }
@@ -284,6 +299,33 @@ async fn publish(js: jetstream::Context, mut rx: mpsc::Receiver<Arc<Event>>, nod
             tokio::time::sleep(backoff).await;
             backoff = (backoff * 2).min(MAX_BACKOFF);
         }
+    }
+}
+
+/// Publishes what is carried live (TAK positions) as plain NATS messages: no stream, no
+/// acknowledgement, no retry. A message the server this node is connected to had not passed on when
+/// it died is lost; the device's next position follows within a second.
+async fn publish_live(client: async_nats::Client, mut rx: mpsc::Receiver<Arc<Event>>, node: Arc<str>) {
+    while let Some(e) = rx.recv().await {
+        let m = Outgoing::new(&e, &node);
+        let mut headers = m.headers;
+        headers.insert(async_nats::header::NATS_MESSAGE_ID, m.envelope.id.as_str());
+        match client.publish_with_headers(m.envelope.subject, headers, m.envelope.body.into()).await {
+            Ok(()) => metrics::counter!("truce_nats_live_published_total").increment(1),
+            Err(err) => {
+                metrics::counter!("truce_nats_dropped_total").increment(1);
+                tracing::debug!("NATS: a live message was not sent: {err}");
+            }
+        }
+    }
+}
+
+/// Delivers every other node's live messages to this node's TAK server, for as long as the process
+/// runs (the client subscribes again after a reconnection).
+async fn receive_live(mut heard: async_nats::Subscriber, local: LocalBus, node: Arc<str>) {
+    let mut seen = Seen { order: VecDeque::with_capacity(SEEN), set: HashSet::with_capacity(SEEN) };
+    while let Some(m) = heard.next().await {
+        deliver(&m, &local, &node, &mut seen);
     }
 }
 
@@ -383,7 +425,7 @@ async fn receive(
 }
 
 /// Hands one message to the local bus, unless it is this node's own, a repeat, or not an event.
-fn deliver(m: &jetstream::Message, local: &LocalBus, node: &str, seen: &mut Seen) {
+fn deliver(m: &async_nats::Message, local: &LocalBus, node: &str, seen: &mut Seen) {
     let headers = m.headers.as_ref();
     let header = |name: &str| headers.and_then(|h| h.get(name)).map(|v| v.as_str());
     let origin = header(envelope::ORIGIN_HEADER).unwrap_or("");

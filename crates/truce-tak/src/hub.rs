@@ -437,13 +437,17 @@ impl Hub {
         out
     }
 
-    /// Registers a new client, or `None` when `max_clients` are connected.
+    /// Registers a new client with `greeting` first in its queue, then the picture; or `None` when
+    /// `max_clients` are connected. Routing holds the client table for reading from remembering an
+    /// event to fanning it out, and this holds it for writing, so every event reaches the new client
+    /// once: in the picture, or live, never both.
     pub(crate) fn register(
         &self,
         peer: String,
         transport: Transport,
         cert: Option<(String, String)>,
         party: Party,
+        greeting: Item,
     ) -> Option<Arc<Client>> {
         let mut clients = write(&self.clients);
         if clients.len() >= self.limits.max_clients {
@@ -468,6 +472,8 @@ impl Hub {
         clients.insert(id, client.clone());
         self.stats.clients.store(clients.len() as u64, Ordering::Relaxed);
         self.count(&self.stats.connections);
+        self.enqueue(&client, greeting);
+        self.send_picture(&client);
         Some(client)
     }
 
@@ -645,8 +651,7 @@ impl Hub {
             None => (self.parties)(None).label,
         };
         let out = Arc::new(Outbound::new(event, sender.map(|c| c.id), group, label));
-        self.remember(&out);
-        self.fan_out(&out);
+        self.remember_and_fan_out(&out);
         if let Some(hook) = &self.routed {
             hook(Routed { event: &out.event, xml: out.xml(), label: &out.label, group: out.group.as_deref() });
         }
@@ -658,15 +663,21 @@ impl Hub {
         self.count(&self.stats.relayed_in);
         let group = if self.limits.group_channels { group } else { None };
         let out = Arc::new(Outbound::new(Arc::new(event), None, group, label));
-        self.remember(&out);
-        self.fan_out(&out);
+        self.remember_and_fan_out(&out);
     }
 
     /// Sends a server event to everyone.
     pub(crate) fn publish(&self, event: Event, label: truce_core::Label) {
         let out = Arc::new(Outbound::new(Arc::new(event), None, None, label));
-        self.remember(&out);
-        self.fan_out(&out);
+        self.remember_and_fan_out(&out);
+    }
+
+    /// Keeps an event in the picture and sends it to the connected clients, with the client table
+    /// held throughout (see [`Hub::register`]).
+    fn remember_and_fan_out(&self, out: &Arc<Outbound>) {
+        let clients = read(&self.clients);
+        self.remember(out);
+        self.fan_out(&clients, out);
     }
 
     fn remember(&self, out: &Arc<Outbound>) {
@@ -680,7 +691,7 @@ impl Hub {
         }
     }
 
-    fn fan_out(&self, out: &Arc<Outbound>) {
+    fn fan_out(&self, clients: &HashMap<u64, Arc<Client>>, out: &Arc<Outbound>) {
         let dests = out.event.detail.marti.as_ref().map(|m| m.dests.as_slice()).unwrap_or_default();
         let subscribed = if dests.iter().any(|d| d.mission.is_some()) {
             self.count(&self.stats.mission_events);
@@ -692,7 +703,6 @@ impl Hub {
         } else {
             HashSet::new()
         };
-        let clients = read(&self.clients);
         for c in clients.values() {
             if Some(c.id) == out.sender || c.is_closing() || !c.party.access.permits(&out.label, out.event.time) {
                 continue;
@@ -731,7 +741,7 @@ impl Hub {
     }
 
     /// Queues the current picture for a client that just connected.
-    pub(crate) fn send_picture(&self, c: &Client) {
+    fn send_picture(&self, c: &Client) {
         let now = OffsetDateTime::now_utc();
         let mut items: Vec<Arc<Outbound>> = lock(&self.picture)
             .values()

@@ -329,12 +329,7 @@ async fn run(
                 metrics::counter!("truce_sea_air_device_updates_total", "feed" => u.feed).increment(1);
             }
             // The other nodes' devices get the craft as this node's do (no feed there: no team).
-            let message = TakRelay::Message {
-                label: u.label.clone(),
-                cot: truce_cot::xml::to_xml(&event),
-                group: None,
-                nonce: crate::sources::tak::missions::uuid_v4(),
-            };
+            let message = TakRelay::routed(&event.type_, false, u.label.clone(), truce_cot::xml::to_xml(&event), None);
             node.bus.relay(Event::tak(message, event.time));
         }
         if now.duration_since(last_prune) >= FORGET {

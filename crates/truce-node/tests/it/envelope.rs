@@ -96,6 +96,7 @@ fn every_kind(dir: &std::path::Path) -> Vec<Event> {
         Event::alert_ack(Arc::new(ack), secret_gbr(), at, "GBR|NS|"),
         Event::detection(Arc::new(detection), secret_gbr()).in_sector(Some("kherson")),
         Event::tak(chat(), at),
+        Event::tak(position(), at),
         Event::tak(
             TakRelay::Notify {
                 label: secret_gbr(),
@@ -117,6 +118,16 @@ fn every_kind(dir: &std::path::Path) -> Vec<Event> {
     ]
 }
 
+/// A device's position, as its node relays it (live).
+fn position() -> TakRelay {
+    TakRelay::Position {
+        label: secret_gbr(),
+        cot: "<event uid=\"ANDROID-1\" type=\"a-f-G-U-C\"/>".into(),
+        group: Some("Cyan".into()),
+        nonce: "0c4d5e6f-1a2b-4c3d-8e9f-a0b1c2d3e4f5".into(),
+    }
+}
+
 /// A chat message a device sent to one callsign, as its node relays it.
 fn chat() -> TakRelay {
     TakRelay::Message {
@@ -133,7 +144,9 @@ fn every_kind_arrives_as_it_left_with_its_label_audience_and_sector() {
     let dir = tempfile::tempdir().unwrap();
     for e in every_kind(dir.path()) {
         let m = envelope::encode(&e);
-        assert!(m.subject.starts_with(&format!("truce.ev.{}.", e.type_name())), "{}", m.subject);
+        let live = matches!(&e.kind, EventKind::Tak(r) if r.is_live());
+        let prefix = if live { "truce.live" } else { "truce.ev" };
+        assert!(m.subject.starts_with(&format!("{prefix}.{}.", e.type_name())), "{}", m.subject);
         assert_eq!(m.subject.split('.').count(), 4, "one token per part: {}", m.subject);
         let d = envelope::decode(&m.subject, Some(m.label.as_bytes()), &m.body, "node-b").unwrap();
         assert_eq!(d.type_name(), e.type_name());
@@ -155,7 +168,7 @@ fn every_kind_arrives_as_it_left_with_its_label_audience_and_sector() {
     // Different events, different ids.
     let ids: std::collections::HashSet<String> =
         every_kind(dir.path()).iter().map(|e| envelope::encode(e).id).collect();
-    assert_eq!(ids.len(), 12);
+    assert_eq!(ids.len(), 13);
     // What is relayed for TAK servers decodes to the same relay, and never reaches a viewer's stream
     // (only a subscription `with_tak`).
     let e = Event::tak(chat(), datetime!(2026-11-25 02:00 UTC));
@@ -185,6 +198,15 @@ fn a_relayed_tak_message_is_refused_when_its_label_or_fields_are_not_its_own() {
     let unknown = body.replace("\"kind\":\"message\"", "\"kind\":\"broadcast\"");
     let err = refused(&m.subject, Some(&m.label), unknown.as_bytes());
     assert!(err.reason.contains("unknown variant"), "{err}");
+    // A position on the stream's subjects, anything else on the live ones: refused.
+    let err = refused("truce.live.tak._", Some(&m.label), &m.body);
+    assert_eq!(err.field, "subject");
+    let p = envelope::encode(&Event::tak(position(), datetime!(2026-11-25 02:00 UTC)));
+    assert_eq!(p.subject, "truce.live.tak._");
+    assert!(envelope::decode(&p.subject, Some(p.label.as_bytes()), &p.body, "node-b").is_ok());
+    let err = refused("truce.ev.tak._", Some(&p.label), &p.body);
+    assert_eq!(err.field, "subject");
+    assert!(err.reason.contains("truce.live"), "{err}");
     let without = body.replace(",\"nonce\":\"5f0c1c44-7a4e-4d8b-9a3e-2b1f0e6d7c8a\"", "");
     assert_ne!(without, body);
     let err = refused(&m.subject, Some(&m.label), without.as_bytes());

@@ -163,6 +163,21 @@ async fn a_relayed_tak_message_reaches_only_the_other_nodes_tak_server_once() {
         }
     }
     assert_eq!(nonces, ["n-1", "n-2"]);
+    // A position travels live (not on the stream): it arrives all the same, once.
+    let position = truce_node::TakRelay::Position {
+        label: Label::default(),
+        cot: "<event uid=\"ANDROID-1\" type=\"a-f-G-U-C\"/>".into(),
+        group: None,
+        nonce: "p-1".into(),
+    };
+    a.relay(Event::tak(position.clone(), time::OffsetDateTime::now_utc()));
+    match tokio::time::timeout(Duration::from_secs(5), tak.recv()).await {
+        Ok(Delivery::Event(e)) => match &e.event.kind {
+            EventKind::Tak(r) => assert_eq!(**r, position),
+            other => panic!("{other:?}"),
+        },
+        other => panic!("the position within 5 s: {other:?}"),
+    }
     assert_eq!(ids(&mut viewer, Duration::from_secs(1)).await, ["gf-after"], "a viewer never gets a relay");
     // Node a's own TAK server routed its messages when its device sent them: nothing comes back.
     match tokio::time::timeout(Duration::from_millis(500), own.recv()).await {

@@ -8,8 +8,8 @@
 //! its label and addressing allow, once, and a mission change reaches the mission's subscribed
 //! devices once, wherever they are connected. The fault test runs with fifteen devices reporting
 //! twice a second across three nodes, and requires every position of a surviving node's device to
-//! reach every device of the other surviving node once, never more than 2 s after the one before
-//! (except while the cluster elects a new stream leader, see [`FAILOVER`]).
+//! reach every device of the other surviving node once (but for those on their way through the NATS
+//! server that dies), never more than 2 s after the one before.
 
 use std::collections::{HashMap, HashSet};
 use std::io::{Read, Write};
@@ -247,15 +247,29 @@ impl Device {
     /// Waits (at most 20 s) until `needle` has arrived.
     fn until(&mut self, needle: &str) {
         let end = Instant::now() + Duration::from_secs(20);
-        let mut buf = [0u8; 8192];
         while !self.1.contains(needle) {
             assert!(Instant::now() < end, "no {needle} within 20 s; heard: {}", self.1);
-            match self.0.read(&mut buf) {
-                Ok(0) => panic!("the server closed the connection"),
-                Ok(n) => self.1.push_str(&String::from_utf8_lossy(&buf[..n])),
-                Err(e) if matches!(e.kind(), std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut) => {}
-                Err(e) => panic!("{e}"),
-            }
+            self.read_some();
+        }
+    }
+
+    /// Reads what has arrived (waiting at most the read timeout).
+    fn read_some(&mut self) {
+        let mut buf = [0u8; 8192];
+        match self.0.read(&mut buf) {
+            Ok(0) => panic!("the server closed the connection"),
+            Ok(n) => self.1.push_str(&String::from_utf8_lossy(&buf[..n])),
+            Err(e) if matches!(e.kind(), std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut) => {}
+            Err(e) => panic!("{e}"),
+        }
+    }
+
+    /// Waits (at most 20 s) until `n` events of `uid` have arrived.
+    fn until_heard(&mut self, uid: &str, n: usize) {
+        let end = Instant::now() + Duration::from_secs(20);
+        while self.heard(uid) < n {
+            assert!(Instant::now() < end, "{} of {n} events of {uid} within 20 s", self.heard(uid));
+            self.read_some();
         }
     }
 
@@ -393,9 +407,11 @@ fn tak_messages_reach_the_devices_of_other_nodes_as_on_one_node_as_their_labels_
     alpha.send(&chat("GeoChat.ALPHA.All Chat Rooms.3", "last", None));
     bravo.until_hears("GeoChat.ALPHA.All Chat Rooms.3");
     charlie.until_hears("GeoChat.ALPHA.All Chat Rooms.3");
-    // What one sender sends arrives in order: by its last message, everything else has arrived.
+    // What one sender sends arrives in order (positions on their own path, the rest on another): by
+    // its last message, every other message has arrived.
+    bravo.until("lat=\"47.31\"");
+    charlie.until("lat=\"47.31\"");
     for (who, d, directed, task) in [("BRAVO", &bravo, 1, 0), ("CHARLIE", &charlie, 0, 1)] {
-        assert!(d.1.contains("lat=\"47.31\""), "{who} has ALPHA's new position: {}", d.1);
         assert_eq!(d.heard("marker-1"), 1, "{who}: the marker once");
         assert_eq!(d.heard("GeoChat.ALPHA.All Chat Rooms.1"), 1, "{who}: the chat to everyone once");
         assert_eq!(d.heard("GeoChat.ALPHA.BRAVO.2"), directed, "{who}: the chat to BRAVO only at BRAVO");
@@ -411,20 +427,23 @@ fn tak_messages_reach_the_devices_of_other_nodes_as_on_one_node_as_their_labels_
         })
         .collect();
     alpha.send(&burst);
-    alpha.send(&chat("GeoChat.ALPHA.All Chat Rooms.4", "after the burst", None));
-    bravo.until_hears("GeoChat.ALPHA.All Chat Rooms.4");
-    assert_eq!(bravo.heard("fast-1"), 100, "every position of the burst");
+    bravo.until_heard("fast-1", 100);
     // ROMEO may not see what a British device sends: after an anonymous (public) device on A, which
     // ROMEO does see, has spoken, nothing of ALPHA's has reached it.
+    // (A chat and a position each, since positions take their own path.)
     let mut public = Device::connect(&tcp_a);
     public.send(&chat("GeoChat.public.All Chat Rooms.1", "public", None));
+    public.send(&sa("public-1", 47.4));
     romeo.until_hears("GeoChat.public.All Chat Rooms.1");
-    for uid in ["ALPHA", "marker-1", "GeoChat.ALPHA.All Chat Rooms.1", "GeoChat.ALPHA.BRAVO.2", "task-1"] {
+    romeo.until_hears("public-1");
+    for uid in ["ALPHA", "fast-1", "marker-1", "GeoChat.ALPHA.All Chat Rooms.1", "GeoChat.ALPHA.BRAVO.2", "task-1"] {
         assert_eq!(romeo.heard(uid), 0, "{uid} was withheld from ROMEO (RUS): {}", romeo.1);
     }
     // And the British devices heard the public one too, once.
     bravo.until_hears("GeoChat.public.All Chat Rooms.1");
     assert_eq!(bravo.heard("GeoChat.public.All Chat Rooms.1"), 1);
+    bravo.until_hears("public-1");
+    assert_eq!(bravo.heard("fast-1"), 100, "every position of the burst, once");
     // Nothing came back to the sender.
     assert_eq!(alpha.heard("GeoChat.ALPHA.All Chat Rooms.1"), 0, "not echoed to ALPHA");
 }
@@ -564,10 +583,10 @@ const DEVICES_PER_NODE: usize = 5;
 /// How often a device of the fault test reports its position (2 Hz).
 const REPORT_EVERY: Duration = Duration::from_millis(500);
 
-/// The longest a device may go without another node's positions after the NATS server leading the
-/// stream dies: JetStream stores and acknowledges nothing until the others notice and elect a new
-/// leader (4.9 to 8.0 s measured here, with the test alone on two cores).
-const FAILOVER: Duration = Duration::from_secs(15);
+/// Positions are carried live, not stored: those on their way through the NATS server that dies
+/// may be lost (the next one follows within [`REPORT_EVERY`]). The only positions a device may miss
+/// are those sent within this of the server's death.
+const LOST_WITH_A_SERVER: Duration = Duration::from_secs(2);
 
 /// A position of one device as another heard it: (its uid, its sequence number, when it arrived).
 type Heard = (String, u64, Instant);
@@ -579,6 +598,8 @@ struct Reporter {
     uid: String,
     /// Positions sent.
     sent: Arc<std::sync::atomic::AtomicU64>,
+    /// When each was sent.
+    sent_at: Arc<Mutex<Vec<Instant>>>,
     heard: Arc<Mutex<Vec<Heard>>>,
     sending: Arc<std::sync::atomic::AtomicBool>,
     stop: Arc<std::sync::atomic::AtomicBool>,
@@ -592,7 +613,9 @@ impl Reporter {
         c.set_read_timeout(Some(Duration::from_millis(20))).unwrap();
         let (sent, heard) = (Arc::new(AtomicU64::new(0)), Arc::new(Mutex::new(Vec::new())));
         let (sending, stop) = (Arc::new(AtomicBool::new(true)), Arc::new(AtomicBool::new(false)));
+        let sent_at = Arc::new(Mutex::new(Vec::new()));
         let (me, s, h, go, end) = (uid.to_owned(), sent.clone(), heard.clone(), sending.clone(), stop.clone());
+        let at = sent_at.clone();
         let thread = std::thread::spawn(move || {
             let mut next = Instant::now();
             let mut text = String::new();
@@ -601,6 +624,7 @@ impl Reporter {
                 if go.load(Ordering::Relaxed) && Instant::now() >= next {
                     let n = s.load(Ordering::Relaxed);
                     let report = sa(&me, lat).replace("hae=\"50\"", &format!("hae=\"{n}\""));
+                    at.lock().unwrap().push(Instant::now());
                     if c.write_all(report.as_bytes()).is_err() {
                         return;
                     }
@@ -629,7 +653,7 @@ impl Reporter {
                 }
             }
         });
-        Reporter { uid: uid.to_owned(), sent, heard, sending, stop, thread: Some(thread) }
+        Reporter { uid: uid.to_owned(), sent, sent_at, heard, sending, stop, thread: Some(thread) }
     }
 
     /// The sequence numbers heard from `uid`, with when, in arrival order.
@@ -756,10 +780,11 @@ fn killing_a_node_or_a_nats_server_loses_and_duplicates_nothing() {
         || pairs().all(|(r, s)| r.heard_from(&s.uid).iter().any(|(n, _)| n + 1 == s.sent())),
     );
     // A device on B or C heard every position of every device of the other node from its first on,
-    // each once, and A's devices' positions until A died, each once. They went on arriving through the
-    // death of node A, never 2 s apart; through the death of the NATS server leading the stream,
-    // within FAILOVER.
-    let (mut longest, mut failover) = ((Duration::ZERO, String::new()), (Duration::ZERO, String::new()));
+    // once, but for those sent as the NATS server died; and A's devices' positions until A died, each
+    // once. They went on arriving through the death of node A and of the NATS server leading the
+    // stream, never 2 s apart.
+    let mut longest = (Duration::ZERO, String::new());
+    let mut lost = 0;
     for (n, r) in &surviving {
         for (m, s) in devices.iter().filter(|(m, _)| m != n) {
             let heard = r.heard_from(&s.uid);
@@ -769,24 +794,30 @@ fn killing_a_node_or_a_nats_server_loses_and_duplicates_nothing() {
             numbers.dedup();
             assert_eq!(numbers.len(), before, "{} heard a position of {} twice", r.uid, s.uid);
             if *m != 0 {
-                let first = numbers[0];
-                let missing: Vec<u64> = (first..s.sent()).filter(|k| numbers.binary_search(k).is_err()).collect();
-                assert!(missing.is_empty(), "{} never heard positions {missing:?} of {}", r.uid, s.uid);
+                let sent_at = s.sent_at.lock().unwrap().clone();
+                let missing: Vec<u64> = (numbers[0]..s.sent()).filter(|k| numbers.binary_search(k).is_err()).collect();
+                for k in &missing {
+                    let t = sent_at[*k as usize];
+                    let near = t + LOST_WITH_A_SERVER > nats_killed_at && t < nats_killed_at + LOST_WITH_A_SERVER;
+                    assert!(
+                        near,
+                        "{} never heard position {k} of {}, sent away from the NATS server's death",
+                        r.uid, s.uid
+                    );
+                }
+                lost += missing.len();
             }
             for w in heard.windows(2) {
                 let gap = w[1].1 - w[0].1;
-                let during = w[1].1 > nats_killed_at && w[0].1 < nats_killed_at + FAILOVER;
-                let worst = if during { &mut failover } else { &mut longest };
-                if gap > worst.0 {
-                    *worst = (gap, format!("{} hearing {} (positions {} to {})", r.uid, s.uid, w[0].0, w[1].0));
+                if gap > longest.0 {
+                    longest = (gap, format!("{} hearing {} (positions {} to {})", r.uid, s.uid, w[0].0, w[1].0));
                 }
             }
         }
     }
     eprintln!("the longest a device went without hearing another node's device: {:?}, {}", longest.0, longest.1);
-    eprintln!("through the NATS server's death: {:?}, {}", failover.0, failover.1);
+    eprintln!("positions lost with the NATS server: {lost}");
     assert!(longest.0 <= Duration::from_secs(2), "{:?} without a position: {}", longest.0, longest.1);
-    assert!(failover.0 <= FAILOVER, "{:?} without a position after a NATS server died: {}", failover.0, failover.1);
     drop(c);
 }
 

@@ -11,8 +11,9 @@
 //! **In a cluster** a device sees what it would see if every device were connected to its node.
 //! Every message the TAK server routes (chat, directed messages, tasks, markers, every position, as
 //! the device sent it) is relayed to the other nodes ([`crate::Bus::relay`], a
-//! [`TakRelay::Message`] with the label and team it was routed with) as soon as it is routed, before
-//! it is stored; their alert push routes it as a local client's ([`TakHandle::relay`]): to the
+//! [`TakRelay::Message`] with the label and team it was routed with, or a [`TakRelay::Position`],
+//! carried live rather than stored) as soon as it is routed, before it is stored; their alert push
+//! routes it as a local client's ([`TakHandle::relay`]): to the
 //! devices whose party may see the label, only to the named devices when it is directed, only to its
 //! team when channels are on, and into the picture. Mission changes go to their subscribed devices
 //! on every node ([`missions`]). Nothing relayed reaches a web viewer: they see the tracks the track
@@ -138,12 +139,10 @@ pub async fn start(
         routed: Some({
             let bus = node.bus.clone();
             Arc::new(move |r: truce_tak::Routed<'_>| {
-                let message = TakRelay::Message {
-                    label: r.label.clone(),
-                    cot: String::from_utf8_lossy(r.xml).into_owned(),
-                    group: r.group.map(str::to_owned),
-                    nonce: missions::uuid_v4(),
-                };
+                let directed = r.event.detail.marti.as_ref().is_some_and(|m| !m.dests.is_empty());
+                let cot = String::from_utf8_lossy(r.xml).into_owned();
+                let message =
+                    TakRelay::routed(&r.event.type_, directed, r.label.clone(), cot, r.group.map(str::to_owned));
                 bus.relay(Event::tak(message, r.event.time));
             })
         }),
@@ -242,7 +241,7 @@ fn relayed(tak: &TakHandle, r: &TakRelay) {
         }
     };
     match r {
-        TakRelay::Message { label, cot, group, .. } => {
+        TakRelay::Position { label, cot, group, .. } | TakRelay::Message { label, cot, group, .. } => {
             if let Some(ev) = parse(cot) {
                 tak.relay(ev, label.clone(), group.clone());
             }
