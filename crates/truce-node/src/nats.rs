@@ -5,8 +5,9 @@
 //! NATS is unreachable) joined to the cluster in both directions:
 //!
 //! - **Out.** Every event published here, and every event relayed ([`Bus::relay`]: for the other
-//!   nodes only, such as a TAK device's message this node's TAK server has routed), is queued (at most [`QUEUE`] events; beyond that the
-//!   cluster misses them and `truce_nats_dropped_total` counts them) for a task that publishes it
+//!   nodes only, such as a TAK device's message this node's TAK server has routed), is queued (at
+//!   most [`QUEUE`] events; beyond that the cluster misses them and `truce_nats_dropped_total`
+//!   counts them) for a task that publishes it
 //!   to JetStream as [`crate::envelope`] encodes it: its subject by type and sector, its label in a
 //!   header, a content-derived `Nats-Msg-Id`. The task pipelines up to [`WINDOW`] messages and waits
 //!   (at most [`ACK_WAIT`] for the whole window) for each one's acknowledgement (the stream stored it
