@@ -29,6 +29,12 @@ pub trait Bus: Send + Sync {
     /// Publishes an event to every current subscriber. Never blocks; no subscriber is not an error.
     fn publish(&self, event: Event);
 
+    /// Hands an event to the other nodes only (what this node has delivered already in its own way:
+    /// a TAK message its TAK server routed, see [`crate::TakRelay`]). A bus of one node drops it.
+    fn relay(&self, event: Event) {
+        let _ = event;
+    }
+
     /// A new subscription for one viewer: every event published from now on that `access` permits
     /// (and, for an event derived per audience, that is for the viewer's audience), in order. The
     /// access rule is applied here, so no output can forget it.
@@ -78,12 +84,21 @@ impl Seen {
 pub struct Subscription {
     rx: broadcast::Receiver<Arc<Event>>,
     access: Access,
+    tak: bool,
 }
 
 impl Subscription {
     /// A subscription over a broadcast receiver (for buses built on one).
     pub fn new(rx: broadcast::Receiver<Arc<Event>>, access: Access) -> Self {
-        Self { rx, access }
+        Self { rx, access, tak: false }
+    }
+
+    /// The same subscription, also delivering what other nodes hand this node's TAK server
+    /// ([`crate::EventKind::Tak`]), which no other subscription delivers: the TAK server's own.
+    #[must_use]
+    pub fn with_tak(mut self) -> Self {
+        self.tak = true;
+        self
     }
 
     /// Waits for the next delivery; events the viewer may not see are skipped.
@@ -91,7 +106,8 @@ impl Subscription {
         loop {
             match self.rx.recv().await {
                 Ok(e)
-                    if self.access.permits(&e.label, e.at)
+                    if (self.tak || !matches!(e.kind, crate::EventKind::Tak(_)))
+                        && self.access.permits(&e.label, e.at)
                         && e.audience.as_deref().is_none_or(|a| a == self.access.audience()) =>
                 {
                     return Delivery::Event(Seen { event: e, observer: self.access.sees_observer() });

@@ -4,7 +4,8 @@
 //! cluster's bus and deliver every other node's to their own viewers. This module is the codec; the
 //! transport is `crate::nats`.
 //!
-//! - **Subject** `truce.ev.<type>.<area>`: the event's type name ([`Event::type_name`]) and the
+//! - **Subject** `truce.ev.<type>.<area>` (`truce.live.tak._` for a TAK position, which is not
+//!   stored in the stream: [`TakRelay::Position`]): the event's type name ([`Event::type_name`]) and the
 //!   early-warning sector its position is in (`_` when it has none), so that a consumer interested in
 //!   one kind or one sector subscribes to that alone (`truce.ev.track.>`, `truce.ev.*.pokrovsk`). A
 //!   sector id is made a subject token by keeping ASCII letters, digits, `-` and `_`, and writing any
@@ -20,7 +21,9 @@
 //! - **Body**: JSON `{"type", "at", "audience", "sector", "payload"}`, the payload being the event's
 //!   record (the stored observation with its classification, the track row, the alert, …) with the
 //!   field names of its Rust type; a detection's payload is its API form (its evidence does not decode
-//!   back, see [`EventKind::RemoteDetection`]).
+//!   back, see [`EventKind::RemoteDetection`]); a `tak` event's is the [`TakRelay`] for the other
+//!   nodes' TAK servers (a device's CoT message, a mission change for some devices, a mission's
+//!   routing), which carries its own label too.
 //!
 //! Decoding checks everything a peer, a replay or a corrupted message could get wrong and names it:
 //! a body over [`MAX_BODY`], a missing or malformed label, a body that is not the JSON above (with its
@@ -34,13 +37,16 @@ use time::OffsetDateTime;
 use truce_core::{GeofenceRow, Label, StoredObservation, TrackRow};
 use truce_watch::case::Case;
 
-use crate::event::{Event, EventKind};
+use crate::event::{Event, EventKind, TakRelay};
 
 /// The largest body accepted (NATS's default `max_payload`).
 pub const MAX_BODY: usize = 1024 * 1024;
 
-/// The subject prefix of every event.
+/// The subject prefix of every event the stream stores.
 pub const SUBJECT_PREFIX: &str = "truce.ev";
+
+/// The subject prefix of what is carried live, outside the stream: a TAK position.
+pub const LIVE_PREFIX: &str = "truce.live";
 
 /// The header carrying the label.
 pub const LABEL_HEADER: &str = "Truce-Label";
@@ -132,8 +138,12 @@ pub fn encode(event: &Event) -> Envelope {
         EventKind::AlertAck(a) => body(event, &**a),
         EventKind::Detection(d) => body(event, crate::wire::detection(&event.label, d)),
         EventKind::RemoteDetection(d) => body(event, &**d),
+        EventKind::Tak(r) => body(event, &**r),
     };
-    let subject = subject(event.type_name(), event.sector.as_deref());
+    let mut subject = subject(event.type_name(), event.sector.as_deref());
+    if matches!(&event.kind, EventKind::Tak(r) if r.is_live()) {
+        subject.replace_range(..SUBJECT_PREFIX.len(), LIVE_PREFIX);
+    }
     let label = serde_json::to_string(&event.label).unwrap_or_default();
     let id = id(&subject, &label, &body);
     Envelope { subject, label, id, body }
@@ -163,9 +173,10 @@ pub fn decode(subject: &str, label: Option<&[u8]>, body: &[u8], origin: &str) ->
     let label: Label = serde_json::from_slice(label).map_err(|e| err(LABEL_HEADER, e.to_string()))?;
     let b: BodyIn = serde_json::from_slice(body).map_err(|e| err("body", e.to_string()))?;
     let mut parts = subject.split('.');
-    let expected = match (parts.next(), parts.next(), parts.next(), parts.next(), parts.next()) {
-        (Some("truce"), Some("ev"), Some(t), Some(_), None) => t,
-        _ => return Err(err("subject", format!("not {SUBJECT_PREFIX}.<type>.<area>"))),
+    let (live, expected) = match (parts.next(), parts.next(), parts.next(), parts.next(), parts.next()) {
+        (Some("truce"), Some("ev"), Some(t), Some(_), None) => (false, t),
+        (Some("truce"), Some("live"), Some(t), Some(_), None) => (true, t),
+        _ => return Err(err("subject", format!("not {SUBJECT_PREFIX}.<type>.<area> or {LIVE_PREFIX}.<type>.<area>"))),
     };
     if b.type_ != expected {
         return Err(err("type", format!("{:?} on a subject of {expected:?} events", b.type_)));
@@ -174,6 +185,9 @@ pub fn decode(subject: &str, label: Option<&[u8]>, body: &[u8], origin: &str) ->
     let kind = decode_kind(&b.type_, payload).map_err(|reason| err("payload", reason))?;
     if let Some(e) = check(&kind, &label) {
         return Err(err("payload", e));
+    }
+    if live != matches!(&kind, EventKind::Tak(r) if r.is_live()) {
+        return Err(err("subject", format!("a TAK position travels on {LIVE_PREFIX}, and nothing else does")));
     }
     Ok(Event::relayed(label, b.at, b.audience.map(Arc::from), b.sector.map(Arc::from), Arc::from(origin), kind))
 }
@@ -197,6 +211,7 @@ fn decode_kind(type_name: &str, payload: &str) -> Result<EventKind, String> {
             }
             EventKind::RemoteDetection(Arc::new(v))
         }
+        "tak" => EventKind::Tak(typed::<TakRelay>(payload)?),
         other => return Err(format!("{other:?} is not an event type")),
     })
 }
@@ -208,6 +223,7 @@ fn check(kind: &EventKind, label: &Label) -> Option<String> {
         EventKind::Observation(o) | EventKind::Withdrawn(o) => Label::of(&o.observation),
         EventKind::Track(t) => t.label.clone(),
         EventKind::Geofence(g) => g.label.clone(),
+        EventKind::Tak(r) => r.label().clone(),
         _ => return None,
     };
     (own != *label).then(|| format!("the record's label {own:?} is not the message's {label:?}"))

@@ -39,6 +39,104 @@ pub enum EventKind {
     /// back into a `truce_detect::Alert`, and nothing on this node needs more than its wire form
     /// (see [`crate::envelope`]).
     RemoteDetection(Arc<serde_json::Value>),
+    /// For the TAK servers of the other nodes of a cluster only ([`crate::Bus::relay`]): never
+    /// delivered to a viewer of this node's stream (see [`crate::Subscription::with_tak`]).
+    Tak(Arc<TakRelay>),
+}
+
+/// What one node's TAK server hands the other nodes' TAK servers, so that a device sees the same
+/// whichever node it is connected to (see `crate::sources::tak`).
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case", deny_unknown_fields)]
+#[non_exhaustive]
+pub enum TakRelay {
+    /// A position (`a-*`, not directed) a device (or a sea or air feed) sent, as its node's TAK server
+    /// routed it: as a [`TakRelay::Message`], but carried live rather than stored (see
+    /// [`crate::envelope`]): the next position supersedes it within a second, and positions must
+    /// go on crossing while the stream elects a leader.
+    Position {
+        /// The label it was routed with.
+        label: Label,
+        /// The CoT XML document.
+        cot: String,
+        /// The sender's team, when the servers route by team.
+        group: Option<String>,
+        /// A random id (see [`TakRelay::Message`]).
+        nonce: String,
+    },
+    /// Any other CoT message a device (or a sea or air feed) sent (chat, a directed message, a task, a
+    /// marker), as its node's TAK server routed it: every node's server routes it the same way
+    /// (`truce_tak::TakHandle::relay`).
+    Message {
+        /// The label it was routed with.
+        label: Label,
+        /// The CoT XML document.
+        cot: String,
+        /// The sender's team, when the servers route by team.
+        group: Option<String>,
+        /// A random id: two identical messages a device sends are two messages, not a retry (the
+        /// cluster's bus drops a message whose content it has carried already).
+        nonce: String,
+    },
+    /// A server notification (a mission change) for the devices of these uids, wherever they are
+    /// connected (`truce_tak::TakHandle::send_to_uids`).
+    Notify {
+        /// The notification's label (the change's).
+        label: Label,
+        /// The CoT XML document.
+        cot: String,
+        /// The devices it is for.
+        uids: Vec<String>,
+    },
+    /// A device was subscribed to a mission, or unsubscribed: every server's mission routing follows
+    /// (`truce_tak::TakHandle::set_subscribed`).
+    Subscribed {
+        /// The mission's label.
+        label: Label,
+        /// The mission's name.
+        mission: String,
+        /// The device's uid.
+        uid: String,
+        /// Subscribed (`true`) or unsubscribed.
+        subscribed: bool,
+    },
+    /// A mission was deleted: every server forgets its routing.
+    MissionDeleted {
+        /// The mission's label.
+        label: Label,
+        /// The mission's name.
+        mission: String,
+    },
+}
+
+impl TakRelay {
+    /// A message `cot` (a CoT XML document) of the type `type_` a TAK server routed with `label` and
+    /// `group`: a [`TakRelay::Position`] when it is a position that names no recipient, else a
+    /// [`TakRelay::Message`]; with a new nonce.
+    pub fn routed(type_: &str, directed: bool, label: Label, cot: String, group: Option<String>) -> Self {
+        let nonce = crate::sources::tak::missions::uuid_v4();
+        if type_.starts_with("a-") && !directed {
+            TakRelay::Position { label, cot, group, nonce }
+        } else {
+            TakRelay::Message { label, cot, group, nonce }
+        }
+    }
+
+    /// Whether it travels live (at most once, not stored): a position.
+    pub fn is_live(&self) -> bool {
+        matches!(self, TakRelay::Position { .. })
+    }
+
+    /// The label it carries (the message's, the notification's or the mission's).
+    pub fn label(&self) -> &Label {
+        match self {
+            TakRelay::Position { label, .. }
+            | TakRelay::Message { label, .. }
+            | TakRelay::Notify { label, .. }
+            | TakRelay::Subscribed { label, .. }
+            | TakRelay::MissionDeleted { label, .. } => label,
+        }
+    }
 }
 
 /// One event with its label. Cheap to clone (the payloads are shared).
@@ -130,6 +228,12 @@ impl Event {
         Self::new(label, at, EventKind::Case(c))
     }
 
+    /// Something for the other nodes' TAK servers, labelled with its own label, at `at` (the CoT
+    /// message's time, or now).
+    pub fn tak(r: TakRelay, at: OffsetDateTime) -> Self {
+        Self::new(r.label().clone(), at, EventKind::Tak(Arc::new(r)))
+    }
+
     /// An event decoded from another node's message (see [`crate::envelope`]).
     pub(crate) fn relayed(
         label: Label,
@@ -166,7 +270,7 @@ impl Event {
     }
 
     /// The stable type name of the event on the wire: `observation`, `withdrawn`, `track`, `geofence`,
-    /// `alert`, `alert_ack`, `case`, `detection`.
+    /// `alert`, `alert_ack`, `case`, `detection`, `tak`.
     pub fn type_name(&self) -> &'static str {
         match &self.kind {
             EventKind::Observation(_) => "observation",
@@ -177,6 +281,7 @@ impl Event {
             EventKind::AlertAck(_) => "alert_ack",
             EventKind::Case(_) => "case",
             EventKind::Detection(_) | EventKind::RemoteDetection(_) => "detection",
+            EventKind::Tak(_) => "tak",
         }
     }
 
@@ -201,6 +306,7 @@ impl Event {
                     EventKind::RemoteDetection(d) => self.with_sector((**d).clone()),
                     EventKind::Case(c) => serde_json::to_value(&**c).unwrap_or_default(),
                     EventKind::AlertAck(a) => wire::alert_ack(a),
+                    EventKind::Tak(r) => serde_json::to_value(&**r).unwrap_or_default(),
                 };
                 let name = self.type_name();
                 Arc::from(json!({"type": name, name: payload}).to_string())

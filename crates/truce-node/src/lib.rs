@@ -46,6 +46,6 @@ pub mod wire;
 
 pub use bus::{Bus, Delivery, LocalBus, Seen, Subscription};
 pub use error::NodeError;
-pub use event::{Event, EventKind};
+pub use event::{Event, EventKind, TakRelay};
 pub use node::Node;
 pub use pipeline::Rejection;

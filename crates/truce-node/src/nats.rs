@@ -4,22 +4,31 @@
 //! [`LocalBus`] (this node's viewers get its own events at once, as on a single node, also while
 //! NATS is unreachable) joined to the cluster in both directions:
 //!
-//! - **Out.** Every event published here is queued (at most [`QUEUE`] events; beyond that the
-//!   cluster misses them and `truce_nats_dropped_total` counts them) for a task that publishes it
+//! - **Out.** Every event published here, and every event relayed ([`Bus::relay`]: for the other
+//!   nodes only, such as a TAK device's message this node's TAK server has routed), is queued (at
+//!   most [`QUEUE`] events; beyond that the cluster misses them and `truce_nats_dropped_total`
+//!   counts them) for a task that publishes it
 //!   to JetStream as [`crate::envelope`] encodes it: its subject by type and sector, its label in a
 //!   header, a content-derived `Nats-Msg-Id`. The task pipelines up to [`WINDOW`] messages and waits
-//!   for each one's acknowledgement (the stream stored it on a majority of its replicas); a message
-//!   that is not acknowledged (a server died, the cluster is electing a leader) is sent again with
-//!   the same id until it is, so JetStream's duplicate window makes the retry a no-op if the first
-//!   one was stored after all.
+//!   (at most [`ACK_WAIT`] for the whole window) for each one's acknowledgement (the stream stored it
+//!   on a majority of its replicas); a message that is not acknowledged (a server died, the cluster
+//!   is electing a leader) is sent again with the same id until it is, so JetStream's duplicate
+//!   window makes the retry a no-op if the first one was stored after all.
 //! - **In.** A pull consumer of its own on the stream, from the next new message (made before the
 //!   node serves anyone, so a viewer who connects gets what other nodes publish from then on), with explicit
 //!   acknowledgement: each message is decoded, skipped if this node published it, skipped if its id
 //!   was among the last [`SEEN`] delivered (a redelivery after a lost acknowledgement), and otherwise
 //!   handed to the local bus, where each viewer's subscription filters it with its label, as it does
 //!   this node's own events; then it is acknowledged. When the consumer fails (the server it lives on
-//!   died), a new one starts after the last stream sequence delivered, so nothing in between is
-//!   missed.
+//!   died: [`HEARTBEAT`]s missed), a new one starts after the last stream sequence delivered, so
+//!   nothing in between is missed; making it is asked for again every [`CONSUMER_WAIT`] until the
+//!   cluster answers (it does not while it elects a new leader of the stream).
+//! - **Live.** A TAK position relayed for the other nodes' devices ([`crate::TakRelay::Position`])
+//!   is not stored in the stream but published as a plain NATS message on `truce.live.tak._`, which
+//!   every node subscribes to: at most once, in order, and on whatever server is up, so positions go
+//!   on crossing while the stream elects a leader (seconds when its leader dies). A position lost with
+//!   a dying server is superseded by the next one; everything else a device sends (chat, directed
+//!   messages, tasks, markers) goes on the stream and is never lost.
 //! - **Leases.** [`Bus::leads`] answers from a JetStream key-value lease (`truce_leases`, one key per
 //!   task): the node holding the key renews it every [`LEASE`]/3; a key not renewed for [`LEASE`]
 //!   expires and another node creates it. So the watch task, which raises alerts, runs on one node at
@@ -52,6 +61,24 @@ pub const WINDOW: usize = 256;
 /// Message ids remembered to recognise a redelivery.
 pub const SEEN: usize = 65_536;
 
+/// How long the publisher waits for the acknowledgements of a window of messages before it sends
+/// those not acknowledged again (with their ids: JetStream stores a message once however often it
+/// is sent within its duplicate window).
+pub const ACK_WAIT: Duration = Duration::from_secs(1);
+
+/// The longest pause before sending again what was not acknowledged (the pause doubles from 50 ms
+/// while the cluster does not acknowledge): short, since a live device's next position is due within
+/// a second, and long enough not to spin while a majority of the servers is down.
+pub const MAX_BACKOFF: Duration = Duration::from_millis(500);
+
+/// How long making a consumer may take before it is asked for again: while the servers elect a new
+/// leader of the stream (its leader died) the request goes unanswered, and the client's own timeout
+/// (10 s) would hold up every other node's events that long after the election.
+pub const CONSUMER_WAIT: Duration = Duration::from_secs(2);
+
+/// The consumer's idle heartbeat: two missed (the server holding it died) and a new one is made.
+pub const HEARTBEAT: Duration = Duration::from_millis(500);
+
 /// How long a lease lasts without being renewed.
 pub const LEASE: Duration = Duration::from_secs(6);
 
@@ -80,6 +107,7 @@ pub struct NatsConfig {
 pub struct NatsBus {
     local: LocalBus,
     out: mpsc::Sender<Arc<Event>>,
+    live: mpsc::Sender<Arc<Event>>,
     leads: Arc<AtomicBool>,
     node: Arc<str>,
 }
@@ -115,7 +143,7 @@ impl NatsBus {
             .await
             .map_err(|_| nats_error(&format!("connecting to {urls}"), "no server answered within 10 s"))?
             .map_err(|e| nats_error(&format!("connecting to {urls}"), e))?;
-        let js = jetstream::new(client);
+        let js = jetstream::new(client.clone());
         let stream = js
             .get_or_create_stream(stream::Config {
                 name: STREAM.into(),
@@ -154,6 +182,13 @@ impl NatsBus {
         let node: Arc<str> = Arc::from(config.node.as_str());
         let (out, rx) = mpsc::channel(QUEUE);
         tokio::spawn(publish(js.clone(), rx, node.clone()));
+        let (live, live_rx) = mpsc::channel(QUEUE);
+        let heard = client
+            .subscribe(format!("{}.>", envelope::LIVE_PREFIX))
+            .await
+            .map_err(|e| nats_error(&format!("subscribing on {urls}"), e))?;
+        tokio::spawn(receive_live(heard, local.clone(), node.clone()));
+        tokio::spawn(publish_live(client, live_rx, node.clone()));
         // The first consumer exists before the node serves anyone: what another node publishes once
         // this one is up reaches its viewers.
         let start = stream.get_info().await.map_err(|e| nats_error(&format!("the stream {STREAM} on {urls}"), e))?;
@@ -163,7 +198,7 @@ impl NatsBus {
         tokio::spawn(receive(stream, first, start, local.clone(), node.clone()));
         let leads = Arc::new(AtomicBool::new(false));
         tokio::spawn(lease(leases, TASKS[0], node.clone(), leads.clone()));
-        Ok(Self { local, out, leads, node })
+        Ok(Self { local, out, live, leads, node })
     }
 
     /// This node's name in the cluster.
@@ -177,6 +212,13 @@ impl Bus for NatsBus {
         let event = Arc::new(event);
         self.local.publish_shared(event.clone());
         if self.out.try_send(event).is_err() {
+            metrics::counter!("truce_nats_dropped_total").increment(1);
+        }
+    }
+
+    fn relay(&self, event: Event) {
+        let queue = if matches!(&event.kind, crate::EventKind::Tak(r) if r.is_live()) { &self.live } else { &self.out };
+        if queue.try_send(Arc::new(event)).is_err() {
             metrics::counter!("truce_nats_dropped_total").increment(1);
         }
     }
@@ -237,10 +279,14 @@ async fn publish(js: jetstream::Context, mut rx: mpsc::Receiver<Arc<Event>>, nod
             }
         }
         let mut stored = vec![false; pending.len()];
+        // One deadline for the window: an acknowledgement lost with a server that died holds up
+        // what follows for at most ACK_WAIT, not the client's own timeout once per message.
+        let deadline = tokio::time::Instant::now() + ACK_WAIT;
         for (i, ack) in acks {
-            match ack.await {
-                Ok(_) => stored[i] = true,
-                Err(e) => tracing::debug!("NATS: no acknowledgement, will retry: {e}"),
+            match tokio::time::timeout_at(deadline, ack).await {
+                Ok(Ok(_)) => stored[i] = true,
+                Ok(Err(e)) => tracing::debug!("NATS: no acknowledgement, will retry: {e}"),
+                Err(_) => tracing::debug!("NATS: no acknowledgement within {ACK_WAIT:?}, will retry"),
             }
         }
         metrics::counter!("truce_nats_published_total").increment(stored.iter().filter(|s| **s).count() as u64);
@@ -252,8 +298,35 @@ async fn publish(js: jetstream::Context, mut rx: mpsc::Receiver<Arc<Event>>, nod
             metrics::counter!("truce_nats_retries_total").increment(pending.len() as u64);
             tracing::warn!("NATS: {} event(s) not acknowledged, sending them again in {backoff:?}", pending.len());
             tokio::time::sleep(backoff).await;
-            backoff = (backoff * 2).min(Duration::from_secs(2));
+            backoff = (backoff * 2).min(MAX_BACKOFF);
         }
+    }
+}
+
+/// Publishes what is carried live (TAK positions) as plain NATS messages: no stream, no
+/// acknowledgement, no retry. A message the server this node is connected to had not passed on when
+/// it died is lost; the device's next position follows within a second.
+async fn publish_live(client: async_nats::Client, mut rx: mpsc::Receiver<Arc<Event>>, node: Arc<str>) {
+    while let Some(e) = rx.recv().await {
+        let m = Outgoing::new(&e, &node);
+        let mut headers = m.headers;
+        headers.insert(async_nats::header::NATS_MESSAGE_ID, m.envelope.id.as_str());
+        match client.publish_with_headers(m.envelope.subject, headers, m.envelope.body.into()).await {
+            Ok(()) => metrics::counter!("truce_nats_live_published_total").increment(1),
+            Err(err) => {
+                metrics::counter!("truce_nats_dropped_total").increment(1);
+                tracing::debug!("NATS: a live message was not sent: {err}");
+            }
+        }
+    }
+}
+
+/// Delivers every other node's live messages to this node's TAK server, for as long as the process
+/// runs (the client subscribes again after a reconnection).
+async fn receive_live(mut heard: async_nats::Subscriber, local: LocalBus, node: Arc<str>) {
+    let mut seen = Seen { order: VecDeque::with_capacity(SEEN), set: HashSet::with_capacity(SEEN) };
+    while let Some(m) = heard.next().await {
+        deliver(&m, &local, &node, &mut seen);
     }
 }
 
@@ -296,7 +369,7 @@ async fn consume(stream: &stream::Stream, start_sequence: u64) -> Result<consume
         .map_err(|e| e.to_string())?;
     c.stream()
         .max_messages_per_batch(1000)
-        .heartbeat(Duration::from_secs(1))
+        .heartbeat(HEARTBEAT)
         .expires(Duration::from_secs(5))
         .messages()
         .await
@@ -317,15 +390,20 @@ async fn receive(
     loop {
         let mut messages = match current.take() {
             Some(m) => m,
-            None => match consume(&stream, next).await {
-                Ok(m) => m,
-                Err(e) => {
-                    tracing::warn!("NATS: cannot consume {STREAM}, trying again in {backoff:?}: {e}");
-                    tokio::time::sleep(backoff).await;
-                    backoff = (backoff * 2).min(Duration::from_secs(2));
-                    continue;
+            None => {
+                let made = tokio::time::timeout(CONSUMER_WAIT, consume(&stream, next))
+                    .await
+                    .unwrap_or_else(|_| Err(format!("no answer within {CONSUMER_WAIT:?}")));
+                match made {
+                    Ok(m) => m,
+                    Err(e) => {
+                        tracing::warn!("NATS: cannot consume {STREAM}, trying again in {backoff:?}: {e}");
+                        tokio::time::sleep(backoff).await;
+                        backoff = (backoff * 2).min(MAX_BACKOFF);
+                        continue;
+                    }
                 }
-            },
+            }
         };
         backoff = Duration::from_millis(100);
         while let Some(m) = messages.next().await {
@@ -348,7 +426,7 @@ async fn receive(
 }
 
 /// Hands one message to the local bus, unless it is this node's own, a repeat, or not an event.
-fn deliver(m: &jetstream::Message, local: &LocalBus, node: &str, seen: &mut Seen) {
+fn deliver(m: &async_nats::Message, local: &LocalBus, node: &str, seen: &mut Seen) {
     let headers = m.headers.as_ref();
     let header = |name: &str| headers.and_then(|h| h.get(name)).map(|v| v.as_str());
     let origin = header(envelope::ORIGIN_HEADER).unwrap_or("");

@@ -69,7 +69,7 @@ impl Node {
         Self {
             agreement,
             sectors,
-            missions: Arc::new(crate::sources::tak::missions::Missions::new(store.clone())),
+            missions: Arc::new(crate::sources::tak::missions::Missions::new(store.clone(), bus.clone())),
             store,
             policy,
             anonymous: Viewer {

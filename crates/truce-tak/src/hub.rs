@@ -14,7 +14,7 @@ use tokio::sync::{Notify, mpsc, watch};
 use truce_cot::{CotError, Event};
 
 use crate::queue::{Droppable, Push, Queue};
-use crate::{Limits, Parties, Party, Received, Source, Transport};
+use crate::{Limits, Parties, Party, Received, Routed, RoutedHook, Source, Transport};
 
 /// Locks a mutex, taking the data even if another thread panicked holding it (every critical
 /// section here leaves the data consistent).
@@ -63,6 +63,8 @@ counters! {
     tls_failed,
     /// Events received and routed (pings and protocol control excluded).
     events_in,
+    /// Events other servers' clients sent, routed here ([`crate::TakHandle::relay`]).
+    relayed_in,
     /// Events written to clients.
     deliveries,
     /// Sessions that negotiated TAK protocol v1.
@@ -319,6 +321,7 @@ pub struct Hub {
     pub(crate) received: mpsc::Sender<Received>,
     next_id: AtomicU64,
     pub(crate) parties: Parties,
+    routed: Option<RoutedHook>,
     rejections: Mutex<std::collections::BTreeMap<(&'static str, String), u64>>,
     logged: Mutex<HashMap<&'static str, (Instant, u64)>>,
 }
@@ -341,7 +344,13 @@ pub struct Rejection {
 }
 
 impl Hub {
-    pub(crate) fn new(limits: Limits, server_uid: String, received: mpsc::Sender<Received>, parties: Parties) -> Self {
+    pub(crate) fn new(
+        limits: Limits,
+        server_uid: String,
+        received: mpsc::Sender<Received>,
+        parties: Parties,
+        routed: Option<RoutedHook>,
+    ) -> Self {
         Hub {
             limits,
             server_uid,
@@ -353,6 +362,7 @@ impl Hub {
             received,
             next_id: AtomicU64::new(1),
             parties,
+            routed,
             rejections: Mutex::new(std::collections::BTreeMap::new()),
             logged: Mutex::new(HashMap::new()),
         }
@@ -427,13 +437,17 @@ impl Hub {
         out
     }
 
-    /// Registers a new client, or `None` when `max_clients` are connected.
+    /// Registers a new client with `greeting` first in its queue, then the picture; or `None` when
+    /// `max_clients` are connected. Routing holds the client table for reading from remembering an
+    /// event to fanning it out, and this holds it for writing, so every event reaches the new client
+    /// once: in the picture, or live, never both.
     pub(crate) fn register(
         &self,
         peer: String,
         transport: Transport,
         cert: Option<(String, String)>,
         party: Party,
+        greeting: Item,
     ) -> Option<Arc<Client>> {
         let mut clients = write(&self.clients);
         if clients.len() >= self.limits.max_clients {
@@ -458,6 +472,8 @@ impl Hub {
         clients.insert(id, client.clone());
         self.stats.clients.store(clients.len() as u64, Ordering::Relaxed);
         self.count(&self.stats.connections);
+        self.enqueue(&client, greeting);
+        self.send_picture(&client);
         Some(client)
     }
 
@@ -635,15 +651,33 @@ impl Hub {
             None => (self.parties)(None).label,
         };
         let out = Arc::new(Outbound::new(event, sender.map(|c| c.id), group, label));
-        self.remember(&out);
-        self.fan_out(&out);
+        self.remember_and_fan_out(&out);
+        if let Some(hook) = &self.routed {
+            hook(Routed { event: &out.event, xml: out.xml(), label: &out.label, group: out.group.as_deref() });
+        }
+    }
+
+    /// Routes a message another server's client sent, as [`Hub::route`] routes a client's (without
+    /// telling [`Hub::routed`]).
+    pub(crate) fn relay(&self, event: Event, label: truce_core::Label, group: Option<String>) {
+        self.count(&self.stats.relayed_in);
+        let group = if self.limits.group_channels { group } else { None };
+        let out = Arc::new(Outbound::new(Arc::new(event), None, group, label));
+        self.remember_and_fan_out(&out);
     }
 
     /// Sends a server event to everyone.
     pub(crate) fn publish(&self, event: Event, label: truce_core::Label) {
         let out = Arc::new(Outbound::new(Arc::new(event), None, None, label));
-        self.remember(&out);
-        self.fan_out(&out);
+        self.remember_and_fan_out(&out);
+    }
+
+    /// Keeps an event in the picture and sends it to the connected clients, with the client table
+    /// held throughout (see [`Hub::register`]).
+    fn remember_and_fan_out(&self, out: &Arc<Outbound>) {
+        let clients = read(&self.clients);
+        self.remember(out);
+        self.fan_out(&clients, out);
     }
 
     fn remember(&self, out: &Arc<Outbound>) {
@@ -657,7 +691,7 @@ impl Hub {
         }
     }
 
-    fn fan_out(&self, out: &Arc<Outbound>) {
+    fn fan_out(&self, clients: &HashMap<u64, Arc<Client>>, out: &Arc<Outbound>) {
         let dests = out.event.detail.marti.as_ref().map(|m| m.dests.as_slice()).unwrap_or_default();
         let subscribed = if dests.iter().any(|d| d.mission.is_some()) {
             self.count(&self.stats.mission_events);
@@ -669,7 +703,6 @@ impl Hub {
         } else {
             HashSet::new()
         };
-        let clients = read(&self.clients);
         for c in clients.values() {
             if Some(c.id) == out.sender || c.is_closing() || !c.party.access.permits(&out.label, out.event.time) {
                 continue;
@@ -708,7 +741,7 @@ impl Hub {
     }
 
     /// Queues the current picture for a client that just connected.
-    pub(crate) fn send_picture(&self, c: &Client) {
+    fn send_picture(&self, c: &Client) {
         let now = OffsetDateTime::now_utc();
         let mut items: Vec<Arc<Outbound>> = lock(&self.picture)
             .values()

@@ -27,6 +27,12 @@
 //! it, to a channel the application consumes (`truce` stores it and derives tracks, observations
 //! and geofence alerts, which it publishes back through [`TakHandle::publish`]). The handoff waits
 //! when the consumer is behind, which slows that sender's reading rather than losing its events.
+//!
+//! Several servers can act as one (the nodes of a `truce` cluster): each tells the application of
+//! every message it routes, with the label and team it routed it with ([`Config::routed`], called
+//! right after the routing, before the handoff), and the application hands it to the others, which
+//! route it as their own client's ([`TakHandle::relay`]: the same label check, addressing, teams and
+//! picture) without telling their own hook, so nothing goes round in circles.
 
 mod hub;
 pub mod queue;
@@ -135,7 +141,29 @@ pub struct Config {
     /// receive and the label of what it sends. `None`: every client receives everything and sends
     /// with the default label (a server without users).
     pub parties: Option<Parties>,
+    /// Told of every message a client (or UDP) sent, as the server routed it here: the application
+    /// hands it to the servers of the other nodes of its cluster, which route it with
+    /// [`TakHandle::relay`]. `None`: nobody is told.
+    pub routed: Option<RoutedHook>,
 }
+
+/// A message a client sent, as the server routed it (see [`Config::routed`]).
+#[derive(Debug, Clone, Copy)]
+pub struct Routed<'a> {
+    /// The event.
+    pub event: &'a Event,
+    /// The event as the CoT XML document its XML clients received.
+    pub xml: &'a [u8],
+    /// The label it was routed with (its sender's party's).
+    pub label: &'a truce_core::Label,
+    /// The sender's `__group` it was routed with, when the server routes by team (see
+    /// [`Limits::group_channels`]).
+    pub group: Option<&'a str>,
+}
+
+/// Called with every message a client sent, right after it was routed (see [`Config::routed`]);
+/// it must not block.
+pub type RoutedHook = Arc<dyn Fn(Routed<'_>) + Send + Sync>;
 
 /// What a client may receive (an access rule) and the label of what it sends.
 #[derive(Debug, Clone)]
@@ -230,6 +258,15 @@ impl TakHandle {
         self.hub.publish(event, label);
     }
 
+    /// Routes a message a client of another server sent (see [`Config::routed`]) as if that client
+    /// were connected here with the party label `label` and the team `group`: to everyone that may
+    /// see `label`, only to the devices it names when it is directed (`<marti><dest>`: callsign, uid,
+    /// mission), only to the same team when channels are on; kept in the picture as a client's
+    /// would be. It is not handed to [`Config::routed`] again.
+    pub fn relay(&self, event: Event, label: truce_core::Label, group: Option<String>) {
+        self.hub.relay(event, label, group);
+    }
+
     /// The counters.
     pub fn stats(&self) -> StatsSnapshot {
         self.hub.snapshot()
@@ -317,7 +354,13 @@ impl TakServer {
     /// Binds every configured listener and starts serving; received events go to `received`.
     pub async fn start(config: Config, received: mpsc::Sender<Received>) -> Result<TakServer, Error> {
         let parties = config.parties.clone().unwrap_or_else(|| Arc::new(|_| Party::open()));
-        let hub = Arc::new(hub::Hub::new(config.limits.clone(), config.server_uid.clone(), received, parties));
+        let hub = Arc::new(hub::Hub::new(
+            config.limits.clone(),
+            config.server_uid.clone(),
+            received,
+            parties,
+            config.routed.clone(),
+        ));
         let mut tasks = Vec::new();
         let mut server = TakServer {
             handle: TakHandle { hub: hub.clone() },

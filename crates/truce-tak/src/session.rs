@@ -109,14 +109,12 @@ async fn run<R, W>(
     R: AsyncRead + Unpin + Send + 'static,
     W: AsyncWrite + Unpin + Send + 'static,
 {
-    let Some(client) = hub.register(peer, transport, cert, party) else {
+    let offer = frame::offer_event(&hub.server_uid, OffsetDateTime::now_utc(), &[1]);
+    let Some(client) = hub.register(peer, transport, cert, party, Item::Raw(Arc::from(xml_document(&offer)))) else {
         tracing::warn!("tak: refusing a connection: {} clients connected", hub.limits.max_clients);
         return;
     };
     tracing::debug!("tak {}: connected", client.peer);
-    let offer = frame::offer_event(&hub.server_uid, OffsetDateTime::now_utc(), &[1]);
-    hub.enqueue(&client, Item::Raw(Arc::from(xml_document(&offer))));
-    hub.send_picture(&client);
     let writer_task = tokio::spawn(write_loop(hub.clone(), client.clone(), writer));
     let mut session = Reader::new(hub.clone(), client.clone());
     session.read_loop(reader).await;

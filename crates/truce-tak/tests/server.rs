@@ -289,6 +289,97 @@ async fn group_channels_separate_teams() {
     assert!(!red_saw.contains(&"CM".to_owned()), "{red_saw:?}");
 }
 
+/// What a server's `routed` hook was told: (the XML, the label, the team).
+type Relayed = (Vec<u8>, truce_core::Label, Option<String>);
+
+#[tokio::test]
+async fn what_one_server_routes_another_relays_as_a_local_clients_message() {
+    // Server A tells its hook of every routed message; server B is handed them (as a cluster's node
+    // would be) and has a hook of its own, which must hear nothing of what it relays.
+    let (tx, mut from_a) = mpsc::unbounded_channel::<Relayed>();
+    let hook = |tx: mpsc::UnboundedSender<Relayed>| -> truce_tak::RoutedHook {
+        Arc::new(move |r: truce_tak::Routed<'_>| {
+            let _ = tx.send((r.xml.to_vec(), r.label.clone(), r.group.map(str::to_owned)));
+        })
+    };
+    let start = |routed: truce_tak::RoutedHook| async move {
+        let (received_tx, received) = mpsc::channel(100);
+        let config = Config {
+            tcp: Some("127.0.0.1:0".parse().unwrap()),
+            server_uid: "truce-test".into(),
+            routed: Some(routed),
+            ..Config::default()
+        };
+        Server { server: TakServer::start(config, received_tx).await.unwrap(), received }
+    };
+    let a = start(hook(tx)).await;
+    let (b_tx, mut from_b) = mpsc::unbounded_channel::<Relayed>();
+    let mut b = start(hook(b_tx)).await;
+    let mut alpha = a.client().await;
+    let (mut bravo, mut charlie, mut red) = (b.client().await, b.client().await, b.client().await);
+    bravo.send(&sa("B", "BRAVO", "Cyan")).await;
+    charlie.send(&sa("C", "CHARLIE", "Cyan")).await;
+    red.send(&sa("R", "ROMEO", "Red")).await;
+    b.until("3 SAs", |st| st.events_in == 3).await;
+    for _ in 0..3 {
+        from_b.recv().await.unwrap();
+    }
+    let mut relay = async || {
+        let (xml, label, group) = from_a.recv().await.unwrap();
+        b.handle().relay(parse_event(&xml).unwrap(), label, group);
+    };
+    // A position, a chat to BRAVO and a marker from ALPHA (Cyan) on A.
+    alpha.send(&sa("A", "ALPHA", "Cyan")).await;
+    alpha
+        .send(&event("GeoChat.A.BRAVO.1", "b-t-f", "ALPHA", "Cyan", 600, "<marti><dest callsign=\"BRAVO\"/></marti>"))
+        .await;
+    alpha.send(&event("M-1", "a-h-G", "ALPHA", "Cyan", 600, "")).await;
+    for _ in 0..3 {
+        relay().await;
+    }
+    // A server event reaches everyone: the sentinel after which nothing else may come.
+    b.handle()
+        .publish(parse_event(event("SENTINEL", "b-a-g", "truce", "", 600, "").as_bytes()).unwrap(), Default::default());
+    // BRAVO: ALPHA's position, the chat, the marker; CHARLIE the same without the chat; ROMEO of the
+    // Red team none of it.
+    // (Each may have heard the SAs on B sent before its own told the server its team.)
+    let from_alpha = |uids: Vec<String>| -> Vec<String> {
+        uids.into_iter().filter(|u| !["B", "C", "R"].contains(&u.as_str())).collect()
+    };
+    assert_eq!(from_alpha(uids_until_sentinel(&mut bravo).await), ["A", "GeoChat.A.BRAVO.1", "M-1"]);
+    assert_eq!(from_alpha(uids_until_sentinel(&mut charlie).await), ["A", "M-1"]);
+    assert_eq!(from_alpha(uids_until_sentinel(&mut red).await), Vec::<String>::new());
+    // A client that joins B gets the relayed position and marker in its picture (with B's own three
+    // SAs and the sentinel).
+    let mut late = b.client().await;
+    let mut picture = Vec::new();
+    for _ in 0..6 {
+        picture.push(late.next().await.unwrap().uid);
+    }
+    picture.sort();
+    assert_eq!(picture, ["A", "B", "C", "M-1", "R", "SENTINEL"]);
+    // What B relayed was not routed there by a client: neither its hook nor its application heard it.
+    assert_eq!(b.handle().stats().relayed_in, 3);
+    assert!(from_b.try_recv().is_err(), "B's hook is told only of its own clients' messages");
+    let mut uids = Vec::new();
+    while let Ok(r) = b.received.try_recv() {
+        uids.push(r.event.uid.clone());
+    }
+    assert_eq!(uids, ["B", "C", "R"], "B's application gets only its own clients' messages");
+}
+
+/// The uids of the events a client receives up to the server's `SENTINEL`.
+async fn uids_until_sentinel(c: &mut Client) -> Vec<String> {
+    let mut uids = Vec::new();
+    loop {
+        let ev = c.next().await.unwrap();
+        if ev.uid == "SENTINEL" {
+            return uids;
+        }
+        uids.push(ev.uid);
+    }
+}
+
 #[tokio::test]
 async fn tak_protocol_v1_clients_and_xml_clients_talk_to_each_other() {
     let s = Server::start(Limits::default()).await;

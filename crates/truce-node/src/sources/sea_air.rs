@@ -3,7 +3,8 @@
 //! geofencing, the bus, the map) exactly as a TAK device's position does, and, at most once every
 //! [`DEVICE_EVERY`] per craft, to the TAK devices: an AIS receiver in a busy strait reports a ship
 //! every two to ten seconds and an ADS-B receiver an aircraft several times a second, more than a
-//! phone on a tactical radio network should draw.
+//! phone on a tactical radio network should draw. The same pushes go to the devices of the other
+//! nodes of a cluster ([`crate::Bus::relay`]), so every device sees a craft at the same rate.
 //!
 //! The same task runs the sea and air detectors (crate `truce-detect`: going dark, spoofing,
 //! encounters, loitering, GNSS interference, emergency squawks) over every report, with the ports
@@ -29,7 +30,7 @@ use truce_tak::{Received, TakHandle};
 use truce_track::contact::Contact;
 
 use super::tracks::Tracks;
-use crate::{Event, Node};
+use crate::{Event, Node, TakRelay};
 
 /// The shortest interval between two updates of one craft sent to the TAK devices.
 pub const DEVICE_EVERY: Duration = Duration::from_secs(5);
@@ -319,19 +320,21 @@ async fn run(
             node.bus.publish(Event::detection(a, label).in_sector(sector));
         }
         let event = Arc::new(u.contact.to_event(u.received_at));
-        if let Some(tak) = &tak {
-            let now = tokio::time::Instant::now();
-            let key = (u.contact.kind == Some(truce_track::contact::Kind::Aircraft), u.contact.id);
-            let due = pushed.get(&key).is_none_or(|t| now.duration_since(*t) >= DEVICE_EVERY);
-            if due {
-                pushed.insert(key, now);
+        let now = tokio::time::Instant::now();
+        let key = (u.contact.kind == Some(truce_track::contact::Kind::Aircraft), u.contact.id);
+        if pushed.get(&key).is_none_or(|t| now.duration_since(*t) >= DEVICE_EVERY) {
+            pushed.insert(key, now);
+            if let Some(tak) = &tak {
                 tak.publish((*event).clone(), u.label.clone());
                 metrics::counter!("truce_sea_air_device_updates_total", "feed" => u.feed).increment(1);
             }
-            if now.duration_since(last_prune) >= FORGET {
-                pushed.retain(|_, t| now.duration_since(*t) < FORGET);
-                last_prune = now;
-            }
+            // The other nodes' devices get the craft as this node's do (no feed there: no team).
+            let message = TakRelay::routed(&event.type_, false, u.label.clone(), truce_cot::xml::to_xml(&event), None);
+            node.bus.relay(Event::tak(message, event.time));
+        }
+        if now.duration_since(last_prune) >= FORGET {
+            pushed.retain(|_, t| now.duration_since(*t) < FORGET);
+            last_prune = now;
         }
         let source = truce_tak::Source {
             identity: u.feed.to_owned(),

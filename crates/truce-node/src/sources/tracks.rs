@@ -5,6 +5,12 @@
 //! publishes on the bus the latest position of each track and the geofence events, after they are
 //! stored. One consumer serves every source, so a vessel heard by AIS and an ATAK user are geofenced
 //! by the same rules and reach the map by the same path.
+//!
+//! Only the latest position per track per batch goes on the bus, for the browsers, which draw where a
+//! track is: a batch can hold thousands of reports of the same devices when the consumer is behind,
+//! and each one more would cost every viewer's stream a message. The TAK devices get every position,
+//! on every node: the TAK server routes each one as it arrives and relays it to the other nodes'
+//! servers (`sources::tak`), without waiting for this consumer.
 
 use std::collections::HashMap;
 use std::sync::Arc;

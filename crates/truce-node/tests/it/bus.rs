@@ -81,3 +81,26 @@ fn the_wire_form_is_made_once_and_tracks_carry_the_default_label() {
     assert_eq!(v["geofence"]["kind"], "enter");
     assert_eq!(v["geofence"]["fence_id"], "force_standoff");
 }
+
+#[tokio::test]
+async fn what_is_relayed_for_tak_servers_reaches_only_the_tak_servers_subscription() {
+    let bus = LocalBus::new();
+    let mut viewer = bus.subscribe(truce_access::Access::all());
+    let mut tak = bus.subscribe(truce_access::Access::all()).with_tak();
+    let relay = truce_node::TakRelay::MissionDeleted { label: Label::default(), mission: "ops".into() };
+    bus.publish(Event::tak(relay, datetime!(2026-11-25 02:00 UTC)));
+    bus.publish(fence(1));
+    for (who, sub, first) in [("the viewer", &mut viewer, "geofence"), ("the TAK server", &mut tak, "tak")] {
+        match sub.recv().await {
+            Delivery::Event(e) => assert_eq!(e.event.type_name(), first, "{who}"),
+            other => panic!("{who}: {other:?}"),
+        }
+    }
+    // A bus of one node has no other node to relay to: the event is dropped, delivered to nobody.
+    bus.relay(fence(2));
+    bus.publish(fence(3));
+    match viewer.recv().await {
+        Delivery::Event(e) => assert!(e.event.to_json().contains("gf-3"), "{}", e.event.to_json()),
+        other => panic!("{other:?}"),
+    }
+}

@@ -6,7 +6,7 @@ use std::sync::Arc;
 use time::macros::datetime;
 use truce_core::{GeofenceKind, GeofenceRow, Label, Marking, TrackRow};
 use truce_node::envelope::{self, DecodeError};
-use truce_node::{Event, EventKind};
+use truce_node::{Event, EventKind, TakRelay};
 
 use crate::{node, observation};
 
@@ -95,7 +95,48 @@ fn every_kind(dir: &std::path::Path) -> Vec<Event> {
         Event::case(Arc::new(case), secret_gbr()),
         Event::alert_ack(Arc::new(ack), secret_gbr(), at, "GBR|NS|"),
         Event::detection(Arc::new(detection), secret_gbr()).in_sector(Some("kherson")),
+        Event::tak(chat(), at),
+        Event::tak(position(), at),
+        Event::tak(
+            TakRelay::Notify {
+                label: secret_gbr(),
+                cot: "<event uid=\"n-1\"/>".into(),
+                uids: vec!["ANDROID-1".into()],
+            },
+            at,
+        ),
+        Event::tak(
+            TakRelay::Subscribed {
+                label: secret_gbr(),
+                mission: "ops".into(),
+                uid: "ANDROID-1".into(),
+                subscribed: true,
+            },
+            at,
+        ),
+        Event::tak(TakRelay::MissionDeleted { label: secret_gbr(), mission: "ops".into() }, at),
     ]
+}
+
+/// A device's position, as its node relays it (live).
+fn position() -> TakRelay {
+    TakRelay::Position {
+        label: secret_gbr(),
+        cot: "<event uid=\"ANDROID-1\" type=\"a-f-G-U-C\"/>".into(),
+        group: Some("Cyan".into()),
+        nonce: "0c4d5e6f-1a2b-4c3d-8e9f-a0b1c2d3e4f5".into(),
+    }
+}
+
+/// A chat message a device sent to one callsign, as its node relays it.
+fn chat() -> TakRelay {
+    TakRelay::Message {
+        label: secret_gbr(),
+        cot: "<event uid=\"GeoChat.a.b.1\" type=\"b-t-f\"><detail><marti><dest callsign=\"BRAVO\"/></marti></detail></event>"
+            .into(),
+        group: Some("Cyan".into()),
+        nonce: "5f0c1c44-7a4e-4d8b-9a3e-2b1f0e6d7c8a".into(),
+    }
 }
 
 #[test]
@@ -103,7 +144,9 @@ fn every_kind_arrives_as_it_left_with_its_label_audience_and_sector() {
     let dir = tempfile::tempdir().unwrap();
     for e in every_kind(dir.path()) {
         let m = envelope::encode(&e);
-        assert!(m.subject.starts_with(&format!("truce.ev.{}.", e.type_name())), "{}", m.subject);
+        let live = matches!(&e.kind, EventKind::Tak(r) if r.is_live());
+        let prefix = if live { "truce.live" } else { "truce.ev" };
+        assert!(m.subject.starts_with(&format!("{prefix}.{}.", e.type_name())), "{}", m.subject);
         assert_eq!(m.subject.split('.').count(), 4, "one token per part: {}", m.subject);
         let d = envelope::decode(&m.subject, Some(m.label.as_bytes()), &m.body, "node-b").unwrap();
         assert_eq!(d.type_name(), e.type_name());
@@ -125,7 +168,49 @@ fn every_kind_arrives_as_it_left_with_its_label_audience_and_sector() {
     // Different events, different ids.
     let ids: std::collections::HashSet<String> =
         every_kind(dir.path()).iter().map(|e| envelope::encode(e).id).collect();
-    assert_eq!(ids.len(), 8);
+    assert_eq!(ids.len(), 13);
+    // What is relayed for TAK servers decodes to the same relay, and never reaches a viewer's stream
+    // (only a subscription `with_tak`).
+    let e = Event::tak(chat(), datetime!(2026-11-25 02:00 UTC));
+    let m = envelope::encode(&e);
+    match envelope::decode(&m.subject, Some(m.label.as_bytes()), &m.body, "node-b").unwrap().kind {
+        EventKind::Tak(r) => assert_eq!(*r, chat()),
+        other => panic!("{other:?}"),
+    }
+}
+
+#[test]
+fn a_relayed_tak_message_is_refused_when_its_label_or_fields_are_not_its_own() {
+    let e = Event::tak(chat(), datetime!(2026-11-25 02:00 UTC));
+    let m = envelope::encode(&e);
+    let body = String::from_utf8(m.body.clone()).unwrap();
+    // A laxer header than the relay's own label: refused (the header is what every node filters with).
+    let lax = serde_json::to_string(&Label::default()).unwrap();
+    let err = refused(&m.subject, Some(&lax), &m.body);
+    assert_eq!(err.field, "payload");
+    assert!(err.reason.contains("label"), "{err}");
+    // A field the relay does not have, a kind it does not know, a missing field.
+    let extra = body.replace("\"kind\":\"message\",", "\"kind\":\"message\",\"to_everyone\":true,");
+    assert_ne!(extra, body);
+    let err = refused(&m.subject, Some(&m.label), extra.as_bytes());
+    assert_eq!(err.field, "payload");
+    assert!(err.reason.contains("unknown field"), "{err}");
+    let unknown = body.replace("\"kind\":\"message\"", "\"kind\":\"broadcast\"");
+    let err = refused(&m.subject, Some(&m.label), unknown.as_bytes());
+    assert!(err.reason.contains("unknown variant"), "{err}");
+    // A position on the stream's subjects, anything else on the live ones: refused.
+    let err = refused("truce.live.tak._", Some(&m.label), &m.body);
+    assert_eq!(err.field, "subject");
+    let p = envelope::encode(&Event::tak(position(), datetime!(2026-11-25 02:00 UTC)));
+    assert_eq!(p.subject, "truce.live.tak._");
+    assert!(envelope::decode(&p.subject, Some(p.label.as_bytes()), &p.body, "node-b").is_ok());
+    let err = refused("truce.ev.tak._", Some(&p.label), &p.body);
+    assert_eq!(err.field, "subject");
+    assert!(err.reason.contains("truce.live"), "{err}");
+    let without = body.replace(",\"nonce\":\"5f0c1c44-7a4e-4d8b-9a3e-2b1f0e6d7c8a\"", "");
+    assert_ne!(without, body);
+    let err = refused(&m.subject, Some(&m.label), without.as_bytes());
+    assert!(err.reason.contains("missing field"), "{err}");
 }
 
 fn refused(subject: &str, label: Option<&str>, body: &[u8]) -> DecodeError {
@@ -174,4 +259,22 @@ fn a_wrong_message_is_refused_naming_the_field_and_the_reason() {
     let err = refused(&m.subject, Some(label), extra.as_bytes());
     assert!(err.reason.contains("unknown field"), "{err}");
     assert!(err.to_string().contains(&m.subject), "the error names the message: {err}");
+}
+
+#[test]
+fn every_fuzz_seed_is_a_message_that_decodes() {
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("fuzz/seeds/envelope");
+    let mut types = std::collections::BTreeSet::new();
+    for entry in std::fs::read_dir(&dir).unwrap() {
+        let path = entry.unwrap().path();
+        let data = std::fs::read(&path).unwrap();
+        let mut parts = data.splitn(3, |&b| b == b'\n');
+        let (subject, label, body) = (parts.next().unwrap(), parts.next().unwrap(), parts.next().unwrap());
+        let e = envelope::decode(std::str::from_utf8(subject).unwrap(), Some(label), body, "fuzz")
+            .unwrap_or_else(|err| panic!("{}: {err}", path.display()));
+        types.insert(e.type_name());
+    }
+    let tmp = tempfile::tempdir().unwrap();
+    let every: std::collections::BTreeSet<&str> = every_kind(tmp.path()).iter().map(Event::type_name).collect();
+    assert_eq!(types, every, "a seed of every type");
 }

@@ -164,3 +164,67 @@ async fn an_observation_stored_on_one_node_renews_the_others_warning() {
         let _ = tokio::time::timeout(Duration::from_millis(100), changes.recv()).await;
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_relayed_tak_message_reaches_only_the_other_nodes_tak_server_once() {
+    let tmp = tempfile::tempdir().unwrap();
+    let server = Server::start(&tmp.path().join("nats"));
+    let a = bus(&server, "node-a").await;
+    let b = bus(&server, "node-b").await;
+    let mut viewer = b.subscribe(Access::all());
+    let mut tak = b.subscribe(Access::all()).with_tak();
+    let mut own = a.subscribe(Access::all()).with_tak();
+    let message = |nonce: &str| {
+        let m = truce_node::TakRelay::Message {
+            label: Label::default(),
+            cot: "<event uid=\"GeoChat.a.All.1\" type=\"b-t-f\"/>".into(),
+            group: None,
+            nonce: nonce.into(),
+        };
+        Event::tak(m, time::OffsetDateTime::now_utc())
+    };
+    // One message, the same again (a retry: one message), and an identical one the device sent again
+    // (another nonce: a second message); then a geofence event for the viewers.
+    let first = message("n-1");
+    a.relay(first.clone());
+    a.relay(first);
+    a.relay(message("n-2"));
+    a.publish(fence("gf-after", Label::default()));
+    let mut nonces = Vec::new();
+    loop {
+        let Ok(Delivery::Event(e)) = tokio::time::timeout(Duration::from_secs(5), tak.recv()).await else {
+            panic!("the geofence event within 5 s; so far {nonces:?}")
+        };
+        match &e.event.kind {
+            EventKind::Tak(r) => match &**r {
+                truce_node::TakRelay::Message { nonce, .. } => nonces.push(nonce.clone()),
+                other => panic!("{other:?}"),
+            },
+            EventKind::Geofence(_) => break,
+            other => panic!("{other:?}"),
+        }
+    }
+    assert_eq!(nonces, ["n-1", "n-2"]);
+    // A position travels live (not on the stream): it arrives all the same, once.
+    let position = truce_node::TakRelay::Position {
+        label: Label::default(),
+        cot: "<event uid=\"ANDROID-1\" type=\"a-f-G-U-C\"/>".into(),
+        group: None,
+        nonce: "p-1".into(),
+    };
+    a.relay(Event::tak(position.clone(), time::OffsetDateTime::now_utc()));
+    match tokio::time::timeout(Duration::from_secs(5), tak.recv()).await {
+        Ok(Delivery::Event(e)) => match &e.event.kind {
+            EventKind::Tak(r) => assert_eq!(**r, position),
+            other => panic!("{other:?}"),
+        },
+        other => panic!("the position within 5 s: {other:?}"),
+    }
+    assert_eq!(ids(&mut viewer, Duration::from_secs(1)).await, ["gf-after"], "a viewer never gets a relay");
+    // Node a's own TAK server routed its messages when its device sent them: nothing comes back.
+    match tokio::time::timeout(Duration::from_millis(500), own.recv()).await {
+        Ok(Delivery::Event(e)) => assert_eq!(e.event.type_name(), "geofence", "only its own published event"),
+        other => panic!("{other:?}"),
+    }
+    assert!(tokio::time::timeout(Duration::from_millis(500), own.recv()).await.is_err(), "and nothing else");
+}

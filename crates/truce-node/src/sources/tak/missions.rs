@@ -10,7 +10,14 @@
 //! may see, and adds the uid of every CoT a device addresses to a mission to that mission's contents.
 //!
 //! It lives on the node ([`crate::Node::missions`]) and reaches the TAK server once that is started
-//! ([`Missions::attach`]); before, changes are recorded and simply not pushed.
+//! ([`Missions::attach`]); before, changes are recorded and not pushed to this node's devices.
+//!
+//! In a cluster the subscriptions are in the shared store but the devices are spread over the
+//! nodes: the node where a change happens reads the subscribers once and hands the notification with
+//! their uids to every node ([`crate::TakRelay::Notify`]); each node sends it to those of them
+//! connected to it, so a device gets it once, from the node it is connected to. A subscription, an
+//! unsubscription and a deletion are relayed the same way, so every node's routing table follows
+//! the store and a CoT addressed to a mission reaches its subscribers wherever they are connected.
 
 use std::collections::HashSet;
 use std::sync::{Arc, OnceLock};
@@ -23,9 +30,12 @@ use truce_cot::xml::escape_into;
 use truce_store::{ChangeKind, ContentRef, FileRecord, MissionChange, Store, StoreError};
 use truce_tak::{Received, TakHandle};
 
+use crate::{Bus, TakRelay};
+
 /// The live side of missions. See the module documentation.
 pub struct Missions {
     store: Arc<dyn Store>,
+    bus: Arc<dyn Bus>,
     tak: OnceLock<TakHandle>,
 }
 
@@ -37,9 +47,10 @@ impl std::fmt::Debug for Missions {
 
 impl Missions {
     /// The service over `store` (read as everything: the routing table and notifications are the
-    /// node's; each notification carries its label and the TAK server filters by it).
-    pub fn new(store: Arc<dyn Store>) -> Self {
-        Self { store, tak: OnceLock::new() }
+    /// node's; each notification carries its label and the TAK server filters by it), telling the
+    /// other nodes through `bus`.
+    pub fn new(store: Arc<dyn Store>, bus: Arc<dyn Bus>) -> Self {
+        Self { store, bus, tak: OnceLock::new() }
     }
 
     /// Connects the service to the running TAK server: loads every subscription into its routing
@@ -54,36 +65,57 @@ impl Missions {
         Ok(())
     }
 
-    /// Records in the routing table that device `uid` is (`true`) or is no longer subscribed to
-    /// `mission`.
-    pub fn subscribed(&self, mission: &str, uid: &str, subscribed: bool) {
+    /// Records in the routing table of every node that device `uid` is (`true`) or is no longer
+    /// subscribed to `mission`, whose label is `label`.
+    pub fn subscribed(&self, mission: &str, uid: &str, subscribed: bool, label: &truce_core::Label) {
         if let Some(t) = self.tak.get() {
             t.set_subscribed(mission, uid, subscribed);
         }
+        let r =
+            TakRelay::Subscribed { label: label.clone(), mission: mission.to_owned(), uid: uid.to_owned(), subscribed };
+        self.bus.relay(crate::Event::tak(r, OffsetDateTime::now_utc()));
     }
 
-    /// Sends each change to the devices subscribed to its mission (before a deletion, its
-    /// subscribers are `subscribers`); returns how many devices it was queued for in all.
+    /// Sends each change to the devices subscribed to its mission, on every node; returns how many
+    /// of this node's devices it was queued for in all.
     ///
     /// # Errors
     /// When the store cannot be read.
     pub fn notify(&self, changes: &[MissionChange], tool: &str, guid: &str) -> Result<usize, StoreError> {
-        let Some(tak) = self.tak.get() else { return Ok(0) };
         let mut sent = 0;
         for change in changes {
             let uids: HashSet<String> =
                 self.store.subscriptions(&change.mission)?.into_iter().map(|s| s.client_uid).collect();
-            sent += tak.send_to_uids(change_event(change, tool, guid), change.label.clone(), &uids);
+            sent += self.send(change_event(change, tool, guid), &change.label, uids);
         }
         Ok(sent)
     }
 
-    /// Sends a deletion to the devices that were subscribed (`uids`, read before the deletion) and
-    /// forgets the mission's routing.
+    /// Sends a deletion to the devices that were subscribed (`uids`, read before the deletion), on
+    /// every node, and forgets the mission's routing on every node; returns how many of this node's
+    /// devices it was queued for.
     pub fn deleted(&self, change: &MissionChange, tool: &str, guid: &str, uids: &HashSet<String>) -> usize {
-        let Some(tak) = self.tak.get() else { return 0 };
-        tak.remove_mission(&change.mission);
-        tak.send_to_uids(change_event(change, tool, guid), change.label.clone(), uids)
+        if let Some(t) = self.tak.get() {
+            t.remove_mission(&change.mission);
+        }
+        let r = TakRelay::MissionDeleted { label: change.label.clone(), mission: change.mission.clone() };
+        self.bus.relay(crate::Event::tak(r, change.at));
+        self.send(change_event(change, tool, guid), &change.label, uids.clone())
+    }
+
+    /// Sends a notification to the devices of `uids` connected here, and relays it for those
+    /// connected to the other nodes.
+    fn send(&self, event: Event, label: &truce_core::Label, uids: HashSet<String>) -> usize {
+        if uids.is_empty() {
+            return 0;
+        }
+        let sent = self.tak.get().map_or(0, |t| t.send_to_uids(event.clone(), label.clone(), &uids));
+        let at = event.time;
+        let mut uids: Vec<String> = uids.into_iter().collect();
+        uids.sort_unstable();
+        let r = TakRelay::Notify { label: label.clone(), cot: truce_cot::xml::to_xml(&event), uids };
+        self.bus.relay(crate::Event::tak(r, at));
+        sent
     }
 
     /// A device sent an event addressed to missions: its uid joins each such mission's contents

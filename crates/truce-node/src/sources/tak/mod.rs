@@ -7,7 +7,17 @@
 //! the sea and air feeds share. Beside the listeners the **alert push** subscribes to the bus and
 //! sends every geofence event to the TAK clients as a CoT alert: the devices are one more output fed
 //! by the bus.
-
+//!
+//! **In a cluster** a device sees what it would see if every device were connected to its node.
+//! Every message the TAK server routes (chat, directed messages, tasks, markers, every position, as
+//! the device sent it) is relayed to the other nodes ([`crate::Bus::relay`], a
+//! [`TakRelay::Message`] with the label and team it was routed with, or a [`TakRelay::Position`],
+//! carried live rather than stored) as soon as it is routed, before it is stored; their alert push
+//! routes it as a local client's ([`TakHandle::relay`]): to the
+//! devices whose party may see the label, only to the named devices when it is directed, only to its
+//! team when channels are on, and into the picture. Mission changes go to their subscribed devices
+//! on every node ([`missions`]). Nothing relayed reaches a web viewer: they see the tracks the track
+//! consumer publishes (the latest position per device per batch) from every node alike.
 pub mod config;
 pub mod missions;
 
@@ -22,7 +32,7 @@ pub use config::TakConfig;
 
 use super::tracks::Tracks;
 use crate::bus::Delivery;
-use crate::{EventKind, Node, NodeError};
+use crate::{Event, EventKind, Node, NodeError, TakRelay};
 
 /// The running TAK feed: dropping it stops the listeners and its tasks.
 pub struct Tak {
@@ -126,11 +136,21 @@ pub async fn start(
             let n = node.clone();
             Arc::new(move |id: Option<&truce_pki::Identity>| n.tak_party(id.and_then(|i| i.user.as_deref())))
         }),
+        routed: Some({
+            let bus = node.bus.clone();
+            Arc::new(move |r: truce_tak::Routed<'_>| {
+                let directed = r.event.detail.marti.as_ref().is_some_and(|m| !m.dests.is_empty());
+                let cot = String::from_utf8_lossy(r.xml).into_owned();
+                let message =
+                    TakRelay::routed(&r.event.type_, directed, r.label.clone(), cot, r.group.map(str::to_owned));
+                bus.relay(Event::tak(message, r.event.time));
+            })
+        }),
     };
     // Subscribe before any client can send, so no geofence event of theirs is missed. The push hears
     // everything and hands the TAK server each alert with its label: the server delivers it to the
     // clients whose party may see it.
-    let events = node.bus.subscribe(truce_access::Access::all());
+    let events = node.bus.subscribe(truce_access::Access::all()).with_tak();
     let server = TakServer::start(server_config, tracks.sender()).await?;
     let missions = node.missions.clone();
     let handle = server.handle();
@@ -188,10 +208,8 @@ async fn end_disabled_users(node: Arc<Node>, tak: TakHandle, revocations: Option
     }
 }
 
-/// Sends every geofence event on the bus to the TAK clients as a CoT alert, and, in a cluster, every
-/// track another node's devices or feeds reported as the CoT event it arrived as: this node's devices
-/// see the whole system's, and the server keeps each in the picture a device gets when it connects
-/// (until it is stale).
+/// Sends every geofence event on the bus to the TAK clients as a CoT alert, and, in a cluster, hands
+/// the TAK server what the other nodes relay (see the module documentation).
 async fn push_alerts(mut events: crate::Subscription, tak: TakHandle) {
     loop {
         match events.recv().await {
@@ -199,19 +217,41 @@ async fn push_alerts(mut events: crate::Subscription, tak: TakHandle) {
                 EventKind::Geofence(g) => {
                     tak.publish(truce_track::geofence_cot(g, OffsetDateTime::now_utc()), e.event.label.clone());
                 }
-                EventKind::Track(t) if e.event.origin.is_some() => {
-                    match truce_cot::xml::parse_event(t.xml.as_bytes()) {
-                        Ok(cot) => tak.publish(cot, e.event.label.clone()),
-                        Err(err) => tracing::warn!("TAK: another node's track {} is not CoT: {err}", t.uid),
-                    }
-                }
+                EventKind::Tak(r) => relayed(&tak, r),
                 _ => {}
             },
             Delivery::Lagged(n) => {
                 metrics::counter!("truce_tak_alerts_lagged_total").increment(n);
-                tracing::warn!("TAK alert push fell {n} events behind the bus; their geofence alerts were not sent");
+                tracing::warn!(
+                    "TAK alert push fell {n} events behind the bus; their geofence alerts and relayed messages were not sent"
+                );
             }
             Delivery::Closed => return,
         }
+    }
+}
+
+/// Hands the TAK server what another node relayed.
+fn relayed(tak: &TakHandle, r: &TakRelay) {
+    let parse = |cot: &str| match truce_cot::xml::parse_event(cot.as_bytes()) {
+        Ok(ev) => Some(ev),
+        Err(err) => {
+            tracing::warn!("TAK: another node relayed a message that is not CoT: {err}");
+            None
+        }
+    };
+    match r {
+        TakRelay::Position { label, cot, group, .. } | TakRelay::Message { label, cot, group, .. } => {
+            if let Some(ev) = parse(cot) {
+                tak.relay(ev, label.clone(), group.clone());
+            }
+        }
+        TakRelay::Notify { label, cot, uids } => {
+            if let Some(ev) = parse(cot) {
+                tak.send_to_uids(ev, label.clone(), &uids.iter().cloned().collect());
+            }
+        }
+        TakRelay::Subscribed { mission, uid, subscribed, .. } => tak.set_subscribed(mission, uid, *subscribed),
+        TakRelay::MissionDeleted { mission, .. } => tak.remove_mission(mission),
     }
 }

@@ -326,7 +326,7 @@ async fn create(
         Ok(())
     })
     .await?;
-    state.app.node.missions.subscribed(&name, &creator_uid, true);
+    state.app.node.missions.subscribed(&name, &creator_uid, true, &m.label);
     let v = mission_json(&state, &m, &[], None);
     let r = json(StatusCode::CREATED, &envelope("Mission", json!([v])));
     Ok(noted(r, format!("mission {name}"), "created".into()))
@@ -401,7 +401,7 @@ async fn subscribe(
     };
     let s = store.clone();
     let stored = blocking(move || s.subscribe(&sub).map_err(|e| store_error(e, "name"))).await?;
-    state.app.node.missions.subscribed(&name, &uid, true);
+    state.app.node.missions.subscribed(&name, &uid, true, &m.label);
     let r =
         json(StatusCode::CREATED, &envelope("com.bbn.marti.sync.model.MissionSubscription", subscriber_json(&stored)));
     Ok(noted(r, format!("mission {name}"), format!("subscribed {uid}")))
@@ -415,13 +415,13 @@ async fn unsubscribe(
 ) -> Result<Response, ApiError> {
     let uid = uid_param(q.uid)?;
     let store = device.store(&state);
-    visible(&store, &name).await?;
+    let m = visible(&store, &name).await?;
     let (s, n, u) = (store.clone(), name.clone(), uid.clone());
     let removed = blocking(move || s.unsubscribe(&n, &u).map_err(ApiError::internal)).await?;
     if !removed {
         return Err(not_subscribed(&uid, &name, "uid"));
     }
-    state.app.node.missions.subscribed(&name, &uid, false);
+    state.app.node.missions.subscribed(&name, &uid, false, &m.label);
     let r = json(StatusCode::OK, &json!({}));
     Ok(noted(r, format!("mission {name}"), format!("unsubscribed {uid}")))
 }
