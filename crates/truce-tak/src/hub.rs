@@ -666,6 +666,12 @@ impl Hub {
         self.remember_and_fan_out(&out);
     }
 
+    /// Keeps a client's event in the picture, as [`Hub::relay`] would, without sending it to anyone.
+    pub(crate) fn recall(&self, event: Event, label: truce_core::Label, group: Option<String>) {
+        let group = if self.limits.group_channels { group } else { None };
+        self.remember(&Arc::new(Outbound::new(Arc::new(event), None, group, label)));
+    }
+
     /// Sends a server event to everyone.
     pub(crate) fn publish(&self, event: Event, label: truce_core::Label) {
         let out = Arc::new(Outbound::new(Arc::new(event), None, None, label));

@@ -267,6 +267,14 @@ impl TakHandle {
         self.hub.relay(event, label, group);
     }
 
+    /// Keeps in the picture a device gets when it connects an event a client with the party label
+    /// `label` and the team `group` sent earlier, without sending it to anyone now: how a starting
+    /// node takes in the live picture its store holds (until the event is stale; a newer event of the
+    /// same uid replaces it).
+    pub fn recall(&self, event: Event, label: truce_core::Label, group: Option<String>) {
+        self.hub.recall(event, label, group);
+    }
+
     /// The counters.
     pub fn stats(&self) -> StatsSnapshot {
         self.hub.snapshot()

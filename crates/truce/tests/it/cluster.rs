@@ -352,8 +352,25 @@ fn what_one_node_receives_reaches_every_nodes_viewers_as_their_labels_allow() {
     late.send(&sa("late-1", 47.4));
     late.until_hears("bravo-1");
 
+    // A node that starts now has the whole system's picture from the store: a device joining it gets
+    // the devices of A and B, which have not reported since.
+    let stored = |uid: &str| {
+        let (_, v) = b.json("GET", "/api/v1/tracks", b"");
+        v["tracks"].as_array().is_some_and(|t| t.iter().any(|t| t["uid"] == uid))
+    };
+    wait_until(
+        Duration::from_secs(20),
+        || "A's and B's devices stored".into(),
+        || stored("alpha-1") && stored("bravo-1"),
+    );
+    let c = node(&tmp.path().join("c"), &store, &nats);
+    let mut on_c = Device::connect(&c.tak_addr("tcp"));
+    on_c.send(&sa("charlie-1", 47.5));
+    on_c.until_hears("alpha-1");
+    on_c.until_hears("bravo-1");
+
     // One node leads the watch task.
-    one_leader(&[&a, &b], Duration::from_secs(20));
+    one_leader(&[&a, &b, &c], Duration::from_secs(20));
 }
 
 /// A GeoChat message of `uid` saying `text`, to everyone or to the callsign `to`.

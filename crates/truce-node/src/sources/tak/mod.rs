@@ -157,9 +157,37 @@ pub async fn start(
     tokio::task::spawn_blocking(move || missions.attach(handle))
         .await
         .map_err(|e| NodeError::Invalid(format!("loading the missions' subscribers: {e}")))??;
+    recall_picture(node, &server.handle()).await;
     let push = tokio::spawn(push_alerts(events, server.handle()));
     let disabled = tokio::spawn(end_disabled_users(node.clone(), server.handle(), revoked));
     Ok(Some(Tak { server, push, disabled }))
+}
+
+/// Takes the live picture the store holds into the TAK server's: the latest report of every device
+/// and craft that is not stale yet, so that a device joining a node that just started gets it (in a
+/// cluster, every node's devices; after a restart, the node's own). What arrives meanwhile (the alert
+/// push starts after this) is newer and replaces it. A report whose CoT does not parse is left out.
+async fn recall_picture(node: &Arc<Node>, tak: &TakHandle) {
+    let store = node.store.clone();
+    let live = tokio::task::spawn_blocking(move || store.latest_tracks(OffsetDateTime::now_utc())).await;
+    let rows = match live.map_err(|e| e.to_string()).and_then(|r| r.map_err(|e| e.to_string())) {
+        Ok(rows) => rows,
+        Err(e) => {
+            tracing::warn!("TAK: the live picture could not be read from the store: {e}");
+            return;
+        }
+    };
+    let mut kept = 0;
+    for t in rows {
+        match truce_cot::xml::parse_event(t.xml.as_bytes()) {
+            Ok(cot) => {
+                tak.recall(cot, t.label, t.group);
+                kept += 1;
+            }
+            Err(e) => tracing::debug!("TAK: the stored report of {} is not CoT: {e}", t.uid),
+        }
+    }
+    tracing::info!("TAK: {kept} live report(s) from the store in the picture");
 }
 
 /// How often the connected devices' users are looked up: a device whose user was disabled (by
