@@ -166,11 +166,7 @@ struct FileLog {
 
 impl std::fmt::Debug for AuditLog {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        let place = match &self.inner {
-            Inner::File(l) => l.path.display().to_string(),
-            Inner::Table(t) => t.place(),
-        };
-        f.debug_struct("AuditLog").field("place", &place).field("size", &self.size()).finish()
+        f.debug_struct("AuditLog").field("place", &self.place()).field("size", &self.size()).finish()
     }
 }
 
