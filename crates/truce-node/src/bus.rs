@@ -35,6 +35,12 @@ pub trait Bus: Send + Sync {
         let _ = event;
     }
 
+    /// Whether [`Bus::relay`] hands anything on (a bus joined to other nodes): callers skip building
+    /// what a bus of one node would drop.
+    fn relays(&self) -> bool {
+        false
+    }
+
     /// A new subscription for one viewer: every event published from now on that `access` permits
     /// (and, for an event derived per audience, that is for the viewer's audience), in order. The
     /// access rule is applied here, so no output can forget it.

@@ -216,6 +216,10 @@ impl Bus for NatsBus {
         }
     }
 
+    fn relays(&self) -> bool {
+        true
+    }
+
     fn relay(&self, event: Event) {
         let queue = if matches!(&event.kind, crate::EventKind::Tak(r) if r.is_live()) { &self.live } else { &self.out };
         if queue.try_send(Arc::new(event)).is_err() {

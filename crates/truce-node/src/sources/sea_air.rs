@@ -329,8 +329,11 @@ async fn run(
                 metrics::counter!("truce_sea_air_device_updates_total", "feed" => u.feed).increment(1);
             }
             // The other nodes' devices get the craft as this node's do (no feed there: no team).
-            let message = TakRelay::routed(&event.type_, false, u.label.clone(), truce_cot::xml::to_xml(&event), None);
-            node.bus.relay(Event::tak(message, event.time));
+            if node.bus.relays() {
+                let xml = truce_cot::xml::to_xml(&event);
+                node.bus
+                    .relay(Event::tak(TakRelay::routed(&event.type_, false, u.label.clone(), xml, None), event.time));
+            }
         }
         if now.duration_since(last_prune) >= FORGET {
             pushed.retain(|_, t| now.duration_since(*t) < FORGET);

@@ -136,7 +136,8 @@ pub async fn start(
             let n = node.clone();
             Arc::new(move |id: Option<&truce_pki::Identity>| n.tak_party(id.and_then(|i| i.user.as_deref())))
         }),
-        routed: Some({
+        // Only a node joined to others relays what its server routes; alone, nothing is built.
+        routed: node.bus.relays().then(|| -> truce_tak::RoutedHook {
             let bus = node.bus.clone();
             Arc::new(move |r: truce_tak::Routed<'_>| {
                 let directed = r.event.detail.marti.as_ref().is_some_and(|m| !m.dests.is_empty());
