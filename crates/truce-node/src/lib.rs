@@ -34,6 +34,7 @@ mod error;
 pub mod event;
 pub mod export;
 pub mod geometry;
+pub mod kept;
 #[cfg(feature = "nats")]
 pub mod nats;
 mod node;

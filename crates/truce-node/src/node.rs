@@ -42,6 +42,8 @@ pub struct Node {
     pub sea_air: Arc<crate::sources::sea_air::SeaAirView>,
     /// The live side of TAK missions (Data Sync): subscribers' routing and change notifications.
     pub missions: Arc<crate::sources::tak::missions::Missions>,
+    /// What each audience's whole days add up to (counts, series), kept while the days are unchanged.
+    pub kept: crate::kept::Kept,
     geometry: OnceLock<Arc<Value>>,
     /// The latest early-warning picture of each audience (see [`Node::warning_for`]).
     warnings: Mutex<HashMap<String, Held>>,
@@ -81,6 +83,7 @@ impl Node {
             },
             bus,
             sea_air: Arc::default(),
+            kept: crate::kept::Kept::default(),
             geometry: OnceLock::new(),
             warnings: Mutex::new(HashMap::new()),
             data_version: std::sync::atomic::AtomicU64::new(0),

@@ -38,7 +38,7 @@ use std::str::FromStr;
 
 use serde::Serialize;
 
-pub use model::{Context, DailyReport, SpotReport, StatusReport, daily, spot, status};
+pub use model::{Context, DailyReport, SpotReport, StatusReport, Tallies, daily, spot, status};
 pub use period::{Clock, DEFAULT_CUTOFF, DEFAULT_TZ, Period, not_after, parse_date, report_date, today_utc};
 
 /// Why a report could not be made.
@@ -74,7 +74,7 @@ impl ReportError {
 }
 
 /// Which readers a report is for.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Edition {
     /// Only `NATO UNCLASSIFIED` observations; how many were withheld is said.

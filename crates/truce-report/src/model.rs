@@ -28,6 +28,7 @@ use time::OffsetDateTime;
 use truce_core::StoredObservation;
 use truce_core::{Category, Label, Marking, ViolationRecord, ZoneKind};
 use truce_engine::Agreement;
+use truce_store::memo::{DayMemo, day_of, stamp};
 use truce_store::{MAX_PAGE, ObservationStore, Query};
 use truce_watch::{Incident, Located, Rule, Sectors, incidents_in_sectors};
 
@@ -55,6 +56,36 @@ pub struct Context<'a> {
     pub sectors: &'a Sectors,
     /// The label policy (a report's label is the join of what it includes).
     pub policy: &'a truce_access::Policy,
+    /// Where the tallies of past periods are kept between reports, and the audience the store is read
+    /// as (the kept tallies are that audience's); `None` reads every period each time.
+    pub kept: Option<(&'a Tallies, &'a str)>,
+}
+
+/// The tallies of past periods (CFVs per category and sector, and their label), kept per audience,
+/// edition and period while the store's change counters of the days the period covers are unchanged
+/// (see `truce_store::memo`): a daily report counts cumulatively from the agreement's effective date,
+/// and with them it reads only its own two periods and whatever changed.
+pub struct Tallies(DayMemo<TallyKey, (Tally, Option<Label>)>);
+
+/// A kept tally's audience, edition, period start and the instant counting starts (ns since the epoch).
+type TallyKey = (String, Edition, i128, i128);
+
+impl Tallies {
+    /// Room for `periods` tallies, all audiences and editions together (a few KB each).
+    pub fn new(periods: usize) -> Self {
+        Self(DayMemo::new(periods))
+    }
+
+    /// How many periods were found kept and how many were read.
+    pub fn hits_and_misses(&self) -> (u64, u64) {
+        self.0.hits_and_misses()
+    }
+}
+
+impl std::fmt::Debug for Tallies {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_tuple("Tallies").field(&self.0).finish()
+    }
 }
 
 /// What a report states about its own label: the join of the labels of everything it includes, and
@@ -918,20 +949,32 @@ fn cumulative(
         return Ok(Some((total, label)));
     }
     let first = clock.period_containing(effective)?;
+    let changes = match ctx.kept {
+        Some(_) => ctx.store.day_changes(day_of(first.start), day_of(current.period.end) + 1)?,
+        None => Vec::new(),
+    };
     for p in clock.periods(first.date, current.period.date)? {
         let start = p.start.max(effective);
         if start >= p.end {
             continue;
         }
         let reuse = [current, previous].into_iter().find(|d| d.period == p && start == p.start);
-        match reuse {
-            Some(d) => total.add(&d.tally),
-            None => {
-                let d = Day::load(ctx, p, start, edition)?;
-                label = ctx.policy.rejoin([label.as_ref(), d.label.as_ref()]);
-                total.add(&d.tally);
+        let (tally, period_label) = match (reuse, ctx.kept) {
+            (Some(d), _) => (d.tally.clone(), None),
+            (None, Some((kept, audience))) => {
+                let key = (audience.to_owned(), edition, p.start.unix_timestamp_nanos(), start.unix_timestamp_nanos());
+                let days = stamp(&changes, day_of(start), day_of(p.end - time::Duration::nanoseconds(1)) + 1);
+                let t =
+                    kept.0.get_or_try(&key, &days, || Day::load(ctx, p, start, edition).map(|d| (d.tally, d.label)))?;
+                (t.0.clone(), t.1.clone())
             }
-        }
+            (None, None) => {
+                let d = Day::load(ctx, p, start, edition)?;
+                (d.tally, d.label)
+            }
+        };
+        label = ctx.policy.rejoin([label.as_ref(), period_label.as_ref()]);
+        total.add(&tally);
     }
     Ok(Some((total, label)))
 }

@@ -15,6 +15,9 @@
 //! (PostgreSQL) is one more implementation. The record types are the domain's (`truce-core`); this
 //! crate knows neither CoT nor the agreement.
 //!
+//! [`memo`] keeps what a reader derives from whole days of observations (counts, incidents, report
+//! tallies) for as long as the store's per-day change counters say those days are unchanged.
+//!
 //! File bodies are not in the database: [`Blobs`] keeps them in a content-addressed folder beside it,
 //! written and synced before their record (see [`MartiStore`] for why that order).
 //!
@@ -35,6 +38,7 @@ mod coalition;
 pub mod conformance;
 mod journal;
 mod marti;
+pub mod memo;
 mod observations;
 #[cfg(feature = "postgres")]
 mod postgres;

@@ -305,6 +305,20 @@ pub trait ObservationStore: Send + Sync {
     /// When the database fails.
     fn stats(&self, q: &Query) -> Result<Stats, StoreError>;
 
+    /// How often the observations of each UTC day in `[from, until)` changed (days since the Unix
+    /// epoch, `floor(time / 1 d)`), for the days that ever held one, in day order. The database keeps
+    /// the counters itself (triggers): every insert, amendment, withdrawal or reclassification of an
+    /// observation bumps the counter of its day (both days when an amendment moves it), whoever
+    /// wrote it and through whichever node. A reader that keeps something derived from a day's
+    /// observations keyed on these counters knows exactly when it is out of date.
+    ///
+    /// The counters are the same for every reader: they say *that* a day changed, never what or for
+    /// whom, and are meant for cache keys only (never shown).
+    ///
+    /// # Errors
+    /// When the database fails.
+    fn day_changes(&self, from: i64, until: i64) -> Result<Vec<(i64, i64)>, StoreError>;
+
     /// Amends or withdraws one observation (see the module documentation), in one durable transaction:
     /// the previous versions stay in its history. Returns the new current version.
     ///

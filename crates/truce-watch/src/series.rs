@@ -5,10 +5,12 @@
 //! the sector id `rear`. Counts are incidents (one event however many monitors reported it) and, beside
 //! them, the sum of their `count`s (the OSCE's number of ceasefire violations).
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 
 use serde::Serialize;
 use time::{Duration, OffsetDateTime};
+
+use truce_core::Category;
 
 use crate::incident::Incident;
 use crate::sector::Sectors;
@@ -56,6 +58,38 @@ pub struct Series {
     pub sectors: BTreeMap<String, BTreeMap<String, Counts>>,
 }
 
+/// What a series counts of one incident: when, where (the index of its sector in the sectors file,
+/// `None` outside every sector), what and how many. Small, so a day of them can be kept
+/// (`truce_node` keeps each day's per viewer).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Point {
+    /// The incident's time.
+    pub time: OffsetDateTime,
+    /// The index of its sector in [`Sectors::sectors`]; `None` in the rear.
+    pub sector: Option<u16>,
+    /// Its category.
+    pub category: Category,
+    /// Its `count` (at least 1).
+    pub count: u32,
+}
+
+impl Point {
+    /// The points of `incidents` (their `sector` set by name, as [`crate::incidents_in_sectors`] does).
+    pub fn of(incidents: &[Incident], sectors: &Sectors) -> Vec<Point> {
+        let index: HashMap<&str, u16> =
+            sectors.sectors.iter().enumerate().map(|(k, s)| (s.name.as_str(), k as u16)).collect();
+        incidents
+            .iter()
+            .map(|i| Point {
+                time: i.time,
+                sector: i.sector.as_deref().and_then(|n| index.get(n)).copied(),
+                category: i.category,
+                count: i.count.max(1),
+            })
+            .collect()
+    }
+}
+
 /// The series of `incidents` (their `sector` set by name) from `start` over `buckets` buckets.
 pub fn series(
     incidents: &[Incident],
@@ -64,11 +98,21 @@ pub fn series(
     bucket: Bucket,
     buckets: usize,
 ) -> Series {
-    let id_of: BTreeMap<&str, &str> = sectors.sectors.iter().map(|s| (s.name.as_str(), s.id.as_str())).collect();
+    series_of(Point::of(incidents, sectors), sectors, start, bucket, buckets)
+}
+
+/// [`series`] of incidents already reduced to [`Point`]s.
+pub fn series_of(
+    points: impl IntoIterator<Item = Point>,
+    sectors: &Sectors,
+    start: OffsetDateTime,
+    bucket: Bucket,
+    buckets: usize,
+) -> Series {
     let mut out: BTreeMap<String, BTreeMap<String, Counts>> = BTreeMap::new();
     let len = bucket.length().whole_seconds();
-    for i in incidents {
-        let offset = (i.time - start).whole_seconds();
+    for p in points {
+        let offset = (p.time - start).whole_seconds();
         if offset < 0 {
             continue;
         }
@@ -76,14 +120,14 @@ pub fn series(
         if k >= buckets {
             continue;
         }
-        let sector = i.sector.as_deref().and_then(|n| id_of.get(n)).copied().unwrap_or("rear");
+        let sector = p.sector.and_then(|k| sectors.sectors.get(usize::from(k))).map_or("rear", |s| s.id.as_str());
         let counts = out
             .entry(sector.to_owned())
             .or_default()
-            .entry(i.category.id().to_owned())
+            .entry(p.category.id().to_owned())
             .or_insert_with(|| Counts { incidents: vec![0; buckets], count: vec![0; buckets] });
         counts.incidents[k] += 1;
-        counts.count[k] += i.count.max(1);
+        counts.count[k] += p.count;
     }
     Series { start, bucket, buckets, sectors: out }
 }

@@ -152,7 +152,8 @@ fn with_context(
     let (db, agreement) = store.open()?;
     let sectors = data_dir::load_sectors(store.sectors.as_deref(), &agreement)?;
     let policy = data_dir::load_policy(&store.data_dir())?;
-    f(&truce_report::Context { store: &*db, agreement: &agreement, sectors: &sectors, policy: &policy })
+    // One report per process: nothing to keep between reports.
+    f(&truce_report::Context { store: &*db, agreement: &agreement, sectors: &sectors, policy: &policy, kept: None })
 }
 
 fn write_out(out: Option<&PathBuf>, text: &str) -> anyhow::Result<ExitCode> {

@@ -94,7 +94,9 @@ pub async fn run(node: Arc<Node>, interval: std::time::Duration) {
         }
         let n = node.clone();
         let done = tokio::task::spawn_blocking(move || {
+            let started = std::time::Instant::now();
             let r = assess(&n, &mut state, OffsetDateTime::now_utc());
+            metrics::gauge!("truce_watch_round_seconds").set(started.elapsed().as_secs_f64());
             (state, r)
         })
         .await;

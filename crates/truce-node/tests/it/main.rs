@@ -6,6 +6,7 @@
 mod bus;
 mod envelope;
 mod files;
+mod kept;
 #[cfg(feature = "nats")]
 mod nats;
 mod pipeline;

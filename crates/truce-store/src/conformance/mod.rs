@@ -48,6 +48,7 @@ macro_rules! conformance_suite {
             observations::a_cursor_not_handed_out_is_refused,
             observations::stats_count_what_the_filters_select,
             observations::reclassification_rewrites_every_classification_and_filter,
+            observations::a_days_change_counter_moves_with_every_write_to_that_day,
             tracks::the_history_is_newest_first_and_limited,
             tracks::the_live_picture_is_the_latest_unstale_atom_of_each_uid,
             tracks::a_late_report_does_not_replace_the_latest_position,

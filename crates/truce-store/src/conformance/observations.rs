@@ -506,6 +506,48 @@ pub fn stats_count_what_the_filters_select(store: &dyn Store) {
     assert_eq!(north.total, 50);
 }
 
+/// Each UTC day's change counter moves when, and only when, an observation of that day is stored,
+/// amended (both days when it moves), withdrawn or reclassified; a duplicate changes nothing, and the
+/// counters are the same whoever reads them.
+pub fn a_days_change_counter_moves_with_every_write_to_that_day(store: &dyn Store) {
+    let day0 = T0.unix_timestamp().div_euclid(86_400);
+    let (d0, d1, d2) = (day0, day0 + 1, day0 + 2);
+    let changes = || store.day_changes(d0 - 1, d2 + 2).expect("day changes");
+    assert!(changes().is_empty(), "an empty store has no day");
+    let a = observation("a", 60, 48.5, 37.5, Category::ExplosionImpact);
+    let b = observation("b", 24 * 60 + 5, 47.0, 35.0, Category::MuzzleFlash);
+    store.insert(&[a.clone(), b]).expect("an insert");
+    let first = changes();
+    assert_eq!(first.iter().map(|c| c.0).collect::<Vec<_>>(), [d0, d1], "the days that hold one");
+    store.insert(std::slice::from_ref(&a)).expect("a duplicate");
+    assert_eq!(changes(), first, "a duplicate is no change");
+    let moved = observation("a", 2 * 24 * 60 + 30, 47.2, 35.1, Category::MuzzleFlash);
+    let row = EncodedRow::new(&moved).expect("encodes");
+    store.revise(&revise("a", 1, "wrong date", Some(&row))).expect("an amendment");
+    let after = changes();
+    let of = |v: &[(i64, i64)], d: i64| v.iter().find(|c| c.0 == d).map(|c| c.1);
+    assert!(of(&after, d0) > of(&first, d0), "the day it left changed");
+    assert!(of(&after, d2).is_some(), "the day it moved to changed");
+    assert_eq!(of(&after, d1), of(&first, d1), "the other day did not");
+    store.revise(&revise("a", 2, "not seen after all", None)).expect("a withdrawal");
+    let withdrawn = changes();
+    assert!(of(&withdrawn, d2) > of(&after, d2), "a withdrawal changes its day");
+    store.reclassify("v2", &mut |_o| ClassificationRecord::default()).expect("a reclassification");
+    let reclassified = changes();
+    assert!(of(&reclassified, d1) > of(&withdrawn, d1), "a reclassification changes the days it rewrote");
+    assert_eq!(store.day_changes(d1, d1 + 1).expect("day changes").len(), 1, "[from, until)");
+    let rus = truce_access::Viewer {
+        name: "rus".into(),
+        nation: Some("RUS".into()),
+        role: truce_access::Role::Analyst,
+        clearance: Marking::NatoUnclassified,
+        categories: Default::default(),
+    };
+    let nobody = store.scoped(truce_access::Access::new(&truce_access::Policy::shipped(), &rus));
+    assert!(ids(nobody.as_ref(), &Query::default()).is_empty(), "this reader sees no observation");
+    assert_eq!(nobody.day_changes(d0 - 1, d2 + 2).expect("day changes"), reclassified, "the same for every reader");
+}
+
 /// Reclassification rewrites every stored classification and what the filters search, and records the
 /// agreement's fingerprint.
 pub fn reclassification_rewrites_every_classification_and_filter(store: &dyn Store) {

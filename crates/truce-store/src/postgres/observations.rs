@@ -542,6 +542,18 @@ impl ObservationStore for PgStore {
         Ok(u64::try_from(n).unwrap_or(0))
     }
 
+    fn day_changes(&self, from: i64, until: i64) -> Result<Vec<(i64, i64)>, StoreError> {
+        self.with(async |c: &mut Client| {
+            let rows = c
+                .query(
+                    "SELECT day, changes FROM observation_days WHERE day >= $1 AND day < $2 ORDER BY day",
+                    &[&from, &until],
+                )
+                .await?;
+            rows.iter().map(|r| Ok((r.try_get(0)?, r.try_get(1)?))).collect()
+        })
+    }
+
     fn agreement_fingerprint(&self) -> Result<Option<String>, StoreError> {
         self.with(async |c: &mut Client| {
             let row = c.query_opt("SELECT value FROM meta WHERE key = 'agreement'", &[]).await?;

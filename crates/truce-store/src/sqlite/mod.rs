@@ -38,6 +38,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("migrations/0010_marti.sql"),
     include_str!("migrations/0011_alert_acks.sql"),
     include_str!("migrations/0012_track_time.sql"),
+    include_str!("migrations/0013_observation_days.sql"),
 ];
 
 /// The database file inside the data directory.

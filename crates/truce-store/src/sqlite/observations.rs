@@ -248,6 +248,14 @@ impl ObservationStore for SqliteStore {
         Ok(stats)
     }
 
+    fn day_changes(&self, from: i64, until: i64) -> Result<Vec<(i64, i64)>, StoreError> {
+        let conn = self.reader();
+        let mut stmt =
+            conn.prepare_cached("SELECT day, changes FROM observation_days WHERE day >= ?1 AND day < ?2 ORDER BY day")?;
+        let rows = stmt.query_map([from, until], |r| Ok((r.get(0)?, r.get(1)?)))?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+
     fn count(&self) -> Result<u64, StoreError> {
         let n: i64 = self.reader().query_row(
             &format!("SELECT count(*) FROM observations WHERE withdrawn = 0 AND {}", self.visible("", "time_ms")),

@@ -563,11 +563,14 @@ pub async fn stats(
     tq.since = Some(today.midnight().assume_utc());
     tq.until = today.next_day().map(|d| d.midnight().assume_utc());
     let store = caller.store(&state);
-    let (all, day) =
-        tokio::task::spawn_blocking(move || Ok::<_, truce_store::StoreError>((store.stats(&q)?, store.stats(&tq)?)))
-            .await
-            .map_err(ApiError::internal)?
-            .map_err(ApiError::internal)?;
+    let (all, day) = tokio::task::spawn_blocking(move || {
+        // Summed from each day's kept counts where the filters allow (truce_node::kept).
+        let (kept, audience) = (&state.node.kept, caller.access.audience());
+        Ok::<_, truce_store::StoreError>((kept.stats(&*store, audience, &q)?, kept.stats(&*store, audience, &tq)?))
+    })
+    .await
+    .map_err(ApiError::internal)?
+    .map_err(ApiError::internal)?;
     Ok(Json(StatsResponse {
         total: all.total,
         by_category: all.by_category,

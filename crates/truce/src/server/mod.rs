@@ -48,6 +48,8 @@ pub struct AppState {
     pub audit: Arc<truce_audit::AuditLog>,
     /// The data directory (its audit inbox is drained into the log).
     pub data_dir: Arc<PathBuf>,
+    /// The tallies of past report periods, kept per audience (see `truce_report::Tallies`).
+    pub tallies: Arc<truce_report::Tallies>,
 }
 
 /// The process-wide Prometheus recorder (installed once, shared by every server in the process).
@@ -90,6 +92,8 @@ impl AppState {
             sessions: Arc::new(sessions),
             audit: Arc::new(audit),
             data_dir: Arc::new(data_dir.to_path_buf()),
+            // Ten years of daily periods for a few audiences and both editions.
+            tallies: Arc::new(truce_report::Tallies::new(16_384)),
         })
     }
 }

@@ -124,6 +124,7 @@ async fn serve(
             agreement: &state.node.agreement,
             sectors: &state.node.sectors,
             policy: &state.node.policy,
+            kept: Some((&state.tallies, caller.access.audience())),
         };
         make(&ctx).map_err(api_error)
     })

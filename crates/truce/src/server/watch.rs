@@ -180,9 +180,13 @@ pub async fn series(
         return Err(ApiError::parameter("since", format!("the period must hold 1 to 2,000 buckets, not {buckets}")));
     }
     let out = blocking(move || {
-        let incidents = watch::incidents(&*caller.store(&state), &state.node.policy, &state.node.sectors, since, until)
-            .map_err(ApiError::internal)?;
-        Ok(truce_watch::series::series(&incidents, &state.node.sectors, since, bucket, buckets as usize))
+        // Summed from each day's kept incidents (truce_node::kept).
+        let node = &state.node;
+        let store = caller.store(&state);
+        let audience = caller.access.audience();
+        node.kept
+            .series(&*store, &node.policy, &node.sectors, audience, since, until, bucket, buckets as usize)
+            .map_err(ApiError::internal)
     })
     .await?;
     Ok(Json(serde_json::to_value(out).map_err(ApiError::internal)?))

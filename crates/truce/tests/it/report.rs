@@ -656,3 +656,32 @@ fn report_api_refuses_a_date_after_today_naming_the_parameter() {
         assert_eq!(status, 200, "{query}: {body}");
     }
 }
+
+#[test]
+fn the_servers_kept_cumulative_counts_follow_a_late_report_into_a_past_period() {
+    let w = week(&[]);
+    let sectors = data("warning/sectors.toml");
+    let server = crate::util::serve(&w.data, &["--sectors", path(&sectors)]);
+    let restricted = ["--edition", "restricted"];
+    let api = || {
+        let (status, _, body) = get(&server, "/api/v1/reports/daily?date=2026-11-23&format=json&edition=restricted");
+        assert_eq!(status, 200, "{body}");
+        serde_json::from_str::<Value>(&body).unwrap()
+    };
+    let first = api();
+    assert_eq!(first, daily_json(&w, "2026-11-23", &restricted), "the server's kept tallies count as a fresh reading");
+    assert_eq!(api(), first, "asked again, with the periods kept");
+    // A late report of three explosions on 11-18, inside a period the server has kept.
+    let late = json!({"id": "late-1", "time": "2026-11-18T03:00:00Z", "lat": 48.3, "lon": 37.5,
+        "category": "explosion_impact", "count": 3, "observer": {"means": "patrol", "team": "MT-LATE"}});
+    let (status, body) = server.json("POST", "/api/v1/observations", late.to_string().as_bytes());
+    assert_eq!(status, 201, "{body}");
+    let after = api();
+    assert_eq!(after, daily_json(&w, "2026-11-23", &restricted), "the changed period was read again");
+    assert_eq!(
+        u(&after["summary"]["cfv_cumulative"]),
+        u(&first["summary"]["cfv_cumulative"]) + 3,
+        "the late report counts since the agreement"
+    );
+    assert_eq!(after["summary"]["cfv"], first["summary"]["cfv"], "not in the report's own period");
+}

@@ -1,0 +1,192 @@
+//! What a reader derived from whole UTC days of observations, kept while those days are unchanged.
+//!
+//! # Design
+//!
+//! Counts, incidents and report tallies are functions of the observations of a few UTC days. The
+//! store keeps a change counter per day ([`ObservationStore::day_changes`], maintained by the database's
+//! own triggers on every insert, amendment, withdrawal and reclassification). A [`DayMemo`] entry is a
+//! value together with the counters of every day it was computed from (its *stamp*); it is served
+//! only while those counters are what they were, so a kept value is always the value a fresh
+//! computation would give. A day with no observation has no counter, and the first one it receives
+//! adds one: a stamp that lacked the day no longer matches.
+//!
+//! The key says whose view the value is: callers put the reader's audience
+//! (`truce_access::Access::audience`) in it, so one reader never gets what was computed for another.
+//! The memo holds at most `capacity` entries and forgets the least recently used beyond that, so its
+//! memory is bounded by what the callers keep per day, not by the size of the store.
+//!
+//! [`ObservationStore::day_changes`]: crate::ObservationStore::day_changes
+
+use std::collections::HashMap;
+use std::hash::Hash;
+use std::sync::{Arc, Mutex, PoisonError};
+
+use time::OffsetDateTime;
+
+/// The UTC day of `t`: days since the Unix epoch, rounded down (the store's day numbers).
+pub fn day_of(t: OffsetDateTime) -> i64 {
+    t.unix_timestamp().div_euclid(86_400)
+}
+
+/// The instant day `day` begins.
+pub fn day_start(day: i64) -> OffsetDateTime {
+    OffsetDateTime::from_unix_timestamp(day * 86_400).unwrap_or(OffsetDateTime::UNIX_EPOCH)
+}
+
+/// The counters of the days in `[from, until)` out of `changes` (as [`ObservationStore::day_changes`]
+/// returns them: in day order).
+///
+/// [`ObservationStore::day_changes`]: crate::ObservationStore::day_changes
+pub fn stamp(changes: &[(i64, i64)], from: i64, until: i64) -> Vec<(i64, i64)> {
+    let lo = changes.partition_point(|c| c.0 < from);
+    let hi = changes.partition_point(|c| c.0 < until);
+    changes[lo..hi.max(lo)].to_vec()
+}
+
+/// Values keyed by `K`, each kept with the day counters it was computed from (see the module
+/// documentation).
+pub struct DayMemo<K, V> {
+    inner: Mutex<Inner<K, V>>,
+    capacity: usize,
+}
+
+struct Inner<K, V> {
+    entries: HashMap<K, Entry<V>>,
+    clock: u64,
+    hits: u64,
+    misses: u64,
+}
+
+struct Entry<V> {
+    stamp: Vec<(i64, i64)>,
+    value: Arc<V>,
+    used: u64,
+}
+
+impl<K, V> std::fmt::Debug for DayMemo<K, V> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let inner = self.inner.lock().unwrap_or_else(PoisonError::into_inner);
+        f.debug_struct("DayMemo")
+            .field("entries", &inner.entries.len())
+            .field("capacity", &self.capacity)
+            .field("hits", &inner.hits)
+            .field("misses", &inner.misses)
+            .finish()
+    }
+}
+
+impl<K: Eq + Hash + Clone, V> DayMemo<K, V> {
+    /// A memo of at most `capacity` entries (at least one).
+    pub fn new(capacity: usize) -> Self {
+        Self {
+            inner: Mutex::new(Inner { entries: HashMap::new(), clock: 0, hits: 0, misses: 0 }),
+            capacity: capacity.max(1),
+        }
+    }
+
+    /// The value kept for `key` when it was computed from exactly the counters `stamp`; otherwise
+    /// `compute`'s, which is kept (an error is returned and nothing kept). Two callers that miss at
+    /// once both compute; the later one's value stays.
+    ///
+    /// # Errors
+    /// `compute`'s.
+    pub fn get_or_try<E>(
+        &self,
+        key: &K,
+        stamp: &[(i64, i64)],
+        compute: impl FnOnce() -> Result<V, E>,
+    ) -> Result<Arc<V>, E> {
+        {
+            let mut inner = self.lock();
+            inner.clock += 1;
+            let now = inner.clock;
+            if let Some(e) = inner.entries.get_mut(key).filter(|e| e.stamp == stamp) {
+                e.used = now;
+                let value = e.value.clone();
+                inner.hits += 1;
+                return Ok(value);
+            }
+            inner.misses += 1;
+        }
+        let value = Arc::new(compute()?);
+        let mut inner = self.lock();
+        inner.clock += 1;
+        let used = inner.clock;
+        inner.entries.insert(key.clone(), Entry { stamp: stamp.to_vec(), value: value.clone(), used });
+        if inner.entries.len() > self.capacity {
+            // Forget the least recently used quarter at once, so a full memo does not sort on every miss.
+            let mut ages: Vec<u64> = inner.entries.values().map(|e| e.used).collect();
+            ages.sort_unstable();
+            let cut = ages[(self.capacity / 4).min(ages.len() - 1)];
+            inner.entries.retain(|_, e| e.used > cut);
+        }
+        Ok(value)
+    }
+
+    /// How many lookups found a kept value and how many computed one.
+    pub fn hits_and_misses(&self) -> (u64, u64) {
+        let inner = self.lock();
+        (inner.hits, inner.misses)
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, Inner<K, V>> {
+        self.inner.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_value_is_kept_while_its_days_are_unchanged_and_recomputed_after() {
+        let memo: DayMemo<(String, i64), u32> = DayMemo::new(8);
+        let key = ("*".to_owned(), 10);
+        let mut computed = 0;
+        let mut get = |stamp: &[(i64, i64)]| {
+            *memo
+                .get_or_try(&key, stamp, || {
+                    computed += 1;
+                    Ok::<_, ()>(computed)
+                })
+                .expect("computes")
+        };
+        assert_eq!(get(&[(10, 1)]), 1);
+        assert_eq!(get(&[(10, 1)]), 1, "kept");
+        assert_eq!(get(&[(10, 2)]), 2, "the day changed");
+        assert_eq!(get(&[(9, 1), (10, 2)]), 3, "a day that was empty got an observation");
+        assert_eq!(get(&[(9, 1), (10, 2)]), 3);
+    }
+
+    #[test]
+    fn an_error_keeps_nothing_and_readers_do_not_share_values() {
+        let memo: DayMemo<(String, i64), u32> = DayMemo::new(8);
+        assert_eq!(memo.get_or_try(&("a".into(), 1), &[], || Err("down")).err(), Some("down"));
+        assert_eq!(*memo.get_or_try(&("a".into(), 1), &[], || Ok::<_, ()>(7)).expect("computes"), 7);
+        assert_eq!(*memo.get_or_try(&("b".into(), 1), &[], || Ok::<_, ()>(8)).expect("computes"), 8);
+        assert_eq!(memo.hits_and_misses(), (0, 3));
+    }
+
+    #[test]
+    fn the_memo_stays_within_its_capacity_and_keeps_the_recently_used() {
+        let memo: DayMemo<i64, i64> = DayMemo::new(16);
+        for k in 0..100 {
+            memo.get_or_try(&0, &[], || Ok::<_, ()>(0)).expect("computes");
+            memo.get_or_try(&k, &[], || Ok::<_, ()>(k)).expect("computes");
+        }
+        assert!(memo.lock().entries.len() <= 16);
+        let (hits, _) = memo.hits_and_misses();
+        assert!(hits >= 98, "the value used on every round stayed: {hits} hits");
+    }
+
+    #[test]
+    fn a_stamp_is_the_counters_of_its_days() {
+        let changes = [(1, 5), (3, 1), (4, 9), (8, 2)];
+        assert_eq!(stamp(&changes, 2, 5), [(3, 1), (4, 9)]);
+        assert_eq!(stamp(&changes, 5, 8), []);
+        assert_eq!(stamp(&changes, 0, 100), changes);
+        assert_eq!(stamp(&changes, 9, 2), [], "an empty range");
+        assert_eq!(day_of(day_start(-3)), -3);
+        assert_eq!(day_of(day_start(20_000) - time::Duration::seconds(1)), 19_999);
+    }
+}
