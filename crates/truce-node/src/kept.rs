@@ -18,44 +18,76 @@
 //! again only when it changed (today, mostly). Filters other than the time window (a box, a
 //! category ...) select rows, not days: those requests read the store as before.
 //!
+//! The watch works the same way: every minute it assesses the look-back (36 days) for each audience,
+//! and used to read and correlate all of it each time. [`Kept::incidents`] keeps each audience's
+//! incidents per day, so a round reads the counters, correlates again only the days that changed
+//! (today, as reports arrive) and runs the detectors over the kept incidents
+//! (`crate::watch::assess_kept`). The picture is the one a whole reading gives for every observation
+//! dated before the assessment (a report dated in the future may join an incident of today's it
+//! would not have joined; a live watch assesses at the present).
+//!
 //! Memory: a day's stats are a few dozen counters, a day's points 24 bytes an incident; the memos
-//! hold at most [`STATS_DAYS`] and [`SERIES_DAYS`] entries (days × audiences), whatever the size of the
-//! store.
+//! hold at most [`STATS_DAYS`], [`SERIES_DAYS`] and [`INCIDENT_DAYS`] entries (days × audiences),
+//! whatever the size of the store. The incidents of a kept day are whole incidents (a few hundred
+//! bytes each): their memory grows with the rate of reports a day, not with the store.
 
-use time::OffsetDateTime;
+use time::{Duration, OffsetDateTime};
 use truce_access::Policy;
+use truce_core::Label;
 use truce_store::memo::{DayMemo, day_of, day_start, stamp};
 use truce_store::{Query, Stats, Store, StoreError};
-use truce_watch::Sectors;
 use truce_watch::series::{Bucket, Point, Series, series_of};
+use truce_watch::{Incident, Rule, Sectors};
 
 /// Days of stats kept, all audiences together (about 2 KB each).
 pub const STATS_DAYS: usize = 16_384;
 /// Days of series points kept, all audiences together (24 bytes an incident).
 pub const SERIES_DAYS: usize = 512;
 
+/// Days of incidents kept for the watch, all audiences together: the look-back of four audiences.
+pub const INCIDENT_DAYS: usize = 4 * (crate::watch::LOOKBACK_DAYS as usize + 2);
+
 /// The memos of a node (see the module documentation).
 pub struct Kept {
     stats: DayMemo<(String, i64), Stats>,
     points: DayMemo<(String, i64), Vec<Point>>,
+    incidents: DayMemo<(String, i64), DayIncidents>,
+}
+
+/// One UTC day's incidents as one audience sees them (correlated with the two-hour margin either
+/// side), with the label of that day's observations (the join, `None` when there were none).
+#[derive(Debug)]
+pub struct DayIncidents {
+    /// The incidents whose first report lies in the day, in time order.
+    pub incidents: Vec<Incident>,
+    /// The join of the labels of the day's observations.
+    pub label: Option<Label>,
 }
 
 impl std::fmt::Debug for Kept {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Kept").field("stats", &self.stats).field("points", &self.points).finish()
+        f.debug_struct("Kept")
+            .field("stats", &self.stats)
+            .field("points", &self.points)
+            .field("incidents", &self.incidents)
+            .finish()
     }
 }
 
 impl Default for Kept {
     fn default() -> Self {
-        Self { stats: DayMemo::new(STATS_DAYS), points: DayMemo::new(SERIES_DAYS) }
+        Self {
+            stats: DayMemo::new(STATS_DAYS),
+            points: DayMemo::new(SERIES_DAYS),
+            incidents: DayMemo::new(INCIDENT_DAYS),
+        }
     }
 }
 
 /// The day numbers `[from, until)` that a period `[since, until)` touches (unbounded ends: every day).
 fn days(since: Option<OffsetDateTime>, until: Option<OffsetDateTime>) -> (i64, i64) {
     let from = since.map_or(i64::MIN, day_of);
-    let to = until.map_or(i64::MAX, |u| day_of(u - time::Duration::nanoseconds(1)) + 1);
+    let to = until.map_or(i64::MAX, |u| day_of(u - Duration::nanoseconds(1)) + 1);
     (from, to)
 }
 
@@ -76,9 +108,9 @@ fn add(total: &mut Stats, day: &Stats) {
 impl Kept {
     /// How many days were found kept and how many were read, both memos together.
     pub fn hits_and_misses(&self) -> (u64, u64) {
-        let (a, b) = self.stats.hits_and_misses();
-        let (c, d) = self.points.hits_and_misses();
-        (a + c, b + d)
+        [self.stats.hits_and_misses(), self.points.hits_and_misses(), self.incidents.hits_and_misses()]
+            .into_iter()
+            .fold((0, 0), |(h, m), (a, b)| (h + a, m + b))
     }
 
     /// The store's [`Stats`] for `q`, read by `store` (a view under the access of `audience`): summed
@@ -143,5 +175,45 @@ impl Kept {
             points.extend(kept.iter().filter(|p| p.time >= since && p.time < until).copied());
         }
         Ok(series_of(points, sectors, since, bucket, buckets))
+    }
+
+    /// The incidents of every UTC day touching `[since, until)` as `store` (a view under the access of
+    /// `audience`) sees them, day by day in time order, and the join of the labels of those days'
+    /// observations. Each day is read and correlated only when its counters (or its neighbours', for
+    /// the two-hour margin) changed since it was kept. Whole days: callers select by time.
+    ///
+    /// # Errors
+    /// When the store fails.
+    pub fn incidents(
+        &self,
+        store: &dyn Store,
+        policy: &Policy,
+        sectors: &Sectors,
+        audience: &str,
+        since: OffsetDateTime,
+        until: OffsetDateTime,
+    ) -> Result<(Vec<std::sync::Arc<DayIncidents>>, Option<Label>), StoreError> {
+        let (from, to) = days(Some(since), Some(until));
+        let changes = store.day_changes(from - 1, to + 1)?;
+        let mut out = Vec::new();
+        let mut label: Option<Label> = None;
+        for day in from..to {
+            let day_stamp = stamp(&changes, day - 1, day + 2);
+            if day_stamp.is_empty() {
+                continue;
+            }
+            let kept = self.incidents.get_or_try(&(audience.to_owned(), day), &day_stamp, || {
+                let (start, end) = (day_start(day), day_start(day + 1));
+                let margin = Duration::hours(2);
+                let observations = crate::watch::load(store, start - margin, end + margin)?;
+                let mut incidents = truce_watch::incidents_in_sectors(&observations, sectors, &Rule::default());
+                incidents.retain(|i| i.time >= start && i.time < end);
+                let inside = observations.iter().filter(|s| s.observation.time >= start && s.observation.time < end);
+                Ok::<_, StoreError>(DayIncidents { incidents, label: crate::watch::label_of(policy, inside) })
+            })?;
+            label = policy.rejoin([label.as_ref(), kept.label.as_ref()]);
+            out.push(kept);
+        }
+        Ok((out, label))
     }
 }

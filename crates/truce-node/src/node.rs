@@ -189,7 +189,16 @@ impl Node {
             return Ok(held.picture.clone());
         }
         let view = self.view(access);
-        let picture = crate::watch::assess_store(&*view, &self.agreement, &self.sectors, at)?;
+        let mut watch = truce_watch::Watch::new(&self.agreement, &self.sectors, truce_watch::Config::default());
+        let (picture, _) = crate::watch::assess_kept(
+            &self.kept,
+            &mut watch,
+            &*view,
+            &self.policy,
+            &self.sectors,
+            access.audience(),
+            at,
+        )?;
         self.seed_warning(access.audience(), version, picture.clone());
         Ok(picture)
     }

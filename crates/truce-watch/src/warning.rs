@@ -285,8 +285,13 @@ impl Watch {
     /// The picture at `at` from the incidents known then (their `sector` set by name, as
     /// [`crate::incidents_in_sectors`] does). `history_start` is when the data begins: baselines never
     /// reach before it.
-    pub fn assess(&mut self, incidents: &[Incident], history_start: OffsetDateTime, at: OffsetDateTime) -> Assessment {
-        let known: Vec<&Incident> = incidents.iter().filter(|i| i.time < at).collect();
+    pub fn assess<'a>(
+        &mut self,
+        incidents: impl IntoIterator<Item = &'a Incident>,
+        history_start: OffsetDateTime,
+        at: OffsetDateTime,
+    ) -> Assessment {
+        let known: Vec<&Incident> = incidents.into_iter().filter(|i| i.time < at).collect();
         let d = day_of(at);
         let first_day = day_of(history_start) + i64::from(history_start != day_start(day_of(history_start)));
         let base_from = first_day.max(d - 1 - self.config.baseline_days);

@@ -71,18 +71,28 @@ pub fn assess_with(
     assess_observations(watch, store, sectors, &observations, at)
 }
 
-/// [`assess_with`], also returning the label of what the assessment read (the aggregate of the
-/// observations in its look-back; the default label when there were none).
-pub fn assess_labelled(
+/// The picture at `at` as `store` (a view under the access of `audience`) knows it, from the days of
+/// incidents the node keeps ([`crate::kept::Kept::incidents`]: only days whose observations changed are
+/// read and correlated again), with the label of what it read (the join of the look-back's days'
+/// observations; the default label when there were none). What the server's watch task and
+/// `/api/v1/warning` assess; the command line reads the whole look-back ([`assess_store`]).
+///
+/// # Errors
+/// When the store fails.
+pub fn assess_kept(
+    kept: &crate::kept::Kept,
     watch: &mut Watch,
     store: &dyn Store,
     policy: &Policy,
     sectors: &Sectors,
+    audience: &str,
     at: OffsetDateTime,
 ) -> Result<(Assessment, Label), truce_store::StoreError> {
-    let observations = load(store, at - Duration::days(LOOKBACK_DAYS), at)?;
-    let picture = assess_observations(watch, store, sectors, &observations, at)?;
-    Ok((picture, label_of(policy, &observations).unwrap_or_default()))
+    let since = at - Duration::days(LOOKBACK_DAYS);
+    let (days, label) = kept.incidents(store, policy, sectors, audience, since, at)?;
+    let start = history_start(store)?.unwrap_or(at);
+    let incidents = days.iter().flat_map(|d| d.incidents.iter()).filter(|i| i.time >= since);
+    Ok((watch.assess(incidents, start, at), label.unwrap_or_default()))
 }
 
 fn assess_observations(

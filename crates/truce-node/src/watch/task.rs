@@ -8,7 +8,9 @@
 //! the audience: each part was), durably, and only then publishes it on the bus for that audience
 //! alone, so a client never sees an alert the store does not have, nor another audience's.
 //!
-//! The assessment reads weeks of observations and correlates them: it runs on the blocking pool. The
+//! The assessment runs over weeks of incidents, kept per audience and day by the node
+//! ([`crate::kept`]): a round correlates again only the days whose observations changed. It runs on
+//! the blocking pool. The
 //! detector engine (with its cached CUSUM boundaries) and the last known levels are kept between runs
 //! per audience; an audience's levels start from its stored alerts, so a restart does not alert again
 //! on what was already said. The cost grows with the number of audiences, not of users.
@@ -53,7 +55,8 @@ pub fn assess(node: &Node, state: &mut WatchState, at: OffsetDateTime) -> Result
                 levels: super::stored_levels(&*view)?,
             }),
         };
-        let (picture, label) = super::assess_labelled(&mut kept.engine, &*view, &node.policy, &node.sectors, at)?;
+        let (picture, label) =
+            super::assess_kept(&node.kept, &mut kept.engine, &*view, &node.policy, &node.sectors, &key, at)?;
         let alerts = super::record_changes(&*node.store, &picture, &label, &key, &mut kept.levels)?;
         node.seed_warning(&key, version, picture.clone());
         for a in alerts {

@@ -107,3 +107,57 @@ fn kept_counts_and_series_equal_a_fresh_reading_after_every_write() {
     node.revise(store, &Revise { id: "k0010", expected: 1, by: "t", reason: "gone", at, amended: None }).unwrap();
     check(&node, "a withdrawal");
 }
+
+/// The picture from kept days of incidents is the picture from reading the whole look-back, for each
+/// viewer, and follows a late report into a past day (every observation is before the assessment).
+#[test]
+fn the_watch_from_kept_days_assesses_as_a_whole_reading_does() {
+    let dir = tempfile::tempdir().unwrap();
+    let node = node(dir.path());
+    // Ten quiet days of reports, then a surge of impacts around Pokrovsk from the eleventh on.
+    let mut all = batch(&node, 0, 300);
+    all.extend((0..160).map(|k| {
+        let mut o = observation(
+            &format!("s{k:03}"),
+            48.20 + (k % 8) as f64 * 0.02,
+            37.05 + (k / 8 % 5) as f64 * 0.05,
+            "explosion_impact",
+            None,
+        );
+        o.time = START + Duration::days(10) + Duration::minutes(k * 11);
+        o.marking = if k % 3 == 0 { Marking::NatoSecret } else { Marking::NatoRestricted };
+        node.prepare(o, START, &Access::all()).unwrap()
+    }));
+    node.commit("test", all).unwrap();
+    let check = |what: &str| {
+        for access in [Access::all(), viewer("GBR", Marking::NatoRestricted), viewer("RUS", Marking::NatoUnclassified)]
+        {
+            let store = node.view(&access);
+            for at in [START + Duration::days(11) + Duration::hours(8), START + Duration::days(12)] {
+                let mut watch = truce_watch::Watch::new(&node.agreement, &node.sectors, truce_watch::Config::default());
+                let (kept, label) = truce_node::watch::assess_kept(
+                    &node.kept,
+                    &mut watch,
+                    &*store,
+                    &node.policy,
+                    &node.sectors,
+                    access.audience(),
+                    at,
+                )
+                .unwrap();
+                let whole = truce_node::watch::assess_store(&*store, &node.agreement, &node.sectors, at).unwrap();
+                assert_eq!(kept, whole, "{what}: the picture of {} at {at}", access.audience());
+                if access.is_all() {
+                    assert!(whole.level > truce_watch::Level::Normal, "{what}: the surge is seen: {whole:?}");
+                }
+                let observations = truce_node::watch::load(&*store, at - Duration::days(36), at).unwrap();
+                let expected = truce_node::watch::label_of(&node.policy, &observations).unwrap_or_default();
+                assert_eq!(label, expected, "{what}: the label of what {} read", access.audience());
+            }
+        }
+    };
+    check("stored");
+    assert!(node.kept.hits_and_misses().0 > 0, "the second time and viewer read kept days");
+    node.commit("test", batch(&node, 700, 60)).unwrap();
+    check("late reports into past days");
+}
