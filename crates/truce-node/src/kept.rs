@@ -52,6 +52,7 @@ pub struct Kept {
     stats: DayMemo<(String, i64), Stats>,
     points: DayMemo<(String, i64), Vec<Point>>,
     incidents: DayMemo<(String, i64), DayIncidents>,
+    first_seen: DayMemo<(String, i64), Option<OffsetDateTime>>,
 }
 
 /// One UTC day's incidents as one audience sees them (correlated with the two-hour margin either
@@ -70,6 +71,7 @@ impl std::fmt::Debug for Kept {
             .field("stats", &self.stats)
             .field("points", &self.points)
             .field("incidents", &self.incidents)
+            .field("first_seen", &self.first_seen)
             .finish()
     }
 }
@@ -80,6 +82,7 @@ impl Default for Kept {
             stats: DayMemo::new(STATS_DAYS),
             points: DayMemo::new(SERIES_DAYS),
             incidents: DayMemo::new(INCIDENT_DAYS),
+            first_seen: DayMemo::new(STATS_DAYS),
         }
     }
 }
@@ -108,9 +111,14 @@ fn add(total: &mut Stats, day: &Stats) {
 impl Kept {
     /// How many days were found kept and how many were read, both memos together.
     pub fn hits_and_misses(&self) -> (u64, u64) {
-        [self.stats.hits_and_misses(), self.points.hits_and_misses(), self.incidents.hits_and_misses()]
-            .into_iter()
-            .fold((0, 0), |(h, m), (a, b)| (h + a, m + b))
+        [
+            self.stats.hits_and_misses(),
+            self.points.hits_and_misses(),
+            self.incidents.hits_and_misses(),
+            self.first_seen.hits_and_misses(),
+        ]
+        .into_iter()
+        .fold((0, 0), |(h, m), (a, b)| (h + a, m + b))
     }
 
     /// The store's [`Stats`] for `q`, read by `store` (a view under the access of `audience`): summed
@@ -215,5 +223,29 @@ impl Kept {
             out.push(kept);
         }
         Ok((out, label))
+    }
+
+    /// When the data `store` (a view under the access of `audience`) may see begins: the time of its
+    /// first observation ([`crate::watch::history_start`]), found day by day in order from kept
+    /// answers, so a viewer who sees little or nothing does not scan the whole store each round.
+    ///
+    /// # Errors
+    /// When the store fails.
+    pub fn history_start(&self, store: &dyn Store, audience: &str) -> Result<Option<OffsetDateTime>, StoreError> {
+        for (day, changes) in store.day_changes(i64::MIN, i64::MAX)? {
+            let first = self.first_seen.get_or_try(&(audience.to_owned(), day), &[(day, changes)], || {
+                let q = Query {
+                    since: Some(day_start(day)),
+                    until: Some(day_start(day + 1)),
+                    limit: 1,
+                    ..Query::default()
+                };
+                Ok::<_, StoreError>(store.query(&q)?.items.first().map(|s| s.observation.time))
+            })?;
+            if let Some(t) = *first {
+                return Ok(Some(t));
+            }
+        }
+        Ok(None)
     }
 }

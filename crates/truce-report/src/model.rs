@@ -61,11 +61,18 @@ pub struct Context<'a> {
     pub kept: Option<(&'a Tallies, &'a str)>,
 }
 
-/// The tallies of past periods (CFVs per category and sector, and their label), kept per audience,
-/// edition and period while the store's change counters of the days the period covers are unchanged
-/// (see `truce_store::memo`): a daily report counts cumulatively from the agreement's effective date,
-/// and with them it reads only its own two periods and whatever changed.
-pub struct Tallies(DayMemo<TallyKey, (Tally, Option<Label>)>);
+/// The tallies of past periods (CFVs per category and sector, and their label) and what each period
+/// adds to a status report, kept per audience, edition and period while the store's change counters
+/// of the days the period covers are unchanged (see `truce_store::memo`): a daily report counts
+/// cumulatively from the agreement's effective date, and with them it reads only its own two periods
+/// and whatever changed; a status report reads only the periods that changed.
+pub struct Tallies {
+    tallies: DayMemo<TallyKey, (Tally, Option<Label>)>,
+    periods: DayMemo<PeriodKey, StatusPeriod>,
+}
+
+/// A kept status-report period's audience, edition, time zone and start (ns since the epoch).
+type PeriodKey = (String, Edition, String, i128);
 
 /// A kept tally's audience, edition, period start and the instant counting starts (ns since the epoch).
 type TallyKey = (String, Edition, i128, i128);
@@ -73,18 +80,19 @@ type TallyKey = (String, Edition, i128, i128);
 impl Tallies {
     /// Room for `periods` tallies, all audiences and editions together (a few KB each).
     pub fn new(periods: usize) -> Self {
-        Self(DayMemo::new(periods))
+        Self { tallies: DayMemo::new(periods), periods: DayMemo::new(periods) }
     }
 
     /// How many periods were found kept and how many were read.
     pub fn hits_and_misses(&self) -> (u64, u64) {
-        self.0.hits_and_misses()
+        let ((a, b), (c, d)) = (self.tallies.hits_and_misses(), self.periods.hits_and_misses());
+        (a + c, b + d)
     }
 }
 
 impl std::fmt::Debug for Tallies {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_tuple("Tallies").field(&self.0).finish()
+        f.debug_struct("Tallies").field("tallies", &self.tallies).field("periods", &self.periods).finish()
     }
 }
 
@@ -964,8 +972,9 @@ fn cumulative(
             (None, Some((kept, audience))) => {
                 let key = (audience.to_owned(), edition, p.start.unix_timestamp_nanos(), start.unix_timestamp_nanos());
                 let days = stamp(&changes, day_of(start), day_of(p.end - time::Duration::nanoseconds(1)) + 1);
-                let t =
-                    kept.0.get_or_try(&key, &days, || Day::load(ctx, p, start, edition).map(|d| (d.tally, d.label)))?;
+                let t = kept
+                    .tallies
+                    .get_or_try(&key, &days, || Day::load(ctx, p, start, edition).map(|d| (d.tally, d.label)))?;
                 (t.0.clone(), t.1.clone())
             }
             (None, None) => {
@@ -1476,6 +1485,48 @@ pub struct StatusReport {
     pub withheld_note: Option<String>,
 }
 
+/// What one period adds to a status report: its sections' rows, its line of the per-day table, the
+/// label of what it included and its tally (kept per audience by [`Tallies`]).
+#[derive(Debug, Clone)]
+struct StatusPeriod {
+    weapons: WeaponsSection,
+    movement: MovementSection,
+    casualties: CasualtySection,
+    row: DayRow,
+    label: Option<Label>,
+    tally: Tally,
+}
+
+impl StatusPeriod {
+    fn of(ctx: &Context<'_>, p: &Period, edition: Edition, clock: &Clock) -> Result<Self, ReportError> {
+        let day = Day::load(ctx, p.clone(), p.start, edition)?;
+        let idx = day.index();
+        let row = DayRow {
+            date: p.date.to_string(),
+            start: rfc3339(p.start),
+            end: rfc3339(p.end),
+            counts: day.tally.total,
+            observations: day.observations.len() as u64,
+            by_category: day
+                .tally
+                .by_category
+                .iter()
+                .filter(|(_, n)| n.cfv > 0)
+                .map(|(c, n)| (c.id().to_owned(), n.cfv))
+                .collect(),
+            withheld: day.withheld,
+        };
+        Ok(Self {
+            weapons: weapons(&day.incidents, &idx, clock),
+            movement: movement(&day.incidents, &idx, clock),
+            casualties: casualties(&day.incidents, &idx, clock),
+            row,
+            label: day.label.clone(),
+            tally: day.tally.clone(),
+        })
+    }
+}
+
 /// Makes the status report over the reports dated `from` to `to` (inclusive).
 ///
 /// # Errors
@@ -1512,42 +1563,39 @@ pub fn status(
     let mut observations = 0;
     let mut withheld = 0;
     let mut label = None;
+    let changes = match ctx.kept {
+        Some(_) => match (periods.first(), periods.last()) {
+            (Some(a), Some(b)) => ctx.store.day_changes(day_of(a.start), day_of(b.end) + 1)?,
+            _ => Vec::new(),
+        },
+        None => Vec::new(),
+    };
     for p in &periods {
-        let day = Day::load(ctx, p.clone(), p.start, edition)?;
-        let idx = day.index();
-        let w = weapons(&day.incidents, &idx, clock);
+        let part = match ctx.kept {
+            Some((kept, audience)) => {
+                let key = (audience.to_owned(), edition, clock.tz_name().to_owned(), p.start.unix_timestamp_nanos());
+                let days = stamp(&changes, day_of(p.start), day_of(p.end - time::Duration::nanoseconds(1)) + 1);
+                kept.periods.get_or_try(&key, &days, || StatusPeriod::of(ctx, p, edition, clock))?
+            }
+            None => std::sync::Arc::new(StatusPeriod::of(ctx, p, edition, clock)?),
+        };
+        let StatusPeriod { weapons: w, movement: m, casualties: c, row, label: part_label, tally: part_tally } = &*part;
         weapons_all.forward_of_withdrawal_line += w.forward_of_withdrawal_line;
         weapons_all.outside_storage_site += w.outside_storage_site;
-        for (c, n) in w.by_class {
-            *weapons_all.by_class.entry(c).or_default() += n;
+        for (c, n) in &w.by_class {
+            *weapons_all.by_class.entry(c.clone()).or_default() += n;
         }
-        weapons_all.rows.extend(w.rows);
-        let m = movement(&day.incidents, &idx, clock);
-        movement_all.restrictions.extend(m.restrictions);
-        movement_all.gps_jamming.extend(m.gps_jamming);
-        let c = casualties(&day.incidents, &idx, clock);
+        weapons_all.rows.extend(w.rows.iter().cloned());
+        movement_all.restrictions.extend(m.restrictions.iter().cloned());
+        movement_all.gps_jamming.extend(m.gps_jamming.iter().cloned());
         casualties_all.killed += c.killed;
         casualties_all.injured += c.injured;
-        casualties_all.rows.extend(c.rows);
-        by_day.push(DayRow {
-            date: p.date.to_string(),
-            start: rfc3339(p.start),
-            end: rfc3339(p.end),
-            counts: day.tally.total,
-            observations: day.observations.len() as u64,
-            by_category: day
-                .tally
-                .by_category
-                .iter()
-                .filter(|(_, n)| n.cfv > 0)
-                .map(|(c, n)| (c.id().to_owned(), n.cfv))
-                .collect(),
-            withheld: day.withheld,
-        });
-        observations += day.observations.len() as u64;
-        withheld += day.withheld;
-        label = ctx.policy.rejoin([label.as_ref(), day.label.as_ref()]);
-        tally.add(&day.tally);
+        casualties_all.rows.extend(c.rows.iter().cloned());
+        observations += row.observations;
+        withheld += row.withheld;
+        by_day.push(row.clone());
+        label = ctx.policy.rejoin([label.as_ref(), part_label.as_ref()]);
+        tally.add(part_tally);
     }
     let empty = Tally::default();
     let by_sector = sector_rows(ctx.sectors, &tally, &empty, None)

@@ -90,7 +90,7 @@ pub fn assess_kept(
 ) -> Result<(Assessment, Label), truce_store::StoreError> {
     let since = at - Duration::days(LOOKBACK_DAYS);
     let (days, label) = kept.incidents(store, policy, sectors, audience, since, at)?;
-    let start = history_start(store)?.unwrap_or(at);
+    let start = kept.history_start(store, audience)?.unwrap_or(at);
     let incidents = days.iter().flat_map(|d| d.incidents.iter()).filter(|i| i.time >= since);
     Ok((watch.assess(incidents, start, at), label.unwrap_or_default()))
 }

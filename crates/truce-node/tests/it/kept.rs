@@ -133,6 +133,12 @@ fn the_watch_from_kept_days_assesses_as_a_whole_reading_does() {
         for access in [Access::all(), viewer("GBR", Marking::NatoRestricted), viewer("RUS", Marking::NatoUnclassified)]
         {
             let store = node.view(&access);
+            assert_eq!(
+                node.kept.history_start(&*store, access.audience()).unwrap(),
+                truce_node::watch::history_start(&*store).unwrap(),
+                "{what}: where the data {} may see begins",
+                access.audience()
+            );
             for at in [START + Duration::days(11) + Duration::hours(8), START + Duration::days(12)] {
                 let mut watch = truce_watch::Watch::new(&node.agreement, &node.sectors, truce_watch::Config::default());
                 let (kept, label) = truce_node::watch::assess_kept(

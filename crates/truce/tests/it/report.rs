@@ -658,7 +658,7 @@ fn report_api_refuses_a_date_after_today_naming_the_parameter() {
 }
 
 #[test]
-fn the_servers_kept_cumulative_counts_follow_a_late_report_into_a_past_period() {
+fn the_servers_kept_report_periods_follow_a_late_report_into_a_past_period() {
     let w = week(&[]);
     let sectors = data("warning/sectors.toml");
     let server = crate::util::serve(&w.data, &["--sectors", path(&sectors)]);
@@ -668,6 +668,22 @@ fn the_servers_kept_cumulative_counts_follow_a_late_report_into_a_past_period() 
         assert_eq!(status, 200, "{body}");
         serde_json::from_str::<Value>(&body).unwrap()
     };
+    let status_api = || {
+        let (code, _, body) =
+            get(&server, "/api/v1/reports/status?from=2026-11-17&to=2026-11-23&format=json&edition=restricted");
+        assert_eq!(code, 200, "{body}");
+        serde_json::from_str::<Value>(&body).unwrap()
+    };
+    let status_cli = || {
+        let args =
+            ["status", "--from", "2026-11-17", "--to", "2026-11-23", "--format", "json", "--edition", "restricted"];
+        let run = report(&w, &args);
+        assert_eq!(run.code, 0, "{}", run.stderr);
+        serde_json::from_str::<Value>(&run.stdout).unwrap()
+    };
+    let status_first = status_api();
+    assert_eq!(status_first, status_cli(), "the server's kept periods make the status report a fresh reading does");
+    assert_eq!(status_api(), status_first, "asked again, with the periods kept");
     let first = api();
     assert_eq!(first, daily_json(&w, "2026-11-23", &restricted), "the server's kept tallies count as a fresh reading");
     assert_eq!(api(), first, "asked again, with the periods kept");
@@ -684,4 +700,7 @@ fn the_servers_kept_cumulative_counts_follow_a_late_report_into_a_past_period() 
         "the late report counts since the agreement"
     );
     assert_eq!(after["summary"]["cfv"], first["summary"]["cfv"], "not in the report's own period");
+    let status_after = status_api();
+    assert_eq!(status_after, status_cli(), "the changed period of the status report was read again");
+    assert_eq!(u(&status_after["totals"]["cfv"]), u(&status_first["totals"]["cfv"]) + 3);
 }
