@@ -37,7 +37,7 @@ use truce_core::Label;
 use truce_store::memo::{DayMemo, day_of, day_start, stamp};
 use truce_store::{Query, Stats, Store, StoreError};
 use truce_watch::series::{Bucket, Point, Series, series_of};
-use truce_watch::{Incident, Rule, Sectors};
+use truce_watch::{Incident, Sectors};
 
 /// Days of stats kept, all audiences together (about 2 KB each).
 pub const STATS_DAYS: usize = 16_384;
@@ -56,7 +56,8 @@ pub struct Kept {
 }
 
 /// One UTC day's incidents as one audience sees them (correlated with the two-hour margin either
-/// side), with the label of that day's observations (the join, `None` when there were none).
+/// side, each labelled as [`crate::watch::incidents`] labels them), with the label of that day's
+/// observations (the join, `None` when there were none).
 #[derive(Debug)]
 pub struct DayIncidents {
     /// The incidents whose first report lies in the day, in time order.
@@ -214,8 +215,7 @@ impl Kept {
                 let (start, end) = (day_start(day), day_start(day + 1));
                 let margin = Duration::hours(2);
                 let observations = crate::watch::load(store, start - margin, end + margin)?;
-                let mut incidents = truce_watch::incidents_in_sectors(&observations, sectors, &Rule::default());
-                incidents.retain(|i| i.time >= start && i.time < end);
+                let incidents = crate::watch::incidents_of(&observations, policy, sectors, start, end);
                 let inside = observations.iter().filter(|s| s.observation.time >= start && s.observation.time < end);
                 Ok::<_, StoreError>(DayIncidents { incidents, label: crate::watch::label_of(policy, inside) })
             })?;
@@ -247,5 +247,28 @@ impl Kept {
             }
         }
         Ok(None)
+    }
+
+    /// [`crate::watch::incidents`] of `[since, until)` as `store` (a view under the access of `audience`)
+    /// sees them, from the kept days ([`Kept::incidents`]).
+    ///
+    /// # Errors
+    /// When the store fails.
+    pub fn incident_list(
+        &self,
+        store: &dyn Store,
+        policy: &Policy,
+        sectors: &Sectors,
+        audience: &str,
+        since: OffsetDateTime,
+        until: OffsetDateTime,
+    ) -> Result<Vec<Incident>, StoreError> {
+        let (days, _) = self.incidents(store, policy, sectors, audience, since, until)?;
+        Ok(days
+            .iter()
+            .flat_map(|d| d.incidents.iter())
+            .filter(|i| i.time >= since && i.time < until)
+            .cloned()
+            .collect())
     }
 }

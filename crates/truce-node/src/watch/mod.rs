@@ -119,7 +119,18 @@ pub fn incidents(
 ) -> Result<Vec<Incident>, truce_store::StoreError> {
     let margin = Duration::hours(2);
     let observations = load(store, since - margin, until + margin)?;
-    let mut all = truce_watch::incidents_in_sectors(&observations, sectors, &Rule::default());
+    Ok(incidents_of(&observations, policy, sectors, since, until))
+}
+
+/// [`incidents`] from observations already read (those of `[since, until)` and two hours either side).
+pub fn incidents_of(
+    observations: &[StoredObservation],
+    policy: &Policy,
+    sectors: &Sectors,
+    since: OffsetDateTime,
+    until: OffsetDateTime,
+) -> Vec<Incident> {
+    let mut all = truce_watch::incidents_in_sectors(observations, sectors, &Rule::default());
     all.retain(|i| i.time >= since && i.time < until);
     let by_id: HashMap<&str, &StoredObservation> =
         observations.iter().map(|s| (s.observation.id.as_str(), s)).collect();
@@ -131,7 +142,7 @@ pub fn incidents(
             i.categories = label.categories;
         }
     }
-    Ok(all)
+    all
 }
 
 /// The incident `inc-<observation id>`, recomputed from the store around its first observation.

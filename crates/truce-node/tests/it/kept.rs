@@ -74,6 +74,11 @@ fn check(node: &truce_node::Node, what: &str) {
             let until = since + bucket.length() * buckets as u32;
             let incidents = truce_node::watch::incidents(&*store, &node.policy, &node.sectors, since, until).unwrap();
             assert_eq!(
+                node.kept.incident_list(&*store, &node.policy, &node.sectors, audience, since, until).unwrap(),
+                incidents,
+                "{what}: incidents of {audience} from {since}"
+            );
+            assert_eq!(
                 node.kept
                     .series(&*store, &node.policy, &node.sectors, audience, since, until, bucket, buckets)
                     .unwrap(),

@@ -95,7 +95,10 @@ pub async fn list_incidents(
         return Err(ApiError::parameter("since", "the period must be positive and at most 31 days"));
     }
     let list = blocking(move || {
-        watch::incidents(&*caller.store(&state), &state.node.policy, &state.node.sectors, since, until)
+        // From each day's kept incidents (truce_node::kept).
+        let node = &state.node;
+        node.kept
+            .incident_list(&*caller.store(&state), &node.policy, &node.sectors, caller.access.audience(), since, until)
             .map_err(ApiError::internal)
     })
     .await?;
