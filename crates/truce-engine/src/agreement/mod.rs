@@ -21,7 +21,7 @@ use serde::de::DeserializeOwned;
 use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
 use truce_core::{CategorySet, ZoneKind};
-use truce_geo::{LineIndex, LineOptions, LonLat, SideBeyondEnds, ZoneIndex, ZonePolygon};
+use truce_geo::{FenceTable, LineIndex, LineOptions, LonLat, SideBeyondEnds, ZoneIndex, ZonePolygon};
 
 use geojson::{GeoFiles, Geometry, Want};
 use raw::{RawClass, RawLine, RawMeta, RawParty, RawPhase, RawZone};
@@ -218,6 +218,9 @@ pub struct Agreement {
     pub polygon_index: ZoneIndex,
     /// Zone index of each polygon slot.
     pub polygon_zones: Vec<ZoneIdx>,
+    /// The cell table over `lines` (in their order) and `polygon_index` that answers most
+    /// classifications without walking the indexes; built with them, and valid only with them.
+    pub fences: FenceTable,
     /// A hash of the file and every geometry file it read (FNV-1a, hex): stored classifications
     /// computed against another fingerprint are recomputed.
     pub fingerprint: String,
@@ -727,6 +730,7 @@ impl Compiler {
             }
         };
         let meta = meta?;
+        let fences = FenceTable::new(&lines.iter().map(|l| &l.index).collect::<Vec<_>>(), &polygon_index);
         Some(Agreement {
             source: self.file.clone(),
             id: meta.id,
@@ -742,6 +746,7 @@ impl Compiler {
             phases,
             polygon_index,
             polygon_zones,
+            fences,
             fingerprint: format!("{:016x}", self.geo.fingerprint()),
         })
     }
