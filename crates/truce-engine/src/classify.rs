@@ -204,11 +204,12 @@ impl Agreement {
             }
         }
 
-        out.in_force = match (self.effective, obs.time) {
+        let t = obs.time.map(OffsetDateTime::unix_timestamp_nanos);
+        out.in_force = match (self.effective_ns, t) {
             (Some(effective), Some(t)) => t >= effective,
             _ => true,
         };
-        out.phase = obs.time.and_then(|t| self.phase_at(t));
+        out.phase = t.and_then(|t| self.phase_at_ns(t));
         if !out.in_force {
             return;
         }

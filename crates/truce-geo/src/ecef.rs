@@ -74,6 +74,7 @@ impl Ecef {
 
 /// Gaussian mean radius of curvature at a latitude given by its sine, metres: the radius of the sphere
 /// that best fits the ellipsoid around that latitude in every direction.
+#[inline]
 pub(crate) fn gaussian_radius_m(sin_lat: f64) -> f64 {
     A * (1.0 - E2).sqrt() / (1.0 - E2 * sin_lat * sin_lat)
 }
@@ -82,6 +83,7 @@ pub(crate) fn gaussian_radius_m(sin_lat: f64) -> f64 {
 ///
 /// Exact on a sphere of radius `radius_m`; on the ellipsoid the chord-to-arc correction is small
 /// (about 1 km at 1,000 km) so the choice of radius changes the result by a few metres at most there.
+#[inline]
 pub(crate) fn chord_to_arc_m(chord_m: f64, radius_m: f64) -> f64 {
     let h = (chord_m / (2.0 * radius_m)).min(1.0);
     2.0 * radius_m * h.asin()

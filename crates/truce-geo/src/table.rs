@@ -83,7 +83,7 @@ impl CellTable {
         }
         let (ix, iy) = (fx as usize, fy as usize);
         let (rx, ry) = (fx - ix as f64, fy - iy as f64);
-        if rx < EDGE_GUARD || ry < EDGE_GUARD || rx > 1.0 - EDGE_GUARD || ry > 1.0 - EDGE_GUARD {
+        if rx.min(ry) < EDGE_GUARD || rx.max(ry) > 1.0 - EDGE_GUARD {
             return None;
         }
         let at = iy * self.nx + ix;

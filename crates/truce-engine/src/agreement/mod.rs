@@ -221,6 +221,10 @@ pub struct Agreement {
     /// The cell table over `lines` (in their order) and `polygon_index` that answers most
     /// classifications without walking the indexes; built with them, and valid only with them.
     pub fences: FenceTable,
+    /// Start and end of every phase in nanoseconds since the Unix epoch, in the order of `phases`.
+    phase_spans: Vec<(i128, i128)>,
+    /// `effective` in nanoseconds since the Unix epoch (the classifier compares integers).
+    pub(crate) effective_ns: Option<i128>,
     /// A hash of the file and every geometry file it read (FNV-1a, hex): stored classifications
     /// computed against another fingerprint are recomputed.
     pub fingerprint: String,
@@ -288,7 +292,14 @@ impl Agreement {
 
     /// The phase in force at `t`, if any.
     pub fn phase_at(&self, t: OffsetDateTime) -> Option<PhaseIdx> {
-        self.phases.iter().position(|p| p.start <= t && t < p.end)
+        self.phase_at_ns(t.unix_timestamp_nanos())
+    }
+
+    /// [`Agreement::phase_at`] for an instant in nanoseconds since the Unix epoch: the classifier
+    /// converts an observation's time once, then compares integers (comparing `OffsetDateTime`s
+    /// normalises both sides to UTC every time).
+    pub(crate) fn phase_at_ns(&self, t: i128) -> Option<PhaseIdx> {
+        self.phase_spans.iter().position(|&(start, end)| start <= t && t < end)
     }
 
     /// The withdrawal distance (metres) for `class` and `party` during `phase` (or the base rule).
@@ -730,6 +741,8 @@ impl Compiler {
             }
         };
         let meta = meta?;
+        let phase_spans =
+            phases.iter().map(|p| (p.start.unix_timestamp_nanos(), p.end.unix_timestamp_nanos())).collect();
         let fences = FenceTable::new(&lines.iter().map(|l| &l.index).collect::<Vec<_>>(), &polygon_index);
         Some(Agreement {
             source: self.file.clone(),
@@ -747,6 +760,8 @@ impl Compiler {
             polygon_index,
             polygon_zones,
             fences,
+            phase_spans,
+            effective_ns: effective.map(OffsetDateTime::unix_timestamp_nanos),
             fingerprint: format!("{:016x}", self.geo.fingerprint()),
         })
     }
