@@ -31,8 +31,9 @@
 
 use std::collections::HashMap;
 
+use crate::line::cell_ball;
 use crate::table::CellTable;
-use crate::{LineDistance, LineIndex, LonLat, QueryPoint, ZoneIndex};
+use crate::{Ecef, LineDistance, LineIndex, LonLat, QueryPoint, ZoneIndex};
 
 /// Value of a record's entry the table does not answer: the caller takes the exact path.
 pub(crate) const EXACT: u32 = u32::MAX;
@@ -102,11 +103,21 @@ impl FenceTable {
         let mut sets: HashMap<Vec<u32>, u32> = HashMap::new();
         let mut record = Vec::with_capacity(width);
         let mut zone_set = Vec::new();
+        // The cells' balls: the radius is the same along a row of cells, only the centre moves.
+        let mut row: Option<(f64, f64)> = None;
         let grid = CellTable::build(w, s, (e - w) as usize, (n - s) as usize, |cell, level| {
+            let ball = match row {
+                Some((lat0, r)) if lat0 == cell.lat0 => (Ecef::from_lonlat(cell.center()), r),
+                _ => {
+                    let ball = cell_ball(cell);
+                    row = Some((cell.lat0, ball.1));
+                    ball
+                }
+            };
             record.clear();
             for (k, line) in lines.iter().enumerate() {
                 let (known, store) = (&mut lists[k], &mut table.lists);
-                record.push(line.cell_hint(cell, level, &mut |pieces| {
+                record.push(line.cell_hint(cell, level, ball, &mut |pieces| {
                     *known.entry(pieces.to_vec()).or_insert_with(|| {
                         let at = store.len() as u32;
                         store.push(pieces.len() as u32);
@@ -116,19 +127,24 @@ impl FenceTable {
                 }));
             }
             zone_set.clear();
-            record.push(if zones.cell_zones(cell, level, &mut zone_set) {
-                *sets.entry(zone_set.clone()).or_insert_with(|| {
-                    table.set_zones.extend_from_slice(&zone_set);
-                    table.sets.push(table.set_zones.len() as u32);
-                    (table.sets.len() - 2) as u32
-                })
-            } else {
+            record.push(if !zones.cell_zones(cell, level, &mut zone_set) {
                 EXACT
+            } else if let Some(&set) = sets.get(&zone_set) {
+                set
+            } else {
+                table.set_zones.extend_from_slice(&zone_set);
+                table.sets.push(table.set_zones.len() as u32);
+                let set = (table.sets.len() - 2) as u32;
+                sets.insert(zone_set.clone(), set);
+                set
             });
-            *records.entry(record.clone()).or_insert_with(|| {
-                table.records.extend_from_slice(&record);
-                (table.records.len() / width - 1) as u32
-            })
+            if let Some(&id) = records.get(&record) {
+                return id;
+            }
+            table.records.extend_from_slice(&record);
+            let id = (table.records.len() / width - 1) as u32;
+            records.insert(record.clone(), id);
+            id
         });
         table.grid = grid;
         table

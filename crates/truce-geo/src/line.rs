@@ -403,13 +403,19 @@ impl LineIndex {
     /// What a cell table holds for `cell` of quadtree level `level` (see the module documentation): a
     /// piece; [`LIST`]` | list(pieces)` for several, `list` storing them and returning where; or
     /// [`EXACT`].
-    pub(crate) fn cell_hint(&self, cell: &Cell, level: u32, list: &mut dyn FnMut(&[u32]) -> u32) -> u32 {
+    /// `ball` is [`cell_ball`]'s for the cell.
+    pub(crate) fn cell_hint(
+        &self,
+        cell: &Cell,
+        level: u32,
+        (c, r): (Ecef, f64),
+        list: &mut dyn FnMut(&[u32]) -> u32,
+    ) -> u32 {
         let mut found = Vec::new();
         self.tree.leaves_in(cell.center(), level, &mut found);
         let mut union: Vec<u32> = found.iter().flat_map(|&leaf| self.leaf(leaf).iter().copied()).collect();
         union.sort_unstable();
         union.dedup();
-        let (c, r) = cell_ball(cell);
         let dist: Vec<AtCentre> = union.iter().map(|&i| self.pieces[i as usize].chord_distance(c)).collect();
         let Some(b) = (0..union.len()).min_by(|&x, &y| dist[x].0.total_cmp(&dist[y].0)) else {
             return EXACT;
@@ -570,8 +576,9 @@ fn prune(pieces: &[Piece], cell: &Cell, parent: &[(u32, bool)], sagitta: f64) ->
     kept
 }
 
-/// A ball holding the cell's surface patch: its centre in ECEF and its radius, metres.
-fn cell_ball(cell: &Cell) -> (Ecef, f64) {
+/// A ball holding the cell's surface patch: its centre in ECEF and its radius, metres. The radius
+/// depends on the cell's latitudes and size only (the ellipsoid is symmetric about its axis).
+pub(crate) fn cell_ball(cell: &Cell) -> (Ecef, f64) {
     let c = Ecef::from_lonlat(cell.center());
     let mut r: f64 = 0.0;
     for (fx, fy) in [(0.0, 0.0), (1.0, 0.0), (0.0, 1.0), (1.0, 1.0), (0.5, 0.0), (0.5, 1.0), (0.0, 0.5), (1.0, 0.5)] {
