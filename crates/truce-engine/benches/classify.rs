@@ -4,7 +4,8 @@
 //!   over uniform points around the line, with a realistic mix of categories and times;
 //! - `line_query`: distance and side alone, for the shipped 21-vertex line and the same line grown to
 //!   2,000 vertices: the cost per point must stay flat;
-//! - `classify_2000`: the whole kernel with the 2,000-vertex line.
+//! - `classify/illustrative_2000_vertices`, `classify/illustrative_20000_vertices`: the whole kernel
+//!   with the line of contact grown to 2,000 and 20,000 vertices: the cost per point must stay flat.
 //!
 //! Run: `cargo bench -p truce-engine --bench classify`.
 
@@ -23,13 +24,13 @@ fn agreement_path() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../../data/agreements/illustrative.toml")
 }
 
-/// The illustrative agreement with its line of contact replaced by a 2,000-vertex version.
-fn agreement_2000(base: &Agreement) -> Agreement {
-    let dense = zigzag(&base.lines[0].parts[0], 2_000, 0.015);
+/// The illustrative agreement with its line of contact replaced by an `n`-vertex version.
+fn agreement_grown(base: &Agreement, n: usize) -> Agreement {
+    let dense = zigzag(&base.lines[0].parts[0], n, 0.015);
     let coords: Vec<String> = dense.iter().map(|p| format!("[{},{}]", p.lon, p.lat)).collect();
     let dir = std::env::temp_dir().join(format!("truce-bench-{}", std::process::id()));
     std::fs::create_dir_all(&dir).expect("temp dir");
-    let file = dir.join("loc_2000.geojson");
+    let file = dir.join(format!("loc_{n}.geojson"));
     std::fs::write(&file, format!(r#"{{"type":"LineString","coordinates":[{}]}}"#, coords.join(",")))
         .expect("write fixture");
     let text = std::fs::read_to_string(agreement_path()).expect("agreement");
@@ -38,7 +39,7 @@ fn agreement_2000(base: &Agreement) -> Agreement {
         &format!("geometry = {:?}", file.display().to_string()),
         1,
     );
-    Agreement::from_toml(&text, &agreement_path()).expect("2,000-vertex agreement")
+    Agreement::from_toml(&text, &agreement_path()).expect("grown agreement")
 }
 
 fn observations(a: &Agreement) -> Vec<Observation> {
@@ -72,12 +73,17 @@ fn observations(a: &Agreement) -> Vec<Observation> {
 
 fn bench(c: &mut Criterion) {
     let a = Agreement::load(&agreement_path()).expect("illustrative agreement");
-    let a2000 = agreement_2000(&a);
+    let a2000 = agreement_grown(&a, 2_000);
+    let a20000 = agreement_grown(&a, 20_000);
     let obs = observations(&a);
 
     let mut g = c.benchmark_group("classify");
     g.throughput(Throughput::Elements(N as u64));
-    for (name, agreement) in [("illustrative_21_vertices", &a), ("illustrative_2000_vertices", &a2000)] {
+    for (name, agreement) in [
+        ("illustrative_21_vertices", &a),
+        ("illustrative_2000_vertices", &a2000),
+        ("illustrative_20000_vertices", &a20000),
+    ] {
         g.bench_function(name, |b| {
             let mut out = Classification::default();
             b.iter(|| {

@@ -22,10 +22,18 @@
 //!
 //! The classifier allocates nothing per observation once its output buffers have grown: the hot loop
 //! reuses one [`Classification`].
+//!
+//! # Cost per observation
+//!
+//! The geometry comes from the agreement's [`truce_geo::FenceTable`], built with the agreement: one
+//! small table read finds the record of the point's cell, which names for every line the one chord piece
+//! to measure (or a short list) and the set of polygon zones covering the whole cell. The position is
+//! converted to ECEF once ([`QueryPoint`]) and shared by every line. Cells that straddle a boundary take
+//! the indexes' exact paths, which give the same answers. Band zones follow from the line results.
 
 use time::OffsetDateTime;
 use truce_core::{Category, ViolationCode, ZoneKind};
-use truce_geo::{LonLat, Side};
+use truce_geo::{LonLat, QueryPoint, Side};
 
 use crate::agreement::{Agreement, ClassIdx, LineIdx, PartyIdx, PhaseIdx, ZoneIdx, ZoneShape};
 
@@ -141,11 +149,28 @@ impl Agreement {
 
     /// Classifies one observation into `out`, reusing its buffers.
     pub fn classify_into(&self, obs: &Observation, out: &mut Classification) {
+        self.classify_with::<false>(obs, out);
+    }
+
+    /// [`Agreement::classify_into`] on the indexes' exact paths only (no cell tables): the reference
+    /// the fast path is tested against.
+    #[cfg(test)]
+    fn classify_exact_into(&self, obs: &Observation, out: &mut Classification) {
+        self.classify_with::<true>(obs, out);
+    }
+
+    #[inline]
+    fn classify_with<const EXACT: bool>(&self, obs: &Observation, out: &mut Classification) {
         out.lines.clear();
         out.zones.clear();
         out.violations.clear();
-        for line in &self.lines {
-            let d = line.index.query(obs.position);
+        let at = QueryPoint::new(obs.position);
+        let cell = if EXACT { None } else { self.fences.cell(obs.position) };
+        for (k, line) in self.lines.iter().enumerate() {
+            let d = match cell {
+                Some(cell) => cell.line(k, &line.index, &at),
+                None => line.index.query_at(&at),
+            };
             let side = match d.side {
                 Side::Left => SideOf::Party(line.left),
                 Side::Right => SideOf::Party(line.right),
@@ -156,7 +181,10 @@ impl Agreement {
         }
 
         out.scratch.clear();
-        self.polygon_index.covering(obs.position, &mut out.scratch);
+        match cell {
+            Some(cell) => cell.zones(&self.polygon_index, obs.position, &mut out.scratch),
+            None => self.polygon_index.covering(obs.position, &mut out.scratch),
+        }
         let mut polygons = out.scratch.iter().map(|&slot| self.polygon_zones[slot as usize]).peekable();
         for (zi, zone) in self.zones.iter().enumerate() {
             let inside = match zone.shape {
@@ -176,11 +204,12 @@ impl Agreement {
             }
         }
 
-        out.in_force = match (self.effective, obs.time) {
+        let t = obs.time.map(OffsetDateTime::unix_timestamp_nanos);
+        out.in_force = match (self.effective_ns, t) {
             (Some(effective), Some(t)) => t >= effective,
             _ => true,
         };
-        out.phase = obs.time.and_then(|t| self.phase_at(t));
+        out.phase = t.and_then(|t| self.phase_at_ns(t));
         if !out.in_force {
             return;
         }
@@ -256,6 +285,97 @@ impl Agreement {
                     out.violations.push(v);
                 }
             }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::path::Path;
+    use std::sync::OnceLock;
+
+    use proptest::prelude::*;
+
+    use super::*;
+
+    fn agreement() -> &'static Agreement {
+        static A: OnceLock<Agreement> = OnceLock::new();
+        A.get_or_init(|| {
+            let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../data/agreements/illustrative.toml");
+            Agreement::load(&path).expect("illustrative agreement")
+        })
+    }
+
+    fn observation(position: LonLat, category: usize, class: usize, day: i64, party: usize) -> Observation {
+        let a = agreement();
+        let categories = [
+            None,
+            Some(Category::ExplosionImpact),
+            Some(Category::BurstsAndShots),
+            Some(Category::WeaponSighting),
+            Some(Category::Aircraft),
+            Some(Category::ForcePosition),
+            Some(Category::MineLaying),
+            Some(Category::Vessel),
+        ];
+        let category = categories[category % categories.len()];
+        Observation {
+            time: (day >= 0).then(|| time::macros::datetime!(2026-11-05 00:00 UTC) + time::Duration::hours(day)),
+            position,
+            category,
+            weapon_class: (category == Some(Category::WeaponSighting)).then_some(class % a.classes.len()),
+            count: Some(1),
+            party: (party < a.parties.len()).then_some(party),
+        }
+    }
+
+    /// The table's classification is the exact paths' classification, field for field.
+    fn same(obs: &Observation) -> Result<(), TestCaseError> {
+        let a = agreement();
+        let (mut fast, mut exact) = (Classification::default(), Classification::default());
+        a.classify_into(obs, &mut fast);
+        a.classify_exact_into(obs, &mut exact);
+        prop_assert_eq!(fast, exact, "{:?}", obs);
+        Ok(())
+    }
+
+    /// Every vertex of every line and zone of the agreement.
+    fn vertices() -> Vec<LonLat> {
+        let a = agreement();
+        let lines = a.lines.iter().flat_map(|l| l.parts.iter().flatten());
+        let zones = a.zones.iter().flat_map(|z| match &z.shape {
+            ZoneShape::Polygons { polygons, .. } => polygons.iter().flatten().flatten().copied().collect(),
+            ZoneShape::Band { .. } => Vec::new(),
+        });
+        lines.copied().chain(zones).collect()
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig { cases: 3_000, .. ProptestConfig::default() })]
+
+        #[test]
+        fn fast_path_equals_exact_path_around_the_agreement(
+            lon in 27.0f64..43.0, lat in 42.0f64..55.0, category in 0usize..8, class in 0usize..8,
+            day in -100i64..800, party in 0usize..4,
+        ) {
+            same(&observation(LonLat::new(lon, lat), category, class, day, party))?;
+        }
+
+        #[test]
+        fn fast_path_equals_exact_path_at_and_near_vertices(
+            pick in 0.0f64..1.0, dx in -0.05f64..0.05, dy in -0.05f64..0.05, scale in 0u32..4,
+            category in 0usize..8, class in 0usize..8, day in -100i64..800, party in 0usize..4,
+        ) {
+            let v = vertices();
+            let v = v[((v.len() - 1) as f64 * pick) as usize];
+            // Exactly on the vertex, then 5 km, 50 m and 50 cm away.
+            let k = [0.0, 1.0, 1e-2, 1e-4][scale as usize];
+            same(&observation(LonLat::new(v.lon + dx * k, v.lat + dy * k), category, class, day, party))?;
+        }
+
+        #[test]
+        fn fast_path_equals_exact_path_far_away(lon in -180.0f64..=180.0, lat in -90.0f64..=90.0, category in 0usize..8) {
+            same(&observation(LonLat::new(lon, lat), category, 0, 200, 9))?;
         }
     }
 }

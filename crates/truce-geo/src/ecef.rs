@@ -29,10 +29,16 @@ pub struct Ecef {
 impl Ecef {
     /// The ECEF position of a point on the ellipsoid's surface (height 0).
     pub fn from_lonlat(p: LonLat) -> Self {
+        Self::from_lonlat_with_sin_lat(p).0
+    }
+
+    /// [`Ecef::from_lonlat`] and the sine of the latitude it computed on the way, so that a caller that
+    /// also needs the sine (the Gaussian radius) does not evaluate it twice.
+    pub(crate) fn from_lonlat_with_sin_lat(p: LonLat) -> (Self, f64) {
         let (slat, clat) = p.lat.to_radians().sin_cos();
         let (slon, clon) = p.lon.to_radians().sin_cos();
         let n = A / (1.0 - E2 * slat * slat).sqrt();
-        Self { x: n * clat * clon, y: n * clat * slon, z: n * (1.0 - E2) * slat }
+        (Self { x: n * clat * clon, y: n * clat * slon, z: n * (1.0 - E2) * slat }, slat)
     }
 
     pub(crate) fn sub(self, o: Self) -> Self {
@@ -66,17 +72,18 @@ impl Ecef {
     }
 }
 
-/// Gaussian mean radius of curvature at a latitude, metres: the radius of the sphere that best fits
-/// the ellipsoid around that latitude in every direction.
-pub(crate) fn gaussian_radius_m(lat_deg: f64) -> f64 {
-    let s = lat_deg.to_radians().sin();
-    A * (1.0 - E2).sqrt() / (1.0 - E2 * s * s)
+/// Gaussian mean radius of curvature at a latitude given by its sine, metres: the radius of the sphere
+/// that best fits the ellipsoid around that latitude in every direction.
+#[inline]
+pub(crate) fn gaussian_radius_m(sin_lat: f64) -> f64 {
+    A * (1.0 - E2).sqrt() / (1.0 - E2 * sin_lat * sin_lat)
 }
 
 /// Converts a chord between two surface points into the distance along the surface, metres.
 ///
 /// Exact on a sphere of radius `radius_m`; on the ellipsoid the chord-to-arc correction is small
 /// (about 1 km at 1,000 km) so the choice of radius changes the result by a few metres at most there.
+#[inline]
 pub(crate) fn chord_to_arc_m(chord_m: f64, radius_m: f64) -> f64 {
     let h = (chord_m / (2.0 * radius_m)).min(1.0);
     2.0 * radius_m * h.asin()

@@ -14,18 +14,30 @@
 //! therefore depends on how crowded the neighbourhood of the point is, not on the total number of
 //! vertices or zones (see `benches/` and the README for the figures).
 //!
+//! A caller that asks the same questions of several lines and a zone index for every point (the
+//! classifier) builds a [`FenceTable`] over them: a flat grid whose cells name the one chord piece per
+//! line and the zone set that hold for the whole cell, so most points cost one small table read and
+//! one chord per line, with the quadtree walks as the exact fallback on cells that straddle a boundary.
+//! Its answers are the walks' answers, bit for bit. A [`QueryPoint`] carries a point's ECEF
+//! coordinates so that the trigonometry is done once per point, not once per line.
+//!
 //! [`geodesic`] holds the exact (Karney) reference used to check the fast paths, and the geodesic length
 //! and area used in summaries.
 
 mod ecef;
+mod fences;
 pub mod fixtures;
 pub mod geodesic;
 mod line;
 mod quadtree;
+mod table;
 mod zone;
 
 pub use ecef::Ecef;
-pub use line::{LineDistance, LineIndex, LineIndexError, LineIndexStats, LineOptions, Side, SideBeyondEnds};
+pub use fences::{FenceCell, FenceTable, FenceTableStats};
+pub use line::{
+    LineDistance, LineIndex, LineIndexError, LineIndexStats, LineOptions, QueryPoint, Side, SideBeyondEnds,
+};
 pub use zone::{Polygon, ZoneIndex, ZoneIndexError, ZonePolygon};
 
 /// A region a query can be narrowed to when no box or polygon expresses it exactly (an early-warning

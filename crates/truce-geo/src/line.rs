@@ -23,7 +23,27 @@
 //! be better than `b` by no more than a tolerance (0.25 m or 0.04% of the distance). To keep those
 //! tolerances from adding up level after level, a piece that served as `b` for such a drop is never
 //! itself dropped by tolerance further down. Cells split until at most four candidates remain or the
-//! cell is 1/256° wide, so the work per point does not grow with the number of vertices.
+//! cell is 1/1024° wide, so the work per point does not grow with the number of vertices.
+//!
+//! # Cell table
+//!
+//! The quadtree walk is the exact path ([`LineIndex::query_at`]). A [`crate::FenceTable`] shared by
+//! several indexes answers most points without it, from what [`LineIndex::cell_hint`] finds for each
+//! of its uniform cells (one quadtree cell of a fixed level):
+//!
+//! - the candidates of the quadtree leaves that meet the cell are pruned once more, with the same bounds
+//!   as above but **no tolerance**: a piece is dropped only when another is provably nearer by more than
+//!   twice the sagitta at every point of the cell, so it can never be the piece the walk picks;
+//! - when one piece remains and every leaf lists it, the cell holds that piece: a query computes one
+//!   chord foot;
+//! - when several remain and the cell lies within one leaf, the cell holds them in the leaf's order (up
+//!   to [`TABLE_LIST_MAX`]), so ties are broken as the walk breaks them;
+//! - otherwise (the cell straddles leaves that disagree, or too many pieces remain: cells on a dense
+//!   line) the point goes down the exact path.
+//!
+//! The answer is therefore bit for bit the walk's answer (the property tests compare them); only the
+//! work differs. A [`QueryPoint`] carries the point's ECEF coordinates and Gaussian radius so that
+//! several lines asked about one point share the trigonometry.
 //!
 //! # Side
 //!
@@ -35,6 +55,7 @@
 //! ([`SideBeyondEnds`]). A point within 1 cm of the line is [`Side::On`] it.
 
 use crate::ecef::{chord_to_arc_m, gaussian_radius_m};
+use crate::fences::{EXACT, LIST};
 use crate::geodesic::{azimuth_and_distance, destination};
 use crate::quadtree::{Cell, Grid, QuadTree, Refined};
 use crate::{Ecef, LonLat};
@@ -88,6 +109,29 @@ pub struct LineDistance {
     pub distance_m: f64,
     /// Side of the line.
     pub side: Side,
+}
+
+/// A position prepared for line queries: its ECEF coordinates and the Gaussian radius at its latitude,
+/// computed once and shared by every line asked about it (the trigonometry is much of a query's cost).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct QueryPoint {
+    lonlat: LonLat,
+    ecef: Ecef,
+    radius_m: f64,
+}
+
+impl QueryPoint {
+    /// Prepares `p` (WGS84 degrees).
+    #[inline]
+    pub fn new(p: LonLat) -> Self {
+        let (ecef, sin_lat) = Ecef::from_lonlat_with_sin_lat(p);
+        Self { lonlat: p, ecef, radius_m: gaussian_radius_m(sin_lat) }
+    }
+
+    /// The position.
+    pub fn lonlat(&self) -> LonLat {
+        self.lonlat
+    }
 }
 
 /// Why a line could not be indexed.
@@ -161,13 +205,16 @@ impl Piece {
     }
 
     /// 3-D distance from `p` to the chord itself (not lifted): the convex function the pruning
-    /// bounds are about.
+    /// bounds are about; and the vector from the chord's nearest point to `p`.
     fn chord_distance(&self, p: Ecef) -> (f64, Ecef) {
         let t = (p.sub(self.a).dot(self.ab) * self.inv_len2).clamp(0.0, 1.0);
         let v = p.sub(self.a.add(self.ab.scale(t)));
         (v.norm(), v)
     }
 }
+
+/// The chord distance and direction of a piece at a cell's centre (see [`Piece::chord_distance`]).
+type AtCentre = (f64, Ecef);
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Foot {
@@ -184,6 +231,12 @@ pub struct LineIndex {
     /// Leaf payloads: ranges into `candidates`.
     leaves: Vec<(u32, u32)>,
     candidates: Vec<u32>,
+    /// The box of the cut line, west, south, east, north.
+    bbox: [f64; 4],
+    /// The quadtree's extent, west, south, east, north.
+    extent: [f64; 4],
+    /// Sagitta of the longest piece: how far a lifted foot can be from its chord, metres.
+    sagitta: f64,
     beyond_ends: SideBeyondEnds,
     vertices: usize,
 }
@@ -211,6 +264,10 @@ const LEAF_CANDIDATES: usize = 4;
 const ABS_TOLERANCE_M: f64 = 0.25;
 const REL_TOLERANCE: f64 = 0.0004;
 const ON_LINE_M: f64 = 0.01;
+/// How far beyond the line's box a cell table reaches, degrees (about 220 km of latitude).
+const TABLE_MARGIN_DEG: f64 = 2.0;
+/// Longest candidate list a table cell keeps; more sends the cell down the exact path.
+const TABLE_LIST_MAX: usize = 8;
 
 impl LineIndex {
     /// Indexes a line made of one or more parts (a LineString is one part, a MultiLineString several).
@@ -311,7 +368,76 @@ impl LineIndex {
                 }
             },
         );
-        Ok(Self { pieces, tree, leaves, candidates, beyond_ends: options.beyond_ends, vertices })
+        Ok(Self {
+            pieces,
+            tree,
+            leaves,
+            candidates,
+            bbox: [min_lon, min_lat, max_lon, max_lat],
+            extent: [lon0, lat0, lon0 + nx as f64, lat0 + ny as f64],
+            sagitta,
+            beyond_ends: options.beyond_ends,
+            vertices,
+        })
+    }
+
+    /// The box a cell table should cover for this line (west, south, east, north): the line's box grown
+    /// by about 220 km, in whole degrees, within the quadtree's extent.
+    pub(crate) fn table_box(&self) -> [f64; 4] {
+        let [w, s, e, n] = self.bbox;
+        let [x0, y0, x1, y1] = self.extent;
+        [
+            (w - TABLE_MARGIN_DEG).floor().max(x0),
+            (s - TABLE_MARGIN_DEG).floor().max(y0),
+            (e + TABLE_MARGIN_DEG).ceil().min(x1),
+            (n + TABLE_MARGIN_DEG).ceil().min(y1),
+        ]
+    }
+
+    /// The pieces a leaf lists, in its order.
+    fn leaf(&self, leaf: u32) -> &[u32] {
+        let (start, len) = self.leaves[leaf as usize];
+        &self.candidates[start as usize..(start + len) as usize]
+    }
+
+    /// What a cell table holds for `cell` of quadtree level `level` (see the module documentation): a
+    /// piece; [`LIST`]` | list(pieces)` for several, `list` storing them and returning where; or
+    /// [`EXACT`].
+    /// `ball` is [`cell_ball`]'s for the cell.
+    pub(crate) fn cell_hint(
+        &self,
+        cell: &Cell,
+        level: u32,
+        (c, r): (Ecef, f64),
+        list: &mut dyn FnMut(&[u32]) -> u32,
+    ) -> u32 {
+        let mut found = Vec::new();
+        self.tree.leaves_in(cell.center(), level, &mut found);
+        let mut union: Vec<u32> = found.iter().flat_map(|&leaf| self.leaf(leaf).iter().copied()).collect();
+        union.sort_unstable();
+        union.dedup();
+        let dist: Vec<AtCentre> = union.iter().map(|&i| self.pieces[i as usize].chord_distance(c)).collect();
+        let Some(b) = (0..union.len()).min_by(|&x, &y| dist[x].0.total_cmp(&dist[y].0)) else {
+            return EXACT;
+        };
+        let (db, ub) = direction(dist[b]);
+        let sagitta = self.sagitta;
+        // A lifted foot is within a sagitta of its chord (1% for the ellipsoid's tighter curvature, and
+        // a millimetre for rounding): a piece this much farther is never the nearest.
+        let margin = 2.02 * sagitta + 0.001;
+        let kept: Vec<u32> = (0..union.len())
+            .filter(|&k| k == b || lower_bound(dist[k], (db, ub), r) < margin)
+            .map(|k| union[k])
+            .collect();
+        if let [only] = kept[..]
+            && only < LIST
+            && found.iter().all(|&leaf| self.leaf(leaf).contains(&only))
+        {
+            return only;
+        }
+        let ([leaf], true) = (&found[..], kept.len() <= TABLE_LIST_MAX) else { return EXACT };
+        let pieces: Vec<u32> = self.leaf(*leaf).iter().copied().filter(|i| kept.contains(i)).collect();
+        LIST | list(&pieces)
     }
 
     /// Distance from `p` to the line and the side it is on.
@@ -330,19 +456,43 @@ impl LineIndex {
     /// ```
     #[inline]
     pub fn query(&self, p: LonLat) -> LineDistance {
-        let pe = Ecef::from_lonlat(p);
-        let best = match self.tree.lookup(p) {
-            Some(leaf) => {
-                let (start, len) = self.leaves[leaf as usize];
-                let ids = &self.candidates[start as usize..(start + len) as usize];
-                self.nearest(pe, ids.iter().map(|&i| i as usize))
-            }
-            None => self.nearest(pe, 0..self.pieces.len()),
+        self.query_at(&QueryPoint::new(p))
+    }
+
+    /// [`LineIndex::query`] for a prepared point. This is the exact path: the quadtree walk and its
+    /// leaf's candidates (every piece beyond the tree's extent). A [`crate::FenceTable`] gives the same
+    /// answers with less work.
+    #[inline]
+    pub fn query_at(&self, p: &QueryPoint) -> LineDistance {
+        let best = match self.tree.lookup(p.lonlat) {
+            Some(leaf) => self.nearest(p.ecef, self.leaf(leaf).iter().map(|&i| i as usize)),
+            None => self.nearest(p.ecef, 0..self.pieces.len()),
         };
+        self.answer(p, best)
+    }
+
+    /// The answer when `piece` is the nearest.
+    #[inline]
+    pub(crate) fn query_piece(&self, p: &QueryPoint, piece: u32) -> LineDistance {
+        let (q, foot) = self.pieces[piece as usize].foot(p.ecef);
+        let v = p.ecef.sub(q);
+        self.answer(p, Some((piece as usize, foot, v.dot(v))))
+    }
+
+    /// The answer when the nearest is among `pieces` (ties to the first).
+    #[inline]
+    pub(crate) fn query_pieces(&self, p: &QueryPoint, pieces: &[u32]) -> LineDistance {
+        self.answer(p, self.nearest(p.ecef, pieces.iter().map(|&i| i as usize)))
+    }
+
+    /// Distance and side from the nearest piece, its foot and the squared chord to it.
+    #[inline]
+    fn answer(&self, p: &QueryPoint, best: Option<(usize, Foot, f64)>) -> LineDistance {
         let Some((i, foot, chord2)) = best else {
             return LineDistance { distance_m: f64::INFINITY, side: Side::Undetermined };
         };
-        let distance_m = chord_to_arc_m(chord2.sqrt(), gaussian_radius_m(p.lat));
+        let pe = p.ecef;
+        let distance_m = chord_to_arc_m(chord2.sqrt(), p.radius_m);
         if distance_m < ON_LINE_M {
             return LineDistance { distance_m, side: Side::On };
         }
@@ -356,11 +506,12 @@ impl LineIndex {
                 SideBeyondEnds::Undetermined => None,
             },
         };
+        // Picked by index rather than by branches: for points scattered around the line the sign is a
+        // coin toss, and a mispredicted branch costs more than the rest of the side.
+        const BY_SIGN: [Side; 3] = [Side::On, Side::Left, Side::Right];
         let side = match normal.map(|n| pe.dot(n)) {
             None => Side::Undetermined,
-            Some(s) if s > 0.0 => Side::Left,
-            Some(s) if s < 0.0 => Side::Right,
-            Some(_) => Side::On,
+            Some(s) => BY_SIGN[usize::from(s > 0.0) | usize::from(s < 0.0) << 1],
         };
         LineDistance { distance_m, side }
     }
@@ -397,21 +548,12 @@ impl LineIndex {
 
 /// The pieces of `parent` that can still matter somewhere in `cell` (see the module documentation).
 fn prune(pieces: &[Piece], cell: &Cell, parent: &[(u32, bool)], sagitta: f64) -> Vec<(u32, bool)> {
-    let c = Ecef::from_lonlat(cell.center());
-    let mut r: f64 = 0.0;
-    for (fx, fy) in [(0.0, 0.0), (1.0, 0.0), (0.0, 1.0), (1.0, 1.0), (0.5, 0.0), (0.5, 1.0), (0.0, 0.5), (1.0, 0.5)] {
-        r = r.max(Ecef::from_lonlat(cell.at(fx, fy)).sub(c).norm());
-    }
-    // The patch bulges a little beyond its corners and edge midpoints; points may also fall a rounding
-    // error outside the cell.
-    let r = r * 1.01 + 1.0;
-
-    let dist: Vec<(f64, Ecef)> = parent.iter().map(|&(i, _)| pieces[i as usize].chord_distance(c)).collect();
+    let (c, r) = cell_ball(cell);
+    let dist: Vec<AtCentre> = parent.iter().map(|&(i, _)| pieces[i as usize].chord_distance(c)).collect();
     let Some(b) = (0..parent.len()).min_by(|&x, &y| dist[x].0.total_cmp(&dist[y].0)) else {
         return Vec::new();
     };
-    let (db, vb) = dist[b];
-    let ub = if db > 0.0 { vb.scale(1.0 / db) } else { Ecef::default() };
+    let (db, ub) = direction(dist[b]);
     let tolerance = ABS_TOLERANCE_M.max(REL_TOLERANCE * (db - r).max(0.0));
     let exact_margin = 2.0 * sagitta;
     let mut b_protected = parent[b].1;
@@ -420,14 +562,7 @@ fn prune(pieces: &[Piece], cell: &Cell, parent: &[(u32, bool)], sagitta: f64) ->
         if k == b {
             continue;
         }
-        let (ds, vs) = dist[k];
-        let f = ds - db;
-        let mut lower = f - 2.0 * r;
-        if ds - r > 0.0 && db - r > 0.0 {
-            let us = vs.scale(1.0 / ds);
-            let smooth = f - r * us.sub(ub).norm() - 0.5 * r * r * (1.0 / (ds - r) + 1.0 / (db - r));
-            lower = lower.max(smooth);
-        }
+        let lower = lower_bound(dist[k], (db, ub), r);
         if lower >= exact_margin {
             continue;
         }
@@ -439,6 +574,38 @@ fn prune(pieces: &[Piece], cell: &Cell, parent: &[(u32, bool)], sagitta: f64) ->
     }
     kept.push((parent[b].0, b_protected));
     kept
+}
+
+/// A ball holding the cell's surface patch: its centre in ECEF and its radius, metres. The radius
+/// depends on the cell's latitudes and size only (the ellipsoid is symmetric about its axis).
+pub(crate) fn cell_ball(cell: &Cell) -> (Ecef, f64) {
+    let c = Ecef::from_lonlat(cell.center());
+    let mut r: f64 = 0.0;
+    for (fx, fy) in [(0.0, 0.0), (1.0, 0.0), (0.0, 1.0), (1.0, 1.0), (0.5, 0.0), (0.5, 1.0), (0.0, 0.5), (1.0, 0.5)] {
+        r = r.max(Ecef::from_lonlat(cell.at(fx, fy)).sub(c).norm());
+    }
+    // The patch bulges a little beyond its corners and edge midpoints; points may also fall a rounding
+    // error outside the cell.
+    (c, r * 1.01 + 1.0)
+}
+
+/// A chord distance at a cell's centre and the unit vector along it (zero on the chord).
+fn direction((d, v): AtCentre) -> (f64, Ecef) {
+    (d, if d > 0.0 { v.scale(1.0 / d) } else { Ecef::default() })
+}
+
+/// A lower bound, over the ball of radius `r`, of `D_s - D_b`: how much farther piece `s` is than
+/// piece `b` (see the module documentation); `s` as its chord distance and vector at the centre, `b`
+/// as its distance and unit direction.
+fn lower_bound((ds, vs): AtCentre, (db, ub): (f64, Ecef), r: f64) -> f64 {
+    let f = ds - db;
+    let mut lower = f - 2.0 * r;
+    if ds - r > 0.0 && db - r > 0.0 {
+        let us = vs.scale(1.0 / ds);
+        let smooth = f - r * us.sub(ub).norm() - 0.5 * r * r * (1.0 / (ds - r) + 1.0 / (db - r));
+        lower = lower.max(smooth);
+    }
+    lower
 }
 impl std::error::Error for LineIndexError {}
 

@@ -154,6 +154,42 @@ impl QuadTree {
         }
     }
 
+    /// The payloads of the leaves that meet the level-`level` cell whose centre is `center` (a cell of
+    /// 2^-level top cells, aligned on them): the one leaf holding it when the tree stops at or above
+    /// that level, every leaf below it otherwise. Nothing outside the extent.
+    pub(crate) fn leaves_in(&self, center: LonLat, level: u32, out: &mut Vec<u32>) {
+        let fx = (center.lon - self.lon0) / self.top_size;
+        let fy = (center.lat - self.lat0) / self.top_size;
+        if !(fx >= 0.0 && fy >= 0.0 && fx < self.nx as f64 && fy < self.ny as f64) {
+            return;
+        }
+        let (ix, iy) = (fx as usize, fy as usize);
+        let mut node = self.top[iy * self.nx + ix];
+        let (mut x, mut y) = (fx - ix as f64, fy - iy as f64);
+        for _ in 0..level {
+            let Node::Branch(first) = node else { break };
+            x *= 2.0;
+            y *= 2.0;
+            let qx = usize::from(x >= 1.0);
+            let qy = usize::from(y >= 1.0);
+            x -= qx as f64;
+            y -= qy as f64;
+            node = self.nodes[first as usize + qy * 2 + qx];
+        }
+        self.collect(node, out);
+    }
+
+    fn collect(&self, node: Node, out: &mut Vec<u32>) {
+        match node {
+            Node::Leaf(p) => out.push(p),
+            Node::Branch(first) => {
+                for q in 0..4 {
+                    self.collect(self.nodes[first as usize + q], out);
+                }
+            }
+        }
+    }
+
     /// Number of nodes (branches and leaves) below the top grid, and the deepest level reached.
     pub(crate) fn stats(&self) -> (usize, u32) {
         (self.nodes.len() + self.top.len(), self.depth)
@@ -189,5 +225,17 @@ mod tests {
         assert_eq!(tree.lookup(LonLat::new(9.99, 20.5)), None);
         assert_eq!(tree.lookup(LonLat::new(11.0, 22.01)), None);
         assert_eq!(tree.lookup(LonLat::new(f64::NAN, 21.0)), None);
+
+        // Level 2 stops above the leaves (depth 3): the quarter-degree cell holds four of them.
+        let mut found = Vec::new();
+        tree.leaves_in(LonLat::new(11.375, 20.625), 2, &mut found);
+        assert_eq!(found.len(), 4);
+        for &leaf in &found {
+            let c = leaves[leaf as usize];
+            assert!(c.lon0 >= 11.25 && c.lon1() <= 11.5 && c.lat0 >= 20.5 && c.lat1() <= 20.75, "{c:?}");
+        }
+        found.clear();
+        tree.leaves_in(LonLat::new(11.3, 20.7), 5, &mut found);
+        assert_eq!(found, vec![tree.lookup(LonLat::new(11.3, 20.7)).expect("inside")]);
     }
 }

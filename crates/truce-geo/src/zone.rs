@@ -18,6 +18,12 @@
 //! to a full crossing-number test over the zone, which is also exact; this happens only for inputs built
 //! to sit on the geometry. Zones that do not touch a leaf cost nothing there, so the work per point
 //! depends on how many zones overlap that spot, not on how many there are.
+//!
+//! That walk is the exact path ([`ZoneIndex::covering`]). A [`crate::FenceTable`] answers most points
+//! without it, from what [`ZoneIndex::cell_zones`] finds for each of its uniform cells: a cell that lies
+//! within one leaf and that no edge of that leaf touches (tested on the cell grown by a hair) has the
+//! same zones at every point, found once at its centre by the exact test, so a query copies that set
+//! with no predicate at all. Cells that an edge touches, or that straddle leaves, go down the exact path.
 
 use robust::{Coord, orient2d};
 
@@ -108,6 +114,8 @@ pub struct ZoneIndex {
     leaves: Vec<(u32, u32)>,
     entries: Vec<Entry>,
     edge_ids: Vec<u32>,
+    /// The quadtree's extent, west, south, east, north.
+    extent: [f64; 4],
 }
 
 const TOP_CELL_DEG: f64 = 1.0;
@@ -156,8 +164,15 @@ impl ZoneIndex {
             }
             zone_edges.push((start, edges.len() as u32));
         }
-        let mut index =
-            ZoneIndex { edges, zone_edges, tree: None, leaves: Vec::new(), entries: Vec::new(), edge_ids: Vec::new() };
+        let mut index = ZoneIndex {
+            edges,
+            zone_edges,
+            tree: None,
+            leaves: Vec::new(),
+            entries: Vec::new(),
+            edge_ids: Vec::new(),
+            extent: [0.0; 4],
+        };
         if zones.is_empty() {
             return Ok(index);
         }
@@ -201,11 +216,54 @@ impl ZoneIndex {
                 }
             },
         );
-        index.tree = Some(tree);
         index.leaves = leaves;
         index.entries = entries;
         index.edge_ids = edge_ids;
+        index.tree = Some(tree);
+        index.extent = [lon0, lat0, lon0 + nx as f64, lat0 + ny as f64];
         Ok(index)
+    }
+
+    /// The quadtree's extent (west, south, east, north): no zone covers a point outside it. `None`
+    /// without zones.
+    pub(crate) fn extent(&self) -> Option<[f64; 4]> {
+        self.tree.as_ref().map(|_| self.extent)
+    }
+
+    /// The zones covering every point of `cell` of quadtree level `level`, in increasing order, into
+    /// `out`; false when the cell straddles leaves or an edge touches it (the zones may then differ from
+    /// point to point). Outside the extent, none.
+    pub(crate) fn cell_zones(&self, cell: &Cell, level: u32, out: &mut Vec<u32>) -> bool {
+        let Some(tree) = &self.tree else { return true };
+        let mut found = Vec::new();
+        tree.leaves_in(cell.center(), level, &mut found);
+        let leaf = match found[..] {
+            [] => return true,
+            [leaf] => leaf,
+            _ => return false,
+        };
+        let (start, len) = self.leaves[leaf as usize];
+        let c = cell.center();
+        let c = Coord { x: c.lon, y: c.lat };
+        for entry in &self.entries[start as usize..(start + len) as usize] {
+            let (e0, n) = entry.edges;
+            let ids = &self.edge_ids[e0 as usize..(e0 + n) as usize];
+            if ids.iter().any(|&e| edge_touches_cell(&self.edges[e as usize], cell)) {
+                return false;
+            }
+            if n == 0
+                || local_inside(
+                    ids.iter().map(|&e| &self.edges[e as usize]),
+                    entry.reference,
+                    entry.reference_inside,
+                    c,
+                )
+                .unwrap_or_else(|| self.covers_full(entry.zone as usize, c))
+            {
+                out.push(entry.zone);
+            }
+        }
+        true
     }
 
     /// The states of the parent's zones in `cell`; zones that do not touch it are left out.
@@ -279,7 +337,9 @@ impl ZoneIndex {
         inside
     }
 
-    /// Appends to `out` the indexes of the zones covering `p`, in increasing order.
+    /// Appends to `out` the indexes of the zones covering `p`, in increasing order. This is the exact
+    /// path: the quadtree walk and the exact predicates on the leaf's edges. A [`crate::FenceTable`]
+    /// gives the same answers with less work.
     #[inline]
     pub fn covering(&self, p: LonLat, out: &mut Vec<u32>) {
         let Some(tree) = &self.tree else { return };

@@ -21,7 +21,7 @@ use serde::de::DeserializeOwned;
 use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
 use truce_core::{CategorySet, ZoneKind};
-use truce_geo::{LineIndex, LineOptions, LonLat, SideBeyondEnds, ZoneIndex, ZonePolygon};
+use truce_geo::{FenceTable, LineIndex, LineOptions, LonLat, SideBeyondEnds, ZoneIndex, ZonePolygon};
 
 use geojson::{GeoFiles, Geometry, Want};
 use raw::{RawClass, RawLine, RawMeta, RawParty, RawPhase, RawZone};
@@ -218,6 +218,13 @@ pub struct Agreement {
     pub polygon_index: ZoneIndex,
     /// Zone index of each polygon slot.
     pub polygon_zones: Vec<ZoneIdx>,
+    /// The cell table over `lines` (in their order) and `polygon_index` that answers most
+    /// classifications without walking the indexes; built with them, and valid only with them.
+    pub fences: FenceTable,
+    /// Start and end of every phase in nanoseconds since the Unix epoch, in the order of `phases`.
+    phase_spans: Vec<(i128, i128)>,
+    /// `effective` in nanoseconds since the Unix epoch (the classifier compares integers).
+    pub(crate) effective_ns: Option<i128>,
     /// A hash of the file and every geometry file it read (FNV-1a, hex): stored classifications
     /// computed against another fingerprint are recomputed.
     pub fingerprint: String,
@@ -285,7 +292,14 @@ impl Agreement {
 
     /// The phase in force at `t`, if any.
     pub fn phase_at(&self, t: OffsetDateTime) -> Option<PhaseIdx> {
-        self.phases.iter().position(|p| p.start <= t && t < p.end)
+        self.phase_at_ns(t.unix_timestamp_nanos())
+    }
+
+    /// [`Agreement::phase_at`] for an instant in nanoseconds since the Unix epoch: the classifier
+    /// converts an observation's time once, then compares integers (comparing `OffsetDateTime`s
+    /// normalises both sides to UTC every time).
+    pub(crate) fn phase_at_ns(&self, t: i128) -> Option<PhaseIdx> {
+        self.phase_spans.iter().position(|&(start, end)| start <= t && t < end)
     }
 
     /// The withdrawal distance (metres) for `class` and `party` during `phase` (or the base rule).
@@ -727,6 +741,9 @@ impl Compiler {
             }
         };
         let meta = meta?;
+        let phase_spans =
+            phases.iter().map(|p| (p.start.unix_timestamp_nanos(), p.end.unix_timestamp_nanos())).collect();
+        let fences = FenceTable::new(&lines.iter().map(|l| &l.index).collect::<Vec<_>>(), &polygon_index);
         Some(Agreement {
             source: self.file.clone(),
             id: meta.id,
@@ -742,6 +759,9 @@ impl Compiler {
             phases,
             polygon_index,
             polygon_zones,
+            fences,
+            phase_spans,
+            effective_ns: effective.map(OffsetDateTime::unix_timestamp_nanos),
             fingerprint: format!("{:016x}", self.geo.fingerprint()),
         })
     }

@@ -1,0 +1,227 @@
+//! One precomputed table that answers, for most points, every line and zone of a set of fences at once.
+//!
+//! # Design
+//!
+//! The fences change rarely and the points are many. [`LineIndex`] and [`ZoneIndex`] answer any point
+//! with a quadtree walk (up to ten levels, then a few chords or edge predicates); that is the exact path.
+//! A [`FenceTable`] is built once over the same fences and answers most points without it:
+//!
+//! - a flat grid of square cells (2^-k degrees, aligned on the quadtrees' cells, see `table.rs`) covers
+//!   the lines' boxes grown by about 220 km and the zones' extent; the cell holding a point is two
+//!   multiplications away, no tree walk;
+//! - for every cell and every line the table holds the single chord piece that is provably the one the
+//!   walk would pick anywhere in the cell, or the short list it would choose from, or "exact"
+//!   ([`LineIndex`]'s module documentation says when);
+//! - for the zones it holds the set of zones covering the whole cell when no zone edge touches the cell,
+//!   or "exact";
+//! - cells have few distinct combinations of these (a few thousand for the illustrative agreement), so
+//!   each combination is stored once as a record and a cell holds only the record's number, in 16 bits
+//!   when they fit. A point costs one small read, then one chord per line; the table is small enough
+//!   (about 1 MiB for the illustrative agreement) to stay in the processor's cache.
+//!
+//! Cells straddling a boundary (a zone edge, a line of many short pieces, leaves that disagree) and
+//! points outside the grid or within a billionth of a cell of a cell's edge fall back to the exact
+//! paths, per line and for the zones separately. Every answer is bit for bit the exact path's: the
+//! property tests compare the two on random points, on cell edges, line vertices and zone edges.
+//!
+//! # Memory
+//!
+//! The grid has at most 2^19 cells (1 MiB as `u16`, 2 MiB as `u32`); records take `4 × (lines + 1)`
+//! bytes each, candidate lists at most nine `u32` each. [`FenceTable::stats`] reports the figures.
+
+use std::collections::HashMap;
+
+use crate::line::cell_ball;
+use crate::table::CellTable;
+use crate::{Ecef, LineDistance, LineIndex, LonLat, QueryPoint, ZoneIndex};
+
+/// Value of a record's entry the table does not answer: the caller takes the exact path.
+pub(crate) const EXACT: u32 = u32::MAX;
+
+/// Tag of a line entry that is an offset into the candidate lists (pieces are below it).
+pub(crate) const LIST: u32 = 1 << 31;
+
+/// A table answering most points for a set of line indexes and a zone index at once. See the module
+/// documentation.
+///
+/// A table belongs to the indexes it was built from: [`FenceCell::line`] and [`FenceCell::zones`] must
+/// be given those same indexes, the lines in the same order.
+#[derive(Debug, Clone)]
+pub struct FenceTable {
+    grid: Option<CellTable>,
+    /// Entries per record: one per line, then the zones.
+    width: usize,
+    records: Vec<u32>,
+    /// Candidate lists, each its length followed by its pieces.
+    lists: Vec<u32>,
+    /// Zone sets: set `k` is `set_zones[sets[k]..sets[k + 1]]`.
+    sets: Vec<u32>,
+    set_zones: Vec<u32>,
+}
+
+/// Figures about a built [`FenceTable`], for benchmarks and the README.
+#[derive(Debug, Clone, PartialEq)]
+pub struct FenceTableStats {
+    /// Cell edge, degrees (0 without a grid).
+    pub cell_deg: f64,
+    /// Cells in the grid.
+    pub cells: usize,
+    /// Distinct records.
+    pub records: usize,
+    /// Per line, the share of cells whose answer is one piece.
+    pub single_piece: Vec<f64>,
+    /// Per line, the share of cells that take the exact path.
+    pub line_exact: Vec<f64>,
+    /// Share of cells whose zones are answered from the table.
+    pub zones_answered: f64,
+    /// Bytes held (grid, records, lists, zone sets).
+    pub bytes: usize,
+}
+
+/// The table's record for the cell holding one point.
+#[derive(Debug, Clone, Copy)]
+pub struct FenceCell<'a> {
+    table: &'a FenceTable,
+    record: &'a [u32],
+}
+
+impl FenceTable {
+    /// Builds the table for `lines` and `zones` (which may be empty).
+    pub fn new(lines: &[&LineIndex], zones: &ZoneIndex) -> Self {
+        let width = lines.len() + 1;
+        let mut table =
+            Self { grid: None, width, records: Vec::new(), lists: Vec::new(), sets: vec![0], set_zones: Vec::new() };
+        let boxes = lines.iter().map(|l| l.table_box()).chain(zones.extent());
+        let [w, s, e, n] = boxes.fold([180.0f64, 90.0f64, -180.0f64, -90.0f64], |[w, s, e, n], b| {
+            [w.min(b[0]), s.min(b[1]), e.max(b[2]), n.max(b[3])]
+        });
+        if w >= e || s >= n {
+            return table;
+        }
+        let mut records: HashMap<Vec<u32>, u32> = HashMap::new();
+        let mut lists: Vec<HashMap<Vec<u32>, u32>> = vec![HashMap::new(); lines.len()];
+        let mut sets: HashMap<Vec<u32>, u32> = HashMap::new();
+        let mut record = Vec::with_capacity(width);
+        let mut zone_set = Vec::new();
+        // The cells' balls: the radius is the same along a row of cells, only the centre moves.
+        let mut row: Option<(f64, f64)> = None;
+        let grid = CellTable::build(w, s, (e - w) as usize, (n - s) as usize, |cell, level| {
+            let ball = match row {
+                Some((lat0, r)) if lat0 == cell.lat0 => (Ecef::from_lonlat(cell.center()), r),
+                _ => {
+                    let ball = cell_ball(cell);
+                    row = Some((cell.lat0, ball.1));
+                    ball
+                }
+            };
+            record.clear();
+            for (k, line) in lines.iter().enumerate() {
+                let (known, store) = (&mut lists[k], &mut table.lists);
+                record.push(line.cell_hint(cell, level, ball, &mut |pieces| {
+                    *known.entry(pieces.to_vec()).or_insert_with(|| {
+                        let at = store.len() as u32;
+                        store.push(pieces.len() as u32);
+                        store.extend_from_slice(pieces);
+                        at
+                    })
+                }));
+            }
+            zone_set.clear();
+            record.push(if !zones.cell_zones(cell, level, &mut zone_set) {
+                EXACT
+            } else if let Some(&set) = sets.get(&zone_set) {
+                set
+            } else {
+                table.set_zones.extend_from_slice(&zone_set);
+                table.sets.push(table.set_zones.len() as u32);
+                let set = (table.sets.len() - 2) as u32;
+                sets.insert(zone_set.clone(), set);
+                set
+            });
+            if let Some(&id) = records.get(&record) {
+                return id;
+            }
+            table.records.extend_from_slice(&record);
+            let id = (table.records.len() / width - 1) as u32;
+            records.insert(record.clone(), id);
+            id
+        });
+        table.grid = grid;
+        table
+    }
+
+    /// The record of the cell holding `p`; `None` when the table has none for it (outside the grid, on
+    /// a cell's edge): the caller takes the exact paths.
+    #[inline]
+    pub fn cell(&self, p: LonLat) -> Option<FenceCell<'_>> {
+        let r = self.grid.as_ref()?.get(p)? as usize * self.width;
+        Some(FenceCell { table: self, record: &self.records[r..r + self.width] })
+    }
+
+    /// Figures about the table.
+    pub fn stats(&self) -> FenceTableStats {
+        let Some(grid) = &self.grid else {
+            return FenceTableStats {
+                cell_deg: 0.0,
+                cells: 0,
+                records: 0,
+                single_piece: Vec::new(),
+                line_exact: Vec::new(),
+                zones_answered: 0.0,
+                bytes: 0,
+            };
+        };
+        let cells = grid.len();
+        let mut single = vec![0usize; self.width - 1];
+        let mut exact = vec![0usize; self.width - 1];
+        let mut zones = 0;
+        for v in grid.values() {
+            let record = &self.records[v as usize * self.width..(v as usize + 1) * self.width];
+            let (lines, zone) = record.split_at(self.width - 1);
+            for (k, &e) in lines.iter().enumerate() {
+                single[k] += usize::from(e < LIST);
+                exact[k] += usize::from(e == EXACT);
+            }
+            zones += usize::from(zone[0] != EXACT);
+        }
+        FenceTableStats {
+            cell_deg: grid.cell_deg(),
+            cells,
+            records: self.records.len() / self.width,
+            single_piece: single.iter().map(|&n| n as f64 / cells as f64).collect(),
+            line_exact: exact.iter().map(|&n| n as f64 / cells as f64).collect(),
+            zones_answered: zones as f64 / cells as f64,
+            bytes: grid.bytes() + (self.records.len() + self.lists.len() + self.sets.len() + self.set_zones.len()) * 4,
+        }
+    }
+}
+
+impl FenceCell<'_> {
+    /// Distance and side for the `k`-th line the table was built with, whose index is `index`: the same
+    /// answer as [`LineIndex::query_at`].
+    #[inline]
+    pub fn line(&self, k: usize, index: &LineIndex, p: &QueryPoint) -> LineDistance {
+        match self.record[k] {
+            EXACT => index.query_at(p),
+            e if e & LIST == 0 => index.query_piece(p, e),
+            e => {
+                let at = (e & !LIST) as usize;
+                let len = self.table.lists[at] as usize;
+                index.query_pieces(p, &self.table.lists[at + 1..at + 1 + len])
+            }
+        }
+    }
+
+    /// Appends the zones covering `p` (in this cell), in increasing order, for the zone index `index`
+    /// the table was built with: the same answer as [`ZoneIndex::covering`].
+    #[inline]
+    pub fn zones(&self, index: &ZoneIndex, p: LonLat, out: &mut Vec<u32>) {
+        match self.record[self.table.width - 1] {
+            EXACT => index.covering(p, out),
+            set => {
+                let (s, e) = (self.table.sets[set as usize], self.table.sets[set as usize + 1]);
+                out.extend_from_slice(&self.table.set_zones[s as usize..e as usize]);
+            }
+        }
+    }
+}
