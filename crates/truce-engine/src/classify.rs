@@ -165,7 +165,7 @@ impl Agreement {
         out.zones.clear();
         out.violations.clear();
         let at = QueryPoint::new(obs.position);
-        let cell = if EXACT { None } else { self.fences.cell(obs.position) };
+        let cell = if EXACT { None } else { self.fences().cell(obs.position) };
         for (k, line) in self.lines.iter().enumerate() {
             let d = match cell {
                 Some(cell) => cell.line(k, &line.index, &at),

@@ -198,6 +198,12 @@ pub fn run(args: &ServeArgs) -> anyhow::Result<ExitCode> {
                 }
             });
         }
+        // The agreement's cell table, built now on a spare thread rather than by the first request
+        // that classifies.
+        let warm = node.agreement.clone();
+        std::thread::spawn(move || {
+            warm.fences();
+        });
         // In a cluster, what the other nodes store renews this node's cached warning pictures.
         let follow = node.follow_other_nodes();
         let watch = tokio::spawn(truce_node::watch::task::run(node, every));

@@ -219,8 +219,10 @@ pub struct Agreement {
     /// Zone index of each polygon slot.
     pub polygon_zones: Vec<ZoneIdx>,
     /// The cell table over `lines` (in their order) and `polygon_index` that answers most
-    /// classifications without walking the indexes; built with them, and valid only with them.
-    pub fences: FenceTable,
+    /// classifications without walking the indexes; valid only with them. Built on the first
+    /// classification ([`Agreement::fences`]): it takes a few tenths of a second, which the commands
+    /// that only read (reports, warnings, listings) need not pay.
+    fences: std::sync::OnceLock<FenceTable>,
     /// Start and end of every phase in nanoseconds since the Unix epoch, in the order of `phases`.
     phase_spans: Vec<(i128, i128)>,
     /// `effective` in nanoseconds since the Unix epoch (the classifier compares integers).
@@ -234,6 +236,14 @@ pub struct Agreement {
 const MAX_DISTANCE_KM: f64 = 1_000.0;
 
 impl Agreement {
+    /// The cell table that answers most classifications (see the field's documentation), built on
+    /// first use. A server builds it at start, off the request path (`truce serve` warms it).
+    pub fn fences(&self) -> &FenceTable {
+        self.fences.get_or_init(|| {
+            FenceTable::new(&self.lines.iter().map(|l| &l.index).collect::<Vec<_>>(), &self.polygon_index)
+        })
+    }
+
     /// Loads and compiles an agreement file.
     ///
     /// # Errors
@@ -743,7 +753,6 @@ impl Compiler {
         let meta = meta?;
         let phase_spans =
             phases.iter().map(|p| (p.start.unix_timestamp_nanos(), p.end.unix_timestamp_nanos())).collect();
-        let fences = FenceTable::new(&lines.iter().map(|l| &l.index).collect::<Vec<_>>(), &polygon_index);
         Some(Agreement {
             source: self.file.clone(),
             id: meta.id,
@@ -759,7 +768,7 @@ impl Compiler {
             phases,
             polygon_index,
             polygon_zones,
-            fences,
+            fences: std::sync::OnceLock::new(),
             phase_spans,
             effective_ns: effective.map(OffsetDateTime::unix_timestamp_nanos),
             fingerprint: format!("{:016x}", self.geo.fingerprint()),
