@@ -95,6 +95,29 @@ fn days(since: Option<OffsetDateTime>, until: Option<OffsetDateTime>) -> (i64, i
     (from, to)
 }
 
+/// The value `memo` keeps for each UTC day touching `[since, until)` that holds an observation or
+/// neighbours one, as `compute` makes it from the day's observations and two hours of each neighbour's
+/// (so its stamp is the three days' counters), in day order.
+fn each_day<V>(
+    memo: &DayMemo<(String, i64), V>,
+    store: &dyn Store,
+    audience: &str,
+    since: OffsetDateTime,
+    until: OffsetDateTime,
+    compute: impl Fn(i64) -> Result<V, StoreError>,
+) -> Result<Vec<std::sync::Arc<V>>, StoreError> {
+    let (from, to) = days(Some(since), Some(until));
+    let changes = store.day_changes(from - 1, to + 1)?;
+    let mut out = Vec::new();
+    for day in from..to {
+        let day_stamp = stamp(&changes, day - 1, day + 2);
+        if !day_stamp.is_empty() {
+            out.push(memo.get_or_try(&(audience.to_owned(), day), &day_stamp, || compute(day))?);
+        }
+    }
+    Ok(out)
+}
+
 fn add(total: &mut Stats, day: &Stats) {
     total.total += day.total;
     for (into, from) in [
@@ -168,21 +191,11 @@ impl Kept {
         bucket: Bucket,
         buckets: usize,
     ) -> Result<Series, StoreError> {
-        let (from, to) = days(Some(since), Some(until));
-        // A day's incidents read two hours of each neighbour: its stamp is the three days' counters.
-        let changes = store.day_changes(from - 1, to + 1)?;
-        let mut points = Vec::new();
-        for day in from..to {
-            let day_stamp = stamp(&changes, day - 1, day + 2);
-            if day_stamp.is_empty() {
-                continue;
-            }
-            let kept = self.points.get_or_try(&(audience.to_owned(), day), &day_stamp, || {
-                let incidents = crate::watch::incidents(store, policy, sectors, day_start(day), day_start(day + 1))?;
-                Ok::<_, StoreError>(Point::of(&incidents, sectors))
-            })?;
-            points.extend(kept.iter().filter(|p| p.time >= since && p.time < until).copied());
-        }
+        let kept = each_day(&self.points, store, audience, since, until, |day| {
+            let incidents = crate::watch::incidents(store, policy, sectors, day_start(day), day_start(day + 1))?;
+            Ok(Point::of(&incidents, sectors))
+        })?;
+        let points = kept.iter().flat_map(|d| d.iter()).filter(|p| p.time >= since && p.time < until).copied();
         Ok(series_of(points, sectors, since, bucket, buckets))
     }
 
@@ -202,27 +215,16 @@ impl Kept {
         since: OffsetDateTime,
         until: OffsetDateTime,
     ) -> Result<(Vec<std::sync::Arc<DayIncidents>>, Option<Label>), StoreError> {
-        let (from, to) = days(Some(since), Some(until));
-        let changes = store.day_changes(from - 1, to + 1)?;
-        let mut out = Vec::new();
-        let mut label: Option<Label> = None;
-        for day in from..to {
-            let day_stamp = stamp(&changes, day - 1, day + 2);
-            if day_stamp.is_empty() {
-                continue;
-            }
-            let kept = self.incidents.get_or_try(&(audience.to_owned(), day), &day_stamp, || {
-                let (start, end) = (day_start(day), day_start(day + 1));
-                let margin = Duration::hours(2);
-                let observations = crate::watch::load(store, start - margin, end + margin)?;
-                let incidents = crate::watch::incidents_of(&observations, policy, sectors, start, end);
-                let inside = observations.iter().filter(|s| s.observation.time >= start && s.observation.time < end);
-                Ok::<_, StoreError>(DayIncidents { incidents, label: crate::watch::label_of(policy, inside) })
-            })?;
-            label = policy.rejoin([label.as_ref(), kept.label.as_ref()]);
-            out.push(kept);
-        }
-        Ok((out, label))
+        let kept = each_day(&self.incidents, store, audience, since, until, |day| {
+            let (start, end) = (day_start(day), day_start(day + 1));
+            let margin = Duration::hours(2);
+            let observations = crate::watch::load(store, start - margin, end + margin)?;
+            let incidents = crate::watch::incidents_of(&observations, policy, sectors, start, end);
+            let inside = observations.iter().filter(|s| s.observation.time >= start && s.observation.time < end);
+            Ok(DayIncidents { incidents, label: crate::watch::label_of(policy, inside) })
+        })?;
+        let label = policy.rejoin(kept.iter().map(|d| d.label.as_ref()));
+        Ok((kept, label))
     }
 
     /// When the data `store` (a view under the access of `audience`) may see begins: the time of its
