@@ -149,17 +149,20 @@ async fn write_loop<W: AsyncWrite + Unpin>(hub: Arc<Hub>, client: Arc<Client>, m
     let mut tak1 = false;
     let mut items = std::collections::VecDeque::new();
     let mut last_write: Option<Instant> = None;
+    // One subscription to the close flag for the whole session, not two per write.
+    let closed = client.wait_closed();
+    tokio::pin!(closed);
     loop {
         tokio::select! {
             _ = client.wake.notified() => {}
-            _ = client.wait_closed() => break,
+            _ = &mut closed => break,
         }
         if let Some(last) = last_write {
             let next = last + hub.limits.flush_interval;
             if next > Instant::now() {
                 tokio::select! {
                     _ = tokio::time::sleep_until(next.into()) => {}
-                    _ = client.wait_closed() => break,
+                    _ = &mut closed => break,
                 }
             }
         }
