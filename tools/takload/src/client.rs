@@ -86,7 +86,7 @@ pub struct ShardResult {
     pub proto_ok: u64,
     /// Sessions that asked for it and stayed on XML.
     pub proto_fallback: u64,
-    /// Senders and listeners still connected at the end.
+    /// Senders still connected at the end.
     pub senders_alive: u64,
     /// Listeners still connected at the end.
     pub listeners_alive: u64,
