@@ -230,6 +230,9 @@ pub(crate) struct Client {
     pub cert_serial: Option<String>,
     /// What it may receive and the label of what it sends.
     pub party: Party,
+    /// The index of its party's access among the distinct ones connected ([`Hub::audiences`]):
+    /// clients with the same index are permitted the same events.
+    audience: usize,
     pub ident: Mutex<Ident>,
     pub queue: Mutex<Queue<Item>>,
     /// Woken when something is queued.
@@ -312,6 +315,9 @@ pub struct Hub {
     pub(crate) limits: Limits,
     pub(crate) server_uid: String,
     clients: RwLock<HashMap<u64, Arc<Client>>>,
+    /// The distinct accesses of the connected clients, with how many clients hold each (a slot
+    /// whose count is 0 is free): routing asks each access once per event, not each client.
+    audiences: Mutex<Vec<(truce_access::Access, usize)>>,
     by_uid: Mutex<HashMap<String, u64>>,
     /// Mission name → the uids of the devices subscribed to it (TAK Server's Data Sync), as the
     /// application keeps them in its store.
@@ -355,6 +361,7 @@ impl Hub {
             limits,
             server_uid,
             clients: RwLock::new(HashMap::new()),
+            audiences: Mutex::new(Vec::new()),
             by_uid: Mutex::new(HashMap::new()),
             missions: RwLock::new(HashMap::new()),
             picture: Mutex::new(HashMap::new()),
@@ -455,6 +462,7 @@ impl Hub {
             return None;
         }
         let id = self.next_id.fetch_add(1, Ordering::Relaxed);
+        let audience = self.join_audience(&party.access);
         let client = Arc::new(Client {
             id,
             peer,
@@ -462,6 +470,7 @@ impl Hub {
             cert_callsign: cert.as_ref().map(|c| c.0.clone()),
             cert_serial: cert.map(|c| c.1),
             party,
+            audience,
             ident: Mutex::new(Ident::default()),
             queue: Mutex::new(Queue::new(self.limits.queue_capacity)),
             wake: Notify::new(),
@@ -477,11 +486,31 @@ impl Hub {
         Some(client)
     }
 
+    /// The audience index of `access`: an equal access's, or a new (or freed) slot. Called with the
+    /// client table held for writing, so routing never sees a client whose index it has not counted.
+    fn join_audience(&self, access: &truce_access::Access) -> usize {
+        let mut audiences = lock(&self.audiences);
+        if let Some(i) = audiences.iter().position(|(a, n)| *n > 0 && a == access) {
+            audiences[i].1 += 1;
+            return i;
+        }
+        if let Some(i) = audiences.iter().position(|(_, n)| *n == 0) {
+            audiences[i] = (access.clone(), 1);
+            return i;
+        }
+        audiences.push((access.clone(), 1));
+        audiences.len() - 1
+    }
+
     /// Removes a client whose session ended.
     pub(crate) fn unregister(&self, client: &Client) {
         {
             let mut clients = write(&self.clients);
-            clients.remove(&client.id);
+            if clients.remove(&client.id).is_some()
+                && let Some(slot) = lock(&self.audiences).get_mut(client.audience)
+            {
+                slot.1 = slot.1.saturating_sub(1);
+            }
             self.stats.clients.store(clients.len() as u64, Ordering::Relaxed);
         }
         if let Some(uid) = lock(&client.ident).uid.clone() {
@@ -709,8 +738,18 @@ impl Hub {
         } else {
             HashSet::new()
         };
+        // Whether each audience may see the event, asked once per audience (most clients share one).
+        let mut permitted: Vec<Option<bool>> = vec![None; lock(&self.audiences).len()];
         for c in clients.values() {
-            if Some(c.id) == out.sender || c.is_closing() || !c.party.access.permits(&out.label, out.event.time) {
+            if Some(c.id) == out.sender || c.is_closing() {
+                continue;
+            }
+            let permits = || c.party.access.permits(&out.label, out.event.time);
+            let allowed = match permitted.get_mut(c.audience) {
+                Some(known) => *known.get_or_insert_with(permits),
+                None => permits(),
+            };
+            if !allowed {
                 continue;
             }
             if !dests.is_empty() {
@@ -726,9 +765,15 @@ impl Hub {
         }
     }
 
-    /// Appends to one client's queue, counting what the drop policy did.
+    /// Appends to one client's queue, counting what the drop policy did. The writer is woken only
+    /// when the queue was empty: otherwise a wake-up is already pending, or the writer is between it
+    /// and draining, and drains everything queued (a million deliveries a second would otherwise be a
+    /// million wake-ups).
     pub(crate) fn enqueue(&self, c: &Client, item: Item) {
-        let pushed = lock(&c.queue).push(item);
+        let (was_empty, pushed) = {
+            let mut queue = lock(&c.queue);
+            (queue.is_empty(), queue.push(item))
+        };
         let s = &self.stats;
         match pushed {
             Push::Queued => {}
@@ -743,7 +788,9 @@ impl Hub {
                 return;
             }
         }
-        c.wake.notify_one();
+        if was_empty {
+            c.wake.notify_one();
+        }
     }
 
     /// Queues the current picture for a client that just connected.

@@ -76,10 +76,11 @@ impl<T: Droppable> Queue<T> {
         Push::Stalled
     }
 
-    /// Takes everything queued, oldest first, into `out` (which is cleared first).
-    pub fn drain_into(&mut self, out: &mut Vec<T>) {
+    /// Takes everything queued, oldest first, into `out` (which is cleared first). The two buffers
+    /// are swapped, not copied: a writer that passes the same `out` every time keeps both allocations.
+    pub fn drain_into(&mut self, out: &mut VecDeque<T>) {
         out.clear();
-        out.extend(self.items.drain(..));
+        std::mem::swap(&mut self.items, out);
     }
 
     /// How many items are queued.
@@ -121,7 +122,7 @@ mod tests {
     }
 
     fn contents(q: &mut Queue<It>) -> Vec<&'static str> {
-        let mut out = Vec::new();
+        let mut out = VecDeque::new();
         q.drain_into(&mut out);
         out.iter().map(|i| i.0).collect()
     }
@@ -175,8 +176,9 @@ mod tests {
                 }
                 proptest::prop_assert!(q.len() <= 8);
             }
-            let mut out = Vec::new();
+            let mut out = VecDeque::new();
             q.drain_into(&mut out);
+            let out = Vec::from(out);
             let chats_out = out.iter().filter(|i| i.1.is_none()).count();
             proptest::prop_assert_eq!(chats_out + stalled, chats_in);
             proptest::prop_assert!(out.windows(2).all(|w| w[0].0 < w[1].0), "order kept");

@@ -1,6 +1,7 @@
 //! One client connection: accept, TLS, the reader (decode, negotiate, rate-limit, route) and the
 //! writer (drain the queue, coalesce, write with a deadline).
 
+use std::io::IoSlice;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -142,58 +143,71 @@ async fn run<R, W>(
     }
 }
 
-/// Drains the client's queue into the socket until the session ends.
+/// Drains the client's queue into the socket until the session ends. What is queued goes out in
+/// vectored writes of the shared encoded bytes themselves (no copy into a buffer first).
 async fn write_loop<W: AsyncWrite + Unpin>(hub: Arc<Hub>, client: Arc<Client>, mut writer: W) {
     let mut tak1 = false;
-    let mut items = Vec::new();
-    let mut buf: Vec<u8> = Vec::with_capacity(WRITE_CHUNK + 4096);
+    let mut items = std::collections::VecDeque::new();
     let mut last_write: Option<Instant> = None;
+    // One subscription to the close flag for the whole session, not two per write.
+    let closed = client.wait_closed();
+    tokio::pin!(closed);
     loop {
         tokio::select! {
             _ = client.wake.notified() => {}
-            _ = client.wait_closed() => break,
+            _ = &mut closed => break,
         }
         if let Some(last) = last_write {
             let next = last + hub.limits.flush_interval;
             if next > Instant::now() {
                 tokio::select! {
                     _ = tokio::time::sleep_until(next.into()) => {}
-                    _ = client.wait_closed() => break,
+                    _ = &mut closed => break,
                 }
             }
         }
         lock(&client.queue).drain_into(&mut items);
-        buf.clear();
+        let mut slices: Vec<IoSlice<'_>> = Vec::with_capacity(items.len());
+        let mut pending = 0;
         let mut delivered = 0u64;
         let mut failed = false;
-        for item in items.drain(..) {
-            match item {
-                Item::Raw(bytes) => buf.extend_from_slice(&bytes),
-                Item::SwitchToTak1 => tak1 = true,
-                Item::Event(out) if tak1 => match out.tak1() {
-                    Some(bytes) => {
-                        buf.extend_from_slice(bytes);
-                        delivered += 1;
-                    }
-                    None => hub.count(&hub.stats.encode_failed),
-                },
-                Item::Event(out) => {
-                    buf.extend_from_slice(out.xml());
-                    delivered += 1;
+        for item in &items {
+            let bytes = match item {
+                Item::Raw(bytes) => Some(&bytes[..]),
+                Item::SwitchToTak1 => {
+                    tak1 = true;
+                    None
                 }
+                Item::Event(out) if tak1 => {
+                    let bytes = out.tak1();
+                    if bytes.is_none() {
+                        hub.count(&hub.stats.encode_failed);
+                    }
+                    bytes
+                }
+                Item::Event(out) => Some(out.xml()),
+            };
+            let Some(bytes) = bytes else { continue };
+            if matches!(item, Item::Event(_)) {
+                delivered += 1;
             }
-            // A picture on join or a long backlog goes out in pieces, so the buffer stays small.
-            if buf.len() >= WRITE_CHUNK {
-                if !write(&hub, &client, &mut writer, &buf).await {
+            slices.push(IoSlice::new(bytes));
+            pending += bytes.len();
+            // A picture on join or a long backlog goes out in pieces of about this size.
+            if pending >= WRITE_CHUNK {
+                if !write(&hub, &client, &mut writer, &mut slices).await {
                     failed = true;
                     break;
                 }
-                buf.clear();
+                slices.clear();
+                pending = 0;
             }
         }
-        if failed || (!buf.is_empty() && !write(&hub, &client, &mut writer, &buf).await) {
+        if failed || (!slices.is_empty() && !write(&hub, &client, &mut writer, &mut slices).await) {
             break;
         }
+        drop(slices);
+        items.clear();
         hub.stats.deliveries.fetch_add(delivered, std::sync::atomic::Ordering::Relaxed);
         last_write = Some(Instant::now());
     }
@@ -204,10 +218,17 @@ async fn write_loop<W: AsyncWrite + Unpin>(hub: Arc<Hub>, client: Arc<Client>, m
 /// Bytes gathered before a write is issued (a batch larger than this is written in pieces).
 const WRITE_CHUNK: usize = 64 * 1024;
 
-/// Writes `bytes` within the write timeout; false ends the session (closed, or stalled).
-async fn write<W: AsyncWrite + Unpin>(hub: &Hub, client: &Client, writer: &mut W, bytes: &[u8]) -> bool {
+/// Writes all of `slices` within the write timeout; false ends the session (closed, or stalled).
+async fn write<W: AsyncWrite + Unpin>(hub: &Hub, client: &Client, writer: &mut W, slices: &mut [IoSlice<'_>]) -> bool {
     let write = async {
-        writer.write_all(bytes).await?;
+        let mut rest = slices;
+        while !rest.is_empty() {
+            let n = writer.write_vectored(rest).await?;
+            if n == 0 {
+                return Err(std::io::Error::from(std::io::ErrorKind::WriteZero));
+            }
+            IoSlice::advance_slices(&mut rest, n);
+        }
         writer.flush().await
     };
     match tokio::time::timeout(hub.limits.write_timeout, write).await {
