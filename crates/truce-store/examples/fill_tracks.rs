@@ -35,15 +35,9 @@ fn main() {
     }
     let store = SqliteStore::open(Path::new(dir)).unwrap_or_else(|e| fail("open", &e));
     let step_ns = (to - from).whole_nanoseconds() / i128::from(n);
-    let mut rng = 0x5eed_u64;
-    let mut next = move || {
-        // SplitMix64: fixed and cheap; the positions need no better.
-        rng = rng.wrapping_add(0x9e37_79b9_7f4a_7c15);
-        let mut z = rng;
-        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
-        ((z ^ (z >> 31)) >> 11) as f64 / (1u64 << 53) as f64
-    };
+    // The workspace's deterministic generator (the geometry fixtures'): the positions need no better.
+    let mut rng = truce_geo::fixtures::Rng::new(0x5eed);
+    let mut next = move || rng.uniform(0.0, 1.0);
     let mut at: Vec<(f64, f64)> = (0..UNITS).map(|_| (29.5 + 11.0 * next(), 45.0 + 6.5 * next())).collect();
     let started = std::time::Instant::now();
     let mut i = 0u64;
