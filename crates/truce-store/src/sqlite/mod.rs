@@ -39,6 +39,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("migrations/0011_alert_acks.sql"),
     include_str!("migrations/0012_track_time.sql"),
     include_str!("migrations/0013_observation_days.sql"),
+    include_str!("migrations/0014_observation_days_batch.sql"),
 ];
 
 /// The database file inside the data directory.

@@ -14,6 +14,9 @@ use crate::{
     Stats, StoreError,
 };
 
+/// A UTC day in milliseconds: `observation_days` is keyed by `floor(time_ms / DAY_MS)`.
+const DAY_MS: i64 = 86_400_000;
+
 fn insert_one(
     tx: &rusqlite::Transaction<'_>,
     cells: &std::collections::HashSet<i64>,
@@ -318,6 +321,8 @@ impl ObservationStore for SqliteStore {
             let tx = conn.transaction()?;
             let mut report = InsertReport::default();
             let mut conflicts = Vec::new();
+            // Stored rows per UTC day: the days' change counters are bumped once each below.
+            let mut days: std::collections::BTreeMap<i64, i64> = std::collections::BTreeMap::new();
             for r in rows {
                 let cell = cell_of(r.lat, r.lon);
                 let fresh = !cells.contains(&cell);
@@ -326,6 +331,7 @@ impl ObservationStore for SqliteStore {
                         cells.insert(cell);
                         new_cells.push(cell);
                     }
+                    *days.entry(r.time_ms.div_euclid(DAY_MS)).or_default() += 1;
                     report.inserted.push(r.id.clone());
                 } else if let Some(fields) = differs(&tx, r)? {
                     conflicts.push(Conflict { id: r.id.clone(), fields });
@@ -336,6 +342,14 @@ impl ObservationStore for SqliteStore {
             if !conflicts.is_empty() {
                 return Err(StoreError::Conflict(conflicts));
             }
+            let mut bump = tx.prepare_cached(
+                "INSERT INTO observation_days (day, changes) VALUES (?1, ?2)
+                 ON CONFLICT (day) DO UPDATE SET changes = changes + excluded.changes",
+            )?;
+            for (day, n) in &days {
+                bump.execute([day, n])?;
+            }
+            drop(bump);
             tx.commit()?;
             Ok(report)
         })();
