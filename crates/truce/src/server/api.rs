@@ -142,16 +142,19 @@ pub async fn post_observations(
         }
     })?;
     caller.require(Action::SubmitObservation)?;
-    let batch = http::read_batch(&state.node, &caller.access, &body, OffsetDateTime::now_utc()).map_err(body_error)?;
-    let report = state.node.commit_async(&caller.viewer.name, batch).await.map_err(|e| match e {
+    let posted =
+        http::post(&state.node, caller.access.clone(), caller.viewer.name.clone(), body, OffsetDateTime::now_utc())
+            .await;
+    let report = posted.map_err(|e| match e {
+        http::PostError::Body(e) => body_error(e),
         // A record no store can keep is the client's; nothing was stored.
-        truce_store::StoreError::Invalid { id, reason } => ApiError::new(
+        http::PostError::Store(truce_store::StoreError::Invalid { id, reason }) => ApiError::new(
             StatusCode::UNPROCESSABLE_ENTITY,
             "invalid_observation",
             format!("observation {id:?}: {reason}; nothing was stored"),
         ),
         // Other content under a stored id is a correction, which says so (PUT with the version).
-        truce_store::StoreError::Conflict(conflicts) => {
+        http::PostError::Store(truce_store::StoreError::Conflict(conflicts)) => {
             let first = conflicts.first().map(|c| c.id.clone()).unwrap_or_default();
             let message = conflicts.iter().map(ToString::to_string).collect::<Vec<_>>().join("; ");
             ApiError::new(
@@ -161,7 +164,7 @@ pub async fn post_observations(
             )
             .field(format!("id {first}"))
         }
-        other => ApiError::internal(other),
+        http::PostError::Store(other) => ApiError::internal(other),
     })?;
     // The log says how many, not which: an auditor's label need not cover every record written.
     let note = Note {

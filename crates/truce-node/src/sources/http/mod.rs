@@ -5,8 +5,10 @@
 //! pipeline: it checks the encoding and the JSON, parses every observation with the API's rules
 //! (`truce-formats`, unknown members refused), validates and classifies each, and reports **every**
 //! field at fault (`[index].field` in an array) rather than the first. The HTTP server (in the binary)
-//! maps the error onto the API's error shape and commits the batch with
-//! [`Node::commit_async`](crate::Node::commit_async).
+//! maps the error onto the API's error shape. [`post`] is the whole of a batch POST, on the blocking
+//! pool, the path a bulk load takes: the body is read, validated, classified and encoded on the
+//! request's own blocking thread (concurrent requests on every core, the runtime's threads free), then
+//! the store's one writer commits it durably before the answer.
 //!
 //! [`read_correction`] reads the body of `PUT /api/v1/observations/{id}`: the version the writer read,
 //! a reason, and either the amended observation (parsed and validated exactly like a new one) or
@@ -22,7 +24,44 @@ use truce_formats::observation::{FieldError, Options, from_json};
 
 pub use config::HttpConfig;
 
+use std::sync::Arc;
+
+use truce_store::{InsertReport, StoreError};
+
 use crate::Node;
+
+/// Why a posted batch was not stored ([`post`]); nothing of it is then.
+#[derive(Debug)]
+pub enum PostError {
+    /// The body was refused.
+    Body(BodyError),
+    /// The store refused the batch or failed.
+    Store(StoreError),
+}
+
+/// `POST /api/v1/observations`: [`read_batch`] then [`Node::commit`], on the blocking pool, stamped
+/// `received_at` and recorded as by `by`. Returns once the batch is durably stored.
+///
+/// # Errors
+/// [`PostError::Body`] as [`read_batch`]; [`PostError::Store`] as [`Node::commit`], and when the
+/// blocking task could not run.
+pub async fn post<B: AsRef<[u8]> + Send + 'static>(
+    node: &Arc<Node>,
+    writer: Access,
+    by: String,
+    body: B,
+    received_at: OffsetDateTime,
+) -> Result<InsertReport, PostError> {
+    let node = node.clone();
+    tokio::task::spawn_blocking(move || {
+        let batch = read_batch(&node, &writer, body.as_ref(), received_at).map_err(PostError::Body)?;
+        node.commit(&by, batch).map_err(PostError::Store)
+    })
+    .await
+    .map_err(|e| {
+        PostError::Store(StoreError::Corrupt { id: String::new(), reason: format!("the store task failed: {e}") })
+    })?
+}
 
 /// Largest request body, bytes.
 pub const MAX_BODY_BYTES: usize = 8 * 1024 * 1024;
