@@ -308,7 +308,11 @@ fn an_ingest_killed_midway_leaves_whole_batches_and_a_rerun_completes_it() {
     let count = |s: &str| truce(&["observations", "--data-dir", s, "--format", "csv"], b"").stdout.lines().count() - 1;
     let partial = count(s);
     eprintln!("killed after {partial} of {rows} observations were committed");
-    assert_eq!(partial % 20_000, 0, "a killed ingest leaves whole transactions of 20,000 only, found {partial}");
+    assert_eq!(
+        partial % 20_000,
+        0,
+        "a killed ingest leaves whole transactions of whole batches of 20,000 only, found {partial}"
+    );
     let rerun = truce(&["ingest", f, "--data-dir", s], b"");
     assert_eq!(rerun.code, 0, "{}", rerun.stderr);
     assert!(
