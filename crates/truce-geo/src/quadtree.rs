@@ -141,15 +141,7 @@ impl QuadTree {
         loop {
             match node {
                 Node::Leaf(p) => return Some(p),
-                Node::Branch(first) => {
-                    x *= 2.0;
-                    y *= 2.0;
-                    let qx = usize::from(x >= 1.0);
-                    let qy = usize::from(y >= 1.0);
-                    x -= qx as f64;
-                    y -= qy as f64;
-                    node = self.nodes[first as usize + qy * 2 + qx];
-                }
+                Node::Branch(first) => node = self.child(first, &mut x, &mut y),
             }
         }
     }
@@ -168,15 +160,22 @@ impl QuadTree {
         let (mut x, mut y) = (fx - ix as f64, fy - iy as f64);
         for _ in 0..level {
             let Node::Branch(first) = node else { break };
-            x *= 2.0;
-            y *= 2.0;
-            let qx = usize::from(x >= 1.0);
-            let qy = usize::from(y >= 1.0);
-            x -= qx as f64;
-            y -= qy as f64;
-            node = self.nodes[first as usize + qy * 2 + qx];
+            node = self.child(first, &mut x, &mut y);
         }
         self.collect(node, out);
+    }
+
+    /// The child of the branch whose children start at `first` that holds the point at `(x, y)` in the
+    /// branch's own unit square; `(x, y)` becomes the point's place in the child's.
+    #[inline]
+    fn child(&self, first: u32, x: &mut f64, y: &mut f64) -> Node {
+        *x *= 2.0;
+        *y *= 2.0;
+        let qx = usize::from(*x >= 1.0);
+        let qy = usize::from(*y >= 1.0);
+        *x -= qx as f64;
+        *y -= qy as f64;
+        self.nodes[first as usize + qy * 2 + qx]
     }
 
     fn collect(&self, node: Node, out: &mut Vec<u32>) {
