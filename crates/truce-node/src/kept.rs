@@ -19,17 +19,21 @@
 //! category ...) select rows, not days: those requests read the store as before.
 //!
 //! The watch works the same way: every minute it assesses the look-back (36 days) for each audience,
-//! and used to read and correlate all of it each time. [`Kept::incidents`] keeps each audience's
-//! incidents per day, so a round reads the counters, correlates again only the days that changed
-//! (today, as reports arrive) and runs the detectors over the kept incidents
+//! and used to read and correlate all of it each time. The detectors need whole incidents only from
+//! the start of yesterday on; of the days before they need counts (per sector, per hour, per
+//! indicator) and a few whole incidents ([`truce_watch::warning::DaySummary`]). So [`Kept::summaries`]
+//! keeps each audience's days before yesterday as summaries and [`Kept::incidents`] keeps yesterday's
+//! and today's incidents; a round reads the counters, correlates again only the days that changed
+//! (today, as reports arrive) and runs the detectors over the summaries and the two days' incidents
 //! (`crate::watch::assess_kept`). The picture is the one a whole reading gives for every observation
 //! dated before the assessment (a report dated in the future may join an incident of today's it
 //! would not have joined; a live watch assesses at the present).
 //!
-//! Memory: a day's stats are a few dozen counters, a day's points 24 bytes an incident; the memos
-//! hold at most [`STATS_DAYS`], [`SERIES_DAYS`] and [`INCIDENT_DAYS`] entries (days × audiences),
-//! whatever the size of the store. The incidents of a kept day are whole incidents (a few hundred
-//! bytes each): their memory grows with the rate of reports a day, not with the store.
+//! Memory: a day's stats are a few dozen counters, a day's points 24 bytes an incident, a day's
+//! summary a few kilobytes; the memos hold at most [`STATS_DAYS`], [`SERIES_DAYS`], [`SUMMARY_DAYS`]
+//! and [`INCIDENT_DAYS`] entries (days × audiences), whatever the size of the store. The incidents of
+//! a kept day are whole incidents (a few hundred bytes each): their memory grows with the rate of
+//! reports a day, not with the store, and only [`INCIDENT_DAYS`] days of them are kept.
 
 use time::{Duration, OffsetDateTime};
 use truce_access::Policy;
@@ -37,22 +41,39 @@ use truce_core::Label;
 use truce_store::memo::{DayMemo, day_of, day_start, stamp};
 use truce_store::{Query, Stats, Store, StoreError};
 use truce_watch::series::{Bucket, Point, Series, series_of};
-use truce_watch::{Incident, Sectors};
+use truce_watch::warning::DaySummary;
+use truce_watch::{Incident, Sectors, Watch};
 
 /// Days of stats kept, all audiences together (about 2 KB each).
 pub const STATS_DAYS: usize = 16_384;
 /// Days of series points kept, all audiences together (24 bytes an incident).
 pub const SERIES_DAYS: usize = 512;
 
-/// Days of incidents kept for the watch, all audiences together: the look-back of four audiences.
-pub const INCIDENT_DAYS: usize = 4 * (crate::watch::LOOKBACK_DAYS as usize + 2);
+/// Days of summaries kept for the watch, all audiences together: the look-back of four audiences.
+pub const SUMMARY_DAYS: usize = 4 * (crate::watch::LOOKBACK_DAYS as usize + 2);
+
+/// Days of whole incidents kept, all audiences together: the watch's yesterday and today of four
+/// audiences, and room for the days of incident lists asked for.
+pub const INCIDENT_DAYS: usize = 32;
 
 /// The memos of a node (see the module documentation).
 pub struct Kept {
     stats: DayMemo<(String, i64), Stats>,
     points: DayMemo<(String, i64), Vec<Point>>,
     incidents: DayMemo<(String, i64), DayIncidents>,
+    summaries: DayMemo<(String, i64), DaySummarized>,
     first_seen: DayMemo<(String, i64), Option<OffsetDateTime>>,
+}
+
+/// One UTC day as the watch needs it before yesterday, as one audience sees it: the summary of its
+/// incidents ([`Watch::summarize`]) and the label of its observations (the join, `None` when there
+/// were none).
+#[derive(Debug)]
+pub struct DaySummarized {
+    /// What the detectors need of the day.
+    pub summary: DaySummary,
+    /// The join of the labels of the day's observations.
+    pub label: Option<Label>,
 }
 
 /// One UTC day's incidents as one audience sees them (correlated with the two-hour margin either
@@ -72,6 +93,7 @@ impl std::fmt::Debug for Kept {
             .field("stats", &self.stats)
             .field("points", &self.points)
             .field("incidents", &self.incidents)
+            .field("summaries", &self.summaries)
             .field("first_seen", &self.first_seen)
             .finish()
     }
@@ -83,6 +105,7 @@ impl Default for Kept {
             stats: DayMemo::new(STATS_DAYS),
             points: DayMemo::new(SERIES_DAYS),
             incidents: DayMemo::new(INCIDENT_DAYS),
+            summaries: DayMemo::new(SUMMARY_DAYS),
             first_seen: DayMemo::new(STATS_DAYS),
         }
     }
@@ -132,6 +155,17 @@ fn add(total: &mut Stats, day: &Stats) {
     }
 }
 
+/// The incidents of the UTC day `day` as `store` sees them, correlated with two hours of each
+/// neighbour, with the label of the day's observations.
+fn day_incidents(store: &dyn Store, policy: &Policy, sectors: &Sectors, day: i64) -> Result<DayIncidents, StoreError> {
+    let (start, end) = (day_start(day), day_start(day + 1));
+    let margin = Duration::hours(2);
+    let observations = crate::watch::load(store, start - margin, end + margin)?;
+    let incidents = crate::watch::incidents_of(&observations, policy, sectors, start, end);
+    let inside = observations.iter().filter(|s| s.observation.time >= start && s.observation.time < end);
+    Ok(DayIncidents { incidents, label: crate::watch::label_of(policy, inside) })
+}
+
 impl Kept {
     /// How many days were found kept and how many were read, both memos together.
     pub fn hits_and_misses(&self) -> (u64, u64) {
@@ -139,6 +173,7 @@ impl Kept {
             self.stats.hits_and_misses(),
             self.points.hits_and_misses(),
             self.incidents.hits_and_misses(),
+            self.summaries.hits_and_misses(),
             self.first_seen.hits_and_misses(),
         ]
         .into_iter()
@@ -215,13 +250,33 @@ impl Kept {
         since: OffsetDateTime,
         until: OffsetDateTime,
     ) -> Result<(Vec<std::sync::Arc<DayIncidents>>, Option<Label>), StoreError> {
-        let kept = each_day(&self.incidents, store, audience, since, until, |day| {
-            let (start, end) = (day_start(day), day_start(day + 1));
-            let margin = Duration::hours(2);
-            let observations = crate::watch::load(store, start - margin, end + margin)?;
-            let incidents = crate::watch::incidents_of(&observations, policy, sectors, start, end);
-            let inside = observations.iter().filter(|s| s.observation.time >= start && s.observation.time < end);
-            Ok(DayIncidents { incidents, label: crate::watch::label_of(policy, inside) })
+        let kept =
+            each_day(&self.incidents, store, audience, since, until, |day| day_incidents(store, policy, sectors, day))?;
+        let label = policy.rejoin(kept.iter().map(|d| d.label.as_ref()));
+        Ok((kept, label))
+    }
+
+    /// The [`DaySummary`] (made by `watch`) of every UTC day touching `[since, until)` as `store` (a
+    /// view under the access of `audience`) sees it, in day order, and the join of the labels of those
+    /// days' observations. A day is read, correlated and summarized only when its counters (or its
+    /// neighbours', for the two-hour margin) changed since it was kept; its incidents are not kept.
+    ///
+    /// # Errors
+    /// When the store fails.
+    #[allow(clippy::too_many_arguments)]
+    pub fn summaries(
+        &self,
+        store: &dyn Store,
+        policy: &Policy,
+        sectors: &Sectors,
+        watch: &Watch,
+        audience: &str,
+        since: OffsetDateTime,
+        until: OffsetDateTime,
+    ) -> Result<(Vec<std::sync::Arc<DaySummarized>>, Option<Label>), StoreError> {
+        let kept = each_day(&self.summaries, store, audience, since, until, |day| {
+            let DayIncidents { incidents, label } = day_incidents(store, policy, sectors, day)?;
+            Ok(DaySummarized { summary: watch.summarize(day, &incidents), label })
         })?;
         let label = policy.rejoin(kept.iter().map(|d| d.label.as_ref()));
         Ok((kept, label))

@@ -247,11 +247,82 @@ fn day_start(day: i64) -> OffsetDateTime {
     OffsetDateTime::from_unix_timestamp(day * DAY).unwrap_or(OffsetDateTime::UNIX_EPOCH)
 }
 
-/// The incidents' observation ids, flattened (at most 200, the earliest first).
+/// Most observation ids a reason lists.
+const EVIDENCE: usize = 200;
+
+/// The incidents' observation ids, flattened (at most [`EVIDENCE`], the earliest first).
 fn evidence<'a>(incidents: impl Iterator<Item = &'a Incident>) -> Vec<String> {
-    let mut ids: Vec<String> = incidents.flat_map(|i| i.observations.iter().cloned()).collect();
-    ids.truncate(200);
-    ids
+    incidents.flat_map(|i| i.observations.iter().cloned()).take(EVIDENCE).collect()
+}
+
+/// What one incident adds to an indicator's count, if it is one of its kind.
+type Select = fn(&Incident) -> Option<u32>;
+
+/// The indicators counted against the baseline's daily mean: detector, what it counts (in words),
+/// what an incident adds, and the fewest in 24 hours that may fire it.
+const INDICATORS: [(Detector, &str, Select, u32); 5] = [
+    (Detector::WeaponsForward, "weapons forward of their withdrawal lines", forward, 1),
+    (Detector::WeaponsOutsideStorage, "weapons outside storage sites", outside_storage, 1),
+    (Detector::DenialOfAccess, "denials of access", denial, 2),
+    (Detector::GpsJamming, "reports of GPS jamming", jamming, 1),
+    (Detector::EngineeringWorks, "reports of new engineering works or mine laying", works, 1),
+];
+
+fn forward(i: &Incident) -> Option<u32> {
+    i.violations.iter().any(|v| v.code == "weapon_forward_of_withdrawal_line").then_some(i.count.max(1))
+}
+
+fn outside_storage(i: &Incident) -> Option<u32> {
+    i.violations.iter().any(|v| v.code == "weapon_outside_storage_site").then_some(i.count.max(1))
+}
+
+fn denial(i: &Incident) -> Option<u32> {
+    (i.category == Category::RestrictionOfMovement).then_some(1)
+}
+
+fn jamming(i: &Incident) -> Option<u32> {
+    (i.category == Category::GpsJamming).then_some(1)
+}
+
+fn works(i: &Incident) -> Option<u32> {
+    matches!(i.category, Category::EngineeringWorks | Category::MineLaying).then_some(1)
+}
+
+/// What the detectors need of one whole UTC day before yesterday, without its incidents: counts per
+/// sector, the first observations of its ceasefire violations (the surge rule's evidence), and, whole,
+/// only the weapon sightings at storage sites (a later verification is compared with them). A few
+/// kilobytes whatever the day holds, so a watch over weeks keeps these instead of weeks of incidents.
+/// Made by [`Watch::summarize`] for that engine's sectors, storage sites and weapon classes.
+#[derive(Debug, Clone, PartialEq)]
+pub struct DaySummary {
+    day: i64,
+    /// Ceasefire-violation incidents by hour of the day, every sector and outside together.
+    by_hour: [u32; 24],
+    /// Per sector in the engine's order, then outside every sector.
+    sectors: Vec<SectorDay>,
+}
+
+impl DaySummary {
+    /// The UTC day (days since 1970-01-01).
+    pub fn day(&self) -> i64 {
+        self.day
+    }
+}
+
+/// One sector's part of a [`DaySummary`].
+#[derive(Debug, Clone, Default, PartialEq)]
+struct SectorDay {
+    /// Ceasefire-violation incidents.
+    cfv: u32,
+    /// Their observations' ids, the earliest first, at most [`EVIDENCE`].
+    cfv_evidence: Vec<String>,
+    /// Each of [`INDICATORS`]' sums.
+    indicators: [u32; INDICATORS.len()],
+    /// Weapon sightings outside storage sites, and those of them of a heavier class.
+    sightings: u32,
+    heavy: u32,
+    /// Weapon sightings at storage sites, whole.
+    storage: Vec<Incident>,
 }
 
 impl Watch {
@@ -283,15 +354,77 @@ impl Watch {
     }
 
     /// The picture at `at` from the incidents known then (their `sector` set by name, as
-    /// [`crate::incidents_in_sectors`] does). `history_start` is when the data begins: baselines never
-    /// reach before it.
+    /// [`crate::incidents_in_sectors`] does), in time order. `history_start` is when the data begins:
+    /// baselines never reach before it. The days before yesterday are reduced to [`DaySummary`]s first,
+    /// so this is [`Watch::assess_days`] of whole incidents.
     pub fn assess<'a>(
         &mut self,
         incidents: impl IntoIterator<Item = &'a Incident>,
         history_start: OffsetDateTime,
         at: OffsetDateTime,
     ) -> Assessment {
-        let known: Vec<&Incident> = incidents.into_iter().filter(|i| i.time < at).collect();
+        let recent_from = day_start(day_of(at) - 1);
+        let mut older: Vec<(i64, Vec<&Incident>)> = Vec::new();
+        let mut recent = Vec::new();
+        for i in incidents.into_iter().filter(|i| i.time < at) {
+            if i.time >= recent_from {
+                recent.push(i);
+                continue;
+            }
+            let day = day_of(i.time);
+            match older.iter_mut().find(|(d, _)| *d == day) {
+                Some((_, of_day)) => of_day.push(i),
+                None => older.push((day, vec![i])),
+            }
+        }
+        let summaries: Vec<DaySummary> =
+            older.iter().map(|(day, incs)| self.summarize(*day, incs.iter().copied())).collect();
+        let days: Vec<&DaySummary> = summaries.iter().collect();
+        self.assess_days(&days, recent, OffsetDateTime::UNIX_EPOCH - Duration::days(365 * 100), history_start, at)
+    }
+
+    /// What the detectors need of the day `day` from its incidents (their `sector` set by name), in
+    /// time order: see [`DaySummary`].
+    pub fn summarize<'a>(&self, day: i64, incidents: impl IntoIterator<Item = &'a Incident>) -> DaySummary {
+        let mut summary =
+            DaySummary { day, by_hour: [0; 24], sectors: vec![SectorDay::default(); self.sectors.len() + 1] };
+        for i in incidents {
+            let k = self.sector_of(i);
+            let s = &mut summary.sectors[k];
+            if i.category.is_ceasefire_violation() {
+                summary.by_hour[usize::from(i.time.hour())] += 1;
+                s.cfv += 1;
+                if s.cfv_evidence.len() < EVIDENCE {
+                    s.cfv_evidence.extend(i.observations.iter().take(EVIDENCE - s.cfv_evidence.len()).cloned());
+                }
+            }
+            for (n, (_, _, select, _)) in s.indicators.iter_mut().zip(INDICATORS) {
+                *n += select(i).unwrap_or(0);
+            }
+            if self.is_storage_visit(i) {
+                s.storage.push(i.clone());
+            }
+            if self.is_sighting_outside_storage(i) {
+                s.sightings += 1;
+                s.heavy += u32::from(self.is_heavy(i));
+            }
+        }
+        summary
+    }
+
+    /// The picture at `at` from the summaries of whole days before yesterday (`days`, in day order)
+    /// and the incidents from the start of yesterday until `at` (`recent`, in time order, their
+    /// `sector` set by name). The weapon sightings at storage sites the summaries keep count from
+    /// `since` on (the start of the look-back). The same picture as [`Watch::assess`] of the incidents
+    /// the summaries were made from and `recent`.
+    pub fn assess_days<'a>(
+        &mut self,
+        days: &[&DaySummary],
+        recent: impl IntoIterator<Item = &'a Incident>,
+        since: OffsetDateTime,
+        history_start: OffsetDateTime,
+        at: OffsetDateTime,
+    ) -> Assessment {
         let d = day_of(at);
         let first_day = day_of(history_start) + i64::from(history_start != day_start(day_of(history_start)));
         let base_from = first_day.max(d - 1 - self.config.baseline_days);
@@ -305,51 +438,72 @@ impl Watch {
                 self.config.min_baseline_days
             ));
         }
-        let (base_start, base_end) = (day_start(base_from), day_start(base_to));
+        let older: Vec<&DaySummary> = days.iter().copied().filter(|s| s.day < d - 1).collect();
+        let baseline: Vec<&DaySummary> =
+            older.iter().copied().filter(|s| s.day >= base_from && s.day < base_to).collect();
         // Diurnal profile of ceasefire-violation incidents, all sectors pooled (add-one smoothed).
         let mut by_hour = [1.0f64; 24];
-        for i in &known {
-            if i.category.is_ceasefire_violation() && i.time >= base_start && i.time < base_end {
-                by_hour[usize::from(i.time.hour())] += 1.0;
+        for s in &baseline {
+            for (into, n) in by_hour.iter_mut().zip(s.by_hour) {
+                *into += f64::from(n);
             }
         }
         let total: f64 = by_hour.iter().sum();
         let share: Vec<f64> = by_hour.iter().map(|c| c / total).collect();
 
-        let index: HashMap<&str, usize> = self.sectors.iter().enumerate().map(|(k, (_, n))| (n.as_str(), k)).collect();
-        let mut per_sector: Vec<Vec<&Incident>> = vec![Vec::new(); self.sectors.len()];
-        let mut outside: Vec<&Incident> = Vec::new();
-        for i in &known {
-            match i.sector.as_deref().and_then(|s| index.get(s)) {
-                Some(&k) => per_sector[k].push(i),
-                None => outside.push(i),
-            }
+        let mut per_sector: Vec<Vec<&Incident>> = vec![Vec::new(); self.sectors.len() + 1];
+        for i in recent.into_iter().filter(|i| i.time < at && i.time >= day_start(d - 1)) {
+            per_sector[self.sector_of(i)].push(i);
         }
-        let window = Window { at, base_start, base_end, base_days: base_days.max(1) as f64 };
+        let window = Window { at, since, base_from, base_days: base_days.max(1) as f64 };
         let mut sectors = Vec::new();
-        for (k, incs) in per_sector.iter().enumerate() {
+        for (k, recent) in per_sector.iter().enumerate() {
+            let part = Part { k, older: &older, baseline: &baseline, recent };
             let mut reasons = Vec::new();
-            if statistical {
-                reasons.extend(self.cusum(k, incs, &window, &share));
-                reasons.extend(self.ewma(incs, &window, d));
+            if k < self.sectors.len() {
+                if statistical {
+                    reasons.extend(self.cusum(&part, &window, &share));
+                    reasons.extend(self.ewma(&part, &window, d));
+                }
+                reasons.extend(self.surge(&part, first_day, d, &mut notes, k == 0));
             }
-            reasons.extend(self.surge(incs, first_day, d, &mut notes, k == 0));
-            reasons.extend(self.indicators(incs, &window));
-            let level = fuse(&reasons);
-            let (id, name) = &self.sectors[k];
-            sectors.push(SectorAssessment { sector: id.clone(), name: name.clone(), level, reasons });
+            reasons.extend(self.indicators(&part, &window));
+            if k < self.sectors.len() {
+                let level = fuse(&reasons);
+                let (id, name) = &self.sectors[k];
+                sectors.push(SectorAssessment { sector: id.clone(), name: name.clone(), level, reasons });
+            } else {
+                let mut level = fuse(&reasons).max(sectors.iter().map(|s| s.level).max().unwrap_or(Level::Normal));
+                if sectors.iter().filter(|s| s.level >= Level::High).count() >= 2 {
+                    level = Level::Critical;
+                }
+                return Assessment { at, level, reasons, sectors, notes };
+            }
         }
-        let reasons = self.indicators(&outside, &window);
-        let mut level = fuse(&reasons).max(sectors.iter().map(|s| s.level).max().unwrap_or(Level::Normal));
-        if sectors.iter().filter(|s| s.level >= Level::High).count() >= 2 {
-            level = Level::Critical;
-        }
-        Assessment { at, level, reasons, sectors, notes }
+        unreachable!("the parts end with the one outside every sector")
     }
 
-    fn cusum(&mut self, k: usize, incs: &[&Incident], w: &Window, share: &[f64]) -> Option<Reason> {
-        let cfv: Vec<&&Incident> = incs.iter().filter(|i| i.category.is_ceasefire_violation()).collect();
-        let n_base = cfv.iter().filter(|i| i.time >= w.base_start && i.time < w.base_end).count() as f64;
+    /// The index of the incident's sector, or one past the last when it lies outside every sector.
+    fn sector_of(&self, i: &Incident) -> usize {
+        i.sector.as_deref().and_then(|s| self.sectors.iter().position(|(_, n)| n == s)).unwrap_or(self.sectors.len())
+    }
+
+    fn is_storage_visit(&self, i: &Incident) -> bool {
+        i.category == Category::WeaponSighting && i.zones.iter().any(|z| self.storage_sites.iter().any(|(s, _)| s == z))
+    }
+
+    fn is_sighting_outside_storage(&self, i: &Incident) -> bool {
+        i.category == Category::WeaponSighting
+            && i.zones.iter().all(|z| !self.storage_sites.iter().any(|(s, _)| s == z))
+    }
+
+    fn is_heavy(&self, i: &Incident) -> bool {
+        i.weapon_class.as_ref().is_some_and(|c| self.heavy_classes.contains(c))
+    }
+
+    fn cusum(&mut self, part: &Part, w: &Window, share: &[f64]) -> Option<Reason> {
+        let cfv: Vec<&Incident> = part.recent.iter().copied().filter(|i| i.category.is_ceasefire_violation()).collect();
+        let n_base = f64::from(part.baseline.iter().map(|s| s.sectors[part.k].cfv).sum::<u32>());
         let rate = (n_base + 1.0) / w.base_days;
         let (shape, scale) = (n_base + 1.0, 1.0 / w.base_days);
         let start = day_start(day_of(w.at) - 1);
@@ -363,7 +517,7 @@ impl Watch {
         }
         let rho = self.config.detect_ratio;
         let lambda = |hour: usize| rate * share[hour % 24];
-        let h = self.boundary(k, day_of(w.at), (shape, scale), share);
+        let h = self.boundary(part.k, day_of(w.at), (shape, scale), share);
         let (mut s, mut run_start, mut crossed) = (0.0f64, 0usize, None);
         for (t, &x) in counts.iter().enumerate() {
             if s == 0.0 {
@@ -377,7 +531,7 @@ impl Watch {
         let (t, from, peak) = crossed?;
         let since = start + Duration::hours(from as i64);
         let until = start + Duration::hours(t as i64 + 1);
-        let behind: Vec<&Incident> = cfv.iter().filter(|i| i.time >= since && i.time < until).map(|i| **i).collect();
+        let behind: Vec<&Incident> = cfv.into_iter().filter(|i| i.time >= since && i.time < until).collect();
         let expected: f64 = (from..=t).map(lambda).sum();
         Some(Reason {
             detector: Detector::Cusum,
@@ -430,16 +584,8 @@ impl Watch {
         h
     }
 
-    fn ewma(&self, incs: &[&Incident], w: &Window, d: i64) -> Option<Reason> {
-        let cfv: Vec<&&Incident> = incs.iter().filter(|i| i.category.is_ceasefire_violation()).collect();
-        let base_from = day_of(w.base_start);
-        let mut daily: Vec<f64> = vec![0.0; (d - base_from).max(0) as usize];
-        for i in &cfv {
-            let k = day_of(i.time) - base_from;
-            if k >= 0 && (k as usize) < daily.len() {
-                daily[k as usize] += 1.0;
-            }
-        }
+    fn ewma(&self, part: &Part, w: &Window, d: i64) -> Option<Reason> {
+        let daily: Vec<f64> = (w.base_from..d).map(|day| f64::from(part.cfv_on(day, d))).collect();
         let base_n = w.base_days as usize;
         let mean = daily[..base_n.min(daily.len())].iter().sum::<f64>() / w.base_days;
         let lambda = self.config.ewma_lambda;
@@ -453,6 +599,7 @@ impl Watch {
             return None;
         }
         let yesterday = day_start(d - 1);
+        let cfv = part.recent.iter().copied().filter(|i| i.category.is_ceasefire_violation());
         Some(Reason {
             detector: Detector::Ewma,
             level: Level::Elevated,
@@ -460,11 +607,11 @@ impl Watch {
                 "EWMA of daily ceasefire-violation incidents {z:.1} above its limit {limit:.1} \
                  (yesterday {last:.0}; baseline {mean:.1} a day)"
             ),
-            observations: evidence(cfv.iter().filter(|i| i.time >= yesterday && i.time < day_start(d)).map(|i| **i)),
+            observations: evidence(cfv.filter(|i| i.time >= yesterday && i.time < day_start(d))),
         })
     }
 
-    fn surge(&self, incs: &[&Incident], first_day: i64, d: i64, notes: &mut Vec<String>, note: bool) -> Option<Reason> {
+    fn surge(&self, part: &Part, first_day: i64, d: i64, notes: &mut Vec<String>, note: bool) -> Option<Reason> {
         if d - first_day < 35 {
             if note {
                 notes.push(format!(
@@ -474,13 +621,21 @@ impl Watch {
             }
             return None;
         }
-        let cfv = || incs.iter().filter(|i| i.category.is_ceasefire_violation());
-        let week = |from: i64| cfv().filter(|i| (from..from + 7).contains(&day_of(i.time))).count() as f64;
+        let week = |from: i64| f64::from((from..from + 7).map(|day| part.cfv_on(day, d)).sum::<u32>());
         let last = week(d - 7);
         let before = (1..=4).map(|k| week(d - 7 - 7 * k)).sum::<f64>() / 4.0;
         if before < 1.0 || last < 2.0 * before {
             return None;
         }
+        let mut observations: Vec<String> = part
+            .older
+            .iter()
+            .filter(|s| s.day >= d - 7)
+            .flat_map(|s| s.sectors[part.k].cfv_evidence.iter().cloned())
+            .take(EVIDENCE)
+            .collect();
+        let cfv = part.recent.iter().copied().filter(|i| i.category.is_ceasefire_violation());
+        observations.extend(evidence(cfv).into_iter().take(EVIDENCE - observations.len()));
         Some(Reason {
             detector: Detector::Surge,
             level: Level::High,
@@ -489,19 +644,19 @@ impl Watch {
                  weeks' mean of {before:.1}",
                 (last / before - 1.0) * 100.0
             ),
-            observations: evidence(cfv().filter(|i| day_of(i.time) >= d - 7).copied()),
+            observations,
         })
     }
 
-    fn indicators(&self, incs: &[&Incident], w: &Window) -> Vec<Reason> {
-        let recent = |i: &&&Incident| i.time >= w.at - Duration::days(1);
-        let base = |i: &&&Incident| i.time >= w.base_start && i.time < w.base_end;
+    fn indicators(&self, part: &Part, w: &Window) -> Vec<Reason> {
+        let recent: Vec<&Incident> =
+            part.recent.iter().copied().filter(|i| i.time >= w.at - Duration::days(1)).collect();
         let mut out = Vec::new();
         // Counts against the baseline's daily mean.
-        let mut above = |detector: Detector, what: &str, select: &dyn Fn(&Incident) -> Option<u32>, min: u32| {
-            let now: Vec<&Incident> = incs.iter().filter(recent).filter(|i| select(i).is_some()).copied().collect();
+        for (j, (detector, what, select, min)) in INDICATORS.into_iter().enumerate() {
+            let now: Vec<&Incident> = recent.iter().copied().filter(|i| select(i).is_some()).collect();
             let n: u32 = now.iter().filter_map(|i| select(i)).sum();
-            let m = incs.iter().filter(base).filter_map(|i| select(i)).sum::<u32>() as f64 / w.base_days;
+            let m = f64::from(part.baseline.iter().map(|s| s.sectors[part.k].indicators[j]).sum::<u32>()) / w.base_days;
             if n >= min && f64::from(n) > m + 2.0 * m.sqrt() {
                 let level = if detector == Detector::WeaponsForward
                     && n >= self.config.weapons_forward_high.max((4.0 * (m + 1.0)).ceil() as u32)
@@ -517,33 +672,20 @@ impl Watch {
                     observations: evidence(now.into_iter()),
                 });
             }
-        };
-        let forward = |i: &Incident| {
-            i.violations.iter().any(|v| v.code == "weapon_forward_of_withdrawal_line").then_some(i.count.max(1))
-        };
-        above(Detector::WeaponsForward, "weapons forward of their withdrawal lines", &forward, 1);
-        let outside = |i: &Incident| {
-            i.violations.iter().any(|v| v.code == "weapon_outside_storage_site").then_some(i.count.max(1))
-        };
-        above(Detector::WeaponsOutsideStorage, "weapons outside storage sites", &outside, 1);
-        let of = |c: Category| move |i: &Incident| (i.category == c).then_some(1);
-        above(Detector::DenialOfAccess, "denials of access", &of(Category::RestrictionOfMovement), 2);
-        above(Detector::GpsJamming, "reports of GPS jamming", &of(Category::GpsJamming), 1);
-        let works = |i: &Incident| matches!(i.category, Category::EngineeringWorks | Category::MineLaying).then_some(1);
-        above(Detector::EngineeringWorks, "reports of new engineering works or mine laying", &works, 1);
-        out.extend(self.missing_from_storage(incs, w));
-        out.extend(self.heavier(incs, w));
+        }
+        out.extend(self.missing_from_storage(part, w));
+        out.extend(self.heavier(part, &recent));
         out
     }
 
     /// A storage site where the latest verification counts fewer weapons of a class than an earlier one.
-    fn missing_from_storage(&self, incs: &[&Incident], w: &Window) -> Vec<Reason> {
+    fn missing_from_storage(&self, part: &Part, w: &Window) -> Vec<Reason> {
+        let kept = part.older.iter().flat_map(|s| s.sectors[part.k].storage.iter()).filter(|i| i.time >= w.since);
+        let all: Vec<&Incident> =
+            kept.chain(part.recent.iter().copied().filter(|i| self.is_storage_visit(i))).collect();
         let mut out = Vec::new();
         for (zone, name) in &self.storage_sites {
-            let visits: Vec<&&Incident> = incs
-                .iter()
-                .filter(|i| i.category == Category::WeaponSighting && i.zones.iter().any(|z| z == zone))
-                .collect();
+            let visits: Vec<&Incident> = all.iter().copied().filter(|i| i.zones.iter().any(|z| z == zone)).collect();
             let mut classes: Vec<&str> = visits.iter().filter_map(|i| i.weapon_class.as_deref()).collect();
             classes.sort_unstable();
             classes.dedup();
@@ -568,7 +710,7 @@ impl Watch {
                             before.count,
                             before.time.date()
                         ),
-                        observations: evidence([**latest, **before].into_iter()),
+                        observations: evidence([*latest, *before].into_iter()),
                     });
                 }
             }
@@ -577,22 +719,16 @@ impl Watch {
     }
 
     /// The share of heavier classes among weapon sightings: the last 24 hours against the baseline.
-    fn heavier(&self, incs: &[&Incident], w: &Window) -> Option<Reason> {
-        let sightings = |from: OffsetDateTime, to: OffsetDateTime| -> Vec<&Incident> {
-            incs.iter()
-                .filter(|i| i.category == Category::WeaponSighting && i.time >= from && i.time < to)
-                .filter(|i| i.zones.iter().all(|z| !self.storage_sites.iter().any(|(s, _)| s == z)))
-                .copied()
-                .collect()
-        };
-        let heavy = |i: &&&Incident| i.weapon_class.as_ref().is_some_and(|c| self.heavy_classes.contains(c));
-        let now = sightings(w.at - Duration::days(1), w.at);
-        let base = sightings(w.base_start, w.base_end);
-        if now.len() < 4 || base.len() < 4 {
+    fn heavier(&self, part: &Part, recent: &[&Incident]) -> Option<Reason> {
+        let now: Vec<&Incident> = recent.iter().copied().filter(|i| self.is_sighting_outside_storage(i)).collect();
+        let base_len = part.baseline.iter().map(|s| s.sectors[part.k].sightings).sum::<u32>();
+        let base_heavy = part.baseline.iter().map(|s| s.sectors[part.k].heavy).sum::<u32>();
+        if now.len() < 4 || base_len < 4 {
             return None;
         }
-        let p1 = now.iter().filter(heavy).count() as f64 / now.len() as f64;
-        let p0 = (base.iter().filter(heavy).count() as f64 / base.len() as f64).clamp(0.02, 0.98);
+        let heavy: Vec<&Incident> = now.iter().copied().filter(|i| self.is_heavy(i)).collect();
+        let p1 = heavy.len() as f64 / now.len() as f64;
+        let p0 = (f64::from(base_heavy) / f64::from(base_len)).clamp(0.02, 0.98);
         let z = (p1 - p0) / (p0 * (1.0 - p0) / now.len() as f64).sqrt();
         if p1 - p0 < 0.25 || z < 2.0 {
             return None;
@@ -606,15 +742,38 @@ impl Watch {
                 now.len(),
                 p0 * 100.0
             ),
-            observations: evidence(now.iter().filter(heavy).copied()),
+            observations: evidence(heavy.into_iter()),
         })
+    }
+}
+
+/// One sector's (or the outside's) share of an assessment: its index, the summaries of the days before
+/// yesterday (all, and the baseline's) and its incidents since the start of yesterday.
+struct Part<'a> {
+    k: usize,
+    older: &'a [&'a DaySummary],
+    baseline: &'a [&'a DaySummary],
+    recent: &'a [&'a Incident],
+}
+
+impl Part<'_> {
+    /// Ceasefire-violation incidents of the day `day` in this part, for an assessment in the day `d`:
+    /// from the summary before yesterday, from the incidents after.
+    fn cfv_on(&self, day: i64, d: i64) -> u32 {
+        if day < d - 1 {
+            self.older.iter().filter(|s| s.day == day).map(|s| s.sectors[self.k].cfv).sum()
+        } else {
+            self.recent.iter().filter(|i| i.category.is_ceasefire_violation() && day_of(i.time) == day).count() as u32
+        }
     }
 }
 
 struct Window {
     at: OffsetDateTime,
-    base_start: OffsetDateTime,
-    base_end: OffsetDateTime,
+    /// The start of the look-back: older storage-site visits are not compared.
+    since: OffsetDateTime,
+    /// The baseline's first day and its length in days (at least 1).
+    base_from: i64,
     base_days: f64,
 }
 
@@ -896,5 +1055,127 @@ mod tests {
         assert!(Level::Critical > Level::High && Level::High > Level::Elevated && Level::Elevated > Level::Normal);
         assert_eq!("high".parse::<Level>(), Ok(Level::High));
         assert!("severe".parse::<Level>().is_err());
+    }
+    fn violation(code: &str) -> ViolationRecord {
+        serde_json::from_value(serde_json::json!({"code": code})).unwrap()
+    }
+
+    /// Fifty days of incidents of every kind in two sectors, outside them and in an unknown one, with
+    /// a surge after day 38 for even seeds.
+    fn random_days(seed: u64) -> Vec<Incident> {
+        let start = START;
+        let mut rng = SplitMix(seed);
+        let mut out = Vec::new();
+        let cats = [
+            Category::ExplosionImpact,
+            Category::BurstsAndShots,
+            Category::WeaponSighting,
+            Category::WeaponSighting,
+            Category::RestrictionOfMovement,
+            Category::GpsJamming,
+            Category::EngineeringWorks,
+            Category::MineLaying,
+            Category::Aircraft,
+        ];
+        for d in 0..50i64 {
+            let rate = if d > 38 && seed.is_multiple_of(2) { 60.0 } else { 20.0 } * (1.0 + (seed % 3) as f64);
+            let n = poisson(&mut rng, rate);
+            let mut day = Vec::new();
+            for _ in 0..n {
+                let t = start + Duration::days(d) + Duration::seconds((rng.next_f64() * 86_400.0) as i64);
+                let cat = cats[(rng.next_f64() * cats.len() as f64) as usize];
+                let k = out.len() + day.len();
+                let sector = match (rng.next_f64() * 4.0) as u32 {
+                    0 => None,
+                    1 => Some("B"),
+                    2 => Some("Nowhere"),
+                    _ => Some("A"),
+                };
+                let mut violations = Vec::new();
+                let mut zones = Vec::new();
+                let mut weapon_class = None;
+                if cat == Category::WeaponSighting {
+                    weapon_class = Some(if rng.next_f64() < 0.4 { "mlrs" } else { "tank" }.to_string());
+                    let r = rng.next_f64();
+                    if r < 0.2 {
+                        violations.push(violation("weapon_forward_of_withdrawal_line"));
+                    } else if r < 0.35 {
+                        violations.push(violation("weapon_outside_storage_site"));
+                    } else if r < 0.6 {
+                        zones.push("site".to_string());
+                    }
+                }
+                let nobs = 1 + (rng.next_f64() * 3.0) as usize;
+                day.push(Incident {
+                    id: format!("inc-{k}"),
+                    time: t,
+                    time_end: t,
+                    category: cat,
+                    weapon_class,
+                    party: None,
+                    count: 1 + (rng.next_f64() * 12.0) as u32,
+                    lat: 48.0,
+                    lon: 37.5,
+                    uncertainty_m: 50.0,
+                    located_by: Located::Single,
+                    confidence: Confidence::Confirmed,
+                    sector: sector.map(Into::into),
+                    observations: (0..nobs).map(|j| format!("obs-{k}-{j}")).collect(),
+                    observers: vec!["UAV".into()],
+                    violations,
+                    zones,
+                    casualties: None,
+                    marking: Marking::NatoUnclassified,
+                    releasable_to: Vec::new(),
+                    categories: Vec::new(),
+                });
+            }
+            if d == 0 {
+                // A large verification early on, which the look-back lets go of after 36 days.
+                let mut v = incident(10_000, start + Duration::hours(6), "A", Category::WeaponSighting);
+                (v.weapon_class, v.count, v.zones) = (Some("tank".into()), 50, vec!["site".into()]);
+                day.push(v);
+            }
+            day.sort_by(|a, b| a.time.cmp(&b.time).then_with(|| a.id.cmp(&b.id)));
+            out.extend(day);
+        }
+        out
+    }
+
+    /// The kept path: each day before yesterday summarized whole, yesterday and today as incidents, the
+    /// storage-site visits counted from the start of the look-back: the same picture as assessing the
+    /// look-back's incidents, every detector firing somewhere in the data.
+    #[test]
+    fn summaries_of_whole_days_assess_as_the_incidents_do() {
+        let mut fired = std::collections::BTreeSet::new();
+        for seed in 0..4u64 {
+            let incs = random_days(seed);
+            let mut w = Watch {
+                config: Config { simulations: 300, ..Config::default() },
+                sectors: vec![("a".into(), "A".into()), ("b".into(), "B".into())],
+                storage_sites: vec![("site".into(), "Site 1".into())],
+                heavy_classes: vec!["mlrs".into()],
+                boundaries: HashMap::new(),
+            };
+            let summaries: Vec<DaySummary> = (0..50)
+                .map(|d| {
+                    let day = day_of(START) + d;
+                    w.summarize(day, incs.iter().filter(|i| day_of(i.time) == day))
+                })
+                .collect();
+            for h in (0..50 * 24).step_by(29) {
+                let at = START + Duration::hours(h) + Duration::minutes(17);
+                let since = at - Duration::days(36);
+                let whole = w.assess(incs.iter().filter(|i| i.time >= since), START, at);
+                let d = day_of(at);
+                let days: Vec<&DaySummary> =
+                    summaries.iter().filter(|s| s.day >= day_of(since) && s.day < d - 1).collect();
+                let recent = incs.iter().filter(|i| day_of(i.time) >= d - 1);
+                let kept = w.assess_days(&days, recent, since, START, at);
+                assert_eq!(kept, whole, "seed {seed} at {at}");
+                fired.extend(reasons(&whole));
+            }
+        }
+        assert_eq!(fired.len(), Detector::ALL.len(), "{fired:?}");
     }
 }

@@ -18,6 +18,7 @@ use truce_core::{ActionRow, AlertRow, CaseRow, Label, StoredObservation};
 use truce_engine::Agreement;
 use truce_store::{CaseUpdateError, Query, Store};
 use truce_watch::case::{Action, Case, CaseFacts, Stage, Step};
+use truce_watch::warning::DaySummary;
 use truce_watch::{Assessment, Incident, Level, Rule, Sectors, Watch};
 
 /// How far back an assessment reads: the longest baseline (28 days), yesterday, today and the
@@ -71,11 +72,12 @@ pub fn assess_with(
     assess_observations(watch, store, sectors, &observations, at)
 }
 
-/// The picture at `at` as `store` (a view under the access of `audience`) knows it, from the days of
-/// incidents the node keeps ([`crate::kept::Kept::incidents`]: only days whose observations changed are
-/// read and correlated again), with the label of what it read (the join of the look-back's days'
-/// observations; the default label when there were none). What the server's watch task and
-/// `/api/v1/warning` assess; the command line reads the whole look-back ([`assess_store`]).
+/// The picture at `at` as `store` (a view under the access of `audience`) knows it, from what the node
+/// keeps of its days ([`crate::kept::Kept::summaries`] before yesterday, [`crate::kept::Kept::incidents`]
+/// since: only days whose observations changed are read and correlated again), with the label of what
+/// it read (the join of the look-back's days' observations; the default label when there were none).
+/// What the server's watch task and `/api/v1/warning` assess; the command line reads the whole
+/// look-back ([`assess_store`]).
 ///
 /// # Errors
 /// When the store fails.
@@ -89,10 +91,14 @@ pub fn assess_kept(
     at: OffsetDateTime,
 ) -> Result<(Assessment, Label), truce_store::StoreError> {
     let since = at - Duration::days(LOOKBACK_DAYS);
-    let (days, label) = kept.incidents(store, policy, sectors, audience, since, at)?;
+    let yesterday = truce_store::memo::day_start(truce_store::memo::day_of(at) - 1);
+    let (older, older_label) = kept.summaries(store, policy, sectors, watch, audience, since, yesterday)?;
+    let (days, label) = kept.incidents(store, policy, sectors, audience, yesterday, at)?;
     let start = kept.history_start(store, audience)?.unwrap_or(at);
-    let incidents = days.iter().flat_map(|d| d.incidents.iter()).filter(|i| i.time >= since);
-    Ok((watch.assess(incidents, start, at), label.unwrap_or_default()))
+    let summaries: Vec<&DaySummary> = older.iter().map(|d| &d.summary).collect();
+    let recent = days.iter().flat_map(|d| d.incidents.iter());
+    let picture = watch.assess_days(&summaries, recent, since, start, at);
+    Ok((picture, policy.rejoin([older_label.as_ref(), label.as_ref()]).unwrap_or_default()))
 }
 
 fn assess_observations(
