@@ -943,12 +943,28 @@ fn cfv_row(category: &str, label: &str, now: Counts, before: Counts, cumulative:
 }
 
 /// The cumulative tally from the agreement's effective instant through `current`.
+/// The tally and label of `[start, p.end)` of the period `p`: kept while the change counters of its
+/// days (`changes`, read over at least those days) stand when the context keeps tallies, else read.
+fn period_tally(
+    ctx: &Context<'_>,
+    edition: Edition,
+    p: &Period,
+    start: OffsetDateTime,
+    changes: &[(i64, i64)],
+) -> Result<(Tally, Option<Label>), ReportError> {
+    let load = || Day::load(ctx, p.clone(), start, edition).map(|d| (d.tally, d.label));
+    let Some((kept, audience)) = ctx.kept else { return load() };
+    let key = (audience.to_owned(), edition, p.start.unix_timestamp_nanos(), start.unix_timestamp_nanos());
+    let days = stamp(changes, day_of(start), day_of(p.end - time::Duration::nanoseconds(1)) + 1);
+    let t = kept.tallies.get_or_try(&key, &days, load)?;
+    Ok((t.0.clone(), t.1.clone()))
+}
+
 fn cumulative(
     ctx: &Context<'_>,
     clock: &Clock,
     edition: Edition,
     current: &Day,
-    previous: &Day,
 ) -> Result<Option<(Tally, Option<Label>)>, ReportError> {
     let Some(effective) = ctx.agreement.effective else { return Ok(None) };
     let mut total = Tally::default();
@@ -966,21 +982,10 @@ fn cumulative(
         if start >= p.end {
             continue;
         }
-        let reuse = [current, previous].into_iter().find(|d| d.period == p && start == p.start);
-        let (tally, period_label) = match (reuse, ctx.kept) {
-            (Some(d), _) => (d.tally.clone(), None),
-            (None, Some((kept, audience))) => {
-                let key = (audience.to_owned(), edition, p.start.unix_timestamp_nanos(), start.unix_timestamp_nanos());
-                let days = stamp(&changes, day_of(start), day_of(p.end - time::Duration::nanoseconds(1)) + 1);
-                let t = kept
-                    .tallies
-                    .get_or_try(&key, &days, || Day::load(ctx, p, start, edition).map(|d| (d.tally, d.label)))?;
-                (t.0.clone(), t.1.clone())
-            }
-            (None, None) => {
-                let d = Day::load(ctx, p, start, edition)?;
-                (d.tally, d.label)
-            }
+        let (tally, period_label) = if current.period == p && start == p.start {
+            (current.tally.clone(), None)
+        } else {
+            period_tally(ctx, edition, &p, start, &changes)?
         };
         label = ctx.policy.rejoin([label.as_ref(), period_label.as_ref()]);
         total.add(&tally);
@@ -1069,9 +1074,14 @@ pub fn daily(
     })?;
     let previous_period = clock.period(before_date)?;
     let day = Day::load(ctx, period.clone(), period.start, edition)?;
-    let previous = Day::load(ctx, previous_period.clone(), previous_period.start, edition)?;
-    let cumulative = cumulative(ctx, clock, edition, &day, &previous)?;
-    let parts = [day.label.as_ref(), previous.label.as_ref(), cumulative.as_ref().and_then(|c| c.1.as_ref())];
+    // The previous period adds only its counts and label: kept like the cumulative count's periods.
+    let changes = match ctx.kept {
+        Some(_) => ctx.store.day_changes(day_of(previous_period.start), day_of(previous_period.end) + 1)?,
+        None => Vec::new(),
+    };
+    let previous = period_tally(ctx, edition, &previous_period, previous_period.start, &changes)?;
+    let cumulative = cumulative(ctx, clock, edition, &day)?;
+    let parts = [day.label.as_ref(), previous.1.as_ref(), cumulative.as_ref().and_then(|c| c.1.as_ref())];
     let label =
         ReportLabel::of(ctx, parts.into_iter().flatten().map(|l| (l, period.start.date())), period.start.date());
     let cum = cumulative.map(|c| c.0);
@@ -1083,13 +1093,13 @@ pub fn daily(
                 c.id(),
                 category_label(c),
                 day.tally.category(c),
-                previous.tally.category(c),
+                previous.0.category(c),
                 cum.as_ref().map(|t| t.category(c)),
             )
         })
         .collect();
-    let total = cfv_row("total", "Total", day.tally.total, previous.tally.total, cum.as_ref().map(|t| t.total));
-    let by_sector = sector_rows(ctx.sectors, &day.tally, &previous.tally, cum.as_ref());
+    let total = cfv_row("total", "Total", day.tally.total, previous.0.total, cum.as_ref().map(|t| t.total));
+    let by_sector = sector_rows(ctx.sectors, &day.tally, &previous.0, cum.as_ref());
     let weapons = weapons(&day.incidents, &idx, clock);
     let movement = movement(&day.incidents, &idx, clock);
     let casualties = casualties(&day.incidents, &idx, clock);

@@ -77,6 +77,9 @@ pub fn assess(node: &Node, state: &mut WatchState, at: OffsetDateTime) -> Result
 pub async fn run(node: Arc<Node>, interval: std::time::Duration) {
     let mut state = WatchState::default();
     let mut ticker = tokio::time::interval(interval);
+    // A round that took longer than the interval (the first, which reads the whole look-back) is
+    // followed by one round an interval later, not by a burst of the rounds it overran.
+    ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     let mut led = true;
     loop {
         ticker.tick().await;
