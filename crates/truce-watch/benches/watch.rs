@@ -2,7 +2,8 @@
 //!
 //! - `correlate`: 30 days of reports along the illustrative line of contact, 150 events a day, each
 //!   reported by one to three observers (a patrol by bearing and range, a camera, now and then a UAV):
-//!   reports merged into incidents per second.
+//!   reports merged into incidents per second; and one day of 15,000 such events (`dense_day`, about
+//!   27,000 reports, the density of a year of ten million).
 //! - `hourly`: the incidents of every hour of a week as the hourly replay needs them (the demo's alert
 //!   history, once per audience; `truce warn backtest`): a fresh pass over what is known each hour
 //!   against one incremental pass (`Correlator`) fed hour by hour.
@@ -67,11 +68,12 @@ fn report(id: usize, time: OffsetDateTime, at: LonLat, means: Means, team: Strin
     }
 }
 
-fn month(line: &[LonLat]) -> Vec<StoredObservation> {
+/// `days` days of `per_day` events along the line, each reported by one to three observers.
+fn events(line: &[LonLat], days: usize, per_day: usize) -> Vec<StoredObservation> {
     let mut rng = Rng::new(5);
     let mut out = Vec::new();
-    for e in 0..30 * 150 {
-        let time = START + Duration::seconds((e as f64 * 86_400.0 / 150.0 + rng.uniform(0.0, 300.0)) as i64);
+    for e in 0..days * per_day {
+        let time = START + Duration::seconds((e as f64 * 86_400.0 / per_day as f64 + rng.uniform(0.0, 300.0)) as i64);
         let k = (rng.uniform(0.0, (line.len() - 1) as f64) as usize).min(line.len() - 2);
         let (azi, len) = azimuth_and_distance(line[k], line[k + 1]);
         let on = destination(line[k], azi, rng.uniform(0.0, len));
@@ -106,13 +108,18 @@ fn bench(c: &mut Criterion) {
     let agreement = Agreement::load(&root.join("data/agreements/illustrative.toml")).expect("agreement");
     let sectors = Sectors::load(&root.join("data/warning/sectors.toml"), &agreement).expect("sectors");
     let line = agreement.lines.iter().find(|l| l.id == "loc").expect("loc").parts[0].clone();
-    let reports = month(&line);
+    let reports = events(&line, 30, 150);
     let mut g = c.benchmark_group("correlate");
     g.sample_size(10);
     g.throughput(Throughput::Elements(reports.len() as u64));
     g.bench_function("30_days_reports", |b| {
         b.iter(|| incidents_in_sectors(black_box(&reports), &sectors, &Rule::default()))
     });
+    // A day as dense as a year of ten million reports (about 27,000 a day): hundreds of incidents
+    // open at once.
+    let dense = events(&line, 1, 15_000);
+    g.throughput(Throughput::Elements(dense.len() as u64));
+    g.bench_function("dense_day", |b| b.iter(|| incidents_in_sectors(black_box(&dense), &sectors, &Rule::default())));
     g.finish();
     // The hourly replay (the demo's alerts, `truce warn backtest`, once per audience): the incidents
     // of every hour of a week, from a fresh pass over what is known by then or from one incremental
