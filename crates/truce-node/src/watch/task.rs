@@ -77,9 +77,6 @@ pub fn assess(node: &Node, state: &mut WatchState, at: OffsetDateTime) -> Result
 pub async fn run(node: Arc<Node>, interval: std::time::Duration) {
     let mut state = WatchState::default();
     let mut ticker = tokio::time::interval(interval);
-    // A round that took longer than the interval (the first, which reads the whole look-back) is
-    // followed by one round an interval later, not by a burst of the rounds it overran.
-    ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     let mut led = true;
     loop {
         ticker.tick().await;
@@ -107,6 +104,9 @@ pub async fn run(node: Arc<Node>, interval: std::time::Duration) {
         })
         .await;
         metrics::counter!("truce_watch_rounds_total", "led" => "yes").increment(1);
+        // The next round an interval after this one ended: a round longer than the interval (the first,
+        // which reads the whole look-back) is not followed at once by the rounds it overran.
+        ticker.reset();
         state = match done {
             Ok((s, r)) => {
                 if let Err(e) = r {
