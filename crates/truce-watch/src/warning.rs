@@ -1106,29 +1106,12 @@ mod tests {
                     }
                 }
                 let nobs = 1 + (rng.next_f64() * 3.0) as usize;
-                day.push(Incident {
-                    id: format!("inc-{k}"),
-                    time: t,
-                    time_end: t,
-                    category: cat,
-                    weapon_class,
-                    party: None,
-                    count: 1 + (rng.next_f64() * 12.0) as u32,
-                    lat: 48.0,
-                    lon: 37.5,
-                    uncertainty_m: 50.0,
-                    located_by: Located::Single,
-                    confidence: Confidence::Confirmed,
-                    sector: sector.map(Into::into),
-                    observations: (0..nobs).map(|j| format!("obs-{k}-{j}")).collect(),
-                    observers: vec!["UAV".into()],
-                    violations,
-                    zones,
-                    casualties: None,
-                    marking: Marking::NatoUnclassified,
-                    releasable_to: Vec::new(),
-                    categories: Vec::new(),
-                });
+                let mut i = incident(k, t, sector.unwrap_or_default(), cat);
+                i.sector = sector.map(Into::into);
+                (i.weapon_class, i.violations, i.zones) = (weapon_class, violations, zones);
+                i.count = 1 + (rng.next_f64() * 12.0) as u32;
+                i.observations = (0..nobs).map(|j| format!("obs-{k}-{j}")).collect();
+                day.push(i);
             }
             if d == 0 {
                 // A large verification early on, which the look-back lets go of after 36 days.
