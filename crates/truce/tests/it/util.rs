@@ -162,15 +162,35 @@ impl Server {
             .envs(env.iter().copied())
             .current_dir(cwd)
             .stdout(Stdio::piped())
-            .stderr(if std::env::var_os("TRUCE_TEST_SERVER_LOG").is_some() { Stdio::inherit() } else { Stdio::null() })
+            .stderr(if std::env::var_os("TRUCE_TEST_SERVER_LOG").is_some() { Stdio::inherit() } else { Stdio::piped() })
             .spawn()
             .expect("start truce");
+        // The last lines of the server's log, drained all along (a full pipe would block it), shown if
+        // it exits before listening.
+        let log = std::sync::Arc::new(std::sync::Mutex::new(std::collections::VecDeque::<String>::new()));
+        if let Some(stderr) = child.stderr.take() {
+            let log = log.clone();
+            std::thread::spawn(move || {
+                for line in std::io::BufReader::new(stderr).lines().map_while(Result::ok) {
+                    let mut log = log.lock().expect("log");
+                    if log.len() == 40 {
+                        log.pop_front();
+                    }
+                    log.push_back(line);
+                }
+            });
+        }
         let stdout = child.stdout.take().expect("stdout");
         let mut lines = std::io::BufReader::new(stdout).lines();
         // Every line stays readable (the TAK listeners are announced before the HTTP address).
         let (tx, rx) = std::sync::mpsc::channel();
         let addr = loop {
-            let line = lines.next().expect("truce exited before listening").expect("read stdout");
+            let Some(line) = lines.next() else {
+                let status = child.wait().expect("wait for truce");
+                let log = log.lock().expect("log").iter().cloned().collect::<Vec<_>>().join("\n");
+                panic!("truce exited before listening ({status}); its log ends:\n{log}");
+            };
+            let line = line.expect("read stdout");
             if let Some(rest) = line.split("http://").nth(1).or_else(|| line.split("https://").nth(1)) {
                 break rest.trim_end_matches('/').to_owned();
             }
