@@ -185,6 +185,11 @@ fn window_end(o: &Observation) -> OffsetDateTime {
     o.time_end.unwrap_or(o.time).max(o.time)
 }
 
+/// The smallest meridional radius of curvature of WGS84, a(1 − e²), metres.
+const M_MIN: f64 = 6_335_439.327_083_17;
+/// The smallest prime-vertical radius of curvature of WGS84, a, metres.
+const N_MIN: f64 = 6_378_137.0;
+
 /// A lower bound of the geodesic distance between `a` and `b` on WGS84 that holds whenever that
 /// distance is at most `within` metres; so a bound above `within` proves the distance is above it.
 ///
@@ -193,8 +198,6 @@ fn window_end(o: &Observation) -> OffsetDateTime {
 /// `within / M_min` radians of latitude of its ends, where cos φ is smallest at the poleward edge; so
 /// the distance is at least M_min |Δφ| and at least N_min cos φ_edge |Δλ|.
 fn distance_lower_bound_m(a: LonLat, b: LonLat, within: f64) -> f64 {
-    const M_MIN: f64 = 6_335_439.327_083_17;
-    const N_MIN: f64 = 6_378_137.0;
     let along_meridian = M_MIN * (a.lat - b.lat).abs().to_radians();
     let edge = (a.lat.abs().max(b.lat.abs()).to_radians() + within / M_MIN).min(std::f64::consts::FRAC_PI_2);
     let dlon = (a.lon - b.lon).abs();
@@ -551,8 +554,6 @@ struct Reach {
 
 impl Reach {
     fn of(here: LonLat, sigma: f64, rule: &Rule) -> Option<Self> {
-        const M_MIN: f64 = 6_335_439.327_083_17;
-        const N_MIN: f64 = 6_378_137.0;
         let r = rule.gate_sigma * (NARROW_M + sigma);
         let dlat = (r / M_MIN).to_degrees();
         let edge = (here.lat.abs() + 2.0 * dlat).to_radians();
@@ -647,7 +648,8 @@ impl<'a> Correlator<'a> {
             }
         };
         let few = self.slots.len() - self.free.len() <= FEW;
-        match Reach::of(LonLat::new(o.lon, o.lat), position_sigma_m(o), &self.rule).filter(|_| !few) {
+        let reach = if few { None } else { Reach::of(LonLat::new(o.lon, o.lat), position_sigma_m(o), &self.rule) };
+        match reach {
             Some(reach) => {
                 for x in reach.lon.clone() {
                     for y in reach.lat.clone() {

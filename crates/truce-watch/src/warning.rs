@@ -380,7 +380,7 @@ impl Watch {
         let summaries: Vec<DaySummary> =
             older.iter().map(|(day, incs)| self.summarize(*day, incs.iter().copied())).collect();
         let days: Vec<&DaySummary> = summaries.iter().collect();
-        self.assess_days(&days, recent, OffsetDateTime::UNIX_EPOCH - Duration::days(365 * 100), history_start, at)
+        self.assess_days(&days, recent, None, history_start, at)
     }
 
     /// What the detectors need of the day `day` from its incidents (their `sector` set by name), in
@@ -415,13 +415,13 @@ impl Watch {
     /// The picture at `at` from the summaries of whole days before yesterday (`days`, in day order)
     /// and the incidents from the start of yesterday until `at` (`recent`, in time order, their
     /// `sector` set by name). The weapon sightings at storage sites the summaries keep count from
-    /// `since` on (the start of the look-back). The same picture as [`Watch::assess`] of the incidents
+    /// `since` on (the start of the look-back; `None`: all of them). The same picture as [`Watch::assess`] of the incidents
     /// the summaries were made from and `recent`.
     pub fn assess_days<'a>(
         &mut self,
         days: &[&DaySummary],
         recent: impl IntoIterator<Item = &'a Incident>,
-        since: OffsetDateTime,
+        since: Option<OffsetDateTime>,
         history_start: OffsetDateTime,
         at: OffsetDateTime,
     ) -> Assessment {
@@ -680,7 +680,11 @@ impl Watch {
 
     /// A storage site where the latest verification counts fewer weapons of a class than an earlier one.
     fn missing_from_storage(&self, part: &Part, w: &Window) -> Vec<Reason> {
-        let kept = part.older.iter().flat_map(|s| s.sectors[part.k].storage.iter()).filter(|i| i.time >= w.since);
+        let kept = part
+            .older
+            .iter()
+            .flat_map(|s| s.sectors[part.k].storage.iter())
+            .filter(|i| w.since.is_none_or(|since| i.time >= since));
         let all: Vec<&Incident> =
             kept.chain(part.recent.iter().copied().filter(|i| self.is_storage_visit(i))).collect();
         let mut out = Vec::new();
@@ -770,8 +774,8 @@ impl Part<'_> {
 
 struct Window {
     at: OffsetDateTime,
-    /// The start of the look-back: older storage-site visits are not compared.
-    since: OffsetDateTime,
+    /// The start of the look-back: older storage-site visits are not compared (`None`: all are).
+    since: Option<OffsetDateTime>,
     /// The baseline's first day and its length in days (at least 1).
     base_from: i64,
     base_days: f64,
@@ -1154,7 +1158,7 @@ mod tests {
                 let days: Vec<&DaySummary> =
                     summaries.iter().filter(|s| s.day >= day_of(since) && s.day < d - 1).collect();
                 let recent = incs.iter().filter(|i| day_of(i.time) >= d - 1);
-                let kept = w.assess_days(&days, recent, since, START, at);
+                let kept = w.assess_days(&days, recent, Some(since), START, at);
                 assert_eq!(kept, whole, "seed {seed} at {at}");
                 fired.extend(reasons(&whole));
             }
