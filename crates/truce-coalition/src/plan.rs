@@ -338,7 +338,7 @@ impl<'a> Checker<'a> {
                     let m = if inside {
                         0.0
                     } else {
-                        s.iter().map(|&q| line.index.query(q).distance_m).fold(f64::INFINITY, f64::min)
+                        s.iter().map(|&q| line.index().query(q).distance_m).fold(f64::INFINITY, f64::min)
                     };
                     let what = if m == 0.0 {
                         format!("{who}'s patrol area crosses {}", line.id)
@@ -348,7 +348,7 @@ impl<'a> Checker<'a> {
                     (m, what)
                 }
                 _ => {
-                    let m = line.index.query(p).distance_m;
+                    let m = line.index().query(p).distance_m;
                     (m, format!("{who} is {:.1} km from {}", m / 1000.0, line.id))
                 }
             };
@@ -565,7 +565,7 @@ impl<'a> Checker<'a> {
             && let (Some(front), Some(host)) = (front, self.host_party)
         {
             let line = &self.agreement.lines[front];
-            let q = line.index.query(p);
+            let q = line.index().query(p);
             let other_side = match q.side {
                 Side::Left => line.left != host,
                 Side::Right => line.right != host,
@@ -690,7 +690,7 @@ impl<'a> Checker<'a> {
                         let m = if inside {
                             0.0
                         } else {
-                            samples.iter().map(|&q| l.index.query(q).distance_m).fold(f64::INFINITY, f64::min)
+                            samples.iter().map(|&q| l.index().query(q).distance_m).fold(f64::INFINITY, f64::min)
                         };
                         if m < *width_m {
                             ctx.findings.push(mk(

@@ -245,10 +245,10 @@ fn find<'a>(c: &'a PlanCheck, rule: &str) -> &'a Finding {
 fn at_km_from_loc(km: f64) -> [f64; 2] {
     let line = &agreement().lines[0];
     let start = line.parts[0][5];
-    assert!(line.index.query(start).distance_m < 1.0);
+    assert!(line.index().query(start).distance_m < 1.0);
     let d = |t: f64| {
         let p = truce_geo::geodesic::destination(start, 300.0, t);
-        (p, line.index.query(p).distance_m)
+        (p, line.index().query(p).distance_m)
     };
     let (mut lo, mut hi) = (0.0, 300_000.0);
     for _ in 0..80 {

@@ -168,8 +168,8 @@ impl Agreement {
         let cell = if EXACT { None } else { self.fences().cell(obs.position) };
         for (k, line) in self.lines.iter().enumerate() {
             let d = match cell {
-                Some(cell) => cell.line(k, &line.index, &at),
-                None => line.index.query_at(&at),
+                Some(cell) => cell.line(k, line.index(), &at),
+                None => line.index().query_at(&at),
             };
             let side = match d.side {
                 Side::Left => SideOf::Party(line.left),

@@ -31,9 +31,9 @@
 
 use std::collections::HashMap;
 
-use crate::line::cell_ball;
+use crate::line::Radii;
 use crate::table::CellTable;
-use crate::{Ecef, LineDistance, LineIndex, LonLat, QueryPoint, ZoneIndex};
+use crate::{LineDistance, LineIndex, LonLat, QueryPoint, ZoneIndex};
 
 /// Value of a record's entry the table does not answer: the caller takes the exact path.
 pub(crate) const EXACT: u32 = u32::MAX;
@@ -104,16 +104,9 @@ impl FenceTable {
         let mut record = Vec::with_capacity(width);
         let mut zone_set = Vec::new();
         // The cells' balls: the radius is the same along a row of cells, only the centre moves.
-        let mut row: Option<(f64, f64)> = None;
+        let mut radii = Radii::default();
         let grid = CellTable::build(w, s, (e - w) as usize, (n - s) as usize, |cell, level| {
-            let ball = match row {
-                Some((lat0, r)) if lat0 == cell.lat0 => (Ecef::from_lonlat(cell.center()), r),
-                _ => {
-                    let ball = cell_ball(cell);
-                    row = Some((cell.lat0, ball.1));
-                    ball
-                }
-            };
+            let ball = radii.ball(cell);
             record.clear();
             for (k, line) in lines.iter().enumerate() {
                 let (known, store) = (&mut lists[k], &mut table.lists);

@@ -36,7 +36,7 @@ mod zone;
 pub use ecef::Ecef;
 pub use fences::{FenceCell, FenceTable, FenceTableStats};
 pub use line::{
-    LineDistance, LineIndex, LineIndexError, LineIndexStats, LineOptions, QueryPoint, Side, SideBeyondEnds,
+    LineDistance, LineIndex, LineIndexError, LineIndexStats, LineOptions, LineParts, QueryPoint, Side, SideBeyondEnds,
 };
 pub use zone::{Polygon, ZoneIndex, ZoneIndexError, ZonePolygon};
 

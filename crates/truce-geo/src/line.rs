@@ -223,6 +223,51 @@ enum Foot {
     End,
 }
 
+/// A line's parts checked for indexing ([`LineIndex::of`]): every position a valid WGS84 position,
+/// repeated positions dropped, at least two positions a part, no edge spanning more than 180° of
+/// longitude.
+#[derive(Debug, Clone, PartialEq)]
+pub struct LineParts {
+    parts: Vec<Vec<LonLat>>,
+    /// Positions as given, repeats included.
+    vertices: usize,
+}
+
+impl LineParts {
+    /// Checks a line made of one or more parts.
+    ///
+    /// # Errors
+    /// When the line has no part, a part has fewer than two distinct positions, a position is out of
+    /// range, or an edge spans more than 180° of longitude.
+    pub fn new(parts: &[Vec<LonLat>]) -> Result<Self, LineIndexError> {
+        if parts.is_empty() {
+            return Err(LineIndexError::Empty);
+        }
+        let mut checked = Vec::with_capacity(parts.len());
+        let mut vertices = 0;
+        for (pi, part) in parts.iter().enumerate() {
+            let mut pts: Vec<LonLat> = Vec::with_capacity(part.len());
+            for (i, p) in part.iter().enumerate() {
+                if !p.is_valid() {
+                    return Err(LineIndexError::InvalidPosition { part: pi, index: i });
+                }
+                if pts.last() != Some(p) {
+                    pts.push(*p);
+                }
+            }
+            if pts.len() < 2 {
+                return Err(LineIndexError::TooFewPositions { part: pi });
+            }
+            if let Some(i) = pts.windows(2).position(|w| (w[1].lon - w[0].lon).abs() > 180.0) {
+                return Err(LineIndexError::EdgeTooLong { part: pi, index: i });
+            }
+            vertices += part.len();
+            checked.push(pts);
+        }
+        Ok(Self { parts: checked, vertices })
+    }
+}
+
 /// A reference line indexed for distance and side queries. See the module documentation.
 #[derive(Debug, Clone)]
 pub struct LineIndex {
@@ -276,32 +321,18 @@ impl LineIndex {
     /// When a part has fewer than two distinct positions, a position is out of range, or an edge spans
     /// more than 180° of longitude.
     pub fn new(parts: &[Vec<LonLat>], options: LineOptions) -> Result<Self, LineIndexError> {
-        if parts.is_empty() {
-            return Err(LineIndexError::Empty);
-        }
+        Ok(Self::of(&LineParts::new(parts)?, options))
+    }
+
+    /// Indexes a line whose parts were checked ([`LineParts::new`]): this cannot fail, so a caller may
+    /// check a line when it is loaded and build its index later, when it is first asked.
+    pub fn of(line: &LineParts, options: LineOptions) -> Self {
         let mut pieces = Vec::new();
-        let mut vertices = 0;
         let (mut min_lon, mut min_lat, mut max_lon, mut max_lat) = (180.0f64, 90.0f64, -180.0f64, -90.0f64);
         let mut max_piece_m: f64 = 0.0;
-        for (pi, part) in parts.iter().enumerate() {
-            let mut pts: Vec<LonLat> = Vec::with_capacity(part.len());
-            for (i, p) in part.iter().enumerate() {
-                if !p.is_valid() {
-                    return Err(LineIndexError::InvalidPosition { part: pi, index: i });
-                }
-                if pts.last() != Some(p) {
-                    pts.push(*p);
-                }
-            }
-            if pts.len() < 2 {
-                return Err(LineIndexError::TooFewPositions { part: pi });
-            }
-            vertices += part.len();
+        for pts in &line.parts {
             let mut dense: Vec<LonLat> = vec![pts[0]];
-            for (i, w) in pts.windows(2).enumerate() {
-                if (w[1].lon - w[0].lon).abs() > 180.0 {
-                    return Err(LineIndexError::EdgeTooLong { part: pi, index: i });
-                }
+            for w in pts.windows(2) {
                 let (azi, len) = azimuth_and_distance(w[0], w[1]);
                 let n = (len / options.max_segment_m).ceil().max(1.0) as usize;
                 for k in 1..n {
@@ -352,12 +383,13 @@ impl LineIndex {
         let root: Vec<(u32, bool)> = (0..pieces.len() as u32).map(|i| (i, false)).collect();
         let mut leaves = Vec::new();
         let mut candidates = Vec::new();
+        let mut radii = Radii::default();
         let tree = QuadTree::build(
             Grid { lon0, lat0, top_size: TOP_CELL_DEG, nx, ny },
             &root,
             MAX_DEPTH,
             &mut |cell, parent, depth| {
-                let kept = prune(&pieces, cell, parent, sagitta);
+                let kept = prune(&pieces, radii.ball(cell), parent, sagitta);
                 if kept.len() <= LEAF_CANDIDATES || depth == MAX_DEPTH {
                     let start = candidates.len() as u32;
                     candidates.extend(kept.iter().map(|&(i, _)| i));
@@ -368,7 +400,7 @@ impl LineIndex {
                 }
             },
         );
-        Ok(Self {
+        Self {
             pieces,
             tree,
             leaves,
@@ -377,8 +409,8 @@ impl LineIndex {
             extent: [lon0, lat0, lon0 + nx as f64, lat0 + ny as f64],
             sagitta,
             beyond_ends: options.beyond_ends,
-            vertices,
-        })
+            vertices: line.vertices,
+        }
     }
 
     /// The box a cell table should cover for this line (west, south, east, north): the line's box grown
@@ -546,9 +578,9 @@ impl LineIndex {
     }
 }
 
-/// The pieces of `parent` that can still matter somewhere in `cell` (see the module documentation).
-fn prune(pieces: &[Piece], cell: &Cell, parent: &[(u32, bool)], sagitta: f64) -> Vec<(u32, bool)> {
-    let (c, r) = cell_ball(cell);
+/// The pieces of `parent` that can still matter somewhere in the cell of ball (`c`, `r`) (see the module
+/// documentation).
+fn prune(pieces: &[Piece], (c, r): (Ecef, f64), parent: &[(u32, bool)], sagitta: f64) -> Vec<(u32, bool)> {
     let dist: Vec<AtCentre> = parent.iter().map(|&(i, _)| pieces[i as usize].chord_distance(c)).collect();
     let Some(b) = (0..parent.len()).min_by(|&x, &y| dist[x].0.total_cmp(&dist[y].0)) else {
         return Vec::new();
@@ -587,6 +619,27 @@ pub(crate) fn cell_ball(cell: &Cell) -> (Ecef, f64) {
     // The patch bulges a little beyond its corners and edge midpoints; points may also fall a rounding
     // error outside the cell.
     (c, r * 1.01 + 1.0)
+}
+
+/// The balls of cells ([`cell_ball`]), each radius computed once per latitude and size: it depends on
+/// nothing else, so a quadtree's build converts only each cell's centre (nine conversions to ECEF per
+/// cell were most of building an index).
+#[derive(Default)]
+pub(crate) struct Radii(std::collections::HashMap<(u64, u64), f64>);
+
+impl Radii {
+    /// The ball of `cell`: its centre and the radius of the cells of its latitude and size.
+    pub(crate) fn ball(&mut self, cell: &Cell) -> (Ecef, f64) {
+        let key = (cell.lat0.to_bits(), cell.size.to_bits());
+        match self.0.get(&key) {
+            Some(&r) => (Ecef::from_lonlat(cell.center()), r),
+            None => {
+                let ball = cell_ball(cell);
+                self.0.insert(key, ball.1);
+                ball
+            }
+        }
+    }
 }
 
 /// A chord distance at a cell's centre and the unit vector along it (zero on the chord).

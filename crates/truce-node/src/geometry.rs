@@ -78,7 +78,7 @@ pub fn agreement_geometry(a: &Agreement) -> Value {
                 let side = side.map(|p| if p == l.left { Side::Left } else { Side::Right });
                 traced
                     .entry((*line, width_m.to_bits(), side))
-                    .or_insert_with(|| trace_band(&l.index, &l.parts, *width_m, side))
+                    .or_insert_with(|| trace_band(l.index(), &l.parts, *width_m, side))
                     .clone()
             }
         };
@@ -418,18 +418,18 @@ mod tests {
             let ZoneShape::Band { line, width_m, side } = z.shape else { continue };
             let l = &a.lines[line];
             let side = side.map(|p| if p == l.left { Side::Left } else { Side::Right });
-            let (polys, area_m2) = trace_band(&l.index, &l.parts, width_m, side);
+            let (polys, area_m2) = trace_band(l.index(), &l.parts, width_m, side);
             assert!(!polys.is_empty(), "{}", z.id);
             assert_valid(&polys);
             let vertices: Vec<LonLat> = polys.iter().flatten().flatten().copied().collect();
             for v in &vertices {
                 assert!(
-                    near_boundary(&l.index, width_m, side, *v, 1.0),
+                    near_boundary(l.index(), width_m, side, *v, 1.0),
                     "{}: {v:?} is over 1 m from the boundary",
                     z.id
                 );
                 if side.is_none() {
-                    let d = l.index.query(*v).distance_m;
+                    let d = l.index().query(*v).distance_m;
                     assert!((d - width_m).abs() <= 1.0, "{}: {v:?} is {d} m from the line", z.id);
                 }
             }

@@ -21,7 +21,7 @@ use serde::de::DeserializeOwned;
 use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
 use truce_core::{CategorySet, ZoneKind};
-use truce_geo::{FenceTable, LineIndex, LineOptions, LonLat, SideBeyondEnds, ZoneIndex, ZonePolygon};
+use truce_geo::{FenceTable, LineIndex, LineOptions, LineParts, LonLat, SideBeyondEnds, ZoneIndex, ZonePolygon};
 
 use geojson::{GeoFiles, Geometry, Want};
 use raw::{RawClass, RawLine, RawMeta, RawParty, RawPhase, RawZone};
@@ -102,8 +102,20 @@ pub struct Line {
     pub parts: Vec<Vec<LonLat>>,
     /// Geodesic length, metres.
     pub length_m: f64,
-    /// The distance/side index.
-    pub index: LineIndex,
+    /// The parts as checked when the agreement was loaded, and the options the index is built with.
+    checked: LineParts,
+    options: LineOptions,
+    /// The distance/side index, built on first use ([`Line::index`]).
+    index: std::sync::OnceLock<LineIndex>,
+}
+
+impl Line {
+    /// The distance/side index, built on first use: it takes tens of milliseconds, which the commands
+    /// that only read (warnings, reports, listings) need not pay. Classification builds it (with the
+    /// fence table, [`Agreement::fences`]); a server builds both at start.
+    pub fn index(&self) -> &LineIndex {
+        self.index.get_or_init(|| LineIndex::of(&self.checked, self.options))
+    }
 }
 
 /// How far a party must keep a weapon class from a line.
@@ -240,7 +252,7 @@ impl Agreement {
     /// first use. A server builds it at start, off the request path (`truce serve` warms it).
     pub fn fences(&self) -> &FenceTable {
         self.fences.get_or_init(|| {
-            FenceTable::new(&self.lines.iter().map(|l| &l.index).collect::<Vec<_>>(), &self.polygon_index)
+            FenceTable::new(&self.lines.iter().map(Line::index).collect::<Vec<_>>(), &self.polygon_index)
         })
     }
 
@@ -492,17 +504,15 @@ impl Compiler {
                     None
                 }
             };
-            let index = parts.as_ref().and_then(|parts| {
-                match LineIndex::new(parts, LineOptions { beyond_ends, ..LineOptions::default() }) {
-                    Ok(ix) => Some(ix),
-                    Err(e) => {
-                        self.problem(format!("{at}.geometry"), format!("{}: {e}", l.geometry));
-                        None
-                    }
+            let checked = parts.as_ref().and_then(|parts| match LineParts::new(parts) {
+                Ok(checked) => Some(checked),
+                Err(e) => {
+                    self.problem(format!("{at}.geometry"), format!("{}: {e}", l.geometry));
+                    None
                 }
             });
-            let built = match (left, right, parts, index) {
-                (Some(left), Some(right), Some(parts), Some(index)) => {
+            let built = match (left, right, parts, checked) {
+                (Some(left), Some(right), Some(parts), Some(checked)) => {
                     let length_m = truce_geo::geodesic::polyline_length_m(&parts);
                     lines.push(Line {
                         id: l.id.clone(),
@@ -511,7 +521,9 @@ impl Compiler {
                         right,
                         parts,
                         length_m,
-                        index,
+                        checked,
+                        options: LineOptions { beyond_ends, ..LineOptions::default() },
+                        index: std::sync::OnceLock::new(),
                     });
                     Some(lines.len() - 1)
                 }
@@ -818,7 +830,7 @@ impl Agreement {
                     let cell = r * r * step.to_radians() * ((lat + step).to_radians().sin() - lat.to_radians().sin());
                     let mut lon = lon0;
                     while lon < lon1 {
-                        let d = l.index.query(LonLat::new(lon + step / 2.0, lat + step / 2.0));
+                        let d = l.index().query(LonLat::new(lon + step / 2.0, lat + step / 2.0));
                         let on_side = match (side, d.side) {
                             (None, _) | (_, truce_geo::Side::On) => true,
                             (Some(p), truce_geo::Side::Left) => p == l.left,
