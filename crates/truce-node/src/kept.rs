@@ -35,11 +35,12 @@
 //! a kept day are whole incidents (a few hundred bytes each): their memory grows with the rate of
 //! reports a day, not with the store, and only [`INCIDENT_DAYS`] days of them are kept.
 
+use serde::{Deserialize, Serialize};
 use time::{Duration, OffsetDateTime};
 use truce_access::Policy;
 use truce_core::Label;
 use truce_store::memo::{DayMemo, day_of, day_start, stamp};
-use truce_store::{Query, Stats, Store, StoreError};
+use truce_store::{KeptDay, Query, Stats, Store, StoreError};
 use truce_watch::series::{Bucket, Point, Series, series_of};
 use truce_watch::warning::DaySummary;
 use truce_watch::{Incident, Sectors, Watch};
@@ -56,6 +57,25 @@ pub const SUMMARY_DAYS: usize = 4 * (crate::watch::LOOKBACK_DAYS as usize + 2);
 /// audiences, and room for the days of incident lists asked for.
 pub const INCIDENT_DAYS: usize = 32;
 
+/// The name the watch's day summaries are kept under in the store.
+pub const KEPT_SUMMARY: &str = "watch-summary";
+
+/// What every day summary made with `watch`, `sectors` and `policy` depends on besides its days'
+/// observations, as one digest (SHA-256, hex): the engine's and the sectors' bases, the label policy
+/// and the version of truce (whose code makes the summaries).
+pub fn summary_basis(policy: &Policy, sectors: &Sectors, watch: &Watch) -> String {
+    let text = format!("{}|{}|{}|{:?}", env!("CARGO_PKG_VERSION"), watch.summary_basis(), sectors.basis(), policy);
+    let digest = ring::digest::digest(&ring::digest::SHA256, text.as_bytes());
+    digest.as_ref().iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// The stamp a day summary is kept in the store with: the [`summary_basis`] and the counters of the
+/// days it was made from (the day and its two neighbours).
+pub fn summary_stamp(basis: &str, days: &[(i64, i64)]) -> String {
+    let days: Vec<String> = days.iter().map(|(day, changes)| format!("{day}:{changes}")).collect();
+    format!("{basis};{}", days.join(","))
+}
+
 /// The memos of a node (see the module documentation).
 pub struct Kept {
     stats: DayMemo<(String, i64), Stats>,
@@ -68,7 +88,7 @@ pub struct Kept {
 /// One UTC day as the watch needs it before yesterday, as one audience sees it: the summary of its
 /// incidents ([`Watch::summarize`]) and the label of its observations (the join, `None` when there
 /// were none).
-#[derive(Debug)]
+#[derive(Debug, Serialize, Deserialize)]
 pub struct DaySummarized {
     /// What the detectors need of the day.
     pub summary: DaySummary,
@@ -127,7 +147,7 @@ fn each_day<V>(
     audience: &str,
     since: OffsetDateTime,
     until: OffsetDateTime,
-    compute: impl Fn(i64) -> Result<V, StoreError>,
+    mut compute: impl FnMut(i64, &[(i64, i64)]) -> Result<V, StoreError>,
 ) -> Result<Vec<std::sync::Arc<V>>, StoreError> {
     let (from, to) = days(Some(since), Some(until));
     let changes = store.day_changes(from - 1, to + 1)?;
@@ -135,7 +155,7 @@ fn each_day<V>(
     for day in from..to {
         let day_stamp = stamp(&changes, day - 1, day + 2);
         if !day_stamp.is_empty() {
-            out.push(memo.get_or_try(&(audience.to_owned(), day), &day_stamp, || compute(day))?);
+            out.push(memo.get_or_try(&(audience.to_owned(), day), &day_stamp, || compute(day, &day_stamp))?);
         }
     }
     Ok(out)
@@ -226,7 +246,7 @@ impl Kept {
         bucket: Bucket,
         buckets: usize,
     ) -> Result<Series, StoreError> {
-        let kept = each_day(&self.points, store, audience, since, until, |day| {
+        let kept = each_day(&self.points, store, audience, since, until, |day, _| {
             let incidents = crate::watch::incidents(store, policy, sectors, day_start(day), day_start(day + 1))?;
             Ok(Point::of(&incidents, sectors))
         })?;
@@ -250,8 +270,9 @@ impl Kept {
         since: OffsetDateTime,
         until: OffsetDateTime,
     ) -> Result<(Vec<std::sync::Arc<DayIncidents>>, Option<Label>), StoreError> {
-        let kept =
-            each_day(&self.incidents, store, audience, since, until, |day| day_incidents(store, policy, sectors, day))?;
+        let kept = each_day(&self.incidents, store, audience, since, until, |day, _| {
+            day_incidents(store, policy, sectors, day)
+        })?;
         let label = policy.rejoin(kept.iter().map(|d| d.label.as_ref()));
         Ok((kept, label))
     }
@@ -259,10 +280,15 @@ impl Kept {
     /// The [`DaySummary`] (made by `watch`) of every UTC day touching `[since, until)` as `store` (a
     /// view under the access of `audience`) sees it, in day order, and the join of the labels of those
     /// days' observations. A day is read, correlated and summarized only when its counters (or its
-    /// neighbours', for the two-hour margin) changed since it was kept; its incidents are not kept.
+    /// neighbours', for the two-hour margin) changed since it was kept, in this memo or in the store
+    /// ([`truce_store::ObservationStore::kept_day`], under [`KEPT_SUMMARY`]): a summary made by another
+    /// process (an earlier command, the server before a restart) is read back when it was made from
+    /// the same day counters, engine, sectors and label policy ([`summary_stamp`]); one that fails to
+    /// decode is made again. What was made is kept in the store in one transaction; a store that
+    /// refuses (read-only) costs the next reader the work, never the answer.
     ///
     /// # Errors
-    /// When the store fails.
+    /// When the store fails to read.
     #[allow(clippy::too_many_arguments)]
     pub fn summaries(
         &self,
@@ -274,16 +300,32 @@ impl Kept {
         since: OffsetDateTime,
         until: OffsetDateTime,
     ) -> Result<(Vec<std::sync::Arc<DaySummarized>>, Option<Label>), StoreError> {
-        let kept = each_day(&self.summaries, store, audience, since, until, |day| {
+        let basis = summary_basis(policy, sectors, watch);
+        let mut made = Vec::new();
+        let kept = each_day(&self.summaries, store, audience, since, until, |day, day_stamp| {
+            let stamp = summary_stamp(&basis, day_stamp);
+            if let Some(found) = store.kept_day(KEPT_SUMMARY, day)?
+                && found.stamp == stamp
+                && let Ok(summarized) = serde_json::from_slice::<DaySummarized>(&found.value)
+            {
+                return Ok(summarized);
+            }
             let DayIncidents { incidents, label } = day_incidents(store, policy, sectors, day)?;
-            Ok(DaySummarized { summary: watch.summarize(day, &incidents), label })
+            let summarized = DaySummarized { summary: watch.summarize(day, &incidents), label };
+            if let Ok(value) = serde_json::to_vec(&summarized) {
+                made.push(KeptDay { day, stamp, value });
+            }
+            Ok(summarized)
         })?;
+        if let Err(e) = store.keep_days(KEPT_SUMMARY, &made) {
+            tracing::warn!("could not keep {} day summaries in the store: {e}", made.len());
+        }
         let label = policy.rejoin(kept.iter().map(|d| d.label.as_ref()));
         Ok((kept, label))
     }
 
     /// When the data `store` (a view under the access of `audience`) may see begins: the time of its
-    /// first observation ([`crate::watch::history_start`]), found day by day in order from kept
+    /// first observation (the first of a query in time order), found day by day in order from kept
     /// answers, so a viewer who sees little or nothing does not scan the whole store each round.
     ///
     /// # Errors

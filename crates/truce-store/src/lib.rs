@@ -57,8 +57,8 @@ pub use marti::{
     MissionRole, Subscription,
 };
 pub use observations::{
-    Change, Conflict, Correction, EncodedRow, InsertReport, MAX_PAGE, ObservationStore, Page, Query, Revise, Revision,
-    Stats, Within,
+    Change, Conflict, Correction, EncodedRow, InsertReport, KeptDay, MAX_PAGE, ObservationStore, Page, Query, Revise,
+    Revision, Stats, Within,
 };
 #[cfg(feature = "postgres")]
 pub use postgres::{AuditLines, Migrated, PgStore, TableCopy, is_postgres_url, redact_url};

@@ -319,6 +319,25 @@ pub trait ObservationStore: Send + Sync {
     /// When the database fails.
     fn day_changes(&self, from: i64, until: i64) -> Result<Vec<(i64, i64)>, StoreError>;
 
+    /// The value kept under `name` for the UTC day `day` for this handle's audience
+    /// ([`truce_access::Access::audience`]), with the stamp it was kept with: what a reader derived
+    /// from that day's observations, kept across processes so that a command or a restarted server
+    /// does not read and derive it again ([`crate::memo`]). The audience is the handle's own, never
+    /// the caller's word: a handle reading as one viewer cannot reach what was kept for another.
+    /// `None` when nothing is kept. The stamp is the caller's (what the value was computed from); the
+    /// store only gives it back.
+    ///
+    /// # Errors
+    /// When the database fails.
+    fn kept_day(&self, name: &str, day: i64) -> Result<Option<KeptDay>, StoreError>;
+
+    /// Keeps `days` (day, stamp, value) under `name` for this handle's audience, each replacing what
+    /// was kept for that day, in one transaction.
+    ///
+    /// # Errors
+    /// When the database fails; nothing is kept then.
+    fn keep_days(&self, name: &str, days: &[KeptDay]) -> Result<(), StoreError>;
+
     /// Amends or withdraws one observation (see the module documentation), in one durable transaction:
     /// the previous versions stay in its history. Returns the new current version.
     ///
@@ -608,4 +627,16 @@ impl Revise<'_> {
             stored: decode(access, self.id.to_owned(), body, classification, received_ms)?,
         })
     }
+}
+
+/// A value derived from one UTC day's observations, kept by the store for one audience
+/// ([`ObservationStore::kept_day`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct KeptDay {
+    /// The UTC day (days since the Unix epoch).
+    pub day: i64,
+    /// What the value was computed from, in the caller's words (day counters, configuration).
+    pub stamp: String,
+    /// The value, encoded by the caller.
+    pub value: Vec<u8>,
 }

@@ -27,7 +27,7 @@ use std::cmp::Reverse;
 use std::collections::{BinaryHeap, HashMap};
 use std::hash::BuildHasherDefault;
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 use truce_core::StoredObservation;
 use truce_core::{Casualties, Category, Confidence, LocationPrecision, Marking, Observation, ViolationRecord};
@@ -59,7 +59,7 @@ impl Rule {
 }
 
 /// How an incident's best location was obtained.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Located {
     /// One report: its position.
@@ -73,7 +73,7 @@ pub enum Located {
 }
 
 /// One event, seen by one or more observers.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Incident {
     /// `inc-` followed by the id of its earliest observation: stable while that observation is.
     pub id: String,

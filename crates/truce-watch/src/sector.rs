@@ -78,6 +78,13 @@ pub struct Sectors {
 const DEFAULT_MAX_KM: f64 = 60.0;
 
 impl Sectors {
+    /// What assigning incidents to these sectors depends on, as text (every sector's id, name, stretch
+    /// and geometry, and the distance limit): what a value derived with these sectors is kept under.
+    pub fn basis(&self) -> String {
+        let sectors: Vec<_> = self.sectors.iter().map(|s| (&s.id, &s.name, s.stretch, &s.path)).collect();
+        format!("{:?}|{:?}", self.max_distance_m, sectors)
+    }
+
     /// Loads a sectors file against an agreement (for its lines).
     ///
     /// # Errors

@@ -293,7 +293,7 @@ fn works(i: &Incident) -> Option<u32> {
 /// only the weapon sightings at storage sites (a later verification is compared with them). A few
 /// kilobytes whatever the day holds, so a watch over weeks keeps these instead of weeks of incidents.
 /// Made by [`Watch::summarize`] for that engine's sectors, storage sites and weapon classes.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct DaySummary {
     day: i64,
     /// Ceasefire-violation incidents by hour of the day, every sector and outside together.
@@ -310,7 +310,7 @@ impl DaySummary {
 }
 
 /// One sector's part of a [`DaySummary`].
-#[derive(Debug, Clone, Default, PartialEq)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 struct SectorDay {
     /// Ceasefire-violation incidents.
     cfv: u32,
@@ -351,6 +351,13 @@ impl Watch {
     /// The configuration.
     pub fn config(&self) -> &Config {
         &self.config
+    }
+
+    /// What a [`DaySummary`] made by this engine depends on besides the day's incidents, as text: the
+    /// detectors' parameters, the sectors', storage sites' and heavy weapon classes' ids and names. A
+    /// summary kept under another engine's text is not this engine's.
+    pub fn summary_basis(&self) -> String {
+        format!("{:?}|{:?}|{:?}|{:?}", self.config, self.sectors, self.storage_sites, self.heavy_classes)
     }
 
     /// The picture at `at` from the incidents known then (their `sector` set by name, as
@@ -562,24 +569,30 @@ impl Watch {
         let assumed = shape * scale;
         let mut rng = SplitMix(0x7275_6365 ^ ((k as u64) << 32) ^ day as u64);
         let runs = self.config.simulations.max(100);
+        let (ln_rho, drift) = (rho.ln(), (rho - 1.0) * assumed);
+        let mut quiet = [0.0f64; 24];
         let mut peaks: Vec<f64> = (0..runs)
             .map(|_| {
                 let rate = gamma(&mut rng, shape) * scale;
+                // P(no incident) of each hour of the day, computed once for both days of the window.
+                for (q, &sh) in quiet.iter_mut().zip(share) {
+                    *q = (-(rate * sh)).exp();
+                }
                 let (mut s, mut peak) = (0.0f64, 0.0f64);
                 for t in 0..48 {
-                    let x = poisson(&mut rng, rate * share[t % 24]);
-                    s = (s + f64::from(x) * rho.ln() - (rho - 1.0) * assumed * share[t % 24]).max(0.0);
+                    let x = poisson(&mut rng, rate * share[t % 24], quiet[t % 24]);
+                    s = (s + f64::from(x) * ln_rho - drift * share[t % 24]).max(0.0);
                     peak = peak.max(s);
                 }
                 peak
             })
             .collect();
-        peaks.sort_by(f64::total_cmp);
         // A window is assessed every day (the next one overlaps it by a day): one crossing in
         // `false_alarm_days` windows.
         let alpha = 1.0 / self.config.false_alarm_days;
-        let q = ((1.0 - alpha) * runs as f64).ceil() as usize;
-        let h = peaks[q.min(runs - 1)].max(rho.ln());
+        let q = (((1.0 - alpha) * runs as f64).ceil() as usize).min(runs - 1);
+        let (_, &mut quantile, _) = peaks.select_nth_unstable_by(q, f64::total_cmp);
+        let h = quantile.max(ln_rho);
         self.boundaries.insert(key, h);
         h
     }
@@ -840,10 +853,10 @@ fn gamma(rng: &mut SplitMix, shape: f64) -> f64 {
     }
 }
 
-/// A Poisson draw by inversion (the hourly rates are small).
-fn poisson(rng: &mut SplitMix, lambda: f64) -> u32 {
+/// A Poisson draw by inversion (the hourly rates are small); `quiet` is `exp(-lambda)`.
+fn poisson(rng: &mut SplitMix, lambda: f64, quiet: f64) -> u32 {
     let u = rng.next_f64();
-    let mut p = (-lambda).exp();
+    let mut p = quiet;
     let mut cdf = p;
     let mut n = 0u32;
     while u > cdf && n < 1_000 {
@@ -922,7 +935,7 @@ mod tests {
     /// A tiny deterministic Poisson source for quiet data.
     fn poisson_series(days: i64, mean: f64, seed: u64) -> Vec<u32> {
         let mut rng = SplitMix(seed);
-        (0..days).map(|_| poisson(&mut rng, mean)).collect()
+        (0..days).map(|_| poisson(&mut rng, mean, (-mean).exp())).collect()
     }
 
     #[test]
@@ -1083,7 +1096,7 @@ mod tests {
         ];
         for d in 0..50i64 {
             let rate = if d > 38 && seed.is_multiple_of(2) { 60.0 } else { 20.0 } * (1.0 + (seed % 3) as f64);
-            let n = poisson(&mut rng, rate);
+            let n = poisson(&mut rng, rate, (-rate).exp());
             let mut day = Vec::new();
             for _ in 0..n {
                 let t = start + Duration::days(d) + Duration::seconds((rng.next_f64() * 86_400.0) as i64);

@@ -271,7 +271,8 @@ fn status(args: &StatusArgs) -> anyhow::Result<ExitCode> {
     let (store, agreement) = args.store.open()?;
     let sectors = data_dir::load_sectors(args.store.sectors.as_deref(), &agreement)?;
     let at = args.at.unwrap_or_else(OffsetDateTime::now_utc);
-    let picture = truce_node::watch::assess_store(&*store, &agreement, &sectors, at)?;
+    let policy = data_dir::load_policy(&args.store.data_dir())?;
+    let picture = truce_node::watch::assess_store(&*store, &agreement, &policy, &sectors, at)?;
     if let Format::Json = args.format {
         outln!("{}", serde_json::to_string_pretty(&picture)?);
         return Ok(ExitCode::SUCCESS);

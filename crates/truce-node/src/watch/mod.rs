@@ -43,41 +43,41 @@ pub fn load(
     }
 }
 
-/// When the store's data begins (the earliest observation), if it holds any.
-pub fn history_start(store: &dyn Store) -> Result<Option<OffsetDateTime>, truce_store::StoreError> {
-    let first = store.query(&Query { limit: 1, ..Query::default() })?;
-    Ok(first.items.first().map(|s| s.observation.time))
-}
-
-/// The picture at `at` from the store, with a fresh engine.
+/// The picture at `at` as `store` knows it, for a process that keeps nothing between calls (the
+/// command line): the days before yesterday from the day summaries kept in the store
+/// ([`crate::kept::Kept::summaries`]: made and kept there on the first call, read back on the next
+/// while their days are unchanged), and yesterday's and today's incidents from the observations
+/// dated before `at` (with the two-hour margin before yesterday). The picture a whole reading of the
+/// look-back gives.
+///
+/// # Errors
+/// When the store fails.
 pub fn assess_store(
     store: &dyn Store,
     agreement: &Agreement,
+    policy: &Policy,
     sectors: &Sectors,
     at: OffsetDateTime,
 ) -> Result<Assessment, truce_store::StoreError> {
     let mut watch = Watch::new(agreement, sectors, truce_watch::Config::default());
-    assess_with(&mut watch, store, sectors, at)
-}
-
-/// The picture at `at` from the store, with an engine kept between calls (its CUSUM boundaries are
-/// simulated once per sector and day: 29 ms fresh, 0.6 ms cached, see `benches/watch.rs`).
-pub fn assess_with(
-    watch: &mut Watch,
-    store: &dyn Store,
-    sectors: &Sectors,
-    at: OffsetDateTime,
-) -> Result<Assessment, truce_store::StoreError> {
-    let observations = load(store, at - Duration::days(LOOKBACK_DAYS), at)?;
-    assess_observations(watch, store, sectors, &observations, at)
+    let kept = crate::kept::Kept::default();
+    let audience = store.access().audience();
+    let since = at - Duration::days(LOOKBACK_DAYS);
+    let yesterday = truce_store::memo::day_start(truce_store::memo::day_of(at) - 1);
+    let (older, _) = kept.summaries(store, policy, sectors, &watch, audience, since, yesterday)?;
+    let observations = load(store, yesterday - Duration::hours(2), at)?;
+    let recent = incidents_of(&observations, policy, sectors, yesterday, at);
+    let start = kept.history_start(store, audience)?.unwrap_or(at);
+    let summaries: Vec<&DaySummary> = older.iter().map(|d| &d.summary).collect();
+    Ok(watch.assess_days(&summaries, recent.iter(), Some(since), start, at))
 }
 
 /// The picture at `at` as `store` (a view under the access of `audience`) knows it, from what the node
 /// keeps of its days ([`crate::kept::Kept::summaries`] before yesterday, [`crate::kept::Kept::incidents`]
 /// since: only days whose observations changed are read and correlated again), with the label of what
 /// it read (the join of the look-back's days' observations; the default label when there were none).
-/// What the server's watch task and `/api/v1/warning` assess; the command line reads the whole
-/// look-back ([`assess_store`]).
+/// What the server's watch task and `/api/v1/warning` assess; the command line keeps nothing between
+/// runs but the store's day summaries ([`assess_store`]).
 ///
 /// # Errors
 /// When the store fails.
@@ -99,18 +99,6 @@ pub fn assess_kept(
     let recent = days.iter().flat_map(|d| d.incidents.iter());
     let picture = watch.assess_days(&summaries, recent, Some(since), start, at);
     Ok((picture, policy.rejoin([older_label.as_ref(), label.as_ref()]).unwrap_or_default()))
-}
-
-fn assess_observations(
-    watch: &mut Watch,
-    store: &dyn Store,
-    sectors: &Sectors,
-    observations: &[StoredObservation],
-    at: OffsetDateTime,
-) -> Result<Assessment, truce_store::StoreError> {
-    let incidents = truce_watch::incidents_in_sectors(observations, sectors, &Rule::default());
-    let start = history_start(store)?.unwrap_or(at);
-    Ok(watch.assess(&incidents, start, at))
 }
 
 /// Incidents whose first report lies in `[since, until)`, each labelled with the join of its

@@ -5,7 +5,8 @@ use time::macros::datetime;
 use time::{Duration, OffsetDateTime};
 use truce_access::{Access, Role, Viewer};
 use truce_core::{Marking, StoredObservation};
-use truce_store::{EncodedRow, Query, Revise, Store};
+use truce_node::kept::{KEPT_SUMMARY, summary_basis};
+use truce_store::{EncodedRow, KeptDay, Query, Revise, Store};
 use truce_watch::series::{Bucket, series};
 
 use crate::{node, observation};
@@ -47,6 +48,38 @@ fn viewer(nation: &str, clearance: Marking) -> Access {
             categories: Default::default(),
         },
     )
+}
+
+/// When the data `store` may see begins: its first observation in time order.
+fn first_time(store: &dyn Store) -> Option<OffsetDateTime> {
+    let first = store.query(&Query { limit: 1, ..Query::default() }).unwrap();
+    first.items.first().map(|s| s.observation.time)
+}
+
+/// The reference picture: every observation of the look-back read and correlated at once.
+fn whole_reading(node: &truce_node::Node, store: &dyn Store, at: OffsetDateTime) -> truce_watch::Assessment {
+    let observations = truce_node::watch::load(store, at - Duration::days(36), at).unwrap();
+    let incidents = truce_watch::incidents_in_sectors(&observations, &node.sectors, &truce_watch::Rule::default());
+    let mut watch = truce_watch::Watch::new(&node.agreement, &node.sectors, truce_watch::Config::default());
+    watch.assess(&incidents, first_time(store).unwrap_or(at), at)
+}
+
+/// Ten quiet days of reports, then a surge of impacts around Pokrovsk from the eleventh on.
+fn quiet_then_surge(node: &truce_node::Node) -> Vec<StoredObservation> {
+    let mut all = batch(node, 0, 300);
+    all.extend((0..160).map(|k| {
+        let mut o = observation(
+            &format!("s{k:03}"),
+            48.20 + (k % 8) as f64 * 0.02,
+            37.05 + (k / 8 % 5) as f64 * 0.05,
+            "explosion_impact",
+            None,
+        );
+        o.time = START + Duration::days(10) + Duration::minutes(k * 11);
+        o.marking = if k % 3 == 0 { Marking::NatoSecret } else { Marking::NatoRestricted };
+        node.prepare(o, START, &Access::all()).unwrap()
+    }));
+    all
 }
 
 /// For each viewer: the kept stats and series equal the store's own, over whole and partial days.
@@ -119,20 +152,7 @@ fn kept_counts_and_series_equal_a_fresh_reading_after_every_write() {
 fn the_watch_from_kept_days_assesses_as_a_whole_reading_does() {
     let dir = tempfile::tempdir().unwrap();
     let node = node(dir.path());
-    // Ten quiet days of reports, then a surge of impacts around Pokrovsk from the eleventh on.
-    let mut all = batch(&node, 0, 300);
-    all.extend((0..160).map(|k| {
-        let mut o = observation(
-            &format!("s{k:03}"),
-            48.20 + (k % 8) as f64 * 0.02,
-            37.05 + (k / 8 % 5) as f64 * 0.05,
-            "explosion_impact",
-            None,
-        );
-        o.time = START + Duration::days(10) + Duration::minutes(k * 11);
-        o.marking = if k % 3 == 0 { Marking::NatoSecret } else { Marking::NatoRestricted };
-        node.prepare(o, START, &Access::all()).unwrap()
-    }));
+    let all = quiet_then_surge(&node);
     node.commit("test", all).unwrap();
     let check = |what: &str| {
         for access in [Access::all(), viewer("GBR", Marking::NatoRestricted), viewer("RUS", Marking::NatoUnclassified)]
@@ -140,7 +160,7 @@ fn the_watch_from_kept_days_assesses_as_a_whole_reading_does() {
             let store = node.view(&access);
             assert_eq!(
                 node.kept.history_start(&*store, access.audience()).unwrap(),
-                truce_node::watch::history_start(&*store).unwrap(),
+                first_time(&*store),
                 "{what}: where the data {} may see begins",
                 access.audience()
             );
@@ -156,8 +176,10 @@ fn the_watch_from_kept_days_assesses_as_a_whole_reading_does() {
                     at,
                 )
                 .unwrap();
-                let whole = truce_node::watch::assess_store(&*store, &node.agreement, &node.sectors, at).unwrap();
+                let whole = whole_reading(&node, &*store, at);
                 assert_eq!(kept, whole, "{what}: the picture of {} at {at}", access.audience());
+                let stored = truce_node::watch::assess_store(&*store, &node.agreement, &node.policy, &node.sectors, at);
+                assert_eq!(stored.unwrap(), whole, "{what}: the command line's picture of {}", access.audience());
                 if access.is_all() {
                     assert!(whole.level > truce_watch::Level::Normal, "{what}: the surge is seen: {whole:?}");
                 }
@@ -171,4 +193,62 @@ fn the_watch_from_kept_days_assesses_as_a_whole_reading_does() {
     assert!(node.kept.hits_and_misses().0 > 0, "the second time and viewer read kept days");
     node.commit("test", batch(&node, 700, 60)).unwrap();
     check("late reports into past days");
+}
+
+/// The command line keeps nothing between runs but the day summaries it leaves in the store: a second
+/// run reads them back instead of correlating those days again, a summary whose days changed or that
+/// does not decode is made again, and each audience has its own.
+#[test]
+fn the_command_line_reads_day_summaries_back_from_the_store_while_their_days_are_unchanged() {
+    let dir = tempfile::tempdir().unwrap();
+    let node = node(dir.path());
+    node.commit("test", quiet_then_surge(&node)).unwrap();
+    let at = START + Duration::days(12) + Duration::hours(3);
+    let store = node.view(&Access::all());
+    let assess = |store: &dyn Store| {
+        truce_node::watch::assess_store(store, &node.agreement, &node.policy, &node.sectors, at).unwrap()
+    };
+    let whole = whole_reading(&node, &*store, at);
+    assert!(whole.level > truce_watch::Level::Normal, "the surge is seen: {whole:?}");
+    assert_eq!(assess(&*store), whole, "the first run, which makes the summaries");
+    let day = |t: OffsetDateTime| t.unix_timestamp().div_euclid(86_400);
+    let (first, surge) = (day(START), day(START + Duration::days(10)));
+    let watch = truce_watch::Watch::new(&node.agreement, &node.sectors, truce_watch::Config::default());
+    let basis = summary_basis(&node.policy, &node.sectors, &watch);
+    for d in (first..first + 6).chain([surge]) {
+        let kept = store.kept_day(KEPT_SUMMARY, d).unwrap().unwrap_or_else(|| panic!("day {d} kept"));
+        assert!(kept.stamp.starts_with(&format!("{basis};")), "day {d}: {}", kept.stamp);
+    }
+    assert_eq!(store.kept_day(KEPT_SUMMARY, first + 8).unwrap(), None, "a day with none either side has no summary");
+    assert_eq!(store.kept_day(KEPT_SUMMARY, day(at) - 1).unwrap(), None, "yesterday is read whole");
+    assert_eq!(assess(&*store), whole, "the second run, from the kept summaries");
+
+    // Read back, not made again: the surge day's summary replaced by a quiet day's (under the surge
+    // day's stamp) hides the surge.
+    let kept_surge = store.kept_day(KEPT_SUMMARY, surge).unwrap().unwrap();
+    let quiet = store.kept_day(KEPT_SUMMARY, first + 3).unwrap().unwrap();
+    store.keep_days(KEPT_SUMMARY, &[KeptDay { value: quiet.value, ..kept_surge.clone() }]).unwrap();
+    assert_ne!(assess(&*store), whole, "the picture came from the kept summary");
+
+    // A kept value that does not decode is made again and replaced.
+    store.keep_days(KEPT_SUMMARY, &[KeptDay { value: b"{not a summary".to_vec(), ..kept_surge.clone() }]).unwrap();
+    assert_eq!(assess(&*store), whole, "a summary that does not decode is made again");
+    assert_eq!(store.kept_day(KEPT_SUMMARY, surge).unwrap().unwrap(), kept_surge, "and kept again");
+
+    // A late report into a past day changes its counters: that day (and its neighbours) are made again.
+    let mut late = observation("late-1", 48.3, 37.1, "explosion_impact", None);
+    late.time = START + Duration::days(4) + Duration::hours(23) + Duration::minutes(30);
+    node.commit("test", vec![node.prepare(late, START, &Access::all()).unwrap()]).unwrap();
+    let before = store.kept_day(KEPT_SUMMARY, first + 5).unwrap().unwrap();
+    let whole = whole_reading(&node, &*store, at);
+    assert_eq!(assess(&*store), whole, "after a late report");
+    let after = store.kept_day(KEPT_SUMMARY, first + 5).unwrap().unwrap();
+    assert_ne!(after.stamp, before.stamp, "the neighbour of the changed day was made again");
+
+    // Another audience has its own summaries, made from what it may see.
+    let gbr = node.view(&viewer("GBR", Marking::NatoRestricted));
+    assert_eq!(gbr.kept_day(KEPT_SUMMARY, surge).unwrap(), None, "nothing kept for GBR yet");
+    assert_eq!(assess(&*gbr), whole_reading(&node, &*gbr, at), "GBR's picture");
+    let theirs = gbr.kept_day(KEPT_SUMMARY, surge).unwrap().unwrap();
+    assert_ne!(theirs.value, store.kept_day(KEPT_SUMMARY, surge).unwrap().unwrap().value, "GBR sees less");
 }

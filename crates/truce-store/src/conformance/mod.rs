@@ -49,6 +49,7 @@ macro_rules! conformance_suite {
             observations::stats_count_what_the_filters_select,
             observations::reclassification_rewrites_every_classification_and_filter,
             observations::a_days_change_counter_moves_with_every_write_to_that_day,
+            observations::a_kept_day_is_read_back_only_by_its_audience,
             tracks::the_history_is_newest_first_and_limited,
             tracks::the_live_picture_is_the_latest_unstale_atom_of_each_uid,
             tracks::a_late_report_does_not_replace_the_latest_position,

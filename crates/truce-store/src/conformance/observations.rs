@@ -7,7 +7,7 @@ use truce_core::{
     TimePrecision, ViolationRecord,
 };
 
-use crate::{Change, EncodedRow, Query, Revise, Store, StoreError};
+use crate::{Change, EncodedRow, KeptDay, Query, Revise, Store, StoreError};
 
 /// The day the suite's observations start: 2026-11-20 00:00 UTC.
 pub const T0: OffsetDateTime = datetime!(2026-11-20 00:00 UTC);
@@ -556,6 +556,40 @@ pub fn a_days_change_counter_moves_with_every_write_to_that_day(store: &dyn Stor
     let nobody = store.scoped(truce_access::Access::new(&truce_access::Policy::shipped(), &rus));
     assert!(ids(nobody.as_ref(), &Query::default()).is_empty(), "this reader sees no observation");
     assert_eq!(nobody.day_changes(d0 - 1, d2 + 2).expect("day changes"), reclassified, "the same for every reader");
+}
+
+/// A kept day is given back to the audience that kept it, whole and with its stamp, replaced by a later
+/// keep of the same day, and never to a handle reading as another audience.
+pub fn a_kept_day_is_read_back_only_by_its_audience(store: &dyn Store) {
+    let day = T0.unix_timestamp().div_euclid(86_400);
+    assert_eq!(store.kept_day("summary", day).expect("a read"), None, "nothing kept yet");
+    store.keep_days("summary", &[]).expect("keeping nothing");
+    let kept = |d: i64, stamp: &str, value: &[u8]| KeptDay { day: d, stamp: stamp.into(), value: value.to_vec() };
+    let value: Vec<u8> = (0..=255u8).chain([0, 0xff, b'\'', b'\\']).collect();
+    store.keep_days("summary", &[kept(day, "v1;1:3", &value), kept(day + 1, "v1;2:1", b"{}")]).expect("a keep");
+    assert_eq!(store.kept_day("summary", day).expect("a read"), Some(kept(day, "v1;1:3", &value)), "bytes whole");
+    assert_eq!(store.kept_day("summary", day + 2).expect("a read"), None, "another day");
+    assert_eq!(store.kept_day("tally", day).expect("a read"), None, "another name");
+    store.keep_days("summary", &[kept(day, "v1;1:4", b"[]")]).expect("a second keep");
+    assert_eq!(store.kept_day("summary", day).expect("a read"), Some(kept(day, "v1;1:4", b"[]")), "replaced");
+    assert_eq!(store.kept_day("summary", day + 1).expect("a read"), Some(kept(day + 1, "v1;2:1", b"{}")));
+    let viewer = |name: &str, nation: &str| truce_access::Viewer {
+        name: name.into(),
+        nation: Some(nation.into()),
+        role: truce_access::Role::Analyst,
+        clearance: Marking::NatoUnclassified,
+        categories: Default::default(),
+    };
+    let policy = truce_access::Policy::shipped();
+    let fra = store.scoped(truce_access::Access::new(&policy, &viewer("fra", "FRA")));
+    assert_eq!(fra.kept_day("summary", day).expect("a read"), None, "what the operator kept is not a viewer's");
+    fra.keep_days("summary", &[kept(day, "v1;1:4", b"fra")]).expect("a viewer's keep");
+    assert_eq!(fra.kept_day("summary", day).expect("a read").map(|k| k.value), Some(b"fra".to_vec()));
+    let fra2 = store.scoped(truce_access::Access::new(&policy, &viewer("another", "FRA")));
+    assert_eq!(fra2.kept_day("summary", day).expect("a read").map(|k| k.value), Some(b"fra".to_vec()), "one audience");
+    let rus = store.scoped(truce_access::Access::new(&policy, &viewer("rus", "RUS")));
+    assert_eq!(rus.kept_day("summary", day).expect("a read"), None, "another nation reads nothing kept for FRA");
+    assert_eq!(store.kept_day("summary", day).expect("a read").map(|k| k.value), Some(b"[]".to_vec()), "untouched");
 }
 
 /// Reclassification rewrites every stored classification and what the filters search, and records the

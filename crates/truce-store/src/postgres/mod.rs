@@ -60,6 +60,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("migrations/0006_marti.sql"),
     include_str!("migrations/0007_audit.sql"),
     include_str!("migrations/0008_observation_days.sql"),
+    include_str!("migrations/0009_kept_days.sql"),
 ];
 
 /// The advisory lock key migrations run under (`truce` in ASCII).

@@ -19,8 +19,8 @@ use crate::observations::{
     zone_list,
 };
 use crate::{
-    Change, Conflict, Correction, EncodedRow, InsertReport, MAX_PAGE, ObservationStore, Page, Query, Revise, Revision,
-    Stats, StoreError,
+    Change, Conflict, Correction, EncodedRow, InsertReport, KeptDay, MAX_PAGE, ObservationStore, Page, Query, Revise,
+    Revision, Stats, StoreError,
 };
 
 /// Rows per `INSERT` statement of a batch (each column is one array parameter).
@@ -551,6 +551,40 @@ impl ObservationStore for PgStore {
                 )
                 .await?;
             rows.iter().map(|r| Ok((r.try_get(0)?, r.try_get(1)?))).collect()
+        })
+    }
+
+    fn kept_day(&self, name: &str, day: i64) -> Result<Option<KeptDay>, StoreError> {
+        let audience = self.access.audience();
+        self.with(async |c: &mut Client| {
+            let row = c
+                .query_opt(
+                    "SELECT stamp, value FROM kept_days WHERE name = $1 AND audience = $2 AND day = $3",
+                    &[&name, &audience, &day],
+                )
+                .await?;
+            row.map(|r| Ok(KeptDay { day, stamp: r.try_get(0)?, value: r.try_get(1)? })).transpose()
+        })
+    }
+
+    fn keep_days(&self, name: &str, days: &[KeptDay]) -> Result<(), StoreError> {
+        if days.is_empty() {
+            return Ok(());
+        }
+        let audience = self.access.audience();
+        self.with(async |c: &mut Client| {
+            let tx = c.transaction().await?;
+            let stmt = tx
+                .prepare(
+                    "INSERT INTO kept_days (name, audience, day, stamp, value) VALUES ($1, $2, $3, $4, $5)
+                     ON CONFLICT (name, audience, day) DO UPDATE SET stamp = excluded.stamp, value = excluded.value",
+                )
+                .await?;
+            for d in days {
+                tx.execute(&stmt, &[&name, &audience, &d.day, &d.stamp, &d.value]).await?;
+            }
+            tx.commit().await?;
+            Ok(())
         })
     }
 

@@ -40,6 +40,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("migrations/0012_track_time.sql"),
     include_str!("migrations/0013_observation_days.sql"),
     include_str!("migrations/0014_observation_days_batch.sql"),
+    include_str!("migrations/0015_kept_days.sql"),
 ];
 
 /// The database file inside the data directory.

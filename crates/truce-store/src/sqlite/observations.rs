@@ -10,8 +10,8 @@ use crate::observations::{
     add_listed, change_of, decode, differing_fields, marking_of, parse_cursor, violation_list, zone_list,
 };
 use crate::{
-    Change, Conflict, Correction, EncodedRow, InsertReport, MAX_PAGE, ObservationStore, Page, Query, Revise, Revision,
-    Stats, StoreError,
+    Change, Conflict, Correction, EncodedRow, InsertReport, KeptDay, MAX_PAGE, ObservationStore, Page, Query, Revise,
+    Revision, Stats, StoreError,
 };
 
 /// A UTC day in milliseconds: `observation_days` is keyed by `floor(time_ms / DAY_MS)`.
@@ -257,6 +257,36 @@ impl ObservationStore for SqliteStore {
             conn.prepare_cached("SELECT day, changes FROM observation_days WHERE day >= ?1 AND day < ?2 ORDER BY day")?;
         let rows = stmt.query_map([from, until], |r| Ok((r.get(0)?, r.get(1)?)))?;
         Ok(rows.collect::<Result<_, _>>()?)
+    }
+
+    fn kept_day(&self, name: &str, day: i64) -> Result<Option<KeptDay>, StoreError> {
+        let conn = self.reader();
+        let mut stmt =
+            conn.prepare_cached("SELECT stamp, value FROM kept_days WHERE name = ?1 AND audience = ?2 AND day = ?3")?;
+        let row = stmt
+            .query_row(params![name, self.access.audience(), day], |r| {
+                Ok(KeptDay { day, stamp: r.get(0)?, value: r.get(1)? })
+            })
+            .optional()?;
+        Ok(row)
+    }
+
+    fn keep_days(&self, name: &str, days: &[KeptDay]) -> Result<(), StoreError> {
+        if days.is_empty() {
+            return Ok(());
+        }
+        let mut guard = self.writer();
+        let tx = guard.conn.transaction()?;
+        {
+            let mut stmt = tx.prepare_cached(
+                "INSERT OR REPLACE INTO kept_days (name, audience, day, stamp, value) VALUES (?1, ?2, ?3, ?4, ?5)",
+            )?;
+            for d in days {
+                stmt.execute(params![name, self.access.audience(), d.day, d.stamp, d.value])?;
+            }
+        }
+        tx.commit()?;
+        Ok(())
     }
 
     fn count(&self) -> Result<u64, StoreError> {
