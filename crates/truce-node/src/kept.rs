@@ -65,15 +65,13 @@ pub const KEPT_SUMMARY: &str = "watch-summary";
 /// and the version of truce (whose code makes the summaries).
 pub fn summary_basis(policy: &Policy, sectors: &Sectors, watch: &Watch) -> String {
     let text = format!("{}|{}|{}|{:?}", env!("CARGO_PKG_VERSION"), watch.summary_basis(), sectors.basis(), policy);
-    let digest = ring::digest::digest(&ring::digest::SHA256, text.as_bytes());
-    digest.as_ref().iter().map(|b| format!("{b:02x}")).collect()
+    truce_store::memo::digest(&text)
 }
 
 /// The stamp a day summary is kept in the store with: the [`summary_basis`] and the counters of the
 /// days it was made from (the day and its two neighbours).
 pub fn summary_stamp(basis: &str, days: &[(i64, i64)]) -> String {
-    let days: Vec<String> = days.iter().map(|(day, changes)| format!("{day}:{changes}")).collect();
-    format!("{basis};{}", days.join(","))
+    format!("{basis};{}", truce_store::memo::stamp_text(days))
 }
 
 /// The memos of a node (see the module documentation).

@@ -23,13 +23,13 @@
 
 use std::collections::{BTreeMap, HashMap};
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 use truce_core::StoredObservation;
 use truce_core::{Category, Label, Marking, ViolationRecord, ZoneKind};
 use truce_engine::Agreement;
-use truce_store::memo::{DayMemo, day_of, stamp};
-use truce_store::{MAX_PAGE, ObservationStore, Query};
+use truce_store::memo::{DayMemo, day_of, digest, stamp, stamp_text};
+use truce_store::{KeptDay, MAX_PAGE, ObservationStore, Query};
 use truce_watch::{Incident, Located, Rule, Sectors, incidents_in_sectors};
 
 use crate::doc::signed;
@@ -213,7 +213,7 @@ impl PeriodRef {
 }
 
 /// CFVs, incidents and reports.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Counts {
     /// Ceasefire violations: Σ count over the incidents.
     pub cfv: u64,
@@ -238,12 +238,64 @@ impl Counts {
 }
 
 /// Per-category and per-sector CFV counts of one or more periods.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
 struct Tally {
     by_category: BTreeMap<Category, Counts>,
-    /// Keyed by sector name (`None`: outside every sector); CFVs per category beside.
+    /// Keyed by sector name (`None`: outside every sector); CFVs per category beside. Kept in the
+    /// store as a list of pairs (a JSON object's keys cannot be `null`).
+    #[serde(with = "pairs")]
     by_sector: BTreeMap<Option<String>, (Counts, BTreeMap<Category, u64>)>,
     total: Counts,
+}
+
+/// A map as a list of its pairs.
+mod pairs {
+    use std::collections::BTreeMap;
+
+    use serde::{Deserialize, Deserializer, Serialize, Serializer};
+
+    pub fn serialize<K: Serialize, V: Serialize, S: Serializer>(map: &BTreeMap<K, V>, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_seq(map.iter())
+    }
+
+    pub fn deserialize<'de, K: Deserialize<'de> + Ord, V: Deserialize<'de>, D: Deserializer<'de>>(
+        d: D,
+    ) -> Result<BTreeMap<K, V>, D::Error> {
+        Ok(Vec::<(K, V)>::deserialize(d)?.into_iter().collect())
+    }
+}
+
+/// The tallies of past periods a report made, to keep in the store once the report is done
+/// ([`ObservationStore::keep_days`]), so that the next process (the command line makes one report
+/// each) reads them back instead of every period since the agreement took effect. Kept under
+/// `report-tally/<edition>` by the day the period starts, for the store handle's audience; the stamp
+/// names what the tally depends on besides the days' observations (truce's version, the agreement, the
+/// sectors, the label policy: [`truce_store::memo::digest`]), the period's bounds and its days'
+/// counters.
+struct Keeping {
+    name: String,
+    basis: String,
+    made: Vec<KeptDay>,
+}
+
+impl Keeping {
+    fn new(ctx: &Context<'_>, edition: Edition) -> Self {
+        let basis = format!(
+            "{}|{}|{}|{:?}",
+            env!("CARGO_PKG_VERSION"),
+            ctx.agreement.fingerprint,
+            ctx.sectors.basis(),
+            ctx.policy
+        );
+        Self { name: format!("report-tally/{}", edition.id()), basis: digest(&basis), made: Vec::new() }
+    }
+
+    /// Keeps what was made; a store that refuses (read-only) costs the next report the work only.
+    fn keep(self, ctx: &Context<'_>) {
+        if let Err(e) = ctx.store.keep_days(&self.name, &self.made) {
+            tracing::warn!("could not keep {} report tallies in the store: {e}", self.made.len());
+        }
+    }
 }
 
 impl Tally {
@@ -942,29 +994,46 @@ fn cfv_row(category: &str, label: &str, now: Counts, before: Counts, cumulative:
     }
 }
 
-/// The cumulative tally from the agreement's effective instant through `current`.
 /// The tally and label of `[start, p.end)` of the period `p`: kept while the change counters of its
-/// days (`changes`, read over at least those days) stand when the context keeps tallies, else read.
+/// days (`changes`, read over at least those days) stand when the context keeps tallies, in its memo
+/// or in the store (what is made is added to `keeping`), else read.
 fn period_tally(
     ctx: &Context<'_>,
     edition: Edition,
     p: &Period,
     start: OffsetDateTime,
     changes: &[(i64, i64)],
+    keeping: &mut Keeping,
 ) -> Result<(Tally, Option<Label>), ReportError> {
     let load = || Day::load(ctx, p.clone(), start, edition).map(|d| (d.tally, d.label));
     let Some((kept, audience)) = ctx.kept else { return load() };
     let key = (audience.to_owned(), edition, p.start.unix_timestamp_nanos(), start.unix_timestamp_nanos());
     let days = stamp(changes, day_of(start), day_of(p.end - time::Duration::nanoseconds(1)) + 1);
-    let t = kept.tallies.get_or_try(&key, &days, load)?;
+    let t = kept.tallies.get_or_try(&key, &days, || {
+        let day = day_of(p.start);
+        let stamp = format!("{};{};{};{}", keeping.basis, key.2, key.3, stamp_text(&days));
+        if let Some(found) = ctx.store.kept_day(&keeping.name, day)?
+            && found.stamp == stamp
+            && let Ok(tally) = serde_json::from_slice(&found.value)
+        {
+            return Ok(tally);
+        }
+        let made = load()?;
+        if let Ok(value) = serde_json::to_vec(&made) {
+            keeping.made.push(KeptDay { day, stamp, value });
+        }
+        Ok::<_, ReportError>(made)
+    })?;
     Ok((t.0.clone(), t.1.clone()))
 }
 
+/// The cumulative tally from the agreement's effective instant through `current`.
 fn cumulative(
     ctx: &Context<'_>,
     clock: &Clock,
     edition: Edition,
     current: &Day,
+    keeping: &mut Keeping,
 ) -> Result<Option<(Tally, Option<Label>)>, ReportError> {
     let Some(effective) = ctx.agreement.effective else { return Ok(None) };
     let mut total = Tally::default();
@@ -985,7 +1054,7 @@ fn cumulative(
         let (tally, period_label) = if current.period == p && start == p.start {
             (current.tally.clone(), None)
         } else {
-            period_tally(ctx, edition, &p, start, &changes)?
+            period_tally(ctx, edition, &p, start, &changes, keeping)?
         };
         label = ctx.policy.rejoin([label.as_ref(), period_label.as_ref()]);
         total.add(&tally);
@@ -1079,8 +1148,10 @@ pub fn daily(
         Some(_) => ctx.store.day_changes(day_of(previous_period.start), day_of(previous_period.end) + 1)?,
         None => Vec::new(),
     };
-    let previous = period_tally(ctx, edition, &previous_period, previous_period.start, &changes)?;
-    let cumulative = cumulative(ctx, clock, edition, &day)?;
+    let mut keeping = Keeping::new(ctx, edition);
+    let previous = period_tally(ctx, edition, &previous_period, previous_period.start, &changes, &mut keeping)?;
+    let cumulative = cumulative(ctx, clock, edition, &day, &mut keeping)?;
+    keeping.keep(ctx);
     let parts = [day.label.as_ref(), previous.1.as_ref(), cumulative.as_ref().and_then(|c| c.1.as_ref())];
     let label =
         ReportLabel::of(ctx, parts.into_iter().flatten().map(|l| (l, period.start.date())), period.start.date());

@@ -43,6 +43,20 @@ pub fn stamp(changes: &[(i64, i64)], from: i64, until: i64) -> Vec<(i64, i64)> {
     changes[lo..hi.max(lo)].to_vec()
 }
 
+/// The SHA-256 of `text`, in hex: what a value kept in the store
+/// ([`crate::ObservationStore::keep_days`]) puts in its stamp for everything it depends on besides its
+/// days' observations (the version of truce, the agreement, the sectors, the label policy), so that a
+/// value made under other ones is made again.
+pub fn digest(text: &str) -> String {
+    let digest = ring::digest::digest(&ring::digest::SHA256, text.as_bytes());
+    digest.as_ref().iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// The counters of a stamp as text (`day:changes,…`), for a stamp kept in the store.
+pub fn stamp_text(days: &[(i64, i64)]) -> String {
+    days.iter().map(|(day, changes)| format!("{day}:{changes}")).collect::<Vec<_>>().join(",")
+}
+
 /// Values keyed by `K`, each kept with the day counters it was computed from (see the module
 /// documentation).
 pub struct DayMemo<K, V> {

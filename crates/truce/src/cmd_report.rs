@@ -152,8 +152,10 @@ fn with_context(
     let (db, agreement) = store.open()?;
     let sectors = data_dir::load_sectors(store.sectors.as_deref(), &agreement)?;
     let policy = data_dir::load_policy(&store.data_dir())?;
-    // One report per process: nothing to keep between reports.
-    f(&truce_report::Context { store: &*db, agreement: &agreement, sectors: &sectors, policy: &policy, kept: None })
+    // One report per process: the tallies of past periods are kept in the store for the next one.
+    let tallies = truce_report::Tallies::new(1_024);
+    let kept = Some((&tallies, db.access().audience()));
+    f(&truce_report::Context { store: &*db, agreement: &agreement, sectors: &sectors, policy: &policy, kept })
 }
 
 fn write_out(out: Option<&PathBuf>, text: &str) -> anyhow::Result<ExitCode> {

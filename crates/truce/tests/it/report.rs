@@ -101,6 +101,14 @@ fn daily_json(w: &Week, date: &str, extra: &[&str]) -> Value {
     serde_json::from_str(&run.stdout).unwrap()
 }
 
+/// [`daily_json`] with nothing kept in the store (every period read): the reference a kept tally is
+/// compared with.
+fn fresh_daily_json(w: &Week, date: &str, extra: &[&str]) -> Value {
+    let db = rusqlite::Connection::open(w.data.join("truce.sqlite")).unwrap();
+    db.execute("DELETE FROM kept_days", []).unwrap();
+    daily_json(w, date, extra)
+}
+
 /// A stored row, read straight from SQLite.
 struct Row {
     id: String,
@@ -685,7 +693,11 @@ fn the_servers_kept_report_periods_follow_a_late_report_into_a_past_period() {
     assert_eq!(status_first, status_cli(), "the server's kept periods make the status report a fresh reading does");
     assert_eq!(status_api(), status_first, "asked again, with the periods kept");
     let first = api();
-    assert_eq!(first, daily_json(&w, "2026-11-23", &restricted), "the server's kept tallies count as a fresh reading");
+    assert_eq!(
+        first,
+        fresh_daily_json(&w, "2026-11-23", &restricted),
+        "the server's kept tallies count as a fresh reading"
+    );
     assert_eq!(api(), first, "asked again, with the periods kept");
     // A late report of three explosions on 11-18, inside a period the server has kept.
     let late = json!({"id": "late-1", "time": "2026-11-18T03:00:00Z", "lat": 48.3, "lon": 37.5,
@@ -693,7 +705,7 @@ fn the_servers_kept_report_periods_follow_a_late_report_into_a_past_period() {
     let (status, body) = server.json("POST", "/api/v1/observations", late.to_string().as_bytes());
     assert_eq!(status, 201, "{body}");
     let after = api();
-    assert_eq!(after, daily_json(&w, "2026-11-23", &restricted), "the changed period was read again");
+    assert_eq!(after, fresh_daily_json(&w, "2026-11-23", &restricted), "the changed period was read again");
     assert_eq!(
         u(&after["summary"]["cfv_cumulative"]),
         u(&first["summary"]["cfv_cumulative"]) + 3,
@@ -703,4 +715,67 @@ fn the_servers_kept_report_periods_follow_a_late_report_into_a_past_period() {
     let status_after = status_api();
     assert_eq!(status_after, status_cli(), "the changed period of the status report was read again");
     assert_eq!(u(&status_after["totals"]["cfv"]), u(&status_first["totals"]["cfv"]) + 3);
+}
+
+/// The tallies the command line keeps in the store (`kept_days`), as (day, stamp, value) of `name`.
+fn kept_tallies(w: &Week, name: &str) -> Vec<(i64, String, Vec<u8>)> {
+    let db = rusqlite::Connection::open(w.data.join("truce.sqlite")).unwrap();
+    let mut stmt =
+        db.prepare("SELECT day, stamp, value FROM kept_days WHERE name = ?1 AND audience = '*' ORDER BY day").unwrap();
+    stmt.query_map([name], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?))).unwrap().collect::<Result<_, _>>().unwrap()
+}
+
+fn set_kept_value(w: &Week, name: &str, day: i64, value: &[u8]) {
+    let db = rusqlite::Connection::open(w.data.join("truce.sqlite")).unwrap();
+    let n = db
+        .execute("UPDATE kept_days SET value = ?3 WHERE name = ?1 AND day = ?2", rusqlite::params![name, day, value])
+        .unwrap();
+    assert_eq!(n, 1);
+}
+
+#[test]
+fn the_command_lines_daily_report_reads_its_kept_tallies_back_and_follows_a_late_report() {
+    let w = week(&[]);
+    let restricted = ["--edition", "restricted"];
+    let name = "report-tally/restricted";
+    assert!(kept_tallies(&w, name).is_empty(), "nothing kept before the first report");
+    let first = daily_json(&w, "2026-11-23", &restricted);
+    let kept = kept_tallies(&w, name);
+    // The agreement took effect on 11-17: the periods of 11-17 to 11-22 are past, the previous one too.
+    assert!(kept.len() >= 6, "the past periods are kept: {}", kept.len());
+    assert_eq!(daily_json(&w, "2026-11-23", &restricted), first, "the second run, from the kept tallies");
+
+    // Read back, not made again: a kept tally with 1,000 more CFVs shows in the cumulative count.
+    let (day, _, value) = &kept[2];
+    let mut tally: Value = serde_json::from_slice(value).unwrap();
+    tally[0]["total"]["cfv"] = json!(u(&tally[0]["total"]["cfv"]) + 1_000);
+    set_kept_value(&w, name, *day, tally.to_string().as_bytes());
+    let tampered = daily_json(&w, "2026-11-23", &restricted);
+    assert_eq!(u(&tampered["summary"]["cfv_cumulative"]), u(&first["summary"]["cfv_cumulative"]) + 1_000);
+
+    // A kept tally that does not decode is made again and kept again.
+    set_kept_value(&w, name, *day, b"[not a tally");
+    assert_eq!(daily_json(&w, "2026-11-23", &restricted), first, "an undecodable tally is made again");
+    assert_eq!(kept_tallies(&w, name)[2], kept[2], "and kept again");
+
+    // A late report of three explosions on 11-18 changes that period's days: it is read again.
+    let late = w.data.parent().unwrap().join("late.ndjson");
+    let line = json!({"id": "late-1", "time": "2026-11-18T03:00:00Z", "lat": 48.3, "lon": 37.5,
+        "category": "explosion_impact", "count": 3, "observer": {"means": "patrol", "team": "MT-LATE"}});
+    std::fs::write(&late, format!("{line}\n")).unwrap();
+    let agreement = agreement();
+    let run = truce(&["ingest", "--data-dir", path(&w.data), "--agreement", path(&agreement), path(&late)], b"");
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let after = daily_json(&w, "2026-11-23", &restricted);
+    assert_eq!(u(&after["summary"]["cfv_cumulative"]), u(&first["summary"]["cfv_cumulative"]) + 3);
+    assert_eq!(after["summary"]["cfv"], first["summary"]["cfv"], "not in the report's own period");
+    let changed: Vec<i64> = kept_tallies(&w, name)
+        .iter()
+        .zip(&kept)
+        .filter(|(now, before)| now.1 != before.1)
+        .map(|(now, _)| now.0)
+        .collect();
+    // Periods run 17:30 to 17:30 UTC: two of them touch the UTC day 11-18, whose counter moved.
+    assert_eq!(changed.len(), 2, "only the periods touching 11-18 were made again: {changed:?}");
+    assert_eq!(fresh_daily_json(&w, "2026-11-23", &restricted), after, "the same as a reading with nothing kept");
 }
