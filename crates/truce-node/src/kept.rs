@@ -29,6 +29,13 @@
 //! dated before the assessment (a report dated in the future may join an incident of today's it
 //! would not have joined; a live watch assesses at the present).
 //!
+//! What a process keeps in memory is gone when it ends, and the command line makes one answer per
+//! process. So the days' stats and the watch's day summaries are also kept in the store
+//! ([`truce_store::memo::Keeping`], table `kept_days`, per audience of the store handle, stamped with
+//! the day counters and, for summaries, a digest of the engine, sectors and label policy): a memo miss
+//! looks there before reading the day, and what it made is kept there in one transaction. `truce warn
+//! status` and a restarted server read 34 summaries instead of correlating 34 days.
+//!
 //! Memory: a day's stats are a few dozen counters, a day's points 24 bytes an incident, a day's
 //! summary a few kilobytes; the memos hold at most [`STATS_DAYS`], [`SERIES_DAYS`], [`SUMMARY_DAYS`]
 //! and [`INCIDENT_DAYS`] entries (days × audiences), whatever the size of the store. The incidents of
@@ -39,8 +46,8 @@ use serde::{Deserialize, Serialize};
 use time::{Duration, OffsetDateTime};
 use truce_access::Policy;
 use truce_core::Label;
-use truce_store::memo::{DayMemo, day_of, day_start, stamp};
-use truce_store::{KeptDay, Query, Stats, Store, StoreError};
+use truce_store::memo::{DayMemo, Keeping, day_of, day_start, stamp, stamp_text};
+use truce_store::{Query, Stats, Store, StoreError};
 use truce_watch::series::{Bucket, Point, Series, series_of};
 use truce_watch::warning::DaySummary;
 use truce_watch::{Incident, Sectors, Watch};
@@ -60,6 +67,9 @@ pub const INCIDENT_DAYS: usize = 32;
 /// The name the watch's day summaries are kept under in the store.
 pub const KEPT_SUMMARY: &str = "watch-summary";
 
+/// The name each day's [`Stats`] are kept under in the store (whole days of a time-only request).
+pub const KEPT_STATS: &str = "stats";
+
 /// What every day summary made with `watch`, `sectors` and `policy` depends on besides its days'
 /// observations, as one digest (SHA-256, hex): the engine's and the sectors' bases, the label policy
 /// and the version of truce (whose code makes the summaries).
@@ -71,7 +81,7 @@ pub fn summary_basis(policy: &Policy, sectors: &Sectors, watch: &Watch) -> Strin
 /// The stamp a day summary is kept in the store with: the [`summary_basis`] and the counters of the
 /// days it was made from (the day and its two neighbours).
 pub fn summary_stamp(basis: &str, days: &[(i64, i64)]) -> String {
-    format!("{basis};{}", truce_store::memo::stamp_text(days))
+    format!("{basis};{}", stamp_text(days))
 }
 
 /// The memos of a node (see the module documentation).
@@ -210,19 +220,23 @@ impl Kept {
         }
         let (from, to) = days(q.since, q.until);
         let mut total = Stats::default();
+        let mut keeping = Keeping::new(KEPT_STATS);
         for (day, changes) in store.day_changes(from, to)? {
             let (start, end) = (day_start(day), day_start(day + 1));
             let since = q.since.map_or(start, |s| s.max(start));
             let until = q.until.map_or(end, |u| u.min(end));
             let window = Query { since: Some(since), until: Some(until), ..Query::default() };
             if (since, until) == (start, end) {
-                let kept =
-                    self.stats.get_or_try(&(audience.to_owned(), day), &[(day, changes)], || store.stats(&window))?;
+                let kept = self.stats.get_or_try(&(audience.to_owned(), day), &[(day, changes)], || {
+                    let stamp = format!("{};{}", env!("CARGO_PKG_VERSION"), stamp_text(&[(day, changes)]));
+                    keeping.kept_or_make(store, day, stamp, || store.stats(&window))
+                })?;
                 add(&mut total, &kept);
             } else {
                 add(&mut total, &store.stats(&window)?);
             }
         }
+        keeping.keep(store);
         Ok(total)
     }
 
@@ -299,25 +313,14 @@ impl Kept {
         until: OffsetDateTime,
     ) -> Result<(Vec<std::sync::Arc<DaySummarized>>, Option<Label>), StoreError> {
         let basis = summary_basis(policy, sectors, watch);
-        let mut made = Vec::new();
+        let mut keeping = Keeping::new(KEPT_SUMMARY);
         let kept = each_day(&self.summaries, store, audience, since, until, |day, day_stamp| {
-            let stamp = summary_stamp(&basis, day_stamp);
-            if let Some(found) = store.kept_day(KEPT_SUMMARY, day)?
-                && found.stamp == stamp
-                && let Ok(summarized) = serde_json::from_slice::<DaySummarized>(&found.value)
-            {
-                return Ok(summarized);
-            }
-            let DayIncidents { incidents, label } = day_incidents(store, policy, sectors, day)?;
-            let summarized = DaySummarized { summary: watch.summarize(day, &incidents), label };
-            if let Ok(value) = serde_json::to_vec(&summarized) {
-                made.push(KeptDay { day, stamp, value });
-            }
-            Ok(summarized)
+            keeping.kept_or_make(store, day, summary_stamp(&basis, day_stamp), || {
+                let DayIncidents { incidents, label } = day_incidents(store, policy, sectors, day)?;
+                Ok(DaySummarized { summary: watch.summarize(day, &incidents), label })
+            })
         })?;
-        if let Err(e) = store.keep_days(KEPT_SUMMARY, &made) {
-            tracing::warn!("could not keep {} day summaries in the store: {e}", made.len());
-        }
+        keeping.keep(store);
         let label = policy.rejoin(kept.iter().map(|d| d.label.as_ref()));
         Ok((kept, label))
     }

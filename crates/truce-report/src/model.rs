@@ -28,8 +28,8 @@ use time::OffsetDateTime;
 use truce_core::StoredObservation;
 use truce_core::{Category, Label, Marking, ViolationRecord, ZoneKind};
 use truce_engine::Agreement;
-use truce_store::memo::{DayMemo, day_of, digest, stamp, stamp_text};
-use truce_store::{KeptDay, MAX_PAGE, ObservationStore, Query};
+use truce_store::memo::{DayMemo, Keeping, day_of, digest, stamp, stamp_text};
+use truce_store::{MAX_PAGE, ObservationStore, Query};
 use truce_watch::{Incident, Located, Rule, Sectors, incidents_in_sectors};
 
 use crate::doc::signed;
@@ -265,20 +265,18 @@ mod pairs {
     }
 }
 
-/// The tallies of past periods a report made, to keep in the store once the report is done
-/// ([`ObservationStore::keep_days`]), so that the next process (the command line makes one report
-/// each) reads them back instead of every period since the agreement took effect. Kept under
-/// `report-tally/<edition>` by the day the period starts, for the store handle's audience; the stamp
-/// names what the tally depends on besides the days' observations (truce's version, the agreement, the
-/// sectors, the label policy: [`truce_store::memo::digest`]), the period's bounds and its days'
-/// counters.
-struct Keeping {
-    name: String,
+/// The tallies of past periods a report made, kept in the store once the report is done, so that the
+/// next process (the command line makes one report each) reads them back instead of every period since
+/// the agreement took effect. Kept under `report-tally/<edition>` by the day the period starts, for
+/// the store handle's audience; the stamp names what the tally depends on besides the days'
+/// observations (truce's version, the agreement, the sectors, the label policy:
+/// [`truce_store::memo::digest`]), the period's bounds and its days' counters.
+struct Tallying {
     basis: String,
-    made: Vec<KeptDay>,
+    keeping: Keeping,
 }
 
-impl Keeping {
+impl Tallying {
     fn new(ctx: &Context<'_>, edition: Edition) -> Self {
         let basis = format!(
             "{}|{}|{}|{:?}",
@@ -287,14 +285,7 @@ impl Keeping {
             ctx.sectors.basis(),
             ctx.policy
         );
-        Self { name: format!("report-tally/{}", edition.id()), basis: digest(&basis), made: Vec::new() }
-    }
-
-    /// Keeps what was made; a store that refuses (read-only) costs the next report the work only.
-    fn keep(self, ctx: &Context<'_>) {
-        if let Err(e) = ctx.store.keep_days(&self.name, &self.made) {
-            tracing::warn!("could not keep {} report tallies in the store: {e}", self.made.len());
-        }
+        Self { basis: digest(&basis), keeping: Keeping::new(format!("report-tally/{}", edition.id())) }
     }
 }
 
@@ -996,33 +987,22 @@ fn cfv_row(category: &str, label: &str, now: Counts, before: Counts, cumulative:
 
 /// The tally and label of `[start, p.end)` of the period `p`: kept while the change counters of its
 /// days (`changes`, read over at least those days) stand when the context keeps tallies, in its memo
-/// or in the store (what is made is added to `keeping`), else read.
+/// or in the store (what is made is added to `tallying`), else read.
 fn period_tally(
     ctx: &Context<'_>,
     edition: Edition,
     p: &Period,
     start: OffsetDateTime,
     changes: &[(i64, i64)],
-    keeping: &mut Keeping,
+    tallying: &mut Tallying,
 ) -> Result<(Tally, Option<Label>), ReportError> {
     let load = || Day::load(ctx, p.clone(), start, edition).map(|d| (d.tally, d.label));
     let Some((kept, audience)) = ctx.kept else { return load() };
     let key = (audience.to_owned(), edition, p.start.unix_timestamp_nanos(), start.unix_timestamp_nanos());
     let days = stamp(changes, day_of(start), day_of(p.end - time::Duration::nanoseconds(1)) + 1);
     let t = kept.tallies.get_or_try(&key, &days, || {
-        let day = day_of(p.start);
-        let stamp = format!("{};{};{};{}", keeping.basis, key.2, key.3, stamp_text(&days));
-        if let Some(found) = ctx.store.kept_day(&keeping.name, day)?
-            && found.stamp == stamp
-            && let Ok(tally) = serde_json::from_slice(&found.value)
-        {
-            return Ok(tally);
-        }
-        let made = load()?;
-        if let Ok(value) = serde_json::to_vec(&made) {
-            keeping.made.push(KeptDay { day, stamp, value });
-        }
-        Ok::<_, ReportError>(made)
+        let stamp = format!("{};{};{};{}", tallying.basis, key.2, key.3, stamp_text(&days));
+        tallying.keeping.kept_or_make(ctx.store, day_of(p.start), stamp, load)
     })?;
     Ok((t.0.clone(), t.1.clone()))
 }
@@ -1033,7 +1013,7 @@ fn cumulative(
     clock: &Clock,
     edition: Edition,
     current: &Day,
-    keeping: &mut Keeping,
+    tallying: &mut Tallying,
 ) -> Result<Option<(Tally, Option<Label>)>, ReportError> {
     let Some(effective) = ctx.agreement.effective else { return Ok(None) };
     let mut total = Tally::default();
@@ -1054,7 +1034,7 @@ fn cumulative(
         let (tally, period_label) = if current.period == p && start == p.start {
             (current.tally.clone(), None)
         } else {
-            period_tally(ctx, edition, &p, start, &changes, keeping)?
+            period_tally(ctx, edition, &p, start, &changes, tallying)?
         };
         label = ctx.policy.rejoin([label.as_ref(), period_label.as_ref()]);
         total.add(&tally);
@@ -1148,10 +1128,10 @@ pub fn daily(
         Some(_) => ctx.store.day_changes(day_of(previous_period.start), day_of(previous_period.end) + 1)?,
         None => Vec::new(),
     };
-    let mut keeping = Keeping::new(ctx, edition);
-    let previous = period_tally(ctx, edition, &previous_period, previous_period.start, &changes, &mut keeping)?;
-    let cumulative = cumulative(ctx, clock, edition, &day, &mut keeping)?;
-    keeping.keep(ctx);
+    let mut tallying = Tallying::new(ctx, edition);
+    let previous = period_tally(ctx, edition, &previous_period, previous_period.start, &changes, &mut tallying)?;
+    let cumulative = cumulative(ctx, clock, edition, &day, &mut tallying)?;
+    tallying.keeping.keep(ctx.store);
     let parts = [day.label.as_ref(), previous.1.as_ref(), cumulative.as_ref().and_then(|c| c.1.as_ref())];
     let label =
         ReportLabel::of(ctx, parts.into_iter().flatten().map(|l| (l, period.start.date())), period.start.date());

@@ -21,7 +21,11 @@ use std::collections::HashMap;
 use std::hash::Hash;
 use std::sync::{Arc, Mutex, PoisonError};
 
+use serde::Serialize;
+use serde::de::DeserializeOwned;
 use time::OffsetDateTime;
+
+use crate::{KeptDay, ObservationStore, StoreError};
 
 /// The UTC day of `t`: days since the Unix epoch, rounded down (the store's day numbers).
 pub fn day_of(t: OffsetDateTime) -> i64 {
@@ -55,6 +59,60 @@ pub fn digest(text: &str) -> String {
 /// The counters of a stamp as text (`day:changes,…`), for a stamp kept in the store.
 pub fn stamp_text(days: &[(i64, i64)]) -> String {
     days.iter().map(|(day, changes)| format!("{day}:{changes}")).collect::<Vec<_>>().join(",")
+}
+
+/// What was made of whole days while answering, to be kept in the store under one name once the answer
+/// is done ([`Keeping::keep`]), so that the next process reads it back ([`Keeping::kept_or_make`]).
+#[derive(Debug)]
+pub struct Keeping {
+    name: String,
+    made: Vec<KeptDay>,
+}
+
+impl Keeping {
+    /// Nothing made yet, under `name`.
+    pub fn new(name: impl Into<String>) -> Self {
+        Self { name: name.into(), made: Vec::new() }
+    }
+
+    /// The value kept in `store` (for the handle's audience) under this name for `day`, when it was
+    /// kept with exactly `stamp` and decodes; otherwise `make`'s, which is added to what this keeping
+    /// will keep. A kept value that does not decode (another version wrote it, or it was damaged) is
+    /// made again and replaced.
+    ///
+    /// # Errors
+    /// When reading the store fails, or `make`'s.
+    pub fn kept_or_make<V, E>(
+        &mut self,
+        store: &dyn ObservationStore,
+        day: i64,
+        stamp: String,
+        make: impl FnOnce() -> Result<V, E>,
+    ) -> Result<V, E>
+    where
+        V: Serialize + DeserializeOwned,
+        E: From<StoreError>,
+    {
+        if let Some(found) = store.kept_day(&self.name, day)?
+            && found.stamp == stamp
+            && let Ok(value) = serde_json::from_slice(&found.value)
+        {
+            return Ok(value);
+        }
+        let value = make()?;
+        if let Ok(bytes) = serde_json::to_vec(&value) {
+            self.made.push(KeptDay { day, stamp, value: bytes });
+        }
+        Ok(value)
+    }
+
+    /// Keeps what was made in `store`, in one transaction. A store that refuses (read-only, full) is
+    /// said on the log and costs the next reader the work, never the answer.
+    pub fn keep(self, store: &dyn ObservationStore) {
+        if let Err(e) = store.keep_days(&self.name, &self.made) {
+            tracing::warn!("could not keep {} values of {} in the store: {e}", self.made.len(), self.name);
+        }
+    }
 }
 
 /// Values keyed by `K`, each kept with the day counters it was computed from (see the module

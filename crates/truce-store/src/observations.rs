@@ -233,7 +233,7 @@ pub struct Page {
 }
 
 /// Counts for the filters of a [`Query`] (paging fields ignored).
-#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Stats {
     /// Observations.
     pub total: u64,

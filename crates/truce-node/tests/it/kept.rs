@@ -252,3 +252,35 @@ fn the_command_line_reads_day_summaries_back_from_the_store_while_their_days_are
     let theirs = gbr.kept_day(KEPT_SUMMARY, surge).unwrap().unwrap();
     assert_ne!(theirs.value, store.kept_day(KEPT_SUMMARY, surge).unwrap().unwrap().value, "GBR sees less");
 }
+
+/// A day's counts are kept in the store as well: a node started later (a fresh `Kept`) reads them back,
+/// makes again one that does not decode, and renews one whose day changed.
+#[test]
+fn a_later_node_reads_each_days_counts_back_from_the_store() {
+    let dir = tempfile::tempdir().unwrap();
+    let node = node(dir.path());
+    node.commit("test", batch(&node, 0, 200)).unwrap();
+    let store = node.view(&Access::all());
+    let whole = store.stats(&Query::default()).unwrap();
+    assert_eq!(node.kept.stats(&*store, "*", &Query::default()).unwrap(), whole, "the first reading");
+    let day = START.unix_timestamp().div_euclid(86_400) + 2;
+    let kept = store.kept_day(truce_node::kept::KEPT_STATS, day).unwrap().expect("the day's counts are kept");
+    let later = || truce_node::kept::Kept::default().stats(&*store, "*", &Query::default()).unwrap();
+    assert_eq!(later(), whole, "a later node");
+
+    let mut counts: truce_store::Stats = serde_json::from_slice(&kept.value).unwrap();
+    counts.total += 1_000;
+    let value = serde_json::to_vec(&counts).unwrap();
+    store.keep_days(truce_node::kept::KEPT_STATS, &[KeptDay { value, ..kept.clone() }]).unwrap();
+    assert_eq!(later().total, whole.total + 1_000, "read back, not counted again");
+    store.keep_days(truce_node::kept::KEPT_STATS, &[KeptDay { value: b"{".to_vec(), ..kept.clone() }]).unwrap();
+    assert_eq!(later(), whole, "a value that does not decode is counted again");
+    assert_eq!(store.kept_day(truce_node::kept::KEPT_STATS, day).unwrap().unwrap(), kept, "and kept again");
+
+    let mut late = observation("late-1", 48.3, 37.1, "explosion_impact", None);
+    late.time = START + Duration::days(2) + Duration::hours(5);
+    node.commit("test", vec![node.prepare(late, START, &Access::all()).unwrap()]).unwrap();
+    let whole = store.stats(&Query::default()).unwrap();
+    assert_eq!(later(), whole, "after a late report into that day");
+    assert_ne!(store.kept_day(truce_node::kept::KEPT_STATS, day).unwrap().unwrap().stamp, kept.stamp);
+}
