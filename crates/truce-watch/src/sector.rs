@@ -12,7 +12,7 @@ use std::path::Path;
 use serde::Deserialize;
 use truce_engine::Agreement;
 use truce_geo::geodesic::{azimuth_and_distance, destination, distance_m};
-use truce_geo::{LineIndex, LineOptions, LonLat, ZoneIndex, ZonePolygon};
+use truce_geo::{LineIndex, LineOptions, LineParts, LonLat, ZoneIndex, ZonePolygon};
 
 /// A problem in a sectors file.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
@@ -155,6 +155,7 @@ impl Sectors {
         let mut ids: Vec<String> = Vec::new();
         let mut names: Vec<String> = Vec::new();
         let mut rings = Vec::new();
+        let mut stretches = Vec::new();
         for (i, s) in raws.into_iter().enumerate() {
             let field = |f: &str| format!("sector[{i}].{f}");
             if s.id.trim().is_empty() {
@@ -183,10 +184,10 @@ impl Sectors {
                         continue;
                     }
                     let path = cut(&vertices, a * 1_000.0, b * 1_000.0);
-                    let options = LineOptions { margin_m: max_km * 1_000.0 + 10_000.0, ..LineOptions::default() };
-                    match LineIndex::new(std::slice::from_ref(&path), options) {
-                        Ok(index) => {
-                            sectors.push(Sector { id: s.id, name, stretch: Some((a, b)), path, index: Some(index) })
+                    match LineParts::new(std::slice::from_ref(&path)) {
+                        Ok(parts) => {
+                            stretches.push((sectors.len(), parts));
+                            sectors.push(Sector { id: s.id, name, stretch: Some((a, b)), path, index: None });
                         }
                         Err(e) => problems.push(problem(&field("to_km"), e.to_string())),
                     }
@@ -224,6 +225,22 @@ impl Sectors {
         };
         if !problems.is_empty() {
             return Err(SectorErrors(problems));
+        }
+        // Indexing the stretches is most of loading the sectors, and they are independent: half of them
+        // are indexed on a second thread.
+        let options = LineOptions { margin_m: max_km * 1_000.0 + 10_000.0, ..LineOptions::default() };
+        let index = |part: &[(usize, LineParts)]| -> Vec<(usize, LineIndex)> {
+            part.iter().map(|(k, parts)| (*k, LineIndex::of(parts, options))).collect()
+        };
+        let (first, second) = stretches.split_at(stretches.len() / 2);
+        let indexes = std::thread::scope(|scope| {
+            let other = scope.spawn(|| index(first));
+            let mut mine = index(second);
+            mine.extend(other.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic)));
+            mine
+        });
+        for (k, ix) in indexes {
+            sectors[k].index = Some(ix);
         }
         Ok(Self { sectors, max_distance_m: max_km * 1_000.0, polygons })
     }
