@@ -266,10 +266,10 @@ mod pairs {
 }
 
 /// The tallies of past periods a report made, kept in the store once the report is done, so that the
-/// next process (the command line makes one report each) reads them back instead of every period since
-/// the agreement took effect. Kept under `report-tally/<edition>` by the day the period starts, for
-/// the store handle's audience; the stamp names what the tally depends on besides the days'
-/// observations (truce's version, the agreement, the sectors, the label policy:
+/// next process (the command line makes one report each) reads them back instead of every period
+/// since the agreement took effect. Kept under `report-tally/<edition>` by the last UTC day the period
+/// touches, for the store handle's audience; the stamp names what the tally depends on besides the
+/// days' observations (truce's version, the agreement, the sectors, the label policy:
 /// [`truce_store::memo::digest`]), the period's bounds and its days' counters.
 struct Tallying {
     basis: String,
@@ -1002,7 +1002,9 @@ fn period_tally(
     let days = stamp(changes, day_of(start), day_of(p.end - time::Duration::nanoseconds(1)) + 1);
     let t = kept.tallies.get_or_try(&key, &days, || {
         let stamp = format!("{};{};{};{}", tallying.basis, key.2, key.3, stamp_text(&days));
-        tallying.keeping.kept_or_make(ctx.store, day_of(p.start), stamp, load)
+        // Kept by the last UTC day the period touches: a period whose days may still change is not kept.
+        let last = day_of(p.end - time::Duration::nanoseconds(1));
+        tallying.keeping.kept_or_make(ctx.store, last, stamp, load)
     })?;
     Ok((t.0.clone(), t.1.clone()))
 }

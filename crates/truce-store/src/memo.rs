@@ -78,7 +78,8 @@ impl Keeping {
     /// The value kept in `store` (for the handle's audience) under this name for `day`, when it was
     /// kept with exactly `stamp` and decodes; otherwise `make`'s, which is added to what this keeping
     /// will keep. A kept value that does not decode (another version wrote it, or it was damaged) is
-    /// made again and replaced.
+    /// made again and replaced. Yesterday and today (UTC) are neither read nor kept: they change with
+    /// every report that arrives, and keeping them would make readers wait on the store's writer.
     ///
     /// # Errors
     /// When reading the store fails, or `make`'s.
@@ -93,6 +94,9 @@ impl Keeping {
         V: Serialize + DeserializeOwned,
         E: From<StoreError>,
     {
+        if day >= day_of(OffsetDateTime::now_utc()) - 1 {
+            return make();
+        }
         if let Some(found) = store.kept_day(&self.name, day)?
             && found.stamp == stamp
             && let Ok(value) = serde_json::from_slice(&found.value)
@@ -228,6 +232,39 @@ mod tests {
         assert_eq!(get(&[(10, 2)]), 2, "the day changed");
         assert_eq!(get(&[(9, 1), (10, 2)]), 3, "a day that was empty got an observation");
         assert_eq!(get(&[(9, 1), (10, 2)]), 3);
+    }
+
+    #[test]
+    fn keeping_reads_back_a_matching_stamp_and_never_keeps_the_last_two_days() {
+        let dir = tempfile::tempdir().expect("a temporary directory");
+        let store = crate::SqliteStore::open(dir.path()).expect("a store");
+        let today = day_of(OffsetDateTime::now_utc());
+        let mut made = 0;
+        let mut run = |day: i64, stamp: &str| {
+            let mut keeping = Keeping::new("test");
+            let v = keeping
+                .kept_or_make(&store, day, stamp.to_owned(), || {
+                    made += 1;
+                    Ok::<_, StoreError>(made)
+                })
+                .expect("a value");
+            keeping.keep(&store);
+            v
+        };
+        assert_eq!(run(today - 2, "a"), 1, "made");
+        assert_eq!(run(today - 2, "a"), 1, "read back");
+        assert_eq!(run(today - 2, "b"), 2, "another stamp: made again");
+        assert_eq!(run(today - 2, "b"), 2);
+        assert_eq!(run(today - 1, "a"), 3, "yesterday is made");
+        assert_eq!(run(today - 1, "a"), 4, "and made again: never kept");
+        assert_eq!(run(today, "a"), 5);
+        assert_eq!(store.kept_day("test", today - 1).expect("a read"), None);
+        assert_eq!(store.kept_day("test", today).expect("a read"), None);
+        store
+            .keep_days("test", &[KeptDay { day: today - 3, stamp: "a".into(), value: b"not a number".to_vec() }])
+            .unwrap();
+        assert_eq!(run(today - 3, "a"), 6, "a value that does not decode is made again");
+        assert_eq!(store.kept_day("test", today - 3).expect("a read").map(|k| k.value), Some(b"6".to_vec()));
     }
 
     #[test]
