@@ -554,14 +554,18 @@ impl Watch {
         })
     }
 
-    /// The CUSUM boundary for a sector's quiet two-day window, cached per sector, day and baseline.
+    /// The CUSUM boundary for a sector's quiet two-day window, cached per sector, day, baseline and
+    /// diurnal profile.
     ///
     /// The baseline rate is itself an estimate from a few days, so each simulated window draws its
     /// daily rate from the rate's posterior given the baseline count, Gamma(n + 1, 1 / days), and the
     /// statistic runs with the rate the detector uses, (n + 1) / days: a boundary for the counts a
     /// quiet sector can really produce, not only for the estimate.
     fn boundary(&mut self, k: usize, day: i64, (shape, scale): (f64, f64), share: &[f64]) -> f64 {
-        let key = (k, day, shape.to_bits() ^ scale.to_bits().rotate_left(17));
+        // The diurnal profile is part of the key: a late report into another sector's baseline day
+        // changes it without changing this sector's baseline.
+        let profile = share.iter().fold(0u64, |h, x| h.rotate_left(7) ^ x.to_bits());
+        let key = (k, day, shape.to_bits() ^ scale.to_bits().rotate_left(17) ^ profile.rotate_left(31));
         if let Some(&h) = self.boundaries.get(&key) {
             return h;
         }
@@ -916,6 +920,22 @@ mod tests {
             }
         }
         out
+    }
+
+    #[test]
+    fn a_cusum_boundary_is_kept_for_its_diurnal_profile_only() {
+        let flat = vec![1.0 / 24.0; 24];
+        let mut evening = vec![0.5 / 18.0; 24];
+        for share in &mut evening[18..] {
+            *share = 0.5 / 6.0;
+        }
+        let (baseline, day) = ((40.0, 1.0 / 20.0), 20_400);
+        let fresh = |share: &[f64]| watch().boundary(0, day, baseline, share);
+        let mut kept = watch();
+        assert_eq!(kept.boundary(0, day, baseline, &flat), fresh(&flat));
+        assert_ne!(fresh(&flat), fresh(&evening), "the profile changes the boundary");
+        assert_eq!(kept.boundary(0, day, baseline, &evening), fresh(&evening), "not the flat profile's, kept");
+        assert_eq!(kept.boundary(0, day, baseline, &flat), fresh(&flat));
     }
 
     fn watch() -> Watch {
