@@ -52,8 +52,7 @@ pub fn stamp(changes: &[(i64, i64)], from: i64, until: i64) -> Vec<(i64, i64)> {
 /// days' observations (the version of truce, the agreement, the sectors, the label policy), so that a
 /// value made under other ones is made again.
 pub fn digest(text: &str) -> String {
-    let digest = ring::digest::digest(&ring::digest::SHA256, text.as_bytes());
-    digest.as_ref().iter().map(|b| format!("{b:02x}")).collect()
+    crate::blobs::hex(ring::digest::digest(&ring::digest::SHA256, text.as_bytes()).as_ref())
 }
 
 /// The counters of a stamp as text (`day:changes,…`), for a stamp kept in the store.
@@ -67,12 +66,14 @@ pub fn stamp_text(days: &[(i64, i64)]) -> String {
 pub struct Keeping {
     name: String,
     made: Vec<KeptDay>,
+    /// Yesterday (UTC day number) when this keeping began: it and later days are not kept.
+    recent: i64,
 }
 
 impl Keeping {
     /// Nothing made yet, under `name`.
     pub fn new(name: impl Into<String>) -> Self {
-        Self { name: name.into(), made: Vec::new() }
+        Self { name: name.into(), made: Vec::new(), recent: day_of(OffsetDateTime::now_utc()) - 1 }
     }
 
     /// The value kept in `store` (for the handle's audience) under this name for `day`, when it was
@@ -94,7 +95,7 @@ impl Keeping {
         V: Serialize + DeserializeOwned,
         E: From<StoreError>,
     {
-        if day >= day_of(OffsetDateTime::now_utc()) - 1 {
+        if day >= self.recent {
             return make();
         }
         if let Some(found) = store.kept_day(&self.name, day)?
