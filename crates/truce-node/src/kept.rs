@@ -38,9 +38,10 @@
 //!
 //! Memory: a day's stats are a few dozen counters, a day's points 24 bytes an incident, a day's
 //! summary a few kilobytes; the memos hold at most [`STATS_DAYS`], [`SERIES_DAYS`], [`SUMMARY_DAYS`]
-//! and [`INCIDENT_DAYS`] entries (days × audiences), whatever the size of the store. The incidents of
-//! a kept day are whole incidents (a few hundred bytes each): their memory grows with the rate of
-//! reports a day, not with the store, and only [`INCIDENT_DAYS`] days of them are kept.
+//! and [`INCIDENT_DAYS`] entries (days × audiences), whatever the size of the store. The points and
+//! the whole incidents of a day (a few hundred bytes each, their releasable lists shared) grow with
+//! the rate of reports a day, so those two memos are also bounded in bytes ([`SERIES_BYTES`],
+//! [`INCIDENT_BYTES`]): with more reports a day they keep fewer days, not more memory.
 
 use serde::{Deserialize, Serialize};
 use time::{Duration, OffsetDateTime};
@@ -56,6 +57,14 @@ use truce_watch::{Incident, Sectors, Watch};
 pub const STATS_DAYS: usize = 16_384;
 /// Days of series points kept, all audiences together (24 bytes an incident).
 pub const SERIES_DAYS: usize = 512;
+
+/// Most bytes the kept series points take, all days together: a year of a million reports (2,700 a
+/// day) fits; with ten times the reports a day, a tenth of the days are kept.
+pub const SERIES_BYTES: usize = 32 << 20;
+
+/// Most bytes the kept whole incidents take (as [`DayIncidents::weight`] counts them), all days
+/// together: the watch's yesterday and today of four audiences fit with ten million reports a year.
+pub const INCIDENT_BYTES: usize = 256 << 20;
 
 /// Days of summaries kept for the watch, all audiences together: the look-back of four audiences.
 pub const SUMMARY_DAYS: usize = 4 * (crate::watch::LOOKBACK_DAYS as usize + 2);
@@ -115,6 +124,32 @@ pub struct DayIncidents {
     pub label: Option<Label>,
 }
 
+/// About the bytes a violation record takes: the record and its strings.
+fn violation_weight(v: &truce_core::ViolationRecord) -> usize {
+    let texts = [&v.zone, &v.class, &v.party, &v.line, &v.category, &v.phase];
+    size_of_val(v) + v.code.len() + texts.iter().map(|t| t.as_ref().map_or(0, String::len)).sum::<usize>()
+}
+
+impl DayIncidents {
+    /// About the bytes the incidents take: each incident and its strings (the shared releasable lists
+    /// not counted: they are held once).
+    pub fn weight(&self) -> usize {
+        let strings = |v: &[String]| v.iter().map(|s| size_of::<String>() + s.len()).sum::<usize>();
+        self.incidents
+            .iter()
+            .map(|i| {
+                size_of::<Incident>()
+                    + i.id.len()
+                    + strings(&i.observations)
+                    + strings(&i.observers)
+                    + strings(&i.zones)
+                    + strings(&i.categories)
+                    + i.violations.iter().map(violation_weight).sum::<usize>()
+            })
+            .sum()
+    }
+}
+
 impl std::fmt::Debug for Kept {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Kept")
@@ -131,8 +166,8 @@ impl Default for Kept {
     fn default() -> Self {
         Self {
             stats: DayMemo::new(STATS_DAYS),
-            points: DayMemo::new(SERIES_DAYS),
-            incidents: DayMemo::new(INCIDENT_DAYS),
+            points: DayMemo::with_budget(SERIES_DAYS, SERIES_BYTES, |p| size_of_val(p.as_slice())),
+            incidents: DayMemo::with_budget(INCIDENT_DAYS, INCIDENT_BYTES, DayIncidents::weight),
             summaries: DayMemo::new(SUMMARY_DAYS),
             first_seen: DayMemo::new(STATS_DAYS),
         }

@@ -13,7 +13,10 @@
 //! The key says whose view the value is: callers put the reader's audience
 //! (`truce_access::Access::audience`) in it, so one reader never gets what was computed for another.
 //! The memo holds at most `capacity` entries and forgets the least recently used beyond that, so its
-//! memory is bounded by what the callers keep per day, not by the size of the store.
+//! memory is bounded by what the callers keep per day, not by the size of the store. A memo of values
+//! whose size follows the day's reports (a day's series points) is also given a budget in bytes
+//! ([`DayMemo::with_budget`]): a store with ten times the reports a day then keeps a tenth of the
+//! days, not ten times the memory.
 //!
 //! [`ObservationStore::day_changes`]: crate::ObservationStore::day_changes
 
@@ -125,10 +128,17 @@ impl Keeping {
 pub struct DayMemo<K, V> {
     inner: Mutex<Inner<K, V>>,
     capacity: usize,
+    /// Most bytes the values may weigh together, and how a value is weighed.
+    budget: Option<(usize, Weigh<V>)>,
 }
+
+/// How a [`DayMemo`] with a budget weighs a value, in bytes.
+type Weigh<V> = fn(&V) -> usize;
 
 struct Inner<K, V> {
     entries: HashMap<K, Entry<V>>,
+    /// The weights of the entries together.
+    weight: usize,
     clock: u64,
     hits: u64,
     misses: u64,
@@ -137,6 +147,7 @@ struct Inner<K, V> {
 struct Entry<V> {
     stamp: Vec<(i64, i64)>,
     value: Arc<V>,
+    weight: usize,
     used: u64,
 }
 
@@ -146,6 +157,8 @@ impl<K, V> std::fmt::Debug for DayMemo<K, V> {
         f.debug_struct("DayMemo")
             .field("entries", &inner.entries.len())
             .field("capacity", &self.capacity)
+            .field("weight", &inner.weight)
+            .field("budget", &self.budget.map(|(bytes, _)| bytes))
             .field("hits", &inner.hits)
             .field("misses", &inner.misses)
             .finish()
@@ -156,9 +169,22 @@ impl<K: Eq + Hash + Clone, V> DayMemo<K, V> {
     /// A memo of at most `capacity` entries (at least one).
     pub fn new(capacity: usize) -> Self {
         Self {
-            inner: Mutex::new(Inner { entries: HashMap::new(), clock: 0, hits: 0, misses: 0 }),
+            inner: Mutex::new(Inner { entries: HashMap::new(), weight: 0, clock: 0, hits: 0, misses: 0 }),
             capacity: capacity.max(1),
+            budget: None,
         }
+    }
+
+    /// A memo of at most `capacity` entries whose values, as `weigh` weighs them, weigh at most `bytes`
+    /// together; the value just computed is kept even when it alone weighs more.
+    pub fn with_budget(capacity: usize, bytes: usize, weigh: Weigh<V>) -> Self {
+        Self { budget: Some((bytes, weigh)), ..Self::new(capacity) }
+    }
+
+    /// How many entries are kept and what they weigh together (0 without a budget).
+    pub fn size(&self) -> (usize, usize) {
+        let inner = self.lock();
+        (inner.entries.len(), inner.weight)
     }
 
     /// The value kept for `key` when it was computed from exactly the counters `stamp`; otherwise
@@ -186,16 +212,41 @@ impl<K: Eq + Hash + Clone, V> DayMemo<K, V> {
             inner.misses += 1;
         }
         let value = Arc::new(compute()?);
+        let weight = self.budget.map_or(0, |(_, weigh)| weigh(&value));
         let mut inner = self.lock();
         inner.clock += 1;
         let used = inner.clock;
-        inner.entries.insert(key.clone(), Entry { stamp: stamp.to_vec(), value: value.clone(), used });
+        let entry = Entry { stamp: stamp.to_vec(), value: value.clone(), weight, used };
+        if let Some(old) = inner.entries.insert(key.clone(), entry) {
+            inner.weight -= old.weight;
+        }
+        inner.weight += weight;
         if inner.entries.len() > self.capacity {
             // Forget the least recently used quarter at once, so a full memo does not sort on every miss.
             let mut ages: Vec<u64> = inner.entries.values().map(|e| e.used).collect();
             ages.sort_unstable();
             let cut = ages[(self.capacity / 4).min(ages.len() - 1)];
             inner.entries.retain(|_, e| e.used > cut);
+            inner.weight = inner.entries.values().map(|e| e.weight).sum();
+        }
+        if let Some((bytes, _)) = self.budget
+            && inner.weight > bytes
+        {
+            // Forget the least recently used down to three quarters of the budget (the entry just
+            // kept stays), again so that a full memo does not sort on every miss.
+            let mut ages: Vec<(u64, usize)> = inner.entries.values().map(|e| (e.used, e.weight)).collect();
+            ages.sort_unstable();
+            let mut over = inner.weight.saturating_sub(bytes / 4 * 3);
+            let mut cut = 0;
+            for (age, w) in ages {
+                if over == 0 || age == used {
+                    break;
+                }
+                over = over.saturating_sub(w);
+                cut = age;
+            }
+            inner.entries.retain(|_, e| e.used > cut);
+            inner.weight = inner.entries.values().map(|e| e.weight).sum();
         }
         Ok(value)
     }
@@ -233,6 +284,30 @@ mod tests {
         assert_eq!(get(&[(10, 2)]), 2, "the day changed");
         assert_eq!(get(&[(9, 1), (10, 2)]), 3, "a day that was empty got an observation");
         assert_eq!(get(&[(9, 1), (10, 2)]), 3);
+    }
+
+    #[test]
+    fn a_memo_with_a_budget_forgets_the_least_recently_used_beyond_it() {
+        let memo: DayMemo<i64, Vec<u8>> = DayMemo::with_budget(100, 1_000, Vec::len);
+        let get =
+            |day: i64, len: usize| memo.get_or_try(&day, &[(day, 1)], || Ok::<_, ()>(vec![0; len])).expect("made");
+        for day in 0..4 {
+            get(day, 200);
+        }
+        assert_eq!(memo.size(), (4, 800));
+        get(0, 200); // used again: now the most recent
+        get(4, 200);
+        assert_eq!(memo.size(), (5, 1_000), "at the budget, not over it");
+        get(5, 200);
+        // Over the budget: forgotten from the least recently used (1, 2, 3) down to 750 bytes.
+        assert_eq!(memo.size(), (3, 600));
+        let (hits, misses) = memo.hits_and_misses();
+        get(0, 200);
+        get(4, 200);
+        get(5, 200);
+        assert_eq!(memo.hits_and_misses(), (hits + 3, misses), "the three most recent are kept");
+        get(6, 5_000);
+        assert_eq!(memo.size(), (1, 5_000), "one value over the budget is kept alone");
     }
 
     #[test]

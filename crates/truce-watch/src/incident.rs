@@ -23,9 +23,11 @@
 //! ranges; otherwise the inverse-variance weighted mean of the assessed positions. Every choice is
 //! recorded in [`Incident::located_by`] with its uncertainty.
 
+use std::cell::RefCell;
 use std::cmp::Reverse;
 use std::collections::{BinaryHeap, HashMap};
 use std::hash::BuildHasherDefault;
+use std::sync::Arc;
 
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
@@ -119,8 +121,10 @@ pub struct Incident {
     pub casualties: Option<Casualties>,
     /// The highest marking of its observations.
     pub marking: Marking,
-    /// Countries every observation is releasable to (the intersection).
-    pub releasable_to: Vec<String>,
+    /// Countries every observation is releasable to (the intersection). Shared between the incidents
+    /// of one correlation that have the same list (most have: a mission's reports are mostly released
+    /// alike), so a day of incidents held in memory holds each list once, not once an incident.
+    pub releasable_to: Arc<[String]>,
     /// Every restrictive category of its observations (the union).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub categories: Vec<String>,
@@ -295,7 +299,8 @@ impl<'a> Open<'a> {
         self.located_by = if obs.len() == 1 { Located::Single } else { Located::Combined };
     }
 
-    fn finish(&self) -> Incident {
+    /// The incident; its releasable list is `shared` when equal to it.
+    fn finish(&self, shared: &mut Option<Arc<[String]>>) -> Incident {
         let first = &self.members[0].observation;
         let obs: Vec<&Observation> = self.members.iter().map(|s| &s.observation).collect();
         let category =
@@ -330,8 +335,9 @@ impl<'a> Open<'a> {
         }
         let casualties = obs.iter().filter_map(|o| o.casualties).max_by_key(|c| (c.killed, c.injured));
         let marking = obs.iter().map(|o| o.marking).max_by_key(|m| marking_rank(*m)).unwrap_or(first.marking);
-        let mut releasable_to = first.releasable_to.clone();
-        releasable_to.retain(|c| obs.iter().all(|o| o.releasable_to.contains(c)));
+        let mut releasable: Vec<&String> = first.releasable_to.iter().collect();
+        releasable.retain(|c| obs.iter().all(|o| o.releasable_to.contains(c)));
+        let releasable_to = share(releasable.into_iter(), shared);
         let categories: std::collections::BTreeSet<&String> = obs.iter().flat_map(|o| &o.categories).collect();
         let categories = categories.into_iter().cloned().collect();
         Incident {
@@ -358,6 +364,19 @@ impl<'a> Open<'a> {
             categories,
         }
     }
+}
+
+/// `list` as a shared list: `last` when it holds an equal one, else a new one, which `last` then holds.
+/// Incidents made one after another mostly have equal releasable lists; sharing them keeps one copy.
+pub fn share<'s>(list: impl Iterator<Item = &'s String> + Clone, last: &mut Option<Arc<[String]>>) -> Arc<[String]> {
+    if let Some(kept) = last
+        && kept.iter().eq(list.clone())
+    {
+        return Arc::clone(kept);
+    }
+    let made: Arc<[String]> = list.cloned().collect();
+    *last = Some(Arc::clone(&made));
+    made
 }
 
 fn confidence_rank(c: Confidence) -> u8 {
@@ -490,6 +509,8 @@ pub struct Correlator<'a> {
     cells: HashMap<(i32, i32), Vec<usize>, BuildHasherDefault<CellHasher>>,
     wide: Vec<usize>,
     done: Vec<Incident>,
+    /// The releasable list of the incident finished last, shared with the next when equal.
+    releasable: RefCell<Option<Arc<[String]>>>,
 }
 
 /// A hash for cell keys: the two coordinates packed and multiplied by a 64-bit odd constant (the keys
@@ -585,11 +606,12 @@ impl<'a> Correlator<'a> {
             cells: HashMap::default(),
             wide: Vec::new(),
             done: Vec::new(),
+            releasable: RefCell::new(None),
         }
     }
 
     fn finish(&self, open: &Open<'_>) -> Incident {
-        let mut i = open.finish();
+        let mut i = open.finish(&mut self.releasable.borrow_mut());
         if let Some(sectors) = self.sectors {
             i.sector = sectors.name_of(LonLat::new(i.lon, i.lat)).map(str::to_owned);
         }
@@ -881,7 +903,30 @@ mod tests {
         b.observation.releasable_to = vec!["UKR".into()];
         let inc = &correlate(&[a, b], &Rule::default())[0];
         assert_eq!(inc.marking, Marking::NatoRestricted);
-        assert_eq!(inc.releasable_to, ["UKR"]);
+        assert_eq!(inc.releasable_to[..], ["UKR"]);
+    }
+
+    /// Incidents released alike hold one list between them; one released otherwise has its own, and
+    /// the next released alike again shares the new one.
+    #[test]
+    fn incidents_released_alike_share_one_list() {
+        let far = |k: f64| destination(EVENT, 90.0, k * 50_000.0);
+        let mut reports: Vec<StoredObservation> = (0..4)
+            .map(|k| report(&format!("r{k}"), &format!("team-{k}"), 0, far(f64::from(k)), Category::ExplosionImpact))
+            .collect();
+        for r in &mut reports {
+            r.observation.releasable_to = vec!["GBR".into(), "UKR".into()];
+        }
+        reports[2].observation.releasable_to = vec!["UKR".into()];
+        reports[3].observation.releasable_to = vec!["UKR".into()];
+        let incidents = correlate(&reports, &Rule::default());
+        let list = |id: &str| &incidents.iter().find(|i| i.id == format!("inc-{id}")).expect(id).releasable_to;
+        assert_eq!(incidents.len(), 4, "50 km apart: four incidents");
+        assert_eq!(list("r0")[..], ["GBR", "UKR"]);
+        assert!(Arc::ptr_eq(list("r0"), list("r1")), "one list for the two released alike");
+        assert_eq!(list("r2")[..], ["UKR"]);
+        assert!(Arc::ptr_eq(list("r2"), list("r3")));
+        assert!(!Arc::ptr_eq(list("r0"), list("r2")));
     }
 
     /// Fed hour by hour, the incremental pass gives for each prefix exactly what a fresh pass over
@@ -951,7 +996,7 @@ mod tests {
             open.retain(|inc| {
                 let closes = inc.closes < o.time;
                 if closes {
-                    done.push(inc.finish());
+                    done.push(inc.finish(&mut None));
                 }
                 !closes
             });
@@ -966,7 +1011,7 @@ mod tests {
                 None => open.push(Open::new(s, rule)),
             }
         }
-        done.extend(open.iter().map(Open::finish));
+        done.extend(open.iter().map(|o| o.finish(&mut None)));
         done.sort_by(|a, b| a.time.cmp(&b.time).then_with(|| a.id.cmp(&b.id)));
         done
     }

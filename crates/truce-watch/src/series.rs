@@ -173,7 +173,7 @@ mod tests {
             zones: vec![],
             casualties: None,
             marking: Marking::NatoUnclassified,
-            releasable_to: vec![],
+            releasable_to: Vec::new().into(),
             categories: Vec::new(),
         };
         let list = [

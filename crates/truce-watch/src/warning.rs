@@ -901,7 +901,7 @@ mod tests {
             zones: Vec::new(),
             casualties: None,
             marking: Marking::NatoUnclassified,
-            releasable_to: Vec::new(),
+            releasable_to: Vec::new().into(),
             categories: Vec::new(),
         }
     }

@@ -23,6 +23,12 @@ macro_rules! outln {
     }};
 }
 
+/// The allocator: mimalloc returns freed pages to the operating system within milliseconds, where
+/// glibc's malloc kept the peaks of past requests (a server on ten million observations held 532 MB
+/// of which 193 MB were in use).
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 mod args;
 mod cli;
 mod cmd_agreement;

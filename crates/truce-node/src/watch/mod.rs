@@ -128,11 +128,14 @@ pub fn incidents_of(
     all.retain(|i| i.time >= since && i.time < until);
     let by_id: HashMap<&str, &StoredObservation> =
         observations.iter().map(|s| (s.observation.id.as_str(), s)).collect();
+    let mut shared = None;
     for i in &mut all {
         let parts = i.observations.iter().filter_map(|id| by_id.get(id.as_str()).copied());
         if let Some(label) = label_of(policy, parts) {
             i.marking = label.marking;
-            i.releasable_to = label.releasable_to;
+            if !i.releasable_to.iter().eq(label.releasable_to.iter()) {
+                i.releasable_to = truce_watch::incident::share(label.releasable_to.iter(), &mut shared);
+            }
             i.categories = label.categories;
         }
     }

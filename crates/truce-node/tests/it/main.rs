@@ -102,5 +102,5 @@ fn an_incident_carries_the_join_of_its_observations_labels() {
     let i = &list[0];
     assert_eq!(i.observations.len(), 2);
     assert_eq!(i.marking, truce_core::Marking::NatoRestricted, "the highest");
-    assert_eq!(i.releasable_to, ["FRA", "GBR"], "the intersection, the default release expanded");
+    assert_eq!(i.releasable_to[..], ["FRA", "GBR"], "the intersection, the default release expanded");
 }
