@@ -15,7 +15,7 @@ use std::path::Path;
 use serde::Deserialize;
 use time::Date;
 use time::macros::format_description;
-use truce_core::{Label, Marking};
+use truce_core::{Label, Marking, Observation};
 
 /// The policy truce ships (`data/access/policy.toml`).
 pub const SHIPPED: &str = include_str!("../../../data/access/policy.toml");
@@ -358,11 +358,19 @@ impl Policy {
         let mut marking: Option<Marking> = None;
         let mut release: Option<Option<BTreeSet<String>>> = None;
         let mut categories = BTreeSet::new();
+        // The release list and day last intersected: the same again changes nothing (most parts of an
+        // aggregate are released alike), so it is not expanded again.
+        let mut last: Option<(&[String], Date)> = None;
         for (label, day) in parts {
             marking = Some(
                 marking.map_or(label.marking, |m| if label.marking.rank() > m.rank() { label.marking } else { m }),
             );
             categories.extend(label.categories.iter().cloned());
+            let effective = self.effective_release(label);
+            if last == Some((effective, day)) {
+                continue;
+            }
+            last = Some((effective, day));
             let set = self.expand(label, day);
             release = Some(match (release, set) {
                 (None, s) => s,
@@ -377,6 +385,27 @@ impl Policy {
             Some(set) => set.into_iter().collect(),
         };
         Some(Label { marking: marking?, releasable_to, categories: categories.into_iter().collect() })
+    }
+
+    /// The join of observations' own labels, each on the day it was observed (what anything derived
+    /// from them carries; see [`Policy::join`]). An observation labelled and dated as the one before it
+    /// adds nothing to the join and is passed over without copying its label. `None` for none.
+    pub fn join_observations<'a>(&self, observations: impl IntoIterator<Item = &'a Observation>) -> Option<Label> {
+        let mut parts: Vec<(Label, Date)> = Vec::new();
+        let mut last: Option<&Observation> = None;
+        for o in observations {
+            let alike = last.is_some_and(|l| {
+                l.time.date() == o.time.date()
+                    && l.marking == o.marking
+                    && l.releasable_to == o.releasable_to
+                    && l.categories == o.categories
+            });
+            if !alike {
+                parts.push((Label::of(o), o.time.date()));
+                last = Some(o);
+            }
+        }
+        self.join(parts.iter().map(|(l, d)| (l, *d)))
     }
 
     /// The join of aggregates, each already a [`Policy::join`] (or `None`, nothing): their release sets

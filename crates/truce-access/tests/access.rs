@@ -137,6 +137,23 @@ fn arb_day() -> impl Strategy<Value = Date> {
     (0i64..(30 * 365)).prop_map(|d| date!(2000 - 01 - 01) + time::Duration::days(d))
 }
 
+/// A label among a few, so that parts released alike follow each other often.
+fn arb_alike_label() -> impl Strategy<Value = Label> {
+    let releases: [&[&str]; 4] = [&["EU"], &["NATO"], &["EU", "NATO"], &[]];
+    (arb_marking(), 0..releases.len()).prop_map(move |(m, r)| label(m, releases[r], &[]))
+}
+
+/// A day either side of a change of the groups' members: the United Kingdom leaving the EU, Finland
+/// joining NATO.
+fn arb_membership_day() -> impl Strategy<Value = Date> {
+    proptest::sample::select(vec![
+        date!(2020 - 01 - 30),
+        date!(2020 - 02 - 01),
+        date!(2023 - 04 - 03),
+        date!(2023 - 04 - 05),
+    ])
+}
+
 /// `a` dominates `b` on `day`: higher or equal classification, every category of `b`, and a release
 /// set inside `b`'s.
 fn dominates(p: &Policy, a: &Label, b: &Label, day: Date) -> bool {
@@ -163,6 +180,21 @@ proptest! {
             prop_assert_eq!(a.marking, b.marking);
             prop_assert_eq!(p.expand(&a, day), p.expand(&b, day));
         }
+    }
+
+    /// The join passes over a part released and dated as the one before it; the answer is the one
+    /// part by part: the intersection of each part's own join.
+    #[test]
+    fn a_join_of_parts_released_alike_is_the_join_part_by_part(
+        parts in proptest::collection::vec((arb_alike_label(), arb_membership_day(), 1usize..4), 1..6),
+    ) {
+        let p = Policy::shipped();
+        let repeated: Vec<(Label, Date)> =
+            parts.iter().flat_map(|(l, d, n)| std::iter::repeat_n((l.clone(), *d), *n)).collect();
+        let joined = p.join(repeated.iter().map(|(l, d)| (l, *d)));
+        let each: Vec<Option<Label>> = parts.iter().map(|(l, d, _)| p.join([(l, *d)])).collect();
+        let by_part = p.rejoin(each.iter().map(Option::as_ref));
+        prop_assert_eq!(joined, by_part);
     }
 
     #[test]

@@ -370,9 +370,7 @@ impl Day {
                 i.observers = (1..=i.observers.len()).map(|n| format!("observer {n}")).collect();
             }
         }
-        let labels: Vec<(Label, time::Date)> =
-            observations.iter().map(|s| (Label::of(&s.observation), s.observation.time.date())).collect();
-        let label = ctx.policy.join(labels.iter().map(|(l, d)| (l, *d)));
+        let label = ctx.policy.join_observations(observations.iter().map(|s| &s.observation));
         let tally = Tally::of(&incidents);
         Ok(Self { period, observations, withheld, incidents, tally, label })
     }

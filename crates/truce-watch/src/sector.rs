@@ -63,6 +63,9 @@ pub struct Sector {
     /// The geometry: the stretch's vertices, or the polygon's ring.
     pub path: Vec<LonLat>,
     index: Option<LineIndex>,
+    /// `[west, south, east, north]`: every position this sector may be given lies inside (see
+    /// [`reach`]).
+    reach: [f64; 4],
 }
 
 /// The sectors of a front.
@@ -187,7 +190,14 @@ impl Sectors {
                     match LineParts::new(std::slice::from_ref(&path)) {
                         Ok(parts) => {
                             stretches.push((sectors.len(), parts));
-                            sectors.push(Sector { id: s.id, name, stretch: Some((a, b)), path, index: None });
+                            sectors.push(Sector {
+                                id: s.id,
+                                name,
+                                stretch: Some((a, b)),
+                                path,
+                                index: None,
+                                reach: WORLD,
+                            });
                         }
                         Err(e) => problems.push(problem(&field("to_km"), e.to_string())),
                     }
@@ -205,7 +215,7 @@ impl Sectors {
                         continue;
                     }
                     rings.push((sectors.len(), ring.clone()));
-                    sectors.push(Sector { id: s.id, name, stretch: None, path: ring, index: None });
+                    sectors.push(Sector { id: s.id, name, stretch: None, path: ring, index: None, reach: WORLD });
                 }
                 _ => problems.push(problem(&field("from_km"), "give either from_km and to_km, or polygon".into())),
             }
@@ -242,6 +252,9 @@ impl Sectors {
         for (k, ix) in indexes {
             sectors[k].index = Some(ix);
         }
+        for s in &mut sectors {
+            s.reach = reach(s, max_km * 1_000.0);
+        }
         Ok(Self { sectors, max_distance_m: max_km * 1_000.0, polygons })
     }
 
@@ -256,6 +269,11 @@ impl Sectors {
         }
         let mut best: Option<(usize, f64)> = None;
         for (i, s) in self.sectors.iter().enumerate() {
+            let [west, south, east, north] = s.reach;
+            // Outside the box nothing is within the distance: no need to measure (most stretches).
+            if !(p.lon >= west && p.lon <= east && p.lat >= south && p.lat <= north) {
+                continue;
+            }
             if let Some(ix) = &s.index {
                 let d = ix.query(p).distance_m;
                 if d <= self.max_distance_m && best.is_none_or(|(_, b)| d < b) {
@@ -272,6 +290,48 @@ impl Sectors {
     }
 }
 
+/// The whole world as a box.
+const WORLD: [f64; 4] = [-180.0, -90.0, 180.0, 90.0];
+
+/// Longest piece of a stretch's geodesic between two points its box is taken over, metres: between
+/// them a geodesic strays from the straight line in degrees by less than the box's slack of 0.001°
+/// below 89° of latitude.
+const BOX_STEP_M: f64 = 10_000.0;
+
+/// The box `[west, south, east, north]` that holds every position [`Sectors::assign`] can give to
+/// `sector`: a polygon's own box; for a stretch, the box of its geodesic pieces (each taken every
+/// [`BOX_STEP_M`], so a long piece's bulge is inside) grown by `max_distance_m`. A degree of latitude
+/// is at least 110.5 km and one of longitude at least 111.3 km × cos φ at the box's farthest latitude,
+/// so the margin surely holds the distance. The whole world when the box would cross the antimeridian
+/// or reach a pole.
+fn reach(sector: &Sector, max_distance_m: f64) -> [f64; 4] {
+    let mut b = [f64::MAX, f64::MAX, f64::MIN, f64::MIN];
+    let mut add = |p: LonLat| b = [b[0].min(p.lon), b[1].min(p.lat), b[2].max(p.lon), b[3].max(p.lat)];
+    if sector.stretch.is_none() {
+        sector.path.iter().copied().for_each(add);
+        return b;
+    }
+    for pair in sector.path.windows(2) {
+        add(pair[0]);
+        let (azimuth, length) = azimuth_and_distance(pair[0], pair[1]);
+        let steps = (length / BOX_STEP_M).ceil();
+        for k in 1..steps as usize {
+            add(destination(pair[0], azimuth, length * k as f64 / steps));
+        }
+    }
+    if let Some(&last) = sector.path.last() {
+        add(last);
+    }
+    let dlat = max_distance_m / 110_500.0 + 0.001;
+    let far = (b[1] - dlat).abs().max((b[3] + dlat).abs());
+    if far >= 89.0 || b[2] - b[0] > 180.0 {
+        return WORLD;
+    }
+    let dlon = max_distance_m / (111_300.0 * far.to_radians().cos()) + 0.001;
+    let grown = [b[0] - dlon, b[1] - dlat, b[2] + dlon, b[3] + dlat];
+    if grown[0] < -180.0 || grown[2] > 180.0 { WORLD } else { grown }
+}
+
 /// One sector as an area a query can be narrowed to ([`truce_geo::Area`]): exactly the positions
 /// [`Sectors::assign`] gives to it. Its box holds the polygon, or the stretch widened by the
 /// largest distance that counts for it.
@@ -286,25 +346,7 @@ impl SectorArea {
     /// The sector `id` of `sectors`, if there is one.
     pub fn new(sectors: &std::sync::Arc<Sectors>, id: &str) -> Option<Self> {
         let index = sectors.sectors.iter().position(|s| s.id == id)?;
-        let s = &sectors.sectors[index];
-        let mut b = [f64::MAX, f64::MAX, f64::MIN, f64::MIN];
-        for p in &s.path {
-            b = [b[0].min(p.lon), b[1].min(p.lat), b[2].max(p.lon), b[3].max(p.lat)];
-        }
-        if s.stretch.is_some() {
-            // A degree of latitude is at least 110.5 km and one of longitude at least 111.3 km × cos φ
-            // at the box's farthest latitude: a margin that surely holds `max_distance_m`.
-            let dlat = sectors.max_distance_m / 110_500.0 + 0.001;
-            let far = (b[1] - dlat).abs().max((b[3] + dlat).abs()).min(89.0);
-            let dlon = sectors.max_distance_m / (111_300.0 * far.to_radians().cos()) + 0.001;
-            b = [
-                (b[0] - dlon).max(-180.0),
-                (b[1] - dlat).max(-90.0),
-                (b[2] + dlon).min(180.0),
-                (b[3] + dlat).min(90.0),
-            ];
-        }
-        Some(Self { sectors: sectors.clone(), index, bbox: b })
+        Some(Self { sectors: sectors.clone(), index, bbox: sectors.sectors[index].reach })
     }
 }
 
@@ -435,25 +477,31 @@ from_km = 10
         );
         let areas: Vec<SectorArea> = s.sectors.iter().map(|x| SectorArea::new(&s, &x.id).unwrap()).collect();
         assert!(SectorArea::new(&s, "atlantis").is_none());
-        // Every 0.1° over the front and well beyond it.
+        // The nearest stretch within the distance, measuring every stretch (no box passed over).
+        let nearest = |p: LonLat| {
+            let d = |i: usize| s.sectors[i].index.as_ref().map_or(f64::INFINITY, |ix| ix.query(p).distance_m);
+            (0..s.sectors.len()).filter(|&i| d(i) <= s.max_distance_m).min_by(|&i, &j| d(i).total_cmp(&d(j)))
+        };
+        // Every 0.1° over the front and well beyond it, and every 0.01° over a band across the front
+        // (the 60 km limit of each stretch and the cuts between them).
         let (mut covered, mut none) = (0, 0);
-        for i in 0..=120 {
-            for j in 0..=80 {
-                let p = LonLat::new(29.0 + f64::from(i) * 0.1, 44.0 + f64::from(j) * 0.1);
-                let owner = s.assign(p);
-                for (k, area) in areas.iter().enumerate() {
-                    let b = area.bbox();
-                    assert_eq!(area.covers(p), owner == Some(k), "{p:?} and sector {k}");
-                    if owner == Some(k) {
-                        covered += 1;
-                        assert!(
-                            p.lon >= b[0] && p.lat >= b[1] && p.lon <= b[2] && p.lat <= b[3],
-                            "{p:?} outside {b:?}"
-                        );
-                    }
+        let fine =
+            (0..=400).flat_map(|i| (0..=60).map(move |j| (36.0 + f64::from(i) * 0.01, 47.0 + f64::from(j) * 0.05)));
+        let coarse =
+            (0..=120).flat_map(|i| (0..=80).map(move |j| (29.0 + f64::from(i) * 0.1, 44.0 + f64::from(j) * 0.1)));
+        for (lon, lat) in coarse.chain(fine) {
+            let p = LonLat::new(lon, lat);
+            let owner = s.assign(p);
+            assert_eq!(owner, nearest(p), "{p:?}");
+            for (k, area) in areas.iter().enumerate() {
+                let b = area.bbox();
+                assert_eq!(area.covers(p), owner == Some(k), "{p:?} and sector {k}");
+                if owner == Some(k) {
+                    covered += 1;
+                    assert!(p.lon >= b[0] && p.lat >= b[1] && p.lon <= b[2] && p.lat <= b[3], "{p:?} outside {b:?}");
                 }
-                none += usize::from(owner.is_none());
             }
+            none += usize::from(owner.is_none());
         }
         assert!(covered > 300 && none > 300, "{covered} covered, {none} in no sector");
     }

@@ -189,9 +189,7 @@ pub struct Opening<'a> {
 /// The aggregate label of observations (see `Policy::join`): what anything derived from them carries.
 /// `None` for no observations.
 pub fn label_of<'a>(policy: &Policy, observations: impl IntoIterator<Item = &'a StoredObservation>) -> Option<Label> {
-    let labels: Vec<(Label, time::Date)> =
-        observations.into_iter().map(|s| (Label::of(&s.observation), s.observation.time.date())).collect();
-    policy.join(labels.iter().map(|(l, d)| (l, *d)))
+    policy.join_observations(observations.into_iter().map(|s| &s.observation))
 }
 
 /// Opens a case on incidents (all must exist, as `store` reads them) and returns it with its label:

@@ -74,6 +74,39 @@ fn the_anonymous_viewer_is_configured_and_checked_against_the_policy() {
     assert!(!node.tak_party(None).access.permits(&secret, at));
 }
 
+/// The join of observations' labels passes over one labelled and dated as the one before it: the
+/// same label as the join of every observation's own label on its day.
+#[test]
+fn the_join_of_observations_is_the_join_of_each_ones_label() {
+    let policy = truce_access::Policy::shipped();
+    let mut all = Vec::new();
+    for (k, (time, marking, release)) in [
+        ("2020-01-30T12:00:00Z", "NATO UNCLASSIFIED", vec!["FRA", "GBR"]),
+        ("2020-01-30T13:00:00Z", "NATO UNCLASSIFIED", vec!["EU"]),
+        ("2020-01-30T14:00:00Z", "NATO UNCLASSIFIED", vec!["EU"]),
+        ("2020-02-01T12:00:00Z", "NATO RESTRICTED", vec!["EU"]),
+        ("2020-02-01T13:00:00Z", "NATO RESTRICTED", vec!["EU"]),
+    ]
+    .into_iter()
+    .enumerate()
+    {
+        let mut o = observation(&format!("o{k}"), 48.0, 37.0, "explosion_impact", None);
+        o.time = time::OffsetDateTime::parse(time, &time::format_description::well_known::Rfc3339).unwrap();
+        o.marking = marking.parse().unwrap();
+        o.releasable_to = release.into_iter().map(str::to_owned).collect();
+        all.push(o);
+    }
+    let labels: Vec<(truce_core::Label, time::Date)> =
+        all.iter().map(|o| (truce_core::Label::of(o), o.time.date())).collect();
+    let expected = policy.join(labels.iter().map(|(l, d)| (l, *d))).unwrap();
+    let joined = policy.join_observations(&all).unwrap();
+    assert_eq!(joined, expected);
+    // The United Kingdom left the EU on 31 January 2020: "EU" on the 1st of February is not released
+    // to it, although "EU" the day before was.
+    assert_eq!(joined.releasable_to, ["FRA"]);
+    assert_eq!(joined.marking, truce_core::Marking::NatoRestricted);
+}
+
 #[test]
 fn an_incident_carries_the_join_of_its_observations_labels() {
     use time::macros::datetime;
