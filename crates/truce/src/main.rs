@@ -25,7 +25,8 @@ macro_rules! outln {
 
 /// The allocator: mimalloc returns freed pages to the operating system within milliseconds, where
 /// glibc's malloc kept the peaks of past requests (a server on ten million observations held 532 MB
-/// of which 193 MB were in use).
+/// of which 193 MB were in use). Built with `no_thp`: transparent huge pages, zeroed 2 MB at a time
+/// on first touch, cost a short command a sixth of its time.
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
