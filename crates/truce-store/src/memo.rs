@@ -14,9 +14,9 @@
 //! (`truce_access::Access::audience`) in it, so one reader never gets what was computed for another.
 //! The memo holds at most `capacity` entries and forgets the least recently used beyond that, so its
 //! memory is bounded by what the callers keep per day, not by the size of the store. A memo of values
-//! whose size follows the day's reports (a day's series points) is also given a budget in bytes
-//! ([`DayMemo::with_budget`]): a store with ten times the reports a day then keeps a tenth of the
-//! days, not ten times the memory.
+//! whose size follows the day's reports (a day's series points or whole incidents) is also given a
+//! budget in bytes ([`DayMemo::with_budget`]): a store with ten times the reports a day then keeps a
+//! tenth of the days, not ten times the memory.
 //!
 //! [`ObservationStore::day_changes`]: crate::ObservationStore::day_changes
 
