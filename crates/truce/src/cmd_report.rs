@@ -7,7 +7,8 @@
 //! nothing. The store is then opened as `ingest` and `serve` open it (reclassified if the agreement
 //! changed), so the report always counts against the agreement it names.
 
-use std::io::Write;
+use std::fs::File;
+use std::io::{BufWriter, Write};
 use std::path::PathBuf;
 use std::process::ExitCode;
 
@@ -110,20 +111,14 @@ pub fn run(cmd: &ReportCommand) -> anyhow::Result<ExitCode> {
             let date = truce_report::not_after("date", truce_report::report_date("date", a.date)?, today)?;
             let clock = Clock::new(&a.cutoff, &a.tz)?;
             let (format, edition) = output_options(&a.output)?;
-            with_context(&a.output.store, |ctx| {
-                let r = truce_report::daily(ctx, &clock, date, edition)?;
-                Ok(truce_report::render_daily(&r, format))
-            })
-            .and_then(|text| write_out(a.output.out.as_ref(), &text))
+            let r = with_context(&a.output.store, |ctx| Ok(truce_report::daily(ctx, &clock, date, edition)?))?;
+            write_out(a.output.out.as_ref(), |w| truce_report::write_daily(&r, format, w))
         }
         ReportCommand::Spot(a) => {
             let clock = Clock::new(&a.cutoff, &a.tz)?;
             let (format, edition) = output_options(&a.output)?;
-            with_context(&a.output.store, |ctx| {
-                let r = truce_report::spot(ctx, &clock, &a.incident, edition)?;
-                Ok(truce_report::render_spot(&r, format))
-            })
-            .and_then(|text| write_out(a.output.out.as_ref(), &text))
+            let r = with_context(&a.output.store, |ctx| Ok(truce_report::spot(ctx, &clock, &a.incident, edition)?))?;
+            write_out(a.output.out.as_ref(), |w| truce_report::write_spot(&r, format, w))
         }
         ReportCommand::Status(a) => {
             let today = truce_report::today_utc();
@@ -131,11 +126,8 @@ pub fn run(cmd: &ReportCommand) -> anyhow::Result<ExitCode> {
             let to = truce_report::not_after("to", truce_report::report_date("to", a.to)?, today)?;
             let clock = Clock::new(&a.cutoff, &a.tz)?;
             let (format, edition) = output_options(&a.output)?;
-            with_context(&a.output.store, |ctx| {
-                let r = truce_report::status(ctx, &clock, from, to, edition)?;
-                Ok(truce_report::render_status(&r, format))
-            })
-            .and_then(|text| write_out(a.output.out.as_ref(), &text))
+            let r = with_context(&a.output.store, |ctx| Ok(truce_report::status(ctx, &clock, from, to, edition)?))?;
+            write_out(a.output.out.as_ref(), |w| truce_report::write_status(&r, format, w))
         }
     }
 }
@@ -145,10 +137,10 @@ fn output_options(o: &OutputArgs) -> anyhow::Result<(Format, Edition)> {
 }
 
 /// Opens the store, the agreement and the sectors, and runs `f` on them.
-fn with_context(
+fn with_context<T>(
     store: &StoreArgs,
-    f: impl FnOnce(&truce_report::Context<'_>) -> anyhow::Result<String>,
-) -> anyhow::Result<String> {
+    f: impl FnOnce(&truce_report::Context<'_>) -> anyhow::Result<T>,
+) -> anyhow::Result<T> {
     let (db, agreement) = store.open()?;
     let sectors = data_dir::load_sectors(store.sectors.as_deref(), &agreement)?;
     let policy = data_dir::load_policy(&store.data_dir())?;
@@ -158,15 +150,20 @@ fn with_context(
     f(&truce_report::Context { store: &*db, agreement: &agreement, sectors: &sectors, policy: &policy, kept })
 }
 
-fn write_out(out: Option<&PathBuf>, text: &str) -> anyhow::Result<ExitCode> {
-    match out {
-        Some(path) => std::fs::write(path, text).with_context(|| format!("cannot write {}", path.display()))?,
-        None => {
-            let stdout = std::io::stdout();
-            let mut lock = stdout.lock();
-            lock.write_all(text.as_bytes())?;
-            lock.flush()?;
-        }
-    }
+/// Writes the report with `write` to the file `out` (created or truncated) or to standard output,
+/// through one buffer: the text is never held whole.
+fn write_out(
+    out: Option<&PathBuf>,
+    write: impl FnOnce(&mut BufWriter<Box<dyn Write>>) -> std::io::Result<()>,
+) -> anyhow::Result<ExitCode> {
+    let (sink, name): (Box<dyn Write>, String) = match out {
+        Some(path) => (
+            Box::new(File::create(path).with_context(|| format!("cannot write {}", path.display()))?),
+            path.display().to_string(),
+        ),
+        None => (Box::new(std::io::stdout().lock()), "standard output".to_owned()),
+    };
+    let mut w = BufWriter::with_capacity(1 << 16, sink);
+    write(&mut w).and_then(|()| w.flush()).with_context(|| format!("cannot write {name}"))?;
     Ok(ExitCode::SUCCESS)
 }

@@ -7,7 +7,8 @@ use truce_core::{ClassificationRecord, Observation, StoredObservation};
 
 use super::{SqliteStore, Writer, cell_box, cell_of, from_ms, to_ms};
 use crate::observations::{
-    add_listed, change_of, decode, differing_fields, marking_of, parse_cursor, violation_list, zone_list,
+    RawRow, add_listed, change_of, decode, decode_rows, differing_fields, marking_of, parse_cursor, violation_list,
+    zone_list,
 };
 use crate::{
     Change, Conflict, Correction, EncodedRow, InsertReport, KeptDay, MAX_PAGE, ObservationStore, Page, Query, Revise,
@@ -200,34 +201,31 @@ impl ObservationStore for SqliteStore {
             args.push(rusqlite::types::Value::Integer(s));
             sql.push_str(&format!(" AND (o.time_ms, o.seq) > (?{}, ?{})", n + 1, n + 2));
         }
-        let conn = self.reader();
-        let mut stmt = conn.prepare(&format!(
-            "SELECT o.id, o.body, o.classification, o.received_ms, o.time_ms, o.seq, o.lat, o.lon FROM observations o
-             WHERE {sql} ORDER BY o.time_ms, o.seq"
-        ))?;
-        let mut rows = stmt.query(rusqlite::params_from_iter(args))?;
-        let mut page = Page::default();
-        let mut last = None;
-        while let Some(r) = rows.next()? {
-            let (lat, lon): (f64, f64) = (r.get(6)?, r.get(7)?);
-            let key = (r.get::<_, i64>(4)?, r.get::<_, i64>(5)?);
-            if !q.covers_exactly(lat, lon) {
-                continue;
+        let mut raw = Vec::new();
+        let mut next = None;
+        {
+            let conn = self.reader();
+            let mut stmt = conn.prepare(&format!(
+                "SELECT o.id, o.body, o.classification, o.received_ms, o.time_ms, o.seq, o.lat, o.lon FROM observations o
+                 WHERE {sql} ORDER BY o.time_ms, o.seq"
+            ))?;
+            let mut rows = stmt.query(rusqlite::params_from_iter(args))?;
+            let mut last = None;
+            while let Some(r) = rows.next()? {
+                let (lat, lon): (f64, f64) = (r.get(6)?, r.get(7)?);
+                let key = (r.get::<_, i64>(4)?, r.get::<_, i64>(5)?);
+                if !q.covers_exactly(lat, lon) {
+                    continue;
+                }
+                if raw.len() == limit {
+                    next = last.map(|(t, s): (i64, i64)| format!("{t}.{s}"));
+                    break;
+                }
+                raw.push(RawRow { id: r.get(0)?, body: r.get(1)?, classification: r.get(2)?, received_ms: r.get(3)? });
+                last = Some(key);
             }
-            if page.items.len() == limit {
-                page.next = last.map(|(t, s): (i64, i64)| format!("{t}.{s}"));
-                break;
-            }
-            page.items.push(decode(
-                &self.access,
-                r.get(0)?,
-                &r.get::<_, String>(1)?,
-                &r.get::<_, String>(2)?,
-                r.get(3)?,
-            )?);
-            last = Some(key);
         }
-        Ok(page)
+        Ok(Page { items: decode_rows(&self.access, raw)?, next })
     }
 
     fn stats(&self, q: &Query) -> Result<Stats, StoreError> {

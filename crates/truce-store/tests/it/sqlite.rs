@@ -162,3 +162,26 @@ fn a_failure_while_logging_a_change_adds_no_content() {
     assert!(store.contents("m").unwrap().is_empty());
     assert_eq!(store.changes("m", None).unwrap().len(), 1, "only the creation");
 }
+
+#[test]
+fn a_large_page_comes_back_whole_and_in_order_and_a_corrupt_row_in_it_is_named() {
+    // Pages of 1,000 rows or more are decoded on two threads: the halves must join in order.
+    let (dir, store) = open();
+    let stored: Vec<_> = (0..2_500)
+        .map(|k| observation(&format!("o{k:04}"), k, 48.0 + k as f64 * 1e-4, 37.5, Category::ExplosionImpact))
+        .collect();
+    store.insert(&stored).unwrap();
+    let q = truce_store::Query { limit: truce_store::MAX_PAGE, ..Default::default() };
+    let page = store.query(&q).unwrap();
+    assert_eq!(page.items, stored, "every row, in time order, decoded as inserted");
+    assert_eq!(page.next, None);
+    let conn = rusqlite::Connection::open(dir.path().join(truce_store::DATABASE_FILE)).unwrap();
+    conn.execute("UPDATE observations SET body = '{\"id\": ' WHERE id = 'o2222'", []).unwrap();
+    drop(conn);
+    match store.query(&q) {
+        Err(StoreError::Corrupt { id, reason }) => {
+            assert_eq!((id.as_str(), reason.starts_with("body: ")), ("o2222", true))
+        }
+        other => panic!("a corrupt row in the second half must fail the page naming it: {other:?}"),
+    }
+}

@@ -7,12 +7,15 @@
 //! period is not over, and the report would change each time it is asked for. A report reads many store pages and correlates
 //! them, so it runs on the blocking pool. HTML reports are served with a Content-Security-Policy that
 //! allows no script and no fetch at all: they are self-contained by construction, and observation text
-//! (user input, escaped when rendered) gets a second line of defence.
+//! (user input, escaped when rendered) gets a second line of defence. The status and headers are sent
+//! once the report is made; its text is streamed as it is written (a daily report of a busy day is tens
+//! of megabytes of JSON).
 
 // utoipa's expansion of `Query<...>` parameters names axum's path in full.
 #![allow(unused_qualifications)]
 
 use axum::Router;
+use axum::body::{Body, Bytes};
 use axum::extract::{Path, Query, State};
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
@@ -110,14 +113,22 @@ fn common(
     Ok((clock, format, edition))
 }
 
-/// Runs `make` on the blocking pool with the server's store, agreement and sectors, and serves the text.
+/// How a made report is written out (it holds the report, dropped once the response is complete).
+type Writer = Box<dyn Fn(&mut Chunks) -> std::io::Result<()> + Send>;
+
+/// Runs `make` on the blocking pool with the server's store, agreement and sectors, and streams what
+/// it returns to the client: the status and headers go as soon as the report is made (or its error
+/// instead), and the text in chunks as it is written, so a report of tens of megabytes is never held
+/// whole in the server.
 async fn serve(
     state: AppState,
     caller: Caller,
     format: Format,
-    make: impl FnOnce(&truce_report::Context<'_>) -> Result<String, ReportError> + Send + 'static,
+    make: impl FnOnce(&truce_report::Context<'_>) -> Result<Writer, ReportError> + Send + 'static,
 ) -> Result<Response, ApiError> {
-    let text = super::blocking(move || {
+    let (made_tx, made_rx) = tokio::sync::oneshot::channel();
+    let (chunks_tx, chunks_rx) = tokio::sync::mpsc::channel(CHUNKS_IN_FLIGHT);
+    tokio::task::spawn_blocking(move || {
         let store = caller.store(&state);
         let ctx = truce_report::Context {
             store: store.as_ref(),
@@ -126,16 +137,83 @@ async fn serve(
             policy: &state.node.policy,
             kept: Some((&state.tallies, caller.access.audience())),
         };
-        make(&ctx).map_err(api_error)
-    })
-    .await?;
-    let mut response = ([(header::CONTENT_TYPE, format.content_type())], text).into_response();
+        let write = match make(&ctx) {
+            Ok(write) => write,
+            Err(e) => {
+                // The handler is waiting for this; if it is gone, so is the client.
+                let _ = made_tx.send(Err(api_error(e)));
+                return;
+            }
+        };
+        if made_tx.send(Ok(())).is_err() {
+            return;
+        }
+        let mut chunks = Chunks { buf: Vec::with_capacity(CHUNK_BYTES), tx: chunks_tx };
+        if let Err(e) = write(&mut chunks).and_then(|()| chunks.send()) {
+            // The client went away, or (models hold only text and numbers) nothing else: the response
+            // is cut short rather than ended as if complete.
+            let _ = chunks.tx.blocking_send(Err(e));
+        }
+        // The response ends here; the report (megabytes of strings) is freed after.
+        drop(chunks);
+        drop(write);
+    });
+    made_rx.await.map_err(ApiError::internal)??;
+    let stream =
+        futures_util::stream::unfold(chunks_rx, |mut rx| async move { rx.recv().await.map(|chunk| (chunk, rx)) });
+    let mut response = ([(header::CONTENT_TYPE, format.content_type())], Body::from_stream(stream)).into_response();
     if format == Format::Html
         && let Ok(v) = header::HeaderValue::from_str(REPORT_CSP)
     {
         response.headers_mut().insert(header::CONTENT_SECURITY_POLICY, v);
     }
     Ok(response)
+}
+
+/// Bytes of a chunk of a streamed report.
+const CHUNK_BYTES: usize = 1 << 16;
+
+/// Chunks written but not yet sent to the client: the writer waits beyond these.
+const CHUNKS_IN_FLIGHT: usize = 8;
+
+/// A writer that hands a report to the response body in chunks of [`CHUNK_BYTES`].
+struct Chunks {
+    buf: Vec<u8>,
+    tx: tokio::sync::mpsc::Sender<std::io::Result<Bytes>>,
+}
+
+impl Chunks {
+    /// Sends what is buffered.
+    fn send(&mut self) -> std::io::Result<()> {
+        if self.buf.is_empty() {
+            return Ok(());
+        }
+        let chunk = std::mem::replace(&mut self.buf, Vec::with_capacity(CHUNK_BYTES));
+        self.tx
+            .blocking_send(Ok(Bytes::from(chunk)))
+            .map_err(|_| std::io::Error::new(std::io::ErrorKind::BrokenPipe, "the client went away"))
+    }
+}
+
+impl std::io::Write for Chunks {
+    fn write(&mut self, data: &[u8]) -> std::io::Result<usize> {
+        self.write_all(data)?;
+        Ok(data.len())
+    }
+
+    // The serialiser writes many pieces of a few bytes: each is one copy into the chunk.
+    #[inline]
+    fn write_all(&mut self, data: &[u8]) -> std::io::Result<()> {
+        self.buf.extend_from_slice(data);
+        if self.buf.len() >= CHUNK_BYTES {
+            self.send()?;
+        }
+        Ok(())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        self.send()
+    }
 }
 
 /// The daily report: the 24 hours ending at the cutoff on `date`, in the OSCE SMM's structure.
@@ -159,7 +237,7 @@ pub async fn report_daily(
         common(p.cutoff.as_deref(), p.tz.as_deref(), p.format.as_deref(), p.edition.as_deref())?;
     serve(state, caller, format, move |ctx| {
         let r = truce_report::daily(ctx, &clock, date, edition)?;
-        Ok(truce_report::render_daily(&r, format))
+        Ok(Box::new(move |w: &mut Chunks| truce_report::write_daily(&r, format, w)))
     })
     .await
 }
@@ -183,7 +261,7 @@ pub async fn report_spot(
         common(p.cutoff.as_deref(), p.tz.as_deref(), p.format.as_deref(), p.edition.as_deref())?;
     serve(state, caller, format, move |ctx| {
         let r = truce_report::spot(ctx, &clock, &incident, edition)?;
-        Ok(truce_report::render_spot(&r, format))
+        Ok(Box::new(move |w: &mut Chunks| truce_report::write_spot(&r, format, w)))
     })
     .await
 }
@@ -209,7 +287,7 @@ pub async fn report_status(
         common(p.cutoff.as_deref(), p.tz.as_deref(), p.format.as_deref(), p.edition.as_deref())?;
     serve(state, caller, format, move |ctx| {
         let r = truce_report::status(ctx, &clock, from, to, edition)?;
-        Ok(truce_report::render_status(&r, format))
+        Ok(Box::new(move |w: &mut Chunks| truce_report::write_status(&r, format, w)))
     })
     .await
 }

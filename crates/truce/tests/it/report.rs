@@ -593,6 +593,7 @@ fn report_api_serves_html_md_json_and_rejects_bad_parameters() {
     assert_eq!((status, ctype.as_str()), (200, "application/json"));
     let api: Value = serde_json::from_str(&body).unwrap();
     assert_eq!(api, daily_json(&w, DAY6, &[]), "the API and the command line give the same model");
+    assert!(body.len() > 1 << 16, "the model ({} bytes) is streamed in several chunks of 64 KiB", body.len());
 
     for (query, field) in [
         ("/api/v1/reports/daily?date=2026-02-30", "date"),
