@@ -13,6 +13,7 @@
 //! the security [`Label`] every record and event carries.
 
 mod category;
+pub mod halves;
 mod journal;
 mod label;
 mod observation;

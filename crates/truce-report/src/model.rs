@@ -1087,16 +1087,7 @@ fn annex(day: &Day, clock: &Clock) -> Vec<AnnexRow> {
     };
     // Each row stands alone (its MGRS reference and local time are most of its cost): a busy day's
     // are made in two halves at once.
-    if day.observations.len() < PARALLEL_ANNEX_ROWS || std::thread::available_parallelism().map_or(1, |n| n.get()) < 2 {
-        return rows(&day.observations);
-    }
-    let (first, second) = day.observations.split_at(day.observations.len() / 2);
-    std::thread::scope(|scope| {
-        let later = scope.spawn(|| rows(second));
-        let mut made = rows(first);
-        made.extend(later.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic)));
-        made
-    })
+    truce_core::halves::map(&day.observations, PARALLEL_ANNEX_ROWS, rows).into_iter().flatten().collect()
 }
 
 /// The period's observations amended or withdrawn after its end, in what the edition may show.

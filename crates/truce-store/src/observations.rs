@@ -548,25 +548,22 @@ const PARALLEL_DECODE_ROWS: usize = 1_000;
 
 /// Decodes `rows` in their order, as [`decode`] does each. Decoding the JSON is most of reading a
 /// large page (a day of a busy store is 27,000 rows): a page of [`PARALLEL_DECODE_ROWS`] or more is
-/// decoded in two halves on two threads, the reader's connection already released.
+/// decoded in two halves on two threads ([`truce_core::halves`]), the reader's connection already
+/// released.
 pub(crate) fn decode_rows(
     access: &truce_access::Access,
-    rows: Vec<RawRow>,
+    rows: &[RawRow],
 ) -> Result<Vec<StoredObservation>, StoreError> {
-    let one = |rows: &mut dyn Iterator<Item = RawRow>| {
-        rows.map(|r| decode(access, r.id, &r.body, &r.classification, r.received_ms)).collect::<Result<Vec<_>, _>>()
-    };
-    if rows.len() < PARALLEL_DECODE_ROWS || std::thread::available_parallelism().map_or(1, |n| n.get()) < 2 {
-        return one(&mut rows.into_iter());
+    let parts = truce_core::halves::map(rows, PARALLEL_DECODE_ROWS, |half: &[RawRow]| {
+        half.iter()
+            .map(|r| decode(access, r.id.clone(), &r.body, &r.classification, r.received_ms))
+            .collect::<Result<Vec<_>, _>>()
+    });
+    let mut decoded = Vec::with_capacity(rows.len());
+    for part in parts {
+        decoded.extend(part?);
     }
-    let mut first = rows;
-    let second = first.split_off(first.len() / 2);
-    std::thread::scope(|scope| {
-        let later = scope.spawn(|| one(&mut second.into_iter()));
-        let mut decoded = one(&mut first.into_iter())?;
-        decoded.extend(later.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic))?);
-        Ok(decoded)
-    })
+    Ok(decoded)
 }
 
 /// The fields (top-level keys) whose values differ between the stored body of observation `id`

@@ -242,14 +242,7 @@ impl Sectors {
         let index = |part: &[(usize, LineParts)]| -> Vec<(usize, LineIndex)> {
             part.iter().map(|(k, parts)| (*k, LineIndex::of(parts, options))).collect()
         };
-        let (first, second) = stretches.split_at(stretches.len() / 2);
-        let indexes = std::thread::scope(|scope| {
-            let other = scope.spawn(|| index(first));
-            let mut mine = index(second);
-            mine.extend(other.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic)));
-            mine
-        });
-        for (k, ix) in indexes {
+        for (k, ix) in truce_core::halves::map(&stretches, 2, index).into_iter().flatten() {
             sectors[k].index = Some(ix);
         }
         for s in &mut sectors {

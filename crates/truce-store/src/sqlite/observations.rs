@@ -225,7 +225,7 @@ impl ObservationStore for SqliteStore {
                 last = Some(key);
             }
         }
-        Ok(Page { items: decode_rows(&self.access, raw)?, next })
+        Ok(Page { items: decode_rows(&self.access, &raw)?, next })
     }
 
     fn stats(&self, q: &Query) -> Result<Stats, StoreError> {
