@@ -29,9 +29,12 @@ proptest! {
     }
 
     #[test]
-    fn close_to_the_line(k in 0usize..20, t in 0.0f64..1.0, off_lon in -0.05f64..0.05, off_lat in -0.05f64..0.05) {
+    fn close_to_the_line(
+        k in 0usize..20, t in 0.0f64..1.0, off_lon in -0.05f64..0.05, off_lat in -0.05f64..0.05, leaf in 4usize..=12,
+    ) {
+        // Any number of candidates a leaf gives the same distances (a shallower tree, more chords).
         let parts = vec![line_of_contact_2025()];
-        let index = LineIndex::new(&parts, LineOptions::default()).unwrap();
+        let index = LineIndex::new(&parts, LineOptions { leaf_candidates: leaf, ..LineOptions::default() }).unwrap();
         let (a, b) = (parts[0][k], parts[0][k + 1]);
         let p = LonLat::new(a.lon + (b.lon - a.lon) * t + off_lon, a.lat + (b.lat - a.lat) * t + off_lat);
         assert_close(&index, &parts, p)?;
@@ -40,12 +43,12 @@ proptest! {
     #[test]
     fn random_lines_that_double_back(
         pts in prop::collection::vec((30.0f64..40.0, 45.0f64..50.0), 2..12),
-        lon in 25.0f64..45.0, lat in 42.0f64..53.0,
+        lon in 25.0f64..45.0, lat in 42.0f64..53.0, leaf in 4usize..=12,
     ) {
         let line: Vec<LonLat> = pts.iter().map(|&(x, y)| LonLat::new(x, y)).collect();
         prop_assume!(line.windows(2).all(|w| distance_m(w[0], w[1]) > 1.0));
         let parts = vec![line];
-        let index = LineIndex::new(&parts, LineOptions::default()).unwrap();
+        let index = LineIndex::new(&parts, LineOptions { leaf_candidates: leaf, ..LineOptions::default() }).unwrap();
         assert_close(&index, &parts, LonLat::new(lon, lat))?;
     }
 }

@@ -348,13 +348,16 @@ impl Day {
         let mut observations = Vec::new();
         let mut withheld = 0;
         loop {
-            let page = ctx.store.query(&q)?;
-            for s in page.items {
-                if releasable(&s, edition) {
-                    observations.push(s);
-                } else {
-                    withheld += 1;
-                }
+            let mut page = ctx.store.query(&q)?;
+            let listed = page.items.len();
+            page.items.retain(|s| releasable(s, edition));
+            withheld += (listed - page.items.len()) as u64;
+            // A page's vector becomes the day's, or is appended whole: a busy day's thousands of
+            // observations are moved once a page, not pushed one by one into a doubling vector.
+            if observations.is_empty() {
+                observations = page.items;
+            } else {
+                observations.append(&mut page.items);
             }
             match page.next {
                 Some(next) => q.cursor = Some(next),
@@ -1063,6 +1066,7 @@ fn annex(day: &Day, clock: &Clock) -> Vec<AnnexRow> {
     let of: HashMap<&str, &str> =
         day.incidents.iter().flat_map(|i| i.observations.iter().map(|o| (o.as_str(), i.id.as_str()))).collect();
     let rows = |observations: &[StoredObservation]| -> Vec<AnnexRow> {
+        let mut minute = None;
         observations
             .iter()
             .map(|s| {
@@ -1070,7 +1074,7 @@ fn annex(day: &Day, clock: &Clock) -> Vec<AnnexRow> {
                 AnnexRow {
                     id: o.id.clone(),
                     time: rfc3339(o.time),
-                    time_local: clock.local(o.time),
+                    time_local: clock.local_in_order(o.time, &mut minute),
                     lat: o.lat,
                     lon: o.lon,
                     mgrs: crate::mgrs::to_mgrs(o.lat, o.lon, 4),

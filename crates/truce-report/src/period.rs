@@ -114,6 +114,15 @@ fn to_time(ts: Timestamp) -> OffsetDateTime {
     OffsetDateTime::from_unix_timestamp_nanos(ts.as_nanosecond()).unwrap_or(OffsetDateTime::UNIX_EPOCH)
 }
 
+/// The latest answer of [`Clock::local_in_order`] and what it depends on.
+#[derive(Debug, Clone)]
+pub struct LocalMinute {
+    minute: i64,
+    offset: i32,
+    abbreviation: String,
+    text: String,
+}
+
 fn to_jiff(t: OffsetDateTime) -> Timestamp {
     Timestamp::from_nanosecond(t.unix_timestamp_nanos()).unwrap_or(Timestamp::UNIX_EPOCH)
 }
@@ -223,6 +232,28 @@ impl Clock {
         to_jiff(t).to_zoned(self.tz.clone()).strftime("%Y-%m-%d %H:%M %Z").to_string()
     }
 
+    /// [`Clock::local`] for many times in order: `last` keeps the latest answer with its UTC minute
+    /// and the zone's offset and abbreviation then, and is answered again while they are the same. The
+    /// text shows whole minutes, so with an offset of whole minutes the same UTC minute, offset and
+    /// abbreviation always give the same text; an offset with seconds (local mean time before 1900) is
+    /// formatted every time. A busy day's annex has about twenty reports a minute.
+    pub fn local_in_order(&self, t: OffsetDateTime, last: &mut Option<LocalMinute>) -> String {
+        let ts = to_jiff(t);
+        let info = self.tz.to_offset_info(ts);
+        let (minute, offset) = (ts.as_second().div_euclid(60), info.offset().seconds());
+        if offset % 60 != 0 {
+            return self.local(t);
+        }
+        if let Some(l) =
+            last.as_ref().filter(|l| l.minute == minute && l.offset == offset && l.abbreviation == info.abbreviation())
+        {
+            return l.text.clone();
+        }
+        let text = self.local(t);
+        *last = Some(LocalMinute { minute, offset, abbreviation: info.abbreviation().to_owned(), text: text.clone() });
+        text
+    }
+
     /// `t` as local time of day: `19:30`.
     pub fn local_hm(&self, t: OffsetDateTime) -> String {
         to_jiff(t).to_zoned(self.tz.clone()).strftime("%H:%M").to_string()
@@ -281,6 +312,26 @@ mod tests {
         let c = Clock::new("03:30", "Europe/Kyiv").unwrap();
         let p = c.period(parse_date("date", "2026-10-25").unwrap()).unwrap();
         assert_eq!(p.end, datetime!(2026-10-25 00:30 UTC), "03:30 EEST, the first of the two");
+    }
+
+    #[test]
+    fn local_times_in_order_are_the_same_text_as_one_by_one() {
+        // Every 7 s across the autumn change in Kyiv (2026-10-25 01:00 UTC), across the spring one
+        // (2026-03-29 01:00 UTC), and in 1880, when Kyiv kept local mean time (+2:02:04, with seconds).
+        let kyiv = Clock::default_clock().unwrap();
+        let starts =
+            [datetime!(2026-10-25 00:50 UTC), datetime!(2026-03-29 00:50 UTC), datetime!(1880-06-01 10:00 UTC)];
+        for start in starts {
+            let mut last = None;
+            for k in 0..200 {
+                let t = start + time::Duration::seconds(7 * k);
+                assert_eq!(kyiv.local_in_order(t, &mut last), kyiv.local(t), "{t}");
+            }
+        }
+        let mut last = None;
+        let change = datetime!(2026-10-25 01:00 UTC);
+        assert_eq!(kyiv.local_in_order(change - time::Duration::SECOND, &mut last), "2026-10-25 03:59 EEST");
+        assert_eq!(kyiv.local_in_order(change, &mut last), "2026-10-25 03:00 EET");
     }
 
     #[test]

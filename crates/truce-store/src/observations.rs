@@ -543,27 +543,84 @@ pub(crate) struct RawRow {
     pub(crate) received_ms: i64,
 }
 
-/// Pages with at least this many rows are decoded on two threads.
+/// A page's first this many rows are decoded where they are read; a larger page's rows go on to a
+/// second thread as they are read.
 const PARALLEL_DECODE_ROWS: usize = 1_000;
 
-/// Decodes `rows` in their order, as [`decode`] does each. Decoding the JSON is most of reading a
-/// large page (a day of a busy store is 27,000 rows): a page of [`PARALLEL_DECODE_ROWS`] or more is
-/// decoded in two halves on two threads ([`truce_core::halves`]), the reader's connection already
-/// released.
-pub(crate) fn decode_rows(
+/// Rows handed to the decoding threads at a time.
+const DECODE_CHUNK: usize = 512;
+
+type Decoded = (usize, Result<Vec<StoredObservation>, StoreError>);
+
+/// Reads rows with `read` (which passes each [`RawRow`] to the function it is given and returns what
+/// else it found) and decodes them, as [`decode`] does each, in their order. Decoding the JSON is most
+/// of reading a large page (a day of a busy store is 27,000 rows), and the database reads a row in
+/// about as long as it takes to decode one: once a page passes [`PARALLEL_DECODE_ROWS`] rows, a second
+/// thread decodes chunks of [`DECODE_CHUNK`] while the rest are still being read, and the reading
+/// thread joins it when the rows end. Chunks are numbered, so the answer is in the order read and a
+/// corrupt row is the first in that order. Fewer rows, or one core, are decoded on the reading thread.
+///
+/// # Errors
+/// What `read` returns, else the first row that does not decode.
+pub(crate) fn read_decoded<R>(
     access: &truce_access::Access,
-    rows: &[RawRow],
-) -> Result<Vec<StoredObservation>, StoreError> {
-    let parts = truce_core::halves::map(rows, PARALLEL_DECODE_ROWS, |half: &[RawRow]| {
-        half.iter()
-            .map(|r| decode(access, r.id.clone(), &r.body, &r.classification, r.received_ms))
-            .collect::<Result<Vec<_>, _>>()
-    });
-    let mut decoded = Vec::with_capacity(rows.len());
-    for part in parts {
-        decoded.extend(part?);
-    }
-    Ok(decoded)
+    read: impl FnOnce(&mut dyn FnMut(RawRow)) -> Result<R, StoreError>,
+) -> Result<(Vec<StoredObservation>, R), StoreError> {
+    let decode_chunk = |rows: &[RawRow]| -> Result<Vec<StoredObservation>, StoreError> {
+        rows.iter().map(|r| decode(access, r.id.clone(), &r.body, &r.classification, r.received_ms)).collect()
+    };
+    let two = std::thread::available_parallelism().map_or(1, |n| n.get()) >= 2;
+    let (sender, receiver) = std::sync::mpsc::channel::<(usize, Vec<RawRow>)>();
+    let receiver = std::sync::Mutex::new(receiver);
+    // Decodes chunks until none are left and no more will come.
+    let work = || {
+        let mut done: Vec<Decoded> = Vec::new();
+        loop {
+            let next = receiver.lock().unwrap_or_else(std::sync::PoisonError::into_inner).recv();
+            match next {
+                Ok((k, rows)) => done.push((k, decode_chunk(&rows))),
+                Err(_) => return done,
+            }
+        }
+    };
+    std::thread::scope(|scope| {
+        let mut first = Vec::new();
+        let mut chunk = Vec::new();
+        let mut chunks = 0;
+        let mut helper = None;
+        let found = read(&mut |row| {
+            if first.len() < PARALLEL_DECODE_ROWS || !two {
+                first.push(row);
+                return;
+            }
+            helper.get_or_insert_with(|| scope.spawn(work));
+            chunk.push(row);
+            if chunk.len() == DECODE_CHUNK {
+                // The receiver lives until both threads return: a send cannot fail.
+                let _ = sender.send((chunks, std::mem::take(&mut chunk)));
+                chunks += 1;
+            }
+        });
+        if !chunk.is_empty() {
+            let _ = sender.send((chunks, chunk));
+        }
+        drop(sender);
+        // The first rows while the helper goes on with the chunks, then whatever chunks are left.
+        let head = decode_chunk(&first);
+        let mut done = Vec::new();
+        if let Some(h) = helper {
+            done = work();
+            done.extend(h.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic)));
+            done.sort_unstable_by_key(|(k, _)| *k);
+        }
+        let found = found?;
+        let mut decoded = head?;
+        decoded.reserve(done.len() * DECODE_CHUNK);
+        for (_, part) in done {
+            decoded.append(&mut part?);
+        }
+        Ok((decoded, found))
+    })
 }
 
 /// The fields (top-level keys) whose values differ between the stored body of observation `id`

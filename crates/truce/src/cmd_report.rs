@@ -112,7 +112,11 @@ pub fn run(cmd: &ReportCommand) -> anyhow::Result<ExitCode> {
             let clock = Clock::new(&a.cutoff, &a.tz)?;
             let (format, edition) = output_options(&a.output)?;
             let r = with_context(&a.output.store, |ctx| Ok(truce_report::daily(ctx, &clock, date, edition)?))?;
-            write_out(a.output.out.as_ref(), |w| truce_report::write_daily(&r, format, w))
+            let written = write_out(a.output.out.as_ref(), |w| truce_report::write_daily(&r, format, w));
+            // The process ends here: a busy day's report is tens of thousands of small allocations that
+            // the operating system takes back at once, so they are not freed one by one.
+            std::mem::forget(r);
+            written
         }
         ReportCommand::Spot(a) => {
             let clock = Clock::new(&a.cutoff, &a.tz)?;

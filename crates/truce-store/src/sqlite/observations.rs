@@ -7,7 +7,7 @@ use truce_core::{ClassificationRecord, Observation, StoredObservation};
 
 use super::{SqliteStore, Writer, cell_box, cell_of, from_ms, to_ms};
 use crate::observations::{
-    RawRow, add_listed, change_of, decode, decode_rows, differing_fields, marking_of, parse_cursor, violation_list,
+    RawRow, add_listed, change_of, decode, differing_fields, marking_of, parse_cursor, read_decoded, violation_list,
     zone_list,
 };
 use crate::{
@@ -201,31 +201,30 @@ impl ObservationStore for SqliteStore {
             args.push(rusqlite::types::Value::Integer(s));
             sql.push_str(&format!(" AND (o.time_ms, o.seq) > (?{}, ?{})", n + 1, n + 2));
         }
-        let mut raw = Vec::new();
-        let mut next = None;
-        {
+        let (items, next) = read_decoded(&self.access, |push| {
             let conn = self.reader();
             let mut stmt = conn.prepare(&format!(
                 "SELECT o.id, o.body, o.classification, o.received_ms, o.time_ms, o.seq, o.lat, o.lon FROM observations o
                  WHERE {sql} ORDER BY o.time_ms, o.seq"
             ))?;
             let mut rows = stmt.query(rusqlite::params_from_iter(args))?;
-            let mut last = None;
+            let (mut listed, mut last) = (0, None);
             while let Some(r) = rows.next()? {
                 let (lat, lon): (f64, f64) = (r.get(6)?, r.get(7)?);
                 let key = (r.get::<_, i64>(4)?, r.get::<_, i64>(5)?);
                 if !q.covers_exactly(lat, lon) {
                     continue;
                 }
-                if raw.len() == limit {
-                    next = last.map(|(t, s): (i64, i64)| format!("{t}.{s}"));
-                    break;
+                if listed == limit {
+                    return Ok(last.map(|(t, s): (i64, i64)| format!("{t}.{s}")));
                 }
-                raw.push(RawRow { id: r.get(0)?, body: r.get(1)?, classification: r.get(2)?, received_ms: r.get(3)? });
+                push(RawRow { id: r.get(0)?, body: r.get(1)?, classification: r.get(2)?, received_ms: r.get(3)? });
+                listed += 1;
                 last = Some(key);
             }
-        }
-        Ok(Page { items: decode_rows(&self.access, &raw)?, next })
+            Ok(None)
+        })?;
+        Ok(Page { items, next })
     }
 
     fn stats(&self, q: &Query) -> Result<Stats, StoreError> {

@@ -165,23 +165,33 @@ fn a_failure_while_logging_a_change_adds_no_content() {
 
 #[test]
 fn a_large_page_comes_back_whole_and_in_order_and_a_corrupt_row_in_it_is_named() {
-    // Pages of 1,000 rows or more are decoded on two threads: the halves must join in order.
+    // Past its first 1,000 rows a page is decoded in chunks on a second thread while it is read: the
+    // chunks must join in order, a full page must stop where the next begins, and the corrupt row
+    // named must be the first in time order.
     let (dir, store) = open();
-    let stored: Vec<_> = (0..2_500)
-        .map(|k| observation(&format!("o{k:04}"), k, 48.0 + k as f64 * 1e-4, 37.5, Category::ExplosionImpact))
+    let stored: Vec<_> = (0..10_700)
+        .map(|k| observation(&format!("o{k:05}"), k, 48.0 + k as f64 * 1e-5, 37.5, Category::ExplosionImpact))
         .collect();
     store.insert(&stored).unwrap();
     let q = truce_store::Query { limit: truce_store::MAX_PAGE, ..Default::default() };
-    let page = store.query(&q).unwrap();
-    assert_eq!(page.items, stored, "every row, in time order, decoded as inserted");
-    assert_eq!(page.next, None);
-    let conn = rusqlite::Connection::open(dir.path().join(truce_store::DATABASE_FILE)).unwrap();
-    conn.execute("UPDATE observations SET body = '{\"id\": ' WHERE id = 'o2222'", []).unwrap();
-    drop(conn);
-    match store.query(&q) {
-        Err(StoreError::Corrupt { id, reason }) => {
-            assert_eq!((id.as_str(), reason.starts_with("body: ")), ("o2222", true))
+    let first = store.query(&q).unwrap();
+    assert_eq!(first.items, stored[..10_000], "a full page: every row, in time order, decoded as inserted");
+    let rest = store.query(&truce_store::Query { cursor: first.next.clone(), ..q.clone() }).unwrap();
+    assert_eq!((rest.items.as_slice(), rest.next), (&stored[10_000..], None), "the next page starts after it");
+    let corrupt = |ids: &[&str]| {
+        let conn = rusqlite::Connection::open(dir.path().join(truce_store::DATABASE_FILE)).unwrap();
+        for id in ids {
+            conn.execute("UPDATE observations SET body = '{\"id\": ' WHERE id = ?1", [id]).unwrap();
         }
-        other => panic!("a corrupt row in the second half must fail the page naming it: {other:?}"),
+    };
+    corrupt(&["o08000", "o02222"]);
+    for named in ["o02222", "o00500"] {
+        match store.query(&q) {
+            Err(StoreError::Corrupt { id, reason }) => {
+                assert_eq!((id.as_str(), reason.starts_with("body: ")), (named, true))
+            }
+            other => panic!("a corrupt row must fail the page naming the first ({named}): {other:?}"),
+        }
+        corrupt(&["o00500"]);
     }
 }
