@@ -23,7 +23,8 @@
 //! be better than `b` by no more than a tolerance (0.25 m or 0.04% of the distance). To keep those
 //! tolerances from adding up level after level, a piece that served as `b` for such a drop is never
 //! itself dropped by tolerance further down. Cells split until at most four candidates remain
-//! ([`LineOptions::leaf_candidates`]) or the cell is 1/1024° wide, so the work per point does not grow with the number of vertices.
+//! ([`LineOptions::leaf_candidates`]) or the cell is 1/1024° wide, so the work per point does not
+//! grow with the number of vertices.
 //!
 //! # Cell table
 //!

@@ -572,6 +572,8 @@ pub(crate) fn read_decoded<R>(
     let two = std::thread::available_parallelism().map_or(1, |n| n.get()) >= 2;
     let (sender, receiver) = std::sync::mpsc::channel::<(usize, Vec<RawRow>)>();
     let receiver = std::sync::Mutex::new(receiver);
+    // The sender is moved into the scope: should `read` panic, it is dropped as the scope unwinds, so
+    // the helper's `recv` ends and the scope's join does not wait for it forever.
     // Decodes chunks until none are left and no more will come.
     let work = || {
         let mut done: Vec<Decoded> = Vec::new();
@@ -583,7 +585,8 @@ pub(crate) fn read_decoded<R>(
             }
         }
     };
-    std::thread::scope(|scope| {
+    std::thread::scope(move |scope| {
+        let sender = sender;
         let mut first = Vec::new();
         let mut chunk = Vec::new();
         let mut chunks = 0;
@@ -605,6 +608,8 @@ pub(crate) fn read_decoded<R>(
             let _ = sender.send((chunks, chunk));
         }
         drop(sender);
+        // A failed read fails the page (the scope joins the helper, whose work is dropped).
+        let found = found?;
         // The first rows while the helper goes on with the chunks, then whatever chunks are left.
         let head = decode_chunk(&first);
         let mut done = Vec::new();
@@ -613,7 +618,6 @@ pub(crate) fn read_decoded<R>(
             done.extend(h.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic)));
             done.sort_unstable_by_key(|(k, _)| *k);
         }
-        let found = found?;
         let mut decoded = head?;
         decoded.reserve(done.len() * DECODE_CHUNK);
         for (_, part) in done {
@@ -727,4 +731,44 @@ pub struct KeptDay {
     pub stamp: String,
     /// The value, encoded by the caller.
     pub value: Vec<u8>,
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+
+    use super::{RawRow, read_decoded};
+    use crate::StoreError;
+
+    fn rows(n: usize) -> impl Iterator<Item = RawRow> {
+        (0..n).map(|k| RawRow {
+            id: format!("r{k}"),
+            body: "not json".into(),
+            classification: "{}".into(),
+            received_ms: 0,
+        })
+    }
+
+    #[test]
+    fn a_read_that_fails_after_the_helper_started_fails_the_page() {
+        let access = truce_access::Access::all();
+        let got = read_decoded(&access, |push| {
+            rows(3_000).for_each(&mut *push);
+            Err::<(), _>(StoreError::NotFound("the disk went away".into()))
+        });
+        assert!(matches!(got, Err(StoreError::NotFound(ref m)) if m == "the disk went away"), "{got:?}");
+    }
+
+    #[test]
+    fn a_read_that_panics_after_the_helper_started_passes_the_panic_on_and_does_not_hang() {
+        let access = truce_access::Access::all();
+        let got = std::panic::catch_unwind(|| {
+            read_decoded(&access, |push| -> Result<(), StoreError> {
+                rows(3_000).for_each(&mut *push);
+                panic!("the reader broke")
+            })
+        });
+        let panic = got.err().unwrap();
+        assert_eq!(panic.downcast_ref::<&str>(), Some(&"the reader broke"));
+    }
 }
