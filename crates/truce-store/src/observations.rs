@@ -566,8 +566,9 @@ pub(crate) fn read_decoded<R>(
     access: &truce_access::Access,
     read: impl FnOnce(&mut dyn FnMut(RawRow)) -> Result<R, StoreError>,
 ) -> Result<(Vec<StoredObservation>, R), StoreError> {
-    let decode_chunk = |rows: &[RawRow]| -> Result<Vec<StoredObservation>, StoreError> {
-        rows.iter().map(|r| decode(access, r.id.clone(), &r.body, &r.classification, r.received_ms)).collect()
+    // The rows are owned: each id moves into its observation rather than being copied.
+    let decode_chunk = |rows: Vec<RawRow>| -> Result<Vec<StoredObservation>, StoreError> {
+        rows.into_iter().map(|r| decode(access, r.id, &r.body, &r.classification, r.received_ms)).collect()
     };
     let two = std::thread::available_parallelism().map_or(1, |n| n.get()) >= 2;
     let (sender, receiver) = std::sync::mpsc::channel::<(usize, Vec<RawRow>)>();
@@ -580,7 +581,7 @@ pub(crate) fn read_decoded<R>(
         loop {
             let next = receiver.lock().unwrap_or_else(std::sync::PoisonError::into_inner).recv();
             match next {
-                Ok((k, rows)) => done.push((k, decode_chunk(&rows))),
+                Ok((k, rows)) => done.push((k, decode_chunk(rows))),
                 Err(_) => return done,
             }
         }
@@ -611,7 +612,7 @@ pub(crate) fn read_decoded<R>(
         // A failed read fails the page (the scope joins the helper, whose work is dropped).
         let found = found?;
         // The first rows while the helper goes on with the chunks, then whatever chunks are left.
-        let head = decode_chunk(&first);
+        let head = decode_chunk(first);
         let mut done = Vec::new();
         if let Some(h) = helper {
             done = work();
