@@ -28,12 +28,13 @@
 //! The geometry comes from the agreement's [`truce_geo::FenceTable`], built with the agreement: one
 //! small table read finds the record of the point's cell, which names for every line the one chord piece
 //! to measure (or a short list) and the set of polygon zones covering the whole cell. The position is
-//! converted to ECEF once ([`QueryPoint`]) and shared by every line. Cells that straddle a boundary take
-//! the indexes' exact paths, which give the same answers. Band zones follow from the line results.
+//! converted to ECEF once ([`truce_geo::QueryPoint`], from the cell's sines and cosines: no
+//! trigonometric call) and shared by every line. Cells that straddle a boundary take the indexes' exact
+//! paths, which give the same answers. Band zones follow from the line results.
 
 use time::OffsetDateTime;
 use truce_core::{Category, ViolationCode, ZoneKind};
-use truce_geo::{LonLat, QueryPoint, Side};
+use truce_geo::{LonLat, Side};
 
 use crate::agreement::{Agreement, ClassIdx, LineIdx, PartyIdx, PhaseIdx, ZoneIdx, ZoneShape};
 
@@ -164,8 +165,10 @@ impl Agreement {
         out.lines.clear();
         out.zones.clear();
         out.violations.clear();
-        let at = QueryPoint::new(obs.position);
-        let cell = if EXACT { None } else { self.fences().cell(obs.position) };
+        // The reference path is given the same prepared point: it checks the table's choice of pieces
+        // and zones, not the trigonometry.
+        let (cell, at) = self.fences().locate(obs.position);
+        let cell = if EXACT { None } else { cell };
         for (k, line) in self.lines.iter().enumerate() {
             let d = match cell {
                 Some(cell) => cell.line(k, line.index(), &at),

@@ -29,16 +29,17 @@ pub struct Ecef {
 impl Ecef {
     /// The ECEF position of a point on the ellipsoid's surface (height 0).
     pub fn from_lonlat(p: LonLat) -> Self {
-        Self::from_lonlat_with_sin_lat(p).0
-    }
-
-    /// [`Ecef::from_lonlat`] and the sine of the latitude it computed on the way, so that a caller that
-    /// also needs the sine (the Gaussian radius) does not evaluate it twice.
-    pub(crate) fn from_lonlat_with_sin_lat(p: LonLat) -> (Self, f64) {
         let (slat, clat) = p.lat.to_radians().sin_cos();
         let (slon, clon) = p.lon.to_radians().sin_cos();
+        Self::from_sin_cos(slat, clat, slon, clon)
+    }
+
+    /// The ECEF position of the surface point whose latitude and longitude have these sines and
+    /// cosines.
+    #[inline]
+    pub(crate) fn from_sin_cos(slat: f64, clat: f64, slon: f64, clon: f64) -> Self {
         let n = A / (1.0 - E2 * slat * slat).sqrt();
-        (Self { x: n * clat * clon, y: n * clat * slon, z: n * (1.0 - E2) * slat }, slat)
+        Self { x: n * clat * clon, y: n * clat * slon, z: n * (1.0 - E2) * slat }
     }
 
     pub(crate) fn sub(self, o: Self) -> Self {
@@ -72,21 +73,30 @@ impl Ecef {
     }
 }
 
-/// Gaussian mean radius of curvature at a latitude given by its sine, metres: the radius of the sphere
-/// that best fits the ellipsoid around that latitude in every direction.
+/// A surface point's ECEF position and the diameter of the sphere that best fits the ellipsoid around
+/// it in every direction (twice the Gaussian mean radius of curvature, `A·√(1 − e²) / w` with
+/// `w = 1 − e²·sin²φ`), and the diameter's inverse: from the sines and cosines of its latitude and
+/// longitude, with one division and one square root (`N = A / √w = A·√(1/w)`).
 #[inline]
-pub(crate) fn gaussian_radius_m(sin_lat: f64) -> f64 {
-    A * (1.0 - E2).sqrt() / (1.0 - E2 * sin_lat * sin_lat)
+pub(crate) fn surface_point(slat: f64, clat: f64, slon: f64, clon: f64) -> (Ecef, f64, f64) {
+    const DIAMETER_W: f64 = 2.0 * A * 0.996_647_189_335_252_5; // 2·A·√(1 − e²)
+    const INV_DIAMETER_PER_W: f64 = 1.0 / DIAMETER_W;
+    let w = 1.0 - E2 * slat * slat;
+    let inv_w = 1.0 / w;
+    let n = A * inv_w.sqrt();
+    let ecef = Ecef { x: n * clat * clon, y: n * clat * slon, z: n * (1.0 - E2) * slat };
+    (ecef, DIAMETER_W * inv_w, INV_DIAMETER_PER_W * w)
 }
 
-/// Converts a chord between two surface points into the distance along the surface, metres.
+/// Converts a chord between two surface points into the distance along the surface, metres, given the
+/// diameter of the sphere it is measured on and its inverse.
 ///
-/// Exact on a sphere of radius `radius_m`; on the ellipsoid the chord-to-arc correction is small
-/// (about 1 km at 1,000 km) so the choice of radius changes the result by a few metres at most there.
+/// Exact on that sphere; on the ellipsoid the chord-to-arc correction is small (about 1 km at
+/// 1,000 km) so the choice of sphere changes the result by a few metres at most there.
 #[inline]
-pub(crate) fn chord_to_arc_m(chord_m: f64, radius_m: f64) -> f64 {
-    let h = (chord_m / (2.0 * radius_m)).min(1.0);
-    2.0 * radius_m * h.asin()
+pub(crate) fn chord_to_arc_m(chord_m: f64, diameter_m: f64, inv_diameter: f64) -> f64 {
+    let h = (chord_m * inv_diameter).min(1.0);
+    diameter_m * h.asin()
 }
 
 #[cfg(test)]
@@ -100,6 +110,20 @@ mod tests {
         let n = Ecef::from_lonlat(LonLat::new(0.0, 90.0));
         assert!((n.z - B).abs() < 1e-6, "{n:?}");
         assert!((n.to_surface().z - B).abs() < 1e-6);
+    }
+
+    #[test]
+    fn the_surface_point_is_the_one_from_the_library_and_its_sphere_the_gaussian_one() {
+        assert!(((1.0 - E2).sqrt() - 0.996_647_189_335_252_5).abs() < 1e-16);
+        for lat in [-89.9, -45.0, 0.0, 30.0, 48.5, 60.0, 89.9f64] {
+            let p = LonLat::new(33.3, lat);
+            let (s, c) = lat.to_radians().sin_cos();
+            let (sl, cl) = 33.3f64.to_radians().sin_cos();
+            let (e, d, inv) = surface_point(s, c, sl, cl);
+            assert!(e.sub(Ecef::from_lonlat(p)).norm() < 1e-8, "{lat}");
+            let gaussian = A * (1.0 - E2).sqrt() / (1.0 - E2 * s * s);
+            assert!((d - 2.0 * gaussian).abs() < 1e-8 && (d * inv - 1.0).abs() < 1e-15, "{lat}");
+        }
     }
 
     #[test]

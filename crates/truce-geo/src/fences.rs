@@ -147,8 +147,26 @@ impl FenceTable {
     /// a cell's edge): the caller takes the exact paths.
     #[inline]
     pub fn cell(&self, p: LonLat) -> Option<FenceCell<'_>> {
-        let r = self.grid.as_ref()?.get(p)? as usize * self.width;
-        Some(FenceCell { table: self, record: &self.records[r..r + self.width] })
+        let grid = self.grid.as_ref()?;
+        Some(self.record(grid.value(grid.find(p)?)))
+    }
+
+    /// [`FenceTable::cell`] and `p` prepared for line queries: from the cell's own sines and cosines
+    /// when the table has the cell (see `table.rs`), else as [`QueryPoint::new`] prepares it. The two
+    /// differ by a few units in the last place; whichever paths answer, give them this point.
+    #[inline]
+    pub fn locate(&self, p: LonLat) -> (Option<FenceCell<'_>>, QueryPoint) {
+        let Some((grid, at)) = self.grid.as_ref().and_then(|g| Some((g, g.find(p)?))) else {
+            return (None, QueryPoint::new(p));
+        };
+        let (lat, lon) = grid.sin_cos(p, at);
+        (Some(self.record(grid.value(at))), QueryPoint::from_sin_cos(p, lat, lon))
+    }
+
+    #[inline]
+    fn record(&self, id: u32) -> FenceCell<'_> {
+        let r = id as usize * self.width;
+        FenceCell { table: self, record: &self.records[r..r + self.width] }
     }
 
     /// Figures about the table.

@@ -43,7 +43,7 @@
 //!   line) the point goes down the exact path.
 //!
 //! The answer is therefore bit for bit the walk's answer (the property tests compare them); only the
-//! work differs. A [`QueryPoint`] carries the point's ECEF coordinates and Gaussian radius so that
+//! work differs. A [`QueryPoint`] carries the point's ECEF coordinates and Gaussian sphere so that
 //! several lines asked about one point share the trigonometry.
 //!
 //! # Side
@@ -55,7 +55,7 @@
 //! a part the line is either extended along its end piece or the side is reported as undetermined
 //! ([`SideBeyondEnds`]). A point within 1 cm of the line is [`Side::On`] it.
 
-use crate::ecef::{chord_to_arc_m, gaussian_radius_m};
+use crate::ecef::{chord_to_arc_m, surface_point};
 use crate::fences::{EXACT, LIST};
 use crate::geodesic::{azimuth_and_distance, destination};
 use crate::quadtree::{Cell, Grid, QuadTree, Refined};
@@ -122,21 +122,30 @@ pub struct LineDistance {
     pub side: Side,
 }
 
-/// A position prepared for line queries: its ECEF coordinates and the Gaussian radius at its latitude,
+/// A position prepared for line queries: its ECEF coordinates and the Gaussian sphere at its latitude,
 /// computed once and shared by every line asked about it (the trigonometry is much of a query's cost).
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct QueryPoint {
     lonlat: LonLat,
     ecef: Ecef,
-    radius_m: f64,
+    /// The diameter of the sphere chords are turned into distances on, and its inverse.
+    diameter_m: f64,
+    inv_diameter: f64,
 }
 
 impl QueryPoint {
     /// Prepares `p` (WGS84 degrees).
     #[inline]
     pub fn new(p: LonLat) -> Self {
-        let (ecef, sin_lat) = Ecef::from_lonlat_with_sin_lat(p);
-        Self { lonlat: p, ecef, radius_m: gaussian_radius_m(sin_lat) }
+        Self::from_sin_cos(p, p.lat.to_radians().sin_cos(), p.lon.to_radians().sin_cos())
+    }
+
+    /// Prepares `p` from the sines and cosines of its latitude and longitude, computed elsewhere (a
+    /// [`crate::FenceTable`] derives them from its cell's without calling the trigonometric functions).
+    #[inline]
+    pub(crate) fn from_sin_cos(p: LonLat, (slat, clat): (f64, f64), (slon, clon): (f64, f64)) -> Self {
+        let (ecef, diameter_m, inv_diameter) = surface_point(slat, clat, slon, clon);
+        Self { lonlat: p, ecef, diameter_m, inv_diameter }
     }
 
     /// The position.
@@ -536,7 +545,7 @@ impl LineIndex {
             return LineDistance { distance_m: f64::INFINITY, side: Side::Undetermined };
         };
         let pe = p.ecef;
-        let distance_m = chord_to_arc_m(chord2.sqrt(), p.radius_m);
+        let distance_m = chord_to_arc_m(chord2.sqrt(), p.diameter_m, p.inv_diameter);
         if distance_m < ON_LINE_M {
             return LineDistance { distance_m, side: Side::On };
         }
