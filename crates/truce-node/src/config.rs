@@ -386,6 +386,14 @@ mod tests {
     }
 
     #[test]
+    fn a_stall_of_no_time_or_over_an_hour_is_named() {
+        assert_eq!(problems("[http]\nstall_s = 0\n"), ["truce.toml:2: http.stall_s: 0 is not from 1 to 3,600"]);
+        assert_eq!(problems("[http]\nstall_s = 3601\n"), ["truce.toml:2: http.stall_s: 3601 is not from 1 to 3,600"]);
+        let c = ConfigFile::from_toml("[http]\nstall_s = 5\n", "t", Path::new("/")).expect("valid");
+        assert_eq!((c.http.stall_s, ConfigFile::default().http.stall_s), (5, 60));
+    }
+
+    #[test]
     fn a_bus_that_is_not_nats_or_has_too_many_replicas_is_named() {
         let text = "[bus]\nnats = [\"nats://127.0.0.1:4222\", \"http://127.0.0.1:4222\"]\nreplicas = 9\n";
         assert_eq!(

@@ -216,6 +216,10 @@ pub struct ServeArgs {
     /// The server's private key for HTTPS, PEM.
     #[arg(long, env = "TRUCE_TLS_KEY", requires = "tls_cert")]
     pub tls_key: Option<PathBuf>,
+    /// Seconds a client may read nothing of a report being streamed to it before the response is cut
+    /// short and the report's memory freed (1 to 3,600) [default: 60].
+    #[arg(long, env = "TRUCE_HTTP_STALL", value_parser = clap::value_parser!(u64).range(1..=3_600))]
+    pub http_stall: Option<u64>,
     /// Seconds between early-warning assessments (alerts are raised when a level changes; 1 to
     /// 86,400) [default: 60].
     #[arg(long, env = "TRUCE_WATCH_EVERY", value_parser = clap::value_parser!(u64).range(1..=86_400))]

@@ -37,7 +37,12 @@ pub fn run(args: &DemoArgs) -> anyhow::Result<ExitCode> {
         settings.store.sectors.as_deref(),
         tak_config.certs_dir.as_deref(),
     )?;
-    let state = AppState::new(demo.node.clone(), &demo.data_dir, web_dir(settings.http.web_dir.as_deref())?)?;
+    let state = AppState::new(
+        demo.node.clone(),
+        &demo.data_dir,
+        web_dir(settings.http.web_dir.as_deref())?,
+        std::time::Duration::from_secs(settings.http.stall_s),
+    )?;
     demo_users(&*demo.node.store, &state.audit)?;
     demo.replay_alerts()?;
     let every = std::time::Duration::from_secs(settings.watch.every_s);

@@ -104,7 +104,12 @@ pub fn run(args: &ServeArgs) -> anyhow::Result<ExitCode> {
         Node::new(store, Arc::new(data_dir::load_policy(&data)?), Arc::new(agreement), Arc::new(sectors), bus);
     node.set_anonymous(config.tak.anonymous_nation.clone(), config.tak.anonymous_clearance)?;
     let node = Arc::new(node);
-    let state = AppState::new(node.clone(), &data, web_dir(config.http.web_dir.as_deref())?)?;
+    let state = AppState::new(
+        node.clone(),
+        &data,
+        web_dir(config.http.web_dir.as_deref())?,
+        std::time::Duration::from_secs(config.http.stall_s),
+    )?;
     let every = std::time::Duration::from_secs(config.watch.every_s);
     runtime.block_on(async move {
         let (mut listener, mut tak, mut files, mut https, mut ais, mut adsb) = (None, None, None, None, None, None);

@@ -57,6 +57,9 @@ pub fn apply_serve(args: &ServeArgs, c: &mut ConfigFile) {
     if let Some(n) = args.watch_every {
         c.watch.every_s = n;
     }
+    if let Some(n) = args.http_stall {
+        c.http.stall_s = n;
+    }
     if !args.nats.is_empty() {
         c.bus.nats.clone_from(&args.nats);
     }

@@ -50,6 +50,8 @@ pub struct AppState {
     pub data_dir: Arc<PathBuf>,
     /// The tallies of past report periods, kept per audience (see `truce_report::Tallies`).
     pub tallies: Arc<truce_report::Tallies>,
+    /// How long a client may read nothing of a streamed report before it is cut (`http.stall_s`).
+    pub stall: std::time::Duration,
 }
 
 /// The process-wide Prometheus recorder (installed once, shared by every server in the process).
@@ -72,7 +74,12 @@ impl AppState {
     ///
     /// # Errors
     /// When the audit log cannot be opened.
-    pub fn new(node: Arc<Node>, data_dir: &std::path::Path, web: Option<PathBuf>) -> anyhow::Result<Self> {
+    pub fn new(
+        node: Arc<Node>,
+        data_dir: &std::path::Path,
+        web: Option<PathBuf>,
+        stall: std::time::Duration,
+    ) -> anyhow::Result<Self> {
         node.geometry();
         // A shared database keeps the one log of every node that shares it; else the data directory.
         let audit = match node.store.audit_table() {
@@ -94,6 +101,7 @@ impl AppState {
             data_dir: Arc::new(data_dir.to_path_buf()),
             // Ten years of daily periods for a few audiences and both editions.
             tallies: Arc::new(truce_report::Tallies::new(16_384)),
+            stall,
         })
     }
 }

@@ -9,10 +9,16 @@
 //! allows no script and no fetch at all: they are self-contained by construction, and observation text
 //! (user input, escaped when rendered) gets a second line of defence. The status and headers are sent
 //! once the report is made; its text is streamed as it is written (a daily report of a busy day is tens
-//! of megabytes of JSON).
+//! of megabytes of JSON). A client that reads nothing for `http.stall_s` seconds (60 by default) has
+//! its response cut short: the thread writing the report and the report itself are freed, counted in
+//! `truce_report_streams_cut_total{reason="stalled"}`, and the response ends in an error rather than
+//! as if complete.
 
 // utoipa's expansion of `Query<...>` parameters names axum's path in full.
 #![allow(unused_qualifications)]
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 
 use axum::Router;
 use axum::body::{Body, Bytes};
@@ -128,6 +134,9 @@ async fn serve(
 ) -> Result<Response, ApiError> {
     let (made_tx, made_rx) = tokio::sync::oneshot::channel();
     let (chunks_tx, chunks_rx) = tokio::sync::mpsc::channel(CHUNKS_IN_FLIGHT);
+    let cut = Arc::new(AtomicBool::new(false));
+    let stall = state.stall;
+    let writer_cut = cut.clone();
     tokio::task::spawn_blocking(move || {
         let store = caller.store(&state);
         let ctx = truce_report::Context {
@@ -148,19 +157,33 @@ async fn serve(
         if made_tx.send(Ok(())).is_err() {
             return;
         }
-        let mut chunks = Chunks { buf: Vec::with_capacity(CHUNK_BYTES), tx: chunks_tx };
+        let runtime = tokio::runtime::Handle::current();
+        let mut chunks = Chunks { buf: Vec::with_capacity(CHUNK_BYTES), tx: chunks_tx, stall, runtime };
         if let Err(e) = write(&mut chunks).and_then(|()| chunks.send()) {
-            // The client went away, or (models hold only text and numbers) nothing else: the response
-            // is cut short rather than ended as if complete.
-            let _ = chunks.tx.blocking_send(Err(e));
+            // The client went away or stopped reading, or (models hold only text and numbers) nothing
+            // else: the response is cut short rather than ended as if complete.
+            if e.kind() == std::io::ErrorKind::TimedOut {
+                tracing::warn!("a report was cut: {e}");
+                metrics::counter!("truce_report_streams_cut_total", "reason" => "stalled").increment(1);
+            }
+            writer_cut.store(true, Ordering::Release);
         }
         // The response ends here; the report (megabytes of strings) is freed after.
         drop(chunks);
         drop(write);
     });
     made_rx.await.map_err(ApiError::internal)??;
-    let stream =
-        futures_util::stream::unfold(chunks_rx, |mut rx| async move { rx.recv().await.map(|chunk| (chunk, rx)) });
+    // The chunks, then an error instead of the end when the writer was cut: the client sees a response
+    // that stops short, not a complete one.
+    let stream = futures_util::stream::unfold((chunks_rx, Some(cut)), |(mut rx, cut)| async move {
+        match (rx.recv().await, cut) {
+            (Some(chunk), cut) => Some((chunk, (rx, cut))),
+            (None, Some(cut)) if cut.load(Ordering::Acquire) => {
+                Some((Err(std::io::Error::other("the report was cut short")), (rx, None)))
+            }
+            (None, _) => None,
+        }
+    });
     let mut response = ([(header::CONTENT_TYPE, format.content_type())], Body::from_stream(stream)).into_response();
     if format == Format::Html
         && let Ok(v) = header::HeaderValue::from_str(REPORT_CSP)
@@ -176,22 +199,32 @@ const CHUNK_BYTES: usize = 1 << 16;
 /// Chunks written but not yet sent to the client: the writer waits beyond these.
 const CHUNKS_IN_FLIGHT: usize = 8;
 
-/// A writer that hands a report to the response body in chunks of [`CHUNK_BYTES`].
+/// A writer that hands a report to the response body in chunks of [`CHUNK_BYTES`], waiting at most
+/// `stall` for the client to take one.
 struct Chunks {
     buf: Vec<u8>,
     tx: tokio::sync::mpsc::Sender<std::io::Result<Bytes>>,
+    stall: std::time::Duration,
+    /// The runtime the response is sent on (the writer runs on its blocking pool).
+    runtime: tokio::runtime::Handle,
 }
 
 impl Chunks {
-    /// Sends what is buffered.
+    /// Sends what is buffered: `BrokenPipe` when the client went away, `TimedOut` when it read
+    /// nothing for `stall`.
     fn send(&mut self) -> std::io::Result<()> {
         if self.buf.is_empty() {
             return Ok(());
         }
         let chunk = std::mem::replace(&mut self.buf, Vec::with_capacity(CHUNK_BYTES));
-        self.tx
-            .blocking_send(Ok(Bytes::from(chunk)))
-            .map_err(|_| std::io::Error::new(std::io::ErrorKind::BrokenPipe, "the client went away"))
+        match self.runtime.block_on(tokio::time::timeout(self.stall, self.tx.send(Ok(Bytes::from(chunk))))) {
+            Ok(Ok(())) => Ok(()),
+            Ok(Err(_)) => Err(std::io::Error::new(std::io::ErrorKind::BrokenPipe, "the client went away")),
+            Err(_) => Err(std::io::Error::new(
+                std::io::ErrorKind::TimedOut,
+                format!("the client read nothing for {} s", self.stall.as_secs()),
+            )),
+        }
     }
 }
 

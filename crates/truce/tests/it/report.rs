@@ -578,6 +578,72 @@ fn get(server: &Server, path: &str) -> (u16, String, String) {
     (status, ctype, body)
 }
 
+/// A client that stops reading a report being streamed to it is cut off after `--http-stall` seconds:
+/// the server counts it and frees the report's thread and memory instead of waiting for ever, the next
+/// client gets the whole report, and the stalled client, when it reads again, gets a response that
+/// stops short (no last chunk), not one that looks complete.
+#[test]
+fn a_client_that_stops_reading_a_report_is_cut_off_and_the_next_is_served() {
+    use std::io::{Read, Write};
+    // 5,000 reports of one day with 4,000 characters of text each: a JSON report of about 20 MB, more
+    // than the sockets' buffers and the chunks in flight hold.
+    let text = "shelling heard from the north-east, ".repeat(112);
+    let bulk: Vec<Value> = (0..5_000)
+        .map(|k| {
+            json!({"id": format!("bulk-{k}"), "time": format!("2026-11-21T{:02}:{:02}:{:02}Z", k / 360, k / 6 % 60, k % 6 * 10),
+                   "lat": 47.0 + f64::from(k % 100) * 0.02, "lon": 35.0 + f64::from(k / 100) * 0.06,
+                   "category": "explosion_impact", "text": text, "observer": {"means": "patrol", "team": "MT-1"}})
+        })
+        .collect();
+    let w = week(&bulk);
+    let sectors = data("warning/sectors.toml");
+    let server = crate::util::serve(&w.data, &["--sectors", path(&sectors), "--http-stall", "1"]);
+    let query = "/api/v1/reports/daily?date=2026-11-21&format=json";
+
+    let mut stalled = std::net::TcpStream::connect(&server.addr).unwrap();
+    let token = server.token().unwrap();
+    write!(stalled, "GET {query} HTTP/1.1\r\nHost: {}\r\nAuthorization: Bearer {token}\r\n\r\n", server.addr).unwrap();
+    let mut head = Vec::new();
+    let mut byte = [0u8; 1];
+    while !head.ends_with(b"\r\n\r\n") {
+        assert_eq!(stalled.read(&mut byte).unwrap(), 1, "the headers end");
+        head.push(byte[0]);
+    }
+    let head = String::from_utf8(head).unwrap();
+    assert!(
+        head.starts_with("HTTP/1.1 200") && head.to_ascii_lowercase().contains("transfer-encoding: chunked"),
+        "{head}"
+    );
+
+    // The client reads nothing more; the server gives up on it after a second.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(120);
+    let cut = r#"truce_report_streams_cut_total{reason="stalled"} 1"#;
+    loop {
+        let (status, metrics) = server.http("GET", "/metrics", b"");
+        assert_eq!(status, 200);
+        if metrics.lines().any(|l| l == cut) {
+            break;
+        }
+        assert!(std::time::Instant::now() < deadline, "the stalled report was not cut:\n{metrics}");
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+
+    let (status, _, body) = get(&server, query);
+    assert_eq!(status, 200);
+    let whole: Value = serde_json::from_str(&body).unwrap();
+    let annex = whole["annex"].as_array().unwrap();
+    assert!(annex.len() >= 5_000 && body.len() > 20_000_000, "{} rows, {} bytes", annex.len(), body.len());
+
+    // Reading again, the stalled client gets what was already on its way, then the connection ends
+    // without the last chunk.
+    let mut rest = Vec::new();
+    let _ = stalled.read_to_end(&mut rest);
+    assert!(rest.len() < body.len(), "{} bytes came of {}", rest.len(), body.len());
+    assert!(!rest.ends_with(b"0\r\n\r\n"), "the cut response must not end as if complete");
+    let (status, metrics) = server.http("GET", "/metrics", b"");
+    assert!(status == 200 && metrics.lines().any(|l| l == cut), "one report cut, the second served whole");
+}
+
 #[test]
 fn report_api_serves_html_md_json_and_rejects_bad_parameters() {
     let w = week(&[]);

@@ -25,6 +25,20 @@ pub struct HttpConfig {
     pub tls_cert: Option<PathBuf>,
     /// The server's private key, PEM (with `tls`).
     pub tls_key: Option<PathBuf>,
+    /// Seconds a client may read nothing of a report being streamed to it before the response is cut
+    /// short (1 to 3,600): the report's thread and its memory are then freed, not held for a client
+    /// that stopped reading.
+    #[serde(deserialize_with = "stall_s")]
+    pub stall_s: u64,
+}
+
+/// Checks `--http-stall` and `http.stall_s`.
+pub fn check_stall_s(n: u64) -> Result<u64, String> {
+    if (1..=3_600).contains(&n) { Ok(n) } else { Err(format!("{n} is not from 1 to 3,600")) }
+}
+
+fn stall_s<'de, D: serde::Deserializer<'de>>(d: D) -> Result<u64, D::Error> {
+    check_stall_s(u64::deserialize(d)?).map_err(serde::de::Error::custom)
 }
 
 impl Default for HttpConfig {
@@ -36,6 +50,7 @@ impl Default for HttpConfig {
             tls: false,
             tls_cert: None,
             tls_key: None,
+            stall_s: 60,
         }
     }
 }
