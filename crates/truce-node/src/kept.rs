@@ -30,11 +30,14 @@
 //! would not have joined; a live watch assesses at the present).
 //!
 //! What a process keeps in memory is gone when it ends, and the command line makes one answer per
-//! process. So the days' stats and the watch's day summaries are also kept in the store
+//! process. So the days' stats, series points and the watch's day summaries are also kept in the store
 //! ([`truce_store::memo::Keeping`], table `kept_days`, per audience of the store handle, stamped with
 //! the day counters and, for summaries, a digest of the engine, sectors and label policy): a memo miss
 //! looks there before reading the day, and what it made is kept there in one transaction. `truce warn
-//! status` and a restarted server read 34 summaries instead of correlating 34 days.
+//! status` and a restarted server read 34 summaries instead of correlating 34 days, and a restarted
+//! server's first series of a week reads five days of points instead of correlating them (the last two
+//! days are never kept in the store: they change as reports arrive; the series takes them from the
+//! watch's kept incidents when the watch assessed the same audience).
 //!
 //! Memory: a day's stats are a few dozen counters, a day's points 24 bytes an incident, a day's
 //! summary a few kilobytes; the memos hold at most [`STATS_DAYS`], [`SERIES_DAYS`], [`SUMMARY_DAYS`]
@@ -78,6 +81,43 @@ pub const KEPT_SUMMARY: &str = "watch-summary";
 
 /// The name each day's [`Stats`] are kept under in the store (whole days of a time-only request).
 pub const KEPT_STATS: &str = "stats";
+
+/// The name each day's series [`Point`]s are kept under in the store.
+pub const KEPT_SERIES: &str = "series-points";
+
+/// What a day's series points depend on besides its days' observations and the viewer's access, as
+/// one digest: the sectors (a point names its sector by index) and the version of truce (whose code
+/// correlates the incidents).
+fn series_basis(sectors: &Sectors) -> String {
+    truce_store::memo::digest(&format!("{}|{}", env!("CARGO_PKG_VERSION"), sectors.basis()))
+}
+
+/// A day's points as kept in the store: one array `[seconds, nanoseconds, sector or null, category,
+/// count]` a point (about 45 bytes of JSON, against about 90 as objects).
+#[derive(Debug, Serialize, Deserialize)]
+struct KeptPoints(Vec<(i64, u32, Option<u16>, String, u32)>);
+
+impl KeptPoints {
+    fn of(points: &[Point]) -> Self {
+        Self(
+            points
+                .iter()
+                .map(|p| (p.time.unix_timestamp(), p.time.nanosecond(), p.sector, p.category.id().to_owned(), p.count))
+                .collect(),
+        )
+    }
+
+    /// The points back; `None` when one does not decode (a time out of range, an unknown category).
+    fn points(&self) -> Option<Vec<Point>> {
+        self.0
+            .iter()
+            .map(|(seconds, nanos, sector, category, count)| {
+                let time = OffsetDateTime::from_unix_timestamp(*seconds).ok()?.replace_nanosecond(*nanos).ok()?;
+                Some(Point { time, sector: *sector, category: category.parse().ok()?, count: *count })
+            })
+            .collect()
+    }
+}
 
 /// What every day summary made with `watch`, `sectors` and `policy` depends on besides its days'
 /// observations, as one digest (SHA-256, hex): the engine's and the sectors' bases, the label policy
@@ -293,10 +333,24 @@ impl Kept {
         bucket: Bucket,
         buckets: usize,
     ) -> Result<Series, StoreError> {
-        let kept = each_day(&self.points, store, audience, since, until, |day, _| {
-            let incidents = crate::watch::incidents(store, policy, sectors, day_start(day), day_start(day + 1))?;
-            Ok(Point::of(&incidents, sectors))
+        let basis = series_basis(sectors);
+        let mut keeping = Keeping::new(KEPT_SERIES);
+        let kept = each_day(&self.points, store, audience, since, until, |day, day_stamp| {
+            // The watch keeps yesterday's and today's incidents of the audiences it assesses: the same
+            // incidents a reading would give while the counters are the same.
+            if let Some(day) = self.incidents.peek(&(audience.to_owned(), day), day_stamp) {
+                return Ok(Point::of(&day.incidents, sectors));
+            }
+            let stamp = format!("{basis};{}", stamp_text(day_stamp));
+            let read = || {
+                let incidents = crate::watch::incidents(store, policy, sectors, day_start(day), day_start(day + 1))?;
+                Ok::<_, StoreError>(KeptPoints::of(&Point::of(&incidents, sectors)))
+            };
+            let kept = keeping.kept_or_make(store, day, stamp, read)?;
+            // A kept value that does not read back (damaged) is made again, not trusted.
+            kept.points().map_or_else(|| Ok(read()?.points().unwrap_or_default()), Ok)
         })?;
+        keeping.keep(store);
         let points = kept.iter().flat_map(|d| d.iter()).filter(|p| p.time >= since && p.time < until).copied();
         Ok(series_of(points, sectors, since, bucket, buckets))
     }

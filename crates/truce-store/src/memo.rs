@@ -251,6 +251,12 @@ impl<K: Eq + Hash + Clone, V> DayMemo<K, V> {
         Ok(value)
     }
 
+    /// The value kept for `key` when it was computed from exactly the counters `stamp`, without
+    /// computing one when it was not (nor counting the lookup).
+    pub fn peek(&self, key: &K, stamp: &[(i64, i64)]) -> Option<Arc<V>> {
+        self.lock().entries.get(key).filter(|e| e.stamp == stamp).map(|e| e.value.clone())
+    }
+
     /// How many lookups found a kept value and how many computed one.
     pub fn hits_and_misses(&self) -> (u64, u64) {
         let inner = self.lock();

@@ -284,3 +284,58 @@ fn a_later_node_reads_each_days_counts_back_from_the_store() {
     assert_eq!(later(), whole, "after a late report into that day");
     assert_ne!(store.kept_day(truce_node::kept::KEPT_STATS, day).unwrap().unwrap().stamp, kept.stamp);
 }
+
+/// A day's series points are kept in the store as well: a node started later reads them back instead
+/// of correlating the day, makes again those that do not decode, and renews a day that changed.
+#[test]
+fn a_later_node_reads_each_days_series_points_back_from_the_store() {
+    use truce_node::kept::{KEPT_SERIES, Kept};
+    let dir = tempfile::tempdir().unwrap();
+    let node = node(dir.path());
+    node.commit("test", batch(&node, 0, 200)).unwrap();
+    let store = node.view(&Access::all());
+    let week = |kept: &Kept| {
+        let until = START + Duration::days(7);
+        kept.series(&*store, &node.policy, &node.sectors, "*", START, until, Bucket::Day, 7).unwrap()
+    };
+    let fresh = || {
+        let incidents =
+            truce_node::watch::incidents(&*store, &node.policy, &node.sectors, START, START + Duration::days(7))
+                .unwrap();
+        series(&incidents, &node.sectors, START, Bucket::Day, 7)
+    };
+    let whole = fresh();
+    assert_eq!(week(&node.kept), whole, "the first reading");
+    let day = START.unix_timestamp().div_euclid(86_400) + 2;
+    let kept = store.kept_day(KEPT_SERIES, day).unwrap().expect("the day's points are kept");
+    assert_eq!(week(&Kept::default()), whole, "a later node");
+
+    // A point added to the kept value shows: the day was read back, not correlated again.
+    let mut points: Vec<serde_json::Value> = serde_json::from_slice(&kept.value).unwrap();
+    assert!(!points.is_empty());
+    let mut extra = points[0].clone();
+    extra[4] = serde_json::json!(1_000);
+    points.push(extra);
+    store.keep_days(KEPT_SERIES, &[KeptDay { value: serde_json::to_vec(&points).unwrap(), ..kept.clone() }]).unwrap();
+    let total = |s: &truce_watch::series::Series| -> u64 {
+        serde_json::to_value(s).unwrap()["sectors"]
+            .as_object()
+            .unwrap()
+            .values()
+            .flat_map(|c| c.as_object().unwrap().values())
+            .flat_map(|c| c["count"].as_array().unwrap().iter().map(|n| n.as_u64().unwrap()))
+            .sum()
+    };
+    assert_eq!(total(&week(&Kept::default())), total(&whole) + 1_000, "read back");
+    for broken in [&b"{"[..], br#"[[0, 0, null, "no_such_category", 1]]"#] {
+        store.keep_days(KEPT_SERIES, &[KeptDay { value: broken.to_vec(), ..kept.clone() }]).unwrap();
+        assert_eq!(week(&Kept::default()), whole, "a value that does not decode is made again");
+    }
+
+    let mut late = observation("late-1", 48.3, 37.1, "explosion_impact", None);
+    late.time = START + Duration::days(2) + Duration::hours(5);
+    node.commit("test", vec![node.prepare(late, START, &Access::all()).unwrap()]).unwrap();
+    let whole = fresh();
+    assert_eq!(week(&Kept::default()), whole, "after a late report into that day");
+    assert_ne!(store.kept_day(KEPT_SERIES, day).unwrap().unwrap().stamp, kept.stamp, "renewed");
+}
