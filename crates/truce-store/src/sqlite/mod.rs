@@ -102,10 +102,14 @@ impl std::fmt::Debug for SqliteStore {
 const WRITER_CACHE_KIB: i64 = 262_144;
 
 /// Page cache of the reader connection, KiB. Reads of a large store are spread over a year of pages
-/// that the operating system caches anyway: with 32 MiB instead of 256 MiB a server on ten million
-/// observations held 578 MB instead of 784–1,024 MB, and on one million 130 MB instead of 356 MB, with
-/// every request as fast after its first (`scripts/bench-year`, README "A year of a mission").
-const READER_CACHE_KIB: i64 = 32_768;
+/// that the operating system caches anyway, and a busy day's rows (27 MB with ten million a year) do
+/// not fit a cache of any reasonable size: with 32 MiB instead of 256 MiB a server on ten million
+/// observations held 578 MB instead of 784–1,024 MB; with 8 MiB instead of 32 MiB it holds 141 MB
+/// instead of 183 MB at rest after the benchmark's requests (82 instead of 131 MB on one million), the
+/// daily report as fast (148–165 ms against 158–166 ms at 10 M) and a day's list of 10,000 a few
+/// milliseconds slower (92 against 76–88 ms): a fresh `truce serve` per size on `scripts/bench-year`'s
+/// stores (README "A year of a mission").
+const READER_CACHE_KIB: i64 = 8_192;
 
 fn open_connection(path: &Path, cache_kib: i64) -> Result<Connection, StoreError> {
     let conn = Connection::open(path)?;
