@@ -344,6 +344,19 @@ impl Day {
     /// Reads `[start, end)` of `period` (start may be later than the period's, for the cumulative
     /// count's first period) and correlates it.
     fn load(ctx: &Context<'_>, period: Period, start: OffsetDateTime, edition: Edition) -> Result<Self, ReportError> {
+        let (observations, withheld) = Self::read(ctx, &period, start, edition)?;
+        let incidents = incidents_in_sectors(&observations, ctx.sectors, &Rule::default());
+        Ok(Self::of(ctx, period, observations, withheld, incidents, edition))
+    }
+
+    /// The observations of `[start, end)` of `period` that the edition includes, in time order, and how
+    /// many it withholds.
+    fn read(
+        ctx: &Context<'_>,
+        period: &Period,
+        start: OffsetDateTime,
+        edition: Edition,
+    ) -> Result<(Vec<StoredObservation>, u64), ReportError> {
         let mut q = Query { since: Some(start), until: Some(period.end), limit: MAX_PAGE, ..Query::default() };
         let mut observations = Vec::new();
         let mut withheld = 0;
@@ -364,7 +377,18 @@ impl Day {
                 None => break,
             }
         }
-        let mut incidents = incidents_in_sectors(&observations, ctx.sectors, &Rule::default());
+        Ok((observations, withheld))
+    }
+
+    /// The day of `observations` (read by [`Day::read`]) correlated into `incidents`.
+    fn of(
+        ctx: &Context<'_>,
+        period: Period,
+        mut observations: Vec<StoredObservation>,
+        withheld: u64,
+        mut incidents: Vec<Incident>,
+        edition: Edition,
+    ) -> Self {
         if edition == Edition::Public {
             // Correlated first, so the numbers are the same; then what locates the monitors goes.
             // What the label policy's observer label covers (docs/security.md).
@@ -375,7 +399,7 @@ impl Day {
         }
         let label = ctx.policy.join_observations(observations.iter().map(|s| &s.observation));
         let tally = Tally::of(&incidents);
-        Ok(Self { period, observations, withheld, incidents, tally, label })
+        Self { period, observations, withheld, incidents, tally, label }
     }
 
     fn index(&self) -> HashMap<&str, &StoredObservation> {
@@ -1059,39 +1083,71 @@ fn dots(incidents: &[Incident]) -> Vec<Dot> {
         .collect()
 }
 
-/// Rows of the annex from this many observations on are made on two threads.
+/// Rows of the annex from this many observations on are made on a second thread while the day is
+/// correlated.
 const PARALLEL_ANNEX_ROWS: usize = 2_000;
 
-fn annex(day: &Day, clock: &Clock) -> Vec<AnnexRow> {
+/// The annex's rows of `observations` (as read, before the public edition's redaction), without their
+/// incidents ([`with_incidents`] adds them).
+fn annex_rows(observations: &[StoredObservation], clock: &Clock, edition: Edition) -> Vec<AnnexRow> {
+    let mut minute = None;
+    observations
+        .iter()
+        .map(|s| {
+            let o = &s.observation;
+            AnnexRow {
+                id: o.id.clone(),
+                time: rfc3339(o.time),
+                time_local: clock.local_in_order(o.time, &mut minute),
+                lat: o.lat,
+                lon: o.lon,
+                mgrs: crate::mgrs::to_mgrs(o.lat, o.lon, 4),
+                category: o.category.id().to_owned(),
+                count: o.count,
+                means: o.observer.means.id().to_owned(),
+                // The public edition names no team or callsign: `truce_access::redact_observer` takes
+                // them from its observations (after correlation, which the rows are made beside).
+                team: match edition {
+                    Edition::Public => None,
+                    Edition::Restricted => o.observer.team.clone().or_else(|| o.observer.callsign.clone()),
+                },
+                text: o.text.clone(),
+                incident: None,
+                marking: o.marking.id().to_owned(),
+            }
+        })
+        .collect()
+}
+
+/// The rows with the incident each observation is part of.
+fn with_incidents(mut rows: Vec<AnnexRow>, incidents: &[Incident]) -> Vec<AnnexRow> {
     let of: HashMap<&str, &str> =
-        day.incidents.iter().flat_map(|i| i.observations.iter().map(|o| (o.as_str(), i.id.as_str()))).collect();
-    let rows = |observations: &[StoredObservation]| -> Vec<AnnexRow> {
-        let mut minute = None;
-        observations
-            .iter()
-            .map(|s| {
-                let o = &s.observation;
-                AnnexRow {
-                    id: o.id.clone(),
-                    time: rfc3339(o.time),
-                    time_local: clock.local_in_order(o.time, &mut minute),
-                    lat: o.lat,
-                    lon: o.lon,
-                    mgrs: crate::mgrs::to_mgrs(o.lat, o.lon, 4),
-                    category: o.category.id().to_owned(),
-                    count: o.count,
-                    means: o.observer.means.id().to_owned(),
-                    team: o.observer.team.clone().or_else(|| o.observer.callsign.clone()),
-                    text: o.text.clone(),
-                    incident: of.get(o.id.as_str()).map(|s| (*s).to_owned()),
-                    marking: o.marking.id().to_owned(),
-                }
-            })
-            .collect()
-    };
-    // Each row stands alone (its MGRS reference and local time are most of its cost): a busy day's
-    // are made in two halves at once.
-    truce_core::halves::map(&day.observations, PARALLEL_ANNEX_ROWS, rows).into_iter().flatten().collect()
+        incidents.iter().flat_map(|i| i.observations.iter().map(|o| (o.as_str(), i.id.as_str()))).collect();
+    for row in &mut rows {
+        row.incident = of.get(row.id.as_str()).map(|s| (*s).to_owned());
+    }
+    rows
+}
+
+/// The day's observations correlated into incidents and, beside them on a second thread for a busy
+/// day, the annex's rows (each row stands alone: its MGRS reference and local time are most of its
+/// cost).
+fn correlate_with_annex(
+    ctx: &Context<'_>,
+    observations: &[StoredObservation],
+    clock: &Clock,
+    edition: Edition,
+) -> (Vec<Incident>, Vec<AnnexRow>) {
+    let correlate = || incidents_in_sectors(observations, ctx.sectors, &Rule::default());
+    let rows = || annex_rows(observations, clock, edition);
+    if observations.len() < PARALLEL_ANNEX_ROWS || std::thread::available_parallelism().map_or(1, |n| n.get()) < 2 {
+        return (correlate(), rows());
+    }
+    std::thread::scope(|scope| {
+        let rows = scope.spawn(rows);
+        let incidents = correlate();
+        (incidents, rows.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic)))
+    })
 }
 
 /// The period's observations amended or withdrawn after its end, in what the edition may show.
@@ -1134,7 +1190,10 @@ pub fn daily(
         reason: e.to_string(),
     })?;
     let previous_period = clock.period(before_date)?;
-    let day = Day::load(ctx, period.clone(), period.start, edition)?;
+    let (observations, withheld) = Day::read(ctx, &period, period.start, edition)?;
+    let (incidents, rows) = correlate_with_annex(ctx, &observations, clock, edition);
+    let day = Day::of(ctx, period.clone(), observations, withheld, incidents, edition);
+    let annex = with_incidents(rows, &day.incidents);
     // The previous period adds only its counts and label: kept like the cumulative count's periods.
     let changes = match ctx.kept {
         Some(_) => ctx.store.day_changes(day_of(previous_period.start), day_of(previous_period.end) + 1)?,
@@ -1273,7 +1332,7 @@ pub fn daily(
         weapons,
         freedom_of_movement: movement,
         civilian_casualties: casualties,
-        annex: annex(&day, clock),
+        annex,
         corrections,
         dots: dots(&day.incidents),
         geometry: Geometry::of(ctx.agreement, ctx.sectors),
