@@ -1138,16 +1138,11 @@ fn correlate_with_annex(
     clock: &Clock,
     edition: Edition,
 ) -> (Vec<Incident>, Vec<AnnexRow>) {
-    let correlate = || incidents_in_sectors(observations, ctx.sectors, &Rule::default());
-    let rows = || annex_rows(observations, clock, edition);
-    if observations.len() < PARALLEL_ANNEX_ROWS || std::thread::available_parallelism().map_or(1, |n| n.get()) < 2 {
-        return (correlate(), rows());
-    }
-    std::thread::scope(|scope| {
-        let rows = scope.spawn(rows);
-        let incidents = correlate();
-        (incidents, rows.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic)))
-    })
+    truce_core::halves::join(
+        observations.len() >= PARALLEL_ANNEX_ROWS,
+        || incidents_in_sectors(observations, ctx.sectors, &Rule::default()),
+        || annex_rows(observations, clock, edition),
+    )
 }
 
 /// The period's observations amended or withdrawn after its end, in what the edition may show.
