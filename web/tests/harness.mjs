@@ -123,10 +123,24 @@ export async function apiObservations(baseUrl, token, query) {
 
 /**
  * Collects what a page reports into `problems`. The pages' first request, GET api/v1/me, answers 401
- * before anyone has logged in, and so does a refused login: those are expected, not problems.
+ * before anyone has logged in, and so does a refused login: those are expected, not problems. A request
+ * the page still had in flight when it was left (a test opening another page while the map asks its
+ * counts again after a live observation) is cut off by the browser, as it is for a user who leaves the
+ * page: not a problem either. Every other failed request is, the page's own time-outs included.
  */
 export function watch(page, problems = []) {
   const expected401 = (url) => /\/api\/v1\/(me|login)$/.test(new URL(url).pathname);
+  // Requests in flight, and those of them that belonged to a document the page has since left.
+  const inFlight = new Set();
+  const left = new WeakSet();
+  page.on('request', (r) => {
+    if (r.isNavigationRequest() && r.frame() === page.mainFrame()) {
+      for (const old of inFlight) left.add(old);
+    } else {
+      inFlight.add(r);
+    }
+  });
+  page.on('requestfinished', (r) => inFlight.delete(r));
   page.on('pageerror', (e) => problems.push(`page error: ${e.message}`));
   page.on('console', (m) => {
     if (m.type() !== 'error') return;
@@ -134,7 +148,12 @@ export function watch(page, problems = []) {
     if (/status of 401/.test(m.text()) && url && expected401(url)) return;
     problems.push(`console error: ${m.text()} (${url || '?'})`);
   });
-  page.on('requestfailed', (r) => problems.push(`request failed: ${r.url()} (${r.failure()?.errorText})`));
+  page.on('requestfailed', (r) => {
+    inFlight.delete(r);
+    const error = r.failure()?.errorText;
+    if (left.has(r) && error === 'net::ERR_ABORTED') return;
+    problems.push(`request failed: ${r.url()} (${error})`);
+  });
   page.on('response', (r) => {
     if (r.status() === 401 && expected401(r.url())) return;
     if (r.status() >= 400) problems.push(`HTTP ${r.status()}: ${r.url()}`);
@@ -147,7 +166,7 @@ export function watch(page, problems = []) {
  * the server before someone has logged in) unless `open` is false (the form is already up), fills the
  * form and waits for the user to show in the header. Once logged in, the reports page loads the last
  * complete period's report: that is waited for too (`body[data-ready]`), so that a test going on to
- * another page does not cut the request off (a failed request is a problem).
+ * another page finds the session settled, not a report still loading.
  */
 export async function login(page, baseUrl, user = 'admin', { password = DEMO_PASSWORD, path = 'reports.html', open = true } = {}) {
   if (open) await page.goto(new URL(path, baseUrl).href, { waitUntil: 'domcontentloaded', timeout: 15_000 });
@@ -160,6 +179,18 @@ export async function login(page, baseUrl, user = 'admin', { password = DEMO_PAS
   if (new URL(page.url()).pathname.endsWith('/reports.html')) {
     await page.waitForFunction(() => document.body.dataset.ready, null, { timeout: READY_MS, polling: 100 });
   }
+}
+
+/** Debian's Chromium, headless, through playwright-core's `chromium` (which gives it a fresh, empty profile). */
+export function launchBrowser(chromium) {
+  return chromium.launch({
+    executablePath: CHROMIUM,
+    timeout: 20_000,
+    args: [
+      '--headless=new', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
+      '--disable-background-networking', '--disable-component-update', '--disable-sync',
+    ],
+  });
 }
 
 /**
@@ -188,15 +219,7 @@ export async function startSession({
     await demo.stop().catch(() => {});
     throw e;
   }
-  // playwright-core gives the browser a fresh, empty profile directory of its own.
-  const browser = await chromium.launch({
-    executablePath: CHROMIUM,
-    timeout: 20_000,
-    args: [
-      '--headless=new', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
-      '--disable-background-networking', '--disable-component-update', '--disable-sync',
-    ],
-  });
+  const browser = await launchBrowser(chromium);
   const newPage = async () => {
     const context = await browser.newContext({ viewport });
     const page = await context.newPage();
