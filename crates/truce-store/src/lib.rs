@@ -95,6 +95,13 @@ pub trait Scope {
     fn audit_table(&self) -> Option<Box<dyn truce_audit::Table>> {
         None
     }
+
+    /// Gives back what this store's connections cache in the process's memory, for a node that has
+    /// finished a round of work, so that what it holds at rest does not grow with the store: the
+    /// embedded store empties its connections' page caches (the next reads refill them from the
+    /// operating system's file cache); a connection busy in a transaction is left as it is. A database
+    /// server's caches are its own: nothing to do (the default).
+    fn release_memory(&self) {}
 }
 
 /// Why the store failed.

@@ -14,6 +14,11 @@
 //! detector engine (with its cached CUSUM boundaries) and the last known levels are kept between runs
 //! per audience; an audience's levels start from its stored alerts, so a restart does not alert again
 //! on what was already said. The cost grows with the number of audiences, not of users.
+//!
+//! After each round the node gives back what the store's connections cached for the requests since
+//! the previous round and for this one (`truce_store::Scope::release_memory`), so that what a server
+//! holds at rest is what it keeps on purpose (the kept days' memos), not the pages its last requests
+//! read.
 
 use std::collections::hash_map::Entry;
 use std::collections::{HashMap, HashSet};
@@ -100,6 +105,9 @@ pub async fn run(node: Arc<Node>, interval: std::time::Duration) {
             let started = std::time::Instant::now();
             let r = assess(&n, &mut state, OffsetDateTime::now_utc());
             metrics::gauge!("truce_watch_round_seconds").set(started.elapsed().as_secs_f64());
+            // The node's housekeeping: what the store's connections cached for the requests since the
+            // last round, and for this one, is given back (`Scope::release_memory`).
+            n.store.release_memory();
             (state, r)
         })
         .await;

@@ -47,6 +47,7 @@ macro_rules! conformance_suite {
             observations::paging_visits_every_row_once_in_time_then_insertion_order,
             observations::a_cursor_not_handed_out_is_refused,
             observations::stats_count_what_the_filters_select,
+            observations::a_store_answers_alike_after_giving_back_its_memory,
             observations::reclassification_rewrites_every_classification_and_filter,
             observations::a_days_change_counter_moves_with_every_write_to_that_day,
             observations::a_kept_day_is_read_back_only_by_its_audience,

@@ -506,6 +506,23 @@ pub fn stats_count_what_the_filters_select(store: &dyn Store) {
     assert_eq!(north.total, 50);
 }
 
+/// A store that has given back its caches' memory (`Scope::release_memory`, after each of a node's
+/// watch rounds) answers as before, through this handle and another reader's, and takes writes.
+pub fn a_store_answers_alike_after_giving_back_its_memory(store: &dyn Store) {
+    diagonal(store);
+    let (before, listed) = (store.stats(&Query::default()).expect("stats"), ids(store, &Query::default()));
+    assert_eq!(listed.len(), 250);
+    let other = store.scoped(store.access().clone());
+    store.release_memory();
+    assert_eq!(store.stats(&Query::default()).expect("stats"), before, "the counts");
+    assert_eq!(ids(store, &Query::default()), listed, "the list");
+    assert_eq!(ids(&*other, &Query::default()), listed, "another handle's list");
+    other.release_memory();
+    store.insert(&[observation("after", 300, 48.0, 37.0, Category::MuzzleFlash)]).expect("an insert");
+    store.release_memory();
+    assert_eq!(store.stats(&Query::default()).expect("stats").total, before.total + 1, "the write is read back");
+}
+
 /// Each UTC day's change counter moves when, and only when, an observation of that day is stored,
 /// amended (both days when it moves), withdrawn or reclassified; a duplicate changes nothing, and the
 /// counters are the same whoever reads them.

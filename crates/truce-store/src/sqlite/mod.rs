@@ -170,6 +170,17 @@ impl crate::Scope for SqliteStore {
     fn access(&self) -> &Access {
         &self.access
     }
+
+    fn release_memory(&self) {
+        // `try_lock`: a connection in use is in the middle of work that needs its cache.
+        let writer = self.shared.writer.try_lock().ok();
+        let reader = self.shared.reader.try_lock().ok();
+        for conn in writer.as_ref().map(|w| &w.conn).into_iter().chain(reader.as_deref()) {
+            if let Err(e) = conn.release_memory() {
+                tracing::debug!("store: releasing a connection's cache failed: {e}");
+            }
+        }
+    }
 }
 
 impl SqliteStore {
