@@ -97,10 +97,10 @@ pub trait Scope {
     }
 
     /// Gives back what this store's connections cache in the process's memory, for a node that has
-    /// finished a round of work, so that what it holds at rest does not grow with the store: the
-    /// embedded store empties its connections' page caches (the next reads refill them from the
-    /// operating system's file cache); a connection busy in a transaction is left as it is. A database
-    /// server's caches are its own: nothing to do (the default).
+    /// finished a round of work, so that what it holds at rest is what it keeps on purpose rather than
+    /// the pages its last reads and writes touched: the embedded store empties its connections' page
+    /// caches (the next reads refill them from the operating system's file cache); a connection in use
+    /// is left as it is. A database server's caches are its own: nothing to do (the default).
     fn release_memory(&self) {}
 }
 
