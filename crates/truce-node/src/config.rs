@@ -394,6 +394,15 @@ mod tests {
     }
 
     #[test]
+    fn an_idle_time_of_nothing_or_over_an_hour_is_named() {
+        assert_eq!(problems("[http]\nidle_s = 0\n"), ["truce.toml:2: http.idle_s: 0 is not from 1 to 3,600"]);
+        assert_eq!(problems("[http]\nidle_s = 3601\n"), ["truce.toml:2: http.idle_s: 3601 is not from 1 to 3,600"]);
+        assert_eq!(problems("[http]\nidle_s = \"ten\"\n").len(), 1, "not a number");
+        let c = ConfigFile::from_toml("[http]\nidle_s = 5\n", "t", Path::new("/")).expect("valid");
+        assert_eq!((c.http.idle_s, ConfigFile::default().http.idle_s), (5, 30));
+    }
+
+    #[test]
     fn a_bus_that_is_not_nats_or_has_too_many_replicas_is_named() {
         let text = "[bus]\nnats = [\"nats://127.0.0.1:4222\", \"http://127.0.0.1:4222\"]\nreplicas = 9\n";
         assert_eq!(

@@ -220,6 +220,11 @@ pub struct ServeArgs {
     /// short and the report's memory freed (1 to 3,600) [default: 60].
     #[arg(long, env = "TRUCE_HTTP_STALL", value_parser = clap::value_parser!(u64).range(1..=3_600))]
     pub http_stall: Option<u64>,
+    /// Seconds a client may take to send a request's headers, keep a connection open without a
+    /// request, or pause within a request's body before the connection is closed (1 to 3,600)
+    /// [default: 30].
+    #[arg(long, env = "TRUCE_HTTP_IDLE", value_parser = clap::value_parser!(u64).range(1..=3_600))]
+    pub http_idle: Option<u64>,
     /// Seconds between early-warning assessments (alerts are raised when a level changes; 1 to
     /// 86,400) [default: 60].
     #[arg(long, env = "TRUCE_WATCH_EVERY", value_parser = clap::value_parser!(u64).range(1..=86_400))]

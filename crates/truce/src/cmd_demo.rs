@@ -41,7 +41,7 @@ pub fn run(args: &DemoArgs) -> anyhow::Result<ExitCode> {
         demo.node.clone(),
         &demo.data_dir,
         web_dir(settings.http.web_dir.as_deref())?,
-        std::time::Duration::from_secs(settings.http.stall_s),
+        (std::time::Duration::from_secs(settings.http.stall_s), std::time::Duration::from_secs(settings.http.idle_s)),
     )?;
     demo_users(&*demo.node.store, &state.audit)?;
     demo.replay_alerts()?;

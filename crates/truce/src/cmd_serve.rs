@@ -108,7 +108,7 @@ pub fn run(args: &ServeArgs) -> anyhow::Result<ExitCode> {
         node.clone(),
         &data,
         web_dir(config.http.web_dir.as_deref())?,
-        std::time::Duration::from_secs(config.http.stall_s),
+        (std::time::Duration::from_secs(config.http.stall_s), std::time::Duration::from_secs(config.http.idle_s)),
     )?;
     let every = std::time::Duration::from_secs(config.watch.every_s);
     runtime.block_on(async move {

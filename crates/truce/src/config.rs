@@ -60,6 +60,9 @@ pub fn apply_serve(args: &ServeArgs, c: &mut ConfigFile) {
     if let Some(n) = args.http_stall {
         c.http.stall_s = n;
     }
+    if let Some(n) = args.http_idle {
+        c.http.idle_s = n;
+    }
     if !args.nats.is_empty() {
         c.bus.nats.clone_from(&args.nats);
     }

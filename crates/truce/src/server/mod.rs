@@ -11,6 +11,7 @@ pub mod audit;
 mod audit_api;
 pub mod auth;
 mod coalition;
+mod conn;
 mod error;
 mod export;
 pub mod marti;
@@ -23,7 +24,6 @@ pub mod tls;
 mod watch;
 mod web;
 
-use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::sync::{Arc, OnceLock};
 
@@ -52,6 +52,9 @@ pub struct AppState {
     pub tallies: Arc<truce_report::Tallies>,
     /// How long a client may read nothing of a streamed report before it is cut (`http.stall_s`).
     pub stall: std::time::Duration,
+    /// How long a connection may wait for a request's head, or pause within its body, before it is
+    /// closed (`http.idle_s`, see `conn.rs`).
+    pub idle: std::time::Duration,
 }
 
 /// The process-wide Prometheus recorder (installed once, shared by every server in the process).
@@ -78,7 +81,7 @@ impl AppState {
         node: Arc<Node>,
         data_dir: &std::path::Path,
         web: Option<PathBuf>,
-        stall: std::time::Duration,
+        (stall, idle): (std::time::Duration, std::time::Duration),
     ) -> anyhow::Result<Self> {
         node.geometry();
         // A shared database keeps the one log of every node that shares it; else the data directory.
@@ -102,6 +105,7 @@ impl AppState {
             // Ten years of daily periods for a few audiences and both editions.
             tallies: Arc::new(truce_report::Tallies::new(16_384)),
             stall,
+            idle,
         })
     }
 }
@@ -159,17 +163,18 @@ pub(crate) async fn blocking<T: Send + 'static>(
     tokio::task::spawn_blocking(f).await.map_err(error::ApiError::internal)?
 }
 
-/// Serves `app` on `listener` until `shutdown` completes, then finishes the requests in flight.
+/// Serves `app` on `listener` until `shutdown` completes, then finishes the requests in flight. A
+/// connection is closed when it waits for a request longer than `http.idle_s` (see `conn.rs`).
 pub async fn serve(
     listener: tokio::net::TcpListener,
     state: AppState,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
     let drain = tokio::spawn(drain_inbox(state.clone()));
-    let app = app(state).into_make_service_with_connect_info::<SocketAddr>();
-    let served = axum::serve(listener, app).with_graceful_shutdown(shutdown).await;
+    let idle = state.idle;
+    conn::serve_plain(listener, app(state), idle, shutdown).await;
     drain.abort();
-    served
+    Ok(())
 }
 
 /// Every two seconds, moves what the operator's commands (`truce users ...`) wrote to the audit inbox

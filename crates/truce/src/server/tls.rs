@@ -1,18 +1,17 @@
-//! HTTPS: the same application behind rustls, with an accept loop of our own (axum's `serve` speaks
-//! plain TCP only).
+//! HTTPS: the same application behind rustls.
 //!
-//! Each connection is accepted, its TLS handshake done (10 seconds at most), and served by hyper's
-//! HTTP/1.1 connection with upgrades (the WebSocket stream); the peer's address is put into the
-//! request as axum's `ConnectInfo`, as the plain server does, so logins are throttled per address. The
-//! certificate is the server certificate `truce certs init` made, or PEM files given.
+//! Each connection is accepted, its TLS handshake done (10 seconds at most), and served as the plain
+//! server serves its connections (`conn.rs`: HTTP/1.1 with upgrades for the WebSocket stream, the
+//! `http.idle_s` time limits, the peer's address in each request as axum's `ConnectInfo` so that
+//! logins are throttled per address), with the certificate the client presented as
+//! [`PeerCertificate`]. The certificate is the server certificate `truce certs init` made, or PEM
+//! files given.
 
 use std::net::SocketAddr;
 use std::path::Path;
 use std::sync::Arc;
 
 use anyhow::Context;
-use axum::extract::ConnectInfo;
-use hyper_util::rt::TokioIo;
 use rustls::pki_types::pem::PemObject;
 use rustls::pki_types::{CertificateDer, PrivateKeyDer, PrivatePkcs8KeyDer};
 
@@ -71,7 +70,8 @@ pub async fn serve(
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
     let drain = tokio::spawn(drain_inbox(state.clone()));
-    serve_router(listener, tls, app(state), shutdown).await;
+    let idle = state.idle;
+    serve_router(listener, tls, app(state), idle, shutdown).await;
     drain.abort();
     Ok(())
 }
@@ -87,6 +87,7 @@ pub async fn serve_router(
     listener: tokio::net::TcpListener,
     tls: Arc<rustls::ServerConfig>,
     app: axum::Router,
+    idle: std::time::Duration,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) {
     let acceptor = tokio_rustls::TlsAcceptor::from(tls);
@@ -96,7 +97,7 @@ pub async fn serve_router(
             accepted = listener.accept() => match accepted {
                 Ok(a) => a,
                 Err(e) => {
-                    tracing::warn!("HTTPS accept: {e}");
+                    super::conn::after_accept_error(&e, "HTTPS").await;
                     continue;
                 }
             },
@@ -114,15 +115,10 @@ pub async fn serve_router(
             };
             let cert: Option<Arc<[u8]>> =
                 stream.get_ref().1.peer_certificates().and_then(|c| c.first()).map(|c| Arc::from(c.as_ref()));
-            let service = hyper::service::service_fn(move |mut request: hyper::Request<hyper::body::Incoming>| {
-                request.extensions_mut().insert(ConnectInfo(peer));
-                request.extensions_mut().insert(PeerCertificate(cert.clone()));
-                tower::ServiceExt::oneshot(app.clone(), request)
-            });
-            let connection = hyper::server::conn::http1::Builder::new().serve_connection(TokioIo::new(stream), service);
-            if let Err(e) = connection.with_upgrades().await {
-                tracing::debug!(%peer, "HTTPS connection: {e}");
-            }
+            let certificate = move |x: &mut axum::http::Extensions| {
+                x.insert(PeerCertificate(cert.clone()));
+            };
+            super::conn::serve(stream, peer, app, idle, certificate, None).await;
         });
     }
 }

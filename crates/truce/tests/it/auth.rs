@@ -168,6 +168,8 @@ fn https(port: u16, ca_pem: &std::path::Path, request: &str) -> Result<String, r
     let name = rustls::pki_types::ServerName::try_from("127.0.0.1").unwrap();
     let conn = rustls::ClientConnection::new(std::sync::Arc::new(config), name)?;
     let tcp = std::net::TcpStream::connect(("127.0.0.1", port)).unwrap();
+    // A bound on the tests: a server that never answers fails them rather than hanging.
+    tcp.set_read_timeout(Some(std::time::Duration::from_secs(60))).unwrap();
     let mut tls = rustls::StreamOwned::new(conn, tcp);
     tls.write_all(request.as_bytes()).map_err(|e| rustls::Error::General(e.to_string()))?;
     let mut out = Vec::new();
@@ -206,9 +208,19 @@ fn https_serves_the_api_with_the_certificate_truce_certs_made() {
         "off",
         "--tak-enrol",
         "off",
+        "--http-idle",
+        "1",
     ]);
     let port: u16 = s.addr.rsplit(':').next().unwrap().parse().unwrap();
     let ca = dir.path().join("certs/ca.pem");
+    // Half a request's head is not held for ever (`--http-idle`): the connection is closed unanswered
+    // once the limit has passed.
+    let started = std::time::Instant::now();
+    let half = https(port, &ca, "GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\n");
+    let took = started.elapsed();
+    assert!(took >= std::time::Duration::from_millis(900), "closed after {took:?}, before the limit");
+    assert!(took < std::time::Duration::from_secs(30), "not closed after {took:?}: {half:?}");
+    assert!(half.as_ref().is_err() || half.as_ref().is_ok_and(|h| !h.starts_with("HTTP/1.1 2")), "{half:?}");
     let health = https(port, &ca, "GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n").unwrap();
     assert!(health.starts_with("HTTP/1.1 200"), "{health}");
     let body = json!({"user": "admin", "password": PASSWORD}).to_string();

@@ -334,3 +334,98 @@ fn received_since_finds_late_reports_with_old_times() {
         received["observations"].as_array().unwrap().iter().map(|o| o["id"].as_str().unwrap()).collect();
     assert!(ids.contains(&"late"), "{ids:?}");
 }
+
+/// Reads one HTTP/1.1 answer (its head, then as many body bytes as `Content-Length` says) from a
+/// connection that stays open: its status.
+fn read_answer(c: &mut std::net::TcpStream) -> u16 {
+    use std::io::Read;
+    let mut head = Vec::new();
+    let mut byte = [0u8; 1];
+    while !head.ends_with(b"\r\n\r\n") {
+        assert_eq!(
+            c.read(&mut byte).expect("the answer's head"),
+            1,
+            "the head ends: {}",
+            String::from_utf8_lossy(&head)
+        );
+        head.push(byte[0]);
+    }
+    let head = String::from_utf8(head).unwrap().to_ascii_lowercase();
+    let length: usize =
+        head.lines().find_map(|l| l.strip_prefix("content-length:")).map_or(0, |n| n.trim().parse().expect("a length"));
+    let mut body = vec![0u8; length];
+    c.read_exact(&mut body).expect("the answer's body");
+    head[9..12].parse().expect("a status")
+}
+
+/// Reads from `c` until the server closes it: what it sent, and how long it took. A connection the
+/// server resets ends the same way as one it closes.
+fn until_closed(c: &mut std::net::TcpStream) -> (String, std::time::Duration) {
+    use std::io::Read;
+    let started = std::time::Instant::now();
+    let mut got = Vec::new();
+    match c.read_to_end(&mut got) {
+        Ok(_) => {}
+        Err(e) if e.kind() == std::io::ErrorKind::ConnectionReset => {}
+        Err(e) => panic!("the connection was not closed ({e}) after {:?}", started.elapsed()),
+    }
+    (String::from_utf8_lossy(&got).into_owned(), started.elapsed())
+}
+
+/// A client may not hold a connection without using it (`--http-idle`, docs/security.md): half a
+/// request's head, a kept-alive connection without a next request and a body that stops coming are
+/// each closed once the limit has passed — not before — while other clients are served all along,
+/// the half-sent observation is not stored, and the WebSocket stream, quiet for longer than the
+/// limit, still delivers.
+#[test]
+fn connections_that_send_nothing_are_closed_and_streams_are_not() {
+    use std::io::Write;
+    let dir = tempfile::tempdir().unwrap();
+    let s = crate::util::serve(dir.path(), &["--http-idle", "1"]);
+    let mut ws = s.stream();
+    let open = || {
+        let c = std::net::TcpStream::connect(&s.addr).unwrap();
+        // A bound on the test, far beyond the limit: a server that never closes fails it.
+        c.set_read_timeout(Some(std::time::Duration::from_secs(60))).unwrap();
+        c
+    };
+    let limit = std::time::Duration::from_millis(900);
+
+    let mut half = open();
+    half.write_all(b"GET /api/v1/stats HTTP/1.1\r\nHost: truce\r\nAuthorization: Bear").unwrap();
+    let (sent, took) = until_closed(&mut half);
+    assert!(took >= limit, "closed after {took:?}, before the limit");
+    assert!(!sent.starts_with("HTTP/1.1 2"), "half a head was answered: {sent}");
+
+    let mut kept = open();
+    kept.write_all(b"GET /healthz HTTP/1.1\r\nHost: truce\r\n\r\n").unwrap();
+    assert_eq!(read_answer(&mut kept), 200);
+    let (sent, took) = until_closed(&mut kept);
+    assert!(took >= limit && sent.is_empty(), "closed after {took:?} with {sent:?}");
+
+    let token = s.token().unwrap();
+    let mut slow = open();
+    let body = obs("slow-body", 47.6, 36.0, "explosion_impact").to_string();
+    write!(
+        slow,
+        "POST /api/v1/observations HTTP/1.1\r\nHost: truce\r\nAuthorization: Bearer {token}\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n{}",
+        body.len(),
+        &body[..20]
+    )
+    .unwrap();
+    let (sent, took) = until_closed(&mut slow);
+    assert!(took >= limit, "closed after {took:?}, before the limit");
+    assert!(sent.is_empty() || sent.starts_with("HTTP/1.1 4"), "a body that stopped was answered: {sent}");
+    let (status, _) = s.http("GET", "/api/v1/observations/slow-body", b"");
+    assert_eq!(status, 404, "the half-sent observation is not stored");
+
+    // Quiet for longer than the limit all along, the stream still delivers.
+    let (status, _) = s.json(
+        "POST",
+        "/api/v1/observations",
+        obs("after-idle", 47.6, 36.0, "explosion_impact").to_string().as_bytes(),
+    );
+    assert_eq!(status, 201);
+    let v: Value = serde_json::from_str(ws.read().expect("a message").to_text().unwrap()).unwrap();
+    assert_eq!(v["observation"]["id"], "after-idle", "{v}");
+}

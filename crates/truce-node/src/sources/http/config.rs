@@ -30,9 +30,14 @@ pub struct HttpConfig {
     /// that stopped reading.
     #[serde(deserialize_with = "stall_s")]
     pub stall_s: u64,
+    /// Seconds a client may take to send a request's headers, may keep a connection open without
+    /// sending a request, and may pause between two pieces of a request's body (1 to 3,600); the
+    /// connection is then closed. Streams (WebSocket, a report being sent) are not cut by it.
+    #[serde(deserialize_with = "stall_s")]
+    pub idle_s: u64,
 }
 
-/// Checks `--http-stall` and `http.stall_s`.
+/// Checks `--http-stall` and `http.stall_s`, `--http-idle` and `http.idle_s`.
 pub fn check_stall_s(n: u64) -> Result<u64, String> {
     if (1..=3_600).contains(&n) { Ok(n) } else { Err(format!("{n} is not from 1 to 3,600")) }
 }
@@ -51,6 +56,7 @@ impl Default for HttpConfig {
             tls_cert: None,
             tls_key: None,
             stall_s: 60,
+            idle_s: 30,
         }
     }
 }

@@ -300,6 +300,7 @@ pub async fn start(state: &AppState, config: &TakConfig, data_dir: &std::path::P
     let blobs = Blobs::open(&data_dir.join("files")).map_err(|e| anyhow::anyhow!("the file folder: {e}"))?;
     let host = certs.server_names().ok().and_then(|n| n.into_iter().next()).unwrap_or_else(|| "127.0.0.1".to_owned());
     let mut marti = Marti { api: None, enrol: None, tasks: Vec::new() };
+    let idle = state.idle;
     let revocations = certs.revocations()?;
     let mut shared = MartiState {
         revocations: revocations.clone(),
@@ -318,7 +319,13 @@ pub async fn start(state: &AppState, config: &TakConfig, data_dir: &std::path::P
         let verifier = truce_pki::client_verifier(&trust.ca_cert_der, revocations)?;
         let tls = api_tls(verifier, trust)?;
         marti.api = Some(bound);
-        marti.tasks.push(tokio::spawn(super::tls::serve_router(l, tls, api(shared.clone()), std::future::pending())));
+        marti.tasks.push(tokio::spawn(super::tls::serve_router(
+            l,
+            tls,
+            api(shared.clone()),
+            idle,
+            std::future::pending(),
+        )));
     }
     if let Some(addr) = enrol_addr {
         let l = tokio::net::TcpListener::bind(addr)
@@ -326,7 +333,13 @@ pub async fn start(state: &AppState, config: &TakConfig, data_dir: &std::path::P
             .with_context(|| format!("cannot listen on {addr} (TAK enrolment)"))?;
         marti.enrol = Some(l.local_addr()?);
         let tls = super::tls::from_cert_dir(&dir)?;
-        marti.tasks.push(tokio::spawn(super::tls::serve_router(l, tls, enrolment(shared), std::future::pending())));
+        marti.tasks.push(tokio::spawn(super::tls::serve_router(
+            l,
+            tls,
+            enrolment(shared),
+            idle,
+            std::future::pending(),
+        )));
     }
     Ok(Some(marti))
 }
