@@ -20,7 +20,9 @@
 //!
 //! When the plain server's `shutdown` completes it stops accepting, asks every connection to finish
 //! the request it is serving and close, and returns when all have closed, as axum's `serve` did
-//! before these limits needed a connection builder of our own.
+//! before these limits needed a connection builder of our own. A connection that has sent part of a
+//! head has a request in hand for hyper, so it holds the stop until the head timer closes it: at most
+//! `idle` (with axum's `serve` and no timer, for ever).
 
 use std::future::Future;
 use std::net::SocketAddr;
