@@ -18,7 +18,8 @@
 //!
 //! # Shutdown
 //!
-//! When the plain server's `shutdown` completes it stops accepting, asks every connection to finish
+//! When a server's `shutdown` completes (the plain and the HTTPS API; the TAK API and enrolment run
+//! until the process ends) it stops accepting, asks every connection to finish
 //! the request it is serving and close, and returns when all have closed, as axum's `serve` did
 //! before these limits needed a connection builder of our own. A connection that has sent part of a
 //! head has a request in hand for hyper, so it holds the stop until the head timer closes it: at most
@@ -34,15 +35,15 @@ use hyper_util::rt::{TokioIo, TokioTimer};
 
 /// Serves one connection `io` from `peer` with `app` until it closes, with the time limits of the
 /// module documentation; `extensions` adds what the handlers learn of the connection to every
-/// request (the peer's address is always added, as axum's `ConnectInfo`). When `stop` changes or
-/// its sender is dropped, the connection finishes the request in hand and closes.
+/// request (the peer's address is always added, as axum's `ConnectInfo`). When `stop`'s sender is
+/// dropped, the connection finishes the request in hand and closes.
 pub(crate) async fn serve<I>(
     io: I,
     peer: SocketAddr,
     app: Router,
     idle: Duration,
     extensions: impl Fn(&mut axum::http::Extensions) + Clone + Send + Sync + 'static,
-    stop: Option<tokio::sync::watch::Receiver<()>>,
+    mut stop: tokio::sync::watch::Receiver<()>,
 ) where
     I: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Send + 'static,
 {
@@ -58,16 +59,11 @@ pub(crate) async fn serve<I>(
         .serve_connection(TokioIo::new(io), service)
         .with_upgrades();
     tokio::pin!(connection);
-    let done = match stop {
-        None => connection.await,
-        Some(mut stop) => {
-            tokio::select! {
-                done = connection.as_mut() => done,
-                _ = stop.changed() => {
-                    connection.as_mut().graceful_shutdown();
-                    connection.await
-                }
-            }
+    let done = tokio::select! {
+        done = connection.as_mut() => done,
+        _ = stop.changed() => {
+            connection.as_mut().graceful_shutdown();
+            connection.await
         }
     };
     if let Err(e) = done {
@@ -95,7 +91,21 @@ pub(crate) async fn serve_plain(
     idle: Duration,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) {
-    // `stop` tells the connections to finish; each holds a clone of `open` until it has closed.
+    accept(listener, "HTTP", shutdown, move |tcp, peer, stop| serve(tcp, peer, app.clone(), idle, |_| {}, stop)).await;
+}
+
+/// Accepts connections on `listener` and runs `connection(tcp, peer, stop)` for each on its own task
+/// until `shutdown` completes; then drops `stop`'s sender (each connection finishes the request in
+/// hand and closes) and returns when every task has ended.
+pub(crate) async fn accept<F>(
+    listener: tokio::net::TcpListener,
+    what: &'static str,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+    mut connection: impl FnMut(tokio::net::TcpStream, SocketAddr, tokio::sync::watch::Receiver<()>) -> F,
+) where
+    F: Future<Output = ()> + Send + 'static,
+{
+    // Each task holds a clone of `open` until it has ended.
     let (stop, stopped) = tokio::sync::watch::channel(());
     let (open, all_closed) = tokio::sync::mpsc::channel::<()>(1);
     tokio::pin!(shutdown);
@@ -104,15 +114,15 @@ pub(crate) async fn serve_plain(
             accepted = listener.accept() => match accepted {
                 Ok(a) => a,
                 Err(e) => {
-                    after_accept_error(&e, "HTTP").await;
+                    after_accept_error(&e, what).await;
                     continue;
                 }
             },
             () = &mut shutdown => break,
         };
-        let (app, stopped, open) = (app.clone(), stopped.clone(), open.clone());
+        let (task, open) = (connection(tcp, peer, stopped.clone()), open.clone());
         tokio::spawn(async move {
-            serve(tcp, peer, app, idle, |_| {}, Some(stopped)).await;
+            task.await;
             drop(open);
         });
     }
@@ -120,6 +130,6 @@ pub(crate) async fn serve_plain(
     drop(stop);
     drop(open);
     let mut all_closed = all_closed;
-    // `recv` ends when the last connection has dropped its sender.
+    // `recv` ends when the last task has dropped its sender.
     let _ = all_closed.recv().await;
 }

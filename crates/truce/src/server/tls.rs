@@ -7,7 +7,6 @@
 //! [`PeerCertificate`]. The certificate is the server certificate `truce certs init` made, or PEM
 //! files given.
 
-use std::net::SocketAddr;
 use std::path::Path;
 use std::sync::Arc;
 
@@ -81,8 +80,9 @@ pub async fn serve(
 #[derive(Debug, Clone)]
 pub struct PeerCertificate(pub Option<Arc<[u8]>>);
 
-/// Serves `app` over HTTPS on `listener` until `shutdown` completes: the peer's address goes into
-/// each request as `ConnectInfo`, and the certificate it presented as [`PeerCertificate`].
+/// Serves `app` over HTTPS on `listener` until `shutdown` completes, then lets the connections finish
+/// the requests in hand and returns when every one has closed: the peer's address goes into each
+/// request as `ConnectInfo`, and the certificate it presented as [`PeerCertificate`].
 pub async fn serve_router(
     listener: tokio::net::TcpListener,
     tls: Arc<rustls::ServerConfig>,
@@ -91,20 +91,9 @@ pub async fn serve_router(
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) {
     let acceptor = tokio_rustls::TlsAcceptor::from(tls);
-    tokio::pin!(shutdown);
-    loop {
-        let (tcp, peer): (tokio::net::TcpStream, SocketAddr) = tokio::select! {
-            accepted = listener.accept() => match accepted {
-                Ok(a) => a,
-                Err(e) => {
-                    super::conn::after_accept_error(&e, "HTTPS").await;
-                    continue;
-                }
-            },
-            () = &mut shutdown => break,
-        };
+    super::conn::accept(listener, "HTTPS", shutdown, move |tcp, peer, stop| {
         let (acceptor, app) = (acceptor.clone(), app.clone());
-        tokio::spawn(async move {
+        async move {
             let stream = match tokio::time::timeout(std::time::Duration::from_secs(10), acceptor.accept(tcp)).await {
                 Ok(Ok(s)) => s,
                 Ok(Err(e)) => {
@@ -118,7 +107,8 @@ pub async fn serve_router(
             let certificate = move |x: &mut axum::http::Extensions| {
                 x.insert(PeerCertificate(cert.clone()));
             };
-            super::conn::serve(stream, peer, app, idle, certificate, None).await;
-        });
-    }
+            super::conn::serve(stream, peer, app, idle, certificate, stop).await;
+        }
+    })
+    .await;
 }

@@ -153,9 +153,13 @@ fn plain_http_off_loopback_needs_to_be_asked_for() {
 }
 
 /// One HTTPS request with rustls, trusting only the CA `truce certs init` made.
-fn https(port: u16, ca_pem: &std::path::Path, request: &str) -> Result<String, rustls::Error> {
+/// A TLS connection to `127.0.0.1:port` trusting the CA in `ca_pem`, with a 60 s read bound (a server
+/// that never answers fails the tests rather than hanging them).
+fn tls_connect(
+    port: u16,
+    ca_pem: &std::path::Path,
+) -> Result<rustls::StreamOwned<rustls::ClientConnection, std::net::TcpStream>, rustls::Error> {
     use rustls::pki_types::pem::PemObject;
-    use std::io::{Read, Write};
     let ca = rustls::pki_types::CertificateDer::from_pem_file(ca_pem).unwrap();
     let mut roots = rustls::RootCertStore::empty();
     roots.add(ca).unwrap();
@@ -168,9 +172,13 @@ fn https(port: u16, ca_pem: &std::path::Path, request: &str) -> Result<String, r
     let name = rustls::pki_types::ServerName::try_from("127.0.0.1").unwrap();
     let conn = rustls::ClientConnection::new(std::sync::Arc::new(config), name)?;
     let tcp = std::net::TcpStream::connect(("127.0.0.1", port)).unwrap();
-    // A bound on the tests: a server that never answers fails them rather than hanging.
     tcp.set_read_timeout(Some(std::time::Duration::from_secs(60))).unwrap();
-    let mut tls = rustls::StreamOwned::new(conn, tcp);
+    Ok(rustls::StreamOwned::new(conn, tcp))
+}
+
+fn https(port: u16, ca_pem: &std::path::Path, request: &str) -> Result<String, rustls::Error> {
+    use std::io::{Read, Write};
+    let mut tls = tls_connect(port, ca_pem)?;
     tls.write_all(request.as_bytes()).map_err(|e| rustls::Error::General(e.to_string()))?;
     let mut out = Vec::new();
     match tls.read_to_end(&mut out) {
@@ -237,6 +245,39 @@ fn https_serves_the_api_with_the_certificate_truce_certs_made() {
     let mut got = Vec::new();
     let _ = plain.read_to_end(&mut got);
     assert!(!got.starts_with(b"HTTP/"), "{}", String::from_utf8_lossy(&got));
+
+    // On SIGTERM the HTTPS server finishes the request in hand: a login whose body comes after the
+    // signal is answered, then the process ends.
+    let mut in_hand = tls_connect(port, &ca).unwrap();
+    let head = format!(
+        "POST /api/v1/login HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{}",
+        body.len(),
+        &body[..10]
+    );
+    in_hand.write_all(head.as_bytes()).unwrap();
+    in_hand.flush().unwrap();
+    // Once a later connection is answered, the server holds this one (accepted in order).
+    let health = https(port, &ca, "GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n").unwrap();
+    assert!(health.starts_with("HTTP/1.1 200"), "{health}");
+    let mut s = s;
+    let started = std::time::Instant::now();
+    s.terminate();
+    // The listener closes once the server has begun to stop.
+    while std::net::TcpStream::connect(("127.0.0.1", port)).is_ok() {
+        assert!(started.elapsed() < std::time::Duration::from_secs(30), "still accepting 30 s after SIGTERM");
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    in_hand.write_all(&body.as_bytes()[10..]).unwrap();
+    let mut answer = Vec::new();
+    match in_hand.read_to_end(&mut answer) {
+        Ok(_) => {}
+        Err(e) if e.kind() == std::io::ErrorKind::UnexpectedEof && !answer.is_empty() => {}
+        Err(e) => panic!("the request in hand was cut: {e}"),
+    }
+    let answer = String::from_utf8_lossy(&answer);
+    assert!(answer.starts_with("HTTP/1.1 200"), "{answer}");
+    let status = s.wait_exit(started, std::time::Duration::from_secs(30));
+    assert!(status.success(), "{status}");
 }
 
 #[test]

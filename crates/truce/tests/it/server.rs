@@ -430,9 +430,10 @@ fn connections_that_send_nothing_are_closed_and_streams_are_not() {
     assert_eq!(v["observation"]["id"], "after-idle", "{v}");
 }
 
-/// `truce serve` stops on SIGTERM whatever its connections hold: a kept-alive connection without a
-/// request does not keep it running, and one that sent half a head keeps it at most `--http-idle`
-/// (before that limit it kept the server running for ever).
+/// `truce serve` stops on SIGTERM whatever its connections hold: a request in hand is finished (its
+/// body, sent after the signal, is stored and answered 201), a kept-alive connection without a request
+/// is closed at once, and one that sent half a head keeps the server running at most `--http-idle`
+/// (before that limit it kept it running for ever).
 #[test]
 fn sigterm_stops_the_server_whatever_its_connections_hold() {
     use std::io::Write;
@@ -440,23 +441,29 @@ fn sigterm_stops_the_server_whatever_its_connections_hold() {
     let mut s = crate::util::serve(dir.path(), &["--http-idle", "2"]);
     let mut half = std::net::TcpStream::connect(&s.addr).unwrap();
     half.write_all(b"GET /healthz HTTP/1.1\r\nHost: truce\r\n").unwrap();
-    // Accepted in order: once the later connection is answered, the server holds the half-sent one.
+    let token = s.token().unwrap();
+    let body = obs("in-hand", 47.6, 36.0, "explosion_impact").to_string();
+    let mut in_hand = std::net::TcpStream::connect(&s.addr).unwrap();
+    write!(
+        in_hand,
+        "POST /api/v1/observations HTTP/1.1\r\nHost: truce\r\nAuthorization: Bearer {token}\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n{}",
+        body.len(),
+        &body[..20]
+    )
+    .unwrap();
+    // Accepted in order: once the later connection is answered, the server holds the two before it.
     let mut kept = std::net::TcpStream::connect(&s.addr).unwrap();
     kept.write_all(b"GET /healthz HTTP/1.1\r\nHost: truce\r\n\r\n").unwrap();
     assert_eq!(read_answer(&mut kept), 200);
     kept.set_read_timeout(Some(std::time::Duration::from_secs(60))).unwrap();
 
     let started = std::time::Instant::now();
-    let kill = std::process::Command::new("kill").args(["-TERM", &s.child.id().to_string()]).status().unwrap();
-    assert!(kill.success());
-    let status = loop {
-        if let Some(status) = s.child.try_wait().unwrap() {
-            break status;
-        }
-        assert!(started.elapsed() < std::time::Duration::from_secs(30), "still running 30 s after SIGTERM");
-        std::thread::sleep(std::time::Duration::from_millis(20));
-    };
-    assert!(status.success(), "{status}");
+    s.terminate();
+    // The server has begun to stop once it closes the idle connection.
     let (sent, _) = until_closed(&mut kept);
     assert!(sent.is_empty(), "{sent}");
+    in_hand.write_all(&body.as_bytes()[20..]).unwrap();
+    assert_eq!(read_answer(&mut in_hand), 201, "the request in hand is finished");
+    let status = s.wait_exit(started, std::time::Duration::from_secs(30));
+    assert!(status.success(), "{status}");
 }

@@ -327,6 +327,23 @@ impl Server {
     }
 
     /// Kills the process with SIGKILL: no chance to flush or clean up.
+    /// Sends SIGTERM to the server.
+    pub fn terminate(&self) {
+        let kill = Command::new("kill").args(["-TERM", &self.child.id().to_string()]).status().expect("kill");
+        assert!(kill.success());
+    }
+
+    /// Waits for the process to end, failing the test if it has not `within` of `since`.
+    pub fn wait_exit(&mut self, since: std::time::Instant, within: std::time::Duration) -> std::process::ExitStatus {
+        loop {
+            if let Some(status) = self.child.try_wait().expect("try_wait") {
+                return status;
+            }
+            assert!(since.elapsed() < within, "still running {within:?} after the signal");
+            std::thread::sleep(std::time::Duration::from_millis(20));
+        }
+    }
+
     pub fn kill(mut self) {
         self.child.kill().expect("kill");
         self.child.wait().expect("wait");
