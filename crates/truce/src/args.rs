@@ -216,8 +216,9 @@ pub struct ServeArgs {
     /// The server's private key for HTTPS, PEM.
     #[arg(long, env = "TRUCE_TLS_KEY", requires = "tls_cert")]
     pub tls_key: Option<PathBuf>,
-    /// Seconds a client may read nothing of a report being streamed to it before the response is cut
-    /// short and the report's memory freed (1 to 3,600) [default: 60].
+    /// Seconds a client may read nothing of an answer being sent to it (a page, a streamed report, the
+    /// WebSocket stream) before its connection is cut and what the answer held freed (1 to 3,600)
+    /// [default: 60].
     #[arg(long, env = "TRUCE_HTTP_STALL", value_parser = clap::value_parser!(u64).range(1..=3_600))]
     pub http_stall: Option<u64>,
     /// Seconds a client may take to send a request's headers, keep a connection open without a

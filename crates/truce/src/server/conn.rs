@@ -12,9 +12,20 @@
 //! is therefore shed after `idle`, as nginx's `client_header_timeout`, `keepalive_timeout` and
 //! `client_body_timeout` shed it.
 //!
-//! What is not cut: a response being sent (a streamed report has its own limit, `http.stall_s`), the
-//! WebSocket stream once upgraded (it is no longer HTTP), and a request whose handler is still
-//! working.
+//! What `idle` does not cut: a response being sent (see below), the WebSocket stream once upgraded
+//! (it is no longer HTTP), and a request whose handler is still working.
+//!
+//! # Clients that stop reading (`http.stall_s`)
+//!
+//! A client can also hold a connection by asking for a large answer and not reading it: the server's
+//! socket buffer fills and the connection (with the answer's buffers, and a streamed report's thread
+//! and model behind it) waits on it. Every connection's writes therefore go through [`Stalling`]: when
+//! one has waited `stall` (60 seconds by default) for the client to take bytes, it fails, hyper drops
+//! the connection and what was behind it, and `truce_http_responses_cut_total{reason="stalled"}`
+//! counts it, as nginx's `send_timeout` does. A client that reads slowly but keeps reading is not cut:
+//! the time runs between two writes, not over the whole answer. The same holds for the WebSocket
+//! stream (its writes go through the same socket): a client that reads nothing of it while it has
+//! something to say is cut; a quiet stream has nothing to write and is not.
 //!
 //! # Shutdown
 //!
@@ -27,11 +38,23 @@
 
 use std::future::Future;
 use std::net::SocketAddr;
+use std::pin::Pin;
+use std::task::{Context, Poll};
 use std::time::Duration;
 
 use axum::Router;
 use axum::extract::ConnectInfo;
 use hyper_util::rt::{TokioIo, TokioTimer};
+
+/// The time limits of a web connection (see the module documentation).
+#[derive(Debug, Clone, Copy)]
+pub struct Limits {
+    /// How long a connection may wait for a request's head or the next piece of its body
+    /// (`http.idle_s`).
+    pub idle: Duration,
+    /// How long a write may wait for the client to take bytes (`http.stall_s`).
+    pub stall: Duration,
+}
 
 /// Serves one connection `io` from `peer` with `app` until it closes, with the time limits of the
 /// module documentation; `extensions` adds what the handlers learn of the connection to every
@@ -41,7 +64,7 @@ pub(crate) async fn serve<I>(
     io: I,
     peer: SocketAddr,
     app: Router,
-    idle: Duration,
+    Limits { idle, stall }: Limits,
     extensions: impl Fn(&mut axum::http::Extensions) + Clone + Send + Sync + 'static,
     mut stop: tokio::sync::watch::Receiver<()>,
 ) where
@@ -56,7 +79,7 @@ pub(crate) async fn serve<I>(
     let connection = hyper::server::conn::http1::Builder::new()
         .timer(TokioTimer::new())
         .header_read_timeout(idle)
-        .serve_connection(TokioIo::new(io), service)
+        .serve_connection(TokioIo::new(Stalling::new(io, stall)), service)
         .with_upgrades();
     tokio::pin!(connection);
     let done = tokio::select! {
@@ -68,6 +91,89 @@ pub(crate) async fn serve<I>(
     };
     if let Err(e) = done {
         tracing::debug!(%peer, "HTTP connection: {e}");
+    }
+}
+
+/// A connection's socket whose writes fail with `TimedOut` once one has waited `stall` for the
+/// client to take bytes (the module documentation, "Clients that stop reading"). Reads pass through.
+struct Stalling<I> {
+    io: I,
+    stall: Duration,
+    /// Runs from the first write that had to wait; reset by the next write that does not.
+    timer: Pin<Box<tokio::time::Sleep>>,
+    waiting: bool,
+}
+
+impl<I> Stalling<I> {
+    fn new(io: I, stall: Duration) -> Self {
+        Self { io, stall, timer: Box::pin(tokio::time::sleep(stall)), waiting: false }
+    }
+
+    /// What a write `polled` from the socket becomes: done, still waiting, or failed when it has
+    /// waited `stall` (the timer wakes the connection then, so it is polled again and fails).
+    fn limit<T>(&mut self, cx: &mut Context<'_>, polled: Poll<std::io::Result<T>>) -> Poll<std::io::Result<T>> {
+        if polled.is_ready() {
+            self.waiting = false;
+            return polled;
+        }
+        if !self.waiting {
+            self.waiting = true;
+            self.timer.as_mut().reset(tokio::time::Instant::now() + self.stall);
+        }
+        match self.timer.as_mut().poll(cx) {
+            Poll::Pending => Poll::Pending,
+            Poll::Ready(()) => {
+                metrics::counter!("truce_http_responses_cut_total", "reason" => "stalled").increment(1);
+                Poll::Ready(Err(std::io::Error::new(
+                    std::io::ErrorKind::TimedOut,
+                    format!("the client read nothing for {} s", self.stall.as_secs()),
+                )))
+            }
+        }
+    }
+}
+
+impl<I: tokio::io::AsyncRead + Unpin> tokio::io::AsyncRead for Stalling<I> {
+    fn poll_read(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &mut tokio::io::ReadBuf<'_>,
+    ) -> Poll<std::io::Result<()>> {
+        Pin::new(&mut self.get_mut().io).poll_read(cx, buf)
+    }
+}
+
+impl<I: tokio::io::AsyncWrite + Unpin> tokio::io::AsyncWrite for Stalling<I> {
+    fn poll_write(self: Pin<&mut Self>, cx: &mut Context<'_>, buf: &[u8]) -> Poll<std::io::Result<usize>> {
+        let this = self.get_mut();
+        let polled = Pin::new(&mut this.io).poll_write(cx, buf);
+        this.limit(cx, polled)
+    }
+
+    fn poll_write_vectored(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        bufs: &[std::io::IoSlice<'_>],
+    ) -> Poll<std::io::Result<usize>> {
+        let this = self.get_mut();
+        let polled = Pin::new(&mut this.io).poll_write_vectored(cx, bufs);
+        this.limit(cx, polled)
+    }
+
+    fn is_write_vectored(&self) -> bool {
+        self.io.is_write_vectored()
+    }
+
+    fn poll_flush(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<std::io::Result<()>> {
+        let this = self.get_mut();
+        let polled = Pin::new(&mut this.io).poll_flush(cx);
+        this.limit(cx, polled)
+    }
+
+    fn poll_shutdown(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<std::io::Result<()>> {
+        let this = self.get_mut();
+        let polled = Pin::new(&mut this.io).poll_shutdown(cx);
+        this.limit(cx, polled)
     }
 }
 
@@ -88,10 +194,11 @@ pub(crate) async fn after_accept_error(e: &std::io::Error, what: &str) {
 pub(crate) async fn serve_plain(
     listener: tokio::net::TcpListener,
     app: Router,
-    idle: Duration,
+    limits: Limits,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) {
-    accept(listener, "HTTP", shutdown, move |tcp, peer, stop| serve(tcp, peer, app.clone(), idle, |_| {}, stop)).await;
+    accept(listener, "HTTP", shutdown, move |tcp, peer, stop| serve(tcp, peer, app.clone(), limits, |_| {}, stop))
+        .await;
 }
 
 /// Accepts connections on `listener` and runs `connection(tcp, peer, stop)` for each on its own task

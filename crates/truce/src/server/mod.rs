@@ -50,7 +50,8 @@ pub struct AppState {
     pub data_dir: Arc<PathBuf>,
     /// The tallies of past report periods, kept per audience (see `truce_report::Tallies`).
     pub tallies: Arc<truce_report::Tallies>,
-    /// How long a client may read nothing of a streamed report before it is cut (`http.stall_s`).
+    /// How long a write may wait for the client to take bytes before its connection is cut
+    /// (`http.stall_s`, see `conn.rs`).
     pub stall: std::time::Duration,
     /// How long a connection may wait for a request's head, or pause within its body, before it is
     /// closed (`http.idle_s`, see `conn.rs`).
@@ -72,6 +73,11 @@ pub fn metrics_handle() -> PrometheusHandle {
 }
 
 impl AppState {
+    /// The time limits of this server's connections (`conn.rs`).
+    pub fn limits(&self) -> conn::Limits {
+        conn::Limits { idle: self.idle, stall: self.stall }
+    }
+
     /// The state of a server on `node` whose data directory is `data_dir` (its audit log is there);
     /// traces the agreement's bands for the map now, so that no request waits for it.
     ///
@@ -171,8 +177,8 @@ pub async fn serve(
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
     let drain = tokio::spawn(drain_inbox(state.clone()));
-    let idle = state.idle;
-    conn::serve_plain(listener, app(state), idle, shutdown).await;
+    let limits = state.limits();
+    conn::serve_plain(listener, app(state), limits, shutdown).await;
     drain.abort();
     Ok(())
 }

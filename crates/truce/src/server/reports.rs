@@ -135,7 +135,6 @@ async fn serve(
     let (made_tx, made_rx) = tokio::sync::oneshot::channel();
     let (chunks_tx, chunks_rx) = tokio::sync::mpsc::channel(CHUNKS_IN_FLIGHT);
     let cut = Arc::new(AtomicBool::new(false));
-    let stall = state.stall;
     let writer_cut = cut.clone();
     tokio::task::spawn_blocking(move || {
         let store = caller.store(&state);
@@ -158,14 +157,11 @@ async fn serve(
             return;
         }
         let runtime = tokio::runtime::Handle::current();
-        let mut chunks = Chunks { buf: Vec::with_capacity(CHUNK_BYTES), tx: chunks_tx, stall, runtime };
-        if let Err(e) = write(&mut chunks).and_then(|()| chunks.send()) {
-            // The client went away or stopped reading, or (models hold only text and numbers) nothing
-            // else: the response is cut short rather than ended as if complete.
-            if e.kind() == std::io::ErrorKind::TimedOut {
-                tracing::warn!("a report was cut: {e}");
-                metrics::counter!("truce_report_streams_cut_total", "reason" => "stalled").increment(1);
-            }
+        let mut chunks = Chunks { buf: Vec::with_capacity(CHUNK_BYTES), tx: chunks_tx, runtime };
+        if write(&mut chunks).and_then(|()| chunks.send()).is_err() {
+            // The client went away, or stopped reading and its connection was cut (`conn.rs`), or
+            // (models hold only text and numbers) nothing else: the response is cut short rather than
+            // ended as if complete.
             writer_cut.store(true, Ordering::Release);
         }
         // The response ends here; the report (megabytes of strings) is freed after.
@@ -199,32 +195,27 @@ const CHUNK_BYTES: usize = 1 << 16;
 /// Chunks written but not yet sent to the client: the writer waits beyond these.
 const CHUNKS_IN_FLIGHT: usize = 8;
 
-/// A writer that hands a report to the response body in chunks of [`CHUNK_BYTES`], waiting at most
-/// `stall` for the client to take one.
+/// A writer that hands a report to the response body in chunks of [`CHUNK_BYTES`], waiting while
+/// [`CHUNKS_IN_FLIGHT`] are not yet sent. A client that stops reading does not hold it for ever: its
+/// connection is cut after `http.stall_s` (`conn.rs`), which drops the body and ends the wait.
 struct Chunks {
     buf: Vec<u8>,
     tx: tokio::sync::mpsc::Sender<std::io::Result<Bytes>>,
-    stall: std::time::Duration,
     /// The runtime the response is sent on (the writer runs on its blocking pool).
     runtime: tokio::runtime::Handle,
 }
 
 impl Chunks {
-    /// Sends what is buffered: `BrokenPipe` when the client went away, `TimedOut` when it read
-    /// nothing for `stall`.
+    /// Sends what is buffered: `BrokenPipe` when the response is gone (the client went away or its
+    /// connection was cut).
     fn send(&mut self) -> std::io::Result<()> {
         if self.buf.is_empty() {
             return Ok(());
         }
         let chunk = std::mem::replace(&mut self.buf, Vec::with_capacity(CHUNK_BYTES));
-        match self.runtime.block_on(tokio::time::timeout(self.stall, self.tx.send(Ok(Bytes::from(chunk))))) {
-            Ok(Ok(())) => Ok(()),
-            Ok(Err(_)) => Err(std::io::Error::new(std::io::ErrorKind::BrokenPipe, "the client went away")),
-            Err(_) => Err(std::io::Error::new(
-                std::io::ErrorKind::TimedOut,
-                format!("the client read nothing for {} s", self.stall.as_secs()),
-            )),
-        }
+        self.runtime
+            .block_on(self.tx.send(Ok(Bytes::from(chunk))))
+            .map_err(|_| std::io::Error::new(std::io::ErrorKind::BrokenPipe, "the client went away"))
     }
 }
 

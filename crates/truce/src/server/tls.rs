@@ -69,8 +69,8 @@ pub async fn serve(
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
     let drain = tokio::spawn(drain_inbox(state.clone()));
-    let idle = state.idle;
-    serve_router(listener, tls, app(state), idle, shutdown).await;
+    let limits = state.limits();
+    serve_router(listener, tls, app(state), limits, shutdown).await;
     drain.abort();
     Ok(())
 }
@@ -87,7 +87,7 @@ pub async fn serve_router(
     listener: tokio::net::TcpListener,
     tls: Arc<rustls::ServerConfig>,
     app: axum::Router,
-    idle: std::time::Duration,
+    limits: super::conn::Limits,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) {
     let acceptor = tokio_rustls::TlsAcceptor::from(tls);
@@ -107,7 +107,7 @@ pub async fn serve_router(
             let certificate = move |x: &mut axum::http::Extensions| {
                 x.insert(PeerCertificate(cert.clone()));
             };
-            super::conn::serve(stream, peer, app, idle, certificate, stop).await;
+            super::conn::serve(stream, peer, app, limits, certificate, stop).await;
         }
     })
     .await;

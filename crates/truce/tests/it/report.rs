@@ -617,7 +617,7 @@ fn a_client_that_stops_reading_a_report_is_cut_off_and_the_next_is_served() {
 
     // The client reads nothing more; the server gives up on it after a second.
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(120);
-    let cut = r#"truce_report_streams_cut_total{reason="stalled"} 1"#;
+    let cut = r#"truce_http_responses_cut_total{reason="stalled"} 1"#;
     loop {
         let (status, metrics) = server.http("GET", "/metrics", b"");
         assert_eq!(status, 200);

@@ -430,6 +430,83 @@ fn connections_that_send_nothing_are_closed_and_streams_are_not() {
     assert_eq!(v["observation"]["id"], "after-idle", "{v}");
 }
 
+/// A client that stops reading an answer (a page of 5,000 observations, about 21 MB, more than the
+/// sockets' buffers hold) has its connection cut after `--http-stall` (counted in /metrics) and gets an
+/// answer that stops short; a client that reads the same page in bursts, pausing less than the limit,
+/// gets all of it.
+#[test]
+fn a_client_that_stops_reading_an_answer_is_cut_and_one_that_reads_slowly_is_not() {
+    use std::io::{Read, Write};
+    let dir = tempfile::tempdir().unwrap();
+    let s = crate::util::serve(dir.path(), &["--http-stall", "2"]);
+    let text = "shelling heard from the north-east, ".repeat(112);
+    for b in 0..10 {
+        let batch: Vec<Value> = (0..500)
+            .map(|k| {
+                let mut o = obs(&format!("bulk-{b}-{k}"), 47.0 + f64::from(k) * 0.002, 36.0, "explosion_impact");
+                o["text"] = json!(text);
+                o
+            })
+            .collect();
+        let (status, body) = s.json("POST", "/api/v1/observations", Value::Array(batch).to_string().as_bytes());
+        assert_eq!(status, 201, "{body}");
+    }
+    let token = s.token().unwrap();
+    let ask = |c: &mut std::net::TcpStream| -> usize {
+        write!(
+            c,
+            "GET /api/v1/observations?limit=10000 HTTP/1.1\r\nHost: truce\r\nAuthorization: Bearer {token}\r\n\r\n"
+        )
+        .unwrap();
+        let mut head = Vec::new();
+        let mut byte = [0u8; 1];
+        while !head.ends_with(b"\r\n\r\n") {
+            assert_eq!(c.read(&mut byte).unwrap(), 1, "the head ends");
+            head.push(byte[0]);
+        }
+        let head = String::from_utf8(head).unwrap().to_ascii_lowercase();
+        assert!(head.starts_with("http/1.1 200"), "{head}");
+        let length = head.lines().find_map(|l| l.strip_prefix("content-length: ")).expect("a length");
+        length.trim().parse().unwrap()
+    };
+    let cut = r#"truce_http_responses_cut_total{reason="stalled"} 1"#;
+    let cut_count = || {
+        let (status, metrics) = s.http("GET", "/metrics", b"");
+        assert_eq!(status, 200);
+        metrics.lines().any(|l| l == cut)
+    };
+
+    // Reads the head, then nothing: cut no sooner than the limit.
+    let mut stalled = std::net::TcpStream::connect(&s.addr).unwrap();
+    stalled.set_read_timeout(Some(std::time::Duration::from_secs(60))).unwrap();
+    let length = ask(&mut stalled);
+    assert!(length > 20_000_000, "{length} bytes: not more than the buffers hold");
+    let asked = std::time::Instant::now();
+    let deadline = asked + std::time::Duration::from_secs(120);
+    while !cut_count() {
+        assert!(std::time::Instant::now() < deadline, "the stalled client was not cut");
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+    assert!(asked.elapsed() >= std::time::Duration::from_millis(1_900), "cut after {:?}", asked.elapsed());
+    let mut rest = Vec::new();
+    let _ = stalled.read_to_end(&mut rest);
+    assert!(rest.len() < length, "{} bytes came of {length}", rest.len());
+
+    // Reads 1 MB, pauses a fifth of a second, and so on: served whole, not cut.
+    let mut slow = std::net::TcpStream::connect(&s.addr).unwrap();
+    slow.set_read_timeout(Some(std::time::Duration::from_secs(60))).unwrap();
+    let length = ask(&mut slow);
+    let mut body = vec![0u8; length];
+    for part in body.chunks_mut(1 << 20) {
+        slow.read_exact(part).expect("the next megabyte");
+        std::thread::sleep(std::time::Duration::from_millis(200));
+    }
+    let page: Value = serde_json::from_slice(&body).expect("the whole page");
+    assert_eq!(page["observations"].as_array().map(Vec::len), Some(5_000), "{}", &page.to_string()[..200]);
+    let (status, metrics) = s.http("GET", "/metrics", b"");
+    assert!(status == 200 && metrics.lines().any(|l| l == cut), "only the stalled client was cut");
+}
+
 /// `truce serve` stops on SIGTERM whatever its connections hold: a request in hand is finished (its
 /// body, sent after the signal, is stored and answered 201), a kept-alive connection without a request
 /// is closed at once, and one that sent half a head keeps the server running at most `--http-idle`

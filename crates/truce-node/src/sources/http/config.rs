@@ -25,14 +25,16 @@ pub struct HttpConfig {
     pub tls_cert: Option<PathBuf>,
     /// The server's private key, PEM (with `tls`).
     pub tls_key: Option<PathBuf>,
-    /// Seconds a client may read nothing of a report being streamed to it before the response is cut
-    /// short (1 to 3,600): the report's thread and its memory are then freed, not held for a client
-    /// that stopped reading.
+    /// Seconds a client may read nothing of an answer being sent to it (any answer: a page of
+    /// observations, a streamed report, the WebSocket stream) before its connection is cut (1 to
+    /// 3,600): what the answer held (a report's thread and memory) is then freed, not held for a
+    /// client that stopped reading. A client that reads slowly but keeps reading is not cut.
     #[serde(deserialize_with = "stall_s")]
     pub stall_s: u64,
     /// Seconds a client may take to send a request's headers, may keep a connection open without
     /// sending a request, and may pause between two pieces of a request's body (1 to 3,600); the
-    /// connection is then closed. Streams (WebSocket, a report being sent) are not cut by it.
+    /// connection is then closed. Answers being sent and the WebSocket stream are not cut by it
+    /// (`stall_s` is their limit).
     #[serde(deserialize_with = "stall_s")]
     pub idle_s: u64,
 }
