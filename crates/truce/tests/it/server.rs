@@ -507,6 +507,63 @@ fn a_client_that_stops_reading_an_answer_is_cut_and_one_that_reads_slowly_is_not
     assert!(status == 200 && metrics.lines().any(|l| l == cut), "only the stalled client was cut");
 }
 
+/// The WebSocket stream's writes have the same limit: a client that opened the stream and reads
+/// nothing while observations keep coming (3,000 with 4,000 characters of text, about 13 MB of events,
+/// more than the sockets' buffers hold) is cut after `--http-stall`; a client that reads the stream all
+/// along is not, and gets what comes after.
+#[test]
+fn a_stream_client_that_reads_nothing_is_cut_and_one_that_reads_is_not() {
+    let dir = tempfile::tempdir().unwrap();
+    let s = crate::util::serve(dir.path(), &["--http-stall", "2"]);
+    let silent = s.stream();
+    let mut reading = s.stream();
+    let (seen, arrived) = std::sync::mpsc::channel::<String>();
+    std::thread::spawn(move || {
+        while let Ok(m) = reading.read() {
+            if let Ok(text) = m.to_text()
+                && seen.send(text.to_owned()).is_err()
+            {
+                return;
+            }
+        }
+    });
+    let text = "shelling heard from the north-east, ".repeat(112);
+    for b in 0..6 {
+        let batch: Vec<Value> = (0..500)
+            .map(|k| {
+                let mut o = obs(&format!("ws-{b}-{k}"), 47.0 + f64::from(k) * 0.002, 36.0, "explosion_impact");
+                o["text"] = json!(text);
+                o
+            })
+            .collect();
+        let (status, body) = s.json("POST", "/api/v1/observations", Value::Array(batch).to_string().as_bytes());
+        assert_eq!(status, 201, "{body}");
+    }
+    let cut = r#"truce_http_responses_cut_total{reason="stalled"} 1"#;
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(120);
+    loop {
+        let (status, metrics) = s.http("GET", "/metrics", b"");
+        assert_eq!(status, 200);
+        if metrics.lines().any(|l| l == cut) {
+            break;
+        }
+        assert!(std::time::Instant::now() < deadline, "the silent stream client was not cut");
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+    let (status, _) =
+        s.json("POST", "/api/v1/observations", obs("after-cut", 47.6, 36.0, "explosion_impact").to_string().as_bytes());
+    assert_eq!(status, 201);
+    loop {
+        let m = arrived.recv_timeout(std::time::Duration::from_secs(60)).expect("the reading client's stream goes on");
+        if m.contains("\"after-cut\"") {
+            break;
+        }
+    }
+    let (_, metrics) = s.http("GET", "/metrics", b"");
+    assert!(metrics.lines().any(|l| l == cut), "only the silent client was cut");
+    drop(silent);
+}
+
 /// `truce serve` stops on SIGTERM whatever its connections hold: a request in hand is finished (its
 /// body, sent after the signal, is stored and answered 201), a kept-alive connection without a request
 /// is closed at once, and one that sent half a head keeps the server running at most `--http-idle`
