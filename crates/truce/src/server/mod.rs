@@ -50,12 +50,9 @@ pub struct AppState {
     pub data_dir: Arc<PathBuf>,
     /// The tallies of past report periods, kept per audience (see `truce_report::Tallies`).
     pub tallies: Arc<truce_report::Tallies>,
-    /// How long a write may wait for the client to take bytes before its connection is cut
-    /// (`http.stall_s`, see `conn.rs`).
-    pub stall: std::time::Duration,
-    /// How long a connection may wait for a request's head, or pause within its body, before it is
-    /// closed (`http.idle_s`, see `conn.rs`).
-    pub idle: std::time::Duration,
+    /// The time limits of the server's connections: `http.idle_s` for what a client sends, `http.stall_s`
+    /// for what it reads (`conn.rs`).
+    pub limits: conn::Limits,
 }
 
 /// The process-wide Prometheus recorder (installed once, shared by every server in the process).
@@ -73,11 +70,6 @@ pub fn metrics_handle() -> PrometheusHandle {
 }
 
 impl AppState {
-    /// The time limits of this server's connections (`conn.rs`).
-    pub fn limits(&self) -> conn::Limits {
-        conn::Limits { idle: self.idle, stall: self.stall }
-    }
-
     /// The state of a server on `node` whose data directory is `data_dir` (its audit log is there);
     /// traces the agreement's bands for the map now, so that no request waits for it.
     ///
@@ -110,8 +102,7 @@ impl AppState {
             data_dir: Arc::new(data_dir.to_path_buf()),
             // Ten years of daily periods for a few audiences and both editions.
             tallies: Arc::new(truce_report::Tallies::new(16_384)),
-            stall,
-            idle,
+            limits: conn::Limits { idle, stall },
         })
     }
 }
@@ -177,7 +168,7 @@ pub async fn serve(
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
     let drain = tokio::spawn(drain_inbox(state.clone()));
-    let limits = state.limits();
+    let limits = state.limits;
     conn::serve_plain(listener, app(state), limits, shutdown).await;
     drain.abort();
     Ok(())

@@ -69,7 +69,7 @@ pub async fn serve(
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
     let drain = tokio::spawn(drain_inbox(state.clone()));
-    let limits = state.limits();
+    let limits = state.limits;
     serve_router(listener, tls, app(state), limits, shutdown).await;
     drain.abort();
     Ok(())

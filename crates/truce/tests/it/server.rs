@@ -439,18 +439,7 @@ fn a_client_that_stops_reading_an_answer_is_cut_and_one_that_reads_slowly_is_not
     use std::io::{Read, Write};
     let dir = tempfile::tempdir().unwrap();
     let s = crate::util::serve(dir.path(), &["--http-stall", "2"]);
-    let text = "shelling heard from the north-east, ".repeat(112);
-    for b in 0..10 {
-        let batch: Vec<Value> = (0..500)
-            .map(|k| {
-                let mut o = obs(&format!("bulk-{b}-{k}"), 47.0 + f64::from(k) * 0.002, 36.0, "explosion_impact");
-                o["text"] = json!(text);
-                o
-            })
-            .collect();
-        let (status, body) = s.json("POST", "/api/v1/observations", Value::Array(batch).to_string().as_bytes());
-        assert_eq!(status, 201, "{body}");
-    }
+    post_wordy(&s, "bulk", 10);
     let token = s.token().unwrap();
     let ask = |c: &mut std::net::TcpStream| -> usize {
         write!(
@@ -470,11 +459,6 @@ fn a_client_that_stops_reading_an_answer_is_cut_and_one_that_reads_slowly_is_not
         length.trim().parse().unwrap()
     };
     let cut = r#"truce_http_responses_cut_total{reason="stalled"} 1"#;
-    let cut_count = || {
-        let (status, metrics) = s.http("GET", "/metrics", b"");
-        assert_eq!(status, 200);
-        metrics.lines().any(|l| l == cut)
-    };
 
     // Reads the head, then nothing: cut no sooner than the limit.
     let mut stalled = std::net::TcpStream::connect(&s.addr).unwrap();
@@ -482,11 +466,7 @@ fn a_client_that_stops_reading_an_answer_is_cut_and_one_that_reads_slowly_is_not
     let length = ask(&mut stalled);
     assert!(length > 20_000_000, "{length} bytes: not more than the buffers hold");
     let asked = std::time::Instant::now();
-    let deadline = asked + std::time::Duration::from_secs(120);
-    while !cut_count() {
-        assert!(std::time::Instant::now() < deadline, "the stalled client was not cut");
-        std::thread::sleep(std::time::Duration::from_millis(100));
-    }
+    s.wait_for_metric(cut, "the stalled client was not cut");
     assert!(asked.elapsed() >= std::time::Duration::from_millis(1_900), "cut after {:?}", asked.elapsed());
     let mut rest = Vec::new();
     let _ = stalled.read_to_end(&mut rest);
@@ -503,8 +483,7 @@ fn a_client_that_stops_reading_an_answer_is_cut_and_one_that_reads_slowly_is_not
     }
     let page: Value = serde_json::from_slice(&body).expect("the whole page");
     assert_eq!(page["observations"].as_array().map(Vec::len), Some(5_000), "{}", &page.to_string()[..200]);
-    let (status, metrics) = s.http("GET", "/metrics", b"");
-    assert!(status == 200 && metrics.lines().any(|l| l == cut), "only the stalled client was cut");
+    assert!(s.has_metric(cut), "only the stalled client was cut");
 }
 
 /// The WebSocket stream's writes have the same limit: a client that opened the stream and reads
@@ -527,29 +506,9 @@ fn a_stream_client_that_reads_nothing_is_cut_and_one_that_reads_is_not() {
             }
         }
     });
-    let text = "shelling heard from the north-east, ".repeat(112);
-    for b in 0..6 {
-        let batch: Vec<Value> = (0..500)
-            .map(|k| {
-                let mut o = obs(&format!("ws-{b}-{k}"), 47.0 + f64::from(k) * 0.002, 36.0, "explosion_impact");
-                o["text"] = json!(text);
-                o
-            })
-            .collect();
-        let (status, body) = s.json("POST", "/api/v1/observations", Value::Array(batch).to_string().as_bytes());
-        assert_eq!(status, 201, "{body}");
-    }
+    post_wordy(&s, "ws", 6);
     let cut = r#"truce_http_responses_cut_total{reason="stalled"} 1"#;
-    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(120);
-    loop {
-        let (status, metrics) = s.http("GET", "/metrics", b"");
-        assert_eq!(status, 200);
-        if metrics.lines().any(|l| l == cut) {
-            break;
-        }
-        assert!(std::time::Instant::now() < deadline, "the silent stream client was not cut");
-        std::thread::sleep(std::time::Duration::from_millis(100));
-    }
+    s.wait_for_metric(cut, "the silent stream client was not cut");
     let (status, _) =
         s.json("POST", "/api/v1/observations", obs("after-cut", 47.6, 36.0, "explosion_impact").to_string().as_bytes());
     assert_eq!(status, 201);
@@ -559,9 +518,25 @@ fn a_stream_client_that_reads_nothing_is_cut_and_one_that_reads_is_not() {
             break;
         }
     }
-    let (_, metrics) = s.http("GET", "/metrics", b"");
-    assert!(metrics.lines().any(|l| l == cut), "only the silent client was cut");
+    assert!(s.has_metric(cut), "only the silent client was cut");
     drop(silent);
+}
+
+/// Posts `batches` bodies of 500 observations (`PREFIX-B-K`), each with 4,000 characters of text
+/// (about 2.1 MB a body): answers and events larger than the sockets' buffers hold.
+fn post_wordy(s: &Server, prefix: &str, batches: usize) {
+    let text = "shelling heard from the north-east, ".repeat(112);
+    for b in 0..batches {
+        let batch: Vec<Value> = (0..500)
+            .map(|k| {
+                let mut o = obs(&format!("{prefix}-{b}-{k}"), 47.0 + f64::from(k) * 0.002, 36.0, "explosion_impact");
+                o["text"] = json!(text);
+                o
+            })
+            .collect();
+        let (status, body) = s.json("POST", "/api/v1/observations", Value::Array(batch).to_string().as_bytes());
+        assert_eq!(status, 201, "{body}");
+    }
 }
 
 /// `truce serve` stops on SIGTERM whatever its connections hold: a request in hand is finished (its

@@ -210,6 +210,22 @@ impl Server {
         server
     }
 
+    /// Whether `/metrics` has the line `line` now.
+    pub fn has_metric(&self, line: &str) -> bool {
+        let (status, metrics) = self.http("GET", "/metrics", b"");
+        assert_eq!(status, 200, "{metrics}");
+        metrics.lines().any(|l| l == line)
+    }
+
+    /// Waits until `/metrics` has the line `line`; fails with `what` after two minutes.
+    pub fn wait_for_metric(&self, line: &str, what: &str) {
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(120);
+        while !self.has_metric(line) {
+            assert!(std::time::Instant::now() < deadline, "{what}");
+            std::thread::sleep(std::time::Duration::from_millis(100));
+        }
+    }
+
     /// Logs in and returns the session token.
     pub fn login(&self, user: &str, password: &str) -> String {
         let body = serde_json::json!({"user": user, "password": password}).to_string();

@@ -300,7 +300,7 @@ pub async fn start(state: &AppState, config: &TakConfig, data_dir: &std::path::P
     let blobs = Blobs::open(&data_dir.join("files")).map_err(|e| anyhow::anyhow!("the file folder: {e}"))?;
     let host = certs.server_names().ok().and_then(|n| n.into_iter().next()).unwrap_or_else(|| "127.0.0.1".to_owned());
     let mut marti = Marti { api: None, enrol: None, tasks: Vec::new() };
-    let limits = state.limits();
+    let limits = state.limits;
     let revocations = certs.revocations()?;
     let mut shared = MartiState {
         revocations: revocations.clone(),
