@@ -11,7 +11,8 @@
 //! inline SVG charts and maps ([`html`], [`svg`]); `--format json` is the model itself, so tests compare
 //! it with the database. A report is written to an [`std::io::Write`] ([`write_daily`] ...), so the
 //! server streams a JSON model to the client as it is serialised and the command line writes it to
-//! its file, neither holding the whole text.
+//! its file, neither holding the whole text (a busy day's annex is serialised on a second thread
+//! meanwhile, the private `json` module).
 //!
 //! - Ceasefire violations are counted **the OSCE way, on incidents**: one explosion reported by three
 //!   monitors is one incident of `count` explosions (see `truce_watch::incident`), and the number of
@@ -30,6 +31,7 @@
 pub mod coast;
 mod doc;
 pub mod html;
+mod json;
 pub mod md;
 pub mod mgrs;
 pub mod model;
@@ -167,7 +169,7 @@ pub fn write_daily(r: &DailyReport, format: Format, w: &mut impl Write) -> io::R
     match format {
         Format::Html => w.write_all(html::daily(r).as_bytes()),
         Format::Md => w.write_all(md::daily(r).as_bytes()),
-        Format::Json => json(r, w),
+        Format::Json => json::daily(r, w),
     }
 }
 
@@ -179,7 +181,7 @@ pub fn write_spot(r: &SpotReport, format: Format, w: &mut impl Write) -> io::Res
     match format {
         Format::Html => w.write_all(html::spot(r).as_bytes()),
         Format::Md => w.write_all(md::spot(r).as_bytes()),
-        Format::Json => json(r, w),
+        Format::Json => json::json(r, w),
     }
 }
 
@@ -191,14 +193,6 @@ pub fn write_status(r: &StatusReport, format: Format, w: &mut impl Write) -> io:
     match format {
         Format::Html => w.write_all(html::status(r).as_bytes()),
         Format::Md => w.write_all(md::status(r).as_bytes()),
-        Format::Json => json(r, w),
+        Format::Json => json::json(r, w),
     }
-}
-
-/// The model as indented JSON and a newline, serialised straight into `w`: a daily report of a busy
-/// day is tens of megabytes, and building it in one growing string first cost a fifth of making it
-/// (copies as the string doubled, and the kernel zeroing fresh pages for each larger copy).
-fn json<T: Serialize>(v: &T, w: &mut impl Write) -> io::Result<()> {
-    serde_json::to_writer_pretty(&mut *w, v)?;
-    w.write_all(b"\n")
 }

@@ -961,6 +961,36 @@ pub struct DailyReport {
     pub geometry: Geometry,
 }
 
+impl DailyReport {
+    /// A copy without its incidents, annex rows and map (the JSON writer's head, see `json.rs`).
+    pub(crate) fn without_lists(&self) -> Self {
+        Self {
+            report: self.report,
+            title: self.title.clone(),
+            agreement: self.agreement.clone(),
+            edition: self.edition,
+            classification: self.classification.clone(),
+            label: self.label.clone(),
+            period: self.period.clone(),
+            previous_period: self.previous_period.clone(),
+            cumulative_since: self.cumulative_since.clone(),
+            withheld: self.withheld.clone(),
+            summary: self.summary.clone(),
+            ceasefire_violations: self.ceasefire_violations.clone(),
+            weapons: self.weapons.clone(),
+            storage_sites: self.storage_sites.clone(),
+            disengagement_areas: self.disengagement_areas.clone(),
+            freedom_of_movement: self.freedom_of_movement.clone(),
+            civilian_casualties: self.civilian_casualties.clone(),
+            incidents: Vec::new(),
+            annex: Vec::new(),
+            corrections: self.corrections.clone(),
+            dots: Vec::new(),
+            geometry: Geometry::default(),
+        }
+    }
+}
+
 fn change(now: u64, before: u64) -> i64 {
     i64::try_from(now).unwrap_or(i64::MAX).saturating_sub(i64::try_from(before).unwrap_or(i64::MAX))
 }

@@ -455,6 +455,37 @@ fn html_is_one_self_contained_file_with_banners_numbers_and_escaped_text() {
     assert!(md.stdout.contains("&lt;script&gt;") && !md.stdout.contains("<script"));
 }
 
+/// A busy day's JSON report, whose incidents and annex are serialised on two threads and put in their
+/// place in the rest, is byte for byte one indented serialisation of its model, in both editions.
+#[test]
+fn a_busy_days_json_report_is_one_indented_serialisation_of_its_model() {
+    let bulk: Vec<Value> = (0..2_500)
+        .map(|k| {
+            json!({"id": format!("bulk-{k}"), "time": format!("2026-11-21T{:02}:{:02}:{:02}Z", k / 360, k / 6 % 60, k % 6 * 10),
+                   "lat": 47.0 + f64::from(k % 100) * 0.02, "lon": 35.0 + f64::from(k / 100) * 0.06,
+                   "category": "explosion_impact", "text": format!("report {k}: \"quoted\" \u{2014} é\n"),
+                   "observer": {"means": "patrol", "team": "MT-1"}})
+        })
+        .collect();
+    let w = week(&bulk);
+    for edition in ["public", "restricted"] {
+        let run = report(&w, &["daily", "--date", "2026-11-21", "--format", "json", "--edition", edition]);
+        assert_eq!(run.code, 0, "{}", run.stderr);
+        let m: Value = serde_json::from_str(&run.stdout).unwrap();
+        let annex: Vec<&str> = m["annex"].as_array().unwrap().iter().map(|a| a["id"].as_str().unwrap()).collect();
+        assert!(
+            (0..2_500).all(|k| annex.contains(&format!("bulk-{k}").as_str())),
+            "{edition}: every report in the annex"
+        );
+        assert!(!m["incidents"].as_array().unwrap().is_empty(), "{edition}: no incidents");
+        assert!(m["corrections"].is_array() && m["summary"].is_object());
+        assert!(
+            run.stdout == serde_json::to_string_pretty(&m).unwrap() + "\n",
+            "{edition}: the text is not one indented serialisation of the model"
+        );
+    }
+}
+
 #[test]
 fn bad_parameters_name_the_flag_and_exit_2() {
     let w = week(&[]);
