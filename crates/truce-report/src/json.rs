@@ -14,12 +14,13 @@
 //! - the report is serialised first with both lists empty (a copy without them, so the model itself
 //!   is not changed); the two empty lists are found in that text by their keys, at the first level of
 //!   indentation, after a line break (a JSON string never holds a raw line break, so nothing else can
-//!   match); the text is written up to them, each list in their place, then the rest;
+//!   match; they are looked for from the end, where they are); the text is written up to them, each list in their place, then the rest;
 //! - each list is serialised with [`Indented`], `serde_json`'s indented layout begun one level deep,
 //!   where the list sits in the report.
 //!
-//! Below [`PARALLEL_ROWS`] rows a report is serialised in one go: a thread would cost more than it
-//! saves. The second thread's buffer holds the annex's text whole (about 10 MB for that day), sized up
+//! The second thread is `truce_core::halves::join`'s (on one processor the two parts run one after
+//! the other, and a panic there is passed on). Below [`PARALLEL_ROWS`] rows a report is serialised in
+//! one go: a thread would cost more than it saves. The second thread's buffer holds the annex's text whole (about 10 MB for that day), sized up
 //! front from its first rows.
 
 use std::io::{self, Write};
@@ -60,23 +61,26 @@ fn two_lists<H: Serialize, A: Serialize + Sync, B: Serialize + Sync>(
     let empty = format!("\n  \"{}\": [],\n  \"{}\": []", a.0, b.0);
     let at = text
         .windows(empty.len())
-        .position(|s| s == empty.as_bytes())
+        .rposition(|s| s == empty.as_bytes())
         .ok_or_else(|| io::Error::other(format!("the report has no empty {:?} and {:?} lists", a.0, b.0)))?;
-    std::thread::scope(|s| {
-        let second = s.spawn(|| {
+    let (written, second) = truce_core::halves::join(
+        true,
+        || -> io::Result<()> {
+            w.write_all(&text[..at])?;
+            write!(w, "\n  \"{}\": ", a.0)?;
+            list(a.1, &mut *w)?;
+            write!(w, ",\n  \"{}\": ", b.0)
+        },
+        || -> io::Result<Vec<u8>> {
             let mut buf = Vec::with_capacity(size_hint(b.1)?);
             list(b.1, &mut buf)?;
-            Ok::<_, io::Error>(buf)
-        });
-        w.write_all(&text[..at])?;
-        write!(w, "\n  \"{}\": ", a.0)?;
-        list(a.1, &mut *w)?;
-        write!(w, ",\n  \"{}\": ", b.0)?;
-        let buf = second.join().map_err(|_| io::Error::other("serialising the report's list panicked"))??;
-        w.write_all(&buf)?;
-        w.write_all(&text[at + empty.len()..])?;
-        w.write_all(b"\n")
-    })
+            Ok(buf)
+        },
+    );
+    written?;
+    w.write_all(&second?)?;
+    w.write_all(&text[at + empty.len()..])?;
+    w.write_all(b"\n")
 }
 
 /// One of the report's lists, indented as at the report's first level.
