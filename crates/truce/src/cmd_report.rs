@@ -154,20 +154,30 @@ fn with_context<T>(
     f(&truce_report::Context { store: &*db, agreement: &agreement, sectors: &sectors, policy: &policy, kept })
 }
 
-/// Writes the report with `write` to the file `out` (created or truncated) or to standard output,
-/// through one buffer: the text is never held whole.
+/// Writes the report with `write` to the file `out` or to standard output, through one buffer: the
+/// text is never held whole. A file is written as `.NAME.partial` beside it and renamed to its name
+/// once whole, so a run that is killed or fails leaves the previous report (or none) under that
+/// name, never a truncated one; a failed run removes its partial file, a killed one leaves it (the
+/// next run overwrites it).
 fn write_out(
     out: Option<&PathBuf>,
     write: impl FnOnce(&mut BufWriter<Box<dyn Write>>) -> std::io::Result<()>,
 ) -> anyhow::Result<ExitCode> {
-    let (sink, name): (Box<dyn Write>, String) = match out {
-        Some(path) => (
-            Box::new(File::create(path).with_context(|| format!("cannot write {}", path.display()))?),
-            path.display().to_string(),
-        ),
-        None => (Box::new(std::io::stdout().lock()), "standard output".to_owned()),
+    let Some(path) = out else {
+        let mut w = BufWriter::with_capacity(1 << 16, Box::new(std::io::stdout().lock()) as Box<dyn Write>);
+        write(&mut w).and_then(|()| w.flush()).context("cannot write standard output")?;
+        return Ok(ExitCode::SUCCESS);
     };
-    let mut w = BufWriter::with_capacity(1 << 16, sink);
-    write(&mut w).and_then(|()| w.flush()).with_context(|| format!("cannot write {name}"))?;
+    let name = path.file_name().with_context(|| format!("cannot write {}: not a file name", path.display()))?;
+    let partial = path.with_file_name(format!(".{}.partial", name.to_string_lossy()));
+    let file = File::create(&partial).with_context(|| format!("cannot write {}", partial.display()))?;
+    let mut w = BufWriter::with_capacity(1 << 16, Box::new(file) as Box<dyn Write>);
+    let written = write(&mut w).and_then(|()| w.flush());
+    drop(w);
+    let done = written.and_then(|()| std::fs::rename(&partial, path));
+    if done.is_err() {
+        let _ = std::fs::remove_file(&partial);
+    }
+    done.with_context(|| format!("cannot write {}", path.display()))?;
     Ok(ExitCode::SUCCESS)
 }

@@ -84,6 +84,19 @@ fn week(extra: &[Value]) -> Week {
     Week { _dir: dir, data }
 }
 
+/// `n` reports on 2026-11-21 (from midnight, six a minute) with 4,000 characters of text each: about
+/// 4 KB of JSON report apiece.
+fn wordy_day(n: i32) -> Vec<Value> {
+    let text = "shelling heard from the north-east, ".repeat(112);
+    (0..n)
+        .map(|k| {
+            json!({"id": format!("bulk-{k}"), "time": format!("2026-11-21T{:02}:{:02}:{:02}Z", k / 360, k / 6 % 60, k % 6 * 10),
+                   "lat": 47.0 + f64::from(k % 100) * 0.02, "lon": 35.0 + f64::from(k / 100) * 0.06,
+                   "category": "explosion_impact", "text": text, "observer": {"means": "patrol", "team": "MT-1"}})
+        })
+        .collect()
+}
+
 fn report(w: &Week, args: &[&str]) -> Run {
     let sectors = data("warning/sectors.toml");
     let agreement = agreement();
@@ -486,6 +499,52 @@ fn a_busy_days_json_report_is_one_indented_serialisation_of_its_model() {
     }
 }
 
+/// `truce report --out FILE` killed while it writes leaves the report that was there whole under FILE
+/// (it writes `.FILE.partial` and renames it once whole); the next run replaces it and leaves no
+/// partial file.
+#[test]
+fn a_report_killed_while_it_is_written_leaves_the_previous_file_whole() {
+    use std::process::{Command, Stdio};
+    // 2,000 reports with 4,000 characters of text: a JSON report of about 9 MB, written for long
+    // enough (debug build) that the run is killed while its partial file grows.
+    let w = week(&wordy_day(2_000));
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("daily.json");
+    let partial = dir.path().join(".daily.json.partial");
+    let args = ["daily", "--date", "2026-11-21", "--format", "json", "--out", path(&out)];
+    let run = report(&w, &args);
+    assert_eq!((run.code, run.stdout.as_str()), (0, ""), "{}", run.stderr);
+    let before = std::fs::read(&out).unwrap();
+    assert!(before.len() > 8_000_000 && before.ends_with(b"}\n"), "{} bytes", before.len());
+
+    let (sectors, agreement) = (data("warning/sectors.toml"), agreement());
+    let mut child = Command::new(env!("CARGO_BIN_EXE_truce"))
+        .arg("report")
+        .args(["daily", "--date", "2026-11-21", "--format", "json", "--edition", "restricted", "--out", path(&out)])
+        .args(["--data-dir", path(&w.data), "--agreement", path(&agreement), "--sectors", path(&sectors)])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut grown = false;
+    while child.try_wait().unwrap().is_none() {
+        if std::fs::metadata(&partial).is_ok_and(|m| m.len() > 0) {
+            child.kill().unwrap();
+            grown = true;
+            break;
+        }
+        std::thread::yield_now();
+    }
+    child.wait().unwrap();
+    assert!(grown, "the run ended before its partial file was seen growing");
+    assert!(std::fs::read(&out).unwrap() == before, "the killed run changed the previous report");
+
+    let run = report(&w, &args);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert!(std::fs::read(&out).unwrap() == before, "the same report again, whole");
+    assert!(!partial.exists(), "a finished run leaves no partial file");
+}
+
 #[test]
 fn bad_parameters_name_the_flag_and_exit_2() {
     let w = week(&[]);
@@ -618,15 +677,7 @@ fn a_client_that_stops_reading_a_report_is_cut_off_and_the_next_is_served() {
     use std::io::{Read, Write};
     // 5,000 reports of one day with 4,000 characters of text each: a JSON report of about 20 MB, more
     // than the sockets' buffers and the chunks in flight hold.
-    let text = "shelling heard from the north-east, ".repeat(112);
-    let bulk: Vec<Value> = (0..5_000)
-        .map(|k| {
-            json!({"id": format!("bulk-{k}"), "time": format!("2026-11-21T{:02}:{:02}:{:02}Z", k / 360, k / 6 % 60, k % 6 * 10),
-                   "lat": 47.0 + f64::from(k % 100) * 0.02, "lon": 35.0 + f64::from(k / 100) * 0.06,
-                   "category": "explosion_impact", "text": text, "observer": {"means": "patrol", "team": "MT-1"}})
-        })
-        .collect();
-    let w = week(&bulk);
+    let w = week(&wordy_day(5_000));
     let sectors = data("warning/sectors.toml");
     let server = crate::util::serve(&w.data, &["--sectors", path(&sectors), "--http-stall", "1"]);
     let query = "/api/v1/reports/daily?date=2026-11-21&format=json";
