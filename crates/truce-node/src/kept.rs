@@ -44,7 +44,15 @@
 //! and [`INCIDENT_DAYS`] entries (days × audiences), whatever the size of the store. The points and
 //! the whole incidents of a day (a few hundred bytes each, their releasable lists shared) grow with
 //! the rate of reports a day, so those two memos are also bounded in bytes ([`SERIES_BYTES`],
-//! [`INCIDENT_BYTES`]): with more reports a day they keep fewer days, not more memory.
+//! [`INCIDENT_BYTES`]): with more reports a day they keep fewer days, not more memory. The watch keeps
+//! yesterday's and today's incidents for every audience, and most audiences see most reports alike:
+//! an incident equal in every field to the one another audience's kept day holds for the same day is
+//! that one ([`DayIncidents::sharing`]), so ten nations that see the same reports hold a day once
+//! (with the day as everything sees it, where the observers are named: twice), and each day weighs
+//! its share of what it holds ([`DayIncidents::weight`]). Sharing happens after each audience's own
+//! reading and correlation, on equality: it saves memory, never work, and cannot change an answer.
+
+use std::sync::Arc;
 
 use serde::{Deserialize, Serialize};
 use time::{Duration, OffsetDateTime};
@@ -65,8 +73,9 @@ pub const SERIES_DAYS: usize = 512;
 /// day) fits; with ten times the reports a day, a tenth of the days are kept.
 pub const SERIES_BYTES: usize = 32 << 20;
 
-/// Most bytes the kept whole incidents take (as [`DayIncidents::weight`] counts them), all days
-/// together: the watch's yesterday and today of four audiences fit with ten million reports a year.
+/// Most bytes the kept whole incidents take (as [`DayIncidents::weight`] counts them: an incident
+/// held by several audiences' days once), all days together: the watch's yesterday and today of
+/// four audiences that see the reports differently fit with ten million reports a year.
 pub const INCIDENT_BYTES: usize = 256 << 20;
 
 /// Days of summaries kept for the watch, all audiences together: the look-back of four audiences.
@@ -156,10 +165,13 @@ pub struct DaySummarized {
 /// One UTC day's incidents as one audience sees them (correlated with the two-hour margin either
 /// side, each labelled as [`crate::watch::incidents`] labels them), with the label of that day's
 /// observations (the join, `None` when there were none).
+///
+/// An incident another audience's kept day already holds, equal in every field, is that one
+/// (shared, [`DayIncidents::sharing`]): audiences that see the same reports hold a day once.
 #[derive(Debug)]
 pub struct DayIncidents {
     /// The incidents whose first report lies in the day, in time order.
-    pub incidents: Vec<Incident>,
+    pub incidents: Vec<Arc<Incident>>,
     /// The join of the labels of the day's observations.
     pub label: Option<Label>,
 }
@@ -171,20 +183,43 @@ fn violation_weight(v: &truce_core::ViolationRecord) -> usize {
 }
 
 impl DayIncidents {
+    /// The day's `incidents`, each one that is equal in every field to the incident of the same id in
+    /// one of `others` (the same day as other audiences see it) taken from there instead of kept
+    /// twice. Both are in time order, so an incident is looked for by its time in each of `others`
+    /// in turn (an incident not found, or found different, is kept as it is: sharing never changes
+    /// what a day holds).
+    pub fn sharing(incidents: Vec<Incident>, label: Option<Label>, others: &[Arc<DayIncidents>]) -> Self {
+        let same = |i: &Incident| {
+            others.iter().find_map(|other| {
+                let from = other.incidents.partition_point(|o| o.time < i.time);
+                other.incidents[from..].iter().take_while(|o| o.time == i.time).find(|o| ***o == *i).cloned()
+            })
+        };
+        // Not `collect`ed from `incidents`: that would reuse its buffer, sized for whole incidents,
+        // to hold pointers (a day of 27,000 incidents would keep 9 MB to use 216 kB of them).
+        let mut shared = Vec::with_capacity(incidents.len());
+        shared.extend(incidents.into_iter().map(|i| same(&i).unwrap_or_else(|| Arc::new(i))));
+        Self { incidents: shared, label }
+    }
+
     /// About the bytes the incidents take: each incident and its strings (the shared releasable lists
-    /// not counted: they are held once).
+    /// not counted: they are held once), an incident shared with other days divided between them (its
+    /// bytes over the number of days holding it now), so that the kept days' weights add up to what
+    /// they hold together. Sharing changes as days are kept and forgotten; the memo weighs its days
+    /// again before it forgets any ([`DayMemo::with_budget`]).
     pub fn weight(&self) -> usize {
         let strings = |v: &[String]| v.iter().map(|s| size_of::<String>() + s.len()).sum::<usize>();
         self.incidents
             .iter()
             .map(|i| {
-                size_of::<Incident>()
+                let bytes = size_of::<Incident>()
                     + i.id.len()
                     + strings(&i.observations)
                     + strings(&i.observers)
                     + strings(&i.zones)
                     + strings(&i.categories)
-                    + i.violations.iter().map(violation_weight).sum::<usize>()
+                    + i.violations.iter().map(violation_weight).sum::<usize>();
+                size_of::<Arc<Incident>>() + bytes / Arc::strong_count(i)
             })
             .sum()
     }
@@ -231,7 +266,7 @@ fn each_day<V>(
     since: OffsetDateTime,
     until: OffsetDateTime,
     mut compute: impl FnMut(i64, &[(i64, i64)]) -> Result<V, StoreError>,
-) -> Result<Vec<std::sync::Arc<V>>, StoreError> {
+) -> Result<Vec<Arc<V>>, StoreError> {
     let (from, to) = days(Some(since), Some(until));
     let changes = store.day_changes(from - 1, to + 1)?;
     let mut out = Vec::new();
@@ -260,13 +295,18 @@ fn add(total: &mut Stats, day: &Stats) {
 
 /// The incidents of the UTC day `day` as `store` sees them, correlated with two hours of each
 /// neighbour, with the label of the day's observations.
-fn day_incidents(store: &dyn Store, policy: &Policy, sectors: &Sectors, day: i64) -> Result<DayIncidents, StoreError> {
+fn day_incidents(
+    store: &dyn Store,
+    policy: &Policy,
+    sectors: &Sectors,
+    day: i64,
+) -> Result<(Vec<Incident>, Option<Label>), StoreError> {
     let (start, end) = (day_start(day), day_start(day + 1));
     let margin = Duration::hours(2);
     let observations = crate::watch::load(store, start - margin, end + margin)?;
     let incidents = crate::watch::incidents_of(&observations, policy, sectors, start, end);
     let inside = observations.iter().filter(|s| s.observation.time >= start && s.observation.time < end);
-    Ok(DayIncidents { incidents, label: crate::watch::label_of(policy, inside) })
+    Ok((incidents, crate::watch::label_of(policy, inside)))
 }
 
 impl Kept {
@@ -339,7 +379,7 @@ impl Kept {
             // The watch keeps yesterday's and today's incidents of the audiences it assesses: the same
             // incidents a reading would give while the counters are the same.
             if let Some(day) = self.incidents.peek(&(audience.to_owned(), day), day_stamp) {
-                return Ok(Point::of(&day.incidents, sectors));
+                return Ok(Point::of(day.incidents.iter().map(|i| &**i), sectors));
             }
             let stamp = format!("{basis};{}", stamp_text(day_stamp));
             let read = || {
@@ -370,9 +410,11 @@ impl Kept {
         audience: &str,
         since: OffsetDateTime,
         until: OffsetDateTime,
-    ) -> Result<(Vec<std::sync::Arc<DayIncidents>>, Option<Label>), StoreError> {
+    ) -> Result<(Vec<Arc<DayIncidents>>, Option<Label>), StoreError> {
         let kept = each_day(&self.incidents, store, audience, since, until, |day, _| {
-            day_incidents(store, policy, sectors, day)
+            let (incidents, label) = day_incidents(store, policy, sectors, day)?;
+            let others = self.incidents.kept_where(|(a, d)| *d == day && a != audience);
+            Ok(DayIncidents::sharing(incidents, label, &others))
         })?;
         let label = policy.rejoin(kept.iter().map(|d| d.label.as_ref()));
         Ok((kept, label))
@@ -400,12 +442,12 @@ impl Kept {
         audience: &str,
         since: OffsetDateTime,
         until: OffsetDateTime,
-    ) -> Result<(Vec<std::sync::Arc<DaySummarized>>, Option<Label>), StoreError> {
+    ) -> Result<(Vec<Arc<DaySummarized>>, Option<Label>), StoreError> {
         let basis = summary_basis(policy, sectors, watch);
         let mut keeping = Keeping::new(KEPT_SUMMARY);
         let kept = each_day(&self.summaries, store, audience, since, until, |day, day_stamp| {
             keeping.kept_or_make(store, day, summary_stamp(&basis, day_stamp), || {
-                let DayIncidents { incidents, label } = day_incidents(store, policy, sectors, day)?;
+                let (incidents, label) = day_incidents(store, policy, sectors, day)?;
                 Ok(DaySummarized { summary: watch.summarize(day, &incidents), label })
             })
         })?;
@@ -457,7 +499,7 @@ impl Kept {
             .iter()
             .flat_map(|d| d.incidents.iter())
             .filter(|i| i.time >= since && i.time < until)
-            .cloned()
+            .map(|i| Incident::clone(i))
             .collect())
     }
 }

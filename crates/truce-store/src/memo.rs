@@ -144,6 +144,15 @@ struct Inner<K, V> {
     misses: u64,
 }
 
+impl<K, V> Inner<K, V> {
+    fn reweigh(&mut self, weigh: Weigh<V>) {
+        for e in self.entries.values_mut() {
+            e.weight = weigh(&e.value);
+        }
+        self.weight = self.entries.values().map(|e| e.weight).sum();
+    }
+}
+
 struct Entry<V> {
     stamp: Vec<(i64, i64)>,
     value: Arc<V>,
@@ -176,7 +185,9 @@ impl<K: Eq + Hash + Clone, V> DayMemo<K, V> {
     }
 
     /// A memo of at most `capacity` entries whose values, as `weigh` weighs them, weigh at most `bytes`
-    /// together; the value just computed is kept even when it alone weighs more.
+    /// together; the value just computed is kept even when it alone weighs more. Values may share
+    /// parts (an `Arc`) and `weigh` may count a share of them: every value is weighed again when the
+    /// budget is passed, before and after forgetting any.
     pub fn with_budget(capacity: usize, bytes: usize, weigh: Weigh<V>) -> Self {
         Self { budget: Some((bytes, weigh)), ..Self::new(capacity) }
     }
@@ -229,24 +240,29 @@ impl<K: Eq + Hash + Clone, V> DayMemo<K, V> {
             inner.entries.retain(|_, e| e.used > cut);
             inner.weight = inner.entries.values().map(|e| e.weight).sum();
         }
-        if let Some((bytes, _)) = self.budget
+        if let Some((bytes, weigh)) = self.budget
             && inner.weight > bytes
         {
-            // Forget the least recently used down to three quarters of the budget (the entry just
-            // kept stays), again so that a full memo does not sort on every miss.
-            let mut ages: Vec<(u64, usize)> = inner.entries.values().map(|e| (e.used, e.weight)).collect();
-            ages.sort_unstable();
-            let mut over = inner.weight.saturating_sub(bytes / 4 * 3);
-            let mut cut = 0;
-            for (age, w) in ages {
-                if over == 0 || age == used {
-                    break;
+            // Values that share parts weigh their share, which changes as others are kept and
+            // forgotten: weighed again before any is forgotten, and after.
+            inner.reweigh(weigh);
+            while inner.weight > bytes && inner.entries.len() > 1 {
+                // Forget the least recently used down to three quarters of the budget (the entry just
+                // kept stays), again so that a full memo does not sort on every miss.
+                let mut ages: Vec<(u64, usize)> = inner.entries.values().map(|e| (e.used, e.weight)).collect();
+                ages.sort_unstable();
+                let mut over = inner.weight.saturating_sub(bytes / 4 * 3);
+                let mut cut = 0;
+                for (age, w) in ages {
+                    if over == 0 || age == used {
+                        break;
+                    }
+                    over = over.saturating_sub(w);
+                    cut = age;
                 }
-                over = over.saturating_sub(w);
-                cut = age;
+                inner.entries.retain(|_, e| e.used > cut);
+                inner.reweigh(weigh);
             }
-            inner.entries.retain(|_, e| e.used > cut);
-            inner.weight = inner.entries.values().map(|e| e.weight).sum();
         }
         Ok(value)
     }
@@ -255,6 +271,12 @@ impl<K: Eq + Hash + Clone, V> DayMemo<K, V> {
     /// computing one when it was not (nor counting the lookup).
     pub fn peek(&self, key: &K, stamp: &[(i64, i64)]) -> Option<Arc<V>> {
         self.lock().entries.get(key).filter(|e| e.stamp == stamp).map(|e| e.value.clone())
+    }
+
+    /// The values kept under the keys `pick` accepts, whatever their stamps (not counted as lookups,
+    /// nor as uses).
+    pub fn kept_where(&self, mut pick: impl FnMut(&K) -> bool) -> Vec<Arc<V>> {
+        self.lock().entries.iter().filter(|(k, _)| pick(k)).map(|(_, e)| e.value.clone()).collect()
     }
 
     /// How many lookups found a kept value and how many computed one.
@@ -314,6 +336,31 @@ mod tests {
         assert_eq!(memo.hits_and_misses(), (hits + 3, misses), "the three most recent are kept");
         get(6, 5_000);
         assert_eq!(memo.size(), (1, 5_000), "one value over the budget is kept alone");
+    }
+
+    #[test]
+    fn values_that_share_a_part_are_weighed_by_their_share_before_any_is_forgotten() {
+        // Each value holds the same 900 bytes and weighs its share of them.
+        let part = Arc::new(vec![0u8; 900]);
+        let memo: DayMemo<i64, Arc<Vec<u8>>> = DayMemo::with_budget(100, 1_000, |v| v.len() / Arc::strong_count(v));
+        let get = |day: i64| memo.get_or_try(&day, &[(day, 1)], || Ok::<_, ()>(Arc::clone(&part))).expect("made");
+        for day in 0..3 {
+            get(day);
+        }
+        // Weighed when kept, with the test's own handle: 900/2 + 900/3 + 900/4.
+        assert_eq!(memo.size(), (3, 975));
+        // A fourth passes the budget (975 + 900/5): all are weighed again, a fifth each, and none is
+        // forgotten: together they hold 900 bytes.
+        get(3);
+        assert_eq!(memo.size(), (4, 720));
+        let (hits, misses) = memo.hits_and_misses();
+        for day in 0..4 {
+            get(day);
+        }
+        assert_eq!(memo.hits_and_misses(), (hits + 4, misses), "all four kept");
+        // A value of its own over the budget: the others are forgotten down to it alone.
+        memo.get_or_try(&4, &[(4, 1)], || Ok::<_, ()>(Arc::new(vec![0; 1_000]))).expect("made");
+        assert_eq!(memo.size(), (1, 1_000));
     }
 
     #[test]

@@ -75,11 +75,11 @@ pub struct Point {
 
 impl Point {
     /// The points of `incidents` (their `sector` set by name, as [`crate::incidents_in_sectors`] does).
-    pub fn of(incidents: &[Incident], sectors: &Sectors) -> Vec<Point> {
+    pub fn of<'a>(incidents: impl IntoIterator<Item = &'a Incident>, sectors: &Sectors) -> Vec<Point> {
         let index: HashMap<&str, u16> =
             sectors.sectors.iter().enumerate().map(|(k, s)| (s.name.as_str(), k as u16)).collect();
         incidents
-            .iter()
+            .into_iter()
             .map(|i| Point {
                 time: i.time,
                 sector: i.sector.as_deref().and_then(|n| index.get(n)).copied(),

@@ -96,7 +96,7 @@ pub fn assess_kept(
     let (days, label) = kept.incidents(store, policy, sectors, audience, yesterday, at)?;
     let start = kept.history_start(store, audience)?.unwrap_or(at);
     let summaries: Vec<&DaySummary> = older.iter().map(|d| &d.summary).collect();
-    let recent = days.iter().flat_map(|d| d.incidents.iter());
+    let recent = days.iter().flat_map(|d| d.incidents.iter().map(|i| &**i));
     let picture = watch.assess_days(&summaries, recent, Some(since), start, at);
     Ok((picture, policy.rejoin([older_label.as_ref(), label.as_ref()]).unwrap_or_default()))
 }

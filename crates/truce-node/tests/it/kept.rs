@@ -339,3 +339,44 @@ fn a_later_node_reads_each_days_series_points_back_from_the_store() {
     assert_eq!(week(&Kept::default()), whole, "after a late report into that day");
     assert_ne!(store.kept_day(KEPT_SERIES, day).unwrap().unwrap().stamp, kept.stamp, "renewed");
 }
+
+#[test]
+fn audiences_that_see_the_same_incident_hold_it_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let node = node(dir.path());
+    node.commit("test", batch(&node, 0, 300)).unwrap();
+    let day = |access: &Access| {
+        let store = node.view(access);
+        let (since, until) = (START + Duration::days(2), START + Duration::days(3));
+        let (days, _) =
+            node.kept.incidents(&*store, &node.policy, &node.sectors, access.audience(), since, until).unwrap();
+        assert_eq!(days.len(), 1);
+        // What was kept is what a fresh reading gives, shared or not.
+        let fresh = truce_node::watch::incidents(&*store, &node.policy, &node.sectors, since, until).unwrap();
+        assert_eq!(days[0].incidents.iter().map(|i| (**i).clone()).collect::<Vec<_>>(), fresh);
+        days[0].clone()
+    };
+    let gbr = day(&viewer("GBR", Marking::NatoRestricted));
+    // Another nation with the same clearance sees the same reports: every incident is GBR's.
+    let fra = day(&viewer("FRA", Marking::NatoRestricted));
+    assert!(!fra.incidents.is_empty());
+    assert!(fra.incidents.iter().zip(&gbr.incidents).all(|(a, b)| std::sync::Arc::ptr_eq(a, b)), "held once");
+    // A viewer cleared higher sees the secret half too: an incident is shared exactly when GBR's of
+    // the same id is equal to it, and the others are its own.
+    let secret = day(&viewer("GBR", Marking::NatoSecret));
+    let (mut shared, mut own) = (0, 0);
+    for i in &secret.incidents {
+        let same = gbr.incidents.iter().find(|g| g.id == i.id && ***g == **i);
+        match same {
+            Some(g) => {
+                assert!(std::sync::Arc::ptr_eq(g, i), "{} is equal to GBR's and not shared", i.id);
+                shared += 1;
+            }
+            None => {
+                assert!(gbr.incidents.iter().all(|g| !std::sync::Arc::ptr_eq(g, i)));
+                own += 1;
+            }
+        }
+    }
+    assert!(shared > 0 && own > 0, "{shared} shared, {own} its own");
+}
