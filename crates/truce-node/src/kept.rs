@@ -185,20 +185,42 @@ fn violation_weight(v: &truce_core::ViolationRecord) -> usize {
 impl DayIncidents {
     /// The day's `incidents`, each one that is equal in every field to the incident of the same id in
     /// one of `others` (the same day as other audiences see it) taken from there instead of kept
-    /// twice. Both are in time order, so an incident is looked for by its time in each of `others`
-    /// in turn (an incident not found, or found different, is kept as it is: sharing never changes
+    /// twice (an incident not found, or found different, is kept as it is: sharing never changes
     /// what a day holds).
+    ///
+    /// Audiences that see alike hold the very same list, so `others` are first reduced to their
+    /// distinct lists (compared pointer by pointer). All are in time order: each list is walked once,
+    /// from where its last look ended, and the list that held the last incident found is looked in
+    /// first. A day costs one pass over it and over each distinct list, not a search per incident.
     pub fn sharing(incidents: Vec<Incident>, label: Option<Label>, others: &[Arc<DayIncidents>]) -> Self {
-        let same = |i: &Incident| {
-            others.iter().find_map(|other| {
-                let from = other.incidents.partition_point(|o| o.time < i.time);
-                other.incidents[from..].iter().take_while(|o| o.time == i.time).find(|o| ***o == *i).cloned()
+        let mut lists: Vec<&[Arc<Incident>]> = Vec::new();
+        for other in others {
+            let list = other.incidents.as_slice();
+            let same = |kept: &&[Arc<Incident>]| {
+                kept.len() == list.len() && kept.iter().zip(list).all(|(a, b)| Arc::ptr_eq(a, b))
+            };
+            if !list.is_empty() && !lists.iter().any(same) {
+                lists.push(list);
+            }
+        }
+        let mut walked = vec![0; lists.len()];
+        let mut first = 0;
+        let mut look = |i: &Incident| {
+            let start = first;
+            (0..lists.len()).map(|k| (start + k) % lists.len()).find_map(|k| {
+                let (list, at) = (lists[k], &mut walked[k]);
+                while list.get(*at).is_some_and(|o| o.time < i.time) {
+                    *at += 1;
+                }
+                let found = list[*at..].iter().take_while(|o| o.time == i.time).find(|o| ***o == *i)?;
+                first = k;
+                Some(Arc::clone(found))
             })
         };
         // Not `collect`ed from `incidents`: that would reuse its buffer, sized for whole incidents,
         // to hold pointers (a day of 27,000 incidents would keep 9 MB to use 216 kB of them).
         let mut shared = Vec::with_capacity(incidents.len());
-        shared.extend(incidents.into_iter().map(|i| same(&i).unwrap_or_else(|| Arc::new(i))));
+        shared.extend(incidents.into_iter().map(|i| look(&i).unwrap_or_else(|| Arc::new(i))));
         Self { incidents: shared, label }
     }
 

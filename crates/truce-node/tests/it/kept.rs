@@ -361,22 +361,31 @@ fn audiences_that_see_the_same_incident_hold_it_once() {
     let fra = day(&viewer("FRA", Marking::NatoRestricted));
     assert!(!fra.incidents.is_empty());
     assert!(fra.incidents.iter().zip(&gbr.incidents).all(|(a, b)| std::sync::Arc::ptr_eq(a, b)), "held once");
-    // A viewer cleared higher sees the secret half too: an incident is shared exactly when GBR's of
-    // the same id is equal to it, and the others are its own.
-    let secret = day(&viewer("GBR", Marking::NatoSecret));
-    let (mut shared, mut own) = (0, 0);
-    for i in &secret.incidents {
-        let same = gbr.incidents.iter().find(|g| g.id == i.id && ***g == **i);
-        match same {
-            Some(g) => {
-                assert!(std::sync::Arc::ptr_eq(g, i), "{} is equal to GBR's and not shared", i.id);
-                shared += 1;
-            }
-            None => {
-                assert!(gbr.incidents.iter().all(|g| !std::sync::Arc::ptr_eq(g, i)));
-                own += 1;
+    // An incident is shared exactly when an incident of the same id kept for another audience is
+    // equal to it; the others are the day's own. (shared, own) of a day.
+    let sharing = |day: &truce_node::kept::DayIncidents, others: &[&truce_node::kept::DayIncidents]| {
+        let (mut shared, mut own) = (0, 0);
+        for i in &day.incidents {
+            let kept = others.iter().flat_map(|d| &d.incidents);
+            match kept.clone().find(|k| k.id == i.id && ***k == **i) {
+                Some(k) => {
+                    assert!(std::sync::Arc::ptr_eq(k, i), "{} is equal to one kept and not shared", i.id);
+                    shared += 1;
+                }
+                None => {
+                    assert!(kept.clone().all(|k| !std::sync::Arc::ptr_eq(k, i)));
+                    own += 1;
+                }
             }
         }
-    }
+        (shared, own)
+    };
+    // A viewer cleared higher sees the secret half too: GBR's incidents where they are alike, its own
+    // for the rest.
+    let secret = day(&viewer("GBR", Marking::NatoSecret));
+    let (shared, own) = sharing(&secret, &[&gbr]);
     assert!(shared > 0 && own > 0, "{shared} shared, {own} its own");
+    // Everything sees what that viewer sees: each incident is found in one of two different lists.
+    let everything = day(&Access::all());
+    assert_eq!(sharing(&everything, &[&gbr, &secret]), (secret.incidents.len(), 0));
 }
