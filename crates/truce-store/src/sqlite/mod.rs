@@ -13,6 +13,7 @@ use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 
 use rusqlite::Connection;
+use rusqlite::config::DbConfig;
 use truce_access::Access;
 
 pub(crate) use crate::observations::{from_ms, to_ms};
@@ -119,6 +120,10 @@ fn open_connection(path: &Path, cache_kib: i64) -> Result<Connection, StoreError
     conn.pragma_update(None, "journal_mode", "WAL")?;
     conn.pragma_update(None, "synchronous", "FULL")?;
     conn.busy_timeout(std::time::Duration::from_secs(10))?;
+    // Plans that do not depend on the values bound: without this SQLite prepares a statement joining
+    // two tables again at every run (the session lookup of every request, for one), since its planner
+    // may use a parameter's value there; truce keeps no statistics whose use would need the values.
+    conn.set_db_config(DbConfig::SQLITE_DBCONFIG_ENABLE_QPSG, true)?;
     conn.pragma_update(None, "cache_size", -cache_kib)?;
     conn.pragma_update(None, "temp_store", "MEMORY")?;
     // Checkpoint the log into the database every 4,096 pages (64 MiB) rather than every 1,000: fewer,
@@ -220,5 +225,28 @@ impl From<rusqlite::Error> for StoreError {
 impl From<rusqlite::Error> for CaseUpdateError {
     fn from(e: rusqlite::Error) -> Self {
         Self::Store(e.into())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use rusqlite::{OptionalExtension, StatementStatus};
+
+    use super::*;
+
+    #[test]
+    fn a_statement_joining_tables_is_prepared_once_whatever_the_values_bound() {
+        let dir = std::env::temp_dir().join(format!("truce-qpsg-{}", std::process::id()));
+        let store = SqliteStore::open(&dir).expect("store");
+        for conn in [&store.writer().conn, &*store.reader()] {
+            let sql = "SELECT s.user, u.nation FROM sessions s JOIN users u ON u.name = s.user WHERE s.token_hash = ?1";
+            for n in 0u8..3 {
+                let mut stmt = conn.prepare_cached(sql).expect("prepare");
+                let found: Option<String> = stmt.query_row([&[n; 32][..]], |r| r.get(0)).optional().expect("query");
+                assert_eq!(found, None);
+                assert_eq!(stmt.get_status(StatementStatus::RePrepare), 0, "run {n}: prepared again");
+            }
+        }
+        std::fs::remove_dir_all(&dir).expect("remove");
     }
 }
