@@ -9,7 +9,8 @@
 //!   against one incremental pass (`Correlator`) fed hour by hour.
 //! - `assess`: one early-warning assessment over those 30 days (six sectors), as the server runs every
 //!   minute: with a fresh engine (the CUSUM boundaries simulated: 4,000 two-day runs per sector) and
-//!   with the boundaries cached.
+//!   with the boundaries cached; and one with yesterday as dense as the dense day (a watch round at
+//!   the rate of a year of ten million), the boundaries cached.
 //! - `sectors`: the sector of a position (`Sectors::assign`), as the node asks it of every observation,
 //!   track report, geofence event and detection it publishes: 10,000 positions spread over Ukraine and
 //!   the Black Sea (most far from every stretch, as ships and airliners are) and the month's reports
@@ -210,6 +211,15 @@ fn bench(c: &mut Criterion) {
     });
     let mut warm = Watch::new(&agreement, &sectors, Config::default());
     g.bench_function("30_days_cached_boundaries", |b| b.iter(|| warm.assess(black_box(&incidents), START, at)));
+    // A watch round at the rate of a year of ten million: yesterday as dense as the dense day, the
+    // days before as summaries (here empty), the boundaries cached, as the node's rounds after the
+    // first assess each audience.
+    let busy_at = START + Duration::days(1) + Duration::hours(12);
+    let history = START - Duration::days(30);
+    let mut busy = Watch::new(&agreement, &sectors, Config::default());
+    g.bench_function("dense_yesterday_cached_boundaries", |b| {
+        b.iter(|| busy.assess_days(&[], black_box(&dense_incidents), None, history, busy_at))
+    });
     g.finish();
 }
 

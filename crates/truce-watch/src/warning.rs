@@ -458,14 +458,22 @@ impl Watch {
         let total: f64 = by_hour.iter().sum();
         let share: Vec<f64> = by_hour.iter().map(|c| c / total).collect();
 
+        // The bounds are worked out once: comparing two `OffsetDateTime`s converts both, and a busy
+        // day holds tens of thousands of incidents for each audience the watch assesses.
+        let (yesterday, today) = (day_start(d - 1), day_start(d));
         let mut per_sector: Vec<Vec<&Incident>> = vec![Vec::new(); self.sectors.len() + 1];
-        for i in recent.into_iter().filter(|i| i.time < at && i.time >= day_start(d - 1)) {
-            per_sector[self.sector_of(i)].push(i);
+        let mut cfv: Vec<[u32; 2]> = vec![[0; 2]; self.sectors.len() + 1];
+        for i in recent.into_iter().filter(|i| i.time < at && i.time >= yesterday) {
+            let k = self.sector_of(i);
+            per_sector[k].push(i);
+            if i.category.is_ceasefire_violation() {
+                cfv[k][usize::from(i.time >= today)] += 1;
+            }
         }
         let window = Window { at, since, base_from, base_days: base_days.max(1) as f64 };
         let mut sectors = Vec::new();
         for (k, recent) in per_sector.iter().enumerate() {
-            let part = Part { k, older: &older, baseline: &baseline, recent };
+            let part = Part { k, older: &older, baseline: &baseline, recent, recent_cfv: cfv[k] };
             let mut reasons = Vec::new();
             if k < self.sectors.len() {
                 if statistical {
@@ -516,8 +524,11 @@ impl Watch {
         let start = day_start(day_of(w.at) - 1);
         let hours = ((w.at - start).whole_seconds() / HOUR).max(0) as usize;
         let mut counts = vec![0u32; hours];
+        // Seconds since `start` (midnight, a whole second) from Unix times: cheaper than subtracting
+        // `OffsetDateTime`s, the same whole seconds for the incidents after it.
+        let start_s = start.unix_timestamp();
         for i in &cfv {
-            let h = (i.time - start).whole_seconds();
+            let h = i.time.unix_timestamp() - start_s;
             if h >= 0 && ((h / HOUR) as usize) < hours {
                 counts[(h / HOUR) as usize] += 1;
             }
@@ -666,8 +677,8 @@ impl Watch {
     }
 
     fn indicators(&self, part: &Part, w: &Window) -> Vec<Reason> {
-        let recent: Vec<&Incident> =
-            part.recent.iter().copied().filter(|i| i.time >= w.at - Duration::days(1)).collect();
+        let day_before = w.at - Duration::days(1);
+        let recent: Vec<&Incident> = part.recent.iter().copied().filter(|i| i.time >= day_before).collect();
         let mut out = Vec::new();
         // Counts against the baseline's daily mean.
         for (j, (detector, what, select, min)) in INDICATORS.into_iter().enumerate() {
@@ -775,6 +786,8 @@ struct Part<'a> {
     older: &'a [&'a DaySummary],
     baseline: &'a [&'a DaySummary],
     recent: &'a [&'a Incident],
+    /// Ceasefire-violation incidents among `recent` yesterday and today.
+    recent_cfv: [u32; 2],
 }
 
 impl Part<'_> {
@@ -784,7 +797,7 @@ impl Part<'_> {
         if day < d - 1 {
             self.older.iter().filter(|s| s.day == day).map(|s| s.sectors[self.k].cfv).sum()
         } else {
-            self.recent.iter().filter(|i| i.category.is_ceasefire_violation() && day_of(i.time) == day).count() as u32
+            usize::try_from(day - (d - 1)).ok().and_then(|k| self.recent_cfv.get(k)).copied().unwrap_or(0)
         }
     }
 }
