@@ -2,12 +2,26 @@
 its bench user's requests, and the server's watch rounds and memory."""
 import datetime
 import json
+import os
 import re
 import subprocess
 import time
 import urllib.request
 
 PASSWORD = "bench-year-password"
+
+
+def checked(store, binaries):
+    """STORE and BINARIES as absolute paths, or the script stops with what is wrong: a mistyped store is
+    an error here (`truce users` would make a data directory where there is none), so is a binary that
+    is not an executable."""
+    store, binaries = os.path.abspath(store), [os.path.abspath(b) for b in binaries]
+    if not os.path.isfile(os.path.join(store, "truce.sqlite")):
+        raise SystemExit(f"{store}: not a data directory of bench-year (no truce.sqlite); build it with scripts/bench-year")
+    for b in binaries:
+        if not os.access(b, os.X_OK):
+            raise SystemExit(f"{b}: not an executable")
+    return store, binaries
 
 
 def serve(truce, d, log_path, env=None):
