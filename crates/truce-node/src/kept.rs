@@ -65,7 +65,7 @@ use truce_access::Policy;
 use truce_core::Label;
 use truce_store::memo::{DayMemo, Keeping, day_of, day_start, stamp, stamp_text};
 use truce_store::{Query, Stats, Store, StoreError};
-use truce_watch::series::{Bucket, DayPoints, Point, Series, series_of_days};
+use truce_watch::series::{Bucket, DayHours, DayPoints, DaysTally, HourCounts, Point, Series};
 use truce_watch::warning::DaySummary;
 use truce_watch::{Incident, Sectors, Watch};
 
@@ -77,6 +77,10 @@ pub const SERIES_DAYS: usize = 512;
 /// Most bytes the kept series points take, all days together: a year of a million reports (2,700 a
 /// day) fits; with ten times the reports a day, a tenth of the days are kept.
 pub const SERIES_BYTES: usize = 32 << 20;
+
+/// Most bytes the kept days' counts per hour take, all days together (at most 24 × sectors × categories
+/// counts of 16 bytes a day, whatever the rate of reports).
+pub const HOURS_BYTES: usize = 8 << 20;
 
 /// Most bytes the kept whole incidents take (as [`DayIncidents::weight`] counts them: an incident
 /// held by several audiences' days once), all days together: the watch's yesterday and today of
@@ -99,6 +103,9 @@ pub const KEPT_STATS: &str = "stats";
 /// The name each day's series [`Point`]s are kept under in the store.
 pub const KEPT_SERIES: &str = "series-points";
 
+/// The name each day's series counts per hour ([`DayHours`]) are kept under in the store.
+pub const KEPT_HOURS: &str = "series-hours";
+
 /// What a day's series points depend on besides its days' observations and the viewer's access, as
 /// one digest: the sectors (a point names its sector by index) and the version of truce (whose code
 /// correlates the incidents).
@@ -106,25 +113,67 @@ fn series_basis(sectors: &Sectors) -> String {
     truce_store::memo::digest(&format!("{}|{}", env!("CARGO_PKG_VERSION"), sectors.basis()))
 }
 
-/// A day's points as kept in the store: one array `[seconds, nanoseconds, sector or null, category,
-/// count]` a point (about 45 bytes of JSON, against about 90 as objects).
-#[derive(Debug, Serialize, Deserialize)]
-struct KeptPoints(Vec<(i64, u32, Option<u16>, String, u32)>);
+/// A point as kept in the store: `[seconds, nanoseconds, sector or null, category, count]`.
+type PointTuple = (i64, u32, Option<u16>, String, u32);
 
-impl KeptPoints {
-    fn of(points: &[Point]) -> Self {
-        Self(points.iter().map(|p| (p.seconds, p.nanos, p.sector, p.category.id().to_owned(), p.count)).collect())
+/// A day's points as kept in the store: one array [`PointTuple`] a point (about 45 bytes of JSON,
+/// against about 90 as objects). A value whose point names no time or no category does not decode
+/// (so it is made again and replaced).
+#[derive(Debug, Deserialize)]
+#[serde(try_from = "Vec<PointTuple>")]
+struct KeptPoints(Vec<Point>);
+
+impl Serialize for KeptPoints {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.collect_seq(self.0.iter().map(|p| (p.seconds, p.nanos, p.sector, p.category.id(), p.count)))
     }
+}
 
-    /// The points back; `None` when one does not decode (a time out of range, an unknown category).
-    fn points(&self) -> Option<Vec<Point>> {
-        self.0
-            .iter()
-            .map(|&(seconds, nanos, sector, ref category, count)| {
-                let point = Point { seconds, nanos, sector, category: category.parse().ok()?, count };
-                point.time().map(|_| point)
-            })
-            .collect()
+impl TryFrom<Vec<PointTuple>> for KeptPoints {
+    type Error = String;
+
+    fn try_from(tuples: Vec<PointTuple>) -> Result<Self, String> {
+        let points = tuples.into_iter().map(|(seconds, nanos, sector, category, count)| {
+            let category = category.parse().map_err(|_| format!("no category {category:?}"))?;
+            let point = Point { seconds, nanos, sector, category, count };
+            point.time().map(|_| point).ok_or_else(|| format!("no time {seconds}.{nanos:09}"))
+        });
+        points.collect::<Result<_, _>>().map(Self)
+    }
+}
+
+/// A count per hour as kept in the store: `[hour, sector or null, category, incidents, count]`.
+type HourTuple = (u8, Option<u16>, String, u32, u32);
+
+/// A day's counts per hour as kept in the store: one array [`HourTuple`] a count, in the order
+/// [`DayHours::counts`] gives them; `null` for a day holding a point outside itself (counted from its
+/// points only). A value that names no category, an hour past 23 or counts out of order does not
+/// decode (so it is made again and replaced).
+#[derive(Debug, Deserialize)]
+#[serde(try_from = "Option<Vec<HourTuple>>")]
+struct KeptHours(Option<DayHours>);
+
+impl Serialize for KeptHours {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let tuples = self.0.as_ref().map(|h| {
+            h.counts().iter().map(|c| (c.hour, c.sector, c.category.id(), c.incidents, c.count)).collect::<Vec<_>>()
+        });
+        tuples.serialize(serializer)
+    }
+}
+
+impl TryFrom<Option<Vec<HourTuple>>> for KeptHours {
+    type Error = String;
+
+    fn try_from(tuples: Option<Vec<HourTuple>>) -> Result<Self, String> {
+        let Some(tuples) = tuples else { return Ok(Self(None)) };
+        let counts = tuples.into_iter().map(|(hour, sector, category, incidents, count)| {
+            let category = category.parse().map_err(|_| format!("no category {category:?}"))?;
+            Ok::<_, String>(HourCounts { hour, sector, category, incidents, count })
+        });
+        let counts = counts.collect::<Result<_, _>>()?;
+        let hours = DayHours::from_counts(counts).ok_or("hours past 23 or out of order")?;
+        Ok(Self(Some(hours)))
     }
 }
 
@@ -146,6 +195,7 @@ pub fn summary_stamp(basis: &str, days: &[(i64, i64)]) -> String {
 pub struct Kept {
     stats: DayMemo<(String, i64), Stats>,
     points: DayMemo<(String, i64), DayPoints>,
+    hours: DayMemo<(String, i64), Option<DayHours>>,
     incidents: DayMemo<(String, i64), DayIncidents>,
     summaries: DayMemo<(String, i64), DaySummarized>,
     first_seen: DayMemo<(String, i64), Option<OffsetDateTime>>,
@@ -252,6 +302,7 @@ impl std::fmt::Debug for Kept {
         f.debug_struct("Kept")
             .field("stats", &self.stats)
             .field("points", &self.points)
+            .field("hours", &self.hours)
             .field("incidents", &self.incidents)
             .field("summaries", &self.summaries)
             .field("first_seen", &self.first_seen)
@@ -264,6 +315,7 @@ impl Default for Kept {
         Self {
             stats: DayMemo::new(STATS_DAYS),
             points: DayMemo::with_budget(SERIES_DAYS, SERIES_BYTES, DayPoints::bytes),
+            hours: DayMemo::with_budget(SERIES_DAYS, HOURS_BYTES, |h| h.as_ref().map_or(0, DayHours::bytes)),
             incidents: DayMemo::with_budget(INCIDENT_DAYS, INCIDENT_BYTES, DayIncidents::weight),
             summaries: DayMemo::new(SUMMARY_DAYS),
             first_seen: DayMemo::new(STATS_DAYS),
@@ -289,16 +341,31 @@ fn each_day<V>(
     until: OffsetDateTime,
     mut compute: impl FnMut(i64, &[(i64, i64)]) -> Result<V, StoreError>,
 ) -> Result<Vec<Arc<V>>, StoreError> {
+    let mut out = Vec::new();
+    for_each_day(store, since, until, |day, day_stamp| {
+        out.push(memo.get_or_try(&(audience.to_owned(), day), day_stamp, || compute(day, day_stamp))?);
+        Ok(())
+    })?;
+    Ok(out)
+}
+
+/// Calls `each` with every UTC day touching `[since, until)` that holds an observation or neighbours
+/// one, and the counters of the day and its two neighbours (its stamp), in day order.
+fn for_each_day(
+    store: &dyn Store,
+    since: OffsetDateTime,
+    until: OffsetDateTime,
+    mut each: impl FnMut(i64, &[(i64, i64)]) -> Result<(), StoreError>,
+) -> Result<(), StoreError> {
     let (from, to) = days(Some(since), Some(until));
     let changes = store.day_changes(from - 1, to + 1)?;
-    let mut out = Vec::new();
     for day in from..to {
         let day_stamp = stamp(&changes, day - 1, day + 2);
         if !day_stamp.is_empty() {
-            out.push(memo.get_or_try(&(audience.to_owned(), day), &day_stamp, || compute(day, &day_stamp))?);
+            each(day, &day_stamp)?;
         }
     }
-    Ok(out)
+    Ok(())
 }
 
 fn add(total: &mut Stats, day: &Stats) {
@@ -337,6 +404,7 @@ impl Kept {
         [
             self.stats.hits_and_misses(),
             self.points.hits_and_misses(),
+            self.hours.hits_and_misses(),
             self.incidents.hits_and_misses(),
             self.summaries.hits_and_misses(),
             self.first_seen.hits_and_misses(),
@@ -379,7 +447,10 @@ impl Kept {
 
     /// The series of incidents from `since` over `buckets` buckets (ending at `until` at the latest), as
     /// `store` (a view under the access of `audience`) sees them: [`truce_watch::series::series`] of
-    /// [`crate::watch::incidents`], summed from kept days.
+    /// [`crate::watch::incidents`], summed from kept days: each day from its counts per hour where the
+    /// buckets allow ([`DaysTally::by_hours`]: the default week, any period from a `YYYY-MM-DD`), from
+    /// its points otherwise. Hours and points are kept apart, in memory and in the store, so that a
+    /// restarted server's first week reads a few hundred counts a day, not every point.
     ///
     /// # Errors
     /// When the store fails.
@@ -397,27 +468,59 @@ impl Kept {
     ) -> Result<Series, StoreError> {
         let basis = series_basis(sectors);
         let mut keeping = Keeping::new(KEPT_SERIES);
-        let kept = each_day(&self.points, store, audience, since, until, |day, day_stamp| {
-            // The watch keeps yesterday's and today's incidents of the audiences it assesses: the same
-            // incidents a reading would give while the counters are the same.
-            if let Some(kept) = self.incidents.peek(&(audience.to_owned(), day), day_stamp) {
-                return Ok(DayPoints::new(day_start(day), Point::of(kept.incidents.iter().map(|i| &**i), sectors)));
+        let mut keeping_hours = Keeping::new(KEPT_HOURS);
+        let mut tally = DaysTally::new(sectors, since, until, bucket, buckets);
+        for_each_day(store, since, until, |day, day_stamp| {
+            let key = (audience.to_owned(), day);
+            let mut points = || {
+                self.points.get_or_try(&key, day_stamp, || {
+                    self.day_points(store, policy, sectors, &mut keeping, &basis, audience, day, day_stamp)
+                })
+            };
+            if tally.by_hours(day_start(day)) {
+                let hours = self.hours.get_or_try(&key, day_stamp, || {
+                    let stamp = format!("{basis};{}", stamp_text(day_stamp));
+                    let from_points = || Ok::<_, StoreError>(KeptHours(points()?.hours().cloned()));
+                    Ok::<_, StoreError>(keeping_hours.kept_or_make(store, day, stamp, from_points)?.0)
+                })?;
+                if hours.as_ref().as_ref().is_some_and(|h| tally.hours(day_start(day), h)) {
+                    return Ok(());
+                }
             }
-            let stamp = format!("{basis};{}", stamp_text(day_stamp));
-            let read = || {
-                let incidents = crate::watch::incidents(store, policy, sectors, day_start(day), day_start(day + 1))?;
-                Ok::<_, StoreError>(KeptPoints::of(&Point::of(&incidents, sectors)))
-            };
-            let kept = keeping.kept_or_make(store, day, stamp, read)?;
-            // A kept value that does not read back (damaged) is made again, not trusted.
-            let points = match kept.points() {
-                Some(points) => points,
-                None => read()?.points().unwrap_or_default(),
-            };
-            Ok(DayPoints::new(day_start(day), points))
+            tally.points(points()?.points());
+            Ok(())
         })?;
         keeping.keep(store);
-        Ok(series_of_days(kept.iter().map(|d| &**d), sectors, since, until, bucket, buckets))
+        keeping_hours.keep(store);
+        Ok(tally.series(sectors))
+    }
+
+    /// The series points of the UTC day `day` (stamped `day_stamp`) as `store` sees them: from the
+    /// watch's kept incidents of the day when it holds them for `audience`, else read back from the
+    /// store under [`KEPT_SERIES`], else from the day's incidents (then kept by `keeping`).
+    #[allow(clippy::too_many_arguments)]
+    fn day_points(
+        &self,
+        store: &dyn Store,
+        policy: &Policy,
+        sectors: &Sectors,
+        keeping: &mut Keeping,
+        basis: &str,
+        audience: &str,
+        day: i64,
+        day_stamp: &[(i64, i64)],
+    ) -> Result<DayPoints, StoreError> {
+        // The watch keeps yesterday's and today's incidents of the audiences it assesses: the same
+        // incidents a reading would give while the counters are the same.
+        if let Some(kept) = self.incidents.peek(&(audience.to_owned(), day), day_stamp) {
+            return Ok(DayPoints::new(day_start(day), Point::of(kept.incidents.iter().map(|i| &**i), sectors)));
+        }
+        let stamp = format!("{basis};{}", stamp_text(day_stamp));
+        let read = || {
+            let incidents = crate::watch::incidents(store, policy, sectors, day_start(day), day_start(day + 1))?;
+            Ok::<_, StoreError>(KeptPoints(Point::of(&incidents, sectors)))
+        };
+        Ok(DayPoints::new(day_start(day), keeping.kept_or_make(store, day, stamp, read)?.0))
     }
 
     /// The incidents of every UTC day touching `[since, until)` as `store` (a view under the access of

@@ -17,7 +17,9 @@
 //!   (all near the line).
 //! - `series`: the counts `GET /api/v1/series` answers, from a week of dense days' incidents reduced to
 //!   points: the week by day and by hour, from the days as the node keeps them (`DayPoints`: whole
-//!   days from their hours' counts) and point by point (as a period not starting on a whole hour is).
+//!   days from their hours' counts) and point by point (as a period not starting on a whole hour is);
+//!   and a dense day's points and hours made from its incidents (`dense_day_of_incidents`), as the node
+//!   makes yesterday's and today's from the incidents the watch keeps.
 
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 use std::hint::black_box;
@@ -190,6 +192,12 @@ fn bench(c: &mut Criterion) {
             b.iter(|| series_of(black_box(&points).iter().copied(), &sectors, START, bucket, buckets))
         });
     }
+    // What the node makes of a recent day the watch keeps whole (yesterday, today): its points and
+    // their hours, from the day's incidents.
+    g.throughput(Throughput::Elements(dense_incidents.len() as u64));
+    g.bench_function("dense_day_of_incidents", |b| {
+        b.iter(|| DayPoints::new(START, Point::of(black_box(&dense_incidents), &sectors)))
+    });
     g.finish();
     let mut rng = Rng::new(7);
     let spread: Vec<LonLat> =

@@ -144,52 +144,47 @@ pub fn series_of(
 }
 
 /// The incidents of one UTC day reduced to [`Point`]s, with their counts per hour of the day, sector
-/// and category, as the node keeps a day for the series ([`series_of_days`]).
+/// and category ([`DayHours`]), as the node keeps a day for the series ([`series_of_days`]).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct DayPoints {
     /// The day's first second (Unix time).
     start: i64,
     points: Vec<Point>,
-    /// The points' counts per hour of the day, sector and category, in that order; `None` when a
-    /// point lies outside the day (then only `points` are used).
-    hours: Option<Vec<HourCounts>>,
+    /// `None` when a point lies outside the day (then only `points` are used).
+    hours: Option<DayHours>,
+}
+
+/// The sectors [`DayHours`] counts apart (a bound on the memory its counting takes).
+pub const HOURS_SECTORS: u16 = 1_024;
+
+/// What one UTC day's points add up to per hour of the day, sector and category: at most 24 × sectors ×
+/// categories counts (a few hundred) however many points the day holds.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DayHours {
+    /// In the order of hour, sector and category, each once.
+    counts: Vec<HourCounts>,
 }
 
 /// What a day's points of one hour, sector and category add up to.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-struct HourCounts {
-    hour: u8,
-    sector: Option<u16>,
-    category: Category,
-    incidents: u32,
-    count: u32,
+pub struct HourCounts {
+    /// The hour of the day, 0 to 23.
+    pub hour: u8,
+    /// The points' sector ([`Point::sector`]).
+    pub sector: Option<u16>,
+    /// The points' category.
+    pub category: Category,
+    /// How many points.
+    pub incidents: u32,
+    /// The sum of their counts.
+    pub count: u32,
 }
 
 impl DayPoints {
     /// The points of the UTC day starting at `day_start` (the incidents whose time lies in it).
     pub fn new(day_start: OffsetDateTime, points: Vec<Point>) -> Self {
-        let start = day_start.unix_timestamp();
-        let mut sums: BTreeMap<(u8, Option<u16>, Category), (u32, u32)> = BTreeMap::new();
-        let mut inside = true;
-        for p in &points {
-            let second = p.seconds - start;
-            inside &= (0..86_400).contains(&second);
-            let sum = sums.entry(((second / 3_600) as u8, p.sector, p.category)).or_default();
-            sum.0 += 1;
-            sum.1 += p.count;
-        }
-        let hours = inside.then(|| {
-            sums.into_iter()
-                .map(|((hour, sector, category), (incidents, count))| HourCounts {
-                    hour,
-                    sector,
-                    category,
-                    incidents,
-                    count,
-                })
-                .collect()
-        });
-        Self { start, points, hours }
+        let hours = DayHours::of(day_start, &points);
+        Self { start: day_start.unix_timestamp(), points, hours }
     }
 
     /// The day's points, in the order given.
@@ -197,19 +192,149 @@ impl DayPoints {
         &self.points
     }
 
+    /// The day's counts per hour; `None` when a point lies outside the day.
+    pub fn hours(&self) -> Option<&DayHours> {
+        self.hours.as_ref()
+    }
+
     /// About the bytes held.
     pub fn bytes(&self) -> usize {
-        size_of_val(self.points.as_slice()) + self.hours.as_ref().map_or(0, |h| size_of_val(h.as_slice()))
+        size_of_val(self.points.as_slice()) + self.hours.as_ref().map_or(0, DayHours::bytes)
+    }
+}
+
+impl DayHours {
+    /// What `points` add up to per hour of the UTC day starting at `day_start`; `None` when one of them
+    /// lies outside that day or names a sector past [`HOURS_SECTORS`] (no sectors file has that many:
+    /// a damaged point; the day is then counted from its points).
+    pub fn of(day_start: OffsetDateTime, points: &[Point]) -> Option<Self> {
+        let start = day_start.unix_timestamp();
+        let outside = |p: &Point| !(0..86_400).contains(&(p.seconds - start));
+        if points.iter().any(|p| outside(p) || p.sector >= Some(HOURS_SECTORS)) {
+            return None;
+        }
+        // One slot per hour, sector (the rear, `None`, first) and category, in the counts' order: a
+        // busy day's tens of thousands of points cost an addition each.
+        let sectors = points.iter().filter_map(|p| p.sector).max().map_or(1, |s| usize::from(s) + 2);
+        let categories = Category::ALL.len();
+        let mut sums = vec![(0u32, 0u32); 24 * sectors * categories];
+        for p in points {
+            let hour = ((p.seconds - start) / 3_600) as usize;
+            let sector = p.sector.map_or(0, |s| usize::from(s) + 1);
+            // Category::ALL lists the variants in their order: a category's discriminant is its place.
+            let sum = &mut sums[(hour * sectors + sector) * categories + p.category as usize];
+            sum.0 += 1;
+            sum.1 += p.count;
+        }
+        let counts = sums
+            .into_iter()
+            .enumerate()
+            .filter(|(_, (incidents, _))| *incidents > 0)
+            .map(|(slot, (incidents, count))| {
+                let (hour, sector) = (slot / categories / sectors, slot / categories % sectors);
+                HourCounts {
+                    hour: hour as u8,
+                    sector: sector.checked_sub(1).map(|s| s as u16),
+                    category: Category::ALL[slot % categories],
+                    incidents,
+                    count,
+                }
+            })
+            .collect();
+        Some(Self { counts })
+    }
+
+    /// A day's hours from their `counts` as [`DayHours::counts`] gave them (read back from where they
+    /// were kept); `None` when they are not in that order, name one hour, sector and category twice,
+    /// or an hour past 23.
+    pub fn from_counts(counts: Vec<HourCounts>) -> Option<Self> {
+        let key = |c: &HourCounts| (c.hour, c.sector, c.category);
+        let ordered = counts.windows(2).all(|w| key(&w[0]) < key(&w[1]));
+        let hours = counts.iter().all(|c| c.hour < 24);
+        (ordered && hours).then_some(Self { counts })
+    }
+
+    /// The counts, in the order of hour, sector and category.
+    pub fn counts(&self) -> &[HourCounts] {
+        &self.counts
+    }
+
+    /// About the bytes held.
+    pub fn bytes(&self) -> usize {
+        size_of_val(self.counts.as_slice())
+    }
+}
+
+/// A series being counted from days: each day from its hours where the buckets allow
+/// ([`DaysTally::by_hours`]), otherwise from its points. A caller that keeps days' hours apart from
+/// their points (the node, which reads them back from the store) asks for a day's points only when its
+/// hours cannot be used.
+pub struct DaysTally {
+    tally: Tally,
+    period: std::ops::Range<(i64, u32)>,
+}
+
+impl DaysTally {
+    /// Nothing counted yet of the series of `[since, until)` from `since` over `buckets` buckets.
+    pub fn new(
+        sectors: &Sectors,
+        since: OffsetDateTime,
+        until: OffsetDateTime,
+        bucket: Bucket,
+        buckets: usize,
+    ) -> Self {
+        Self { tally: Tally::new(sectors, since, bucket, buckets), period: instant(since)..instant(until) }
+    }
+
+    /// Whether the UTC day starting at `day_start` is counted from its hours: when the buckets' edges
+    /// fall on whole hours of it (`since` on a whole hour: the default, midnight, and any
+    /// `YYYY-MM-DD`), every hour of the day lies in one bucket; the hours before `since` fall before
+    /// the first bucket and are left out as points would be, those at or after `until` would not be,
+    /// so the day must end by then.
+    pub fn by_hours(&self, day_start: OffsetDateTime) -> bool {
+        self.by_hours_at(day_start.unix_timestamp())
+    }
+
+    fn by_hours_at(&self, start: i64) -> bool {
+        let (since_s, since_ns) = self.period.start;
+        since_ns == 0 && (start - since_s).rem_euclid(3_600) == 0 && (start + 86_400, 0) <= self.period.end
+    }
+
+    /// Counts the `hours` of the UTC day starting at `day_start` when [`DaysTally::by_hours`] allows;
+    /// otherwise counts nothing and says so (`false`): the day's points must be counted instead.
+    pub fn hours(&mut self, day_start: OffsetDateTime, hours: &DayHours) -> bool {
+        self.hours_at(day_start.unix_timestamp(), hours)
+    }
+
+    fn hours_at(&mut self, start: i64, hours: &DayHours) -> bool {
+        if !self.by_hours_at(start) {
+            return false;
+        }
+        for h in &hours.counts {
+            self.tally.add(start + i64::from(h.hour) * 3_600, h.sector, h.category, h.incidents, h.count);
+        }
+        true
+    }
+
+    /// Counts the `points` that lie in the period.
+    pub fn points(&mut self, points: &[Point]) {
+        for p in points.iter().filter(|p| self.period.contains(&p.instant())) {
+            self.tally.point(p);
+        }
+    }
+
+    /// The series counted.
+    pub fn series(self, sectors: &Sectors) -> Series {
+        self.tally.series(sectors)
     }
 }
 
 /// [`series_of`] of the points of `days` that lie in `[since, until)`, from `since`.
 ///
 /// A day that ends inside the period is counted from its hours' counts when the buckets' edges fall
-/// on whole hours (`since` on a whole hour: the default, midnight, and any `YYYY-MM-DD`), since then
-/// every hour of the day lies in one bucket. A day holds tens of thousands of points at the rate of a busy
-/// mission and at most 24 × sectors × categories counts (a few hundred), so a week's series costs about
-/// the same whatever the rate. Other days are counted point by point.
+/// on whole hours ([`DaysTally::by_hours`]). A day holds tens of thousands of points at the rate of a
+/// busy mission and at most 24 × sectors × categories counts (a few hundred), so a week's series costs
+/// about the same whatever the rate. Other days are counted point by point.
 pub fn series_of_days<'a>(
     days: impl IntoIterator<Item = &'a DayPoints>,
     sectors: &Sectors,
@@ -218,25 +343,10 @@ pub fn series_of_days<'a>(
     bucket: Bucket,
     buckets: usize,
 ) -> Series {
-    let mut tally = Tally::new(sectors, since, bucket, buckets);
-    let period = instant(since)..instant(until);
-    let (since_s, since_ns) = period.start;
+    let mut tally = DaysTally::new(sectors, since, until, bucket, buckets);
     for day in days {
-        // The hours before `since` fall before the first bucket and are left out as points would be;
-        // those at or after `until` would not be, so the day must end by then.
-        let by_hours =
-            since_ns == 0 && (day.start - since_s).rem_euclid(3_600) == 0 && (day.start + 86_400, 0) <= period.end;
-        match &day.hours {
-            Some(hours) if by_hours => {
-                for h in hours {
-                    tally.add(day.start + i64::from(h.hour) * 3_600, h.sector, h.category, h.incidents, h.count);
-                }
-            }
-            _ => {
-                for p in day.points.iter().filter(|p| period.contains(&p.instant())) {
-                    tally.point(p);
-                }
-            }
+        if !day.hours.as_ref().is_some_and(|h| tally.hours_at(day.start, h)) {
+            tally.points(&day.points);
         }
     }
     tally.series(sectors)
@@ -449,6 +559,10 @@ mod tests {
             })
             .collect();
         assert!(days[0].hours.is_some() && days[4].hours.is_none());
+        // A sector past any sectors file's (a damaged point): the day is counted from its points.
+        let at = |sector| Point { sector: Some(sector), ..days[0].points()[0] };
+        assert!(DayHours::of(first, &[at(HOURS_SECTORS - 1)]).is_some());
+        assert!(DayHours::of(first, &[at(HOURS_SECTORS)]).is_none());
         let mut whole_days = 0;
         for case in 0..400 {
             // A quarter of the periods start on a whole hour (their days counted from the hours), a

@@ -285,38 +285,36 @@ fn a_later_node_reads_each_days_counts_back_from_the_store() {
     assert_ne!(store.kept_day(truce_node::kept::KEPT_STATS, day).unwrap().unwrap().stamp, kept.stamp);
 }
 
-/// A day's series points are kept in the store as well: a node started later reads them back instead
-/// of correlating the day, makes again those that do not decode, and renews a day that changed.
+/// A day's series points and its counts per hour are kept in the store as well: a node started later
+/// reads them back instead of correlating the day (the hours alone for a week from midnight, the points
+/// for a period that starts between hours), makes again those that do not decode, and renews a day
+/// that changed.
 #[test]
-fn a_later_node_reads_each_days_series_points_back_from_the_store() {
-    use truce_node::kept::{KEPT_SERIES, Kept};
+fn a_later_node_reads_each_days_series_hours_and_points_back_from_the_store() {
+    use truce_node::kept::{KEPT_HOURS, KEPT_SERIES, Kept};
     let dir = tempfile::tempdir().unwrap();
     let node = node(dir.path());
     node.commit("test", batch(&node, 0, 200)).unwrap();
     let store = node.view(&Access::all());
-    let week = |kept: &Kept| {
-        let until = START + Duration::days(7);
-        kept.series(&*store, &node.policy, &node.sectors, "*", START, until, Bucket::Day, 7).unwrap()
+    // The week from midnight, counted from the days' hours, and from a second later, from their points.
+    let until = START + Duration::days(7);
+    let between = START + Duration::seconds(1);
+    let week = |kept: &Kept, since: OffsetDateTime| {
+        kept.series(&*store, &node.policy, &node.sectors, "*", since, until, Bucket::Day, 7).unwrap()
     };
-    let fresh = || {
-        let incidents =
-            truce_node::watch::incidents(&*store, &node.policy, &node.sectors, START, START + Duration::days(7))
-                .unwrap();
-        series(&incidents, &node.sectors, START, Bucket::Day, 7)
+    let fresh = |since: OffsetDateTime| {
+        let incidents = truce_node::watch::incidents(&*store, &node.policy, &node.sectors, since, until).unwrap();
+        series(&incidents, &node.sectors, since, Bucket::Day, 7)
     };
-    let whole = fresh();
-    assert_eq!(week(&node.kept), whole, "the first reading");
+    let (whole, whole_between) = (fresh(START), fresh(between));
+    assert_eq!(week(&node.kept, START), whole, "the first reading");
+    assert_eq!(week(&node.kept, between), whole_between, "the first reading from between two hours");
     let day = START.unix_timestamp().div_euclid(86_400) + 2;
-    let kept = store.kept_day(KEPT_SERIES, day).unwrap().expect("the day's points are kept");
-    assert_eq!(week(&Kept::default()), whole, "a later node");
+    let points = store.kept_day(KEPT_SERIES, day).unwrap().expect("the day's points are kept");
+    let hours = store.kept_day(KEPT_HOURS, day).unwrap().expect("the day's hours are kept");
+    assert_eq!(week(&Kept::default(), START), whole, "a later node");
+    assert_eq!(week(&Kept::default(), between), whole_between, "a later node, from between two hours");
 
-    // A point added to the kept value shows: the day was read back, not correlated again.
-    let mut points: Vec<serde_json::Value> = serde_json::from_slice(&kept.value).unwrap();
-    assert!(!points.is_empty());
-    let mut extra = points[0].clone();
-    extra[4] = serde_json::json!(1_000);
-    points.push(extra);
-    store.keep_days(KEPT_SERIES, &[KeptDay { value: serde_json::to_vec(&points).unwrap(), ..kept.clone() }]).unwrap();
     let total = |s: &truce_watch::series::Series| -> u64 {
         serde_json::to_value(s).unwrap()["sectors"]
             .as_object()
@@ -326,18 +324,66 @@ fn a_later_node_reads_each_days_series_points_back_from_the_store() {
             .flat_map(|c| c["count"].as_array().unwrap().iter().map(|n| n.as_u64().unwrap()))
             .sum()
     };
-    assert_eq!(total(&week(&Kept::default())), total(&whole) + 1_000, "read back");
+    // A count added to each kept value shows where that value is read, and only there: the day was
+    // read back, not correlated again, and the week from midnight did not read the points.
+    for (name, kept) in [(KEPT_SERIES, &points), (KEPT_HOURS, &hours)] {
+        let mut values: Vec<serde_json::Value> = serde_json::from_slice(&kept.value).unwrap();
+        assert!(!values.is_empty());
+        let mut extra = values[0].clone();
+        let mut removed = 0;
+        if name == KEPT_HOURS {
+            // Kept in order, each hour, sector and category once: the day's last hour is replaced.
+            removed = values.iter().filter(|v| v[0] == 23).map(|v| v[4].as_u64().unwrap()).sum();
+            values.retain(|v| v[0] != 23);
+            (extra[0], extra[1], extra[2]) = (23.into(), serde_json::Value::Null, "gps_jamming".into());
+        }
+        extra[4] = 1_000.into();
+        values.push(extra);
+        store.keep_days(name, &[KeptDay { value: serde_json::to_vec(&values).unwrap(), ..kept.clone() }]).unwrap();
+        let (by_hours, by_points) = (total(&week(&Kept::default(), START)), total(&week(&Kept::default(), between)));
+        if name == KEPT_SERIES {
+            assert_eq!((by_hours, by_points), (total(&whole), total(&whole_between) + 1_000), "points read back");
+        } else {
+            assert_eq!(
+                (by_hours, by_points),
+                (total(&whole) - removed + 1_000, total(&whole_between)),
+                "hours read back"
+            );
+        }
+        store.keep_days(name, std::slice::from_ref(kept)).unwrap();
+    }
+    // The points are not read for the week from midnight: a damaged value stays as it is until a
+    // series needs the day's points, which makes it again.
+    let broken = KeptDay { value: b"{".to_vec(), ..points.clone() };
+    store.keep_days(KEPT_SERIES, std::slice::from_ref(&broken)).unwrap();
+    assert_eq!(week(&Kept::default(), START), whole, "from the hours");
+    assert_eq!(store.kept_day(KEPT_SERIES, day).unwrap().unwrap().value, broken.value, "the points were not read");
+    assert_eq!(week(&Kept::default(), between), whole_between, "a value that does not decode is made again");
+    assert_eq!(store.kept_day(KEPT_SERIES, day).unwrap().unwrap().value, points.value, "made again and kept");
     for broken in [&b"{"[..], br#"[[0, 0, null, "no_such_category", 1]]"#] {
-        store.keep_days(KEPT_SERIES, &[KeptDay { value: broken.to_vec(), ..kept.clone() }]).unwrap();
-        assert_eq!(week(&Kept::default()), whole, "a value that does not decode is made again");
+        store.keep_days(KEPT_SERIES, &[KeptDay { value: broken.to_vec(), ..points.clone() }]).unwrap();
+        assert_eq!(week(&Kept::default(), between), whole_between, "points that do not decode are made again");
+        assert_eq!(store.kept_day(KEPT_SERIES, day).unwrap().unwrap().value, points.value, "and kept");
+    }
+    for broken in [
+        &b"{"[..],
+        br#"[[0, null, "no_such_category", 1, 1]]"#,
+        br#"[[24, null, "gps_jamming", 1, 1]]"#,
+        br#"[[3, null, "gps_jamming", 1, 1], [2, null, "gps_jamming", 1, 1]]"#,
+    ] {
+        store.keep_days(KEPT_HOURS, &[KeptDay { value: broken.to_vec(), ..hours.clone() }]).unwrap();
+        assert_eq!(week(&Kept::default(), START), whole, "hours that do not decode are made again");
+        assert_eq!(store.kept_day(KEPT_HOURS, day).unwrap().unwrap().value, hours.value, "and kept");
     }
 
     let mut late = observation("late-1", 48.3, 37.1, "explosion_impact", None);
     late.time = START + Duration::days(2) + Duration::hours(5);
     node.commit("test", vec![node.prepare(late, START, &Access::all()).unwrap()]).unwrap();
-    let whole = fresh();
-    assert_eq!(week(&Kept::default()), whole, "after a late report into that day");
-    assert_ne!(store.kept_day(KEPT_SERIES, day).unwrap().unwrap().stamp, kept.stamp, "renewed");
+    let (whole, whole_between) = (fresh(START), fresh(between));
+    assert_eq!(week(&Kept::default(), START), whole, "after a late report into that day");
+    assert_eq!(week(&Kept::default(), between), whole_between, "after a late report into that day");
+    assert_ne!(store.kept_day(KEPT_SERIES, day).unwrap().unwrap().stamp, points.stamp, "points renewed");
+    assert_ne!(store.kept_day(KEPT_HOURS, day).unwrap().unwrap().stamp, hours.stamp, "hours renewed");
 }
 
 #[test]
