@@ -107,8 +107,13 @@ fn check(node: &truce_node::Node, what: &str) {
             let until = since + bucket.length() * buckets as u32;
             let incidents = truce_node::watch::incidents(&*store, &node.policy, &node.sectors, since, until).unwrap();
             assert_eq!(
-                node.kept.incident_list(&*store, &node.policy, &node.sectors, audience, since, until).unwrap(),
-                incidents,
+                node.kept
+                    .incident_list(&*store, &node.policy, &node.sectors, audience, since, until)
+                    .unwrap()
+                    .iter()
+                    .map(|i| &**i)
+                    .collect::<Vec<_>>(),
+                incidents.iter().collect::<Vec<_>>(),
                 "{what}: incidents of {audience} from {since}"
             );
             assert_eq!(

@@ -215,6 +215,9 @@ fn the_server_raises_an_alert_on_the_stream_and_serves_incidents_and_cases() {
 
     let (status, list) = s.json("GET", "/api/v1/incidents", b"");
     assert_eq!(status, 200);
+    for path in ["/api/v1/incidents", "/api/v1/incidents?format=brief"] {
+        assert_eq!(s.request("GET", path, b"").header("content-type"), Some("application/json"), "{path}");
+    }
     assert_eq!(list["incidents"][0]["id"], "inc-jam-1");
     assert_eq!(list["incidents"][0]["sector"], "Pokrovsk");
     // The brief form the map reads: the same incidents, the fields it draws by, the rest left out.
@@ -241,6 +244,20 @@ fn the_server_raises_an_alert_on_the_stream_and_serves_incidents_and_cases() {
     assert_eq!(short["violations"], Value::Array(codes));
     assert!(short.get("observers").is_none() && short.get("zones").is_none(), "brief: {short}");
     assert_eq!(brief["incidents"].as_array().unwrap().len(), list["incidents"].as_array().unwrap().len());
+    // Only the incidents that violate the agreement: an impact on the line of contact, not the jamming.
+    let boom = json!({"id": "boom-1", "time": now, "lat": 48.3, "lon": 37.5, "category": "explosion_impact",
+        "observer": {"means": "patrol", "team": "Patrol-7"}, "text": "impact heard"});
+    assert_eq!(s.json("POST", "/api/v1/observations", boom.to_string().as_bytes()).0, 201);
+    let ids = |path: &str| -> Vec<(String, bool)> {
+        let (status, list) = s.json("GET", path, b"");
+        assert_eq!(status, 200, "{path}");
+        let list = list["incidents"].as_array().unwrap().iter();
+        list.map(|i| (i["id"].as_str().unwrap().to_owned(), !i["violations"].as_array().unwrap().is_empty())).collect()
+    };
+    let all = ids("/api/v1/incidents");
+    assert!(all.contains(&("inc-jam-1".into(), false)) && all.contains(&("inc-boom-1".into(), true)), "{all:?}");
+    let violating: Vec<_> = all.into_iter().filter(|(_, v)| *v).collect();
+    assert_eq!(ids("/api/v1/incidents?violations=true"), violating);
     let (status, one) = s.json("GET", "/api/v1/incidents/inc-jam-1", b"");
     assert_eq!((status, one["observations"].clone()), (200, json!(["jam-1"])));
     let (status, _) = s.json("GET", "/api/v1/incidents/inc-nothing", b"");
