@@ -1040,10 +1040,12 @@ function streamMessage(msg) {
   }
   if (msg?.type === 'withdrawn' && msg.withdrawn) {
     removeObservation(msg.withdrawn.id);
+    warningSoon();
     return;
   }
   if (msg?.type !== 'observation' || !msg.observation) return;
   conn.lastMessageAt = Date.now();
+  warningSoon();
   const item = { obs: msg.observation, countable: state.statsLoaded };
   if (conn.initialDone) handleLive(item); else conn.buffer.push(item);
 }
@@ -1213,13 +1215,37 @@ function reasonItem(r) {
       obs.length > 8 ? `and ${obs.length - 8} more` : '') : null);
 }
 
+/** How long after a report arrives the warning picture is asked for again, and how often without. */
+const WARNING_AFTER_REPORT_MS = 5000;
+const WARNING_EVERY_MS = 60000;
+const warningState = { pending: null, shown: null };
+
+/**
+ * The warning picture again a few seconds after reports arrive (one request for a burst of them). The
+ * API assesses what is stored when asked, while alerts, which also reload the picture, come with the
+ * watch's rounds: without this the sectors' colours could lag the API's levels by a round.
+ */
+function warningSoon() {
+  if (warningState.pending) return;
+  warningState.pending = setTimeout(() => {
+    warningState.pending = null;
+    loadWarning(true).catch((e) => setStatus('warning', `Early warning: ${e.message}`));
+  }, WARNING_AFTER_REPORT_MS);
+}
+setInterval(() => warningSoon(), WARNING_EVERY_MS);
+
 /**
  * The latest assessment: the line's level and why (its own detectors' reasons and, when a sector is
  * higher than those, that sector: the line is as high as its highest sector), and each sector's level
  * with all of its reasons and their evidence.
  */
-async function loadWarning() {
+async function loadWarning(onlyIfChanged = false) {
   const w = await getJson('warning');
+  // Drawn again only when the levels, reasons or notes changed: a panel redrawn under the reader
+  // would close what they opened.
+  const shown = JSON.stringify([w.level, w.reasons, w.sectors, w.notes]);
+  if (onlyIfChanged && shown === warningState.shown) return;
+  warningState.shown = shown;
   const line = $('warning-line');
   line.dataset.level = LEVELS.includes(w.level) ? w.level : 'unknown';
   line.textContent = `Line: ${w.level}`;
