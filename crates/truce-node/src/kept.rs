@@ -39,10 +39,11 @@
 //! days are never kept in the store: they change as reports arrive; the series takes them from the
 //! watch's kept incidents when the watch assessed the same audience).
 //!
-//! A day's series points are kept with their counts per hour of the day, sector and category
-//! ([`DayPoints`]): a series whose buckets start on a whole hour (the default) takes every day that ends
-//! inside it from those counts, so a week costs a few hundred additions a day whatever the rate of
-//! reports.
+//! A day's series points are kept apart from their counts per hour of the day, sector and category
+//! ([`DayHours`], made from the points): a series whose buckets start on a whole hour (the default)
+//! takes every day that ends inside it from those counts ([`DaysTally`]), so a week costs a few
+//! hundred additions a day whatever the rate of reports, and reads a day's points only when a period
+//! starts between hours.
 //!
 //! Memory: a day's stats are a few dozen counters, a day's points 24 bytes an incident, a day's
 //! summary a few kilobytes; the memos hold at most [`STATS_DAYS`], [`SERIES_DAYS`], [`SUMMARY_DAYS`]
@@ -62,10 +63,10 @@ use std::sync::Arc;
 use serde::{Deserialize, Serialize};
 use time::{Duration, OffsetDateTime};
 use truce_access::Policy;
-use truce_core::Label;
+use truce_core::{Category, Label};
 use truce_store::memo::{DayMemo, Keeping, day_of, day_start, stamp, stamp_text};
 use truce_store::{Query, Stats, Store, StoreError};
-use truce_watch::series::{Bucket, DayHours, DayPoints, DaysTally, HourCounts, Point, Series};
+use truce_watch::series::{Bucket, DayHours, DaysTally, HourCounts, Point, Series};
 use truce_watch::warning::DaySummary;
 use truce_watch::{Incident, Sectors, Watch};
 
@@ -134,12 +135,17 @@ impl TryFrom<Vec<PointTuple>> for KeptPoints {
 
     fn try_from(tuples: Vec<PointTuple>) -> Result<Self, String> {
         let points = tuples.into_iter().map(|(seconds, nanos, sector, category, count)| {
-            let category = category.parse().map_err(|_| format!("no category {category:?}"))?;
+            let category = category_of(&category)?;
             let point = Point { seconds, nanos, sector, category, count };
             point.time().map(|_| point).ok_or_else(|| format!("no time {seconds}.{nanos:09}"))
         });
         points.collect::<Result<_, _>>().map(Self)
     }
+}
+
+/// The category a kept point or count names by its id.
+fn category_of(id: &str) -> Result<Category, String> {
+    id.parse().map_err(|_| format!("no category {id:?}"))
 }
 
 /// A count per hour as kept in the store: `[hour, sector or null, category, incidents, count]`.
@@ -168,7 +174,7 @@ impl TryFrom<Option<Vec<HourTuple>>> for KeptHours {
     fn try_from(tuples: Option<Vec<HourTuple>>) -> Result<Self, String> {
         let Some(tuples) = tuples else { return Ok(Self(None)) };
         let counts = tuples.into_iter().map(|(hour, sector, category, incidents, count)| {
-            let category = category.parse().map_err(|_| format!("no category {category:?}"))?;
+            let category = category_of(&category)?;
             Ok::<_, String>(HourCounts { hour, sector, category, incidents, count })
         });
         let counts = counts.collect::<Result<_, _>>()?;
@@ -194,7 +200,7 @@ pub fn summary_stamp(basis: &str, days: &[(i64, i64)]) -> String {
 /// The memos of a node (see the module documentation).
 pub struct Kept {
     stats: DayMemo<(String, i64), Stats>,
-    points: DayMemo<(String, i64), DayPoints>,
+    points: DayMemo<(String, i64), Vec<Point>>,
     hours: DayMemo<(String, i64), Option<DayHours>>,
     incidents: DayMemo<(String, i64), DayIncidents>,
     summaries: DayMemo<(String, i64), DaySummarized>,
@@ -314,7 +320,7 @@ impl Default for Kept {
     fn default() -> Self {
         Self {
             stats: DayMemo::new(STATS_DAYS),
-            points: DayMemo::with_budget(SERIES_DAYS, SERIES_BYTES, DayPoints::bytes),
+            points: DayMemo::with_budget(SERIES_DAYS, SERIES_BYTES, |p| size_of_val(p.as_slice())),
             hours: DayMemo::with_budget(SERIES_DAYS, HOURS_BYTES, |h| h.as_ref().map_or(0, DayHours::bytes)),
             incidents: DayMemo::with_budget(INCIDENT_DAYS, INCIDENT_BYTES, DayIncidents::weight),
             summaries: DayMemo::new(SUMMARY_DAYS),
@@ -480,14 +486,14 @@ impl Kept {
             if tally.by_hours(day_start(day)) {
                 let hours = self.hours.get_or_try(&key, day_stamp, || {
                     let stamp = format!("{basis};{}", stamp_text(day_stamp));
-                    let from_points = || Ok::<_, StoreError>(KeptHours(points()?.hours().cloned()));
+                    let from_points = || Ok::<_, StoreError>(KeptHours(DayHours::of(day_start(day), &points()?)));
                     Ok::<_, StoreError>(keeping_hours.kept_or_make(store, day, stamp, from_points)?.0)
                 })?;
                 if hours.as_ref().as_ref().is_some_and(|h| tally.hours(day_start(day), h)) {
                     return Ok(());
                 }
             }
-            tally.points(points()?.points());
+            tally.points(&points()?);
             Ok(())
         })?;
         keeping.keep(store);
@@ -509,18 +515,18 @@ impl Kept {
         audience: &str,
         day: i64,
         day_stamp: &[(i64, i64)],
-    ) -> Result<DayPoints, StoreError> {
+    ) -> Result<Vec<Point>, StoreError> {
         // The watch keeps yesterday's and today's incidents of the audiences it assesses: the same
         // incidents a reading would give while the counters are the same.
         if let Some(kept) = self.incidents.peek(&(audience.to_owned(), day), day_stamp) {
-            return Ok(DayPoints::new(day_start(day), Point::of(kept.incidents.iter().map(|i| &**i), sectors)));
+            return Ok(Point::of(kept.incidents.iter().map(|i| &**i), sectors));
         }
         let stamp = format!("{basis};{}", stamp_text(day_stamp));
         let read = || {
             let incidents = crate::watch::incidents(store, policy, sectors, day_start(day), day_start(day + 1))?;
             Ok::<_, StoreError>(KeptPoints(Point::of(&incidents, sectors)))
         };
-        Ok(DayPoints::new(day_start(day), keeping.kept_or_make(store, day, stamp, read)?.0))
+        Ok(keeping.kept_or_make(store, day, stamp, read)?.0)
     }
 
     /// The incidents of every UTC day touching `[since, until)` as `store` (a view under the access of

@@ -16,8 +16,8 @@
 //!   the Black Sea (most far from every stretch, as ships and airliners are) and the month's reports
 //!   (all near the line).
 //! - `series`: the counts `GET /api/v1/series` answers, from a week of dense days' incidents reduced to
-//!   points: the week by day and by hour, from the days as the node keeps them (`DayPoints`: whole
-//!   days from their hours' counts) and point by point (as a period not starting on a whole hour is);
+//!   points: the week by day and by hour, from the days as the node keeps them (their points and
+//!   their hours' counts apart: whole days from the hours) and point by point (as a period not starting on a whole hour is);
 //!   and a dense day's points and hours made from its incidents (`dense_day_of_incidents`), as the node
 //!   makes yesterday's and today's from the incidents the watch keeps.
 
@@ -31,7 +31,7 @@ use truce_engine::Agreement;
 use truce_geo::LonLat;
 use truce_geo::fixtures::Rng;
 use truce_geo::geodesic::{azimuth_and_distance, destination};
-use truce_watch::series::{Bucket, DayPoints, Point, series_of, series_of_days};
+use truce_watch::series::{Bucket, DayHours, Point, series_of, series_of_days};
 use truce_watch::{Config, Correlator, Rule, Sectors, Watch, incidents_in_sectors};
 
 const START: OffsetDateTime = datetime!(2026-10-01 00:00 UTC);
@@ -168,25 +168,29 @@ fn bench(c: &mut Criterion) {
     });
     g.finish();
     // A week of days as dense as the dense day (its incidents, day after day), as the node keeps them
-    // (`DayPoints`), and the same points counted one by one.
+    // (points and their hours apart), and the same points counted one by one.
     let dense_incidents = incidents_in_sectors(&dense, &sectors, &Rule::default());
     // The day's own (a few events of its last minutes are reported past midnight).
     let end = (START + Duration::days(1)).unix_timestamp();
     let day_points: Vec<Point> =
         Point::of(&dense_incidents, &sectors).into_iter().filter(|p| p.seconds < end).collect();
-    let week: Vec<DayPoints> = (0..7)
+    let week: Vec<(OffsetDateTime, Vec<Point>, Option<DayHours>)> = (0..7)
         .map(|d| {
-            let points = day_points.iter().map(|p| Point { seconds: p.seconds + d * 86_400, ..*p }).collect();
-            DayPoints::new(START + Duration::days(d), points)
+            let points: Vec<Point> =
+                day_points.iter().map(|p| Point { seconds: p.seconds + d * 86_400, ..*p }).collect();
+            let start = START + Duration::days(d);
+            let hours = DayHours::of(start, &points);
+            (start, points, hours)
         })
         .collect();
-    let points: Vec<Point> = week.iter().flat_map(|d| d.points()).copied().collect();
+    let points: Vec<Point> = week.iter().flat_map(|d| &d.1).copied().collect();
     let until = START + Duration::days(7);
     let mut g = c.benchmark_group("series");
     g.throughput(Throughput::Elements(points.len() as u64));
     for (name, bucket, buckets) in [("dense_week_by_day", Bucket::Day, 7), ("dense_week_by_hour", Bucket::Hour, 168)] {
         g.bench_function(format!("{name}_kept_days"), |b| {
-            b.iter(|| series_of_days(black_box(&week), &sectors, START, until, bucket, buckets))
+            let days = || week.iter().map(|(start, points, hours)| (*start, points.as_slice(), hours.as_ref()));
+            b.iter(|| series_of_days(black_box(days()), &sectors, START, until, bucket, buckets))
         });
         g.bench_function(format!("{name}_point_by_point"), |b| {
             b.iter(|| series_of(black_box(&points).iter().copied(), &sectors, START, bucket, buckets))
@@ -196,7 +200,11 @@ fn bench(c: &mut Criterion) {
     // their hours, from the day's incidents.
     g.throughput(Throughput::Elements(dense_incidents.len() as u64));
     g.bench_function("dense_day_of_incidents", |b| {
-        b.iter(|| DayPoints::new(START, Point::of(black_box(&dense_incidents), &sectors)))
+        b.iter(|| {
+            let points = Point::of(black_box(&dense_incidents), &sectors);
+            let hours = DayHours::of(START, &points);
+            (points, hours)
+        })
     });
     g.finish();
     let mut rng = Rng::new(7);

@@ -143,17 +143,6 @@ pub fn series_of(
     tally.series(sectors)
 }
 
-/// The incidents of one UTC day reduced to [`Point`]s, with their counts per hour of the day, sector
-/// and category ([`DayHours`]), as the node keeps a day for the series ([`series_of_days`]).
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct DayPoints {
-    /// The day's first second (Unix time).
-    start: i64,
-    points: Vec<Point>,
-    /// `None` when a point lies outside the day (then only `points` are used).
-    hours: Option<DayHours>,
-}
-
 /// The sectors [`DayHours`] counts apart (a bound on the memory its counting takes).
 pub const HOURS_SECTORS: u16 = 1_024;
 
@@ -178,29 +167,6 @@ pub struct HourCounts {
     pub incidents: u32,
     /// The sum of their counts.
     pub count: u32,
-}
-
-impl DayPoints {
-    /// The points of the UTC day starting at `day_start` (the incidents whose time lies in it).
-    pub fn new(day_start: OffsetDateTime, points: Vec<Point>) -> Self {
-        let hours = DayHours::of(day_start, &points);
-        Self { start: day_start.unix_timestamp(), points, hours }
-    }
-
-    /// The day's points, in the order given.
-    pub fn points(&self) -> &[Point] {
-        &self.points
-    }
-
-    /// The day's counts per hour; `None` when a point lies outside the day.
-    pub fn hours(&self) -> Option<&DayHours> {
-        self.hours.as_ref()
-    }
-
-    /// About the bytes held.
-    pub fn bytes(&self) -> usize {
-        size_of_val(self.points.as_slice()) + self.hours.as_ref().map_or(0, DayHours::bytes)
-    }
 }
 
 impl DayHours {
@@ -292,10 +258,7 @@ impl DaysTally {
     /// the first bucket and are left out as points would be, those at or after `until` would not be,
     /// so the day must end by then.
     pub fn by_hours(&self, day_start: OffsetDateTime) -> bool {
-        self.by_hours_at(day_start.unix_timestamp())
-    }
-
-    fn by_hours_at(&self, start: i64) -> bool {
+        let start = day_start.unix_timestamp();
         let (since_s, since_ns) = self.period.start;
         since_ns == 0 && (start - since_s).rem_euclid(3_600) == 0 && (start + 86_400, 0) <= self.period.end
     }
@@ -303,13 +266,10 @@ impl DaysTally {
     /// Counts the `hours` of the UTC day starting at `day_start` when [`DaysTally::by_hours`] allows;
     /// otherwise counts nothing and says so (`false`): the day's points must be counted instead.
     pub fn hours(&mut self, day_start: OffsetDateTime, hours: &DayHours) -> bool {
-        self.hours_at(day_start.unix_timestamp(), hours)
-    }
-
-    fn hours_at(&mut self, start: i64, hours: &DayHours) -> bool {
-        if !self.by_hours_at(start) {
+        if !self.by_hours(day_start) {
             return false;
         }
+        let start = day_start.unix_timestamp();
         for h in &hours.counts {
             self.tally.add(start + i64::from(h.hour) * 3_600, h.sector, h.category, h.incidents, h.count);
         }
@@ -329,14 +289,16 @@ impl DaysTally {
     }
 }
 
-/// [`series_of`] of the points of `days` that lie in `[since, until)`, from `since`.
+/// [`series_of`] of the points of `days` (each the first second of a UTC day, its points and, when
+/// they are known, its hours: [`DayHours::of`] its points) that lie in `[since, until)`, from `since`:
+/// what [`DaysTally`] counts for a caller that holds its days' points and hours together.
 ///
 /// A day that ends inside the period is counted from its hours' counts when the buckets' edges fall
 /// on whole hours ([`DaysTally::by_hours`]). A day holds tens of thousands of points at the rate of a
 /// busy mission and at most 24 × sectors × categories counts (a few hundred), so a week's series costs
 /// about the same whatever the rate. Other days are counted point by point.
 pub fn series_of_days<'a>(
-    days: impl IntoIterator<Item = &'a DayPoints>,
+    days: impl IntoIterator<Item = (OffsetDateTime, &'a [Point], Option<&'a DayHours>)>,
     sectors: &Sectors,
     since: OffsetDateTime,
     until: OffsetDateTime,
@@ -344,9 +306,9 @@ pub fn series_of_days<'a>(
     buckets: usize,
 ) -> Series {
     let mut tally = DaysTally::new(sectors, since, until, bucket, buckets);
-    for day in days {
-        if !day.hours.as_ref().is_some_and(|h| tally.hours_at(day.start, h)) {
-            tally.points(&day.points);
+    for (start, points, hours) in days {
+        if !hours.is_some_and(|h| tally.hours(start, h)) {
+            tally.points(points);
         }
     }
     tally.series(sectors)
@@ -542,7 +504,7 @@ mod tests {
         let mut pick = |n: usize| (rng.uniform(0.0, n as f64) as usize).min(n - 1);
         // Ten days of points; the fifth holds one point past its end (as a damaged kept day might),
         // so it is counted point by point whatever the period.
-        let days: Vec<DayPoints> = (0..10)
+        let days: Vec<(OffsetDateTime, Vec<Point>, Option<DayHours>)> = (0..10)
             .map(|d| {
                 let start = first + Duration::days(d);
                 let points: Vec<Point> = (0..400)
@@ -555,12 +517,13 @@ mod tests {
                         Point { seconds, nanos, sector, category: Category::ALL[pick(4)], count: 1 + pick(5) as u32 }
                     })
                     .collect();
-                DayPoints::new(start, points)
+                let hours = DayHours::of(start, &points);
+                (start, points, hours)
             })
             .collect();
-        assert!(days[0].hours.is_some() && days[4].hours.is_none());
+        assert!(days[0].2.is_some() && days[4].2.is_none());
         // A sector past any sectors file's (a damaged point): the day is counted from its points.
-        let at = |sector| Point { sector: Some(sector), ..days[0].points()[0] };
+        let at = |sector| Point { sector: Some(sector), ..days[0].1[0] };
         assert!(DayHours::of(first, &[at(HOURS_SECTORS - 1)]).is_some());
         assert!(DayHours::of(first, &[at(HOURS_SECTORS)]).is_none());
         let mut whole_days = 0;
@@ -581,9 +544,10 @@ mod tests {
             let len = bucket.length().whole_seconds();
             let buckets = ((until - since).whole_seconds() + len - 1).div_euclid(len) as usize;
             let period = instant(since)..instant(until);
-            let points = days.iter().flat_map(|d| d.points()).filter(|p| period.contains(&p.instant())).copied();
+            let points = days.iter().flat_map(|d| &d.1).filter(|p| period.contains(&p.instant())).copied();
             let expected = series_of(points, &sectors, since, bucket, buckets);
-            assert_eq!(series_of_days(&days, &sectors, since, until, bucket, buckets), expected, "case {case}");
+            let kept = days.iter().map(|(start, points, hours)| (*start, points.as_slice(), hours.as_ref()));
+            assert_eq!(series_of_days(kept, &sectors, since, until, bucket, buckets), expected, "case {case}");
             whole_days += usize::from(case % 4 == 0 && until - since >= Duration::days(2));
         }
         assert!(whole_days > 40, "periods holding whole days were tried: {whole_days}");
