@@ -585,17 +585,17 @@ impl Watch {
         let mut rng = SplitMix(0x7275_6365 ^ ((k as u64) << 32) ^ day as u64);
         let runs = self.config.simulations.max(100);
         let (ln_rho, drift) = (rho.ln(), (rho - 1.0) * assumed);
-        let mut quiet = [0.0f64; 24];
+        let mut hours = [Poisson::default(); 24];
         let mut peaks: Vec<f64> = (0..runs)
             .map(|_| {
                 let rate = gamma(&mut rng, shape) * scale;
-                // P(no incident) of each hour of the day, computed once for both days of the window.
-                for (q, &sh) in quiet.iter_mut().zip(share) {
-                    *q = (-(rate * sh)).exp();
+                // Each hour of the day's distribution, worked out once for both days of the window.
+                for (hour, &sh) in hours.iter_mut().zip(share) {
+                    *hour = Poisson::new(rate * sh);
                 }
                 let (mut s, mut peak) = (0.0f64, 0.0f64);
                 for t in 0..48 {
-                    let x = poisson(&mut rng, rate * share[t % 24], quiet[t % 24]);
+                    let x = hours[t % 24].draw(&mut rng);
                     s = (s + f64::from(x) * ln_rho - drift * share[t % 24]).max(0.0);
                     peak = peak.max(s);
                 }
@@ -870,18 +870,52 @@ fn gamma(rng: &mut SplitMix, shape: f64) -> f64 {
     }
 }
 
-/// A Poisson draw by inversion (the hourly rates are small); `quiet` is `exp(-lambda)`.
-fn poisson(rng: &mut SplitMix, lambda: f64, quiet: f64) -> u32 {
-    let u = rng.next_f64();
-    let mut p = quiet;
-    let mut cdf = p;
-    let mut n = 0u32;
-    while u > cdf && n < 1_000 {
-        n += 1;
-        p *= lambda / f64::from(n);
-        cdf += p;
+/// The largest rate [`Poisson`] draws from by inversion in one piece: `exp(-λ)`, where the sum
+/// starts, loses precision past 708 and underflows to 0 past 745 (then every draw came out 1,000).
+const POISSON_PART: f64 = 500.0;
+
+/// One hour's Poisson distribution of rate λ, drawn by inversion: a draw is the first `n` whose
+/// cumulative probability `P(X ≤ n)` reaches a uniform `u`, the probabilities summed as `P(X = n) =
+/// P(X = n − 1) · λ / n` from `P(X = 0) = exp(−λ)` (the hourly rates are small: a few steps). A rate
+/// above [`POISSON_PART`] is drawn as the sum of draws of equal parts of it (a sum of independent
+/// Poisson draws is one of the summed rate), one `u` each. `exp(−λ)` is worked out once for both
+/// days of a simulated window.
+#[derive(Debug, Clone, Copy, Default)]
+struct Poisson {
+    /// The rate of each part, how many parts, and `exp(−part)`.
+    part: f64,
+    parts: u32,
+    quiet: f64,
+}
+
+impl Poisson {
+    fn new(lambda: f64) -> Self {
+        let parts = (lambda / POISSON_PART).ceil().max(1.0) as u32;
+        let part = lambda / f64::from(parts);
+        Self { part, parts, quiet: (-part).exp() }
     }
-    n
+
+    #[inline]
+    fn draw(&self, rng: &mut SplitMix) -> u32 {
+        match self.parts {
+            1 => self.invert(rng.next_f64()),
+            parts => (0..parts).map(|_| self.invert(rng.next_f64())).sum(),
+        }
+    }
+
+    /// The first `n` with `u ≤ P(X ≤ n)` for one part, at most 1,000.
+    #[inline]
+    fn invert(&self, u: f64) -> u32 {
+        let mut p = self.quiet;
+        let mut cdf = p;
+        let mut n = 0u32;
+        while u > cdf && n < 1_000 {
+            n += 1;
+            p *= self.part / f64::from(n);
+            cdf += p;
+        }
+        n
+    }
 }
 
 #[cfg(test)]
@@ -965,10 +999,46 @@ mod tests {
         a.sectors[0].reasons.iter().map(|r| r.detector).chain(a.reasons.iter().map(|r| r.detector)).collect()
     }
 
+    /// One Poisson draw of `mean`.
+    fn poisson(rng: &mut SplitMix, mean: f64) -> u32 {
+        Poisson::new(mean).draw(rng)
+    }
+
     /// A tiny deterministic Poisson source for quiet data.
     fn poisson_series(days: i64, mean: f64, seed: u64) -> Vec<u32> {
         let mut rng = SplitMix(seed);
-        (0..days).map(|_| poisson(&mut rng, mean, (-mean).exp())).collect()
+        (0..days).map(|_| poisson(&mut rng, mean)).collect()
+    }
+
+    #[test]
+    fn poisson_draws_invert_the_distribution_at_any_rate() {
+        // Against the definition: the first n whose cumulative probability reaches u, the terms
+        // summed from P(X = 0) = exp(-λ), one draw at a time; the same u for both.
+        for lambda in [0.0, 0.3, 4.0, 37.5, 180.0, 499.0] {
+            let table = Poisson::new(lambda);
+            let (mut rng, mut same) = (SplitMix(3), SplitMix(3));
+            for _ in 0..2_000 {
+                let u = same.next_f64();
+                let (mut n, mut p) = (0u32, (-lambda).exp());
+                let mut cdf = p;
+                while u > cdf && n < 1_000 {
+                    n += 1;
+                    p *= lambda / f64::from(n);
+                    cdf += p;
+                }
+                assert_eq!(table.draw(&mut rng), n, "λ {lambda}, u {u}");
+            }
+        }
+        // Past exp(-λ)'s underflow (λ > 745) the draws are still Poisson: mean and variance λ.
+        for lambda in [800.0, 5_000.0] {
+            let table = Poisson::new(lambda);
+            let mut rng = SplitMix(5);
+            let draws: Vec<f64> = (0..4_000).map(|_| f64::from(table.draw(&mut rng))).collect();
+            let mean = draws.iter().sum::<f64>() / 4_000.0;
+            let var = draws.iter().map(|x| (x - mean).powi(2)).sum::<f64>() / 3_999.0;
+            assert!((mean - lambda).abs() < 5.0 * (lambda / 4_000.0).sqrt(), "λ {lambda}: mean {mean}");
+            assert!((var / lambda - 1.0).abs() < 0.15, "λ {lambda}: variance {var}");
+        }
     }
 
     #[test]
@@ -1129,7 +1199,7 @@ mod tests {
         ];
         for d in 0..50i64 {
             let rate = if d > 38 && seed.is_multiple_of(2) { 60.0 } else { 20.0 } * (1.0 + (seed % 3) as f64);
-            let n = poisson(&mut rng, rate, (-rate).exp());
+            let n = poisson(&mut rng, rate);
             let mut day = Vec::new();
             for _ in 0..n {
                 let t = start + Duration::days(d) + Duration::seconds((rng.next_f64() * 86_400.0) as i64);
