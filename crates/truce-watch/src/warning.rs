@@ -874,15 +874,21 @@ fn gamma(rng: &mut SplitMix, shape: f64) -> f64 {
 /// starts, loses precision past 708 and underflows to 0 past 745 (then every draw came out 1,000).
 const POISSON_PART: f64 = 500.0;
 
+/// The rate above which [`Poisson`] draws from the normal distribution of the same mean and variance
+/// instead (64 parts; its skewness, `1/√λ`, is then below 0.006): a damaged baseline count in the
+/// billions would otherwise cost millions of steps a draw.
+const POISSON_NORMAL: f64 = 64.0 * POISSON_PART;
+
 /// One hour's Poisson distribution of rate λ, drawn by inversion: a draw is the first `n` whose
 /// cumulative probability `P(X ≤ n)` reaches a uniform `u`, the probabilities summed as `P(X = n) =
 /// P(X = n − 1) · λ / n` from `P(X = 0) = exp(−λ)` (the hourly rates are small: a few steps). A rate
 /// above [`POISSON_PART`] is drawn as the sum of draws of equal parts of it (a sum of independent
-/// Poisson draws is one of the summed rate), one `u` each. `exp(−λ)` is worked out once for both
-/// days of a simulated window.
+/// Poisson draws is one of the summed rate), one `u` each; a rate above [`POISSON_NORMAL`] from the
+/// normal distribution. `exp(−λ)` is worked out once for both days of a simulated window.
 #[derive(Debug, Clone, Copy, Default)]
 struct Poisson {
-    /// The rate of each part, how many parts, and `exp(−part)`.
+    /// The rate of each part, how many parts (none: `part` is the rate, drawn as a normal), and
+    /// `exp(−part)`.
     part: f64,
     parts: u32,
     quiet: f64,
@@ -890,6 +896,9 @@ struct Poisson {
 
 impl Poisson {
     fn new(lambda: f64) -> Self {
+        if lambda > POISSON_NORMAL {
+            return Self { part: lambda, parts: 0, quiet: 0.0 };
+        }
         let parts = (lambda / POISSON_PART).ceil().max(1.0) as u32;
         let part = lambda / f64::from(parts);
         Self { part, parts, quiet: (-part).exp() }
@@ -898,6 +907,7 @@ impl Poisson {
     #[inline]
     fn draw(&self, rng: &mut SplitMix) -> u32 {
         match self.parts {
+            0 => (self.part + self.part.sqrt() * normal(rng)).round().max(0.0) as u32,
             1 => self.invert(rng.next_f64()),
             parts => (0..parts).map(|_| self.invert(rng.next_f64())).sum(),
         }
@@ -1030,7 +1040,7 @@ mod tests {
             }
         }
         // Past exp(-λ)'s underflow (λ > 745) the draws are still Poisson: mean and variance λ.
-        for lambda in [800.0, 5_000.0] {
+        for lambda in [800.0, 5_000.0, 40_000.0, 1e7] {
             let table = Poisson::new(lambda);
             let mut rng = SplitMix(5);
             let draws: Vec<f64> = (0..4_000).map(|_| f64::from(table.draw(&mut rng))).collect();
