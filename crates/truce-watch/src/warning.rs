@@ -233,7 +233,7 @@ pub struct Watch {
     sectors: Vec<(String, String)>,
     storage_sites: Vec<(String, String)>,
     heavy_classes: Vec<String>,
-    boundaries: HashMap<(usize, i64, u64), f64>,
+    boundaries: HashMap<BoundaryKey, f64>,
 }
 
 const HOUR: i64 = 3_600;
@@ -471,6 +471,9 @@ impl Watch {
             }
         }
         let window = Window { at, since, base_from, base_days: base_days.max(1) as f64 };
+        if statistical {
+            self.simulate_boundaries(&baseline, window.base_days, d, &share);
+        }
         let mut sectors = Vec::new();
         for (k, recent) in per_sector.iter().enumerate() {
             let part = Part { k, older: &older, baseline: &baseline, recent, recent_cfv: cfv[k] };
@@ -518,9 +521,8 @@ impl Watch {
 
     fn cusum(&mut self, part: &Part, w: &Window, share: &[f64]) -> Option<Reason> {
         let cfv: Vec<&Incident> = part.recent.iter().copied().filter(|i| i.category.is_ceasefire_violation()).collect();
-        let n_base = f64::from(part.baseline.iter().map(|s| s.sectors[part.k].cfv).sum::<u32>());
-        let rate = (n_base + 1.0) / w.base_days;
-        let (shape, scale) = (n_base + 1.0, 1.0 / w.base_days);
+        let (shape, scale) = posterior(part.baseline, part.k, w.base_days);
+        let rate = shape / w.base_days;
         let start = day_start(day_of(w.at) - 1);
         let hours = ((w.at - start).whole_seconds() / HOUR).max(0) as usize;
         let mut counts = vec![0u32; hours];
@@ -565,51 +567,30 @@ impl Watch {
         })
     }
 
-    /// The CUSUM boundary for a sector's quiet two-day window, cached per sector, day, baseline and
-    /// diurnal profile.
-    ///
-    /// The baseline rate is itself an estimate from a few days, so each simulated window draws its
-    /// daily rate from the rate's posterior given the baseline count, Gamma(n + 1, 1 / days), and the
-    /// statistic runs with the rate the detector uses, (n + 1) / days: a boundary for the counts a
-    /// quiet sector can really produce, not only for the estimate.
-    fn boundary(&mut self, k: usize, day: i64, (shape, scale): (f64, f64), share: &[f64]) -> f64 {
-        // The diurnal profile is part of the key: a late report into another sector's baseline day
-        // changes it without changing this sector's baseline.
-        let profile = share.iter().fold(0u64, |h, x| h.rotate_left(7) ^ x.to_bits());
-        let key = (k, day, shape.to_bits() ^ scale.to_bits().rotate_left(17) ^ profile.rotate_left(31));
-        if let Some(&h) = self.boundaries.get(&key) {
-            return h;
-        }
-        let rho = self.config.detect_ratio;
-        let assumed = shape * scale;
-        let mut rng = SplitMix(0x7275_6365 ^ ((k as u64) << 32) ^ day as u64);
-        let runs = self.config.simulations.max(100);
-        let (ln_rho, drift) = (rho.ln(), (rho - 1.0) * assumed);
-        let mut hours = [Poisson::default(); 24];
-        let mut peaks: Vec<f64> = (0..runs)
-            .map(|_| {
-                let rate = gamma(&mut rng, shape) * scale;
-                // Each hour of the day's distribution, worked out once for both days of the window.
-                for (hour, &sh) in hours.iter_mut().zip(share) {
-                    *hour = Poisson::new(rate * sh);
-                }
-                let (mut s, mut peak) = (0.0f64, 0.0f64);
-                for t in 0..48 {
-                    let x = hours[t % 24].draw(&mut rng);
-                    s = (s + f64::from(x) * ln_rho - drift * share[t % 24]).max(0.0);
-                    peak = peak.max(s);
-                }
-                peak
-            })
+    /// The CUSUM boundary for a sector's quiet two-day window ([`simulate_boundary`]), cached per
+    /// sector, day, baseline and diurnal profile.
+    fn boundary(&mut self, k: usize, day: i64, posterior: (f64, f64), share: &[f64]) -> f64 {
+        let key = boundary_key(k, day, posterior, share);
+        *self.boundaries.entry(key).or_insert_with(|| simulate_boundary(&self.config, k, day, posterior, share))
+    }
+
+    /// Simulates, before the sectors are assessed one by one, the boundaries their CUSUMs will ask
+    /// for and the cache does not hold, half of them on a second thread: each is thousands of
+    /// simulated windows, the same whichever thread runs them, and a process that keeps nothing (the
+    /// command line) simulates every sector's.
+    fn simulate_boundaries(&mut self, baseline: &[&DaySummary], base_days: f64, day: i64, share: &[f64]) {
+        let wanted: Vec<(BoundaryKey, usize, (f64, f64))> = (0..self.sectors.len())
+            .map(|k| (k, posterior(baseline, k, base_days)))
+            .map(|(k, posterior)| (boundary_key(k, day, posterior, share), k, posterior))
+            .filter(|(key, _, _)| !self.boundaries.contains_key(key))
             .collect();
-        // A window is assessed every day (the next one overlaps it by a day): one crossing in
-        // `false_alarm_days` windows.
-        let alpha = 1.0 / self.config.false_alarm_days;
-        let q = (((1.0 - alpha) * runs as f64).ceil() as usize).min(runs - 1);
-        let (_, &mut quantile, _) = peaks.select_nth_unstable_by(q, f64::total_cmp);
-        let h = quantile.max(ln_rho);
-        self.boundaries.insert(key, h);
-        h
+        let config = &self.config;
+        let simulated = truce_core::halves::map(&wanted, 2, |half| {
+            half.iter()
+                .map(|&(key, k, posterior)| (key, simulate_boundary(config, k, day, posterior, share)))
+                .collect::<Vec<_>>()
+        });
+        self.boundaries.extend(simulated.into_iter().flatten());
     }
 
     fn ewma(&self, part: &Part, w: &Window, d: i64) -> Option<Reason> {
@@ -868,6 +849,63 @@ fn gamma(rng: &mut SplitMix, shape: f64) -> f64 {
             return d * v;
         }
     }
+}
+
+/// A CUSUM boundary's sector, day, and a hash of its posterior and diurnal profile.
+type BoundaryKey = (usize, i64, u64);
+
+/// The key a CUSUM boundary is cached under. The diurnal profile is part of it: a late report into
+/// another sector's baseline day changes the profile without changing this sector's baseline.
+fn boundary_key(k: usize, day: i64, (shape, scale): (f64, f64), share: &[f64]) -> BoundaryKey {
+    let profile = share.iter().fold(0u64, |h, x| h.rotate_left(7) ^ x.to_bits());
+    (k, day, shape.to_bits() ^ scale.to_bits().rotate_left(17) ^ profile.rotate_left(31))
+}
+
+/// The posterior of sector `k`'s daily rate of ceasefire-violation incidents given its count over the
+/// `baseline` days (`base_days` of them), Gamma(n + 1, 1 / days), as (shape, scale); its mean, (n + 1)
+/// / days, is the rate the CUSUM runs with.
+fn posterior(baseline: &[&DaySummary], k: usize, base_days: f64) -> (f64, f64) {
+    let n = f64::from(baseline.iter().map(|s| s.sectors[k].cfv).sum::<u32>());
+    (n + 1.0, 1.0 / base_days)
+}
+
+/// The CUSUM boundary for sector `k`'s quiet two-day window from day `day` on: the quantile of the
+/// largest statistic reached in [`Config::simulations`] simulated windows (seeded by sector and day)
+/// at which a quiet sector crosses once in [`Config::false_alarm_days`] windows.
+///
+/// The baseline rate is itself an estimate from a few days, so each simulated window draws its daily
+/// rate from the rate's posterior given the baseline count ([`posterior`]), and the statistic runs
+/// with the rate the detector uses, its mean: a boundary for the counts a quiet sector can really
+/// produce, not only for the estimate.
+fn simulate_boundary(config: &Config, k: usize, day: i64, (shape, scale): (f64, f64), share: &[f64]) -> f64 {
+    let rho = config.detect_ratio;
+    let assumed = shape * scale;
+    let mut rng = SplitMix(0x7275_6365 ^ ((k as u64) << 32) ^ day as u64);
+    let runs = config.simulations.max(100);
+    let (ln_rho, drift) = (rho.ln(), (rho - 1.0) * assumed);
+    let mut hours = [Poisson::default(); 24];
+    let mut peaks: Vec<f64> = (0..runs)
+        .map(|_| {
+            let rate = gamma(&mut rng, shape) * scale;
+            // Each hour of the day's distribution, worked out once for both days of the window.
+            for (hour, &sh) in hours.iter_mut().zip(share) {
+                *hour = Poisson::new(rate * sh);
+            }
+            let (mut s, mut peak) = (0.0f64, 0.0f64);
+            for t in 0..48 {
+                let x = hours[t % 24].draw(&mut rng);
+                s = (s + f64::from(x) * ln_rho - drift * share[t % 24]).max(0.0);
+                peak = peak.max(s);
+            }
+            peak
+        })
+        .collect();
+    // A window is assessed every day (the next one overlaps it by a day): one crossing in
+    // `false_alarm_days` windows.
+    let alpha = 1.0 / config.false_alarm_days;
+    let q = (((1.0 - alpha) * runs as f64).ceil() as usize).min(runs - 1);
+    let (_, &mut quantile, _) = peaks.select_nth_unstable_by(q, f64::total_cmp);
+    quantile.max(ln_rho)
 }
 
 /// The largest rate [`Poisson`] draws from by inversion in one piece: `exp(-λ)`, where the sum
