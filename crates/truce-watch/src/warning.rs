@@ -1033,6 +1033,40 @@ mod tests {
         assert_eq!(kept.boundary(0, day, baseline, &flat), fresh(&flat));
     }
 
+    #[test]
+    fn the_boundaries_simulated_ahead_are_those_the_sectors_ask_for() {
+        // Three sectors with different baselines (A busy, B a third of A's, C none): an assessment
+        // simulates each sector's boundary once, before the sectors are assessed, under the key its
+        // CUSUM asks for and with the value it would simulate alone.
+        let mut w = Watch { sectors: ["A", "B", "C"].map(|s| (s.to_lowercase(), s.to_owned())).into(), ..watch() };
+        let mut incidents = series(10, |_| 30);
+        for i in incidents.iter_mut().step_by(3) {
+            i.sector = Some("B".into());
+        }
+        let at = START + Duration::days(9) + Duration::hours(21);
+        w.assess(&incidents, START, at);
+        assert_eq!(w.boundaries.len(), 3, "one boundary a sector, none simulated twice");
+        // The baseline is every day before yesterday (the data begin at START).
+        let d = day_of(at);
+        let days: Vec<DaySummary> = (day_of(START)..d - 1)
+            .map(|day| w.summarize(day, incidents.iter().filter(|i| day_of(i.time) == day)))
+            .collect();
+        let baseline: Vec<&DaySummary> = days.iter().collect();
+        let mut by_hour = [1.0f64; 24];
+        for s in &days {
+            for (into, n) in by_hour.iter_mut().zip(s.by_hour) {
+                *into += f64::from(n);
+            }
+        }
+        let total: f64 = by_hour.iter().sum();
+        let share: Vec<f64> = by_hour.iter().map(|c| c / total).collect();
+        for k in 0..3 {
+            let posterior = posterior(&baseline, k, days.len() as f64);
+            let alone = simulate_boundary(&w.config, k, d, posterior, &share);
+            assert_eq!(w.boundaries.get(&boundary_key(k, d, posterior, &share)), Some(&alone), "sector {k}");
+        }
+    }
+
     fn watch() -> Watch {
         Watch {
             config: Config::default(),
