@@ -1035,7 +1035,7 @@ mod tests {
 
     #[test]
     fn the_boundaries_simulated_ahead_are_those_the_sectors_ask_for() {
-        // Three sectors with different baselines (A busy, B a third of A's, C none): an assessment
+        // Three sectors with different baselines (A two thirds, B a third, C none): an assessment
         // simulates each sector's boundary once, before the sectors are assessed, under the key its
         // CUSUM asks for and with the value it would simulate alone.
         let mut w = Watch { sectors: ["A", "B", "C"].map(|s| (s.to_lowercase(), s.to_owned())).into(), ..watch() };
