@@ -95,10 +95,12 @@ impl Drop for DemoSeaAir {
     }
 }
 
-/// Starts the NMEA server and the `aircraft.json` writer (in `dir`) for the scenario of `seed`.
+/// Starts the NMEA server and the `aircraft.json` writer (in `dir`) for the scenario of `seed`. The
+/// file is there when this returns (a receiver that has heard nothing yet), so a poller started next
+/// finds it.
 ///
 /// # Errors
-/// The NMEA server cannot bind on 127.0.0.1.
+/// The NMEA server cannot bind on 127.0.0.1, or the file cannot be written.
 pub async fn start(seed: u64, dir: &Path) -> std::io::Result<DemoSeaAir> {
     let now = OffsetDateTime::now_utc();
     let sea = Arc::new(truce_detect::scenario::scenario(seed, now - SEA_CATCH_UP, SEA_CATCH_UP + SEA_AHEAD));
@@ -107,6 +109,11 @@ pub async fn start(seed: u64, dir: &Path) -> std::io::Result<DemoSeaAir> {
     let ais = listener.local_addr()?;
     let aircraft_json = dir.join("readsb").join("aircraft.json");
     std::fs::create_dir_all(aircraft_json.parent().unwrap_or(dir))?;
+    let now_s = now.unix_timestamp_nanos() as f64 / 1e9;
+    write_document(
+        &aircraft_json,
+        &serde_json::json!({"now": (now_s * 10.0).round() / 10.0, "messages": 0, "aircraft": []}),
+    )?;
     let serve = tokio::spawn(async move {
         loop {
             match listener.accept().await {
@@ -184,6 +191,14 @@ fn position(f: &Fix) -> Position {
 }
 
 /// Rewrites the `aircraft.json` every second with each aircraft's latest position.
+/// Writes `doc` to `path` whole, as readsb does: into a file beside it, then renamed over it, so a
+/// reader never sees half a document.
+fn write_document(path: &Path, doc: &serde_json::Value) -> std::io::Result<()> {
+    let tmp = path.with_extension("json.tmp");
+    std::fs::write(&tmp, doc.to_string())?;
+    std::fs::rename(&tmp, path)
+}
+
 async fn write_aircraft(scenario: Scenario, path: PathBuf) {
     let drone_info = AircraftInfo {
         icao: DRONE_ICAO,
@@ -197,7 +212,6 @@ async fn write_aircraft(scenario: Scenario, path: PathBuf) {
     let mut next = 0;
     let mut latest: HashMap<u32, &Fix> = HashMap::new();
     let mut ticker = tokio::time::interval(WRITE_EVERY);
-    let tmp = path.with_extension("json.tmp");
     let mut messages = 0u64;
     loop {
         ticker.tick().await;
@@ -219,8 +233,7 @@ async fn write_aircraft(scenario: Scenario, path: PathBuf) {
             })
             .collect();
         let doc = serde_json::json!({"now": (now_s * 10.0).round() / 10.0, "messages": messages, "aircraft": aircraft});
-        let written = std::fs::write(&tmp, doc.to_string()).and_then(|()| std::fs::rename(&tmp, &path));
-        if let Err(e) = written {
+        if let Err(e) = write_document(&path, &doc) {
             tracing::warn!("demo ADS-B: cannot write {}: {e}", path.display());
         }
     }
@@ -274,6 +287,17 @@ fn document_entry(f: &Fix, info: Option<&AircraftInfo>, seen_s: f64) -> serde_js
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[tokio::test]
+    async fn the_receivers_file_is_there_when_the_demo_has_started() {
+        // On this test's one thread the writer task has not run yet when `start` returns: what a
+        // poller started next reads is the first document `start` wrote itself.
+        let dir = tempfile::tempdir().expect("temp dir");
+        let demo = start(1, dir.path()).await.expect("the demo's ships and aircraft");
+        let text = std::fs::read_to_string(&demo.aircraft_json).expect("aircraft.json is there");
+        let doc = truce_adsb::aircraft_json::parse_document(&text).expect("readsb's format");
+        assert!(doc.aircraft.is_empty(), "nothing heard yet: {text}");
+    }
 
     #[test]
     fn an_aircraft_entry_reads_back_as_readsb_would_have_written_it() {
