@@ -1232,7 +1232,6 @@ function warningSoon() {
     loadWarning(true).catch((e) => setStatus('warning', `Early warning: ${e.message}`));
   }, WARNING_AFTER_REPORT_MS);
 }
-setInterval(() => warningSoon(), WARNING_EVERY_MS);
 
 /**
  * The latest assessment: the line's level and why (its own detectors' reasons and, when a sector is
@@ -3398,8 +3397,10 @@ async function start() {
   const observations = Promise.all([
     loadObservations(apiParams(view.filter, view.win)), loadViewStats(), loadIncidents(),
   ]);
-  const warning = Promise.all([loadSectors().then(loadWarning), loadAlerts()])
+  const warning = Promise.all([loadSectors().then(() => loadWarning()), loadAlerts()])
     .catch((e) => setStatus('warning', `Early warning: ${e.message}`));
+  // Asked again every minute once signed in (a picture can change with the clock alone).
+  setInterval(() => warningSoon(), WARNING_EVERY_MS);
   const tak = Promise.all([loadTracks(), loadGeofence()])
     .then(() => setStatus('tak', null), (e) => setStatus('tak', `TAK tracks: ${e.message}`));
   const detections = loadDetections()
