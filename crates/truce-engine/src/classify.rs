@@ -29,12 +29,14 @@
 //! small table read finds the record of the point's cell, which names for every line the one chord piece
 //! to measure (or a short list) and the set of polygon zones covering the whole cell. The position is
 //! converted to ECEF once ([`truce_geo::QueryPoint`], from the cell's sines and cosines: no
-//! trigonometric call) and shared by every line. Cells that straddle a boundary take the indexes' exact
-//! paths, which give the same answers. Band zones follow from the line results.
+//! trigonometric call) and shared by every line; a line the cell answers as an earlier one (they share
+//! those pieces) costs a copy. Cells that straddle a boundary take the indexes' exact paths, which give
+//! the same answers. Band zones follow from the line results: only the bands are tested (a list made
+//! when the agreement is loaded), merged in the agreement's order with the polygon zones the cell names.
 
 use time::OffsetDateTime;
 use truce_core::{Category, ViolationCode, ZoneKind};
-use truce_geo::{LonLat, Side};
+use truce_geo::{LineDistance, LonLat, Side};
 
 use crate::agreement::{Agreement, ClassIdx, LineIdx, PartyIdx, PhaseIdx, ZoneIdx, ZoneShape};
 
@@ -138,6 +140,9 @@ pub struct Classification {
     /// False when the observation predates the agreement.
     pub in_force: bool,
     scratch: Vec<u32>,
+    /// The lines' answers as the geometry gives them (before sides become parties): a cell may answer
+    /// a line as an earlier one.
+    distances: Vec<LineDistance>,
 }
 
 impl Agreement {
@@ -163,6 +168,7 @@ impl Agreement {
     #[inline]
     fn classify_with<const EXACT: bool>(&self, obs: &Observation, out: &mut Classification) {
         out.lines.clear();
+        out.distances.clear();
         out.zones.clear();
         out.violations.clear();
         // The reference path is given the same prepared point: it checks the table's choice of pieces
@@ -171,9 +177,10 @@ impl Agreement {
         let cell = if EXACT { None } else { cell };
         for (k, line) in self.lines.iter().enumerate() {
             let d = match cell {
-                Some(cell) => cell.line(k, line.index(), &at),
+                Some(cell) => cell.line(k, line.index(), &at, &out.distances),
                 None => line.index().query_at(&at),
             };
+            out.distances.push(d);
             let side = match d.side {
                 Side::Left => SideOf::Party(line.left),
                 Side::Right => SideOf::Party(line.right),
@@ -188,24 +195,25 @@ impl Agreement {
             Some(cell) => cell.zones(&self.polygon_index, obs.position, &mut out.scratch),
             None => self.polygon_index.covering(obs.position, &mut out.scratch),
         }
+        // The polygon zones covering the point (slots are numbered in the agreement's order) merged
+        // with the bands that cover it, in the agreement's order.
         let mut polygons = out.scratch.iter().map(|&slot| self.polygon_zones[slot as usize]).peekable();
-        for (zi, zone) in self.zones.iter().enumerate() {
-            let inside = match zone.shape {
-                ZoneShape::Polygons { .. } => polygons.next_if_eq(&zi).is_some(),
-                ZoneShape::Band { line, width_m, side } => {
-                    let r = out.lines[line];
-                    r.distance_m <= width_m
-                        && match (side, r.side) {
-                            (None, _) | (_, SideOf::On) => true,
-                            (Some(p), SideOf::Party(q)) => p == q,
-                            (Some(_), SideOf::Undetermined) => false,
-                        }
-                }
-            };
+        for band in &self.bands {
+            let r = out.lines[band.line];
+            let inside = r.distance_m <= band.width_m
+                && match (band.side, r.side) {
+                    (None, _) | (_, SideOf::On) => true,
+                    (Some(p), SideOf::Party(q)) => p == q,
+                    (Some(_), SideOf::Undetermined) => false,
+                };
             if inside {
-                out.zones.push(zi);
+                while let Some(zi) = polygons.next_if(|&zi| zi < band.zone) {
+                    out.zones.push(zi);
+                }
+                out.zones.push(band.zone);
             }
         }
+        out.zones.extend(polygons);
 
         let t = obs.time.map(OffsetDateTime::unix_timestamp_nanos);
         out.in_force = match (self.effective_ns, t) {

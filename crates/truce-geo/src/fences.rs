@@ -12,6 +12,10 @@
 //! - for every cell and every line the table holds the single chord piece that is provably the one the
 //!   walk would pick anywhere in the cell, or the short list it would choose from, or "exact"
 //!   ([`LineIndex`]'s module documentation says when);
+//! - where a line's piece (or list) is, bit for bit, one an earlier line holds in the same cell, with
+//!   the same neighbours and policy at the ends, the cell says "as line `j`": lines that share
+//!   stretches (a party's withdrawal line drawn from the line of contact, as in the illustrative
+//!   agreement) are measured once there, and the second answer is a copy of the first;
 //! - for the zones it holds the set of zones covering the whole cell when no zone edge touches the cell,
 //!   or "exact";
 //! - cells have few distinct combinations of these (a few thousand for the illustrative agreement), so
@@ -41,6 +45,18 @@ pub(crate) const EXACT: u32 = u32::MAX;
 /// Tag of a line entry that is an offset into the candidate lists (pieces are below it).
 pub(crate) const LIST: u32 = 1 << 31;
 
+/// Tag of a line entry that is an earlier line's number: this line's answer is that line's, bit for
+/// bit (pieces are below it).
+pub(crate) const SAME: u32 = 1 << 30;
+
+/// Tag of a line entry that is the cell's own quadtree node (where its children start): the walk goes
+/// down from there. Entries are, in order: pieces, `SAME | line`, `LIST | offset`, `NODE | node` and
+/// [`EXACT`].
+pub(crate) const NODE: u32 = LIST | SAME;
+
+/// Nodes at or above this are not tagged (the walk starts from the top).
+pub(crate) const NODE_MAX: u32 = !NODE;
+
 /// A table answering most points for a set of line indexes and a zone index at once. See the module
 /// documentation.
 ///
@@ -49,6 +65,8 @@ pub(crate) const LIST: u32 = 1 << 31;
 #[derive(Debug, Clone)]
 pub struct FenceTable {
     grid: Option<CellTable>,
+    /// The quadtrees' level of the grid's cells (0 without a grid).
+    level: u32,
     /// Entries per record: one per line, then the zones.
     width: usize,
     records: Vec<u32>,
@@ -68,9 +86,11 @@ pub struct FenceTableStats {
     pub cells: usize,
     /// Distinct records.
     pub records: usize,
-    /// Per line, the share of cells whose answer is one piece.
+    /// Per line, the share of cells whose answer is one piece of its own.
     pub single_piece: Vec<f64>,
-    /// Per line, the share of cells that take the exact path.
+    /// Per line, the share of cells whose answer is an earlier line's (the same pieces).
+    pub shared: Vec<f64>,
+    /// Per line, the share of cells that take the exact path (from the top or from the cell's node).
     pub line_exact: Vec<f64>,
     /// Share of cells whose zones are answered from the table.
     pub zones_answered: f64,
@@ -89,8 +109,15 @@ impl FenceTable {
     /// Builds the table for `lines` and `zones` (which may be empty).
     pub fn new(lines: &[&LineIndex], zones: &ZoneIndex) -> Self {
         let width = lines.len() + 1;
-        let mut table =
-            Self { grid: None, width, records: Vec::new(), lists: Vec::new(), sets: vec![0], set_zones: Vec::new() };
+        let mut table = Self {
+            grid: None,
+            level: 0,
+            width,
+            records: Vec::new(),
+            lists: Vec::new(),
+            sets: vec![0],
+            set_zones: Vec::new(),
+        };
         let boxes = lines.iter().map(|l| l.table_box()).chain(zones.extent());
         let [w, s, e, n] = boxes.fold([180.0f64, 90.0f64, -180.0f64, -90.0f64], |[w, s, e, n], b| {
             [w.min(b[0]), s.min(b[1]), e.max(b[2]), n.max(b[3])]
@@ -102,22 +129,29 @@ impl FenceTable {
         let mut lists: Vec<HashMap<Vec<u32>, u32>> = vec![HashMap::new(); lines.len()];
         let mut sets: HashMap<Vec<u32>, u32> = HashMap::new();
         let mut record = Vec::with_capacity(width);
+        let mut hints = Vec::with_capacity(lines.len());
         let mut zone_set = Vec::new();
         // The cells' balls: the radius is the same along a row of cells, only the centre moves.
         let mut radii = Radii::default();
         let grid = CellTable::build(w, s, (e - w) as usize, (n - s) as usize, |cell, level| {
             let ball = radii.ball(cell);
             record.clear();
+            hints.clear();
             for (k, line) in lines.iter().enumerate() {
                 let (known, store) = (&mut lists[k], &mut table.lists);
-                record.push(line.cell_hint(cell, level, ball, &mut |pieces| {
+                let hint = line.cell_hint(cell, level, ball, &mut |pieces| {
                     *known.entry(pieces.to_vec()).or_insert_with(|| {
                         let at = store.len() as u32;
                         store.push(pieces.len() as u32);
                         store.extend_from_slice(pieces);
                         at
                     })
-                }));
+                });
+                hints.push(hint);
+                // The first earlier line with the same answer (one that is itself "as line i" has the
+                // same answer as line i, found first).
+                let same = (0..k).find(|&j| same_hint(&table.lists, (lines[j], hints[j]), (line, hint)));
+                record.push(same.map_or(hint, |j| SAME | j as u32));
             }
             zone_set.clear();
             record.push(if !zones.cell_zones(cell, level, &mut zone_set) {
@@ -139,6 +173,7 @@ impl FenceTable {
             records.insert(record.clone(), id);
             id
         });
+        table.level = grid.as_ref().map_or(0, CellTable::level);
         table.grid = grid;
         table
     }
@@ -159,8 +194,7 @@ impl FenceTable {
         let Some((grid, at)) = self.grid.as_ref().and_then(|g| Some((g, g.find(p)?))) else {
             return (None, QueryPoint::new(p));
         };
-        let (lat, lon) = grid.sin_cos(p, at);
-        (Some(self.record(grid.value(at))), QueryPoint::from_sin_cos(p, lat, lon))
+        (Some(self.record(grid.value(at))), grid.query_point(p, at))
     }
 
     #[inline]
@@ -177,6 +211,7 @@ impl FenceTable {
                 cells: 0,
                 records: 0,
                 single_piece: Vec::new(),
+                shared: Vec::new(),
                 line_exact: Vec::new(),
                 zones_answered: 0.0,
                 bytes: 0,
@@ -184,14 +219,16 @@ impl FenceTable {
         };
         let cells = grid.len();
         let mut single = vec![0usize; self.width - 1];
+        let mut shared = vec![0usize; self.width - 1];
         let mut exact = vec![0usize; self.width - 1];
         let mut zones = 0;
         for v in grid.values() {
             let record = &self.records[v as usize * self.width..(v as usize + 1) * self.width];
             let (lines, zone) = record.split_at(self.width - 1);
             for (k, &e) in lines.iter().enumerate() {
-                single[k] += usize::from(e < LIST);
-                exact[k] += usize::from(e == EXACT);
+                single[k] += usize::from(e < SAME);
+                shared[k] += usize::from((SAME..LIST).contains(&e));
+                exact[k] += usize::from(e >= NODE);
             }
             zones += usize::from(zone[0] != EXACT);
         }
@@ -200,6 +237,7 @@ impl FenceTable {
             cells,
             records: self.records.len() / self.width,
             single_piece: single.iter().map(|&n| n as f64 / cells as f64).collect(),
+            shared: shared.iter().map(|&n| n as f64 / cells as f64).collect(),
             line_exact: exact.iter().map(|&n| n as f64 / cells as f64).collect(),
             zones_answered: zones as f64 / cells as f64,
             bytes: grid.bytes() + (self.records.len() + self.lists.len() + self.sets.len() + self.set_zones.len()) * 4,
@@ -207,19 +245,41 @@ impl FenceTable {
     }
 }
 
+/// The pieces of the list entry `e` ([`LIST`]` | offset`).
+#[inline]
+fn list(lists: &[u32], e: u32) -> &[u32] {
+    let at = (e & !LIST) as usize;
+    &lists[at + 1..at + 1 + lists[at] as usize]
+}
+
+/// Whether two lines' entries for one cell (pieces or lists, as [`LineIndex::cell_hint`] gives them)
+/// answer every point of it alike: the same pieces in the same order (ties go to the first in both).
+fn same_hint(lists: &[u32], (a, x): (&LineIndex, u32), (b, y): (&LineIndex, u32)) -> bool {
+    match (x, y) {
+        _ if x < SAME && y < SAME => b.same_piece(y, a, x),
+        _ if (LIST..NODE).contains(&x) && (LIST..NODE).contains(&y) => {
+            let (xs, ys) = (list(lists, x), list(lists, y));
+            xs.len() == ys.len() && xs.iter().zip(ys).all(|(&i, &j)| b.same_piece(j, a, i))
+        }
+        _ => false,
+    }
+}
+
 impl FenceCell<'_> {
-    /// Distance and side for the `k`-th line the table was built with, whose index is `index`: the same
-    /// answer as [`LineIndex::query_at`].
+    /// Distance and side for the `k`-th line the table was built with, whose index is `index`, given
+    /// `earlier`, this point's answers for the lines before it (in order): the same answer as
+    /// [`LineIndex::query_at`].
+    ///
+    /// # Panics
+    /// When `earlier` holds fewer than `k` answers and the cell answers this line as an earlier one.
     #[inline]
-    pub fn line(&self, k: usize, index: &LineIndex, p: &QueryPoint) -> LineDistance {
+    pub fn line(&self, k: usize, index: &LineIndex, p: &QueryPoint, earlier: &[LineDistance]) -> LineDistance {
         match self.record[k] {
+            e if e < SAME => index.query_piece(p, e),
+            e if e < LIST => earlier[(e & !SAME) as usize],
+            e if e < NODE => index.query_pieces(p, list(&self.table.lists, e)),
             EXACT => index.query_at(p),
-            e if e & LIST == 0 => index.query_piece(p, e),
-            e => {
-                let at = (e & !LIST) as usize;
-                let len = self.table.lists[at] as usize;
-                index.query_pieces(p, &self.table.lists[at + 1..at + 1 + len])
-            }
+            e => index.query_below(p, e & !NODE, self.table.level),
         }
     }
 

@@ -38,9 +38,16 @@
 //! - when one piece remains and every leaf lists it, the cell holds that piece: a query computes one
 //!   chord foot;
 //! - when several remain and the cell lies within one leaf, the cell holds them in the leaf's order (up
-//!   to [`TABLE_LIST_MAX`]), so ties are broken as the walk breaks them;
-//! - otherwise (the cell straddles leaves that disagree, or too many pieces remain: cells on a dense
-//!   line) the point goes down the exact path.
+//!   to [`TABLE_LIST_MAX`]), so ties are broken as the walk breaks them; except when they are two
+//!   neighbouring pieces of a part and the whole cell lies beyond their shared vertex on both (the
+//!   wedge outside a bend, a third of the cells around the line of contact): there both feet are that
+//!   vertex, exactly (a piece's end is stored as the next piece's start), so both pieces give the same
+//!   distance and the same side, and the cell holds one of them;
+//! - when more than [`TABLE_LIST_MAX`] remain in one leaf (cells on a dense line), the cell holds the
+//!   leaf's own candidates: what the walk would measure, without the walk;
+//! - otherwise (the cell straddles several leaves) the cell holds its own quadtree node, and the point
+//!   goes down the exact path from there ([`LineIndex::query_below`]: the same steps as the walk from
+//!   the top, without the first ones, whose nodes a rare walk finds out of the cache).
 //!
 //! The answer is therefore bit for bit the walk's answer (the property tests compare them); only the
 //! work differs. A [`QueryPoint`] carries the point's ECEF coordinates and Gaussian sphere so that
@@ -56,7 +63,7 @@
 //! ([`SideBeyondEnds`]). A point within 1 cm of the line is [`Side::On`] it.
 
 use crate::ecef::{chord_to_arc_m, surface_point};
-use crate::fences::{EXACT, LIST};
+use crate::fences::{EXACT, LIST, NODE, NODE_MAX, SAME};
 use crate::geodesic::{azimuth_and_distance, destination};
 use crate::quadtree::{Cell, Grid, QuadTree, Refined};
 use crate::{Ecef, LonLat};
@@ -144,7 +151,13 @@ impl QueryPoint {
     /// [`crate::FenceTable`] derives them from its cell's without calling the trigonometric functions).
     #[inline]
     pub(crate) fn from_sin_cos(p: LonLat, (slat, clat): (f64, f64), (slon, clon): (f64, f64)) -> Self {
-        let (ecef, diameter_m, inv_diameter) = surface_point(slat, clat, slon, clon);
+        Self::from_surface(p, surface_point(slat, clat, slon, clon))
+    }
+
+    /// `p` with its surface point, its sphere's diameter and the diameter's inverse, as
+    /// [`surface_point`] gives them.
+    #[inline]
+    pub(crate) fn from_surface(p: LonLat, (ecef, diameter_m, inv_diameter): (Ecef, f64, f64)) -> Self {
         Self { lonlat: p, ecef, diameter_m, inv_diameter }
     }
 
@@ -201,6 +214,9 @@ impl std::fmt::Display for LineIndexError {
 struct Piece {
     a: Ecef,
     ab: Ecef,
+    /// The end, as the next piece of the part starts (`a + ab` may round differently): a point whose
+    /// feet on two neighbouring pieces are both their shared vertex is exactly as far from both.
+    b: Ecef,
     inv_len2: f64,
     /// Unit normal of the plane through the earth's centre, `a` and `b`; positive on the left.
     n: Ecef,
@@ -218,10 +234,29 @@ impl Piece {
         if t <= 0.0 {
             (self.a, Foot::Start)
         } else if t >= 1.0 {
-            (self.a.add(self.ab), Foot::End)
+            (self.b, Foot::End)
         } else {
             (self.a.add(self.ab.scale(t)).to_surface(), Foot::Inside)
         }
+    }
+
+    /// The chord's numbers bit for bit, and whether it ends a part: two pieces with the same key give
+    /// the same foot, chord and normal for every point.
+    fn key(&self) -> ([[u64; 3]; 4], u64, bool, bool) {
+        ([self.a.bits(), self.ab.bits(), self.b.bits(), self.n.bits()], self.inv_len2.to_bits(), self.first, self.last)
+    }
+
+    /// Whether, for every point within `r` of `c`, the foot on this piece is surely its end
+    /// (`t ≥ 1` by far more than rounding: a millionth of the piece).
+    fn ends_before(&self, (c, r): (Ecef, f64)) -> bool {
+        let len = self.ab.norm();
+        c.sub(self.b).dot(self.ab) - r * len > 1e-6 * len * len
+    }
+
+    /// Whether, for every point within `r` of `c`, the foot on this piece is surely its start.
+    fn starts_after(&self, (c, r): (Ecef, f64)) -> bool {
+        let len = self.ab.norm();
+        c.sub(self.a).dot(self.ab) + r * len < -1e-6 * len * len
     }
 
     /// 3-D distance from `p` to the chord itself (not lifted): the convex function the pruning
@@ -370,6 +405,7 @@ impl LineIndex {
                 pieces.push(Piece {
                     a,
                     ab,
+                    b,
                     inv_len2: 1.0 / ab.dot(ab),
                     n: n.scale(1.0 / n.norm()),
                     first: false,
@@ -483,14 +519,48 @@ impl LineIndex {
             .map(|k| union[k])
             .collect();
         if let [only] = kept[..]
-            && only < LIST
+            && only < SAME
             && found.iter().all(|&leaf| self.leaf(leaf).contains(&only))
         {
             return only;
         }
-        let ([leaf], true) = (&found[..], kept.len() <= TABLE_LIST_MAX) else { return EXACT };
-        let pieces: Vec<u32> = self.leaf(*leaf).iter().copied().filter(|i| kept.contains(i)).collect();
+        let [leaf] = found[..] else {
+            // Across several leaves: the walk, from the cell's own node down.
+            return match self.tree.branch_at(cell.center(), level) {
+                Some(first) if first < NODE_MAX => NODE | first,
+                _ => EXACT,
+            };
+        };
+        if kept.len() > TABLE_LIST_MAX {
+            // The leaf's own candidates: what the walk measures, without the walk.
+            return LIST | list(self.leaf(leaf));
+        }
+        let pieces: Vec<u32> = self.leaf(leaf).iter().copied().filter(|i| kept.contains(i)).collect();
+        // Two neighbours of one part whose feet are, everywhere in the cell, their shared vertex
+        // (beyond the vertex on the convex side of a bend): both are exactly as far, both give the
+        // same side (the sum of their normals), so whichever the walk picks, one of them answers.
+        if let [x, y] = pieces[..] {
+            let (i, j) = (x.min(y), x.max(y));
+            let (p, q) = (&self.pieces[i as usize], &self.pieces[j as usize]);
+            if j == i + 1 && !p.last && p.ends_before((c, r)) && q.starts_after((c, r)) {
+                return i;
+            }
+        }
         LIST | list(&pieces)
+    }
+
+    /// Whether `piece` of this line answers every point exactly as `theirs` of `other` does (see
+    /// [`LineIndex::answer`]): the same chord bit for bit, the same neighbouring normals wherever the
+    /// side takes them (at a vertex inside a part), the same policy beyond an end of a part. Lines
+    /// that share stretches, such as a party's line drawn from the line of contact, share those
+    /// pieces' answers, and a [`crate::FenceTable`] computes them once.
+    pub(crate) fn same_piece(&self, piece: u32, other: &LineIndex, theirs: u32) -> bool {
+        let (i, j) = (piece as usize, theirs as usize);
+        let (mine, its) = (&self.pieces[i], &other.pieces[j]);
+        mine.key() == its.key()
+            && (mine.first || self.pieces[i - 1].n.bits() == other.pieces[j - 1].n.bits())
+            && (mine.last || self.pieces[i + 1].n.bits() == other.pieces[j + 1].n.bits())
+            && (!(mine.first || mine.last) || self.beyond_ends == other.beyond_ends)
     }
 
     /// Distance from `p` to the line and the side it is on.
@@ -530,6 +600,14 @@ impl LineIndex {
         let (q, foot) = self.pieces[piece as usize].foot(p.ecef);
         let v = p.ecef.sub(q);
         self.answer(p, Some((piece as usize, foot, v.dot(v))))
+    }
+
+    /// The walk's answer for a point of the table cell whose quadtree node at depth `level` is the
+    /// branch whose children start at `first`: [`LineIndex::query_at`] without the first `level` steps.
+    #[inline]
+    pub(crate) fn query_below(&self, p: &QueryPoint, first: u32, level: u32) -> LineDistance {
+        let leaf = self.tree.lookup_below(first, p.lonlat, level);
+        self.answer(p, self.nearest(p.ecef, self.leaf(leaf).iter().map(|&i| i as usize)))
     }
 
     /// The answer when the nearest is among `pieces` (ties to the first).

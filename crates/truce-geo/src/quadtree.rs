@@ -149,6 +149,49 @@ impl QuadTree {
     /// The payloads of the leaves that meet the level-`level` cell whose centre is `center` (a cell of
     /// 2^-level top cells, aligned on them): the one leaf holding it when the tree stops at or above
     /// that level, every leaf below it otherwise. Nothing outside the extent.
+    /// The leaf holding `p`, found from the branch whose children start at `first`, the node of depth
+    /// `level` on `p`'s way down (as [`QuadTree::branch_at`] gave it): the leaf [`QuadTree::lookup`]
+    /// finds, without the first `level` steps. The position within the node is computed as `lookup`
+    /// computes it after those steps, exactly (doubling and dropping the integer part lose nothing),
+    /// so the way down from there is the same.
+    #[inline]
+    pub(crate) fn lookup_below(&self, first: u32, p: LonLat, level: u32) -> u32 {
+        let fx = (p.lon - self.lon0) / self.top_size;
+        let fy = (p.lat - self.lat0) / self.top_size;
+        // The integer parts by truncation (the values are positive): `floor` is a library call on
+        // x86-64's baseline.
+        let scale = f64::from(1u32 << level);
+        let (sx, sy) = ((fx - (fx as i64) as f64) * scale, (fy - (fy as i64) as f64) * scale);
+        let (mut x, mut y) = (sx - (sx as i64) as f64, sy - (sy as i64) as f64);
+        let mut node = self.child(first, &mut x, &mut y);
+        loop {
+            match node {
+                Node::Leaf(p) => return p,
+                Node::Branch(first) => node = self.child(first, &mut x, &mut y),
+            }
+        }
+    }
+
+    /// The node of depth `level` holding `center` when it is a branch: where its children start.
+    pub(crate) fn branch_at(&self, center: LonLat, level: u32) -> Option<u32> {
+        let fx = (center.lon - self.lon0) / self.top_size;
+        let fy = (center.lat - self.lat0) / self.top_size;
+        if !(fx >= 0.0 && fy >= 0.0 && fx < self.nx as f64 && fy < self.ny as f64) {
+            return None;
+        }
+        let (ix, iy) = (fx as usize, fy as usize);
+        let mut node = self.top[iy * self.nx + ix];
+        let (mut x, mut y) = (fx - ix as f64, fy - iy as f64);
+        for _ in 0..level {
+            let Node::Branch(first) = node else { return None };
+            node = self.child(first, &mut x, &mut y);
+        }
+        match node {
+            Node::Branch(first) => Some(first),
+            Node::Leaf(_) => None,
+        }
+    }
+
     pub(crate) fn leaves_in(&self, center: LonLat, level: u32, out: &mut Vec<u32>) {
         let fx = (center.lon - self.lon0) / self.top_size;
         let fy = (center.lat - self.lat0) / self.top_size;

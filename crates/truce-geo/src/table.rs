@@ -16,8 +16,9 @@
 //! angle of at most half a cell, whose sine and cosine are short polynomials ([`sin_cos_near`]):
 //! no call to the trigonometric functions, which were a fifth of classifying a point.
 
-use crate::LonLat;
+use crate::ecef::{NearW, surface_point_near};
 use crate::quadtree::Cell;
+use crate::{LonLat, QueryPoint};
 
 /// Most cells in one grid: 2^19.
 pub(crate) const MAX_CELLS: usize = 1 << 19;
@@ -41,11 +42,19 @@ pub(crate) struct CellTable {
     lat0: f64,
     /// Cells per degree, 2^level.
     per_deg: f64,
+    /// The quadtrees' level of the cells.
+    level: u32,
     nx: usize,
     ny: usize,
+    /// `nx` and `ny` as floating point, for the bounds test (a conversion from `usize` is several
+    /// instructions on x86-64, and every point makes it).
+    nx_f: f64,
+    ny_f: f64,
     cells: Cells,
     /// Per row, its centre's latitude (degrees), sine and cosine.
     rows: Vec<Centre>,
+    /// Per row, what a surface point of the row needs of its centre ([`surface_point_near`]).
+    rows_w: Vec<NearW>,
     /// Per column, its centre's longitude (degrees), sine and cosine.
     cols: Vec<Centre>,
 }
@@ -119,9 +128,24 @@ impl CellTable {
         } else {
             Cells::Wide(values)
         };
-        let rows = (0..ny).map(|iy| Centre::at(lat0 + (iy as f64 + 0.5) * size)).collect();
+        let rows: Vec<Centre> = (0..ny).map(|iy| Centre::at(lat0 + (iy as f64 + 0.5) * size)).collect();
+        let rows_w = rows.iter().map(|r| NearW::at(r.sin)).collect();
         let cols = (0..nx).map(|ix| Centre::at(lon0 + (ix as f64 + 0.5) * size)).collect();
-        Some(Self { lon0, lat0, per_deg: f64::from(1u32 << level), nx, ny, cells, rows, cols })
+        let (nx_f, ny_f) = (nx as f64, ny as f64);
+        Some(Self {
+            lon0,
+            lat0,
+            per_deg: f64::from(1u32 << level),
+            level,
+            nx,
+            ny,
+            nx_f,
+            ny_f,
+            cells,
+            rows,
+            rows_w,
+            cols,
+        })
     }
 
     /// The cell holding `p`; `None` outside the grid, near a cell's edge and for NaN.
@@ -129,11 +153,14 @@ impl CellTable {
     pub(crate) fn find(&self, p: LonLat) -> Option<Found> {
         let fx = (p.lon - self.lon0) * self.per_deg;
         let fy = (p.lat - self.lat0) * self.per_deg;
-        if !(fx >= 0.0 && fy >= 0.0 && fx < self.nx as f64 && fy < self.ny as f64) {
+        if !(fx >= 0.0 && fy >= 0.0 && fx < self.nx_f && fy < self.ny_f) {
             return None;
         }
-        let (ix, iy) = (fx as usize, fy as usize);
-        let (rx, ry) = (fx - ix as f64, fy - iy as f64);
+        // Within the grid, so below 2^19: through `i64`, one instruction each way on x86-64 (through
+        // `usize` the conversions take a dozen).
+        let (jx, jy) = (fx as i64, fy as i64);
+        let (rx, ry) = (fx - jx as f64, fy - jy as f64);
+        let (ix, iy) = (jx as usize, jy as usize);
         if rx.min(ry) < EDGE_GUARD || rx.max(ry) > 1.0 - EDGE_GUARD {
             return None;
         }
@@ -163,6 +190,14 @@ impl CellTable {
         (sin_cos_near(p.lat, &self.rows[at.iy]), sin_cos_near(p.lon, &self.cols[at.ix]))
     }
 
+    /// `p` found in the cell `at`, prepared for line queries: [`QueryPoint::new`] within a few units in
+    /// the last place, without a trigonometric call, a division or a square root.
+    #[inline]
+    pub(crate) fn query_point(&self, p: LonLat, at: Found) -> QueryPoint {
+        let ((slat, clat), (slon, clon)) = self.sin_cos(p, at);
+        QueryPoint::from_surface(p, surface_point_near(slat, clat, slon, clon, &self.rows_w[at.iy]))
+    }
+
     /// The value of every cell.
     pub(crate) fn values(&self) -> Box<dyn Iterator<Item = u32> + '_> {
         match &self.cells {
@@ -174,6 +209,11 @@ impl CellTable {
     /// Number of cells.
     pub(crate) fn len(&self) -> usize {
         self.nx * self.ny
+    }
+
+    /// The quadtrees' level of the cells.
+    pub(crate) fn level(&self) -> u32 {
+        self.level
     }
 
     /// Cell edge, degrees.

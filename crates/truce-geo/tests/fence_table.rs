@@ -23,21 +23,26 @@ fn ring(c: &[(f64, f64)]) -> Vec<LonLat> {
 }
 
 /// The line of contact, the same grown to 2,000 vertices (undetermined beyond its ends), a two-part
-/// line; zones: a star with a hole, a square with a hole astride the line, a thin triangle.
+/// line, the line of contact with a bulge (as a party's line drawn from it), the line of contact again
+/// but undetermined beyond its ends (its end pieces answer differently); zones: a star with a hole, a square with a hole astride the line, a thin triangle.
 fn fences() -> &'static Fences {
     static F: OnceLock<Fences> = OnceLock::new();
     F.get_or_init(|| {
         let loc = line_of_contact_2025();
+        let mut bulge = loc.clone();
+        // Off the line at a vertex where it bends, bending the same way but less: beyond that vertex
+        // both lines' pieces before it are nearest, and their sides differ where the bends differ.
+        bulge.splice(10..10, [LonLat::new(36.00306, 47.56639)]);
         let parts = vec![
             vec![loc.clone()],
             vec![zigzag(&loc, 2_000, 0.015)],
             vec![ring(&[(33.0, 45.5), (34.0, 46.2), (35.5, 46.0)]), ring(&[(36.0, 50.5), (38.5, 51.0)])],
+            vec![bulge],
+            vec![loc.clone()],
         ];
-        let options = [
-            LineOptions::default(),
-            LineOptions { beyond_ends: SideBeyondEnds::Undetermined, ..LineOptions::default() },
-            LineOptions::default(),
-        ];
+        let undetermined = LineOptions { beyond_ends: SideBeyondEnds::Undetermined, ..LineOptions::default() };
+        let options =
+            [LineOptions::default(), undetermined, LineOptions::default(), LineOptions::default(), undetermined];
         let lines: Vec<LineIndex> = parts.iter().zip(options).map(|(p, o)| LineIndex::new(p, o).unwrap()).collect();
         let mut star = Vec::new();
         for k in 0..24 {
@@ -72,9 +77,11 @@ fn same(p: LonLat) -> Result<bool, TestCaseError> {
     let f = fences();
     let Some(cell) = f.table.cell(p) else { return Ok(false) };
     let at = QueryPoint::new(p);
+    let mut answers = Vec::new();
     for (k, line) in f.lines.iter().enumerate() {
-        let (fast, exact) = (cell.line(k, line, &at), line.query_at(&at));
+        let (fast, exact) = (cell.line(k, line, &at, &answers), line.query_at(&at));
         prop_assert_eq!(fast, exact, "{:?}, line {}", p, k);
+        answers.push(fast);
     }
     let (mut fast, mut exact) = (Vec::new(), Vec::new());
     cell.zones(&f.zones, p, &mut fast);
@@ -128,6 +135,18 @@ proptest! {
         same(p)?;
     }
 
+    /// Around the vertices of the lines that share pieces with the line of contact, out to a few
+    /// cells: where the bulge leaves and rejoins it, a shared piece's neighbour differs, and with it
+    /// the side beyond their vertex.
+    #[test]
+    fn around_the_vertices_of_lines_that_share_pieces(
+        line in 3usize..5, pick in 0.0f64..1.0, dx in -0.15f64..0.15, dy in -0.15f64..0.15,
+    ) {
+        let vertices: Vec<LonLat> = fences().parts[line].iter().flatten().copied().collect();
+        let v = vertices[((vertices.len() - 1) as f64 * pick) as usize];
+        same(LonLat::new(v.lon + dx, v.lat + dy))?;
+    }
+
     #[test]
     fn on_and_near_zone_edges_and_vertices(zone in 0usize..3, pick in 0.0f64..1.0, t in 0.0f64..1.0, off in -1e-6f64..1e-6, vertex in any::<bool>()) {
         let rings: Vec<&Vec<LonLat>> = fences().polygons[zone].polygons.iter().flatten().collect();
@@ -142,8 +161,12 @@ proptest! {
 fn the_table_answers_most_cells_with_one_piece_and_fits_in_a_few_mib() {
     let s = fences().table.stats();
     eprintln!("{s:?}");
-    assert_eq!(s.single_piece.len(), 3);
+    assert_eq!(s.single_piece.len(), 5);
     assert!(s.single_piece[0] > 0.4 && s.single_piece[2] > 0.4, "{s:?}");
+    // The line with a bulge is the line of contact nearly everywhere; the line of contact again, but
+    // undetermined beyond its ends, everywhere but beyond its ends.
+    assert!(s.shared[3] > 0.8 && s.shared[4] > 0.5 && s.shared[4] < 0.99, "{s:?}");
+    assert_eq!((s.shared[0], s.shared[1], s.shared[2]), (0.0, 0.0, 0.0), "{s:?}");
     assert!(s.zones_answered > 0.99, "{s:?}");
     assert!(s.bytes < 4 << 20, "{s:?}");
     // Most random points near the fences are answered from the table, and answered right.
@@ -162,4 +185,59 @@ fn dense_vertices_and_their_pieces() {
             same(p).unwrap();
         }
     }
+}
+
+#[test]
+fn beyond_a_bend_two_lines_share() {
+    // Around the vertex where the fourth line leaves the line of contact (bending the same way, less):
+    // out to 60 km, every degree, where cells beyond the bend answer the fourth line as the first.
+    let f = fences();
+    let v = f.parts[3][0][9];
+    assert_eq!(v, f.parts[0][0][9], "the lines part at this vertex");
+    let mut answered = 0;
+    for step in 1..=30 {
+        let r_km = 2.0 * f64::from(step);
+        for k in 0..360 {
+            let a = f64::from(k).to_radians();
+            let p = LonLat::new(
+                v.lon + r_km * a.sin() / (111.32 * v.lat.to_radians().cos()),
+                v.lat + r_km * a.cos() / 110.57,
+            );
+            answered += usize::from(same(p).unwrap());
+        }
+    }
+    assert!(answered > 10_000, "{answered}");
+}
+
+#[test]
+fn a_shared_piece_before_bends_that_differ() {
+    // Two lines share their first edge and then double back, by 160° and by 130°: the table answers
+    // the second as the first where their pieces are the same (beyond the shared vertex too, where
+    // the side is taken from the sum of two pieces' normals), and nowhere does that change an answer,
+    // though the sides of the two lines differ in places.
+    let l = |p: &[(f64, f64)]| p.iter().map(|&(x, y)| LonLat::new(x, y)).collect::<Vec<_>>();
+    let lines = [
+        LineIndex::new(&[l(&[(35.0, 48.0), (36.0, 48.0), (35.06, 48.25)])], LineOptions::default()).unwrap(),
+        LineIndex::new(&[l(&[(35.0, 48.0), (36.0, 48.0), (35.4, 48.55)])], LineOptions::default()).unwrap(),
+    ];
+    let zones = ZoneIndex::new(&[]).unwrap();
+    let table = FenceTable::new(&lines.iter().collect::<Vec<_>>(), &zones);
+    assert!(table.stats().shared[1] > 0.2, "{:?}", table.stats());
+    let (mut sides, mut answered) = (0, 0);
+    for i in 0..300 {
+        for j in 0..300 {
+            let p = LonLat::new(35.9 + f64::from(i) * 0.002, 47.7 + f64::from(j) * 0.002);
+            let Some(cell) = table.cell(p) else { continue };
+            let at = QueryPoint::new(p);
+            let mut answers = Vec::new();
+            for (k, line) in lines.iter().enumerate() {
+                let (fast, exact) = (cell.line(k, line, &at, &answers), line.query_at(&at));
+                assert_eq!(fast, exact, "{p:?}, line {k}");
+                answers.push(fast);
+            }
+            answered += 1;
+            sides += usize::from(answers[0].side != answers[1].side);
+        }
+    }
+    assert!(answered > 80_000 && sides > 500, "{answered} answered, {sides} with different sides");
 }

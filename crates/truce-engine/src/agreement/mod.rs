@@ -165,6 +165,15 @@ pub enum ZoneShape {
     },
 }
 
+/// A band zone as the classifier tests it (see [`ZoneShape::Band`]).
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct BandZone {
+    pub(crate) zone: ZoneIdx,
+    pub(crate) line: LineIdx,
+    pub(crate) width_m: f64,
+    pub(crate) side: Option<PartyIdx>,
+}
+
 /// A zone and what violates it.
 #[derive(Debug, Clone)]
 pub struct Zone {
@@ -230,6 +239,9 @@ pub struct Agreement {
     pub polygon_index: ZoneIndex,
     /// Zone index of each polygon slot.
     pub polygon_zones: Vec<ZoneIdx>,
+    /// The band zones, in the agreement's order: the classifier tests these against the lines'
+    /// answers without walking every zone.
+    pub(crate) bands: Vec<BandZone>,
     /// The cell table over `lines` (in their order) and `polygon_index` that answers most
     /// classifications without walking the indexes; valid only with them. Built on the first
     /// classification ([`Agreement::fences`]): it takes a few tenths of a second, which the commands
@@ -763,6 +775,12 @@ impl Compiler {
             }
         };
         let meta = meta?;
+        let bands = (zones.iter().enumerate())
+            .filter_map(|(zone, z)| match z.shape {
+                ZoneShape::Band { line, width_m, side } => Some(BandZone { zone, line, width_m, side }),
+                ZoneShape::Polygons { .. } => None,
+            })
+            .collect();
         let phase_spans =
             phases.iter().map(|p| (p.start.unix_timestamp_nanos(), p.end.unix_timestamp_nanos())).collect();
         Some(Agreement {
@@ -780,6 +798,7 @@ impl Compiler {
             phases,
             polygon_index,
             polygon_zones,
+            bands,
             fences: std::sync::OnceLock::new(),
             phase_spans,
             effective_ns: effective.map(OffsetDateTime::unix_timestamp_nanos),
