@@ -287,11 +287,24 @@ impl FenceCell<'_> {
     /// the table was built with: the same answer as [`ZoneIndex::covering`].
     #[inline]
     pub fn zones(&self, index: &ZoneIndex, p: LonLat, out: &mut Vec<u32>) {
+        match self.zone_set() {
+            Some(set) => out.extend_from_slice(set),
+            None => index.covering(p, out),
+        }
+    }
+}
+
+impl<'a> FenceCell<'a> {
+    /// The zones covering every point of this cell, in increasing order, when the table knows them
+    /// (no zone edge touches the cell); `None` when the caller must ask the zone index
+    /// ([`FenceCell::zones`] does). Read in place: nothing is copied.
+    #[inline]
+    pub fn zone_set(&self) -> Option<&'a [u32]> {
         match self.record[self.table.width - 1] {
-            EXACT => index.covering(p, out),
+            EXACT => None,
             set => {
                 let (s, e) = (self.table.sets[set as usize], self.table.sets[set as usize + 1]);
-                out.extend_from_slice(&self.table.set_zones[s as usize..e as usize]);
+                Some(&self.table.set_zones[s as usize..e as usize])
             }
         }
     }
