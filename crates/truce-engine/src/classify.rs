@@ -193,8 +193,7 @@ impl Agreement {
             };
             out.distances.push(d);
             // Picked by index: matched, it was a jump through a table, mispredicted at half the points.
-            let sides = [SideOf::Party(line.left), SideOf::Party(line.right), SideOf::On, SideOf::Undetermined];
-            let side = sides[match d.side {
+            let side = line.sides[match d.side {
                 Side::Left => 0,
                 Side::Right => 1,
                 Side::On => 2,

@@ -24,6 +24,8 @@ use truce_core::{CategorySet, ZoneKind};
 use truce_geo::{FenceTable, LineIndex, LineOptions, LineParts, LonLat, SideBeyondEnds, ZoneIndex, ZonePolygon};
 
 use geojson::{GeoFiles, Geometry, Want};
+
+use crate::classify::SideOf;
 use raw::{RawClass, RawLine, RawMeta, RawParty, RawPhase, RawZone};
 
 /// One problem in an agreement file.
@@ -107,6 +109,9 @@ pub struct Line {
     options: LineOptions,
     /// The distance/side index, built on first use ([`Line::index`]).
     index: std::sync::OnceLock<LineIndex>,
+    /// What the index's sides mean for this line: left, right, on the line, undetermined (the
+    /// classifier picks it by index; a `match` compiled to a mispredicted jump).
+    pub(crate) sides: [SideOf; 4],
 }
 
 impl Line {
@@ -536,6 +541,7 @@ impl Compiler {
                         checked,
                         options: LineOptions { beyond_ends, ..LineOptions::default() },
                         index: std::sync::OnceLock::new(),
+                        sides: [SideOf::Party(left), SideOf::Party(right), SideOf::On, SideOf::Undetermined],
                     });
                     Some(lines.len() - 1)
                 }
