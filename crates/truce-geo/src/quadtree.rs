@@ -174,6 +174,21 @@ impl QuadTree {
 
     /// The node of depth `level` holding `center` when it is a branch: where its children start.
     pub(crate) fn branch_at(&self, center: LonLat, level: u32) -> Option<u32> {
+        match self.descend(center, level)? {
+            (Node::Branch(first), depth) if depth == level => Some(first),
+            _ => None,
+        }
+    }
+
+    pub(crate) fn leaves_in(&self, center: LonLat, level: u32, out: &mut Vec<u32>) {
+        if let Some((node, _)) = self.descend(center, level) {
+            self.collect(node, out);
+        }
+    }
+
+    /// The node holding `center` at depth `level`, or the leaf above it, with its depth; `None`
+    /// outside the tree.
+    fn descend(&self, center: LonLat, level: u32) -> Option<(Node, u32)> {
         let fx = (center.lon - self.lon0) / self.top_size;
         let fy = (center.lat - self.lat0) / self.top_size;
         if !(fx >= 0.0 && fy >= 0.0 && fx < self.nx as f64 && fy < self.ny as f64) {
@@ -182,30 +197,11 @@ impl QuadTree {
         let (ix, iy) = (fx as usize, fy as usize);
         let mut node = self.top[iy * self.nx + ix];
         let (mut x, mut y) = (fx - ix as f64, fy - iy as f64);
-        for _ in 0..level {
-            let Node::Branch(first) = node else { return None };
+        for depth in 0..level {
+            let Node::Branch(first) = node else { return Some((node, depth)) };
             node = self.child(first, &mut x, &mut y);
         }
-        match node {
-            Node::Branch(first) => Some(first),
-            Node::Leaf(_) => None,
-        }
-    }
-
-    pub(crate) fn leaves_in(&self, center: LonLat, level: u32, out: &mut Vec<u32>) {
-        let fx = (center.lon - self.lon0) / self.top_size;
-        let fy = (center.lat - self.lat0) / self.top_size;
-        if !(fx >= 0.0 && fy >= 0.0 && fx < self.nx as f64 && fy < self.ny as f64) {
-            return;
-        }
-        let (ix, iy) = (fx as usize, fy as usize);
-        let mut node = self.top[iy * self.nx + ix];
-        let (mut x, mut y) = (fx - ix as f64, fy - iy as f64);
-        for _ in 0..level {
-            let Node::Branch(first) = node else { break };
-            node = self.child(first, &mut x, &mut y);
-        }
-        self.collect(node, out);
+        Some((node, level))
     }
 
     /// The child of the branch whose children start at `first` that holds the point at `(x, y)` in the
