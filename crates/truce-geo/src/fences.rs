@@ -21,23 +21,36 @@
 //! - cells have few distinct combinations of these (a few thousand for the illustrative agreement), so
 //!   each combination is stored once as a record and a cell holds only the record's number, in 16 bits
 //!   when they fit. A point costs one small read, then one chord per line; the table is small enough
-//!   (about 1 MiB for the illustrative agreement) to stay in the processor's cache.
+//!   (about 1.4 MB for the illustrative agreement) to stay mostly in the processor's cache;
+//! - a cell whose record is costly (a walk, a zone edge, or lists of eight chords or more: a line of
+//!   many short pieces, far enough away that many are nearly as near) is tried again as 4 × 4
+//!   sub-cells of the quadtrees' level two below, each with its own record; the table keeps them when
+//!   they save at least a quarter of the chords. A bit per cell says which cells are subdivided, and
+//!   the count of bits set before it (kept per 64 cells) finds a cell's sub-cells; a cell's own record
+//!   carries a flag when it is costly, so a point in a cheap cell does not read the bits at all.
+//!   Cheap cells are left whole: most lists are two pieces, where two pieces are equally near, and
+//!   subdividing them too made the table three times larger and the kernel slower.
 //!
 //! Cells straddling a boundary (a zone edge, a line of many short pieces, leaves that disagree) and
 //! points outside the grid or within a billionth of a cell of a cell's edge fall back to the exact
-//! paths, per line and for the zones separately. Every answer is bit for bit the exact path's: the
-//! property tests compare the two on random points, on cell edges, line vertices and zone edges.
+//! paths, per line and for the zones separately; a point within a billionth of a cell of a sub-cell's
+//! edge takes its whole cell's record, which holds for every point of the cell. Every answer is bit for
+//! bit the exact path's: the property tests compare the two on random points, on cell and sub-cell
+//! edges, line vertices and zone edges.
 //!
 //! # Memory
 //!
 //! The grid has at most 2^19 cells (1 MiB as `u16`, 2 MiB as `u32`); records take `4 × (lines + 1)`
 //! bytes each, candidate lists at most nine `u32` each, or a leaf's whole list (up to 67 on a 20,000-vertex
-//! zigzag). [`FenceTable::stats`] reports the figures.
+//! zigzag); a subdivided cell 16 record numbers. Sub-cells' records are mostly distinct where a line
+//! of many pieces is subdivided: 1.4 MB in all for the illustrative agreement, 3.7 MB with its line of
+//! contact grown to 2,000 vertices, 10 MB at 20,000. [`FenceTable::stats`] reports the figures.
 
 use std::collections::HashMap;
 
 use crate::line::Radii;
-use crate::table::CellTable;
+use crate::quadtree::Cell;
+use crate::table::{CellTable, Found, Ids};
 use crate::{LineDistance, LineIndex, LonLat, QueryPoint, ZoneIndex};
 
 /// Value of a record's entry the table does not answer: the caller takes the exact path.
@@ -55,8 +68,19 @@ pub(crate) const SAME: u32 = 1 << 30;
 /// [`EXACT`].
 pub(crate) const NODE: u32 = LIST | SAME;
 
+/// Flag of a record's zone entry: the record is costly (see [`SUB_MIN_COST`]), and a cell that holds
+/// it may be subdivided. [`EXACT`] has it.
+const COSTLY: u32 = 1 << 31;
+
 /// Nodes at or above this are not tagged (the walk starts from the top).
 pub(crate) const NODE_MAX: u32 = !NODE;
+
+/// A subdivided cell has `2^SUB_LEVELS` sub-cells a side, of the quadtrees' level below its own by
+/// this much.
+const SUB_LEVELS: u32 = 2;
+
+/// Sub-cells a side of a subdivided cell.
+const SUB: usize = 1 << SUB_LEVELS;
 
 /// A table answering most points for a set of line indexes and a zone index at once. See the module
 /// documentation.
@@ -76,6 +100,14 @@ pub struct FenceTable {
     /// Zone sets: set `k` is `set_zones[sets[k]..sets[k + 1]]`.
     sets: Vec<u32>,
     set_zones: Vec<u32>,
+    /// One bit per grid cell (row by row from the south-west), set where the cell is subdivided.
+    sub_bits: Vec<u64>,
+    /// Per word of `sub_bits`, the bits set in the words before it: a subdivided cell's number
+    /// among them is its word's rank and the bits set before its own.
+    sub_rank: Vec<u32>,
+    /// The records of the subdivided cells' sub-cells, `SUB × SUB` a cell, in the order of
+    /// [`CellTable::sub_cell`].
+    sub_cells: Ids,
 }
 
 /// Figures about a built [`FenceTable`], for benchmarks and the README.
@@ -95,6 +127,9 @@ pub struct FenceTableStats {
     pub line_exact: Vec<f64>,
     /// Share of cells whose zones are answered from the table.
     pub zones_answered: f64,
+    /// Share of cells that are subdivided (whose points are answered from their sub-cells'
+    /// records). The shares above count a sub-cell as its part of its cell.
+    pub subdivided: f64,
     /// Bytes held (grid, records, lists, zone sets).
     pub bytes: usize,
 }
@@ -104,13 +139,112 @@ pub struct FenceTableStats {
 pub struct FenceCell<'a> {
     table: &'a FenceTable,
     record: &'a [u32],
+    /// The quadtrees' level of the cell (a sub-cell's is deeper than the grid's).
+    level: u32,
 }
+
+/// How a table is made: records and lists kept once each, found again by their contents.
+struct Builder<'a> {
+    lines: &'a [&'a LineIndex],
+    zones: &'a ZoneIndex,
+    table: FenceTable,
+    /// Records by contents and the quadtrees' level of their cells (a node's walk depends on it).
+    records: HashMap<(Vec<u32>, u32), u32>,
+    lists: Vec<HashMap<Vec<u32>, u32>>,
+    sets: HashMap<Vec<u32>, u32>,
+    radii: Radii,
+    record: Vec<u32>,
+    hints: Vec<u32>,
+    zone_set: Vec<u32>,
+}
+
+impl Builder<'_> {
+    /// The record of `cell`, of the quadtrees' level `level`.
+    fn record(&mut self, cell: &Cell, level: u32) -> u32 {
+        // The cells' balls: the radius is the same along a row of cells, only the centre moves.
+        let ball = self.radii.ball(cell);
+        let (lines, table) = (self.lines, &mut self.table);
+        self.record.clear();
+        self.hints.clear();
+        for (k, line) in lines.iter().enumerate() {
+            let (known, store) = (&mut self.lists[k], &mut table.lists);
+            let hint = line.cell_hint(cell, level, ball, &mut |pieces| {
+                *known.entry(pieces.to_vec()).or_insert_with(|| {
+                    let at = store.len() as u32;
+                    store.push(pieces.len() as u32);
+                    store.extend_from_slice(pieces);
+                    at
+                })
+            });
+            self.hints.push(hint);
+            // The first earlier line with the same answer (one that is itself "as line i" has the
+            // same answer as line i, found first).
+            let same = (0..k).find(|&j| same_hint(&table.lists, (lines[j], self.hints[j]), (line, hint)));
+            self.record.push(same.map_or(hint, |j| SAME | j as u32));
+        }
+        self.zone_set.clear();
+        self.record.push(if !self.zones.cell_zones(cell, level, &mut self.zone_set) {
+            EXACT
+        } else if let Some(&set) = self.sets.get(&self.zone_set) {
+            set
+        } else {
+            table.set_zones.extend_from_slice(&self.zone_set);
+            table.sets.push(table.set_zones.len() as u32);
+            let set = (table.sets.len() - 2) as u32;
+            self.sets.insert(self.zone_set.clone(), set);
+            set
+        });
+        if cost(&table.lists, &self.record) >= SUB_MIN_COST {
+            *self.record.last_mut().expect("a zone entry") |= COSTLY;
+        }
+        let key = (std::mem::take(&mut self.record), level);
+        if let Some(&id) = self.records.get(&key) {
+            self.record = key.0;
+            return id;
+        }
+        table.records.extend_from_slice(&key.0);
+        let id = (table.records.len() / table.width - 1) as u32;
+        self.record = key.0.clone();
+        self.records.insert(key, id);
+        id
+    }
+
+    /// [`cost`] of the record numbered `id`.
+    fn cost_of(&self, id: u32) -> u32 {
+        let width = self.table.width;
+        cost(&self.table.lists, &self.table.records[id as usize * width..(id as usize + 1) * width])
+    }
+}
+
+/// What answering a point from `record` costs, roughly, in chords measured: what a cell's sub-cells
+/// must save for the table to keep them.
+fn cost(lists: &[u32], record: &[u32]) -> u32 {
+    let (lines, zone) = record.split_at(record.len() - 1);
+    let lines: u32 = lines
+        .iter()
+        .map(|&e| match e {
+            e if e < SAME => 1,
+            e if e < LIST => 0,
+            e if e < NODE => lists[(e & !LIST) as usize],
+            _ => WALK_COST,
+        })
+        .sum();
+    lines + if zone[0] == EXACT { WALK_COST } else { 0 }
+}
+
+/// The cost [`cost`] gives a walk.
+const WALK_COST: u32 = 16;
+
+/// The least cost of a cell that the table tries to subdivide: a walk, or lists of eight chords.
+/// Cheaper cells (most are a list of two pieces, on the line where two pieces are equally near) are
+/// left whole: subdividing them made the table several times larger and the kernel slower.
+const SUB_MIN_COST: u32 = 8;
 
 impl FenceTable {
     /// Builds the table for `lines` and `zones` (which may be empty).
     pub fn new(lines: &[&LineIndex], zones: &ZoneIndex) -> Self {
         let width = lines.len() + 1;
-        let mut table = Self {
+        let table = Self {
             grid: None,
             level: 0,
             width,
@@ -118,6 +252,9 @@ impl FenceTable {
             lists: Vec::new(),
             sets: vec![0],
             set_zones: Vec::new(),
+            sub_bits: Vec::new(),
+            sub_rank: Vec::new(),
+            sub_cells: Ids::new(Vec::new()),
         };
         let boxes = lines.iter().map(|l| l.table_box()).chain(zones.extent());
         let [w, s, e, n] = boxes.fold([180.0f64, 90.0f64, -180.0f64, -90.0f64], |[w, s, e, n], b| {
@@ -126,54 +263,60 @@ impl FenceTable {
         if w >= e || s >= n {
             return table;
         }
-        let mut records: HashMap<Vec<u32>, u32> = HashMap::new();
-        let mut lists: Vec<HashMap<Vec<u32>, u32>> = vec![HashMap::new(); lines.len()];
-        let mut sets: HashMap<Vec<u32>, u32> = HashMap::new();
-        let mut record = Vec::with_capacity(width);
-        let mut hints = Vec::with_capacity(lines.len());
-        let mut zone_set = Vec::new();
-        // The cells' balls: the radius is the same along a row of cells, only the centre moves.
-        let mut radii = Radii::default();
+        let mut b = Builder {
+            lines,
+            zones,
+            table,
+            records: HashMap::new(),
+            lists: vec![HashMap::new(); lines.len()],
+            sets: HashMap::new(),
+            radii: Radii::default(),
+            record: Vec::with_capacity(width),
+            hints: Vec::with_capacity(lines.len()),
+            zone_set: Vec::new(),
+        };
+        // The cells to try subdividing, with their numbers: their sub-cells' records come after every
+        // cell's, so that a grid whose cells have few records stays narrow.
+        let mut costly = Vec::new();
+        let mut cells = 0usize;
         let grid = CellTable::build(w, s, (e - w) as usize, (n - s) as usize, |cell, level| {
-            let ball = radii.ball(cell);
-            record.clear();
-            hints.clear();
-            for (k, line) in lines.iter().enumerate() {
-                let (known, store) = (&mut lists[k], &mut table.lists);
-                let hint = line.cell_hint(cell, level, ball, &mut |pieces| {
-                    *known.entry(pieces.to_vec()).or_insert_with(|| {
-                        let at = store.len() as u32;
-                        store.push(pieces.len() as u32);
-                        store.extend_from_slice(pieces);
-                        at
-                    })
-                });
-                hints.push(hint);
-                // The first earlier line with the same answer (one that is itself "as line i" has the
-                // same answer as line i, found first).
-                let same = (0..k).find(|&j| same_hint(&table.lists, (lines[j], hints[j]), (line, hint)));
-                record.push(same.map_or(hint, |j| SAME | j as u32));
+            let id = b.record(cell, level);
+            let cost = b.cost_of(id);
+            if cost >= SUB_MIN_COST {
+                costly.push((cells, *cell, level, cost));
             }
-            zone_set.clear();
-            record.push(if !zones.cell_zones(cell, level, &mut zone_set) {
-                EXACT
-            } else if let Some(&set) = sets.get(&zone_set) {
-                set
-            } else {
-                table.set_zones.extend_from_slice(&zone_set);
-                table.sets.push(table.set_zones.len() as u32);
-                let set = (table.sets.len() - 2) as u32;
-                sets.insert(zone_set.clone(), set);
-                set
-            });
-            if let Some(&id) = records.get(&record) {
-                return id;
-            }
-            table.records.extend_from_slice(&record);
-            let id = (table.records.len() / width - 1) as u32;
-            records.insert(record.clone(), id);
+            cells += 1;
             id
         });
+        let (mut bits, mut sub_cells, mut subs) = (vec![0u64; cells.div_ceil(64)], Vec::new(), Vec::new());
+        for (i, cell, level, cost) in costly {
+            let size = cell.size / f64::from(SUB as u32);
+            subs.clear();
+            let mut saved = 0u32;
+            for k in 0..SUB * SUB {
+                let (sx, sy) = ((k % SUB) as f64, (k / SUB) as f64);
+                let sub = Cell { lon0: cell.lon0 + sx * size, lat0: cell.lat0 + sy * size, size };
+                let s = b.record(&sub, level + SUB_LEVELS);
+                saved += cost.saturating_sub(b.cost_of(s));
+                subs.push(s);
+            }
+            // Kept when they save a quarter of the chords or more.
+            if 4 * saved >= cost * (SUB * SUB) as u32 {
+                bits[i / 64] |= 1 << (i % 64);
+                sub_cells.extend_from_slice(&subs);
+            }
+        }
+        let mut table = b.table;
+        table.sub_rank = bits
+            .iter()
+            .scan(0u32, |n, w| {
+                let before = *n;
+                *n += w.count_ones();
+                Some(before)
+            })
+            .collect();
+        table.sub_bits = bits;
+        table.sub_cells = Ids::new(sub_cells);
         table.level = grid.as_ref().map_or(0, CellTable::level);
         table.grid = grid;
         table
@@ -184,7 +327,7 @@ impl FenceTable {
     #[inline]
     pub fn cell(&self, p: LonLat) -> Option<FenceCell<'_>> {
         let grid = self.grid.as_ref()?;
-        Some(self.record(grid.value(grid.find(p)?)))
+        Some(self.found(grid, grid.find(p)?))
     }
 
     /// [`FenceTable::cell`] and `p` prepared for line queries: from the cell's own sines and cosines
@@ -195,13 +338,33 @@ impl FenceTable {
         let Some((grid, at)) = self.grid.as_ref().and_then(|g| Some((g, g.find(p)?))) else {
             return (None, QueryPoint::new(p));
         };
-        (Some(self.record(grid.value(at))), grid.query_point(p, at))
+        (Some(self.found(grid, at)), grid.query_point(p, at))
+    }
+
+    /// The record for a point found at `at`: its sub-cell's when its cell is subdivided (and the point
+    /// is not on a sub-cell's edge), else its cell's, which answers every point of the cell.
+    #[inline]
+    fn found(&self, grid: &CellTable, at: Found) -> FenceCell<'_> {
+        let i = grid.index(at);
+        let cell = self.record(grid.value(i), self.level);
+        if cell.record[self.width - 1] & COSTLY == 0 {
+            return cell;
+        }
+        let word = self.sub_bits[i / 64];
+        let bit = 1u64 << (i % 64);
+        if word & bit != 0
+            && let Some(k) = CellTable::sub_cell(at, SUB_LEVELS)
+        {
+            let n = self.sub_rank[i / 64] as usize + (word & (bit - 1)).count_ones() as usize;
+            return self.record(self.sub_cells.get(n * SUB * SUB + k), self.level + SUB_LEVELS);
+        }
+        cell
     }
 
     #[inline]
-    fn record(&self, id: u32) -> FenceCell<'_> {
+    fn record(&self, id: u32, level: u32) -> FenceCell<'_> {
         let r = id as usize * self.width;
-        FenceCell { table: self, record: &self.records[r..r + self.width] }
+        FenceCell { table: self, record: &self.records[r..r + self.width], level }
     }
 
     /// Figures about the table.
@@ -215,33 +378,48 @@ impl FenceTable {
                 shared: Vec::new(),
                 line_exact: Vec::new(),
                 zones_answered: 0.0,
+                subdivided: 0.0,
                 bytes: 0,
             };
         };
         let cells = grid.len();
-        let mut single = vec![0usize; self.width - 1];
-        let mut shared = vec![0usize; self.width - 1];
-        let mut exact = vec![0usize; self.width - 1];
-        let mut zones = 0;
-        for v in grid.values() {
-            let record = &self.records[v as usize * self.width..(v as usize + 1) * self.width];
-            let (lines, zone) = record.split_at(self.width - 1);
-            for (k, &e) in lines.iter().enumerate() {
-                single[k] += usize::from(e < SAME);
-                shared[k] += usize::from((SAME..LIST).contains(&e));
-                exact[k] += usize::from(e >= NODE);
+        let lines = self.width - 1;
+        let (mut single, mut shared, mut exact) = (vec![0.0; lines], vec![0.0; lines], vec![0.0; lines]);
+        let (mut zones, mut subdivided) = (0.0, 0usize);
+        let mut count = |id: u32, weight: f64| {
+            let record = &self.records[id as usize * self.width..(id as usize + 1) * self.width];
+            for (k, &e) in record[..lines].iter().enumerate() {
+                single[k] += weight * f64::from(u8::from(e < SAME));
+                shared[k] += weight * f64::from(u8::from((SAME..LIST).contains(&e)));
+                exact[k] += weight * f64::from(u8::from(e >= NODE));
             }
-            zones += usize::from(zone[0] != EXACT);
+            zones += weight * f64::from(u8::from(record[lines] != EXACT));
+        };
+        for (i, v) in grid.values().enumerate() {
+            if self.sub_bits[i / 64] >> (i % 64) & 1 == 0 {
+                count(v, 1.0);
+                continue;
+            }
+            let n = subdivided * SUB * SUB;
+            subdivided += 1;
+            for k in 0..SUB * SUB {
+                count(self.sub_cells.get(n + k), 1.0 / (SUB * SUB) as f64);
+            }
         }
+        let share = |v: Vec<f64>| v.into_iter().map(|n| n / cells as f64).collect();
         FenceTableStats {
             cell_deg: grid.cell_deg(),
             cells,
             records: self.records.len() / self.width,
-            single_piece: single.iter().map(|&n| n as f64 / cells as f64).collect(),
-            shared: shared.iter().map(|&n| n as f64 / cells as f64).collect(),
-            line_exact: exact.iter().map(|&n| n as f64 / cells as f64).collect(),
-            zones_answered: zones as f64 / cells as f64,
-            bytes: grid.bytes() + (self.records.len() + self.lists.len() + self.sets.len() + self.set_zones.len()) * 4,
+            single_piece: share(single),
+            shared: share(shared),
+            line_exact: share(exact),
+            zones_answered: zones / cells as f64,
+            subdivided: subdivided as f64 / cells as f64,
+            bytes: grid.bytes()
+                + self.sub_cells.bytes()
+                + (self.sub_bits.len() * 2 + self.sub_rank.len()) * 4
+                + (self.records.len() + self.lists.len() + self.sets.len() + self.set_zones.len()) * 4,
         }
     }
 }
@@ -280,8 +458,14 @@ impl FenceCell<'_> {
             e if e < LIST => earlier[(e & !SAME) as usize],
             e if e < NODE => index.query_pieces(p, list(&self.table.lists, e)),
             EXACT => index.query_at(p),
-            e => index.query_below(p, e & !NODE, self.table.level),
+            e => index.query_below(p, e & !NODE, self.level),
         }
+    }
+
+    /// The quadtrees' level of the cell this record answers for: the grid's, or deeper for a sub-cell
+    /// of a subdivided cell.
+    pub fn level(&self) -> u32 {
+        self.level
     }
 
     /// Appends the zones covering `p` (in this cell), in increasing order, for the zone index `index`
@@ -304,6 +488,7 @@ impl<'a> FenceCell<'a> {
         match self.record[self.table.width - 1] {
             EXACT => None,
             set => {
+                let set = set & !COSTLY;
                 let (s, e) = (self.table.sets[set as usize], self.table.sets[set as usize + 1]);
                 Some(&self.table.set_zones[s as usize..e as usize])
             }

@@ -29,10 +29,43 @@ pub(crate) const MAX_LEVEL: u32 = 8;
 /// How close to a cell's edge (in cells) a point is left to the exact path.
 const EDGE_GUARD: f64 = 1e-9;
 
+/// Small integers, as `u16` when they all fit, else as `u32`: a grid's values, a table's sub-cells.
 #[derive(Debug, Clone)]
-enum Cells {
+pub(crate) enum Ids {
     Narrow(Vec<u16>),
     Wide(Vec<u32>),
+}
+
+impl Ids {
+    pub(crate) fn new(values: Vec<u32>) -> Self {
+        if values.iter().all(|&v| v <= u32::from(u16::MAX)) {
+            Self::Narrow(values.into_iter().map(|v| v as u16).collect())
+        } else {
+            Self::Wide(values)
+        }
+    }
+
+    #[inline]
+    pub(crate) fn get(&self, i: usize) -> u32 {
+        match self {
+            Self::Narrow(v) => u32::from(v[i]),
+            Self::Wide(v) => v[i],
+        }
+    }
+
+    pub(crate) fn iter(&self) -> Box<dyn Iterator<Item = u32> + '_> {
+        match self {
+            Self::Narrow(v) => Box::new(v.iter().map(|&x| u32::from(x))),
+            Self::Wide(v) => Box::new(v.iter().copied()),
+        }
+    }
+
+    pub(crate) fn bytes(&self) -> usize {
+        match self {
+            Self::Narrow(v) => v.len() * size_of::<u16>(),
+            Self::Wide(v) => v.len() * size_of::<u32>(),
+        }
+    }
 }
 
 /// The grid. See the module documentation.
@@ -50,7 +83,7 @@ pub(crate) struct CellTable {
     /// instructions on x86-64, and every point makes it).
     nx_f: f64,
     ny_f: f64,
-    cells: Cells,
+    cells: Ids,
     /// Per row, its centre's latitude (degrees), sine and cosine.
     rows: Vec<Centre>,
     /// Per row, what a surface point of the row needs of its centre ([`surface_point_near`]).
@@ -92,11 +125,14 @@ fn sin_cos_near(deg: f64, c: &Centre) -> (f64, f64) {
     (c.sin * cd + c.cos * sd, c.cos * cd - c.sin * sd)
 }
 
-/// Where [`CellTable::find`] found a point: the cell's column and row.
+/// Where [`CellTable::find`] found a point: the cell's column and row, and the point's place in the
+/// cell (fractions of its edge from its south-west corner).
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct Found {
     ix: usize,
     iy: usize,
+    rx: f64,
+    ry: f64,
 }
 
 impl CellTable {
@@ -123,11 +159,7 @@ impl CellTable {
                 values.push(fill(&cell, level));
             }
         }
-        let cells = if values.iter().all(|&v| v <= u32::from(u16::MAX)) {
-            Cells::Narrow(values.into_iter().map(|v| v as u16).collect())
-        } else {
-            Cells::Wide(values)
-        };
+        let cells = Ids::new(values);
         let rows: Vec<Centre> = (0..ny).map(|iy| Centre::at(lat0 + (iy as f64 + 0.5) * size)).collect();
         let rows_w = rows.iter().map(|r| NearW::at(r.sin)).collect();
         let cols = (0..nx).map(|ix| Centre::at(lon0 + (ix as f64 + 0.5) * size)).collect();
@@ -164,23 +196,42 @@ impl CellTable {
         if rx.min(ry) < EDGE_GUARD || rx.max(ry) > 1.0 - EDGE_GUARD {
             return None;
         }
-        Some(Found { ix, iy })
+        Some(Found { ix, iy, rx, ry })
     }
 
-    /// The value of a cell found by [`CellTable::find`].
+    /// The number of a cell found by [`CellTable::find`] (row by row from the south-west).
     #[inline]
-    pub(crate) fn value(&self, at: Found) -> u32 {
-        let i = at.iy * self.nx + at.ix;
-        match &self.cells {
-            Cells::Narrow(v) => u32::from(v[i]),
-            Cells::Wide(v) => v[i],
+    pub(crate) fn index(&self, at: Found) -> usize {
+        at.iy * self.nx + at.ix
+    }
+
+    /// The value of the cell numbered `i`.
+    #[inline]
+    pub(crate) fn value(&self, i: usize) -> u32 {
+        self.cells.get(i)
+    }
+
+    /// Which of the `2^levels × 2^levels` sub-cells of its cell holds a point found at `at`, numbered
+    /// row by row from the south-west; `None` within a billionth of a cell of a sub-cell's edge (the
+    /// same margin, in degrees, as [`CellTable::find`]'s).
+    #[inline]
+    pub(crate) fn sub_cell(at: Found, levels: u32) -> Option<usize> {
+        let n = f64::from(1u32 << levels);
+        // Exact: multiplying by a power of two.
+        let (sx, sy) = (at.rx * n, at.ry * n);
+        let (jx, jy) = (sx as i64, sy as i64);
+        let (fx, fy) = (sx - jx as f64, sy - jy as f64);
+        let guard = EDGE_GUARD * n;
+        if fx.min(fy) < guard || fx.max(fy) > 1.0 - guard {
+            return None;
         }
+        Some((jy as usize) << levels | jx as usize)
     }
 
     /// The value of the cell holding `p`; `None` outside the grid, near a cell's edge and for NaN.
     #[cfg(test)]
     pub(crate) fn get(&self, p: LonLat) -> Option<u32> {
-        self.find(p).map(|at| self.value(at))
+        self.find(p).map(|at| self.value(self.index(at)))
     }
 
     /// The sines and cosines of the latitude and of the longitude of `p`, found in the cell `at`:
@@ -200,10 +251,7 @@ impl CellTable {
 
     /// The value of every cell.
     pub(crate) fn values(&self) -> Box<dyn Iterator<Item = u32> + '_> {
-        match &self.cells {
-            Cells::Narrow(v) => Box::new(v.iter().map(|&x| u32::from(x))),
-            Cells::Wide(v) => Box::new(v.iter().copied()),
-        }
+        self.cells.iter()
     }
 
     /// Number of cells.
@@ -223,10 +271,7 @@ impl CellTable {
 
     /// Bytes held.
     pub(crate) fn bytes(&self) -> usize {
-        match &self.cells {
-            Cells::Narrow(v) => v.len() * size_of::<u16>(),
-            Cells::Wide(v) => v.len() * size_of::<u32>(),
-        }
+        self.cells.bytes()
     }
 }
 
@@ -243,7 +288,7 @@ mod tests {
         })
         .expect("fits");
         assert_eq!(table.cell_deg(), 1.0 / f64::from(1u32 << MAX_LEVEL));
-        assert!(matches!(table.cells, Cells::Wide(_)), "more than 65,536 values");
+        assert!(matches!(table.cells, Ids::Wide(_)), "more than 65,536 values");
         assert_eq!(table.bytes(), table.len() * 4);
         for (lon, lat) in [(10.001, 20.001), (12.999, 21.999), (11.3, 20.7), (10.5001, 21.2501)] {
             let c = built[table.get(LonLat::new(lon, lat)).expect("inside") as usize];
