@@ -10,6 +10,8 @@
 //! A point within a billionth of a cell of a cell's edge is not looked up: another computation of its
 //! cell (the quadtree's, from another origin) could round it into the neighbour, and the caller's exact
 //! path answers it instead.
+//! The point's place within its cell also gives its sub-cell, for a caller that subdivides some cells
+//! ([`CellTable::sub_cell`]), with the same margin at the sub-cells' edges.
 //!
 //! The grid also keeps the sine and cosine of every row's and column's centre, so that a point found in
 //! a cell gets the sines and cosines of its latitude and longitude by the angle-sum formulas from an
