@@ -303,6 +303,23 @@ mod tests {
     }
 
     #[test]
+    fn sub_cells_are_numbered_row_by_row_and_their_edges_left_out() {
+        let table = CellTable::build(10.0, 20.0, 2, 2, |_, _| 0).expect("fits");
+        let d = table.cell_deg();
+        let at =
+            |fx: f64, fy: f64| table.find(LonLat::new(10.0 + (3.0 + fx) * d, 20.0 + (5.0 + fy) * d)).expect("inside");
+        assert_eq!(CellTable::sub_cell(at(0.1, 0.1), 2), Some(0));
+        assert_eq!(CellTable::sub_cell(at(0.3, 0.1), 2), Some(1));
+        assert_eq!(CellTable::sub_cell(at(0.1, 0.3), 2), Some(4));
+        assert_eq!(CellTable::sub_cell(at(0.9, 0.9), 2), Some(15));
+        assert_eq!(CellTable::sub_cell(at(0.9, 0.6), 1), Some(3));
+        // On a sub-cell's edge, and within the cell's margin of it: the whole cell answers.
+        assert_eq!(CellTable::sub_cell(at(0.25, 0.6), 2), None);
+        assert_eq!(CellTable::sub_cell(at(0.6, 0.5 + 5e-10), 2), None);
+        assert_eq!(CellTable::sub_cell(at(0.6, 0.5 + 2e-9), 2), Some(10));
+    }
+
+    #[test]
     fn large_boxes_get_coarser_cells_and_small_values_narrow_storage() {
         let table = CellTable::build(0.0, 0.0, 40, 30, |_, level| level).expect("fits");
         assert_eq!(table.cell_deg(), 1.0 / 16.0);
