@@ -47,6 +47,7 @@
 //! contact grown to 2,000 vertices, 10 MB at 20,000. [`FenceTable::stats`] reports the figures.
 
 use std::collections::HashMap;
+use std::hash::{BuildHasherDefault, Hasher};
 
 use crate::line::Radii;
 use crate::quadtree::Cell;
@@ -143,15 +144,50 @@ pub struct FenceCell<'a> {
     level: u32,
 }
 
+/// The builder's maps: keys are a few small integers, made by this code, so a fast multiplicative
+/// hash serves (the standard one, resistant to chosen keys, was a sixth of building a table).
+type Map<K, V> = HashMap<K, V, BuildHasherDefault<WordHasher>>;
+
+/// A multiplicative hash of 64-bit words (each word mixed in by a rotate, an exclusive or and a
+/// multiplication by an odd constant).
+#[derive(Default)]
+struct WordHasher(u64);
+
+impl Hasher for WordHasher {
+    fn write(&mut self, bytes: &[u8]) {
+        for chunk in bytes.chunks(8) {
+            let mut word = [0u8; 8];
+            word[..chunk.len()].copy_from_slice(chunk);
+            self.write_u64(u64::from_le_bytes(word));
+        }
+    }
+
+    fn write_u32(&mut self, n: u32) {
+        self.write_u64(u64::from(n));
+    }
+
+    fn write_u64(&mut self, n: u64) {
+        self.0 = (self.0.rotate_left(5) ^ n).wrapping_mul(0x51_7c_c1_b7_27_22_0a_95);
+    }
+
+    fn write_usize(&mut self, n: usize) {
+        self.write_u64(n as u64);
+    }
+
+    fn finish(&self) -> u64 {
+        self.0
+    }
+}
+
 /// How a table is made: records and lists kept once each, found again by their contents.
 struct Builder<'a> {
     lines: &'a [&'a LineIndex],
     zones: &'a ZoneIndex,
     table: FenceTable,
     /// Records by contents and the quadtrees' level of their cells (a node's walk depends on it).
-    records: HashMap<(Vec<u32>, u32), u32>,
-    lists: Vec<HashMap<Vec<u32>, u32>>,
-    sets: HashMap<Vec<u32>, u32>,
+    records: Map<(Vec<u32>, u32), u32>,
+    lists: Vec<Map<Vec<u32>, u32>>,
+    sets: Map<Vec<u32>, u32>,
     radii: Radii,
     record: Vec<u32>,
     hints: Vec<u32>,
@@ -267,9 +303,9 @@ impl FenceTable {
             lines,
             zones,
             table,
-            records: HashMap::new(),
-            lists: vec![HashMap::new(); lines.len()],
-            sets: HashMap::new(),
+            records: Map::default(),
+            lists: vec![Map::default(); lines.len()],
+            sets: Map::default(),
             radii: Radii::default(),
             record: Vec::with_capacity(width),
             hints: Vec::with_capacity(lines.len()),
