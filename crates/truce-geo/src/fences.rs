@@ -195,8 +195,8 @@ struct Builder<'a> {
 }
 
 impl Builder<'_> {
-    /// The record of `cell`, of the quadtrees' level `level`.
-    fn record(&mut self, cell: &Cell, level: u32) -> u32 {
+    /// The record of `cell`, of the quadtrees' level `level`, and its [`cost`].
+    fn record(&mut self, cell: &Cell, level: u32) -> (u32, u32) {
         // The cells' balls: the radius is the same along a row of cells, only the centre moves.
         let ball = self.radii.ball(cell);
         let (lines, table) = (self.lines, &mut self.table);
@@ -230,25 +230,20 @@ impl Builder<'_> {
             self.sets.insert(self.zone_set.clone(), set);
             set
         });
-        if cost(&table.lists, &self.record) >= SUB_MIN_COST {
+        let cost = cost(&table.lists, &self.record);
+        if cost >= SUB_MIN_COST {
             *self.record.last_mut().expect("a zone entry") |= COSTLY;
         }
         let key = (std::mem::take(&mut self.record), level);
         if let Some(&id) = self.records.get(&key) {
             self.record = key.0;
-            return id;
+            return (id, cost);
         }
         table.records.extend_from_slice(&key.0);
         let id = (table.records.len() / table.width - 1) as u32;
         self.record = key.0.clone();
         self.records.insert(key, id);
-        id
-    }
-
-    /// [`cost`] of the record numbered `id`.
-    fn cost_of(&self, id: u32) -> u32 {
-        let width = self.table.width;
-        cost(&self.table.lists, &self.table.records[id as usize * width..(id as usize + 1) * width])
+        (id, cost)
     }
 }
 
@@ -316,8 +311,7 @@ impl FenceTable {
         let mut costly = Vec::new();
         let mut cells = 0usize;
         let grid = CellTable::build(w, s, (e - w) as usize, (n - s) as usize, |cell, level| {
-            let id = b.record(cell, level);
-            let cost = b.cost_of(id);
+            let (id, cost) = b.record(cell, level);
             if cost >= SUB_MIN_COST {
                 costly.push((cells, *cell, level, cost));
             }
@@ -326,14 +320,11 @@ impl FenceTable {
         });
         let (mut bits, mut sub_cells, mut subs) = (vec![0u64; cells.div_ceil(64)], Vec::new(), Vec::new());
         for (i, cell, level, cost) in costly {
-            let size = cell.size / f64::from(SUB as u32);
             subs.clear();
             let mut saved = 0u32;
             for k in 0..SUB * SUB {
-                let (sx, sy) = ((k % SUB) as f64, (k / SUB) as f64);
-                let sub = Cell { lon0: cell.lon0 + sx * size, lat0: cell.lat0 + sy * size, size };
-                let s = b.record(&sub, level + SUB_LEVELS);
-                saved += cost.saturating_sub(b.cost_of(s));
+                let (s, sub_cost) = b.record(&cell.sub(k, SUB_LEVELS), level + SUB_LEVELS);
+                saved += cost.saturating_sub(sub_cost);
                 subs.push(s);
             }
             // Kept when they save a quarter of the chords or more.

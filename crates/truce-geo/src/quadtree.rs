@@ -28,6 +28,14 @@ impl Cell {
     pub(crate) fn center(&self) -> LonLat {
         self.at(0.5, 0.5)
     }
+    /// The `k`-th of the `2^levels × 2^levels` cells this one divides into, `levels` quadtree levels
+    /// down, numbered row by row from the south-west (a child is `sub(q, 1)`).
+    pub(crate) fn sub(&self, k: usize, levels: u32) -> Cell {
+        let n = 1usize << levels;
+        let size = self.size / n as f64;
+        Cell { lon0: self.lon0 + (k % n) as f64 * size, lat0: self.lat0 + (k / n) as f64 * size, size }
+    }
+
     fn child(&self, q: usize) -> Cell {
         let h = self.size * 0.5;
         Cell {
