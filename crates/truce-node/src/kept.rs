@@ -107,6 +107,35 @@ pub const KEPT_SERIES: &str = "series-points";
 /// The name each day's series counts per hour ([`DayHours`]) are kept under in the store.
 pub const KEPT_HOURS: &str = "series-hours";
 
+/// The name each day's first observation a viewer may see ([`Kept::history_start`]) is kept under in
+/// the store.
+pub const KEPT_FIRST: &str = "first-seen";
+
+/// A day's first observation time as kept in the store: `null` (the viewer sees none of the day), or
+/// `[seconds, nanoseconds]` since the Unix epoch (UTC).
+#[derive(Clone, Serialize, Deserialize)]
+#[serde(try_from = "Option<(i64, u32)>", into = "Option<(i64, u32)>")]
+struct KeptFirst(Option<OffsetDateTime>);
+
+impl From<KeptFirst> for Option<(i64, u32)> {
+    fn from(kept: KeptFirst) -> Self {
+        kept.0.map(|t| (t.unix_timestamp(), t.nanosecond()))
+    }
+}
+
+impl TryFrom<Option<(i64, u32)>> for KeptFirst {
+    type Error = String;
+
+    fn try_from(value: Option<(i64, u32)>) -> Result<Self, String> {
+        let time = |(seconds, nanos): (i64, u32)| {
+            OffsetDateTime::from_unix_timestamp(seconds)
+                .and_then(|t| t.replace_nanosecond(nanos))
+                .map_err(|e| format!("{seconds}.{nanos:09}: {e}"))
+        };
+        Ok(Self(value.map(time).transpose()?))
+    }
+}
+
 /// What a day's series points depend on besides its days' observations and the viewer's access, as
 /// one digest: the sectors (a point names its sector by index) and the version of truce (whose code
 /// correlates the incidents).
@@ -195,6 +224,12 @@ pub fn summary_basis(policy: &Policy, sectors: &Sectors, watch: &Watch) -> Strin
 /// days it was made from (the day and its two neighbours).
 pub fn summary_stamp(basis: &str, days: &[(i64, i64)]) -> String {
     format!("{basis};{}", stamp_text(days))
+}
+
+/// The stamp of a value read from one UTC day alone (its stats, where its data begins): truce's version
+/// and the day's change counter.
+fn one_day_stamp(day: i64, changes: i64) -> String {
+    format!("{};{}", env!("CARGO_PKG_VERSION"), stamp_text(&[(day, changes)]))
 }
 
 /// The memos of a node (see the module documentation).
@@ -439,7 +474,7 @@ impl Kept {
             let window = Query { since: Some(since), until: Some(until), ..Query::default() };
             if (since, until) == (start, end) {
                 let kept = self.stats.get_or_try(&(audience.to_owned(), day), &[(day, changes)], || {
-                    let stamp = format!("{};{}", env!("CARGO_PKG_VERSION"), stamp_text(&[(day, changes)]));
+                    let stamp = one_day_stamp(day, changes);
                     keeping.kept_or_make(store, day, stamp, || store.stats(&window))
                 })?;
                 add(&mut total, &kept);
@@ -592,26 +627,37 @@ impl Kept {
 
     /// When the data `store` (a view under the access of `audience`) may see begins: the time of its
     /// first observation (the first of a query in time order), found day by day in order from kept
-    /// answers, so a viewer who sees little or nothing does not scan the whole store each round.
+    /// answers, so a viewer who sees little or nothing does not scan the whole store each round. Each
+    /// day's answer is also kept in the store ([`KEPT_FIRST`], stamped with the day's counter): for a
+    /// viewer who sees nothing, finding it reads every row of every day (ten million rows, seconds of
+    /// disk, for a year of a busy mission), which a restarted server would otherwise do again.
     ///
     /// # Errors
     /// When the store fails.
     pub fn history_start(&self, store: &dyn Store, audience: &str) -> Result<Option<OffsetDateTime>, StoreError> {
+        let mut keeping = Keeping::new(KEPT_FIRST);
+        let mut start = None;
         for (day, changes) in store.day_changes(i64::MIN, i64::MAX)? {
             let first = self.first_seen.get_or_try(&(audience.to_owned(), day), &[(day, changes)], || {
-                let q = Query {
-                    since: Some(day_start(day)),
-                    until: Some(day_start(day + 1)),
-                    limit: 1,
-                    ..Query::default()
+                let stamp = one_day_stamp(day, changes);
+                let read = || {
+                    let q = Query {
+                        since: Some(day_start(day)),
+                        until: Some(day_start(day + 1)),
+                        limit: 1,
+                        ..Query::default()
+                    };
+                    Ok::<_, StoreError>(KeptFirst(store.query(&q)?.items.first().map(|s| s.observation.time)))
                 };
-                Ok::<_, StoreError>(store.query(&q)?.items.first().map(|s| s.observation.time))
+                Ok::<_, StoreError>(keeping.kept_or_make(store, day, stamp, read)?.0)
             })?;
-            if let Some(t) = *first {
-                return Ok(Some(t));
+            if first.is_some() {
+                start = *first;
+                break;
             }
         }
-        Ok(None)
+        keeping.keep(store);
+        Ok(start)
     }
 
     /// [`crate::watch::incidents`] of `[since, until)` as `store` (a view under the access of `audience`)

@@ -290,6 +290,67 @@ fn a_later_node_reads_each_days_counts_back_from_the_store() {
     assert_ne!(store.kept_day(truce_node::kept::KEPT_STATS, day).unwrap().unwrap().stamp, kept.stamp);
 }
 
+/// Where the data each viewer may see begins is kept in the store day by day: a node started later
+/// reads it back instead of reading each day (for a viewer who sees nothing, every row of the store),
+/// finds it again where a kept value does not decode, and follows a late report into an earlier day.
+#[test]
+fn a_later_node_reads_where_each_viewers_data_begins_back_from_the_store() {
+    use truce_node::kept::{KEPT_FIRST, Kept};
+    let dir = tempfile::tempdir().unwrap();
+    let node = node(dir.path());
+    node.commit("test", batch(&node, 0, 200)).unwrap();
+    // A viewer who may see none of it: its answer is every day's `null`.
+    let nobody = Access::new(
+        &truce_access::Policy::shipped(),
+        &Viewer {
+            name: "nobody".into(),
+            nation: Some("RUS".into()),
+            role: Role::Analyst,
+            clearance: Marking::NatoUnclassified,
+            categories: Default::default(),
+        },
+    );
+    assert_eq!(first_time(&*node.view(&nobody)), None, "a viewer who sees nothing");
+    let day0 = START.unix_timestamp().div_euclid(86_400);
+    for access in [Access::all(), viewer("GBR", Marking::NatoRestricted), nobody.clone()] {
+        let store = node.view(&access);
+        let start = node.kept.history_start(&*store, access.audience()).unwrap();
+        assert_eq!(start, first_time(&*store), "the first reading, {}", access.audience());
+        let later = || Kept::default().history_start(&*store, access.audience()).unwrap();
+        assert_eq!(later(), start, "a later node, {}", access.audience());
+        let kept = store.kept_day(KEPT_FIRST, day0).unwrap().expect("the first day's answer is kept");
+        if start.is_none() {
+            assert_eq!(kept.value, b"null", "{} sees none of the first day", access.audience());
+            for day in day0..day0 + 6 {
+                assert!(store.kept_day(KEPT_FIRST, day).unwrap().is_some(), "day {day} kept for {}", access.audience());
+            }
+            continue;
+        }
+        // Read back, not read again: a kept value says where the data begins.
+        let earlier = START - Duration::hours(30);
+        let value = serde_json::to_vec(&(earlier.unix_timestamp(), 0)).unwrap();
+        store.keep_days(KEPT_FIRST, &[KeptDay { value, ..kept.clone() }]).unwrap();
+        assert_eq!(later(), Some(earlier), "read back, {}", access.audience());
+        store.keep_days(KEPT_FIRST, &[KeptDay { value: b"[1,2000000000]".to_vec(), ..kept.clone() }]).unwrap();
+        assert_eq!(later(), start, "a value that does not decode is read again, {}", access.audience());
+        assert_eq!(store.kept_day(KEPT_FIRST, day0).unwrap().unwrap(), kept, "and kept again");
+    }
+    // A late report into the first day: its counter moves, so the day is read and kept anew (the
+    // answer the same); then one into the day before, which becomes where the data begins.
+    let store = node.view(&Access::all());
+    let kept_before = store.kept_day(KEPT_FIRST, day0).unwrap().unwrap();
+    for (id, time, start) in [
+        ("late-0", START + Duration::hours(3), START),
+        ("late-1", START - Duration::hours(5), START - Duration::hours(5)),
+    ] {
+        let mut late = observation(id, 48.3, 37.1, "explosion_impact", None);
+        late.time = time;
+        node.commit("test", vec![node.prepare(late, START, &Access::all()).unwrap()]).unwrap();
+        assert_eq!(Kept::default().history_start(&*store, "*").unwrap(), Some(start), "after {id}");
+    }
+    assert_ne!(store.kept_day(KEPT_FIRST, day0).unwrap().unwrap().stamp, kept_before.stamp, "kept anew");
+}
+
 /// A day's series points and its counts per hour are kept in the store as well: a node started later
 /// reads them back instead of correlating the day (the hours alone for a week from midnight, the points
 /// for a period that starts between hours), makes again those that do not decode, and renews a day
