@@ -6,8 +6,11 @@
 //! JSON members are ignored. Empty CSV cells are absent values.
 //!
 //! A record that cannot be used is returned as a [`RecordError`] naming its line and the reason, and
-//! reading goes on with the next one. Problems that concern the whole input (it cannot be read, the CSV
-//! header lacks a required column) are fatal errors of the reader.
+//! reading goes on with the next one. A CSV row may leave out trailing optional cells, but not when it
+//! is the last line and has no line end (the file was cut short, perhaps inside the last value), and it
+//! may not have more non-empty cells than the header (an unquoted comma, often a decimal comma, would
+//! otherwise move every value after it into the wrong column). Problems that concern the whole input
+//! (it cannot be read, the CSV header lacks a required column) are fatal errors of the reader.
 
 use std::io::{BufRead, Read};
 
@@ -106,7 +109,7 @@ pub struct RecordReader<R: Read> {
 }
 
 enum Inner<R: Read> {
-    Csv { reader: csv::Reader<R>, columns: Columns, record: csv::ByteRecord },
+    Csv { reader: csv::Reader<Watched<R>>, columns: Columns, record: csv::ByteRecord, width: usize },
     Ndjson { reader: std::io::BufReader<R>, buf: Vec<u8>, line: u64, consumed: u64 },
 }
 
@@ -130,7 +133,8 @@ impl<R: Read> RecordReader<R> {
     pub fn new(input: R, format: InputFormat) -> Result<Self, FatalError> {
         let inner = match format {
             InputFormat::Csv => {
-                let mut reader = csv::ReaderBuilder::new().flexible(true).has_headers(true).from_reader(input);
+                let mut reader =
+                    csv::ReaderBuilder::new().flexible(true).has_headers(true).from_reader(Watched::new(input));
                 let header = reader.byte_headers().map_err(|e| FatalError::BadHeader(e.to_string()))?.clone();
                 let find = |name: &str| header.iter().position(|h| trim_bom(h).eq_ignore_ascii_case(name.as_bytes()));
                 let need = |name: &'static str| find(name).ok_or(FatalError::MissingColumn(name));
@@ -144,7 +148,7 @@ impl<R: Read> RecordReader<R> {
                     count: find("count"),
                     party: find("party"),
                 };
-                Inner::Csv { reader, columns, record: csv::ByteRecord::new() }
+                Inner::Csv { reader, columns, record: csv::ByteRecord::new(), width: header.len() }
             }
             InputFormat::Ndjson => Inner::Ndjson {
                 reader: std::io::BufReader::with_capacity(1 << 16, input),
@@ -170,13 +174,17 @@ impl<R: Read> RecordReader<R> {
     /// When reading the input fails (a fatal I/O error, not a bad record).
     pub fn next_record(&mut self) -> Result<Option<Result<InputRecord, RecordError>>, FatalError> {
         match &mut self.inner {
-            Inner::Csv { reader, columns, record } => {
+            Inner::Csv { reader, columns, record, width } => {
                 // Where the next record starts (csv's lines are 1-based); an error carries its own position.
                 let line = reader.position().line();
                 match reader.read_byte_record(record) {
                     Ok(false) => Ok(None),
                     Ok(true) => {
                         let line = record.position().map_or(line, csv::Position::line);
+                        let cut = reader.get_ref().cut();
+                        if let Some(reason) = ragged(record, *width, cut) {
+                            return Ok(Some(Err(RecordError { line, reason })));
+                        }
                         Ok(Some(csv_record(record, columns, line)))
                     }
                     Err(e) => {
@@ -210,6 +218,57 @@ impl<R: Read> RecordReader<R> {
             },
         }
     }
+}
+
+/// The input of a CSV reader, watched for how it ends: whether a record ends the input without a line
+/// end can only be told from the bytes read.
+pub(crate) struct Watched<R> {
+    inner: R,
+    last: Option<u8>,
+    ended: bool,
+}
+
+impl<R> Watched<R> {
+    pub(crate) fn new(inner: R) -> Self {
+        Self { inner, last: None, ended: false }
+    }
+
+    /// Whether the input has ended without a line end. The CSV reader reads again only when it has
+    /// parsed every byte it holds, so once the input has ended, the record it returns is the last, and
+    /// it ended without a line end exactly when this says so.
+    pub(crate) fn cut(&self) -> bool {
+        self.ended && !matches!(self.last, None | Some(b'\n' | b'\r'))
+    }
+}
+
+impl<R: Read> Read for Watched<R> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        match n.checked_sub(1) {
+            None => self.ended = true,
+            Some(last) => self.last = Some(buf[last]),
+        }
+        Ok(n)
+    }
+}
+
+/// Why a CSV row does not fit a header of `width` columns, if it does not: more non-empty cells than
+/// columns (an unquoted comma moved the values after it), or fewer cells on a last line that has no line
+/// end (`cut`: the file was cut short, perhaps inside the last value, which would then be wrong but
+/// valid). Trailing empty cells and short rows that end their line are accepted.
+pub(crate) fn ragged(record: &csv::ByteRecord, width: usize, cut: bool) -> Option<String> {
+    let n = record.len();
+    if n > width && record.iter().skip(width).any(|f| !f.trim_ascii().is_empty()) {
+        return Some(format!(
+            "{n} cells where the header has {width} columns: an unquoted comma (a decimal comma?) moves the values after it into other columns; quote that value or write it with a decimal point"
+        ));
+    }
+    if n < width && cut {
+        return Some(format!(
+            "the file ends inside this row, after {n} of the header's {width} columns and without a line end: it looks cut short"
+        ));
+    }
+    None
 }
 
 /// Reads one line into `buf`, keeping at most `MAX_RECORD_BYTES + 1` bytes of it; returns the line's
@@ -414,6 +473,26 @@ mod tests {
         assert_eq!(errs[5].0, 9);
         assert!(errs[5].1.contains("`count`"));
         assert!(recs[6].as_ref().is_ok(), "short rows only lack optional fields");
+    }
+
+    #[test]
+    fn csv_rows_wider_than_the_header_or_cut_short_are_refused() {
+        let head = "\u{feff}id,lat,lon,count\n";
+        let recs =
+            read_all(format!("{head}a,48,5,37,5\nb,48.5,37.5,,,\nc,48.5,37.5\nd,48.5,3").as_bytes(), InputFormat::Csv)
+                .unwrap();
+        let reason = |i: usize| recs[i].as_ref().err().map(|e| (e.line, e.reason.clone()));
+        assert!(reason(0).is_some_and(|(l, r)| l == 2 && r.contains("5 cells where the header has 4")), "{recs:?}");
+        assert!(recs[1].is_ok() && recs[2].is_ok(), "trailing empty cells, a short row that ends its line: {recs:?}");
+        assert!(reason(3).is_some_and(|(l, r)| l == 5 && r.contains("cut short")), "{recs:?}");
+        let ended = read_all(format!("{head}d,48.5,3\r\n").as_bytes(), InputFormat::Csv).unwrap();
+        assert_eq!(ended[0].as_ref().map(|r| r.lon), Ok(3.0));
+        assert!(read_all(format!("{head}d,48.5,37.5,1").as_bytes(), InputFormat::Csv).unwrap()[0].is_ok());
+        // Across the reader's buffer refills, only the last row is the one without a line end.
+        let long: String = (0..3000).map(|i| format!("r{i},48.5,37.5\n")).collect();
+        let recs = read_all(format!("{head}{long}z,48.5,3").as_bytes(), InputFormat::Csv).unwrap();
+        let bad: Vec<_> = recs.iter().filter_map(|r| r.as_ref().err()).map(|e| e.line).collect();
+        assert_eq!((recs.len(), bad), (3001, vec![3002]));
     }
 
     #[test]

@@ -2,7 +2,9 @@
 //! column, or ACLED and UCDP GED exports as published and as re-saved by a spreadsheet), NDJSON and
 //! GeoJSON. Each record comes out with its location in the file (line, or feature index) and an
 //! observation, every field error, or why it was skipped; reading goes on after a bad record. The
-//! column mappings are documented in `docs/ingest.md`.
+//! column mappings are documented in `docs/ingest.md`. A CSV row with more non-empty cells than the
+//! header, or a short last row without a line end (a file cut short), is a bad record, as for
+//! `truce classify` (see [`crate::records`]).
 //!
 //! A CSV file is read twice: a first pass looks at the header, checks that the bytes are UTF-8 (else
 //! they are read as Windows-1252, with a notice) and collects what the date cells say about their
@@ -25,7 +27,7 @@ pub use dialect::{ACLED_CATEGORIES, ACLED_COLUMNS, Dialect, UCDP_COLUMNS, disrup
 pub use encoding::Encoding;
 
 use crate::observation::{FIELDS, FieldError, MAX_PLACE, MAX_TEXT, Options, from_json};
-use crate::records::{MAX_RECORD_BYTES, read_line_bounded};
+use crate::records::{MAX_RECORD_BYTES, Watched, ragged, read_line_bounded};
 use dialect::{Header, Mapped, nearest};
 
 /// A file's format.
@@ -146,7 +148,7 @@ pub struct FileReader<R: Read> {
 
 enum Inner<R: Read> {
     Csv {
-        reader: csv::Reader<R>,
+        reader: csv::Reader<Watched<R>>,
         header: Header,
         record: csv::ByteRecord,
         encoding: Encoding,
@@ -320,7 +322,7 @@ fn open_csv<R: Read + Seek>(
 
     // Second pass: the records, from the start again.
     input.seek(SeekFrom::Start(start))?;
-    let mut reader = csv_reader(input);
+    let mut reader = csv_reader(Watched::new(input));
     let mut record = csv::ByteRecord::new();
     reader.read_byte_record(&mut record).map_err(|e| FileError::Format(e.to_string()))?;
     let names =
@@ -358,6 +360,10 @@ impl<R: Read> FileReader<R> {
                         let line = record.position().map_or(line, |p| line_of(p, *crlf));
                         if blank(record) {
                             continue;
+                        }
+                        let cut = reader.get_ref().cut();
+                        if let Some(why) = ragged(record, header.original.len(), cut) {
+                            return Ok(Some(bad(line, "record", "invalid_value", why)));
                         }
                         let mut cells = Vec::with_capacity(record.len());
                         for (i, field) in record.iter().enumerate() {

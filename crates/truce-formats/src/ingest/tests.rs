@@ -246,6 +246,34 @@ fn a_bad_row_is_reported_on_its_own_line() {
     assert!(recs[2].observation().is_some());
 }
 
+/// A decimal comma left unquoted moves every value after it; a file cut inside its last row would give a
+/// wrong value that still parses (`37.5` cut to `3`): both are refused, trailing empty cells are not.
+#[test]
+fn rows_wider_than_the_header_or_cut_short_are_refused() {
+    let head = "id,time,category,lat,lon,killed\n";
+    let wide = format!(
+        "{head}a,2026-11-20T01:00:00Z,muzzle_flash,48,5,37.5,1\nb,2026-11-20T01:00:00Z,muzzle_flash,48.5,37.5,,,\n"
+    );
+    let recs = all(wide.as_bytes(), FileFormat::Csv);
+    assert_eq!((recs[0].position, recs[0].errors()[0].field.as_str()), (2, "record"));
+    assert!(recs[0].errors()[0].message.contains("7 cells where the header has 6 columns"), "{:?}", recs[0]);
+    assert!(recs[1].observation().is_some(), "trailing empty cells: {:?}", recs[1]);
+
+    let good = "c,2026-11-20T01:00:00Z,muzzle_flash,48.5,37.5\n";
+    for crlf in [false, true] {
+        let nl = |s: &str| if crlf { s.replace('\n', "\r\n") } else { s.to_owned() };
+        let cut = nl(&format!("{head}{good}d,2026-11-20T01:00:00Z,muzzle_flash,48.5,3"));
+        let recs = all(cut.as_bytes(), FileFormat::Csv);
+        assert!(recs[0].observation().is_some(), "a short row that ends its line: {:?}", recs[0]);
+        assert_eq!((recs[1].position, recs[1].errors()[0].field.as_str()), (3, "record"), "{recs:?}");
+        assert!(recs[1].errors()[0].message.contains("cut short"), "{:?}", recs[1]);
+        let ended = format!("{cut}{}", nl("\n"));
+        assert_eq!(obs(&all(ended.as_bytes(), FileFormat::Csv)[1]).lon, 3.0, "a line end says the row is whole");
+        let whole = nl(&format!("{head}{good}e,2026-11-20T01:00:00Z,muzzle_flash,48.5,37.5,1"));
+        assert!(all(whole.as_bytes(), FileFormat::Csv)[1].observation().is_some(), "every column, no line end");
+    }
+}
+
 #[test]
 fn utf16_is_refused_with_a_hint() {
     let err = FileReader::new(Cursor::new(b"\xff\xfei\x00d\x00"), FileFormat::Csv).err().unwrap().to_string();
