@@ -8,9 +8,9 @@
 //! - [`Event`] (`event.rs`): one typed enum of what flows (an observation stored, a track, a geofence
 //!   event, an alert, a case), each with its security [`Label`](truce_core::Label).
 //! - [`Bus`] (`bus.rs`): `publish` and `subscribe`; [`LocalBus`] in process. The WebSocket stream, the
-//!   alerts pushed to TAK devices and the map are fed only by it. With the `nats` feature,
-//!   [`nats`]'s `NatsBus` joins the buses of several nodes over NATS JetStream, each event in the
-//!   form [`envelope`] gives it (subject by type and sector, label in a header, a content-derived id).
+//!   alerts pushed to TAK devices and the map are fed only by it. With the `nats` feature, the `nats`
+//!   module's `NatsBus` joins the buses of several nodes over NATS JetStream, each event in the form
+//!   [`envelope`] gives it (subject by type and sector, label in a header, a content-derived id).
 //! - [`wire`]: the one JSON form of observations, tracks, geofence events and the vocabulary, used by
 //!   the API, the stream and the command line.
 //! - [`pipeline`]: validate → classify → store → publish, the one path for every observation.
