@@ -233,12 +233,12 @@ impl Agreement {
         }
         out.zones.extend(slots[next..].iter().map(|&slot| self.polygon_zones[slot as usize]));
 
-        let t = obs.time.map(OffsetDateTime::unix_timestamp_nanos);
-        out.in_force = match (self.effective_ns, t) {
+        let t = obs.time.map(crate::agreement::instant_key);
+        out.in_force = match (self.effective_key, t) {
             (Some(effective), Some(t)) => t >= effective,
             _ => true,
         };
-        out.phase = t.and_then(|t| self.phase_at_ns(t));
+        out.phase = t.and_then(|t| self.phase_at_key(t));
         if !out.in_force {
             return;
         }
@@ -326,6 +326,7 @@ mod tests {
     use proptest::prelude::*;
 
     use super::*;
+    use crate::agreement::instant_key;
 
     fn agreement() -> &'static Agreement {
         static A: OnceLock<Agreement> = OnceLock::new();
@@ -400,6 +401,23 @@ mod tests {
             // Exactly on the vertex, then 5 km, 50 m and 50 cm away.
             let k = [0.0, 1.0, 1e-2, 1e-4][scale as usize];
             same(&observation(LonLat::new(v.lon + dx * k, v.lat + dy * k), category, class, day, party))?;
+        }
+
+        /// The classifier's integer for an instant orders as time does, whatever the offset it is
+        /// written with: an observation is before the agreement, or in a phase, however its time is
+        /// written, down to the nanosecond.
+        #[test]
+        fn instant_keys_order_as_time_does(
+            s in -5_000_000_000i64..10_000_000_000, nanos in 0u32..1_000_000_000, later in prop_oneof![
+                -2_000_000_000i64..2_000_000_000, -1_000_000_000_000_000_000i64..1_000_000_000_000_000_000],
+            offset in -86_399i32..86_400, other in -86_399i32..86_400,
+        ) {
+            let x = OffsetDateTime::from_unix_timestamp(s).unwrap().replace_nanosecond(nanos).unwrap();
+            let y = x + time::Duration::nanoseconds(later);
+            let write = |t: OffsetDateTime, o| t.to_offset(time::UtcOffset::from_whole_seconds(o).unwrap());
+            let (x, y) = (write(x, offset), write(y, other));
+            prop_assert_eq!(instant_key(x).cmp(&instant_key(y)), x.cmp(&y), "{} {}", x, y);
+            prop_assert_eq!(instant_key(x), instant_key(write(x, 0)));
         }
 
         #[test]
