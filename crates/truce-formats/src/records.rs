@@ -181,8 +181,7 @@ impl<R: Read> RecordReader<R> {
                     Ok(false) => Ok(None),
                     Ok(true) => {
                         let line = record.position().map_or(line, csv::Position::line);
-                        let cut = reader.get_ref().cut();
-                        if let Some(reason) = ragged(record, *width, cut) {
+                        if let Some(reason) = ragged(reader, record, *width) {
                             return Ok(Some(Err(RecordError { line, reason })));
                         }
                         Ok(Some(csv_record(record, columns, line)))
@@ -236,7 +235,7 @@ impl<R> Watched<R> {
     /// Whether the input has ended without a line end. The CSV reader reads again only when it has
     /// parsed every byte it holds, so once the input has ended, the record it returns is the last, and
     /// it ended without a line end exactly when this says so.
-    pub(crate) fn cut(&self) -> bool {
+    fn cut(&self) -> bool {
         self.ended && !matches!(self.last, None | Some(b'\n' | b'\r'))
     }
 }
@@ -252,18 +251,23 @@ impl<R: Read> Read for Watched<R> {
     }
 }
 
-/// Why a CSV row does not fit a header of `width` columns, if it does not: more non-empty cells than
-/// columns (an unquoted comma moved the values after it), or fewer cells on a last line that has no line
-/// end (`cut`: the file was cut short, perhaps inside the last value, which would then be wrong but
-/// valid). Trailing empty cells and short rows that end their line are accepted.
-pub(crate) fn ragged(record: &csv::ByteRecord, width: usize, cut: bool) -> Option<String> {
+/// Why the CSV row `reader` has just read into `record` does not fit a header of `width` columns, if it
+/// does not: more non-empty cells than columns (an unquoted comma moved the values after it), or fewer
+/// cells on a last line that has no line end (the file was cut short, perhaps inside the last value,
+/// which would then be wrong but valid). Trailing empty cells and short rows that end their line are
+/// accepted.
+pub(crate) fn ragged<R: Read>(
+    reader: &csv::Reader<Watched<R>>,
+    record: &csv::ByteRecord,
+    width: usize,
+) -> Option<String> {
     let n = record.len();
     if n > width && record.iter().skip(width).any(|f| !f.trim_ascii().is_empty()) {
         return Some(format!(
             "{n} cells where the header has {width} columns: an unquoted comma (a decimal comma?) moves the values after it into other columns; quote that value or write it with a decimal point"
         ));
     }
-    if n < width && cut {
+    if n < width && reader.get_ref().cut() {
         return Some(format!(
             "the file ends inside this row, after {n} of the header's {width} columns and without a line end: it looks cut short"
         ));

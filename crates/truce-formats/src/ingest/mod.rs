@@ -361,8 +361,7 @@ impl<R: Read> FileReader<R> {
                         if blank(record) {
                             continue;
                         }
-                        let cut = reader.get_ref().cut();
-                        if let Some(why) = ragged(record, header.original.len(), cut) {
+                        if let Some(why) = ragged(reader, record, header.original.len()) {
                             return Ok(Some(bad(line, "record", "invalid_value", why)));
                         }
                         let mut cells = Vec::with_capacity(record.len());
