@@ -13,5 +13,5 @@ mod policy;
 mod role;
 
 pub use access::{Access, LabelColumns, Viewer, redact_observer};
-pub use policy::{Group, MAX_POLICY_BYTES, NOBODY, Policy, PolicyError, SHIPPED, Span};
+pub use policy::{Group, Joins, MAX_POLICY_BYTES, NOBODY, Policy, PolicyError, SHIPPED, Span};
 pub use role::{Action, Role};

@@ -9,7 +9,7 @@
 //! Membership is a set of half-open day ranges `[from, until)`, so expansion on a record's date is a
 //! lookup and the same ranges become the SQL predicate of [`crate::Access`].
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use std::path::Path;
 
 use serde::Deserialize;
@@ -358,19 +358,22 @@ impl Policy {
         let mut marking: Option<Marking> = None;
         let mut release: Option<Option<BTreeSet<String>>> = None;
         let mut categories = BTreeSet::new();
-        // The release list and day last intersected: the same again changes nothing (most parts of an
-        // aggregate are released alike), so it is not expanded again.
-        let mut last: Option<(&[String], Date)> = None;
+        // The release lists and days already intersected: the same again changes nothing (an
+        // intersection is idempotent, and most parts of an aggregate are released alike), so each is
+        // expanded once, wherever it recurs (a group such as NATO is thirty-odd nations to copy).
+        let mut intersected: HashSet<(&[String], Date)> = HashSet::new();
         for (label, day) in parts {
             marking = Some(
                 marking.map_or(label.marking, |m| if label.marking.rank() > m.rank() { label.marking } else { m }),
             );
-            categories.extend(label.categories.iter().cloned());
-            let effective = self.effective_release(label);
-            if last == Some((effective, day)) {
+            for c in &label.categories {
+                if !categories.contains(c) {
+                    categories.insert(c.clone());
+                }
+            }
+            if !intersected.insert((self.effective_release(label), day)) {
                 continue;
             }
-            last = Some((effective, day));
             let set = self.expand(label, day);
             release = Some(match (release, set) {
                 (None, s) => s,
@@ -388,24 +391,23 @@ impl Policy {
     }
 
     /// The join of observations' own labels, each on the day it was observed (what anything derived
-    /// from them carries; see [`Policy::join`]). An observation labelled and dated as the one before it
-    /// adds nothing to the join and is passed over without copying its label. `None` for none.
+    /// from them carries; see [`Policy::join`]). The join depends only on which labels and days occur,
+    /// not how often or in which order: each distinct one is copied and joined once (a day of a busy
+    /// front is tens of thousands of observations under a few dozen labels). `None` for none.
     pub fn join_observations<'a>(&self, observations: impl IntoIterator<Item = &'a Observation>) -> Option<Label> {
-        let mut parts: Vec<(Label, Date)> = Vec::new();
-        let mut last: Option<&Observation> = None;
-        for o in observations {
-            let alike = last.is_some_and(|l| {
-                l.time.date() == o.time.date()
-                    && l.marking == o.marking
-                    && l.releasable_to == o.releasable_to
-                    && l.categories == o.categories
-            });
-            if !alike {
-                parts.push((Label::of(o), o.time.date()));
-                last = Some(o);
-            }
-        }
-        self.join(parts.iter().map(|(l, d)| (l, *d)))
+        self.join_label_days(&label_days(observations))
+    }
+
+    /// The join of label-days.
+    fn join_label_days(&self, parts: &[LabelDay<'_>]) -> Option<Label> {
+        let labels: Vec<(Label, Date)> = parts
+            .iter()
+            .map(|&(day, marking, releasable_to, categories)| {
+                let label = Label { marking, releasable_to: releasable_to.to_vec(), categories: categories.to_vec() };
+                (label, day)
+            })
+            .collect();
+        self.join(labels.iter().map(|(l, d)| (l, *d)))
     }
 
     /// The join of aggregates, each already a [`Policy::join`] (or `None`, nothing): their release sets
@@ -444,3 +446,49 @@ impl Policy {
 /// The release code of an aggregate whose parts share no nation: releasable to nobody. It is not a
 /// code of any policy, so no viewer's nation is in it.
 pub const NOBODY: &str = "NONE";
+
+/// An observation's label and day, borrowed from it: the day, the marking, the release codes and the
+/// restrictive categories (what [`Policy::join`] reads of it).
+type LabelDay<'a> = (Date, Marking, &'a [String], &'a [String]);
+
+/// The distinct label-days of `observations`, in the order first seen. Runs of alike observations cost
+/// one comparison each; a label-day seen before, one lookup.
+fn label_days<'a>(observations: impl IntoIterator<Item = &'a Observation>) -> Vec<LabelDay<'a>> {
+    let mut parts: Vec<LabelDay<'a>> = Vec::new();
+    let mut seen: HashSet<LabelDay<'a>> = HashSet::new();
+    for o in observations {
+        let part = (o.time.date(), o.marking, o.releasable_to.as_slice(), o.categories.as_slice());
+        if parts.last() != Some(&part) && seen.insert(part) {
+            parts.push(part);
+        }
+    }
+    parts
+}
+
+/// Joins of the labels of many small sets of observations (each incident's reports): the join of each
+/// distinct list of label-days is made once and lent out after, so ten thousand incidents labelled
+/// alike cost ten thousand lookups and one join, not ten thousand joins (each copying a group's
+/// nations). Each answer is [`Policy::join_observations`] of its set.
+pub struct Joins<'p, 'a> {
+    policy: &'p Policy,
+    made: HashMap<Vec<LabelDay<'a>>, Option<Label>>,
+}
+
+impl std::fmt::Debug for Joins<'_, '_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Joins").field("policy", &self.policy.id).field("made", &self.made.len()).finish()
+    }
+}
+
+impl<'p, 'a> Joins<'p, 'a> {
+    /// No joins made yet, under `policy`.
+    pub fn new(policy: &'p Policy) -> Self {
+        Self { policy, made: HashMap::new() }
+    }
+
+    /// [`Policy::join_observations`] of `observations`.
+    pub fn of(&mut self, observations: impl IntoIterator<Item = &'a Observation>) -> Option<&Label> {
+        let policy = self.policy;
+        self.made.entry(label_days(observations)).or_insert_with_key(|parts| policy.join_label_days(parts)).as_ref()
+    }
+}

@@ -197,6 +197,25 @@ proptest! {
         prop_assert_eq!(joined, by_part);
     }
 
+    /// A part that recurs anywhere in the list, not only right after itself, changes nothing: the
+    /// join expands each release list and day once and the answer is still the one part by part.
+    #[test]
+    fn a_join_of_parts_that_recur_anywhere_is_the_join_part_by_part(
+        parts in proptest::collection::vec(
+            (arb_alike_label(), proptest::sample::subsequence(CATS, 0..2), arb_membership_day()),
+            1..5,
+        ),
+        order in proptest::collection::vec(any::<proptest::sample::Index>(), 1..16),
+    ) {
+        let p = Policy::shipped();
+        let parts: Vec<(Label, Date)> =
+            parts.into_iter().map(|(l, c, d)| (Label { categories: c.into_iter().map(str::to_owned).collect(), ..l }, d)).collect();
+        let listed: Vec<&(Label, Date)> = order.iter().map(|i| &parts[i.index(parts.len())]).collect();
+        let joined = p.join(listed.iter().map(|(l, d)| (l, *d)));
+        let each: Vec<Option<Label>> = listed.iter().map(|(l, d)| p.join([(l, *d)])).collect();
+        prop_assert_eq!(joined, p.rejoin(each.iter().map(Option::as_ref)));
+    }
+
     #[test]
     fn an_aggregate_released_to_a_viewer_is_releasable_for_each_part(
         parts in proptest::collection::vec((arb_label(), arb_day()), 1..5),

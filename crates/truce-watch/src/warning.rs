@@ -891,9 +891,20 @@ fn simulate_boundary(config: &Config, k: usize, day: i64, (shape, scale): (f64, 
             for (hour, &sh) in hours.iter_mut().zip(share) {
                 *hour = Poisson::new(rate * sh);
             }
+            let mut draws = [0u32; 48];
+            if hours.iter().all(Poisson::is_one_part) {
+                // Each draw takes one uniform, in hour order: drawn first, an hour's two draws (one
+                // a day) are then found in one walk up its distribution, the same numbers as two.
+                let mut u = [0.0f64; 48];
+                u.iter_mut().for_each(|u| *u = rng.next_f64());
+                for (hour, poisson) in hours.iter().enumerate() {
+                    (draws[hour], draws[hour + 24]) = poisson.invert_both(u[hour], u[hour + 24]);
+                }
+            } else {
+                draws.iter_mut().enumerate().for_each(|(t, x)| *x = hours[t % 24].draw(&mut rng));
+            }
             let (mut s, mut peak) = (0.0f64, 0.0f64);
-            for t in 0..48 {
-                let x = hours[t % 24].draw(&mut rng);
+            for (t, &x) in draws.iter().enumerate() {
                 s = (s + f64::from(x) * ln_rho - drift * share[t % 24]).max(0.0);
                 peak = peak.max(s);
             }
@@ -951,18 +962,36 @@ impl Poisson {
         }
     }
 
+    /// Whether a draw is one inversion (one uniform).
+    fn is_one_part(&self) -> bool {
+        self.parts == 1
+    }
+
     /// The first `n` with `u ≤ P(X ≤ n)` for one part, at most 1,000.
     #[inline]
     fn invert(&self, u: f64) -> u32 {
+        self.invert_both(u, 0.0).0
+    }
+
+    /// [`Poisson::invert`] of `a` and of `b`, in one walk: up to the smaller, then on to the larger
+    /// (the same sums in the same order, so the same numbers as two walks).
+    #[inline]
+    fn invert_both(&self, a: f64, b: f64) -> (u32, u32) {
+        let (low, high) = if a <= b { (a, b) } else { (b, a) };
         let mut p = self.quiet;
         let mut cdf = p;
         let mut n = 0u32;
-        while u > cdf && n < 1_000 {
-            n += 1;
-            p *= self.part / f64::from(n);
-            cdf += p;
-        }
-        n
+        let mut walk = |u: f64| {
+            while u > cdf && n < 1_000 {
+                n += 1;
+                p *= self.part / f64::from(n);
+                cdf += p;
+            }
+            n
+        };
+        let first = walk(low);
+        let second = walk(high);
+        if a <= b { (first, second) } else { (second, first) }
     }
 }
 
@@ -1120,6 +1149,60 @@ mod tests {
             let var = draws.iter().map(|x| (x - mean).powi(2)).sum::<f64>() / 3_999.0;
             assert!((mean - lambda).abs() < 5.0 * (lambda / 4_000.0).sqrt(), "λ {lambda}: mean {mean}");
             assert!((var / lambda - 1.0).abs() < 0.15, "λ {lambda}: variance {var}");
+        }
+    }
+
+    #[test]
+    fn a_boundary_is_the_one_simulated_a_draw_at_a_time() {
+        // The windows as first written: each hour's draw in turn, from its own walk; the boundary
+        // must be the same number whether an hour's two draws share a walk (every rate one part) or
+        // not (a rate above one part's in some hour, or drawn as a normal).
+        let reference = |config: &Config, k: usize, day: i64, (shape, scale): (f64, f64), share: &[f64]| {
+            let (rho, assumed) = (config.detect_ratio, shape * scale);
+            let mut rng = SplitMix(0x7275_6365 ^ ((k as u64) << 32) ^ day as u64);
+            let (ln_rho, drift) = (rho.ln(), (rho - 1.0) * assumed);
+            let runs = config.simulations.max(100);
+            let mut peaks: Vec<f64> = (0..runs)
+                .map(|_| {
+                    let rate = gamma(&mut rng, shape) * scale;
+                    let hours: Vec<Poisson> = share.iter().map(|sh| Poisson::new(rate * sh)).collect();
+                    let (mut s, mut peak) = (0.0f64, 0.0f64);
+                    for t in 0..48 {
+                        s = (s + f64::from(hours[t % 24].draw(&mut rng)) * ln_rho - drift * share[t % 24]).max(0.0);
+                        peak = peak.max(s);
+                    }
+                    peak
+                })
+                .collect();
+            let q = (((1.0 - 1.0 / config.false_alarm_days) * runs as f64).ceil() as usize).min(runs - 1);
+            peaks.sort_by(f64::total_cmp);
+            peaks[q].max(ln_rho)
+        };
+        let config = Config { simulations: 400, ..Config::default() };
+        let flat = vec![1.0 / 24.0; 24];
+        let mut night = vec![0.2 / 20.0; 24];
+        night[..4].iter_mut().for_each(|s| *s = 0.8 / 4.0);
+        for (share, days) in [(&flat, 1.0), (&night, 14.0)] {
+            // Baselines of a quiet sector, a busy front (about 190 an hour: one part), and heavier
+            // than one part in some hours (over 500 an hour) or in all of them (drawn as normals).
+            for count in [0.0, 30.0, 4_500.0 * days, 20_000.0 * days, 1e8 * days] {
+                let posterior = (count + 1.0, 1.0 / days);
+                for (k, day) in [(0, 20_400), (3, 20_431)] {
+                    let fast = simulate_boundary(&config, k, day, posterior, share);
+                    let slow = reference(&config, k, day, posterior, share);
+                    assert_eq!(fast.to_bits(), slow.to_bits(), "count {count} over {days} days, sector {k}");
+                }
+            }
+        }
+        // One walk for two uniforms gives what two walks give, whichever is larger.
+        let mut rng = SplitMix(9);
+        for lambda in [0.0, 0.7, 12.0, 190.0, 499.0] {
+            let p = Poisson::new(lambda);
+            for _ in 0..1_000 {
+                let (a, b) = (rng.next_f64(), rng.next_f64());
+                assert_eq!(p.invert_both(a, b), (p.invert(a), p.invert(b)), "λ {lambda}, u {a} and {b}");
+                assert_eq!(p.invert_both(a, a), (p.invert(a), p.invert(a)));
+            }
         }
     }
 

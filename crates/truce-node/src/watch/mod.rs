@@ -13,7 +13,7 @@ pub mod task;
 use std::collections::HashMap;
 
 use time::{Duration, OffsetDateTime};
-use truce_access::{Access, Policy};
+use truce_access::{Access, Joins, Policy};
 use truce_core::{ActionRow, AlertRow, CaseRow, Label, StoredObservation};
 use truce_engine::Agreement;
 use truce_store::{CaseUpdateError, Query, Store};
@@ -129,14 +129,16 @@ pub fn incidents_of(
     let by_id: HashMap<&str, &StoredObservation> =
         observations.iter().map(|s| (s.observation.id.as_str(), s)).collect();
     let mut shared = None;
+    // Most incidents are labelled alike: each distinct set of labels is joined once.
+    let mut joins = Joins::new(policy);
     for i in &mut all {
-        let parts = i.observations.iter().filter_map(|id| by_id.get(id.as_str()).copied());
-        if let Some(label) = label_of(policy, parts) {
+        let parts = i.observations.iter().filter_map(|id| by_id.get(id.as_str()).map(|s| &s.observation));
+        if let Some(label) = joins.of(parts) {
             i.marking = label.marking;
             if !i.releasable_to.iter().eq(label.releasable_to.iter()) {
                 i.releasable_to = truce_watch::incident::share(label.releasable_to.iter(), &mut shared);
             }
-            i.categories = label.categories;
+            i.categories.clone_from(&label.categories);
         }
     }
     all

@@ -107,6 +107,53 @@ fn the_join_of_observations_is_the_join_of_each_ones_label() {
     assert_eq!(joined.marking, truce_core::Marking::NatoRestricted);
 }
 
+/// `Joins` lends each distinct set of labels' join made once; every answer is the join of the set's
+/// own labels one by one, whatever labels and days recur in it or in the sets before it.
+#[test]
+fn joins_of_many_sets_are_the_joins_of_each_sets_labels() {
+    let policy = truce_access::Policy::shipped();
+    let days = ["2020-01-30T12:00:00Z", "2020-02-01T12:00:00Z", "2023-04-03T12:00:00Z", "2023-04-05T12:00:00Z"];
+    let releases: [&[&str]; 5] = [&["EU"], &["NATO"], &["FRA", "GBR", "FIN"], &[], &["PUBLIC"]];
+    let markings = ["NATO UNCLASSIFIED", "NATO RESTRICTED", "NATO SECRET"];
+    let cats: [&[&str]; 3] = [&[], &["SOURCES"], &["MONITOR-LOCATIONS", "SOURCES"]];
+    let mut seed = 7u64;
+    let mut pick = |n: usize| {
+        seed = seed.wrapping_mul(6_364_136_223_846_793_005).wrapping_add(1_442_695_040_888_963_407);
+        (seed >> 33) as usize % n
+    };
+    let all: Vec<_> = (0..60)
+        .map(|k| {
+            let mut o = observation(&format!("o{k}"), 48.0, 37.0, "explosion_impact", None);
+            let day = days[pick(days.len())];
+            o.time = time::OffsetDateTime::parse(day, &time::format_description::well_known::Rfc3339).unwrap();
+            o.marking = markings[pick(markings.len())].parse().unwrap();
+            o.releasable_to = releases[pick(releases.len())].iter().map(|c| (*c).to_owned()).collect();
+            o.categories = cats[pick(cats.len())].iter().map(|c| (*c).to_owned()).collect();
+            o
+        })
+        .collect();
+    let one_by_one = |set: &[&truce_core::Observation]| {
+        let each: Vec<_> = set.iter().map(|o| policy.join([(&truce_core::Label::of(o), o.time.date())])).collect();
+        policy.rejoin(each.iter().map(Option::as_ref))
+    };
+    let mut joins = truce_access::Joins::new(&policy);
+    let mut sets = 0;
+    // Sets of one to five, taken twice (the second time from what was made), and sets sharing labels.
+    for _ in 0..2 {
+        for size in 1..=5 {
+            for start in (0..all.len() - size).step_by(3) {
+                let set: Vec<_> = all[start..start + size].iter().collect();
+                assert_eq!(joins.of(set.iter().copied()).cloned(), one_by_one(&set), "{set:?}");
+                sets += 1;
+            }
+        }
+    }
+    assert!(sets > 100);
+    let everything: Vec<_> = all.iter().collect();
+    assert_eq!(policy.join_observations(&all), one_by_one(&everything));
+    assert_eq!(joins.of(std::iter::empty()), None);
+}
+
 #[test]
 fn an_incident_carries_the_join_of_its_observations_labels() {
     use time::macros::datetime;
