@@ -884,6 +884,7 @@ fn simulate_boundary(config: &Config, k: usize, day: i64, (shape, scale): (f64, 
     let runs = config.simulations.max(100);
     let (ln_rho, drift) = (rho.ln(), (rho - 1.0) * assumed);
     let mut hours = [Poisson::default(); 24];
+    let mut uniforms = Vec::new();
     let mut peaks: Vec<f64> = (0..runs)
         .map(|_| {
             let rate = gamma(&mut rng, shape) * scale;
@@ -891,18 +892,7 @@ fn simulate_boundary(config: &Config, k: usize, day: i64, (shape, scale): (f64, 
             for (hour, &sh) in hours.iter_mut().zip(share) {
                 *hour = Poisson::new(rate * sh);
             }
-            let mut draws = [0u32; 48];
-            if hours.iter().all(Poisson::is_one_part) {
-                // Each draw takes one uniform, in hour order: drawn first, an hour's two draws (one
-                // a day) are then found in one walk up its distribution, the same numbers as two.
-                let mut u = [0.0f64; 48];
-                u.iter_mut().for_each(|u| *u = rng.next_f64());
-                for (hour, poisson) in hours.iter().enumerate() {
-                    (draws[hour], draws[hour + 24]) = poisson.invert_both(u[hour], u[hour + 24]);
-                }
-            } else {
-                draws.iter_mut().enumerate().for_each(|(t, x)| *x = hours[t % 24].draw(&mut rng));
-            }
+            let draws = window_draws(&mut rng, &hours, &mut uniforms);
             let (mut s, mut peak) = (0.0f64, 0.0f64);
             for (t, &x) in draws.iter().enumerate() {
                 s = (s + f64::from(x) * ln_rho - drift * share[t % 24]).max(0.0);
@@ -917,6 +907,33 @@ fn simulate_boundary(config: &Config, k: usize, day: i64, (shape, scale): (f64, 
     let q = (((1.0 - alpha) * runs as f64).ceil() as usize).min(runs - 1);
     let (_, &mut quantile, _) = peaks.select_nth_unstable_by(q, f64::total_cmp);
     quantile.max(ln_rho)
+}
+
+/// A simulated two-day window's hourly counts, `hours[t % 24]` drawn for each hour `t` in turn from
+/// `rng` (`uniforms`: a buffer to reuse). When no hour is drawn as a normal, each draw takes one
+/// uniform a part, in hour order, day after day: drawn first, each part of an hour's two draws (one a
+/// day) is then found in one walk up its distribution, the same numbers as two walks and `rng` left
+/// where the draws one by one leave it.
+fn window_draws(rng: &mut SplitMix, hours: &[Poisson; 24], uniforms: &mut Vec<f64>) -> [u32; 48] {
+    let mut draws = [0u32; 48];
+    if !hours.iter().all(Poisson::is_inverted) {
+        draws.iter_mut().enumerate().for_each(|(t, x)| *x = hours[t % 24].draw(rng));
+        return draws;
+    }
+    let day: usize = hours.iter().map(|h| h.parts as usize).sum();
+    uniforms.clear();
+    uniforms.extend((0..2 * day).map(|_| rng.next_f64()));
+    let (first, second) = uniforms.split_at(day);
+    let mut at = 0;
+    for (hour, poisson) in hours.iter().enumerate() {
+        for i in at..at + poisson.parts as usize {
+            let (a, b) = poisson.invert_both(first[i], second[i]);
+            draws[hour] += a;
+            draws[hour + 24] += b;
+        }
+        at += poisson.parts as usize;
+    }
+    draws
 }
 
 /// The largest rate [`Poisson`] draws from by inversion in one piece: `exp(-λ)`, where the sum
@@ -962,9 +979,9 @@ impl Poisson {
         }
     }
 
-    /// Whether a draw is one inversion (one uniform).
-    fn is_one_part(&self) -> bool {
-        self.parts == 1
+    /// Whether a draw is the sum of its parts' inversions (one uniform a part), not a normal draw.
+    fn is_inverted(&self) -> bool {
+        self.parts > 0
     }
 
     /// The first `n` with `u ≤ P(X ≤ n)` for one part, at most 1,000.
@@ -1192,6 +1209,20 @@ mod tests {
                     let slow = reference(&config, k, day, posterior, share);
                     assert_eq!(fast.to_bits(), slow.to_bits(), "count {count} over {days} days, sector {k}");
                 }
+            }
+        }
+        // A window's draws are those drawn one by one, and leave the generator where they do: hours
+        // of one part, of several, and drawn as normals, mixed.
+        let mut rates = SplitMix(13);
+        let mut uniforms = Vec::new();
+        for scale in [0.5, 40.0, 190.0, 900.0, 2_600.0, 40_000.0] {
+            for _ in 0..50 {
+                let hours: [Poisson; 24] = std::array::from_fn(|_| Poisson::new(scale * 2.0 * rates.next_f64()));
+                let (mut rng, mut one_by_one) = (SplitMix(scale as u64), SplitMix(scale as u64));
+                let draws = window_draws(&mut rng, &hours, &mut uniforms);
+                let expected: Vec<u32> = (0..48).map(|t| hours[t % 24].draw(&mut one_by_one)).collect();
+                assert_eq!(draws.to_vec(), expected, "hourly rates up to {}", scale * 2.0);
+                assert_eq!(rng.0, one_by_one.0);
             }
         }
         // One walk for two uniforms gives what two walks give, whichever is larger.
