@@ -37,7 +37,9 @@
 //! status` and a restarted server read 34 summaries instead of correlating 34 days, and a restarted
 //! server's first series of a week reads five days of points instead of correlating them (the last two
 //! days are never kept in the store: they change as reports arrive; the series takes them from the
-//! watch's kept incidents when the watch assessed the same audience).
+//! watch's kept incidents when the watch assessed the same audience). The CUSUM boundaries an
+//! assessment simulates, which depend on the days before yesterday only, are kept for the day of the
+//! assessment ([`with_kept_boundaries`]).
 //!
 //! A day's series points are kept apart from their counts per hour of the day, sector and category
 //! ([`DayHours`], made from the points): a series whose buckets start on a whole hour (the default)
@@ -65,7 +67,7 @@ use time::{Duration, OffsetDateTime};
 use truce_access::Policy;
 use truce_core::{Category, Label};
 use truce_store::memo::{DayMemo, Keeping, day_of, day_start, stamp, stamp_text};
-use truce_store::{Query, Stats, Store, StoreError};
+use truce_store::{KeptDay, Query, Stats, Store, StoreError};
 use truce_watch::series::{Bucket, DayHours, DaysTally, HourCounts, Point, Series};
 use truce_watch::warning::DaySummary;
 use truce_watch::{Incident, Sectors, Watch};
@@ -110,6 +112,10 @@ pub const KEPT_HOURS: &str = "series-hours";
 /// The name each day's first observation a viewer may see ([`Kept::history_start`]) is kept under in
 /// the store.
 pub const KEPT_FIRST: &str = "first-seen";
+
+/// The name the CUSUM boundaries of a day's assessments are kept under in the store
+/// ([`with_kept_boundaries`]).
+pub const KEPT_BOUNDARIES: &str = "cusum-boundaries";
 
 /// A day's first observation time as kept in the store: `null` (the viewer sees none of the day), or
 /// `[seconds, nanoseconds]` since the Unix epoch (UTC).
@@ -230,6 +236,43 @@ pub fn summary_stamp(basis: &str, days: &[(i64, i64)]) -> String {
 /// and the day's change counter.
 fn one_day_stamp(day: i64, changes: i64) -> String {
     format!("{};{}", env!("CARGO_PKG_VERSION"), stamp_text(&[(day, changes)]))
+}
+
+/// `assess` (an assessment by `watch` on the UTC day `day`) with the CUSUM boundaries kept in `store`
+/// for that day by a watch made alike (`basis`: [`summary_basis`]) given back to `watch` first, and
+/// what `watch` then holds for the day kept in their place when it simulated any new one.
+///
+/// A boundary is thousands of simulated two-day windows a sector, the most of a `truce warn status`
+/// at a busy front's rate of reports, and a function of the sector's baseline (the days before
+/// yesterday) and the configuration only: each is kept under a hash of its baseline's posterior and
+/// profile ([`Watch::boundaries_of`]), so a boundary made for other data is never used, and a
+/// day's are written once for each baseline, not as reports arrive (so, unlike [`Keeping`]'s values,
+/// today's are kept). A store that cannot be read fails the assessment; one that refuses the write
+/// (read-only) is said on the log and costs the next process the simulation, never the answer.
+///
+/// # Errors
+/// When reading the store fails.
+pub fn with_kept_boundaries<T>(
+    store: &dyn Store,
+    watch: &mut Watch,
+    basis: &str,
+    day: i64,
+    assess: impl FnOnce(&mut Watch) -> T,
+) -> Result<T, StoreError> {
+    let kept: Vec<(usize, u64, u64)> = match store.kept_day(KEPT_BOUNDARIES, day)? {
+        Some(found) if found.stamp == basis => serde_json::from_slice(&found.value).unwrap_or_default(),
+        _ => Vec::new(),
+    };
+    watch.remember_boundaries(day, &kept);
+    let out = assess(watch);
+    let held = watch.boundaries_of(day);
+    if held != kept
+        && let Ok(value) = serde_json::to_vec(&held)
+        && let Err(e) = store.keep_days(KEPT_BOUNDARIES, &[KeptDay { day, stamp: basis.to_owned(), value }])
+    {
+        tracing::warn!("could not keep the CUSUM boundaries of day {day} in the store: {e}");
+    }
+    Ok(out)
 }
 
 /// The memos of a node (see the module documentation).

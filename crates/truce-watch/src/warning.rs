@@ -360,6 +360,34 @@ impl Watch {
         format!("{:?}|{:?}|{:?}|{:?}", self.config, self.sectors, self.storage_sites, self.heavy_classes)
     }
 
+    /// The CUSUM boundaries this watch holds for the windows assessed on UTC day `day` (days since the
+    /// Unix epoch), as `(sector, key, boundary's bits)` in order: the key is a hash of the baseline's
+    /// posterior and the diurnal profile the boundary was simulated for. A later watch made alike (the
+    /// same [`Watch::summary_basis`]) takes them back with [`Watch::remember_boundaries`] instead of
+    /// simulating them again.
+    pub fn boundaries_of(&self, day: i64) -> Vec<(usize, u64, u64)> {
+        let mut out: Vec<(usize, u64, u64)> = self
+            .boundaries
+            .iter()
+            .filter(|((_, d, _), _)| *d == day)
+            .map(|(&(k, _, key), h)| (k, key, h.to_bits()))
+            .collect();
+        out.sort_unstable();
+        out
+    }
+
+    /// Takes back boundaries of day `day` that [`Watch::boundaries_of`] gave for a watch with the same
+    /// [`Watch::summary_basis`]. Each is used only where a sector asks for its very key (the same
+    /// posterior and profile), so one made for other data is never used; a sector number this watch
+    /// does not have is passed over.
+    pub fn remember_boundaries(&mut self, day: i64, kept: &[(usize, u64, u64)]) {
+        for &(k, key, bits) in kept {
+            if k < self.sectors.len() {
+                self.boundaries.entry((k, day, key)).or_insert(f64::from_bits(bits));
+            }
+        }
+    }
+
     /// The picture at `at` from the incidents known then (their `sector` set by name, as
     /// [`crate::incidents_in_sectors`] does), in time order. `history_start` is when the data begins:
     /// baselines never reach before it. The days before yesterday are reduced to [`DaySummary`]s first,

@@ -69,7 +69,10 @@ pub fn assess_store(
     let recent = incidents_of(&observations, policy, sectors, yesterday, at);
     let start = kept.history_start(store, audience)?.unwrap_or(at);
     let summaries: Vec<&DaySummary> = older.iter().map(|d| &d.summary).collect();
-    Ok(watch.assess_days(&summaries, recent.iter(), Some(since), start, at))
+    let basis = crate::kept::summary_basis(policy, sectors, &watch);
+    crate::kept::with_kept_boundaries(store, &mut watch, &basis, truce_store::memo::day_of(at), |watch| {
+        watch.assess_days(&summaries, recent.iter(), Some(since), start, at)
+    })
 }
 
 /// The picture at `at` as `store` (a view under the access of `audience`) knows it, from what the node
@@ -97,7 +100,10 @@ pub fn assess_kept(
     let start = kept.history_start(store, audience)?.unwrap_or(at);
     let summaries: Vec<&DaySummary> = older.iter().map(|d| &d.summary).collect();
     let recent = days.iter().flat_map(|d| d.incidents.iter().map(|i| &**i));
-    let picture = watch.assess_days(&summaries, recent, Some(since), start, at);
+    let basis = crate::kept::summary_basis(policy, sectors, watch);
+    let picture = crate::kept::with_kept_boundaries(store, watch, &basis, truce_store::memo::day_of(at), |watch| {
+        watch.assess_days(&summaries, recent, Some(since), start, at)
+    })?;
     Ok((picture, policy.rejoin([older_label.as_ref(), label.as_ref()]).unwrap_or_default()))
 }
 

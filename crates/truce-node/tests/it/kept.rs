@@ -258,6 +258,51 @@ fn the_command_line_reads_day_summaries_back_from_the_store_while_their_days_are
     assert_ne!(theirs.value, store.kept_day(KEPT_SUMMARY, surge).unwrap().unwrap().value, "GBR sees less");
 }
 
+/// The CUSUM boundaries of an assessment are kept in the store for its day: a later process reads them
+/// back instead of simulating them, but only those made by a watch alike (the stamp) for the very
+/// baseline a sector asks about (the key); others are simulated and kept in their place.
+#[test]
+fn the_command_line_reads_cusum_boundaries_back_from_the_store() {
+    use truce_node::kept::KEPT_BOUNDARIES;
+    let dir = tempfile::tempdir().unwrap();
+    let node = node(dir.path());
+    node.commit("test", quiet_then_surge(&node)).unwrap();
+    let at = START + Duration::days(10) + Duration::hours(18);
+    let store = node.view(&Access::all());
+    let assess = || truce_node::watch::assess_store(&*store, &node.agreement, &node.policy, &node.sectors, at).unwrap();
+    let whole = whole_reading(&node, &*store, at);
+    let cusum = |a: &truce_watch::Assessment| {
+        a.sectors.iter().flat_map(|s| &s.reasons).any(|r| r.detector == truce_watch::Detector::Cusum)
+    };
+    assert!(cusum(&whole), "the surge raises a CUSUM alarm: {whole:?}");
+    assert_eq!(assess(), whole, "the first run, which simulates the boundaries");
+    let day = at.unix_timestamp().div_euclid(86_400);
+    let kept = store.kept_day(KEPT_BOUNDARIES, day).unwrap().expect("the day's boundaries are kept");
+    let watch = truce_watch::Watch::new(&node.agreement, &node.sectors, truce_watch::Config::default());
+    assert_eq!(kept.stamp, summary_basis(&node.policy, &node.sectors, &watch));
+    let boundaries: Vec<(usize, u64, u64)> = serde_json::from_slice(&kept.value).unwrap();
+    assert_eq!(boundaries.len(), node.sectors.sectors.len(), "one a sector");
+    assert_eq!(assess(), whole, "the second run, from the kept boundaries");
+    assert_eq!(store.kept_day(KEPT_BOUNDARIES, day).unwrap().unwrap(), kept, "nothing new to keep");
+
+    // Read back, not simulated again: boundaries no count can reach, kept under the same keys and
+    // stamp, silence every CUSUM.
+    let high: Vec<(usize, u64, u64)> = boundaries.iter().map(|&(k, key, _)| (k, key, 1e12f64.to_bits())).collect();
+    let value = serde_json::to_vec(&high).unwrap();
+    store.keep_days(KEPT_BOUNDARIES, &[KeptDay { value: value.clone(), ..kept.clone() }]).unwrap();
+    let read_back = assess();
+    assert!(!cusum(&read_back), "the kept boundaries were used: {read_back:?}");
+
+    // Made for other baselines (other keys), or by a watch made otherwise (another stamp): not used,
+    // simulated, and the right ones kept in their place.
+    let other_keys: Vec<(usize, u64, u64)> = high.iter().map(|&(k, key, h)| (k, key ^ 1, h)).collect();
+    for (value, stamp) in [(serde_json::to_vec(&other_keys).unwrap(), kept.stamp.clone()), (value, "another".into())] {
+        store.keep_days(KEPT_BOUNDARIES, &[KeptDay { day, stamp, value }]).unwrap();
+        assert_eq!(assess(), whole, "boundaries made for something else are simulated again");
+    }
+    assert_eq!(store.kept_day(KEPT_BOUNDARIES, day).unwrap().unwrap(), kept, "and kept again");
+}
+
 /// A day's counts are kept in the store as well: a node started later (a fresh `Kept`) reads them back,
 /// makes again one that does not decode, and renews one whose day changed.
 #[test]
