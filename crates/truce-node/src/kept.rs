@@ -240,7 +240,8 @@ fn one_day_stamp(day: i64, changes: i64) -> String {
 
 /// `assess` (an assessment by `watch` on the UTC day `day`) with the CUSUM boundaries kept in `store`
 /// for that day by a watch made alike (`basis`: [`summary_basis`]) given back to `watch` first, and
-/// what `watch` then holds for the day kept in their place when it simulated any new one.
+/// the boundaries its sectors then asked for kept in their place when they differ (one a sector:
+/// what no sector asks for any more is not carried on).
 ///
 /// A boundary is thousands of simulated two-day windows a sector, the most of a `truce warn status`
 /// at a busy front's rate of reports, and a function of the sector's baseline (the days before
@@ -266,7 +267,8 @@ pub fn with_kept_boundaries<T>(
     watch.remember_boundaries(day, &kept);
     let out = assess(watch);
     let held = watch.boundaries_of(day);
-    if held != kept
+    if !held.is_empty()
+        && held != kept
         && let Ok(value) = serde_json::to_vec(&held)
         && let Err(e) = store.keep_days(KEPT_BOUNDARIES, &[KeptDay { day, stamp: basis.to_owned(), value }])
     {

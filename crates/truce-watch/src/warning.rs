@@ -234,6 +234,8 @@ pub struct Watch {
     storage_sites: Vec<(String, String)>,
     heavy_classes: Vec<String>,
     boundaries: HashMap<BoundaryKey, f64>,
+    /// The boundaries the last assessment's sectors asked for.
+    asked: Vec<BoundaryKey>,
 }
 
 const HOUR: i64 = 3_600;
@@ -345,6 +347,7 @@ impl Watch {
                 .collect(),
             heavy_classes,
             boundaries: HashMap::new(),
+            asked: Vec::new(),
         }
     }
 
@@ -360,27 +363,28 @@ impl Watch {
         format!("{:?}|{:?}|{:?}|{:?}", self.config, self.sectors, self.storage_sites, self.heavy_classes)
     }
 
-    /// The CUSUM boundaries this watch holds for the windows assessed on UTC day `day` (days since the
-    /// Unix epoch), as `(sector, key, boundary's bits)` in order: the key is a hash of the baseline's
-    /// posterior and the diurnal profile the boundary was simulated for. A later watch made alike (the
-    /// same [`Watch::summary_basis`]) takes them back with [`Watch::remember_boundaries`] instead of
-    /// simulating them again.
+    /// The CUSUM boundaries the sectors of this watch's last assessment asked for, if it was on UTC day
+    /// `day` (days since the Unix epoch), as `(sector, key, boundary's bits)` in sector order: the key
+    /// is a hash of the baseline's posterior and the diurnal profile the boundary was simulated for.
+    /// A later watch made alike (the same [`Watch::summary_basis`]) takes them back with
+    /// [`Watch::remember_boundaries`] instead of simulating them again.
     pub fn boundaries_of(&self, day: i64) -> Vec<(usize, u64, u64)> {
-        let mut out: Vec<(usize, u64, u64)> = self
-            .boundaries
+        self.asked
             .iter()
-            .filter(|((_, d, _), _)| *d == day)
-            .map(|(&(k, _, key), h)| (k, key, h.to_bits()))
-            .collect();
-        out.sort_unstable();
-        out
+            .filter(|(_, d, _)| *d == day)
+            .filter_map(|key| self.boundaries.get(key).map(|h| (key.0, key.2, h.to_bits())))
+            .collect()
     }
 
     /// Takes back boundaries of day `day` that [`Watch::boundaries_of`] gave for a watch with the same
     /// [`Watch::summary_basis`]. Each is used only where a sector asks for its very key (the same
     /// posterior and profile), so one made for other data is never used; a sector number this watch
-    /// does not have is passed over.
+    /// does not have is passed over, and a list longer than one a sector (not what
+    /// [`Watch::boundaries_of`] gives: damaged) is not taken at all.
     pub fn remember_boundaries(&mut self, day: i64, kept: &[(usize, u64, u64)]) {
+        if kept.len() > self.sectors.len() {
+            return;
+        }
         for &(k, key, bits) in kept {
             if k < self.sectors.len() {
                 self.boundaries.entry((k, day, key)).or_insert(f64::from_bits(bits));
@@ -499,6 +503,7 @@ impl Watch {
             }
         }
         let window = Window { at, since, base_from, base_days: base_days.max(1) as f64 };
+        self.asked.clear();
         if statistical {
             self.simulate_boundaries(&baseline, window.base_days, d, &share);
         }
@@ -607,11 +612,12 @@ impl Watch {
     /// simulated windows, the same whichever thread runs them, and a process that keeps nothing (the
     /// command line) simulates every sector's.
     fn simulate_boundaries(&mut self, baseline: &[&DaySummary], base_days: f64, day: i64, share: &[f64]) {
-        let wanted: Vec<(BoundaryKey, usize, (f64, f64))> = (0..self.sectors.len())
+        let asked: Vec<(BoundaryKey, usize, (f64, f64))> = (0..self.sectors.len())
             .map(|k| (k, posterior(baseline, k, base_days)))
             .map(|(k, posterior)| (boundary_key(k, day, posterior, share), k, posterior))
-            .filter(|(key, _, _)| !self.boundaries.contains_key(key))
             .collect();
+        self.asked = asked.iter().map(|(key, _, _)| *key).collect();
+        let wanted: Vec<_> = asked.into_iter().filter(|(key, _, _)| !self.boundaries.contains_key(key)).collect();
         let config = &self.config;
         let simulated = truce_core::halves::map(&wanted, 2, |half| {
             half.iter()
@@ -1148,6 +1154,7 @@ mod tests {
             storage_sites: vec![("site".into(), "Site 1".into())],
             heavy_classes: vec!["mlrs".into()],
             boundaries: HashMap::new(),
+            asked: Vec::new(),
         }
     }
 
@@ -1483,6 +1490,7 @@ mod tests {
                 storage_sites: vec![("site".into(), "Site 1".into())],
                 heavy_classes: vec!["mlrs".into()],
                 boundaries: HashMap::new(),
+                asked: Vec::new(),
             };
             let summaries: Vec<DaySummary> = (0..50)
                 .map(|d| {

@@ -301,6 +301,16 @@ fn the_command_line_reads_cusum_boundaries_back_from_the_store() {
         assert_eq!(assess(), whole, "boundaries made for something else are simulated again");
     }
     assert_eq!(store.kept_day(KEPT_BOUNDARIES, day).unwrap().unwrap(), kept, "and kept again");
+
+    // A value that does not decode, or more than one a sector (damaged), is not used either; what is
+    // kept in its place is one a sector again.
+    let mut too_many = high.clone();
+    too_many.extend((0..1_000).map(|i| (i % 6, i as u64, 1e12f64.to_bits())));
+    for value in [b"[[0,1,".to_vec(), serde_json::to_vec(&too_many).unwrap()] {
+        store.keep_days(KEPT_BOUNDARIES, &[KeptDay { value, ..kept.clone() }]).unwrap();
+        assert_eq!(assess(), whole, "a damaged value is simulated again");
+        assert_eq!(store.kept_day(KEPT_BOUNDARIES, day).unwrap().unwrap(), kept, "and replaced");
+    }
 }
 
 /// A day's counts are kept in the store as well: a node started later (a fresh `Kept`) reads them back,
