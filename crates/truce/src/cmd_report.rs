@@ -158,7 +158,8 @@ fn with_context<T>(
 /// text is never held whole. A file is written as `.NAME.partial` beside it and renamed to its name
 /// once whole, so a run that is killed or fails leaves the previous report (or none) under that
 /// name, never a truncated one; a failed run removes its partial file, a killed one leaves it (the
-/// next run overwrites it).
+/// next run overwrites it). A name that is already something other than a file (`/dev/null`, a
+/// named pipe, `/dev/stdout`) is written to as it is: renaming over it would replace it.
 fn write_out(
     out: Option<&PathBuf>,
     write: impl FnOnce(&mut BufWriter<Box<dyn Write>>) -> std::io::Result<()>,
@@ -168,6 +169,15 @@ fn write_out(
         write(&mut w).and_then(|()| w.flush()).context("cannot write standard output")?;
         return Ok(ExitCode::SUCCESS);
     };
+    if std::fs::metadata(path).is_ok_and(|m| !m.is_file() && !m.is_dir()) {
+        let file = std::fs::OpenOptions::new()
+            .write(true)
+            .open(path)
+            .with_context(|| format!("cannot write {}", path.display()))?;
+        let mut w = BufWriter::with_capacity(1 << 16, Box::new(file) as Box<dyn Write>);
+        write(&mut w).and_then(|()| w.flush()).with_context(|| format!("cannot write {}", path.display()))?;
+        return Ok(ExitCode::SUCCESS);
+    }
     let name = path.file_name().with_context(|| format!("cannot write {}: not a file name", path.display()))?;
     let partial = path.with_file_name(format!(".{}.partial", name.to_string_lossy()));
     let file = File::create(&partial).with_context(|| format!("cannot write {}", partial.display()))?;
