@@ -267,6 +267,66 @@ pub fn the_bbox_filter_includes_its_edges(store: &dyn Store) {
     assert_eq!((got[0].as_str(), got[49].as_str()), ("o100", "o149"));
 }
 
+/// A box finds its observations on every day, whatever time range comes with it: the rows are spread
+/// over weeks, either side of midnights and of the Unix epoch (where a day number by integer division
+/// changes direction), and each query's answer is the one the inserted rows give, filtered here.
+pub fn a_box_finds_its_rows_on_every_day_of_the_range(store: &dyn Store) {
+    let minutes_to_epoch = (T0 - OffsetDateTime::UNIX_EPOCH).whole_minutes();
+    // Minutes from T0: midnights and their neighbours, days apart, and around 1970-01-01.
+    let times = [
+        -30 * 1_440,
+        -1_441,
+        -1,
+        0,
+        1,
+        719,
+        1_439,
+        1_440,
+        3 * 1_440 + 600,
+        20 * 1_440 - 1,
+        -minutes_to_epoch - 1_500,
+        -minutes_to_epoch - 1,
+        -minutes_to_epoch,
+        -minutes_to_epoch + 60,
+    ];
+    let mut rows = Vec::new();
+    for (k, &m) in times.iter().enumerate() {
+        // Inside the box and just outside it, at each time.
+        rows.push(observation(&format!("in{k:02}"), m, 48.2 + k as f64 * 0.01, 37.2, Category::MuzzleFlash));
+        rows.push(observation(&format!("out{k:02}"), m, 48.2, 38.6 + k as f64 * 0.01, Category::MuzzleFlash));
+    }
+    store.insert(&rows).expect("an insert");
+    let bbox = [37.0, 48.0, 37.5, 48.5];
+    let at = |m: i64| T0 + Duration::minutes(m);
+    let ranges: [(Option<OffsetDateTime>, Option<OffsetDateTime>); 8] = [
+        (None, None),
+        (Some(at(0)), None),
+        (None, Some(at(0))),
+        (Some(at(-1)), Some(at(1_440))),
+        (Some(at(1)), Some(at(1_439))),
+        (Some(at(720)), Some(at(30 * 1_440))),
+        (Some(OffsetDateTime::UNIX_EPOCH), Some(at(-1_441))),
+        (Some(at(-minutes_to_epoch - 2_000)), Some(OffsetDateTime::UNIX_EPOCH)),
+    ];
+    for (since, until) in ranges {
+        let mut want: Vec<(OffsetDateTime, String)> = rows
+            .iter()
+            .filter(|r| {
+                let o = &r.observation;
+                let inside = o.lon >= bbox[0] && o.lat >= bbox[1] && o.lon <= bbox[2] && o.lat <= bbox[3];
+                inside && since.is_none_or(|t| o.time >= t) && until.is_none_or(|t| o.time < t)
+            })
+            .map(|r| (r.observation.time, r.observation.id.clone()))
+            .collect();
+        want.sort();
+        let want: Vec<String> = want.into_iter().map(|(_, id)| id).collect();
+        let q = Query { bbox: Some(bbox), since, until, ..Query::default() };
+        assert_eq!(ids(store, &q), want, "since {since:?}, until {until:?}");
+        let q = Query { near: Some((48.25, 37.2, 20.0)), since, until, ..Query::default() };
+        assert_eq!(ids(store, &q), want, "near, since {since:?}, until {until:?}");
+    }
+}
+
 /// `near` is the geodesic distance on WGS84, not a box.
 pub fn the_near_filter_is_geodesic(store: &dyn Store) {
     diagonal(store);

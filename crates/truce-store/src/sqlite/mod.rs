@@ -4,10 +4,12 @@
 //! connection, so queries run while a batch commits (WAL). Migrations are SQL files applied in order,
 //! tracked by `PRAGMA user_version`.
 //!
-//! Positions are indexed in two levels: an R*Tree over the occupied 0.1° cells, and a B-tree from cell
-//! to rows. A spatial query asks the R*Tree for the cells touching its box, takes their rows, and
-//! rechecks every stored position exactly (the R*Tree's float32 boxes are rounded outwards anyway).
-//! This keeps inserts at one B-tree entry per row (see the migration for the measured reason).
+//! Positions are indexed in two levels: an R*Tree over the occupied 0.1° cells, and a B-tree from day
+//! and cell to rows. A spatial query asks the R*Tree for the cells touching its box, takes their rows
+//! on each day of its time range, and rechecks every stored position exactly (the R*Tree's float32
+//! boxes are rounded outwards anyway). This keeps inserts at one B-tree entry per row, on the last
+//! days' pages of the index when reports come in time order (see migrations 0001 and 0016 for the
+//! measured reasons).
 
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
@@ -42,6 +44,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("migrations/0013_observation_days.sql"),
     include_str!("migrations/0014_observation_days_batch.sql"),
     include_str!("migrations/0015_kept_days.sql"),
+    include_str!("migrations/0016_observations_day_cell.sql"),
 ];
 
 /// The database file inside the data directory.

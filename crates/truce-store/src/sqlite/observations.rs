@@ -126,6 +126,32 @@ fn filters(access: &str, q: &Query) -> (String, Vec<rusqlite::types::Value>) {
         let dlon = km / (111.3 * lat.to_radians().cos().max(0.01)) + 0.001;
         boxes.push([lon - dlon, lat - dlat, lon + dlon, lat + dlat]);
     }
+    if !boxes.is_empty() {
+        // The spatial index is keyed by day, then cell (migration 0016): the rows of the boxes' cells are
+        // found day by day, from the range's first day to its last, each end narrowed to the store's
+        // first and last observation (without a range, the store's days).
+        // `(o.time_ms / 86400000)` is the index's own expression, so SQLite takes the index for it; the
+        // division goes towards zero, which still never decreases with the time, so the days between
+        // those of the range's ends hold every row of the range.
+        // An end of the range (`t`, moved by `shift` ms) or the store's (`stored`: `min` or `max`),
+        // whichever is inside the other (`inner`: `max` or `min`).
+        let mut end = |t: Option<OffsetDateTime>, shift: i64, stored: &str, inner: &str| -> String {
+            let stored = format!("(SELECT {stored}(time_ms) FROM observations)");
+            match t {
+                Some(t) => {
+                    args.push(Value::Integer(to_ms(t) + shift));
+                    format!("{inner}(?{}, {stored})", args.len())
+                }
+                None => stored,
+            }
+        };
+        // `until` is not part of the range.
+        let (first, last) = (end(q.since, 0, "min", "max"), end(q.until, -1, "max", "min"));
+        clauses.push(format!(
+            "(o.time_ms / 86400000) IN (WITH RECURSIVE days(day) AS (SELECT {first} / 86400000 \
+             UNION ALL SELECT day + 1 FROM days WHERE day < {last} / 86400000) SELECT day FROM days)"
+        ));
+    }
     for b in boxes {
         let n = args.len();
         args.extend(b.iter().map(|&v| Value::Real(v)));
