@@ -9,7 +9,7 @@
 
 use std::fs::File;
 use std::io::{BufWriter, Write};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use anyhow::Context as _;
@@ -164,20 +164,28 @@ fn write_out(
     out: Option<&PathBuf>,
     write: impl FnOnce(&mut BufWriter<Box<dyn Write>>) -> std::io::Result<()>,
 ) -> anyhow::Result<ExitCode> {
-    let Some(path) = out else {
-        let mut w = BufWriter::with_capacity(1 << 16, Box::new(std::io::stdout().lock()) as Box<dyn Write>);
-        write(&mut w).and_then(|()| w.flush()).context("cannot write standard output")?;
-        return Ok(ExitCode::SUCCESS);
+    // Standard output, or a name that is already something else than a file, is written as it is.
+    let (sink, what): (Box<dyn Write>, String) = match out {
+        None => (Box::new(std::io::stdout().lock()), "standard output".to_owned()),
+        Some(path) if std::fs::metadata(path).is_ok_and(|m| !m.is_file() && !m.is_dir()) => {
+            let file = std::fs::OpenOptions::new()
+                .write(true)
+                .open(path)
+                .with_context(|| format!("cannot write {}", path.display()))?;
+            (Box::new(file), path.display().to_string())
+        }
+        Some(path) => return write_replacing(path, write),
     };
-    if std::fs::metadata(path).is_ok_and(|m| !m.is_file() && !m.is_dir()) {
-        let file = std::fs::OpenOptions::new()
-            .write(true)
-            .open(path)
-            .with_context(|| format!("cannot write {}", path.display()))?;
-        let mut w = BufWriter::with_capacity(1 << 16, Box::new(file) as Box<dyn Write>);
-        write(&mut w).and_then(|()| w.flush()).with_context(|| format!("cannot write {}", path.display()))?;
-        return Ok(ExitCode::SUCCESS);
-    }
+    let mut w = BufWriter::with_capacity(1 << 16, sink);
+    write(&mut w).and_then(|()| w.flush()).with_context(|| format!("cannot write {what}"))?;
+    Ok(ExitCode::SUCCESS)
+}
+
+/// [`write_out`] into the file `path`: written beside it as `.NAME.partial`, renamed once whole.
+fn write_replacing(
+    path: &Path,
+    write: impl FnOnce(&mut BufWriter<Box<dyn Write>>) -> std::io::Result<()>,
+) -> anyhow::Result<ExitCode> {
     let name = path.file_name().with_context(|| format!("cannot write {}: not a file name", path.display()))?;
     let partial = path.with_file_name(format!(".{}.partial", name.to_string_lossy()));
     let file = File::create(&partial).with_context(|| format!("cannot write {}", partial.display()))?;

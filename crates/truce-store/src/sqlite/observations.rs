@@ -133,6 +133,7 @@ fn filters(access: &str, q: &Query) -> (String, Vec<rusqlite::types::Value>) {
         // `(o.time_ms / 86400000)` is the index's own expression, so SQLite takes the index for it; the
         // division goes towards zero, which still never decreases with the time, so the days between
         // those of the range's ends hold every row of the range.
+        //
         // An end of the range (`t`, moved by `shift` ms) or the store's (`stored`: `min` or `max`),
         // whichever is inside the other (`inner`: `max` or `min`).
         let mut end = |t: Option<OffsetDateTime>, shift: i64, stored: &str, inner: &str| -> String {
