@@ -901,6 +901,27 @@ fn harness(cluster: bool) {
                 )
             });
         }
+        // The spatial filter with a time window (the store's index by day, then cell, beside the
+        // access rule): exactly the visible records in the box and the window.
+        let (from, to) = (SINCE + Duration::days(5), SINCE + Duration::days(15));
+        let spatial = format!("bbox=34,46,37,49&since={}&until={}", from.date(), to.date());
+        let in_spatial = |r: &Record| {
+            oracle.visible(v, r) && r.body["lon"].as_f64().is_some_and(|x| x <= 37.0) && r.time >= from && r.time < to
+        };
+        let (status, list) = get(&s, v, &format!("/api/v1/observations?limit=10000&{spatial}"));
+        checks.check(status == 200, || format!("spatial list: {} → {status} {list}", v.name));
+        checks.no_leak(&oracle, v, &all, "spatial list", &list);
+        let listed = ids_in(&serde_json::from_str(&list).unwrap_or(Value::Null), "observations");
+        for r in &all {
+            checks.check(listed.contains(&r.id) == in_spatial(r), || {
+                format!(
+                    "spatial list ({spatial}): {} {} {}",
+                    v.name,
+                    if listed.contains(&r.id) { "sees" } else { "misses" },
+                    r.id
+                )
+            });
+        }
         let (_, stats) = get(&s, v, &format!("/api/v1/stats?{filter}"));
         let expect = all.iter().filter(|r| selected(r)).count() as u64 + 1;
         let total = serde_json::from_str::<Value>(&stats).unwrap_or(Value::Null)["total"].as_u64();
