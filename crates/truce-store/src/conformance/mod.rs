@@ -39,6 +39,7 @@ macro_rules! conformance_suite {
             observations::received_since_finds_late_reports_with_old_times,
             observations::the_bbox_filter_includes_its_edges,
             observations::a_box_finds_its_rows_on_every_day_of_the_range,
+            observations::an_area_pages_alike_however_its_rows_are_found,
             observations::the_near_filter_is_geodesic,
             observations::category_violation_and_zone_filters_combine,
             observations::list_filters_select_any_of_their_values,

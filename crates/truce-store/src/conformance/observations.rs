@@ -327,6 +327,48 @@ pub fn a_box_finds_its_rows_on_every_day_of_the_range(store: &dyn Store) {
     }
 }
 
+/// An area's pages hold the same rows whichever way a store finds them: here the area holds many of
+/// the occupied cells but few rows, eleven early and thirty after five thousand rows outside it, so a
+/// store that looks along the time index first (SQLite, over a window of 4,096 rows) must go on
+/// through its spatial index mid-page. Every page size, with and without a time range, a box and a
+/// circle, against the inserted rows filtered here.
+pub fn an_area_pages_alike_however_its_rows_are_found(store: &dyn Store) {
+    let mut rows = Vec::new();
+    // Inside first, so that at a time shared with a row outside the box, the one inside comes first:
+    // `in40`, at minute 4,085, is the 4,096th row in time order, the last of that window.
+    for k in 0..41_i64 {
+        let minute = match k {
+            0..10 => 3 + k * 400,
+            40 => 4_085,
+            _ => 5_000 + k * 7,
+        };
+        rows.push(observation(&format!("in{k:02}"), minute, 48.25, 37.25, Category::MuzzleFlash));
+    }
+    for i in 0..5_000 {
+        // Outside the box, in three cells a degree away.
+        rows.push(observation(&format!("x{i:04}"), i, 49.05, 35.05 + (i % 3) as f64 * 0.1, Category::MuzzleFlash));
+    }
+    store.insert(&rows).expect("an insert");
+    let bbox = [37.0, 48.0, 37.5, 48.5];
+    let at = |m: i64| T0 + Duration::minutes(m);
+    for (since, until) in [(None, None), (Some(at(400)), None), (Some(at(1)), Some(at(5_200)))] {
+        let mut want: Vec<(OffsetDateTime, String)> = rows
+            .iter()
+            .map(|r| &r.observation)
+            .filter(|o| o.id.starts_with("in") && since.is_none_or(|t| o.time >= t) && until.is_none_or(|t| o.time < t))
+            .map(|o| (o.time, o.id.clone()))
+            .collect();
+        want.sort();
+        let want: Vec<String> = want.into_iter().map(|(_, id)| id).collect();
+        for limit in [1, 3, 12, 1_000] {
+            let q = Query { bbox: Some(bbox), since, until, limit, ..Query::default() };
+            assert_eq!(ids(store, &q), want, "box, pages of {limit}, since {since:?}, until {until:?}");
+            let q = Query { near: Some((48.25, 37.25, 5.0)), since, until, limit, ..Query::default() };
+            assert_eq!(ids(store, &q), want, "circle, pages of {limit}, since {since:?}, until {until:?}");
+        }
+    }
+}
+
 /// `near` is the geodesic distance on WGS84, not a box.
 pub fn the_near_filter_is_geodesic(store: &dyn Store) {
     diagonal(store);
