@@ -169,9 +169,15 @@ fn checkpoint(args: &CheckpointArgs) -> anyhow::Result<ExitCode> {
     match &args.out {
         None => out!("{text}"),
         Some(out) => {
+            // A device or a pipe is written into (`crate::outfile`); a file is replaced once whole.
             let tmp = out.with_extension("tmp");
-            std::fs::write(&tmp, &text)
-                .and_then(|()| std::fs::rename(&tmp, out))
+            crate::outfile::special(out)
+                .and_then(|special| match special {
+                    Some(mut device) => device.write_all(text.as_bytes()),
+                    None => std::fs::write(&tmp, &text).and_then(|()| std::fs::rename(&tmp, out)).inspect_err(|_| {
+                        let _ = std::fs::remove_file(&tmp);
+                    }),
+                })
                 .with_context(|| format!("writing {}", out.display()))?;
             eprintln!("checkpoint of {} entries written to {}", report.entries, out.display());
         }

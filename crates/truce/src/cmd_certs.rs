@@ -248,12 +248,18 @@ fn package(args: &PackageArgs) -> anyhow::Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
-/// The package holds a private key: mode 0600, written whole or not at all.
+/// The package holds a private key: a file is written with mode 0600, whole or not at all; a device or
+/// a pipe is written into (`crate::outfile`).
 fn write_package(out: &Path, zip: &[u8]) -> anyhow::Result<()> {
     if out.is_dir() {
         anyhow::bail!("--out {}: is a directory", out.display());
     }
-    truce_pki::write_atomic(out, zip, 0o600).with_context(|| format!("--out {}", out.display()))
+    match crate::outfile::special(out).with_context(|| format!("--out {}", out.display()))? {
+        Some(mut device) => {
+            std::io::Write::write_all(&mut device, zip).with_context(|| format!("--out {}", out.display()))
+        }
+        None => truce_pki::write_atomic(out, zip, 0o600).with_context(|| format!("--out {}", out.display())),
+    }
 }
 
 fn revoke(args: &RevokeArgs) -> anyhow::Result<ExitCode> {

@@ -167,14 +167,12 @@ fn write_out(
     // Standard output, or a name that is already something else than a file, is written as it is.
     let (sink, what): (Box<dyn Write>, String) = match out {
         None => (Box::new(std::io::stdout().lock()), "standard output".to_owned()),
-        Some(path) if std::fs::metadata(path).is_ok_and(|m| !m.is_file() && !m.is_dir()) => {
-            let file = std::fs::OpenOptions::new()
-                .write(true)
-                .open(path)
-                .with_context(|| format!("cannot write {}", path.display()))?;
-            (Box::new(file), path.display().to_string())
+        Some(path) => {
+            match crate::outfile::special(path).with_context(|| format!("cannot write {}", path.display()))? {
+                Some(file) => (Box::new(file), path.display().to_string()),
+                None => return write_replacing(path, write),
+            }
         }
-        Some(path) => return write_replacing(path, write),
     };
     let mut w = BufWriter::with_capacity(1 << 16, sink);
     write(&mut w).and_then(|()| w.flush()).with_context(|| format!("cannot write {what}"))?;

@@ -52,6 +52,7 @@ mod cmd_serve;
 mod cmd_users;
 mod cmd_warn;
 mod config;
+mod outfile;
 mod server;
 
 use std::process::ExitCode;

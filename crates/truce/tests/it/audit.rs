@@ -51,6 +51,20 @@ fn audit_verify_passes_an_intact_log_and_names_the_tampered_entry() {
     assert!(r.stderr.contains("NOT intact: entry 7 (line 8) is bad"), "{}", r.stderr);
 }
 
+/// A checkpoint written to a named pipe goes through it; the pipe stays a pipe.
+#[test]
+fn a_checkpoint_written_to_a_named_pipe_goes_through_it() {
+    let tmp = tempfile::tempdir().unwrap();
+    let (dir, out) = (tmp.path().join("data"), tmp.path().join("out"));
+    std::fs::create_dir_all(&out).unwrap();
+    make_log(&dir, 3);
+    let (r, text) = crate::util::through_a_pipe(&out, |fifo| {
+        truce(&["audit", "checkpoint", "--data-dir", dir_arg(&dir), "--out", fifo], b"")
+    });
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert!(String::from_utf8(text).unwrap().starts_with("truce audit log\n3\n"));
+}
+
 #[test]
 fn audit_verify_refuses_a_log_cut_below_its_checkpoint_and_a_bad_checkpoint_file() {
     let tmp = tempfile::tempdir().unwrap();

@@ -18,6 +18,23 @@ fn run(args: &[&str], dir: &std::path::Path) -> crate::util::Run {
     truce(&refs, b"")
 }
 
+/// A data package written to a named pipe goes through it whole; the pipe stays a pipe.
+#[test]
+fn a_package_written_to_a_named_pipe_goes_through_it() {
+    let tmp = tempfile::tempdir().unwrap();
+    let (certs, out) = (tmp.path().join("certs"), tmp.path().join("out"));
+    std::fs::create_dir_all(&out).unwrap();
+    let r = run(&["certs", "init", "--host", "192.0.2.10"], &certs);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let (r, zip) = crate::util::through_a_pipe(&out, |fifo| {
+        run(&["certs", "package", "--callsign", "BRAVO", "--out", fifo], &certs)
+    });
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let entries = read_entries(&zip).unwrap();
+    let keys = pkcs12::open(&entries["certs/BRAVO.p12"], DEFAULT_P12_PASSWORD).unwrap();
+    assert_eq!(identity(&keys.chain[0]).unwrap().callsign, "BRAVO");
+}
+
 #[test]
 fn init_issue_package_list() {
     let tmp = tempfile::tempdir().unwrap();

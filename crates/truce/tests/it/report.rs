@@ -549,31 +549,14 @@ fn a_report_killed_while_it_is_written_leaves_the_previous_file_whole() {
 /// the report into it: it is not replaced by a file of that name.
 #[test]
 fn a_report_written_to_a_named_pipe_goes_through_it() {
-    use std::io::Read;
-    use std::os::unix::fs::FileTypeExt;
     let w = week(&[]);
     let dir = tempfile::tempdir().unwrap();
-    let fifo = dir.path().join("report.pipe");
-    let made = std::process::Command::new("mkfifo").arg(&fifo).status().unwrap();
-    assert!(made.success(), "mkfifo {}", fifo.display());
-    // The test's own handle, read and write, opened first (that never waits on Linux): the reading
-    // end opened next does not wait for a writer, and it sees the end of the text only once this handle
-    // is closed too, after the run, whether or not the run wrote into the pipe.
-    let keeper = std::fs::OpenOptions::new().read(true).write(true).open(&fifo).unwrap();
-    let mut pipe = std::fs::File::open(&fifo).unwrap();
-    let reader = std::thread::spawn(move || {
-        let mut text = String::new();
-        pipe.read_to_string(&mut text).unwrap();
-        text
+    let (run, text) = crate::util::through_a_pipe(dir.path(), |fifo| {
+        report(&w, &["daily", "--date", "2026-11-21", "--format", "json", "--out", fifo])
     });
-    let run = report(&w, &["daily", "--date", "2026-11-21", "--format", "json", "--out", path(&fifo)]);
-    drop(keeper);
-    let text = reader.join().unwrap();
     assert_eq!((run.code, run.stdout.as_str()), (0, ""), "{}", run.stderr);
-    let model: Value = serde_json::from_str(&text).expect("the report, whole, through the pipe");
+    let model: Value = serde_json::from_slice(&text).expect("the report, whole, through the pipe");
     assert_eq!(model["report"], "daily");
-    assert!(std::fs::metadata(&fifo).unwrap().file_type().is_fifo(), "the pipe was replaced");
-    assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 1, "nothing but the pipe is left");
 }
 
 #[test]

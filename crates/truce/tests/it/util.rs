@@ -418,3 +418,30 @@ pub fn post_json(addr: &str, token: &str, path: &str, body: &str) -> Option<u16>
     s.read_to_end(&mut raw).ok()?;
     String::from_utf8_lossy(&raw).split(' ').nth(1)?.parse().ok()
 }
+
+/// Runs `run` with the path of a named pipe made in `dir` as its `--out`, and returns what it wrote
+/// into the pipe. The test's own handle, read and write, is opened first (that never waits on Linux):
+/// the reading end opened next does not wait for a writer, and it sees the end of the text only once
+/// that handle is closed too, after the run, whether or not the run wrote into the pipe. After the
+/// run the pipe must still be a pipe and nothing else be left in `dir`.
+pub fn through_a_pipe(dir: &Path, run: impl FnOnce(&str) -> Run) -> (Run, Vec<u8>) {
+    use std::io::Read;
+    use std::os::unix::fs::FileTypeExt;
+    let fifo = dir.join("out.pipe");
+    let made = Command::new("mkfifo").arg(&fifo).status().unwrap();
+    assert!(made.success(), "mkfifo {}", fifo.display());
+    let keeper = std::fs::OpenOptions::new().read(true).write(true).open(&fifo).unwrap();
+    let mut pipe = std::fs::File::open(&fifo).unwrap();
+    let reader = std::thread::spawn(move || {
+        let mut bytes = Vec::new();
+        pipe.read_to_end(&mut bytes).unwrap();
+        bytes
+    });
+    let done = run(fifo.to_str().unwrap());
+    drop(keeper);
+    let bytes = reader.join().unwrap();
+    assert!(std::fs::metadata(&fifo).unwrap().file_type().is_fifo(), "the pipe was replaced: {}", done.stderr);
+    let left: Vec<_> = std::fs::read_dir(dir).unwrap().map(|e| e.unwrap().file_name()).collect();
+    assert_eq!(left, [std::ffi::OsString::from("out.pipe")], "nothing but the pipe is left");
+    (done, bytes)
+}
