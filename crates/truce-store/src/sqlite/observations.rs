@@ -361,7 +361,10 @@ impl ObservationStore for SqliteStore {
             let conn = self.reader();
             let mut page = Listing { q, limit, listed: 0, last: None, push };
             let mut after = after;
+            // One snapshot for the statements of a page that takes two ways (a read transaction).
+            let mut snapshot = None;
             if !boxes.is_empty() && holds_much(&conn, &boxes)? {
+                snapshot = Some(conn.unchecked_transaction()?);
                 // The time index first, over a window of rows: an area that holds much of what is
                 // stored fills a page within a few of its rows, where the spatial index would find
                 // every row of the area and range before the first could be listed (a box over the
@@ -380,7 +383,9 @@ impl ObservationStore for SqliteStore {
             }
             let (mut sql, mut args) = filters(&self.visible("o.", "time_ms"), q, Plan::Cells);
             page_range(&mut sql, &mut args, after, None);
-            page.list(&conn, "", &sql, args)
+            let next = page.list(&conn, "", &sql, args);
+            drop(snapshot);
+            next
         })?;
         Ok(Page { items, next })
     }
