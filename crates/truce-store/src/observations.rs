@@ -279,7 +279,8 @@ pub trait ObservationStore: Send + Sync {
         Ok(false)
     }
 
-    /// Builds the indexes [`ObservationStore::defer_indexes`] dropped (nothing when they exist).
+    /// Builds the indexes [`ObservationStore::defer_indexes`] dropped (nothing when they exist), and
+    /// where the database plans with statistics (PostgreSQL), gathers them for the loaded rows.
     ///
     /// # Errors
     /// When the database fails.

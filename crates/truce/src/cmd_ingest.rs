@@ -50,7 +50,10 @@ pub fn run(args: &IngestArgs) -> anyhow::Result<ExitCode> {
     if deferred {
         let started = std::time::Instant::now();
         node.store.build_indexes()?;
-        eprintln!("truce ingest: built the spatial index in {:.1} s", started.elapsed().as_secs_f64());
+        eprintln!(
+            "truce ingest: built the spatial index and the planner's statistics in {:.1} s",
+            started.elapsed().as_secs_f64()
+        );
     }
     let summary = loaded?;
     eprintln!("truce ingest: {summary}");

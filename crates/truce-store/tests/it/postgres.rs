@@ -153,6 +153,37 @@ fn spatial_index(schema: &Schema) -> bool {
         .is_some()
 }
 
+/// Whether the planner has statistics of the observations of the store in schema `schema`.
+fn analyzed(schema: &Schema) -> bool {
+    let mut admin = postgres::Client::connect(&schema.url, postgres::NoTls).unwrap();
+    let n: i64 = admin
+        .query_one(
+            "SELECT count(*) FROM pg_stats WHERE schemaname = $1 AND tablename = 'observations'",
+            &[&schema.name],
+        )
+        .unwrap()
+        .get(0);
+    n > 0
+}
+
+/// A bulk load ends with the planner's statistics of its rows (before autovacuum would gather them).
+#[test]
+fn a_bulk_load_leaves_the_planner_statistics_of_its_rows() {
+    use truce_core::Category;
+    use truce_store::ObservationStore;
+    use truce_store::conformance::observations::observation;
+    let (schema, url) = schema();
+    let store = PgStore::open(&url).unwrap();
+    assert!(store.defer_indexes().unwrap(), "an empty store defers");
+    let rows: Vec<_> = (0..50)
+        .map(|i| observation(&format!("o{i}"), i, 48.0, 37.0 + i as f64 * 0.01, Category::MuzzleFlash))
+        .collect();
+    store.insert(&rows).unwrap();
+    assert!(!analyzed(&schema), "no statistics before the load's end");
+    store.build_indexes().unwrap();
+    assert!(analyzed(&schema), "statistics after it");
+}
+
 /// A bulk load into an empty store drops the spatial index and builds it after the rows; into a store
 /// that holds observations it keeps it; a load that never built it again (the process killed) leaves a
 /// store whose next open builds it. Spatial reads answer the same with and without it.
