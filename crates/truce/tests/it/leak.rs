@@ -885,43 +885,29 @@ fn harness(cluster: bool) {
         let as_nation = Viewer { nation, ..v.clone() };
         let selected = |r: &Record| oracle.visible(v, r) && r.marking <= 2 && oracle.visible(&as_nation, r);
         let filter = format!("marking=0,1,NATO%20CONFIDENTIAL&nation={nation}");
-        let (status, list) = get(&s, v, &format!("/api/v1/observations?limit=10000&{filter}"));
-        checks.check(status == 200, || format!("filtered list: {} → {status} {list}", v.name));
-        checks.no_leak(&oracle, v, &all, "filtered list", &list);
-        let listed = ids_in(&serde_json::from_str(&list).unwrap_or(Value::Null), "observations");
-        for r in &all {
-            checks.check(listed.contains(&r.id) == selected(r), || {
-                format!(
-                    "filtered list ({filter}): {} ({} {}) {} {}",
-                    v.name,
-                    v.nation,
-                    MARKINGS[v.clearance],
-                    if listed.contains(&r.id) { "sees" } else { "misses" },
-                    r.id
-                )
-            });
-        }
-        // The spatial filter with a time window (the store's index by day, then cell, beside the
-        // access rule): exactly the visible records in the box and the window.
+        // A list of `query` as this viewer: answered, nothing it may not see, and exactly the records
+        // `wanted` selects.
+        let mut lists_exactly = |what: &str, query: &str, wanted: &dyn Fn(&Record) -> bool| {
+            let (status, list) = get(&s, v, &format!("/api/v1/observations?limit=10000&{query}"));
+            checks.check(status == 200, || format!("{what}: {} → {status} {list}", v.name));
+            checks.no_leak(&oracle, v, &all, what, &list);
+            let listed = ids_in(&serde_json::from_str(&list).unwrap_or(Value::Null), "observations");
+            for r in &all {
+                checks.check(listed.contains(&r.id) == wanted(r), || {
+                    let seen = if listed.contains(&r.id) { "sees" } else { "misses" };
+                    format!("{what} ({query}): {} ({} {}) {seen} {}", v.name, v.nation, MARKINGS[v.clearance], r.id)
+                });
+            }
+        };
+        lists_exactly("filtered list", &filter, &selected);
+        // The spatial filter with a time window (the store's index by day, then cell, and the walk of
+        // the time index, beside the access rule): exactly the visible records in the box and the window.
         let (from, to) = (SINCE + Duration::days(5), SINCE + Duration::days(15));
         let spatial = format!("bbox=34,46,37,49&since={}&until={}", from.date(), to.date());
         let in_spatial = |r: &Record| {
             oracle.visible(v, r) && r.body["lon"].as_f64().is_some_and(|x| x <= 37.0) && r.time >= from && r.time < to
         };
-        let (status, list) = get(&s, v, &format!("/api/v1/observations?limit=10000&{spatial}"));
-        checks.check(status == 200, || format!("spatial list: {} → {status} {list}", v.name));
-        checks.no_leak(&oracle, v, &all, "spatial list", &list);
-        let listed = ids_in(&serde_json::from_str(&list).unwrap_or(Value::Null), "observations");
-        for r in &all {
-            checks.check(listed.contains(&r.id) == in_spatial(r), || {
-                format!(
-                    "spatial list ({spatial}): {} {} {}",
-                    v.name,
-                    if listed.contains(&r.id) { "sees" } else { "misses" },
-                    r.id
-                )
-            });
-        }
+        lists_exactly("spatial list", &spatial, &in_spatial);
         let (_, stats) = get(&s, v, &format!("/api/v1/stats?{filter}"));
         let expect = all.iter().filter(|r| selected(r)).count() as u64 + 1;
         let total = serde_json::from_str::<Value>(&stats).unwrap_or(Value::Null)["total"].as_u64();
