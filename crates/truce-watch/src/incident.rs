@@ -23,6 +23,7 @@
 //! ranges; otherwise the inverse-variance weighted mean of the assessed positions. Every choice is
 //! recorded in [`Incident::located_by`] with its uncertainty.
 
+use std::borrow::Cow;
 use std::cell::RefCell;
 use std::cmp::Reverse;
 use std::collections::{BinaryHeap, HashMap};
@@ -176,13 +177,22 @@ fn is_explosion(c: Category) -> bool {
     )
 }
 
-fn observer_key(o: &Observation) -> String {
-    o.observer.team.clone().or_else(|| o.observer.callsign.clone()).unwrap_or_else(|| {
-        match (o.observer.lat, o.observer.lon) {
+fn observer_key(o: &Observation) -> Cow<'_, str> {
+    match (&o.observer.team, &o.observer.callsign) {
+        (Some(team), _) => Cow::Borrowed(team),
+        (None, Some(callsign)) => Cow::Borrowed(callsign),
+        (None, None) => Cow::Owned(match (o.observer.lat, o.observer.lon) {
             (Some(lat), Some(lon)) => format!("{} at {lat:.4},{lon:.4}", o.observer.means),
             _ => format!("{} {}", o.observer.means, o.id),
-        }
-    })
+        }),
+    }
+}
+
+/// An instant as nanoseconds since the epoch: ordered as the instants are, and compared without the
+/// offset arithmetic of `OffsetDateTime`'s own comparison (a day of a dense mission compares times
+/// millions of times).
+fn nanos(t: OffsetDateTime) -> i128 {
+    t.unix_timestamp_nanos()
 }
 
 fn window_end(o: &Observation) -> OffsetDateTime {
@@ -212,10 +222,12 @@ fn distance_lower_bound_m(a: LonLat, b: LonLat, within: f64) -> f64 {
 /// An incident being built.
 struct Open<'a> {
     members: Vec<&'a StoredObservation>,
-    keys: Vec<String>,
+    /// The members' observers (borrowed from the observations where they name a team or a callsign).
+    keys: Vec<Cow<'a, str>>,
     end: OffsetDateTime,
-    /// `end` plus the rule's window: a report after this cannot join (kept, not added at each test).
-    closes: OffsetDateTime,
+    /// `end` plus the rule's window, as [`nanos`]: a report after this cannot join (kept, not added at
+    /// each test).
+    closes: i128,
     at: LonLat,
     sigma: f64,
     located_by: Located,
@@ -228,18 +240,20 @@ impl<'a> Open<'a> {
             members: vec![s],
             keys: vec![observer_key(o)],
             end: window_end(o),
-            closes: window_end(o) + rule.window(),
+            closes: nanos(window_end(o) + rule.window()),
             at: LonLat::new(o.lon, o.lat),
             sigma: position_sigma_m(o),
             located_by: Located::Single,
         }
     }
 
-    fn accepts(&self, o: &Observation, key: &str, rule: &Rule) -> Option<f64> {
+    /// Whether the incident accepts `o` (at [`nanos`] `at`, seen by `key`), and at how many combined
+    /// standard deviations.
+    fn accepts(&self, o: &Observation, at: i128, key: &str, rule: &Rule) -> Option<f64> {
         // The cheap tests first (each a plain comparison; the answer does not depend on their order):
         // time, category, then distance, and only then the observers' keys and the weapon class.
         let first = &self.members[0].observation;
-        if o.time > self.closes || !compatible(first.category, o.category) {
+        if at > self.closes || !compatible(first.category, o.category) {
             return None;
         }
         let here = LonLat::new(o.lon, o.lat);
@@ -260,9 +274,9 @@ impl<'a> Open<'a> {
         (z <= rule.gate_sigma).then_some(z)
     }
 
-    fn add(&mut self, s: &'a StoredObservation, key: String, rule: &Rule) {
+    fn add(&mut self, s: &'a StoredObservation, key: Cow<'a, str>, rule: &Rule) {
         self.end = self.end.max(window_end(&s.observation));
-        self.closes = self.end + rule.window();
+        self.closes = nanos(self.end + rule.window());
         self.members.push(s);
         self.keys.push(key);
         self.locate(rule);
@@ -355,7 +369,7 @@ impl<'a> Open<'a> {
             confidence,
             sector: None,
             observations: obs.iter().map(|o| o.id.clone()).collect(),
-            observers: self.keys.clone(),
+            observers: self.keys.iter().map(|k| k.clone().into_owned()).collect(),
             violations,
             zones,
             casualties,
@@ -475,10 +489,27 @@ pub fn correlate(observations: &[StoredObservation], rule: &Rule) -> Vec<Inciden
 /// The observations in the order the pass takes them: by time, then id.
 pub fn in_order(observations: &[StoredObservation]) -> Vec<&StoredObservation> {
     let mut order: Vec<&StoredObservation> = observations.iter().collect();
-    order.sort_by(|a, b| {
-        a.observation.time.cmp(&b.observation.time).then_with(|| a.observation.id.cmp(&b.observation.id))
-    });
+    order.sort_by_cached_key(|s| (nanos(s.observation.time), s.observation.id.as_str()));
     order
+}
+
+/// `incidents` sorted by time, then id. Incidents are large and their times slow to compare: their
+/// keys are sorted, each with its place, and the incidents are then put in that order in place.
+fn by_time(mut incidents: Vec<Incident>) -> Vec<Incident> {
+    let mut keys: Vec<(i128, &str, usize)> =
+        incidents.iter().enumerate().map(|(k, i)| (nanos(i.time), i.id.as_str(), k)).collect();
+    keys.sort_unstable();
+    // `from[i]`: where the incident that belongs at `i` was. Places before `i` are final; an incident
+    // that was at `j < i` has since been swapped out to where `from[j]` says.
+    let from: Vec<usize> = keys.into_iter().map(|(.., k)| k).collect();
+    for i in 0..from.len() {
+        let mut j = from[i];
+        while j < i {
+            j = from[j];
+        }
+        incidents.swap(i, j);
+    }
+    incidents
 }
 
 /// The greedy pass of [`correlate`] fed one observation at a time, so that assessments over a growing
@@ -504,7 +535,7 @@ pub struct Correlator<'a> {
     opened: u64,
     /// `(closes, slot, sequence)` for every time an open incident's closing time was set, earliest
     /// first; an entry whose incident is gone or now closes later is passed over.
-    closing: BinaryHeap<Reverse<(OffsetDateTime, usize, u64)>>,
+    closing: BinaryHeap<Reverse<(i128, usize, u64)>>,
     /// Slots of the open incidents located to within [`NARROW_M`], by cell; the others in `wide`.
     cells: HashMap<(i32, i32), Vec<usize>, BuildHasherDefault<CellHasher>>,
     wide: Vec<usize>,
@@ -645,9 +676,10 @@ impl<'a> Correlator<'a> {
     /// Adds the next observation (in the order of [`in_order`]).
     pub fn push(&mut self, s: &'a StoredObservation) {
         let o = &s.observation;
+        let at = nanos(o.time);
         // Close the incidents that nothing from now on can join.
         while let Some(&Reverse((closes, slot, seq))) = self.closing.peek() {
-            if closes >= o.time {
+            if closes >= at {
                 break;
             }
             self.closing.pop();
@@ -663,7 +695,7 @@ impl<'a> Correlator<'a> {
         let mut best: Option<(f64, u64, usize)> = None;
         let mut test = |slot: usize, slots: &[Option<(u64, Open<'a>)>]| {
             if let Some((seq, open)) = &slots[slot]
-                && let Some(z) = open.accepts(o, &key, &self.rule)
+                && let Some(z) = open.accepts(o, at, &key, &self.rule)
                 && best.is_none_or(|(bz, bseq, _)| z.total_cmp(&bz).then(seq.cmp(&bseq)).is_lt())
             {
                 best = Some((z, *seq, slot));
@@ -717,7 +749,7 @@ impl<'a> Correlator<'a> {
                 (slot, seq)
             }
         };
-        let closes = self.slots[slot].as_ref().map_or(o.time, |(_, open)| open.closes);
+        let closes = self.slots[slot].as_ref().map_or(at, |(_, open)| open.closes);
         self.closing.push(Reverse((closes, slot, seq)));
     }
 
@@ -725,8 +757,7 @@ impl<'a> Correlator<'a> {
     pub fn incidents(&self) -> Vec<Incident> {
         let mut incidents = self.done.clone();
         incidents.extend(self.slots.iter().flatten().map(|(_, o)| self.finish(o)));
-        incidents.sort_by(|a, b| a.time.cmp(&b.time).then_with(|| a.id.cmp(&b.id)));
-        incidents
+        by_time(incidents)
     }
 
     /// The incidents of every observation pushed, when no more will come: [`Self::incidents`] without
@@ -735,8 +766,7 @@ impl<'a> Correlator<'a> {
         let open = std::mem::take(&mut self.slots);
         let mut incidents = std::mem::take(&mut self.done);
         incidents.extend(open.iter().flatten().map(|(_, o)| self.finish(o)));
-        incidents.sort_by(|a, b| a.time.cmp(&b.time).then_with(|| a.id.cmp(&b.id)));
-        incidents
+        by_time(incidents)
     }
 }
 
@@ -993,8 +1023,9 @@ mod tests {
         let (mut open, mut done): (Vec<Open<'_>>, Vec<Incident>) = (Vec::new(), Vec::new());
         for s in in_order(observations) {
             let o = &s.observation;
+            let at = nanos(o.time);
             open.retain(|inc| {
-                let closes = inc.closes < o.time;
+                let closes = inc.closes < at;
                 if closes {
                     done.push(inc.finish(&mut None));
                 }
@@ -1004,7 +1035,7 @@ mod tests {
             let best = open
                 .iter()
                 .enumerate()
-                .filter_map(|(i, inc)| inc.accepts(o, &key, rule).map(|z| (i, z)))
+                .filter_map(|(i, inc)| inc.accepts(o, at, &key, rule).map(|z| (i, z)))
                 .min_by(|a, b| a.1.total_cmp(&b.1).then(a.0.cmp(&b.0)));
             match best {
                 Some((i, _)) => open[i].add(s, key, rule),
