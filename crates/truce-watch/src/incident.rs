@@ -494,20 +494,25 @@ pub fn in_order(observations: &[StoredObservation]) -> Vec<&StoredObservation> {
 }
 
 /// `incidents` sorted by time, then id. Incidents are large and their times slow to compare: their
-/// keys are sorted, each with its place, and the incidents are then put in that order in place.
+/// keys are sorted, each with its place, and the incidents are then put in that order in place, one
+/// cycle of the permutation at a time (each incident moved once).
 fn by_time(mut incidents: Vec<Incident>) -> Vec<Incident> {
     let mut keys: Vec<(i128, &str, usize)> =
         incidents.iter().enumerate().map(|(k, i)| (nanos(i.time), i.id.as_str(), k)).collect();
     keys.sort_unstable();
-    // `from[i]`: where the incident that belongs at `i` was. Places before `i` are final; an incident
-    // that was at `j < i` has since been swapped out to where `from[j]` says.
-    let from: Vec<usize> = keys.into_iter().map(|(.., k)| k).collect();
-    for i in 0..from.len() {
-        let mut j = from[i];
-        while j < i {
-            j = from[j];
+    // `from[i]`: where the incident that belongs at `i` is; `None` once `i` holds it.
+    let mut from: Vec<Option<usize>> = keys.into_iter().map(|(.., k)| Some(k)).collect();
+    for start in 0..from.len() {
+        // Along the cycle through `start`: each place takes the incident from the next, which then
+        // holds `start`'s, until the cycle comes back to `start`.
+        let mut here = start;
+        while let Some(next) = from[here].take() {
+            if next == start {
+                break;
+            }
+            incidents.swap(here, next);
+            here = next;
         }
-        incidents.swap(i, j);
     }
     incidents
 }
