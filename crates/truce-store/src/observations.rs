@@ -268,10 +268,13 @@ pub trait ObservationStore: Send + Sync {
     fn insert_encoded(&self, rows: &[EncodedRow]) -> Result<InsertReport, StoreError>;
 
     /// Before a bulk load: when no observation is stored yet, drops the indexes that are faster built
-    /// once after the rows than grown row by row (PostgreSQL's spatial index); `true` when it did.
-    /// Reads stay correct meanwhile, only slower. [`ObservationStore::build_indexes`] builds them
-    /// again, and so does the next open of a store whose load was interrupted. The embedded store
-    /// keeps its indexes.
+    /// once after the rows than grown row by row (PostgreSQL's spatial index; the embedded store's
+    /// unique index of ids, whose keys come in random order); `true` when it did. Reads stay correct
+    /// meanwhile, only slower, and so does every insert's check of its id: the embedded store keeps
+    /// the ids the load stored in memory until its index is built (up to two million, then it builds
+    /// it and goes on with it). [`ObservationStore::build_indexes`] builds them again, and so does the
+    /// next open of a store whose load was interrupted. Meant for one loading writer: another process
+    /// that inserts into the embedded store meanwhile gets an error (nothing of its batch stored).
     ///
     /// # Errors
     /// When the database fails.

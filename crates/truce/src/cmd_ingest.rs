@@ -47,16 +47,14 @@ pub fn run(args: &IngestArgs) -> anyhow::Result<ExitCode> {
         Progress::Notice(line) => bar.suspend(|| eprintln!("{line}")),
     });
     bar.finish_and_clear();
+    let mut built = String::new();
     if deferred {
         let started = std::time::Instant::now();
         node.store.build_indexes()?;
-        eprintln!(
-            "truce ingest: built the spatial index and the planner's statistics in {:.1} s",
-            started.elapsed().as_secs_f64()
-        );
+        built = format!("; indexes built after the rows in {:.1} s", started.elapsed().as_secs_f64());
     }
     let summary = loaded?;
-    eprintln!("truce ingest: {summary}");
+    eprintln!("truce ingest: {summary}{built}");
     Ok(if summary.bad > 0 || summary.unreadable > 0 || summary.conflicts > 0 {
         ExitCode::from(1)
     } else {

@@ -32,6 +32,7 @@ macro_rules! conformance_suite {
             observations::an_insert_is_idempotent,
             observations::other_content_under_a_stored_id_is_a_conflict,
             observations::an_id_twice_in_one_batch_is_stored_once,
+            observations::a_load_with_indexes_left_until_after_its_rows_judges_ids_alike,
             observations::an_amendment_keeps_every_version,
             observations::a_withdrawal_leaves_lists_and_keeps_the_history,
             observations::a_batch_with_an_unstorable_row_stores_nothing,

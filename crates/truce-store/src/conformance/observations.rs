@@ -146,6 +146,39 @@ pub fn an_id_twice_in_one_batch_is_stored_once(store: &dyn Store) {
     assert_eq!(store.count().expect("a count"), 1);
 }
 
+/// A bulk load into an empty store may leave indexes until after its rows
+/// ([`ObservationStore::defer_indexes`]); every insert meanwhile and after is judged as any other: an
+/// id twice is stored once, other content under a stored id is a conflict that stores nothing of its
+/// batch (and leaves its other ids free to come later), reads by id and area answer. A store that
+/// holds observations defers nothing.
+pub fn a_load_with_indexes_left_until_after_its_rows_judges_ids_alike(store: &dyn Store) {
+    assert!(store.defer_indexes().expect("deferring"), "an empty store defers");
+    let a = observation("a", 0, 48.5, 37.5, Category::ExplosionImpact);
+    let b = observation("b", 5, 47.0, 35.0, Category::MuzzleFlash);
+    let r = store.insert(&[a.clone(), b.clone(), a.clone()]).expect("a first batch");
+    assert_eq!((r.inserted, r.duplicates), (vec!["a".to_owned(), "b".to_owned()], vec!["a".to_owned()]));
+    let mut changed = b.clone();
+    changed.observation.count = Some(9);
+    let c = observation("c", 7, 47.5, 36.0, Category::MuzzleFlash);
+    let err = store.insert(&[c.clone(), changed.clone()]).expect_err("other content under id b");
+    assert!(matches!(&err, StoreError::Conflict(c) if c.len() == 1 && c[0].id == "b"), "{err}");
+    assert_eq!(store.count().expect("a count"), 2, "nothing of the refused batch is stored");
+    let r = store.insert(&[c.clone(), b.clone()]).expect("the refused batch's new id, and a resend");
+    assert_eq!((r.inserted, r.duplicates), (vec!["c".to_owned()], vec!["b".to_owned()]));
+    assert_eq!(store.get("a").expect("a get"), Some(a.clone()), "read by id during the load");
+    let q = Query { bbox: Some([37.0, 48.0, 38.0, 49.0]), ..Query::default() };
+    assert_eq!(store.query(&q).expect("a box").items, std::slice::from_ref(&a), "read by area during the load");
+    store.build_indexes().expect("building");
+    let r = store.insert(&[a.clone(), observation("d", 9, 47.1, 35.2, Category::MuzzleFlash)]).expect("after");
+    assert_eq!((r.inserted, r.duplicates), (vec!["d".to_owned()], vec!["a".to_owned()]));
+    assert!(matches!(store.insert(&[changed]), Err(StoreError::Conflict(_))), "a conflict after the load too");
+    assert_eq!(store.count().expect("a count"), 4);
+    assert_eq!(store.get("c").expect("a get"), Some(c));
+    assert!(!store.defer_indexes().expect("deferring"), "a store that holds observations keeps its indexes");
+    store.build_indexes().expect("building again: nothing to do");
+    assert!(matches!(store.insert(&[a]).map(|r| r.duplicates), Ok(d) if d == ["a"]));
+}
+
 fn revise<'a>(id: &'a str, expected: u32, reason: &'a str, amended: Option<&'a EncodedRow>) -> Revise<'a> {
     Revise { id, expected, by: "gbr.watch", reason, at: datetime!(2026-11-26 09:30 UTC), amended }
 }

@@ -45,7 +45,14 @@ const MIGRATIONS: &[&str] = &[
     include_str!("migrations/0014_observation_days_batch.sql"),
     include_str!("migrations/0015_kept_days.sql"),
     include_str!("migrations/0016_observations_day_cell.sql"),
+    include_str!("migrations/0017_observations_id_index.sql"),
 ];
+
+/// The unique index of observation ids (migration 0017), which a bulk load into an empty store drops
+/// and builds after its rows ([`ObservationStore::defer_indexes`](crate::ObservationStore::defer_indexes)):
+/// the statement that makes it when it is missing, run at every open too, so that a load that was
+/// interrupted leaves no store without it.
+const ID_INDEX: &str = "CREATE UNIQUE INDEX IF NOT EXISTS observations_id ON observations (id)";
 
 /// The database file inside the data directory.
 pub const DATABASE_FILE: &str = "truce.sqlite";
@@ -68,10 +75,12 @@ struct Shared {
     path: PathBuf,
 }
 
-/// The writer connection and the cells already in the R*Tree.
+/// The writer connection, the cells already in the R*Tree, and while a bulk load has the id index
+/// dropped, the ids it stored.
 pub(crate) struct Writer {
     pub(crate) conn: Connection,
     cells: std::collections::HashSet<i64>,
+    deferred: Option<observations::LoadedIds>,
 }
 
 /// Cells are 0.1° on a side (about 11 km by 7 km in Ukraine).
@@ -147,10 +156,12 @@ impl SqliteStore {
         let path = data_dir.join(DATABASE_FILE);
         let mut conn = open_connection(&path, WRITER_CACHE_KIB)?;
         migrate(&mut conn)?;
+        conn.execute_batch(ID_INDEX)?;
         let cells =
             conn.prepare("SELECT cell FROM cells_rtree")?.query_map([], |r| r.get(0))?.collect::<Result<_, _>>()?;
         let reader = open_connection(&path, READER_CACHE_KIB)?;
-        let shared = Shared { writer: Mutex::new(Writer { conn, cells }), reader: Mutex::new(reader), path };
+        let writer = Writer { conn, cells, deferred: None };
+        let shared = Shared { writer: Mutex::new(writer), reader: Mutex::new(reader), path };
         Ok(Self { shared: Arc::new(shared), access: Access::all() })
     }
 
@@ -236,6 +247,92 @@ mod tests {
     use rusqlite::{OptionalExtension, StatementStatus};
 
     use super::*;
+
+    /// Migration 0017 makes the table again: a store of the schema before it keeps every row with its
+    /// `seq` and every column, its indexes and its day counters' triggers, and its ids stay unique.
+    #[test]
+    fn the_id_index_migration_keeps_every_row_index_and_trigger() {
+        use crate::ObservationStore;
+        use crate::conformance::observations::observation;
+        use truce_core::Category;
+        let dir = std::env::temp_dir().join(format!("truce-m17-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).expect("dir");
+        let path = dir.join(DATABASE_FILE);
+        let mut conn = open_connection(&path, 1024).expect("connection");
+        for (i, sql) in MIGRATIONS[..16].iter().enumerate() {
+            let tx = conn.transaction().expect("tx");
+            tx.execute_batch(sql).expect("migration");
+            tx.pragma_update(None, "user_version", i as i64 + 1).expect("version");
+            tx.commit().expect("commit");
+        }
+        for (seq, id) in [(7, "a"), (9, "b")] {
+            conn.execute(
+                "INSERT INTO observations (seq, id, time_ms, time_end_ms, lat, lon, cell, category, received_ms, body,
+                 classification, zones, violations, rank, rel, cats, version, withdrawn, recorded_by)
+                 VALUES (?1, ?2, 86400000, NULL, 48.5, 37.5, 5, 'muzzle_flash', 3, '{}', '{}', ',', ',', 1, 'r', 'c', 2, 0, 'gbr')",
+                rusqlite::params![seq, id],
+            )
+            .expect("a row of the old schema");
+        }
+        let rows = |c: &Connection| -> Vec<String> {
+            let mut stmt = c.prepare("SELECT * FROM observations ORDER BY seq").expect("select");
+            let n = stmt.column_count();
+            stmt.query_map([], |r| {
+                (0..n).map(|i| r.get::<_, rusqlite::types::Value>(i).map(|v| format!("{v:?}"))).collect()
+            })
+            .expect("rows")
+            .collect::<Result<_, _>>()
+            .expect("rows")
+        };
+        let schema = |c: &Connection| -> Vec<String> {
+            let mut stmt = c
+                .prepare("SELECT type || ' ' || name FROM sqlite_master WHERE tbl_name = 'observations' ORDER BY 1")
+                .expect("schema");
+            stmt.query_map([], |r| r.get(0)).expect("schema").collect::<Result<_, _>>().expect("schema")
+        };
+        let before = rows(&conn);
+        assert_eq!(
+            schema(&conn),
+            [
+                "index observations_day_cell",
+                "index observations_time",
+                "index sqlite_autoindex_observations_1",
+                "table observations",
+                "trigger observation_days_delete",
+                "trigger observation_days_update"
+            ]
+        );
+        drop(conn);
+
+        let store = SqliteStore::open(&dir).expect("migrated");
+        let conn = store.reader();
+        assert_eq!(rows(&conn), before, "every row and column, seq included");
+        assert_eq!(
+            schema(&conn),
+            [
+                "index observations_day_cell",
+                "index observations_id",
+                "index observations_time",
+                "table observations",
+                "trigger observation_days_delete",
+                "trigger observation_days_update"
+            ]
+        );
+        drop(conn);
+        let changes = || store.day_changes(0, 3).expect("counters").iter().find(|d| d.0 == 1).map_or(0, |d| d.1);
+        let counted = changes();
+        store.writer().conn.execute("UPDATE observations SET withdrawn = 1 WHERE id = 'b'", []).expect("update");
+        assert_eq!(changes(), counted + 2, "the update trigger counts the change");
+        let r = store.insert(&[observation("a", 0, 48.5, 37.5, Category::MuzzleFlash)]);
+        assert!(matches!(r, Err(StoreError::Conflict(_))), "ids are unique: {r:?}");
+        let c = store.insert(&[observation("c", 0, 48.5, 37.5, Category::MuzzleFlash)]).expect("a new row");
+        assert_eq!(c.inserted, ["c"]);
+        let seq: i64 =
+            store.reader().query_row("SELECT seq FROM observations WHERE id = 'c'", [], |r| r.get(0)).expect("seq");
+        assert_eq!(seq, 10, "seq goes on after the copied rows");
+        drop(store);
+        std::fs::remove_dir_all(&dir).expect("remove");
+    }
 
     #[test]
     fn a_statement_joining_tables_is_prepared_once_whatever_the_values_bound() {

@@ -23,17 +23,67 @@ use crate::{
 /// A UTC day in milliseconds: `observation_days` is keyed by `floor(time_ms / DAY_MS)`.
 const DAY_MS: i64 = 86_400_000;
 
-fn insert_one(
-    tx: &rusqlite::Transaction<'_>,
-    cells: &std::collections::HashSet<i64>,
-    r: &EncodedRow,
-    cell: i64,
-) -> Result<bool, StoreError> {
-    let mut insert = tx.prepare_cached(
+/// The statement that stores one row; [`INSERT_NEW`] leaves an id already stored alone.
+macro_rules! insert_row {
+    () => {
         "INSERT INTO observations (id, time_ms, time_end_ms, lat, lon, cell, category, received_ms, body, classification, zones, violations, rank, rel, cats, recorded_by)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16) ON CONFLICT (id) DO NOTHING",
-    )?;
-    let changed = insert.execute(params![
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16)"
+    };
+}
+
+/// Stores a row unless its id is stored (which takes the id index).
+const INSERT_NEW: &str = concat!(insert_row!(), " ON CONFLICT (id) DO NOTHING");
+
+/// Stores a row (the caller knows its id is not stored).
+const INSERT: &str = insert_row!();
+
+/// The most ids a bulk load keeps in memory while the id index is dropped (about 70 MB): a larger
+/// load builds the index when it has stored that many and goes on with it ([`LoadedIds`]).
+const LOADED_IDS_MAX: usize = 2_000_000;
+
+/// What became of a row offered to the table.
+enum Offered {
+    /// Stored.
+    Stored,
+    /// Its id was stored already, with this body.
+    Exists(String),
+}
+
+/// The ids a bulk load has stored while the id index is dropped ([`SqliteStore::defer_indexes`]), by
+/// a 64-bit hash of the id: the row (`seq`) that holds it; and how many it keeps before the index is
+/// built. Without the index, whether an id is stored
+/// would take a read of the whole table; a hash that names another id's row (two ids with the same
+/// hash) is settled by that read.
+#[derive(Debug)]
+pub(crate) struct LoadedIds {
+    /// The row of each id's hash.
+    rows: std::collections::HashMap<u64, i64>,
+    /// How many it keeps before the index is built ([`LOADED_IDS_MAX`]).
+    most: usize,
+}
+
+impl LoadedIds {
+    /// None yet, at most [`LOADED_IDS_MAX`].
+    fn new() -> Self {
+        Self { rows: std::collections::HashMap::new(), most: LOADED_IDS_MAX }
+    }
+
+    /// Whether it keeps as many ids as it may.
+    fn full(&self) -> bool {
+        self.rows.len() >= self.most
+    }
+
+    fn key(id: &str) -> u64 {
+        use std::hash::{Hash, Hasher};
+        let mut h = std::hash::DefaultHasher::new();
+        id.hash(&mut h);
+        h.finish()
+    }
+}
+
+/// Binds `r`'s columns to `stmt` (one of [`INSERT`] and [`INSERT_NEW`]) and runs it: the rows changed.
+fn execute_insert(stmt: &mut rusqlite::CachedStatement<'_>, r: &EncodedRow, cell: i64) -> rusqlite::Result<usize> {
+    stmt.execute(params![
         r.id,
         r.time_ms,
         r.time_end_ms,
@@ -50,12 +100,60 @@ fn insert_one(
         r.label.rel,
         r.label.cats,
         r.by
-    ])?;
-    if changed == 0 {
-        return Ok(false);
+    ])
+}
+
+/// Offers a row to the table through the id index.
+fn insert_one(
+    tx: &rusqlite::Transaction<'_>,
+    cells: &std::collections::HashSet<i64>,
+    r: &EncodedRow,
+    cell: i64,
+) -> Result<Offered, StoreError> {
+    if execute_insert(&mut tx.prepare_cached(INSERT_NEW)?, r, cell)? == 0 {
+        let current =
+            tx.prepare_cached("SELECT body FROM observations WHERE id = ?1")?.query_row([&r.id], |row| row.get(0))?;
+        return Ok(Offered::Exists(current));
     }
     add_cell(tx, cells, cell)?;
-    Ok(true)
+    Ok(Offered::Stored)
+}
+
+/// Offers a row to the table while a bulk load has the id index dropped: its id is looked for among
+/// the ids the load stored (`ids`); a stored row's hash goes into `added` (to be forgotten should the
+/// transaction not commit).
+fn insert_loaded(
+    tx: &rusqlite::Transaction<'_>,
+    cells: &std::collections::HashSet<i64>,
+    ids: &mut LoadedIds,
+    added: &mut Vec<u64>,
+    r: &EncodedRow,
+    cell: i64,
+) -> Result<Offered, StoreError> {
+    let key = LoadedIds::key(&r.id);
+    if let Some(&seq) = ids.rows.get(&key) {
+        let (id, body): (String, String) = tx
+            .prepare_cached("SELECT id, body FROM observations WHERE seq = ?1")?
+            .query_row([seq], |row| Ok((row.get(0)?, row.get(1)?)))?;
+        if id == r.id {
+            return Ok(Offered::Exists(body));
+        }
+        // Another id with the same hash: only a read of the table tells whether this one is stored.
+        let found: Option<String> = tx
+            .prepare_cached("SELECT body FROM observations WHERE id = ?1")?
+            .query_row([&r.id], |row| row.get(0))
+            .optional()?;
+        if let Some(body) = found {
+            return Ok(Offered::Exists(body));
+        }
+    }
+    execute_insert(&mut tx.prepare_cached(INSERT)?, r, cell)?;
+    if let std::collections::hash_map::Entry::Vacant(e) = ids.rows.entry(key) {
+        e.insert(tx.last_insert_rowid());
+        added.push(key);
+    }
+    add_cell(tx, cells, cell)?;
+    Ok(Offered::Stored)
 }
 
 /// Adds `cell` to the spatial index unless the writer knows it is there.
@@ -74,11 +172,9 @@ fn add_cell(
     Ok(())
 }
 
-/// For an id already stored: `None` when `r` has the content of one of its versions (a resend),
-/// otherwise the fields whose values differ from the current version.
-fn differs(tx: &rusqlite::Transaction<'_>, r: &EncodedRow) -> Result<Option<Vec<String>>, StoreError> {
-    let current: String =
-        tx.prepare_cached("SELECT body FROM observations WHERE id = ?1")?.query_row([&r.id], |row| row.get(0))?;
+/// For an id already stored with the body `current`: `None` when `r` has the content of one of its
+/// versions (a resend), otherwise the fields whose values differ from the current version.
+fn differs(tx: &rusqlite::Transaction<'_>, r: &EncodedRow, current: String) -> Result<Option<Vec<String>>, StoreError> {
     if current == r.body {
         return Ok(None);
     }
@@ -503,10 +599,36 @@ impl ObservationStore for SqliteStore {
         }
     }
 
+    fn defer_indexes(&self) -> Result<bool, StoreError> {
+        let mut guard = self.writer();
+        let Writer { conn, deferred, .. } = &mut *guard;
+        if deferred.is_some() {
+            return Ok(true);
+        }
+        let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+        let empty: bool = tx.query_row("SELECT NOT EXISTS (SELECT 1 FROM observations)", [], |r| r.get(0))?;
+        if empty {
+            tx.execute_batch("DROP INDEX IF EXISTS observations_id")?;
+        }
+        tx.commit()?;
+        if empty {
+            *deferred = Some(LoadedIds::new());
+        }
+        Ok(empty)
+    }
+
+    fn build_indexes(&self) -> Result<(), StoreError> {
+        let mut guard = self.writer();
+        guard.conn.execute_batch(super::ID_INDEX)?;
+        guard.deferred = None;
+        Ok(())
+    }
+
     fn insert_encoded(&self, rows: &[EncodedRow]) -> Result<InsertReport, StoreError> {
         let mut guard = self.writer();
-        let Writer { conn, cells } = &mut *guard;
+        let Writer { conn, cells, deferred } = &mut *guard;
         let mut new_cells = Vec::new();
+        let mut new_ids = Vec::new();
         let result = (|| {
             let tx = conn.transaction()?;
             let mut report = InsertReport::default();
@@ -516,17 +638,23 @@ impl ObservationStore for SqliteStore {
             for r in rows {
                 let cell = cell_of(r.lat, r.lon);
                 let fresh = !cells.contains(&cell);
-                if insert_one(&tx, cells, r, cell)? {
-                    if fresh {
-                        cells.insert(cell);
-                        new_cells.push(cell);
+                let offered = match deferred.as_mut() {
+                    None => insert_one(&tx, cells, r, cell)?,
+                    Some(ids) => insert_loaded(&tx, cells, ids, &mut new_ids, r, cell)?,
+                };
+                match offered {
+                    Offered::Stored => {
+                        if fresh {
+                            cells.insert(cell);
+                            new_cells.push(cell);
+                        }
+                        *days.entry(r.time_ms.div_euclid(DAY_MS)).or_default() += 1;
+                        report.inserted.push(r.id.clone());
                     }
-                    *days.entry(r.time_ms.div_euclid(DAY_MS)).or_default() += 1;
-                    report.inserted.push(r.id.clone());
-                } else if let Some(fields) = differs(&tx, r)? {
-                    conflicts.push(Conflict { id: r.id.clone(), fields });
-                } else {
-                    report.duplicates.push(r.id.clone());
+                    Offered::Exists(current) => match differs(&tx, r, current)? {
+                        Some(fields) => conflicts.push(Conflict { id: r.id.clone(), fields }),
+                        None => report.duplicates.push(r.id.clone()),
+                    },
                 }
             }
             if !conflicts.is_empty() {
@@ -544,9 +672,22 @@ impl ObservationStore for SqliteStore {
             Ok(report)
         })();
         if result.is_err() {
-            // Nothing of the batch was stored: forget the cells it would have added.
+            // Nothing of the batch was stored: forget the cells and ids it would have added.
             for c in new_cells {
                 cells.remove(&c);
+            }
+            if let Some(ids) = deferred.as_mut() {
+                for key in new_ids {
+                    ids.rows.remove(&key);
+                }
+            }
+        } else if deferred.as_ref().is_some_and(LoadedIds::full) {
+            // A load this large builds the id index now and goes on with it, in bounded memory. The
+            // batch is stored whatever happens here: should the index fail to build, the load keeps
+            // its ids and the next batch, `build_indexes` or the next open tries again.
+            match conn.execute_batch(super::ID_INDEX) {
+                Ok(()) => *deferred = None,
+                Err(e) => tracing::warn!("store: building the id index during a load failed: {e}"),
             }
         }
         result
@@ -556,7 +697,7 @@ impl ObservationStore for SqliteStore {
         c.check()?;
         let visible = self.visible("", "time_ms");
         let mut guard = self.writer();
-        let Writer { conn, cells } = &mut *guard;
+        let Writer { conn, cells, .. } = &mut *guard;
         let tx = conn.transaction()?;
         let current = tx
             .prepare_cached(&format!(
@@ -747,6 +888,64 @@ mod tests {
     use super::*;
     use crate::conformance::observations::observation;
     use truce_core::Category;
+
+    /// Two ids with the same 64-bit hash during a load (made here by filing `b`'s hash under `a`'s
+    /// row): `b` is looked for in the table, stored once, and judged as any stored id afterwards.
+    #[test]
+    fn an_id_whose_hash_names_another_row_is_looked_for_in_the_table() {
+        let dir = std::env::temp_dir().join(format!("truce-hash-{}", std::process::id()));
+        let store = SqliteStore::open(&dir).expect("store");
+        assert!(store.defer_indexes().expect("defer"));
+        let a = observation("a", 0, 48.5, 37.5, Category::ExplosionImpact);
+        let b = observation("b", 5, 47.0, 35.0, Category::MuzzleFlash);
+        store.insert(std::slice::from_ref(&a)).expect("a");
+        {
+            let mut w = store.writer();
+            let ids = &mut w.deferred.as_mut().expect("deferred").rows;
+            let seq = ids[&LoadedIds::key("a")];
+            ids.insert(LoadedIds::key("b"), seq);
+        }
+        let r = store.insert(&[b.clone(), b.clone()]).expect("b twice");
+        assert_eq!((r.inserted, r.duplicates), (vec!["b".to_owned()], vec!["b".to_owned()]));
+        let mut changed = b.clone();
+        changed.observation.count = Some(9);
+        assert!(matches!(store.insert(&[changed]), Err(StoreError::Conflict(_))));
+        let r = store.insert(std::slice::from_ref(&a)).expect("a again");
+        assert_eq!(r.duplicates, ["a"]);
+        store.build_indexes().expect("build");
+        assert_eq!(store.count().expect("count"), 2);
+        assert_eq!(store.get("b").expect("get"), Some(b));
+        std::fs::remove_dir_all(&dir).expect("remove");
+    }
+
+    /// A load that has stored [`LOADED_IDS_MAX`] ids (three here) builds the id index and goes on
+    /// with it: the ids it keeps in memory stay bounded.
+    #[test]
+    fn a_large_load_builds_the_id_index_when_it_has_stored_the_most_ids_it_keeps() {
+        let dir = std::env::temp_dir().join(format!("truce-cap-{}", std::process::id()));
+        let store = SqliteStore::open(&dir).expect("store");
+        assert!(store.defer_indexes().expect("defer"));
+        store.writer().deferred.as_mut().expect("deferred").most = 3;
+        let rows: Vec<_> =
+            (0..6).map(|i| observation(&format!("k{i}"), i, 48.0, 37.0, Category::MuzzleFlash)).collect();
+        store.insert(&rows[..2]).expect("two");
+        assert!(store.writer().deferred.is_some(), "two ids kept");
+        store.insert(&rows[2..4]).expect("two more");
+        assert!(store.writer().deferred.is_none(), "four: the index is built");
+        let has_index: bool = store
+            .writer()
+            .conn
+            .query_row(
+                "SELECT EXISTS (SELECT 1 FROM pragma_index_list('observations') WHERE name = 'observations_id')",
+                [],
+                |r| r.get(0),
+            )
+            .expect("index list");
+        assert!(has_index);
+        let r = store.insert(&rows[3..]).expect("the rest, one of them again");
+        assert_eq!((r.inserted.len(), r.duplicates), (2, vec!["k3".to_owned()]));
+        std::fs::remove_dir_all(&dir).expect("remove");
+    }
 
     /// An area's page goes along the time index first when the area holds one in [`WALK_SHARE`] of
     /// the occupied cells, and through the spatial index otherwise, or when the area holds none.

@@ -86,6 +86,44 @@ fn a_failure_inside_the_transaction_stores_nothing_of_the_batch() {
     assert_eq!(store.query(&q).unwrap().items.len(), 1);
 }
 
+/// The unique index of ids in the database file, as SQLite lists it.
+fn id_index(dir: &std::path::Path) -> Option<bool> {
+    let conn = rusqlite::Connection::open(dir.join(truce_store::DATABASE_FILE)).unwrap();
+    let mut stmt = conn
+        .prepare("SELECT \"unique\" FROM pragma_index_list('observations') WHERE name = 'observations_id'")
+        .unwrap();
+    stmt.query_row([], |r| r.get(0)).ok()
+}
+
+/// A bulk load into an empty file drops the unique index of ids and builds it after its rows; a load
+/// killed before building it (its store dropped without `build_indexes`) leaves a file whose next open
+/// builds it, and the ids stored meanwhile are unique and found.
+#[test]
+fn the_id_index_is_built_after_a_first_load_and_by_the_next_open_after_a_killed_one() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = SqliteStore::open(dir.path()).unwrap();
+    assert_eq!(id_index(dir.path()), Some(true), "a new store has it, unique");
+    assert!(store.defer_indexes().unwrap());
+    assert_eq!(id_index(dir.path()), None, "dropped for the load");
+    let rows: Vec<_> = (0..300).map(|i| observation(&format!("k{i}"), i, 48.0, 37.0, Category::MuzzleFlash)).collect();
+    store.insert(&rows[..200]).unwrap();
+    store.build_indexes().unwrap();
+    assert_eq!(id_index(dir.path()), Some(true), "built after the rows");
+    drop(store);
+
+    let dir = tempfile::tempdir().unwrap();
+    let store = SqliteStore::open(dir.path()).unwrap();
+    assert!(store.defer_indexes().unwrap());
+    store.insert(&rows[..200]).unwrap();
+    drop(store);
+    assert_eq!(id_index(dir.path()), None, "killed before building it");
+    let store = SqliteStore::open(dir.path()).unwrap();
+    assert_eq!(id_index(dir.path()), Some(true), "the next open builds it");
+    let r = store.insert(&rows[150..]).unwrap();
+    assert_eq!((r.inserted.len(), r.duplicates.len()), (100, 50));
+    assert_eq!(store.count().unwrap(), 300);
+}
+
 #[test]
 fn a_newer_schema_is_refused() {
     let dir = tempfile::tempdir().unwrap();
