@@ -51,9 +51,8 @@ enum Offered {
 
 /// The ids a bulk load has stored while the id index is dropped ([`SqliteStore::defer_indexes`]), by
 /// a 64-bit hash of the id: the row (`seq`) that holds it; and how many it keeps before the index is
-/// built. Without the index, whether an id is stored
-/// would take a read of the whole table; a hash that names another id's row (two ids with the same
-/// hash) is settled by that read.
+/// built. Without the index, whether an id is stored would take a read of the whole table; a hash
+/// that names another id's row (two ids with the same hash) is settled by that read.
 #[derive(Debug)]
 pub(crate) struct LoadedIds {
     /// The row of each id's hash.
@@ -103,6 +102,14 @@ fn execute_insert(stmt: &mut rusqlite::CachedStatement<'_>, r: &EncodedRow, cell
     ])
 }
 
+/// The body stored under `id`, if any (through the id index when it exists, else a read of the table).
+fn stored_body(tx: &rusqlite::Transaction<'_>, id: &str) -> Result<Option<String>, StoreError> {
+    Ok(tx
+        .prepare_cached("SELECT body FROM observations WHERE id = ?1")?
+        .query_row([id], |row| row.get(0))
+        .optional()?)
+}
+
 /// Offers a row to the table through the id index.
 fn insert_one(
     tx: &rusqlite::Transaction<'_>,
@@ -111,8 +118,7 @@ fn insert_one(
     cell: i64,
 ) -> Result<Offered, StoreError> {
     if execute_insert(&mut tx.prepare_cached(INSERT_NEW)?, r, cell)? == 0 {
-        let current =
-            tx.prepare_cached("SELECT body FROM observations WHERE id = ?1")?.query_row([&r.id], |row| row.get(0))?;
+        let current = stored_body(tx, &r.id)?.ok_or_else(|| StoreError::NotFound(r.id.clone()))?;
         return Ok(Offered::Exists(current));
     }
     add_cell(tx, cells, cell)?;
@@ -139,11 +145,7 @@ fn insert_loaded(
             return Ok(Offered::Exists(body));
         }
         // Another id with the same hash: only a read of the table tells whether this one is stored.
-        let found: Option<String> = tx
-            .prepare_cached("SELECT body FROM observations WHERE id = ?1")?
-            .query_row([&r.id], |row| row.get(0))
-            .optional()?;
-        if let Some(body) = found {
+        if let Some(body) = stored_body(tx, &r.id)? {
             return Ok(Offered::Exists(body));
         }
     }
